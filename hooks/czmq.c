@@ -1,0 +1,560 @@
+/* CZMQ 4.2 zactor hooks. Spawn and stop are seen at zactor_new (a trampoline wraps the task);
+ * messages at libzmq level, where every CZMQ send/receive API ends up exactly once
+ * (see ../shared/RUNTIMES.md). Each pipe end is keyed by its libzmq socket handle. */
+#define _GNU_SOURCE
+#include "diag.h"
+#include "elfsym.h"
+#include "init.h"
+#include "ptrmap.h"
+#include "registry.h"
+#include "resolve.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CZMQ_TLS __thread __attribute__((tls_model("initial-exec")))
+/* zsock_signal() sends this 8-byte value plus the status byte. */
+#define CZMQ_SIGNAL_BASE 0x7766554433221100ULL
+#define CZMQ_TYPE_TEXT_MAX 31
+
+struct czmq_actor;
+
+struct czmq_end {
+  struct czmq_actor *owner;
+  int actor_side; /* 1: the actor's own end (its mailbox); 0: the zactor_t's end */
+  _Atomic int recv_more; /* the last frame received here had more frames after it */
+};
+
+struct czmq_actor {
+  struct as_actor *actor;
+  zactor_fn *task;
+  void *args;
+  void *actor_handle;
+  struct czmq_end actor_end;
+  struct czmq_end zactor_end;
+  _Atomic int destroy_requested;
+  _Atomic int term_received;
+  _Atomic int refs; /* the trampoline, each registered end, the zactor_t map entry */
+};
+
+static struct as_ptrmap czmq_ends = AS_PTRMAP_INIT;    /* libzmq handle -> struct czmq_end */
+static struct as_ptrmap czmq_zactors = AS_PTRMAP_INIT; /* zactor_t* -> struct czmq_actor */
+static _Atomic int czmq_zactor_new_seen;
+static _Atomic int czmq_fork_reset_registered;
+
+static CZMQ_TLS struct czmq_actor *czmq_self;     /* the zactor running on this thread */
+static CZMQ_TLS struct czmq_actor *czmq_spawning; /* inside our zactor_new on this thread */
+static CZMQ_TLS int czmq_io_depth;                /* zmq_sendmsg calls zmq_msg_send: count once */
+static CZMQ_TLS int czmq_in_wait;                 /* inside zsock_wait */
+
+/* ---- real functions ---------------------------------------------------------------------- */
+
+static void *czmq_real(void *_Atomic *slot, const char *name)
+{
+  void *fn = atomic_load_explicit(slot, memory_order_relaxed);
+  if (!fn) {
+    fn = as_resolve_real(name);
+    atomic_store_explicit(slot, fn, memory_order_relaxed);
+  }
+  return fn;
+}
+
+#define CZMQ_REAL_SLOT(name) static void *_Atomic real_##name
+#define CZMQ_REAL(name) ((__typeof__(&name))czmq_real(&real_##name, #name))
+
+CZMQ_REAL_SLOT(zactor_new);
+CZMQ_REAL_SLOT(zactor_destroy);
+CZMQ_REAL_SLOT(zsys_create_pipe);
+CZMQ_REAL_SLOT(zsock_wait);
+CZMQ_REAL_SLOT(zsock_resolve);
+CZMQ_REAL_SLOT(zmq_msg_send);
+CZMQ_REAL_SLOT(zmq_sendmsg);
+CZMQ_REAL_SLOT(zmq_send);
+CZMQ_REAL_SLOT(zmq_send_const);
+CZMQ_REAL_SLOT(zmq_msg_recv);
+CZMQ_REAL_SLOT(zmq_recvmsg);
+CZMQ_REAL_SLOT(zmq_recv);
+CZMQ_REAL_SLOT(zmq_poll);
+CZMQ_REAL_SLOT(zmq_close);
+CZMQ_REAL_SLOT(zmq_bind);
+CZMQ_REAL_SLOT(zmq_msg_data);
+CZMQ_REAL_SLOT(zmq_msg_size);
+CZMQ_REAL_SLOT(zmq_msg_more);
+CZMQ_REAL_SLOT(zmq_getsockopt);
+
+/* ---- bookkeeping ------------------------------------------------------------------------- */
+
+static void czmq_actor_unref(struct czmq_actor *ca)
+{
+  if (atomic_fetch_sub_explicit(&ca->refs, 1, memory_order_acq_rel) == 1) {
+    as_actor_release(ca->actor);
+    free(ca);
+  }
+}
+
+static void czmq_end_register(struct czmq_actor *ca, struct czmq_end *end, void *handle)
+{
+  end->owner = ca;
+  atomic_fetch_add_explicit(&ca->refs, 1, memory_order_relaxed);
+  if (!handle || as_ptrmap_put(&czmq_ends, (uintptr_t)handle, end) < 0)
+    czmq_actor_unref(ca);
+}
+
+static void czmq_forget_after_fork(void)
+{
+  as_ptrmap_reset_after_fork(&czmq_ends);
+  as_ptrmap_reset_after_fork(&czmq_zactors);
+  czmq_self = NULL;
+  czmq_spawning = NULL;
+}
+
+/* The message type: the first frame as text, or a label for signals and binary frames. */
+static uint32_t czmq_frame_type(const void *data, size_t size)
+{
+  char label[16];
+  uint64_t value;
+  if (size == sizeof value) {
+    memcpy(&value, data, sizeof value);
+    if (value - CZMQ_SIGNAL_BASE <= 0xff) {
+      int n = snprintf(label, sizeof label, "<signal:%u>", (unsigned)(value - CZMQ_SIGNAL_BASE));
+      return as_typetab_intern(label, (size_t)n);
+    }
+  }
+  if (size == 0)
+    return as_typetab_intern("<empty>", 7);
+  size_t len = size < CZMQ_TYPE_TEXT_MAX ? size : CZMQ_TYPE_TEXT_MAX;
+  const unsigned char *bytes = data;
+  for (size_t i = 0; i < len; i++)
+    if (bytes[i] < 0x20 || bytes[i] > 0x7e)
+      return as_typetab_intern("<binary>", 8);
+  return as_typetab_intern(data, len);
+}
+
+static int czmq_frame_is_term(const void *data, size_t size)
+{
+  return size == 5 && memcmp(data, "$TERM", 5) == 0;
+}
+
+/* ---- sends --------------------------------------------------------------------------------- */
+
+/* Counted at the last frame, before the real call (a fast receiver must never see a negative
+ * depth) and rolled back if the send fails. */
+static struct czmq_end *czmq_send_begin(void *handle, int flags)
+{
+  if ((flags & ZMQ_SNDMORE) || czmq_io_depth || !as_tracing_active())
+    return NULL;
+  struct czmq_end *end = as_ptrmap_get(&czmq_ends, (uintptr_t)handle);
+  if (!end)
+    return NULL;
+  struct as_actor *target = end->owner->actor;
+  if (end->actor_side)
+    as_counter_add(&target->replies, 1);
+  else
+    as_actor_enqueue(target);
+  return end;
+}
+
+static void czmq_send_end(struct czmq_end *end, int rc)
+{
+  if (!end)
+    return;
+  struct as_actor *target = end->owner->actor;
+  if (rc < 0) {
+    if (end->actor_side)
+      as_counter_add(&target->replies, -1);
+    else
+      as_actor_enqueue_undo(target);
+    return;
+  }
+  struct as_actor *self = as_registry_current();
+  if (!end->actor_side && self && self != target)
+    as_counter_add(&self->sent, 1);
+}
+
+/* ---- receives ------------------------------------------------------------------------------ */
+
+struct czmq_recv {
+  struct czmq_end *end;
+  struct as_actor *waiter;
+};
+
+static void czmq_handler_end(struct as_actor *actor)
+{
+  if (atomic_load_explicit(&actor->handling_type, memory_order_relaxed) != AS_TYPE_NONE)
+    as_actor_handler_end(actor, as_clock_now_ns());
+}
+
+static struct czmq_recv czmq_recv_begin(void *handle, int flags)
+{
+  struct czmq_recv r = {NULL, NULL};
+  if (czmq_io_depth || !as_tracing_active())
+    return r;
+  r.end = as_ptrmap_get(&czmq_ends, (uintptr_t)handle);
+  if (!r.end || atomic_load_explicit(&r.end->recv_more, memory_order_relaxed))
+    return r;
+  struct as_actor *target = r.end->owner->actor;
+  if (r.end->actor_side) {
+    /* The actor goes back to its mailbox: whatever it was handling is done. */
+    czmq_handler_end(target);
+    return r;
+  }
+  /* A blocking read of an actor's replies while none is pending: the caller waits on it. */
+  struct as_actor *self = as_registry_current();
+  if (!(flags & ZMQ_DONTWAIT) && self && self != target &&
+      atomic_load_explicit(&target->replies, memory_order_relaxed) <=
+          atomic_load_explicit(&target->replies_taken, memory_order_relaxed)) {
+    as_actor_wait_begin(self, target->id, czmq_in_wait ? AS_WAIT_SIGNAL : AS_WAIT_REPLY,
+                        as_clock_now_ns());
+    r.waiter = self;
+  }
+  return r;
+}
+
+static void czmq_recv_end(struct czmq_recv r, int rc, const void *data, size_t size, int more)
+{
+  if (r.waiter)
+    as_actor_wait_end(r.waiter);
+  if (!r.end || rc < 0)
+    return;
+  int first = !atomic_load_explicit(&r.end->recv_more, memory_order_relaxed);
+  atomic_store_explicit(&r.end->recv_more, more, memory_order_relaxed);
+  if (!first)
+    return;
+  struct czmq_actor *ca = r.end->owner;
+  if (!r.end->actor_side) {
+    as_counter_add(&ca->actor->replies_taken, 1);
+    return;
+  }
+  uint32_t type = czmq_frame_type(data, size);
+  as_actor_receive(ca->actor, type);
+  as_actor_handler_begin(ca->actor, type, as_clock_now_ns());
+  if (czmq_frame_is_term(data, size)) {
+    atomic_store_explicit(&ca->term_received, 1, memory_order_relaxed);
+    as_actor_mark_stopping(ca->actor);
+  }
+}
+
+static int czmq_msg_more(zmq_msg_t *msg)
+{
+  __typeof__(&zmq_msg_more) more = CZMQ_REAL(zmq_msg_more);
+  return more ? more(msg) : 0;
+}
+
+static void czmq_recv_msg_end(struct czmq_recv r, int rc, zmq_msg_t *msg)
+{
+  __typeof__(&zmq_msg_data) data = CZMQ_REAL(zmq_msg_data);
+  __typeof__(&zmq_msg_size) size = CZMQ_REAL(zmq_msg_size);
+  if (r.end && rc >= 0 && data && size)
+    czmq_recv_end(r, rc, data(msg), size(msg), czmq_msg_more(msg));
+  else
+    czmq_recv_end(r, -1, NULL, 0, 0);
+}
+
+/* ---- interposed libzmq functions ----------------------------------------------------------- */
+
+#define CZMQ_CALL_OR_FAIL(fn, ...)                                                               \
+  do {                                                                                           \
+    if (!(fn)) {                                                                                 \
+      errno = ENOSYS;                                                                            \
+      return -1;                                                                                 \
+    }                                                                                            \
+  } while (0)
+
+int zmq_msg_send(zmq_msg_t *msg, void *s, int flags)
+{
+  __typeof__(&zmq_msg_send) real = CZMQ_REAL(zmq_msg_send);
+  CZMQ_CALL_OR_FAIL(real);
+  int saved = errno;
+  struct czmq_end *end = czmq_send_begin(s, flags);
+  czmq_io_depth++;
+  errno = saved;
+  int rc = real(msg, s, flags);
+  saved = errno;
+  czmq_io_depth--;
+  czmq_send_end(end, rc);
+  errno = saved;
+  return rc;
+}
+
+int zmq_sendmsg(void *s, zmq_msg_t *msg, int flags)
+{
+  __typeof__(&zmq_sendmsg) real = CZMQ_REAL(zmq_sendmsg);
+  CZMQ_CALL_OR_FAIL(real);
+  int saved = errno;
+  struct czmq_end *end = czmq_send_begin(s, flags);
+  czmq_io_depth++;
+  errno = saved;
+  int rc = real(s, msg, flags);
+  saved = errno;
+  czmq_io_depth--;
+  czmq_send_end(end, rc);
+  errno = saved;
+  return rc;
+}
+
+static int czmq_send_buffer(__typeof__(&zmq_send) real, void *s, const void *buf, size_t len,
+                            int flags)
+{
+  CZMQ_CALL_OR_FAIL(real);
+  int saved = errno;
+  struct czmq_end *end = czmq_send_begin(s, flags);
+  czmq_io_depth++;
+  errno = saved;
+  int rc = real(s, buf, len, flags);
+  saved = errno;
+  czmq_io_depth--;
+  czmq_send_end(end, rc);
+  errno = saved;
+  return rc;
+}
+
+int zmq_send(void *s, const void *buf, size_t len, int flags)
+{
+  return czmq_send_buffer(CZMQ_REAL(zmq_send), s, buf, len, flags);
+}
+
+int zmq_send_const(void *s, const void *buf, size_t len, int flags)
+{
+  return czmq_send_buffer(CZMQ_REAL(zmq_send_const), s, buf, len, flags);
+}
+
+int zmq_msg_recv(zmq_msg_t *msg, void *s, int flags)
+{
+  __typeof__(&zmq_msg_recv) real = CZMQ_REAL(zmq_msg_recv);
+  CZMQ_CALL_OR_FAIL(real);
+  int saved = errno;
+  struct czmq_recv r = czmq_recv_begin(s, flags);
+  czmq_io_depth++;
+  errno = saved;
+  int rc = real(msg, s, flags);
+  saved = errno;
+  czmq_io_depth--;
+  if (r.end || r.waiter)
+    czmq_recv_msg_end(r, rc, msg);
+  errno = saved;
+  return rc;
+}
+
+int zmq_recvmsg(void *s, zmq_msg_t *msg, int flags)
+{
+  __typeof__(&zmq_recvmsg) real = CZMQ_REAL(zmq_recvmsg);
+  CZMQ_CALL_OR_FAIL(real);
+  int saved = errno;
+  struct czmq_recv r = czmq_recv_begin(s, flags);
+  czmq_io_depth++;
+  errno = saved;
+  int rc = real(s, msg, flags);
+  saved = errno;
+  czmq_io_depth--;
+  if (r.end || r.waiter)
+    czmq_recv_msg_end(r, rc, msg);
+  errno = saved;
+  return rc;
+}
+
+int zmq_recv(void *s, void *buf, size_t len, int flags)
+{
+  __typeof__(&zmq_recv) real = CZMQ_REAL(zmq_recv);
+  CZMQ_CALL_OR_FAIL(real);
+  int saved = errno;
+  struct czmq_recv r = czmq_recv_begin(s, flags);
+  czmq_io_depth++;
+  errno = saved;
+  int rc = real(s, buf, len, flags);
+  saved = errno;
+  if (r.end && rc >= 0) {
+    int more = 0;
+    size_t more_size = sizeof more;
+    __typeof__(&zmq_getsockopt) getsockopt = CZMQ_REAL(zmq_getsockopt);
+    if (getsockopt)
+      getsockopt(s, ZMQ_RCVMORE, &more, &more_size);
+    czmq_io_depth--;
+    czmq_recv_end(r, rc, buf, (size_t)rc < len ? (size_t)rc : len, more);
+  } else {
+    czmq_io_depth--;
+    czmq_recv_end(r, -1, NULL, 0, 0);
+  }
+  errno = saved;
+  return rc;
+}
+
+int zmq_poll(zmq_pollitem_t *items, int nitems, long timeout)
+{
+  __typeof__(&zmq_poll) real = CZMQ_REAL(zmq_poll);
+  CZMQ_CALL_OR_FAIL(real);
+  struct czmq_actor *self = czmq_self;
+  /* zpoller and zloop poll the actor's pipe between messages: the handler is over. */
+  if (self && items && !czmq_io_depth && as_tracing_active()) {
+    for (int i = 0; i < nitems; i++) {
+      if (items[i].socket && items[i].socket == self->actor_handle) {
+        int saved = errno;
+        czmq_handler_end(self->actor);
+        errno = saved;
+        break;
+      }
+    }
+  }
+  return real(items, nitems, timeout);
+}
+
+int zmq_close(void *s)
+{
+  __typeof__(&zmq_close) real = CZMQ_REAL(zmq_close);
+  CZMQ_CALL_OR_FAIL(real);
+  /* Handle addresses are reused: forget the end before libzmq can hand the address out again. */
+  struct czmq_end *end = s && !as_guard_is_set() && atomic_load(&as__state) == AS_STATE_ENABLED
+                             ? as_ptrmap_remove(&czmq_ends, (uintptr_t)s)
+                             : NULL;
+  int rc = real(s);
+  if (end) {
+    int saved = errno;
+    czmq_actor_unref(end->owner);
+    errno = saved;
+  }
+  return rc;
+}
+
+/* A CZMQ pipe bound while our zactor_new never ran means CZMQ is linked into the program
+ * statically, where it cannot be interposed. */
+int zmq_bind(void *s, const char *addr)
+{
+  __typeof__(&zmq_bind) real = CZMQ_REAL(zmq_bind);
+  CZMQ_CALL_OR_FAIL(real);
+  if (addr && !czmq_spawning && !atomic_load(&czmq_zactor_new_seen) && as_tracing_active() &&
+      strncmp(addr, "inproc://pipe-", 14) == 0 &&
+      as_elfsym_defines("/proc/self/exe", "zactor_new") == 1)
+    as_diag_report("czmq_static",
+                   "%s links CZMQ statically (zactor_new is defined in the executable): its "
+                   "zactors cannot be traced; link libczmq.so dynamically",
+                   program_invocation_name);
+  return real(s, addr);
+}
+
+/* ---- interposed CZMQ functions ------------------------------------------------------------- */
+
+static void czmq_task_finish(struct czmq_actor **slot)
+{
+  struct czmq_actor *ca = *slot;
+  int saved = errno;
+  const char *reason = "returned";
+  if (!ca->task)
+    reason = "thread_exited"; /* unwound by pthread_exit or cancellation */
+  else if (atomic_load(&ca->term_received))
+    reason = atomic_load(&ca->destroy_requested) ? "destroyed" : "terminated";
+  as_actor_mark_stopped(ca->actor, reason);
+  as_registry_current_set(NULL);
+  czmq_self = NULL;
+  czmq_actor_unref(ca);
+  errno = saved;
+}
+
+static void czmq_task_trampoline(zsock_t *pipe, void *arg)
+{
+  struct czmq_actor *ca __attribute__((cleanup(czmq_task_finish))) = arg;
+  as_registry_current_set(ca->actor);
+  czmq_self = ca;
+  as_actor_mark_running(ca->actor);
+  zactor_fn *task = ca->task;
+  ca->task = NULL; /* set back only by a normal return: tells return from unwinding */
+  task(pipe, ca->args);
+  ca->task = task;
+}
+
+zactor_t *zactor_new(zactor_fn task, void *args)
+{
+  __typeof__(&zactor_new) real = CZMQ_REAL(zactor_new);
+  if (!real) {
+    errno = ENOSYS;
+    return NULL;
+  }
+  if (!task || !as_tracing_active())
+    return real(task, args);
+  atomic_store(&czmq_zactor_new_seen, 1);
+  if (!atomic_exchange(&czmq_fork_reset_registered, 1))
+    as_init_on_fork_child(czmq_forget_after_fork);
+
+  int saved = errno;
+  struct czmq_actor *ca = calloc(1, sizeof *ca);
+  struct as_spawn spawn = {.runtime = "czmq", .name_addr = (const void *)task,
+                           .parent = as_registry_current(),
+                           .stack_depth = as_config_current()->stack_depth};
+  if (ca)
+    ca->actor = as_registry_spawn(&spawn);
+  if (!ca || !ca->actor) {
+    free(ca);
+    errno = saved;
+    return real(task, args);
+  }
+  ca->task = task;
+  ca->args = args;
+  ca->actor_end.actor_side = 1;
+  atomic_init(&ca->refs, 1); /* the trampoline's */
+
+  struct czmq_actor *outer = czmq_spawning;
+  czmq_spawning = ca;
+  errno = saved;
+  zactor_t *zactor = real(czmq_task_trampoline, ca);
+  saved = errno;
+  czmq_spawning = outer;
+  if (zactor) {
+    atomic_fetch_add(&ca->refs, 1);
+    if (as_ptrmap_put(&czmq_zactors, (uintptr_t)zactor, ca) < 0)
+      czmq_actor_unref(ca);
+  }
+  errno = saved;
+  return zactor;
+}
+
+/* zactor_new's pipe: CZMQ returns the actor's end and stores the zactor_t's end in *backend_p. */
+zsock_t *zsys_create_pipe(zsock_t **backend_p)
+{
+  __typeof__(&zsys_create_pipe) real = CZMQ_REAL(zsys_create_pipe);
+  if (!real) {
+    errno = ENOSYS;
+    return NULL;
+  }
+  zsock_t *actor_sock = real(backend_p);
+  struct czmq_actor *ca = czmq_spawning;
+  __typeof__(&zsock_resolve) resolve = CZMQ_REAL(zsock_resolve);
+  if (ca && !ca->actor_handle && actor_sock && backend_p && *backend_p && resolve) {
+    int saved = errno;
+    ca->actor_handle = resolve(actor_sock);
+    czmq_end_register(ca, &ca->actor_end, ca->actor_handle);
+    czmq_end_register(ca, &ca->zactor_end, resolve(*backend_p));
+    errno = saved;
+  }
+  return actor_sock;
+}
+
+void zactor_destroy(zactor_t **self_p)
+{
+  __typeof__(&zactor_destroy) real = CZMQ_REAL(zactor_destroy);
+  if (!real)
+    return;
+  struct czmq_actor *ca = NULL;
+  if (self_p && *self_p && !as_guard_is_set() &&
+      atomic_load(&as__state) == AS_STATE_ENABLED) {
+    ca = as_ptrmap_remove(&czmq_zactors, (uintptr_t)*self_p);
+    if (ca)
+      atomic_store(&ca->destroy_requested, 1);
+  }
+  real(self_p);
+  if (ca) {
+    int saved = errno;
+    czmq_actor_unref(ca);
+    errno = saved;
+  }
+}
+
+int zsock_wait(void *self)
+{
+  __typeof__(&zsock_wait) real = CZMQ_REAL(zsock_wait);
+  CZMQ_CALL_OR_FAIL(real);
+  czmq_in_wait++;
+  int rc = real(self);
+  czmq_in_wait--;
+  return rc;
+}

@@ -1,0 +1,258 @@
+#define _GNU_SOURCE
+#include "collector.h"
+#include "diag.h"
+#include "guard.h"
+#include "registry.h"
+#include "sink.h"
+#include "snapshot.h"
+#include "waitgraph.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t collector_write_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t collector_wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t collector_wake;
+static pthread_t collector_thread;
+static int collector_running;
+static int collector_stopping;
+static int collector_finished;
+
+static struct as_config collector_config;
+static struct as_sink *collector_sink;
+static uint64_t collector_seq;
+static uint64_t collector_start_mono, collector_start_wall;
+static struct as_registry_collection collector_views;
+
+/* Reads /proc/self/cmdline into NUL-separated arguments. */
+static size_t collector_read_argv(char *buf, size_t len, const char **argv, size_t max)
+{
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, len - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  size_t argc = 0;
+  for (ssize_t i = 0; i < n && argc < max; i += (ssize_t)strlen(buf + i) + 1)
+    argv[argc++] = buf + i;
+  return argc;
+}
+
+static char *collector_header_line(void)
+{
+  char program[PATH_MAX] = "";
+  ssize_t n = readlink("/proc/self/exe", program, sizeof program - 1);
+  program[n > 0 ? n : 0] = '\0';
+  static char cmdline[16384];
+  const char *argv[256];
+  size_t argc = collector_read_argv(cmdline, sizeof cmdline, argv, 256);
+  struct as_header_info header = {
+      .pid = (long)getpid(), .program = program, .argv = argv, .argc = argc,
+      .started_wall_ns = collector_start_wall, .interval_ms = collector_config.interval_ms,
+      .grave_ms = collector_config.grave_ms, .stack_depth = collector_config.stack_depth};
+  return as_snapshot_encode_header(&header);
+}
+
+/* A cycle is reported only when a second read finds every member still in the very same wait:
+ * a ping-pong read at two different moments would otherwise look like a cycle. */
+static void collector_confirm_cycles(struct as_waitgraph_cycles *cycles)
+{
+  size_t kept = 0, members = 0;
+  for (size_t i = 0; i < cycles->cycle_count; i++) {
+    int steady = 1;
+    for (size_t k = 0; k < cycles->lengths[i] && steady; k++) {
+      uint64_t id = cycles->members[cycles->starts[i] + k];
+      for (size_t v = 0; v < collector_views.count; v++)
+        if (collector_views.views[v].id == id)
+          steady = as_registry_wait_unchanged(&collector_views.views[v]);
+    }
+    if (!steady)
+      continue;
+    memmove(&cycles->members[members], &cycles->members[cycles->starts[i]],
+            cycles->lengths[i] * sizeof cycles->members[0]);
+    cycles->starts[kept] = members;
+    cycles->lengths[kept] = cycles->lengths[i];
+    members += cycles->lengths[i];
+    kept++;
+  }
+  cycles->cycle_count = kept;
+  cycles->member_count = members;
+}
+
+static void collector_find_deadlocks(struct as_waitgraph_cycles *cycles)
+{
+  memset(cycles, 0, sizeof *cycles);
+  size_t n = 0;
+  for (size_t i = 0; i < collector_views.count; i++)
+    n += collector_views.views[i].wait_target != 0;
+  if (n == 0)
+    return;
+  struct as_wait_edge *edges = malloc(n * sizeof *edges);
+  if (!edges)
+    return;
+  n = 0;
+  for (size_t i = 0; i < collector_views.count; i++) {
+    const struct as_actor_view *v = &collector_views.views[i];
+    if (v->wait_target)
+      edges[n++] = (struct as_wait_edge){v->id, v->wait_target};
+  }
+  if (as_waitgraph_find_cycles(edges, n, cycles) == 0)
+    collector_confirm_cycles(cycles);
+  free(edges);
+}
+
+static void collector_write_locked(int final)
+{
+  uint64_t now = as_clock_now_ns();
+  as_registry_collect(&collector_views, now, (uint64_t)collector_config.grave_ms * 1000000u);
+  if (!collector_sink)
+    return; /* still collected: reaping keeps memory bounded while output is off */
+
+  struct as_waitgraph_cycles cycles;
+  collector_find_deadlocks(&cycles);
+  struct as_diag_entry diags[AS_DIAG_MAX];
+  uint64_t wall = as_clock_wall_ns();
+  struct as_snapshot_info info = {
+      .seq = collector_seq++, .wall_ns = wall,
+      .uptime_ns = now > collector_start_mono ? now - collector_start_mono : 0,
+      .start_mono_ns = collector_start_mono, .now_mono_ns = now, .final = final,
+      .diagnostics = diags, .diagnostic_count = as_diag_copy(diags, AS_DIAG_MAX)};
+  char *line = as_snapshot_encode(&collector_views, &cycles, &info);
+  as_waitgraph_cycles_free(&cycles);
+  struct as_error err = {""};
+  if (!line)
+    as_error_set(&err, "out of memory while encoding a snapshot");
+  if (!line || as_sink_write_line(collector_sink, line, &err) < 0) {
+    as_diag_report("output_failed", "%s; no more snapshots are written", err.text);
+    as_sink_close(collector_sink);
+    collector_sink = NULL;
+  }
+  free(line);
+}
+
+void as_collector_write_now(int final)
+{
+  pthread_mutex_lock(&collector_write_lock);
+  collector_write_locked(final);
+  pthread_mutex_unlock(&collector_write_lock);
+}
+
+static void *collector_main(void *arg)
+{
+  (void)arg;
+  as_guard_set();
+  pthread_mutex_lock(&collector_wake_lock);
+  while (!collector_stopping) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    uint64_t ns = (uint64_t)deadline.tv_nsec + (uint64_t)collector_config.interval_ms * 1000000u;
+    deadline.tv_sec += (time_t)(ns / 1000000000u);
+    deadline.tv_nsec = (long)(ns % 1000000000u);
+    while (!collector_stopping &&
+           pthread_cond_timedwait(&collector_wake, &collector_wake_lock, &deadline) != ETIMEDOUT)
+      ;
+    if (collector_stopping)
+      break;
+    pthread_mutex_unlock(&collector_wake_lock);
+    as_collector_write_now(0);
+    pthread_mutex_lock(&collector_wake_lock);
+  }
+  pthread_mutex_unlock(&collector_wake_lock);
+  return NULL;
+}
+
+static int collector_open_sink(void)
+{
+  struct as_error err = {""};
+  if (as_sink_open(&collector_sink, &collector_config, (long)getpid(), &err) < 0) {
+    as_diag_report("output_failed", "%s; snapshots are not written", err.text);
+    collector_sink = NULL;
+    return -1;
+  }
+  if (collector_config.output_kind == AS_OUTPUT_TCP && collector_config.tcp_port == 0)
+    as_diag_report("output_port", "streaming snapshots on %s", as_sink_describe(collector_sink));
+  char *header = collector_header_line();
+  if (!header || as_sink_set_header(collector_sink, header) < 0) {
+    as_diag_report("output_failed", "out of memory; snapshots are not written");
+    as_sink_close(collector_sink);
+    collector_sink = NULL;
+  }
+  free(header);
+  return collector_sink ? 0 : -1;
+}
+
+void as_collector_start(const struct as_config *cfg, uint64_t start_mono_ns, uint64_t start_wall_ns)
+{
+  int was_guarded = as_guard_is_set();
+  as_guard_set();
+  pthread_mutex_lock(&collector_write_lock);
+  collector_config = *cfg;
+  collector_start_mono = start_mono_ns;
+  collector_start_wall = start_wall_ns;
+  collector_open_sink();
+
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&collector_wake, &attr);
+  pthread_condattr_destroy(&attr);
+
+  /* Blocked signals are inherited: the host's signals never land on our thread. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  collector_running = pthread_create(&collector_thread, NULL, collector_main, NULL) == 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (!collector_running)
+    as_diag_report("collector_failed", "cannot start the collector thread; only the final "
+                                       "snapshot is written");
+  pthread_mutex_unlock(&collector_write_lock);
+  if (!was_guarded)
+    as_guard_clear();
+}
+
+void as_collector_finish(void)
+{
+  pthread_mutex_lock(&collector_wake_lock);
+  int running = collector_running;
+  collector_stopping = 1;
+  collector_running = 0;
+  pthread_cond_broadcast(&collector_wake);
+  pthread_mutex_unlock(&collector_wake_lock);
+  if (running)
+    pthread_join(collector_thread, NULL);
+
+  pthread_mutex_lock(&collector_write_lock);
+  if (!collector_finished && collector_sink) {
+    collector_finished = 1;
+    collector_write_locked(1);
+    as_sink_close(collector_sink);
+    collector_sink = NULL;
+  }
+  pthread_mutex_unlock(&collector_write_lock);
+}
+
+void as_collector_lock_for_fork(void) { pthread_mutex_lock(&collector_write_lock); }
+void as_collector_unlock_for_fork(void) { pthread_mutex_unlock(&collector_write_lock); }
+
+void as_collector_reset_after_fork(void)
+{
+  pthread_mutex_init(&collector_write_lock, NULL);
+  pthread_mutex_init(&collector_wake_lock, NULL);
+  /* The parent's sink: not closed (a unix socket would be unlinked), only let go. */
+  collector_sink = NULL;
+  collector_running = 0;
+  collector_stopping = 0;
+  collector_finished = 0;
+  collector_seq = 0;
+  memset(&collector_views, 0, sizeof collector_views);
+}

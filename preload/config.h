@@ -1,0 +1,47 @@
+/* Configuration from ACTORSCOPE_* environment variables, read once at initialisation. */
+#ifndef AS_CONFIG_H
+#define AS_CONFIG_H
+
+#include "error.h"
+
+#include <limits.h>
+
+enum as_output_kind {
+  AS_OUTPUT_FILE,
+  AS_OUTPUT_UNIX,
+  AS_OUTPUT_TCP,
+};
+
+#define AS_CONFIG_DEFAULT_FILE "actorscope.%p.jsonl"
+#define AS_CONFIG_DEFAULT_INTERVAL_MS 500u
+#define AS_CONFIG_DEFAULT_GRAVE_MS 5000u
+#define AS_CONFIG_DEFAULT_STACK_DEPTH 8u
+#define AS_CONFIG_MAX_STACK_DEPTH 64u
+
+struct as_config {
+  enum as_output_kind output_kind;
+  /* AS_OUTPUT_FILE: an absolute path template where %p stands for the pid.
+   * AS_OUTPUT_UNIX: the socket's absolute path. */
+  char output_path[PATH_MAX];
+  char tcp_host[256];
+  unsigned tcp_port;
+  unsigned interval_ms;
+  unsigned grave_ms;
+  unsigned stack_depth;
+};
+
+/* Looks up one variable; returns NULL when it is unset. Lets tests supply their own env. */
+typedef const char *(*as_config_lookup_fn)(const char *name);
+
+/* Fills cfg from the variables; relative paths are made absolute against cwd.
+ * Returns 0, or -EINVAL with err naming the variable and what it accepts. */
+int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const char *cwd,
+                    struct as_error *err);
+
+/* Expands %p in a file template into out. Returns 0 or -ENAMETOOLONG. */
+int as_config_expand_path(const char *tmpl, long pid, char *out, unsigned long out_len);
+
+/* Whether a file template names a distinct file per process (contains %p). */
+int as_config_path_is_per_process(const char *tmpl);
+
+#endif

@@ -1,0 +1,74 @@
+#include "diag.h"
+#include "error.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t diag_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct as_diag_entry diag_entries[AS_DIAG_MAX];
+static size_t diag_count;
+
+void as_error_set(struct as_error *err, const char *fmt, ...)
+{
+  if (!err)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->text, sizeof err->text, fmt, ap);
+  va_end(ap);
+}
+
+static void diag_write_stderr(const char *text)
+{
+  char line[AS_DIAG_TEXT_MAX + 32];
+  int n = snprintf(line, sizeof line, "actorscope: %s\n", text);
+  if (n < 0)
+    return;
+  size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+  int saved = errno;
+  while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
+    ;
+  errno = saved;
+}
+
+void as_diag_report(const char *code, const char *fmt, ...)
+{
+  char text[AS_DIAG_TEXT_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+
+  pthread_mutex_lock(&diag_lock);
+  for (size_t i = 0; i < diag_count; i++) {
+    if (strcmp(diag_entries[i].code, code) == 0) {
+      pthread_mutex_unlock(&diag_lock);
+      return;
+    }
+  }
+  if (diag_count < AS_DIAG_MAX) {
+    struct as_diag_entry *e = &diag_entries[diag_count++];
+    snprintf(e->code, sizeof e->code, "%s", code);
+    snprintf(e->text, sizeof e->text, "%s", text);
+  }
+  pthread_mutex_unlock(&diag_lock);
+  diag_write_stderr(text);
+}
+
+size_t as_diag_copy(struct as_diag_entry *out, size_t max)
+{
+  pthread_mutex_lock(&diag_lock);
+  size_t n = diag_count < max ? diag_count : max;
+  memcpy(out, diag_entries, n * sizeof *out);
+  pthread_mutex_unlock(&diag_lock);
+  return n;
+}
+
+void as_diag_reset(void)
+{
+  pthread_mutex_init(&diag_lock, NULL);
+  diag_count = 0;
+}

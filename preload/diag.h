@@ -1,0 +1,22 @@
+/* Diagnostics: one line on the host's stderr, written with a single write() so it never
+ * mixes with the host's own stdio buffers, and kept for the snapshot stream. */
+#ifndef AS_DIAG_H
+#define AS_DIAG_H
+
+#include <stddef.h>
+
+#define AS_DIAG_MAX 16
+#define AS_DIAG_TEXT_MAX 240
+
+struct as_diag_entry {
+  char code[32];
+  char text[AS_DIAG_TEXT_MAX];
+};
+
+/* Prints "actorscope: <text>" on stderr once per code and records it for snapshots. */
+void as_diag_report(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Copies the recorded diagnostics; returns how many. */
+size_t as_diag_copy(struct as_diag_entry *out, size_t max);
+void as_diag_reset(void);
+
+#endif

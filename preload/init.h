@@ -1,0 +1,34 @@
+/* Initialisation: the constructor and the first hook to run (whichever comes first) read the
+ * configuration; a bad configuration leaves every hook passing straight through. */
+#ifndef AS_INIT_H
+#define AS_INIT_H
+
+#include "config.h"
+#include "guard.h"
+
+#include <stdatomic.h>
+
+enum as_state {
+  AS_STATE_UNINIT,
+  AS_STATE_ENABLED,
+  AS_STATE_DISABLED,
+};
+
+extern _Atomic int as__state;
+int as__init_lazy(void);
+
+/* Whether a hook should record: initialised, enabled, and not inside our own code. */
+static inline int as_tracing_active(void)
+{
+  int state = atomic_load_explicit(&as__state, memory_order_acquire);
+  if (__builtin_expect(state == AS_STATE_UNINIT, 0))
+    state = as__init_lazy();
+  return state == AS_STATE_ENABLED && !as_guard_is_set();
+}
+
+const struct as_config *as_config_current(void);
+
+/* Runtime hooks register how to forget their handle maps in a fork child that keeps tracing. */
+void as_init_on_fork_child(void (*reset)(void));
+
+#endif

@@ -1,0 +1,301 @@
+#include "registry.h"
+#include "config.h"
+#include "resolve.h"
+#include "stack.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct as_actor *registry_head;
+static uint64_t registry_next_id = 1;
+static _Atomic uint64_t registry_spawned;
+static _Atomic uint64_t registry_stopped;
+/* Messages received by actors already reaped, so totals stay monotonic. */
+static uint64_t registry_reaped_received;
+static void (*registry_first_spawn_callback)(void);
+static _Atomic int registry_first_spawn_done;
+
+static __thread struct as_actor *registry_current __attribute__((tls_model("initial-exec")));
+
+struct as_actor *as_registry_current(void) { return registry_current; }
+void as_registry_current_set(struct as_actor *actor) { registry_current = actor; }
+
+void as_registry_on_first_spawn(void (*callback)(void)) { registry_first_spawn_callback = callback; }
+
+uint64_t as_registry_spawned_total(void)
+{
+  return atomic_load_explicit(&registry_spawned, memory_order_relaxed);
+}
+
+/* Our own frames (hook, registry) lead the stack: they are skipped, not counted. */
+#define REGISTRY_OWN_FRAMES_MAX 8
+
+static void registry_capture_spawn_site(struct as_actor *a, unsigned depth)
+{
+  void *frames[AS_CONFIG_MAX_STACK_DEPTH + REGISTRY_OWN_FRAMES_MAX];
+  unsigned n = as_stack_capture(frames, depth + REGISTRY_OWN_FRAMES_MAX);
+  unsigned skip = 0;
+  while (skip < n && as_resolve_is_own_address(frames[skip]))
+    skip++;
+  unsigned keep = n - skip < depth ? n - skip : depth;
+  if (keep == 0 || !(a->spawn_frames = malloc(keep * sizeof(void *))))
+    return;
+  memcpy(a->spawn_frames, frames + skip, keep * sizeof(void *));
+  a->spawn_frame_count = keep;
+}
+
+struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
+{
+  struct as_actor *a = calloc(1, sizeof *a);
+  if (!a)
+    return NULL;
+  a->runtime = spawn->runtime;
+  a->name_addr = spawn->name_addr;
+  if (spawn->name)
+    strncpy(a->name, spawn->name, sizeof a->name - 1);
+  a->parent_id = spawn->parent ? spawn->parent->id : 0;
+  a->spawned_ns = as_clock_now_ns();
+  if (spawn->stack_depth > 0)
+    registry_capture_spawn_site(a, spawn->stack_depth);
+  atomic_init(&a->status, AS_STATUS_STARTING);
+  atomic_init(&a->refs, 2); /* the caller's and the registry's */
+
+  pthread_mutex_lock(&registry_lock);
+  a->id = registry_next_id++;
+  a->next = registry_head;
+  if (registry_head)
+    registry_head->prev = a;
+  registry_head = a;
+  pthread_mutex_unlock(&registry_lock);
+  atomic_fetch_add_explicit(&registry_spawned, 1, memory_order_relaxed);
+
+  if (!atomic_exchange_explicit(&registry_first_spawn_done, 1, memory_order_acq_rel) &&
+      registry_first_spawn_callback)
+    registry_first_spawn_callback();
+  return a;
+}
+
+void as_actor_ref(struct as_actor *actor)
+{
+  atomic_fetch_add_explicit(&actor->refs, 1, memory_order_relaxed);
+}
+
+void as_actor_release(struct as_actor *actor)
+{
+  if (actor && atomic_fetch_sub_explicit(&actor->refs, 1, memory_order_acq_rel) == 1) {
+    free(actor->spawn_frames);
+    free(actor);
+  }
+}
+
+void as_actor_mark_running(struct as_actor *actor)
+{
+  int expected = AS_STATUS_STARTING;
+  atomic_compare_exchange_strong_explicit(&actor->status, &expected, AS_STATUS_RUNNING,
+                                          memory_order_release, memory_order_relaxed);
+}
+
+void as_actor_mark_stopping(struct as_actor *actor)
+{
+  int status = atomic_load_explicit(&actor->status, memory_order_relaxed);
+  while (status < AS_STATUS_STOPPING &&
+         !atomic_compare_exchange_weak_explicit(&actor->status, &status, AS_STATUS_STOPPING,
+                                                memory_order_release, memory_order_relaxed))
+    ;
+}
+
+void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
+{
+  if (atomic_load_explicit(&actor->status, memory_order_acquire) == AS_STATUS_STOPPED)
+    return;
+  uint64_t now = as_clock_now_ns();
+  as_actor_handler_end(actor, now);
+  as_actor_wait_end(actor);
+  strncpy(actor->stop_reason, reason ? reason : "", sizeof actor->stop_reason - 1);
+  atomic_store_explicit(&actor->stopped_ns, now, memory_order_relaxed);
+  atomic_store_explicit(&actor->status, AS_STATUS_STOPPED, memory_order_release);
+  atomic_fetch_add_explicit(&registry_stopped, 1, memory_order_relaxed);
+}
+
+void as_actor_receive(struct as_actor *actor, uint32_t type)
+{
+  atomic_fetch_add_explicit(&actor->received, 1, memory_order_relaxed);
+  if (type == AS_TYPE_NONE)
+    return;
+  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
+    struct as_type_count *slot = &actor->types[i];
+    uint32_t current = atomic_load_explicit(&slot->type, memory_order_relaxed);
+    if (current == 0) {
+      /* Claim the free slot; another thread may claim it first with the same or another type. */
+      if (atomic_compare_exchange_strong_explicit(&slot->type, &current, type,
+                                                  memory_order_relaxed, memory_order_relaxed))
+        current = type;
+    }
+    if (current == type) {
+      atomic_fetch_add_explicit(&slot->count, 1, memory_order_relaxed);
+      return;
+    }
+  }
+  atomic_fetch_add_explicit(&actor->other_types, 1, memory_order_relaxed);
+}
+
+void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now_ns)
+{
+  atomic_store_explicit(&actor->handling_since_ns, now_ns, memory_order_relaxed);
+  atomic_store_explicit(&actor->handling_type, type, memory_order_release);
+}
+
+void as_actor_handler_end(struct as_actor *actor, uint64_t now_ns)
+{
+  if (atomic_load_explicit(&actor->handling_type, memory_order_relaxed) == AS_TYPE_NONE)
+    return;
+  atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
+  uint64_t since = atomic_load_explicit(&actor->handling_since_ns, memory_order_relaxed);
+  uint64_t elapsed = now_ns > since ? now_ns - since : 0;
+  atomic_fetch_add_explicit(&actor->handled, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&actor->handler_ns_total, elapsed, memory_order_relaxed);
+  if (elapsed > atomic_load_explicit(&actor->handler_ns_max, memory_order_relaxed))
+    atomic_store_explicit(&actor->handler_ns_max, elapsed, memory_order_relaxed);
+}
+
+void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wait_kind kind,
+                         uint64_t now_ns)
+{
+  atomic_fetch_add_explicit(&actor->wait_seq, 1, memory_order_relaxed);
+  atomic_store_explicit(&actor->wait_since_ns, now_ns, memory_order_relaxed);
+  atomic_store_explicit(&actor->wait_kind, (int)kind, memory_order_relaxed);
+  atomic_store_explicit(&actor->wait_target, target_id, memory_order_release);
+}
+
+void as_actor_wait_end(struct as_actor *actor)
+{
+  atomic_store_explicit(&actor->wait_target, 0, memory_order_release);
+}
+
+static void registry_view_fill(struct as_actor_view *v, struct as_actor *a)
+{
+  v->actor = a;
+  v->id = a->id;
+  v->parent_id = a->parent_id;
+  v->runtime = a->runtime;
+  v->name_addr = a->name_addr;
+  memcpy(v->name, a->name, sizeof v->name);
+  v->spawned_ns = a->spawned_ns;
+  v->spawn_frames = a->spawn_frames;
+  v->spawn_frame_count = a->spawn_frame_count;
+  v->status = atomic_load_explicit(&a->status, memory_order_acquire);
+  if (v->status == AS_STATUS_STOPPED) {
+    v->stopped_ns = atomic_load_explicit(&a->stopped_ns, memory_order_relaxed);
+    memcpy(v->stop_reason, a->stop_reason, sizeof v->stop_reason);
+  } else {
+    v->stopped_ns = 0;
+    v->stop_reason[0] = '\0';
+  }
+  v->received = atomic_load_explicit(&a->received, memory_order_relaxed);
+  v->enqueued = atomic_load_explicit(&a->enqueued, memory_order_relaxed);
+  v->mailbox_max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
+  v->sent = atomic_load_explicit(&a->sent, memory_order_relaxed);
+  v->replies = atomic_load_explicit(&a->replies, memory_order_relaxed);
+  v->replies_taken = atomic_load_explicit(&a->replies_taken, memory_order_relaxed);
+  v->exceptions = atomic_load_explicit(&a->exceptions, memory_order_relaxed);
+  v->handling_type = atomic_load_explicit(&a->handling_type, memory_order_acquire);
+  v->handling_since_ns = atomic_load_explicit(&a->handling_since_ns, memory_order_relaxed);
+  v->handled = atomic_load_explicit(&a->handled, memory_order_relaxed);
+  v->handler_ns_total = atomic_load_explicit(&a->handler_ns_total, memory_order_relaxed);
+  v->handler_ns_max = atomic_load_explicit(&a->handler_ns_max, memory_order_relaxed);
+  v->wait_seq = atomic_load_explicit(&a->wait_seq, memory_order_relaxed);
+  v->wait_target = atomic_load_explicit(&a->wait_target, memory_order_acquire);
+  v->wait_kind = atomic_load_explicit(&a->wait_kind, memory_order_relaxed);
+  v->wait_since_ns = atomic_load_explicit(&a->wait_since_ns, memory_order_relaxed);
+  v->other_types = atomic_load_explicit(&a->other_types, memory_order_relaxed);
+  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
+    v->type_ids[i] = atomic_load_explicit(&a->types[i].type, memory_order_relaxed);
+    v->type_counts[i] = atomic_load_explicit(&a->types[i].count, memory_order_relaxed);
+  }
+}
+
+int as_registry_wait_unchanged(const struct as_actor_view *view)
+{
+  const struct as_actor *a = view->actor;
+  uint64_t target = atomic_load_explicit(&a->wait_target, memory_order_acquire);
+  uint64_t seq = atomic_load_explicit(&a->wait_seq, memory_order_relaxed);
+  return target == view->wait_target && seq == view->wait_seq;
+}
+
+static void registry_unlink_locked(struct as_actor *a)
+{
+  if (a->prev)
+    a->prev->next = a->next;
+  else
+    registry_head = a->next;
+  if (a->next)
+    a->next->prev = a->prev;
+  a->next = a->prev = NULL;
+}
+
+int as_registry_collect(struct as_registry_collection *out, uint64_t now_ns, uint64_t grave_ns)
+{
+  int rc = 0;
+  out->count = 0;
+  uint64_t listed_received = 0, alive = 0;
+  pthread_mutex_lock(&registry_lock);
+  for (struct as_actor *a = registry_head, *next; a; a = next) {
+    next = a->next;
+    if (atomic_load_explicit(&a->status, memory_order_acquire) == AS_STATUS_STOPPED) {
+      uint64_t stopped = atomic_load_explicit(&a->stopped_ns, memory_order_relaxed);
+      if (now_ns >= stopped && now_ns - stopped >= grave_ns) {
+        registry_reaped_received += atomic_load_explicit(&a->received, memory_order_relaxed);
+        registry_unlink_locked(a);
+        as_actor_release(a);
+        continue;
+      }
+    }
+    if (out->count == out->capacity) {
+      size_t capacity = out->capacity ? out->capacity * 2 : 256;
+      struct as_actor_view *views = realloc(out->views, capacity * sizeof *views);
+      if (!views) {
+        rc = -ENOMEM;
+        continue;
+      }
+      out->views = views;
+      out->capacity = capacity;
+    }
+    struct as_actor_view *v = &out->views[out->count++];
+    registry_view_fill(v, a);
+    listed_received += v->received;
+    if (v->status != AS_STATUS_STOPPED)
+      alive++;
+  }
+  out->totals.total_spawned = atomic_load_explicit(&registry_spawned, memory_order_relaxed);
+  out->totals.total_stopped = atomic_load_explicit(&registry_stopped, memory_order_relaxed);
+  out->totals.messages_received = registry_reaped_received + listed_received;
+  pthread_mutex_unlock(&registry_lock);
+  out->totals.alive = alive;
+  return rc;
+}
+
+void as_registry_collection_free(struct as_registry_collection *c)
+{
+  free(c->views);
+  c->views = NULL;
+  c->count = c->capacity = 0;
+}
+
+void as_registry_lock_for_fork(void) { pthread_mutex_lock(&registry_lock); }
+void as_registry_unlock_for_fork(void) { pthread_mutex_unlock(&registry_lock); }
+
+void as_registry_reset_after_fork(void)
+{
+  /* The parent's records stay allocated: hooks of this child may still point at them. */
+  pthread_mutex_init(&registry_lock, NULL);
+  registry_head = NULL;
+  registry_next_id = 1;
+  registry_reaped_received = 0;
+  atomic_store(&registry_spawned, 0);
+  atomic_store(&registry_stopped, 0);
+  atomic_store(&registry_first_spawn_done, 0);
+  registry_current = NULL;
+}

@@ -1,0 +1,186 @@
+/* The monitor registry: one record per actor, whatever its runtime. Hooks translate runtime
+ * events into the calls below; the collector copies records into views for snapshots.
+ *
+ * Hot-path calls (enqueue, receive, handler, wait) touch only the actor's own relaxed atomics:
+ * no lock, no allocation. Spawn and reap take the registry lock. */
+#ifndef AS_REGISTRY_H
+#define AS_REGISTRY_H
+
+#include "clock.h"
+#include "typetab.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AS_ACTOR_NAME_MAX 64
+#define AS_ACTOR_REASON_MAX 48
+#define AS_ACTOR_TYPE_SLOTS 8
+
+enum as_status {
+  AS_STATUS_STARTING,
+  AS_STATUS_RUNNING,
+  AS_STATUS_STOPPING,
+  AS_STATUS_STOPPED,
+};
+
+enum as_wait_kind {
+  AS_WAIT_NONE,
+  AS_WAIT_REPLY,  /* blocked for the answer to a request */
+  AS_WAIT_SIGNAL, /* blocked for a synchronisation signal */
+};
+
+struct as_type_count {
+  _Atomic uint32_t type;
+  _Atomic uint64_t count;
+};
+
+struct as_actor {
+  /* Identity: written before the record is published, read-only afterwards. */
+  uint64_t id;
+  uint64_t parent_id; /* 0 = spawned outside any actor */
+  const char *runtime;
+  const void *name_addr; /* code whose symbol names the actor, resolved by the collector */
+  char name[AS_ACTOR_NAME_MAX];
+  uint64_t spawned_ns;
+  void **spawn_frames;
+  uint32_t spawn_frame_count;
+
+  _Atomic int status;
+  _Atomic uint64_t stopped_ns;
+  char stop_reason[AS_ACTOR_REASON_MAX]; /* written before status turns STOPPED */
+
+  /* Written by senders. */
+  _Atomic uint64_t enqueued;
+  _Atomic uint64_t mailbox_max;
+  _Atomic uint64_t replies_taken;
+
+  /* Written by the actor's own thread. */
+  _Atomic uint64_t received;
+  _Atomic uint64_t sent;
+  _Atomic uint64_t replies;
+  _Atomic uint64_t exceptions;
+  _Atomic uint32_t handling_type;
+  _Atomic uint64_t handling_since_ns;
+  _Atomic uint64_t handled;
+  _Atomic uint64_t handler_ns_total;
+  _Atomic uint64_t handler_ns_max;
+  _Atomic uint64_t wait_target;
+  _Atomic int wait_kind;
+  _Atomic uint64_t wait_since_ns;
+  _Atomic uint64_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
+  _Atomic uint64_t other_types;
+  struct as_type_count types[AS_ACTOR_TYPE_SLOTS];
+
+  /* Registry bookkeeping, under the registry lock. */
+  struct as_actor *next;
+  struct as_actor *prev;
+  _Atomic int refs;
+};
+
+struct as_spawn {
+  const char *runtime;     /* a string literal */
+  const char *name;        /* optional explicit name */
+  const void *name_addr;   /* optional: code address whose symbol names the actor */
+  struct as_actor *parent; /* NULL = spawned outside any actor */
+  unsigned stack_depth;    /* spawn-site frames to capture */
+};
+
+/* Creates and publishes a record. The caller gets one reference (release it with
+ * as_actor_release); the registry keeps its own until the actor is reaped. NULL on ENOMEM. */
+struct as_actor *as_registry_spawn(const struct as_spawn *spawn);
+void as_actor_ref(struct as_actor *actor);
+void as_actor_release(struct as_actor *actor);
+
+void as_actor_mark_running(struct as_actor *actor);
+void as_actor_mark_stopping(struct as_actor *actor);
+/* reason is copied. Ends any handler and wait still open. Idempotent. */
+void as_actor_mark_stopped(struct as_actor *actor, const char *reason);
+
+/* The actor whose code runs on this thread, or NULL. */
+struct as_actor *as_registry_current(void);
+void as_registry_current_set(struct as_actor *actor);
+
+/* A message was put into the actor's mailbox (call before the real send so that a fast
+ * receiver never sees a negative depth; undo if the send fails). */
+static inline void as_actor_enqueue(struct as_actor *a)
+{
+  uint64_t queued = atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed) + 1;
+  uint64_t taken = atomic_load_explicit(&a->received, memory_order_relaxed);
+  uint64_t len = queued > taken ? queued - taken : 0;
+  uint64_t max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
+  while (len > max &&
+         !atomic_compare_exchange_weak_explicit(&a->mailbox_max, &max, len, memory_order_relaxed,
+                                                memory_order_relaxed))
+    ;
+}
+
+static inline void as_actor_enqueue_undo(struct as_actor *a)
+{
+  atomic_fetch_sub_explicit(&a->enqueued, 1, memory_order_relaxed);
+}
+
+static inline void as_counter_add(_Atomic uint64_t *counter, int64_t delta)
+{
+  atomic_fetch_add_explicit(counter, (uint64_t)delta, memory_order_relaxed);
+}
+
+/* The actor took a message of this type from its mailbox. */
+void as_actor_receive(struct as_actor *actor, uint32_t type);
+void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now_ns);
+/* Ends the handler in progress, if any. */
+void as_actor_handler_end(struct as_actor *actor, uint64_t now_ns);
+void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wait_kind kind,
+                         uint64_t now_ns);
+void as_actor_wait_end(struct as_actor *actor);
+
+/* A plain copy of one record, taken by the collector. */
+struct as_actor_view {
+  uint64_t id, parent_id;
+  const char *runtime;
+  const void *name_addr;
+  char name[AS_ACTOR_NAME_MAX];
+  uint64_t spawned_ns;
+  void **spawn_frames;
+  uint32_t spawn_frame_count;
+  int status;
+  uint64_t stopped_ns;
+  char stop_reason[AS_ACTOR_REASON_MAX];
+  uint64_t enqueued, received, mailbox_max, sent, replies, replies_taken, exceptions;
+  uint32_t handling_type;
+  uint64_t handling_since_ns, handled, handler_ns_total, handler_ns_max;
+  uint64_t wait_target, wait_since_ns, wait_seq;
+  int wait_kind;
+  uint64_t other_types;
+  uint32_t type_ids[AS_ACTOR_TYPE_SLOTS];
+  uint64_t type_counts[AS_ACTOR_TYPE_SLOTS];
+  struct as_actor *actor; /* valid until the next as_registry_collect */
+};
+
+struct as_registry_totals {
+  uint64_t alive, total_spawned, total_stopped, messages_received;
+};
+
+struct as_registry_collection {
+  struct as_actor_view *views;
+  size_t count, capacity;
+  struct as_registry_totals totals;
+};
+
+/* Reaps actors stopped for longer than grave_ns, then copies every remaining record.
+ * Returns 0 or -ENOMEM (the collection then holds what fitted). */
+int as_registry_collect(struct as_registry_collection *out, uint64_t now_ns, uint64_t grave_ns);
+void as_registry_collection_free(struct as_registry_collection *c);
+/* Whether a view's wait edge is still the very same wait (for deadlock confirmation). */
+int as_registry_wait_unchanged(const struct as_actor_view *view);
+
+uint64_t as_registry_spawned_total(void);
+/* For a fork child: forget the parent's actors (their threads do not exist here). */
+void as_registry_reset_after_fork(void);
+void as_registry_lock_for_fork(void);
+void as_registry_unlock_for_fork(void);
+
+/* Called once, at the first spawn, to start the machinery that writes snapshots. */
+void as_registry_on_first_spawn(void (*callback)(void));
+
+#endif

@@ -1,0 +1,13 @@
+/* Finds the real definition of a symbol we interpose. */
+#ifndef AS_RESOLVE_H
+#define AS_RESOLVE_H
+
+/* dlsym(RTLD_NEXT) first; for runtimes loaded RTLD_LOCAL (plugins, Python extensions) that
+ * lookup fails, so fall back to every loaded object but our own. NULL when nothing defines
+ * it: the caller must then never call it. */
+void *as_resolve_real(const char *symbol);
+
+/* Whether an address lies inside the actorscope library itself. */
+int as_resolve_is_own_address(const void *addr);
+
+#endif

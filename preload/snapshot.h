@@ -1,0 +1,45 @@
+/* Encodes the header line and snapshot lines of the actorscope JSON Lines format
+ * (documented in FORMAT.md; bump AS_FORMAT_VERSION on any incompatible change). */
+#ifndef AS_SNAPSHOT_H
+#define AS_SNAPSHOT_H
+
+#include "diag.h"
+#include "registry.h"
+#include "waitgraph.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AS_FORMAT_NAME "actorscope"
+#define AS_FORMAT_VERSION 1
+
+struct as_header_info {
+  long pid;
+  const char *program;
+  const char *const *argv;
+  size_t argc;
+  uint64_t started_wall_ns;
+  unsigned interval_ms, grave_ms, stack_depth;
+};
+
+struct as_snapshot_info {
+  uint64_t seq;
+  uint64_t wall_ns;
+  uint64_t uptime_ns;
+  uint64_t start_mono_ns; /* monotonic time of "uptime 0": spawn times are relative to it */
+  uint64_t now_mono_ns;
+  int final;
+  const struct as_diag_entry *diagnostics;
+  size_t diagnostic_count;
+};
+
+/* Each returns one line (no newline), malloc()ed, or NULL on ENOMEM. */
+char *as_snapshot_encode_header(const struct as_header_info *header);
+char *as_snapshot_encode(const struct as_registry_collection *collection,
+                         const struct as_waitgraph_cycles *deadlocks,
+                         const struct as_snapshot_info *info);
+
+/* "2026-11-24T06:00:00.123Z" */
+void as_snapshot_format_time(uint64_t wall_ns, char out[32]);
+
+#endif

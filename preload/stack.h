@@ -1,0 +1,18 @@
+/* Spawn-site capture (libunwind, at spawn) and symbolisation (collector thread only). */
+#ifndef AS_STACK_H
+#define AS_STACK_H
+
+#include <stddef.h>
+
+/* Fills frames with return addresses; returns how many (0 when libunwind is unavailable). */
+unsigned as_stack_capture(void **frames, unsigned max);
+
+/* Writes "function+0xOFF (object)" for a code address. Returns 0 or -ENOENT when the address
+ * lies in no loaded object. */
+int as_stack_describe(const void *addr, char *out, size_t out_len);
+
+/* Writes the name of the function containing addr (exported or, from .symtab, static).
+ * Returns 0 or -ENOENT. */
+int as_stack_function_name(const void *addr, char *out, size_t out_len);
+
+#endif

@@ -1,0 +1,1 @@
+int actorscope_dummy_cmd_report;

@@ -1,0 +1,2 @@
+int actorscope_dummy_main;
+int main(void){return 0;}

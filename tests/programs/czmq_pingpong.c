@@ -1,0 +1,36 @@
+/* Ping-pong between the main thread and one zactor: N round trips of "PING" answered by
+ * "PONG", then destroy. Exit status 3 so tests can see it pass through unchanged. */
+#include <czmq.h>
+#include <stdlib.h>
+
+static void pong_actor(zsock_t *pipe, void *args)
+{
+  zsock_signal(pipe, 0);
+  for (;;) {
+    char *cmd = zstr_recv(pipe);
+    if (!cmd)
+      break;
+    int term = streq(cmd, "$TERM");
+    if (!term)
+      zstr_send(pipe, "PONG");
+    zstr_free(&cmd);
+    if (term)
+      break;
+  }
+}
+
+int main(int argc, char **argv)
+{
+  int rounds = argc > 1 ? atoi(argv[1]) : 1000;
+  zactor_t *actor = zactor_new(pong_actor, NULL);
+  int pongs = 0;
+  for (int i = 0; i < rounds; i++) {
+    zstr_send(actor, "PING");
+    char *reply = zstr_recv(actor);
+    pongs += reply && streq(reply, "PONG");
+    zstr_free(&reply);
+  }
+  zactor_destroy(&actor);
+  printf("pongs=%d\n", pongs);
+  return 3;
+}
