@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 _Atomic int as__state;
-__thread int as__guard __attribute__((tls_model("initial-exec")));
 
 #define INIT_FORK_RESETS_MAX 8
 

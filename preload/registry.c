@@ -126,16 +126,15 @@ void as_actor_receive(struct as_actor *actor, uint32_t type)
   if (type == AS_TYPE_NONE)
     return;
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
-    struct as_type_count *slot = &actor->types[i];
-    uint32_t current = atomic_load_explicit(&slot->type, memory_order_relaxed);
+    uint32_t current = atomic_load_explicit(&actor->type_ids[i], memory_order_relaxed);
     if (current == 0) {
       /* Claim the free slot; another thread may claim it first with the same or another type. */
-      if (atomic_compare_exchange_strong_explicit(&slot->type, &current, type,
+      if (atomic_compare_exchange_strong_explicit(&actor->type_ids[i], &current, type,
                                                   memory_order_relaxed, memory_order_relaxed))
         current = type;
     }
     if (current == type) {
-      atomic_fetch_add_explicit(&slot->count, 1, memory_order_relaxed);
+      atomic_fetch_add_explicit(&actor->type_counts[i], 1, memory_order_relaxed);
       return;
     }
   }
@@ -212,8 +211,8 @@ static void registry_view_fill(struct as_actor_view *v, struct as_actor *a)
   v->wait_since_ns = atomic_load_explicit(&a->wait_since_ns, memory_order_relaxed);
   v->other_types = atomic_load_explicit(&a->other_types, memory_order_relaxed);
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
-    v->type_ids[i] = atomic_load_explicit(&a->types[i].type, memory_order_relaxed);
-    v->type_counts[i] = atomic_load_explicit(&a->types[i].count, memory_order_relaxed);
+    v->type_ids[i] = atomic_load_explicit(&a->type_ids[i], memory_order_relaxed);
+    v->type_counts[i] = atomic_load_explicit(&a->type_counts[i], memory_order_relaxed);
   }
 }
 

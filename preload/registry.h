@@ -15,7 +15,8 @@
 
 #define AS_ACTOR_NAME_MAX 64
 #define AS_ACTOR_REASON_MAX 48
-#define AS_ACTOR_TYPE_SLOTS 8
+/* Distinct message types tallied per actor; further types count under "<other>". */
+#define AS_ACTOR_TYPE_SLOTS 16
 
 enum as_status {
   AS_STATUS_STARTING,
@@ -28,11 +29,6 @@ enum as_wait_kind {
   AS_WAIT_NONE,
   AS_WAIT_REPLY,  /* blocked for the answer to a request */
   AS_WAIT_SIGNAL, /* blocked for a synchronisation signal */
-};
-
-struct as_type_count {
-  _Atomic uint32_t type;
-  _Atomic uint64_t count;
 };
 
 struct as_actor {
@@ -70,7 +66,8 @@ struct as_actor {
   _Atomic uint64_t wait_since_ns;
   _Atomic uint64_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
   _Atomic uint64_t other_types;
-  struct as_type_count types[AS_ACTOR_TYPE_SLOTS];
+  _Atomic uint32_t type_ids[AS_ACTOR_TYPE_SLOTS];
+  _Atomic uint64_t type_counts[AS_ACTOR_TYPE_SLOTS];
 
   /* Registry bookkeeping, under the registry lock. */
   struct as_actor *next;

@@ -1,7 +1,9 @@
-/* Ping-pong between the main thread and one zactor: N round trips of "PING" answered by
- * "PONG", then destroy. Exit status 3 so tests can see it pass through unchanged. */
+/* Ping-pong between the main thread and one zactor: argv[1] round trips of "PING" answered by
+ * "PONG", then destroy. With argv[2], first chdir() there, as daemons do. Exit status 3 so
+ * tests can see it pass through unchanged. */
 #include <czmq.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static void pong_actor(zsock_t *pipe, void *args)
 {
@@ -22,6 +24,8 @@ static void pong_actor(zsock_t *pipe, void *args)
 int main(int argc, char **argv)
 {
   int rounds = argc > 1 ? atoi(argv[1]) : 1000;
+  if (argc > 2 && chdir(argv[2]) < 0)
+    return 2;
   zactor_t *actor = zactor_new(pong_actor, NULL);
   int pongs = 0;
   for (int i = 0; i < rounds; i++) {

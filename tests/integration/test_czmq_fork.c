@@ -1,0 +1,86 @@
+/* After fork the child writes its own file, or stops tracing: never the parent's file. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(czmq_fork, .timeout = 60);
+
+static json_t *fork_load(const char *dir, long pid)
+{
+  char path[256];
+  snprintf(path, sizeof path, "%s/actorscope.%ld.jsonl", dir, pid);
+  return as_test_load_lines(path);
+}
+
+Test(czmq_fork, with_the_pid_in_the_file_name_the_child_writes_a_file_of_its_own)
+{
+  const char *argv[] = {"czmq_fork", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 14);
+  cr_assert_eq(as_test_count_outputs(run.dir), 2);
+
+  long child = 0;
+  const char *at = strstr(run.out, "child pid ");
+  cr_assert_not_null(at);
+  child = strtol(at + 10, NULL, 10);
+  json_t *child_lines = fork_load(run.dir, child);
+  cr_assert_eq(as_test_int(json_array_get(child_lines, 0), "pid"), child);
+  json_t *last = as_test_last_snapshot(child_lines);
+  cr_assert_eq(as_test_int(last, "totals.total_spawned"), 1, "the parent's actors leaked in");
+  json_t *echo = as_test_actor_named(last, "echo");
+  cr_assert_eq(as_test_type_count(echo, "CHILD"), 1);
+  cr_assert_eq(as_test_type_count(echo, "PARENT"), 0);
+
+  /* The parent's file: its own header and only its own actor. */
+  DIR *d = opendir(run.dir);
+  long parent = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    long pid = 0;
+    if (sscanf(e->d_name, "actorscope.%ld.jsonl", &pid) == 1 && pid != child)
+      parent = pid;
+  }
+  closedir(d);
+  json_t *parent_lines = fork_load(run.dir, parent);
+  cr_assert_eq(as_test_int(json_array_get(parent_lines, 0), "pid"), parent);
+  size_t i;
+  json_t *line;
+  json_array_foreach(parent_lines, i, line)
+    cr_assert_str_eq(as_test_str(line, "type"), i == 0 ? "header" : "snapshot");
+  last = as_test_last_snapshot(parent_lines);
+  cr_assert_eq(as_test_int(last, "totals.total_spawned"), 1);
+  cr_assert_eq(as_test_type_count(as_test_actor_named(last, "echo"), "PARENT"), 1);
+  json_decref(child_lines);
+  json_decref(parent_lines);
+  as_test_run_free(&run);
+}
+
+Test(czmq_fork, with_a_fixed_file_name_the_child_stops_tracing)
+{
+  const char *argv[] = {"czmq_fork", NULL};
+  const char *env[] = {"ACTORSCOPE_OUTPUT=file:fixed.jsonl", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 0, &run);
+  cr_assert_eq(run.status, 14);
+  char path[256];
+  snprintf(path, sizeof path, "%s/fixed.jsonl", run.dir);
+  json_t *lines = as_test_load_lines(path);
+  json_t *header = json_array_get(lines, 0);
+  size_t i;
+  json_t *line;
+  json_array_foreach(lines, i, line) {
+    cr_assert_str_eq(as_test_str(line, "type"), i == 0 ? "header" : "snapshot",
+                     "line %zu: two writers on one file", i + 1);
+    if (i > 0)
+      cr_assert_eq(as_test_type_count(as_test_actor_named(line, "echo"), "CHILD"), 0);
+  }
+  cr_assert_neq(strstr(run.out, "child pid "), NULL);
+  long child = strtol(strstr(run.out, "child pid ") + 10, NULL, 10);
+  cr_assert_neq(as_test_int(header, "pid"), child);
+  json_decref(lines);
+  as_test_run_free(&run);
+}

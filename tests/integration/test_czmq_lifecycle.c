@@ -1,0 +1,82 @@
+/* Handlers in progress, waits on signals, and reaping after the grave window. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(czmq_lifecycle, .timeout = 60);
+
+Test(czmq_lifecycle, a_slow_handler_is_visible_with_its_elapsed_time_mid_run)
+{
+  const char *argv[] = {"czmq_slow", "1200", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=50", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+
+  char *path = as_test_only_output(run.dir);
+  json_t *lines = as_test_load_lines(path);
+  json_t *seen = NULL;
+  size_t i;
+  json_t *line;
+  json_array_foreach(lines, i, line) {
+    json_t *worker = as_test_actor_named(line, "slow_worker");
+    const char *handling = worker ? as_test_str(worker, "handling.type") : NULL;
+    if (handling && strcmp(handling, "SLOW") == 0 &&
+        as_test_int(worker, "handling.elapsed_ns") >= 600000000)
+      seen = line;
+  }
+  cr_assert_not_null(seen, "no snapshot showed SLOW running for 600 ms");
+  json_t *worker = as_test_actor_named(seen, "slow_worker");
+  json_t *client = as_test_actor_named(seen, "client");
+  cr_assert_eq(as_test_int(worker, "parent"), as_test_int(client, "id"));
+  /* The client blocks in zsock_wait on the worker meanwhile. */
+  cr_assert_eq(as_test_int(client, "waiting_on.target"), as_test_int(worker, "id"));
+  cr_assert_str_eq(as_test_str(client, "waiting_on.kind"), "signal");
+  cr_assert_geq(as_test_int(client, "waiting_on.elapsed_ns"), 500000000);
+
+  json_t *last = as_test_last_snapshot(lines);
+  worker = as_test_actor_named(last, "slow_worker");
+  cr_assert(json_is_null(json_object_get(worker, "handling")));
+  cr_assert_geq(as_test_int(worker, "handler_ns.max"), 1200000000);
+  json_decref(lines);
+  free(path);
+  as_test_run_free(&run);
+}
+
+Test(czmq_lifecycle, a_stopped_actor_stays_for_the_grave_window_then_is_reaped)
+{
+  const char *argv[] = {"czmq_reap", "1500", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=50", "ACTORSCOPE_GRAVE_MS=400", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+
+  char *path = as_test_only_output(run.dir);
+  json_t *lines = as_test_load_lines(path);
+  int seen_stopped = 0, seen_gone_after = 0;
+  size_t i;
+  json_t *line;
+  json_array_foreach(lines, i, line) {
+    if (i == 0)
+      continue;
+    json_t *actor = as_test_actor_named(line, "brief");
+    if (actor && strcmp(as_test_str(actor, "status"), "stopped") == 0) {
+      cr_assert_str_eq(as_test_str(actor, "stopped.reason"), "returned");
+      cr_assert_eq(seen_gone_after, 0, "a reaped actor came back");
+      seen_stopped++;
+    } else if (!actor && seen_stopped) {
+      seen_gone_after++;
+    }
+  }
+  cr_assert_geq(seen_stopped, 2, "the stopped actor was not kept for the grave window");
+  cr_assert_geq(seen_gone_after, 1, "the stopped actor was never reaped");
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert_eq(json_array_size(json_object_get(last, "actors")), 0);
+  cr_assert_eq(as_test_int(last, "totals.total_spawned"), 1);
+  cr_assert_eq(as_test_int(last, "totals.total_stopped"), 1);
+  /* Totals keep what reaped actors received. */
+  cr_assert_eq(as_test_int(last, "totals.messages_received"), 1);
+  json_decref(lines);
+  free(path);
+  as_test_run_free(&run);
+}

@@ -1,0 +1,45 @@
+/* The parent runs an actor, forks, and the child runs an actor of its own and exits 4.
+ * Exit status: the child's status plus 10 (14). */
+#include <czmq.h>
+#include <sys/wait.h>
+
+static void echo(zsock_t *pipe, void *args)
+{
+  zsock_signal(pipe, 0);
+  for (;;) {
+    char *s = zstr_recv(pipe);
+    if (!s)
+      break;
+    int term = streq(s, "$TERM");
+    if (!term)
+      zstr_send(pipe, s);
+    zstr_free(&s);
+    if (term)
+      break;
+  }
+}
+
+static void round_trip(const char *word)
+{
+  zactor_t *actor = zactor_new(echo, NULL);
+  zstr_send(actor, word);
+  char *reply = zstr_recv(actor);
+  printf("%s\n", reply ? reply : "(none)");
+  zstr_free(&reply);
+  zactor_destroy(&actor);
+}
+
+int main(void)
+{
+  round_trip("PARENT");
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    round_trip("CHILD");
+    exit(4);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  printf("child pid %d\n", (int)pid);
+  return WEXITSTATUS(status) + 10;
+}

@@ -1,0 +1,213 @@
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *harness_slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return strdup("");
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  size_t n;
+  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (cap - len < 2)
+      buf = realloc(buf, cap *= 2);
+  }
+  buf[len] = '\0';
+  fclose(f);
+  return buf;
+}
+
+void as_test_run(const char *const *argv, const char *const *env, int preload,
+                 struct as_test_run *run)
+{
+  memset(run, 0, sizeof *run);
+  snprintf(run->dir, sizeof run->dir, "/tmp/actorscope-test-XXXXXX");
+  cr_assert_not_null(mkdtemp(run->dir));
+  char program[1024];
+  if (strchr(argv[0], '/'))
+    snprintf(program, sizeof program, "%s", argv[0]);
+  else
+    snprintf(program, sizeof program, "%s/%s", AS_TEST_PROGRAMS, argv[0]);
+
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    char path[128];
+    if (chdir(run->dir) < 0)
+      _exit(126);
+    snprintf(path, sizeof path, "%s/stdout", run->dir);
+    int out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    snprintf(path, sizeof path, "%s/stderr", run->dir);
+    int err = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    unsetenv("LD_PRELOAD");
+    for (const char *const *e = env; e && *e; e++)
+      putenv((char *)*e);
+    if (preload)
+      setenv("LD_PRELOAD", AS_TEST_PRELOAD, 1);
+    execv(program, (char *const *)argv);
+    _exit(127);
+  }
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  run->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  char path[128];
+  snprintf(path, sizeof path, "%s/stdout", run->dir);
+  run->out = harness_slurp(path);
+  snprintf(path, sizeof path, "%s/stderr", run->dir);
+  run->err = harness_slurp(path);
+}
+
+void as_test_run_both(const char *const *argv, const char *const *env, int same_stdout,
+                      struct as_test_run *traced)
+{
+  struct as_test_run plain;
+  as_test_run(argv, env, 0, &plain);
+  as_test_run(argv, env, 1, traced);
+  cr_assert_eq(traced->status, plain.status, "%s: exit status %d traced, %d untraced\n%s",
+               argv[0], traced->status, plain.status, traced->err);
+  if (same_stdout)
+    cr_assert_str_eq(traced->out, plain.out, "%s: stdout differs when traced:\n%s---\n%s",
+                     argv[0], traced->out, plain.out);
+  cr_assert_eq(as_test_count_outputs(plain.dir), 0);
+  as_test_run_free(&plain);
+}
+
+void as_test_run_free(struct as_test_run *run)
+{
+  free(run->out);
+  free(run->err);
+  run->out = run->err = NULL;
+}
+
+static int harness_is_output(const char *name)
+{
+  size_t n = strlen(name);
+  return strncmp(name, "actorscope.", 11) == 0 && n > 6 && strcmp(name + n - 6, ".jsonl") == 0;
+}
+
+int as_test_count_outputs(const char *dir)
+{
+  DIR *d = opendir(dir);
+  cr_assert_not_null(d);
+  int count = 0;
+  for (struct dirent *e; (e = readdir(d));)
+    count += harness_is_output(e->d_name);
+  closedir(d);
+  return count;
+}
+
+char *as_test_only_output(const char *dir)
+{
+  cr_assert_eq(as_test_count_outputs(dir), 1, "expected one snapshot file in %s", dir);
+  DIR *d = opendir(dir);
+  char *path = NULL;
+  for (struct dirent *e; (e = readdir(d));)
+    if (harness_is_output(e->d_name))
+      cr_assert(asprintf(&path, "%s/%s", dir, e->d_name) > 0);
+  closedir(d);
+  return path;
+}
+
+json_t *as_test_load_lines(const char *path)
+{
+  char *text = harness_slurp(path);
+  json_t *lines = json_array();
+  char *save = NULL;
+  int lineno = 0;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    json_error_t error;
+    json_t *value = json_loads(line, 0, &error);
+    lineno++;
+    cr_assert_not_null(value, "%s:%d: %s", path, lineno, error.text);
+    json_array_append_new(lines, value);
+  }
+  free(text);
+  cr_assert_gt(json_array_size(lines), 0, "%s is empty", path);
+  return lines;
+}
+
+json_t *as_test_last_snapshot(json_t *lines)
+{
+  for (size_t i = json_array_size(lines); i-- > 0;) {
+    json_t *line = json_array_get(lines, i);
+    if (strcmp(json_string_value(json_object_get(line, "type")), "snapshot") == 0)
+      return line;
+  }
+  cr_assert_fail("no snapshot line");
+  return NULL;
+}
+
+json_t *as_test_actor_named(json_t *snapshot, const char *name)
+{
+  size_t i;
+  json_t *actor;
+  json_array_foreach(json_object_get(snapshot, "actors"), i, actor)
+    if (strcmp(json_string_value(json_object_get(actor, "name")), name) == 0)
+      return actor;
+  return NULL;
+}
+
+json_t *as_test_actor_by_id(json_t *snapshot, json_int_t id)
+{
+  size_t i;
+  json_t *actor;
+  json_array_foreach(json_object_get(snapshot, "actors"), i, actor)
+    if (json_integer_value(json_object_get(actor, "id")) == id)
+      return actor;
+  return NULL;
+}
+
+size_t as_test_count_named(json_t *snapshot, const char *name)
+{
+  size_t i, count = 0;
+  json_t *actor;
+  json_array_foreach(json_object_get(snapshot, "actors"), i, actor)
+    count += strcmp(json_string_value(json_object_get(actor, "name")), name) == 0;
+  return count;
+}
+
+static json_t *harness_path(json_t *object, const char *path)
+{
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", path);
+  char *save = NULL;
+  json_t *at = object;
+  for (char *key = strtok_r(buf, ".", &save); key && at; key = strtok_r(NULL, ".", &save))
+    at = json_object_get(at, key);
+  return at;
+}
+
+json_int_t as_test_int(json_t *object, const char *path)
+{
+  json_t *value = harness_path(object, path);
+  cr_assert(json_is_integer(value), "no integer at %s", path);
+  return json_integer_value(value);
+}
+
+const char *as_test_str(json_t *object, const char *path)
+{
+  return json_string_value(harness_path(object, path));
+}
+
+json_int_t as_test_type_count(json_t *actor, const char *type)
+{
+  size_t i;
+  json_t *row;
+  json_array_foreach(json_object_get(actor, "message_types"), i, row)
+    if (strcmp(json_string_value(json_object_get(row, "name")), type) == 0)
+      return json_integer_value(json_object_get(row, "count"));
+  return 0;
+}

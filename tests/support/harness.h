@@ -1,0 +1,45 @@
+/* Helpers for tests that run real programs under the preload and read their snapshots. */
+#ifndef AS_TEST_HARNESS_H
+#define AS_TEST_HARNESS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct as_test_run {
+  int status;   /* exit status, or 128 + signal number */
+  char *out;    /* everything the program wrote to stdout */
+  char *err;    /* ... and to stderr */
+  char dir[64]; /* its working directory, fresh per run */
+};
+
+/* Runs argv (argv[0] is a program name under tests/programs unless it has a '/') in a fresh
+ * working directory. env: extra "NAME=VALUE" strings, NULL-terminated (may be NULL).
+ * preload: whether LD_PRELOAD names libactorscope.so. */
+void as_test_run(const char *const *argv, const char *const *env, int preload,
+                 struct as_test_run *run);
+/* Runs the program twice, untraced and traced, and asserts the exit status and (when
+ * same_stdout) stdout are identical. Returns the traced run in `traced`. */
+void as_test_run_both(const char *const *argv, const char *const *env, int same_stdout,
+                      struct as_test_run *traced);
+void as_test_run_free(struct as_test_run *run);
+
+/* Path of the one actorscope.*.jsonl in dir (asserts there is exactly one); caller frees. */
+char *as_test_only_output(const char *dir);
+/* Number of actorscope.*.jsonl files in dir. */
+int as_test_count_outputs(const char *dir);
+/* Every line of a JSON Lines file, parsed (asserts each parses). */
+json_t *as_test_load_lines(const char *path);
+/* The last snapshot line, and the n-th snapshot line. */
+json_t *as_test_last_snapshot(json_t *lines);
+/* The first actor called `name` in a snapshot, or NULL. */
+json_t *as_test_actor_named(json_t *snapshot, const char *name);
+json_t *as_test_actor_by_id(json_t *snapshot, json_int_t id);
+size_t as_test_count_named(json_t *snapshot, const char *name);
+/* The integer at a dotted path ("counters.messages_received"); asserts it exists. */
+json_int_t as_test_int(json_t *object, const char *path);
+/* The string at a dotted path, or NULL. */
+const char *as_test_str(json_t *object, const char *path);
+/* How many messages of `type` an actor received (0 when absent). */
+json_int_t as_test_type_count(json_t *actor, const char *type);
+
+#endif

@@ -1,0 +1,121 @@
+#include "registry.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct as_actor *spawn_named(const char *name, struct as_actor *parent)
+{
+  struct as_spawn spawn = {.runtime = "test", .name = name, .parent = parent};
+  struct as_actor *a = as_registry_spawn(&spawn);
+  cr_assert_not_null(a);
+  return a;
+}
+
+static const struct as_actor_view *find_view(const struct as_registry_collection *c, uint64_t id)
+{
+  for (size_t i = 0; i < c->count; i++)
+    if (c->views[i].id == id)
+      return &c->views[i];
+  return NULL;
+}
+
+Test(registry, counters_types_and_mailbox_depth_are_recorded)
+{
+  struct as_actor *a = spawn_named("counter", NULL);
+  uint32_t ping = as_typetab_intern("ping", 4), pong = as_typetab_intern("pong", 4);
+  for (int i = 0; i < 5; i++)
+    as_actor_enqueue(a);
+  as_actor_enqueue(a);
+  as_actor_enqueue_undo(a); /* a failed send */
+  for (int i = 0; i < 3; i++)
+    as_actor_receive(a, ping);
+  as_actor_receive(a, pong);
+
+  struct as_registry_collection c = {0};
+  cr_assert_eq(as_registry_collect(&c, as_clock_now_ns(), 1000000000u), 0);
+  const struct as_actor_view *v = find_view(&c, a->id);
+  cr_assert_not_null(v);
+  cr_assert_str_eq(v->name, "counter");
+  cr_assert_eq(v->enqueued, 5);
+  cr_assert_eq(v->received, 4);
+  /* A high-water mark: the failed send was briefly in the count. */
+  cr_assert_eq(v->mailbox_max, 6);
+  cr_assert_eq(v->type_ids[0], ping);
+  cr_assert_eq(v->type_counts[0], 3);
+  cr_assert_eq(v->type_ids[1], pong);
+  cr_assert_eq(v->type_counts[1], 1);
+  as_registry_collection_free(&c);
+  as_actor_release(a);
+}
+
+Test(registry, types_beyond_the_slots_count_as_other)
+{
+  struct as_actor *a = spawn_named("many", NULL);
+  char name[16];
+  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS + 3; i++) {
+    int n = snprintf(name, sizeof name, "t%d", i);
+    as_actor_receive(a, as_typetab_intern(name, (size_t)n));
+  }
+  cr_assert_eq(a->other_types, 3);
+  cr_assert_eq(a->received, AS_ACTOR_TYPE_SLOTS + 3);
+  as_actor_release(a);
+}
+
+Test(registry, handler_and_wait_state_are_timed_and_cleared)
+{
+  struct as_actor *a = spawn_named("busy", NULL);
+  uint32_t job = as_typetab_intern("job", 3);
+  as_actor_handler_begin(a, job, 1000);
+  cr_assert_eq(a->handling_type, job);
+  as_actor_handler_end(a, 6000);
+  as_actor_handler_end(a, 9000); /* no handler open: nothing counted */
+  cr_assert_eq(a->handling_type, AS_TYPE_NONE);
+  cr_assert_eq(a->handled, 1);
+  cr_assert_eq(a->handler_ns_total, 5000);
+  cr_assert_eq(a->handler_ns_max, 5000);
+
+  as_actor_wait_begin(a, 77, AS_WAIT_REPLY, 100);
+  struct as_registry_collection c = {0};
+  as_registry_collect(&c, as_clock_now_ns(), 1000000000u);
+  const struct as_actor_view *v = find_view(&c, a->id);
+  cr_assert_eq(v->wait_target, 77);
+  cr_assert(as_registry_wait_unchanged(v));
+  as_actor_wait_end(a);
+  as_actor_wait_begin(a, 77, AS_WAIT_REPLY, 200);
+  cr_assert_not(as_registry_wait_unchanged(v), "a new wait must not pass for the old one");
+  as_registry_collection_free(&c);
+  as_actor_release(a);
+}
+
+Test(registry, children_know_their_parent_and_stopped_actors_are_reaped_after_the_grave)
+{
+  struct as_actor *parent = spawn_named("parent", NULL);
+  struct as_actor *child = spawn_named("child", parent);
+  cr_assert_eq(child->parent_id, parent->id);
+  as_actor_mark_running(child);
+  as_actor_receive(child, AS_TYPE_NONE);
+  as_actor_mark_stopped(child, "returned");
+  as_actor_mark_stopped(child, "again"); /* only the first stop counts */
+  cr_assert_str_eq(child->stop_reason, "returned");
+
+  struct as_registry_collection c = {0};
+  uint64_t stopped = child->stopped_ns;
+  as_registry_collect(&c, stopped + 10, 1000);
+  const struct as_actor_view *v = find_view(&c, child->id);
+  cr_assert_not_null(v, "reaped before the grave window passed");
+  cr_assert_eq(v->status, AS_STATUS_STOPPED);
+  uint64_t received_before = c.totals.messages_received;
+  uint64_t stopped_before = c.totals.total_stopped;
+
+  as_registry_collect(&c, stopped + 2000, 1000);
+  cr_assert_null(find_view(&c, child->id), "not reaped after the grave window");
+  cr_assert_not_null(find_view(&c, parent->id));
+  cr_assert_eq(c.totals.messages_received, received_before, "reaping lost counts");
+  cr_assert_eq(c.totals.total_stopped, stopped_before);
+  /* The hook's reference keeps the record readable after reaping. */
+  cr_assert_str_eq(child->name, "child");
+  as_registry_collection_free(&c);
+  as_actor_release(child);
+  as_actor_release(parent);
+}

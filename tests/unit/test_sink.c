@@ -1,0 +1,73 @@
+#include "sink.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct as_config file_config(const char *path)
+{
+  struct as_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.output_kind = AS_OUTPUT_FILE;
+  snprintf(cfg.output_path, sizeof cfg.output_path, "%s", path);
+  return cfg;
+}
+
+Test(sink, a_file_is_created_at_the_first_write_with_the_header_first)
+{
+  char dir[] = "/tmp/actorscope-sink-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char tmpl[128], path[128];
+  snprintf(tmpl, sizeof tmpl, "%s/out.%%p.jsonl", dir);
+  snprintf(path, sizeof path, "%s/out.4242.jsonl", dir);
+  struct as_config cfg = file_config(tmpl);
+  struct as_sink *sink = NULL;
+  struct as_error err;
+  cr_assert_eq(as_sink_open(&sink, &cfg, 4242, &err), 0);
+  cr_assert_eq(access(path, F_OK), -1, "created before anything was written");
+  as_sink_set_header(sink, "{\"type\":\"header\"}");
+  cr_assert_eq(as_sink_write_line(sink, "{\"seq\":0}", &err), 0);
+  cr_assert_eq(as_sink_write_line(sink, "{\"seq\":1}", &err), 0);
+  as_sink_close(sink);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f);
+  char buf[256] = "";
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  cr_assert_str_eq(buf, "{\"type\":\"header\"}\n{\"seq\":0}\n{\"seq\":1}\n");
+}
+
+Test(sink, a_write_error_is_described_and_the_sink_stays_off)
+{
+  struct as_config cfg = file_config("/dev/full");
+  struct as_sink *sink = NULL;
+  struct as_error err = {""};
+  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0);
+  cr_assert_eq(as_sink_write_line(sink, "{}", &err), -ENOSPC);
+  cr_assert_not_null(strstr(err.text, "/dev/full"), "%s", err.text);
+  cr_assert_eq(as_sink_write_line(sink, "{}", &err), -EIO);
+  as_sink_close(sink);
+}
+
+Test(sink, a_unix_socket_is_private_and_removed_at_close)
+{
+  struct as_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.output_kind = AS_OUTPUT_UNIX;
+  snprintf(cfg.output_path, sizeof cfg.output_path, "/tmp/actorscope-unit-%d.sock", (int)getpid());
+  struct as_sink *sink = NULL;
+  struct as_error err;
+  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
+  struct stat st;
+  cr_assert_eq(stat(cfg.output_path, &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0600);
+  /* No client: writing is not an error. */
+  cr_assert_eq(as_sink_write_line(sink, "{}", &err), 0);
+  as_sink_close(sink);
+  cr_assert_eq(access(cfg.output_path, F_OK), -1);
+}

@@ -1,0 +1,164 @@
+#include "snapshot.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct as_actor_view make_view(uint64_t id, uint64_t parent, const char *name)
+{
+  struct as_actor_view v;
+  memset(&v, 0, sizeof v);
+  v.id = id;
+  v.parent_id = parent;
+  v.runtime = "czmq";
+  snprintf(v.name, sizeof v.name, "%s", name);
+  v.spawned_ns = 1000 + id;
+  v.status = AS_STATUS_RUNNING;
+  return v;
+}
+
+static json_t *encode(struct as_actor_view *views, size_t n, const struct as_waitgraph_cycles *cycles)
+{
+  struct as_registry_collection c = {.views = views, .count = n, .capacity = n,
+                                     .totals = {2, 3, 1, 42}};
+  struct as_snapshot_info info = {.seq = 7, .wall_ns = 1795500000123000000ULL,
+                                  .uptime_ns = 5000, .start_mono_ns = 1000,
+                                  .now_mono_ns = 10000};
+  char *line = as_snapshot_encode(&c, cycles, &info);
+  cr_assert_not_null(line);
+  cr_assert_null(strchr(line, '\n'), "a snapshot must be one line");
+  json_error_t err;
+  json_t *root = json_loads(line, 0, &err);
+  cr_assert_not_null(root, "%s", err.text);
+  free(line);
+  return root;
+}
+
+Test(snapshot, top_level_fields_follow_the_format)
+{
+  struct as_actor_view v = make_view(1, 0, "solo");
+  json_t *root = encode(&v, 1, NULL);
+  cr_assert_str_eq(json_string_value(json_object_get(root, "type")), "snapshot");
+  cr_assert_eq(json_integer_value(json_object_get(root, "seq")), 7);
+  cr_assert_str_eq(json_string_value(json_object_get(root, "captured_at")), "2026-11-24T06:00:00.123Z");
+  cr_assert_eq(json_integer_value(json_object_get(root, "uptime_ns")), 5000);
+  cr_assert(json_is_false(json_object_get(root, "final")));
+  json_t *totals = json_object_get(root, "totals");
+  cr_assert_eq(json_integer_value(json_object_get(totals, "alive")), 2);
+  cr_assert_eq(json_integer_value(json_object_get(totals, "total_spawned")), 3);
+  cr_assert_eq(json_integer_value(json_object_get(totals, "total_stopped")), 1);
+  cr_assert_eq(json_integer_value(json_object_get(totals, "messages_received")), 42);
+  cr_assert_eq(json_array_size(json_object_get(root, "deadlocks")), 0);
+  json_decref(root);
+}
+
+Test(snapshot, actors_are_sorted_by_id_with_children_and_parent)
+{
+  struct as_actor_view views[] = {make_view(3, 1, "c2"), make_view(1, 0, "root"),
+                                  make_view(2, 1, "c1")};
+  json_t *root = encode(views, 3, NULL);
+  json_t *actors = json_object_get(root, "actors");
+  cr_assert_eq(json_array_size(actors), 3);
+  json_t *first = json_array_get(actors, 0);
+  cr_assert_str_eq(json_string_value(json_object_get(first, "name")), "root");
+  cr_assert(json_is_null(json_object_get(first, "parent")));
+  json_t *children = json_object_get(first, "children");
+  cr_assert_eq(json_array_size(children), 2);
+  cr_assert_eq(json_integer_value(json_array_get(children, 0)), 2);
+  cr_assert_eq(json_integer_value(json_array_get(children, 1)), 3);
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(actors, 1), "parent")), 1);
+  cr_assert_eq(json_integer_value(json_object_get(first, "spawned_at_ns")), 1);
+  json_decref(root);
+}
+
+Test(snapshot, counters_types_handling_waits_and_stop_are_encoded)
+{
+  struct as_actor_view v = make_view(5, 0, "worker");
+  v.enqueued = 10;
+  v.received = 7;
+  v.mailbox_max = 4;
+  v.replies = 3;
+  v.replies_taken = 1;
+  v.type_ids[0] = as_typetab_intern("small", 5);
+  v.type_counts[0] = 2;
+  v.type_ids[1] = as_typetab_intern("big", 3);
+  v.type_counts[1] = 5;
+  v.other_types = 1;
+  v.handling_type = as_typetab_intern("big", 3);
+  v.handling_since_ns = 4000;
+  v.wait_target = 9;
+  v.wait_kind = AS_WAIT_SIGNAL;
+  v.wait_since_ns = 9000;
+  json_t *root = encode(&v, 1, NULL);
+  json_t *a = json_array_get(json_object_get(root, "actors"), 0);
+  json_t *mailbox = json_object_get(a, "mailbox");
+  cr_assert_eq(json_integer_value(json_object_get(mailbox, "len")), 3);
+  cr_assert_eq(json_integer_value(json_object_get(mailbox, "max")), 4);
+  cr_assert_eq(json_integer_value(json_object_get(json_object_get(a, "outbox"), "len")), 2);
+  json_t *types = json_object_get(a, "message_types");
+  cr_assert_eq(json_array_size(types), 3);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(types, 0), "name")), "big");
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(types, 1), "name")), "small");
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(types, 2), "name")), "<other>");
+  json_t *handling = json_object_get(a, "handling");
+  cr_assert_str_eq(json_string_value(json_object_get(handling, "type")), "big");
+  cr_assert_eq(json_integer_value(json_object_get(handling, "elapsed_ns")), 6000);
+  json_t *waiting = json_object_get(a, "waiting_on");
+  cr_assert_eq(json_integer_value(json_object_get(waiting, "target")), 9);
+  cr_assert_str_eq(json_string_value(json_object_get(waiting, "kind")), "signal");
+  cr_assert_eq(json_integer_value(json_object_get(waiting, "elapsed_ns")), 1000);
+  cr_assert(json_is_null(json_object_get(a, "stopped")));
+  json_decref(root);
+
+  v.status = AS_STATUS_STOPPED;
+  v.stopped_ns = 8000;
+  snprintf(v.stop_reason, sizeof v.stop_reason, "destroyed");
+  root = encode(&v, 1, NULL);
+  a = json_array_get(json_object_get(root, "actors"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(a, "status")), "stopped");
+  json_t *stopped = json_object_get(a, "stopped");
+  cr_assert_eq(json_integer_value(json_object_get(stopped, "at_ns")), 7000);
+  cr_assert_str_eq(json_string_value(json_object_get(stopped, "reason")), "destroyed");
+  json_decref(root);
+}
+
+Test(snapshot, deadlocks_list_ids_and_names)
+{
+  struct as_actor_view views[] = {make_view(1, 0, "left"), make_view(2, 0, "right")};
+  uint64_t members[] = {1, 2};
+  size_t starts[] = {0}, lengths[] = {2};
+  struct as_waitgraph_cycles cycles = {members, 2, starts, lengths, 1};
+  json_t *root = encode(views, 2, &cycles);
+  json_t *cycle = json_array_get(json_object_get(root, "deadlocks"), 0);
+  cr_assert_eq(json_integer_value(json_array_get(json_object_get(cycle, "actors"), 1)), 2);
+  cr_assert_str_eq(json_string_value(json_array_get(json_object_get(cycle, "names"), 0)), "left");
+  json_decref(root);
+}
+
+Test(snapshot, names_with_quotes_and_control_bytes_stay_valid_json)
+{
+  struct as_actor_view v = make_view(1, 0, "a\"b\\c\n");
+  json_t *root = encode(&v, 1, NULL);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(root, "actors"), 0), "name")),
+                   "a\"b\\c\n");
+  json_decref(root);
+}
+
+Test(snapshot, the_header_names_format_version_and_process)
+{
+  const char *argv[] = {"prog", "--flag"};
+  struct as_header_info h = {.pid = 99, .program = "/bin/prog", .argv = argv, .argc = 2,
+                             .started_wall_ns = 0, .interval_ms = 500, .grave_ms = 5000,
+                             .stack_depth = 8};
+  char *line = as_snapshot_encode_header(&h);
+  json_t *root = json_loads(line, 0, NULL);
+  cr_assert_str_eq(json_string_value(json_object_get(root, "type")), "header");
+  cr_assert_str_eq(json_string_value(json_object_get(root, "format")), "actorscope");
+  cr_assert_eq(json_integer_value(json_object_get(root, "version")), AS_FORMAT_VERSION);
+  cr_assert_eq(json_integer_value(json_object_get(root, "pid")), 99);
+  cr_assert_str_eq(json_string_value(json_array_get(json_object_get(root, "argv"), 1)), "--flag");
+  cr_assert_str_eq(json_string_value(json_object_get(root, "started_at")), "1970-01-01T00:00:00.000Z");
+  json_decref(root);
+  free(line);
+}
