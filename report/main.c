@@ -1,2 +1,46 @@
-int actorscope_dummy_main;
-int main(void){return 0;}
+/* actorscope: run a program under the tracer and read what it recorded. */
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+};
+
+static const struct command commands[] = {
+    {"run", cmd_run, "run a program with the tracer preloaded"},
+    {"report", cmd_report, "summarise a recorded run"},
+};
+
+static void usage(FILE *out)
+{
+  fprintf(out, "usage: actorscope COMMAND [ARGS...]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n'actorscope COMMAND --help' describes each one.\n");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return CMD_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(stdout);
+    return CMD_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("actorscope %s (snapshot format 1)\n", ACTORSCOPE_VERSION);
+    return CMD_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "actorscope: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return CMD_USAGE;
+}
