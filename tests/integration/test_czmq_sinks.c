@@ -83,13 +83,17 @@ static void sink_check_stream(json_t *lines)
 
 static void sink_run(struct sink_client *client, const char *output, struct as_test_run *run)
 {
-  pthread_t thread;
-  pthread_create(&thread, NULL, sink_client_main, client);
   const char *argv[] = {"czmq_linger", "800", NULL};
   const char *env[] = {output, "ACTORSCOPE_INTERVAL_MS=50", NULL};
+  struct as_test_run plain;
+  as_test_run(argv, env, 0, &plain);
+  pthread_t thread;
+  pthread_create(&thread, NULL, sink_client_main, client);
   as_test_run(argv, env, 1, run);
   pthread_join(thread, NULL);
-  cr_assert_eq(run->status, 0);
+  cr_assert_eq(run->status, plain.status);
+  cr_assert_str_eq(run->out, plain.out);
+  as_test_run_free(&plain);
   cr_assert_not_null(client->received, "the client never connected");
 }
 
