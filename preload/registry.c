@@ -5,10 +5,14 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Held while sampling runtime objects, and by as_actor_probe_forget: an object is never read
+ * after its runtime lets it go. */
+static pthread_mutex_t registry_probe_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct as_actor *registry_head;
 static uint64_t registry_next_id = 1;
 static _Atomic uint64_t registry_spawned;
@@ -57,6 +61,8 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   if (spawn->name)
     strncpy(a->name, spawn->name, sizeof a->name - 1);
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
+  a->runtime_id = spawn->runtime_id;
+  a->runtime_scope = spawn->runtime_scope;
   a->spawned_ns = as_clock_now_ns();
   if (spawn->stack_depth > 0)
     registry_capture_spawn_site(a, spawn->stack_depth);
@@ -87,8 +93,84 @@ void as_actor_release(struct as_actor *actor)
 {
   if (actor && atomic_fetch_sub_explicit(&actor->refs, 1, memory_order_acq_rel) == 1) {
     free(actor->spawn_frames);
+    free(actor->links);
+    free(actor->monitors);
     free(actor);
   }
+}
+
+void as_actor_set_name(struct as_actor *actor, const char *name)
+{
+  pthread_mutex_lock(&registry_lock);
+  snprintf(actor->name, sizeof actor->name, "%s", name);
+  pthread_mutex_unlock(&registry_lock);
+}
+
+/* Appends id to a growable id list unless present. Under the registry lock. */
+static void registry_ids_add(uint64_t **ids, uint32_t *count, uint32_t *capacity, uint64_t id)
+{
+  for (uint32_t i = 0; i < *count; i++)
+    if ((*ids)[i] == id)
+      return;
+  if (*count == *capacity) {
+    uint32_t grown = *capacity ? *capacity * 2 : 4;
+    uint64_t *bigger = realloc(*ids, grown * sizeof **ids);
+    if (!bigger)
+      return;
+    *ids = bigger;
+    *capacity = grown;
+  }
+  (*ids)[(*count)++] = id;
+}
+
+static void registry_ids_remove(uint64_t *ids, uint32_t *count, uint64_t id)
+{
+  for (uint32_t i = 0; i < *count; i++) {
+    if (ids[i] == id) {
+      ids[i] = ids[--*count];
+      return;
+    }
+  }
+}
+
+void as_registry_link(struct as_actor *a, struct as_actor *b)
+{
+  pthread_mutex_lock(&registry_lock);
+  registry_ids_add(&a->links, &a->link_count, &a->link_capacity, b->id);
+  registry_ids_add(&b->links, &b->link_count, &b->link_capacity, a->id);
+  pthread_mutex_unlock(&registry_lock);
+}
+
+void as_registry_unlink(struct as_actor *a, struct as_actor *b)
+{
+  pthread_mutex_lock(&registry_lock);
+  registry_ids_remove(a->links, &a->link_count, b->id);
+  registry_ids_remove(b->links, &b->link_count, a->id);
+  pthread_mutex_unlock(&registry_lock);
+}
+
+void as_registry_monitor(struct as_actor *watcher, struct as_actor *watched)
+{
+  pthread_mutex_lock(&registry_lock);
+  registry_ids_add(&watcher->monitors, &watcher->monitor_count, &watcher->monitor_capacity,
+                   watched->id);
+  pthread_mutex_unlock(&registry_lock);
+}
+
+void as_actor_set_probe(struct as_actor *actor, as_actor_probe_fn probe, const void *object)
+{
+  pthread_mutex_lock(&registry_probe_lock);
+  actor->probe_object = object;
+  actor->probe = probe;
+  pthread_mutex_unlock(&registry_probe_lock);
+}
+
+void as_actor_probe_forget(struct as_actor *actor)
+{
+  pthread_mutex_lock(&registry_probe_lock);
+  actor->probe = NULL;
+  actor->probe_object = NULL;
+  pthread_mutex_unlock(&registry_probe_lock);
 }
 
 void as_actor_mark_running(struct as_actor *actor)
@@ -141,6 +223,25 @@ void as_actor_receive(struct as_actor *actor, uint32_t type)
   atomic_fetch_add_explicit(&actor->other_types, 1, memory_order_relaxed);
 }
 
+void as_actor_receive_undo(struct as_actor *actor, uint32_t type)
+{
+  atomic_fetch_sub_explicit(&actor->received, 1, memory_order_relaxed);
+  if (type == AS_TYPE_NONE)
+    return;
+  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
+    if (atomic_load_explicit(&actor->type_ids[i], memory_order_relaxed) == type) {
+      atomic_fetch_sub_explicit(&actor->type_counts[i], 1, memory_order_relaxed);
+      return;
+    }
+  }
+  atomic_fetch_sub_explicit(&actor->other_types, 1, memory_order_relaxed);
+}
+
+void as_actor_handler_cancel(struct as_actor *actor)
+{
+  atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
+}
+
 void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now_ns)
 {
   atomic_store_explicit(&actor->handling_since_ns, now_ns, memory_order_relaxed);
@@ -174,9 +275,39 @@ void as_actor_wait_end(struct as_actor *actor)
   atomic_store_explicit(&actor->wait_target, 0, memory_order_release);
 }
 
-static void registry_view_fill(struct as_actor_view *v, struct as_actor *a)
+/* Copies an id list into the collection's pool; returns where it starts. */
+static size_t registry_pool_ids(struct as_registry_collection *c, const uint64_t *ids,
+                                uint32_t count, uint32_t *copied)
+{
+  size_t at = c->id_count;
+  *copied = 0;
+  if (count == 0)
+    return at;
+  if (c->id_count + count > c->id_capacity) {
+    size_t capacity = c->id_capacity ? c->id_capacity : 256;
+    while (capacity < c->id_count + count)
+      capacity *= 2;
+    uint64_t *grown = realloc(c->ids, capacity * sizeof *grown);
+    if (!grown)
+      return at;
+    c->ids = grown;
+    c->id_capacity = capacity;
+  }
+  memcpy(c->ids + at, ids, count * sizeof *ids);
+  c->id_count += count;
+  *copied = count;
+  return at;
+}
+
+static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
+                               struct as_actor *a)
 {
   v->actor = a;
+  v->runtime_id = a->runtime_id;
+  v->runtime_scope = a->runtime_scope;
+  v->has_refs = 0;
+  v->links_at = registry_pool_ids(c, a->links, a->link_count, &v->link_count);
+  v->monitors_at = registry_pool_ids(c, a->monitors, a->monitor_count, &v->monitor_count);
   v->id = a->id;
   v->parent_id = a->parent_id;
   v->runtime = a->runtime;
@@ -235,10 +366,23 @@ static void registry_unlink_locked(struct as_actor *a)
   a->next = a->prev = NULL;
 }
 
+static void registry_sample_refs(struct as_registry_collection *c)
+{
+  pthread_mutex_lock(&registry_probe_lock);
+  for (size_t i = 0; i < c->count; i++) {
+    struct as_actor_view *v = &c->views[i];
+    struct as_actor *a = v->actor;
+    if (a->probe && a->probe(a->probe_object, &v->strong_refs, &v->weak_refs) == 0)
+      v->has_refs = 1;
+  }
+  pthread_mutex_unlock(&registry_probe_lock);
+}
+
 int as_registry_collect(struct as_registry_collection *out, uint64_t now_ns, uint64_t grave_ns)
 {
   int rc = 0;
   out->count = 0;
+  out->id_count = 0;
   uint64_t listed_received = 0, alive = 0;
   pthread_mutex_lock(&registry_lock);
   for (struct as_actor *a = registry_head, *next; a; a = next) {
@@ -263,7 +407,7 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now_ns, uin
       out->capacity = capacity;
     }
     struct as_actor_view *v = &out->views[out->count++];
-    registry_view_fill(v, a);
+    registry_view_fill(out, v, a);
     listed_received += v->received;
     if (v->status != AS_STATUS_STOPPED)
       alive++;
@@ -273,23 +417,36 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now_ns, uin
   out->totals.messages_received = registry_reaped_received + listed_received;
   pthread_mutex_unlock(&registry_lock);
   out->totals.alive = alive;
+  registry_sample_refs(out);
   return rc;
 }
 
 void as_registry_collection_free(struct as_registry_collection *c)
 {
   free(c->views);
+  free(c->ids);
   c->views = NULL;
-  c->count = c->capacity = 0;
+  c->ids = NULL;
+  c->count = c->capacity = c->id_count = c->id_capacity = 0;
 }
 
-void as_registry_lock_for_fork(void) { pthread_mutex_lock(&registry_lock); }
-void as_registry_unlock_for_fork(void) { pthread_mutex_unlock(&registry_lock); }
+void as_registry_lock_for_fork(void)
+{
+  pthread_mutex_lock(&registry_lock);
+  pthread_mutex_lock(&registry_probe_lock);
+}
+
+void as_registry_unlock_for_fork(void)
+{
+  pthread_mutex_unlock(&registry_probe_lock);
+  pthread_mutex_unlock(&registry_lock);
+}
 
 void as_registry_reset_after_fork(void)
 {
   /* The parent's records stay allocated: hooks of this child may still point at them. */
   pthread_mutex_init(&registry_lock, NULL);
+  pthread_mutex_init(&registry_probe_lock, NULL);
   registry_head = NULL;
   registry_next_id = 1;
   registry_reaped_received = 0;

@@ -31,6 +31,9 @@ enum as_wait_kind {
   AS_WAIT_SIGNAL, /* blocked for a synchronisation signal */
 };
 
+/* Reads an actor's reference counts from its runtime object. Returns 0 or -ENOENT. */
+typedef int (*as_actor_probe_fn)(const void *object, uint64_t *strong, uint64_t *weak);
+
 struct as_actor {
   /* Identity: written before the record is published, read-only afterwards. */
   uint64_t id;
@@ -41,6 +44,10 @@ struct as_actor {
   uint64_t spawned_ns;
   void **spawn_frames;
   uint32_t spawn_frame_count;
+  /* The runtime's own id and the scope it is unique in (e.g. CAF actor id and actor system):
+   * 0 when the runtime has none. */
+  uint64_t runtime_id;
+  uint32_t runtime_scope;
 
   _Atomic int status;
   _Atomic uint64_t stopped_ns;
@@ -70,6 +77,11 @@ struct as_actor {
   _Atomic uint64_t type_counts[AS_ACTOR_TYPE_SLOTS];
 
   /* Registry bookkeeping, under the registry lock. */
+  uint64_t *links;    /* ids of linked actors (links are symmetric) */
+  uint64_t *monitors; /* ids of actors this one monitors */
+  uint32_t link_count, link_capacity, monitor_count, monitor_capacity;
+  as_actor_probe_fn probe; /* samples reference counts while the runtime object lives */
+  const void *probe_object;
   struct as_actor *next;
   struct as_actor *prev;
   _Atomic int refs;
@@ -81,6 +93,8 @@ struct as_spawn {
   const void *name_addr;   /* optional: code address whose symbol names the actor */
   struct as_actor *parent; /* NULL = spawned outside any actor */
   unsigned stack_depth;    /* spawn-site frames to capture */
+  uint64_t runtime_id;     /* optional */
+  uint32_t runtime_scope;  /* optional */
 };
 
 /* Creates and publishes a record. The caller gets one reference (release it with
@@ -93,6 +107,17 @@ void as_actor_mark_running(struct as_actor *actor);
 void as_actor_mark_stopping(struct as_actor *actor);
 /* reason is copied. Ends any handler and wait still open. Idempotent. */
 void as_actor_mark_stopped(struct as_actor *actor, const char *reason);
+
+/* Names an actor after spawn (a runtime may learn the name only later). */
+void as_actor_set_name(struct as_actor *actor, const char *name);
+/* Links (symmetric) and monitors (a watches b), by record. Not for the hot path. */
+void as_registry_link(struct as_actor *a, struct as_actor *b);
+void as_registry_unlink(struct as_actor *a, struct as_actor *b);
+void as_registry_monitor(struct as_actor *watcher, struct as_actor *watched);
+/* Lets the collector sample reference counts; as_actor_probe_forget must be called before
+ * the runtime object goes away (it waits for a sample in progress). */
+void as_actor_set_probe(struct as_actor *actor, as_actor_probe_fn probe, const void *object);
+void as_actor_probe_forget(struct as_actor *actor);
 
 /* The actor whose code runs on this thread, or NULL. */
 struct as_actor *as_registry_current(void);
@@ -124,9 +149,13 @@ static inline void as_counter_add(_Atomic uint64_t *counter, int64_t delta)
 
 /* The actor took a message of this type from its mailbox. */
 void as_actor_receive(struct as_actor *actor, uint32_t type);
+/* Takes back an as_actor_receive: the runtime left the message in the mailbox after all. */
+void as_actor_receive_undo(struct as_actor *actor, uint32_t type);
 void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now_ns);
 /* Ends the handler in progress, if any. */
 void as_actor_handler_end(struct as_actor *actor, uint64_t now_ns);
+/* Forgets the handler in progress without counting it (the message was not handled). */
+void as_actor_handler_cancel(struct as_actor *actor);
 void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wait_kind kind,
                          uint64_t now_ns);
 void as_actor_wait_end(struct as_actor *actor);
@@ -140,6 +169,13 @@ struct as_actor_view {
   uint64_t spawned_ns;
   void **spawn_frames;
   uint32_t spawn_frame_count;
+  uint64_t runtime_id;
+  uint32_t runtime_scope;
+  int has_refs;
+  uint64_t strong_refs, weak_refs;
+  /* Offsets into the collection's id pool. */
+  size_t links_at, monitors_at;
+  uint32_t link_count, monitor_count;
   int status;
   uint64_t stopped_ns;
   char stop_reason[AS_ACTOR_REASON_MAX];
@@ -161,6 +197,8 @@ struct as_registry_totals {
 struct as_registry_collection {
   struct as_actor_view *views;
   size_t count, capacity;
+  uint64_t *ids; /* links and monitors of every view */
+  size_t id_count, id_capacity;
   struct as_registry_totals totals;
 };
 

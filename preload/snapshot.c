@@ -45,12 +45,14 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
   return line;
 }
 
+/* The symbol of the actor's code when it has one (the most specific name), else the name the
+ * runtime gave it. */
 static const char *snapshot_actor_name(const struct as_actor_view *v)
 {
-  if (v->name[0])
-    return v->name;
   const char *name = v->name_addr ? as_symcache_function(v->name_addr) : NULL;
-  return name ? name : "<unknown>";
+  if (name)
+    return name;
+  return v->name[0] ? v->name : "<unknown>";
 }
 
 struct snapshot_type_row {
@@ -151,6 +153,30 @@ static json_t *snapshot_children(const struct snapshot_family *f, uint64_t id)
   return out;
 }
 
+static json_t *snapshot_ids(const uint64_t *ids, size_t count)
+{
+  json_t *out = json_array();
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(out, json_integer((json_int_t)ids[i]));
+  return out;
+}
+
+/* Members only some runtimes fill: added when present, so CZMQ actors carry none of them. */
+static void snapshot_runtime_members(json_t *actor, const struct as_actor_view *v,
+                                     const struct as_registry_collection *c)
+{
+  if (v->runtime_id) {
+    json_object_set_new(actor, "runtime_id", json_integer((json_int_t)v->runtime_id));
+    json_object_set_new(actor, "runtime_scope", json_integer((json_int_t)v->runtime_scope));
+  }
+  if (v->has_refs)
+    json_object_set_new(actor, "refs", json_pack("{s:I, s:I}", "strong",
+                                                 (json_int_t)v->strong_refs, "weak",
+                                                 (json_int_t)v->weak_refs));
+  json_object_set_new(actor, "links", snapshot_ids(c->ids + v->links_at, v->link_count));
+  json_object_set_new(actor, "monitors", snapshot_ids(c->ids + v->monitors_at, v->monitor_count));
+}
+
 static json_t *snapshot_actor(const struct as_actor_view *v, const struct snapshot_family *family,
                               const struct as_snapshot_info *info)
 {
@@ -234,8 +260,11 @@ char *as_snapshot_encode(const struct as_registry_collection *c,
   struct snapshot_family family = {by_parent, c->count};
 
   json_t *actors = json_array();
-  for (size_t i = 0; i < c->count; i++)
-    json_array_append_new(actors, snapshot_actor(by_id[i], &family, info));
+  for (size_t i = 0; i < c->count; i++) {
+    json_t *actor = snapshot_actor(by_id[i], &family, info);
+    snapshot_runtime_members(actor, by_id[i], c);
+    json_array_append_new(actors, actor);
+  }
   json_t *root = json_pack(
       "{s:s, s:I, s:o, s:I, s:I, s:b, s:{s:I, s:I, s:I, s:I}, s:o, s:o, s:o}", "type", "snapshot",
       "seq", (json_int_t)info->seq, "captured_at", snapshot_time(info->wall_ns), "captured_at_ns",

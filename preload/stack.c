@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef int (*stack_backtrace_fn)(void **frames, int max);
@@ -37,6 +38,41 @@ unsigned as_stack_capture(void **frames, unsigned max)
   return n > 0 ? (unsigned)n : 0;
 }
 
+typedef char *(*stack_demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
+
+/* C++ names are shown demangled when the process has libstdc++ loaded (every C++ host has). */
+static void stack_demangle(char *name, size_t len)
+{
+  if (strncmp(name, "_Z", 2) != 0)
+    return;
+  stack_demangle_fn demangle = (stack_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+  int status = -1;
+  char *plain = demangle ? demangle(name, NULL, NULL, &status) : NULL;
+  if (plain && status == 0)
+    snprintf(name, len, "%s", plain);
+  free(plain);
+}
+
+/* "ns::f(int, char*) const" -> "ns::f": an actor's name needs no parameter list. */
+static void stack_strip_parameters(char *name)
+{
+  size_t n = strlen(name);
+  if (n > 6 && strcmp(name + n - 6, " const") == 0)
+    name[n -= 6] = '\0';
+  if (n == 0 || name[n - 1] != ')')
+    return;
+  int depth = 0;
+  for (size_t i = n; i-- > 0;) {
+    if (name[i] == ')')
+      depth++;
+    else if (name[i] == '(' && --depth == 0) {
+      if (i > 0)
+        name[i] = '\0';
+      return;
+    }
+  }
+}
+
 /* Resolves the object holding addr and the name of the function around it. */
 static int stack_lookup(const void *addr, char *fn, size_t fn_len, uintptr_t *offset,
                         const char **object)
@@ -50,11 +86,13 @@ static int stack_lookup(const void *addr, char *fn, size_t fn_len, uintptr_t *of
   if (info.dli_sname && info.dli_saddr) {
     snprintf(fn, fn_len, "%s", info.dli_sname);
     *offset = (uintptr_t)addr - (uintptr_t)info.dli_saddr;
+    stack_demangle(fn, fn_len);
     return 0;
   }
   uintptr_t start = 0;
   if (as_elfsym_lookup(path, (uintptr_t)addr - map->l_addr, fn, fn_len, &start) == 0) {
     *offset = (uintptr_t)addr - map->l_addr - start;
+    stack_demangle(fn, fn_len);
     return 0;
   }
   fn[0] = '\0';
@@ -68,6 +106,7 @@ int as_stack_function_name(const void *addr, char *out, size_t out_len)
   const char *object;
   if (stack_lookup(addr, out, out_len, &offset, &object) < 0 || out[0] == '\0')
     return -ENOENT;
+  stack_strip_parameters(out);
   return 0;
 }
 

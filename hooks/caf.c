@@ -1,0 +1,500 @@
+/* C++ Actor Framework 0.17.6 hooks, by mangled name (list: caf_symbols.h). Each translates a
+ * CAF event into a registry call; the layouts they read are in caf_layout.h and are used only
+ * after caf_layout_verify() accepted the loaded libcaf_core. Built with -fexceptions: handler
+ * exceptions unwind through these frames, and cleanup handlers record them. */
+#define _GNU_SOURCE
+#include "caf_layout.h"
+#include "caf_symbols.h"
+#include "diag.h"
+#include "init.h"
+#include "ptrmap.h"
+#include "registry.h"
+#include "resolve.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAF_TLS __thread __attribute__((tls_model("initial-exec")))
+/* Hooks are the library's only exports (with preload/exports.map). */
+#define CAF_EXPORT __attribute__((visibility("default")))
+/* Requests remembered per actor, to know whom a later wait for their response is on. */
+#define CAF_REQUESTS_KEPT 8
+#define CAF_SCOPES_MAX 64
+
+struct caf_request {
+  _Atomic uint64_t request_id;
+  _Atomic uint64_t target_id;
+};
+
+struct caf_actor {
+  struct as_actor *actor;
+  const void *object;
+  _Atomic uint64_t awaited_request; /* event-based .await() in progress */
+  _Atomic unsigned next_request;
+  struct caf_request requests[CAF_REQUESTS_KEPT];
+};
+
+enum caf_state { CAF_UNCHECKED, CAF_READY, CAF_REFUSED };
+
+static struct as_ptrmap caf_actors = AS_PTRMAP_INIT; /* abstract_actor* -> struct caf_actor */
+static _Atomic int caf_state;
+static pthread_once_t caf_once = PTHREAD_ONCE_INIT;
+static const void *_Atomic caf_systems[CAF_SCOPES_MAX]; /* actor_system* -> scope number */
+
+static CAF_TLS const void *caf_enqueue_self; /* abstract_broker::enqueue calls the base's */
+
+/* ---- real functions ------------------------------------------------------------------------ */
+
+#define CAF_REAL_SLOT(sym, what) static void *_Atomic real_##sym;
+CAF_CORE_HOOKS(CAF_REAL_SLOT)
+CAF_IO_HOOKS(CAF_REAL_SLOT)
+
+static void *caf_real(void *_Atomic *slot, const char *name)
+{
+  void *fn = atomic_load_explicit(slot, memory_order_relaxed);
+  if (!fn) {
+    fn = as_resolve_real(name);
+    atomic_store_explicit(slot, fn, memory_order_relaxed);
+  }
+  return fn;
+}
+
+#define CAF_REAL(sym) caf_real(&real_##sym, #sym)
+
+static void caf_verify_once(void)
+{
+  char why[320];
+  if (caf_layout_verify(CAF_REAL(_ZN3caf14abstract_actorC2ERNS_12actor_configE), why,
+                        sizeof why) == 0) {
+    atomic_store(&caf_state, CAF_READY);
+    return;
+  }
+  atomic_store(&caf_state, CAF_REFUSED);
+  as_diag_report("caf_unsupported", "%s; CAF actors are not traced", why);
+}
+
+/* Whether hooks may read CAF objects: tracing is on and the layouts were verified. */
+static bool caf_active(void)
+{
+  if (!as_tracing_active())
+    return false;
+  int state = atomic_load_explicit(&caf_state, memory_order_acquire);
+  if (__builtin_expect(state == CAF_UNCHECKED, 0)) {
+    int saved = errno;
+    pthread_once(&caf_once, caf_verify_once);
+    errno = saved;
+    state = atomic_load(&caf_state);
+  }
+  return state == CAF_READY;
+}
+
+static struct caf_actor *caf_find(const void *object)
+{
+  return object ? as_ptrmap_get(&caf_actors, (uintptr_t)object) : NULL;
+}
+
+/* Actor ids restart at 1 in every actor_system: the system's number tells them apart. */
+static uint32_t caf_scope_of(const void *system)
+{
+  for (uint32_t i = 0; i < CAF_SCOPES_MAX; i++) {
+    const void *seen = atomic_load(&caf_systems[i]);
+    if (seen == system)
+      return i + 1;
+    const void *expected = NULL;
+    if (!seen && atomic_compare_exchange_strong(&caf_systems[i], &expected, system))
+      return i + 1;
+    if (expected == system)
+      return i + 1;
+  }
+  return 0;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------------- */
+
+static void caf_register(void *self, void *config)
+{
+  const void *ctrl = caf_ctrl_of_actor(self);
+  struct caf_actor *ca = calloc(1, sizeof *ca);
+  if (!ca)
+    return;
+  struct caf_actor *parent = caf_find(caf_read_ptr(config, CAF_CONFIG_PARENT));
+  struct as_spawn spawn = {.runtime = "caf",
+                           .name_addr = caf_layout_init_function(config),
+                           .parent = parent ? parent->actor : NULL,
+                           .stack_depth = as_config_current()->stack_depth,
+                           .runtime_id = caf_read_u64(ctrl, CAF_CTRL_ID),
+                           .runtime_scope = caf_scope_of(caf_read_ptr(ctrl, CAF_CTRL_SYSTEM))};
+  ca->actor = as_registry_spawn(&spawn);
+  ca->object = self;
+  if (!ca->actor || as_ptrmap_put(&caf_actors, (uintptr_t)self, ca) < 0) {
+    if (ca->actor) {
+      as_actor_mark_stopped(ca->actor, "untracked");
+      as_actor_release(ca->actor);
+    }
+    free(ca);
+    return;
+  }
+  as_actor_set_probe(ca->actor, caf_layout_probe_refs, self);
+}
+
+static void caf_construct(void (*real)(void *, void *), void *self, void *config)
+{
+  if (!real)
+    return;
+  real(self, config);
+  if (self && config && caf_active()) {
+    int saved = errno;
+    caf_register(self, config);
+    errno = saved;
+  }
+}
+
+CAF_EXPORT void _ZN3caf14abstract_actorC1ERNS_12actor_configE(void *self, void *config)
+{
+  caf_construct(CAF_REAL(_ZN3caf14abstract_actorC1ERNS_12actor_configE), self, config);
+}
+
+CAF_EXPORT void _ZN3caf14abstract_actorC2ERNS_12actor_configE(void *self, void *config)
+{
+  caf_construct(CAF_REAL(_ZN3caf14abstract_actorC2ERNS_12actor_configE), self, config);
+}
+
+static void caf_destruct(void (*real)(void *), void *self)
+{
+  struct caf_actor *ca = NULL;
+  if (self && atomic_load(&caf_state) == CAF_READY && !as_guard_is_set())
+    ca = as_ptrmap_remove(&caf_actors, (uintptr_t)self);
+  if (ca) {
+    int saved = errno;
+    as_actor_probe_forget(ca->actor);
+    /* Actors that never ran cleanup (e.g. never launched) end here. */
+    as_actor_mark_stopped(ca->actor, "destroyed");
+    as_actor_release(ca->actor);
+    free(ca);
+    errno = saved;
+  }
+  if (real)
+    real(self);
+}
+
+CAF_EXPORT void _ZN3caf14abstract_actorD1Ev(void *self)
+{
+  caf_destruct(CAF_REAL(_ZN3caf14abstract_actorD1Ev), self);
+}
+
+CAF_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
+{
+  caf_destruct(CAF_REAL(_ZN3caf14abstract_actorD2Ev), self);
+}
+
+/* At launch the object's dynamic type is final: its class names the actor unless the spawned
+ * function's symbol does. Scoped actors are never launched; their first message does the same. */
+static void caf_launched(struct caf_actor *ca)
+{
+  if (!ca || atomic_load_explicit(&ca->actor->status, memory_order_relaxed) != AS_STATUS_STARTING)
+    return;
+  const char *name = caf_layout_class_name(ca->object);
+  if (name)
+    as_actor_set_name(ca->actor, name);
+  as_actor_mark_running(ca->actor);
+}
+
+typedef void (*caf_launch_fn)(void *, void *, bool, bool);
+
+static void caf_launch(caf_launch_fn real, void *self, void *host, bool lazy, bool hide)
+{
+  if (!real)
+    return;
+  if (caf_active()) {
+    int saved = errno;
+    caf_launched(caf_find(self));
+    errno = saved;
+  }
+  real(self, host, lazy, hide);
+}
+
+#define CAF_LAUNCH_HOOK(sym)                                                                      \
+  CAF_EXPORT void sym(void *self, void *host, bool lazy, bool hide)                                          \
+  {                                                                                               \
+    caf_launch((caf_launch_fn)CAF_REAL(sym), self, host, lazy, hide);                             \
+  }
+
+CAF_LAUNCH_HOOK(_ZN3caf15scheduled_actor6launchEPNS_14execution_unitEbb)
+CAF_LAUNCH_HOOK(_ZN3caf14blocking_actor6launchEPNS_14execution_unitEbb)
+CAF_LAUNCH_HOOK(_ZN3caf15actor_companion6launchEPNS_14execution_unitEbb)
+CAF_LAUNCH_HOOK(_ZN3caf2io15abstract_broker6launchEPNS_14execution_unitEbb)
+
+CAF_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_unitE(void *self, void *error,
+                                                                           void *host)
+{
+  _Bool (*real)(void *, void *, void *) =
+      CAF_REAL(_ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_unitE);
+  if (!real)
+    return 0;
+  struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
+  char reason[AS_ACTOR_REASON_MAX];
+  if (ca)
+    caf_layout_render_error(error, reason, sizeof reason); /* before cleanup moves it away */
+  _Bool first = real(self, error, host);
+  if (ca && first) {
+    int saved = errno;
+    as_actor_mark_stopped(ca->actor, reason);
+    errno = saved;
+  }
+  return first;
+}
+
+/* ---- messages ------------------------------------------------------------------------------ */
+
+static void caf_remember_request(struct caf_actor *sender, uint64_t mid, uint64_t target_id)
+{
+  unsigned slot = atomic_fetch_add_explicit(&sender->next_request, 1, memory_order_relaxed);
+  struct caf_request *r = &sender->requests[slot % CAF_REQUESTS_KEPT];
+  atomic_store_explicit(&r->target_id, target_id, memory_order_relaxed);
+  atomic_store_explicit(&r->request_id, mid & CAF_MID_REQUEST_ID_MASK, memory_order_release);
+}
+
+static uint64_t caf_request_target(struct caf_actor *requester, uint64_t mid)
+{
+  uint64_t id = mid & CAF_MID_REQUEST_ID_MASK;
+  for (int i = 0; id && i < CAF_REQUESTS_KEPT; i++)
+    if (atomic_load_explicit(&requester->requests[i].request_id, memory_order_acquire) == id)
+      return atomic_load_explicit(&requester->requests[i].target_id, memory_order_relaxed);
+  return 0;
+}
+
+/* Forwarders (pools, decorators, proxies) hand a message on at once: it is received when it
+ * is enqueued, so their mailbox never looks stuck. */
+static void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
+{
+  as_actor_enqueue(target->actor);
+  if (forwarder)
+    as_actor_receive(target->actor, caf_layout_message_type(element));
+  struct caf_actor *sender = caf_find(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
+  if (!sender || sender == target)
+    return;
+  as_counter_add(&sender->actor->sent, 1);
+  uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
+  if ((mid & CAF_MID_REQUEST_ID_MASK) && !(mid & CAF_MID_RESPONSE_FLAG))
+    caf_remember_request(sender, mid, target->actor->id);
+}
+
+typedef void (*caf_enqueue_fn)(void *, void **, void *);
+
+static void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *host, bool forwarder)
+{
+  if (!real)
+    return;
+  const void *outer = caf_enqueue_self;
+  struct caf_actor *target = NULL;
+  if (outer != self && element && *element && caf_active() && (target = caf_find(self))) {
+    int saved = errno;
+    caf_on_enqueue(target, *element, forwarder);
+    errno = saved;
+  }
+  caf_enqueue_self = self;
+  real(self, element, host);
+  caf_enqueue_self = outer;
+}
+
+#define CAF_ENQUEUE_HOOK(sym, forwarder)                                                          \
+  CAF_EXPORT void sym(void *self, void **element, void *host)                                                \
+  {                                                                                               \
+    caf_enqueue((caf_enqueue_fn)CAF_REAL(sym), self, element, host, forwarder);                   \
+  }
+
+CAF_ENQUEUE_HOOK(_ZN3caf15scheduled_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, false)
+CAF_ENQUEUE_HOOK(_ZN3caf14blocking_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, false)
+CAF_ENQUEUE_HOOK(_ZN3caf15actor_companion7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, false)
+CAF_ENQUEUE_HOOK(_ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, false)
+CAF_ENQUEUE_HOOK(_ZN3caf10actor_pool7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, true)
+CAF_ENQUEUE_HOOK(_ZN3caf22forwarding_actor_proxy7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, true)
+CAF_ENQUEUE_HOOK(_ZN3caf9decorator8splitter7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, true)
+CAF_ENQUEUE_HOOK(_ZN3caf9decorator9sequencer7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, true)
+
+/* ---- handlers ------------------------------------------------------------------------------ */
+
+struct caf_handling {
+  struct caf_actor *ca;
+  uint32_t type;
+  int result; /* -1 while the handler has not returned */
+  int skipped_result;
+};
+
+static struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
+                                             int skipped_result)
+{
+  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result};
+  if (!ca)
+    return h;
+  int saved = errno;
+  caf_launched(ca);
+  h.type = caf_layout_message_type(element);
+  uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
+  uint64_t awaited = atomic_load_explicit(&ca->awaited_request, memory_order_relaxed);
+  if ((mid & CAF_MID_RESPONSE_FLAG) && awaited && (mid & CAF_MID_REQUEST_ID_MASK) == awaited) {
+    atomic_store_explicit(&ca->awaited_request, 0, memory_order_relaxed);
+    as_actor_wait_end(ca->actor);
+  }
+  as_actor_receive(ca->actor, h.type);
+  as_actor_handler_begin(ca->actor, h.type, as_clock_now_ns());
+  errno = saved;
+  return h;
+}
+
+/* Runs when the handler returns or an exception unwinds through it. */
+static void caf_handler_end(struct caf_handling *h)
+{
+  if (!h->ca)
+    return;
+  int saved = errno;
+  struct as_actor *a = h->ca->actor;
+  if (h->result < 0)
+    as_counter_add(&a->exceptions, 1);
+  if (h->result == h->skipped_result) {
+    /* Left in the mailbox (e.g. while awaiting a response): not handled yet. */
+    as_actor_receive_undo(a, h->type);
+    as_actor_handler_cancel(a);
+  } else {
+    as_actor_handler_end(a, as_clock_now_ns());
+  }
+  errno = saved;
+}
+
+typedef int (*caf_consume_fn)(void *, void *);
+
+static int caf_consume(caf_consume_fn real, void *self, void *element)
+{
+  if (!real)
+    return 0;
+  struct caf_actor *ca = element && caf_active() ? caf_find(self) : NULL;
+  __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
+      caf_handler_begin(ca, element, CAF_CONSUME_SKIPPED);
+  int result = real(self, element);
+  h.result = result;
+  return result;
+}
+
+CAF_EXPORT int _ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE(void *self, void *element)
+{
+  return caf_consume((caf_consume_fn)CAF_REAL(_ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE),
+                     self, element);
+}
+
+CAF_EXPORT int _ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE(void *self, void *element)
+{
+  return caf_consume(
+      (caf_consume_fn)CAF_REAL(_ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE), self,
+      element);
+}
+
+/* blocking_actor::mailbox_visitor: its first member is the actor. */
+CAF_EXPORT int _ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE(void *visitor, void *element)
+{
+  caf_consume_fn real =
+      (caf_consume_fn)CAF_REAL(_ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE);
+  if (!real)
+    return 0;
+  struct caf_actor *ca = visitor && element && caf_active() ? caf_find(caf_read_ptr(visitor, 0)) : NULL;
+  __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
+      caf_handler_begin(ca, element, CAF_VISIT_SKIP);
+  int result = real(visitor, element);
+  h.result = result;
+  return result;
+}
+
+/* ---- links, monitors, waits ---------------------------------------------------------------- */
+
+typedef void (*caf_link_fn)(void *, void *);
+
+static void caf_link_change(caf_link_fn real, void *self, void *other, bool add)
+{
+  if (!real)
+    return;
+  real(self, other);
+  struct caf_actor *a = caf_active() ? caf_find(self) : NULL, *b = a ? caf_find(other) : NULL;
+  if (a && b) {
+    int saved = errno;
+    (add ? as_registry_link : as_registry_unlink)(a->actor, b->actor);
+    errno = saved;
+  }
+}
+
+CAF_EXPORT void _ZN3caf17monitorable_actor8add_linkEPNS_14abstract_actorE(void *self, void *other)
+{
+  caf_link_change((caf_link_fn)CAF_REAL(_ZN3caf17monitorable_actor8add_linkEPNS_14abstract_actorE),
+                  self, other, true);
+}
+
+CAF_EXPORT void _ZN3caf17monitorable_actor11remove_linkEPNS_14abstract_actorE(void *self, void *other)
+{
+  caf_link_change(
+      (caf_link_fn)CAF_REAL(_ZN3caf17monitorable_actor11remove_linkEPNS_14abstract_actorE), self,
+      other, false);
+}
+
+CAF_EXPORT void _ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_priorityE(void *self,
+                                                                              void *watched,
+                                                                              int priority)
+{
+  void (*real)(void *, void *, int) =
+      CAF_REAL(_ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_priorityE);
+  if (!real)
+    return;
+  real(self, watched, priority);
+  struct caf_actor *a = caf_active() ? caf_find(self) : NULL, *b = a ? caf_find(watched) : NULL;
+  if (a && b) {
+    int saved = errno;
+    as_registry_monitor(a->actor, b->actor);
+    errno = saved;
+  }
+}
+
+static void caf_wait_done(struct caf_actor **waiting)
+{
+  if (*waiting)
+    as_actor_wait_end((*waiting)->actor);
+}
+
+/* A blocking or scoped actor receiving the response to its own request waits on the target. */
+CAF_EXPORT void _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS_10message_idERNS_6detail17blocking_behaviorE(
+    void *self, void *condition, uint64_t mid, void *behavior)
+{
+  void (*real)(void *, void *, uint64_t, void *) = CAF_REAL(
+      _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS_10message_idERNS_6detail17blocking_behaviorE);
+  if (!real)
+    return;
+  __attribute__((cleanup(caf_wait_done))) struct caf_actor *waiting = NULL;
+  struct caf_actor *ca = (mid & CAF_MID_RESPONSE_FLAG) && caf_active() ? caf_find(self) : NULL;
+  uint64_t target = ca ? caf_request_target(ca, mid) : 0;
+  if (target) {
+    int saved = errno;
+    as_actor_wait_begin(ca->actor, target, AS_WAIT_REPLY, as_clock_now_ns());
+    waiting = ca;
+    errno = saved;
+  }
+  real(self, condition, mid, behavior);
+}
+
+/* An event-based actor in .await() handles nothing else until the response arrives. */
+CAF_EXPORT void _ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10message_idENS_8behaviorE(
+    void *self, uint64_t mid, void *behavior)
+{
+  void (*real)(void *, uint64_t, void *) =
+      CAF_REAL(_ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10message_idENS_8behaviorE);
+  if (!real)
+    return;
+  struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
+  uint64_t target = ca ? caf_request_target(ca, mid) : 0;
+  if (target) {
+    int saved = errno;
+    atomic_store_explicit(&ca->awaited_request, mid & CAF_MID_REQUEST_ID_MASK, memory_order_relaxed);
+    as_actor_wait_begin(ca->actor, target, AS_WAIT_REPLY, as_clock_now_ns());
+    errno = saved;
+  }
+  real(self, mid, behavior);
+}

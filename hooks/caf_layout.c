@@ -1,0 +1,303 @@
+#define _GNU_SOURCE
+#include "caf_layout.h"
+#include "caf_symbols.h"
+#include "ptrmap.h"
+#include "typetab.h"
+
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Virtual-table slots, in declaration order (Itanium C++ ABI); caf_layout_verify checks the
+ * neighbours it can see in the exported vtables. */
+#define CAF_VIEW_SLOT_CONTENT 2
+#define CAF_TUPLE_SLOT_SIZE 5
+#define CAF_TUPLE_SLOT_TYPE 7
+#define CAF_TUPLE_SLOT_GET 8
+/* type_nr<atom_value>: its index in sorted_builtin_types plus one. */
+#define CAF_TYPE_NR_ATOM 5
+#define CAF_TYPE_NAME_MAX 96
+
+struct caf_rtti_pair {
+  uint16_t type_nr;
+  const void *type_info;
+};
+
+typedef void *(*caf_content_fn)(const void *view);
+typedef size_t (*caf_size_fn)(const void *tuple);
+typedef struct caf_rtti_pair (*caf_type_fn)(const void *tuple, size_t pos);
+typedef const void *(*caf_get_fn)(const void *tuple, size_t pos);
+typedef char *(*caf_demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
+
+static const char *const *caf_type_names; /* numbered_type_names */
+static struct as_ptrmap caf_message_types = AS_PTRMAP_INIT; /* type key -> type id */
+static struct as_ptrmap caf_class_names = AS_PTRMAP_INIT;   /* std::type_info* -> name */
+static struct as_ptrmap caf_init_helpers = AS_PTRMAP_INIT;  /* std::type_info* -> verdict */
+
+static const char *const caf_exit_reasons[] = {
+    "normal", "unhandled_exception", "unknown", "out_of_workers", "user_shutdown", "kill",
+    "remote_link_unreachable", "unreachable"};
+
+static const char *const caf_sec_names[] = {
+    "none", "unexpected_message", "unexpected_response", "request_receiver_down",
+    "request_timeout", "no_such_group_module", "no_actor_published_at_port",
+    "unexpected_actor_messaging_interface", "state_not_serializable", "unsupported_sys_key",
+    "unsupported_sys_message", "disconnect_during_handshake", "cannot_forward_to_invalid_actor",
+    "no_route_to_receiving_node", "failed_to_assign_scribe_from_handle",
+    "failed_to_assign_doorman_from_handle", "cannot_close_invalid_port", "cannot_connect_to_node",
+    "cannot_open_port", "network_syscall_failed", "invalid_argument", "invalid_protocol_family",
+    "cannot_publish_invalid_actor", "cannot_spawn_actor_from_arguments", "end_of_stream",
+    "no_context", "unknown_type", "no_proxy_registry", "runtime_error", "remote_linking_failed",
+    "cannot_add_upstream", "upstream_already_exists", "invalid_upstream", "cannot_add_downstream",
+    "downstream_already_exists", "invalid_downstream", "no_downstream_stages_defined",
+    "stream_init_failed", "invalid_stream_state", "unhandled_stream_error", "bad_function_call",
+    "feature_disabled", "cannot_open_file", "socket_invalid", "socket_disconnected",
+    "socket_operation_failed", "unavailable_or_would_block", "incompatible_versions",
+    "incompatible_application_ids", "malformed_basp_message", "serializing_basp_payload_failed",
+    "redundant_connection", "remote_lookup_failed", "connection_timeout"};
+
+/* ---- verification -------------------------------------------------------------------------- */
+
+static int caf_slots_pure(void *const *slots, int from, int to, const void *pure)
+{
+  for (int i = from; i <= to; i++)
+    if (slots[i] != pure)
+      return 0;
+  return 1;
+}
+
+int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
+{
+  Dl_info info;
+  if (!real_ctor || !dladdr(real_ctor, &info) || !info.dli_fname) {
+    snprintf(why, why_len, "libcaf_core's abstract_actor constructor was not found");
+    return -1;
+  }
+  const char *base = strrchr(info.dli_fname, '/');
+  base = base ? base + 1 : info.dli_fname;
+  if (strcmp(base, "libcaf_core.so.0.17.6") != 0) {
+    snprintf(why, why_len, "%s is not libcaf_core 0.17.6, the only version whose layouts are known",
+             info.dli_fname);
+    return -1;
+  }
+  void *lib = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+  void *const *tuple_vt = lib ? dlsym(lib, "_ZTVN3caf17type_erased_tupleE") : NULL;
+  void *const *view_vt = lib ? dlsym(lib, "_ZTVN3caf12message_viewE") : NULL;
+  const char *const *names = lib ? dlsym(lib, "_ZN3caf19numbered_type_namesE") : NULL;
+  void *load = lib ? dlsym(lib, "_ZN3caf17type_erased_tuple4loadERNS_12deserializerE") : NULL;
+  void *shared = lib ? dlsym(lib, "_ZNK3caf17type_erased_tuple6sharedEv") : NULL;
+  void *save = lib ? dlsym(lib, "_ZNK3caf17type_erased_tuple4saveERNS_10serializerE") : NULL;
+  void *pure = dlsym(RTLD_DEFAULT, "__cxa_pure_virtual");
+  if (lib)
+    dlclose(lib);
+  if (!tuple_vt || !view_vt || !names || !load || !shared || !save || !pure) {
+    snprintf(why, why_len, "%s lacks the symbols of CAF 0.17.6's type_erased_tuple", info.dli_fname);
+    return -1;
+  }
+  /* A vtable symbol points at offset-to-top and RTTI; the slots follow. */
+  void *const *tuple_slots = tuple_vt + 2, *const *view_slots = view_vt + 2;
+  if (!caf_slots_pure(tuple_slots, 2, 3, pure) || tuple_slots[4] != load ||
+      !caf_slots_pure(tuple_slots, 5, 11, pure) || tuple_slots[12] != shared ||
+      tuple_slots[13] != save || !caf_slots_pure(view_slots, 2, 5, pure)) {
+    snprintf(why, why_len, "%s: the type_erased_tuple or message_view vtable differs from 0.17.6",
+             info.dli_fname);
+    return -1;
+  }
+  if (!names[CAF_TYPE_NR_ATOM - 1] || strcmp(names[CAF_TYPE_NR_ATOM - 1], "@atom") != 0) {
+    snprintf(why, why_len, "%s: numbered_type_names differs from 0.17.6", info.dli_fname);
+    return -1;
+  }
+  caf_type_names = names;
+  return 0;
+}
+
+/* ---- names --------------------------------------------------------------------------------- */
+
+void caf_layout_atom_decode(uint64_t atom, char out[16])
+{
+  static const char table[] = " 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+  size_t pos = 0;
+  int reading = (atom >> 60) == 0xF;
+  uint64_t mask = 0x0FC0000000000000ULL;
+  for (int shift = 54; shift >= 0; shift -= 6, mask >>= 6) {
+    unsigned code = (unsigned)((atom & mask) >> shift);
+    if (reading)
+      out[pos++] = table[code < sizeof table - 1 ? code : 0];
+    else if (code == 0xF)
+      reading = 1;
+  }
+  out[pos] = '\0';
+}
+
+/* Demangles a type name from a std::type_info (no "_Z" prefix) into out. */
+static void caf_type_info_name(const void *type_info, char *out, size_t len)
+{
+  const char *mangled = *(const char *const *)((const char *)type_info + sizeof(void *));
+  if (mangled[0] == '*')
+    mangled++;
+  caf_demangle_fn demangle = (caf_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+  int status = -1;
+  char *plain = demangle ? demangle(mangled, NULL, NULL, &status) : NULL;
+  snprintf(out, len, "%s", plain && status == 0 ? plain : mangled);
+  free(plain);
+}
+
+static const void *caf_type_info_of(const void *object)
+{
+  void *const *vptr = *(void *const *const *)object;
+  return vptr ? vptr[-1] : NULL;
+}
+
+const char *caf_layout_class_name(const void *actor)
+{
+  const void *type_info = caf_type_info_of(actor);
+  if (!type_info)
+    return NULL;
+  const char *name = as_ptrmap_get(&caf_class_names, (uintptr_t)type_info);
+  if (name)
+    return name;
+  char buf[512];
+  caf_type_info_name(type_info, buf, sizeof buf);
+  char *copy = strdup(buf);
+  if (copy)
+    as_ptrmap_put(&caf_class_names, (uintptr_t)type_info, copy);
+  return copy;
+}
+
+/* In "tmpl<A, B, ...>", whether B is a function pointer type. */
+static int caf_second_argument_is_function_pointer(const char *name)
+{
+  const char *p = strchr(name, '<');
+  int depth = 0, argument = 0;
+  for (p = p ? p + 1 : name; *p; p++) {
+    if (*p == '<' || *p == '(')
+      depth++;
+    else if (*p == '>' || *p == ')')
+      depth--;
+    else if (*p == ',' && depth == 0 && ++argument == 2)
+      return 0;
+    if (argument == 1 && strncmp(p, "(*)(", 4) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+#define CAF_VERDICT_NO ((void *)2)
+#define CAF_VERDICT_YES ((void *)3)
+
+const void *caf_layout_init_function(const void *config)
+{
+  int holds_wrapper = *(const unsigned char *)((const char *)config + CAF_CONFIG_INIT_HOLDS_WRAPPER);
+  const void *pointer = caf_read_ptr(config, CAF_CONFIG_INIT_POINTER);
+  if (!pointer || !holds_wrapper)
+    return pointer;
+  const void *type_info = caf_type_info_of(pointer);
+  if (!type_info)
+    return NULL;
+  void *verdict = as_ptrmap_get(&caf_init_helpers, (uintptr_t)type_info);
+  if (!verdict) {
+    char name[1024];
+    caf_type_info_name(type_info, name, sizeof name);
+    int known = strncmp(name, "caf::detail::init_fun_factory_helper<", 37) == 0 &&
+                caf_second_argument_is_function_pointer(name);
+    verdict = known ? CAF_VERDICT_YES : CAF_VERDICT_NO;
+    as_ptrmap_put(&caf_init_helpers, (uintptr_t)type_info, verdict);
+  }
+  return verdict == CAF_VERDICT_YES ? caf_read_ptr(pointer, CAF_INIT_HELPER_FUN) : NULL;
+}
+
+void caf_layout_render_error(const void *error_object, char *out, size_t len)
+{
+  const void *data = error_object ? caf_read_ptr(error_object, 0) : NULL;
+  if (!data) {
+    snprintf(out, len, "normal");
+    return;
+  }
+  unsigned code = *(const unsigned char *)data;
+  char category[16];
+  caf_layout_atom_decode(caf_read_u64(data, 8), category);
+  if (strcmp(category, "exit") == 0 && code < sizeof caf_exit_reasons / sizeof caf_exit_reasons[0])
+    snprintf(out, len, "%s", caf_exit_reasons[code]);
+  else if (strcmp(category, "system") == 0 && code < sizeof caf_sec_names / sizeof caf_sec_names[0])
+    snprintf(out, len, "sec::%s", caf_sec_names[code]);
+  else
+    snprintf(out, len, "error(%s, %u)", category, code);
+}
+
+/* ---- message types ------------------------------------------------------------------------- */
+
+static uint64_t caf_mix(uint64_t h, uint64_t v)
+{
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+static void caf_element_name(struct caf_rtti_pair type, char *out, size_t len)
+{
+  if (type.type_nr > 0 && caf_type_names && caf_type_names[type.type_nr - 1]) {
+    const char *name = caf_type_names[type.type_nr - 1];
+    snprintf(out, len, "%s", name[0] == '@' ? name + 1 : name);
+  } else if (type.type_info) {
+    caf_type_info_name(type.type_info, out, len);
+  } else {
+    snprintf(out, len, "?");
+  }
+}
+
+uint32_t caf_layout_message_type(const void *element)
+{
+  const void *view = (const char *)element + CAF_ELEMENT_MESSAGE_VIEW;
+  caf_content_fn content = (*(caf_content_fn *const *)view)[CAF_VIEW_SLOT_CONTENT];
+  const void *tuple = content(view);
+  void *const *slots = *(void *const *const *)tuple;
+  size_t size = ((caf_size_fn)slots[CAF_TUPLE_SLOT_SIZE])(tuple);
+  caf_type_fn type = (caf_type_fn)slots[CAF_TUPLE_SLOT_TYPE];
+  if (size == 0)
+    return as_typetab_intern("<empty>", 7);
+
+  struct caf_rtti_pair first = type(tuple, 0);
+  uint64_t atom = 0;
+  uint64_t key;
+  if (first.type_nr == CAF_TYPE_NR_ATOM) {
+    atom = *(const uint64_t *)((caf_get_fn)slots[CAF_TUPLE_SLOT_GET])(tuple, 0);
+    key = caf_mix(0xa70a70a7ULL, atom);
+  } else {
+    key = caf_mix(0x7e5, size);
+    for (size_t i = 0; i < size; i++) {
+      struct caf_rtti_pair t = type(tuple, i);
+      key = caf_mix(caf_mix(key, t.type_nr), (uint64_t)(uintptr_t)t.type_info);
+    }
+  }
+  key |= 2; /* ptrmap keys 0 and 1 are reserved */
+  uint32_t id = (uint32_t)(uintptr_t)as_ptrmap_get(&caf_message_types, key);
+  if (id)
+    return id;
+
+  /* First message of this type: build its name once. */
+  char name[CAF_TYPE_NAME_MAX] = "";
+  if (first.type_nr == CAF_TYPE_NR_ATOM) {
+    caf_layout_atom_decode(atom, name);
+  } else {
+    size_t used = 0;
+    for (size_t i = 0; i < size && used + 4 < sizeof name; i++) {
+      char part[CAF_TYPE_NAME_MAX];
+      caf_element_name(type(tuple, i), part, sizeof part);
+      used += (size_t)snprintf(name + used, sizeof name - used, "%s%s", i ? ", " : "", part);
+    }
+  }
+  id = as_typetab_intern(name, strnlen(name, sizeof name));
+  as_ptrmap_put(&caf_message_types, key, (void *)(uintptr_t)id);
+  return id;
+}
+
+int caf_layout_probe_refs(const void *actor, uint64_t *strong, uint64_t *weak)
+{
+  const void *ctrl = caf_ctrl_of_actor(actor);
+  *strong = atomic_load_explicit((const _Atomic uint64_t *)((const char *)ctrl + CAF_CTRL_STRONG_REFS),
+                                 memory_order_relaxed);
+  *weak = atomic_load_explicit((const _Atomic uint64_t *)((const char *)ctrl + CAF_CTRL_WEAK_REFS),
+                               memory_order_relaxed);
+  return 0;
+}

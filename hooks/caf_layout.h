@@ -1,0 +1,76 @@
+/* What actorscope knows of C++ Actor Framework 0.17.6's object layouts (see
+ * ../shared/RUNTIMES.md and CAF's headers at tag 0.17.6), and the helpers that read them.
+ * Nothing here is used before caf_layout_verify() accepted the loaded libcaf_core. */
+#ifndef AS_CAF_LAYOUT_H
+#define AS_CAF_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* actor_control_block: the actor object follows it. */
+#define CAF_CTRL_TO_ACTOR 64
+#define CAF_CTRL_STRONG_REFS 0
+#define CAF_CTRL_WEAK_REFS 8
+#define CAF_CTRL_ID 16
+#define CAF_CTRL_SYSTEM 32
+/* actor_config */
+#define CAF_CONFIG_PARENT 8
+#define CAF_CONFIG_INIT_HOLDS_WRAPPER 32
+#define CAF_CONFIG_INIT_POINTER 40
+/* init_fun_factory_helper: vptr, hook_ (unique_function, 16 bytes), fun_ */
+#define CAF_INIT_HELPER_FUN 24
+/* mailbox_element: memory_managed vptr, next, message_view subobject, sender, mid */
+#define CAF_ELEMENT_MESSAGE_VIEW 16
+#define CAF_ELEMENT_SENDER 24
+#define CAF_ELEMENT_MID 32
+/* message_id */
+#define CAF_MID_RESPONSE_FLAG 0x8000000000000000ULL
+#define CAF_MID_REQUEST_ID_MASK 0x0FFFFFFFFFFFFFFFULL
+/* invoke_message_result::skipped, intrusive::task_result::skip */
+#define CAF_CONSUME_SKIPPED 1
+#define CAF_VISIT_SKIP 1
+
+static inline void *caf_actor_of_ctrl(const void *ctrl)
+{
+  return ctrl ? (char *)ctrl + CAF_CTRL_TO_ACTOR : NULL;
+}
+
+static inline const void *caf_ctrl_of_actor(const void *actor)
+{
+  return (const char *)actor - CAF_CTRL_TO_ACTOR;
+}
+
+static inline uint64_t caf_read_u64(const void *base, size_t offset)
+{
+  return *(const uint64_t *)((const char *)base + offset);
+}
+
+static inline void *caf_read_ptr(const void *base, size_t offset)
+{
+  return *(void *const *)((const char *)base + offset);
+}
+
+/* Checks that the libcaf_core defining `real_ctor` is 0.17.6 with the layouts above.
+ * Returns 0, or -1 with `why` saying what differs. */
+int caf_layout_verify(const void *real_ctor, char *why, size_t why_len);
+
+/* The interned type of a message: its leading atom decoded ("ping"), or its element types
+ * ("i32, std::string"). Lock-free after the first message of each type. */
+uint32_t caf_layout_message_type(const void *element);
+
+/* Renders an exit reason as CAF does: "normal", "user_shutdown", "sec::runtime_error"... */
+void caf_layout_render_error(const void *error_object, char *out, size_t len);
+
+/* Decodes an atom_value. */
+void caf_layout_atom_decode(uint64_t atom, char out[16]);
+
+/* The demangled dynamic type of an actor object ("my::worker"); NULL if unknown. Cached. */
+const char *caf_layout_class_name(const void *actor);
+
+/* The spawned function of a function-based actor, or NULL (class-based or a lambda). */
+const void *caf_layout_init_function(const void *config);
+
+/* Reads an actor's reference counts from its control block (an as_actor_probe_fn). */
+int caf_layout_probe_refs(const void *actor, uint64_t *strong, uint64_t *weak);
+
+#endif
