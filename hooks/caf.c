@@ -272,8 +272,10 @@ static uint64_t caf_request_target(struct caf_actor *requester, uint64_t mid)
 static void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
 {
   as_actor_enqueue(target->actor);
-  if (forwarder)
+  if (forwarder) {
+    caf_launched(target); /* forwarders are never launched */
     as_actor_receive(target->actor, caf_layout_message_type(element));
+  }
   struct caf_actor *sender = caf_find(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
   if (!sender || sender == target)
     return;
@@ -323,12 +325,16 @@ struct caf_handling {
   uint32_t type;
   int result; /* -1 while the handler has not returned */
   int skipped_result;
+  /* A blocking actor's receive inside a handler visits messages in a nested handler: the
+   * outer one is restored when the nested one ends. */
+  uint32_t outer_type;
+  uint64_t outer_since;
 };
 
 static struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
                                              int skipped_result)
 {
-  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result};
+  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, AS_TYPE_NONE, 0};
   if (!ca)
     return h;
   int saved = errno;
@@ -340,6 +346,8 @@ static struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *e
     atomic_store_explicit(&ca->awaited_request, 0, memory_order_relaxed);
     as_actor_wait_end(ca->actor);
   }
+  h.outer_type = atomic_load_explicit(&ca->actor->handling_type, memory_order_relaxed);
+  h.outer_since = atomic_load_explicit(&ca->actor->handling_since_ns, memory_order_relaxed);
   as_actor_receive(ca->actor, h.type);
   as_actor_handler_begin(ca->actor, h.type, as_clock_now_ns());
   errno = saved;
@@ -362,6 +370,8 @@ static void caf_handler_end(struct caf_handling *h)
   } else {
     as_actor_handler_end(a, as_clock_now_ns());
   }
+  if (h->outer_type != AS_TYPE_NONE)
+    as_actor_handler_begin(a, h->outer_type, h->outer_since);
   errno = saved;
 }
 
@@ -469,8 +479,9 @@ CAF_EXPORT void _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS_10m
   if (!real)
     return;
   __attribute__((cleanup(caf_wait_done))) struct caf_actor *waiting = NULL;
-  struct caf_actor *ca = (mid & CAF_MID_RESPONSE_FLAG) && caf_active() ? caf_find(self) : NULL;
-  uint64_t target = ca ? caf_request_target(ca, mid) : 0;
+  struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
+  caf_launched(ca);
+  uint64_t target = ca && (mid & CAF_MID_RESPONSE_FLAG) ? caf_request_target(ca, mid) : 0;
   if (target) {
     int saved = errno;
     as_actor_wait_begin(ca->actor, target, AS_WAIT_REPLY, as_clock_now_ns());

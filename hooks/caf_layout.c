@@ -5,6 +5,7 @@
 #include "typetab.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,11 +76,14 @@ int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
     snprintf(why, why_len, "libcaf_core's abstract_actor constructor was not found");
     return -1;
   }
-  const char *base = strrchr(info.dli_fname, '/');
-  base = base ? base + 1 : info.dli_fname;
+  /* The versioned file name, also when it was opened through the libcaf_core.so link. */
+  char real[PATH_MAX];
+  const char *path = realpath(info.dli_fname, real) ? real : info.dli_fname;
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
   if (strcmp(base, "libcaf_core.so.0.17.6") != 0) {
     snprintf(why, why_len, "%s is not libcaf_core 0.17.6, the only version whose layouts are known",
-             info.dli_fname);
+             path);
     return -1;
   }
   void *lib = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);

@@ -1,0 +1,79 @@
+/* Pools, decorators, several actor systems in one process, and an io broker. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(caf_kinds, .timeout = 60);
+
+Test(caf_kinds, pools_decorators_and_a_second_actor_system)
+{
+  const char *argv[] = {"caf_kinds", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 0);
+  cr_assert_str_eq(run.out, "pool sum 465\nsplitter 20 11\nsequencer 22\n");
+  char *path = as_test_only_output(run.dir);
+  json_t *lines = as_test_load_lines(path);
+  json_t *last = as_test_last_snapshot(lines);
+
+  json_t *pool = as_test_actor_named(last, "caf::actor_pool");
+  cr_assert_not_null(pool);
+  cr_assert_eq(as_test_type_count(pool, "job"), 30);
+  cr_assert_eq(as_test_int(pool, "mailbox.len"), 0, "a forwarder's mailbox never fills");
+  cr_assert_eq(as_test_count_named(last, "pool_worker"), 3);
+  json_int_t jobs = 0;
+  size_t i;
+  json_t *a;
+  json_array_foreach(json_object_get(last, "actors"), i, a)
+    if (strcmp(as_test_str(a, "name"), "pool_worker") == 0)
+      jobs += as_test_type_count(a, "job");
+  cr_assert_eq(jobs, 30);
+  cr_assert_not_null(as_test_actor_named(last, "caf::decorator::splitter"));
+  cr_assert_not_null(as_test_actor_named(last, "caf::decorator::sequencer"));
+  cr_assert_eq(as_test_type_count(as_test_actor_named(last, "doubler"), "i32"), 2);
+
+  /* Two systems: CAF ids repeat, scopes differ, actorscope ids stay unique. */
+  cr_assert_eq(as_test_count_named(last, "twin"), 2);
+  json_t *twins[2];
+  int n = 0;
+  json_array_foreach(json_object_get(last, "actors"), i, a)
+    if (strcmp(as_test_str(a, "name"), "twin") == 0)
+      twins[n++] = a;
+  cr_assert_neq(as_test_int(twins[0], "runtime_scope"), as_test_int(twins[1], "runtime_scope"));
+  json_int_t repeated = 0;
+  json_t *b;
+  size_t k;
+  json_array_foreach(json_object_get(last, "actors"), i, a)
+    json_array_foreach(json_object_get(last, "actors"), k, b)
+      if (i < k && as_test_int(a, "runtime_id") == as_test_int(b, "runtime_id")) {
+        repeated++;
+        cr_assert_neq(as_test_int(a, "runtime_scope"), as_test_int(b, "runtime_scope"));
+        cr_assert_neq(as_test_int(a, "id"), as_test_int(b, "id"));
+      }
+  cr_assert_gt(repeated, 0, "the two systems' ids never overlapped");
+  json_decref(lines);
+  free(path);
+  as_test_run_free(&run);
+}
+
+Test(caf_kinds, an_io_broker_on_loopback_is_traced)
+{
+  const char *argv[] = {"caf_broker", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 0);
+  cr_assert_str_eq(run.out, "echo: hello\n");
+  char *path = as_test_only_output(run.dir);
+  json_t *lines = as_test_load_lines(path);
+  json_t *broker = as_test_actor_named(as_test_last_snapshot(lines), "echo_server");
+  cr_assert_not_null(broker);
+  cr_assert_eq(as_test_type_count(broker, "caf::io::new_connection_msg"), 1);
+  cr_assert_eq(as_test_type_count(broker, "caf::io::new_data_msg"), 1);
+  cr_assert_eq(as_test_type_count(broker, "caf::io::connection_closed_msg"), 1);
+  cr_assert_str_eq(as_test_str(broker, "stopped.reason"), "normal");
+  json_decref(lines);
+  free(path);
+  as_test_run_free(&run);
+}

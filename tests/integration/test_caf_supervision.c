@@ -1,0 +1,85 @@
+/* A CAF supervisor with linked and monitored workers of several kinds, one of which throws. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(caf_supervision, .timeout = 60);
+
+static int has_id(json_t *array, json_int_t id)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach(array, i, v) if (json_integer_value(v) == id) return 1;
+  return 0;
+}
+
+Test(caf_supervision, tree_links_monitors_exceptions_and_exit_reasons)
+{
+  const char *argv[] = {"caf_supervisor", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=20", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  cr_assert_eq(run.status, 7);
+
+  char *path = as_test_only_output(run.dir);
+  json_t *lines = as_test_load_lines(path);
+  json_t *last = as_test_last_snapshot(lines);
+  json_t *sup = as_test_actor_named(last, "supervisor");
+  cr_assert_not_null(sup, "the class-based actor is named by its class");
+  json_int_t sup_id = as_test_int(sup, "id");
+  cr_assert_eq(json_array_size(json_object_get(sup, "children")), 4);
+  cr_assert_str_eq(as_test_str(sup, "stopped.reason"), "user_shutdown");
+
+  json_t *typed = as_test_actor_named(last, "typed_adder");
+  json_t *tally = as_test_actor_named(last, "tally");
+  cr_assert_not_null(typed);
+  cr_assert_not_null(tally);
+  cr_assert_eq(as_test_int(typed, "parent"), sup_id);
+  cr_assert_eq(as_test_int(tally, "parent"), sup_id);
+  cr_assert_str_eq(as_test_str(typed, "stopped.reason"), "kill");
+  cr_assert_eq(as_test_type_count(typed, "i32, i32"), 1);
+  cr_assert_eq(as_test_type_count(tally, "work"), 1);
+  cr_assert(has_id(json_object_get(sup, "monitors"), as_test_int(typed, "id")));
+
+  /* Two workers: the one that threw, and the one shut down. */
+  json_t *crasher = NULL, *steady = NULL;
+  size_t i;
+  json_t *a;
+  json_array_foreach(json_object_get(last, "actors"), i, a) {
+    if (strcmp(as_test_str(a, "name"), "worker") != 0)
+      continue;
+    if (as_test_type_count(a, "crash") == 1)
+      crasher = a;
+    else
+      steady = a;
+  }
+  cr_assert_not_null(crasher);
+  cr_assert_not_null(steady);
+  cr_assert_eq(as_test_int(crasher, "counters.exceptions"), 1);
+  cr_assert_str_eq(as_test_str(crasher, "stopped.reason"), "sec::runtime_error");
+  cr_assert_eq(as_test_int(steady, "counters.exceptions"), 0);
+  cr_assert_str_eq(as_test_str(steady, "stopped.reason"), "user_shutdown");
+  cr_assert_eq(as_test_int(crasher, "parent"), sup_id);
+
+  /* While they ran, both linked workers were linked to the supervisor, and references were
+   * sampled. */
+  int linked_seen = 0, refs_seen = 0;
+  json_array_foreach(lines, i, a) {
+    json_t *s = as_test_actor_by_id(a, sup_id);
+    if (!s)
+      continue;
+    json_t *links = json_object_get(s, "links");
+    if (has_id(links, as_test_int(crasher, "id")) && has_id(links, as_test_int(steady, "id")))
+      linked_seen = 1;
+    json_t *refs = json_object_get(s, "refs");
+    if (json_is_object(refs) && json_integer_value(json_object_get(refs, "strong")) >= 1)
+      refs_seen = 1;
+  }
+  cr_assert(linked_seen, "no snapshot showed the links");
+  cr_assert(refs_seen, "no snapshot sampled reference counts");
+  json_decref(lines);
+  free(path);
+  as_test_run_free(&run);
+}

@@ -1,0 +1,63 @@
+// An io::broker echo server on 127.0.0.1: a plain socket client connects, sends "hello",
+// reads the echo and closes. Exit status 0 when the echo came back.
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <arpa/inet.h>
+#include <cstring>
+#include <iostream>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace caf;
+
+behavior echo_server(io::broker* self)
+{
+  return {
+      [=](const io::new_connection_msg& msg) {
+        self->configure_read(msg.handle, io::receive_policy::at_most(1024));
+      },
+      [=](const io::new_data_msg& msg) {
+        self->write(msg.handle, msg.buf.size(), msg.buf.data());
+        self->flush(msg.handle);
+      },
+      [=](const io::connection_closed_msg&) { self->quit(); },
+  };
+}
+
+int main()
+{
+  actor_system_config cfg;
+  cfg.load<io::middleman>();
+  cfg.set("scheduler.max-threads", 2);
+  actor_system system{cfg};
+  uint16_t port = 0;
+  auto server = system.middleman().spawn_server(echo_server, port);
+  if (!server) {
+    std::cerr << "cannot spawn the server" << std::endl;
+    return 2;
+  }
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    std::cerr << "cannot connect" << std::endl;
+    return 2;
+  }
+  if (write(fd, "hello", 5) != 5)
+    return 2;
+  char buf[16] = {0};
+  ssize_t got = 0;
+  while (got < 5) {
+    ssize_t n = read(fd, buf + got, sizeof buf - 1 - got);
+    if (n <= 0)
+      break;
+    got += n;
+  }
+  close(fd);
+  std::cout << "echo: " << buf << std::endl;
+  return std::strcmp(buf, "hello") == 0 ? 0 : 1;
+}
