@@ -3,7 +3,10 @@
 // message, then quits with user_shutdown. Exit status 7.
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <vector>
 #include <stdexcept>
 
 using namespace caf;
@@ -12,8 +15,10 @@ using work_atom = atom_constant<atom("work")>;
 using crash_atom = atom_constant<atom("crash")>;
 using done_atom = atom_constant<atom("done")>;
 
-behavior worker(event_based_actor*)
+behavior worker(event_based_actor* self)
 {
+  // As CAF's default handler, but silent: its message would race the supervisor's output.
+  self->set_exception_handler([](std::exception_ptr&) -> error { return sec::runtime_error; });
   return {
       [](work_atom, int n) { return n * 2; },
       [](crash_atom) -> int { throw std::runtime_error("worker crashed on purpose"); },
@@ -45,12 +50,12 @@ public:
   {
     set_exit_handler([this](exit_msg& msg) {
       exits_++;
-      std::cout << "exit trapped: " << to_string(msg.reason) << std::endl;
+      log_.push_back("exit trapped: " + to_string(msg.reason));
       maybe_finish();
     });
     set_down_handler([this](down_msg& msg) {
       downs_++;
-      std::cout << "down: " << to_string(msg.reason) << std::endl;
+      log_.push_back("down: " + to_string(msg.reason));
       maybe_finish();
     });
   }
@@ -69,7 +74,11 @@ public:
     steady_ = steady;
     counter_ = counter;
     return {
-        [this](int result) { results_++; std::cout << "result " << result << std::endl; maybe_finish(); },
+        [this](int result) {
+          results_++;
+          log_.push_back("result " + std::to_string(result));
+          maybe_finish();
+        },
     };
   }
 
@@ -82,10 +91,16 @@ private:
       send_exit(steady_, exit_reason::user_shutdown);
       send_exit(counter_, exit_reason::user_shutdown);
     }
-    if (finishing_ && downs_ == 1)
+    if (finishing_ && downs_ == 1) {
+      // Messages from different workers arrive in any order: print them sorted.
+      std::sort(log_.begin(), log_.end());
+      for (auto& line : log_)
+        std::cout << line << std::endl;
       quit(exit_reason::user_shutdown);
+    }
   }
 
+  std::vector<std::string> log_;
   actor typed_, steady_, counter_;
   int exits_ = 0, downs_ = 0, results_ = 0;
   bool finishing_ = false;
