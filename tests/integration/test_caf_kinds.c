@@ -77,3 +77,39 @@ Test(caf_kinds, an_io_broker_on_loopback_is_traced)
   free(path);
   as_test_run_free(&run);
 }
+
+Test(caf_kinds, forwarding_proxies_and_a_companion_are_traced)
+{
+  const char *argv[] = {"caf_remote", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 0);
+  cr_assert_str_eq(run.out, "remote answers 5\ncompanion handled 3\n");
+  char *path = as_test_only_output(run.dir);
+  json_t *lines = as_test_load_lines(path);
+  json_t *last = as_test_last_snapshot(lines);
+  json_t *greeter = as_test_actor_named(last, "greeter");
+  cr_assert_not_null(greeter);
+  cr_assert_eq(as_test_type_count(greeter, "hello"), 5);
+
+  /* The proxy in the second system carries the greeter's CAF id, in another scope. */
+  json_t *proxy = NULL;
+  size_t i;
+  json_t *a;
+  json_array_foreach(json_object_get(last, "actors"), i, a)
+    if (strcmp(as_test_str(a, "name"), "caf::forwarding_actor_proxy") == 0 &&
+        as_test_type_count(a, "hello") == 5)
+      proxy = a;
+  cr_assert_not_null(proxy, "no proxy forwarded the 5 requests");
+  cr_assert_eq(as_test_int(proxy, "runtime_id"), as_test_int(greeter, "runtime_id"));
+  cr_assert_neq(as_test_int(proxy, "runtime_scope"), as_test_int(greeter, "runtime_scope"));
+  cr_assert_eq(as_test_int(proxy, "mailbox.len"), 0);
+
+  json_t *companion = as_test_actor_named(last, "caf::actor_companion");
+  cr_assert_not_null(companion);
+  cr_assert_eq(as_test_type_count(companion, "hello"), 3);
+  cr_assert_eq(as_test_int(companion, "counters.handled"), 3);
+  json_decref(lines);
+  free(path);
+  as_test_run_free(&run);
+}
