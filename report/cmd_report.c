@@ -2,6 +2,7 @@
  * as JSON (--json prints it) and the text is rendered from it. */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "runmodel.h"
 #include "snapfile.h"
 
 #include <getopt.h>
@@ -26,34 +27,7 @@ static int report_id_cmp(const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
-/* Every actor seen up to `last`, in its last-seen state (reaped actors included), by id. */
-static json_t *report_actors(json_t *snapshots, size_t last)
-{
-  json_t *by_id = json_object();
-  for (size_t i = 0; i <= last; i++) {
-    size_t k;
-    json_t *actor;
-    json_array_foreach(json_object_get(json_array_get(snapshots, i), "actors"), k, actor) {
-      char key[32];
-      snprintf(key, sizeof key, "%lld", snapfile_int(actor, "id"));
-      json_object_set(by_id, key, actor);
-    }
-  }
-  size_t n = json_object_size(by_id), i = 0;
-  json_t **sorted = calloc(n + 1, sizeof *sorted);
-  const char *key;
-  json_t *actor;
-  json_object_foreach(by_id, key, actor) sorted[i++] = actor;
-  qsort(sorted, n, sizeof *sorted, report_id_cmp);
-  json_t *list = json_array();
-  for (i = 0; i < n; i++)
-    json_array_append(list, sorted[i]);
-  free(sorted);
-  json_decref(by_id);
-  return list;
-}
-
-static json_t *report_actor_summary(json_t *a)
+static json_t *report_actor_summary(const struct runmodel *m, json_t *a)
 {
   json_t *counters = json_object_get(a, "counters");
   json_t *stopped = json_object_get(a, "stopped");
@@ -108,29 +82,6 @@ static json_t *report_exit_reasons(json_t *summaries)
   return reasons;
 }
 
-static json_t *report_deadlocks(json_t *snapshots, size_t last)
-{
-  json_t *seen = json_object(), *out = json_array();
-  for (size_t i = 0; i <= last; i++) {
-    json_t *snap = json_array_get(snapshots, i);
-    size_t k;
-    json_t *cycle;
-    json_array_foreach(json_object_get(snap, "deadlocks"), k, cycle) {
-      char *key = json_dumps(json_object_get(cycle, "actors"), JSON_COMPACT);
-      if (key && !json_object_get(seen, key)) {
-        json_object_set_new(seen, key, json_true());
-        json_array_append_new(out, json_pack("{s:I, s:O, s:O}", "first_seq",
-                                             snapfile_int(snap, "seq"), "actors",
-                                             json_object_get(cycle, "actors"), "names",
-                                             json_object_get(cycle, "names")));
-      }
-      free(key);
-    }
-  }
-  json_decref(seen);
-  return out;
-}
-
 static json_t *report_timeline(json_t *snapshots, size_t last)
 {
   json_t *rows = json_array();
@@ -153,18 +104,15 @@ static json_t *report_timeline(json_t *snapshots, size_t last)
   return rows;
 }
 
-static json_t *report_build(const struct snapfile *file, json_t *at)
+static json_t *report_build(const struct runmodel *m)
 {
-  size_t last = 0, i;
-  json_t *snap;
-  json_array_foreach(file->snapshots, i, snap) if (snap == at) last = i;
-
-  json_t *actors = report_actors(file->snapshots, last);
+  json_t *at = m->at;
   json_t *summaries = json_array(), *leaks = json_array();
+  size_t i;
   json_t *a;
   long long exceptions = 0;
-  json_array_foreach(actors, i, a) {
-    json_t *s = report_actor_summary(a);
+  json_array_foreach(m->actors, i, a) {
+    json_t *s = report_actor_summary(m, a);
     exceptions += snapfile_int(s, "exceptions");
     json_array_append_new(summaries, s);
   }
@@ -172,21 +120,21 @@ static json_t *report_build(const struct snapfile *file, json_t *at)
     if (strcmp(snapfile_str(a, "status") ? snapfile_str(a, "status") : "", "stopped") != 0)
       json_array_append_new(leaks, json_pack("{s:I, s:s}", "id", snapfile_int(a, "id"), "name",
                                              snapfile_str(a, "name")));
-  json_decref(actors);
 
+  const struct snapfile *file = m->file;
   json_t *h = file->header;
-  return json_pack("{s:s, s:s?, s:O?, s:I, s:I, s:I, s:b, s:b, s:I, s:O, s:O, s:o, s:o, s:I, s:o, "
-                   "s:o, s:o}",
+  return json_pack("{s:s, s:s?, s:O?, s:I, s:I, s:I, s:b, s:b, s:I, s:O, s:I, s:o, s:o, s:o, s:I, "
+                   "s:o, s:O, s:o}",
                    "file", file->path, "program", snapfile_str(h, "program"), "argv",
                    json_object_get(h, "argv"), "pid", snapfile_int(h, "pid"), "snapshots",
                    (json_int_t)json_array_size(file->snapshots), "seq", snapfile_int(at, "seq"),
                    "final", json_is_true(json_object_get(at, "final")), "truncated",
                    file->truncated, "uptime_ns", snapfile_int(at, "uptime_ns"), "totals",
-                   json_object_get(at, "totals"), "actors", summaries, "slowest_handlers",
-                   report_slowest(summaries), "exit_reasons", report_exit_reasons(summaries),
-                   "exceptions", (json_int_t)exceptions, "alive_at_end", leaks, "deadlocks",
-                   report_deadlocks(file->snapshots, last), "timeline",
-                   report_timeline(file->snapshots, last));
+                   json_object_get(at, "totals"), "max_alive", m->max_alive, "actors", summaries,
+                   "slowest_handlers", report_slowest(summaries), "exit_reasons",
+                   report_exit_reasons(summaries), "exceptions", (json_int_t)exceptions,
+                   "alive_at_end", leaks, "deadlocks", m->deadlocks, "timeline",
+                   report_timeline(file->snapshots, m->last_index));
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */
@@ -226,9 +174,11 @@ static void report_print_text(json_t *r)
          snapfile_int(r, "snapshots"), json_is_true(json_object_get(r, "final")) ? " (final)" : "",
          (double)snapfile_int(r, "uptime_ns") / 1e9,
          json_is_true(json_object_get(r, "truncated")) ? "; the file's last line was cut short" : "");
-  printf("actors: %lld spawned, %lld stopped, %lld alive; %lld messages received\n",
+  printf("actors: %lld spawned, %lld stopped, %lld alive (at most %lld at once); %lld messages "
+         "received\n",
          snapfile_int(totals, "total_spawned"), snapfile_int(totals, "total_stopped"),
-         snapfile_int(totals, "alive"), snapfile_int(totals, "messages_received"));
+         snapfile_int(totals, "alive"), snapfile_int(r, "max_alive"),
+         snapfile_int(totals, "messages_received"));
 
   printf("\nActor tree:\n");
   size_t i;
@@ -336,8 +286,8 @@ int cmd_report(int argc, char **argv)
   if (file.truncated)
     fprintf(stderr, "actorscope report: %s: the last line is cut short and was skipped\n",
             argv[optind]);
-  json_t *snap = snapfile_snapshot_at(&file, at);
-  if (!snap) {
+  struct runmodel model;
+  if (runmodel_build(&model, &file, at) < 0) {
     if (at >= 0)
       fprintf(stderr, "actorscope report: %s has no snapshot %lld\n", argv[optind], at);
     else
@@ -345,7 +295,7 @@ int cmd_report(int argc, char **argv)
     snapfile_free(&file);
     return CMD_USAGE;
   }
-  json_t *report = report_build(&file, snap);
+  json_t *report = report_build(&model);
   if (as_json) {
     char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     puts(text ? text : "{}");
@@ -354,6 +304,7 @@ int cmd_report(int argc, char **argv)
     report_print_text(report);
   }
   json_decref(report);
+  runmodel_free(&model);
   snapfile_free(&file);
   return CMD_OK;
 }

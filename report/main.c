@@ -13,6 +13,8 @@ struct command {
 static const struct command commands[] = {
     {"run", cmd_run, "run a program with the tracer preloaded"},
     {"report", cmd_report, "summarise a recorded run"},
+    {"diff", cmd_diff, "compare two runs actor by actor"},
+    {"check", cmd_check, "fail a CI job when a run breaks rules"},
 };
 
 static void usage(FILE *out)

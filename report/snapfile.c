@@ -2,6 +2,10 @@
 #include "snapfile.h"
 
 #include <errno.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,10 +67,54 @@ static int snapfile_check_snapshot(json_t *value, const char *path, size_t linen
   return 0;
 }
 
+/* A live run: unix:PATH or tcp:HOST:PORT, read until the traced process closes it. */
+static FILE *snapfile_connect(const char *spec)
+{
+  int fd = -1;
+  if (strncmp(spec, "unix:", 5) == 0) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(spec + 5) >= sizeof addr.sun_path) {
+      errno = ENAMETOOLONG;
+      return NULL;
+    }
+    strcpy(addr.sun_path, spec + 5);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+      int e = errno;
+      close(fd);
+      errno = e;
+      return NULL;
+    }
+  } else {
+    char host[256];
+    const char *hp = spec + 4, *colon = strrchr(hp, ':');
+    snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - hp) : 0, hp);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (!colon || getaddrinfo(host[0] ? host : "127.0.0.1", colon + 1, &hints, &res) != 0) {
+      errno = EINVAL;
+      return NULL;
+    }
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+      fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+      if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        close(fd);
+        fd = -1;
+      }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+      errno = ECONNREFUSED;
+      return NULL;
+    }
+  }
+  return fdopen(fd, "r");
+}
+
 int snapfile_load(struct snapfile *file, const char *path, struct snapfile_error *err)
 {
   memset(file, 0, sizeof *file);
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+  int live = strncmp(path, "unix:", 5) == 0 || strncmp(path, "tcp:", 4) == 0;
+  FILE *f = strcmp(path, "-") == 0 ? stdin : live ? snapfile_connect(path) : fopen(path, "r");
   if (!f) {
     snapfile_fail(err, path, 0, strerror(errno));
     return -1;

@@ -1,0 +1,47 @@
+/* CI rules for `actorscope check`: parsed from a rules file (one rule per line, '#' starts a
+ * comment) or from command-line flags, which become rule lines. */
+#ifndef ACTORSCOPE_RULES_H
+#define ACTORSCOPE_RULES_H
+
+#include <stddef.h>
+
+enum rule_kind {
+  RULE_MAX_ALIVE,
+  RULE_MAX_ALIVE_AT_EXIT,
+  RULE_MAX_SPAWNED,
+  RULE_EXPECT,
+  RULE_MAX_MAILBOX,
+  RULE_MAX_HANDLER_MS,
+  RULE_NO_DEADLOCK,
+  RULE_NO_EXCEPTIONS,
+  RULE_BASELINE,
+};
+
+struct rule {
+  enum rule_kind kind;
+  char text[256];  /* the rule as written, normalised to single spaces */
+  long long limit; /* N, or MIN for expect */
+  long long max;   /* MAX for expect */
+  char name[128];  /* actor name filter; "" = every actor */
+  char path[512];  /* baseline file */
+  double tolerance_pct;
+};
+
+struct rule_list {
+  struct rule *items;
+  size_t count, capacity;
+};
+
+struct rules_error {
+  char text[512];
+};
+
+/* Parses one rule line. `where` prefixes errors ("rules.txt:3" or "--max-alive"). Blank and
+ * comment-only lines add nothing. Returns 0 or -1 with err filled. */
+int rules_parse_line(struct rule_list *list, const char *line, const char *where,
+                     struct rules_error *err);
+/* Parses a rules file. Returns 0 or -1. */
+int rules_parse_file(struct rule_list *list, const char *path, struct rules_error *err);
+void rules_free(struct rule_list *list);
+
+#endif
