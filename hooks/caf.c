@@ -347,9 +347,9 @@ static struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *e
     as_actor_wait_end(ca->actor);
   }
   h.outer_type = atomic_load_explicit(&ca->actor->handling_type, memory_order_relaxed);
-  h.outer_since = atomic_load_explicit(&ca->actor->handling_since_ns, memory_order_relaxed);
+  h.outer_since = atomic_load_explicit(&ca->actor->handling_since, memory_order_relaxed);
   as_actor_receive(ca->actor, h.type);
-  as_actor_handler_begin(ca->actor, h.type, as_clock_now_ns());
+  as_actor_handler_begin(ca->actor, h.type, as_clock_now());
   errno = saved;
   return h;
 }
@@ -368,7 +368,7 @@ static void caf_handler_end(struct caf_handling *h)
     as_actor_receive_undo(a, h->type);
     as_actor_handler_cancel(a);
   } else {
-    as_actor_handler_end(a, as_clock_now_ns());
+    as_actor_handler_end(a, as_clock_now());
   }
   if (h->outer_type != AS_TYPE_NONE)
     as_actor_handler_begin(a, h->outer_type, h->outer_since);
@@ -484,7 +484,7 @@ CAF_EXPORT void _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS_10m
   uint64_t target = ca && (mid & CAF_MID_RESPONSE_FLAG) ? caf_request_target(ca, mid) : 0;
   if (target) {
     int saved = errno;
-    as_actor_wait_begin(ca->actor, target, AS_WAIT_REPLY, as_clock_now_ns());
+    as_actor_wait_begin(ca->actor, target, AS_WAIT_REPLY, as_clock_now());
     waiting = ca;
     errno = saved;
   }
@@ -504,7 +504,7 @@ CAF_EXPORT void _ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10mess
   if (target) {
     int saved = errno;
     atomic_store_explicit(&ca->awaited_request, mid & CAF_MID_REQUEST_ID_MASK, memory_order_relaxed);
-    as_actor_wait_begin(ca->actor, target, AS_WAIT_REPLY, as_clock_now_ns());
+    as_actor_wait_begin(ca->actor, target, AS_WAIT_REPLY, as_clock_now());
     errno = saved;
   }
   real(self, mid, behavior);

@@ -184,7 +184,7 @@ struct czmq_recv {
 static void czmq_handler_end(struct as_actor *actor)
 {
   if (atomic_load_explicit(&actor->handling_type, memory_order_relaxed) != AS_TYPE_NONE)
-    as_actor_handler_end(actor, as_clock_now_ns());
+    as_actor_handler_end(actor, as_clock_now());
 }
 
 static struct czmq_recv czmq_recv_begin(void *handle, int flags)
@@ -207,7 +207,7 @@ static struct czmq_recv czmq_recv_begin(void *handle, int flags)
       atomic_load_explicit(&target->replies, memory_order_relaxed) <=
           atomic_load_explicit(&target->replies_taken, memory_order_relaxed)) {
     as_actor_wait_begin(self, target->id, czmq_in_wait ? AS_WAIT_SIGNAL : AS_WAIT_REPLY,
-                        as_clock_now_ns());
+                        as_clock_now());
     r.waiter = self;
   }
   return r;
@@ -230,7 +230,7 @@ static void czmq_recv_end(struct czmq_recv r, int rc, const void *data, size_t s
   }
   uint32_t type = czmq_frame_type(data, size);
   as_actor_receive(ca->actor, type);
-  as_actor_handler_begin(ca->actor, type, as_clock_now_ns());
+  as_actor_handler_begin(ca->actor, type, as_clock_now());
   if (czmq_frame_is_term(data, size)) {
     atomic_store_explicit(&ca->term_received, 1, memory_order_relaxed);
     as_actor_mark_stopping(ca->actor);

@@ -27,8 +27,10 @@ static int collector_finished;
 static struct as_config collector_config;
 static struct as_sink *collector_sink;
 static uint64_t collector_seq;
-static uint64_t collector_start_mono, collector_start_wall;
+static uint64_t collector_start_ticks, collector_start_wall;
 static struct as_registry_collection collector_views;
+static struct as_snapshot_cost collector_last_cost;
+static int collector_has_cost;
 
 /* Reads /proc/self/cmdline into NUL-separated arguments. */
 static size_t collector_read_argv(char *buf, size_t len, const char **argv, size_t max)
@@ -112,22 +114,27 @@ static void collector_find_deadlocks(struct as_waitgraph_cycles *cycles)
 
 static void collector_write_locked(int final)
 {
-  uint64_t now = as_clock_now_ns();
-  as_registry_collect(&collector_views, now, (uint64_t)collector_config.grave_ms * 1000000u);
+  as_clock_calibrate();
+  uint64_t now = as_clock_now();
+  as_registry_collect(&collector_views, now,
+                      as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u));
   if (!collector_sink)
     return; /* still collected: reaping keeps memory bounded while output is off */
 
   struct as_waitgraph_cycles cycles;
   collector_find_deadlocks(&cycles);
+  uint64_t collected = as_clock_now();
   struct as_diag_entry diags[AS_DIAG_MAX];
   uint64_t wall = as_clock_wall_ns();
   struct as_snapshot_info info = {
       .seq = collector_seq++, .wall_ns = wall,
-      .uptime_ns = now > collector_start_mono ? now - collector_start_mono : 0,
-      .start_mono_ns = collector_start_mono, .now_mono_ns = now, .final = final,
-      .diagnostics = diags, .diagnostic_count = as_diag_copy(diags, AS_DIAG_MAX)};
+      .uptime_ns = now > collector_start_ticks ? as_clock_ticks_to_ns(now - collector_start_ticks) : 0,
+      .start_ticks = collector_start_ticks, .now_ticks = now, .final = final,
+      .diagnostics = diags, .diagnostic_count = as_diag_copy(diags, AS_DIAG_MAX),
+      .last_cost = collector_has_cost ? &collector_last_cost : NULL};
   char *line = as_snapshot_encode(&collector_views, &cycles, &info);
   as_waitgraph_cycles_free(&cycles);
+  uint64_t encoded = as_clock_now();
   struct as_error err = {""};
   if (!line)
     as_error_set(&err, "out of memory while encoding a snapshot");
@@ -136,6 +143,10 @@ static void collector_write_locked(int final)
     as_sink_close(collector_sink);
     collector_sink = NULL;
   }
+  collector_last_cost = (struct as_snapshot_cost){
+      as_clock_ticks_to_ns(collected - now), as_clock_ticks_to_ns(encoded - collected),
+      as_clock_ticks_to_ns(as_clock_now() - encoded), line ? strlen(line) : 0};
+  collector_has_cost = 1;
   free(line);
 }
 
@@ -190,13 +201,13 @@ static int collector_open_sink(void)
   return collector_sink ? 0 : -1;
 }
 
-void as_collector_start(const struct as_config *cfg, uint64_t start_mono_ns, uint64_t start_wall_ns)
+void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns)
 {
   int was_guarded = as_guard_is_set();
   as_guard_set();
   pthread_mutex_lock(&collector_write_lock);
   collector_config = *cfg;
-  collector_start_mono = start_mono_ns;
+  collector_start_ticks = start_ticks;
   collector_start_wall = start_wall_ns;
   collector_open_sink();
 
@@ -254,5 +265,6 @@ void as_collector_reset_after_fork(void)
   collector_stopping = 0;
   collector_finished = 0;
   collector_seq = 0;
+  collector_has_cost = 0;
   memset(&collector_views, 0, sizeof collector_views);
 }

@@ -8,7 +8,7 @@
 
 /* Opens the sink and starts the thread (signals blocked, recursion guard set). Called once,
  * at the first spawn. A sink that cannot open is reported and the process runs untraced. */
-void as_collector_start(const struct as_config *cfg, uint64_t start_mono_ns, uint64_t start_wall_ns);
+void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns);
 /* Stops the thread and writes the final snapshot. */
 void as_collector_finish(void);
 /* Writes one snapshot now (tests and the final write use it). */

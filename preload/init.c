@@ -14,7 +14,7 @@ _Atomic int as__state;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static struct as_config init_config;
-static uint64_t init_start_mono, init_start_wall;
+static uint64_t init_start_ticks, init_start_wall;
 static void (*init_fork_resets[INIT_FORK_RESETS_MAX])(void);
 static _Atomic int init_fork_reset_count;
 
@@ -29,7 +29,7 @@ void as_init_on_fork_child(void (*reset)(void))
 
 static void init_start_collector(void)
 {
-  as_collector_start(&init_config, init_start_mono, init_start_wall);
+  as_collector_start(&init_config, init_start_ticks, init_start_wall);
 }
 
 static void init_fork_prepare(void)
@@ -59,7 +59,8 @@ static void init_fork_child(void)
   int n = atomic_load(&init_fork_reset_count);
   for (int i = 0; i < n && i < INIT_FORK_RESETS_MAX; i++)
     init_fork_resets[i]();
-  init_start_mono = as_clock_now_ns();
+  as_clock_init();
+  init_start_ticks = as_clock_now();
   init_start_wall = as_clock_wall_ns();
 }
 
@@ -74,7 +75,8 @@ static void init_run(void)
     atomic_store(&as__state, AS_STATE_DISABLED);
     return;
   }
-  init_start_mono = as_clock_now_ns();
+  as_clock_init();
+  init_start_ticks = as_clock_now();
   init_start_wall = as_clock_wall_ns();
   as_registry_on_first_spawn(init_start_collector);
   pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);

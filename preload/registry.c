@@ -63,7 +63,7 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
   a->runtime_id = spawn->runtime_id;
   a->runtime_scope = spawn->runtime_scope;
-  a->spawned_ns = as_clock_now_ns();
+  a->spawned_at = as_clock_now();
   if (spawn->stack_depth > 0)
     registry_capture_spawn_site(a, spawn->stack_depth);
   atomic_init(&a->status, AS_STATUS_STARTING);
@@ -193,11 +193,11 @@ void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
 {
   if (atomic_load_explicit(&actor->status, memory_order_acquire) == AS_STATUS_STOPPED)
     return;
-  uint64_t now = as_clock_now_ns();
+  uint64_t now = as_clock_now();
   as_actor_handler_end(actor, now);
   as_actor_wait_end(actor);
   strncpy(actor->stop_reason, reason ? reason : "", sizeof actor->stop_reason - 1);
-  atomic_store_explicit(&actor->stopped_ns, now, memory_order_relaxed);
+  atomic_store_explicit(&actor->stopped_at, now, memory_order_relaxed);
   atomic_store_explicit(&actor->status, AS_STATUS_STOPPED, memory_order_release);
   atomic_fetch_add_explicit(&registry_stopped, 1, memory_order_relaxed);
 }
@@ -242,30 +242,30 @@ void as_actor_handler_cancel(struct as_actor *actor)
   atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
 }
 
-void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now_ns)
+void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now)
 {
-  atomic_store_explicit(&actor->handling_since_ns, now_ns, memory_order_relaxed);
+  atomic_store_explicit(&actor->handling_since, now, memory_order_relaxed);
   atomic_store_explicit(&actor->handling_type, type, memory_order_release);
 }
 
-void as_actor_handler_end(struct as_actor *actor, uint64_t now_ns)
+void as_actor_handler_end(struct as_actor *actor, uint64_t now)
 {
   if (atomic_load_explicit(&actor->handling_type, memory_order_relaxed) == AS_TYPE_NONE)
     return;
   atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
-  uint64_t since = atomic_load_explicit(&actor->handling_since_ns, memory_order_relaxed);
-  uint64_t elapsed = now_ns > since ? now_ns - since : 0;
+  uint64_t since = atomic_load_explicit(&actor->handling_since, memory_order_relaxed);
+  uint64_t elapsed = now > since ? now - since : 0;
   atomic_fetch_add_explicit(&actor->handled, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&actor->handler_ns_total, elapsed, memory_order_relaxed);
-  if (elapsed > atomic_load_explicit(&actor->handler_ns_max, memory_order_relaxed))
-    atomic_store_explicit(&actor->handler_ns_max, elapsed, memory_order_relaxed);
+  atomic_fetch_add_explicit(&actor->handler_ticks_total, elapsed, memory_order_relaxed);
+  if (elapsed > atomic_load_explicit(&actor->handler_ticks_max, memory_order_relaxed))
+    atomic_store_explicit(&actor->handler_ticks_max, elapsed, memory_order_relaxed);
 }
 
 void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wait_kind kind,
-                         uint64_t now_ns)
+                         uint64_t now)
 {
   atomic_fetch_add_explicit(&actor->wait_seq, 1, memory_order_relaxed);
-  atomic_store_explicit(&actor->wait_since_ns, now_ns, memory_order_relaxed);
+  atomic_store_explicit(&actor->wait_since, now, memory_order_relaxed);
   atomic_store_explicit(&actor->wait_kind, (int)kind, memory_order_relaxed);
   atomic_store_explicit(&actor->wait_target, target_id, memory_order_release);
 }
@@ -313,15 +313,15 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->runtime = a->runtime;
   v->name_addr = a->name_addr;
   memcpy(v->name, a->name, sizeof v->name);
-  v->spawned_ns = a->spawned_ns;
+  v->spawned_at = a->spawned_at;
   v->spawn_frames = a->spawn_frames;
   v->spawn_frame_count = a->spawn_frame_count;
   v->status = atomic_load_explicit(&a->status, memory_order_acquire);
   if (v->status == AS_STATUS_STOPPED) {
-    v->stopped_ns = atomic_load_explicit(&a->stopped_ns, memory_order_relaxed);
+    v->stopped_at = atomic_load_explicit(&a->stopped_at, memory_order_relaxed);
     memcpy(v->stop_reason, a->stop_reason, sizeof v->stop_reason);
   } else {
-    v->stopped_ns = 0;
+    v->stopped_at = 0;
     v->stop_reason[0] = '\0';
   }
   v->received = atomic_load_explicit(&a->received, memory_order_relaxed);
@@ -332,14 +332,14 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->replies_taken = atomic_load_explicit(&a->replies_taken, memory_order_relaxed);
   v->exceptions = atomic_load_explicit(&a->exceptions, memory_order_relaxed);
   v->handling_type = atomic_load_explicit(&a->handling_type, memory_order_acquire);
-  v->handling_since_ns = atomic_load_explicit(&a->handling_since_ns, memory_order_relaxed);
+  v->handling_since = atomic_load_explicit(&a->handling_since, memory_order_relaxed);
   v->handled = atomic_load_explicit(&a->handled, memory_order_relaxed);
-  v->handler_ns_total = atomic_load_explicit(&a->handler_ns_total, memory_order_relaxed);
-  v->handler_ns_max = atomic_load_explicit(&a->handler_ns_max, memory_order_relaxed);
+  v->handler_ticks_total = atomic_load_explicit(&a->handler_ticks_total, memory_order_relaxed);
+  v->handler_ticks_max = atomic_load_explicit(&a->handler_ticks_max, memory_order_relaxed);
   v->wait_seq = atomic_load_explicit(&a->wait_seq, memory_order_relaxed);
   v->wait_target = atomic_load_explicit(&a->wait_target, memory_order_acquire);
   v->wait_kind = atomic_load_explicit(&a->wait_kind, memory_order_relaxed);
-  v->wait_since_ns = atomic_load_explicit(&a->wait_since_ns, memory_order_relaxed);
+  v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
   v->other_types = atomic_load_explicit(&a->other_types, memory_order_relaxed);
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
     v->type_ids[i] = atomic_load_explicit(&a->type_ids[i], memory_order_relaxed);
@@ -378,7 +378,7 @@ static void registry_sample_refs(struct as_registry_collection *c)
   pthread_mutex_unlock(&registry_probe_lock);
 }
 
-int as_registry_collect(struct as_registry_collection *out, uint64_t now_ns, uint64_t grave_ns)
+int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
 {
   int rc = 0;
   out->count = 0;
@@ -388,8 +388,8 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now_ns, uin
   for (struct as_actor *a = registry_head, *next; a; a = next) {
     next = a->next;
     if (atomic_load_explicit(&a->status, memory_order_acquire) == AS_STATUS_STOPPED) {
-      uint64_t stopped = atomic_load_explicit(&a->stopped_ns, memory_order_relaxed);
-      if (now_ns >= stopped && now_ns - stopped >= grave_ns) {
+      uint64_t stopped = atomic_load_explicit(&a->stopped_at, memory_order_relaxed);
+      if (now >= stopped && now - stopped >= grave_ns) {
         registry_reaped_received += atomic_load_explicit(&a->received, memory_order_relaxed);
         registry_unlink_locked(a);
         as_actor_release(a);

@@ -41,7 +41,7 @@ struct as_actor {
   const char *runtime;
   const void *name_addr; /* code whose symbol names the actor, resolved by the collector */
   char name[AS_ACTOR_NAME_MAX];
-  uint64_t spawned_ns;
+  uint64_t spawned_at;
   void **spawn_frames;
   uint32_t spawn_frame_count;
   /* The runtime's own id and the scope it is unique in (e.g. CAF actor id and actor system):
@@ -50,7 +50,7 @@ struct as_actor {
   uint32_t runtime_scope;
 
   _Atomic int status;
-  _Atomic uint64_t stopped_ns;
+  _Atomic uint64_t stopped_at;
   char stop_reason[AS_ACTOR_REASON_MAX]; /* written before status turns STOPPED */
 
   /* Written by senders. */
@@ -64,13 +64,13 @@ struct as_actor {
   _Atomic uint64_t replies;
   _Atomic uint64_t exceptions;
   _Atomic uint32_t handling_type;
-  _Atomic uint64_t handling_since_ns;
+  _Atomic uint64_t handling_since;
   _Atomic uint64_t handled;
-  _Atomic uint64_t handler_ns_total;
-  _Atomic uint64_t handler_ns_max;
+  _Atomic uint64_t handler_ticks_total;
+  _Atomic uint64_t handler_ticks_max;
   _Atomic uint64_t wait_target;
   _Atomic int wait_kind;
-  _Atomic uint64_t wait_since_ns;
+  _Atomic uint64_t wait_since;
   _Atomic uint64_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
   _Atomic uint64_t other_types;
   _Atomic uint32_t type_ids[AS_ACTOR_TYPE_SLOTS];
@@ -151,13 +151,13 @@ static inline void as_counter_add(_Atomic uint64_t *counter, int64_t delta)
 void as_actor_receive(struct as_actor *actor, uint32_t type);
 /* Takes back an as_actor_receive: the runtime left the message in the mailbox after all. */
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type);
-void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now_ns);
+void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now);
 /* Ends the handler in progress, if any. */
-void as_actor_handler_end(struct as_actor *actor, uint64_t now_ns);
+void as_actor_handler_end(struct as_actor *actor, uint64_t now);
 /* Forgets the handler in progress without counting it (the message was not handled). */
 void as_actor_handler_cancel(struct as_actor *actor);
 void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wait_kind kind,
-                         uint64_t now_ns);
+                         uint64_t now);
 void as_actor_wait_end(struct as_actor *actor);
 
 /* A plain copy of one record, taken by the collector. */
@@ -166,7 +166,7 @@ struct as_actor_view {
   const char *runtime;
   const void *name_addr;
   char name[AS_ACTOR_NAME_MAX];
-  uint64_t spawned_ns;
+  uint64_t spawned_at;
   void **spawn_frames;
   uint32_t spawn_frame_count;
   uint64_t runtime_id;
@@ -177,12 +177,12 @@ struct as_actor_view {
   size_t links_at, monitors_at;
   uint32_t link_count, monitor_count;
   int status;
-  uint64_t stopped_ns;
+  uint64_t stopped_at;
   char stop_reason[AS_ACTOR_REASON_MAX];
   uint64_t enqueued, received, mailbox_max, sent, replies, replies_taken, exceptions;
   uint32_t handling_type;
-  uint64_t handling_since_ns, handled, handler_ns_total, handler_ns_max;
-  uint64_t wait_target, wait_since_ns, wait_seq;
+  uint64_t handling_since, handled, handler_ticks_total, handler_ticks_max;
+  uint64_t wait_target, wait_since, wait_seq;
   int wait_kind;
   uint64_t other_types;
   uint32_t type_ids[AS_ACTOR_TYPE_SLOTS];
@@ -204,7 +204,7 @@ struct as_registry_collection {
 
 /* Reaps actors stopped for longer than grave_ns, then copies every remaining record.
  * Returns 0 or -ENOMEM (the collection then holds what fitted). */
-int as_registry_collect(struct as_registry_collection *out, uint64_t now_ns, uint64_t grave_ns);
+int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns);
 void as_registry_collection_free(struct as_registry_collection *c);
 /* Whether a view's wait edge is still the very same wait (for deadlock confirmation). */
 int as_registry_wait_unchanged(const struct as_actor_view *view);

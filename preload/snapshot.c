@@ -93,14 +93,18 @@ static json_t *snapshot_spawn_site(const struct as_actor_view *v)
   return out;
 }
 
-static uint64_t snapshot_since(uint64_t now, uint64_t then) { return now > then ? now - then : 0; }
+/* Nanoseconds from `then` to `now`, both in clock ticks. */
+static uint64_t snapshot_since(uint64_t now, uint64_t then)
+{
+  return now > then ? as_clock_ticks_to_ns(now - then) : 0;
+}
 
 static json_t *snapshot_handling(const struct as_actor_view *v, uint64_t now)
 {
   if (v->handling_type == AS_TYPE_NONE)
     return json_null();
   return json_pack("{s:s, s:I}", "type", as_typetab_name(v->handling_type), "elapsed_ns",
-                   (json_int_t)snapshot_since(now, v->handling_since_ns));
+                   (json_int_t)snapshot_since(now, v->handling_since));
 }
 
 static json_t *snapshot_waiting(const struct as_actor_view *v, uint64_t now)
@@ -110,7 +114,7 @@ static json_t *snapshot_waiting(const struct as_actor_view *v, uint64_t now)
   int kind = v->wait_kind >= 0 && v->wait_kind <= AS_WAIT_SIGNAL ? v->wait_kind : AS_WAIT_NONE;
   return json_pack("{s:I, s:s, s:I}", "target", (json_int_t)v->wait_target, "kind",
                    snapshot_wait_names[kind], "elapsed_ns",
-                   (json_int_t)snapshot_since(now, v->wait_since_ns));
+                   (json_int_t)snapshot_since(now, v->wait_since));
 }
 
 static json_t *snapshot_stopped(const struct as_actor_view *v, const struct as_snapshot_info *info)
@@ -118,7 +122,7 @@ static json_t *snapshot_stopped(const struct as_actor_view *v, const struct as_s
   if (v->status != AS_STATUS_STOPPED)
     return json_null();
   return json_pack("{s:I, s:s}", "at_ns",
-                   (json_int_t)snapshot_since(v->stopped_ns, info->start_mono_ns), "reason",
+                   (json_int_t)snapshot_since(v->stopped_at, info->start_ticks), "reason",
                    v->stop_reason);
 }
 
@@ -180,7 +184,7 @@ static void snapshot_runtime_members(json_t *actor, const struct as_actor_view *
 static json_t *snapshot_actor(const struct as_actor_view *v, const struct snapshot_family *family,
                               const struct as_snapshot_info *info)
 {
-  uint64_t now = info->now_mono_ns;
+  uint64_t now = info->now_ticks;
   uint64_t mailbox_len = v->enqueued > v->received ? v->enqueued - v->received : 0;
   uint64_t outbox_len = v->replies > v->replies_taken ? v->replies - v->replies_taken : 0;
   int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
@@ -192,7 +196,7 @@ static json_t *snapshot_actor(const struct as_actor_view *v, const struct snapsh
       " s:{s:I, s:I}, s:o, s:o, s:o}",
       "id", (json_int_t)v->id, "name", snapshot_actor_name(v), "runtime", v->runtime, "status",
       snapshot_status_names[status], "spawned_at_ns",
-      (json_int_t)snapshot_since(v->spawned_ns, info->start_mono_ns), "spawn_site",
+      (json_int_t)snapshot_since(v->spawned_at, info->start_ticks), "spawn_site",
       snapshot_spawn_site(v), "parent", parent, "children", snapshot_children(family, v->id),
       "stopped", snapshot_stopped(v, info),
       "mailbox", "kind", "unbounded", "len", (json_int_t)mailbox_len, "max",
@@ -201,7 +205,8 @@ static json_t *snapshot_actor(const struct as_actor_view *v, const struct snapsh
       "counters", "messages_received", (json_int_t)v->received, "messages_sent",
       (json_int_t)v->sent, "replies", (json_int_t)v->replies, "handled", (json_int_t)v->handled,
       "exceptions", (json_int_t)v->exceptions,
-      "handler_ns", "total", (json_int_t)v->handler_ns_total, "max", (json_int_t)v->handler_ns_max,
+      "handler_ns", "total", (json_int_t)as_clock_ticks_to_ns(v->handler_ticks_total), "max",
+      (json_int_t)as_clock_ticks_to_ns(v->handler_ticks_max),
       "handling", snapshot_handling(v, now), "waiting_on", snapshot_waiting(v, now),
       "message_types", snapshot_message_types(v));
 }
@@ -274,6 +279,15 @@ char *as_snapshot_encode(const struct as_registry_collection *c,
       "messages_received", (json_int_t)c->totals.messages_received, "deadlocks",
       snapshot_deadlocks(deadlocks, c), "diagnostics", snapshot_diagnostics(info), "actors",
       actors);
+  const struct as_snapshot_cost *cost = info->last_cost;
+  if (root)
+    json_object_set_new(root, "last_cost",
+                        cost ? json_pack("{s:I, s:I, s:I, s:I}", "collect_ns",
+                                         (json_int_t)cost->collect_ns, "encode_ns",
+                                         (json_int_t)cost->encode_ns, "write_ns",
+                                         (json_int_t)cost->write_ns, "bytes",
+                                         (json_int_t)cost->bytes)
+                             : json_null());
   free(by_id);
   free(by_parent);
   char *line = root ? json_dumps(root, JSON_COMPACT) : NULL;

@@ -22,15 +22,24 @@ struct as_header_info {
   unsigned interval_ms, grave_ms, stack_depth;
 };
 
+/* What producing one snapshot line cost the collector. */
+struct as_snapshot_cost {
+  uint64_t collect_ns; /* copying the registry and finding deadlocks */
+  uint64_t encode_ns;  /* building the JSON line */
+  uint64_t write_ns;   /* handing it to the sink */
+  uint64_t bytes;
+};
+
 struct as_snapshot_info {
   uint64_t seq;
   uint64_t wall_ns;
   uint64_t uptime_ns;
-  uint64_t start_mono_ns; /* monotonic time of "uptime 0": spawn times are relative to it */
-  uint64_t now_mono_ns;
+  uint64_t start_ticks; /* "uptime 0": spawn and stop times are relative to it */
+  uint64_t now_ticks;   /* the moment of capture, for elapsed times */
   int final;
   const struct as_diag_entry *diagnostics;
   size_t diagnostic_count;
+  const struct as_snapshot_cost *last_cost; /* the previous line's, NULL for the first */
 };
 
 /* Each returns one line (no newline), malloc()ed, or NULL on ENOMEM. */

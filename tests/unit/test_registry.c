@@ -33,7 +33,7 @@ Test(registry, counters_types_and_mailbox_depth_are_recorded)
   as_actor_receive(a, pong);
 
   struct as_registry_collection c = {0};
-  cr_assert_eq(as_registry_collect(&c, as_clock_now_ns(), 1000000000u), 0);
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 1000000000u), 0);
   const struct as_actor_view *v = find_view(&c, a->id);
   cr_assert_not_null(v);
   cr_assert_str_eq(v->name, "counter");
@@ -72,12 +72,12 @@ Test(registry, handler_and_wait_state_are_timed_and_cleared)
   as_actor_handler_end(a, 9000); /* no handler open: nothing counted */
   cr_assert_eq(a->handling_type, AS_TYPE_NONE);
   cr_assert_eq(a->handled, 1);
-  cr_assert_eq(a->handler_ns_total, 5000);
-  cr_assert_eq(a->handler_ns_max, 5000);
+  cr_assert_eq(a->handler_ticks_total, 5000);
+  cr_assert_eq(a->handler_ticks_max, 5000);
 
   as_actor_wait_begin(a, 77, AS_WAIT_REPLY, 100);
   struct as_registry_collection c = {0};
-  as_registry_collect(&c, as_clock_now_ns(), 1000000000u);
+  as_registry_collect(&c, as_clock_now(), 1000000000u);
   const struct as_actor_view *v = find_view(&c, a->id);
   cr_assert_eq(v->wait_target, 77);
   cr_assert(as_registry_wait_unchanged(v));
@@ -100,7 +100,7 @@ Test(registry, children_know_their_parent_and_stopped_actors_are_reaped_after_th
   cr_assert_str_eq(child->stop_reason, "returned");
 
   struct as_registry_collection c = {0};
-  uint64_t stopped = child->stopped_ns;
+  uint64_t stopped = child->stopped_at;
   as_registry_collect(&c, stopped + 10, 1000);
   const struct as_actor_view *v = find_view(&c, child->id);
   cr_assert_not_null(v, "reaped before the grave window passed");

@@ -13,7 +13,7 @@ static struct as_actor_view make_view(uint64_t id, uint64_t parent, const char *
   v.parent_id = parent;
   v.runtime = "czmq";
   snprintf(v.name, sizeof v.name, "%s", name);
-  v.spawned_ns = 1000 + id;
+  v.spawned_at = 1000 + id;
   v.status = AS_STATUS_RUNNING;
   return v;
 }
@@ -23,8 +23,8 @@ static json_t *encode(struct as_actor_view *views, size_t n, const struct as_wai
   struct as_registry_collection c = {.views = views, .count = n, .capacity = n,
                                      .totals = {2, 3, 1, 42}};
   struct as_snapshot_info info = {.seq = 7, .wall_ns = 1795500000123000000ULL,
-                                  .uptime_ns = 5000, .start_mono_ns = 1000,
-                                  .now_mono_ns = 10000};
+                                  .uptime_ns = 5000, .start_ticks = 1000,
+                                  .now_ticks = 10000};
   char *line = as_snapshot_encode(&c, cycles, &info);
   cr_assert_not_null(line);
   cr_assert_null(strchr(line, '\n'), "a snapshot must be one line");
@@ -86,10 +86,10 @@ Test(snapshot, counters_types_handling_waits_and_stop_are_encoded)
   v.type_counts[1] = 5;
   v.other_types = 1;
   v.handling_type = as_typetab_intern("big", 3);
-  v.handling_since_ns = 4000;
+  v.handling_since = 4000;
   v.wait_target = 9;
   v.wait_kind = AS_WAIT_SIGNAL;
-  v.wait_since_ns = 9000;
+  v.wait_since = 9000;
   json_t *root = encode(&v, 1, NULL);
   json_t *a = json_array_get(json_object_get(root, "actors"), 0);
   json_t *mailbox = json_object_get(a, "mailbox");
@@ -112,7 +112,7 @@ Test(snapshot, counters_types_handling_waits_and_stop_are_encoded)
   json_decref(root);
 
   v.status = AS_STATUS_STOPPED;
-  v.stopped_ns = 8000;
+  v.stopped_at = 8000;
   snprintf(v.stop_reason, sizeof v.stop_reason, "destroyed");
   root = encode(&v, 1, NULL);
   a = json_array_get(json_object_get(root, "actors"), 0);
