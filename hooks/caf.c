@@ -7,7 +7,6 @@
 #include "caf_symbols.h"
 #include "diag.h"
 #include "init.h"
-#include "ptrmap.h"
 #include "registry.h"
 #include "resolve.h"
 
@@ -40,7 +39,6 @@ struct caf_actor {
 
 enum caf_state { CAF_UNCHECKED, CAF_READY, CAF_REFUSED };
 
-static struct as_ptrmap caf_actors = AS_PTRMAP_INIT; /* abstract_actor* -> struct caf_actor */
 static _Atomic int caf_state;
 static pthread_once_t caf_once = PTHREAD_ONCE_INIT;
 static const void *_Atomic caf_systems[CAF_SCOPES_MAX]; /* actor_system* -> scope number */
@@ -92,9 +90,16 @@ static bool caf_active(void)
   return state == CAF_READY;
 }
 
+/* The record slot in the control block's padding. Once the layout is verified, every actor
+ * constructed gets its slot written (the record, or NULL), so a slot is never read unset. */
+static struct caf_actor *_Atomic *caf_slot(const void *object)
+{
+  return (struct caf_actor *_Atomic *)((char *)caf_ctrl_of_actor(object) + CAF_CTRL_PADDING);
+}
+
 static struct caf_actor *caf_find(const void *object)
 {
-  return object ? as_ptrmap_get(&caf_actors, (uintptr_t)object) : NULL;
+  return object ? atomic_load_explicit(caf_slot(object), memory_order_acquire) : NULL;
 }
 
 /* Actor ids restart at 1 in every actor_system: the system's number tells them apart. */
@@ -130,15 +135,12 @@ static void caf_register(void *self, void *config)
                            .runtime_scope = caf_scope_of(caf_read_ptr(ctrl, CAF_CTRL_SYSTEM))};
   ca->actor = as_registry_spawn(&spawn);
   ca->object = self;
-  if (!ca->actor || as_ptrmap_put(&caf_actors, (uintptr_t)self, ca) < 0) {
-    if (ca->actor) {
-      as_actor_mark_stopped(ca->actor, "untracked");
-      as_actor_release(ca->actor);
-    }
+  if (!ca->actor) {
     free(ca);
     return;
   }
   as_actor_set_probe(ca->actor, caf_layout_probe_refs, self);
+  atomic_store_explicit(caf_slot(self), ca, memory_order_release);
 }
 
 static void caf_construct(void (*real)(void *, void *), void *self, void *config)
@@ -146,10 +148,15 @@ static void caf_construct(void (*real)(void *, void *), void *self, void *config
   if (!real)
     return;
   real(self, config);
-  if (self && config && caf_active()) {
+  if (!self)
+    return;
+  if (config && caf_active()) {
     int saved = errno;
+    atomic_store_explicit(caf_slot(self), NULL, memory_order_relaxed);
     caf_register(self, config);
     errno = saved;
+  } else if (atomic_load(&caf_state) == CAF_READY) {
+    atomic_store_explicit(caf_slot(self), NULL, memory_order_relaxed);
   }
 }
 
@@ -166,8 +173,8 @@ CAF_EXPORT void _ZN3caf14abstract_actorC2ERNS_12actor_configE(void *self, void *
 static void caf_destruct(void (*real)(void *), void *self)
 {
   struct caf_actor *ca = NULL;
-  if (self && atomic_load(&caf_state) == CAF_READY && !as_guard_is_set())
-    ca = as_ptrmap_remove(&caf_actors, (uintptr_t)self);
+  if (self && atomic_load(&caf_state) == CAF_READY)
+    ca = atomic_exchange_explicit(caf_slot(self), NULL, memory_order_acq_rel);
   if (ca) {
     int saved = errno;
     as_actor_probe_forget(ca->actor);
@@ -197,10 +204,12 @@ static void caf_launched(struct caf_actor *ca)
 {
   if (!ca || atomic_load_explicit(&ca->actor->status, memory_order_relaxed) != AS_STATUS_STARTING)
     return;
+  int saved = errno;
   const char *name = caf_layout_class_name(ca->object);
   if (name)
     as_actor_set_name(ca->actor, name);
   as_actor_mark_running(ca->actor);
+  errno = saved;
 }
 
 typedef void (*caf_launch_fn)(void *, void *, bool, bool);
@@ -209,11 +218,8 @@ static void caf_launch(caf_launch_fn real, void *self, void *host, bool lazy, bo
 {
   if (!real)
     return;
-  if (caf_active()) {
-    int saved = errno;
+  if (caf_active())
     caf_launched(caf_find(self));
-    errno = saved;
-  }
   real(self, host, lazy, hide);
 }
 
@@ -274,7 +280,7 @@ static void caf_on_enqueue(struct caf_actor *target, const void *element, bool f
   as_actor_enqueue(target->actor);
   if (forwarder) {
     caf_launched(target); /* forwarders are never launched */
-    as_actor_receive(target->actor, caf_layout_message_type(element));
+    as_actor_receive_shared(target->actor, caf_layout_message_type(element));
   }
   struct caf_actor *sender = caf_find(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
   if (!sender || sender == target)
@@ -293,11 +299,10 @@ static void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *h
     return;
   const void *outer = caf_enqueue_self;
   struct caf_actor *target = NULL;
-  if (outer != self && element && *element && caf_active() && (target = caf_find(self))) {
-    int saved = errno;
+  /* The per-message paths below leave errno alone: only their first-time slow paths (naming,
+   * interning a type) can touch it, and those save it themselves. */
+  if (outer != self && element && *element && caf_active() && (target = caf_find(self)))
     caf_on_enqueue(target, *element, forwarder);
-    errno = saved;
-  }
   caf_enqueue_self = self;
   real(self, element, host);
   caf_enqueue_self = outer;
@@ -337,7 +342,6 @@ static struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *e
   struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, AS_TYPE_NONE, 0};
   if (!ca)
     return h;
-  int saved = errno;
   caf_launched(ca);
   h.type = caf_layout_message_type(element);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
@@ -350,7 +354,6 @@ static struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *e
   h.outer_since = atomic_load_explicit(&ca->actor->handling_since, memory_order_relaxed);
   as_actor_receive(ca->actor, h.type);
   as_actor_handler_begin(ca->actor, h.type, as_clock_now());
-  errno = saved;
   return h;
 }
 
@@ -359,7 +362,6 @@ static void caf_handler_end(struct caf_handling *h)
 {
   if (!h->ca)
     return;
-  int saved = errno;
   struct as_actor *a = h->ca->actor;
   if (h->result < 0)
     as_counter_add(&a->exceptions, 1);
@@ -372,7 +374,6 @@ static void caf_handler_end(struct caf_handling *h)
   }
   if (h->outer_type != AS_TYPE_NONE)
     as_actor_handler_begin(a, h->outer_type, h->outer_since);
-  errno = saved;
 }
 
 typedef int (*caf_consume_fn)(void *, void *);

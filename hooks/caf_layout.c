@@ -5,6 +5,7 @@
 #include "typetab.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -279,7 +280,8 @@ uint32_t caf_layout_message_type(const void *element)
   if (id)
     return id;
 
-  /* First message of this type: build its name once. */
+  /* First message of this type: build its name once (allocating: errno is kept for the host). */
+  int saved = errno;
   char name[CAF_TYPE_NAME_MAX] = "";
   if (first.type_nr == CAF_TYPE_NR_ATOM) {
     caf_layout_atom_decode(atom, name);
@@ -293,6 +295,7 @@ uint32_t caf_layout_message_type(const void *element)
   }
   id = as_typetab_intern(name, strnlen(name, sizeof name));
   as_ptrmap_put(&caf_message_types, key, (void *)(uintptr_t)id);
+  errno = saved;
   return id;
 }
 

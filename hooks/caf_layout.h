@@ -13,6 +13,9 @@
 #define CAF_CTRL_WEAK_REFS 8
 #define CAF_CTRL_ID 16
 #define CAF_CTRL_SYSTEM 32
+/* actor_storage pads the 56-byte control block to a cache line: the tracer keeps its record
+ * of the actor in those 8 unused bytes, so a hook finds it with one load. */
+#define CAF_CTRL_PADDING 56
 /* actor_config */
 #define CAF_CONFIG_PARENT 8
 #define CAF_CONFIG_INIT_HOLDS_WRAPPER 32

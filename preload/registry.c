@@ -202,9 +202,21 @@ void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
   atomic_fetch_add_explicit(&registry_stopped, 1, memory_order_relaxed);
 }
 
-void as_actor_receive(struct as_actor *actor, uint32_t type)
+/* The actor's own counters have one writer at a time (the thread running the actor, with
+ * the runtime's hand-over ordering successive threads): a plain load and store is enough and
+ * avoids a locked instruction per message. */
+static inline void registry_bump(_Atomic uint64_t *counter, uint64_t delta, int shared)
 {
-  atomic_fetch_add_explicit(&actor->received, 1, memory_order_relaxed);
+  if (shared)
+    atomic_fetch_add_explicit(counter, delta, memory_order_relaxed);
+  else
+    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + delta,
+                          memory_order_relaxed);
+}
+
+static void registry_receive(struct as_actor *actor, uint32_t type, int shared)
+{
+  registry_bump(&actor->received, 1, shared);
   if (type == AS_TYPE_NONE)
     return;
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
@@ -216,11 +228,18 @@ void as_actor_receive(struct as_actor *actor, uint32_t type)
         current = type;
     }
     if (current == type) {
-      atomic_fetch_add_explicit(&actor->type_counts[i], 1, memory_order_relaxed);
+      registry_bump(&actor->type_counts[i], 1, shared);
       return;
     }
   }
-  atomic_fetch_add_explicit(&actor->other_types, 1, memory_order_relaxed);
+  registry_bump(&actor->other_types, 1, shared);
+}
+
+void as_actor_receive(struct as_actor *actor, uint32_t type) { registry_receive(actor, type, 0); }
+
+void as_actor_receive_shared(struct as_actor *actor, uint32_t type)
+{
+  registry_receive(actor, type, 1);
 }
 
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type)
@@ -255,8 +274,8 @@ void as_actor_handler_end(struct as_actor *actor, uint64_t now)
   atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
   uint64_t since = atomic_load_explicit(&actor->handling_since, memory_order_relaxed);
   uint64_t elapsed = now > since ? now - since : 0;
-  atomic_fetch_add_explicit(&actor->handled, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&actor->handler_ticks_total, elapsed, memory_order_relaxed);
+  registry_bump(&actor->handled, 1, 0);
+  registry_bump(&actor->handler_ticks_total, elapsed, 0);
   if (elapsed > atomic_load_explicit(&actor->handler_ticks_max, memory_order_relaxed))
     atomic_store_explicit(&actor->handler_ticks_max, elapsed, memory_order_relaxed);
 }

@@ -147,8 +147,11 @@ static inline void as_counter_add(_Atomic uint64_t *counter, int64_t delta)
   atomic_fetch_add_explicit(counter, (uint64_t)delta, memory_order_relaxed);
 }
 
-/* The actor took a message of this type from its mailbox. */
+/* The actor took a message of this type from its mailbox. Called from the thread running the
+ * actor (one thread at a time), as the handler calls below. */
 void as_actor_receive(struct as_actor *actor, uint32_t type);
+/* The same, from any thread at any time (e.g. forwarders counting at enqueue). */
+void as_actor_receive_shared(struct as_actor *actor, uint32_t type);
 /* Takes back an as_actor_receive: the runtime left the message in the mailbox after all. */
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type);
 void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now);
