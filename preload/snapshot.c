@@ -1,4 +1,5 @@
 #include "snapshot.h"
+#include "jsonw.h"
 #include "symcache.h"
 
 #include <jansson.h>
@@ -7,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const snapshot_status_names[] = {"starting", "running", "stopping", "stopped"};
-static const char *const snapshot_wait_names[] = {"none", "reply", "signal"};
 
 void as_snapshot_format_time(uint64_t wall_ns, char out[32])
 {
@@ -47,12 +46,20 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
 
 /* The symbol of the actor's code when it has one (the most specific name), else the name the
  * runtime gave it. */
+/* The symbol of the actor's code when it has one (the most specific name), else the name the
+ * runtime gave it. */
 static const char *snapshot_actor_name(const struct as_actor_view *v)
 {
   const char *name = v->name_addr ? as_symcache_function(v->name_addr) : NULL;
   if (name)
     return name;
   return v->name[0] ? v->name : "<unknown>";
+}
+
+/* Nanoseconds from `then` to `now`, both in clock ticks. */
+static uint64_t snapshot_since(uint64_t now, uint64_t then)
+{
+  return now > then ? as_clock_ticks_to_ns(now - then) : 0;
 }
 
 struct snapshot_type_row {
@@ -68,7 +75,7 @@ static int snapshot_type_row_cmp(const void *a, const void *b)
   return strcmp(x->name, y->name);
 }
 
-static json_t *snapshot_message_types(const struct as_actor_view *v)
+static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_view *v)
 {
   struct snapshot_type_row rows[AS_ACTOR_TYPE_SLOTS + 1];
   size_t n = 0;
@@ -78,52 +85,28 @@ static json_t *snapshot_message_types(const struct as_actor_view *v)
   if (v->other_types)
     rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types};
   qsort(rows, n, sizeof rows[0], snapshot_type_row_cmp);
-  json_t *out = json_array();
-  for (size_t i = 0; i < n; i++)
-    json_array_append_new(out, json_pack("{s:s, s:I}", "name", rows[i].name, "count",
-                                         (json_int_t)rows[i].count));
-  return out;
+  as_jsonw_lit(w, "[");
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      as_jsonw_lit(w, ",");
+    as_jsonw_lit(w, "{\"name\":");
+    as_jsonw_str(w, rows[i].name);
+    as_jsonw_lit(w, ",\"count\":");
+    as_jsonw_u64(w, rows[i].count);
+    as_jsonw_lit(w, "}");
+  }
+  as_jsonw_lit(w, "]");
 }
 
-static json_t *snapshot_spawn_site(const struct as_actor_view *v)
+static void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
 {
-  json_t *out = json_array();
-  for (uint32_t i = 0; i < v->spawn_frame_count; i++)
-    json_array_append_new(out, json_string(as_symcache_frame(v->spawn_frames[i])));
-  return out;
-}
-
-/* Nanoseconds from `then` to `now`, both in clock ticks. */
-static uint64_t snapshot_since(uint64_t now, uint64_t then)
-{
-  return now > then ? as_clock_ticks_to_ns(now - then) : 0;
-}
-
-static json_t *snapshot_handling(const struct as_actor_view *v, uint64_t now)
-{
-  if (v->handling_type == AS_TYPE_NONE)
-    return json_null();
-  return json_pack("{s:s, s:I}", "type", as_typetab_name(v->handling_type), "elapsed_ns",
-                   (json_int_t)snapshot_since(now, v->handling_since));
-}
-
-static json_t *snapshot_waiting(const struct as_actor_view *v, uint64_t now)
-{
-  if (v->wait_target == 0)
-    return json_null();
-  int kind = v->wait_kind >= 0 && v->wait_kind <= AS_WAIT_SIGNAL ? v->wait_kind : AS_WAIT_NONE;
-  return json_pack("{s:I, s:s, s:I}", "target", (json_int_t)v->wait_target, "kind",
-                   snapshot_wait_names[kind], "elapsed_ns",
-                   (json_int_t)snapshot_since(now, v->wait_since));
-}
-
-static json_t *snapshot_stopped(const struct as_actor_view *v, const struct as_snapshot_info *info)
-{
-  if (v->status != AS_STATUS_STOPPED)
-    return json_null();
-  return json_pack("{s:I, s:s}", "at_ns",
-                   (json_int_t)snapshot_since(v->stopped_at, info->start_ticks), "reason",
-                   v->stop_reason);
+  as_jsonw_lit(w, "[");
+  for (size_t i = 0; i < count; i++) {
+    if (i)
+      as_jsonw_lit(w, ",");
+    as_jsonw_u64(w, ids[i]);
+  }
+  as_jsonw_lit(w, "]");
 }
 
 /* Views sorted by (parent, id) let each actor find its children by binary search. */
@@ -141,9 +124,15 @@ static int snapshot_by_parent_cmp(const void *a, const void *b)
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static json_t *snapshot_children(const struct snapshot_family *f, uint64_t id)
+static int snapshot_by_id_cmp(const void *a, const void *b)
 {
-  json_t *out = json_array();
+  const struct as_actor_view *x = *(const struct as_actor_view *const *)a;
+  const struct as_actor_view *y = *(const struct as_actor_view *const *)b;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void snapshot_children(struct as_jsonw *w, const struct snapshot_family *f, uint64_t id)
+{
   size_t lo = 0, hi = f->count;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -152,145 +141,323 @@ static json_t *snapshot_children(const struct snapshot_family *f, uint64_t id)
     else
       hi = mid;
   }
-  for (size_t i = lo; i < f->count && f->by_parent[i]->parent_id == id; i++)
-    json_array_append_new(out, json_integer((json_int_t)f->by_parent[i]->id));
-  return out;
-}
-
-static json_t *snapshot_ids(const uint64_t *ids, size_t count)
-{
-  json_t *out = json_array();
-  for (size_t i = 0; i < count; i++)
-    json_array_append_new(out, json_integer((json_int_t)ids[i]));
-  return out;
-}
-
-/* Members only some runtimes fill: added when present, so CZMQ actors carry none of them. */
-static void snapshot_runtime_members(json_t *actor, const struct as_actor_view *v,
-                                     const struct as_registry_collection *c)
-{
-  if (v->runtime_id) {
-    json_object_set_new(actor, "runtime_id", json_integer((json_int_t)v->runtime_id));
-    json_object_set_new(actor, "runtime_scope", json_integer((json_int_t)v->runtime_scope));
+  as_jsonw_lit(w, "[");
+  for (size_t i = lo; i < f->count && f->by_parent[i]->parent_id == id; i++) {
+    if (i > lo)
+      as_jsonw_lit(w, ",");
+    as_jsonw_u64(w, f->by_parent[i]->id);
   }
-  if (v->has_refs)
-    json_object_set_new(actor, "refs", json_pack("{s:I, s:I}", "strong",
-                                                 (json_int_t)v->strong_refs, "weak",
-                                                 (json_int_t)v->weak_refs));
-  json_object_set_new(actor, "links", snapshot_ids(c->ids + v->links_at, v->link_count));
-  json_object_set_new(actor, "monitors", snapshot_ids(c->ids + v->monitors_at, v->monitor_count));
+  as_jsonw_lit(w, "]");
 }
 
-static json_t *snapshot_actor(const struct as_actor_view *v, const struct snapshot_family *family,
-                              const struct as_snapshot_info *info)
+/* Spawn sites, each distinct call stack once per snapshot: a loop spawning 100k actors has
+ * one site, not 100k copies of it. */
+struct snapshot_sites {
+  const struct as_actor_view **first; /* by site number: the view that introduced it */
+  uint32_t *numbers;                  /* by view index in by_id order: site number + 1, or 0 */
+  size_t count;
+};
+
+static uint64_t snapshot_site_hash(const struct as_actor_view *v)
 {
-  uint64_t now = info->now_ticks;
-  uint64_t mailbox_len = v->enqueued > v->received ? v->enqueued - v->received : 0;
-  uint64_t outbox_len = v->replies > v->replies_taken ? v->replies - v->replies_taken : 0;
-  int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
-  json_t *parent = v->parent_id ? json_integer((json_int_t)v->parent_id) : json_null();
-  return json_pack(
-      "{s:I, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o,"
-      " s:{s:s, s:I, s:I, s:I}, s:{s:I},"
-      " s:{s:I, s:I, s:I, s:I, s:I},"
-      " s:{s:I, s:I}, s:o, s:o, s:o}",
-      "id", (json_int_t)v->id, "name", snapshot_actor_name(v), "runtime", v->runtime, "status",
-      snapshot_status_names[status], "spawned_at_ns",
-      (json_int_t)snapshot_since(v->spawned_at, info->start_ticks), "spawn_site",
-      snapshot_spawn_site(v), "parent", parent, "children", snapshot_children(family, v->id),
-      "stopped", snapshot_stopped(v, info),
-      "mailbox", "kind", "unbounded", "len", (json_int_t)mailbox_len, "max",
-      (json_int_t)v->mailbox_max, "enqueued", (json_int_t)v->enqueued,
-      "outbox", "len", (json_int_t)outbox_len,
-      "counters", "messages_received", (json_int_t)v->received, "messages_sent",
-      (json_int_t)v->sent, "replies", (json_int_t)v->replies, "handled", (json_int_t)v->handled,
-      "exceptions", (json_int_t)v->exceptions,
-      "handler_ns", "total", (json_int_t)as_clock_ticks_to_ns(v->handler_ticks_total), "max",
-      (json_int_t)as_clock_ticks_to_ns(v->handler_ticks_max),
-      "handling", snapshot_handling(v, now), "waiting_on", snapshot_waiting(v, now),
-      "message_types", snapshot_message_types(v));
+  uint64_t h = 1469598103934665603ULL ^ v->spawn_frame_count;
+  for (uint32_t i = 0; i < v->spawn_frame_count; i++)
+    h = (h ^ (uint64_t)(uintptr_t)v->spawn_frames[i]) * 1099511628211ULL;
+  return h;
 }
 
-static json_t *snapshot_deadlocks(const struct as_waitgraph_cycles *cycles,
-                                  const struct as_registry_collection *c)
+static int snapshot_site_equal(const struct as_actor_view *a, const struct as_actor_view *b)
 {
-  json_t *out = json_array();
-  for (size_t i = 0; cycles && i < cycles->cycle_count; i++) {
-    json_t *ids = json_array(), *names = json_array();
-    for (size_t k = 0; k < cycles->lengths[i]; k++) {
-      uint64_t id = cycles->members[cycles->starts[i] + k];
-      json_array_append_new(ids, json_integer((json_int_t)id));
-      const char *name = "<unknown>";
-      for (size_t a = 0; a < c->count; a++)
-        if (c->views[a].id == id)
-          name = snapshot_actor_name(&c->views[a]);
-      json_array_append_new(names, json_string(name));
+  return a->spawn_frame_count == b->spawn_frame_count &&
+         memcmp(a->spawn_frames, b->spawn_frames, a->spawn_frame_count * sizeof(void *)) == 0;
+}
+
+static int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id,
+                                size_t n)
+{
+  size_t slots = 64;
+  while (slots < n * 2)
+    slots *= 2;
+  uint32_t *table = calloc(slots, sizeof *table); /* site number + 1 */
+  sites->first = malloc((n + 1) * sizeof *sites->first);
+  sites->numbers = calloc(n + 1, sizeof *sites->numbers);
+  sites->count = 0;
+  if (!table || !sites->first || !sites->numbers) {
+    free(table);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const struct as_actor_view *v = by_id[i];
+    if (v->spawn_frame_count == 0)
+      continue;
+    size_t at = snapshot_site_hash(v) & (slots - 1);
+    while (table[at] && !snapshot_site_equal(sites->first[table[at] - 1], v))
+      at = (at + 1) & (slots - 1);
+    if (!table[at]) {
+      sites->first[sites->count] = v;
+      table[at] = (uint32_t)++sites->count;
     }
-    json_array_append_new(out, json_pack("{s:o, s:o}", "actors", ids, "names", names));
+    sites->numbers[i] = table[at];
   }
-  return out;
+  free(table);
+  return 0;
 }
 
-static json_t *snapshot_diagnostics(const struct as_snapshot_info *info)
+static void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites *sites)
 {
-  json_t *out = json_array();
-  for (size_t i = 0; i < info->diagnostic_count; i++)
-    json_array_append_new(out, json_pack("{s:s, s:s}", "code", info->diagnostics[i].code,
-                                         "message", info->diagnostics[i].text));
-  return out;
+  as_jsonw_lit(w, "[");
+  for (size_t s = 0; s < sites->count; s++) {
+    const struct as_actor_view *v = sites->first[s];
+    if (s)
+      as_jsonw_lit(w, ",");
+    as_jsonw_lit(w, "[");
+    for (uint32_t i = 0; i < v->spawn_frame_count; i++) {
+      if (i)
+        as_jsonw_lit(w, ",");
+      as_jsonw_str(w, as_symcache_frame(v->spawn_frames[i]));
+    }
+    as_jsonw_lit(w, "]");
+  }
+  as_jsonw_lit(w, "]");
 }
 
-static int snapshot_by_id_cmp(const void *a, const void *b)
+static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
+                           const struct snapshot_family *family,
+                           const struct as_registry_collection *c,
+                           const struct as_snapshot_info *info)
 {
-  const struct as_actor_view *x = *(const struct as_actor_view *const *)a;
-  const struct as_actor_view *y = *(const struct as_actor_view *const *)b;
-  return x->id < y->id ? -1 : x->id > y->id;
+  static const char *const statuses[] = {"starting", "running", "stopping", "stopped"};
+  static const char *const waits[] = {"none", "reply", "signal"};
+  uint64_t now = info->now_ticks;
+  int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
+
+  as_jsonw_lit(w, "{\"id\":");
+  as_jsonw_u64(w, v->id);
+  as_jsonw_lit(w, ",\"name\":");
+  as_jsonw_str(w, snapshot_actor_name(v));
+  as_jsonw_lit(w, ",\"runtime\":");
+  as_jsonw_str(w, v->runtime);
+  as_jsonw_lit(w, ",\"status\":\"");
+  as_jsonw_raw(w, statuses[status], strlen(statuses[status]));
+  as_jsonw_lit(w, "\",\"spawned_at_ns\":");
+  as_jsonw_u64(w, snapshot_since(v->spawned_at, info->start_ticks));
+  as_jsonw_lit(w, ",\"spawn_site\":");
+  if (site)
+    as_jsonw_u64(w, site - 1);
+  else
+    as_jsonw_lit(w, "null");
+  as_jsonw_lit(w, ",\"parent\":");
+  if (v->parent_id)
+    as_jsonw_u64(w, v->parent_id);
+  else
+    as_jsonw_lit(w, "null");
+  as_jsonw_lit(w, ",\"children\":");
+  snapshot_children(w, family, v->id);
+  as_jsonw_lit(w, ",\"stopped\":");
+  if (v->status == AS_STATUS_STOPPED) {
+    as_jsonw_lit(w, "{\"at_ns\":");
+    as_jsonw_u64(w, snapshot_since(v->stopped_at, info->start_ticks));
+    as_jsonw_lit(w, ",\"reason\":");
+    as_jsonw_str(w, v->stop_reason);
+    as_jsonw_lit(w, "}");
+  } else {
+    as_jsonw_lit(w, "null");
+  }
+  as_jsonw_lit(w, ",\"mailbox\":{\"kind\":\"unbounded\",\"len\":");
+  as_jsonw_u64(w, v->enqueued > v->received ? v->enqueued - v->received : 0);
+  as_jsonw_lit(w, ",\"max\":");
+  as_jsonw_u64(w, v->mailbox_max);
+  as_jsonw_lit(w, ",\"enqueued\":");
+  as_jsonw_u64(w, v->enqueued);
+  as_jsonw_lit(w, "},\"outbox\":{\"len\":");
+  as_jsonw_u64(w, v->replies > v->replies_taken ? v->replies - v->replies_taken : 0);
+  as_jsonw_lit(w, "},\"counters\":{\"messages_received\":");
+  as_jsonw_u64(w, v->received);
+  as_jsonw_lit(w, ",\"messages_sent\":");
+  as_jsonw_u64(w, v->sent);
+  as_jsonw_lit(w, ",\"replies\":");
+  as_jsonw_u64(w, v->replies);
+  as_jsonw_lit(w, ",\"handled\":");
+  as_jsonw_u64(w, v->handled);
+  as_jsonw_lit(w, ",\"exceptions\":");
+  as_jsonw_u64(w, v->exceptions);
+  as_jsonw_lit(w, "},\"handler_ns\":{\"total\":");
+  as_jsonw_u64(w, as_clock_ticks_to_ns(v->handler_ticks_total));
+  as_jsonw_lit(w, ",\"max\":");
+  as_jsonw_u64(w, as_clock_ticks_to_ns(v->handler_ticks_max));
+  as_jsonw_lit(w, "},\"handling\":");
+  if (v->handling_type != AS_TYPE_NONE) {
+    as_jsonw_lit(w, "{\"type\":");
+    as_jsonw_str(w, as_typetab_name(v->handling_type));
+    as_jsonw_lit(w, ",\"elapsed_ns\":");
+    as_jsonw_u64(w, snapshot_since(now, v->handling_since));
+    as_jsonw_lit(w, "}");
+  } else {
+    as_jsonw_lit(w, "null");
+  }
+  as_jsonw_lit(w, ",\"waiting_on\":");
+  if (v->wait_target) {
+    int kind = v->wait_kind >= 0 && v->wait_kind <= AS_WAIT_SIGNAL ? v->wait_kind : AS_WAIT_NONE;
+    as_jsonw_lit(w, "{\"target\":");
+    as_jsonw_u64(w, v->wait_target);
+    as_jsonw_lit(w, ",\"kind\":");
+    as_jsonw_str(w, waits[kind]);
+    as_jsonw_lit(w, ",\"elapsed_ns\":");
+    as_jsonw_u64(w, snapshot_since(now, v->wait_since));
+    as_jsonw_lit(w, "}");
+  } else {
+    as_jsonw_lit(w, "null");
+  }
+  as_jsonw_lit(w, ",\"message_types\":");
+  snapshot_message_types(w, v);
+  /* Members only some runtimes fill: CZMQ actors carry none of these. */
+  if (v->runtime_id) {
+    as_jsonw_lit(w, ",\"runtime_id\":");
+    as_jsonw_u64(w, v->runtime_id);
+    as_jsonw_lit(w, ",\"runtime_scope\":");
+    as_jsonw_u64(w, v->runtime_scope);
+  }
+  if (v->has_refs) {
+    as_jsonw_lit(w, ",\"refs\":{\"strong\":");
+    as_jsonw_u64(w, v->strong_refs);
+    as_jsonw_lit(w, ",\"weak\":");
+    as_jsonw_u64(w, v->weak_refs);
+    as_jsonw_lit(w, "}");
+  }
+  as_jsonw_lit(w, ",\"links\":");
+  snapshot_ids(w, c->ids ? c->ids + v->links_at : NULL, v->link_count);
+  as_jsonw_lit(w, ",\"monitors\":");
+  snapshot_ids(w, c->ids ? c->ids + v->monitors_at : NULL, v->monitor_count);
+  as_jsonw_lit(w, "}");
+}
+
+static void snapshot_deadlocks(struct as_jsonw *w, const struct as_waitgraph_cycles *cycles,
+                               const struct as_actor_view **by_id, size_t n)
+{
+  as_jsonw_lit(w, "[");
+  for (size_t i = 0; cycles && i < cycles->cycle_count; i++) {
+    if (i)
+      as_jsonw_lit(w, ",");
+    const uint64_t *members = cycles->members + cycles->starts[i];
+    as_jsonw_lit(w, "{\"actors\":");
+    snapshot_ids(w, members, cycles->lengths[i]);
+    as_jsonw_lit(w, ",\"names\":[");
+    for (size_t k = 0; k < cycles->lengths[i]; k++) {
+      const char *name = "<unknown>";
+      size_t lo = 0, hi = n;
+      while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (by_id[mid]->id < members[k])
+          lo = mid + 1;
+        else
+          hi = mid;
+      }
+      if (lo < n && by_id[lo]->id == members[k])
+        name = snapshot_actor_name(by_id[lo]);
+      if (k)
+        as_jsonw_lit(w, ",");
+      as_jsonw_str(w, name);
+    }
+    as_jsonw_lit(w, "]}");
+  }
+  as_jsonw_lit(w, "]");
+}
+
+static void snapshot_diagnostics(struct as_jsonw *w, const struct as_snapshot_info *info)
+{
+  as_jsonw_lit(w, "[");
+  for (size_t i = 0; i < info->diagnostic_count; i++) {
+    if (i)
+      as_jsonw_lit(w, ",");
+    as_jsonw_lit(w, "{\"code\":");
+    as_jsonw_str(w, info->diagnostics[i].code);
+    as_jsonw_lit(w, ",\"message\":");
+    as_jsonw_str(w, info->diagnostics[i].text);
+    as_jsonw_lit(w, "}");
+  }
+  as_jsonw_lit(w, "]");
+}
+
+static void snapshot_cost(struct as_jsonw *w, const struct as_snapshot_cost *cost)
+{
+  if (!cost) {
+    as_jsonw_lit(w, "null");
+    return;
+  }
+  as_jsonw_lit(w, "{\"collect_ns\":");
+  as_jsonw_u64(w, cost->collect_ns);
+  as_jsonw_lit(w, ",\"encode_ns\":");
+  as_jsonw_u64(w, cost->encode_ns);
+  as_jsonw_lit(w, ",\"write_ns\":");
+  as_jsonw_u64(w, cost->write_ns);
+  as_jsonw_lit(w, ",\"bytes\":");
+  as_jsonw_u64(w, cost->bytes);
+  as_jsonw_lit(w, "}");
 }
 
 char *as_snapshot_encode(const struct as_registry_collection *c,
                          const struct as_waitgraph_cycles *deadlocks,
                          const struct as_snapshot_info *info)
 {
-  const struct as_actor_view **by_id = malloc((c->count + 1) * sizeof *by_id);
-  const struct as_actor_view **by_parent = malloc((c->count + 1) * sizeof *by_parent);
-  if (!by_id || !by_parent) {
-    free(by_id);
-    free(by_parent);
-    return NULL;
+  size_t n = c->count;
+  const struct as_actor_view **by_id = malloc((n + 1) * sizeof *by_id);
+  const struct as_actor_view **by_parent = malloc((n + 1) * sizeof *by_parent);
+  struct snapshot_sites sites = {NULL, NULL, 0};
+  struct as_jsonw w;
+  as_jsonw_init(&w, 1024 + n * 512);
+  if (!by_id || !by_parent)
+    w.failed = 1;
+  if (!w.failed) {
+    for (size_t i = 0; i < n; i++)
+      by_id[i] = by_parent[i] = &c->views[i];
+    qsort(by_id, n, sizeof *by_id, snapshot_by_id_cmp);
+    qsort(by_parent, n, sizeof *by_parent, snapshot_by_parent_cmp);
+    if (snapshot_sites_build(&sites, by_id, n) < 0)
+      w.failed = 1;
   }
-  for (size_t i = 0; i < c->count; i++)
-    by_id[i] = by_parent[i] = &c->views[i];
-  qsort(by_id, c->count, sizeof *by_id, snapshot_by_id_cmp);
-  qsort(by_parent, c->count, sizeof *by_parent, snapshot_by_parent_cmp);
-  struct snapshot_family family = {by_parent, c->count};
-
-  json_t *actors = json_array();
-  for (size_t i = 0; i < c->count; i++) {
-    json_t *actor = snapshot_actor(by_id[i], &family, info);
-    snapshot_runtime_members(actor, by_id[i], c);
-    json_array_append_new(actors, actor);
+  if (!w.failed) {
+    char when[32];
+    as_snapshot_format_time(info->wall_ns, when);
+    as_jsonw_lit(&w, "{\"type\":\"snapshot\",\"seq\":");
+    as_jsonw_u64(&w, info->seq);
+    as_jsonw_lit(&w, ",\"captured_at\":");
+    as_jsonw_str(&w, when);
+    as_jsonw_lit(&w, ",\"captured_at_ns\":");
+    as_jsonw_u64(&w, info->wall_ns);
+    as_jsonw_lit(&w, ",\"uptime_ns\":");
+    as_jsonw_u64(&w, info->uptime_ns);
+    if (info->final)
+      as_jsonw_lit(&w, ",\"final\":true");
+    else
+      as_jsonw_lit(&w, ",\"final\":false");
+    as_jsonw_lit(&w, ",\"totals\":{\"alive\":");
+    as_jsonw_u64(&w, c->totals.alive);
+    as_jsonw_lit(&w, ",\"total_spawned\":");
+    as_jsonw_u64(&w, c->totals.total_spawned);
+    as_jsonw_lit(&w, ",\"total_stopped\":");
+    as_jsonw_u64(&w, c->totals.total_stopped);
+    as_jsonw_lit(&w, ",\"messages_received\":");
+    as_jsonw_u64(&w, c->totals.messages_received);
+    as_jsonw_lit(&w, "},\"deadlocks\":");
+    snapshot_deadlocks(&w, deadlocks, by_id, n);
+    as_jsonw_lit(&w, ",\"diagnostics\":");
+    snapshot_diagnostics(&w, info);
+    as_jsonw_lit(&w, ",\"last_cost\":");
+    snapshot_cost(&w, info->last_cost);
+    as_jsonw_lit(&w, ",\"spawn_sites\":");
+    snapshot_sites_write(&w, &sites);
+    as_jsonw_lit(&w, ",\"actors\":[");
+    struct snapshot_family family = {by_parent, n};
+    for (size_t i = 0; i < n; i++) {
+      if (i)
+        as_jsonw_lit(&w, ",");
+      snapshot_actor(&w, by_id[i], sites.numbers[i], &family, c, info);
+    }
+    as_jsonw_lit(&w, "]}");
   }
-  json_t *root = json_pack(
-      "{s:s, s:I, s:o, s:I, s:I, s:b, s:{s:I, s:I, s:I, s:I}, s:o, s:o, s:o}", "type", "snapshot",
-      "seq", (json_int_t)info->seq, "captured_at", snapshot_time(info->wall_ns), "captured_at_ns",
-      (json_int_t)info->wall_ns, "uptime_ns", (json_int_t)info->uptime_ns, "final", info->final,
-      "totals", "alive", (json_int_t)c->totals.alive, "total_spawned",
-      (json_int_t)c->totals.total_spawned, "total_stopped", (json_int_t)c->totals.total_stopped,
-      "messages_received", (json_int_t)c->totals.messages_received, "deadlocks",
-      snapshot_deadlocks(deadlocks, c), "diagnostics", snapshot_diagnostics(info), "actors",
-      actors);
-  const struct as_snapshot_cost *cost = info->last_cost;
-  if (root)
-    json_object_set_new(root, "last_cost",
-                        cost ? json_pack("{s:I, s:I, s:I, s:I}", "collect_ns",
-                                         (json_int_t)cost->collect_ns, "encode_ns",
-                                         (json_int_t)cost->encode_ns, "write_ns",
-                                         (json_int_t)cost->write_ns, "bytes",
-                                         (json_int_t)cost->bytes)
-                             : json_null());
+  free(sites.first);
+  free(sites.numbers);
   free(by_id);
   free(by_parent);
-  char *line = root ? json_dumps(root, JSON_COMPACT) : NULL;
-  json_decref(root);
-  return line;
+  return as_jsonw_finish(&w);
 }

@@ -46,7 +46,9 @@ Test(czmq_counts, ping_pong_counts_every_message_once_by_type)
   cr_assert_eq(as_test_int(last, "totals.messages_received"), 2501);
 
   /* The spawn site names the caller of zactor_new, not the tracer. */
-  const char *frame = json_string_value(json_array_get(json_object_get(pong, "spawn_site"), 0));
+  json_t *sites = json_object_get(last, "spawn_sites");
+  json_t *site = json_array_get(sites, (size_t)as_test_int(pong, "spawn_site"));
+  const char *frame = json_string_value(json_array_get(site, 0));
   cr_assert_not_null(frame);
   cr_assert(strncmp(frame, "main+", 5) == 0, "first frame is %s", frame);
   json_decref(lines);

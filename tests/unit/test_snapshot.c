@@ -162,3 +162,32 @@ Test(snapshot, the_header_names_format_version_and_process)
   json_decref(root);
   free(line);
 }
+
+Test(snapshot, identical_spawn_sites_are_written_once_and_referenced_by_index)
+{
+  void *here[2] = {(void *)0x1001, (void *)0x2002}, *there[1] = {(void *)0x3003};
+  struct as_actor_view views[] = {make_view(1, 0, "a"), make_view(2, 0, "b"), make_view(3, 0, "c"),
+                                  make_view(4, 0, "d")};
+  views[0].spawn_frames = here, views[0].spawn_frame_count = 2;
+  views[1].spawn_frames = there, views[1].spawn_frame_count = 1;
+  views[2].spawn_frames = here, views[2].spawn_frame_count = 2;
+  json_t *root = encode(views, 4, NULL);
+  json_t *sites = json_object_get(root, "spawn_sites");
+  cr_assert_eq(json_array_size(sites), 2);
+  cr_assert_eq(json_array_size(json_array_get(sites, 0)), 2);
+  json_t *actors = json_object_get(root, "actors");
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(actors, 0), "spawn_site")), 0);
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(actors, 1), "spawn_site")), 1);
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(actors, 2), "spawn_site")), 0);
+  cr_assert(json_is_null(json_object_get(json_array_get(actors, 3), "spawn_site")));
+  json_decref(root);
+}
+
+Test(snapshot, invalid_utf8_in_names_becomes_a_replacement_character)
+{
+  struct as_actor_view v = make_view(1, 0, "ok\xff\xc3\xa9");
+  json_t *root = encode(&v, 1, NULL);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(root, "actors"), 0), "name")),
+                   "ok\xef\xbf\xbd\xc3\xa9");
+  json_decref(root);
+}

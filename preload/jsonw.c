@@ -1,0 +1,131 @@
+#include "jsonw.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void as_jsonw_init(struct as_jsonw *w, size_t capacity)
+{
+  w->len = 0;
+  w->cap = capacity ? capacity : 4096;
+  w->buf = malloc(w->cap);
+  w->failed = w->buf == NULL;
+}
+
+int as_jsonw_reserve(struct as_jsonw *w, size_t n)
+{
+  if (w->failed)
+    return -1;
+  if (w->len + n + 1 <= w->cap)
+    return 0;
+  size_t cap = w->cap * 2;
+  while (cap < w->len + n + 1)
+    cap *= 2;
+  char *grown = realloc(w->buf, cap);
+  if (!grown) {
+    w->failed = 1;
+    return -1;
+  }
+  w->buf = grown;
+  w->cap = cap;
+  return 0;
+}
+
+void as_jsonw_raw(struct as_jsonw *w, const char *text, size_t n)
+{
+  if (as_jsonw_reserve(w, n) < 0)
+    return;
+  memcpy(w->buf + w->len, text, n);
+  w->len += n;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not valid. */
+static size_t jsonw_utf8_length(const unsigned char *s)
+{
+  if (s[0] < 0x80)
+    return 1;
+  size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+  if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+    return 0; /* overlong, or a UTF-16 surrogate */
+  if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+    return 0;
+  return n;
+}
+
+void as_jsonw_str(struct as_jsonw *w, const char *text)
+{
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *s = (const unsigned char *)(text ? text : "");
+  if (as_jsonw_reserve(w, 2) < 0)
+    return;
+  w->buf[w->len++] = '"';
+  while (*s) {
+    /* The worst case per input byte is six output bytes (\u00XX), or \ufffd for one. */
+    if (as_jsonw_reserve(w, 8) < 0)
+      return;
+    unsigned char c = *s;
+    if (c == '"' || c == '\\') {
+      w->buf[w->len++] = '\\';
+      w->buf[w->len++] = (char)c;
+      s++;
+    } else if (c < 0x20) {
+      memcpy(w->buf + w->len, "\\u00", 4);
+      w->buf[w->len + 4] = hex[c >> 4];
+      w->buf[w->len + 5] = hex[c & 15];
+      w->len += 6;
+      s++;
+    } else if (c < 0x80) {
+      w->buf[w->len++] = (char)c;
+      s++;
+    } else {
+      size_t n = jsonw_utf8_length(s);
+      if (n == 0) {
+        memcpy(w->buf + w->len, "\\ufffd", 6);
+        w->len += 6;
+        s++;
+      } else {
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+        s += n;
+      }
+    }
+  }
+  if (as_jsonw_reserve(w, 1) == 0)
+    w->buf[w->len++] = '"';
+}
+
+void as_jsonw_u64(struct as_jsonw *w, uint64_t value)
+{
+  char digits[24];
+  size_t n = 0;
+  do {
+    digits[n++] = (char)('0' + value % 10);
+    value /= 10;
+  } while (value);
+  if (as_jsonw_reserve(w, n) < 0)
+    return;
+  while (n)
+    w->buf[w->len++] = digits[--n];
+}
+
+void as_jsonw_double(struct as_jsonw *w, double value)
+{
+  char text[32];
+  int n = snprintf(text, sizeof text, "%.17g", value);
+  as_jsonw_raw(w, text, n > 0 ? (size_t)n : 0);
+}
+
+char *as_jsonw_finish(struct as_jsonw *w)
+{
+  if (w->failed || as_jsonw_reserve(w, 1) < 0) {
+    free(w->buf);
+    w->buf = NULL;
+    return NULL;
+  }
+  w->buf[w->len] = '\0';
+  char *text = w->buf;
+  w->buf = NULL;
+  return text;
+}
