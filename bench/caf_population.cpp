@@ -2,6 +2,7 @@
 // message and quits); "wide N MS" keeps N idle actors alive for MS milliseconds.
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -12,11 +13,11 @@ using namespace caf;
 
 using work_atom = atom_constant<atom("work")>;
 
-behavior short_lived(event_based_actor* self)
+behavior short_lived(event_based_actor* self, std::atomic<long>* done)
 {
   return {[=](work_atom) {
+    done->fetch_add(1);
     self->quit();
-    return 1;
   }};
 }
 
@@ -35,10 +36,15 @@ int main(int argc, char** argv)
   actor_system system{cfg};
   scoped_actor self{system};
   if (mode == "spawn") {
+    // At most 10k alive at once, so the run measures churn, not a growing crowd.
+    std::atomic<long> done{0};
     for (long i = 0; i < n; i++) {
-      auto a = system.spawn(short_lived);
-      self->request(a, std::chrono::seconds(10), work_atom::value).receive([](int) {}, [](error&) {});
+      anon_send(system.spawn(short_lived, &done), work_atom::value);
+      while (i - done.load() > 10000)
+        std::this_thread::yield();
     }
+    while (done.load() < n)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   } else {
     std::vector<actor> crowd;
     crowd.reserve(n);
