@@ -21,7 +21,7 @@
 /* Hooks are the library's only exports (with preload/exports.map). */
 #define CAF_EXPORT __attribute__((visibility("default")))
 /* Requests remembered per actor, to know whom a later wait for their response is on. */
-#define CAF_REQUESTS_KEPT 8
+#define CAF_REQUESTS_KEPT 4
 #define CAF_SCOPES_MAX 64
 
 struct caf_request {

@@ -1,5 +1,6 @@
 #include "registry.h"
 #include "config.h"
+#include "intern.h"
 #include "resolve.h"
 #include "stack.h"
 
@@ -39,16 +40,23 @@ uint64_t as_registry_spawned_total(void)
 
 static void registry_capture_spawn_site(struct as_actor *a, unsigned depth)
 {
-  void *frames[AS_CONFIG_MAX_STACK_DEPTH + REGISTRY_OWN_FRAMES_MAX];
+  /* Laid out as a struct as_site: the count, then the frames. */
+  union {
+    struct as_site site;
+    void *words[1 + AS_CONFIG_MAX_STACK_DEPTH + REGISTRY_OWN_FRAMES_MAX];
+  } buf;
+  void **frames = buf.words + 1;
   unsigned n = as_stack_capture(frames, depth + REGISTRY_OWN_FRAMES_MAX);
   unsigned skip = 0;
   while (skip < n && as_resolve_is_own_address(frames[skip]))
     skip++;
   unsigned keep = n - skip < depth ? n - skip : depth;
-  if (keep == 0 || !(a->spawn_frames = malloc(keep * sizeof(void *))))
+  if (keep == 0)
     return;
-  memcpy(a->spawn_frames, frames + skip, keep * sizeof(void *));
-  a->spawn_frame_count = keep;
+  memmove(frames, frames + skip, keep * sizeof(void *));
+  memset(&buf.words[0], 0, sizeof buf.words[0]);
+  buf.site.count = keep;
+  a->site = as_intern_bytes(&buf, sizeof(void *) * (1 + keep));
 }
 
 struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
@@ -59,7 +67,7 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   a->runtime = spawn->runtime;
   a->name_addr = spawn->name_addr;
   if (spawn->name)
-    strncpy(a->name, spawn->name, sizeof a->name - 1);
+    atomic_init(&a->name, as_intern_string(spawn->name));
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
   a->runtime_id = spawn->runtime_id;
   a->runtime_scope = spawn->runtime_scope;
@@ -92,7 +100,6 @@ void as_actor_ref(struct as_actor *actor)
 void as_actor_release(struct as_actor *actor)
 {
   if (actor && atomic_fetch_sub_explicit(&actor->refs, 1, memory_order_acq_rel) == 1) {
-    free(actor->spawn_frames);
     free(actor->links);
     free(actor->monitors);
     free(actor);
@@ -101,9 +108,9 @@ void as_actor_release(struct as_actor *actor)
 
 void as_actor_set_name(struct as_actor *actor, const char *name)
 {
-  pthread_mutex_lock(&registry_lock);
-  snprintf(actor->name, sizeof actor->name, "%s", name);
-  pthread_mutex_unlock(&registry_lock);
+  const char *interned = as_intern_string(name);
+  if (interned)
+    atomic_store_explicit(&actor->name, interned, memory_order_release);
 }
 
 /* Appends id to a growable id list unless present. Under the registry lock. */
@@ -196,7 +203,9 @@ void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
   uint64_t now = as_clock_now();
   as_actor_handler_end(actor, now);
   as_actor_wait_end(actor);
-  strncpy(actor->stop_reason, reason ? reason : "", sizeof actor->stop_reason - 1);
+  char cut[AS_ACTOR_REASON_MAX];
+  snprintf(cut, sizeof cut, "%s", reason ? reason : "");
+  actor->stop_reason = as_intern_string(cut);
   atomic_store_explicit(&actor->stopped_at, now, memory_order_relaxed);
   atomic_store_explicit(&actor->status, AS_STATUS_STOPPED, memory_order_release);
   atomic_fetch_add_explicit(&registry_stopped, 1, memory_order_relaxed);
@@ -331,17 +340,17 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->parent_id = a->parent_id;
   v->runtime = a->runtime;
   v->name_addr = a->name_addr;
-  memcpy(v->name, a->name, sizeof v->name);
+  v->name = atomic_load_explicit(&a->name, memory_order_acquire);
   v->spawned_at = a->spawned_at;
-  v->spawn_frames = a->spawn_frames;
-  v->spawn_frame_count = a->spawn_frame_count;
+  v->spawn_frames = a->site ? a->site->frames : NULL;
+  v->spawn_frame_count = a->site ? a->site->count : 0;
   v->status = atomic_load_explicit(&a->status, memory_order_acquire);
   if (v->status == AS_STATUS_STOPPED) {
     v->stopped_at = atomic_load_explicit(&a->stopped_at, memory_order_relaxed);
-    memcpy(v->stop_reason, a->stop_reason, sizeof v->stop_reason);
+    v->stop_reason = a->stop_reason ? a->stop_reason : "";
   } else {
     v->stopped_at = 0;
-    v->stop_reason[0] = '\0';
+    v->stop_reason = "";
   }
   v->received = atomic_load_explicit(&a->received, memory_order_relaxed);
   v->enqueued = atomic_load_explicit(&a->enqueued, memory_order_relaxed);

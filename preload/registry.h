@@ -13,8 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AS_ACTOR_NAME_MAX 64
-#define AS_ACTOR_REASON_MAX 48
+#define AS_ACTOR_REASON_MAX 48 /* longest stop reason kept */
 /* Distinct message types tallied per actor; further types count under "<other>". */
 #define AS_ACTOR_TYPE_SLOTS 16
 
@@ -34,16 +33,21 @@ enum as_wait_kind {
 /* Reads an actor's reference counts from its runtime object. Returns 0 or -ENOENT. */
 typedef int (*as_actor_probe_fn)(const void *object, uint64_t *strong, uint64_t *weak);
 
+/* A spawning call stack, interned: actors spawned from the same place share it. */
+struct as_site {
+  uint32_t count;
+  void *frames[];
+};
+
 struct as_actor {
   /* Identity: written before the record is published, read-only afterwards. */
   uint64_t id;
   uint64_t parent_id; /* 0 = spawned outside any actor */
   const char *runtime;
   const void *name_addr; /* code whose symbol names the actor, resolved by the collector */
-  char name[AS_ACTOR_NAME_MAX];
+  const char *_Atomic name;     /* interned; NULL until the runtime names it */
+  const struct as_site *site;   /* interned spawn stack, or NULL */
   uint64_t spawned_at;
-  void **spawn_frames;
-  uint32_t spawn_frame_count;
   /* The runtime's own id and the scope it is unique in (e.g. CAF actor id and actor system):
    * 0 when the runtime has none. */
   uint64_t runtime_id;
@@ -51,7 +55,7 @@ struct as_actor {
 
   _Atomic int status;
   _Atomic uint64_t stopped_at;
-  char stop_reason[AS_ACTOR_REASON_MAX]; /* written before status turns STOPPED */
+  const char *stop_reason; /* interned; written before status turns STOPPED */
 
   /* Written by senders. */
   _Atomic uint64_t enqueued;
@@ -168,9 +172,9 @@ struct as_actor_view {
   uint64_t id, parent_id;
   const char *runtime;
   const void *name_addr;
-  char name[AS_ACTOR_NAME_MAX];
+  const char *name; /* NULL when unnamed */
   uint64_t spawned_at;
-  void **spawn_frames;
+  void *const *spawn_frames;
   uint32_t spawn_frame_count;
   uint64_t runtime_id;
   uint32_t runtime_scope;
@@ -181,7 +185,7 @@ struct as_actor_view {
   uint32_t link_count, monitor_count;
   int status;
   uint64_t stopped_at;
-  char stop_reason[AS_ACTOR_REASON_MAX];
+  const char *stop_reason; /* "" unless stopped */
   uint64_t enqueued, received, mailbox_max, sent, replies, replies_taken, exceptions;
   uint32_t handling_type;
   uint64_t handling_since, handled, handler_ticks_total, handler_ticks_max;

@@ -53,7 +53,7 @@ static const char *snapshot_actor_name(const struct as_actor_view *v)
   const char *name = v->name_addr ? as_symcache_function(v->name_addr) : NULL;
   if (name)
     return name;
-  return v->name[0] ? v->name : "<unknown>";
+  return v->name && v->name[0] ? v->name : "<unknown>";
 }
 
 /* Nanoseconds from `then` to `now`, both in clock ticks. */

@@ -115,6 +115,10 @@ Test(registry, children_know_their_parent_and_stopped_actors_are_reaped_after_th
   cr_assert_eq(c.totals.total_stopped, stopped_before);
   /* The hook's reference keeps the record readable after reaping. */
   cr_assert_str_eq(child->name, "child");
+  /* Names are shared: a second actor of the same name points at the same text. */
+  struct as_actor *twin = spawn_named("child", NULL);
+  cr_assert_eq(twin->name, child->name);
+  as_actor_release(twin);
   as_registry_collection_free(&c);
   as_actor_release(child);
   as_actor_release(parent);

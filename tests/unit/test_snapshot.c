@@ -12,7 +12,7 @@ static struct as_actor_view make_view(uint64_t id, uint64_t parent, const char *
   v.id = id;
   v.parent_id = parent;
   v.runtime = "czmq";
-  snprintf(v.name, sizeof v.name, "%s", name);
+  v.name = name;
   v.spawned_at = 1000 + id;
   v.status = AS_STATUS_RUNNING;
   return v;
@@ -113,7 +113,7 @@ Test(snapshot, counters_types_handling_waits_and_stop_are_encoded)
 
   v.status = AS_STATUS_STOPPED;
   v.stopped_at = 8000;
-  snprintf(v.stop_reason, sizeof v.stop_reason, "destroyed");
+  v.stop_reason = "destroyed";
   root = encode(&v, 1, NULL);
   a = json_array_get(json_object_get(root, "actors"), 0);
   cr_assert_str_eq(json_string_value(json_object_get(a, "status")), "stopped");
