@@ -49,6 +49,10 @@ static CZMQ_TLS struct czmq_actor *czmq_self;     /* the zactor running on this 
 static CZMQ_TLS struct czmq_actor *czmq_spawning; /* inside our zactor_new on this thread */
 static CZMQ_TLS int czmq_io_depth;                /* zmq_sendmsg calls zmq_msg_send: count once */
 static CZMQ_TLS int czmq_in_wait;                 /* inside zsock_wait */
+/* The last pipe end this thread used: a thread keeps talking on the same pipe. */
+static CZMQ_TLS void *czmq_last_handle;
+static CZMQ_TLS struct czmq_end *czmq_last_end;
+static CZMQ_TLS unsigned czmq_last_generation;
 
 /* ---- real functions ---------------------------------------------------------------------- */
 
@@ -103,12 +107,27 @@ static void czmq_end_register(struct czmq_actor *ca, struct czmq_end *end, void 
     czmq_actor_unref(ca);
 }
 
+static struct czmq_end *czmq_end_find(void *handle)
+{
+  unsigned generation = as_ptrmap_generation(&czmq_ends);
+  if (handle == czmq_last_handle && generation == czmq_last_generation)
+    return czmq_last_end;
+  struct czmq_end *end = as_ptrmap_get(&czmq_ends, (uintptr_t)handle);
+  if (end) {
+    czmq_last_handle = handle;
+    czmq_last_end = end;
+    czmq_last_generation = generation;
+  }
+  return end;
+}
+
 static void czmq_forget_after_fork(void)
 {
   as_ptrmap_reset_after_fork(&czmq_ends);
   as_ptrmap_reset_after_fork(&czmq_zactors);
   czmq_self = NULL;
   czmq_spawning = NULL;
+  czmq_last_handle = NULL;
 }
 
 /* The message type: the first frame as text, or a label for signals and binary frames. */
@@ -146,7 +165,7 @@ static struct czmq_end *czmq_send_begin(void *handle, int flags)
 {
   if ((flags & ZMQ_SNDMORE) || czmq_io_depth || !as_tracing_active())
     return NULL;
-  struct czmq_end *end = as_ptrmap_get(&czmq_ends, (uintptr_t)handle);
+  struct czmq_end *end = czmq_end_find(handle);
   if (!end)
     return NULL;
   struct as_actor *target = end->owner->actor;
@@ -192,7 +211,7 @@ static struct czmq_recv czmq_recv_begin(void *handle, int flags)
   struct czmq_recv r = {NULL, NULL};
   if (czmq_io_depth || !as_tracing_active())
     return r;
-  r.end = as_ptrmap_get(&czmq_ends, (uintptr_t)handle);
+  r.end = czmq_end_find(handle);
   if (!r.end || atomic_load_explicit(&r.end->recv_more, memory_order_relaxed))
     return r;
   struct as_actor *target = r.end->owner->actor;
@@ -255,7 +274,7 @@ static void czmq_recv_msg_end(struct czmq_recv r, int rc, zmq_msg_t *msg)
 
 /* ---- interposed libzmq functions ----------------------------------------------------------- */
 
-#define CZMQ_CALL_OR_FAIL(fn, ...)                                                               \
+#define CZMQ_CALL_OR_FAIL(fn)                                                                    \
   do {                                                                                           \
     if (!(fn)) {                                                                                 \
       errno = ENOSYS;                                                                            \
@@ -263,97 +282,54 @@ static void czmq_recv_msg_end(struct czmq_recv r, int rc, zmq_msg_t *msg)
     }                                                                                            \
   } while (0)
 
-int zmq_msg_send(zmq_msg_t *msg, void *s, int flags)
-{
-  __typeof__(&zmq_msg_send) real = CZMQ_REAL(zmq_msg_send);
-  CZMQ_CALL_OR_FAIL(real);
-  int saved = errno;
-  struct czmq_end *end = czmq_send_begin(s, flags);
-  czmq_io_depth++;
-  errno = saved;
-  int rc = real(msg, s, flags);
-  saved = errno;
-  czmq_io_depth--;
-  czmq_send_end(end, rc);
-  errno = saved;
-  return rc;
-}
+/* The send hooks differ only in their parameters: count at the last frame around the call. */
+#define CZMQ_SEND_HOOK(name, params, handle, flags, args)                                        \
+  int name params                                                                                \
+  {                                                                                              \
+    __typeof__(&name) real = CZMQ_REAL(name);                                                    \
+    CZMQ_CALL_OR_FAIL(real);                                                                     \
+    int saved = errno;                                                                           \
+    struct czmq_end *end = czmq_send_begin(handle, flags);                                       \
+    czmq_io_depth++;                                                                             \
+    errno = saved;                                                                               \
+    int rc = real args;                                                                          \
+    saved = errno;                                                                               \
+    czmq_io_depth--;                                                                             \
+    czmq_send_end(end, rc);                                                                      \
+    errno = saved;                                                                               \
+    return rc;                                                                                   \
+  }
 
-int zmq_sendmsg(void *s, zmq_msg_t *msg, int flags)
-{
-  __typeof__(&zmq_sendmsg) real = CZMQ_REAL(zmq_sendmsg);
-  CZMQ_CALL_OR_FAIL(real);
-  int saved = errno;
-  struct czmq_end *end = czmq_send_begin(s, flags);
-  czmq_io_depth++;
-  errno = saved;
-  int rc = real(s, msg, flags);
-  saved = errno;
-  czmq_io_depth--;
-  czmq_send_end(end, rc);
-  errno = saved;
-  return rc;
-}
+CZMQ_SEND_HOOK(zmq_msg_send, (zmq_msg_t *msg, void *s, int flags), s, flags, (msg, s, flags))
+CZMQ_SEND_HOOK(zmq_sendmsg, (void *s, zmq_msg_t *msg, int flags), s, flags, (s, msg, flags))
+CZMQ_SEND_HOOK(zmq_send, (void *s, const void *buf, size_t len, int flags), s, flags,
+               (s, buf, len, flags))
+CZMQ_SEND_HOOK(zmq_send_const, (void *s, const void *buf, size_t len, int flags), s, flags,
+               (s, buf, len, flags))
 
-static int czmq_send_buffer(__typeof__(&zmq_send) real, void *s, const void *buf, size_t len,
-                            int flags)
-{
-  CZMQ_CALL_OR_FAIL(real);
-  int saved = errno;
-  struct czmq_end *end = czmq_send_begin(s, flags);
-  czmq_io_depth++;
-  errno = saved;
-  int rc = real(s, buf, len, flags);
-  saved = errno;
-  czmq_io_depth--;
-  czmq_send_end(end, rc);
-  errno = saved;
-  return rc;
-}
+/* Receiving into a zmq_msg_t: the type is read from the message in place. */
+#define CZMQ_RECV_MSG_HOOK(name, params, handle, flags, msg, args)                               \
+  int name params                                                                                \
+  {                                                                                              \
+    __typeof__(&name) real = CZMQ_REAL(name);                                                    \
+    CZMQ_CALL_OR_FAIL(real);                                                                     \
+    int saved = errno;                                                                           \
+    struct czmq_recv r = czmq_recv_begin(handle, flags);                                         \
+    czmq_io_depth++;                                                                             \
+    errno = saved;                                                                               \
+    int rc = real args;                                                                          \
+    saved = errno;                                                                               \
+    czmq_io_depth--;                                                                             \
+    if (r.end || r.waiter)                                                                       \
+      czmq_recv_msg_end(r, rc, msg);                                                             \
+    errno = saved;                                                                               \
+    return rc;                                                                                   \
+  }
 
-int zmq_send(void *s, const void *buf, size_t len, int flags)
-{
-  return czmq_send_buffer(CZMQ_REAL(zmq_send), s, buf, len, flags);
-}
-
-int zmq_send_const(void *s, const void *buf, size_t len, int flags)
-{
-  return czmq_send_buffer(CZMQ_REAL(zmq_send_const), s, buf, len, flags);
-}
-
-int zmq_msg_recv(zmq_msg_t *msg, void *s, int flags)
-{
-  __typeof__(&zmq_msg_recv) real = CZMQ_REAL(zmq_msg_recv);
-  CZMQ_CALL_OR_FAIL(real);
-  int saved = errno;
-  struct czmq_recv r = czmq_recv_begin(s, flags);
-  czmq_io_depth++;
-  errno = saved;
-  int rc = real(msg, s, flags);
-  saved = errno;
-  czmq_io_depth--;
-  if (r.end || r.waiter)
-    czmq_recv_msg_end(r, rc, msg);
-  errno = saved;
-  return rc;
-}
-
-int zmq_recvmsg(void *s, zmq_msg_t *msg, int flags)
-{
-  __typeof__(&zmq_recvmsg) real = CZMQ_REAL(zmq_recvmsg);
-  CZMQ_CALL_OR_FAIL(real);
-  int saved = errno;
-  struct czmq_recv r = czmq_recv_begin(s, flags);
-  czmq_io_depth++;
-  errno = saved;
-  int rc = real(s, msg, flags);
-  saved = errno;
-  czmq_io_depth--;
-  if (r.end || r.waiter)
-    czmq_recv_msg_end(r, rc, msg);
-  errno = saved;
-  return rc;
-}
+CZMQ_RECV_MSG_HOOK(zmq_msg_recv, (zmq_msg_t *msg, void *s, int flags), s, flags, msg,
+                   (msg, s, flags))
+CZMQ_RECV_MSG_HOOK(zmq_recvmsg, (void *s, zmq_msg_t *msg, int flags), s, flags, msg,
+                   (s, msg, flags))
 
 int zmq_recv(void *s, void *buf, size_t len, int flags)
 {

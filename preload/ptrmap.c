@@ -163,6 +163,7 @@ void *as_ptrmap_remove(struct as_ptrmap *map, uintptr_t key)
     if (k == key) {
       value = atomic_load_explicit(&t->slots[i].value, memory_order_relaxed);
       atomic_store_explicit(&t->slots[i].key, PTRMAP_TOMBSTONE, memory_order_release);
+      atomic_fetch_add_explicit(&map->removals, 1, memory_order_release);
       map->live--;
       break;
     }
@@ -189,4 +190,5 @@ void as_ptrmap_reset_after_fork(struct as_ptrmap *map)
     atomic_store_explicit(&t->slots[i].key, PTRMAP_EMPTY, memory_order_relaxed);
   map->live = 0;
   map->used = 0;
+  atomic_fetch_add(&map->removals, 1);
 }

@@ -23,9 +23,10 @@ struct as_ptrmap {
   size_t used; /* live entries plus tombstones */
   struct as_ptrmap_table *retired[AS_PTRMAP_RETIRED_MAX];
   size_t retired_count;
+  _Atomic unsigned removals; /* bumped after every removal: lets callers cache hits */
 };
 
-#define AS_PTRMAP_INIT {PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL, 0, 0, {NULL}, 0}
+#define AS_PTRMAP_INIT {PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL, 0, 0, {NULL}, 0, 0}
 
 /* key must not be 0 or 1. Returns 0, or -ENOMEM (the entry is then not stored). */
 int as_ptrmap_put(struct as_ptrmap *map, uintptr_t key, void *value);
@@ -33,6 +34,12 @@ void *as_ptrmap_get(struct as_ptrmap *map, uintptr_t key);
 /* Returns the removed value, or NULL. */
 void *as_ptrmap_remove(struct as_ptrmap *map, uintptr_t key);
 size_t as_ptrmap_count(struct as_ptrmap *map);
+/* Changes whenever an entry is removed: a hit cached together with it stays valid while it
+ * is unchanged. */
+static inline unsigned as_ptrmap_generation(struct as_ptrmap *map)
+{
+  return atomic_load_explicit(&map->removals, memory_order_acquire);
+}
 /* Forgets every entry; for a fork child, whose inherited entries name the parent's objects. */
 void as_ptrmap_reset_after_fork(struct as_ptrmap *map);
 
