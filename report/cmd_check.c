@@ -320,18 +320,8 @@ int cmd_check(int argc, char **argv)
 
   const char *run = argv[optind];
   struct snapfile file;
-  struct snapfile_error ferr;
-  if (snapfile_load(&file, run, &ferr) < 0) {
-    fprintf(stderr, "actorscope check: %s\n", ferr.text);
-    rules_free(&rules);
-    return CMD_USAGE;
-  }
-  if (file.truncated)
-    fprintf(stderr, "actorscope check: %s: the last line is cut short and was skipped\n", run);
   struct runmodel model;
-  if (runmodel_build(&model, &file, -1) < 0) {
-    fprintf(stderr, "actorscope check: %s holds no snapshot\n", run);
-    snapfile_free(&file);
+  if (runmodel_load(&file, &model, run, -1, "check") < 0) {
     rules_free(&rules);
     return CMD_USAGE;
   }

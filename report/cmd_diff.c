@@ -116,23 +116,6 @@ static void diff_print(json_t *rows, const char *path_a, const char *path_b, dou
   printf("\n%zu of %zu rows grew beyond the tolerance.\n", grew, json_array_size(rows));
 }
 
-static int diff_load(struct snapfile *file, struct runmodel *model, const char *path)
-{
-  struct snapfile_error err;
-  if (snapfile_load(file, path, &err) < 0) {
-    fprintf(stderr, "actorscope diff: %s\n", err.text);
-    return -1;
-  }
-  if (file->truncated)
-    fprintf(stderr, "actorscope diff: %s: the last line is cut short and was skipped\n", path);
-  if (runmodel_build(model, file, -1) < 0) {
-    fprintf(stderr, "actorscope diff: %s holds no snapshot\n", path);
-    snapfile_free(file);
-    return -1;
-  }
-  return 0;
-}
-
 int cmd_diff(int argc, char **argv)
 {
   static const struct option options[] = {{"tolerance", required_argument, NULL, 't'},
@@ -169,9 +152,9 @@ int cmd_diff(int argc, char **argv)
   }
   struct snapfile fa, fb;
   struct runmodel ma, mb;
-  if (diff_load(&fa, &ma, argv[optind]) < 0)
+  if (runmodel_load(&fa, &ma, argv[optind], -1, "diff") < 0)
     return CMD_USAGE;
-  if (diff_load(&fb, &mb, argv[optind + 1]) < 0) {
+  if (runmodel_load(&fb, &mb, argv[optind + 1], -1, "diff") < 0) {
     runmodel_free(&ma);
     snapfile_free(&fa);
     return CMD_USAGE;

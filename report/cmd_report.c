@@ -278,23 +278,9 @@ int cmd_report(int argc, char **argv)
     return CMD_USAGE;
   }
   struct snapfile file;
-  struct snapfile_error err;
-  if (snapfile_load(&file, argv[optind], &err) < 0) {
-    fprintf(stderr, "actorscope report: %s\n", err.text);
-    return CMD_USAGE;
-  }
-  if (file.truncated)
-    fprintf(stderr, "actorscope report: %s: the last line is cut short and was skipped\n",
-            argv[optind]);
   struct runmodel model;
-  if (runmodel_build(&model, &file, at) < 0) {
-    if (at >= 0)
-      fprintf(stderr, "actorscope report: %s has no snapshot %lld\n", argv[optind], at);
-    else
-      fprintf(stderr, "actorscope report: %s holds no snapshot\n", argv[optind]);
-    snapfile_free(&file);
+  if (runmodel_load(&file, &model, argv[optind], at, "report") < 0)
     return CMD_USAGE;
-  }
   json_t *report = report_build(&model);
   if (as_json) {
     char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -1,5 +1,6 @@
 #include "runmodel.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,4 +136,26 @@ void runmodel_free(struct runmodel *m)
   json_decref(m->deadlocks);
   json_decref(m->stuck_handlers);
   memset(m, 0, sizeof *m);
+}
+
+int runmodel_load(struct snapfile *file, struct runmodel *model, const char *path, long long seq,
+                  const char *command)
+{
+  struct snapfile_error err;
+  if (snapfile_load(file, path, &err) < 0) {
+    fprintf(stderr, "actorscope %s: %s\n", command, err.text);
+    return -1;
+  }
+  if (file->truncated)
+    fprintf(stderr, "actorscope %s: %s: the last line is cut short and was skipped\n", command,
+            path);
+  if (runmodel_build(model, file, seq) < 0) {
+    if (seq >= 0)
+      fprintf(stderr, "actorscope %s: %s has no snapshot %lld\n", command, path, seq);
+    else
+      fprintf(stderr, "actorscope %s: %s holds no snapshot\n", command, path);
+    snapfile_free(file);
+    return -1;
+  }
+  return 0;
 }

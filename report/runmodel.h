@@ -25,6 +25,12 @@ struct runmodel {
 int runmodel_build(struct runmodel *model, const struct snapfile *file, long long seq);
 void runmodel_free(struct runmodel *model);
 
+/* Loads a run and builds its model, as every command does: a problem is printed on stderr as
+ * "actorscope COMMAND: ..." and -1 returned (file and model then hold nothing); a cut-off last
+ * line is noted and tolerated. */
+int runmodel_load(struct snapfile *file, struct runmodel *model, const char *path, long long seq,
+                  const char *command);
+
 /* Longest handler of an actor: finished (handler_ns.max) or still running when sampled. */
 long long runmodel_handler_max_ns(const struct runmodel *model, json_t *actor);
 
