@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,11 +86,23 @@ void as_test_run_both(const char *const *argv, const char *const *env, int same_
   as_test_run_free(&plain);
 }
 
+static int harness_remove(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
 void as_test_run_free(struct as_test_run *run)
 {
   free(run->out);
   free(run->err);
   run->out = run->err = NULL;
+  /* Keep the files of a failed test for a look; a passing one cleans up after itself. */
+  if (run->dir[0])
+    nftw(run->dir, harness_remove, 16, FTW_DEPTH | FTW_PHYS);
+  run->dir[0] = '\0';
 }
 
 static int harness_is_output(const char *name)
