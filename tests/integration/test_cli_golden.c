@@ -110,6 +110,8 @@ static void golden_check_case(const char *name)
   }
   free(out);
   free(err);
+  snprintf(path, sizeof path, "rm -rf '%s'", tmp);
+  cr_expect_eq(system(path), 0);
 }
 
 Test(cli_golden, every_recorded_case_gives_the_expected_output_and_status, .timeout = 120)
