@@ -27,5 +27,7 @@ char *as_jsonw_finish(struct as_jsonw *w);
 
 /* A string literal, e.g. as_jsonw_lit(w, ",\"id\":"). */
 #define as_jsonw_lit(w, literal) as_jsonw_raw((w), (literal), sizeof(literal) - 1)
+/* A literal then a number: as_jsonw_lit_u64(w, ",\"len\":", n). */
+#define as_jsonw_lit_u64(w, literal, value) (as_jsonw_lit((w), literal), as_jsonw_u64((w), (value)))
 
 #endif

@@ -91,8 +91,7 @@ static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_vie
       as_jsonw_lit(w, ",");
     as_jsonw_lit(w, "{\"name\":");
     as_jsonw_str(w, rows[i].name);
-    as_jsonw_lit(w, ",\"count\":");
-    as_jsonw_u64(w, rows[i].count);
+    as_jsonw_lit_u64(w, ",\"count\":", rows[i].count);
     as_jsonw_lit(w, "}");
   }
   as_jsonw_lit(w, "]");
@@ -231,16 +230,14 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, ui
   uint64_t now = info->now_ticks;
   int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
 
-  as_jsonw_lit(w, "{\"id\":");
-  as_jsonw_u64(w, v->id);
+  as_jsonw_lit_u64(w, "{\"id\":", v->id);
   as_jsonw_lit(w, ",\"name\":");
   as_jsonw_str(w, snapshot_actor_name(v));
   as_jsonw_lit(w, ",\"runtime\":");
   as_jsonw_str(w, v->runtime);
   as_jsonw_lit(w, ",\"status\":\"");
   as_jsonw_raw(w, statuses[status], strlen(statuses[status]));
-  as_jsonw_lit(w, "\",\"spawned_at_ns\":");
-  as_jsonw_u64(w, snapshot_since(v->spawned_at, info->start_ticks));
+  as_jsonw_lit_u64(w, "\",\"spawned_at_ns\":", snapshot_since(v->spawned_at, info->start_ticks));
   as_jsonw_lit(w, ",\"spawn_site\":");
   if (site)
     as_jsonw_u64(w, site - 1);
@@ -255,42 +252,29 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, ui
   snapshot_children(w, family, v->id);
   as_jsonw_lit(w, ",\"stopped\":");
   if (v->status == AS_STATUS_STOPPED) {
-    as_jsonw_lit(w, "{\"at_ns\":");
-    as_jsonw_u64(w, snapshot_since(v->stopped_at, info->start_ticks));
+    as_jsonw_lit_u64(w, "{\"at_ns\":", snapshot_since(v->stopped_at, info->start_ticks));
     as_jsonw_lit(w, ",\"reason\":");
     as_jsonw_str(w, v->stop_reason);
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
   }
-  as_jsonw_lit(w, ",\"mailbox\":{\"kind\":\"unbounded\",\"len\":");
-  as_jsonw_u64(w, v->enqueued > v->received ? v->enqueued - v->received : 0);
-  as_jsonw_lit(w, ",\"max\":");
-  as_jsonw_u64(w, v->mailbox_max);
-  as_jsonw_lit(w, ",\"enqueued\":");
-  as_jsonw_u64(w, v->enqueued);
-  as_jsonw_lit(w, "},\"outbox\":{\"len\":");
-  as_jsonw_u64(w, v->replies > v->replies_taken ? v->replies - v->replies_taken : 0);
-  as_jsonw_lit(w, "},\"counters\":{\"messages_received\":");
-  as_jsonw_u64(w, v->received);
-  as_jsonw_lit(w, ",\"messages_sent\":");
-  as_jsonw_u64(w, v->sent);
-  as_jsonw_lit(w, ",\"replies\":");
-  as_jsonw_u64(w, v->replies);
-  as_jsonw_lit(w, ",\"handled\":");
-  as_jsonw_u64(w, v->handled);
-  as_jsonw_lit(w, ",\"exceptions\":");
-  as_jsonw_u64(w, v->exceptions);
-  as_jsonw_lit(w, "},\"handler_ns\":{\"total\":");
-  as_jsonw_u64(w, as_clock_ticks_to_ns(v->handler_ticks_total));
-  as_jsonw_lit(w, ",\"max\":");
-  as_jsonw_u64(w, as_clock_ticks_to_ns(v->handler_ticks_max));
+  as_jsonw_lit_u64(w, ",\"mailbox\":{\"kind\":\"unbounded\",\"len\":", v->enqueued > v->received ? v->enqueued - v->received : 0);
+  as_jsonw_lit_u64(w, ",\"max\":", v->mailbox_max);
+  as_jsonw_lit_u64(w, ",\"enqueued\":", v->enqueued);
+  as_jsonw_lit_u64(w, "},\"outbox\":{\"len\":", v->replies > v->replies_taken ? v->replies - v->replies_taken : 0);
+  as_jsonw_lit_u64(w, "},\"counters\":{\"messages_received\":", v->received);
+  as_jsonw_lit_u64(w, ",\"messages_sent\":", v->sent);
+  as_jsonw_lit_u64(w, ",\"replies\":", v->replies);
+  as_jsonw_lit_u64(w, ",\"handled\":", v->handled);
+  as_jsonw_lit_u64(w, ",\"exceptions\":", v->exceptions);
+  as_jsonw_lit_u64(w, "},\"handler_ns\":{\"total\":", as_clock_ticks_to_ns(v->handler_ticks_total));
+  as_jsonw_lit_u64(w, ",\"max\":", as_clock_ticks_to_ns(v->handler_ticks_max));
   as_jsonw_lit(w, "},\"handling\":");
   if (v->handling_type != AS_TYPE_NONE) {
     as_jsonw_lit(w, "{\"type\":");
     as_jsonw_str(w, as_typetab_name(v->handling_type));
-    as_jsonw_lit(w, ",\"elapsed_ns\":");
-    as_jsonw_u64(w, snapshot_since(now, v->handling_since));
+    as_jsonw_lit_u64(w, ",\"elapsed_ns\":", snapshot_since(now, v->handling_since));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -298,12 +282,10 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, ui
   as_jsonw_lit(w, ",\"waiting_on\":");
   if (v->wait_target) {
     int kind = v->wait_kind >= 0 && v->wait_kind <= AS_WAIT_SIGNAL ? v->wait_kind : AS_WAIT_NONE;
-    as_jsonw_lit(w, "{\"target\":");
-    as_jsonw_u64(w, v->wait_target);
+    as_jsonw_lit_u64(w, "{\"target\":", v->wait_target);
     as_jsonw_lit(w, ",\"kind\":");
     as_jsonw_str(w, waits[kind]);
-    as_jsonw_lit(w, ",\"elapsed_ns\":");
-    as_jsonw_u64(w, snapshot_since(now, v->wait_since));
+    as_jsonw_lit_u64(w, ",\"elapsed_ns\":", snapshot_since(now, v->wait_since));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -312,16 +294,12 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, ui
   snapshot_message_types(w, v);
   /* Members only some runtimes fill: CZMQ actors carry none of these. */
   if (v->runtime_id) {
-    as_jsonw_lit(w, ",\"runtime_id\":");
-    as_jsonw_u64(w, v->runtime_id);
-    as_jsonw_lit(w, ",\"runtime_scope\":");
-    as_jsonw_u64(w, v->runtime_scope);
+    as_jsonw_lit_u64(w, ",\"runtime_id\":", v->runtime_id);
+    as_jsonw_lit_u64(w, ",\"runtime_scope\":", v->runtime_scope);
   }
   if (v->has_refs) {
-    as_jsonw_lit(w, ",\"refs\":{\"strong\":");
-    as_jsonw_u64(w, v->strong_refs);
-    as_jsonw_lit(w, ",\"weak\":");
-    as_jsonw_u64(w, v->weak_refs);
+    as_jsonw_lit_u64(w, ",\"refs\":{\"strong\":", v->strong_refs);
+    as_jsonw_lit_u64(w, ",\"weak\":", v->weak_refs);
     as_jsonw_lit(w, "}");
   }
   as_jsonw_lit(w, ",\"links\":");
@@ -384,14 +362,10 @@ static void snapshot_cost(struct as_jsonw *w, const struct as_snapshot_cost *cos
     as_jsonw_lit(w, "null");
     return;
   }
-  as_jsonw_lit(w, "{\"collect_ns\":");
-  as_jsonw_u64(w, cost->collect_ns);
-  as_jsonw_lit(w, ",\"encode_ns\":");
-  as_jsonw_u64(w, cost->encode_ns);
-  as_jsonw_lit(w, ",\"write_ns\":");
-  as_jsonw_u64(w, cost->write_ns);
-  as_jsonw_lit(w, ",\"bytes\":");
-  as_jsonw_u64(w, cost->bytes);
+  as_jsonw_lit_u64(w, "{\"collect_ns\":", cost->collect_ns);
+  as_jsonw_lit_u64(w, ",\"encode_ns\":", cost->encode_ns);
+  as_jsonw_lit_u64(w, ",\"write_ns\":", cost->write_ns);
+  as_jsonw_lit_u64(w, ",\"bytes\":", cost->bytes);
   as_jsonw_lit(w, "}");
 }
 
@@ -418,26 +392,19 @@ char *as_snapshot_encode(const struct as_registry_collection *c,
   if (!w.failed) {
     char when[32];
     as_snapshot_format_time(info->wall_ns, when);
-    as_jsonw_lit(&w, "{\"type\":\"snapshot\",\"seq\":");
-    as_jsonw_u64(&w, info->seq);
+    as_jsonw_lit_u64(&w, "{\"type\":\"snapshot\",\"seq\":", info->seq);
     as_jsonw_lit(&w, ",\"captured_at\":");
     as_jsonw_str(&w, when);
-    as_jsonw_lit(&w, ",\"captured_at_ns\":");
-    as_jsonw_u64(&w, info->wall_ns);
-    as_jsonw_lit(&w, ",\"uptime_ns\":");
-    as_jsonw_u64(&w, info->uptime_ns);
+    as_jsonw_lit_u64(&w, ",\"captured_at_ns\":", info->wall_ns);
+    as_jsonw_lit_u64(&w, ",\"uptime_ns\":", info->uptime_ns);
     if (info->final)
       as_jsonw_lit(&w, ",\"final\":true");
     else
       as_jsonw_lit(&w, ",\"final\":false");
-    as_jsonw_lit(&w, ",\"totals\":{\"alive\":");
-    as_jsonw_u64(&w, c->totals.alive);
-    as_jsonw_lit(&w, ",\"total_spawned\":");
-    as_jsonw_u64(&w, c->totals.total_spawned);
-    as_jsonw_lit(&w, ",\"total_stopped\":");
-    as_jsonw_u64(&w, c->totals.total_stopped);
-    as_jsonw_lit(&w, ",\"messages_received\":");
-    as_jsonw_u64(&w, c->totals.messages_received);
+    as_jsonw_lit_u64(&w, ",\"totals\":{\"alive\":", c->totals.alive);
+    as_jsonw_lit_u64(&w, ",\"total_spawned\":", c->totals.total_spawned);
+    as_jsonw_lit_u64(&w, ",\"total_stopped\":", c->totals.total_stopped);
+    as_jsonw_lit_u64(&w, ",\"messages_received\":", c->totals.messages_received);
     as_jsonw_lit(&w, "},\"deadlocks\":");
     snapshot_deadlocks(&w, deadlocks, by_id, n);
     as_jsonw_lit(&w, ",\"diagnostics\":");

@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -65,7 +66,8 @@ static void golden_run(const char *case_dir, const char *tmp, char **out, char *
     _exit(127);
   }
   int ws = 0;
-  waitpid(pid, &ws, 0);
+  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+    ;
   *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
   *out = golden_slurp(out_path);
   *err = golden_slurp(err_path);

@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,7 +119,8 @@ Test(cli_run, check_reads_a_live_unix_stream_to_its_end)
   cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
   cr_assert_str_eq(run.out, "check: 0 of 1 rules failed\n");
   int ws;
-  waitpid(pid, &ws, 0);
+  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+    ;
   cr_assert_eq(WEXITSTATUS(ws), 0);
   as_test_run_free(&run);
 }

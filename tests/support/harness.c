@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -62,7 +63,10 @@ void as_test_run(const char *const *argv, const char *const *env, int preload,
     _exit(127);
   }
   int status = 0;
-  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  pid_t waited;
+  while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+    ;
+  cr_assert_eq(waited, pid, "waitpid: %s", strerror(errno));
   run->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   char path[128];
   snprintf(path, sizeof path, "%s/stdout", run->dir);
