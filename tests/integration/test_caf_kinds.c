@@ -14,8 +14,7 @@ Test(caf_kinds, pools_decorators_and_a_second_actor_system)
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_eq(run.status, 0);
   cr_assert_str_eq(run.out, "pool sum 465\nsplitter 20 11\nsequencer 22\n");
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
 
   json_t *pool = as_test_actor_named(last, "caf::actor_pool");
@@ -54,7 +53,6 @@ Test(caf_kinds, pools_decorators_and_a_second_actor_system)
       }
   cr_assert_gt(repeated, 0, "the two systems' ids never overlapped");
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }
 
@@ -65,8 +63,7 @@ Test(caf_kinds, an_io_broker_on_loopback_is_traced)
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_eq(run.status, 0);
   cr_assert_str_eq(run.out, "echo: hello\n");
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *broker = as_test_actor_named(as_test_last_snapshot(lines), "echo_server");
   cr_assert_not_null(broker);
   cr_assert_eq(as_test_type_count(broker, "caf::io::new_connection_msg"), 1);
@@ -74,7 +71,6 @@ Test(caf_kinds, an_io_broker_on_loopback_is_traced)
   cr_assert_eq(as_test_type_count(broker, "caf::io::connection_closed_msg"), 1);
   cr_assert_str_eq(as_test_str(broker, "stopped.reason"), "normal");
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }
 
@@ -85,8 +81,7 @@ Test(caf_kinds, forwarding_proxies_and_a_companion_are_traced)
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_eq(run.status, 0);
   cr_assert_str_eq(run.out, "remote answers 5\ncompanion handled 3\n");
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
   json_t *greeter = as_test_actor_named(last, "greeter");
   cr_assert_not_null(greeter);
@@ -110,6 +105,5 @@ Test(caf_kinds, forwarding_proxies_and_a_companion_are_traced)
   cr_assert_eq(as_test_type_count(companion, "hello"), 3);
   cr_assert_eq(as_test_int(companion, "counters.handled"), 3);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }

@@ -16,8 +16,7 @@ Test(caf_messages, ping_pong_counts_each_message_once_with_atoms_decoded)
   cr_assert_str_eq(run.out, "rounds=5000\n");
   cr_assert_str_eq(run.err, "");
 
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
   json_t *ping = as_test_actor_named(last, "ping"), *pong = as_test_actor_named(last, "pong");
   cr_assert_not_null(ping);
@@ -38,6 +37,5 @@ Test(caf_messages, ping_pong_counts_each_message_once_with_atoms_decoded)
   cr_assert_eq(as_test_int(ping, "counters.exceptions"), 0);
   cr_assert_eq(as_test_int(pong, "mailbox.len"), 0);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }

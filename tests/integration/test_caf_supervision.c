@@ -23,8 +23,7 @@ Test(caf_supervision, tree_links_monitors_exceptions_and_exit_reasons)
   as_test_run_both(argv, env, 1, &run);
   cr_assert_eq(run.status, 7);
 
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
   json_t *sup = as_test_actor_named(last, "supervisor");
   cr_assert_not_null(sup, "the class-based actor is named by its class");
@@ -80,6 +79,5 @@ Test(caf_supervision, tree_links_monitors_exceptions_and_exit_reasons)
   cr_assert(linked_seen, "no snapshot showed the links");
   cr_assert(refs_seen, "no snapshot sampled reference counts");
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }

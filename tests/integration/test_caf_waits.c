@@ -15,8 +15,7 @@ Test(caf_waits, a_scoped_request_waits_on_a_slow_handler_visible_mid_run)
   struct as_test_run run;
   as_test_run_both(argv, fast, 1, &run);
   cr_assert_str_eq(run.out, "answer 42\n");
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *seen = NULL;
   size_t i;
   json_t *line;
@@ -40,7 +39,6 @@ Test(caf_waits, a_scoped_request_waits_on_a_slow_handler_visible_mid_run)
   cr_assert(waiter, "the scoped actor's wait was not recorded");
   cr_assert_eq(json_array_size(json_object_get(seen, "deadlocks")), 0);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }
 
@@ -50,14 +48,8 @@ static void check_deadlock(const char *scenario, const char *name)
   struct as_test_run run;
   as_test_run_both(argv, fast, 1, &run);
   cr_assert_eq(run.status, 0);
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
-  json_t *seen = NULL;
-  size_t i;
-  json_t *line;
-  json_array_foreach(lines, i, line)
-    if (!seen && json_array_size(json_object_get(line, "deadlocks")) > 0)
-      seen = line;
+  json_t *lines = as_test_run_lines(&run);
+  json_t *seen = as_test_first_deadlock(lines);
   cr_assert_not_null(seen, "%s: no snapshot reported the deadlock", scenario);
   json_t *cycle = json_array_get(json_object_get(seen, "deadlocks"), 0);
   json_t *ids = json_object_get(cycle, "actors");
@@ -69,7 +61,6 @@ static void check_deadlock(const char *scenario, const char *name)
   }
   cr_assert_eq(json_array_size(json_object_get(as_test_last_snapshot(lines), "deadlocks")), 0);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }
 
@@ -89,14 +80,12 @@ Test(caf_waits, a_busy_ping_pong_never_shows_a_false_cycle)
   const char *env[] = {"ACTORSCOPE_INTERVAL_MS=1", NULL};
   struct as_test_run run;
   as_test_run(argv, env, 1, &run);
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   cr_assert_gt(json_array_size(lines), 3);
   size_t i;
   json_t *line;
   json_array_foreach(lines, i, line)
     cr_assert_eq(json_array_size(json_object_get(line, "deadlocks")), 0, "false cycle at %zu", i);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }

@@ -46,7 +46,6 @@ Test(cli_run, run_passes_status_and_output_through_and_check_gates_on_the_result
   cr_assert_eq(checked.status, 1);
   cr_assert_str_eq(checked.out, "FAIL max-spawned 0: 1 actors spawned\ncheck: 1 of 1 rules failed\n");
   as_test_run_free(&checked);
-  free(path);
   as_test_run_free(&run);
 }
 

@@ -13,8 +13,7 @@ Test(czmq_builtin, zproxy_zbeacon_zgossip_zmonitor_and_zauth_appear_by_name)
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_eq(run.status, 0);
 
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
   const char *names[] = {"zproxy", "zbeacon", "zgossip", "zmonitor", "zauth"};
   for (size_t i = 0; i < 5; i++) {
@@ -30,6 +29,5 @@ Test(czmq_builtin, zproxy_zbeacon_zgossip_zmonitor_and_zauth_appear_by_name)
   cr_assert_eq(as_test_type_count(as_test_actor_named(last, "zbeacon"), "CONFIGURE"), 1);
   cr_assert_eq(as_test_type_count(as_test_actor_named(last, "zauth"), "ALLOW"), 1);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }

@@ -15,8 +15,7 @@ Test(czmq_counts, ping_pong_counts_every_message_once_by_type)
   cr_assert_eq(run.status, 3);
   cr_assert_str_eq(run.out, "pongs=2500\n");
 
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *header = json_array_get(lines, 0);
   cr_assert_str_eq(as_test_str(header, "type"), "header");
   cr_assert_str_eq(as_test_str(header, "format"), "actorscope");
@@ -52,7 +51,6 @@ Test(czmq_counts, ping_pong_counts_every_message_once_by_type)
   cr_assert_not_null(frame);
   cr_assert(strncmp(frame, "main+", 5) == 0, "first frame is %s", frame);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }
 
@@ -63,8 +61,7 @@ Test(czmq_counts, every_send_and_receive_api_is_counted_exactly_once)
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_str_eq(run.out, "replies=10\n");
 
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *actor = as_test_actor_named(as_test_last_snapshot(lines), "scripted");
   cr_assert_not_null(actor);
   static const char *const types[] = {"STR",   "MULTI",      "MSG",  "FRAME", "PICT", "<binary>",
@@ -78,7 +75,6 @@ Test(czmq_counts, every_send_and_receive_api_is_counted_exactly_once)
   cr_assert_eq(as_test_int(actor, "counters.replies"), 12);
   cr_assert_eq(as_test_int(actor, "outbox.len"), 0);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }
 
@@ -89,8 +85,7 @@ Test(czmq_counts, zloop_and_zpoller_actors_end_each_handler_when_they_poll_again
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_str_eq(run.out, "tocks=80\n");
 
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
   const char *names[] = {"loop_actor", "poller_actor"};
   for (int i = 0; i < 2; i++) {
@@ -104,6 +99,5 @@ Test(czmq_counts, zloop_and_zpoller_actors_end_each_handler_when_they_poll_again
     cr_assert_str_eq(as_test_str(actor, "stopped.reason"), "destroyed");
   }
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }

@@ -16,17 +16,11 @@ Test(czmq_deadlock, two_actors_waiting_on_each_other_are_reported_as_a_cycle)
   as_test_run_both(argv, fast_snapshots, 1, &run);
   cr_assert_eq(run.status, 0);
 
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
-  json_t *cycle_seen = NULL;
+  json_t *lines = as_test_run_lines(&run);
+  json_t *cycle_seen = as_test_first_deadlock(lines);
+  cr_assert_not_null(cycle_seen, "no snapshot reported the deadlock");
   size_t i;
   json_t *line;
-  json_array_foreach(lines, i, line) {
-    json_t *deadlocks = json_object_get(line, "deadlocks");
-    if (json_array_size(deadlocks) > 0 && !cycle_seen)
-      cycle_seen = line;
-  }
-  cr_assert_not_null(cycle_seen, "no snapshot reported the deadlock");
   json_t *deadlocks = json_object_get(cycle_seen, "deadlocks");
   cr_assert_eq(json_array_size(deadlocks), 1);
   json_t *cycle = json_array_get(deadlocks, 0);
@@ -49,7 +43,6 @@ Test(czmq_deadlock, two_actors_waiting_on_each_other_are_reported_as_a_cycle)
   json_array_foreach(json_object_get(last, "actors"), i, line)
     cr_assert(json_is_null(json_object_get(line, "waiting_on")));
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }
 
@@ -63,15 +56,13 @@ Test(czmq_deadlock, a_busy_ping_pong_never_shows_a_false_cycle)
   for (int p = 0; p < 2; p++) {
     struct as_test_run run;
     as_test_run(programs[p], env, 1, &run);
-    char *path = as_test_only_output(run.dir);
-    json_t *lines = as_test_load_lines(path);
+    json_t *lines = as_test_run_lines(&run);
     cr_assert_gt(json_array_size(lines), 3);
     size_t i;
     json_t *line;
     json_array_foreach(lines, i, line)
       cr_assert_eq(json_array_size(json_object_get(line, "deadlocks")), 0, "false cycle at line %zu", i + 1);
     json_decref(lines);
-    free(path);
     as_test_run_free(&run);
   }
 }

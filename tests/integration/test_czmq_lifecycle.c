@@ -14,8 +14,7 @@ Test(czmq_lifecycle, a_slow_handler_is_visible_with_its_elapsed_time_mid_run)
   struct as_test_run run;
   as_test_run_both(argv, env, 1, &run);
 
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *seen = NULL;
   size_t i;
   json_t *line;
@@ -40,7 +39,6 @@ Test(czmq_lifecycle, a_slow_handler_is_visible_with_its_elapsed_time_mid_run)
   cr_assert(json_is_null(json_object_get(worker, "handling")));
   cr_assert_geq(as_test_int(worker, "handler_ns.max"), 1200000000);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }
 
@@ -51,8 +49,7 @@ Test(czmq_lifecycle, a_stopped_actor_stays_for_the_grave_window_then_is_reaped)
   struct as_test_run run;
   as_test_run_both(argv, env, 1, &run);
 
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   int seen_stopped = 0, seen_gone_after = 0;
   size_t i;
   json_t *line;
@@ -77,6 +74,5 @@ Test(czmq_lifecycle, a_stopped_actor_stays_for_the_grave_window_then_is_reaped)
   /* Totals keep what reaped actors received. */
   cr_assert_eq(as_test_int(last, "totals.messages_received"), 1);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }

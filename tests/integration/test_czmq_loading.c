@@ -14,14 +14,12 @@ Test(czmq_loading, actors_of_a_plugin_loaded_rtld_local_are_traced)
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_eq(run.status, 0, "%s", run.err);
   cr_assert_str_eq(run.out, "acks=25\n");
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *actor = as_test_actor_named(as_test_last_snapshot(lines), "plugin_actor");
   cr_assert_not_null(actor);
   cr_assert_eq(as_test_type_count(actor, "JOB"), 25);
   cr_assert_str_eq(as_test_str(actor, "stopped.reason"), "destroyed");
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }
 

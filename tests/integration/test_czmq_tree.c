@@ -14,8 +14,7 @@ Test(czmq_tree, a_supervisor_and_its_workers_form_a_tree_with_each_exit_reason)
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_eq(run.status, 5);
 
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
+  json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
   cr_assert_eq(as_test_int(last, "totals.total_spawned"), 4);
   cr_assert_eq(as_test_int(last, "totals.total_stopped"), 4);
@@ -44,6 +43,5 @@ Test(czmq_tree, a_supervisor_and_its_workers_form_a_tree_with_each_exit_reason)
   /* The supervisor sent one "WORK" and one stop command to each worker. */
   cr_assert_eq(as_test_int(sup, "counters.messages_sent"), 6);
   json_decref(lines);
-  free(path);
   as_test_run_free(&run);
 }

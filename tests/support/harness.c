@@ -228,3 +228,21 @@ json_int_t as_test_type_count(json_t *actor, const char *type)
       return json_integer_value(json_object_get(row, "count"));
   return 0;
 }
+
+json_t *as_test_run_lines(const struct as_test_run *run)
+{
+  char *path = as_test_only_output(run->dir);
+  json_t *lines = as_test_load_lines(path);
+  free(path);
+  return lines;
+}
+
+json_t *as_test_first_deadlock(json_t *lines)
+{
+  size_t i;
+  json_t *line;
+  json_array_foreach(lines, i, line)
+    if (json_array_size(json_object_get(line, "deadlocks")) > 0)
+      return line;
+  return NULL;
+}

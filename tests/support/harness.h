@@ -23,6 +23,11 @@ void as_test_run_both(const char *const *argv, const char *const *env, int same_
                       struct as_test_run *traced);
 void as_test_run_free(struct as_test_run *run);
 
+/* The lines of the one snapshot file a run left in its directory (asserts there is one). */
+json_t *as_test_run_lines(const struct as_test_run *run);
+/* The first line reporting a deadlock, or NULL. */
+json_t *as_test_first_deadlock(json_t *lines);
+
 /* Path of the one actorscope.*.jsonl in dir (asserts there is exactly one); caller frees. */
 char *as_test_only_output(const char *dir);
 /* Number of actorscope.*.jsonl files in dir. */
