@@ -170,7 +170,7 @@ static void report_print_text(json_t *r)
   json_t *totals = json_object_get(r, "totals");
   printf("actorscope report: %s\n", snapfile_str(r, "file"));
   printf("program: %s (pid %lld)\n", snapfile_str(r, "program"), snapfile_int(r, "pid"));
-  printf("state at snapshot %lld of %lld%s, uptime %.3f s%s\n", snapfile_int(r, "seq"),
+  printf("state at snapshot seq %lld (%lld snapshots in all)%s, uptime %.3f s%s\n", snapfile_int(r, "seq"),
          snapfile_int(r, "snapshots"), json_is_true(json_object_get(r, "final")) ? " (final)" : "",
          (double)snapfile_int(r, "uptime_ns") / 1e9,
          json_is_true(json_object_get(r, "truncated")) ? "; the file's last line was cut short" : "");
