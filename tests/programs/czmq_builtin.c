@@ -21,7 +21,7 @@ int main(void)
 
   zsys_set_interface("lo");
   zactor_t *beacon = zactor_new(zbeacon, NULL);
-  zsock_send(beacon, "si", "CONFIGURE", 31000 + (int)(getpid() % 2000));
+  zsock_send(beacon, "si", "CONFIGURE", 31000 + (int)(getpid() % 1700));
   char *host = zstr_recv(beacon);
   printf("beacon: %s\n", host && *host ? "configured" : "no interface");
   zstr_free(&host);
