@@ -44,6 +44,7 @@ static pthread_once_t caf_once = PTHREAD_ONCE_INIT;
 static const void *_Atomic caf_systems[CAF_SCOPES_MAX]; /* actor_system* -> scope number */
 
 static CAF_TLS const void *caf_enqueue_self; /* abstract_broker::enqueue calls the base's */
+static CAF_TLS struct caf_actor *caf_consuming; /* the actor whose handler runs on this thread */
 
 /* ---- real functions ------------------------------------------------------------------------ */
 
@@ -285,7 +286,11 @@ static void caf_on_enqueue(struct caf_actor *target, const void *element, bool f
   struct caf_actor *sender = caf_find(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
   if (!sender || sender == target)
     return;
-  as_counter_add(&sender->actor->sent, 1);
+  /* Only the sender's own thread bumps its count, but for forwarded messages. */
+  if (sender == caf_consuming)
+    as_counter_bump(&sender->actor->sent, 1);
+  else
+    as_counter_add(&sender->actor->sent, 1);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
   if ((mid & CAF_MID_REQUEST_ID_MASK) && !(mid & CAF_MID_RESPONSE_FLAG))
     caf_remember_request(sender, mid, target->actor->id);
@@ -334,14 +339,16 @@ struct caf_handling {
    * outer one is restored when the nested one ends. */
   uint32_t outer_type;
   uint64_t outer_since;
+  struct caf_actor *outer_consumer;
 };
 
 static struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
                                              int skipped_result)
 {
-  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, AS_TYPE_NONE, 0};
+  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, AS_TYPE_NONE, 0, caf_consuming};
   if (!ca)
     return h;
+  caf_consuming = ca;
   caf_launched(ca);
   h.type = caf_layout_message_type(element);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
@@ -363,8 +370,9 @@ static void caf_handler_end(struct caf_handling *h)
   if (!h->ca)
     return;
   struct as_actor *a = h->ca->actor;
+  caf_consuming = h->outer_consumer;
   if (h->result < 0)
-    as_counter_add(&a->exceptions, 1);
+    as_counter_bump(&a->exceptions, 1);
   if (h->result == h->skipped_result) {
     /* Left in the mailbox (e.g. while awaiting a response): not handled yet. */
     as_actor_receive_undo(a, h->type);

@@ -26,6 +26,11 @@ struct czmq_end {
   struct czmq_actor *owner;
   int actor_side; /* 1: the actor's own end (its mailbox); 0: the zactor_t's end */
   _Atomic int recv_more; /* the last frame received here had more frames after it */
+  /* The last message type read here (one thread uses an end at a time): a command loop
+   * receives the same few commands over and over. */
+  uint32_t last_type;
+  uint8_t last_len;
+  char last_frame[CZMQ_TYPE_TEXT_MAX];
 };
 
 struct czmq_actor {
@@ -170,9 +175,9 @@ static struct czmq_end *czmq_send_begin(void *handle, int flags)
     return NULL;
   struct as_actor *target = end->owner->actor;
   if (end->actor_side)
-    as_counter_add(&target->replies, 1);
+    as_counter_bump(&target->replies, 1);
   else
-    as_actor_enqueue(target);
+    as_actor_enqueue_exclusive(target);
   return end;
 }
 
@@ -183,14 +188,14 @@ static void czmq_send_end(struct czmq_end *end, int rc)
   struct as_actor *target = end->owner->actor;
   if (rc < 0) {
     if (end->actor_side)
-      as_counter_add(&target->replies, -1);
+      as_counter_bump(&target->replies, -1);
     else
       as_actor_enqueue_undo(target);
     return;
   }
   struct as_actor *self = as_registry_current();
   if (!end->actor_side && self && self != target)
-    as_counter_add(&self->sent, 1);
+    as_counter_bump(&self->sent, 1);
 }
 
 /* ---- receives ------------------------------------------------------------------------------ */
@@ -244,10 +249,21 @@ static void czmq_recv_end(struct czmq_recv r, int rc, const void *data, size_t s
     return;
   struct czmq_actor *ca = r.end->owner;
   if (!r.end->actor_side) {
-    as_counter_add(&ca->actor->replies_taken, 1);
+    as_counter_bump(&ca->actor->replies_taken, 1);
     return;
   }
-  uint32_t type = czmq_frame_type(data, size);
+  uint32_t type;
+  if (size <= CZMQ_TYPE_TEXT_MAX && r.end->last_type && size == r.end->last_len &&
+      memcmp(data, r.end->last_frame, size) == 0) {
+    type = r.end->last_type;
+  } else {
+    type = czmq_frame_type(data, size);
+    if (size <= CZMQ_TYPE_TEXT_MAX) {
+      memcpy(r.end->last_frame, data, size);
+      r.end->last_len = (uint8_t)size;
+      r.end->last_type = type;
+    }
+  }
   as_actor_receive(ca->actor, type);
   as_actor_handler_begin(ca->actor, type, as_clock_now());
   if (czmq_frame_is_term(data, size)) {

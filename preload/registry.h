@@ -127,11 +127,22 @@ void as_actor_probe_forget(struct as_actor *actor);
 struct as_actor *as_registry_current(void);
 void as_registry_current_set(struct as_actor *actor);
 
-/* A message was put into the actor's mailbox (call before the real send so that a fast
- * receiver never sees a negative depth; undo if the send fails). */
-static inline void as_actor_enqueue(struct as_actor *a)
+static inline void as_counter_add(_Atomic uint64_t *counter, int64_t delta)
 {
-  uint64_t queued = atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed) + 1;
+  atomic_fetch_add_explicit(counter, (uint64_t)delta, memory_order_relaxed);
+}
+
+/* For a counter only one thread writes at a time: a plain load and store, no locked
+ * instruction. */
+static inline void as_counter_bump(_Atomic uint64_t *counter, int64_t delta)
+{
+  atomic_store_explicit(counter,
+                        atomic_load_explicit(counter, memory_order_relaxed) + (uint64_t)delta,
+                        memory_order_relaxed);
+}
+
+static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queued)
+{
   uint64_t taken = atomic_load_explicit(&a->received, memory_order_relaxed);
   uint64_t len = queued > taken ? queued - taken : 0;
   uint64_t max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
@@ -141,14 +152,24 @@ static inline void as_actor_enqueue(struct as_actor *a)
     ;
 }
 
+/* A message was put into the actor's mailbox (call before the real send so that a fast
+ * receiver never sees a negative depth; undo if the send fails). From any thread. */
+static inline void as_actor_enqueue(struct as_actor *a)
+{
+  as_actor_mailbox_max_update(a, atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed) + 1);
+}
+
+/* The same where one thread at a time sends to this actor (a CZMQ pipe end is a zmq socket,
+ * which only one thread may use at a time). */
+static inline void as_actor_enqueue_exclusive(struct as_actor *a)
+{
+  as_counter_bump(&a->enqueued, 1);
+  as_actor_mailbox_max_update(a, atomic_load_explicit(&a->enqueued, memory_order_relaxed));
+}
+
 static inline void as_actor_enqueue_undo(struct as_actor *a)
 {
   atomic_fetch_sub_explicit(&a->enqueued, 1, memory_order_relaxed);
-}
-
-static inline void as_counter_add(_Atomic uint64_t *counter, int64_t delta)
-{
-  atomic_fetch_add_explicit(counter, (uint64_t)delta, memory_order_relaxed);
 }
 
 /* The actor took a message of this type from its mailbox. Called from the thread running the
