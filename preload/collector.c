@@ -118,8 +118,9 @@ static void collector_write_locked(int final)
   uint64_t now = as_clock_now();
   as_registry_collect(&collector_views, now,
                       as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u));
-  if (!collector_sink)
-    return; /* still collected: reaping keeps memory bounded while output is off */
+  /* Still collected: reaping keeps memory bounded while nobody reads. */
+  if (!collector_sink || !as_sink_has_readers(collector_sink))
+    return;
 
   struct as_waitgraph_cycles cycles;
   collector_find_deadlocks(&cycles);

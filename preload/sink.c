@@ -213,6 +213,16 @@ static void sink_write_clients(struct as_sink *s, const char *line, size_t len)
   }
 }
 
+int as_sink_has_readers(struct as_sink *sink)
+{
+  if (sink->broken)
+    return 0;
+  if (sink->kind == AS_OUTPUT_FILE)
+    return 1;
+  sink_accept_clients(sink);
+  return sink->client_count > 0;
+}
+
 int as_sink_write_line(struct as_sink *sink, const char *line, struct as_error *err)
 {
   if (sink->broken) {

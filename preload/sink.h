@@ -18,6 +18,10 @@ int as_sink_set_header(struct as_sink *sink, const char *line);
 /* Writes one line (a newline is added). Returns 0 or a negative errno with err filled; after
  * an error the sink stays broken and every later write fails at once. */
 int as_sink_write_line(struct as_sink *sink, const char *line, struct as_error *err);
+/* Whether a line written now would reach anyone: always for a file; for a socket, once a
+ * client is connected (pending connections are accepted here). Lets the collector skip
+ * encoding snapshots nobody reads. */
+int as_sink_has_readers(struct as_sink *sink);
 /* Where the output goes, for messages: a file path or socket address. */
 const char *as_sink_describe(const struct as_sink *sink);
 void as_sink_close(struct as_sink *sink);
