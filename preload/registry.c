@@ -228,16 +228,17 @@ static void registry_receive(struct as_actor *actor, uint32_t type, int shared)
   registry_bump(&actor->received, 1, shared);
   if (type == AS_TYPE_NONE)
     return;
+  uint64_t claimed = ((uint64_t)type << AS_TALLY_COUNT_BITS) | 1;
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
-    uint32_t current = atomic_load_explicit(&actor->type_ids[i], memory_order_relaxed);
-    if (current == 0) {
-      /* Claim the free slot; another thread may claim it first with the same or another type. */
-      if (atomic_compare_exchange_strong_explicit(&actor->type_ids[i], &current, type,
-                                                  memory_order_relaxed, memory_order_relaxed))
-        current = type;
-    }
-    if (current == type) {
-      registry_bump(&actor->type_counts[i], 1, shared);
+    uint64_t word = atomic_load_explicit(&actor->type_tally[i], memory_order_relaxed);
+    /* Claim a free slot; another thread may claim it first with the same or another type. */
+    if (word == 0 &&
+        (shared ? atomic_compare_exchange_strong_explicit(&actor->type_tally[i], &word, claimed,
+                                                          memory_order_relaxed, memory_order_relaxed)
+                : (atomic_store_explicit(&actor->type_tally[i], claimed, memory_order_relaxed), 1)))
+      return;
+    if (word >> AS_TALLY_COUNT_BITS == type) {
+      registry_bump(&actor->type_tally[i], 1, shared);
       return;
     }
   }
@@ -257,8 +258,9 @@ void as_actor_receive_undo(struct as_actor *actor, uint32_t type)
   if (type == AS_TYPE_NONE)
     return;
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
-    if (atomic_load_explicit(&actor->type_ids[i], memory_order_relaxed) == type) {
-      atomic_fetch_sub_explicit(&actor->type_counts[i], 1, memory_order_relaxed);
+    if (atomic_load_explicit(&actor->type_tally[i], memory_order_relaxed) >> AS_TALLY_COUNT_BITS ==
+        type) {
+      atomic_fetch_sub_explicit(&actor->type_tally[i], 1, memory_order_relaxed);
       return;
     }
   }
@@ -370,8 +372,9 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
   v->other_types = atomic_load_explicit(&a->other_types, memory_order_relaxed);
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
-    v->type_ids[i] = atomic_load_explicit(&a->type_ids[i], memory_order_relaxed);
-    v->type_counts[i] = atomic_load_explicit(&a->type_counts[i], memory_order_relaxed);
+    uint64_t word = atomic_load_explicit(&a->type_tally[i], memory_order_relaxed);
+    v->type_ids[i] = (uint32_t)(word >> AS_TALLY_COUNT_BITS);
+    v->type_counts[i] = word & AS_TALLY_COUNT_MASK;
   }
 }
 

@@ -16,6 +16,10 @@
 #define AS_ACTOR_REASON_MAX 48 /* longest stop reason kept */
 /* Distinct message types tallied per actor; further types count under "<other>". */
 #define AS_ACTOR_TYPE_SLOTS 16
+#define AS_TALLY_COUNT_BITS 48
+#define AS_TALLY_COUNT_MASK ((1ull << AS_TALLY_COUNT_BITS) - 1)
+_Static_assert(AS_TYPETAB_CAPACITY < (1u << (64 - AS_TALLY_COUNT_BITS)),
+               "type ids must fit the tally's 16 bits");
 
 enum as_status {
   AS_STATUS_STARTING,
@@ -68,17 +72,17 @@ struct as_actor {
   _Atomic uint64_t replies;
   _Atomic uint64_t exceptions;
   _Atomic uint32_t handling_type;
+  _Atomic int wait_kind; /* beside handling_type: no padding */
   _Atomic uint64_t handling_since;
   _Atomic uint64_t handled;
   _Atomic uint64_t handler_ticks_total;
   _Atomic uint64_t handler_ticks_max;
   _Atomic uint64_t wait_target;
-  _Atomic int wait_kind;
   _Atomic uint64_t wait_since;
   _Atomic uint64_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
   _Atomic uint64_t other_types;
-  _Atomic uint32_t type_ids[AS_ACTOR_TYPE_SLOTS];
-  _Atomic uint64_t type_counts[AS_ACTOR_TYPE_SLOTS];
+  /* Per slot: the type id in the top 16 bits, its count in the low 48 (0 = free slot). */
+  _Atomic uint64_t type_tally[AS_ACTOR_TYPE_SLOTS];
 
   /* Registry bookkeeping, under the registry lock. */
   uint64_t *links;    /* ids of linked actors (links are symmetric) */
