@@ -11,7 +11,7 @@ void as_jsonw_init(struct as_jsonw *w, size_t capacity)
   w->failed = w->buf == NULL;
 }
 
-int as_jsonw_reserve(struct as_jsonw *w, size_t n)
+int as_jsonw__grow(struct as_jsonw *w, size_t n)
 {
   if (w->failed)
     return -1;
@@ -28,14 +28,6 @@ int as_jsonw_reserve(struct as_jsonw *w, size_t n)
   w->buf = grown;
   w->cap = cap;
   return 0;
-}
-
-void as_jsonw_raw(struct as_jsonw *w, const char *text, size_t n)
-{
-  if (as_jsonw_reserve(w, n) < 0)
-    return;
-  memcpy(w->buf + w->len, text, n);
-  w->len += n;
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not valid. */
@@ -98,16 +90,25 @@ void as_jsonw_str(struct as_jsonw *w, const char *text)
 
 void as_jsonw_u64(struct as_jsonw *w, uint64_t value)
 {
+  /* Two digits per division: nanosecond timestamps have up to 20 digits. */
+  static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                 "8081828384858687888990919293949596979899";
   char digits[24];
-  size_t n = 0;
-  do {
-    digits[n++] = (char)('0' + value % 10);
-    value /= 10;
-  } while (value);
-  if (as_jsonw_reserve(w, n) < 0)
-    return;
-  while (n)
-    w->buf[w->len++] = digits[--n];
+  size_t at = sizeof digits;
+  while (value >= 100) {
+    unsigned pair = (unsigned)(value % 100) * 2;
+    value /= 100;
+    digits[--at] = pairs[pair + 1];
+    digits[--at] = pairs[pair];
+  }
+  if (value >= 10) {
+    digits[--at] = pairs[value * 2 + 1];
+    digits[--at] = pairs[value * 2];
+  } else {
+    digits[--at] = (char)('0' + value);
+  }
+  as_jsonw_raw(w, digits + at, sizeof digits - at);
 }
 
 void as_jsonw_double(struct as_jsonw *w, double value)

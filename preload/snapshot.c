@@ -84,7 +84,8 @@ static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_vie
       rows[n++] = (struct snapshot_type_row){as_typetab_name(v->type_ids[i]), v->type_counts[i]};
   if (v->other_types)
     rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types};
-  qsort(rows, n, sizeof rows[0], snapshot_type_row_cmp);
+  if (n > 1)
+    qsort(rows, n, sizeof rows[0], snapshot_type_row_cmp);
   as_jsonw_lit(w, "[");
   for (size_t i = 0; i < n; i++) {
     if (i)
@@ -382,9 +383,14 @@ char *as_snapshot_encode(const struct as_registry_collection *c,
   if (!by_id || !by_parent)
     w.failed = 1;
   if (!w.failed) {
-    for (size_t i = 0; i < n; i++)
-      by_id[i] = by_parent[i] = &c->views[i];
-    qsort(by_id, n, sizeof *by_id, snapshot_by_id_cmp);
+    /* The registry lists newest first, so its views usually come in falling id order. */
+    int falling = 1;
+    for (size_t i = 0; i < n; i++) {
+      by_id[n - 1 - i] = by_parent[i] = &c->views[i];
+      falling &= i == 0 || c->views[i].id < c->views[i - 1].id;
+    }
+    if (!falling)
+      qsort(by_id, n, sizeof *by_id, snapshot_by_id_cmp);
     qsort(by_parent, n, sizeof *by_parent, snapshot_by_parent_cmp);
     if (snapshot_sites_build(&sites, by_id, n) < 0)
       w.failed = 1;
