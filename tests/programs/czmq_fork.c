@@ -1,22 +1,13 @@
 /* The parent runs an actor, forks, and the child runs an actor of its own and exits 4.
  * Exit status: the child's status plus 10 (14). */
+#include "czmq_serve.h"
+
 #include <czmq.h>
 #include <sys/wait.h>
 
 static void echo(zsock_t *pipe, void *args)
 {
-  zsock_signal(pipe, 0);
-  for (;;) {
-    char *s = zstr_recv(pipe);
-    if (!s)
-      break;
-    int term = streq(s, "$TERM");
-    if (!term)
-      zstr_send(pipe, s);
-    zstr_free(&s);
-    if (term)
-      break;
-  }
+  czmq_serve(pipe, NULL);
 }
 
 static void round_trip(const char *word)

@@ -1,22 +1,13 @@
 /* One actor answers 10 "PING"s, then the program idles for argv[1] ms so that a sink test can
  * attach a client while it runs. Exit status 0. */
+#include "czmq_serve.h"
+
 #include <czmq.h>
 #include <stdlib.h>
 
 static void pong(zsock_t *pipe, void *args)
 {
-  zsock_signal(pipe, 0);
-  for (;;) {
-    char *cmd = zstr_recv(pipe);
-    if (!cmd)
-      break;
-    int term = streq(cmd, "$TERM");
-    if (!term)
-      zstr_send(pipe, "PONG");
-    zstr_free(&cmd);
-    if (term)
-      break;
-  }
+  czmq_serve(pipe, "PONG");
 }
 
 int main(int argc, char **argv)

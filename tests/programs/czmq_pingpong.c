@@ -1,24 +1,15 @@
 /* Ping-pong between the main thread and one zactor: argv[1] round trips of "PING" answered by
  * "PONG", then destroy. With argv[2], first chdir() there, as daemons do. Exit status 3 so
  * tests can see it pass through unchanged. */
+#include "czmq_serve.h"
+
 #include <czmq.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 static void pong_actor(zsock_t *pipe, void *args)
 {
-  zsock_signal(pipe, 0);
-  for (;;) {
-    char *cmd = zstr_recv(pipe);
-    if (!cmd)
-      break;
-    int term = streq(cmd, "$TERM");
-    if (!term)
-      zstr_send(pipe, "PONG");
-    zstr_free(&cmd);
-    if (term)
-      break;
-  }
+  czmq_serve(pipe, "PONG");
 }
 
 int main(int argc, char **argv)

@@ -1,21 +1,12 @@
 /* A plugin, loaded with dlopen(RTLD_LOCAL) by plugin_host, that runs CZMQ actors: its libczmq
  * is not in the global scope, so the tracer must find the real functions another way. */
+#include "czmq_serve.h"
+
 #include <czmq.h>
 
 static void plugin_actor(zsock_t *pipe, void *args)
 {
-  zsock_signal(pipe, 0);
-  for (;;) {
-    char *cmd = zstr_recv(pipe);
-    if (!cmd)
-      break;
-    int term = streq(cmd, "$TERM");
-    if (!term)
-      zstr_send(pipe, "ACK");
-    zstr_free(&cmd);
-    if (term)
-      break;
-  }
+  czmq_serve(pipe, "ACK");
 }
 
 int plugin_run(int messages)
