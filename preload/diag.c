@@ -5,9 +5,30 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static pthread_mutex_t diag_lock = PTHREAD_MUTEX_INITIALIZER;
+/* What fd 2 was at start-up: a daemon may close stderr and reuse the number for one of its own
+ * files, which must never receive our lines. */
+static dev_t diag_stderr_dev;
+static ino_t diag_stderr_ino;
+static int diag_stderr_known;
+
+void as_diag_remember_stderr(void)
+{
+  struct stat st;
+  diag_stderr_known = fstat(STDERR_FILENO, &st) == 0;
+  diag_stderr_dev = diag_stderr_known ? st.st_dev : 0;
+  diag_stderr_ino = diag_stderr_known ? st.st_ino : 0;
+}
+
+static int diag_stderr_unchanged(void)
+{
+  struct stat st;
+  return diag_stderr_known && fstat(STDERR_FILENO, &st) == 0 && st.st_dev == diag_stderr_dev &&
+         st.st_ino == diag_stderr_ino;
+}
 static struct as_diag_entry diag_entries[AS_DIAG_MAX];
 static size_t diag_count;
 
@@ -23,6 +44,8 @@ void as_error_set(struct as_error *err, const char *fmt, ...)
 
 static void diag_write_stderr(const char *text)
 {
+  if (!diag_stderr_unchanged())
+    return;
   char line[AS_DIAG_TEXT_MAX + 32];
   int n = snprintf(line, sizeof line, "actorscope: %s\n", text);
   if (n < 0)

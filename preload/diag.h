@@ -13,6 +13,8 @@ struct as_diag_entry {
   char text[AS_DIAG_TEXT_MAX];
 };
 
+/* Notes which file fd 2 is now (at initialisation): lines go to stderr only while it still is. */
+void as_diag_remember_stderr(void);
 /* Prints "actorscope: <text>" on stderr once per code and records it for snapshots. */
 void as_diag_report(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Copies the recorded diagnostics; returns how many. */

@@ -68,6 +68,7 @@ static const char *init_getenv(const char *name) { return getenv(name); }
 
 static void init_run(void)
 {
+  as_diag_remember_stderr();
   char cwd[PATH_MAX];
   struct as_error err = {""};
   if (as_config_parse(&init_config, init_getenv, getcwd(cwd, sizeof cwd), &err) < 0) {

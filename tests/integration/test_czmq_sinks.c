@@ -164,3 +164,22 @@ Test(czmq_sinks, a_full_disk_stops_output_with_one_line)
   cr_assert_eq(strchr(run.err, '\n'), run.err + strlen(run.err) - 1, "stderr: %s", run.err);
   as_test_run_free(&run);
 }
+
+Test(czmq_sinks, a_daemon_that_reused_descriptor_2_never_gets_our_lines)
+{
+  const char *argv[] = {"czmq_daemon", NULL};
+  const char *env[] = {"ACTORSCOPE_OUTPUT=file:/nonexistent-dir/trace.jsonl", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0);
+  char path[128];
+  snprintf(path, sizeof path, "%s/daemon.log", run.dir);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f);
+  char text[256] = "";
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  text[n] = '\0';
+  fclose(f);
+  cr_assert_str_eq(text, "daemon log line\n", "the daemon's log got: %s", text);
+  as_test_run_free(&run);
+}
