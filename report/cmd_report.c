@@ -10,15 +10,17 @@
 #include <string.h>
 
 static const char report_usage[] =
-    "usage: actorscope report [--at SEQ] [--json] FILE\n"
+    "usage: actorscope report [--at SEQ] [--json] [--all] FILE\n"
     "\n"
     "Summarises a run: the actor tree, messages by type, mailbox maxima, slowest handlers,\n"
     "exit reasons, exceptions, actors alive at exit, deadlocks and a timeline.\n"
     "  --at SEQ   report the state at snapshot SEQ instead of the end\n"
-    "  --json     print the same account as one JSON object\n";
+    "  --json     print the same account as one JSON object\n"
+    "  --all      list every actor (the text stops at 200 lines per section)\n";
 
 #define REPORT_TIMELINE_ROWS 10
 #define REPORT_SLOWEST 10
+#define REPORT_LINES_PER_SECTION 200
 
 static int report_id_cmp(const void *a, const void *b)
 {
@@ -139,16 +141,47 @@ static json_t *report_build(const struct runmodel *m)
 
 /* ---- text ---------------------------------------------------------------------------------- */
 
+/* Summaries are sorted by id. */
 static json_t *report_find(json_t *summaries, long long id)
 {
-  size_t i;
-  json_t *s;
-  json_array_foreach(summaries, i, s) if (snapfile_int(s, "id") == id) return s;
-  return NULL;
+  size_t lo = 0, hi = json_array_size(summaries);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (snapfile_int(json_array_get(summaries, mid), "id") < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  json_t *s = json_array_get(summaries, lo);
+  return s && snapfile_int(s, "id") == id ? s : NULL;
 }
 
-static void report_print_actor(json_t *summaries, json_t *s, int depth)
+/* Text sections of a run with 100k actors would be 100k lines: each stops at a budget. */
+struct report_budget {
+  size_t left;
+  size_t skipped;
+};
+
+static int report_spend(struct report_budget *b)
 {
+  if (b->left == 0) {
+    b->skipped++;
+    return 0;
+  }
+  b->left--;
+  return 1;
+}
+
+static void report_print_skipped(const struct report_budget *b, const char *what)
+{
+  if (b->skipped)
+    printf("  ... and %zu more %s (--all prints every one)\n", b->skipped, what);
+}
+
+static void report_print_actor(json_t *summaries, json_t *s, int depth, struct report_budget *b)
+{
+  if (!report_spend(b))
+    return;
   const char *reason = snapfile_str(s, "exit_reason");
   printf("  %*s#%lld %s [%s] %s%s%s%s  received %lld, sent %lld, mailbox max %lld\n", depth * 2,
          "", snapfile_int(s, "id"), snapfile_str(s, "name"), snapfile_str(s, "runtime"),
@@ -160,11 +193,11 @@ static void report_print_actor(json_t *summaries, json_t *s, int depth)
   json_array_foreach(json_object_get(s, "children"), i, child) {
     json_t *c = report_find(summaries, json_integer_value(child));
     if (c && depth < 64)
-      report_print_actor(summaries, c, depth + 1);
+      report_print_actor(summaries, c, depth + 1, b);
   }
 }
 
-static void report_print_text(json_t *r)
+static void report_print_text(json_t *r, size_t lines_per_section)
 {
   json_t *summaries = json_object_get(r, "actors");
   json_t *totals = json_object_get(r, "totals");
@@ -183,16 +216,19 @@ static void report_print_text(json_t *r)
   printf("\nActor tree:\n");
   size_t i;
   json_t *s;
+  struct report_budget budget = {lines_per_section, 0};
   json_array_foreach(summaries, i, s) {
     json_t *parent = json_object_get(s, "parent");
     if (!json_is_integer(parent) || !report_find(summaries, json_integer_value(parent)))
-      report_print_actor(summaries, s, 0);
+      report_print_actor(summaries, s, 0, &budget);
   }
+  report_print_skipped(&budget, "actors");
 
   printf("\nMessages by type:\n");
+  budget = (struct report_budget){lines_per_section, 0};
   json_array_foreach(summaries, i, s) {
     json_t *types = json_object_get(s, "message_types");
-    if (json_array_size(types) == 0)
+    if (json_array_size(types) == 0 || !report_spend(&budget))
       continue;
     printf("  #%lld %s:", snapfile_int(s, "id"), snapfile_str(s, "name"));
     size_t k;
@@ -201,6 +237,7 @@ static void report_print_text(json_t *r)
       printf("%s %s %lld", k ? "," : "", snapfile_str(t, "name"), snapfile_int(t, "count"));
     printf("\n");
   }
+  report_print_skipped(&budget, "actors");
 
   printf("\nSlowest handlers:\n");
   json_t *slowest = json_object_get(r, "slowest_handlers");
@@ -247,10 +284,11 @@ int cmd_report(int argc, char **argv)
 {
   static const struct option options[] = {{"at", required_argument, NULL, 'a'},
                                           {"json", no_argument, NULL, 'j'},
+                                          {"all", no_argument, NULL, 'A'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   long long at = -1;
-  int as_json = 0, opt;
+  int as_json = 0, all = 0, opt;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     char *end = NULL;
@@ -264,6 +302,9 @@ int cmd_report(int argc, char **argv)
       break;
     case 'j':
       as_json = 1;
+      break;
+    case 'A':
+      all = 1;
       break;
     case 'h':
       fputs(report_usage, stdout);
@@ -287,7 +328,7 @@ int cmd_report(int argc, char **argv)
     puts(text ? text : "{}");
     free(text);
   } else {
-    report_print_text(report);
+    report_print_text(report, all ? (size_t)-1 : REPORT_LINES_PER_SECTION);
   }
   json_decref(report);
   runmodel_free(&model);
