@@ -2,7 +2,8 @@
 // message and quits); "wide N MS" keeps N idle actors alive for MS milliseconds.
 #include <caf/all.hpp>
 
-#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -13,10 +14,20 @@ using namespace caf;
 
 using work_atom = atom_constant<atom("work")>;
 
-behavior short_lived(event_based_actor* self, std::atomic<long>* done)
+struct completion {
+  std::mutex lock;
+  std::condition_variable changed;
+  long done = 0;
+};
+
+behavior short_lived(event_based_actor* self, completion* c)
 {
   return {[=](work_atom) {
-    done->fetch_add(1);
+    {
+      std::lock_guard<std::mutex> guard{c->lock};
+      c->done++;
+    }
+    c->changed.notify_one();
     self->quit();
   }};
 }
@@ -36,15 +47,15 @@ int main(int argc, char** argv)
   actor_system system{cfg};
   scoped_actor self{system};
   if (mode == "spawn") {
-    // At most 10k alive at once, so the run measures churn, not a growing crowd.
-    std::atomic<long> done{0};
+    // Batches of 1000, each awaited before the next: the run measures churn, not a crowd.
+    completion c;
     for (long i = 0; i < n; i++) {
-      anon_send(system.spawn(short_lived, &done), work_atom::value);
-      while (i - done.load() > 10000)
-        std::this_thread::yield();
+      anon_send(system.spawn(short_lived, &c), work_atom::value);
+      if ((i + 1) % 1000 == 0 || i + 1 == n) {
+        std::unique_lock<std::mutex> guard{c.lock};
+        c.changed.wait(guard, [&] { return c.done == i + 1; });
+      }
     }
-    while (done.load() < n)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   } else {
     std::vector<actor> crowd;
     crowd.reserve(n);

@@ -133,14 +133,15 @@ static void caf_register(void *self, void *config)
                            .parent = parent ? parent->actor : NULL,
                            .stack_depth = as_config_current()->stack_depth,
                            .runtime_id = caf_read_u64(ctrl, CAF_CTRL_ID),
-                           .runtime_scope = caf_scope_of(caf_read_ptr(ctrl, CAF_CTRL_SYSTEM))};
+                           .runtime_scope = caf_scope_of(caf_read_ptr(ctrl, CAF_CTRL_SYSTEM)),
+                           .probe = caf_layout_probe_refs,
+                           .probe_object = self};
   ca->actor = as_registry_spawn(&spawn);
   ca->object = self;
   if (!ca->actor) {
     free(ca);
     return;
   }
-  as_actor_set_probe(ca->actor, caf_layout_probe_refs, self);
   atomic_store_explicit(caf_slot(self), ca, memory_order_release);
 }
 
@@ -206,9 +207,7 @@ static void caf_launched(struct caf_actor *ca)
   if (!ca || atomic_load_explicit(&ca->actor->status, memory_order_relaxed) != AS_STATUS_STARTING)
     return;
   int saved = errno;
-  const char *name = caf_layout_class_name(ca->object);
-  if (name)
-    as_actor_set_name(ca->actor, name);
+  as_actor_set_interned_name(ca->actor, caf_layout_class_name(ca->object));
   as_actor_mark_running(ca->actor);
   errno = saved;
 }

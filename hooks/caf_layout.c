@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "caf_layout.h"
 #include "caf_symbols.h"
+#include "intern.h"
 #include "ptrmap.h"
 #include "typetab.h"
 
@@ -165,10 +166,10 @@ const char *caf_layout_class_name(const void *actor)
     return name;
   char buf[512];
   caf_type_info_name(type_info, buf, sizeof buf);
-  char *copy = strdup(buf);
-  if (copy)
-    as_ptrmap_put(&caf_class_names, (uintptr_t)type_info, copy);
-  return copy;
+  const char *interned = as_intern_string(buf);
+  if (interned)
+    as_ptrmap_put(&caf_class_names, (uintptr_t)type_info, (void *)interned);
+  return interned;
 }
 
 /* In "tmpl<A, B, ...>", whether B is a function pointer type. */

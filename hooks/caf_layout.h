@@ -67,7 +67,8 @@ void caf_layout_render_error(const void *error_object, char *out, size_t len);
 /* Decodes an atom_value. */
 void caf_layout_atom_decode(uint64_t atom, char out[16]);
 
-/* The demangled dynamic type of an actor object ("my::worker"); NULL if unknown. Cached. */
+/* The demangled dynamic type of an actor object ("my::worker"), interned (as_intern_string);
+ * NULL if unknown. Cached per type. */
 const char *caf_layout_class_name(const void *actor);
 
 /* The spawned function of a function-based actor, or NULL (class-based or a lambda). */

@@ -71,6 +71,8 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
   a->runtime_id = spawn->runtime_id;
   a->runtime_scope = spawn->runtime_scope;
+  a->probe = spawn->probe; /* before publication: no lock needed */
+  a->probe_object = spawn->probe_object;
   a->spawned_at = as_clock_now();
   if (spawn->stack_depth > 0)
     registry_capture_spawn_site(a, spawn->stack_depth);
@@ -106,11 +108,15 @@ void as_actor_release(struct as_actor *actor)
   }
 }
 
-void as_actor_set_name(struct as_actor *actor, const char *name)
+void as_actor_set_interned_name(struct as_actor *actor, const char *interned)
 {
-  const char *interned = as_intern_string(name);
   if (interned)
     atomic_store_explicit(&actor->name, interned, memory_order_release);
+}
+
+void as_actor_set_name(struct as_actor *actor, const char *name)
+{
+  as_actor_set_interned_name(actor, as_intern_string(name));
 }
 
 /* Appends id to a growable id list unless present. Under the registry lock. */
@@ -196,6 +202,24 @@ void as_actor_mark_stopping(struct as_actor *actor)
     ;
 }
 
+/* Most actors stop for one of a few reasons: remember the last one per thread rather than take
+ * the intern table's lock for every stop. */
+static const char *registry_intern_reason(const char *reason)
+{
+  static __thread char last_text[AS_ACTOR_REASON_MAX];
+  static __thread const char *last_interned;
+  char cut[AS_ACTOR_REASON_MAX];
+  snprintf(cut, sizeof cut, "%s", reason);
+  if (last_interned && strcmp(cut, last_text) == 0)
+    return last_interned;
+  const char *interned = as_intern_string(cut);
+  if (interned) {
+    memcpy(last_text, cut, sizeof cut);
+    last_interned = interned;
+  }
+  return interned;
+}
+
 void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
 {
   if (atomic_load_explicit(&actor->status, memory_order_acquire) == AS_STATUS_STOPPED)
@@ -203,9 +227,7 @@ void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
   uint64_t now = as_clock_now();
   as_actor_handler_end(actor, now);
   as_actor_wait_end(actor);
-  char cut[AS_ACTOR_REASON_MAX];
-  snprintf(cut, sizeof cut, "%s", reason ? reason : "");
-  actor->stop_reason = as_intern_string(cut);
+  actor->stop_reason = registry_intern_reason(reason ? reason : "");
   atomic_store_explicit(&actor->stopped_at, now, memory_order_relaxed);
   atomic_store_explicit(&actor->status, AS_STATUS_STOPPED, memory_order_release);
   atomic_fetch_add_explicit(&registry_stopped, 1, memory_order_relaxed);

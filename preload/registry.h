@@ -103,6 +103,8 @@ struct as_spawn {
   unsigned stack_depth;    /* spawn-site frames to capture */
   uint64_t runtime_id;     /* optional */
   uint32_t runtime_scope;  /* optional */
+  as_actor_probe_fn probe; /* optional: see as_actor_set_probe */
+  const void *probe_object;
 };
 
 /* Creates and publishes a record. The caller gets one reference (release it with
@@ -116,8 +118,10 @@ void as_actor_mark_stopping(struct as_actor *actor);
 /* reason is copied. Ends any handler and wait still open. Idempotent. */
 void as_actor_mark_stopped(struct as_actor *actor, const char *reason);
 
-/* Names an actor after spawn (a runtime may learn the name only later). */
+/* Names an actor after spawn (a runtime may learn the name only later). The name is copied
+ * into the intern table, unless it already came from there (as_intern_string). */
 void as_actor_set_name(struct as_actor *actor, const char *name);
+void as_actor_set_interned_name(struct as_actor *actor, const char *interned);
 /* Links (symmetric) and monitors (a watches b), by record. Not for the hot path. */
 void as_registry_link(struct as_actor *a, struct as_actor *b);
 void as_registry_unlink(struct as_actor *a, struct as_actor *b);
