@@ -170,14 +170,6 @@ void as_registry_monitor(struct as_actor *watcher, struct as_actor *watched)
   pthread_mutex_unlock(&registry_lock);
 }
 
-void as_actor_set_probe(struct as_actor *actor, as_actor_probe_fn probe, const void *object)
-{
-  pthread_mutex_lock(&registry_probe_lock);
-  actor->probe_object = object;
-  actor->probe = probe;
-  pthread_mutex_unlock(&registry_probe_lock);
-}
-
 void as_actor_probe_forget(struct as_actor *actor)
 {
   pthread_mutex_lock(&registry_probe_lock);

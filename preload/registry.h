@@ -103,7 +103,7 @@ struct as_spawn {
   unsigned stack_depth;    /* spawn-site frames to capture */
   uint64_t runtime_id;     /* optional */
   uint32_t runtime_scope;  /* optional */
-  as_actor_probe_fn probe; /* optional: see as_actor_set_probe */
+  as_actor_probe_fn probe; /* optional: samples reference counts from probe_object */
   const void *probe_object;
 };
 
@@ -126,9 +126,8 @@ void as_actor_set_interned_name(struct as_actor *actor, const char *interned);
 void as_registry_link(struct as_actor *a, struct as_actor *b);
 void as_registry_unlink(struct as_actor *a, struct as_actor *b);
 void as_registry_monitor(struct as_actor *watcher, struct as_actor *watched);
-/* Lets the collector sample reference counts; as_actor_probe_forget must be called before
- * the runtime object goes away (it waits for a sample in progress). */
-void as_actor_set_probe(struct as_actor *actor, as_actor_probe_fn probe, const void *object);
+/* Stops the collector sampling reference counts (set at spawn, as_spawn.probe): call it
+ * before the runtime object goes away; it waits for a sample in progress. */
 void as_actor_probe_forget(struct as_actor *actor);
 
 /* The actor whose code runs on this thread, or NULL. */
