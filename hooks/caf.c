@@ -425,6 +425,43 @@ CAF_EXPORT int _ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE
   return result;
 }
 
+/* Stream batches (upstream_msg, downstream_msg) bypass consume(): scheduled_actor's mailbox
+ * visitor handles them itself. Its first member is the actor. */
+typedef int (*caf_upstream_fn)(void *, size_t, void *, void *);
+typedef int (*caf_downstream_fn)(void *, size_t, void *, unsigned short, void *, void *);
+
+CAF_EXPORT int
+_ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive9drr_queueINS_6policy17upstream_messagesEEERNS_15mailbox_elementE(
+    void *visitor, size_t round, void *queue, void *element)
+{
+  caf_upstream_fn real = (caf_upstream_fn)CAF_REAL(
+      _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive9drr_queueINS_6policy17upstream_messagesEEERNS_15mailbox_elementE);
+  if (!real)
+    return 0;
+  struct caf_actor *ca = visitor && element && caf_active() ? caf_find(caf_read_ptr(visitor, 0)) : NULL;
+  __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
+      caf_handler_begin(ca, element, CAF_VISIT_SKIP);
+  int result = real(visitor, round, queue, element);
+  h.result = result;
+  return result;
+}
+
+CAF_EXPORT int
+_ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive30wdrr_dynamic_multiplexed_queueINS_6policy19downstream_messagesEEEtRNS2_9drr_queueINS5_6nestedEEERNS_15mailbox_elementE(
+    void *visitor, size_t round, void *queue, unsigned short slot, void *nested, void *element)
+{
+  caf_downstream_fn real = (caf_downstream_fn)CAF_REAL(
+      _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive30wdrr_dynamic_multiplexed_queueINS_6policy19downstream_messagesEEEtRNS2_9drr_queueINS5_6nestedEEERNS_15mailbox_elementE);
+  if (!real)
+    return 0;
+  struct caf_actor *ca = visitor && element && caf_active() ? caf_find(caf_read_ptr(visitor, 0)) : NULL;
+  __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
+      caf_handler_begin(ca, element, CAF_VISIT_SKIP);
+  int result = real(visitor, round, queue, slot, nested, element);
+  h.result = result;
+  return result;
+}
+
 /* ---- links, monitors, waits ---------------------------------------------------------------- */
 
 typedef void (*caf_link_fn)(void *, void *);

@@ -19,6 +19,8 @@
   X(_ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE, "scheduled_actor::consume")          \
   X(_ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE, "raw_event_based_actor::consume") \
   X(_ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE, "blocking_actor::mailbox_visitor::operator()") \
+  X(_ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive9drr_queueINS_6policy17upstream_messagesEEERNS_15mailbox_elementE, "scheduled_actor::mailbox_visitor::operator()(upstream)") \
+  X(_ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive30wdrr_dynamic_multiplexed_queueINS_6policy19downstream_messagesEEEtRNS2_9drr_queueINS5_6nestedEEERNS_15mailbox_elementE, "scheduled_actor::mailbox_visitor::operator()(downstream)") \
   X(_ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_unitE, "monitorable_actor::cleanup") \
   X(_ZN3caf17monitorable_actor8add_linkEPNS_14abstract_actorE, "monitorable_actor::add_link")     \
   X(_ZN3caf17monitorable_actor11remove_linkEPNS_14abstract_actorE, "monitorable_actor::remove_link") \
