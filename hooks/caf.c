@@ -45,6 +45,9 @@ static const void *_Atomic caf_systems[CAF_SCOPES_MAX]; /* actor_system* -> scop
 
 static CAF_TLS const void *caf_enqueue_self; /* abstract_broker::enqueue calls the base's */
 static CAF_TLS struct caf_actor *caf_consuming; /* the actor whose handler runs on this thread */
+/* The actor whose handler just unwound with an exception (counted already): CAF then calls its
+ * exception handler, which must not count it again. */
+static CAF_TLS struct caf_actor *caf_exception_counted;
 
 /* ---- real functions ------------------------------------------------------------------------ */
 
@@ -254,6 +257,22 @@ CAF_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_u
   return first;
 }
 
+/* CAF's default exception handler also sees exceptions thrown while an actor builds its
+ * initial behaviour, which never pass through a message handler. It returns a caf::error, in
+ * memory the caller provides. */
+CAF_EXPORT void *
+_ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE(
+    void *result, void *self, void *exception)
+{
+  void *(*real)(void *, void *, void *) =
+      CAF_REAL(_ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE);
+  struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
+  if (ca && ca != caf_exception_counted)
+    as_counter_bump(&ca->actor->exceptions, 1);
+  caf_exception_counted = NULL;
+  return real ? real(result, self, exception) : result;
+}
+
 /* ---- messages ------------------------------------------------------------------------------ */
 
 static void caf_remember_request(struct caf_actor *sender, uint64_t mid, uint64_t target_id)
@@ -370,8 +389,10 @@ static void caf_handler_end(struct caf_handling *h)
     return;
   struct as_actor *a = h->ca->actor;
   caf_consuming = h->outer_consumer;
-  if (h->result < 0)
+  if (h->result < 0) {
     as_counter_bump(&a->exceptions, 1);
+    caf_exception_counted = h->ca;
+  }
   if (h->result == h->skipped_result) {
     /* Left in the mailbox (e.g. while awaiting a response): not handled yet. */
     as_actor_receive_undo(a, h->type);

@@ -81,3 +81,26 @@ Test(caf_supervision, tree_links_monitors_exceptions_and_exit_reasons)
   json_decref(lines);
   as_test_run_free(&run);
 }
+
+Test(caf_supervision, exceptions_at_start_and_in_handlers_are_counted_once_each)
+{
+  const char *argv[] = {"caf_init_throw", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 0);
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  json_t *broken = as_test_actor_named(last, "broken_at_start");
+  json_t *steady = as_test_actor_named(last, "steady");
+  cr_assert(broken && steady);
+  cr_assert_eq(as_test_int(broken, "counters.exceptions"), 1);
+  cr_assert_str_eq(as_test_str(broken, "stopped.reason"), "sec::runtime_error");
+  cr_assert_eq(as_test_int(steady, "counters.exceptions"), 0);
+  /* The handler's exception unwinds through the tracer and then reaches CAF's handler. */
+  json_t *thrower = as_test_actor_named(last, "throws_in_handler");
+  cr_assert_not_null(thrower);
+  cr_assert_eq(as_test_int(thrower, "counters.exceptions"), 1);
+  cr_assert_str_eq(as_test_str(thrower, "stopped.reason"), "sec::runtime_error");
+  json_decref(lines);
+  as_test_run_free(&run);
+}

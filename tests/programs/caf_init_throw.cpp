@@ -1,0 +1,37 @@
+// An actor whose initial behaviour throws before it handles any message, one that throws in a
+// handler, and a well-behaved one. CAF's default handler reports both exceptions (its lines
+// may come in either order). Exit status 0.
+#include <caf/all.hpp>
+
+#include <stdexcept>
+
+using namespace caf;
+
+behavior broken_at_start(event_based_actor*)
+{
+  throw std::runtime_error("cannot start");
+}
+
+using boom_atom = atom_constant<atom("boom")>;
+
+behavior throws_in_handler(event_based_actor*)
+{
+  return {[](boom_atom) { throw std::runtime_error("boom"); }};
+}
+
+behavior steady(event_based_actor* self)
+{
+  self->quit();
+  return {};
+}
+
+int main()
+{
+  actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 1);
+  actor_system system{cfg};
+  system.spawn(broken_at_start);
+  anon_send(system.spawn(throws_in_handler), boom_atom::value);
+  system.spawn(steady);
+  return 0;
+}
