@@ -255,6 +255,10 @@ static void report_print_text(json_t *r, size_t lines_per_section)
   json_object_foreach(json_object_get(r, "exit_reasons"), key, count)
     printf(" %s %lld", key, (long long)json_integer_value(count));
   printf("\nExceptions: %lld\n", snapfile_int(r, "exceptions"));
+  json_array_foreach(summaries, i, s)
+    if (snapfile_int(s, "exceptions") > 0)
+      printf("  #%lld %s: %lld\n", snapfile_int(s, "id"), snapfile_str(s, "name"),
+             snapfile_int(s, "exceptions"));
 
   json_t *leaks = json_object_get(r, "alive_at_end");
   printf("Alive at the end: %zu%s\n", json_array_size(leaks),
