@@ -11,6 +11,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 /* zsock_signal() sends this 8-byte value plus the status byte. */
 #define CZMQ_SIGNAL_BASE 0x7766554433221100ULL
 #define CZMQ_TYPE_TEXT_MAX 31
+/* At most this many sched_yield()s (well under a millisecond) in zactor_destroy. */
+#define CZMQ_DESTROY_YIELDS 200
 
 struct czmq_actor;
 
@@ -42,6 +45,7 @@ struct czmq_actor {
   struct czmq_end zactor_end;
   _Atomic int destroy_requested;
   _Atomic int term_received;
+  _Atomic int actor_end_closed;
   _Atomic int refs; /* the trampoline, each registered end, the zactor_t map entry */
 };
 
@@ -403,6 +407,8 @@ int zmq_close(void *s)
   int rc = real(s);
   if (end) {
     int saved = errno;
+    if (end->actor_side)
+      atomic_store_explicit(&end->owner->actor_end_closed, 1, memory_order_release);
     czmq_actor_unref(end->owner);
     errno = saved;
   }
@@ -536,6 +542,13 @@ void zactor_destroy(zactor_t **self_p)
   real(self_p);
   if (ca) {
     int saved = errno;
+    /* The actor thread closes its pipe right after the final signal zactor_destroy waited for.
+     * Tracing slows that thread a little, and CZMQ's exit handler sleeps 200 ms when it finds
+     * a pipe still open: give the thread its last few instructions before returning. */
+    for (int i = 0; i < CZMQ_DESTROY_YIELDS &&
+                    !atomic_load_explicit(&ca->actor_end_closed, memory_order_acquire);
+         i++)
+      sched_yield();
     czmq_actor_unref(ca);
     errno = saved;
   }
