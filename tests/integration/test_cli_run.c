@@ -104,7 +104,9 @@ Test(cli_run, check_reads_a_live_unix_stream_to_its_end)
     const char *argv[] = {AS_TEST_CLI, "run", "-o", output, "-i", "50", AS_TEST_PROGRAMS "/czmq_linger", "700", NULL};
     struct as_test_run child;
     as_test_run(argv, NULL, 0, &child);
-    _exit(child.status);
+    int status = child.status;
+    as_test_run_free(&child);
+    _exit(status);
   }
   const char *check[] = {AS_TEST_CLI, "check", "--expect", "pong=1", output, NULL};
   struct as_test_run run;

@@ -40,6 +40,8 @@ Test(sink, a_file_is_created_at_the_first_write_with_the_header_first)
   buf[n] = '\0';
   fclose(f);
   cr_assert_str_eq(buf, "{\"type\":\"header\"}\n{\"seq\":0}\n{\"seq\":1}\n");
+  unlink(path);
+  rmdir(dir);
 }
 
 Test(sink, a_write_error_is_described_and_the_sink_stays_off)
