@@ -168,6 +168,10 @@ static int czmq_frame_is_term(const void *data, size_t size)
 
 /* ---- sends --------------------------------------------------------------------------------- */
 
+/* errno: the per-message paths below call nothing that sets it (atomics, the TSC, lookups, and
+ * libzmq's zmq_msg_data/size/more), so the host's errno passes through untouched; the one
+ * slow path that allocates (a message type seen for the first time) saves it. */
+
 /* Counted at the last frame, before the real call (a fast receiver must never see a negative
  * depth) and rolled back if the send fails. */
 static struct czmq_end *czmq_send_begin(void *handle, int flags)
@@ -261,7 +265,9 @@ static void czmq_recv_end(struct czmq_recv r, int rc, const void *data, size_t s
       memcmp(data, r.end->last_frame, size) == 0) {
     type = r.end->last_type;
   } else {
+    int saved = errno;
     type = czmq_frame_type(data, size);
+    errno = saved;
     if (size <= CZMQ_TYPE_TEXT_MAX) {
       memcpy(r.end->last_frame, data, size);
       r.end->last_len = (uint8_t)size;
@@ -308,15 +314,13 @@ static void czmq_recv_msg_end(struct czmq_recv r, int rc, zmq_msg_t *msg)
   {                                                                                              \
     __typeof__(&name) real = CZMQ_REAL(name);                                                    \
     CZMQ_CALL_OR_FAIL(real);                                                                     \
-    int saved = errno;                                                                           \
+    if (czmq_io_depth) /* zmq_sendmsg calls zmq_msg_send: the outer hook counts */              \
+      return real args;                                                                          \
     struct czmq_end *end = czmq_send_begin(handle, flags);                                       \
     czmq_io_depth++;                                                                             \
-    errno = saved;                                                                               \
     int rc = real args;                                                                          \
-    saved = errno;                                                                               \
     czmq_io_depth--;                                                                             \
     czmq_send_end(end, rc);                                                                      \
-    errno = saved;                                                                               \
     return rc;                                                                                   \
   }
 
@@ -333,16 +337,14 @@ CZMQ_SEND_HOOK(zmq_send_const, (void *s, const void *buf, size_t len, int flags)
   {                                                                                              \
     __typeof__(&name) real = CZMQ_REAL(name);                                                    \
     CZMQ_CALL_OR_FAIL(real);                                                                     \
-    int saved = errno;                                                                           \
+    if (czmq_io_depth) /* zmq_recvmsg calls zmq_msg_recv: the outer hook counts */              \
+      return real args;                                                                          \
     struct czmq_recv r = czmq_recv_begin(handle, flags);                                         \
     czmq_io_depth++;                                                                             \
-    errno = saved;                                                                               \
     int rc = real args;                                                                          \
-    saved = errno;                                                                               \
     czmq_io_depth--;                                                                             \
     if (r.end || r.waiter)                                                                       \
       czmq_recv_msg_end(r, rc, msg);                                                             \
-    errno = saved;                                                                               \
     return rc;                                                                                   \
   }
 
@@ -355,12 +357,10 @@ int zmq_recv(void *s, void *buf, size_t len, int flags)
 {
   __typeof__(&zmq_recv) real = CZMQ_REAL(zmq_recv);
   CZMQ_CALL_OR_FAIL(real);
-  int saved = errno;
   struct czmq_recv r = czmq_recv_begin(s, flags);
   czmq_io_depth++;
-  errno = saved;
   int rc = real(s, buf, len, flags);
-  saved = errno;
+  int saved = errno; /* zmq_getsockopt below must not replace the receive's errno */
   if (r.end && rc >= 0) {
     int more = 0;
     size_t more_size = sizeof more;
@@ -386,9 +386,7 @@ int zmq_poll(zmq_pollitem_t *items, int nitems, long timeout)
   if (self && items && !czmq_io_depth && as_tracing_active()) {
     for (int i = 0; i < nitems; i++) {
       if (items[i].socket && items[i].socket == self->actor_handle) {
-        int saved = errno;
         czmq_handler_end(self->actor);
-        errno = saved;
         break;
       }
     }

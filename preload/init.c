@@ -4,6 +4,7 @@
 #include "diag.h"
 #include "registry.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -86,7 +87,11 @@ static void init_run(void)
 
 int as__init_lazy(void)
 {
+  /* The first hook to run may be here: getcwd, getenv and friends must not leak into the
+   * host's errno. */
+  int saved = errno;
   pthread_once(&init_once, init_run);
+  errno = saved;
   return atomic_load(&as__state);
 }
 
