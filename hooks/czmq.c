@@ -17,6 +17,8 @@
 #include <string.h>
 
 #define CZMQ_TLS __thread __attribute__((tls_model("initial-exec")))
+/* The per-message helpers are folded into each hook: a call each would cost as much as they do. */
+#define CZMQ_HOT inline __attribute__((always_inline))
 /* zsock_signal() sends this 8-byte value plus the status byte. */
 #define CZMQ_SIGNAL_BASE 0x7766554433221100ULL
 #define CZMQ_TYPE_TEXT_MAX 31
@@ -65,14 +67,17 @@ static CZMQ_TLS unsigned czmq_last_generation;
 
 /* ---- real functions ---------------------------------------------------------------------- */
 
-static void *czmq_real(void *_Atomic *slot, const char *name)
+static __attribute__((noinline)) void *czmq_real_resolve(void *_Atomic *slot, const char *name)
+{
+  void *fn = as_resolve_real(name);
+  atomic_store_explicit(slot, fn, memory_order_relaxed);
+  return fn;
+}
+
+static inline void *czmq_real(void *_Atomic *slot, const char *name)
 {
   void *fn = atomic_load_explicit(slot, memory_order_relaxed);
-  if (!fn) {
-    fn = as_resolve_real(name);
-    atomic_store_explicit(slot, fn, memory_order_relaxed);
-  }
-  return fn;
+  return __builtin_expect(fn != NULL, 1) ? fn : czmq_real_resolve(slot, name);
 }
 
 #define CZMQ_REAL_SLOT(name) static void *_Atomic real_##name
@@ -116,7 +121,7 @@ static void czmq_end_register(struct czmq_actor *ca, struct czmq_end *end, void 
     czmq_actor_unref(ca);
 }
 
-static struct czmq_end *czmq_end_find(void *handle)
+static CZMQ_HOT struct czmq_end *czmq_end_find(void *handle)
 {
   unsigned generation = as_ptrmap_generation(&czmq_ends);
   if (handle == czmq_last_handle && generation == czmq_last_generation)
@@ -174,7 +179,7 @@ static int czmq_frame_is_term(const void *data, size_t size)
 
 /* Counted at the last frame, before the real call (a fast receiver must never see a negative
  * depth) and rolled back if the send fails. */
-static struct czmq_end *czmq_send_begin(void *handle, int flags)
+static CZMQ_HOT struct czmq_end *czmq_send_begin(void *handle, int flags)
 {
   if ((flags & ZMQ_SNDMORE) || czmq_io_depth || !as_tracing_active())
     return NULL;
@@ -189,7 +194,7 @@ static struct czmq_end *czmq_send_begin(void *handle, int flags)
   return end;
 }
 
-static void czmq_send_end(struct czmq_end *end, int rc)
+static CZMQ_HOT void czmq_send_end(struct czmq_end *end, int rc)
 {
   if (!end)
     return;
@@ -219,7 +224,7 @@ static void czmq_handler_end(struct as_actor *actor)
     as_actor_handler_end(actor, as_clock_now());
 }
 
-static struct czmq_recv czmq_recv_begin(void *handle, int flags)
+static CZMQ_HOT struct czmq_recv czmq_recv_begin(void *handle, int flags)
 {
   struct czmq_recv r = {NULL, NULL};
   if (czmq_io_depth || !as_tracing_active())
@@ -245,7 +250,7 @@ static struct czmq_recv czmq_recv_begin(void *handle, int flags)
   return r;
 }
 
-static void czmq_recv_end(struct czmq_recv r, int rc, const void *data, size_t size, int more)
+static CZMQ_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *data, size_t size, int more)
 {
   if (r.waiter)
     as_actor_wait_end(r.waiter);
@@ -288,14 +293,24 @@ static int czmq_msg_more(zmq_msg_t *msg)
   return more ? more(msg) : 0;
 }
 
-static void czmq_recv_msg_end(struct czmq_recv r, int rc, zmq_msg_t *msg)
+static CZMQ_HOT void czmq_recv_msg_end(struct czmq_recv r, int rc, zmq_msg_t *msg)
 {
+  if (!r.end || rc < 0) {
+    czmq_recv_end(r, -1, NULL, 0, 0);
+    return;
+  }
+  /* Only a first frame read from the actor's own end names a message type. */
+  int more = czmq_msg_more(msg);
+  if (!r.end->actor_side || atomic_load_explicit(&r.end->recv_more, memory_order_relaxed)) {
+    czmq_recv_end(r, rc, NULL, 0, more);
+    return;
+  }
   __typeof__(&zmq_msg_data) data = CZMQ_REAL(zmq_msg_data);
   __typeof__(&zmq_msg_size) size = CZMQ_REAL(zmq_msg_size);
-  if (r.end && rc >= 0 && data && size)
-    czmq_recv_end(r, rc, data(msg), size(msg), czmq_msg_more(msg));
+  if (data && size)
+    czmq_recv_end(r, rc, data(msg), size(msg), more);
   else
-    czmq_recv_end(r, -1, NULL, 0, 0);
+    czmq_recv_end(r, rc, "", 0, more);
 }
 
 /* ---- interposed libzmq functions ----------------------------------------------------------- */
