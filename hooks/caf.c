@@ -20,6 +20,8 @@
 #define CAF_TLS __thread __attribute__((tls_model("initial-exec")))
 /* Hooks are the library's only exports (with preload/exports.map). */
 #define CAF_EXPORT __attribute__((visibility("default")))
+/* Per-message helpers, folded into each hook: a call each would cost as much as they do. */
+#define CAF_HOT inline __attribute__((always_inline))
 /* Requests remembered per actor, to know whom a later wait for their response is on. */
 #define CAF_REQUESTS_KEPT 4
 #define CAF_SCOPES_MAX 64
@@ -80,7 +82,7 @@ static void caf_verify_once(void)
 }
 
 /* Whether hooks may read CAF objects: tracing is on and the layouts were verified. */
-static bool caf_active(void)
+static CAF_HOT bool caf_active(void)
 {
   if (!as_tracing_active())
     return false;
@@ -101,7 +103,7 @@ static struct caf_actor *_Atomic *caf_slot(const void *object)
   return (struct caf_actor *_Atomic *)((char *)caf_ctrl_of_actor(object) + CAF_CTRL_PADDING);
 }
 
-static struct caf_actor *caf_find(const void *object)
+static CAF_HOT struct caf_actor *caf_find(const void *object)
 {
   return object ? atomic_load_explicit(caf_slot(object), memory_order_acquire) : NULL;
 }
@@ -205,14 +207,18 @@ CAF_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
 
 /* At launch the object's dynamic type is final: its class names the actor unless the spawned
  * function's symbol does. Scoped actors are never launched; their first message does the same. */
-static void caf_launched(struct caf_actor *ca)
+static __attribute__((noinline)) void caf_launch_seen(struct caf_actor *ca)
 {
-  if (!ca || atomic_load_explicit(&ca->actor->status, memory_order_relaxed) != AS_STATUS_STARTING)
-    return;
   int saved = errno;
   as_actor_set_interned_name(ca->actor, caf_layout_class_name(ca->object));
   as_actor_mark_running(ca->actor);
   errno = saved;
+}
+
+static CAF_HOT void caf_launched(struct caf_actor *ca)
+{
+  if (ca && atomic_load_explicit(&ca->actor->status, memory_order_relaxed) == AS_STATUS_STARTING)
+    caf_launch_seen(ca);
 }
 
 typedef void (*caf_launch_fn)(void *, void *, bool, bool);
@@ -294,7 +300,7 @@ static uint64_t caf_request_target(struct caf_actor *requester, uint64_t mid)
 
 /* Forwarders (pools, decorators, proxies) hand a message on at once: it is received when it
  * is enqueued, so their mailbox never looks stuck. */
-static void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
+static CAF_HOT void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
 {
   as_actor_enqueue(target->actor);
   if (forwarder) {
@@ -360,7 +366,7 @@ struct caf_handling {
   struct caf_actor *outer_consumer;
 };
 
-static struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
+static CAF_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
                                              int skipped_result)
 {
   struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, AS_TYPE_NONE, 0, caf_consuming};
@@ -383,7 +389,7 @@ static struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *e
 }
 
 /* Runs when the handler returns or an exception unwinds through it. */
-static void caf_handler_end(struct caf_handling *h)
+static CAF_HOT void caf_handler_end(struct caf_handling *h)
 {
   if (!h->ca)
     return;
