@@ -39,6 +39,14 @@ static struct as_ptrmap caf_message_types = AS_PTRMAP_INIT; /* type key -> type 
 static struct as_ptrmap caf_class_names = AS_PTRMAP_INIT;   /* std::type_info* -> name */
 static struct as_ptrmap caf_init_helpers = AS_PTRMAP_INIT;  /* std::type_info* -> verdict */
 
+#define CAF_TYPE_CACHE_SIZE 64
+struct caf_type_cache_entry {
+  uint64_t key;
+  uint32_t id;
+};
+static __thread struct caf_type_cache_entry caf_type_cache[CAF_TYPE_CACHE_SIZE]
+    __attribute__((tls_model("initial-exec")));
+
 static const char *const caf_exit_reasons[] = {
     "normal", "unhandled_exception", "unknown", "out_of_workers", "user_shutdown", "kill",
     "remote_link_unreachable", "unreachable"};
@@ -277,9 +285,17 @@ uint32_t caf_layout_message_type(const void *element)
     }
   }
   key |= 2; /* ptrmap keys 0 and 1 are reserved */
+  /* A per-thread direct-mapped cache in front of the shared map: a thread mostly handles the
+   * same few message types. */
+  struct caf_type_cache_entry *cached = &caf_type_cache[(key >> 3) % CAF_TYPE_CACHE_SIZE];
+  if (cached->key == key)
+    return cached->id;
   uint32_t id = (uint32_t)(uintptr_t)as_ptrmap_get(&caf_message_types, key);
-  if (id)
+  if (id) {
+    cached->key = key;
+    cached->id = id;
     return id;
+  }
 
   /* First message of this type: build its name once (allocating: errno is kept for the host). */
   int saved = errno;
