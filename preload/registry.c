@@ -225,46 +225,7 @@ void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
   atomic_fetch_add_explicit(&registry_stopped, 1, memory_order_relaxed);
 }
 
-/* The actor's own counters have one writer at a time (the thread running the actor, with
- * the runtime's hand-over ordering successive threads): a plain load and store is enough and
- * avoids a locked instruction per message. */
-static inline void registry_bump(_Atomic uint64_t *counter, uint64_t delta, int shared)
-{
-  if (shared)
-    atomic_fetch_add_explicit(counter, delta, memory_order_relaxed);
-  else
-    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + delta,
-                          memory_order_relaxed);
-}
 
-static void registry_receive(struct as_actor *actor, uint32_t type, int shared)
-{
-  registry_bump(&actor->received, 1, shared);
-  if (type == AS_TYPE_NONE)
-    return;
-  uint64_t claimed = ((uint64_t)type << AS_TALLY_COUNT_BITS) | 1;
-  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
-    uint64_t word = atomic_load_explicit(&actor->type_tally[i], memory_order_relaxed);
-    /* Claim a free slot; another thread may claim it first with the same or another type. */
-    if (word == 0 &&
-        (shared ? atomic_compare_exchange_strong_explicit(&actor->type_tally[i], &word, claimed,
-                                                          memory_order_relaxed, memory_order_relaxed)
-                : (atomic_store_explicit(&actor->type_tally[i], claimed, memory_order_relaxed), 1)))
-      return;
-    if (word >> AS_TALLY_COUNT_BITS == type) {
-      registry_bump(&actor->type_tally[i], 1, shared);
-      return;
-    }
-  }
-  registry_bump(&actor->other_types, 1, shared);
-}
-
-void as_actor_receive(struct as_actor *actor, uint32_t type) { registry_receive(actor, type, 0); }
-
-void as_actor_receive_shared(struct as_actor *actor, uint32_t type)
-{
-  registry_receive(actor, type, 1);
-}
 
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type)
 {
@@ -286,24 +247,7 @@ void as_actor_handler_cancel(struct as_actor *actor)
   atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
 }
 
-void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now)
-{
-  atomic_store_explicit(&actor->handling_since, now, memory_order_relaxed);
-  atomic_store_explicit(&actor->handling_type, type, memory_order_release);
-}
 
-void as_actor_handler_end(struct as_actor *actor, uint64_t now)
-{
-  if (atomic_load_explicit(&actor->handling_type, memory_order_relaxed) == AS_TYPE_NONE)
-    return;
-  atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
-  uint64_t since = atomic_load_explicit(&actor->handling_since, memory_order_relaxed);
-  uint64_t elapsed = now > since ? now - since : 0;
-  registry_bump(&actor->handled, 1, 0);
-  registry_bump(&actor->handler_ticks_total, elapsed, 0);
-  if (elapsed > atomic_load_explicit(&actor->handler_ticks_max, memory_order_relaxed))
-    atomic_store_explicit(&actor->handler_ticks_max, elapsed, memory_order_relaxed);
-}
 
 void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wait_kind kind,
                          uint64_t now)

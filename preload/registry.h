@@ -179,16 +179,71 @@ static inline void as_actor_enqueue_undo(struct as_actor *a)
   atomic_fetch_sub_explicit(&a->enqueued, 1, memory_order_relaxed);
 }
 
+static inline void as__counter_bump_maybe_shared(_Atomic uint64_t *counter, uint64_t delta,
+                                                 int shared)
+{
+  if (shared)
+    atomic_fetch_add_explicit(counter, delta, memory_order_relaxed);
+  else
+    as_counter_bump(counter, (int64_t)delta);
+}
+
+static inline void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
+{
+  as__counter_bump_maybe_shared(&actor->received, 1, shared);
+  if (type == AS_TYPE_NONE)
+    return;
+  uint64_t claimed = ((uint64_t)type << AS_TALLY_COUNT_BITS) | 1;
+  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
+    uint64_t word = atomic_load_explicit(&actor->type_tally[i], memory_order_relaxed);
+    /* Claim a free slot; another thread may claim it first with the same or another type. */
+    if (word == 0 &&
+        (shared ? atomic_compare_exchange_strong_explicit(&actor->type_tally[i], &word, claimed,
+                                                          memory_order_relaxed, memory_order_relaxed)
+                : (atomic_store_explicit(&actor->type_tally[i], claimed, memory_order_relaxed), 1)))
+      return;
+    if (word >> AS_TALLY_COUNT_BITS == type) {
+      as__counter_bump_maybe_shared(&actor->type_tally[i], 1, shared);
+      return;
+    }
+  }
+  as__counter_bump_maybe_shared(&actor->other_types, 1, shared);
+}
+
 /* The actor took a message of this type from its mailbox. Called from the thread running the
- * actor (one thread at a time), as the handler calls below. */
-void as_actor_receive(struct as_actor *actor, uint32_t type);
+ * actor (one thread at a time, the runtime's hand-over ordering successive threads), as are the
+ * handler calls below: its own counters take a plain load and store, no locked instruction. */
+static inline void as_actor_receive(struct as_actor *actor, uint32_t type)
+{
+  as__actor_tally(actor, type, 0);
+}
+
 /* The same, from any thread at any time (e.g. forwarders counting at enqueue). */
-void as_actor_receive_shared(struct as_actor *actor, uint32_t type);
+static inline void as_actor_receive_shared(struct as_actor *actor, uint32_t type)
+{
+  as__actor_tally(actor, type, 1);
+}
 /* Takes back an as_actor_receive: the runtime left the message in the mailbox after all. */
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type);
-void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now);
+static inline void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now)
+{
+  atomic_store_explicit(&actor->handling_since, now, memory_order_relaxed);
+  atomic_store_explicit(&actor->handling_type, type, memory_order_release);
+}
+
 /* Ends the handler in progress, if any. */
-void as_actor_handler_end(struct as_actor *actor, uint64_t now);
+static inline void as_actor_handler_end(struct as_actor *actor, uint64_t now)
+{
+  if (atomic_load_explicit(&actor->handling_type, memory_order_relaxed) == AS_TYPE_NONE)
+    return;
+  atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
+  uint64_t since = atomic_load_explicit(&actor->handling_since, memory_order_relaxed);
+  uint64_t elapsed = now > since ? now - since : 0;
+  as_counter_bump(&actor->handled, 1);
+  as_counter_bump(&actor->handler_ticks_total, (int64_t)elapsed);
+  if (elapsed > atomic_load_explicit(&actor->handler_ticks_max, memory_order_relaxed))
+    atomic_store_explicit(&actor->handler_ticks_max, elapsed, memory_order_relaxed);
+}
 /* Forgets the handler in progress without counting it (the message was not handled). */
 void as_actor_handler_cancel(struct as_actor *actor);
 void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wait_kind kind,
