@@ -151,7 +151,7 @@ static void collector_write_locked(int final)
   free(line);
 }
 
-void as_collector_write_now(int final)
+static void collector_write_now(int final)
 {
   pthread_mutex_lock(&collector_write_lock);
   collector_write_locked(final);
@@ -175,7 +175,7 @@ static void *collector_main(void *arg)
     if (collector_stopping)
       break;
     pthread_mutex_unlock(&collector_wake_lock);
-    as_collector_write_now(0);
+    collector_write_now(0);
     pthread_mutex_lock(&collector_wake_lock);
   }
   pthread_mutex_unlock(&collector_wake_lock);

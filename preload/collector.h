@@ -11,8 +11,6 @@
 void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns);
 /* Stops the thread and writes the final snapshot. */
 void as_collector_finish(void);
-/* Writes one snapshot now (tests and the final write use it). */
-void as_collector_write_now(int final);
 
 void as_collector_lock_for_fork(void);
 void as_collector_unlock_for_fork(void);

@@ -90,8 +90,3 @@ size_t as_diag_copy(struct as_diag_entry *out, size_t max)
   return n;
 }
 
-void as_diag_reset(void)
-{
-  pthread_mutex_init(&diag_lock, NULL);
-  diag_count = 0;
-}

@@ -19,6 +19,5 @@ void as_diag_remember_stderr(void);
 void as_diag_report(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Copies the recorded diagnostics; returns how many. */
 size_t as_diag_copy(struct as_diag_entry *out, size_t max);
-void as_diag_reset(void);
 
 #endif

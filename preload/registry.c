@@ -30,10 +30,6 @@ void as_registry_current_set(struct as_actor *actor) { registry_current = actor;
 
 void as_registry_on_first_spawn(void (*callback)(void)) { registry_first_spawn_callback = callback; }
 
-uint64_t as_registry_spawned_total(void)
-{
-  return atomic_load_explicit(&registry_spawned, memory_order_relaxed);
-}
 
 /* Our own frames (hook, registry) lead the stack: they are skipped, not counted. */
 #define REGISTRY_OWN_FRAMES_MAX 8
@@ -94,10 +90,6 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   return a;
 }
 
-void as_actor_ref(struct as_actor *actor)
-{
-  atomic_fetch_add_explicit(&actor->refs, 1, memory_order_relaxed);
-}
 
 void as_actor_release(struct as_actor *actor)
 {

@@ -110,7 +110,6 @@ struct as_spawn {
 /* Creates and publishes a record. The caller gets one reference (release it with
  * as_actor_release); the registry keeps its own until the actor is reaped. NULL on ENOMEM. */
 struct as_actor *as_registry_spawn(const struct as_spawn *spawn);
-void as_actor_ref(struct as_actor *actor);
 void as_actor_release(struct as_actor *actor);
 
 void as_actor_mark_running(struct as_actor *actor);
@@ -299,7 +298,6 @@ void as_registry_collection_free(struct as_registry_collection *c);
 /* Whether a view's wait edge is still the very same wait (for deadlock confirmation). */
 int as_registry_wait_unchanged(const struct as_actor_view *view);
 
-uint64_t as_registry_spawned_total(void);
 /* For a fork child: forget the parent's actors (their threads do not exist here). */
 void as_registry_reset_after_fork(void);
 void as_registry_lock_for_fork(void);

@@ -89,7 +89,8 @@ static json_t *report_timeline(json_t *snapshots, size_t last)
   json_t *rows = json_array();
   size_t step = last / REPORT_TIMELINE_ROWS + 1;
   long long prev_msgs = 0, prev_up = 0;
-  for (size_t i = 0; i <= last; i += (i + step > last && i != last) ? last - i : step) {
+  /* Every step-th snapshot, and always the last one. */
+  for (size_t i = 0;; i = i + step < last ? i + step : last) {
     json_t *snap = json_array_get(snapshots, i);
     json_t *totals = json_object_get(snap, "totals");
     long long up = snapfile_int(snap, "uptime_ns"), msgs = snapfile_int(totals, "messages_received");
