@@ -21,29 +21,23 @@ Test(caf_kinds, pools_decorators_and_a_second_actor_system)
   cr_assert_not_null(pool);
   cr_assert_eq(as_test_type_count(pool, "job"), 30);
   cr_assert_eq(as_test_int(pool, "mailbox.len"), 0, "a forwarder's mailbox never fills");
-  cr_assert_eq(as_test_count_named(last, "pool_worker"), 3);
+  json_t *workers[3];
+  cr_assert_eq(as_test_actors_named(last, "pool_worker", workers, 3), 3);
   json_int_t jobs = 0;
-  size_t i;
-  json_t *a;
-  json_array_foreach(json_object_get(last, "actors"), i, a)
-    if (strcmp(as_test_str(a, "name"), "pool_worker") == 0)
-      jobs += as_test_type_count(a, "job");
+  for (int k = 0; k < 3; k++)
+    jobs += as_test_type_count(workers[k], "job");
   cr_assert_eq(jobs, 30);
   cr_assert_not_null(as_test_actor_named(last, "caf::decorator::splitter"));
   cr_assert_not_null(as_test_actor_named(last, "caf::decorator::sequencer"));
   cr_assert_eq(as_test_type_count(as_test_actor_named(last, "doubler"), "i32"), 2);
 
   /* Two systems: CAF ids repeat, scopes differ, actorscope ids stay unique. */
-  cr_assert_eq(as_test_count_named(last, "twin"), 2);
   json_t *twins[2];
-  int n = 0;
-  json_array_foreach(json_object_get(last, "actors"), i, a)
-    if (strcmp(as_test_str(a, "name"), "twin") == 0)
-      twins[n++] = a;
+  cr_assert_eq(as_test_actors_named(last, "twin", twins, 2), 2);
   cr_assert_neq(as_test_int(twins[0], "runtime_scope"), as_test_int(twins[1], "runtime_scope"));
   json_int_t repeated = 0;
-  json_t *b;
-  size_t k;
+  size_t i, k;
+  json_t *a, *b;
   json_array_foreach(json_object_get(last, "actors"), i, a)
     json_array_foreach(json_object_get(last, "actors"), k, b)
       if (i < k && as_test_int(a, "runtime_id") == as_test_int(b, "runtime_id")) {
@@ -88,13 +82,11 @@ Test(caf_kinds, forwarding_proxies_and_a_companion_are_traced)
   cr_assert_eq(as_test_type_count(greeter, "hello"), 5);
 
   /* The proxy in the second system carries the greeter's CAF id, in another scope. */
-  json_t *proxy = NULL;
-  size_t i;
-  json_t *a;
-  json_array_foreach(json_object_get(last, "actors"), i, a)
-    if (strcmp(as_test_str(a, "name"), "caf::forwarding_actor_proxy") == 0 &&
-        as_test_type_count(a, "hello") == 5)
-      proxy = a;
+  json_t *proxy = NULL, *proxies[16];
+  size_t count = as_test_actors_named(last, "caf::forwarding_actor_proxy", proxies, 16);
+  for (size_t k = 0; k < count && k < 16; k++)
+    if (as_test_type_count(proxies[k], "hello") == 5)
+      proxy = proxies[k];
   cr_assert_not_null(proxy, "no proxy forwarded the 5 requests");
   cr_assert_eq(as_test_int(proxy, "runtime_id"), as_test_int(greeter, "runtime_id"));
   cr_assert_neq(as_test_int(proxy, "runtime_scope"), as_test_int(greeter, "runtime_scope"));

@@ -43,16 +43,13 @@ Test(caf_supervision, tree_links_monitors_exceptions_and_exit_reasons)
   cr_assert(has_id(json_object_get(sup, "monitors"), as_test_int(typed, "id")));
 
   /* Two workers: the one that threw, and the one shut down. */
-  json_t *crasher = NULL, *steady = NULL;
-  size_t i;
-  json_t *a;
-  json_array_foreach(json_object_get(last, "actors"), i, a) {
-    if (strcmp(as_test_str(a, "name"), "worker") != 0)
-      continue;
-    if (as_test_type_count(a, "crash") == 1)
-      crasher = a;
+  json_t *crasher = NULL, *steady = NULL, *workers[2];
+  cr_assert_eq(as_test_actors_named(last, "worker", workers, 2), 2);
+  for (int k = 0; k < 2; k++) {
+    if (as_test_type_count(workers[k], "crash") == 1)
+      crasher = workers[k];
     else
-      steady = a;
+      steady = workers[k];
   }
   cr_assert_not_null(crasher);
   cr_assert_not_null(steady);
@@ -65,8 +62,10 @@ Test(caf_supervision, tree_links_monitors_exceptions_and_exit_reasons)
   /* While they ran, both linked workers were linked to the supervisor, and references were
    * sampled. */
   int linked_seen = 0, refs_seen = 0;
-  json_array_foreach(lines, i, a) {
-    json_t *s = as_test_actor_by_id(a, sup_id);
+  size_t i;
+  json_t *line;
+  json_array_foreach(lines, i, line) {
+    json_t *s = as_test_actor_by_id(line, sup_id);
     if (!s)
       continue;
     json_t *links = json_object_get(s, "links");

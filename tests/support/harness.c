@@ -187,13 +187,23 @@ json_t *as_test_actor_by_id(json_t *snapshot, json_int_t id)
   return NULL;
 }
 
-size_t as_test_count_named(json_t *snapshot, const char *name)
+size_t as_test_actors_named(json_t *snapshot, const char *name, json_t **out, size_t max)
 {
   size_t i, count = 0;
   json_t *actor;
-  json_array_foreach(json_object_get(snapshot, "actors"), i, actor)
-    count += strcmp(json_string_value(json_object_get(actor, "name")), name) == 0;
+  json_array_foreach(json_object_get(snapshot, "actors"), i, actor) {
+    if (strcmp(json_string_value(json_object_get(actor, "name")), name) != 0)
+      continue;
+    if (count < max)
+      out[count] = actor;
+    count++;
+  }
   return count;
+}
+
+size_t as_test_count_named(json_t *snapshot, const char *name)
+{
+  return as_test_actors_named(snapshot, name, NULL, 0);
 }
 
 static json_t *harness_path(json_t *object, const char *path)

@@ -40,6 +40,8 @@ json_t *as_test_last_snapshot(json_t *lines);
 json_t *as_test_actor_named(json_t *snapshot, const char *name);
 json_t *as_test_actor_by_id(json_t *snapshot, json_int_t id);
 size_t as_test_count_named(json_t *snapshot, const char *name);
+/* Every actor called `name`, in id order: up to max of them into out; returns how many. */
+size_t as_test_actors_named(json_t *snapshot, const char *name, json_t **out, size_t max);
 /* The integer at a dotted path ("counters.messages_received"); asserts it exists. */
 json_int_t as_test_int(json_t *object, const char *path);
 /* The string at a dotted path, or NULL. */
