@@ -112,6 +112,36 @@ static void collector_find_deadlocks(struct as_waitgraph_cycles *cycles)
   free(edges);
 }
 
+/* A snapshot line is encoded into a buffer of this size and written whenever it fills. */
+#define COLLECTOR_CHUNK_BYTES (1u << 20)
+
+/* Where an encoder's chunks go, and what writing them cost. */
+struct collector_output {
+  struct as_sink *sink;
+  struct as_error err;
+  int failed;
+  uint64_t write_ticks;
+};
+
+static int collector_output_part(void *context, const char *text, size_t len)
+{
+  struct collector_output *out = context;
+  uint64_t start = as_clock_now();
+  int rc = as_sink_write_part(out->sink, text, len, &out->err);
+  out->write_ticks += as_clock_now() - start;
+  out->failed |= rc < 0;
+  return rc < 0 ? -1 : 0;
+}
+
+static int collector_output_end(struct collector_output *out)
+{
+  uint64_t start = as_clock_now();
+  int rc = as_sink_end_line(out->sink, &out->err);
+  out->write_ticks += as_clock_now() - start;
+  out->failed |= rc < 0;
+  return rc;
+}
+
 static void collector_write_locked(int final)
 {
   as_clock_calibrate();
@@ -133,22 +163,28 @@ static void collector_write_locked(int final)
       .start_ticks = collector_start_ticks, .now_ticks = now, .final = final,
       .diagnostics = diags, .diagnostic_count = as_diag_copy(diags, AS_DIAG_MAX),
       .last_cost = collector_has_cost ? &collector_last_cost : NULL};
-  char *line = as_snapshot_encode(&collector_views, &cycles, &info);
+  struct collector_output out = {collector_sink, {""}, 0, 0};
+  struct as_jsonw w;
+  as_jsonw_init_streaming(&w, COLLECTOR_CHUNK_BYTES, collector_output_part, &out);
+  int rc = as_snapshot_write(&w, &collector_views, &cycles, &info);
+  as_jsonw_release(&w);
   as_waitgraph_cycles_free(&cycles);
-  uint64_t encoded = as_clock_now();
-  struct as_error err = {""};
-  if (!line)
-    as_error_set(&err, "out of memory while encoding a snapshot");
-  if (!line || as_sink_write_line(collector_sink, line, &err) < 0) {
-    as_diag_report("output_failed", "%s; no more snapshots are written", err.text);
+  if (rc == 0)
+    rc = collector_output_end(&out);
+  else if (!out.failed)
+    as_error_set(&out.err, "out of memory while encoding a snapshot");
+  if (rc < 0) {
+    as_diag_report("output_failed", "%s; no more snapshots are written", out.err.text);
     as_sink_close(collector_sink);
     collector_sink = NULL;
   }
+  uint64_t done = as_clock_now();
+  uint64_t encode_and_write = done - collected;
+  uint64_t write = out.write_ticks < encode_and_write ? out.write_ticks : encode_and_write;
   collector_last_cost = (struct as_snapshot_cost){
-      as_clock_ticks_to_ns(collected - now), as_clock_ticks_to_ns(encoded - collected),
-      as_clock_ticks_to_ns(as_clock_now() - encoded), line ? strlen(line) : 0};
+      as_clock_ticks_to_ns(collected - now), as_clock_ticks_to_ns(encode_and_write - write),
+      as_clock_ticks_to_ns(write), w.flushed};
   collector_has_cost = 1;
-  free(line);
 }
 
 static void collector_write_now(int final)

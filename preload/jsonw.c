@@ -5,10 +5,40 @@
 
 void as_jsonw_init(struct as_jsonw *w, size_t capacity)
 {
+  as_jsonw_init_streaming(w, capacity, NULL, NULL);
+}
+
+void as_jsonw_init_streaming(struct as_jsonw *w, size_t capacity, as_jsonw_flush_fn flush,
+                             void *context)
+{
   w->len = 0;
   w->cap = capacity ? capacity : 4096;
   w->buf = malloc(w->cap);
   w->failed = w->buf == NULL;
+  w->flush = flush;
+  w->flush_context = context;
+  w->flushed = 0;
+}
+
+int as_jsonw_flush(struct as_jsonw *w)
+{
+  if (w->failed)
+    return -1;
+  if (!w->flush || w->len == 0)
+    return 0;
+  if (w->flush(w->flush_context, w->buf, w->len) < 0) {
+    w->failed = 1;
+    return -1;
+  }
+  w->flushed += w->len;
+  w->len = 0;
+  return 0;
+}
+
+void as_jsonw_release(struct as_jsonw *w)
+{
+  free(w->buf);
+  w->buf = NULL;
 }
 
 int as_jsonw__grow(struct as_jsonw *w, size_t n)
@@ -17,6 +47,8 @@ int as_jsonw__grow(struct as_jsonw *w, size_t n)
     return -1;
   if (w->len + n + 1 <= w->cap)
     return 0;
+  if (w->flush && (as_jsonw_flush(w) < 0 || n + 1 <= w->cap))
+    return w->failed ? -1 : 0;
   size_t cap = w->cap * 2;
   while (cap < w->len + n + 1)
     cap *= 2;

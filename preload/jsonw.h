@@ -8,13 +8,27 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Takes a full buffer's text when writing streams; returns 0, or -1 to stop the writer. */
+typedef int (*as_jsonw_flush_fn)(void *context, const char *text, size_t len);
+
 struct as_jsonw {
   char *buf;
   size_t len, cap;
-  int failed; /* out of memory: the result is discarded */
+  int failed; /* out of memory or the flush refused: the result is discarded */
+  as_jsonw_flush_fn flush; /* NULL: one growing buffer */
+  void *flush_context;
+  size_t flushed; /* bytes already handed to flush */
 };
 
 void as_jsonw_init(struct as_jsonw *w, size_t capacity);
+/* A writer that hands its text to flush whenever its buffer of this capacity fills, so a
+ * 50 MB line never sits in memory whole: the buffer stays in cache and no page is faulted in. */
+void as_jsonw_init_streaming(struct as_jsonw *w, size_t capacity, as_jsonw_flush_fn flush,
+                             void *context);
+/* Hands what is buffered to flush (streaming writers); returns 0 or -1. */
+int as_jsonw_flush(struct as_jsonw *w);
+/* Frees the buffer of a streaming writer. */
+void as_jsonw_release(struct as_jsonw *w);
 /* Grows the buffer for n more bytes; returns 0 or -1 (and sets failed). */
 int as_jsonw__grow(struct as_jsonw *w, size_t n);
 

@@ -23,6 +23,7 @@ struct as_sink {
   char path[PATH_MAX];
   int fd; /* the file, or the listening socket */
   int broken;
+  int in_line; /* part of a line is written: its end must come before anything else */
   char *header;
   int clients[SINK_MAX_CLIENTS];
   size_t client_count;
@@ -154,7 +155,7 @@ int as_sink_set_header(struct as_sink *sink, const char *line)
 
 const char *as_sink_describe(const struct as_sink *sink) { return sink->where; }
 
-static int sink_write_file(struct as_sink *s, const char *line, size_t len, struct as_error *err)
+static int sink_file_write(struct as_sink *s, const char *data, size_t len, struct as_error *err)
 {
   int rc = 0;
   if (s->fd < 0) {
@@ -167,8 +168,8 @@ static int sink_write_file(struct as_sink *s, const char *line, size_t len, stru
     if (s->header && (rc = sink_write_all(s->fd, s->header, strlen(s->header), -1)) == 0)
       rc = sink_write_all(s->fd, "\n", 1, -1);
   }
-  if (rc == 0 && (rc = sink_write_all(s->fd, line, len, -1)) == 0)
-    rc = sink_write_all(s->fd, "\n", 1, -1);
+  if (rc == 0)
+    rc = sink_write_all(s->fd, data, len, -1);
   if (rc < 0)
     as_error_set(err, "writing %s failed: %s", s->path, strerror(-rc));
   return rc;
@@ -200,11 +201,11 @@ static void sink_accept_clients(struct as_sink *s)
   }
 }
 
-static void sink_write_clients(struct as_sink *s, const char *line, size_t len)
+/* A client that fails mid-line is dropped: it has a partial last line, then end of stream. */
+static void sink_send_clients(struct as_sink *s, const char *data, size_t len)
 {
-  sink_accept_clients(s);
   for (size_t i = 0; i < s->client_count;) {
-    if (sink_send_line(s->clients[i], line, len) < 0) {
+    if (sink_write_all(s->clients[i], data, len, MSG_NOSIGNAL) < 0) {
       close(s->clients[i]);
       s->clients[i] = s->clients[--s->client_count];
       continue;
@@ -223,21 +224,38 @@ int as_sink_has_readers(struct as_sink *sink)
   return sink->client_count > 0;
 }
 
-int as_sink_write_line(struct as_sink *sink, const char *line, struct as_error *err)
+int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struct as_error *err)
 {
   if (sink->broken) {
     as_error_set(err, "output is disabled after an earlier error");
     return -EIO;
   }
-  size_t len = strlen(line);
   if (sink->kind != AS_OUTPUT_FILE) {
-    sink_write_clients(sink, line, len);
+    /* Clients join between lines only, so none ever starts in the middle of one. */
+    if (!sink->in_line)
+      sink_accept_clients(sink);
+    sink->in_line = 1;
+    sink_send_clients(sink, data, len);
     return 0;
   }
-  int rc = sink_write_file(sink, line, len, err);
+  sink->in_line = 1;
+  int rc = sink_file_write(sink, data, len, err);
   if (rc < 0)
     sink->broken = 1;
   return rc;
+}
+
+int as_sink_end_line(struct as_sink *sink, struct as_error *err)
+{
+  int rc = as_sink_write_part(sink, "\n", 1, err);
+  sink->in_line = 0;
+  return rc;
+}
+
+int as_sink_write_line(struct as_sink *sink, const char *line, struct as_error *err)
+{
+  int rc = as_sink_write_part(sink, line, strlen(line), err);
+  return rc < 0 ? rc : as_sink_end_line(sink, err);
 }
 
 void as_sink_close(struct as_sink *sink)

@@ -18,6 +18,10 @@ int as_sink_set_header(struct as_sink *sink, const char *line);
 /* Writes one line (a newline is added). Returns 0 or a negative errno with err filled; after
  * an error the sink stays broken and every later write fails at once. */
 int as_sink_write_line(struct as_sink *sink, const char *line, struct as_error *err);
+/* The same line in parts, for lines too long to build whole: any number of parts, then the
+ * end. Same returns as as_sink_write_line. */
+int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struct as_error *err);
+int as_sink_end_line(struct as_sink *sink, struct as_error *err);
 /* Whether a line written now would reach anyone: always for a file; for a socket, once a
  * client is connected (pending connections are accepted here). Lets the collector skip
  * encoding snapshots nobody reads. */

@@ -370,19 +370,17 @@ static void snapshot_cost(struct as_jsonw *w, const struct as_snapshot_cost *cos
   as_jsonw_lit(w, "}");
 }
 
-char *as_snapshot_encode(const struct as_registry_collection *c,
-                         const struct as_waitgraph_cycles *deadlocks,
-                         const struct as_snapshot_info *info)
+int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c,
+                      const struct as_waitgraph_cycles *deadlocks,
+                      const struct as_snapshot_info *info)
 {
   size_t n = c->count;
   const struct as_actor_view **by_id = malloc((n + 1) * sizeof *by_id);
   const struct as_actor_view **by_parent = malloc((n + 1) * sizeof *by_parent);
   struct snapshot_sites sites = {NULL, NULL, 0};
-  struct as_jsonw w;
-  as_jsonw_init(&w, 1024 + n * 512);
   if (!by_id || !by_parent)
-    w.failed = 1;
-  if (!w.failed) {
+    w->failed = 1;
+  if (!w->failed) {
     /* The registry lists newest first, so its views usually come in falling id order. */
     int falling = 1;
     for (size_t i = 0; i < n; i++) {
@@ -393,44 +391,54 @@ char *as_snapshot_encode(const struct as_registry_collection *c,
       qsort(by_id, n, sizeof *by_id, snapshot_by_id_cmp);
     qsort(by_parent, n, sizeof *by_parent, snapshot_by_parent_cmp);
     if (snapshot_sites_build(&sites, by_id, n) < 0)
-      w.failed = 1;
+      w->failed = 1;
   }
-  if (!w.failed) {
+  if (!w->failed) {
     char when[32];
     as_snapshot_format_time(info->wall_ns, when);
-    as_jsonw_lit_u64(&w, "{\"type\":\"snapshot\",\"seq\":", info->seq);
-    as_jsonw_lit(&w, ",\"captured_at\":");
-    as_jsonw_str(&w, when);
-    as_jsonw_lit_u64(&w, ",\"captured_at_ns\":", info->wall_ns);
-    as_jsonw_lit_u64(&w, ",\"uptime_ns\":", info->uptime_ns);
+    as_jsonw_lit_u64(w, "{\"type\":\"snapshot\",\"seq\":", info->seq);
+    as_jsonw_lit(w, ",\"captured_at\":");
+    as_jsonw_str(w, when);
+    as_jsonw_lit_u64(w, ",\"captured_at_ns\":", info->wall_ns);
+    as_jsonw_lit_u64(w, ",\"uptime_ns\":", info->uptime_ns);
     if (info->final)
-      as_jsonw_lit(&w, ",\"final\":true");
+      as_jsonw_lit(w, ",\"final\":true");
     else
-      as_jsonw_lit(&w, ",\"final\":false");
-    as_jsonw_lit_u64(&w, ",\"totals\":{\"alive\":", c->totals.alive);
-    as_jsonw_lit_u64(&w, ",\"total_spawned\":", c->totals.total_spawned);
-    as_jsonw_lit_u64(&w, ",\"total_stopped\":", c->totals.total_stopped);
-    as_jsonw_lit_u64(&w, ",\"messages_received\":", c->totals.messages_received);
-    as_jsonw_lit(&w, "},\"deadlocks\":");
-    snapshot_deadlocks(&w, deadlocks, by_id, n);
-    as_jsonw_lit(&w, ",\"diagnostics\":");
-    snapshot_diagnostics(&w, info);
-    as_jsonw_lit(&w, ",\"last_cost\":");
-    snapshot_cost(&w, info->last_cost);
-    as_jsonw_lit(&w, ",\"spawn_sites\":");
-    snapshot_sites_write(&w, &sites);
-    as_jsonw_lit(&w, ",\"actors\":[");
+      as_jsonw_lit(w, ",\"final\":false");
+    as_jsonw_lit_u64(w, ",\"totals\":{\"alive\":", c->totals.alive);
+    as_jsonw_lit_u64(w, ",\"total_spawned\":", c->totals.total_spawned);
+    as_jsonw_lit_u64(w, ",\"total_stopped\":", c->totals.total_stopped);
+    as_jsonw_lit_u64(w, ",\"messages_received\":", c->totals.messages_received);
+    as_jsonw_lit(w, "},\"deadlocks\":");
+    snapshot_deadlocks(w, deadlocks, by_id, n);
+    as_jsonw_lit(w, ",\"diagnostics\":");
+    snapshot_diagnostics(w, info);
+    as_jsonw_lit(w, ",\"last_cost\":");
+    snapshot_cost(w, info->last_cost);
+    as_jsonw_lit(w, ",\"spawn_sites\":");
+    snapshot_sites_write(w, &sites);
+    as_jsonw_lit(w, ",\"actors\":[");
     struct snapshot_family family = {by_parent, n};
     for (size_t i = 0; i < n; i++) {
       if (i)
-        as_jsonw_lit(&w, ",");
-      snapshot_actor(&w, by_id[i], sites.numbers[i], &family, c, info);
+        as_jsonw_lit(w, ",");
+      snapshot_actor(w, by_id[i], sites.numbers[i], &family, c, info);
     }
-    as_jsonw_lit(&w, "]}");
+    as_jsonw_lit(w, "]}");
   }
   free(sites.first);
   free(sites.numbers);
   free(by_id);
   free(by_parent);
+  return w->failed ? -1 : as_jsonw_flush(w);
+}
+
+char *as_snapshot_encode(const struct as_registry_collection *c,
+                         const struct as_waitgraph_cycles *deadlocks,
+                         const struct as_snapshot_info *info)
+{
+  struct as_jsonw w;
+  as_jsonw_init(&w, 1024 + c->count * 512);
+  as_snapshot_write(&w, c, deadlocks, info);
   return as_jsonw_finish(&w);
 }

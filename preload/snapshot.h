@@ -4,6 +4,7 @@
 #define AS_SNAPSHOT_H
 
 #include "diag.h"
+#include "jsonw.h"
 #include "registry.h"
 #include "waitgraph.h"
 
@@ -42,6 +43,11 @@ struct as_snapshot_info {
   const struct as_snapshot_cost *last_cost; /* the previous line's, NULL for the first */
 };
 
+/* Writes one snapshot line (no newline) into w, flushing it at the end when w streams.
+ * Returns 0, or -1 when w failed (out of memory, or its flush refused). */
+int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *collection,
+                      const struct as_waitgraph_cycles *deadlocks,
+                      const struct as_snapshot_info *info);
 /* Each returns one line (no newline), malloc()ed, or NULL on ENOMEM. */
 char *as_snapshot_encode_header(const struct as_header_info *header);
 char *as_snapshot_encode(const struct as_registry_collection *collection,

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static char *write_number(uint64_t value)
 {
@@ -47,4 +48,57 @@ Test(jsonw, a_long_document_grows_and_ends_with_a_terminator)
   cr_assert_not_null(text);
   cr_assert_eq(strlen(text), 70000);
   free(text);
+}
+
+struct chunks {
+  char text[4096];
+  size_t len, calls, largest;
+  int refuse_after; /* calls accepted before refusing; -1 = never refuse */
+};
+
+static int chunks_take(void *context, const char *text, size_t len)
+{
+  struct chunks *c = context;
+  if (c->refuse_after >= 0 && c->calls == (size_t)c->refuse_after)
+    return -1;
+  c->calls++;
+  c->largest = len > c->largest ? len : c->largest;
+  memcpy(c->text + c->len, text, len);
+  c->len += len;
+  return 0;
+}
+
+Test(jsonw, a_streaming_writer_hands_out_the_text_in_order_in_buffer_sized_chunks)
+{
+  struct chunks c = {.refuse_after = -1};
+  struct as_jsonw w;
+  as_jsonw_init_streaming(&w, 16, chunks_take, &c);
+  for (int i = 0; i < 100; i++) {
+    as_jsonw_lit(&w, "[");
+    as_jsonw_u64(&w, (uint64_t)i);
+    as_jsonw_lit(&w, "]");
+  }
+  cr_assert_eq(as_jsonw_flush(&w), 0);
+  as_jsonw_release(&w);
+  char expected[4096] = "";
+  for (int i = 0; i < 100; i++)
+    snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "[%d]", i);
+  c.text[c.len] = '\0';
+  cr_assert_str_eq(c.text, expected);
+  cr_assert_eq(w.flushed, strlen(expected));
+  cr_assert_gt(c.calls, 10);
+  cr_assert_lt(c.largest, 16, "a chunk of %zu bytes outgrew the buffer", c.largest);
+}
+
+Test(jsonw, a_refused_chunk_fails_the_writer_and_nothing_more_is_handed_out)
+{
+  struct chunks c = {.refuse_after = 2};
+  struct as_jsonw w;
+  as_jsonw_init_streaming(&w, 8, chunks_take, &c);
+  for (int i = 0; i < 100; i++)
+    as_jsonw_lit(&w, "abcdef");
+  cr_assert_eq(w.failed, 1);
+  cr_assert_eq(as_jsonw_flush(&w), -1);
+  cr_assert_eq(c.calls, 2);
+  as_jsonw_release(&w);
 }
