@@ -22,22 +22,19 @@
 #define CAF_EXPORT __attribute__((visibility("default")))
 /* Per-message helpers, folded into each hook: a call each would cost as much as they do. */
 #define CAF_HOT inline __attribute__((always_inline))
-/* Requests remembered per actor, to know whom a later wait for their response is on. */
-#define CAF_REQUESTS_KEPT 4
 #define CAF_SCOPES_MAX 64
 
-struct caf_request {
-  _Atomic uint64_t request_id;
-  _Atomic uint64_t target_id;
-};
-
+/* What the hooks keep of an actor, after its registry record (as_actor_private). */
 struct caf_actor {
-  struct as_actor *actor;
   const void *object;
   _Atomic uint64_t awaited_request; /* event-based .await() in progress */
-  _Atomic unsigned next_request;
-  struct caf_request requests[CAF_REQUESTS_KEPT];
+  /* The actor's latest request, to know whom a wait for its response is on: a blocking
+   * receive or an .await() follows the request it waits for. */
+  _Atomic uint64_t request_id;
+  _Atomic uint64_t request_target;
 };
+
+static CAF_HOT struct as_actor *caf_record(struct caf_actor *ca) { return as_actor_of_private(ca); }
 
 enum caf_state { CAF_UNCHECKED, CAF_READY, CAF_REFUSED };
 
@@ -126,27 +123,31 @@ static uint32_t caf_scope_of(const void *system)
 
 /* ---- lifecycle ----------------------------------------------------------------------------- */
 
+static int caf_probe_refs(const struct as_actor *actor, uint64_t *strong, uint64_t *weak)
+{
+  const struct caf_actor *ca = as_actor_private_const(actor);
+  return caf_layout_probe_refs(ca->object, strong, weak);
+}
+
+static const struct as_runtime caf_runtime = {"caf", caf_probe_refs};
+
 static void caf_register(void *self, void *config)
 {
   const void *ctrl = caf_ctrl_of_actor(self);
-  struct caf_actor *ca = calloc(1, sizeof *ca);
-  if (!ca)
-    return;
   struct caf_actor *parent = caf_find(caf_read_ptr(config, CAF_CONFIG_PARENT));
-  struct as_spawn spawn = {.runtime = "caf",
+  struct as_spawn spawn = {.runtime = &caf_runtime,
                            .name_addr = caf_layout_init_function(config),
-                           .parent = parent ? parent->actor : NULL,
+                           .parent = parent ? caf_record(parent) : NULL,
                            .stack_depth = as_config_current()->stack_depth,
                            .runtime_id = caf_read_u64(ctrl, CAF_CTRL_ID),
                            .runtime_scope = caf_scope_of(caf_read_ptr(ctrl, CAF_CTRL_SYSTEM)),
-                           .probe = caf_layout_probe_refs,
-                           .probe_object = self};
-  ca->actor = as_registry_spawn(&spawn);
-  ca->object = self;
-  if (!ca->actor) {
-    free(ca);
+                           .probe = 1,
+                           .private_bytes = sizeof(struct caf_actor)};
+  struct as_actor *actor = as_registry_spawn(&spawn);
+  if (!actor)
     return;
-  }
+  struct caf_actor *ca = as_actor_private(actor);
+  ca->object = self;
   atomic_store_explicit(caf_slot(self), ca, memory_order_release);
 }
 
@@ -184,11 +185,10 @@ static void caf_destruct(void (*real)(void *), void *self)
     ca = atomic_exchange_explicit(caf_slot(self), NULL, memory_order_acq_rel);
   if (ca) {
     int saved = errno;
-    as_actor_probe_forget(ca->actor);
+    as_actor_probe_forget(caf_record(ca));
     /* Actors that never ran cleanup (e.g. never launched) end here. */
-    as_actor_mark_stopped(ca->actor, "destroyed");
-    as_actor_release(ca->actor);
-    free(ca);
+    as_actor_mark_stopped(caf_record(ca), "destroyed");
+    as_actor_release(caf_record(ca)); /* ca lives on in the record until it is reaped */
     errno = saved;
   }
   if (real)
@@ -210,14 +210,14 @@ CAF_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
 static __attribute__((noinline)) void caf_launch_seen(struct caf_actor *ca)
 {
   int saved = errno;
-  as_actor_set_interned_name(ca->actor, caf_layout_class_name(ca->object));
-  as_actor_mark_running(ca->actor);
+  as_actor_set_interned_name(caf_record(ca), caf_layout_class_name(ca->object));
+  as_actor_mark_running(caf_record(ca));
   errno = saved;
 }
 
 static CAF_HOT void caf_launched(struct caf_actor *ca)
 {
-  if (ca && atomic_load_explicit(&ca->actor->status, memory_order_relaxed) == AS_STATUS_STARTING)
+  if (ca && atomic_load_explicit(&caf_record(ca)->status, memory_order_relaxed) == AS_STATUS_STARTING)
     caf_launch_seen(ca);
 }
 
@@ -257,7 +257,7 @@ CAF_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_u
   _Bool first = real(self, error, host);
   if (ca && first) {
     int saved = errno;
-    as_actor_mark_stopped(ca->actor, reason);
+    as_actor_mark_stopped(caf_record(ca), reason);
     errno = saved;
   }
   return first;
@@ -274,27 +274,25 @@ _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13e
       CAF_REAL(_ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE);
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
   if (ca && ca != caf_exception_counted)
-    as_counter_bump(&ca->actor->exceptions, 1);
+    as_counter_bump32(&caf_record(ca)->exceptions, 1);
   caf_exception_counted = NULL;
   return real ? real(result, self, exception) : result;
 }
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
+/* Requests are sent from the requester's own thread, where its waits begin too. */
 static void caf_remember_request(struct caf_actor *sender, uint64_t mid, uint64_t target_id)
 {
-  unsigned slot = atomic_fetch_add_explicit(&sender->next_request, 1, memory_order_relaxed);
-  struct caf_request *r = &sender->requests[slot % CAF_REQUESTS_KEPT];
-  atomic_store_explicit(&r->target_id, target_id, memory_order_relaxed);
-  atomic_store_explicit(&r->request_id, mid & CAF_MID_REQUEST_ID_MASK, memory_order_release);
+  atomic_store_explicit(&sender->request_target, target_id, memory_order_relaxed);
+  atomic_store_explicit(&sender->request_id, mid & CAF_MID_REQUEST_ID_MASK, memory_order_release);
 }
 
 static uint64_t caf_request_target(struct caf_actor *requester, uint64_t mid)
 {
   uint64_t id = mid & CAF_MID_REQUEST_ID_MASK;
-  for (int i = 0; id && i < CAF_REQUESTS_KEPT; i++)
-    if (atomic_load_explicit(&requester->requests[i].request_id, memory_order_acquire) == id)
-      return atomic_load_explicit(&requester->requests[i].target_id, memory_order_relaxed);
+  if (id && atomic_load_explicit(&requester->request_id, memory_order_acquire) == id)
+    return atomic_load_explicit(&requester->request_target, memory_order_relaxed);
   return 0;
 }
 
@@ -302,22 +300,22 @@ static uint64_t caf_request_target(struct caf_actor *requester, uint64_t mid)
  * is enqueued, so their mailbox never looks stuck. */
 static CAF_HOT void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
 {
-  as_actor_enqueue(target->actor);
+  as_actor_enqueue(caf_record(target));
   if (forwarder) {
     caf_launched(target); /* forwarders are never launched */
-    as_actor_receive_shared(target->actor, caf_layout_message_type(element));
+    as_actor_receive_shared(caf_record(target), caf_layout_message_type(element));
   }
   struct caf_actor *sender = caf_find(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
   if (!sender || sender == target)
     return;
   /* Only the sender's own thread bumps its count, but for forwarded messages. */
   if (sender == caf_consuming)
-    as_counter_bump(&sender->actor->sent, 1);
+    as_counter_bump(&caf_record(sender)->sent, 1);
   else
-    as_counter_add(&sender->actor->sent, 1);
+    as_counter_add(&caf_record(sender)->sent, 1);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
   if ((mid & CAF_MID_REQUEST_ID_MASK) && !(mid & CAF_MID_RESPONSE_FLAG))
-    caf_remember_request(sender, mid, target->actor->id);
+    caf_remember_request(sender, mid, caf_record(target)->id);
 }
 
 typedef void (*caf_enqueue_fn)(void *, void **, void *);
@@ -379,12 +377,12 @@ static CAF_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const
   uint64_t awaited = atomic_load_explicit(&ca->awaited_request, memory_order_relaxed);
   if ((mid & CAF_MID_RESPONSE_FLAG) && awaited && (mid & CAF_MID_REQUEST_ID_MASK) == awaited) {
     atomic_store_explicit(&ca->awaited_request, 0, memory_order_relaxed);
-    as_actor_wait_end(ca->actor);
+    as_actor_wait_end(caf_record(ca));
   }
-  h.outer_type = atomic_load_explicit(&ca->actor->handling_type, memory_order_relaxed);
-  h.outer_since = atomic_load_explicit(&ca->actor->handling_since, memory_order_relaxed);
-  as_actor_receive(ca->actor, h.type);
-  as_actor_handler_begin(ca->actor, h.type, as_clock_now());
+  h.outer_type = atomic_load_explicit(&caf_record(ca)->handling_type, memory_order_relaxed);
+  h.outer_since = atomic_load_explicit(&caf_record(ca)->handling_since, memory_order_relaxed);
+  as_actor_receive(caf_record(ca), h.type);
+  as_actor_handler_begin(caf_record(ca), h.type, as_clock_now());
   return h;
 }
 
@@ -393,10 +391,10 @@ static CAF_HOT void caf_handler_end(struct caf_handling *h)
 {
   if (!h->ca)
     return;
-  struct as_actor *a = h->ca->actor;
+  struct as_actor *a = caf_record(h->ca);
   caf_consuming = h->outer_consumer;
   if (h->result < 0) {
-    as_counter_bump(&a->exceptions, 1);
+    as_counter_bump32(&a->exceptions, 1);
     caf_exception_counted = h->ca;
   }
   if (h->result == h->skipped_result) {
@@ -501,7 +499,7 @@ static void caf_link_change(caf_link_fn real, void *self, void *other, bool add)
   struct caf_actor *a = caf_active() ? caf_find(self) : NULL, *b = a ? caf_find(other) : NULL;
   if (a && b) {
     int saved = errno;
-    (add ? as_registry_link : as_registry_unlink)(a->actor, b->actor);
+    (add ? as_registry_link : as_registry_unlink)(caf_record(a), caf_record(b));
     errno = saved;
   }
 }
@@ -531,7 +529,7 @@ CAF_EXPORT void _ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_p
   struct caf_actor *a = caf_active() ? caf_find(self) : NULL, *b = a ? caf_find(watched) : NULL;
   if (a && b) {
     int saved = errno;
-    as_registry_monitor(a->actor, b->actor);
+    as_registry_monitor(caf_record(a), caf_record(b));
     errno = saved;
   }
 }
@@ -539,7 +537,7 @@ CAF_EXPORT void _ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_p
 static void caf_wait_done(struct caf_actor **waiting)
 {
   if (*waiting)
-    as_actor_wait_end((*waiting)->actor);
+    as_actor_wait_end(caf_record(*waiting));
 }
 
 /* A blocking or scoped actor receiving the response to its own request waits on the target. */
@@ -556,7 +554,7 @@ CAF_EXPORT void _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS_10m
   uint64_t target = ca && (mid & CAF_MID_RESPONSE_FLAG) ? caf_request_target(ca, mid) : 0;
   if (target) {
     int saved = errno;
-    as_actor_wait_begin(ca->actor, target, AS_WAIT_REPLY, as_clock_now());
+    as_actor_wait_begin(caf_record(ca), target, AS_WAIT_REPLY, as_clock_now());
     waiting = ca;
     errno = saved;
   }
@@ -576,7 +574,7 @@ CAF_EXPORT void _ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10mess
   if (target) {
     int saved = errno;
     atomic_store_explicit(&ca->awaited_request, mid & CAF_MID_REQUEST_ID_MASK, memory_order_relaxed);
-    as_actor_wait_begin(ca->actor, target, AS_WAIT_REPLY, as_clock_now());
+    as_actor_wait_begin(caf_record(ca), target, AS_WAIT_REPLY, as_clock_now());
     errno = saved;
   }
   real(self, mid, behavior);

@@ -489,7 +489,8 @@ zactor_t *zactor_new(zactor_fn task, void *args)
 
   int saved = errno;
   struct czmq_actor *ca = calloc(1, sizeof *ca);
-  struct as_spawn spawn = {.runtime = "czmq", .name_addr = (const void *)task,
+  static const struct as_runtime czmq_runtime = {"czmq", NULL};
+  struct as_spawn spawn = {.runtime = &czmq_runtime, .name_addr = (const void *)task,
                            .parent = as_registry_current(),
                            .stack_depth = as_config_current()->stack_depth};
   if (ca)

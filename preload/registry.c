@@ -14,7 +14,11 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Held while sampling runtime objects, and by as_actor_probe_forget: an object is never read
  * after its runtime lets it go. */
 static pthread_mutex_t registry_probe_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct as_actor *registry_head;
+static struct as_actor *registry_head; /* newest first */
+/* Runtimes seen so far: a record keeps the index, one byte. */
+#define REGISTRY_RUNTIMES_MAX 16
+static const struct as_runtime *registry_runtimes[REGISTRY_RUNTIMES_MAX];
+static unsigned registry_runtime_count;
 static uint64_t registry_next_id = 1;
 static _Atomic uint64_t registry_spawned;
 static _Atomic uint64_t registry_stopped;
@@ -55,31 +59,46 @@ static void registry_capture_spawn_site(struct as_actor *a, unsigned depth)
   a->site = as_intern_bytes(&buf, sizeof(void *) * (1 + keep));
 }
 
+/* Under the registry lock. A runtime past the table's end shares the last index. */
+static uint8_t registry_runtime_index(const struct as_runtime *runtime)
+{
+  for (unsigned i = 0; i < registry_runtime_count; i++)
+    if (registry_runtimes[i] == runtime)
+      return (uint8_t)i;
+  if (registry_runtime_count == REGISTRY_RUNTIMES_MAX)
+    return REGISTRY_RUNTIMES_MAX - 1;
+  registry_runtimes[registry_runtime_count] = runtime;
+  return (uint8_t)registry_runtime_count++;
+}
+
+static const struct as_runtime *registry_runtime_of(const struct as_actor *a)
+{
+  return registry_runtimes[a->runtime];
+}
+
 struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
 {
-  struct as_actor *a = calloc(1, sizeof *a);
+  struct as_actor *a = calloc(1, sizeof *a + spawn->private_bytes);
   if (!a)
     return NULL;
-  a->runtime = spawn->runtime;
   a->name_addr = spawn->name_addr;
   if (spawn->name)
     atomic_init(&a->name, as_intern_string(spawn->name));
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
   a->runtime_id = spawn->runtime_id;
   a->runtime_scope = spawn->runtime_scope;
-  a->probe = spawn->probe; /* before publication: no lock needed */
-  a->probe_object = spawn->probe_object;
+  atomic_init(&a->probing, spawn->probe && spawn->runtime->probe_refs);
   a->spawned_at = as_clock_now();
   if (spawn->stack_depth > 0)
     registry_capture_spawn_site(a, spawn->stack_depth);
   atomic_init(&a->status, AS_STATUS_STARTING);
   atomic_init(&a->refs, 2); /* the caller's and the registry's */
+  as_tallypool_reserve();
 
   pthread_mutex_lock(&registry_lock);
+  a->runtime = registry_runtime_index(spawn->runtime);
   a->id = registry_next_id++;
   a->next = registry_head;
-  if (registry_head)
-    registry_head->prev = a;
   registry_head = a;
   pthread_mutex_unlock(&registry_lock);
   atomic_fetch_add_explicit(&registry_spawned, 1, memory_order_relaxed);
@@ -90,12 +109,15 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   return a;
 }
 
-
 void as_actor_release(struct as_actor *actor)
 {
   if (actor && atomic_fetch_sub_explicit(&actor->refs, 1, memory_order_acq_rel) == 1) {
-    free(actor->links);
-    free(actor->monitors);
+    as_tallypool_give(atomic_load_explicit(&actor->type_tally_more, memory_order_acquire));
+    if (actor->relations) {
+      free(actor->relations->links);
+      free(actor->relations->monitors);
+      free(actor->relations);
+    }
     free(actor);
   }
 }
@@ -138,48 +160,61 @@ static void registry_ids_remove(uint64_t *ids, uint32_t *count, uint64_t id)
   }
 }
 
+/* Under the registry lock; NULL on ENOMEM (the link or monitor is then not shown). */
+static struct as_relations *registry_relations(struct as_actor *a)
+{
+  if (!a->relations)
+    a->relations = calloc(1, sizeof *a->relations);
+  return a->relations;
+}
+
 void as_registry_link(struct as_actor *a, struct as_actor *b)
 {
   pthread_mutex_lock(&registry_lock);
-  registry_ids_add(&a->links, &a->link_count, &a->link_capacity, b->id);
-  registry_ids_add(&b->links, &b->link_count, &b->link_capacity, a->id);
+  struct as_relations *ra = registry_relations(a), *rb = registry_relations(b);
+  if (ra && rb) {
+    registry_ids_add(&ra->links, &ra->link_count, &ra->link_capacity, b->id);
+    registry_ids_add(&rb->links, &rb->link_count, &rb->link_capacity, a->id);
+  }
   pthread_mutex_unlock(&registry_lock);
 }
 
 void as_registry_unlink(struct as_actor *a, struct as_actor *b)
 {
   pthread_mutex_lock(&registry_lock);
-  registry_ids_remove(a->links, &a->link_count, b->id);
-  registry_ids_remove(b->links, &b->link_count, a->id);
+  if (a->relations && b->relations) {
+    registry_ids_remove(a->relations->links, &a->relations->link_count, b->id);
+    registry_ids_remove(b->relations->links, &b->relations->link_count, a->id);
+  }
   pthread_mutex_unlock(&registry_lock);
 }
 
 void as_registry_monitor(struct as_actor *watcher, struct as_actor *watched)
 {
   pthread_mutex_lock(&registry_lock);
-  registry_ids_add(&watcher->monitors, &watcher->monitor_count, &watcher->monitor_capacity,
-                   watched->id);
+  struct as_relations *r = registry_relations(watcher);
+  if (r)
+    registry_ids_add(&r->monitors, &r->monitor_count, &r->monitor_capacity, watched->id);
   pthread_mutex_unlock(&registry_lock);
 }
 
 void as_actor_probe_forget(struct as_actor *actor)
 {
   pthread_mutex_lock(&registry_probe_lock);
-  actor->probe = NULL;
-  actor->probe_object = NULL;
+  atomic_store_explicit(&actor->probing, 0, memory_order_relaxed);
   pthread_mutex_unlock(&registry_probe_lock);
 }
 
 void as_actor_mark_running(struct as_actor *actor)
 {
-  int expected = AS_STATUS_STARTING;
+  uint8_t expected = AS_STATUS_STARTING;
   atomic_compare_exchange_strong_explicit(&actor->status, &expected, AS_STATUS_RUNNING,
                                           memory_order_release, memory_order_relaxed);
 }
 
 void as_actor_mark_stopping(struct as_actor *actor)
 {
-  int status = atomic_load_explicit(&actor->status, memory_order_relaxed);
+  uint8_t status = atomic_load_explicit(&actor->status, memory_order_relaxed);
   while (status < AS_STATUS_STOPPING &&
          !atomic_compare_exchange_weak_explicit(&actor->status, &status, AS_STATUS_STOPPING,
                                                 memory_order_release, memory_order_relaxed))
@@ -219,19 +254,44 @@ void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
 
 
 
+void as__actor_tally_more(struct as_actor *actor, uint32_t type, int shared)
+{
+  struct as_tally_more *more = atomic_load_explicit(&actor->type_tally_more, memory_order_acquire);
+  if (!more) {
+    struct as_tally_more *fresh = as_tallypool_take();
+    if (!fresh)
+      return; /* the pool is used up: the type is in messages_received only */
+    if (atomic_compare_exchange_strong_explicit(&actor->type_tally_more, &more, fresh,
+                                                memory_order_acq_rel, memory_order_acquire))
+      more = fresh;
+    else
+      as_tallypool_give(fresh); /* a forwarder's other sender was first */
+  }
+  if (!as__tally_slots(more->slots, AS_TALLY_MORE_SLOTS, type, shared))
+    as__counter_bump_maybe_shared(&more->other, 1, shared);
+}
+
+/* Takes one message of this type back from the first slot that holds it; 0 if none does. */
+static int registry_untally_slots(_Atomic uint64_t *slots, int count, uint32_t type)
+{
+  for (int i = 0; i < count; i++) {
+    if (atomic_load_explicit(&slots[i], memory_order_relaxed) >> AS_TALLY_COUNT_BITS == type) {
+      atomic_fetch_sub_explicit(&slots[i], 1, memory_order_relaxed);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type)
 {
   atomic_fetch_sub_explicit(&actor->received, 1, memory_order_relaxed);
-  if (type == AS_TYPE_NONE)
+  if (type == AS_TYPE_NONE ||
+      registry_untally_slots(actor->type_tally, AS_ACTOR_TYPE_SLOTS_INLINE, type))
     return;
-  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
-    if (atomic_load_explicit(&actor->type_tally[i], memory_order_relaxed) >> AS_TALLY_COUNT_BITS ==
-        type) {
-      atomic_fetch_sub_explicit(&actor->type_tally[i], 1, memory_order_relaxed);
-      return;
-    }
-  }
-  atomic_fetch_sub_explicit(&actor->other_types, 1, memory_order_relaxed);
+  struct as_tally_more *more = atomic_load_explicit(&actor->type_tally_more, memory_order_acquire);
+  if (more && !registry_untally_slots(more->slots, AS_TALLY_MORE_SLOTS, type))
+    atomic_fetch_sub_explicit(&more->other, 1, memory_order_relaxed);
 }
 
 void as_actor_handler_cancel(struct as_actor *actor)
@@ -246,7 +306,7 @@ void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wai
 {
   atomic_fetch_add_explicit(&actor->wait_seq, 1, memory_order_relaxed);
   atomic_store_explicit(&actor->wait_since, now, memory_order_relaxed);
-  atomic_store_explicit(&actor->wait_kind, (int)kind, memory_order_relaxed);
+  atomic_store_explicit(&actor->wait_kind, (uint8_t)kind, memory_order_relaxed);
   atomic_store_explicit(&actor->wait_target, target_id, memory_order_release);
 }
 
@@ -279,6 +339,20 @@ static size_t registry_pool_ids(struct as_registry_collection *c, const uint64_t
   return at;
 }
 
+static void registry_view_tally(struct as_actor_view *v, const struct as_actor *a)
+{
+  const struct as_tally_more *more = atomic_load_explicit(&a->type_tally_more, memory_order_acquire);
+  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
+    const _Atomic uint64_t *slot = i < AS_ACTOR_TYPE_SLOTS_INLINE ? &a->type_tally[i]
+                                   : more ? &more->slots[i - AS_ACTOR_TYPE_SLOTS_INLINE]
+                                          : NULL;
+    uint64_t word = slot ? atomic_load_explicit(slot, memory_order_relaxed) : 0;
+    v->type_ids[i] = (uint32_t)(word >> AS_TALLY_COUNT_BITS);
+    v->type_counts[i] = word & AS_TALLY_COUNT_MASK;
+  }
+  v->other_types = more ? atomic_load_explicit(&more->other, memory_order_relaxed) : 0;
+}
+
 static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
                                struct as_actor *a)
 {
@@ -286,11 +360,13 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->runtime_id = a->runtime_id;
   v->runtime_scope = a->runtime_scope;
   v->has_refs = 0;
-  v->links_at = registry_pool_ids(c, a->links, a->link_count, &v->link_count);
-  v->monitors_at = registry_pool_ids(c, a->monitors, a->monitor_count, &v->monitor_count);
+  const struct as_relations *r = a->relations;
+  v->links_at = registry_pool_ids(c, r ? r->links : NULL, r ? r->link_count : 0, &v->link_count);
+  v->monitors_at =
+      registry_pool_ids(c, r ? r->monitors : NULL, r ? r->monitor_count : 0, &v->monitor_count);
   v->id = a->id;
   v->parent_id = a->parent_id;
-  v->runtime = a->runtime;
+  v->runtime = registry_runtime_of(a)->name;
   v->name_addr = a->name_addr;
   v->name = atomic_load_explicit(&a->name, memory_order_acquire);
   v->spawned_at = a->spawned_at;
@@ -320,12 +396,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->wait_target = atomic_load_explicit(&a->wait_target, memory_order_acquire);
   v->wait_kind = atomic_load_explicit(&a->wait_kind, memory_order_relaxed);
   v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
-  v->other_types = atomic_load_explicit(&a->other_types, memory_order_relaxed);
-  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
-    uint64_t word = atomic_load_explicit(&a->type_tally[i], memory_order_relaxed);
-    v->type_ids[i] = (uint32_t)(word >> AS_TALLY_COUNT_BITS);
-    v->type_counts[i] = word & AS_TALLY_COUNT_MASK;
-  }
+  registry_view_tally(v, a);
 }
 
 int as_registry_wait_unchanged(const struct as_actor_view *view)
@@ -336,24 +407,14 @@ int as_registry_wait_unchanged(const struct as_actor_view *view)
   return target == view->wait_target && seq == view->wait_seq;
 }
 
-static void registry_unlink_locked(struct as_actor *a)
-{
-  if (a->prev)
-    a->prev->next = a->next;
-  else
-    registry_head = a->next;
-  if (a->next)
-    a->next->prev = a->prev;
-  a->next = a->prev = NULL;
-}
-
 static void registry_sample_refs(struct as_registry_collection *c)
 {
   pthread_mutex_lock(&registry_probe_lock);
   for (size_t i = 0; i < c->count; i++) {
     struct as_actor_view *v = &c->views[i];
     struct as_actor *a = v->actor;
-    if (a->probe && a->probe(a->probe_object, &v->strong_refs, &v->weak_refs) == 0)
+    if (atomic_load_explicit(&a->probing, memory_order_relaxed) &&
+        registry_runtime_of(a)->probe_refs(a, &v->strong_refs, &v->weak_refs) == 0)
       v->has_refs = 1;
   }
   pthread_mutex_unlock(&registry_probe_lock);
@@ -366,17 +427,17 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   out->id_count = 0;
   uint64_t listed_received = 0, alive = 0;
   pthread_mutex_lock(&registry_lock);
-  for (struct as_actor *a = registry_head, *next; a; a = next) {
-    next = a->next;
+  for (struct as_actor **link = &registry_head, *a; (a = *link);) {
     if (atomic_load_explicit(&a->status, memory_order_acquire) == AS_STATUS_STOPPED) {
       uint64_t stopped = atomic_load_explicit(&a->stopped_at, memory_order_relaxed);
       if (now >= stopped && now - stopped >= grave_ns) {
         registry_reaped_received += atomic_load_explicit(&a->received, memory_order_relaxed);
-        registry_unlink_locked(a);
+        *link = a->next;
         as_actor_release(a);
         continue;
       }
     }
+    link = &a->next;
     if (out->count == out->capacity) {
       size_t capacity = out->capacity ? out->capacity * 2 : 256;
       struct as_actor_view *views = realloc(out->views, capacity * sizeof *views);

@@ -7,6 +7,7 @@
 #define AS_REGISTRY_H
 
 #include "clock.h"
+#include "tallypool.h"
 #include "typetab.h"
 
 #include <stdatomic.h>
@@ -14,8 +15,10 @@
 #include <stdint.h>
 
 #define AS_ACTOR_REASON_MAX 48 /* longest stop reason kept */
-/* Distinct message types tallied per actor; further types count under "<other>". */
-#define AS_ACTOR_TYPE_SLOTS 16
+/* Distinct message types tallied per actor: a few in the record, the rest in a block taken
+ * from the tally pool when needed; further types count under "<other>". */
+#define AS_ACTOR_TYPE_SLOTS_INLINE 4
+#define AS_ACTOR_TYPE_SLOTS (AS_ACTOR_TYPE_SLOTS_INLINE + AS_TALLY_MORE_SLOTS)
 #define AS_TALLY_COUNT_BITS 48
 #define AS_TALLY_COUNT_MASK ((1ull << AS_TALLY_COUNT_BITS) - 1)
 _Static_assert(AS_TYPETAB_CAPACITY < (1u << (64 - AS_TALLY_COUNT_BITS)),
@@ -34,8 +37,14 @@ enum as_wait_kind {
   AS_WAIT_SIGNAL, /* blocked for a synchronisation signal */
 };
 
-/* Reads an actor's reference counts from its runtime object. Returns 0 or -ENOENT. */
-typedef int (*as_actor_probe_fn)(const void *object, uint64_t *strong, uint64_t *weak);
+struct as_actor;
+
+/* What the registry knows of a runtime: its name and, optionally, how to read an actor's
+ * reference counts from the runtime's object (returns 0 or -ENOENT). */
+struct as_runtime {
+  const char *name;
+  int (*probe_refs)(const struct as_actor *actor, uint64_t *strong, uint64_t *weak);
+};
 
 /* A spawning call stack, interned: actors spawned from the same place share it. */
 struct as_site {
@@ -43,69 +52,86 @@ struct as_site {
   void *frames[];
 };
 
+/* Links and monitors, allocated at an actor's first (most actors have none). */
+struct as_relations {
+  uint64_t *links;    /* ids of linked actors (links are symmetric) */
+  uint64_t *monitors; /* ids of actors this one monitors */
+  uint32_t link_count, link_capacity, monitor_count, monitor_capacity;
+};
+
+/* One record per actor, at most 248 bytes (a 256-byte malloc chunk): 100k actors take 25 MB.
+ * Counters that cannot reach 2^32 (exceptions, a mailbox's high-water mark) are 32-bit; the
+ * runtime's own state, if any, follows the record in the same allocation. */
 struct as_actor {
   /* Identity: written before the record is published, read-only afterwards. */
   uint64_t id;
   uint64_t parent_id; /* 0 = spawned outside any actor */
-  const char *runtime;
   const void *name_addr; /* code whose symbol names the actor, resolved by the collector */
-  const char *_Atomic name;     /* interned; NULL until the runtime names it */
-  const struct as_site *site;   /* interned spawn stack, or NULL */
+  const char *_Atomic name;   /* interned; NULL until the runtime names it */
+  const struct as_site *site; /* interned spawn stack, or NULL */
   uint64_t spawned_at;
   /* The runtime's own id and the scope it is unique in (e.g. CAF actor id and actor system):
    * 0 when the runtime has none. */
   uint64_t runtime_id;
   uint32_t runtime_scope;
-
-  _Atomic int status;
+  uint8_t runtime;         /* index into the registry's runtimes */
+  _Atomic uint8_t status;  /* enum as_status */
+  _Atomic uint8_t probing; /* the runtime object may be sampled (as_runtime.probe_refs) */
+  _Atomic uint8_t wait_kind;
   _Atomic uint64_t stopped_at;
   const char *stop_reason; /* interned; written before status turns STOPPED */
 
   /* Written by senders. */
   _Atomic uint64_t enqueued;
-  _Atomic uint64_t mailbox_max;
   _Atomic uint64_t replies_taken;
+  _Atomic uint32_t mailbox_max; /* saturates */
 
   /* Written by the actor's own thread. */
+  _Atomic uint32_t exceptions;
   _Atomic uint64_t received;
   _Atomic uint64_t sent;
   _Atomic uint64_t replies;
-  _Atomic uint64_t exceptions;
-  _Atomic uint32_t handling_type;
-  _Atomic int wait_kind; /* beside handling_type: no padding */
-  _Atomic uint64_t handling_since;
   _Atomic uint64_t handled;
+  _Atomic uint64_t handling_since;
   _Atomic uint64_t handler_ticks_total;
   _Atomic uint64_t handler_ticks_max;
   _Atomic uint64_t wait_target;
   _Atomic uint64_t wait_since;
-  _Atomic uint64_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
-  _Atomic uint64_t other_types;
+  _Atomic uint32_t handling_type;
+  _Atomic uint32_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
   /* Per slot: the type id in the top 16 bits, its count in the low 48 (0 = free slot). */
-  _Atomic uint64_t type_tally[AS_ACTOR_TYPE_SLOTS];
+  _Atomic uint64_t type_tally[AS_ACTOR_TYPE_SLOTS_INLINE];
+  struct as_tally_more *_Atomic type_tally_more; /* from the tally pool once the above are full */
 
   /* Registry bookkeeping, under the registry lock. */
-  uint64_t *links;    /* ids of linked actors (links are symmetric) */
-  uint64_t *monitors; /* ids of actors this one monitors */
-  uint32_t link_count, link_capacity, monitor_count, monitor_capacity;
-  as_actor_probe_fn probe; /* samples reference counts while the runtime object lives */
-  const void *probe_object;
+  struct as_relations *relations; /* NULL until the first link or monitor */
   struct as_actor *next;
-  struct as_actor *prev;
-  _Atomic int refs;
+  _Atomic uint32_t refs;
 };
+_Static_assert(sizeof(struct as_actor) <= 248, "a record must fit a 256-byte malloc chunk");
 
 struct as_spawn {
-  const char *runtime;     /* a string literal */
+  const struct as_runtime *runtime; /* static: records point at it */
   const char *name;        /* optional explicit name */
   const void *name_addr;   /* optional: code address whose symbol names the actor */
   struct as_actor *parent; /* NULL = spawned outside any actor */
   unsigned stack_depth;    /* spawn-site frames to capture */
   uint64_t runtime_id;     /* optional */
   uint32_t runtime_scope;  /* optional */
-  as_actor_probe_fn probe; /* optional: samples reference counts from probe_object */
-  const void *probe_object;
+  int probe;               /* whether runtime->probe_refs may read this actor from now on */
+  uint32_t private_bytes;  /* zeroed bytes for the runtime after the record */
 };
+
+/* The runtime's own state after the record (as_spawn.private_bytes), and back. */
+static inline void *as_actor_private(struct as_actor *actor) { return actor + 1; }
+static inline const void *as_actor_private_const(const struct as_actor *actor)
+{
+  return actor + 1;
+}
+static inline struct as_actor *as_actor_of_private(void *state)
+{
+  return (struct as_actor *)state - 1;
+}
 
 /* Creates and publishes a record. The caller gets one reference (release it with
  * as_actor_release); the registry keeps its own until the actor is reaped. NULL on ENOMEM. */
@@ -147,11 +173,18 @@ static inline void as_counter_bump(_Atomic uint64_t *counter, int64_t delta)
                         memory_order_relaxed);
 }
 
+static inline void as_counter_bump32(_Atomic uint32_t *counter, uint32_t delta)
+{
+  atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + delta,
+                        memory_order_relaxed);
+}
+
 static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queued)
 {
   uint64_t taken = atomic_load_explicit(&a->received, memory_order_relaxed);
-  uint64_t len = queued > taken ? queued - taken : 0;
-  uint64_t max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
+  uint64_t depth = queued > taken ? queued - taken : 0;
+  uint32_t len = depth < UINT32_MAX ? (uint32_t)depth : UINT32_MAX;
+  uint32_t max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
   while (len > max &&
          !atomic_compare_exchange_weak_explicit(&a->mailbox_max, &max, len, memory_order_relaxed,
                                                 memory_order_relaxed))
@@ -187,26 +220,35 @@ static inline void as__counter_bump_maybe_shared(_Atomic uint64_t *counter, uint
     as_counter_bump(counter, (int64_t)delta);
 }
 
+/* Counts a message of this type in one of these slots; returns 0 when each holds another. */
+static inline int as__tally_slots(_Atomic uint64_t *slots, int count, uint32_t type, int shared)
+{
+  uint64_t claimed = ((uint64_t)type << AS_TALLY_COUNT_BITS) | 1;
+  for (int i = 0; i < count; i++) {
+    uint64_t word = atomic_load_explicit(&slots[i], memory_order_relaxed);
+    /* Claim a free slot; another thread may claim it first with the same or another type. */
+    if (word == 0 &&
+        (shared ? atomic_compare_exchange_strong_explicit(&slots[i], &word, claimed,
+                                                          memory_order_relaxed, memory_order_relaxed)
+                : (atomic_store_explicit(&slots[i], claimed, memory_order_relaxed), 1)))
+      return 1;
+    if (word >> AS_TALLY_COUNT_BITS == type) {
+      as__counter_bump_maybe_shared(&slots[i], 1, shared);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The record's slots are full: the pool's block takes the type. */
+void as__actor_tally_more(struct as_actor *actor, uint32_t type, int shared);
+
 static inline void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
 {
   as__counter_bump_maybe_shared(&actor->received, 1, shared);
-  if (type == AS_TYPE_NONE)
-    return;
-  uint64_t claimed = ((uint64_t)type << AS_TALLY_COUNT_BITS) | 1;
-  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
-    uint64_t word = atomic_load_explicit(&actor->type_tally[i], memory_order_relaxed);
-    /* Claim a free slot; another thread may claim it first with the same or another type. */
-    if (word == 0 &&
-        (shared ? atomic_compare_exchange_strong_explicit(&actor->type_tally[i], &word, claimed,
-                                                          memory_order_relaxed, memory_order_relaxed)
-                : (atomic_store_explicit(&actor->type_tally[i], claimed, memory_order_relaxed), 1)))
-      return;
-    if (word >> AS_TALLY_COUNT_BITS == type) {
-      as__counter_bump_maybe_shared(&actor->type_tally[i], 1, shared);
-      return;
-    }
-  }
-  as__counter_bump_maybe_shared(&actor->other_types, 1, shared);
+  if (type != AS_TYPE_NONE &&
+      !as__tally_slots(actor->type_tally, AS_ACTOR_TYPE_SLOTS_INLINE, type, shared))
+    as__actor_tally_more(actor, type, shared);
 }
 
 /* The actor took a message of this type from its mailbox. Called from the thread running the
@@ -252,7 +294,7 @@ void as_actor_wait_end(struct as_actor *actor);
 /* A plain copy of one record, taken by the collector. */
 struct as_actor_view {
   uint64_t id, parent_id;
-  const char *runtime;
+  const char *runtime; /* its name */
   const void *name_addr;
   const char *name; /* NULL when unnamed */
   uint64_t spawned_at;

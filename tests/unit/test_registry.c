@@ -6,7 +6,8 @@
 
 static struct as_actor *spawn_named(const char *name, struct as_actor *parent)
 {
-  struct as_spawn spawn = {.runtime = "test", .name = name, .parent = parent};
+  static const struct as_runtime test_runtime = {"test", NULL};
+  struct as_spawn spawn = {.runtime = &test_runtime, .name = name, .parent = parent};
   struct as_actor *a = as_registry_spawn(&spawn);
   cr_assert_not_null(a);
   return a;
@@ -49,17 +50,38 @@ Test(registry, counters_types_and_mailbox_depth_are_recorded)
   as_actor_release(a);
 }
 
-Test(registry, types_beyond_the_slots_count_as_other)
+Test(registry, types_beyond_the_record_go_to_a_pool_block_then_count_as_other)
 {
+  uint64_t blocks_before = as_tallypool_in_use();
   struct as_actor *a = spawn_named("many", NULL);
+  uint32_t types[AS_ACTOR_TYPE_SLOTS + 3];
   char name[16];
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS + 3; i++) {
     int n = snprintf(name, sizeof name, "t%d", i);
-    as_actor_receive(a, as_typetab_intern(name, (size_t)n));
+    types[i] = as_typetab_intern(name, (size_t)n);
+    for (int k = 0; k <= i; k++) /* type i is received i + 1 times */
+      as_actor_receive(a, types[i]);
   }
-  cr_assert_eq(a->other_types, 3);
-  cr_assert_eq(a->received, AS_ACTOR_TYPE_SLOTS + 3);
+  cr_assert_eq(as_tallypool_in_use(), blocks_before + 1, "the fifth type takes one block");
+  as_actor_receive_undo(a, types[AS_ACTOR_TYPE_SLOTS - 1]); /* in the block */
+  as_actor_receive_undo(a, types[AS_ACTOR_TYPE_SLOTS + 1]); /* counted as other */
+
+  struct as_registry_collection c = {0};
+  as_registry_collect(&c, as_clock_now(), 1000000000u);
+  const struct as_actor_view *v = find_view(&c, a->id);
+  cr_assert_not_null(v);
+  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
+    cr_assert_eq(v->type_ids[i], types[i]);
+    cr_assert_eq(v->type_counts[i], (uint64_t)(i + 1) - (i == AS_ACTOR_TYPE_SLOTS - 1), "slot %d", i);
+  }
+  /* Types 16, 17 and 18 were received 17, 18 and 19 times; one was taken back. */
+  cr_assert_eq(v->other_types, 17 + 18 + 19 - 1);
+  as_registry_collection_free(&c);
+  as_actor_mark_stopped(a, "done");
   as_actor_release(a);
+  as_registry_collect(&c, as_clock_now() + 1, 0); /* reaped: the block goes back */
+  as_registry_collection_free(&c);
+  cr_assert_eq(as_tallypool_in_use(), blocks_before);
 }
 
 Test(registry, handler_and_wait_state_are_timed_and_cleared)
