@@ -86,6 +86,15 @@ void as_jsonw_str(struct as_jsonw *w, const char *text)
     return;
   w->buf[w->len++] = '"';
   while (*s) {
+    /* A run that needs no escaping is copied at once: names are mostly plain ASCII. */
+    size_t plain = 0;
+    while (s[plain] >= 0x20 && s[plain] < 0x80 && s[plain] != '"' && s[plain] != '\\')
+      plain++;
+    if (plain) {
+      as_jsonw_raw(w, (const char *)s, plain);
+      s += plain;
+      continue;
+    }
     /* The worst case per input byte is six output bytes (\u00XX), or \ufffd for one. */
     if (as_jsonw_reserve(w, 8) < 0)
       return;
@@ -120,7 +129,7 @@ void as_jsonw_str(struct as_jsonw *w, const char *text)
     w->buf[w->len++] = '"';
 }
 
-void as_jsonw_u64(struct as_jsonw *w, uint64_t value)
+size_t as_jsonw__digits(char *out, uint64_t value)
 {
   /* Two digits per division: nanosecond timestamps have up to 20 digits. */
   static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -140,7 +149,13 @@ void as_jsonw_u64(struct as_jsonw *w, uint64_t value)
   } else {
     digits[--at] = (char)('0' + value);
   }
-  as_jsonw_raw(w, digits + at, sizeof digits - at);
+  memcpy(out, digits + at, sizeof digits - at);
+  return sizeof digits - at;
+}
+
+void as_jsonw_u64(struct as_jsonw *w, uint64_t value)
+{
+  as_jsonw__lit_u64(w, "", 0, value);
 }
 
 void as_jsonw_double(struct as_jsonw *w, double value)

@@ -57,7 +57,24 @@ char *as_jsonw_finish(struct as_jsonw *w);
 
 /* A string literal, e.g. as_jsonw_lit(w, ",\"id\":"). */
 #define as_jsonw_lit(w, literal) as_jsonw_raw((w), (literal), sizeof(literal) - 1)
-/* A literal then a number: as_jsonw_lit_u64(w, ",\"len\":", n). */
-#define as_jsonw_lit_u64(w, literal, value) (as_jsonw_lit((w), literal), as_jsonw_u64((w), (value)))
+/* Writes value in decimal at out (room for 20 digits); returns the digit count. */
+size_t as_jsonw__digits(char *out, uint64_t value);
+
+static inline void as_jsonw__lit_u64(struct as_jsonw *w, const char *literal, size_t n,
+                                     uint64_t value)
+{
+  if (as_jsonw_reserve(w, n + 20) < 0)
+    return;
+  memcpy(w->buf + w->len, literal, n);
+  w->len += n;
+  if (value < 10) /* most counters of most actors */
+    w->buf[w->len++] = (char)('0' + value);
+  else
+    w->len += as_jsonw__digits(w->buf + w->len, value);
+}
+
+/* A literal then a number, with one bounds check: as_jsonw_lit_u64(w, ",\"len\":", n). */
+#define as_jsonw_lit_u64(w, literal, value)                                                      \
+  as_jsonw__lit_u64((w), (literal), sizeof(literal) - 1, (value))
 
 #endif

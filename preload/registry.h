@@ -59,7 +59,8 @@ struct as_relations {
   uint32_t link_count, link_capacity, monitor_count, monitor_capacity;
 };
 
-/* One record per actor, at most 248 bytes (a 256-byte malloc chunk): 100k actors take 25 MB.
+/* One record per actor, 240 bytes (a 256-byte malloc chunk with malloc's header): 100k actors
+ * take 25 MB.
  * Counters that cannot reach 2^32 (exceptions, a mailbox's high-water mark) are 32-bit; the
  * runtime's own state, if any, follows the record in the same allocation. */
 struct as_actor {
@@ -105,10 +106,10 @@ struct as_actor {
 
   /* Registry bookkeeping, under the registry lock. */
   struct as_relations *relations; /* NULL until the first link or monitor */
-  struct as_actor *next;
   _Atomic uint32_t refs;
 };
 _Static_assert(sizeof(struct as_actor) <= 248, "a record must fit a 256-byte malloc chunk");
+_Static_assert(sizeof(struct as_actor) % 8 == 0, "the runtime's state after it stays aligned");
 
 struct as_spawn {
   const struct as_runtime *runtime; /* static: records point at it */

@@ -109,19 +109,54 @@ static void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
   as_jsonw_lit(w, "]");
 }
 
-/* Views sorted by (parent, id) let each actor find its children by binary search. */
+/* Each actor's children: (parent, child) pairs sorted, and per actor (in id order) where its
+ * run of pairs starts — found in one merge pass, not a search per actor through the views. */
+struct snapshot_edge {
+  uint64_t parent, child;
+};
+
 struct snapshot_family {
-  const struct as_actor_view **by_parent;
+  struct snapshot_edge *edges; /* sorted by parent, then child */
+  size_t *first;               /* by view index in id order */
   size_t count;
 };
 
-static int snapshot_by_parent_cmp(const void *a, const void *b)
+static int snapshot_edge_cmp(const void *a, const void *b)
 {
-  const struct as_actor_view *x = *(const struct as_actor_view *const *)a;
-  const struct as_actor_view *y = *(const struct as_actor_view *const *)b;
-  if (x->parent_id != y->parent_id)
-    return x->parent_id < y->parent_id ? -1 : 1;
-  return x->id < y->id ? -1 : x->id > y->id;
+  const struct snapshot_edge *x = a, *y = b;
+  if (x->parent != y->parent)
+    return x->parent < y->parent ? -1 : 1;
+  return x->child < y->child ? -1 : x->child > y->child;
+}
+
+static int snapshot_family_build(struct snapshot_family *f, const struct as_actor_view **by_id,
+                                 size_t n)
+{
+  f->edges = malloc((n + 1) * sizeof *f->edges);
+  f->first = malloc((n + 1) * sizeof *f->first);
+  f->count = n;
+  if (!f->edges || !f->first)
+    return -1;
+  int sorted = 1;
+  for (size_t i = 0; i < n; i++) {
+    f->edges[i] = (struct snapshot_edge){by_id[i]->parent_id, by_id[i]->id};
+    sorted &= i == 0 || snapshot_edge_cmp(&f->edges[i - 1], &f->edges[i]) < 0;
+  }
+  if (!sorted)
+    qsort(f->edges, n, sizeof *f->edges, snapshot_edge_cmp);
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    while (at < n && f->edges[at].parent < by_id[i]->id)
+      at++;
+    f->first[i] = at;
+  }
+  return 0;
+}
+
+static void snapshot_family_free(struct snapshot_family *f)
+{
+  free(f->edges);
+  free(f->first);
 }
 
 static int snapshot_by_id_cmp(const void *a, const void *b)
@@ -131,21 +166,15 @@ static int snapshot_by_id_cmp(const void *a, const void *b)
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static void snapshot_children(struct as_jsonw *w, const struct snapshot_family *f, uint64_t id)
+static void snapshot_children(struct as_jsonw *w, const struct snapshot_family *f, size_t index,
+                              uint64_t id)
 {
-  size_t lo = 0, hi = f->count;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (f->by_parent[mid]->parent_id < id)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
   as_jsonw_lit(w, "[");
-  for (size_t i = lo; i < f->count && f->by_parent[i]->parent_id == id; i++) {
-    if (i > lo)
+  size_t start = f->first[index];
+  for (size_t k = start; k < f->count && f->edges[k].parent == id; k++) {
+    if (k > start)
       as_jsonw_lit(w, ",");
-    as_jsonw_u64(w, f->by_parent[i]->id);
+    as_jsonw_u64(w, f->edges[k].child);
   }
   as_jsonw_lit(w, "]");
 }
@@ -221,8 +250,8 @@ static void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites
   as_jsonw_lit(w, "]");
 }
 
-static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
-                           const struct snapshot_family *family,
+static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
+                           uint32_t site, const struct snapshot_family *family,
                            const struct as_registry_collection *c,
                            const struct as_snapshot_info *info)
 {
@@ -250,7 +279,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, ui
   else
     as_jsonw_lit(w, "null");
   as_jsonw_lit(w, ",\"children\":");
-  snapshot_children(w, family, v->id);
+  snapshot_children(w, family, index, v->id);
   as_jsonw_lit(w, ",\"stopped\":");
   if (v->status == AS_STATUS_STOPPED) {
     as_jsonw_lit_u64(w, "{\"at_ns\":", snapshot_since(v->stopped_at, info->start_ticks));
@@ -376,21 +405,21 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
 {
   size_t n = c->count;
   const struct as_actor_view **by_id = malloc((n + 1) * sizeof *by_id);
-  const struct as_actor_view **by_parent = malloc((n + 1) * sizeof *by_parent);
+  struct snapshot_family family = {NULL, NULL, 0};
   struct snapshot_sites sites = {NULL, NULL, 0};
-  if (!by_id || !by_parent)
+  if (!by_id)
     w->failed = 1;
   if (!w->failed) {
-    /* The registry lists newest first, so its views usually come in falling id order. */
-    int falling = 1;
+    /* The registry lists actors in spawn order, so its views usually come sorted by id. */
+    int sorted = 1;
     for (size_t i = 0; i < n; i++) {
-      by_id[n - 1 - i] = by_parent[i] = &c->views[i];
-      falling &= i == 0 || c->views[i].id < c->views[i - 1].id;
+      by_id[i] = &c->views[i];
+      sorted &= i == 0 || c->views[i].id > c->views[i - 1].id;
     }
-    if (!falling)
+    if (!sorted)
       qsort(by_id, n, sizeof *by_id, snapshot_by_id_cmp);
-    qsort(by_parent, n, sizeof *by_parent, snapshot_by_parent_cmp);
-    if (snapshot_sites_build(&sites, by_id, n) < 0)
+    if (snapshot_family_build(&family, by_id, n) < 0 ||
+        snapshot_sites_build(&sites, by_id, n) < 0)
       w->failed = 1;
   }
   if (!w->failed) {
@@ -418,18 +447,17 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     as_jsonw_lit(w, ",\"spawn_sites\":");
     snapshot_sites_write(w, &sites);
     as_jsonw_lit(w, ",\"actors\":[");
-    struct snapshot_family family = {by_parent, n};
     for (size_t i = 0; i < n; i++) {
       if (i)
         as_jsonw_lit(w, ",");
-      snapshot_actor(w, by_id[i], sites.numbers[i], &family, c, info);
+      snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info);
     }
     as_jsonw_lit(w, "]}");
   }
   free(sites.first);
   free(sites.numbers);
   free(by_id);
-  free(by_parent);
+  snapshot_family_free(&family);
   return w->failed ? -1 : as_jsonw_flush(w);
 }
 
