@@ -7,6 +7,7 @@
 #include "caf_symbols.h"
 #include "diag.h"
 #include "init.h"
+#include "recent.h"
 #include "registry.h"
 #include "resolve.h"
 
@@ -24,14 +25,11 @@
 #define CAF_HOT inline __attribute__((always_inline))
 #define CAF_SCOPES_MAX 64
 
-/* What the hooks keep of an actor, after its registry record (as_actor_private). */
+/* What the hooks keep of an actor, after its registry record (as_actor_private): 8 bytes,
+ * so that record and all fit one 256-byte allocation. Whom its requests went to is kept in
+ * the shared table of recent facts (recent.h), by (actor, request id). */
 struct caf_actor {
   const void *object;
-  _Atomic uint64_t awaited_request; /* event-based .await() in progress */
-  /* The actor's latest request, to know whom a wait for its response is on: a blocking
-   * receive or an .await() follows the request it waits for. */
-  _Atomic uint64_t request_id;
-  _Atomic uint64_t request_target;
 };
 
 static CAF_HOT struct as_actor *caf_record(struct caf_actor *ca) { return as_actor_of_private(ca); }
@@ -281,19 +279,27 @@ _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13e
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
-/* Requests are sent from the requester's own thread, where its waits begin too. */
 static void caf_remember_request(struct caf_actor *sender, uint64_t mid, uint64_t target_id)
 {
-  atomic_store_explicit(&sender->request_target, target_id, memory_order_relaxed);
-  atomic_store_explicit(&sender->request_id, mid & CAF_MID_REQUEST_ID_MASK, memory_order_release);
+  as_recent_put(sender, mid & CAF_MID_REQUEST_ID_MASK, target_id);
 }
 
+/* Whom the request behind this message id went to; 0 when forgotten. */
 static uint64_t caf_request_target(struct caf_actor *requester, uint64_t mid)
 {
   uint64_t id = mid & CAF_MID_REQUEST_ID_MASK;
-  if (id && atomic_load_explicit(&requester->request_id, memory_order_acquire) == id)
-    return atomic_load_explicit(&requester->request_target, memory_order_relaxed);
-  return 0;
+  return id ? as_recent_get(requester, id) : 0;
+}
+
+/* A response is about to be handled by an actor waiting for one. It ends the wait unless it is
+ * known to come from another actor than the one waited on (a late answer to an older request,
+ * which CAF will skip): better a wait that ends early than one never ended. */
+static __attribute__((noinline)) void caf_response_arrives(struct caf_actor *ca, uint64_t mid,
+                                                           uint64_t waited_on)
+{
+  uint64_t from = caf_request_target(ca, mid);
+  if (!from || from == waited_on)
+    as_actor_wait_end(caf_record(ca));
 }
 
 /* Forwarders (pools, decorators, proxies) hand a message on at once: it is received when it
@@ -374,10 +380,10 @@ static CAF_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const
   caf_launched(ca);
   h.type = caf_layout_message_type(element);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
-  uint64_t awaited = atomic_load_explicit(&ca->awaited_request, memory_order_relaxed);
-  if ((mid & CAF_MID_RESPONSE_FLAG) && awaited && (mid & CAF_MID_REQUEST_ID_MASK) == awaited) {
-    atomic_store_explicit(&ca->awaited_request, 0, memory_order_relaxed);
-    as_actor_wait_end(caf_record(ca));
+  if (mid & CAF_MID_RESPONSE_FLAG) {
+    uint64_t waited_on = atomic_load_explicit(&caf_record(ca)->wait_target, memory_order_relaxed);
+    if (waited_on)
+      caf_response_arrives(ca, mid, waited_on);
   }
   h.outer_type = atomic_load_explicit(&caf_record(ca)->handling_type, memory_order_relaxed);
   h.outer_since = atomic_load_explicit(&caf_record(ca)->handling_since, memory_order_relaxed);
@@ -573,7 +579,6 @@ CAF_EXPORT void _ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10mess
   uint64_t target = ca ? caf_request_target(ca, mid) : 0;
   if (target) {
     int saved = errno;
-    atomic_store_explicit(&ca->awaited_request, mid & CAF_MID_REQUEST_ID_MASK, memory_order_relaxed);
     as_actor_wait_begin(caf_record(ca), target, AS_WAIT_REPLY, as_clock_now());
     errno = saved;
   }

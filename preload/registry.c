@@ -43,25 +43,31 @@ void as_registry_on_first_spawn(void (*callback)(void)) { registry_first_spawn_c
 /* Our own frames (hook, registry) lead the stack: they are skipped, not counted. */
 #define REGISTRY_OWN_FRAMES_MAX 8
 
-static void registry_capture_spawn_site(struct as_actor *a, unsigned depth)
+#define REGISTRY_ORIGIN_WORDS (sizeof(struct as_origin) / sizeof(void *))
+_Static_assert(sizeof(struct as_origin) % sizeof(void *) == 0, "frames follow whole words");
+
+static const struct as_origin *registry_origin(const void *name_addr, unsigned depth)
 {
-  /* Laid out as a struct as_site: the count, then the frames. */
   union {
-    struct as_site site;
-    void *words[1 + AS_CONFIG_MAX_STACK_DEPTH + REGISTRY_OWN_FRAMES_MAX];
+    struct as_origin origin;
+    void *words[REGISTRY_ORIGIN_WORDS + AS_CONFIG_MAX_STACK_DEPTH + REGISTRY_OWN_FRAMES_MAX];
   } buf;
-  void **frames = buf.words + 1;
-  unsigned n = as_stack_capture(frames, depth + REGISTRY_OWN_FRAMES_MAX);
-  unsigned skip = 0;
-  while (skip < n && as_resolve_is_own_address(frames[skip]))
-    skip++;
-  unsigned keep = n - skip < depth ? n - skip : depth;
-  if (keep == 0)
-    return;
-  memmove(frames, frames + skip, keep * sizeof(void *));
-  memset(&buf.words[0], 0, sizeof buf.words[0]);
-  buf.site.count = keep;
-  a->site = as_intern_bytes(&buf, sizeof(void *) * (1 + keep));
+  memset(&buf, 0, sizeof(struct as_origin));
+  void **frames = buf.words + REGISTRY_ORIGIN_WORDS;
+  unsigned keep = 0;
+  if (depth > 0) {
+    unsigned n = as_stack_capture(frames, depth + REGISTRY_OWN_FRAMES_MAX);
+    unsigned skip = 0;
+    while (skip < n && as_resolve_is_own_address(frames[skip]))
+      skip++;
+    keep = n - skip < depth ? n - skip : depth;
+    memmove(frames, frames + skip, keep * sizeof(void *));
+  }
+  if (!name_addr && keep == 0)
+    return NULL;
+  buf.origin.name_addr = name_addr;
+  buf.origin.count = keep;
+  return as_intern_bytes(&buf, sizeof(void *) * (REGISTRY_ORIGIN_WORDS + keep));
 }
 
 /* Under the registry lock. A runtime past the table's end shares the last index. */
@@ -98,7 +104,6 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   struct as_actor *a = calloc(1, sizeof *a + spawn->private_bytes);
   if (!a)
     return NULL;
-  a->name_addr = spawn->name_addr;
   if (spawn->name)
     atomic_init(&a->name, as_intern_string(spawn->name));
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
@@ -106,8 +111,7 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   a->runtime_scope = spawn->runtime_scope;
   atomic_init(&a->probing, spawn->probe && spawn->runtime->probe_refs);
   a->spawned_at = as_clock_now();
-  if (spawn->stack_depth > 0)
-    registry_capture_spawn_site(a, spawn->stack_depth);
+  a->origin = registry_origin(spawn->name_addr, spawn->stack_depth);
   atomic_init(&a->status, AS_STATUS_STARTING);
   atomic_init(&a->refs, 2); /* the caller's and the registry's */
   as_tallypool_reserve();
@@ -388,11 +392,11 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->id = a->id;
   v->parent_id = a->parent_id;
   v->runtime = registry_runtime_of(a)->name;
-  v->name_addr = a->name_addr;
+  v->name_addr = a->origin ? a->origin->name_addr : NULL;
   v->name = atomic_load_explicit(&a->name, memory_order_acquire);
   v->spawned_at = a->spawned_at;
-  v->spawn_frames = a->site ? a->site->frames : NULL;
-  v->spawn_frame_count = a->site ? a->site->count : 0;
+  v->spawn_frames = a->origin ? a->origin->frames : NULL;
+  v->spawn_frame_count = a->origin ? a->origin->count : 0;
   v->status = atomic_load_explicit(&a->status, memory_order_acquire);
   if (v->status == AS_STATUS_STOPPED) {
     v->stopped_at = atomic_load_explicit(&a->stopped_at, memory_order_relaxed);

@@ -46,9 +46,11 @@ struct as_runtime {
   int (*probe_refs)(const struct as_actor *actor, uint64_t *strong, uint64_t *weak);
 };
 
-/* A spawning call stack, interned: actors spawned from the same place share it. */
-struct as_site {
-  uint32_t count;
+/* Where an actor comes from, interned: actors spawned by the same code from the same place
+ * share it. */
+struct as_origin {
+  const void *name_addr; /* code whose symbol names the actor, resolved by the collector */
+  uint32_t count;        /* spawning call stack, innermost first */
   void *frames[];
 };
 
@@ -59,36 +61,26 @@ struct as_relations {
   uint32_t link_count, link_capacity, monitor_count, monitor_capacity;
 };
 
-/* One record per actor, 240 bytes (a 256-byte malloc chunk with malloc's header): 100k actors
- * take 25 MB.
- * Counters that cannot reach 2^32 (exceptions, a mailbox's high-water mark) are 32-bit; the
- * runtime's own state, if any, follows the record in the same allocation. */
+/* One record per actor, 224 bytes: with 8 bytes of a runtime's own state it takes a 240-byte
+ * malloc chunk, so 100k actors take 24 MB. Counters that cannot reach 2^32 (exceptions, a
+ * mailbox's high-water mark) are 32-bit, small fields one byte; the runtime's state, if any,
+ * follows the record in the same allocation. */
 struct as_actor {
   /* Identity: written before the record is published, read-only afterwards. */
   uint64_t id;
-  uint64_t parent_id; /* 0 = spawned outside any actor */
-  const void *name_addr; /* code whose symbol names the actor, resolved by the collector */
-  const char *_Atomic name;   /* interned; NULL until the runtime names it */
-  const struct as_site *site; /* interned spawn stack, or NULL */
+  uint64_t parent_id;             /* 0 = spawned outside any actor */
+  const char *_Atomic name;       /* interned; NULL until the runtime names it */
+  const struct as_origin *origin; /* interned; NULL when neither code nor stack is known */
   uint64_t spawned_at;
-  /* The runtime's own id and the scope it is unique in (e.g. CAF actor id and actor system):
-   * 0 when the runtime has none. */
-  uint64_t runtime_id;
-  uint32_t runtime_scope;
-  uint8_t runtime;         /* index into the registry's runtimes */
-  _Atomic uint8_t status;  /* enum as_status */
-  _Atomic uint8_t probing; /* the runtime object may be sampled (as_runtime.probe_refs) */
-  _Atomic uint8_t wait_kind;
+  uint64_t runtime_id; /* the runtime's own id, 0 when it has none */
   _Atomic uint64_t stopped_at;
   const char *stop_reason; /* interned; written before status turns STOPPED */
 
   /* Written by senders. */
   _Atomic uint64_t enqueued;
   _Atomic uint64_t replies_taken;
-  _Atomic uint32_t mailbox_max; /* saturates */
 
   /* Written by the actor's own thread. */
-  _Atomic uint32_t exceptions;
   _Atomic uint64_t received;
   _Atomic uint64_t sent;
   _Atomic uint64_t replies;
@@ -98,17 +90,24 @@ struct as_actor {
   _Atomic uint64_t handler_ticks_max;
   _Atomic uint64_t wait_target;
   _Atomic uint64_t wait_since;
-  _Atomic uint32_t handling_type;
-  _Atomic uint32_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
   /* Per slot: the type id in the top 16 bits, its count in the low 48 (0 = free slot). */
   _Atomic uint64_t type_tally[AS_ACTOR_TYPE_SLOTS_INLINE];
   struct as_tally_more *_Atomic type_tally_more; /* from the tally pool once the above are full */
 
-  /* Registry bookkeeping, under the registry lock. */
-  struct as_relations *relations; /* NULL until the first link or monitor */
-  _Atomic uint32_t refs;
+  struct as_relations *relations; /* NULL until the first link or monitor; registry lock */
+
+  _Atomic uint32_t mailbox_max; /* by senders; saturates */
+  _Atomic uint32_t exceptions;
+  _Atomic uint32_t handling_type;
+  _Atomic uint32_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
+  uint8_t runtime;           /* index into the registry's runtimes */
+  uint8_t runtime_scope;     /* where runtime_id is unique (e.g. CAF's actor system), 0 = none */
+  _Atomic uint8_t status;    /* enum as_status */
+  _Atomic uint8_t probing;   /* the runtime object may be sampled (as_runtime.probe_refs) */
+  _Atomic uint8_t wait_kind;
+  _Atomic uint8_t refs;      /* the registry's and the spawner's */
 };
-_Static_assert(sizeof(struct as_actor) <= 248, "a record must fit a 256-byte malloc chunk");
+_Static_assert(sizeof(struct as_actor) <= 224, "a record and 8 bytes must fit a 240-byte chunk");
 _Static_assert(sizeof(struct as_actor) % 8 == 0, "the runtime's state after it stays aligned");
 
 struct as_spawn {
@@ -118,7 +117,7 @@ struct as_spawn {
   struct as_actor *parent; /* NULL = spawned outside any actor */
   unsigned stack_depth;    /* spawn-site frames to capture */
   uint64_t runtime_id;     /* optional */
-  uint32_t runtime_scope;  /* optional */
+  uint8_t runtime_scope;   /* optional */
   int probe;               /* whether runtime->probe_refs may read this actor from now on */
   uint32_t private_bytes;  /* zeroed bytes for the runtime after the record */
 };
