@@ -6,14 +6,19 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Held while sampling runtime objects, and by as_actor_probe_forget: an object is never read
- * after its runtime lets it go. Taken after registry_lock when both are held. */
-static pthread_mutex_t registry_probe_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The record whose runtime object the collector may be reading. With the record's probing
+ * flag it makes a two-flag handshake (both sequentially consistent): as_actor_probe_forget
+ * clears the flag, then waits while this names its record; the collector names the record,
+ * then reads the flag. One of them sees the other's write, so an object is never read after
+ * its runtime lets it go — and a runtime thread never waits on a lock the collector holds
+ * for a whole pass. */
+static const struct as_actor *_Atomic registry_probing_now;
 /* Every listed record, in spawn (id) order: an array, not a list, so the collector can fetch
  * records ahead of the one it copies instead of chasing pointers one cache miss at a time. */
 static struct as_actor **registry_actors;
@@ -225,9 +230,9 @@ void as_registry_monitor(struct as_actor *watcher, struct as_actor *watched)
 
 void as_actor_probe_forget(struct as_actor *actor)
 {
-  pthread_mutex_lock(&registry_probe_lock);
-  atomic_store_explicit(&actor->probing, 0, memory_order_relaxed);
-  pthread_mutex_unlock(&registry_probe_lock);
+  atomic_store(&actor->probing, 0);
+  while (atomic_load(&registry_probing_now) == actor)
+    sched_yield(); /* a sample of this very object is in progress: a few loads long */
 }
 
 void as_actor_mark_running(struct as_actor *actor)
@@ -432,10 +437,13 @@ int as_registry_wait_unchanged(const struct as_actor_view *view)
   return target == view->wait_target && seq == view->wait_seq;
 }
 
-/* Under both locks: the runtime object is read only while the runtime still holds it. */
+/* Collector only (see registry_probing_now). */
 static void registry_view_sample_refs(struct as_actor_view *v, const struct as_actor *a)
 {
-  if (atomic_load_explicit(&a->probing, memory_order_relaxed) &&
+  if (!registry_runtime_of(a)->probe_refs)
+    return;
+  atomic_store(&registry_probing_now, a);
+  if (atomic_load(&a->probing) &&
       registry_runtime_of(a)->probe_refs(a, &v->strong_refs, &v->weak_refs) == 0)
     v->has_refs = 1;
 }
@@ -454,7 +462,6 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   out->id_count = 0;
   uint64_t listed_received = 0, alive = 0;
   pthread_mutex_lock(&registry_lock);
-  pthread_mutex_lock(&registry_probe_lock);
   size_t kept = 0;
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
@@ -490,7 +497,7 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   out->totals.total_spawned = atomic_load_explicit(&registry_spawned, memory_order_relaxed);
   out->totals.total_stopped = atomic_load_explicit(&registry_stopped, memory_order_relaxed);
   out->totals.messages_received = registry_reaped_received + listed_received;
-  pthread_mutex_unlock(&registry_probe_lock);
+  atomic_store(&registry_probing_now, NULL);
   pthread_mutex_unlock(&registry_lock);
   out->totals.alive = alive;
   return rc;
@@ -508,12 +515,10 @@ void as_registry_collection_free(struct as_registry_collection *c)
 void as_registry_lock_for_fork(void)
 {
   pthread_mutex_lock(&registry_lock);
-  pthread_mutex_lock(&registry_probe_lock);
 }
 
 void as_registry_unlock_for_fork(void)
 {
-  pthread_mutex_unlock(&registry_probe_lock);
   pthread_mutex_unlock(&registry_lock);
 }
 
@@ -521,7 +526,7 @@ void as_registry_reset_after_fork(void)
 {
   /* The parent's records stay allocated: hooks of this child may still point at them. */
   pthread_mutex_init(&registry_lock, NULL);
-  pthread_mutex_init(&registry_probe_lock, NULL);
+  atomic_store(&registry_probing_now, NULL);
   registry_actor_count = 0; /* the array is reused; the parent's records are not freed */
   registry_next_id = 1;
   registry_reaped_received = 0;
