@@ -242,7 +242,7 @@ void caf_layout_render_error(const void *error_object, char *out, size_t len)
 
 /* ---- message types ------------------------------------------------------------------------- */
 
-static uint64_t caf_mix(uint64_t h, uint64_t v)
+static inline uint64_t caf_mix(uint64_t h, uint64_t v)
 {
   h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
   return h;
@@ -260,7 +260,58 @@ static void caf_element_name(struct caf_rtti_pair type, char *out, size_t len)
   }
 }
 
-uint32_t caf_layout_message_type(const void *element)
+static __attribute__((noinline)) uint32_t caf_type_id_shared(uint64_t key,
+                                                             struct caf_type_cache_entry *cached)
+{
+  uint32_t id = (uint32_t)(uintptr_t)as_ptrmap_get(&caf_message_types, key);
+  if (id) {
+    cached->key = key;
+    cached->id = id;
+  }
+  return id;
+}
+
+/* The id of a message type by its key, through the per-thread cache and the shared map;
+ * 0 when it was never named. */
+static inline __attribute__((always_inline)) uint32_t caf_type_id_cached(uint64_t key)
+{
+  /* A per-thread direct-mapped cache in front of the shared map: a thread mostly handles the
+   * same few message types. */
+  struct caf_type_cache_entry *cached = &caf_type_cache[(key >> 3) % CAF_TYPE_CACHE_SIZE];
+  if (cached->key == key)
+    return cached->id;
+  return caf_type_id_shared(key, cached);
+}
+
+/* Names a message type once (allocating: errno is kept for the host). */
+static uint32_t caf_type_id_new(uint64_t key, const char *name)
+{
+  int saved = errno;
+  uint32_t id = as_typetab_intern(name, strnlen(name, CAF_TYPE_NAME_MAX));
+  as_ptrmap_put(&caf_message_types, key, (void *)(uintptr_t)id);
+  errno = saved;
+  return id;
+}
+
+/* ptrmap keys 0 and 1 are reserved. */
+static uint64_t caf_atom_key(uint64_t atom) { return caf_mix(0xa70a70a7ULL, atom) | 2; }
+
+static __attribute__((noinline)) uint32_t caf_atom_type_new(uint64_t key, uint64_t atom)
+{
+  char name[CAF_TYPE_NAME_MAX];
+  caf_layout_atom_decode(atom, name);
+  return caf_type_id_new(key, name);
+}
+
+static inline __attribute__((always_inline)) uint32_t caf_atom_type(uint64_t atom)
+{
+  uint64_t key = caf_atom_key(atom);
+  uint32_t id = caf_type_id_cached(key);
+  return id ? id : caf_atom_type_new(key, atom);
+}
+
+/* The message type from the element's content, through its virtual functions. */
+static uint32_t caf_content_type(const void *element, uint16_t *first_type_nr)
 {
   const void *view = (const char *)element + CAF_ELEMENT_MESSAGE_VIEW;
   caf_content_fn content = (*(caf_content_fn *const *)view)[CAF_VIEW_SLOT_CONTENT];
@@ -268,52 +319,91 @@ uint32_t caf_layout_message_type(const void *element)
   void *const *slots = *(void *const *const *)tuple;
   size_t size = ((caf_size_fn)slots[CAF_TUPLE_SLOT_SIZE])(tuple);
   caf_type_fn type = (caf_type_fn)slots[CAF_TUPLE_SLOT_TYPE];
+  *first_type_nr = 0;
   if (size == 0)
     return as_typetab_intern("<empty>", 7);
 
   struct caf_rtti_pair first = type(tuple, 0);
-  uint64_t atom = 0;
-  uint64_t key;
-  if (first.type_nr == CAF_TYPE_NR_ATOM) {
-    atom = *(const uint64_t *)((caf_get_fn)slots[CAF_TUPLE_SLOT_GET])(tuple, 0);
-    key = caf_mix(0xa70a70a7ULL, atom);
-  } else {
-    key = caf_mix(0x7e5, size);
-    for (size_t i = 0; i < size; i++) {
-      struct caf_rtti_pair t = type(tuple, i);
-      key = caf_mix(caf_mix(key, t.type_nr), (uint64_t)(uintptr_t)t.type_info);
-    }
+  *first_type_nr = first.type_nr;
+  if (first.type_nr == CAF_TYPE_NR_ATOM)
+    return caf_atom_type(*(const uint64_t *)((caf_get_fn)slots[CAF_TUPLE_SLOT_GET])(tuple, 0));
+  uint64_t key = caf_mix(0x7e5, size);
+  for (size_t i = 0; i < size; i++) {
+    struct caf_rtti_pair t = type(tuple, i);
+    key = caf_mix(caf_mix(key, t.type_nr), (uint64_t)(uintptr_t)t.type_info);
   }
-  key |= 2; /* ptrmap keys 0 and 1 are reserved */
-  /* A per-thread direct-mapped cache in front of the shared map: a thread mostly handles the
-   * same few message types. */
-  struct caf_type_cache_entry *cached = &caf_type_cache[(key >> 3) % CAF_TYPE_CACHE_SIZE];
-  if (cached->key == key)
-    return cached->id;
-  uint32_t id = (uint32_t)(uintptr_t)as_ptrmap_get(&caf_message_types, key);
-  if (id) {
-    cached->key = key;
-    cached->id = id;
+  key |= 2;
+  uint32_t id = caf_type_id_cached(key);
+  if (id)
     return id;
-  }
-
-  /* First message of this type: build its name once (allocating: errno is kept for the host). */
-  int saved = errno;
   char name[CAF_TYPE_NAME_MAX] = "";
-  if (first.type_nr == CAF_TYPE_NR_ATOM) {
-    caf_layout_atom_decode(atom, name);
-  } else {
-    size_t used = 0;
-    for (size_t i = 0; i < size && used + 4 < sizeof name; i++) {
-      char part[CAF_TYPE_NAME_MAX];
-      caf_element_name(type(tuple, i), part, sizeof part);
-      used += (size_t)snprintf(name + used, sizeof name - used, "%s%s", i ? ", " : "", part);
-    }
+  size_t used = 0;
+  for (size_t i = 0; i < size && used + 4 < sizeof name; i++) {
+    char part[CAF_TYPE_NAME_MAX];
+    caf_element_name(type(tuple, i), part, sizeof part);
+    used += (size_t)snprintf(name + used, sizeof name - used, "%s%s", i ? ", " : "", part);
   }
-  id = as_typetab_intern(name, strnlen(name, sizeof name));
-  as_ptrmap_put(&caf_message_types, key, (void *)(uintptr_t)id);
-  errno = saved;
-  return id;
+  return caf_type_id_new(key, name);
+}
+
+/* What an element's class says of its message, learnt at the first element of each class:
+ * mailbox_element_vals<Ts...> holds a message of types Ts in the element itself, so the class
+ * alone gives the type, or, when the first is an atom, where the atom lies (the atom names
+ * the type). Other classes (wrappers of a caf::message, views) are read through content(). */
+enum caf_class_kind { CAF_CLASS_GENERIC = 1, CAF_CLASS_TYPED, CAF_CLASS_ATOM_AT };
+#define CAF_CLASS_CACHE_SIZE 16
+#define CAF_CLASS_ATOM_OFFSET_MAX 4096
+struct caf_class_cache_entry {
+  const void *vptr;
+  uint32_t kind;
+  uint32_t value; /* TYPED: the type id; ATOM_AT: the atom's offset in the element */
+};
+static __thread struct caf_class_cache_entry caf_class_cache[CAF_CLASS_CACHE_SIZE]
+    __attribute__((tls_model("initial-exec")));
+static struct as_ptrmap caf_element_classes = AS_PTRMAP_INIT; /* vptr -> kind | value << 8 */
+
+static __attribute__((noinline)) uintptr_t caf_class_learn(const void *element)
+{
+  static const char vals_prefix[] = "N3caf20mailbox_element_valsI";
+  const void *type_info = caf_type_info_of(element);
+  const char *mangled = type_info ? *(const char *const *)((const char *)type_info + sizeof(void *)) : "";
+  if (mangled[0] == '*')
+    mangled++;
+  uint16_t first_type_nr;
+  uint32_t id = caf_content_type(element, &first_type_nr);
+  if (strncmp(mangled, vals_prefix, sizeof vals_prefix - 1) != 0)
+    return CAF_CLASS_GENERIC;
+  if (first_type_nr != CAF_TYPE_NR_ATOM)
+    return CAF_CLASS_TYPED | (uintptr_t)id << 8;
+  const void *view = (const char *)element + CAF_ELEMENT_MESSAGE_VIEW;
+  const void *tuple = (*(caf_content_fn *const *)view)[CAF_VIEW_SLOT_CONTENT](view);
+  const char *atom = ((caf_get_fn)(*(void *const *const *)tuple)[CAF_TUPLE_SLOT_GET])(tuple, 0);
+  ptrdiff_t offset = atom - (const char *)element;
+  if (offset <= 0 || offset > CAF_CLASS_ATOM_OFFSET_MAX)
+    return CAF_CLASS_GENERIC;
+  return CAF_CLASS_ATOM_AT | (uintptr_t)offset << 8;
+}
+
+uint32_t caf_layout_message_type(const void *element)
+{
+  const void *vptr = *(const void *const *)element;
+  struct caf_class_cache_entry *c = &caf_class_cache[((uintptr_t)vptr >> 4) % CAF_CLASS_CACHE_SIZE];
+  if (__builtin_expect(c->vptr != vptr, 0)) {
+    uintptr_t verdict = (uintptr_t)as_ptrmap_get(&caf_element_classes, (uintptr_t)vptr);
+    if (!verdict) {
+      int saved = errno;
+      verdict = caf_class_learn(element);
+      as_ptrmap_put(&caf_element_classes, (uintptr_t)vptr, (void *)verdict);
+      errno = saved;
+    }
+    *c = (struct caf_class_cache_entry){vptr, (uint32_t)(verdict & 0xff), (uint32_t)(verdict >> 8)};
+  }
+  if (c->kind == CAF_CLASS_TYPED)
+    return c->value;
+  if (c->kind == CAF_CLASS_ATOM_AT)
+    return caf_atom_type(*(const uint64_t *)((const char *)element + c->value));
+  uint16_t first_type_nr;
+  return caf_content_type(element, &first_type_nr);
 }
 
 int caf_layout_probe_refs(const void *actor, uint64_t *strong, uint64_t *weak)
