@@ -89,11 +89,9 @@ CZMQ_REAL_SLOT(zsys_create_pipe);
 CZMQ_REAL_SLOT(zsock_wait);
 CZMQ_REAL_SLOT(zsock_resolve);
 CZMQ_REAL_SLOT(zmq_msg_send);
-CZMQ_REAL_SLOT(zmq_sendmsg);
 CZMQ_REAL_SLOT(zmq_send);
 CZMQ_REAL_SLOT(zmq_send_const);
 CZMQ_REAL_SLOT(zmq_msg_recv);
-CZMQ_REAL_SLOT(zmq_recvmsg);
 CZMQ_REAL_SLOT(zmq_recv);
 CZMQ_REAL_SLOT(zmq_poll);
 CZMQ_REAL_SLOT(zmq_close);
@@ -323,13 +321,15 @@ static CZMQ_HOT void czmq_recv_msg_end(struct czmq_recv r, int rc, zmq_msg_t *ms
     }                                                                                            \
   } while (0)
 
-/* The send hooks differ only in their parameters: count at the last frame around the call. */
-#define CZMQ_SEND_HOOK(name, params, handle, flags, args)                                        \
+/* The send hooks differ only in their parameters: count at the last frame around the call.
+ * zmq_sendmsg is zmq_msg_send with its arguments swapped (zmq_sendmsg(3)): it calls the real
+ * zmq_msg_send at once, not through libzmq's alias and our hook a second time. */
+#define CZMQ_SEND_HOOK(name, real_name, params, handle, flags, args)                             \
   int name params                                                                                \
   {                                                                                              \
-    __typeof__(&name) real = CZMQ_REAL(name);                                                    \
+    __typeof__(&real_name) real = CZMQ_REAL(real_name);                                          \
     CZMQ_CALL_OR_FAIL(real);                                                                     \
-    if (czmq_io_depth) /* zmq_sendmsg calls zmq_msg_send: the outer hook counts */              \
+    if (czmq_io_depth) /* a send inside another one: the outer hook counts */                   \
       return real args;                                                                          \
     struct czmq_end *end = czmq_send_begin(handle, flags);                                       \
     czmq_io_depth++;                                                                             \
@@ -339,20 +339,23 @@ static CZMQ_HOT void czmq_recv_msg_end(struct czmq_recv r, int rc, zmq_msg_t *ms
     return rc;                                                                                   \
   }
 
-CZMQ_SEND_HOOK(zmq_msg_send, (zmq_msg_t *msg, void *s, int flags), s, flags, (msg, s, flags))
-CZMQ_SEND_HOOK(zmq_sendmsg, (void *s, zmq_msg_t *msg, int flags), s, flags, (s, msg, flags))
-CZMQ_SEND_HOOK(zmq_send, (void *s, const void *buf, size_t len, int flags), s, flags,
+CZMQ_SEND_HOOK(zmq_msg_send, zmq_msg_send, (zmq_msg_t *msg, void *s, int flags), s, flags,
+               (msg, s, flags))
+CZMQ_SEND_HOOK(zmq_sendmsg, zmq_msg_send, (void *s, zmq_msg_t *msg, int flags), s, flags,
+               (msg, s, flags))
+CZMQ_SEND_HOOK(zmq_send, zmq_send, (void *s, const void *buf, size_t len, int flags), s, flags,
                (s, buf, len, flags))
-CZMQ_SEND_HOOK(zmq_send_const, (void *s, const void *buf, size_t len, int flags), s, flags,
-               (s, buf, len, flags))
+CZMQ_SEND_HOOK(zmq_send_const, zmq_send_const, (void *s, const void *buf, size_t len, int flags),
+               s, flags, (s, buf, len, flags))
 
-/* Receiving into a zmq_msg_t: the type is read from the message in place. */
+/* Receiving into a zmq_msg_t: the type is read from the message in place. zmq_recvmsg is
+ * zmq_msg_recv with its arguments swapped (zmq_recvmsg(3)), called directly as for sends. */
 #define CZMQ_RECV_MSG_HOOK(name, params, handle, flags, msg, args)                               \
   int name params                                                                                \
   {                                                                                              \
-    __typeof__(&name) real = CZMQ_REAL(name);                                                    \
+    __typeof__(&zmq_msg_recv) real = CZMQ_REAL(zmq_msg_recv);                                    \
     CZMQ_CALL_OR_FAIL(real);                                                                     \
-    if (czmq_io_depth) /* zmq_recvmsg calls zmq_msg_recv: the outer hook counts */              \
+    if (czmq_io_depth) /* a receive inside another one: the outer hook counts */                \
       return real args;                                                                          \
     struct czmq_recv r = czmq_recv_begin(handle, flags);                                         \
     czmq_io_depth++;                                                                             \
@@ -366,7 +369,7 @@ CZMQ_SEND_HOOK(zmq_send_const, (void *s, const void *buf, size_t len, int flags)
 CZMQ_RECV_MSG_HOOK(zmq_msg_recv, (zmq_msg_t *msg, void *s, int flags), s, flags, msg,
                    (msg, s, flags))
 CZMQ_RECV_MSG_HOOK(zmq_recvmsg, (void *s, zmq_msg_t *msg, int flags), s, flags, msg,
-                   (s, msg, flags))
+                   (msg, s, flags))
 
 int zmq_recv(void *s, void *buf, size_t len, int flags)
 {
