@@ -174,12 +174,8 @@ Test(czmq_sinks, a_daemon_that_reused_descriptor_2_never_gets_our_lines)
   cr_assert_eq(run.status, 0);
   char path[128];
   snprintf(path, sizeof path, "%s/daemon.log", run.dir);
-  FILE *f = fopen(path, "r");
-  cr_assert_not_null(f);
-  char text[256] = "";
-  size_t n = fread(text, 1, sizeof text - 1, f);
-  text[n] = '\0';
-  fclose(f);
+  char *text = as_test_read_file(path);
   cr_assert_str_eq(text, "daemon log line\n", "the daemon's log got: %s", text);
+  free(text);
   as_test_run_free(&run);
 }

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *harness_slurp(const char *path)
+char *as_test_read_file(const char *path)
 {
   FILE *f = fopen(path, "rb");
   if (!f)
@@ -70,9 +70,9 @@ void as_test_run(const char *const *argv, const char *const *env, int preload,
   run->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   char path[128];
   snprintf(path, sizeof path, "%s/stdout", run->dir);
-  run->out = harness_slurp(path);
+  run->out = as_test_read_file(path);
   snprintf(path, sizeof path, "%s/stderr", run->dir);
-  run->err = harness_slurp(path);
+  run->err = as_test_read_file(path);
 }
 
 void as_test_run_both(const char *const *argv, const char *const *env, int same_stdout,
@@ -140,7 +140,7 @@ char *as_test_only_output(const char *dir)
 
 json_t *as_test_load_lines(const char *path)
 {
-  char *text = harness_slurp(path);
+  char *text = as_test_read_file(path);
   json_t *lines = json_array();
   char *save = NULL;
   int lineno = 0;

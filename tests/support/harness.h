@@ -28,6 +28,8 @@ json_t *as_test_run_lines(const struct as_test_run *run);
 /* The first line reporting a deadlock, or NULL. */
 json_t *as_test_first_deadlock(json_t *lines);
 
+/* A whole file's text, malloc()ed; "" when it cannot be read. */
+char *as_test_read_file(const char *path);
 /* Path of the one actorscope.*.jsonl in dir (asserts there is exactly one); caller frees. */
 char *as_test_only_output(const char *dir);
 /* Number of actorscope.*.jsonl files in dir. */
