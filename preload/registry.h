@@ -7,7 +7,6 @@
 #define AS_REGISTRY_H
 
 #include "clock.h"
-#include "tallypool.h"
 #include "typetab.h"
 
 #include <stdatomic.h>
@@ -16,8 +15,9 @@
 
 #define AS_ACTOR_REASON_MAX 48 /* longest stop reason kept */
 /* Distinct message types tallied per actor: a few in the record, the rest in a block taken
- * from the tally pool when needed; further types count under "<other>". */
+ * from a pool when needed (as_tally_more); further types count under "<other>". */
 #define AS_ACTOR_TYPE_SLOTS_INLINE 4
+#define AS_TALLY_MORE_SLOTS 12
 #define AS_ACTOR_TYPE_SLOTS (AS_ACTOR_TYPE_SLOTS_INLINE + AS_TALLY_MORE_SLOTS)
 #define AS_TALLY_COUNT_BITS 48
 #define AS_TALLY_COUNT_MASK ((1ull << AS_TALLY_COUNT_BITS) - 1)
@@ -54,6 +54,12 @@ struct as_origin {
   void *frames[];
 };
 
+/* Message-type slots past the record's, taken on the hot path from a pool (never malloc). */
+struct as_tally_more {
+  _Atomic uint64_t slots[AS_TALLY_MORE_SLOTS]; /* as the record's type_tally */
+  _Atomic uint64_t other;                      /* messages of types beyond every slot */
+};
+
 /* Links and monitors, allocated at an actor's first (most actors have none). */
 struct as_relations {
   uint64_t *links;    /* ids of linked actors (links are symmetric) */
@@ -61,8 +67,8 @@ struct as_relations {
   uint32_t link_count, link_capacity, monitor_count, monitor_capacity;
 };
 
-/* One record per actor, 224 bytes: with 8 bytes of a runtime's own state it takes a 240-byte
- * malloc chunk, so 100k actors take 24 MB. Counters that cannot reach 2^32 (exceptions, a
+/* One record per actor, 224 bytes: with 8 bytes of a runtime's own state and the pool's link it
+ * takes 240 bytes, so 100k actors take 24 MB. Counters that cannot reach 2^32 (exceptions, a
  * mailbox's high-water mark) are 32-bit, small fields one byte; the runtime's state, if any,
  * follows the record in the same allocation. */
 struct as_actor {
@@ -107,7 +113,7 @@ struct as_actor {
   _Atomic uint8_t wait_kind;
   _Atomic uint8_t refs;      /* the registry's and the spawner's */
 };
-_Static_assert(sizeof(struct as_actor) <= 224, "a record and 8 bytes must fit a 240-byte chunk");
+_Static_assert(sizeof(struct as_actor) <= 224, "a record and 8 bytes must fit a 240-byte block");
 _Static_assert(sizeof(struct as_actor) % 8 == 0, "the runtime's state after it stays aligned");
 
 struct as_spawn {
@@ -264,6 +270,8 @@ static inline void as_actor_receive_shared(struct as_actor *actor, uint32_t type
 {
   as__actor_tally(actor, type, 1);
 }
+/* Tally blocks taken and not given back (for tests). */
+uint64_t as_registry_tally_blocks_in_use(void);
 /* Takes back an as_actor_receive: the runtime left the message in the mailbox after all. */
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type);
 static inline void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now)

@@ -52,7 +52,7 @@ Test(registry, counters_types_and_mailbox_depth_are_recorded)
 
 Test(registry, types_beyond_the_record_go_to_a_pool_block_then_count_as_other)
 {
-  uint64_t blocks_before = as_tallypool_in_use();
+  uint64_t blocks_before = as_registry_tally_blocks_in_use();
   struct as_actor *a = spawn_named("many", NULL);
   uint32_t types[AS_ACTOR_TYPE_SLOTS + 3];
   char name[16];
@@ -62,7 +62,7 @@ Test(registry, types_beyond_the_record_go_to_a_pool_block_then_count_as_other)
     for (int k = 0; k <= i; k++) /* type i is received i + 1 times */
       as_actor_receive(a, types[i]);
   }
-  cr_assert_eq(as_tallypool_in_use(), blocks_before + 1, "the fifth type takes one block");
+  cr_assert_eq(as_registry_tally_blocks_in_use(), blocks_before + 1, "the fifth type takes one block");
   as_actor_receive_undo(a, types[AS_ACTOR_TYPE_SLOTS - 1]); /* in the block */
   as_actor_receive_undo(a, types[AS_ACTOR_TYPE_SLOTS + 1]); /* counted as other */
 
@@ -81,7 +81,7 @@ Test(registry, types_beyond_the_record_go_to_a_pool_block_then_count_as_other)
   as_actor_release(a);
   as_registry_collect(&c, as_clock_now() + 1, 0); /* reaped: the block goes back */
   as_registry_collection_free(&c);
-  cr_assert_eq(as_tallypool_in_use(), blocks_before);
+  cr_assert_eq(as_registry_tally_blocks_in_use(), blocks_before);
 }
 
 Test(registry, handler_and_wait_state_are_timed_and_cleared)

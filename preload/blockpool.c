@@ -1,0 +1,92 @@
+#include "blockpool.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#define BLOCKPOOL_ADDRESS_BITS 48
+#define BLOCKPOOL_ADDRESS_MASK ((1ull << BLOCKPOOL_ADDRESS_BITS) - 1)
+
+/* Each block is followed by the link that threads it on the free list: kept apart from the
+ * bytes handed out, so a stale reader of the link never races the block's new owner. */
+struct blockpool_link {
+  _Atomic uint64_t next; /* the next free block's address */
+};
+
+static size_t blockpool_stride(const struct as_blockpool *pool)
+{
+  return pool->block_size + sizeof(struct blockpool_link);
+}
+
+static struct blockpool_link *blockpool_link_of(const struct as_blockpool *pool, void *block)
+{
+  return (struct blockpool_link *)((char *)block + pool->block_size);
+}
+
+int as_blockpool_reserve(struct as_blockpool *pool)
+{
+  if (atomic_load_explicit(&pool->region, memory_order_acquire))
+    return 0;
+  char *region = mmap(NULL, pool->region_bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (region == MAP_FAILED)
+    return -ENOMEM;
+  char *expected = NULL;
+  if (!atomic_compare_exchange_strong_explicit(&pool->region, &expected, region,
+                                               memory_order_acq_rel, memory_order_acquire))
+    munmap(region, pool->region_bytes); /* another thread reserved it first */
+  return 0;
+}
+
+static uint64_t blockpool_head(uint64_t address, uint64_t previous)
+{
+  return address | ((previous >> BLOCKPOOL_ADDRESS_BITS) + 1) << BLOCKPOOL_ADDRESS_BITS;
+}
+
+void *as_blockpool_take(struct as_blockpool *pool)
+{
+  uint64_t head = atomic_load_explicit(&pool->free_head, memory_order_acquire);
+  void *block;
+  while ((block = (void *)(uintptr_t)(head & BLOCKPOOL_ADDRESS_MASK))) {
+    uint64_t next = atomic_load_explicit(&blockpool_link_of(pool, block)->next, memory_order_relaxed);
+    if (atomic_compare_exchange_weak_explicit(&pool->free_head, &head, blockpool_head(next, head),
+                                              memory_order_acquire, memory_order_acquire))
+      break;
+  }
+  if (!block) {
+    char *region = atomic_load_explicit(&pool->region, memory_order_acquire);
+    if (!region)
+      return NULL;
+    size_t at = atomic_fetch_add_explicit(&pool->cut, 1, memory_order_relaxed);
+    if (at >= pool->region_bytes / blockpool_stride(pool))
+      return NULL; /* the count overshoots harmlessly: nothing is cut past the end */
+    block = region + at * blockpool_stride(pool);
+  }
+  atomic_fetch_add_explicit(&pool->taken, 1, memory_order_relaxed);
+  return block;
+}
+
+void as_blockpool_give(struct as_blockpool *pool, void *block)
+{
+  if (!block)
+    return;
+  atomic_fetch_add_explicit(&pool->given, 1, memory_order_relaxed);
+  struct blockpool_link *link = blockpool_link_of(pool, block);
+  uint64_t head = atomic_load_explicit(&pool->free_head, memory_order_relaxed);
+  do
+    atomic_store_explicit(&link->next, head & BLOCKPOOL_ADDRESS_MASK, memory_order_relaxed);
+  while (!atomic_compare_exchange_weak_explicit(&pool->free_head, &head,
+                                                blockpool_head((uint64_t)(uintptr_t)block, head),
+                                                memory_order_release, memory_order_relaxed));
+}
+
+int as_blockpool_owns(const struct as_blockpool *pool, const void *block)
+{
+  const char *region = atomic_load_explicit(&((struct as_blockpool *)pool)->region, memory_order_acquire);
+  return region && (const char *)block >= region && (const char *)block < region + pool->region_bytes;
+}
+
+uint64_t as_blockpool_in_use(const struct as_blockpool *pool)
+{
+  return atomic_load_explicit(&((struct as_blockpool *)pool)->taken, memory_order_relaxed) -
+         atomic_load_explicit(&((struct as_blockpool *)pool)->given, memory_order_relaxed);
+}

@@ -1,0 +1,36 @@
+/* Fixed-size blocks that hooks take where malloc must not be called (the hot path) or would
+ * contend with the host's own allocations (spawn): from a free list first, else cut from an
+ * address range reserved once and touched only as it is used. Lock-free. Blocks are recycled,
+ * never unmapped, so a stale pointer read by a thread that lost a race stays readable. */
+#ifndef AS_BLOCKPOOL_H
+#define AS_BLOCKPOOL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct as_blockpool {
+  size_t block_size;   /* bytes a block offers: a multiple of 8 */
+  size_t region_bytes; /* address space reserved (not memory used) */
+  char *_Atomic region;
+  _Atomic size_t cut; /* blocks ever cut from the region */
+  /* The free list: a block address in the low 48 bits, a change count in the high 16 against
+   * ABA (a pop that read the head, then lost the race to 65536 other changes). */
+  _Atomic uint64_t free_head;
+  _Atomic uint64_t taken, given;
+};
+
+#define AS_BLOCKPOOL_INIT(block_size, region_bytes) {(block_size), (region_bytes), NULL, 0, 0, 0, 0}
+
+/* Reserves the region (idempotent; not on the hot path). Returns 0 or -ENOMEM. */
+int as_blockpool_reserve(struct as_blockpool *pool);
+/* A block of pool->block_size bytes, not zeroed, or NULL when none is left or the region
+ * was never reserved. */
+void *as_blockpool_take(struct as_blockpool *pool);
+void as_blockpool_give(struct as_blockpool *pool, void *block);
+/* Whether block came from this pool (rather than from a fallback allocator). */
+int as_blockpool_owns(const struct as_blockpool *pool, const void *block);
+/* Blocks taken and not given back. */
+uint64_t as_blockpool_in_use(const struct as_blockpool *pool);
+
+#endif

@@ -1,0 +1,78 @@
+#include "blockpool.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <string.h>
+
+Test(blockpool, a_given_block_is_taken_again_before_the_region_is_cut_further)
+{
+  static struct as_blockpool pool = AS_BLOCKPOOL_INIT(40, 1u << 20);
+  cr_assert_null(as_blockpool_take(&pool), "nothing before the region is reserved");
+  cr_assert_eq(as_blockpool_reserve(&pool), 0);
+  char *a = as_blockpool_take(&pool), *b = as_blockpool_take(&pool);
+  cr_assert(a && b && a != b);
+  cr_assert_geq((size_t)(b > a ? b - a : a - b), 40, "blocks overlap");
+  cr_assert(as_blockpool_owns(&pool, a));
+  int outside;
+  cr_assert_not(as_blockpool_owns(&pool, &outside));
+  memset(a, 0xab, 40); /* every byte is the taker's */
+  as_blockpool_give(&pool, a);
+  cr_assert_eq(as_blockpool_take(&pool), a);
+  cr_assert_eq(as_blockpool_in_use(&pool), 2);
+  as_blockpool_give(&pool, a);
+  as_blockpool_give(&pool, b);
+  cr_assert_eq(as_blockpool_in_use(&pool), 0);
+}
+
+Test(blockpool, a_used_up_region_gives_null)
+{
+  static struct as_blockpool pool = AS_BLOCKPOOL_INIT(4096 - 8, 3 * 4096);
+  cr_assert_eq(as_blockpool_reserve(&pool), 0);
+  for (int i = 0; i < 3; i++)
+    cr_assert_not_null(as_blockpool_take(&pool));
+  cr_assert_null(as_blockpool_take(&pool));
+}
+
+#define THREADS 4
+#define ROUNDS 20000
+#define HELD 8
+
+static struct as_blockpool shared_pool = AS_BLOCKPOOL_INIT(64, 1u << 20);
+
+/* Each thread fills the blocks it holds with its number and checks them before giving them
+ * back: a block handed to two threads at once shows up as a foreign byte. */
+static void *churn(void *arg)
+{
+  unsigned char mark = (unsigned char)(uintptr_t)arg;
+  unsigned char *held[HELD];
+  for (int round = 0; round < ROUNDS; round++) {
+    for (int i = 0; i < HELD; i++) {
+      held[i] = as_blockpool_take(&shared_pool);
+      if (!held[i])
+        return (void *)1;
+      memset(held[i], mark, 64);
+    }
+    for (int i = 0; i < HELD; i++) {
+      for (int k = 0; k < 64; k++)
+        if (held[i][k] != mark)
+          return (void *)2;
+      as_blockpool_give(&shared_pool, held[i]);
+    }
+  }
+  return NULL;
+}
+
+Test(blockpool, threads_taking_and_giving_never_share_a_block)
+{
+  cr_assert_eq(as_blockpool_reserve(&shared_pool), 0);
+  pthread_t threads[THREADS];
+  for (uintptr_t t = 0; t < THREADS; t++)
+    pthread_create(&threads[t], NULL, churn, (void *)(t + 1));
+  for (int t = 0; t < THREADS; t++) {
+    void *result;
+    pthread_join(threads[t], &result);
+    cr_assert_null(result, "thread %d failed with %p", t, result);
+  }
+  cr_assert_eq(as_blockpool_in_use(&shared_pool), 0);
+  cr_assert_leq(atomic_load(&shared_pool.cut), THREADS * HELD, "blocks were not reused");
+}
