@@ -2,6 +2,7 @@
 
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,4 +191,49 @@ Test(snapshot, invalid_utf8_in_names_becomes_a_replacement_character)
   cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(root, "actors"), 0), "name")),
                    "ok\xef\xbf\xbd\xc3\xa9");
   json_decref(root);
+}
+
+struct text_sink {
+  char *text;
+  size_t len, chunks;
+};
+
+static int text_sink_take(void *context, const char *text, size_t len)
+{
+  struct text_sink *s = context;
+  s->text = realloc(s->text, s->len + len + 1);
+  memcpy(s->text + s->len, text, len);
+  s->len += len;
+  s->text[s->len] = '\0';
+  s->chunks++;
+  return 0;
+}
+
+Test(snapshot, a_snapshot_streamed_in_small_chunks_is_the_line_built_whole)
+{
+  enum { N = 3000 };
+  struct as_actor_view *views = calloc(N, sizeof *views);
+  char names[N][16];
+  for (size_t i = 0; i < N; i++) {
+    snprintf(names[i], sizeof names[i], "worker-%zu", i);
+    /* Newest first and a tree: the encoder sorts and finds children itself. */
+    views[i] = make_view(N - i, i % 7 == 0 ? 0 : (N - i) / 2, names[i]);
+    views[i].received = i * 1000003u;
+  }
+  struct as_registry_collection c = {.views = views, .count = N, .capacity = N};
+  struct as_snapshot_info info = {.seq = 1, .wall_ns = 1795500000123000000ULL, .now_ticks = 10000};
+  char *whole = as_snapshot_encode(&c, NULL, &info);
+  cr_assert_not_null(whole);
+
+  struct text_sink sink = {NULL, 0, 0};
+  struct as_jsonw w;
+  as_jsonw_init_streaming(&w, 4096, text_sink_take, &sink);
+  cr_assert_eq(as_snapshot_write(&w, &c, NULL, &info), 0);
+  as_jsonw_release(&w);
+  cr_assert_gt(sink.chunks, 50, "only %zu chunks", sink.chunks);
+  cr_assert_eq(sink.len, strlen(whole));
+  cr_assert(strcmp(sink.text, whole) == 0, "the streamed line differs from the whole one");
+  free(sink.text);
+  free(whole);
+  free(views);
 }
