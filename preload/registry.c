@@ -475,7 +475,8 @@ int as_registry_wait_unchanged(const struct as_actor_view *view)
 /* Collector only (see registry_probing_now). */
 static void registry_view_sample_refs(struct as_actor_view *v, const struct as_actor *a)
 {
-  if (!registry_runtime_of(a)->probe_refs)
+  /* Once cleared, the flag stays clear: no handshake for actors already let go. */
+  if (!atomic_load_explicit(&a->probing, memory_order_relaxed))
     return;
   atomic_store(&registry_probing_now, a);
   if (atomic_load(&a->probing) &&
