@@ -26,8 +26,8 @@
 #define CAF_SCOPES_MAX 64
 
 /* What the hooks keep of an actor, after its registry record (as_actor_private): 8 bytes,
- * so that record and all fit one 256-byte allocation. Whom its requests went to is kept in
- * the shared table of recent facts (recent.h), by (actor, request id). */
+ * so that record and all fit one 240-byte block. Whom its requests went to is kept in the
+ * shared table of recent facts (recent.h), by (actor, request id). */
 struct caf_actor {
   const void *object;
 };
