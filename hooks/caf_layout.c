@@ -39,7 +39,11 @@ static struct as_ptrmap caf_message_types = AS_PTRMAP_INIT; /* type key -> type 
 static struct as_ptrmap caf_class_names = AS_PTRMAP_INIT;   /* std::type_info* -> name */
 static struct as_ptrmap caf_init_helpers = AS_PTRMAP_INIT;  /* std::type_info* -> verdict */
 
-#define CAF_TYPE_CACHE_SIZE 64
+#define CAF_TYPE_CACHE_BITS 6
+#define CAF_TYPE_CACHE_SIZE (1u << CAF_TYPE_CACHE_BITS)
+/* A per-thread cache slot for a key: multiplicative hashing spreads keys that differ only in
+ * a few middle bits (atoms "ping" and "pong" differ in one 6-bit character). */
+#define CAF_CACHE_SLOT(key, bits) ((size_t)(((uint64_t)(key) * 0x9e3779b97f4a7c15ULL) >> (64 - (bits))))
 struct caf_type_cache_entry {
   uint64_t key;
   uint32_t id;
@@ -277,7 +281,7 @@ static inline __attribute__((always_inline)) uint32_t caf_type_id_cached(uint64_
 {
   /* A per-thread direct-mapped cache in front of the shared map: a thread mostly handles the
    * same few message types. */
-  struct caf_type_cache_entry *cached = &caf_type_cache[(key >> 3) % CAF_TYPE_CACHE_SIZE];
+  struct caf_type_cache_entry *cached = &caf_type_cache[CAF_CACHE_SLOT(key, CAF_TYPE_CACHE_BITS)];
   if (cached->key == key)
     return cached->id;
   return caf_type_id_shared(key, cached);
@@ -351,14 +355,14 @@ static uint32_t caf_content_type(const void *element, uint16_t *first_type_nr)
  * alone gives the type, or, when the first is an atom, where the atom lies (the atom names
  * the type). Other classes (wrappers of a caf::message, views) are read through content(). */
 enum caf_class_kind { CAF_CLASS_GENERIC = 1, CAF_CLASS_TYPED, CAF_CLASS_ATOM_AT };
-#define CAF_CLASS_CACHE_SIZE 16
+#define CAF_CLASS_CACHE_BITS 4
 #define CAF_CLASS_ATOM_OFFSET_MAX 4096
 struct caf_class_cache_entry {
   const void *vptr;
   uint32_t kind;
   uint32_t value; /* TYPED: the type id; ATOM_AT: the atom's offset in the element */
 };
-static __thread struct caf_class_cache_entry caf_class_cache[CAF_CLASS_CACHE_SIZE]
+static __thread struct caf_class_cache_entry caf_class_cache[1u << CAF_CLASS_CACHE_BITS]
     __attribute__((tls_model("initial-exec")));
 static struct as_ptrmap caf_element_classes = AS_PTRMAP_INIT; /* vptr -> kind | value << 8 */
 
@@ -387,7 +391,8 @@ static __attribute__((noinline)) uintptr_t caf_class_learn(const void *element)
 uint32_t caf_layout_message_type(const void *element)
 {
   const void *vptr = *(const void *const *)element;
-  struct caf_class_cache_entry *c = &caf_class_cache[((uintptr_t)vptr >> 4) % CAF_CLASS_CACHE_SIZE];
+  struct caf_class_cache_entry *c =
+      &caf_class_cache[CAF_CACHE_SLOT((uintptr_t)vptr, CAF_CLASS_CACHE_BITS)];
   if (__builtin_expect(c->vptr != vptr, 0)) {
     uintptr_t verdict = (uintptr_t)as_ptrmap_get(&caf_element_classes, (uintptr_t)vptr);
     if (!verdict) {
