@@ -404,17 +404,23 @@ static size_t registry_pool_ids(struct as_registry_collection *c, const uint64_t
   return at;
 }
 
-static void registry_view_tally(struct as_actor_view *v, const struct as_actor *a)
+/* Tally slots fill in order, so the first empty one ends the list. */
+static void registry_view_tally(struct as_registry_collection *c, struct as_actor_view *v,
+                                const struct as_actor *a)
 {
+  uint64_t words[AS_ACTOR_TYPE_SLOTS];
+  uint32_t n = 0;
   const struct as_tally_more *more = atomic_load_explicit(&a->type_tally_more, memory_order_acquire);
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
     const _Atomic uint64_t *slot = i < AS_ACTOR_TYPE_SLOTS_INLINE ? &a->type_tally[i]
                                    : more ? &more->slots[i - AS_ACTOR_TYPE_SLOTS_INLINE]
                                           : NULL;
     uint64_t word = slot ? atomic_load_explicit(slot, memory_order_relaxed) : 0;
-    v->type_ids[i] = (uint32_t)(word >> AS_TALLY_COUNT_BITS);
-    v->type_counts[i] = word & AS_TALLY_COUNT_MASK;
+    if (word == 0)
+      break;
+    words[n++] = word;
   }
+  v->types_at = registry_pool_ids(c, words, n, &v->type_count);
   v->other_types = more ? atomic_load_explicit(&more->other, memory_order_relaxed) : 0;
 }
 
@@ -461,7 +467,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->wait_target = atomic_load_explicit(&a->wait_target, memory_order_acquire);
   v->wait_kind = atomic_load_explicit(&a->wait_kind, memory_order_relaxed);
   v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
-  registry_view_tally(v, a);
+  registry_view_tally(c, v, a);
 }
 
 int as_registry_wait_unchanged(const struct as_actor_view *view)

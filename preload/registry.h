@@ -324,8 +324,10 @@ struct as_actor_view {
   uint64_t wait_target, wait_since, wait_seq;
   int wait_kind;
   uint64_t other_types;
-  uint32_t type_ids[AS_ACTOR_TYPE_SLOTS];
-  uint64_t type_counts[AS_ACTOR_TYPE_SLOTS];
+  /* Tallied types: type_count tally words (type id << 48 | count) at types_at in the
+   * collection's id pool (as_view_type_words). */
+  size_t types_at;
+  uint32_t type_count;
   struct as_actor *actor; /* valid until the next as_registry_collect */
 };
 
@@ -336,10 +338,21 @@ struct as_registry_totals {
 struct as_registry_collection {
   struct as_actor_view *views;
   size_t count, capacity;
-  uint64_t *ids; /* links and monitors of every view */
+  uint64_t *ids; /* links, monitors and tally words of every view */
   size_t id_count, id_capacity;
   struct as_registry_totals totals;
 };
+
+static inline const uint64_t *as_view_type_words(const struct as_registry_collection *c,
+                                                 const struct as_actor_view *v)
+{
+  return c->ids ? c->ids + v->types_at : NULL;
+}
+static inline uint32_t as_tally_word_type(uint64_t word)
+{
+  return (uint32_t)(word >> AS_TALLY_COUNT_BITS);
+}
+static inline uint64_t as_tally_word_count(uint64_t word) { return word & AS_TALLY_COUNT_MASK; }
 
 /* Reaps actors stopped for longer than grave_ns, then copies every remaining record.
  * Returns 0 or -ENOMEM (the collection then holds what fitted). */

@@ -75,13 +75,16 @@ static int snapshot_type_row_cmp(const void *a, const void *b)
   return strcmp(x->name, y->name);
 }
 
-static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_view *v)
+static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_view *v,
+                                   const struct as_registry_collection *c)
 {
   struct snapshot_type_row rows[AS_ACTOR_TYPE_SLOTS + 1];
   size_t n = 0;
-  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++)
-    if (v->type_ids[i] && v->type_counts[i])
-      rows[n++] = (struct snapshot_type_row){as_typetab_name(v->type_ids[i]), v->type_counts[i]};
+  const uint64_t *words = as_view_type_words(c, v);
+  for (uint32_t i = 0; i < v->type_count && i < AS_ACTOR_TYPE_SLOTS; i++)
+    if (as_tally_word_count(words[i]))
+      rows[n++] = (struct snapshot_type_row){as_typetab_name(as_tally_word_type(words[i])),
+                                             as_tally_word_count(words[i])};
   if (v->other_types)
     rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types};
   if (n > 1)
@@ -321,7 +324,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
     as_jsonw_lit(w, "null");
   }
   as_jsonw_lit(w, ",\"message_types\":");
-  snapshot_message_types(w, v);
+  snapshot_message_types(w, v, c);
   /* Members only some runtimes fill: CZMQ actors carry none of these. */
   if (v->runtime_id) {
     as_jsonw_lit_u64(w, ",\"runtime_id\":", v->runtime_id);

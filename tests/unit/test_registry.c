@@ -42,10 +42,12 @@ Test(registry, counters_types_and_mailbox_depth_are_recorded)
   cr_assert_eq(v->received, 4);
   /* A high-water mark: the failed send was briefly in the count. */
   cr_assert_eq(v->mailbox_max, 6);
-  cr_assert_eq(v->type_ids[0], ping);
-  cr_assert_eq(v->type_counts[0], 3);
-  cr_assert_eq(v->type_ids[1], pong);
-  cr_assert_eq(v->type_counts[1], 1);
+  const uint64_t *words = as_view_type_words(&c, v);
+  cr_assert_eq(v->type_count, 2);
+  cr_assert_eq(as_tally_word_type(words[0]), ping);
+  cr_assert_eq(as_tally_word_count(words[0]), 3);
+  cr_assert_eq(as_tally_word_type(words[1]), pong);
+  cr_assert_eq(as_tally_word_count(words[1]), 1);
   as_registry_collection_free(&c);
   as_actor_release(a);
 }
@@ -70,9 +72,12 @@ Test(registry, types_beyond_the_record_go_to_a_pool_block_then_count_as_other)
   as_registry_collect(&c, as_clock_now(), 1000000000u);
   const struct as_actor_view *v = find_view(&c, a->id);
   cr_assert_not_null(v);
+  const uint64_t *words = as_view_type_words(&c, v);
+  cr_assert_eq(v->type_count, AS_ACTOR_TYPE_SLOTS);
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
-    cr_assert_eq(v->type_ids[i], types[i]);
-    cr_assert_eq(v->type_counts[i], (uint64_t)(i + 1) - (i == AS_ACTOR_TYPE_SLOTS - 1), "slot %d", i);
+    cr_assert_eq(as_tally_word_type(words[i]), types[i]);
+    cr_assert_eq(as_tally_word_count(words[i]), (uint64_t)(i + 1) - (i == AS_ACTOR_TYPE_SLOTS - 1),
+                 "slot %d", i);
   }
   /* Types 16, 17 and 18 were received 17, 18 and 19 times; one was taken back. */
   cr_assert_eq(v->other_types, 17 + 18 + 19 - 1);

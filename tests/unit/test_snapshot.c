@@ -19,9 +19,12 @@ static struct as_actor_view make_view(uint64_t id, uint64_t parent, const char *
   return v;
 }
 
-static json_t *encode(struct as_actor_view *views, size_t n, const struct as_waitgraph_cycles *cycles)
+static json_t *encode_with_ids(struct as_actor_view *views, size_t n,
+                               const struct as_waitgraph_cycles *cycles, uint64_t *ids,
+                               size_t id_count)
 {
   struct as_registry_collection c = {.views = views, .count = n, .capacity = n,
+                                     .ids = ids, .id_count = id_count, .id_capacity = id_count,
                                      .totals = {2, 3, 1, 42}};
   struct as_snapshot_info info = {.seq = 7, .wall_ns = 1795500000123000000ULL,
                                   .uptime_ns = 5000, .start_ticks = 1000,
@@ -34,6 +37,11 @@ static json_t *encode(struct as_actor_view *views, size_t n, const struct as_wai
   cr_assert_not_null(root, "%s", err.text);
   free(line);
   return root;
+}
+
+static json_t *encode(struct as_actor_view *views, size_t n, const struct as_waitgraph_cycles *cycles)
+{
+  return encode_with_ids(views, n, cycles, NULL, 0);
 }
 
 Test(snapshot, top_level_fields_follow_the_format)
@@ -81,17 +89,17 @@ Test(snapshot, counters_types_handling_waits_and_stop_are_encoded)
   v.mailbox_max = 4;
   v.replies = 3;
   v.replies_taken = 1;
-  v.type_ids[0] = as_typetab_intern("small", 5);
-  v.type_counts[0] = 2;
-  v.type_ids[1] = as_typetab_intern("big", 3);
-  v.type_counts[1] = 5;
+  uint64_t tally[] = {(uint64_t)as_typetab_intern("small", 5) << AS_TALLY_COUNT_BITS | 2,
+                      (uint64_t)as_typetab_intern("big", 3) << AS_TALLY_COUNT_BITS | 5};
+  v.types_at = 0;
+  v.type_count = 2;
   v.other_types = 1;
   v.handling_type = as_typetab_intern("big", 3);
   v.handling_since = 4000;
   v.wait_target = 9;
   v.wait_kind = AS_WAIT_SIGNAL;
   v.wait_since = 9000;
-  json_t *root = encode(&v, 1, NULL);
+  json_t *root = encode_with_ids(&v, 1, NULL, tally, 2);
   json_t *a = json_array_get(json_object_get(root, "actors"), 0);
   json_t *mailbox = json_object_get(a, "mailbox");
   cr_assert_eq(json_integer_value(json_object_get(mailbox, "len")), 3);
@@ -115,7 +123,7 @@ Test(snapshot, counters_types_handling_waits_and_stop_are_encoded)
   v.status = AS_STATUS_STOPPED;
   v.stopped_at = 8000;
   v.stop_reason = "destroyed";
-  root = encode(&v, 1, NULL);
+  root = encode_with_ids(&v, 1, NULL, tally, 2);
   a = json_array_get(json_object_get(root, "actors"), 0);
   cr_assert_str_eq(json_string_value(json_object_get(a, "status")), "stopped");
   json_t *stopped = json_object_get(a, "stopped");
