@@ -31,7 +31,7 @@ static size_t registry_actor_count, registry_actor_capacity;
 #define REGISTRY_PRIVATE_IN_POOL 8
 static struct as_blockpool registry_records =
     AS_BLOCKPOOL_INIT(sizeof(struct as_actor) + REGISTRY_PRIVATE_IN_POOL, 1ull << 30);
-/* 1.1M tally blocks. */
+/* 1.2M tally blocks (104 bytes and the link). */
 static struct as_blockpool registry_tallies =
     AS_BLOCKPOOL_INIT(sizeof(struct as_tally_more), 128u << 20);
 /* How many records ahead the collector prefetches. */
