@@ -149,12 +149,17 @@ void caf_layout_atom_decode(uint64_t atom, char out[16])
   out[pos] = '\0';
 }
 
-/* Demangles a type name from a std::type_info (no "_Z" prefix) into out. */
-static void caf_type_info_name(const void *type_info, char *out, size_t len)
+/* A std::type_info's mangled name (no "_Z" prefix; a leading '*' marks local types). */
+static const char *caf_type_info_mangled(const void *type_info)
 {
   const char *mangled = *(const char *const *)((const char *)type_info + sizeof(void *));
-  if (mangled[0] == '*')
-    mangled++;
+  return mangled[0] == '*' ? mangled + 1 : mangled;
+}
+
+/* Demangles a type name from a std::type_info into out. */
+static void caf_type_info_name(const void *type_info, char *out, size_t len)
+{
+  const char *mangled = caf_type_info_mangled(type_info);
   caf_demangle_fn demangle = (caf_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
   int status = -1;
   char *plain = demangle ? demangle(mangled, NULL, NULL, &status) : NULL;
@@ -370,13 +375,11 @@ static __attribute__((noinline)) uintptr_t caf_class_learn(const void *element)
 {
   static const char vals_prefix[] = "N3caf20mailbox_element_valsI";
   const void *type_info = caf_type_info_of(element);
-  const char *mangled = type_info ? *(const char *const *)((const char *)type_info + sizeof(void *)) : "";
-  if (mangled[0] == '*')
-    mangled++;
-  uint16_t first_type_nr;
-  uint32_t id = caf_content_type(element, &first_type_nr);
+  const char *mangled = type_info ? caf_type_info_mangled(type_info) : "";
   if (strncmp(mangled, vals_prefix, sizeof vals_prefix - 1) != 0)
     return CAF_CLASS_GENERIC;
+  uint16_t first_type_nr;
+  uint32_t id = caf_content_type(element, &first_type_nr);
   if (first_type_nr != CAF_TYPE_NR_ATOM)
     return CAF_CLASS_TYPED | (uintptr_t)id << 8;
   const void *view = (const char *)element + CAF_ELEMENT_MESSAGE_VIEW;

@@ -1,6 +1,5 @@
 #include "jsonw.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 void as_jsonw_init(struct as_jsonw *w, size_t capacity)
@@ -156,13 +155,6 @@ size_t as_jsonw__digits(char *out, uint64_t value)
 void as_jsonw_u64(struct as_jsonw *w, uint64_t value)
 {
   as_jsonw__lit_u64(w, "", 0, value);
-}
-
-void as_jsonw_double(struct as_jsonw *w, double value)
-{
-  char text[32];
-  int n = snprintf(text, sizeof text, "%.17g", value);
-  as_jsonw_raw(w, text, n > 0 ? (size_t)n : 0);
 }
 
 char *as_jsonw_finish(struct as_jsonw *w)

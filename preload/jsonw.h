@@ -51,7 +51,6 @@ static inline void as_jsonw_raw(struct as_jsonw *w, const char *text, size_t n)
 /* A JSON string: quoted, escaped, and with invalid UTF-8 replaced by U+FFFD. */
 void as_jsonw_str(struct as_jsonw *w, const char *text);
 void as_jsonw_u64(struct as_jsonw *w, uint64_t value);
-void as_jsonw_double(struct as_jsonw *w, double value);
 /* The NUL-terminated text (the caller frees it), or NULL after a failure. */
 char *as_jsonw_finish(struct as_jsonw *w);
 
