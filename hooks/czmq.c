@@ -484,8 +484,10 @@ zactor_t *zactor_new(zactor_fn task, void *args)
     errno = ENOSYS;
     return NULL;
   }
-  if (!task || !as_tracing_active())
+  if (!task || !as_tracing_active()) {
+    as_init_spawn_untraced();
     return real(task, args);
+  }
   atomic_store(&czmq_zactor_new_seen, 1);
   if (!atomic_exchange(&czmq_fork_reset_registered, 1))
     as_init_on_fork_child(czmq_forget_after_fork);

@@ -41,10 +41,10 @@ static struct as_blockpool registry_tallies =
 static const struct as_runtime *registry_runtimes[REGISTRY_RUNTIMES_MAX];
 static unsigned registry_runtime_count;
 static uint64_t registry_next_id = 1;
-static _Atomic uint64_t registry_spawned;
-static _Atomic uint64_t registry_stopped;
-/* Messages received by actors already reaped, so totals stay monotonic. */
+/* Messages received by actors already reaped, so totals stay monotonic; and how many were
+ * reaped, so a snapshot's totals come from the same reads as its actors. */
 static uint64_t registry_reaped_received;
+static uint64_t registry_reaped_count;
 static void (*registry_first_spawn_callback)(void);
 static _Atomic int registry_first_spawn_done;
 
@@ -162,7 +162,6 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   a->id = registry_next_id++;
   registry_actors[registry_actor_count++] = a;
   pthread_mutex_unlock(&registry_lock);
-  atomic_fetch_add_explicit(&registry_spawned, 1, memory_order_relaxed);
 
   if (!atomic_exchange_explicit(&registry_first_spawn_done, 1, memory_order_acq_rel) &&
       registry_first_spawn_callback)
@@ -311,7 +310,6 @@ void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
   actor->stop_reason = registry_intern_reason(reason ? reason : "");
   atomic_store_explicit(&actor->stopped_at, now, memory_order_relaxed);
   atomic_store_explicit(&actor->status, AS_STATUS_STOPPED, memory_order_release);
-  atomic_fetch_add_explicit(&registry_stopped, 1, memory_order_relaxed);
 }
 
 
@@ -502,27 +500,31 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   int rc = 0;
   out->count = 0;
   out->id_count = 0;
-  uint64_t listed_received = 0, alive = 0;
+  uint64_t listed_received = 0, listed = 0, listed_stopped = 0;
   pthread_mutex_lock(&registry_lock);
   size_t kept = 0;
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
     if (i + REGISTRY_PREFETCH_AHEAD < registry_actor_count)
       registry_prefetch(registry_actors[i + REGISTRY_PREFETCH_AHEAD]);
-    if (atomic_load_explicit(&a->status, memory_order_acquire) == AS_STATUS_STOPPED) {
+    int status = atomic_load_explicit(&a->status, memory_order_acquire);
+    if (status == AS_STATUS_STOPPED) {
       uint64_t stopped = atomic_load_explicit(&a->stopped_at, memory_order_relaxed);
       if (now >= stopped && now - stopped >= grave_ns) {
         registry_reaped_received += atomic_load_explicit(&a->received, memory_order_relaxed);
+        registry_reaped_count++;
         as_actor_release(a);
         continue;
       }
     }
     registry_actors[kept++] = a; /* reaping keeps the order */
+    listed++;
     if (out->count == out->capacity) {
       size_t capacity = out->capacity ? out->capacity * 2 : 256;
       struct as_actor_view *views = realloc(out->views, capacity * sizeof *views);
       if (!views) {
         rc = -ENOMEM;
+        listed_stopped += status == AS_STATUS_STOPPED;
         continue;
       }
       out->views = views;
@@ -532,16 +534,18 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
     registry_view_fill(out, v, a);
     registry_view_sample_refs(v, a);
     listed_received += v->received;
-    if (v->status != AS_STATUS_STOPPED)
-      alive++;
+    /* The view's own status is the one counted, whatever the actor does meanwhile. */
+    listed_stopped += v->status == AS_STATUS_STOPPED;
   }
   registry_actor_count = kept;
-  out->totals.total_spawned = atomic_load_explicit(&registry_spawned, memory_order_relaxed);
-  out->totals.total_stopped = atomic_load_explicit(&registry_stopped, memory_order_relaxed);
+  /* Every spawn is listed or reaped (spawns are listed under this lock), so the totals agree
+   * with each other and with the actors of this snapshot by construction. */
+  out->totals.total_spawned = registry_reaped_count + listed;
+  out->totals.total_stopped = registry_reaped_count + listed_stopped;
+  out->totals.alive = listed - listed_stopped;
   out->totals.messages_received = registry_reaped_received + listed_received;
   atomic_store(&registry_probing_now, NULL);
   pthread_mutex_unlock(&registry_lock);
-  out->totals.alive = alive;
   return rc;
 }
 
@@ -572,8 +576,7 @@ void as_registry_reset_after_fork(void)
   registry_actor_count = 0; /* the array is reused; the parent's records are not freed */
   registry_next_id = 1;
   registry_reaped_received = 0;
-  atomic_store(&registry_spawned, 0);
-  atomic_store(&registry_stopped, 0);
+  registry_reaped_count = 0;
   atomic_store(&registry_first_spawn_done, 0);
   registry_current = NULL;
 }

@@ -435,6 +435,15 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     as_jsonw_str(w, when);
     as_jsonw_lit_u64(w, ",\"captured_at_ns\":", info->wall_ns);
     as_jsonw_lit_u64(w, ",\"uptime_ns\":", info->uptime_ns);
+    if (info->final && info->ended_by) {
+      /* How the process ended: the reader tells a crash from a normal exit. */
+      as_jsonw_lit(w, ",\"ended_by\":");
+      as_jsonw_str(w, info->ended_by);
+      if (info->signal_name) {
+        as_jsonw_lit(w, ",\"signal\":");
+        as_jsonw_str(w, info->signal_name);
+      }
+    }
     if (info->final)
       as_jsonw_lit(w, ",\"final\":true");
     else

@@ -1,6 +1,8 @@
 #include "registry.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -149,4 +151,50 @@ Test(registry, children_know_their_parent_and_stopped_actors_are_reaped_after_th
   as_registry_collection_free(&c);
   as_actor_release(child);
   as_actor_release(parent);
+}
+
+struct churn {
+  _Atomic int stop;
+};
+
+/* Spawns actors and stops them again, as fast as it can. */
+static void *churn_actors(void *arg)
+{
+  struct churn *c = arg;
+  while (!atomic_load(&c->stop)) {
+    static const struct as_runtime churn_runtime = {"test", NULL};
+    struct as_spawn spawn = {.runtime = &churn_runtime, .name = "churn"};
+    struct as_actor *a = as_registry_spawn(&spawn);
+    if (!a)
+      continue;
+    as_actor_mark_running(a);
+    as_actor_mark_stopped(a, "normal");
+    as_actor_release(a);
+  }
+  return NULL;
+}
+
+Test(registry, every_collection_has_totals_that_agree_with_each_other_and_its_actors)
+{
+  struct churn c = {0};
+  pthread_t threads[4];
+  for (int i = 0; i < 4; i++)
+    pthread_create(&threads[i], NULL, churn_actors, &c);
+  struct as_registry_collection col = {0};
+  /* Until both threads have been at it for a while: the windows are a few instructions. */
+  for (int round = 0; round < 20000 || col.totals.total_spawned < 200000; round++) {
+    cr_assert_eq(as_registry_collect(&col, as_clock_now(), round % 2 ? 0 : 1000000), 0);
+    uint64_t listed_alive = 0;
+    for (size_t i = 0; i < col.count; i++)
+      listed_alive += col.views[i].status != AS_STATUS_STOPPED;
+    cr_assert_eq(col.totals.total_spawned, col.totals.total_stopped + col.totals.alive,
+                 "round %d: spawned %lu != stopped %lu + alive %lu", round,
+                 (unsigned long)col.totals.total_spawned, (unsigned long)col.totals.total_stopped,
+                 (unsigned long)col.totals.alive);
+    cr_assert_eq(col.totals.alive, listed_alive, "round %d", round);
+  }
+  atomic_store(&c.stop, 1);
+  for (int i = 0; i < 4; i++)
+    pthread_join(threads[i], NULL);
+  as_registry_collection_free(&col);
 }
