@@ -139,9 +139,19 @@ static inline struct as_actor *as_actor_of_private(void *state)
   return (struct as_actor *)state - 1;
 }
 
-/* Creates and publishes a record. The caller gets one reference (release it with
- * as_actor_release); the registry keeps its own until the actor is reaped. NULL on ENOMEM. */
+/* Creates a record the collector cannot see yet: the runtime fills its private bytes (all the
+ * collector may read through as_runtime.probe_refs), then publishes it. NULL on ENOMEM. */
+struct as_actor *as_registry_prepare(const struct as_spawn *spawn);
+/* Makes a prepared record visible to the collector and gives it its id. Returns 0, or -ENOMEM
+ * after freeing the record. The caller holds one reference (release it with as_actor_release);
+ * the registry keeps its own until the actor is reaped. */
+int as_registry_publish(struct as_actor *actor);
+/* as_registry_prepare then as_registry_publish, for a runtime with nothing to fill in. */
 struct as_actor *as_registry_spawn(const struct as_spawn *spawn);
+/* Actors left untraced for lack of memory: the failed prepares and publishes, plus those a
+ * runtime's hooks report (as_registry_count_untraced) when their own state cannot be had. */
+void as_registry_count_untraced(void);
+uint64_t as_registry_untraced_count(void);
 void as_actor_release(struct as_actor *actor);
 
 void as_actor_mark_running(struct as_actor *actor);
