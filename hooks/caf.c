@@ -66,9 +66,8 @@ static AS_HOOK_HOT bool caf_active(void)
     return false;
   int state = atomic_load_explicit(&caf_state, memory_order_acquire);
   if (__builtin_expect(state == CAF_UNCHECKED, 0)) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     pthread_once(&caf_once, caf_verify_once);
-    errno = saved;
     state = atomic_load(&caf_state);
   }
   return state == CAF_READY;
@@ -145,10 +144,9 @@ static void caf_construct(void (*real)(void *, void *), void *self, void *config
   if (!self)
     return;
   if (config && caf_active()) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     atomic_store_explicit(caf_slot(self), NULL, memory_order_relaxed);
     caf_register(self, config);
-    errno = saved;
   } else if (atomic_load(&caf_state) == CAF_READY) {
     atomic_store_explicit(caf_slot(self), NULL, memory_order_relaxed);
   }
@@ -170,12 +168,11 @@ static void caf_destruct(void (*real)(void *), void *self)
   if (self && atomic_load(&caf_state) == CAF_READY)
     ca = atomic_exchange_explicit(caf_slot(self), NULL, memory_order_acq_rel);
   if (ca) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_actor_probe_forget(caf_record(ca));
     /* Actors that never ran cleanup (e.g. never launched) end here. */
     as_actor_mark_stopped(caf_record(ca), "destroyed");
     as_actor_release(caf_record(ca)); /* ca lives on in the record until it is reaped */
-    errno = saved;
   }
   if (real)
     real(self);
@@ -195,15 +192,14 @@ AS_HOOK_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
  * function's symbol does. Scoped actors are never launched; their first message does the same. */
 static __attribute__((noinline)) void caf_launch_seen(struct caf_actor *ca)
 {
-  int saved = errno;
+  AS_HOOK_KEEP_ERRNO();
   as_actor_set_interned_name(caf_record(ca), caf_layout_class_name(ca->object));
   as_actor_mark_running(caf_record(ca));
-  errno = saved;
 }
 
 static AS_HOOK_HOT void caf_launched(struct caf_actor *ca)
 {
-  if (ca && atomic_load_explicit(&caf_record(ca)->status, memory_order_relaxed) == AS_STATUS_STARTING)
+  if (ca && as_actor_is_starting(caf_record(ca)))
     caf_launch_seen(ca);
 }
 
@@ -242,9 +238,8 @@ AS_HOOK_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14executi
     caf_layout_render_error(error, reason, sizeof reason); /* before cleanup moves it away */
   _Bool first = real(self, error, host);
   if (ca && first) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_actor_mark_stopped(caf_record(ca), reason);
-    errno = saved;
   }
   return first;
 }
@@ -260,7 +255,7 @@ _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13e
       CAF_REAL(_ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE);
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
   if (ca && ca != caf_exception_counted)
-    as_counter_bump32(&caf_record(ca)->exceptions, 1);
+    as_actor_count_exception(caf_record(ca));
   caf_exception_counted = NULL;
   return real ? real(result, self, exception) : result;
 }
@@ -304,12 +299,12 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
     return;
   /* Only the sender's own thread bumps its count, but for forwarded messages. */
   if (sender == caf_consuming)
-    as_counter_bump(&caf_record(sender)->sent, 1);
+    as_actor_count_sent(caf_record(sender));
   else
-    as_counter_add(&caf_record(sender)->sent, 1);
+    as_actor_count_sent_shared(caf_record(sender));
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
   if ((mid & CAF_MID_REQUEST_ID_MASK) && !(mid & CAF_MID_RESPONSE_FLAG))
-    caf_remember_request(sender, mid, caf_record(target)->id);
+    caf_remember_request(sender, mid, as_actor_id(caf_record(target)));
 }
 
 typedef void (*caf_enqueue_fn)(void *, void **, void *);
@@ -353,15 +348,14 @@ struct caf_handling {
   int skipped_result;
   /* A blocking actor's receive inside a handler visits messages in a nested handler: the
    * outer one is restored when the nested one ends. */
-  uint32_t outer_type;
-  uint64_t outer_since;
+  struct as_handler_mark outer;
   struct caf_actor *outer_consumer;
 };
 
 static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
                                              int skipped_result)
 {
-  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, AS_TYPE_NONE, 0, caf_consuming};
+  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, {AS_TYPE_NONE, 0}, caf_consuming};
   if (!ca)
     return h;
   caf_consuming = ca;
@@ -369,12 +363,11 @@ static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, c
   h.type = caf_layout_message_type(element);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
   if (mid & CAF_MID_RESPONSE_FLAG) {
-    uint64_t waited_on = atomic_load_explicit(&caf_record(ca)->wait_target, memory_order_relaxed);
+    uint64_t waited_on = as_actor_waiting_on(caf_record(ca));
     if (waited_on)
       caf_response_arrives(ca, mid, waited_on);
   }
-  h.outer_type = atomic_load_explicit(&caf_record(ca)->handling_type, memory_order_relaxed);
-  h.outer_since = atomic_load_explicit(&caf_record(ca)->handling_since, memory_order_relaxed);
+  h.outer = as_actor_handler_mark(caf_record(ca));
   as_actor_receive(caf_record(ca), h.type);
   as_actor_handler_begin(caf_record(ca), h.type, as_clock_now());
   return h;
@@ -388,7 +381,7 @@ static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
   struct as_actor *a = caf_record(h->ca);
   caf_consuming = h->outer_consumer;
   if (h->result < 0) {
-    as_counter_bump32(&a->exceptions, 1);
+    as_actor_count_exception(a);
     caf_exception_counted = h->ca;
   }
   if (h->result == h->skipped_result) {
@@ -398,8 +391,7 @@ static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
   } else {
     as_actor_handler_end(a, as_clock_now());
   }
-  if (h->outer_type != AS_TYPE_NONE)
-    as_actor_handler_begin(a, h->outer_type, h->outer_since);
+  as_actor_handler_resume(a, h->outer);
 }
 
 typedef int (*caf_consume_fn)(void *, void *);
@@ -492,9 +484,8 @@ static void caf_link_change(caf_link_fn real, void *self, void *other, bool add)
   real(self, other);
   struct caf_actor *a = caf_active() ? caf_find(self) : NULL, *b = a ? caf_find(other) : NULL;
   if (a && b) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     (add ? as_registry_link : as_registry_unlink)(caf_record(a), caf_record(b));
-    errno = saved;
   }
 }
 
@@ -522,9 +513,8 @@ AS_HOOK_EXPORT void _ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16messa
   real(self, watched, priority);
   struct caf_actor *a = caf_active() ? caf_find(self) : NULL, *b = a ? caf_find(watched) : NULL;
   if (a && b) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_registry_monitor(caf_record(a), caf_record(b));
-    errno = saved;
   }
 }
 
@@ -547,10 +537,9 @@ AS_HOOK_EXPORT void _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS
   caf_launched(ca);
   uint64_t target = ca && (mid & CAF_MID_RESPONSE_FLAG) ? caf_request_target(ca, mid) : 0;
   if (target) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_actor_wait_begin(caf_record(ca), target, AS_WAIT_REPLY, as_clock_now());
     waiting = ca;
-    errno = saved;
   }
   real(self, condition, mid, behavior);
 }
@@ -566,9 +555,8 @@ AS_HOOK_EXPORT void _ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
   uint64_t target = ca ? caf_request_target(ca, mid) : 0;
   if (target) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_actor_wait_begin(caf_record(ca), target, AS_WAIT_REPLY, as_clock_now());
-    errno = saved;
   }
   real(self, mid, behavior);
 }

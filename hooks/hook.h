@@ -35,7 +35,7 @@
 
 /* One slot per hooked symbol, filled at its first call (hooks may run before our constructor,
  * and a runtime loaded later with dlopen is found then). */
-#define AS_HOOK_REAL_SLOT(name) static void *_Atomic as_real_##name
+#define AS_HOOK_REAL_SLOT(name) static __attribute__((unused)) void *_Atomic as_real_##name
 
 static inline void *as_hook_real(void *_Atomic *slot, const char *name)
 {

@@ -210,6 +210,11 @@ void as_actor_release(struct as_actor *actor)
   }
 }
 
+void as_actor_retain(struct as_actor *actor)
+{
+  atomic_fetch_add_explicit(&actor->refs, 1, memory_order_relaxed);
+}
+
 void as_actor_set_interned_name(struct as_actor *actor, const char *interned)
 {
   if (interned)
