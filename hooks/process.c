@@ -1,33 +1,28 @@
-/* The process's own life, whatever its runtime: the sigaction/signal family, so that a host
- * installing or querying a handler never meets ours (preload/signals.c), and the exec family,
- * so that the image exec replaces writes its final snapshot first (glibc's exec functions
- * call execve internally, not through the PLT, so each is interposed). */
+/* The process's own life, whatever its runtime (hooks/process_symbols.h lists them): the
+ * sigaction/signal family, so that a host installing or asking for a handler never meets ours
+ * (preload/signals.c), and the exec family, so that the image exec replaces writes its final
+ * snapshot first. */
 #define _GNU_SOURCE
 #include "collector.h"
-#include "init.h"
-#include "resolve.h"
+#include "hook.h"
 #include "signals.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
-#define PROCESS_EXPORT __attribute__((visibility("default")))
-#define PROCESS_REAL(name) ((__typeof__(&name))process_real(#name))
+AS_HOOK_REAL_SLOT(sigaction);
+AS_HOOK_REAL_SLOT(signal);
+AS_HOOK_REAL_SLOT(sysv_signal);
+AS_HOOK_REAL_SLOT(bsd_signal);
+AS_HOOK_REAL_SLOT(execve);
+AS_HOOK_REAL_SLOT(fexecve);
+AS_HOOK_REAL_SLOT(execvpe);
 
-static void *process_real(const char *symbol)
+AS_HOOK_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-  int saved = errno;
-  void *fn = as_resolve_real(symbol);
-  errno = saved;
-  return fn;
-}
-
-PROCESS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-{
-  __typeof__(&sigaction) real = PROCESS_REAL(sigaction);
+  __typeof__(&sigaction) real = AS_HOOK_REAL_TYPED(sigaction);
   if (!real) {
     errno = ENOSYS;
     return -1;
@@ -36,11 +31,9 @@ PROCESS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigact
     as_signals_host_takes(sig);
   int rc = real(sig, act, old);
   if (rc == 0 && as_signals_is_ours(old)) {
-    int saved = errno;
     memset(old, 0, sizeof *old);
     old->sa_handler = SIG_DFL;
-    sigemptyset(&old->sa_mask);
-    errno = saved;
+    sigemptyset(&old->sa_mask); /* cannot fail for a valid set: errno untouched */
   }
   return rc;
 }
@@ -49,9 +42,9 @@ typedef void (*process_handler)(int);
 
 /* signal() and its variants each set a new disposition and return the old one. */
 #define PROCESS_SIGNAL_VARIANT(name)                                                             \
-  PROCESS_EXPORT process_handler name(int sig, process_handler handler)                         \
+  AS_HOOK_EXPORT process_handler name(int sig, process_handler handler)                         \
   {                                                                                              \
-    __typeof__(&name) real = PROCESS_REAL(name);                                                 \
+    __typeof__(&name) real = AS_HOOK_REAL_TYPED(name);                                                 \
     if (!real) {                                                                                 \
       errno = ENOSYS;                                                                            \
       return SIG_ERR;                                                                            \
@@ -68,15 +61,14 @@ PROCESS_SIGNAL_VARIANT(bsd_signal)
 static void process_before_exec(void)
 {
   if (as_tracing_active()) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_collector_before_exec();
-    errno = saved;
   }
 }
 
-PROCESS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+AS_HOOK_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-  __typeof__(&execve) real = PROCESS_REAL(execve);
+  __typeof__(&execve) real = AS_HOOK_REAL_TYPED(execve);
   if (!real) {
     errno = ENOSYS;
     return -1;
@@ -85,9 +77,9 @@ PROCESS_EXPORT int execve(const char *path, char *const argv[], char *const envp
   return real(path, argv, envp);
 }
 
-PROCESS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+AS_HOOK_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-  __typeof__(&fexecve) real = PROCESS_REAL(fexecve);
+  __typeof__(&fexecve) real = AS_HOOK_REAL_TYPED(fexecve);
   if (!real) {
     errno = ENOSYS;
     return -1;
@@ -96,14 +88,14 @@ PROCESS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
   return real(fd, argv, envp);
 }
 
-PROCESS_EXPORT int execv(const char *path, char *const argv[])
+AS_HOOK_EXPORT int execv(const char *path, char *const argv[])
 {
   return execve(path, argv, environ);
 }
 
-PROCESS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+AS_HOOK_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-  __typeof__(&execvpe) real = PROCESS_REAL(execvpe);
+  __typeof__(&execvpe) real = AS_HOOK_REAL_TYPED(execvpe);
   if (!real) {
     errno = ENOSYS;
     return -1;
@@ -112,7 +104,7 @@ PROCESS_EXPORT int execvpe(const char *file, char *const argv[], char *const env
   return real(file, argv, envp);
 }
 
-PROCESS_EXPORT int execvp(const char *file, char *const argv[])
+AS_HOOK_EXPORT int execvp(const char *file, char *const argv[])
 {
   return execvpe(file, argv, environ);
 }
@@ -130,7 +122,7 @@ PROCESS_EXPORT int execvp(const char *file, char *const argv[])
   for (size_t i = 1; i <= argc; i++)                                                             \
     argv[i] = va_arg(ap, char *);
 
-PROCESS_EXPORT int execl(const char *path, const char *arg, ...)
+AS_HOOK_EXPORT int execl(const char *path, const char *arg, ...)
 {
   va_list ap;
   PROCESS_GATHER_ARGS(arg, argv, ap)
@@ -138,7 +130,7 @@ PROCESS_EXPORT int execl(const char *path, const char *arg, ...)
   return execve(path, argv, environ);
 }
 
-PROCESS_EXPORT int execlp(const char *file, const char *arg, ...)
+AS_HOOK_EXPORT int execlp(const char *file, const char *arg, ...)
 {
   va_list ap;
   PROCESS_GATHER_ARGS(arg, argv, ap)
@@ -146,7 +138,7 @@ PROCESS_EXPORT int execlp(const char *file, const char *arg, ...)
   return execvpe(file, argv, environ);
 }
 
-PROCESS_EXPORT int execle(const char *path, const char *arg, ...)
+AS_HOOK_EXPORT int execle(const char *path, const char *arg, ...)
 {
   va_list ap;
   PROCESS_GATHER_ARGS(arg, argv, ap)

@@ -38,9 +38,10 @@ static struct as_blockpool registry_tallies =
 #define REGISTRY_PREFETCH_AHEAD 8
 /* Runtimes seen so far: a record keeps the index, one byte. */
 #define REGISTRY_RUNTIMES_MAX 16
-static const struct as_runtime *registry_runtimes[REGISTRY_RUNTIMES_MAX];
-static unsigned registry_runtime_count;
+static const struct as_runtime *_Atomic registry_runtimes[REGISTRY_RUNTIMES_MAX];
 static uint64_t registry_next_id = 1;
+/* Actors left untraced because a record (or a runtime's own state) could not be allocated. */
+static _Atomic uint64_t registry_untraced;
 /* Messages received by actors already reaped, so totals stay monotonic; and how many were
  * reaped, so a snapshot's totals come from the same reads as its actors. */
 static uint64_t registry_reaped_received;
@@ -86,21 +87,23 @@ static const struct as_origin *registry_origin(const void *name_addr, unsigned d
   return as_intern_bytes(&buf, sizeof(void *) * (REGISTRY_ORIGIN_WORDS + keep));
 }
 
-/* Under the registry lock. A runtime past the table's end shares the last index. */
+/* Lock-free (a record learns its runtime before it is published). A runtime past the table's
+ * end shares the last index. */
 static uint8_t registry_runtime_index(const struct as_runtime *runtime)
 {
-  for (unsigned i = 0; i < registry_runtime_count; i++)
-    if (registry_runtimes[i] == runtime)
+  for (unsigned i = 0; i < REGISTRY_RUNTIMES_MAX; i++) {
+    const struct as_runtime *seen = atomic_load(&registry_runtimes[i]);
+    if (!seen && atomic_compare_exchange_strong(&registry_runtimes[i], &seen, runtime))
       return (uint8_t)i;
-  if (registry_runtime_count == REGISTRY_RUNTIMES_MAX)
-    return REGISTRY_RUNTIMES_MAX - 1;
-  registry_runtimes[registry_runtime_count] = runtime;
-  return (uint8_t)registry_runtime_count++;
+    if (seen == runtime)
+      return (uint8_t)i;
+  }
+  return REGISTRY_RUNTIMES_MAX - 1;
 }
 
 static const struct as_runtime *registry_runtime_of(const struct as_actor *a)
 {
-  return registry_runtimes[a->runtime];
+  return atomic_load_explicit(&registry_runtimes[a->runtime], memory_order_relaxed);
 }
 
 /* Under the registry lock. */
@@ -135,11 +138,13 @@ static void registry_record_free(struct as_actor *a)
     free(a);
 }
 
-struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
+struct as_actor *as_registry_prepare(const struct as_spawn *spawn)
 {
   struct as_actor *a = registry_record_new(spawn->private_bytes);
-  if (!a)
+  if (!a) {
+    as_registry_count_untraced();
     return NULL;
+  }
   if (spawn->name)
     atomic_init(&a->name, as_intern_string(spawn->name));
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
@@ -150,15 +155,20 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   a->origin = registry_origin(spawn->name_addr, spawn->stack_depth);
   atomic_init(&a->status, AS_STATUS_STARTING);
   atomic_init(&a->refs, 2); /* the caller's and the registry's */
-  as_blockpool_reserve(&registry_tallies);
+  a->runtime = registry_runtime_index(spawn->runtime);
+  return a;
+}
 
+int as_registry_publish(struct as_actor *a)
+{
+  as_blockpool_reserve(&registry_tallies);
   pthread_mutex_lock(&registry_lock);
   if (registry_actor_count == registry_actor_capacity && registry_actors_grow() < 0) {
     pthread_mutex_unlock(&registry_lock);
     registry_record_free(a);
-    return NULL;
+    as_registry_count_untraced();
+    return -ENOMEM;
   }
-  a->runtime = registry_runtime_index(spawn->runtime);
   a->id = registry_next_id++;
   registry_actors[registry_actor_count++] = a;
   pthread_mutex_unlock(&registry_lock);
@@ -166,7 +176,23 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   if (!atomic_exchange_explicit(&registry_first_spawn_done, 1, memory_order_acq_rel) &&
       registry_first_spawn_callback)
     registry_first_spawn_callback();
-  return a;
+  return 0;
+}
+
+struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
+{
+  struct as_actor *a = as_registry_prepare(spawn);
+  return a && as_registry_publish(a) == 0 ? a : NULL;
+}
+
+void as_registry_count_untraced(void)
+{
+  atomic_fetch_add_explicit(&registry_untraced, 1, memory_order_relaxed);
+}
+
+uint64_t as_registry_untraced_count(void)
+{
+  return atomic_load_explicit(&registry_untraced, memory_order_relaxed);
 }
 
 void as_actor_release(struct as_actor *actor)
@@ -181,6 +207,11 @@ void as_actor_release(struct as_actor *actor)
     }
     registry_record_free(actor);
   }
+}
+
+void as_actor_retain(struct as_actor *actor)
+{
+  atomic_fetch_add_explicit(&actor->refs, 1, memory_order_relaxed);
 }
 
 void as_actor_set_interned_name(struct as_actor *actor, const char *interned)
@@ -577,6 +608,7 @@ void as_registry_reset_after_fork(void)
   registry_next_id = 1;
   registry_reaped_received = 0;
   registry_reaped_count = 0;
+  atomic_store(&registry_untraced, 0);
   atomic_store(&registry_first_spawn_done, 0);
   registry_current = NULL;
 }

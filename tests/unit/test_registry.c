@@ -198,3 +198,72 @@ Test(registry, every_collection_has_totals_that_agree_with_each_other_and_its_ac
     pthread_join(threads[i], NULL);
   as_registry_collection_free(&col);
 }
+
+static int probe_calls;
+static int probe_private(const struct as_actor *actor, uint64_t *strong, uint64_t *weak)
+{
+  const uint64_t *object = as_actor_private_const(actor);
+  probe_calls++;
+  cr_assert_eq(*object, 0xfeedu, "probed before the runtime's state was in place");
+  *strong = *weak = 1;
+  return 0;
+}
+
+Test(registry, a_prepared_record_is_invisible_until_published)
+{
+  static const struct as_runtime probed = {"probed", probe_private};
+  struct as_spawn spawn = {.runtime = &probed, .name = "prepared", .probe = 1,
+                           .private_bytes = sizeof(uint64_t)};
+  struct as_actor *a = as_registry_prepare(&spawn);
+  cr_assert_not_null(a);
+  struct as_registry_collection c = {0};
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 1000000000u), 0);
+  for (size_t i = 0; i < c.count; i++)
+    cr_assert_neq(c.views[i].actor, a, "an unpublished record was collected");
+  *(uint64_t *)as_actor_private(a) = 0xfeedu;
+  cr_assert_eq(as_registry_publish(a), 0);
+  cr_assert_neq(as_actor_id(a), 0);
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 1000000000u), 0);
+  const struct as_actor_view *v = find_view(&c, as_actor_id(a));
+  cr_assert_not_null(v);
+  cr_assert(v->has_refs);
+  cr_assert_gt(probe_calls, 0);
+  as_actor_probe_forget(a);
+  as_actor_mark_stopped(a, "test");
+  as_actor_release(a);
+  as_registry_collection_free(&c);
+}
+
+Test(registry, replies_exceptions_and_sent_change_through_the_api)
+{
+  struct as_actor *a = spawn_named("api", NULL);
+  cr_assert(as_actor_is_starting(a));
+  as_actor_reply_sent(a);
+  as_actor_reply_sent(a);
+  as_actor_reply_sent_undo(a);
+  cr_assert(as_actor_replies_pending(a));
+  as_actor_reply_taken(a);
+  cr_assert_not(as_actor_replies_pending(a));
+  as_actor_count_sent(a);
+  as_actor_count_sent_shared(a);
+  as_actor_count_exception(a);
+  uint32_t t = as_typetab_intern("job", 3);
+  as_actor_handler_begin(a, t, 5);
+  struct as_handler_mark outer = as_actor_handler_mark(a);
+  as_actor_handler_end(a, 9);
+  cr_assert_not(as_actor_is_handling(a));
+  as_actor_handler_resume(a, outer);
+  cr_assert(as_actor_is_handling(a));
+  struct as_registry_collection c = {0};
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 1000000000u), 0);
+  const struct as_actor_view *v = find_view(&c, as_actor_id(a));
+  cr_assert_eq(v->replies, 1);
+  cr_assert_eq(v->replies_taken, 1);
+  cr_assert_eq(v->sent, 2);
+  cr_assert_eq(v->exceptions, 1);
+  cr_assert_eq(v->handling_type, t);
+  cr_assert_eq(v->handling_since, 5);
+  as_actor_mark_stopped(a, "test");
+  as_actor_release(a);
+  as_registry_collection_free(&c);
+}
