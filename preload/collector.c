@@ -122,6 +122,23 @@ static void collector_find_deadlocks(struct as_waitgraph_cycles *cycles)
   free(edges);
 }
 
+/* What went wrong so far, and how many actors are left untraced for lack of memory (said once
+ * on stderr, counted in every line). */
+static size_t collector_diagnostics(struct as_diag_entry diags[AS_DIAG_MAX + 1])
+{
+  uint64_t untraced = as_registry_untraced_count();
+  if (untraced)
+    as_diag_report("untraced_actors", "out of memory: some actors are not traced");
+  size_t n = as_diag_copy(diags, AS_DIAG_MAX);
+  if (untraced) {
+    snprintf(diags[n].code, sizeof diags[n].code, "untraced_actors_count");
+    snprintf(diags[n].text, sizeof diags[n].text,
+             "%llu actors were left untraced for lack of memory", (unsigned long long)untraced);
+    n++;
+  }
+  return n;
+}
+
 /* A snapshot line is encoded into a buffer of this size and written whenever it fills. */
 #define COLLECTOR_CHUNK_BYTES (1u << 20)
 
@@ -165,14 +182,15 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   struct as_waitgraph_cycles cycles;
   collector_find_deadlocks(&cycles);
   uint64_t collected = as_clock_now();
-  struct as_diag_entry diags[AS_DIAG_MAX];
+  struct as_diag_entry diags[AS_DIAG_MAX + 1];
+  size_t diag_count = collector_diagnostics(diags);
   uint64_t wall = as_clock_wall_ns();
   struct as_snapshot_info info = {
       .seq = collector_seq++, .wall_ns = wall,
       .uptime_ns = now > collector_start_ticks ? as_clock_ticks_to_ns(now - collector_start_ticks) : 0,
       .start_ticks = collector_start_ticks, .now_ticks = now, .final = final,
       .ended_by = ended_by, .signal_name = signal_name,
-      .diagnostics = diags, .diagnostic_count = as_diag_copy(diags, AS_DIAG_MAX),
+      .diagnostics = diags, .diagnostic_count = diag_count,
       .last_cost = collector_has_cost ? &collector_last_cost : NULL};
   struct collector_output out = {collector_sink, {""}, 0, 0};
   struct as_jsonw w;
