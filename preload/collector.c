@@ -5,7 +5,7 @@
 #include "registry.h"
 #include "sink.h"
 #include "snapshot.h"
-#include "waitgraph.h"
+#include "waiting.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +39,10 @@ static struct as_sink *collector_sink;
 static uint64_t collector_seq;
 static uint64_t collector_start_ticks, collector_start_wall;
 static struct as_registry_collection collector_views;
+static struct as_waiting collector_waiting;
+/* When the last full snapshot (keyframe) was written; whether the next line must be one. */
+static uint64_t collector_keyframe_at;
+static int collector_keyframe_due = 1;
 static struct as_snapshot_cost collector_last_cost;
 static int collector_has_cost;
 
@@ -72,54 +76,6 @@ static char *collector_header_line(void)
       .started_wall_ns = collector_start_wall, .interval_ms = collector_config.interval_ms,
       .grave_ms = collector_config.grave_ms, .stack_depth = collector_config.stack_depth};
   return as_snapshot_encode_header(&header);
-}
-
-/* A cycle is reported only when a second read finds every member still in the very same wait:
- * a ping-pong read at two different moments would otherwise look like a cycle. */
-static void collector_confirm_cycles(struct as_waitgraph_cycles *cycles)
-{
-  size_t kept = 0, members = 0;
-  for (size_t i = 0; i < cycles->cycle_count; i++) {
-    int steady = 1;
-    for (size_t k = 0; k < cycles->lengths[i] && steady; k++) {
-      uint64_t id = cycles->members[cycles->starts[i] + k];
-      for (size_t v = 0; v < collector_views.count; v++)
-        if (collector_views.views[v].id == id)
-          steady = as_registry_wait_unchanged(&collector_views.views[v]);
-    }
-    if (!steady)
-      continue;
-    memmove(&cycles->members[members], &cycles->members[cycles->starts[i]],
-            cycles->lengths[i] * sizeof cycles->members[0]);
-    cycles->starts[kept] = members;
-    cycles->lengths[kept] = cycles->lengths[i];
-    members += cycles->lengths[i];
-    kept++;
-  }
-  cycles->cycle_count = kept;
-  cycles->member_count = members;
-}
-
-static void collector_find_deadlocks(struct as_waitgraph_cycles *cycles)
-{
-  memset(cycles, 0, sizeof *cycles);
-  size_t n = 0;
-  for (size_t i = 0; i < collector_views.count; i++)
-    n += collector_views.views[i].wait_target != 0;
-  if (n == 0)
-    return;
-  struct as_wait_edge *edges = malloc(n * sizeof *edges);
-  if (!edges)
-    return;
-  n = 0;
-  for (size_t i = 0; i < collector_views.count; i++) {
-    const struct as_actor_view *v = &collector_views.views[i];
-    if (v->wait_target)
-      edges[n++] = (struct as_wait_edge){v->id, v->wait_target};
-  }
-  if (as_waitgraph_find_cycles(edges, n, cycles) == 0)
-    collector_confirm_cycles(cycles);
-  free(edges);
 }
 
 /* What went wrong so far, and how many actors are left untraced for lack of memory (said once
@@ -169,18 +125,36 @@ static int collector_output_end(struct collector_output *out)
   return rc;
 }
 
+/* A line lists every actor (a keyframe) at start, every ACTORSCOPE_KEYFRAME_S seconds, at the
+ * end, and after a time nobody read; in between, only the actors that changed. */
+static int collector_wants_keyframe(int final, uint64_t now)
+{
+  unsigned every = collector_config.keyframe_s;
+  return final || collector_keyframe_due || every == 0 ||
+         now - collector_keyframe_at >= as_clock_ns_to_ticks((uint64_t)every * 1000000000u);
+}
+
 static void collector_write_locked(int final, const char *ended_by, const char *signal_name)
 {
   as_clock_calibrate();
   uint64_t now = as_clock_now();
-  as_registry_collect(&collector_views, now,
-                      as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u));
-  /* Still collected: reaping keeps memory bounded while nobody reads. */
-  if (!collector_sink || !as_sink_has_readers(collector_sink))
+  uint64_t grave = as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u);
+  int readers = collector_sink && as_sink_has_readers(collector_sink);
+  int keyframe = readers && collector_wants_keyframe(final, now);
+  /* Still collected when nobody reads: reaping keeps memory bounded. */
+  if (keyframe)
+    as_registry_collect(&collector_views, now, grave);
+  else
+    as_registry_collect_changes(&collector_views, now, grave);
+  if (as_waiting_update(&collector_waiting, &collector_views, keyframe) < 0)
+    collector_keyframe_due = 1;
+  if (!readers) {
+    collector_keyframe_due = 1;
     return;
+  }
 
   struct as_waitgraph_cycles cycles;
-  collector_find_deadlocks(&cycles);
+  as_waiting_find_deadlocks(&collector_waiting, &cycles);
   uint64_t collected = as_clock_now();
   struct as_diag_entry diags[AS_DIAG_MAX + 1];
   size_t diag_count = collector_diagnostics(diags);
@@ -189,7 +163,8 @@ static void collector_write_locked(int final, const char *ended_by, const char *
       .seq = collector_seq++, .wall_ns = wall,
       .uptime_ns = now > collector_start_ticks ? as_clock_ticks_to_ns(now - collector_start_ticks) : 0,
       .start_ticks = collector_start_ticks, .now_ticks = now, .final = final,
-      .ended_by = ended_by, .signal_name = signal_name,
+      .ended_by = ended_by, .signal_name = signal_name, .delta = !keyframe,
+      .waiting = collector_waiting.views, .waiting_count = collector_waiting.count,
       .diagnostics = diags, .diagnostic_count = diag_count,
       .last_cost = collector_has_cost ? &collector_last_cost : NULL};
   struct collector_output out = {collector_sink, {""}, 0, 0};
@@ -202,6 +177,10 @@ static void collector_write_locked(int final, const char *ended_by, const char *
     rc = collector_output_end(&out);
   else if (!out.failed)
     as_error_set(&out.err, "out of memory while encoding a snapshot");
+  if (rc == 0 && keyframe) {
+    collector_keyframe_at = now;
+    collector_keyframe_due = 0;
+  }
   if (rc < 0) {
     as_diag_report("output_failed", "%s; no more snapshots are written", out.err.text);
     as_sink_close(collector_sink);
@@ -417,4 +396,6 @@ void as_collector_reset_after_fork(void)
   collector_seq = 0;
   collector_has_cost = 0;
   memset(&collector_views, 0, sizeof collector_views);
+  memset(&collector_waiting, 0, sizeof collector_waiting);
+  collector_keyframe_due = 1;
 }

@@ -283,8 +283,11 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
     as_jsonw_u64(w, v->parent_id);
   else
     as_jsonw_lit(w, "null");
-  as_jsonw_lit(w, ",\"children\":");
-  snapshot_children(w, family, index, v->id);
+  /* A delta line lists some actors only: readers derive children from parent links. */
+  if (!info->delta) {
+    as_jsonw_lit(w, ",\"children\":");
+    snapshot_children(w, family, index, v->id);
+  }
   as_jsonw_lit(w, ",\"stopped\":");
   if (v->status == AS_STATUS_STOPPED) {
     as_jsonw_lit_u64(w, "{\"at_ns\":", snapshot_since(v->stopped_at, info->start_ticks));
@@ -310,6 +313,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
     as_jsonw_lit(w, "{\"type\":");
     as_jsonw_str(w, as_typetab_name(v->handling_type));
     as_jsonw_lit_u64(w, ",\"elapsed_ns\":", snapshot_since(now, v->handling_since));
+    as_jsonw_lit_u64(w, ",\"since_ns\":", snapshot_since(v->handling_since, info->start_ticks));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -321,6 +325,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
     as_jsonw_lit(w, ",\"kind\":");
     as_jsonw_str(w, waits[kind]);
     as_jsonw_lit_u64(w, ",\"elapsed_ns\":", snapshot_since(now, v->wait_since));
+    as_jsonw_lit_u64(w, ",\"since_ns\":", snapshot_since(v->wait_since, info->start_ticks));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -344,8 +349,10 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit(w, "}");
 }
 
+/* Cycle members wait, so their names come from the views of the waiting actors (sorted by id):
+ * a delta line may not list them. */
 static void snapshot_deadlocks(struct as_jsonw *w, const struct as_waitgraph_cycles *cycles,
-                               const struct as_actor_view **by_id, size_t n)
+                               const struct as_actor_view *waiting, size_t n)
 {
   as_jsonw_lit(w, "[");
   for (size_t i = 0; cycles && i < cycles->cycle_count; i++) {
@@ -360,13 +367,13 @@ static void snapshot_deadlocks(struct as_jsonw *w, const struct as_waitgraph_cyc
       size_t lo = 0, hi = n;
       while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (by_id[mid]->id < members[k])
+        if (waiting[mid].id < members[k])
           lo = mid + 1;
         else
           hi = mid;
       }
-      if (lo < n && by_id[lo]->id == members[k])
-        name = snapshot_actor_name(by_id[lo]);
+      if (lo < n && waiting[lo].id == members[k])
+        name = snapshot_actor_name(&waiting[lo]);
       if (k)
         as_jsonw_lit(w, ",");
       as_jsonw_str(w, name);
@@ -423,14 +430,17 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     }
     if (!sorted)
       qsort(by_id, n, sizeof *by_id, snapshot_by_id_cmp);
-    if (snapshot_family_build(&family, by_id, n) < 0 ||
+    if ((!info->delta && snapshot_family_build(&family, by_id, n) < 0) ||
         snapshot_sites_build(&sites, by_id, n) < 0)
       w->failed = 1;
   }
   if (!w->failed) {
     char when[32];
     as_snapshot_format_time(info->wall_ns, when);
-    as_jsonw_lit_u64(w, "{\"type\":\"snapshot\",\"seq\":", info->seq);
+    if (info->delta)
+      as_jsonw_lit_u64(w, "{\"type\":\"delta\",\"seq\":", info->seq);
+    else
+      as_jsonw_lit_u64(w, "{\"type\":\"snapshot\",\"seq\":", info->seq);
     as_jsonw_lit(w, ",\"captured_at\":");
     as_jsonw_str(w, when);
     as_jsonw_lit_u64(w, ",\"captured_at_ns\":", info->wall_ns);
@@ -453,7 +463,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     as_jsonw_lit_u64(w, ",\"total_stopped\":", c->totals.total_stopped);
     as_jsonw_lit_u64(w, ",\"messages_received\":", c->totals.messages_received);
     as_jsonw_lit(w, "},\"deadlocks\":");
-    snapshot_deadlocks(w, deadlocks, by_id, n);
+    snapshot_deadlocks(w, deadlocks, info->waiting, info->waiting_count);
     as_jsonw_lit(w, ",\"diagnostics\":");
     snapshot_diagnostics(w, info);
     as_jsonw_lit(w, ",\"last_cost\":");
@@ -466,7 +476,12 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
         as_jsonw_lit(w, ",");
       snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info);
     }
-    as_jsonw_lit(w, "]}");
+    as_jsonw_lit(w, "]");
+    if (info->delta) {
+      as_jsonw_lit(w, ",\"reaped\":");
+      snapshot_ids(w, c->reaped, c->reaped_count);
+    }
+    as_jsonw_lit(w, "}");
   }
   free(sites.first);
   free(sites.numbers);

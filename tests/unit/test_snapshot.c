@@ -26,9 +26,10 @@ static json_t *encode_with_ids(struct as_actor_view *views, size_t n,
   struct as_registry_collection c = {.views = views, .count = n, .capacity = n,
                                      .ids = ids, .id_count = id_count, .id_capacity = id_count,
                                      .totals = {2, 3, 1, 42}};
+  /* Every listed actor stands for a waiting one too: deadlock names come from those. */
   struct as_snapshot_info info = {.seq = 7, .wall_ns = 1795500000123000000ULL,
                                   .uptime_ns = 5000, .start_ticks = 1000,
-                                  .now_ticks = 10000};
+                                  .now_ticks = 10000, .waiting = views, .waiting_count = n};
   char *line = as_snapshot_encode(&c, cycles, &info);
   cr_assert_not_null(line);
   cr_assert_null(strchr(line, '\n'), "a snapshot must be one line");
