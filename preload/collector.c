@@ -43,6 +43,19 @@ static struct as_waiting collector_waiting;
 /* When the last full snapshot (keyframe) was written; whether the next line must be one. */
 static uint64_t collector_keyframe_at;
 static int collector_keyframe_due = 1;
+/* What the line before said, so a delta line can leave out what did not change. */
+static struct as_registry_totals collector_said_totals;
+static uint64_t collector_said_deadlocks;
+static size_t collector_said_diagnostics;
+
+/* One number for a set of cycles: equal sets, equal numbers (FNV-1a over the members). */
+static uint64_t collector_cycles_signature(const struct as_waitgraph_cycles *cycles)
+{
+  uint64_t h = 1469598103934665603ull ^ cycles->cycle_count;
+  for (size_t i = 0; i < cycles->member_count; i++)
+    h = (h ^ cycles->members[i]) * 1099511628211ull;
+  return h;
+}
 static struct as_snapshot_cost collector_last_cost;
 static int collector_has_cost;
 
@@ -159,11 +172,16 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   struct as_diag_entry diags[AS_DIAG_MAX + 1];
   size_t diag_count = collector_diagnostics(diags);
   uint64_t wall = as_clock_wall_ns();
+  uint64_t deadlocks = collector_cycles_signature(&cycles);
   struct as_snapshot_info info = {
       .seq = collector_seq++, .wall_ns = wall,
       .uptime_ns = now > collector_start_ticks ? as_clock_ticks_to_ns(now - collector_start_ticks) : 0,
       .start_ticks = collector_start_ticks, .now_ticks = now, .final = final,
       .ended_by = ended_by, .signal_name = signal_name, .delta = !keyframe,
+      .totals_changed = memcmp(&collector_said_totals, &collector_views.totals,
+                               sizeof collector_said_totals) != 0,
+      .deadlocks_changed = deadlocks != collector_said_deadlocks,
+      .diagnostics_changed = diag_count != collector_said_diagnostics,
       .waiting = collector_waiting.views, .waiting_count = collector_waiting.count,
       .diagnostics = diags, .diagnostic_count = diag_count,
       .last_cost = collector_has_cost ? &collector_last_cost : NULL};
@@ -177,6 +195,11 @@ static void collector_write_locked(int final, const char *ended_by, const char *
     rc = collector_output_end(&out);
   else if (!out.failed)
     as_error_set(&out.err, "out of memory while encoding a snapshot");
+  if (rc == 0) {
+    collector_said_totals = collector_views.totals;
+    collector_said_deadlocks = deadlocks;
+    collector_said_diagnostics = diag_count;
+  }
   if (rc == 0 && keyframe) {
     collector_keyframe_at = now;
     collector_keyframe_due = 0;
