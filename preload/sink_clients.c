@@ -45,26 +45,37 @@ void sink_clients_init(struct sink_clients *cs, int listen_fd, const char *token
 
 static size_t client_unsent(const struct sink_client *c) { return (size_t)(c->queued - c->sent); }
 
-/* Sends what is queued without waiting. Returns 0, or -1 when the client is gone. */
-static int client_pump(struct sink_client *c)
+static void client_drop(struct sink_client *c, const char *why)
 {
-  while (client_unsent(c) > 0) {
+  if (!c->gone)
+    snprintf(c->why, sizeof c->why, "%s", why ? why : "");
+  c->gone = 1;
+}
+
+/* Sends what is queued without waiting; a client that is gone is marked so. */
+static void client_pump(struct sink_client *c)
+{
+  while (!c->gone && client_unsent(c) > 0) {
     ssize_t n = send(c->fd, c->queue + c->head, client_unsent(c), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        client_drop(c, NULL);
+      return;
     }
     c->head += (size_t)n;
     c->sent += (uint64_t)n;
+    c->progress_ns = as_clock_now_ns();
   }
+  if (client_unsent(c) > 0)
+    return;
   c->head = 0;
   if (c->cap > SINK_QUEUE_KEEP_BYTES) {
     free(c->queue);
     c->queue = NULL;
     c->cap = 0;
   }
-  return 0;
 }
 
 /* Queues len bytes; the caller has checked the bound (an error line may exceed it). */
@@ -91,16 +102,41 @@ static int client_append(struct sink_client *c, const char *data, size_t len)
   return 0;
 }
 
-/* Waits until fd can take more or the limit passes; returns 0 when it can, -1 at the limit. */
-static int sink_wait_writable(struct pollfd *fds, nfds_t n, uint64_t limit)
+static int client_stalled(const struct sink_client *c, uint64_t now)
 {
+  return now - c->progress_ns >= (uint64_t)SINK_CLIENT_STALL_MS * SINK_NS_PER_MS;
+}
+
+/* One wait of at most a slice for any of the clients chosen to take more, then sends to all of
+ * them. Chosen: taking the line (or, without taking_only, every admitted client), with
+ * something queued and not stalled. `also` is waited for even when it is none of these.
+ * Returns how many were waited for; 0 when none was, or the limit has passed. */
+static size_t sink_clients_wait_once(struct sink_clients *cs, int taking_only,
+                                     struct sink_client *also, uint64_t limit)
+{
+  struct pollfd fds[SINK_MAX_CLIENTS];
+  nfds_t n = 0;
   uint64_t now = as_clock_now_ns();
+  for (size_t i = 0; i < cs->count; i++) {
+    struct sink_client *c = &cs->slots[i];
+    int chosen = c == also || (c->authenticated && (!taking_only || c->takes_line) &&
+                               !client_stalled(c, now));
+    if (c->gone || !chosen || client_unsent(c) == 0)
+      continue;
+    fds[n++] = (struct pollfd){.fd = c->fd, .events = POLLOUT};
+    uint64_t stall_at = c->progress_ns + (uint64_t)SINK_CLIENT_STALL_MS * SINK_NS_PER_MS;
+    if (stall_at < limit)
+      limit = stall_at; /* a client that stalls now is no reason to wait on */
+  }
   limit = sink_wait_limit(limit);
-  if (now >= limit)
-    return -1;
+  if (n == 0 || now >= limit)
+    return 0;
   uint64_t left_ms = (limit - now + SINK_NS_PER_MS - 1) / SINK_NS_PER_MS;
-  int rc = poll(fds, n, left_ms < SINK_WAIT_SLICE_MS ? (int)left_ms : SINK_WAIT_SLICE_MS);
-  return rc < 0 && errno != EINTR ? -1 : 0;
+  poll(fds, n, left_ms < SINK_WAIT_SLICE_MS ? (int)left_ms : SINK_WAIT_SLICE_MS);
+  for (size_t i = 0; i < cs->count; i++)
+    if (cs->slots[i].authenticated || &cs->slots[i] == also)
+      client_pump(&cs->slots[i]);
+  return (size_t)n;
 }
 
 /* Reads and discards what a client sent (at most a few pages a call): nothing but the token
@@ -130,12 +166,13 @@ static char *sink_error_line(const char *text, size_t *len)
 /* Tells a client why it goes, where that is possible without waiting, and closes it. */
 static void client_close_with(struct sink_client *c, int mid_line, const char *why)
 {
-  if (why) {
+  if (why && why[0]) {
     /* Nothing of the line in progress has left yet: take it back, so the queue ends whole. */
     if (mid_line && c->sent <= c->line_start)
       c->queued = c->line_start;
     size_t len = 0;
     char *line = (!mid_line || c->queued == c->line_start) ? sink_error_line(why, &len) : NULL;
+    c->gone = 0;
     if (line && client_append(c, line, len) == 0)
       client_pump(c);
     free(line);
@@ -145,20 +182,27 @@ static void client_close_with(struct sink_client *c, int mid_line, const char *w
   free(c->queue);
 }
 
-static void sink_clients_remove(struct sink_clients *cs, size_t i, const char *why)
+/* Closes the clients marked gone; only here do slots move. */
+static void sink_clients_reap(struct sink_clients *cs)
 {
-  struct sink_client *c = &cs->slots[i];
-  client_close_with(c, cs->in_line && c->takes_line, why);
-  if (why && c->authenticated)
-    cs->stats.clients_dropped++;
-  else if (why)
-    cs->stats.clients_refused++;
-  cs->slots[i] = cs->slots[--cs->count];
+  for (size_t i = cs->count; i-- > 0;) {
+    struct sink_client *c = &cs->slots[i];
+    if (!c->gone)
+      continue;
+    int told = c->why[0] != '\0';
+    client_close_with(c, cs->in_line && c->takes_line, c->why);
+    if (told && c->authenticated)
+      cs->stats.clients_dropped++;
+    else if (told)
+      cs->stats.clients_refused++;
+    cs->slots[i] = cs->slots[--cs->count];
+  }
 }
 
 static void client_admit(struct sink_client *c, const char *header)
 {
   c->authenticated = 1;
+  c->progress_ns = as_clock_now_ns();
   if (header && (client_append(c, header, strlen(header)) < 0 || client_append(c, "\n", 1) < 0))
     c->queued = c->sent; /* out of memory: it gets lines without the header rather than none */
   client_pump(c);
@@ -220,40 +264,48 @@ static void sink_clients_accept(struct sink_clients *cs, const char *header, uin
   }
 }
 
+static void client_vet(struct sink_client *c, const char *token, const char *header, uint64_t now)
+{
+  enum token_state t = client_read_token(c, token);
+  if (t == TOKEN_RIGHT)
+    client_admit(c, header);
+  else if (t == TOKEN_WRONG)
+    client_drop(c, "wrong token");
+  else if (now - c->accepted_ns >= (uint64_t)SINK_TOKEN_WAIT_MS * SINK_NS_PER_MS)
+    client_drop(c, "no token within 2 s");
+}
+
+/* Between lines: a client with something queued is behind, and may stay so only so long. */
+static void client_check_behind(struct sink_client *c, uint64_t now)
+{
+  if (client_unsent(c) == 0) {
+    c->behind_since_ns = 0;
+  } else if (!c->behind_since_ns) {
+    c->behind_since_ns = now;
+  } else if (now - c->behind_since_ns >= (uint64_t)SINK_CLIENT_BEHIND_MS * SINK_NS_PER_MS) {
+    char why[96];
+    snprintf(why, sizeof why, "dropped: behind for 10 s (%llu lines skipped)",
+             (unsigned long long)c->lines_skipped);
+    client_drop(c, why);
+  }
+}
+
 void sink_clients_service(struct sink_clients *cs, const char *header)
 {
   uint64_t now = as_clock_now_ns();
   sink_clients_accept(cs, header, now);
-  for (size_t i = cs->count; i-- > 0;) {
+  for (size_t i = 0; i < cs->count; i++) {
     struct sink_client *c = &cs->slots[i];
     if (!c->authenticated) {
-      enum token_state t = client_read_token(c, cs->token);
-      if (t == TOKEN_RIGHT)
-        client_admit(c, header);
-      else if (t == TOKEN_WRONG)
-        sink_clients_remove(cs, i, "wrong token");
-      else if (now - c->accepted_ns >= (uint64_t)SINK_TOKEN_WAIT_MS * SINK_NS_PER_MS)
-        sink_clients_remove(cs, i, "no token within 2 s");
+      client_vet(c, cs->token, header, now);
       continue;
     }
     client_discard_input(c->fd);
-    if (client_pump(c) < 0) {
-      sink_clients_remove(cs, i, NULL);
-      continue;
-    }
-    if (cs->in_line && c->takes_line)
-      continue;
-    if (client_unsent(c) == 0) {
-      c->behind_since_ns = 0;
-    } else if (!c->behind_since_ns) {
-      c->behind_since_ns = now;
-    } else if (now - c->behind_since_ns >= (uint64_t)SINK_CLIENT_BEHIND_MS * SINK_NS_PER_MS) {
-      char why[128];
-      snprintf(why, sizeof why, "dropped: behind for 10 s (%llu lines skipped)",
-               (unsigned long long)c->lines_skipped);
-      sink_clients_remove(cs, i, why);
-    }
+    client_pump(c);
+    if (!cs->in_line && !c->gone)
+      client_check_behind(c, now);
   }
+  sink_clients_reap(cs);
 }
 
 size_t sink_clients_ready(const struct sink_clients *cs)
@@ -267,13 +319,16 @@ size_t sink_clients_ready(const struct sink_clients *cs)
 static void sink_clients_start_line(struct sink_clients *cs, const char *header)
 {
   sink_clients_service(cs, header);
+  uint64_t now = as_clock_now_ns();
   cs->in_line = 1;
-  cs->line_deadline_ns = as_clock_now_ns() + (uint64_t)SINK_LINE_WAIT_MS * SINK_NS_PER_MS;
+  cs->line_deadline_ns = now + (uint64_t)SINK_LINE_WAIT_MS * SINK_NS_PER_MS;
   for (size_t i = 0; i < cs->count; i++) {
     struct sink_client *c = &cs->slots[i];
     c->takes_line = c->authenticated && client_unsent(c) == 0;
     c->line_start = c->queued;
-    if (c->authenticated && !c->takes_line) {
+    if (c->takes_line)
+      c->progress_ns = now;
+    else if (c->authenticated) {
       c->lines_skipped++;
       cs->stats.lines_skipped++;
     }
@@ -281,9 +336,10 @@ static void sink_clients_start_line(struct sink_clients *cs, const char *header)
 }
 
 /* Hands a part of the line to one client: sent at once where its socket has room, queued
- * otherwise. Returns 0, or -1 when the client is gone or its queue stayed full until the
- * line's time was up. */
-static int client_take_part(struct sink_client *c, const char *data, size_t len, uint64_t limit)
+ * where not; while its queue is full, waits (sending to the others meanwhile) until the
+ * line's time is up or the client stalls, and then drops it. */
+static void client_take_part(struct sink_clients *cs, struct sink_client *c, const char *data,
+                             size_t len)
 {
   if (client_unsent(c) == 0) {
     while (len > 0) {
@@ -292,70 +348,58 @@ static int client_take_part(struct sink_client *c, const char *data, size_t len,
         continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         break;
-      if (n < 0)
-        return -1;
+      if (n < 0) {
+        client_drop(c, NULL);
+        return;
+      }
       data += n;
       len -= (size_t)n;
       c->sent += (uint64_t)n;
       c->queued += (uint64_t)n;
+      c->progress_ns = as_clock_now_ns();
     }
   }
-  while (len > 0) {
+  while (len > 0 && !c->gone) {
     size_t room = SINK_CLIENT_QUEUE_BYTES - client_unsent(c);
     size_t take = room < len ? room : len;
-    if (take && client_append(c, data, take) < 0)
-      return -1;
+    if (take && client_append(c, data, take) < 0) {
+      client_drop(c, NULL);
+      return;
+    }
     data += take;
     len -= take;
-    if (len == 0)
-      break;
-    struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
-    if (client_pump(c) < 0 || sink_wait_writable(&pfd, 1, limit) < 0)
-      return -1;
-    if (client_pump(c) < 0)
-      return -1;
+    if (len > 0 && sink_clients_wait_once(cs, 1, c, cs->line_deadline_ns) == 0 &&
+        client_unsent(c) == SINK_CLIENT_QUEUE_BYTES)
+      client_drop(c, "dropped: it did not take a snapshot line in time");
   }
-  return 0;
 }
 
 void sink_clients_write(struct sink_clients *cs, const char *header, const char *data, size_t len)
 {
   if (!cs->in_line)
     sink_clients_start_line(cs, header);
-  for (size_t i = cs->count; i-- > 0;) {
+  for (size_t i = 0; i < cs->count; i++) {
     struct sink_client *c = &cs->slots[i];
-    if (!c->takes_line) {
-      if (c->authenticated && client_pump(c) < 0)
-        sink_clients_remove(cs, i, NULL);
-      continue;
-    }
-    if (client_take_part(c, data, len, cs->line_deadline_ns) < 0)
-      sink_clients_remove(cs, i, "dropped: a snapshot line did not fit in this client's queue "
-                                 "in time");
+    if (c->takes_line && !c->gone)
+      client_take_part(cs, c, data, len);
+    else if (c->authenticated)
+      client_pump(c);
   }
+  sink_clients_reap(cs);
 }
 
 /* Waits, until limit, for the clients chosen (those taking the line, or all) to take what is
- * queued for them. Returns how many are still behind. */
+ * queued for them, but not for a client that has stalled. Returns how many are still behind. */
 static int sink_clients_drain(struct sink_clients *cs, int taking_only, uint64_t limit)
 {
-  for (;;) {
-    struct pollfd fds[SINK_MAX_CLIENTS];
-    nfds_t n = 0;
-    for (size_t i = cs->count; i-- > 0;) {
-      struct sink_client *c = &cs->slots[i];
-      if (!c->authenticated || (taking_only && !c->takes_line) || client_unsent(c) == 0)
-        continue;
-      if (client_pump(c) < 0) {
-        sink_clients_remove(cs, i, NULL);
-        continue;
-      }
-      if (client_unsent(c) > 0)
-        fds[n++] = (struct pollfd){.fd = c->fd, .events = POLLOUT};
-    }
-    if (n == 0 || sink_wait_writable(fds, n, limit) < 0)
-      return (int)n;
-  }
+  while (sink_clients_wait_once(cs, taking_only, NULL, limit) > 0)
+    ;
+  sink_clients_reap(cs);
+  int behind = 0;
+  for (size_t i = 0; i < cs->count; i++)
+    behind += cs->slots[i].authenticated && (!taking_only || cs->slots[i].takes_line) &&
+              client_unsent(&cs->slots[i]) > 0;
+  return behind;
 }
 
 void sink_clients_end_line(struct sink_clients *cs)

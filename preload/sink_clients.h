@@ -2,9 +2,11 @@
  * with non-blocking sends, so no client, however slow or hostile, makes the writer wait
  * beyond the bounds below:
  *  - a client still behind (anything queued) when a line starts skips that whole line;
- *  - a client that is given a line takes it whole or is dropped: while its queue is full, the
- *    writer waits for it at most SINK_LINE_WAIT_MS per line (all clients together), and at
- *    the end of each line waits, within the same budget, for the clients that took it;
+ *  - a client given a line takes it whole or is dropped. When its queue is full the writer
+ *    waits, sending to every client meanwhile, but for one line never more than
+ *    SINK_LINE_WAIT_MS in all, and for a client that takes nothing for SINK_CLIENT_STALL_MS
+ *    no longer: it is dropped. At the end of a line the writer waits, within the same
+ *    bounds, for the clients that took it to have it all;
  *  - a client behind for SINK_CLIENT_BEHIND_MS is dropped;
  *  - with a token, a client must send it and "\n" within SINK_TOKEN_WAIT_MS of being accepted.
  * A refused or dropped client is sent, where its socket has room and no part of a line is
@@ -19,8 +21,9 @@
 #include <stdint.h>
 
 #define SINK_MAX_CLIENTS 16
-#define SINK_CLIENT_QUEUE_BYTES (4u << 20)
-#define SINK_LINE_WAIT_MS 1000u
+#define SINK_CLIENT_QUEUE_BYTES (2u << 20)
+#define SINK_LINE_WAIT_MS 2000u
+#define SINK_CLIENT_STALL_MS 500u
 #define SINK_CLIENT_BEHIND_MS 10000u
 #define SINK_TOKEN_WAIT_MS 2000u
 
@@ -28,11 +31,13 @@ struct sink_client {
   int fd;
   int authenticated;
   int takes_line;      /* receives the line being written */
+  int gone;            /* to be closed at the end of this call; why says why ("": silently) */
+  char why[96];
   char *queue;         /* unsent bytes at queue + head, queued - sent of them */
   size_t head, cap;
   uint64_t queued, sent; /* bytes ever queued and sent */
   uint64_t line_start;   /* `queued` when the line being written started */
-  uint64_t accepted_ns, behind_since_ns;
+  uint64_t accepted_ns, behind_since_ns, progress_ns;
   uint64_t lines_skipped;
   char token_got[AS_CONFIG_TOKEN_MAX + 1];
   size_t token_len;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -402,9 +403,63 @@ Test(sink, clients_that_never_read_do_not_make_writes_wait, .timeout = 8)
   cr_assert_eq(stats.lines_skipped, 16 * 7, "each client took the first line only");
   cr_assert_eq(as_sink_has_readers(sink), 0, "every client is behind");
   cr_assert_eq(as_sink_flush(sink, 100), 16);
+  /* At exit every wait ends by the deadline, whatever timeout the flush is given. */
+  as_sink_set_exit_deadline(0);
+  cr_assert_eq(as_sink_flush(sink, 600000), 16);
   as_sink_close(sink);
   for (int i = 0; i < 16; i++)
     close(clients[i]);
+}
+
+struct reader {
+  int fd;
+  char *text;
+};
+
+static void *reader_main(void *arg)
+{
+  struct reader *r = arg;
+  r->text = read_stream(r->fd, -1);
+  return NULL;
+}
+
+/* A line longer than a client's queue: a client that reads keeps up and gets it whole, one
+ * that does not is dropped once the line's wait is up, and never holds up the other. */
+Test(sink, a_client_that_cannot_take_a_long_line_in_time_is_dropped, .timeout = 8)
+{
+  struct as_config cfg = unix_config("long");
+  struct as_sink *sink = NULL;
+  struct as_error err;
+  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
+  as_sink_set_header(sink, "{\"type\":\"header\"}");
+  struct reader fast = {.fd = unix_connect(cfg.output_path)};
+  int stuck = unix_connect(cfg.output_path);
+  cr_assert(as_sink_has_readers(sink));
+  pthread_t thread;
+  pthread_create(&thread, NULL, reader_main, &fast);
+  char *line = big_line(16u << 20, 0);
+  for (size_t at = 0, len = strlen(line); at < len; at += 1u << 20)
+    cr_assert_eq(as_sink_write_part(sink, line + at, len - at < (1u << 20) ? len - at : 1u << 20, &err), 0);
+  cr_assert_eq(as_sink_end_line(sink, &err), 0);
+  struct as_sink_stats stats;
+  as_sink_get_stats(sink, &stats);
+  cr_assert_eq(stats.clients_dropped, 1, "dropped %llu, clients %zu, refused %llu",
+               (unsigned long long)stats.clients_dropped, stats.clients,
+               (unsigned long long)stats.clients_refused);
+  cr_assert_eq(stats.clients, 1);
+  as_sink_close(sink);
+  pthread_join(thread, NULL);
+  cr_assert_eq(strlen(fast.text), strlen("{\"type\":\"header\"}\n") + strlen(line) + 1);
+  cr_assert_eq(strncmp(fast.text + strlen("{\"type\":\"header\"}\n"), line, strlen(line)), 0);
+  /* The stuck client's stream ends inside the line: a cut-short last line, as documented. */
+  char *text = read_stream(stuck, -1);
+  cr_assert_lt(strlen(text), strlen(line));
+  cr_assert_eq(strchr(text + strlen("{\"type\":\"header\"}\n"), '\n'), NULL);
+  free(text);
+  free(fast.text);
+  free(line);
+  close(fast.fd);
+  close(stuck);
 }
 
 /* A client that stops reading misses whole lines, never parts of one, and takes up the
