@@ -240,13 +240,16 @@ static enum token_state client_read_token(struct sink_client *c, const char *tok
              : TOKEN_WRONG;
 }
 
+/* Connections taken from the backlog per call: a flood of them cannot keep the writer here. */
+#define SINK_ACCEPTS_PER_CALL 64
+
 static void sink_clients_accept(struct sink_clients *cs, const char *header, uint64_t now)
 {
-  for (;;) {
+  for (int accepted = 0; accepted < SINK_ACCEPTS_PER_CALL; accepted++) {
     int fd = accept4(cs->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED)
-        continue;
+        continue; /* counted: a peer resetting connections in a loop cannot keep us here */
       return;
     }
     if (cs->count == SINK_MAX_CLIENTS) {

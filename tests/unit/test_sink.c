@@ -41,6 +41,18 @@ static struct as_config unix_config(const char *name)
   return cfg;
 }
 
+/* A unix sink with its header set, and (unless NULL) a token clients must send. */
+static struct as_sink *unix_sink(struct as_config *cfg, const char *name, const char *token)
+{
+  *cfg = unix_config(name);
+  snprintf(cfg->token, sizeof cfg->token, "%s", token ? token : "");
+  struct as_sink *sink = NULL;
+  struct as_error err;
+  cr_assert_eq(as_sink_open(&sink, cfg, 1, &err), 0, "%s", err.text);
+  as_sink_set_header(sink, "{\"type\":\"header\"}");
+  return sink;
+}
+
 static struct as_config file_config(const char *path)
 {
   struct as_config cfg;
@@ -48,6 +60,15 @@ static struct as_config file_config(const char *path)
   cfg.output_kind = AS_OUTPUT_FILE;
   snprintf(cfg.output_path, sizeof cfg.output_path, "%s", path);
   return cfg;
+}
+
+static struct as_sink *file_sink(const char *path)
+{
+  struct as_config cfg = file_config(path);
+  struct as_sink *sink = NULL;
+  struct as_error err = {""};
+  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
+  return sink;
 }
 
 /* A fresh directory and a path in it. */
@@ -133,10 +154,8 @@ Test(sink, an_existing_file_is_kept_byte_for_byte_and_the_next_free_name_is_writ
   fputs("earlier\n", f);
   fclose(f);
 
-  struct as_config cfg = file_config(path);
-  struct as_sink *sink = NULL;
+  struct as_sink *sink = file_sink(path);
   struct as_error err = {""};
-  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0);
   as_sink_set_header(sink, "{\"type\":\"header\",\"pid\":2}");
   cr_assert_eq(as_sink_write_line(sink, "{\"seq\":0}", &err), 0, "%s", err.text);
   cr_assert_str_eq(as_sink_describe(sink), third);
@@ -167,10 +186,8 @@ Test(sink, a_symlink_planted_at_the_path_is_refused_and_its_target_untouched)
   fclose(f);
   cr_assert_eq(symlink(target, path), 0);
 
-  struct as_config cfg = file_config(path);
-  struct as_sink *sink = NULL;
+  struct as_sink *sink = file_sink(path);
   struct as_error err = {""};
-  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0);
   cr_assert_lt(as_sink_write_line(sink, "{}", &err), 0);
   cr_assert_not_null(strstr(err.text, "symbolic link"), "%s", err.text);
   as_sink_close(sink);
@@ -188,10 +205,8 @@ Test(sink, a_fifo_without_a_reader_is_refused_without_blocking, .timeout = 10)
   char dir[64], path[128];
   temp_path(dir, sizeof dir, path, sizeof path, "fifo");
   cr_assert_eq(mkfifo(path, 0600), 0);
-  struct as_config cfg = file_config(path);
-  struct as_sink *sink = NULL;
+  struct as_sink *sink = file_sink(path);
   struct as_error err = {""};
-  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0);
   cr_assert_lt(as_sink_write_line(sink, "{}", &err), 0);
   cr_assert_not_null(strstr(err.text, "is a FIFO"), "%s", err.text);
   cr_assert_eq(strchr(err.text, '\n'), NULL);
@@ -207,10 +222,8 @@ Test(sink, the_file_size_limit_stops_the_output_without_a_signal)
   temp_path(dir, sizeof dir, path, sizeof path, "trace.jsonl");
   struct rlimit limit = {100, 100};
   cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
-  struct as_config cfg = file_config(path);
-  struct as_sink *sink = NULL;
+  struct as_sink *sink = file_sink(path);
   struct as_error err = {""};
-  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0);
   cr_assert_eq(as_sink_write_line(sink, "{\"seq\":0}", &err), 0);
   char line[200];
   memset(line, 'x', sizeof line - 1);
@@ -228,10 +241,8 @@ Test(sink, a_file_removed_while_being_written_stops_the_output_with_one_line)
 {
   char dir[64], path[128];
   temp_path(dir, sizeof dir, path, sizeof path, "trace.jsonl");
-  struct as_config cfg = file_config(path);
-  struct as_sink *sink = NULL;
+  struct as_sink *sink = file_sink(path);
   struct as_error err = {""};
-  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0);
   cr_assert_eq(as_sink_write_line(sink, "{\"seq\":0}", &err), 0);
   cr_assert_eq(unlink(path), 0);
   cr_assert_eq(rmdir(dir), 0);
@@ -324,11 +335,9 @@ Test(sink, a_socket_put_in_our_place_is_not_removed_at_close)
 
 Test(sink, a_client_connecting_in_the_middle_of_a_line_gets_only_whole_lines)
 {
-  struct as_config cfg = unix_config("parts");
-  struct as_sink *sink = NULL;
+  struct as_config cfg;
+  struct as_sink *sink = unix_sink(&cfg, "parts", NULL);
   struct as_error err;
-  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
-  as_sink_set_header(sink, "{\"type\":\"header\"}");
   cr_assert_eq(as_sink_write_part(sink, "{\"seq\"", 6, &err), 0);
   int client = unix_connect(cfg.output_path);
   cr_assert_eq(as_sink_write_part(sink, ":0}", 3, &err), 0);
@@ -343,11 +352,9 @@ Test(sink, a_client_connecting_in_the_middle_of_a_line_gets_only_whole_lines)
 
 Test(sink, the_seventeenth_client_is_told_why_it_is_refused)
 {
-  struct as_config cfg = unix_config("many");
-  struct as_sink *sink = NULL;
+  struct as_config cfg;
+  struct as_sink *sink = unix_sink(&cfg, "many", NULL);
   struct as_error err;
-  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
-  as_sink_set_header(sink, "{\"type\":\"header\"}");
   int clients[17];
   for (int i = 0; i < 16; i++)
     clients[i] = unix_connect(cfg.output_path);
@@ -383,11 +390,9 @@ static char *big_line(size_t len, unsigned seq)
 /* Sixteen clients that never read: the old sink waited 500 ms on each (the timeout). */
 Test(sink, clients_that_never_read_do_not_make_writes_wait, .timeout = 8)
 {
-  struct as_config cfg = unix_config("stuck");
-  struct as_sink *sink = NULL;
+  struct as_config cfg;
+  struct as_sink *sink = unix_sink(&cfg, "stuck", NULL);
   struct as_error err;
-  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
-  as_sink_set_header(sink, "{\"type\":\"header\"}");
   int clients[16];
   for (int i = 0; i < 16; i++)
     clients[i] = unix_connect(cfg.output_path);
@@ -427,11 +432,9 @@ static void *reader_main(void *arg)
  * that does not is dropped once the line's wait is up, and never holds up the other. */
 Test(sink, a_client_that_cannot_take_a_long_line_in_time_is_dropped, .timeout = 8)
 {
-  struct as_config cfg = unix_config("long");
-  struct as_sink *sink = NULL;
+  struct as_config cfg;
+  struct as_sink *sink = unix_sink(&cfg, "long", NULL);
   struct as_error err;
-  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
-  as_sink_set_header(sink, "{\"type\":\"header\"}");
   struct reader fast = {.fd = unix_connect(cfg.output_path)};
   int stuck = unix_connect(cfg.output_path);
   cr_assert(as_sink_has_readers(sink));
@@ -466,11 +469,9 @@ Test(sink, a_client_that_cannot_take_a_long_line_in_time_is_dropped, .timeout = 
  * stream again once it has read what it was sent. */
 Test(sink, a_client_behind_skips_whole_lines_and_catches_up)
 {
-  struct as_config cfg = unix_config("behind");
-  struct as_sink *sink = NULL;
+  struct as_config cfg;
+  struct as_sink *sink = unix_sink(&cfg, "behind", NULL);
   struct as_error err;
-  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
-  as_sink_set_header(sink, "{\"type\":\"header\"}");
   int client = unix_connect(cfg.output_path);
   cr_assert(as_sink_has_readers(sink));
   unsigned lines = 3000;
@@ -523,17 +524,6 @@ Test(sink, a_client_behind_skips_whole_lines_and_catches_up)
   close(client);
 }
 
-static struct as_sink *token_sink(struct as_config *cfg, const char *name)
-{
-  *cfg = unix_config(name);
-  snprintf(cfg->token, sizeof cfg->token, "s3cret-token-0123456789");
-  struct as_sink *sink = NULL;
-  struct as_error err;
-  cr_assert_eq(as_sink_open(&sink, cfg, 1, &err), 0, "%s", err.text);
-  as_sink_set_header(sink, "{\"type\":\"header\"}");
-  return sink;
-}
-
 static void send_text(int fd, const char *text)
 {
   cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -542,7 +532,7 @@ static void send_text(int fd, const char *text)
 Test(sink, with_a_token_only_clients_that_send_it_first_get_lines)
 {
   struct as_config cfg;
-  struct as_sink *sink = token_sink(&cfg, "token");
+  struct as_sink *sink = unix_sink(&cfg, "token", "s3cret-token-0123456789");
   struct as_error err;
   int right = unix_connect(cfg.output_path);
   int wrong = unix_connect(cfg.output_path);
