@@ -271,6 +271,37 @@ Test(sink, a_unix_socket_is_private_and_removed_at_close_and_the_umask_never_tou
   cr_assert_eq(access(cfg.output_path, F_OK), -1);
 }
 
+/* The socket is bound in a private directory next to the path, whose name is longer than the
+ * path: near the 108-byte limit it is reached through /proc/self/fd. */
+Test(sink, a_unix_path_near_the_length_limit_still_listens)
+{
+  char dir[128] = "/tmp/actorscope-long-";
+  size_t n = strlen(dir);
+  memset(dir + n, 'd', 103 - n - 6);
+  memcpy(dir + 103 - 6, "XXXXXX", 7);
+  cr_assert_not_null(mkdtemp(dir));
+  struct as_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.output_kind = AS_OUTPUT_UNIX;
+  snprintf(cfg.output_path, sizeof cfg.output_path, "%s/s", dir);
+  cr_assert_eq(strlen(cfg.output_path), 105);
+  struct as_sink *sink = NULL;
+  struct as_error err = {""};
+  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
+  as_sink_set_header(sink, "{\"type\":\"header\"}");
+  int client = unix_connect(cfg.output_path);
+  cr_assert(as_sink_has_readers(sink));
+  struct stat st;
+  cr_assert_eq(lstat(cfg.output_path, &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0600);
+  as_sink_close(sink);
+  char *text = read_stream(client, -1);
+  cr_assert_str_eq(text, "{\"type\":\"header\"}\n");
+  free(text);
+  close(client);
+  cr_assert_eq(rmdir(dir), 0, "left behind in %s: %s", dir, strerror(errno));
+}
+
 Test(sink, a_regular_file_at_the_unix_path_is_refused_and_left_alone)
 {
   struct as_config cfg = unix_config("file");
