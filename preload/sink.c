@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "sink.h"
+#include "runstatus.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -165,6 +166,7 @@ static int sink_file_write(struct as_sink *s, const char *data, size_t len, stru
       as_error_set(err, "cannot create %s: %s", s->path, strerror(-rc));
       return rc;
     }
+    as_runstatus_note_output(s->path);
     if (s->header && (rc = sink_write_all(s->fd, s->header, strlen(s->header), -1)) == 0)
       rc = sink_write_all(s->fd, "\n", 1, -1);
   }
