@@ -230,6 +230,19 @@ static void cli_live_free(struct cli_live *live)
   as_test_run_free(&files);
 }
 
+/* run's summary on stderr names the file and how the program ended; then cleans up. */
+static void cli_live_assert_summary_and_free(struct cli_live *live, char *out, const char *ending)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/stderr", live->dir);
+  char *err = as_test_read_file(path);
+  cr_assert_not_null(strstr(err, "actorscope: snapshots in "), "%s", err);
+  cr_assert_not_null(strstr(err, ending), "%s", err);
+  free(err);
+  free(out);
+  cli_live_free(live);
+}
+
 Test(cli_run, termination_signals_sent_to_run_reach_the_program_once_and_run_exits_as_it_did)
 {
   const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals", NULL};
@@ -240,18 +253,12 @@ Test(cli_run, termination_signals_sent_to_run_reach_the_program_once_and_run_exi
     kill(live.run, sigs[i]);
     char *out;
     int status = cli_live_finish(&live, &out);
-    char expected[64], path[128];
+    char expected[64];
     snprintf(expected, sizeof expected, "got %s x1\n", sigabbrev_np(sigs[i]));
     cr_assert_not_null(strstr(out, expected), "SIG%s: %s", sigabbrev_np(sigs[i]), out);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 40 + sigs[i],
               "SIG%s: run's status %#x is not the program's", sigabbrev_np(sigs[i]), status);
-    snprintf(path, sizeof path, "%s/stderr", live.dir);
-    char *err = as_test_read_file(path);
-    cr_assert_not_null(strstr(err, "actorscope: snapshots in "), "%s", err);
-    cr_assert_not_null(strstr(err, "1 actor, ended normally\n"), "%s", err);
-    free(err);
-    free(out);
-    cli_live_free(&live);
+    cli_live_assert_summary_and_free(&live, out, "1 actor, ended normally\n");
   }
 }
 
@@ -277,13 +284,7 @@ Test(cli_run, a_program_killed_by_a_forwarded_signal_kills_run_the_same_way)
   char *out;
   int status = cli_live_finish(&live, &out);
   cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM, "run's status %#x", status);
-  snprintf(path, sizeof path, "%s/stderr", live.dir);
-  char *err = as_test_read_file(path);
-  cr_assert_not_null(strstr(err, "actorscope: snapshots in "), "%s", err);
-  cr_assert_not_null(strstr(err, "did not end normally"), "%s", err);
-  free(err);
-  free(out);
-  cli_live_free(&live);
+  cli_live_assert_summary_and_free(&live, out, "did not end normally");
 }
 
 /* Ctrl-C on a terminal goes to the whole foreground process group, program included: run must
@@ -322,6 +323,13 @@ Test(cli_run, a_terminal_interrupt_reaches_the_program_once)
 
 /* ---- what run says about the process tree ---------------------------------------------- */
 
+/* Every one of the NULL-terminated texts is in stderr. */
+static void cli_assert_err_has(const struct as_test_run *run, const char *const *texts)
+{
+  for (; *texts; texts++)
+    cr_assert_not_null(strstr(run->err, *texts), "no '%s' in:\n%s", *texts, run->err);
+}
+
 Test(cli_run, run_names_the_snapshot_file_a_forked_child_wrote)
 {
   const char *argv[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/czmq_forked_worker", NULL};
@@ -329,13 +337,12 @@ Test(cli_run, run_names_the_snapshot_file_a_forked_child_wrote)
   as_test_run(argv, NULL, 0, &run);
   cr_assert_eq(run.status, 5, "%s", run.err);
   long worker = strtol(run.out + strlen("worker "), NULL, 10);
-  char expected[256];
-  snprintf(expected, sizeof expected, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir, worker);
-  cr_assert_not_null(strstr(run.err, expected), "%s", run.err);
-  snprintf(expected, sizeof expected, "actorscope:   pid %ld (%s/czmq_forked_worker, started by pid ",
-           worker, AS_TEST_PROGRAMS);
-  cr_assert_not_null(strstr(run.err, expected), "%s", run.err);
-  cr_assert_not_null(strstr(run.err, "): 1 snapshot, 1 actor, ended normally\n"), "%s", run.err);
+  char file[256], who[256];
+  snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir, worker);
+  snprintf(who, sizeof who, "actorscope:   pid %ld (%s/czmq_forked_worker, started by pid ", worker,
+           AS_TEST_PROGRAMS);
+  const char *texts[] = {file, who, "): 1 snapshot, 1 actor, ended normally\n", NULL};
+  cli_assert_err_has(&run, texts);
   cr_assert_null(strstr(run.err, "no snapshots were written"), "%s", run.err);
   json_t *lines = as_test_run_lines(&run);
   cr_assert_not_null(as_test_actor_named(as_test_last_snapshot(lines), "forked_worker"));
@@ -345,21 +352,19 @@ Test(cli_run, run_names_the_snapshot_file_a_forked_child_wrote)
 
 Test(cli_run, run_says_why_tracing_was_refused)
 {
+  static const char reported[] = "actorscope: no snapshots were written; the tracer reported:\n"
+                                 "actorscope:   pid ";
   const char *caf[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/fake_caf_host_0_18_0", NULL};
+  const char *caf_texts[] = {reported, "/fake_caf_host_0_18_0): ", "is not libcaf_core 0.17.6", NULL};
+  const char *czmq[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/czmq_static_pingpong", "5", NULL};
+  const char *czmq_texts[] = {reported, "/czmq_static_pingpong): ", "links CZMQ statically", NULL};
   struct as_test_run run;
   as_test_run(caf, NULL, 0, &run);
-  cr_assert_not_null(strstr(run.err, "actorscope: no snapshots were written; the tracer reported:\n"
-                                     "actorscope:   pid "), "%s", run.err);
-  cr_assert_not_null(strstr(run.err, "/fake_caf_host_0_18_0): "), "%s", run.err);
-  cr_assert_not_null(strstr(run.err, "is not libcaf_core 0.17.6"), "%s", run.err);
+  cli_assert_err_has(&run, caf_texts);
   as_test_run_free(&run);
-
-  const char *czmq[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/czmq_static_pingpong", "5", NULL};
   as_test_run(czmq, NULL, 0, &run);
   cr_assert_eq(run.status, 3);
-  cr_assert_not_null(strstr(run.err, "actorscope: no snapshots were written; the tracer reported:\n"), "%s", run.err);
-  cr_assert_not_null(strstr(run.err, "/czmq_static_pingpong): "), "%s", run.err);
-  cr_assert_not_null(strstr(run.err, "links CZMQ statically"), "%s", run.err);
+  cli_assert_err_has(&run, czmq_texts);
   as_test_run_free(&run);
 }
 
