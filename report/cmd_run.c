@@ -158,6 +158,11 @@ static int run_prepare_preload(const char *library, const char *program)
 {
   char asan[64];
   int asan_found = run_program_asan_runtime(program, asan, sizeof asan);
+  if (asan_found < 0 && asan_found != -ENOENT)
+    fprintf(stderr,
+            "actorscope run: cannot read %s (%s) to see whether it is ASan-built; if it is, "
+            "put its libasan first in LD_PRELOAD\n",
+            program, strerror(-asan_found));
   if (run_preload_set(library, asan_found > 0 ? asan : NULL) < 0) {
     fprintf(stderr, "actorscope run: out of memory\n");
     return -1;
@@ -218,8 +223,9 @@ int cmd_run(int argc, char **argv)
   if (run_prepare_preload(library, found ? program : argv[optind]) < 0)
     return CMD_USAGE;
   struct run_status status;
-  if (run_status_create(&status) < 0)
-    fprintf(stderr, "actorscope run: cannot create a status directory: %s\n", strerror(errno));
+  int rc = run_status_create(&status);
+  if (rc < 0)
+    fprintf(stderr, "actorscope run: cannot create a status directory: %s\n", strerror(-rc));
   char *status_env = run_status_env_entry(&status);
 
   sigset_t blocked, original_mask;
@@ -239,11 +245,15 @@ int cmd_run(int argc, char **argv)
   }
   run_child_pid = pid;
   sigprocmask(SIG_SETMASK, &original_mask, NULL);
+  /* Wait for the end without reaping: until run_child_pid is cleared the pid stays the
+   * zombie's, so a late forward can never reach another process that reused it. */
+  siginfo_t ended;
+  while (waitid(P_PID, (id_t)pid, &ended, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+    ;
+  run_child_pid = 0; /* from here on a signal is run's own again: the summary is short */
   int wait_status = 0;
   while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR)
     ;
-  /* From here on a signal is run's own again: the summary is short. */
-  run_child_pid = 0;
 
   char destination[PATH_MAX + 32];
   run_describe_destination(&cfg, destination, sizeof destination);

@@ -489,3 +489,29 @@ Test(cli_run, an_asan_built_program_runs_traced_with_its_own_status_and_output)
     as_test_run_free(&traced);
   }
 }
+
+/* A set-user-ID program of another user runs in secure-execution mode: the loader ignores
+ * LD_PRELOAD, and run says so rather than "started no actor". Needs root to make one. */
+Test(cli_run, run_says_when_the_loader_will_not_preload_a_setuid_program)
+{
+  if (geteuid() != 0)
+    cr_skip_test("making a set-user-ID program of another user needs root");
+  char dir[] = "/tmp/actorscope-suid-XXXXXX", program[64];
+  cr_assert_not_null(mkdtemp(dir));
+  cr_assert_eq(chmod(dir, 0755), 0);
+  snprintf(program, sizeof program, "%s/pingpong", dir);
+  char *copy = NULL;
+  cr_assert(asprintf(&copy, "cp %s/czmq_pingpong %s && chown 65534 %s && chmod 4755 %s",
+                     AS_TEST_PROGRAMS, program, program, program) > 0);
+  cr_assert_eq(system(copy), 0);
+  free(copy);
+  const char *argv[] = {AS_TEST_CLI, "run", program, "3", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  unlink(program);
+  rmdir(dir);
+  cr_assert_eq(run.status, 3, "%s", run.err);
+  const char *texts[] = {"actorscope: no snapshots were written: ", "/pingpong runs in secure-execution mode", NULL};
+  cli_assert_err_has(&run, texts);
+  as_test_run_free(&run);
+}
