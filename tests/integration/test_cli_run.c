@@ -515,3 +515,17 @@ Test(cli_run, run_says_when_the_loader_will_not_preload_a_setuid_program)
   cli_assert_err_has(&run, texts);
   as_test_run_free(&run);
 }
+
+/* An ASan runtime the user already preloads stays in front, before the tracer (which comes
+ * before the user's other libraries). */
+Test(cli_run, an_asan_runtime_already_preloaded_stays_before_the_tracer)
+{
+  const char *env[] = {"LD_PRELOAD=libasan.so.8 /lib/x86_64-linux-gnu/libm.so.6", NULL};
+  const char *argv[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/czmq_asan_pingpong", "5", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 0, &run);
+  cr_assert_eq(run.status, 3, "%s", run.err);
+  cr_assert_str_eq(run.out, "pongs=5\n");
+  cr_assert_null(strstr(run.err, "ASan runtime"), "%s", run.err);
+  as_test_run_free(&run);
+}
