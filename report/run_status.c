@@ -195,7 +195,7 @@ struct run_file_facts {
   long snapshots;
   long long actors;
   int final;
-  int error; /* errno when it cannot be read */
+  const char *problem; /* why it cannot be read, or NULL */
 };
 
 static void run_file_examine(const char *path, struct run_file_facts *facts)
@@ -205,10 +205,13 @@ static void run_file_examine(const char *path, struct run_file_facts *facts)
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   struct stat st;
   FILE *f = NULL;
-  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
-    facts->error = fd < 0 || errno ? errno : EINVAL;
-    if (!facts->error)
-      facts->error = EINVAL;
+  if (fd < 0 || fstat(fd, &st) < 0)
+    facts->problem = strerror(errno);
+  else if (!S_ISREG(st.st_mode))
+    facts->problem = "it is not a regular file";
+  else if (!(f = fdopen(fd, "r")))
+    facts->problem = strerror(errno);
+  if (!f) {
     if (fd >= 0)
       close(fd);
     return;
@@ -258,8 +261,8 @@ static void run_print_output(const struct run_note *note, const struct run_outco
   run_file_examine(path, &facts);
   fprintf(stderr, "actorscope: snapshots in %s\nactorscope:   ", note->value);
   run_print_who(note, outcome->child);
-  if (facts.error) {
-    fprintf(stderr, ": the file cannot be read now: %s\n", strerror(facts.error));
+  if (facts.problem) {
+    fprintf(stderr, ": the file cannot be read now: %s\n", facts.problem);
     return;
   }
   fprintf(stderr, ": %ld snapshot%s", facts.snapshots, facts.snapshots == 1 ? "" : "s");
