@@ -529,3 +529,19 @@ Test(cli_run, an_asan_runtime_already_preloaded_stays_before_the_tracer)
   cr_assert_null(strstr(run.err, "ASan runtime"), "%s", run.err);
   as_test_run_free(&run);
 }
+
+Test(cli_run, run_says_when_a_descendant_that_wrote_snapshots_is_still_running)
+{
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "20", AS_TEST_PROGRAMS "/czmq_forked_worker", "stay", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  long worker = strtol(run.out + strlen("worker "), NULL, 10);
+  if (worker > 0)
+    kill((pid_t)worker, SIGKILL);
+  cr_assert_eq(run.status, 5, "%s", run.err);
+  char file[256];
+  snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir, worker);
+  const char *texts[] = {file, ", 1 actor, still running\n", NULL};
+  cli_assert_err_has(&run, texts);
+  as_test_run_free(&run);
+}
