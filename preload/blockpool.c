@@ -37,6 +37,8 @@ static blockpool_lsan_register_fn _Atomic blockpool_lsan_register;
 static void blockpool_lsan_find(void)
 {
   void *fn = dlsym(RTLD_DEFAULT, "__lsan_register_root_region");
+  if (!fn)
+    dlerror(); /* the failed lookup is ours: the host's next dlerror() must not see it */
   atomic_store(&blockpool_lsan_register, (blockpool_lsan_register_fn)fn);
 }
 
