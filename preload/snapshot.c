@@ -2,7 +2,6 @@
 #include "jsonw.h"
 #include "symcache.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,33 +18,36 @@ void as_snapshot_format_time(uint64_t wall_ns, char out[32])
   snprintf(out, 32, "%s.%03uZ", date, (unsigned)(wall_ns / 1000000u % 1000u));
 }
 
-static json_t *snapshot_time(uint64_t wall_ns)
-{
-  char text[32];
-  as_snapshot_format_time(wall_ns, text);
-  return json_string(text);
-}
-
+/* The header goes through the same writer as snapshots: a program path or argument that is not
+ * UTF-8 is written with U+FFFD like any name, never dropped. */
 char *as_snapshot_encode_header(const struct as_header_info *h)
 {
-  json_t *argv = json_array();
-  for (size_t i = 0; i < h->argc; i++)
-    json_array_append_new(argv, json_string(h->argv[i]));
-  json_t *root = json_pack("{s:s, s:s, s:i, s:I, s:s, s:o, s:o, s:I, s:{s:I, s:I, s:I}}",
-                           "type", "header", "format", AS_FORMAT_NAME, "version",
-                           AS_FORMAT_VERSION, "pid", (json_int_t)h->pid, "program",
-                           h->program ? h->program : "", "argv", argv, "started_at",
-                           snapshot_time(h->started_wall_ns), "started_at_ns",
-                           (json_int_t)h->started_wall_ns, "config", "interval_ms",
-                           (json_int_t)h->interval_ms, "grave_ms", (json_int_t)h->grave_ms,
-                           "stack_depth", (json_int_t)h->stack_depth);
-  char *line = root ? json_dumps(root, JSON_COMPACT) : NULL;
-  json_decref(root);
-  return line;
+  struct as_jsonw w;
+  as_jsonw_init(&w, 512);
+  as_jsonw_lit(&w, "{\"type\":\"header\",\"format\":");
+  as_jsonw_str(&w, AS_FORMAT_NAME);
+  as_jsonw_lit_u64(&w, ",\"version\":", AS_FORMAT_VERSION);
+  as_jsonw_lit_u64(&w, ",\"pid\":", (uint64_t)h->pid);
+  as_jsonw_lit(&w, ",\"program\":");
+  as_jsonw_str(&w, h->program ? h->program : "");
+  as_jsonw_lit(&w, ",\"argv\":[");
+  for (size_t i = 0; i < h->argc; i++) {
+    if (i > 0)
+      as_jsonw_lit(&w, ",");
+    as_jsonw_str(&w, h->argv[i]);
+  }
+  char started[32];
+  as_snapshot_format_time(h->started_wall_ns, started);
+  as_jsonw_lit(&w, "],\"started_at\":");
+  as_jsonw_str(&w, started);
+  as_jsonw_lit_u64(&w, ",\"started_at_ns\":", h->started_wall_ns);
+  as_jsonw_lit_u64(&w, ",\"config\":{\"interval_ms\":", h->interval_ms);
+  as_jsonw_lit_u64(&w, ",\"grave_ms\":", h->grave_ms);
+  as_jsonw_lit_u64(&w, ",\"stack_depth\":", h->stack_depth);
+  as_jsonw_lit(&w, "}}");
+  return as_jsonw_finish(&w);
 }
 
-/* The symbol of the actor's code when it has one (the most specific name), else the name the
- * runtime gave it. */
 /* The symbol of the actor's code when it has one (the most specific name), else the name the
  * runtime gave it. */
 static const char *snapshot_actor_name(const struct as_actor_view *v)
@@ -433,6 +435,15 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     as_jsonw_str(w, when);
     as_jsonw_lit_u64(w, ",\"captured_at_ns\":", info->wall_ns);
     as_jsonw_lit_u64(w, ",\"uptime_ns\":", info->uptime_ns);
+    if (info->final && info->ended_by) {
+      /* How the process ended: the reader tells a crash from a normal exit. */
+      as_jsonw_lit(w, ",\"ended_by\":");
+      as_jsonw_str(w, info->ended_by);
+      if (info->signal_name) {
+        as_jsonw_lit(w, ",\"signal\":");
+        as_jsonw_str(w, info->signal_name);
+      }
+    }
     if (info->final)
       as_jsonw_lit(w, ",\"final\":true");
     else

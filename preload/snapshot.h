@@ -38,6 +38,8 @@ struct as_snapshot_info {
   uint64_t start_ticks; /* "uptime 0": spawn and stop times are relative to it */
   uint64_t now_ticks;   /* the moment of capture, for elapsed times */
   int final;
+  const char *ended_by;    /* final lines: "exit", "signal" or "exec"; NULL = not said */
+  const char *signal_name; /* ended_by "signal": "SIGSEGV" … */
   const struct as_diag_entry *diagnostics;
   size_t diagnostic_count;
   const struct as_snapshot_cost *last_cost; /* the previous line's, NULL for the first */

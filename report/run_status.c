@@ -195,6 +195,8 @@ struct run_file_facts {
   long snapshots;
   long long actors;
   int final;
+  char ended_by[16]; /* the final line's ended_by: exit, signal, exec */
+  char signal[16];   /* with ended_by signal: its name */
   const char *problem; /* why it cannot be read, or NULL */
 };
 
@@ -235,6 +237,10 @@ static void run_file_examine(const char *path, struct run_file_facts *facts)
   json_t *snapshot = last ? json_loads(last, 0, NULL) : NULL;
   if (snapshot) {
     facts->final = json_is_true(json_object_get(snapshot, "final"));
+    const char *ended_by = json_string_value(json_object_get(snapshot, "ended_by"));
+    const char *sig = json_string_value(json_object_get(snapshot, "signal"));
+    snprintf(facts->ended_by, sizeof facts->ended_by, "%s", ended_by ? ended_by : "exit");
+    snprintf(facts->signal, sizeof facts->signal, "%s", sig ? sig : "a signal");
     json_t *spawned = json_object_get(json_object_get(snapshot, "totals"), "total_spawned");
     facts->actors = json_is_integer(spawned) ? (long long)json_integer_value(spawned) : -1;
     json_decref(snapshot);
@@ -268,7 +274,12 @@ static void run_print_output(const struct run_note *note, const struct run_outco
   fprintf(stderr, ": %ld snapshot%s", facts.snapshots, facts.snapshots == 1 ? "" : "s");
   if (facts.actors >= 0)
     fprintf(stderr, ", %lld actor%s", facts.actors, facts.actors == 1 ? "" : "s");
-  if (facts.final)
+  if (facts.final && strcmp(facts.ended_by, "signal") == 0)
+    fprintf(stderr, ", killed by %s (the last snapshot is the state at that moment)\n",
+            facts.signal);
+  else if (facts.final && strcmp(facts.ended_by, "exec") == 0)
+    fputs(", replaced by exec (the last snapshot is the state before it)\n", stderr);
+  else if (facts.final)
     fputs(", ended normally\n", stderr);
   else if (note->pid != outcome->child && run_process_alive(note->pid))
     fputs(", still running\n", stderr);
@@ -338,9 +349,10 @@ void run_status_report(struct run_status *status, const struct run_outcome *outc
   if (count)
     qsort(notes, count, sizeof *notes, run_note_order);
   size_t outputs = 0;
+  /* A path noted again (an exec'd image of the same pid) is told once, by its last writer. */
   for (size_t i = 0; i < count; i++) {
     int repeated = 0;
-    for (size_t k = 0; k < i && notes[i].is_output && !repeated; k++)
+    for (size_t k = i + 1; k < count && notes[i].is_output && !repeated; k++)
       repeated = notes[k].is_output && strcmp(notes[k].value, notes[i].value) == 0;
     if (notes[i].is_output && !repeated) {
       run_print_output(&notes[i], outcome);

@@ -178,6 +178,25 @@ Test(snapshot, the_header_names_format_version_and_process)
   free(line);
 }
 
+Test(snapshot, a_program_path_and_arguments_that_are_not_utf8_are_kept_with_replacements)
+{
+  const char *argv[] = {"prog\xff", "--x=\xc3", "last"};
+  struct as_header_info h = {.pid = 7, .program = "/tmp/b\xfe\xffin", .argv = argv, .argc = 3};
+  char *line = as_snapshot_encode_header(&h);
+  cr_assert_not_null(line);
+  json_t *root = json_loads(line, 0, NULL);
+  cr_assert_not_null(root, "not JSON: %s", line);
+  cr_assert_str_eq(json_string_value(json_object_get(root, "program")),
+                   "/tmp/b\xef\xbf\xbd\xef\xbf\xbdin");
+  json_t *args = json_object_get(root, "argv");
+  cr_assert_eq(json_array_size(args), 3);
+  cr_assert_str_eq(json_string_value(json_array_get(args, 0)), "prog\xef\xbf\xbd");
+  cr_assert_str_eq(json_string_value(json_array_get(args, 1)), "--x=\xef\xbf\xbd");
+  cr_assert_str_eq(json_string_value(json_array_get(args, 2)), "last");
+  json_decref(root);
+  free(line);
+}
+
 Test(snapshot, identical_spawn_sites_are_written_once_and_referenced_by_index)
 {
   void *here[2] = {(void *)0x1001, (void *)0x2002}, *there[1] = {(void *)0x3003};
