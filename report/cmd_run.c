@@ -5,10 +5,11 @@
  *
  * Signals: the program stays in run's process group, so what a terminal sends to the
  * foreground job (Ctrl-C, Ctrl-\, hang-up: sent by the kernel, si_code SI_KERNEL) reaches it
- * directly, once; run forwards only the termination signals another process sends to run
- * itself (kill, systemd, docker stop, a CI runner: si_code <= 0), then waits for the program
- * and ends as it did. A signal sent to the whole process group by a process (kill -- -PGID)
- * reaches the program directly and is forwarded too. */
+ * directly, once; run forwards the termination signals another process sends to run itself
+ * (kill, systemd, docker stop, a CI runner: si_code <= 0), and the terminal's only when the
+ * program has moved to a process group of its own, then waits for the program and ends as it
+ * did. A signal sent to the whole process group by a process (kill -- -PGID) reaches the
+ * program directly and is forwarded too. */
 #define _GNU_SOURCE
 #include "commands.h"
 #include "config.h"
@@ -99,12 +100,13 @@ static volatile sig_atomic_t run_child_pid;
 static void run_forward(int sig, siginfo_t *info, void *context)
 {
   (void)context;
-  /* The terminal's signals already reached the program (same process group); and a signal
-   * the program sends to its parent is not sent back to it. */
-  if (info->si_code == SI_KERNEL || run_child_pid <= 0 || info->si_pid == run_child_pid)
+  /* A signal the program sends to its parent is not sent back to it. */
+  if (run_child_pid <= 0 || (info->si_code != SI_KERNEL && info->si_pid == run_child_pid))
     return;
   int saved = errno;
-  kill(run_child_pid, sig);
+  /* The terminal's signals reached the program too, unless it left run's process group. */
+  if (info->si_code != SI_KERNEL || getpgid(run_child_pid) != getpgrp())
+    kill(run_child_pid, sig);
   errno = saved;
 }
 

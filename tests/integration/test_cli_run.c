@@ -288,10 +288,10 @@ Test(cli_run, a_program_killed_by_a_forwarded_signal_kills_run_the_same_way)
 }
 
 /* Ctrl-C on a terminal goes to the whole foreground process group, program included: run must
- * not send it a second time. */
-Test(cli_run, a_terminal_interrupt_reaches_the_program_once)
+ * not send it a second time; but a program that moved to a group of its own gets it from run. */
+static void cli_assert_terminal_interrupt_arrives_once(const char *mode)
 {
-  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals", NULL};
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals", mode, NULL};
   struct cli_live live;
   snprintf(live.dir, sizeof live.dir, "/tmp/actorscope-test-XXXXXX");
   cr_assert_not_null(mkdtemp(live.dir));
@@ -319,6 +319,16 @@ Test(cli_run, a_terminal_interrupt_reaches_the_program_once)
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 40 + SIGINT, "status %#x\n%s", status, out);
   free(out);
   cli_live_free(&live);
+}
+
+Test(cli_run, a_terminal_interrupt_reaches_the_program_once)
+{
+  cli_assert_terminal_interrupt_arrives_once(NULL);
+}
+
+Test(cli_run, a_terminal_interrupt_reaches_a_program_in_a_group_of_its_own_through_run)
+{
+  cli_assert_terminal_interrupt_arrives_once("own-group");
 }
 
 /* ---- what run says about the process tree ---------------------------------------------- */

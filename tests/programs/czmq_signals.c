@@ -2,7 +2,8 @@
  * it counts each of SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, waits a moment for a
  * duplicate, prints "got SIGNAME xCOUNT" and exits 40 + the signal number. With argv[1] =
  * "default" the signals keep their default action (CZMQ's own SIGINT/SIGTERM handler is
- * removed too), so the first one kills it. Gives up after 20 s ("no signal", exit 99). */
+ * removed too), so the first one kills it; with "own-group" it first moves to a process
+ * group of its own, out of reach of the terminal's signals. Gives up after 20 s ("no signal", exit 99). */
 #define _GNU_SOURCE
 #include "czmq_serve.h"
 
@@ -31,6 +32,8 @@ static void signal_worker(zsock_t *pipe, void *args)
 int main(int argc, char **argv)
 {
   int keep_default = argc > 1 && strcmp(argv[1], "default") == 0;
+  if (argc > 1 && strcmp(argv[1], "own-group") == 0 && setpgid(0, 0) < 0)
+    return 2;
   zactor_t *actor = zactor_new(signal_worker, NULL);
   zstr_send(actor, "WORK");
   char *reply = zstr_recv(actor);
