@@ -145,11 +145,13 @@ static int runstatus_create(int dir_fd, long pid)
 /* Writes one note: the process, then `key value` (and a second value for diagnostics). */
 static void runstatus_write(const char *key, const char *value, const char *more)
 {
+  int saved = errno;
   if (atomic_load(&runstatus_state) != 2)
     runstatus_capture();
-  if (atomic_load(&runstatus_state) != 2 || runstatus_dir[0] == '\0')
+  if (atomic_load(&runstatus_state) != 2 || runstatus_dir[0] == '\0') {
+    errno = saved;
     return;
-  int saved = errno;
+  }
   int dir_fd = open(runstatus_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dir_fd < 0) {
     errno = saved;
