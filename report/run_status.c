@@ -200,6 +200,23 @@ struct run_file_facts {
   const char *problem; /* why it cannot be read, or NULL */
 };
 
+/* The members the summary needs come before the spawn sites and actors, which may be tens of
+ * megabytes: parse only that head when the line has the usual order, else the whole line. */
+static json_t *run_snapshot_head(char *line)
+{
+  char *cut = strstr(line, ",\"spawn_sites\":");
+  if (cut) {
+    char saved[2] = {cut[0], cut[1]};
+    cut[0] = '}', cut[1] = '\0';
+    json_t *head = json_loads(line, 0, NULL);
+    cut[0] = saved[0], cut[1] = saved[1];
+    if (json_is_object(json_object_get(head, "totals")))
+      return head;
+    json_decref(head);
+  }
+  return json_loads(line, 0, NULL);
+}
+
 static void run_file_examine(const char *path, struct run_file_facts *facts)
 {
   memset(facts, 0, sizeof *facts);
@@ -234,7 +251,7 @@ static void run_file_examine(const char *path, struct run_file_facts *facts)
   }
   fclose(f);
   facts->snapshots = complete > 0 ? complete - 1 : 0;
-  json_t *snapshot = last ? json_loads(last, 0, NULL) : NULL;
+  json_t *snapshot = last ? run_snapshot_head(last) : NULL;
   if (snapshot) {
     facts->final = json_is_true(json_object_get(snapshot, "final"));
     const char *ended_by = json_string_value(json_object_get(snapshot, "ended_by"));
