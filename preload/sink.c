@@ -3,6 +3,7 @@
 #include "diag.h"
 #include "sink_clients.h"
 #include "sink_listen.h"
+#include "runstatus.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +58,7 @@ static int sink_file_create(struct as_sink *s, struct as_error *err)
     if (fd >= 0) {
       s->fd = fd;
       snprintf(s->where, sizeof s->where, "%s", name);
+      as_runstatus_note_output(name); /* `actorscope run` learns the name actually written */
       if (n > 1)
         as_diag_report("output_renamed", "%s exists and is left alone; snapshots go to %s",
                        s->path, name);

@@ -22,6 +22,31 @@ static void drop_volatile(json_t *actor)
   json_object_del(actor, "spawn_site"); /* an index local to its line */
 }
 
+/* Equal, except that durations and instants (members ending in _ns, and handler_ns.*) agree
+ * to within a microsecond: they are converted from clock ticks with a calibration refined at
+ * every line. */
+static int same_state(json_t *a, json_t *b, int is_time)
+{
+  if (json_is_integer(a) && json_is_integer(b) && is_time) {
+    json_int_t d = json_integer_value(a) - json_integer_value(b);
+    return d > -1000 && d < 1000;
+  }
+  if (json_is_object(a) && json_is_object(b)) {
+    if (json_object_size(a) != json_object_size(b))
+      return 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach(a, key, value) {
+      size_t n = strlen(key);
+      int time = is_time || (n > 3 && strcmp(key + n - 3, "_ns") == 0);
+      if (!same_state(value, json_object_get(b, key), time))
+        return 0;
+    }
+    return 1;
+  }
+  return json_equal(a, b);
+}
+
 /* id -> actor, rebuilt line by line as FORMAT.md says. */
 static void apply_line(json_t *state, json_t *line)
 {
@@ -70,7 +95,7 @@ Test(czmq_deltas, the_state_rebuilt_from_deltas_is_the_final_full_snapshot)
   json_t *expected = json_object();
   apply_line(expected, final);
   cr_assert_eq(json_object_size(expected), 2);
-  cr_assert(json_equal(state, expected), "rebuilt:\n%s\nfinal:\n%s",
+  cr_assert(same_state(state, expected, 0), "rebuilt:\n%s\nfinal:\n%s",
             json_dumps(state, JSON_SORT_KEYS | JSON_INDENT(1)),
             json_dumps(expected, JSON_SORT_KEYS | JSON_INDENT(1)));
   /* The idle lines before the end list no actor and are small. */
