@@ -47,18 +47,20 @@ static int collector_keyframe_due = 1;
 static struct as_registry_totals collector_said_totals;
 static uint64_t collector_said_deadlocks;
 static size_t collector_said_diagnostics;
-/* Clients let in and lines skipped, as of the line before: a client that joined or missed a
- * line needs a keyframe to rebuild the state from. */
-static uint64_t collector_said_admitted, collector_said_skipped;
+/* Clients let in, lines skipped and files begun, as of the line before: a client that joined
+ * or missed a line, and a new file after a rotation, need a keyframe to rebuild the state. */
+static uint64_t collector_said_admitted, collector_said_skipped, collector_said_rotations;
 
 static int collector_readers_need_keyframe(void)
 {
   struct as_sink_stats stats;
   as_sink_get_stats(collector_sink, &stats);
   int need = stats.clients_admitted != collector_said_admitted ||
-             stats.lines_skipped != collector_said_skipped;
+             stats.lines_skipped != collector_said_skipped ||
+             stats.file_rotations != collector_said_rotations;
   collector_said_admitted = stats.clients_admitted;
   collector_said_skipped = stats.lines_skipped;
+  collector_said_rotations = stats.file_rotations;
   return need;
 }
 

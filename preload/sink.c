@@ -3,6 +3,7 @@
 #include "diag.h"
 #include "sink_clients.h"
 #include "sink_listen.h"
+#include "sink_rotate.h"
 #include "runstatus.h"
 
 #include <errno.h>
@@ -29,6 +30,9 @@ struct as_sink {
   struct sink_unix_place place;
   struct sink_clients clients;
   char token[AS_CONFIG_TOKEN_MAX + 1];
+  unsigned long long max_bytes;
+  struct sink_rotation rotation;
+  uint64_t rotations;
 };
 
 /* The n-th name for path: "-n" before the last extension (NAME.jsonl -> NAME-2.jsonl). */
@@ -150,6 +154,8 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
   s->kind = cfg->output_kind;
   s->fd = -1;
   snprintf(s->token, sizeof s->token, "%s", cfg->token);
+  s->max_bytes = cfg->max_bytes;
+  s->rotation.keep = cfg->keep < AS_SINK_KEEP_MAX ? cfg->keep : AS_SINK_KEEP_MAX;
   int rc = 0;
   switch (cfg->output_kind) {
   case AS_OUTPUT_FILE:
@@ -220,10 +226,26 @@ int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struc
   return rc;
 }
 
+/* A file past its size is moved aside between lines; the next line starts a new file. */
+static int sink_file_bound(struct as_sink *s, struct as_error *err)
+{
+  if (!s->max_bytes || s->file_bytes < s->max_bytes || s->fd < 0)
+    return 0;
+  int rc = sink_rotate(&s->rotation, s->where, s->fd, err);
+  s->fd = -1;
+  s->file_bytes = 0;
+  s->rotations++;
+  if (rc < 0)
+    s->broken = 1;
+  return rc;
+}
+
 int as_sink_end_line(struct as_sink *sink, struct as_error *err)
 {
   int rc = as_sink_write_part(sink, "\n", 1, err);
   sink->file_in_line = 0;
+  if (rc == 0 && sink->kind == AS_OUTPUT_FILE)
+    rc = sink_file_bound(sink, err);
   if (rc == 0 && sink->kind != AS_OUTPUT_FILE)
     sink_clients_end_line(&sink->clients);
   return rc;
@@ -245,6 +267,7 @@ int as_sink_flush(struct as_sink *sink, unsigned timeout_ms)
 void as_sink_get_stats(const struct as_sink *sink, struct as_sink_stats *out)
 {
   *out = sink->clients.stats;
+  out->file_rotations = sink->rotations;
   out->clients = 0;
   for (size_t i = 0; i < sink->clients.count; i++)
     out->clients += sink->clients.slots[i].authenticated;
