@@ -49,7 +49,7 @@ static uint64_t collector_said_deadlocks;
 static size_t collector_said_diagnostics;
 /* Clients let in, lines skipped and files begun, as of the line before: a client that joined
  * or missed a line, and a new file after a rotation, need a keyframe to rebuild the state. */
-static uint64_t collector_said_admitted, collector_said_skipped, collector_said_rotations;
+static uint64_t collector_said_admitted, collector_said_skipped;
 
 static int collector_readers_need_keyframe(void)
 {
@@ -57,10 +57,9 @@ static int collector_readers_need_keyframe(void)
   as_sink_get_stats(collector_sink, &stats);
   int need = stats.clients_admitted != collector_said_admitted ||
              stats.lines_skipped != collector_said_skipped ||
-             stats.file_rotations != collector_said_rotations;
+             as_sink_starts_new_file(collector_sink);
   collector_said_admitted = stats.clients_admitted;
   collector_said_skipped = stats.lines_skipped;
-  collector_said_rotations = stats.file_rotations;
   return need;
 }
 

@@ -32,7 +32,6 @@ struct as_sink {
   char token[AS_CONFIG_TOKEN_MAX + 1];
   unsigned long long max_bytes;
   struct sink_rotation rotation;
-  uint64_t rotations;
 };
 
 /* The n-th name for path: "-n" before the last extension (NAME.jsonl -> NAME-2.jsonl). */
@@ -209,6 +208,24 @@ int as_sink_has_readers(struct as_sink *sink)
   return sink_clients_ready(&sink->clients) > 0;
 }
 
+int as_sink_starts_new_file(const struct as_sink *sink)
+{
+  return sink->kind == AS_OUTPUT_FILE && (sink->fd < 0 || (sink->max_bytes &&
+                                                            sink->file_bytes >= sink->max_bytes));
+}
+
+/* A file past its size is moved aside before the next line, which starts a new file (after
+ * the last line nothing moves: the run's file is still where it was said to be). */
+static int sink_file_bound(struct as_sink *s, struct as_error *err)
+{
+  if (s->file_in_line || s->fd < 0 || !s->max_bytes || s->file_bytes < s->max_bytes)
+    return 0;
+  int rc = sink_rotate(&s->rotation, s->where, s->fd, err);
+  s->fd = -1;
+  s->file_bytes = 0;
+  return rc;
+}
+
 int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struct as_error *err)
 {
   if (sink->broken) {
@@ -219,24 +236,12 @@ int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struc
     sink_clients_write(&sink->clients, sink->header, data, len);
     return 0;
   }
-  int rc = sink_file_write(sink, data, len, err);
+  int rc = sink_file_bound(sink, err);
+  if (rc == 0)
+    rc = sink_file_write(sink, data, len, err);
   sink->file_in_line = 1;
   if (rc < 0)
     sink->broken = 1;
-  return rc;
-}
-
-/* A file past its size is moved aside between lines; the next line starts a new file. */
-static int sink_file_bound(struct as_sink *s, struct as_error *err)
-{
-  if (!s->max_bytes || s->file_bytes < s->max_bytes || s->fd < 0)
-    return 0;
-  int rc = sink_rotate(&s->rotation, s->where, s->fd, err);
-  s->fd = -1;
-  s->file_bytes = 0;
-  s->rotations++;
-  if (rc < 0)
-    s->broken = 1;
   return rc;
 }
 
@@ -244,8 +249,6 @@ int as_sink_end_line(struct as_sink *sink, struct as_error *err)
 {
   int rc = as_sink_write_part(sink, "\n", 1, err);
   sink->file_in_line = 0;
-  if (rc == 0 && sink->kind == AS_OUTPUT_FILE)
-    rc = sink_file_bound(sink, err);
   if (rc == 0 && sink->kind != AS_OUTPUT_FILE)
     sink_clients_end_line(&sink->clients);
   return rc;
@@ -267,7 +270,6 @@ int as_sink_flush(struct as_sink *sink, unsigned timeout_ms)
 void as_sink_get_stats(const struct as_sink *sink, struct as_sink_stats *out)
 {
   *out = sink->clients.stats;
-  out->file_rotations = sink->rotations;
   out->clients = 0;
   for (size_t i = 0; i < sink->clients.count; i++)
     out->clients += sink->clients.slots[i].authenticated;
