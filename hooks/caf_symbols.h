@@ -33,7 +33,7 @@
   X(_ZN3caf2io15abstract_broker6launchEPNS_14execution_unitEbb, "io::abstract_broker::launch")    \
   X(_ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, "io::abstract_broker::enqueue")
 
-/* Symbols the layout probe reads (not interposed). */
+/* Symbols the layout probe reads (not interposed), in the order caf_layout_verify uses them. */
 #define CAF_PROBED_SYMBOLS(X)                                                                      \
   X(_ZTVN3caf17type_erased_tupleE, "vtable for type_erased_tuple")                                \
   X(_ZTVN3caf12message_viewE, "vtable for message_view")                                          \

@@ -2,6 +2,7 @@
 #include "stack.h"
 #include "diag.h"
 #include "elfsym.h"
+#include "resolve.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -38,17 +39,13 @@ unsigned as_stack_capture(void **frames, unsigned max)
   return n > 0 ? (unsigned)n : 0;
 }
 
-typedef char *(*stack_demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
-
-/* C++ names are shown demangled when the process has libstdc++ loaded (every C++ host has). */
+/* C++ names are shown demangled when the process has a C++ runtime loaded. */
 static void stack_demangle(char *name, size_t len)
 {
   if (strncmp(name, "_Z", 2) != 0)
     return;
-  stack_demangle_fn demangle = (stack_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
-  int status = -1;
-  char *plain = demangle ? demangle(name, NULL, NULL, &status) : NULL;
-  if (plain && status == 0)
+  char *plain = as_resolve_demangle(name);
+  if (plain)
     snprintf(name, len, "%s", plain);
   free(plain);
 }
