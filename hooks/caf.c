@@ -4,6 +4,7 @@
  * exceptions unwind through these frames, and cleanup handlers record them. */
 #define _GNU_SOURCE
 #include "caf_layout.h"
+#include "caf_names.h"
 #include "caf_symbols.h"
 #include "diag.h"
 #include "hook.h"
@@ -109,7 +110,7 @@ static int caf_probe_refs(const struct as_actor *actor, uint64_t *strong, uint64
   return caf_layout_probe_refs(ca->object, strong, weak);
 }
 
-static const struct as_runtime caf_runtime = {"caf", caf_probe_refs};
+static const struct as_runtime caf_runtime = {.name = "caf", .probe_refs = caf_probe_refs};
 
 /* The record is published only once its object pointer is stored: the collector reads the
  * object through caf_probe_refs from the moment it can see the record. */
@@ -193,7 +194,7 @@ AS_HOOK_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
 static __attribute__((noinline)) void caf_launch_seen(struct caf_actor *ca)
 {
   AS_HOOK_KEEP_ERRNO();
-  as_actor_set_interned_name(caf_record(ca), caf_layout_class_name(ca->object));
+  as_actor_set_interned_name(caf_record(ca), caf_names_of_actor(ca->object));
   as_actor_mark_running(caf_record(ca));
 }
 
@@ -234,8 +235,10 @@ AS_HOOK_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14executi
     return 0;
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
   char reason[AS_ACTOR_REASON_MAX];
-  if (ca)
+  if (ca) {
+    caf_launched(ca); /* e.g. a proxy never sent anything: named while its type is whole */
     caf_layout_render_error(error, reason, sizeof reason); /* before cleanup moves it away */
+  }
   _Bool first = real(self, error, host);
   if (ca && first) {
     AS_HOOK_KEEP_ERRNO();

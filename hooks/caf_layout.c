@@ -180,7 +180,7 @@ static void caf_type_info_name(const void *type_info, char *out, size_t len)
   free(plain);
 }
 
-static const void *caf_type_info_of(const void *object)
+const void *caf_layout_type_info_of(const void *object)
 {
   void *const *vptr = *(void *const *const *)object;
   return vptr ? vptr[-1] : NULL;
@@ -188,7 +188,7 @@ static const void *caf_type_info_of(const void *object)
 
 const char *caf_layout_class_name(const void *actor)
 {
-  const void *type_info = caf_type_info_of(actor);
+  const void *type_info = caf_layout_type_info_of(actor);
   if (!type_info)
     return NULL;
   const char *name = as_ptrmap_get(&caf_class_names, (uintptr_t)type_info);
@@ -229,7 +229,7 @@ const void *caf_layout_init_function(const void *config)
   const void *pointer = caf_read_ptr(config, CAF_CONFIG_INIT_POINTER);
   if (!pointer || !holds_wrapper)
     return pointer;
-  const void *type_info = caf_type_info_of(pointer);
+  const void *type_info = caf_layout_type_info_of(pointer);
   if (!type_info)
     return NULL;
   void *verdict = as_ptrmap_get(&caf_init_helpers, (uintptr_t)type_info);
@@ -387,7 +387,7 @@ static struct as_ptrmap caf_element_classes = AS_PTRMAP_INIT; /* vptr -> kind | 
 static __attribute__((noinline)) uintptr_t caf_class_learn(const void *element)
 {
   static const char vals_prefix[] = "N3caf20mailbox_element_valsI";
-  const void *type_info = caf_type_info_of(element);
+  const void *type_info = caf_layout_type_info_of(element);
   const char *mangled = type_info ? caf_type_info_mangled(type_info) : "";
   if (strncmp(mangled, vals_prefix, sizeof vals_prefix - 1) != 0)
     return CAF_CLASS_GENERIC;

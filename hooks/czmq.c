@@ -455,7 +455,7 @@ static void czmq_task_trampoline(as_zsock *pipe, void *arg)
 static struct czmq_actor *czmq_spawn(as_zactor_fn *task, void *args)
 {
   AS_HOOK_KEEP_ERRNO();
-  static const struct as_runtime czmq_runtime = {"czmq", NULL};
+  static const struct as_runtime czmq_runtime = {.name = "czmq", .unnamed_after_spawner = 1};
   struct as_spawn spawn = {.runtime = &czmq_runtime, .name_addr = (const void *)task,
                            .parent = as_registry_current(),
                            .stack_depth = as_config_current()->stack_depth,

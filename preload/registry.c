@@ -146,7 +146,7 @@ struct as_actor *as_registry_prepare(const struct as_spawn *spawn)
     return NULL;
   }
   if (spawn->name)
-    atomic_init(&a->name, as_intern_string(spawn->name));
+    atomic_init(&a->name, as_actor_name_intern(spawn->name, NULL, 0));
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
   a->runtime_id = spawn->runtime_id;
   a->runtime_scope = spawn->runtime_scope;
@@ -215,7 +215,26 @@ void as_actor_retain(struct as_actor *actor)
   atomic_fetch_add_explicit(&actor->refs, 1, memory_order_relaxed);
 }
 
-void as_actor_set_interned_name(struct as_actor *actor, const char *interned)
+const struct as_actor_name *as_actor_name_intern(const char *text, const char *full, int internal)
+{
+  if (!text)
+    return NULL;
+  size_t len = strlen(text);
+  union {
+    struct as_actor_name name;
+    char bytes[sizeof(struct as_actor_name) + 1024];
+  } buf;
+  if (len >= sizeof buf.bytes - sizeof(struct as_actor_name))
+    len = sizeof buf.bytes - sizeof(struct as_actor_name) - 1;
+  memset(&buf.name, 0, sizeof buf.name);
+  buf.name.full = full && strcmp(full, text) != 0 ? as_intern_string(full) : NULL;
+  buf.name.internal = internal != 0;
+  memcpy(buf.name.text, text, len);
+  buf.name.text[len] = '\0';
+  return as_intern_bytes(&buf, sizeof(struct as_actor_name) + len + 1);
+}
+
+void as_actor_set_interned_name(struct as_actor *actor, const struct as_actor_name *interned)
 {
   if (interned)
     atomic_store_explicit(&actor->name, interned, memory_order_release);
@@ -223,7 +242,7 @@ void as_actor_set_interned_name(struct as_actor *actor, const char *interned)
 
 void as_actor_set_name(struct as_actor *actor, const char *name)
 {
-  as_actor_set_interned_name(actor, as_intern_string(name));
+  as_actor_set_interned_name(actor, as_actor_name_intern(name, NULL, 0));
 }
 
 /* Appends id to a growable id list unless present. Under the registry lock. */
@@ -469,8 +488,12 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->id = a->id;
   v->parent_id = a->parent_id;
   v->runtime = registry_runtime_of(a)->name;
+  v->unnamed_after_spawner = registry_runtime_of(a)->unnamed_after_spawner;
   v->name_addr = a->origin ? a->origin->name_addr : NULL;
-  v->name = atomic_load_explicit(&a->name, memory_order_acquire);
+  const struct as_actor_name *name = atomic_load_explicit(&a->name, memory_order_acquire);
+  v->name = name ? name->text : NULL;
+  v->full_name = name ? name->full : NULL;
+  v->internal = name ? (int)name->internal : 0;
   v->spawned_at = a->spawned_at;
   v->spawn_frames = a->origin ? a->origin->frames : NULL;
   v->spawn_frame_count = a->origin ? a->origin->count : 0;

@@ -39,11 +39,22 @@ enum as_wait_kind {
 
 struct as_actor;
 
+/* An actor's name as the runtime gave it, interned: what a person reads, the longer name it
+ * shortens (e.g. a class template's full name), and whether the actor is the runtime's own. */
+struct as_actor_name {
+  const char *full; /* interned; NULL when text is not shortened */
+  uint32_t internal;
+  char text[];
+};
+
 /* What the registry knows of a runtime: its name and, optionally, how to read an actor's
  * reference counts from the runtime's object (returns 0 or -ENOENT). */
 struct as_runtime {
   const char *name;
   int (*probe_refs)(const struct as_actor *actor, uint64_t *strong, uint64_t *weak);
+  /* An actor with neither a symbol nor a name is named after the function that spawned it
+   * ("<task in CALLER>"): its code is a task the spawner handed over. */
+  int unnamed_after_spawner;
 };
 
 /* Where an actor comes from, interned: actors spawned by the same code from the same place
@@ -75,7 +86,7 @@ struct as_actor {
   /* Identity: written before the record is published, read-only afterwards. */
   uint64_t id;
   uint64_t parent_id;             /* 0 = spawned outside any actor */
-  const char *_Atomic name;       /* interned; NULL until the runtime names it */
+  const struct as_actor_name *_Atomic name; /* interned; NULL until the runtime names it */
   const struct as_origin *origin; /* interned; NULL when neither code nor stack is known */
   uint64_t spawned_at;
   uint64_t runtime_id; /* the runtime's own id, 0 when it has none */
@@ -161,10 +172,14 @@ void as_actor_mark_stopping(struct as_actor *actor);
 /* reason is copied. Ends any handler and wait still open. Idempotent. */
 void as_actor_mark_stopped(struct as_actor *actor, const char *reason);
 
-/* Names an actor after spawn (a runtime may learn the name only later). The name is copied
- * into the intern table, unless it already came from there (as_intern_string). */
+/* Names an actor after spawn (a runtime may learn the name only later): a plain name (copied
+ * into the intern table), or one made by as_actor_name_intern. */
 void as_actor_set_name(struct as_actor *actor, const char *name);
-void as_actor_set_interned_name(struct as_actor *actor, const char *interned);
+void as_actor_set_interned_name(struct as_actor *actor, const struct as_actor_name *interned);
+/* An interned name (the same pointer for the same three values); NULL on ENOMEM. full: the
+ * runtime's own longer name when text shortens it (NULL or equal to text: none); internal:
+ * the runtime made this actor for its own use. */
+const struct as_actor_name *as_actor_name_intern(const char *text, const char *full, int internal);
 /* Links (symmetric) and monitors (a watches b), by record. Not for the hot path. */
 void as_registry_link(struct as_actor *a, struct as_actor *b);
 void as_registry_unlink(struct as_actor *a, struct as_actor *b);
@@ -384,6 +399,9 @@ struct as_actor_view {
   const char *runtime; /* its name */
   const void *name_addr;
   const char *name; /* NULL when unnamed */
+  const char *full_name; /* the runtime's longer name when `name` shortens it, else NULL */
+  int internal;          /* the runtime made the actor for its own use */
+  int unnamed_after_spawner; /* as_runtime.unnamed_after_spawner */
   uint64_t spawned_at;
   void *const *spawn_frames;
   uint32_t spawn_frame_count;

@@ -45,15 +45,25 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
 }
 
 /* The symbol of the actor's code when it has one (the most specific name), else the name the
- * runtime gave it. */
-/* The symbol of the actor's code when it has one (the most specific name), else the name the
- * runtime gave it. */
+ * runtime gave it, else the function that spawned it ("<task in CALLER>"). */
 static const char *snapshot_actor_name(const struct as_actor_view *v)
 {
   const char *name = v->name_addr ? as_symcache_function(v->name_addr) : NULL;
   if (name)
     return name;
-  return v->name && v->name[0] ? v->name : "<unknown>";
+  if (v->name && v->name[0])
+    return v->name;
+  name = v->unnamed_after_spawner && v->spawn_frame_count ? as_symcache_task_in(v->spawn_frames[0])
+                                                           : NULL;
+  return name ? name : "<unknown>";
+}
+
+/* The runtime's longer name, when the name shown is the runtime's shortened one. */
+static const char *snapshot_actor_full_name(const struct as_actor_view *v)
+{
+  if (!v->full_name || (v->name_addr && as_symcache_function(v->name_addr)))
+    return NULL;
+  return v->full_name;
 }
 
 /* Nanoseconds from `then` to `now`, both in clock ticks. */
@@ -266,6 +276,13 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, "{\"id\":", v->id);
   as_jsonw_lit(w, ",\"name\":");
   as_jsonw_str(w, snapshot_actor_name(v));
+  const char *full_name = snapshot_actor_full_name(v);
+  if (full_name) {
+    as_jsonw_lit(w, ",\"full_name\":");
+    as_jsonw_str(w, full_name);
+  }
+  if (v->internal)
+    as_jsonw_lit(w, ",\"internal\":true");
   as_jsonw_lit(w, ",\"runtime\":");
   as_jsonw_str(w, v->runtime);
   as_jsonw_lit(w, ",\"status\":\"");

@@ -50,21 +50,29 @@ static void stack_demangle(char *name, size_t len)
   free(plain);
 }
 
-/* "ns::f(int, char*) const" -> "ns::f": an actor's name needs no parameter list. */
+/* "ns::f<T>(int, char*) const" -> "ns::f<T>": an actor's name needs no parameter list. The
+ * list is found from the front (the first '(' outside template arguments, "(anonymous
+ * namespace)" and "operator()" aside), so a name cut short still loses all of it. */
 static void stack_strip_parameters(char *name)
 {
-  size_t n = strlen(name);
-  if (n > 6 && strcmp(name + n - 6, " const") == 0)
-    name[n -= 6] = '\0';
-  if (n == 0 || name[n - 1] != ')')
-    return;
+  static const char anonymous[] = "(anonymous namespace)";
   int depth = 0;
-  for (size_t i = n; i-- > 0;) {
-    if (name[i] == ')')
+  for (char *p = name; *p; p++) {
+    if (*p == '<')
       depth++;
-    else if (name[i] == '(' && --depth == 0) {
-      if (i > 0)
-        name[i] = '\0';
+    else if (*p == '>' && depth > 0)
+      depth--;
+    else if (*p == '(' && depth == 0) {
+      if (strncmp(p, anonymous, sizeof anonymous - 1) == 0) {
+        p += sizeof anonymous - 2;
+        continue;
+      }
+      if (p - name >= 8 && strncmp(p - 8, "operator", 8) == 0 && p[1] == ')') {
+        p++;
+        continue;
+      }
+      if (p > name)
+        *p = '\0';
       return;
     }
   }
@@ -99,11 +107,15 @@ static int stack_lookup(const void *addr, char *fn, size_t fn_len, uintptr_t *of
 
 int as_stack_function_name(const void *addr, char *out, size_t out_len)
 {
+  /* Demangled whole before its parameters go: a name cut short first would keep a parameter
+   * list cut mid-type. */
+  char whole[4096];
   uintptr_t offset;
   const char *object;
-  if (stack_lookup(addr, out, out_len, &offset, &object) < 0 || out[0] == '\0')
+  if (stack_lookup(addr, whole, sizeof whole, &offset, &object) < 0 || whole[0] == '\0')
     return -ENOENT;
-  stack_strip_parameters(out);
+  stack_strip_parameters(whole);
+  snprintf(out, out_len, "%s", whole);
   return 0;
 }
 

@@ -6,7 +6,7 @@
 
 static struct as_actor *spawn_named(const char *name, struct as_actor *parent)
 {
-  static const struct as_runtime test_runtime = {"test", NULL};
+  static const struct as_runtime test_runtime = {.name = "test"};
   struct as_spawn spawn = {.runtime = &test_runtime, .name = name, .parent = parent};
   struct as_actor *a = as_registry_spawn(&spawn);
   cr_assert_not_null(a);
@@ -141,7 +141,7 @@ Test(registry, children_know_their_parent_and_stopped_actors_are_reaped_after_th
   cr_assert_eq(c.totals.messages_received, received_before, "reaping lost counts");
   cr_assert_eq(c.totals.total_stopped, stopped_before);
   /* The hook's reference keeps the record readable after reaping. */
-  cr_assert_str_eq(child->name, "child");
+  cr_assert_str_eq(atomic_load(&child->name)->text, "child");
   /* Names are shared: a second actor of the same name points at the same text. */
   struct as_actor *twin = spawn_named("child", NULL);
   cr_assert_eq(twin->name, child->name);
@@ -163,7 +163,7 @@ static int probe_private(const struct as_actor *actor, uint64_t *strong, uint64_
 
 Test(registry, a_prepared_record_is_invisible_until_published)
 {
-  static const struct as_runtime probed = {"probed", probe_private};
+  static const struct as_runtime probed = {.name = "probed", .probe_refs = probe_private};
   struct as_spawn spawn = {.runtime = &probed, .name = "prepared", .probe = 1,
                            .private_bytes = sizeof(uint64_t)};
   struct as_actor *a = as_registry_prepare(&spawn);
