@@ -263,6 +263,34 @@ _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13e
   return real ? real(result, self, exception) : result;
 }
 
+/* An event-based actor builds its initial behaviour (make_behavior, or the spawned function)
+ * inside event_based_actor::initialize. An exception thrown there unwinds through this hook
+ * before CAF hands it to the actor's exception handler, its own or the default one: counted
+ * here, the default handler's hook then leaves it alone. */
+struct caf_initializing {
+  struct caf_actor *ca;
+  bool returned;
+};
+
+static void caf_initialize_end(struct caf_initializing *init)
+{
+  if (!init->ca || init->returned)
+    return;
+  as_actor_count_exception(caf_record(init->ca));
+  caf_exception_counted = init->ca;
+}
+
+AS_HOOK_EXPORT void _ZN3caf17event_based_actor10initializeEv(void *self)
+{
+  void (*real)(void *) = CAF_REAL(_ZN3caf17event_based_actor10initializeEv);
+  if (!real)
+    return;
+  __attribute__((cleanup(caf_initialize_end))) struct caf_initializing init = {
+      caf_active() ? caf_find(self) : NULL, false};
+  real(self);
+  init.returned = true;
+}
+
 /* ---- messages ------------------------------------------------------------------------------ */
 
 static void caf_remember_request(struct caf_actor *sender, uint64_t mid, uint64_t target_id)
