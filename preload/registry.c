@@ -474,6 +474,31 @@ static void registry_view_tally(struct as_registry_collection *c, struct as_acto
   v->other_types = more ? atomic_load_explicit(&more->other, memory_order_relaxed) : 0;
 }
 
+/* The runtime's channels of an actor, into the collection's pool. */
+static void registry_view_channels(struct as_registry_collection *c, struct as_actor_view *v,
+                                   const struct as_actor *a)
+{
+  const struct as_runtime *runtime = registry_runtime_of(a);
+  v->channel_count = 0;
+  v->channels_at = c->id_count;
+  if (!runtime->channels)
+    return;
+  struct as_channel channels[AS_CHANNELS_MAX];
+  size_t n = runtime->channels(a, channels, AS_CHANNELS_MAX);
+  uint64_t words[AS_CHANNELS_MAX * AS_CHANNEL_WORDS];
+  for (size_t i = 0; i < n; i++) {
+    uint64_t *w = words + i * AS_CHANNEL_WORDS;
+    w[0] = (uintptr_t)channels[i].kind;
+    w[1] = (uintptr_t)channels[i].endpoint;
+    w[2] = channels[i].received;
+    w[3] = channels[i].sent;
+    w[4] = (uint64_t)channels[i].depth;
+  }
+  uint32_t copied;
+  v->channels_at = registry_pool_ids(c, words, (uint32_t)(n * AS_CHANNEL_WORDS), &copied);
+  v->channel_count = copied / AS_CHANNEL_WORDS;
+}
+
 static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
                                struct as_actor *a)
 {
@@ -522,6 +547,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->wait_kind = atomic_load_explicit(&a->wait_kind, memory_order_relaxed);
   v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
   registry_view_tally(c, v, a);
+  registry_view_channels(c, v, a);
 }
 
 int as_registry_wait_unchanged(const struct as_actor_view *view)

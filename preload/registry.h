@@ -49,12 +49,26 @@ struct as_actor_name {
 
 /* What the registry knows of a runtime: its name and, optionally, how to read an actor's
  * reference counts from the runtime's object (returns 0 or -ENOENT). */
+/* A way into or out of an actor besides its mailbox (e.g. a CZMQ actor's other sockets), as
+ * the runtime reports it for a snapshot. */
+struct as_channel {
+  const char *kind;     /* static or interned */
+  const char *endpoint; /* interned; NULL when unknown */
+  uint64_t received, sent;
+  int64_t depth; /* messages waiting in it, -1 when unknown */
+};
+#define AS_CHANNELS_MAX 16
+#define AS_CHANNEL_WORDS 5 /* kind, endpoint, received, sent, depth: in the collection's pool */
+
 struct as_runtime {
   const char *name;
   int (*probe_refs)(const struct as_actor *actor, uint64_t *strong, uint64_t *weak);
   /* An actor with neither a symbol nor a name is named after the function that spawned it
    * ("<task in CALLER>"): its code is a task the spawner handed over. */
   int unnamed_after_spawner;
+  /* Optional: the actor's channels, from the runtime's state after the record (called by the
+   * collector, under the registry lock; it must only read). Returns how many. */
+  size_t (*channels)(const struct as_actor *actor, struct as_channel *out, size_t max);
 };
 
 /* Where an actor comes from, interned: actors spawned by the same code from the same place
@@ -276,12 +290,24 @@ static inline int as__tally_slots(_Atomic uint64_t *slots, int count, uint32_t t
 /* The record's slots are full: the pool's block takes the type. */
 void as__actor_tally_more(struct as_actor *actor, uint32_t type, int shared);
 
-static inline void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
+static inline void as__actor_tally_type(struct as_actor *actor, uint32_t type, int shared)
 {
-  as__counter_bump_maybe_shared(&actor->received, 1, shared);
   if (type != AS_TYPE_NONE &&
       !as__tally_slots(actor->type_tally, AS_ACTOR_TYPE_SLOTS_INLINE, type, shared))
     as__actor_tally_more(actor, type, shared);
+}
+
+static inline void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
+{
+  as__counter_bump_maybe_shared(&actor->received, 1, shared);
+  as__actor_tally_type(actor, type, shared);
+}
+
+/* The actor's thread took a message of this type from elsewhere than its mailbox (a CZMQ
+ * actor's other socket): tallied by type, not counted in messages_received (the mailbox's). */
+static inline void as_actor_count_type(struct as_actor *actor, uint32_t type)
+{
+  as__actor_tally_type(actor, type, 0);
 }
 
 /* The actor took a message of this type from its mailbox. Called from the thread running the
@@ -425,6 +451,10 @@ struct as_actor_view {
    * collection's id pool (as_view_type_words). */
   size_t types_at;
   uint32_t type_count;
+  /* Channels (as_runtime.channels): channel_count × AS_CHANNEL_WORDS words at channels_at in
+   * the collection's id pool (as_view_channel). */
+  size_t channels_at;
+  uint32_t channel_count;
   struct as_actor *actor; /* valid until the next as_registry_collect */
 };
 
@@ -444,6 +474,14 @@ static inline const uint64_t *as_view_type_words(const struct as_registry_collec
                                                  const struct as_actor_view *v)
 {
   return c->ids ? c->ids + v->types_at : NULL;
+}
+static inline struct as_channel as_view_channel(const struct as_registry_collection *c,
+                                                const struct as_actor_view *v, uint32_t i)
+{
+  const uint64_t *w = c->ids + v->channels_at + (size_t)i * AS_CHANNEL_WORDS;
+  struct as_channel ch = {(const char *)(uintptr_t)w[0], (const char *)(uintptr_t)w[1], w[2], w[3],
+                          (int64_t)w[4]};
+  return ch;
 }
 static inline uint32_t as_tally_word_type(uint64_t word)
 {

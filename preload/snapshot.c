@@ -263,6 +263,33 @@ static void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites
   as_jsonw_lit(w, "]");
 }
 
+/* A CZMQ actor's other sockets (registry channels); absent when it has none. */
+static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
+                             const struct as_registry_collection *c)
+{
+  if (!v->channel_count || !c->ids)
+    return;
+  as_jsonw_lit(w, ",\"sockets\":[");
+  for (uint32_t i = 0; i < v->channel_count; i++) {
+    struct as_channel ch = as_view_channel(c, v, i);
+    if (i)
+      as_jsonw_lit(w, ",");
+    as_jsonw_lit(w, "{\"kind\":");
+    as_jsonw_str(w, ch.kind ? ch.kind : "?");
+    as_jsonw_lit(w, ",\"endpoint\":");
+    if (ch.endpoint)
+      as_jsonw_str(w, ch.endpoint);
+    else
+      as_jsonw_lit(w, "null");
+    as_jsonw_lit_u64(w, ",\"received\":", ch.received);
+    as_jsonw_lit_u64(w, ",\"sent\":", ch.sent);
+    if (ch.depth >= 0)
+      as_jsonw_lit_u64(w, ",\"depth\":", (uint64_t)ch.depth);
+    as_jsonw_lit(w, "}");
+  }
+  as_jsonw_lit(w, "]");
+}
+
 static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
                            uint32_t site, const struct snapshot_family *family,
                            const struct as_registry_collection *c,
@@ -356,6 +383,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   snapshot_ids(w, c->ids ? c->ids + v->links_at : NULL, v->link_count);
   as_jsonw_lit(w, ",\"monitors\":");
   snapshot_ids(w, c->ids ? c->ids + v->monitors_at : NULL, v->monitor_count);
+  snapshot_sockets(w, v, c);
   as_jsonw_lit(w, "}");
 }
 
