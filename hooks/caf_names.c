@@ -82,20 +82,25 @@ static int caf_name_fn_is_default(const void *fn)
   return 0;
 }
 
+static void caf_guard_restore(const int *was_set)
+{
+  if (!*was_set)
+    as_guard_clear();
+}
+
 /* The text of the actor's own name(), or NULL when it names only the kind of actor. */
 static const char *caf_own_name(const void *actor, char *out, size_t len)
 {
   caf_name_fn fn = (caf_name_fn)(*(void *const *const *)actor)[CAF_SLOT_NAME];
   if (!caf_name_slot_known || !fn || caf_name_fn_is_default((const void *)fn))
     return NULL;
-  /* Our hooks pass straight through should name() call into CAF. */
-  int guarded = as_guard_is_set();
+  /* Our hooks pass straight through should name() call into CAF; the guard is restored also
+   * if name() throws. */
+  __attribute__((cleanup(caf_guard_restore))) int guarded = as_guard_is_set();
   as_guard_set();
   const char *text = fn(actor);
   if (text)
     snprintf(out, len, "%s", text);
-  if (!guarded)
-    as_guard_clear();
   if (!text || !out[0] ||
       caf_in_list(out, caf_default_name_texts,
                   sizeof caf_default_name_texts / sizeof caf_default_name_texts[0]))
