@@ -70,6 +70,7 @@ static AS_HOOK_TLS struct czmq_actor *czmq_self;     /* the zactor running on th
 static AS_HOOK_TLS struct czmq_actor *czmq_spawning; /* inside our zactor_new on this thread */
 static AS_HOOK_TLS int czmq_io_depth;                /* zmq_sendmsg calls zmq_msg_send: count once */
 static AS_HOOK_TLS int czmq_in_wait;                 /* inside zsock_wait */
+static AS_HOOK_TLS int czmq_in_create_pipe;          /* its binds name no socket worth listing */
 /* The last pipe end this thread used: a thread keeps talking on the same pipe. */
 static AS_HOOK_TLS void *czmq_last_handle;
 static AS_HOOK_TLS struct czmq_end *czmq_last_end;
@@ -546,7 +547,7 @@ AS_HOOK_EXPORT int zmq_bind(void *s, const char *addr)
                    "zactors cannot be traced; link libczmq.so dynamically",
                    program_invocation_name);
   int rc = real(s, addr);
-  if (rc == 0 && !czmq_spawning) {
+  if (rc == 0 && !czmq_spawning && !czmq_in_create_pipe) {
     AS_HOOK_KEEP_ERRNO();
     char bound[256];
     size_t size = sizeof bound;
@@ -562,7 +563,7 @@ AS_HOOK_EXPORT int zmq_connect(void *s, const char *addr)
   __typeof__(&zmq_connect) real = CZMQ_REAL(zmq_connect);
   CZMQ_CALL_OR_FAIL(real);
   int rc = real(s, addr);
-  if (rc == 0 && addr && !czmq_spawning && as_tracing_active()) {
+  if (rc == 0 && addr && !czmq_spawning && !czmq_in_create_pipe && as_tracing_active()) {
     AS_HOOK_KEEP_ERRNO();
     czmq_endpoint_note(s, addr);
   }
@@ -679,7 +680,9 @@ AS_HOOK_EXPORT as_zsock *zsys_create_pipe(as_zsock **backend_p)
     errno = ENOSYS;
     return NULL;
   }
+  czmq_in_create_pipe++;
   as_zsock *actor_sock = real(backend_p);
+  czmq_in_create_pipe--;
   struct czmq_actor *ca = czmq_spawning;
   __typeof__(&zsock_resolve) resolve = CZMQ_REAL(zsock_resolve);
   if (!actor_sock || !backend_p || !*backend_p || !resolve)
