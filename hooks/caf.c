@@ -148,8 +148,10 @@ static void caf_construct(void (*real)(void *, void *), void *self, void *config
     AS_HOOK_KEEP_ERRNO();
     atomic_store_explicit(caf_slot(self), NULL, memory_order_relaxed);
     caf_register(self, config);
-  } else if (atomic_load(&caf_state) == CAF_READY) {
-    atomic_store_explicit(caf_slot(self), NULL, memory_order_relaxed);
+  } else {
+    as_init_spawn_untraced();
+    if (atomic_load(&caf_state) == CAF_READY)
+      atomic_store_explicit(caf_slot(self), NULL, memory_order_relaxed);
   }
 }
 

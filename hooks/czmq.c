@@ -54,9 +54,13 @@ struct czmq_actor {
   _Atomic int destroy_requested;
   _Atomic int term_received;
   _Atomic int actor_end_closed;
-  struct czmq_sockets sockets; /* its other sockets, written by its own thread */
+  /* Its other sockets: a table from a pool at the first one, written by its own thread. */
+  struct czmq_sockets *_Atomic sockets;
   struct czmq_socket *handler_socket; /* the socket whose message began the handler in progress */
 };
+
+_Static_assert(sizeof(struct as_actor) + sizeof(struct czmq_actor) <= AS_RECORD_STRIDE_LARGE - 8,
+               "a CZMQ record and its state fit the registry's large blocks");
 
 static AS_HOOK_HOT struct as_actor *czmq_record(struct czmq_actor *ca) { return as_actor_of_private(ca); }
 
@@ -199,19 +203,53 @@ static int czmq_frame_is_term(const void *data, size_t size)
  * libzmq's zmq_msg_data/size/more), so the host's errno passes through untouched; the one
  * slow path that allocates (a message type seen for the first time) saves it. */
 
-/* The actor's slot for another socket it uses (first use: added). */
+/* The actor's table of other sockets, made at the first (NULL when none can be had). */
+static struct czmq_sockets *czmq_sockets_of(struct czmq_actor *self)
+{
+  struct czmq_sockets *t = atomic_load_explicit(&self->sockets, memory_order_relaxed);
+  if (__builtin_expect(t == NULL, 0)) {
+    t = czmq_sockets_new();
+    atomic_store_explicit(&self->sockets, t, memory_order_release);
+  }
+  return t;
+}
+
+/* The actor's slot for another socket it uses (first use: added); NULL when the actor has no
+ * table (the pool is used up). */
 static AS_HOOK_HOT struct czmq_socket *czmq_socket_of(struct czmq_actor *self, void *handle,
                                                       struct czmq_end *side_end)
 {
-  struct czmq_socket *socket = czmq_sockets_find(&self->sockets, handle);
-  return socket ? socket : czmq_sockets_add(&self->sockets, handle, side_end ? side_end->side : NULL);
+  struct czmq_sockets *t = czmq_sockets_of(self);
+  if (!t)
+    return NULL;
+  struct czmq_socket *socket = czmq_sockets_find(t, handle);
+  return socket ? socket
+                : czmq_sockets_add(t, handle, side_end ? side_end->side : NULL, czmq_record(self));
 }
 
-static inline void czmq_count(_Atomic uint64_t *counter, int64_t delta)
+/* A count of the actor's own socket table (one thread writes it). */
+static AS_HOOK_HOT void czmq_count(struct as_actor *actor, _Atomic uint64_t *counter, int64_t delta)
 {
   atomic_store_explicit(counter,
                         atomic_load_explicit(counter, memory_order_relaxed) + (uint64_t)delta,
                         memory_order_relaxed);
+  as_actor_touch(actor);
+}
+
+/* A count of a side pipe's end (one thread uses an end at a time): the actor reading the
+ * other end sees its depth change. */
+static AS_HOOK_HOT void czmq_count_side(const struct czmq_side_end *end, _Atomic uint64_t *counter,
+                                        int64_t delta)
+{
+  atomic_store_explicit(counter,
+                        atomic_load_explicit(counter, memory_order_relaxed) + (uint64_t)delta,
+                        memory_order_relaxed);
+  const struct as_actor *reader = atomic_load_explicit(&end->reader, memory_order_relaxed);
+  if (reader)
+    as_actor_touch(reader);
+  reader = atomic_load_explicit(&end->peer->reader, memory_order_relaxed);
+  if (reader)
+    as_actor_touch(reader);
 }
 
 struct czmq_send {
@@ -236,20 +274,18 @@ static AS_HOOK_HOT struct czmq_send czmq_send_begin(void *handle, int flags)
     return sd;
   }
   if (sd.end)
-    czmq_count(&sd.end->side->sent, 1);
-  if (czmq_self) {
-    sd.socket = czmq_socket_of(czmq_self, handle, sd.end);
-    czmq_count(&sd.socket->sent, 1);
-  }
+    czmq_count_side(sd.end->side, &sd.end->side->sent, 1);
+  if (czmq_self && (sd.socket = czmq_socket_of(czmq_self, handle, sd.end)))
+    czmq_count(czmq_record(czmq_self), &sd.socket->sent, 1);
   return sd;
 }
 
 static AS_HOOK_HOT void czmq_send_end(struct czmq_send sd, int rc)
 {
   if (sd.end && !sd.end->owner && rc < 0)
-    czmq_count(&sd.end->side->sent, -1);
+    czmq_count_side(sd.end->side, &sd.end->side->sent, -1);
   if (sd.socket && rc < 0)
-    czmq_count(&sd.socket->sent, -1);
+    czmq_count(czmq_record(czmq_self), &sd.socket->sent, -1);
   if (!sd.end || !sd.end->owner)
     return;
   struct as_actor *target = czmq_record(sd.end->owner);
@@ -283,11 +319,9 @@ static AS_HOOK_HOT struct czmq_recv czmq_recv_begin(void *handle, int flags)
     /* Another socket of the actor. Reading the next message from the socket whose message
      * began the handler in progress means that handler is over (a loop reading one socket
      * without a poller); a read from another socket inside a handler is part of it. */
-    if (czmq_self) {
-      r.socket = czmq_socket_of(czmq_self, handle, r.end);
-      if (r.socket->recv_frame == 0 && czmq_self->handler_socket == r.socket)
-        as_actor_handler_end_now(czmq_record(czmq_self));
-    }
+    if (czmq_self && (r.socket = czmq_socket_of(czmq_self, handle, r.end)) &&
+        r.socket->recv_frame == 0 && czmq_self->handler_socket == r.socket)
+      as_actor_handler_end_now(czmq_record(czmq_self));
     return r;
   }
   if (atomic_load_explicit(&r.end->recv_more, memory_order_relaxed))
@@ -315,7 +349,7 @@ static AS_HOOK_HOT void czmq_socket_frame(struct czmq_socket *s, const void *dat
                                           int more)
 {
   if (s->recv_frame == 0)
-    czmq_count(&s->received, 1);
+    czmq_count(czmq_record(czmq_self), &s->received, 1);
   if (!s->typed && !(s->router && s->recv_frame == 0) && (size > 0 || !more)) {
     struct as_actor *self = czmq_record(czmq_self);
     uint32_t type = czmq_type_cached(&s->cache, data, size, s);
@@ -351,7 +385,7 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
   if (!first)
     return;
   if (!r.end->owner) {
-    czmq_count(&r.end->side->received, 1);
+    czmq_count_side(r.end->side, &r.end->side->received, 1);
     return;
   }
   struct czmq_actor *ca = r.end->owner;
@@ -497,8 +531,9 @@ AS_HOOK_EXPORT int zmq_poll(struct as_zmq_pollitem *items, int nitems, long time
    * handler is over. */
   if (self && items && !czmq_io_depth && as_tracing_active()) {
     for (int i = 0; i < nitems; i++) {
+      struct czmq_sockets *t = atomic_load_explicit(&self->sockets, memory_order_relaxed);
       if (items[i].socket && (items[i].socket == self->actor_handle ||
-                              czmq_sockets_find(&self->sockets, items[i].socket))) {
+                              (t && czmq_sockets_find(t, items[i].socket)))) {
         as_actor_handler_end_now(czmq_record(self));
         break;
       }
@@ -517,8 +552,10 @@ AS_HOOK_EXPORT int zmq_close(void *s)
     AS_HOOK_KEEP_ERRNO();
     end = as_ptrmap_remove(&czmq_ends, (uintptr_t)s);
     czmq_endpoint_forget(s);
-    if (czmq_self)
-      czmq_sockets_closed(&czmq_self->sockets, s);
+    struct czmq_sockets *t =
+        czmq_self ? atomic_load_explicit(&czmq_self->sockets, memory_order_relaxed) : NULL;
+    if (t)
+      czmq_sockets_closed(t, s);
   }
   int rc = real(s);
   if (end && end->owner) { /* side pipes are never freed */
@@ -601,8 +638,15 @@ static void czmq_task_trampoline(as_zsock *pipe, void *arg)
 
 static size_t czmq_channels(const struct as_actor *actor, struct as_channel *out, size_t max)
 {
-  const struct czmq_actor *ca = as_actor_private_const(actor);
-  return czmq_sockets_channels(&ca->sockets, out, max);
+  struct czmq_actor *ca = as_actor_private((struct as_actor *)actor);
+  const struct czmq_sockets *t = atomic_load_explicit(&ca->sockets, memory_order_acquire);
+  return t ? czmq_sockets_channels(t, out, max) : 0;
+}
+
+static void czmq_release(struct as_actor *actor)
+{
+  struct czmq_actor *ca = as_actor_private(actor);
+  czmq_sockets_free(atomic_exchange(&ca->sockets, NULL));
 }
 
 /* A published record with the hooks' state after it; NULL when out of memory (the actor then
@@ -611,7 +655,8 @@ static struct czmq_actor *czmq_spawn(as_zactor_fn *task, void *args)
 {
   AS_HOOK_KEEP_ERRNO();
   static const struct as_runtime czmq_runtime = {
-      .name = "czmq", .unnamed_after_spawner = 1, .channels = czmq_channels};
+      .name = "czmq", .unnamed_after_spawner = 1, .channels = czmq_channels,
+      .release = czmq_release};
   struct as_spawn spawn = {.runtime = &czmq_runtime, .name_addr = (const void *)task,
                            .parent = as_registry_current(),
                            .stack_depth = as_config_current()->stack_depth,
@@ -633,8 +678,10 @@ AS_HOOK_EXPORT as_zactor *zactor_new(as_zactor_fn task, void *args)
     errno = ENOSYS;
     return NULL;
   }
-  if (!task || !as_tracing_active())
+  if (!task || !as_tracing_active()) {
+    as_init_spawn_untraced();
     return real(task, args);
+  }
   atomic_store(&czmq_zactor_new_seen, 1);
   if (!atomic_exchange(&czmq_fork_reset_registered, 1))
     as_init_on_fork_child(czmq_forget_after_fork);

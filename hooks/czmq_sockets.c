@@ -2,14 +2,33 @@
 #include "czmq_abi.h"
 #include "hook.h"
 #include "intern.h"
+#include "blockpool.h"
 #include "ptrmap.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define AS_ZMQ_TYPE 16
 #define AS_ZMQ_ROUTER 6
 
 static struct as_ptrmap czmq_endpoints = AS_PTRMAP_INIT; /* libzmq handle -> interned endpoint */
+/* Tables for 64k actors with other sockets at once (address space, touched as used). */
+static struct as_blockpool czmq_tables =
+    AS_BLOCKPOOL_INIT((sizeof(struct czmq_sockets) + 7) & ~(size_t)7, 64u << 20);
+
+struct czmq_sockets *czmq_sockets_new(void)
+{
+  AS_HOOK_KEEP_ERRNO();
+  struct czmq_sockets *t =
+      as_blockpool_reserve(&czmq_tables) == 0 ? as_blockpool_take(&czmq_tables) : NULL;
+  return t ? memset(t, 0, sizeof *t) : NULL;
+}
+
+void czmq_sockets_free(struct czmq_sockets *t)
+{
+  if (t)
+    as_blockpool_give(&czmq_tables, t);
+}
 
 int zmq_getsockopt(void *s, int option, void *value, size_t *size);
 AS_HOOK_REAL_SLOT(zmq_getsockopt);
@@ -29,8 +48,10 @@ static int czmq_socket_type(void *handle)
 }
 
 struct czmq_socket *czmq_sockets_add(struct czmq_sockets *t, void *handle,
-                                     const struct czmq_side_end *side)
+                                     struct czmq_side_end *side, const struct as_actor *reader)
 {
+  if (side)
+    atomic_store_explicit(&side->reader, reader, memory_order_relaxed);
   AS_HOOK_KEEP_ERRNO();
   uint32_t n = atomic_load_explicit(&t->count, memory_order_relaxed);
   if (n == CZMQ_SOCKETS_MAX) {

@@ -28,6 +28,9 @@ struct czmq_type_cache {
 struct czmq_side_end {
   _Atomic uint64_t sent, received;
   const struct czmq_side_end *peer;
+  /* The last actor that listed this end among its sockets: a message sent into the other end
+   * changes its depth, so that actor is touched (as_actor_touch). */
+  const struct as_actor *_Atomic reader;
 };
 
 struct czmq_socket {
@@ -49,6 +52,11 @@ struct czmq_sockets {
   struct czmq_socket other; /* every socket past the table's end */
 };
 
+/* A zeroed table from a pool (taken at an actor's first other socket, not per message), or
+ * NULL when the pool is used up; czmq_sockets_free gives it back. */
+struct czmq_sockets *czmq_sockets_new(void);
+void czmq_sockets_free(struct czmq_sockets *t);
+
 /* The slot of a socket the actor used before, or NULL. */
 static inline struct czmq_socket *czmq_sockets_find(struct czmq_sockets *t, void *handle)
 {
@@ -64,7 +72,7 @@ static inline struct czmq_socket *czmq_sockets_find(struct czmq_sockets *t, void
 /* The slot for a socket first used now (its kind and endpoint looked up once); the shared
  * "other" slot when the table is full. side: the side pipe end it is, or NULL. */
 struct czmq_socket *czmq_sockets_add(struct czmq_sockets *t, void *handle,
-                                     const struct czmq_side_end *side);
+                                     struct czmq_side_end *side, const struct as_actor *reader);
 /* The actor's thread closed a socket: its counts stay, its handle no longer matches. */
 void czmq_sockets_closed(struct czmq_sockets *t, void *handle);
 /* Copies the table for a snapshot (as_runtime.channels). */

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stddef.h>
 
 /* Thread-local state of a hook: initial-exec, so reading it never calls into ld.so. */
 #define AS_HOOK_TLS __thread __attribute__((tls_model("initial-exec")))

@@ -6,6 +6,7 @@
 #ifndef AS_REGISTRY_H
 #define AS_REGISTRY_H
 
+#include "changes.h"
 #include "clock.h"
 #include "typetab.h"
 
@@ -69,6 +70,9 @@ struct as_runtime {
   /* Optional: the actor's channels, from the runtime's state after the record (called by the
    * collector, under the registry lock; it must only read). Returns how many. */
   size_t (*channels)(const struct as_actor *actor, struct as_channel *out, size_t max);
+  /* Optional: called once, as the record is freed, to give back what the runtime's state
+   * after it holds (e.g. a block taken from a pool). */
+  void (*release)(struct as_actor *actor);
 };
 
 /* Where an actor comes from, interned: actors spawned by the same code from the same place
@@ -242,6 +246,7 @@ static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queu
  * receiver never sees a negative depth; undo if the send fails). From any thread. */
 static inline void as_actor_enqueue(struct as_actor *a)
 {
+  as_changes_touch(a);
   as_actor_mailbox_max_update(a, atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed) + 1);
 }
 
@@ -249,12 +254,14 @@ static inline void as_actor_enqueue(struct as_actor *a)
  * which only one thread may use at a time). */
 static inline void as_actor_enqueue_exclusive(struct as_actor *a)
 {
+  as_changes_touch(a);
   as_counter_bump(&a->enqueued, 1);
   as_actor_mailbox_max_update(a, atomic_load_explicit(&a->enqueued, memory_order_relaxed));
 }
 
 static inline void as_actor_enqueue_undo(struct as_actor *a)
 {
+  as_changes_touch(a);
   atomic_fetch_sub_explicit(&a->enqueued, 1, memory_order_relaxed);
 }
 
@@ -292,6 +299,7 @@ void as__actor_tally_more(struct as_actor *actor, uint32_t type, int shared);
 
 static inline void as__actor_tally_type(struct as_actor *actor, uint32_t type, int shared)
 {
+  as_changes_touch(actor);
   if (type != AS_TYPE_NONE &&
       !as__tally_slots(actor->type_tally, AS_ACTOR_TYPE_SLOTS_INLINE, type, shared))
     as__actor_tally_more(actor, type, shared);
@@ -329,32 +337,49 @@ uint64_t as_registry_tally_blocks_in_use(void);
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type);
 static inline void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now)
 {
+  as_changes_touch(actor);
   atomic_store_explicit(&actor->handling_since, now, memory_order_relaxed);
   atomic_store_explicit(&actor->handling_type, type, memory_order_release);
 }
 
 /* ---- counters and state a hook changes or reads (inline: one load and store each) ---------- */
 
+/* Something the runtime reports about the actor changed outside its record (e.g. a count in
+ * its channels, as_runtime.channels): the next snapshot copies the actor. */
+static inline void as_actor_touch(const struct as_actor *actor) { as_changes_touch(actor); }
+
 /* The actor sent a message to another actor: from its own thread, or (shared) from any. */
-static inline void as_actor_count_sent(struct as_actor *actor) { as_counter_bump(&actor->sent, 1); }
+static inline void as_actor_count_sent(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump(&actor->sent, 1);
+}
 static inline void as_actor_count_sent_shared(struct as_actor *actor)
 {
+  as_changes_touch(actor);
   as_counter_add(&actor->sent, 1);
 }
 /* An exception escaped one of the actor's handlers (or its initial behaviour). */
 static inline void as_actor_count_exception(struct as_actor *actor)
 {
+  as_changes_touch(actor);
   as_counter_bump32(&actor->exceptions, 1);
 }
 /* The actor sent a reply to its parent over their pipe (undo: the send failed), and the parent
  * took one: pending replies = sent - taken. From the one thread using each end. */
-static inline void as_actor_reply_sent(struct as_actor *actor) { as_counter_bump(&actor->replies, 1); }
+static inline void as_actor_reply_sent(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump(&actor->replies, 1);
+}
 static inline void as_actor_reply_sent_undo(struct as_actor *actor)
 {
+  as_changes_touch(actor);
   as_counter_bump(&actor->replies, -1);
 }
 static inline void as_actor_reply_taken(struct as_actor *actor)
 {
+  as_changes_touch(actor);
   as_counter_bump(&actor->replies_taken, 1);
 }
 static inline int as_actor_replies_pending(const struct as_actor *actor)
@@ -394,6 +419,7 @@ static inline void as_actor_handler_end(struct as_actor *actor, uint64_t now)
 {
   if (atomic_load_explicit(&actor->handling_type, memory_order_relaxed) == AS_TYPE_NONE)
     return;
+  as_changes_touch(actor);
   atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
   uint64_t since = atomic_load_explicit(&actor->handling_since, memory_order_relaxed);
   uint64_t elapsed = now > since ? now - since : 0;
@@ -465,6 +491,9 @@ struct as_registry_totals {
 struct as_registry_collection {
   struct as_actor_view *views;
   size_t count, capacity;
+  /* as_registry_collect_changes: ids of the actors reaped since the previous collection. */
+  uint64_t *reaped;
+  size_t reaped_count, reaped_capacity;
   uint64_t *ids; /* links, monitors and tally words of every view */
   size_t id_count, id_capacity;
   struct as_registry_totals totals;
@@ -492,6 +521,12 @@ static inline uint64_t as_tally_word_count(uint64_t word) { return word & AS_TAL
 /* Reaps actors stopped for longer than grave_ns, then copies every remaining record.
  * Returns 0 or -ENOMEM (the collection then holds what fitted). */
 int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns);
+/* The same, but copies only the records that changed since the previous collection (of either
+ * kind) or in the one before it (a change whose store the previous one could not see yet), and
+ * lists the ids reaped since in out->reaped. Totals are always the whole process's. The cost
+ * follows the change: idle actors are not read at all. */
+int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now,
+                                uint64_t grave_ns);
 void as_registry_collection_free(struct as_registry_collection *c);
 /* Whether a view's wait edge is still the very same wait (for deadlock confirmation). */
 int as_registry_wait_unchanged(const struct as_actor_view *view);

@@ -158,6 +158,13 @@ int snapfile_load(struct snapfile *file, const char *path, struct snapfile_error
         break;
       continue;
     }
+    /* Format 2's delta lines: this reader keeps the full snapshots (keyframes) only. */
+    if (json_integer_value(json_object_get(file->header, "version")) >= 2 &&
+        json_is_string(json_object_get(value, "type")) &&
+        strcmp(json_string_value(json_object_get(value, "type")), "delta") == 0) {
+      json_decref(value);
+      continue;
+    }
     if ((rc = snapfile_check_snapshot(value, path, lineno, err)) < 0) {
       json_decref(value);
       break;

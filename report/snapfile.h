@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #define SNAPFILE_FORMAT_NAME "actorscope"
-#define SNAPFILE_FORMAT_VERSION 1
+#define SNAPFILE_FORMAT_VERSION 2
 
 struct snapfile {
   char *path;
