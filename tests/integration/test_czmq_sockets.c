@@ -49,6 +49,16 @@ Test(czmq_sockets, a_router_and_a_side_pipe_are_counted_exactly_per_socket)
   cr_assert_eq(as_test_type_count(server, "REQ (ROUTER inproc://czmq-sockets-router)"), 5);
   cr_assert_eq(as_test_type_count(server, "DATA (side pipe)"), 4);
   cr_assert_eq(as_test_type_count(server, "MUTE"), 1);
+
+  /* A loop reading one socket without a poller: each read ends the last item's handler. */
+  json_t *reader = as_test_actor_named(as_test_last_snapshot(lines), "reader");
+  cr_assert_not_null(reader);
+  json_t *pull = socket_of_kind(reader, "PULL");
+  cr_assert_not_null(pull);
+  cr_assert_str_eq(as_test_str(pull, "endpoint"), "inproc://czmq-sockets-pull");
+  cr_assert_eq(as_test_int(pull, "received"), 3);
+  cr_assert_eq(as_test_type_count(reader, "ITEM (PULL inproc://czmq-sockets-pull)"), 3);
+  cr_assert_eq(as_test_int(reader, "counters.handled"), 3 + 1, "3 items and $TERM");
   json_decref(lines);
   as_test_run_free(&run);
 }

@@ -1,8 +1,9 @@
 /* A server actor doing most of its work on sockets other than its pipe (issue 10.4): it
  * answers 5 requests on a ROUTER socket and 4 messages on a side pipe (zsys_create_pipe outside
  * zactor_new), all from one zpoller. Then "MUTE" takes the side pipe out of its poller and the
- * main thread sends 3 more messages that stay in the side pipe. Prints what the main thread
- * got back; exit status 0 when all of it came. */
+ * main thread sends 3 more messages that stay in the side pipe. A second actor, "reader",
+ * reads 3 items from a PULL socket in a plain loop (no poller), then waits on its pipe. Prints
+ * what the main thread got back; exit status 0 when all of it came. */
 #include <czmq.h>
 
 #define REQUESTS 5
@@ -45,6 +46,26 @@ static void server(zsock_t *pipe, void *args)
   zsock_destroy(&router);
 }
 
+#define ITEMS 3
+
+static void reader(zsock_t *pipe, void *args)
+{
+  zsock_t *pull = zsock_new_pull("@inproc://czmq-sockets-pull");
+  zsock_signal(pipe, 0);
+  for (int i = 0; i < ITEMS; i++) {
+    char *item = zstr_recv(pull);
+    zstr_free(&item);
+  }
+  for (;;) {
+    char *cmd = zstr_recv(pipe);
+    int term = !cmd || streq(cmd, "$TERM");
+    zstr_free(&cmd);
+    if (term)
+      break;
+  }
+  zsock_destroy(&pull);
+}
+
 int main(void)
 {
   zsock_t *side_back = NULL;
@@ -71,6 +92,12 @@ int main(void)
   for (int i = 0; i < LEFT_IN_SIDE_PIPE; i++)
     zstr_send(side_front, "DATA");
   zactor_destroy(&actor);
+  zactor_t *items = zactor_new(reader, NULL);
+  zsock_t *push = zsock_new_push(">inproc://czmq-sockets-pull");
+  for (int i = 0; i < ITEMS; i++)
+    zstr_send(push, "ITEM");
+  zactor_destroy(&items);
+  zsock_destroy(&push);
   zsock_destroy(&dealer);
   zsock_destroy(&side_front);
   zsock_destroy(&side_back);
