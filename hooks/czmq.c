@@ -230,9 +230,7 @@ static AS_HOOK_HOT struct czmq_socket *czmq_socket_of(struct czmq_actor *self, v
 /* A count of the actor's own socket table (one thread writes it). */
 static AS_HOOK_HOT void czmq_count(struct as_actor *actor, _Atomic uint64_t *counter, int64_t delta)
 {
-  atomic_store_explicit(counter,
-                        atomic_load_explicit(counter, memory_order_relaxed) + (uint64_t)delta,
-                        memory_order_relaxed);
+  as_counter_bump(counter, delta);
   as_actor_touch(actor);
 }
 
@@ -241,9 +239,7 @@ static AS_HOOK_HOT void czmq_count(struct as_actor *actor, _Atomic uint64_t *cou
 static AS_HOOK_HOT void czmq_count_side(const struct czmq_side_end *end, _Atomic uint64_t *counter,
                                         int64_t delta)
 {
-  atomic_store_explicit(counter,
-                        atomic_load_explicit(counter, memory_order_relaxed) + (uint64_t)delta,
-                        memory_order_relaxed);
+  as_counter_bump(counter, delta);
   const struct as_actor *reader = atomic_load_explicit(&end->reader, memory_order_relaxed);
   if (reader)
     as_actor_touch(reader);
