@@ -8,6 +8,7 @@
 #include "diag.h"
 #include "elfsym.h"
 #include "hook.h"
+#include "blockpool.h"
 #include "ptrmap.h"
 #include "registry.h"
 
@@ -19,8 +20,6 @@
 /* zsock_signal() sends this 8-byte value plus the status byte. */
 #define CZMQ_SIGNAL_BASE 0x7766554433221100ULL
 #define AS_ZMQ_LAST_ENDPOINT 32
-/* Side pipes counted at most; later ones are plain sockets (their records are never freed). */
-#define CZMQ_SIDE_PIPES_MAX 65536
 /* At most this many sched_yield()s (well under a millisecond) in zactor_destroy. */
 #define CZMQ_DESTROY_YIELDS 200
 
@@ -68,7 +67,12 @@ static struct as_ptrmap czmq_ends = AS_PTRMAP_INIT;    /* libzmq handle -> struc
 static struct as_ptrmap czmq_zactors = AS_PTRMAP_INIT; /* zactor_t * -> struct czmq_actor */
 static _Atomic int czmq_zactor_new_seen;
 static _Atomic int czmq_fork_reset_registered;
-static _Atomic int czmq_side_pipes;
+/* Side pipes' records, never given back (an actor's socket table may point at one after it
+ * closed): 16k of them, about 3 MB at most; later side pipes are plain sockets. From a pool,
+ * not malloc, so LeakSanitizer in a host sees them as reachable. */
+static struct as_blockpool czmq_side_pipes =
+    AS_BLOCKPOOL_INIT((sizeof(struct czmq_side_pipe) + 7) & ~(size_t)7,
+                      16384 * (((sizeof(struct czmq_side_pipe) + 7) & ~(size_t)7) + 8));
 
 static AS_HOOK_TLS struct czmq_actor *czmq_self;     /* the zactor running on this thread */
 static AS_HOOK_TLS struct czmq_actor *czmq_spawning; /* inside our zactor_new on this thread */
@@ -698,15 +702,15 @@ AS_HOOK_EXPORT as_zactor *zactor_new(as_zactor_fn task, void *args)
   return zactor;
 }
 
-/* A side pipe: both ends known, each counts what goes in and out of it. Never freed (an
- * actor's socket list may point at it), so at most CZMQ_SIDE_PIPES_MAX are counted. */
+/* A side pipe: both ends known, each counts what goes in and out of it. */
 static void czmq_side_pipe_register(void *a, void *b)
 {
-  if (!a || !b || atomic_fetch_add(&czmq_side_pipes, 1) >= CZMQ_SIDE_PIPES_MAX)
-    return;
-  struct czmq_side_pipe *pipe = calloc(1, sizeof *pipe);
+  struct czmq_side_pipe *pipe = a && b && as_blockpool_reserve(&czmq_side_pipes) == 0
+                                    ? as_blockpool_take(&czmq_side_pipes)
+                                    : NULL;
   if (!pipe)
     return;
+  memset(pipe, 0, sizeof *pipe);
   void *handles[2] = {a, b};
   for (int i = 0; i < 2; i++) {
     pipe->ends[i].side = &pipe->counts[i];
