@@ -348,3 +348,14 @@ Test(registry, collecting_only_the_changes_keeps_a_reader_exactly_up_to_date)
   as_registry_collect(&c, now + 20, 0);
   as_registry_collection_free(&c);
 }
+
+Test(registry, actors_that_cannot_get_a_record_are_counted_untraced)
+{
+  static const struct as_runtime greedy = {.name = "greedy"};
+  uint64_t before = as_registry_untraced_count();
+  /* More runtime state than any record block holds: no record. */
+  struct as_spawn spawn = {.runtime = &greedy, .name = "too_big", .private_bytes = 1u << 20};
+  cr_assert_null(as_registry_spawn(&spawn));
+  cr_assert_null(as_registry_prepare(&spawn));
+  cr_assert_eq(as_registry_untraced_count(), before + 2);
+}
