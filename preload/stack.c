@@ -50,6 +50,24 @@ static void stack_demangle(char *name, size_t len)
   free(plain);
 }
 
+/* "caf::behavior ns::f<int>" (a function template's symbol names its return type) ->
+ * "ns::f<int>": whatever precedes the last space outside brackets goes. */
+static void stack_strip_return_type(char *name)
+{
+  int depth = 0;
+  char *start = NULL;
+  for (char *p = name; *p; p++) {
+    if (*p == '<' || *p == '(')
+      depth++;
+    else if ((*p == '>' || *p == ')') && depth > 0)
+      depth--;
+    else if (*p == ' ' && depth == 0)
+      start = p + 1;
+  }
+  if (start && *start && strncmp(start - 9 > name ? start - 9 : name, "operator ", 9) != 0)
+    memmove(name, start, strlen(start) + 1);
+}
+
 /* "ns::f<T>(int, char*) const" -> "ns::f<T>": an actor's name needs no parameter list. The
  * list is found from the front (the first '(' outside template arguments, "(anonymous
  * namespace)" and "operator()" aside), so a name cut short still loses all of it. */
@@ -71,8 +89,10 @@ static void stack_strip_parameters(char *name)
         p++;
         continue;
       }
-      if (p > name)
+      if (p > name) {
         *p = '\0';
+        stack_strip_return_type(name);
+      }
       return;
     }
   }

@@ -30,13 +30,14 @@ Test(caf_names, each_kind_of_actor_gets_a_readable_name)
   struct as_test_run run;
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_eq(run.status, 0);
-  cr_assert_str_eq(run.out, "answers 4\n");
+  cr_assert_str_eq(run.out, "answers 5\n");
   json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
   assert_named(last, "my_named", "named_actor", 0);           /* its own name() */
   assert_named(last, "tagged<'ping'>", "tagged<(caf::atom_value)265743596>", 0); /* atom */
   assert_named(last, "shop::wrapper<job, int>", "shop::wrapper<shop::inner::job, int>", 0);
   assert_named(last, "shop::long_worker", NULL, 0); /* a function, without its parameters */
+  assert_named(last, "shop::templ_worker<int>", NULL, 0); /* ... and without its return type */
   assert_named(last, "scoped_actor", "caf::(anonymous namespace)::impl", 0);
   assert_named(last, "spawn_server",
                "caf::stateful_actor<caf::(anonymous namespace)::spawn_serv_state, "

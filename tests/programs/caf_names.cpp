@@ -1,6 +1,7 @@
 // One actor of each kind whose name the tracer must make readable (issue 10.5): a class that
 // names itself (name()), a class template over an atom, a class template over namespaced
-// types, a function with a parameter list longer than any name buffer, a scoped actor.
+// types, a function with a parameter list longer than any name buffer, a function template
+// (its symbol names its return type), a scoped actor.
 // Each answers one "hi"; prints how many answered.
 #include <caf/all.hpp>
 
@@ -45,6 +46,12 @@ behavior long_worker(event_based_actor*, table, table, table)
 {
   return {[](hi_atom) { return 1; }};
 }
+
+template <class T>
+behavior templ_worker(event_based_actor*)
+{
+  return {[](hi_atom) { return 1; }};
+}
 } // namespace shop
 
 int main()
@@ -58,7 +65,8 @@ int main()
     std::vector<actor> all{system.spawn<named_actor>(), system.spawn<tagged<atom("ping")>>(),
                            system.spawn<shop::wrapper<shop::inner::job, int>>(),
                            system.spawn(shop::long_worker, shop::table{}, shop::table{},
-                                        shop::table{})};
+                                        shop::table{}),
+                           system.spawn(shop::templ_worker<int>)};
     for (auto& a : all) {
       self->request(a, infinite, hi_atom::value).receive([&](int n) { answers += n; },
                                                          [](error&) {});
