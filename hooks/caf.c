@@ -289,6 +289,7 @@ AS_HOOK_EXPORT void _ZN3caf17event_based_actor10initializeEv(void *self)
     return;
   __attribute__((cleanup(caf_initialize_end))) struct caf_initializing init = {
       caf_active() ? caf_find(self) : NULL, false};
+  caf_exception_counted = NULL;
   real(self);
   init.returned = true;
 }
@@ -392,6 +393,7 @@ static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, c
   if (!ca)
     return h;
   caf_consuming = ca;
+  caf_exception_counted = NULL; /* one left by an actor whose own handler took it */
   caf_launched(ca);
   h.type = caf_layout_message_type(element);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
