@@ -388,7 +388,7 @@ static void reader_where(struct as_reader *r, char *out, size_t len)
       actor = i;
   if (actor >= 0) {
     const struct as_rec_actor *a = (const struct as_rec_actor *)r->stack[actor].base;
-    if (r->stack[actor].seen & 1)
+    if (a->id > 0)
       used += (size_t)snprintf(out, len, "actor #%lld: ", (long long)a->id);
     else
       used += (size_t)snprintf(out, len, "actor %zu (its id not yet read): ",

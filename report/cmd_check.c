@@ -87,9 +87,10 @@ static void check_actors(const struct rule *rule, const struct runmodel *m, stru
       int running;
       int64_t ns = runmodel_handler_max(a, &type, &running);
       if (ns > as_sat_mul(rule->limit, 1000000))
-        check_note(r, "#%lld %s handler %s%s%s %.1f ms", id, name,
-                   type != RM_NONE ? "of " : "", type != RM_NONE ? strtab_text(&m->strings, type) : "",
-                   running ? " was still running after" : " ran", (double)ns / 1e6);
+        check_note(r, "#%lld %s handler %s %.1f ms%s%s%s", id, name,
+                   running ? "still running after" : "ran", (double)ns / 1e6,
+                   type != RM_NONE ? " (" : "", type != RM_NONE ? strtab_text(&m->strings, type) : "",
+                   type != RM_NONE ? ")" : "");
     } else if (rule->kind == RULE_NO_EXCEPTIONS) {
       if (a->exceptions > 0)
         check_note(r, "#%lld %s threw %lld", id, name, (long long)a->exceptions);

@@ -187,8 +187,12 @@ static void diff_print(json_t *rows, const char *path_a, const char *path_b,
       snprintf(change, sizeof change, "%s %+.1f%%", absolute, ((double)b / (double)a - 1.0) * 100.0);
     int marked = json_is_true(json_object_get(row, "grew"));
     grew += marked;
-    printf("  %-*s %12s %12s %20s%s\n", (int)width, diff_row_label(row, label, sizeof label), va,
-           vb, change, marked ? " !" : "");
+    /* A label wider than the column gets a line of its own, the numbers stay aligned. */
+    if (strlen(diff_row_label(row, label, sizeof label)) > width) {
+      printf("  %s\n", label);
+      label[0] = '\0';
+    }
+    printf("  %-*s %12s %12s %20s%s\n", (int)width, label, va, vb, change, marked ? " !" : "");
   }
   printf("\n%zu of %zu rows grew beyond the tolerance.\n", grew, json_array_size(rows));
 }

@@ -483,9 +483,10 @@ static void report_print_slowest(const struct report *r)
       printf(" handling %s", show_name(report_str(r, type), 40, type_name, sizeof type_name));
     else
       printf(" (message type not known: several arrived between two snapshots)");
-    if (running)
-      printf(runmodel_alive_at_end(m, a) && a->handling_now ? ", still running at the end"
-                                                            : ", seen running");
+    if (running && runmodel_alive_at_end(m, a) && a->handling_now)
+      printf(", still running at snapshot %lld", (long long)m->at_seq);
+    else if (running)
+      printf(", seen running at a snapshot");
     printf("\n");
   }
 }

@@ -62,10 +62,14 @@ static struct rm_actor *rm_slot(struct rm_ingest *in, int64_t id)
   return a;
 }
 
-/* The handler that set a new longest time ran between the two captures: when exactly one
- * message type was counted in between, that was its type. */
-static uint32_t rm_grown_type(const struct rm_actor *old, const struct rm_type *now, size_t n)
+/* The handler that set a new longest time ran between the two captures: the one seen running
+ * at the earlier capture when it had already run that long or more is it; otherwise, when
+ * exactly one message type was counted in between, that was its type. */
+static uint32_t rm_grown_type(const struct rm_actor *old, int64_t new_max, const struct rm_type *now,
+                              size_t n)
 {
+  if (old->handling_now && old->now_elapsed_ns <= new_max)
+    return old->now_type;
   uint32_t found = RM_NONE;
   for (size_t i = 0; i < n; i++) {
     int64_t before = 0;
@@ -90,7 +94,7 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   for (size_t i = 0; i < n; i++)
     types[i] = (struct rm_type){rm_intern(in, r->message_types[i].name), r->message_types[i].count};
   if (r->handler_max_ns > a->handler_max_ns) {
-    uint32_t t = rm_grown_type(a, types, n);
+    uint32_t t = rm_grown_type(a, r->handler_max_ns, types, n);
     a->max_type = t;
     a->handler_max_ns = r->handler_max_ns;
   }
@@ -122,9 +126,13 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   a->exceptions = r->exceptions;
   a->mailbox_max = r->mailbox_max;
   a->handling_now = (uint8_t)r->has_handling;
-  if (r->has_handling && r->handling_elapsed_ns >= a->running_max_ns) {
-    a->running_max_ns = r->handling_elapsed_ns;
-    a->running_type = rm_intern(in, r->handling_type);
+  if (r->has_handling) {
+    a->now_type = rm_intern(in, r->handling_type);
+    a->now_elapsed_ns = r->handling_elapsed_ns;
+    if (r->handling_elapsed_ns >= a->running_max_ns) {
+      a->running_max_ns = r->handling_elapsed_ns;
+      a->running_type = a->now_type;
+    }
   }
   a->last_seq = seq;
 }

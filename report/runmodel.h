@@ -26,6 +26,8 @@ struct rm_actor {
   uint32_t name, runtime, reason;
   uint32_t max_type;     /* the message type of handler_max_ns, when the counts tell */
   uint32_t running_type; /* the type of running_max_ns */
+  uint32_t now_type;     /* the type being handled at the last capture (handling_now) */
+  int64_t now_elapsed_ns;
   struct rm_type *types;
   uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;
 };
