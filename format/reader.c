@@ -24,6 +24,7 @@
 
 #define READER_CHUNK (256u << 10)
 #define READER_MAX_DEPTH 64
+#define READER_MAX_HEADER ((size_t)4 << 20)
 
 /* ---- arena: every record and string of one line ------------------------------------------ */
 
@@ -968,6 +969,9 @@ static int reader_line(struct as_reader *r)
     unsigned char *nl = memchr(start, '\n', avail);
     size_t len = nl ? (size_t)(nl - start) : avail;
     size_t limit = r->opt.max_line_bytes ? r->opt.max_line_bytes : AS_READER_MAX_LINE;
+    /* A header is small (argv at most): anything else fails fast (report /dev/zero). */
+    if (!r->have_header && limit > READER_MAX_HEADER)
+      limit = READER_MAX_HEADER;
     r->buf_pos += len + (nl ? 1 : 0);
     if (r->line_bytes + len > limit)
       return reader_fail(r, -EMSGSIZE, "the line is longer than %zu bytes, the limit", limit);

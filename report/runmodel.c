@@ -25,24 +25,29 @@ static uint32_t rm_intern(struct rm_ingest *in, const char *text)
   return i;
 }
 
+/* Where ID is or would go in the model's id-sorted actors. New ids are mostly the largest. */
+static size_t rm_lower_bound(const struct runmodel *m, int64_t id)
+{
+  size_t lo = 0, hi = m->n_actors;
+  if (hi && m->actors[hi - 1].id < id)
+    return hi;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->actors[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 /* The model's record for ID, inserted in id order when new. */
 static struct rm_actor *rm_slot(struct rm_ingest *in, int64_t id)
 {
   struct runmodel *m = in->m;
-  size_t lo = 0, hi = m->n_actors;
-  if (hi && m->actors[hi - 1].id < id) {
-    lo = hi;
-  } else {
-    while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      if (m->actors[mid].id < id)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    if (lo < m->n_actors && m->actors[lo].id == id)
-      return &m->actors[lo];
-  }
+  size_t lo = rm_lower_bound(m, id);
+  if (lo < m->n_actors && m->actors[lo].id == id)
+    return &m->actors[lo];
   if (m->n_actors == m->cap_actors) {
     size_t cap = m->cap_actors ? m->cap_actors * 2 : 256;
     struct rm_actor *grown = reallocarray(m->actors, cap, sizeof *grown);
@@ -344,14 +349,7 @@ size_t runmodel_hidden(const struct runmodel *m)
 
 const struct rm_actor *runmodel_find(const struct runmodel *m, int64_t id)
 {
-  size_t lo = 0, hi = m->n_actors;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (m->actors[mid].id < id)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  size_t lo = rm_lower_bound(m, id);
   return lo < m->n_actors && m->actors[lo].id == id ? &m->actors[lo] : NULL;
 }
 
