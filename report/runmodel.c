@@ -112,7 +112,8 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
     a->types = grown;
     a->n_types = (uint8_t)n;
   }
-  memcpy(a->types, types, n * sizeof *types);
+  if (n)
+    memcpy(a->types, types, n * sizeof *types);
   a->name = rm_intern(in, r->name);
   a->runtime = rm_intern(in, r->runtime);
   a->internal = (uint8_t)r->internal;
