@@ -237,6 +237,7 @@ static const char *report_alive_heading(const struct runmodel *m, char *buf, siz
   switch (m->end) {
   case RM_END_FINAL: return "Alive at the end";
   case RM_END_SIGNAL: return "Alive when the process died";
+  case RM_END_EXEC: return "Alive when the program replaced itself";
   case RM_END_NO_FINAL: return "Alive at the last snapshot (no final snapshot: not called leaks)";
   default:
     snprintf(buf, len, "Alive at snapshot %lld", (long long)m->at_seq);
@@ -360,7 +361,7 @@ static json_t *report_json(struct report *r)
                                               (json_int_t)p->alive, "messages_received",
                                               (json_int_t)p->messages, "messages_per_s", rate));
   }
-  static const char *const ends[] = {"final", "signal", "no_final_snapshot", "at_seq"};
+  static const char *const ends[] = {"final", "signal", "exec", "no_final_snapshot", "at_seq"};
   json_t *program = report_json_str(r, m->program);
   return json_pack("{s:s, s:o, s:I, s:I, s:I, s:b, s:s, s:o, s:b, s:I, s:{s:I, s:I, s:I, s:I}, "
                    "s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",

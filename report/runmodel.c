@@ -211,6 +211,7 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
   m->at_messages = s->messages_received;
   m->at_final = s->final;
   m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
+  m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
   if (in->nomem)
     return -ENOMEM;
   if (in->at_seq >= 0 && s->seq == in->at_seq) {
@@ -267,6 +268,7 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
   m->end = at_seq >= 0 && !m->at_final ? RM_END_AT
          : !m->at_final                ? RM_END_NO_FINAL
          : m->at_signal != RM_NONE     ? RM_END_SIGNAL
+         : m->at_exec                  ? RM_END_EXEC
                                        : RM_END_FINAL;
   return 0;
 }
@@ -364,6 +366,10 @@ const char *runmodel_end_note(const struct runmodel *m, char *buf, size_t len)
   case RM_END_SIGNAL:
     snprintf(buf, len, "the process died of %s at %.3f s; the final snapshot shows its state then",
              strtab_text(&m->strings, m->at_signal), (double)m->at_uptime_ns / 1e9);
+    return buf;
+  case RM_END_EXEC:
+    snprintf(buf, len, "the program replaced itself (exec) at %.3f s; the final snapshot shows "
+             "its state then", (double)m->at_uptime_ns / 1e9);
     return buf;
   default:
     return NULL;

@@ -46,6 +46,7 @@ struct rm_point {
 enum rm_end {
   RM_END_FINAL,     /* a final snapshot: the state at exit */
   RM_END_SIGNAL,    /* a final snapshot written as a deadly signal killed the process */
+  RM_END_EXEC,      /* a final snapshot written as the program replaced itself (exec) */
   RM_END_NO_FINAL,  /* the stream ended without one: the run did not end normally */
   RM_END_AT,        /* stopped at --at SEQ on purpose */
 };
@@ -68,6 +69,7 @@ struct runmodel {
   int64_t at_seq, at_uptime_ns, at_alive, at_spawned, at_stopped, at_messages;
   int at_final;
   uint32_t at_signal;
+  int at_exec; /* ended_by "exec" */
   enum rm_end end;
   int64_t max_alive_listed; /* most visible actors listed alive in one snapshot */
   int truncated;

@@ -369,3 +369,106 @@ Test(reader, running_out_of_memory_is_said_as_such)
   waitpid(pid, &status, 0);
   cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
 }
+
+static const char header_v2[] =
+    "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":2,\"pid\":7,\"program\":\"/bin/p\","
+    "\"argv\":[\"p\"],\"started_at\":\"x\",\"started_at_ns\":1,\"config\":{\"interval_ms\":100,"
+    "\"grave_ms\":5000,\"stack_depth\":2}}\n";
+
+/* A version 2 line: TYPE snapshot or delta, ACTORS the actors' JSON, REAPED the ids' JSON. */
+static char *v2_line(const char *type, long seq, long uptime, const char *actors, const char *reaped)
+{
+  char *s = NULL;
+  cr_assert(asprintf(&s,
+                     "{\"type\":\"%s\",\"seq\":%ld,\"uptime_ns\":%ld,\"final\":false,\"totals\":"
+                     "{\"alive\":0,\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},"
+                     "\"deadlocks\":[],\"spawn_sites\":[[\"site%ld\"]],\"actors\":[%s]%s%s}\n",
+                     type, seq, uptime, seq, actors, reaped ? ",\"reaped\":" : "",
+                     reaped ? reaped : "") > 0);
+  return s;
+}
+
+static char *v2_actor(long id, long parent, long received, const char *handling)
+{
+  char *s = NULL;
+  char parent_text[24];
+  snprintf(parent_text, sizeof parent_text, parent ? "%ld" : "null", parent);
+  cr_assert(asprintf(&s,
+                     "{\"id\":%ld,\"name\":\"a%ld\",\"runtime\":\"czmq\",\"status\":\"running\","
+                     "\"spawned_at_ns\":1,\"spawn_site\":0,\"parent\":%s,\"stopped\":null,"
+                     "\"mailbox\":{\"len\":0,\"max\":1,\"enqueued\":1},\"counters\":"
+                     "{\"messages_received\":%ld,\"messages_sent\":0,\"handled\":0,\"exceptions\":0},"
+                     "\"handler_ns\":{\"total\":0,\"max\":0},\"handling\":%s,\"message_types\":"
+                     "[{\"name\":\"T%ld\",\"count\":%ld}]}",
+                     id, id, parent_text, received, handling, id, received) > 0);
+  return s;
+}
+
+Test(reader, delta_lines_give_the_whole_state_they_leave)
+{
+  char *a1 = v2_actor(1, 0, 1, "{\"type\":\"T1\",\"elapsed_ns\":50,\"since_ns\":50}");
+  char *a2 = v2_actor(2, 0, 1, "null"), *a2b = v2_actor(2, 0, 5, "null");
+  char *a3 = v2_actor(3, 1, 2, "null"), *both = NULL, *changed = NULL;
+  cr_assert(asprintf(&both, "%s,%s", a1, a2) > 0);
+  cr_assert(asprintf(&changed, "%s,%s", a2b, a3) > 0);
+  char *k0 = v2_line("snapshot", 0, 100, both, NULL);
+  char *d1 = v2_line("delta", 1, 200, changed, "[]");
+  char *d2 = v2_line("delta", 2, 300, "", "[2]");
+  char *text = NULL;
+  cr_assert(asprintf(&text, "%s%s%s%s", header_v2, k0, d1, d2) > 0);
+  char *path = write_temp(text);
+  struct as_reader *r;
+  struct as_reader_error err;
+  const struct as_rec_snapshot *s;
+  cr_assert_eq(as_reader_open(&r, path, NULL, &err), 0, "%s", err.text);
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  cr_expect(!s->delta);
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  cr_expect(s->delta);
+  cr_assert_eq(s->n_actors, 3);
+  cr_expect_eq(s->actors[1].messages_received, 5);
+  cr_expect_str_eq(s->actors[1].message_types[0].name, "T2");
+  cr_expect_eq(s->actors[0].n_children, 1);
+  cr_expect_eq(s->actors[0].children[0], 3);
+  /* the spawn site of #3 came from this line's local table, #1's from the keyframe's */
+  cr_expect_str_eq(s->spawn_sites[s->actors[2].spawn_site].frames[0], "site1");
+  cr_expect_str_eq(s->spawn_sites[s->actors[0].spawn_site].frames[0], "site0");
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  cr_assert_eq(s->n_actors, 2);
+  cr_expect_eq(s->actors[0].id, 1);
+  cr_expect_eq(s->actors[1].id, 3);
+  cr_expect_eq(s->n_reaped, 1);
+  /* #1 was not listed again: still in the handler it began at 50 */
+  cr_expect(s->actors[0].has_handling);
+  cr_expect_eq(s->actors[0].handling_elapsed_ns, 250);
+  cr_expect_str_eq(s->actors[0].handling_type, "T1");
+  cr_expect_eq(as_reader_next(r, &s, &err), 0);
+  as_reader_close(r);
+  unlink(path);
+  free(path);
+  free(text);
+  /* A delta first is refused; so is a delta in a version 1 stream. */
+  cr_assert(asprintf(&text, "%s%s", header_v2, d1) > 0);
+  path = write_temp(text);
+  cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
+  cr_expect(strstr(err.text, "a delta line before any keyframe"), "%s", err.text);
+  unlink(path);
+  free(path);
+  free(text);
+  cr_assert(asprintf(&text, "%s%s%s", header, k0, d1) > 0);
+  path = write_temp(text);
+  cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
+  cr_expect(strstr(err.text, ":3: expected a snapshot line, not \"delta\""), "%s", err.text);
+  unlink(path);
+  free(path);
+  free(text);
+  free(a1);
+  free(a2);
+  free(a2b);
+  free(a3);
+  free(both);
+  free(changed);
+  free(k0);
+  free(d1);
+  free(d2);
+}

@@ -1,6 +1,6 @@
 /* Interned strings: each distinct text stored once, named by a 32-bit index. */
-#ifndef ACTORSCOPE_STRTAB_H
-#define ACTORSCOPE_STRTAB_H
+#ifndef AS_STRTAB_H
+#define AS_STRTAB_H
 
 #include <stddef.h>
 #include <stdint.h>
