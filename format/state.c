@@ -261,14 +261,10 @@ int as_state_keyframe(struct reader_state *st, struct as_rec_snapshot *s)
   int nomem = 0;
   for (size_t i = 0; i < s->n_actors; i++) {
     st->actors[i] = s->actors[i];
-    const int64_t *children = s->actors[i].children;
-    size_t n_children = s->actors[i].n_children;
     state_adopt(st, &st->actors[i], s, &nomem);
-    st->actors[i].children = children; /* the line's own, valid for this line */
-    st->actors[i].n_children = n_children;
   }
   st->n = s->n_actors;
-  if (nomem)
+  if (nomem || state_children(st) < 0)
     return -ENOMEM;
   st->active = 1;
   state_show(st, s);
@@ -290,22 +286,29 @@ int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s)
     memcpy(reaped, s->reaped, s->n_reaped * sizeof *reaped);
     qsort(reaped, s->n_reaped, sizeof *reaped, state_id_cmp);
   }
-  int nomem = 0;
+  int nomem = 0, family_changed = 0;
   size_t i = 0, k = 0, n = 0;
   while (i < st->n || k < s->n_actors) {
     int take_line = i == st->n || (k < s->n_actors && s->actors[k].id <= st->actors[i].id);
     if (take_line) {
-      if (i < st->n && st->actors[i].id == s->actors[k].id) {
-        st->live -= state_arrays_size(&st->actors[i]);
-        i++; /* replaced */
-      }
+      const struct as_rec_actor *old = i < st->n && st->actors[i].id == s->actors[k].id
+                                           ? &st->actors[i++] : NULL;
       st->next[n] = s->actors[k++];
-      state_adopt(st, &st->next[n++], s, &nomem);
+      state_adopt(st, &st->next[n], s, &nomem);
+      if (old) { /* replaced: a parent never changes, so neither do its children */
+        st->live -= state_arrays_size(old);
+        st->next[n].children = old->children;
+        st->next[n].n_children = old->n_children;
+      } else {
+        family_changed = 1;
+      }
+      n++;
       continue;
     }
     struct as_rec_actor *a = &st->actors[i++];
     if (reaped && bsearch(&a->id, reaped, s->n_reaped, sizeof *reaped, state_id_cmp)) {
       st->live -= state_arrays_size(a);
+      family_changed = 1;
       continue;
     }
     /* Not listed: still in the same handler or wait, or it would have been. */
@@ -323,7 +326,7 @@ int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s)
   st->next = swap;
   st->next_cap = swap_cap;
   st->n = n;
-  if (nomem || state_children(st) < 0)
+  if (nomem || (family_changed && state_children(st) < 0))
     return -ENOMEM;
   state_show(st, s);
   return 0;
