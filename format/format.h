@@ -158,6 +158,7 @@ enum as_runtime as_runtime_parse(const char *text, size_t len);
 #define AS_ENV_INTERVAL_MS "ACTORSCOPE_INTERVAL_MS"
 #define AS_ENV_GRAVE_MS "ACTORSCOPE_GRAVE_MS"
 #define AS_ENV_STACK_DEPTH "ACTORSCOPE_STACK_DEPTH"
+#define AS_ENV_KEYFRAME_S "ACTORSCOPE_KEYFRAME_S"
 /* When set, a socket reader sends its value and "\n" first, and the tracer checks it. */
 #define AS_ENV_TOKEN "ACTORSCOPE_TOKEN"
 
@@ -173,6 +174,9 @@ enum as_runtime as_runtime_parse(const char *text, size_t len);
 #define AS_STACK_DEPTH_MIN 0u
 #define AS_STACK_DEPTH_MAX 64u
 #define AS_STACK_DEPTH_DEFAULT 8u
+#define AS_KEYFRAME_S_MIN 0u /* 0: every line a keyframe */
+#define AS_KEYFRAME_S_MAX 86400u
+#define AS_KEYFRAME_S_DEFAULT 60u
 
 /* Limits the writer keeps (FORMAT.md): message-type rows per actor, bytes of a type name. */
 #define AS_TYPES_PER_ACTOR_MAX 16
