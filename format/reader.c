@@ -1174,6 +1174,7 @@ const struct as_rec_header *as_reader_header(const struct as_reader *r) { return
 const char *as_reader_source(const struct as_reader *r) { return r->source; }
 int as_reader_truncated(const struct as_reader *r) { return r->truncated; }
 uint64_t as_reader_bytes(const struct as_reader *r) { return r->bytes; }
+int as_reader_fd(const struct as_reader *r) { return r->fd; }
 
 void as_reader_close(struct as_reader *r)
 {

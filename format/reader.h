@@ -175,6 +175,9 @@ const char *as_reader_source(const struct as_reader *reader);
 int as_reader_truncated(const struct as_reader *reader);
 /* Bytes read so far. */
 uint64_t as_reader_bytes(const struct as_reader *reader);
+/* The descriptor read from, for poll(): readable means bytes are waiting, but as_reader_next
+ * still blocks until a whole line is in (a live view runs the reader on a thread of its own). */
+int as_reader_fd(const struct as_reader *reader);
 void as_reader_close(struct as_reader *reader);
 
 /* Opens SOURCE and calls ON_SNAPSHOT for every snapshot in order; a negative return from it

@@ -130,38 +130,43 @@ static int report_order(struct report *r)
     free(stack);
     return -1;
   }
-  /* Roots: no parent, a parent not listed (or hidden), or in another group. Then, in a second
-   * pass, whatever is left hangs from a parent cycle. */
-  for (int pass = 0; pass < 2; pass++) {
-    for (size_t i = 0; i < n; i++) {
-      size_t idx = by_parent[i];
-      const struct rm_actor *a = &m->actors[idx];
-      if (done[idx])
-        continue;
-      if (pass == 0 && a->has_parent) {
-        const struct rm_actor *p = runmodel_find(m, a->parent);
-        if (p && p != a && runmodel_visible(m, p) && report_group_cmp(m, a, p) == 0)
+  /* Per group: roots first (no parent, a parent not listed or hidden, or in another group);
+   * then, in a second pass, whatever is left hangs from a parent cycle. */
+  for (size_t gs = 0, ge; gs < n; gs = ge) {
+    for (ge = gs + 1; ge < n && report_group_cmp(m, &m->actors[by_parent[gs]],
+                                                  &m->actors[by_parent[ge]]) == 0;)
+      ge++;
+    for (int pass = 0; pass < 2; pass++) {
+      for (size_t i = gs; i < ge; i++) {
+        size_t idx = by_parent[i];
+        const struct rm_actor *a = &m->actors[idx];
+        if (done[idx])
           continue;
-      }
-      if (pass == 1)
-        r->cyclic[r->n_order] = 1;
-      size_t top = 0;
-      stack[top++] = idx;
-      depth_of[idx] = 0;
-      done[idx] = 1;
-      while (top) {
-        size_t cur = stack[--top];
-        r->depth[r->n_order] = depth_of[cur];
-        r->order[r->n_order++] = cur;
-        size_t first, count = report_children(m, by_parent, n, &m->actors[cur], &first);
-        /* pushed in reverse so the smallest id comes out first */
-        for (size_t k = count; k-- > 0;) {
-          size_t child = by_parent[first + k];
-          if (done[child])
+        if (pass == 0 && a->has_parent) {
+          const struct rm_actor *p = runmodel_find(m, a->parent);
+          if (p && p != a && runmodel_visible(m, p) && report_group_cmp(m, a, p) == 0)
             continue;
-          done[child] = 1;
-          depth_of[child] = depth_of[cur] + 1;
-          stack[top++] = child;
+        }
+        if (pass == 1)
+          r->cyclic[r->n_order] = 1;
+        size_t top = 0;
+        stack[top++] = idx;
+        depth_of[idx] = 0;
+        done[idx] = 1;
+        while (top) {
+          size_t cur = stack[--top];
+          r->depth[r->n_order] = depth_of[cur];
+          r->order[r->n_order++] = cur;
+          size_t first, count = report_children(m, by_parent, n, &m->actors[cur], &first);
+          /* pushed in reverse so the smallest id comes out first */
+          for (size_t k = count; k-- > 0;) {
+            size_t child = by_parent[first + k];
+            if (done[child])
+              continue;
+            done[child] = 1;
+            depth_of[child] = depth_of[cur] + 1;
+            stack[top++] = child;
+          }
         }
       }
     }
