@@ -103,6 +103,22 @@ static int config_parse_output(const char *text, const char *cwd, struct as_conf
   return -EINVAL;
 }
 
+/* The token is a secret: an invalid one is described, never echoed. */
+static int config_parse_token(const char *text, struct as_config *cfg, struct as_error *err)
+{
+  size_t len = strlen(text);
+  int printable = 1;
+  for (size_t i = 0; i < len && printable; i++)
+    printable = text[i] > ' ' && text[i] < 0x7f;
+  if (!printable || len < AS_CONFIG_TOKEN_MIN || len > AS_CONFIG_TOKEN_MAX) {
+    as_error_set(err, "ACTORSCOPE_TOKEN is invalid: expected %u to %u printable ASCII characters "
+                 "without spaces", AS_CONFIG_TOKEN_MIN, AS_CONFIG_TOKEN_MAX);
+    return -EINVAL;
+  }
+  memcpy(cfg->token, text, len + 1);
+  return 0;
+}
+
 int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const char *cwd,
                     struct as_error *err)
 {
@@ -132,6 +148,9 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   text = lookup("ACTORSCOPE_KEYFRAME_S");
   if (text && (rc = config_parse_uint("ACTORSCOPE_KEYFRAME_S", text, 0, 86400, "seconds",
                                       &cfg->keyframe_s, err)) < 0)
+    return rc;
+  text = lookup("ACTORSCOPE_TOKEN");
+  if (text && (rc = config_parse_token(text, cfg, err)) < 0)
     return rc;
   return 0;
 }
