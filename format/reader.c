@@ -179,6 +179,10 @@ static const struct member members_line[] = {
 /* Bits of members_line a snapshot must have (the header's are checked by name below). */
 #define LINE_BIT(i) ((uint64_t)1 << (i))
 #define SNAPSHOT_REQUIRED (LINE_BIT(10) | LINE_BIT(13) | LINE_BIT(14) | LINE_BIT(18) | LINE_BIT(23))
+#define DELTA_REQUIRED (LINE_BIT(10) | LINE_BIT(13))
+#define LINE_HAS_TOTALS LINE_BIT(18)
+#define LINE_HAS_DEADLOCKS LINE_BIT(19)
+#define LINE_HAS_DIAGNOSTICS LINE_BIT(20)
 
 static const struct member members_config[] = {
     {AS_M_INTERVAL_MS, V_INT, 0, 0, 0, LINE(h.interval_ms), NONE},
@@ -877,7 +881,8 @@ static int reader_check_snapshot(struct as_reader *r)
     return reader_fail(r, -EPROTO, "expected a snapshot%s line, not %s%s%s",
                        r->header.version >= 2 ? " or delta" : "", l->type ? "\"" : "",
                        l->type ? l->type : "a line without a type", l->type ? "\"" : "");
-  uint64_t missing = SNAPSHOT_REQUIRED & ~r->stack[0].seen;
+  /* A delta leaves out what did not change since the line before. */
+  uint64_t missing = (delta ? DELTA_REQUIRED : SNAPSHOT_REQUIRED) & ~r->stack[0].seen;
   if (missing)
     return reader_fail(r, -EPROTO, "the snapshot lacks its member '%s'",
                        members_line[__builtin_ctzll(missing)].key);
@@ -897,7 +902,11 @@ static int reader_check_snapshot(struct as_reader *r)
   l->s.delta = delta;
   if (r->header.version < 2)
     return 1; /* no deltas follow: the line's records are the state */
-  int rc = delta ? as_state_delta(&r->state, &l->s) : as_state_keyframe(&r->state, &l->s);
+  uint64_t seen = r->stack[0].seen;
+  int carried = (seen & LINE_HAS_TOTALS ? AS_STATE_HAS_TOTALS : 0) |
+                (seen & LINE_HAS_DEADLOCKS ? AS_STATE_HAS_DEADLOCKS : 0) |
+                (seen & LINE_HAS_DIAGNOSTICS ? AS_STATE_HAS_DIAGNOSTICS : 0);
+  int rc = delta ? as_state_delta(&r->state, &l->s, carried) : as_state_keyframe(&r->state, &l->s);
   if (rc == -EPROTO)
     return reader_fail(r, rc, "a delta line before any keyframe (snapshot line)");
   if (rc < 0)

@@ -240,8 +240,76 @@ static int state_children(struct reader_state *st)
   return 0;
 }
 
+static void state_free_line_parts(struct reader_state *st, int which)
+{
+  if (which & AS_STATE_HAS_DEADLOCKS) {
+    for (size_t i = 0; i < st->n_cycles; i++) {
+      free((void *)st->cycles[i].actors);
+      free((void *)st->cycles[i].names);
+    }
+    free(st->cycles);
+    st->cycles = NULL;
+    st->n_cycles = 0;
+  }
+  if (which & AS_STATE_HAS_DIAGNOSTICS) {
+    free(st->diagnostics);
+    st->diagnostics = NULL;
+    st->n_diagnostics = 0;
+  }
+}
+
+/* Keeps the members of S that a later delta may leave out (WHICH: AS_STATE_HAS_* bits). */
+static int state_keep_line_parts(struct reader_state *st, const struct as_rec_snapshot *s,
+                                 int which)
+{
+  int nomem = 0;
+  if (which & AS_STATE_HAS_TOTALS) {
+    st->totals[0] = s->alive;
+    st->totals[1] = s->total_spawned;
+    st->totals[2] = s->total_stopped;
+    st->totals[3] = s->messages_received;
+  }
+  state_free_line_parts(st, which);
+  if ((which & AS_STATE_HAS_DEADLOCKS) && s->n_deadlocks) {
+    st->cycles = calloc(s->n_deadlocks, sizeof *st->cycles);
+    if (!st->cycles)
+      return -ENOMEM;
+    st->n_cycles = s->n_deadlocks;
+    for (size_t i = 0; i < s->n_deadlocks; i++) {
+      const struct as_rec_cycle *c = &s->deadlocks[i];
+      int64_t *ids = malloc((c->n_actors + 1) * sizeof *ids);
+      const char **names = calloc(c->n_names + 1, sizeof *names);
+      st->cycles[i] = (struct as_rec_cycle){ids, names, c->n_actors, c->n_names};
+      if (!ids || !names)
+        return -ENOMEM;
+      memcpy(ids, c->actors, c->n_actors * sizeof *ids);
+      for (size_t k = 0; k < c->n_names; k++)
+        names[k] = state_str(st, c->names[k], &nomem);
+    }
+  }
+  if ((which & AS_STATE_HAS_DIAGNOSTICS) && s->n_diagnostics) {
+    st->diagnostics = calloc(s->n_diagnostics, sizeof *st->diagnostics);
+    if (!st->diagnostics)
+      return -ENOMEM;
+    st->n_diagnostics = s->n_diagnostics;
+    for (size_t i = 0; i < s->n_diagnostics; i++) {
+      st->diagnostics[i].code = state_str(st, s->diagnostics[i].code, &nomem);
+      st->diagnostics[i].message = state_str(st, s->diagnostics[i].message, &nomem);
+    }
+  }
+  return nomem ? -ENOMEM : 0;
+}
+
 static void state_show(struct reader_state *st, struct as_rec_snapshot *s)
 {
+  s->alive = st->totals[0];
+  s->total_spawned = st->totals[1];
+  s->total_stopped = st->totals[2];
+  s->messages_received = st->totals[3];
+  s->deadlocks = st->cycles;
+  s->n_deadlocks = st->n_cycles;
+  s->diagnostics = st->diagnostics;
+  s->n_diagnostics = st->n_diagnostics;
   s->actors = st->actors;
   s->n_actors = st->n;
   s->spawn_sites = st->sites;
@@ -264,14 +332,16 @@ int as_state_keyframe(struct reader_state *st, struct as_rec_snapshot *s)
     state_adopt(st, &st->actors[i], s, &nomem);
   }
   st->n = s->n_actors;
-  if (nomem || state_children(st) < 0)
+  if (nomem || state_children(st) < 0 ||
+      state_keep_line_parts(st, s, AS_STATE_HAS_TOTALS | AS_STATE_HAS_DEADLOCKS |
+                                       AS_STATE_HAS_DIAGNOSTICS) < 0)
     return -ENOMEM;
   st->active = 1;
   state_show(st, s);
   return 0;
 }
 
-int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s)
+int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s, int carried)
 {
   if (!st->active)
     return -EPROTO;
@@ -326,7 +396,8 @@ int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s)
   st->next = swap;
   st->next_cap = swap_cap;
   st->n = n;
-  if (nomem || (family_changed && state_children(st) < 0))
+  if (nomem || (family_changed && state_children(st) < 0) ||
+      state_keep_line_parts(st, s, carried) < 0)
     return -ENOMEM;
   state_show(st, s);
   return 0;
@@ -342,6 +413,7 @@ void as_state_free(struct reader_state *st)
     free((void *)st->sites[i].frames);
   free(st->sites);
   free(st->children);
+  state_free_line_parts(st, AS_STATE_HAS_DEADLOCKS | AS_STATE_HAS_DIAGNOSTICS);
   strtab_free(&st->strings);
   strtab_free(&st->site_keys);
   memset(st, 0, sizeof *st);

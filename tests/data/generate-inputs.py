@@ -356,6 +356,9 @@ def deltas():
     for d in (d1, d2, d3):
         d["totals"] = {"alive": 2, "total_spawned": 3, "total_stopped": 1 if d is not d1 else 0,
                        "messages_received": 13}
+    # What did not change since the line before is left out (totals, deadlocks, actors ...).
+    d3 = {"type": "delta", "seq": 3, "captured_at_ns": 1795502528723437082,
+          "uptime_ns": 400000000, "reaped": [2]}
     last = snapshot(4, [dict(boss, handling=None), w3], uptime_ns=500000000, final=True,
                     ended_by="exit")
     write_run(os.path.join(RUNS, "delta.jsonl"), [h, k0, d1, d2, d3, last])

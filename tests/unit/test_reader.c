@@ -381,10 +381,11 @@ static char *v2_line(const char *type, long seq, long uptime, const char *actors
   char *s = NULL;
   cr_assert(asprintf(&s,
                      "{\"type\":\"%s\",\"seq\":%ld,\"uptime_ns\":%ld,\"final\":false,\"totals\":"
-                     "{\"alive\":0,\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},"
-                     "\"deadlocks\":[],\"spawn_sites\":[[\"site%ld\"]],\"actors\":[%s]%s%s}\n",
-                     type, seq, uptime, seq, actors, reaped ? ",\"reaped\":" : "",
-                     reaped ? reaped : "") > 0);
+                     "{\"alive\":%ld,\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},"
+                     "\"deadlocks\":[%s],\"spawn_sites\":[[\"site%ld\"]],\"actors\":[%s]%s%s}\n",
+                     type, seq, uptime, seq + 10,
+                     seq == 2 ? "{\"actors\":[1,3],\"names\":[\"a1\",\"a3\"]}" : "", seq, actors,
+                     reaped ? ",\"reaped\":" : "", reaped ? reaped : "") > 0);
   return s;
 }
 
@@ -414,8 +415,10 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   char *k0 = v2_line("snapshot", 0, 100, both, NULL);
   char *d1 = v2_line("delta", 1, 200, changed, "[]");
   char *d2 = v2_line("delta", 2, 300, "", "[2]");
+  /* A delta in which nothing happened leaves out everything that did not change. */
+  const char *d3 = "{\"type\":\"delta\",\"seq\":3,\"captured_at_ns\":9,\"uptime_ns\":400}\n";
   char *text = NULL;
-  cr_assert(asprintf(&text, "%s%s%s%s", header_v2, k0, d1, d2) > 0);
+  cr_assert(asprintf(&text, "%s%s%s%s%s", header_v2, k0, d1, d2, d3) > 0);
   char *path = write_temp(text);
   struct as_reader *r;
   struct as_reader_error err;
@@ -442,6 +445,13 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   cr_expect(s->actors[0].has_handling);
   cr_expect_eq(s->actors[0].handling_elapsed_ns, 250);
   cr_expect_str_eq(s->actors[0].handling_type, "T1");
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  cr_expect_eq(s->seq, 3);
+  cr_expect_eq(s->n_actors, 2);
+  cr_expect_eq(s->alive, 12, "totals are the line before's");
+  cr_assert_eq(s->n_deadlocks, 1, "so are the deadlocks");
+  cr_expect_str_eq(s->deadlocks[0].names[1], "a3");
+  cr_expect_eq(s->actors[0].handling_elapsed_ns, 350);
   cr_expect_eq(as_reader_next(r, &s, &err), 0);
   as_reader_close(r);
   unlink(path);
