@@ -587,8 +587,9 @@ static void report_print_text(struct report *r, int all)
   printf("actorscope report: %s\n", m->source);
   printf("program: %s (pid %lld)\n", m->program != RM_NONE ? report_str(r, m->program) : "?",
          (long long)m->pid);
-  printf("state at snapshot seq %lld (%zu snapshots %s)%s, uptime %.3f s%s\n",
-         (long long)m->at_seq, m->n_points, m->end == RM_END_AT ? "read" : "in all",
+  printf("state at snapshot seq %lld (%zu snapshot%s %s)%s, uptime %.3f s%s\n",
+         (long long)m->at_seq, m->n_points, m->n_points == 1 ? "" : "s",
+         m->end == RM_END_AT ? "read" : "in all",
          m->at_final ? " (final)" : "", (double)m->at_uptime_ns / 1e9,
          m->truncated ? "; the file's last line was cut short" : "");
   if (runmodel_end_note(m, note, sizeof note))
