@@ -146,6 +146,11 @@ struct as_rec_snapshot {
   const char *signal; /* final only: the deadly signal the process died of; NULL normally */
   const int64_t *reaped; /* delta lines: the ids reaped since the line before */
   size_t n_reaped;
+  /* Delta lines: indexes into `actors` of the actors the line listed (spawned or changed),
+   * ascending; every other actor is as it was, but for the elapsed time of a handler or wait.
+   * NULL for a keyframe (every actor listed). Lets a consumer's work follow the change. */
+  const size_t *listed;
+  size_t n_listed;
   int64_t alive, total_spawned, total_stopped, messages_received; /* totals.* */
   const struct as_rec_cycle *deadlocks;
   size_t n_deadlocks;

@@ -26,6 +26,8 @@ struct reader_state {
   struct as_rec_site *sites;    /* every spawn site seen, by global index */
   size_t n_sites, cap_sites;
   struct strtab site_keys;      /* a site's frames joined by '\n' -> its global index */
+  size_t *listed;               /* a delta's listed actors' indexes */
+  size_t listed_cap;
   int64_t *children;            /* the children arrays, derived from parent links */
   size_t children_cap;
   /* What a delta line leaves out when unchanged: the last line's totals, cycles, diagnostics. */

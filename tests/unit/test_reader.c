@@ -417,8 +417,11 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   char *d2 = v2_line("delta", 2, 300, "", "[2]");
   /* A delta in which nothing happened leaves out everything that did not change. */
   const char *d3 = "{\"type\":\"delta\",\"seq\":3,\"captured_at_ns\":9,\"uptime_ns\":400}\n";
+  /* One actor changed, none spawned or reaped: replaced where it stands. */
+  char *a3b = v2_actor(3, 1, 7, "null");
+  char *d4 = v2_line("delta", 4, 500, a3b, NULL);
   char *text = NULL;
-  cr_assert(asprintf(&text, "%s%s%s%s%s", header_v2, k0, d1, d2, d3) > 0);
+  cr_assert(asprintf(&text, "%s%s%s%s%s%s", header_v2, k0, d1, d2, d3, d4) > 0);
   char *path = write_temp(text);
   struct as_reader *r;
   struct as_reader_error err;
@@ -429,6 +432,9 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
   cr_expect(s->delta);
   cr_assert_eq(s->n_actors, 3);
+  cr_assert_eq(s->n_listed, 2);
+  cr_expect_eq(s->listed[0], 1);
+  cr_expect_eq(s->listed[1], 2);
   cr_expect_eq(s->actors[1].messages_received, 5);
   cr_expect_str_eq(s->actors[1].message_types[0].name, "T2");
   cr_expect_eq(s->actors[0].n_children, 1);
@@ -452,6 +458,15 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   cr_assert_eq(s->n_deadlocks, 1, "so are the deadlocks");
   cr_expect_str_eq(s->deadlocks[0].names[1], "a3");
   cr_expect_eq(s->actors[0].handling_elapsed_ns, 350);
+  cr_expect_eq(s->n_listed, 0);
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  cr_assert_eq(s->n_actors, 2);
+  cr_assert_eq(s->n_listed, 1);
+  cr_expect_eq(s->listed[0], 1);
+  cr_expect_eq(s->actors[1].messages_received, 7);
+  cr_expect_eq(s->actors[0].n_children, 1, "children kept by a change in place");
+  cr_expect_eq(s->actors[0].handling_elapsed_ns, 450);
+  cr_expect_eq(s->alive, 14);
   cr_expect_eq(as_reader_next(r, &s, &err), 0);
   as_reader_close(r);
   unlink(path);
@@ -481,4 +496,6 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   free(k0);
   free(d1);
   free(d2);
+  free(d4);
+  free(a3b);
 }
