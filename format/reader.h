@@ -11,6 +11,11 @@
  * was one; `reaped` lists the ids it removed), so every command sees the same full state either
  * way; `children` are then derived from parent links.
  *
+ * A file rotated by the writer (ACTORSCOPE_MAX_BYTES: NAME.jsonl, NAME.1.jsonl, NAME.2.jsonl
+ * ...) is read as one run: the rotated files of the same process (same pid and start in their
+ * headers) oldest first, then NAME.jsonl itself; each file's own header is checked and skipped.
+ * Following a file that the writer rotates goes on in the new NAME.jsonl.
+ *
  * Sources: a file path, "-" (stdin), "file:PATH", "unix:PATH", "tcp:[HOST:]PORT" (including
  * "tcp:[::1]:7000"); with options.follow a file still being written is followed until its final
  * snapshot. A socket reader sends $ACTORSCOPE_TOKEN and "\n" first when it is set; a stream that
@@ -51,9 +56,10 @@ struct as_reader_options {
   size_t max_line_bytes; /* longer lines are an error (-EMSGSIZE); 0 = AS_READER_MAX_LINE */
   int follow;            /* a file: at its end, wait for more until a final snapshot */
   unsigned follow_poll_ms; /* how often to look for more (default 200) */
+  int single_file; /* a file only, not its rotated predecessors (see below) */
 };
 #define AS_READER_MAX_LINE ((size_t)1 << 30) /* 1 GiB: a 100k-actor line is about 50 MB */
-#define AS_READER_OPTIONS_DEFAULT {0, 0, 0}
+#define AS_READER_OPTIONS_DEFAULT {0, 0, 0, 0}
 
 struct as_reader_error {
   int code; /* the negative errno also returned */

@@ -499,3 +499,120 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   free(d4);
   free(a3b);
 }
+
+static void write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "%s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+static const char header_other[] =
+    "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":1,\"pid\":8,\"program\":\"/bin/q\","
+    "\"argv\":[\"q\"],\"started_at\":\"x\",\"started_at_ns\":2,\"config\":{\"interval_ms\":100,"
+    "\"grave_ms\":5000,\"stack_depth\":2}}\n";
+
+Test(reader, a_rotated_set_is_read_as_one_run_oldest_first)
+{
+  char dir[] = "/tmp/actorscope-rotated-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char path[128], p1[140], p2[140], p3[140], *text = NULL;
+  snprintf(path, sizeof path, "%s/run.jsonl", dir);
+  snprintf(p1, sizeof p1, "%s/run.1.jsonl", dir);
+  snprintf(p2, sizeof p2, "%s/run.2.jsonl", dir);
+  snprintf(p3, sizeof p3, "%s/run.3.jsonl", dir);
+  char *s0 = snapshot_json(0, 0, 1, "0"), *s1 = snapshot_json(1, 0, 2, "0"),
+       *s2 = snapshot_json(2, 0, 2, "0"), *s3 = snapshot_json(3, 1, 1, "0"),
+       *bad = snapshot_json(2, 0, 2, "\"x\"");
+  cr_assert(asprintf(&text, "%s%s%s", header, s0, s1) > 0);
+  write_file(p2, text);
+  free(text);
+  cr_assert(asprintf(&text, "%s%s", header, s2) > 0);
+  write_file(p1, text);
+  free(text);
+  cr_assert(asprintf(&text, "%s%s", header, s3) > 0);
+  write_file(path, text);
+  free(text);
+  /* an older file of another process: not part of this run */
+  cr_assert(asprintf(&text, "%s%s", header_other, s0) > 0);
+  write_file(p3, text);
+  free(text);
+
+  struct as_reader *r;
+  struct as_reader_error err;
+  const struct as_rec_snapshot *s;
+  cr_assert_eq(as_reader_open(&r, path, NULL, &err), 0, "%s", err.text);
+  int64_t seqs[8];
+  int n = 0, rc;
+  while ((rc = as_reader_next(r, &s, &err)) > 0 && n < 8)
+    seqs[n++] = s->seq;
+  cr_expect_eq(rc, 0, "%s", err.text);
+  as_reader_close(r);
+  cr_assert_eq(n, 4);
+  for (int i = 0; i < 4; i++)
+    cr_expect_eq(seqs[i], i);
+
+  struct as_reader_options single = {.single_file = 1};
+  cr_expect_eq(read_all(path, &single, &err, NULL), 1, "%s", err.text);
+
+  /* a problem in a rotated file is said with that file's name and line */
+  cr_assert(asprintf(&text, "%s%s", header, bad) > 0);
+  write_file(p1, text);
+  free(text);
+  cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
+  char *want = NULL;
+  cr_assert(asprintf(&want, "%s:2: actor #1: member 'counters.exceptions'", p1) > 0);
+  cr_expect(strncmp(err.text, want, strlen(want)) == 0, "%s", err.text);
+  free(want);
+  unlink(path);
+  unlink(p1);
+  unlink(p2);
+  unlink(p3);
+  rmdir(dir);
+  free(s0);
+  free(s1);
+  free(s2);
+  free(s3);
+  free(bad);
+}
+
+struct rotator {
+  const char *path, *rotated, *text;
+};
+
+static void *rotate_later(void *arg)
+{
+  struct rotator *rot = arg;
+  usleep(300000);
+  rename(rot->path, rot->rotated);
+  write_file(rot->path, rot->text);
+  return NULL;
+}
+
+Test(reader, following_goes_on_in_the_new_file_after_a_rotation, .timeout = 20)
+{
+  char dir[] = "/tmp/actorscope-follow-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char path[128], p1[140], *first = NULL, *second = NULL;
+  snprintf(path, sizeof path, "%s/live.jsonl", dir);
+  snprintf(p1, sizeof p1, "%s/live.1.jsonl", dir);
+  char *s0 = snapshot_json(0, 0, 1, "0"), *s1 = snapshot_json(1, 1, 1, "0");
+  cr_assert(asprintf(&first, "%s%s", header, s0) > 0);
+  cr_assert(asprintf(&second, "%s%s", header, s1) > 0);
+  write_file(path, first);
+  struct rotator rot = {path, p1, second};
+  pthread_t t;
+  pthread_create(&t, NULL, rotate_later, &rot);
+  struct as_reader_options opt = {.follow = 1, .follow_poll_ms = 20};
+  struct as_reader_error err;
+  cr_expect_eq(read_all(path, &opt, &err, NULL), 2, "%s", err.text);
+  pthread_join(t, NULL);
+  unlink(path);
+  unlink(p1);
+  rmdir(dir);
+  free(first);
+  free(second);
+  free(s0);
+  free(s1);
+}
