@@ -47,8 +47,8 @@ static int collector_keyframe_due = 1;
 static struct as_registry_totals collector_said_totals;
 static uint64_t collector_said_deadlocks;
 static size_t collector_said_diagnostics;
-/* Clients let in and lines skipped, as of the line before: a client that joined or missed a
- * line needs a keyframe to rebuild the state from. */
+/* Clients let in, lines skipped and files begun, as of the line before: a client that joined
+ * or missed a line, and a new file after a rotation, need a keyframe to rebuild the state. */
 static uint64_t collector_said_admitted, collector_said_skipped;
 
 static int collector_readers_need_keyframe(void)
@@ -56,7 +56,8 @@ static int collector_readers_need_keyframe(void)
   struct as_sink_stats stats;
   as_sink_get_stats(collector_sink, &stats);
   int need = stats.clients_admitted != collector_said_admitted ||
-             stats.lines_skipped != collector_said_skipped;
+             stats.lines_skipped != collector_said_skipped ||
+             as_sink_starts_new_file(collector_sink);
   collector_said_admitted = stats.clients_admitted;
   collector_said_skipped = stats.lines_skipped;
   return need;

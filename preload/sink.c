@@ -3,6 +3,7 @@
 #include "diag.h"
 #include "sink_clients.h"
 #include "sink_listen.h"
+#include "sink_rotate.h"
 #include "runstatus.h"
 
 #include <errno.h>
@@ -29,6 +30,8 @@ struct as_sink {
   struct sink_unix_place place;
   struct sink_clients clients;
   char token[AS_CONFIG_TOKEN_MAX + 1];
+  unsigned long long max_bytes;
+  struct sink_rotation rotation;
 };
 
 /* The n-th name for path: "-n" before the last extension (NAME.jsonl -> NAME-2.jsonl). */
@@ -150,6 +153,8 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
   s->kind = cfg->output_kind;
   s->fd = -1;
   snprintf(s->token, sizeof s->token, "%s", cfg->token);
+  s->max_bytes = cfg->max_bytes;
+  s->rotation.keep = cfg->keep < AS_SINK_KEEP_MAX ? cfg->keep : AS_SINK_KEEP_MAX;
   int rc = 0;
   switch (cfg->output_kind) {
   case AS_OUTPUT_FILE:
@@ -203,6 +208,24 @@ int as_sink_has_readers(struct as_sink *sink)
   return sink_clients_ready(&sink->clients) > 0;
 }
 
+int as_sink_starts_new_file(const struct as_sink *sink)
+{
+  return sink->kind == AS_OUTPUT_FILE && (sink->fd < 0 || (sink->max_bytes &&
+                                                            sink->file_bytes >= sink->max_bytes));
+}
+
+/* A file past its size is moved aside before the next line, which starts a new file (after
+ * the last line nothing moves: the run's file is still where it was said to be). */
+static int sink_file_bound(struct as_sink *s, struct as_error *err)
+{
+  if (s->file_in_line || s->fd < 0 || !s->max_bytes || s->file_bytes < s->max_bytes)
+    return 0;
+  int rc = sink_rotate(&s->rotation, s->where, s->fd, err);
+  s->fd = -1;
+  s->file_bytes = 0;
+  return rc;
+}
+
 int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struct as_error *err)
 {
   if (sink->broken) {
@@ -213,7 +236,9 @@ int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struc
     sink_clients_write(&sink->clients, sink->header, data, len);
     return 0;
   }
-  int rc = sink_file_write(sink, data, len, err);
+  int rc = sink_file_bound(sink, err);
+  if (rc == 0)
+    rc = sink_file_write(sink, data, len, err);
   sink->file_in_line = 1;
   if (rc < 0)
     sink->broken = 1;

@@ -42,6 +42,9 @@ int as_sink_end_line(struct as_sink *sink, struct as_error *err);
  * client is connected, has sent the token (if one is set) and is not behind (pending
  * connections are accepted here). Lets the collector skip encoding snapshots nobody reads. */
 int as_sink_has_readers(struct as_sink *sink);
+/* Whether the next line begins a file (the first, or a new one after the size limit): it must
+ * then be a keyframe. */
+int as_sink_starts_new_file(const struct as_sink *sink);
 /* Gives every client up to timeout_ms in all (and no more than the exit deadline) to take
  * what is queued for it; never waits for a file. Returns how many clients are still behind. */
 int as_sink_flush(struct as_sink *sink, unsigned timeout_ms);

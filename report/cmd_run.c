@@ -28,13 +28,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Far beyond what a CI run writes (delta lines cost what changed), but a bound for a daemon
+ * left running for months: at most (1 + keep) files of this size. */
+#define RUN_DEFAULT_MAX_SIZE "1G"
+
 static const char run_usage[] =
-    "usage: actorscope run [-o PATH|unix:PATH|tcp:[HOST:]PORT] [-i MS] [--] PROGRAM [ARGS...]\n"
+    "usage: actorscope run [-o PATH|unix:PATH|tcp:[HOST:]PORT] [-i MS] [--max-size SIZE]\n"
+    "                      [--keep N] [--] PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with the tracer preloaded and prints where the snapshots went.\n"
     "  -o, --output DEST     file PATH (%p = pid), unix:PATH or tcp:[HOST:]PORT\n"
     "                        (default: actorscope.%p.jsonl in the current directory)\n"
     "  -i, --interval MS     milliseconds between snapshots (default 500)\n"
+    "      --max-size SIZE   rotate a snapshot file at this size (K, M, G suffixes; 0: never;\n"
+    "                        default " RUN_DEFAULT_MAX_SIZE ", so a forgotten daemon cannot fill the disk)\n"
+    "      --keep N          rotated files kept (default 3)\n"
     "  -h, --help            this text\n"
     "The program's exit status is passed through; 127 when it cannot be started.\n"
     "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to run go to the program.\n";
@@ -186,10 +194,14 @@ int cmd_run(int argc, char **argv)
 {
   static const struct option options[] = {{"output", required_argument, NULL, 'o'},
                                           {"interval", required_argument, NULL, 'i'},
+                                          {"max-size", required_argument, NULL, 'm'},
+                                          {"keep", required_argument, NULL, 'k'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
+  /* The environment's own setting wins over run's default; a flag wins over both. */
+  setenv("ACTORSCOPE_MAX_BYTES", RUN_DEFAULT_MAX_SIZE, 0);
   while ((opt = getopt_long(argc, argv, "+o:i:h", options, NULL)) != -1) {
     switch (opt) {
     case 'o':
@@ -197,6 +209,12 @@ int cmd_run(int argc, char **argv)
       break;
     case 'i':
       setenv("ACTORSCOPE_INTERVAL_MS", optarg, 1);
+      break;
+    case 'm':
+      setenv("ACTORSCOPE_MAX_BYTES", optarg, 1);
+      break;
+    case 'k':
+      setenv("ACTORSCOPE_KEEP", optarg, 1);
       break;
     case 'h':
       fputs(run_usage, stdout);

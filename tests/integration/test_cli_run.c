@@ -555,3 +555,23 @@ Test(cli_run, run_says_when_a_descendant_that_wrote_snapshots_is_still_running)
   cli_assert_err_has(&run, texts);
   as_test_run_free(&run);
 }
+
+Test(cli_run, max_size_and_keep_bound_the_files_of_a_run)
+{
+  const char *argv[] = {AS_TEST_CLI, "run", "-o", "out.jsonl", "-i", "10", "--max-size", "4K",
+                        "--keep", "1", "--", AS_TEST_PROGRAMS "/czmq_slow", "400", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 0, "stderr: %s", run.err);
+  char path[256];
+  snprintf(path, sizeof path, "%s/out.1.jsonl", run.dir);
+  cr_assert_eq(access(path, F_OK), 0, "no rotated file; stderr: %s", run.err);
+  snprintf(path, sizeof path, "%s/out.2.jsonl", run.dir);
+  cr_assert_neq(access(path, F_OK), 0, "more files kept than --keep");
+  snprintf(path, sizeof path, "%s/out.jsonl", run.dir);
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0);
+  /* A file ends at the first line past the limit: under the limit plus one line. */
+  cr_assert_lt(st.st_size, 4096 + 4096);
+  as_test_run_free(&run);
+}

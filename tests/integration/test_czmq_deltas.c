@@ -4,7 +4,10 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 TestSuite(czmq_deltas, .timeout = 60);
 
@@ -104,5 +107,70 @@ Test(czmq_deltas, the_state_rebuilt_from_deltas_is_the_final_full_snapshot)
   json_decref(state);
   json_decref(expected);
   json_decref(lines);
+  as_test_run_free(&run);
+}
+
+/* The seqs of a file's lines after its header; asserts the first is a keyframe. */
+static json_t *rotated_file(const struct as_test_run *run, const char *name)
+{
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s", run->dir, name);
+  json_t *lines = as_test_load_lines(path);
+  cr_assert_str_eq(as_test_str(json_array_get(lines, 0), "type"), "header", "%s", name);
+  cr_assert_str_eq(as_test_str(json_array_get(lines, 1), "type"), "snapshot",
+                   "%s does not start with a keyframe", name);
+  return lines;
+}
+
+Test(czmq_deltas, a_file_past_its_size_is_rotated_and_each_file_starts_with_a_keyframe)
+{
+  const char *argv[] = {"czmq_slow", "600", NULL};
+  const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl", "ACTORSCOPE_MAX_BYTES=4096",
+                       "ACTORSCOPE_KEEP=2", "ACTORSCOPE_INTERVAL_MS=10",
+                       "ACTORSCOPE_KEYFRAME_S=3600", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0);
+  cr_assert_str_eq(run.err, "");
+  char path[256];
+  snprintf(path, sizeof path, "%s/out.3.jsonl", run.dir);
+  cr_assert_neq(access(path, F_OK), 0, "more than ACTORSCOPE_KEEP files kept");
+  json_t *older = rotated_file(&run, "out.2.jsonl"), *old = rotated_file(&run, "out.1.jsonl"),
+         *current = rotated_file(&run, "out.jsonl");
+  /* Oldest first, the seqs go on from file to file without a gap. */
+  json_int_t expect = as_test_int(json_array_get(older, 1), "seq");
+  json_t *files[] = {older, old, current};
+  for (int f = 0; f < 3; f++) {
+    size_t i;
+    json_t *line;
+    json_array_foreach(files[f], i, line) {
+      if (i == 0)
+        continue;
+      cr_assert_eq(as_test_int(line, "seq"), expect, "file %d line %zu", f, i);
+      expect++;
+    }
+  }
+  cr_assert(json_is_true(json_object_get(as_test_last_snapshot(current), "final")));
+  for (int f = 0; f < 3; f++)
+    json_decref(files[f]);
+  as_test_run_free(&run);
+}
+
+Test(czmq_deltas, rotation_never_moves_a_file_this_process_did_not_write)
+{
+  const char *argv[] = {"/bin/sh", "-c",
+                        "echo theirs > out.1.jsonl; " AS_TEST_PROGRAMS "/czmq_slow 300; echo $?", NULL};
+  const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl", "ACTORSCOPE_MAX_BYTES=4096",
+                       "ACTORSCOPE_INTERVAL_MS=10", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_str_eq(run.out, "slow done\n0\n");
+  cr_assert_not_null(strstr(run.err, "out.1.jsonl is not a file this process wrote"), "%s", run.err);
+  cr_assert_eq(strchr(run.err, '\n'), run.err + strlen(run.err) - 1, "stderr: %s", run.err);
+  char path[256];
+  snprintf(path, sizeof path, "%s/out.1.jsonl", run.dir);
+  char *text = as_test_read_file(path);
+  cr_assert_str_eq(text, "theirs\n");
+  free(text);
   as_test_run_free(&run);
 }
