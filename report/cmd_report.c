@@ -584,9 +584,9 @@ static void report_print_text(struct report *r, int all)
 {
   const struct runmodel *m = r->m;
   char note[200];
-  printf("actorscope report: %s\n", m->source);
-  printf("program: %s (pid %lld)\n", m->program != RM_NONE ? report_str(r, m->program) : "?",
-         (long long)m->pid);
+  printf("actorscope report: %s\nprogram: ", m->source);
+  show_clean(m->program != RM_NONE ? report_str(r, m->program) : "?", stdout);
+  printf(" (pid %lld)\n", (long long)m->pid);
   printf("state at snapshot seq %lld (%zu snapshot%s %s)%s, uptime %.3f s%s\n",
          (long long)m->at_seq, m->n_points, m->n_points == 1 ? "" : "s",
          m->end == RM_END_AT ? "read" : "in all",

@@ -334,6 +334,18 @@ def runs():
     case("check-signal-at-exit", "check", "--max-alive-at-exit", "0", "runs/signal.jsonl")
 
 
+def escapes():
+    """Names come from the traced program: control characters never reach the terminal."""
+    evil = "\x1b[2J\x1b[31mevil\x07"
+    h = dict(HEADER, program="/bin/\x1b]0;title\x07prog")
+    run = [actor(1, evil, mailbox={"kind": "unbounded", "len": 0, "max": 50, "enqueued": 50}),
+           actor(2, "ok", parent=1)]
+    write_run(os.path.join(RUNS, "escapes.jsonl"), [h, snapshot(0, run, final=True)])
+    case("report-escapes", "report", "runs/escapes.jsonl")
+    case("check-escapes", "check", "--max-mailbox", "10", "runs/escapes.jsonl")
+    case("diff-escapes", "diff", "runs/escapes.jsonl", "runs/escapes.jsonl")
+
+
 def deltas():
     """Format 2: a keyframe, deltas that spawn, change and reap actors, a final keyframe. The
     report at each seq is the whole state rebuilt; a handler seen running at seq 1 and not
@@ -372,3 +384,4 @@ if __name__ == "__main__":
     hostile()
     runs()
     deltas()
+    escapes()
