@@ -44,6 +44,7 @@ _Static_assert(sizeof(struct as_actor) + 8 <= AS_RECORD_STRIDE_SMALL - 8, "small
 struct registry_shadow {
   uint64_t id;
   uint64_t received;
+  uint64_t signature; /* of everything a line says of the actor but times of capture */
   uint8_t stopped;
 };
 struct registry_space {
@@ -716,9 +717,34 @@ static void registry_compact(void)
   registry_actor_holes = 0;
 }
 
-/* Copies one listed record into out and notes what the collector saw of it. */
+/* A number for what a line would say of the actor (times of capture aside): a record read
+ * again only to catch a late store is left out when it is unchanged. */
+static uint64_t registry_view_signature(const struct as_registry_collection *c,
+                                        const struct as_actor_view *v)
+{
+  const uint64_t fields[] = {
+      (uint64_t)(uintptr_t)v->name, (uint64_t)v->status, v->stopped_at,
+      (uint64_t)(uintptr_t)v->stop_reason, v->enqueued, v->received, v->mailbox_max, v->sent,
+      v->replies, v->replies_taken, v->exceptions, v->handling_type, v->handling_since,
+      v->handled, v->handler_ticks_total, v->handler_ticks_max, v->wait_target, v->wait_since,
+      v->wait_seq, (uint64_t)v->wait_kind, v->other_types, v->link_count, v->monitor_count,
+      v->type_count, v->strong_refs, v->weak_refs};
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    h = (h ^ fields[i]) * 1099511628211ull;
+  const uint64_t *ids = c->ids ? c->ids + v->links_at : NULL;
+  for (size_t i = 0; ids && i < (size_t)v->link_count + v->monitor_count; i++)
+    h = (h ^ ids[i]) * 1099511628211ull; /* links then monitors: pooled one after the other */
+  const uint64_t *types = as_view_type_words(c, v);
+  for (size_t i = 0; types && i < v->type_count; i++)
+    h = (h ^ types[i]) * 1099511628211ull;
+  return h;
+}
+
+/* Copies one listed record into out and notes what the collector saw of it; a record read
+ * once more only in case of a late store (`again`) is dropped when nothing changed. */
 static int registry_copy(struct as_registry_collection *out, struct as_actor *a, int space,
-                         size_t block)
+                         size_t block, int again)
 {
   if (out->count == out->capacity) {
     size_t capacity = out->capacity ? out->capacity * 2 : 256;
@@ -732,8 +758,16 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   registry_view_fill(out, v, a);
   registry_view_sample_refs(v, a);
   struct registry_shadow *seen = &registry_spaces[space].shadow[block];
-  if (seen->id != v->id)
-    *seen = (struct registry_shadow){v->id, 0, 0};
+  v->known = seen->id == v->id;
+  if (!v->known)
+    *seen = (struct registry_shadow){v->id, 0, 0, 0};
+  uint64_t signature = registry_view_signature(out, v);
+  if (again && v->known && signature == seen->signature) {
+    out->count--;
+    out->id_count = v->links_at; /* its links, monitors and types were pooled last */
+    return 0;
+  }
+  seen->signature = signature;
   /* Modular: a receive taken back makes the count smaller. */
   registry_seen_received += v->received - seen->received;
   seen->received = v->received;
@@ -745,18 +779,18 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   return 0;
 }
 
-/* Takes the bits of one word of changes: what changed since the last look becomes what the
- * next look reads once more. */
-static uint64_t registry_take_changes(int space, size_t word)
+/* Takes the bits of one word of changes: what changed since the last look (returned) becomes
+ * what the next look reads once more (*again: the bits of the look before). */
+static uint64_t registry_take_changes(int space, size_t word, uint64_t *again)
 {
   _Atomic uint64_t *dirty = &as__record_spaces[space].dirty[word];
   uint64_t bits = atomic_load_explicit(dirty, memory_order_relaxed)
                       ? atomic_exchange_explicit(dirty, 0, memory_order_acq_rel)
                       : 0;
   uint64_t *recheck = &registry_spaces[space].recheck[word];
-  uint64_t both = bits | *recheck;
+  *again = *recheck & ~bits;
   *recheck = bits;
-  return both;
+  return bits;
 }
 
 /* Every snapshot's totals come from what the collector saw, so they agree with its actors. */
@@ -782,14 +816,16 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   int rc = registry_reap(out, now, grave_ns);
   registry_compact();
   for (int space = 0; space < AS_RECORD_SPACES; space++)
-    for (size_t word = 0; word < registry_spaces[space].blocks / 64; word++)
-      registry_take_changes(space, word);
+    for (size_t word = 0; word < registry_spaces[space].blocks / 64; word++) {
+      uint64_t again;
+      registry_take_changes(space, word, &again);
+    }
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
     if (i + REGISTRY_PREFETCH_AHEAD < registry_actor_count)
       registry_prefetch(registry_actors[i + REGISTRY_PREFETCH_AHEAD]);
     int space = registry_space_of(a);
-    if (registry_copy(out, a, space, registry_block_of(space, a)) < 0)
+    if (registry_copy(out, a, space, registry_block_of(space, a), 0) < 0)
       rc = -ENOMEM;
   }
   registry_totals(out);
@@ -808,10 +844,12 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
     registry_compact();
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
     for (size_t word = 0; word < registry_spaces[space].blocks / 64; word++) {
-      for (uint64_t bits = registry_take_changes(space, word); bits; bits &= bits - 1) {
+      uint64_t again, changed = registry_take_changes(space, word, &again);
+      for (uint64_t bits = changed | again; bits; bits &= bits - 1) {
         size_t block = word * 64 + (size_t)__builtin_ctzll(bits);
+        int only_again = !(changed >> (block % 64) & 1);
         if (registry_is_listed(space, block) &&
-            registry_copy(out, registry_record_at(space, block), space, block) < 0)
+            registry_copy(out, registry_record_at(space, block), space, block, only_again) < 0)
           rc = -ENOMEM;
       }
     }

@@ -427,6 +427,9 @@ struct as_actor_view {
   size_t types_at;
   uint32_t type_count;
   struct as_actor *actor; /* valid until the next as_registry_collect */
+  /* Listed in an earlier collection: a delta line leaves out what cannot have changed since
+   * (runtime, spawn time and site, parent, runtime id). */
+  int known;
 };
 
 struct as_registry_totals {
@@ -459,8 +462,9 @@ static inline uint64_t as_tally_word_count(uint64_t word) { return word & AS_TAL
  * Returns 0 or -ENOMEM (the collection then holds what fitted). */
 int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns);
 /* The same, but copies only the records that changed since the previous collection (of either
- * kind) or in the one before it (a change whose store the previous one could not see yet), and
- * lists the ids reaped since in out->reaped. Totals are always the whole process's. The cost
+ * kind), and those that changed in the one before it where they now differ from that copy (a
+ * change whose store the previous one could not see yet), and lists the ids reaped since in
+ * out->reaped. Totals are always the whole process's. The cost
  * follows the change: idle actors are not read at all. */
 int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now,
                                 uint64_t grave_ns);

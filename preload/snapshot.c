@@ -206,8 +206,16 @@ static int snapshot_site_equal(const struct as_actor_view *a, const struct as_ac
          memcmp(a->spawn_frames, b->spawn_frames, a->spawn_frame_count * sizeof(void *)) == 0;
 }
 
+/* Whether a line says where an actor comes from: always, but in a delta line for an actor an
+ * earlier line described (its runtime, spawn time and site, parent and runtime id cannot have
+ * changed). */
+static int snapshot_says_origin(const struct as_actor_view *v, const struct as_snapshot_info *info)
+{
+  return !info->delta || !v->known;
+}
+
 static int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id,
-                                size_t n)
+                                size_t n, const struct as_snapshot_info *info)
 {
   size_t slots = 64;
   while (slots < n * 2)
@@ -222,7 +230,7 @@ static int snapshot_sites_build(struct snapshot_sites *sites, const struct as_ac
   }
   for (size_t i = 0; i < n; i++) {
     const struct as_actor_view *v = by_id[i];
-    if (v->spawn_frame_count == 0)
+    if (v->spawn_frame_count == 0 || !snapshot_says_origin(v, info))
       continue;
     size_t at = snapshot_site_hash(v) & (slots - 1);
     while (table[at] && !snapshot_site_equal(sites->first[table[at] - 1], v))
@@ -268,21 +276,27 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, "{\"id\":", v->id);
   as_jsonw_lit(w, ",\"name\":");
   as_jsonw_str(w, snapshot_actor_name(v));
-  as_jsonw_lit(w, ",\"runtime\":");
-  as_jsonw_str(w, v->runtime);
+  int origin = snapshot_says_origin(v, info);
+  if (origin) {
+    as_jsonw_lit(w, ",\"runtime\":");
+    as_jsonw_str(w, v->runtime);
+  }
   as_jsonw_lit(w, ",\"status\":\"");
   as_jsonw_raw(w, statuses[status], strlen(statuses[status]));
-  as_jsonw_lit_u64(w, "\",\"spawned_at_ns\":", snapshot_since(v->spawned_at, info->start_ticks));
-  as_jsonw_lit(w, ",\"spawn_site\":");
-  if (site)
-    as_jsonw_u64(w, site - 1);
-  else
-    as_jsonw_lit(w, "null");
-  as_jsonw_lit(w, ",\"parent\":");
-  if (v->parent_id)
-    as_jsonw_u64(w, v->parent_id);
-  else
-    as_jsonw_lit(w, "null");
+  as_jsonw_lit(w, "\"");
+  if (origin) {
+    as_jsonw_lit_u64(w, ",\"spawned_at_ns\":", snapshot_since(v->spawned_at, info->start_ticks));
+    as_jsonw_lit(w, ",\"spawn_site\":");
+    if (site)
+      as_jsonw_u64(w, site - 1);
+    else
+      as_jsonw_lit(w, "null");
+    as_jsonw_lit(w, ",\"parent\":");
+    if (v->parent_id)
+      as_jsonw_u64(w, v->parent_id);
+    else
+      as_jsonw_lit(w, "null");
+  }
   /* A delta line lists some actors only: readers derive children from parent links. */
   if (!info->delta) {
     as_jsonw_lit(w, ",\"children\":");
@@ -333,7 +347,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit(w, ",\"message_types\":");
   snapshot_message_types(w, v, c);
   /* Members only some runtimes fill: CZMQ actors carry none of these. */
-  if (v->runtime_id) {
+  if (v->runtime_id && origin) {
     as_jsonw_lit_u64(w, ",\"runtime_id\":", v->runtime_id);
     as_jsonw_lit_u64(w, ",\"runtime_scope\":", v->runtime_scope);
   }
@@ -431,7 +445,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     if (!sorted)
       qsort(by_id, n, sizeof *by_id, snapshot_by_id_cmp);
     if ((!info->delta && snapshot_family_build(&family, by_id, n) < 0) ||
-        snapshot_sites_build(&sites, by_id, n) < 0)
+        snapshot_sites_build(&sites, by_id, n, info) < 0)
       w->failed = 1;
   }
   if (!w->failed) {
@@ -478,10 +492,8 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit(w, ",\"diagnostics\":");
       snapshot_diagnostics(w, info);
     }
-    if (full || n > 0 || c->reaped_count > 0) {
-      as_jsonw_lit(w, ",\"last_cost\":");
-      snapshot_cost(w, info->last_cost);
-    }
+    as_jsonw_lit(w, ",\"last_cost\":");
+    snapshot_cost(w, info->last_cost);
     if (full || n > 0) {
       as_jsonw_lit(w, ",\"spawn_sites\":");
       snapshot_sites_write(w, &sites);
