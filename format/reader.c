@@ -220,11 +220,12 @@ static const struct member members_diag[] = {
 static const struct member members_actor[] = {
     {AS_M_ID, V_ID, 0, 1, 0, ACT(id), NONE},
     {AS_M_NAME, V_STR, 0, 1, 0, ACT(name), NONE},
-    {AS_M_RUNTIME, V_RUNTIME, 0, 1, 0, ACT(runtime), NONE},
+    /* runtime, spawned_at_ns, parent: the origin, all or none (checked at the actor's end) */
+    {AS_M_RUNTIME, V_RUNTIME, 0, 0, 0, ACT(runtime), NONE},
     {AS_M_STATUS, V_STATUS, 0, 1, 0, ACT(status), NONE},
-    {AS_M_SPAWNED_AT_NS, V_INT, 0, 1, 0, ACT(spawned_at_ns), NONE},
+    {AS_M_SPAWNED_AT_NS, V_INT, 0, 0, 0, ACT(spawned_at_ns), NONE},
     {AS_M_SPAWN_SITE, V_INT, 1, 0, 0, ACT(spawn_site), ACT(has_spawn_site)},
-    {AS_M_PARENT, V_ID, 1, 1, 0, ACT(parent), ACT(has_parent)},
+    {AS_M_PARENT, V_ID, 1, 0, 0, ACT(parent), ACT(has_parent)},
     {AS_M_CHILDREN, V_IDS, 0, 0, 0, ACT(children), ACT(n_children)},
     {AS_M_STOPPED, V_OBJ, 1, 1, K_STOPPED, NONE, ACT(has_stopped)},
     {AS_M_MAILBOX, V_OBJ, 0, 1, K_MAILBOX, NONE, NONE},
@@ -713,8 +714,18 @@ static int reader_check_required(struct as_reader *r, struct frame *f)
   return reader_fail(r, -EPROTO, "%s is missing", where), 0;
 }
 
-static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a)
+/* Bits of members_actor: the origin members a delta may leave out. */
+#define ACTOR_ORIGIN ((uint64_t)1 << 2 | (uint64_t)1 << 4 | (uint64_t)1 << 6)
+
+static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_t seen)
 {
+  uint64_t origin = seen & ACTOR_ORIGIN;
+  if (origin && origin != ACTOR_ORIGIN) {
+    const struct member *m = &members_actor[__builtin_ctzll(ACTOR_ORIGIN & ~origin)];
+    return reader_fail(r, -EPROTO, "actor #%lld: member '%s' is missing", (long long)a->id,
+                       m->key), 0;
+  }
+  a->has_origin = origin != 0;
   if (a->id <= r->last_actor_id)
     return reader_fail(r, -EPROTO, "actor #%lld is listed %s", (long long)a->id,
                        a->id == r->last_actor_id ? "twice" : "out of order (actors are sorted by id)"),
@@ -732,7 +743,7 @@ static int reader_on_end_map(void *ctx)
   f->member = NULL;
   if (!reader_check_required(r, f))
     return 0;
-  if (f->kind == K_ACTOR && !reader_end_actor(r, (struct as_rec_actor *)f->base))
+  if (f->kind == K_ACTOR && !reader_end_actor(r, (struct as_rec_actor *)f->base, f->seen))
     return 0;
   r->depth--;
   return 1;
@@ -894,6 +905,8 @@ static int reader_check_snapshot(struct as_reader *r)
                        members_line[__builtin_ctzll(missing)].key);
   for (size_t i = 0; i < l->s.n_actors; i++) {
     const struct as_rec_actor *a = &l->s.actors[i];
+    if (!a->has_origin && !delta)
+      return reader_fail(r, -EPROTO, "actor #%lld: member 'runtime' is missing", (long long)a->id);
     if (a->has_spawn_site && (uint64_t)a->spawn_site >= l->s.n_spawn_sites)
       return reader_fail(r, -EPROTO, "actor #%lld: member 'spawn_site' is %lld, but the snapshot "
                          "lists %zu spawn sites", (long long)a->id, (long long)a->spawn_site,
@@ -913,8 +926,11 @@ static int reader_check_snapshot(struct as_reader *r)
                 (seen & LINE_HAS_DEADLOCKS ? AS_STATE_HAS_DEADLOCKS : 0) |
                 (seen & LINE_HAS_DIAGNOSTICS ? AS_STATE_HAS_DIAGNOSTICS : 0);
   int rc = delta ? as_state_delta(&r->state, &l->s, carried) : as_state_keyframe(&r->state, &l->s);
-  if (rc == -EPROTO)
+  if (rc == -EPROTO && !r->state.active)
     return reader_fail(r, rc, "a delta line before any keyframe (snapshot line)");
+  if (rc == -EPROTO)
+    return reader_fail(r, rc, "actor #%lld appears for the first time without its runtime, "
+                       "spawn time and parent", (long long)r->state.unknown_id);
   if (rc < 0)
     return reader_fail(r, rc, "out of memory rebuilding the state (%zu actors)", r->state.n);
   return 1;

@@ -86,6 +86,10 @@ struct as_rec_msgtype {
 
 struct as_rec_actor {
   int64_t id;
+  /* Whether runtime, spawned_at_ns, spawn_site, parent (and runtime_id/scope) were written: a
+   * delta line leaves them out for an actor an earlier line described, and the reader then
+   * gives them from that description. Always 1 in the records a consumer gets. */
+  int has_origin;
   const char *name;
   const char *full_name; /* NULL when absent (the same as name) */
   const char *runtime;   /* as written; runtime_kind classifies it */

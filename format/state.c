@@ -145,6 +145,26 @@ static int64_t state_site(struct reader_state *st, const struct as_rec_site *sit
   return index;
 }
 
+/* What a delta leaves out of an actor described before: its origin, as described. */
+static void state_keep_origin(struct as_rec_actor *fresh, const struct as_rec_actor *old)
+{
+  if (fresh->has_origin || !old)
+    return;
+  fresh->runtime = old->runtime;
+  fresh->runtime_kind = old->runtime_kind;
+  fresh->spawned_at_ns = old->spawned_at_ns;
+  fresh->has_spawn_site = old->has_spawn_site;
+  fresh->spawn_site = old->spawn_site;
+  fresh->has_parent = old->has_parent;
+  fresh->parent = old->parent;
+  if (!fresh->has_runtime_id) {
+    fresh->has_runtime_id = old->has_runtime_id;
+    fresh->runtime_id = old->runtime_id;
+    fresh->runtime_scope = old->runtime_scope;
+  }
+  fresh->has_origin = 1;
+}
+
 /* A line's actor made the state's own: strings interned, arrays copied, site made global. */
 static void state_adopt(struct reader_state *st, struct as_rec_actor *a,
                         const struct as_rec_snapshot *line, int *nomem)
@@ -366,6 +386,7 @@ static int state_delta_in_place(struct reader_state *st, struct as_rec_snapshot 
     struct as_rec_actor *old = (struct as_rec_actor *)state_find(st->actors, st->n, s->actors[k].id);
     struct as_rec_actor fresh = s->actors[k];
     state_adopt(st, &fresh, s, nomem);
+    state_keep_origin(&fresh, old);
     st->live -= state_arrays_size(old);
     fresh.children = old->children;
     fresh.n_children = old->n_children;
@@ -415,9 +436,15 @@ int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s, int carri
     if (take_line) {
       const struct as_rec_actor *old = i < st->n && st->actors[i].id == s->actors[k].id
                                            ? &st->actors[i++] : NULL;
+      if (!old && !s->actors[k].has_origin) {
+        st->unknown_id = s->actors[k].id;
+        free(reaped);
+        return -EPROTO;
+      }
       st->listed[k] = n;
       st->next[n] = s->actors[k++];
       state_adopt(st, &st->next[n], s, &nomem);
+      state_keep_origin(&st->next[n], old);
       if (old) { /* replaced: a parent never changes, so neither do its children */
         st->live -= state_arrays_size(old);
         st->next[n].children = old->children;
