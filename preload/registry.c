@@ -6,6 +6,7 @@
 #include "stack.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <pthread.h>
 #include <sched.h>
@@ -241,7 +242,7 @@ struct as_actor *as_registry_prepare(const struct as_spawn *spawn)
     return NULL;
   }
   if (spawn->name)
-    atomic_init(&a->name, as_intern_string(spawn->name));
+    atomic_init(&a->name, as_actor_name_intern(spawn->name, NULL, 0));
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
   a->runtime_id = spawn->runtime_id;
   a->runtime_scope = spawn->runtime_scope;
@@ -298,6 +299,9 @@ uint64_t as_registry_untraced_count(void)
 void as_actor_release(struct as_actor *actor)
 {
   if (actor && atomic_fetch_sub_explicit(&actor->refs, 1, memory_order_acq_rel) == 1) {
+    const struct as_runtime *runtime = registry_runtime_of(actor);
+    if (runtime && runtime->release)
+      runtime->release(actor);
     as_blockpool_give(&registry_tallies,
                       atomic_load_explicit(&actor->type_tally_more, memory_order_acquire));
     if (actor->relations) {
@@ -314,7 +318,27 @@ void as_actor_retain(struct as_actor *actor)
   atomic_fetch_add_explicit(&actor->refs, 1, memory_order_relaxed);
 }
 
-void as_actor_set_interned_name(struct as_actor *actor, const char *interned)
+const struct as_actor_name *as_actor_name_intern(const char *text, const char *full, int internal)
+{
+  if (!text)
+    return NULL;
+  size_t len = strlen(text);
+  union {
+    struct as_actor_name name;
+    char bytes[sizeof(struct as_actor_name) + 1024];
+  } buf;
+  if (len >= sizeof buf.bytes - sizeof(struct as_actor_name))
+    len = sizeof buf.bytes - sizeof(struct as_actor_name) - 1;
+  memset(&buf.name, 0, sizeof buf.name);
+  buf.name.full = full && strcmp(full, text) != 0 ? as_intern_string(full) : NULL;
+  buf.name.internal = internal != 0;
+  memcpy(buf.name.text, text, len);
+  buf.name.text[len] = '\0';
+  /* Only the bytes up to the text's end: the padding after it is not part of the name. */
+  return as_intern_bytes(&buf, offsetof(struct as_actor_name, text) + len + 1);
+}
+
+void as_actor_set_interned_name(struct as_actor *actor, const struct as_actor_name *interned)
 {
   if (interned) {
     atomic_store_explicit(&actor->name, interned, memory_order_release);
@@ -324,7 +348,7 @@ void as_actor_set_interned_name(struct as_actor *actor, const char *interned)
 
 void as_actor_set_name(struct as_actor *actor, const char *name)
 {
-  as_actor_set_interned_name(actor, as_intern_string(name));
+  as_actor_set_interned_name(actor, as_actor_name_intern(name, NULL, 0));
 }
 
 /* Appends id to a growable id list unless present. Under the registry lock. */
@@ -567,6 +591,31 @@ static void registry_view_tally(struct as_registry_collection *c, struct as_acto
   v->other_types = more ? atomic_load_explicit(&more->other, memory_order_relaxed) : 0;
 }
 
+/* The runtime's channels of an actor, into the collection's pool. */
+static void registry_view_channels(struct as_registry_collection *c, struct as_actor_view *v,
+                                   const struct as_actor *a)
+{
+  const struct as_runtime *runtime = registry_runtime_of(a);
+  v->channel_count = 0;
+  v->channels_at = c->id_count;
+  if (!runtime->channels)
+    return;
+  struct as_channel channels[AS_CHANNELS_MAX];
+  size_t n = runtime->channels(a, channels, AS_CHANNELS_MAX);
+  uint64_t words[AS_CHANNELS_MAX * AS_CHANNEL_WORDS];
+  for (size_t i = 0; i < n; i++) {
+    uint64_t *w = words + i * AS_CHANNEL_WORDS;
+    w[0] = (uintptr_t)channels[i].kind;
+    w[1] = (uintptr_t)channels[i].endpoint;
+    w[2] = channels[i].received;
+    w[3] = channels[i].sent;
+    w[4] = (uint64_t)channels[i].depth;
+  }
+  uint32_t copied;
+  v->channels_at = registry_pool_ids(c, words, (uint32_t)(n * AS_CHANNEL_WORDS), &copied);
+  v->channel_count = copied / AS_CHANNEL_WORDS;
+}
+
 static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
                                struct as_actor *a)
 {
@@ -581,8 +630,12 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->id = a->id;
   v->parent_id = a->parent_id;
   v->runtime = registry_runtime_of(a)->name;
+  v->unnamed_after_spawner = registry_runtime_of(a)->unnamed_after_spawner;
   v->name_addr = a->origin ? a->origin->name_addr : NULL;
-  v->name = atomic_load_explicit(&a->name, memory_order_acquire);
+  const struct as_actor_name *name = atomic_load_explicit(&a->name, memory_order_acquire);
+  v->name = name ? name->text : NULL;
+  v->full_name = name ? name->full : NULL;
+  v->internal = name ? (int)name->internal : 0;
   v->spawned_at = a->spawned_at;
   v->spawn_frames = a->origin ? a->origin->frames : NULL;
   v->spawn_frame_count = a->origin ? a->origin->count : 0;
@@ -611,6 +664,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->wait_kind = atomic_load_explicit(&a->wait_kind, memory_order_relaxed);
   v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
   registry_view_tally(c, v, a);
+  registry_view_channels(c, v, a);
 }
 
 int as_registry_wait_unchanged(const struct as_actor_view *view)
@@ -738,6 +792,9 @@ static uint64_t registry_view_signature(const struct as_registry_collection *c,
   const uint64_t *types = as_view_type_words(c, v);
   for (size_t i = 0; types && i < v->type_count; i++)
     h = (h ^ types[i]) * 1099511628211ull;
+  const uint64_t *channels = c->ids ? c->ids + v->channels_at : NULL;
+  for (size_t i = 0; channels && i < (size_t)v->channel_count * AS_CHANNEL_WORDS; i++)
+    h = (h ^ channels[i]) * 1099511628211ull;
   return h;
 }
 

@@ -49,13 +49,25 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
 }
 
 /* The symbol of the actor's code when it has one (the most specific name), else the name the
- * runtime gave it. */
+ * runtime gave it, else the function that spawned it ("<task in CALLER>"). */
 static const char *snapshot_actor_name(const struct as_actor_view *v)
 {
   const char *name = v->name_addr ? as_symcache_function(v->name_addr) : NULL;
   if (name)
     return name;
-  return v->name && v->name[0] ? v->name : "<unknown>";
+  if (v->name && v->name[0])
+    return v->name;
+  name = v->unnamed_after_spawner && v->spawn_frame_count ? as_symcache_task_in(v->spawn_frames[0])
+                                                           : NULL;
+  return name ? name : "<unknown>";
+}
+
+/* The runtime's longer name, when the name shown is the runtime's shortened one. */
+static const char *snapshot_actor_full_name(const struct as_actor_view *v)
+{
+  if (!v->full_name || (v->name_addr && as_symcache_function(v->name_addr)))
+    return NULL;
+  return v->full_name;
 }
 
 /* Nanoseconds from `then` to `now`, both in clock ticks. */
@@ -263,6 +275,33 @@ static void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites
   as_jsonw_lit(w, "]");
 }
 
+/* A CZMQ actor's other sockets (registry channels); absent when it has none. */
+static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
+                             const struct as_registry_collection *c)
+{
+  if (!v->channel_count || !c->ids)
+    return;
+  as_jsonw_lit(w, ",\"sockets\":[");
+  for (uint32_t i = 0; i < v->channel_count; i++) {
+    struct as_channel ch = as_view_channel(c, v, i);
+    if (i)
+      as_jsonw_lit(w, ",");
+    as_jsonw_lit(w, "{\"kind\":");
+    as_jsonw_str(w, ch.kind ? ch.kind : "?");
+    as_jsonw_lit(w, ",\"endpoint\":");
+    if (ch.endpoint)
+      as_jsonw_str(w, ch.endpoint);
+    else
+      as_jsonw_lit(w, "null");
+    as_jsonw_lit_u64(w, ",\"received\":", ch.received);
+    as_jsonw_lit_u64(w, ",\"sent\":", ch.sent);
+    if (ch.depth >= 0)
+      as_jsonw_lit_u64(w, ",\"depth\":", (uint64_t)ch.depth);
+    as_jsonw_lit(w, "}");
+  }
+  as_jsonw_lit(w, "]");
+}
+
 static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
                            uint32_t site, const struct snapshot_family *family,
                            const struct as_registry_collection *c,
@@ -276,6 +315,13 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, "{\"id\":", v->id);
   as_jsonw_lit(w, ",\"name\":");
   as_jsonw_str(w, snapshot_actor_name(v));
+  const char *full_name = snapshot_actor_full_name(v);
+  if (full_name) {
+    as_jsonw_lit(w, ",\"full_name\":");
+    as_jsonw_str(w, full_name);
+  }
+  if (v->internal)
+    as_jsonw_lit(w, ",\"internal\":true");
   int origin = snapshot_says_origin(v, info);
   if (origin) {
     as_jsonw_lit(w, ",\"runtime\":");
@@ -360,6 +406,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   snapshot_ids(w, c->ids ? c->ids + v->links_at : NULL, v->link_count);
   as_jsonw_lit(w, ",\"monitors\":");
   snapshot_ids(w, c->ids ? c->ids + v->monitors_at : NULL, v->monitor_count);
+  snapshot_sockets(w, v, c);
   as_jsonw_lit(w, "}");
 }
 
