@@ -102,6 +102,11 @@
 #define AS_M_WAITING_ON "waiting_on"
 #define AS_M_TARGET "target"
 #define AS_M_MESSAGE_TYPES "message_types"
+#define AS_M_SOCKETS "sockets" /* CZMQ: the actor's other sockets */
+#define AS_M_ENDPOINT "endpoint"
+#define AS_M_RECEIVED "received"
+#define AS_M_SENT "sent"
+#define AS_M_DEPTH "depth"
 #define AS_M_COUNT "count"
 
 /* ---- vocabularies ------------------------------------------------------------------------ */

@@ -124,7 +124,7 @@ enum value_type {
 
 enum kind {
   K_LINE, K_CONFIG, K_TOTALS, K_COST, K_CYCLE, K_DIAG, K_ACTOR, K_REFS, K_STOPPED, K_MAILBOX,
-  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_COUNT,
+  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_COUNT,
   /* arrays */
   K_ARRAY = 100,
 };
@@ -241,6 +241,7 @@ static const struct member members_actor[] = {
     {AS_M_LINKS, V_IDS, 0, 0, 0, ACT(links), ACT(n_links)},
     {AS_M_MONITORS, V_IDS, 0, 0, 0, ACT(monitors), ACT(n_monitors)},
     {AS_M_INTERNAL, V_BOOL, 0, 0, 0, ACT(internal), NONE},
+    {AS_M_SOCKETS, V_OBJS, 0, 0, K_SOCKET, ACT(sockets), ACT(n_sockets)},
     {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
@@ -296,7 +297,17 @@ static const struct member members_msgtype[] = {
     {AS_M_COUNT, V_INT, 0, 1, 0, offsetof(struct as_rec_msgtype, count), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
+#define SOCK(f) offsetof(struct as_rec_socket, f)
+static const struct member members_socket[] = {
+    {AS_M_KIND, V_STR, 0, 1, 0, SOCK(kind), NONE},
+    {AS_M_ENDPOINT, V_STR, 1, 0, 0, SOCK(endpoint), NONE},
+    {AS_M_RECEIVED, V_INT, 0, 1, 0, SOCK(received), NONE},
+    {AS_M_SENT, V_INT, 0, 1, 0, SOCK(sent), NONE},
+    {AS_M_DEPTH, V_INT, 0, 0, 0, SOCK(depth), SOCK(has_depth)},
+    {NULL, 0, 0, 0, 0, 0, 0}};
+
 static const struct member *const kind_members[K_COUNT] = {
+    [K_SOCKET] = members_socket,
     [K_LINE] = members_line,         [K_CONFIG] = members_config,
     [K_TOTALS] = members_totals,     [K_COST] = members_cost,
     [K_CYCLE] = members_cycle,       [K_DIAG] = members_diag,
@@ -371,7 +382,7 @@ struct as_reader {
   int failed; /* a callback set err */
   int64_t last_actor_id;
 
-  struct vec actors, cycles, diags, sites, msgtypes, ids, strs;
+  struct vec actors, cycles, diags, sites, msgtypes, sockets, ids, strs;
   struct reader_state state; /* version 2: the state keyframe and deltas build */
   struct as_reader_error *err;
 };
@@ -673,7 +684,7 @@ static int reader_on_map_key(void *ctx, const unsigned char *key, size_t n)
 static char *reader_new_element(struct as_reader *r, int child)
 {
   struct vec *v = child == K_ACTOR ? &r->actors : child == K_CYCLE ? &r->cycles
-                : child == K_DIAG ? &r->diags : &r->msgtypes;
+                : child == K_DIAG ? &r->diags : child == K_SOCKET ? &r->sockets : &r->msgtypes;
   return vec_push(v);
 }
 
@@ -778,6 +789,8 @@ static int reader_on_start_array(void *ctx)
   f->mark = e.type == V_IDS ? r->ids.n : e.type == V_OBJS ? 0 : r->strs.n;
   if (e.type == V_OBJS && m->child == K_MSGTYPE)
     r->msgtypes.n = 0;
+  if (e.type == V_OBJS && m->child == K_SOCKET)
+    r->sockets.n = 0;
   return 1;
 }
 
@@ -815,6 +828,8 @@ static int reader_on_end_array(void *ctx)
   default: /* V_OBJS */
     if (m->child == K_MSGTYPE)
       items = reader_settle(r, &r->msgtypes, 0, &count);
+    else if (m->child == K_SOCKET)
+      items = reader_settle(r, &r->sockets, 0, &count);
     else {
       struct vec *v = m->child == K_ACTOR ? &r->actors : m->child == K_CYCLE ? &r->cycles : &r->diags;
       items = v->data;
@@ -848,7 +863,7 @@ static int reader_begin_line(struct as_reader *r)
   memset(&r->line, 0, sizeof r->line);
   r->line.h.interval_ms = r->line.h.grave_ms = r->line.h.stack_depth = -1;
   r->actors.n = r->cycles.n = r->diags.n = r->sites.n = 0;
-  r->msgtypes.n = r->ids.n = r->strs.n = 0;
+  r->msgtypes.n = r->sockets.n = r->ids.n = r->strs.n = 0;
   r->depth = r->skip_depth = r->skip_pending = r->failed = 0;
   r->last_actor_id = 0;
   r->line_bytes = 0;
@@ -1275,6 +1290,7 @@ int as_reader_open(struct as_reader **reader, const char *source,
   r->diags.elem = sizeof(struct as_rec_diagnostic);
   r->sites.elem = sizeof(struct as_rec_site);
   r->msgtypes.elem = sizeof(struct as_rec_msgtype);
+  r->sockets.elem = sizeof(struct as_rec_socket);
   r->ids.elem = sizeof(int64_t);
   r->strs.elem = sizeof(char *);
   int rc = reader_open_source(r, source);
@@ -1337,6 +1353,7 @@ void as_reader_close(struct as_reader *r)
   free(r->diags.data);
   free(r->sites.data);
   free(r->msgtypes.data);
+  free(r->sockets.data);
   free(r->ids.data);
   free(r->strs.data);
   as_state_free(&r->state);

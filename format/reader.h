@@ -84,6 +84,14 @@ struct as_rec_msgtype {
   int64_t count;
 };
 
+struct as_rec_socket {
+  const char *kind;     /* ROUTER, PULL ..., "side pipe", "other" */
+  const char *endpoint; /* NULL when unknown */
+  int64_t received, sent;
+  int has_depth; /* side pipes */
+  int64_t depth;
+};
+
 struct as_rec_actor {
   int64_t id;
   /* Whether runtime, spawned_at_ns, spawn_site, parent (and runtime_id/scope) were written: a
@@ -128,6 +136,8 @@ struct as_rec_actor {
   int64_t waiting_since_ns;
   const struct as_rec_msgtype *message_types;
   size_t n_message_types;
+  const struct as_rec_socket *sockets; /* CZMQ: sockets besides the pipe */
+  size_t n_sockets;
 };
 
 struct as_rec_cycle {

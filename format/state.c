@@ -50,6 +50,7 @@ static size_t state_arrays_size(const struct as_rec_actor *a)
   n += (a->n_links * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_monitors * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_message_types * sizeof(struct as_rec_msgtype) + 15) & ~(size_t)15;
+  n += (a->n_sockets * sizeof(struct as_rec_socket) + 15) & ~(size_t)15;
   return n;
 }
 
@@ -60,7 +61,9 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   int64_t *links = state_arena_alloc(arena, a->n_links * sizeof *links);
   int64_t *monitors = state_arena_alloc(arena, a->n_monitors * sizeof *monitors);
   struct as_rec_msgtype *types = state_arena_alloc(arena, a->n_message_types * sizeof *types);
-  if ((!links && a->n_links) || (!monitors && a->n_monitors) || (!types && a->n_message_types)) {
+  struct as_rec_socket *sockets = state_arena_alloc(arena, a->n_sockets * sizeof *sockets);
+  if ((!links && a->n_links) || (!monitors && a->n_monitors) || (!types && a->n_message_types) ||
+      (!sockets && a->n_sockets)) {
     *nomem = 1;
     return;
   }
@@ -72,9 +75,15 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
     types[i].count = a->message_types[i].count;
     types[i].name = state_str(st, a->message_types[i].name, nomem);
   }
+  for (size_t i = 0; i < a->n_sockets; i++) {
+    sockets[i] = a->sockets[i];
+    sockets[i].kind = state_str(st, a->sockets[i].kind, nomem);
+    sockets[i].endpoint = state_str(st, a->sockets[i].endpoint, nomem);
+  }
   a->links = links;
   a->monitors = monitors;
   a->message_types = types;
+  a->sockets = sockets;
   st->live += state_arrays_size(a);
 }
 

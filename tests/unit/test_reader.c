@@ -37,8 +37,11 @@ static char *actor_json(long id, const char *exceptions)
                      "\"max\":8},\"handling\":{\"type\":\"ping\",\"elapsed_ns\":6},"
                      "\"waiting_on\":null,\"message_types\":[{\"name\":\"ping\",\"count\":4}],"
                      "\"runtime_id\":%ld,\"runtime_scope\":2,\"internal\":true,\"future\":{\"a\":[1,"
-                     "{\"b\":null}]}}",
-                     id, id, exceptions, id) > 0);
+                     "{\"b\":null}]},\"sockets\":[{\"kind\":\"ROUTER\",\"endpoint\":"
+                     "\"tcp://127.0.0.1:5555\",\"received\":3,\"sent\":2},{\"kind\":\"side pipe\","
+                     "\"endpoint\":null,\"received\":1,\"sent\":0,\"depth\":%s}]}",
+                     id, id, exceptions, id,
+                     id == 3 && strcmp(exceptions, "9") == 0 ? "\"4\"" : "4") > 0);
   return s;
 }
 
@@ -130,6 +133,14 @@ Test(reader, every_member_arrives_typed)
   cr_expect_str_eq(a->handling_type, "ping");
   cr_expect_eq(a->n_message_types, 1);
   cr_expect_eq(a->message_types[0].count, 4);
+  cr_assert_eq(a->n_sockets, 2);
+  cr_expect_str_eq(a->sockets[0].kind, "ROUTER");
+  cr_expect_str_eq(a->sockets[0].endpoint, "tcp://127.0.0.1:5555");
+  cr_expect_eq(a->sockets[0].received, 3);
+  cr_expect(!a->sockets[0].has_depth);
+  cr_expect_null(a->sockets[1].endpoint);
+  cr_expect(a->sockets[1].has_depth);
+  cr_expect_eq(a->sockets[1].depth, 4);
   cr_expect_eq(as_reader_next(r, &s, &err), 0);
   as_reader_close(r);
   unlink(path);
@@ -147,6 +158,19 @@ Test(reader, a_wrong_type_names_the_line_the_actor_and_the_member)
   cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
   char *want = NULL;
   cr_assert(asprintf(&want, "%s:3: actor #1: member 'counters.exceptions' must be a whole number "
+                            ">= 0, not a string", path) > 0);
+  cr_expect_str_eq(err.text, want);
+  free(want);
+  free(text);
+  /* with exceptions 9, actor #3's side pipe has "depth":"4" */
+  free(bad);
+  bad = snapshot_json(1, 0, 3, "9");
+  cr_assert(asprintf(&text, "%s%s%s", header, ok, bad) > 0);
+  unlink(path);
+  free(path);
+  path = write_temp(text);
+  cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
+  cr_assert(asprintf(&want, "%s:3: actor #3: member 'sockets[1].depth' must be a whole number "
                             ">= 0, not a string", path) > 0);
   cr_expect_str_eq(err.text, want);
   unlink(path);
