@@ -118,7 +118,7 @@ enum as_status {
   AS_STATUS_COUNT
 };
 
-enum as_runtime {
+enum as_runtime_kind {
   AS_RUNTIME_OTHER, /* a name this reader does not know (new runtimes need no version bump) */
   AS_RUNTIME_CZMQ,
   AS_RUNTIME_CAF,
@@ -153,12 +153,12 @@ enum as_wait_kind {
 /* The text of each value; NULL for a value out of range (and for AS_WAIT_NONE). */
 const char *as_status_name(enum as_status status);
 const char *as_wait_kind_name(enum as_wait_kind kind);
-const char *as_runtime_name(enum as_runtime runtime); /* NULL for AS_RUNTIME_OTHER */
+const char *as_runtime_name(enum as_runtime_kind runtime); /* NULL for AS_RUNTIME_OTHER */
 
 /* Parses LEN bytes of text (not NUL-terminated). Returns 0, or -1 when it is not one of them. */
 int as_status_parse(const char *text, size_t len, enum as_status *out);
 int as_wait_kind_parse(const char *text, size_t len, enum as_wait_kind *out);
-enum as_runtime as_runtime_parse(const char *text, size_t len);
+enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 
 /* ---- configuration: environment variables and their ranges --------------------------------- */
 #define AS_ENV_OUTPUT "ACTORSCOPE_OUTPUT"
@@ -166,6 +166,8 @@ enum as_runtime as_runtime_parse(const char *text, size_t len);
 #define AS_ENV_GRAVE_MS "ACTORSCOPE_GRAVE_MS"
 #define AS_ENV_STACK_DEPTH "ACTORSCOPE_STACK_DEPTH"
 #define AS_ENV_KEYFRAME_S "ACTORSCOPE_KEYFRAME_S"
+#define AS_ENV_MAX_BYTES "ACTORSCOPE_MAX_BYTES"
+#define AS_ENV_KEEP "ACTORSCOPE_KEEP"
 /* When set, a socket reader sends its value and "\n" first, and the tracer checks it. */
 #define AS_ENV_TOKEN "ACTORSCOPE_TOKEN"
 
@@ -184,6 +186,12 @@ enum as_runtime as_runtime_parse(const char *text, size_t len);
 #define AS_KEYFRAME_S_MIN 0u /* 0: every line a keyframe */
 #define AS_KEYFRAME_S_MAX 86400u
 #define AS_KEYFRAME_S_DEFAULT 60u
+#define AS_MAX_BYTES_MIN 4096ull /* 0: no limit */
+#define AS_MAX_BYTES_MAX (1ull << 50)
+#define AS_KEEP_MAX 100u /* = AS_DEST_KEEP_MAX */
+#define AS_KEEP_DEFAULT 3u
+#define AS_TOKEN_MIN 16u
+#define AS_TOKEN_MAX 256u
 
 /* Limits the writer keeps (FORMAT.md): message-type rows per actor, bytes of a type name. */
 #define AS_TYPES_PER_ACTOR_MAX 16

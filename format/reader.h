@@ -101,7 +101,7 @@ struct as_rec_actor {
   const char *name;
   const char *full_name; /* NULL when absent (the same as name) */
   const char *runtime;   /* as written; runtime_kind classifies it */
-  enum as_runtime runtime_kind;
+  enum as_runtime_kind runtime_kind;
   int internal;          /* a runtime-internal actor (CAF's spawn server, middleman ...) */
   int has_runtime_id;    /* CAF: runtime_id and runtime_scope */
   int64_t runtime_id, runtime_scope;

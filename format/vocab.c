@@ -25,7 +25,7 @@ const char *as_wait_kind_name(enum as_wait_kind kind)
   return (unsigned)kind < AS_WAIT_COUNT ? vocab_wait_kind[kind] : NULL;
 }
 
-const char *as_runtime_name(enum as_runtime runtime)
+const char *as_runtime_name(enum as_runtime_kind runtime)
 {
   switch (runtime) {
   case AS_RUNTIME_CZMQ: return AS_RUNTIME_NAME_CZMQ;
@@ -52,7 +52,7 @@ int as_wait_kind_parse(const char *text, size_t len, enum as_wait_kind *out)
   return 0;
 }
 
-enum as_runtime as_runtime_parse(const char *text, size_t len)
+enum as_runtime_kind as_runtime_parse(const char *text, size_t len)
 {
   static const char *const names[] = {AS_RUNTIME_NAME_CZMQ, AS_RUNTIME_NAME_CAF};
   int i = vocab_find(names, 2, text, len);
