@@ -1,0 +1,209 @@
+/* actorscope top: stepping through a recording. */
+#define _GNU_SOURCE
+#include "top_replay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Complete lines after the header: the reader skips a last line cut short. */
+static size_t replay_count(const char *path)
+{
+  const char *file = strncmp(path, "file:", 5) == 0 ? path + 5 : path;
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  static char buf[1 << 16];
+  size_t lines = 0;
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    for (char *p = buf; (p = memchr(p, '\n', (size_t)(buf + n - p))); p++)
+      lines++;
+  close(fd);
+  return lines > 0 ? lines - 1 : 0;
+}
+
+static int replay_reopen(struct top_replay *rp, struct top_screen *s, struct as_reader_error *err)
+{
+  if (rp->reader)
+    as_reader_close(rp->reader);
+  rp->reader = NULL;
+  top_snap_free(rp->ahead);
+  rp->ahead = NULL;
+  rp->position = 0;
+  rp->at_end = 0;
+  top_screen_reset(s);
+  struct as_reader_options opt = AS_READER_OPTIONS_DEFAULT;
+  return as_reader_open(&rp->reader, rp->path, &opt, err);
+}
+
+/* Reads the next snapshot into rp->ahead (if not there yet). Returns 1, 0 at the end, or <0. */
+static int replay_read_ahead(struct top_replay *rp, struct as_reader_error *err)
+{
+  if (rp->ahead)
+    return 1;
+  if (rp->at_end)
+    return 0;
+  const struct as_rec_snapshot *snap;
+  int rc = as_reader_next(rp->reader, &snap, err);
+  if (rc <= 0) {
+    rp->at_end = 1;
+    return rc;
+  }
+  rp->ahead = top_snap_copy(as_reader_header(rp->reader), snap);
+  if (!rp->ahead) {
+    snprintf(err->text, sizeof err->text, "%.600s: out of memory", rp->path);
+    return err->code = -ENOMEM;
+  }
+  return 1;
+}
+
+/* Applies the next snapshot. Returns 1, 0 at the end, or <0. */
+static int replay_forward(struct top_replay *rp, struct top_screen *s, struct as_reader_error *err)
+{
+  int rc = replay_read_ahead(rp, err);
+  if (rc <= 0)
+    return rc;
+  struct top_snap *snap = rp->ahead;
+  rp->ahead = NULL;
+  if ((rc = top_screen_apply(s, snap)) < 0) {
+    snprintf(err->text, sizeof err->text, "%.600s: out of memory", rp->path);
+    return err->code = rc;
+  }
+  rp->position++;
+  return 1;
+}
+
+int top_replay_open(struct top_replay *rp, struct top_screen *s, const char *path,
+                    struct as_reader_error *err)
+{
+  memset(rp, 0, sizeof *rp);
+  snprintf(rp->path, sizeof rp->path, "%s", path);
+  rp->total = replay_count(path);
+  int rc = replay_reopen(rp, s, err);
+  if (rc == 0)
+    rc = replay_forward(rp, s, err);
+  if (rc == 0) {
+    snprintf(err->text, sizeof err->text, "%.600s: no snapshot to replay (a header only)", path);
+    return err->code = -ENODATA;
+  }
+  return rc < 0 ? rc : 0;
+}
+
+void top_replay_close(struct top_replay *rp)
+{
+  if (rp->reader)
+    as_reader_close(rp->reader);
+  top_snap_free(rp->ahead);
+  rp->reader = NULL;
+  rp->ahead = NULL;
+}
+
+int top_replay_goto(struct top_replay *rp, struct top_screen *s, size_t index,
+                    struct as_reader_error *err)
+{
+  int rc;
+  if (index + 1 < rp->position && (rc = replay_reopen(rp, s, err)) < 0)
+    return rc;
+  while (rp->position < index + 1)
+    if ((rc = replay_forward(rp, s, err)) <= 0)
+      break;
+  /* More snapshots than counted: a file still growing. */
+  if (rp->position > rp->total)
+    rp->total = rp->position;
+  return rc < 0 ? rc : 0;
+}
+
+int top_replay_step(struct top_replay *rp, struct top_screen *s, long delta,
+                    struct as_reader_error *err)
+{
+  long index = (long)rp->position - 1 + delta;
+  return top_replay_goto(rp, s, index < 0 ? 0 : (size_t)index, err);
+}
+
+/* Goes to the first snapshot for which PAST says it is at or past the target (else the last). */
+static int replay_seek(struct top_replay *rp, struct top_screen *s,
+                       int (*past)(const struct as_rec_snapshot *, const void *), const void *arg,
+                       struct as_reader_error *err)
+{
+  int rc = replay_reopen(rp, s, err);
+  while (rc >= 0) {
+    if ((rc = replay_forward(rp, s, err)) <= 0)
+      break;
+    if (past(&s->model.snap->snapshot, arg))
+      break;
+  }
+  if (rp->position > rp->total)
+    rp->total = rp->position;
+  return rc < 0 ? rc : 0;
+}
+
+static int replay_past_seq(const struct as_rec_snapshot *snap, const void *arg)
+{
+  return snap->seq >= *(const int64_t *)arg;
+}
+
+int top_replay_goto_seq(struct top_replay *rp, struct top_screen *s, int64_t seq,
+                        struct as_reader_error *err)
+{
+  return replay_seek(rp, s, replay_past_seq, &seq, err);
+}
+
+struct replay_time {
+  int64_t uptime_ns; /* -1: compare clock instead */
+  char clock[16];    /* "HH:MM:SS.mmm" */
+};
+
+static int replay_past_time(const struct as_rec_snapshot *snap, const void *arg)
+{
+  const struct replay_time *t = arg;
+  if (t->uptime_ns >= 0)
+    return snap->uptime_ns >= t->uptime_ns;
+  const char *at = snap->captured_at && strlen(snap->captured_at) >= 23 ? snap->captured_at + 11
+                                                                          : "";
+  return strncmp(at, t->clock, 12) >= 0;
+}
+
+int top_replay_goto_time(struct top_replay *rp, struct top_screen *s, const char *text,
+                         struct as_reader_error *err)
+{
+  struct replay_time t = {-1, ""};
+  unsigned hh, mm;
+  double ss;
+  char *end = NULL;
+  if (sscanf(text, "%u:%u:%lf", &hh, &mm, &ss) == 3 && hh < 24 && mm < 60 && ss >= 0 && ss < 60) {
+    snprintf(t.clock, sizeof t.clock, "%02u:%02u:%06.3f", hh, mm, ss);
+  } else {
+    double seconds = strtod(text, &end);
+    if (end == text || *end || seconds < 0 || seconds > 1e9) {
+      snprintf(err->text, sizeof err->text,
+               "'%.60s' is not a time: seconds of uptime (2.5) or HH:MM:SS", text);
+      return err->code = -EINVAL;
+    }
+    t.uptime_ns = (int64_t)(seconds * 1e9);
+  }
+  return replay_seek(rp, s, replay_past_time, &t, err);
+}
+
+int64_t top_replay_gap_ns(struct top_replay *rp, const struct top_screen *s,
+                          struct as_reader_error *err)
+{
+  if (replay_read_ahead(rp, err) <= 0 || !s->model.snap)
+    return -1;
+  int64_t gap = rp->ahead->snapshot.uptime_ns - s->model.snap->snapshot.uptime_ns;
+  return gap > 0 ? gap : 0;
+}
+
+void top_replay_describe(const struct top_replay *rp, const struct top_screen *s, char *out,
+                         size_t cap)
+{
+  const struct as_rec_snapshot *snap = s->model.snap ? &s->model.snap->snapshot : NULL;
+  const char *clock = snap && snap->captured_at && strlen(snap->captured_at) >= 23
+                          ? snap->captured_at + 11
+                          : "?";
+  snprintf(out, cap, "replay %zu/%zu seq %lld at %.12s", rp->position, rp->total,
+           snap ? (long long)snap->seq : -1LL, clock);
+}
