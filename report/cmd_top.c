@@ -255,7 +255,9 @@ int cmd_top(int argc, char **argv)
   status = o.batch ? (rc < 0 ? CMD_USAGE : CMD_OK) : rc;
   if (app.program) {
     char how[64];
-    int kept = top_program_finish(&program);
+    /* After a final snapshot the program is on its way out: let it finish, unless the user
+     * quit the screen. */
+    int kept = top_program_finish(&program, o.batch ? 5000 : 0);
     top_program_describe(&program, how, sizeof how);
     fprintf(stderr, "actorscope top: %s %s%s%s\n", o.program[0], how,
             kept ? "; its output is in " : "", kept ? program.output : "");

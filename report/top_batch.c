@@ -85,6 +85,9 @@ int top_batch_replay(struct top_screen *s, const char *path, const struct top_ba
       break;
   }
   fflush(stdout);
+  if (rc == 0 && rp.at_end && as_reader_truncated(rp.reader))
+    fprintf(stderr, "actorscope top: %s: the last line was cut short (the traced process was "
+                    "killed mid-write) and is skipped\n", path);
   top_replay_close(&rp);
   top_canvas_free(&b.canvas);
   return rc < 0 ? rc : 0;

@@ -30,7 +30,7 @@ static const struct {
     [COL_MBOX] = {"MBOX", 6, 1, 0, TOP_SORT_MAILBOX},
     [COL_MAX] = {"MAX", 6, 1, 4, -1},
     [COL_RATE] = {"MSG/S", 7, 1, 0, TOP_SORT_RATE},
-    [COL_TREND] = {"TREND", 8, 0, 6, -1},
+    [COL_TREND] = {"TREND", 8, 1, 6, -1},
     [COL_RECV] = {"RECV", 8, 1, 5, TOP_SORT_RECEIVED},
     [COL_EXC] = {"EXC", 4, 1, 2, TOP_SORT_EXCEPTIONS},
     [COL_AGE] = {"AGE", 6, 1, 3, TOP_SORT_AGE},
@@ -73,12 +73,13 @@ static void frame_number(char *out, size_t cap, double v, int decimals)
     snprintf(out, cap, "%.0f", v);
 }
 
+/* Zero is the lowest mark, so an idle actor's trend is visible as idle, not as nothing. */
 static void frame_sparkline(char *out, size_t cap, const float *values, size_t count, size_t next,
                             int width, int ascii)
 {
-  static const char *const blocks[] = {" ", "\u2581", "\u2582", "\u2583", "\u2584",
+  static const char *const blocks[] = {"\u2581", "\u2582", "\u2583", "\u2584",
                                        "\u2585", "\u2586", "\u2587", "\u2588"};
-  static const char ascii_levels[] = " .:-=+*#@";
+  static const char ascii_levels[] = "_.:-=+*#";
   size_t n = count < (size_t)width ? count : (size_t)width;
   float max = 0;
   for (size_t i = 0; i < n; i++) {
@@ -90,9 +91,9 @@ static void frame_sparkline(char *out, size_t cap, const float *values, size_t c
   out[0] = '\0';
   for (size_t i = 0; i < n && used + 4 < cap; i++) {
     float v = values[(next + TOP_HISTORY - n + i) % TOP_HISTORY];
-    int level = max > 0 && v > 0 ? 1 + (int)(v / max * 7.0f + 0.5f) : 0;
-    if (level > 8)
-      level = 8;
+    int level = max > 0 && v > 0 ? 1 + (int)(v / max * 6.0f + 0.5f) : 0;
+    if (level > 7)
+      level = 7;
     if (ascii)
       out[used++] = ascii_levels[level];
     else
@@ -214,7 +215,7 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
                  (long long)snap->alive, m->counts[TOP_STATE_BUSY], m->counts[TOP_STATE_STUCK],
                  m->counts[TOP_STATE_WAITING], m->counts[TOP_STATE_DEADLOCK],
                  m->counts[TOP_STATE_STOPPED]);
-  char rate[32], cost[96] = "tracer -";
+  char rate[32], cost[96] = "tracer cost n/a";
   frame_number(rate, sizeof rate, m->message_rate, 1);
   if (snap->has_last_cost) {
     int64_t ns = as_sat_add(as_sat_add(snap->cost_collect_ns, snap->cost_encode_ns),

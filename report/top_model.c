@@ -150,8 +150,9 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
       v->rate = model_rate(a->messages_received - old->actors[j].messages_received,
                            s->uptime_ns - old_uptime);
     } else {
-      int64_t since = a->spawned_at_ns > old_uptime ? a->spawned_at_ns : old_uptime;
-      v->rate = model_rate(a->messages_received, s->uptime_ns - since);
+      /* New since the previous snapshot: over the same span as everyone else (a rate over
+       * the few microseconds since its spawn would be meaningless). */
+      v->rate = model_rate(a->messages_received, s->uptime_ns - old_uptime);
     }
     v->state = model_classify(m, a);
     history_push(&v->history, v->rate, a->mailbox_len);

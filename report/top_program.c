@@ -139,14 +139,20 @@ void top_program_describe(const struct top_program *p, char *out, size_t cap)
     snprintf(out, cap, "exited with status %d", WEXITSTATUS(p->status));
 }
 
-int top_program_finish(struct top_program *p)
+static void program_wait(struct top_program *p, int ms)
 {
+  for (int waited = 0; waited < ms && !top_program_poll(p); waited += 20) {
+    struct timespec ts = {0, 20 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
+int top_program_finish(struct top_program *p, int wait_ms)
+{
+  program_wait(p, wait_ms);
   if (p->pid > 0 && !top_program_poll(p)) {
     kill(p->pid, SIGTERM);
-    for (int waited = 0; waited < PROGRAM_GRACE_MS && !top_program_poll(p); waited += 20) {
-      struct timespec ts = {0, 20 * 1000000L};
-      nanosleep(&ts, NULL);
-    }
+    program_wait(p, PROGRAM_GRACE_MS);
     if (!top_program_poll(p)) {
       kill(p->pid, SIGKILL);
       int status;

@@ -23,9 +23,9 @@ int top_program_start(struct top_program *p, char *const *argv, const char *inte
 int top_program_poll(struct top_program *p);
 /* "exited with status 3", "killed by SIGSEGV". */
 void top_program_describe(const struct top_program *p, char *out, size_t cap);
-/* Stops the program if it still runs (SIGTERM, then SIGKILL after 2 s), removes the socket,
- * and removes the directory when the output file is empty. Returns whether the output file
- * was kept. */
-int top_program_finish(struct top_program *p);
+/* Gives the program WAIT_MS to end on its own, then stops it if it still runs (SIGTERM, then
+ * SIGKILL after 2 s); removes the socket, and the directory when the output file is empty.
+ * Returns whether the output file was kept. */
+int top_program_finish(struct top_program *p, int wait_ms);
 
 #endif

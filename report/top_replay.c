@@ -204,6 +204,9 @@ void top_replay_describe(const struct top_replay *rp, const struct top_screen *s
   const char *clock = snap && snap->captured_at && strlen(snap->captured_at) >= 23
                           ? snap->captured_at + 11
                           : "?";
-  snprintf(out, cap, "replay %zu/%zu seq %lld at %.12s", rp->position, rp->total,
-           snap ? (long long)snap->seq : -1LL, clock);
+  snprintf(out, cap, "replay %zu/%zu seq %lld at %.12s%s", rp->position, rp->total,
+           snap ? (long long)snap->seq : -1LL, clock,
+           rp->at_end && rp->reader && as_reader_truncated(rp->reader)
+               ? " (the last line was cut short)"
+               : "");
 }

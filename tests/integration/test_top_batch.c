@@ -1,0 +1,155 @@
+/* actorscope top --batch: golden frames from recorded runs (tests/data/top/CASE/args, run in
+ * tests/data; expected.out, expected.status and, when present, expected.err). With
+ * AS_TOP_UPDATE_GOLDEN=1 the expected files are rewritten from what the tool prints now. */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct top_result {
+  char *out, *err;
+  int status;
+};
+
+/* Runs the tool in tests/data with the case's argument lines; stdout and stderr to files. */
+static void top_run_case(const char *dir, struct top_result *r)
+{
+  char path[700], out_path[64], err_path[64];
+  snprintf(path, sizeof path, "%s/args", dir);
+  char *args = as_test_read_file(path);
+  cr_assert(args[0], "%s has no args", dir);
+  char *argv[48] = {AS_TEST_CLI};
+  int argc = 1;
+  for (char *save = NULL, *l = strtok_r(args, "\n", &save); l && argc < 47;
+       l = strtok_r(NULL, "\n", &save))
+    argv[argc++] = l;
+  argv[argc] = NULL;
+  snprintf(out_path, sizeof out_path, "/tmp/as-top-out.%d", getpid());
+  snprintf(err_path, sizeof err_path, "/tmp/as-top-err.%d", getpid());
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (out < 0 || err < 0 || chdir(AS_TEST_DATA) < 0)
+      _exit(126);
+    dup2(out, 1);
+    dup2(err, 2);
+    unsetenv("NO_COLOR");
+    execv(AS_TEST_CLI, argv);
+    _exit(127);
+  }
+  int ws = 0;
+  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+    ;
+  r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  r->out = as_test_read_file(out_path);
+  r->err = as_test_read_file(err_path);
+  unlink(out_path);
+  unlink(err_path);
+  free(args);
+}
+
+static void top_write(const char *dir, const char *name, const char *text)
+{
+  char path[700];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void top_golden(const char *name)
+{
+  char dir[512], path[700], status[16];
+  snprintf(dir, sizeof dir, "%s/top/%s", AS_TEST_DATA, name);
+  struct top_result r;
+  top_run_case(dir, &r);
+  snprintf(status, sizeof status, "%d\n", r.status);
+  const char *update = getenv("AS_TOP_UPDATE_GOLDEN");
+  if (update && strcmp(update, "1") == 0) {
+    top_write(dir, "expected.out", r.out);
+    top_write(dir, "expected.status", status);
+    if (r.err[0])
+      top_write(dir, "expected.err", r.err);
+  }
+  snprintf(path, sizeof path, "%s/expected.status", dir);
+  char *expected = as_test_read_file(path);
+  cr_expect_str_eq(status, expected, "%s: exit status\n%s", name, r.err);
+  free(expected);
+  snprintf(path, sizeof path, "%s/expected.out", dir);
+  expected = as_test_read_file(path);
+  cr_expect_str_eq(r.out, expected, "%s: the frames differ", name);
+  free(expected);
+  snprintf(path, sizeof path, "%s/expected.err", dir);
+  expected = as_test_read_file(path);
+  cr_expect_str_eq(r.err, expected, "%s: stderr differs", name);
+  free(expected);
+  free(r.out);
+  free(r.err);
+}
+
+TestSuite(top_batch, .timeout = 30);
+
+Test(top_batch, a_deadlock_recording_shows_its_banner_then_the_cycle_resolving_frame_by_frame)
+{
+  top_golden("deadlock-ascii");
+}
+
+Test(top_batch, a_tree_at_80_columns_keeps_the_main_columns_and_shows_stop_reasons)
+{
+  top_golden("tree-80-unicode");
+}
+
+Test(top_batch, a_flat_list_sorted_by_rate_puts_the_busiest_actor_first)
+{
+  top_golden("supervisor-flat-rate");
+}
+
+Test(top_batch, a_state_filter_lists_only_the_stopped_actors)
+{
+  top_golden("tree-filter-stopped");
+}
+
+Test(top_batch, broken_rules_are_listed_as_warnings_from_the_snapshot_that_broke_them)
+{
+  top_golden("demo-rules");
+}
+
+Test(top_batch, lower_thresholds_turn_a_long_handler_busy_then_stuck)
+{
+  top_golden("demo-thresholds");
+}
+
+Test(top_batch, rows_a_name_filter_and_an_inverted_sort_show_the_last_five_idle_actors_of_250)
+{
+  top_golden("wide-rows-filter");
+}
+
+Test(top_batch, a_missing_recording_is_a_usage_error_naming_it)
+{
+  top_golden("missing-file");
+}
+
+Test(top_batch, a_malformed_recording_names_the_line_and_member)
+{
+  top_golden("malformed-wrong-types");
+}
+
+Test(top_batch, a_truncated_recording_replays_its_complete_snapshots_and_says_so)
+{
+  top_golden("truncated");
+}
+
+Test(top_batch, a_bad_option_value_is_refused_with_the_usage)
+{
+  top_golden("bad-frames");
+}
