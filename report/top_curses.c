@@ -95,12 +95,17 @@ static void curses_take_live(struct top_app *app)
     app->held = snap;
     app->held_new_stream |= new_stream;
   }
-  if (app->program && top_program_poll(app->program)) {
+  /* A program top started does not come back: say how it ended instead of waiting. */
+  if (app->program && top_program_poll(app->program) && strncmp(s->state, "live", 4) != 0) {
     char how[64];
     top_program_describe(app->program, how, sizeof how);
+    if (strncmp(s->state, "waiting", 7) == 0)
+      snprintf(s->state, sizeof s->state, "ended before top could attach");
+    char *cut = strstr(s->state, " - waiting for a restart");
+    if (cut)
+      *cut = '\0';
     size_t len = strlen(s->state);
-    if (!strstr(s->state, "program "))
-      snprintf(s->state + len, sizeof s->state - len, " - program %s", how);
+    snprintf(s->state + len, sizeof s->state - len, " - program %s", how);
     top_live_stop(app->live);
   }
   if (app->held && !s->paused) {

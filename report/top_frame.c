@@ -293,13 +293,14 @@ static void frame_footer(struct top_canvas *c, const struct top_screen *s)
     top_canvas_add(c, TOP_STYLE_WARNING, "%s", s->message);
     return;
   }
+  /* What is in force first: the hints may be cut on a narrow screen, the filter must not. */
   char filter[200] = "";
   if (s->view.filter.n_terms)
-    snprintf(filter, sizeof filter, " - filter '%s': %zu of %zu", s->view.filter.text,
+    snprintf(filter, sizeof filter, "filter '%s': %zu of %zu - ", s->view.filter.text,
              s->view.n_rows, s->model.snap ? s->model.snap->snapshot.n_actors : 0);
-  top_canvas_add(c, TOP_STYLE_DIM, "%s%s - sort %s%s%s%s", top_keys_hint(s),
-                 s->paused ? " - PAUSED" : "", top_sort_name(s->view.sort),
-                 s->view.reverse ? " (inverted)" : "", s->view.flat ? " - flat" : "", filter);
+  top_canvas_add(c, TOP_STYLE_DIM, "%s%ssort %s%s%s - %s", s->paused ? "PAUSED - " : "", filter,
+                 top_sort_name(s->view.sort), s->view.reverse ? " (inverted)" : "",
+                 s->view.flat ? " - flat" : "", top_keys_hint(s));
 }
 
 /* The lines above the table: how many, for paging. */

@@ -131,6 +131,23 @@ static int view_push(struct top_view *v, const struct as_rec_snapshot *s, size_t
   return 0;
 }
 
+/* Marks the descendants of a collapsed actor as seen (not listed). STACK has room for every
+ * actor not yet seen. */
+static void view_hide(const size_t *first, const size_t *next, unsigned char *seen, size_t *stack,
+                      size_t root)
+{
+  size_t none = (size_t)-1, top = 0;
+  stack[top++] = root;
+  while (top > 0) {
+    size_t i = stack[--top];
+    for (size_t c = first[i]; c != none; c = next[c])
+      if (!seen[c]) {
+        seen[c] = 1;
+        stack[top++] = c;
+      }
+  }
+}
+
 /* The tree in sorted order: siblings keep the sort's order. A parent that is not listed (or a
  * parent cycle in a hostile file) makes an actor a root; every actor is listed once. */
 static int view_tree(struct top_view *v, const struct top_model *m, const size_t *order, size_t n)
@@ -173,8 +190,10 @@ static int view_tree(struct top_view *v, const struct top_model *m, const size_t
           break;
         v->rows[v->n_rows - 1].has_children = first[i] != none;
         v->rows[v->n_rows - 1].collapsed = collapsed;
-        if (collapsed)
+        if (collapsed) {
+          view_hide(first, next, seen, stack + top, i);
           continue;
+        }
         /* Push children in reverse so the first is popped first. */
         size_t count = 0;
         for (size_t c = first[i]; c != none; c = next[c])
