@@ -21,9 +21,11 @@
 #include <yajl/yajl_parse.h>
 
 #include "destination.h"
+#include "state.h"
 
 #define READER_CHUNK (256u << 10)
 #define READER_MAX_DEPTH 64
+#define READER_MAX_HEADER ((size_t)4 << 20)
 
 /* ---- arena: every record and string of one line ------------------------------------------ */
 
@@ -165,6 +167,8 @@ static const struct member members_line[] = {
     {AS_M_UPTIME_NS, V_INT, 0, 0, 0, LINE(s.uptime_ns), NONE},
     {AS_M_FINAL, V_BOOL, 0, 0, 0, LINE(s.final), NONE},
     {AS_M_SIGNAL, V_STR, 1, 0, 0, LINE(s.signal), NONE},
+    {AS_M_ENDED_BY, V_STR, 1, 0, 0, LINE(s.ended_by), NONE},
+    {AS_M_REAPED, V_IDS, 0, 0, 0, LINE(s.reaped), LINE(s.n_reaped)},
     {AS_M_TOTALS, V_OBJ, 0, 0, K_TOTALS, NONE, NONE},
     {AS_M_DEADLOCKS, V_OBJS, 0, 0, K_CYCLE, LINE(s.deadlocks), LINE(s.n_deadlocks)},
     {AS_M_DIAGNOSTICS, V_OBJS, 0, 0, K_DIAG, LINE(s.diagnostics), LINE(s.n_diagnostics)},
@@ -174,7 +178,7 @@ static const struct member members_line[] = {
     {NULL, 0, 0, 0, 0, 0, 0}};
 /* Bits of members_line a snapshot must have (the header's are checked by name below). */
 #define LINE_BIT(i) ((uint64_t)1 << (i))
-#define SNAPSHOT_REQUIRED (LINE_BIT(10) | LINE_BIT(13) | LINE_BIT(14) | LINE_BIT(16) | LINE_BIT(21))
+#define SNAPSHOT_REQUIRED (LINE_BIT(10) | LINE_BIT(13) | LINE_BIT(14) | LINE_BIT(18) | LINE_BIT(23))
 
 static const struct member members_config[] = {
     {AS_M_INTERVAL_MS, V_INT, 0, 0, 0, LINE(h.interval_ms), NONE},
@@ -272,12 +276,14 @@ static const struct member members_handler[] = {
 static const struct member members_handling[] = {
     {AS_M_TYPE, V_STR, 0, 1, 0, ACT(handling_type), NONE},
     {AS_M_ELAPSED_NS, V_INT, 0, 1, 0, ACT(handling_elapsed_ns), NONE},
+    {AS_M_SINCE_NS, V_INT, 0, 0, 0, ACT(handling_since_ns), ACT(has_handling_since)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_waiting[] = {
     {AS_M_TARGET, V_ID, 0, 1, 0, ACT(waiting_target), NONE},
     {AS_M_KIND, V_WAIT, 0, 1, 0, ACT(waiting_kind), NONE},
     {AS_M_ELAPSED_NS, V_INT, 0, 1, 0, ACT(waiting_elapsed_ns), NONE},
+    {AS_M_SINCE_NS, V_INT, 0, 0, 0, ACT(waiting_since_ns), ACT(has_waiting_since)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_msgtype[] = {
@@ -356,6 +362,7 @@ struct as_reader {
   int64_t last_actor_id;
 
   struct vec actors, cycles, diags, sites, msgtypes, ids, strs;
+  struct reader_state state; /* version 2: the state keyframe and deltas build */
   struct as_reader_error *err;
 };
 
@@ -388,7 +395,7 @@ static void reader_where(struct as_reader *r, char *out, size_t len)
       actor = i;
   if (actor >= 0) {
     const struct as_rec_actor *a = (const struct as_rec_actor *)r->stack[actor].base;
-    if (r->stack[actor].seen & 1)
+    if (a->id > 0)
       used += (size_t)snprintf(out, len, "actor #%lld: ", (long long)a->id);
     else
       used += (size_t)snprintf(out, len, "actor %zu (its id not yet read): ",
@@ -865,10 +872,11 @@ static int reader_check_header(struct as_reader *r)
 static int reader_check_snapshot(struct as_reader *r)
 {
   struct line_rec *l = &r->line;
-  if (!l->type || strcmp(l->type, AS_LINE_SNAPSHOT) != 0)
-    return reader_fail(r, -EPROTO, "expected a snapshot line, not %s%s%s",
-                       l->type ? "\"" : "", l->type ? l->type : "a line without a type",
-                       l->type ? "\"" : "");
+  int delta = l->type && strcmp(l->type, AS_LINE_DELTA) == 0 && r->header.version >= 2;
+  if (!delta && (!l->type || strcmp(l->type, AS_LINE_SNAPSHOT) != 0))
+    return reader_fail(r, -EPROTO, "expected a snapshot%s line, not %s%s%s",
+                       r->header.version >= 2 ? " or delta" : "", l->type ? "\"" : "",
+                       l->type ? l->type : "a line without a type", l->type ? "\"" : "");
   uint64_t missing = SNAPSHOT_REQUIRED & ~r->stack[0].seen;
   if (missing)
     return reader_fail(r, -EPROTO, "the snapshot lacks its member '%s'",
@@ -882,8 +890,18 @@ static int reader_check_snapshot(struct as_reader *r)
   }
   if (l->s.signal && !l->s.final)
     return reader_fail(r, -EPROTO, "member 'signal' is set on a snapshot that is not final");
+  if (l->s.n_reaped && !delta)
+    return reader_fail(r, -EPROTO, "member 'reaped' is set on a line that is not a delta");
   l->s.line = r->lineno;
   l->s.bytes = r->line_bytes;
+  l->s.delta = delta;
+  if (r->header.version < 2)
+    return 1; /* no deltas follow: the line's records are the state */
+  int rc = delta ? as_state_delta(&r->state, &l->s) : as_state_keyframe(&r->state, &l->s);
+  if (rc == -EPROTO)
+    return reader_fail(r, rc, "a delta line before any keyframe (snapshot line)");
+  if (rc < 0)
+    return reader_fail(r, rc, "out of memory rebuilding the state (%zu actors)", r->state.n);
   return 1;
 }
 
@@ -968,6 +986,9 @@ static int reader_line(struct as_reader *r)
     unsigned char *nl = memchr(start, '\n', avail);
     size_t len = nl ? (size_t)(nl - start) : avail;
     size_t limit = r->opt.max_line_bytes ? r->opt.max_line_bytes : AS_READER_MAX_LINE;
+    /* A header is small (argv at most): anything else fails fast (report /dev/zero). */
+    if (!r->have_header && limit > READER_MAX_HEADER)
+      limit = READER_MAX_HEADER;
     r->buf_pos += len + (nl ? 1 : 0);
     if (r->line_bytes + len > limit)
       return reader_fail(r, -EMSGSIZE, "the line is longer than %zu bytes, the limit", limit);
@@ -1171,6 +1192,7 @@ void as_reader_close(struct as_reader *r)
   free(r->msgtypes.data);
   free(r->ids.data);
   free(r->strs.data);
+  as_state_free(&r->state);
   free(r->buf);
   free(r->source);
   free(r);

@@ -6,6 +6,11 @@
  * is an error naming the source, line, actor id and member. The caller aggregates what it needs
  * per actor; a record is valid only until the next call.
  *
+ * Format versions 1 and 2 are read. A version 2 delta line (only what changed) is given to the
+ * consumer as the whole state it leaves, rebuilt from the last keyframe (`delta` says the line
+ * was one; `reaped` lists the ids it removed), so every command sees the same full state either
+ * way; `children` are then derived from parent links.
+ *
  * Sources: a file path, "-" (stdin), "file:PATH", "unix:PATH", "tcp:[HOST:]PORT" (including
  * "tcp:[::1]:7000"); with options.follow a file still being written is followed until its final
  * snapshot. A socket reader sends $ACTORSCOPE_TOKEN and "\n" first when it is set; a stream that
@@ -101,10 +106,14 @@ struct as_rec_actor {
   int has_handling; /* inside a handler now */
   const char *handling_type;
   int64_t handling_elapsed_ns;
+  int has_handling_since; /* version 2 */
+  int64_t handling_since_ns;
   int has_waiting; /* blocked on another actor now */
   int64_t waiting_target;
   enum as_wait_kind waiting_kind;
   int64_t waiting_elapsed_ns;
+  int has_waiting_since; /* version 2 */
+  int64_t waiting_since_ns;
   const struct as_rec_msgtype *message_types;
   size_t n_message_types;
 };
@@ -131,8 +140,12 @@ struct as_rec_snapshot {
   const char *captured_at;
   int64_t captured_at_ns;
   int64_t uptime_ns;
+  int delta; /* the line was a version 2 delta; the records are the state it leaves */
   int final;
+  const char *ended_by; /* final lines of version 2: "exit", "signal", "exec"; else NULL */
   const char *signal; /* final only: the deadly signal the process died of; NULL normally */
+  const int64_t *reaped; /* delta lines: the ids reaped since the line before */
+  size_t n_reaped;
   int64_t alive, total_spawned, total_stopped, messages_received; /* totals.* */
   const struct as_rec_cycle *deadlocks;
   size_t n_deadlocks;
@@ -140,7 +153,8 @@ struct as_rec_snapshot {
   size_t n_diagnostics;
   const struct as_rec_site *spawn_sites;
   size_t n_spawn_sites;
-  const struct as_rec_actor *actors; /* sorted by id, ids unique (checked) */
+  const struct as_rec_actor *actors; /* sorted by id, ids unique (checked); every actor alive in
+                                        the process's registry, whether the line was a delta */
   size_t n_actors;
   int has_last_cost;
   int64_t cost_collect_ns, cost_encode_ns, cost_write_ns, cost_bytes;

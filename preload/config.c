@@ -110,6 +110,7 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   cfg->interval_ms = AS_CONFIG_DEFAULT_INTERVAL_MS;
   cfg->grave_ms = AS_CONFIG_DEFAULT_GRAVE_MS;
   cfg->stack_depth = AS_CONFIG_DEFAULT_STACK_DEPTH;
+  cfg->keyframe_s = AS_CONFIG_DEFAULT_KEYFRAME_S;
 
   const char *output = lookup("ACTORSCOPE_OUTPUT");
   int rc = config_parse_output(output ? output : "file:" AS_CONFIG_DEFAULT_FILE, cwd, cfg, err);
@@ -127,6 +128,10 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   text = lookup("ACTORSCOPE_STACK_DEPTH");
   if (text && (rc = config_parse_uint("ACTORSCOPE_STACK_DEPTH", text, 0, AS_CONFIG_MAX_STACK_DEPTH,
                                       "frames", &cfg->stack_depth, err)) < 0)
+    return rc;
+  text = lookup("ACTORSCOPE_KEYFRAME_S");
+  if (text && (rc = config_parse_uint("ACTORSCOPE_KEYFRAME_S", text, 0, 86400, "seconds",
+                                      &cfg->keyframe_s, err)) < 0)
     return rc;
   return 0;
 }

@@ -16,6 +16,7 @@ enum as_output_kind {
 #define AS_CONFIG_DEFAULT_INTERVAL_MS 500u
 #define AS_CONFIG_DEFAULT_GRAVE_MS 5000u
 #define AS_CONFIG_DEFAULT_STACK_DEPTH 8u
+#define AS_CONFIG_DEFAULT_KEYFRAME_S 60u
 #define AS_CONFIG_MAX_STACK_DEPTH 64u
 
 struct as_config {
@@ -28,6 +29,7 @@ struct as_config {
   unsigned interval_ms;
   unsigned grave_ms;
   unsigned stack_depth;
+  unsigned keyframe_s; /* a full snapshot at least this often; 0: every line is one */
 };
 
 /* Looks up one variable; returns NULL when it is unset. Lets tests supply their own env. */
