@@ -60,17 +60,22 @@ static void frame_layout(struct layout *l, int total)
     l->width[COL_NAME] += total - used;
 }
 
-/* "12", "12.5", "1.2k", "3.4M": rates and counts in a few columns. */
+/* "12", "12.5", "1.2k", "3.4M" ... "9.2E": rates and counts in a few columns, whatever size a
+ * file claims. */
 static void frame_number(char *out, size_t cap, double v, int decimals)
 {
-  if (v >= 9999500.0)
-    snprintf(out, cap, "%.1fM", v / 1e6);
-  else if (v >= 99999.5)
-    snprintf(out, cap, "%.0fk", v / 1e3);
-  else if (decimals && v > 0 && v < 100)
-    snprintf(out, cap, "%.1f", v);
-  else
-    snprintf(out, cap, "%.0f", v);
+  static const char units[] = "kMGTPE";
+  if (v < 99999.5) {
+    snprintf(out, cap, decimals && v > 0 && v < 100 ? "%.1f" : "%.0f", v);
+    return;
+  }
+  int u = 0;
+  v /= 1e3;
+  while (v >= 999.95 && u < 5) {
+    v /= 1e3;
+    u++;
+  }
+  snprintf(out, cap, v < 99.95 ? "%.1f%c" : "%.0f%c", v, units[u]);
 }
 
 /* Zero is the lowest mark, so an idle actor's trend is visible as idle, not as nothing. */
@@ -163,9 +168,9 @@ static void frame_row(struct top_canvas *c, const struct top_screen *s, const st
   top_state_text(text, sizeof text, a, v->state, ascii);
   row_cell(row, sizeof row, &used, l, COL_STATE, text, ascii);
   row_cell(row, sizeof row, &used, l, COL_HANDLER, a->has_handling ? a->handling_type : "", ascii);
-  snprintf(text, sizeof text, "%lld", (long long)a->mailbox_len);
+  frame_number(text, sizeof text, (double)a->mailbox_len, 0);
   row_cell(row, sizeof row, &used, l, COL_MBOX, text, ascii);
-  snprintf(text, sizeof text, "%lld", (long long)a->mailbox_max);
+  frame_number(text, sizeof text, (double)a->mailbox_max, 0);
   row_cell(row, sizeof row, &used, l, COL_MAX, text, ascii);
   frame_number(text, sizeof text, v->rate, 1);
   row_cell(row, sizeof row, &used, l, COL_RATE, text, ascii);
@@ -174,7 +179,7 @@ static void frame_row(struct top_canvas *c, const struct top_screen *s, const st
   row_cell(row, sizeof row, &used, l, COL_TREND, text, ascii);
   frame_number(text, sizeof text, (double)a->messages_received, 0);
   row_cell(row, sizeof row, &used, l, COL_RECV, text, ascii);
-  snprintf(text, sizeof text, "%lld", (long long)a->exceptions);
+  frame_number(text, sizeof text, (double)a->exceptions, 0);
   row_cell(row, sizeof row, &used, l, COL_EXC, text, ascii);
   top_duration_text(text, sizeof text, snap->uptime_ns - a->spawned_at_ns);
   row_cell(row, sizeof row, &used, l, COL_AGE, text, ascii);
@@ -223,9 +228,15 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
     snprintf(cost, sizeof cost, "tracer %.2f ms, %.1f KB a snapshot", (double)ns / 1e6,
              (double)snap->cost_bytes / 1024.0);
   }
-  top_canvas_add(c, TOP_STYLE_NORMAL, "messages: %s/s, %lld in all, %lld spawned - %s%s",
-                 rate, (long long)snap->messages_received, (long long)snap->total_spawned, cost,
-                 snap->final ? (snap->signal ? " - final (killed)" : " - final") : "");
+  char end[96] = "";
+  if (snap->signal)
+    snprintf(end, sizeof end, " - final: died of %s", snap->signal);
+  else if (snap->final && snap->ended_by && strcmp(snap->ended_by, "exit") != 0)
+    snprintf(end, sizeof end, " - final: ended by %s", snap->ended_by);
+  else if (snap->final)
+    snprintf(end, sizeof end, " - final");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "messages: %s/s, %lld in all, %lld spawned - %s%s", rate,
+                 (long long)snap->messages_received, (long long)snap->total_spawned, cost, end);
 }
 
 static void frame_banner(struct top_canvas *c, const struct top_screen *s, int all)

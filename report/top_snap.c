@@ -116,6 +116,8 @@ struct top_snap *top_snap_copy(const struct as_rec_header *header,
   *d = *s;
   d->captured_at = arena_str(&a, s->captured_at);
   d->signal = arena_str(&a, s->signal);
+  d->ended_by = arena_str(&a, s->ended_by);
+  d->reaped = arena_dup(&a, s->reaped, s->n_reaped * sizeof *s->reaped);
   struct as_rec_cycle *cycles = arena_dup(&a, s->deadlocks, s->n_deadlocks * sizeof *cycles);
   for (size_t i = 0; cycles && i < s->n_deadlocks; i++) {
     cycles[i].actors = arena_dup(&a, s->deadlocks[i].actors,

@@ -188,17 +188,17 @@ static int view_tree(struct top_view *v, const struct top_model *m, const size_t
         rc = view_push(v, s, i, depth[i]);
         if (rc)
           break;
-        v->rows[v->n_rows - 1].has_children = first[i] != none;
-        v->rows[v->n_rows - 1].collapsed = collapsed;
+        size_t count = 0; /* children not listed yet (a parent cycle lists each actor once) */
+        for (size_t c = first[i]; c != none; c = next[c])
+          if (!seen[c])
+            count++;
+        v->rows[v->n_rows - 1].has_children = count > 0;
+        v->rows[v->n_rows - 1].collapsed = collapsed && count > 0;
         if (collapsed) {
           view_hide(first, next, seen, stack + top, i);
           continue;
         }
         /* Push children in reverse so the first is popped first. */
-        size_t count = 0;
-        for (size_t c = first[i]; c != none; c = next[c])
-          if (!seen[c])
-            count++;
         size_t at = top + count;
         for (size_t c = first[i]; c != none; c = next[c])
           if (!seen[c]) {

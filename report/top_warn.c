@@ -154,7 +154,7 @@ size_t top_warn_each(const struct top_warnings *w, const struct top_model *m,
                      void (*emit)(void *ctx, const char *text), void *ctx)
 {
   size_t n = 0;
-  char line[600], since[32];
+  char line[1800], since[32];
   for (size_t i = 0; i < w->rules.count; i++) {
     const struct top_rule_state *st = &w->states[i];
     if (!st->broken)

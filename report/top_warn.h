@@ -11,7 +11,7 @@
 struct top_rule_state {
   int broken;
   int64_t since_ns;  /* uptime when it first broke */
-  char detail[256];  /* what broke it, latest */
+  char detail[640];  /* what broke it, latest */
   int64_t seen_max_id; /* expect: the highest id counted so far */
   long long seen;      /* expect: actors of the name counted so far */
 };

@@ -153,3 +153,28 @@ Test(top_batch, a_bad_option_value_is_refused_with_the_usage)
 {
   top_golden("bad-frames");
 }
+
+Test(top_batch, a_handler_past_five_seconds_is_stuck_and_counted_in_the_header)
+{
+  top_golden("stuck-handler");
+}
+
+Test(top_batch, a_run_ended_by_a_signal_names_it_in_the_last_frame)
+{
+  top_golden("died-of-signal");
+}
+
+Test(top_batch, a_parent_cycle_in_a_hostile_file_lists_each_actor_once)
+{
+  top_golden("cyclic-tree");
+}
+
+Test(top_batch, a_sixty_actor_cycle_fits_its_banner_into_80_columns)
+{
+  top_golden("long-cycle-80");
+}
+
+Test(top_batch, counters_near_the_int64_limit_are_shortened_not_overflowed)
+{
+  top_golden("huge-counters");
+}
