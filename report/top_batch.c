@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "top_batch.h"
 #include "top_replay.h"
+#include "top_snap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -70,25 +71,37 @@ int top_batch_replay(struct top_screen *s, const char *path, const struct top_ba
 {
   struct batch b;
   batch_init(&b, s, o);
-  struct top_replay rp;
-  int rc = top_replay_open(&rp, s, path, err);
-  /* The replay engine has shown the first snapshot: print it, then step on. */
-  double step_ms = batch_ms_since(&b.mark);
-  while (rc == 0) {
-    top_replay_describe(&rp, s, s->state, sizeof s->state);
-    if (batch_print(&b, step_ms, 0))
+  struct as_reader_options opt = AS_READER_OPTIONS_DEFAULT;
+  struct as_reader *r;
+  size_t total = top_replay_count(path);
+  int rc = as_reader_open(&r, path, &opt, err);
+  if (rc < 0) {
+    top_canvas_free(&b.canvas);
+    return rc;
+  }
+  const struct as_rec_snapshot *snap;
+  size_t position = 0;
+  while ((rc = as_reader_next(r, &snap, err)) > 0) {
+    struct top_snap *copy = top_snap_copy(as_reader_header(r), snap);
+    if (!copy) {
+      snprintf(err->text, sizeof err->text, "%.600s: out of memory", path);
+      rc = err->code = -ENOMEM;
       break;
-    size_t before = rp.position;
-    rc = top_replay_step(&rp, s, 1, err);
-    step_ms = batch_ms_since(&b.mark);
-    if (rp.position == before)
+    }
+    position++;
+    top_replay_state_text(position, total > position ? total : position, &copy->snapshot, 0,
+                          s->state, sizeof s->state);
+    if ((rc = batch_frame(&b, copy)) != 0)
       break;
   }
-  fflush(stdout);
-  if (rc == 0 && rp.at_end && as_reader_truncated(rp.reader))
+  if (rc == 0 && position == 0) {
+    snprintf(err->text, sizeof err->text, "%.600s: no snapshot to replay (a header only)", path);
+    rc = err->code = -ENODATA;
+  }
+  if (rc == 0 && as_reader_truncated(r))
     fprintf(stderr, "actorscope top: %s: the last line was cut short (the traced process was "
                     "killed mid-write) and is skipped\n", path);
-  top_replay_close(&rp);
+  as_reader_close(r);
   top_canvas_free(&b.canvas);
   return rc < 0 ? rc : 0;
 }

@@ -9,8 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Complete lines after the header: the reader skips a last line cut short. */
-static size_t replay_count(const char *path)
+size_t top_replay_count(const char *path)
 {
   const char *file = strncmp(path, "file:", 5) == 0 ? path + 5 : path;
   int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -82,7 +81,7 @@ int top_replay_open(struct top_replay *rp, struct top_screen *s, const char *pat
 {
   memset(rp, 0, sizeof *rp);
   snprintf(rp->path, sizeof rp->path, "%s", path);
-  rp->total = replay_count(path);
+  rp->total = top_replay_count(path);
   int rc = replay_reopen(rp, s, err);
   if (rc == 0)
     rc = replay_forward(rp, s, err);
@@ -197,16 +196,20 @@ int64_t top_replay_gap_ns(struct top_replay *rp, const struct top_screen *s,
   return gap > 0 ? gap : 0;
 }
 
-void top_replay_describe(const struct top_replay *rp, const struct top_screen *s, char *out,
-                         size_t cap)
+void top_replay_state_text(size_t position, size_t total, const struct as_rec_snapshot *snap,
+                           int truncated, char *out, size_t cap)
 {
-  const struct as_rec_snapshot *snap = s->model.snap ? &s->model.snap->snapshot : NULL;
   const char *clock = snap && snap->captured_at && strlen(snap->captured_at) >= 23
                           ? snap->captured_at + 11
                           : "?";
-  snprintf(out, cap, "replay %zu/%zu seq %lld at %.12s%s", rp->position, rp->total,
+  snprintf(out, cap, "replay %zu/%zu seq %lld at %.12s%s", position, total,
            snap ? (long long)snap->seq : -1LL, clock,
-           rp->at_end && rp->reader && as_reader_truncated(rp->reader)
-               ? " (the last line was cut short)"
-               : "");
+           truncated ? " (the last line was cut short)" : "");
+}
+
+void top_replay_describe(const struct top_replay *rp, const struct top_screen *s, char *out,
+                         size_t cap)
+{
+  top_replay_state_text(rp->position, rp->total, s->model.snap ? &s->model.snap->snapshot : NULL,
+                        rp->at_end && rp->reader && as_reader_truncated(rp->reader), out, cap);
 }

@@ -17,6 +17,9 @@ struct top_replay {
   int at_end;
 };
 
+/* Complete snapshot lines in a file (a last line cut short is not counted, as the reader
+ * skips it). */
+size_t top_replay_count(const char *path);
 /* Opens PATH, counts its snapshots and shows the first. Returns 0 or a negative errno. */
 int top_replay_open(struct top_replay *rp, struct top_screen *s, const char *path,
                     struct as_reader_error *err);
@@ -37,6 +40,8 @@ int top_replay_goto_time(struct top_replay *rp, struct top_screen *s, const char
 int64_t top_replay_gap_ns(struct top_replay *rp, const struct top_screen *s,
                           struct as_reader_error *err);
 /* The header's state text: "replay 3/8 seq 2 at 06:42:09.430". */
+void top_replay_state_text(size_t position, size_t total, const struct as_rec_snapshot *snap,
+                           int truncated, char *out, size_t cap);
 void top_replay_describe(const struct top_replay *rp, const struct top_screen *s, char *out,
                          size_t cap);
 
