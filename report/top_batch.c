@@ -146,6 +146,6 @@ int top_batch_live(struct top_screen *s, const struct top_feed_options *feed,
   if (rc == -ENOMEM)
     snprintf(err->text, sizeof err->text, "%s: out of memory", feed->source);
   if (rc == 0 && b.frames == 0 && s->state[0])
-    fprintf(stderr, "actorscope top: %s: no snapshot (%s)\n", feed->source, s->state);
+    fprintf(stderr, "actorscope top: no snapshot came from %s (%s)\n", feed->source, s->state);
   return rc;
 }

@@ -68,7 +68,12 @@ static size_t text_put_char(char *out, const unsigned char **p, int ascii)
     }
   *p = s + len;
   int c1 = len == 2 && s[0] == 0xc2 && s[1] < 0xa0; /* U+0080..U+009F */
-  if (*s < 0x20 || *s == 0x7f || c1 || (len == 1 && *s >= 0x80) || (ascii && len > 1)) {
+  /* Zero-width and direction controls (U+200B..U+200F, U+2028..U+202E, U+2066..U+2069) would
+   * reorder or hide the columns around a name. */
+  int format = len == 3 && s[0] == 0xe2 &&
+               ((s[1] == 0x80 && ((s[2] >= 0x8b && s[2] <= 0x8f) || (s[2] >= 0xa8 && s[2] <= 0xae))) ||
+                (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9));
+  if (*s < 0x20 || *s == 0x7f || c1 || format || (len == 1 && *s >= 0x80) || (ascii && len > 1)) {
     out[0] = '?';
     return 1;
   }

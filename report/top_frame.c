@@ -56,8 +56,9 @@ static void frame_layout(struct layout *l, int total)
         l->shown[c] = 0;
         used -= columns[c].width + 1;
       }
+  /* Names take what is left, up to a point: on a wide screen the numbers stay near them. */
   if (used < total)
-    l->width[COL_NAME] += total - used;
+    l->width[COL_NAME] += total - used < 40 ? total - used : 40;
 }
 
 /* "12", "12.5", "1.2k", "3.4M" ... "9.2E": rates and counts in a few columns, whatever size a
