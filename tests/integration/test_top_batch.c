@@ -178,3 +178,81 @@ Test(top_batch, counters_near_the_int64_limit_are_shortened_not_overflowed)
 {
   top_golden("huge-counters");
 }
+
+/* Runs the tool with ARGV (in tests/data) and returns its stdout; stderr into *ERR. */
+static char *top_run_argv(const char *const *argv, char **err, int *status)
+{
+  char dir[] = "/tmp/as-top-argv-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char args[700];
+  snprintf(args, sizeof args, "%s/args", dir);
+  FILE *f = fopen(args, "w");
+  cr_assert_not_null(f);
+  for (size_t i = 0; argv[i]; i++)
+    fprintf(f, "%s\n", argv[i]);
+  fclose(f);
+  struct top_result r;
+  top_run_case(dir, &r);
+  unlink(args);
+  rmdir(dir);
+  *err = r.err;
+  *status = r.status;
+  return r.out;
+}
+
+static size_t top_count(const char *text, const char *what)
+{
+  size_t n = 0;
+  for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+    n++;
+  return n;
+}
+
+Test(top_batch, follow_prints_each_snapshot_as_a_growing_file_gets_it_until_the_final_one)
+{
+  char path[] = "/tmp/as-top-follow-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  char *run = as_test_read_file(AS_TEST_DATA "/runs/deadlock.jsonl");
+  char *third = strchr(strchr(strchr(run, '\n') + 1, '\n') + 1, '\n') + 1;
+  cr_assert_eq(write(fd, run, (size_t)(third - run)), third - run); /* header + 2 snapshots */
+  pid_t writer = fork();
+  if (writer == 0) {
+    usleep(300000);
+    ssize_t n = write(fd, third, strlen(third));
+    _exit(n == (ssize_t)strlen(third) ? 0 : 1);
+  }
+  const char *argv[] = {"top", "--batch", "--ascii", "--follow", path, NULL};
+  char *err;
+  int status;
+  char *out = top_run_argv(argv, &err, &status);
+  cr_expect_eq(status, 0, "%s", err);
+  cr_expect_eq(top_count(out, "czmq_deadlock pid 27613"), 7, "%s", out);
+  cr_expect(strstr(out, "- live -"), "a followed file is live:\n%s", out);
+  cr_expect(strstr(out, "- final\n"), "%s", out);
+  int ws;
+  waitpid(writer, &ws, 0);
+  close(fd);
+  unlink(path);
+  free(run);
+  free(out);
+  free(err);
+}
+
+Test(top_batch, a_program_run_by_top_gives_a_frame_per_snapshot_and_its_exit_status)
+{
+  const char *argv[] = {"top", "--batch", "--ascii", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_tree",
+                        NULL};
+  char *err;
+  int status;
+  char *out = top_run_argv(argv, &err, &status);
+  cr_expect_eq(status, 0, "%s", err);
+  cr_expect_geq(top_count(out, "czmq_tree pid "), 1, "%s", out);
+  const char *last = strstr(out, "- final");
+  cr_assert_not_null(last, "the final snapshot is a frame:\n%s", out);
+  cr_expect(strstr(last, "Stopped: returned") && strstr(last, "Stopped: terminated") &&
+                strstr(last, "Stopped: destroyed"), "%s", last);
+  cr_expect(strstr(err, "czmq_tree exited with status 5"), "%s", err);
+  free(out);
+  free(err);
+}
