@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,28 +16,6 @@
 
 #define PROGRAM_GRACE_MS 2000
 
-/* The preload library next to this tool (build tree), else where it is installed. */
-static int program_find_library(char *out, size_t len)
-{
-  char self[PATH_MAX - 64];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) {
-      *slash = '\0';
-      snprintf(out, len, "%s/libactorscope.so", self);
-      if (access(out, R_OK) == 0)
-        return 0;
-      snprintf(out, len, "%s/../lib/actorscope/libactorscope.so", self);
-      if (access(out, R_OK) == 0)
-        return 0;
-    }
-  }
-  snprintf(out, len, "%s", ACTORSCOPE_INSTALLED_LIBRARY);
-  return access(out, R_OK) == 0 ? 0 : -ENOENT;
-}
-
 /* A private directory; $TMPDIR unless a socket path in it would be too long. */
 static int program_make_dir(struct top_program *p)
 {
@@ -49,8 +26,10 @@ static int program_make_dir(struct top_program *p)
   return mkdtemp(p->dir) ? 0 : -errno;
 }
 
-static void program_child(char *const *argv, int out_fd, const char *library,
-                          const char *interval_ms, const char *socket)
+/* The program runs under `actorscope run` (this very tool): one place finds the library and
+ * sets the environment that is the contract with it. */
+static void program_child(char *const *argv, int out_fd, const char *interval_ms,
+                          const char *source)
 {
   /* Keystrokes for the screen (Ctrl-C) are not the program's; it ends when top does. */
   setpgid(0, 0);
@@ -60,19 +39,26 @@ static void program_child(char *const *argv, int out_fd, const char *library,
     dup2(null, 0);
   dup2(out_fd, 1);
   dup2(out_fd, 2);
-  const char *old = getenv("LD_PRELOAD");
-  char *preload = NULL;
-  if (old && *old && asprintf(&preload, "%s:%s", library, old) > 0)
-    setenv("LD_PRELOAD", preload, 1);
-  else
-    setenv("LD_PRELOAD", library, 1);
-  char output[400];
-  snprintf(output, sizeof output, "unix:%s", socket);
-  setenv("ACTORSCOPE_OUTPUT", output, 1);
-  if (interval_ms)
-    setenv("ACTORSCOPE_INTERVAL_MS", interval_ms, 1);
-  execvp(argv[0], argv);
-  dprintf(2, "actorscope top: cannot run %s: %s\n", argv[0], strerror(errno));
+  size_t n = 0;
+  while (argv[n])
+    n++;
+  const char **run = calloc(n + 8, sizeof *run);
+  if (!run)
+    _exit(127);
+  size_t k = 0;
+  run[k++] = "actorscope";
+  run[k++] = "run";
+  run[k++] = "-o";
+  run[k++] = source;
+  if (interval_ms) {
+    run[k++] = "-i";
+    run[k++] = interval_ms;
+  }
+  run[k++] = "--";
+  for (size_t i = 0; i < n; i++)
+    run[k++] = argv[i];
+  execv("/proc/self/exe", (char *const *)run);
+  dprintf(2, "actorscope top: cannot run actorscope run: %s\n", strerror(errno));
   _exit(127);
 }
 
@@ -81,12 +67,6 @@ int top_program_start(struct top_program *p, char *const *argv, const char *inte
 {
   memset(p, 0, sizeof *p);
   p->pid = -1;
-  char library[PATH_MAX];
-  if (program_find_library(library, sizeof library) < 0) {
-    snprintf(err, cap, "libactorscope.so not found next to the tool or in %s",
-             ACTORSCOPE_INSTALLED_LIBRARY);
-    return -1;
-  }
   int rc = program_make_dir(p);
   if (rc < 0) {
     snprintf(err, cap, "cannot make a private directory %s: %s", p->dir, strerror(-rc));
@@ -103,8 +83,10 @@ int top_program_start(struct top_program *p, char *const *argv, const char *inte
   }
   p->pid = fork();
   if (p->pid == 0)
-    program_child(argv, out_fd, library, interval_ms, p->socket);
+    program_child(argv, out_fd, interval_ms, p->source);
   int saved = errno;
+  if (p->pid > 0)
+    setpgid(p->pid, p->pid); /* as the child does: whichever runs first, the group exists */
   close(out_fd);
   if (p->pid < 0) {
     snprintf(err, cap, "fork: %s", strerror(saved));
@@ -151,10 +133,10 @@ int top_program_finish(struct top_program *p, int wait_ms)
 {
   program_wait(p, wait_ms);
   if (p->pid > 0 && !top_program_poll(p)) {
-    kill(p->pid, SIGTERM);
+    kill(-p->pid, SIGTERM); /* its group: `actorscope run` and the program */
     program_wait(p, PROGRAM_GRACE_MS);
     if (!top_program_poll(p)) {
-      kill(p->pid, SIGKILL);
+      kill(-p->pid, SIGKILL);
       int status;
       if (waitpid(p->pid, &status, 0) == p->pid) {
         p->exited = 1;

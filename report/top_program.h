@@ -1,6 +1,6 @@
-/* actorscope top -- PROGRAM: runs the program traced onto a unix socket in a private
- * directory (mode 0700, made by mkdtemp), its standard output and error going to a file in
- * that directory so they never reach the screen. */
+/* actorscope top -- PROGRAM: runs the program under `actorscope run`, traced onto a unix socket
+ * in a private directory (mode 0700, made by mkdtemp), its standard output and error going to a
+ * file in that directory so they never reach the screen. */
 #ifndef ACTORSCOPE_TOP_PROGRAM_H
 #define ACTORSCOPE_TOP_PROGRAM_H
 
