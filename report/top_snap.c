@@ -157,15 +157,15 @@ void top_snap_free(struct top_snap *snap)
   free(snap);
 }
 
+static int snap_compare_id(const void *key, const void *actor)
+{
+  int64_t id = *(const int64_t *)key, other = ((const struct as_rec_actor *)actor)->id;
+  return (id > other) - (id < other);
+}
+
 long top_snap_find(const struct as_rec_snapshot *s, int64_t id)
 {
-  size_t lo = 0, hi = s->n_actors;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (s->actors[mid].id < id)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < s->n_actors && s->actors[lo].id == id ? (long)lo : -1;
+  const struct as_rec_actor *a =
+      s->n_actors ? bsearch(&id, s->actors, s->n_actors, sizeof *s->actors, snap_compare_id) : NULL;
+  return a ? (long)(a - s->actors) : -1;
 }

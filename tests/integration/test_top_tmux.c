@@ -56,20 +56,12 @@ static void tmux_stop(struct tmux *t)
 /* The screen as text (ESCAPES: with the colour and attribute escape sequences). */
 static char *tmux_screen(const struct tmux *t, int escapes)
 {
-  char cmd[256];
-  snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -p %s -t 0 2>/dev/null", t->server,
-           escapes ? "-e" : "");
-  FILE *p = popen(cmd, "r");
-  cr_assert_not_null(p);
-  char *text = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&text, &len);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-    fwrite(buf, 1, n, mem);
-  fclose(mem);
-  pclose(p);
+  char path[96];
+  snprintf(path, sizeof path, "/tmp/%s.screen", t->server);
+  tmux_cmd(t, "capture-pane %s -t 0 \\; save-buffer %s \\; delete-buffer", escapes ? "-e" : "",
+           path);
+  char *text = as_test_read_file(path);
+  unlink(path);
   return text;
 }
 
@@ -92,6 +84,19 @@ static char *tmux_wait_for(const struct tmux *t, const char *text)
 static void tmux_keys(const struct tmux *t, int literal, const char *keys)
 {
   cr_assert_eq(tmux_cmd(t, "send-keys -t 0 %s '%s'", literal ? "-l" : "", keys), 0);
+}
+
+/* Types KEYS (see tmux_keys), then waits until the screen shows EXPECT; returns the screen. */
+static char *tmux_press(const struct tmux *t, int literal, const char *keys, const char *expect)
+{
+  tmux_keys(t, literal, keys);
+  return tmux_wait_for(t, expect);
+}
+
+/* The same when only the wait matters. */
+static void tmux_step(const struct tmux *t, int literal, const char *keys, const char *expect)
+{
+  free(tmux_press(t, literal, keys, expect));
 }
 
 /* The screen line that contains TEXT (a copy), or "" when none does. */
@@ -126,29 +131,22 @@ Test(top_tmux, replay_shows_the_deadlock_banner_then_steps_and_jumps_to_known_se
   cr_expect(strstr(s, "DEADLOCK: #1 peer_actor -> #2 peer_actor -> #1"), "%s", s);
   tmux_expect_line(s, "     1   peer_actor", "Deadlock");
   free(s);
-  tmux_keys(&t, 1, "..");
-  s = tmux_wait_for(&t, "replay 3/7 seq 2");
+  s = tmux_press(&t, 1, "..", "replay 3/7 seq 2");
   cr_expect(!strstr(s, "DEADLOCK"), "the cycle resolved at seq 2:\n%s", s);
   tmux_expect_line(s, "     1   peer_actor", "Running");
   free(s);
   tmux_keys(&t, 1, ":5");
-  tmux_keys(&t, 0, "Enter");
-  free(tmux_wait_for(&t, "replay 6/7 seq 5"));
-  tmux_keys(&t, 1, ",");
-  free(tmux_wait_for(&t, "replay 5/7 seq 4"));
+  tmux_step(&t, 0, "Enter", "replay 6/7 seq 5");
+  tmux_step(&t, 1, ",", "replay 5/7 seq 4");
   tmux_keys(&t, 1, "@0.5");
-  tmux_keys(&t, 0, "Enter");
-  free(tmux_wait_for(&t, "replay 3/7 seq 2")); /* the first at or after 0.5 s of uptime */
-  tmux_keys(&t, 1, "]");
-  s = tmux_wait_for(&t, "replay 7/7 seq 6");
+  tmux_step(&t, 0, "Enter", "replay 3/7 seq 2"); /* the first at or after 0.5 s of uptime */
+  s = tmux_press(&t, 1, "]", "replay 7/7 seq 6");
   tmux_expect_line(s, "     2   peer_actor", "Stopped: destroyed");
   free(s);
-  tmux_keys(&t, 1, "[");
-  s = tmux_wait_for(&t, "replay 1/7 seq 0");
+  s = tmux_press(&t, 1, "[", "replay 1/7 seq 0");
   cr_expect(strstr(s, "DEADLOCK: #1 peer_actor"), "back at the first snapshot:\n%s", s);
   free(s);
-  tmux_keys(&t, 1, ">");
-  free(tmux_wait_for(&t, "replay 7/7 seq 6")); /* ten forward stops at the last */
+  tmux_step(&t, 1, ">", "replay 7/7 seq 6"); /* ten forward stops at the last */
   tmux_stop(&t);
 }
 
@@ -157,8 +155,7 @@ Test(top_tmux, replay_plays_at_recorded_speed_to_the_end)
   struct tmux t;
   tmux_start(&t, 100, 30, AS_TEST_CLI " top --ascii runs/deadlock.jsonl");
   free(tmux_wait_for(&t, "replay 1/7 seq 0"));
-  tmux_keys(&t, 1, "++ ");
-  free(tmux_wait_for(&t, "playing 4x"));
+  tmux_step(&t, 1, "++ ", "playing 4x");
   char *s = tmux_wait_for(&t, "replay 7/7 seq 6");
   free(s);
   s = tmux_wait_for(&t, "Stopped: destroyed");
@@ -171,10 +168,8 @@ Test(top_tmux, a_state_filter_keeps_only_stopped_actors_and_escape_clears_it)
   struct tmux t;
   tmux_start(&t, 100, 30, AS_TEST_CLI " top --ascii runs/tree.jsonl");
   free(tmux_wait_for(&t, "- supervisor"));
-  tmux_keys(&t, 1, "/state:stopped");
-  free(tmux_wait_for(&t, "/state:stopped_"));
-  tmux_keys(&t, 0, "Enter");
-  char *s = tmux_wait_for(&t, "filter 'state:stopped': 3 of 4");
+  tmux_step(&t, 1, "/state:stopped", "/state:stopped_");
+  char *s = tmux_press(&t, 0, "Enter", "filter 'state:stopped': 3 of 4");
   cr_expect(!strstr(s, "supervisor"), "the running supervisor is filtered out:\n%s", s);
   tmux_expect_line(s, "     2 worker", "Stopped: returned");
   tmux_expect_line(s, "     3 worker", "Stopped: terminated");
@@ -183,17 +178,14 @@ Test(top_tmux, a_state_filter_keeps_only_stopped_actors_and_escape_clears_it)
   tmux_keys(&t, 1, "/");
   cr_assert_eq(tmux_cmd(&t, "send-keys -t 0 -N 13 BSpace"), 0);
   tmux_keys(&t, 1, "ork");
-  tmux_keys(&t, 0, "Enter");
-  s = tmux_wait_for(&t, "filter 'ork': 3 of 4");
+  s = tmux_press(&t, 0, "Enter", "filter 'ork': 3 of 4");
   cr_expect(!strstr(s, "supervisor"), "%s", s);
   free(s);
-  tmux_keys(&t, 0, "Escape");
-  s = tmux_wait_for(&t, "- supervisor");
+  s = tmux_press(&t, 0, "Escape", "- supervisor");
   cr_expect(!strstr(s, "filter '"), "%s", s);
   free(s);
   tmux_keys(&t, 1, "/state:nonsense");
-  tmux_keys(&t, 0, "Enter");
-  free(tmux_wait_for(&t, "unknown state 'nonsense'"));
+  tmux_step(&t, 0, "Enter", "unknown state 'nonsense'");
   tmux_stop(&t);
 }
 
@@ -202,16 +194,13 @@ Test(top_tmux, the_tree_collapses_expands_and_goes_flat)
   struct tmux t;
   tmux_start(&t, 100, 30, AS_TEST_CLI " top --ascii runs/tree.jsonl");
   free(tmux_wait_for(&t, "- supervisor"));
-  tmux_keys(&t, 0, "Left");
-  char *s = tmux_wait_for(&t, "+ supervisor");
+  char *s = tmux_press(&t, 0, "Left", "+ supervisor");
   cr_expect(!strstr(s, "worker"), "collapsed children are hidden:\n%s", s);
   free(s);
-  tmux_keys(&t, 0, "Right");
-  s = tmux_wait_for(&t, "- supervisor");
+  s = tmux_press(&t, 0, "Right", "- supervisor");
   tmux_expect_line(s, "     4     worker", "Stopped: destroyed");
   free(s);
-  tmux_keys(&t, 1, "t");
-  s = tmux_wait_for(&t, "- flat");
+  s = tmux_press(&t, 1, "t", "- flat");
   cr_expect(strstr(s, "     4 worker"), "no indentation when flat:\n%s", s);
   free(s);
   tmux_stop(&t);
@@ -222,17 +211,14 @@ Test(top_tmux, sort_keys_mark_their_column_and_invert)
   struct tmux t;
   tmux_start(&t, 120, 30, AS_TEST_CLI " top --ascii runs/supervisor.jsonl");
   free(tmux_wait_for(&t, "ID* NAME"));
-  tmux_keys(&t, 1, "r");
-  char *s = tmux_wait_for(&t, "MSG/S*");
+  char *s = tmux_press(&t, 1, "r", "MSG/S*");
   /* The busiest first: the supervisor received 3 messages, at 15/s. */
   char *first = strstr(s, "MSG/S*");
   const char *row = "\n     4 - supervisor";
   cr_expect(first && strncmp(strchr(first, '\n'), row, strlen(row)) == 0, "%s", s);
   free(s);
-  tmux_keys(&t, 1, "R");
-  free(tmux_wait_for(&t, "(inverted)"));
-  tmux_keys(&t, 1, "n");
-  free(tmux_wait_for(&t, "NAME^"));
+  tmux_step(&t, 1, "R", "(inverted)");
+  tmux_step(&t, 1, "n", "NAME^");
   tmux_stop(&t);
 }
 
@@ -241,16 +227,14 @@ Test(top_tmux, enter_inspects_an_actor_with_its_whole_wait_chain_and_escape_retu
   struct tmux t;
   tmux_start(&t, 120, 40, AS_TEST_CLI " top --ascii runs/deadlock.jsonl");
   free(tmux_wait_for(&t, "replay 1/7"));
-  tmux_keys(&t, 0, "Enter");
-  char *s = tmux_wait_for(&t, "wait chain #1 peer_actor");
+  char *s = tmux_press(&t, 0, "Enter", "wait chain #1 peer_actor");
   cr_expect(strstr(s, "->(reply 199ms) #2 peer_actor ->(reply"), "%s", s);
   cr_expect(strstr(s, "a cycle: deadlock"), "%s", s);
   cr_expect(strstr(s, "handling   GO for 199ms"), "%s", s);
   cr_expect(strstr(s, "main+0x38 (czmq_deadlock)"), "the spawn stack:\n%s", s);
   cr_expect(strstr(s, "message types 2"), "%s", s);
   free(s);
-  tmux_keys(&t, 0, "Escape");
-  free(tmux_wait_for(&t, "ID* NAME"));
+  tmux_step(&t, 0, "Escape", "ID* NAME");
   tmux_stop(&t);
 }
 
@@ -259,18 +243,15 @@ Test(top_tmux, help_lists_every_key_and_q_quits)
   struct tmux t;
   tmux_start(&t, 100, 60, AS_TEST_CLI " top --ascii runs/tree.jsonl; echo top-ended; sleep 30");
   free(tmux_wait_for(&t, "supervisor"));
-  tmux_keys(&t, 1, "?");
-  char *s = tmux_wait_for(&t, "Keys (Esc or q: back to the table)");
+  char *s = tmux_press(&t, 1, "?", "Keys (Esc or q: back to the table)");
   const char *keys[] = {"Up k", "PgDn", "Home g", "End G", "Enter", "Esc", "Left h", "t ",
                         "sort by mailbox", "invert the sort", "filter:", "go to a seq",
                         "go to a time", "play at the recorded speed", "quit"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     cr_expect(strstr(s, keys[i]), "help lacks '%s':\n%s", keys[i], s);
   free(s);
-  tmux_keys(&t, 1, "q");
-  free(tmux_wait_for(&t, "ID* NAME"));
-  tmux_keys(&t, 1, "q");
-  free(tmux_wait_for(&t, "top-ended"));
+  tmux_step(&t, 1, "q", "ID* NAME");
+  tmux_step(&t, 1, "q", "top-ended");
   tmux_stop(&t);
 }
 
