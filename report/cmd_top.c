@@ -160,6 +160,11 @@ static int top_parse(int argc, char **argv, struct top_options *o, struct top_sc
     o->source = argv[optind];
   else
     return top_bad("one source only; to run a program put it after --:", argv[optind + 1]);
+  if (o->source && strcmp(o->source, "-") == 0 && !o->batch) {
+    fprintf(stderr, "actorscope top: the screen reads the keyboard: snapshots from standard "
+                    "input need --batch\n");
+    return CMD_USAGE;
+  }
   if (t->stuck_ns < t->busy_ns)
     return top_bad("--stuck-ms must not be below --busy-ms", "");
   if (o->batch_opt.frames && !o->batch)

@@ -398,3 +398,53 @@ Test(top_tmux, attaching_to_a_socket_waits_for_the_process_and_follows_it_across
   snprintf(run, sizeof run, "rm -rf '%s'", dir);
   cr_expect_eq(system(run), 0);
 }
+
+Test(top_tmux, p_pauses_a_live_screen_and_resumes_it)
+{
+  struct tmux t;
+  tmux_start(&t, 110, 30, TOP_LIVE "-- " AS_TEST_PROGRAMS "/czmq_slow 4000");
+  free(tmux_wait_for(&t, "- live -"));
+  char *s = tmux_press(&t, 1, "p", "PAUSED");
+  char *frozen = tmux_line_with(s, "czmq_slow pid");
+  free(s);
+  /* Snapshots keep coming every 100 ms; the paused screen shows none of them. */
+  tmux_sleep_ms(600);
+  s = tmux_screen(&t, 0);
+  char *still = tmux_line_with(s, "czmq_slow pid");
+  cr_expect_str_eq(still, frozen, "the screen moved while paused:\n%s", s);
+  free(s);
+  free(still);
+  tmux_keys(&t, 1, "p");
+  for (int i = 0; i < TMUX_WAIT_MS / 50; i++) {
+    s = tmux_screen(&t, 0);
+    still = tmux_line_with(s, "czmq_slow pid");
+    int moved = strcmp(still, frozen) != 0;
+    free(s);
+    free(still);
+    if (moved)
+      break;
+    tmux_sleep_ms(50);
+  }
+  s = tmux_screen(&t, 0);
+  still = tmux_line_with(s, "czmq_slow pid");
+  cr_expect_str_neq(still, frozen, "the screen did not resume:\n%s", s);
+  cr_expect(!strstr(s, "PAUSED"), "%s", s);
+  free(s);
+  free(still);
+  free(frozen);
+  tmux_stop(&t);
+}
+
+Test(top_tmux, broken_rules_show_as_warnings_and_w_lists_them_all)
+{
+  struct tmux t;
+  tmux_start(&t, 120, 30, AS_TEST_CLI " top --ascii --rules top/demo.rules runs/demo-40.jsonl");
+  char *s = tmux_wait_for(&t, "! FAIL max-alive 3: 4 actors alive");
+  cr_expect(strstr(s, "! FAIL expect worker 0..2: 3 actors named worker"), "%s", s);
+  free(s);
+  s = tmux_press(&t, 1, "w", "Warnings");
+  cr_expect(strstr(s, "FAIL max-handler-ms 100 worker: #2 worker handler ran 150 ms"), "%s", s);
+  free(s);
+  tmux_step(&t, 0, "Escape", "ID* NAME");
+  tmux_stop(&t);
+}
