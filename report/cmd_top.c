@@ -245,7 +245,8 @@ int cmd_top(int argc, char **argv)
   snprintf(app.screen.source, sizeof app.screen.source, "%s",
            o.program ? o.program[0] : o.source);
   app.screen.replay = !o.program && !top_is_socket(o.source) && !o.follow;
-  struct top_feed_options feed = {o.source, o.follow, o.batch};
+  /* A followed file does not restart: its end (or an error in it) is the end. */
+  struct top_feed_options feed = {o.source, o.follow, o.batch || !top_is_socket(o.source)};
 
   struct as_reader_error rerr2;
   int rc;

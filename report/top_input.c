@@ -124,7 +124,6 @@ static int input_panel_key(struct top_app *app, enum top_action act)
   case TOP_ACT_HOME: s->panel_scroll = 0; return 1;
   case TOP_ACT_END: s->panel_scroll = (size_t)-1 / 2; return 1;
   case TOP_ACT_BACK:
-  case TOP_ACT_QUIT:
     s->mode = TOP_MODE_TABLE;
     return 1;
   default:

@@ -75,7 +75,7 @@ enum top_action top_keys_action(int key, const struct top_screen *s)
 
 void top_keys_help(struct top_canvas *c, const struct top_screen *s)
 {
-  top_canvas_add(c, TOP_STYLE_COLUMNS, "Keys (Esc or q: back to the table)");
+  top_canvas_add(c, TOP_STYLE_COLUMNS, "Keys (Esc: back to the table)");
   for (size_t i = 0; i < sizeof bindings / sizeof bindings[0]; i++)
     if (key_in_scope(bindings[i].scope, s))
       top_canvas_add(c, TOP_STYLE_NORMAL, "  %-8s %s", bindings[i].label, bindings[i].help);

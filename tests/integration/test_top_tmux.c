@@ -243,15 +243,16 @@ Test(top_tmux, help_lists_every_key_and_q_quits)
   struct tmux t;
   tmux_start(&t, 100, 60, AS_TEST_CLI " top --ascii runs/tree.jsonl; echo top-ended; sleep 30");
   free(tmux_wait_for(&t, "supervisor"));
-  char *s = tmux_press(&t, 1, "?", "Keys (Esc or q: back to the table)");
+  char *s = tmux_press(&t, 1, "?", "Keys (Esc: back to the table)");
   const char *keys[] = {"Up k", "PgDn", "Home g", "End G", "Enter", "Esc", "Left h", "t ",
                         "sort by mailbox", "invert the sort", "filter:", "go to a seq",
                         "go to a time", "play at the recorded speed", "quit"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     cr_expect(strstr(s, keys[i]), "help lacks '%s':\n%s", keys[i], s);
   free(s);
-  tmux_step(&t, 1, "q", "ID* NAME");
-  tmux_step(&t, 1, "q", "top-ended");
+  tmux_step(&t, 0, "Escape", "ID* NAME");
+  tmux_step(&t, 1, "?", "Keys (Esc: back to the table)");
+  tmux_step(&t, 1, "q", "top-ended"); /* q quits from a panel too */
   tmux_stop(&t);
 }
 
