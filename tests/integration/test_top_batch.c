@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -253,6 +256,40 @@ Test(top_batch, a_program_run_by_top_gives_a_frame_per_snapshot_and_its_exit_sta
   cr_expect(strstr(last, "Stopped: returned") && strstr(last, "Stopped: terminated") &&
                 strstr(last, "Stopped: destroyed"), "%s", last);
   cr_expect(strstr(err, "czmq_tree exited with status 5"), "%s", err);
+  free(out);
+  free(err);
+}
+
+/* A port nobody listens on now (the kernel's choice). */
+static int top_free_port(void)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+Test(top_batch, a_tcp_source_is_waited_for_then_read_frame_by_frame)
+{
+  char source[32], start[1024];
+  int port = top_free_port();
+  snprintf(source, sizeof source, "tcp:%d", port);
+  /* The program starts after top is already waiting for it. */
+  snprintf(start, sizeof start,
+           "(sleep 0.3; cd /tmp && exec " AS_TEST_CLI " run -i 100 -o tcp:%d -- " AS_TEST_PROGRAMS
+           "/czmq_slow 1000 >/dev/null 2>&1) &", port);
+  cr_assert_eq(system(start), 0);
+  const char *argv[] = {"top", "--batch", "--ascii", "--frames", "3", source, NULL};
+  char *err;
+  int status;
+  char *out = top_run_argv(argv, &err, &status);
+  cr_expect_eq(status, 0, "%s", err);
+  cr_expect_eq(top_count(out, "- live - tcp:"), 3, "%s", out);
+  cr_expect(strstr(out, "     2     slow_worker"), "%s", out);
+  cr_expect(strstr(out, "Waiting->#2"), "%s", out);
   free(out);
   free(err);
 }
