@@ -9,7 +9,7 @@
 void top_canvas_init(struct top_canvas *c, int width, int ascii)
 {
   memset(c, 0, sizeof *c);
-  c->width = width < 20 ? 20 : width;
+  c->width = width < 1 ? 1 : width;
   c->ascii = ascii;
 }
 
