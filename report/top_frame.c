@@ -199,16 +199,18 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
   const struct top_model *m = &s->model;
   const struct as_rec_snapshot *snap = m->snap ? &m->snap->snapshot : NULL;
   const struct as_rec_header *h = m->snap ? &m->snap->header : NULL;
-  char up[32] = "-", who[300] = "(no snapshot yet)";
-  if (snap)
-    top_duration_text(up, sizeof up, snap->uptime_ns);
+  char up[48] = "", who[300] = "(no snapshot yet)";
+  if (snap) {
+    memcpy(up, " - up ", 7);
+    top_duration_text(up + 6, sizeof up - 6, snap->uptime_ns);
+  }
   if (h) {
     const char *program = h->program ? h->program : "?";
     const char *base = strrchr(program, '/');
     snprintf(who, sizeof who, "%s pid %lld", base ? base + 1 : program, (long long)h->pid);
   }
   /* The state before the source: a long path may be cut, "waiting" or "ended" must not be. */
-  top_canvas_add(c, TOP_STYLE_TITLE, "%s - up %s - %s - %s", who, up, s->state, s->source);
+  top_canvas_add(c, TOP_STYLE_TITLE, "%s%s - %s - %s", who, up, s->state, s->source);
   if (s->note[0])
     top_canvas_add(c, TOP_STYLE_DIM, "%s", s->note);
   if (!snap) {
