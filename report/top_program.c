@@ -129,6 +129,19 @@ static void program_wait(struct top_program *p, int ms)
   }
 }
 
+/* Whether the output file holds more than the line `actorscope run` writes itself. */
+static int program_output_said_something(const struct top_program *p)
+{
+  char own[400], text[400];
+  int len = snprintf(own, sizeof own, "actorscope: snapshots in %s\n", p->source);
+  int fd = open(p->output, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, text, sizeof text);
+  close(fd);
+  return n > 0 && !(n == len && memcmp(text, own, (size_t)len) == 0);
+}
+
 int top_program_finish(struct top_program *p, int wait_ms)
 {
   program_wait(p, wait_ms);
@@ -145,8 +158,7 @@ int top_program_finish(struct top_program *p, int wait_ms)
     }
   }
   unlink(p->socket); /* ours: in our private directory */
-  struct stat st;
-  if (lstat(p->output, &st) == 0 && st.st_size > 0)
+  if (program_output_said_something(p))
     return 1;
   unlink(p->output);
   rmdir(p->dir);

@@ -242,8 +242,23 @@ Test(top_batch, follow_prints_each_snapshot_as_a_growing_file_gets_it_until_the_
   free(err);
 }
 
-Test(top_batch, a_program_run_by_top_gives_a_frame_per_snapshot_and_its_exit_status)
+/* Entries of DIR (not . and ..). */
+static int top_entries(const char *dir)
 {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  cr_assert_eq(fscanf(p, "%d", &n), 1);
+  pclose(p);
+  return n;
+}
+
+Test(top_batch, a_program_run_by_top_gives_a_frame_per_snapshot_its_status_and_its_output_file)
+{
+  char tmp[] = "/tmp/as-top-prog-XXXXXX";
+  cr_assert_not_null(mkdtemp(tmp));
+  setenv("TMPDIR", tmp, 1); /* where top makes its private directory */
   const char *argv[] = {"top", "--batch", "--ascii", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_tree",
                         NULL};
   char *err;
@@ -256,8 +271,31 @@ Test(top_batch, a_program_run_by_top_gives_a_frame_per_snapshot_and_its_exit_sta
   cr_expect(strstr(last, "Stopped: returned") && strstr(last, "Stopped: terminated") &&
                 strstr(last, "Stopped: destroyed"), "%s", last);
   cr_expect(strstr(err, "czmq_tree exited with status 5"), "%s", err);
+  /* czmq_tree prints a line: its output file is kept, and named. */
+  const char *kept = strstr(err, "its output is in ");
+  cr_assert_not_null(kept, "%s", err);
+  kept += strlen("its output is in ");
+  char *file = strndup(kept, strcspn(kept, "\n"));
+  cr_expect_eq(strncmp(file, tmp, strlen(tmp)), 0, "%s", file);
+  char *text = as_test_read_file(file);
+  cr_expect_eq(strncmp(text, "tree done\n", 10), 0, "%s holds '%s'", file, text);
+  free(text);
+  free(file);
   free(out);
   free(err);
+  /* A program that prints nothing leaves nothing behind. */
+  char rm[128];
+  snprintf(rm, sizeof rm, "rm -rf '%s'/*", tmp);
+  cr_assert_eq(system(rm), 0);
+  const char *quiet[] = {"top", "--batch", "--", "/bin/true", NULL};
+  out = top_run_argv(quiet, &err, &status);
+  cr_expect(!strstr(err, "its output is in"), "%s", err);
+  cr_expect_eq(top_entries(tmp), 0, "top left files in %s", tmp);
+  free(out);
+  free(err);
+  unsetenv("TMPDIR");
+  snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
+  cr_expect_eq(system(rm), 0);
 }
 
 /* A port nobody listens on now (the kernel's choice). */

@@ -17,6 +17,7 @@
 
 struct tmux {
   char server[64];
+  char tmpdir[64]; /* $TMPDIR of the command: where `top --` puts its private directories */
 };
 
 static void tmux_sleep_ms(int ms)
@@ -43,14 +44,19 @@ static void tmux_start(struct tmux *t, int width, int height, const char *comman
     cr_skip_test("tmux is not installed (scripts/setup installs it)");
   static int serial;
   snprintf(t->server, sizeof t->server, "astop-%d-%d", getpid(), serial++);
-  cr_assert_eq(tmux_cmd(t, "new-session -d -x %d -y %d -c '%s' \"%s\"", width, height,
-                        AS_TEST_DATA, command),
+  snprintf(t->tmpdir, sizeof t->tmpdir, "/tmp/as-top-tmp-XXXXXX");
+  cr_assert_not_null(mkdtemp(t->tmpdir));
+  cr_assert_eq(tmux_cmd(t, "new-session -d -x %d -y %d -c '%s' \"TMPDIR=%s %s\"", width, height,
+                        AS_TEST_DATA, t->tmpdir, command),
                0, "tmux could not start %s", command);
 }
 
 static void tmux_stop(struct tmux *t)
 {
   tmux_cmd(t, "kill-server");
+  char rm[128];
+  snprintf(rm, sizeof rm, "rm -rf '%s'", t->tmpdir);
+  cr_expect_eq(system(rm), 0);
 }
 
 /* The screen as text (ESCAPES: with the colour and attribute escape sequences). */
@@ -65,16 +71,20 @@ static char *tmux_screen(const struct tmux *t, int escapes)
   return text;
 }
 
-/* Waits until the screen shows TEXT; returns the screen (asserts it came). */
+/* Waits until the screen shows TEXT and has stopped changing (a screen is drawn in pieces);
+ * returns the screen (asserts it came). */
 static char *tmux_wait_for(const struct tmux *t, const char *text)
 {
-  char *screen = NULL;
-  for (int waited = 0; waited <= TMUX_WAIT_MS; waited += 50) {
-    free(screen);
+  char *screen = NULL, *before = NULL;
+  for (int waited = 0; waited <= TMUX_WAIT_MS; waited += 30) {
+    free(before);
+    before = screen;
     screen = tmux_screen(t, 0);
-    if (strstr(screen, text))
+    if (strstr(screen, text) && before && strcmp(before, screen) == 0) {
+      free(before);
       return screen;
-    tmux_sleep_ms(50);
+    }
+    tmux_sleep_ms(30);
   }
   cr_assert_fail("the screen never showed '%s'; it shows:\n%s", text, screen);
   return NULL;
@@ -324,10 +334,8 @@ Test(top_tmux, a_live_slow_handler_turns_stuck_and_its_client_waits_on_it)
   cr_assert_eq(stat(dir, &st), 0);
   cr_expect_eq(st.st_mode & 0777, 0700, "the private directory is %o", st.st_mode & 0777);
   free(out);
+  cr_expect_eq(strncmp(dir, t.tmpdir, strlen(t.tmpdir)), 0, "%s is not under $TMPDIR", dir);
   tmux_stop(&t);
-  char rm[600];
-  snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
-  cr_expect_eq(system(rm), 0);
   free(dir);
   free(file);
 }
