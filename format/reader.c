@@ -179,6 +179,10 @@ static const struct member members_line[] = {
 /* Bits of members_line a snapshot must have (the header's are checked by name below). */
 #define LINE_BIT(i) ((uint64_t)1 << (i))
 #define SNAPSHOT_REQUIRED (LINE_BIT(10) | LINE_BIT(13) | LINE_BIT(14) | LINE_BIT(18) | LINE_BIT(23))
+#define DELTA_REQUIRED (LINE_BIT(10) | LINE_BIT(13))
+#define LINE_HAS_TOTALS LINE_BIT(18)
+#define LINE_HAS_DEADLOCKS LINE_BIT(19)
+#define LINE_HAS_DIAGNOSTICS LINE_BIT(20)
 
 static const struct member members_config[] = {
     {AS_M_INTERVAL_MS, V_INT, 0, 0, 0, LINE(h.interval_ms), NONE},
@@ -336,6 +340,11 @@ struct frame {
 
 struct as_reader {
   char *source;
+  char **parts;          /* a rotated set: oldest first, the named file last */
+  size_t n_parts, part;
+  const char *part_name; /* the file being read, for messages */
+  int expect_header;     /* the file just opened starts with its own header */
+  int rotation_seen;     /* following: the named file was replaced by a rotation */
   int fd;
   int is_socket, is_regular;
   struct as_reader_options opt;
@@ -376,10 +385,11 @@ static int reader_fail(struct as_reader *r, int code, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
+  const char *name = r->part_name ? r->part_name : r->source;
   if (r->lineno)
-    snprintf(r->err->text, sizeof r->err->text, "%s:%zu: %s", r->source, r->lineno, what);
+    snprintf(r->err->text, sizeof r->err->text, "%s:%zu: %s", name, r->lineno, what);
   else
-    snprintf(r->err->text, sizeof r->err->text, "%s: %s", r->source, what);
+    snprintf(r->err->text, sizeof r->err->text, "%s: %s", name, what);
   r->err->code = code;
   r->failed = 1;
   return code;
@@ -877,7 +887,8 @@ static int reader_check_snapshot(struct as_reader *r)
     return reader_fail(r, -EPROTO, "expected a snapshot%s line, not %s%s%s",
                        r->header.version >= 2 ? " or delta" : "", l->type ? "\"" : "",
                        l->type ? l->type : "a line without a type", l->type ? "\"" : "");
-  uint64_t missing = SNAPSHOT_REQUIRED & ~r->stack[0].seen;
+  /* A delta leaves out what did not change since the line before. */
+  uint64_t missing = (delta ? DELTA_REQUIRED : SNAPSHOT_REQUIRED) & ~r->stack[0].seen;
   if (missing)
     return reader_fail(r, -EPROTO, "the snapshot lacks its member '%s'",
                        members_line[__builtin_ctzll(missing)].key);
@@ -897,12 +908,29 @@ static int reader_check_snapshot(struct as_reader *r)
   l->s.delta = delta;
   if (r->header.version < 2)
     return 1; /* no deltas follow: the line's records are the state */
-  int rc = delta ? as_state_delta(&r->state, &l->s) : as_state_keyframe(&r->state, &l->s);
+  uint64_t seen = r->stack[0].seen;
+  int carried = (seen & LINE_HAS_TOTALS ? AS_STATE_HAS_TOTALS : 0) |
+                (seen & LINE_HAS_DEADLOCKS ? AS_STATE_HAS_DEADLOCKS : 0) |
+                (seen & LINE_HAS_DIAGNOSTICS ? AS_STATE_HAS_DIAGNOSTICS : 0);
+  int rc = delta ? as_state_delta(&r->state, &l->s, carried) : as_state_keyframe(&r->state, &l->s);
   if (rc == -EPROTO)
     return reader_fail(r, rc, "a delta line before any keyframe (snapshot line)");
   if (rc < 0)
     return reader_fail(r, rc, "out of memory rebuilding the state (%zu actors)", r->state.n);
   return 1;
+}
+
+/* The header of a later file of a rotated set: the same process, or the set is not one run. */
+static int reader_check_part_header(struct as_reader *r)
+{
+  const struct line_rec *l = &r->line;
+  r->expect_header = 0;
+  if (!l->type || strcmp(l->type, AS_LINE_HEADER) != 0)
+    return reader_fail(r, -EPROTO, "expected the header line of a rotated file");
+  if (l->h.pid != r->header.pid || l->h.started_at_ns != r->header.started_at_ns)
+    return reader_fail(r, -EPROTO, "this file was written by another process (pid %lld) than %s "
+                       "(pid %lld)", (long long)l->h.pid, r->source, (long long)r->header.pid);
+  return 0;
 }
 
 /* A line is parsed whole. Returns 1 (a snapshot is ready), 0 (the header), or an error. */
@@ -915,6 +943,8 @@ static int reader_end_line(struct as_reader *r)
                        r->line.error);
   if (!r->have_header)
     return reader_check_header(r);
+  if (r->expect_header)
+    return reader_check_part_header(r);
   return reader_check_snapshot(r);
 }
 
@@ -949,6 +979,53 @@ static int reader_follow_wait(struct as_reader *r)
   return 1;
 }
 
+/* Goes on with the file at PATH (the next of a rotated set, or the named file anew after the
+ * writer rotated it): its first line is its own header. */
+static int reader_switch_file(struct as_reader *r, const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return reader_fail(r, -errno, "cannot open %s: %s", path, strerror(errno));
+  close(r->fd);
+  r->fd = fd;
+  r->part_name = path;
+  r->buf_len = r->buf_pos = 0;
+  r->expect_header = 1;
+  r->rotation_seen = 0;
+  r->lineno = 0;
+  return 0;
+}
+
+/* Following: whether the named file is now another one (the writer rotated it). */
+static int reader_named_file_replaced(struct as_reader *r)
+{
+  struct stat named, reading;
+  const char *path = strncmp(r->source, "file:", 5) == 0 ? r->source + 5 : r->source;
+  return r->opt.follow && r->is_regular && r->part + 1 >= r->n_parts &&
+         stat(path, &named) == 0 && fstat(r->fd, &reading) == 0 &&
+         (named.st_ino != reading.st_ino || named.st_dev != reading.st_dev);
+}
+
+/* At the end of what was written so far. Returns 1 to read on (another file, or after a
+ * rotation), 0 to go on as at a plain end, or an error. */
+static int reader_at_end(struct as_reader *r)
+{
+  int rc = 0;
+  if (r->part + 1 < r->n_parts) {
+    r->part++;
+    rc = reader_switch_file(r, r->parts[r->part]);
+  } else if (r->rotation_seen) {
+    rc = reader_switch_file(r, strncmp(r->source, "file:", 5) == 0 ? r->source + 5 : r->source);
+  } else if (reader_named_file_replaced(r)) {
+    r->rotation_seen = 1; /* drain the old file once more, then switch */
+    return 1;
+  } else {
+    return 0;
+  }
+  r->lineno = 1; /* reading that file's first line now */
+  return rc < 0 ? rc : 1;
+}
+
 /* Reads up to the end of the next non-blank line. Returns 1 (a snapshot), 0 (the header, or
  * the end of the stream: r->done), or an error. */
 static int reader_line(struct as_reader *r)
@@ -964,6 +1041,13 @@ static int reader_line(struct as_reader *r)
       if (rc < 0)
         return rc;
       if (rc == 0) {
+        if (!deferred && r->line_blank) {
+          rc = reader_at_end(r);
+          if (rc < 0)
+            return rc;
+          if (rc > 0)
+            continue;
+        }
         if (!deferred && reader_follow_wait(r))
           continue;
         r->done = 1;
@@ -1106,6 +1190,50 @@ static int reader_open_source(struct as_reader *r, const char *source)
   return 0;
 }
 
+/* The files an ACTORSCOPE_MAX_BYTES writer rotated out of the named one (NAME.1.jsonl newest),
+ * as long as their headers are this process's. When there are any, reading starts over at the
+ * oldest. */
+static int reader_find_rotated(struct as_reader *r)
+{
+  const char *path = strncmp(r->source, "file:", 5) == 0 ? r->source + 5 : r->source;
+  size_t n = 0;
+  char *found[AS_DEST_KEEP_MAX];
+  for (unsigned k = 1; k <= AS_DEST_KEEP_MAX; k++) {
+    char name[AS_DEST_PATH_MAX];
+    struct stat st;
+    if (as_dest_rotated_name(path, k, name, sizeof name) < 0 || stat(name, &st) != 0 ||
+        !S_ISREG(st.st_mode))
+      break;
+    struct as_reader *older;
+    struct as_reader_error ignored;
+    struct as_reader_options single = {.single_file = 1};
+    if (as_reader_open(&older, name, &single, &ignored) < 0)
+      break;
+    int same = older->header.pid == r->header.pid &&
+               older->header.started_at_ns == r->header.started_at_ns;
+    as_reader_close(older);
+    if (!same || !(found[n] = strdup(name)))
+      break;
+    n++;
+  }
+  if (n == 0)
+    return 0;
+  r->parts = calloc(n + 1, sizeof *r->parts);
+  if (!r->parts) {
+    while (n)
+      free(found[--n]);
+    return reader_fail(r, -ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++)
+    r->parts[i] = found[n - 1 - i]; /* oldest first */
+  r->parts[n] = strdup(path);
+  r->n_parts = n + 1;
+  if (!r->parts[n])
+    return reader_fail(r, -ENOMEM, "out of memory");
+  r->part = 0;
+  return reader_switch_file(r, r->parts[0]) < 0 ? r->err->code : 0;
+}
+
 int as_reader_open(struct as_reader **reader, const char *source,
                    const struct as_reader_options *options, struct as_reader_error *err)
 {
@@ -1139,6 +1267,8 @@ int as_reader_open(struct as_reader **reader, const char *source,
   if (rc == 0 && !r->have_header)
     rc = r->truncated ? reader_fail(r, -EPROTO, "the header line is cut short")
                       : reader_fail(r, -EPROTO, "empty: no header line");
+  if (rc == 0 && r->is_regular && !r->opt.single_file)
+    rc = reader_find_rotated(r);
   if (rc < 0) {
     as_reader_close(r);
     return rc;
@@ -1174,6 +1304,7 @@ const struct as_rec_header *as_reader_header(const struct as_reader *r) { return
 const char *as_reader_source(const struct as_reader *r) { return r->source; }
 int as_reader_truncated(const struct as_reader *r) { return r->truncated; }
 uint64_t as_reader_bytes(const struct as_reader *r) { return r->bytes; }
+int as_reader_fd(const struct as_reader *r) { return r->fd; }
 
 void as_reader_close(struct as_reader *r)
 {
@@ -1194,6 +1325,9 @@ void as_reader_close(struct as_reader *r)
   free(r->strs.data);
   as_state_free(&r->state);
   free(r->buf);
+  for (size_t i = 0; i < r->n_parts; i++)
+    free(r->parts[i]);
+  free(r->parts);
   free(r->source);
   free(r);
 }

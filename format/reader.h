@@ -8,8 +8,14 @@
  *
  * Format versions 1 and 2 are read. A version 2 delta line (only what changed) is given to the
  * consumer as the whole state it leaves, rebuilt from the last keyframe (`delta` says the line
- * was one; `reaped` lists the ids it removed), so every command sees the same full state either
+ * was one; `reaped` lists the ids it removed, `listed` the actors it changed or added, so a
+ * consumer's work can follow the change), so every command sees the same full state either
  * way; `children` are then derived from parent links.
+ *
+ * A file rotated by the writer (ACTORSCOPE_MAX_BYTES: NAME.jsonl, NAME.1.jsonl, NAME.2.jsonl
+ * ...) is read as one run: the rotated files of the same process (same pid and start in their
+ * headers) oldest first, then NAME.jsonl itself; each file's own header is checked and skipped.
+ * Following a file that the writer rotates goes on in the new NAME.jsonl.
  *
  * Sources: a file path, "-" (stdin), "file:PATH", "unix:PATH", "tcp:[HOST:]PORT" (including
  * "tcp:[::1]:7000"); with options.follow a file still being written is followed until its final
@@ -28,7 +34,8 @@
  *   if (rc < 0) ...err.text...;             (0: the end; as_reader_truncated(r) says whether a
  *   as_reader_close(r);                       cut-short last line was skipped)
  *
- * or, with a callback per snapshot: as_reader_each(source, &opt, on_snapshot, ctx, &err).
+ * or, with a callback per snapshot: as_reader_each(source, &opt, on_snapshot, ctx, &truncated,
+ * &err).
  *
  * Integers are int64_t, every one of them >= 0 as the format says; "absent or null" is a
  * has_* flag or a NULL pointer. Strings are NUL-terminated UTF-8 (the parser validates them).
@@ -51,9 +58,10 @@ struct as_reader_options {
   size_t max_line_bytes; /* longer lines are an error (-EMSGSIZE); 0 = AS_READER_MAX_LINE */
   int follow;            /* a file: at its end, wait for more until a final snapshot */
   unsigned follow_poll_ms; /* how often to look for more (default 200) */
+  int single_file; /* a file only, not its rotated predecessors (see above) */
 };
 #define AS_READER_MAX_LINE ((size_t)1 << 30) /* 1 GiB: a 100k-actor line is about 50 MB */
-#define AS_READER_OPTIONS_DEFAULT {0, 0, 0}
+#define AS_READER_OPTIONS_DEFAULT {0, 0, 0, 0}
 
 struct as_reader_error {
   int code; /* the negative errno also returned */
@@ -146,6 +154,11 @@ struct as_rec_snapshot {
   const char *signal; /* final only: the deadly signal the process died of; NULL normally */
   const int64_t *reaped; /* delta lines: the ids reaped since the line before */
   size_t n_reaped;
+  /* Delta lines: indexes into `actors` of the actors the line listed (spawned or changed),
+   * ascending; every other actor is as it was, but for the elapsed time of a handler or wait.
+   * NULL for a keyframe (every actor listed). Lets a consumer's work follow the change. */
+  const size_t *listed;
+  size_t n_listed;
   int64_t alive, total_spawned, total_stopped, messages_received; /* totals.* */
   const struct as_rec_cycle *deadlocks;
   size_t n_deadlocks;
@@ -175,6 +188,9 @@ const char *as_reader_source(const struct as_reader *reader);
 int as_reader_truncated(const struct as_reader *reader);
 /* Bytes read so far. */
 uint64_t as_reader_bytes(const struct as_reader *reader);
+/* The descriptor read from, for poll(): readable means bytes are waiting, but as_reader_next
+ * still blocks until a whole line is in (a live view runs the reader on a thread of its own). */
+int as_reader_fd(const struct as_reader *reader);
 void as_reader_close(struct as_reader *reader);
 
 /* Opens SOURCE and calls ON_SNAPSHOT for every snapshot in order; a negative return from it

@@ -240,8 +240,76 @@ static int state_children(struct reader_state *st)
   return 0;
 }
 
+static void state_free_line_parts(struct reader_state *st, int which)
+{
+  if (which & AS_STATE_HAS_DEADLOCKS) {
+    for (size_t i = 0; i < st->n_cycles; i++) {
+      free((void *)st->cycles[i].actors);
+      free((void *)st->cycles[i].names);
+    }
+    free(st->cycles);
+    st->cycles = NULL;
+    st->n_cycles = 0;
+  }
+  if (which & AS_STATE_HAS_DIAGNOSTICS) {
+    free(st->diagnostics);
+    st->diagnostics = NULL;
+    st->n_diagnostics = 0;
+  }
+}
+
+/* Keeps the members of S that a later delta may leave out (WHICH: AS_STATE_HAS_* bits). */
+static int state_keep_line_parts(struct reader_state *st, const struct as_rec_snapshot *s,
+                                 int which)
+{
+  int nomem = 0;
+  if (which & AS_STATE_HAS_TOTALS) {
+    st->totals[0] = s->alive;
+    st->totals[1] = s->total_spawned;
+    st->totals[2] = s->total_stopped;
+    st->totals[3] = s->messages_received;
+  }
+  state_free_line_parts(st, which);
+  if ((which & AS_STATE_HAS_DEADLOCKS) && s->n_deadlocks) {
+    st->cycles = calloc(s->n_deadlocks, sizeof *st->cycles);
+    if (!st->cycles)
+      return -ENOMEM;
+    st->n_cycles = s->n_deadlocks;
+    for (size_t i = 0; i < s->n_deadlocks; i++) {
+      const struct as_rec_cycle *c = &s->deadlocks[i];
+      int64_t *ids = malloc((c->n_actors + 1) * sizeof *ids);
+      const char **names = calloc(c->n_names + 1, sizeof *names);
+      st->cycles[i] = (struct as_rec_cycle){ids, names, c->n_actors, c->n_names};
+      if (!ids || !names)
+        return -ENOMEM;
+      memcpy(ids, c->actors, c->n_actors * sizeof *ids);
+      for (size_t k = 0; k < c->n_names; k++)
+        names[k] = state_str(st, c->names[k], &nomem);
+    }
+  }
+  if ((which & AS_STATE_HAS_DIAGNOSTICS) && s->n_diagnostics) {
+    st->diagnostics = calloc(s->n_diagnostics, sizeof *st->diagnostics);
+    if (!st->diagnostics)
+      return -ENOMEM;
+    st->n_diagnostics = s->n_diagnostics;
+    for (size_t i = 0; i < s->n_diagnostics; i++) {
+      st->diagnostics[i].code = state_str(st, s->diagnostics[i].code, &nomem);
+      st->diagnostics[i].message = state_str(st, s->diagnostics[i].message, &nomem);
+    }
+  }
+  return nomem ? -ENOMEM : 0;
+}
+
 static void state_show(struct reader_state *st, struct as_rec_snapshot *s)
 {
+  s->alive = st->totals[0];
+  s->total_spawned = st->totals[1];
+  s->total_stopped = st->totals[2];
+  s->messages_received = st->totals[3];
+  s->deadlocks = st->cycles;
+  s->n_deadlocks = st->n_cycles;
+  s->diagnostics = st->diagnostics;
+  s->n_diagnostics = st->n_diagnostics;
   s->actors = st->actors;
   s->n_actors = st->n;
   s->spawn_sites = st->sites;
@@ -264,19 +332,73 @@ int as_state_keyframe(struct reader_state *st, struct as_rec_snapshot *s)
     state_adopt(st, &st->actors[i], s, &nomem);
   }
   st->n = s->n_actors;
-  if (nomem || state_children(st) < 0)
+  if (nomem || state_children(st) < 0 ||
+      state_keep_line_parts(st, s, AS_STATE_HAS_TOTALS | AS_STATE_HAS_DEADLOCKS |
+                                       AS_STATE_HAS_DIAGNOSTICS) < 0)
     return -ENOMEM;
   st->active = 1;
   state_show(st, s);
   return 0;
 }
 
-int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s)
+/* Elapsed times of handlers and waits still running: from since_ns at the line's uptime. */
+static void state_age(struct as_rec_actor *a, int64_t uptime_ns)
+{
+  if (a->has_handling && a->has_handling_since && uptime_ns >= a->handling_since_ns)
+    a->handling_elapsed_ns = uptime_ns - a->handling_since_ns;
+  if (a->has_waiting && a->has_waiting_since && uptime_ns >= a->waiting_since_ns)
+    a->waiting_elapsed_ns = uptime_ns - a->waiting_since_ns;
+}
+
+/* A delta that neither spawns nor reaps: its actors replace theirs in place, so a quiet line
+ * costs what it lists (and a glance at each actor for running handlers). Returns 1 when done
+ * this way, 0 when the line needs a merge. */
+static int state_delta_in_place(struct reader_state *st, struct as_rec_snapshot *s, int *nomem)
+{
+  if (s->n_reaped)
+    return 0;
+  for (size_t k = 0; k < s->n_actors; k++)
+    if (!state_find(st->actors, st->n, s->actors[k].id))
+      return 0;
+  for (size_t i = 0; i < st->n; i++)
+    state_age(&st->actors[i], s->uptime_ns);
+  for (size_t k = 0; k < s->n_actors; k++) {
+    struct as_rec_actor *old = (struct as_rec_actor *)state_find(st->actors, st->n, s->actors[k].id);
+    struct as_rec_actor fresh = s->actors[k];
+    state_adopt(st, &fresh, s, nomem);
+    st->live -= state_arrays_size(old);
+    fresh.children = old->children;
+    fresh.n_children = old->n_children;
+    *old = fresh;
+    st->listed[k] = (size_t)(old - st->actors);
+  }
+  return 1;
+}
+
+int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s, int carried)
 {
   if (!st->active)
     return -EPROTO;
-  if (state_make_room(st, state_line_arrays(s)) < 0 ||
-      state_grow(&st->next, &st->next_cap, st->n + s->n_actors) < 0)
+  if (state_make_room(st, state_line_arrays(s)) < 0)
+    return -ENOMEM;
+  if (st->listed_cap < s->n_actors + 1) {
+    size_t *grown = reallocarray(st->listed, s->n_actors + 1, sizeof *grown);
+    if (!grown)
+      return -ENOMEM;
+    st->listed = grown;
+    st->listed_cap = s->n_actors + 1;
+  }
+  int in_place_nomem = 0;
+  if (state_delta_in_place(st, s, &in_place_nomem)) {
+    if (in_place_nomem || state_keep_line_parts(st, s, carried) < 0)
+      return -ENOMEM;
+    size_t n_listed = s->n_actors;
+    state_show(st, s);
+    s->listed = st->listed;
+    s->n_listed = n_listed;
+    return 0;
+  }
+  if (state_grow(&st->next, &st->next_cap, st->n + s->n_actors) < 0)
     return -ENOMEM;
   int64_t *reaped = NULL;
   if (s->n_reaped) {
@@ -293,6 +415,7 @@ int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s)
     if (take_line) {
       const struct as_rec_actor *old = i < st->n && st->actors[i].id == s->actors[k].id
                                            ? &st->actors[i++] : NULL;
+      st->listed[k] = n;
       st->next[n] = s->actors[k++];
       state_adopt(st, &st->next[n], s, &nomem);
       if (old) { /* replaced: a parent never changes, so neither do its children */
@@ -312,10 +435,7 @@ int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s)
       continue;
     }
     /* Not listed: still in the same handler or wait, or it would have been. */
-    if (a->has_handling && a->has_handling_since && s->uptime_ns >= a->handling_since_ns)
-      a->handling_elapsed_ns = s->uptime_ns - a->handling_since_ns;
-    if (a->has_waiting && a->has_waiting_since && s->uptime_ns >= a->waiting_since_ns)
-      a->waiting_elapsed_ns = s->uptime_ns - a->waiting_since_ns;
+    state_age(a, s->uptime_ns);
     st->next[n++] = *a;
   }
   free(reaped);
@@ -326,9 +446,13 @@ int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s)
   st->next = swap;
   st->next_cap = swap_cap;
   st->n = n;
-  if (nomem || (family_changed && state_children(st) < 0))
+  if (nomem || (family_changed && state_children(st) < 0) ||
+      state_keep_line_parts(st, s, carried) < 0)
     return -ENOMEM;
+  size_t n_listed = s->n_actors;
   state_show(st, s);
+  s->listed = st->listed;
+  s->n_listed = n_listed;
   return 0;
 }
 
@@ -342,6 +466,8 @@ void as_state_free(struct reader_state *st)
     free((void *)st->sites[i].frames);
   free(st->sites);
   free(st->children);
+  free(st->listed);
+  state_free_line_parts(st, AS_STATE_HAS_DEADLOCKS | AS_STATE_HAS_DIAGNOSTICS);
   strtab_free(&st->strings);
   strtab_free(&st->site_keys);
   memset(st, 0, sizeof *st);

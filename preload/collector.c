@@ -43,6 +43,34 @@ static struct as_waiting collector_waiting;
 /* When the last full snapshot (keyframe) was written; whether the next line must be one. */
 static uint64_t collector_keyframe_at;
 static int collector_keyframe_due = 1;
+/* What the line before said, so a delta line can leave out what did not change. */
+static struct as_registry_totals collector_said_totals;
+static uint64_t collector_said_deadlocks;
+static size_t collector_said_diagnostics;
+/* Clients let in, lines skipped and files begun, as of the line before: a client that joined
+ * or missed a line, and a new file after a rotation, need a keyframe to rebuild the state. */
+static uint64_t collector_said_admitted, collector_said_skipped;
+
+static int collector_readers_need_keyframe(void)
+{
+  struct as_sink_stats stats;
+  as_sink_get_stats(collector_sink, &stats);
+  int need = stats.clients_admitted != collector_said_admitted ||
+             stats.lines_skipped != collector_said_skipped ||
+             as_sink_starts_new_file(collector_sink);
+  collector_said_admitted = stats.clients_admitted;
+  collector_said_skipped = stats.lines_skipped;
+  return need;
+}
+
+/* One number for a set of cycles: equal sets, equal numbers (FNV-1a over the members). */
+static uint64_t collector_cycles_signature(const struct as_waitgraph_cycles *cycles)
+{
+  uint64_t h = 1469598103934665603ull ^ cycles->cycle_count;
+  for (size_t i = 0; i < cycles->member_count; i++)
+    h = (h ^ cycles->members[i]) * 1099511628211ull;
+  return h;
+}
 static struct as_snapshot_cost collector_last_cost;
 static int collector_has_cost;
 
@@ -95,6 +123,10 @@ static size_t collector_diagnostics(struct as_diag_entry diags[AS_DIAG_MAX + 1])
   return n;
 }
 
+/* How long exit, exec or a deadly signal waits for the collector: a write in progress may
+ * finish, but the host never hangs on it. */
+#define COLLECTOR_LAST_WAIT_MS 1000u
+
 /* A snapshot line is encoded into a buffer of this size and written whenever it fills. */
 #define COLLECTOR_CHUNK_BYTES (1u << 20)
 
@@ -140,7 +172,7 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   uint64_t now = as_clock_now();
   uint64_t grave = as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u);
   int readers = collector_sink && as_sink_has_readers(collector_sink);
-  int keyframe = readers && collector_wants_keyframe(final, now);
+  int keyframe = readers && (collector_readers_need_keyframe() | collector_wants_keyframe(final, now));
   /* Still collected when nobody reads: reaping keeps memory bounded. */
   if (keyframe)
     as_registry_collect(&collector_views, now, grave);
@@ -159,11 +191,16 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   struct as_diag_entry diags[AS_DIAG_MAX + 1];
   size_t diag_count = collector_diagnostics(diags);
   uint64_t wall = as_clock_wall_ns();
+  uint64_t deadlocks = collector_cycles_signature(&cycles);
   struct as_snapshot_info info = {
       .seq = collector_seq++, .wall_ns = wall,
       .uptime_ns = now > collector_start_ticks ? as_clock_ticks_to_ns(now - collector_start_ticks) : 0,
       .start_ticks = collector_start_ticks, .now_ticks = now, .final = final,
       .ended_by = ended_by, .signal_name = signal_name, .delta = !keyframe,
+      .totals_changed = memcmp(&collector_said_totals, &collector_views.totals,
+                               sizeof collector_said_totals) != 0,
+      .deadlocks_changed = deadlocks != collector_said_deadlocks,
+      .diagnostics_changed = diag_count != collector_said_diagnostics,
       .waiting = collector_waiting.views, .waiting_count = collector_waiting.count,
       .diagnostics = diags, .diagnostic_count = diag_count,
       .last_cost = collector_has_cost ? &collector_last_cost : NULL};
@@ -177,6 +214,11 @@ static void collector_write_locked(int final, const char *ended_by, const char *
     rc = collector_output_end(&out);
   else if (!out.failed)
     as_error_set(&out.err, "out of memory while encoding a snapshot");
+  if (rc == 0) {
+    collector_said_totals = collector_views.totals;
+    collector_said_deadlocks = deadlocks;
+    collector_said_diagnostics = diag_count;
+  }
   if (rc == 0 && keyframe) {
     collector_keyframe_at = now;
     collector_keyframe_due = 0;
@@ -253,6 +295,8 @@ static void *collector_main(void *arg)
       char name[16];
       pthread_mutex_lock(&collector_write_lock);
       collector_write_last_locked("signal", collector_signal_name(sig, name));
+      if (collector_sink)
+        as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
       pthread_mutex_unlock(&collector_write_lock);
       atomic_store(&collector_signal_written, 1);
       break;
@@ -313,9 +357,6 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
     as_guard_clear();
 }
 
-/* How long exit, exec or a deadly signal waits for the collector: a write in progress may
- * finish, but the host never hangs on it. */
-#define COLLECTOR_LAST_WAIT_MS 1000u
 
 /* Stops the thread, waiting at most COLLECTOR_LAST_WAIT_MS; returns whether it stopped (or
  * never ran). */
@@ -336,6 +377,8 @@ static int collector_stop_thread(void)
 
 void as_collector_finish(void)
 {
+  /* Every wait on a client from now on ends within the second exit may take. */
+  as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS);
   if (!collector_stop_thread()) {
     /* Still writing after a second (a slow disk): the line in progress is the last. */
     as_diag_report("output_slow", "the last snapshot took too long; the final one is not written");
@@ -344,6 +387,7 @@ void as_collector_finish(void)
   pthread_mutex_lock(&collector_write_lock);
   collector_write_last_locked("exit", NULL);
   if (collector_sink) {
+    as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
     as_sink_close(collector_sink);
     collector_sink = NULL;
   }
@@ -363,6 +407,8 @@ void as_collector_before_exec(void)
   if (pthread_mutex_timedlock(&collector_write_lock, &deadline) != 0)
     return;
   collector_write_last_locked("exec", NULL);
+  if (collector_sink)
+    as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
   pthread_mutex_unlock(&collector_write_lock);
 }
 
@@ -374,6 +420,7 @@ void as_collector_on_deadly_signal(int sig)
   int expected = 0;
   if (!atomic_compare_exchange_strong(&collector_signal, &expected, sig))
     return; /* another thread's signal is being written */
+  as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS); /* an atomic store */
   sem_post(&collector_wake);
   /* Only async-signal-safe calls here: poll a flag, sleeping a millisecond at a time. */
   struct timespec step = {0, 1000000};
@@ -385,7 +432,8 @@ void as_collector_on_deadly_signal(int sig)
 void as_collector_reset_after_fork(void)
 {
   pthread_mutex_init(&collector_write_lock, NULL);
-  /* The parent's sink: not closed (a unix socket would be unlinked), only let go. */
+  /* The parent's sink: its descriptors closed, nothing on disk touched, nothing sent. */
+  as_sink_abandon(collector_sink);
   collector_sink = NULL;
   atomic_store(&collector_running, 0);
   atomic_store(&collector_stopping, 0);

@@ -1,5 +1,6 @@
 #include "diag.h"
 #include "error.h"
+#include "runstatus.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -99,6 +100,7 @@ void as_diag_report(const char *code, const char *fmt, ...)
     snprintf(e->text, sizeof e->text, "%s", text);
   }
   pthread_mutex_unlock(&diag_lock);
+  as_runstatus_note_diag(code, text);
   diag_write_stderr(text);
 }
 

@@ -441,8 +441,13 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit_u64(w, "{\"type\":\"delta\",\"seq\":", info->seq);
     else
       as_jsonw_lit_u64(w, "{\"type\":\"snapshot\",\"seq\":", info->seq);
-    as_jsonw_lit(w, ",\"captured_at\":");
-    as_jsonw_str(w, when);
+    /* A delta line leaves out what did not change since the line before (FORMAT.md): a line
+     * in which nothing happened is a few dozen bytes. */
+    int full = !info->delta;
+    if (full) {
+      as_jsonw_lit(w, ",\"captured_at\":");
+      as_jsonw_str(w, when);
+    }
     as_jsonw_lit_u64(w, ",\"captured_at_ns\":", info->wall_ns);
     as_jsonw_lit_u64(w, ",\"uptime_ns\":", info->uptime_ns);
     if (info->final && info->ended_by) {
@@ -456,28 +461,41 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     }
     if (info->final)
       as_jsonw_lit(w, ",\"final\":true");
-    else
+    else if (full)
       as_jsonw_lit(w, ",\"final\":false");
-    as_jsonw_lit_u64(w, ",\"totals\":{\"alive\":", c->totals.alive);
-    as_jsonw_lit_u64(w, ",\"total_spawned\":", c->totals.total_spawned);
-    as_jsonw_lit_u64(w, ",\"total_stopped\":", c->totals.total_stopped);
-    as_jsonw_lit_u64(w, ",\"messages_received\":", c->totals.messages_received);
-    as_jsonw_lit(w, "},\"deadlocks\":");
-    snapshot_deadlocks(w, deadlocks, info->waiting, info->waiting_count);
-    as_jsonw_lit(w, ",\"diagnostics\":");
-    snapshot_diagnostics(w, info);
-    as_jsonw_lit(w, ",\"last_cost\":");
-    snapshot_cost(w, info->last_cost);
-    as_jsonw_lit(w, ",\"spawn_sites\":");
-    snapshot_sites_write(w, &sites);
-    as_jsonw_lit(w, ",\"actors\":[");
-    for (size_t i = 0; i < n; i++) {
-      if (i)
-        as_jsonw_lit(w, ",");
-      snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info);
+    if (full || info->totals_changed) {
+      as_jsonw_lit_u64(w, ",\"totals\":{\"alive\":", c->totals.alive);
+      as_jsonw_lit_u64(w, ",\"total_spawned\":", c->totals.total_spawned);
+      as_jsonw_lit_u64(w, ",\"total_stopped\":", c->totals.total_stopped);
+      as_jsonw_lit_u64(w, ",\"messages_received\":", c->totals.messages_received);
+      as_jsonw_lit(w, "}");
     }
-    as_jsonw_lit(w, "]");
-    if (info->delta) {
+    if (full || info->deadlocks_changed) {
+      as_jsonw_lit(w, ",\"deadlocks\":");
+      snapshot_deadlocks(w, deadlocks, info->waiting, info->waiting_count);
+    }
+    if (full || info->diagnostics_changed) {
+      as_jsonw_lit(w, ",\"diagnostics\":");
+      snapshot_diagnostics(w, info);
+    }
+    if (full || n > 0 || c->reaped_count > 0) {
+      as_jsonw_lit(w, ",\"last_cost\":");
+      snapshot_cost(w, info->last_cost);
+    }
+    if (full || n > 0) {
+      as_jsonw_lit(w, ",\"spawn_sites\":");
+      snapshot_sites_write(w, &sites);
+    }
+    if (full || n > 0) {
+      as_jsonw_lit(w, ",\"actors\":[");
+      for (size_t i = 0; i < n; i++) {
+        if (i)
+          as_jsonw_lit(w, ",");
+        snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info);
+      }
+      as_jsonw_lit(w, "]");
+    }
+    if (!full && c->reaped_count > 0) {
       as_jsonw_lit(w, ",\"reaped\":");
       snapshot_ids(w, c->reaped, c->reaped_count);
     }

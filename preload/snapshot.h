@@ -41,6 +41,8 @@ struct as_snapshot_info {
   /* A delta line: only the actors of the collection (those that changed), no children, and
    * the ids reaped since (collection->reaped). */
   int delta;
+  /* Delta lines only: what differs from the line before (the rest is left out). */
+  int totals_changed, deadlocks_changed, diagnostics_changed;
   /* Views of every actor waiting now, sorted by id: the names of deadlock cycle members. */
   const struct as_actor_view *waiting;
   size_t waiting_count;

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "rules.h"
 #include "runmodel.h"
+#include "show.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -379,7 +380,11 @@ int cmd_check(int argc, char **argv)
       status = CMD_USAGE;
     } else if (results[i].detail) {
       failures++;
-      printf("FAIL %s: %s\n", rules.items[i].text, results[i].detail);
+      printf("FAIL ");
+      show_clean(rules.items[i].text, stdout);
+      printf(": ");
+      show_clean(results[i].detail, stdout);
+      printf("\n");
     }
   }
   if (status == CMD_OK) {

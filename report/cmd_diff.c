@@ -133,7 +133,7 @@ static json_t *diff_build(const struct diff_side *a, const struct diff_side *b,
   return rows;
 }
 
-static const char *diff_row_label(json_t *row, char *buf, size_t len)
+static char *diff_row_label(json_t *row, char *buf, size_t len)
 {
   const char *type = json_string_value(json_object_get(row, "type"));
   snprintf(buf, len, type ? "%s <- %s" : "%s", json_string_value(json_object_get(row, "name")),
@@ -188,7 +188,10 @@ static void diff_print(json_t *rows, const char *path_a, const char *path_b,
     int marked = json_is_true(json_object_get(row, "grew"));
     grew += marked;
     /* A label wider than the column gets a line of its own, the numbers stay aligned. */
-    if (strlen(diff_row_label(row, label, sizeof label)) > width) {
+    for (char *c = diff_row_label(row, label, sizeof label); *c; c++)
+      if ((unsigned char)*c < 0x20 || *c == 0x7f)
+        *c = '?';
+    if (strlen(label) > width) {
       printf("  %s\n", label);
       label[0] = '\0';
     }

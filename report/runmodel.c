@@ -175,9 +175,9 @@ static void rm_add_cycle(struct rm_ingest *in, const struct as_rec_cycle *c, int
   m->n_cycles++;
 }
 
-static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_snapshot *s, void *ctx)
+/* A keyframe lists every actor: those it leaves out are gone. */
+static int rm_keyframe(struct rm_ingest *in, const struct as_rec_snapshot *s)
 {
-  struct rm_ingest *in = ctx;
   struct runmodel *m = in->m;
   int64_t listed_alive = 0;
   for (size_t i = 0; i < s->n_actors; i++) {
@@ -186,11 +186,56 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
     if (!a)
       return -ENOMEM;
     rm_update_actor(in, a, r, s->seq);
+    a->gone = 0;
     if (r->status != AS_STATUS_STOPPED && runmodel_visible(m, a))
       listed_alive++;
   }
+  for (size_t i = 0; i < m->n_actors; i++)
+    if (m->actors[i].last_seq != s->seq)
+      m->actors[i].gone = 1;
   if (listed_alive > m->max_alive_listed)
     m->max_alive_listed = listed_alive;
+  return 0;
+}
+
+/* A delta: only what it listed changed (and the elapsed time of running handlers). */
+static int rm_delta(struct rm_ingest *in, const struct as_rec_snapshot *s)
+{
+  struct runmodel *m = in->m;
+  for (size_t k = 0; k < s->n_listed; k++) {
+    const struct as_rec_actor *r = &s->actors[s->listed[k]];
+    struct rm_actor *a = rm_slot(in, r->id);
+    if (!a)
+      return -ENOMEM;
+    rm_update_actor(in, a, r, s->seq);
+  }
+  for (size_t i = 0; i < s->n_actors; i++) {
+    const struct as_rec_actor *r = &s->actors[i];
+    if (!r->has_handling)
+      continue;
+    struct rm_actor *a = (struct rm_actor *)runmodel_find(m, r->id);
+    if (a && r->handling_elapsed_ns > a->running_max_ns) {
+      a->running_max_ns = r->handling_elapsed_ns;
+      a->running_type = a->now_type;
+    }
+    if (a)
+      a->now_elapsed_ns = r->handling_elapsed_ns;
+  }
+  for (size_t k = 0; k < s->n_reaped; k++) {
+    struct rm_actor *a = (struct rm_actor *)runmodel_find(m, s->reaped[k]);
+    if (a)
+      a->gone = 1;
+  }
+  return 0;
+}
+
+static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_snapshot *s, void *ctx)
+{
+  struct rm_ingest *in = ctx;
+  struct runmodel *m = in->m;
+  int rc = s->listed ? rm_delta(in, s) : rm_keyframe(in, s);
+  if (rc < 0)
+    return rc;
   for (size_t i = 0; i < s->n_deadlocks; i++)
     rm_add_cycle(in, &s->deadlocks[i], s->seq);
   if (m->n_points == m->cap_points) {
@@ -296,7 +341,7 @@ int runmodel_visible(const struct runmodel *m, const struct rm_actor *a)
 
 int runmodel_alive_at_end(const struct runmodel *m, const struct rm_actor *a)
 {
-  return a->last_seq == m->at_seq && a->status != AS_STATUS_STOPPED;
+  return !a->gone && a->status != AS_STATUS_STOPPED;
 }
 
 int64_t runmodel_handler_max(const struct rm_actor *a, uint32_t *type, int *running)

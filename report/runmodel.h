@@ -30,6 +30,7 @@ struct rm_actor {
   int64_t now_elapsed_ns;
   struct rm_type *types;
   uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;
+  uint8_t gone; /* reaped: no longer in the registry */
 };
 
 struct rm_cycle {

@@ -23,6 +23,12 @@ const char *show_name(const char *name, size_t max, char *buf, size_t len)
   return buf;
 }
 
+void show_clean(const char *text, FILE *out)
+{
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+    fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+}
+
 int show_spend(struct show_budget *b)
 {
   if (b->left == 0) {

@@ -334,7 +334,54 @@ def runs():
     case("check-signal-at-exit", "check", "--max-alive-at-exit", "0", "runs/signal.jsonl")
 
 
+def escapes():
+    """Names come from the traced program: control characters never reach the terminal."""
+    evil = "\x1b[2J\x1b[31mevil\x07"
+    h = dict(HEADER, program="/bin/\x1b]0;title\x07prog")
+    run = [actor(1, evil, mailbox={"kind": "unbounded", "len": 0, "max": 50, "enqueued": 50}),
+           actor(2, "ok", parent=1)]
+    write_run(os.path.join(RUNS, "escapes.jsonl"), [h, snapshot(0, run, final=True)])
+    case("report-escapes", "report", "runs/escapes.jsonl")
+    case("check-escapes", "check", "--max-mailbox", "10", "runs/escapes.jsonl")
+    case("diff-escapes", "diff", "runs/escapes.jsonl", "runs/escapes.jsonl")
+
+
+def deltas():
+    """Format 2: a keyframe, deltas that spawn, change and reap actors, a final keyframe. The
+    report at each seq is the whole state rebuilt; a handler seen running at seq 1 and not
+    listed again is still running at seq 2, its elapsed time from since_ns."""
+    h = dict(HEADER, version=2)
+    boss = actor(1, "boss", children=[], handling={"type": "LONG", "elapsed_ns": 50000000,
+                                                   "since_ns": 50000000})
+    w2 = actor(2, "worker", parent=1)
+    w3 = actor(3, "worker", parent=1)
+    w2b = actor(2, "worker", parent=1, status="stopped",
+                counters={"messages_received": 9, "messages_sent": 0, "replies": 0, "handled": 9,
+                          "exceptions": 0}, message_types=[{"name": "WORK", "count": 9}])
+    w2b["stopped"] = {"at_ns": 250000000, "reason": "returned"}
+    for a in (w2, w3, w2b):
+        del a["children"]  # delta lines carry no children
+    k0 = snapshot(0, [boss, actor(2, "worker", parent=1)])
+    d1 = snapshot(1, [w3], uptime_ns=200000000, type="delta", reaped=[])
+    d2 = snapshot(2, [w2b], uptime_ns=300000000, type="delta", reaped=[])
+    d3 = snapshot(3, [], uptime_ns=400000000, type="delta", reaped=[2])
+    for d in (d1, d2, d3):
+        d["totals"] = {"alive": 2, "total_spawned": 3, "total_stopped": 1 if d is not d1 else 0,
+                       "messages_received": 13}
+    # What did not change since the line before is left out (totals, deadlocks, actors ...).
+    d3 = {"type": "delta", "seq": 3, "captured_at_ns": 1795502528723437082,
+          "uptime_ns": 400000000, "reaped": [2]}
+    last = snapshot(4, [dict(boss, handling=None), w3], uptime_ns=500000000, final=True,
+                    ended_by="exit")
+    write_run(os.path.join(RUNS, "delta.jsonl"), [h, k0, d1, d2, d3, last])
+    case("report-delta-at-2", "report", "--at", "2", "runs/delta.jsonl")
+    case("report-delta-at-3-json", "report", "--json", "--at", "3", "runs/delta.jsonl")
+    case("report-delta", "report", "runs/delta.jsonl")
+
+
 if __name__ == "__main__":
     wrong_types()
     hostile()
     runs()
+    deltas()
+    escapes()

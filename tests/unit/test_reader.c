@@ -381,10 +381,11 @@ static char *v2_line(const char *type, long seq, long uptime, const char *actors
   char *s = NULL;
   cr_assert(asprintf(&s,
                      "{\"type\":\"%s\",\"seq\":%ld,\"uptime_ns\":%ld,\"final\":false,\"totals\":"
-                     "{\"alive\":0,\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},"
-                     "\"deadlocks\":[],\"spawn_sites\":[[\"site%ld\"]],\"actors\":[%s]%s%s}\n",
-                     type, seq, uptime, seq, actors, reaped ? ",\"reaped\":" : "",
-                     reaped ? reaped : "") > 0);
+                     "{\"alive\":%ld,\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},"
+                     "\"deadlocks\":[%s],\"spawn_sites\":[[\"site%ld\"]],\"actors\":[%s]%s%s}\n",
+                     type, seq, uptime, seq + 10,
+                     seq == 2 ? "{\"actors\":[1,3],\"names\":[\"a1\",\"a3\"]}" : "", seq, actors,
+                     reaped ? ",\"reaped\":" : "", reaped ? reaped : "") > 0);
   return s;
 }
 
@@ -414,8 +415,13 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   char *k0 = v2_line("snapshot", 0, 100, both, NULL);
   char *d1 = v2_line("delta", 1, 200, changed, "[]");
   char *d2 = v2_line("delta", 2, 300, "", "[2]");
+  /* A delta in which nothing happened leaves out everything that did not change. */
+  const char *d3 = "{\"type\":\"delta\",\"seq\":3,\"captured_at_ns\":9,\"uptime_ns\":400}\n";
+  /* One actor changed, none spawned or reaped: replaced where it stands. */
+  char *a3b = v2_actor(3, 1, 7, "null");
+  char *d4 = v2_line("delta", 4, 500, a3b, NULL);
   char *text = NULL;
-  cr_assert(asprintf(&text, "%s%s%s%s", header_v2, k0, d1, d2) > 0);
+  cr_assert(asprintf(&text, "%s%s%s%s%s%s", header_v2, k0, d1, d2, d3, d4) > 0);
   char *path = write_temp(text);
   struct as_reader *r;
   struct as_reader_error err;
@@ -426,6 +432,9 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
   cr_expect(s->delta);
   cr_assert_eq(s->n_actors, 3);
+  cr_assert_eq(s->n_listed, 2);
+  cr_expect_eq(s->listed[0], 1);
+  cr_expect_eq(s->listed[1], 2);
   cr_expect_eq(s->actors[1].messages_received, 5);
   cr_expect_str_eq(s->actors[1].message_types[0].name, "T2");
   cr_expect_eq(s->actors[0].n_children, 1);
@@ -442,6 +451,22 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   cr_expect(s->actors[0].has_handling);
   cr_expect_eq(s->actors[0].handling_elapsed_ns, 250);
   cr_expect_str_eq(s->actors[0].handling_type, "T1");
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  cr_expect_eq(s->seq, 3);
+  cr_expect_eq(s->n_actors, 2);
+  cr_expect_eq(s->alive, 12, "totals are the line before's");
+  cr_assert_eq(s->n_deadlocks, 1, "so are the deadlocks");
+  cr_expect_str_eq(s->deadlocks[0].names[1], "a3");
+  cr_expect_eq(s->actors[0].handling_elapsed_ns, 350);
+  cr_expect_eq(s->n_listed, 0);
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  cr_assert_eq(s->n_actors, 2);
+  cr_assert_eq(s->n_listed, 1);
+  cr_expect_eq(s->listed[0], 1);
+  cr_expect_eq(s->actors[1].messages_received, 7);
+  cr_expect_eq(s->actors[0].n_children, 1, "children kept by a change in place");
+  cr_expect_eq(s->actors[0].handling_elapsed_ns, 450);
+  cr_expect_eq(s->alive, 14);
   cr_expect_eq(as_reader_next(r, &s, &err), 0);
   as_reader_close(r);
   unlink(path);
@@ -471,4 +496,123 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   free(k0);
   free(d1);
   free(d2);
+  free(d4);
+  free(a3b);
+}
+
+static void write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "%s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+static const char header_other[] =
+    "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":1,\"pid\":8,\"program\":\"/bin/q\","
+    "\"argv\":[\"q\"],\"started_at\":\"x\",\"started_at_ns\":2,\"config\":{\"interval_ms\":100,"
+    "\"grave_ms\":5000,\"stack_depth\":2}}\n";
+
+Test(reader, a_rotated_set_is_read_as_one_run_oldest_first)
+{
+  char dir[] = "/tmp/actorscope-rotated-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char path[128], p1[140], p2[140], p3[140], *text = NULL;
+  snprintf(path, sizeof path, "%s/run.jsonl", dir);
+  snprintf(p1, sizeof p1, "%s/run.1.jsonl", dir);
+  snprintf(p2, sizeof p2, "%s/run.2.jsonl", dir);
+  snprintf(p3, sizeof p3, "%s/run.3.jsonl", dir);
+  char *s0 = snapshot_json(0, 0, 1, "0"), *s1 = snapshot_json(1, 0, 2, "0"),
+       *s2 = snapshot_json(2, 0, 2, "0"), *s3 = snapshot_json(3, 1, 1, "0"),
+       *bad = snapshot_json(2, 0, 2, "\"x\"");
+  cr_assert(asprintf(&text, "%s%s%s", header, s0, s1) > 0);
+  write_file(p2, text);
+  free(text);
+  cr_assert(asprintf(&text, "%s%s", header, s2) > 0);
+  write_file(p1, text);
+  free(text);
+  cr_assert(asprintf(&text, "%s%s", header, s3) > 0);
+  write_file(path, text);
+  free(text);
+  /* an older file of another process: not part of this run */
+  cr_assert(asprintf(&text, "%s%s", header_other, s0) > 0);
+  write_file(p3, text);
+  free(text);
+
+  struct as_reader *r;
+  struct as_reader_error err;
+  const struct as_rec_snapshot *s;
+  cr_assert_eq(as_reader_open(&r, path, NULL, &err), 0, "%s", err.text);
+  int64_t seqs[8];
+  int n = 0, rc;
+  while ((rc = as_reader_next(r, &s, &err)) > 0 && n < 8)
+    seqs[n++] = s->seq;
+  cr_expect_eq(rc, 0, "%s", err.text);
+  as_reader_close(r);
+  cr_assert_eq(n, 4);
+  for (int i = 0; i < 4; i++)
+    cr_expect_eq(seqs[i], i);
+
+  struct as_reader_options single = {.single_file = 1};
+  cr_expect_eq(read_all(path, &single, &err, NULL), 1, "%s", err.text);
+
+  /* a problem in a rotated file is said with that file's name and line */
+  cr_assert(asprintf(&text, "%s%s", header, bad) > 0);
+  write_file(p1, text);
+  free(text);
+  cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
+  char *want = NULL;
+  cr_assert(asprintf(&want, "%s:2: actor #1: member 'counters.exceptions'", p1) > 0);
+  cr_expect(strncmp(err.text, want, strlen(want)) == 0, "%s", err.text);
+  free(want);
+  unlink(path);
+  unlink(p1);
+  unlink(p2);
+  unlink(p3);
+  rmdir(dir);
+  free(s0);
+  free(s1);
+  free(s2);
+  free(s3);
+  free(bad);
+}
+
+struct rotator {
+  const char *path, *rotated, *text;
+};
+
+static void *rotate_later(void *arg)
+{
+  struct rotator *rot = arg;
+  usleep(300000);
+  rename(rot->path, rot->rotated);
+  write_file(rot->path, rot->text);
+  return NULL;
+}
+
+Test(reader, following_goes_on_in_the_new_file_after_a_rotation, .timeout = 20)
+{
+  char dir[] = "/tmp/actorscope-follow-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char path[128], p1[140], *first = NULL, *second = NULL;
+  snprintf(path, sizeof path, "%s/live.jsonl", dir);
+  snprintf(p1, sizeof p1, "%s/live.1.jsonl", dir);
+  char *s0 = snapshot_json(0, 0, 1, "0"), *s1 = snapshot_json(1, 1, 1, "0");
+  cr_assert(asprintf(&first, "%s%s", header, s0) > 0);
+  cr_assert(asprintf(&second, "%s%s", header, s1) > 0);
+  write_file(path, first);
+  struct rotator rot = {path, p1, second};
+  pthread_t t;
+  pthread_create(&t, NULL, rotate_later, &rot);
+  struct as_reader_options opt = {.follow = 1, .follow_poll_ms = 20};
+  struct as_reader_error err;
+  cr_expect_eq(read_all(path, &opt, &err, NULL), 2, "%s", err.text);
+  pthread_join(t, NULL);
+  unlink(path);
+  unlink(p1);
+  rmdir(dir);
+  free(first);
+  free(second);
+  free(s0);
+  free(s1);
 }
