@@ -1,17 +1,19 @@
 /* actorscope top: stepping through a recording. */
 #define _GNU_SOURCE
 #include "top_replay.h"
+#include "destination.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-size_t top_replay_count(const char *path)
+/* Complete lines after the header of one file. */
+static size_t replay_count_file(const char *file)
 {
-  const char *file = strncmp(path, "file:", 5) == 0 ? path + 5 : path;
   int fd = open(file, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return 0;
@@ -23,6 +25,44 @@ size_t top_replay_count(const char *path)
       lines++;
   close(fd);
   return lines > 0 ? lines - 1 : 0;
+}
+
+/* Whether FILE's header is the same process's as HEADER (the reader's rule for rotated files). */
+static int replay_same_process(const char *file, const struct as_rec_header *header)
+{
+  struct as_reader *r;
+  struct as_reader_error ignored;
+  struct as_reader_options single = AS_READER_OPTIONS_DEFAULT;
+  single.single_file = 1;
+  if (as_reader_open(&r, file, &single, &ignored) < 0)
+    return 0;
+  const struct as_rec_header *h = as_reader_header(r);
+  int same = h->pid == header->pid && h->started_at_ns == header->started_at_ns;
+  as_reader_close(r);
+  return same;
+}
+
+size_t top_replay_count(const char *path)
+{
+  const char *file = strncmp(path, "file:", 5) == 0 ? path + 5 : path;
+  size_t total = replay_count_file(file);
+  /* The files a writer rotated out of this one are read as part of it (format/reader.h). */
+  struct as_reader *r;
+  struct as_reader_error ignored;
+  struct as_reader_options single = AS_READER_OPTIONS_DEFAULT;
+  single.single_file = 1;
+  if (as_reader_open(&r, file, &single, &ignored) < 0)
+    return total;
+  for (unsigned k = 1; k <= AS_DEST_KEEP_MAX; k++) {
+    char name[AS_DEST_PATH_MAX];
+    struct stat st;
+    if (as_dest_rotated_name(file, k, name, sizeof name) < 0 || stat(name, &st) != 0 ||
+        !S_ISREG(st.st_mode) || !replay_same_process(name, as_reader_header(r)))
+      break;
+    total += replay_count_file(name);
+  }
+  as_reader_close(r);
+  return total;
 }
 
 static int replay_reopen(struct top_replay *rp, struct top_screen *s, struct as_reader_error *err)

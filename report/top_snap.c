@@ -118,6 +118,7 @@ struct top_snap *top_snap_copy(const struct as_rec_header *header,
   d->signal = arena_str(&a, s->signal);
   d->ended_by = arena_str(&a, s->ended_by);
   d->reaped = arena_dup(&a, s->reaped, s->n_reaped * sizeof *s->reaped);
+  d->listed = arena_dup(&a, s->listed, s->n_listed * sizeof *s->listed);
   struct as_rec_cycle *cycles = arena_dup(&a, s->deadlocks, s->n_deadlocks * sizeof *cycles);
   for (size_t i = 0; cycles && i < s->n_deadlocks; i++) {
     cycles[i].actors = arena_dup(&a, s->deadlocks[i].actors,

@@ -331,3 +331,8 @@ Test(top_batch, a_tcp_source_is_waited_for_then_read_frame_by_frame)
   free(out);
   free(err);
 }
+
+Test(top_batch, a_rotated_set_replays_as_one_run_and_counts_every_file)
+{
+  top_golden("rotated-set");
+}
