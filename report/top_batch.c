@@ -82,6 +82,7 @@ int top_batch_replay(struct top_screen *s, const char *path, const struct top_ba
   const struct as_rec_snapshot *snap;
   size_t position = 0;
   while ((rc = as_reader_next(r, &snap, err)) > 0) {
+    top_screen_drop_snapshot(s); /* one copy at a time */
     struct top_snap *copy = top_snap_copy(as_reader_header(r), snap);
     if (!copy) {
       snprintf(err->text, sizeof err->text, "%.600s: out of memory", path);
@@ -118,6 +119,7 @@ static int batch_snapshot(void *ctx, const struct as_rec_header *h,
   struct batch *b = ctx;
   if (new_stream)
     top_screen_reset(b->s);
+  top_screen_drop_snapshot(b->s); /* one copy at a time */
   struct top_snap *copy = top_snap_copy(h, snap);
   if (!copy)
     return -ENOMEM;

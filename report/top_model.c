@@ -95,6 +95,13 @@ void top_model_free(struct top_model *m)
   free(m->views);
   m->snap = NULL;
   m->views = NULL;
+  m->n_views = 0;
+}
+
+void top_model_drop_snapshot(struct top_model *m)
+{
+  top_snap_free(m->snap);
+  m->snap = NULL;
 }
 
 static enum top_state model_classify(const struct top_model *m, const struct as_rec_actor *a)
@@ -136,19 +143,22 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
     top_snap_free(snap);
     return -ENOMEM;
   }
-  const struct as_rec_snapshot *old = m->snap ? &m->snap->snapshot : NULL;
-  int64_t old_uptime = old ? old->uptime_ns : 0;
+  /* The views of the snapshot before carry all the merge needs: that snapshot may be gone. */
+  int have_old = m->applied > 0;
+  int64_t old_uptime = have_old ? m->last_uptime_ns : 0;
+  const struct top_actor_view *old = m->views;
   size_t j = 0;
   for (size_t i = 0; i < s->n_actors; i++) {
     const struct as_rec_actor *a = &s->actors[i];
     /* Both lists are sorted by id: one merge finds each actor's previous record. */
-    while (old && j < old->n_actors && old->actors[j].id < a->id)
+    while (j < m->n_views && old[j].id < a->id)
       j++;
     struct top_actor_view *v = &views[i];
-    if (old && j < old->n_actors && old->actors[j].id == a->id) {
-      v->history = m->views[j].history;
-      v->rate = model_rate(a->messages_received - old->actors[j].messages_received,
-                           s->uptime_ns - old_uptime);
+    v->id = a->id;
+    v->received = a->messages_received;
+    if (j < m->n_views && old[j].id == a->id) {
+      v->history = old[j].history;
+      v->rate = model_rate(a->messages_received - old[j].received, s->uptime_ns - old_uptime);
     } else {
       /* New since the previous snapshot: over the same span as everyone else (a rate over
        * the few microseconds since its spawn would be meaningless). */
@@ -166,13 +176,16 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
   memset(m->counts, 0, sizeof m->counts);
   for (size_t i = 0; i < s->n_actors; i++)
     m->counts[views[i].state]++;
-  m->message_rate = old ? model_rate(s->messages_received - old->messages_received,
-                                     s->uptime_ns - old_uptime)
-                        : model_rate(s->messages_received, s->uptime_ns);
+  m->message_rate = have_old ? model_rate(s->messages_received - m->last_received,
+                                          s->uptime_ns - old_uptime)
+                             : model_rate(s->messages_received, s->uptime_ns);
+  m->last_uptime_ns = s->uptime_ns;
+  m->last_received = s->messages_received;
   top_snap_free(m->snap);
   free(m->views);
   m->snap = snap;
   m->views = views;
+  m->n_views = s->n_actors;
   m->applied++;
   return 0;
 }

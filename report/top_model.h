@@ -31,6 +31,7 @@ struct top_history {
 };
 
 struct top_actor_view {
+  int64_t id, received; /* the actor's, for the next snapshot's rates */
   double rate; /* messages received per second since the previous snapshot */
   enum top_state state;
   struct top_history history;
@@ -46,7 +47,9 @@ struct top_thresholds {
 struct top_model {
   struct top_snap *snap;        /* NULL until the first snapshot */
   struct top_actor_view *views; /* parallel to snap->snapshot.actors */
+  size_t n_views;
   size_t applied;               /* snapshots applied since the last reset */
+  int64_t last_uptime_ns, last_received; /* of the snapshot before, for rates */
   double message_rate;          /* messages received per second, whole process */
   size_t counts[TOP_STATE_COUNT];
   struct top_thresholds thresholds;
@@ -57,6 +60,10 @@ void top_model_init(struct top_model *m, const struct top_thresholds *thresholds
 void top_model_reset(struct top_model *m);
 /* Makes SNAP (owned from now on) the current snapshot. Returns 0 or -ENOMEM (SNAP freed). */
 int top_model_apply(struct top_model *m, struct top_snap *snap);
+/* Frees the current snapshot but keeps what the next one's rates and histories need: a reader
+ * of a recording calls it before copying the next snapshot, so two never coexist. Nothing may
+ * be drawn until the next top_model_apply. */
+void top_model_drop_snapshot(struct top_model *m);
 void top_model_free(struct top_model *m);
 
 /* The lower-case name of a state ("stuck"), for filters; and its parser. */

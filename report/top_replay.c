@@ -79,8 +79,11 @@ static int replay_reopen(struct top_replay *rp, struct top_screen *s, struct as_
   return as_reader_open(&rp->reader, rp->path, &opt, err);
 }
 
-/* Reads the next snapshot into rp->ahead (if not there yet). Returns 1, 0 at the end, or <0. */
-static int replay_read_ahead(struct top_replay *rp, struct as_reader_error *err)
+/* Reads the next snapshot into rp->ahead (if not there yet). S: the screen, whose snapshot is
+ * freed before the copy (to be replaced at once), or NULL to keep it. Returns 1, 0 at the end,
+ * or <0. */
+static int replay_read_ahead(struct top_replay *rp, struct top_screen *s,
+                             struct as_reader_error *err)
 {
   if (rp->ahead)
     return 1;
@@ -92,6 +95,8 @@ static int replay_read_ahead(struct top_replay *rp, struct as_reader_error *err)
     rp->at_end = 1;
     return rc;
   }
+  if (s)
+    top_screen_drop_snapshot(s);
   rp->ahead = top_snap_copy(as_reader_header(rp->reader), snap);
   if (!rp->ahead) {
     snprintf(err->text, sizeof err->text, "%.600s: out of memory", rp->path);
@@ -103,7 +108,7 @@ static int replay_read_ahead(struct top_replay *rp, struct as_reader_error *err)
 /* Applies the next snapshot. Returns 1, 0 at the end, or <0. */
 static int replay_forward(struct top_replay *rp, struct top_screen *s, struct as_reader_error *err)
 {
-  int rc = replay_read_ahead(rp, err);
+  int rc = replay_read_ahead(rp, s, err);
   if (rc <= 0)
     return rc;
   struct top_snap *snap = rp->ahead;
@@ -230,7 +235,7 @@ int top_replay_goto_time(struct top_replay *rp, struct top_screen *s, const char
 int64_t top_replay_gap_ns(struct top_replay *rp, const struct top_screen *s,
                           struct as_reader_error *err)
 {
-  if (replay_read_ahead(rp, err) <= 0 || !s->model.snap)
+  if (replay_read_ahead(rp, NULL, err) <= 0 || !s->model.snap)
     return -1;
   int64_t gap = rp->ahead->snapshot.uptime_ns - s->model.snap->snapshot.uptime_ns;
   return gap > 0 ? gap : 0;

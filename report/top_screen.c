@@ -27,6 +27,12 @@ int top_screen_apply(struct top_screen *s, struct top_snap *snap)
   return top_view_rebuild(&s->view, &s->model);
 }
 
+void top_screen_drop_snapshot(struct top_screen *s)
+{
+  top_model_drop_snapshot(&s->model);
+  s->view.n_rows = 0;
+}
+
 void top_screen_reset(struct top_screen *s)
 {
   top_model_reset(&s->model);

@@ -33,6 +33,9 @@ void top_screen_init(struct top_screen *s, const struct top_thresholds *threshol
 void top_screen_free(struct top_screen *s);
 /* A new current snapshot (owned from now on): model, warnings and rows. Returns 0 or -ENOMEM. */
 int top_screen_apply(struct top_screen *s, struct top_snap *snap);
+/* Frees the current snapshot before the next is copied (top_model_drop_snapshot): a frame drawn
+ * meanwhile shows none. */
+void top_screen_drop_snapshot(struct top_screen *s);
 /* A new process (reconnect) or a replay going back: forget history and broken rules. */
 void top_screen_reset(struct top_screen *s);
 
