@@ -225,11 +225,9 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
                  m->counts[TOP_STATE_STOPPED]);
   char rate[32], cost[96] = "tracer cost n/a";
   frame_number(rate, sizeof rate, m->message_rate, 1);
-  if (snap->has_last_cost) {
-    int64_t ns = as_sat_add(as_sat_add(snap->cost_collect_ns, snap->cost_encode_ns),
-                            snap->cost_write_ns);
-    double kb = (double)snap->cost_bytes / 1024.0;
-    snprintf(cost, sizeof cost, "tracer %.2f ms, %.1f %s a snapshot", (double)ns / 1e6,
+  if (m->has_cost) {
+    double kb = (double)m->cost_bytes / 1024.0;
+    snprintf(cost, sizeof cost, "tracer %.2f ms, %.1f %s a snapshot", (double)m->cost_ns / 1e6,
              kb < 1024 ? kb : kb / 1024, kb < 1024 ? "KB" : "MB");
   }
   char end[96] = "";

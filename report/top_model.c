@@ -181,6 +181,11 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
                              : model_rate(s->messages_received, s->uptime_ns);
   m->last_uptime_ns = s->uptime_ns;
   m->last_received = s->messages_received;
+  if (s->has_last_cost) {
+    m->has_cost = 1;
+    m->cost_ns = as_sat_add(as_sat_add(s->cost_collect_ns, s->cost_encode_ns), s->cost_write_ns);
+    m->cost_bytes = s->cost_bytes;
+  }
   top_snap_free(m->snap);
   free(m->views);
   m->snap = snap;

@@ -50,6 +50,9 @@ struct top_model {
   size_t n_views;
   size_t applied;               /* snapshots applied since the last reset */
   int64_t last_uptime_ns, last_received; /* of the snapshot before, for rates */
+  /* The tracer's cost as last reported: a format 2 line that changes nothing leaves it out. */
+  int has_cost;
+  int64_t cost_ns, cost_bytes;
   double message_rate;          /* messages received per second, whole process */
   size_t counts[TOP_STATE_COUNT];
   struct top_thresholds thresholds;

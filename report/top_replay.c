@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -201,14 +202,28 @@ struct replay_time {
   char clock[16];    /* "HH:MM:SS.mmm" */
 };
 
+/* The UTC time of day of a snapshot, "06:42:09.430", from captured_at_ns (a format 2 line may
+ * leave captured_at out); "?" when there is none. */
+static void replay_clock(const struct as_rec_snapshot *snap, char *out, size_t cap)
+{
+  snprintf(out, cap, "?");
+  if (!snap || snap->captured_at_ns <= 0)
+    return;
+  time_t sec = (time_t)(snap->captured_at_ns / 1000000000);
+  struct tm tm;
+  if (gmtime_r(&sec, &tm))
+    snprintf(out, cap, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(snap->captured_at_ns / 1000000 % 1000));
+}
+
 static int replay_past_time(const struct as_rec_snapshot *snap, const void *arg)
 {
   const struct replay_time *t = arg;
   if (t->uptime_ns >= 0)
     return snap->uptime_ns >= t->uptime_ns;
-  const char *at = snap->captured_at && strlen(snap->captured_at) >= 23 ? snap->captured_at + 11
-                                                                          : "";
-  return strncmp(at, t->clock, 12) >= 0;
+  char clock[32];
+  replay_clock(snap, clock, sizeof clock);
+  return strncmp(clock, t->clock, 12) >= 0;
 }
 
 int top_replay_goto_time(struct top_replay *rp, struct top_screen *s, const char *text,
@@ -244,10 +259,9 @@ int64_t top_replay_gap_ns(struct top_replay *rp, const struct top_screen *s,
 void top_replay_state_text(size_t position, size_t total, const struct as_rec_snapshot *snap,
                            int truncated, char *out, size_t cap)
 {
-  const char *clock = snap && snap->captured_at && strlen(snap->captured_at) >= 23
-                          ? snap->captured_at + 11
-                          : "?";
-  snprintf(out, cap, "replay %zu/%zu seq %lld at %.12s%s", position, total,
+  char clock[32];
+  replay_clock(snap, clock, sizeof clock);
+  snprintf(out, cap, "replay %zu/%zu seq %lld at %s%s", position, total,
            snap ? (long long)snap->seq : -1LL, clock,
            truncated ? " (the last line was cut short)" : "");
 }

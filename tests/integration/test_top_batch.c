@@ -336,3 +336,13 @@ Test(top_batch, a_rotated_set_replays_as_one_run_and_counts_every_file)
 {
   top_golden("rotated-set");
 }
+
+Test(top_batch, format_2_delta_lines_show_the_whole_state_they_leave_and_their_time)
+{
+  top_golden("format2-deltas");
+}
+
+Test(top_batch, escape_sequences_in_names_and_the_program_path_reach_no_terminal)
+{
+  top_golden("escapes-in-names");
+}
