@@ -346,3 +346,8 @@ Test(top_batch, escape_sequences_in_names_and_the_program_path_reach_no_terminal
 {
   top_golden("escapes-in-names");
 }
+
+Test(top_batch, a_bad_rules_file_is_refused_naming_its_line)
+{
+  top_golden("bad-rules");
+}
