@@ -343,7 +343,7 @@ Test(top_tmux, a_live_slow_handler_turns_stuck_and_its_client_waits_on_it)
 Test(top_tmux, a_live_czmq_deadlock_shows_its_banner)
 {
   struct tmux t;
-  tmux_start(&t, 100, 30, TOP_LIVE "-- " AS_TEST_PROGRAMS "/czmq_deadlock 1500");
+  tmux_start(&t, 100, 30, TOP_LIVE "-- " AS_TEST_PROGRAMS "/czmq_deadlock 4000");
   char *s = tmux_wait_for(&t, "DEADLOCK: #1 peer_actor -> #2 peer_actor -> #1");
   tmux_expect_line(s, "     1   peer_actor", "Deadlock");
   tmux_expect_line(s, "actors:", "2 deadlocked");
@@ -354,7 +354,7 @@ Test(top_tmux, a_live_czmq_deadlock_shows_its_banner)
 Test(top_tmux, a_live_caf_deadlock_between_blocking_actors_shows_its_banner)
 {
   struct tmux t;
-  tmux_start(&t, 110, 30, TOP_LIVE "-- " AS_TEST_PROGRAMS "/caf_waits blocking 1500");
+  tmux_start(&t, 110, 30, TOP_LIVE "-- " AS_TEST_PROGRAMS "/caf_waits blocking 4000");
   char *s = tmux_wait_for(&t, "DEADLOCK: #");
   tmux_expect_line(s, "DEADLOCK", "blocking_peer -> #");
   tmux_expect_line(s, "blocking_peer  ", "Deadlock"); /* the row, not the banner */
