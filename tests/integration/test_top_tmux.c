@@ -37,6 +37,9 @@ static int tmux_cmd(const struct tmux *t, const char *fmt, ...)
   return system(cmd);
 }
 
+/* The server of the test running in this process: stopped after a failed assertion too. */
+static struct tmux *tmux_running;
+
 /* Starts COMMAND (a shell command run in tests/data) on a WIDTH x HEIGHT terminal. */
 static void tmux_start(struct tmux *t, int width, int height, const char *command)
 {
@@ -46,6 +49,7 @@ static void tmux_start(struct tmux *t, int width, int height, const char *comman
   snprintf(t->server, sizeof t->server, "astop-%d-%d", getpid(), serial++);
   snprintf(t->tmpdir, sizeof t->tmpdir, "/tmp/as-top-tmp-XXXXXX");
   cr_assert_not_null(mkdtemp(t->tmpdir));
+  tmux_running = t;
   cr_assert_eq(tmux_cmd(t, "new-session -d -x %d -y %d -c '%s' \"TMPDIR=%s %s\"", width, height,
                         AS_TEST_DATA, t->tmpdir, command),
                0, "tmux could not start %s", command);
@@ -53,6 +57,7 @@ static void tmux_start(struct tmux *t, int width, int height, const char *comman
 
 static void tmux_stop(struct tmux *t)
 {
+  tmux_running = NULL;
   tmux_cmd(t, "kill-server");
   char rm[128];
   snprintf(rm, sizeof rm, "rm -rf '%s'", t->tmpdir);
@@ -129,7 +134,13 @@ static void tmux_expect_line(const char *screen, const char *row, const char *te
   free(line);
 }
 
-TestSuite(top_tmux, .timeout = 60);
+static void tmux_cleanup(void)
+{
+  if (tmux_running)
+    tmux_stop(tmux_running);
+}
+
+TestSuite(top_tmux, .fini = tmux_cleanup, .timeout = 60);
 
 /* ---- replaying recordings ---------------------------------------------------------------- */
 
