@@ -37,8 +37,9 @@ static int tmux_cmd(const struct tmux *t, const char *fmt, ...)
   return system(cmd);
 }
 
-/* The server of the test running in this process: stopped after a failed assertion too. */
-static struct tmux *tmux_running;
+/* The server of the test running in this process (a copy: a failed assertion leaves the
+ * test's frame), stopped by the suite's fini after a failure too. */
+static struct tmux tmux_running;
 
 /* Starts COMMAND (a shell command run in tests/data) on a WIDTH x HEIGHT terminal. */
 static void tmux_start(struct tmux *t, int width, int height, const char *command)
@@ -49,7 +50,7 @@ static void tmux_start(struct tmux *t, int width, int height, const char *comman
   snprintf(t->server, sizeof t->server, "astop-%d-%d", getpid(), serial++);
   snprintf(t->tmpdir, sizeof t->tmpdir, "/tmp/as-top-tmp-XXXXXX");
   cr_assert_not_null(mkdtemp(t->tmpdir));
-  tmux_running = t;
+  tmux_running = *t;
   cr_assert_eq(tmux_cmd(t, "new-session -d -x %d -y %d -c '%s' \"TMPDIR=%s %s\"", width, height,
                         AS_TEST_DATA, t->tmpdir, command),
                0, "tmux could not start %s", command);
@@ -57,7 +58,7 @@ static void tmux_start(struct tmux *t, int width, int height, const char *comman
 
 static void tmux_stop(struct tmux *t)
 {
-  tmux_running = NULL;
+  tmux_running.server[0] = '\0';
   tmux_cmd(t, "kill-server");
   char rm[128];
   snprintf(rm, sizeof rm, "rm -rf '%s'", t->tmpdir);
@@ -136,8 +137,10 @@ static void tmux_expect_line(const char *screen, const char *row, const char *te
 
 static void tmux_cleanup(void)
 {
-  if (tmux_running)
-    tmux_stop(tmux_running);
+  if (tmux_running.server[0]) {
+    struct tmux t = tmux_running;
+    tmux_stop(&t);
+  }
 }
 
 TestSuite(top_tmux, .fini = tmux_cleanup, .timeout = 60);
