@@ -261,9 +261,10 @@ int cmd_top(int argc, char **argv)
   status = o.batch ? (rc < 0 ? CMD_USAGE : CMD_OK) : rc;
   if (app.program) {
     char how[64];
-    /* After a final snapshot the program is on its way out: let it finish, unless the user
-     * quit the screen. */
-    int kept = top_program_finish(&program, o.batch ? 5000 : 0);
+    /* A stream that ended by itself means the program is on its way out: let it finish. Quitting
+     * the screen, or enough --frames, stops it. */
+    int ended = o.batch && strncmp(app.screen.state, "ended", 5) == 0;
+    int kept = top_program_finish(&program, ended ? 5000 : 0);
     top_program_describe(&program, how, sizeof how);
     fprintf(stderr, "actorscope top: %s %s%s%s\n", o.program[0], how,
             kept ? "; its output is in " : "", kept ? program.output : "");
