@@ -32,9 +32,11 @@ void top_warn_free(struct top_warnings *w)
   memset(w, 0, sizeof *w);
 }
 
+/* As `actorscope check` without --internal: runtime-internal actors (CAF's spawn server ...)
+ * break no rule. */
 static int warn_name_matches(const struct rule *r, const struct as_rec_actor *a)
 {
-  return r->name[0] == '\0' || strcmp(r->name, a->name) == 0;
+  return !a->internal && (r->name[0] == '\0' || strcmp(r->name, a->name) == 0);
 }
 
 /* The first offending actor and how many more: "#3 worker mailbox reached 17 (and 2 more)". */
@@ -80,7 +82,7 @@ static int warn_expect(const struct rule *r, struct top_rule_state *st,
    * actor not counted yet. */
   int64_t max_id = st->seen_max_id;
   for (size_t i = 0; i < s->n_actors; i++) {
-    if (s->actors[i].id > st->seen_max_id && strcmp(s->actors[i].name, r->name) == 0)
+    if (s->actors[i].id > st->seen_max_id && warn_name_matches(r, &s->actors[i]))
       st->seen++;
     if (s->actors[i].id > max_id)
       max_id = s->actors[i].id;

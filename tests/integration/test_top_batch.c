@@ -351,3 +351,8 @@ Test(top_batch, a_bad_rules_file_is_refused_naming_its_line)
 {
   top_golden("bad-rules");
 }
+
+Test(top_batch, runtime_internal_actors_break_no_rule_as_in_check)
+{
+  top_golden("systems-internal");
+}
