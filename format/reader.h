@@ -84,8 +84,20 @@ struct as_rec_msgtype {
   int64_t count;
 };
 
+struct as_rec_socket {
+  const char *kind;     /* ROUTER, PULL ..., "side pipe", "other" */
+  const char *endpoint; /* NULL when unknown */
+  int64_t received, sent;
+  int has_depth; /* side pipes */
+  int64_t depth;
+};
+
 struct as_rec_actor {
   int64_t id;
+  /* Whether runtime, spawned_at_ns, spawn_site, parent (and runtime_id/scope) were written: a
+   * delta line leaves them out for an actor an earlier line described, and the reader then
+   * gives them from that description. Always 1 in the records a consumer gets. */
+  int has_origin;
   const char *name;
   const char *full_name; /* NULL when absent (the same as name) */
   const char *runtime;   /* as written; runtime_kind classifies it */
@@ -124,6 +136,8 @@ struct as_rec_actor {
   int64_t waiting_since_ns;
   const struct as_rec_msgtype *message_types;
   size_t n_message_types;
+  const struct as_rec_socket *sockets; /* CZMQ: sockets besides the pipe */
+  size_t n_sockets;
 };
 
 struct as_rec_cycle {
