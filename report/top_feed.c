@@ -7,6 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+/* Looking for the source again: quickly at first (a program just started may be brief), then
+ * every 200 ms. */
+#define FEED_RETRY_FIRST_MS 5
 #define FEED_RETRY_MS 200
 
 /* Errors that mean "not there yet": the process has not started, or is restarting. */
@@ -25,9 +28,10 @@ static void feed_clock(char *out, size_t cap)
   strftime(out, cap, "%H:%M:%S", &tm);
 }
 
-static void feed_sleep(void)
+static void feed_sleep(unsigned *ms)
 {
-  struct timespec ts = {0, FEED_RETRY_MS * 1000000L};
+  struct timespec ts = {0, (long)*ms * 1000000L};
+  *ms = *ms * 2 > FEED_RETRY_MS ? FEED_RETRY_MS : *ms * 2;
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
     ;
 }
@@ -39,6 +43,7 @@ int top_feed_run(const struct top_feed_options *o, const struct top_feed_handler
   opt.follow = o->follow;
   char text[sizeof err->text + 64];
   int ended = 0;
+  unsigned retry_ms = FEED_RETRY_FIRST_MS;
   h->state(ctx, "waiting");
   while (h->retry(ctx)) {
     struct as_reader *r = NULL;
@@ -50,10 +55,11 @@ int top_feed_run(const struct top_feed_options *o, const struct top_feed_handler
         snprintf(text, sizeof text, "waiting (%s)", err->text);
         h->state(ctx, text);
       }
-      feed_sleep();
+      feed_sleep(&retry_ms);
       continue;
     }
     h->state(ctx, "live");
+    retry_ms = FEED_RETRY_FIRST_MS;
     const struct as_rec_snapshot *s;
     int new_stream = 1, final = 0;
     while ((rc = as_reader_next(r, &s, err)) > 0) {
@@ -78,7 +84,7 @@ int top_feed_run(const struct top_feed_options *o, const struct top_feed_handler
     ended = 1;
     if (o->stop_at_end)
       return rc == -ECONNRESET || rc == 0 ? 0 : rc;
-    feed_sleep();
+    feed_sleep(&retry_ms);
   }
   return 0;
 }

@@ -147,6 +147,18 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
   for (size_t i = 0; i < a->n_message_types; i++)
     top_canvas_add(c, TOP_STYLE_NORMAL, "  %10lld  %s", (long long)a->message_types[i].count,
                    a->message_types[i].name);
+  if (a->n_sockets) {
+    top_canvas_add(c, TOP_STYLE_NORMAL, "sockets    %zu besides its pipe", a->n_sockets);
+    for (size_t i = 0; i < a->n_sockets; i++) {
+      const struct as_rec_socket *k = &a->sockets[i];
+      char depth[48] = "";
+      if (k->has_depth)
+        snprintf(depth, sizeof depth, ", %lld queued", (long long)k->depth);
+      top_canvas_add(c, TOP_STYLE_NORMAL, "  %-10s %s: %lld received, %lld sent%s", k->kind,
+                     k->endpoint ? k->endpoint : "(no endpoint)", (long long)k->received,
+                     (long long)k->sent, depth);
+    }
+  }
   if (a->has_spawn_site && a->spawn_site < (int64_t)snap->n_spawn_sites) {
     const struct as_rec_site *site = &snap->spawn_sites[a->spawn_site];
     top_canvas_add(c, TOP_STYLE_NORMAL, "spawn stack (innermost first)");

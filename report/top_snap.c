@@ -94,6 +94,12 @@ static void snap_copy_actor(struct arena *a, struct as_rec_actor *d, const struc
   for (size_t i = 0; types && i < s->n_message_types; i++)
     types[i].name = arena_str(a, s->message_types[i].name);
   d->message_types = types;
+  struct as_rec_socket *sockets = arena_dup(a, s->sockets, s->n_sockets * sizeof *s->sockets);
+  for (size_t i = 0; sockets && i < s->n_sockets; i++) {
+    sockets[i].kind = arena_str(a, s->sockets[i].kind);
+    sockets[i].endpoint = arena_str(a, s->sockets[i].endpoint);
+  }
+  d->sockets = sockets;
 }
 
 static void snap_copy_header(struct arena *a, struct as_rec_header *d, const struct as_rec_header *s)

@@ -471,3 +471,24 @@ Test(top_tmux, broken_rules_show_as_warnings_and_w_lists_them_all)
   tmux_step(&t, 0, "Escape", "ID* NAME");
   tmux_stop(&t);
 }
+
+Test(top_tmux, inspect_lists_a_czmq_actors_other_sockets_from_a_recording)
+{
+  char dir[] = "/tmp/as-top-sockets-XXXXXX", cmd[1024];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(cmd, sizeof cmd,
+           "cd %s && " AS_TEST_CLI " run -i 20 -o %s/run.jsonl -- " AS_TEST_PROGRAMS
+           "/czmq_sockets >/dev/null 2>&1", dir, dir);
+  cr_assert_eq(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, AS_TEST_CLI " top --ascii %s/run.jsonl", dir);
+  struct tmux t;
+  tmux_start(&t, 110, 40, cmd);
+  free(tmux_wait_for(&t, "   server"));
+  char *s = tmux_press(&t, 0, "Enter", "sockets    2 besides its pipe");
+  cr_expect(strstr(s, "ROUTER     inproc://czmq-sockets-router: 5 received, 5 sent"), "%s", s);
+  cr_expect(strstr(s, "side pipe  (no endpoint): 4 received, 4 sent, 3 queued"), "%s", s);
+  free(s);
+  tmux_stop(&t);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_expect_eq(system(cmd), 0);
+}
