@@ -154,10 +154,16 @@ static int curses_play(struct top_app *app, int64_t *due_ns)
   return ms < CURSES_TICK_MS ? (int)ms : CURSES_TICK_MS;
 }
 
-static void curses_setup(struct top_app *app)
+/* Returns 0, or -1 for a terminal ncurses does not know (initscr would exit the process). */
+static int curses_setup(struct top_app *app)
 {
   set_escdelay(25);
-  initscr();
+  if (!newterm(NULL, stdout, stdin)) {
+    const char *term = getenv("TERM");
+    fprintf(stderr, "actorscope top: cannot drive a terminal of type '%s'; use --batch for text "
+                    "frames\n", term ? term : "");
+    return -1;
+  }
   cbreak();
   noecho();
   nonl();
@@ -173,6 +179,7 @@ static void curses_setup(struct top_app *app)
   } else {
     app->color = 0;
   }
+  return 0;
 }
 
 int top_curses_run(struct top_app *app)
@@ -189,7 +196,8 @@ int top_curses_run(struct top_app *app)
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
-  curses_setup(app);
+  if (curses_setup(app) < 0)
+    return 2;
   struct top_canvas canvas;
   top_canvas_init(&canvas, COLS, app->screen.ascii);
   int64_t due = -1;
