@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"report", cmd_report, "summarise a recorded run"},
     {"diff", cmd_diff, "compare two runs actor by actor"},
     {"check", cmd_check, "fail a CI job when a run breaks rules"},
+    {"top", cmd_top, "watch actors live, or replay a recording, on a terminal"},
 };
 
 static void usage(FILE *out)
