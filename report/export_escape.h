@@ -1,0 +1,21 @@
+/* Writing text safely into the formats the exports produce: a JSON string, HTML text, an
+ * exposition-format label value. The input is the reader's UTF-8 (validated); only the bytes
+ * each format reserves are changed. */
+#ifndef ACTORSCOPE_EXPORT_ESCAPE_H
+#define ACTORSCOPE_EXPORT_ESCAPE_H
+
+#include <stdio.h>
+
+/* "TEXT" with quotes, backslashes and control characters escaped (RFC 8259). */
+void export_json_string(FILE *out, const char *text);
+/* The same without the quotes, to build a string from parts. */
+void export_json_chars(FILE *out, const char *text);
+/* TEXT with & < > " ' as character references: safe in element content and quoted attributes. */
+void export_html_text(FILE *out, const char *text);
+/* TEXT with \ " and newline escaped, as Prometheus text 0.0.4 and OpenMetrics label values
+ * need (without the quotes). */
+void export_label_value(FILE *out, const char *text);
+/* The last path component of PATH ("" stays ""). */
+const char *export_basename(const char *path);
+
+#endif
