@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "export_output.h"
 #include "export_perfetto.h"
+#include "export_prometheus.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -104,13 +105,31 @@ static void export_close_runs(struct as_reader **readers, size_t n)
   }
 }
 
+static int export_perfetto(FILE *out, struct as_reader *const *runs, size_t n,
+                           const struct export_args *args, struct as_reader_error *err)
+{
+  return export_perfetto_write(out, runs, n, err);
+}
+
+static int export_prometheus(FILE *out, struct as_reader *const *runs, size_t n,
+                             const struct export_args *args, struct as_reader_error *err)
+{
+  return export_prometheus_write(out, runs, n, args->per_actor_cap, err);
+}
+
 int cmd_export(int argc, char **argv)
 {
   struct export_args args;
   int rc = export_parse(argc, argv, &args);
   if (rc >= 0)
     return rc;
-  if (strcmp(args.format, "perfetto") != 0) {
+  int (*write)(FILE *, struct as_reader *const *, size_t, const struct export_args *,
+               struct as_reader_error *) = NULL;
+  if (strcmp(args.format, "perfetto") == 0)
+    write = export_perfetto;
+  else if (strcmp(args.format, "prometheus") == 0)
+    write = export_prometheus;
+  if (!write) {
     fprintf(stderr, "actorscope export: unknown format '%s' (perfetto, prometheus, html)\n",
             args.format);
     return CMD_USAGE;
@@ -124,7 +143,7 @@ int cmd_export(int argc, char **argv)
   struct as_reader_error err = {0};
   rc = CMD_USAGE;
   if (export_output_open(&output, args.output, "actorscope export") == 0) {
-    if (export_perfetto_write(output.stream, readers, args.n_runs, &err) < 0) {
+    if (write(output.stream, readers, args.n_runs, &args, &err) < 0) {
       fprintf(stderr, "actorscope export: %s\n", err.text);
       export_output_abandon(&output);
     } else if (export_output_commit(&output, "actorscope export") == 0) {
