@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"report", cmd_report, "summarise a recorded run"},
     {"diff", cmd_diff, "compare two runs actor by actor"},
     {"check", cmd_check, "fail a CI job when a run breaks rules"},
+    {"serve", cmd_serve, "serve traced processes' metrics to Prometheus"},
     {"export", cmd_export, "write a run as a Perfetto trace, Prometheus textfile or HTML page"},
 };
 

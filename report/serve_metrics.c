@@ -310,6 +310,8 @@ static void render_sources(const struct render *r, const struct serve_source_sta
   family(r, "actorscope_source_up", GAUGE, NULL,
          "1 while serve is connected to this snapshot stream.");
   for (size_t i = 0; i < n; i++) {
+    if (sources[i].gone)
+      continue;
     labels_open(r, "actorscope_source_up", GAUGE, NULL);
     fputs("source=\"", r->out);
     export_label_value(r->out, sources[i].source);
@@ -319,6 +321,8 @@ static void render_sources(const struct render *r, const struct serve_source_sta
   family(r, "actorscope_source_connections", COUNTER, NULL,
          "Connections serve made to this snapshot stream.");
   for (size_t i = 0; i < n; i++) {
+    if (sources[i].gone)
+      continue;
     labels_open(r, "actorscope_source_connections", COUNTER, NULL);
     fputs("source=\"", r->out);
     export_label_value(r->out, sources[i].source);

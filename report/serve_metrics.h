@@ -19,6 +19,7 @@ struct serve_source_stat {
   const char *source;
   int up;                 /* connected and reading */
   int64_t connections;    /* successful connections so far */
+  int gone;               /* a socket no longer in its directory: not shown */
 };
 
 struct serve_render_options {
