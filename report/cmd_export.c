@@ -43,9 +43,21 @@ static int export_parse(int argc, char **argv, struct export_args *args)
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   memset(args, 0, sizeof *args);
+  if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    fputs(export_usage, stdout);
+    return CMD_OK;
+  }
+  if (argc < 2 || argv[1][0] == '-') {
+    fputs(export_usage, stderr);
+    return CMD_USAGE;
+  }
+  /* FORMAT first, then options and runs in any order. */
+  args->format = argv[1];
+  argc--;
+  argv++;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+o:h", options, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
     switch (c) {
     case 'o':
       args->output = optarg;
@@ -69,13 +81,12 @@ static int export_parse(int argc, char **argv, struct export_args *args)
       return CMD_USAGE;
     }
   }
-  if (argc - optind < 2) {
+  if (argc - optind < 1) {
     fputs(export_usage, stderr);
     return CMD_USAGE;
   }
-  args->format = argv[optind];
-  args->runs = argv + optind + 1;
-  args->n_runs = (size_t)(argc - optind - 1);
+  args->runs = argv + optind;
+  args->n_runs = (size_t)(argc - optind);
   return -1;
 }
 
