@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -30,6 +31,8 @@ static pid_t start_bg(const char *const *argv, const char *const *env, int prelo
   pid_t pid = fork();
   cr_assert(pid >= 0);
   if (pid == 0) {
+    /* A failed assertion ends the test process: serve and Prometheus end with it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
