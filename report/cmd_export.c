@@ -3,6 +3,7 @@
  * (format/reader.h): memory stays bounded however long the run. */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "export_html.h"
 #include "export_output.h"
 #include "export_perfetto.h"
 #include "export_prometheus.h"
@@ -128,6 +129,12 @@ static int export_prometheus(FILE *out, struct as_reader *const *runs, size_t n,
   return export_prometheus_write(out, runs, n, args->per_actor_cap, err);
 }
 
+static int export_html(FILE *out, struct as_reader *const *runs, size_t n,
+                       const struct export_args *args, struct as_reader_error *err)
+{
+  return export_html_write(out, runs[0], args->runs[0], err);
+}
+
 int cmd_export(int argc, char **argv)
 {
   struct export_args args;
@@ -140,9 +147,15 @@ int cmd_export(int argc, char **argv)
     write = export_perfetto;
   else if (strcmp(args.format, "prometheus") == 0)
     write = export_prometheus;
+  else if (strcmp(args.format, "html") == 0)
+    write = export_html;
   if (!write) {
     fprintf(stderr, "actorscope export: unknown format '%s' (perfetto, prometheus, html)\n",
             args.format);
+    return CMD_USAGE;
+  }
+  if (write == export_html && args.n_runs != 1) {
+    fprintf(stderr, "actorscope export: html takes one RUN\n");
     return CMD_USAGE;
   }
   struct as_reader **readers = calloc(args.n_runs, sizeof *readers);
