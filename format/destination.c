@@ -143,3 +143,14 @@ int as_dest_expand_path(const char *tmpl, long pid, char *out, size_t out_len)
 }
 
 int as_dest_path_is_per_process(const char *tmpl) { return strstr(tmpl, "%p") != NULL; }
+
+int as_dest_rotated_name(const char *path, unsigned k, char *out, size_t out_len)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  const char *dot = strrchr(base, '.');
+  if (!dot || dot == base)
+    dot = base + strlen(base);
+  int n = snprintf(out, out_len, "%.*s.%u%s", (int)(dot - path), path, k, dot);
+  return n < 0 || (size_t)n >= out_len ? -ENAMETOOLONG : 0;
+}

@@ -42,6 +42,12 @@ int as_dest_format(const struct as_dest *dest, char *out, size_t out_len);
 /* Expands %p in a file template. Returns 0 or -ENAMETOOLONG. */
 int as_dest_expand_path(const char *tmpl, long pid, char *out, size_t out_len);
 
+/* A rotated file's name: NAME.jsonl -> NAME.K.jsonl (K before the last extension of the file
+ * name; a name without one gets .K at its end). K = 1 is the newest rotated file. Returns 0 or
+ * -ENAMETOOLONG. */
+int as_dest_rotated_name(const char *path, unsigned k, char *out, size_t out_len);
+#define AS_DEST_KEEP_MAX 100 /* rotated files a writer keeps at most */
+
 /* Whether a file template names a distinct file per process (contains %p). */
 int as_dest_path_is_per_process(const char *tmpl);
 

@@ -9,11 +9,12 @@
 #include <stddef.h>
 
 #define AS_FORMAT_NAME "actorscope"
-#define AS_FORMAT_VERSION 1
+#define AS_FORMAT_VERSION 2 /* 2: delta lines; version 1 files are read too */
 
 /* Line types (member "type"). */
 #define AS_LINE_HEADER "header"
-#define AS_LINE_SNAPSHOT "snapshot"
+#define AS_LINE_SNAPSHOT "snapshot" /* a keyframe: every actor */
+#define AS_LINE_DELTA "delta"       /* version 2: what changed since the line before */
 
 /* ---- member names ------------------------------------------------------------------------ */
 /* Header line. */
@@ -39,7 +40,9 @@
 #define AS_M_CAPTURED_AT_NS "captured_at_ns"
 #define AS_M_UPTIME_NS "uptime_ns"
 #define AS_M_FINAL "final"
-#define AS_M_SIGNAL "signal" /* with final: the deadly signal the process died of ("SIGSEGV") */
+#define AS_M_ENDED_BY "ended_by" /* final lines: "exit", "signal" or "exec" */
+#define AS_M_SIGNAL "signal" /* with ended_by "signal": the deadly signal ("SIGSEGV") */
+#define AS_M_REAPED "reaped" /* delta lines: ids of the actors reaped since the line before */
 #define AS_M_TOTALS "totals"
 #define AS_M_ALIVE "alive"
 #define AS_M_TOTAL_SPAWNED "total_spawned"
@@ -95,6 +98,7 @@
 #define AS_M_TOTAL "total"
 #define AS_M_HANDLING "handling"
 #define AS_M_ELAPSED_NS "elapsed_ns"
+#define AS_M_SINCE_NS "since_ns" /* version 2: uptime when the handler or wait began */
 #define AS_M_WAITING_ON "waiting_on"
 #define AS_M_TARGET "target"
 #define AS_M_MESSAGE_TYPES "message_types"
@@ -125,6 +129,10 @@ enum as_wait_kind {
 
 #define AS_MAILBOX_UNBOUNDED "unbounded"
 
+#define AS_ENDED_BY_EXIT "exit"
+#define AS_ENDED_BY_SIGNAL "signal"
+#define AS_ENDED_BY_EXEC "exec"
+
 /* CZMQ stop reasons (CAF's are CAF's own names and open-ended; see FORMAT.md). */
 #define AS_REASON_DESTROYED "destroyed"
 #define AS_REASON_TERMINATED "terminated"
@@ -150,6 +158,7 @@ enum as_runtime as_runtime_parse(const char *text, size_t len);
 #define AS_ENV_INTERVAL_MS "ACTORSCOPE_INTERVAL_MS"
 #define AS_ENV_GRAVE_MS "ACTORSCOPE_GRAVE_MS"
 #define AS_ENV_STACK_DEPTH "ACTORSCOPE_STACK_DEPTH"
+#define AS_ENV_KEYFRAME_S "ACTORSCOPE_KEYFRAME_S"
 /* When set, a socket reader sends its value and "\n" first, and the tracer checks it. */
 #define AS_ENV_TOKEN "ACTORSCOPE_TOKEN"
 
@@ -165,6 +174,9 @@ enum as_runtime as_runtime_parse(const char *text, size_t len);
 #define AS_STACK_DEPTH_MIN 0u
 #define AS_STACK_DEPTH_MAX 64u
 #define AS_STACK_DEPTH_DEFAULT 8u
+#define AS_KEYFRAME_S_MIN 0u /* 0: every line a keyframe */
+#define AS_KEYFRAME_S_MAX 86400u
+#define AS_KEYFRAME_S_DEFAULT 60u
 
 /* Limits the writer keeps (FORMAT.md): message-type rows per actor, bytes of a type name. */
 #define AS_TYPES_PER_ACTOR_MAX 16

@@ -21,9 +21,11 @@
 #include <yajl/yajl_parse.h>
 
 #include "destination.h"
+#include "state.h"
 
 #define READER_CHUNK (256u << 10)
 #define READER_MAX_DEPTH 64
+#define READER_MAX_HEADER ((size_t)4 << 20)
 
 /* ---- arena: every record and string of one line ------------------------------------------ */
 
@@ -165,6 +167,8 @@ static const struct member members_line[] = {
     {AS_M_UPTIME_NS, V_INT, 0, 0, 0, LINE(s.uptime_ns), NONE},
     {AS_M_FINAL, V_BOOL, 0, 0, 0, LINE(s.final), NONE},
     {AS_M_SIGNAL, V_STR, 1, 0, 0, LINE(s.signal), NONE},
+    {AS_M_ENDED_BY, V_STR, 1, 0, 0, LINE(s.ended_by), NONE},
+    {AS_M_REAPED, V_IDS, 0, 0, 0, LINE(s.reaped), LINE(s.n_reaped)},
     {AS_M_TOTALS, V_OBJ, 0, 0, K_TOTALS, NONE, NONE},
     {AS_M_DEADLOCKS, V_OBJS, 0, 0, K_CYCLE, LINE(s.deadlocks), LINE(s.n_deadlocks)},
     {AS_M_DIAGNOSTICS, V_OBJS, 0, 0, K_DIAG, LINE(s.diagnostics), LINE(s.n_diagnostics)},
@@ -174,7 +178,11 @@ static const struct member members_line[] = {
     {NULL, 0, 0, 0, 0, 0, 0}};
 /* Bits of members_line a snapshot must have (the header's are checked by name below). */
 #define LINE_BIT(i) ((uint64_t)1 << (i))
-#define SNAPSHOT_REQUIRED (LINE_BIT(10) | LINE_BIT(13) | LINE_BIT(14) | LINE_BIT(16) | LINE_BIT(21))
+#define SNAPSHOT_REQUIRED (LINE_BIT(10) | LINE_BIT(13) | LINE_BIT(14) | LINE_BIT(18) | LINE_BIT(23))
+#define DELTA_REQUIRED (LINE_BIT(10) | LINE_BIT(13))
+#define LINE_HAS_TOTALS LINE_BIT(18)
+#define LINE_HAS_DEADLOCKS LINE_BIT(19)
+#define LINE_HAS_DIAGNOSTICS LINE_BIT(20)
 
 static const struct member members_config[] = {
     {AS_M_INTERVAL_MS, V_INT, 0, 0, 0, LINE(h.interval_ms), NONE},
@@ -272,12 +280,14 @@ static const struct member members_handler[] = {
 static const struct member members_handling[] = {
     {AS_M_TYPE, V_STR, 0, 1, 0, ACT(handling_type), NONE},
     {AS_M_ELAPSED_NS, V_INT, 0, 1, 0, ACT(handling_elapsed_ns), NONE},
+    {AS_M_SINCE_NS, V_INT, 0, 0, 0, ACT(handling_since_ns), ACT(has_handling_since)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_waiting[] = {
     {AS_M_TARGET, V_ID, 0, 1, 0, ACT(waiting_target), NONE},
     {AS_M_KIND, V_WAIT, 0, 1, 0, ACT(waiting_kind), NONE},
     {AS_M_ELAPSED_NS, V_INT, 0, 1, 0, ACT(waiting_elapsed_ns), NONE},
+    {AS_M_SINCE_NS, V_INT, 0, 0, 0, ACT(waiting_since_ns), ACT(has_waiting_since)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_msgtype[] = {
@@ -330,6 +340,11 @@ struct frame {
 
 struct as_reader {
   char *source;
+  char **parts;          /* a rotated set: oldest first, the named file last */
+  size_t n_parts, part;
+  const char *part_name; /* the file being read, for messages */
+  int expect_header;     /* the file just opened starts with its own header */
+  int rotation_seen;     /* following: the named file was replaced by a rotation */
   int fd;
   int is_socket, is_regular;
   struct as_reader_options opt;
@@ -356,6 +371,7 @@ struct as_reader {
   int64_t last_actor_id;
 
   struct vec actors, cycles, diags, sites, msgtypes, ids, strs;
+  struct reader_state state; /* version 2: the state keyframe and deltas build */
   struct as_reader_error *err;
 };
 
@@ -369,10 +385,11 @@ static int reader_fail(struct as_reader *r, int code, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
+  const char *name = r->part_name ? r->part_name : r->source;
   if (r->lineno)
-    snprintf(r->err->text, sizeof r->err->text, "%s:%zu: %s", r->source, r->lineno, what);
+    snprintf(r->err->text, sizeof r->err->text, "%s:%zu: %s", name, r->lineno, what);
   else
-    snprintf(r->err->text, sizeof r->err->text, "%s: %s", r->source, what);
+    snprintf(r->err->text, sizeof r->err->text, "%s: %s", name, what);
   r->err->code = code;
   r->failed = 1;
   return code;
@@ -388,7 +405,7 @@ static void reader_where(struct as_reader *r, char *out, size_t len)
       actor = i;
   if (actor >= 0) {
     const struct as_rec_actor *a = (const struct as_rec_actor *)r->stack[actor].base;
-    if (r->stack[actor].seen & 1)
+    if (a->id > 0)
       used += (size_t)snprintf(out, len, "actor #%lld: ", (long long)a->id);
     else
       used += (size_t)snprintf(out, len, "actor %zu (its id not yet read): ",
@@ -865,11 +882,13 @@ static int reader_check_header(struct as_reader *r)
 static int reader_check_snapshot(struct as_reader *r)
 {
   struct line_rec *l = &r->line;
-  if (!l->type || strcmp(l->type, AS_LINE_SNAPSHOT) != 0)
-    return reader_fail(r, -EPROTO, "expected a snapshot line, not %s%s%s",
-                       l->type ? "\"" : "", l->type ? l->type : "a line without a type",
-                       l->type ? "\"" : "");
-  uint64_t missing = SNAPSHOT_REQUIRED & ~r->stack[0].seen;
+  int delta = l->type && strcmp(l->type, AS_LINE_DELTA) == 0 && r->header.version >= 2;
+  if (!delta && (!l->type || strcmp(l->type, AS_LINE_SNAPSHOT) != 0))
+    return reader_fail(r, -EPROTO, "expected a snapshot%s line, not %s%s%s",
+                       r->header.version >= 2 ? " or delta" : "", l->type ? "\"" : "",
+                       l->type ? l->type : "a line without a type", l->type ? "\"" : "");
+  /* A delta leaves out what did not change since the line before. */
+  uint64_t missing = (delta ? DELTA_REQUIRED : SNAPSHOT_REQUIRED) & ~r->stack[0].seen;
   if (missing)
     return reader_fail(r, -EPROTO, "the snapshot lacks its member '%s'",
                        members_line[__builtin_ctzll(missing)].key);
@@ -882,9 +901,36 @@ static int reader_check_snapshot(struct as_reader *r)
   }
   if (l->s.signal && !l->s.final)
     return reader_fail(r, -EPROTO, "member 'signal' is set on a snapshot that is not final");
+  if (l->s.n_reaped && !delta)
+    return reader_fail(r, -EPROTO, "member 'reaped' is set on a line that is not a delta");
   l->s.line = r->lineno;
   l->s.bytes = r->line_bytes;
+  l->s.delta = delta;
+  if (r->header.version < 2)
+    return 1; /* no deltas follow: the line's records are the state */
+  uint64_t seen = r->stack[0].seen;
+  int carried = (seen & LINE_HAS_TOTALS ? AS_STATE_HAS_TOTALS : 0) |
+                (seen & LINE_HAS_DEADLOCKS ? AS_STATE_HAS_DEADLOCKS : 0) |
+                (seen & LINE_HAS_DIAGNOSTICS ? AS_STATE_HAS_DIAGNOSTICS : 0);
+  int rc = delta ? as_state_delta(&r->state, &l->s, carried) : as_state_keyframe(&r->state, &l->s);
+  if (rc == -EPROTO)
+    return reader_fail(r, rc, "a delta line before any keyframe (snapshot line)");
+  if (rc < 0)
+    return reader_fail(r, rc, "out of memory rebuilding the state (%zu actors)", r->state.n);
   return 1;
+}
+
+/* The header of a later file of a rotated set: the same process, or the set is not one run. */
+static int reader_check_part_header(struct as_reader *r)
+{
+  const struct line_rec *l = &r->line;
+  r->expect_header = 0;
+  if (!l->type || strcmp(l->type, AS_LINE_HEADER) != 0)
+    return reader_fail(r, -EPROTO, "expected the header line of a rotated file");
+  if (l->h.pid != r->header.pid || l->h.started_at_ns != r->header.started_at_ns)
+    return reader_fail(r, -EPROTO, "this file was written by another process (pid %lld) than %s "
+                       "(pid %lld)", (long long)l->h.pid, r->source, (long long)r->header.pid);
+  return 0;
 }
 
 /* A line is parsed whole. Returns 1 (a snapshot is ready), 0 (the header), or an error. */
@@ -897,6 +943,8 @@ static int reader_end_line(struct as_reader *r)
                        r->line.error);
   if (!r->have_header)
     return reader_check_header(r);
+  if (r->expect_header)
+    return reader_check_part_header(r);
   return reader_check_snapshot(r);
 }
 
@@ -931,6 +979,53 @@ static int reader_follow_wait(struct as_reader *r)
   return 1;
 }
 
+/* Goes on with the file at PATH (the next of a rotated set, or the named file anew after the
+ * writer rotated it): its first line is its own header. */
+static int reader_switch_file(struct as_reader *r, const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return reader_fail(r, -errno, "cannot open %s: %s", path, strerror(errno));
+  close(r->fd);
+  r->fd = fd;
+  r->part_name = path;
+  r->buf_len = r->buf_pos = 0;
+  r->expect_header = 1;
+  r->rotation_seen = 0;
+  r->lineno = 0;
+  return 0;
+}
+
+/* Following: whether the named file is now another one (the writer rotated it). */
+static int reader_named_file_replaced(struct as_reader *r)
+{
+  struct stat named, reading;
+  const char *path = strncmp(r->source, "file:", 5) == 0 ? r->source + 5 : r->source;
+  return r->opt.follow && r->is_regular && r->part + 1 >= r->n_parts &&
+         stat(path, &named) == 0 && fstat(r->fd, &reading) == 0 &&
+         (named.st_ino != reading.st_ino || named.st_dev != reading.st_dev);
+}
+
+/* At the end of what was written so far. Returns 1 to read on (another file, or after a
+ * rotation), 0 to go on as at a plain end, or an error. */
+static int reader_at_end(struct as_reader *r)
+{
+  int rc = 0;
+  if (r->part + 1 < r->n_parts) {
+    r->part++;
+    rc = reader_switch_file(r, r->parts[r->part]);
+  } else if (r->rotation_seen) {
+    rc = reader_switch_file(r, strncmp(r->source, "file:", 5) == 0 ? r->source + 5 : r->source);
+  } else if (reader_named_file_replaced(r)) {
+    r->rotation_seen = 1; /* drain the old file once more, then switch */
+    return 1;
+  } else {
+    return 0;
+  }
+  r->lineno = 1; /* reading that file's first line now */
+  return rc < 0 ? rc : 1;
+}
+
 /* Reads up to the end of the next non-blank line. Returns 1 (a snapshot), 0 (the header, or
  * the end of the stream: r->done), or an error. */
 static int reader_line(struct as_reader *r)
@@ -946,6 +1041,13 @@ static int reader_line(struct as_reader *r)
       if (rc < 0)
         return rc;
       if (rc == 0) {
+        if (!deferred && r->line_blank) {
+          rc = reader_at_end(r);
+          if (rc < 0)
+            return rc;
+          if (rc > 0)
+            continue;
+        }
         if (!deferred && reader_follow_wait(r))
           continue;
         r->done = 1;
@@ -968,6 +1070,9 @@ static int reader_line(struct as_reader *r)
     unsigned char *nl = memchr(start, '\n', avail);
     size_t len = nl ? (size_t)(nl - start) : avail;
     size_t limit = r->opt.max_line_bytes ? r->opt.max_line_bytes : AS_READER_MAX_LINE;
+    /* A header is small (argv at most): anything else fails fast (report /dev/zero). */
+    if (!r->have_header && limit > READER_MAX_HEADER)
+      limit = READER_MAX_HEADER;
     r->buf_pos += len + (nl ? 1 : 0);
     if (r->line_bytes + len > limit)
       return reader_fail(r, -EMSGSIZE, "the line is longer than %zu bytes, the limit", limit);
@@ -1085,6 +1190,50 @@ static int reader_open_source(struct as_reader *r, const char *source)
   return 0;
 }
 
+/* The files an ACTORSCOPE_MAX_BYTES writer rotated out of the named one (NAME.1.jsonl newest),
+ * as long as their headers are this process's. When there are any, reading starts over at the
+ * oldest. */
+static int reader_find_rotated(struct as_reader *r)
+{
+  const char *path = strncmp(r->source, "file:", 5) == 0 ? r->source + 5 : r->source;
+  size_t n = 0;
+  char *found[AS_DEST_KEEP_MAX];
+  for (unsigned k = 1; k <= AS_DEST_KEEP_MAX; k++) {
+    char name[AS_DEST_PATH_MAX];
+    struct stat st;
+    if (as_dest_rotated_name(path, k, name, sizeof name) < 0 || stat(name, &st) != 0 ||
+        !S_ISREG(st.st_mode))
+      break;
+    struct as_reader *older;
+    struct as_reader_error ignored;
+    struct as_reader_options single = {.single_file = 1};
+    if (as_reader_open(&older, name, &single, &ignored) < 0)
+      break;
+    int same = older->header.pid == r->header.pid &&
+               older->header.started_at_ns == r->header.started_at_ns;
+    as_reader_close(older);
+    if (!same || !(found[n] = strdup(name)))
+      break;
+    n++;
+  }
+  if (n == 0)
+    return 0;
+  r->parts = calloc(n + 1, sizeof *r->parts);
+  if (!r->parts) {
+    while (n)
+      free(found[--n]);
+    return reader_fail(r, -ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++)
+    r->parts[i] = found[n - 1 - i]; /* oldest first */
+  r->parts[n] = strdup(path);
+  r->n_parts = n + 1;
+  if (!r->parts[n])
+    return reader_fail(r, -ENOMEM, "out of memory");
+  r->part = 0;
+  return reader_switch_file(r, r->parts[0]) < 0 ? r->err->code : 0;
+}
+
 int as_reader_open(struct as_reader **reader, const char *source,
                    const struct as_reader_options *options, struct as_reader_error *err)
 {
@@ -1118,6 +1267,8 @@ int as_reader_open(struct as_reader **reader, const char *source,
   if (rc == 0 && !r->have_header)
     rc = r->truncated ? reader_fail(r, -EPROTO, "the header line is cut short")
                       : reader_fail(r, -EPROTO, "empty: no header line");
+  if (rc == 0 && r->is_regular && !r->opt.single_file)
+    rc = reader_find_rotated(r);
   if (rc < 0) {
     as_reader_close(r);
     return rc;
@@ -1153,6 +1304,7 @@ const struct as_rec_header *as_reader_header(const struct as_reader *r) { return
 const char *as_reader_source(const struct as_reader *r) { return r->source; }
 int as_reader_truncated(const struct as_reader *r) { return r->truncated; }
 uint64_t as_reader_bytes(const struct as_reader *r) { return r->bytes; }
+int as_reader_fd(const struct as_reader *r) { return r->fd; }
 
 void as_reader_close(struct as_reader *r)
 {
@@ -1171,7 +1323,11 @@ void as_reader_close(struct as_reader *r)
   free(r->msgtypes.data);
   free(r->ids.data);
   free(r->strs.data);
+  as_state_free(&r->state);
   free(r->buf);
+  for (size_t i = 0; i < r->n_parts; i++)
+    free(r->parts[i]);
+  free(r->parts);
   free(r->source);
   free(r);
 }

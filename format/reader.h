@@ -6,6 +6,16 @@
  * is an error naming the source, line, actor id and member. The caller aggregates what it needs
  * per actor; a record is valid only until the next call.
  *
+ * Format versions 1 and 2 are read. A version 2 delta line (only what changed) is given to the
+ * consumer as the whole state it leaves, rebuilt from the last keyframe (`delta` says the line
+ * was one; `reaped` lists the ids it removed), so every command sees the same full state either
+ * way; `children` are then derived from parent links.
+ *
+ * A file rotated by the writer (ACTORSCOPE_MAX_BYTES: NAME.jsonl, NAME.1.jsonl, NAME.2.jsonl
+ * ...) is read as one run: the rotated files of the same process (same pid and start in their
+ * headers) oldest first, then NAME.jsonl itself; each file's own header is checked and skipped.
+ * Following a file that the writer rotates goes on in the new NAME.jsonl.
+ *
  * Sources: a file path, "-" (stdin), "file:PATH", "unix:PATH", "tcp:[HOST:]PORT" (including
  * "tcp:[::1]:7000"); with options.follow a file still being written is followed until its final
  * snapshot. A socket reader sends $ACTORSCOPE_TOKEN and "\n" first when it is set; a stream that
@@ -46,9 +56,10 @@ struct as_reader_options {
   size_t max_line_bytes; /* longer lines are an error (-EMSGSIZE); 0 = AS_READER_MAX_LINE */
   int follow;            /* a file: at its end, wait for more until a final snapshot */
   unsigned follow_poll_ms; /* how often to look for more (default 200) */
+  int single_file; /* a file only, not its rotated predecessors (see below) */
 };
 #define AS_READER_MAX_LINE ((size_t)1 << 30) /* 1 GiB: a 100k-actor line is about 50 MB */
-#define AS_READER_OPTIONS_DEFAULT {0, 0, 0}
+#define AS_READER_OPTIONS_DEFAULT {0, 0, 0, 0}
 
 struct as_reader_error {
   int code; /* the negative errno also returned */
@@ -101,10 +112,14 @@ struct as_rec_actor {
   int has_handling; /* inside a handler now */
   const char *handling_type;
   int64_t handling_elapsed_ns;
+  int has_handling_since; /* version 2 */
+  int64_t handling_since_ns;
   int has_waiting; /* blocked on another actor now */
   int64_t waiting_target;
   enum as_wait_kind waiting_kind;
   int64_t waiting_elapsed_ns;
+  int has_waiting_since; /* version 2 */
+  int64_t waiting_since_ns;
   const struct as_rec_msgtype *message_types;
   size_t n_message_types;
 };
@@ -131,8 +146,17 @@ struct as_rec_snapshot {
   const char *captured_at;
   int64_t captured_at_ns;
   int64_t uptime_ns;
+  int delta; /* the line was a version 2 delta; the records are the state it leaves */
   int final;
+  const char *ended_by; /* final lines of version 2: "exit", "signal", "exec"; else NULL */
   const char *signal; /* final only: the deadly signal the process died of; NULL normally */
+  const int64_t *reaped; /* delta lines: the ids reaped since the line before */
+  size_t n_reaped;
+  /* Delta lines: indexes into `actors` of the actors the line listed (spawned or changed),
+   * ascending; every other actor is as it was, but for the elapsed time of a handler or wait.
+   * NULL for a keyframe (every actor listed). Lets a consumer's work follow the change. */
+  const size_t *listed;
+  size_t n_listed;
   int64_t alive, total_spawned, total_stopped, messages_received; /* totals.* */
   const struct as_rec_cycle *deadlocks;
   size_t n_deadlocks;
@@ -140,7 +164,8 @@ struct as_rec_snapshot {
   size_t n_diagnostics;
   const struct as_rec_site *spawn_sites;
   size_t n_spawn_sites;
-  const struct as_rec_actor *actors; /* sorted by id, ids unique (checked) */
+  const struct as_rec_actor *actors; /* sorted by id, ids unique (checked); every actor alive in
+                                        the process's registry, whether the line was a delta */
   size_t n_actors;
   int has_last_cost;
   int64_t cost_collect_ns, cost_encode_ns, cost_write_ns, cost_bytes;
@@ -161,6 +186,9 @@ const char *as_reader_source(const struct as_reader *reader);
 int as_reader_truncated(const struct as_reader *reader);
 /* Bytes read so far. */
 uint64_t as_reader_bytes(const struct as_reader *reader);
+/* The descriptor read from, for poll(): readable means bytes are waiting, but as_reader_next
+ * still blocks until a whole line is in (a live view runs the reader on a thread of its own). */
+int as_reader_fd(const struct as_reader *reader);
 void as_reader_close(struct as_reader *reader);
 
 /* Opens SOURCE and calls ON_SNAPSHOT for every snapshot in order; a negative return from it

@@ -6,23 +6,16 @@
 #include "caf_layout.h"
 #include "caf_symbols.h"
 #include "diag.h"
-#include "init.h"
+#include "hook.h"
 #include "recent.h"
 #include "registry.h"
-#include "resolve.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CAF_TLS __thread __attribute__((tls_model("initial-exec")))
-/* Hooks are the library's only exports (with preload/exports.map). */
-#define CAF_EXPORT __attribute__((visibility("default")))
-/* Per-message helpers, folded into each hook: a call each would cost as much as they do. */
-#define CAF_HOT inline __attribute__((always_inline))
 #define CAF_SCOPES_MAX 64
 
 /* What the hooks keep of an actor, after its registry record (as_actor_private): 8 bytes,
@@ -32,7 +25,7 @@ struct caf_actor {
   const void *object;
 };
 
-static CAF_HOT struct as_actor *caf_record(struct caf_actor *ca) { return as_actor_of_private(ca); }
+static AS_HOOK_HOT struct as_actor *caf_record(struct caf_actor *ca) { return as_actor_of_private(ca); }
 
 enum caf_state { CAF_UNCHECKED, CAF_READY, CAF_REFUSED };
 
@@ -40,29 +33,19 @@ static _Atomic int caf_state;
 static pthread_once_t caf_once = PTHREAD_ONCE_INIT;
 static const void *_Atomic caf_systems[CAF_SCOPES_MAX]; /* actor_system* -> scope number */
 
-static CAF_TLS const void *caf_enqueue_self; /* abstract_broker::enqueue calls the base's */
-static CAF_TLS struct caf_actor *caf_consuming; /* the actor whose handler runs on this thread */
+static AS_HOOK_TLS const void *caf_enqueue_self; /* abstract_broker::enqueue calls the base's */
+static AS_HOOK_TLS struct caf_actor *caf_consuming; /* the actor whose handler runs on this thread */
 /* The actor whose handler just unwound with an exception (counted already): CAF then calls its
  * exception handler, which must not count it again. */
-static CAF_TLS struct caf_actor *caf_exception_counted;
+static AS_HOOK_TLS struct caf_actor *caf_exception_counted;
 
 /* ---- real functions ------------------------------------------------------------------------ */
 
-#define CAF_REAL_SLOT(sym, what) static void *_Atomic real_##sym;
+#define CAF_REAL_SLOT(sym, what) AS_HOOK_REAL_SLOT(sym);
 CAF_CORE_HOOKS(CAF_REAL_SLOT)
 CAF_IO_HOOKS(CAF_REAL_SLOT)
 
-static void *caf_real(void *_Atomic *slot, const char *name)
-{
-  void *fn = atomic_load_explicit(slot, memory_order_relaxed);
-  if (!fn) {
-    fn = as_resolve_real(name);
-    atomic_store_explicit(slot, fn, memory_order_relaxed);
-  }
-  return fn;
-}
-
-#define CAF_REAL(sym) caf_real(&real_##sym, #sym)
+#define CAF_REAL(sym) AS_HOOK_REAL(sym)
 
 static void caf_verify_once(void)
 {
@@ -77,15 +60,14 @@ static void caf_verify_once(void)
 }
 
 /* Whether hooks may read CAF objects: tracing is on and the layouts were verified. */
-static CAF_HOT bool caf_active(void)
+static AS_HOOK_HOT bool caf_active(void)
 {
   if (!as_tracing_active())
     return false;
   int state = atomic_load_explicit(&caf_state, memory_order_acquire);
   if (__builtin_expect(state == CAF_UNCHECKED, 0)) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     pthread_once(&caf_once, caf_verify_once);
-    errno = saved;
     state = atomic_load(&caf_state);
   }
   return state == CAF_READY;
@@ -98,7 +80,7 @@ static struct caf_actor *_Atomic *caf_slot(const void *object)
   return (struct caf_actor *_Atomic *)((char *)caf_ctrl_of_actor(object) + CAF_CTRL_PADDING);
 }
 
-static CAF_HOT struct caf_actor *caf_find(const void *object)
+static AS_HOOK_HOT struct caf_actor *caf_find(const void *object)
 {
   return object ? atomic_load_explicit(caf_slot(object), memory_order_acquire) : NULL;
 }
@@ -129,6 +111,8 @@ static int caf_probe_refs(const struct as_actor *actor, uint64_t *strong, uint64
 
 static const struct as_runtime caf_runtime = {"caf", caf_probe_refs};
 
+/* The record is published only once its object pointer is stored: the collector reads the
+ * object through caf_probe_refs from the moment it can see the record. */
 static void caf_register(void *self, void *config)
 {
   const void *ctrl = caf_ctrl_of_actor(self);
@@ -141,11 +125,14 @@ static void caf_register(void *self, void *config)
                            .runtime_scope = caf_scope_of(caf_read_ptr(ctrl, CAF_CTRL_SYSTEM)),
                            .probe = 1,
                            .private_bytes = sizeof(struct caf_actor)};
-  struct as_actor *actor = as_registry_spawn(&spawn);
+  struct as_actor *actor = as_registry_prepare(&spawn);
   if (!actor)
     return;
+  as_hook_test_pause("caf_spawn");
   struct caf_actor *ca = as_actor_private(actor);
   ca->object = self;
+  if (as_registry_publish(actor) < 0)
+    return;
   atomic_store_explicit(caf_slot(self), ca, memory_order_release);
 }
 
@@ -157,21 +144,22 @@ static void caf_construct(void (*real)(void *, void *), void *self, void *config
   if (!self)
     return;
   if (config && caf_active()) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     atomic_store_explicit(caf_slot(self), NULL, memory_order_relaxed);
     caf_register(self, config);
-    errno = saved;
-  } else if (atomic_load(&caf_state) == CAF_READY) {
-    atomic_store_explicit(caf_slot(self), NULL, memory_order_relaxed);
+  } else {
+    as_init_spawn_untraced();
+    if (atomic_load(&caf_state) == CAF_READY)
+      atomic_store_explicit(caf_slot(self), NULL, memory_order_relaxed);
   }
 }
 
-CAF_EXPORT void _ZN3caf14abstract_actorC1ERNS_12actor_configE(void *self, void *config)
+AS_HOOK_EXPORT void _ZN3caf14abstract_actorC1ERNS_12actor_configE(void *self, void *config)
 {
   caf_construct(CAF_REAL(_ZN3caf14abstract_actorC1ERNS_12actor_configE), self, config);
 }
 
-CAF_EXPORT void _ZN3caf14abstract_actorC2ERNS_12actor_configE(void *self, void *config)
+AS_HOOK_EXPORT void _ZN3caf14abstract_actorC2ERNS_12actor_configE(void *self, void *config)
 {
   caf_construct(CAF_REAL(_ZN3caf14abstract_actorC2ERNS_12actor_configE), self, config);
 }
@@ -182,23 +170,22 @@ static void caf_destruct(void (*real)(void *), void *self)
   if (self && atomic_load(&caf_state) == CAF_READY)
     ca = atomic_exchange_explicit(caf_slot(self), NULL, memory_order_acq_rel);
   if (ca) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_actor_probe_forget(caf_record(ca));
     /* Actors that never ran cleanup (e.g. never launched) end here. */
     as_actor_mark_stopped(caf_record(ca), "destroyed");
     as_actor_release(caf_record(ca)); /* ca lives on in the record until it is reaped */
-    errno = saved;
   }
   if (real)
     real(self);
 }
 
-CAF_EXPORT void _ZN3caf14abstract_actorD1Ev(void *self)
+AS_HOOK_EXPORT void _ZN3caf14abstract_actorD1Ev(void *self)
 {
   caf_destruct(CAF_REAL(_ZN3caf14abstract_actorD1Ev), self);
 }
 
-CAF_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
+AS_HOOK_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
 {
   caf_destruct(CAF_REAL(_ZN3caf14abstract_actorD2Ev), self);
 }
@@ -207,15 +194,14 @@ CAF_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
  * function's symbol does. Scoped actors are never launched; their first message does the same. */
 static __attribute__((noinline)) void caf_launch_seen(struct caf_actor *ca)
 {
-  int saved = errno;
+  AS_HOOK_KEEP_ERRNO();
   as_actor_set_interned_name(caf_record(ca), caf_layout_class_name(ca->object));
   as_actor_mark_running(caf_record(ca));
-  errno = saved;
 }
 
-static CAF_HOT void caf_launched(struct caf_actor *ca)
+static AS_HOOK_HOT void caf_launched(struct caf_actor *ca)
 {
-  if (ca && atomic_load_explicit(&caf_record(ca)->status, memory_order_relaxed) == AS_STATUS_STARTING)
+  if (ca && as_actor_is_starting(caf_record(ca)))
     caf_launch_seen(ca);
 }
 
@@ -231,7 +217,7 @@ static void caf_launch(caf_launch_fn real, void *self, void *host, bool lazy, bo
 }
 
 #define CAF_LAUNCH_HOOK(sym)                                                                      \
-  CAF_EXPORT void sym(void *self, void *host, bool lazy, bool hide)                                          \
+  AS_HOOK_EXPORT void sym(void *self, void *host, bool lazy, bool hide)                                          \
   {                                                                                               \
     caf_launch((caf_launch_fn)CAF_REAL(sym), self, host, lazy, hide);                             \
   }
@@ -241,7 +227,7 @@ CAF_LAUNCH_HOOK(_ZN3caf14blocking_actor6launchEPNS_14execution_unitEbb)
 CAF_LAUNCH_HOOK(_ZN3caf15actor_companion6launchEPNS_14execution_unitEbb)
 CAF_LAUNCH_HOOK(_ZN3caf2io15abstract_broker6launchEPNS_14execution_unitEbb)
 
-CAF_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_unitE(void *self, void *error,
+AS_HOOK_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_unitE(void *self, void *error,
                                                                            void *host)
 {
   _Bool (*real)(void *, void *, void *) =
@@ -254,9 +240,8 @@ CAF_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_u
     caf_layout_render_error(error, reason, sizeof reason); /* before cleanup moves it away */
   _Bool first = real(self, error, host);
   if (ca && first) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_actor_mark_stopped(caf_record(ca), reason);
-    errno = saved;
   }
   return first;
 }
@@ -264,7 +249,7 @@ CAF_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_u
 /* CAF's default exception handler also sees exceptions thrown while an actor builds its
  * initial behaviour, which never pass through a message handler. It returns a caf::error, in
  * memory the caller provides. */
-CAF_EXPORT void *
+AS_HOOK_EXPORT void *
 _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE(
     void *result, void *self, void *exception)
 {
@@ -272,7 +257,7 @@ _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13e
       CAF_REAL(_ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE);
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
   if (ca && ca != caf_exception_counted)
-    as_counter_bump32(&caf_record(ca)->exceptions, 1);
+    as_actor_count_exception(caf_record(ca));
   caf_exception_counted = NULL;
   return real ? real(result, self, exception) : result;
 }
@@ -304,7 +289,7 @@ static __attribute__((noinline)) void caf_response_arrives(struct caf_actor *ca,
 
 /* Forwarders (pools, decorators, proxies) hand a message on at once: it is received when it
  * is enqueued, so their mailbox never looks stuck. */
-static CAF_HOT void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
+static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
 {
   as_actor_enqueue(caf_record(target));
   if (forwarder) {
@@ -316,12 +301,12 @@ static CAF_HOT void caf_on_enqueue(struct caf_actor *target, const void *element
     return;
   /* Only the sender's own thread bumps its count, but for forwarded messages. */
   if (sender == caf_consuming)
-    as_counter_bump(&caf_record(sender)->sent, 1);
+    as_actor_count_sent(caf_record(sender));
   else
-    as_counter_add(&caf_record(sender)->sent, 1);
+    as_actor_count_sent_shared(caf_record(sender));
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
   if ((mid & CAF_MID_REQUEST_ID_MASK) && !(mid & CAF_MID_RESPONSE_FLAG))
-    caf_remember_request(sender, mid, caf_record(target)->id);
+    caf_remember_request(sender, mid, as_actor_id(caf_record(target)));
 }
 
 typedef void (*caf_enqueue_fn)(void *, void **, void *);
@@ -342,7 +327,7 @@ static void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *h
 }
 
 #define CAF_ENQUEUE_HOOK(sym, forwarder)                                                          \
-  CAF_EXPORT void sym(void *self, void **element, void *host)                                                \
+  AS_HOOK_EXPORT void sym(void *self, void **element, void *host)                                                \
   {                                                                                               \
     caf_enqueue((caf_enqueue_fn)CAF_REAL(sym), self, element, host, forwarder);                   \
   }
@@ -365,15 +350,14 @@ struct caf_handling {
   int skipped_result;
   /* A blocking actor's receive inside a handler visits messages in a nested handler: the
    * outer one is restored when the nested one ends. */
-  uint32_t outer_type;
-  uint64_t outer_since;
+  struct as_handler_mark outer;
   struct caf_actor *outer_consumer;
 };
 
-static CAF_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
+static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
                                              int skipped_result)
 {
-  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, AS_TYPE_NONE, 0, caf_consuming};
+  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, {AS_TYPE_NONE, 0}, caf_consuming};
   if (!ca)
     return h;
   caf_consuming = ca;
@@ -381,26 +365,25 @@ static CAF_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const
   h.type = caf_layout_message_type(element);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
   if (mid & CAF_MID_RESPONSE_FLAG) {
-    uint64_t waited_on = atomic_load_explicit(&caf_record(ca)->wait_target, memory_order_relaxed);
+    uint64_t waited_on = as_actor_waiting_on(caf_record(ca));
     if (waited_on)
       caf_response_arrives(ca, mid, waited_on);
   }
-  h.outer_type = atomic_load_explicit(&caf_record(ca)->handling_type, memory_order_relaxed);
-  h.outer_since = atomic_load_explicit(&caf_record(ca)->handling_since, memory_order_relaxed);
+  h.outer = as_actor_handler_mark(caf_record(ca));
   as_actor_receive(caf_record(ca), h.type);
   as_actor_handler_begin(caf_record(ca), h.type, as_clock_now());
   return h;
 }
 
 /* Runs when the handler returns or an exception unwinds through it. */
-static CAF_HOT void caf_handler_end(struct caf_handling *h)
+static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
 {
   if (!h->ca)
     return;
   struct as_actor *a = caf_record(h->ca);
   caf_consuming = h->outer_consumer;
   if (h->result < 0) {
-    as_counter_bump32(&a->exceptions, 1);
+    as_actor_count_exception(a);
     caf_exception_counted = h->ca;
   }
   if (h->result == h->skipped_result) {
@@ -410,8 +393,7 @@ static CAF_HOT void caf_handler_end(struct caf_handling *h)
   } else {
     as_actor_handler_end(a, as_clock_now());
   }
-  if (h->outer_type != AS_TYPE_NONE)
-    as_actor_handler_begin(a, h->outer_type, h->outer_since);
+  as_actor_handler_resume(a, h->outer);
 }
 
 typedef int (*caf_consume_fn)(void *, void *);
@@ -428,13 +410,13 @@ static int caf_consume(caf_consume_fn real, void *self, void *element)
   return result;
 }
 
-CAF_EXPORT int _ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE(void *self, void *element)
+AS_HOOK_EXPORT int _ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE(void *self, void *element)
 {
   return caf_consume((caf_consume_fn)CAF_REAL(_ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE),
                      self, element);
 }
 
-CAF_EXPORT int _ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE(void *self, void *element)
+AS_HOOK_EXPORT int _ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE(void *self, void *element)
 {
   return caf_consume(
       (caf_consume_fn)CAF_REAL(_ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE), self,
@@ -442,7 +424,7 @@ CAF_EXPORT int _ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE(voi
 }
 
 /* blocking_actor::mailbox_visitor: its first member is the actor. */
-CAF_EXPORT int _ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE(void *visitor, void *element)
+AS_HOOK_EXPORT int _ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE(void *visitor, void *element)
 {
   caf_consume_fn real =
       (caf_consume_fn)CAF_REAL(_ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE);
@@ -461,7 +443,7 @@ CAF_EXPORT int _ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE
 typedef int (*caf_upstream_fn)(void *, size_t, void *, void *);
 typedef int (*caf_downstream_fn)(void *, size_t, void *, unsigned short, void *, void *);
 
-CAF_EXPORT int
+AS_HOOK_EXPORT int
 _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive9drr_queueINS_6policy17upstream_messagesEEERNS_15mailbox_elementE(
     void *visitor, size_t round, void *queue, void *element)
 {
@@ -477,7 +459,7 @@ _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive9drr_queueINS_6policy
   return result;
 }
 
-CAF_EXPORT int
+AS_HOOK_EXPORT int
 _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive30wdrr_dynamic_multiplexed_queueINS_6policy19downstream_messagesEEEtRNS2_9drr_queueINS5_6nestedEEERNS_15mailbox_elementE(
     void *visitor, size_t round, void *queue, unsigned short slot, void *nested, void *element)
 {
@@ -504,26 +486,25 @@ static void caf_link_change(caf_link_fn real, void *self, void *other, bool add)
   real(self, other);
   struct caf_actor *a = caf_active() ? caf_find(self) : NULL, *b = a ? caf_find(other) : NULL;
   if (a && b) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     (add ? as_registry_link : as_registry_unlink)(caf_record(a), caf_record(b));
-    errno = saved;
   }
 }
 
-CAF_EXPORT void _ZN3caf17monitorable_actor8add_linkEPNS_14abstract_actorE(void *self, void *other)
+AS_HOOK_EXPORT void _ZN3caf17monitorable_actor8add_linkEPNS_14abstract_actorE(void *self, void *other)
 {
   caf_link_change((caf_link_fn)CAF_REAL(_ZN3caf17monitorable_actor8add_linkEPNS_14abstract_actorE),
                   self, other, true);
 }
 
-CAF_EXPORT void _ZN3caf17monitorable_actor11remove_linkEPNS_14abstract_actorE(void *self, void *other)
+AS_HOOK_EXPORT void _ZN3caf17monitorable_actor11remove_linkEPNS_14abstract_actorE(void *self, void *other)
 {
   caf_link_change(
       (caf_link_fn)CAF_REAL(_ZN3caf17monitorable_actor11remove_linkEPNS_14abstract_actorE), self,
       other, false);
 }
 
-CAF_EXPORT void _ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_priorityE(void *self,
+AS_HOOK_EXPORT void _ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_priorityE(void *self,
                                                                               void *watched,
                                                                               int priority)
 {
@@ -534,9 +515,8 @@ CAF_EXPORT void _ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_p
   real(self, watched, priority);
   struct caf_actor *a = caf_active() ? caf_find(self) : NULL, *b = a ? caf_find(watched) : NULL;
   if (a && b) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_registry_monitor(caf_record(a), caf_record(b));
-    errno = saved;
   }
 }
 
@@ -547,7 +527,7 @@ static void caf_wait_done(struct caf_actor **waiting)
 }
 
 /* A blocking or scoped actor receiving the response to its own request waits on the target. */
-CAF_EXPORT void _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS_10message_idERNS_6detail17blocking_behaviorE(
+AS_HOOK_EXPORT void _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS_10message_idERNS_6detail17blocking_behaviorE(
     void *self, void *condition, uint64_t mid, void *behavior)
 {
   void (*real)(void *, void *, uint64_t, void *) = CAF_REAL(
@@ -559,16 +539,15 @@ CAF_EXPORT void _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS_10m
   caf_launched(ca);
   uint64_t target = ca && (mid & CAF_MID_RESPONSE_FLAG) ? caf_request_target(ca, mid) : 0;
   if (target) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_actor_wait_begin(caf_record(ca), target, AS_WAIT_REPLY, as_clock_now());
     waiting = ca;
-    errno = saved;
   }
   real(self, condition, mid, behavior);
 }
 
 /* An event-based actor in .await() handles nothing else until the response arrives. */
-CAF_EXPORT void _ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10message_idENS_8behaviorE(
+AS_HOOK_EXPORT void _ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10message_idENS_8behaviorE(
     void *self, uint64_t mid, void *behavior)
 {
   void (*real)(void *, uint64_t, void *) =
@@ -578,9 +557,8 @@ CAF_EXPORT void _ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10mess
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
   uint64_t target = ca ? caf_request_target(ca, mid) : 0;
   if (target) {
-    int saved = errno;
+    AS_HOOK_KEEP_ERRNO();
     as_actor_wait_begin(caf_record(ca), target, AS_WAIT_REPLY, as_clock_now());
-    errno = saved;
   }
   real(self, mid, behavior);
 }

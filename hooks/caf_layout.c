@@ -416,6 +416,8 @@ uint32_t caf_layout_message_type(const void *element)
 
 int caf_layout_probe_refs(const void *actor, uint64_t *strong, uint64_t *weak)
 {
+  if (!actor)
+    return -ENOENT;
   const void *ctrl = caf_ctrl_of_actor(actor);
   *strong = atomic_load_explicit((const _Atomic uint64_t *)((const char *)ctrl + CAF_CTRL_STRONG_REFS),
                                  memory_order_relaxed);

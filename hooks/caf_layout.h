@@ -74,7 +74,8 @@ const char *caf_layout_class_name(const void *actor);
 /* The spawned function of a function-based actor, or NULL (class-based or a lambda). */
 const void *caf_layout_init_function(const void *config);
 
-/* Reads an actor's reference counts from its control block (behind as_runtime.probe_refs). */
+/* Reads an actor's reference counts from its control block (behind as_runtime.probe_refs);
+ * -ENOENT for a NULL actor. */
 int caf_layout_probe_refs(const void *actor, uint64_t *strong, uint64_t *weak);
 
 #endif

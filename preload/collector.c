@@ -5,30 +5,72 @@
 #include "registry.h"
 #include "sink.h"
 #include "snapshot.h"
-#include "waitgraph.h"
+#include "waiting.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Serialises snapshot writing between the collector thread, exit, exec and a deadly signal.
+ * fork() never takes it: a child forgets the collector's state instead, so the host's fork
+ * never waits for a write in progress. */
 static pthread_mutex_t collector_write_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t collector_wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t collector_wake;
+/* Wakes the collector: a semaphore, because a signal handler may post it. */
+static sem_t collector_wake;
 static pthread_t collector_thread;
-static int collector_running;
-static int collector_stopping;
+static _Atomic int collector_running;
+static _Atomic int collector_stopping;
 static int collector_finished;
+/* A deadly signal's number while its handler waits for the collector's last line. */
+static _Atomic int collector_signal;
+static _Atomic int collector_signal_written;
+static _Atomic long collector_pid;
 
 static struct as_config collector_config;
 static struct as_sink *collector_sink;
 static uint64_t collector_seq;
 static uint64_t collector_start_ticks, collector_start_wall;
 static struct as_registry_collection collector_views;
+static struct as_waiting collector_waiting;
+/* When the last full snapshot (keyframe) was written; whether the next line must be one. */
+static uint64_t collector_keyframe_at;
+static int collector_keyframe_due = 1;
+/* What the line before said, so a delta line can leave out what did not change. */
+static struct as_registry_totals collector_said_totals;
+static uint64_t collector_said_deadlocks;
+static size_t collector_said_diagnostics;
+/* Clients let in, lines skipped and files begun, as of the line before: a client that joined
+ * or missed a line, and a new file after a rotation, need a keyframe to rebuild the state. */
+static uint64_t collector_said_admitted, collector_said_skipped;
+
+static int collector_readers_need_keyframe(void)
+{
+  struct as_sink_stats stats;
+  as_sink_get_stats(collector_sink, &stats);
+  int need = stats.clients_admitted != collector_said_admitted ||
+             stats.lines_skipped != collector_said_skipped ||
+             as_sink_starts_new_file(collector_sink);
+  collector_said_admitted = stats.clients_admitted;
+  collector_said_skipped = stats.lines_skipped;
+  return need;
+}
+
+/* One number for a set of cycles: equal sets, equal numbers (FNV-1a over the members). */
+static uint64_t collector_cycles_signature(const struct as_waitgraph_cycles *cycles)
+{
+  uint64_t h = 1469598103934665603ull ^ cycles->cycle_count;
+  for (size_t i = 0; i < cycles->member_count; i++)
+    h = (h ^ cycles->members[i]) * 1099511628211ull;
+  return h;
+}
 static struct as_snapshot_cost collector_last_cost;
 static int collector_has_cost;
 
@@ -64,53 +106,26 @@ static char *collector_header_line(void)
   return as_snapshot_encode_header(&header);
 }
 
-/* A cycle is reported only when a second read finds every member still in the very same wait:
- * a ping-pong read at two different moments would otherwise look like a cycle. */
-static void collector_confirm_cycles(struct as_waitgraph_cycles *cycles)
+/* What went wrong so far, and how many actors are left untraced for lack of memory (said once
+ * on stderr, counted in every line). */
+static size_t collector_diagnostics(struct as_diag_entry diags[AS_DIAG_MAX + 1])
 {
-  size_t kept = 0, members = 0;
-  for (size_t i = 0; i < cycles->cycle_count; i++) {
-    int steady = 1;
-    for (size_t k = 0; k < cycles->lengths[i] && steady; k++) {
-      uint64_t id = cycles->members[cycles->starts[i] + k];
-      for (size_t v = 0; v < collector_views.count; v++)
-        if (collector_views.views[v].id == id)
-          steady = as_registry_wait_unchanged(&collector_views.views[v]);
-    }
-    if (!steady)
-      continue;
-    memmove(&cycles->members[members], &cycles->members[cycles->starts[i]],
-            cycles->lengths[i] * sizeof cycles->members[0]);
-    cycles->starts[kept] = members;
-    cycles->lengths[kept] = cycles->lengths[i];
-    members += cycles->lengths[i];
-    kept++;
+  uint64_t untraced = as_registry_untraced_count();
+  if (untraced)
+    as_diag_report("untraced_actors", "out of memory: some actors are not traced");
+  size_t n = as_diag_copy(diags, AS_DIAG_MAX);
+  if (untraced) {
+    snprintf(diags[n].code, sizeof diags[n].code, "untraced_actors_count");
+    snprintf(diags[n].text, sizeof diags[n].text,
+             "%llu actors were left untraced for lack of memory", (unsigned long long)untraced);
+    n++;
   }
-  cycles->cycle_count = kept;
-  cycles->member_count = members;
+  return n;
 }
 
-static void collector_find_deadlocks(struct as_waitgraph_cycles *cycles)
-{
-  memset(cycles, 0, sizeof *cycles);
-  size_t n = 0;
-  for (size_t i = 0; i < collector_views.count; i++)
-    n += collector_views.views[i].wait_target != 0;
-  if (n == 0)
-    return;
-  struct as_wait_edge *edges = malloc(n * sizeof *edges);
-  if (!edges)
-    return;
-  n = 0;
-  for (size_t i = 0; i < collector_views.count; i++) {
-    const struct as_actor_view *v = &collector_views.views[i];
-    if (v->wait_target)
-      edges[n++] = (struct as_wait_edge){v->id, v->wait_target};
-  }
-  if (as_waitgraph_find_cycles(edges, n, cycles) == 0)
-    collector_confirm_cycles(cycles);
-  free(edges);
-}
+/* How long exit, exec or a deadly signal waits for the collector: a write in progress may
+ * finish, but the host never hangs on it. */
+#define COLLECTOR_LAST_WAIT_MS 1000u
 
 /* A snapshot line is encoded into a buffer of this size and written whenever it fills. */
 #define COLLECTOR_CHUNK_BYTES (1u << 20)
@@ -142,26 +157,52 @@ static int collector_output_end(struct collector_output *out)
   return rc;
 }
 
-static void collector_write_locked(int final)
+/* A line lists every actor (a keyframe) at start, every ACTORSCOPE_KEYFRAME_S seconds, at the
+ * end, and after a time nobody read; in between, only the actors that changed. */
+static int collector_wants_keyframe(int final, uint64_t now)
+{
+  unsigned every = collector_config.keyframe_s;
+  return final || collector_keyframe_due || every == 0 ||
+         now - collector_keyframe_at >= as_clock_ns_to_ticks((uint64_t)every * 1000000000u);
+}
+
+static void collector_write_locked(int final, const char *ended_by, const char *signal_name)
 {
   as_clock_calibrate();
   uint64_t now = as_clock_now();
-  as_registry_collect(&collector_views, now,
-                      as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u));
-  /* Still collected: reaping keeps memory bounded while nobody reads. */
-  if (!collector_sink || !as_sink_has_readers(collector_sink))
+  uint64_t grave = as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u);
+  int readers = collector_sink && as_sink_has_readers(collector_sink);
+  int keyframe = readers && (collector_readers_need_keyframe() | collector_wants_keyframe(final, now));
+  /* Still collected when nobody reads: reaping keeps memory bounded. */
+  if (keyframe)
+    as_registry_collect(&collector_views, now, grave);
+  else
+    as_registry_collect_changes(&collector_views, now, grave);
+  if (as_waiting_update(&collector_waiting, &collector_views, keyframe) < 0)
+    collector_keyframe_due = 1;
+  if (!readers) {
+    collector_keyframe_due = 1;
     return;
+  }
 
   struct as_waitgraph_cycles cycles;
-  collector_find_deadlocks(&cycles);
+  as_waiting_find_deadlocks(&collector_waiting, &cycles);
   uint64_t collected = as_clock_now();
-  struct as_diag_entry diags[AS_DIAG_MAX];
+  struct as_diag_entry diags[AS_DIAG_MAX + 1];
+  size_t diag_count = collector_diagnostics(diags);
   uint64_t wall = as_clock_wall_ns();
+  uint64_t deadlocks = collector_cycles_signature(&cycles);
   struct as_snapshot_info info = {
       .seq = collector_seq++, .wall_ns = wall,
       .uptime_ns = now > collector_start_ticks ? as_clock_ticks_to_ns(now - collector_start_ticks) : 0,
       .start_ticks = collector_start_ticks, .now_ticks = now, .final = final,
-      .diagnostics = diags, .diagnostic_count = as_diag_copy(diags, AS_DIAG_MAX),
+      .ended_by = ended_by, .signal_name = signal_name, .delta = !keyframe,
+      .totals_changed = memcmp(&collector_said_totals, &collector_views.totals,
+                               sizeof collector_said_totals) != 0,
+      .deadlocks_changed = deadlocks != collector_said_deadlocks,
+      .diagnostics_changed = diag_count != collector_said_diagnostics,
+      .waiting = collector_waiting.views, .waiting_count = collector_waiting.count,
+      .diagnostics = diags, .diagnostic_count = diag_count,
       .last_cost = collector_has_cost ? &collector_last_cost : NULL};
   struct collector_output out = {collector_sink, {""}, 0, 0};
   struct as_jsonw w;
@@ -173,6 +214,15 @@ static void collector_write_locked(int final)
     rc = collector_output_end(&out);
   else if (!out.failed)
     as_error_set(&out.err, "out of memory while encoding a snapshot");
+  if (rc == 0) {
+    collector_said_totals = collector_views.totals;
+    collector_said_deadlocks = deadlocks;
+    collector_said_diagnostics = diag_count;
+  }
+  if (rc == 0 && keyframe) {
+    collector_keyframe_at = now;
+    collector_keyframe_due = 0;
+  }
   if (rc < 0) {
     as_diag_report("output_failed", "%s; no more snapshots are written", out.err.text);
     as_sink_close(collector_sink);
@@ -190,31 +240,72 @@ static void collector_write_locked(int final)
 static void collector_write_now(int final)
 {
   pthread_mutex_lock(&collector_write_lock);
-  collector_write_locked(final);
+  collector_write_locked(final, NULL, NULL);
   pthread_mutex_unlock(&collector_write_lock);
+}
+
+/* The last line of this process image; later calls write nothing. Under the write lock. */
+static void collector_write_last_locked(const char *ended_by, const char *signal_name)
+{
+  if (collector_finished || !collector_sink)
+    return;
+  collector_finished = 1;
+  collector_write_locked(1, ended_by, signal_name);
+}
+
+/* The first snapshot comes soon after the first spawn, so a program that crashes early (or a
+ * run that is stopped at once) still leaves the state it reached. */
+#define COLLECTOR_FIRST_SNAPSHOT_MS 10u
+
+static void collector_deadline_after(struct timespec *deadline, unsigned ms)
+{
+  clock_gettime(CLOCK_MONOTONIC, deadline);
+  uint64_t ns = (uint64_t)deadline->tv_nsec + (uint64_t)ms * 1000000u;
+  deadline->tv_sec += (time_t)(ns / 1000000000u);
+  deadline->tv_nsec = (long)(ns % 1000000000u);
+}
+
+static const char *collector_signal_name(int sig, char out[16])
+{
+  const char *abbrev = sigabbrev_np(sig);
+  if (abbrev)
+    snprintf(out, 16, "SIG%s", abbrev);
+  else
+    snprintf(out, 16, "signal %d", sig);
+  return out;
 }
 
 static void *collector_main(void *arg)
 {
   (void)arg;
   as_guard_set();
-  pthread_mutex_lock(&collector_wake_lock);
-  while (!collector_stopping) {
+  unsigned wait_ms = collector_config.interval_ms < COLLECTOR_FIRST_SNAPSHOT_MS
+                         ? collector_config.interval_ms
+                         : COLLECTOR_FIRST_SNAPSHOT_MS;
+  while (!atomic_load(&collector_stopping)) {
     struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    uint64_t ns = (uint64_t)deadline.tv_nsec + (uint64_t)collector_config.interval_ms * 1000000u;
-    deadline.tv_sec += (time_t)(ns / 1000000000u);
-    deadline.tv_nsec = (long)(ns % 1000000000u);
-    while (!collector_stopping &&
-           pthread_cond_timedwait(&collector_wake, &collector_wake_lock, &deadline) != ETIMEDOUT)
+    collector_deadline_after(&deadline, wait_ms);
+    wait_ms = collector_config.interval_ms;
+    int woken;
+    while ((woken = sem_clockwait(&collector_wake, CLOCK_MONOTONIC, &deadline)) < 0 &&
+           errno == EINTR)
       ;
-    if (collector_stopping)
+    int sig = atomic_load(&collector_signal);
+    if (sig) {
+      char name[16];
+      pthread_mutex_lock(&collector_write_lock);
+      collector_write_last_locked("signal", collector_signal_name(sig, name));
+      if (collector_sink)
+        as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
+      pthread_mutex_unlock(&collector_write_lock);
+      atomic_store(&collector_signal_written, 1);
       break;
-    pthread_mutex_unlock(&collector_wake_lock);
-    collector_write_now(0);
-    pthread_mutex_lock(&collector_wake_lock);
+    }
+    if (atomic_load(&collector_stopping))
+      break;
+    if (woken < 0) /* the interval passed */
+      collector_write_now(0);
   }
-  pthread_mutex_unlock(&collector_wake_lock);
   return NULL;
 }
 
@@ -248,19 +339,17 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
   collector_start_wall = start_wall_ns;
   collector_open_sink();
 
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&collector_wake, &attr);
-  pthread_condattr_destroy(&attr);
+  sem_init(&collector_wake, 0, 0);
+  atomic_store(&collector_pid, (long)getpid());
 
   /* Blocked signals are inherited: the host's signals never land on our thread. */
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  collector_running = pthread_create(&collector_thread, NULL, collector_main, NULL) == 0;
+  atomic_store(&collector_running,
+               pthread_create(&collector_thread, NULL, collector_main, NULL) == 0);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (!collector_running)
+  if (!atomic_load(&collector_running))
     as_diag_report("collector_failed", "cannot start the collector thread; only the final "
                                        "snapshot is written");
   pthread_mutex_unlock(&collector_write_lock);
@@ -268,40 +357,93 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
     as_guard_clear();
 }
 
+
+/* Stops the thread, waiting at most COLLECTOR_LAST_WAIT_MS; returns whether it stopped (or
+ * never ran). */
+static int collector_stop_thread(void)
+{
+  atomic_store(&collector_stopping, 1);
+  if (!atomic_exchange(&collector_running, 0))
+    return 1;
+  sem_post(&collector_wake);
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += COLLECTOR_LAST_WAIT_MS / 1000u;
+  if (pthread_timedjoin_np(collector_thread, NULL, &deadline) == 0)
+    return 1;
+  pthread_detach(collector_thread);
+  return 0;
+}
+
 void as_collector_finish(void)
 {
-  pthread_mutex_lock(&collector_wake_lock);
-  int running = collector_running;
-  collector_stopping = 1;
-  collector_running = 0;
-  pthread_cond_broadcast(&collector_wake);
-  pthread_mutex_unlock(&collector_wake_lock);
-  if (running)
-    pthread_join(collector_thread, NULL);
-
+  /* Every wait on a client from now on ends within the second exit may take. */
+  as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS);
+  if (!collector_stop_thread()) {
+    /* Still writing after a second (a slow disk): the line in progress is the last. */
+    as_diag_report("output_slow", "the last snapshot took too long; the final one is not written");
+    return;
+  }
   pthread_mutex_lock(&collector_write_lock);
-  if (!collector_finished && collector_sink) {
-    collector_finished = 1;
-    collector_write_locked(1);
+  collector_write_last_locked("exit", NULL);
+  if (collector_sink) {
+    as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
     as_sink_close(collector_sink);
     collector_sink = NULL;
   }
   pthread_mutex_unlock(&collector_write_lock);
 }
 
-void as_collector_lock_for_fork(void) { pthread_mutex_lock(&collector_write_lock); }
-void as_collector_unlock_for_fork(void) { pthread_mutex_unlock(&collector_write_lock); }
+int as_collector_is_writing(void) { return atomic_load(&collector_pid) == (long)getpid(); }
+
+void as_collector_before_exec(void)
+{
+  if (!as_collector_is_writing())
+    return; /* not started, or a vfork child sharing the parent's memory */
+  /* exec may fail and the program go on: the thread keeps running, only the line is final. */
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += COLLECTOR_LAST_WAIT_MS / 1000u;
+  if (pthread_mutex_timedlock(&collector_write_lock, &deadline) != 0)
+    return;
+  collector_write_last_locked("exec", NULL);
+  if (collector_sink)
+    as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
+  pthread_mutex_unlock(&collector_write_lock);
+}
+
+void as_collector_on_deadly_signal(int sig)
+{
+  if (!as_collector_is_writing() || !atomic_load(&collector_running) ||
+      pthread_equal(pthread_self(), collector_thread))
+    return;
+  int expected = 0;
+  if (!atomic_compare_exchange_strong(&collector_signal, &expected, sig))
+    return; /* another thread's signal is being written */
+  as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS); /* an atomic store */
+  sem_post(&collector_wake);
+  /* Only async-signal-safe calls here: poll a flag, sleeping a millisecond at a time. */
+  struct timespec step = {0, 1000000};
+  for (unsigned waited = 0; waited < COLLECTOR_LAST_WAIT_MS && !atomic_load(&collector_signal_written);
+       waited++)
+    nanosleep(&step, NULL);
+}
 
 void as_collector_reset_after_fork(void)
 {
   pthread_mutex_init(&collector_write_lock, NULL);
-  pthread_mutex_init(&collector_wake_lock, NULL);
-  /* The parent's sink: not closed (a unix socket would be unlinked), only let go. */
+  /* The parent's sink: its descriptors closed, nothing on disk touched, nothing sent. */
+  as_sink_abandon(collector_sink);
   collector_sink = NULL;
-  collector_running = 0;
-  collector_stopping = 0;
+  atomic_store(&collector_running, 0);
+  atomic_store(&collector_stopping, 0);
+  atomic_store(&collector_signal, 0);
+  atomic_store(&collector_signal_written, 0);
+  atomic_store(&collector_pid, 0);
   collector_finished = 0;
   collector_seq = 0;
   collector_has_cost = 0;
   memset(&collector_views, 0, sizeof collector_views);
+  memset(&collector_waiting, 0, sizeof collector_waiting);
+  collector_keyframe_due = 1;
 }

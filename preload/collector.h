@@ -9,11 +9,18 @@
 /* Opens the sink and starts the thread (signals blocked, recursion guard set). Called once,
  * at the first spawn. A sink that cannot open is reported and the process runs untraced. */
 void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns);
-/* Stops the thread and writes the final snapshot. */
+/* Stops the thread and writes the final snapshot; waits at most about a second for a write
+ * in progress. */
 void as_collector_finish(void);
+/* Whether this process writes snapshots (its collector started here, not in a parent). */
+int as_collector_is_writing(void);
+/* Before exec replaces the image: a final line (ended_by "exec"); tracing goes on if exec
+ * fails. */
+void as_collector_before_exec(void);
+/* From a deadly signal's handler (async-signal-safe): has the collector thread write a final
+ * line naming the signal, waiting at most about a second. */
+void as_collector_on_deadly_signal(int sig);
 
-void as_collector_lock_for_fork(void);
-void as_collector_unlock_for_fork(void);
 /* In a fork child: the thread does not exist here; forget it and the parent's sink without
  * touching the parent's file or socket. */
 void as_collector_reset_after_fork(void);

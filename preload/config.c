@@ -20,6 +20,29 @@ static int config_parse_uint(const char *name, const char *text, unsigned min, u
   return 0;
 }
 
+/* A size in bytes, with an optional K, M or G (powers of 1024); 0 means no limit, anything
+ * else must leave room for a few lines (4 KiB). */
+static int config_parse_size(const char *name, const char *text, unsigned long long *out,
+                             struct as_error *err)
+{
+  char *end = NULL;
+  errno = 0;
+  unsigned long long value = (text[0] >= '0' && text[0] <= '9') ? strtoull(text, &end, 10) : 0;
+  unsigned shift = 0;
+  if (end && (*end == 'K' || *end == 'M' || *end == 'G')) {
+    shift = *end == 'K' ? 10 : *end == 'M' ? 20 : 30;
+    end++;
+  }
+  if (!end || *end != '\0' || errno != 0 || value > (1ull << 50) >> shift ||
+      (value != 0 && value << shift < 4096)) {
+    as_error_set(err, "%s='%s' is invalid: expected 0 (no limit) or a size from 4096 bytes, "
+                 "optionally with K, M or G", name, text);
+    return -EINVAL;
+  }
+  *out = value << shift;
+  return 0;
+}
+
 static int config_make_absolute(const char *name, const char *path, const char *cwd, char *out,
                                 size_t out_len, struct as_error *err)
 {
@@ -103,6 +126,22 @@ static int config_parse_output(const char *text, const char *cwd, struct as_conf
   return -EINVAL;
 }
 
+/* The token is a secret: an invalid one is described, never echoed. */
+static int config_parse_token(const char *text, struct as_config *cfg, struct as_error *err)
+{
+  size_t len = strlen(text);
+  int printable = 1;
+  for (size_t i = 0; i < len && printable; i++)
+    printable = text[i] > ' ' && text[i] < 0x7f;
+  if (!printable || len < AS_CONFIG_TOKEN_MIN || len > AS_CONFIG_TOKEN_MAX) {
+    as_error_set(err, "ACTORSCOPE_TOKEN is invalid: expected %u to %u printable ASCII characters "
+                 "without spaces", AS_CONFIG_TOKEN_MIN, AS_CONFIG_TOKEN_MAX);
+    return -EINVAL;
+  }
+  memcpy(cfg->token, text, len + 1);
+  return 0;
+}
+
 int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const char *cwd,
                     struct as_error *err)
 {
@@ -110,6 +149,8 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   cfg->interval_ms = AS_CONFIG_DEFAULT_INTERVAL_MS;
   cfg->grave_ms = AS_CONFIG_DEFAULT_GRAVE_MS;
   cfg->stack_depth = AS_CONFIG_DEFAULT_STACK_DEPTH;
+  cfg->keyframe_s = AS_CONFIG_DEFAULT_KEYFRAME_S;
+  cfg->keep = AS_CONFIG_DEFAULT_KEEP;
 
   const char *output = lookup("ACTORSCOPE_OUTPUT");
   int rc = config_parse_output(output ? output : "file:" AS_CONFIG_DEFAULT_FILE, cwd, cfg, err);
@@ -127,6 +168,20 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   text = lookup("ACTORSCOPE_STACK_DEPTH");
   if (text && (rc = config_parse_uint("ACTORSCOPE_STACK_DEPTH", text, 0, AS_CONFIG_MAX_STACK_DEPTH,
                                       "frames", &cfg->stack_depth, err)) < 0)
+    return rc;
+  text = lookup("ACTORSCOPE_KEYFRAME_S");
+  if (text && (rc = config_parse_uint("ACTORSCOPE_KEYFRAME_S", text, 0, 86400, "seconds",
+                                      &cfg->keyframe_s, err)) < 0)
+    return rc;
+  text = lookup("ACTORSCOPE_MAX_BYTES");
+  if (text && (rc = config_parse_size("ACTORSCOPE_MAX_BYTES", text, &cfg->max_bytes, err)) < 0)
+    return rc;
+  text = lookup("ACTORSCOPE_KEEP");
+  if (text && (rc = config_parse_uint("ACTORSCOPE_KEEP", text, 0, AS_CONFIG_MAX_KEEP, "files",
+                                      &cfg->keep, err)) < 0)
+    return rc;
+  text = lookup("ACTORSCOPE_TOKEN");
+  if (text && (rc = config_parse_token(text, cfg, err)) < 0)
     return rc;
   return 0;
 }

@@ -16,7 +16,13 @@ enum as_output_kind {
 #define AS_CONFIG_DEFAULT_INTERVAL_MS 500u
 #define AS_CONFIG_DEFAULT_GRAVE_MS 5000u
 #define AS_CONFIG_DEFAULT_STACK_DEPTH 8u
+#define AS_CONFIG_DEFAULT_KEYFRAME_S 60u
+#define AS_CONFIG_DEFAULT_KEEP 3u
+#define AS_CONFIG_MAX_KEEP 100u
 #define AS_CONFIG_MAX_STACK_DEPTH 64u
+/* ACTORSCOPE_TOKEN: what every socket client must send first (printable ASCII, no spaces). */
+#define AS_CONFIG_TOKEN_MIN 16u
+#define AS_CONFIG_TOKEN_MAX 256u
 
 struct as_config {
   enum as_output_kind output_kind;
@@ -28,6 +34,11 @@ struct as_config {
   unsigned interval_ms;
   unsigned grave_ms;
   unsigned stack_depth;
+  unsigned keyframe_s; /* a full snapshot at least this often; 0: every line is one */
+  unsigned long long max_bytes; /* a file this big is rotated; 0: no limit */
+  unsigned keep;                /* rotated files kept (NAME.1 … NAME.keep) */
+  /* ACTORSCOPE_TOKEN, or "" when unset: socket clients must send it and "\n" first. */
+  char token[AS_CONFIG_TOKEN_MAX + 1];
 };
 
 /* Looks up one variable; returns NULL when it is unset. Lets tests supply their own env. */

@@ -1,5 +1,6 @@
 #include "diag.h"
 #include "error.h"
+#include "runstatus.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -42,15 +43,36 @@ void as_error_set(struct as_error *err, const char *fmt, ...)
   va_end(ap);
 }
 
+/* Copies text with every control byte (and DEL) written as \xNN: a value taken from the
+ * environment must not forge a second line or reach the terminal as an escape sequence. */
+static size_t diag_escape(const char *text, char *out, size_t out_len)
+{
+  static const char hex[] = "0123456789abcdef";
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)text; *p && n + 5 < out_len; p++) {
+    if (*p < 0x20 || *p == 0x7f) {
+      out[n++] = '\\';
+      out[n++] = 'x';
+      out[n++] = hex[*p >> 4];
+      out[n++] = hex[*p & 15];
+    } else {
+      out[n++] = (char)*p;
+    }
+  }
+  out[n] = '\0';
+  return n;
+}
+
 static void diag_write_stderr(const char *text)
 {
   if (!diag_stderr_unchanged())
     return;
-  char line[AS_DIAG_TEXT_MAX + 32];
-  int n = snprintf(line, sizeof line, "actorscope: %s\n", text);
-  if (n < 0)
-    return;
-  size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+  static const char prefix[] = "actorscope: ";
+  char line[sizeof prefix + 4 * AS_DIAG_TEXT_MAX + 2];
+  memcpy(line, prefix, sizeof prefix - 1);
+  size_t len = sizeof prefix - 1;
+  len += diag_escape(text, line + len, sizeof line - len - 1);
+  line[len++] = '\n';
   int saved = errno;
   while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
     ;
@@ -78,6 +100,7 @@ void as_diag_report(const char *code, const char *fmt, ...)
     snprintf(e->text, sizeof e->text, "%s", text);
   }
   pthread_mutex_unlock(&diag_lock);
+  as_runstatus_note_diag(code, text);
   diag_write_stderr(text);
 }
 
@@ -90,3 +113,5 @@ size_t as_diag_copy(struct as_diag_entry *out, size_t max)
   return n;
 }
 
+
+void as_diag_reset_after_fork(void) { pthread_mutex_init(&diag_lock, NULL); }

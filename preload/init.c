@@ -3,10 +3,12 @@
 #include "collector.h"
 #include "diag.h"
 #include "registry.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 _Atomic int as__state;
@@ -18,6 +20,12 @@ static struct as_config init_config;
 static uint64_t init_start_ticks, init_start_wall;
 static void (*init_fork_resets[INIT_FORK_RESETS_MAX])(void);
 static _Atomic int init_fork_reset_count;
+/* A configuration error, said only by a process that starts an actor: a shell, `timeout` or
+ * any helper under a preloaded tree stays silent. */
+static struct as_error init_config_error;
+static _Atomic int init_config_error_said;
+/* Whether the parent was already writing snapshots when it forked. */
+static int init_fork_parent_writing;
 
 const struct as_config *as_config_current(void) { return &init_config; }
 
@@ -28,31 +36,41 @@ void as_init_on_fork_child(void (*reset)(void))
     init_fork_resets[i] = reset;
 }
 
+void as_init_spawn_untraced(void)
+{
+  if (atomic_load(&as__state) == AS_STATE_MISCONFIGURED && !as_guard_is_set() &&
+      !atomic_exchange(&init_config_error_said, 1))
+    as_diag_report("config_invalid", "%s; tracing is off", init_config_error.text);
+}
+
 static void init_start_collector(void)
 {
   as_collector_start(&init_config, init_start_ticks, init_start_wall);
+  as_signals_install();
 }
 
+/* The registry lock is held only for copies, never across I/O: fork waits for no write. */
 static void init_fork_prepare(void)
 {
-  as_collector_lock_for_fork();
+  init_fork_parent_writing = as_collector_is_writing();
   as_registry_lock_for_fork();
 }
 
-static void init_fork_parent(void)
-{
-  as_registry_unlock_for_fork();
-  as_collector_unlock_for_fork();
-}
+static void init_fork_parent(void) { as_registry_unlock_for_fork(); }
 
-/* The child has none of the parent's threads. It traces on into a file of its own only when
- * the file name carries the pid; otherwise it stops, so two processes never share one file. */
+/* The child has none of the parent's threads and never shares the parent's writer. A child of
+ * a process that has not started writing (no actor yet: a daemon forking at start-up) traces
+ * on under the same configuration, so a daemon is traced whatever the output; a child of a
+ * writing process traces into a file of its own when the file name carries the pid, and
+ * otherwise stops. */
 static void init_fork_child(void)
 {
   as_collector_reset_after_fork();
   as_registry_reset_after_fork();
-  int keep = init_config.output_kind == AS_OUTPUT_FILE &&
-             as_config_path_is_per_process(init_config.output_path);
+  as_diag_reset_after_fork();
+  int keep = !init_fork_parent_writing ||
+             (init_config.output_kind == AS_OUTPUT_FILE &&
+              as_config_path_is_per_process(init_config.output_path));
   if (!keep) {
     atomic_store(&as__state, AS_STATE_DISABLED);
     return;
@@ -69,12 +87,16 @@ static const char *init_getenv(const char *name) { return getenv(name); }
 
 static void init_run(void)
 {
+  /* Secure execution (setuid, file capabilities): the environment belongs to a user who may
+   * not write where it points. Do nothing at all. */
+  if (getauxval(AT_SECURE)) {
+    atomic_store(&as__state, AS_STATE_DISABLED);
+    return;
+  }
   as_diag_remember_stderr();
   char cwd[PATH_MAX];
-  struct as_error err = {""};
-  if (as_config_parse(&init_config, init_getenv, getcwd(cwd, sizeof cwd), &err) < 0) {
-    as_diag_report("config_invalid", "%s; tracing is off", err.text);
-    atomic_store(&as__state, AS_STATE_DISABLED);
+  if (as_config_parse(&init_config, init_getenv, getcwd(cwd, sizeof cwd), &init_config_error) < 0) {
+    atomic_store(&as__state, AS_STATE_MISCONFIGURED);
     return;
   }
   as_clock_init();

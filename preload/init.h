@@ -12,6 +12,7 @@ enum as_state {
   AS_STATE_UNINIT,
   AS_STATE_ENABLED,
   AS_STATE_DISABLED,
+  AS_STATE_MISCONFIGURED, /* disabled; the error is said at the first spawn */
 };
 
 extern _Atomic int as__state;
@@ -27,6 +28,10 @@ static inline int as_tracing_active(void)
 }
 
 const struct as_config *as_config_current(void);
+
+/* For a spawn hook that found tracing inactive: reports a configuration error, once, in the
+ * process that starts an actor. */
+void as_init_spawn_untraced(void);
 
 /* Runtime hooks register how to forget their handle maps in a fork child that keeps tracing. */
 void as_init_on_fork_child(void (*reset)(void));

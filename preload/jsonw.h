@@ -1,6 +1,6 @@
 /* A minimal JSON writer into one growable buffer. Snapshots of 100k actors must be encoded in
  * tens of milliseconds; building a jansson tree of millions of nodes takes seconds, so the
- * snapshot line is written directly (the small header line still goes through jansson). */
+ * snapshot lines and the header are written directly, and the preload needs no JSON library. */
 #ifndef AS_JSONW_H
 #define AS_JSONW_H
 

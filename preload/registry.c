@@ -6,6 +6,7 @@
 #include "stack.h"
 
 #include <errno.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -21,16 +22,46 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
  * for a whole pass. */
 static const struct as_actor *_Atomic registry_probing_now;
 /* Every listed record, in spawn (id) order: an array, not a list, so the collector can fetch
- * records ahead of the one it copies instead of chasing pointers one cache miss at a time. */
+ * records ahead of the one it copies instead of chasing pointers one cache miss at a time.
+ * A reaped record leaves a NULL until the array is compacted (when half of it is holes), so
+ * reaping one actor does not move them all. */
 static struct as_actor **registry_actors;
-static size_t registry_actor_count, registry_actor_capacity;
-/* Records come from a pool, not malloc: spawning then never contends for the host's malloc
- * arena with the threads that free its actors. 1 GiB of address space: 4.4M records live at
- * once; runtimes keeping more than REGISTRY_PRIVATE_IN_POOL bytes of their own, or a process
- * past that, get calloc'ed records. */
-#define REGISTRY_PRIVATE_IN_POOL 8
-static struct as_blockpool registry_records =
-    AS_BLOCKPOOL_INIT(sizeof(struct as_actor) + REGISTRY_PRIVATE_IN_POOL, 1ull << 30);
+static size_t registry_actor_count, registry_actor_capacity, registry_actor_holes;
+/* Records come from two pools, not malloc: spawning then never contends for the host's malloc
+ * arena with the threads that free its actors, and a record's place in its pool is its bit in
+ * the bitmap of changed actors (changes.h). The small pool (up to 8 bytes of runtime state,
+ * e.g. CAF's) holds 4.4M records at once, the large one (up to 248 bytes, e.g. CZMQ's) 1.1M;
+ * an actor beyond that is counted as untraced. */
+static struct as_blockpool registry_records[AS_RECORD_SPACES] = {
+    AS_BLOCKPOOL_INIT(AS_RECORD_STRIDE_SMALL - 8, AS_RECORD_REGION_SMALL),
+    AS_BLOCKPOOL_INIT(AS_RECORD_STRIDE_LARGE - 8, AS_RECORD_REGION_LARGE),
+};
+struct as__record_space as__record_spaces[AS_RECORD_SPACES];
+_Static_assert(sizeof(struct as_actor) + 8 <= AS_RECORD_STRIDE_SMALL - 8, "small blocks fit");
+/* What the collector last saw of the record in each block: the actor it belonged to (a block
+ * is reused after reaping), its received count (for the process's total) and whether it was
+ * seen stopped (for the stopped total and the grave). Under the registry lock. */
+struct registry_shadow {
+  uint64_t id;
+  uint64_t received;
+  uint8_t stopped;
+};
+struct registry_space {
+  uint64_t *listed;  /* a bit per block: a published record not yet reaped */
+  uint64_t *recheck; /* the bits the previous collection took: read once more */
+  struct registry_shadow *shadow;
+  size_t blocks; /* how many of the arrays above exist */
+};
+static struct registry_space registry_spaces[AS_RECORD_SPACES];
+/* Actors seen stopped, oldest first: reaped from the front once their grave window passed. */
+struct registry_grave {
+  struct as_actor *actor;
+  uint64_t stopped_at;
+};
+static struct registry_grave *registry_graves;
+static size_t registry_grave_first, registry_grave_count, registry_grave_capacity;
+/* Totals as the collector saw them, so that every snapshot's totals agree with its actors. */
+static uint64_t registry_seen_stopped, registry_seen_received;
 /* 1.2M tally blocks (104 bytes and the link). */
 static struct as_blockpool registry_tallies =
     AS_BLOCKPOOL_INIT(sizeof(struct as_tally_more), 128u << 20);
@@ -38,13 +69,10 @@ static struct as_blockpool registry_tallies =
 #define REGISTRY_PREFETCH_AHEAD 8
 /* Runtimes seen so far: a record keeps the index, one byte. */
 #define REGISTRY_RUNTIMES_MAX 16
-static const struct as_runtime *registry_runtimes[REGISTRY_RUNTIMES_MAX];
-static unsigned registry_runtime_count;
+static const struct as_runtime *_Atomic registry_runtimes[REGISTRY_RUNTIMES_MAX];
 static uint64_t registry_next_id = 1;
-static _Atomic uint64_t registry_spawned;
-static _Atomic uint64_t registry_stopped;
-/* Messages received by actors already reaped, so totals stay monotonic. */
-static uint64_t registry_reaped_received;
+/* Actors left untraced because a record (or a runtime's own state) could not be allocated. */
+static _Atomic uint64_t registry_untraced;
 static void (*registry_first_spawn_callback)(void);
 static _Atomic int registry_first_spawn_done;
 
@@ -86,21 +114,23 @@ static const struct as_origin *registry_origin(const void *name_addr, unsigned d
   return as_intern_bytes(&buf, sizeof(void *) * (REGISTRY_ORIGIN_WORDS + keep));
 }
 
-/* Under the registry lock. A runtime past the table's end shares the last index. */
+/* Lock-free (a record learns its runtime before it is published). A runtime past the table's
+ * end shares the last index. */
 static uint8_t registry_runtime_index(const struct as_runtime *runtime)
 {
-  for (unsigned i = 0; i < registry_runtime_count; i++)
-    if (registry_runtimes[i] == runtime)
+  for (unsigned i = 0; i < REGISTRY_RUNTIMES_MAX; i++) {
+    const struct as_runtime *seen = atomic_load(&registry_runtimes[i]);
+    if (!seen && atomic_compare_exchange_strong(&registry_runtimes[i], &seen, runtime))
       return (uint8_t)i;
-  if (registry_runtime_count == REGISTRY_RUNTIMES_MAX)
-    return REGISTRY_RUNTIMES_MAX - 1;
-  registry_runtimes[registry_runtime_count] = runtime;
-  return (uint8_t)registry_runtime_count++;
+    if (seen == runtime)
+      return (uint8_t)i;
+  }
+  return REGISTRY_RUNTIMES_MAX - 1;
 }
 
 static const struct as_runtime *registry_runtime_of(const struct as_actor *a)
 {
-  return registry_runtimes[a->runtime];
+  return atomic_load_explicit(&registry_runtimes[a->runtime], memory_order_relaxed);
 }
 
 /* Under the registry lock. */
@@ -115,31 +145,100 @@ static int registry_actors_grow(void)
   return 0;
 }
 
+/* Makes the per-block arrays of a space cover `block`. Under the registry lock. */
+static int registry_space_fit(int space, size_t block)
+{
+  struct registry_space *sp = &registry_spaces[space];
+  if (block < sp->blocks)
+    return 0;
+  size_t blocks = sp->blocks ? sp->blocks : 4096;
+  while (blocks <= block)
+    blocks *= 2;
+  uint64_t *listed = realloc(sp->listed, blocks / 64 * sizeof *listed);
+  if (listed)
+    sp->listed = listed;
+  uint64_t *recheck = listed ? realloc(sp->recheck, blocks / 64 * sizeof *recheck) : NULL;
+  if (recheck)
+    sp->recheck = recheck;
+  struct registry_shadow *shadow = recheck ? realloc(sp->shadow, blocks * sizeof *shadow) : NULL;
+  if (!shadow)
+    return -ENOMEM;
+  sp->shadow = shadow;
+  memset(sp->listed + sp->blocks / 64, 0, (blocks - sp->blocks) / 64 * sizeof *listed);
+  memset(sp->recheck + sp->blocks / 64, 0, (blocks - sp->blocks) / 64 * sizeof *recheck);
+  memset(sp->shadow + sp->blocks, 0, (blocks - sp->blocks) * sizeof *shadow);
+  sp->blocks = blocks;
+  return 0;
+}
+
+/* Reserves a record pool and its bitmap of changes (address space, touched as used). */
+static int registry_space_reserve(int space)
+{
+  if (atomic_load_explicit((char *_Atomic *)&as__record_spaces[space].region, memory_order_acquire))
+    return 0;
+  struct as_blockpool *pool = &registry_records[space];
+  size_t words = (pool->region_bytes / (pool->block_size + 8) + 63) / 64;
+  void *dirty = mmap(NULL, words * 8, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (dirty == MAP_FAILED)
+    return -ENOMEM;
+  pthread_mutex_lock(&registry_lock);
+  int rc = 0;
+  if (!as__record_spaces[space].region) {
+    if (as_blockpool_reserve(pool) == 0) {
+      as__record_spaces[space].dirty = dirty;
+      atomic_store_explicit((char *_Atomic *)&as__record_spaces[space].region,
+                            atomic_load(&pool->region), memory_order_release);
+      dirty = NULL;
+    } else {
+      rc = -ENOMEM;
+    }
+  }
+  pthread_mutex_unlock(&registry_lock);
+  if (dirty)
+    munmap(dirty, words * 8);
+  return rc;
+}
+
+static int registry_space_of(const struct as_actor *a)
+{
+  return as_blockpool_owns(&registry_records[0], a) ? 0 : 1;
+}
+
+static size_t registry_block_of(int space, const struct as_actor *a)
+{
+  return (size_t)((const char *)a - as__record_spaces[space].region) /
+         (registry_records[space].block_size + 8);
+}
+
+static struct as_actor *registry_record_at(int space, size_t block)
+{
+  return (struct as_actor *)(as__record_spaces[space].region +
+                             block * (registry_records[space].block_size + 8));
+}
+
 static struct as_actor *registry_record_new(uint32_t private_bytes)
 {
   size_t size = sizeof(struct as_actor) + private_bytes;
-  void *block = private_bytes <= REGISTRY_PRIVATE_IN_POOL &&
-                        as_blockpool_reserve(&registry_records) == 0
-                    ? as_blockpool_take(&registry_records)
-                    : NULL;
-  if (!block)
-    return calloc(1, size);
-  return memset(block, 0, size);
+  int space = size <= registry_records[0].block_size ? 0 : 1;
+  if (size > registry_records[space].block_size || registry_space_reserve(space) < 0)
+    return NULL;
+  void *block = as_blockpool_take(&registry_records[space]);
+  return block ? memset(block, 0, size) : NULL;
 }
 
 static void registry_record_free(struct as_actor *a)
 {
-  if (as_blockpool_owns(&registry_records, a))
-    as_blockpool_give(&registry_records, a);
-  else
-    free(a);
+  as_blockpool_give(&registry_records[registry_space_of(a)], a);
 }
 
-struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
+struct as_actor *as_registry_prepare(const struct as_spawn *spawn)
 {
   struct as_actor *a = registry_record_new(spawn->private_bytes);
-  if (!a)
+  if (!a) {
+    as_registry_count_untraced();
     return NULL;
+  }
   if (spawn->name)
     atomic_init(&a->name, as_intern_string(spawn->name));
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
@@ -150,24 +249,49 @@ struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
   a->origin = registry_origin(spawn->name_addr, spawn->stack_depth);
   atomic_init(&a->status, AS_STATUS_STARTING);
   atomic_init(&a->refs, 2); /* the caller's and the registry's */
-  as_blockpool_reserve(&registry_tallies);
+  a->runtime = registry_runtime_index(spawn->runtime);
+  return a;
+}
 
+int as_registry_publish(struct as_actor *a)
+{
+  as_blockpool_reserve(&registry_tallies);
   pthread_mutex_lock(&registry_lock);
-  if (registry_actor_count == registry_actor_capacity && registry_actors_grow() < 0) {
+  int space = registry_space_of(a);
+  size_t block = registry_block_of(space, a);
+  if ((registry_actor_count == registry_actor_capacity && registry_actors_grow() < 0) ||
+      registry_space_fit(space, block) < 0) {
     pthread_mutex_unlock(&registry_lock);
     registry_record_free(a);
-    return NULL;
+    as_registry_count_untraced();
+    return -ENOMEM;
   }
-  a->runtime = registry_runtime_index(spawn->runtime);
   a->id = registry_next_id++;
   registry_actors[registry_actor_count++] = a;
+  registry_spaces[space].listed[block / 64] |= 1ull << (block % 64);
+  as_changes_touch(a); /* the next collection copies it, whichever kind */
   pthread_mutex_unlock(&registry_lock);
-  atomic_fetch_add_explicit(&registry_spawned, 1, memory_order_relaxed);
 
   if (!atomic_exchange_explicit(&registry_first_spawn_done, 1, memory_order_acq_rel) &&
       registry_first_spawn_callback)
     registry_first_spawn_callback();
-  return a;
+  return 0;
+}
+
+struct as_actor *as_registry_spawn(const struct as_spawn *spawn)
+{
+  struct as_actor *a = as_registry_prepare(spawn);
+  return a && as_registry_publish(a) == 0 ? a : NULL;
+}
+
+void as_registry_count_untraced(void)
+{
+  atomic_fetch_add_explicit(&registry_untraced, 1, memory_order_relaxed);
+}
+
+uint64_t as_registry_untraced_count(void)
+{
+  return atomic_load_explicit(&registry_untraced, memory_order_relaxed);
 }
 
 void as_actor_release(struct as_actor *actor)
@@ -184,10 +308,17 @@ void as_actor_release(struct as_actor *actor)
   }
 }
 
+void as_actor_retain(struct as_actor *actor)
+{
+  atomic_fetch_add_explicit(&actor->refs, 1, memory_order_relaxed);
+}
+
 void as_actor_set_interned_name(struct as_actor *actor, const char *interned)
 {
-  if (interned)
+  if (interned) {
     atomic_store_explicit(&actor->name, interned, memory_order_release);
+    as_changes_touch(actor);
+  }
 }
 
 void as_actor_set_name(struct as_actor *actor, const char *name)
@@ -238,6 +369,8 @@ void as_registry_link(struct as_actor *a, struct as_actor *b)
     registry_ids_add(&ra->links, &ra->link_count, &ra->link_capacity, b->id);
     registry_ids_add(&rb->links, &rb->link_count, &rb->link_capacity, a->id);
   }
+  as_changes_touch(a);
+  as_changes_touch(b);
   pthread_mutex_unlock(&registry_lock);
 }
 
@@ -248,6 +381,8 @@ void as_registry_unlink(struct as_actor *a, struct as_actor *b)
     registry_ids_remove(a->relations->links, &a->relations->link_count, b->id);
     registry_ids_remove(b->relations->links, &b->relations->link_count, a->id);
   }
+  as_changes_touch(a);
+  as_changes_touch(b);
   pthread_mutex_unlock(&registry_lock);
 }
 
@@ -257,6 +392,7 @@ void as_registry_monitor(struct as_actor *watcher, struct as_actor *watched)
   struct as_relations *r = registry_relations(watcher);
   if (r)
     registry_ids_add(&r->monitors, &r->monitor_count, &r->monitor_capacity, watched->id);
+  as_changes_touch(watcher);
   pthread_mutex_unlock(&registry_lock);
 }
 
@@ -272,6 +408,7 @@ void as_actor_mark_running(struct as_actor *actor)
   uint8_t expected = AS_STATUS_STARTING;
   atomic_compare_exchange_strong_explicit(&actor->status, &expected, AS_STATUS_RUNNING,
                                           memory_order_release, memory_order_relaxed);
+  as_changes_touch(actor);
 }
 
 void as_actor_mark_stopping(struct as_actor *actor)
@@ -281,6 +418,7 @@ void as_actor_mark_stopping(struct as_actor *actor)
          !atomic_compare_exchange_weak_explicit(&actor->status, &status, AS_STATUS_STOPPING,
                                                 memory_order_release, memory_order_relaxed))
     ;
+  as_changes_touch(actor);
 }
 
 /* Most actors stop for one of a few reasons: remember the last one per thread rather than take
@@ -311,7 +449,7 @@ void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
   actor->stop_reason = registry_intern_reason(reason ? reason : "");
   atomic_store_explicit(&actor->stopped_at, now, memory_order_relaxed);
   atomic_store_explicit(&actor->status, AS_STATUS_STOPPED, memory_order_release);
-  atomic_fetch_add_explicit(&registry_stopped, 1, memory_order_relaxed);
+  as_changes_touch(actor);
 }
 
 
@@ -350,6 +488,7 @@ uint64_t as_registry_tally_blocks_in_use(void) { return as_blockpool_in_use(&reg
 
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type)
 {
+  as_changes_touch(actor);
   atomic_fetch_sub_explicit(&actor->received, 1, memory_order_relaxed);
   if (type == AS_TYPE_NONE ||
       registry_untally_slots(actor->type_tally, AS_ACTOR_TYPE_SLOTS_INLINE, type))
@@ -361,6 +500,7 @@ void as_actor_receive_undo(struct as_actor *actor, uint32_t type)
 
 void as_actor_handler_cancel(struct as_actor *actor)
 {
+  as_changes_touch(actor);
   atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
 }
 
@@ -373,11 +513,13 @@ void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wai
   atomic_store_explicit(&actor->wait_since, now, memory_order_relaxed);
   atomic_store_explicit(&actor->wait_kind, (uint8_t)kind, memory_order_relaxed);
   atomic_store_explicit(&actor->wait_target, target_id, memory_order_release);
+  as_changes_touch(actor);
 }
 
 void as_actor_wait_end(struct as_actor *actor)
 {
   atomic_store_explicit(&actor->wait_target, 0, memory_order_release);
+  as_changes_touch(actor);
 }
 
 /* Copies an id list into the collection's pool; returns where it starts. */
@@ -497,51 +639,186 @@ static void registry_prefetch(const struct as_actor *a)
     __builtin_prefetch((const char *)a + at);
 }
 
-int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
+/* Under the registry lock. A full queue grows; when it cannot, the actor is simply reaped at a
+ * later full collection. */
+static void registry_grave_push(struct as_actor *a, uint64_t stopped_at)
+{
+  if (registry_grave_count == registry_grave_capacity) {
+    size_t capacity = registry_grave_capacity ? registry_grave_capacity * 2 : 256;
+    struct registry_grave *grown = malloc(capacity * sizeof *grown);
+    if (!grown)
+      return;
+    for (size_t i = 0; i < registry_grave_count; i++)
+      grown[i] = registry_graves[(registry_grave_first + i) % registry_grave_capacity];
+    free(registry_graves);
+    registry_graves = grown;
+    registry_grave_first = 0;
+    registry_grave_capacity = capacity;
+  }
+  registry_graves[(registry_grave_first + registry_grave_count++) % registry_grave_capacity] =
+      (struct registry_grave){a, stopped_at};
+}
+
+static int registry_is_listed(int space, size_t block)
+{
+  const struct registry_space *sp = &registry_spaces[space];
+  return block < sp->blocks && (sp->listed[block / 64] >> (block % 64) & 1);
+}
+
+static int registry_reaped_add(struct as_registry_collection *out, uint64_t id)
+{
+  if (out->reaped_count == out->reaped_capacity) {
+    size_t capacity = out->reaped_capacity ? out->reaped_capacity * 2 : 64;
+    uint64_t *grown = realloc(out->reaped, capacity * sizeof *grown);
+    if (!grown)
+      return -ENOMEM;
+    out->reaped = grown;
+    out->reaped_capacity = capacity;
+  }
+  out->reaped[out->reaped_count++] = id;
+  return 0;
+}
+
+/* Unlists the actors whose grave window has passed. Their records leave the spawn-ordered array
+ * (and are let go) at its next compaction, so reaping one actor does not move all the others. */
+static int registry_reap(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
 {
   int rc = 0;
+  while (registry_grave_count > 0) {
+    struct registry_grave *g = &registry_graves[registry_grave_first];
+    if (now < g->stopped_at || now - g->stopped_at < grave_ns)
+      break;
+    int space = registry_space_of(g->actor);
+    size_t block = registry_block_of(space, g->actor);
+    registry_spaces[space].listed[block / 64] &= ~(1ull << (block % 64));
+    registry_actor_holes++;
+    if (registry_reaped_add(out, g->actor->id) < 0)
+      rc = -ENOMEM;
+    registry_grave_first = (registry_grave_first + 1) % registry_grave_capacity;
+    registry_grave_count--;
+  }
+  return rc;
+}
+
+/* Drops the reaped records from the spawn-ordered array and lets them go. */
+static void registry_compact(void)
+{
+  size_t kept = 0;
+  for (size_t i = 0; i < registry_actor_count; i++) {
+    struct as_actor *a = registry_actors[i];
+    int space = registry_space_of(a);
+    if (registry_is_listed(space, registry_block_of(space, a)))
+      registry_actors[kept++] = a;
+    else
+      as_actor_release(a);
+  }
+  registry_actor_count = kept;
+  registry_actor_holes = 0;
+}
+
+/* Copies one listed record into out and notes what the collector saw of it. */
+static int registry_copy(struct as_registry_collection *out, struct as_actor *a, int space,
+                         size_t block)
+{
+  if (out->count == out->capacity) {
+    size_t capacity = out->capacity ? out->capacity * 2 : 256;
+    struct as_actor_view *views = realloc(out->views, capacity * sizeof *views);
+    if (!views)
+      return -ENOMEM;
+    out->views = views;
+    out->capacity = capacity;
+  }
+  struct as_actor_view *v = &out->views[out->count++];
+  registry_view_fill(out, v, a);
+  registry_view_sample_refs(v, a);
+  struct registry_shadow *seen = &registry_spaces[space].shadow[block];
+  if (seen->id != v->id)
+    *seen = (struct registry_shadow){v->id, 0, 0};
+  /* Modular: a receive taken back makes the count smaller. */
+  registry_seen_received += v->received - seen->received;
+  seen->received = v->received;
+  if (v->status == AS_STATUS_STOPPED && !seen->stopped) {
+    seen->stopped = 1;
+    registry_seen_stopped++;
+    registry_grave_push(a, v->stopped_at);
+  }
+  return 0;
+}
+
+/* Takes the bits of one word of changes: what changed since the last look becomes what the
+ * next look reads once more. */
+static uint64_t registry_take_changes(int space, size_t word)
+{
+  _Atomic uint64_t *dirty = &as__record_spaces[space].dirty[word];
+  uint64_t bits = atomic_load_explicit(dirty, memory_order_relaxed)
+                      ? atomic_exchange_explicit(dirty, 0, memory_order_acq_rel)
+                      : 0;
+  uint64_t *recheck = &registry_spaces[space].recheck[word];
+  uint64_t both = bits | *recheck;
+  *recheck = bits;
+  return both;
+}
+
+/* Every snapshot's totals come from what the collector saw, so they agree with its actors. */
+static void registry_totals(struct as_registry_collection *out)
+{
+  out->totals.total_spawned = registry_next_id - 1;
+  out->totals.total_stopped = registry_seen_stopped;
+  out->totals.alive = out->totals.total_spawned - out->totals.total_stopped;
+  out->totals.messages_received = registry_seen_received;
+}
+
+static void registry_collection_reset(struct as_registry_collection *out)
+{
   out->count = 0;
   out->id_count = 0;
-  uint64_t listed_received = 0, alive = 0;
+  out->reaped_count = 0;
+}
+
+int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
+{
+  registry_collection_reset(out);
   pthread_mutex_lock(&registry_lock);
-  size_t kept = 0;
+  int rc = registry_reap(out, now, grave_ns);
+  registry_compact();
+  for (int space = 0; space < AS_RECORD_SPACES; space++)
+    for (size_t word = 0; word < registry_spaces[space].blocks / 64; word++)
+      registry_take_changes(space, word);
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
     if (i + REGISTRY_PREFETCH_AHEAD < registry_actor_count)
       registry_prefetch(registry_actors[i + REGISTRY_PREFETCH_AHEAD]);
-    if (atomic_load_explicit(&a->status, memory_order_acquire) == AS_STATUS_STOPPED) {
-      uint64_t stopped = atomic_load_explicit(&a->stopped_at, memory_order_relaxed);
-      if (now >= stopped && now - stopped >= grave_ns) {
-        registry_reaped_received += atomic_load_explicit(&a->received, memory_order_relaxed);
-        as_actor_release(a);
-        continue;
-      }
-    }
-    registry_actors[kept++] = a; /* reaping keeps the order */
-    if (out->count == out->capacity) {
-      size_t capacity = out->capacity ? out->capacity * 2 : 256;
-      struct as_actor_view *views = realloc(out->views, capacity * sizeof *views);
-      if (!views) {
-        rc = -ENOMEM;
-        continue;
-      }
-      out->views = views;
-      out->capacity = capacity;
-    }
-    struct as_actor_view *v = &out->views[out->count++];
-    registry_view_fill(out, v, a);
-    registry_view_sample_refs(v, a);
-    listed_received += v->received;
-    if (v->status != AS_STATUS_STOPPED)
-      alive++;
+    int space = registry_space_of(a);
+    if (registry_copy(out, a, space, registry_block_of(space, a)) < 0)
+      rc = -ENOMEM;
   }
-  registry_actor_count = kept;
-  out->totals.total_spawned = atomic_load_explicit(&registry_spawned, memory_order_relaxed);
-  out->totals.total_stopped = atomic_load_explicit(&registry_stopped, memory_order_relaxed);
-  out->totals.messages_received = registry_reaped_received + listed_received;
+  registry_totals(out);
   atomic_store(&registry_probing_now, NULL);
   pthread_mutex_unlock(&registry_lock);
-  out->totals.alive = alive;
+  return rc;
+}
+
+int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now,
+                                uint64_t grave_ns)
+{
+  registry_collection_reset(out);
+  pthread_mutex_lock(&registry_lock);
+  int rc = registry_reap(out, now, grave_ns);
+  if (registry_actor_holes * 2 > registry_actor_count)
+    registry_compact();
+  for (int space = 0; space < AS_RECORD_SPACES; space++) {
+    for (size_t word = 0; word < registry_spaces[space].blocks / 64; word++) {
+      for (uint64_t bits = registry_take_changes(space, word); bits; bits &= bits - 1) {
+        size_t block = word * 64 + (size_t)__builtin_ctzll(bits);
+        if (registry_is_listed(space, block) &&
+            registry_copy(out, registry_record_at(space, block), space, block) < 0)
+          rc = -ENOMEM;
+      }
+    }
+  }
+  registry_totals(out);
+  atomic_store(&registry_probing_now, NULL);
+  pthread_mutex_unlock(&registry_lock);
   return rc;
 }
 
@@ -549,9 +826,12 @@ void as_registry_collection_free(struct as_registry_collection *c)
 {
   free(c->views);
   free(c->ids);
+  free(c->reaped);
   c->views = NULL;
   c->ids = NULL;
+  c->reaped = NULL;
   c->count = c->capacity = c->id_count = c->id_capacity = 0;
+  c->reaped_count = c->reaped_capacity = 0;
 }
 
 void as_registry_lock_for_fork(void)
@@ -571,9 +851,21 @@ void as_registry_reset_after_fork(void)
   atomic_store(&registry_probing_now, NULL);
   registry_actor_count = 0; /* the array is reused; the parent's records are not freed */
   registry_next_id = 1;
-  registry_reaped_received = 0;
-  atomic_store(&registry_spawned, 0);
-  atomic_store(&registry_stopped, 0);
+  registry_actor_holes = 0;
+  registry_grave_count = registry_grave_first = 0;
+  registry_seen_stopped = registry_seen_received = 0;
+  /* Nothing of the parent's is listed here, and none of its changes are ours. */
+  for (int space = 0; space < AS_RECORD_SPACES; space++) {
+    struct registry_space *sp = &registry_spaces[space];
+    if (sp->blocks) {
+      memset(sp->listed, 0, sp->blocks / 64 * sizeof *sp->listed);
+      memset(sp->recheck, 0, sp->blocks / 64 * sizeof *sp->recheck);
+      memset(sp->shadow, 0, sp->blocks * sizeof *sp->shadow);
+    }
+    if (as__record_spaces[space].dirty)
+      memset((void *)as__record_spaces[space].dirty, 0, sp->blocks / 8);
+  }
+  atomic_store(&registry_untraced, 0);
   atomic_store(&registry_first_spawn_done, 0);
   registry_current = NULL;
 }

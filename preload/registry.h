@@ -6,6 +6,7 @@
 #ifndef AS_REGISTRY_H
 #define AS_REGISTRY_H
 
+#include "changes.h"
 #include "clock.h"
 #include "typetab.h"
 
@@ -139,10 +140,22 @@ static inline struct as_actor *as_actor_of_private(void *state)
   return (struct as_actor *)state - 1;
 }
 
-/* Creates and publishes a record. The caller gets one reference (release it with
- * as_actor_release); the registry keeps its own until the actor is reaped. NULL on ENOMEM. */
+/* Creates a record the collector cannot see yet: the runtime fills its private bytes (all the
+ * collector may read through as_runtime.probe_refs), then publishes it. NULL on ENOMEM. */
+struct as_actor *as_registry_prepare(const struct as_spawn *spawn);
+/* Makes a prepared record visible to the collector and gives it its id. Returns 0, or -ENOMEM
+ * after freeing the record. The caller holds one reference (release it with as_actor_release);
+ * the registry keeps its own until the actor is reaped. */
+int as_registry_publish(struct as_actor *actor);
+/* as_registry_prepare then as_registry_publish, for a runtime with nothing to fill in. */
 struct as_actor *as_registry_spawn(const struct as_spawn *spawn);
+/* Actors left untraced for lack of memory: the failed prepares and publishes, plus those a
+ * runtime's hooks report (as_registry_count_untraced) when their own state cannot be had. */
+void as_registry_count_untraced(void);
+uint64_t as_registry_untraced_count(void);
 void as_actor_release(struct as_actor *actor);
+/* One more reference to a record (e.g. a runtime handle map's entry); at most 250 at once. */
+void as_actor_retain(struct as_actor *actor);
 
 void as_actor_mark_running(struct as_actor *actor);
 void as_actor_mark_stopping(struct as_actor *actor);
@@ -201,6 +214,7 @@ static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queu
  * receiver never sees a negative depth; undo if the send fails). From any thread. */
 static inline void as_actor_enqueue(struct as_actor *a)
 {
+  as_changes_touch(a);
   as_actor_mailbox_max_update(a, atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed) + 1);
 }
 
@@ -208,12 +222,14 @@ static inline void as_actor_enqueue(struct as_actor *a)
  * which only one thread may use at a time). */
 static inline void as_actor_enqueue_exclusive(struct as_actor *a)
 {
+  as_changes_touch(a);
   as_counter_bump(&a->enqueued, 1);
   as_actor_mailbox_max_update(a, atomic_load_explicit(&a->enqueued, memory_order_relaxed));
 }
 
 static inline void as_actor_enqueue_undo(struct as_actor *a)
 {
+  as_changes_touch(a);
   atomic_fetch_sub_explicit(&a->enqueued, 1, memory_order_relaxed);
 }
 
@@ -251,6 +267,7 @@ void as__actor_tally_more(struct as_actor *actor, uint32_t type, int shared);
 
 static inline void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
 {
+  as_changes_touch(actor);
   as__counter_bump_maybe_shared(&actor->received, 1, shared);
   if (type != AS_TYPE_NONE &&
       !as__tally_slots(actor->type_tally, AS_ACTOR_TYPE_SLOTS_INLINE, type, shared))
@@ -276,8 +293,77 @@ uint64_t as_registry_tally_blocks_in_use(void);
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type);
 static inline void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now)
 {
+  as_changes_touch(actor);
   atomic_store_explicit(&actor->handling_since, now, memory_order_relaxed);
   atomic_store_explicit(&actor->handling_type, type, memory_order_release);
+}
+
+/* ---- counters and state a hook changes or reads (inline: one load and store each) ---------- */
+
+/* The actor sent a message to another actor: from its own thread, or (shared) from any. */
+static inline void as_actor_count_sent(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump(&actor->sent, 1);
+}
+static inline void as_actor_count_sent_shared(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_add(&actor->sent, 1);
+}
+/* An exception escaped one of the actor's handlers (or its initial behaviour). */
+static inline void as_actor_count_exception(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump32(&actor->exceptions, 1);
+}
+/* The actor sent a reply to its parent over their pipe (undo: the send failed), and the parent
+ * took one: pending replies = sent - taken. From the one thread using each end. */
+static inline void as_actor_reply_sent(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump(&actor->replies, 1);
+}
+static inline void as_actor_reply_sent_undo(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump(&actor->replies, -1);
+}
+static inline void as_actor_reply_taken(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump(&actor->replies_taken, 1);
+}
+static inline int as_actor_replies_pending(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->replies, memory_order_relaxed) >
+         atomic_load_explicit(&actor->replies_taken, memory_order_relaxed);
+}
+static inline uint64_t as_actor_id(const struct as_actor *actor) { return actor->id; }
+static inline int as_actor_is_starting(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->status, memory_order_relaxed) == AS_STATUS_STARTING;
+}
+/* The id of the actor this one waits on, 0 when it waits on none. */
+static inline uint64_t as_actor_waiting_on(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->wait_target, memory_order_relaxed);
+}
+static inline int as_actor_is_handling(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->handling_type, memory_order_relaxed) != AS_TYPE_NONE;
+}
+
+/* The handler in progress, to be resumed after a nested one (as_actor_handler_resume). */
+struct as_handler_mark {
+  uint32_t type;
+  uint64_t since;
+};
+static inline struct as_handler_mark as_actor_handler_mark(const struct as_actor *actor)
+{
+  struct as_handler_mark m = {atomic_load_explicit(&actor->handling_type, memory_order_relaxed),
+                              atomic_load_explicit(&actor->handling_since, memory_order_relaxed)};
+  return m;
 }
 
 /* Ends the handler in progress, if any. */
@@ -285,6 +371,7 @@ static inline void as_actor_handler_end(struct as_actor *actor, uint64_t now)
 {
   if (atomic_load_explicit(&actor->handling_type, memory_order_relaxed) == AS_TYPE_NONE)
     return;
+  as_changes_touch(actor);
   atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
   uint64_t since = atomic_load_explicit(&actor->handling_since, memory_order_relaxed);
   uint64_t elapsed = now > since ? now - since : 0;
@@ -292,6 +379,17 @@ static inline void as_actor_handler_end(struct as_actor *actor, uint64_t now)
   as_counter_bump(&actor->handler_ticks_total, (int64_t)elapsed);
   if (elapsed > atomic_load_explicit(&actor->handler_ticks_max, memory_order_relaxed))
     atomic_store_explicit(&actor->handler_ticks_max, elapsed, memory_order_relaxed);
+}
+static inline void as_actor_handler_resume(struct as_actor *actor, struct as_handler_mark mark)
+{
+  if (mark.type != AS_TYPE_NONE)
+    as_actor_handler_begin(actor, mark.type, mark.since);
+}
+/* Ends the handler in progress, reading the clock only when there is one. */
+static inline void as_actor_handler_end_now(struct as_actor *actor)
+{
+  if (as_actor_is_handling(actor))
+    as_actor_handler_end(actor, as_clock_now());
 }
 /* Forgets the handler in progress without counting it (the message was not handled). */
 void as_actor_handler_cancel(struct as_actor *actor);
@@ -338,6 +436,9 @@ struct as_registry_totals {
 struct as_registry_collection {
   struct as_actor_view *views;
   size_t count, capacity;
+  /* as_registry_collect_changes: ids of the actors reaped since the previous collection. */
+  uint64_t *reaped;
+  size_t reaped_count, reaped_capacity;
   uint64_t *ids; /* links, monitors and tally words of every view */
   size_t id_count, id_capacity;
   struct as_registry_totals totals;
@@ -357,6 +458,12 @@ static inline uint64_t as_tally_word_count(uint64_t word) { return word & AS_TAL
 /* Reaps actors stopped for longer than grave_ns, then copies every remaining record.
  * Returns 0 or -ENOMEM (the collection then holds what fitted). */
 int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns);
+/* The same, but copies only the records that changed since the previous collection (of either
+ * kind) or in the one before it (a change whose store the previous one could not see yet), and
+ * lists the ids reaped since in out->reaped. Totals are always the whole process's. The cost
+ * follows the change: idle actors are not read at all. */
+int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now,
+                                uint64_t grave_ns);
 void as_registry_collection_free(struct as_registry_collection *c);
 /* Whether a view's wait edge is still the very same wait (for deadlock confirmation). */
 int as_registry_wait_unchanged(const struct as_actor_view *view);

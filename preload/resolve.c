@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -78,4 +79,11 @@ void *as_resolve_real(const char *symbol)
   struct resolve_search search = {symbol, NULL};
   dl_iterate_phdr(resolve_visit, &search);
   return search.found;
+}
+
+void *as_resolve_real_into(void *_Atomic *slot, const char *symbol)
+{
+  void *fn = as_resolve_real(symbol);
+  atomic_store_explicit(slot, fn, memory_order_relaxed);
+  return fn;
 }

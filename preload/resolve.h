@@ -6,6 +6,8 @@
  * lookup fails, so fall back to every loaded object but our own. NULL when nothing defines
  * it: the caller must then never call it. */
 void *as_resolve_real(const char *symbol);
+/* The same, stored into a hook's slot (hooks/hook.h); kept out of line, off the hot path. */
+void *as_resolve_real_into(void *_Atomic *slot, const char *symbol) __attribute__((noinline));
 
 /* Whether an address lies inside the actorscope library itself. */
 int as_resolve_is_own_address(const void *addr);

@@ -1,38 +1,93 @@
 #define _GNU_SOURCE
 #include "sink.h"
+#include "diag.h"
+#include "sink_clients.h"
+#include "sink_listen.h"
+#include "sink_rotate.h"
+#include "runstatus.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#define SINK_MAX_CLIENTS 16
-/* A client that cannot take a line within this time is dropped rather than stall snapshots. */
-#define SINK_CLIENT_SEND_TIMEOUT_MS 500
+/* NAME.jsonl taken: NAME-2.jsonl, NAME-3.jsonl … up to this number. */
+#define SINK_FILE_NAME_TRIES 100
 
 struct as_sink {
   enum as_output_kind kind;
   char where[PATH_MAX + 16];
-  char path[PATH_MAX];
-  int fd; /* the file, or the listening socket */
+  char path[PATH_MAX]; /* the file asked for, or the socket's path */
+  int fd;              /* the file, or the listening socket */
   int broken;
-  int in_line; /* part of a line is written: its end must come before anything else */
+  int file_in_line;
+  uint64_t file_bytes;
   char *header;
-  int clients[SINK_MAX_CLIENTS];
-  size_t client_count;
+  struct sink_unix_place place;
+  struct sink_clients clients;
+  char token[AS_CONFIG_TOKEN_MAX + 1];
+  unsigned long long max_bytes;
+  struct sink_rotation rotation;
 };
 
-static int sink_write_all(int fd, const char *buf, size_t len, int flags)
+/* The n-th name for path: "-n" before the last extension (NAME.jsonl -> NAME-2.jsonl). */
+static int sink_file_numbered(const char *path, unsigned n, char *out, size_t len)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  const char *dot = strrchr(base, '.');
+  if (!dot || dot == base)
+    dot = base + strlen(base);
+  int w = snprintf(out, len, "%.*s-%u%s", (int)(dot - path), path, n, dot);
+  return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+}
+
+/* A new regular file that nobody else can have prepared: never follows a link, never opens an
+ * existing file (a FIFO would block open() until someone reads), never truncates. */
+static int sink_file_create(struct as_sink *s, struct as_error *err)
+{
+  char name[PATH_MAX];
+  for (unsigned n = 1; n <= SINK_FILE_NAME_TRIES; n++) {
+    if (n == 1)
+      snprintf(name, sizeof name, "%s", s->path);
+    else if (sink_file_numbered(s->path, n, name, sizeof name) < 0)
+      break;
+    int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_APPEND | O_CLOEXEC,
+                  0600);
+    if (fd >= 0) {
+      s->fd = fd;
+      snprintf(s->where, sizeof s->where, "%s", name);
+      as_runstatus_note_output(name); /* `actorscope run` learns the name actually written */
+      if (n > 1)
+        as_diag_report("output_renamed", "%s exists and is left alone; snapshots go to %s",
+                       s->path, name);
+      return 0;
+    }
+    int e = errno;
+    struct stat st;
+    if (e != EEXIST) {
+      as_error_set(err, "cannot create %s: %s", name, strerror(e));
+      return -e;
+    }
+    if (lstat(name, &st) == 0 && !S_ISREG(st.st_mode)) {
+      as_error_set(err, "cannot write %s: it exists and is %s, which is left alone", name,
+                   sink_file_type_name(st.st_mode));
+      return -EEXIST;
+    }
+  }
+  as_error_set(err, "cannot create %s: it and %u numbered names next to it exist", s->path,
+               SINK_FILE_NAME_TRIES - 1);
+  return -EEXIST;
+}
+
+static int sink_write_all(int fd, const char *buf, size_t len)
 {
   while (len > 0) {
-    ssize_t n = flags >= 0 ? send(fd, buf, len, flags) : write(fd, buf, len);
+    ssize_t n = write(fd, buf, len);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -44,68 +99,48 @@ static int sink_write_all(int fd, const char *buf, size_t len, int flags)
   return 0;
 }
 
-static int sink_listen_unix(struct as_sink *s, struct as_error *err)
+/* A write past RLIMIT_FSIZE would raise SIGXFSZ in the host, which by default kills it. */
+static int sink_file_append(struct as_sink *s, const char *data, size_t len)
 {
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  memcpy(addr.sun_path, s->path, strnlen(s->path, sizeof addr.sun_path - 1));
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0)
-    goto fail;
-  unlink(s->path); /* a stale socket left by an earlier run */
-  mode_t old_mask = umask(0177);
-  int rc = bind(fd, (struct sockaddr *)&addr, sizeof addr);
-  umask(old_mask);
-  if (rc < 0 || chmod(s->path, 0600) < 0 || listen(fd, SINK_MAX_CLIENTS) < 0)
-    goto fail;
-  s->fd = fd;
-  return 0;
-fail:;
-  int e = errno;
-  if (fd >= 0)
-    close(fd);
-  as_error_set(err, "cannot listen on unix:%s: %s", s->path, strerror(e));
-  return -e;
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      s->file_bytes + len > (uint64_t)limit.rlim_cur)
+    return -EFBIG;
+  int rc = sink_write_all(s->fd, data, len);
+  s->file_bytes += len;
+  return rc;
 }
 
-static int sink_listen_tcp(struct as_sink *s, const struct as_config *cfg, struct as_error *err)
+/* Snapshots must not go on into a file nobody can open any more. */
+static int sink_file_check_linked(struct as_sink *s, struct as_error *err)
 {
-  char port[16];
-  snprintf(port, sizeof port, "%u", cfg->tcp_port);
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-  struct addrinfo *res = NULL;
-  int gai = getaddrinfo(cfg->tcp_host, port, &hints, &res);
-  if (gai != 0) {
-    as_error_set(err, "cannot resolve tcp:%s:%s: %s", cfg->tcp_host, port, gai_strerror(gai));
-    return -EINVAL;
+  struct stat st;
+  if (fstat(s->fd, &st) == 0 && st.st_nlink == 0) {
+    as_error_set(err, "%s was removed (or its directory) while being written", s->where);
+    return -ENOENT;
   }
-  int e = EADDRNOTAVAIL;
-  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-      e = errno;
-      continue;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SINK_MAX_CLIENTS) == 0) {
-      struct sockaddr_storage bound;
-      socklen_t len = sizeof bound;
-      char host[128] = "?", serv[16] = "?";
-      if (getsockname(fd, (struct sockaddr *)&bound, &len) == 0)
-        getnameinfo((struct sockaddr *)&bound, len, host, sizeof host, serv, sizeof serv,
-                    NI_NUMERICHOST | NI_NUMERICSERV);
-      snprintf(s->where, sizeof s->where, "tcp:%s:%s", host, serv);
-      s->fd = fd;
-      freeaddrinfo(res);
-      return 0;
-    }
-    e = errno;
-    close(fd);
+  return 0;
+}
+
+static int sink_file_write(struct as_sink *s, const char *data, size_t len, struct as_error *err)
+{
+  int rc = 0;
+  if (s->fd < 0) {
+    if ((rc = sink_file_create(s, err)) < 0)
+      return rc;
+    if (s->header && (rc = sink_file_append(s, s->header, strlen(s->header))) == 0)
+      rc = sink_file_append(s, "\n", 1);
+  } else if (!s->file_in_line) {
+    if ((rc = sink_file_check_linked(s, err)) < 0)
+      return rc;
   }
-  freeaddrinfo(res);
-  as_error_set(err, "cannot listen on tcp:%s:%s: %s", cfg->tcp_host, port, strerror(e));
-  return -e;
+  if (rc == 0)
+    rc = sink_file_append(s, data, len);
+  if (rc == -EFBIG)
+    as_error_set(err, "writing %s failed: the file size limit (ulimit -f) is reached", s->where);
+  else if (rc < 0)
+    as_error_set(err, "writing %s failed: %s", s->where, strerror(-rc));
+  return rc;
 }
 
 int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, struct as_error *err)
@@ -117,6 +152,9 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
   }
   s->kind = cfg->output_kind;
   s->fd = -1;
+  snprintf(s->token, sizeof s->token, "%s", cfg->token);
+  s->max_bytes = cfg->max_bytes;
+  s->rotation.keep = cfg->keep < AS_SINK_KEEP_MAX ? cfg->keep : AS_SINK_KEEP_MAX;
   int rc = 0;
   switch (cfg->output_kind) {
   case AS_OUTPUT_FILE:
@@ -129,15 +167,20 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
   case AS_OUTPUT_UNIX:
     snprintf(s->path, sizeof s->path, "%s", cfg->output_path);
     snprintf(s->where, sizeof s->where, "unix:%s", s->path);
-    rc = sink_listen_unix(s, err);
+    rc = sink_listen_unix(s->path, SINK_MAX_CLIENTS, &s->place, err);
     break;
   case AS_OUTPUT_TCP:
-    rc = sink_listen_tcp(s, cfg, err);
+    rc = sink_listen_tcp(cfg->tcp_host, cfg->tcp_port, SINK_MAX_CLIENTS, s->where,
+                         sizeof s->where, err);
     break;
   }
   if (rc < 0) {
     free(s);
     return rc;
+  }
+  if (cfg->output_kind != AS_OUTPUT_FILE) {
+    s->fd = rc;
+    sink_clients_init(&s->clients, rc, s->token);
   }
   *out = s;
   return 0;
@@ -155,73 +198,32 @@ int as_sink_set_header(struct as_sink *sink, const char *line)
 
 const char *as_sink_describe(const struct as_sink *sink) { return sink->where; }
 
-static int sink_file_write(struct as_sink *s, const char *data, size_t len, struct as_error *err)
-{
-  int rc = 0;
-  if (s->fd < 0) {
-    s->fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-    if (s->fd < 0) {
-      rc = -errno;
-      as_error_set(err, "cannot create %s: %s", s->path, strerror(-rc));
-      return rc;
-    }
-    if (s->header && (rc = sink_write_all(s->fd, s->header, strlen(s->header), -1)) == 0)
-      rc = sink_write_all(s->fd, "\n", 1, -1);
-  }
-  if (rc == 0)
-    rc = sink_write_all(s->fd, data, len, -1);
-  if (rc < 0)
-    as_error_set(err, "writing %s failed: %s", s->path, strerror(-rc));
-  return rc;
-}
-
-static int sink_send_line(int fd, const char *line, size_t len)
-{
-  int rc = sink_write_all(fd, line, len, MSG_NOSIGNAL);
-  return rc < 0 ? rc : sink_write_all(fd, "\n", 1, MSG_NOSIGNAL);
-}
-
-static void sink_accept_clients(struct as_sink *s)
-{
-  for (;;) {
-    int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd < 0)
-      return;
-    if (s->client_count == SINK_MAX_CLIENTS) {
-      close(fd);
-      continue;
-    }
-    struct timeval tv = {0, SINK_CLIENT_SEND_TIMEOUT_MS * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (s->header && sink_send_line(fd, s->header, strlen(s->header)) < 0) {
-      close(fd);
-      continue;
-    }
-    s->clients[s->client_count++] = fd;
-  }
-}
-
-/* A client that fails mid-line is dropped: it has a partial last line, then end of stream. */
-static void sink_send_clients(struct as_sink *s, const char *data, size_t len)
-{
-  for (size_t i = 0; i < s->client_count;) {
-    if (sink_write_all(s->clients[i], data, len, MSG_NOSIGNAL) < 0) {
-      close(s->clients[i]);
-      s->clients[i] = s->clients[--s->client_count];
-      continue;
-    }
-    i++;
-  }
-}
-
 int as_sink_has_readers(struct as_sink *sink)
 {
   if (sink->broken)
     return 0;
   if (sink->kind == AS_OUTPUT_FILE)
     return 1;
-  sink_accept_clients(sink);
-  return sink->client_count > 0;
+  sink_clients_service(&sink->clients, sink->header);
+  return sink_clients_ready(&sink->clients) > 0;
+}
+
+int as_sink_starts_new_file(const struct as_sink *sink)
+{
+  return sink->kind == AS_OUTPUT_FILE && (sink->fd < 0 || (sink->max_bytes &&
+                                                            sink->file_bytes >= sink->max_bytes));
+}
+
+/* A file past its size is moved aside before the next line, which starts a new file (after
+ * the last line nothing moves: the run's file is still where it was said to be). */
+static int sink_file_bound(struct as_sink *s, struct as_error *err)
+{
+  if (s->file_in_line || s->fd < 0 || !s->max_bytes || s->file_bytes < s->max_bytes)
+    return 0;
+  int rc = sink_rotate(&s->rotation, s->where, s->fd, err);
+  s->fd = -1;
+  s->file_bytes = 0;
+  return rc;
 }
 
 int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struct as_error *err)
@@ -231,15 +233,13 @@ int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struc
     return -EIO;
   }
   if (sink->kind != AS_OUTPUT_FILE) {
-    /* Clients join between lines only, so none ever starts in the middle of one. */
-    if (!sink->in_line)
-      sink_accept_clients(sink);
-    sink->in_line = 1;
-    sink_send_clients(sink, data, len);
+    sink_clients_write(&sink->clients, sink->header, data, len);
     return 0;
   }
-  sink->in_line = 1;
-  int rc = sink_file_write(sink, data, len, err);
+  int rc = sink_file_bound(sink, err);
+  if (rc == 0)
+    rc = sink_file_write(sink, data, len, err);
+  sink->file_in_line = 1;
   if (rc < 0)
     sink->broken = 1;
   return rc;
@@ -248,7 +248,9 @@ int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struc
 int as_sink_end_line(struct as_sink *sink, struct as_error *err)
 {
   int rc = as_sink_write_part(sink, "\n", 1, err);
-  sink->in_line = 0;
+  sink->file_in_line = 0;
+  if (rc == 0 && sink->kind != AS_OUTPUT_FILE)
+    sink_clients_end_line(&sink->clients);
   return rc;
 }
 
@@ -258,16 +260,42 @@ int as_sink_write_line(struct as_sink *sink, const char *line, struct as_error *
   return rc < 0 ? rc : as_sink_end_line(sink, err);
 }
 
+int as_sink_flush(struct as_sink *sink, unsigned timeout_ms)
+{
+  if (sink->kind == AS_OUTPUT_FILE || sink->broken)
+    return 0;
+  return sink_clients_flush(&sink->clients, timeout_ms);
+}
+
+void as_sink_get_stats(const struct as_sink *sink, struct as_sink_stats *out)
+{
+  *out = sink->clients.stats;
+  out->clients = 0;
+  for (size_t i = 0; i < sink->clients.count; i++)
+    out->clients += sink->clients.slots[i].authenticated;
+}
+
+static void sink_release(struct as_sink *sink, int polite)
+{
+  if (sink->kind != AS_OUTPUT_FILE)
+    sink_clients_close(&sink->clients, polite);
+  if (sink->fd >= 0)
+    close(sink->fd);
+  free(sink->header);
+  free(sink);
+}
+
 void as_sink_close(struct as_sink *sink)
 {
   if (!sink)
     return;
-  for (size_t i = 0; i < sink->client_count; i++)
-    close(sink->clients[i]);
-  if (sink->fd >= 0)
-    close(sink->fd);
   if (sink->kind == AS_OUTPUT_UNIX)
-    unlink(sink->path);
-  free(sink->header);
-  free(sink);
+    sink_unlisten_unix(sink->path, &sink->place);
+  sink_release(sink, 1);
+}
+
+void as_sink_abandon(struct as_sink *sink)
+{
+  if (sink)
+    sink_release(sink, 0);
 }

@@ -2,7 +2,6 @@
 #include "jsonw.h"
 #include "symcache.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,33 +18,36 @@ void as_snapshot_format_time(uint64_t wall_ns, char out[32])
   snprintf(out, 32, "%s.%03uZ", date, (unsigned)(wall_ns / 1000000u % 1000u));
 }
 
-static json_t *snapshot_time(uint64_t wall_ns)
-{
-  char text[32];
-  as_snapshot_format_time(wall_ns, text);
-  return json_string(text);
-}
-
+/* The header goes through the same writer as snapshots: a program path or argument that is not
+ * UTF-8 is written with U+FFFD like any name, never dropped. */
 char *as_snapshot_encode_header(const struct as_header_info *h)
 {
-  json_t *argv = json_array();
-  for (size_t i = 0; i < h->argc; i++)
-    json_array_append_new(argv, json_string(h->argv[i]));
-  json_t *root = json_pack("{s:s, s:s, s:i, s:I, s:s, s:o, s:o, s:I, s:{s:I, s:I, s:I}}",
-                           "type", "header", "format", AS_FORMAT_NAME, "version",
-                           AS_FORMAT_VERSION, "pid", (json_int_t)h->pid, "program",
-                           h->program ? h->program : "", "argv", argv, "started_at",
-                           snapshot_time(h->started_wall_ns), "started_at_ns",
-                           (json_int_t)h->started_wall_ns, "config", "interval_ms",
-                           (json_int_t)h->interval_ms, "grave_ms", (json_int_t)h->grave_ms,
-                           "stack_depth", (json_int_t)h->stack_depth);
-  char *line = root ? json_dumps(root, JSON_COMPACT) : NULL;
-  json_decref(root);
-  return line;
+  struct as_jsonw w;
+  as_jsonw_init(&w, 512);
+  as_jsonw_lit(&w, "{\"type\":\"header\",\"format\":");
+  as_jsonw_str(&w, AS_FORMAT_NAME);
+  as_jsonw_lit_u64(&w, ",\"version\":", AS_FORMAT_VERSION);
+  as_jsonw_lit_u64(&w, ",\"pid\":", (uint64_t)h->pid);
+  as_jsonw_lit(&w, ",\"program\":");
+  as_jsonw_str(&w, h->program ? h->program : "");
+  as_jsonw_lit(&w, ",\"argv\":[");
+  for (size_t i = 0; i < h->argc; i++) {
+    if (i > 0)
+      as_jsonw_lit(&w, ",");
+    as_jsonw_str(&w, h->argv[i]);
+  }
+  char started[32];
+  as_snapshot_format_time(h->started_wall_ns, started);
+  as_jsonw_lit(&w, "],\"started_at\":");
+  as_jsonw_str(&w, started);
+  as_jsonw_lit_u64(&w, ",\"started_at_ns\":", h->started_wall_ns);
+  as_jsonw_lit_u64(&w, ",\"config\":{\"interval_ms\":", h->interval_ms);
+  as_jsonw_lit_u64(&w, ",\"grave_ms\":", h->grave_ms);
+  as_jsonw_lit_u64(&w, ",\"stack_depth\":", h->stack_depth);
+  as_jsonw_lit(&w, "}}");
+  return as_jsonw_finish(&w);
 }
 
-/* The symbol of the actor's code when it has one (the most specific name), else the name the
- * runtime gave it. */
 /* The symbol of the actor's code when it has one (the most specific name), else the name the
  * runtime gave it. */
 static const char *snapshot_actor_name(const struct as_actor_view *v)
@@ -281,8 +283,11 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
     as_jsonw_u64(w, v->parent_id);
   else
     as_jsonw_lit(w, "null");
-  as_jsonw_lit(w, ",\"children\":");
-  snapshot_children(w, family, index, v->id);
+  /* A delta line lists some actors only: readers derive children from parent links. */
+  if (!info->delta) {
+    as_jsonw_lit(w, ",\"children\":");
+    snapshot_children(w, family, index, v->id);
+  }
   as_jsonw_lit(w, ",\"stopped\":");
   if (v->status == AS_STATUS_STOPPED) {
     as_jsonw_lit_u64(w, "{\"at_ns\":", snapshot_since(v->stopped_at, info->start_ticks));
@@ -308,6 +313,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
     as_jsonw_lit(w, "{\"type\":");
     as_jsonw_str(w, as_typetab_name(v->handling_type));
     as_jsonw_lit_u64(w, ",\"elapsed_ns\":", snapshot_since(now, v->handling_since));
+    as_jsonw_lit_u64(w, ",\"since_ns\":", snapshot_since(v->handling_since, info->start_ticks));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -319,6 +325,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
     as_jsonw_lit(w, ",\"kind\":");
     as_jsonw_str(w, waits[kind]);
     as_jsonw_lit_u64(w, ",\"elapsed_ns\":", snapshot_since(now, v->wait_since));
+    as_jsonw_lit_u64(w, ",\"since_ns\":", snapshot_since(v->wait_since, info->start_ticks));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -342,8 +349,10 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit(w, "}");
 }
 
+/* Cycle members wait, so their names come from the views of the waiting actors (sorted by id):
+ * a delta line may not list them. */
 static void snapshot_deadlocks(struct as_jsonw *w, const struct as_waitgraph_cycles *cycles,
-                               const struct as_actor_view **by_id, size_t n)
+                               const struct as_actor_view *waiting, size_t n)
 {
   as_jsonw_lit(w, "[");
   for (size_t i = 0; cycles && i < cycles->cycle_count; i++) {
@@ -358,13 +367,13 @@ static void snapshot_deadlocks(struct as_jsonw *w, const struct as_waitgraph_cyc
       size_t lo = 0, hi = n;
       while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (by_id[mid]->id < members[k])
+        if (waiting[mid].id < members[k])
           lo = mid + 1;
         else
           hi = mid;
       }
-      if (lo < n && by_id[lo]->id == members[k])
-        name = snapshot_actor_name(by_id[lo]);
+      if (lo < n && waiting[lo].id == members[k])
+        name = snapshot_actor_name(&waiting[lo]);
       if (k)
         as_jsonw_lit(w, ",");
       as_jsonw_str(w, name);
@@ -421,41 +430,76 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     }
     if (!sorted)
       qsort(by_id, n, sizeof *by_id, snapshot_by_id_cmp);
-    if (snapshot_family_build(&family, by_id, n) < 0 ||
+    if ((!info->delta && snapshot_family_build(&family, by_id, n) < 0) ||
         snapshot_sites_build(&sites, by_id, n) < 0)
       w->failed = 1;
   }
   if (!w->failed) {
     char when[32];
     as_snapshot_format_time(info->wall_ns, when);
-    as_jsonw_lit_u64(w, "{\"type\":\"snapshot\",\"seq\":", info->seq);
-    as_jsonw_lit(w, ",\"captured_at\":");
-    as_jsonw_str(w, when);
+    if (info->delta)
+      as_jsonw_lit_u64(w, "{\"type\":\"delta\",\"seq\":", info->seq);
+    else
+      as_jsonw_lit_u64(w, "{\"type\":\"snapshot\",\"seq\":", info->seq);
+    /* A delta line leaves out what did not change since the line before (FORMAT.md): a line
+     * in which nothing happened is a few dozen bytes. */
+    int full = !info->delta;
+    if (full) {
+      as_jsonw_lit(w, ",\"captured_at\":");
+      as_jsonw_str(w, when);
+    }
     as_jsonw_lit_u64(w, ",\"captured_at_ns\":", info->wall_ns);
     as_jsonw_lit_u64(w, ",\"uptime_ns\":", info->uptime_ns);
+    if (info->final && info->ended_by) {
+      /* How the process ended: the reader tells a crash from a normal exit. */
+      as_jsonw_lit(w, ",\"ended_by\":");
+      as_jsonw_str(w, info->ended_by);
+      if (info->signal_name) {
+        as_jsonw_lit(w, ",\"signal\":");
+        as_jsonw_str(w, info->signal_name);
+      }
+    }
     if (info->final)
       as_jsonw_lit(w, ",\"final\":true");
-    else
+    else if (full)
       as_jsonw_lit(w, ",\"final\":false");
-    as_jsonw_lit_u64(w, ",\"totals\":{\"alive\":", c->totals.alive);
-    as_jsonw_lit_u64(w, ",\"total_spawned\":", c->totals.total_spawned);
-    as_jsonw_lit_u64(w, ",\"total_stopped\":", c->totals.total_stopped);
-    as_jsonw_lit_u64(w, ",\"messages_received\":", c->totals.messages_received);
-    as_jsonw_lit(w, "},\"deadlocks\":");
-    snapshot_deadlocks(w, deadlocks, by_id, n);
-    as_jsonw_lit(w, ",\"diagnostics\":");
-    snapshot_diagnostics(w, info);
-    as_jsonw_lit(w, ",\"last_cost\":");
-    snapshot_cost(w, info->last_cost);
-    as_jsonw_lit(w, ",\"spawn_sites\":");
-    snapshot_sites_write(w, &sites);
-    as_jsonw_lit(w, ",\"actors\":[");
-    for (size_t i = 0; i < n; i++) {
-      if (i)
-        as_jsonw_lit(w, ",");
-      snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info);
+    if (full || info->totals_changed) {
+      as_jsonw_lit_u64(w, ",\"totals\":{\"alive\":", c->totals.alive);
+      as_jsonw_lit_u64(w, ",\"total_spawned\":", c->totals.total_spawned);
+      as_jsonw_lit_u64(w, ",\"total_stopped\":", c->totals.total_stopped);
+      as_jsonw_lit_u64(w, ",\"messages_received\":", c->totals.messages_received);
+      as_jsonw_lit(w, "}");
     }
-    as_jsonw_lit(w, "]}");
+    if (full || info->deadlocks_changed) {
+      as_jsonw_lit(w, ",\"deadlocks\":");
+      snapshot_deadlocks(w, deadlocks, info->waiting, info->waiting_count);
+    }
+    if (full || info->diagnostics_changed) {
+      as_jsonw_lit(w, ",\"diagnostics\":");
+      snapshot_diagnostics(w, info);
+    }
+    if (full || n > 0 || c->reaped_count > 0) {
+      as_jsonw_lit(w, ",\"last_cost\":");
+      snapshot_cost(w, info->last_cost);
+    }
+    if (full || n > 0) {
+      as_jsonw_lit(w, ",\"spawn_sites\":");
+      snapshot_sites_write(w, &sites);
+    }
+    if (full || n > 0) {
+      as_jsonw_lit(w, ",\"actors\":[");
+      for (size_t i = 0; i < n; i++) {
+        if (i)
+          as_jsonw_lit(w, ",");
+        snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info);
+      }
+      as_jsonw_lit(w, "]");
+    }
+    if (!full && c->reaped_count > 0) {
+      as_jsonw_lit(w, ",\"reaped\":");
+      snapshot_ids(w, c->reaped, c->reaped_count);
+    }
+    as_jsonw_lit(w, "}");
   }
   free(sites.first);
   free(sites.numbers);

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define AS_FORMAT_NAME "actorscope"
-#define AS_FORMAT_VERSION 1
+#define AS_FORMAT_VERSION 2
 
 struct as_header_info {
   long pid;
@@ -38,6 +38,16 @@ struct as_snapshot_info {
   uint64_t start_ticks; /* "uptime 0": spawn and stop times are relative to it */
   uint64_t now_ticks;   /* the moment of capture, for elapsed times */
   int final;
+  /* A delta line: only the actors of the collection (those that changed), no children, and
+   * the ids reaped since (collection->reaped). */
+  int delta;
+  /* Delta lines only: what differs from the line before (the rest is left out). */
+  int totals_changed, deadlocks_changed, diagnostics_changed;
+  /* Views of every actor waiting now, sorted by id: the names of deadlock cycle members. */
+  const struct as_actor_view *waiting;
+  size_t waiting_count;
+  const char *ended_by;    /* final lines: "exit", "signal" or "exec"; NULL = not said */
+  const char *signal_name; /* ended_by "signal": "SIGSEGV" … */
   const struct as_diag_entry *diagnostics;
   size_t diagnostic_count;
   const struct as_snapshot_cost *last_cost; /* the previous line's, NULL for the first */

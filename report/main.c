@@ -1,5 +1,6 @@
 /* actorscope: run a program under the tracer and read what it recorded. */
 #include "commands.h"
+#include "format.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +39,8 @@ int main(int argc, char **argv)
     return CMD_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("actorscope %s (snapshot format 1)\n", ACTORSCOPE_VERSION);
+    printf("actorscope %s (snapshot format %d, reads 1 to %d)\n", ACTORSCOPE_VERSION,
+           AS_FORMAT_VERSION, AS_FORMAT_VERSION);
     return CMD_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

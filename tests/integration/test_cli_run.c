@@ -3,10 +3,14 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,5 +127,451 @@ Test(cli_run, check_reads_a_live_unix_stream_to_its_end)
   while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
     ;
   cr_assert_eq(WEXITSTATUS(ws), 0);
+  as_test_run_free(&run);
+}
+
+/* ---- run and signals -------------------------------------------------------------------- */
+
+/* actorscope run started with its stdout on a pipe (or a terminal), the program ready. */
+struct cli_live {
+  pid_t run;
+  int out;           /* run's stdout (and, on a terminal, everything) */
+  long program;      /* the program's pid, from its "ready PID" line */
+  char dir[64];      /* run's working directory; stderr goes to dir/stderr off a terminal */
+};
+
+/* Reads up to the line starting "ready ", the program's pid after it. */
+static long cli_read_ready(int fd)
+{
+  char text[4096];
+  size_t used = 0;
+  for (;;) {
+    ssize_t n = read(fd, text + used, sizeof text - 1 - used);
+    if (n < 0 && errno == EINTR)
+      continue;
+    cr_assert_gt(n, 0, "the program ended before it was ready");
+    used += (size_t)n;
+    text[used] = '\0';
+    const char *ready = strstr(text, "ready ");
+    if (ready && strchr(ready, '\n'))
+      return strtol(ready + 6, NULL, 10);
+    cr_assert_lt(used, sizeof text - 1);
+  }
+}
+
+static void cli_live_child(const char *const *argv, const char *dir)
+{
+  if (chdir(dir) < 0)
+    _exit(126);
+  unsetenv("LD_PRELOAD");
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    signal(sigs[i], SIG_DFL);
+  execv(argv[0], (char *const *)argv);
+  _exit(127);
+}
+
+static void cli_live_start(struct cli_live *live, const char *const *argv)
+{
+  snprintf(live->dir, sizeof live->dir, "/tmp/actorscope-test-XXXXXX");
+  cr_assert_not_null(mkdtemp(live->dir));
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  live->run = fork();
+  cr_assert(live->run >= 0);
+  if (live->run == 0) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/stderr", live->dir);
+    int err = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fds[1], 1);
+    dup2(err, 2);
+    close(fds[0]);
+    cli_live_child(argv, live->dir);
+  }
+  close(fds[1]);
+  live->out = fds[0];
+  live->program = cli_read_ready(live->out);
+}
+
+/* Waits for run, asserts no program is left behind, returns run's wait status and (in *out)
+ * the rest of its output. */
+static int cli_live_finish(struct cli_live *live, char **out)
+{
+  int status;
+  while (waitpid(live->run, &status, 0) < 0 && errno == EINTR)
+    ;
+  int orphan = kill((pid_t)live->program, 0) == 0;
+  if (orphan)
+    kill((pid_t)live->program, SIGKILL);
+  cr_assert_not(orphan, "run ended and left the program (pid %ld) running", live->program);
+  size_t cap = 4096, used = 0;
+  *out = malloc(cap);
+  for (ssize_t n; (n = read(live->out, *out + used, cap - 1 - used)) != 0;) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      break; /* EIO: a terminal's other side is gone */
+    used += (size_t)n;
+    if (cap - used < 2)
+      *out = realloc(*out, cap *= 2);
+  }
+  (*out)[used] = '\0';
+  close(live->out);
+  return status;
+}
+
+static void cli_live_free(struct cli_live *live)
+{
+  struct as_test_run files = {.out = NULL, .err = NULL};
+  snprintf(files.dir, sizeof files.dir, "%s", live->dir);
+  as_test_run_free(&files);
+}
+
+/* run's summary on stderr names the file and how the program ended; then cleans up. */
+static void cli_live_assert_summary_and_free(struct cli_live *live, char *out, const char *ending)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/stderr", live->dir);
+  char *err = as_test_read_file(path);
+  cr_assert_not_null(strstr(err, "actorscope: snapshots in "), "%s", err);
+  cr_assert_not_null(strstr(err, ending), "%s", err);
+  free(err);
+  free(out);
+  cli_live_free(live);
+}
+
+Test(cli_run, termination_signals_sent_to_run_reach_the_program_once_and_run_exits_as_it_did)
+{
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals", NULL};
+  static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+    struct cli_live live;
+    cli_live_start(&live, argv);
+    kill(live.run, sigs[i]);
+    char *out;
+    int status = cli_live_finish(&live, &out);
+    char expected[64];
+    snprintf(expected, sizeof expected, "got %s x1\n", sigabbrev_np(sigs[i]));
+    cr_assert_not_null(strstr(out, expected), "SIG%s: %s", sigabbrev_np(sigs[i]), out);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 40 + sigs[i],
+              "SIG%s: run's status %#x is not the program's", sigabbrev_np(sigs[i]), status);
+    cli_live_assert_summary_and_free(&live, out, "1 actor, ended normally\n");
+  }
+}
+
+Test(cli_run, a_program_killed_by_a_forwarded_signal_kills_run_the_same_way)
+{
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals", "default", NULL};
+  struct cli_live live;
+  cli_live_start(&live, argv);
+  /* Until the first snapshot line is out, so there is a file to tell about. */
+  char path[128];
+  snprintf(path, sizeof path, "%s/actorscope.%ld.jsonl", live.dir, live.program);
+  for (int wait = 0; wait < 1000; wait++) {
+    char *text = as_test_read_file(path);
+    int lines = 0;
+    for (const char *p = text; (p = strchr(p, '\n')); p++)
+      lines++;
+    free(text);
+    if (lines >= 2)
+      break;
+    usleep(10000);
+  }
+  kill(live.run, SIGTERM);
+  char *out;
+  int status = cli_live_finish(&live, &out);
+  cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM, "run's status %#x", status);
+  cli_live_assert_summary_and_free(&live, out, "did not end normally");
+}
+
+/* Ctrl-C on a terminal goes to the whole foreground process group, program included: run must
+ * not send it a second time; but a program that moved to a group of its own gets it from run. */
+static void cli_assert_terminal_interrupt_arrives_once(const char *mode)
+{
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals", mode, NULL};
+  struct cli_live live;
+  snprintf(live.dir, sizeof live.dir, "/tmp/actorscope-test-XXXXXX");
+  cr_assert_not_null(mkdtemp(live.dir));
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  cr_assert(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+  live.run = fork();
+  cr_assert(live.run >= 0);
+  if (live.run == 0) {
+    setsid();
+    int tty = open(ptsname(master), O_RDWR); /* becomes the controlling terminal */
+    if (tty < 0)
+      _exit(126);
+    dup2(tty, 0);
+    dup2(tty, 1);
+    dup2(tty, 2);
+    close(master);
+    cli_live_child(argv, live.dir);
+  }
+  live.out = master;
+  live.program = cli_read_ready(master);
+  cr_assert_eq(write(master, "\x03", 1), 1); /* the terminal's interrupt character */
+  char *out;
+  int status = cli_live_finish(&live, &out);
+  cr_assert_not_null(strstr(out, "got INT x1"), "%s", out);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 40 + SIGINT, "status %#x\n%s", status, out);
+  free(out);
+  cli_live_free(&live);
+}
+
+Test(cli_run, a_terminal_interrupt_reaches_the_program_once)
+{
+  cli_assert_terminal_interrupt_arrives_once(NULL);
+}
+
+Test(cli_run, a_terminal_interrupt_reaches_a_program_in_a_group_of_its_own_through_run)
+{
+  cli_assert_terminal_interrupt_arrives_once("own-group");
+}
+
+/* ---- what run says about the process tree ---------------------------------------------- */
+
+/* Every one of the NULL-terminated texts is in stderr. */
+static void cli_assert_err_has(const struct as_test_run *run, const char *const *texts)
+{
+  for (; *texts; texts++)
+    cr_assert_not_null(strstr(run->err, *texts), "no '%s' in:\n%s", *texts, run->err);
+}
+
+Test(cli_run, run_names_the_snapshot_file_a_forked_child_wrote)
+{
+  const char *argv[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/czmq_forked_worker", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 5, "%s", run.err);
+  long worker = strtol(run.out + strlen("worker "), NULL, 10);
+  char file[256], who[256];
+  snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir, worker);
+  snprintf(who, sizeof who, "actorscope:   pid %ld (%s/czmq_forked_worker, started by pid ", worker,
+           AS_TEST_PROGRAMS);
+  const char *texts[] = {file, who, "): 1 snapshot, 1 actor, ended normally\n", NULL};
+  cli_assert_err_has(&run, texts);
+  cr_assert_null(strstr(run.err, "no snapshots were written"), "%s", run.err);
+  json_t *lines = as_test_run_lines(&run);
+  cr_assert_not_null(as_test_actor_named(as_test_last_snapshot(lines), "forked_worker"));
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+Test(cli_run, run_says_why_tracing_was_refused)
+{
+  static const char reported[] = "actorscope: no snapshots were written; the tracer reported:\n"
+                                 "actorscope:   pid ";
+  const char *caf[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/fake_caf_host_0_18_0", NULL};
+  const char *caf_texts[] = {reported, "/fake_caf_host_0_18_0): ", "is not libcaf_core 0.17.6", NULL};
+  const char *czmq[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/czmq_static_pingpong", "5", NULL};
+  const char *czmq_texts[] = {reported, "/czmq_static_pingpong): ", "links CZMQ statically", NULL};
+  struct as_test_run run;
+  as_test_run(caf, NULL, 0, &run);
+  cli_assert_err_has(&run, caf_texts);
+  as_test_run_free(&run);
+  as_test_run(czmq, NULL, 0, &run);
+  cr_assert_eq(run.status, 3);
+  cli_assert_err_has(&run, czmq_texts);
+  as_test_run_free(&run);
+}
+
+Test(cli_run, a_bad_option_or_variable_is_named_and_nothing_runs)
+{
+  static const struct {
+    const char *option, *value, *env, *message;
+  } cases[] = {
+      {"-i", "abc", NULL, "actorscope run: ACTORSCOPE_INTERVAL_MS='abc' is invalid: expected a whole number of milliseconds from 1 to 3600000\n"},
+      {"-i", "0", NULL, "actorscope run: ACTORSCOPE_INTERVAL_MS='0' is invalid"},
+      {"-o", "tcp:70000", NULL, "actorscope run: ACTORSCOPE_OUTPUT='tcp:70000' is invalid"},
+      {"-o", "", NULL, "actorscope run: ACTORSCOPE_OUTPUT has an empty path"},
+      {NULL, NULL, "ACTORSCOPE_STACK_DEPTH=999", "actorscope run: ACTORSCOPE_STACK_DEPTH='999' is invalid"},
+      {NULL, NULL, "ACTORSCOPE_GRAVE_MS=1\n2", "actorscope run: ACTORSCOPE_GRAVE_MS='1\\x0a2' is invalid"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *argv[8] = {AS_TEST_CLI, "run"};
+    size_t argc = 2;
+    if (cases[i].option) {
+      argv[argc++] = cases[i].option;
+      argv[argc++] = cases[i].value;
+    }
+    argv[argc++] = AS_TEST_PROGRAMS "/czmq_pingpong";
+    argv[argc++] = "5";
+    const char *env[] = {cases[i].env, NULL};
+    struct as_test_run run;
+    as_test_run(argv, env, 0, &run);
+    cr_assert_eq(run.status, 2, "case %zu: %s", i, run.err);
+    cr_assert_str_eq(run.out, "", "case %zu: the program must not run", i);
+    cr_assert_eq(strncmp(run.err, cases[i].message, strlen(cases[i].message)), 0, "case %zu: %s", i, run.err);
+    cr_assert_null(strstr(run.err, "started no actor"), "case %zu: %s", i, run.err);
+    as_test_run_free(&run);
+  }
+}
+
+Test(cli_run, run_leaves_no_status_directory_behind)
+{
+  char tmp[] = "/tmp/actorscope-tmpdir-XXXXXX";
+  cr_assert_not_null(mkdtemp(tmp));
+  char tmpdir[64];
+  snprintf(tmpdir, sizeof tmpdir, "TMPDIR=%s", tmp);
+  const char *env[] = {tmpdir, NULL};
+  const char *argv[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/fake_caf_host_0_18_0", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 0, &run);
+  cr_assert_not_null(strstr(run.err, "is not libcaf_core 0.17.6"), "%s", run.err);
+  as_test_run_free(&run);
+  cr_assert_eq(rmdir(tmp), 0, "%s is not empty: %s", tmp, strerror(errno));
+}
+
+/* The library writes notes only into a private directory of our own, never through a link. */
+Test(cli_run, the_library_writes_status_notes_only_into_a_private_directory)
+{
+  char base[] = "/tmp/actorscope-notes-XXXXXX";
+  cr_assert_not_null(mkdtemp(base));
+  char open_dir[96], link_dir[96], private_dir[96];
+  snprintf(open_dir, sizeof open_dir, "%s/open", base);
+  snprintf(link_dir, sizeof link_dir, "%s/link", base);
+  snprintf(private_dir, sizeof private_dir, "%s/private", base);
+  cr_assert_eq(mkdir(open_dir, 0700), 0);
+  cr_assert_eq(chmod(open_dir, 0755), 0);
+  cr_assert_eq(mkdir(private_dir, 0700), 0);
+  cr_assert_eq(symlink(private_dir, link_dir), 0);
+  const char *argv[] = {"fake_caf_host_0_18_0", NULL};
+  const char *dirs[] = {open_dir, link_dir, private_dir};
+  for (int i = 0; i < 3; i++) {
+    char var[128];
+    snprintf(var, sizeof var, "ACTORSCOPE_RUN_DIR=%s", dirs[i]);
+    const char *env[] = {var, NULL};
+    struct as_test_run run;
+    as_test_run(argv, env, 1, &run);
+    cr_assert_eq(run.status, 9);
+    as_test_run_free(&run);
+  }
+  cr_assert_eq(rmdir(open_dir), 0, "a note was written into a directory others can read");
+  DIR *d = opendir(private_dir);
+  int notes = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.')
+      continue;
+    char path[384];
+    snprintf(path, sizeof path, "%s/%s", private_dir, e->d_name);
+    struct stat st;
+    cr_assert_eq(lstat(path, &st), 0);
+    cr_assert(S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600, "%s: mode %o", path, st.st_mode);
+    char *text = as_test_read_file(path);
+    cr_assert_eq(strncmp(text, "actorscope-run-status 1\npid ", 28), 0, "%s", text);
+    cr_assert_not_null(strstr(text, "/fake_caf_host_0_18_0\ndiag caf_unsupported "), "%s", text);
+    cr_assert_not_null(strstr(text, "CAF actors are not traced\nend\n"), "%s", text);
+    free(text);
+    unlink(path);
+    notes++;
+  }
+  closedir(d);
+  cr_assert_eq(notes, 1, "the private directory (named directly, not through the link) gets one note");
+  cr_assert_eq(rmdir(private_dir), 0);
+  unlink(link_dir);
+  cr_assert_eq(rmdir(base), 0);
+}
+
+/* ---- sanitized hosts ------------------------------------------------------------------- */
+
+Test(cli_run, an_asan_built_program_runs_traced_with_its_own_status_and_output)
+{
+  const char *programs[][3] = {{AS_TEST_PROGRAMS "/czmq_asan_pingpong", "50", "pong_actor"},
+                               {AS_TEST_PROGRAMS "/caf_asan_supervisor", NULL, "supervisor"}};
+  for (int i = 0; i < 2; i++) {
+    const char *plain_argv[] = {programs[i][0], programs[i][1], NULL};
+    struct as_test_run plain, traced;
+    as_test_run(plain_argv, NULL, 0, &plain);
+    const char *argv[] = {AS_TEST_CLI, "run", programs[i][0], programs[i][1], NULL};
+    as_test_run(argv, NULL, 0, &traced);
+    cr_assert_eq(traced.status, plain.status, "%s: %d traced, %d untraced\n%s", programs[i][0],
+                 traced.status, plain.status, traced.err);
+    cr_assert_str_eq(traced.out, plain.out);
+    cr_assert_null(strstr(traced.err, "Sanitizer"), "%s", traced.err);
+    cr_assert_null(strstr(traced.err, "ASan runtime"), "%s", traced.err);
+    json_t *lines = as_test_run_lines(&traced);
+    cr_assert_not_null(as_test_actor_named(as_test_last_snapshot(lines), programs[i][2]), "%s", programs[i][0]);
+    json_decref(lines);
+    as_test_run_free(&plain);
+    as_test_run_free(&traced);
+  }
+}
+
+/* A set-user-ID program of another user runs in secure-execution mode: the loader ignores
+ * LD_PRELOAD, and run says so rather than "started no actor". Needs root to make one. */
+Test(cli_run, run_says_when_the_loader_will_not_preload_a_setuid_program)
+{
+  if (geteuid() != 0)
+    cr_skip_test("making a set-user-ID program of another user needs root");
+  char dir[] = "/tmp/actorscope-suid-XXXXXX", program[64];
+  cr_assert_not_null(mkdtemp(dir));
+  cr_assert_eq(chmod(dir, 0755), 0);
+  snprintf(program, sizeof program, "%s/pingpong", dir);
+  char *copy = NULL;
+  cr_assert(asprintf(&copy, "cp %s/czmq_pingpong %s && chown 65534 %s && chmod 4755 %s",
+                     AS_TEST_PROGRAMS, program, program, program) > 0);
+  cr_assert_eq(system(copy), 0);
+  free(copy);
+  const char *argv[] = {AS_TEST_CLI, "run", program, "3", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  unlink(program);
+  rmdir(dir);
+  cr_assert_eq(run.status, 3, "%s", run.err);
+  const char *texts[] = {"actorscope: no snapshots were written: ", "/pingpong runs in secure-execution mode", NULL};
+  cli_assert_err_has(&run, texts);
+  as_test_run_free(&run);
+}
+
+/* An ASan runtime the user already preloads stays in front, before the tracer (which comes
+ * before the user's other libraries). */
+Test(cli_run, an_asan_runtime_already_preloaded_stays_before_the_tracer)
+{
+  const char *env[] = {"LD_PRELOAD=libasan.so.8 /lib/x86_64-linux-gnu/libm.so.6", NULL};
+  const char *argv[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/czmq_asan_pingpong", "5", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 0, &run);
+  cr_assert_eq(run.status, 3, "%s", run.err);
+  cr_assert_str_eq(run.out, "pongs=5\n");
+  cr_assert_null(strstr(run.err, "ASan runtime"), "%s", run.err);
+  as_test_run_free(&run);
+}
+
+Test(cli_run, run_says_when_a_descendant_that_wrote_snapshots_is_still_running)
+{
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "20", AS_TEST_PROGRAMS "/czmq_forked_worker", "stay", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  long worker = strtol(run.out + strlen("worker "), NULL, 10);
+  if (worker > 0)
+    kill((pid_t)worker, SIGKILL);
+  cr_assert_eq(run.status, 5, "%s", run.err);
+  char file[256];
+  snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir, worker);
+  const char *texts[] = {file, ", 1 actor, still running\n", NULL};
+  cli_assert_err_has(&run, texts);
+  as_test_run_free(&run);
+}
+
+Test(cli_run, max_size_and_keep_bound_the_files_of_a_run)
+{
+  const char *argv[] = {AS_TEST_CLI, "run", "-o", "out.jsonl", "-i", "10", "--max-size", "4K",
+                        "--keep", "1", "--", AS_TEST_PROGRAMS "/czmq_slow", "400", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 0, "stderr: %s", run.err);
+  char path[256];
+  snprintf(path, sizeof path, "%s/out.1.jsonl", run.dir);
+  cr_assert_eq(access(path, F_OK), 0, "no rotated file; stderr: %s", run.err);
+  snprintf(path, sizeof path, "%s/out.2.jsonl", run.dir);
+  cr_assert_neq(access(path, F_OK), 0, "more files kept than --keep");
+  snprintf(path, sizeof path, "%s/out.jsonl", run.dir);
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0);
+  /* A file ends at the first line past the limit: under the limit plus one line. */
+  cr_assert_lt(st.st_size, 4096 + 4096);
   as_test_run_free(&run);
 }

@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 struct bad_config {
   char variable[32];
@@ -75,4 +77,81 @@ Test(czmq_config, a_process_that_never_spawns_an_actor_writes_nothing, .timeout 
   cr_assert_str_eq(run.err, "");
   cr_assert_eq(as_test_count_outputs(run.dir), 0);
   as_test_run_free(&run);
+}
+
+Test(czmq_config, a_bad_value_is_escaped_so_it_cannot_forge_lines_or_reach_the_terminal,
+     .timeout = 60)
+{
+  const char *argv[] = {"czmq_pingpong", "10", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=1\nactorscope: forged\x1b[31m", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  cr_assert_eq(run.status, 3);
+  cr_assert_eq(strchr(run.err, '\n'), run.err + strlen(run.err) - 1, "stderr: %s", run.err);
+  cr_assert_null(strchr(run.err, '\x1b'), "stderr: %s", run.err);
+  cr_assert_not_null(strstr(run.err, "'1\\x0aactorscope: forged\\x1b[31m'"), "stderr: %s", run.err);
+  as_test_run_free(&run);
+}
+
+Test(czmq_config, a_bad_value_is_said_only_by_the_process_that_starts_an_actor, .timeout = 60)
+{
+  /* A shell and its children start no actor: silent. The ping-pong under the same shell says
+   * it once. */
+  const char *quiet[] = {"/bin/sh", "-c", "ls / >/dev/null; cat </dev/null; echo done", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=abc", NULL};
+  struct as_test_run run;
+  as_test_run_both(quiet, env, 1, &run);
+  cr_assert_str_eq(run.out, "done\n");
+  cr_assert_str_eq(run.err, "");
+  as_test_run_free(&run);
+
+  const char *loud[] = {"/bin/sh", "-c", "ls / >/dev/null; " AS_TEST_PROGRAMS "/czmq_pingpong 5; echo $?",
+                        NULL};
+  as_test_run_both(loud, env, 1, &run);
+  cr_assert_str_eq(run.out, "pongs=5\n3\n");
+  cr_assert_not_null(strstr(run.err, "ACTORSCOPE_INTERVAL_MS"), "stderr: %s", run.err);
+  cr_assert_eq(strchr(run.err, '\n'), run.err + strlen(run.err) - 1, "stderr: %s", run.err);
+  as_test_run_free(&run);
+}
+
+/* Runs the secure host copied to dir, owned by `nobody` and set-user-ID when setuid, with the
+ * output in dir; returns its status. */
+static int run_secure_host(const char *dir, int setuid_bit, struct as_test_run *run)
+{
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cp %s/secure_host %s/host && chown nobody %s/host && chmod %s %s/host && chmod 1777 %s",
+           AS_TEST_PROGRAMS, dir, dir, setuid_bit ? "4755" : "0755", dir, dir);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  char host[512], output[600];
+  snprintf(host, sizeof host, "%s/host", dir);
+  snprintf(output, sizeof output, "ACTORSCOPE_OUTPUT=file:%s/actorscope.%%p.jsonl", dir);
+  const char *argv[] = {host, AS_TEST_PRELOAD, AS_TEST_PROGRAMS "/czmq_plugin.so", NULL};
+  const char *env[] = {output, NULL};
+  as_test_run(argv, env, 0, run);
+  return run->status;
+}
+
+Test(czmq_config, in_secure_execution_the_library_does_nothing_at_all, .timeout = 60)
+{
+  if (geteuid() != 0)
+    cr_skip_test("needs root to make a set-user-ID copy");
+  char dir[] = "/tmp/actorscope-secure-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  struct as_test_run run;
+  /* The same host without set-user-ID is traced: the test can tell. */
+  cr_assert_eq(run_secure_host(dir, 0, &run), 0, "stderr: %s", run.err);
+  cr_assert_eq(as_test_count_outputs(dir), 1);
+  as_test_run_free(&run);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -f %s/actorscope.*.jsonl", dir);
+  cr_assert_eq(system(cmd), 0);
+
+  cr_assert_eq(run_secure_host(dir, 1, &run), 0, "stderr: %s", run.err);
+  cr_assert_str_eq(run.out, "acks=5\n");
+  cr_assert_str_eq(run.err, "");
+  cr_assert_eq(as_test_count_outputs(dir), 0, "a set-user-ID host wrote snapshots");
+  as_test_run_free(&run);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  system(cmd);
 }

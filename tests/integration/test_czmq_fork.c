@@ -84,3 +84,23 @@ Test(czmq_fork, with_a_fixed_file_name_the_child_stops_tracing)
   json_decref(lines);
   as_test_run_free(&run);
 }
+
+Test(czmq_fork, with_a_fixed_file_name_the_child_of_a_process_not_yet_writing_is_traced)
+{
+  const char *argv[] = {"czmq_fork", "early", NULL};
+  const char *env[] = {"ACTORSCOPE_OUTPUT=file:fixed.jsonl", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 0, &run);
+  cr_assert_eq(run.status, 14);
+  char path[256];
+  snprintf(path, sizeof path, "%s/fixed.jsonl", run.dir);
+  json_t *lines = as_test_load_lines(path);
+  cr_assert_neq(strstr(run.out, "child pid "), NULL);
+  long child = strtol(strstr(run.out, "child pid ") + 10, NULL, 10);
+  cr_assert_eq(as_test_int(json_array_get(lines, 0), "pid"), child);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  cr_assert_eq(as_test_type_count(as_test_actor_named(last, "echo"), "CHILD"), 1);
+  json_decref(lines);
+  as_test_run_free(&run);
+}

@@ -1,8 +1,10 @@
 /* The parent runs an actor, forks, and the child runs an actor of its own and exits 4.
- * Exit status: the child's status plus 10 (14). */
+ * With "early", the parent forks first and runs no actor at all (a daemon forking at
+ * start-up). Exit status: the child's status plus 10 (14). */
 #include "czmq_serve.h"
 
 #include <czmq.h>
+#include <string.h>
 #include <sys/wait.h>
 
 static void echo(zsock_t *pipe, void *args)
@@ -20,9 +22,11 @@ static void round_trip(const char *word)
   zactor_destroy(&actor);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-  round_trip("PARENT");
+  int early = argc > 1 && strcmp(argv[1], "early") == 0;
+  if (!early)
+    round_trip("PARENT");
   fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {

@@ -55,6 +55,9 @@ void as_test_run(const char *const *argv, const char *const *env, int preload,
     dup2(out, 1);
     dup2(err, 2);
     unsetenv("LD_PRELOAD");
+    /* Full lines only, so a test reads every actor in every line; tests of delta lines set
+     * their own interval. */
+    setenv("ACTORSCOPE_KEYFRAME_S", "0", 1);
     for (const char *const *e = env; e && *e; e++)
       putenv((char *)*e);
     if (preload)

@@ -117,3 +117,15 @@ Test(destination, vocabularies_round_trip)
   cr_expect_eq(as_wait_kind_parse("signal", 6, &k), 0);
   cr_expect_eq(k, AS_WAIT_SIGNAL);
 }
+
+Test(destination, rotated_names_put_the_number_before_the_last_extension)
+{
+  char out[64];
+  cr_assert_eq(as_dest_rotated_name("/t/actorscope.42.jsonl", 1, out, sizeof out), 0);
+  cr_expect_str_eq(out, "/t/actorscope.42.1.jsonl");
+  cr_assert_eq(as_dest_rotated_name("/a.b/run", 12, out, sizeof out), 0);
+  cr_expect_str_eq(out, "/a.b/run.12");
+  cr_assert_eq(as_dest_rotated_name(".hidden", 3, out, sizeof out), 0);
+  cr_expect_str_eq(out, ".hidden.3");
+  cr_expect_eq(as_dest_rotated_name("/a/very/long/name.jsonl", 1, out, 10), -ENAMETOOLONG);
+}

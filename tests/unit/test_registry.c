@@ -1,6 +1,8 @@
 #include "registry.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,7 +86,9 @@ Test(registry, types_beyond_the_record_go_to_a_pool_block_then_count_as_other)
   as_registry_collection_free(&c);
   as_actor_mark_stopped(a, "done");
   as_actor_release(a);
-  as_registry_collect(&c, as_clock_now() + 1, 0); /* reaped: the block goes back */
+  /* Seen stopped once, then reaped: the block goes back. */
+  as_registry_collect(&c, as_clock_now() + 1, 0);
+  as_registry_collect(&c, as_clock_now() + 1, 0);
   as_registry_collection_free(&c);
   cr_assert_eq(as_registry_tally_blocks_in_use(), blocks_before);
 }
@@ -149,4 +153,198 @@ Test(registry, children_know_their_parent_and_stopped_actors_are_reaped_after_th
   as_registry_collection_free(&c);
   as_actor_release(child);
   as_actor_release(parent);
+}
+
+struct churn {
+  _Atomic int stop;
+};
+
+/* Spawns actors and stops them again, as fast as it can. */
+static void *churn_actors(void *arg)
+{
+  struct churn *c = arg;
+  while (!atomic_load(&c->stop)) {
+    static const struct as_runtime churn_runtime = {"test", NULL};
+    struct as_spawn spawn = {.runtime = &churn_runtime, .name = "churn"};
+    struct as_actor *a = as_registry_spawn(&spawn);
+    if (!a)
+      continue;
+    as_actor_mark_running(a);
+    as_actor_mark_stopped(a, "normal");
+    as_actor_release(a);
+  }
+  return NULL;
+}
+
+Test(registry, every_collection_has_totals_that_agree_with_each_other_and_its_actors)
+{
+  struct churn c = {0};
+  pthread_t threads[4];
+  for (int i = 0; i < 4; i++)
+    pthread_create(&threads[i], NULL, churn_actors, &c);
+  struct as_registry_collection col = {0};
+  /* Until both threads have been at it for a while: the windows are a few instructions. */
+  for (int round = 0; round < 20000 || col.totals.total_spawned < 200000; round++) {
+    cr_assert_eq(as_registry_collect(&col, as_clock_now(), round % 2 ? 0 : 1000000), 0);
+    uint64_t listed_alive = 0;
+    for (size_t i = 0; i < col.count; i++)
+      listed_alive += col.views[i].status != AS_STATUS_STOPPED;
+    cr_assert_eq(col.totals.total_spawned, col.totals.total_stopped + col.totals.alive,
+                 "round %d: spawned %lu != stopped %lu + alive %lu", round,
+                 (unsigned long)col.totals.total_spawned, (unsigned long)col.totals.total_stopped,
+                 (unsigned long)col.totals.alive);
+    cr_assert_eq(col.totals.alive, listed_alive, "round %d", round);
+  }
+  atomic_store(&c.stop, 1);
+  for (int i = 0; i < 4; i++)
+    pthread_join(threads[i], NULL);
+  as_registry_collection_free(&col);
+}
+
+static int probe_calls;
+static int probe_private(const struct as_actor *actor, uint64_t *strong, uint64_t *weak)
+{
+  const uint64_t *object = as_actor_private_const(actor);
+  probe_calls++;
+  cr_assert_eq(*object, 0xfeedu, "probed before the runtime's state was in place");
+  *strong = *weak = 1;
+  return 0;
+}
+
+Test(registry, a_prepared_record_is_invisible_until_published)
+{
+  static const struct as_runtime probed = {"probed", probe_private};
+  struct as_spawn spawn = {.runtime = &probed, .name = "prepared", .probe = 1,
+                           .private_bytes = sizeof(uint64_t)};
+  struct as_actor *a = as_registry_prepare(&spawn);
+  cr_assert_not_null(a);
+  struct as_registry_collection c = {0};
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 1000000000u), 0);
+  for (size_t i = 0; i < c.count; i++)
+    cr_assert_neq(c.views[i].actor, a, "an unpublished record was collected");
+  *(uint64_t *)as_actor_private(a) = 0xfeedu;
+  cr_assert_eq(as_registry_publish(a), 0);
+  cr_assert_neq(as_actor_id(a), 0);
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 1000000000u), 0);
+  const struct as_actor_view *v = find_view(&c, as_actor_id(a));
+  cr_assert_not_null(v);
+  cr_assert(v->has_refs);
+  cr_assert_gt(probe_calls, 0);
+  as_actor_probe_forget(a);
+  as_actor_mark_stopped(a, "test");
+  as_actor_release(a);
+  as_registry_collection_free(&c);
+}
+
+Test(registry, replies_exceptions_and_sent_change_through_the_api)
+{
+  struct as_actor *a = spawn_named("api", NULL);
+  cr_assert(as_actor_is_starting(a));
+  as_actor_reply_sent(a);
+  as_actor_reply_sent(a);
+  as_actor_reply_sent_undo(a);
+  cr_assert(as_actor_replies_pending(a));
+  as_actor_reply_taken(a);
+  cr_assert_not(as_actor_replies_pending(a));
+  as_actor_count_sent(a);
+  as_actor_count_sent_shared(a);
+  as_actor_count_exception(a);
+  uint32_t t = as_typetab_intern("job", 3);
+  as_actor_handler_begin(a, t, 5);
+  struct as_handler_mark outer = as_actor_handler_mark(a);
+  as_actor_handler_end(a, 9);
+  cr_assert_not(as_actor_is_handling(a));
+  as_actor_handler_resume(a, outer);
+  cr_assert(as_actor_is_handling(a));
+  struct as_registry_collection c = {0};
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 1000000000u), 0);
+  const struct as_actor_view *v = find_view(&c, as_actor_id(a));
+  cr_assert_eq(v->replies, 1);
+  cr_assert_eq(v->replies_taken, 1);
+  cr_assert_eq(v->sent, 2);
+  cr_assert_eq(v->exceptions, 1);
+  cr_assert_eq(v->handling_type, t);
+  cr_assert_eq(v->handling_since, 5);
+  as_actor_mark_stopped(a, "test");
+  as_actor_release(a);
+  as_registry_collection_free(&c);
+}
+
+/* What a reader of change lines knows of one actor. */
+struct known_actor {
+  uint64_t id, received, enqueued, handled;
+  int status, present;
+};
+
+static void known_apply(struct known_actor *known, size_t n, const struct as_registry_collection *c)
+{
+  for (size_t i = 0; i < c->count; i++) {
+    const struct as_actor_view *v = &c->views[i];
+    cr_assert_lt(v->id, n);
+    known[v->id] = (struct known_actor){v->id, v->received, v->enqueued, v->handled, v->status, 1};
+  }
+  for (size_t i = 0; i < c->reaped_count; i++) {
+    cr_assert_lt(c->reaped[i], n);
+    cr_assert(known[c->reaped[i]].present, "reaped %lu, never listed", (unsigned long)c->reaped[i]);
+    known[c->reaped[i]].present = 0;
+  }
+}
+
+Test(registry, collecting_only_the_changes_keeps_a_reader_exactly_up_to_date)
+{
+  enum { ACTORS = 300, ROUNDS = 200 };
+  static struct known_actor known[4096];
+  struct as_actor *actors[ACTORS];
+  uint64_t ids[ACTORS];
+  struct as_registry_collection c = {0};
+  as_registry_collect(&c, as_clock_now(), 0); /* start from a full look */
+  known_apply(known, 4096, &c);
+  for (int i = 0; i < ACTORS; i++) {
+    actors[i] = spawn_named("changing", NULL);
+    ids[i] = actors[i]->id;
+  }
+  unsigned seed = 7;
+  uint64_t grave = 1000, now = as_clock_now();
+  for (int round = 0; round < ROUNDS; round++) {
+    /* A few actors do something; most stay idle. */
+    for (int k = 0; k < 5; k++) {
+      struct as_actor *a = actors[rand_r(&seed) % ACTORS];
+      switch (rand_r(&seed) % 5) {
+      case 0: as_actor_enqueue(a); break;
+      case 1: as_actor_receive(a, AS_TYPE_NONE); break;
+      case 2: as_actor_handler_begin(a, 1, now); as_actor_handler_end(a, now + 5); break;
+      case 3: as_actor_mark_running(a); break;
+      case 4: as_actor_mark_stopped(a, "done"); break;
+      }
+    }
+    now += 100;
+    cr_assert_eq(as_registry_collect_changes(&c, now, grave), 0);
+    /* The spawns themselves are changes, read in the first two looks. */
+    if (round >= 2)
+      cr_assert_leq(c.count, 2 * 5, "round %d copied %zu actors: the idle ones too", round, c.count);
+    known_apply(known, 4096, &c);
+    for (int i = 0; i < ACTORS; i++) {
+      const struct known_actor *k = &known[ids[i]];
+      if (!k->present) {
+        cr_assert_eq(atomic_load(&actors[i]->status), AS_STATUS_STOPPED, "#%lu gone early", (unsigned long)ids[i]);
+        continue;
+      }
+      cr_assert_eq(k->received, atomic_load(&actors[i]->received), "round %d #%lu", round, (unsigned long)ids[i]);
+      cr_assert_eq(k->enqueued, atomic_load(&actors[i]->enqueued), "round %d #%lu", round, (unsigned long)ids[i]);
+      cr_assert_eq(k->handled, atomic_load(&actors[i]->handled), "round %d #%lu", round, (unsigned long)ids[i]);
+      cr_assert_eq(k->status, atomic_load(&actors[i]->status), "round %d #%lu", round, (unsigned long)ids[i]);
+    }
+    cr_assert_eq(c.totals.total_spawned, c.totals.total_stopped + c.totals.alive);
+  }
+  /* Nothing happens: nothing is copied (after the look that reads the last changes again). */
+  as_registry_collect_changes(&c, now + 1, grave);
+  as_registry_collect_changes(&c, now + 2, grave);
+  cr_assert_eq(c.count, 0);
+  for (int i = 0; i < ACTORS; i++) {
+    as_actor_mark_stopped(actors[i], "end");
+    as_actor_release(actors[i]);
+  }
+  as_registry_collect(&c, now + 10, 0);
+  as_registry_collect(&c, now + 20, 0);
+  as_registry_collection_free(&c);
 }

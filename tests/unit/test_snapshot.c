@@ -26,9 +26,10 @@ static json_t *encode_with_ids(struct as_actor_view *views, size_t n,
   struct as_registry_collection c = {.views = views, .count = n, .capacity = n,
                                      .ids = ids, .id_count = id_count, .id_capacity = id_count,
                                      .totals = {2, 3, 1, 42}};
+  /* Every listed actor stands for a waiting one too: deadlock names come from those. */
   struct as_snapshot_info info = {.seq = 7, .wall_ns = 1795500000123000000ULL,
                                   .uptime_ns = 5000, .start_ticks = 1000,
-                                  .now_ticks = 10000};
+                                  .now_ticks = 10000, .waiting = views, .waiting_count = n};
   char *line = as_snapshot_encode(&c, cycles, &info);
   cr_assert_not_null(line);
   cr_assert_null(strchr(line, '\n'), "a snapshot must be one line");
@@ -174,6 +175,25 @@ Test(snapshot, the_header_names_format_version_and_process)
   cr_assert_eq(json_integer_value(json_object_get(root, "pid")), 99);
   cr_assert_str_eq(json_string_value(json_array_get(json_object_get(root, "argv"), 1)), "--flag");
   cr_assert_str_eq(json_string_value(json_object_get(root, "started_at")), "1970-01-01T00:00:00.000Z");
+  json_decref(root);
+  free(line);
+}
+
+Test(snapshot, a_program_path_and_arguments_that_are_not_utf8_are_kept_with_replacements)
+{
+  const char *argv[] = {"prog\xff", "--x=\xc3", "last"};
+  struct as_header_info h = {.pid = 7, .program = "/tmp/b\xfe\xffin", .argv = argv, .argc = 3};
+  char *line = as_snapshot_encode_header(&h);
+  cr_assert_not_null(line);
+  json_t *root = json_loads(line, 0, NULL);
+  cr_assert_not_null(root, "not JSON: %s", line);
+  cr_assert_str_eq(json_string_value(json_object_get(root, "program")),
+                   "/tmp/b\xef\xbf\xbd\xef\xbf\xbdin");
+  json_t *args = json_object_get(root, "argv");
+  cr_assert_eq(json_array_size(args), 3);
+  cr_assert_str_eq(json_string_value(json_array_get(args, 0)), "prog\xef\xbf\xbd");
+  cr_assert_str_eq(json_string_value(json_array_get(args, 1)), "--x=\xef\xbf\xbd");
+  cr_assert_str_eq(json_string_value(json_array_get(args, 2)), "last");
   json_decref(root);
   free(line);
 }

@@ -1,0 +1,148 @@
+/* The process's own life, whatever its runtime (hooks/process_symbols.h lists them): the
+ * sigaction/signal family, so that a host installing or asking for a handler never meets ours
+ * (preload/signals.c), and the exec family, so that the image exec replaces writes its final
+ * snapshot first. */
+#define _GNU_SOURCE
+#include "collector.h"
+#include "hook.h"
+#include "signals.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+AS_HOOK_REAL_SLOT(sigaction);
+AS_HOOK_REAL_SLOT(signal);
+AS_HOOK_REAL_SLOT(sysv_signal);
+AS_HOOK_REAL_SLOT(bsd_signal);
+AS_HOOK_REAL_SLOT(execve);
+AS_HOOK_REAL_SLOT(fexecve);
+AS_HOOK_REAL_SLOT(execvpe);
+
+AS_HOOK_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+  __typeof__(&sigaction) real = AS_HOOK_REAL_TYPED(sigaction);
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (act)
+    as_signals_host_takes(sig);
+  int rc = real(sig, act, old);
+  if (rc == 0 && as_signals_is_ours(old)) {
+    memset(old, 0, sizeof *old);
+    old->sa_handler = SIG_DFL;
+    sigemptyset(&old->sa_mask); /* cannot fail for a valid set: errno untouched */
+  }
+  return rc;
+}
+
+typedef void (*process_handler)(int);
+
+/* signal() and its variants each set a new disposition and return the old one. */
+#define PROCESS_SIGNAL_VARIANT(name)                                                             \
+  AS_HOOK_EXPORT process_handler name(int sig, process_handler handler)                         \
+  {                                                                                              \
+    __typeof__(&name) real = AS_HOOK_REAL_TYPED(name);                                                 \
+    if (!real) {                                                                                 \
+      errno = ENOSYS;                                                                            \
+      return SIG_ERR;                                                                            \
+    }                                                                                            \
+    as_signals_host_takes(sig);                                                                  \
+    process_handler old = real(sig, handler);                                                    \
+    return as_signals_handler_is_ours(old) ? SIG_DFL : old;                                      \
+  }
+
+PROCESS_SIGNAL_VARIANT(signal)
+PROCESS_SIGNAL_VARIANT(sysv_signal)
+PROCESS_SIGNAL_VARIANT(bsd_signal)
+
+static void process_before_exec(void)
+{
+  if (as_tracing_active()) {
+    AS_HOOK_KEEP_ERRNO();
+    as_collector_before_exec();
+  }
+}
+
+AS_HOOK_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+  __typeof__(&execve) real = AS_HOOK_REAL_TYPED(execve);
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  process_before_exec();
+  return real(path, argv, envp);
+}
+
+AS_HOOK_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+  __typeof__(&fexecve) real = AS_HOOK_REAL_TYPED(fexecve);
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  process_before_exec();
+  return real(fd, argv, envp);
+}
+
+AS_HOOK_EXPORT int execv(const char *path, char *const argv[])
+{
+  return execve(path, argv, environ);
+}
+
+AS_HOOK_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+  __typeof__(&execvpe) real = AS_HOOK_REAL_TYPED(execvpe);
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  process_before_exec();
+  return real(file, argv, envp);
+}
+
+AS_HOOK_EXPORT int execvp(const char *file, char *const argv[])
+{
+  return execvpe(file, argv, environ);
+}
+
+/* The list forms: their arguments gathered on the stack, as glibc does. */
+#define PROCESS_GATHER_ARGS(first, argv, ap)                                                     \
+  size_t argc = 1;                                                                               \
+  va_start(ap, first);                                                                           \
+  while (va_arg(ap, const char *))                                                               \
+    argc++;                                                                                      \
+  va_end(ap);                                                                                    \
+  char *argv[argc + 1];                                                                          \
+  argv[0] = (char *)(first);                                                                     \
+  va_start(ap, first);                                                                           \
+  for (size_t i = 1; i <= argc; i++)                                                             \
+    argv[i] = va_arg(ap, char *);
+
+AS_HOOK_EXPORT int execl(const char *path, const char *arg, ...)
+{
+  va_list ap;
+  PROCESS_GATHER_ARGS(arg, argv, ap)
+  va_end(ap);
+  return execve(path, argv, environ);
+}
+
+AS_HOOK_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+  va_list ap;
+  PROCESS_GATHER_ARGS(arg, argv, ap)
+  va_end(ap);
+  return execvpe(file, argv, environ);
+}
+
+AS_HOOK_EXPORT int execle(const char *path, const char *arg, ...)
+{
+  va_list ap;
+  PROCESS_GATHER_ARGS(arg, argv, ap)
+  char *const *envp = va_arg(ap, char *const *);
+  va_end(ap);
+  return execve(path, argv, envp);
+}

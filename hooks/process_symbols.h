@@ -1,0 +1,17 @@
+/* Every process-level function actorscope interposes, as X(name): the sigaction/signal family
+ * (a host installing or asking for a handler never meets ours) and the exec family (the image
+ * exec replaces writes its final snapshot first; glibc's exec functions call execve
+ * internally, not through the PLT, so each one is interposed). Why: docs/hooks.md. */
+#define PROCESS_HOOKS(X)                                                                           \
+  X(sigaction)                                                                                     \
+  X(signal)                                                                                        \
+  X(sysv_signal)                                                                                   \
+  X(bsd_signal)                                                                                    \
+  X(execve)                                                                                        \
+  X(fexecve)                                                                                       \
+  X(execv)                                                                                         \
+  X(execvp)                                                                                        \
+  X(execvpe)                                                                                       \
+  X(execl)                                                                                         \
+  X(execlp)                                                                                        \
+  X(execle)

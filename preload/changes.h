@@ -1,0 +1,49 @@
+/* Which actors changed since the collector last looked, without walking the idle ones: one bit
+ * per record block, set at an actor's first change after each look. Records live in one of two
+ * block pools (small and large runtime state), so a record's bit is its offset in its pool's
+ * region; the hot path pays one relaxed load of a bitmap word per event, and one atomic OR
+ * only for the first event of an actor in an interval. */
+#ifndef AS_CHANGES_H
+#define AS_CHANGES_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AS_RECORD_SPACES 2
+/* Block strides (record, runtime state, the pool's 8-byte link) and region sizes: constants,
+ * so the hot path divides by a constant. */
+#define AS_RECORD_STRIDE_SMALL 240u
+#define AS_RECORD_STRIDE_LARGE 480u
+#define AS_RECORD_REGION_SMALL (1ull << 30) /* 4.4M records */
+#define AS_RECORD_REGION_LARGE (1ull << 29) /* 1.1M records */
+
+struct as__record_space {
+  char *region;            /* the pool's region; NULL until reserved */
+  _Atomic uint64_t *dirty; /* a bit per block */
+};
+extern struct as__record_space as__record_spaces[AS_RECORD_SPACES];
+
+static inline void as__changes_mark(_Atomic uint64_t *dirty, size_t block)
+{
+  _Atomic uint64_t *word = &dirty[block >> 6];
+  uint64_t bit = 1ull << (block & 63);
+  if (!(atomic_load_explicit(word, memory_order_relaxed) & bit))
+    atomic_fetch_or_explicit(word, bit, memory_order_relaxed);
+}
+
+/* The record changed: the collector copies it at its next look (and the one after, for a
+ * change whose store it could not yet see). */
+static inline void as_changes_touch(const void *record)
+{
+  size_t small = (size_t)((const char *)record - as__record_spaces[0].region);
+  if (__builtin_expect(small < AS_RECORD_REGION_SMALL, 1)) {
+    as__changes_mark(as__record_spaces[0].dirty, small / AS_RECORD_STRIDE_SMALL);
+    return;
+  }
+  size_t large = (size_t)((const char *)record - as__record_spaces[1].region);
+  if (large < AS_RECORD_REGION_LARGE)
+    as__changes_mark(as__record_spaces[1].dirty, large / AS_RECORD_STRIDE_LARGE);
+}
+
+#endif

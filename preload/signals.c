@@ -1,0 +1,88 @@
+#define _GNU_SOURCE
+#include "signals.h"
+#include "collector.h"
+#include "resolve.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+typedef int (*signals_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+
+/* Termination from outside (Ctrl-C, kill, a closed terminal) and crashes. */
+static const int signals_deadly[] = {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGABRT,
+                                     SIGBUS, SIGFPE, SIGILL};
+static _Atomic unsigned char signals_ours[NSIG];
+
+static signals_sigaction_fn signals_real_sigaction(void)
+{
+  static signals_sigaction_fn real;
+  if (!real)
+    real = (signals_sigaction_fn)as_resolve_real("sigaction");
+  return real;
+}
+
+/* A fault the kernel raised for an instruction: returning re-runs it, now with the default
+ * action, so the core dump shows the host's own state. */
+static int signals_is_fault(int sig, const siginfo_t *info)
+{
+  return (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL) && info &&
+         info->si_code > 0;
+}
+
+static void signals_handler(int sig, siginfo_t *info, void *context)
+{
+  (void)context;
+  int saved = errno;
+  if (atomic_exchange(&signals_ours[sig], 0))
+    as_collector_on_deadly_signal(sig);
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  signals_sigaction_fn real = signals_real_sigaction();
+  if (real)
+    real(sig, &dfl, NULL);
+  /* Blocked while this handler runs: delivered, with the default action, when it returns. */
+  if (!signals_is_fault(sig, info))
+    raise(sig);
+  errno = saved;
+}
+
+void as_signals_install(void)
+{
+  signals_sigaction_fn real = signals_real_sigaction();
+  if (!real)
+    return;
+  int saved = errno;
+  for (size_t i = 0; i < sizeof signals_deadly / sizeof signals_deadly[0]; i++) {
+    int sig = signals_deadly[i];
+    struct sigaction old, ours;
+    if (real(sig, NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+      continue;
+    memset(&ours, 0, sizeof ours);
+    ours.sa_sigaction = signals_handler;
+    ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sigemptyset(&ours.sa_mask);
+    atomic_store(&signals_ours[sig], 1);
+    if (real(sig, &ours, NULL) != 0)
+      atomic_store(&signals_ours[sig], 0);
+  }
+  errno = saved;
+}
+
+void as_signals_host_takes(int sig)
+{
+  if (sig > 0 && sig < NSIG)
+    atomic_store(&signals_ours[sig], 0);
+}
+
+int as_signals_is_ours(const struct sigaction *old)
+{
+  return old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == signals_handler;
+}
+
+int as_signals_handler_is_ours(void (*handler)(int))
+{
+  return (void *)handler == (void *)signals_handler;
+}

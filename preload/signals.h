@@ -1,0 +1,21 @@
+/* Deadly signals with their default action: the state at that moment is what a user most
+ * wants to see. Where the host has installed no handler of its own, ours has the collector
+ * write a final line naming the signal, then dies of the same signal exactly as the default
+ * action would (same exit status, same core dump). A host that installs a handler later gets
+ * exactly what it asked for, and one that asks what is installed sees the default. */
+#ifndef AS_SIGNALS_H
+#define AS_SIGNALS_H
+
+#include <signal.h>
+
+/* At the first spawn: takes every deadly signal whose disposition is still the default. */
+void as_signals_install(void);
+
+/* For the interposed sigaction/signal family: the host is about to change sig's disposition
+ * (ours, if there, is simply replaced). */
+void as_signals_host_takes(int sig);
+/* Whether a disposition the kernel returned is ours: the host is then shown SIG_DFL. */
+int as_signals_is_ours(const struct sigaction *old);
+int as_signals_handler_is_ours(void (*handler)(int));
+
+#endif

@@ -1,0 +1,72 @@
+/* The clients of a listening sink. Lines reach each client through a bounded queue drained
+ * with non-blocking sends, so no client, however slow or hostile, makes the writer wait
+ * beyond the bounds below:
+ *  - a client still behind (anything queued) when a line starts skips that whole line;
+ *  - a client given a line takes it whole or is dropped. When its queue is full the writer
+ *    waits, sending to every client meanwhile, but for one line never more than
+ *    SINK_LINE_WAIT_MS in all, and for a client that takes nothing for SINK_CLIENT_STALL_MS
+ *    no longer: it is dropped. At the end of a line the writer waits, within the same
+ *    bounds, for the clients that took it to have it all;
+ *  - a client behind for SINK_CLIENT_BEHIND_MS is dropped;
+ *  - with a token, a client must send it and "\n" within SINK_TOKEN_WAIT_MS of being accepted.
+ * A refused or dropped client is sent, where its socket has room and no part of a line is
+ * pending, one last line {"format":"actorscope","error":"TEXT"} before it is closed. */
+#ifndef AS_SINK_CLIENTS_H
+#define AS_SINK_CLIENTS_H
+
+#include "config.h"
+#include "sink.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SINK_MAX_CLIENTS 16
+#define SINK_CLIENT_QUEUE_BYTES (2u << 20)
+#define SINK_LINE_WAIT_MS 2000u
+#define SINK_CLIENT_STALL_MS 500u
+#define SINK_CLIENT_BEHIND_MS 10000u
+#define SINK_TOKEN_WAIT_MS 2000u
+
+struct sink_client {
+  int fd;
+  int authenticated;
+  int takes_line;      /* receives the line being written */
+  int gone;            /* to be closed at the end of this call; why says why ("": silently) */
+  char why[96];
+  char *queue;         /* unsent bytes at queue + head, queued - sent of them */
+  size_t head, cap;
+  uint64_t queued, sent; /* bytes ever queued and sent */
+  uint64_t line_start;   /* `queued` when the line being written started */
+  uint64_t accepted_ns, behind_since_ns, progress_ns;
+  uint64_t lines_skipped;
+  char token_got[AS_CONFIG_TOKEN_MAX + 1];
+  size_t token_len;
+};
+
+struct sink_clients {
+  int listen_fd;
+  const char *token; /* "" when none is required */
+  struct sink_client slots[SINK_MAX_CLIENTS];
+  size_t count;
+  int in_line;
+  uint64_t line_deadline_ns;
+  struct as_sink_stats stats;
+};
+
+void sink_clients_init(struct sink_clients *cs, int listen_fd, const char *token);
+/* Accepts and vets new clients, reads tokens, sends what is queued and drops clients behind
+ * for too long; header goes first to every client admitted. Never waits. */
+void sink_clients_service(struct sink_clients *cs, const char *header);
+/* Clients that would take a line started now. */
+size_t sink_clients_ready(const struct sink_clients *cs);
+void sink_clients_write(struct sink_clients *cs, const char *header, const char *data, size_t len);
+void sink_clients_end_line(struct sink_clients *cs);
+int sink_clients_flush(struct sink_clients *cs, unsigned timeout_ms);
+/* Closes every client; with `polite`, drains what they sent first so nothing resets what is
+ * still on its way to them. */
+void sink_clients_close(struct sink_clients *cs, int polite);
+
+/* The earliest time any wait may end: the exit deadline or `limit`, in monotonic ns. */
+uint64_t sink_wait_limit(uint64_t limit);
+
+#endif

@@ -1,0 +1,31 @@
+/* actorscope run's side of the status channel (preload/runstatus.h): a private directory the
+ * traced process tree writes notes into, read once the program has exited. */
+#ifndef ACTORSCOPE_RUN_STATUS_H
+#define ACTORSCOPE_RUN_STATUS_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+struct run_status {
+  char dir[PATH_MAX]; /* "" when it could not be created */
+};
+
+/* Creates the private directory (under $TMPDIR, else /tmp). Returns 0 or -errno. */
+int run_status_create(struct run_status *status);
+/* The NAME=VALUE the program's environment needs, for putenv in the child; caller frees. */
+char *run_status_env_entry(const struct run_status *status);
+
+/* What the run left behind, for the summary. */
+struct run_outcome {
+  pid_t child;              /* the program run started */
+  int wait_status;          /* how it ended, from waitpid */
+  const char *program;      /* as given on the command line */
+  const char *destination;  /* a unix:/tcp: address, or NULL for files */
+  int secure_execution;     /* the program runs setuid/setgid/with capabilities */
+};
+
+/* Reads every note, prints the summary on stderr ("actorscope: snapshots in PATH" and what
+ * each file holds, or why nothing was written), then removes the directory. */
+void run_status_report(struct run_status *status, const struct run_outcome *outcome);
+
+#endif

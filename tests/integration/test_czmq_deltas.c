@@ -1,0 +1,176 @@
+/* Format 2's delta lines: a reader that rebuilds the state from a keyframe and the deltas after
+ * it sees exactly what a full snapshot shows. The oracle here is the final keyframe, taken
+ * while the program is idle after its last change. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+TestSuite(czmq_deltas, .timeout = 60);
+
+/* Members that are times of capture rather than state, and children (derived, not written in
+ * deltas). */
+static void drop_volatile(json_t *actor)
+{
+  json_object_del(actor, "children");
+  json_t *handling = json_object_get(actor, "handling");
+  if (json_is_object(handling))
+    json_object_del(handling, "elapsed_ns");
+  json_t *waiting = json_object_get(actor, "waiting_on");
+  if (json_is_object(waiting))
+    json_object_del(waiting, "elapsed_ns");
+  json_object_del(actor, "spawn_site"); /* an index local to its line */
+}
+
+/* Equal, except that durations and instants (members ending in _ns, and handler_ns.*) agree
+ * to within a microsecond: they are converted from clock ticks with a calibration refined at
+ * every line. */
+static int same_state(json_t *a, json_t *b, int is_time)
+{
+  if (json_is_integer(a) && json_is_integer(b) && is_time) {
+    json_int_t d = json_integer_value(a) - json_integer_value(b);
+    return d > -1000 && d < 1000;
+  }
+  if (json_is_object(a) && json_is_object(b)) {
+    if (json_object_size(a) != json_object_size(b))
+      return 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach(a, key, value) {
+      size_t n = strlen(key);
+      int time = is_time || (n > 3 && strcmp(key + n - 3, "_ns") == 0);
+      if (!same_state(value, json_object_get(b, key), time))
+        return 0;
+    }
+    return 1;
+  }
+  return json_equal(a, b);
+}
+
+/* id -> actor, rebuilt line by line as FORMAT.md says. */
+static void apply_line(json_t *state, json_t *line)
+{
+  if (strcmp(as_test_str(line, "type"), "snapshot") == 0)
+    json_object_clear(state);
+  size_t i;
+  json_t *actor;
+  json_array_foreach(json_object_get(line, "actors"), i, actor) {
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)as_test_int(actor, "id"));
+    json_t *copy = json_deep_copy(actor);
+    drop_volatile(copy);
+    json_object_set_new(state, key, copy);
+  }
+  json_t *id;
+  json_array_foreach(json_object_get(line, "reaped"), i, id) {
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)json_integer_value(id));
+    cr_assert_not_null(json_object_get(state, key), "reaped #%s, which is not listed", key);
+    json_object_del(state, key);
+  }
+}
+
+Test(czmq_deltas, the_state_rebuilt_from_deltas_is_the_final_full_snapshot)
+{
+  /* Two actors work, then the program idles until SIGTERM: the final keyframe shows the state
+   * the deltas must have built. */
+  const char *argv[] = {"/usr/bin/timeout", "-s", "TERM", "0.6", AS_TEST_PROGRAMS "/czmq_ending",
+                        "kill9", NULL};
+  const char *env[] = {"ACTORSCOPE_KEYFRAME_S=3600", "ACTORSCOPE_INTERVAL_MS=20", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  json_t *lines = as_test_run_lines(&run);
+  size_t n = json_array_size(lines), deltas = 0;
+  cr_assert_geq(n, 5);
+  json_t *final = json_array_get(lines, n - 1);
+  cr_assert_str_eq(as_test_str(final, "type"), "snapshot");
+  cr_assert(json_is_true(json_object_get(final, "final")));
+  json_t *state = json_object();
+  for (size_t i = 1; i + 1 < n; i++) {
+    json_t *line = json_array_get(lines, i);
+    deltas += strcmp(as_test_str(line, "type"), "delta") == 0;
+    apply_line(state, line);
+  }
+  cr_assert_geq(deltas, 3, "expected delta lines between the keyframes");
+  json_t *expected = json_object();
+  apply_line(expected, final);
+  cr_assert_eq(json_object_size(expected), 2);
+  cr_assert(same_state(state, expected, 0), "rebuilt:\n%s\nfinal:\n%s",
+            json_dumps(state, JSON_SORT_KEYS | JSON_INDENT(1)),
+            json_dumps(expected, JSON_SORT_KEYS | JSON_INDENT(1)));
+  /* The idle lines before the end list no actor and are small. */
+  json_t *idle = json_array_get(lines, n - 2);
+  cr_assert_null(json_object_get(idle, "actors"));
+  json_decref(state);
+  json_decref(expected);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+/* The seqs of a file's lines after its header; asserts the first is a keyframe. */
+static json_t *rotated_file(const struct as_test_run *run, const char *name)
+{
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s", run->dir, name);
+  json_t *lines = as_test_load_lines(path);
+  cr_assert_str_eq(as_test_str(json_array_get(lines, 0), "type"), "header", "%s", name);
+  cr_assert_str_eq(as_test_str(json_array_get(lines, 1), "type"), "snapshot",
+                   "%s does not start with a keyframe", name);
+  return lines;
+}
+
+Test(czmq_deltas, a_file_past_its_size_is_rotated_and_each_file_starts_with_a_keyframe)
+{
+  const char *argv[] = {"czmq_slow", "600", NULL};
+  const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl", "ACTORSCOPE_MAX_BYTES=4096",
+                       "ACTORSCOPE_KEEP=2", "ACTORSCOPE_INTERVAL_MS=10",
+                       "ACTORSCOPE_KEYFRAME_S=3600", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0);
+  cr_assert_str_eq(run.err, "");
+  char path[256];
+  snprintf(path, sizeof path, "%s/out.3.jsonl", run.dir);
+  cr_assert_neq(access(path, F_OK), 0, "more than ACTORSCOPE_KEEP files kept");
+  json_t *older = rotated_file(&run, "out.2.jsonl"), *old = rotated_file(&run, "out.1.jsonl"),
+         *current = rotated_file(&run, "out.jsonl");
+  /* Oldest first, the seqs go on from file to file without a gap. */
+  json_int_t expect = as_test_int(json_array_get(older, 1), "seq");
+  json_t *files[] = {older, old, current};
+  for (int f = 0; f < 3; f++) {
+    size_t i;
+    json_t *line;
+    json_array_foreach(files[f], i, line) {
+      if (i == 0)
+        continue;
+      cr_assert_eq(as_test_int(line, "seq"), expect, "file %d line %zu", f, i);
+      expect++;
+    }
+  }
+  cr_assert(json_is_true(json_object_get(as_test_last_snapshot(current), "final")));
+  for (int f = 0; f < 3; f++)
+    json_decref(files[f]);
+  as_test_run_free(&run);
+}
+
+Test(czmq_deltas, rotation_never_moves_a_file_this_process_did_not_write)
+{
+  const char *argv[] = {"/bin/sh", "-c",
+                        "echo theirs > out.1.jsonl; " AS_TEST_PROGRAMS "/czmq_slow 300; echo $?", NULL};
+  const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl", "ACTORSCOPE_MAX_BYTES=4096",
+                       "ACTORSCOPE_INTERVAL_MS=10", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_str_eq(run.out, "slow done\n0\n");
+  cr_assert_not_null(strstr(run.err, "out.1.jsonl is not a file this process wrote"), "%s", run.err);
+  cr_assert_eq(strchr(run.err, '\n'), run.err + strlen(run.err) - 1, "stderr: %s", run.err);
+  char path[256];
+  snprintf(path, sizeof path, "%s/out.1.jsonl", run.dir);
+  char *text = as_test_read_file(path);
+  cr_assert_str_eq(text, "theirs\n");
+  free(text);
+  as_test_run_free(&run);
+}
