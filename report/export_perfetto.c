@@ -145,15 +145,17 @@ static void pf_handler_end(struct pf_writer *w, struct pf_actor *s, int still_ru
 
 static void pf_handler_begin(struct pf_writer *w, struct pf_actor *s, const struct as_rec_actor *a)
 {
-  int64_t start = a->handling_elapsed_ns > w->capture_ns ? 0
-                                                         : w->capture_ns - a->handling_elapsed_ns;
+  /* Version 2 says when the handler began; version 1 gives its age at the capture. */
+  int64_t start = a->has_handling_since ? a->handling_since_ns
+                  : a->handling_elapsed_ns > w->capture_ns ? 0
+                                                           : w->capture_ns - a->handling_elapsed_ns;
   const char *type = a->handling_type ? a->handling_type : "";
   pf_open(w, "B", a->id);
   pf_name(w, *type ? type : "handler");
   pf_ts(w, start);
   fputs(",\"cat\":\"handler\",\"args\":{\"type\":", w->out);
   export_json_string(w->out, type);
-  fputs(",\"start\":\"exact: capture minus elapsed\"}", w->out);
+  fputs(",\"start\":\"exact\"}", w->out);
   pf_close(w);
   s->in_handler = 1;
   s->handler_handled = a->handled;
