@@ -36,7 +36,7 @@ static const char html_style[] =
     ".deadlocks{border:2px solid var(--bad);background:var(--badbg);border-radius:10px;"
     "padding:10px 16px;margin-top:16px}.deadlocks h2{color:var(--bad);margin:4px 0 8px}"
     ".deadlocks li{margin:4px 0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px}"
-    ".plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:14px}"
+    ".plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:14px;margin-top:16px}"
     ".plot{margin:0;background:var(--card);border:1px solid var(--line);border-radius:10px;"
     "padding:6px 8px}.plot svg{width:100%;height:auto;display:block}"
     ".plot-title{font-size:15px;font-weight:650;fill:var(--fg)}.tick{font-size:11.5px;"
