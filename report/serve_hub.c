@@ -77,17 +77,27 @@ long serve_hub_source(struct serve_hub *hub, const char *source)
       hub->sources[i].gone = 0;
       return (long)i;
     }
-  if (hub->n_sources == hub->cap_sources) {
-    size_t cap = hub->cap_sources ? hub->cap_sources * 2 : 8;
-    struct serve_source_stat *grown = reallocarray(hub->sources, cap, sizeof *grown);
-    if (!grown)
-      return -1;
-    hub->sources = grown;
-    hub->cap_sources = cap;
-  }
   char *copy = strdup(source);
   if (!copy)
     return -1;
+  /* The slot of a socket that is gone (its stream thread has ended) is taken over: the table
+   * follows the sockets present, not every pid a host ever had. */
+  for (size_t i = 0; i < hub->n_sources; i++)
+    if (hub->sources[i].gone) {
+      free((char *)hub->sources[i].source);
+      hub->sources[i] = (struct serve_source_stat){copy, 0, 0, 0};
+      return (long)i;
+    }
+  if (hub->n_sources == hub->cap_sources) {
+    size_t cap = hub->cap_sources ? hub->cap_sources * 2 : 8;
+    struct serve_source_stat *grown = reallocarray(hub->sources, cap, sizeof *grown);
+    if (!grown) {
+      free(copy);
+      return -1;
+    }
+    hub->sources = grown;
+    hub->cap_sources = cap;
+  }
   hub->sources[hub->n_sources] = (struct serve_source_stat){copy, 0, 0, 0};
   return (long)hub->n_sources++;
 }
