@@ -1,7 +1,12 @@
 /* Escaping for JSON strings, HTML text and metric label values (export_escape.h). */
+#define _GNU_SOURCE
 #include "export_escape.h"
 
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "reader.h"
 
 void export_json_chars(FILE *out, const char *text)
 {
@@ -69,4 +74,22 @@ const char *export_basename(const char *path)
 {
   const char *slash = strrchr(path, '/');
   return slash ? slash + 1 : path;
+}
+
+char *export_cycle_text(const struct as_rec_cycle *c, const char *arrow)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f)
+    return NULL;
+  for (size_t i = 0; i < c->n_actors; i++)
+    fprintf(f, "#%" PRId64 " %s%s", c->actors[i], i < c->n_names ? c->names[i] : "", arrow);
+  if (c->n_actors)
+    fprintf(f, "#%" PRId64, c->actors[0]);
+  if (fclose(f) != 0) {
+    free(text);
+    return NULL;
+  }
+  return text;
 }

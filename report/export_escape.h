@@ -1,6 +1,6 @@
-/* Writing text safely into the formats the exports produce: a JSON string, HTML text, an
- * exposition-format label value. The input is the reader's UTF-8 (validated); only the bytes
- * each format reserves are changed. */
+/* Text the exports write: safely into their formats (a JSON string, HTML text, an
+ * exposition-format label value: the input is the reader's validated UTF-8 and only the bytes
+ * each format reserves are changed), and the few texts they share (a cycle, a program name). */
 #ifndef ACTORSCOPE_EXPORT_ESCAPE_H
 #define ACTORSCOPE_EXPORT_ESCAPE_H
 
@@ -15,6 +15,10 @@ void export_html_text(FILE *out, const char *text);
 /* TEXT with \ " and newline escaped, as Prometheus text 0.0.4 and OpenMetrics label values
  * need (without the quotes). */
 void export_label_value(FILE *out, const char *text);
+/* A deadlock cycle as text, "#1 a ARROW #2 b ARROW #1" (malloc()ed; NULL when out of memory):
+ * also its identity from one snapshot to the next. */
+struct as_rec_cycle;
+char *export_cycle_text(const struct as_rec_cycle *cycle, const char *arrow);
 /* The last path component of PATH ("" stays ""). */
 const char *export_basename(const char *path);
 

@@ -2,6 +2,9 @@
 #define _GNU_SOURCE
 #include "export_html_model.h"
 
+#include "export_escape.h"
+#include "export_grow.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,25 +17,12 @@ struct html_track {
   size_t at; /* position in model->actors */
 };
 
-static int grow(void **items, size_t *cap, size_t n, size_t elem)
-{
-  if (n < *cap)
-    return 0;
-  size_t next = *cap ? *cap * 2 : 64;
-  void *grown = reallocarray(*items, next, elem);
-  if (!grown)
-    return -ENOMEM;
-  *items = grown;
-  *cap = next;
-  return 0;
-}
-
 static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, void *ctx)
 {
   struct html_model *m = ctx;
   struct html_track *t = state;
   if (is_new) {
-    if (grow((void **)&m->actors, &m->cap_actors, m->n_actors, sizeof *m->actors) < 0)
+    if (export_grow((void **)&m->actors, &m->cap_actors, m->n_actors, sizeof *m->actors) < 0)
       return -ENOMEM;
     t->at = m->n_actors++;
     struct html_actor *h = &m->actors[t->at];
@@ -65,24 +55,6 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   return 0;
 }
 
-static char *cycle_text(const struct as_rec_cycle *c)
-{
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&text, &len);
-  if (!f)
-    return NULL;
-  for (size_t i = 0; i < c->n_actors; i++)
-    fprintf(f, "#%" PRId64 " %s \xe2\x86\x92 ", c->actors[i], i < c->n_names ? c->names[i] : "");
-  if (c->n_actors)
-    fprintf(f, "#%" PRId64, c->actors[0]);
-  if (fclose(f) != 0) {
-    free(text);
-    return NULL;
-  }
-  return text;
-}
-
 #define HTML_CYCLES_MAX 200
 
 static int fold_cycles(struct html_model *m, const struct as_rec_snapshot *s, double t)
@@ -94,7 +66,7 @@ static int fold_cycles(struct html_model *m, const struct as_rec_snapshot *s, do
       if (tr)
         m->actors[tr->at].deadlocked = 1;
     }
-    char *text = cycle_text(c);
+    char *text = export_cycle_text(c, " \xe2\x86\x92 ");
     if (!text)
       return -ENOMEM;
     size_t k = 0;
@@ -106,7 +78,7 @@ static int fold_cycles(struct html_model *m, const struct as_rec_snapshot *s, do
       continue;
     }
     if (m->n_cycles >= HTML_CYCLES_MAX ||
-        grow((void **)&m->cycles, &m->cap_cycles, m->n_cycles, sizeof *m->cycles) < 0) {
+        export_grow((void **)&m->cycles, &m->cap_cycles, m->n_cycles, sizeof *m->cycles) < 0) {
       free(text);
       if (m->n_cycles >= HTML_CYCLES_MAX)
         continue;
@@ -123,7 +95,7 @@ static int fold_snapshot(struct html_model *m, const struct as_rec_snapshot *s)
   if (rc < 0)
     return rc;
   double t = (double)s->uptime_ns / 1e9;
-  if (grow((void **)&m->points, &m->cap_points, m->n_points, sizeof *m->points) < 0)
+  if (export_grow((void **)&m->points, &m->cap_points, m->n_points, sizeof *m->points) < 0)
     return -ENOMEM;
   m->points[m->n_points++] = (struct html_point){t, s->alive, s->messages_received};
   if (s->alive > m->max_alive)

@@ -69,32 +69,37 @@ static void pf_close(struct pf_writer *w)
   fputc('}', w->out);
 }
 
-static void pf_process_meta(struct pf_writer *w, const struct as_rec_header *h)
+/* The name and sort order of a track: "process" (TID < 0) or "thread" metadata. The name's
+ * JSON string is written by the caller between the two calls. */
+static void pf_meta_name(struct pf_writer *w, int64_t tid)
 {
-  pf_open(w, "M", -1);
-  pf_name(w, "process_name");
+  pf_open(w, "M", tid);
+  pf_name(w, tid < 0 ? "process_name" : "thread_name");
   fputs(",\"args\":{\"name\":", w->out);
-  export_json_string(w->out, h->program ? export_basename(h->program) : "traced process");
+}
+
+static void pf_meta_sort(struct pf_writer *w, int64_t tid, int64_t index)
+{
   fputs("}", w->out);
   pf_close(w);
-  pf_open(w, "M", -1);
-  pf_name(w, "process_sort_index");
-  fprintf(w->out, ",\"args\":{\"sort_index\":%" PRId64 "}", w->pid);
+  pf_open(w, "M", tid);
+  pf_name(w, tid < 0 ? "process_sort_index" : "thread_sort_index");
+  fprintf(w->out, ",\"args\":{\"sort_index\":%" PRId64 "}", index);
   pf_close(w);
+}
+
+static void pf_process_meta(struct pf_writer *w, const struct as_rec_header *h)
+{
+  pf_meta_name(w, -1);
+  export_json_string(w->out, h->program ? export_basename(h->program) : "traced process");
+  pf_meta_sort(w, -1, w->pid);
 }
 
 static void pf_actor_meta(struct pf_writer *w, const struct as_rec_actor *a)
 {
-  pf_open(w, "M", a->id);
-  pf_name(w, "thread_name");
-  fputs(",\"args\":{\"name\":", w->out);
+  pf_meta_name(w, a->id);
   pf_actor_label(w->out, "", a->id, a->name);
-  fputs("}", w->out);
-  pf_close(w);
-  pf_open(w, "M", a->id);
-  pf_name(w, "thread_sort_index");
-  fprintf(w->out, ",\"args\":{\"sort_index\":%" PRId64 "}", a->id);
-  pf_close(w);
+  pf_meta_sort(w, a->id, a->id);
 }
 
 static void pf_spawn(struct pf_writer *w, const struct as_rec_actor *a)
@@ -220,25 +225,6 @@ static int pf_actor_at_end(void *state, void *ctx)
   return 0;
 }
 
-/* A cycle as text: "#1 a -> #2 b -> #1", also its identity between snapshots. */
-static char *pf_cycle_text(const struct as_rec_cycle *c)
-{
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&text, &len);
-  if (!f)
-    return NULL;
-  for (size_t i = 0; i < c->n_actors; i++)
-    fprintf(f, "#%" PRId64 " %s -> ", c->actors[i], i < c->n_names ? c->names[i] : "");
-  if (c->n_actors)
-    fprintf(f, "#%" PRId64, c->actors[0]);
-  if (fclose(f) != 0) {
-    free(text);
-    return NULL;
-  }
-  return text;
-}
-
 static int pf_cycle_known(const struct pf_writer *w, const char *text)
 {
   for (size_t i = 0; i < w->n_cycles; i++)
@@ -261,7 +247,7 @@ static int pf_deadlocks(struct pf_writer *w, const struct as_rec_snapshot *snap)
     return -ENOMEM;
   for (size_t i = 0; i < snap->n_deadlocks; i++) {
     const struct as_rec_cycle *c = &snap->deadlocks[i];
-    now[i] = pf_cycle_text(c);
+    now[i] = export_cycle_text(c, " -> ");
     if (!now[i]) {
       pf_free_cycles(now, i);
       return -ENOMEM;

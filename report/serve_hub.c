@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "serve_hub.h"
 
+#include "export_grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,14 +48,8 @@ struct serve_process *serve_hub_attach(struct serve_hub *hub, const struct as_re
     hub->entries[i].attached = 1;
     return hub->entries[i].process;
   }
-  if (hub->n == hub->cap) {
-    size_t cap = hub->cap ? hub->cap * 2 : 16;
-    struct serve_hub_entry *grown = reallocarray(hub->entries, cap, sizeof *grown);
-    if (!grown)
-      return NULL;
-    hub->entries = grown;
-    hub->cap = cap;
-  }
+  if (export_grow((void **)&hub->entries, &hub->cap, hub->n, sizeof *hub->entries) < 0)
+    return NULL;
   struct serve_process *p = serve_process_new(header);
   if (!p)
     return NULL;
@@ -88,15 +84,10 @@ long serve_hub_source(struct serve_hub *hub, const char *source)
       hub->sources[i] = (struct serve_source_stat){copy, 0, 0, 0};
       return (long)i;
     }
-  if (hub->n_sources == hub->cap_sources) {
-    size_t cap = hub->cap_sources ? hub->cap_sources * 2 : 8;
-    struct serve_source_stat *grown = reallocarray(hub->sources, cap, sizeof *grown);
-    if (!grown) {
-      free(copy);
-      return -1;
-    }
-    hub->sources = grown;
-    hub->cap_sources = cap;
+  if (export_grow((void **)&hub->sources, &hub->cap_sources, hub->n_sources,
+                  sizeof *hub->sources) < 0) {
+    free(copy);
+    return -1;
   }
   hub->sources[hub->n_sources] = (struct serve_source_stat){copy, 0, 0, 0};
   return (long)hub->n_sources++;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "export_escape.h"
+#include "export_grow.h"
 
 /* ---- counts under a text key ------------------------------------------------------------- */
 
@@ -23,14 +24,8 @@ static struct serve_count *counts_get(struct serve_counts *counts, const char *k
   struct serve_count *c = counts_find(counts, key);
   if (c)
     return c;
-  if (counts->n == counts->cap) {
-    size_t cap = counts->cap ? counts->cap * 2 : 4;
-    struct serve_count *grown = reallocarray(counts->items, cap, sizeof *grown);
-    if (!grown)
-      return NULL;
-    counts->items = grown;
-    counts->cap = cap;
-  }
+  if (export_grow((void **)&counts->items, &counts->cap, counts->n, sizeof *counts->items) < 0)
+    return NULL;
   char *copy = strdup(key);
   if (!copy)
     return NULL;
@@ -88,14 +83,8 @@ static struct serve_name *names_get(struct serve_process *p, const char *runtime
         return n;
     }
   }
-  if (p->n_names == p->cap_names) {
-    size_t cap = p->cap_names ? p->cap_names * 2 : 16;
-    struct serve_name **grown = reallocarray(p->names, cap, sizeof *grown);
-    if (!grown)
-      return NULL;
-    p->names = grown;
-    p->cap_names = cap;
-  }
+  if (export_grow((void **)&p->names, &p->cap_names, p->n_names, sizeof *p->names) < 0)
+    return NULL;
   struct serve_name *n = calloc(1, sizeof *n);
   if (!n || !(n->runtime = strdup(runtime)) || !(n->name = strdup(name))) {
     if (n)

@@ -3,6 +3,7 @@
  * the recording describes them, and a screenshot is produced. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "test_export_support.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -66,16 +67,7 @@ static char *between(const char *text, const char *needle, const char *close)
 static void check_tree(const char *dom, const char *run)
 {
   json_t *lines = as_test_load_lines(run);
-  json_t *last = json_object();
-  for (size_t l = 1; l < json_array_size(lines); l++) {
-    size_t i;
-    json_t *a;
-    json_array_foreach(json_object_get(json_array_get(lines, l), "actors"), i, a) {
-      char id[32];
-      snprintf(id, sizeof id, "%lld", (long long)as_test_int(a, "id"));
-      json_object_set(last, id, a);
-    }
-  }
+  json_t *last = export_test_last_seen(lines);
   const char *id;
   json_t *a;
   json_object_foreach(last, id, a) {

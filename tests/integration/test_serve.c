@@ -4,6 +4,7 @@
  * equal what the recording says, reaped actors included. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "test_export_support.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -168,17 +169,6 @@ static void prometheus_expect(int port, const char *query, const char *expected)
   cr_assert_fail("Prometheus never answered %s = %s; last answer: %s", query, expected, last);
 }
 
-static void promtool_check(const char *path)
-{
-  char script[1200];
-  snprintf(script, sizeof script, "promtool check metrics < '%s'", path);
-  const char *argv[] = {"/bin/sh", "-c", script, NULL};
-  struct as_test_run run;
-  as_test_run(argv, NULL, 0, &run);
-  cr_assert_eq(run.status, 0, "promtool check metrics: %s%s", run.out, run.err);
-  as_test_run_free(&run);
-}
-
 static void write_file(const char *path, const char *text)
 {
   FILE *f = fopen(path, "w");
@@ -246,7 +236,7 @@ Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
   cr_assert(strstr(text, "Content-Type: text/plain; version=0.0.4") != NULL, "%.300s", text);
   snprintf(path, sizeof path, "%s/metrics.txt", dir);
   write_file(path, http_body(text));
-  promtool_check(path);
+  export_test_promtool(path);
   cr_assert(strstr(text, "# TYPE actorscope_messages_received_total counter\n") != NULL);
   free(text);
   char *om = http_get(serve_at, "/metrics", "application/openmetrics-text;version=1.0.0,text/plain;q=0.5");
@@ -292,16 +282,7 @@ static long long sample(const char *text, const char *series)
 static void check_counters_against(const char *run_path, const char *text)
 {
   json_t *lines = as_test_load_lines(run_path);
-  json_t *last_seen = json_object();
-  for (size_t l = 1; l < json_array_size(lines); l++) {
-    size_t i;
-    json_t *a;
-    json_array_foreach(json_object_get(json_array_get(lines, l), "actors"), i, a) {
-      char id[32];
-      snprintf(id, sizeof id, "%lld", (long long)as_test_int(a, "id"));
-      json_object_set(last_seen, id, a);
-    }
-  }
+  json_t *last_seen = export_test_last_seen(lines);
   const char *pid_program = NULL;
   char prefix[256];
   json_t *header = json_array_get(lines, 0);
@@ -372,7 +353,7 @@ Test(serve, export_prometheus_writes_a_textfile_promtool_accepts_with_the_runs_c
     cr_assert_eq(run.status, 0, "%s", run.err);
     cr_assert_str_eq(run.out, "");
     as_test_run_free(&run);
-    promtool_check(out);
+    export_test_promtool(out);
     char *text = as_test_read_file(out);
     check_counters_against(run_path, text);
     free(text);
