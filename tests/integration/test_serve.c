@@ -395,3 +395,36 @@ Test(serve, counters_keep_the_messages_of_reaped_actors)
   free(path);
   as_test_run_free(&run);
 }
+
+Test(serve, per_actor_series_are_opt_in_and_capped)
+{
+  const char *run = AS_TEST_DATA "/runs/wide-250.jsonl";
+  const char *plain[] = {AS_TEST_CLI, "export", "prometheus", run, NULL};
+  struct as_test_run r;
+  as_test_run(plain, NULL, 0, &r);
+  cr_assert_eq(r.status, 0, "%s", r.err);
+  cr_assert(strstr(r.out, ",id=\"") == NULL, "an actor id label without --per-actor");
+  as_test_run_free(&r);
+
+  const char *capped[] = {AS_TEST_CLI, "export", "prometheus", "--per-actor=7", run, NULL};
+  as_test_run(capped, NULL, 0, &r);
+  cr_assert_eq(r.status, 0, "%s", r.err);
+  size_t series = 0;
+  for (const char *p = r.out; (p = strstr(p, "\nactorscope_actor_mailbox_depth{")); p++)
+    series++;
+  cr_assert_eq(series, 7);
+  json_t *lines = as_test_load_lines(run);
+  json_t *header = json_array_get(lines, 0);
+  char omitted[200];
+  snprintf(omitted, sizeof omitted, "actorscope_actor_series_omitted{pid=\"%lld\",program=\"%s\"}",
+           (long long)as_test_int(header, "pid"), strrchr(as_test_str(header, "program"), '/') + 1);
+  cr_assert_eq(sample(r.out, omitted),
+               (long long)json_array_size(json_object_get(as_test_last_snapshot(lines), "actors")) - 7);
+  json_decref(lines);
+  as_test_run_free(&r);
+
+  const char *bad[] = {AS_TEST_CLI, "export", "prometheus", "--per-actor=0", run, NULL};
+  as_test_run(bad, NULL, 0, &r);
+  cr_assert_eq(r.status, 2);
+  as_test_run_free(&r);
+}
