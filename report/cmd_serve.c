@@ -21,7 +21,7 @@ static const char serve_usage[] =
     "process traced with ACTORSCOPE_OUTPUT=unix:PATH or tcp:PORT:\n"
     "  unix:PATH, tcp:HOST:PORT   one stream, connected again whenever it ends\n"
     "  DIRECTORY                  every unix socket in it, found as processes come and go\n"
-    "                             (ACTORSCOPE_OUTPUT=unix:DIRECTORY/%p.sock for each service)\n"
+    "                             (ACTORSCOPE_OUTPUT=unix:DIRECTORY/NAME.sock for each service)\n"
     "  --listen [HOST:]PORT  where to listen; HOST defaults to 127.0.0.1 (0.0.0.0 or [::] for\n"
     "                        remote scrapers); port 0 picks a free one\n"
     "  --per-actor[=CAP]     also series per actor id, for up to CAP actors per process\n"

@@ -1,7 +1,7 @@
 /* Where actorscope serve reads snapshots: a thread per stream (unix:PATH, tcp:HOST:PORT) that
  * connects, reads through the streaming reader into the hub, and connects again a second after
  * the stream ends or fails; and a thread per directory that looks for unix sockets in it every
- * half second (`ACTORSCOPE_OUTPUT=unix:/run/actorscope/%p.sock` for every service on a host),
+ * half second (`ACTORSCOPE_OUTPUT=unix:/run/actorscope/NAME.sock` for every service on a host),
  * starting a stream thread for each new one and forgetting those whose socket is gone. */
 #ifndef ACTORSCOPE_SERVE_SOURCES_H
 #define ACTORSCOPE_SERVE_SOURCES_H
