@@ -256,8 +256,22 @@ Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   waitpid(caf, &status, 0);
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  /* The processes exited: their final state is still served. */
+  /* The processes exited: their final state is still served, and their sockets, gone from
+   * the directory, are forgotten. */
   prometheus_expect(prom_at, "actorscope_process_exited{program=\"czmq_slow\"}", "1");
+  char gone[400];
+  snprintf(gone, sizeof gone, "actorscope_source_up{source=\"unix:%s/czmq.sock\"}", sockets);
+  char *metrics = NULL;
+  for (int i = 0; i < 100; i++) {
+    free(metrics);
+    metrics = http_get(serve_at, "/metrics", NULL);
+    if (!strstr(metrics, gone))
+      break;
+    sleep_ms(100);
+  }
+  cr_assert_null(strstr(metrics, gone), "a socket that is gone is still listed");
+  cr_assert_not_null(strstr(metrics, "actorscope_process_exited{pid="));
+  free(metrics);
   stop_bg(prometheus);
   stop_bg(serve);
   char rm[300];
