@@ -57,6 +57,12 @@ static const char html_style[] =
     ".st-stopping{background:var(--warn)}.st-stopped{background:#8593a3}.st-dl{background:var(--bad)}"
     ".facts{color:var(--muted);font-size:13px;margin-left:8px}.rt{font-size:11.5px;color:var(--muted);"
     "border:1px solid var(--line);border-radius:4px;padding:0 4px;margin-left:6px}"
+    "table.names{border-collapse:collapse;width:100%;background:var(--card);border:1px solid "
+    "var(--line);border-radius:10px;overflow:hidden;font-size:14px}"
+    ".names th,.names td{padding:5px 10px;text-align:right;border-bottom:1px solid #edf1f5;"
+    "font-variant-numeric:tabular-nums}.names th{background:#eef2f6;font-weight:600;color:var(--muted)}"
+    ".names td:first-child,.names th:first-child{text-align:left}.names tr.dl td{background:var(--badbg)}"
+    ".names td.bad{color:var(--bad);font-weight:600}"
     "footer{color:var(--muted);font-size:12.5px;margin-top:26px}";
 
 static const char html_script[] =
@@ -295,6 +301,101 @@ static int html_plots(FILE *out, const struct html_model *m)
   return 0;
 }
 
+/* ---- actors by name ------------------------------------------------------------------------ */
+
+#define HTML_NAMES_MAX 200
+
+struct name_row {
+  const char *name, *runtime; /* interned: equal strings are equal pointers */
+  int64_t actors, alive, received, mailbox_max, longest_ns, exceptions, deadlocked;
+};
+
+static int by_name(const void *a, const void *b)
+{
+  const struct html_actor *x = *(const struct html_actor *const *)a;
+  const struct html_actor *y = *(const struct html_actor *const *)b;
+  int c = strcmp(x->runtime, y->runtime);
+  return c ? c : strcmp(x->name, y->name);
+}
+
+static int by_actors(const void *a, const void *b)
+{
+  const struct name_row *x = a, *y = b;
+  if (x->actors != y->actors)
+    return x->actors > y->actors ? -1 : 1;
+  return x->received > y->received ? -1 : x->received < y->received;
+}
+
+static void html_cell_count(FILE *out, int64_t n, int bad)
+{
+  fputs(bad && n > 0 ? "<td class=\"bad\">" : "<td>", out);
+  html_count(out, n);
+  fputs("</td>", out);
+}
+
+/* One row per actor name: how many, how busy, the worst of them. */
+static int html_names(FILE *out, const struct html_model *m)
+{
+  size_t n = m->n_actors, k = 0;
+  const struct html_actor **sorted = malloc((n + 1) * sizeof *sorted);
+  struct name_row *rows = calloc(n + 1, sizeof *rows);
+  if (!sorted || !rows) {
+    free(sorted), free(rows);
+    return -ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++)
+    sorted[i] = &m->actors[i];
+  qsort(sorted, n, sizeof *sorted, by_name);
+  for (size_t i = 0; i < n; i++) {
+    const struct html_actor *a = sorted[i];
+    if (!k || rows[k - 1].name != a->name || rows[k - 1].runtime != a->runtime)
+      rows[k++] = (struct name_row){.name = a->name, .runtime = a->runtime};
+    struct name_row *r = &rows[k - 1];
+    r->actors++;
+    r->alive += a->status != AS_STATUS_STOPPED;
+    r->received = as_sat_add(r->received, a->received);
+    r->exceptions = as_sat_add(r->exceptions, a->exceptions);
+    r->deadlocked += a->deadlocked;
+    if (a->mailbox_max > r->mailbox_max)
+      r->mailbox_max = a->mailbox_max;
+    if (html_longest(a) > r->longest_ns)
+      r->longest_ns = html_longest(a);
+  }
+  qsort(rows, k, sizeof *rows, by_actors);
+  fputs("<section id=\"names\"><h2>Actors by name</h2><table class=\"names\"><thead><tr>"
+        "<th>name</th><th>runtime</th><th>actors</th><th>alive at the end</th>"
+        "<th>messages received</th><th>deepest mailbox</th><th>longest handler</th>"
+        "<th>exceptions</th><th>deadlocked</th></tr></thead><tbody>",
+        out);
+  for (size_t i = 0; i < k && i < HTML_NAMES_MAX; i++) {
+    const struct name_row *r = &rows[i];
+    fprintf(out, "<tr%s><td>", r->deadlocked ? " class=\"dl\"" : "");
+    export_html_text(out, r->name);
+    fputs("</td><td>", out);
+    export_html_text(out, r->runtime);
+    fputs("</td>", out);
+    html_cell_count(out, r->actors, 0);
+    html_cell_count(out, r->alive, 0);
+    html_cell_count(out, r->received, 0);
+    html_cell_count(out, r->mailbox_max, 0);
+    fputs("<td>", out);
+    html_duration(out, r->longest_ns);
+    fputs("</td>", out);
+    html_cell_count(out, r->exceptions, 1);
+    html_cell_count(out, r->deadlocked, 1);
+    fputs("</tr>", out);
+  }
+  if (k > HTML_NAMES_MAX) {
+    fputs("<tr><td colspan=\"9\" class=\"note\">… ", out);
+    html_count(out, (int64_t)(k - HTML_NAMES_MAX));
+    fputs(" more names</td></tr>", out);
+  }
+  fputs("</tbody></table></section>\n", out);
+  free(sorted);
+  free(rows);
+  return 0;
+}
+
 /* ---- the actor tree -------------------------------------------------------------------------- */
 
 struct tree {
@@ -494,6 +595,8 @@ int export_html_write(FILE *out, struct as_reader *run, const char *source,
     html_summary(out, &m);
     html_deadlocks(out, &m);
     rc = html_plots(out, &m);
+    if (rc == 0)
+      rc = html_names(out, &m);
     if (rc == 0)
       rc = html_tree(out, &m);
     fputs("<footer>Made by <b>actorscope export html</b> from ", out);

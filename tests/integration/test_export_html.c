@@ -162,6 +162,11 @@ Test(export_html, a_caf_supervisor_page_nests_workers_under_their_supervisor)
   check_plots(dom);
   check_tree(dom, run);
   cr_assert(strstr(dom, "<section id=\"deadlocks\"") == NULL, "no deadlock in this run");
+  /* One row per name: the supervisor's two workers together, one of them threw. */
+  char *names = between(dom, "<section id=\"names\">", "</section>");
+  cr_assert(strstr(names, "<tr><td>worker</td><td>caf</td><td>2</td>") != NULL, "%s", names);
+  cr_assert(strstr(names, "<td class=\"bad\">1</td>") != NULL, "%s", names);
+  free(names);
   /* The exception of the worker that threw is in the summary. */
   char *cards = between(dom, "<section id=\"summary\"", "</section>");
   cr_assert(strstr(cards, "<div class=\"card bad\"><div class=\"v\">1</div><div class=\"k\">exceptions") != NULL,
