@@ -1,5 +1,7 @@
 // Actor populations: "spawn N" spawns N short-lived actors one after another (each answers one
-// message and quits); "wide N MS" keeps N idle actors alive for MS milliseconds.
+// message and quits); "wide N MS" keeps N idle actors alive for MS milliseconds; "busy N MS P"
+// does the same while P per mille of them get a message every millisecond (the rest idle);
+// "daemon N MS" keeps N actors that each get one message a second, like a quiet server.
 #include <caf/all.hpp>
 
 #include <condition_variable>
@@ -61,7 +63,16 @@ int main(int argc, char** argv)
     crowd.reserve(n);
     for (long i = 0; i < n; i++)
       crowd.push_back(system.spawn(idle));
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    long per_mille = argc > 4 ? std::atol(argv[4]) : 0;
+    long active = mode == "busy" ? n * per_mille / 1000 : mode == "daemon" ? n : 0;
+    auto step = std::chrono::milliseconds(mode == "daemon" ? 1000 : 1);
+    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (active > 0 && std::chrono::steady_clock::now() + step <= end) {
+      for (long i = 0; i < active; i++)
+        anon_send(crowd[i], work_atom::value);
+      std::this_thread::sleep_for(step);
+    }
+    std::this_thread::sleep_until(end);
     for (auto& a : crowd)
       self->send_exit(a, exit_reason::user_shutdown);
   }

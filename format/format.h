@@ -102,6 +102,11 @@
 #define AS_M_WAITING_ON "waiting_on"
 #define AS_M_TARGET "target"
 #define AS_M_MESSAGE_TYPES "message_types"
+#define AS_M_SOCKETS "sockets" /* CZMQ: the actor's other sockets */
+#define AS_M_ENDPOINT "endpoint"
+#define AS_M_RECEIVED "received"
+#define AS_M_SENT "sent"
+#define AS_M_DEPTH "depth"
 #define AS_M_COUNT "count"
 
 /* ---- vocabularies ------------------------------------------------------------------------ */
@@ -121,7 +126,9 @@ enum as_runtime {
 #define AS_RUNTIME_NAME_CZMQ "czmq"
 #define AS_RUNTIME_NAME_CAF "caf"
 
+/* The same names and values as the registry's (preload/registry.h), so it can use these. */
 enum as_wait_kind {
+  AS_WAIT_NONE, /* not waiting: never written */
   AS_WAIT_REPLY,
   AS_WAIT_SIGNAL,
   AS_WAIT_COUNT
@@ -143,7 +150,7 @@ enum as_wait_kind {
 #define AS_TYPE_OTHER "<other>"
 #define AS_NAME_UNKNOWN "<unknown>"
 
-/* The text of each value; NULL for a value out of range. */
+/* The text of each value; NULL for a value out of range (and for AS_WAIT_NONE). */
 const char *as_status_name(enum as_status status);
 const char *as_wait_kind_name(enum as_wait_kind kind);
 const char *as_runtime_name(enum as_runtime runtime); /* NULL for AS_RUNTIME_OTHER */
@@ -180,6 +187,6 @@ enum as_runtime as_runtime_parse(const char *text, size_t len);
 
 /* Limits the writer keeps (FORMAT.md): message-type rows per actor, bytes of a type name. */
 #define AS_TYPES_PER_ACTOR_MAX 16
-#define AS_TYPE_NAME_MAX 48
+#define AS_TYPE_NAME_MAX 48u
 
 #endif

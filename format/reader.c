@@ -124,7 +124,7 @@ enum value_type {
 
 enum kind {
   K_LINE, K_CONFIG, K_TOTALS, K_COST, K_CYCLE, K_DIAG, K_ACTOR, K_REFS, K_STOPPED, K_MAILBOX,
-  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_COUNT,
+  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_COUNT,
   /* arrays */
   K_ARRAY = 100,
 };
@@ -220,11 +220,12 @@ static const struct member members_diag[] = {
 static const struct member members_actor[] = {
     {AS_M_ID, V_ID, 0, 1, 0, ACT(id), NONE},
     {AS_M_NAME, V_STR, 0, 1, 0, ACT(name), NONE},
-    {AS_M_RUNTIME, V_RUNTIME, 0, 1, 0, ACT(runtime), NONE},
+    /* runtime, spawned_at_ns, parent: the origin, all or none (checked at the actor's end) */
+    {AS_M_RUNTIME, V_RUNTIME, 0, 0, 0, ACT(runtime), NONE},
     {AS_M_STATUS, V_STATUS, 0, 1, 0, ACT(status), NONE},
-    {AS_M_SPAWNED_AT_NS, V_INT, 0, 1, 0, ACT(spawned_at_ns), NONE},
+    {AS_M_SPAWNED_AT_NS, V_INT, 0, 0, 0, ACT(spawned_at_ns), NONE},
     {AS_M_SPAWN_SITE, V_INT, 1, 0, 0, ACT(spawn_site), ACT(has_spawn_site)},
-    {AS_M_PARENT, V_ID, 1, 1, 0, ACT(parent), ACT(has_parent)},
+    {AS_M_PARENT, V_ID, 1, 0, 0, ACT(parent), ACT(has_parent)},
     {AS_M_CHILDREN, V_IDS, 0, 0, 0, ACT(children), ACT(n_children)},
     {AS_M_STOPPED, V_OBJ, 1, 1, K_STOPPED, NONE, ACT(has_stopped)},
     {AS_M_MAILBOX, V_OBJ, 0, 1, K_MAILBOX, NONE, NONE},
@@ -240,6 +241,7 @@ static const struct member members_actor[] = {
     {AS_M_LINKS, V_IDS, 0, 0, 0, ACT(links), ACT(n_links)},
     {AS_M_MONITORS, V_IDS, 0, 0, 0, ACT(monitors), ACT(n_monitors)},
     {AS_M_INTERNAL, V_BOOL, 0, 0, 0, ACT(internal), NONE},
+    {AS_M_SOCKETS, V_OBJS, 0, 0, K_SOCKET, ACT(sockets), ACT(n_sockets)},
     {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
@@ -295,7 +297,17 @@ static const struct member members_msgtype[] = {
     {AS_M_COUNT, V_INT, 0, 1, 0, offsetof(struct as_rec_msgtype, count), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
+#define SOCK(f) offsetof(struct as_rec_socket, f)
+static const struct member members_socket[] = {
+    {AS_M_KIND, V_STR, 0, 1, 0, SOCK(kind), NONE},
+    {AS_M_ENDPOINT, V_STR, 1, 0, 0, SOCK(endpoint), NONE},
+    {AS_M_RECEIVED, V_INT, 0, 1, 0, SOCK(received), NONE},
+    {AS_M_SENT, V_INT, 0, 1, 0, SOCK(sent), NONE},
+    {AS_M_DEPTH, V_INT, 0, 0, 0, SOCK(depth), SOCK(has_depth)},
+    {NULL, 0, 0, 0, 0, 0, 0}};
+
 static const struct member *const kind_members[K_COUNT] = {
+    [K_SOCKET] = members_socket,
     [K_LINE] = members_line,         [K_CONFIG] = members_config,
     [K_TOTALS] = members_totals,     [K_COST] = members_cost,
     [K_CYCLE] = members_cycle,       [K_DIAG] = members_diag,
@@ -370,7 +382,7 @@ struct as_reader {
   int failed; /* a callback set err */
   int64_t last_actor_id;
 
-  struct vec actors, cycles, diags, sites, msgtypes, ids, strs;
+  struct vec actors, cycles, diags, sites, msgtypes, sockets, ids, strs;
   struct reader_state state; /* version 2: the state keyframe and deltas build */
   struct as_reader_error *err;
 };
@@ -672,7 +684,7 @@ static int reader_on_map_key(void *ctx, const unsigned char *key, size_t n)
 static char *reader_new_element(struct as_reader *r, int child)
 {
   struct vec *v = child == K_ACTOR ? &r->actors : child == K_CYCLE ? &r->cycles
-                : child == K_DIAG ? &r->diags : &r->msgtypes;
+                : child == K_DIAG ? &r->diags : child == K_SOCKET ? &r->sockets : &r->msgtypes;
   return vec_push(v);
 }
 
@@ -713,8 +725,18 @@ static int reader_check_required(struct as_reader *r, struct frame *f)
   return reader_fail(r, -EPROTO, "%s is missing", where), 0;
 }
 
-static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a)
+/* Bits of members_actor: the origin members a delta may leave out. */
+#define ACTOR_ORIGIN ((uint64_t)1 << 2 | (uint64_t)1 << 4 | (uint64_t)1 << 6)
+
+static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_t seen)
 {
+  uint64_t origin = seen & ACTOR_ORIGIN;
+  if (origin && origin != ACTOR_ORIGIN) {
+    const struct member *m = &members_actor[__builtin_ctzll(ACTOR_ORIGIN & ~origin)];
+    return reader_fail(r, -EPROTO, "actor #%lld: member '%s' is missing", (long long)a->id,
+                       m->key), 0;
+  }
+  a->has_origin = origin != 0;
   if (a->id <= r->last_actor_id)
     return reader_fail(r, -EPROTO, "actor #%lld is listed %s", (long long)a->id,
                        a->id == r->last_actor_id ? "twice" : "out of order (actors are sorted by id)"),
@@ -732,7 +754,7 @@ static int reader_on_end_map(void *ctx)
   f->member = NULL;
   if (!reader_check_required(r, f))
     return 0;
-  if (f->kind == K_ACTOR && !reader_end_actor(r, (struct as_rec_actor *)f->base))
+  if (f->kind == K_ACTOR && !reader_end_actor(r, (struct as_rec_actor *)f->base, f->seen))
     return 0;
   r->depth--;
   return 1;
@@ -767,6 +789,8 @@ static int reader_on_start_array(void *ctx)
   f->mark = e.type == V_IDS ? r->ids.n : e.type == V_OBJS ? 0 : r->strs.n;
   if (e.type == V_OBJS && m->child == K_MSGTYPE)
     r->msgtypes.n = 0;
+  if (e.type == V_OBJS && m->child == K_SOCKET)
+    r->sockets.n = 0;
   return 1;
 }
 
@@ -804,6 +828,8 @@ static int reader_on_end_array(void *ctx)
   default: /* V_OBJS */
     if (m->child == K_MSGTYPE)
       items = reader_settle(r, &r->msgtypes, 0, &count);
+    else if (m->child == K_SOCKET)
+      items = reader_settle(r, &r->sockets, 0, &count);
     else {
       struct vec *v = m->child == K_ACTOR ? &r->actors : m->child == K_CYCLE ? &r->cycles : &r->diags;
       items = v->data;
@@ -837,7 +863,7 @@ static int reader_begin_line(struct as_reader *r)
   memset(&r->line, 0, sizeof r->line);
   r->line.h.interval_ms = r->line.h.grave_ms = r->line.h.stack_depth = -1;
   r->actors.n = r->cycles.n = r->diags.n = r->sites.n = 0;
-  r->msgtypes.n = r->ids.n = r->strs.n = 0;
+  r->msgtypes.n = r->sockets.n = r->ids.n = r->strs.n = 0;
   r->depth = r->skip_depth = r->skip_pending = r->failed = 0;
   r->last_actor_id = 0;
   r->line_bytes = 0;
@@ -894,6 +920,8 @@ static int reader_check_snapshot(struct as_reader *r)
                        members_line[__builtin_ctzll(missing)].key);
   for (size_t i = 0; i < l->s.n_actors; i++) {
     const struct as_rec_actor *a = &l->s.actors[i];
+    if (!a->has_origin && !delta)
+      return reader_fail(r, -EPROTO, "actor #%lld: member 'runtime' is missing", (long long)a->id);
     if (a->has_spawn_site && (uint64_t)a->spawn_site >= l->s.n_spawn_sites)
       return reader_fail(r, -EPROTO, "actor #%lld: member 'spawn_site' is %lld, but the snapshot "
                          "lists %zu spawn sites", (long long)a->id, (long long)a->spawn_site,
@@ -913,8 +941,11 @@ static int reader_check_snapshot(struct as_reader *r)
                 (seen & LINE_HAS_DEADLOCKS ? AS_STATE_HAS_DEADLOCKS : 0) |
                 (seen & LINE_HAS_DIAGNOSTICS ? AS_STATE_HAS_DIAGNOSTICS : 0);
   int rc = delta ? as_state_delta(&r->state, &l->s, carried) : as_state_keyframe(&r->state, &l->s);
-  if (rc == -EPROTO)
+  if (rc == -EPROTO && !r->state.active)
     return reader_fail(r, rc, "a delta line before any keyframe (snapshot line)");
+  if (rc == -EPROTO)
+    return reader_fail(r, rc, "actor #%lld appears for the first time without its runtime, "
+                       "spawn time and parent", (long long)r->state.unknown_id);
   if (rc < 0)
     return reader_fail(r, rc, "out of memory rebuilding the state (%zu actors)", r->state.n);
   return 1;
@@ -1259,6 +1290,7 @@ int as_reader_open(struct as_reader **reader, const char *source,
   r->diags.elem = sizeof(struct as_rec_diagnostic);
   r->sites.elem = sizeof(struct as_rec_site);
   r->msgtypes.elem = sizeof(struct as_rec_msgtype);
+  r->sockets.elem = sizeof(struct as_rec_socket);
   r->ids.elem = sizeof(int64_t);
   r->strs.elem = sizeof(char *);
   int rc = reader_open_source(r, source);
@@ -1321,6 +1353,7 @@ void as_reader_close(struct as_reader *r)
   free(r->diags.data);
   free(r->sites.data);
   free(r->msgtypes.data);
+  free(r->sockets.data);
   free(r->ids.data);
   free(r->strs.data);
   as_state_free(&r->state);

@@ -8,7 +8,8 @@
  *
  * Format versions 1 and 2 are read. A version 2 delta line (only what changed) is given to the
  * consumer as the whole state it leaves, rebuilt from the last keyframe (`delta` says the line
- * was one; `reaped` lists the ids it removed), so every command sees the same full state either
+ * was one; `reaped` lists the ids it removed, `listed` the actors it changed or added, so a
+ * consumer's work can follow the change), so every command sees the same full state either
  * way; `children` are then derived from parent links.
  *
  * A file rotated by the writer (ACTORSCOPE_MAX_BYTES: NAME.jsonl, NAME.1.jsonl, NAME.2.jsonl
@@ -33,7 +34,8 @@
  *   if (rc < 0) ...err.text...;             (0: the end; as_reader_truncated(r) says whether a
  *   as_reader_close(r);                       cut-short last line was skipped)
  *
- * or, with a callback per snapshot: as_reader_each(source, &opt, on_snapshot, ctx, &err).
+ * or, with a callback per snapshot: as_reader_each(source, &opt, on_snapshot, ctx, &truncated,
+ * &err).
  *
  * Integers are int64_t, every one of them >= 0 as the format says; "absent or null" is a
  * has_* flag or a NULL pointer. Strings are NUL-terminated UTF-8 (the parser validates them).
@@ -56,7 +58,7 @@ struct as_reader_options {
   size_t max_line_bytes; /* longer lines are an error (-EMSGSIZE); 0 = AS_READER_MAX_LINE */
   int follow;            /* a file: at its end, wait for more until a final snapshot */
   unsigned follow_poll_ms; /* how often to look for more (default 200) */
-  int single_file; /* a file only, not its rotated predecessors (see below) */
+  int single_file; /* a file only, not its rotated predecessors (see above) */
 };
 #define AS_READER_MAX_LINE ((size_t)1 << 30) /* 1 GiB: a 100k-actor line is about 50 MB */
 #define AS_READER_OPTIONS_DEFAULT {0, 0, 0, 0}
@@ -82,8 +84,20 @@ struct as_rec_msgtype {
   int64_t count;
 };
 
+struct as_rec_socket {
+  const char *kind;     /* ROUTER, PULL ..., "side pipe", "other" */
+  const char *endpoint; /* NULL when unknown */
+  int64_t received, sent;
+  int has_depth; /* side pipes */
+  int64_t depth;
+};
+
 struct as_rec_actor {
   int64_t id;
+  /* Whether runtime, spawned_at_ns, spawn_site, parent (and runtime_id/scope) were written: a
+   * delta line leaves them out for an actor an earlier line described, and the reader then
+   * gives them from that description. Always 1 in the records a consumer gets. */
+  int has_origin;
   const char *name;
   const char *full_name; /* NULL when absent (the same as name) */
   const char *runtime;   /* as written; runtime_kind classifies it */
@@ -122,6 +136,8 @@ struct as_rec_actor {
   int64_t waiting_since_ns;
   const struct as_rec_msgtype *message_types;
   size_t n_message_types;
+  const struct as_rec_socket *sockets; /* CZMQ: sockets besides the pipe */
+  size_t n_sockets;
 };
 
 struct as_rec_cycle {

@@ -50,6 +50,7 @@ static size_t state_arrays_size(const struct as_rec_actor *a)
   n += (a->n_links * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_monitors * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_message_types * sizeof(struct as_rec_msgtype) + 15) & ~(size_t)15;
+  n += (a->n_sockets * sizeof(struct as_rec_socket) + 15) & ~(size_t)15;
   return n;
 }
 
@@ -60,7 +61,9 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   int64_t *links = state_arena_alloc(arena, a->n_links * sizeof *links);
   int64_t *monitors = state_arena_alloc(arena, a->n_monitors * sizeof *monitors);
   struct as_rec_msgtype *types = state_arena_alloc(arena, a->n_message_types * sizeof *types);
-  if ((!links && a->n_links) || (!monitors && a->n_monitors) || (!types && a->n_message_types)) {
+  struct as_rec_socket *sockets = state_arena_alloc(arena, a->n_sockets * sizeof *sockets);
+  if ((!links && a->n_links) || (!monitors && a->n_monitors) || (!types && a->n_message_types) ||
+      (!sockets && a->n_sockets)) {
     *nomem = 1;
     return;
   }
@@ -72,9 +75,15 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
     types[i].count = a->message_types[i].count;
     types[i].name = state_str(st, a->message_types[i].name, nomem);
   }
+  for (size_t i = 0; i < a->n_sockets; i++) {
+    sockets[i] = a->sockets[i];
+    sockets[i].kind = state_str(st, a->sockets[i].kind, nomem);
+    sockets[i].endpoint = state_str(st, a->sockets[i].endpoint, nomem);
+  }
   a->links = links;
   a->monitors = monitors;
   a->message_types = types;
+  a->sockets = sockets;
   st->live += state_arrays_size(a);
 }
 
@@ -143,6 +152,26 @@ static int64_t state_site(struct reader_state *st, const struct as_rec_site *sit
     frames[i] = state_str(st, site->frames[i], nomem);
   st->sites[st->n_sites++] = (struct as_rec_site){frames, site->n_frames};
   return index;
+}
+
+/* What a delta leaves out of an actor described before: its origin, as described. */
+static void state_keep_origin(struct as_rec_actor *fresh, const struct as_rec_actor *old)
+{
+  if (fresh->has_origin || !old)
+    return;
+  fresh->runtime = old->runtime;
+  fresh->runtime_kind = old->runtime_kind;
+  fresh->spawned_at_ns = old->spawned_at_ns;
+  fresh->has_spawn_site = old->has_spawn_site;
+  fresh->spawn_site = old->spawn_site;
+  fresh->has_parent = old->has_parent;
+  fresh->parent = old->parent;
+  if (!fresh->has_runtime_id) {
+    fresh->has_runtime_id = old->has_runtime_id;
+    fresh->runtime_id = old->runtime_id;
+    fresh->runtime_scope = old->runtime_scope;
+  }
+  fresh->has_origin = 1;
 }
 
 /* A line's actor made the state's own: strings interned, arrays copied, site made global. */
@@ -366,6 +395,7 @@ static int state_delta_in_place(struct reader_state *st, struct as_rec_snapshot 
     struct as_rec_actor *old = (struct as_rec_actor *)state_find(st->actors, st->n, s->actors[k].id);
     struct as_rec_actor fresh = s->actors[k];
     state_adopt(st, &fresh, s, nomem);
+    state_keep_origin(&fresh, old);
     st->live -= state_arrays_size(old);
     fresh.children = old->children;
     fresh.n_children = old->n_children;
@@ -415,9 +445,15 @@ int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s, int carri
     if (take_line) {
       const struct as_rec_actor *old = i < st->n && st->actors[i].id == s->actors[k].id
                                            ? &st->actors[i++] : NULL;
+      if (!old && !s->actors[k].has_origin) {
+        st->unknown_id = s->actors[k].id;
+        free(reaped);
+        return -EPROTO;
+      }
       st->listed[k] = n;
       st->next[n] = s->actors[k++];
       state_adopt(st, &st->next[n], s, &nomem);
+      state_keep_origin(&st->next[n], old);
       if (old) { /* replaced: a parent never changes, so neither do its children */
         st->live -= state_arrays_size(old);
         st->next[n].children = old->children;

@@ -17,6 +17,7 @@ struct state_arena {
 
 struct reader_state {
   int active; /* a keyframe has been applied */
+  int64_t unknown_id; /* -EPROTO: the actor a delta listed without an origin nobody gave */
   struct as_rec_actor *actors, *next; /* sorted by id; `next` is the merge's scratch */
   size_t n, cap, next_cap;
   struct strtab strings;

@@ -5,12 +5,12 @@
 
 static const char *const vocab_status[AS_STATUS_COUNT] = {"starting", "running", "stopping",
                                                           "stopped"};
-static const char *const vocab_wait_kind[AS_WAIT_COUNT] = {"reply", "signal"};
+static const char *const vocab_wait_kind[AS_WAIT_COUNT] = {NULL, "reply", "signal"};
 
 static int vocab_find(const char *const *names, int count, const char *text, size_t len)
 {
   for (int i = 0; i < count; i++)
-    if (strlen(names[i]) == len && memcmp(names[i], text, len) == 0)
+    if (names[i] && strlen(names[i]) == len && memcmp(names[i], text, len) == 0)
       return i;
   return -1;
 }

@@ -4,6 +4,7 @@
  * exceptions unwind through these frames, and cleanup handlers record them. */
 #define _GNU_SOURCE
 #include "caf_layout.h"
+#include "caf_names.h"
 #include "caf_symbols.h"
 #include "diag.h"
 #include "hook.h"
@@ -109,7 +110,7 @@ static int caf_probe_refs(const struct as_actor *actor, uint64_t *strong, uint64
   return caf_layout_probe_refs(ca->object, strong, weak);
 }
 
-static const struct as_runtime caf_runtime = {"caf", caf_probe_refs};
+static const struct as_runtime caf_runtime = {.name = "caf", .probe_refs = caf_probe_refs};
 
 /* The record is published only once its object pointer is stored: the collector reads the
  * object through caf_probe_refs from the moment it can see the record. */
@@ -195,7 +196,7 @@ AS_HOOK_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
 static __attribute__((noinline)) void caf_launch_seen(struct caf_actor *ca)
 {
   AS_HOOK_KEEP_ERRNO();
-  as_actor_set_interned_name(caf_record(ca), caf_layout_class_name(ca->object));
+  as_actor_set_interned_name(caf_record(ca), caf_names_of_actor(ca->object));
   as_actor_mark_running(caf_record(ca));
 }
 
@@ -236,8 +237,10 @@ AS_HOOK_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14executi
     return 0;
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
   char reason[AS_ACTOR_REASON_MAX];
-  if (ca)
+  if (ca) {
+    caf_launched(ca); /* e.g. a proxy never sent anything: named while its type is whole */
     caf_layout_render_error(error, reason, sizeof reason); /* before cleanup moves it away */
+  }
   _Bool first = real(self, error, host);
   if (ca && first) {
     AS_HOOK_KEEP_ERRNO();
@@ -260,6 +263,35 @@ _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13e
     as_actor_count_exception(caf_record(ca));
   caf_exception_counted = NULL;
   return real ? real(result, self, exception) : result;
+}
+
+/* An event-based actor builds its initial behaviour (make_behavior, or the spawned function)
+ * inside event_based_actor::initialize. An exception thrown there unwinds through this hook
+ * before CAF hands it to the actor's exception handler, its own or the default one: counted
+ * here, the default handler's hook then leaves it alone. */
+struct caf_initializing {
+  struct caf_actor *ca;
+  bool returned;
+};
+
+static void caf_initialize_end(struct caf_initializing *init)
+{
+  if (!init->ca || init->returned)
+    return;
+  as_actor_count_exception(caf_record(init->ca));
+  caf_exception_counted = init->ca;
+}
+
+AS_HOOK_EXPORT void _ZN3caf17event_based_actor10initializeEv(void *self)
+{
+  void (*real)(void *) = CAF_REAL(_ZN3caf17event_based_actor10initializeEv);
+  if (!real)
+    return;
+  __attribute__((cleanup(caf_initialize_end))) struct caf_initializing init = {
+      caf_active() ? caf_find(self) : NULL, false};
+  caf_exception_counted = NULL;
+  real(self);
+  init.returned = true;
 }
 
 /* ---- messages ------------------------------------------------------------------------------ */
@@ -361,6 +393,7 @@ static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, c
   if (!ca)
     return h;
   caf_consuming = ca;
+  caf_exception_counted = NULL; /* one left by an actor whose own handler took it */
   caf_launched(ca);
   h.type = caf_layout_message_type(element);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);

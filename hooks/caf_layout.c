@@ -2,6 +2,7 @@
 #include "caf_layout.h"
 #include "caf_symbols.h"
 #include "intern.h"
+#include "resolve.h"
 #include "ptrmap.h"
 #include "typetab.h"
 
@@ -32,7 +33,6 @@ typedef void *(*caf_content_fn)(const void *view);
 typedef size_t (*caf_size_fn)(const void *tuple);
 typedef struct caf_rtti_pair (*caf_type_fn)(const void *tuple, size_t pos);
 typedef const void *(*caf_get_fn)(const void *tuple, size_t pos);
-typedef char *(*caf_demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
 
 static const char *const *caf_type_names; /* numbered_type_names */
 static struct as_ptrmap caf_message_types = AS_PTRMAP_INIT; /* type key -> type id */
@@ -100,20 +100,35 @@ int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
              path);
     return -1;
   }
+  /* Looked up through libcaf_core's own handle, i.e. in its dependency scope: a C host that
+   * dlopen()ed a CAF library RTLD_LOCAL has libcaf_core and the C++ runtime outside the global
+   * scope, where RTLD_DEFAULT finds neither. */
   void *lib = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-  void *const *tuple_vt = lib ? dlsym(lib, "_ZTVN3caf17type_erased_tupleE") : NULL;
-  void *const *view_vt = lib ? dlsym(lib, "_ZTVN3caf12message_viewE") : NULL;
-  const char *const *names = lib ? dlsym(lib, "_ZN3caf19numbered_type_namesE") : NULL;
-  void *load = lib ? dlsym(lib, "_ZN3caf17type_erased_tuple4loadERNS_12deserializerE") : NULL;
-  void *shared = lib ? dlsym(lib, "_ZNK3caf17type_erased_tuple6sharedEv") : NULL;
-  void *save = lib ? dlsym(lib, "_ZNK3caf17type_erased_tuple4saveERNS_10serializerE") : NULL;
-  void *pure = dlsym(RTLD_DEFAULT, "__cxa_pure_virtual");
-  if (lib)
-    dlclose(lib);
-  if (!tuple_vt || !view_vt || !names || !load || !shared || !save || !pure) {
-    snprintf(why, why_len, "%s lacks the symbols of CAF 0.17.6's type_erased_tuple", info.dli_fname);
+  if (!lib) {
+    snprintf(why, why_len, "%s could not be opened again to read its symbols (%s)",
+             info.dli_fname, dlerror());
     return -1;
   }
+#define CAF_SYMBOL_NAME(sym, what) #sym,
+  static const char *const needed[] = {CAF_PROBED_SYMBOLS(CAF_SYMBOL_NAME) "__cxa_pure_virtual"};
+  void *found[sizeof needed / sizeof needed[0]];
+  const char *missing = NULL;
+  for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+    if (!(found[i] = dlsym(lib, needed[i])) && !missing)
+      missing = needed[i];
+  dlclose(lib);
+  if (missing) {
+    if (strcmp(missing, "__cxa_pure_virtual") == 0)
+      snprintf(why, why_len, "the C++ runtime's __cxa_pure_virtual is not in %s's dependency scope",
+               info.dli_fname);
+    else
+      snprintf(why, why_len, "%s does not define %s, which CAF 0.17.6 does", info.dli_fname,
+               missing);
+    return -1;
+  }
+  void *const *tuple_vt = found[0], *const *view_vt = found[1];
+  const char *const *names = found[2];
+  void *load = found[3], *shared = found[4], *save = found[5], *pure = found[6];
   /* A vtable symbol points at offset-to-top and RTTI; the slots follow. */
   void *const *tuple_slots = tuple_vt + 2, *const *view_slots = view_vt + 2;
   if (!caf_slots_pure(tuple_slots, 2, 3, pure) || tuple_slots[4] != load ||
@@ -160,14 +175,12 @@ static const char *caf_type_info_mangled(const void *type_info)
 static void caf_type_info_name(const void *type_info, char *out, size_t len)
 {
   const char *mangled = caf_type_info_mangled(type_info);
-  caf_demangle_fn demangle = (caf_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
-  int status = -1;
-  char *plain = demangle ? demangle(mangled, NULL, NULL, &status) : NULL;
-  snprintf(out, len, "%s", plain && status == 0 ? plain : mangled);
+  char *plain = as_resolve_demangle(mangled);
+  snprintf(out, len, "%s", plain ? plain : mangled);
   free(plain);
 }
 
-static const void *caf_type_info_of(const void *object)
+const void *caf_layout_type_info_of(const void *object)
 {
   void *const *vptr = *(void *const *const *)object;
   return vptr ? vptr[-1] : NULL;
@@ -175,7 +188,7 @@ static const void *caf_type_info_of(const void *object)
 
 const char *caf_layout_class_name(const void *actor)
 {
-  const void *type_info = caf_type_info_of(actor);
+  const void *type_info = caf_layout_type_info_of(actor);
   if (!type_info)
     return NULL;
   const char *name = as_ptrmap_get(&caf_class_names, (uintptr_t)type_info);
@@ -216,7 +229,7 @@ const void *caf_layout_init_function(const void *config)
   const void *pointer = caf_read_ptr(config, CAF_CONFIG_INIT_POINTER);
   if (!pointer || !holds_wrapper)
     return pointer;
-  const void *type_info = caf_type_info_of(pointer);
+  const void *type_info = caf_layout_type_info_of(pointer);
   if (!type_info)
     return NULL;
   void *verdict = as_ptrmap_get(&caf_init_helpers, (uintptr_t)type_info);
@@ -374,7 +387,7 @@ static struct as_ptrmap caf_element_classes = AS_PTRMAP_INIT; /* vptr -> kind | 
 static __attribute__((noinline)) uintptr_t caf_class_learn(const void *element)
 {
   static const char vals_prefix[] = "N3caf20mailbox_element_valsI";
-  const void *type_info = caf_type_info_of(element);
+  const void *type_info = caf_layout_type_info_of(element);
   const char *mangled = type_info ? caf_type_info_mangled(type_info) : "";
   if (strncmp(mangled, vals_prefix, sizeof vals_prefix - 1) != 0)
     return CAF_CLASS_GENERIC;

@@ -67,6 +67,9 @@ void caf_layout_render_error(const void *error_object, char *out, size_t len);
 /* Decodes an atom_value. */
 void caf_layout_atom_decode(uint64_t atom, char out[16]);
 
+/* The std::type_info of a polymorphic object's dynamic type (vptr[-1]), or NULL. */
+const void *caf_layout_type_info_of(const void *object);
+
 /* The demangled dynamic type of an actor object ("my::worker"), interned (as_intern_string);
  * NULL if unknown. Cached per type. */
 const char *caf_layout_class_name(const void *actor);

@@ -23,6 +23,7 @@
   X(_ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive30wdrr_dynamic_multiplexed_queueINS_6policy19downstream_messagesEEEtRNS2_9drr_queueINS5_6nestedEEERNS_15mailbox_elementE, "scheduled_actor::mailbox_visitor::operator()(downstream)") \
   X(_ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_unitE, "monitorable_actor::cleanup") \
   X(_ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE, "scheduled_actor::default_exception_handler") \
+  X(_ZN3caf17event_based_actor10initializeEv, "event_based_actor::initialize")                     \
   X(_ZN3caf17monitorable_actor8add_linkEPNS_14abstract_actorE, "monitorable_actor::add_link")     \
   X(_ZN3caf17monitorable_actor11remove_linkEPNS_14abstract_actorE, "monitorable_actor::remove_link") \
   X(_ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_priorityE, "local_actor::monitor") \
@@ -33,7 +34,7 @@
   X(_ZN3caf2io15abstract_broker6launchEPNS_14execution_unitEbb, "io::abstract_broker::launch")    \
   X(_ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, "io::abstract_broker::enqueue")
 
-/* Symbols the layout probe reads (not interposed). */
+/* Symbols the layout probe reads (not interposed), in the order caf_layout_verify uses them. */
 #define CAF_PROBED_SYMBOLS(X)                                                                      \
   X(_ZTVN3caf17type_erased_tupleE, "vtable for type_erased_tuple")                                \
   X(_ZTVN3caf12message_viewE, "vtable for message_view")                                          \

@@ -3,10 +3,12 @@
  * (see ../shared/RUNTIMES.md). Each pipe end is keyed by its libzmq socket handle. */
 #define _GNU_SOURCE
 #include "czmq_abi.h"
+#include "czmq_sockets.h"
 #include "czmq_symbols.h"
 #include "diag.h"
 #include "elfsym.h"
 #include "hook.h"
+#include "blockpool.h"
 #include "ptrmap.h"
 #include "registry.h"
 
@@ -17,21 +19,26 @@
 #include <string.h>
 /* zsock_signal() sends this 8-byte value plus the status byte. */
 #define CZMQ_SIGNAL_BASE 0x7766554433221100ULL
-#define CZMQ_TYPE_TEXT_MAX 31
+#define AS_ZMQ_LAST_ENDPOINT 32
 /* At most this many sched_yield()s (well under a millisecond) in zactor_destroy. */
 #define CZMQ_DESTROY_YIELDS 200
 
 struct czmq_actor;
 
+/* A pipe end keyed by its libzmq handle: an actor's own pipe (owner set), or a side pipe's
+ * (owner NULL, side set). */
 struct czmq_end {
   struct czmq_actor *owner;
+  struct czmq_side_end *side;
   int actor_side; /* 1: the actor's own end (its mailbox); 0: the zactor_t's end */
   _Atomic int recv_more; /* the last frame received here had more frames after it */
-  /* The last message type read here (one thread uses an end at a time): a command loop
-   * receives the same few commands over and over. */
-  uint32_t last_type;
-  uint8_t last_len;
-  char last_frame[CZMQ_TYPE_TEXT_MAX];
+  struct czmq_type_cache cache;
+};
+
+/* A pipe made outside zactor_new: both ends are known, so its depth is. */
+struct czmq_side_pipe {
+  struct czmq_end ends[2];
+  struct czmq_side_end counts[2];
 };
 
 /* What the hooks keep of an actor, after its registry record (as_actor_private). The record's
@@ -46,7 +53,13 @@ struct czmq_actor {
   _Atomic int destroy_requested;
   _Atomic int term_received;
   _Atomic int actor_end_closed;
+  /* Its other sockets: a table from a pool at the first one, written by its own thread. */
+  struct czmq_sockets *_Atomic sockets;
+  struct czmq_socket *handler_socket; /* the socket whose message began the handler in progress */
 };
+
+_Static_assert(sizeof(struct as_actor) + sizeof(struct czmq_actor) <= AS_RECORD_STRIDE_LARGE - 8,
+               "a CZMQ record and its state fit the registry's large blocks");
 
 static AS_HOOK_HOT struct as_actor *czmq_record(struct czmq_actor *ca) { return as_actor_of_private(ca); }
 
@@ -54,11 +67,18 @@ static struct as_ptrmap czmq_ends = AS_PTRMAP_INIT;    /* libzmq handle -> struc
 static struct as_ptrmap czmq_zactors = AS_PTRMAP_INIT; /* zactor_t * -> struct czmq_actor */
 static _Atomic int czmq_zactor_new_seen;
 static _Atomic int czmq_fork_reset_registered;
+/* Side pipes' records, never given back (an actor's socket table may point at one after it
+ * closed): 16k of them, about 3 MB at most; later side pipes are plain sockets. From a pool,
+ * not malloc, so LeakSanitizer in a host sees them as reachable. */
+static struct as_blockpool czmq_side_pipes =
+    AS_BLOCKPOOL_INIT((sizeof(struct czmq_side_pipe) + 7) & ~(size_t)7,
+                      16384 * (((sizeof(struct czmq_side_pipe) + 7) & ~(size_t)7) + 8));
 
 static AS_HOOK_TLS struct czmq_actor *czmq_self;     /* the zactor running on this thread */
 static AS_HOOK_TLS struct czmq_actor *czmq_spawning; /* inside our zactor_new on this thread */
 static AS_HOOK_TLS int czmq_io_depth;                /* zmq_sendmsg calls zmq_msg_send: count once */
 static AS_HOOK_TLS int czmq_in_wait;                 /* inside zsock_wait */
+static AS_HOOK_TLS int czmq_in_create_pipe;          /* its binds name no socket worth listing */
 /* The last pipe end this thread used: a thread keeps talking on the same pipe. */
 static AS_HOOK_TLS void *czmq_last_handle;
 static AS_HOOK_TLS struct czmq_end *czmq_last_end;
@@ -77,6 +97,7 @@ int zmq_recv(void *s, void *buf, size_t len, int flags);
 int zmq_poll(struct as_zmq_pollitem *items, int nitems, long timeout);
 int zmq_close(void *s);
 int zmq_bind(void *s, const char *addr);
+int zmq_connect(void *s, const char *addr);
 void *zmq_msg_data(as_zmq_msg *msg);
 size_t zmq_msg_size(const as_zmq_msg *msg);
 int zmq_msg_more(const as_zmq_msg *msg);
@@ -122,31 +143,57 @@ static void czmq_forget_after_fork(void)
 {
   as_ptrmap_reset_after_fork(&czmq_ends);
   as_ptrmap_reset_after_fork(&czmq_zactors);
+  czmq_endpoints_reset_after_fork();
   czmq_self = NULL;
   czmq_spawning = NULL;
   czmq_last_handle = NULL;
 }
 
-/* The message type: the first frame as text, or a label for signals and binary frames. */
-static uint32_t czmq_frame_type(const void *data, size_t size)
+/* The message type: the first frame as text, or a label for signals and binary frames; for a
+ * message from another socket than the actor's pipe, followed by that socket: "JOB (ROUTER
+ * tcp://127.0.0.1:5555)". */
+static uint32_t czmq_frame_type(const void *data, size_t size, const struct czmq_socket *socket)
 {
-  char label[16];
+  char name[CZMQ_TYPE_TEXT_MAX + 1];
   uint64_t value;
-  if (size == sizeof value) {
-    memcpy(&value, data, sizeof value);
-    if (value - CZMQ_SIGNAL_BASE <= 0xff) {
-      int n = snprintf(label, sizeof label, "<signal:%u>", (unsigned)(value - CZMQ_SIGNAL_BASE));
-      return as_typetab_intern(label, (size_t)n);
-    }
-  }
-  if (size == 0)
-    return as_typetab_intern("<empty>", 7);
-  size_t len = size < CZMQ_TYPE_TEXT_MAX ? size : CZMQ_TYPE_TEXT_MAX;
   const unsigned char *bytes = data;
-  for (size_t i = 0; i < len; i++)
-    if (bytes[i] < 0x20 || bytes[i] > 0x7e)
-      return as_typetab_intern("<binary>", 8);
-  return as_typetab_intern(data, len);
+  size_t len = size < CZMQ_TYPE_TEXT_MAX ? size : CZMQ_TYPE_TEXT_MAX;
+  if (size == sizeof value && (memcpy(&value, data, sizeof value), value - CZMQ_SIGNAL_BASE <= 0xff)) {
+    snprintf(name, sizeof name, "<signal:%u>", (unsigned)(value - CZMQ_SIGNAL_BASE));
+  } else if (size == 0) {
+    snprintf(name, sizeof name, "<empty>");
+  } else {
+    memcpy(name, data, len);
+    name[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+      if (bytes[i] < 0x20 || bytes[i] > 0x7e) {
+        snprintf(name, sizeof name, "<binary>");
+        break;
+      }
+  }
+  if (!socket)
+    return as_typetab_intern(name, strlen(name));
+  char typed[CZMQ_TYPE_TEXT_MAX + 160];
+  int n = snprintf(typed, sizeof typed, "%s (%s%s%s)", name, socket->kind,
+                   socket->endpoint ? " " : "", socket->endpoint ? socket->endpoint : "");
+  return as_typetab_intern(typed, n < (int)sizeof typed ? (size_t)n : sizeof typed - 1);
+}
+
+/* The type of a first frame, through the end's or socket's cache of the last one. */
+static AS_HOOK_HOT uint32_t czmq_type_cached(struct czmq_type_cache *cache, const void *data,
+                                             size_t size, const struct czmq_socket *socket)
+{
+  if (size <= CZMQ_TYPE_TEXT_MAX && cache->type && size == cache->len &&
+      memcmp(data, cache->frame, size) == 0)
+    return cache->type;
+  AS_HOOK_KEEP_ERRNO();
+  uint32_t type = czmq_frame_type(data, size, socket);
+  if (size <= CZMQ_TYPE_TEXT_MAX) {
+    memcpy(cache->frame, data, size);
+    cache->len = (uint8_t)size;
+    cache->type = type;
+  }
+  return type;
 }
 
 static int czmq_frame_is_term(const void *data, size_t size)
@@ -160,37 +207,97 @@ static int czmq_frame_is_term(const void *data, size_t size)
  * libzmq's zmq_msg_data/size/more), so the host's errno passes through untouched; the one
  * slow path that allocates (a message type seen for the first time) saves it. */
 
-/* Counted at the last frame, before the real call (a fast receiver must never see a negative
- * depth) and rolled back if the send fails. */
-static AS_HOOK_HOT struct czmq_end *czmq_send_begin(void *handle, int flags)
+/* The actor's table of other sockets, made at the first (NULL when none can be had). */
+static struct czmq_sockets *czmq_sockets_of(struct czmq_actor *self)
 {
-  if ((flags & AS_ZMQ_SNDMORE) || czmq_io_depth || !as_tracing_active())
-    return NULL;
-  struct czmq_end *end = czmq_end_find(handle);
-  if (!end)
-    return NULL;
-  struct as_actor *target = czmq_record(end->owner);
-  if (end->actor_side)
-    as_actor_reply_sent(target);
-  else
-    as_actor_enqueue_exclusive(target);
-  return end;
+  struct czmq_sockets *t = atomic_load_explicit(&self->sockets, memory_order_relaxed);
+  if (__builtin_expect(t == NULL, 0)) {
+    t = czmq_sockets_new();
+    atomic_store_explicit(&self->sockets, t, memory_order_release);
+  }
+  return t;
 }
 
-static AS_HOOK_HOT void czmq_send_end(struct czmq_end *end, int rc)
+/* The actor's slot for another socket it uses (first use: added); NULL when the actor has no
+ * table (the pool is used up). */
+static AS_HOOK_HOT struct czmq_socket *czmq_socket_of(struct czmq_actor *self, void *handle,
+                                                      struct czmq_end *side_end)
 {
-  if (!end)
+  struct czmq_sockets *t = czmq_sockets_of(self);
+  if (!t)
+    return NULL;
+  struct czmq_socket *socket = czmq_sockets_find(t, handle);
+  return socket ? socket
+                : czmq_sockets_add(t, handle, side_end ? side_end->side : NULL, czmq_record(self));
+}
+
+/* A count of the actor's own socket table (one thread writes it). */
+static AS_HOOK_HOT void czmq_count(struct as_actor *actor, _Atomic uint64_t *counter, int64_t delta)
+{
+  as_counter_bump(counter, delta);
+  as_actor_touch(actor);
+}
+
+/* A count of a side pipe's end (one thread uses an end at a time): the actor reading the
+ * other end sees its depth change. */
+static AS_HOOK_HOT void czmq_count_side(const struct czmq_side_end *end, _Atomic uint64_t *counter,
+                                        int64_t delta)
+{
+  as_counter_bump(counter, delta);
+  const struct as_actor *reader = atomic_load_explicit(&end->reader, memory_order_relaxed);
+  if (reader)
+    as_actor_touch(reader);
+  reader = atomic_load_explicit(&end->peer->reader, memory_order_relaxed);
+  if (reader)
+    as_actor_touch(reader);
+}
+
+struct czmq_send {
+  struct czmq_end *end;        /* an actor's pipe end, or a side pipe's */
+  struct czmq_socket *socket;  /* the sending actor's slot for another socket */
+};
+
+/* Counted at the last frame, before the real call (a fast receiver must never see a negative
+ * depth) and rolled back if the send fails. */
+static AS_HOOK_HOT struct czmq_send czmq_send_begin(void *handle, int flags)
+{
+  struct czmq_send sd = {NULL, NULL};
+  if ((flags & AS_ZMQ_SNDMORE) || czmq_io_depth || !as_tracing_active())
+    return sd;
+  sd.end = czmq_end_find(handle);
+  if (sd.end && sd.end->owner) {
+    struct as_actor *target = czmq_record(sd.end->owner);
+    if (sd.end->actor_side)
+      as_actor_reply_sent(target);
+    else
+      as_actor_enqueue_exclusive(target);
+    return sd;
+  }
+  if (sd.end)
+    czmq_count_side(sd.end->side, &sd.end->side->sent, 1);
+  if (czmq_self && (sd.socket = czmq_socket_of(czmq_self, handle, sd.end)))
+    czmq_count(czmq_record(czmq_self), &sd.socket->sent, 1);
+  return sd;
+}
+
+static AS_HOOK_HOT void czmq_send_end(struct czmq_send sd, int rc)
+{
+  if (sd.end && !sd.end->owner && rc < 0)
+    czmq_count_side(sd.end->side, &sd.end->side->sent, -1);
+  if (sd.socket && rc < 0)
+    czmq_count(czmq_record(czmq_self), &sd.socket->sent, -1);
+  if (!sd.end || !sd.end->owner)
     return;
-  struct as_actor *target = czmq_record(end->owner);
+  struct as_actor *target = czmq_record(sd.end->owner);
   if (rc < 0) {
-    if (end->actor_side)
+    if (sd.end->actor_side)
       as_actor_reply_sent_undo(target);
     else
       as_actor_enqueue_undo(target);
     return;
   }
   struct as_actor *self = as_registry_current();
-  if (!end->actor_side && self && self != target)
+  if (!sd.end->actor_side && self && self != target)
     as_actor_count_sent(self);
 }
 
@@ -199,15 +306,25 @@ static AS_HOOK_HOT void czmq_send_end(struct czmq_end *end, int rc)
 struct czmq_recv {
   struct czmq_end *end;
   struct as_actor *waiter;
+  struct czmq_socket *socket; /* the receiving actor's slot for another socket */
 };
 
 static AS_HOOK_HOT struct czmq_recv czmq_recv_begin(void *handle, int flags)
 {
-  struct czmq_recv r = {NULL, NULL};
+  struct czmq_recv r = {NULL, NULL, NULL};
   if (czmq_io_depth || !as_tracing_active())
     return r;
   r.end = czmq_end_find(handle);
-  if (!r.end || atomic_load_explicit(&r.end->recv_more, memory_order_relaxed))
+  if (!r.end || !r.end->owner) {
+    /* Another socket of the actor. Reading the next message from the socket whose message
+     * began the handler in progress means that handler is over (a loop reading one socket
+     * without a poller); a read from another socket inside a handler is part of it. */
+    if (czmq_self && (r.socket = czmq_socket_of(czmq_self, handle, r.end)) &&
+        r.socket->recv_frame == 0 && czmq_self->handler_socket == r.socket)
+      as_actor_handler_end_now(czmq_record(czmq_self));
+    return r;
+  }
+  if (atomic_load_explicit(&r.end->recv_more, memory_order_relaxed))
     return r;
   struct as_actor *target = czmq_record(r.end->owner);
   if (r.end->actor_side) {
@@ -225,36 +342,61 @@ static AS_HOOK_HOT struct czmq_recv czmq_recv_begin(void *handle, int flags)
   return r;
 }
 
+/* A frame from another socket, on the actor's thread: the message is counted at its first
+ * frame and typed at the frame that names it (after a ROUTER's identity frame and any empty
+ * delimiter), where it begins a handler unless one is in progress. */
+static AS_HOOK_HOT void czmq_socket_frame(struct czmq_socket *s, const void *data, size_t size,
+                                          int more)
+{
+  if (s->recv_frame == 0)
+    czmq_count(czmq_record(czmq_self), &s->received, 1);
+  if (!s->typed && !(s->router && s->recv_frame == 0) && (size > 0 || !more)) {
+    struct as_actor *self = czmq_record(czmq_self);
+    uint32_t type = czmq_type_cached(&s->cache, data, size, s);
+    as_actor_count_type(self, type);
+    if (!as_actor_is_handling(self)) {
+      as_actor_handler_begin(self, type, as_clock_now());
+      czmq_self->handler_socket = s;
+    }
+    s->typed = 1;
+  }
+  if (more) {
+    s->recv_frame++;
+  } else {
+    s->recv_frame = 0;
+    s->typed = 0;
+  }
+}
+
 static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *data, size_t size, int more)
 {
   if (r.waiter)
     as_actor_wait_end(r.waiter);
-  if (!r.end || rc < 0)
+  if (!r.end && !r.socket)
+    return;
+  if (rc < 0)
+    return;
+  if (r.socket)
+    czmq_socket_frame(r.socket, data, size, more);
+  if (!r.end)
     return;
   int first = !atomic_load_explicit(&r.end->recv_more, memory_order_relaxed);
   atomic_store_explicit(&r.end->recv_more, more, memory_order_relaxed);
   if (!first)
     return;
+  if (!r.end->owner) {
+    czmq_count_side(r.end->side, &r.end->side->received, 1);
+    return;
+  }
   struct czmq_actor *ca = r.end->owner;
   if (!r.end->actor_side) {
     as_actor_reply_taken(czmq_record(ca));
     return;
   }
-  uint32_t type;
-  if (size <= CZMQ_TYPE_TEXT_MAX && r.end->last_type && size == r.end->last_len &&
-      memcmp(data, r.end->last_frame, size) == 0) {
-    type = r.end->last_type;
-  } else {
-    AS_HOOK_KEEP_ERRNO();
-    type = czmq_frame_type(data, size);
-    if (size <= CZMQ_TYPE_TEXT_MAX) {
-      memcpy(r.end->last_frame, data, size);
-      r.end->last_len = (uint8_t)size;
-      r.end->last_type = type;
-    }
-  }
+  uint32_t type = czmq_type_cached(&r.end->cache, data, size, NULL);
   as_actor_receive(czmq_record(ca), type);
   as_actor_handler_begin(czmq_record(ca), type, as_clock_now());
+  ca->handler_socket = NULL;
   if (czmq_frame_is_term(data, size)) {
     atomic_store_explicit(&ca->term_received, 1, memory_order_relaxed);
     as_actor_mark_stopping(czmq_record(ca));
@@ -267,15 +409,24 @@ static int czmq_msg_more(as_zmq_msg *msg)
   return more ? more(msg) : 0;
 }
 
+/* Whether this receive needs the frame's bytes: the first frame from an actor's own pipe, or
+ * an untyped frame from another socket. */
+static AS_HOOK_HOT int czmq_recv_wants_data(struct czmq_recv r)
+{
+  if (r.socket && !r.socket->typed)
+    return 1;
+  return r.end && r.end->owner && r.end->actor_side &&
+         !atomic_load_explicit(&r.end->recv_more, memory_order_relaxed);
+}
+
 static AS_HOOK_HOT void czmq_recv_msg_end(struct czmq_recv r, int rc, as_zmq_msg *msg)
 {
-  if (!r.end || rc < 0) {
+  if (rc < 0) {
     czmq_recv_end(r, -1, NULL, 0, 0);
     return;
   }
-  /* Only a first frame read from the actor's own end names a message type. */
   int more = czmq_msg_more(msg);
-  if (!r.end->actor_side || atomic_load_explicit(&r.end->recv_more, memory_order_relaxed)) {
+  if (!czmq_recv_wants_data(r)) {
     czmq_recv_end(r, rc, NULL, 0, more);
     return;
   }
@@ -307,11 +458,11 @@ static AS_HOOK_HOT void czmq_recv_msg_end(struct czmq_recv r, int rc, as_zmq_msg
     CZMQ_CALL_OR_FAIL(real);                                                                     \
     if (czmq_io_depth) /* a send inside another one: the outer hook counts */                   \
       return real args;                                                                          \
-    struct czmq_end *end = czmq_send_begin(handle, flags);                                       \
+    struct czmq_send sd = czmq_send_begin(handle, flags);                                        \
     czmq_io_depth++;                                                                             \
     int rc = real args;                                                                          \
     czmq_io_depth--;                                                                             \
-    czmq_send_end(end, rc);                                                                      \
+    czmq_send_end(sd, rc);                                                                       \
     return rc;                                                                                   \
   }
 
@@ -337,7 +488,7 @@ CZMQ_SEND_HOOK(zmq_send_const, zmq_send_const, (void *s, const void *buf, size_t
     czmq_io_depth++;                                                                             \
     int rc = real args;                                                                          \
     czmq_io_depth--;                                                                             \
-    if (r.end || r.waiter)                                                                       \
+    if (r.end || r.waiter || r.socket)                                                           \
       czmq_recv_msg_end(r, rc, msg);                                                             \
     return rc;                                                                                   \
   }
@@ -355,7 +506,7 @@ AS_HOOK_EXPORT int zmq_recv(void *s, void *buf, size_t len, int flags)
   czmq_io_depth++;
   int rc = real(s, buf, len, flags);
   int saved = errno; /* zmq_getsockopt below must not replace the receive's errno */
-  if (r.end && rc >= 0) {
+  if ((r.end || r.socket) && rc >= 0) {
     int more = 0;
     size_t more_size = sizeof more;
     __typeof__(&zmq_getsockopt) getsockopt = CZMQ_REAL(zmq_getsockopt);
@@ -376,10 +527,13 @@ AS_HOOK_EXPORT int zmq_poll(struct as_zmq_pollitem *items, int nitems, long time
   __typeof__(&zmq_poll) real = CZMQ_REAL(zmq_poll);
   CZMQ_CALL_OR_FAIL(real);
   struct czmq_actor *self = czmq_self;
-  /* zpoller and zloop poll the actor's pipe between messages: the handler is over. */
+  /* zpoller and zloop poll the actor's pipe or its other sockets between messages: the
+   * handler is over. */
   if (self && items && !czmq_io_depth && as_tracing_active()) {
     for (int i = 0; i < nitems; i++) {
-      if (items[i].socket && items[i].socket == self->actor_handle) {
+      struct czmq_sockets *t = atomic_load_explicit(&self->sockets, memory_order_relaxed);
+      if (items[i].socket && (items[i].socket == self->actor_handle ||
+                              (t && czmq_sockets_find(t, items[i].socket)))) {
         as_actor_handler_end_now(czmq_record(self));
         break;
       }
@@ -393,10 +547,18 @@ AS_HOOK_EXPORT int zmq_close(void *s)
   __typeof__(&zmq_close) real = CZMQ_REAL(zmq_close);
   CZMQ_CALL_OR_FAIL(real);
   /* Handle addresses are reused: forget the end before libzmq can hand the address out again. */
-  struct czmq_end *end =
-      s && as_tracing_active() ? as_ptrmap_remove(&czmq_ends, (uintptr_t)s) : NULL;
+  struct czmq_end *end = NULL;
+  if (s && as_tracing_active()) {
+    AS_HOOK_KEEP_ERRNO();
+    end = as_ptrmap_remove(&czmq_ends, (uintptr_t)s);
+    czmq_endpoint_forget(s);
+    struct czmq_sockets *t =
+        czmq_self ? atomic_load_explicit(&czmq_self->sockets, memory_order_relaxed) : NULL;
+    if (t)
+      czmq_sockets_closed(t, s);
+  }
   int rc = real(s);
-  if (end) {
+  if (end && end->owner) { /* side pipes are never freed */
     AS_HOOK_KEEP_ERRNO();
     if (end->actor_side)
       atomic_store_explicit(&end->owner->actor_end_closed, 1, memory_order_release);
@@ -405,20 +567,44 @@ AS_HOOK_EXPORT int zmq_close(void *s)
   return rc;
 }
 
-/* A CZMQ pipe bound while our zactor_new never ran means CZMQ is linked into the program
- * statically, where it cannot be interposed. */
+/* Where a socket was bound (the actual endpoint, e.g. the port picked for a "*" port), for
+ * the actor's socket list. A CZMQ pipe bound while our zactor_new never ran means CZMQ is
+ * linked into the program statically, where it cannot be interposed. */
 AS_HOOK_EXPORT int zmq_bind(void *s, const char *addr)
 {
   __typeof__(&zmq_bind) real = CZMQ_REAL(zmq_bind);
   CZMQ_CALL_OR_FAIL(real);
-  if (addr && !czmq_spawning && !atomic_load(&czmq_zactor_new_seen) && as_tracing_active() &&
+  if (!addr || !as_tracing_active())
+    return real(s, addr);
+  if (!czmq_spawning && !atomic_load(&czmq_zactor_new_seen) &&
       strncmp(addr, "inproc://pipe-", 14) == 0 &&
       as_elfsym_defines("/proc/self/exe", "zactor_new") == 1)
     as_diag_report("czmq_static",
                    "%s links CZMQ statically (zactor_new is defined in the executable): its "
                    "zactors cannot be traced; link libczmq.so dynamically",
                    program_invocation_name);
-  return real(s, addr);
+  int rc = real(s, addr);
+  if (rc == 0 && !czmq_spawning && !czmq_in_create_pipe) {
+    AS_HOOK_KEEP_ERRNO();
+    char bound[256];
+    size_t size = sizeof bound;
+    __typeof__(&zmq_getsockopt) getsockopt = CZMQ_REAL(zmq_getsockopt);
+    int known = getsockopt && getsockopt(s, AS_ZMQ_LAST_ENDPOINT, bound, &size) == 0 && size > 1;
+    czmq_endpoint_note(s, known ? bound : addr);
+  }
+  return rc;
+}
+
+AS_HOOK_EXPORT int zmq_connect(void *s, const char *addr)
+{
+  __typeof__(&zmq_connect) real = CZMQ_REAL(zmq_connect);
+  CZMQ_CALL_OR_FAIL(real);
+  int rc = real(s, addr);
+  if (rc == 0 && addr && !czmq_spawning && !czmq_in_create_pipe && as_tracing_active()) {
+    AS_HOOK_KEEP_ERRNO();
+    czmq_endpoint_note(s, addr);
+  }
+  return rc;
 }
 
 /* ---- interposed CZMQ functions ------------------------------------------------------------- */
@@ -450,12 +636,27 @@ static void czmq_task_trampoline(as_zsock *pipe, void *arg)
   ca->task = task;
 }
 
+static size_t czmq_channels(const struct as_actor *actor, struct as_channel *out, size_t max)
+{
+  struct czmq_actor *ca = as_actor_private((struct as_actor *)actor);
+  const struct czmq_sockets *t = atomic_load_explicit(&ca->sockets, memory_order_acquire);
+  return t ? czmq_sockets_channels(t, out, max) : 0;
+}
+
+static void czmq_release(struct as_actor *actor)
+{
+  struct czmq_actor *ca = as_actor_private(actor);
+  czmq_sockets_free(atomic_exchange(&ca->sockets, NULL));
+}
+
 /* A published record with the hooks' state after it; NULL when out of memory (the actor then
  * runs untraced, and the registry counts it). */
 static struct czmq_actor *czmq_spawn(as_zactor_fn *task, void *args)
 {
   AS_HOOK_KEEP_ERRNO();
-  static const struct as_runtime czmq_runtime = {"czmq", NULL};
+  static const struct as_runtime czmq_runtime = {
+      .name = "czmq", .unnamed_after_spawner = 1, .channels = czmq_channels,
+      .release = czmq_release};
   struct as_spawn spawn = {.runtime = &czmq_runtime, .name_addr = (const void *)task,
                            .parent = as_registry_current(),
                            .stack_depth = as_config_current()->stack_depth,
@@ -501,6 +702,23 @@ AS_HOOK_EXPORT as_zactor *zactor_new(as_zactor_fn task, void *args)
   return zactor;
 }
 
+/* A side pipe: both ends known, each counts what goes in and out of it. */
+static void czmq_side_pipe_register(void *a, void *b)
+{
+  struct czmq_side_pipe *pipe = a && b && as_blockpool_reserve(&czmq_side_pipes) == 0
+                                    ? as_blockpool_take(&czmq_side_pipes)
+                                    : NULL;
+  if (!pipe)
+    return;
+  memset(pipe, 0, sizeof *pipe);
+  void *handles[2] = {a, b};
+  for (int i = 0; i < 2; i++) {
+    pipe->ends[i].side = &pipe->counts[i];
+    pipe->counts[i].peer = &pipe->counts[1 - i];
+    as_ptrmap_put(&czmq_ends, (uintptr_t)handles[i], &pipe->ends[i]);
+  }
+}
+
 /* zactor_new's pipe: CZMQ returns the actor's end and stores the zactor_t's end in *backend_p. */
 AS_HOOK_EXPORT as_zsock *zsys_create_pipe(as_zsock **backend_p)
 {
@@ -509,14 +727,21 @@ AS_HOOK_EXPORT as_zsock *zsys_create_pipe(as_zsock **backend_p)
     errno = ENOSYS;
     return NULL;
   }
+  czmq_in_create_pipe++;
   as_zsock *actor_sock = real(backend_p);
+  czmq_in_create_pipe--;
   struct czmq_actor *ca = czmq_spawning;
   __typeof__(&zsock_resolve) resolve = CZMQ_REAL(zsock_resolve);
-  if (ca && !ca->actor_handle && actor_sock && backend_p && *backend_p && resolve) {
+  if (!actor_sock || !backend_p || !*backend_p || !resolve)
+    return actor_sock;
+  if (ca && !ca->actor_handle) {
     AS_HOOK_KEEP_ERRNO();
     ca->actor_handle = resolve(actor_sock);
     czmq_end_register(ca, &ca->actor_end, ca->actor_handle);
     czmq_end_register(ca, &ca->zactor_end, resolve(*backend_p));
+  } else if (!ca && as_tracing_active()) {
+    AS_HOOK_KEEP_ERRNO();
+    czmq_side_pipe_register(resolve(actor_sock), resolve(*backend_p));
   }
   return actor_sock;
 }

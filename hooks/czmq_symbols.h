@@ -15,7 +15,8 @@
   X(zmq_recv)                                                                                      \
   X(zmq_poll)                                                                                      \
   X(zmq_close)                                                                                     \
-  X(zmq_bind)
+  X(zmq_bind)                                                                                      \
+  X(zmq_connect)
 
 /* Called, never interposed. */
 #define CZMQ_CALLED(X)                                                                             \

@@ -6,6 +6,7 @@
 #include "stack.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <pthread.h>
 #include <sched.h>
@@ -44,6 +45,7 @@ _Static_assert(sizeof(struct as_actor) + 8 <= AS_RECORD_STRIDE_SMALL - 8, "small
 struct registry_shadow {
   uint64_t id;
   uint64_t received;
+  uint64_t signature; /* of everything a line says of the actor but times of capture */
   uint8_t stopped;
 };
 struct registry_space {
@@ -240,7 +242,7 @@ struct as_actor *as_registry_prepare(const struct as_spawn *spawn)
     return NULL;
   }
   if (spawn->name)
-    atomic_init(&a->name, as_intern_string(spawn->name));
+    atomic_init(&a->name, as_actor_name_intern(spawn->name, NULL, 0));
   a->parent_id = spawn->parent ? spawn->parent->id : 0;
   a->runtime_id = spawn->runtime_id;
   a->runtime_scope = spawn->runtime_scope;
@@ -297,6 +299,9 @@ uint64_t as_registry_untraced_count(void)
 void as_actor_release(struct as_actor *actor)
 {
   if (actor && atomic_fetch_sub_explicit(&actor->refs, 1, memory_order_acq_rel) == 1) {
+    const struct as_runtime *runtime = registry_runtime_of(actor);
+    if (runtime && runtime->release)
+      runtime->release(actor);
     as_blockpool_give(&registry_tallies,
                       atomic_load_explicit(&actor->type_tally_more, memory_order_acquire));
     if (actor->relations) {
@@ -313,7 +318,27 @@ void as_actor_retain(struct as_actor *actor)
   atomic_fetch_add_explicit(&actor->refs, 1, memory_order_relaxed);
 }
 
-void as_actor_set_interned_name(struct as_actor *actor, const char *interned)
+const struct as_actor_name *as_actor_name_intern(const char *text, const char *full, int internal)
+{
+  if (!text)
+    return NULL;
+  size_t len = strlen(text);
+  union {
+    struct as_actor_name name;
+    char bytes[sizeof(struct as_actor_name) + 1024];
+  } buf;
+  if (len >= sizeof buf.bytes - sizeof(struct as_actor_name))
+    len = sizeof buf.bytes - sizeof(struct as_actor_name) - 1;
+  memset(&buf.name, 0, sizeof buf.name);
+  buf.name.full = full && strcmp(full, text) != 0 ? as_intern_string(full) : NULL;
+  buf.name.internal = internal != 0;
+  memcpy(buf.name.text, text, len);
+  buf.name.text[len] = '\0';
+  /* Only the bytes up to the text's end: the padding after it is not part of the name. */
+  return as_intern_bytes(&buf, offsetof(struct as_actor_name, text) + len + 1);
+}
+
+void as_actor_set_interned_name(struct as_actor *actor, const struct as_actor_name *interned)
 {
   if (interned) {
     atomic_store_explicit(&actor->name, interned, memory_order_release);
@@ -323,7 +348,7 @@ void as_actor_set_interned_name(struct as_actor *actor, const char *interned)
 
 void as_actor_set_name(struct as_actor *actor, const char *name)
 {
-  as_actor_set_interned_name(actor, as_intern_string(name));
+  as_actor_set_interned_name(actor, as_actor_name_intern(name, NULL, 0));
 }
 
 /* Appends id to a growable id list unless present. Under the registry lock. */
@@ -566,6 +591,31 @@ static void registry_view_tally(struct as_registry_collection *c, struct as_acto
   v->other_types = more ? atomic_load_explicit(&more->other, memory_order_relaxed) : 0;
 }
 
+/* The runtime's channels of an actor, into the collection's pool. */
+static void registry_view_channels(struct as_registry_collection *c, struct as_actor_view *v,
+                                   const struct as_actor *a)
+{
+  const struct as_runtime *runtime = registry_runtime_of(a);
+  v->channel_count = 0;
+  v->channels_at = c->id_count;
+  if (!runtime->channels)
+    return;
+  struct as_channel channels[AS_CHANNELS_MAX];
+  size_t n = runtime->channels(a, channels, AS_CHANNELS_MAX);
+  uint64_t words[AS_CHANNELS_MAX * AS_CHANNEL_WORDS];
+  for (size_t i = 0; i < n; i++) {
+    uint64_t *w = words + i * AS_CHANNEL_WORDS;
+    w[0] = (uintptr_t)channels[i].kind;
+    w[1] = (uintptr_t)channels[i].endpoint;
+    w[2] = channels[i].received;
+    w[3] = channels[i].sent;
+    w[4] = (uint64_t)channels[i].depth;
+  }
+  uint32_t copied;
+  v->channels_at = registry_pool_ids(c, words, (uint32_t)(n * AS_CHANNEL_WORDS), &copied);
+  v->channel_count = copied / AS_CHANNEL_WORDS;
+}
+
 static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
                                struct as_actor *a)
 {
@@ -580,8 +630,12 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->id = a->id;
   v->parent_id = a->parent_id;
   v->runtime = registry_runtime_of(a)->name;
+  v->unnamed_after_spawner = registry_runtime_of(a)->unnamed_after_spawner;
   v->name_addr = a->origin ? a->origin->name_addr : NULL;
-  v->name = atomic_load_explicit(&a->name, memory_order_acquire);
+  const struct as_actor_name *name = atomic_load_explicit(&a->name, memory_order_acquire);
+  v->name = name ? name->text : NULL;
+  v->full_name = name ? name->full : NULL;
+  v->internal = name ? (int)name->internal : 0;
   v->spawned_at = a->spawned_at;
   v->spawn_frames = a->origin ? a->origin->frames : NULL;
   v->spawn_frame_count = a->origin ? a->origin->count : 0;
@@ -610,6 +664,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->wait_kind = atomic_load_explicit(&a->wait_kind, memory_order_relaxed);
   v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
   registry_view_tally(c, v, a);
+  registry_view_channels(c, v, a);
 }
 
 int as_registry_wait_unchanged(const struct as_actor_view *view)
@@ -716,9 +771,37 @@ static void registry_compact(void)
   registry_actor_holes = 0;
 }
 
-/* Copies one listed record into out and notes what the collector saw of it. */
+/* A number for what a line would say of the actor (times of capture aside): a record read
+ * again only to catch a late store is left out when it is unchanged. */
+static uint64_t registry_view_signature(const struct as_registry_collection *c,
+                                        const struct as_actor_view *v)
+{
+  const uint64_t fields[] = {
+      (uint64_t)(uintptr_t)v->name, (uint64_t)v->status, v->stopped_at,
+      (uint64_t)(uintptr_t)v->stop_reason, v->enqueued, v->received, v->mailbox_max, v->sent,
+      v->replies, v->replies_taken, v->exceptions, v->handling_type, v->handling_since,
+      v->handled, v->handler_ticks_total, v->handler_ticks_max, v->wait_target, v->wait_since,
+      v->wait_seq, (uint64_t)v->wait_kind, v->other_types, v->link_count, v->monitor_count,
+      v->type_count, v->strong_refs, v->weak_refs};
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    h = (h ^ fields[i]) * 1099511628211ull;
+  const uint64_t *ids = c->ids ? c->ids + v->links_at : NULL;
+  for (size_t i = 0; ids && i < (size_t)v->link_count + v->monitor_count; i++)
+    h = (h ^ ids[i]) * 1099511628211ull; /* links then monitors: pooled one after the other */
+  const uint64_t *types = as_view_type_words(c, v);
+  for (size_t i = 0; types && i < v->type_count; i++)
+    h = (h ^ types[i]) * 1099511628211ull;
+  const uint64_t *channels = c->ids ? c->ids + v->channels_at : NULL;
+  for (size_t i = 0; channels && i < (size_t)v->channel_count * AS_CHANNEL_WORDS; i++)
+    h = (h ^ channels[i]) * 1099511628211ull;
+  return h;
+}
+
+/* Copies one listed record into out and notes what the collector saw of it; a record read
+ * once more only in case of a late store (`again`) is dropped when nothing changed. */
 static int registry_copy(struct as_registry_collection *out, struct as_actor *a, int space,
-                         size_t block)
+                         size_t block, int again)
 {
   if (out->count == out->capacity) {
     size_t capacity = out->capacity ? out->capacity * 2 : 256;
@@ -732,8 +815,16 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   registry_view_fill(out, v, a);
   registry_view_sample_refs(v, a);
   struct registry_shadow *seen = &registry_spaces[space].shadow[block];
-  if (seen->id != v->id)
-    *seen = (struct registry_shadow){v->id, 0, 0};
+  v->known = seen->id == v->id;
+  if (!v->known)
+    *seen = (struct registry_shadow){v->id, 0, 0, 0};
+  uint64_t signature = registry_view_signature(out, v);
+  if (again && v->known && signature == seen->signature) {
+    out->count--;
+    out->id_count = v->links_at; /* its links, monitors and types were pooled last */
+    return 0;
+  }
+  seen->signature = signature;
   /* Modular: a receive taken back makes the count smaller. */
   registry_seen_received += v->received - seen->received;
   seen->received = v->received;
@@ -745,18 +836,18 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   return 0;
 }
 
-/* Takes the bits of one word of changes: what changed since the last look becomes what the
- * next look reads once more. */
-static uint64_t registry_take_changes(int space, size_t word)
+/* Takes the bits of one word of changes: what changed since the last look (returned) becomes
+ * what the next look reads once more (*again: the bits of the look before). */
+static uint64_t registry_take_changes(int space, size_t word, uint64_t *again)
 {
   _Atomic uint64_t *dirty = &as__record_spaces[space].dirty[word];
   uint64_t bits = atomic_load_explicit(dirty, memory_order_relaxed)
                       ? atomic_exchange_explicit(dirty, 0, memory_order_acq_rel)
                       : 0;
   uint64_t *recheck = &registry_spaces[space].recheck[word];
-  uint64_t both = bits | *recheck;
+  *again = *recheck & ~bits;
   *recheck = bits;
-  return both;
+  return bits;
 }
 
 /* Every snapshot's totals come from what the collector saw, so they agree with its actors. */
@@ -782,14 +873,16 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   int rc = registry_reap(out, now, grave_ns);
   registry_compact();
   for (int space = 0; space < AS_RECORD_SPACES; space++)
-    for (size_t word = 0; word < registry_spaces[space].blocks / 64; word++)
-      registry_take_changes(space, word);
+    for (size_t word = 0; word < registry_spaces[space].blocks / 64; word++) {
+      uint64_t again;
+      registry_take_changes(space, word, &again);
+    }
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
     if (i + REGISTRY_PREFETCH_AHEAD < registry_actor_count)
       registry_prefetch(registry_actors[i + REGISTRY_PREFETCH_AHEAD]);
     int space = registry_space_of(a);
-    if (registry_copy(out, a, space, registry_block_of(space, a)) < 0)
+    if (registry_copy(out, a, space, registry_block_of(space, a), 0) < 0)
       rc = -ENOMEM;
   }
   registry_totals(out);
@@ -808,10 +901,12 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
     registry_compact();
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
     for (size_t word = 0; word < registry_spaces[space].blocks / 64; word++) {
-      for (uint64_t bits = registry_take_changes(space, word); bits; bits &= bits - 1) {
+      uint64_t again, changed = registry_take_changes(space, word, &again);
+      for (uint64_t bits = changed | again; bits; bits &= bits - 1) {
         size_t block = word * 64 + (size_t)__builtin_ctzll(bits);
+        int only_again = !(changed >> (block % 64) & 1);
         if (registry_is_listed(space, block) &&
-            registry_copy(out, registry_record_at(space, block), space, block) < 0)
+            registry_copy(out, registry_record_at(space, block), space, block, only_again) < 0)
           rc = -ENOMEM;
       }
     }

@@ -40,11 +40,39 @@ enum as_wait_kind {
 
 struct as_actor;
 
+/* An actor's name as the runtime gave it, interned: what a person reads, the longer name it
+ * shortens (e.g. a class template's full name), and whether the actor is the runtime's own. */
+struct as_actor_name {
+  const char *full; /* interned; NULL when text is not shortened */
+  uint32_t internal;
+  char text[];
+};
+
 /* What the registry knows of a runtime: its name and, optionally, how to read an actor's
  * reference counts from the runtime's object (returns 0 or -ENOENT). */
+/* A way into or out of an actor besides its mailbox (e.g. a CZMQ actor's other sockets), as
+ * the runtime reports it for a snapshot. */
+struct as_channel {
+  const char *kind;     /* static or interned */
+  const char *endpoint; /* interned; NULL when unknown */
+  uint64_t received, sent;
+  int64_t depth; /* messages waiting in it, -1 when unknown */
+};
+#define AS_CHANNELS_MAX 16
+#define AS_CHANNEL_WORDS 5 /* kind, endpoint, received, sent, depth: in the collection's pool */
+
 struct as_runtime {
   const char *name;
   int (*probe_refs)(const struct as_actor *actor, uint64_t *strong, uint64_t *weak);
+  /* An actor with neither a symbol nor a name is named after the function that spawned it
+   * ("<task in CALLER>"): its code is a task the spawner handed over. */
+  int unnamed_after_spawner;
+  /* Optional: the actor's channels, from the runtime's state after the record (called by the
+   * collector, under the registry lock; it must only read). Returns how many. */
+  size_t (*channels)(const struct as_actor *actor, struct as_channel *out, size_t max);
+  /* Optional: called once, as the record is freed, to give back what the runtime's state
+   * after it holds (e.g. a block taken from a pool). */
+  void (*release)(struct as_actor *actor);
 };
 
 /* Where an actor comes from, interned: actors spawned by the same code from the same place
@@ -76,7 +104,7 @@ struct as_actor {
   /* Identity: written before the record is published, read-only afterwards. */
   uint64_t id;
   uint64_t parent_id;             /* 0 = spawned outside any actor */
-  const char *_Atomic name;       /* interned; NULL until the runtime names it */
+  const struct as_actor_name *_Atomic name; /* interned; NULL until the runtime names it */
   const struct as_origin *origin; /* interned; NULL when neither code nor stack is known */
   uint64_t spawned_at;
   uint64_t runtime_id; /* the runtime's own id, 0 when it has none */
@@ -162,10 +190,14 @@ void as_actor_mark_stopping(struct as_actor *actor);
 /* reason is copied. Ends any handler and wait still open. Idempotent. */
 void as_actor_mark_stopped(struct as_actor *actor, const char *reason);
 
-/* Names an actor after spawn (a runtime may learn the name only later). The name is copied
- * into the intern table, unless it already came from there (as_intern_string). */
+/* Names an actor after spawn (a runtime may learn the name only later): a plain name (copied
+ * into the intern table), or one made by as_actor_name_intern. */
 void as_actor_set_name(struct as_actor *actor, const char *name);
-void as_actor_set_interned_name(struct as_actor *actor, const char *interned);
+void as_actor_set_interned_name(struct as_actor *actor, const struct as_actor_name *interned);
+/* An interned name (the same pointer for the same three values); NULL on ENOMEM. full: the
+ * runtime's own longer name when text shortens it (NULL or equal to text: none); internal:
+ * the runtime made this actor for its own use. */
+const struct as_actor_name *as_actor_name_intern(const char *text, const char *full, int internal);
 /* Links (symmetric) and monitors (a watches b), by record. Not for the hot path. */
 void as_registry_link(struct as_actor *a, struct as_actor *b);
 void as_registry_unlink(struct as_actor *a, struct as_actor *b);
@@ -265,13 +297,25 @@ static inline int as__tally_slots(_Atomic uint64_t *slots, int count, uint32_t t
 /* The record's slots are full: the pool's block takes the type. */
 void as__actor_tally_more(struct as_actor *actor, uint32_t type, int shared);
 
-static inline void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
+static inline void as__actor_tally_type(struct as_actor *actor, uint32_t type, int shared)
 {
   as_changes_touch(actor);
-  as__counter_bump_maybe_shared(&actor->received, 1, shared);
   if (type != AS_TYPE_NONE &&
       !as__tally_slots(actor->type_tally, AS_ACTOR_TYPE_SLOTS_INLINE, type, shared))
     as__actor_tally_more(actor, type, shared);
+}
+
+static inline void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
+{
+  as__counter_bump_maybe_shared(&actor->received, 1, shared);
+  as__actor_tally_type(actor, type, shared);
+}
+
+/* The actor's thread took a message of this type from elsewhere than its mailbox (a CZMQ
+ * actor's other socket): tallied by type, not counted in messages_received (the mailbox's). */
+static inline void as_actor_count_type(struct as_actor *actor, uint32_t type)
+{
+  as__actor_tally_type(actor, type, 0);
 }
 
 /* The actor took a message of this type from its mailbox. Called from the thread running the
@@ -299,6 +343,10 @@ static inline void as_actor_handler_begin(struct as_actor *actor, uint32_t type,
 }
 
 /* ---- counters and state a hook changes or reads (inline: one load and store each) ---------- */
+
+/* Something the runtime reports about the actor changed outside its record (e.g. a count in
+ * its channels, as_runtime.channels): the next snapshot copies the actor. */
+static inline void as_actor_touch(const struct as_actor *actor) { as_changes_touch(actor); }
 
 /* The actor sent a message to another actor: from its own thread, or (shared) from any. */
 static inline void as_actor_count_sent(struct as_actor *actor)
@@ -403,6 +451,9 @@ struct as_actor_view {
   const char *runtime; /* its name */
   const void *name_addr;
   const char *name; /* NULL when unnamed */
+  const char *full_name; /* the runtime's longer name when `name` shortens it, else NULL */
+  int internal;          /* the runtime made the actor for its own use */
+  int unnamed_after_spawner; /* as_runtime.unnamed_after_spawner */
   uint64_t spawned_at;
   void *const *spawn_frames;
   uint32_t spawn_frame_count;
@@ -426,7 +477,14 @@ struct as_actor_view {
    * collection's id pool (as_view_type_words). */
   size_t types_at;
   uint32_t type_count;
+  /* Channels (as_runtime.channels): channel_count × AS_CHANNEL_WORDS words at channels_at in
+   * the collection's id pool (as_view_channel). */
+  size_t channels_at;
+  uint32_t channel_count;
   struct as_actor *actor; /* valid until the next as_registry_collect */
+  /* Listed in an earlier collection: a delta line leaves out what cannot have changed since
+   * (runtime, spawn time and site, parent, runtime id). */
+  int known;
 };
 
 struct as_registry_totals {
@@ -449,6 +507,14 @@ static inline const uint64_t *as_view_type_words(const struct as_registry_collec
 {
   return c->ids ? c->ids + v->types_at : NULL;
 }
+static inline struct as_channel as_view_channel(const struct as_registry_collection *c,
+                                                const struct as_actor_view *v, uint32_t i)
+{
+  const uint64_t *w = c->ids + v->channels_at + (size_t)i * AS_CHANNEL_WORDS;
+  struct as_channel ch = {(const char *)(uintptr_t)w[0], (const char *)(uintptr_t)w[1], w[2], w[3],
+                          (int64_t)w[4]};
+  return ch;
+}
 static inline uint32_t as_tally_word_type(uint64_t word)
 {
   return (uint32_t)(word >> AS_TALLY_COUNT_BITS);
@@ -459,8 +525,9 @@ static inline uint64_t as_tally_word_count(uint64_t word) { return word & AS_TAL
  * Returns 0 or -ENOMEM (the collection then holds what fitted). */
 int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns);
 /* The same, but copies only the records that changed since the previous collection (of either
- * kind) or in the one before it (a change whose store the previous one could not see yet), and
- * lists the ids reaped since in out->reaped. Totals are always the whole process's. The cost
+ * kind), and those that changed in the one before it where they now differ from that copy (a
+ * change whose store the previous one could not see yet), and lists the ids reaped since in
+ * out->reaped. Totals are always the whole process's. The cost
  * follows the change: idle actors are not read at all. */
 int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now,
                                 uint64_t grave_ns);

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct resolve_search {
@@ -86,4 +87,26 @@ void *as_resolve_real_into(void *_Atomic *slot, const char *symbol)
   void *fn = as_resolve_real(symbol);
   atomic_store_explicit(slot, fn, memory_order_relaxed);
   return fn;
+}
+
+char *as_resolve_demangle(const char *mangled)
+{
+  typedef char *(*demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
+  static void *_Atomic demangle;
+  static _Atomic int searched;
+  demangle_fn fn = (demangle_fn)atomic_load_explicit(&demangle, memory_order_acquire);
+  if (!fn && !atomic_load_explicit(&searched, memory_order_acquire)) {
+    /* A C host that dlopen()ed a C++ library RTLD_LOCAL has libstdc++ outside the global
+     * scope: as_resolve_real's search of every loaded object finds it there. */
+    fn = (demangle_fn)as_resolve_real("__cxa_demangle");
+    atomic_store_explicit(&demangle, (void *)fn, memory_order_release);
+    atomic_store_explicit(&searched, 1, memory_order_release);
+  }
+  int status = -1;
+  char *plain = fn ? fn(mangled, NULL, NULL, &status) : NULL;
+  if (plain && status != 0) {
+    free(plain);
+    plain = NULL;
+  }
+  return plain;
 }

@@ -49,13 +49,25 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
 }
 
 /* The symbol of the actor's code when it has one (the most specific name), else the name the
- * runtime gave it. */
+ * runtime gave it, else the function that spawned it ("<task in CALLER>"). */
 static const char *snapshot_actor_name(const struct as_actor_view *v)
 {
   const char *name = v->name_addr ? as_symcache_function(v->name_addr) : NULL;
   if (name)
     return name;
-  return v->name && v->name[0] ? v->name : "<unknown>";
+  if (v->name && v->name[0])
+    return v->name;
+  name = v->unnamed_after_spawner && v->spawn_frame_count ? as_symcache_task_in(v->spawn_frames[0])
+                                                           : NULL;
+  return name ? name : "<unknown>";
+}
+
+/* The runtime's longer name, when the name shown is the runtime's shortened one. */
+static const char *snapshot_actor_full_name(const struct as_actor_view *v)
+{
+  if (!v->full_name || (v->name_addr && as_symcache_function(v->name_addr)))
+    return NULL;
+  return v->full_name;
 }
 
 /* Nanoseconds from `then` to `now`, both in clock ticks. */
@@ -206,8 +218,16 @@ static int snapshot_site_equal(const struct as_actor_view *a, const struct as_ac
          memcmp(a->spawn_frames, b->spawn_frames, a->spawn_frame_count * sizeof(void *)) == 0;
 }
 
+/* Whether a line says where an actor comes from: always, but in a delta line for an actor an
+ * earlier line described (its runtime, spawn time and site, parent and runtime id cannot have
+ * changed). */
+static int snapshot_says_origin(const struct as_actor_view *v, const struct as_snapshot_info *info)
+{
+  return !info->delta || !v->known;
+}
+
 static int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id,
-                                size_t n)
+                                size_t n, const struct as_snapshot_info *info)
 {
   size_t slots = 64;
   while (slots < n * 2)
@@ -222,7 +242,7 @@ static int snapshot_sites_build(struct snapshot_sites *sites, const struct as_ac
   }
   for (size_t i = 0; i < n; i++) {
     const struct as_actor_view *v = by_id[i];
-    if (v->spawn_frame_count == 0)
+    if (v->spawn_frame_count == 0 || !snapshot_says_origin(v, info))
       continue;
     size_t at = snapshot_site_hash(v) & (slots - 1);
     while (table[at] && !snapshot_site_equal(sites->first[table[at] - 1], v))
@@ -255,6 +275,33 @@ static void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites
   as_jsonw_lit(w, "]");
 }
 
+/* A CZMQ actor's other sockets (registry channels); absent when it has none. */
+static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
+                             const struct as_registry_collection *c)
+{
+  if (!v->channel_count || !c->ids)
+    return;
+  as_jsonw_lit(w, ",\"sockets\":[");
+  for (uint32_t i = 0; i < v->channel_count; i++) {
+    struct as_channel ch = as_view_channel(c, v, i);
+    if (i)
+      as_jsonw_lit(w, ",");
+    as_jsonw_lit(w, "{\"kind\":");
+    as_jsonw_str(w, ch.kind ? ch.kind : "?");
+    as_jsonw_lit(w, ",\"endpoint\":");
+    if (ch.endpoint)
+      as_jsonw_str(w, ch.endpoint);
+    else
+      as_jsonw_lit(w, "null");
+    as_jsonw_lit_u64(w, ",\"received\":", ch.received);
+    as_jsonw_lit_u64(w, ",\"sent\":", ch.sent);
+    if (ch.depth >= 0)
+      as_jsonw_lit_u64(w, ",\"depth\":", (uint64_t)ch.depth);
+    as_jsonw_lit(w, "}");
+  }
+  as_jsonw_lit(w, "]");
+}
+
 static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
                            uint32_t site, const struct snapshot_family *family,
                            const struct as_registry_collection *c,
@@ -268,21 +315,34 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, "{\"id\":", v->id);
   as_jsonw_lit(w, ",\"name\":");
   as_jsonw_str(w, snapshot_actor_name(v));
-  as_jsonw_lit(w, ",\"runtime\":");
-  as_jsonw_str(w, v->runtime);
+  const char *full_name = snapshot_actor_full_name(v);
+  if (full_name) {
+    as_jsonw_lit(w, ",\"full_name\":");
+    as_jsonw_str(w, full_name);
+  }
+  if (v->internal)
+    as_jsonw_lit(w, ",\"internal\":true");
+  int origin = snapshot_says_origin(v, info);
+  if (origin) {
+    as_jsonw_lit(w, ",\"runtime\":");
+    as_jsonw_str(w, v->runtime);
+  }
   as_jsonw_lit(w, ",\"status\":\"");
   as_jsonw_raw(w, statuses[status], strlen(statuses[status]));
-  as_jsonw_lit_u64(w, "\",\"spawned_at_ns\":", snapshot_since(v->spawned_at, info->start_ticks));
-  as_jsonw_lit(w, ",\"spawn_site\":");
-  if (site)
-    as_jsonw_u64(w, site - 1);
-  else
-    as_jsonw_lit(w, "null");
-  as_jsonw_lit(w, ",\"parent\":");
-  if (v->parent_id)
-    as_jsonw_u64(w, v->parent_id);
-  else
-    as_jsonw_lit(w, "null");
+  as_jsonw_lit(w, "\"");
+  if (origin) {
+    as_jsonw_lit_u64(w, ",\"spawned_at_ns\":", snapshot_since(v->spawned_at, info->start_ticks));
+    as_jsonw_lit(w, ",\"spawn_site\":");
+    if (site)
+      as_jsonw_u64(w, site - 1);
+    else
+      as_jsonw_lit(w, "null");
+    as_jsonw_lit(w, ",\"parent\":");
+    if (v->parent_id)
+      as_jsonw_u64(w, v->parent_id);
+    else
+      as_jsonw_lit(w, "null");
+  }
   /* A delta line lists some actors only: readers derive children from parent links. */
   if (!info->delta) {
     as_jsonw_lit(w, ",\"children\":");
@@ -333,7 +393,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit(w, ",\"message_types\":");
   snapshot_message_types(w, v, c);
   /* Members only some runtimes fill: CZMQ actors carry none of these. */
-  if (v->runtime_id) {
+  if (v->runtime_id && origin) {
     as_jsonw_lit_u64(w, ",\"runtime_id\":", v->runtime_id);
     as_jsonw_lit_u64(w, ",\"runtime_scope\":", v->runtime_scope);
   }
@@ -346,6 +406,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   snapshot_ids(w, c->ids ? c->ids + v->links_at : NULL, v->link_count);
   as_jsonw_lit(w, ",\"monitors\":");
   snapshot_ids(w, c->ids ? c->ids + v->monitors_at : NULL, v->monitor_count);
+  snapshot_sockets(w, v, c);
   as_jsonw_lit(w, "}");
 }
 
@@ -431,7 +492,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     if (!sorted)
       qsort(by_id, n, sizeof *by_id, snapshot_by_id_cmp);
     if ((!info->delta && snapshot_family_build(&family, by_id, n) < 0) ||
-        snapshot_sites_build(&sites, by_id, n) < 0)
+        snapshot_sites_build(&sites, by_id, n, info) < 0)
       w->failed = 1;
   }
   if (!w->failed) {
@@ -478,10 +539,8 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit(w, ",\"diagnostics\":");
       snapshot_diagnostics(w, info);
     }
-    if (full || n > 0 || c->reaped_count > 0) {
-      as_jsonw_lit(w, ",\"last_cost\":");
-      snapshot_cost(w, info->last_cost);
-    }
+    as_jsonw_lit(w, ",\"last_cost\":");
+    snapshot_cost(w, info->last_cost);
     if (full || n > 0) {
       as_jsonw_lit(w, ",\"spawn_sites\":");
       snapshot_sites_write(w, &sites);

@@ -2,6 +2,7 @@
 #include "stack.h"
 #include "diag.h"
 #include "elfsym.h"
+#include "resolve.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -38,36 +39,60 @@ unsigned as_stack_capture(void **frames, unsigned max)
   return n > 0 ? (unsigned)n : 0;
 }
 
-typedef char *(*stack_demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
-
-/* C++ names are shown demangled when the process has libstdc++ loaded (every C++ host has). */
+/* C++ names are shown demangled when the process has a C++ runtime loaded. */
 static void stack_demangle(char *name, size_t len)
 {
   if (strncmp(name, "_Z", 2) != 0)
     return;
-  stack_demangle_fn demangle = (stack_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
-  int status = -1;
-  char *plain = demangle ? demangle(name, NULL, NULL, &status) : NULL;
-  if (plain && status == 0)
+  char *plain = as_resolve_demangle(name);
+  if (plain)
     snprintf(name, len, "%s", plain);
   free(plain);
 }
 
-/* "ns::f(int, char*) const" -> "ns::f": an actor's name needs no parameter list. */
+/* "caf::behavior ns::f<int>" (a function template's symbol names its return type) ->
+ * "ns::f<int>": whatever precedes the last space outside brackets goes. */
+static void stack_strip_return_type(char *name)
+{
+  int depth = 0;
+  char *start = NULL;
+  for (char *p = name; *p; p++) {
+    if (*p == '<' || *p == '(')
+      depth++;
+    else if ((*p == '>' || *p == ')') && depth > 0)
+      depth--;
+    else if (*p == ' ' && depth == 0)
+      start = p + 1;
+  }
+  if (start && *start && strncmp(start - 9 > name ? start - 9 : name, "operator ", 9) != 0)
+    memmove(name, start, strlen(start) + 1);
+}
+
+/* "ns::f<T>(int, char*) const" -> "ns::f<T>": an actor's name needs no parameter list. The
+ * list is found from the front (the first '(' outside template arguments, "(anonymous
+ * namespace)" and "operator()" aside), so a name cut short still loses all of it. */
 static void stack_strip_parameters(char *name)
 {
-  size_t n = strlen(name);
-  if (n > 6 && strcmp(name + n - 6, " const") == 0)
-    name[n -= 6] = '\0';
-  if (n == 0 || name[n - 1] != ')')
-    return;
+  static const char anonymous[] = "(anonymous namespace)";
   int depth = 0;
-  for (size_t i = n; i-- > 0;) {
-    if (name[i] == ')')
+  for (char *p = name; *p; p++) {
+    if (*p == '<')
       depth++;
-    else if (name[i] == '(' && --depth == 0) {
-      if (i > 0)
-        name[i] = '\0';
+    else if (*p == '>' && depth > 0)
+      depth--;
+    else if (*p == '(' && depth == 0) {
+      if (strncmp(p, anonymous, sizeof anonymous - 1) == 0) {
+        p += sizeof anonymous - 2;
+        continue;
+      }
+      if (p - name >= 8 && strncmp(p - 8, "operator", 8) == 0 && p[1] == ')') {
+        p++;
+        continue;
+      }
+      if (p > name) {
+        *p = '\0';
+        stack_strip_return_type(name);
+      }
       return;
     }
   }
@@ -102,11 +127,15 @@ static int stack_lookup(const void *addr, char *fn, size_t fn_len, uintptr_t *of
 
 int as_stack_function_name(const void *addr, char *out, size_t out_len)
 {
+  /* Demangled whole before its parameters go: a name cut short first would keep a parameter
+   * list cut mid-type. */
+  char whole[4096];
   uintptr_t offset;
   const char *object;
-  if (stack_lookup(addr, out, out_len, &offset, &object) < 0 || out[0] == '\0')
+  if (stack_lookup(addr, whole, sizeof whole, &offset, &object) < 0 || whole[0] == '\0')
     return -ENOENT;
-  stack_strip_parameters(out);
+  stack_strip_parameters(whole);
+  snprintf(out, out_len, "%s", whole);
   return 0;
 }
 

@@ -300,23 +300,14 @@ static json_t *report_json_actor(const struct report *r, const struct rm_actor *
 static json_t *report_json(struct report *r)
 {
   const struct runmodel *m = r->m;
-  json_t *actors = json_array(), *alive = json_array(), *reasons = report_reasons(r);
+  /* "actors" and "alive_at_end" hold one row per actor: report_json_print streams them. */
+  json_t *actors = json_null(), *alive = json_null(), *reasons = report_reasons(r);
   json_t *slowest = json_array(), *deadlocks = json_array(), *timeline = json_array();
   json_t *by_name = json_array();
   int64_t exceptions = 0;
-  for (size_t i = 0; i < r->n_order; i++) {
-    const struct rm_actor *a = &m->actors[r->order[i]];
-    json_array_append_new(actors, report_json_actor(r, a));
-  }
-  for (size_t i = 0; i < m->n_actors; i++) {
-    const struct rm_actor *a = &m->actors[i];
-    if (!runmodel_visible(m, a))
-      continue;
-    exceptions = as_sat_add(exceptions, a->exceptions);
-    if (runmodel_alive_at_end(m, a))
-      json_array_append_new(alive, json_pack("{s:I, s:o}", "id", (json_int_t)a->id, "name",
-                                             report_json_str(r, a->name)));
-  }
+  for (size_t i = 0; i < m->n_actors; i++)
+    if (runmodel_visible(m, &m->actors[i]))
+      exceptions = as_sat_add(exceptions, m->actors[i].exceptions);
   for (size_t i = 0; i < r->n_slowest; i++) {
     const struct rm_actor *a = &m->actors[r->slowest[i]];
     uint32_t type;
@@ -381,6 +372,65 @@ static json_t *report_json(struct report *r)
                    "messages_by_name", by_name, "slowest_handlers", slowest, "exit_reasons",
                    reasons, "exceptions", (json_int_t)exceptions, "alive_at_end", alive,
                    "deadlocks", deadlocks, "timeline", timeline);
+}
+
+/* VALUE as JSON_INDENT(2) text, every line after the first indented by INDENT more. */
+static int report_json_emit(json_t *value, int indent)
+{
+  char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+  if (!text)
+    return -1;
+  for (const char *c = text; *c; c++) {
+    putchar(*c);
+    if (*c == '\n')
+      printf("%*s", indent, "");
+  }
+  free(text);
+  return 0;
+}
+
+/* Row I of a streamed array (NULL when the actor has none), built and freed one at a time. */
+static json_t *report_json_row(struct report *r, const char *key, size_t i)
+{
+  const struct runmodel *m = r->m;
+  if (strcmp(key, "actors") == 0)
+    return report_json_actor(r, &m->actors[r->order[i]]);
+  const struct rm_actor *a = &m->actors[i];
+  if (!runmodel_visible(m, a) || !runmodel_alive_at_end(m, a))
+    return NULL;
+  return json_pack("{s:I, s:o}", "id", (json_int_t)a->id, "name", report_json_str(r, a->name));
+}
+
+/* The account as the single JSON object report_json describes, with its per-actor arrays
+ * written row by row: a 100k-actor run never holds them whole. */
+static int report_json_print(struct report *r, json_t *account)
+{
+  const char *key;
+  json_t *value;
+  size_t left = json_object_size(account);
+  printf("{\n");
+  json_object_foreach(account, key, value) {
+    printf("  \"%s\": ", key);
+    if (json_is_null(value) && (strcmp(key, "actors") == 0 || strcmp(key, "alive_at_end") == 0)) {
+      size_t n = strcmp(key, "actors") == 0 ? r->n_order : r->m->n_actors, rows = 0;
+      for (size_t i = 0; i < n; i++) {
+        json_t *row = report_json_row(r, key, i);
+        if (!row)
+          continue;
+        printf(rows++ ? ",\n    " : "[\n    ");
+        int rc = report_json_emit(row, 4);
+        json_decref(row);
+        if (rc < 0)
+          return -1;
+      }
+      printf(rows ? "\n  ]" : "[]");
+    } else if (report_json_emit(value, 2) < 0) {
+      return -1;
+    }
+    printf(--left ? ",\n" : "\n");
+  }
+  printf("}\n");
+  return 0;
 }
 
 /* ---- text ----------------------------------------------------------------------------------- */
@@ -654,14 +704,10 @@ int cmd_report(int argc, char **argv)
     status = CMD_USAGE;
   } else if (as_json) {
     json_t *out = report_json(&r);
-    char *text = out ? json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    if (!text) {
+    if (!out || report_json_print(&r, out) < 0) {
       fprintf(stderr, "actorscope report: out of memory\n");
       status = CMD_USAGE;
-    } else {
-      puts(text);
     }
-    free(text);
     json_decref(out);
   } else {
     report_print_text(&r, all);

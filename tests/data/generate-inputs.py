@@ -361,6 +361,8 @@ def deltas():
     w2b["stopped"] = {"at_ns": 250000000, "reason": "returned"}
     for a in (w2, w3, w2b):
         del a["children"]  # delta lines carry no children
+    for key in ("runtime", "spawned_at_ns", "spawn_site", "parent"):
+        del w2b[key]  # described before: what cannot have changed is left out
     k0 = snapshot(0, [boss, actor(2, "worker", parent=1)])
     d1 = snapshot(1, [w3], uptime_ns=200000000, type="delta", reaped=[])
     d2 = snapshot(2, [w2b], uptime_ns=300000000, type="delta", reaped=[])

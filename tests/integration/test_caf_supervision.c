@@ -100,6 +100,11 @@ Test(caf_supervision, exceptions_at_start_and_in_handlers_are_counted_once_each)
   cr_assert_not_null(thrower);
   cr_assert_eq(as_test_int(thrower, "counters.exceptions"), 1);
   cr_assert_str_eq(as_test_str(thrower, "stopped.reason"), "sec::runtime_error");
+  /* An actor with its own exception handler: its initial behaviour's exception still counts. */
+  json_t *handled = as_test_actor_named(last, "handled_at_start");
+  cr_assert_not_null(handled);
+  cr_assert_eq(as_test_int(handled, "counters.exceptions"), 1);
+  cr_assert_str_eq(as_test_str(handled, "stopped.reason"), "user_shutdown");
   json_decref(lines);
   as_test_run_free(&run);
 }

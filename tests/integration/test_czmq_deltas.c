@@ -62,7 +62,13 @@ static void apply_line(json_t *state, json_t *line)
     snprintf(key, sizeof key, "%lld", (long long)as_test_int(actor, "id"));
     json_t *copy = json_deep_copy(actor);
     drop_volatile(copy);
-    json_object_set_new(state, key, copy);
+    /* An actor already known carries what may have changed: its members replace the old. */
+    json_t *known = json_object_get(state, key);
+    if (known)
+      json_object_update(known, copy);
+    else
+      json_object_set(state, key, copy);
+    json_decref(copy);
   }
   json_t *id;
   json_array_foreach(json_object_get(line, "reaped"), i, id) {
@@ -77,13 +83,13 @@ Test(czmq_deltas, the_state_rebuilt_from_deltas_is_the_final_full_snapshot)
 {
   /* Two actors work, then the program idles until SIGTERM: the final keyframe shows the state
    * the deltas must have built. */
-  const char *argv[] = {"/usr/bin/timeout", "-s", "TERM", "0.6", AS_TEST_PROGRAMS "/czmq_ending",
-                        "kill9", NULL};
+  const char *argv[] = {"/usr/bin/timeout", "-s", "TERM", "0.8", AS_TEST_PROGRAMS "/czmq_ending",
+                        "paced", NULL};
   const char *env[] = {"ACTORSCOPE_KEYFRAME_S=3600", "ACTORSCOPE_INTERVAL_MS=20", NULL};
   struct as_test_run run;
   as_test_run(argv, env, 1, &run);
   json_t *lines = as_test_run_lines(&run);
-  size_t n = json_array_size(lines), deltas = 0;
+  size_t n = json_array_size(lines), deltas = 0, listed_in_deltas = 0;
   cr_assert_geq(n, 5);
   json_t *final = json_array_get(lines, n - 1);
   cr_assert_str_eq(as_test_str(final, "type"), "snapshot");
@@ -91,10 +97,13 @@ Test(czmq_deltas, the_state_rebuilt_from_deltas_is_the_final_full_snapshot)
   json_t *state = json_object();
   for (size_t i = 1; i + 1 < n; i++) {
     json_t *line = json_array_get(lines, i);
-    deltas += strcmp(as_test_str(line, "type"), "delta") == 0;
+    int delta = strcmp(as_test_str(line, "type"), "delta") == 0;
+    deltas += delta;
+    listed_in_deltas += delta ? json_array_size(json_object_get(line, "actors")) : 0;
     apply_line(state, line);
   }
   cr_assert_geq(deltas, 3, "expected delta lines between the keyframes");
+  cr_assert_geq(listed_in_deltas, 4, "the deltas should have listed the working actors");
   json_t *expected = json_object();
   apply_line(expected, final);
   cr_assert_eq(json_object_size(expected), 2);

@@ -5,6 +5,7 @@
  *                      installed), then sends itself SIGTERM: the handler prints and exits 7
  *   exec PROGRAM ARG…  it execs PROGRAM (same pid)
  *   kill9              it sleeps until killed (the test kills it with SIGKILL)
+ *   paced              the same, its round trips spread over 300 ms
  * The actors are still running when the process ends, and the untraced run behaves the same. */
 #include "czmq_serve.h"
 
@@ -40,11 +41,17 @@ int main(int argc, char **argv)
   /* CZMQ would otherwise catch SIGINT and SIGTERM itself. */
   zsys_handler_set(NULL);
   zactor_t *a = zactor_new(ending_worker, NULL), *b = zactor_new(ending_worker, NULL);
+  /* "paced": the round trips spread over 300 ms, so that snapshots see them one by one. */
+  int paced = strcmp(argv[1], "paced") == 0;
   for (int i = 0; i < 5; i++) {
     zstr_send(a, "WORK");
     zstr_free(&(char *){zstr_recv(a)});
+    if (paced)
+      zclock_sleep(30);
     zstr_send(b, "WORK");
     zstr_free(&(char *){zstr_recv(b)});
+    if (paced)
+      zclock_sleep(30);
   }
   printf("worked\n");
   fflush(stdout);
@@ -69,7 +76,7 @@ int main(int argc, char **argv)
   } else if (strcmp(how, "exec") == 0 && argc > 2) {
     execv(argv[2], argv + 2);
     return 5;
-  } else if (strcmp(how, "kill9") == 0) {
+  } else if (strcmp(how, "kill9") == 0 || paced) {
     for (;;)
       pause();
   }

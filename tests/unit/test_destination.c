@@ -116,6 +116,8 @@ Test(destination, vocabularies_round_trip)
   enum as_wait_kind k;
   cr_expect_eq(as_wait_kind_parse("signal", 6, &k), 0);
   cr_expect_eq(k, AS_WAIT_SIGNAL);
+  cr_expect_null(as_wait_kind_name(AS_WAIT_NONE));
+  cr_expect_eq(as_wait_kind_parse("", 0, &k), -1);
 }
 
 Test(destination, rotated_names_put_the_number_before_the_last_extension)

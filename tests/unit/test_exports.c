@@ -5,6 +5,7 @@
 #include "caf_symbols.h"
 #include "czmq_symbols.h"
 #include "process_symbols.h"
+#include "process_symbols.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -42,11 +43,11 @@ static void names_free(struct names *n)
 static void hooked_names(struct names *out)
 {
 #define ADD_CAF(sym, what) names_add(out, #sym, strlen(#sym));
-#define ADD_CZMQ(sym) names_add(out, #sym, strlen(#sym));
+#define ADD_NAME(sym) names_add(out, #sym, strlen(#sym));
   CAF_CORE_HOOKS(ADD_CAF)
   CAF_IO_HOOKS(ADD_CAF)
-  CZMQ_HOOKS(ADD_CZMQ)
-  PROCESS_HOOKS(ADD_CZMQ)
+  CZMQ_HOOKS(ADD_NAME)
+  PROCESS_HOOKS(ADD_NAME)
 }
 
 /* The names in the version script's global: section. */

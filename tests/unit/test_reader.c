@@ -37,8 +37,11 @@ static char *actor_json(long id, const char *exceptions)
                      "\"max\":8},\"handling\":{\"type\":\"ping\",\"elapsed_ns\":6},"
                      "\"waiting_on\":null,\"message_types\":[{\"name\":\"ping\",\"count\":4}],"
                      "\"runtime_id\":%ld,\"runtime_scope\":2,\"internal\":true,\"future\":{\"a\":[1,"
-                     "{\"b\":null}]}}",
-                     id, id, exceptions, id) > 0);
+                     "{\"b\":null}]},\"sockets\":[{\"kind\":\"ROUTER\",\"endpoint\":"
+                     "\"tcp://127.0.0.1:5555\",\"received\":3,\"sent\":2},{\"kind\":\"side pipe\","
+                     "\"endpoint\":null,\"received\":1,\"sent\":0,\"depth\":%s}]}",
+                     id, id, exceptions, id,
+                     id == 3 && strcmp(exceptions, "9") == 0 ? "\"4\"" : "4") > 0);
   return s;
 }
 
@@ -130,6 +133,14 @@ Test(reader, every_member_arrives_typed)
   cr_expect_str_eq(a->handling_type, "ping");
   cr_expect_eq(a->n_message_types, 1);
   cr_expect_eq(a->message_types[0].count, 4);
+  cr_assert_eq(a->n_sockets, 2);
+  cr_expect_str_eq(a->sockets[0].kind, "ROUTER");
+  cr_expect_str_eq(a->sockets[0].endpoint, "tcp://127.0.0.1:5555");
+  cr_expect_eq(a->sockets[0].received, 3);
+  cr_expect(!a->sockets[0].has_depth);
+  cr_expect_null(a->sockets[1].endpoint);
+  cr_expect(a->sockets[1].has_depth);
+  cr_expect_eq(a->sockets[1].depth, 4);
   cr_expect_eq(as_reader_next(r, &s, &err), 0);
   as_reader_close(r);
   unlink(path);
@@ -147,6 +158,19 @@ Test(reader, a_wrong_type_names_the_line_the_actor_and_the_member)
   cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
   char *want = NULL;
   cr_assert(asprintf(&want, "%s:3: actor #1: member 'counters.exceptions' must be a whole number "
+                            ">= 0, not a string", path) > 0);
+  cr_expect_str_eq(err.text, want);
+  free(want);
+  free(text);
+  /* with exceptions 9, actor #3's side pipe has "depth":"4" */
+  free(bad);
+  bad = snapshot_json(1, 0, 3, "9");
+  cr_assert(asprintf(&text, "%s%s%s", header, ok, bad) > 0);
+  unlink(path);
+  free(path);
+  path = write_temp(text);
+  cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
+  cr_assert(asprintf(&want, "%s:3: actor #3: member 'sockets[1].depth' must be a whole number "
                             ">= 0, not a string", path) > 0);
   cr_expect_str_eq(err.text, want);
   unlink(path);
@@ -417,8 +441,16 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   char *d2 = v2_line("delta", 2, 300, "", "[2]");
   /* A delta in which nothing happened leaves out everything that did not change. */
   const char *d3 = "{\"type\":\"delta\",\"seq\":3,\"captured_at_ns\":9,\"uptime_ns\":400}\n";
-  /* One actor changed, none spawned or reaped: replaced where it stands. */
+  /* One actor changed, none spawned or reaped: replaced where it stands. Described before, it
+   * comes without what cannot have changed (runtime, spawn time and site, parent). */
   char *a3b = v2_actor(3, 1, 7, "null");
+  const char *cuts[] = {"\"runtime\":\"czmq\",", "\"spawned_at_ns\":1,", "\"spawn_site\":0,",
+                        "\"parent\":1,"};
+  for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+    char *at = strstr(a3b, cuts[c]);
+    cr_assert_not_null(at, "%s", cuts[c]);
+    memmove(at, at + strlen(cuts[c]), strlen(at + strlen(cuts[c])) + 1);
+  }
   char *d4 = v2_line("delta", 4, 500, a3b, NULL);
   char *text = NULL;
   cr_assert(asprintf(&text, "%s%s%s%s%s%s", header_v2, k0, d1, d2, d3, d4) > 0);
@@ -464,6 +496,11 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   cr_assert_eq(s->n_listed, 1);
   cr_expect_eq(s->listed[0], 1);
   cr_expect_eq(s->actors[1].messages_received, 7);
+  cr_expect(s->actors[1].has_origin);
+  cr_expect(s->actors[1].has_parent);
+  cr_expect_eq(s->actors[1].parent, 1, "the origin comes from the earlier description");
+  cr_expect_str_eq(s->actors[1].runtime, "czmq");
+  cr_expect_str_eq(s->spawn_sites[s->actors[1].spawn_site].frames[0], "site1");
   cr_expect_eq(s->actors[0].n_children, 1, "children kept by a change in place");
   cr_expect_eq(s->actors[0].handling_elapsed_ns, 450);
   cr_expect_eq(s->alive, 14);
@@ -484,6 +521,20 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   path = write_temp(text);
   cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
   cr_expect(strstr(err.text, ":3: expected a snapshot line, not \"delta\""), "%s", err.text);
+  unlink(path);
+  free(path);
+  free(text);
+  /* An actor no line described before must come whole; a keyframe's actors always do. */
+  char *d_new = v2_line("delta", 1, 200, a3b, NULL);
+  char *id = strstr(d_new, "{\"id\":3");
+  cr_assert_not_null(id);
+  id[6] = '9'; /* #9: never described */
+  cr_assert(asprintf(&text, "%s%s%s", header_v2, k0, d_new) > 0);
+  path = write_temp(text);
+  cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
+  cr_expect(strstr(err.text, ":3: actor #9 appears for the first time without its runtime"),
+            "%s", err.text);
+  free(d_new);
   unlink(path);
   free(path);
   free(text);

@@ -8,7 +8,7 @@
 
 static struct as_actor *spawn_named(const char *name, struct as_actor *parent)
 {
-  static const struct as_runtime test_runtime = {"test", NULL};
+  static const struct as_runtime test_runtime = {.name = "test"};
   struct as_spawn spawn = {.runtime = &test_runtime, .name = name, .parent = parent};
   struct as_actor *a = as_registry_spawn(&spawn);
   cr_assert_not_null(a);
@@ -145,7 +145,7 @@ Test(registry, children_know_their_parent_and_stopped_actors_are_reaped_after_th
   cr_assert_eq(c.totals.messages_received, received_before, "reaping lost counts");
   cr_assert_eq(c.totals.total_stopped, stopped_before);
   /* The hook's reference keeps the record readable after reaping. */
-  cr_assert_str_eq(child->name, "child");
+  cr_assert_str_eq(atomic_load(&child->name)->text, "child");
   /* Names are shared: a second actor of the same name points at the same text. */
   struct as_actor *twin = spawn_named("child", NULL);
   cr_assert_eq(twin->name, child->name);
@@ -164,7 +164,7 @@ static void *churn_actors(void *arg)
 {
   struct churn *c = arg;
   while (!atomic_load(&c->stop)) {
-    static const struct as_runtime churn_runtime = {"test", NULL};
+    static const struct as_runtime churn_runtime = {.name = "test"};
     struct as_spawn spawn = {.runtime = &churn_runtime, .name = "churn"};
     struct as_actor *a = as_registry_spawn(&spawn);
     if (!a)
@@ -213,7 +213,7 @@ static int probe_private(const struct as_actor *actor, uint64_t *strong, uint64_
 
 Test(registry, a_prepared_record_is_invisible_until_published)
 {
-  static const struct as_runtime probed = {"probed", probe_private};
+  static const struct as_runtime probed = {.name = "probed", .probe_refs = probe_private};
   struct as_spawn spawn = {.runtime = &probed, .name = "prepared", .probe = 1,
                            .private_bytes = sizeof(uint64_t)};
   struct as_actor *a = as_registry_prepare(&spawn);
@@ -347,4 +347,15 @@ Test(registry, collecting_only_the_changes_keeps_a_reader_exactly_up_to_date)
   as_registry_collect(&c, now + 10, 0);
   as_registry_collect(&c, now + 20, 0);
   as_registry_collection_free(&c);
+}
+
+Test(registry, actors_that_cannot_get_a_record_are_counted_untraced)
+{
+  static const struct as_runtime greedy = {.name = "greedy"};
+  uint64_t before = as_registry_untraced_count();
+  /* More runtime state than any record block holds: no record. */
+  struct as_spawn spawn = {.runtime = &greedy, .name = "too_big", .private_bytes = 1u << 20};
+  cr_assert_null(as_registry_spawn(&spawn));
+  cr_assert_null(as_registry_prepare(&spawn));
+  cr_assert_eq(as_registry_untraced_count(), before + 2);
 }

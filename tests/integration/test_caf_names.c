@@ -1,0 +1,87 @@
+/* Issue 10.5: names a person can read, for each kind of CAF actor (README's table). */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+TestSuite(caf_names, .timeout = 60);
+
+/* The one actor named `name` has this full_name (NULL: the member is absent) and is (or is
+ * not) marked internal. */
+static void assert_named(json_t *snapshot, const char *name, const char *full_name, int internal)
+{
+  json_t *actor = as_test_actor_named(snapshot, name);
+  cr_assert_not_null(actor, "no actor named %s", name);
+  const char *full = as_test_str(actor, "full_name");
+  if (full_name)
+    cr_assert(full && strcmp(full, full_name) == 0, "%s: full_name %s", name, full ? full : "absent");
+  else
+    cr_assert_null(json_object_get(actor, "full_name"), "%s has a full_name %s", name, full);
+  json_t *flag = json_object_get(actor, "internal");
+  if (internal)
+    cr_assert(json_is_true(flag), "%s is not marked internal", name);
+  else
+    cr_assert_null(flag, "%s is marked internal", name);
+}
+
+Test(caf_names, each_kind_of_actor_gets_a_readable_name)
+{
+  const char *argv[] = {"caf_names", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 0);
+  cr_assert_str_eq(run.out, "answers 5\n");
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  assert_named(last, "my_named", "named_actor", 0);           /* its own name() */
+  assert_named(last, "tagged<'ping'>", "tagged<(caf::atom_value)265743596>", 0); /* atom */
+  assert_named(last, "shop::wrapper<job, int>", "shop::wrapper<shop::inner::job, int>", 0);
+  assert_named(last, "shop::long_worker", NULL, 0); /* a function, without its parameters */
+  assert_named(last, "shop::templ_worker<int>", NULL, 0); /* ... and without its return type */
+  assert_named(last, "scoped_actor", "caf::(anonymous namespace)::impl", 0);
+  assert_named(last, "spawn_server",
+               "caf::stateful_actor<caf::(anonymous namespace)::spawn_serv_state, "
+               "caf::event_based_actor>",
+               1);
+  assert_named(last, "config_server",
+               "caf::stateful_actor<caf::(anonymous namespace)::kvstate, caf::event_based_actor>",
+               1);
+  assert_named(last, "printer_actor", "caf::scheduler::(anonymous namespace)::printer_actor", 1);
+  cr_assert_eq(as_test_type_count(as_test_actor_named(last, "tagged<'ping'>"), "hi"), 1);
+  size_t i;
+  json_t *actor;
+  json_array_foreach(json_object_get(last, "actors"), i, actor)
+    cr_assert_null(strstr(as_test_str(actor, "name"), "<unknown>"));
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+Test(caf_names, the_middleman_and_basp_broker_are_internal)
+{
+  const char *argv[] = {"caf_remote", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 0);
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  assert_named(last, "middleman_actor", "caf::io::middleman_actor_impl", 1);
+  assert_named(last, "basp-broker", "caf::io::basp_broker", 1);
+  assert_named(last, "greeter", NULL, 0);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+Test(caf_names, a_czmq_task_without_a_symbol_is_named_after_its_spawner)
+{
+  const char *argv[] = {"czmq_stripped", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 0);
+  cr_assert_str_eq(run.out, "acks=3\n");
+  json_t *lines = as_test_run_lines(&run);
+  json_t *actor = as_test_actor_named(as_test_last_snapshot(lines), "<task in start_worker>");
+  cr_assert_not_null(actor);
+  cr_assert_eq(as_test_type_count(actor, "JOB"), 3);
+  json_decref(lines);
+  as_test_run_free(&run);
+}

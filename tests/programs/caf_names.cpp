@@ -1,0 +1,78 @@
+// One actor of each kind whose name the tracer must make readable (issue 10.5): a class that
+// names itself (name()), a class template over an atom, a class template over namespaced
+// types, a function with a parameter list longer than any name buffer, a function template
+// (its symbol names its return type), a scoped actor.
+// Each answers one "hi"; prints how many answered.
+#include <caf/all.hpp>
+
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace caf;
+
+using hi_atom = atom_constant<atom("hi")>;
+
+class named_actor : public event_based_actor {
+public:
+  explicit named_actor(actor_config& cfg) : event_based_actor(cfg) {}
+  const char* name() const override { return "my_named"; }
+  behavior make_behavior() override { return {[](hi_atom) { return 1; }}; }
+};
+
+template <atom_value Tag>
+class tagged : public event_based_actor {
+public:
+  explicit tagged(actor_config& cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override { return {[](hi_atom) { return 1; }}; }
+};
+
+namespace shop {
+namespace inner {
+struct job {};
+} // namespace inner
+
+template <class T, class U>
+class wrapper : public event_based_actor {
+public:
+  explicit wrapper(actor_config& cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override { return {[](hi_atom) { return 1; }}; }
+};
+
+using table = std::map<std::string, std::vector<std::map<std::string, std::string>>>;
+
+behavior long_worker(event_based_actor*, table, table, table)
+{
+  return {[](hi_atom) { return 1; }};
+}
+
+template <class T>
+behavior templ_worker(event_based_actor*)
+{
+  return {[](hi_atom) { return 1; }};
+}
+} // namespace shop
+
+int main()
+{
+  actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  int answers = 0;
+  {
+    actor_system system{cfg};
+    scoped_actor self{system};
+    std::vector<actor> all{system.spawn<named_actor>(), system.spawn<tagged<atom("ping")>>(),
+                           system.spawn<shop::wrapper<shop::inner::job, int>>(),
+                           system.spawn(shop::long_worker, shop::table{}, shop::table{},
+                                        shop::table{}),
+                           system.spawn(shop::templ_worker<int>)};
+    for (auto& a : all) {
+      self->request(a, infinite, hi_atom::value).receive([&](int n) { answers += n; },
+                                                         [](error&) {});
+      anon_send_exit(a, exit_reason::user_shutdown);
+    }
+  }
+  std::cout << "answers " << answers << std::endl;
+  return 0;
+}
