@@ -36,6 +36,9 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
     h->stopped_at_ns = -1;
   }
   struct html_actor *h = &m->actors[t->at];
+  /* The name it has last (a runtime may name an actor only after a while). */
+  if (strcmp(h->name, a->name) != 0 && !(h->name = export_intern(&m->strings, a->name)))
+    return -ENOMEM;
   h->parent = a->has_parent ? a->parent : -1;
   h->status = a->status;
   h->received = a->messages_received;

@@ -6,12 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t intern_hash(const char *text)
+uint64_t export_hash(uint64_t h, const char *text)
 {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
   for (const char *p = text; *p; p++)
     h = (h ^ (unsigned char)*p) * 1099511628211ull;
-  return (size_t)h;
+  return h;
+}
+
+static size_t intern_hash(const char *text)
+{
+  return (size_t)export_hash(EXPORT_HASH_SEED, text);
 }
 
 static int intern_grow(struct export_intern *s)

@@ -8,9 +8,11 @@
 
 #include "export_actors.h"
 #include "export_escape.h"
+#include "export_intern.h"
 
 struct pf_actor {
   int64_t id;
+  uint64_t name_hash;    /* of the name its track shows */
   int64_t mailbox_shown; /* depth last written to its counter track */
   int stop_shown;
   int in_handler;        /* a "B" is written and its "E" is not */
@@ -181,10 +183,13 @@ static int pf_actor_seen(void *state, const struct as_rec_actor *a, int is_new, 
 {
   struct pf_writer *w = ctx;
   struct pf_actor *s = state;
-  if (is_new) {
+  /* A runtime may name an actor only after a while: the track is renamed. */
+  uint64_t name_hash = export_hash(EXPORT_HASH_SEED, a->name);
+  if (is_new || name_hash != s->name_hash)
     pf_actor_meta(w, a);
+  s->name_hash = name_hash;
+  if (is_new)
     pf_spawn(w, a);
-  }
   /* The same handler as before while the actor has neither finished it nor taken another
    * message (both counters move when a handler ends or begins). */
   int same = s->in_handler && a->has_handling && a->handled == s->handler_handled &&

@@ -180,8 +180,9 @@ struct name_family {
 
 static const struct name_family name_families[] = {
     {"actorscope_actors_spawned", COUNTER, NULL,
-     "Actors of this name seen in snapshots (one spawned and reaped between two snapshots is "
-     "counted only in actorscope_process_actors_spawned_total).", n_spawned, 0},
+     "Actors seen in snapshots under this name (one spawned and reaped between two snapshots is "
+     "counted only in actorscope_process_actors_spawned_total; one the runtime names later, "
+     "under each name it had).", n_spawned, 0},
     {"actorscope_messages_sent", COUNTER, NULL,
      "Messages actors of this name sent to other actors' mailboxes.", n_sent, 0},
     {"actorscope_exceptions", COUNTER, NULL,

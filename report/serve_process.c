@@ -8,6 +8,7 @@
 
 #include "export_escape.h"
 #include "export_grow.h"
+#include "export_intern.h"
 
 /* ---- counts under a text key ------------------------------------------------------------- */
 
@@ -47,13 +48,8 @@ static void counts_free(struct serve_counts *counts)
 
 static uint64_t name_hash(const char *runtime, const char *name)
 {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (const char *p = runtime; *p; p++)
-    h = (h ^ (unsigned char)*p) * 1099511628211ull;
-  h = (h ^ 0xff) * 1099511628211ull;
-  for (const char *p = name; *p; p++)
-    h = (h ^ (unsigned char)*p) * 1099511628211ull;
-  return h;
+  /* A separator byte no UTF-8 text holds keeps ("ab", "c") apart from ("a", "bc"). */
+  return export_hash(export_hash(export_hash(EXPORT_HASH_SEED, runtime), "\xff"), name);
 }
 
 static int names_reindex(struct serve_process *p, size_t cap)
@@ -214,16 +210,34 @@ static int fold_types(struct serve_actor *s, const struct as_rec_actor *a)
   return 0;
 }
 
+/* An actor is counted under the name it has: a runtime may name it only after a while (a CAF
+ * scoped actor is <unknown> at first). Its earlier counts stay with the earlier name (counters
+ * never go down); from now on its growth goes to the new one. */
+static int actor_name(struct serve_process *p, struct serve_actor *s, const struct as_rec_actor *a)
+{
+  if (s->name && strcmp(s->name->name, a->name) == 0 && strcmp(s->name->runtime, a->runtime) == 0)
+    return 0;
+  struct serve_name *n = names_get(p, a->runtime, a->name);
+  if (!n)
+    return -ENOMEM;
+  /* The counts it has so far, keyed by the new name's type strings. */
+  for (size_t k = 0; k < s->n_types; k++) {
+    struct serve_count *c = counts_get(&n->received, s->types[k].key);
+    if (!c)
+      return -ENOMEM;
+    s->types[k].key = c->key;
+  }
+  s->name = n;
+  n->spawned = as_sat_add(n->spawned, 1);
+  return 0;
+}
+
 static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, void *ctx)
 {
   struct serve_process *p = ctx;
   struct serve_actor *s = state;
-  if (is_new) {
-    s->name = names_get(p, a->runtime, a->name);
-    if (!s->name)
-      return -ENOMEM;
-    s->name->spawned = as_sat_add(s->name->spawned, 1);
-  }
+  if (actor_name(p, s, a) < 0)
+    return -ENOMEM;
   struct serve_name *n = s->name;
   n->sent = as_sat_add(n->sent, growth(a->messages_sent, s->sent));
   n->exceptions = as_sat_add(n->exceptions, growth(a->exceptions, s->exceptions));

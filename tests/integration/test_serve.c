@@ -291,41 +291,53 @@ static long long sample(const char *text, const char *series)
   return -1;
 }
 
-/* Every actor that ever appears in a run, at its last sighting: what the counters of reaped
- * actors must still hold. */
+static void add_to(json_t *sums, const char *key, json_int_t n)
+{
+  json_object_set_new(sums, key, json_integer(json_integer_value(json_object_get(sums, key)) + n));
+}
+
+/* What the per-name counters must hold, from the recording: every actor counts under the name it
+ * has when it is seen (once per name it has), and each growth of its counters between two
+ * sightings goes to the name it has then; reaped actors keep what they gave. */
 static void check_counters_against(const char *run_path, const char *text)
 {
   json_t *lines = as_test_load_lines(run_path);
-  json_t *last_seen = export_test_last_seen(lines);
-  const char *pid_program = NULL;
-  char prefix[256];
   json_t *header = json_array_get(lines, 0);
-  snprintf(prefix, sizeof prefix, "pid=\"%lld\",program=\"%s\"", (long long)as_test_int(header, "pid"),
-           strrchr(as_test_str(header, "program"), '/') + 1);
-  pid_program = prefix;
-  /* Sums per (runtime, name, type) and per (runtime, name). */
+  char process[256];
+  snprintf(process, sizeof process, "pid=\"%lld\",program=\"%s\"",
+           (long long)as_test_int(header, "pid"), strrchr(as_test_str(header, "program"), '/') + 1);
   json_t *by_type = json_object(), *spawned = json_object(), *exceptions = json_object();
-  const char *key;
-  json_t *a;
-  json_object_foreach(last_seen, key, a) {
-    char series[1024];
-    snprintf(series, sizeof series, "%s,runtime=\"%s\",name=\"%s\"", pid_program,
-             as_test_str(a, "runtime"), as_test_str(a, "name"));
-    json_object_set_new(spawned, series,
-                        json_integer(json_integer_value(json_object_get(spawned, series)) + 1));
-    json_object_set_new(exceptions, series,
-                        json_integer(json_integer_value(json_object_get(exceptions, series)) +
-                                     as_test_int(a, "counters.exceptions")));
+  json_t *previous = json_object(); /* id -> {series, types: {type: count}, exceptions} */
+  for (size_t l = 1; l < json_array_size(lines); l++) {
     size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(a, "message_types"), i, t) {
-      char typed[1200];
-      snprintf(typed, sizeof typed, "%s,type=\"%s\"", series, as_test_str(t, "name"));
-      json_object_set_new(by_type, typed,
-                          json_integer(json_integer_value(json_object_get(by_type, typed)) +
-                                       as_test_int(t, "count")));
+    json_t *a;
+    json_array_foreach(json_object_get(json_array_get(lines, l), "actors"), i, a) {
+      char id[32], series[1024];
+      snprintf(id, sizeof id, "%lld", (long long)as_test_int(a, "id"));
+      snprintf(series, sizeof series, "%s,runtime=\"%s\",name=\"%s\"", process,
+               as_test_str(a, "runtime"), as_test_str(a, "name"));
+      json_t *before = json_object_get(previous, id);
+      if (!before || strcmp(json_string_value(json_object_get(before, "series")), series) != 0)
+        add_to(spawned, series, 1);
+      add_to(exceptions, series, as_test_int(a, "counters.exceptions") -
+                                     json_integer_value(json_object_get(before, "exceptions")));
+      json_t *types = json_object();
+      size_t k;
+      json_t *t;
+      json_array_foreach(json_object_get(a, "message_types"), k, t) {
+        char typed[1200];
+        snprintf(typed, sizeof typed, "%s,type=\"%s\"", series, as_test_str(t, "name"));
+        add_to(by_type, typed, as_test_int(t, "count") -
+                                   json_integer_value(json_object_get(
+                                       json_object_get(before, "types"), as_test_str(t, "name"))));
+        json_object_set_new(types, as_test_str(t, "name"), json_integer(as_test_int(t, "count")));
+      }
+      json_object_set_new(previous, id,
+                          json_pack("{s:s, s:o, s:I}", "series", series, "types", types,
+                                    "exceptions", (json_int_t)as_test_int(a, "counters.exceptions")));
     }
   }
+  const char *key;
   json_t *v;
   json_object_foreach(by_type, key, v) {
     char series[1400];
@@ -341,14 +353,14 @@ static void check_counters_against(const char *run_path, const char *text)
   }
   json_t *final = as_test_last_snapshot(lines);
   char series[400];
-  snprintf(series, sizeof series, "actorscope_process_actors_spawned_total{%s}", pid_program);
+  snprintf(series, sizeof series, "actorscope_process_actors_spawned_total{%s}", process);
   cr_assert_eq(sample(text, series), as_test_int(final, "totals.total_spawned"));
-  snprintf(series, sizeof series, "actorscope_process_messages_received_total{%s}", pid_program);
+  snprintf(series, sizeof series, "actorscope_process_messages_received_total{%s}", process);
   cr_assert_eq(sample(text, series), as_test_int(final, "totals.messages_received"));
   json_decref(by_type);
   json_decref(spawned);
   json_decref(exceptions);
-  json_decref(last_seen);
+  json_decref(previous);
   json_decref(lines);
 }
 
