@@ -147,9 +147,7 @@ Test(export_html, a_czmq_deadlock_page_renders_plots_tree_and_the_cycle_in_chrom
   cr_assert(strncmp(png, "\x89PNG", 4) == 0, "no PNG screenshot");
   free(png);
   free(page);
-  char rm[200];
-  snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
-  cr_assert_eq(system(rm), 0);
+  export_test_remove_dir(dir);
 }
 
 Test(export_html, a_caf_supervisor_page_nests_workers_under_their_supervisor)
@@ -174,7 +172,5 @@ Test(export_html, a_caf_supervisor_page_nests_workers_under_their_supervisor)
   free(cards);
   free(dom);
   free(page);
-  char rm[200];
-  snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
-  cr_assert_eq(system(rm), 0);
+  export_test_remove_dir(dir);
 }

@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 json_t *export_test_last_seen(json_t *lines)
 {
@@ -31,4 +32,11 @@ void export_test_promtool(const char *path)
   as_test_run(argv, NULL, 0, &run);
   cr_assert_eq(run.status, 0, "promtool check metrics: %s%s", run.out, run.err);
   as_test_run_free(&run);
+}
+
+void export_test_remove_dir(const char *dir)
+{
+  char rm[600];
+  snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+  cr_assert_eq(system(rm), 0);
 }

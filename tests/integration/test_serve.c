@@ -274,9 +274,7 @@ Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
   free(metrics);
   stop_bg(prometheus);
   stop_bg(serve);
-  char rm[300];
-  snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
-  cr_assert_eq(system(rm), 0);
+  export_test_remove_dir(dir);
 }
 
 /* ---- export prometheus: the numbers of a run ------------------------------------------------ */
