@@ -121,7 +121,7 @@ static int by_id(const void *a, const void *b)
 const struct html_actor *html_model_actor(const struct html_model *m, int64_t id)
 {
   struct html_actor key = {.id = id};
-  return bsearch(&key, m->actors, m->n_actors, sizeof key, by_id);
+  return m->n_actors ? bsearch(&key, m->actors, m->n_actors, sizeof key, by_id) : NULL;
 }
 
 /* The deepest mailboxes (by high-water mark), largest first. */
@@ -240,7 +240,8 @@ int html_model_read(struct html_model *m, struct as_reader *run, const char *sou
     return rc;
   m->truncated = as_reader_truncated(run);
   export_actor_table_free(&m->index);
-  qsort(m->actors, m->n_actors, sizeof *m->actors, by_id);
+  if (m->n_actors)
+    qsort(m->actors, m->n_actors, sizeof *m->actors, by_id);
   pick_deepest(m);
   if (!m->n_deep)
     return 0;
