@@ -368,3 +368,16 @@ Test(export_perfetto, a_malformed_run_is_refused_with_its_line)
   cr_assert(strstr(run.err, "actor-wrong-types.jsonl:2: ") != NULL, "%s", run.err);
   as_test_run_free(&run);
 }
+
+Test(export_perfetto, a_handler_of_an_actor_reaped_mid_run_ends_at_its_last_sighting)
+{
+  /* The deadlock recording with #2 gone (reaped) from the third snapshot on, while the second
+   * still saw it inside its handler. */
+  const char *runs[] = {AS_TEST_DATA "/export/reaped-in-handler.jsonl"};
+  json_t *trace = perfetto_export(runs, 1);
+  check_run(trace, runs[0], 0);
+  json_t *ends = events(trace, 27613, "E", 2, NULL);
+  cr_assert_eq(json_array_size(ends), 1);
+  json_decref(ends);
+  json_decref(trace);
+}
