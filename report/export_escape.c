@@ -93,3 +93,27 @@ char *export_cycle_text(const struct as_rec_cycle *c, const char *arrow)
   }
   return text;
 }
+
+void export_html_duration(FILE *out, int64_t ns)
+{
+  if (ns < 1000)
+    fprintf(out, "%" PRId64 " ns", ns);
+  else if (ns < 1000000)
+    fprintf(out, "%.3g µs", (double)ns / 1e3);
+  else if (ns < 1000000000)
+    fprintf(out, "%.3g ms", (double)ns / 1e6);
+  else
+    fprintf(out, "%.3g s", (double)ns / 1e9);
+}
+
+void export_html_count(FILE *out, int64_t n)
+{
+  /* Thin spaces between thousands: 1 234 567. */
+  char digits[32];
+  int len = snprintf(digits, sizeof digits, "%" PRId64, n);
+  for (int i = 0; i < len; i++) {
+    if (i && (len - i) % 3 == 0)
+      fputs("\xe2\x80\x89", out);
+    fputc(digits[i], out);
+  }
+}

@@ -9,11 +9,9 @@
 
 #include "export_escape.h"
 #include "export_html_model.h"
+#include "export_html_tree.h"
 #include "export_svg.h"
 
-#define HTML_TREE_MAX 2000      /* actors shown in the tree */
-#define HTML_CHILDREN_MAX 200   /* children shown under one actor */
-#define HTML_OPEN_DEPTH 2       /* levels of the tree open at first */
 #define HTML_SLOWEST 10
 
 static const char html_style[] =
@@ -68,38 +66,7 @@ static const char html_style[] =
 static const char html_script[] =
     "function setAll(o){document.querySelectorAll('#tree details').forEach(function(d){d.open=o;});}";
 
-/* ---- numbers as people read them ----------------------------------------------------------- */
-
-static void html_duration(FILE *out, int64_t ns)
-{
-  if (ns < 1000)
-    fprintf(out, "%" PRId64 " ns", ns);
-  else if (ns < 1000000)
-    fprintf(out, "%.3g µs", (double)ns / 1e3);
-  else if (ns < 1000000000)
-    fprintf(out, "%.3g ms", (double)ns / 1e6);
-  else
-    fprintf(out, "%.3g s", (double)ns / 1e9);
-}
-
-static void html_count(FILE *out, int64_t n)
-{
-  /* Thin spaces between thousands: 1 234 567. */
-  char digits[32];
-  int len = snprintf(digits, sizeof digits, "%" PRId64, n);
-  for (int i = 0; i < len; i++) {
-    if (i && (len - i) % 3 == 0)
-      fputs("\xe2\x80\x89", out);
-    fputc(digits[i], out);
-  }
-}
-
 /* ---- summary ------------------------------------------------------------------------------- */
-
-static int64_t html_longest(const struct html_actor *a)
-{
-  return a->handler_max_ns > a->running_max_ns ? a->handler_max_ns : a->running_max_ns;
-}
 
 static void html_card(FILE *out, const char *key, int bad, void (*fmt)(FILE *, int64_t),
                       int64_t value, const char *suffix)
@@ -173,24 +140,24 @@ static void html_summary(FILE *out, const struct html_model *m)
   int64_t exceptions = 0, longest = 0, deepest = 0, messages = 0;
   for (size_t i = 0; i < m->n_actors; i++) {
     exceptions = as_sat_add(exceptions, m->actors[i].exceptions);
-    if (html_longest(&m->actors[i]) > longest)
-      longest = html_longest(&m->actors[i]);
+    if (html_actor_longest_ns(&m->actors[i]) > longest)
+      longest = html_actor_longest_ns(&m->actors[i]);
     if (m->actors[i].mailbox_max > deepest)
       deepest = m->actors[i].mailbox_max;
   }
   if (m->n_points)
     messages = m->points[m->n_points - 1].received;
   fputs("<section id=\"summary\" class=\"cards\">", out);
-  html_card(out, "actors spawned", 0, html_count, m->total_spawned, NULL);
-  html_card(out, "most alive at once", 0, html_count, html_most_alive(m), NULL);
+  html_card(out, "actors spawned", 0, export_html_count, m->total_spawned, NULL);
+  html_card(out, "most alive at once", 0, export_html_count, html_most_alive(m), NULL);
   html_card(out, m->final ? "alive at exit" : "alive at the last snapshot", m->final && m->alive_at_end > 0,
-            html_count, m->alive_at_end, NULL);
-  html_card(out, "messages received", 0, html_count, messages, NULL);
-  html_card(out, "peak messages/s", 0, html_count, (int64_t)(html_peak_rate(m) + 0.5), NULL);
-  html_card(out, "deadlock cycles", m->n_cycles > 0, html_count, (int64_t)m->n_cycles, NULL);
-  html_card(out, "exceptions", exceptions > 0, html_count, exceptions, NULL);
-  html_card(out, "longest handler", 0, html_duration, longest, NULL);
-  html_card(out, "deepest mailbox", 0, html_count, deepest, NULL);
+            export_html_count, m->alive_at_end, NULL);
+  html_card(out, "messages received", 0, export_html_count, messages, NULL);
+  html_card(out, "peak messages/s", 0, export_html_count, (int64_t)(html_peak_rate(m) + 0.5), NULL);
+  html_card(out, "deadlock cycles", m->n_cycles > 0, export_html_count, (int64_t)m->n_cycles, NULL);
+  html_card(out, "exceptions", exceptions > 0, export_html_count, exceptions, NULL);
+  html_card(out, "longest handler", 0, export_html_duration, longest, NULL);
+  html_card(out, "deepest mailbox", 0, export_html_count, deepest, NULL);
   fputs("</section>\n", out);
 }
 
@@ -256,7 +223,7 @@ static int html_plots(FILE *out, const struct html_model *m)
   size_t nb = 0;
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct html_actor *a = &m->actors[i];
-    int64_t v = html_longest(a);
+    int64_t v = html_actor_longest_ns(a);
     if (v <= 0)
       continue;
     size_t k = nb < HTML_SLOWEST ? nb++ : HTML_SLOWEST;
@@ -329,7 +296,7 @@ static int by_actors(const void *a, const void *b)
 static void html_cell_count(FILE *out, int64_t n, int bad)
 {
   fputs(bad && n > 0 ? "<td class=\"bad\">" : "<td>", out);
-  html_count(out, n);
+  export_html_count(out, n);
   fputs("</td>", out);
 }
 
@@ -358,8 +325,8 @@ static int html_names(FILE *out, const struct html_model *m)
     r->deadlocked += a->deadlocked;
     if (a->mailbox_max > r->mailbox_max)
       r->mailbox_max = a->mailbox_max;
-    if (html_longest(a) > r->longest_ns)
-      r->longest_ns = html_longest(a);
+    if (html_actor_longest_ns(a) > r->longest_ns)
+      r->longest_ns = html_actor_longest_ns(a);
   }
   qsort(rows, k, sizeof *rows, by_actors);
   fputs("<section id=\"names\"><h2>Actors by name</h2><table class=\"names\"><thead><tr>"
@@ -379,7 +346,7 @@ static int html_names(FILE *out, const struct html_model *m)
     html_cell_count(out, r->received, 0);
     html_cell_count(out, r->mailbox_max, 0);
     fputs("<td>", out);
-    html_duration(out, r->longest_ns);
+    export_html_duration(out, r->longest_ns);
     fputs("</td>", out);
     html_cell_count(out, r->exceptions, 1);
     html_cell_count(out, r->deadlocked, 1);
@@ -387,167 +354,13 @@ static int html_names(FILE *out, const struct html_model *m)
   }
   if (k > HTML_NAMES_MAX) {
     fputs("<tr><td colspan=\"9\" class=\"note\">… ", out);
-    html_count(out, (int64_t)(k - HTML_NAMES_MAX));
+    export_html_count(out, (int64_t)(k - HTML_NAMES_MAX));
     fputs(" more names</td></tr>", out);
   }
   fputs("</tbody></table></section>\n", out);
   free(sorted);
   free(rows);
   return 0;
-}
-
-/* ---- the actor tree -------------------------------------------------------------------------- */
-
-struct tree {
-  const struct html_model *m;
-  size_t *first_child, *next_sibling; /* indexes into m->actors; SIZE_MAX: none */
-  unsigned char *shown;
-  size_t n_shown;
-};
-
-static void tree_node_line(FILE *out, const struct html_actor *a)
-{
-  fprintf(out, "<span class=\"id\">#%" PRId64 "</span> <span class=\"nm\">", a->id);
-  export_html_text(out, a->name);
-  fprintf(out, "</span><span class=\"rt\">%s</span>", a->runtime);
-  const char *status = as_status_name(a->status);
-  fprintf(out, "<span class=\"st st-%s\">%s</span>", status, status);
-  if (a->deadlocked)
-    fputs("<span class=\"st st-dl\">deadlocked</span>", out);
-  fputs("<span class=\"facts\">", out);
-  html_count(out, a->received);
-  fputs(" received · mailbox max ", out);
-  html_count(out, a->mailbox_max);
-  fputs(" · longest handler ", out);
-  html_duration(out, html_longest(a));
-  if (a->exceptions) {
-    fputs(" · ", out);
-    html_count(out, a->exceptions);
-    fputs(" exceptions", out);
-  }
-  if (a->reason) {
-    fputs(" · exit ", out);
-    export_html_text(out, a->reason);
-  }
-  fputs("</span>", out);
-}
-
-/* Depth-first with an explicit stack: a 100k-deep chain cannot overflow ours, and the page
- * nests at most HTML_TREE_MAX levels. */
-static int tree_write(FILE *out, struct tree *t, size_t root)
-{
-  struct frame {
-    size_t node, next_child, shown_children;
-  };
-  size_t cap = 64, depth = 0;
-  struct frame *stack = malloc(cap * sizeof *stack);
-  if (!stack)
-    return -ENOMEM;
-  stack[0] = (struct frame){root, t->first_child[root], 0};
-  t->shown[root] = 1;
-  t->n_shown++;
-  for (;;) {
-    struct frame *f = &stack[depth];
-    const struct html_actor *a = &t->m->actors[f->node];
-    if (f->shown_children == 0 && f->next_child == t->first_child[f->node]) {
-      /* Entering the node. */
-      fprintf(out, "<li class=\"actor%s\" data-id=\"%" PRId64 "\">", a->deadlocked ? " dl" : "",
-              a->id);
-      if (f->next_child == SIZE_MAX) {
-        fputs("<div class=\"leaf\">", out);
-        tree_node_line(out, a);
-        fputs("</div></li>", out);
-        if (depth-- == 0)
-          break;
-        continue;
-      }
-      fprintf(out, "<details%s><summary>", depth < HTML_OPEN_DEPTH ? " open" : "");
-      tree_node_line(out, a);
-      fputs("</summary><ul>", out);
-    }
-    /* The next child not shown yet, within the caps. */
-    size_t child = f->next_child;
-    while (child != SIZE_MAX && t->shown[child])
-      child = t->next_sibling[child];
-    if (child != SIZE_MAX &&
-        (f->shown_children >= HTML_CHILDREN_MAX || t->n_shown >= HTML_TREE_MAX)) {
-      size_t more = 0;
-      for (size_t c = child; c != SIZE_MAX; c = t->next_sibling[c])
-        more += !t->shown[c];
-      fputs("<li class=\"note\">… ", out);
-      html_count(out, (int64_t)more);
-      fputs(" more (actorscope report --all lists every actor)</li>", out);
-      child = SIZE_MAX;
-    }
-    if (child == SIZE_MAX) {
-      fputs("</ul></details></li>", out);
-      if (depth-- == 0)
-        break;
-      continue;
-    }
-    f->next_child = t->next_sibling[child];
-    f->shown_children++;
-    if (depth + 1 == cap) {
-      struct frame *grown = realloc(stack, (cap *= 2) * sizeof *stack);
-      if (!grown) {
-        free(stack);
-        return -ENOMEM;
-      }
-      stack = grown;
-    }
-    t->shown[child] = 1;
-    t->n_shown++;
-    stack[++depth] = (struct frame){child, t->first_child[child], 0};
-  }
-  free(stack);
-  return 0;
-}
-
-static int html_tree(FILE *out, const struct html_model *m)
-{
-  size_t n = m->n_actors;
-  struct tree t = {m, malloc((n + 1) * sizeof(size_t)), malloc((n + 1) * sizeof(size_t)),
-                   calloc(n + 1, 1), 0};
-  if (!t.first_child || !t.next_sibling || !t.shown) {
-    free(t.first_child), free(t.next_sibling), free(t.shown);
-    return -ENOMEM;
-  }
-  /* Children in id order: built backwards so each list comes out ascending. */
-  for (size_t i = 0; i < n; i++)
-    t.first_child[i] = t.next_sibling[i] = SIZE_MAX;
-  for (size_t i = n; i-- > 0;) {
-    const struct html_actor *parent =
-        m->actors[i].parent >= 0 ? html_model_actor(m, m->actors[i].parent) : NULL;
-    if (parent && parent != &m->actors[i]) {
-      size_t p = (size_t)(parent - m->actors);
-      t.next_sibling[i] = t.first_child[p];
-      t.first_child[p] = i;
-    }
-  }
-  fputs("<section id=\"tree-section\"><h2>Actor tree</h2><p class=\"tools\">"
-        "<button type=\"button\" onclick=\"setAll(true)\">expand all</button>"
-        "<button type=\"button\" onclick=\"setAll(false)\">collapse all</button>"
-        "<span class=\"note\">each actor in its last-seen state; reaped actors included</span></p>"
-        "<ul id=\"tree\" class=\"tree\">",
-        out);
-  int rc = 0;
-  /* Roots: no parent, or a parent never listed; then whatever a parent cycle left out. */
-  for (int pass = 0; pass < 2 && rc == 0; pass++)
-    for (size_t i = 0; i < n && rc == 0 && t.n_shown < HTML_TREE_MAX; i++) {
-      const struct html_actor *a = &m->actors[i];
-      int root = a->parent < 0 || !html_model_actor(m, a->parent) ||
-                 html_model_actor(m, a->parent) == a;
-      if (!t.shown[i] && (root || pass == 1))
-        rc = tree_write(out, &t, i);
-    }
-  if (t.n_shown < n) {
-    fputs("<li class=\"note\">… ", out);
-    html_count(out, (int64_t)(n - t.n_shown));
-    fputs(" more actors not shown (actorscope report --all lists every actor)</li>", out);
-  }
-  fputs("</ul></section>\n", out);
-  free(t.first_child), free(t.next_sibling), free(t.shown);
-  return rc;
 }
 
 /* ---- the page ------------------------------------------------------------------------------ */
@@ -598,7 +411,7 @@ int export_html_write(FILE *out, struct as_reader *run, const char *source,
     if (rc == 0)
       rc = html_names(out, &m);
     if (rc == 0)
-      rc = html_tree(out, &m);
+      rc = export_html_tree(out, &m);
     fputs("<footer>Made by <b>actorscope export html</b> from ", out);
     export_html_text(out, source);
     fputs(". Times are seconds since tracing started. Counts, mailbox maxima and handler times "

@@ -22,6 +22,12 @@ struct html_actor {
   int deadlocked;
 };
 
+/* Its longest handler: finished, or seen in progress. */
+static inline int64_t html_actor_longest_ns(const struct html_actor *a)
+{
+  return a->handler_max_ns > a->running_max_ns ? a->handler_max_ns : a->running_max_ns;
+}
+
 struct html_point {
   double t;                 /* seconds since tracing started */
   int64_t alive, received;  /* totals at that snapshot */
