@@ -204,21 +204,23 @@ Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
   snprintf(path, sizeof path, "%s/prometheus.log", dir);
   pid_t prometheus = start_bg(prom_argv, NULL, 0, path);
 
+  /* Prometheus scrapes serve before the programs start, so it sees them live. */
+  prometheus_expect(prom_at, "up{job=\"actorscope\"}", "1");
+
   /* Real programs, each streaming to a socket in the watched directory; the CAF one holds a
-   * deadlock for 6 s. */
+   * deadlock for 8 s. */
   char czmq_out[300], caf_out[300];
   snprintf(czmq_out, sizeof czmq_out, "ACTORSCOPE_OUTPUT=unix:%s/czmq.sock", sockets);
   snprintf(caf_out, sizeof caf_out, "ACTORSCOPE_OUTPUT=unix:%s/caf.sock", sockets);
   const char *czmq_env[] = {czmq_out, "ACTORSCOPE_INTERVAL_MS=200", NULL};
   const char *caf_env[] = {caf_out, "ACTORSCOPE_INTERVAL_MS=200", NULL};
   const char *czmq_argv[] = {AS_TEST_PROGRAMS "/czmq_slow", "6000", NULL};
-  const char *caf_argv[] = {AS_TEST_PROGRAMS "/caf_waits", "await", "6000", NULL};
+  const char *caf_argv[] = {AS_TEST_PROGRAMS "/caf_waits", "await", "8000", NULL};
   snprintf(path, sizeof path, "%s/czmq.log", dir);
   pid_t czmq = start_bg(czmq_argv, czmq_env, 1, path);
   snprintf(path, sizeof path, "%s/caf.log", dir);
   pid_t caf = start_bg(caf_argv, caf_env, 1, path);
 
-  prometheus_expect(prom_at, "up{job=\"actorscope\"}", "1");
   prometheus_expect(prom_at,
                     "actorscope_messages_received_total{program=\"czmq_slow\",runtime=\"czmq\","
                     "name=\"slow_worker\",type=\"SLOW\"}", "1");
