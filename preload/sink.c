@@ -145,16 +145,19 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
   s->max_bytes = cfg->max_bytes;
   s->rotation.keep = cfg->keep < AS_SINK_KEEP_MAX ? cfg->keep : AS_SINK_KEEP_MAX;
   int rc = 0;
+  /* %p is the pid in a file's name and a socket's path alike: one socket per process in a
+   * directory that `actorscope serve` watches. */
+  if (cfg->output.kind != AS_DEST_TCP &&
+      as_dest_expand_path(cfg->output.path, pid, s->path, sizeof s->path) < 0) {
+    as_error_set(err, "output path is too long");
+    free(s);
+    return -ENAMETOOLONG;
+  }
   switch (cfg->output.kind) {
   case AS_DEST_FILE:
-    if (as_dest_expand_path(cfg->output.path, pid, s->path, sizeof s->path) < 0) {
-      as_error_set(err, "output path is too long");
-      rc = -ENAMETOOLONG;
-    }
     snprintf(s->where, sizeof s->where, "%s", s->path);
     break;
   case AS_DEST_UNIX:
-    snprintf(s->path, sizeof s->path, "%s", cfg->output.path);
     snprintf(s->where, sizeof s->where, "unix:%s", s->path);
     rc = sink_listen_unix(s->path, SINK_MAX_CLIENTS, &s->place, err);
     break;
