@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -74,8 +76,22 @@ static void diag_write_stderr(const char *text)
   len += diag_escape(text, line + len, sizeof line - len - 1);
   line[len++] = '\n';
   int saved = errno;
+  /* A stderr whose reader is gone must not kill the host with SIGPIPE: blocked for the write,
+   * and taken back if this write raised it (one the host had pending stays pending). */
+  sigset_t pipe_only, old;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  sigset_t pending;
+  sigpending(&pending);
+  int was_pending = sigismember(&pending, SIGPIPE);
   while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
     ;
+  if (!was_pending) {
+    struct timespec none = {0, 0};
+    sigtimedwait(&pipe_only, NULL, &none);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   errno = saved;
 }
 

@@ -4,6 +4,7 @@
 #include "resolve.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -22,20 +23,8 @@ static signals_sigaction_fn signals_real_sigaction(void)
   return real;
 }
 
-/* A fault the kernel raised for an instruction: returning re-runs it, now with the default
- * action, so the core dump shows the host's own state. */
-static int signals_is_fault(int sig, const siginfo_t *info)
+void as_signals_die_of(int sig)
 {
-  return (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL) && info &&
-         info->si_code > 0;
-}
-
-static void signals_handler(int sig, siginfo_t *info, void *context)
-{
-  (void)context;
-  int saved = errno;
-  if (atomic_exchange(&signals_ours[sig], 0))
-    as_collector_on_deadly_signal(sig);
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
@@ -43,9 +32,27 @@ static void signals_handler(int sig, siginfo_t *info, void *context)
   signals_sigaction_fn real = signals_real_sigaction();
   if (real)
     real(sig, &dfl, NULL);
-  /* Blocked while this handler runs: delivered, with the default action, when it returns. */
-  if (!signals_is_fault(sig, info))
-    raise(sig);
+  atomic_store(&signals_ours[sig], 0);
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, sig);
+  /* Inside its handler the signal is blocked: it is then delivered, with the default action,
+   * as the handler returns — for a fault, before the faulting instruction runs again, so the
+   * core dump shows the host's own state. Elsewhere it is delivered at once. */
+  raise(sig);
+  pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+}
+
+/* Every thread that meets a deadly signal waits (bounded) for the one line that records it,
+ * then dies of it exactly as the default action would have it. Also a signal the process sent
+ * itself dressed as a fault (si_code > 0) is raised again, never swallowed. */
+static void signals_handler(int sig, siginfo_t *info, void *context)
+{
+  (void)info;
+  (void)context;
+  int saved = errno;
+  as_collector_on_deadly_signal(sig);
+  as_signals_die_of(sig);
   errno = saved;
 }
 

@@ -11,6 +11,10 @@
 /* At the first spawn: takes every deadly signal whose disposition is still the default. */
 void as_signals_install(void);
 
+/* Dies of sig as its default action would (the default restored, the signal raised and, outside
+ * its handler, unblocked). Async-signal-safe. */
+void as_signals_die_of(int sig);
+
 /* For the interposed sigaction/signal family: the host is about to change sig's disposition
  * (ours, if there, is simply replaced). */
 void as_signals_host_takes(int sig);
