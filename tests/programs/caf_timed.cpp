@@ -1,5 +1,5 @@
 // A function-based CAF actor handles argv[1] "fast" requests (no wait), argv[2] "slow" ones
-// (each sleeps 40 ms), then one "stuck" that sleeps argv[3] ms in nanosleep called from
+// (each sleeps 100 ms), then one "stuck" that sleeps argv[3] ms in nanosleep called from
 // stuck_in_nanosleep: handler times the tests know. Prints "timed done", exits 0.
 #include <caf/all.hpp>
 
@@ -27,7 +27,7 @@ behavior timed_worker(event_based_actor*)
 {
   return {[](fast_atom) { return 0; },
           [](slow_atom) {
-            stuck_in_nanosleep(40);
+            stuck_in_nanosleep(100);
             return 0;
           },
           [](stuck_atom) {

@@ -26,7 +26,7 @@ static void timed_worker(zsock_t *pipe, void *args)
       break;
     int term = streq(cmd, "$TERM");
     if (streq(cmd, "SLOW"))
-      stuck_in_nanosleep(40);
+      stuck_in_nanosleep(100);
     else if (streq(cmd, "STUCK"))
       stuck_in_nanosleep(stuck_ms);
     if (!term)
