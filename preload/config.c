@@ -151,6 +151,7 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   cfg->stack_depth = AS_CONFIG_DEFAULT_STACK_DEPTH;
   cfg->keyframe_s = AS_CONFIG_DEFAULT_KEYFRAME_S;
   cfg->keep = AS_CONFIG_DEFAULT_KEEP;
+  cfg->stuck_ms = AS_CONFIG_DEFAULT_STUCK_MS;
 
   const char *output = lookup("ACTORSCOPE_OUTPUT");
   int rc = config_parse_output(output ? output : "file:" AS_CONFIG_DEFAULT_FILE, cwd, cfg, err);
@@ -172,6 +173,10 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   text = lookup("ACTORSCOPE_KEYFRAME_S");
   if (text && (rc = config_parse_uint("ACTORSCOPE_KEYFRAME_S", text, 0, 86400, "seconds",
                                       &cfg->keyframe_s, err)) < 0)
+    return rc;
+  text = lookup("ACTORSCOPE_STUCK_MS");
+  if (text && (rc = config_parse_uint("ACTORSCOPE_STUCK_MS", text, 0, 86400000, "milliseconds",
+                                      &cfg->stuck_ms, err)) < 0)
     return rc;
   text = lookup("ACTORSCOPE_MAX_BYTES");
   if (text && (rc = config_parse_size("ACTORSCOPE_MAX_BYTES", text, &cfg->max_bytes, err)) < 0)

@@ -18,6 +18,7 @@ enum as_output_kind {
 #define AS_CONFIG_DEFAULT_STACK_DEPTH 8u
 #define AS_CONFIG_DEFAULT_KEYFRAME_S 60u
 #define AS_CONFIG_DEFAULT_KEEP 3u
+#define AS_CONFIG_DEFAULT_STUCK_MS 5000u
 #define AS_CONFIG_MAX_KEEP 100u
 #define AS_CONFIG_MAX_STACK_DEPTH 64u
 /* ACTORSCOPE_TOKEN: what every socket client must send first (printable ASCII, no spaces). */
@@ -37,6 +38,7 @@ struct as_config {
   unsigned keyframe_s; /* a full snapshot at least this often; 0: every line is one */
   unsigned long long max_bytes; /* a file this big is rotated; 0: no limit */
   unsigned keep;                /* rotated files kept (NAME.1 … NAME.keep) */
+  unsigned stuck_ms; /* a handler running this long has its stack captured; 0: never */
   /* ACTORSCOPE_TOKEN, or "" when unset: socket clients must send it and "\n" first. */
   char token[AS_CONFIG_TOKEN_MAX + 1];
 };

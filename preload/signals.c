@@ -2,6 +2,7 @@
 #include "signals.h"
 #include "collector.h"
 #include "resolve.h"
+#include "stuck.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -75,14 +76,17 @@ void as_signals_host_takes(int sig)
 {
   if (sig > 0 && sig < NSIG)
     atomic_store(&signals_ours[sig], 0);
+  as_stuck_host_takes(sig);
 }
 
 int as_signals_is_ours(const struct sigaction *old)
 {
-  return old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == signals_handler;
+  return old && (old->sa_flags & SA_SIGINFO) &&
+         (old->sa_sigaction == signals_handler || as_stuck_handler_is_ours(old->sa_sigaction));
 }
 
 int as_signals_handler_is_ours(void (*handler)(int))
 {
-  return (void *)handler == (void *)signals_handler;
+  return (void *)handler == (void *)signals_handler ||
+         as_stuck_handler_is_ours((void (*)(int, siginfo_t *, void *))(void *)handler);
 }

@@ -1,5 +1,6 @@
 #include "snapshot.h"
 #include "jsonw.h"
+#include "stuck.h"
 #include "symcache.h"
 
 #include <stdio.h>
@@ -295,6 +296,23 @@ static void snapshot_histogram(struct as_jsonw *w, const struct as_actor_view *v
   as_jsonw_lit(w, "]");
 }
 
+/* Where a handler past ACTORSCOPE_STUCK_MS was stuck when asked, innermost first: the
+ * interrupted instruction, then return addresses. Absent when none was captured. */
+static void snapshot_stuck_stack(struct as_jsonw *w, const struct as_stuck_stack *stack)
+{
+  if (!stack || !stack->count)
+    return;
+  as_jsonw_lit(w, ",\"stack\":[");
+  for (uint32_t i = 0; i < stack->count; i++) {
+    if (i)
+      as_jsonw_lit(w, ",");
+    /* The first frame is the instruction itself, which as_symcache_frame (made for return
+     * addresses) would look up one byte early: give it one byte more. */
+    as_jsonw_str(w, as_symcache_frame((const char *)stack->frames[i] + (i == 0)));
+  }
+  as_jsonw_lit(w, "]");
+}
+
 /* A CZMQ actor's other sockets (registry channels); absent when it has none. */
 static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
                              const struct as_registry_collection *c)
@@ -396,6 +414,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
     as_jsonw_str(w, as_typetab_name(v->handling_type));
     as_jsonw_lit_u64(w, ",\"elapsed_ns\":", snapshot_since(now, v->handling_since));
     as_jsonw_lit_u64(w, ",\"since_ns\":", snapshot_since(v->handling_since, info->start_ticks));
+    snapshot_stuck_stack(w, as_stuck_find(v->id, v->handling_since));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
