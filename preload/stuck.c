@@ -23,7 +23,7 @@ typedef int (*stuck_sigaction_fn)(int, const struct sigaction *, struct sigactio
 #define STUCK_STACKS_MAX 64
 
 enum stuck_state { STUCK_IDLE, STUCK_REQUESTED, STUCK_RUNNING, STUCK_DONE };
-enum stuck_use { STUCK_UNTRIED, STUCK_OURS, STUCK_REFUSED };
+enum stuck_use { STUCK_UNTRIED, STUCK_OURS, STUCK_REFUSED, STUCK_HOST_TOOK };
 
 /* The one request in flight: the collector fills it, the target thread's handler answers. */
 static struct {
@@ -93,7 +93,7 @@ int as_stuck_handler_is_ours(void (*handler)(int, siginfo_t *, void *))
 void as_stuck_host_takes(int sig)
 {
   if (sig == AS_STUCK_SIGNAL)
-    atomic_store(&stuck_use, STUCK_REFUSED);
+    atomic_store(&stuck_use, STUCK_HOST_TOOK); /* the collector says so (no I/O here) */
 }
 
 /* Takes the signal if it still has its default disposition; says once why not. */
@@ -114,7 +114,7 @@ static int stuck_install(void)
   }
   if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) {
     atomic_store(&stuck_use, STUCK_REFUSED);
-    as_diag_report("stuck_signal_taken",
+    as_diag_note("stuck_signal_taken",
                    "signal %d has a handler of the program's: stuck handlers' stacks are not captured",
                    AS_STUCK_SIGNAL);
     return -EPERM;
@@ -135,7 +135,7 @@ static int stuck_install(void)
   /* The host's sigaction slipped in between our look and ours: its handler goes back. */
   if ((before.sa_flags & SA_SIGINFO) || before.sa_handler != SIG_DFL) {
     real(AS_STUCK_SIGNAL, &before, NULL);
-    atomic_store(&stuck_use, STUCK_REFUSED);
+    atomic_store(&stuck_use, STUCK_HOST_TOOK);
     return -EPERM;
   }
   return 0;
@@ -176,7 +176,7 @@ static unsigned stuck_capture(const struct as_actor *actor, uint32_t tid, uint64
   int blocks = stuck_thread_blocks(tid);
   if (blocks != 0) {
     if (blocks > 0)
-      as_diag_report("stuck_signal_blocked",
+      as_diag_note("stuck_signal_blocked",
                      "a thread blocks signal %d: its stuck handlers' stacks are not captured",
                      AS_STUCK_SIGNAL);
     return 0;
@@ -242,7 +242,12 @@ void as_stuck_scan(const struct as_waiting *handling, uint64_t now, uint64_t thr
       stuck_stacks[kept++] = stuck_stacks[i];
   }
   stuck_stack_count = kept;
-  if (threshold == 0 || atomic_load(&stuck_use) == STUCK_REFUSED)
+  int use = atomic_load(&stuck_use);
+  if (use == STUCK_HOST_TOOK)
+    as_diag_note("stuck_signal_taken",
+                 "the program set a handler for signal %d: stuck handlers' stacks are not captured",
+                 AS_STUCK_SIGNAL);
+  if (threshold == 0 || use == STUCK_REFUSED || use == STUCK_HOST_TOOK)
     return;
   for (size_t i = 0; i < handling->count && stuck_stack_count < STUCK_STACKS_MAX; i++) {
     const struct as_actor_view *v = &handling->views[i];
