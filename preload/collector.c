@@ -338,7 +338,7 @@ static int collector_open_sink(void)
     collector_sink = NULL;
     return -1;
   }
-  if (collector_config.output_kind == AS_OUTPUT_TCP && collector_config.tcp_port == 0)
+  if (collector_config.output.kind == AS_DEST_TCP && collector_config.output.port == 0)
     as_diag_report("output_port", "streaming snapshots on %s", as_sink_describe(collector_sink));
   char *header = collector_header_line();
   if (!header || as_sink_set_header(collector_sink, header) < 0) {

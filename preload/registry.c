@@ -109,7 +109,7 @@ static const struct as_origin *registry_origin(const void *name_addr, unsigned d
 {
   union {
     struct as_origin origin;
-    void *words[REGISTRY_ORIGIN_WORDS + AS_CONFIG_MAX_STACK_DEPTH + REGISTRY_OWN_FRAMES_MAX];
+    void *words[REGISTRY_ORIGIN_WORDS + AS_STACK_DEPTH_MAX + REGISTRY_OWN_FRAMES_MAX];
   } buf;
   memset(&buf, 0, sizeof(struct as_origin));
   void **frames = buf.words + REGISTRY_ORIGIN_WORDS;

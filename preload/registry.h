@@ -7,6 +7,7 @@
 #define AS_REGISTRY_H
 
 #include "changes.h"
+#include "format.h"
 #include "clock.h"
 #include "histogram.h"
 #include "typetab.h"
@@ -25,19 +26,6 @@
 #define AS_TALLY_COUNT_MASK ((1ull << AS_TALLY_COUNT_BITS) - 1)
 _Static_assert(AS_TYPETAB_CAPACITY < (1u << (64 - AS_TALLY_COUNT_BITS)),
                "type ids must fit the tally's 16 bits");
-
-enum as_status {
-  AS_STATUS_STARTING,
-  AS_STATUS_RUNNING,
-  AS_STATUS_STOPPING,
-  AS_STATUS_STOPPED,
-};
-
-enum as_wait_kind {
-  AS_WAIT_NONE,
-  AS_WAIT_REPLY,  /* blocked for the answer to a request */
-  AS_WAIT_SIGNAL, /* blocked for a synchronisation signal */
-};
 
 struct as_actor;
 

@@ -19,7 +19,7 @@
 #define SINK_FILE_NAME_TRIES 100
 
 struct as_sink {
-  enum as_output_kind kind;
+  enum as_dest_kind kind;
   char where[PATH_MAX + 16];
   char path[PATH_MAX]; /* the file asked for, or the socket's path */
   int fd;              /* the file, or the listening socket */
@@ -29,7 +29,7 @@ struct as_sink {
   char *header;
   struct sink_unix_place place;
   struct sink_clients clients;
-  char token[AS_CONFIG_TOKEN_MAX + 1];
+  char token[AS_TOKEN_MAX + 1];
   unsigned long long max_bytes;
   struct sink_rotation rotation;
 };
@@ -150,27 +150,27 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
     as_error_set(err, "out of memory");
     return -ENOMEM;
   }
-  s->kind = cfg->output_kind;
+  s->kind = cfg->output.kind;
   s->fd = -1;
   snprintf(s->token, sizeof s->token, "%s", cfg->token);
   s->max_bytes = cfg->max_bytes;
   s->rotation.keep = cfg->keep < AS_SINK_KEEP_MAX ? cfg->keep : AS_SINK_KEEP_MAX;
   int rc = 0;
-  switch (cfg->output_kind) {
-  case AS_OUTPUT_FILE:
-    if (as_config_expand_path(cfg->output_path, pid, s->path, sizeof s->path) < 0) {
+  switch (cfg->output.kind) {
+  case AS_DEST_FILE:
+    if (as_dest_expand_path(cfg->output.path, pid, s->path, sizeof s->path) < 0) {
       as_error_set(err, "output path is too long");
       rc = -ENAMETOOLONG;
     }
     snprintf(s->where, sizeof s->where, "%s", s->path);
     break;
-  case AS_OUTPUT_UNIX:
-    snprintf(s->path, sizeof s->path, "%s", cfg->output_path);
+  case AS_DEST_UNIX:
+    snprintf(s->path, sizeof s->path, "%s", cfg->output.path);
     snprintf(s->where, sizeof s->where, "unix:%s", s->path);
     rc = sink_listen_unix(s->path, SINK_MAX_CLIENTS, &s->place, err);
     break;
-  case AS_OUTPUT_TCP:
-    rc = sink_listen_tcp(cfg->tcp_host, cfg->tcp_port, SINK_MAX_CLIENTS, s->where,
+  case AS_DEST_TCP:
+    rc = sink_listen_tcp(cfg->output.host, cfg->output.port, SINK_MAX_CLIENTS, s->where,
                          sizeof s->where, err);
     break;
   }
@@ -178,7 +178,7 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
     free(s);
     return rc;
   }
-  if (cfg->output_kind != AS_OUTPUT_FILE) {
+  if (cfg->output.kind != AS_DEST_FILE) {
     s->fd = rc;
     sink_clients_init(&s->clients, rc, s->token);
   }
@@ -202,7 +202,7 @@ int as_sink_has_readers(struct as_sink *sink)
 {
   if (sink->broken)
     return 0;
-  if (sink->kind == AS_OUTPUT_FILE)
+  if (sink->kind == AS_DEST_FILE)
     return 1;
   sink_clients_service(&sink->clients, sink->header);
   return sink_clients_ready(&sink->clients) > 0;
@@ -210,7 +210,7 @@ int as_sink_has_readers(struct as_sink *sink)
 
 int as_sink_starts_new_file(const struct as_sink *sink)
 {
-  return sink->kind == AS_OUTPUT_FILE && (sink->fd < 0 || (sink->max_bytes &&
+  return sink->kind == AS_DEST_FILE && (sink->fd < 0 || (sink->max_bytes &&
                                                             sink->file_bytes >= sink->max_bytes));
 }
 
@@ -232,7 +232,7 @@ int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struc
     as_error_set(err, "output is disabled after an earlier error");
     return -EIO;
   }
-  if (sink->kind != AS_OUTPUT_FILE) {
+  if (sink->kind != AS_DEST_FILE) {
     sink_clients_write(&sink->clients, sink->header, data, len);
     return 0;
   }
@@ -249,7 +249,7 @@ int as_sink_end_line(struct as_sink *sink, struct as_error *err)
 {
   int rc = as_sink_write_part(sink, "\n", 1, err);
   sink->file_in_line = 0;
-  if (rc == 0 && sink->kind != AS_OUTPUT_FILE)
+  if (rc == 0 && sink->kind != AS_DEST_FILE)
     sink_clients_end_line(&sink->clients);
   return rc;
 }
@@ -262,7 +262,7 @@ int as_sink_write_line(struct as_sink *sink, const char *line, struct as_error *
 
 int as_sink_flush(struct as_sink *sink, unsigned timeout_ms)
 {
-  if (sink->kind == AS_OUTPUT_FILE || sink->broken)
+  if (sink->kind == AS_DEST_FILE || sink->broken)
     return 0;
   return sink_clients_flush(&sink->clients, timeout_ms);
 }
@@ -277,7 +277,7 @@ void as_sink_get_stats(const struct as_sink *sink, struct as_sink_stats *out)
 
 static void sink_release(struct as_sink *sink, int polite)
 {
-  if (sink->kind != AS_OUTPUT_FILE)
+  if (sink->kind != AS_DEST_FILE)
     sink_clients_close(&sink->clients, polite);
   if (sink->fd >= 0)
     close(sink->fd);
@@ -289,7 +289,7 @@ void as_sink_close(struct as_sink *sink)
 {
   if (!sink)
     return;
-  if (sink->kind == AS_OUTPUT_UNIX)
+  if (sink->kind == AS_DEST_UNIX)
     sink_unlisten_unix(sink->path, &sink->place);
   sink_release(sink, 1);
 }

@@ -39,7 +39,7 @@ struct sink_client {
   uint64_t line_start;   /* `queued` when the line being written started */
   uint64_t accepted_ns, behind_since_ns, progress_ns;
   uint64_t lines_skipped;
-  char token_got[AS_CONFIG_TOKEN_MAX + 1];
+  char token_got[AS_TOKEN_MAX + 1];
   size_t token_len;
 };
 

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "sink_rotate.h"
+#include "destination.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,18 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* NAME.jsonl -> NAME.k.jsonl (the number before the last extension). */
-static int rotate_name(const char *name, unsigned k, char *out, size_t len)
-{
-  const char *base = strrchr(name, '/');
-  base = base ? base + 1 : name;
-  const char *dot = strrchr(base, '.');
-  if (!dot || dot == base)
-    dot = base + strlen(base);
-  int w = snprintf(out, len, "%.*s.%u%s", (int)(dot - name), name, k, dot);
-  return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
-}
 
 /* Whether the file at path is the one this process left in that slot (or nothing is there). */
 static int rotate_slot_is_ours(const struct sink_rotation *r, unsigned k, const char *path)
@@ -50,7 +39,7 @@ int sink_rotate(struct sink_rotation *r, const char *name, int fd, struct as_err
   char from[PATH_MAX], to[PATH_MAX];
   /* First make sure every name in the way is ours: then nothing is moved halfway. */
   for (unsigned k = 1; k <= r->keep; k++) {
-    if (rotate_name(name, k, to, sizeof to) < 0 || !rotate_slot_is_ours(r, k, to)) {
+    if (as_dest_rotated_name(name, k, to, sizeof to) < 0 || !rotate_slot_is_ours(r, k, to)) {
       as_error_set(err, "cannot rotate %s: %s is not a file this process wrote", name, to);
       return -EEXIST;
     }
@@ -64,12 +53,12 @@ int sink_rotate(struct sink_rotation *r, const char *name, int fd, struct as_err
   }
   if (r->keep == 0)
     return unlink(name) == 0 ? 0 : -errno;
-  rotate_name(name, r->keep, to, sizeof to);
+  as_dest_rotated_name(name, r->keep, to, sizeof to);
   unlink(to); /* the oldest, ours (checked above) or absent */
   r->ino[r->keep] = 0;
   for (unsigned k = r->keep - 1; k >= 1; k--) {
-    rotate_name(name, k, from, sizeof from);
-    rotate_name(name, k + 1, to, sizeof to);
+    as_dest_rotated_name(name, k, from, sizeof from);
+    as_dest_rotated_name(name, k + 1, to, sizeof to);
     if (r->ino[k] && rotate_move(from, to) == 0) {
       r->dev[k + 1] = r->dev[k];
       r->ino[k + 1] = r->ino[k];
@@ -78,7 +67,7 @@ int sink_rotate(struct sink_rotation *r, const char *name, int fd, struct as_err
     }
     r->ino[k] = 0;
   }
-  rotate_name(name, 1, to, sizeof to);
+  as_dest_rotated_name(name, 1, to, sizeof to);
   int rc = rotate_move(name, to);
   if (rc < 0) {
     as_error_set(err, "cannot rotate %s to %s: %s", name, to, strerror(-rc));

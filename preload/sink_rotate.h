@@ -6,11 +6,12 @@
 #ifndef AS_SINK_ROTATE_H
 #define AS_SINK_ROTATE_H
 
+#include "destination.h"
 #include "error.h"
 
 #include <sys/types.h>
 
-#define AS_SINK_KEEP_MAX 100u
+#define AS_SINK_KEEP_MAX AS_DEST_KEEP_MAX
 
 struct sink_rotation {
   unsigned keep;

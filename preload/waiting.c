@@ -51,7 +51,8 @@ int as_waiting_update_where(struct as_waiting *set, const struct as_registry_col
   }
   for (size_t i = 0; i < c->count; i++)
     ids[i] = c->views[i].id;
-  memcpy(ids + c->count, c->reaped, c->reaped_count * sizeof *ids);
+  if (c->reaped_count)
+    memcpy(ids + c->count, c->reaped, c->reaped_count * sizeof *ids);
   qsort(ids, n_ids, sizeof *ids, waiting_id_cmp);
   size_t kept = 0;
   for (size_t i = 0; !full && i < set->count; i++)

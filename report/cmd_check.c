@@ -5,7 +5,7 @@
 #include "commands.h"
 #include "rules.h"
 #include "runmodel.h"
-#include "snapfile.h"
+#include "show.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 static const char check_usage[] =
     "usage: actorscope check [RULE FLAGS] [--rules FILE] [--junit FILE] RUN\n"
     "\n"
-    "Fails (exit 1) when the recorded RUN (a snapshot file, or unix:PATH / tcp:HOST:PORT of a\n"
+    "Fails (exit 1) when the recorded RUN (a snapshot file, or unix:PATH / tcp:[HOST:]PORT of a\n"
     "live run, read to its end) breaks a rule. Rules (flags, or lines of a --rules file):\n"
     "  --max-alive N            max-alive N            never more than N actors alive at once\n"
     "  --max-alive-at-exit N    max-alive-at-exit N    at most N actors still alive at the end\n"
@@ -29,7 +29,11 @@ static const char check_usage[] =
     "  --baseline FILE          baseline FILE tolerance PCT\n"
     "                           actors per name and messages per type grow at most PCT%\n"
     "  --tolerance PCT          tolerance for --baseline (default 10)\n"
-    "In a rules file '#' starts a comment. --junit FILE also writes a JUnit XML report.\n";
+    "  --internal               include runtime-internal actors (CAF's spawn server ...)\n"
+    "In a rules file '#' starts a comment and a NAME with spaces goes in double quotes\n"
+    "(expect \"caf::(anonymous namespace)::impl\" 1); flags take names as they are\n"
+    "(--expect 'my actor=2', --max-mailbox '10:my actor'). max-alive-at-exit fails when the\n"
+    "run has no final snapshot. --junit FILE also writes a JUnit XML report.\n";
 
 struct check_result {
   char *detail; /* NULL when the rule holds */
@@ -38,10 +42,10 @@ struct check_result {
 
 static void check_note(struct check_result *r, const char *fmt, ...)
 {
-  char buf[512];
+  char *buf = NULL;
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  int n = vasprintf(&buf, fmt, ap);
   va_end(ap);
   if (n < 0)
     return;
@@ -51,41 +55,46 @@ static void check_note(struct check_result *r, const char *fmt, ...)
     while (cap < r->len + add + 1)
       cap *= 2;
     char *grown = realloc(r->detail, cap);
-    if (!grown)
+    if (!grown) {
+      free(buf);
       return;
+    }
     r->detail = grown;
     r->cap = cap;
   }
   r->len += (size_t)sprintf(r->detail + r->len, "%s%s", r->len ? "; " : "", buf);
+  free(buf);
 }
 
-static int check_name_matches(const struct rule *rule, json_t *actor)
+static int check_name_matches(const struct rule *rule, const struct runmodel *m,
+                              const struct rm_actor *a)
 {
-  const char *name = snapfile_str(actor, "name");
-  return !rule->name[0] || (name && strcmp(name, rule->name) == 0);
+  return !rule->name[0] || strcmp(strtab_text(&m->strings, a->name), rule->name) == 0;
 }
 
 static void check_actors(const struct rule *rule, const struct runmodel *m, struct check_result *r)
 {
-  size_t i;
-  json_t *a;
-  json_array_foreach(m->actors, i, a) {
-    if (!check_name_matches(rule, a))
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (!runmodel_visible(m, a) || !check_name_matches(rule, m, a))
       continue;
-    long long id = snapfile_int(a, "id");
-    const char *name = snapfile_str(a, "name");
+    long long id = a->id;
+    const char *name = strtab_text(&m->strings, a->name);
     if (rule->kind == RULE_MAX_MAILBOX) {
-      long long max = snapfile_int(json_object_get(a, "mailbox"), "max");
-      if (max > rule->limit)
-        check_note(r, "#%lld %s mailbox reached %lld", id, name, max);
+      if (a->mailbox_max > rule->limit)
+        check_note(r, "#%lld %s mailbox reached %lld", id, name, (long long)a->mailbox_max);
     } else if (rule->kind == RULE_MAX_HANDLER_MS) {
-      long long ns = runmodel_handler_max_ns(m, a);
-      if (ns > rule->limit * 1000000LL)
-        check_note(r, "#%lld %s handler ran %.1f ms", id, name, (double)ns / 1e6);
+      uint32_t type;
+      int running;
+      int64_t ns = runmodel_handler_max(a, &type, &running);
+      if (ns > as_sat_mul(rule->limit, 1000000))
+        check_note(r, "#%lld %s handler %s %.1f ms%s%s%s", id, name,
+                   running ? "still running after" : "ran", (double)ns / 1e6,
+                   type != RM_NONE ? " (" : "", type != RM_NONE ? strtab_text(&m->strings, type) : "",
+                   type != RM_NONE ? ")" : "");
     } else if (rule->kind == RULE_NO_EXCEPTIONS) {
-      long long n = snapfile_int(json_object_get(a, "counters"), "exceptions");
-      if (n > 0)
-        check_note(r, "#%lld %s threw %lld", id, name, n);
+      if (a->exceptions > 0)
+        check_note(r, "#%lld %s threw %lld", id, name, (long long)a->exceptions);
     }
   }
 }
@@ -99,67 +108,83 @@ static void check_growth(struct check_result *r, const char *what, long long now
 }
 
 static int check_baseline(const struct rule *rule, const struct runmodel *m,
-                          struct check_result *r, char *err, size_t err_len)
+                          const struct rm_names *names, struct check_result *r, char *err,
+                          size_t err_len)
 {
-  struct snapfile base_file;
-  struct snapfile_error ferr;
-  if (snapfile_load(&base_file, rule->path, &ferr) < 0) {
-    snprintf(err, err_len, "baseline %s", ferr.text);
-    return -1;
-  }
   struct runmodel base;
-  if (runmodel_build(&base, &base_file, -1) < 0) {
-    snprintf(err, err_len, "baseline %s holds no snapshot", rule->path);
-    snapfile_free(&base_file);
+  struct rm_names base_names;
+  if (runmodel_read(&base, rule->path, -1, m->include_internal, "check") < 0) {
+    snprintf(err, err_len, "baseline %s cannot be used (see above)", rule->path);
     return -1;
   }
-  const char *name;
-  json_t *agg;
-  json_object_foreach(m->by_name, name, agg) {
-    json_t *old = json_object_get(base.by_name, name);
-    char what[256];
+  if (runmodel_names(&base, &base_names) < 0) {
+    runmodel_free(&base);
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < names->n; i++) {
+    const struct rm_name *agg = &names->items[i];
+    const char *name = strtab_text(&m->strings, agg->name);
+    const struct rm_name *old = runmodel_names_find(&base, &base_names, name);
+    char what[700];
     snprintf(what, sizeof what, "actors named %s", name);
-    check_growth(r, what, snapfile_int(agg, "spawned"), snapfile_int(old, "spawned"),
-                 rule->tolerance_pct);
-    const char *type;
-    json_t *count;
-    json_object_foreach(json_object_get(agg, "messages"), type, count) {
+    check_growth(r, what, agg->spawned, old ? old->spawned : 0, rule->tolerance_pct);
+    for (size_t k = 0; k < agg->n_types; k++) {
+      const char *type = strtab_text(&m->strings, agg->types[k].type);
       snprintf(what, sizeof what, "%s messages to %s", type, name);
-      check_growth(r, what, json_integer_value(count),
-                   json_integer_value(json_object_get(json_object_get(old, "messages"), type)),
+      check_growth(r, what, agg->types[k].sum, runmodel_name_count(&base, old, type),
                    rule->tolerance_pct);
     }
   }
+  runmodel_names_free(&base_names);
   runmodel_free(&base);
-  snapfile_free(&base_file);
   return 0;
 }
 
-static int check_rule(const struct rule *rule, const struct runmodel *m, struct check_result *r,
-                      char *err, size_t err_len)
+static int check_rule(const struct rule *rule, const struct runmodel *m,
+                      const struct rm_names *names, struct check_result *r, char *err,
+                      size_t err_len)
 {
-  json_t *totals = json_object_get(m->at, "totals");
-  size_t i;
-  json_t *a;
+  char note[200];
   switch (rule->kind) {
-  case RULE_MAX_ALIVE:
-    if (m->max_alive > rule->limit)
-      check_note(r, "%lld actors were alive at once", m->max_alive);
+  case RULE_MAX_ALIVE: {
+    int64_t max = runmodel_max_alive(m);
+    if (max > rule->limit)
+      check_note(r, "%lld actors were alive at once", (long long)max);
     return 0;
-  case RULE_MAX_ALIVE_AT_EXIT:
-    if (snapfile_int(totals, "alive") > rule->limit) {
-      check_note(r, "%lld actors alive at the end", snapfile_int(totals, "alive"));
-      json_array_foreach(json_object_get(m->at, "actors"), i, a)
-        if (strcmp(snapfile_str(a, "status") ? snapfile_str(a, "status") : "", "stopped") != 0)
-          check_note(r, "#%lld %s", snapfile_int(a, "id"), snapfile_str(a, "name"));
+  }
+  case RULE_MAX_ALIVE_AT_EXIT: {
+    /* Without a final snapshot the state at exit is unknown: the rule cannot pass. */
+    if (m->end == RM_END_NO_FINAL) {
+      check_note(r, "%s", runmodel_end_note(m, note, sizeof note));
+      return 0;
+    }
+    int64_t alive = 0;
+    for (size_t i = 0; i < m->n_actors; i++)
+      alive += runmodel_visible(m, &m->actors[i]) && runmodel_alive_at_end(m, &m->actors[i]);
+    if (alive > rule->limit) {
+      check_note(r, "%lld actors alive at the end", (long long)alive);
+      for (size_t i = 0; i < m->n_actors; i++)
+        if (runmodel_visible(m, &m->actors[i]) && runmodel_alive_at_end(m, &m->actors[i]))
+          check_note(r, "#%lld %s", (long long)m->actors[i].id,
+                     strtab_text(&m->strings, m->actors[i].name));
     }
     return 0;
-  case RULE_MAX_SPAWNED:
-    if (snapfile_int(totals, "total_spawned") > rule->limit)
-      check_note(r, "%lld actors spawned", snapfile_int(totals, "total_spawned"));
+  }
+  case RULE_MAX_SPAWNED: {
+    int64_t spawned = 0;
+    for (size_t i = 0; i < names->n; i++)
+      spawned = as_sat_add(spawned, names->items[i].spawned);
+    /* Reaped before any snapshot listed them: only the totals know them. */
+    if (m->include_internal || runmodel_hidden(m) == 0)
+      spawned = m->at_spawned > spawned ? m->at_spawned : spawned;
+    if (spawned > rule->limit)
+      check_note(r, "%lld actors spawned", (long long)spawned);
     return 0;
+  }
   case RULE_EXPECT: {
-    long long n = snapfile_int(json_object_get(m->by_name, rule->name), "spawned");
+    const struct rm_name *agg = runmodel_names_find(m, names, rule->name);
+    long long n = agg ? agg->spawned : 0;
     if (n < rule->limit || n > rule->max)
       check_note(r, "%lld actors named %s", n, rule->name);
     return 0;
@@ -170,20 +195,23 @@ static int check_rule(const struct rule *rule, const struct runmodel *m, struct 
     check_actors(rule, m, r);
     return 0;
   case RULE_NO_DEADLOCK:
-    json_array_foreach(m->deadlocks, i, a) {
-      char cycle[400] = "";
-      size_t used = 0, k;
-      json_t *id;
-      json_array_foreach(json_object_get(a, "actors"), k, id)
-        used += (size_t)snprintf(cycle + used, used < sizeof cycle ? sizeof cycle - used : 0,
-                                 "#%lld %s -> ", (long long)json_integer_value(id),
-                                 json_string_value(json_array_get(json_object_get(a, "names"), k)));
-      check_note(r, "cycle %s(back to the first) from snapshot %lld", cycle,
-                 snapfile_int(a, "first_seq"));
+    for (size_t i = 0; i < m->n_cycles; i++) {
+      const struct rm_cycle *c = &m->cycles[i];
+      char *cycle = NULL;
+      size_t len = 0;
+      FILE *out = open_memstream(&cycle, &len);
+      if (!out)
+        continue;
+      for (size_t k = 0; k < c->n; k++)
+        fprintf(out, "#%lld %s -> ", (long long)c->ids[k], strtab_text(&m->strings, c->names[k]));
+      fclose(out);
+      check_note(r, "cycle %s(back to the first) from snapshot %lld", cycle ? cycle : "",
+                 (long long)c->first_seq);
+      free(cycle);
     }
     return 0;
   case RULE_BASELINE:
-    return check_baseline(rule, m, r, err, err_len);
+    return check_baseline(rule, m, names, r, err, err_len);
   }
   return 0;
 }
@@ -232,23 +260,32 @@ static int check_write_junit(const char *path, const char *run, const struct rul
   return fclose(out) == 0 ? 0 : -1;
 }
 
-/* Turns "N[:NAME]" into "keyword N NAME". */
+/* A flag's value as rule words: "N[:NAME]" (SEP ':', split at the first) or "NAME=COUNT"
+ * (SEP '=', split at the last, the name first). Names need no quoting here. */
 static int check_flag_rule(struct rule_list *rules, const char *keyword, const char *arg,
                            char sep, const char *flag, struct rules_error *err)
 {
-  char line[700];
-  const char *colon = sep ? strchr(arg, sep) : NULL;
-  if (colon)
-    snprintf(line, sizeof line, "%s %.*s %s", keyword, (int)(colon - arg), arg, colon + 1);
-  else
-    snprintf(line, sizeof line, "%s %s", keyword, arg ? arg : "");
-  return rules_parse_line(rules, line, flag, err);
+  char *copy = strdup(arg);
+  if (!copy) {
+    snprintf(err->text, sizeof err->text, "%s: out of memory", flag);
+    return -1;
+  }
+  char *split = sep == ':' ? strchr(copy, ':') : sep == '=' ? strrchr(copy, '=') : NULL;
+  const char *words[3] = {keyword, copy, NULL};
+  size_t n = 2;
+  if (split) {
+    *split = '\0';
+    words[n++] = split + 1;
+  }
+  int rc = rules_add_words(rules, words, n, flag, err);
+  free(copy);
+  return rc;
 }
 
 int cmd_check(int argc, char **argv)
 {
   enum { O_RULES = 256, O_JUNIT, O_MAX_ALIVE, O_MAX_EXIT, O_MAX_SPAWNED, O_EXPECT, O_MAILBOX,
-         O_HANDLER, O_NO_DEADLOCK, O_NO_EXCEPTIONS, O_BASELINE, O_TOLERANCE };
+         O_HANDLER, O_NO_DEADLOCK, O_NO_EXCEPTIONS, O_BASELINE, O_TOLERANCE, O_INTERNAL };
   static const struct option options[] = {
       {"rules", required_argument, NULL, O_RULES},
       {"junit", required_argument, NULL, O_JUNIT},
@@ -262,12 +299,13 @@ int cmd_check(int argc, char **argv)
       {"no-exceptions", no_argument, NULL, O_NO_EXCEPTIONS},
       {"baseline", required_argument, NULL, O_BASELINE},
       {"tolerance", required_argument, NULL, O_TOLERANCE},
+      {"internal", no_argument, NULL, O_INTERNAL},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   struct rule_list rules = {0};
   struct rules_error err = {""};
   const char *junit = NULL, *baseline = NULL, *tolerance = "10";
-  int opt, rc = 0;
+  int opt, rc = 0, internal = 0;
   optind = 1;
   while (rc == 0 && (opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (opt) {
@@ -291,6 +329,7 @@ int cmd_check(int argc, char **argv)
       break;
     case O_BASELINE: baseline = optarg; break;
     case O_TOLERANCE: tolerance = optarg; break;
+    case O_INTERNAL: internal = 1; break;
     case 'h':
       fputs(check_usage, stdout);
       rules_free(&rules);
@@ -302,9 +341,8 @@ int cmd_check(int argc, char **argv)
     }
   }
   if (rc == 0 && baseline) {
-    char line[700];
-    snprintf(line, sizeof line, "baseline %s tolerance %s", baseline, tolerance);
-    rc = rules_parse_line(&rules, line, "--baseline", &err);
+    const char *words[] = {"baseline", baseline, "tolerance", tolerance};
+    rc = rules_add_words(&rules, words, 4, "--baseline", &err);
   }
   if (rc < 0) {
     fprintf(stderr, "actorscope check: %s\n", err.text);
@@ -319,9 +357,15 @@ int cmd_check(int argc, char **argv)
   }
 
   const char *run = argv[optind];
-  struct snapfile file;
   struct runmodel model;
-  if (runmodel_load(&file, &model, run, -1, "check") < 0) {
+  struct rm_names names;
+  if (runmodel_read(&model, run, -1, internal, "check") < 0) {
+    rules_free(&rules);
+    return CMD_USAGE;
+  }
+  if (runmodel_names(&model, &names) < 0) {
+    fprintf(stderr, "actorscope check: out of memory\n");
+    runmodel_free(&model);
     rules_free(&rules);
     return CMD_USAGE;
   }
@@ -331,12 +375,16 @@ int cmd_check(int argc, char **argv)
   int status = CMD_OK;
   for (size_t i = 0; i < rules.count && status == CMD_OK; i++) {
     char why[700];
-    if (check_rule(&rules.items[i], &model, &results[i], why, sizeof why) < 0) {
+    if (check_rule(&rules.items[i], &model, &names, &results[i], why, sizeof why) < 0) {
       fprintf(stderr, "actorscope check: %s\n", why);
       status = CMD_USAGE;
     } else if (results[i].detail) {
       failures++;
-      printf("FAIL %s: %s\n", rules.items[i].text, results[i].detail);
+      printf("FAIL ");
+      show_clean(rules.items[i].text, stdout);
+      printf(": ");
+      show_clean(results[i].detail, stdout);
+      printf("\n");
     }
   }
   if (status == CMD_OK) {
@@ -351,8 +399,8 @@ int cmd_check(int argc, char **argv)
   for (size_t i = 0; i < rules.count; i++)
     free(results[i].detail);
   free(results);
+  runmodel_names_free(&names);
   runmodel_free(&model);
-  snapfile_free(&file);
   rules_free(&rules);
   return status;
 }

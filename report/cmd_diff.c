@@ -1,143 +1,259 @@
-/* actorscope diff: compares two runs at the actor level and marks what grew beyond a
- * tolerance. */
+/* actorscope diff: compares two runs per actor name and marks what grew beyond a tolerance
+ * (relative) and a floor (absolute), so jitter of a few microseconds is not growth. */
 #define _GNU_SOURCE
 #include "commands.h"
 #include "runmodel.h"
-#include "snapfile.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char diff_usage[] =
-    "usage: actorscope diff [--tolerance PCT] [--json] RUN_A RUN_B\n"
+    "usage: actorscope diff [--tolerance PCT] [--floor N] [--floor-ms MS] [--json] [--internal]\n"
+    "                       RUN_A RUN_B\n"
     "\n"
     "Compares two runs per actor name: actors spawned and alive at the end, messages received\n"
-    "by type, mailbox maximum, exceptions and longest handler. Rows where B exceeds A by more\n"
-    "than PCT percent (default 10) are marked with '!'.\n";
+    "by type, mailbox maximum, exceptions and longest handler. A row where B exceeds A by more\n"
+    "than PCT percent (default 10) and by more than a floor is marked '!': N for counts\n"
+    "(default 0), MS milliseconds for handler times (default 1).\n"
+    "  --internal   include runtime-internal actors (CAF's spawn server, middleman ...)\n";
+
+enum diff_unit { DIFF_COUNT, DIFF_NS };
 
 struct diff_metric {
   const char *section;
-  const char *key; /* in the per-name aggregate */
+  size_t offset; /* of the int64_t in struct rm_name */
+  enum diff_unit unit;
 };
 
 static const struct diff_metric diff_metrics[] = {
-    {"actors spawned", "spawned"},
-    {"alive at the end", "alive_at_end"},
-    {"mailbox max", "mailbox_max"},
-    {"exceptions", "exceptions"},
-    {"longest handler (ns)", "handler_max_ns"},
+    {"actors spawned", offsetof(struct rm_name, spawned), DIFF_COUNT},
+    {"alive at the end", offsetof(struct rm_name, alive_at_end), DIFF_COUNT},
+    {"mailbox max", offsetof(struct rm_name, mailbox_max), DIFF_COUNT},
+    {"exceptions", offsetof(struct rm_name, exceptions), DIFF_COUNT},
+    {"longest handler (ms)", offsetof(struct rm_name, handler_max_ns), DIFF_NS},
 };
 
-static int diff_grew(long long a, long long b, double tolerance)
+struct diff_side {
+  struct runmodel model;
+  struct rm_names names;
+};
+
+struct diff_opts {
+  double tolerance;
+  int64_t floor;    /* counts */
+  int64_t floor_ns; /* handler times */
+};
+
+static int64_t diff_metric_of(const struct rm_name *agg, const struct diff_metric *metric)
 {
-  return (double)b > (double)a * (1.0 + tolerance / 100.0);
+  return agg ? *(const int64_t *)((const char *)agg + metric->offset) : 0;
 }
 
-static void diff_row(json_t *rows, const char *section, const char *what, long long a, long long b,
-                     double tolerance)
+static int diff_grew(int64_t a, int64_t b, int64_t floor, double tolerance)
+{
+  return (double)b > (double)a * (1.0 + tolerance / 100.0) && as_sat_add(b, -a) > floor;
+}
+
+static void diff_row(json_t *rows, const char *section, const char *name, const char *type,
+                     int64_t a, int64_t b, enum diff_unit unit, const struct diff_opts *o)
 {
   if (a == 0 && b == 0)
     return;
-  json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:I, s:b}", "section", section, "what",
-                                        what, "a", (json_int_t)a, "b", (json_int_t)b, "grew",
-                                        diff_grew(a, b, tolerance)));
+  int grew = diff_grew(a, b, unit == DIFF_NS ? o->floor_ns : o->floor, o->tolerance);
+  json_array_append_new(rows, json_pack("{s:s, s:s, s:s?, s:s, s:I, s:I, s:b}", "section", section,
+                                        "name", name, "type", type, "unit",
+                                        unit == DIFF_NS ? "ns" : "count", "a", (json_int_t)a, "b",
+                                        (json_int_t)b, "grew", grew));
 }
 
-/* Every name (and name/type) present in either run, in a stable order. */
-static json_t *diff_names(const struct runmodel *a, const struct runmodel *b)
+/* Every name present in either run, sorted, each once. */
+static json_t *diff_all_names(const struct diff_side *a, const struct diff_side *b)
 {
   json_t *names = json_object();
-  const char *name;
-  json_t *v;
-  json_object_foreach(a->by_name, name, v) json_object_set_new(names, name, json_true());
-  json_object_foreach(b->by_name, name, v) json_object_set_new(names, name, json_true());
+  for (size_t i = 0; i < a->names.n; i++)
+    json_object_set_new(names, strtab_text(&a->model.strings, a->names.items[i].name), json_true());
+  for (size_t i = 0; i < b->names.n; i++)
+    json_object_set_new(names, strtab_text(&b->model.strings, b->names.items[i].name), json_true());
   return names;
 }
 
-static json_t *diff_build(const struct runmodel *a, const struct runmodel *b, double tolerance)
+static int diff_str_cmp(const void *x, const void *y)
 {
-  json_t *rows = json_array();
-  json_t *names = diff_names(a, b);
-  for (size_t m = 0; m < sizeof diff_metrics / sizeof diff_metrics[0]; m++) {
-    const char *name;
-    json_t *unused;
-    json_object_foreach(names, name, unused)
-      diff_row(rows, diff_metrics[m].section, name,
-               snapfile_int(json_object_get(a->by_name, name), diff_metrics[m].key),
-               snapfile_int(json_object_get(b->by_name, name), diff_metrics[m].key), tolerance);
-  }
-  const char *name;
-  json_t *unused;
-  json_object_foreach(names, name, unused) {
-    json_t *ma = json_object_get(json_object_get(a->by_name, name), "messages");
-    json_t *mb = json_object_get(json_object_get(b->by_name, name), "messages");
+  return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The keys of OBJECT, sorted (valid while OBJECT lives). */
+static const char **diff_sorted_keys(json_t *object, size_t *n)
+{
+  const char **keys = calloc(json_object_size(object) + 1, sizeof *keys);
+  const char *key;
+  json_t *v;
+  *n = 0;
+  if (!keys)
+    return NULL;
+  json_object_foreach(object, key, v) keys[(*n)++] = key;
+  qsort(keys, *n, sizeof *keys, diff_str_cmp);
+  return keys;
+}
+
+static json_t *diff_build(const struct diff_side *a, const struct diff_side *b,
+                          const struct diff_opts *o)
+{
+  json_t *rows = json_array(), *names = diff_all_names(a, b);
+  size_t n;
+  const char **sorted = diff_sorted_keys(names, &n);
+  for (size_t k = 0; k < sizeof diff_metrics / sizeof diff_metrics[0]; k++)
+    for (size_t i = 0; i < n; i++)
+      diff_row(rows, diff_metrics[k].section, sorted[i], NULL,
+               diff_metric_of(runmodel_names_find(&a->model, &a->names, sorted[i]), &diff_metrics[k]),
+               diff_metric_of(runmodel_names_find(&b->model, &b->names, sorted[i]), &diff_metrics[k]),
+               diff_metrics[k].unit, o);
+  for (size_t i = 0; i < n; i++) {
+    const struct rm_name *na = runmodel_names_find(&a->model, &a->names, sorted[i]);
+    const struct rm_name *nb = runmodel_names_find(&b->model, &b->names, sorted[i]);
     json_t *types = json_object();
-    const char *type;
-    json_t *v;
-    json_object_foreach(ma, type, v) json_object_set_new(types, type, json_true());
-    json_object_foreach(mb, type, v) json_object_set_new(types, type, json_true());
-    json_object_foreach(types, type, v) {
-      char what[512];
-      snprintf(what, sizeof what, "%s <- %s", name, type);
-      diff_row(rows, "messages received", what, json_integer_value(json_object_get(ma, type)),
-               json_integer_value(json_object_get(mb, type)), tolerance);
-    }
+    for (size_t t = 0; na && t < na->n_types; t++)
+      json_object_set_new(types, strtab_text(&a->model.strings, na->types[t].type), json_true());
+    for (size_t t = 0; nb && t < nb->n_types; t++)
+      json_object_set_new(types, strtab_text(&b->model.strings, nb->types[t].type), json_true());
+    size_t nt;
+    const char **tsorted = diff_sorted_keys(types, &nt);
+    for (size_t t = 0; tsorted && t < nt; t++)
+      diff_row(rows, "messages received", sorted[i], tsorted[t],
+               runmodel_name_count(&a->model, na, tsorted[t]),
+               runmodel_name_count(&b->model, nb, tsorted[t]), DIFF_COUNT, o);
+    free(tsorted);
     json_decref(types);
   }
+  free(sorted);
   json_decref(names);
   return rows;
 }
 
-static void diff_print(json_t *rows, const char *path_a, const char *path_b, double tolerance)
+static char *diff_row_label(json_t *row, char *buf, size_t len)
 {
-  printf("actorscope diff: A = %s, B = %s (marked '!': B grew more than %g%%)\n", path_a, path_b,
-         tolerance);
-  const char *section = "";
-  size_t grew = 0, i;
+  const char *type = json_string_value(json_object_get(row, "type"));
+  snprintf(buf, len, type ? "%s <- %s" : "%s", json_string_value(json_object_get(row, "name")),
+           type);
+  return buf;
+}
+
+static void diff_print(json_t *rows, const char *path_a, const char *path_b,
+                       const struct diff_opts *o)
+{
+  printf("actorscope diff: A = %s, B = %s\n(marked '!': B grew more than %g%% and more than %lld, "
+         "or %g ms for handler times)\n",
+         path_a, path_b, o->tolerance, (long long)o->floor, (double)o->floor_ns / 1e6);
+  /* The label column fits the longest label (names are never cut: cut names would merge). */
+  size_t width = 24, i;
   json_t *row;
+  char label[1024];
   json_array_foreach(rows, i, row) {
-    if (strcmp(section, snapfile_str(row, "section")) != 0) {
-      section = snapfile_str(row, "section");
-      printf("\n%s:\n  %-44s %12s %12s %9s\n", section, "", "A", "B", "change");
+    size_t len = strlen(diff_row_label(row, label, sizeof label));
+    if (len > width)
+      width = len < 72 ? len : 72;
+  }
+  const char *section = "";
+  size_t grew = 0;
+  json_array_foreach(rows, i, row) {
+    const char *row_section = json_string_value(json_object_get(row, "section"));
+    if (strcmp(section, row_section) != 0) {
+      section = row_section;
+      printf("\n%s:\n  %-*s %12s %12s %20s\n", section, (int)width, "", "A", "B", "change");
     }
-    long long a = snapfile_int(row, "a"), b = snapfile_int(row, "b");
-    char change[32];
-    if (a == 0)
-      snprintf(change, sizeof change, "new");
+    long long a = json_integer_value(json_object_get(row, "a"));
+    long long b = json_integer_value(json_object_get(row, "b"));
+    int ns = strcmp(json_string_value(json_object_get(row, "unit")), "ns") == 0;
+    char va[32], vb[32], change[48];
+    if (ns) {
+      snprintf(va, sizeof va, "%.3f", (double)a / 1e6);
+      snprintf(vb, sizeof vb, "%.3f", (double)b / 1e6);
+    } else {
+      snprintf(va, sizeof va, "%lld", a);
+      snprintf(vb, sizeof vb, "%lld", b);
+    }
+    long long delta = as_sat_add(b, -a);
+    char absolute[32];
+    if (ns)
+      snprintf(absolute, sizeof absolute, "%+.3f", (double)delta / 1e6);
     else
-      snprintf(change, sizeof change, "%+.1f%%", ((double)b / (double)a - 1.0) * 100.0);
+      snprintf(absolute, sizeof absolute, "%+lld", delta);
+    if (a == 0)
+      snprintf(change, sizeof change, "%s new", absolute);
+    else
+      snprintf(change, sizeof change, "%s %+.1f%%", absolute, ((double)b / (double)a - 1.0) * 100.0);
     int marked = json_is_true(json_object_get(row, "grew"));
     grew += marked;
-    printf("  %-44.44s %12lld %12lld %9s%s\n", snapfile_str(row, "what"), a, b, change,
-           marked ? " !" : "");
+    /* A label wider than the column gets a line of its own, the numbers stay aligned. */
+    for (char *c = diff_row_label(row, label, sizeof label); *c; c++)
+      if ((unsigned char)*c < 0x20 || *c == 0x7f)
+        *c = '?';
+    if (strlen(label) > width) {
+      printf("  %s\n", label);
+      label[0] = '\0';
+    }
+    printf("  %-*s %12s %12s %20s%s\n", (int)width, label, va, vb, change, marked ? " !" : "");
   }
   printf("\n%zu of %zu rows grew beyond the tolerance.\n", grew, json_array_size(rows));
+}
+
+static int diff_number(const char *flag, const char *text, double *out)
+{
+  char *end = NULL;
+  *out = strtod(text, &end);
+  if (!*text || *end || !(*out >= 0) || *out > 1e15) {
+    fprintf(stderr, "actorscope diff: %s takes a number >= 0, not '%s'\n", flag, text);
+    return -1;
+  }
+  return 0;
+}
+
+static int diff_read(struct diff_side *side, const char *path, int internal)
+{
+  if (runmodel_read(&side->model, path, -1, internal, "diff") < 0)
+    return -1;
+  if (runmodel_names(&side->model, &side->names) < 0) {
+    fprintf(stderr, "actorscope diff: out of memory\n");
+    runmodel_free(&side->model);
+    return -1;
+  }
+  return 0;
 }
 
 int cmd_diff(int argc, char **argv)
 {
   static const struct option options[] = {{"tolerance", required_argument, NULL, 't'},
+                                          {"floor", required_argument, NULL, 'f'},
+                                          {"floor-ms", required_argument, NULL, 'F'},
                                           {"json", no_argument, NULL, 'j'},
+                                          {"internal", no_argument, NULL, 'I'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-  double tolerance = 10.0;
-  int as_json = 0, opt;
+  struct diff_opts o = {10.0, 0, 1000000};
+  int as_json = 0, internal = 0, opt;
+  double value;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-    char *end = NULL;
     switch (opt) {
     case 't':
-      tolerance = strtod(optarg, &end);
-      if (!*optarg || *end || tolerance < 0) {
-        fprintf(stderr, "actorscope diff: --tolerance takes a percentage, not '%s'\n", optarg);
+      if (diff_number("--tolerance", optarg, &o.tolerance) < 0)
         return CMD_USAGE;
-      }
       break;
-    case 'j':
-      as_json = 1;
+    case 'f':
+      if (diff_number("--floor", optarg, &value) < 0)
+        return CMD_USAGE;
+      o.floor = (int64_t)value;
       break;
+    case 'F':
+      if (diff_number("--floor-ms", optarg, &value) < 0)
+        return CMD_USAGE;
+      o.floor_ns = (int64_t)(value * 1e6);
+      break;
+    case 'j': as_json = 1; break;
+    case 'I': internal = 1; break;
     case 'h':
       fputs(diff_usage, stdout);
       return CMD_OK;
@@ -150,30 +266,30 @@ int cmd_diff(int argc, char **argv)
     fputs(diff_usage, stderr);
     return CMD_USAGE;
   }
-  struct snapfile fa, fb;
-  struct runmodel ma, mb;
-  if (runmodel_load(&fa, &ma, argv[optind], -1, "diff") < 0)
+  struct diff_side a, b;
+  if (diff_read(&a, argv[optind], internal) < 0)
     return CMD_USAGE;
-  if (runmodel_load(&fb, &mb, argv[optind + 1], -1, "diff") < 0) {
-    runmodel_free(&ma);
-    snapfile_free(&fa);
+  if (diff_read(&b, argv[optind + 1], internal) < 0) {
+    runmodel_names_free(&a.names);
+    runmodel_free(&a.model);
     return CMD_USAGE;
   }
-  json_t *rows = diff_build(&ma, &mb, tolerance);
+  json_t *rows = diff_build(&a, &b, &o);
   if (as_json) {
-    json_t *out = json_pack("{s:s, s:s, s:f, s:O}", "a", argv[optind], "b", argv[optind + 1],
-                            "tolerance_pct", tolerance, "rows", rows);
+    json_t *out = json_pack("{s:s, s:s, s:f, s:I, s:I, s:O}", "a", argv[optind], "b",
+                            argv[optind + 1], "tolerance_pct", o.tolerance, "floor",
+                            (json_int_t)o.floor, "floor_ns", (json_int_t)o.floor_ns, "rows", rows);
     char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     puts(text ? text : "{}");
     free(text);
     json_decref(out);
   } else {
-    diff_print(rows, argv[optind], argv[optind + 1], tolerance);
+    diff_print(rows, argv[optind], argv[optind + 1], &o);
   }
   json_decref(rows);
-  runmodel_free(&ma);
-  runmodel_free(&mb);
-  snapfile_free(&fa);
-  snapfile_free(&fb);
+  runmodel_names_free(&a.names);
+  runmodel_names_free(&b.names);
+  runmodel_free(&a.model);
+  runmodel_free(&b.model);
   return CMD_OK;
 }

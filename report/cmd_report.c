@@ -1,288 +1,661 @@
-/* actorscope report: a human-readable account of one recorded run. The account is built once
- * as JSON (--json prints it) and the text is rendered from it. */
+/* actorscope report: a human-readable account of one recorded run, or the same as JSON. Both
+ * are rendered from the run model (report/runmodel.c), read one snapshot at a time. */
 #define _GNU_SOURCE
 #include "commands.h"
 #include "runmodel.h"
-#include "snapfile.h"
+#include "show.h"
 
 #include <getopt.h>
+#include <limits.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char report_usage[] =
-    "usage: actorscope report [--at SEQ] [--json] [--all] FILE\n"
+    "usage: actorscope report [--at SEQ] [--json] [--all] [--internal] RUN\n"
     "\n"
-    "Summarises a run: the actor tree, messages by type, mailbox maxima, slowest handlers,\n"
-    "exit reasons, exceptions, actors alive at exit, deadlocks and a timeline.\n"
-    "  --at SEQ   report the state at snapshot SEQ instead of the end\n"
-    "  --json     print the same account as one JSON object\n"
-    "  --all      list every actor (the text stops at 200 lines per section)\n";
+    "Summarises a run (a snapshot file, or unix:PATH / tcp:[HOST:]PORT of a live run, read to\n"
+    "its end): the actor tree by runtime and actor system, messages by type per actor name,\n"
+    "slowest handlers, exit reasons, exceptions, actors alive at the end, deadlocks, timeline.\n"
+    "  --at SEQ     report the state at snapshot SEQ instead of the end\n"
+    "  --json       print the same account as one JSON object\n"
+    "  --all        list everything (the text stops at 200 lines per section)\n"
+    "  --internal   include runtime-internal actors (CAF's spawn server, middleman ...)\n";
 
 #define REPORT_TIMELINE_ROWS 10
 #define REPORT_SLOWEST 10
 #define REPORT_LINES_PER_SECTION 200
+#define REPORT_NAME_WIDTH 48
+#define REPORT_TYPES_PER_LINE 6
+#define REPORT_MAX_INDENT 24
 
-static int report_id_cmp(const void *a, const void *b)
+struct report {
+  const struct runmodel *m;
+  struct rm_names names;
+  size_t *order;      /* visible actors' indexes, grouped then tree-ordered */
+  size_t *depth;      /* their depth in the tree */
+  unsigned char *cyclic; /* printed as a root only because its parents form a cycle */
+  size_t n_order;
+  size_t *slowest;
+  size_t n_slowest;
+  size_t lines_per_section;
+};
+
+static const char *report_str(const struct report *r, uint32_t i)
 {
-  long long x = snapfile_int(*(json_t *const *)a, "id");
-  long long y = snapfile_int(*(json_t *const *)b, "id");
-  return x < y ? -1 : x > y;
+  return strtab_text(&r->m->strings, i);
 }
 
-static json_t *report_actor_summary(const struct runmodel *m, json_t *a)
+/* ---- grouping and the tree ----------------------------------------------------------------- */
+
+/* Actors group by runtime, CAF ones by actor system. */
+static int report_group_cmp(const struct runmodel *m, const struct rm_actor *a,
+                            const struct rm_actor *b)
 {
-  json_t *counters = json_object_get(a, "counters");
-  json_t *stopped = json_object_get(a, "stopped");
-  return json_pack("{s:I, s:s, s:s?, s:s?, s:O?, s:s?, s:I, s:I, s:I, s:I, s:I, s:O?, s:O?}",
-                   "id", snapfile_int(a, "id"), "name", snapfile_str(a, "name"), "runtime",
-                   snapfile_str(a, "runtime"), "status", snapfile_str(a, "status"), "parent",
-                   json_object_get(a, "parent"), "exit_reason",
-                   stopped ? snapfile_str(stopped, "reason") : NULL, "messages_received",
-                   snapfile_int(counters, "messages_received"), "messages_sent",
-                   snapfile_int(counters, "messages_sent"), "exceptions",
-                   snapfile_int(counters, "exceptions"), "mailbox_max",
-                   snapfile_int(json_object_get(a, "mailbox"), "max"), "handler_max_ns",
-                   snapfile_int(json_object_get(a, "handler_ns"), "max"), "message_types",
-                   json_object_get(a, "message_types"), "children", json_object_get(a, "children"));
+  int c = strcmp(strtab_text(&m->strings, a->runtime), strtab_text(&m->strings, b->runtime));
+  if (c)
+    return c;
+  int64_t sa = a->has_runtime_id ? a->runtime_scope : -1;
+  int64_t sb = b->has_runtime_id ? b->runtime_scope : -1;
+  return sa < sb ? -1 : sa > sb;
 }
 
-static int report_handler_cmp(const void *a, const void *b)
+static const struct runmodel *report_sort_model;
+
+static int report_tree_cmp(const void *x, const void *y)
 {
-  long long x = snapfile_int(*(json_t *const *)a, "handler_max_ns");
-  long long y = snapfile_int(*(json_t *const *)b, "handler_max_ns");
-  return x < y ? 1 : x > y ? -1 : report_id_cmp(a, b);
+  const struct runmodel *m = report_sort_model;
+  const struct rm_actor *a = &m->actors[*(const size_t *)x], *b = &m->actors[*(const size_t *)y];
+  int c = report_group_cmp(m, a, b);
+  if (c)
+    return c;
+  /* then by parent (roots first), then by id: each actor's children form one run */
+  int64_t pa = a->has_parent ? a->parent : 0, pb = b->has_parent ? b->parent : 0;
+  if (pa != pb)
+    return pa < pb ? -1 : 1;
+  return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static json_t *report_slowest(json_t *summaries)
+/* The children of actor index P: a run in BY_PARENT (sorted by group, parent, id). */
+static size_t report_children(const struct runmodel *m, const size_t *by_parent, size_t n,
+                              const struct rm_actor *p, size_t *first)
 {
-  size_t n = json_array_size(summaries), k = 0;
-  json_t **rows = calloc(n + 1, sizeof *rows);
-  for (size_t i = 0; i < n; i++) {
-    json_t *s = json_array_get(summaries, i);
-    if (snapfile_int(s, "handler_max_ns") > 0)
-      rows[k++] = s;
-  }
-  qsort(rows, k, sizeof *rows, report_handler_cmp);
-  json_t *out = json_array();
-  for (size_t i = 0; i < k && i < REPORT_SLOWEST; i++)
-    json_array_append(out, rows[i]);
-  free(rows);
-  return out;
-}
-
-static json_t *report_exit_reasons(json_t *summaries)
-{
-  json_t *reasons = json_object();
-  size_t i;
-  json_t *s;
-  json_array_foreach(summaries, i, s) {
-    const char *reason = snapfile_str(s, "exit_reason");
-    if (reason)
-      json_object_set_new(reasons, reason,
-                          json_integer(json_integer_value(json_object_get(reasons, reason)) + 1));
-  }
-  return reasons;
-}
-
-static json_t *report_timeline(json_t *snapshots, size_t last)
-{
-  json_t *rows = json_array();
-  size_t step = last / REPORT_TIMELINE_ROWS + 1;
-  long long prev_msgs = 0, prev_up = 0;
-  /* Every step-th snapshot, and always the last one. */
-  for (size_t i = 0;; i = i + step < last ? i + step : last) {
-    json_t *snap = json_array_get(snapshots, i);
-    json_t *totals = json_object_get(snap, "totals");
-    long long up = snapfile_int(snap, "uptime_ns"), msgs = snapfile_int(totals, "messages_received");
-    double rate = up > prev_up ? (double)(msgs - prev_msgs) * 1e9 / (double)(up - prev_up) : 0.0;
-    json_array_append_new(rows, json_pack("{s:I, s:I, s:I, s:I, s:f}", "seq",
-                                          snapfile_int(snap, "seq"), "uptime_ns", up, "alive",
-                                          snapfile_int(totals, "alive"), "messages_received", msgs,
-                                          "messages_per_s", rate));
-    prev_msgs = msgs;
-    prev_up = up;
-    if (i == last)
-      break;
-  }
-  return rows;
-}
-
-static json_t *report_build(const struct runmodel *m)
-{
-  json_t *at = m->at;
-  json_t *summaries = json_array(), *leaks = json_array();
-  size_t i;
-  json_t *a;
-  long long exceptions = 0;
-  json_array_foreach(m->actors, i, a) {
-    json_t *s = report_actor_summary(m, a);
-    exceptions += snapfile_int(s, "exceptions");
-    json_array_append_new(summaries, s);
-  }
-  json_array_foreach(json_object_get(at, "actors"), i, a)
-    if (strcmp(snapfile_str(a, "status") ? snapfile_str(a, "status") : "", "stopped") != 0)
-      json_array_append_new(leaks, json_pack("{s:I, s:s}", "id", snapfile_int(a, "id"), "name",
-                                             snapfile_str(a, "name")));
-
-  const struct snapfile *file = m->file;
-  json_t *h = file->header;
-  return json_pack("{s:s, s:s?, s:O?, s:I, s:I, s:I, s:b, s:b, s:I, s:O, s:I, s:o, s:o, s:o, s:I, "
-                   "s:o, s:O, s:o}",
-                   "file", file->path, "program", snapfile_str(h, "program"), "argv",
-                   json_object_get(h, "argv"), "pid", snapfile_int(h, "pid"), "snapshots",
-                   (json_int_t)json_array_size(file->snapshots), "seq", snapfile_int(at, "seq"),
-                   "final", json_is_true(json_object_get(at, "final")), "truncated",
-                   file->truncated, "uptime_ns", snapfile_int(at, "uptime_ns"), "totals",
-                   json_object_get(at, "totals"), "max_alive", m->max_alive, "actors", summaries,
-                   "slowest_handlers", report_slowest(summaries), "exit_reasons",
-                   report_exit_reasons(summaries), "exceptions", (json_int_t)exceptions,
-                   "alive_at_end", leaks, "deadlocks", m->deadlocks, "timeline",
-                   report_timeline(file->snapshots, m->last_index));
-}
-
-/* ---- text ---------------------------------------------------------------------------------- */
-
-/* Summaries are sorted by id. */
-static json_t *report_find(json_t *summaries, long long id)
-{
-  size_t lo = 0, hi = json_array_size(summaries);
+  size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (snapfile_int(json_array_get(summaries, mid), "id") < id)
+    const struct rm_actor *a = &m->actors[by_parent[mid]];
+    int c = report_group_cmp(m, a, p);
+    int64_t pa = a->has_parent ? a->parent : 0;
+    if (c < 0 || (c == 0 && pa < p->id))
       lo = mid + 1;
     else
       hi = mid;
   }
-  json_t *s = json_array_get(summaries, lo);
-  return s && snapfile_int(s, "id") == id ? s : NULL;
+  *first = lo;
+  size_t k = lo;
+  while (k < n && m->actors[by_parent[k]].has_parent && m->actors[by_parent[k]].parent == p->id &&
+         report_group_cmp(m, &m->actors[by_parent[k]], p) == 0)
+    k++;
+  return k - lo;
 }
 
-/* Text sections of a run with 100k actors would be 100k lines: each stops at a budget. */
-struct report_budget {
-  size_t left;
-  size_t skipped;
-};
-
-static int report_spend(struct report_budget *b)
+/* Every visible actor once, depth first from the roots of each group; actors whose parent
+ * chain loops are printed as roots, marked. No recursion: trees may be deep. */
+static int report_order(struct report *r)
 {
-  if (b->left == 0) {
-    b->skipped++;
+  const struct runmodel *m = r->m;
+  size_t n = 0;
+  size_t *by_parent = malloc((m->n_actors + 1) * sizeof *by_parent);
+  unsigned char *done = calloc(m->n_actors + 1, 1);
+  size_t *stack = malloc((m->n_actors + 1) * sizeof *stack);
+  r->order = malloc((m->n_actors + 1) * sizeof *r->order);
+  r->depth = malloc((m->n_actors + 1) * sizeof *r->depth);
+  r->cyclic = calloc(m->n_actors + 1, 1);
+  if (!by_parent || !done || !stack || !r->order || !r->depth || !r->cyclic) {
+    free(by_parent);
+    free(done);
+    free(stack);
+    return -1;
+  }
+  for (size_t i = 0; i < m->n_actors; i++)
+    if (runmodel_visible(m, &m->actors[i]))
+      by_parent[n++] = i;
+  report_sort_model = m;
+  qsort(by_parent, n, sizeof *by_parent, report_tree_cmp);
+  size_t *depth_of = malloc((m->n_actors + 1) * sizeof *depth_of);
+  if (!depth_of) {
+    free(by_parent);
+    free(done);
+    free(stack);
+    return -1;
+  }
+  /* Per group: roots first (no parent, a parent not listed or hidden, or in another group);
+   * then, in a second pass, whatever is left hangs from a parent cycle. */
+  for (size_t gs = 0, ge; gs < n; gs = ge) {
+    for (ge = gs + 1; ge < n && report_group_cmp(m, &m->actors[by_parent[gs]],
+                                                  &m->actors[by_parent[ge]]) == 0;)
+      ge++;
+    for (int pass = 0; pass < 2; pass++) {
+      for (size_t i = gs; i < ge; i++) {
+        size_t idx = by_parent[i];
+        const struct rm_actor *a = &m->actors[idx];
+        if (done[idx])
+          continue;
+        if (pass == 0 && a->has_parent) {
+          const struct rm_actor *p = runmodel_find(m, a->parent);
+          if (p && p != a && runmodel_visible(m, p) && report_group_cmp(m, a, p) == 0)
+            continue;
+        }
+        if (pass == 1)
+          r->cyclic[r->n_order] = 1;
+        size_t top = 0;
+        stack[top++] = idx;
+        depth_of[idx] = 0;
+        done[idx] = 1;
+        while (top) {
+          size_t cur = stack[--top];
+          r->depth[r->n_order] = depth_of[cur];
+          r->order[r->n_order++] = cur;
+          size_t first, count = report_children(m, by_parent, n, &m->actors[cur], &first);
+          /* pushed in reverse so the smallest id comes out first */
+          for (size_t k = count; k-- > 0;) {
+            size_t child = by_parent[first + k];
+            if (done[child])
+              continue;
+            done[child] = 1;
+            depth_of[child] = depth_of[cur] + 1;
+            stack[top++] = child;
+          }
+        }
+      }
+    }
+  }
+  free(depth_of);
+  free(by_parent);
+  free(done);
+  free(stack);
+  return 0;
+}
+
+/* ---- slowest handlers ---------------------------------------------------------------------- */
+
+static int report_slow_cmp(const void *x, const void *y)
+{
+  const struct runmodel *m = report_sort_model;
+  const struct rm_actor *a = &m->actors[*(const size_t *)x], *b = &m->actors[*(const size_t *)y];
+  int64_t ta = runmodel_handler_max(a, NULL, NULL), tb = runmodel_handler_max(b, NULL, NULL);
+  if (ta != tb)
+    return ta < tb ? 1 : -1;
+  return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int report_find_slowest(struct report *r)
+{
+  const struct runmodel *m = r->m;
+  r->slowest = malloc((m->n_actors + 1) * sizeof *r->slowest);
+  if (!r->slowest)
+    return -1;
+  for (size_t i = 0; i < m->n_actors; i++)
+    if (runmodel_visible(m, &m->actors[i]) && runmodel_handler_max(&m->actors[i], NULL, NULL) > 0)
+      r->slowest[r->n_slowest++] = i;
+  report_sort_model = m;
+  qsort(r->slowest, r->n_slowest, sizeof *r->slowest, report_slow_cmp);
+  if (r->n_slowest > REPORT_SLOWEST)
+    r->n_slowest = REPORT_SLOWEST;
+  return 0;
+}
+
+/* ---- messages by type per name --------------------------------------------------------------- */
+
+static int report_type_cmp(const void *x, const void *y)
+{
+  const struct rm_name_type *a = x, *b = y;
+  if (a->sum != b->sum)
+    return a->sum < b->sum ? 1 : -1;
+  return strcmp(strtab_text(&report_sort_model->strings, a->type),
+                strtab_text(&report_sort_model->strings, b->type));
+}
+
+static int report_name_by_messages(const void *x, const void *y)
+{
+  const struct rm_name *a = *(const struct rm_name *const *)x, *b = *(const struct rm_name *const *)y;
+  if (a->messages != b->messages)
+    return a->messages < b->messages ? 1 : -1;
+  return strcmp(strtab_text(&report_sort_model->strings, a->name),
+                strtab_text(&report_sort_model->strings, b->name));
+}
+
+/* One actor received far more of a type than the others of its name did on average. */
+static int report_outlier(const struct rm_name *agg, const struct rm_name_type *t, double *others)
+{
+  if (agg->spawned < 3 || t->max <= 0)
     return 0;
-  }
-  b->left--;
-  return 1;
+  *others = (double)(t->sum - t->max) / (double)(agg->spawned - 1);
+  return (double)t->max > 4.0 * *others && (double)t->max - *others >= 10.0;
 }
 
-static void report_print_skipped(const struct report_budget *b, const char *what)
-{
-  if (b->skipped)
-    printf("  ... and %zu more %s (--all prints every one)\n", b->skipped, what);
-}
+/* ---- the end state -------------------------------------------------------------------------- */
 
-static void report_print_actor(json_t *summaries, json_t *s, int depth, struct report_budget *b)
+static const char *report_alive_heading(const struct runmodel *m, char *buf, size_t len)
 {
-  if (!report_spend(b))
-    return;
-  const char *reason = snapfile_str(s, "exit_reason");
-  printf("  %*s#%lld %s [%s] %s%s%s%s  received %lld, sent %lld, mailbox max %lld\n", depth * 2,
-         "", snapfile_int(s, "id"), snapfile_str(s, "name"), snapfile_str(s, "runtime"),
-         snapfile_str(s, "status"), reason ? " (" : "", reason ? reason : "", reason ? ")" : "",
-         snapfile_int(s, "messages_received"), snapfile_int(s, "messages_sent"),
-         snapfile_int(s, "mailbox_max"));
-  size_t i;
-  json_t *child;
-  json_array_foreach(json_object_get(s, "children"), i, child) {
-    json_t *c = report_find(summaries, json_integer_value(child));
-    if (c && depth < 64)
-      report_print_actor(summaries, c, depth + 1, b);
+  switch (m->end) {
+  case RM_END_FINAL: return "Alive at the end";
+  case RM_END_SIGNAL: return "Alive when the process died";
+  case RM_END_EXEC: return "Alive when the program replaced itself";
+  case RM_END_NO_FINAL: return "Alive at the last snapshot (no final snapshot: not called leaks)";
+  default:
+    snprintf(buf, len, "Alive at snapshot %lld", (long long)m->at_seq);
+    return buf;
   }
 }
 
-static void report_print_text(json_t *r, size_t lines_per_section)
+/* Exit reason -> how many visible actors stopped with it. */
+static json_t *report_reasons(const struct report *r)
 {
-  json_t *summaries = json_object_get(r, "actors");
-  json_t *totals = json_object_get(r, "totals");
-  printf("actorscope report: %s\n", snapfile_str(r, "file"));
-  printf("program: %s (pid %lld)\n", snapfile_str(r, "program"), snapfile_int(r, "pid"));
-  printf("state at snapshot seq %lld (%lld snapshots in all)%s, uptime %.3f s%s\n", snapfile_int(r, "seq"),
-         snapfile_int(r, "snapshots"), json_is_true(json_object_get(r, "final")) ? " (final)" : "",
-         (double)snapfile_int(r, "uptime_ns") / 1e9,
-         json_is_true(json_object_get(r, "truncated")) ? "; the file's last line was cut short" : "");
-  printf("actors: %lld spawned, %lld stopped, %lld alive (at most %lld at once); %lld messages "
-         "received\n",
-         snapfile_int(totals, "total_spawned"), snapfile_int(totals, "total_stopped"),
-         snapfile_int(totals, "alive"), snapfile_int(r, "max_alive"),
-         snapfile_int(totals, "messages_received"));
+  const struct runmodel *m = r->m;
+  json_t *reasons = json_object();
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (runmodel_visible(m, a) && a->reason != RM_NONE) {
+      const char *reason = report_str(r, a->reason);
+      json_object_set_new(reasons, reason,
+                          json_integer(json_integer_value(json_object_get(reasons, reason)) + 1));
+    }
+  }
+  return reasons;
+}
 
+/* ---- JSON ----------------------------------------------------------------------------------- */
+
+static json_t *report_json_str(const struct report *r, uint32_t i)
+{
+  return i == RM_NONE ? json_null() : json_string(report_str(r, i));
+}
+
+static json_t *report_json_actor(const struct report *r, const struct rm_actor *a)
+{
+  json_t *types = json_array();
+  for (size_t k = 0; k < a->n_types; k++)
+    json_array_append_new(types, json_pack("{s:o, s:I}", "name", report_json_str(r, a->types[k].type),
+                                           "count", (json_int_t)a->types[k].count));
+  uint32_t type;
+  int running;
+  int64_t longest = runmodel_handler_max(a, &type, &running);
+  return json_pack("{s:I, s:o, s:o, s:o, s:o, s:b, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, "
+                   "s:b, s:o}",
+                   "id", (json_int_t)a->id, "name", report_json_str(r, a->name), "runtime",
+                   report_json_str(r, a->runtime), "runtime_id",
+                   a->has_runtime_id ? json_integer(a->runtime_id) : json_null(), "runtime_scope",
+                   a->has_runtime_id ? json_integer(a->runtime_scope) : json_null(), "internal",
+                   a->internal, "status", as_status_name(a->status), "parent",
+                   a->has_parent ? json_integer(a->parent) : json_null(), "exit_reason",
+                   report_json_str(r, a->reason), "messages_received", (json_int_t)a->received,
+                   "messages_sent", (json_int_t)a->sent, "exceptions", (json_int_t)a->exceptions,
+                   "mailbox_max", (json_int_t)a->mailbox_max, "handler_max_ns", (json_int_t)longest,
+                   "handler_max_type", report_json_str(r, type), "handler_running", running,
+                   "message_types", types);
+}
+
+static json_t *report_json(struct report *r)
+{
+  const struct runmodel *m = r->m;
+  /* "actors" and "alive_at_end" hold one row per actor: report_json_print streams them. */
+  json_t *actors = json_null(), *alive = json_null(), *reasons = report_reasons(r);
+  json_t *slowest = json_array(), *deadlocks = json_array(), *timeline = json_array();
+  json_t *by_name = json_array();
+  int64_t exceptions = 0;
+  for (size_t i = 0; i < m->n_actors; i++)
+    if (runmodel_visible(m, &m->actors[i]))
+      exceptions = as_sat_add(exceptions, m->actors[i].exceptions);
+  for (size_t i = 0; i < r->n_slowest; i++) {
+    const struct rm_actor *a = &m->actors[r->slowest[i]];
+    uint32_t type;
+    int running;
+    int64_t ns = runmodel_handler_max(a, &type, &running);
+    json_array_append_new(slowest, json_pack("{s:I, s:o, s:I, s:o, s:b}", "id", (json_int_t)a->id,
+                                             "name", report_json_str(r, a->name), "handler_max_ns",
+                                             (json_int_t)ns, "type", report_json_str(r, type),
+                                             "running", running));
+  }
+  for (size_t i = 0; i < r->names.n; i++) {
+    const struct rm_name *agg = &r->names.items[i];
+    json_t *types = json_array();
+    for (size_t k = 0; k < agg->n_types; k++) {
+      const struct rm_name_type *t = &agg->types[k];
+      double others;
+      json_t *row = json_pack("{s:o, s:I, s:I, s:I}", "type", report_json_str(r, t->type),
+                              "count", (json_int_t)t->sum, "max", (json_int_t)t->max, "max_id",
+                              (json_int_t)t->max_id);
+      json_object_set_new(row, "outlier", json_boolean(report_outlier(agg, t, &others)));
+      json_array_append_new(types, row);
+    }
+    json_array_append_new(by_name, json_pack("{s:o, s:I, s:I, s:I, s:o}", "name",
+                                             report_json_str(r, agg->name), "actors",
+                                             (json_int_t)agg->spawned, "alive_at_end",
+                                             (json_int_t)agg->alive_at_end, "messages_received",
+                                             (json_int_t)agg->messages, "messages", types));
+  }
+  for (size_t i = 0; i < m->n_cycles; i++) {
+    json_t *ids = json_array(), *names = json_array();
+    for (size_t k = 0; k < m->cycles[i].n; k++) {
+      json_array_append_new(ids, json_integer(m->cycles[i].ids[k]));
+      json_array_append_new(names, report_json_str(r, m->cycles[i].names[k]));
+    }
+    json_array_append_new(deadlocks, json_pack("{s:I, s:o, s:o}", "first_seq",
+                                               (json_int_t)m->cycles[i].first_seq, "actors", ids,
+                                               "names", names));
+  }
+  for (size_t i = 0; i < m->n_points; i++) {
+    const struct rm_point *p = &m->timeline[i];
+    json_t *rate = json_null();
+    if (i > 0 && p->uptime_ns > m->timeline[i - 1].uptime_ns)
+      rate = json_real((double)(p->messages - m->timeline[i - 1].messages) * 1e9 /
+                       (double)(p->uptime_ns - m->timeline[i - 1].uptime_ns));
+    json_array_append_new(timeline, json_pack("{s:I, s:I, s:I, s:I, s:o}", "seq", (json_int_t)p->seq,
+                                              "uptime_ns", (json_int_t)p->uptime_ns, "alive",
+                                              (json_int_t)p->alive, "messages_received",
+                                              (json_int_t)p->messages, "messages_per_s", rate));
+  }
+  static const char *const ends[] = {"final", "signal", "exec", "no_final_snapshot", "at_seq"};
+  json_t *program = report_json_str(r, m->program);
+  return json_pack("{s:s, s:o, s:I, s:I, s:I, s:b, s:s, s:o, s:b, s:I, s:{s:I, s:I, s:I, s:I}, "
+                   "s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
+                   "file", m->source, "program", program, "pid", (json_int_t)m->pid, "snapshots",
+                   (json_int_t)m->n_points, "seq", (json_int_t)m->at_seq, "final", m->at_final,
+                   "ended", ends[m->end], "signal", report_json_str(r, m->at_signal), "truncated",
+                   m->truncated, "uptime_ns", (json_int_t)m->at_uptime_ns, "totals", "alive",
+                   (json_int_t)m->at_alive, "total_spawned", (json_int_t)m->at_spawned,
+                   "total_stopped", (json_int_t)m->at_stopped, "messages_received",
+                   (json_int_t)m->at_messages, "max_alive", (json_int_t)runmodel_max_alive(m),
+                   "internal_hidden", (json_int_t)runmodel_hidden(m), "actors", actors,
+                   "messages_by_name", by_name, "slowest_handlers", slowest, "exit_reasons",
+                   reasons, "exceptions", (json_int_t)exceptions, "alive_at_end", alive,
+                   "deadlocks", deadlocks, "timeline", timeline);
+}
+
+/* VALUE as JSON_INDENT(2) text, every line after the first indented by INDENT more. */
+static int report_json_emit(json_t *value, int indent)
+{
+  char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+  if (!text)
+    return -1;
+  for (const char *c = text; *c; c++) {
+    putchar(*c);
+    if (*c == '\n')
+      printf("%*s", indent, "");
+  }
+  free(text);
+  return 0;
+}
+
+/* Row I of a streamed array (NULL when the actor has none), built and freed one at a time. */
+static json_t *report_json_row(struct report *r, const char *key, size_t i)
+{
+  const struct runmodel *m = r->m;
+  if (strcmp(key, "actors") == 0)
+    return report_json_actor(r, &m->actors[r->order[i]]);
+  const struct rm_actor *a = &m->actors[i];
+  if (!runmodel_visible(m, a) || !runmodel_alive_at_end(m, a))
+    return NULL;
+  return json_pack("{s:I, s:o}", "id", (json_int_t)a->id, "name", report_json_str(r, a->name));
+}
+
+/* The account as the single JSON object report_json describes, with its per-actor arrays
+ * written row by row: a 100k-actor run never holds them whole. */
+static int report_json_print(struct report *r, json_t *account)
+{
+  const char *key;
+  json_t *value;
+  size_t left = json_object_size(account);
+  printf("{\n");
+  json_object_foreach(account, key, value) {
+    printf("  \"%s\": ", key);
+    if (json_is_null(value) && (strcmp(key, "actors") == 0 || strcmp(key, "alive_at_end") == 0)) {
+      size_t n = strcmp(key, "actors") == 0 ? r->n_order : r->m->n_actors, rows = 0;
+      for (size_t i = 0; i < n; i++) {
+        json_t *row = report_json_row(r, key, i);
+        if (!row)
+          continue;
+        printf(rows++ ? ",\n    " : "[\n    ");
+        int rc = report_json_emit(row, 4);
+        json_decref(row);
+        if (rc < 0)
+          return -1;
+      }
+      printf(rows ? "\n  ]" : "[]");
+    } else if (report_json_emit(value, 2) < 0) {
+      return -1;
+    }
+    printf(--left ? ",\n" : "\n");
+  }
+  printf("}\n");
+  return 0;
+}
+
+/* ---- text ----------------------------------------------------------------------------------- */
+
+static void report_print_group_heading(const struct report *r, const struct rm_actor *a)
+{
+  if (a->has_runtime_id)
+    printf("  %s, actor system %lld:\n", report_str(r, a->runtime), (long long)a->runtime_scope);
+  else
+    printf("  %s:\n", report_str(r, a->runtime));
+}
+
+static void report_print_tree(const struct report *r)
+{
+  const struct runmodel *m = r->m;
+  struct show_budget budget = {r->lines_per_section, 0};
+  const struct rm_actor *group = NULL;
+  char name[REPORT_NAME_WIDTH + 8];
   printf("\nActor tree:\n");
-  size_t i;
-  json_t *s;
-  struct report_budget budget = {lines_per_section, 0};
-  json_array_foreach(summaries, i, s) {
-    json_t *parent = json_object_get(s, "parent");
-    if (!json_is_integer(parent) || !report_find(summaries, json_integer_value(parent)))
-      report_print_actor(summaries, s, 0, &budget);
-  }
-  report_print_skipped(&budget, "actors");
-
-  printf("\nMessages by type:\n");
-  budget = (struct report_budget){lines_per_section, 0};
-  json_array_foreach(summaries, i, s) {
-    json_t *types = json_object_get(s, "message_types");
-    if (json_array_size(types) == 0 || !report_spend(&budget))
+  for (size_t i = 0; i < r->n_order; i++) {
+    const struct rm_actor *a = &m->actors[r->order[i]];
+    if (!group || report_group_cmp(m, group, a) != 0) {
+      group = a;
+      report_print_group_heading(r, a);
+    }
+    if (!show_spend(&budget))
       continue;
-    printf("  #%lld %s:", snapfile_int(s, "id"), snapfile_str(s, "name"));
-    size_t k;
-    json_t *t;
-    json_array_foreach(types, k, t)
-      printf("%s %s %lld", k ? "," : "", snapfile_str(t, "name"), snapfile_int(t, "count"));
+    size_t depth = r->depth[i];
+    int indent = (int)(depth < REPORT_MAX_INDENT ? depth : REPORT_MAX_INDENT) * 2;
+    char caf_id[48] = "", deep[32] = "";
+    if (a->has_runtime_id)
+      snprintf(caf_id, sizeof caf_id, " (caf id %lld)", (long long)a->runtime_id);
+    if (depth > REPORT_MAX_INDENT)
+      snprintf(deep, sizeof deep, "[depth %zu] ", depth);
+    const char *reason = a->reason != RM_NONE ? report_str(r, a->reason) : NULL;
+    printf("    %*s%s#%lld %s%s%s %s%s%s%s  received %lld, sent %lld, mailbox max %lld\n", indent,
+           "", deep, (long long)a->id, show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name,
+                                                  sizeof name),
+           caf_id, r->cyclic[i] ? " (its parents form a cycle)" : "", as_status_name(a->status),
+           reason ? " (" : "", reason ? reason : "", reason ? ")" : "", (long long)a->received,
+           (long long)a->sent, (long long)a->mailbox_max);
+  }
+  show_skipped(&budget, "actors");
+}
+
+static void report_print_messages(const struct report *r, int all)
+{
+  const struct runmodel *m = r->m;
+  struct show_budget budget = {r->lines_per_section, 0};
+  char name[REPORT_NAME_WIDTH + 8];
+  printf("\nMessages by type, per actor name:\n");
+  const struct rm_name **sorted = calloc(r->names.n + 1, sizeof *sorted);
+  if (!sorted)
+    return;
+  size_t n = 0;
+  for (size_t i = 0; i < r->names.n; i++)
+    if (r->names.items[i].n_types)
+      sorted[n++] = &r->names.items[i];
+  report_sort_model = m;
+  qsort(sorted, n, sizeof *sorted, report_name_by_messages);
+  if (n == 0)
+    printf("  none received\n");
+  for (size_t i = 0; i < n; i++) {
+    struct rm_name *agg = (struct rm_name *)sorted[i];
+    qsort(agg->types, agg->n_types, sizeof *agg->types, report_type_cmp);
+    if (!show_spend(&budget))
+      continue;
+    printf("  %s (%lld actor%s):", show_name(report_str(r, agg->name), REPORT_NAME_WIDTH, name,
+                                              sizeof name),
+           (long long)agg->spawned, agg->spawned == 1 ? "" : "s");
+    size_t shown = all ? agg->n_types : REPORT_TYPES_PER_LINE;
+    for (size_t k = 0; k < agg->n_types && k < shown; k++)
+      printf("%s %s %lld", k ? "," : "", show_name(report_str(r, agg->types[k].type), 40, name,
+                                                   sizeof name),
+             (long long)agg->types[k].sum);
+    if (agg->n_types > shown)
+      printf(", and %zu more types", agg->n_types - shown);
+    printf("\n");
+    for (size_t k = 0; k < agg->n_types; k++) {
+      double others;
+      if (report_outlier(agg, &agg->types[k], &others) && show_spend(&budget))
+        printf("    outlier: #%lld received %lld %s (the others %.1f on average)\n",
+               (long long)agg->types[k].max_id, (long long)agg->types[k].max,
+               show_name(report_str(r, agg->types[k].type), 40, name, sizeof name), others);
+    }
+  }
+  show_skipped(&budget, "names");
+  free(sorted);
+}
+
+static void report_print_slowest(const struct report *r)
+{
+  const struct runmodel *m = r->m;
+  char name[REPORT_NAME_WIDTH + 8], type_name[48];
+  printf("\nSlowest handlers:\n");
+  if (r->n_slowest == 0)
+    printf("  none recorded\n");
+  for (size_t i = 0; i < r->n_slowest; i++) {
+    const struct rm_actor *a = &m->actors[r->slowest[i]];
+    uint32_t type;
+    int running;
+    int64_t ns = runmodel_handler_max(a, &type, &running);
+    printf("  #%lld %s: %.3f ms", (long long)a->id,
+           show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name), (double)ns / 1e6);
+    if (type != RM_NONE)
+      printf(" handling %s", show_name(report_str(r, type), 40, type_name, sizeof type_name));
+    else
+      printf(" (message type not known: several arrived between two snapshots)");
+    if (running && runmodel_alive_at_end(m, a) && a->handling_now)
+      printf(", still running at snapshot %lld", (long long)m->at_seq);
+    else if (running)
+      printf(", seen running at a snapshot");
     printf("\n");
   }
-  report_print_skipped(&budget, "actors");
+}
 
-  printf("\nSlowest handlers:\n");
-  json_t *slowest = json_object_get(r, "slowest_handlers");
-  if (json_array_size(slowest) == 0)
-    printf("  none recorded\n");
-  json_array_foreach(slowest, i, s)
-    printf("  #%lld %s: %.3f ms\n", snapfile_int(s, "id"), snapfile_str(s, "name"),
-           (double)snapfile_int(s, "handler_max_ns") / 1e6);
-
+static void report_print_end(const struct report *r)
+{
+  const struct runmodel *m = r->m;
+  struct show_budget budget = {r->lines_per_section, 0};
+  char name[REPORT_NAME_WIDTH + 8], heading[64];
+  int64_t exceptions = 0;
+  size_t alive = 0;
+  json_t *reasons = report_reasons(r);
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (runmodel_visible(m, a)) {
+      exceptions = as_sat_add(exceptions, a->exceptions);
+      alive += runmodel_alive_at_end(m, a);
+    }
+  }
   printf("\nExit reasons:");
+  if (json_object_size(reasons) == 0)
+    printf(" none");
+  const char **keys = calloc(json_object_size(reasons) + 1, sizeof *keys);
+  size_t nk = 0;
   const char *key;
   json_t *count;
-  if (json_object_size(json_object_get(r, "exit_reasons")) == 0)
-    printf(" none");
-  json_object_foreach(json_object_get(r, "exit_reasons"), key, count)
-    printf(" %s %lld", key, (long long)json_integer_value(count));
-  printf("\nExceptions: %lld\n", snapfile_int(r, "exceptions"));
-  json_array_foreach(summaries, i, s)
-    if (snapfile_int(s, "exceptions") > 0)
-      printf("  #%lld %s: %lld\n", snapfile_int(s, "id"), snapfile_str(s, "name"),
-             snapfile_int(s, "exceptions"));
-
-  json_t *leaks = json_object_get(r, "alive_at_end");
-  printf("Alive at the end: %zu%s\n", json_array_size(leaks),
-         json_array_size(leaks) ? " (never stopped: possible leaks)" : "");
-  json_array_foreach(leaks, i, s)
-    printf("  #%lld %s\n", snapfile_int(s, "id"), snapfile_str(s, "name"));
-
-  json_t *deadlocks = json_object_get(r, "deadlocks");
-  printf("Deadlocks: %zu\n", json_array_size(deadlocks));
-  json_array_foreach(deadlocks, i, s) {
-    printf("  first seen at snapshot %lld:", snapfile_int(s, "first_seq"));
-    size_t k;
-    json_t *id;
-    json_array_foreach(json_object_get(s, "actors"), k, id)
-      printf(" #%lld %s ->", (long long)json_integer_value(id),
-             json_string_value(json_array_get(json_object_get(s, "names"), k)));
-    printf(" #%lld\n", (long long)json_integer_value(json_array_get(json_object_get(s, "actors"), 0)));
+  json_object_foreach(reasons, key, count) if (keys) keys[nk++] = key;
+  for (size_t i = 0; i + 1 < nk; i++)
+    for (size_t k = i + 1; k < nk; k++)
+      if (strcmp(keys[k], keys[i]) < 0) {
+        const char *t = keys[i];
+        keys[i] = keys[k];
+        keys[k] = t;
+      }
+  for (size_t i = 0; i < nk; i++)
+    printf(" %s %lld", keys[i], (long long)json_integer_value(json_object_get(reasons, keys[i])));
+  free(keys);
+  json_decref(reasons);
+  printf("\nExceptions: %lld\n", (long long)exceptions);
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (runmodel_visible(m, a) && a->exceptions > 0 && show_spend(&budget))
+      printf("  #%lld %s: %lld\n", (long long)a->id,
+             show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name),
+             (long long)a->exceptions);
   }
+  show_skipped(&budget, "actors");
+  printf("%s: %zu%s\n", report_alive_heading(m, heading, sizeof heading), alive,
+         alive && m->end == RM_END_FINAL ? " (never stopped: possible leaks)" : "");
+  budget = (struct show_budget){r->lines_per_section, 0};
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (runmodel_visible(m, a) && runmodel_alive_at_end(m, a) && show_spend(&budget))
+      printf("  #%lld %s\n", (long long)a->id,
+             show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name));
+  }
+  show_skipped(&budget, "actors");
+  printf("Deadlocks: %zu\n", m->n_cycles);
+  for (size_t i = 0; i < m->n_cycles; i++) {
+    const struct rm_cycle *c = &m->cycles[i];
+    printf("  first seen at snapshot %lld:", (long long)c->first_seq);
+    for (size_t k = 0; k < c->n; k++)
+      printf(" #%lld %s ->", (long long)c->ids[k],
+             show_name(report_str(r, c->names[k]), 40, name, sizeof name));
+    printf(" #%lld\n", c->n ? (long long)c->ids[0] : 0LL);
+  }
+}
 
+static void report_print_timeline(const struct runmodel *m)
+{
   printf("\nTimeline:\n  %10s %8s %14s\n", "uptime s", "alive", "messages/s");
-  json_array_foreach(json_object_get(r, "timeline"), i, s)
-    printf("  %10.3f %8lld %14.0f\n", (double)snapfile_int(s, "uptime_ns") / 1e9,
-           snapfile_int(s, "alive"), json_real_value(json_object_get(s, "messages_per_s")));
+  size_t last = m->n_points - 1, step = last / REPORT_TIMELINE_ROWS + 1, prev = 0;
+  /* Every step-th snapshot, and always the last one; rates between the rows shown. */
+  for (size_t i = 0;; i = i + step < last ? i + step : last) {
+    const struct rm_point *p = &m->timeline[i];
+    if (i == 0 || p->uptime_ns <= m->timeline[prev].uptime_ns)
+      printf("  %10.3f %8lld %14s\n", (double)p->uptime_ns / 1e9, (long long)p->alive, "-");
+    else
+      printf("  %10.3f %8lld %14.0f\n", (double)p->uptime_ns / 1e9, (long long)p->alive,
+             (double)(p->messages - m->timeline[prev].messages) * 1e9 /
+                 (double)(p->uptime_ns - m->timeline[prev].uptime_ns));
+    prev = i;
+    if (i == last)
+      break;
+  }
+}
+
+static void report_print_text(struct report *r, int all)
+{
+  const struct runmodel *m = r->m;
+  char note[200];
+  printf("actorscope report: %s\nprogram: ", m->source);
+  show_clean(m->program != RM_NONE ? report_str(r, m->program) : "?", stdout);
+  printf(" (pid %lld)\n", (long long)m->pid);
+  printf("state at snapshot seq %lld (%zu snapshot%s %s)%s, uptime %.3f s%s\n",
+         (long long)m->at_seq, m->n_points, m->n_points == 1 ? "" : "s",
+         m->end == RM_END_AT ? "read" : "in all",
+         m->at_final ? " (final)" : "", (double)m->at_uptime_ns / 1e9,
+         m->truncated ? "; the file's last line was cut short" : "");
+  if (runmodel_end_note(m, note, sizeof note))
+    printf("%s\n", note);
+  printf("actors: %lld spawned, %lld stopped, %lld alive (at most %lld at once); %lld messages "
+         "received\n",
+         (long long)m->at_spawned, (long long)m->at_stopped, (long long)m->at_alive,
+         (long long)runmodel_max_alive(m), (long long)m->at_messages);
+  size_t hidden = runmodel_hidden(m);
+  if (hidden)
+    printf("runtime-internal actors left out: %zu (--internal includes them)\n", hidden);
+  report_print_tree(r);
+  report_print_messages(r, all);
+  report_print_slowest(r);
+  report_print_end(r);
+  report_print_timeline(m);
 }
 
 int cmd_report(int argc, char **argv)
@@ -290,27 +663,25 @@ int cmd_report(int argc, char **argv)
   static const struct option options[] = {{"at", required_argument, NULL, 'a'},
                                           {"json", no_argument, NULL, 'j'},
                                           {"all", no_argument, NULL, 'A'},
+                                          {"internal", no_argument, NULL, 'I'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   long long at = -1;
-  int as_json = 0, all = 0, opt;
+  int as_json = 0, all = 0, internal = 0, opt;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     char *end = NULL;
     switch (opt) {
     case 'a':
       at = strtoll(optarg, &end, 10);
-      if (!*optarg || *end || at < 0) {
+      if (!*optarg || *end || at < 0 || at == LLONG_MAX) {
         fprintf(stderr, "actorscope report: --at takes a snapshot number, not '%s'\n", optarg);
         return CMD_USAGE;
       }
       break;
-    case 'j':
-      as_json = 1;
-      break;
-    case 'A':
-      all = 1;
-      break;
+    case 'j': as_json = 1; break;
+    case 'A': all = 1; break;
+    case 'I': internal = 1; break;
     case 'h':
       fputs(report_usage, stdout);
       return CMD_OK;
@@ -323,20 +694,29 @@ int cmd_report(int argc, char **argv)
     fputs(report_usage, stderr);
     return CMD_USAGE;
   }
-  struct snapfile file;
   struct runmodel model;
-  if (runmodel_load(&file, &model, argv[optind], at, "report") < 0)
+  if (runmodel_read(&model, argv[optind], at, internal, "report") < 0)
     return CMD_USAGE;
-  json_t *report = report_build(&model);
-  if (as_json) {
-    char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    puts(text ? text : "{}");
-    free(text);
+  struct report r = {.m = &model, .lines_per_section = all ? (size_t)-1 : REPORT_LINES_PER_SECTION};
+  int status = CMD_OK;
+  if (runmodel_names(&model, &r.names) < 0 || report_order(&r) < 0 || report_find_slowest(&r) < 0) {
+    fprintf(stderr, "actorscope report: out of memory\n");
+    status = CMD_USAGE;
+  } else if (as_json) {
+    json_t *out = report_json(&r);
+    if (!out || report_json_print(&r, out) < 0) {
+      fprintf(stderr, "actorscope report: out of memory\n");
+      status = CMD_USAGE;
+    }
+    json_decref(out);
   } else {
-    report_print_text(report, all ? (size_t)-1 : REPORT_LINES_PER_SECTION);
+    report_print_text(&r, all);
   }
-  json_decref(report);
+  runmodel_names_free(&r.names);
+  free(r.order);
+  free(r.depth);
+  free(r.cyclic);
+  free(r.slowest);
   runmodel_free(&model);
-  snapfile_free(&file);
-  return CMD_OK;
+  return status;
 }

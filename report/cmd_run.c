@@ -182,10 +182,10 @@ static int run_prepare_preload(const char *library, const char *program)
 
 static void run_describe_destination(const struct as_config *cfg, char *out, size_t len)
 {
-  if (cfg->output_kind == AS_OUTPUT_UNIX)
-    snprintf(out, len, "unix:%s", cfg->output_path);
-  else if (cfg->output_kind == AS_OUTPUT_TCP)
-    snprintf(out, len, "tcp:%s:%u", cfg->tcp_host, cfg->tcp_port);
+  if (cfg->output.kind == AS_DEST_UNIX)
+    snprintf(out, len, "unix:%s", cfg->output.path);
+  else if (cfg->output.kind == AS_DEST_TCP)
+    snprintf(out, len, "tcp:%s:%u", cfg->output.host, cfg->output.port);
   else
     out[0] = '\0';
 }

@@ -1,5 +1,6 @@
 /* actorscope: run a program under the tracer and read what it recorded. */
 #include "commands.h"
+#include "format.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@ static const struct command commands[] = {
     {"report", cmd_report, "summarise a recorded run"},
     {"diff", cmd_diff, "compare two runs actor by actor"},
     {"check", cmd_check, "fail a CI job when a run breaks rules"},
+    {"top", cmd_top, "watch actors live, or replay a recording, on a terminal"},
 };
 
 static void usage(FILE *out)
@@ -36,7 +38,8 @@ int main(int argc, char **argv)
     return CMD_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("actorscope %s (snapshot format 1)\n", ACTORSCOPE_VERSION);
+    printf("actorscope %s (snapshot format %d, reads 1 to %d)\n", ACTORSCOPE_VERSION,
+           AS_FORMAT_VERSION, AS_FORMAT_VERSION);
     return CMD_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -45,19 +45,67 @@ static int rules_number(const char *text, long long *out)
   return 0;
 }
 
-static size_t rules_split(char *line, char **words)
+/* Splits LINE (modified in place) into words; '#' outside quotes ends it. A word in double
+ * quotes may hold spaces, '#', \" and \\. Returns the count, or -1 for an unclosed quote. */
+static long rules_split(char *line, char **words)
 {
   size_t n = 0;
-  char *hash = strchr(line, '#');
-  if (hash)
-    *hash = '\0';
-  for (char *save = NULL, *w = strtok_r(line, " \t\r\n", &save); w && n < RULES_MAX_WORDS + 1;
-       w = strtok_r(NULL, " \t\r\n", &save))
-    words[n++] = w;
-  return n;
+  char *p = line;
+  for (;;) {
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+      p++;
+    if (!*p || *p == '#')
+      return (long)n;
+    if (n == RULES_MAX_WORDS + 1)
+      return (long)n;
+    char *out = p;
+    words[n++] = out;
+    if (*p == '"') {
+      for (p++;; p++) {
+        if (!*p)
+          return -1;
+        if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+          p++;
+        else if (*p == '"')
+          break;
+        *out++ = *p;
+      }
+      p++;
+      if (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+        return -1;
+    } else {
+      while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '#')
+        *out++ = *p++;
+    }
+    char *next = *p && *p != '#' ? p + 1 : p;
+    int comment = *p == '#';
+    *out = '\0';
+    p = next;
+    if (comment)
+      return (long)n;
+  }
 }
 
-static int rules_fill(struct rule *r, const struct rules_syntax *syn, char **w, size_t n,
+/* Appends WORD to the rule's text, quoted when it would not read back as one word. */
+static void rules_append_word(char *text, size_t len, const char *word)
+{
+  size_t used = strlen(text);
+  int quote = !*word || strpbrk(word, " \t\"#\\") != NULL;
+  if (used && used + 1 < len)
+    text[used++] = ' ';
+  if (quote && used + 1 < len)
+    text[used++] = '"';
+  for (const char *c = word; *c && used + 2 < len; c++) {
+    if (quote && (*c == '"' || *c == '\\'))
+      text[used++] = '\\';
+    text[used++] = *c;
+  }
+  if (quote && used + 1 < len)
+    text[used++] = '"';
+  text[used < len ? used : len - 1] = '\0';
+}
+
+static int rules_fill(struct rule *r, const struct rules_syntax *syn, const char *const *w, size_t n,
                       const char *where, struct rules_error *err)
 {
   switch (syn->kind) {
@@ -74,17 +122,23 @@ static int rules_fill(struct rule *r, const struct rules_syntax *syn, char **w, 
   case RULE_MAX_HANDLER_MS:
     if (n < 2 || n > 3 || rules_number(w[1], &r->limit) < 0)
       return rules_fail(err, where, "needs a whole number and an optional actor name", syn->usage);
+    if (n == 3 && strlen(w[2]) >= sizeof r->name)
+      return rules_fail(err, where, "the actor name is too long", syn->usage);
     if (n == 3)
       snprintf(r->name, sizeof r->name, "%s", w[2]);
     return 0;
   case RULE_EXPECT: {
     if (n != 3)
       return rules_fail(err, where, "needs an actor name and a count", syn->usage);
+    if (strlen(w[1]) >= sizeof r->name)
+      return rules_fail(err, where, "the actor name is too long", syn->usage);
     snprintf(r->name, sizeof r->name, "%s", w[1]);
-    char *dots = strstr(w[2], "..");
+    char count[64];
+    snprintf(count, sizeof count, "%s", w[2]);
+    char *dots = strstr(count, "..");
     if (dots) {
       *dots = '\0';
-      if (rules_number(w[2], &r->limit) < 0 || rules_number(dots + 2, &r->max) < 0 ||
+      if (rules_number(count, &r->limit) < 0 || rules_number(dots + 2, &r->max) < 0 ||
           r->limit > r->max)
         return rules_fail(err, where, "bad range", syn->usage);
     } else if (rules_number(w[2], &r->limit) < 0) {
@@ -98,12 +152,16 @@ static int rules_fill(struct rule *r, const struct rules_syntax *syn, char **w, 
     char *end = NULL;
     if (n != 4 || strcmp(w[2], "tolerance") != 0)
       return rules_fail(err, where, "malformed baseline rule", syn->usage);
+    if (strlen(w[1]) >= sizeof r->path)
+      return rules_fail(err, where, "the baseline path is too long", syn->usage);
     snprintf(r->path, sizeof r->path, "%s", w[1]);
-    size_t len = strlen(w[3]);
-    if (len && w[3][len - 1] == '%')
-      w[3][len - 1] = '\0';
-    r->tolerance_pct = strtod(w[3], &end);
-    if (!*w[3] || *end || r->tolerance_pct < 0)
+    char pct[64];
+    snprintf(pct, sizeof pct, "%s", w[3]);
+    size_t len = strlen(pct);
+    if (len && pct[len - 1] == '%')
+      pct[len - 1] = '\0';
+    r->tolerance_pct = strtod(pct, &end);
+    if (!*pct || *end || !(r->tolerance_pct >= 0) || r->tolerance_pct > 1e12)
       return rules_fail(err, where, "bad tolerance percentage", syn->usage);
     return 0;
   }
@@ -111,15 +169,9 @@ static int rules_fill(struct rule *r, const struct rules_syntax *syn, char **w, 
   return rules_fail(err, where, "unknown rule", NULL);
 }
 
-int rules_parse_line(struct rule_list *list, const char *line, const char *where,
-                     struct rules_error *err)
+int rules_add_words(struct rule_list *list, const char *const *w, size_t n, const char *where,
+                    struct rules_error *err)
 {
-  char buf[1024];
-  if (strlen(line) >= sizeof buf)
-    return rules_fail(err, where, "line too long", NULL);
-  snprintf(buf, sizeof buf, "%s", line);
-  char *w[RULES_MAX_WORDS + 1];
-  size_t n = rules_split(buf, w);
   if (n == 0)
     return 0;
   if (n > RULES_MAX_WORDS)
@@ -136,9 +188,8 @@ int rules_parse_line(struct rule_list *list, const char *line, const char *where
   struct rule r;
   memset(&r, 0, sizeof r);
   r.kind = syn->kind;
-  size_t used = 0;
-  for (size_t i = 0; i < n && used < sizeof r.text - 1; i++)
-    used += (size_t)snprintf(r.text + used, sizeof r.text - used, "%s%s", i ? " " : "", w[i]);
+  for (size_t i = 0; i < n; i++)
+    rules_append_word(r.text, sizeof r.text, w[i]);
   if (rules_fill(&r, syn, w, n, where, err) < 0)
     return -1;
   if (list->count == list->capacity) {
@@ -151,6 +202,20 @@ int rules_parse_line(struct rule_list *list, const char *line, const char *where
   }
   list->items[list->count++] = r;
   return 0;
+}
+
+int rules_parse_line(struct rule_list *list, const char *line, const char *where,
+                     struct rules_error *err)
+{
+  char buf[2048];
+  if (strlen(line) >= sizeof buf)
+    return rules_fail(err, where, "line too long", NULL);
+  snprintf(buf, sizeof buf, "%s", line);
+  char *w[RULES_MAX_WORDS + 1];
+  long n = rules_split(buf, w);
+  if (n < 0)
+    return rules_fail(err, where, "a quoted word is not closed (or runs into the next)", NULL);
+  return rules_add_words(list, (const char *const *)w, (size_t)n, where, err);
 }
 
 int rules_parse_file(struct rule_list *list, const char *path, struct rules_error *err)

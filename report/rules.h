@@ -1,5 +1,6 @@
 /* CI rules for `actorscope check`: parsed from a rules file (one rule per line, '#' starts a
- * comment) or from command-line flags, which become rule lines. */
+ * comment, a word with spaces goes in double quotes: expect "caf::(anonymous namespace)::impl"
+ * 1, with \" and \\ inside) or from command-line flags, which give their words directly. */
 #ifndef ACTORSCOPE_RULES_H
 #define ACTORSCOPE_RULES_H
 
@@ -19,10 +20,10 @@ enum rule_kind {
 
 struct rule {
   enum rule_kind kind;
-  char text[256];  /* the rule as written, normalised to single spaces */
+  char text[1024]; /* the rule as written, normalised to single spaces, names quoted if need be */
   long long limit; /* N, or MIN for expect */
   long long max;   /* MAX for expect */
-  char name[128];  /* actor name filter; "" = every actor */
+  char name[512];  /* actor name filter; "" = every actor */
   char path[512];  /* baseline file */
   double tolerance_pct;
 };
@@ -40,6 +41,9 @@ struct rules_error {
  * comment-only lines add nothing. Returns 0 or -1 with err filled. */
 int rules_parse_line(struct rule_list *list, const char *line, const char *where,
                      struct rules_error *err);
+/* Adds one rule from its words (the keyword first), as a flag gives them: no quoting needed. */
+int rules_add_words(struct rule_list *list, const char *const *words, size_t n, const char *where,
+                    struct rules_error *err);
 /* Parses a rules file. Returns 0 or -1. */
 int rules_parse_file(struct rule_list *list, const char *path, struct rules_error *err);
 void rules_free(struct rule_list *list);

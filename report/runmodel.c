@@ -1,161 +1,541 @@
+#define _GNU_SOURCE
 #include "runmodel.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int runmodel_id_cmp(const void *a, const void *b)
+#define RM_MAX_CYCLES 1000
+
+struct rm_ingest {
+  struct runmodel *m;
+  long long at_seq;
+  int found;
+  int nomem;
+};
+
+static uint32_t rm_intern(struct rm_ingest *in, const char *text)
 {
-  long long x = snapfile_int(*(json_t *const *)a, "id");
-  long long y = snapfile_int(*(json_t *const *)b, "id");
-  return x < y ? -1 : x > y;
+  if (!text)
+    return RM_NONE;
+  uint32_t i = strtab_intern(&in->m->strings, text);
+  if (i == UINT32_MAX)
+    in->nomem = 1;
+  return i;
 }
 
-static json_t *runmodel_sorted_values(json_t *object)
+/* Where ID is or would go in the model's id-sorted actors. New ids are mostly the largest. */
+static size_t rm_lower_bound(const struct runmodel *m, int64_t id)
 {
-  size_t n = json_object_size(object), i = 0;
-  json_t **sorted = calloc(n + 1, sizeof *sorted);
-  const char *key;
-  json_t *value;
-  json_object_foreach(object, key, value) sorted[i++] = value;
-  qsort(sorted, n, sizeof *sorted, runmodel_id_cmp);
-  json_t *list = json_array();
-  for (i = 0; i < n; i++)
-    json_array_append(list, sorted[i]);
-  free(sorted);
-  return list;
-}
-
-static void runmodel_add_int(json_t *object, const char *key, long long delta)
-{
-  json_object_set_new(object, key,
-                      json_integer(json_integer_value(json_object_get(object, key)) + delta));
-}
-
-static void runmodel_max_int(json_t *object, const char *key, long long value)
-{
-  if (value > json_integer_value(json_object_get(object, key)))
-    json_object_set_new(object, key, json_integer(value));
-}
-
-static void runmodel_scan_snapshot(struct runmodel *m, json_t *snap, json_t *latest, json_t *seen)
-{
-  json_t *totals = json_object_get(snap, "totals");
-  if (snapfile_int(totals, "alive") > m->max_alive)
-    m->max_alive = snapfile_int(totals, "alive");
-  size_t i;
-  json_t *actor;
-  json_array_foreach(json_object_get(snap, "actors"), i, actor) {
-    char key[32];
-    snprintf(key, sizeof key, "%lld", snapfile_int(actor, "id"));
-    json_object_set(latest, key, actor);
-    json_t *handling = json_object_get(actor, "handling");
-    if (json_is_object(handling))
-      runmodel_max_int(m->stuck_handlers, key, snapfile_int(handling, "elapsed_ns"));
+  size_t lo = 0, hi = m->n_actors;
+  if (hi && m->actors[hi - 1].id < id)
+    return hi;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->actors[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
-  json_t *cycle;
-  json_array_foreach(json_object_get(snap, "deadlocks"), i, cycle) {
-    char *key = json_dumps(json_object_get(cycle, "actors"), JSON_COMPACT);
-    if (key && !json_object_get(seen, key)) {
-      json_object_set_new(seen, key, json_true());
-      json_array_append_new(m->deadlocks,
-                            json_pack("{s:I, s:O, s:O}", "first_seq", snapfile_int(snap, "seq"),
-                                      "actors", json_object_get(cycle, "actors"), "names",
-                                      json_object_get(cycle, "names")));
+  return lo;
+}
+
+/* The model's record for ID, inserted in id order when new. */
+static struct rm_actor *rm_slot(struct rm_ingest *in, int64_t id)
+{
+  struct runmodel *m = in->m;
+  size_t lo = rm_lower_bound(m, id);
+  if (lo < m->n_actors && m->actors[lo].id == id)
+    return &m->actors[lo];
+  if (m->n_actors == m->cap_actors) {
+    size_t cap = m->cap_actors ? m->cap_actors * 2 : 256;
+    struct rm_actor *grown = reallocarray(m->actors, cap, sizeof *grown);
+    if (!grown) {
+      in->nomem = 1;
+      return NULL;
     }
-    free(key);
+    m->actors = grown;
+    m->cap_actors = cap;
   }
+  memmove(&m->actors[lo + 1], &m->actors[lo], (m->n_actors - lo) * sizeof *m->actors);
+  m->n_actors++;
+  struct rm_actor *a = &m->actors[lo];
+  memset(a, 0, sizeof *a);
+  a->id = id;
+  a->max_type = a->running_type = a->reason = RM_NONE;
+  return a;
 }
 
-long long runmodel_handler_max_ns(const struct runmodel *m, json_t *actor)
+/* The handler that set a new longest time ran between the two captures: the one seen running
+ * at the earlier capture when it had already run that long or more is it; otherwise, when
+ * exactly one message type was counted in between, that was its type. */
+static uint32_t rm_grown_type(const struct rm_actor *old, int64_t new_max, const struct rm_type *now,
+                              size_t n)
 {
-  char key[32];
-  snprintf(key, sizeof key, "%lld", snapfile_int(actor, "id"));
-  long long finished = snapfile_int(json_object_get(actor, "handler_ns"), "max");
-  long long running = json_integer_value(json_object_get(m->stuck_handlers, key));
-  return finished > running ? finished : running;
-}
-
-static void runmodel_aggregate(struct runmodel *m)
-{
-  size_t i;
-  json_t *actor;
-  json_array_foreach(m->actors, i, actor) {
-    const char *name = snapfile_str(actor, "name");
-    json_t *agg = json_object_get(m->by_name, name);
-    if (!agg) {
-      agg = json_pack("{s:I, s:I, s:I, s:I, s:I, s:{}}", "spawned", 0, "alive_at_end", 0,
-                      "mailbox_max", 0, "exceptions", 0, "handler_max_ns", 0, "messages");
-      json_object_set_new(m->by_name, name, agg);
-    }
-    runmodel_add_int(agg, "spawned", 1);
-    const char *status = snapfile_str(actor, "status");
-    if (status && strcmp(status, "stopped") != 0)
-      runmodel_add_int(agg, "alive_at_end", 1);
-    runmodel_max_int(agg, "mailbox_max", snapfile_int(json_object_get(actor, "mailbox"), "max"));
-    runmodel_add_int(agg, "exceptions", snapfile_int(json_object_get(actor, "counters"), "exceptions"));
-    runmodel_max_int(agg, "handler_max_ns", runmodel_handler_max_ns(m, actor));
-    size_t k;
-    json_t *row;
-    json_array_foreach(json_object_get(actor, "message_types"), k, row) {
-      const char *type = snapfile_str(row, "name");
-      if (type)
-        runmodel_add_int(json_object_get(agg, "messages"), type, snapfile_int(row, "count"));
+  if (old->handling_now && old->now_elapsed_ns <= new_max)
+    return old->now_type;
+  uint32_t found = RM_NONE;
+  for (size_t i = 0; i < n; i++) {
+    int64_t before = 0;
+    for (size_t k = 0; k < old->n_types; k++)
+      if (old->types[k].type == now[i].type)
+        before = old->types[k].count;
+    if (now[i].count > before) {
+      if (found != RM_NONE)
+        return RM_NONE;
+      found = now[i].type;
     }
   }
+  return found;
 }
 
-int runmodel_build(struct runmodel *m, const struct snapfile *file, long long seq)
+static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r,
+                            int64_t seq)
+{
+  struct rm_type types[AS_TYPES_PER_ACTOR_MAX + 8];
+  size_t n = r->n_message_types < sizeof types / sizeof types[0] ? r->n_message_types
+                                                                  : sizeof types / sizeof types[0];
+  for (size_t i = 0; i < n; i++)
+    types[i] = (struct rm_type){rm_intern(in, r->message_types[i].name), r->message_types[i].count};
+  if (r->handler_max_ns > a->handler_max_ns) {
+    uint32_t t = rm_grown_type(a, r->handler_max_ns, types, n);
+    a->max_type = t;
+    a->handler_max_ns = r->handler_max_ns;
+  }
+  if (n != a->n_types) {
+    struct rm_type *grown = realloc(a->types, (n ? n : 1) * sizeof *grown);
+    if (!grown) {
+      in->nomem = 1;
+      return;
+    }
+    a->types = grown;
+    a->n_types = (uint8_t)n;
+  }
+  if (n)
+    memcpy(a->types, types, n * sizeof *types);
+  a->name = rm_intern(in, r->name);
+  a->runtime = rm_intern(in, r->runtime);
+  a->internal = (uint8_t)r->internal;
+  a->has_runtime_id = (uint8_t)r->has_runtime_id;
+  a->runtime_id = r->runtime_id;
+  a->runtime_scope = r->runtime_scope;
+  a->status = (uint8_t)r->status;
+  a->has_parent = (uint8_t)r->has_parent;
+  a->parent = r->parent;
+  a->spawned_at_ns = r->spawned_at_ns;
+  a->has_stopped = (uint8_t)r->has_stopped;
+  a->stopped_at_ns = r->stopped_at_ns;
+  a->reason = r->has_stopped ? rm_intern(in, r->stop_reason) : RM_NONE;
+  a->received = r->messages_received;
+  a->sent = r->messages_sent;
+  a->exceptions = r->exceptions;
+  a->mailbox_max = r->mailbox_max;
+  a->handling_now = (uint8_t)r->has_handling;
+  if (r->has_handling) {
+    a->now_type = rm_intern(in, r->handling_type);
+    a->now_elapsed_ns = r->handling_elapsed_ns;
+    if (r->handling_elapsed_ns >= a->running_max_ns) {
+      a->running_max_ns = r->handling_elapsed_ns;
+      a->running_type = a->now_type;
+    }
+  }
+  a->last_seq = seq;
+}
+
+static void rm_add_cycle(struct rm_ingest *in, const struct as_rec_cycle *c, int64_t seq)
+{
+  struct runmodel *m = in->m;
+  for (size_t i = 0; i < m->n_cycles; i++)
+    if (m->cycles[i].n == c->n_actors &&
+        memcmp(m->cycles[i].ids, c->actors, c->n_actors * sizeof *c->actors) == 0)
+      return;
+  if (m->n_cycles == RM_MAX_CYCLES)
+    return;
+  struct rm_cycle *grown = reallocarray(m->cycles, m->n_cycles + 1, sizeof *grown);
+  if (!grown) {
+    in->nomem = 1;
+    return;
+  }
+  m->cycles = grown;
+  struct rm_cycle *cy = &m->cycles[m->n_cycles];
+  cy->first_seq = seq;
+  cy->n = c->n_actors;
+  cy->ids = malloc((c->n_actors + 1) * sizeof *cy->ids);
+  cy->names = malloc((c->n_actors + 1) * sizeof *cy->names);
+  if (!cy->ids || !cy->names) {
+    free(cy->ids);
+    free(cy->names);
+    in->nomem = 1;
+    return;
+  }
+  memcpy(cy->ids, c->actors, c->n_actors * sizeof *cy->ids);
+  for (size_t i = 0; i < c->n_actors; i++)
+    cy->names[i] = i < c->n_names ? rm_intern(in, c->names[i]) : RM_NONE;
+  m->n_cycles++;
+}
+
+/* A keyframe lists every actor: those it leaves out are gone. */
+static int rm_keyframe(struct rm_ingest *in, const struct as_rec_snapshot *s)
+{
+  struct runmodel *m = in->m;
+  int64_t listed_alive = 0;
+  for (size_t i = 0; i < s->n_actors; i++) {
+    const struct as_rec_actor *r = &s->actors[i];
+    struct rm_actor *a = rm_slot(in, r->id);
+    if (!a)
+      return -ENOMEM;
+    rm_update_actor(in, a, r, s->seq);
+    a->gone = 0;
+    if (r->status != AS_STATUS_STOPPED && runmodel_visible(m, a))
+      listed_alive++;
+  }
+  for (size_t i = 0; i < m->n_actors; i++)
+    if (m->actors[i].last_seq != s->seq)
+      m->actors[i].gone = 1;
+  if (listed_alive > m->max_alive_listed)
+    m->max_alive_listed = listed_alive;
+  return 0;
+}
+
+/* A delta: only what it listed changed (and the elapsed time of running handlers). */
+static int rm_delta(struct rm_ingest *in, const struct as_rec_snapshot *s)
+{
+  struct runmodel *m = in->m;
+  for (size_t k = 0; k < s->n_listed; k++) {
+    const struct as_rec_actor *r = &s->actors[s->listed[k]];
+    struct rm_actor *a = rm_slot(in, r->id);
+    if (!a)
+      return -ENOMEM;
+    rm_update_actor(in, a, r, s->seq);
+  }
+  for (size_t i = 0; i < s->n_actors; i++) {
+    const struct as_rec_actor *r = &s->actors[i];
+    if (!r->has_handling)
+      continue;
+    struct rm_actor *a = (struct rm_actor *)runmodel_find(m, r->id);
+    if (a && r->handling_elapsed_ns > a->running_max_ns) {
+      a->running_max_ns = r->handling_elapsed_ns;
+      a->running_type = a->now_type;
+    }
+    if (a)
+      a->now_elapsed_ns = r->handling_elapsed_ns;
+  }
+  for (size_t k = 0; k < s->n_reaped; k++) {
+    struct rm_actor *a = (struct rm_actor *)runmodel_find(m, s->reaped[k]);
+    if (a)
+      a->gone = 1;
+  }
+  return 0;
+}
+
+static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_snapshot *s, void *ctx)
+{
+  struct rm_ingest *in = ctx;
+  struct runmodel *m = in->m;
+  int rc = s->listed ? rm_delta(in, s) : rm_keyframe(in, s);
+  if (rc < 0)
+    return rc;
+  for (size_t i = 0; i < s->n_deadlocks; i++)
+    rm_add_cycle(in, &s->deadlocks[i], s->seq);
+  if (m->n_points == m->cap_points) {
+    size_t cap = m->cap_points ? m->cap_points * 2 : 64;
+    struct rm_point *grown = reallocarray(m->timeline, cap, sizeof *grown);
+    if (!grown)
+      return -ENOMEM;
+    m->timeline = grown;
+    m->cap_points = cap;
+  }
+  m->timeline[m->n_points++] = (struct rm_point){s->seq, s->uptime_ns, s->alive,
+                                                  s->messages_received};
+  m->at_seq = s->seq;
+  m->at_uptime_ns = s->uptime_ns;
+  m->at_alive = s->alive;
+  m->at_spawned = s->total_spawned;
+  m->at_stopped = s->total_stopped;
+  m->at_messages = s->messages_received;
+  m->at_final = s->final;
+  m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
+  m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
+  if (in->nomem)
+    return -ENOMEM;
+  if (in->at_seq >= 0 && s->seq == in->at_seq) {
+    in->found = 1;
+    return -ECANCELED; /* the state asked for: read no further */
+  }
+  return 0;
+}
+
+int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int include_internal,
+                  const char *command)
 {
   memset(m, 0, sizeof *m);
-  m->file = file;
-  m->at = snapfile_snapshot_at(file, seq);
-  if (!m->at)
+  m->source = strdup(source);
+  m->include_internal = include_internal;
+  m->at_signal = RM_NONE;
+  struct rm_ingest in = {m, at_seq, 0, 0};
+  struct as_reader_error err;
+  struct as_reader *r;
+  struct as_reader_options opt = AS_READER_OPTIONS_DEFAULT;
+  int rc = as_reader_open(&r, source, &opt, &err);
+  if (rc == 0) {
+    const struct as_rec_header *h = as_reader_header(r);
+    m->pid = h->pid;
+    m->program = h->program ? rm_intern(&in, h->program) : RM_NONE;
+    const struct as_rec_snapshot *s;
+    while ((rc = as_reader_next(r, &s, &err)) > 0)
+      if ((rc = rm_on_snapshot(h, s, &in)) < 0)
+        break;
+    m->truncated = as_reader_truncated(r);
+    as_reader_close(r);
+  }
+  if (rc == -ENOMEM)
+    snprintf(err.text, sizeof err.text, "%s: out of memory after %zu actors", source,
+             m->n_actors);
+  if (rc < 0 && rc != -ECANCELED) {
+    fprintf(stderr, "actorscope %s: %s\n", command, err.text);
+    runmodel_free(m);
     return -1;
-  size_t i;
-  json_t *snap;
-  json_array_foreach(file->snapshots, i, snap) if (snap == m->at) m->last_index = i;
-
-  json_t *latest = json_object(), *seen = json_object();
-  m->deadlocks = json_array();
-  m->stuck_handlers = json_object();
-  m->by_name = json_object();
-  for (i = 0; i <= m->last_index; i++)
-    runmodel_scan_snapshot(m, json_array_get(file->snapshots, i), latest, seen);
-  m->actors = runmodel_sorted_values(latest);
-  json_decref(latest);
-  json_decref(seen);
-  runmodel_aggregate(m);
+  }
+  if (m->truncated)
+    fprintf(stderr, "actorscope %s: %s: the last line is cut short and was skipped\n", command,
+            source);
+  if (at_seq >= 0 && !in.found) {
+    fprintf(stderr, "actorscope %s: %s has no snapshot %lld\n", command, source, at_seq);
+    runmodel_free(m);
+    return -1;
+  }
+  if (m->n_points == 0) {
+    fprintf(stderr, "actorscope %s: %s holds no snapshot\n", command, source);
+    runmodel_free(m);
+    return -1;
+  }
+  m->end = at_seq >= 0 && !m->at_final ? RM_END_AT
+         : !m->at_final                ? RM_END_NO_FINAL
+         : m->at_signal != RM_NONE     ? RM_END_SIGNAL
+         : m->at_exec                  ? RM_END_EXEC
+                                       : RM_END_FINAL;
   return 0;
 }
 
 void runmodel_free(struct runmodel *m)
 {
-  json_decref(m->actors);
-  json_decref(m->by_name);
-  json_decref(m->deadlocks);
-  json_decref(m->stuck_handlers);
+  for (size_t i = 0; i < m->n_actors; i++)
+    free(m->actors[i].types);
+  for (size_t i = 0; i < m->n_cycles; i++) {
+    free(m->cycles[i].ids);
+    free(m->cycles[i].names);
+  }
+  free(m->actors);
+  free(m->cycles);
+  free(m->timeline);
+  free(m->source);
+  strtab_free(&m->strings);
   memset(m, 0, sizeof *m);
 }
 
-int runmodel_load(struct snapfile *file, struct runmodel *model, const char *path, long long seq,
-                  const char *command)
+int runmodel_visible(const struct runmodel *m, const struct rm_actor *a)
 {
-  struct snapfile_error err;
-  if (snapfile_load(file, path, &err) < 0) {
-    fprintf(stderr, "actorscope %s: %s\n", command, err.text);
+  return m->include_internal || !a->internal;
+}
+
+int runmodel_alive_at_end(const struct runmodel *m, const struct rm_actor *a)
+{
+  return !a->gone && a->status != AS_STATUS_STOPPED;
+}
+
+int64_t runmodel_handler_max(const struct rm_actor *a, uint32_t *type, int *running)
+{
+  int is_running = a->running_max_ns > a->handler_max_ns;
+  if (type)
+    *type = is_running ? a->running_type : a->max_type;
+  if (running)
+    *running = is_running;
+  return is_running ? a->running_max_ns : a->handler_max_ns;
+}
+
+static int rm_event_cmp(const void *x, const void *y)
+{
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  /* instant * 2, +0 for a stop, +1 for a spawn: at one instant stops come first */
+  return a < b ? -1 : a > b;
+}
+
+int64_t runmodel_max_alive(const struct runmodel *m)
+{
+  int64_t *events = malloc((2 * m->n_actors + 1) * sizeof *events);
+  int64_t best = m->max_alive_listed;
+  if (!events)
+    return best;
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (!runmodel_visible(m, a))
+      continue;
+    events[n++] = as_sat_mul(a->spawned_at_ns, 2) + 1;
+    if (a->has_stopped)
+      events[n++] = as_sat_mul(a->stopped_at_ns, 2);
+  }
+  qsort(events, n, sizeof *events, rm_event_cmp);
+  int64_t alive = 0;
+  for (size_t i = 0; i < n; i++) {
+    alive += events[i] & 1 ? 1 : -1;
+    if (alive > best)
+      best = alive;
+  }
+  free(events);
+  return best;
+}
+
+size_t runmodel_hidden(const struct runmodel *m)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_actors; i++)
+    n += !runmodel_visible(m, &m->actors[i]);
+  return n;
+}
+
+const struct rm_actor *runmodel_find(const struct runmodel *m, int64_t id)
+{
+  size_t lo = rm_lower_bound(m, id);
+  return lo < m->n_actors && m->actors[lo].id == id ? &m->actors[lo] : NULL;
+}
+
+const char *runmodel_end_note(const struct runmodel *m, char *buf, size_t len)
+{
+  switch (m->end) {
+  case RM_END_NO_FINAL:
+    snprintf(buf, len, "no final snapshot: the run did not end normally (last snapshot at %.3f s)",
+             (double)m->at_uptime_ns / 1e9);
+    return buf;
+  case RM_END_SIGNAL:
+    snprintf(buf, len, "the process died of %s at %.3f s; the final snapshot shows its state then",
+             strtab_text(&m->strings, m->at_signal), (double)m->at_uptime_ns / 1e9);
+    return buf;
+  case RM_END_EXEC:
+    snprintf(buf, len, "the program replaced itself (exec) at %.3f s; the final snapshot shows "
+             "its state then", (double)m->at_uptime_ns / 1e9);
+    return buf;
+  default:
+    return NULL;
+  }
+}
+
+/* ---- per name ---------------------------------------------------------------------------- */
+
+static const struct runmodel *rm_sort_model;
+
+static int rm_name_cmp(const void *x, const void *y)
+{
+  const struct rm_name *a = x, *b = y;
+  return strcmp(strtab_text(&rm_sort_model->strings, a->name),
+                strtab_text(&rm_sort_model->strings, b->name));
+}
+
+static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_t actor_id)
+{
+  struct rm_name_type *row = NULL;
+  for (size_t k = 0; k < agg->n_types && !row; k++)
+    if (agg->types[k].type == t->type)
+      row = &agg->types[k];
+  if (!row) {
+    struct rm_name_type *grown = reallocarray(agg->types, agg->n_types + 1, sizeof *grown);
+    if (!grown)
+      return -1;
+    agg->types = grown;
+    row = &agg->types[agg->n_types++];
+    *row = (struct rm_name_type){t->type, 0, -1, 0};
+  }
+  row->sum = as_sat_add(row->sum, t->count);
+  if (t->count > row->max) {
+    row->max = t->count;
+    row->max_id = actor_id;
+  }
+  return 0;
+}
+
+int runmodel_names(const struct runmodel *m, struct rm_names *out)
+{
+  memset(out, 0, sizeof *out);
+  /* name index -> slot + 1 */
+  uint32_t *slot_of = calloc(m->strings.n + 1, sizeof *slot_of);
+  struct rm_name *items = calloc(m->n_actors + 1, sizeof *items);
+  if (!slot_of || !items) {
+    free(slot_of);
+    free(items);
     return -1;
   }
-  if (file->truncated)
-    fprintf(stderr, "actorscope %s: %s: the last line is cut short and was skipped\n", command,
-            path);
-  if (runmodel_build(model, file, seq) < 0) {
-    if (seq >= 0)
-      fprintf(stderr, "actorscope %s: %s has no snapshot %lld\n", command, path, seq);
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (!runmodel_visible(m, a))
+      continue;
+    if (!slot_of[a->name]) {
+      items[n].name = a->name;
+      slot_of[a->name] = (uint32_t)++n;
+    }
+    struct rm_name *agg = &items[slot_of[a->name] - 1];
+    agg->spawned++;
+    agg->alive_at_end += runmodel_alive_at_end(m, a);
+    if (a->mailbox_max > agg->mailbox_max)
+      agg->mailbox_max = a->mailbox_max;
+    agg->exceptions = as_sat_add(agg->exceptions, a->exceptions);
+    int64_t longest = runmodel_handler_max(a, NULL, NULL);
+    if (longest > agg->handler_max_ns)
+      agg->handler_max_ns = longest;
+    agg->messages = as_sat_add(agg->messages, a->received);
+    for (size_t k = 0; k < a->n_types; k++)
+      if (rm_name_type_add(agg, &a->types[k], a->id) < 0) {
+        out->items = items;
+        out->n = n;
+        runmodel_names_free(out);
+        free(slot_of);
+        return -1;
+      }
+  }
+  free(slot_of);
+  rm_sort_model = m;
+  qsort(items, n, sizeof *items, rm_name_cmp);
+  out->items = items;
+  out->n = n;
+  return 0;
+}
+
+void runmodel_names_free(struct rm_names *names)
+{
+  for (size_t i = 0; i < names->n; i++)
+    free(names->items[i].types);
+  free(names->items);
+  memset(names, 0, sizeof *names);
+}
+
+const struct rm_name *runmodel_names_find(const struct runmodel *m, const struct rm_names *names,
+                                          const char *name)
+{
+  uint32_t id = strtab_find(&m->strings, name);
+  if (id == UINT32_MAX)
+    return NULL;
+  size_t lo = 0, hi = names->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(strtab_text(&m->strings, names->items[mid].name), name);
+    if (c == 0)
+      return &names->items[mid];
+    if (c < 0)
+      lo = mid + 1;
     else
-      fprintf(stderr, "actorscope %s: %s holds no snapshot\n", command, path);
-    snapfile_free(file);
-    return -1;
+      hi = mid;
   }
+  return NULL;
+}
+
+int64_t runmodel_name_count(const struct runmodel *m, const struct rm_name *agg, const char *type)
+{
+  if (!agg)
+    return 0;
+  uint32_t id = strtab_find(&m->strings, type);
+  for (size_t k = 0; k < agg->n_types; k++)
+    if (agg->types[k].type == id)
+      return agg->types[k].sum;
   return 0;
 }

@@ -1,37 +1,131 @@
-/* A recorded run reduced to what report, diff and check compare: every actor in its last-seen
- * state, per-name aggregates, and facts over all snapshots. */
+/* A recorded run reduced, one snapshot at a time, to what report, diff and check need: every
+ * actor in its last-seen state (a compact record, ~150 bytes plus its message-type counts),
+ * the deadlock cycles seen, a timeline point per snapshot, and the last snapshot's totals.
+ * Memory is the reader's current snapshot plus these aggregates, whatever the file's size. */
 #ifndef ACTORSCOPE_RUNMODEL_H
 #define ACTORSCOPE_RUNMODEL_H
 
-#include "snapfile.h"
-
-#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
-struct runmodel {
-  const struct snapfile *file;
-  json_t *at;             /* the snapshot the model stops at (the last one by default) */
-  size_t last_index;      /* its index in file->snapshots */
-  json_t *actors;         /* array: each actor seen up to `at`, last-seen state, by id */
-  json_t *by_name;        /* object: name -> {spawned, alive_at_end, mailbox_max, exceptions,
-                             handler_max_ns, messages: {type: count}} */
-  long long max_alive;    /* highest totals.alive in any snapshot up to `at` */
-  json_t *deadlocks;      /* array of {first_seq, actors, names}, each cycle once */
-  json_t *stuck_handlers; /* object: actor id -> longest in-progress handler seen (ns) */
+#include "reader.h"
+#include "strtab.h"
+
+struct rm_type {
+  uint32_t type; /* interned */
+  int64_t count;
 };
 
-/* Builds the model at snapshot `seq` (-1: the last). Returns 0, or -1 when there is no such
- * snapshot. */
-int runmodel_build(struct runmodel *model, const struct snapfile *file, long long seq);
-void runmodel_free(struct runmodel *model);
+struct rm_actor {
+  int64_t id, parent, runtime_id, runtime_scope;
+  int64_t spawned_at_ns, stopped_at_ns;
+  int64_t received, sent, exceptions, mailbox_max;
+  int64_t handler_max_ns;  /* longest finished handler */
+  int64_t running_max_ns;  /* longest handler seen still running at a capture */
+  int64_t last_seq;        /* the last snapshot that listed it */
+  uint32_t name, runtime, reason;
+  uint32_t max_type;     /* the message type of handler_max_ns, when the counts tell */
+  uint32_t running_type; /* the type of running_max_ns */
+  uint32_t now_type;     /* the type being handled at the last capture (handling_now) */
+  int64_t now_elapsed_ns;
+  struct rm_type *types;
+  uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;
+  uint8_t gone; /* reaped: no longer in the registry */
+};
 
-/* Loads a run and builds its model, as every command does: a problem is printed on stderr as
- * "actorscope COMMAND: ..." and -1 returned (file and model then hold nothing); a cut-off last
- * line is noted and tolerated. */
-int runmodel_load(struct snapfile *file, struct runmodel *model, const char *path, long long seq,
+struct rm_cycle {
+  int64_t first_seq;
+  size_t n;
+  int64_t *ids;
+  uint32_t *names;
+};
+
+struct rm_point {
+  int64_t seq, uptime_ns, alive, messages;
+};
+
+enum rm_end {
+  RM_END_FINAL,     /* a final snapshot: the state at exit */
+  RM_END_SIGNAL,    /* a final snapshot written as a deadly signal killed the process */
+  RM_END_EXEC,      /* a final snapshot written as the program replaced itself (exec) */
+  RM_END_NO_FINAL,  /* the stream ended without one: the run did not end normally */
+  RM_END_AT,        /* stopped at --at SEQ on purpose */
+};
+
+struct runmodel {
+  char *source;
+  struct strtab strings;
+  int include_internal;
+  /* the header */
+  int64_t pid;
+  uint32_t program;
+  /* every actor seen, sorted by id */
+  struct rm_actor *actors;
+  size_t n_actors, cap_actors;
+  struct rm_cycle *cycles;
+  size_t n_cycles;
+  struct rm_point *timeline;
+  size_t n_points, cap_points;
+  /* the last snapshot read */
+  int64_t at_seq, at_uptime_ns, at_alive, at_spawned, at_stopped, at_messages;
+  int at_final;
+  uint32_t at_signal;
+  int at_exec; /* ended_by "exec" */
+  enum rm_end end;
+  int64_t max_alive_listed; /* most visible actors listed alive in one snapshot */
+  int truncated;
+};
+
+#define RM_NONE UINT32_MAX
+
+/* Reads SOURCE to its end, or up to snapshot AT_SEQ (>= 0). Problems are printed on stderr as
+ * "actorscope COMMAND: ..." and -1 returned (the model then holds nothing); a cut-off last line
+ * is noted and tolerated. INCLUDE_INTERNAL: runtime-internal actors count too. */
+int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int include_internal,
                   const char *command);
+void runmodel_free(struct runmodel *m);
 
-/* Longest handler of an actor: finished (handler_ns.max) or still running when sampled. */
-long long runmodel_handler_max_ns(const struct runmodel *model, json_t *actor);
+/* Whether an actor takes part (runtime-internal ones only with --internal). */
+int runmodel_visible(const struct runmodel *m, const struct rm_actor *a);
+/* Still alive in the last snapshot read. */
+int runmodel_alive_at_end(const struct runmodel *m, const struct rm_actor *a);
+/* Longest handler, finished or still running; *TYPE its message type (RM_NONE: unknown),
+ * *RUNNING whether the longest one had not finished when captured. */
+int64_t runmodel_handler_max(const struct rm_actor *a, uint32_t *type, int *running);
+/* Most visible actors alive at once: from spawn and stop instants and from each snapshot. */
+int64_t runmodel_max_alive(const struct runmodel *m);
+/* Visible actors hidden by the runtime-internal filter. */
+size_t runmodel_hidden(const struct runmodel *m);
+/* The actor with this id, or NULL. */
+const struct rm_actor *runmodel_find(const struct runmodel *m, int64_t id);
+/* "no final snapshot: the run did not end normally (last snapshot at T)" and the like, or NULL
+ * when the run ended normally or was stopped at --at. */
+const char *runmodel_end_note(const struct runmodel *m, char *buf, size_t len);
+
+/* Per actor name, over visible actors. */
+struct rm_name_type {
+  uint32_t type;
+  int64_t sum, max, max_id;
+};
+
+struct rm_name {
+  uint32_t name;
+  int64_t spawned, alive_at_end, mailbox_max, exceptions, handler_max_ns, messages;
+  struct rm_name_type *types;
+  size_t n_types;
+};
+
+struct rm_names {
+  struct rm_name *items; /* sorted by name */
+  size_t n;
+};
+
+int runmodel_names(const struct runmodel *m, struct rm_names *out);
+void runmodel_names_free(struct rm_names *names);
+/* The aggregate of NAME (a string), or NULL. */
+const struct rm_name *runmodel_names_find(const struct runmodel *m, const struct rm_names *names,
+                                          const char *name);
+/* The count of TYPE (a string) in an aggregate (0 when absent). */
+int64_t runmodel_name_count(const struct runmodel *m, const struct rm_name *agg, const char *type);
 
 #endif

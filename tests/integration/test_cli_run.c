@@ -386,7 +386,7 @@ Test(cli_run, a_bad_option_or_variable_is_named_and_nothing_runs)
       {"-i", "abc", NULL, "actorscope run: ACTORSCOPE_INTERVAL_MS='abc' is invalid: expected a whole number of milliseconds from 1 to 3600000\n"},
       {"-i", "0", NULL, "actorscope run: ACTORSCOPE_INTERVAL_MS='0' is invalid"},
       {"-o", "tcp:70000", NULL, "actorscope run: ACTORSCOPE_OUTPUT='tcp:70000' is invalid"},
-      {"-o", "", NULL, "actorscope run: ACTORSCOPE_OUTPUT has an empty path"},
+      {"-o", "", NULL, "actorscope run: ACTORSCOPE_OUTPUT='file:' is invalid: the path is empty"},
       {NULL, NULL, "ACTORSCOPE_STACK_DEPTH=999", "actorscope run: ACTORSCOPE_STACK_DEPTH='999' is invalid"},
       {NULL, NULL, "ACTORSCOPE_GRAVE_MS=1\n2", "actorscope run: ACTORSCOPE_GRAVE_MS='1\\x0a2' is invalid"},
   };

@@ -28,8 +28,8 @@ Test(config, defaults_when_nothing_is_set)
   struct as_config cfg;
   struct as_error err;
   cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/srv/app", &err), 0);
-  cr_assert_eq(cfg.output_kind, AS_OUTPUT_FILE);
-  cr_assert_str_eq(cfg.output_path, "/srv/app/actorscope.%p.jsonl");
+  cr_assert_eq(cfg.output.kind, AS_DEST_FILE);
+  cr_assert_str_eq(cfg.output.path, "/srv/app/actorscope.%p.jsonl");
   cr_assert_eq(cfg.interval_ms, 500);
   cr_assert_eq(cfg.grave_ms, 5000);
   cr_assert_eq(cfg.stack_depth, 8);
@@ -54,10 +54,10 @@ Test(config, relative_file_paths_become_absolute_and_absolute_ones_stay)
   struct as_error err;
   fake_env("ACTORSCOPE_OUTPUT", "file:out/t.jsonl");
   cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/home/u", &err), 0);
-  cr_assert_str_eq(cfg.output_path, "/home/u/out/t.jsonl");
+  cr_assert_str_eq(cfg.output.path, "/home/u/out/t.jsonl");
   fake_env("ACTORSCOPE_OUTPUT", "file:/var/log/t.jsonl");
   cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/home/u", &err), 0);
-  cr_assert_str_eq(cfg.output_path, "/var/log/t.jsonl");
+  cr_assert_str_eq(cfg.output.path, "/var/log/t.jsonl");
 }
 
 Test(config, tcp_defaults_to_loopback_and_accepts_a_host)
@@ -66,13 +66,13 @@ Test(config, tcp_defaults_to_loopback_and_accepts_a_host)
   struct as_error err;
   fake_env("ACTORSCOPE_OUTPUT", "tcp:7070");
   cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), 0);
-  cr_assert_eq(cfg.output_kind, AS_OUTPUT_TCP);
-  cr_assert_str_eq(cfg.tcp_host, "127.0.0.1");
-  cr_assert_eq(cfg.tcp_port, 7070);
+  cr_assert_eq(cfg.output.kind, AS_DEST_TCP);
+  cr_assert_str_eq(cfg.output.host, "127.0.0.1");
+  cr_assert_eq(cfg.output.port, 7070);
   fake_env("ACTORSCOPE_OUTPUT", "tcp:[::1]:81");
   cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), 0);
-  cr_assert_str_eq(cfg.tcp_host, "::1");
-  cr_assert_eq(cfg.tcp_port, 81);
+  cr_assert_str_eq(cfg.output.host, "::1");
+  cr_assert_eq(cfg.output.port, 81);
 }
 
 Test(config, unix_paths_longer_than_a_sockaddr_are_refused)
@@ -102,7 +102,7 @@ Test(config, each_bad_value_names_its_variable_and_what_it_accepts)
       {"ACTORSCOPE_STUCK_MS", "5s", "from 0 to 86400000"},
       {"ACTORSCOPE_STACK_DEPTH", "99999999999999999999", "from 0 to 64"},
       {"ACTORSCOPE_OUTPUT", "http://x", "file:PATH, unix:PATH or tcp:[HOST:]PORT"},
-      {"ACTORSCOPE_OUTPUT", "file:", "empty path"},
+      {"ACTORSCOPE_OUTPUT", "file:", "the path is empty"},
       {"ACTORSCOPE_OUTPUT", "tcp:host:http", "PORT from 0 to 65535"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -114,16 +114,4 @@ Test(config, each_bad_value_names_its_variable_and_what_it_accepts)
     cr_assert_not_null(strstr(err.text, bad[i].name), "%s", err.text);
     cr_assert_not_null(strstr(err.text, bad[i].expect), "%s", err.text);
   }
-}
-
-Test(config, the_pid_is_expanded_wherever_it_appears)
-{
-  char out[64];
-  cr_assert_eq(as_config_expand_path("/t/a.%p.jsonl", 42, out, sizeof out), 0);
-  cr_assert_str_eq(out, "/t/a.42.jsonl");
-  cr_assert_eq(as_config_expand_path("/%p/%p", 7, out, sizeof out), 0);
-  cr_assert_str_eq(out, "/7/7");
-  cr_assert_eq(as_config_expand_path("/abcdefgh/%p", 123456, out, 12), -ENAMETOOLONG);
-  cr_assert(as_config_path_is_per_process("/x.%p"));
-  cr_assert_not(as_config_path_is_per_process("/x.jsonl"));
 }

@@ -35,9 +35,9 @@ static struct as_config unix_config(const char *name)
 {
   struct as_config cfg;
   memset(&cfg, 0, sizeof cfg);
-  cfg.output_kind = AS_OUTPUT_UNIX;
-  snprintf(cfg.output_path, sizeof cfg.output_path, "/tmp/actorscope-%s-%d.sock", name, (int)getpid());
-  unlink(cfg.output_path);
+  cfg.output.kind = AS_DEST_UNIX;
+  snprintf(cfg.output.path, sizeof cfg.output.path, "/tmp/actorscope-%s-%d.sock", name, (int)getpid());
+  unlink(cfg.output.path);
   return cfg;
 }
 
@@ -57,8 +57,8 @@ static struct as_config file_config(const char *path)
 {
   struct as_config cfg;
   memset(&cfg, 0, sizeof cfg);
-  cfg.output_kind = AS_OUTPUT_FILE;
-  snprintf(cfg.output_path, sizeof cfg.output_path, "%s", path);
+  cfg.output.kind = AS_DEST_FILE;
+  snprintf(cfg.output.path, sizeof cfg.output.path, "%s", path);
   return cfg;
 }
 
@@ -262,13 +262,13 @@ Test(sink, a_unix_socket_is_private_and_removed_at_close_and_the_umask_never_tou
   cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
   cr_assert_eq(atomic_load(&umask_calls), 0, "the sink changed the process-wide umask");
   struct stat st;
-  cr_assert_eq(lstat(cfg.output_path, &st), 0);
+  cr_assert_eq(lstat(cfg.output.path, &st), 0);
   cr_assert(S_ISSOCK(st.st_mode));
   cr_assert_eq(st.st_mode & 0777, 0600);
   /* No client: writing is not an error. */
   cr_assert_eq(as_sink_write_line(sink, "{}", &err), 0);
   as_sink_close(sink);
-  cr_assert_eq(access(cfg.output_path, F_OK), -1);
+  cr_assert_eq(access(cfg.output.path, F_OK), -1);
 }
 
 /* The socket is bound in a private directory next to the path, whose name is longer than the
@@ -282,17 +282,17 @@ Test(sink, a_unix_path_near_the_length_limit_still_listens)
   cr_assert_not_null(mkdtemp(dir));
   struct as_config cfg;
   memset(&cfg, 0, sizeof cfg);
-  cfg.output_kind = AS_OUTPUT_UNIX;
-  snprintf(cfg.output_path, sizeof cfg.output_path, "%s/s", dir);
-  cr_assert_eq(strlen(cfg.output_path), 105);
+  cfg.output.kind = AS_DEST_UNIX;
+  snprintf(cfg.output.path, sizeof cfg.output.path, "%s/s", dir);
+  cr_assert_eq(strlen(cfg.output.path), 105);
   struct as_sink *sink = NULL;
   struct as_error err = {""};
   cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
   as_sink_set_header(sink, "{\"type\":\"header\"}");
-  int client = unix_connect(cfg.output_path);
+  int client = unix_connect(cfg.output.path);
   cr_assert(as_sink_has_readers(sink));
   struct stat st;
-  cr_assert_eq(lstat(cfg.output_path, &st), 0);
+  cr_assert_eq(lstat(cfg.output.path, &st), 0);
   cr_assert_eq(st.st_mode & 0777, 0600);
   as_sink_close(sink);
   char *text = read_stream(client, -1);
@@ -305,17 +305,17 @@ Test(sink, a_unix_path_near_the_length_limit_still_listens)
 Test(sink, a_regular_file_at_the_unix_path_is_refused_and_left_alone)
 {
   struct as_config cfg = unix_config("file");
-  FILE *f = fopen(cfg.output_path, "w");
+  FILE *f = fopen(cfg.output.path, "w");
   fputs("not a socket\n", f);
   fclose(f);
   struct as_sink *sink = NULL;
   struct as_error err = {""};
   cr_assert_lt(as_sink_open(&sink, &cfg, 1, &err), 0);
   cr_assert_not_null(strstr(err.text, "a regular file"), "%s", err.text);
-  char *text = as_test_read_file(cfg.output_path);
+  char *text = as_test_read_file(cfg.output.path);
   cr_assert_str_eq(text, "not a socket\n");
   free(text);
-  unlink(cfg.output_path);
+  unlink(cfg.output.path);
 }
 
 Test(sink, a_live_socket_is_refused_and_a_stale_one_replaced)
@@ -328,7 +328,7 @@ Test(sink, a_live_socket_is_refused_and_a_stale_one_replaced)
   cr_assert_not_null(strstr(err.text, "another process is listening"), "%s", err.text);
   /* The first sink still owns its path: a client reaches it. */
   as_sink_set_header(first, "{\"type\":\"header\"}");
-  int client = unix_connect(cfg.output_path);
+  int client = unix_connect(cfg.output.path);
   cr_assert(as_sink_has_readers(first));
   as_sink_close(first);
   char *text = read_stream(client, -1);
@@ -339,12 +339,12 @@ Test(sink, a_live_socket_is_refused_and_a_stale_one_replaced)
   /* A socket file nobody listens on, as a killed run leaves it. */
   int stale = socket(AF_UNIX, SOCK_STREAM, 0);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  snprintf(addr.sun_path, sizeof addr.sun_path, "%.107s", cfg.output_path);
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%.107s", cfg.output.path);
   cr_assert_eq(bind(stale, (struct sockaddr *)&addr, sizeof addr), 0);
   close(stale);
   cr_assert_eq(as_sink_open(&second, &cfg, 1, &err), 0, "%s", err.text);
   as_sink_close(second);
-  cr_assert_eq(access(cfg.output_path, F_OK), -1);
+  cr_assert_eq(access(cfg.output.path, F_OK), -1);
 }
 
 Test(sink, a_socket_put_in_our_place_is_not_removed_at_close)
@@ -353,15 +353,15 @@ Test(sink, a_socket_put_in_our_place_is_not_removed_at_close)
   struct as_sink *sink = NULL;
   struct as_error err = {""};
   cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
-  cr_assert_eq(unlink(cfg.output_path), 0);
-  FILE *f = fopen(cfg.output_path, "w");
+  cr_assert_eq(unlink(cfg.output.path), 0);
+  FILE *f = fopen(cfg.output.path, "w");
   fputs("someone else's\n", f);
   fclose(f);
   as_sink_close(sink);
-  char *text = as_test_read_file(cfg.output_path);
+  char *text = as_test_read_file(cfg.output.path);
   cr_assert_str_eq(text, "someone else's\n");
   free(text);
-  unlink(cfg.output_path);
+  unlink(cfg.output.path);
 }
 
 Test(sink, a_client_connecting_in_the_middle_of_a_line_gets_only_whole_lines)
@@ -370,7 +370,7 @@ Test(sink, a_client_connecting_in_the_middle_of_a_line_gets_only_whole_lines)
   struct as_sink *sink = unix_sink(&cfg, "parts", NULL);
   struct as_error err;
   cr_assert_eq(as_sink_write_part(sink, "{\"seq\"", 6, &err), 0);
-  int client = unix_connect(cfg.output_path);
+  int client = unix_connect(cfg.output.path);
   cr_assert_eq(as_sink_write_part(sink, ":0}", 3, &err), 0);
   cr_assert_eq(as_sink_end_line(sink, &err), 0);
   cr_assert_eq(as_sink_write_line(sink, "{\"seq\":1}", &err), 0);
@@ -388,9 +388,9 @@ Test(sink, the_seventeenth_client_is_told_why_it_is_refused)
   struct as_error err;
   int clients[17];
   for (int i = 0; i < 16; i++)
-    clients[i] = unix_connect(cfg.output_path);
+    clients[i] = unix_connect(cfg.output.path);
   cr_assert(as_sink_has_readers(sink));
-  clients[16] = unix_connect(cfg.output_path);
+  clients[16] = unix_connect(cfg.output.path);
   cr_assert_eq(as_sink_write_line(sink, "{\"seq\":0}", &err), 0);
   char *text = read_stream(clients[16], 2000);
   cr_assert_str_eq(text, "{\"format\":\"actorscope\",\"error\":\"too many clients: 16 are connected\"}\n");
@@ -426,7 +426,7 @@ Test(sink, clients_that_never_read_do_not_make_writes_wait, .timeout = 8)
   struct as_error err;
   int clients[16];
   for (int i = 0; i < 16; i++)
-    clients[i] = unix_connect(cfg.output_path);
+    clients[i] = unix_connect(cfg.output.path);
   cr_assert(as_sink_has_readers(sink));
   for (unsigned seq = 0; seq < 8; seq++) {
     char *line = big_line(1u << 20, seq);
@@ -466,8 +466,8 @@ Test(sink, a_client_that_cannot_take_a_long_line_in_time_is_dropped, .timeout = 
   struct as_config cfg;
   struct as_sink *sink = unix_sink(&cfg, "long", NULL);
   struct as_error err;
-  struct reader fast = {.fd = unix_connect(cfg.output_path)};
-  int stuck = unix_connect(cfg.output_path);
+  struct reader fast = {.fd = unix_connect(cfg.output.path)};
+  int stuck = unix_connect(cfg.output.path);
   cr_assert(as_sink_has_readers(sink));
   pthread_t thread;
   pthread_create(&thread, NULL, reader_main, &fast);
@@ -503,7 +503,7 @@ Test(sink, a_client_behind_skips_whole_lines_and_catches_up)
   struct as_config cfg;
   struct as_sink *sink = unix_sink(&cfg, "behind", NULL);
   struct as_error err;
-  int client = unix_connect(cfg.output_path);
+  int client = unix_connect(cfg.output.path);
   cr_assert(as_sink_has_readers(sink));
   unsigned lines = 3000;
   for (unsigned seq = 0; seq < lines; seq++) {
@@ -565,10 +565,10 @@ Test(sink, with_a_token_only_clients_that_send_it_first_get_lines)
   struct as_config cfg;
   struct as_sink *sink = unix_sink(&cfg, "token", "s3cret-token-0123456789");
   struct as_error err;
-  int right = unix_connect(cfg.output_path);
-  int wrong = unix_connect(cfg.output_path);
-  int longer = unix_connect(cfg.output_path);
-  int silent = unix_connect(cfg.output_path);
+  int right = unix_connect(cfg.output.path);
+  int wrong = unix_connect(cfg.output.path);
+  int longer = unix_connect(cfg.output.path);
+  int silent = unix_connect(cfg.output.path);
   send_text(right, "s3cret-token-0123456789\n");
   send_text(wrong, "s3cret-token-0123456788\n");
   send_text(longer, "s3cret-token-0123456789X\n");
@@ -619,8 +619,8 @@ Test(sink, clients_that_misbehave_do_not_disturb_the_others)
 {
   struct as_config cfg;
   memset(&cfg, 0, sizeof cfg);
-  cfg.output_kind = AS_OUTPUT_TCP;
-  snprintf(cfg.tcp_host, sizeof cfg.tcp_host, "127.0.0.1");
+  cfg.output.kind = AS_DEST_TCP;
+  snprintf(cfg.output.host, sizeof cfg.output.host, "127.0.0.1");
   struct as_sink *sink = NULL;
   struct as_error err;
   cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);

@@ -1,0 +1,235 @@
+/* The streaming, typed reader of actorscope snapshot streams (preload/FORMAT.md).
+ *
+ * One line at a time, straight into typed records (no JSON tree is built): memory is the
+ * current snapshot's records, whatever the line's length. Every member FORMAT.md documents is
+ * checked for type and range (unknown members are skipped, as the format promises); a problem
+ * is an error naming the source, line, actor id and member. The caller aggregates what it needs
+ * per actor; a record is valid only until the next call.
+ *
+ * Format versions 1 and 2 are read. A version 2 delta line (only what changed) is given to the
+ * consumer as the whole state it leaves, rebuilt from the last keyframe (`delta` says the line
+ * was one; `reaped` lists the ids it removed, `listed` the actors it changed or added, so a
+ * consumer's work can follow the change), so every command sees the same full state either
+ * way; `children` are then derived from parent links.
+ *
+ * A file rotated by the writer (ACTORSCOPE_MAX_BYTES: NAME.jsonl, NAME.1.jsonl, NAME.2.jsonl
+ * ...) is read as one run: the rotated files of the same process (same pid and start in their
+ * headers) oldest first, then NAME.jsonl itself; each file's own header is checked and skipped.
+ * Following a file that the writer rotates goes on in the new NAME.jsonl.
+ *
+ * Sources: a file path, "-" (stdin), "file:PATH", "unix:PATH", "tcp:[HOST:]PORT" (including
+ * "tcp:[::1]:7000"); with options.follow a file still being written is followed until its final
+ * snapshot. A socket reader sends $ACTORSCOPE_TOKEN and "\n" first when it is set; a stream that
+ * ends with {"format":"actorscope","error":"TEXT"} is reported as -ECONNRESET naming TEXT.
+ *
+ *   struct as_reader *r;
+ *   struct as_reader_error err;
+ *   struct as_reader_options opt = AS_READER_OPTIONS_DEFAULT;
+ *   if (as_reader_open(&r, "run.jsonl", &opt, &err) < 0) { fprintf(stderr, "%s\n", err.text); ...}
+ *   const struct as_rec_header *h = as_reader_header(r);   (read by as_reader_open)
+ *   const struct as_rec_snapshot *s;
+ *   int rc;
+ *   while ((rc = as_reader_next(r, &s, &err)) > 0)
+ *     for (size_t i = 0; i < s->n_actors; i++) use(&s->actors[i]);
+ *   if (rc < 0) ...err.text...;             (0: the end; as_reader_truncated(r) says whether a
+ *   as_reader_close(r);                       cut-short last line was skipped)
+ *
+ * or, with a callback per snapshot: as_reader_each(source, &opt, on_snapshot, ctx, &truncated,
+ * &err).
+ *
+ * Integers are int64_t, every one of them >= 0 as the format says; "absent or null" is a
+ * has_* flag or a NULL pointer. Strings are NUL-terminated UTF-8 (the parser validates them).
+ * Errors are negative errno values: -ENOENT etc. (open/connect), -EIO (read), -EPROTO (not
+ * valid JSON, or not the format: a wrong type, a value out of range, a missing member),
+ * -EMSGSIZE (a line longer than options.max_line_bytes), -ENOMEM, -EPROTONOSUPPORT (a newer
+ * format version), -ECONNRESET (the traced process refused or dropped this client), and the
+ * callback's own negative return from as_reader_each. */
+#ifndef AS_READER_H
+#define AS_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format.h"
+
+struct as_reader;
+
+struct as_reader_options {
+  size_t max_line_bytes; /* longer lines are an error (-EMSGSIZE); 0 = AS_READER_MAX_LINE */
+  int follow;            /* a file: at its end, wait for more until a final snapshot */
+  unsigned follow_poll_ms; /* how often to look for more (default 200) */
+  int single_file; /* a file only, not its rotated predecessors (see above) */
+};
+#define AS_READER_MAX_LINE ((size_t)1 << 30) /* 1 GiB: a 100k-actor line is about 50 MB */
+#define AS_READER_OPTIONS_DEFAULT {0, 0, 0, 0}
+
+struct as_reader_error {
+  int code; /* the negative errno also returned */
+  char text[768];
+};
+
+struct as_rec_header {
+  int64_t version;
+  int64_t pid;
+  const char *program; /* NULL when absent */
+  const char *const *argv;
+  size_t argc;
+  const char *started_at;
+  int64_t started_at_ns;
+  int64_t interval_ms, grave_ms, stack_depth; /* config.*; -1 when absent */
+};
+
+struct as_rec_msgtype {
+  const char *name;
+  int64_t count;
+};
+
+struct as_rec_socket {
+  const char *kind;     /* ROUTER, PULL ..., "side pipe", "other" */
+  const char *endpoint; /* NULL when unknown */
+  int64_t received, sent;
+  int has_depth; /* side pipes */
+  int64_t depth;
+};
+
+struct as_rec_actor {
+  int64_t id;
+  /* Whether runtime, spawned_at_ns, spawn_site, parent (and runtime_id/scope) were written: a
+   * delta line leaves them out for an actor an earlier line described, and the reader then
+   * gives them from that description. Always 1 in the records a consumer gets. */
+  int has_origin;
+  const char *name;
+  const char *full_name; /* NULL when absent (the same as name) */
+  const char *runtime;   /* as written; runtime_kind classifies it */
+  enum as_runtime_kind runtime_kind;
+  int internal;          /* a runtime-internal actor (CAF's spawn server, middleman ...) */
+  int has_runtime_id;    /* CAF: runtime_id and runtime_scope */
+  int64_t runtime_id, runtime_scope;
+  int has_refs;
+  int64_t refs_strong, refs_weak;
+  enum as_status status;
+  int64_t spawned_at_ns;
+  int has_spawn_site;
+  int64_t spawn_site; /* index into the snapshot's spawn_sites (checked) */
+  int has_parent;
+  int64_t parent;
+  const int64_t *children, *links, *monitors;
+  size_t n_children, n_links, n_monitors;
+  int has_stopped;
+  int64_t stopped_at_ns;
+  const char *stop_reason;
+  const char *mailbox_kind;
+  int64_t mailbox_len, mailbox_max, mailbox_enqueued;
+  int64_t outbox_len;
+  int64_t messages_received, messages_sent, replies, handled, exceptions;
+  int64_t handler_total_ns, handler_max_ns;
+  int has_handling; /* inside a handler now */
+  const char *handling_type;
+  int64_t handling_elapsed_ns;
+  int has_handling_since; /* version 2 */
+  int64_t handling_since_ns;
+  int has_waiting; /* blocked on another actor now */
+  int64_t waiting_target;
+  enum as_wait_kind waiting_kind;
+  int64_t waiting_elapsed_ns;
+  int has_waiting_since; /* version 2 */
+  int64_t waiting_since_ns;
+  const struct as_rec_msgtype *message_types;
+  size_t n_message_types;
+  const struct as_rec_socket *sockets; /* CZMQ: sockets besides the pipe */
+  size_t n_sockets;
+};
+
+struct as_rec_cycle {
+  const int64_t *actors;
+  const char *const *names;
+  size_t n_actors, n_names;
+};
+
+struct as_rec_diagnostic {
+  const char *code, *message;
+};
+
+struct as_rec_site {
+  const char *const *frames;
+  size_t n_frames;
+};
+
+struct as_rec_snapshot {
+  size_t line; /* 1-based line number in the source */
+  size_t bytes; /* the line's length */
+  int64_t seq;
+  const char *captured_at;
+  int64_t captured_at_ns;
+  int64_t uptime_ns;
+  int delta; /* the line was a version 2 delta; the records are the state it leaves */
+  int final;
+  const char *ended_by; /* final lines of version 2: "exit", "signal", "exec"; else NULL */
+  const char *signal; /* final only: the deadly signal the process died of; NULL normally */
+  const int64_t *reaped; /* delta lines: the ids reaped since the line before */
+  size_t n_reaped;
+  /* Delta lines: indexes into `actors` of the actors the line listed (spawned or changed),
+   * ascending; every other actor is as it was, but for the elapsed time of a handler or wait.
+   * NULL for a keyframe (every actor listed). Lets a consumer's work follow the change. */
+  const size_t *listed;
+  size_t n_listed;
+  int64_t alive, total_spawned, total_stopped, messages_received; /* totals.* */
+  const struct as_rec_cycle *deadlocks;
+  size_t n_deadlocks;
+  const struct as_rec_diagnostic *diagnostics;
+  size_t n_diagnostics;
+  const struct as_rec_site *spawn_sites;
+  size_t n_spawn_sites;
+  const struct as_rec_actor *actors; /* sorted by id, ids unique (checked); every actor alive in
+                                        the process's registry, whether the line was a delta */
+  size_t n_actors;
+  int has_last_cost;
+  int64_t cost_collect_ns, cost_encode_ns, cost_write_ns, cost_bytes;
+};
+
+/* Opens SOURCE and reads its header line. Returns 0, or a negative errno with ERR filled. */
+int as_reader_open(struct as_reader **reader, const char *source,
+                   const struct as_reader_options *options, struct as_reader_error *err);
+
+/* Reads the next snapshot into *SNAPSHOT (valid until the next call or close). Returns 1, 0 at
+ * the end of the stream, or a negative errno with ERR filled (the reader is then done). */
+int as_reader_next(struct as_reader *reader, const struct as_rec_snapshot **snapshot,
+                   struct as_reader_error *err);
+
+const struct as_rec_header *as_reader_header(const struct as_reader *reader);
+const char *as_reader_source(const struct as_reader *reader);
+/* Whether the stream's last line was cut short (a killed writer) and skipped. */
+int as_reader_truncated(const struct as_reader *reader);
+/* Bytes read so far. */
+uint64_t as_reader_bytes(const struct as_reader *reader);
+/* The descriptor read from, for poll(): readable means bytes are waiting, but as_reader_next
+ * still blocks until a whole line is in (a live view runs the reader on a thread of its own). */
+int as_reader_fd(const struct as_reader *reader);
+void as_reader_close(struct as_reader *reader);
+
+/* Opens SOURCE and calls ON_SNAPSHOT for every snapshot in order; a negative return from it
+ * stops the reading and is returned as is (its text left to the callback). HEADER is the
+ * header (also given to each call). Returns 0 or a negative errno. */
+typedef int (*as_reader_snapshot_fn)(const struct as_rec_header *header,
+                                     const struct as_rec_snapshot *snapshot, void *ctx);
+int as_reader_each(const char *source, const struct as_reader_options *options,
+                   as_reader_snapshot_fn on_snapshot, void *ctx, int *truncated,
+                   struct as_reader_error *err);
+
+/* Saturating arithmetic for numbers from a file (never overflows, never wraps). */
+static inline int64_t as_sat_add(int64_t a, int64_t b)
+{
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    return b > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+static inline int64_t as_sat_mul(int64_t a, int64_t b)
+{
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+  return r;
+}
+
+#endif

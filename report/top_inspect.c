@@ -1,0 +1,172 @@
+/* actorscope top: the inspect panel — everything one actor's snapshot holds, its whole wait
+ * chain, its relatives by name, its spawn stack, and the history of its mailbox and rate. */
+#define _GNU_SOURCE
+#include "top_screen.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define INSPECT_LIST_MAX 24 /* relatives named one per line before "and N more" */
+
+static const char *inspect_name(const struct as_rec_snapshot *s, int64_t id)
+{
+  long at = top_snap_find(s, id);
+  return at >= 0 ? s->actors[at].name : "(not listed)";
+}
+
+static void inspect_ids(struct top_canvas *c, const struct as_rec_snapshot *s, const char *label,
+                        const int64_t *ids, size_t n)
+{
+  if (n == 0) {
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s none", label);
+    return;
+  }
+  top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s %zu", label, n);
+  for (size_t i = 0; i < n && i < INSPECT_LIST_MAX; i++)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "  #%lld %s", (long long)ids[i], inspect_name(s, ids[i]));
+  if (n > INSPECT_LIST_MAX)
+    top_canvas_add(c, TOP_STYLE_DIM, "  and %zu more", n - INSPECT_LIST_MAX);
+}
+
+/* Who waits on whom from this actor on, until an actor waits on nobody or the chain comes back
+ * to an actor already in it (a deadlock). */
+static void inspect_wait_chain(struct top_canvas *c, const struct top_screen *s, long at)
+{
+  const struct as_rec_snapshot *snap = &s->model.snap->snapshot;
+  const char *arrow = s->ascii ? "->" : "\u2192";
+  char line[2048], d[32];
+  size_t used = (size_t)snprintf(line, sizeof line, "wait chain #%lld %s",
+                                 (long long)snap->actors[at].id, snap->actors[at].name);
+  long visited[64];
+  size_t n = 0;
+  const char *end = "";
+  while (at >= 0 && snap->actors[at].has_waiting && used < sizeof line) {
+    visited[n++] = at;
+    const struct as_rec_actor *a = &snap->actors[at];
+    top_duration_text(d, sizeof d, a->waiting_elapsed_ns);
+    long next = top_snap_find(snap, a->waiting_target);
+    used += (size_t)snprintf(line + used, sizeof line - used, " %s(%s %s) #%lld %s", arrow,
+                             as_wait_kind_name(a->waiting_kind), d, (long long)a->waiting_target,
+                             next >= 0 ? snap->actors[next].name : "(not listed)");
+    at = next;
+    for (size_t k = 0; k < n && at >= 0; k++)
+      if (visited[k] == at) {
+        end = " - a cycle: deadlock";
+        at = -1;
+      }
+    if (n == sizeof visited / sizeof visited[0]) {
+      end = " ...";
+      break;
+    }
+  }
+  if (n == 0) {
+    top_canvas_add(c, TOP_STYLE_NORMAL, "wait chain none (waits on nobody)");
+    return;
+  }
+  top_canvas_add(c, *end ? TOP_STYLE_BANNER : TOP_STYLE_WAITING, "%s%s", line, end);
+}
+
+static void inspect_history(struct top_canvas *c, const struct top_history *h)
+{
+  char line[1024];
+  size_t used = (size_t)snprintf(line, sizeof line, "  mailbox  ");
+  for (size_t i = 0; i < h->count && used < sizeof line; i++)
+    used += (size_t)snprintf(line + used, sizeof line - used, " %u",
+                             h->mailbox[(h->next + TOP_HISTORY - h->count + i) % TOP_HISTORY]);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "%s", line);
+  used = (size_t)snprintf(line, sizeof line, "  msg/s    ");
+  for (size_t i = 0; i < h->count && used < sizeof line; i++)
+    used += (size_t)snprintf(line + used, sizeof line - used, " %.1f",
+                             h->rate[(h->next + TOP_HISTORY - h->count + i) % TOP_HISTORY]);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "%s", line);
+}
+
+void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_t id)
+{
+  const struct as_rec_snapshot *snap = s->model.snap ? &s->model.snap->snapshot : NULL;
+  long at = snap ? top_snap_find(snap, id) : -1;
+  if (at < 0) {
+    top_canvas_add(c, TOP_STYLE_WARNING, "actor #%lld is not in this snapshot (reaped)",
+                   (long long)id);
+    return;
+  }
+  const struct as_rec_actor *a = &snap->actors[at];
+  const struct top_actor_view *v = &s->model.views[at];
+  char state[256], d1[32], d2[32], d3[32];
+  top_state_text(state, sizeof state, a, v->state, s->ascii);
+  top_canvas_add(c, TOP_STYLE_COLUMNS, "#%lld %s", (long long)a->id, a->name);
+  if (a->full_name)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "full name  %s", a->full_name);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "runtime    %s%s", a->runtime,
+                 a->internal ? " (runtime-internal actor)" : "");
+  if (a->has_runtime_id)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "CAF id     %lld in actor system %lld",
+                   (long long)a->runtime_id, (long long)a->runtime_scope);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "status     %s - %s", as_status_name(a->status), state);
+  top_duration_text(d1, sizeof d1, a->spawned_at_ns);
+  top_duration_text(d2, sizeof d2, snap->uptime_ns - a->spawned_at_ns);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "spawned    at %s of uptime, %s ago", d1, d2);
+  if (a->has_stopped) {
+    top_duration_text(d1, sizeof d1, a->stopped_at_ns);
+    top_canvas_add(c, TOP_STYLE_NORMAL, "stopped    at %s: %s", d1,
+                   a->stop_reason ? a->stop_reason : "?");
+  }
+  if (a->has_handling) {
+    top_duration_text(d1, sizeof d1, a->handling_elapsed_ns);
+    top_canvas_add(c, TOP_STYLE_NORMAL, "handling   %s for %s", a->handling_type, d1);
+  } else {
+    top_canvas_add(c, TOP_STYLE_NORMAL, "handling   nothing now");
+  }
+  top_duration_text(d1, sizeof d1, a->handler_total_ns);
+  top_duration_text(d2, sizeof d2, a->handler_max_ns);
+  top_duration_text(d3, sizeof d3,
+                    a->handled > 0 ? a->handler_total_ns / a->handled : 0);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
+                 (long long)a->handled, d1, d3, d2);
+  inspect_wait_chain(c, s, at);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "mailbox    %lld now, %lld at most, %lld enqueued (%s)",
+                 (long long)a->mailbox_len, (long long)a->mailbox_max,
+                 (long long)a->mailbox_enqueued, a->mailbox_kind ? a->mailbox_kind : "?");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "outbox     %lld", (long long)a->outbox_len);
+  top_canvas_add(c, TOP_STYLE_NORMAL,
+                 "messages   %lld received (%.1f/s), %lld sent, %lld replies, %lld exceptions",
+                 (long long)a->messages_received, v->rate, (long long)a->messages_sent,
+                 (long long)a->replies, (long long)a->exceptions);
+  if (a->has_refs)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "refs       %lld strong, %lld weak",
+                   (long long)a->refs_strong, (long long)a->refs_weak);
+  if (a->has_parent)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "parent     #%lld %s", (long long)a->parent,
+                   inspect_name(snap, a->parent));
+  else
+    top_canvas_add(c, TOP_STYLE_NORMAL, "parent     none (spawned outside any actor)");
+  inspect_ids(c, snap, "children", a->children, a->n_children);
+  inspect_ids(c, snap, "links", a->links, a->n_links);
+  inspect_ids(c, snap, "monitors", a->monitors, a->n_monitors);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "message types %zu", a->n_message_types);
+  for (size_t i = 0; i < a->n_message_types; i++)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "  %10lld  %s", (long long)a->message_types[i].count,
+                   a->message_types[i].name);
+  if (a->n_sockets) {
+    top_canvas_add(c, TOP_STYLE_NORMAL, "sockets    %zu besides its pipe", a->n_sockets);
+    for (size_t i = 0; i < a->n_sockets; i++) {
+      const struct as_rec_socket *k = &a->sockets[i];
+      char depth[48] = "";
+      if (k->has_depth)
+        snprintf(depth, sizeof depth, ", %lld queued", (long long)k->depth);
+      top_canvas_add(c, TOP_STYLE_NORMAL, "  %-10s %s: %lld received, %lld sent%s", k->kind,
+                     k->endpoint ? k->endpoint : "(no endpoint)", (long long)k->received,
+                     (long long)k->sent, depth);
+    }
+  }
+  if (a->has_spawn_site && a->spawn_site < (int64_t)snap->n_spawn_sites) {
+    const struct as_rec_site *site = &snap->spawn_sites[a->spawn_site];
+    top_canvas_add(c, TOP_STYLE_NORMAL, "spawn stack (innermost first)");
+    for (size_t i = 0; i < site->n_frames; i++)
+      top_canvas_add(c, TOP_STYLE_NORMAL, "  %s", site->frames[i]);
+  } else {
+    top_canvas_add(c, TOP_STYLE_NORMAL, "spawn stack not recorded");
+  }
+  top_canvas_add(c, TOP_STYLE_NORMAL, "history, oldest first (one point a snapshot)");
+  inspect_history(c, &v->history);
+}

@@ -1,0 +1,196 @@
+/* actorscope top: deriving states, rates and histories from consecutive snapshots. */
+#include "top_model.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const state_names[TOP_STATE_COUNT] = {
+    "running", "starting", "stopping", "busy", "stuck", "waiting", "deadlock", "stopped",
+};
+
+const char *top_state_name(enum top_state state)
+{
+  return state < TOP_STATE_COUNT ? state_names[state] : "?";
+}
+
+int top_state_parse(const char *name, enum top_state *out)
+{
+  for (int i = 0; i < TOP_STATE_COUNT; i++)
+    if (strcasecmp(name, state_names[i]) == 0 ||
+        (i == TOP_STATE_DEADLOCK && strcasecmp(name, "deadlocked") == 0)) {
+      *out = (enum top_state)i;
+      return 0;
+    }
+  return -1;
+}
+
+void top_duration_text(char *out, size_t cap, int64_t ns)
+{
+  if (ns < 0)
+    ns = 0;
+  int64_t ms = ns / 1000000;
+  if (ms < 1000)
+    snprintf(out, cap, "%lldms", (long long)ms);
+  else if (ms < 10000)
+    snprintf(out, cap, "%lld.%llds", (long long)(ms / 1000), (long long)(ms % 1000 / 100));
+  else if (ms < 60000)
+    snprintf(out, cap, "%llds", (long long)(ms / 1000));
+  else if (ms < 3600000)
+    snprintf(out, cap, "%lldm%02llds", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
+  else
+    snprintf(out, cap, "%lldh%02lldm", (long long)(ms / 3600000), (long long)(ms / 60000 % 60));
+}
+
+void top_state_text(char *out, size_t cap, const struct as_rec_actor *a, enum top_state state,
+                    int ascii)
+{
+  char d[32];
+  switch (state) {
+  case TOP_STATE_BUSY:
+  case TOP_STATE_STUCK:
+    top_duration_text(d, sizeof d, a->handling_elapsed_ns);
+    snprintf(out, cap, "%s %s", state == TOP_STATE_BUSY ? "Busy" : "Stuck", d);
+    return;
+  case TOP_STATE_WAITING:
+    top_duration_text(d, sizeof d, a->waiting_elapsed_ns);
+    snprintf(out, cap, "Waiting%s#%lld %s", ascii ? "->" : "\u2192", (long long)a->waiting_target,
+             d);
+    return;
+  case TOP_STATE_DEADLOCK:
+    snprintf(out, cap, "Deadlock");
+    return;
+  case TOP_STATE_STOPPED:
+    snprintf(out, cap, "Stopped: %s", a->stop_reason ? a->stop_reason : "?");
+    return;
+  case TOP_STATE_STARTING:
+    snprintf(out, cap, "Starting");
+    return;
+  case TOP_STATE_STOPPING:
+    snprintf(out, cap, "Stopping");
+    return;
+  default:
+    snprintf(out, cap, "Running");
+  }
+}
+
+void top_model_init(struct top_model *m, const struct top_thresholds *thresholds)
+{
+  memset(m, 0, sizeof *m);
+  m->thresholds = *thresholds;
+}
+
+void top_model_reset(struct top_model *m)
+{
+  struct top_thresholds t = m->thresholds;
+  top_model_free(m);
+  top_model_init(m, &t);
+}
+
+void top_model_free(struct top_model *m)
+{
+  top_snap_free(m->snap);
+  free(m->views);
+  m->snap = NULL;
+  m->views = NULL;
+  m->n_views = 0;
+}
+
+void top_model_drop_snapshot(struct top_model *m)
+{
+  top_snap_free(m->snap);
+  m->snap = NULL;
+}
+
+static enum top_state model_classify(const struct top_model *m, const struct as_rec_actor *a)
+{
+  if (a->status == AS_STATUS_STOPPED)
+    return TOP_STATE_STOPPED;
+  if (a->has_waiting)
+    return TOP_STATE_WAITING; /* turned into Deadlock below when it is in a cycle */
+  if (a->has_handling && a->handling_elapsed_ns >= m->thresholds.stuck_ns)
+    return TOP_STATE_STUCK;
+  if (a->has_handling && a->handling_elapsed_ns >= m->thresholds.busy_ns)
+    return TOP_STATE_BUSY;
+  if (a->status == AS_STATUS_STARTING)
+    return TOP_STATE_STARTING;
+  if (a->status == AS_STATUS_STOPPING)
+    return TOP_STATE_STOPPING;
+  return TOP_STATE_RUNNING;
+}
+
+static double model_rate(int64_t count_delta, int64_t ns)
+{
+  return ns > 0 && count_delta > 0 ? (double)count_delta * 1e9 / (double)ns : 0.0;
+}
+
+static void history_push(struct top_history *h, double rate, int64_t mailbox)
+{
+  h->rate[h->next] = (float)rate;
+  h->mailbox[h->next] = mailbox > UINT32_MAX ? UINT32_MAX : (uint32_t)mailbox;
+  h->next = (uint8_t)((h->next + 1) % TOP_HISTORY);
+  if (h->count < TOP_HISTORY)
+    h->count++;
+}
+
+int top_model_apply(struct top_model *m, struct top_snap *snap)
+{
+  const struct as_rec_snapshot *s = &snap->snapshot;
+  struct top_actor_view *views = calloc(s->n_actors ? s->n_actors : 1, sizeof *views);
+  if (!views) {
+    top_snap_free(snap);
+    return -ENOMEM;
+  }
+  /* The views of the snapshot before carry all the merge needs: that snapshot may be gone. */
+  int have_old = m->applied > 0;
+  int64_t old_uptime = have_old ? m->last_uptime_ns : 0;
+  const struct top_actor_view *old = m->views;
+  size_t j = 0;
+  for (size_t i = 0; i < s->n_actors; i++) {
+    const struct as_rec_actor *a = &s->actors[i];
+    /* Both lists are sorted by id: one merge finds each actor's previous record. */
+    while (j < m->n_views && old[j].id < a->id)
+      j++;
+    struct top_actor_view *v = &views[i];
+    v->id = a->id;
+    v->received = a->messages_received;
+    if (j < m->n_views && old[j].id == a->id) {
+      v->history = old[j].history;
+      v->rate = model_rate(a->messages_received - old[j].received, s->uptime_ns - old_uptime);
+    } else {
+      /* New since the previous snapshot: over the same span as everyone else (a rate over
+       * the few microseconds since its spawn would be meaningless). */
+      v->rate = model_rate(a->messages_received, s->uptime_ns - old_uptime);
+    }
+    v->state = model_classify(m, a);
+    history_push(&v->history, v->rate, a->mailbox_len);
+  }
+  for (size_t c = 0; c < s->n_deadlocks; c++)
+    for (size_t k = 0; k < s->deadlocks[c].n_actors; k++) {
+      long at = top_snap_find(s, s->deadlocks[c].actors[k]);
+      if (at >= 0)
+        views[at].state = TOP_STATE_DEADLOCK;
+    }
+  memset(m->counts, 0, sizeof m->counts);
+  for (size_t i = 0; i < s->n_actors; i++)
+    m->counts[views[i].state]++;
+  m->message_rate = have_old ? model_rate(s->messages_received - m->last_received,
+                                          s->uptime_ns - old_uptime)
+                             : model_rate(s->messages_received, s->uptime_ns);
+  m->last_uptime_ns = s->uptime_ns;
+  m->last_received = s->messages_received;
+  if (s->has_last_cost) {
+    m->has_cost = 1;
+    m->cost_ns = as_sat_add(as_sat_add(s->cost_collect_ns, s->cost_encode_ns), s->cost_write_ns);
+    m->cost_bytes = s->cost_bytes;
+  }
+  top_snap_free(m->snap);
+  free(m->views);
+  m->snap = snap;
+  m->views = views;
+  m->n_views = s->n_actors;
+  m->applied++;
+  return 0;
+}

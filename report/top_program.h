@@ -1,0 +1,31 @@
+/* actorscope top -- PROGRAM: runs the program under `actorscope run`, traced onto a unix socket
+ * in a private directory (mode 0700, made by mkdtemp), its standard output and error going to a
+ * file in that directory so they never reach the screen. */
+#ifndef ACTORSCOPE_TOP_PROGRAM_H
+#define ACTORSCOPE_TOP_PROGRAM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct top_program {
+  pid_t pid;
+  int exited, status; /* once reaped: the wait status */
+  char dir[256];
+  char socket[300];
+  char source[310];   /* "unix:" socket */
+  char output[300];   /* the program's stdout and stderr */
+};
+
+/* Starts ARGV[0] with ARGV. INTERVAL_MS: NULL for the default. Returns 0, or -1 with ERR. */
+int top_program_start(struct top_program *p, char *const *argv, const char *interval_ms,
+                      char *err, size_t cap);
+/* Reaps the program if it has ended (without waiting). Returns 1 once it has. */
+int top_program_poll(struct top_program *p);
+/* "exited with status 3", "killed by SIGSEGV". */
+void top_program_describe(const struct top_program *p, char *out, size_t cap);
+/* Gives the program WAIT_MS to end on its own, then stops it if it still runs (SIGTERM, then
+ * SIGKILL after 2 s); removes the socket, and the directory when the output file is empty.
+ * Returns whether the output file was kept. */
+int top_program_finish(struct top_program *p, int wait_ms);
+
+#endif
