@@ -115,7 +115,7 @@ static int stuck_install(void)
   if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) {
     atomic_store(&stuck_use, STUCK_REFUSED);
     as_diag_note("stuck_signal_taken",
-                   "signal %d has a handler of the program's: stuck handlers' stacks are not captured",
+                   "signal %d is the program's (handled or ignored): stuck handlers' stacks are not captured",
                    AS_STUCK_SIGNAL);
     return -EPERM;
   }

@@ -136,6 +136,28 @@ Test(stuck, a_program_that_takes_the_signal_later_gets_it_and_we_stop)
   check_host_left_alone("late", "stuck_signal_taken", 1);
 }
 
+/* Ignored before the program started (a shell's `trap '' 61`, inherited across exec): the
+ * tracer never saw it set, and must find it so. */
+Test(stuck, a_signal_ignored_since_before_the_start_stays_ignored)
+{
+  char script[512];
+  snprintf(script, sizeof script, "trap '' %d; exec %s/czmq_timed 2 0 1000", SIGRTMAX - 3,
+           AS_TEST_PROGRAMS);
+  const char *argv[] = {"/bin/sh", "-c", script, NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, stuck_env, 1, &run);
+  cr_assert_eq(run.status, 0);
+  cr_assert_str_eq(run.err, "");
+  json_t *lines = as_test_run_lines(&run);
+  size_t named;
+  cr_assert_eq(stacks_seen(lines, &named), 0, "a stack was captured");
+  json_t *diags = json_object_get(as_test_last_snapshot(lines), "diagnostics");
+  cr_assert_eq(json_array_size(diags), 1);
+  cr_assert_str_eq(as_test_str(json_array_get(diags, 0), "code"), "stuck_signal_taken");
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
 Test(stuck, the_signal_from_elsewhere_has_its_default_action)
 {
   const char *argv[] = {"czmq_timed", "2", "0", "1000", "foreign", NULL};
