@@ -79,9 +79,10 @@ static void diag_write_stderr(const char *text)
   errno = saved;
 }
 
-/* Records code once; returns whether it is new. */
-static int diag_record(const char *code, const char *text)
+/* Records code once (formatting its text); returns whether it is new. */
+static int diag_record(const char *code, char *text, const char *fmt, va_list ap)
 {
+  vsnprintf(text, AS_DIAG_TEXT_MAX, fmt, ap);
   pthread_mutex_lock(&diag_lock);
   for (size_t i = 0; i < diag_count; i++) {
     if (strcmp(diag_entries[i].code, code) == 0) {
@@ -104,9 +105,9 @@ void as_diag_report(const char *code, const char *fmt, ...)
   char text[AS_DIAG_TEXT_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
+  int fresh = diag_record(code, text, fmt, ap);
   va_end(ap);
-  if (diag_record(code, text))
+  if (fresh)
     diag_write_stderr(text);
 }
 
@@ -115,9 +116,8 @@ void as_diag_note(const char *code, const char *fmt, ...)
   char text[AS_DIAG_TEXT_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
+  diag_record(code, text, fmt, ap);
   va_end(ap);
-  diag_record(code, text);
 }
 
 size_t as_diag_copy(struct as_diag_entry *out, size_t max)

@@ -37,6 +37,12 @@ static void signals_handler(int sig, siginfo_t *info, void *context)
   int saved = errno;
   if (atomic_exchange(&signals_ours[sig], 0))
     as_collector_on_deadly_signal(sig);
+  as_signals_die_by_default(sig, !signals_is_fault(sig, info));
+  errno = saved;
+}
+
+void as_signals_die_by_default(int sig, int raise_again)
+{
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
@@ -44,10 +50,19 @@ static void signals_handler(int sig, siginfo_t *info, void *context)
   signals_sigaction_fn real = signals_real_sigaction();
   if (real)
     real(sig, &dfl, NULL);
-  /* Blocked while this handler runs: delivered, with the default action, when it returns. */
-  if (!signals_is_fault(sig, info))
+  /* Blocked while the handler runs: delivered, with the default action, when it returns. */
+  if (raise_again)
     raise(sig);
-  errno = saved;
+}
+
+int as_signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+  signals_sigaction_fn real = signals_real_sigaction();
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return real(sig, act, old);
 }
 
 void as_signals_install(void)

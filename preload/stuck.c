@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "stuck.h"
 #include "diag.h"
-#include "resolve.h"
+#include "signals.h"
 #include "stack.h"
 
 #include <errno.h>
@@ -15,12 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef int (*stuck_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
-
 /* How long the collector waits for the thread to unwind (it may be descheduled). */
 #define STUCK_WAIT_MS 200
 /* Handler runs stuck at once whose stacks are kept. */
 #define STUCK_STACKS_MAX 64
+/* Stacks asked for in one pass (each may wait STUCK_WAIT_MS): the rest at the next. */
+#define STUCK_ASKS_PER_PASS 4
 
 enum stuck_state { STUCK_IDLE, STUCK_REQUESTED, STUCK_RUNNING, STUCK_DONE };
 enum stuck_use { STUCK_UNTRIED, STUCK_OURS, STUCK_REFUSED, STUCK_HOST_TOOK };
@@ -39,27 +39,11 @@ static void *stuck_cookie;
 static struct as_stuck_stack stuck_stacks[STUCK_STACKS_MAX];
 static size_t stuck_stack_count;
 
-static stuck_sigaction_fn stuck_real_sigaction(void)
-{
-  static stuck_sigaction_fn real;
-  if (!real)
-    real = (stuck_sigaction_fn)as_resolve_real("sigaction");
-  return real;
-}
-
 /* What the default action would do with a signal that is not our request: we are not there. */
 static void stuck_default_action(int sig)
 {
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  sigemptyset(&dfl.sa_mask);
-  stuck_sigaction_fn real = stuck_real_sigaction();
-  if (real)
-    real(sig, &dfl, NULL);
   atomic_store(&stuck_use, STUCK_REFUSED);
-  /* Blocked while this handler runs: delivered, with the default action, when it returns. */
-  raise(sig);
+  as_signals_die_by_default(sig, 1);
 }
 
 static void stuck_handler(int sig, siginfo_t *info, void *ucontext)
@@ -102,11 +86,10 @@ static int stuck_install(void)
   int use = atomic_load(&stuck_use);
   if (use != STUCK_UNTRIED)
     return use == STUCK_OURS ? 0 : -EPERM;
-  stuck_sigaction_fn real = stuck_real_sigaction();
   struct sigaction old;
-  if (!real || as_stack_prepare_interrupted() < 0 ||
+  if (as_stack_prepare_interrupted() < 0 ||
       getrandom(&stuck_cookie, sizeof stuck_cookie, GRND_NONBLOCK) != sizeof stuck_cookie ||
-      real(AS_STUCK_SIGNAL, NULL, &old) != 0) {
+      as_signals_real_sigaction(AS_STUCK_SIGNAL, NULL, &old) != 0) {
     atomic_store(&stuck_use, STUCK_REFUSED);
     as_diag_report("stuck_stack_unavailable",
                    "stuck handlers' stacks cannot be captured (no libunwind or no signal)");
@@ -128,13 +111,13 @@ static int stuck_install(void)
   struct sigaction before;
   if (!atomic_compare_exchange_strong(&stuck_use, &expected, STUCK_OURS))
     return -EPERM; /* the host took the signal first */
-  if (real(AS_STUCK_SIGNAL, &ours, &before) != 0) {
+  if (as_signals_real_sigaction(AS_STUCK_SIGNAL, &ours, &before) != 0) {
     atomic_store(&stuck_use, STUCK_REFUSED);
     return -EPERM;
   }
   /* The host's sigaction slipped in between our look and ours: its handler goes back. */
   if ((before.sa_flags & SA_SIGINFO) || before.sa_handler != SIG_DFL) {
-    real(AS_STUCK_SIGNAL, &before, NULL);
+    as_signals_real_sigaction(AS_STUCK_SIGNAL, &before, NULL);
     atomic_store(&stuck_use, STUCK_HOST_TOOK);
     return -EPERM;
   }
@@ -249,12 +232,16 @@ void as_stuck_scan(const struct as_waiting *handling, uint64_t now, uint64_t thr
                  AS_STUCK_SIGNAL);
   if (threshold == 0 || use == STUCK_REFUSED || use == STUCK_HOST_TOOK)
     return;
-  for (size_t i = 0; i < handling->count && stuck_stack_count < STUCK_STACKS_MAX; i++) {
+  unsigned asked = 0;
+  for (size_t i = 0; i < handling->count && stuck_stack_count < STUCK_STACKS_MAX &&
+                     asked < STUCK_ASKS_PER_PASS;
+       i++) {
     const struct as_actor_view *v = &handling->views[i];
     if (v->handling_type == AS_TYPE_NONE || now < v->handling_since ||
         now - v->handling_since < threshold || !v->handler_tid ||
         as_stuck_find(v->id, v->handling_since))
       continue;
+    asked++;
     struct as_stuck_stack *s = &stuck_stacks[stuck_stack_count++];
     s->id = v->id;
     s->since = v->handling_since;
