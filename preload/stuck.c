@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 /* How long the collector waits for the thread to unwind (it may be descheduled). */
-#define STUCK_WAIT_MS 200
+#define STUCK_WAIT_MS 500
 /* Handler runs stuck at once whose stacks are kept. */
 #define STUCK_STACKS_MAX 64
 /* Stacks asked for in one pass (each may wait STUCK_WAIT_MS): the rest at the next. */
