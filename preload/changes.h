@@ -1,8 +1,8 @@
 /* Which actors changed since the collector last looked, without walking the idle ones: one bit
- * per record block, set at an actor's first change after each look. Records live in one of two
- * block pools (small and large runtime state), so a record's bit is its offset in its pool's
- * region; the hot path pays one relaxed load of a bitmap word per event, and one atomic OR
- * only for the first event of an actor in an interval. */
+ * per record (or so), set at an actor's first change after each look. Records live in one of
+ * two block pools (small and large runtime state), so a record's bit comes from its offset in
+ * its pool's region; the hot path pays one relaxed load of a bitmap word per event, and one
+ * atomic OR only for the first event of an actor in an interval. */
 #ifndef AS_CHANGES_H
 #define AS_CHANGES_H
 
@@ -32,18 +32,24 @@ static inline void as__changes_mark(_Atomic uint64_t *dirty, size_t block)
     atomic_fetch_or_explicit(word, bit, memory_order_relaxed);
 }
 
+/* A bit stands for 2^shift bytes of its pool's region, a power of two just above the block
+ * stride, so the hot path shifts rather than divides; a bit may then cover parts of two
+ * records, and the collector reads both (one it finds unchanged costs it a copy, not a line). */
+#define AS_CHANGES_SHIFT_SMALL 8u /* 256 >= AS_RECORD_STRIDE_SMALL */
+#define AS_CHANGES_SHIFT_LARGE 9u /* 512 >= AS_RECORD_STRIDE_LARGE */
+
 /* The record changed: the collector copies it at its next look (and the one after, for a
  * change whose store it could not yet see). */
 static inline void as_changes_touch(const void *record)
 {
   size_t small = (size_t)((const char *)record - as__record_spaces[0].region);
   if (__builtin_expect(small < AS_RECORD_REGION_SMALL, 1)) {
-    as__changes_mark(as__record_spaces[0].dirty, small / AS_RECORD_STRIDE_SMALL);
+    as__changes_mark(as__record_spaces[0].dirty, small >> AS_CHANGES_SHIFT_SMALL);
     return;
   }
   size_t large = (size_t)((const char *)record - as__record_spaces[1].region);
   if (large < AS_RECORD_REGION_LARGE)
-    as__changes_mark(as__record_spaces[1].dirty, large / AS_RECORD_STRIDE_LARGE);
+    as__changes_mark(as__record_spaces[1].dirty, large >> AS_CHANGES_SHIFT_LARGE);
 }
 
 #endif

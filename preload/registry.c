@@ -160,6 +160,11 @@ static int registry_actors_grow(void)
   return 0;
 }
 
+static unsigned registry_change_shift(int space)
+{
+  return space == 0 ? AS_CHANGES_SHIFT_SMALL : AS_CHANGES_SHIFT_LARGE;
+}
+
 /* Makes the per-block arrays of a space cover `block`. Under the registry lock. */
 static int registry_space_fit(int space, size_t block)
 {
@@ -192,7 +197,7 @@ static int registry_space_reserve(int space)
   if (atomic_load_explicit((char *_Atomic *)&as__record_spaces[space].region, memory_order_acquire))
     return 0;
   struct as_blockpool *pool = &registry_records[space];
-  size_t words = (pool->region_bytes / (pool->block_size + 8) + 63) / 64;
+  size_t words = ((pool->region_bytes >> registry_change_shift(space)) + 63) / 64;
   void *dirty = mmap(NULL, words * 8, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (dirty == MAP_FAILED)
@@ -937,10 +942,12 @@ static uint64_t registry_view_signature(const struct as_registry_collection *c,
   return h;
 }
 
-/* Copies one listed record into out and notes what the collector saw of it; a record read
- * once more only in case of a late store (`again`) is dropped when nothing changed. */
+/* Copies one listed record into out and notes what the collector saw of it. Looking for
+ * changes (`changes_only`), a record it already listed is dropped when nothing a line says of
+ * it changed: read once more for a late store, sharing a bit with a busy neighbour, or changed
+ * and changed back. */
 static int registry_copy(struct as_registry_collection *out, struct as_actor *a, int space,
-                         size_t block, int again)
+                         size_t block, int changes_only)
 {
   if (out->count == out->capacity) {
     size_t capacity = out->capacity ? out->capacity * 2 : 256;
@@ -958,7 +965,7 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   if (!v->known)
     *seen = (struct registry_shadow){v->id, 0, 0, 0};
   uint64_t signature = registry_view_signature(out, v);
-  if (again && v->known && signature == seen->signature) {
+  if (changes_only && v->known && signature == seen->signature) {
     out->count--;
     out->id_count = v->links_at; /* its links, monitors and types were pooled last */
     return 0;
@@ -975,18 +982,26 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   return 0;
 }
 
-/* Takes the bits of one word of changes: what changed since the last look (returned) becomes
- * what the next look reads once more (*again: the bits of the look before). */
-static uint64_t registry_take_changes(int space, size_t word, uint64_t *again)
+/* Takes the bits of one word of changes: what changed since the last look becomes what the
+ * next look reads once more; returns those and the bits of the look before. */
+static uint64_t registry_take_changes(int space, size_t word)
 {
   _Atomic uint64_t *dirty = &as__record_spaces[space].dirty[word];
   uint64_t bits = atomic_load_explicit(dirty, memory_order_relaxed)
                       ? atomic_exchange_explicit(dirty, 0, memory_order_acq_rel)
                       : 0;
   uint64_t *recheck = &registry_spaces[space].recheck[word];
-  *again = *recheck & ~bits;
+  uint64_t both = bits | *recheck;
   *recheck = bits;
-  return bits;
+  return both;
+}
+
+/* Words of the change bitmap that cover the blocks a space has lists for. */
+static size_t registry_change_words(int space)
+{
+  size_t bytes = registry_spaces[space].blocks * (registry_records[space].block_size + 8);
+  size_t words = ((bytes >> registry_change_shift(space)) + 63) / 64;
+  return words < registry_spaces[space].blocks / 64 ? words : registry_spaces[space].blocks / 64;
 }
 
 /* Every snapshot's totals come from what the collector saw, so they agree with its actors. */
@@ -1012,10 +1027,8 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   int rc = registry_reap(out, now, grave_ns);
   registry_compact();
   for (int space = 0; space < AS_RECORD_SPACES; space++)
-    for (size_t word = 0; word < registry_spaces[space].blocks / 64; word++) {
-      uint64_t again;
-      registry_take_changes(space, word, &again);
-    }
+    for (size_t word = 0; word < registry_change_words(space); word++)
+      registry_take_changes(space, word);
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
     if (i + REGISTRY_PREFETCH_AHEAD < registry_actor_count)
@@ -1039,14 +1052,19 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
   if (registry_actor_holes * 2 > registry_actor_count)
     registry_compact();
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
-    for (size_t word = 0; word < registry_spaces[space].blocks / 64; word++) {
-      uint64_t again, changed = registry_take_changes(space, word, &again);
-      for (uint64_t bits = changed | again; bits; bits &= bits - 1) {
-        size_t block = word * 64 + (size_t)__builtin_ctzll(bits);
-        int only_again = !(changed >> (block % 64) & 1);
-        if (registry_is_listed(space, block) &&
-            registry_copy(out, registry_record_at(space, block), space, block, only_again) < 0)
-          rc = -ENOMEM;
+    size_t stride = registry_records[space].block_size + 8, next = 0;
+    unsigned shift = registry_change_shift(space);
+    for (size_t word = 0; word < registry_change_words(space); word++) {
+      for (uint64_t bits = registry_take_changes(space, word); bits; bits &= bits - 1) {
+        /* The blocks this bit's bytes overlap, each once (the previous bit may have had it). */
+        size_t at = (word * 64 + (size_t)__builtin_ctzll(bits)) << shift;
+        size_t first = at / stride, last = (at + ((size_t)1 << shift) - 1) / stride;
+        for (size_t block = first > next ? first : next; block <= last; block++) {
+          if (registry_is_listed(space, block) &&
+              registry_copy(out, registry_record_at(space, block), space, block, 1) < 0)
+            rc = -ENOMEM;
+          next = block + 1;
+        }
       }
     }
   }
@@ -1097,7 +1115,7 @@ void as_registry_reset_after_fork(void)
       memset(sp->shadow, 0, sp->blocks * sizeof *sp->shadow);
     }
     if (as__record_spaces[space].dirty)
-      memset((void *)as__record_spaces[space].dirty, 0, sp->blocks / 8);
+      memset((void *)as__record_spaces[space].dirty, 0, registry_change_words(space) * 8);
   }
   atomic_store(&registry_untraced, 0);
   atomic_store(&registry_first_spawn_done, 0);

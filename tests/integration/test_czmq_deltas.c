@@ -183,3 +183,61 @@ Test(czmq_deltas, rotation_never_moves_a_file_this_process_did_not_write)
   free(text);
   as_test_run_free(&run);
 }
+
+/* The tool's JSON account of a run at SEQ. */
+static json_t *report_at(const char *path, long long seq)
+{
+  char at[32];
+  snprintf(at, sizeof at, "%lld", seq);
+  const char *argv[] = {AS_TEST_CLI, "report", "--json", "--at", at, path, NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 0, "report --at %s: %s", at, run.err);
+  json_t *account = json_loads(run.out, 0, NULL);
+  cr_assert_not_null(account, "report --json printed no JSON: %s", run.out);
+  as_test_run_free(&run);
+  return account;
+}
+
+Test(czmq_deltas, a_run_cut_inside_a_delta_line_reads_as_the_state_before_it)
+{
+  const char *argv[] = {"/usr/bin/timeout", "-s", "TERM", "0.8", AS_TEST_PROGRAMS "/czmq_ending",
+                        "paced", NULL};
+  const char *env[] = {"ACTORSCOPE_KEYFRAME_S=3600", "ACTORSCOPE_INTERVAL_MS=20", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  char *path = as_test_only_output(run.dir);
+  char *text = as_test_read_file(path);
+  /* The last delta line that lists an actor, cut in its middle; the lines before stay. */
+  char *cut = NULL;
+  long long last_whole = -1;
+  for (char *line = text, *next; *line; line = next + 1) {
+    next = strchr(line, '\n');
+    if (!next)
+      break;
+    if (strncmp(line, "{\"type\":\"delta\"", 15) == 0 && strstr(line, "\"actors\"") && next[1]) {
+      cut = line + (next - line) / 2;
+      last_whole = -1;
+      for (char *prev = text, *p; (p = strchr(prev, '\n')) && p < line; prev = p + 1)
+        if (strstr(prev, "\"seq\":") && strstr(prev, "\"seq\":") < p)
+          last_whole = strtoll(strstr(prev, "\"seq\":") + 6, NULL, 10);
+    }
+  }
+  cr_assert_not_null(cut, "no delta line listing actors");
+  char cut_path[300];
+  snprintf(cut_path, sizeof cut_path, "%s/cut.jsonl", run.dir);
+  FILE *f = fopen(cut_path, "w");
+  fwrite(text, 1, (size_t)(cut - text), f);
+  fclose(f);
+  /* The whole file and the cut one agree on the state at the last whole line. */
+  json_t *whole = report_at(path, last_whole), *cut_run = report_at(cut_path, last_whole);
+  json_t *a = json_object_get(whole, "actors"), *b = json_object_get(cut_run, "actors");
+  cr_assert(json_array_size(a) >= 2);
+  cr_assert(json_equal(a, b), "the state at %lld differs:\n%s\n%s", last_whole,
+            json_dumps(a, JSON_INDENT(1)), json_dumps(b, JSON_INDENT(1)));
+  json_decref(whole);
+  json_decref(cut_run);
+  free(text);
+  free(path);
+  as_test_run_free(&run);
+}

@@ -28,12 +28,14 @@ struct sink_client {
   const char *send_first; /* e.g. the token and "\n" */
   char *received;
   int socket_mode;
+  unsigned delay_ms; /* joins the stream this long after the program starts */
 };
 
 /* Connects (retrying while the program starts), then reads until the program closes. */
 static void *sink_client_main(void *arg)
 {
   struct sink_client *c = arg;
+  usleep(c->delay_ms * 1000u);
   int fd = -1;
   for (int attempt = 0; attempt < 400; attempt++) {
     fd = socket(c->addr.ss_family, SOCK_STREAM, 0);
@@ -361,5 +363,46 @@ Test(czmq_sinks, a_daemon_that_reused_descriptor_2_never_gets_our_lines)
   char *text = as_test_read_file(path);
   cr_assert_str_eq(text, "daemon log line\n", "the daemon's log got: %s", text);
   free(text);
+  as_test_run_free(&run);
+}
+
+Test(czmq_sinks, a_client_joining_mid_run_starts_from_a_full_snapshot)
+{
+  char path[108], output[160];
+  snprintf(path, sizeof path, "/tmp/actorscope-join-%d.sock", (int)getpid());
+  snprintf(output, sizeof output, "ACTORSCOPE_OUTPUT=unix:%s", path);
+  struct sink_client early = {.unix_path = path}, late = {.unix_path = path, .delay_ms = 400};
+  struct sockaddr_un *un = (struct sockaddr_un *)&early.addr;
+  un->sun_family = AF_UNIX;
+  snprintf(un->sun_path, sizeof un->sun_path, "%s", path);
+  early.addr_len = sizeof *un;
+  late.addr = early.addr;
+  late.addr_len = early.addr_len;
+  const char *argv[] = {"czmq_linger", "800", NULL};
+  const char *env[] = {output, "ACTORSCOPE_INTERVAL_MS=20", "ACTORSCOPE_KEYFRAME_S=3600", NULL};
+  pthread_t threads[2];
+  pthread_create(&threads[0], NULL, sink_client_main, &early);
+  pthread_create(&threads[1], NULL, sink_client_main, &late);
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  pthread_join(threads[0], NULL);
+  pthread_join(threads[1], NULL);
+  cr_assert_not_null(early.received);
+  cr_assert_not_null(late.received);
+  json_t *first = sink_parse(early.received), *second = sink_parse(late.received);
+  /* The early client reads deltas after its keyframe... */
+  size_t deltas = 0, i;
+  json_t *line;
+  json_array_foreach(first, i, line) deltas += strcmp(as_test_str(line, "type"), "delta") == 0;
+  cr_assert_geq(deltas, 3);
+  /* ...and the late one starts, after the header, at a keyframe taken when it joined. */
+  cr_assert_str_eq(as_test_str(json_array_get(second, 0), "type"), "header");
+  json_t *start = json_array_get(second, 1);
+  cr_assert_str_eq(as_test_str(start, "type"), "snapshot");
+  cr_assert_gt(as_test_int(start, "seq"), 5, "the late client did not join mid-run");
+  json_decref(first);
+  json_decref(second);
+  free(early.received);
+  free(late.received);
   as_test_run_free(&run);
 }
