@@ -8,13 +8,6 @@
 
 #include <limits.h>
 
-/* ACTORSCOPE_STUCK_MS (stuck.h); its place is format/format.h's configuration block, once the
- * reader is merged there. */
-#define AS_ENV_STUCK_MS "ACTORSCOPE_STUCK_MS"
-#define AS_STUCK_MS_MIN 0u /* 0: off */
-#define AS_STUCK_MS_MAX 86400000u
-#define AS_STUCK_MS_DEFAULT 5000u
-
 struct as_config {
   /* FILE: an absolute path template (%p: the pid); UNIX: the socket's absolute path; TCP: the
    * host (default 127.0.0.1) and port to listen on. */

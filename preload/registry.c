@@ -982,6 +982,17 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   return 0;
 }
 
+void as_registry_relist(struct as_actor *a)
+{
+  pthread_mutex_lock(&registry_lock);
+  int space = registry_space_of(a);
+  size_t block = registry_block_of(space, a);
+  if (registry_is_listed(space, block))
+    registry_spaces[space].shadow[block].signature ^= 1; /* no copy will match it */
+  as_changes_touch(a);
+  pthread_mutex_unlock(&registry_lock);
+}
+
 /* Takes the bits of one word of changes: what changed since the last look becomes what the
  * next look reads once more; returns those and the bits of the look before. */
 static uint64_t registry_take_changes(int space, size_t word)

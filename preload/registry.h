@@ -586,6 +586,9 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
 int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now,
                                 uint64_t grave_ns);
 void as_registry_collection_free(struct as_registry_collection *c);
+/* The next collection lists the actor even though its record did not change (the collector
+ * learnt something of it from elsewhere, e.g. a stuck handler's stack). Not for the hot path. */
+void as_registry_relist(struct as_actor *actor);
 /* Whether a view's wait edge is still the very same wait (for deadlock confirmation). */
 int as_registry_wait_unchanged(const struct as_actor_view *view);
 

@@ -246,7 +246,7 @@ void as_stuck_scan(const struct as_waiting *handling, uint64_t now, uint64_t thr
     s->id = v->id;
     s->since = v->handling_since;
     s->count = stuck_capture(v->actor, v->handler_tid, v->handling_since, s->frames);
-    as_actor_touch(v->actor); /* the next line lists the actor with its stack */
+    as_registry_relist(v->actor); /* the next line lists the actor with its stack */
   }
 }
 

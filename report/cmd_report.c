@@ -521,10 +521,50 @@ static void report_print_messages(const struct report *r, int all)
   free(sorted);
 }
 
+/* ", p50 0.004 ms, p90 0.010 ms, p99 100.512 ms, max 100.600 ms of 24": finished handlers. */
+static void report_print_percentiles(int64_t p50, int64_t p90, int64_t p99, int64_t max,
+                                     uint64_t count)
+{
+  printf("p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms of %llu finished", (double)p50 / 1e6,
+         (double)p90 / 1e6, (double)p99 / 1e6, (double)max / 1e6, (unsigned long long)count);
+}
+
+static uint64_t report_hist_count(const struct as_histogram_bin *bins, size_t n)
+{
+  uint64_t count = 0;
+  for (size_t i = 0; i < n; i++)
+    count += bins[i].count;
+  return count;
+}
+
+/* Handler-time percentiles per actor name (the names of the slowest actors), and where each of
+ * those actors' stuck handlers was. */
+static void report_print_by_name(const struct report *r)
+{
+  const struct runmodel *m = r->m;
+  char name[REPORT_NAME_WIDTH + 8];
+  int heading = 0;
+  for (size_t i = 0; i < r->names.n; i++) {
+    const struct rm_name *agg = &r->names.items[i];
+    int64_t p50 = runmodel_name_percentile(m, agg, 50);
+    if (p50 < 0)
+      continue;
+    if (!heading++)
+      printf("  by name (finished handlers, every actor of the name):\n");
+    printf("    %s (%lld actor%s): ",
+           show_name(report_str(r, agg->name), REPORT_NAME_WIDTH, name, sizeof name),
+           (long long)agg->spawned, agg->spawned == 1 ? "" : "s");
+    report_print_percentiles(p50, runmodel_name_percentile(m, agg, 90),
+                             runmodel_name_percentile(m, agg, 99), agg->finished_max_ns,
+                             report_hist_count(agg->hist, agg->n_hist));
+    printf("\n");
+  }
+}
+
 static void report_print_slowest(const struct report *r)
 {
   const struct runmodel *m = r->m;
-  char name[REPORT_NAME_WIDTH + 8], type_name[48];
+  char name[REPORT_NAME_WIDTH + 8], type_name[48], frame[256];
   printf("\nSlowest handlers:\n");
   if (r->n_slowest == 0)
     printf("  none recorded\n");
@@ -544,7 +584,20 @@ static void report_print_slowest(const struct report *r)
     else if (running)
       printf(", seen running at a snapshot");
     printf("\n");
+    int64_t p50 = runmodel_handler_percentile(m, a, 50);
+    if (p50 >= 0) {
+      printf("      ");
+      report_print_percentiles(p50, runmodel_handler_percentile(m, a, 90),
+                               runmodel_handler_percentile(m, a, 99), a->handler_max_ns,
+                               report_hist_count(a->hist, a->n_hist));
+      printf("\n");
+    }
+    if (a->n_stack)
+      printf("      stuck in (innermost first):\n");
+    for (uint8_t k = 0; k < a->n_stack; k++)
+      printf("        %s\n", show_name(report_str(r, a->stack[k]), 240, frame, sizeof frame));
   }
+  report_print_by_name(r);
 }
 
 static void report_print_end(const struct report *r)

@@ -3,7 +3,8 @@
  * 64 ticks; then every power of two from 2^6 to 2^44 ticks is cut into 8 equal buckets (a
  * bucket is at most 1/8 = 12.5 % wider than its lower bound), and the last bucket holds 2^45
  * ticks and more. At 0.64 to 5 GHz (or 1 tick = 1 ns without a usable TSC) that covers 100 ns
- * to well past one hour. Pure functions: the reader shares them. */
+ * to well past one hour (FORMAT.md, "Handler-time histogram"). Pure functions, shared by the
+ * tracer (preload/registry.h) and the readers. */
 #ifndef AS_HISTOGRAM_H
 #define AS_HISTOGRAM_H
 
