@@ -297,6 +297,25 @@ static json_t *report_json_actor(const struct report *r, const struct rm_actor *
                    "message_types", types);
 }
 
+static uint64_t report_hist_count(const struct as_histogram_bin *bins, size_t n)
+{
+  uint64_t count = 0;
+  for (size_t i = 0; i < n; i++)
+    count += bins[i].count;
+  return count;
+}
+
+/* {"p50_ns", "p90_ns", "p99_ns", "max_ns", "finished"} of a histogram, or NULL without one. */
+static json_t *report_json_percentiles(int64_t p50, int64_t p90, int64_t p99, int64_t max,
+                                       uint64_t count)
+{
+  if (p50 < 0)
+    return NULL;
+  return json_pack("{s:I, s:I, s:I, s:I, s:I}", "p50_ns", (json_int_t)p50, "p90_ns",
+                   (json_int_t)p90, "p99_ns", (json_int_t)p99, "max_ns", (json_int_t)max,
+                   "finished", (json_int_t)count);
+}
+
 static json_t *report_json(struct report *r)
 {
   const struct runmodel *m = r->m;
@@ -313,10 +332,23 @@ static json_t *report_json(struct report *r)
     uint32_t type;
     int running;
     int64_t ns = runmodel_handler_max(a, &type, &running);
-    json_array_append_new(slowest, json_pack("{s:I, s:o, s:I, s:o, s:b}", "id", (json_int_t)a->id,
-                                             "name", report_json_str(r, a->name), "handler_max_ns",
-                                             (json_int_t)ns, "type", report_json_str(r, type),
-                                             "running", running));
+    json_t *row = json_pack("{s:I, s:o, s:I, s:o, s:b}", "id", (json_int_t)a->id, "name",
+                            report_json_str(r, a->name), "handler_max_ns", (json_int_t)ns, "type",
+                            report_json_str(r, type), "running", running);
+    /* Present only where the snapshots carry them (histograms, stuck stacks). */
+    json_t *finished = report_json_percentiles(
+        runmodel_handler_percentile(m, a, 50), runmodel_handler_percentile(m, a, 90),
+        runmodel_handler_percentile(m, a, 99), a->handler_max_ns,
+        report_hist_count(a->hist, a->n_hist));
+    if (finished)
+      json_object_set_new(row, "finished_handlers", finished);
+    if (a->n_stack) {
+      json_t *stack = json_array();
+      for (uint8_t k = 0; k < a->n_stack; k++)
+        json_array_append_new(stack, report_json_str(r, a->stack[k]));
+      json_object_set_new(row, "stuck_stack", stack);
+    }
+    json_array_append_new(slowest, row);
   }
   for (size_t i = 0; i < r->names.n; i++) {
     const struct rm_name *agg = &r->names.items[i];
@@ -330,11 +362,17 @@ static json_t *report_json(struct report *r)
       json_object_set_new(row, "outlier", json_boolean(report_outlier(agg, t, &others)));
       json_array_append_new(types, row);
     }
-    json_array_append_new(by_name, json_pack("{s:o, s:I, s:I, s:I, s:o}", "name",
-                                             report_json_str(r, agg->name), "actors",
-                                             (json_int_t)agg->spawned, "alive_at_end",
-                                             (json_int_t)agg->alive_at_end, "messages_received",
-                                             (json_int_t)agg->messages, "messages", types));
+    json_t *row = json_pack("{s:o, s:I, s:I, s:I, s:o}", "name", report_json_str(r, agg->name),
+                            "actors", (json_int_t)agg->spawned, "alive_at_end",
+                            (json_int_t)agg->alive_at_end, "messages_received",
+                            (json_int_t)agg->messages, "messages", types);
+    json_t *finished = report_json_percentiles(
+        runmodel_name_percentile(m, agg, 50), runmodel_name_percentile(m, agg, 90),
+        runmodel_name_percentile(m, agg, 99), agg->finished_max_ns,
+        report_hist_count(agg->hist, agg->n_hist));
+    if (finished)
+      json_object_set_new(row, "finished_handlers", finished);
+    json_array_append_new(by_name, row);
   }
   for (size_t i = 0; i < m->n_cycles; i++) {
     json_t *ids = json_array(), *names = json_array();
@@ -527,14 +565,6 @@ static void report_print_percentiles(int64_t p50, int64_t p90, int64_t p99, int6
 {
   printf("p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms of %llu finished", (double)p50 / 1e6,
          (double)p90 / 1e6, (double)p99 / 1e6, (double)max / 1e6, (unsigned long long)count);
-}
-
-static uint64_t report_hist_count(const struct as_histogram_bin *bins, size_t n)
-{
-  uint64_t count = 0;
-  for (size_t i = 0; i < n; i++)
-    count += bins[i].count;
-  return count;
 }
 
 /* Handler-time percentiles per actor name (the names of the slowest actors), and where each of
