@@ -170,3 +170,79 @@ Test(stuck, the_signal_from_elsewhere_has_its_default_action)
   json_decref(lines);
   as_test_run_free(&run);
 }
+
+/* The recording of czmq_timed FAST SLOW STUCK_MS with stacks after 200 ms; caller frees. */
+static char *record_timed(const char *fast, const char *slow, const char *stuck,
+                          struct as_test_run *run)
+{
+  const char *argv[] = {"czmq_timed", fast, slow, stuck, NULL};
+  as_test_run(argv, stuck_env, 1, run);
+  cr_assert_eq(run->status, 0);
+  return as_test_only_output(run->dir);
+}
+
+static void cli(const char *const *argv, struct as_test_run *out)
+{
+  as_test_run(argv, NULL, 0, out);
+}
+
+Test(stuck, report_diff_and_check_read_percentiles_and_the_stuck_stack)
+{
+  struct as_test_run quick, stuck, out;
+  char *a = record_timed("20", "0", "0", &quick);
+  char *b = record_timed("20", "3", "1000", &stuck);
+
+  const char *report[] = {AS_TEST_CLI, "report", b, NULL};
+  cli(report, &out);
+  cr_assert_eq(out.status, 0, "%s", out.err);
+  cr_expect(strstr(out.out, "stuck in (innermost first):\n"), "%s", out.out);
+  cr_expect(strstr(out.out, "        stuck_in_nanosleep+0x"), "%s", out.out);
+  /* 25 handlers: the 24th and 25th slowest slept 100 ms and 1 s; p50 is a FAST one. */
+  cr_expect(strstr(out.out, " of 25 finished\n"), "%s", out.out);
+  cr_expect(strstr(out.out, "  by name (finished handlers, every actor of the name):\n"
+                            "    timed_worker (1 actor): p50 "), "%s", out.out);
+  as_test_run_free(&out);
+
+  const char *json[] = {AS_TEST_CLI, "report", "--json", b, NULL};
+  cli(json, &out);
+  cr_assert_eq(out.status, 0);
+  json_error_t jerr;
+  json_t *doc = json_loads(out.out, JSON_DISABLE_EOF_CHECK, &jerr);
+  cr_assert_not_null(doc, "%s", jerr.text);
+  json_t *slow = json_array_get(json_object_get(doc, "slowest_handlers"), 0);
+  cr_expect_eq(as_test_int(slow, "finished_handlers.finished"), 25);
+  /* The 1 s handler is the p99 (rank 25 of 25): its bucket, within 12.5 %, never above max. */
+  json_int_t p99 = as_test_int(slow, "finished_handlers.p99_ns");
+  cr_expect_geq(p99, 875000000);
+  cr_expect_leq(p99, as_test_int(slow, "finished_handlers.max_ns"));
+  cr_expect_geq(as_test_int(slow, "finished_handlers.p90_ns"), 87500000, "the SLOW ones");
+  cr_expect(json_array_size(json_object_get(slow, "stuck_stack")) > 2);
+  json_decref(doc);
+  as_test_run_free(&out);
+
+  const char *pass[] = {AS_TEST_CLI, "check", "--max-handler-p99-ms", "100000:timed_worker", b, NULL};
+  cli(pass, &out);
+  cr_expect_eq(out.status, 0, "%s%s", out.out, out.err);
+  as_test_run_free(&out);
+  const char *fail[] = {AS_TEST_CLI, "check", "--max-handler-p99-ms", "500", b, NULL};
+  cli(fail, &out);
+  cr_expect_eq(out.status, 1, "%s%s", out.out, out.err);
+  cr_expect(strstr(out.out, "FAIL max-handler-p99-ms 500: timed_worker handlers: p99 "), "%s", out.out);
+  as_test_run_free(&out);
+
+  const char *diff[] = {AS_TEST_CLI, "diff", a, b, NULL};
+  cli(diff, &out);
+  cr_assert_eq(out.status, 0, "%s", out.err);
+  const char *row = strstr(out.out, "handler p99 (ms):\n");
+  cr_assert_not_null(row, "%s", out.out);
+  const char *worker = strstr(row, "  timed_worker ");
+  cr_assert_not_null(worker);
+  const char *eol = strchr(worker, '\n');
+  cr_expect(eol && eol[-1] == '!' && eol[-2] == ' ', "not marked: %.*s", (int)(eol - worker), worker);
+  as_test_run_free(&out);
+
+  free(a);
+  free(b);
+  as_test_run_free(&quick);
+  as_test_run_free(&stuck);
+}
