@@ -297,23 +297,16 @@ static json_t *report_json_actor(const struct report *r, const struct rm_actor *
                    "message_types", types);
 }
 
-static uint64_t report_hist_count(const struct as_histogram_bin *bins, size_t n)
-{
-  uint64_t count = 0;
-  for (size_t i = 0; i < n; i++)
-    count += bins[i].count;
-  return count;
-}
-
 /* {"p50_ns", "p90_ns", "p99_ns", "max_ns", "finished"} of a histogram, or NULL without one. */
-static json_t *report_json_percentiles(int64_t p50, int64_t p90, int64_t p99, int64_t max,
-                                       uint64_t count)
+static json_t *report_json_finished(const struct runmodel *m, const struct as_histogram_bin *bins,
+                                    size_t n, int64_t max_ns)
 {
-  if (p50 < 0)
+  struct rm_finished f;
+  if (runmodel_finished(m, bins, n, max_ns, &f) < 0)
     return NULL;
-  return json_pack("{s:I, s:I, s:I, s:I, s:I}", "p50_ns", (json_int_t)p50, "p90_ns",
-                   (json_int_t)p90, "p99_ns", (json_int_t)p99, "max_ns", (json_int_t)max,
-                   "finished", (json_int_t)count);
+  return json_pack("{s:I, s:I, s:I, s:I, s:I}", "p50_ns", (json_int_t)f.p50, "p90_ns",
+                   (json_int_t)f.p90, "p99_ns", (json_int_t)f.p99, "max_ns", (json_int_t)f.max,
+                   "finished", (json_int_t)f.count);
 }
 
 static json_t *report_json(struct report *r)
@@ -336,10 +329,7 @@ static json_t *report_json(struct report *r)
                             report_json_str(r, a->name), "handler_max_ns", (json_int_t)ns, "type",
                             report_json_str(r, type), "running", running);
     /* Present only where the snapshots carry them (histograms, stuck stacks). */
-    json_t *finished = report_json_percentiles(
-        runmodel_handler_percentile(m, a, 50), runmodel_handler_percentile(m, a, 90),
-        runmodel_handler_percentile(m, a, 99), a->handler_max_ns,
-        report_hist_count(a->hist, a->n_hist));
+    json_t *finished = report_json_finished(m, a->hist, a->n_hist, a->handler_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
     if (a->n_stack) {
@@ -366,10 +356,7 @@ static json_t *report_json(struct report *r)
                             "actors", (json_int_t)agg->spawned, "alive_at_end",
                             (json_int_t)agg->alive_at_end, "messages_received",
                             (json_int_t)agg->messages, "messages", types);
-    json_t *finished = report_json_percentiles(
-        runmodel_name_percentile(m, agg, 50), runmodel_name_percentile(m, agg, 90),
-        runmodel_name_percentile(m, agg, 99), agg->finished_max_ns,
-        report_hist_count(agg->hist, agg->n_hist));
+    json_t *finished = report_json_finished(m, agg->hist, agg->n_hist, agg->finished_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
     json_array_append_new(by_name, row);
@@ -559,12 +546,18 @@ static void report_print_messages(const struct report *r, int all)
   free(sorted);
 }
 
-/* ", p50 0.004 ms, p90 0.010 ms, p99 100.512 ms, max 100.600 ms of 24": finished handlers. */
-static void report_print_percentiles(int64_t p50, int64_t p90, int64_t p99, int64_t max,
-                                     uint64_t count)
+/* "p50 0.004 ms, p90 0.010 ms, p99 100.512 ms, max 100.600 ms of 24 finished" and a newline,
+ * after INDENT, when the histogram exists. Returns whether it printed. */
+static int report_print_finished(const struct runmodel *m, const char *indent,
+                                 const struct as_histogram_bin *bins, size_t n, int64_t max_ns)
 {
-  printf("p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms of %llu finished", (double)p50 / 1e6,
-         (double)p90 / 1e6, (double)p99 / 1e6, (double)max / 1e6, (unsigned long long)count);
+  struct rm_finished f;
+  if (runmodel_finished(m, bins, n, max_ns, &f) < 0)
+    return 0;
+  printf("%sp50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms of %llu finished\n", indent,
+         (double)f.p50 / 1e6, (double)f.p90 / 1e6, (double)f.p99 / 1e6, (double)f.max / 1e6,
+         (unsigned long long)f.count);
+  return 1;
 }
 
 /* Handler-time percentiles per actor name (the names of the slowest actors), and where each of
@@ -576,18 +569,15 @@ static void report_print_by_name(const struct report *r)
   int heading = 0;
   for (size_t i = 0; i < r->names.n; i++) {
     const struct rm_name *agg = &r->names.items[i];
-    int64_t p50 = runmodel_name_percentile(m, agg, 50);
-    if (p50 < 0)
+    if (!agg->n_hist)
       continue;
     if (!heading++)
       printf("  by name (finished handlers, every actor of the name):\n");
-    printf("    %s (%lld actor%s): ",
-           show_name(report_str(r, agg->name), REPORT_NAME_WIDTH, name, sizeof name),
-           (long long)agg->spawned, agg->spawned == 1 ? "" : "s");
-    report_print_percentiles(p50, runmodel_name_percentile(m, agg, 90),
-                             runmodel_name_percentile(m, agg, 99), agg->finished_max_ns,
-                             report_hist_count(agg->hist, agg->n_hist));
-    printf("\n");
+    char lead[REPORT_NAME_WIDTH + 48];
+    snprintf(lead, sizeof lead, "    %s (%lld actor%s): ",
+             show_name(report_str(r, agg->name), REPORT_NAME_WIDTH, name, sizeof name),
+             (long long)agg->spawned, agg->spawned == 1 ? "" : "s");
+    report_print_finished(m, lead, agg->hist, agg->n_hist, agg->finished_max_ns);
   }
 }
 
@@ -614,14 +604,7 @@ static void report_print_slowest(const struct report *r)
     else if (running)
       printf(", seen running at a snapshot");
     printf("\n");
-    int64_t p50 = runmodel_handler_percentile(m, a, 50);
-    if (p50 >= 0) {
-      printf("      ");
-      report_print_percentiles(p50, runmodel_handler_percentile(m, a, 90),
-                               runmodel_handler_percentile(m, a, 99), a->handler_max_ns,
-                               report_hist_count(a->hist, a->n_hist));
-      printf("\n");
-    }
+    report_print_finished(m, "      ", a->hist, a->n_hist, a->handler_max_ns);
     if (a->n_stack)
       printf("      stuck in (innermost first):\n");
     for (uint8_t k = 0; k < a->n_stack; k++)

@@ -391,9 +391,17 @@ static int64_t rm_percentile(const struct runmodel *m, const struct as_histogram
   return max_ns > 0 && ns > max_ns ? max_ns : ns;
 }
 
-int64_t runmodel_handler_percentile(const struct runmodel *m, const struct rm_actor *a, double p)
+int runmodel_finished(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+                      int64_t max_ns, struct rm_finished *out)
 {
-  return rm_percentile(m, a->hist, a->n_hist, p, a->handler_max_ns);
+  out->p50 = rm_percentile(m, bins, n, 50, max_ns);
+  out->p90 = rm_percentile(m, bins, n, 90, max_ns);
+  out->p99 = rm_percentile(m, bins, n, 99, max_ns);
+  out->max = max_ns;
+  out->count = 0;
+  for (size_t i = 0; i < n; i++)
+    out->count += bins[i].count;
+  return out->p50 < 0 ? -1 : 0;
 }
 
 int64_t runmodel_name_percentile(const struct runmodel *m, const struct rm_name *agg, double p)

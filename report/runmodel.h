@@ -98,9 +98,14 @@ int runmodel_alive_at_end(const struct runmodel *m, const struct rm_actor *a);
 /* Longest handler, finished or still running; *TYPE its message type (RM_NONE: unknown),
  * *RUNNING whether the longest one had not finished when captured. */
 int64_t runmodel_handler_max(const struct rm_actor *a, uint32_t *type, int *running);
-/* The p-th percentile (0 < p <= 100) of an actor's finished handlers' times in ns, never above
- * the longest; -1 when its snapshots carry no histogram. */
-int64_t runmodel_handler_percentile(const struct runmodel *m, const struct rm_actor *a, double p);
+/* What a histogram says of finished handlers: p50/p90/p99 in ns (never above MAX_NS, the
+ * longest) and how many. Returns 0, or -1 when there is none (a run without histograms). */
+struct rm_finished {
+  int64_t p50, p90, p99, max;
+  uint64_t count;
+};
+int runmodel_finished(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+                      int64_t max_ns, struct rm_finished *out);
 /* Most visible actors alive at once: from spawn and stop instants and from each snapshot. */
 int64_t runmodel_max_alive(const struct runmodel *m);
 /* Visible actors hidden by the runtime-internal filter. */
@@ -137,8 +142,8 @@ void runmodel_names_free(struct rm_names *names);
 /* The aggregate of NAME (a string), or NULL. */
 const struct rm_name *runmodel_names_find(const struct runmodel *m, const struct rm_names *names,
                                           const char *name);
-/* The p-th percentile of a name's handlers (its actors' histograms merged), as
- * runmodel_handler_percentile. */
+/* The p-th percentile (0 < p <= 100) of a name's finished handlers (its actors' histograms
+ * merged) in ns, never above the longest; -1 without histograms. */
 int64_t runmodel_name_percentile(const struct runmodel *m, const struct rm_name *agg, double p);
 /* The count of TYPE (a string) in an aggregate (0 when absent). */
 int64_t runmodel_name_count(const struct runmodel *m, const struct rm_name *agg, const char *type);
