@@ -492,3 +492,43 @@ Test(top_tmux, inspect_lists_a_czmq_actors_other_sockets_from_a_recording)
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   cr_expect_eq(system(cmd), 0);
 }
+
+Test(top_tmux, inspect_shows_handler_percentiles_and_where_a_stuck_handler_is)
+{
+  char dir[] = "/tmp/as-top-stuck-XXXXXX", cmd[1024], path[256];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/run.jsonl", dir);
+  snprintf(cmd, sizeof cmd,
+           "cd %s && ACTORSCOPE_STUCK_MS=200 " AS_TEST_CLI " run -i 50 -o %s -- " AS_TEST_PROGRAMS
+           "/czmq_timed 20 3 1000 >/dev/null 2>&1", dir, path);
+  cr_assert_eq(system(cmd), 0);
+  /* The first line that shows the stack. */
+  json_t *lines = as_test_load_lines(path);
+  long long seq = -1;
+  size_t i;
+  json_t *line;
+  json_array_foreach(lines, i, line) {
+    json_t *worker = as_test_actor_named(line, "timed_worker");
+    json_t *handling = worker ? json_object_get(worker, "handling") : NULL;
+    if (seq < 0 && json_is_object(handling) && json_object_get(handling, "stack"))
+      seq = as_test_int(line, "seq");
+  }
+  json_decref(lines);
+  cr_assert_geq(seq, 0, "no line shows the stack");
+  snprintf(cmd, sizeof cmd, AS_TEST_CLI " top --ascii %s", path);
+  struct tmux t;
+  tmux_start(&t, 120, 50, cmd);
+  free(tmux_wait_for(&t, "timed_worker"));
+  char jump[32], at[64];
+  snprintf(jump, sizeof jump, ":%lld", seq);
+  snprintf(at, sizeof at, " seq %lld", seq);
+  tmux_keys(&t, 1, jump);
+  tmux_step(&t, 0, "Enter", at);
+  char *s = tmux_press(&t, 0, "Enter", "stuck in  ");
+  cr_expect(strstr(s, "stuck_in_nanosleep+0x"), "%s", s);
+  cr_expect(strstr(s, "           p50 "), "%s", s);
+  free(s);
+  tmux_stop(&t);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_expect_eq(system(cmd), 0);
+}
