@@ -17,6 +17,18 @@ uint64_t as_histogram_bucket_high(unsigned bucket)
   return bucket >= AS_HISTOGRAM_BUCKETS - 1 ? UINT64_MAX : as_histogram_bucket_low(bucket + 1);
 }
 
+int64_t as_histogram_ticks_to_ns(uint64_t ticks, int64_t tick_fs)
+{
+  double ns = (double)ticks * (double)tick_fs / 1e6;
+  return ns >= 9.2e18 ? INT64_MAX : (int64_t)ns;
+}
+
+uint64_t as_histogram_ns_to_ticks(int64_t ns, int64_t tick_fs)
+{
+  double ticks = ns > 0 && tick_fs > 0 ? (double)ns * 1e6 / (double)tick_fs : 0;
+  return ticks >= 1.8e19 ? UINT64_MAX : (uint64_t)ticks;
+}
+
 uint64_t as_histogram_percentile(const struct as_histogram_bin *bins, size_t n, double p,
                                  uint64_t max)
 {

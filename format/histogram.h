@@ -46,4 +46,9 @@ struct as_histogram_bin {
 uint64_t as_histogram_percentile(const struct as_histogram_bin *bins, size_t n, double p,
                                  uint64_t max);
 
+/* Ticks to nanoseconds and back at TICK_FS femtoseconds a tick (> 0), saturating: a reader's
+ * numbers come from a file, whatever they are. */
+int64_t as_histogram_ticks_to_ns(uint64_t ticks, int64_t tick_fs);
+uint64_t as_histogram_ns_to_ticks(int64_t ns, int64_t tick_fs);
+
 #endif

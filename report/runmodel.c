@@ -384,10 +384,9 @@ static int64_t rm_percentile(const struct runmodel *m, const struct as_histogram
 {
   if (!n || m->tick_fs <= 0)
     return -1;
-  double fs = (double)m->tick_fs;
-  uint64_t max_ticks = max_ns > 0 ? (uint64_t)((double)max_ns * 1e6 / fs) + 1 : 0;
-  uint64_t ticks = as_histogram_percentile(bins, n, p, max_ticks);
-  int64_t ns = (int64_t)((double)ticks * fs / 1e6);
+  uint64_t max_ticks = as_histogram_ns_to_ticks(max_ns, m->tick_fs);
+  uint64_t ticks = as_histogram_percentile(bins, n, p, max_ticks < UINT64_MAX ? max_ticks + 1 : 0);
+  int64_t ns = as_histogram_ticks_to_ns(ticks, m->tick_fs);
   return max_ns > 0 && ns > max_ns ? max_ns : ns;
 }
 

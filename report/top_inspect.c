@@ -41,10 +41,11 @@ static void inspect_percentiles(struct top_canvas *c, const struct as_rec_actor 
                                         (uint64_t)a->histogram[2 * i + 1]};
   const double ps[] = {50, 90, 99};
   char text[3][32];
-  uint64_t max_ticks = (uint64_t)((double)a->handler_max_ns * 1e6 / (double)tick_fs) + 1;
+  uint64_t max_ticks = as_histogram_ns_to_ticks(a->handler_max_ns, tick_fs);
   for (int k = 0; k < 3; k++) {
-    uint64_t ticks = as_histogram_percentile(bins, n, ps[k], max_ticks);
-    int64_t ns = (int64_t)((double)ticks * (double)tick_fs / 1e6);
+    uint64_t ticks =
+        as_histogram_percentile(bins, n, ps[k], max_ticks < UINT64_MAX ? max_ticks + 1 : 0);
+    int64_t ns = as_histogram_ticks_to_ns(ticks, tick_fs);
     top_duration_text(text[k], sizeof text[k], ns < a->handler_max_ns ? ns : a->handler_max_ns);
   }
   top_canvas_add(c, TOP_STYLE_NORMAL, "           p50 %s, p90 %s, p99 %s", text[0], text[1], text[2]);
