@@ -647,7 +647,7 @@ static void registry_view_histogram(struct as_registry_collection *c, struct as_
         words[k - 1] = t;
       }
   }
-  v->histogram_at = registry_pool_ids(c, words, n, &v->histogram_count);
+  registry_pool_ids(c, words, n, &v->histogram_count); /* right after the channels */
 }
 
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type)

@@ -501,6 +501,9 @@ struct as_actor_view {
   uint64_t spawned_at;
   void *const *spawn_frames;
   uint32_t spawn_frame_count;
+  /* Handler-time histogram: histogram_count words (bucket << 48 | count), by bucket, in the
+   * collection's id pool right after the channels (as_view_histogram_words). */
+  uint32_t histogram_count;
   uint64_t runtime_id;
   uint32_t runtime_scope;
   int has_refs;
@@ -513,12 +516,8 @@ struct as_actor_view {
   const char *stop_reason; /* "" unless stopped */
   uint64_t enqueued, received, mailbox_max, sent, replies, replies_taken, exceptions;
   uint32_t handling_type;
+  uint32_t handler_tid; /* (in what was padding: 100k views stay the size they were) */
   uint64_t handling_since, handled, handler_ticks_total, handler_ticks_max;
-  uint32_t handler_tid;
-  /* Handler-time histogram: histogram_count words (bucket << 48 | count), by bucket, at
-   * histogram_at in the collection's id pool (as_view_histogram_words). */
-  size_t histogram_at;
-  uint32_t histogram_count;
   uint64_t wait_target, wait_since, wait_seq;
   int wait_kind;
   uint64_t other_types;
@@ -567,7 +566,7 @@ static inline struct as_channel as_view_channel(const struct as_registry_collect
 static inline const uint64_t *as_view_histogram_words(const struct as_registry_collection *c,
                                                       const struct as_actor_view *v)
 {
-  return c->ids ? c->ids + v->histogram_at : NULL;
+  return c->ids ? c->ids + v->channels_at + (size_t)v->channel_count * AS_CHANNEL_WORDS : NULL;
 }
 static inline uint32_t as_tally_word_type(uint64_t word)
 {
