@@ -144,13 +144,24 @@ int as_dest_expand_path(const char *tmpl, long pid, char *out, size_t out_len)
 
 int as_dest_path_is_per_process(const char *tmpl) { return strstr(tmpl, "%p") != NULL; }
 
-int as_dest_rotated_name(const char *path, unsigned k, char *out, size_t out_len)
+/* PATH with SEP and K before the last extension of its file name (at its end without one). */
+static int dest_numbered_name(const char *path, char sep, unsigned k, char *out, size_t out_len)
 {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
   const char *dot = strrchr(base, '.');
   if (!dot || dot == base)
     dot = base + strlen(base);
-  int n = snprintf(out, out_len, "%.*s.%u%s", (int)(dot - path), path, k, dot);
+  int n = snprintf(out, out_len, "%.*s%c%u%s", (int)(dot - path), path, sep, k, dot);
   return n < 0 || (size_t)n >= out_len ? -ENAMETOOLONG : 0;
+}
+
+int as_dest_rotated_name(const char *path, unsigned k, char *out, size_t out_len)
+{
+  return dest_numbered_name(path, '.', k, out, out_len);
+}
+
+int as_dest_taken_name(const char *path, unsigned n, char *out, size_t out_len)
+{
+  return dest_numbered_name(path, '-', n, out, out_len);
 }

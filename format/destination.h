@@ -48,6 +48,10 @@ int as_dest_expand_path(const char *tmpl, long pid, char *out, size_t out_len);
 int as_dest_rotated_name(const char *path, unsigned k, char *out, size_t out_len);
 #define AS_DEST_KEEP_MAX 100 /* rotated files a writer keeps at most */
 
+/* The name a writer takes when PATH already exists and is not its own: NAME.jsonl ->
+ * NAME-N.jsonl (N = 2, 3 …). Returns 0 or -ENAMETOOLONG. */
+int as_dest_taken_name(const char *path, unsigned n, char *out, size_t out_len);
+
 /* Whether a file template names a distinct file per process (contains %p). */
 int as_dest_path_is_per_process(const char *tmpl);
 

@@ -61,7 +61,7 @@ static void init_fork_parent(void) { as_registry_unlock_for_fork(); }
 /* The child has none of the parent's threads and never shares the parent's writer. A child of
  * a process that has not started writing (no actor yet: a daemon forking at start-up) traces
  * on under the same configuration, so a daemon is traced whatever the output; a child of a
- * writing process traces into a file of its own when the file name carries the pid, and
+ * writing process traces into a file or socket of its own when the path carries the pid, and
  * otherwise stops. */
 static void init_fork_child(void)
 {
@@ -69,7 +69,7 @@ static void init_fork_child(void)
   as_registry_reset_after_fork();
   as_diag_reset_after_fork();
   int keep = !init_fork_parent_writing ||
-             (init_config.output.kind == AS_DEST_FILE &&
+             (init_config.output.kind != AS_DEST_TCP &&
               as_dest_path_is_per_process(init_config.output.path));
   if (!keep) {
     atomic_store(&as__state, AS_STATE_DISABLED);

@@ -34,17 +34,6 @@ struct as_sink {
   struct sink_rotation rotation;
 };
 
-/* The n-th name for path: "-n" before the last extension (NAME.jsonl -> NAME-2.jsonl). */
-static int sink_file_numbered(const char *path, unsigned n, char *out, size_t len)
-{
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  const char *dot = strrchr(base, '.');
-  if (!dot || dot == base)
-    dot = base + strlen(base);
-  int w = snprintf(out, len, "%.*s-%u%s", (int)(dot - path), path, n, dot);
-  return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
-}
 
 /* A new regular file that nobody else can have prepared: never follows a link, never opens an
  * existing file (a FIFO would block open() until someone reads), never truncates. */
@@ -54,7 +43,7 @@ static int sink_file_create(struct as_sink *s, struct as_error *err)
   for (unsigned n = 1; n <= SINK_FILE_NAME_TRIES; n++) {
     if (n == 1)
       snprintf(name, sizeof name, "%s", s->path);
-    else if (sink_file_numbered(s->path, n, name, sizeof name) < 0)
+    else if (as_dest_taken_name(s->path, n, name, sizeof name) < 0)
       break;
     int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_APPEND | O_CLOEXEC,
                   0600);
@@ -156,16 +145,19 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
   s->max_bytes = cfg->max_bytes;
   s->rotation.keep = cfg->keep < AS_SINK_KEEP_MAX ? cfg->keep : AS_SINK_KEEP_MAX;
   int rc = 0;
+  /* %p is the pid in a file's name and a socket's path alike: one socket per process in a
+   * directory that `actorscope serve` watches. */
+  if (cfg->output.kind != AS_DEST_TCP &&
+      as_dest_expand_path(cfg->output.path, pid, s->path, sizeof s->path) < 0) {
+    as_error_set(err, "output path is too long");
+    free(s);
+    return -ENAMETOOLONG;
+  }
   switch (cfg->output.kind) {
   case AS_DEST_FILE:
-    if (as_dest_expand_path(cfg->output.path, pid, s->path, sizeof s->path) < 0) {
-      as_error_set(err, "output path is too long");
-      rc = -ENAMETOOLONG;
-    }
     snprintf(s->where, sizeof s->where, "%s", s->path);
     break;
   case AS_DEST_UNIX:
-    snprintf(s->path, sizeof s->path, "%s", cfg->output.path);
     snprintf(s->where, sizeof s->where, "unix:%s", s->path);
     rc = sink_listen_unix(s->path, SINK_MAX_CLIENTS, &s->place, err);
     break;

@@ -17,6 +17,8 @@ static const struct command commands[] = {
     {"diff", cmd_diff, "compare two runs actor by actor"},
     {"check", cmd_check, "fail a CI job when a run breaks rules"},
     {"top", cmd_top, "watch actors live, or replay a recording, on a terminal"},
+    {"serve", cmd_serve, "serve traced processes' metrics to Prometheus"},
+    {"export", cmd_export, "write a run as a Perfetto trace, Prometheus textfile or HTML page"},
 };
 
 static void usage(FILE *out)

@@ -406,3 +406,60 @@ Test(czmq_sinks, a_client_joining_mid_run_starts_from_a_full_snapshot)
   free(late.received);
   as_test_run_free(&run);
 }
+
+struct dir_client {
+  char dir[64];
+  char name[64]; /* the socket found */
+  char *received;
+};
+
+/* Waits for a socket to appear in the directory, then reads its stream to the end. */
+static void *dir_client_main(void *arg)
+{
+  struct dir_client *d = arg;
+  struct sink_client c = {0};
+  for (int attempt = 0; attempt < 400 && !d->name[0]; attempt++) {
+    DIR *dir = opendir(d->dir);
+    for (struct dirent *e; dir && (e = readdir(dir));)
+      if (strstr(e->d_name, ".sock"))
+        snprintf(d->name, sizeof d->name, "%.63s", e->d_name);
+    if (dir)
+      closedir(dir);
+    usleep(10000);
+  }
+  if (!d->name[0])
+    return NULL;
+  struct sockaddr_un *un = (struct sockaddr_un *)&c.addr;
+  un->sun_family = AF_UNIX;
+  snprintf(un->sun_path, sizeof un->sun_path, "%.40s/%.63s", d->dir, d->name);
+  c.addr_len = sizeof *un;
+  sink_client_main(&c);
+  d->received = c.received;
+  return NULL;
+}
+
+Test(czmq_sinks, a_unix_socket_path_with_the_pid_gives_each_process_its_own_socket)
+{
+  struct dir_client d = {0};
+  snprintf(d.dir, sizeof d.dir, "/tmp/actorscope-pid-sock-XXXXXX");
+  cr_assert_not_null(mkdtemp(d.dir));
+  char output[128];
+  snprintf(output, sizeof output, "ACTORSCOPE_OUTPUT=unix:%s/%%p.sock", d.dir);
+  const char *argv[] = {"czmq_linger", "800", NULL};
+  const char *env[] = {output, "ACTORSCOPE_INTERVAL_MS=50", NULL};
+  pthread_t thread;
+  pthread_create(&thread, NULL, dir_client_main, &d);
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  pthread_join(thread, NULL);
+  cr_assert_not_null(d.received, "no socket appeared in %s", d.dir);
+  json_t *lines = sink_parse(d.received);
+  sink_check_stream(lines);
+  char expected[64];
+  snprintf(expected, sizeof expected, "%lld.sock", (long long)as_test_int(json_array_get(lines, 0), "pid"));
+  cr_assert_str_eq(d.name, expected);
+  json_decref(lines);
+  free(d.received);
+  rmdir(d.dir);
+  as_test_run_free(&run);
+}

@@ -1,0 +1,14 @@
+/* The actor tree of the HTML page: nested <details> built from parent links (each actor once,
+ * parent cycles and deep chains included, by an explicit stack), 2000 actors and 200 children
+ * an actor at most. */
+#ifndef ACTORSCOPE_EXPORT_HTML_TREE_H
+#define ACTORSCOPE_EXPORT_HTML_TREE_H
+
+#include <stdio.h>
+
+#include "export_html_model.h"
+
+/* Writes the tree section. Returns 0 or -ENOMEM. */
+int export_html_tree(FILE *out, const struct html_model *model);
+
+#endif

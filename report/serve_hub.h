@@ -1,0 +1,48 @@
+/* What actorscope serve knows, shared between the threads that read snapshot streams and the
+ * HTTP thread that renders it: the traced processes (serve_process.h) and the sources, under
+ * one lock. A process whose stream ended stays for a while (keep_ms), so the final counts of a
+ * short-lived program are scraped too; a process that reconnects (the same pid and start) goes
+ * on with its accumulated counters. */
+#ifndef ACTORSCOPE_SERVE_HUB_H
+#define ACTORSCOPE_SERVE_HUB_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "serve_metrics.h"
+
+struct serve_hub_entry {
+  struct serve_process *process;
+  int attached;        /* a stream is feeding it now */
+  int64_t detached_ms; /* when its stream ended (monotonic ms) */
+};
+
+struct serve_hub {
+  pthread_mutex_t lock;
+  struct serve_hub_entry *entries;
+  size_t n, cap;
+  struct serve_source_stat *sources; /* source texts are owned by the hub */
+  size_t n_sources, cap_sources;
+  int64_t keep_ms;
+  struct serve_render_options render;
+};
+
+int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap);
+void serve_hub_destroy(struct serve_hub *hub);
+
+/* Called with the lock held. */
+/* The process HEADER describes, attached to a new stream: an ended one is taken up again.
+ * NULL when out of memory, or *BUSY = 1 when another stream is feeding it already. */
+struct serve_process *serve_hub_attach(struct serve_hub *hub, const struct as_rec_header *header,
+                                       int *busy);
+void serve_hub_detach(struct serve_hub *hub, struct serve_process *process);
+/* The index of SOURCE's statistics (added on first use), or -1 when out of memory. */
+long serve_hub_source(struct serve_hub *hub, const char *source);
+
+/* Renders everything (takes the lock); drops processes ended more than keep_ms ago. */
+void serve_hub_render(struct serve_hub *hub, FILE *out, int openmetrics);
+
+int64_t serve_now_ms(void);
+
+#endif

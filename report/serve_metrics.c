@@ -1,0 +1,347 @@
+/* The metric families and their exposition (serve_metrics.h). */
+#include "serve_metrics.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "export_escape.h"
+
+struct render {
+  FILE *out;
+  int om; /* OpenMetrics */
+};
+
+enum family_type { COUNTER, GAUGE };
+
+/* HELP and TYPE (and UNIT) lines. NAME is the family's name: without "_total" for a counter,
+ * which the text format 0.0.4 names with it. */
+static void family(const struct render *r, const char *name, enum family_type type,
+                   const char *unit, const char *help)
+{
+  const char *suffix = type == COUNTER && !r->om ? "_total" : "";
+  fprintf(r->out, "# HELP %s%s %s\n", name, suffix, help);
+  fprintf(r->out, "# TYPE %s%s %s\n", name, suffix, type == COUNTER ? "counter" : "gauge");
+  if (unit && r->om)
+    fprintf(r->out, "# UNIT %s %s\n", name, unit);
+}
+
+/* A sample's name and labels: NAME{pid="..",program="..",KEY="VALUE"...} (a NULL key ends). */
+static void labels_open(const struct render *r, const char *name, enum family_type type,
+                        const struct serve_process *p)
+{
+  fprintf(r->out, "%s%s{", name, type == COUNTER ? "_total" : "");
+  if (p) {
+    fprintf(r->out, "pid=\"%" PRId64 "\",program=\"", p->pid);
+    export_label_value(r->out, p->program);
+    fputc('"', r->out);
+  }
+}
+
+static void label(const struct render *r, const char *key, const char *value)
+{
+  fprintf(r->out, ",%s=\"", key);
+  export_label_value(r->out, value);
+  fputc('"', r->out);
+}
+
+static void name_labels(const struct render *r, const char *name, enum family_type type,
+                        const struct serve_process *p, const struct serve_name *n)
+{
+  labels_open(r, name, type, p);
+  label(r, "runtime", n->runtime);
+  label(r, "name", n->name);
+}
+
+static void value_int(const struct render *r, int64_t v)
+{
+  fprintf(r->out, "} %" PRId64 "\n", v);
+}
+
+/* Nanoseconds as seconds, exactly. */
+static void value_seconds(const struct render *r, int64_t ns)
+{
+  fprintf(r->out, "} %" PRId64 ".%09" PRId64 "\n", ns / 1000000000, ns % 1000000000);
+}
+
+/* ---- process-wide families ------------------------------------------------------------------ */
+
+typedef int64_t (*process_value_fn)(const struct serve_process *p);
+static int64_t p_alive(const struct serve_process *p) { return p->alive; }
+static int64_t p_spawned(const struct serve_process *p) { return p->spawned; }
+static int64_t p_stopped(const struct serve_process *p) { return p->stopped; }
+static int64_t p_received(const struct serve_process *p) { return p->received; }
+static int64_t p_deadlocks(const struct serve_process *p) { return p->deadlocks; }
+static int64_t p_snapshots(const struct serve_process *p) { return p->snapshots; }
+static int64_t p_lost(const struct serve_process *p) { return p->lines_lost; }
+static int64_t p_exited(const struct serve_process *p) { return p->exited; }
+static int64_t p_bytes(const struct serve_process *p) { return p->cost_bytes; }
+static int64_t p_started(const struct serve_process *p) { return p->started_at_ns; }
+static int64_t p_captured(const struct serve_process *p) { return p->captured_at_ns; }
+
+struct process_family {
+  const char *name;
+  enum family_type type;
+  const char *unit;
+  const char *help;
+  process_value_fn value;
+  int seconds; /* the value is nanoseconds, shown as seconds */
+};
+
+static const struct process_family process_families[] = {
+    {"actorscope_process_actors_alive", GAUGE, NULL,
+     "Actors of the process that have not stopped, at the latest snapshot.", p_alive, 0},
+    {"actorscope_process_actors_spawned", COUNTER, NULL,
+     "Actors the process ever spawned (exact, reaped ones included).", p_spawned, 0},
+    {"actorscope_process_actors_stopped", COUNTER, NULL,
+     "Actors of the process that ever stopped (exact, reaped ones included).", p_stopped, 0},
+    {"actorscope_process_messages_received", COUNTER, NULL,
+     "Messages the process's actors ever took from their mailboxes (exact).", p_received, 0},
+    {"actorscope_deadlocks", GAUGE, NULL,
+     "Wait-for cycles between actors present at the latest snapshot.", p_deadlocks, 0},
+    {"actorscope_process_start_time_seconds", GAUGE, "seconds",
+     "When tracing of the process started, seconds since the Unix epoch.", p_started, 1},
+    {"actorscope_last_snapshot_timestamp_seconds", GAUGE, "seconds",
+     "When the latest snapshot read was captured, seconds since the Unix epoch.", p_captured, 1},
+    {"actorscope_process_exited", GAUGE, NULL,
+     "1 once the process's final snapshot was read (it exited).", p_exited, 0},
+    {"actorscope_tracer_snapshots", COUNTER, NULL,
+     "Snapshot lines read from the process.", p_snapshots, 0},
+    {"actorscope_tracer_lines_lost", COUNTER, NULL,
+     "Snapshot lines the tracer produced that this reader never received (gaps in seq: a slow "
+     "reader's lines are skipped whole).", p_lost, 0},
+    {"actorscope_tracer_snapshot_bytes", GAUGE, "bytes",
+     "Length of the tracer's previous snapshot line.", p_bytes, 0},
+};
+
+static void render_process_families(const struct render *r, struct serve_process *const *ps,
+                                    size_t n)
+{
+  for (size_t f = 0; f < sizeof process_families / sizeof process_families[0]; f++) {
+    const struct process_family *pf = &process_families[f];
+    family(r, pf->name, pf->type, pf->unit, pf->help);
+    for (size_t i = 0; i < n; i++) {
+      if (!ps[i]->have_snapshot || (pf->value == p_bytes && !ps[i]->have_cost))
+        continue;
+      labels_open(r, pf->name, pf->type, ps[i]);
+      if (pf->seconds)
+        value_seconds(r, pf->value(ps[i]));
+      else
+        value_int(r, pf->value(ps[i]));
+    }
+  }
+  static const char *const phases[3] = {"collect", "encode", "write"};
+  family(r, "actorscope_tracer_snapshot_seconds", GAUGE, "seconds",
+         "What the tracer's previous snapshot line cost its collector thread, by phase.");
+  for (size_t i = 0; i < n; i++)
+    for (int k = 0; k < 3 && ps[i]->have_cost; k++) {
+      labels_open(r, "actorscope_tracer_snapshot_seconds", GAUGE, ps[i]);
+      label(r, "phase", phases[k]);
+      value_seconds(r, ps[i]->cost_ns[k]);
+    }
+  family(r, "actorscope_tracer_snapshot_cpu_seconds", COUNTER, "seconds",
+         "Collector time of every snapshot line read from the process, by phase.");
+  for (size_t i = 0; i < n; i++)
+    for (int k = 0; k < 3 && ps[i]->have_snapshot; k++) {
+      labels_open(r, "actorscope_tracer_snapshot_cpu_seconds", COUNTER, ps[i]);
+      label(r, "phase", phases[k]);
+      value_seconds(r, ps[i]->cost_total_ns[k]);
+    }
+  family(r, "actorscope_tracer_diagnostic", GAUGE, NULL,
+         "Problems the tracer reported in the process (by code), at the latest snapshot.");
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < ps[i]->diagnostics.n; k++) {
+      labels_open(r, "actorscope_tracer_diagnostic", GAUGE, ps[i]);
+      label(r, "code", ps[i]->diagnostics.items[k].key);
+      value_int(r, ps[i]->diagnostics.items[k].count);
+    }
+}
+
+/* ---- per-name families ---------------------------------------------------------------------- */
+
+typedef int64_t (*name_value_fn)(const struct serve_name *n);
+static int64_t n_spawned(const struct serve_name *n) { return n->spawned; }
+static int64_t n_sent(const struct serve_name *n) { return n->sent; }
+static int64_t n_exceptions(const struct serve_name *n) { return n->exceptions; }
+static int64_t n_handler(const struct serve_name *n) { return n->handler_ns; }
+static int64_t n_handler_max(const struct serve_name *n) { return n->handler_max_ns; }
+static int64_t n_running_max(const struct serve_name *n) { return n->running_max_ns; }
+static int64_t n_depth(const struct serve_name *n) { return n->mailbox_depth; }
+static int64_t n_depth_max(const struct serve_name *n) { return n->mailbox_max; }
+static int64_t n_deadlocked(const struct serve_name *n) { return n->deadlocked; }
+
+struct name_family {
+  const char *name;
+  enum family_type type;
+  const char *unit;
+  const char *help;
+  name_value_fn value;
+  int seconds;
+};
+
+static const struct name_family name_families[] = {
+    {"actorscope_actors_spawned", COUNTER, NULL,
+     "Actors seen in snapshots under this name (one spawned and reaped between two snapshots is "
+     "counted only in actorscope_process_actors_spawned_total; one the runtime names later, "
+     "under each name it had).", n_spawned, 0},
+    {"actorscope_messages_sent", COUNTER, NULL,
+     "Messages actors of this name sent to other actors' mailboxes.", n_sent, 0},
+    {"actorscope_exceptions", COUNTER, NULL,
+     "Exceptions thrown out of message handlers of actors of this name (CAF).", n_exceptions, 0},
+    {"actorscope_handler_seconds", COUNTER, "seconds",
+     "Time actors of this name spent in finished message handlers.", n_handler, 1},
+    {"actorscope_handler_max_seconds", GAUGE, "seconds",
+     "The longest finished handler of any actor of this name.", n_handler_max, 1},
+    {"actorscope_handler_running_max_seconds", GAUGE, "seconds",
+     "The longest handler in progress at the latest snapshot (0: none).", n_running_max, 1},
+    {"actorscope_mailbox_depth", GAUGE, NULL,
+     "Messages waiting in the mailboxes of actors of this name, summed, at the latest snapshot.",
+     n_depth, 0},
+    {"actorscope_mailbox_depth_max", GAUGE, NULL,
+     "The deepest mailbox any actor of this name ever had (high-water mark).", n_depth_max, 0},
+    {"actorscope_actors_deadlocked", GAUGE, NULL,
+     "Actors of this name in a wait-for cycle at the latest snapshot.", n_deadlocked, 0},
+};
+
+static void render_name_families(const struct render *r, struct serve_process *const *ps,
+                                 size_t n)
+{
+  family(r, "actorscope_actors", GAUGE, NULL,
+         "Actors of this name that have not stopped, by status, at the latest snapshot.");
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < ps[i]->n_names; k++)
+      for (int st = 0; st < AS_STATUS_STOPPED; st++) {
+        name_labels(r, "actorscope_actors", GAUGE, ps[i], ps[i]->names[k]);
+        label(r, "status", as_status_name((enum as_status)st));
+        value_int(r, ps[i]->names[k]->by_status[st]);
+      }
+  for (size_t f = 0; f < sizeof name_families / sizeof name_families[0]; f++) {
+    const struct name_family *nf = &name_families[f];
+    family(r, nf->name, nf->type, nf->unit, nf->help);
+    for (size_t i = 0; i < n; i++)
+      for (size_t k = 0; k < ps[i]->n_names; k++) {
+        name_labels(r, nf->name, nf->type, ps[i], ps[i]->names[k]);
+        if (nf->seconds)
+          value_seconds(r, nf->value(ps[i]->names[k]));
+        else
+          value_int(r, nf->value(ps[i]->names[k]));
+      }
+  }
+  family(r, "actorscope_actors_stopped", COUNTER, NULL,
+         "Actors of this name that stopped, by exit reason (<not seen>: reaped before a "
+         "snapshot showed it stopped).");
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < ps[i]->n_names; k++)
+      for (size_t s = 0; s < ps[i]->names[k]->stopped.n; s++) {
+        name_labels(r, "actorscope_actors_stopped", COUNTER, ps[i], ps[i]->names[k]);
+        label(r, "reason", ps[i]->names[k]->stopped.items[s].key);
+        value_int(r, ps[i]->names[k]->stopped.items[s].count);
+      }
+  family(r, "actorscope_messages_received", COUNTER, NULL,
+         "Messages actors of this name took from their mailboxes, by message type.");
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < ps[i]->n_names; k++)
+      for (size_t t = 0; t < ps[i]->names[k]->received.n; t++) {
+        name_labels(r, "actorscope_messages_received", COUNTER, ps[i], ps[i]->names[k]);
+        label(r, "type", ps[i]->names[k]->received.items[t].key);
+        value_int(r, ps[i]->names[k]->received.items[t].count);
+      }
+}
+
+/* ---- per-actor families (opt-in, capped) ----------------------------------------------------- */
+
+struct actor_render {
+  const struct render *r;
+  const struct serve_process *p;
+  const char *family;
+  int which; /* 0 depth, 1 received, 2 handler */
+  long left;
+};
+
+static int render_actor(void *state, void *ctx)
+{
+  struct actor_render *ar = ctx;
+  const struct serve_actor *s = state;
+  if (ar->left-- <= 0)
+    return -1;
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, s->id);
+  name_labels(ar->r, ar->family, ar->which ? COUNTER : GAUGE, ar->p, s->name);
+  label(ar->r, "id", id);
+  if (ar->which == 2)
+    value_seconds(ar->r, s->handler_ns);
+  else
+    value_int(ar->r, ar->which ? s->received : s->mailbox_len);
+  return 0;
+}
+
+static void render_actor_families(const struct render *r, struct serve_process *const *ps,
+                                  size_t n, long cap)
+{
+  static const struct {
+    const char *name;
+    enum family_type type;
+    const char *unit, *help;
+  } families[3] = {
+      {"actorscope_actor_mailbox_depth", GAUGE, NULL, "Messages waiting in one actor's mailbox."},
+      {"actorscope_actor_messages_received", COUNTER, NULL,
+       "Messages one actor took from its mailbox."},
+      {"actorscope_actor_handler_seconds", COUNTER, "seconds",
+       "Time one actor spent in finished handlers."},
+  };
+  for (int f = 0; f < 3; f++) {
+    family(r, families[f].name, families[f].type, families[f].unit, families[f].help);
+    for (size_t i = 0; i < n; i++) {
+      struct actor_render ar = {r, ps[i], families[f].name, f, cap};
+      export_actor_table_each(&ps[i]->actors, render_actor, &ar);
+    }
+  }
+  family(r, "actorscope_actor_series_omitted", GAUGE, NULL,
+         "Listed actors left without per-actor series by the --per-actor cap.");
+  for (size_t i = 0; i < n; i++) {
+    labels_open(r, "actorscope_actor_series_omitted", GAUGE, ps[i]);
+    value_int(r, ps[i]->actors.n > (size_t)cap ? (int64_t)(ps[i]->actors.n - (size_t)cap) : 0);
+  }
+}
+
+static void render_sources(const struct render *r, const struct serve_source_stat *sources,
+                           size_t n)
+{
+  if (!n)
+    return;
+  family(r, "actorscope_source_up", GAUGE, NULL,
+         "1 while serve is connected to this snapshot stream.");
+  for (size_t i = 0; i < n; i++) {
+    if (sources[i].gone)
+      continue;
+    labels_open(r, "actorscope_source_up", GAUGE, NULL);
+    fputs("source=\"", r->out);
+    export_label_value(r->out, sources[i].source);
+    fputc('"', r->out);
+    value_int(r, sources[i].up);
+  }
+  family(r, "actorscope_source_connections", COUNTER, NULL,
+         "Connections serve made to this snapshot stream.");
+  for (size_t i = 0; i < n; i++) {
+    if (sources[i].gone)
+      continue;
+    labels_open(r, "actorscope_source_connections", COUNTER, NULL);
+    fputs("source=\"", r->out);
+    export_label_value(r->out, sources[i].source);
+    fputc('"', r->out);
+    value_int(r, sources[i].connections);
+  }
+}
+
+void serve_metrics_render(FILE *out, struct serve_process *const *processes, size_t n_processes,
+                          const struct serve_source_stat *sources, size_t n_sources,
+                          const struct serve_render_options *options)
+{
+  struct render r = {out, options->openmetrics};
+  render_process_families(&r, processes, n_processes);
+  render_name_families(&r, processes, n_processes);
+  if (options->per_actor_cap > 0)
+    render_actor_families(&r, processes, n_processes, options->per_actor_cap);
+  render_sources(&r, sources, n_sources);
+  if (r.om)
+    fputs("# EOF\n", out);
+}

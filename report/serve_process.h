@@ -1,0 +1,78 @@
+/* One traced process's numbers for the metric families (serve_metrics.h), kept up to date
+ * snapshot by snapshot. Counters stay monotonic when actors are reaped: per-name accumulators
+ * are fed by the growth of each actor's own counters between snapshots, and an actor's record
+ * here lives only as long as the snapshots list it (memory follows the live actors).
+ * Not thread-safe: serve holds its lock around update and render. */
+#ifndef ACTORSCOPE_SERVE_PROCESS_H
+#define ACTORSCOPE_SERVE_PROCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export_actors.h"
+#include "reader.h"
+
+/* A count under a text label (message type, stop reason). */
+struct serve_count {
+  char *key;
+  int64_t count;
+};
+
+struct serve_counts {
+  struct serve_count *items;
+  size_t n, cap;
+};
+
+/* Everything about the actors of one (runtime, name) in a process. */
+struct serve_name {
+  char *runtime, *name;
+  /* Counters: monotonic. */
+  int64_t spawned;                 /* actors of this name seen */
+  struct serve_counts stopped;     /* by reason */
+  struct serve_counts received;    /* messages by type */
+  int64_t sent, exceptions, handler_ns;
+  /* High-water marks. */
+  int64_t handler_max_ns, mailbox_max;
+  /* Gauges: the latest snapshot. */
+  int64_t by_status[AS_STATUS_COUNT];
+  int64_t mailbox_depth, running_max_ns, deadlocked;
+};
+
+/* The last-seen state of a listed actor (export_actors.h table record). */
+struct serve_actor {
+  int64_t id;
+  struct serve_name *name;
+  int stop_counted;
+  int64_t received, sent, exceptions, handler_ns, mailbox_len;
+  struct serve_count *types; /* its counts by type; keys point into name->received */
+  size_t n_types;
+};
+
+struct serve_process {
+  int64_t pid, started_at_ns;
+  char *program;     /* basename */
+  /* Process totals and tracer figures from the latest snapshot. */
+  int have_snapshot, exited;
+  int64_t alive, spawned, stopped, received, deadlocks, captured_at_ns;
+  int have_cost;
+  int64_t cost_ns[3], cost_bytes;    /* collect, encode, write */
+  int64_t cost_total_ns[3];          /* every cost seen, summed */
+  int64_t snapshots, lines_lost, last_seq;
+  struct serve_counts diagnostics;   /* codes present in the latest snapshot */
+  /* Names, in order of first sight, and a hash index over them. */
+  struct serve_name **names;
+  size_t n_names, cap_names;
+  size_t *index;                     /* slots: 0 empty, else position + 1 */
+  size_t index_cap;
+  struct export_actor_table actors;  /* of struct serve_actor */
+};
+
+/* A process as its stream's HEADER describes it. NULL when out of memory. */
+struct serve_process *serve_process_new(const struct as_rec_header *header);
+void serve_process_free(struct serve_process *process);
+/* Whether PROCESS is the one HEADER describes (the same pid and start). */
+int serve_process_is(const struct serve_process *process, const struct as_rec_header *header);
+/* Folds a snapshot in. Returns 0 or -ENOMEM. */
+int serve_process_update(struct serve_process *process, const struct as_rec_snapshot *snapshot);
+
+#endif
