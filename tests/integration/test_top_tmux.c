@@ -472,15 +472,31 @@ Test(top_tmux, broken_rules_show_as_warnings_and_w_lists_them_all)
   tmux_stop(&t);
 }
 
+/* Records `ENV actorscope run -i MS -o DIR/run.jsonl -- PROGRAM` in DIR (made from its
+ * template); PATH gets the recording's path. */
+static void tmux_record(char *dir, const char *env, const char *ms, const char *program,
+                        char *path, size_t len)
+{
+  char cmd[1024];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, len, "%s/run.jsonl", dir);
+  snprintf(cmd, sizeof cmd, "cd %s && %s " AS_TEST_CLI " run -i %s -o %s -- " AS_TEST_PROGRAMS
+           "/%s >/dev/null 2>&1", dir, env, ms, path, program);
+  cr_assert_eq(system(cmd), 0);
+}
+
+static void tmux_remove(const char *dir)
+{
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_expect_eq(system(cmd), 0);
+}
+
 Test(top_tmux, inspect_lists_a_czmq_actors_other_sockets_from_a_recording)
 {
-  char dir[] = "/tmp/as-top-sockets-XXXXXX", cmd[1024];
-  cr_assert_not_null(mkdtemp(dir));
-  snprintf(cmd, sizeof cmd,
-           "cd %s && " AS_TEST_CLI " run -i 20 -o %s/run.jsonl -- " AS_TEST_PROGRAMS
-           "/czmq_sockets >/dev/null 2>&1", dir, dir);
-  cr_assert_eq(system(cmd), 0);
-  snprintf(cmd, sizeof cmd, AS_TEST_CLI " top --ascii %s/run.jsonl", dir);
+  char dir[] = "/tmp/as-top-sockets-XXXXXX", cmd[1024], path[256];
+  tmux_record(dir, "", "20", "czmq_sockets", path, sizeof path);
+  snprintf(cmd, sizeof cmd, AS_TEST_CLI " top --ascii %s", path);
   struct tmux t;
   tmux_start(&t, 110, 40, cmd);
   free(tmux_wait_for(&t, "   server"));
@@ -489,19 +505,13 @@ Test(top_tmux, inspect_lists_a_czmq_actors_other_sockets_from_a_recording)
   cr_expect(strstr(s, "side pipe  (no endpoint): 4 received, 4 sent, 3 queued"), "%s", s);
   free(s);
   tmux_stop(&t);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_expect_eq(system(cmd), 0);
+  tmux_remove(dir);
 }
 
 Test(top_tmux, inspect_shows_handler_percentiles_and_where_a_stuck_handler_is)
 {
   char dir[] = "/tmp/as-top-stuck-XXXXXX", cmd[1024], path[256];
-  cr_assert_not_null(mkdtemp(dir));
-  snprintf(path, sizeof path, "%s/run.jsonl", dir);
-  snprintf(cmd, sizeof cmd,
-           "cd %s && ACTORSCOPE_STUCK_MS=200 " AS_TEST_CLI " run -i 50 -o %s -- " AS_TEST_PROGRAMS
-           "/czmq_timed 20 3 1000 >/dev/null 2>&1", dir, path);
-  cr_assert_eq(system(cmd), 0);
+  tmux_record(dir, "ACTORSCOPE_STUCK_MS=200", "50", "czmq_timed 20 3 1000", path, sizeof path);
   /* The first line that shows the stack. */
   json_t *lines = as_test_load_lines(path);
   long long seq = -1;
@@ -529,6 +539,5 @@ Test(top_tmux, inspect_shows_handler_percentiles_and_where_a_stuck_handler_is)
   cr_expect(strstr(s, "           p50 "), "%s", s);
   free(s);
   tmux_stop(&t);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_expect_eq(system(cmd), 0);
+  tmux_remove(dir);
 }
