@@ -5,6 +5,7 @@
 #include "registry.h"
 #include "sink.h"
 #include "snapshot.h"
+#include "stuck.h"
 #include "waiting.h"
 
 #include <errno.h>
@@ -40,6 +41,9 @@ static uint64_t collector_seq;
 static uint64_t collector_start_ticks, collector_start_wall;
 static struct as_registry_collection collector_views;
 static struct as_waiting collector_waiting;
+/* The actors inside a handler now, kept across lines like the waiting ones: a stuck handler's
+ * actor stops changing. */
+static struct as_waiting collector_handling;
 /* When the last full snapshot (keyframe) was written; whether the next line must be one. */
 static uint64_t collector_keyframe_at;
 static int collector_keyframe_due = 1;
@@ -162,6 +166,19 @@ static int collector_wants_keyframe(int final, uint64_t now)
          now - collector_keyframe_at >= as_clock_ns_to_ticks((uint64_t)every * 1000000000u);
 }
 
+static int collector_in_handler(const struct as_actor_view *view)
+{
+  return view->handling_type != AS_TYPE_NONE;
+}
+
+/* Stacks of handlers running past ACTORSCOPE_STUCK_MS; none asked of a process that is ending. */
+static void collector_stuck_scan(int final, uint64_t now)
+{
+  uint64_t threshold = as_clock_ns_to_ticks((uint64_t)collector_config.stuck_ms * 1000000u);
+  as_stuck_scan(&collector_handling, now,
+                final || collector_config.stuck_ms == 0 ? 0 : threshold ? threshold : 1);
+}
+
 static void collector_write_locked(int final, const char *ended_by, const char *signal_name)
 {
   as_clock_calibrate();
@@ -176,11 +193,15 @@ static void collector_write_locked(int final, const char *ended_by, const char *
     as_registry_collect_changes(&collector_views, now, grave);
   if (as_waiting_update(&collector_waiting, &collector_views, keyframe) < 0)
     collector_keyframe_due = 1;
+  if (as_waiting_update_where(&collector_handling, &collector_views, keyframe,
+                              collector_in_handler) < 0)
+    collector_keyframe_due = 1;
   if (!readers) {
     collector_keyframe_due = 1;
     return;
   }
 
+  collector_stuck_scan(final, now);
   struct as_waitgraph_cycles cycles;
   as_waiting_find_deadlocks(&collector_waiting, &cycles);
   uint64_t collected = as_clock_now();
@@ -468,5 +489,7 @@ void as_collector_reset_after_fork(void)
   collector_has_cost = 0;
   memset(&collector_views, 0, sizeof collector_views);
   memset(&collector_waiting, 0, sizeof collector_waiting);
+  memset(&collector_handling, 0, sizeof collector_handling);
+  as_stuck_reset_after_fork();
   collector_keyframe_due = 1;
 }

@@ -95,19 +95,15 @@ static void diag_write_stderr(const char *text)
   errno = saved;
 }
 
-void as_diag_report(const char *code, const char *fmt, ...)
+/* Records code once (formatting its text); returns whether it is new. */
+static int diag_record(const char *code, char *text, const char *fmt, va_list ap)
 {
-  char text[AS_DIAG_TEXT_MAX];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
-  va_end(ap);
-
+  vsnprintf(text, AS_DIAG_TEXT_MAX, fmt, ap);
   pthread_mutex_lock(&diag_lock);
   for (size_t i = 0; i < diag_count; i++) {
     if (strcmp(diag_entries[i].code, code) == 0) {
       pthread_mutex_unlock(&diag_lock);
-      return;
+      return 0;
     }
   }
   if (diag_count < AS_DIAG_MAX) {
@@ -117,7 +113,27 @@ void as_diag_report(const char *code, const char *fmt, ...)
   }
   pthread_mutex_unlock(&diag_lock);
   as_runstatus_note_diag(code, text);
-  diag_write_stderr(text);
+  return 1;
+}
+
+void as_diag_report(const char *code, const char *fmt, ...)
+{
+  char text[AS_DIAG_TEXT_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  int fresh = diag_record(code, text, fmt, ap);
+  va_end(ap);
+  if (fresh)
+    diag_write_stderr(text);
+}
+
+void as_diag_note(const char *code, const char *fmt, ...)
+{
+  char text[AS_DIAG_TEXT_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  diag_record(code, text, fmt, ap);
+  va_end(ap);
 }
 
 size_t as_diag_copy(struct as_diag_entry *out, size_t max)

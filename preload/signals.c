@@ -2,6 +2,7 @@
 #include "signals.h"
 #include "collector.h"
 #include "resolve.h"
+#include "stuck.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,7 +24,7 @@ static signals_sigaction_fn signals_real_sigaction(void)
   return real;
 }
 
-void as_signals_die_of(int sig)
+void as_signals_die_by_default(int sig, int raise_again)
 {
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
@@ -33,14 +34,30 @@ void as_signals_die_of(int sig)
   if (real)
     real(sig, &dfl, NULL);
   atomic_store(&signals_ours[sig], 0);
+  /* Inside its handler the signal is blocked: it is then delivered, with the default action,
+   * as the handler returns — for a fault, before the faulting instruction runs again, so the
+   * core dump shows the host's own state. */
+  if (raise_again)
+    raise(sig);
+}
+
+void as_signals_die_of(int sig)
+{
+  as_signals_die_by_default(sig, 1);
   sigset_t only;
   sigemptyset(&only);
   sigaddset(&only, sig);
-  /* Inside its handler the signal is blocked: it is then delivered, with the default action,
-   * as the handler returns — for a fault, before the faulting instruction runs again, so the
-   * core dump shows the host's own state. Elsewhere it is delivered at once. */
-  raise(sig);
   pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+}
+
+int as_signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+  signals_sigaction_fn real = signals_real_sigaction();
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return real(sig, act, old);
 }
 
 /* Every thread that meets a deadly signal waits (bounded) for the one line that records it,
@@ -52,7 +69,7 @@ static void signals_handler(int sig, siginfo_t *info, void *context)
   (void)context;
   int saved = errno;
   as_collector_on_deadly_signal(sig);
-  as_signals_die_of(sig);
+  as_signals_die_by_default(sig, 1);
   errno = saved;
 }
 
@@ -82,14 +99,17 @@ void as_signals_host_takes(int sig)
 {
   if (sig > 0 && sig < NSIG)
     atomic_store(&signals_ours[sig], 0);
+  as_stuck_host_takes(sig);
 }
 
 int as_signals_is_ours(const struct sigaction *old)
 {
-  return old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == signals_handler;
+  return old && (old->sa_flags & SA_SIGINFO) &&
+         (old->sa_sigaction == signals_handler || as_stuck_handler_is_ours(old->sa_sigaction));
 }
 
 int as_signals_handler_is_ours(void (*handler)(int))
 {
-  return (void *)handler == (void *)signals_handler;
+  return (void *)handler == (void *)signals_handler ||
+         as_stuck_handler_is_ours((void (*)(int, siginfo_t *, void *))(void *)handler);
 }
