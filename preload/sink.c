@@ -186,7 +186,7 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
   if (cfg->output.kind != AS_DEST_FILE) {
     s->fd = rc;
     as_fd_id_take(rc, &s->fd_id);
-    sink_clients_init(&s->clients, rc, s->token);
+    sink_clients_init(&s->clients, rc, s->token, cfg->interval_ms);
   }
   *out = s;
   return 0;

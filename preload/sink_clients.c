@@ -43,9 +43,16 @@ uint64_t sink_wait_limit(uint64_t limit)
   return exit_at && exit_at < limit ? exit_at : limit;
 }
 
-void sink_clients_init(struct sink_clients *cs, int listen_fd, const char *token)
+void sink_clients_init(struct sink_clients *cs, int listen_fd, const char *token,
+                       unsigned interval_ms)
 {
   memset(cs, 0, sizeof *cs);
+  cs->line_wait_ms = interval_ms < SINK_LINE_WAIT_MIN_MS ? SINK_LINE_WAIT_MIN_MS
+                     : interval_ms > SINK_LINE_WAIT_MS   ? SINK_LINE_WAIT_MS
+                                                         : interval_ms;
+  /* A stalled client is given up on well within a line's wait: the others still get it. */
+  cs->stall_ms = cs->line_wait_ms / 2 < SINK_CLIENT_STALL_MS ? cs->line_wait_ms / 2
+                                                             : SINK_CLIENT_STALL_MS;
   cs->listen_fd = listen_fd;
   cs->line_is_keyframe = 1; /* unless told otherwise, every line is whole in itself */
   as_fd_id_take(listen_fd, &cs->listen_id);
@@ -111,9 +118,10 @@ static int client_append(struct sink_client *c, const char *data, size_t len)
   return 0;
 }
 
-static int client_stalled(const struct sink_client *c, uint64_t now)
+static int client_stalled(const struct sink_clients *cs, const struct sink_client *c,
+                          uint64_t now)
 {
-  return now - c->progress_ns >= (uint64_t)SINK_CLIENT_STALL_MS * SINK_NS_PER_MS;
+  return now - c->progress_ns >= (uint64_t)cs->stall_ms * SINK_NS_PER_MS;
 }
 
 /* One wait of at most a slice for any of the clients chosen to take more, then sends to all of
@@ -129,11 +137,11 @@ static size_t sink_clients_wait_once(struct sink_clients *cs, int taking_only,
   for (size_t i = 0; i < cs->count; i++) {
     struct sink_client *c = &cs->slots[i];
     int chosen = c == also || (c->authenticated && (!taking_only || c->takes_line) &&
-                               !client_stalled(c, now));
+                               !client_stalled(cs, c, now));
     if (c->gone || !chosen || client_unsent(c) == 0)
       continue;
     fds[n++] = (struct pollfd){.fd = c->fd, .events = POLLOUT};
-    uint64_t stall_at = c->progress_ns + (uint64_t)SINK_CLIENT_STALL_MS * SINK_NS_PER_MS;
+    uint64_t stall_at = c->progress_ns + (uint64_t)cs->stall_ms * SINK_NS_PER_MS;
     if (stall_at < limit)
       limit = stall_at; /* a client that stalls now is no reason to wait on */
   }
@@ -356,7 +364,7 @@ static void sink_clients_start_line(struct sink_clients *cs, const char *header)
   sink_clients_service(cs, header);
   uint64_t now = as_clock_now_ns();
   cs->in_line = 1;
-  cs->line_deadline_ns = now + (uint64_t)SINK_LINE_WAIT_MS * SINK_NS_PER_MS;
+  cs->line_deadline_ns = now + (uint64_t)cs->line_wait_ms * SINK_NS_PER_MS;
   for (size_t i = 0; i < cs->count; i++) {
     struct sink_client *c = &cs->slots[i];
     int ready = c->authenticated && client_unsent(c) == 0;

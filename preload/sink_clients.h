@@ -3,8 +3,9 @@
  * beyond the bounds below:
  *  - a client still behind (anything queued) when a line starts skips that whole line;
  *  - a client given a line takes it whole or is dropped. When its queue is full the writer
- *    waits, sending to every client meanwhile, but for one line never more than
- *    SINK_LINE_WAIT_MS in all, and for a client that takes nothing for SINK_CLIENT_STALL_MS
+ *    waits, sending to every client meanwhile, but for one line never more than the snapshot
+ *    interval (within SINK_LINE_WAIT_MIN_MS and SINK_LINE_WAIT_MS) in all, and for a client
+ *    that takes nothing for half that (at most SINK_CLIENT_STALL_MS)
  *    no longer: it is dropped. At the end of a line the writer waits, within the same
  *    bounds, for the clients that took it to have it all;
  *  - a client behind for SINK_CLIENT_BEHIND_MS is dropped;
@@ -24,6 +25,10 @@
 #define SINK_MAX_CLIENTS 16
 #define SINK_CLIENT_QUEUE_BYTES (2u << 20)
 #define SINK_LINE_WAIT_MS 2000u
+/* A line's wait is the snapshot interval, within these bounds: a slow reader holds the writer
+ * up no longer than the time between lines (the fast readers' next line is then on time), yet
+ * a reader keeping pace gets a large line whole. */
+#define SINK_LINE_WAIT_MIN_MS 200u
 #define SINK_CLIENT_STALL_MS 500u
 #define SINK_CLIENT_BEHIND_MS 10000u
 #define SINK_TOKEN_WAIT_MS 2000u
@@ -55,11 +60,14 @@ struct sink_clients {
   size_t count;
   int in_line;
   int line_is_keyframe; /* the line about to start (as_sink_next_line_is_keyframe) */
+  unsigned line_wait_ms; /* how long a line may wait for its clients */
+  unsigned stall_ms;     /* and for one that takes nothing meanwhile */
   uint64_t line_deadline_ns;
   struct as_sink_stats stats;
 };
 
-void sink_clients_init(struct sink_clients *cs, int listen_fd, const char *token);
+void sink_clients_init(struct sink_clients *cs, int listen_fd, const char *token,
+                       unsigned interval_ms);
 /* Accepts and vets new clients, reads tokens, sends what is queued and drops clients behind
  * for too long; header goes first to every client admitted. Never waits. */
 void sink_clients_service(struct sink_clients *cs, const char *header);

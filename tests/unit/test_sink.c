@@ -35,6 +35,7 @@ static struct as_config unix_config(const char *name)
 {
   struct as_config cfg;
   memset(&cfg, 0, sizeof cfg);
+  cfg.interval_ms = AS_INTERVAL_MS_DEFAULT; /* a line may wait this long for its clients */
   cfg.output.kind = AS_DEST_UNIX;
   snprintf(cfg.output.path, sizeof cfg.output.path, "/tmp/actorscope-%s-%d.sock", name, (int)getpid());
   unlink(cfg.output.path);
@@ -282,6 +283,7 @@ Test(sink, a_unix_path_near_the_length_limit_still_listens)
   cr_assert_not_null(mkdtemp(dir));
   struct as_config cfg;
   memset(&cfg, 0, sizeof cfg);
+  cfg.interval_ms = AS_INTERVAL_MS_DEFAULT; /* a line may wait this long for its clients */
   cfg.output.kind = AS_DEST_UNIX;
   snprintf(cfg.output.path, sizeof cfg.output.path, "%s/s", dir);
   cr_assert_eq(strlen(cfg.output.path), 105);
