@@ -85,3 +85,73 @@ Test(czmq_ending, a_process_killed_soon_after_its_first_spawn_leaves_a_snapshot)
   json_decref(lines);
   as_test_run_free(&run);
 }
+
+Test(czmq_ending, threads_crashing_at_once_leave_one_final_line_and_the_same_death)
+{
+  const char *argv[] = {"czmq_ending", "crash4", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 128 + 11);
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  cr_assert_str_eq(as_test_str(last, "signal"), "SIGSEGV");
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+Test(czmq_ending, a_fault_the_process_sends_itself_still_kills_it)
+{
+  const char *argv[] = {"czmq_ending", "selfsegv", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 128 + 11, "the host survived its own SIGSEGV: %s", run.out);
+  as_test_run_free(&run);
+}
+
+Test(czmq_ending, after_an_exec_that_fails_the_end_is_still_recorded)
+{
+  const char *argv[] = {"czmq_ending", "execfail", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 6);
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  cr_assert_str_eq(as_test_str(last, "ended_by"), "exit");
+  size_t i, execs = 0;
+  json_t *line;
+  json_array_foreach(lines, i, line) execs += as_test_str(line, "ended_by") &&
+                                               strcmp(as_test_str(line, "ended_by"), "exec") == 0;
+  cr_assert_eq(execs, 1, "the line written before the exec is missing");
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+Test(czmq_ending, a_descriptor_the_host_closed_and_reused_never_gets_our_lines)
+{
+  const char *argv[] = {"czmq_ending", "closefds", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=20", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0);
+  char path[256];
+  snprintf(path, sizeof path, "%s/mine.txt", run.dir);
+  char *text = as_test_read_file(path);
+  cr_assert_str_eq(text, "host line\n");
+  free(text);
+  cr_assert_not_null(strstr(run.err, "closed the descriptor"), "stderr: %s", run.err);
+  as_test_run_free(&run);
+}
+
+Test(czmq_ending, a_broken_stderr_does_not_kill_the_host_with_sigpipe)
+{
+  /* stderr is a pipe whose reader is gone: the bad value's one line must not raise SIGPIPE. */
+  const char *argv[] = {"/bin/bash", "-c",
+                        "sleep 0.1 & " AS_TEST_PROGRAMS "/czmq_pingpong 5 2> >(exit 0); echo $?", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=abc", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  cr_assert_str_eq(run.out, "pongs=5\n3\n");
+  as_test_run_free(&run);
+}

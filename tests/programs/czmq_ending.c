@@ -6,10 +6,19 @@
  *   exec PROGRAM ARG…  it execs PROGRAM (same pid)
  *   kill9              it sleeps until killed (the test kills it with SIGKILL)
  *   paced              the same, its round trips spread over 300 ms
+ *   crash4             four threads crash (SIGSEGV) at the same instant
+ *   selfsegv           it sends itself SIGSEGV dressed as a fault (as crash reporters re-raise)
+ *   execfail           an exec that fails, then more work, then exit 6
+ *   closefds           it closes every regular file it did not open (closefrom-style), opens
+ *                      mine.txt (which gets a freed number), writes a line, works on, exits 0
  * The actors are still running when the process ends, and the untraced run behaves the same. */
+#define _GNU_SOURCE
 #include "czmq_serve.h"
 
 #include <czmq.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +30,23 @@
 static void ending_worker(zsock_t *pipe, void *args)
 {
   czmq_serve(pipe, "DONE");
+}
+
+static pthread_barrier_t ending_barrier;
+static int *volatile ending_nowhere; /* NULL: writing through it is a fault */
+
+static void *ending_crash(void *arg)
+{
+  (void)arg;
+  pthread_barrier_wait(&ending_barrier);
+  *ending_nowhere = 1;
+  return NULL;
+}
+
+static void ending_work(zactor_t *a)
+{
+  zstr_send(a, "WORK");
+  zstr_free(&(char *){zstr_recv(a)});
 }
 
 static void ending_on_term(int sig)
@@ -76,6 +102,45 @@ int main(int argc, char **argv)
   } else if (strcmp(how, "exec") == 0 && argc > 2) {
     execv(argv[2], argv + 2);
     return 5;
+  } else if (strcmp(how, "crash4") == 0) {
+    pthread_t threads[4];
+    pthread_barrier_init(&ending_barrier, NULL, 4);
+    for (int i = 0; i < 4; i++)
+      pthread_create(&threads[i], NULL, ending_crash, NULL);
+  } else if (strcmp(how, "selfsegv") == 0) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = SIGSEGV;
+    info.si_code = SEGV_MAPERR;
+    syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), SIGSEGV, &info);
+    printf("survived\n");
+    return 5;
+  } else if (strcmp(how, "execfail") == 0) {
+    char *args[] = {"missing", NULL};
+    execv("/nonexistent/program", args);
+    ending_work(a);
+    zactor_destroy(&a);
+    zactor_destroy(&b);
+    return 6;
+  } else if (strcmp(how, "closefds") == 0) {
+    char link[64], target[256];
+    zclock_sleep(100); /* the tracer's file is open by now */
+    for (int fd = 3; fd < 256; fd++) {
+      snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+      ssize_t n = readlink(link, target, sizeof target - 1);
+      if (n > 0 && (target[n] = '\0', target[0] == '/') && !strstr(target, "/dev/"))
+        close(fd);
+    }
+    int mine = open("mine.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dprintf(mine, "host line\n");
+    for (int i = 0; i < 4; i++) {
+      ending_work(a);
+      zclock_sleep(30);
+    }
+    close(mine);
+    zactor_destroy(&a);
+    zactor_destroy(&b);
+    return 0;
   } else if (strcmp(how, "kill9") == 0 || paced) {
     for (;;)
       pause();
