@@ -17,6 +17,9 @@
 #define AS_LINE_DELTA "delta"       /* version 2: what changed since the line before */
 
 /* ---- member names ------------------------------------------------------------------------ */
+/* A member's name as the writer puts it before a value: AS_KEY(AS_M_ID) is "\"id\":" (a string
+ * literal, so the writer's lines cost nothing to build from these names). */
+#define AS_KEY(member) "\"" member "\":"
 /* Header line. */
 #define AS_M_TYPE "type"
 #define AS_M_FORMAT "format"

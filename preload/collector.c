@@ -312,7 +312,7 @@ static void *collector_main(void *arg)
     if (sig) {
       char name[16];
       pthread_mutex_lock(&collector_write_lock);
-      collector_write_last_locked("signal", collector_signal_name(sig, name));
+      collector_write_last_locked(AS_ENDED_BY_SIGNAL, collector_signal_name(sig, name));
       if (collector_sink)
         as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
       pthread_mutex_unlock(&collector_write_lock);
@@ -405,7 +405,7 @@ void as_collector_finish(void)
   }
   pthread_mutex_lock(&collector_write_lock);
   as_sink_renew_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
-  collector_write_last_locked("exit", NULL);
+  collector_write_last_locked(AS_ENDED_BY_EXIT, NULL);
   if (collector_sink) {
     as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS / 2);
     as_sink_close(collector_sink);
@@ -426,7 +426,7 @@ void as_collector_before_exec(void)
   deadline.tv_sec += COLLECTOR_LAST_WAIT_MS / 1000u;
   if (pthread_mutex_timedlock(&collector_write_lock, &deadline) != 0)
     return;
-  collector_write_last_locked("exec", NULL);
+  collector_write_last_locked(AS_ENDED_BY_EXEC, NULL);
   if (collector_sink)
     as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
   pthread_mutex_unlock(&collector_write_lock);

@@ -25,13 +25,13 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
 {
   struct as_jsonw w;
   as_jsonw_init(&w, 512);
-  as_jsonw_lit(&w, "{\"type\":\"header\",\"format\":");
+  as_jsonw_lit(&w, "{" AS_KEY(AS_M_TYPE) "\"" AS_LINE_HEADER "\"," AS_KEY(AS_M_FORMAT));
   as_jsonw_str(&w, AS_FORMAT_NAME);
-  as_jsonw_lit_u64(&w, ",\"version\":", AS_FORMAT_VERSION);
-  as_jsonw_lit_u64(&w, ",\"pid\":", (uint64_t)h->pid);
-  as_jsonw_lit(&w, ",\"program\":");
+  as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_VERSION), AS_FORMAT_VERSION);
+  as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_PID), (uint64_t)h->pid);
+  as_jsonw_lit(&w, "," AS_KEY(AS_M_PROGRAM));
   as_jsonw_str(&w, h->program ? h->program : "");
-  as_jsonw_lit(&w, ",\"argv\":[");
+  as_jsonw_lit(&w, "," AS_KEY(AS_M_ARGV) "[");
   for (size_t i = 0; i < h->argc; i++) {
     if (i > 0)
       as_jsonw_lit(&w, ",");
@@ -39,12 +39,12 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
   }
   char started[32];
   as_snapshot_format_time(h->started_wall_ns, started);
-  as_jsonw_lit(&w, "],\"started_at\":");
+  as_jsonw_lit(&w, "]," AS_KEY(AS_M_STARTED_AT));
   as_jsonw_str(&w, started);
-  as_jsonw_lit_u64(&w, ",\"started_at_ns\":", h->started_wall_ns);
-  as_jsonw_lit_u64(&w, ",\"config\":{\"interval_ms\":", h->interval_ms);
-  as_jsonw_lit_u64(&w, ",\"grave_ms\":", h->grave_ms);
-  as_jsonw_lit_u64(&w, ",\"stack_depth\":", h->stack_depth);
+  as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_STARTED_AT_NS), h->started_wall_ns);
+  as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_CONFIG) "{" AS_KEY(AS_M_INTERVAL_MS), h->interval_ms);
+  as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_GRAVE_MS), h->grave_ms);
+  as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_STACK_DEPTH), h->stack_depth);
   as_jsonw_lit(&w, "}}");
   return as_jsonw_finish(&w);
 }
@@ -108,9 +108,9 @@ static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_vie
   for (size_t i = 0; i < n; i++) {
     if (i)
       as_jsonw_lit(w, ",");
-    as_jsonw_lit(w, "{\"name\":");
+    as_jsonw_lit(w, "{" AS_KEY(AS_M_NAME));
     as_jsonw_str(w, rows[i].name);
-    as_jsonw_lit_u64(w, ",\"count\":", rows[i].count);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_COUNT), rows[i].count);
     as_jsonw_lit(w, "}");
   }
   as_jsonw_lit(w, "]");
@@ -283,7 +283,7 @@ static void snapshot_histogram(struct as_jsonw *w, const struct as_actor_view *v
   const uint64_t *words = as_view_histogram_words(c, v);
   if (!v->histogram_count || !words)
     return;
-  as_jsonw_lit(w, ",\"handler_histogram\":[");
+  as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM) "[");
   for (uint32_t i = 0; i < v->histogram_count; i++) {
     if (i)
       as_jsonw_lit(w, ",");
@@ -302,7 +302,7 @@ static void snapshot_stuck_stack(struct as_jsonw *w, const struct as_stuck_stack
 {
   if (!stack || !stack->count)
     return;
-  as_jsonw_lit(w, ",\"stack\":[");
+  as_jsonw_lit(w, "," AS_KEY(AS_M_STACK) "[");
   for (uint32_t i = 0; i < stack->count; i++) {
     if (i)
       as_jsonw_lit(w, ",");
@@ -319,22 +319,22 @@ static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
 {
   if (!v->channel_count || !c->ids)
     return;
-  as_jsonw_lit(w, ",\"sockets\":[");
+  as_jsonw_lit(w, "," AS_KEY(AS_M_SOCKETS) "[");
   for (uint32_t i = 0; i < v->channel_count; i++) {
     struct as_channel ch = as_view_channel(c, v, i);
     if (i)
       as_jsonw_lit(w, ",");
-    as_jsonw_lit(w, "{\"kind\":");
+    as_jsonw_lit(w, "{" AS_KEY(AS_M_KIND));
     as_jsonw_str(w, ch.kind ? ch.kind : "?");
-    as_jsonw_lit(w, ",\"endpoint\":");
+    as_jsonw_lit(w, "," AS_KEY(AS_M_ENDPOINT));
     if (ch.endpoint)
       as_jsonw_str(w, ch.endpoint);
     else
       as_jsonw_lit(w, "null");
-    as_jsonw_lit_u64(w, ",\"received\":", ch.received);
-    as_jsonw_lit_u64(w, ",\"sent\":", ch.sent);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RECEIVED), ch.received);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SENT), ch.sent);
     if (ch.depth >= 0)
-      as_jsonw_lit_u64(w, ",\"depth\":", (uint64_t)ch.depth);
+      as_jsonw_lit_u64(w, "," AS_KEY(AS_M_DEPTH), (uint64_t)ch.depth);
     as_jsonw_lit(w, "}");
   }
   as_jsonw_lit(w, "]");
@@ -345,37 +345,36 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
                            const struct as_registry_collection *c,
                            const struct as_snapshot_info *info)
 {
-  static const char *const statuses[] = {"starting", "running", "stopping", "stopped"};
-  static const char *const waits[] = {"none", "reply", "signal"};
   uint64_t now = info->now_ticks;
   int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
 
-  as_jsonw_lit_u64(w, "{\"id\":", v->id);
-  as_jsonw_lit(w, ",\"name\":");
+  as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_ID), v->id);
+  as_jsonw_lit(w, "," AS_KEY(AS_M_NAME));
   as_jsonw_str(w, snapshot_actor_name(v));
   const char *full_name = snapshot_actor_full_name(v);
   if (full_name) {
-    as_jsonw_lit(w, ",\"full_name\":");
+    as_jsonw_lit(w, "," AS_KEY(AS_M_FULL_NAME));
     as_jsonw_str(w, full_name);
   }
   if (v->internal)
-    as_jsonw_lit(w, ",\"internal\":true");
+    as_jsonw_lit(w, "," AS_KEY(AS_M_INTERNAL) "true");
   int origin = snapshot_says_origin(v, info);
   if (origin) {
-    as_jsonw_lit(w, ",\"runtime\":");
+    as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
     as_jsonw_str(w, v->runtime);
   }
-  as_jsonw_lit(w, ",\"status\":\"");
-  as_jsonw_raw(w, statuses[status], strlen(statuses[status]));
+  as_jsonw_lit(w, "," AS_KEY(AS_M_STATUS) "\"");
+  const char *status_name = as_status_name((enum as_status)status);
+  as_jsonw_raw(w, status_name, strlen(status_name));
   as_jsonw_lit(w, "\"");
   if (origin) {
-    as_jsonw_lit_u64(w, ",\"spawned_at_ns\":", snapshot_since(v->spawned_at, info->start_ticks));
-    as_jsonw_lit(w, ",\"spawn_site\":");
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS), snapshot_since(v->spawned_at, info->start_ticks));
+    as_jsonw_lit(w, "," AS_KEY(AS_M_SPAWN_SITE));
     if (site)
       as_jsonw_u64(w, site - 1);
     else
       as_jsonw_lit(w, "null");
-    as_jsonw_lit(w, ",\"parent\":");
+    as_jsonw_lit(w, "," AS_KEY(AS_M_PARENT));
     if (v->parent_id)
       as_jsonw_u64(w, v->parent_id);
     else
@@ -383,69 +382,70 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   }
   /* A delta line lists some actors only: readers derive children from parent links. */
   if (!info->delta) {
-    as_jsonw_lit(w, ",\"children\":");
+    as_jsonw_lit(w, "," AS_KEY(AS_M_CHILDREN));
     snapshot_children(w, family, index, v->id);
   }
-  as_jsonw_lit(w, ",\"stopped\":");
+  as_jsonw_lit(w, "," AS_KEY(AS_M_STOPPED));
   if (v->status == AS_STATUS_STOPPED) {
-    as_jsonw_lit_u64(w, "{\"at_ns\":", snapshot_since(v->stopped_at, info->start_ticks));
-    as_jsonw_lit(w, ",\"reason\":");
+    as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_AT_NS), snapshot_since(v->stopped_at, info->start_ticks));
+    as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
     as_jsonw_str(w, v->stop_reason);
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
   }
-  as_jsonw_lit_u64(w, ",\"mailbox\":{\"kind\":\"unbounded\",\"len\":", v->enqueued > v->received ? v->enqueued - v->received : 0);
-  as_jsonw_lit_u64(w, ",\"max\":", v->mailbox_max);
-  as_jsonw_lit_u64(w, ",\"enqueued\":", v->enqueued);
-  as_jsonw_lit_u64(w, "},\"outbox\":{\"len\":", v->replies > v->replies_taken ? v->replies - v->replies_taken : 0);
-  as_jsonw_lit_u64(w, "},\"counters\":{\"messages_received\":", v->received);
-  as_jsonw_lit_u64(w, ",\"messages_sent\":", v->sent);
-  as_jsonw_lit_u64(w, ",\"replies\":", v->replies);
-  as_jsonw_lit_u64(w, ",\"handled\":", v->handled);
-  as_jsonw_lit_u64(w, ",\"exceptions\":", v->exceptions);
-  as_jsonw_lit_u64(w, "},\"handler_ns\":{\"total\":", as_clock_ticks_to_ns(v->handler_ticks_total));
-  as_jsonw_lit_u64(w, ",\"max\":", as_clock_ticks_to_ns(v->handler_ticks_max));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAILBOX) "{" AS_KEY(AS_M_KIND) "\"unbounded\"," AS_KEY(AS_M_LEN), v->enqueued > v->received ? v->enqueued - v->received : 0);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), v->mailbox_max);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
+  as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_OUTBOX) "{" AS_KEY(AS_M_LEN), v->replies > v->replies_taken ? v->replies - v->replies_taken : 0);
+  as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_COUNTERS) "{" AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_REPLIES), v->replies);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLED), v->handled);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
+  as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_HANDLER_NS) "{" AS_KEY(AS_M_TOTAL), as_clock_ticks_to_ns(v->handler_ticks_total));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), as_clock_ticks_to_ns(v->handler_ticks_max));
   as_jsonw_lit(w, "}");
   snapshot_histogram(w, v, c);
-  as_jsonw_lit(w, ",\"handling\":");
+  as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLING));
   if (v->handling_type != AS_TYPE_NONE) {
-    as_jsonw_lit(w, "{\"type\":");
+    as_jsonw_lit(w, "{" AS_KEY(AS_M_TYPE));
     as_jsonw_str(w, as_typetab_name(v->handling_type));
-    as_jsonw_lit_u64(w, ",\"elapsed_ns\":", snapshot_since(now, v->handling_since));
-    as_jsonw_lit_u64(w, ",\"since_ns\":", snapshot_since(v->handling_since, info->start_ticks));
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ELAPSED_NS), snapshot_since(now, v->handling_since));
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS), snapshot_since(v->handling_since, info->start_ticks));
     snapshot_stuck_stack(w, as_stuck_find(v->id, v->handling_since));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
   }
-  as_jsonw_lit(w, ",\"waiting_on\":");
+  as_jsonw_lit(w, "," AS_KEY(AS_M_WAITING_ON));
   if (v->wait_target) {
     int kind = v->wait_kind >= 0 && v->wait_kind <= AS_WAIT_SIGNAL ? v->wait_kind : AS_WAIT_NONE;
-    as_jsonw_lit_u64(w, "{\"target\":", v->wait_target);
-    as_jsonw_lit(w, ",\"kind\":");
-    as_jsonw_str(w, waits[kind]);
-    as_jsonw_lit_u64(w, ",\"elapsed_ns\":", snapshot_since(now, v->wait_since));
-    as_jsonw_lit_u64(w, ",\"since_ns\":", snapshot_since(v->wait_since, info->start_ticks));
+    as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TARGET), v->wait_target);
+    as_jsonw_lit(w, "," AS_KEY(AS_M_KIND));
+    const char *kind_name = as_wait_kind_name((enum as_wait_kind)kind);
+    as_jsonw_str(w, kind_name ? kind_name : "none");
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ELAPSED_NS), snapshot_since(now, v->wait_since));
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS), snapshot_since(v->wait_since, info->start_ticks));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
   }
-  as_jsonw_lit(w, ",\"message_types\":");
+  as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
   snapshot_message_types(w, v, c);
   /* Members only some runtimes fill: CZMQ actors carry none of these. */
   if (v->runtime_id && origin) {
-    as_jsonw_lit_u64(w, ",\"runtime_id\":", v->runtime_id);
-    as_jsonw_lit_u64(w, ",\"runtime_scope\":", v->runtime_scope);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
   }
   if (v->has_refs) {
-    as_jsonw_lit_u64(w, ",\"refs\":{\"strong\":", v->strong_refs);
-    as_jsonw_lit_u64(w, ",\"weak\":", v->weak_refs);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_REFS) "{" AS_KEY(AS_M_STRONG), v->strong_refs);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_WEAK), v->weak_refs);
     as_jsonw_lit(w, "}");
   }
-  as_jsonw_lit(w, ",\"links\":");
+  as_jsonw_lit(w, "," AS_KEY(AS_M_LINKS));
   snapshot_ids(w, c->ids ? c->ids + v->links_at : NULL, v->link_count);
-  as_jsonw_lit(w, ",\"monitors\":");
+  as_jsonw_lit(w, "," AS_KEY(AS_M_MONITORS));
   snapshot_ids(w, c->ids ? c->ids + v->monitors_at : NULL, v->monitor_count);
   snapshot_sockets(w, v, c);
   as_jsonw_lit(w, "}");
@@ -461,9 +461,9 @@ static void snapshot_deadlocks(struct as_jsonw *w, const struct as_waitgraph_cyc
     if (i)
       as_jsonw_lit(w, ",");
     const uint64_t *members = cycles->members + cycles->starts[i];
-    as_jsonw_lit(w, "{\"actors\":");
+    as_jsonw_lit(w, "{" AS_KEY(AS_M_ACTORS));
     snapshot_ids(w, members, cycles->lengths[i]);
-    as_jsonw_lit(w, ",\"names\":[");
+    as_jsonw_lit(w, "," AS_KEY(AS_M_NAMES) "[");
     for (size_t k = 0; k < cycles->lengths[i]; k++) {
       const char *name = "<unknown>";
       size_t lo = 0, hi = n;
@@ -491,9 +491,9 @@ static void snapshot_diagnostics(struct as_jsonw *w, const struct as_snapshot_in
   for (size_t i = 0; i < info->diagnostic_count; i++) {
     if (i)
       as_jsonw_lit(w, ",");
-    as_jsonw_lit(w, "{\"code\":");
+    as_jsonw_lit(w, "{" AS_KEY(AS_M_CODE));
     as_jsonw_str(w, info->diagnostics[i].code);
-    as_jsonw_lit(w, ",\"message\":");
+    as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE));
     as_jsonw_str(w, info->diagnostics[i].text);
     as_jsonw_lit(w, "}");
   }
@@ -506,10 +506,10 @@ static void snapshot_cost(struct as_jsonw *w, const struct as_snapshot_cost *cos
     as_jsonw_lit(w, "null");
     return;
   }
-  as_jsonw_lit_u64(w, "{\"collect_ns\":", cost->collect_ns);
-  as_jsonw_lit_u64(w, ",\"encode_ns\":", cost->encode_ns);
-  as_jsonw_lit_u64(w, ",\"write_ns\":", cost->write_ns);
-  as_jsonw_lit_u64(w, ",\"bytes\":", cost->bytes);
+  as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_COLLECT_NS), cost->collect_ns);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ENCODE_NS), cost->encode_ns);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_WRITE_NS), cost->write_ns);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_BYTES), cost->bytes);
   as_jsonw_lit(w, "}");
 }
 
@@ -540,56 +540,56 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     char when[32];
     as_snapshot_format_time(info->wall_ns, when);
     if (info->delta)
-      as_jsonw_lit_u64(w, "{\"type\":\"delta\",\"seq\":", info->seq);
+      as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TYPE) "\"" AS_LINE_DELTA "\"," AS_KEY(AS_M_SEQ), info->seq);
     else
-      as_jsonw_lit_u64(w, "{\"type\":\"snapshot\",\"seq\":", info->seq);
+      as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TYPE) "\"" AS_LINE_SNAPSHOT "\"," AS_KEY(AS_M_SEQ), info->seq);
     /* A delta line leaves out what did not change since the line before (FORMAT.md): a line
      * in which nothing happened is a few dozen bytes. */
     int full = !info->delta;
     if (full) {
-      as_jsonw_lit(w, ",\"captured_at\":");
+      as_jsonw_lit(w, "," AS_KEY(AS_M_CAPTURED_AT));
       as_jsonw_str(w, when);
     }
-    as_jsonw_lit_u64(w, ",\"captured_at_ns\":", info->wall_ns);
-    as_jsonw_lit_u64(w, ",\"uptime_ns\":", info->uptime_ns);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_CAPTURED_AT_NS), info->wall_ns);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_UPTIME_NS), info->uptime_ns);
     if (info->final && info->ended_by) {
       /* How the process ended: the reader tells a crash from a normal exit. */
-      as_jsonw_lit(w, ",\"ended_by\":");
+      as_jsonw_lit(w, "," AS_KEY(AS_M_ENDED_BY));
       as_jsonw_str(w, info->ended_by);
       if (info->signal_name) {
-        as_jsonw_lit(w, ",\"signal\":");
+        as_jsonw_lit(w, "," AS_KEY(AS_M_SIGNAL));
         as_jsonw_str(w, info->signal_name);
       }
     }
     if (info->final)
-      as_jsonw_lit(w, ",\"final\":true");
+      as_jsonw_lit(w, "," AS_KEY(AS_M_FINAL) "true");
     else if (full)
-      as_jsonw_lit(w, ",\"final\":false");
+      as_jsonw_lit(w, "," AS_KEY(AS_M_FINAL) "false");
     if (full || info->totals_changed) {
-      as_jsonw_lit_u64(w, ",\"totals\":{\"alive\":", c->totals.alive);
-      as_jsonw_lit_u64(w, ",\"total_spawned\":", c->totals.total_spawned);
-      as_jsonw_lit_u64(w, ",\"total_stopped\":", c->totals.total_stopped);
-      as_jsonw_lit_u64(w, ",\"messages_received\":", c->totals.messages_received);
+      as_jsonw_lit_u64(w, "," AS_KEY(AS_M_TOTALS) "{" AS_KEY(AS_M_ALIVE), c->totals.alive);
+      as_jsonw_lit_u64(w, "," AS_KEY(AS_M_TOTAL_SPAWNED), c->totals.total_spawned);
+      as_jsonw_lit_u64(w, "," AS_KEY(AS_M_TOTAL_STOPPED), c->totals.total_stopped);
+      as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_RECEIVED), c->totals.messages_received);
       as_jsonw_lit(w, "}");
     }
     if (full || info->deadlocks_changed) {
-      as_jsonw_lit(w, ",\"deadlocks\":");
+      as_jsonw_lit(w, "," AS_KEY(AS_M_DEADLOCKS));
       snapshot_deadlocks(w, deadlocks, info->waiting, info->waiting_count);
     }
     if (full || info->diagnostics_changed) {
-      as_jsonw_lit(w, ",\"diagnostics\":");
+      as_jsonw_lit(w, "," AS_KEY(AS_M_DIAGNOSTICS));
       snapshot_diagnostics(w, info);
     }
-    as_jsonw_lit(w, ",\"last_cost\":");
+    as_jsonw_lit(w, "," AS_KEY(AS_M_LAST_COST));
     snapshot_cost(w, info->last_cost);
     if (full || n > 0) /* how long a histogram's tick is, for the actors of this line */
-      as_jsonw_lit_u64(w, ",\"tick_fs\":", as_clock_ticks_to_ns(1000000));
+      as_jsonw_lit_u64(w, "," AS_KEY(AS_M_TICK_FS), as_clock_ticks_to_ns(1000000));
     if (full || n > 0) {
-      as_jsonw_lit(w, ",\"spawn_sites\":");
+      as_jsonw_lit(w, "," AS_KEY(AS_M_SPAWN_SITES));
       snapshot_sites_write(w, &sites);
     }
     if (full || n > 0) {
-      as_jsonw_lit(w, ",\"actors\":[");
+      as_jsonw_lit(w, "," AS_KEY(AS_M_ACTORS) "[");
       for (size_t i = 0; i < n; i++) {
         if (i)
           as_jsonw_lit(w, ",");
@@ -598,7 +598,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit(w, "]");
     }
     if (!full && c->reaped_count > 0) {
-      as_jsonw_lit(w, ",\"reaped\":");
+      as_jsonw_lit(w, "," AS_KEY(AS_M_REAPED));
       snapshot_ids(w, c->reaped, c->reaped_count);
     }
     as_jsonw_lit(w, "}");

@@ -4,6 +4,7 @@
 #define AS_SNAPSHOT_H
 
 #include "diag.h"
+#include "format.h"
 #include "jsonw.h"
 #include "registry.h"
 #include "waitgraph.h"
@@ -11,8 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AS_FORMAT_NAME "actorscope"
-#define AS_FORMAT_VERSION 2
 
 struct as_header_info {
   long pid;
