@@ -1200,7 +1200,9 @@ static int reader_probe(const struct as_reader *r, int fd, int64_t *first_seq)
            head.is_header && head.is_format && head.pid == r->header.pid &&
            head.started_at_ns == r->header.started_at_ns;
   *first_seq = -1;
-  if (rc && probe_line(fd, &offset, buf, PROBE_CHUNK, &line, AS_READER_MAX_LINE) == 1 &&
+  /* The writer puts seq first but for type: a line that does not say it within the header's
+   * limit is taken as not written yet (re-read at every look: so bounded). */
+  if (rc && probe_line(fd, &offset, buf, PROBE_CHUNK, &line, READER_MAX_HEADER) == 1 &&
       line.has_seq)
     *first_seq = line.seq;
   free(buf);
@@ -1328,19 +1330,23 @@ static int reader_file_moved(const struct as_reader *r)
   return stat(r->path, &named) != 0 || named.st_ino != r->ino || named.st_dev != r->dev;
 }
 
-/* At the end of what was written so far. Returns 1 to read on (in the next file of the set,
- * or the moved file once more), 0 to go on as at a plain end, or an error. */
-static int reader_at_end(struct as_reader *r)
+/* At the end of what was written so far (MID_LINE: inside a line). Returns 1 to read on (in
+ * the next file of the set, or the moved file once more), 0 to go on as at a plain end, or an
+ * error. */
+static int reader_at_end(struct as_reader *r, int mid_line)
 {
   if (!r->rotating)
     return 0;
   if (!r->rotation_seen) {
     if (!reader_file_moved(r))
       return 0;
-    /* It was written to its end before it was moved: read once more, then go on. */
+    /* It was written to its end (its last line whole) before it was moved: read once more,
+     * then go on. */
     r->rotation_seen = 1;
     return 1;
   }
+  if (mid_line)
+    return 0; /* a moved file that ends inside a line: its writer was killed */
   int rc = reader_scan_rotated(r);
   ssize_t next = rc < 0 ? -1 : reader_next_part(r);
   if (next < 0)
@@ -1365,8 +1371,8 @@ static int reader_line(struct as_reader *r)
       if (rc < 0)
         return rc;
       if (rc == 0) {
-        if (!deferred && r->line_blank) {
-          rc = reader_at_end(r);
+        if (!deferred) {
+          rc = reader_at_end(r, !r->line_blank);
           if (rc < 0)
             return rc;
           if (rc > 0)
