@@ -108,6 +108,10 @@
 #define AS_M_SENT "sent"
 #define AS_M_DEPTH "depth"
 #define AS_M_COUNT "count"
+/* Handler-time histograms (histogram.h) and stuck handlers' stacks. */
+#define AS_M_HANDLER_HISTOGRAM "handler_histogram" /* [bucket, count] pairs; absent: none yet */
+#define AS_M_TICK_FS "tick_fs" /* line: femtoseconds per tick, the histograms' unit */
+#define AS_M_STACK "stack"     /* handling: the stuck thread's call stack */
 
 /* ---- vocabularies ------------------------------------------------------------------------ */
 enum as_status {
@@ -168,6 +172,7 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_ENV_KEYFRAME_S "ACTORSCOPE_KEYFRAME_S"
 #define AS_ENV_MAX_BYTES "ACTORSCOPE_MAX_BYTES"
 #define AS_ENV_KEEP "ACTORSCOPE_KEEP"
+#define AS_ENV_STUCK_MS "ACTORSCOPE_STUCK_MS"
 /* When set, a socket reader sends its value and "\n" first, and the tracer checks it. */
 #define AS_ENV_TOKEN "ACTORSCOPE_TOKEN"
 
@@ -190,6 +195,9 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_MAX_BYTES_MAX (1ull << 50)
 #define AS_KEEP_MAX 100u /* = AS_DEST_KEEP_MAX */
 #define AS_KEEP_DEFAULT 3u
+#define AS_STUCK_MS_MIN 0u /* 0: off */
+#define AS_STUCK_MS_MAX 86400000u
+#define AS_STUCK_MS_DEFAULT 5000u
 #define AS_TOKEN_MIN 16u
 #define AS_TOKEN_MAX 256u
 

@@ -4,6 +4,7 @@
  * arena that the next line reuses. */
 #define _GNU_SOURCE
 #include "reader.h"
+#include "histogram.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,6 +123,8 @@ enum value_type {
   V_IDS,      /* array of ids */
   V_OBJS,     /* array of objects of kind `child` */
   V_SITES,    /* array of arrays of strings */
+  V_PAIRS,    /* array of [whole number, whole number >= 1] (a histogram's buckets) */
+  V_PAIR,     /* one of those */
 };
 
 enum kind {
@@ -177,6 +180,7 @@ static const struct member members_line[] = {
     {AS_M_LAST_COST, V_OBJ, 1, 0, K_COST, NONE, LINE(s.has_last_cost)},
     {AS_M_SPAWN_SITES, V_SITES, 0, 0, 0, LINE(s.spawn_sites), LINE(s.n_spawn_sites)},
     {AS_M_ACTORS, V_OBJS, 0, 0, K_ACTOR, LINE(s.actors), LINE(s.n_actors)},
+    {AS_M_TICK_FS, V_INT, 0, 0, 0, LINE(s.tick_fs), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 /* Bits of members_line a snapshot must have (the header's are checked by name below). */
 #define LINE_BIT(i) ((uint64_t)1 << (i))
@@ -185,6 +189,7 @@ static const struct member members_line[] = {
 #define LINE_HAS_TOTALS LINE_BIT(18)
 #define LINE_HAS_DEADLOCKS LINE_BIT(19)
 #define LINE_HAS_DIAGNOSTICS LINE_BIT(20)
+#define LINE_HAS_TICK_FS LINE_BIT(24)
 
 static const struct member members_config[] = {
     {AS_M_INTERVAL_MS, V_INT, 0, 0, 0, LINE(h.interval_ms), NONE},
@@ -245,6 +250,7 @@ static const struct member members_actor[] = {
     {AS_M_INTERNAL, V_BOOL, 0, 0, 0, ACT(internal), NONE},
     {AS_M_SOCKETS, V_OBJS, 0, 0, K_SOCKET, ACT(sockets), ACT(n_sockets)},
     {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
+    {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_refs[] = {
@@ -285,6 +291,7 @@ static const struct member members_handling[] = {
     {AS_M_TYPE, V_STR, 0, 1, 0, ACT(handling_type), NONE},
     {AS_M_ELAPSED_NS, V_INT, 0, 1, 0, ACT(handling_elapsed_ns), NONE},
     {AS_M_SINCE_NS, V_INT, 0, 0, 0, ACT(handling_since_ns), ACT(has_handling_since)},
+    {AS_M_STACK, V_STRS, 0, 0, 0, ACT(handling_stack), ACT(n_handling_stack)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_waiting[] = {
@@ -403,6 +410,7 @@ struct as_reader {
   int skip_depth;
   int failed; /* a callback set err */
   int64_t last_actor_id;
+  int64_t tick_fs; /* the last line's that said it */
 
   struct vec actors, cycles, diags, sites, msgtypes, sockets, ids, strs;
   struct reader_state state; /* version 2: the state keyframe and deltas build */
@@ -473,6 +481,8 @@ static const char *reader_expected(int type, int nullable)
       [V_IDS] = {"an array of actor ids", ""},
       [V_OBJS] = {"an array of objects", ""},
       [V_SITES] = {"an array of arrays of strings", ""},
+      [V_PAIRS] = {"an array of [bucket, count] pairs", ""},
+      [V_PAIR] = {"a [bucket, count] pair", ""},
   };
   return text[type][nullable ? 1 : 0];
 }
@@ -534,6 +544,8 @@ static struct expect reader_expect(struct as_reader *r)
   case V_STRS: return (struct expect){V_STR, 0, 0, NULL};
   case V_IDS: return (struct expect){V_ID, 0, 0, NULL};
   case V_OBJS: return (struct expect){V_OBJ, 0, f->member->child, NULL};
+  case V_PAIRS: return (struct expect){V_PAIR, 0, 0, NULL};
+  case V_PAIR: return (struct expect){V_INT, 0, 0, NULL};
   default: return (struct expect){V_STRS, 0, 0, NULL}; /* V_SITES */
   }
 }
@@ -790,10 +802,18 @@ static int reader_on_start_array(void *ctx)
   if (r->depth == 0)
     return reader_fail(r, -EPROTO, "expected a JSON object"), 0;
   struct expect e = reader_expect(r);
-  if (e.type != V_STRS && e.type != V_IDS && e.type != V_OBJS && e.type != V_SITES)
+  if (e.type != V_STRS && e.type != V_IDS && e.type != V_OBJS && e.type != V_SITES &&
+      e.type != V_PAIRS && e.type != V_PAIR)
     return reader_type_error(r, e.type, e.nullable, "an array");
   struct frame *parent = reader_top(r);
   const struct member *m = e.member;
+  if (e.type == V_PAIR) { /* one [bucket, count] pair: its numbers join the histogram's */
+    parent->index++;
+    if (!reader_push(r, K_ARRAY + V_PAIR, parent->base, parent->member))
+      return 0;
+    reader_top(r)->mark = r->ids.n;
+    return 1;
+  }
   if (!m) { /* one spawn site: an array of strings inside spawn_sites */
     struct as_rec_site *site = vec_push(&r->sites);
     if (!site)
@@ -808,7 +828,7 @@ static int reader_on_start_array(void *ctx)
   struct frame *f = reader_top(r);
   f->owner = f->base;
   f->is_site = !e.member;
-  f->mark = e.type == V_IDS ? r->ids.n : e.type == V_OBJS ? 0 : r->strs.n;
+  f->mark = e.type == V_IDS || e.type == V_PAIRS ? r->ids.n : e.type == V_OBJS ? 0 : r->strs.n;
   if (e.type == V_OBJS && m->child == K_MSGTYPE)
     r->msgtypes.n = 0;
   if (e.type == V_OBJS && m->child == K_SOCKET)
@@ -827,6 +847,35 @@ static void *reader_settle(struct as_reader *r, struct vec *v, size_t mark, size
   return out;
 }
 
+static void reader_pair_error(struct as_reader *r, const char *what)
+{
+  char where[300];
+  reader_where(r, where, sizeof where);
+  reader_fail(r, -EPROTO, "%s must be %s", where, what);
+}
+
+/* A histogram's pairs: buckets of the scheme, ascending, each counted at least once. */
+static int reader_check_pairs(struct as_reader *r, const int64_t *pairs, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    int64_t bucket = pairs[2 * i], count = pairs[2 * i + 1];
+    char what[96];
+    if (bucket >= AS_HISTOGRAM_BUCKETS)
+      snprintf(what, sizeof what, "[bucket, count] pairs with buckets below %u, not %lld",
+               AS_HISTOGRAM_BUCKETS, (long long)bucket);
+    else if (i > 0 && bucket <= pairs[2 * i - 2])
+      snprintf(what, sizeof what, "sorted by bucket, each once (bucket %lld follows %lld)",
+               (long long)bucket, (long long)pairs[2 * i - 2]);
+    else if (count < 1)
+      snprintf(what, sizeof what, "[bucket, count] pairs with counts of 1 or more");
+    else
+      continue;
+    reader_pair_error(r, what);
+    return 0;
+  }
+  return 1;
+}
+
 static int reader_on_end_array(void *ctx)
 {
   struct as_reader *r = ctx;
@@ -843,7 +892,19 @@ static int reader_on_end_array(void *ctx)
     r->depth--;
     return site->frames ? 1 : reader_nomem(r);
   }
+  if (type == V_PAIR) {
+    if (r->ids.n - f->mark != 2)
+      return reader_pair_error(r, "a pair of two numbers"), 0;
+    r->depth--;
+    return 1;
+  }
   switch (type) {
+  case V_PAIRS:
+    if (!reader_check_pairs(r, (const int64_t *)r->ids.data + f->mark, (r->ids.n - f->mark) / 2))
+      return 0;
+    items = reader_settle(r, &r->ids, f->mark, &count);
+    count /= 2;
+    break;
   case V_STRS: items = reader_settle(r, &r->strs, f->mark, &count); break;
   case V_IDS: items = reader_settle(r, &r->ids, f->mark, &count); break;
   case V_SITES: items = r->sites.data; count = r->sites.n; break;
@@ -956,6 +1017,10 @@ static int reader_check_snapshot(struct as_reader *r)
   l->s.line = r->lineno;
   l->s.bytes = r->line_bytes;
   l->s.delta = delta;
+  /* Histograms' unit: a delta listing no actor leaves it out. */
+  if (r->stack[0].seen & LINE_HAS_TICK_FS)
+    r->tick_fs = l->s.tick_fs;
+  l->s.tick_fs = r->tick_fs;
   if (r->header.version < 2)
     return 1; /* no deltas follow: the line's records are the state */
   uint64_t seen = r->stack[0].seen;

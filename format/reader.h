@@ -128,6 +128,14 @@ struct as_rec_actor {
   int64_t handling_elapsed_ns;
   int has_handling_since; /* version 2 */
   int64_t handling_since_ns;
+  /* handling.stack: where a stuck handler's thread was, innermost first; NULL when absent. */
+  const char *const *handling_stack;
+  size_t n_handling_stack;
+  /* handler_histogram: n_histogram pairs as 2 * n_histogram integers (bucket, count ...), by
+   * bucket, each bucket < AS_HISTOGRAM_BUCKETS and count >= 1 (checked); in the line's ticks
+   * (as_rec_snapshot.tick_fs). NULL when absent (no handler finished yet). */
+  const int64_t *histogram;
+  size_t n_histogram;
   int has_waiting; /* blocked on another actor now */
   int64_t waiting_target;
   enum as_wait_kind waiting_kind;
@@ -185,6 +193,9 @@ struct as_rec_snapshot {
   size_t n_actors;
   int has_last_cost;
   int64_t cost_collect_ns, cost_encode_ns, cost_write_ns, cost_bytes;
+  /* Femtoseconds per clock tick, the unit of the actors' histograms: the line's, else the last
+   * line's that said it; 0 when none has. */
+  int64_t tick_fs;
 };
 
 /* Opens SOURCE and reads its header line. Returns 0, or a negative errno with ERR filled. */

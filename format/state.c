@@ -51,6 +51,8 @@ static size_t state_arrays_size(const struct as_rec_actor *a)
   n += (a->n_monitors * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_message_types * sizeof(struct as_rec_msgtype) + 15) & ~(size_t)15;
   n += (a->n_sockets * sizeof(struct as_rec_socket) + 15) & ~(size_t)15;
+  n += (a->n_histogram * 2 * sizeof(int64_t) + 15) & ~(size_t)15;
+  n += (a->n_handling_stack * sizeof(const char *) + 15) & ~(size_t)15;
   return n;
 }
 
@@ -62,8 +64,11 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   int64_t *monitors = state_arena_alloc(arena, a->n_monitors * sizeof *monitors);
   struct as_rec_msgtype *types = state_arena_alloc(arena, a->n_message_types * sizeof *types);
   struct as_rec_socket *sockets = state_arena_alloc(arena, a->n_sockets * sizeof *sockets);
+  int64_t *histogram = state_arena_alloc(arena, a->n_histogram * 2 * sizeof *histogram);
+  const char **stack = state_arena_alloc(arena, a->n_handling_stack * sizeof *stack);
   if ((!links && a->n_links) || (!monitors && a->n_monitors) || (!types && a->n_message_types) ||
-      (!sockets && a->n_sockets)) {
+      (!sockets && a->n_sockets) || (!histogram && a->n_histogram) ||
+      (!stack && a->n_handling_stack)) {
     *nomem = 1;
     return;
   }
@@ -80,10 +85,16 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
     sockets[i].kind = state_str(st, a->sockets[i].kind, nomem);
     sockets[i].endpoint = state_str(st, a->sockets[i].endpoint, nomem);
   }
+  if (a->n_histogram)
+    memcpy(histogram, a->histogram, a->n_histogram * 2 * sizeof *histogram);
+  for (size_t i = 0; i < a->n_handling_stack; i++)
+    stack[i] = state_str(st, a->handling_stack[i], nomem);
   a->links = links;
   a->monitors = monitors;
   a->message_types = types;
   a->sockets = sockets;
+  a->histogram = a->n_histogram ? histogram : NULL;
+  a->handling_stack = a->n_handling_stack ? stack : NULL;
   st->live += state_arrays_size(a);
 }
 

@@ -66,6 +66,16 @@ static void process_before_exec(void)
   }
 }
 
+/* An exec that returns has failed: the image goes on and its end is still to be recorded. */
+static int process_exec_failed(int rc)
+{
+  if (as_tracing_active()) {
+    AS_HOOK_KEEP_ERRNO();
+    as_collector_after_failed_exec();
+  }
+  return rc;
+}
+
 AS_HOOK_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
   __typeof__(&execve) real = AS_HOOK_REAL_TYPED(execve);
@@ -74,7 +84,7 @@ AS_HOOK_EXPORT int execve(const char *path, char *const argv[], char *const envp
     return -1;
   }
   process_before_exec();
-  return real(path, argv, envp);
+  return process_exec_failed(real(path, argv, envp));
 }
 
 AS_HOOK_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
@@ -85,7 +95,7 @@ AS_HOOK_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
     return -1;
   }
   process_before_exec();
-  return real(fd, argv, envp);
+  return process_exec_failed(real(fd, argv, envp));
 }
 
 AS_HOOK_EXPORT int execv(const char *path, char *const argv[])
@@ -101,7 +111,7 @@ AS_HOOK_EXPORT int execvpe(const char *file, char *const argv[], char *const env
     return -1;
   }
   process_before_exec();
-  return real(file, argv, envp);
+  return process_exec_failed(real(file, argv, envp));
 }
 
 AS_HOOK_EXPORT int execvp(const char *file, char *const argv[])

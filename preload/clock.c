@@ -7,10 +7,15 @@
 #endif
 
 int as__clock_uses_tsc;
+/* Once measured over this long, the rate is kept: a duration converted in one line is then
+ * converted the same in every later line, so counters in nanoseconds never step back. */
+#define CLOCK_CALIBRATED_NS 2000000000ull
+static int clock_settled;
 
 static uint64_t clock_first_ticks, clock_first_ns;
 /* Nanoseconds per tick, as a 32.32 fixed-point number. Calibrated before every snapshot from
- * the first sample to then: no start-up cost in processes that never spawn an actor. */
+ * the first sample to then, for the first two seconds: no start-up cost in processes that never
+ * spawn an actor. */
 static _Atomic uint64_t clock_ns_per_tick_fp = 1ull << 32;
 
 static uint64_t clock_read(clockid_t id)
@@ -36,16 +41,19 @@ static int clock_tsc_is_invariant(void)
 
 void as_clock_init(void)
 {
+  clock_settled = 0;
   as__clock_uses_tsc = clock_tsc_is_invariant();
   clock_first_ns = as_clock_now_ns();
   clock_first_ticks = as_clock_now();
 }
 
+
 void as_clock_calibrate(void)
 {
-  if (!as__clock_uses_tsc)
+  if (!as__clock_uses_tsc || clock_settled)
     return;
   uint64_t ns = as_clock_now_ns() - clock_first_ns;
+  clock_settled = ns >= CLOCK_CALIBRATED_NS;
   uint64_t ticks = as_clock_now() - clock_first_ticks;
   /* (ns << 32) overflows after ~4 s: scale both down while keeping the ratio. */
   while (ns >= (1ull << 31) && ticks > 1) {

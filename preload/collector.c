@@ -5,6 +5,7 @@
 #include "registry.h"
 #include "sink.h"
 #include "snapshot.h"
+#include "stuck.h"
 #include "waiting.h"
 
 #include <errno.h>
@@ -40,6 +41,9 @@ static uint64_t collector_seq;
 static uint64_t collector_start_ticks, collector_start_wall;
 static struct as_registry_collection collector_views;
 static struct as_waiting collector_waiting;
+/* The actors inside a handler now, kept across lines like the waiting ones: a stuck handler's
+ * actor stops changing. */
+static struct as_waiting collector_handling;
 /* When the last full snapshot (keyframe) was written; whether the next line must be one. */
 static uint64_t collector_keyframe_at;
 static int collector_keyframe_due = 1;
@@ -47,20 +51,16 @@ static int collector_keyframe_due = 1;
 static struct as_registry_totals collector_said_totals;
 static uint64_t collector_said_deadlocks;
 static size_t collector_said_diagnostics;
-/* Clients let in, lines skipped and files begun, as of the line before: a client that joined
- * or missed a line, and a new file after a rotation, need a keyframe to rebuild the state. */
-static uint64_t collector_said_admitted, collector_said_skipped;
+/* A client that joined or missed a line waits for a keyframe: one comes at most this often
+ * on their account, so a reader that keeps falling behind cannot make every line a keyframe. */
+#define COLLECTOR_RESYNC_MS 1000u
 
-static int collector_readers_need_keyframe(void)
+static int collector_readers_need_keyframe(uint64_t now)
 {
-  struct as_sink_stats stats;
-  as_sink_get_stats(collector_sink, &stats);
-  int need = stats.clients_admitted != collector_said_admitted ||
-             stats.lines_skipped != collector_said_skipped ||
-             as_sink_starts_new_file(collector_sink);
-  collector_said_admitted = stats.clients_admitted;
-  collector_said_skipped = stats.lines_skipped;
-  return need;
+  if (as_sink_starts_new_file(collector_sink))
+    return 1;
+  return as_sink_wants_keyframe(collector_sink) &&
+         now - collector_keyframe_at >= as_clock_ns_to_ticks(COLLECTOR_RESYNC_MS * 1000000ull);
 }
 
 /* One number for a set of cycles: equal sets, equal numbers (FNV-1a over the members). */
@@ -166,13 +166,26 @@ static int collector_wants_keyframe(int final, uint64_t now)
          now - collector_keyframe_at >= as_clock_ns_to_ticks((uint64_t)every * 1000000000u);
 }
 
+static int collector_in_handler(const struct as_actor_view *view)
+{
+  return view->handling_type != AS_TYPE_NONE;
+}
+
+/* Stacks of handlers running past ACTORSCOPE_STUCK_MS; none asked of a process that is ending. */
+static void collector_stuck_scan(int final, uint64_t now)
+{
+  uint64_t threshold = as_clock_ns_to_ticks((uint64_t)collector_config.stuck_ms * 1000000u);
+  as_stuck_scan(&collector_handling, now,
+                final || collector_config.stuck_ms == 0 ? 0 : threshold ? threshold : 1);
+}
+
 static void collector_write_locked(int final, const char *ended_by, const char *signal_name)
 {
   as_clock_calibrate();
   uint64_t now = as_clock_now();
   uint64_t grave = as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u);
   int readers = collector_sink && as_sink_has_readers(collector_sink);
-  int keyframe = readers && (collector_readers_need_keyframe() | collector_wants_keyframe(final, now));
+  int keyframe = readers && (collector_readers_need_keyframe(now) || collector_wants_keyframe(final, now));
   /* Still collected when nobody reads: reaping keeps memory bounded. */
   if (keyframe)
     as_registry_collect(&collector_views, now, grave);
@@ -180,11 +193,15 @@ static void collector_write_locked(int final, const char *ended_by, const char *
     as_registry_collect_changes(&collector_views, now, grave);
   if (as_waiting_update(&collector_waiting, &collector_views, keyframe) < 0)
     collector_keyframe_due = 1;
+  if (as_waiting_update_where(&collector_handling, &collector_views, keyframe,
+                              collector_in_handler) < 0)
+    collector_keyframe_due = 1;
   if (!readers) {
     collector_keyframe_due = 1;
     return;
   }
 
+  collector_stuck_scan(final, now);
   struct as_waitgraph_cycles cycles;
   as_waiting_find_deadlocks(&collector_waiting, &cycles);
   uint64_t collected = as_clock_now();
@@ -204,6 +221,7 @@ static void collector_write_locked(int final, const char *ended_by, const char *
       .waiting = collector_waiting.views, .waiting_count = collector_waiting.count,
       .diagnostics = diags, .diagnostic_count = diag_count,
       .last_cost = collector_has_cost ? &collector_last_cost : NULL};
+  as_sink_next_line_is_keyframe(collector_sink, keyframe);
   struct collector_output out = {collector_sink, {""}, 0, 0};
   struct as_jsonw w;
   as_jsonw_init_streaming(&w, COLLECTOR_CHUNK_BYTES, collector_output_part, &out);
@@ -377,17 +395,19 @@ static int collector_stop_thread(void)
 
 void as_collector_finish(void)
 {
-  /* Every wait on a client from now on ends within the second exit may take. */
-  as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS);
+  /* Half of the second exit may take for the line being written, if one is, and half for
+   * the final line: a slow client cannot leave the fast ones without the end of the run. */
+  as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
   if (!collector_stop_thread()) {
     /* Still writing after a second (a slow disk): the line in progress is the last. */
     as_diag_report("output_slow", "the last snapshot took too long; the final one is not written");
     return;
   }
   pthread_mutex_lock(&collector_write_lock);
+  as_sink_renew_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
   collector_write_last_locked("exit", NULL);
   if (collector_sink) {
-    as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
+    as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS / 2);
     as_sink_close(collector_sink);
     collector_sink = NULL;
   }
@@ -412,21 +432,45 @@ void as_collector_before_exec(void)
   pthread_mutex_unlock(&collector_write_lock);
 }
 
+/* Only async-signal-safe calls: polls the flag, sleeping a millisecond at a time. */
+static void collector_wait_signal_written(void)
+{
+  struct timespec step = {0, 1000000};
+  for (unsigned waited = 0; waited < COLLECTOR_LAST_WAIT_MS && !atomic_load(&collector_signal_written);
+       waited++)
+    nanosleep(&step, NULL);
+}
+
 void as_collector_on_deadly_signal(int sig)
 {
   if (!as_collector_is_writing() || !atomic_load(&collector_running) ||
       pthread_equal(pthread_self(), collector_thread))
     return;
   int expected = 0;
-  if (!atomic_compare_exchange_strong(&collector_signal, &expected, sig))
-    return; /* another thread's signal is being written */
-  as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS); /* an atomic store */
-  sem_post(&collector_wake);
-  /* Only async-signal-safe calls here: poll a flag, sleeping a millisecond at a time. */
-  struct timespec step = {0, 1000000};
-  for (unsigned waited = 0; waited < COLLECTOR_LAST_WAIT_MS && !atomic_load(&collector_signal_written);
-       waited++)
-    nanosleep(&step, NULL);
+  /* The first signal is the one recorded; a thread meeting another (two threads crashing at
+   * once) waits for that line too rather than end the process before it is written. */
+  if (atomic_compare_exchange_strong(&collector_signal, &expected, sig)) {
+    as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS); /* an atomic store */
+    sem_post(&collector_wake);
+  }
+  collector_wait_signal_written();
+}
+
+int as_collector_dying_of(void)
+{
+  int sig = atomic_load(&collector_signal);
+  if (sig && as_collector_is_writing())
+    collector_wait_signal_written();
+  return sig;
+}
+
+void as_collector_after_failed_exec(void)
+{
+  if (!as_collector_is_writing())
+    return;
+  pthread_mutex_lock(&collector_write_lock);
+  collector_finished = 0; /* the program goes on: its end is still to be written */
+  pthread_mutex_unlock(&collector_write_lock);
 }
 
 void as_collector_reset_after_fork(void)
@@ -445,5 +489,7 @@ void as_collector_reset_after_fork(void)
   collector_has_cost = 0;
   memset(&collector_views, 0, sizeof collector_views);
   memset(&collector_waiting, 0, sizeof collector_waiting);
+  memset(&collector_handling, 0, sizeof collector_handling);
+  as_stuck_reset_after_fork();
   collector_keyframe_due = 1;
 }

@@ -17,9 +17,14 @@ int as_collector_is_writing(void);
 /* Before exec replaces the image: a final line (ended_by "exec"); tracing goes on if exec
  * fails. */
 void as_collector_before_exec(void);
+/* exec returned: it failed, and the program goes on. */
+void as_collector_after_failed_exec(void);
 /* From a deadly signal's handler (async-signal-safe): has the collector thread write a final
  * line naming the signal, waiting at most about a second. */
 void as_collector_on_deadly_signal(int sig);
+/* The deadly signal another thread is dying of (after its line is written, or a second), or 0:
+ * a thread reaching exit meanwhile must not end the process in its place. */
+int as_collector_dying_of(void);
 
 /* In a fork child: the thread does not exist here; forget it and the parent's sink without
  * touching the parent's file or socket. */

@@ -80,6 +80,7 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   cfg->stack_depth = AS_STACK_DEPTH_DEFAULT;
   cfg->keyframe_s = AS_KEYFRAME_S_DEFAULT;
   cfg->keep = AS_KEEP_DEFAULT;
+  cfg->stuck_ms = AS_STUCK_MS_DEFAULT;
 
   const char *text = lookup(AS_ENV_OUTPUT);
   int rc = config_parse_output(text ? text : AS_DEFAULT_OUTPUT, cwd, cfg, err);
@@ -100,6 +101,10 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   if ((text = lookup(AS_ENV_KEYFRAME_S)) &&
       (rc = config_parse_uint(AS_ENV_KEYFRAME_S, text, AS_KEYFRAME_S_MIN, AS_KEYFRAME_S_MAX,
                               "seconds", &cfg->keyframe_s, err)) < 0)
+    return rc;
+  if ((text = lookup(AS_ENV_STUCK_MS)) &&
+      (rc = config_parse_uint(AS_ENV_STUCK_MS, text, AS_STUCK_MS_MIN, AS_STUCK_MS_MAX,
+                              "milliseconds", &cfg->stuck_ms, err)) < 0)
     return rc;
   if ((text = lookup(AS_ENV_MAX_BYTES)) &&
       (rc = config_parse_size(AS_ENV_MAX_BYTES, text, &cfg->max_bytes, err)) < 0)

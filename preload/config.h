@@ -18,6 +18,7 @@ struct as_config {
   unsigned keyframe_s; /* a full snapshot at least this often; 0: every line is one */
   unsigned long long max_bytes; /* a file this big is rotated; 0: no limit */
   unsigned keep;                /* rotated files kept (NAME.1 … NAME.keep) */
+  unsigned stuck_ms; /* a handler running this long has its stack captured; 0: never */
   /* ACTORSCOPE_TOKEN, or "" when unset: socket clients must send it and "\n" first. */
   char token[AS_TOKEN_MAX + 1];
 };

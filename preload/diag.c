@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -74,24 +76,34 @@ static void diag_write_stderr(const char *text)
   len += diag_escape(text, line + len, sizeof line - len - 1);
   line[len++] = '\n';
   int saved = errno;
+  /* A stderr whose reader is gone must not kill the host with SIGPIPE: blocked for the write,
+   * and taken back if this write raised it (one the host had pending stays pending). */
+  sigset_t pipe_only, old;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  sigset_t pending;
+  sigpending(&pending);
+  int was_pending = sigismember(&pending, SIGPIPE);
   while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
     ;
+  if (!was_pending) {
+    struct timespec none = {0, 0};
+    sigtimedwait(&pipe_only, NULL, &none);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   errno = saved;
 }
 
-void as_diag_report(const char *code, const char *fmt, ...)
+/* Records code once (formatting its text); returns whether it is new. */
+static int diag_record(const char *code, char *text, const char *fmt, va_list ap)
 {
-  char text[AS_DIAG_TEXT_MAX];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
-  va_end(ap);
-
+  vsnprintf(text, AS_DIAG_TEXT_MAX, fmt, ap);
   pthread_mutex_lock(&diag_lock);
   for (size_t i = 0; i < diag_count; i++) {
     if (strcmp(diag_entries[i].code, code) == 0) {
       pthread_mutex_unlock(&diag_lock);
-      return;
+      return 0;
     }
   }
   if (diag_count < AS_DIAG_MAX) {
@@ -101,7 +113,27 @@ void as_diag_report(const char *code, const char *fmt, ...)
   }
   pthread_mutex_unlock(&diag_lock);
   as_runstatus_note_diag(code, text);
-  diag_write_stderr(text);
+  return 1;
+}
+
+void as_diag_report(const char *code, const char *fmt, ...)
+{
+  char text[AS_DIAG_TEXT_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  int fresh = diag_record(code, text, fmt, ap);
+  va_end(ap);
+  if (fresh)
+    diag_write_stderr(text);
+}
+
+void as_diag_note(const char *code, const char *fmt, ...)
+{
+  char text[AS_DIAG_TEXT_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  diag_record(code, text, fmt, ap);
+  va_end(ap);
 }
 
 size_t as_diag_copy(struct as_diag_entry *out, size_t max)

@@ -17,6 +17,9 @@ struct as_diag_entry {
 void as_diag_remember_stderr(void);
 /* Prints "actorscope: <text>" on stderr once per code and records it for snapshots. */
 void as_diag_report(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, but only for snapshots (and actorscope run's summary): for what the program does
+ * on purpose, which its stderr should not hear about (e.g. it owns a signal we would use). */
+void as_diag_note(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* In a fork child: the lock may have been held by a thread that does not exist here. */
 void as_diag_reset_after_fork(void);
 /* Copies the recorded diagnostics; returns how many. */

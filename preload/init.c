@@ -125,5 +125,10 @@ __attribute__((destructor)) static void init_destructor(void)
   if (atomic_load(&as__state) != AS_STATE_ENABLED)
     return;
   as_guard_set();
+  /* Another thread is dying of a deadly signal: the process ends of that signal, as it would
+   * untraced, not with this exit's status. */
+  int sig = as_collector_dying_of();
+  if (sig)
+    as_signals_die_of(sig);
   as_collector_finish();
 }

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -31,7 +33,7 @@ static size_t registry_actor_count, registry_actor_capacity, registry_actor_hole
 /* Records come from two pools, not malloc: spawning then never contends for the host's malloc
  * arena with the threads that free its actors, and a record's place in its pool is its bit in
  * the bitmap of changed actors (changes.h). The small pool (up to 8 bytes of runtime state,
- * e.g. CAF's) holds 4.4M records at once, the large one (up to 248 bytes, e.g. CZMQ's) 1.1M;
+ * e.g. CAF's) holds 4.1M records at once, the large one (up to 248 bytes, e.g. CZMQ's) 1.1M;
  * an actor beyond that is counted as untraced. */
 static struct as_blockpool registry_records[AS_RECORD_SPACES] = {
     AS_BLOCKPOOL_INIT(AS_RECORD_STRIDE_SMALL - 8, AS_RECORD_REGION_SMALL),
@@ -67,6 +69,10 @@ static uint64_t registry_seen_stopped, registry_seen_received;
 /* 1.2M tally blocks (104 bytes and the link). */
 static struct as_blockpool registry_tallies =
     AS_BLOCKPOOL_INIT(sizeof(struct as_tally_more), 128u << 20);
+/* Histograms of busy actors: 420k blocks of 2.5 KB (address space, touched as used). */
+static struct as_blockpool registry_histograms =
+    AS_BLOCKPOOL_INIT(sizeof(struct as_histogram_block), 1ull << 30);
+static _Atomic uint64_t registry_histogram_lost;
 /* How many records ahead the collector prefetches. */
 #define REGISTRY_PREFETCH_AHEAD 8
 /* Runtimes seen so far: a record keeps the index, one byte. */
@@ -79,6 +85,13 @@ static void (*registry_first_spawn_callback)(void);
 static _Atomic int registry_first_spawn_done;
 
 static __thread struct as_actor *registry_current __attribute__((tls_model("initial-exec")));
+__thread uint32_t as__registry_tid __attribute__((tls_model("initial-exec")));
+
+uint32_t as__registry_tid_fetch(void)
+{
+  as__registry_tid = (uint32_t)syscall(SYS_gettid);
+  return as__registry_tid;
+}
 
 struct as_actor *as_registry_current(void) { return registry_current; }
 void as_registry_current_set(struct as_actor *actor) { registry_current = actor; }
@@ -263,6 +276,7 @@ struct as_actor *as_registry_prepare(const struct as_spawn *spawn)
 int as_registry_publish(struct as_actor *a)
 {
   as_blockpool_reserve(&registry_tallies);
+  as_blockpool_reserve(&registry_histograms);
   pthread_mutex_lock(&registry_lock);
   int space = registry_space_of(a);
   size_t block = registry_block_of(space, a);
@@ -309,6 +323,9 @@ void as_actor_release(struct as_actor *actor)
       runtime->release(actor);
     as_blockpool_give(&registry_tallies,
                       atomic_load_explicit(&actor->type_tally_more, memory_order_acquire));
+    uint64_t histogram = atomic_load_explicit(&actor->handler_histogram[0], memory_order_acquire);
+    if (histogram && !(histogram & 1))
+      as_blockpool_give(&registry_histograms, (void *)(uintptr_t)histogram);
     if (actor->relations) {
       free(actor->relations->links);
       free(actor->relations->monitors);
@@ -515,6 +532,123 @@ static int registry_untally_slots(_Atomic uint64_t *slots, int count, uint32_t t
 }
 
 uint64_t as_registry_tally_blocks_in_use(void) { return as_blockpool_in_use(&registry_tallies); }
+uint64_t as_registry_histogram_blocks_in_use(void)
+{
+  return as_blockpool_in_use(&registry_histograms);
+}
+uint64_t as_registry_histogram_lost(void)
+{
+  return atomic_load_explicit(&registry_histogram_lost, memory_order_relaxed);
+}
+
+/* ---- handler-time histograms: the inline slots, then a block -------------------------------- */
+
+static size_t registry_pool_ids(struct as_registry_collection *c, const uint64_t *ids,
+                                uint32_t count, uint32_t *copied);
+
+static unsigned registry_histogram_slot(uint64_t w0, uint64_t w1, unsigned i)
+{
+  uint64_t word = i < AS_HISTOGRAM_INLINE_SLOTS / 2 ? w0 : w1;
+  return (unsigned)(word >> (1 + AS_HISTOGRAM_SLOT_BITS * (i % (AS_HISTOGRAM_INLINE_SLOTS / 2)))) &
+         ((1u << AS_HISTOGRAM_SLOT_BITS) - 1);
+}
+
+/* The inline slots as sparse words (bucket << 48 | count), in slot order. */
+static unsigned registry_histogram_inline_words(uint64_t w0, uint64_t w1, uint64_t *out)
+{
+  unsigned n = 0;
+  for (unsigned i = 0; i < AS_HISTOGRAM_INLINE_SLOTS; i++) {
+    unsigned slot = registry_histogram_slot(w0, w1, i);
+    if (slot)
+      out[n++] = (uint64_t)((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS |
+                 (slot & ((1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1));
+  }
+  return n;
+}
+
+/* The actor's thread only: the inline slots are full (or one would overflow), so they move into
+ * a block, published after it holds them (the collector reads either form whole). */
+static void registry_histogram_spill(struct as_actor *actor, uint64_t w0, uint64_t w1,
+                                     unsigned bucket)
+{
+  struct as_histogram_block *block = as_blockpool_take(&registry_histograms);
+  if (!block) {
+    atomic_fetch_add_explicit(&registry_histogram_lost, 1, memory_order_relaxed);
+    return; /* the pool is used up: counted in handled and handler_ns, not here */
+  }
+  memset(block, 0, sizeof *block);
+  uint64_t words[AS_HISTOGRAM_INLINE_SLOTS];
+  unsigned n = registry_histogram_inline_words(w0, w1, words);
+  for (unsigned i = 0; i < n; i++) {
+    unsigned b = as_tally_word_type(words[i]);
+    atomic_init(&block->counts[b], as_tally_word_count(words[i]));
+    block->used[b / 64] |= 1ull << (b % 64);
+  }
+  atomic_store_explicit(&actor->handler_histogram[0], (uint64_t)(uintptr_t)block,
+                        memory_order_release);
+  as_actor_histogram_add(actor, as_histogram_bucket_low(bucket));
+}
+
+void as__actor_histogram_add_slow(struct as_actor *actor, unsigned bucket)
+{
+  uint64_t w[2] = {atomic_load_explicit(&actor->handler_histogram[0], memory_order_relaxed),
+                   atomic_load_explicit(&actor->handler_histogram[1], memory_order_relaxed)};
+  unsigned count_max = (1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1;
+  for (unsigned i = 0; i < AS_HISTOGRAM_INLINE_SLOTS; i++) {
+    unsigned slot = registry_histogram_slot(w[0], w[1], i);
+    if (slot && (slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) != bucket + 1)
+      continue;
+    if (slot && (slot & count_max) == count_max)
+      break; /* this bucket's slot is full */
+    unsigned shift = 1 + AS_HISTOGRAM_SLOT_BITS * (i % (AS_HISTOGRAM_INLINE_SLOTS / 2));
+    unsigned next = slot ? slot + 1 : (bucket + 1) << AS_HISTOGRAM_SLOT_COUNT_BITS | 1;
+    uint64_t *word = &w[i / (AS_HISTOGRAM_INLINE_SLOTS / 2)];
+    *word = (*word & ~((uint64_t)((1u << AS_HISTOGRAM_SLOT_BITS) - 1) << shift)) |
+            (uint64_t)next << shift | (i < AS_HISTOGRAM_INLINE_SLOTS / 2);
+    atomic_store_explicit(&actor->handler_histogram[i / (AS_HISTOGRAM_INLINE_SLOTS / 2)], *word,
+                          memory_order_release);
+    return;
+  }
+  registry_histogram_spill(actor, w[0], w[1], bucket);
+}
+
+/* Collector: the histogram as sparse words. Word 0 is read before and after word 1, so the pair
+ * is one the actor's thread stored (it changes one word per handler, counts only grow). */
+static void registry_view_histogram(struct as_registry_collection *c, struct as_actor_view *v,
+                                    const struct as_actor *a)
+{
+  uint64_t words[AS_HISTOGRAM_BUCKETS];
+  unsigned n = 0;
+  uint64_t w0 = atomic_load_explicit(&a->handler_histogram[0], memory_order_acquire);
+  for (int tries = 0; w0 & 1 && tries < 8; tries++) {
+    uint64_t w1 = atomic_load_explicit(&a->handler_histogram[1], memory_order_acquire);
+    uint64_t again = atomic_load_explicit(&a->handler_histogram[0], memory_order_acquire);
+    if (again == w0) {
+      n = registry_histogram_inline_words(w0, w1, words);
+      break;
+    }
+    w0 = again;
+  }
+  if (w0 && !(w0 & 1)) {
+    const struct as_histogram_block *block = (const struct as_histogram_block *)(uintptr_t)w0;
+    for (unsigned k = 0; k < sizeof block->used / sizeof block->used[0]; k++)
+      for (uint64_t bits = atomic_load_explicit(&block->used[k], memory_order_relaxed); bits;
+           bits &= bits - 1) {
+        unsigned b = k * 64 + (unsigned)__builtin_ctzll(bits);
+        words[n++] = (uint64_t)b << AS_TALLY_COUNT_BITS |
+                     (atomic_load_explicit(&block->counts[b], memory_order_relaxed) &
+                      AS_TALLY_COUNT_MASK);
+      }
+  } else if (n > 1) {
+    for (unsigned i = 1; i < n; i++) /* slots fill in arrival order: sort by bucket */
+      for (unsigned k = i; k > 0 && words[k - 1] > words[k]; k--) {
+        uint64_t t = words[k];
+        words[k] = words[k - 1];
+        words[k - 1] = t;
+      }
+  }
+  registry_pool_ids(c, words, n, &v->histogram_count); /* right after the channels */
+}
 
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type)
 {
@@ -664,12 +798,14 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->handled = atomic_load_explicit(&a->handled, memory_order_relaxed);
   v->handler_ticks_total = atomic_load_explicit(&a->handler_ticks_total, memory_order_relaxed);
   v->handler_ticks_max = atomic_load_explicit(&a->handler_ticks_max, memory_order_relaxed);
+  v->handler_tid = atomic_load_explicit(&a->handler_tid, memory_order_relaxed);
   v->wait_seq = atomic_load_explicit(&a->wait_seq, memory_order_relaxed);
   v->wait_target = atomic_load_explicit(&a->wait_target, memory_order_acquire);
   v->wait_kind = atomic_load_explicit(&a->wait_kind, memory_order_relaxed);
   v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
   registry_view_tally(c, v, a);
   registry_view_channels(c, v, a);
+  registry_view_histogram(c, v, a);
 }
 
 int as_registry_wait_unchanged(const struct as_actor_view *view)
@@ -800,6 +936,9 @@ static uint64_t registry_view_signature(const struct as_registry_collection *c,
   const uint64_t *channels = c->ids ? c->ids + v->channels_at : NULL;
   for (size_t i = 0; channels && i < (size_t)v->channel_count * AS_CHANNEL_WORDS; i++)
     h = (h ^ channels[i]) * 1099511628211ull;
+  const uint64_t *histogram = as_view_histogram_words(c, v);
+  for (size_t i = 0; histogram && i < v->histogram_count; i++)
+    h = (h ^ histogram[i]) * 1099511628211ull;
   return h;
 }
 
@@ -841,6 +980,17 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
     registry_grave_push(a, v->stopped_at);
   }
   return 0;
+}
+
+void as_registry_relist(struct as_actor *a)
+{
+  pthread_mutex_lock(&registry_lock);
+  int space = registry_space_of(a);
+  size_t block = registry_block_of(space, a);
+  if (registry_is_listed(space, block))
+    registry_spaces[space].shadow[block].signature ^= 1; /* no copy will match it */
+  as_changes_touch(a);
+  pthread_mutex_unlock(&registry_lock);
 }
 
 /* Takes the bits of one word of changes: what changed since the last look becomes what the
@@ -981,4 +1131,5 @@ void as_registry_reset_after_fork(void)
   atomic_store(&registry_untraced, 0);
   atomic_store(&registry_first_spawn_done, 0);
   registry_current = NULL;
+  as__registry_tid = 0; /* the child's thread has an id of its own */
 }

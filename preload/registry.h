@@ -9,6 +9,7 @@
 #include "changes.h"
 #include "format.h"
 #include "clock.h"
+#include "histogram.h"
 #include "typetab.h"
 
 #include <stdatomic.h>
@@ -84,8 +85,22 @@ struct as_relations {
   uint32_t link_count, link_capacity, monitor_count, monitor_capacity;
 };
 
-/* One record per actor, 224 bytes: with 8 bytes of a runtime's own state and the pool's link it
- * takes 240 bytes, so 100k actors take 24 MB. Counters that cannot reach 2^32 (exceptions, a
+/* A busy actor's handler-time histogram (histogram.h), from a pool: counts by bucket, and a bit
+ * per bucket ever counted, so the collector reads only those. Written by the actor's thread. */
+struct as_histogram_block {
+  _Atomic uint64_t used[(AS_HISTOGRAM_BUCKETS + 63) / 64];
+  _Atomic uint64_t counts[AS_HISTOGRAM_BUCKETS];
+};
+/* The record's two histogram words: while an actor has finished few handlers they hold them
+ * exactly, 8 slots of 15 bits (bucket + 1 in the top 9, count in the low 6) at bit 1 + 15 * (i %
+ * 4) of word i / 4, bit 0 of word 0 set; once a slot would overflow or a 9th bucket is needed,
+ * word 0 points to an as_histogram_block holding them all (bit 0 clear). */
+#define AS_HISTOGRAM_INLINE_SLOTS 8
+#define AS_HISTOGRAM_SLOT_BITS 15
+#define AS_HISTOGRAM_SLOT_COUNT_BITS 6
+
+/* One record per actor, 240 bytes: with 8 bytes of a runtime's own state and the pool's link it
+ * takes 256 bytes, so 100k actors take 25.6 MB. Counters that cannot reach 2^32 (exceptions, a
  * mailbox's high-water mark) are 32-bit, small fields one byte; the runtime's state, if any,
  * follows the record in the same allocation. */
 struct as_actor {
@@ -111,6 +126,7 @@ struct as_actor {
   _Atomic uint64_t handling_since;
   _Atomic uint64_t handler_ticks_total;
   _Atomic uint64_t handler_ticks_max;
+  _Atomic uint64_t handler_histogram[2]; /* see AS_HISTOGRAM_INLINE_SLOTS */
   _Atomic uint64_t wait_target;
   _Atomic uint64_t wait_since;
   /* Per slot: the type id in the top 16 bits, its count in the low 48 (0 = free slot). */
@@ -121,7 +137,7 @@ struct as_actor {
 
   _Atomic uint32_t mailbox_max; /* by senders; saturates */
   _Atomic uint32_t exceptions;
-  _Atomic uint32_t handling_type;
+  _Atomic uint32_t handler_tid; /* the thread running the handler in progress (stuck stacks) */
   _Atomic uint32_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
   uint8_t runtime;           /* index into the registry's runtimes */
   uint8_t runtime_scope;     /* where runtime_id is unique (e.g. CAF's actor system), 0 = none */
@@ -129,8 +145,10 @@ struct as_actor {
   _Atomic uint8_t probing;   /* the runtime object may be sampled (as_runtime.probe_refs) */
   _Atomic uint8_t wait_kind;
   _Atomic uint8_t refs;      /* the registry's and the spawner's */
+  _Atomic uint16_t handling_type; /* type ids fit 16 bits (typetab.h) */
 };
-_Static_assert(sizeof(struct as_actor) <= 224, "a record and 8 bytes must fit a 240-byte block");
+_Static_assert(AS_TYPETAB_CAPACITY <= 0xffff, "handling_type holds a type id");
+_Static_assert(sizeof(struct as_actor) <= 240, "a record and 8 bytes must fit a 256-byte block");
 _Static_assert(sizeof(struct as_actor) % 8 == 0, "the runtime's state after it stays aligned");
 
 struct as_spawn {
@@ -319,15 +337,29 @@ static inline void as_actor_receive_shared(struct as_actor *actor, uint32_t type
 {
   as__actor_tally(actor, type, 1);
 }
+/* Tally and histogram blocks taken and not given back (for tests). */
+uint64_t as_registry_histogram_blocks_in_use(void);
+/* Finished handlers left out of histograms because the histogram pool was used up. */
+uint64_t as_registry_histogram_lost(void);
 /* Tally blocks taken and not given back (for tests). */
 uint64_t as_registry_tally_blocks_in_use(void);
 /* Takes back an as_actor_receive: the runtime left the message in the mailbox after all. */
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type);
+/* This thread's kernel id, cached (initial-exec TLS; reset in a fork child). */
+extern __thread uint32_t as__registry_tid __attribute__((tls_model("initial-exec")));
+uint32_t as__registry_tid_fetch(void);
+static inline uint32_t as_registry_thread_tid(void)
+{
+  uint32_t tid = as__registry_tid;
+  return __builtin_expect(tid != 0, 1) ? tid : as__registry_tid_fetch();
+}
+
 static inline void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now)
 {
   as_changes_touch(actor);
+  atomic_store_explicit(&actor->handler_tid, as_registry_thread_tid(), memory_order_relaxed);
   atomic_store_explicit(&actor->handling_since, now, memory_order_relaxed);
-  atomic_store_explicit(&actor->handling_type, type, memory_order_release);
+  atomic_store_explicit(&actor->handling_type, (uint16_t)type, memory_order_release);
 }
 
 /* ---- counters and state a hook changes or reads (inline: one load and store each) ---------- */
@@ -402,6 +434,29 @@ static inline struct as_handler_mark as_actor_handler_mark(const struct as_actor
   return m;
 }
 
+/* Counts a finished handler's time in the inline slots or a new block (histogram.c). */
+void as__actor_histogram_add_slow(struct as_actor *actor, unsigned bucket);
+
+/* One more finished handler of this many ticks in the actor's histogram: in a busy actor's
+ * block one load and store (and a second store the first time a bucket is used). */
+static inline void as_actor_histogram_add(struct as_actor *actor, uint64_t ticks)
+{
+  unsigned bucket = as_histogram_bucket(ticks);
+  uint64_t word = atomic_load_explicit(&actor->handler_histogram[0], memory_order_relaxed);
+  if (__builtin_expect(word != 0 && !(word & 1), 1)) {
+    struct as_histogram_block *block = (struct as_histogram_block *)(uintptr_t)word;
+    uint64_t count = atomic_load_explicit(&block->counts[bucket], memory_order_relaxed);
+    if (__builtin_expect(count == 0, 0))
+      atomic_store_explicit(&block->used[bucket / 64],
+                            atomic_load_explicit(&block->used[bucket / 64], memory_order_relaxed) |
+                                1ull << (bucket % 64),
+                            memory_order_relaxed);
+    atomic_store_explicit(&block->counts[bucket], count + 1, memory_order_relaxed);
+    return;
+  }
+  as__actor_histogram_add_slow(actor, bucket);
+}
+
 /* Ends the handler in progress, if any. */
 static inline void as_actor_handler_end(struct as_actor *actor, uint64_t now)
 {
@@ -413,6 +468,7 @@ static inline void as_actor_handler_end(struct as_actor *actor, uint64_t now)
   uint64_t elapsed = now > since ? now - since : 0;
   as_counter_bump(&actor->handled, 1);
   as_counter_bump(&actor->handler_ticks_total, (int64_t)elapsed);
+  as_actor_histogram_add(actor, elapsed);
   if (elapsed > atomic_load_explicit(&actor->handler_ticks_max, memory_order_relaxed))
     atomic_store_explicit(&actor->handler_ticks_max, elapsed, memory_order_relaxed);
 }
@@ -445,6 +501,9 @@ struct as_actor_view {
   uint64_t spawned_at;
   void *const *spawn_frames;
   uint32_t spawn_frame_count;
+  /* Handler-time histogram: histogram_count words (bucket << 48 | count), by bucket, in the
+   * collection's id pool right after the channels (as_view_histogram_words). */
+  uint32_t histogram_count;
   uint64_t runtime_id;
   uint32_t runtime_scope;
   int has_refs;
@@ -457,6 +516,7 @@ struct as_actor_view {
   const char *stop_reason; /* "" unless stopped */
   uint64_t enqueued, received, mailbox_max, sent, replies, replies_taken, exceptions;
   uint32_t handling_type;
+  uint32_t handler_tid; /* (in what was padding: 100k views stay the size they were) */
   uint64_t handling_since, handled, handler_ticks_total, handler_ticks_max;
   uint64_t wait_target, wait_since, wait_seq;
   int wait_kind;
@@ -503,6 +563,11 @@ static inline struct as_channel as_view_channel(const struct as_registry_collect
                           (int64_t)w[4]};
   return ch;
 }
+static inline const uint64_t *as_view_histogram_words(const struct as_registry_collection *c,
+                                                      const struct as_actor_view *v)
+{
+  return c->ids ? c->ids + v->channels_at + (size_t)v->channel_count * AS_CHANNEL_WORDS : NULL;
+}
 static inline uint32_t as_tally_word_type(uint64_t word)
 {
   return (uint32_t)(word >> AS_TALLY_COUNT_BITS);
@@ -520,6 +585,9 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
 int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now,
                                 uint64_t grave_ns);
 void as_registry_collection_free(struct as_registry_collection *c);
+/* The next collection lists the actor even though its record did not change (the collector
+ * learnt something of it from elsewhere, e.g. a stuck handler's stack). Not for the hot path. */
+void as_registry_relist(struct as_actor *actor);
 /* Whether a view's wait edge is still the very same wait (for deadlock confirmation). */
 int as_registry_wait_unchanged(const struct as_actor_view *view);
 

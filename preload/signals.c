@@ -2,8 +2,10 @@
 #include "signals.h"
 #include "collector.h"
 #include "resolve.h"
+#include "stuck.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -22,20 +24,8 @@ static signals_sigaction_fn signals_real_sigaction(void)
   return real;
 }
 
-/* A fault the kernel raised for an instruction: returning re-runs it, now with the default
- * action, so the core dump shows the host's own state. */
-static int signals_is_fault(int sig, const siginfo_t *info)
+void as_signals_die_by_default(int sig, int raise_again)
 {
-  return (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL) && info &&
-         info->si_code > 0;
-}
-
-static void signals_handler(int sig, siginfo_t *info, void *context)
-{
-  (void)context;
-  int saved = errno;
-  if (atomic_exchange(&signals_ours[sig], 0))
-    as_collector_on_deadly_signal(sig);
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
@@ -43,9 +33,43 @@ static void signals_handler(int sig, siginfo_t *info, void *context)
   signals_sigaction_fn real = signals_real_sigaction();
   if (real)
     real(sig, &dfl, NULL);
-  /* Blocked while this handler runs: delivered, with the default action, when it returns. */
-  if (!signals_is_fault(sig, info))
+  atomic_store(&signals_ours[sig], 0);
+  /* Inside its handler the signal is blocked: it is then delivered, with the default action,
+   * as the handler returns — for a fault, before the faulting instruction runs again, so the
+   * core dump shows the host's own state. */
+  if (raise_again)
     raise(sig);
+}
+
+void as_signals_die_of(int sig)
+{
+  as_signals_die_by_default(sig, 1);
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, sig);
+  pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+}
+
+int as_signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+  signals_sigaction_fn real = signals_real_sigaction();
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return real(sig, act, old);
+}
+
+/* Every thread that meets a deadly signal waits (bounded) for the one line that records it,
+ * then dies of it exactly as the default action would have it. Also a signal the process sent
+ * itself dressed as a fault (si_code > 0) is raised again, never swallowed. */
+static void signals_handler(int sig, siginfo_t *info, void *context)
+{
+  (void)info;
+  (void)context;
+  int saved = errno;
+  as_collector_on_deadly_signal(sig);
+  as_signals_die_by_default(sig, 1);
   errno = saved;
 }
 
@@ -75,14 +99,17 @@ void as_signals_host_takes(int sig)
 {
   if (sig > 0 && sig < NSIG)
     atomic_store(&signals_ours[sig], 0);
+  as_stuck_host_takes(sig);
 }
 
 int as_signals_is_ours(const struct sigaction *old)
 {
-  return old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == signals_handler;
+  return old && (old->sa_flags & SA_SIGINFO) &&
+         (old->sa_sigaction == signals_handler || as_stuck_handler_is_ours(old->sa_sigaction));
 }
 
 int as_signals_handler_is_ours(void (*handler)(int))
 {
-  return (void *)handler == (void *)signals_handler;
+  return (void *)handler == (void *)signals_handler ||
+         as_stuck_handler_is_ours((void (*)(int, siginfo_t *, void *))(void *)handler);
 }

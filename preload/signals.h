@@ -11,11 +11,21 @@
 /* At the first spawn: takes every deadly signal whose disposition is still the default. */
 void as_signals_install(void);
 
+/* Outside a handler: dies of sig as its default action would (the default restored, the
+ * signal raised and unblocked). Async-signal-safe. */
+void as_signals_die_of(int sig);
+
 /* For the interposed sigaction/signal family: the host is about to change sig's disposition
  * (ours, if there, is simply replaced). */
 void as_signals_host_takes(int sig);
 /* Whether a disposition the kernel returned is ours: the host is then shown SIG_DFL. */
 int as_signals_is_ours(const struct sigaction *old);
 int as_signals_handler_is_ours(void (*handler)(int));
+
+/* From a handler of ours for sig: sets sig's default action back and, if raise_again, raises
+ * sig, so that it is delivered with that action when the handler returns. */
+void as_signals_die_by_default(int sig, int raise_again);
+/* The libc sigaction our interposed one stands in front of (-1 and ENOSYS when none). */
+int as_signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
 #endif

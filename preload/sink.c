@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "sink.h"
+#include "fdid.h"
 #include "diag.h"
 #include "sink_clients.h"
 #include "sink_listen.h"
@@ -23,6 +24,7 @@ struct as_sink {
   char where[PATH_MAX + 16];
   char path[PATH_MAX]; /* the file asked for, or the socket's path */
   int fd;              /* the file, or the listening socket */
+  struct as_fd_id fd_id; /* what fd was when opened */
   int broken;
   int file_in_line;
   uint64_t file_bytes;
@@ -40,8 +42,12 @@ struct as_sink {
 static int sink_file_create(struct as_sink *s, struct as_error *err)
 {
   char name[PATH_MAX];
-  for (unsigned n = 1; n <= SINK_FILE_NAME_TRIES; n++) {
-    if (n == 1)
+  /* After a rotation the file starts again under the name this process was writing (n = 0),
+   * not the first free one: processes sharing a name never swap their files. */
+  for (unsigned n = s->rotation.files ? 0 : 1; n <= SINK_FILE_NAME_TRIES; n++) {
+    if (n == 0)
+      snprintf(name, sizeof name, "%.4095s", s->where);
+    else if (n == 1)
       snprintf(name, sizeof name, "%s", s->path);
     else if (as_dest_taken_name(s->path, n, name, sizeof name) < 0)
       break;
@@ -49,9 +55,10 @@ static int sink_file_create(struct as_sink *s, struct as_error *err)
                   0600);
     if (fd >= 0) {
       s->fd = fd;
+      as_fd_id_take(fd, &s->fd_id);
       snprintf(s->where, sizeof s->where, "%s", name);
       as_runstatus_note_output(name); /* `actorscope run` learns the name actually written */
-      if (n > 1)
+      if (n > 1 && !s->rotation.files)
         as_diag_report("output_renamed", "%s exists and is left alone; snapshots go to %s",
                        s->path, name);
       return 0;
@@ -100,10 +107,16 @@ static int sink_file_append(struct as_sink *s, const char *data, size_t len)
   return rc;
 }
 
-/* Snapshots must not go on into a file nobody can open any more. */
+/* Snapshots must not go on into a file nobody can open any more, nor into a file of the host's
+ * that took our descriptor's number after the host closed it. */
 static int sink_file_check_linked(struct as_sink *s, struct as_error *err)
 {
   struct stat st;
+  if (!as_fd_id_same(s->fd, &s->fd_id)) {
+    s->fd = -1; /* not ours any more: never written or closed again */
+    as_error_set(err, "the program closed the descriptor of %s", s->where);
+    return -EBADF;
+  }
   if (fstat(s->fd, &st) == 0 && st.st_nlink == 0) {
     as_error_set(err, "%s was removed (or its directory) while being written", s->where);
     return -ENOENT;
@@ -172,6 +185,7 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
   }
   if (cfg->output.kind != AS_DEST_FILE) {
     s->fd = rc;
+    as_fd_id_take(rc, &s->fd_id);
     sink_clients_init(&s->clients, rc, s->token);
   }
   *out = s;
@@ -200,6 +214,16 @@ int as_sink_has_readers(struct as_sink *sink)
   return sink_clients_ready(&sink->clients) > 0;
 }
 
+int as_sink_wants_keyframe(const struct as_sink *sink)
+{
+  return sink->kind != AS_DEST_FILE && sink_clients_want_keyframe(&sink->clients);
+}
+
+void as_sink_next_line_is_keyframe(struct as_sink *sink, int keyframe)
+{
+  sink->clients.line_is_keyframe = keyframe;
+}
+
 int as_sink_starts_new_file(const struct as_sink *sink)
 {
   return sink->kind == AS_DEST_FILE && (sink->fd < 0 || (sink->max_bytes &&
@@ -210,9 +234,11 @@ int as_sink_starts_new_file(const struct as_sink *sink)
  * the last line nothing moves: the run's file is still where it was said to be). */
 static int sink_file_bound(struct as_sink *s, struct as_error *err)
 {
-  if (s->file_in_line || s->fd < 0 || !s->max_bytes || s->file_bytes < s->max_bytes)
+  if (s->file_in_line || s->fd < 0 || !s->max_bytes || s->file_bytes < s->max_bytes ||
+      !as_fd_id_same(s->fd, &s->fd_id)) /* not ours any more: the write says so */
     return 0;
   int rc = sink_rotate(&s->rotation, s->where, s->fd, err);
+  s->rotation.files++;
   s->fd = -1;
   s->file_bytes = 0;
   return rc;
@@ -271,7 +297,7 @@ static void sink_release(struct as_sink *sink, int polite)
 {
   if (sink->kind != AS_DEST_FILE)
     sink_clients_close(&sink->clients, polite);
-  if (sink->fd >= 0)
+  if (as_fd_id_same(sink->fd, &sink->fd_id))
     close(sink->fd);
   free(sink->header);
   free(sink);

@@ -8,7 +8,9 @@
  * How the collector uses a sink:
  *   start:      as_sink_open, as_sink_set_header
  *   each line:  as_sink_has_readers (skip building the line when 0), then
- *               as_sink_write_part ... as_sink_end_line (or as_sink_write_line);
+ *               as_sink_next_line_is_keyframe (format 2: a client that joined or missed a
+ *               line gets none but keyframes until one comes; as_sink_wants_keyframe says
+ *               one is awaited), as_sink_write_part ... as_sink_end_line (or write_line);
  *               a negative return: report err.text once (as_diag_report), as_sink_close
  *   at exit:    as_sink_set_exit_deadline(1000) from the exiting thread before it waits for
  *               the collector (safe from any thread, even while another writes), then the
@@ -42,6 +44,12 @@ int as_sink_end_line(struct as_sink *sink, struct as_error *err);
  * client is connected, has sent the token (if one is set) and is not behind (pending
  * connections are accepted here). Lets the collector skip encoding snapshots nobody reads. */
 int as_sink_has_readers(struct as_sink *sink);
+/* Whether a socket client waits for a keyframe (it joined, or missed a line): until one comes
+ * it is sent no delta line, which would mean nothing to it. */
+int as_sink_wants_keyframe(const struct as_sink *sink);
+/* Says what the next line is, before its first part (without it, every line counts as a
+ * keyframe). */
+void as_sink_next_line_is_keyframe(struct as_sink *sink, int keyframe);
 /* Whether the next line begins a file (the first, or a new one after the size limit): it must
  * then be a keyframe. */
 int as_sink_starts_new_file(const struct as_sink *sink);
@@ -52,6 +60,9 @@ int as_sink_flush(struct as_sink *sink, unsigned timeout_ms);
  * lines and the flush. An earlier deadline already set stays. Only an atomic store: callable
  * from any thread while the collector writes; it takes effect within 50 ms. */
 void as_sink_set_exit_deadline(unsigned within_ms);
+/* A new deadline, later ones included: for the final line, once the line that was being
+ * written when the exit began has ended. */
+void as_sink_renew_exit_deadline(unsigned within_ms);
 /* Where the output goes, for messages: the file actually written (see as_sink_open) or the
  * socket address. */
 const char *as_sink_describe(const struct as_sink *sink);

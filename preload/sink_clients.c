@@ -20,6 +20,13 @@
 
 static _Atomic uint64_t sink_exit_deadline_ns;
 
+void as_sink_renew_exit_deadline(unsigned within_ms)
+{
+  atomic_store_explicit(&sink_exit_deadline_ns,
+                        as_clock_now_ns() + (uint64_t)within_ms * SINK_NS_PER_MS,
+                        memory_order_relaxed);
+}
+
 void as_sink_set_exit_deadline(unsigned within_ms)
 {
   uint64_t want = as_clock_now_ns() + (uint64_t)within_ms * SINK_NS_PER_MS;
@@ -40,6 +47,8 @@ void sink_clients_init(struct sink_clients *cs, int listen_fd, const char *token
 {
   memset(cs, 0, sizeof *cs);
   cs->listen_fd = listen_fd;
+  cs->line_is_keyframe = 1; /* unless told otherwise, every line is whole in itself */
+  as_fd_id_take(listen_fd, &cs->listen_id);
   cs->token = token ? token : "";
 }
 
@@ -177,8 +186,10 @@ static void client_close_with(struct sink_client *c, int mid_line, const char *w
       client_pump(c);
     free(line);
   }
-  client_discard_input(c->fd);
-  close(c->fd);
+  if (c->fd >= 0) { /* -1: the host closed it and may use the number for its own files */
+    client_discard_input(c->fd);
+    close(c->fd);
+  }
   free(c->queue);
 }
 
@@ -202,6 +213,7 @@ static void sink_clients_reap(struct sink_clients *cs)
 static void client_admit(struct sink_clients *cs, struct sink_client *c, const char *header)
 {
   cs->stats.clients_admitted++;
+  c->needs_keyframe = 1;
   c->authenticated = 1;
   c->progress_ns = as_clock_now_ns();
   if (header && (client_append(c, header, strlen(header)) < 0 || client_append(c, "\n", 1) < 0))
@@ -262,6 +274,7 @@ static void sink_clients_accept(struct sink_clients *cs, const char *header, uin
     struct sink_client *c = &cs->slots[cs->count++];
     memset(c, 0, sizeof *c);
     c->fd = fd;
+    as_fd_id_take(fd, &c->id);
     c->accepted_ns = now;
     if (!cs->token[0])
       client_admit(cs, c, header);
@@ -298,9 +311,18 @@ static void client_check_behind(struct sink_client *c, uint64_t now)
 void sink_clients_service(struct sink_clients *cs, const char *header)
 {
   uint64_t now = as_clock_now_ns();
-  sink_clients_accept(cs, header, now);
+  if (cs->listen_fd >= 0 && !as_fd_id_same(cs->listen_fd, &cs->listen_id))
+    cs->listen_fd = -1; /* the host closed it: accept nothing from its number again */
+  if (cs->listen_fd >= 0)
+    sink_clients_accept(cs, header, now);
   for (size_t i = 0; i < cs->count; i++) {
     struct sink_client *c = &cs->slots[i];
+    if (!as_fd_id_same(c->fd, &c->id)) {
+      c->fd = -1; /* no longer ours: never written, read or closed again */
+      c->gone = 1;
+      c->why[0] = '\0';
+      continue;
+    }
     if (!c->authenticated) {
       client_vet(cs, c, cs->token, header, now);
       continue;
@@ -321,6 +343,14 @@ size_t sink_clients_ready(const struct sink_clients *cs)
   return n;
 }
 
+int sink_clients_want_keyframe(const struct sink_clients *cs)
+{
+  for (size_t i = 0; i < cs->count; i++)
+    if (cs->slots[i].authenticated && cs->slots[i].needs_keyframe)
+      return 1;
+  return 0;
+}
+
 static void sink_clients_start_line(struct sink_clients *cs, const char *header)
 {
   sink_clients_service(cs, header);
@@ -329,15 +359,22 @@ static void sink_clients_start_line(struct sink_clients *cs, const char *header)
   cs->line_deadline_ns = now + (uint64_t)SINK_LINE_WAIT_MS * SINK_NS_PER_MS;
   for (size_t i = 0; i < cs->count; i++) {
     struct sink_client *c = &cs->slots[i];
-    c->takes_line = c->authenticated && client_unsent(c) == 0;
+    int ready = c->authenticated && client_unsent(c) == 0;
+    /* A client that joined or missed a line takes nothing until a keyframe: a delta after a
+     * gap would build a wrong state. */
+    c->takes_line = ready && (cs->line_is_keyframe || !c->needs_keyframe);
     c->line_start = c->queued;
-    if (c->takes_line)
+    if (c->takes_line) {
       c->progress_ns = now;
-    else if (c->authenticated) {
+      if (cs->line_is_keyframe)
+        c->needs_keyframe = 0;
+    } else if (c->authenticated && !ready) {
       c->lines_skipped++;
       cs->stats.lines_skipped++;
+      c->needs_keyframe = 1;
     }
   }
+
 }
 
 /* Hands a part of the line to one client: sent at once where its socket has room, queued
@@ -411,6 +448,7 @@ void sink_clients_end_line(struct sink_clients *cs)
 {
   if (!cs->in_line)
     return;
+  cs->line_is_keyframe = 1;
   sink_clients_drain(cs, 1, cs->line_deadline_ns);
   uint64_t now = as_clock_now_ns();
   for (size_t i = 0; i < cs->count; i++) {

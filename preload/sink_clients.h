@@ -15,6 +15,7 @@
 #define AS_SINK_CLIENTS_H
 
 #include "config.h"
+#include "fdid.h"
 #include "sink.h"
 
 #include <stddef.h>
@@ -29,6 +30,7 @@
 
 struct sink_client {
   int fd;
+  struct as_fd_id id; /* what fd was when accepted */
   int authenticated;
   int takes_line;      /* receives the line being written */
   int gone;            /* to be closed at the end of this call; why says why ("": silently) */
@@ -39,16 +41,20 @@ struct sink_client {
   uint64_t line_start;   /* `queued` when the line being written started */
   uint64_t accepted_ns, behind_since_ns, progress_ns;
   uint64_t lines_skipped;
+  /* Joined, or missed a line: a delta line would mean nothing to it until a keyframe. */
+  int needs_keyframe;
   char token_got[AS_TOKEN_MAX + 1];
   size_t token_len;
 };
 
 struct sink_clients {
   int listen_fd;
+  struct as_fd_id listen_id;
   const char *token; /* "" when none is required */
   struct sink_client slots[SINK_MAX_CLIENTS];
   size_t count;
   int in_line;
+  int line_is_keyframe; /* the line about to start (as_sink_next_line_is_keyframe) */
   uint64_t line_deadline_ns;
   struct as_sink_stats stats;
 };
@@ -57,8 +63,10 @@ void sink_clients_init(struct sink_clients *cs, int listen_fd, const char *token
 /* Accepts and vets new clients, reads tokens, sends what is queued and drops clients behind
  * for too long; header goes first to every client admitted. Never waits. */
 void sink_clients_service(struct sink_clients *cs, const char *header);
-/* Clients that would take a line started now. */
+/* Clients that would take a line started now (a keyframe, for those waiting for one). */
 size_t sink_clients_ready(const struct sink_clients *cs);
+/* Whether a client waits for a keyframe. */
+int sink_clients_want_keyframe(const struct sink_clients *cs);
 void sink_clients_write(struct sink_clients *cs, const char *header, const char *data, size_t len);
 void sink_clients_end_line(struct sink_clients *cs);
 int sink_clients_flush(struct sink_clients *cs, unsigned timeout_ms);

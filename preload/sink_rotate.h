@@ -15,6 +15,7 @@
 
 struct sink_rotation {
   unsigned keep;
+  unsigned files; /* rotations so far: the file is being written again under the same name */
   /* The files now at NAME.1 … NAME.keep, as this process left them (ino 0: none). */
   dev_t dev[AS_SINK_KEEP_MAX + 1];
   ino_t ino[AS_SINK_KEEP_MAX + 1];

@@ -1,5 +1,6 @@
 #include "snapshot.h"
 #include "jsonw.h"
+#include "stuck.h"
 #include "symcache.h"
 
 #include <stdio.h>
@@ -275,6 +276,43 @@ static void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites
   as_jsonw_lit(w, "]");
 }
 
+/* Finished handlers' times as [bucket, count] pairs (histogram.h); absent before the first. */
+static void snapshot_histogram(struct as_jsonw *w, const struct as_actor_view *v,
+                               const struct as_registry_collection *c)
+{
+  const uint64_t *words = as_view_histogram_words(c, v);
+  if (!v->histogram_count || !words)
+    return;
+  as_jsonw_lit(w, ",\"handler_histogram\":[");
+  for (uint32_t i = 0; i < v->histogram_count; i++) {
+    if (i)
+      as_jsonw_lit(w, ",");
+    as_jsonw_lit(w, "[");
+    as_jsonw_u64(w, as_tally_word_type(words[i]));
+    as_jsonw_lit(w, ",");
+    as_jsonw_u64(w, as_tally_word_count(words[i]));
+    as_jsonw_lit(w, "]");
+  }
+  as_jsonw_lit(w, "]");
+}
+
+/* Where a handler past ACTORSCOPE_STUCK_MS was stuck when asked, innermost first: the
+ * interrupted instruction, then return addresses. Absent when none was captured. */
+static void snapshot_stuck_stack(struct as_jsonw *w, const struct as_stuck_stack *stack)
+{
+  if (!stack || !stack->count)
+    return;
+  as_jsonw_lit(w, ",\"stack\":[");
+  for (uint32_t i = 0; i < stack->count; i++) {
+    if (i)
+      as_jsonw_lit(w, ",");
+    /* The first frame is the instruction itself, which as_symcache_frame (made for return
+     * addresses) would look up one byte early: give it one byte more. */
+    as_jsonw_str(w, as_symcache_frame((const char *)stack->frames[i] + (i == 0)));
+  }
+  as_jsonw_lit(w, "]");
+}
+
 /* A CZMQ actor's other sockets (registry channels); absent when it has none. */
 static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
                              const struct as_registry_collection *c)
@@ -368,12 +406,15 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, ",\"exceptions\":", v->exceptions);
   as_jsonw_lit_u64(w, "},\"handler_ns\":{\"total\":", as_clock_ticks_to_ns(v->handler_ticks_total));
   as_jsonw_lit_u64(w, ",\"max\":", as_clock_ticks_to_ns(v->handler_ticks_max));
-  as_jsonw_lit(w, "},\"handling\":");
+  as_jsonw_lit(w, "}");
+  snapshot_histogram(w, v, c);
+  as_jsonw_lit(w, ",\"handling\":");
   if (v->handling_type != AS_TYPE_NONE) {
     as_jsonw_lit(w, "{\"type\":");
     as_jsonw_str(w, as_typetab_name(v->handling_type));
     as_jsonw_lit_u64(w, ",\"elapsed_ns\":", snapshot_since(now, v->handling_since));
     as_jsonw_lit_u64(w, ",\"since_ns\":", snapshot_since(v->handling_since, info->start_ticks));
+    snapshot_stuck_stack(w, as_stuck_find(v->id, v->handling_since));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -541,6 +582,8 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     }
     as_jsonw_lit(w, ",\"last_cost\":");
     snapshot_cost(w, info->last_cost);
+    if (full || n > 0) /* how long a histogram's tick is, for the actors of this line */
+      as_jsonw_lit_u64(w, ",\"tick_fs\":", as_clock_ticks_to_ns(1000000));
     if (full || n > 0) {
       as_jsonw_lit(w, ",\"spawn_sites\":");
       snapshot_sites_write(w, &sites);

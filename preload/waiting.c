@@ -31,7 +31,15 @@ static int waiting_reserve(struct as_waiting *set, size_t n)
   return 0;
 }
 
+static int waiting_waits(const struct as_actor_view *view) { return view->wait_target != 0; }
+
 int as_waiting_update(struct as_waiting *set, const struct as_registry_collection *c, int full)
+{
+  return as_waiting_update_where(set, c, full, waiting_waits);
+}
+
+int as_waiting_update_where(struct as_waiting *set, const struct as_registry_collection *c,
+                            int full, int (*keep)(const struct as_actor_view *view))
 {
   /* The ids the collection speaks for: listed (changed or all) or reaped. */
   size_t n_ids = c->count + c->reaped_count;
@@ -51,7 +59,7 @@ int as_waiting_update(struct as_waiting *set, const struct as_registry_collectio
     if (!bsearch(&set->views[i].id, ids, n_ids, sizeof *ids, waiting_id_cmp))
       set->views[kept++] = set->views[i];
   for (size_t i = 0; i < c->count; i++)
-    if (c->views[i].wait_target)
+    if (keep(&c->views[i]))
       set->views[kept++] = c->views[i];
   set->count = kept;
   qsort(set->views, set->count, sizeof *set->views, waiting_view_cmp);

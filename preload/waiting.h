@@ -14,6 +14,9 @@ struct as_waiting {
 /* Brings the set up to date: a full collection replaces it; a collection of changes updates
  * the actors it lists and drops those reaped. Returns 0 or -ENOMEM (the set is then empty). */
 int as_waiting_update(struct as_waiting *set, const struct as_registry_collection *c, int full);
+/* The same for another set of actors: those for which keep() is true (e.g. inside a handler). */
+int as_waiting_update_where(struct as_waiting *set, const struct as_registry_collection *c,
+                            int full, int (*keep)(const struct as_actor_view *view));
 /* The wait-for cycles among them, each confirmed by a second read of every member (a ping-pong
  * read at two moments would otherwise look like one). */
 void as_waiting_find_deadlocks(const struct as_waiting *set, struct as_waitgraph_cycles *cycles);

@@ -16,6 +16,7 @@ enum rule_kind {
   RULE_NO_DEADLOCK,
   RULE_NO_EXCEPTIONS,
   RULE_BASELINE,
+  RULE_MAX_HANDLER_P99_MS, /* the p99 of a name's finished handlers (histograms merged) */
 };
 
 struct rule {

@@ -90,6 +90,40 @@ static uint32_t rm_grown_type(const struct rm_actor *old, int64_t new_max, const
   return found;
 }
 
+static void rm_update_histogram(struct rm_ingest *in, struct rm_actor *a,
+                                const struct as_rec_actor *r)
+{
+  if (!r->n_histogram)
+    return;
+  size_t n = r->n_histogram < AS_HISTOGRAM_BUCKETS ? r->n_histogram : AS_HISTOGRAM_BUCKETS;
+  if (n != a->n_hist) {
+    struct as_histogram_bin *grown = reallocarray(a->hist, n, sizeof *grown);
+    if (!grown) {
+      in->nomem = 1;
+      return;
+    }
+    a->hist = grown;
+    a->n_hist = (uint16_t)n;
+  }
+  for (size_t i = 0; i < n; i++)
+    a->hist[i] = (struct as_histogram_bin){(uint32_t)r->histogram[2 * i],
+                                           (uint64_t)r->histogram[2 * i + 1]};
+}
+
+static void rm_update_stack(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
+{
+  size_t n = r->n_handling_stack < 255 ? r->n_handling_stack : 255;
+  uint32_t *stack = reallocarray(a->stack, n, sizeof *stack);
+  if (!stack) {
+    in->nomem = 1;
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    stack[i] = rm_intern(in, r->handling_stack[i]);
+  a->stack = stack;
+  a->n_stack = (uint8_t)n;
+}
+
 static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r,
                             int64_t seq)
 {
@@ -131,6 +165,10 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   a->sent = r->messages_sent;
   a->exceptions = r->exceptions;
   a->mailbox_max = r->mailbox_max;
+  rm_update_histogram(in, a, r);
+  /* The stack of its longest stuck handler so far (a later, shorter one keeps it). */
+  if (r->has_handling && r->n_handling_stack && r->handling_elapsed_ns >= a->running_max_ns)
+    rm_update_stack(in, a, r);
   a->handling_now = (uint8_t)r->has_handling;
   if (r->has_handling) {
     a->now_type = rm_intern(in, r->handling_type);
@@ -250,6 +288,8 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
                                                   s->messages_received};
   m->at_seq = s->seq;
   m->at_uptime_ns = s->uptime_ns;
+  if (s->tick_fs)
+    m->tick_fs = s->tick_fs;
   m->at_alive = s->alive;
   m->at_spawned = s->total_spawned;
   m->at_stopped = s->total_stopped;
@@ -320,8 +360,11 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
 
 void runmodel_free(struct runmodel *m)
 {
-  for (size_t i = 0; i < m->n_actors; i++)
+  for (size_t i = 0; i < m->n_actors; i++) {
     free(m->actors[i].types);
+    free(m->actors[i].hist);
+    free(m->actors[i].stack);
+  }
   for (size_t i = 0; i < m->n_cycles; i++) {
     free(m->cycles[i].ids);
     free(m->cycles[i].names);
@@ -332,6 +375,64 @@ void runmodel_free(struct runmodel *m)
   free(m->source);
   strtab_free(&m->strings);
   memset(m, 0, sizeof *m);
+}
+
+/* Histogram percentiles in ns: ticks converted with the run's tick length, clamped to the
+ * longest finished handler. */
+static int64_t rm_percentile(const struct runmodel *m, const struct as_histogram_bin *bins,
+                             size_t n, double p, int64_t max_ns)
+{
+  if (!n || m->tick_fs <= 0)
+    return -1;
+  uint64_t max_ticks = as_histogram_ns_to_ticks(max_ns, m->tick_fs);
+  uint64_t ticks = as_histogram_percentile(bins, n, p, max_ticks < UINT64_MAX ? max_ticks + 1 : 0);
+  int64_t ns = as_histogram_ticks_to_ns(ticks, m->tick_fs);
+  return max_ns > 0 && ns > max_ns ? max_ns : ns;
+}
+
+int runmodel_finished(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+                      int64_t max_ns, struct rm_finished *out)
+{
+  out->p50 = rm_percentile(m, bins, n, 50, max_ns);
+  out->p90 = rm_percentile(m, bins, n, 90, max_ns);
+  out->p99 = rm_percentile(m, bins, n, 99, max_ns);
+  out->max = max_ns;
+  out->count = 0;
+  for (size_t i = 0; i < n; i++)
+    out->count += bins[i].count;
+  return out->p50 < 0 ? -1 : 0;
+}
+
+int64_t runmodel_name_percentile(const struct runmodel *m, const struct rm_name *agg, double p)
+{
+  return agg ? rm_percentile(m, agg->hist, agg->n_hist, p, agg->finished_max_ns) : -1;
+}
+
+/* Adds a sorted histogram into another (both by bucket). Returns 0 or -1 (ENOMEM). */
+static int rm_hist_merge(struct as_histogram_bin **into, size_t *n_into,
+                         const struct as_histogram_bin *add, size_t n_add)
+{
+  if (!n_add)
+    return 0;
+  struct as_histogram_bin *out = malloc((*n_into + n_add) * sizeof *out);
+  if (!out)
+    return -1;
+  size_t i = 0, k = 0, n = 0;
+  const struct as_histogram_bin *a = *into;
+  while (i < *n_into || k < n_add) {
+    if (k == n_add || (i < *n_into && a[i].bucket < add[k].bucket))
+      out[n++] = a[i++];
+    else if (i == *n_into || add[k].bucket < a[i].bucket)
+      out[n++] = add[k++];
+    else {
+      out[n] = a[i++];
+      out[n++].count += add[k++].count;
+    }
+  }
+  free(*into);
+  *into = out;
+  *n_into = n;
+  return 0;
 }
 
 int runmodel_visible(const struct runmodel *m, const struct rm_actor *a)
@@ -484,14 +585,18 @@ int runmodel_names(const struct runmodel *m, struct rm_names *out)
     if (longest > agg->handler_max_ns)
       agg->handler_max_ns = longest;
     agg->messages = as_sat_add(agg->messages, a->received);
-    for (size_t k = 0; k < a->n_types; k++)
-      if (rm_name_type_add(agg, &a->types[k], a->id) < 0) {
-        out->items = items;
-        out->n = n;
-        runmodel_names_free(out);
-        free(slot_of);
-        return -1;
-      }
+    if (a->handler_max_ns > agg->finished_max_ns)
+      agg->finished_max_ns = a->handler_max_ns;
+    int failed = rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0;
+    for (size_t k = 0; k < a->n_types && !failed; k++)
+      failed = rm_name_type_add(agg, &a->types[k], a->id) < 0;
+    if (failed) {
+      out->items = items;
+      out->n = n;
+      runmodel_names_free(out);
+      free(slot_of);
+      return -1;
+    }
   }
   free(slot_of);
   rm_sort_model = m;
@@ -503,8 +608,10 @@ int runmodel_names(const struct runmodel *m, struct rm_names *out)
 
 void runmodel_names_free(struct rm_names *names)
 {
-  for (size_t i = 0; i < names->n; i++)
+  for (size_t i = 0; i < names->n; i++) {
     free(names->items[i].types);
+    free(names->items[i].hist);
+  }
   free(names->items);
   memset(names, 0, sizeof *names);
 }

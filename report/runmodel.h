@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "histogram.h"
 #include "reader.h"
 #include "strtab.h"
 
@@ -29,6 +30,10 @@ struct rm_actor {
   uint32_t now_type;     /* the type being handled at the last capture (handling_now) */
   int64_t now_elapsed_ns;
   struct rm_type *types;
+  struct as_histogram_bin *hist; /* handler times at its last listing, in ticks; NULL: none */
+  uint32_t *stack;               /* where its longest stuck handler was (interned frames) */
+  uint16_t n_hist;
+  uint8_t n_stack;
   uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;
   uint8_t gone; /* reaped: no longer in the registry */
 };
@@ -73,6 +78,7 @@ struct runmodel {
   int at_exec; /* ended_by "exec" */
   enum rm_end end;
   int64_t max_alive_listed; /* most visible actors listed alive in one snapshot */
+  int64_t tick_fs;          /* femtoseconds per tick of the histograms (the last line's) */
   int truncated;
 };
 
@@ -92,6 +98,14 @@ int runmodel_alive_at_end(const struct runmodel *m, const struct rm_actor *a);
 /* Longest handler, finished or still running; *TYPE its message type (RM_NONE: unknown),
  * *RUNNING whether the longest one had not finished when captured. */
 int64_t runmodel_handler_max(const struct rm_actor *a, uint32_t *type, int *running);
+/* What a histogram says of finished handlers: p50/p90/p99 in ns (never above MAX_NS, the
+ * longest) and how many. Returns 0, or -1 when there is none (a run without histograms). */
+struct rm_finished {
+  int64_t p50, p90, p99, max;
+  uint64_t count;
+};
+int runmodel_finished(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+                      int64_t max_ns, struct rm_finished *out);
 /* Most visible actors alive at once: from spawn and stop instants and from each snapshot. */
 int64_t runmodel_max_alive(const struct runmodel *m);
 /* Visible actors hidden by the runtime-internal filter. */
@@ -113,6 +127,9 @@ struct rm_name {
   int64_t spawned, alive_at_end, mailbox_max, exceptions, handler_max_ns, messages;
   struct rm_name_type *types;
   size_t n_types;
+  struct as_histogram_bin *hist; /* its actors' histograms merged, by bucket */
+  size_t n_hist;
+  int64_t finished_max_ns; /* longest finished handler (the histograms' top) */
 };
 
 struct rm_names {
@@ -125,6 +142,9 @@ void runmodel_names_free(struct rm_names *names);
 /* The aggregate of NAME (a string), or NULL. */
 const struct rm_name *runmodel_names_find(const struct runmodel *m, const struct rm_names *names,
                                           const char *name);
+/* The p-th percentile (0 < p <= 100) of a name's finished handlers (its actors' histograms
+ * merged) in ns, never above the longest; -1 without histograms. */
+int64_t runmodel_name_percentile(const struct runmodel *m, const struct rm_name *agg, double p);
 /* The count of TYPE (a string) in an aggregate (0 when absent). */
 int64_t runmodel_name_count(const struct runmodel *m, const struct rm_name *agg, const char *type);
 

@@ -2,16 +2,18 @@
 #include "serve_metrics.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "export_escape.h"
+#include "histogram.h"
 
 struct render {
   FILE *out;
   int om; /* OpenMetrics */
 };
 
-enum family_type { COUNTER, GAUGE };
+enum family_type { COUNTER, GAUGE, HISTOGRAM };
 
 /* HELP and TYPE (and UNIT) lines. NAME is the family's name: without "_total" for a counter,
  * which the text format 0.0.4 names with it. */
@@ -20,7 +22,8 @@ static void family(const struct render *r, const char *name, enum family_type ty
 {
   const char *suffix = type == COUNTER && !r->om ? "_total" : "";
   fprintf(r->out, "# HELP %s%s %s\n", name, suffix, help);
-  fprintf(r->out, "# TYPE %s%s %s\n", name, suffix, type == COUNTER ? "counter" : "gauge");
+  fprintf(r->out, "# TYPE %s%s %s\n", name, suffix,
+          type == COUNTER ? "counter" : type == GAUGE ? "gauge" : "histogram");
   if (unit && r->om)
     fprintf(r->out, "# UNIT %s %s\n", name, unit);
 }
@@ -247,6 +250,53 @@ static void render_name_families(const struct render *r, struct serve_process *c
       }
 }
 
+/* Finished handlers' times per name as a Prometheus histogram, from the tracer's buckets: a
+ * bucket counts under the first bound its upper end does not pass, so a time up to 12.5 %
+ * below a bound may count under the next one. */
+static const char *const handler_le[] = {"0.00001", "0.0001", "0.001", "0.01", "0.1",
+                                         "1",       "10",     "100",   "+Inf"};
+#define HANDLER_LE_COUNT (sizeof handler_le / sizeof handler_le[0])
+
+static void render_handler_histogram(const struct render *r, const struct serve_process *p,
+                                     const struct serve_name *nm)
+{
+  uint64_t per_le[HANDLER_LE_COUNT] = {0}, total = 0;
+  for (unsigned b = 0; b < AS_HISTOGRAM_BUCKETS; b++) {
+    if (!nm->handler_buckets[b])
+      continue;
+    uint64_t high = as_histogram_bucket_high(b);
+    double seconds = high == UINT64_MAX ? 1e300 : (double)high * (double)p->tick_fs / 1e15;
+    size_t at = 0;
+    while (at + 1 < HANDLER_LE_COUNT && seconds > strtod(handler_le[at], NULL))
+      at++;
+    per_le[at] += nm->handler_buckets[b];
+    total += nm->handler_buckets[b];
+  }
+  uint64_t cumulative = 0;
+  for (size_t k = 0; k < HANDLER_LE_COUNT; k++) {
+    cumulative += per_le[k];
+    name_labels(r, "actorscope_handler_duration_seconds_bucket", GAUGE, p, nm);
+    label(r, "le", handler_le[k]);
+    value_int(r, (int64_t)cumulative);
+  }
+  name_labels(r, "actorscope_handler_duration_seconds_sum", GAUGE, p, nm);
+  value_seconds(r, nm->handler_ns);
+  name_labels(r, "actorscope_handler_duration_seconds_count", GAUGE, p, nm);
+  value_int(r, (int64_t)total);
+}
+
+static void render_handler_histograms(const struct render *r, struct serve_process *const *ps,
+                                      size_t n)
+{
+  family(r, "actorscope_handler_duration_seconds", HISTOGRAM, "seconds",
+         "Finished message handlers of actors of this name by duration (from the tracer's "
+         "log-linear buckets, within 12.5 %).");
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < ps[i]->n_names && ps[i]->tick_fs > 0; k++)
+      if (ps[i]->names[k]->handler_buckets)
+        render_handler_histogram(r, ps[i], ps[i]->names[k]);
+}
+
 /* ---- per-actor families (opt-in, capped) ----------------------------------------------------- */
 
 struct actor_render {
@@ -339,6 +389,7 @@ void serve_metrics_render(FILE *out, struct serve_process *const *processes, siz
   struct render r = {out, options->openmetrics};
   render_process_families(&r, processes, n_processes);
   render_name_families(&r, processes, n_processes);
+  render_handler_histograms(&r, processes, n_processes);
   if (options->per_actor_cap > 0)
     render_actor_families(&r, processes, n_processes, options->per_actor_cap);
   render_sources(&r, sources, n_sources);

@@ -1,6 +1,7 @@
 /* A traced process's metric numbers, folded in snapshot by snapshot (serve_process.h). */
 #define _GNU_SOURCE
 #include "serve_process.h"
+#include "histogram.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -113,6 +114,7 @@ static void name_free(struct serve_name *n)
   free(n->name);
   counts_free(&n->stopped);
   counts_free(&n->received);
+  free(n->handler_buckets);
   free(n);
 }
 
@@ -138,6 +140,7 @@ struct serve_process *serve_process_new(const struct as_rec_header *header)
 static int actor_free(void *state, void *ctx)
 {
   free(((struct serve_actor *)state)->types);
+  free(((struct serve_actor *)state)->histogram);
   return 0;
 }
 
@@ -210,6 +213,33 @@ static int fold_types(struct serve_actor *s, const struct as_rec_actor *a)
   return 0;
 }
 
+/* The growth of the actor's histogram since it was last seen goes to its name's buckets. */
+static int fold_histogram(struct serve_actor *s, const struct as_rec_actor *a)
+{
+  if (!a->n_histogram)
+    return 0;
+  struct serve_name *n = s->name;
+  if (!n->handler_buckets && !(n->handler_buckets = calloc(AS_HISTOGRAM_BUCKETS, sizeof(uint64_t))))
+    return -ENOMEM;
+  int64_t *now = malloc(a->n_histogram * 2 * sizeof *now);
+  if (!now)
+    return -ENOMEM;
+  memcpy(now, a->histogram, a->n_histogram * 2 * sizeof *now);
+  size_t k = 0;
+  for (size_t i = 0; i < a->n_histogram; i++) {
+    int64_t bucket = now[2 * i], before = 0;
+    while (k < s->n_histogram && s->histogram[2 * k] < bucket)
+      k++;
+    if (k < s->n_histogram && s->histogram[2 * k] == bucket)
+      before = s->histogram[2 * k + 1];
+    n->handler_buckets[bucket] += (uint64_t)growth(now[2 * i + 1], before);
+  }
+  free(s->histogram);
+  s->histogram = now;
+  s->n_histogram = a->n_histogram;
+  return 0;
+}
+
 /* An actor is counted under the name it has: a runtime may name it only after a while (a CAF
  * scoped actor is <unknown> at first). Its earlier counts stay with the earlier name (counters
  * never go down); from now on its growth goes to the new one. */
@@ -247,7 +277,7 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   s->exceptions = a->exceptions;
   s->handler_ns = a->handler_total_ns;
   s->mailbox_len = a->mailbox_len;
-  if (fold_types(s, a) < 0)
+  if (fold_types(s, a) < 0 || fold_histogram(s, a) < 0)
     return -ENOMEM;
   if (a->handler_max_ns > n->handler_max_ns)
     n->handler_max_ns = a->handler_max_ns;
@@ -288,6 +318,8 @@ static int fold_cost(struct serve_process *p, const struct as_rec_snapshot *snap
 
 int serve_process_update(struct serve_process *p, const struct as_rec_snapshot *snap)
 {
+  if (snap->tick_fs)
+    p->tick_fs = snap->tick_fs;
   for (size_t i = 0; i < p->n_names; i++) {
     struct serve_name *n = p->names[i];
     memset(n->by_status, 0, sizeof n->by_status);

@@ -31,6 +31,9 @@ struct serve_name {
   struct serve_counts stopped;     /* by reason */
   struct serve_counts received;    /* messages by type */
   int64_t sent, exceptions, handler_ns;
+  /* Finished handlers by histogram bucket (histogram.h), the growth of its actors' own; NULL
+   * until one is seen. */
+  uint64_t *handler_buckets;
   /* High-water marks. */
   int64_t handler_max_ns, mailbox_max;
   /* Gauges: the latest snapshot. */
@@ -46,6 +49,8 @@ struct serve_actor {
   int64_t received, sent, exceptions, handler_ns, mailbox_len;
   struct serve_count *types; /* its counts by type; keys point into name->received */
   size_t n_types;
+  int64_t *histogram; /* its handler_histogram as last seen: n_histogram (bucket, count) pairs */
+  size_t n_histogram;
 };
 
 struct serve_process {
@@ -58,6 +63,7 @@ struct serve_process {
   int64_t cost_ns[3], cost_bytes;    /* collect, encode, write */
   int64_t cost_total_ns[3];          /* every cost seen, summed */
   int64_t snapshots, lines_lost, last_seq;
+  int64_t tick_fs; /* femtoseconds a tick: the histograms' unit (0: none seen) */
   struct serve_counts diagnostics;   /* codes present in the latest snapshot */
   /* Names, in order of first sight, and a hash index over them. */
   struct serve_name **names;

@@ -1,6 +1,7 @@
 /* actorscope top: the inspect panel — everything one actor's snapshot holds, its whole wait
  * chain, its relatives by name, its spawn stack, and the history of its mailbox and rate. */
 #define _GNU_SOURCE
+#include "histogram.h"
 #include "top_screen.h"
 
 #include <stdio.h>
@@ -26,6 +27,28 @@ static void inspect_ids(struct top_canvas *c, const struct as_rec_snapshot *s, c
     top_canvas_add(c, TOP_STYLE_NORMAL, "  #%lld %s", (long long)ids[i], inspect_name(s, ids[i]));
   if (n > INSPECT_LIST_MAX)
     top_canvas_add(c, TOP_STYLE_DIM, "  and %zu more", n - INSPECT_LIST_MAX);
+}
+
+/* p50/p90/p99 of the actor's finished handlers, from its histogram (FORMAT.md). */
+static void inspect_percentiles(struct top_canvas *c, const struct as_rec_actor *a, int64_t tick_fs)
+{
+  if (!a->n_histogram || tick_fs <= 0)
+    return;
+  struct as_histogram_bin bins[AS_HISTOGRAM_BUCKETS];
+  size_t n = a->n_histogram < AS_HISTOGRAM_BUCKETS ? a->n_histogram : AS_HISTOGRAM_BUCKETS;
+  for (size_t i = 0; i < n; i++)
+    bins[i] = (struct as_histogram_bin){(uint32_t)a->histogram[2 * i],
+                                        (uint64_t)a->histogram[2 * i + 1]};
+  const double ps[] = {50, 90, 99};
+  char text[3][32];
+  uint64_t max_ticks = as_histogram_ns_to_ticks(a->handler_max_ns, tick_fs);
+  for (int k = 0; k < 3; k++) {
+    uint64_t ticks =
+        as_histogram_percentile(bins, n, ps[k], max_ticks < UINT64_MAX ? max_ticks + 1 : 0);
+    int64_t ns = as_histogram_ticks_to_ns(ticks, tick_fs);
+    top_duration_text(text[k], sizeof text[k], ns < a->handler_max_ns ? ns : a->handler_max_ns);
+  }
+  top_canvas_add(c, TOP_STYLE_NORMAL, "           p50 %s, p90 %s, p99 %s", text[0], text[1], text[2]);
 }
 
 /* Who waits on whom from this actor on, until an actor waits on nobody or the chain comes back
@@ -123,6 +146,9 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
                     a->handled > 0 ? a->handler_total_ns / a->handled : 0);
   top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
                  (long long)a->handled, d1, d3, d2);
+  inspect_percentiles(c, a, snap->tick_fs);
+  for (size_t k = 0; k < a->n_handling_stack; k++)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%s %s", k ? "          " : "stuck in  ", a->handling_stack[k]);
   inspect_wait_chain(c, s, at);
   top_canvas_add(c, TOP_STYLE_NORMAL, "mailbox    %lld now, %lld at most, %lld enqueued (%s)",
                  (long long)a->mailbox_len, (long long)a->mailbox_max,

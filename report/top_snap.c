@@ -100,6 +100,8 @@ static void snap_copy_actor(struct arena *a, struct as_rec_actor *d, const struc
     sockets[i].endpoint = arena_str(a, s->sockets[i].endpoint);
   }
   d->sockets = sockets;
+  d->histogram = arena_dup(a, s->histogram, s->n_histogram * 2 * sizeof *s->histogram);
+  d->handling_stack = arena_strs(a, s->handling_stack, s->n_handling_stack);
 }
 
 static void snap_copy_header(struct arena *a, struct as_rec_header *d, const struct as_rec_header *s)

@@ -472,15 +472,31 @@ Test(top_tmux, broken_rules_show_as_warnings_and_w_lists_them_all)
   tmux_stop(&t);
 }
 
+/* Records `ENV actorscope run -i MS -o DIR/run.jsonl -- PROGRAM` in DIR (made from its
+ * template); PATH gets the recording's path. */
+static void tmux_record(char *dir, const char *env, const char *ms, const char *program,
+                        char *path, size_t len)
+{
+  char cmd[1024];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, len, "%s/run.jsonl", dir);
+  snprintf(cmd, sizeof cmd, "cd %s && %s " AS_TEST_CLI " run -i %s -o %s -- " AS_TEST_PROGRAMS
+           "/%s >/dev/null 2>&1", dir, env, ms, path, program);
+  cr_assert_eq(system(cmd), 0);
+}
+
+static void tmux_remove(const char *dir)
+{
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_expect_eq(system(cmd), 0);
+}
+
 Test(top_tmux, inspect_lists_a_czmq_actors_other_sockets_from_a_recording)
 {
-  char dir[] = "/tmp/as-top-sockets-XXXXXX", cmd[1024];
-  cr_assert_not_null(mkdtemp(dir));
-  snprintf(cmd, sizeof cmd,
-           "cd %s && " AS_TEST_CLI " run -i 20 -o %s/run.jsonl -- " AS_TEST_PROGRAMS
-           "/czmq_sockets >/dev/null 2>&1", dir, dir);
-  cr_assert_eq(system(cmd), 0);
-  snprintf(cmd, sizeof cmd, AS_TEST_CLI " top --ascii %s/run.jsonl", dir);
+  char dir[] = "/tmp/as-top-sockets-XXXXXX", cmd[1024], path[256];
+  tmux_record(dir, "", "20", "czmq_sockets", path, sizeof path);
+  snprintf(cmd, sizeof cmd, AS_TEST_CLI " top --ascii %s", path);
   struct tmux t;
   tmux_start(&t, 110, 40, cmd);
   free(tmux_wait_for(&t, "   server"));
@@ -489,6 +505,39 @@ Test(top_tmux, inspect_lists_a_czmq_actors_other_sockets_from_a_recording)
   cr_expect(strstr(s, "side pipe  (no endpoint): 4 received, 4 sent, 3 queued"), "%s", s);
   free(s);
   tmux_stop(&t);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_expect_eq(system(cmd), 0);
+  tmux_remove(dir);
+}
+
+Test(top_tmux, inspect_shows_handler_percentiles_and_where_a_stuck_handler_is)
+{
+  char dir[] = "/tmp/as-top-stuck-XXXXXX", cmd[1024], path[256];
+  tmux_record(dir, "ACTORSCOPE_STUCK_MS=200", "50", "czmq_timed 20 3 1000", path, sizeof path);
+  /* The first line that shows the stack. */
+  json_t *lines = as_test_load_lines(path);
+  long long seq = -1;
+  size_t i;
+  json_t *line;
+  json_array_foreach(lines, i, line) {
+    json_t *worker = as_test_actor_named(line, "timed_worker");
+    json_t *handling = worker ? json_object_get(worker, "handling") : NULL;
+    if (seq < 0 && json_is_object(handling) && json_object_get(handling, "stack"))
+      seq = as_test_int(line, "seq");
+  }
+  json_decref(lines);
+  cr_assert_geq(seq, 0, "no line shows the stack");
+  snprintf(cmd, sizeof cmd, AS_TEST_CLI " top --ascii %s", path);
+  struct tmux t;
+  tmux_start(&t, 120, 50, cmd);
+  free(tmux_wait_for(&t, "timed_worker"));
+  char jump[32], at[64];
+  snprintf(jump, sizeof jump, ":%lld", seq);
+  snprintf(at, sizeof at, " seq %lld", seq);
+  tmux_keys(&t, 1, jump);
+  tmux_step(&t, 0, "Enter", at);
+  char *s = tmux_press(&t, 0, "Enter", "stuck in  ");
+  cr_expect(strstr(s, "stuck_in_nanosleep+0x"), "%s", s);
+  cr_expect(strstr(s, "           p50 "), "%s", s);
+  free(s);
+  tmux_stop(&t);
+  tmux_remove(dir);
 }

@@ -33,6 +33,19 @@ Test(config, defaults_when_nothing_is_set)
   cr_assert_eq(cfg.interval_ms, 500);
   cr_assert_eq(cfg.grave_ms, 5000);
   cr_assert_eq(cfg.stack_depth, 8);
+  cr_assert_eq(cfg.stuck_ms, 5000);
+}
+
+Test(config, stuck_ms_takes_milliseconds_and_0_turns_it_off)
+{
+  struct as_config cfg;
+  struct as_error err;
+  fake_env("ACTORSCOPE_STUCK_MS", "0");
+  cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), 0);
+  cr_assert_eq(cfg.stuck_ms, 0);
+  fake_env("ACTORSCOPE_STUCK_MS", "86400000");
+  cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), 0);
+  cr_assert_eq(cfg.stuck_ms, 86400000);
 }
 
 Test(config, relative_file_paths_become_absolute_and_absolute_ones_stay)
@@ -85,6 +98,8 @@ Test(config, each_bad_value_names_its_variable_and_what_it_accepts)
       {"ACTORSCOPE_INTERVAL_MS", "", "from 1 to 3600000"},
       {"ACTORSCOPE_GRAVE_MS", "-1", "from 0 to 86400000"},
       {"ACTORSCOPE_STACK_DEPTH", "65", "from 0 to 64"},
+      {"ACTORSCOPE_STUCK_MS", "86400001", "from 0 to 86400000"},
+      {"ACTORSCOPE_STUCK_MS", "5s", "from 0 to 86400000"},
       {"ACTORSCOPE_STACK_DEPTH", "99999999999999999999", "from 0 to 64"},
       {"ACTORSCOPE_OUTPUT", "http://x", "file:PATH, unix:PATH or tcp:[HOST:]PORT"},
       {"ACTORSCOPE_OUTPUT", "file:", "the path is empty"},

@@ -897,3 +897,83 @@ Test(reader, a_set_rotated_while_it_is_read_is_read_as_one_consistent_run, .time
   cr_log_info("%d gaps said", gaps);
   set_remove(&w);
 }
+
+/* v2_actor with handler_histogram HISTOGRAM (JSON text) added at its end. */
+static char *v2_actor_histogram(long id, const char *handling, const char *histogram)
+{
+  char *a = v2_actor(id, 0, 1, handling), *s = NULL;
+  a[strlen(a) - 1] = '\0'; /* its closing brace */
+  cr_assert(asprintf(&s, "%s,\"handler_histogram\":%s}", a, histogram) > 0);
+  free(a);
+  return s;
+}
+
+/* A keyframe with tick_fs and one actor, then a delta in which nothing happened. */
+static char *histogram_run(const char *histogram, const char *tick_fs)
+{
+  char *a = v2_actor_histogram(1, "{\"type\":\"T1\",\"elapsed_ns\":50,\"since_ns\":50,\"stack\":"
+                                  "[\"f+0x1 (x)\",\"g+0x2 (y)\"]}", histogram);
+  char *k0 = v2_line("snapshot", 0, 100, a, NULL), *text = NULL;
+  char *brace = strrchr(k0, '}');
+  *brace = '\0';
+  cr_assert(asprintf(&text, "%s%s,\"tick_fs\":%s}\n"
+                            "{\"type\":\"delta\",\"seq\":1,\"captured_at_ns\":9,\"uptime_ns\":400}\n",
+                     header_v2, k0, tick_fs) > 0);
+  free(a);
+  free(k0);
+  return text;
+}
+
+Test(reader, histograms_stacks_and_the_tick_arrive_typed_and_last_through_deltas)
+{
+  char *text = histogram_run("[[0,1],[3,2],[313,5]]", "385190");
+  char *path = write_temp(text);
+  struct as_reader *r;
+  struct as_reader_error err;
+  const struct as_rec_snapshot *s;
+  cr_assert_eq(as_reader_open(&r, path, NULL, &err), 0, "%s", err.text);
+  for (int line = 0; line < 2; line++) {
+    cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+    cr_expect_eq(s->tick_fs, 385190, "line %d", line);
+    const struct as_rec_actor *a = &s->actors[0];
+    cr_assert_eq(a->n_histogram, 3, "line %d", line);
+    const int64_t want[] = {0, 1, 3, 2, 313, 5};
+    for (int i = 0; i < 6; i++)
+      cr_expect_eq(a->histogram[i], want[i]);
+    cr_assert_eq(a->n_handling_stack, 2);
+    cr_expect_str_eq(a->handling_stack[0], "f+0x1 (x)");
+    cr_expect_str_eq(a->handling_stack[1], "g+0x2 (y)");
+  }
+  as_reader_close(r);
+  unlink(path);
+  free(path);
+  free(text);
+}
+
+Test(reader, a_histogram_outside_the_scheme_is_refused_naming_it)
+{
+  const struct {
+    const char *histogram, *tick_fs, *says;
+  } bad[] = {
+      {"[[314,1]]", "1", "member 'handler_histogram' must be [bucket, count] pairs with buckets below 314, not 314"},
+      {"[[5,1],[4,1]]", "1", "must be sorted by bucket, each once (bucket 4 follows 5)"},
+      {"[[5,1],[5,1]]", "1", "must be sorted by bucket, each once (bucket 5 follows 5)"},
+      {"[[5,0]]", "1", "pairs with counts of 1 or more"},
+      {"[[5,1,2]]", "1", "member 'handler_histogram[0]' must be a pair of two numbers"},
+      {"[[5]]", "1", "member 'handler_histogram[0]' must be a pair of two numbers"},
+      {"[5,1]", "1", "member 'handler_histogram' must be a [bucket, count] pair, not a number"},
+      {"[[\"5\",1]]", "1", "must be a whole number >= 0, not a string"},
+      {"{}", "1", "member 'handler_histogram' must be an array of [bucket, count] pairs, not an object"},
+      {"[[5,1]]", "\"1\"", "member 'tick_fs' must be a whole number >= 0, not a string"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char *text = histogram_run(bad[i].histogram, bad[i].tick_fs);
+    char *path = write_temp(text);
+    struct as_reader_error err;
+    cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO, "%s", bad[i].histogram);
+    cr_expect(strstr(err.text, bad[i].says), "%s: %s", bad[i].histogram, err.text);
+    unlink(path);
+    free(path);
+    free(text);
+  }
+}
