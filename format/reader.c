@@ -1255,7 +1255,7 @@ static int probe_line(int fd, off_t *offset, unsigned char *buf, size_t cap, str
  * or its header is not all written yet), or -ENOMEM. */
 static int reader_probe(const struct as_reader *r, int fd, int64_t *first_seq)
 {
-  enum { PROBE_CHUNK = 64 << 10 };
+  enum { PROBE_CHUNK = 16 << 10 };
   unsigned char *buf = malloc(PROBE_CHUNK);
   if (!buf)
     return -ENOMEM;
@@ -1296,9 +1296,10 @@ static int reader_open_regular(const char *name, struct stat *st)
 }
 
 /* Looks at NAME, NAME.1 ... for files of this run not read yet and holds them open (the writer
- * may move or remove them at any moment; a descriptor stays the same file). Returns 0 or an
- * error. */
-static int reader_scan_rotated(struct as_reader *r)
+ * may move or remove them at any moment; a descriptor stays the same file). Unless ALL, stops
+ * at the file being read or one read before: the names after it hold older files (a rotation
+ * moves every file one name on, never one back). Returns 0 or an error. */
+static int reader_scan_rotated(struct as_reader *r, int all)
 {
   for (size_t i = 0; i < r->n_parts;) { /* held ones: a first line written since, or read past */
     struct reader_part *p = &r->parts[i];
@@ -1320,6 +1321,10 @@ static int reader_scan_rotated(struct as_reader *r)
     if (fd < 0)
       continue; /* absent (or moving right now: it is found under its next name) */
     int known = st.st_dev == r->dev && st.st_ino == r->ino;
+    if (known && !all) {
+      close(fd);
+      break;
+    }
     for (size_t i = 0; i < r->n_parts && !known; i++)
       known = st.st_dev == r->parts[i].dev && st.st_ino == r->parts[i].ino;
     int64_t first_seq = -1;
@@ -1329,8 +1334,11 @@ static int reader_scan_rotated(struct as_reader *r)
       return reader_fail(r, rc, "out of memory");
     }
     struct reader_part *p = &r->parts[r->n_parts];
-    if (rc == 0 || (first_seq >= 0 && first_seq <= r->last_seq) || !(p->name = strdup(name))) {
+    int older = rc == 1 && first_seq >= 0 && first_seq <= r->last_seq;
+    if (rc == 0 || older || !(p->name = strdup(name))) {
       close(fd);
+      if (older && !all)
+        break;
       continue;
     }
     p->fd = fd;
@@ -1412,7 +1420,7 @@ static int reader_at_end(struct as_reader *r, int mid_line)
   }
   if (mid_line)
     return 0; /* a moved file that ends inside a line: its writer was killed */
-  int rc = reader_scan_rotated(r);
+  int rc = reader_scan_rotated(r, 0);
   ssize_t next = rc < 0 ? -1 : reader_next_part(r);
   if (next < 0)
     return rc;
@@ -1601,7 +1609,7 @@ static int reader_start_rotated(struct as_reader *r)
   int64_t first_seq;
   int rc = reader_probe(r, r->fd, &first_seq);
   if (rc >= 0)
-    rc = reader_scan_rotated(r);
+    rc = reader_scan_rotated(r, 1);
   if (rc < 0)
     return rc == -ENOMEM ? reader_fail(r, rc, "out of memory") : rc;
   ssize_t oldest = reader_next_part(r);
