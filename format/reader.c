@@ -1107,6 +1107,8 @@ static int reader_follow_wait(struct as_reader *r)
   return 1;
 }
 
+/* Following: a write to the file, or a rotation's renames and new file, wakes the follower at
+ * once (watching the directory sees them all, whatever name the file has by then). */
 static void reader_watch(struct as_reader *r)
 {
   char dir[AS_DEST_PATH_MAX];
