@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "destination.h"
 #include "reader.h"
 
 static const char header[] =
@@ -666,6 +668,234 @@ Test(reader, following_goes_on_in_the_new_file_after_a_rotation, .timeout = 20)
   free(second);
   free(s0);
   free(s1);
+}
+
+/* ---- a set rotated as preload/sink_rotate.c does, while it is read --------------------------- */
+
+struct set_writer {
+  char dir[64], path[128];
+  unsigned keep;        /* rotated files kept */
+  long lines_per_file;  /* a rotation before every this many lines */
+  long first, last;     /* seqs to write (LAST < 0: until stopped) */
+  long final_seq;       /* the final line's */
+  useconds_t pause_us;  /* between lines */
+  volatile int stop;
+  int fd;
+  long written;         /* lines in the current file */
+};
+
+static void set_name(const struct set_writer *w, unsigned k, char *out, size_t len)
+{
+  cr_assert_eq(k ? as_dest_rotated_name(w->path, k, out, len) : (snprintf(out, len, "%s", w->path), 0), 0);
+}
+
+/* Writes TEXT in two parts, as the writer may: a reader can find half a line. */
+static void set_put(struct set_writer *w, const char *text)
+{
+  size_t len = strlen(text), half = len / 2;
+  cr_assert_eq(write(w->fd, text, half), (ssize_t)half);
+  cr_assert_eq(write(w->fd, text + half, len - half), (ssize_t)(len - half));
+}
+
+static void set_new_file(struct set_writer *w)
+{
+  char from[160], to[160];
+  if (w->fd >= 0) { /* sink_rotate: close, drop the oldest, move each one up, NAME to NAME.1 */
+    close(w->fd);
+    set_name(w, w->keep, to, sizeof to);
+    unlink(to);
+    for (unsigned k = w->keep - 1; k >= 1; k--) {
+      set_name(w, k, from, sizeof from);
+      set_name(w, k + 1, to, sizeof to);
+      rename(from, to);
+    }
+    set_name(w, 1, to, sizeof to);
+    cr_assert_eq(rename(w->path, to), 0);
+  }
+  w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  cr_assert_geq(w->fd, 0, "%s: %s", w->path, strerror(errno));
+  set_put(w, header_v2);
+  w->written = 0;
+}
+
+/* One line: a keyframe at the start of each file and at the end, else a delta. */
+static void set_line(struct set_writer *w, long seq)
+{
+  if (w->fd < 0 || w->written == w->lines_per_file)
+    set_new_file(w);
+  char *actor = v2_actor(1, 0, seq, "null");
+  char *line = v2_line(w->written == 0 || seq == w->final_seq ? "snapshot" : "delta", seq,
+                       seq + 1, actor, NULL);
+  char *final = strstr(line, "\"final\":false");
+  if (seq == w->final_seq)
+    memcpy(final, "\"final\":true ", strlen("\"final\":true "));
+  set_put(w, line);
+  w->written++;
+  free(line);
+  free(actor);
+}
+
+static void *set_write(void *arg)
+{
+  struct set_writer *w = arg;
+  for (long seq = w->first; !w->stop && (w->last < 0 || seq <= w->last); seq++) {
+    set_line(w, seq);
+    if (w->pause_us)
+      usleep(w->pause_us);
+  }
+  return NULL;
+}
+
+static void set_init(struct set_writer *w, unsigned keep, long lines_per_file)
+{
+  memset(w, 0, sizeof *w);
+  snprintf(w->dir, sizeof w->dir, "/tmp/actorscope-set-XXXXXX");
+  cr_assert_not_null(mkdtemp(w->dir));
+  snprintf(w->path, sizeof w->path, "%s/run.jsonl", w->dir);
+  w->keep = keep;
+  w->lines_per_file = lines_per_file;
+  w->fd = -1;
+  w->final_seq = -1;
+}
+
+static void set_remove(struct set_writer *w)
+{
+  if (w->fd >= 0)
+    close(w->fd);
+  char name[160];
+  for (unsigned k = 0; k <= w->keep; k++) {
+    set_name(w, k, name, sizeof name);
+    unlink(name);
+  }
+  cr_expect_eq(rmdir(w->dir), 0, "%s: %s", w->dir, strerror(errno));
+}
+
+static int has_missed_note(const struct as_rec_snapshot *s, const char *text)
+{
+  for (size_t i = 0; i < s->n_diagnostics; i++)
+    if (strcmp(s->diagnostics[i].code, "lines_missed") == 0 &&
+        (!text || strstr(s->diagnostics[i].message, text)))
+      return 1;
+  return 0;
+}
+
+Test(reader, a_follower_reads_every_line_of_every_file_of_a_quickly_rotating_set, .timeout = 30)
+{
+  struct set_writer w;
+  set_init(&w, AS_DEST_KEEP_MAX, 4); /* 400 lines: 100 files, none removed */
+  w.first = 0;
+  w.last = 0;
+  set_write(&w); /* the first file is there when the follower starts */
+  w.first = 1;
+  w.last = w.final_seq = 399;
+  w.pause_us = 300;
+  struct as_reader *r;
+  struct as_reader_error err;
+  struct as_reader_options opt = {.follow = 1};
+  cr_assert_eq(as_reader_open(&r, w.path, &opt, &err), 0, "%s", err.text);
+  pthread_t t;
+  pthread_create(&t, NULL, set_write, &w);
+  const struct as_rec_snapshot *s;
+  long expected = 0;
+  int rc, final = 0;
+  while ((rc = as_reader_next(r, &s, &err)) > 0) {
+    cr_assert_eq(s->seq, expected, "seq %lld where %ld was next", (long long)s->seq, expected);
+    cr_expect_not(has_missed_note(s, NULL), "seq %ld", expected);
+    expected++;
+    final = s->final;
+  }
+  pthread_join(t, NULL);
+  cr_expect_eq(rc, 0, "%s", err.text);
+  cr_expect_eq(expected, 400, "%ld lines read", expected);
+  cr_expect(final);
+  as_reader_close(r);
+  set_remove(&w);
+}
+
+Test(reader, a_follower_behind_says_which_lines_were_removed_and_goes_on_at_a_keyframe,
+     .timeout = 20)
+{
+  struct set_writer w;
+  set_init(&w, 2, 4);
+  w.first = 0;
+  w.last = 3;
+  set_write(&w); /* seq 0 (keyframe) to 3 */
+  struct as_reader *r;
+  struct as_reader_error err;
+  struct as_reader_options opt = {.follow = 1};
+  cr_assert_eq(as_reader_open(&r, w.path, &opt, &err), 0, "%s", err.text);
+  const struct as_rec_snapshot *s;
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  cr_assert_eq(s->seq, 0);
+  /* The writer goes on to seq 39 while the follower waits: of its 10 files, the first (held
+   * open by the follower) and the last three (28 to 39) remain. */
+  w.first = 4;
+  w.last = w.final_seq = 39;
+  set_write(&w);
+  long want[] = {1, 2, 3, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39};
+  size_t n = 0;
+  int rc;
+  while ((rc = as_reader_next(r, &s, &err)) > 0) {
+    cr_assert_lt(n, sizeof want / sizeof *want, "seq %lld after the last", (long long)s->seq);
+    cr_assert_eq(s->seq, want[n], "seq %lld where %ld was next", (long long)s->seq, want[n]);
+    if (s->seq == 28)
+      cr_expect_not(s->delta, "the follower goes on at the next file's keyframe");
+    if (s->seq >= 28)
+      cr_expect(has_missed_note(s, "seq 4 to 27"), "seq %lld says nothing of the lines missed",
+                (long long)s->seq);
+    else
+      cr_expect_not(has_missed_note(s, NULL));
+    n++;
+  }
+  cr_expect_eq(rc, 0, "%s", err.text);
+  cr_expect_eq(n, sizeof want / sizeof *want, "%zu lines read", n);
+  as_reader_close(r);
+  set_remove(&w);
+}
+
+Test(reader, a_set_rotated_while_it_is_read_is_read_as_one_consistent_run, .timeout = 30)
+{
+  struct set_writer w;
+  set_init(&w, 3, 3);
+  w.first = 0;
+  w.last = 0;
+  set_write(&w);
+  w.first = 1;
+  w.last = -1; /* until stopped */
+  w.pause_us = 50;
+  pthread_t t;
+  pthread_create(&t, NULL, set_write, &w);
+  struct as_reader_error err;
+  int failures = 0, gaps = 0;
+  char first_failure[sizeof err.text] = "";
+  for (int i = 0; i < 300; i++) {
+    struct as_reader *r;
+    int rc = as_reader_open(&r, w.path, NULL, &err);
+    long prev = -1, n = 0;
+    const struct as_rec_snapshot *s;
+    while (rc == 0 && (rc = as_reader_next(r, &s, &err)) > 0) {
+      cr_assert_gt(s->seq, prev, "try %d: seq %lld after %ld", i, (long long)s->seq, prev);
+      if (prev < 0 || s->seq != prev + 1) { /* the start, or a gap: only at a keyframe, said */
+        cr_assert_not(s->delta, "try %d: seq %lld, a delta, starts the run", i,
+                      (long long)s->seq);
+        cr_assert(prev < 0 || has_missed_note(s, NULL), "try %d: seq %ld to %lld unsaid", i,
+                  prev, (long long)s->seq);
+        gaps += prev >= 0;
+      }
+      prev = s->seq;
+      n++;
+    }
+    if (rc == 0)
+      as_reader_close(r);
+    if (rc < 0 && failures++ == 0)
+      snprintf(first_failure, sizeof first_failure, "%s", err.text);
+    cr_expect(rc < 0 || n > 0, "try %d: no line", i);
+  }
+  w.stop = 1;
+  pthread_join(t, NULL);
+  cr_expect_eq(failures, 0, "%d of 300 reads failed, the first: %s", failures, first_failure);
+  cr_log_info("%d gaps said", gaps);
+  set_remove(&w);
 }
 
 /* v2_actor with handler_histogram HISTOGRAM (JSON text) added at its end. */
