@@ -324,7 +324,8 @@ Test(top_tmux, colours_mark_the_deadlock_unless_no_color_is_set)
 Test(top_tmux, a_live_slow_handler_turns_stuck_and_its_client_waits_on_it)
 {
   struct tmux t;
-  tmux_start(&t, 110, 30, TOP_LIVE "--busy-ms 100 --stuck-ms 400 -- " AS_TEST_PROGRAMS
+  /* Wide: the screen names the program's output file in full, however long the paths. */
+  tmux_start(&t, 250, 30, TOP_LIVE "--busy-ms 100 --stuck-ms 400 -- " AS_TEST_PROGRAMS
                           "/czmq_slow 2500");
   char *s = tmux_wait_for(&t, "Stuck");
   tmux_expect_line(s, "slow_worker", "Stuck");
