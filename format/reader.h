@@ -13,9 +13,12 @@
  * way; `children` are then derived from parent links.
  *
  * A file rotated by the writer (ACTORSCOPE_MAX_BYTES: NAME.jsonl, NAME.1.jsonl, NAME.2.jsonl
- * ...) is read as one run: the rotated files of the same process (same pid and start in their
- * headers) oldest first, then NAME.jsonl itself; each file's own header is checked and skipped.
- * Following a file that the writer rotates goes on in the new NAME.jsonl.
+ * ...) is read as one run: the files of the same process (same pid and start in their headers),
+ * each held open by descriptor once found (a rename under the reader changes nothing), in the
+ * order of their first seq; each file's own header is checked and skipped. A follower goes on
+ * in the file that follows, however many rotations came meanwhile; lines whose files were
+ * already removed (ACTORSCOPE_KEEP too small) are said in a `lines_missed` diagnostic, and
+ * reading goes on at the next file's keyframe.
  *
  * Sources: a file path, "-" (stdin), "file:PATH", "unix:PATH", "tcp:[HOST:]PORT" (including
  * "tcp:[::1]:7000"); with options.follow a file still being written is followed until its final
