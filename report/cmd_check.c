@@ -3,6 +3,7 @@
  * any rule fails. */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "export_escape.h"
 #include "rules.h"
 #include "runmodel.h"
 #include "show.h"
@@ -243,23 +244,6 @@ static int check_rule(const struct rule *rule, const struct runmodel *m,
   return 0;
 }
 
-static void check_xml_escaped(FILE *out, const char *text)
-{
-  for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-    switch (*p) {
-    case '&': fputs("&amp;", out); break;
-    case '<': fputs("&lt;", out); break;
-    case '>': fputs("&gt;", out); break;
-    case '"': fputs("&quot;", out); break;
-    case '\'': fputs("&apos;", out); break;
-    default:
-      /* XML 1.0 forbids most control characters, even escaped. */
-      if (*p >= 0x20 || *p == '\t' || *p == '\n')
-        fputc(*p, out);
-    }
-  }
-}
-
 static int check_write_junit(const char *path, const char *run, const struct rule_list *rules,
                              const struct check_result *results, size_t failures)
 {
@@ -267,20 +251,20 @@ static int check_write_junit(const char *path, const char *run, const struct rul
   if (!out)
     return -1;
   fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"");
-  check_xml_escaped(out, "actorscope check ");
-  check_xml_escaped(out, run);
+  export_html_text(out, "actorscope check ");
+  export_html_text(out, run);
   fprintf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", rules->count, failures);
   for (size_t i = 0; i < rules->count; i++) {
     fprintf(out, "    <testcase classname=\"actorscope.check\" name=\"");
-    check_xml_escaped(out, rules->items[i].text);
+    export_html_text(out, rules->items[i].text);
     if (!results[i].detail) {
       fprintf(out, "\"/>\n");
       continue;
     }
     fprintf(out, "\">\n      <failure message=\"");
-    check_xml_escaped(out, results[i].detail);
+    export_html_text(out, results[i].detail);
     fprintf(out, "\">");
-    check_xml_escaped(out, results[i].detail);
+    export_html_text(out, results[i].detail);
     fprintf(out, "</failure>\n    </testcase>\n");
   }
   fprintf(out, "  </testsuite>\n</testsuites>\n");

@@ -11,7 +11,8 @@
 void export_json_string(FILE *out, const char *text);
 /* The same without the quotes, to build a string from parts. */
 void export_json_chars(FILE *out, const char *text);
-/* TEXT with & < > " ' as character references: safe in element content and quoted attributes. */
+/* TEXT with & < > " ' as character references: safe in HTML and XML (check's JUnit file)
+ * element content and quoted attributes. */
 void export_html_text(FILE *out, const char *text);
 /* TEXT with \ " and newline escaped, as Prometheus text 0.0.4 and OpenMetrics label values
  * need (without the quotes). */
