@@ -7,7 +7,9 @@
 #include <condition_variable>
 #include <mutex>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +39,17 @@ behavior short_lived(event_based_actor* self, completion* c)
 behavior idle(event_based_actor*)
 {
   return {[](work_atom) { return 1; }};
+}
+
+static void print_live_rss()
+{
+  std::FILE* status = std::fopen("/proc/self/status", "r");
+  char line[256];
+  while (status && std::fgets(line, sizeof line, status))
+    if (std::strncmp(line, "VmHWM:", 6) == 0)
+      std::printf("%ld\n", std::atol(line + 6));
+  if (status)
+    std::fclose(status);
 }
 
 int main(int argc, char** argv)
@@ -73,6 +86,10 @@ int main(int argc, char** argv)
       std::this_thread::sleep_for(step);
     }
     std::this_thread::sleep_until(end);
+    // The crowd at its peak, before anything is torn down: what holding N live actors costs
+    // (the tracer's final snapshot at exit, which lists them all, is a cost of its own).
+    if (std::getenv("BENCH_PRINT_LIVE_RSS"))
+      print_live_rss();
     for (auto& a : crowd)
       self->send_exit(a, exit_reason::user_shutdown);
   }

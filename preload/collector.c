@@ -157,6 +157,17 @@ static int collector_output_end(struct collector_output *out)
   return rc;
 }
 
+/* The copies of a keyframe take some 350 bytes an actor and are needed only while its line is
+ * written: a large collection is given back rather than kept between lines (a delta line's few
+ * copies are not worth the churn). */
+#define COLLECTOR_VIEWS_KEPT 1024u
+
+static void collector_release_views(void)
+{
+  if (collector_views.capacity > COLLECTOR_VIEWS_KEPT)
+    as_registry_collection_free(&collector_views);
+}
+
 /* A line lists every actor (a keyframe) at start, every ACTORSCOPE_KEYFRAME_S seconds, at the
  * end, and after a time nobody read; in between, only the actors that changed. */
 static int collector_wants_keyframe(int final, uint64_t now)
@@ -198,6 +209,7 @@ static void collector_write_locked(int final, const char *ended_by, const char *
     collector_keyframe_due = 1;
   if (!readers) {
     collector_keyframe_due = 1;
+    collector_release_views();
     return;
   }
 
@@ -253,6 +265,7 @@ static void collector_write_locked(int final, const char *ended_by, const char *
       as_clock_ticks_to_ns(collected - now), as_clock_ticks_to_ns(encode_and_write - write),
       as_clock_ticks_to_ns(write), w.flushed};
   collector_has_cost = 1;
+  collector_release_views();
 }
 
 static void collector_write_now(int final)
