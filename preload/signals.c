@@ -14,7 +14,6 @@ typedef int (*signals_sigaction_fn)(int, const struct sigaction *, struct sigact
 /* Termination from outside (Ctrl-C, kill, a closed terminal) and crashes. */
 static const int signals_deadly[] = {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGABRT,
                                      SIGBUS, SIGFPE, SIGILL};
-static _Atomic unsigned char signals_ours[NSIG];
 
 static signals_sigaction_fn signals_real_sigaction(void)
 {
@@ -33,7 +32,6 @@ void as_signals_die_by_default(int sig, int raise_again)
   signals_sigaction_fn real = signals_real_sigaction();
   if (real)
     real(sig, &dfl, NULL);
-  atomic_store(&signals_ours[sig], 0);
   /* Inside its handler the signal is blocked: it is then delivered, with the default action,
    * as the handler returns — for a fault, before the faulting instruction runs again, so the
    * core dump shows the host's own state. */
@@ -88,9 +86,7 @@ void as_signals_install(void)
     ours.sa_sigaction = signals_handler;
     ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
     sigemptyset(&ours.sa_mask);
-    atomic_store(&signals_ours[sig], 1);
-    if (real(sig, &ours, NULL) != 0)
-      atomic_store(&signals_ours[sig], 0);
+    real(sig, &ours, NULL);
   }
   errno = saved;
 }
@@ -98,8 +94,7 @@ void as_signals_install(void)
 void as_signals_host_takes(int sig)
 {
   if (sig > 0 && sig < NSIG)
-    atomic_store(&signals_ours[sig], 0);
-  as_stuck_host_takes(sig);
+    as_stuck_host_takes(sig);
 }
 
 int as_signals_is_ours(const struct sigaction *old)
