@@ -16,6 +16,13 @@ int export_output_open(struct export_output *output, const char *path, const cha
     output->stream = stdout;
     return 0;
   }
+  /* Rename replaces whatever has the name: only a regular file (or nothing) may be replaced,
+   * never a device, a FIFO, a directory or a symbolic link (/dev/null stays /dev/null). */
+  struct stat st;
+  if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    fprintf(stderr, "%s: '%s' exists and is not a regular file; it is left alone\n", who, path);
+    return -1;
+  }
   output->path = strdup(path);
   if (!output->path || asprintf(&output->temp_path, "%s.tmp.XXXXXX", path) < 0) {
     free(output->path);
@@ -45,6 +52,17 @@ int export_output_open(struct export_output *output, const char *path, const cha
   return 0;
 }
 
+/* Something other than a regular file appeared at the name while the output was written. */
+static int export_output_target_changed(const char *path, const char *who)
+{
+  struct stat st;
+  if (lstat(path, &st) != 0 || S_ISREG(st.st_mode))
+    return 0;
+  fprintf(stderr, "%s: '%s' is no longer a regular file; it is left alone\n", who, path);
+  errno = EEXIST;
+  return 1;
+}
+
 int export_output_commit(struct export_output *output, const char *who)
 {
   if (!output->path) {
@@ -61,7 +79,8 @@ int export_output_commit(struct export_output *output, const char *who)
   output->stream = NULL;
   if (failed) {
     fprintf(stderr, "%s: writing '%s' failed: %s\n", who, output->temp_path, strerror(saved));
-  } else if (rename(output->temp_path, output->path) != 0) {
+  } else if (export_output_target_changed(output->path, who) ||
+             rename(output->temp_path, output->path) != 0) {
     fprintf(stderr, "%s: cannot rename '%s' to '%s': %s\n", who, output->temp_path, output->path,
             strerror(errno));
     failed = 1;

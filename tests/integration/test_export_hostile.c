@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 TestSuite(export_hostile, .timeout = 60);
@@ -125,4 +126,34 @@ Test(export_hostile, a_parent_cycle_shows_every_actor_once)
   free(text);
   free(export_to_text("perfetto", CYCLE));
   free(export_to_text("prometheus", CYCLE));
+}
+
+Test(export_hostile, an_output_path_that_is_not_a_regular_file_is_left_alone)
+{
+  char dir[] = "/tmp/actorscope-export-out-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char fifo[128], link[128], target[128];
+  snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+  snprintf(link, sizeof link, "%s/link.html", dir);
+  snprintf(target, sizeof target, "%s/target.txt", dir);
+  cr_assert_eq(mkfifo(fifo, 0600), 0);
+  cr_assert_eq(symlink(target, link), 0);
+  const char *outputs[] = {fifo, link};
+  for (int i = 0; i < 2; i++) {
+    const char *argv[] = {AS_TEST_CLI, "export", "html", "-o", outputs[i], CYCLE, NULL};
+    struct as_test_run r;
+    as_test_run(argv, NULL, 0, &r);
+    cr_assert_eq(r.status, 2, "%s: %s", outputs[i], r.err);
+    cr_assert_not_null(strstr(r.err, "is not a regular file"), "%s", r.err);
+    as_test_run_free(&r);
+  }
+  struct stat st;
+  cr_assert_eq(lstat(fifo, &st), 0);
+  cr_assert(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+  cr_assert_eq(lstat(link, &st), 0);
+  cr_assert(S_ISLNK(st.st_mode), "the link was replaced");
+  cr_assert_neq(access(target, F_OK), 0, "the link was followed");
+  char cmd[160];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
 }
