@@ -200,7 +200,7 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_KEEP_DEFAULT 3u
 #define AS_STUCK_MS_MIN 0u /* 0: off */
 #define AS_STUCK_MS_MAX 86400000u
-#define AS_STUCK_MS_DEFAULT 5000u
+#define AS_STUCK_MS_DEFAULT 0u /* off: opt-in (a signal can cut a blocking call short) */
 #define AS_TOKEN_MIN 16u
 #define AS_TOKEN_MAX 256u
 

@@ -144,6 +144,32 @@ static int stuck_thread_blocks(uint32_t tid)
   return (mask >> (AS_STUCK_SIGNAL - 1)) & 1;
 }
 
+/* Whether the thread waits for signals (sigwaitinfo, sigtimedwait: it unblocks the ones it
+ * waits for meanwhile, so SigBlk does not show them): ours would be taken as its own. */
+static int stuck_thread_waits_for_signals(uint32_t tid)
+{
+  char path[64], buf[64];
+  snprintf(path, sizeof path, "/proc/self/task/%u/syscall", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 1;
+  buf[n] = '\0';
+  return strtol(buf, NULL, 10) == SYS_rt_sigtimedwait;
+}
+
+/* Whether our handler is still the one installed (a program may have set its own through a
+ * call we do not interpose, e.g. sigset or a raw rt_sigaction). */
+static int stuck_still_ours(void)
+{
+  struct sigaction now;
+  return as_signals_real_sigaction(AS_STUCK_SIGNAL, NULL, &now) == 0 &&
+         (now.sa_flags & SA_SIGINFO) && now.sa_sigaction == stuck_handler;
+}
+
 static void stuck_sleep_ms(unsigned ms)
 {
   struct timespec ts = {0, (long)ms * 1000000L};
@@ -156,7 +182,13 @@ static unsigned stuck_capture(const struct as_actor *actor, uint32_t tid, uint64
 {
   if (stuck_install() < 0)
     return 0;
+  if (!stuck_still_ours()) {
+    atomic_store(&stuck_use, STUCK_HOST_TOOK);
+    return 0;
+  }
   int blocks = stuck_thread_blocks(tid);
+  if (blocks == 0 && stuck_thread_waits_for_signals(tid))
+    blocks = 1;
   if (blocks != 0) {
     if (blocks > 0)
       as_diag_note("stuck_signal_blocked",
