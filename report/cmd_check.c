@@ -171,6 +171,13 @@ static int check_rule(const struct rule *rule, const struct runmodel *m,
                       size_t err_len)
 {
   char note[200];
+  /* A rule about a name no actor of the run has would check nothing: a misspelt name must not
+   * let the gate pass. */
+  if (rule->name[0] && rule->kind != RULE_EXPECT && !runmodel_names_find(m, names, rule->name)) {
+    check_note(r, "no actor is named %s in this run%s, so the rule checks nothing", rule->name,
+               m->include_internal ? "" : " (runtime-internal actors count with --internal)");
+    return 0;
+  }
   switch (rule->kind) {
   case RULE_MAX_ALIVE: {
     int64_t max = runmodel_max_alive(m);

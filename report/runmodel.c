@@ -124,6 +124,9 @@ static void rm_update_stack(struct rm_ingest *in, struct rm_actor *a, const stru
   a->n_stack = (uint8_t)n;
 }
 
+/* Durations closer than this are one measurement restated. */
+#define RM_SAME_DURATION_NS 1000
+
 static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r,
                             int64_t seq)
 {
@@ -132,9 +135,14 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
                                                                   : sizeof types / sizeof types[0];
   for (size_t i = 0; i < n; i++)
     types[i] = (struct rm_type){rm_intern(in, r->message_types[i].name), r->message_types[i].count};
-  if (r->handler_max_ns > a->handler_max_ns) {
+  /* A longest handler restated by a few nanoseconds (the tracer's clock rate settles in its
+   * first seconds, FORMAT.md) is the same handler, not a new one of another type. */
+  if (r->handler_max_ns > a->handler_max_ns &&
+      (a->handler_max_ns == 0 || r->handler_max_ns > a->handler_max_ns + RM_SAME_DURATION_NS)) {
     uint32_t t = rm_grown_type(a, r->handler_max_ns, types, n);
     a->max_type = t;
+    a->handler_max_ns = r->handler_max_ns;
+  } else if (r->handler_max_ns > a->handler_max_ns) {
     a->handler_max_ns = r->handler_max_ns;
   }
   if (n != a->n_types) {
