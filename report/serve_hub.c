@@ -73,6 +73,11 @@ long serve_hub_source(struct serve_hub *hub, const char *source)
       hub->sources[i].gone = 0;
       return (long)i;
     }
+  size_t live = 0;
+  for (size_t i = 0; i < hub->n_sources; i++)
+    live += !hub->sources[i].gone;
+  if (live >= SERVE_SOURCES_MAX)
+    return -1; /* a thread each: a directory of thousands of sockets must not exhaust them */
   char *copy = strdup(source);
   if (!copy)
     return -1;

@@ -38,6 +38,8 @@ struct serve_process *serve_hub_attach(struct serve_hub *hub, const struct as_re
                                        int *busy);
 void serve_hub_detach(struct serve_hub *hub, struct serve_process *process);
 /* The index of SOURCE's statistics (added on first use), or -1 when out of memory. */
+/* Sources read at once, at most (each has a thread); more wait until one is gone. */
+#define SERVE_SOURCES_MAX 512
 long serve_hub_source(struct serve_hub *hub, const char *source);
 
 /* Renders everything (takes the lock); drops processes ended more than keep_ms ago. */

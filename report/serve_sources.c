@@ -95,6 +95,8 @@ static void *feed_main(void *arg)
 {
   struct feed *f = arg;
   struct as_reader_options options = AS_READER_OPTIONS_DEFAULT;
+  /* 256 MiB: half a million actors a line; a source sending an endless line costs no more. */
+  options.max_line_bytes = (size_t)256 << 20;
   for (;;) {
     struct as_reader *reader;
     struct as_reader_error err;
