@@ -32,9 +32,10 @@ uint64_t as_histogram_ns_to_ticks(int64_t ns, int64_t tick_fs)
 uint64_t as_histogram_percentile(const struct as_histogram_bin *bins, size_t n, double p,
                                  uint64_t max)
 {
+  /* Saturating: counts from a file may add up past 2^64. */
   uint64_t total = 0;
   for (size_t i = 0; i < n; i++)
-    total += bins[i].count;
+    total = bins[i].count > UINT64_MAX - total ? UINT64_MAX : total + bins[i].count;
   if (total == 0)
     return 0;
   double want = p > 0 ? p * (double)total / 100.0 : 0;
@@ -45,7 +46,7 @@ uint64_t as_histogram_percentile(const struct as_histogram_bin *bins, size_t n, 
     rank = 1;
   uint64_t seen = 0;
   size_t i = 0;
-  while (i + 1 < n && seen + bins[i].count < rank)
+  while (i + 1 < n && bins[i].count < rank - seen)
     seen += bins[i++].count;
   unsigned b = bins[i].bucket;
   uint64_t low = as_histogram_bucket_low(b);
