@@ -4,10 +4,32 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The temporary file being written, for a termination signal to remove (one at a time). */
+static char export_output_pending[4096];
+static const int export_output_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+/* Removes the half-written file, then dies of the signal as it would have. */
+static void export_output_on_signal(int sig)
+{
+  if (export_output_pending[0])
+    unlink(export_output_pending);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void export_output_guard(const char *temp_path)
+{
+  snprintf(export_output_pending, sizeof export_output_pending, "%s", temp_path ? temp_path : "");
+  for (size_t i = 0; i < sizeof export_output_signals / sizeof export_output_signals[0]; i++)
+    signal(export_output_signals[i], temp_path ? export_output_on_signal : SIG_DFL);
+}
 
 int export_output_open(struct export_output *output, const char *path, const char *who)
 {
@@ -49,6 +71,7 @@ int export_output_open(struct export_output *output, const char *path, const cha
     fprintf(stderr, "%s: out of memory\n", who);
     return -1;
   }
+  export_output_guard(output->temp_path);
   return 0;
 }
 
@@ -87,6 +110,7 @@ int export_output_commit(struct export_output *output, const char *who)
   }
   if (failed)
     unlink(output->temp_path);
+  export_output_guard(NULL);
   free(output->path);
   free(output->temp_path);
   output->path = output->temp_path = NULL;
@@ -100,6 +124,7 @@ void export_output_abandon(struct export_output *output)
   if (output->stream)
     fclose(output->stream);
   unlink(output->temp_path);
+  export_output_guard(NULL);
   free(output->path);
   free(output->temp_path);
   output->stream = NULL;

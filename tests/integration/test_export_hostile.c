@@ -157,3 +157,22 @@ Test(export_hostile, an_output_path_that_is_not_a_regular_file_is_left_alone)
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   cr_assert_eq(system(cmd), 0);
 }
+
+Test(export_hostile, an_export_killed_while_it_reads_leaves_no_temporary_file)
+{
+  char dir[] = "/tmp/actorscope-export-kill-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char script[1024];
+  /* A live source that sends a header and a line, then nothing: the export is writing its
+   * file when SIGTERM comes. */
+  snprintf(script, sizeof script,
+           "(head -n 2 %s; sleep 3) | %s export html -o %s/out.html - & pid=$!; sleep 0.5; "
+           "kill -TERM $pid; wait $pid; echo status $?; ls %s",
+           CYCLE, AS_TEST_CLI, dir, dir);
+  const char *argv[] = {"/bin/bash", "-c", script, NULL};
+  struct as_test_run r;
+  as_test_run(argv, NULL, 0, &r);
+  cr_assert_str_eq(r.out, "status 143\n", "a temporary file was left behind: %s", r.out);
+  as_test_run_free(&r);
+  rmdir(dir);
+}
