@@ -72,7 +72,6 @@ struct as_sink_stats {
   uint64_t lines_skipped;   /* lines a client missed because it was still behind, summed */
   uint64_t clients_refused; /* over the limit, or a wrong or missing token */
   uint64_t clients_dropped; /* behind too long, or a line overflowed its queue */
-  uint64_t clients_admitted; /* ever let in: each needs a full snapshot next */
 };
 void as_sink_get_stats(const struct as_sink *sink, struct as_sink_stats *out);
 

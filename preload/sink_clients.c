@@ -218,9 +218,8 @@ static void sink_clients_reap(struct sink_clients *cs)
   }
 }
 
-static void client_admit(struct sink_clients *cs, struct sink_client *c, const char *header)
+static void client_admit(struct sink_client *c, const char *header)
 {
-  cs->stats.clients_admitted++;
   c->needs_keyframe = 1;
   c->authenticated = 1;
   c->progress_ns = as_clock_now_ns();
@@ -285,16 +284,15 @@ static void sink_clients_accept(struct sink_clients *cs, const char *header, uin
     as_fd_id_take(fd, &c->id);
     c->accepted_ns = now;
     if (!cs->token[0])
-      client_admit(cs, c, header);
+      client_admit(c, header);
   }
 }
 
-static void client_vet(struct sink_clients *cs, struct sink_client *c, const char *token,
-                       const char *header, uint64_t now)
+static void client_vet(struct sink_client *c, const char *token, const char *header, uint64_t now)
 {
   enum token_state t = client_read_token(c, token);
   if (t == TOKEN_RIGHT)
-    client_admit(cs, c, header);
+    client_admit(c, header);
   else if (t == TOKEN_WRONG)
     client_drop(c, "wrong token");
   else if (now - c->accepted_ns >= (uint64_t)SINK_TOKEN_WAIT_MS * SINK_NS_PER_MS)
@@ -332,7 +330,7 @@ void sink_clients_service(struct sink_clients *cs, const char *header)
       continue;
     }
     if (!c->authenticated) {
-      client_vet(cs, c, cs->token, header, now);
+      client_vet(c, cs->token, header, now);
       continue;
     }
     client_discard_input(c->fd);
