@@ -383,7 +383,9 @@ static void html_head(FILE *out, const struct html_model *m)
   fputs("</p><p class=\"meta\">traced from ", out);
   export_html_text(out, m->started_at);
   double span = m->n_points ? m->points[m->n_points - 1].t : 0;
-  fprintf(out, " for %.3g s · %zu snapshots · ", span, m->n_points);
+  fputs(" for ", out);
+  export_html_duration(out, (int64_t)(span * 1e9 + 0.5));
+  fprintf(out, " · %zu snapshots · ", m->n_points);
   if (m->signal) {
     fputs("killed by ", out);
     export_html_text(out, m->signal);
@@ -413,7 +415,7 @@ int export_html_write(FILE *out, struct as_reader *run, const char *source,
       rc = export_html_tree(out, &m);
     fputs("<footer>Made by <b>actorscope export html</b> from ", out);
     export_html_text(out, source);
-    fputs(". Times are seconds since tracing started. Counts, mailbox maxima and handler times "
+    fputs(". Times on the plots' axes are since tracing started. Counts, mailbox maxima and handler times "
           "are exact; the plots sample each snapshot; a handler shown as still running was seen "
           "in progress at a snapshot.</footer></main></body></html>\n",
           out);
