@@ -183,7 +183,9 @@ static void frame_row(struct top_canvas *c, const struct top_screen *s, const st
   row_cell(row, sizeof row, &used, l, COL_RECV, text, ascii);
   frame_number(text, sizeof text, (double)a->exceptions, 0);
   row_cell(row, sizeof row, &used, l, COL_EXC, text, ascii);
-  show_duration(snap->uptime_ns - a->spawned_at_ns, SHOW_DURATION_COMPACT, text, sizeof text);
+  /* A file may say an actor was spawned after its capture: no negative age. */
+  int64_t age = snap->uptime_ns - a->spawned_at_ns;
+  show_duration(age > 0 ? age : 0, SHOW_DURATION_COMPACT, text, sizeof text);
   row_cell(row, sizeof row, &used, l, COL_AGE, text, ascii);
 
   struct top_line *line = top_canvas_add(c, selected ? TOP_STYLE_SELECTED : TOP_STYLE_NORMAL,

@@ -128,7 +128,8 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
                    (long long)a->runtime_id, (long long)a->runtime_scope);
   top_canvas_add(c, TOP_STYLE_NORMAL, "status     %s - %s", as_status_name(a->status), state);
   show_duration(a->spawned_at_ns, 0, d1, sizeof d1);
-  show_duration(snap->uptime_ns - a->spawned_at_ns, 0, d2, sizeof d2);
+  int64_t age = snap->uptime_ns - a->spawned_at_ns;
+  show_duration(age > 0 ? age : 0, 0, d2, sizeof d2);
   top_canvas_add(c, TOP_STYLE_NORMAL, "spawned    at %s of uptime, %s ago", d1, d2);
   if (a->has_stopped) {
     show_duration(a->stopped_at_ns, 0, d1, sizeof d1);
