@@ -133,8 +133,14 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   struct rm_type types[AS_TYPES_PER_ACTOR_MAX + 8];
   size_t n = r->n_message_types < sizeof types / sizeof types[0] ? r->n_message_types
                                                                   : sizeof types / sizeof types[0];
-  for (size_t i = 0; i < n; i++)
-    types[i] = (struct rm_type){rm_intern(in, r->message_types[i].name), r->message_types[i].count};
+  for (size_t i = 0; i < n; i++) {
+    const char *name = r->message_types[i].name;
+    char buf[AS_TYPE_NAME_MAX + 8];
+    const char *group = as_type_without_endpoint(name, buf, sizeof buf);
+    uint32_t type = rm_intern(in, name);
+    types[i] = (struct rm_type){type, group == name ? type : rm_intern(in, group),
+                                r->message_types[i].count};
+  }
   /* A longest handler restated by a few nanoseconds (the tracer's clock rate settles in its
    * first seconds, FORMAT.md) is the same handler, not a new one of another type. */
   if (r->handler_max_ns > a->handler_max_ns &&
@@ -169,10 +175,11 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   a->has_stopped = (uint8_t)r->has_stopped;
   a->stopped_at_ns = r->stopped_at_ns;
   a->reason = r->has_stopped ? rm_intern(in, r->stop_reason) : RM_NONE;
-  a->received = r->messages_received;
-  a->sent = r->messages_sent;
+  /* Every socket's traffic and queues (as_rec_actor_derive): the one definition every view uses. */
+  a->received = r->received_all;
+  a->sent = r->sent_all;
   a->exceptions = r->exceptions;
-  a->mailbox_max = r->mailbox_max;
+  a->mailbox_max = r->queued_all_max;
   rm_update_histogram(in, a, r);
   /* The stack of its longest stuck handler so far (a later, shorter one keeps it). */
   if (r->has_handling && r->n_handling_stack && r->handling_elapsed_ns >= a->running_max_ns)
@@ -293,7 +300,7 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
     m->cap_points = cap;
   }
   m->timeline[m->n_points++] = (struct rm_point){s->seq, s->uptime_ns, s->alive,
-                                                  s->messages_received};
+                                                  s->received_all};
   m->at_seq = s->seq;
   m->at_uptime_ns = s->uptime_ns;
   if (s->tick_fs)
@@ -301,7 +308,7 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
   m->at_alive = s->alive;
   m->at_spawned = s->total_spawned;
   m->at_stopped = s->total_stopped;
-  m->at_messages = s->messages_received;
+  m->at_messages = s->received_all;
   m->at_final = s->final;
   m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
   m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
@@ -545,7 +552,7 @@ static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_
 {
   struct rm_name_type *row = NULL;
   for (size_t k = 0; k < agg->n_types && !row; k++)
-    if (agg->types[k].type == t->type)
+    if (agg->types[k].type == t->group)
       row = &agg->types[k];
   if (!row) {
     struct rm_name_type *grown = reallocarray(agg->types, agg->n_types + 1, sizeof *grown);
@@ -553,7 +560,7 @@ static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_
       return -1;
     agg->types = grown;
     row = &agg->types[agg->n_types++];
-    *row = (struct rm_name_type){t->type, 0, -1, 0};
+    *row = (struct rm_name_type){t->group, 0, -1, 0};
   }
   row->sum = as_sat_add(row->sum, t->count);
   if (t->count > row->max) {

@@ -13,7 +13,8 @@
 #include "strtab.h"
 
 struct rm_type {
-  uint32_t type; /* interned */
+  uint32_t type;  /* interned */
+  uint32_t group; /* the type per actor name: without its socket's endpoint (interned) */
   int64_t count;
 };
 

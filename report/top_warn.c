@@ -51,7 +51,7 @@ static int warn_actors(const struct rule *r, const struct as_rec_snapshot *s, ch
     int64_t handler_ms = (a->has_handling && a->handling_elapsed_ns > a->handler_max_ns
                               ? a->handling_elapsed_ns
                               : a->handler_max_ns) / 1000000;
-    int bad = (r->kind == RULE_MAX_MAILBOX && a->mailbox_max > r->limit) ||
+    int bad = (r->kind == RULE_MAX_MAILBOX && a->queued_all_max > r->limit) ||
               (r->kind == RULE_MAX_HANDLER_MS && handler_ms > r->limit) ||
               (r->kind == RULE_NO_EXCEPTIONS && a->exceptions > 0);
     if (!bad)
@@ -60,7 +60,7 @@ static int warn_actors(const struct rule *r, const struct as_rec_snapshot *s, ch
       continue;
     if (r->kind == RULE_MAX_MAILBOX)
       snprintf(out, cap, "#%lld %s mailbox reached %lld", (long long)a->id, a->name,
-               (long long)a->mailbox_max);
+               (long long)a->queued_all_max);
     else if (r->kind == RULE_MAX_HANDLER_MS)
       snprintf(out, cap, "#%lld %s handler ran %lld ms", (long long)a->id, a->name,
                (long long)handler_ms);
