@@ -184,6 +184,7 @@ int main(int argc, char **argv)
     zactor_destroy(&workers[i]);
     zsock_destroy(&pushes[i]);
   }
+  zclock_sleep(200); /* winding down: the workers are gone, the engine still serves */
   zactor_destroy(&listener);
   zactor_destroy(&engine);
   zsock_destroy(&client);
