@@ -228,7 +228,7 @@ static int html_plots(FILE *out, const struct html_model *m)
   double most_at = 0;
   int64_t most = html_most_alive(m, &most_at);
   struct svg_series s_alive = {"alive actors", t, alive, n, most > 0, most_at, (double)most};
-  svg_line_chart(out, "alive", "Alive actors over time (sampled at each snapshot; \xe2\x97\x86 the exact most at once)",
+  svg_line_chart(out, "alive", "Alive actors (sampled; \xe2\x97\x86 exact most at once)",
                  "seconds since tracing started", "actors", &s_alive, 1, 0, end);
   struct svg_series s_rate = {"messages/s", rt, rate, nr, 0, 0, 0};
   svg_line_chart(out, "rate", "Messages received per second (average between snapshots)",
@@ -244,8 +244,7 @@ static int html_plots(FILE *out, const struct html_model *m)
                                   a->mailbox_max_s, (double)a->mailbox_max};
   }
   svg_line_chart(out, "mailbox",
-                 "Mailbox depth of the deepest actors (sampled at each snapshot; \xe2\x97\x86 the "
-                 "exact maximum, reached by then)",
+                 "Deepest mailboxes (sampled; \xe2\x97\x86 exact maximum, reached by then)",
                  "seconds since tracing started", "messages waiting", deep, n_deep, 0, end);
 
   /* The slowest handlers: finished, or still running when a snapshot saw them. */

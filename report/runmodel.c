@@ -110,6 +110,23 @@ static void rm_update_histogram(struct rm_ingest *in, struct rm_actor *a,
                                            (uint64_t)r->histogram[2 * i + 1]};
 }
 
+static void rm_update_sockets(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
+{
+  size_t n = r->n_sockets < 255 ? r->n_sockets : 255;
+  if (n != a->n_sockets) {
+    struct rm_socket *grown = reallocarray(a->sockets, n ? n : 1, sizeof *grown);
+    if (!grown) {
+      in->nomem = 1;
+      return;
+    }
+    a->sockets = grown;
+    a->n_sockets = (uint8_t)n;
+  }
+  for (size_t i = 0; i < n; i++)
+    a->sockets[i] = (struct rm_socket){rm_intern(in, r->sockets[i].kind), r->sockets[i].received,
+                                       r->sockets[i].sent};
+}
+
 static void rm_update_stack(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
 {
   size_t n = r->n_handling_stack < 255 ? r->n_handling_stack : 255;
@@ -181,6 +198,8 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   a->exceptions = r->exceptions;
   a->mailbox_max = r->queued_all_max;
   rm_update_histogram(in, a, r);
+  if (r->n_sockets || a->n_sockets)
+    rm_update_sockets(in, a, r);
   /* The stack of its longest stuck handler so far (a later, shorter one keeps it). */
   if (r->has_handling && r->n_handling_stack && r->handling_elapsed_ns >= a->running_max_ns)
     rm_update_stack(in, a, r);
@@ -377,6 +396,7 @@ void runmodel_free(struct runmodel *m)
 {
   for (size_t i = 0; i < m->n_actors; i++) {
     free(m->actors[i].types);
+    free(m->actors[i].sockets);
     free(m->actors[i].hist);
     free(m->actors[i].stack);
   }
@@ -570,6 +590,24 @@ static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_
   return 0;
 }
 
+/* Adds a socket into its name's row of the same kind. */
+static int rm_name_socket_add(struct rm_name *agg, const struct rm_socket *s)
+{
+  size_t k = 0;
+  while (k < agg->n_sockets && agg->sockets[k].kind != s->kind)
+    k++;
+  if (k == agg->n_sockets) {
+    struct rm_socket *grown = reallocarray(agg->sockets, k + 1, sizeof *grown);
+    if (!grown)
+      return -1;
+    agg->sockets = grown;
+    agg->sockets[agg->n_sockets++] = (struct rm_socket){s->kind, 0, 0};
+  }
+  agg->sockets[k].received = as_sat_add(agg->sockets[k].received, s->received);
+  agg->sockets[k].sent = as_sat_add(agg->sockets[k].sent, s->sent);
+  return 0;
+}
+
 int runmodel_names(const struct runmodel *m, struct rm_names *out)
 {
   memset(out, 0, sizeof *out);
@@ -605,6 +643,8 @@ int runmodel_names(const struct runmodel *m, struct rm_names *out)
     int failed = rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0;
     for (size_t k = 0; k < a->n_types && !failed; k++)
       failed = rm_name_type_add(agg, &a->types[k], a->id) < 0;
+    for (size_t k = 0; k < a->n_sockets && !failed; k++)
+      failed = rm_name_socket_add(agg, &a->sockets[k]) < 0;
     if (failed) {
       out->items = items;
       out->n = n;
@@ -625,6 +665,7 @@ void runmodel_names_free(struct rm_names *names)
 {
   for (size_t i = 0; i < names->n; i++) {
     free(names->items[i].types);
+    free(names->items[i].sockets);
     free(names->items[i].hist);
   }
   free(names->items);

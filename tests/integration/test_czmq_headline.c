@@ -22,7 +22,11 @@ static void record(const char *const *program, struct as_test_run *run, char *pa
 {
   const char *argv[16] = {AS_TEST_CLI, "run", "-o", "run.jsonl", "--"};
   size_t n = 5;
-  for (size_t i = 0; program[i] && n < 15; i++)
+  char first[512];
+  snprintf(first, sizeof first, "%s%s%s", strchr(program[0], '/') ? "" : AS_TEST_PROGRAMS,
+           strchr(program[0], '/') ? "" : "/", program[0]);
+  argv[n++] = first;
+  for (size_t i = 1; program[i] && n < 15; i++)
     argv[n++] = program[i];
   argv[n] = NULL;
   as_test_run(argv, run_env, 0, run);
@@ -110,9 +114,10 @@ static void prometheus_sums(const char *path, json_int_t total)
     const char *value = strrchr(line, ' ');
     if (line[0] == '#' || !value)
       continue;
-    if (strncmp(line, "actorscope_process_messages_received_total{", 44) == 0)
+#define PREFIXED(text) (strncmp(line, text, strlen(text)) == 0)
+    if (PREFIXED("actorscope_process_messages_received_total{"))
       process = atoll(value + 1);
-    else if (strncmp(line, "actorscope_messages_received_total{", 35) == 0)
+    else if (PREFIXED("actorscope_messages_received_total{"))
       types += atoll(value + 1);
   }
   free(out);
@@ -136,9 +141,8 @@ static void top_total(const char *path, json_int_t total)
   free(out);
 }
 
-static void headline_sums(const char *path, json_int_t total)
+static void prometheus_top_sums(const char *path, json_int_t total)
 {
-  json_decref(report_json(path, total));
   prometheus_sums(path, total);
   top_total(path, total);
 }
@@ -163,6 +167,19 @@ static json_int_t name_type_count(json_t *report, const char *name, const char *
         if (strcmp(as_test_str(t, "type"), type) == 0)
           return as_test_int(t, "count");
   return 0;
+}
+
+/* A name's sockets of KIND in report --json: its messages in direction WHAT (-1: no such row). */
+static json_int_t name_socket(json_t *report, const char *name, const char *kind, const char *what)
+{
+  size_t i, k;
+  json_t *n, *sock;
+  json_array_foreach(json_object_get(report, "messages_by_name"), i, n)
+    if (strcmp(as_test_str(n, "name"), name) == 0)
+      json_array_foreach(json_object_get(n, "sockets"), k, sock)
+        if (strcmp(as_test_str(sock, "kind"), kind) == 0)
+          return as_test_int(sock, what);
+  return -1;
 }
 
 static json_t *socket_of_kind(json_t *actor, const char *kind)
@@ -219,6 +236,12 @@ Test(czmq_headline, a_server_working_on_its_own_sockets_is_counted_in_every_head
     items += as_test_type_count(workers[i], type);
   }
   cr_assert_eq(items, 300);
+  /* Per name, sockets by kind and direction. */
+  cr_assert_eq(name_socket(report, WORKER, "PULL", "received"), 300);
+  cr_assert_eq(name_socket(report, ENGINE, "ROUTER", "received"), 200);
+  cr_assert_eq(name_socket(report, ENGINE, "ROUTER", "sent"), 200);
+  cr_assert_eq(name_socket(report, ENGINE, "PUB", "sent"), 20);
+  cr_assert_eq(name_socket(report, ENGINE, "side pipe", "received"), 40);
   json_decref(report);
 
   prometheus_sums(path, total);
@@ -238,6 +261,25 @@ Test(czmq_headline, a_server_working_on_its_own_sockets_is_counted_in_every_head
   out = tool((const char *[]){"check", "--max-mailbox", rule, path, NULL}, &status);
   cr_assert_eq(status, 0, "%s", out);
   free(out);
+
+  /* Perfetto: each actor's stop event carries its counts, all sockets together. */
+  out = tool((const char *[]){"export", "perfetto", path, NULL}, NULL);
+  json_error_t error;
+  json_t *trace = json_loads(out, 0, &error);
+  cr_assert_not_null(trace, "perfetto: %s", error.text);
+  free(out);
+  json_t *events = json_is_array(trace) ? trace : json_object_get(trace, "traceEvents");
+  json_int_t stopped = 0;
+  size_t i;
+  json_t *event;
+  json_array_foreach(events, i, event) {
+    const char *name = as_test_str(event, "name");
+    if (name && strcmp(name, "stop") == 0)
+      stopped += as_test_int(event, "args.messages_received");
+  }
+  cr_assert_eq(stopped, total, "perfetto's stop events count %lld, the run %lld",
+               (long long)stopped, (long long)total);
+  json_decref(trace);
 
   /* diff groups per name as report does. */
   out = tool((const char *[]){"diff", "--json", path, path, NULL}, NULL);
@@ -361,8 +403,7 @@ Test(czmq_headline, czmq_self_tests_headline_numbers_are_the_sum_of_their_parts)
   /* zgossip's peers talk over ROUTER and DEALER sockets at several endpoints: one row each. */
   cr_assert(name_type_count(report, "zgossip", "<binary> (ROUTER)") > 0);
   json_decref(report);
-  prometheus_sums(path, total);
-  top_total(path, total);
+  prometheus_top_sums(path, total);
   json_decref(lines);
   as_test_run_free(&run);
 }
@@ -382,8 +423,68 @@ Test(czmq_headline, broker_pubsub_and_store_counts_are_found_and_sum_up)
   cr_assert(name_type_count(report, "broker::core_actor", "publish") >= 1000);
   cr_assert_eq(name_type_count(report, "broker::detail::clone_actor", "local"), 50);
   json_decref(report);
-  prometheus_sums(path, total);
-  top_total(path, total);
+  prometheus_top_sums(path, total);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+/* A recording whose final snapshot came 20 ms after the last periodic one, with 100 messages in
+ * it (5,000/s over those 20 ms against 1,000/s all along), and an actor that never ran a
+ * handler. */
+#define SHORT_LAST_SPAN AS_TEST_DATA "/export/short-last-span.jsonl"
+
+Test(czmq_headline, a_short_last_span_makes_no_peak_and_no_handler_is_a_dash_not_zero)
+{
+  char *page = tool((const char *[]){"export", "html", SHORT_LAST_SPAN, NULL}, NULL);
+  const char *peak = strstr(page, "</div><div class=\"k\">peak messages/s");
+  cr_assert_not_null(peak);
+  const char *value = peak;
+  while (value > page && value[-1] != '>')
+    value--;
+  /* (100 + 500) messages over the last two spans, 0.52 s. */
+  cr_assert(strncmp(value, "1\xe2\x80\x89" "154<", 8) == 0, "peak: %.20s", value);
+  const char *idle = strstr(page, "idle</span>");
+  cr_assert_not_null(idle);
+  const char *facts = strstr(idle, "longest handler ");
+  cr_assert_not_null(facts);
+  cr_assert(strncmp(facts + 16, "\xe2\x80\x94", 3) == 0, "%.40s", facts);
+  free(page);
+
+  char *frames = tool((const char *[]){"top", "--batch", SHORT_LAST_SPAN, NULL}, NULL);
+  const char *last = strstr(frames, "final\n");
+  cr_assert_not_null(last, "%s", frames);
+  cr_assert(strstr(frames, "messages: 1154/s, 1600 in all"), "%s", frames);
+  free(frames);
+}
+
+Test(czmq_headline, the_html_marks_the_exact_maxima_beside_the_sampled_series)
+{
+  struct as_test_run run;
+  char path[256];
+  record((const char *[]){"czmq_server", "100", "30", "40", NULL}, &run, path, sizeof path);
+  cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
+  json_t *lines = as_test_load_lines(path);
+  json_t *final = as_test_last_snapshot(lines);
+  json_int_t total = snapshot_total(final);
+  json_int_t side_max = as_test_int(socket_of_kind(as_test_actor_named(final, ENGINE), "side pipe"), "max");
+  char *page = tool((const char *[]){"export", "html", path, NULL}, NULL);
+  const char *plot = strstr(page, "data-plot=\"mailbox\"");
+  cr_assert_not_null(plot);
+  char mark[64];
+  snprintf(mark, sizeof mark, "<title>exact maximum: %lld</title>", (long long)side_max);
+  const char *end = strstr(plot, "</figure>");
+  const char *found = strstr(plot, mark);
+  cr_assert(found && found < end, "no mark for the side pipe's %lld in the mailbox plot",
+            (long long)side_max);
+  cr_assert(strstr(plot, "sampled") && strstr(plot, "sampled") < end);
+  plot = strstr(page, "data-plot=\"alive\"");
+  cr_assert_not_null(plot);
+  found = strstr(plot, "<title>exact maximum: 5</title>");
+  cr_assert(found && found < strstr(plot, "</figure>"), "the alive plot marks 5 at once");
+  char card[80];
+  snprintf(card, sizeof card, ">%lld</div><div class=\"k\">messages received", (long long)total);
+  cr_assert(strstr(page, card), "the card says %lld messages", (long long)total);
+  free(page);
   json_decref(lines);
   as_test_run_free(&run);
 }
