@@ -144,8 +144,11 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
   top_duration_text(d2, sizeof d2, a->handler_max_ns);
   top_duration_text(d3, sizeof d3,
                     a->handled > 0 ? a->handler_total_ns / a->handled : 0);
-  top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
-                 (long long)a->handled, d1, d3, d2);
+  if (a->handled > 0 || a->handler_max_ns > 0)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
+                   (long long)a->handled, d1, d3, d2);
+  else /* no time at all, not "0 ns" */
+    top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   none finished yet");
   inspect_percentiles(c, a, snap->tick_fs);
   for (size_t k = 0; k < a->n_handling_stack; k++)
     top_canvas_add(c, TOP_STYLE_NORMAL, "%s %s", k ? "          " : "stuck in  ", a->handling_stack[k]);

@@ -149,47 +149,30 @@ static void prometheus_top_sums(const char *path, json_int_t total)
 
 static json_t *report_actor(json_t *report, const char *name)
 {
-  size_t i;
-  json_t *a;
-  json_array_foreach(json_object_get(report, "actors"), i, a)
-    if (strcmp(as_test_str(a, "name"), name) == 0)
-      return a;
-  return NULL;
+  return as_test_find(json_object_get(report, "actors"), "name", name);
+}
+
+static json_t *name_row(json_t *report, const char *name)
+{
+  return as_test_find(json_object_get(report, "messages_by_name"), "name", name);
 }
 
 static json_int_t name_type_count(json_t *report, const char *name, const char *type)
 {
-  size_t i, k;
-  json_t *n, *t;
-  json_array_foreach(json_object_get(report, "messages_by_name"), i, n)
-    if (strcmp(as_test_str(n, "name"), name) == 0)
-      json_array_foreach(json_object_get(n, "messages"), k, t)
-        if (strcmp(as_test_str(t, "type"), type) == 0)
-          return as_test_int(t, "count");
-  return 0;
+  json_t *row = as_test_find(json_object_get(name_row(report, name), "messages"), "type", type);
+  return row ? as_test_int(row, "count") : 0;
 }
 
 /* A name's sockets of KIND in report --json: its messages in direction WHAT (-1: no such row). */
 static json_int_t name_socket(json_t *report, const char *name, const char *kind, const char *what)
 {
-  size_t i, k;
-  json_t *n, *sock;
-  json_array_foreach(json_object_get(report, "messages_by_name"), i, n)
-    if (strcmp(as_test_str(n, "name"), name) == 0)
-      json_array_foreach(json_object_get(n, "sockets"), k, sock)
-        if (strcmp(as_test_str(sock, "kind"), kind) == 0)
-          return as_test_int(sock, what);
-  return -1;
+  json_t *row = as_test_find(json_object_get(name_row(report, name), "sockets"), "kind", kind);
+  return row ? as_test_int(row, what) : -1;
 }
 
 static json_t *socket_of_kind(json_t *actor, const char *kind)
 {
-  size_t i;
-  json_t *socket;
-  json_array_foreach(json_object_get(actor, "sockets"), i, socket)
-    if (strcmp(as_test_str(socket, "kind"), kind) == 0)
-      return socket;
-  return NULL;
+  return as_test_find(json_object_get(actor, "sockets"), "kind", kind);
 }
 
 #define ENGINE "czmq_server_request_dispatch_engine"
