@@ -150,7 +150,7 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
    * after the last periodic one) gives a rate over the span before it too: one message in
    * 20 ms is not 50 messages a second. */
   int64_t span = s->uptime_ns - old_uptime;
-  int widen = m->applied > 1 && span * 2 < old_uptime - m->before_uptime_ns;
+  int widen = m->applied > 1 && span < (old_uptime - m->before_uptime_ns) / 2;
   int64_t window_start = widen ? m->before_uptime_ns : old_uptime;
   const struct top_actor_view *old = m->views;
   size_t j = 0;
