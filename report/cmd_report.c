@@ -543,10 +543,15 @@ static void report_print_messages(const struct report *r, int all)
       printf(", and %zu more types", agg->n_types - shown);
     printf("\n");
     /* CZMQ: its sockets besides the pipe, by kind and direction. */
-    for (size_t k = 0; k < agg->n_sockets; k++)
-      printf("%s %s %lld received, %lld sent%s", k ? "," : "    sockets:",
-             report_str(r, agg->sockets[k].kind), (long long)agg->sockets[k].received,
-             (long long)agg->sockets[k].sent, k + 1 == agg->n_sockets ? "\n" : "");
+    for (size_t k = 0; k < agg->n_sockets; k++) {
+      const struct rm_socket *so = &agg->sockets[k];
+      printf("%s %s", k ? ";" : "    sockets:", report_str(r, so->kind));
+      if (so->received || !so->sent)
+        printf(" %lld received", (long long)so->received);
+      if (so->sent)
+        printf(" %lld sent", (long long)so->sent);
+      printf("%s", k + 1 == agg->n_sockets ? "\n" : "");
+    }
     for (size_t k = 0; k < agg->n_types; k++) {
       double others;
       if (report_outlier(agg, &agg->types[k], &others) && show_spend(&budget))

@@ -608,6 +608,18 @@ static int rm_name_socket_add(struct rm_name *agg, const struct rm_socket *s)
   return 0;
 }
 
+/* A name's sockets, busiest first, then by kind: the same order whichever instance used which
+ * first. */
+static int rm_socket_cmp(const void *x, const void *y)
+{
+  const struct rm_socket *a = x, *b = y;
+  int64_t ta = as_sat_add(a->received, a->sent), tb = as_sat_add(b->received, b->sent);
+  if (ta != tb)
+    return ta > tb ? -1 : 1;
+  return strcmp(strtab_text(&rm_sort_model->strings, a->kind),
+                strtab_text(&rm_sort_model->strings, b->kind));
+}
+
 int runmodel_names(const struct runmodel *m, struct rm_names *out)
 {
   memset(out, 0, sizeof *out);
@@ -655,6 +667,9 @@ int runmodel_names(const struct runmodel *m, struct rm_names *out)
   }
   free(slot_of);
   rm_sort_model = m;
+  for (size_t i = 0; i < n; i++)
+    if (items[i].n_sockets > 1)
+      qsort(items[i].sockets, items[i].n_sockets, sizeof *items[i].sockets, rm_socket_cmp);
   qsort(items, n, sizeof *items, rm_name_cmp);
   out->items = items;
   out->n = n;

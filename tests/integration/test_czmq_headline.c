@@ -226,6 +226,13 @@ Test(czmq_headline, a_server_working_on_its_own_sockets_is_counted_in_every_head
   cr_assert_eq(name_socket(report, ENGINE, "PUB", "sent"), 20);
   cr_assert_eq(name_socket(report, ENGINE, "side pipe", "received"), 40);
   json_decref(report);
+  char *text = tool((const char *[]){"report", path, NULL}, NULL);
+  cr_assert(strstr(text, "\n    sockets: ROUTER 200 received 200 sent; side pipe 40 received; PUB "
+                         "20 sent\n"), "%s", text);
+  char said_total[64];
+  snprintf(said_total, sizeof said_total, "; %lld messages received\n", (long long)total);
+  cr_assert(strstr(text, said_total), "%s", text);
+  free(text);
 
   prometheus_sums(path, total);
   top_total(path, total);
