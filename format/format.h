@@ -51,6 +51,8 @@
 #define AS_M_TOTAL_SPAWNED "total_spawned"
 #define AS_M_TOTAL_STOPPED "total_stopped"
 #define AS_M_MESSAGES_RECEIVED "messages_received"
+/* Messages received on every socket actors read (mailboxes and CZMQ's other sockets). */
+#define AS_M_RECEIVED_ALL "received_all"
 #define AS_M_DEADLOCKS "deadlocks"
 #define AS_M_ACTORS "actors"
 #define AS_M_NAMES "names"
@@ -156,6 +158,17 @@ enum as_wait_kind {
 /* Message-type names the tracer makes up. */
 #define AS_TYPE_OTHER "<other>"
 #define AS_NAME_UNKNOWN "<unknown>"
+
+/* CZMQ sockets (actor member "sockets"): the kind of a libzmq socket type number (ZMQ_PAIR 0 …
+ * ZMQ_DGRAM 18; NULL out of range), and the kinds the tracer makes up. */
+const char *as_socket_kind_name(int zmq_type);
+#define AS_SOCKET_SIDE_PIPE "side pipe"
+#define AS_SOCKET_OTHER "other"
+/* A message type from another socket than the pipe names its socket, "REQ (ROUTER
+ * tcp://127.0.0.1:5555)" (FORMAT.md). The type without the endpoint, "REQ (ROUTER)", written
+ * into OUT (SIZE bytes), for totals per actor name: each instance's endpoint differs. Returns
+ * OUT, or TYPE itself when it names no endpoint. */
+const char *as_type_without_endpoint(const char *type, char *out, size_t size);
 
 /* The text of each value; NULL for a value out of range (and for AS_WAIT_NONE). */
 const char *as_status_name(enum as_status status);

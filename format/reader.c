@@ -140,6 +140,7 @@ struct line_rec {
   const char *type, *format, *error;
   struct as_rec_header h;
   struct as_rec_snapshot s;
+  int has_received_all; /* totals.received_all was written */
 };
 
 struct member {
@@ -203,6 +204,7 @@ static const struct member members_totals[] = {
     {AS_M_TOTAL_SPAWNED, V_INT, 0, 1, 0, LINE(s.total_spawned), NONE},
     {AS_M_TOTAL_STOPPED, V_INT, 0, 1, 0, LINE(s.total_stopped), NONE},
     {AS_M_MESSAGES_RECEIVED, V_INT, 0, 1, 0, LINE(s.messages_received), NONE},
+    {AS_M_RECEIVED_ALL, V_INT, 0, 0, 0, LINE(s.received_all), LINE(has_received_all)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_cost[] = {
@@ -314,6 +316,7 @@ static const struct member members_socket[] = {
     {AS_M_RECEIVED, V_INT, 0, 1, 0, SOCK(received), NONE},
     {AS_M_SENT, V_INT, 0, 1, 0, SOCK(sent), NONE},
     {AS_M_DEPTH, V_INT, 0, 0, 0, SOCK(depth), SOCK(has_depth)},
+    {AS_M_MAX, V_INT, 0, 0, 0, SOCK(max), SOCK(has_max)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member *const kind_members[K_COUNT] = {
@@ -412,6 +415,7 @@ struct as_reader {
   int failed; /* a callback set err */
   int64_t last_actor_id;
   int64_t tick_fs; /* the last line's that said it */
+  int received_all_written; /* a line had totals.received_all: the writer counts it */
 
   struct vec actors, cycles, diags, sites, msgtypes, sockets, ids, strs;
   struct reader_state state; /* version 2: the state keyframe and deltas build */
@@ -777,7 +781,28 @@ static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_
                        a->id == r->last_actor_id ? "twice" : "out of order (actors are sorted by id)"),
            0;
   r->last_actor_id = a->id;
+  as_rec_actor_derive(a);
   return 1;
+}
+
+void as_rec_actor_derive(struct as_rec_actor *a)
+{
+  int64_t received = a->messages_received, sent = as_sat_add(a->messages_sent, a->replies);
+  int64_t queued = a->mailbox_len, deepest = a->mailbox_max;
+  for (size_t i = 0; i < a->n_sockets; i++) {
+    const struct as_rec_socket *k = &a->sockets[i];
+    received = as_sat_add(received, k->received);
+    sent = as_sat_add(sent, k->sent);
+    if (k->has_depth)
+      queued = as_sat_add(queued, k->depth);
+    int64_t top = k->has_max && k->max > k->depth ? k->max : k->has_depth ? k->depth : 0;
+    if (top > deepest)
+      deepest = top;
+  }
+  a->received_all = received;
+  a->sent_all = sent;
+  a->queued_all = queued;
+  a->queued_all_max = queued > deepest ? queued : deepest;
 }
 
 static int reader_on_end_map(void *ctx)
@@ -995,6 +1020,19 @@ static int reader_check_header(struct as_reader *r)
   return 0;
 }
 
+/* A file written before totals.received_all: the pipes' total and every listed actor's other
+ * sockets, the closest the file allows. Returns 1 (the line is ready). */
+static int reader_received_all(struct as_reader *r, struct as_rec_snapshot *s)
+{
+  if (r->received_all_written)
+    return 1;
+  int64_t all = s->messages_received;
+  for (size_t i = 0; i < s->n_actors; i++)
+    all = as_sat_add(all, s->actors[i].received_all - s->actors[i].messages_received);
+  s->received_all = all;
+  return 1;
+}
+
 static int reader_check_snapshot(struct as_reader *r)
 {
   struct line_rec *l = &r->line;
@@ -1028,8 +1066,10 @@ static int reader_check_snapshot(struct as_reader *r)
   if (r->stack[0].seen & LINE_HAS_TICK_FS)
     r->tick_fs = l->s.tick_fs;
   l->s.tick_fs = r->tick_fs;
+  if (r->line.has_received_all)
+    r->received_all_written = 1;
   if (r->header.version < 2)
-    return 1; /* no deltas follow: the line's records are the state */
+    return reader_received_all(r, &l->s); /* no deltas follow: the line's records are the state */
   uint64_t seen = r->stack[0].seen;
   int carried = (seen & LINE_HAS_TOTALS ? AS_STATE_HAS_TOTALS : 0) |
                 (seen & LINE_HAS_DEADLOCKS ? AS_STATE_HAS_DEADLOCKS : 0) |
@@ -1042,7 +1082,7 @@ static int reader_check_snapshot(struct as_reader *r)
                        "spawn time and parent", (long long)r->state.unknown_id);
   if (rc < 0)
     return reader_fail(r, rc, "out of memory rebuilding the state (%zu actors)", r->state.n);
-  return 1;
+  return reader_received_all(r, &l->s);
 }
 
 /* The header of a later file of a rotated set: the same process, or the set is not one run. */

@@ -96,6 +96,8 @@ struct as_rec_socket {
   int64_t received, sent;
   int has_depth; /* side pipes */
   int64_t depth;
+  int has_max; /* side pipes, from format 2 files written with socket maxima */
+  int64_t max;
 };
 
 struct as_rec_actor {
@@ -152,6 +154,16 @@ struct as_rec_actor {
   size_t n_message_types;
   const struct as_rec_socket *sockets; /* CZMQ: sockets besides the pipe */
   size_t n_sockets;
+  /* What every view calls the actor's traffic and mailbox: all of its sockets, derived once
+   * here (as_rec_actor_derive) from the members above. The pipe's own numbers stay in
+   * messages_received, messages_sent, replies, mailbox_len and mailbox_max.
+   *   received_all    messages_received + every socket's received (= its message types' sum)
+   *   sent_all        messages_sent + replies + every socket's sent
+   *   queued_all      what waits for it now: mailbox_len + every socket's known depth (CZMQ
+   *                   side pipes; libzmq does not tell how much waits in other sockets)
+   *   queued_all_max  its deepest queue: the highest of mailbox_max, each socket's max (or
+   *                   depth) and queued_all */
+  int64_t received_all, sent_all, queued_all, queued_all_max;
 };
 
 struct as_rec_cycle {
@@ -188,6 +200,10 @@ struct as_rec_snapshot {
   const size_t *listed;
   size_t n_listed;
   int64_t alive, total_spawned, total_stopped, messages_received; /* totals.* */
+  /* totals.received_all: messages received on every socket of every actor, reaped ones
+   * included. A file written before the member existed: messages_received plus the listed
+   * actors' other sockets (actors reaped earlier are then missing from it). */
+  int64_t received_all;
   const struct as_rec_cycle *deadlocks;
   size_t n_deadlocks;
   const struct as_rec_diagnostic *diagnostics;
@@ -232,6 +248,9 @@ typedef int (*as_reader_snapshot_fn)(const struct as_rec_header *header,
 int as_reader_each(const char *source, const struct as_reader_options *options,
                    as_reader_snapshot_fn on_snapshot, void *ctx, int *truncated,
                    struct as_reader_error *err);
+
+/* Fills A's *_all members from its others (the reader does it for every record it gives). */
+void as_rec_actor_derive(struct as_rec_actor *a);
 
 /* Saturating arithmetic for numbers from a file (never overflows, never wraps). */
 static inline int64_t as_sat_add(int64_t a, int64_t b)

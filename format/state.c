@@ -308,6 +308,7 @@ static int state_keep_line_parts(struct reader_state *st, const struct as_rec_sn
     st->totals[1] = s->total_spawned;
     st->totals[2] = s->total_stopped;
     st->totals[3] = s->messages_received;
+    st->totals[4] = s->received_all;
   }
   state_free_line_parts(st, which);
   if ((which & AS_STATE_HAS_DEADLOCKS) && s->n_deadlocks) {
@@ -346,6 +347,7 @@ static void state_show(struct reader_state *st, struct as_rec_snapshot *s)
   s->total_spawned = st->totals[1];
   s->total_stopped = st->totals[2];
   s->messages_received = st->totals[3];
+  s->received_all = st->totals[4];
   s->deadlocks = st->cycles;
   s->n_deadlocks = st->n_cycles;
   s->diagnostics = st->diagnostics;

@@ -252,6 +252,18 @@ static AS_HOOK_HOT void czmq_count_side(const struct czmq_side_end *end, _Atomic
     as_actor_touch(reader);
 }
 
+/* A message sent into a side pipe's end: counted, and the depth it makes at the other end kept
+ * as the pipe's high-water mark (a load and a compare; a store only when it grows). */
+static AS_HOOK_HOT void czmq_side_sent(struct czmq_side_end *end)
+{
+  czmq_count_side(end, &end->sent, 1);
+  uint64_t in = atomic_load_explicit(&end->sent, memory_order_relaxed);
+  uint64_t taken = atomic_load_explicit(&end->peer->received, memory_order_relaxed);
+  uint64_t waiting = in > taken ? in - taken : 0;
+  if (waiting > atomic_load_explicit(&end->max_waiting, memory_order_relaxed))
+    atomic_store_explicit(&end->max_waiting, waiting, memory_order_relaxed);
+}
+
 struct czmq_send {
   struct czmq_end *end;        /* an actor's pipe end, or a side pipe's */
   struct czmq_socket *socket;  /* the sending actor's slot for another socket */
@@ -274,7 +286,7 @@ static AS_HOOK_HOT struct czmq_send czmq_send_begin(void *handle, int flags)
     return sd;
   }
   if (sd.end)
-    czmq_count_side(sd.end->side, &sd.end->side->sent, 1);
+    czmq_side_sent(sd.end->side);
   if (czmq_self && (sd.socket = czmq_socket_of(czmq_self, handle, sd.end)))
     czmq_count(czmq_record(czmq_self), &sd.socket->sent, 1);
   return sd;

@@ -47,6 +47,7 @@ _Static_assert(sizeof(struct as_actor) + 8 <= AS_RECORD_STRIDE_SMALL - 8, "small
 struct registry_shadow {
   uint64_t id;
   uint64_t received;
+  uint64_t channel_received; /* its channels' received, summed */
   uint64_t signature; /* of everything a line says of the actor but times of capture */
   uint8_t stopped;
 };
@@ -65,7 +66,7 @@ struct registry_grave {
 static struct registry_grave *registry_graves;
 static size_t registry_grave_first, registry_grave_count, registry_grave_capacity;
 /* Totals as the collector saw them, so that every snapshot's totals agree with its actors. */
-static uint64_t registry_seen_stopped, registry_seen_received;
+static uint64_t registry_seen_stopped, registry_seen_received, registry_seen_channel_received;
 /* 1.2M tally blocks (104 bytes and the link). */
 static struct as_blockpool registry_tallies =
     AS_BLOCKPOOL_INIT(sizeof(struct as_tally_more), 128u << 20);
@@ -749,6 +750,7 @@ static void registry_view_channels(struct as_registry_collection *c, struct as_a
     w[2] = channels[i].received;
     w[3] = channels[i].sent;
     w[4] = (uint64_t)channels[i].depth;
+    w[5] = (uint64_t)channels[i].max;
   }
   uint32_t copied;
   v->channels_at = registry_pool_ids(c, words, (uint32_t)(n * AS_CHANNEL_WORDS), &copied);
@@ -963,7 +965,7 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   struct registry_shadow *seen = &registry_spaces[space].shadow[block];
   v->known = seen->id == v->id;
   if (!v->known)
-    *seen = (struct registry_shadow){v->id, 0, 0, 0};
+    *seen = (struct registry_shadow){v->id, 0, 0, 0, 0};
   uint64_t signature = registry_view_signature(out, v);
   if (changes_only && v->known && signature == seen->signature) {
     out->count--;
@@ -974,6 +976,11 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   /* Modular: a receive taken back makes the count smaller. */
   registry_seen_received += v->received - seen->received;
   seen->received = v->received;
+  uint64_t channel_received = 0;
+  for (uint32_t i = 0; i < v->channel_count; i++)
+    channel_received += as_view_channel(out, v, i).received;
+  registry_seen_channel_received += channel_received - seen->channel_received;
+  seen->channel_received = channel_received;
   if (v->status == AS_STATUS_STOPPED && !seen->stopped) {
     seen->stopped = 1;
     registry_seen_stopped++;
@@ -1022,6 +1029,7 @@ static void registry_totals(struct as_registry_collection *out)
   out->totals.total_stopped = registry_seen_stopped;
   out->totals.alive = out->totals.total_spawned - out->totals.total_stopped;
   out->totals.messages_received = registry_seen_received;
+  out->totals.received_all = registry_seen_received + registry_seen_channel_received;
 }
 
 static void registry_collection_reset(struct as_registry_collection *out)
@@ -1116,7 +1124,7 @@ void as_registry_reset_after_fork(void)
   registry_next_id = 1;
   registry_actor_holes = 0;
   registry_grave_count = registry_grave_first = 0;
-  registry_seen_stopped = registry_seen_received = 0;
+  registry_seen_stopped = registry_seen_received = registry_seen_channel_received = 0;
   /* Nothing of the parent's is listed here, and none of its changes are ours. */
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
     struct registry_space *sp = &registry_spaces[space];

@@ -46,9 +46,10 @@ struct as_channel {
   const char *endpoint; /* interned; NULL when unknown */
   uint64_t received, sent;
   int64_t depth; /* messages waiting in it, -1 when unknown */
+  int64_t max;   /* the highest depth it had, -1 when unknown */
 };
 #define AS_CHANNELS_MAX 16
-#define AS_CHANNEL_WORDS 5 /* kind, endpoint, received, sent, depth: in the collection's pool */
+#define AS_CHANNEL_WORDS 6 /* kind, endpoint, received, sent, depth, max: in the collection's pool */
 
 struct as_runtime {
   const char *name;
@@ -537,6 +538,7 @@ struct as_actor_view {
 
 struct as_registry_totals {
   uint64_t alive, total_spawned, total_stopped, messages_received;
+  uint64_t received_all; /* messages_received and every channel's received */
 };
 
 struct as_registry_collection {
@@ -560,7 +562,7 @@ static inline struct as_channel as_view_channel(const struct as_registry_collect
 {
   const uint64_t *w = c->ids + v->channels_at + (size_t)i * AS_CHANNEL_WORDS;
   struct as_channel ch = {(const char *)(uintptr_t)w[0], (const char *)(uintptr_t)w[1], w[2], w[3],
-                          (int64_t)w[4]};
+                          (int64_t)w[4], (int64_t)w[5]};
   return ch;
 }
 static inline const uint64_t *as_view_histogram_words(const struct as_registry_collection *c,

@@ -335,6 +335,8 @@ static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SENT), ch.sent);
     if (ch.depth >= 0)
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_DEPTH), (uint64_t)ch.depth);
+    if (ch.max >= 0)
+      as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), (uint64_t)ch.max);
     as_jsonw_lit(w, "}");
   }
   as_jsonw_lit(w, "]");
@@ -570,6 +572,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_TOTAL_SPAWNED), c->totals.total_spawned);
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_TOTAL_STOPPED), c->totals.total_stopped);
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_RECEIVED), c->totals.messages_received);
+      as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RECEIVED_ALL), c->totals.received_all);
       as_jsonw_lit(w, "}");
     }
     if (full || info->deadlocks_changed) {

@@ -356,6 +356,14 @@ static json_t *report_json(struct report *r)
                             "actors", (json_int_t)agg->spawned, "alive_at_end",
                             (json_int_t)agg->alive_at_end, "messages_received",
                             (json_int_t)agg->messages, "messages", types);
+    json_t *sockets = agg->n_sockets ? json_array() : NULL;
+    for (size_t k = 0; k < agg->n_sockets; k++)
+      json_array_append_new(sockets, json_pack("{s:o, s:I, s:I}", "kind",
+                                               report_json_str(r, agg->sockets[k].kind),
+                                               "received", (json_int_t)agg->sockets[k].received,
+                                               "sent", (json_int_t)agg->sockets[k].sent));
+    if (sockets)
+      json_object_set_new(row, "sockets", sockets);
     json_t *finished = report_json_finished(m, agg->hist, agg->n_hist, agg->finished_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
@@ -535,6 +543,16 @@ static void report_print_messages(const struct report *r, int all)
     if (agg->n_types > shown)
       printf(", and %zu more types", agg->n_types - shown);
     printf("\n");
+    /* CZMQ: its sockets besides the pipe, by kind and direction. */
+    for (size_t k = 0; k < agg->n_sockets; k++) {
+      const struct rm_socket *so = &agg->sockets[k];
+      printf("%s %s", k ? ";" : "    sockets:", report_str(r, so->kind));
+      if (so->received || !so->sent)
+        printf(" %lld received", (long long)so->received);
+      if (so->sent)
+        printf(" %lld sent", (long long)so->sent);
+      printf("%s", k + 1 == agg->n_sockets ? "\n" : "");
+    }
     for (size_t k = 0; k < agg->n_types; k++) {
       double others;
       if (report_outlier(agg, &agg->types[k], &others) && show_spend(&budget))

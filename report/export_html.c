@@ -69,6 +69,13 @@ static const char html_script[] =
 
 /* ---- summary ------------------------------------------------------------------------------- */
 
+/* What no handler ran has: no time at all, not "0 ns". */
+static void html_none(FILE *out, int64_t unused)
+{
+  (void)unused;
+  fputs("\xe2\x80\x94", out);
+}
+
 static void html_card(FILE *out, const char *key, int bad, void (*fmt)(FILE *, int64_t),
                       int64_t value, const char *suffix)
 {
@@ -81,17 +88,29 @@ static void html_card(FILE *out, const char *key, int bad, void (*fmt)(FILE *, i
   fputs("</div></div>", out);
 }
 
+/* Messages per second up to snapshot I (>= 1): over the span since the snapshot before, or,
+ * when that span is less than half the one before it (the final snapshot, written at exit a
+ * moment after the last periodic one), since the snapshot before that: a short last span never
+ * makes a peak. Returns 0, or -1 when there is no span. */
+static int html_rate_at(const struct html_model *m, size_t i, double *rate)
+{
+  const struct html_point *p = m->points;
+  size_t from = i - 1;
+  if (i >= 2 && (p[i].t - p[i - 1].t) * 2 < p[i - 1].t - p[i - 2].t)
+    from = i - 2;
+  double dt = p[i].t - p[from].t;
+  if (!(dt > 0))
+    return -1;
+  *rate = (double)(p[i].received - p[from].received) / dt;
+  return 0;
+}
+
 static double html_peak_rate(const struct html_model *m)
 {
-  double peak = 0;
-  for (size_t i = 1; i < m->n_points; i++) {
-    double dt = m->points[i].t - m->points[i - 1].t;
-    if (dt > 0) {
-      double r = (double)(m->points[i].received - m->points[i - 1].received) / dt;
-      if (r > peak)
-        peak = r;
-    }
-  }
+  double peak = 0, r;
+  for (size_t i = 1; i < m->n_points; i++)
+    if (html_rate_at(m, i, &r) == 0 && r > peak)
+      peak = r;
   return peak;
 }
 
@@ -104,11 +123,12 @@ static int by_value(const void *a, const void *b)
 /* The most actors alive at once, from the spawn and stop instants of every actor listed (a run
  * with only a final snapshot still shows how many lived together), or the snapshots' counts
  * when those are higher (actors never listed). */
-static int64_t html_most_alive(const struct html_model *m)
+static int64_t html_most_alive(const struct html_model *m, double *at_s)
 {
   size_t n = m->n_actors, k = 0;
   int64_t *spawns = malloc((n + 1) * sizeof *spawns), *stops = malloc((n + 1) * sizeof *stops);
   int64_t most = m->max_alive;
+  *at_s = m->max_alive_s;
   if (spawns && stops) {
     for (size_t i = 0; i < n; i++) {
       spawns[i] = m->actors[i].spawned_at_ns;
@@ -125,9 +145,11 @@ static int64_t html_most_alive(const struct html_model *m)
         j++;
       } else {
         alive++;
-        i++;
-        if (alive > most)
+        if (alive > most) {
           most = alive;
+          *at_s = (double)spawns[i] / 1e9;
+        }
+        i++;
       }
     }
   }
@@ -139,7 +161,10 @@ static int64_t html_most_alive(const struct html_model *m)
 static void html_summary(FILE *out, const struct html_model *m)
 {
   int64_t exceptions = 0, longest = 0, deepest = 0, messages = 0;
+  int ran = 0;
+  double most_at;
   for (size_t i = 0; i < m->n_actors; i++) {
+    ran |= html_actor_ran(&m->actors[i]);
     exceptions = as_sat_add(exceptions, m->actors[i].exceptions);
     if (html_actor_longest_ns(&m->actors[i]) > longest)
       longest = html_actor_longest_ns(&m->actors[i]);
@@ -150,14 +175,14 @@ static void html_summary(FILE *out, const struct html_model *m)
     messages = m->points[m->n_points - 1].received;
   fputs("<section id=\"summary\" class=\"cards\">", out);
   html_card(out, "actors spawned", 0, export_html_count, m->total_spawned, NULL);
-  html_card(out, "most alive at once", 0, export_html_count, html_most_alive(m), NULL);
+  html_card(out, "most alive at once", 0, export_html_count, html_most_alive(m, &most_at), NULL);
   html_card(out, m->final ? "alive at exit" : "alive at the last snapshot", m->final && m->alive_at_end > 0,
             export_html_count, m->alive_at_end, NULL);
   html_card(out, "messages received", 0, export_html_count, messages, NULL);
   html_card(out, "peak messages/s", 0, export_html_count, (int64_t)(html_peak_rate(m) + 0.5), NULL);
   html_card(out, "deadlock cycles", m->n_cycles > 0, export_html_count, (int64_t)m->n_cycles, NULL);
   html_card(out, "exceptions", exceptions > 0, export_html_count, exceptions, NULL);
-  html_card(out, "longest handler", 0, export_html_duration, longest, NULL);
+  html_card(out, "longest handler", 0, ran ? export_html_duration : html_none, longest, NULL);
   html_card(out, "deepest mailbox", 0, export_html_count, deepest, NULL);
   fputs("</section>\n", out);
 }
@@ -193,19 +218,20 @@ static int html_plots(FILE *out, const struct html_model *m)
   for (size_t i = 0; i < n; i++) {
     t[i] = m->points[i].t;
     alive[i] = (double)m->points[i].alive;
-    if (i && m->points[i].t > m->points[i - 1].t) {
-      rt[nr] = m->points[i].t;
-      rate[nr++] = (double)(m->points[i].received - m->points[i - 1].received) /
-                   (m->points[i].t - m->points[i - 1].t);
-    }
+    if (i && html_rate_at(m, i, &rate[nr]) == 0)
+      rt[nr++] = m->points[i].t;
   }
   fputs("<section id=\"plots\" class=\"plots\">", out);
   /* Every chart over time spans the whole traced time. */
   double end = n ? m->points[n - 1].t : 1;
-  struct svg_series s_alive = {"alive actors", t, alive, n};
-  svg_line_chart(out, "alive", "Alive actors over time", "since tracing started",
-                 "actors", &s_alive, 1, 0, end);
-  struct svg_series s_rate = {"messages/s", rt, rate, nr};
+  /* The samples are what each snapshot saw; the exact most-alive count (from spawn and stop
+   * instants) is marked where it happened. */
+  double most_at = 0;
+  int64_t most = html_most_alive(m, &most_at);
+  struct svg_series s_alive = {"alive actors", t, alive, n, most > 0, most_at, (double)most};
+  svg_line_chart(out, "alive", "Alive actors (sampled; \xe2\x97\x86 exact most at once)",
+                 "since tracing started", "actors", &s_alive, 1, 0, end);
+  struct svg_series s_rate = {"messages/s", rt, rate, nr, 0, 0, 0};
   svg_line_chart(out, "rate", "Messages received per second (average between snapshots)",
                  "since tracing started", "messages/s", &s_rate, 1, 0, end);
 
@@ -215,9 +241,11 @@ static int html_plots(FILE *out, const struct html_model *m)
     const struct html_actor *a = html_model_actor(m, m->deep_ids[k]);
     char *label = labels + k * 600;
     snprintf(label, 600, "#%" PRId64 " %.60s (max %" PRId64 ")", a->id, a->name, a->mailbox_max);
-    deep[k] = (struct svg_series){label, m->deep_t, m->deep_depth[k], m->n_deep_points};
+    deep[k] = (struct svg_series){label, m->deep_t, m->deep_depth[k], m->n_deep_points, 1,
+                                  a->mailbox_max_s, (double)a->mailbox_max};
   }
-  svg_line_chart(out, "mailbox", "Mailbox depth of the deepest actors",
+  svg_line_chart(out, "mailbox",
+                 "Deepest mailboxes (sampled; \xe2\x97\x86 exact maximum, reached by then)",
                  "since tracing started", "messages waiting", deep, n_deep, 0, end);
 
   /* The slowest handlers: finished, or still running when a snapshot saw them. */
@@ -274,6 +302,7 @@ static int html_plots(FILE *out, const struct html_model *m)
 struct name_row {
   const char *name, *runtime; /* interned: equal strings are equal pointers */
   int64_t actors, alive, received, mailbox_max, longest_ns, exceptions, deadlocked;
+  int ran; /* some actor of the name ran a handler */
 };
 
 static int by_name(const void *a, const void *b)
@@ -326,6 +355,7 @@ static int html_names(FILE *out, const struct html_model *m)
       r->mailbox_max = a->mailbox_max;
     if (html_actor_longest_ns(a) > r->longest_ns)
       r->longest_ns = html_actor_longest_ns(a);
+    r->ran |= html_actor_ran(a);
   }
   qsort(rows, k, sizeof *rows, by_actors);
   fputs("<section id=\"names\"><h2>Actors by name</h2><table class=\"names\"><thead><tr>"
@@ -345,7 +375,7 @@ static int html_names(FILE *out, const struct html_model *m)
     html_cell_count(out, r->received, 0);
     html_cell_count(out, r->mailbox_max, 0);
     fputs("<td>", out);
-    export_html_duration(out, r->longest_ns);
+    (r->ran ? export_html_duration : html_none)(out, r->longest_ns);
     fputs("</td>", out);
     html_cell_count(out, r->exceptions, 1);
     html_cell_count(out, r->deadlocked, 1);

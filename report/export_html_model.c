@@ -41,10 +41,13 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
     return -ENOMEM;
   h->parent = a->has_parent ? a->parent : -1;
   h->status = a->status;
-  h->received = a->messages_received;
-  h->sent = a->messages_sent;
+  h->received = a->received_all;
+  h->sent = a->sent_all;
   h->exceptions = a->exceptions;
-  h->mailbox_max = a->mailbox_max;
+  h->handled = a->handled;
+  if (is_new || a->queued_all_max > h->mailbox_max)
+    h->mailbox_max_s = m->now_s;
+  h->mailbox_max = a->queued_all_max;
   h->handler_max_ns = a->handler_max_ns;
   h->handler_total_ns = a->handler_total_ns;
   if (a->has_handling && a->handling_elapsed_ns > h->running_max_ns) {
@@ -94,15 +97,18 @@ static int fold_cycles(struct html_model *m, const struct as_rec_snapshot *s, do
 
 static int fold_snapshot(struct html_model *m, const struct as_rec_snapshot *s)
 {
+  double t = (double)s->uptime_ns / 1e9;
+  m->now_s = t;
   int rc = export_actor_table_update(&m->index, s, actor_seen, NULL, m);
   if (rc < 0)
     return rc;
-  double t = (double)s->uptime_ns / 1e9;
   if (export_grow((void **)&m->points, &m->cap_points, m->n_points, sizeof *m->points) < 0)
     return -ENOMEM;
-  m->points[m->n_points++] = (struct html_point){t, s->alive, s->messages_received};
-  if (s->alive > m->max_alive)
+  m->points[m->n_points++] = (struct html_point){t, s->alive, s->received_all};
+  if (s->alive > m->max_alive) {
     m->max_alive = s->alive;
+    m->max_alive_s = t;
+  }
   m->total_spawned = s->total_spawned;
   m->total_stopped = s->total_stopped;
   m->alive_at_end = s->alive;
@@ -180,7 +186,7 @@ static int read_depths(struct html_model *m, const char *source, struct as_reade
           hi = mid;
       }
       if (lo < s->n_actors && s->actors[lo].id == m->deep_ids[k])
-        m->deep_depth[k][i] = (double)s->actors[lo].mailbox_len;
+        m->deep_depth[k][i] = (double)s->actors[lo].queued_all;
     }
     if (rc < 0)
       break;

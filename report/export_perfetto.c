@@ -133,8 +133,8 @@ static void pf_stop(struct pf_writer *w, const struct as_rec_actor *a)
           ",\"messages_received\":%" PRId64 ",\"handled\":%" PRId64 ",\"exceptions\":%" PRId64
           ",\"handler_total_ns\":%" PRId64 ",\"handler_max_ns\":%" PRId64
           ",\"mailbox_max\":%" PRId64 "}",
-          a->messages_received, a->handled, a->exceptions, a->handler_total_ns,
-          a->handler_max_ns, a->mailbox_max);
+          a->received_all, a->handled, a->exceptions, a->handler_total_ns,
+          a->handler_max_ns, a->queued_all_max);
   pf_close(w);
 }
 
@@ -166,7 +166,7 @@ static void pf_handler_begin(struct pf_writer *w, struct pf_actor *s, const stru
   pf_close(w);
   s->in_handler = 1;
   s->handler_handled = a->handled;
-  s->handler_received = a->messages_received;
+  s->handler_received = a->received_all;
 }
 
 static void pf_mailbox(struct pf_writer *w, const struct as_rec_actor *a)
@@ -175,7 +175,7 @@ static void pf_mailbox(struct pf_writer *w, const struct as_rec_actor *a)
   fputs(",\"name\":", w->out);
   pf_actor_label(w->out, "mailbox ", a->id, a->name);
   pf_ts(w, w->capture_ns);
-  fprintf(w->out, ",\"args\":{\"depth\":%" PRId64 "}", a->mailbox_len);
+  fprintf(w->out, ",\"args\":{\"depth\":%" PRId64 "}", a->queued_all);
   pf_close(w);
 }
 
@@ -193,7 +193,7 @@ static int pf_actor_seen(void *state, const struct as_rec_actor *a, int is_new, 
   /* The same handler as before while the actor has neither finished it nor taken another
    * message (both counters move when a handler ends or begins). */
   int same = s->in_handler && a->has_handling && a->handled == s->handler_handled &&
-             a->messages_received == s->handler_received;
+             a->received_all == s->handler_received;
   if (s->in_handler && !same)
     pf_handler_end(w, s, 0);
   if (a->has_handling && !same)
@@ -202,9 +202,9 @@ static int pf_actor_seen(void *state, const struct as_rec_actor *a, int is_new, 
     s->handler_seen_ns = w->capture_ns;
     s->handler_elapsed_ns = a->handling_elapsed_ns;
   }
-  if (a->mailbox_len != s->mailbox_shown) {
+  if (a->queued_all != s->mailbox_shown) {
     pf_mailbox(w, a);
-    s->mailbox_shown = a->mailbox_len;
+    s->mailbox_shown = a->queued_all;
   }
   if (a->has_stopped && !s->stop_shown) {
     pf_stop(w, a);
@@ -304,14 +304,14 @@ static int pf_snapshot(struct pf_writer *w, const struct as_rec_snapshot *snap)
   pf_counter(w, "actors", "alive", w->capture_ns, (double)snap->alive);
   /* messages/s over [previous capture, this one], shown from the previous capture on. */
   if (w->have_previous && snap->uptime_ns > w->previous_ns) {
-    int64_t delta = snap->messages_received - w->previous_received;
+    int64_t delta = snap->received_all - w->previous_received;
     double seconds = (double)(snap->uptime_ns - w->previous_ns) / 1e9;
     w->last_rate = delta > 0 ? (double)delta / seconds : 0;
     pf_counter(w, "messages", "received/s", w->previous_ns, w->last_rate);
   }
   w->have_previous = 1;
   w->previous_ns = snap->uptime_ns;
-  w->previous_received = snap->messages_received;
+  w->previous_received = snap->received_all;
   rc = pf_deadlocks(w, snap);
   if (rc < 0)
     return rc;

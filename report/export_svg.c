@@ -111,6 +111,12 @@ void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_
       y_max = fmax(y_max, series[s].y[i]);
       points++;
     }
+  for (size_t s = 0; s < n_series; s++)
+    if (series[s].has_mark) {
+      x_min = fmin(x_min, series[s].mark_x);
+      x_max = fmax(x_max, series[s].mark_x);
+      y_max = fmax(y_max, series[s].mark_y);
+    }
   double legend_rows = n_series > 1 ? (double)((n_series + 1) / 2) : 0;
   double height = H + legend_rows * 18;
   svg_open(out, id, title, height);
@@ -192,6 +198,20 @@ void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_
       fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>",
               LEFT + (series[s].x[0] - x_min) / (x_max - x_min) * PLOT_W,
               TOP + PLOT_H - series[s].y[0] / y_top * PLOT_H, color);
+  }
+  /* Exact maxima: a diamond where the samples may show less, with its value. */
+  for (size_t s = 0; s < n_series; s++) {
+    if (!series[s].has_mark)
+      continue;
+    double mx = LEFT + (series[s].mark_x - x_min) / (x_max - x_min) * PLOT_W;
+    double my = TOP + PLOT_H - series[s].mark_y / y_top * PLOT_H;
+    fprintf(out, "<path class=\"mark\" data-mark=\"%zu\" d=\"M%.1f %.1fl5 5l-5 5l-5 -5z\" "
+                 "fill=\"%s\" stroke=\"#fff\"><title>exact maximum: %g</title></path>",
+            s, mx, my - 5, palette[s % PALETTE_N], series[s].mark_y);
+    fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">max ", mx,
+            my - 8, mx > LEFT + PLOT_W * 0.85 ? "end" : "middle");
+    svg_number(out, series[s].mark_y);
+    fputs("</text>", out);
   }
   if (n_series > 1)
     for (size_t s = 0; s < n_series; s++)

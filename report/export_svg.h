@@ -11,6 +11,10 @@ struct svg_series {
   const char *label;  /* legend text */
   const double *x, *y; /* n points, x ascending */
   size_t n;
+  /* An exact value the samples may miss (a maximum between two snapshots): drawn as a marker
+   * at (mark_x, mark_y) with its value, when has_mark. */
+  int has_mark;
+  double mark_x, mark_y;
 };
 
 /* A line chart of SERIES against a shared time axis: x in seconds, its ticks in the unit that

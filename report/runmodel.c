@@ -110,6 +110,23 @@ static void rm_update_histogram(struct rm_ingest *in, struct rm_actor *a,
                                            (uint64_t)r->histogram[2 * i + 1]};
 }
 
+static void rm_update_sockets(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
+{
+  size_t n = r->n_sockets < 255 ? r->n_sockets : 255;
+  if (n != a->n_sockets) {
+    struct rm_socket *grown = reallocarray(a->sockets, n ? n : 1, sizeof *grown);
+    if (!grown) {
+      in->nomem = 1;
+      return;
+    }
+    a->sockets = grown;
+    a->n_sockets = (uint8_t)n;
+  }
+  for (size_t i = 0; i < n; i++)
+    a->sockets[i] = (struct rm_socket){rm_intern(in, r->sockets[i].kind), r->sockets[i].received,
+                                       r->sockets[i].sent};
+}
+
 static void rm_update_stack(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
 {
   size_t n = r->n_handling_stack < 255 ? r->n_handling_stack : 255;
@@ -133,8 +150,14 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   struct rm_type types[AS_TYPES_PER_ACTOR_MAX + 8];
   size_t n = r->n_message_types < sizeof types / sizeof types[0] ? r->n_message_types
                                                                   : sizeof types / sizeof types[0];
-  for (size_t i = 0; i < n; i++)
-    types[i] = (struct rm_type){rm_intern(in, r->message_types[i].name), r->message_types[i].count};
+  for (size_t i = 0; i < n; i++) {
+    const char *name = r->message_types[i].name;
+    char buf[AS_TYPE_NAME_MAX + 8];
+    const char *group = as_type_without_endpoint(name, buf, sizeof buf);
+    uint32_t type = rm_intern(in, name);
+    types[i] = (struct rm_type){type, group == name ? type : rm_intern(in, group),
+                                r->message_types[i].count};
+  }
   /* A longest handler restated by a few nanoseconds (the tracer's clock rate settles in its
    * first seconds, FORMAT.md) is the same handler, not a new one of another type. */
   if (r->handler_max_ns > a->handler_max_ns &&
@@ -169,11 +192,14 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   a->has_stopped = (uint8_t)r->has_stopped;
   a->stopped_at_ns = r->stopped_at_ns;
   a->reason = r->has_stopped ? rm_intern(in, r->stop_reason) : RM_NONE;
-  a->received = r->messages_received;
-  a->sent = r->messages_sent;
+  /* Every socket's traffic and queues (as_rec_actor_derive): the one definition every view uses. */
+  a->received = r->received_all;
+  a->sent = r->sent_all;
   a->exceptions = r->exceptions;
-  a->mailbox_max = r->mailbox_max;
+  a->mailbox_max = r->queued_all_max;
   rm_update_histogram(in, a, r);
+  if (r->n_sockets || a->n_sockets)
+    rm_update_sockets(in, a, r);
   /* The stack of its longest stuck handler so far (a later, shorter one keeps it). */
   if (r->has_handling && r->n_handling_stack && r->handling_elapsed_ns >= a->running_max_ns)
     rm_update_stack(in, a, r);
@@ -293,7 +319,7 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
     m->cap_points = cap;
   }
   m->timeline[m->n_points++] = (struct rm_point){s->seq, s->uptime_ns, s->alive,
-                                                  s->messages_received};
+                                                  s->received_all};
   m->at_seq = s->seq;
   m->at_uptime_ns = s->uptime_ns;
   if (s->tick_fs)
@@ -301,7 +327,7 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
   m->at_alive = s->alive;
   m->at_spawned = s->total_spawned;
   m->at_stopped = s->total_stopped;
-  m->at_messages = s->messages_received;
+  m->at_messages = s->received_all;
   m->at_final = s->final;
   m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
   m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
@@ -371,6 +397,7 @@ void runmodel_free(struct runmodel *m)
 {
   for (size_t i = 0; i < m->n_actors; i++) {
     free(m->actors[i].types);
+    free(m->actors[i].sockets);
     free(m->actors[i].hist);
     free(m->actors[i].stack);
   }
@@ -546,7 +573,7 @@ static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_
 {
   struct rm_name_type *row = NULL;
   for (size_t k = 0; k < agg->n_types && !row; k++)
-    if (agg->types[k].type == t->type)
+    if (agg->types[k].type == t->group)
       row = &agg->types[k];
   if (!row) {
     struct rm_name_type *grown = reallocarray(agg->types, agg->n_types + 1, sizeof *grown);
@@ -554,7 +581,7 @@ static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_
       return -1;
     agg->types = grown;
     row = &agg->types[agg->n_types++];
-    *row = (struct rm_name_type){t->type, 0, -1, 0};
+    *row = (struct rm_name_type){t->group, 0, -1, 0};
   }
   row->sum = as_sat_add(row->sum, t->count);
   if (t->count > row->max) {
@@ -562,6 +589,36 @@ static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_
     row->max_id = actor_id;
   }
   return 0;
+}
+
+/* Adds a socket into its name's row of the same kind. */
+static int rm_name_socket_add(struct rm_name *agg, const struct rm_socket *s)
+{
+  size_t k = 0;
+  while (k < agg->n_sockets && agg->sockets[k].kind != s->kind)
+    k++;
+  if (k == agg->n_sockets) {
+    struct rm_socket *grown = reallocarray(agg->sockets, k + 1, sizeof *grown);
+    if (!grown)
+      return -1;
+    agg->sockets = grown;
+    agg->sockets[agg->n_sockets++] = (struct rm_socket){s->kind, 0, 0};
+  }
+  agg->sockets[k].received = as_sat_add(agg->sockets[k].received, s->received);
+  agg->sockets[k].sent = as_sat_add(agg->sockets[k].sent, s->sent);
+  return 0;
+}
+
+/* A name's sockets, busiest first, then by kind: the same order whichever instance used which
+ * first. */
+static int rm_socket_cmp(const void *x, const void *y)
+{
+  const struct rm_socket *a = x, *b = y;
+  int64_t ta = as_sat_add(a->received, a->sent), tb = as_sat_add(b->received, b->sent);
+  if (ta != tb)
+    return ta > tb ? -1 : 1;
+  return strcmp(strtab_text(&rm_sort_model->strings, a->kind),
+                strtab_text(&rm_sort_model->strings, b->kind));
 }
 
 int runmodel_names(const struct runmodel *m, struct rm_names *out)
@@ -599,6 +656,8 @@ int runmodel_names(const struct runmodel *m, struct rm_names *out)
     int failed = rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0;
     for (size_t k = 0; k < a->n_types && !failed; k++)
       failed = rm_name_type_add(agg, &a->types[k], a->id) < 0;
+    for (size_t k = 0; k < a->n_sockets && !failed; k++)
+      failed = rm_name_socket_add(agg, &a->sockets[k]) < 0;
     if (failed) {
       out->items = items;
       out->n = n;
@@ -609,6 +668,9 @@ int runmodel_names(const struct runmodel *m, struct rm_names *out)
   }
   free(slot_of);
   rm_sort_model = m;
+  for (size_t i = 0; i < n; i++)
+    if (items[i].n_sockets > 1)
+      qsort(items[i].sockets, items[i].n_sockets, sizeof *items[i].sockets, rm_socket_cmp);
   qsort(items, n, sizeof *items, rm_name_cmp);
   out->items = items;
   out->n = n;
@@ -619,6 +681,7 @@ void runmodel_names_free(struct rm_names *names)
 {
   for (size_t i = 0; i < names->n; i++) {
     free(names->items[i].types);
+    free(names->items[i].sockets);
     free(names->items[i].hist);
   }
   free(names->items);

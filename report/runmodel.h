@@ -13,8 +13,15 @@
 #include "strtab.h"
 
 struct rm_type {
-  uint32_t type; /* interned */
+  uint32_t type;  /* interned */
+  uint32_t group; /* the type per actor name: without its socket's endpoint (interned) */
   int64_t count;
+};
+
+/* A CZMQ actor's socket, or all sockets of one kind of an actor name. */
+struct rm_socket {
+  uint32_t kind; /* interned: ROUTER, PULL ..., side pipe */
+  int64_t received, sent;
 };
 
 struct rm_actor {
@@ -30,10 +37,11 @@ struct rm_actor {
   uint32_t now_type;     /* the type being handled at the last capture (handling_now) */
   int64_t now_elapsed_ns;
   struct rm_type *types;
+  struct rm_socket *sockets;     /* CZMQ: its sockets besides the pipe (endpoints left out) */
   struct as_histogram_bin *hist; /* handler times at its last listing, in ticks; NULL: none */
   uint32_t *stack;               /* where its longest stuck handler was (interned frames) */
   uint16_t n_hist;
-  uint8_t n_stack;
+  uint8_t n_stack, n_sockets;
   uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;
   uint8_t gone; /* reaped: no longer in the registry */
 };
@@ -128,6 +136,8 @@ struct rm_name {
   int64_t spawned, alive_at_end, mailbox_max, exceptions, handler_max_ns, messages;
   struct rm_name_type *types;
   size_t n_types;
+  struct rm_socket *sockets; /* its actors' sockets by kind, received and sent added up */
+  size_t n_sockets;
   struct as_histogram_bin *hist; /* its actors' histograms merged, by bucket */
   size_t n_hist;
   int64_t finished_max_ns; /* longest finished handler (the histograms' top) */

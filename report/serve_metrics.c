@@ -98,7 +98,8 @@ static const struct process_family process_families[] = {
     {"actorscope_process_actors_stopped", COUNTER, NULL,
      "Actors of the process that ever stopped (exact, reaped ones included).", p_stopped, 0},
     {"actorscope_process_messages_received", COUNTER, NULL,
-     "Messages the process's actors ever took from their mailboxes (exact).", p_received, 0},
+     "Messages the process's actors ever received on any of their sockets: mailboxes, and a CZMQ "
+     "actor's other sockets (exact; the sum of actorscope_messages_received_total over types).", p_received, 0},
     {"actorscope_deadlocks", GAUGE, NULL,
      "Wait-for cycles between actors present at the latest snapshot.", p_deadlocks, 0},
     {"actorscope_process_start_time_seconds", GAUGE, "seconds",
@@ -187,7 +188,8 @@ static const struct name_family name_families[] = {
      "counted only in actorscope_process_actors_spawned_total; one the runtime names later, "
      "under each name it had).", n_spawned, 0},
     {"actorscope_messages_sent", COUNTER, NULL,
-     "Messages actors of this name sent to other actors' mailboxes.", n_sent, 0},
+     "Messages actors of this name sent: to other actors' mailboxes, up their own pipe, and on a "
+     "CZMQ actor's other sockets.", n_sent, 0},
     {"actorscope_exceptions", COUNTER, NULL,
      "Exceptions thrown out of message handlers of actors of this name (CAF).", n_exceptions, 0},
     {"actorscope_handler_seconds", COUNTER, "seconds",
@@ -197,10 +199,12 @@ static const struct name_family name_families[] = {
     {"actorscope_handler_running_max_seconds", GAUGE, "seconds",
      "The longest handler in progress at the latest snapshot (0: none).", n_running_max, 1},
     {"actorscope_mailbox_depth", GAUGE, NULL,
-     "Messages waiting in the mailboxes of actors of this name, summed, at the latest snapshot.",
+     "Messages waiting for actors of this name, summed, at the latest snapshot: mailboxes, and "
+     "CZMQ side pipes (libzmq does not tell what waits in its other sockets).",
      n_depth, 0},
     {"actorscope_mailbox_depth_max", GAUGE, NULL,
-     "The deepest mailbox any actor of this name ever had (high-water mark).", n_depth_max, 0},
+     "The deepest queue any actor of this name ever had: its mailbox's or a side pipe's "
+     "high-water mark, or all of them at a snapshot.", n_depth_max, 0},
     {"actorscope_actors_deadlocked", GAUGE, NULL,
      "Actors of this name in a wait-for cycle at the latest snapshot.", n_deadlocked, 0},
 };
@@ -240,7 +244,8 @@ static void render_name_families(const struct render *r, struct serve_process *c
         value_int(r, ps[i]->names[k]->stopped.items[s].count);
       }
   family(r, "actorscope_messages_received", COUNTER, NULL,
-         "Messages actors of this name took from their mailboxes, by message type.");
+         "Messages actors of this name received, by message type (a CZMQ socket's messages under "
+     "TYPE (KIND), whatever the endpoint).");
   for (size_t i = 0; i < n; i++)
     for (size_t k = 0; k < ps[i]->n_names; k++)
       for (size_t t = 0; t < ps[i]->names[k]->received.n; t++) {
@@ -332,9 +337,9 @@ static void render_actor_families(const struct render *r, struct serve_process *
     enum family_type type;
     const char *unit, *help;
   } families[3] = {
-      {"actorscope_actor_mailbox_depth", GAUGE, NULL, "Messages waiting in one actor's mailbox."},
+      {"actorscope_actor_mailbox_depth", GAUGE, NULL, "Messages waiting for one actor: its mailbox and CZMQ side pipes."},
       {"actorscope_actor_messages_received", COUNTER, NULL,
-       "Messages one actor took from its mailbox."},
+       "Messages one actor received on any of its sockets."},
       {"actorscope_actor_handler_seconds", COUNTER, "seconds",
        "Time one actor spent in finished handlers."},
   };

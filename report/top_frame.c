@@ -170,22 +170,20 @@ static void frame_row(struct top_canvas *c, const struct top_screen *s, const st
   top_state_text(text, sizeof text, a, v->state, ascii);
   row_cell(row, sizeof row, &used, l, COL_STATE, text, ascii);
   row_cell(row, sizeof row, &used, l, COL_HANDLER, a->has_handling ? a->handling_type : "", ascii);
-  frame_number(text, sizeof text, (double)a->mailbox_len, 0);
+  frame_number(text, sizeof text, (double)a->queued_all, 0);
   row_cell(row, sizeof row, &used, l, COL_MBOX, text, ascii);
-  frame_number(text, sizeof text, (double)a->mailbox_max, 0);
+  frame_number(text, sizeof text, (double)a->queued_all_max, 0);
   row_cell(row, sizeof row, &used, l, COL_MAX, text, ascii);
   frame_number(text, sizeof text, v->rate, 1);
   row_cell(row, sizeof row, &used, l, COL_RATE, text, ascii);
   frame_sparkline(text, sizeof text, v->history.rate, v->history.count, v->history.next,
                   l->width[COL_TREND], ascii);
   row_cell(row, sizeof row, &used, l, COL_TREND, text, ascii);
-  frame_number(text, sizeof text, (double)a->messages_received, 0);
+  frame_number(text, sizeof text, (double)a->received_all, 0);
   row_cell(row, sizeof row, &used, l, COL_RECV, text, ascii);
   frame_number(text, sizeof text, (double)a->exceptions, 0);
   row_cell(row, sizeof row, &used, l, COL_EXC, text, ascii);
-  /* A file may say an actor was spawned after its capture: no negative age. */
-  int64_t age = snap->uptime_ns - a->spawned_at_ns;
-  show_duration(age > 0 ? age : 0, SHOW_DURATION_COMPACT, text, sizeof text);
+  show_duration(top_actor_age_ns(snap, a), SHOW_DURATION_COMPACT, text, sizeof text);
   row_cell(row, sizeof row, &used, l, COL_AGE, text, ascii);
 
   struct top_line *line = top_canvas_add(c, selected ? TOP_STYLE_SELECTED : TOP_STYLE_NORMAL,
@@ -241,7 +239,7 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
   else if (snap->final)
     snprintf(end, sizeof end, " - final");
   top_canvas_add(c, TOP_STYLE_NORMAL, "messages: %s/s, %lld in all, %lld spawned - %s%s", rate,
-                 (long long)snap->messages_received, (long long)snap->total_spawned, cost, end);
+                 (long long)snap->received_all, (long long)snap->total_spawned, cost, end);
 }
 
 static void frame_banner(struct top_canvas *c, const struct top_screen *s, int all)

@@ -145,20 +145,30 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
   show_duration(a->handler_total_ns, 0, d1, sizeof d1);
   show_duration(a->handler_max_ns, 0, d2, sizeof d2);
   show_duration(a->handled > 0 ? a->handler_total_ns / a->handled : 0, 0, d3, sizeof d3);
-  top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
-                 (long long)a->handled, d1, d3, d2);
+  if (a->handled > 0 || a->handler_max_ns > 0)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
+                   (long long)a->handled, d1, d3, d2);
+  else /* no time at all, not "0 ns" */
+    top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   none finished yet");
   inspect_percentiles(c, a, snap->tick_fs);
   for (size_t k = 0; k < a->n_handling_stack; k++)
     top_canvas_add(c, TOP_STYLE_NORMAL, "%s %s", k ? "          " : "stuck in  ", a->handling_stack[k]);
   inspect_wait_chain(c, s, at);
-  top_canvas_add(c, TOP_STYLE_NORMAL, "mailbox    %lld now, %lld at most, %lld enqueued (%s)",
-                 (long long)a->mailbox_len, (long long)a->mailbox_max,
-                 (long long)a->mailbox_enqueued, a->mailbox_kind ? a->mailbox_kind : "?");
+  if (a->n_sockets)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "waiting    %lld now on all its sockets, %lld at most",
+                   (long long)a->queued_all, (long long)a->queued_all_max);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "%s %lld now, %lld at most, %lld enqueued (%s)",
+                 a->n_sockets ? "pipe      " : "mailbox   ", (long long)a->mailbox_len,
+                 (long long)a->mailbox_max, (long long)a->mailbox_enqueued,
+                 a->mailbox_kind ? a->mailbox_kind : "?");
   top_canvas_add(c, TOP_STYLE_NORMAL, "outbox     %lld", (long long)a->outbox_len);
   top_canvas_add(c, TOP_STYLE_NORMAL,
                  "messages   %lld received (%.1f/s), %lld sent, %lld replies, %lld exceptions",
-                 (long long)a->messages_received, v->rate, (long long)a->messages_sent,
+                 (long long)a->received_all, v->rate, (long long)a->sent_all,
                  (long long)a->replies, (long long)a->exceptions);
+  if (a->n_sockets)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "  on its pipe %lld received, %lld sent to actors",
+                   (long long)a->messages_received, (long long)a->messages_sent);
   if (a->has_refs)
     top_canvas_add(c, TOP_STYLE_NORMAL, "refs       %lld strong, %lld weak",
                    (long long)a->refs_strong, (long long)a->refs_weak);
@@ -180,7 +190,8 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
       const struct as_rec_socket *k = &a->sockets[i];
       char depth[48] = "";
       if (k->has_depth)
-        snprintf(depth, sizeof depth, ", %lld queued", (long long)k->depth);
+        snprintf(depth, sizeof depth, ", %lld queued (%lld at most)", (long long)k->depth,
+                 (long long)(k->has_max ? k->max : k->depth));
       top_canvas_add(c, TOP_STYLE_NORMAL, "  %-10s %s: %lld received, %lld sent%s", k->kind,
                      k->endpoint ? k->endpoint : "(no endpoint)", (long long)k->received,
                      (long long)k->sent, depth);

@@ -131,6 +131,12 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
   /* The views of the snapshot before carry all the merge needs: that snapshot may be gone. */
   int have_old = m->applied > 0;
   int64_t old_uptime = have_old ? m->last_uptime_ns : 0;
+  /* A span much shorter than the one before (the final snapshot, written at exit a moment
+   * after the last periodic one) gives a rate over the span before it too: one message in
+   * 20 ms is not 50 messages a second. */
+  int64_t span = s->uptime_ns - old_uptime;
+  int widen = m->applied > 1 && span < (old_uptime - m->before_uptime_ns) / 2;
+  int64_t window_start = widen ? m->before_uptime_ns : old_uptime;
   const struct top_actor_view *old = m->views;
   size_t j = 0;
   for (size_t i = 0; i < s->n_actors; i++) {
@@ -140,17 +146,21 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
       j++;
     struct top_actor_view *v = &views[i];
     v->id = a->id;
-    v->received = a->messages_received;
+    v->received = a->received_all;
+    v->received_before = -1;
     if (j < m->n_views && old[j].id == a->id) {
       v->history = old[j].history;
-      v->rate = model_rate(a->messages_received - old[j].received, s->uptime_ns - old_uptime);
+      v->received_before = old[j].received;
+      int64_t base = widen && old[j].received_before >= 0 ? old[j].received_before : old[j].received;
+      int64_t start = widen && old[j].received_before >= 0 ? window_start : old_uptime;
+      v->rate = model_rate(a->received_all - base, s->uptime_ns - start);
     } else {
       /* New since the previous snapshot: over the same span as everyone else (a rate over
        * the few microseconds since its spawn would be meaningless). */
-      v->rate = model_rate(a->messages_received, s->uptime_ns - old_uptime);
+      v->rate = model_rate(a->received_all, s->uptime_ns - window_start);
     }
     v->state = model_classify(m, a);
-    history_push(&v->history, v->rate, a->mailbox_len);
+    history_push(&v->history, v->rate, a->queued_all);
   }
   for (size_t c = 0; c < s->n_deadlocks; c++)
     for (size_t k = 0; k < s->deadlocks[c].n_actors; k++) {
@@ -161,11 +171,14 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
   memset(m->counts, 0, sizeof m->counts);
   for (size_t i = 0; i < s->n_actors; i++)
     m->counts[views[i].state]++;
-  m->message_rate = have_old ? model_rate(s->messages_received - m->last_received,
-                                          s->uptime_ns - old_uptime)
-                             : model_rate(s->messages_received, s->uptime_ns);
+  m->message_rate = !have_old ? model_rate(s->received_all, s->uptime_ns)
+                   : widen     ? model_rate(s->received_all - m->before_received,
+                                            s->uptime_ns - window_start)
+                               : model_rate(s->received_all - m->last_received, span);
+  m->before_uptime_ns = old_uptime;
+  m->before_received = m->last_received;
   m->last_uptime_ns = s->uptime_ns;
-  m->last_received = s->messages_received;
+  m->last_received = s->received_all;
   if (s->has_last_cost) {
     m->has_cost = 1;
     m->cost_ns = as_sat_add(as_sat_add(s->cost_collect_ns, s->cost_encode_ns), s->cost_write_ns);

@@ -104,11 +104,11 @@ static int view_compare(const void *pa, const void *pb, void *pctx)
   switch (ctx->sort) {
   case TOP_SORT_NAME: c = strcmp(a->name, b->name); break;
   case TOP_SORT_STATE: c = state_rank(vb->state) - state_rank(va->state); break;
-  case TOP_SORT_MAILBOX: c = cmp_i64(b->mailbox_len, a->mailbox_len); break;
+  case TOP_SORT_MAILBOX: c = cmp_i64(b->queued_all, a->queued_all); break;
   case TOP_SORT_RATE: c = (vb->rate > va->rate) - (vb->rate < va->rate); break;
-  case TOP_SORT_RECEIVED: c = cmp_i64(b->messages_received, a->messages_received); break;
+  case TOP_SORT_RECEIVED: c = cmp_i64(b->received_all, a->received_all); break;
   case TOP_SORT_EXCEPTIONS: c = cmp_i64(b->exceptions, a->exceptions); break;
-  case TOP_SORT_AGE: c = cmp_i64(a->spawned_at_ns, b->spawned_at_ns); break;
+  case TOP_SORT_AGE: c = cmp_i64(top_actor_age_ns(&ctx->m->snap->snapshot, b), top_actor_age_ns(&ctx->m->snap->snapshot, a)); break;
   default: break;
   }
   if (c == 0)

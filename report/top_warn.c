@@ -55,7 +55,7 @@ static int warn_actors(const struct rule *r, const struct as_rec_snapshot *s, ch
                              ? a->handling_elapsed_ns
                              : a->handler_max_ns;
     int64_t limit_ns = as_sat_mul(r->limit, 1000000);
-    int bad = (r->kind == RULE_MAX_MAILBOX && a->mailbox_max > r->limit) ||
+    int bad = (r->kind == RULE_MAX_MAILBOX && a->queued_all_max > r->limit) ||
               (r->kind == RULE_MAX_HANDLER_MS && handler_ns > limit_ns) ||
               (r->kind == RULE_NO_EXCEPTIONS && a->exceptions > 0);
     if (!bad)
@@ -64,7 +64,7 @@ static int warn_actors(const struct rule *r, const struct as_rec_snapshot *s, ch
       continue;
     if (r->kind == RULE_MAX_MAILBOX)
       snprintf(out, cap, "#%lld %s mailbox reached %lld", (long long)a->id, a->name,
-               (long long)a->mailbox_max);
+               (long long)a->queued_all_max);
     else if (r->kind == RULE_MAX_HANDLER_MS) {
       char took[SHOW_DURATION_MAX];
       snprintf(out, cap, "#%lld %s handler ran %s", (long long)a->id, a->name,

@@ -259,3 +259,15 @@ json_t *as_test_first_deadlock(json_t *lines)
       return line;
   return NULL;
 }
+
+json_t *as_test_find(json_t *array, const char *key, const char *value)
+{
+  size_t i;
+  json_t *item;
+  json_array_foreach(array, i, item) {
+    const char *text = json_string_value(json_object_get(item, key));
+    if (text && strcmp(text, value) == 0)
+      return item;
+  }
+  return NULL;
+}

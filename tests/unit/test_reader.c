@@ -977,3 +977,53 @@ Test(reader, a_histogram_outside_the_scheme_is_refused_naming_it)
     free(text);
   }
 }
+
+/* Issue 18: an actor's traffic and mailbox over all of its sockets, derived once here for every
+ * view; a file written before totals.received_all gets the closest total it allows. */
+Test(reader, an_actors_totals_are_all_of_its_sockets)
+{
+  char *snap = snapshot_json(0, 1, 2, "0"), *text = NULL;
+  cr_assert(asprintf(&text, "%s%s", header, snap) > 0);
+  char *path = write_temp(text);
+  struct as_reader *r;
+  struct as_reader_error err;
+  struct as_reader_options opt = AS_READER_OPTIONS_DEFAULT;
+  cr_assert_eq(as_reader_open(&r, path, &opt, &err), 0, "%s", err.text);
+  const struct as_rec_snapshot *s;
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  const struct as_rec_actor *a = &s->actors[0];
+  cr_assert_eq(a->received_all, 4 + 3 + 1, "the pipe's 4, the ROUTER's 3, the side pipe's 1");
+  cr_assert_eq(a->sent_all, 1 + 0 + 2 + 0);
+  cr_assert_eq(a->queued_all, 0 + 4, "the side pipe's depth waits for it too");
+  cr_assert_eq(a->queued_all_max, 4, "the deepest: the side pipe's 4 over the pipe's 3");
+  /* No totals.received_all in the file: the pipes' total (0) and the listed actors' sockets. */
+  cr_assert_eq(s->received_all, 0 + 2 * (3 + 1));
+  as_reader_close(r);
+  unlink(path);
+  free(path);
+  free(text);
+  free(snap);
+}
+
+Test(reader, a_socket_type_without_its_endpoint_for_totals_per_name)
+{
+  char buf[AS_TYPE_NAME_MAX + 8];
+  cr_assert_str_eq(as_type_without_endpoint("REQ (ROUTER tcp://127.0.0.1:5555)", buf, sizeof buf),
+                   "REQ (ROUTER)");
+  cr_assert_str_eq(as_type_without_endpoint("<binary> (ROUTER inproc://node-11)", buf, sizeof buf),
+                   "<binary> (ROUTER)");
+  /* Cut at the type's length limit, its ")" with it. */
+  cr_assert_str_eq(as_type_without_endpoint("HELLO (DEALER tcp://a-very-long-host-name.exa", buf,
+                                            sizeof buf),
+                   "HELLO (DEALER)");
+  /* A frame's own text with " (" in it: the last socket suffix counts. */
+  cr_assert_str_eq(as_type_without_endpoint("f (x) (PULL ipc:///tmp/s)", buf, sizeof buf),
+                   "f (x) (PULL)");
+  const char *same[] = {"DATA (side pipe)", "ping", "<other>", "A (SUB)", "X (ROUTER)",
+                        "a (PULLER b)", "(PUB x)"};
+  for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+    cr_assert_eq(as_type_without_endpoint(same[i], buf, sizeof buf), same[i], "%s", same[i]);
+  cr_assert_str_eq(as_socket_kind_name(6), "ROUTER");
+  cr_assert_null(as_socket_kind_name(19));
+  cr_assert_null(as_socket_kind_name(-1));
+}
