@@ -554,8 +554,62 @@ Test(cli_run, run_says_when_a_descendant_that_wrote_snapshots_is_still_running)
   cr_assert_eq(run.status, 5, "%s", run.err);
   char file[256];
   snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir, worker);
-  const char *texts[] = {file, ", 1 actor, still running\n", NULL};
+  const char *texts[] = {file, ", 1 actor, still running, detached from the program (the file grows until it ends)\n", NULL};
   cli_assert_err_has(&run, texts);
+  as_test_run_free(&run);
+}
+
+/* A number in a file the daemon writes; 0 until it is there. */
+static long cli_read_number(const char *path)
+{
+  char *text = as_test_read_file(path);
+  long value = strtol(text, NULL, 10);
+  free(text);
+  return value;
+}
+
+Test(cli_run, run_names_a_daemon_that_detached_and_goes_on_writing)
+{
+  /* The program double-forks like a real daemon and its foreground part exits 0 at once; the
+   * daemon starts its actors after detaching, so when the program has ended nothing may have
+   * been written yet. run must neither say that nothing was written nor wait for the daemon. */
+  const char *argv[] = {AS_TEST_CLI, "run", "-o", "daemon.jsonl", "-i", "50", "--",
+                        AS_TEST_PROGRAMS "/czmq_daemonize", "daemon.pid", "2000", "1500", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  char pidfile[128], done[128], file[160];
+  snprintf(pidfile, sizeof pidfile, "%s/daemon.pid", run.dir);
+  snprintf(done, sizeof done, "%s/daemon.pid.done", run.dir);
+  snprintf(file, sizeof file, "%s/daemon.jsonl", run.dir);
+  long daemon = cli_read_number(pidfile);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  cr_assert_gt(daemon, 0, "no pid file; stderr: %s", run.err);
+  cr_assert_null(strstr(run.err, "no snapshots were written"), "%s", run.err);
+  char who[256];
+  snprintf(who, sizeof who, "pid %ld (%s/czmq_daemonize, detached)", daemon, AS_TEST_PROGRAMS);
+  char silent[256];
+  snprintf(silent, sizeof silent, "pid %ld (%s/czmq_daemonize) is still running, detached", daemon,
+           AS_TEST_PROGRAMS);
+  /* Either it has written its first snapshot (the usual case: run gives it time to) or run
+   * says where it will write: both name the daemon, that it runs on, and its file. */
+  cr_assert(strstr(run.err, who) || strstr(run.err, silent), "no line for pid %ld in:\n%s", daemon,
+            run.err);
+  cr_assert_not_null(strstr(run.err, "still running, detached from the program"), "%s", run.err);
+  cr_assert_not_null(strstr(run.err, file), "%s", run.err);
+  cr_assert_eq(kill((pid_t)daemon, 0), 0, "the daemon must outlive run");
+
+  /* The daemon ends on its own; its file then holds all of its work. */
+  for (int tick = 0; tick < 3000 && access(done, F_OK) != 0; tick++)
+    usleep(10000);
+  for (int tick = 0; tick < 500 && kill((pid_t)daemon, 0) == 0; tick++)
+    usleep(10000);
+  cr_assert_eq(cli_read_number(done), 2000, "the daemon did not get its jobs");
+  json_t *lines = as_test_load_lines(file);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(lines, 0), "pid")), daemon);
+  cr_assert_not_null(as_test_actor_named(last, "ingest"));
+  json_decref(lines);
   as_test_run_free(&run);
 }
 
