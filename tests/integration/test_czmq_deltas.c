@@ -244,10 +244,11 @@ Test(czmq_deltas, no_file_passes_its_size_and_a_larger_line_gets_a_file_of_its_o
   const char *small[] = {"czmq_slow", "600", NULL};
   rotated_check_bound("4096", 4096, small, &files, &alone);
   cr_assert_eq(alone, 0);
-  /* Spawn stacks 64 frames deep make keyframes longer than 4 KiB: each is alone in a file. */
-  const char *large[] = {"/usr/bin/env", "ACTORSCOPE_STACK_DEPTH=64", AS_TEST_PROGRAMS "/czmq_apis",
-                         NULL};
-  (void)large;
+  /* A CAF program's keyframes (its runtime's actors, their spawn stacks) pass 4 KiB: each one
+   * is alone in a file, with its header. */
+  const char *large[] = {"caf_pingpong", "20000", NULL};
+  rotated_check_bound("4096", 4096, large, &files, &alone);
+  cr_assert_geq(alone, 2, "no line larger than the size in %zu files", files);
 }
 
 /* A set whose first files were removed (ACTORSCOPE_KEEP) is read from its oldest file left;
