@@ -632,3 +632,33 @@ Test(cli_run, max_size_and_keep_bound_the_files_of_a_run)
   cr_assert_lt(st.st_size, 4096 + 4096);
   as_test_run_free(&run);
 }
+
+Test(cli_run, report_now_gives_a_live_programs_state_without_waiting_for_its_end)
+{
+  /* czmq_slow's worker is inside a 20 s handler: report --now must answer while it runs. */
+  const char *script =
+      "LD_PRELOAD=" AS_TEST_PRELOAD " ACTORSCOPE_OUTPUT=unix:$PWD/live.sock ACTORSCOPE_INTERVAL_MS=50 "
+      AS_TEST_PROGRAMS "/czmq_slow 20000 >/dev/null 2>&1 &\n"
+      "program=$!\n"
+      "for i in $(seq 400); do [ -S live.sock ] && break; sleep 0.05; done\n"
+      "\"$CLI\" report --now unix:$PWD/live.sock; echo \"report exit $?\"\n"
+      "kill -0 $program && echo 'program still running'\n"
+      "kill -KILL $program; wait $program 2>/dev/null; exit 0\n";
+  char cli[512];
+  snprintf(cli, sizeof cli, "CLI=%s", AS_TEST_CLI);
+  const char *argv[] = {"/bin/sh", "-c", script, NULL};
+  const char *env[] = {cli, NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 0, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  const char *texts[] = {"\nthe state now: the program is running\n", "slow_worker",
+                         "\nreport exit 0\nprogram still running\n", NULL};
+  for (const char *const *t = texts; *t; t++)
+    cr_assert_not_null(strstr(run.out, *t), "no '%s' in:\n%s\n%s", *t, run.out, run.err);
+  /* Its usage names the option. */
+  const char *help[] = {AS_TEST_CLI, "report", "--help", NULL};
+  as_test_run_free(&run);
+  as_test_run(help, NULL, 0, &run);
+  cr_assert_not_null(strstr(run.out, "--now"), "%s", run.out);
+  as_test_run_free(&run);
+}
