@@ -294,6 +294,8 @@ static int sink_file_part(struct as_sink *s, const char *data, size_t len, struc
     return sink_file_write(s, data, len, err);
   if (sink_hold_add(&s->hold, s->where, data, len, err) < 0) {
     /* Cannot hold it back: the line goes where it began, past the size if it must. */
+    as_diag_report("output_line_not_held", "%s; a line may take %s past ACTORSCOPE_MAX_BYTES",
+                   err->text, s->where);
     if ((rc = sink_file_release_hold(s, err)) == 0)
       rc = sink_file_write(s, data, len, err);
     return rc;
