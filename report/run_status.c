@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A note is a few lines; anything longer is not one of ours. */
@@ -402,9 +403,13 @@ static size_t run_detached_settle(const struct run_status *status, struct run_no
                                   pid_t *pids, size_t max)
 {
   size_t running = 0;
-  for (int waited = 0;; waited += RUN_DETACHED_POLL_MS) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
     running = run_detached_list(pids, max);
-    if (running == 0 || waited >= RUN_DETACHED_WAIT_MS)
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (running == 0 || waited_ms >= RUN_DETACHED_WAIT_MS)
       break;
     size_t count = scratch ? run_notes_load(status->dir, scratch, RUN_NOTES_MAX) : 0;
     int noted = run_detached_all_noted(scratch, count, pids, running < max ? running : max);
