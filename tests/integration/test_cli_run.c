@@ -641,7 +641,10 @@ Test(cli_run, report_now_gives_a_live_programs_state_without_waiting_for_its_end
       AS_TEST_PROGRAMS "/czmq_slow 20000 >/dev/null 2>&1 &\n"
       "program=$!\n"
       "for i in $(seq 400); do [ -S live.sock ] && break; sleep 0.05; done\n"
-      "\"$CLI\" report --now unix:$PWD/live.sock; echo \"report exit $?\"\n"
+      /* The first snapshot may come before the client has spawned its worker. */
+      "for i in $(seq 100); do \"$CLI\" report --now unix:$PWD/live.sock >now.txt; rc=$?;"
+      " grep -q slow_worker now.txt && break; sleep 0.1; done\n"
+      "cat now.txt; echo \"report exit $rc\"\n"
       "kill -0 $program && echo 'program still running'\n"
       "kill -KILL $program; wait $program 2>/dev/null; exit 0\n";
   char cli[512];
