@@ -18,9 +18,10 @@ int run_detached_adopt(void)
 }
 
 /* The parent pid in /proc/PID/stat: the field after the command, which is in parentheses and
- * may itself hold spaces and parentheses (so the last ')' ends it). */
-static long run_detached_parent_of(const char *pid_name)
+ * may itself hold spaces and parentheses (so the last ')' ends it). *ZOMBIE: it has ended. */
+static long run_detached_parent_of(const char *pid_name, int *zombie)
 {
+  *zombie = 0;
   char path[300], text[512];
   snprintf(path, sizeof path, "/proc/%s/stat", pid_name);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -34,8 +35,9 @@ static long run_detached_parent_of(const char *pid_name)
   char *end = strrchr(text, ')');
   char state;
   long ppid;
-  if (!end || sscanf(end + 1, " %c %ld", &state, &ppid) != 2 || state == 'Z')
+  if (!end || sscanf(end + 1, " %c %ld", &state, &ppid) != 2)
     return -1;
+  *zombie = state == 'Z';
   return ppid;
 }
 
@@ -45,35 +47,63 @@ static int run_detached_order(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-size_t run_detached_list(pid_t *out, size_t max)
+/* Reaps the children that have ended; returns 0 when some are left (running, as far as
+ * waitid can tell), -1 when there are none. */
+static int run_detached_reap(void)
 {
   siginfo_t info;
-  /* Ended ones first (they are zombies of ours now), until only running ones are left. */
   for (;;) {
     memset(&info, 0, sizeof info);
     if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
       if (errno == EINTR)
         continue;
-      return 0; /* ECHILD: nobody is left */
+      return -1; /* ECHILD: nobody is left */
     }
     if (info.si_pid == 0)
-      break; /* children, all running */
+      return 0;
     while (waitpid(info.si_pid, NULL, WNOHANG) < 0 && errno == EINTR)
       ;
   }
+}
+
+/* One pass over /proc for the processes whose parent is run. Returns how many run, or -1 when
+ * the pass raced with a change (a child ended during it, or none was seen although some
+ * exist: /proc was listed before a fork, then its parent ended). */
+static long run_detached_scan(pid_t *out, size_t max)
+{
   DIR *proc = opendir("/proc");
   if (!proc)
     return 0;
   long self = (long)getpid();
   size_t count = 0;
+  int changed = 0;
   for (struct dirent *e; (e = readdir(proc));) {
-    if (!isdigit((unsigned char)e->d_name[0]) || run_detached_parent_of(e->d_name) != self)
+    int zombie;
+    if (!isdigit((unsigned char)e->d_name[0]) || run_detached_parent_of(e->d_name, &zombie) != self)
+      continue;
+    changed |= zombie;
+    if (zombie)
       continue;
     if (count < max)
       out[count] = (pid_t)strtol(e->d_name, NULL, 10);
     count++;
   }
   closedir(proc);
-  qsort(out, count < max ? count : max, sizeof *out, run_detached_order);
-  return count;
+  return changed || count == 0 ? -1 : (long)count;
+}
+
+size_t run_detached_list(pid_t *out, size_t max)
+{
+  long count = 0;
+  /* A double fork changes the set under the scan: look again until a pass sees it settled. */
+  for (int pass = 0; pass < 20; pass++) {
+    if (run_detached_reap() < 0)
+      return 0;
+    if ((count = run_detached_scan(out, max)) >= 0)
+      break;
+    count = 0;
+    usleep(1000);
+  }
+  qsort(out, (size_t)count < max ? (size_t)count : max, sizeof *out, run_detached_order);
+  return (size_t)count;
 }

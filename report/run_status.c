@@ -29,6 +29,8 @@
  * its first actor), polled every RUN_DETACHED_POLL_MS. Only a run whose program leaves a
  * process running waits at all. */
 #define RUN_DETACHED_WAIT_MS 400
+/* ... and in all, however often the set of detached processes changes. */
+#define RUN_DETACHED_WAIT_MAX_MS 2000
 #define RUN_DETACHED_POLL_MS 10
 
 struct run_note {
@@ -399,20 +401,36 @@ static int run_detached_all_noted(const struct run_note *notes, size_t count, co
 
 /* The descendants still running on their own, once those that were only passing through (the
  * first process of a double fork) have gone and those that write have said where. */
+static long run_ms_since(const struct timespec *then)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - then->tv_sec) * 1000 + (now.tv_nsec - then->tv_nsec) / 1000000;
+}
+
 static size_t run_detached_settle(const struct run_status *status, struct run_note *scratch,
                                   pid_t *pids, size_t max)
 {
-  size_t running = 0;
-  struct timespec start, now;
+  size_t running = 0, seen = 0;
+  pid_t before[RUN_DETACHED_MAX];
+  struct timespec start, changed;
   clock_gettime(CLOCK_MONOTONIC, &start);
+  changed = start;
   for (;;) {
     running = run_detached_list(pids, max);
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-    if (running == 0 || waited_ms >= RUN_DETACHED_WAIT_MS)
+    size_t listed = running < max ? running : max;
+    /* A process passing through (a double fork's first) gives way to another: the wait for
+     * the new one's note starts again. */
+    if (listed != seen || memcmp(before, pids, listed * sizeof *pids) != 0) {
+      clock_gettime(CLOCK_MONOTONIC, &changed);
+      memcpy(before, pids, listed * sizeof *pids);
+      seen = listed;
+    }
+    if (running == 0 || run_ms_since(&changed) >= RUN_DETACHED_WAIT_MS ||
+        run_ms_since(&start) >= RUN_DETACHED_WAIT_MAX_MS)
       break;
     size_t count = scratch ? run_notes_load(status->dir, scratch, RUN_NOTES_MAX) : 0;
-    int noted = run_detached_all_noted(scratch, count, pids, running < max ? running : max);
+    int noted = run_detached_all_noted(scratch, count, pids, listed);
     run_notes_free(scratch, count);
     if (noted)
       break;
