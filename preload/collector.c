@@ -266,6 +266,13 @@ static void collector_write_locked(int final, const char *ended_by, const char *
       as_clock_ticks_to_ns(write), w.flushed};
   collector_has_cost = 1;
   collector_release_views();
+  if (rc == AS_SINK_LINE_WITHHELD) {
+    /* The delta line would have taken the file past its size: the file is moved aside and
+     * the new one begins with a keyframe of this moment, under the same seq. */
+    collector_seq--;
+    collector_keyframe_due = 1;
+    collector_write_locked(final, ended_by, signal_name);
+  }
 }
 
 static void collector_write_now(int final)

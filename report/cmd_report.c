@@ -13,12 +13,15 @@
 #include <string.h>
 
 static const char report_usage[] =
-    "usage: actorscope report [--at SEQ] [--json] [--all] [--internal] RUN\n"
+    "usage: actorscope report [--at SEQ | --now] [--json] [--all] [--internal] RUN\n"
     "\n"
     "Summarises a run (a snapshot file, or unix:PATH / tcp:[HOST:]PORT of a live run, read to\n"
     "its end): the actor tree by runtime and actor system, messages by type per actor name,\n"
     "slowest handlers, exit reasons, exceptions, actors alive at the end, deadlocks, timeline.\n"
     "  --at SEQ     report the state at snapshot SEQ instead of the end\n"
+    "  --now        report a live program's state now, without waiting for its end: the first\n"
+    "               snapshot a unix:/tcp: source sends (a whole one, within about a second);\n"
+    "               for a file, its last complete snapshot so far\n"
     "  --json       print the same account as one JSON object\n"
     "  --all        list everything (the text stops at 200 lines per section)\n"
     "  --internal   include runtime-internal actors (CAF's spawn server, middleman ...)\n";
@@ -392,7 +395,7 @@ static json_t *report_json(struct report *r)
   }
   static const char *const ends[] = {"final", "signal", "exec", "no_final_snapshot", "at_seq"};
   json_t *program = report_json_str(r, m->program);
-  return json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:b, s:s, s:o, s:b, s:I, s:{s:I, s:I, s:I, s:I}, "
+  json_t *account = json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:b, s:s, s:o, s:b, s:I, s:{s:I, s:I, s:I, s:I}, "
                    "s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
                    "file", m->source, "program", program, "name", report_json_str(r, m->name),
                    "pid", (json_int_t)m->pid, "snapshots",
@@ -406,6 +409,16 @@ static json_t *report_json(struct report *r)
                    "messages_by_name", by_name, "slowest_handlers", slowest, "exit_reasons",
                    reasons, "exceptions", (json_int_t)exceptions, "alive_at_end", alive,
                    "deadlocks", deadlocks, "timeline", timeline);
+  /* Only a reading that lacks lines says so (every seq from 0 on: nothing is said). */
+  if (account && m->n_gaps) {
+    json_t *gaps = json_array();
+    for (size_t i = 0; i < m->n_gaps; i++)
+      json_array_append_new(gaps, json_pack("{s:I, s:I}", "first", (json_int_t)m->gaps[i].first,
+                                            "last", (json_int_t)m->gaps[i].last));
+    json_object_set_new(account, "missing_seqs", gaps);
+    json_object_set_new(account, "missing_seq_count", json_integer(m->seqs_missing));
+  }
+  return account;
 }
 
 /* VALUE as JSON_INDENT(2) text, every line after the first indented by INDENT more. */
@@ -718,10 +731,10 @@ static void report_print_timeline(const struct runmodel *m)
   }
 }
 
-static void report_print_text(struct report *r, int all)
+static void report_print_text(struct report *r, int all, int now)
 {
   const struct runmodel *m = r->m;
-  char note[200], uptime[SHOW_DURATION_MAX];
+  char note[2048], uptime[SHOW_DURATION_MAX];
   printf("actorscope report: %s\nprogram: ", m->source);
   /* A compiled program by its path; a script by its name and interpreter's (format/program.h). */
   const char *path = m->program != RM_NONE ? report_str(r, m->program) : NULL;
@@ -734,8 +747,14 @@ static void report_print_text(struct report *r, int all)
          m->end == RM_END_AT ? "read" : "in all", m->at_final ? " (final)" : "",
          show_duration(m->at_uptime_ns, 0, uptime, sizeof uptime),
          m->truncated ? "; the file's last line was cut short" : "");
-  if (runmodel_end_note(m, note, sizeof note))
+  if (now && !m->at_final)
+    printf("%s\n", m->live ? "the state now: the program is running"
+                           : "the last snapshot so far (no final one yet: the program may still "
+                             "be running)");
+  else if (runmodel_end_note(m, note, sizeof note))
     printf("%s\n", note);
+  if (runmodel_gaps_note(m, note, sizeof note))
+    printf("missing snapshots: %s\n", note);
   printf("actors: %lld spawned, %lld stopped, %lld alive (at most %lld at once); %lld messages "
          "received\n",
          (long long)m->at_spawned, (long long)m->at_stopped, (long long)m->at_alive,
@@ -753,13 +772,14 @@ static void report_print_text(struct report *r, int all)
 int cmd_report(int argc, char **argv)
 {
   static const struct option options[] = {{"at", required_argument, NULL, 'a'},
+                                          {"now", no_argument, NULL, 'n'},
                                           {"json", no_argument, NULL, 'j'},
                                           {"all", no_argument, NULL, 'A'},
                                           {"internal", no_argument, NULL, 'I'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   long long at = -1;
-  int as_json = 0, all = 0, internal = 0, opt;
+  int as_json = 0, all = 0, internal = 0, now = 0, opt;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     char *end = NULL;
@@ -771,6 +791,7 @@ int cmd_report(int argc, char **argv)
         return CMD_USAGE;
       }
       break;
+    case 'n': now = 1; break;
     case 'j': as_json = 1; break;
     case 'A': all = 1; break;
     case 'I': internal = 1; break;
@@ -782,10 +803,12 @@ int cmd_report(int argc, char **argv)
       return CMD_USAGE;
     }
   }
-  if (optind != argc - 1) {
+  if (optind != argc - 1 || (now && at >= 0)) {
     fputs(report_usage, stderr);
     return CMD_USAGE;
   }
+  if (now)
+    at = RUNMODEL_AT_NOW;
   struct runmodel model;
   if (runmodel_read(&model, argv[optind], at, internal, "report") < 0)
     return CMD_USAGE;
@@ -802,7 +825,7 @@ int cmd_report(int argc, char **argv)
     }
     json_decref(out);
   } else {
-    report_print_text(&r, all);
+    report_print_text(&r, all, now);
   }
   runmodel_names_free(&r.names);
   free(r.order);

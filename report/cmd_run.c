@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "commands.h"
 #include "config.h"
+#include "run_detached.h"
 #include "run_preload.h"
 #include "run_status.h"
 #include "runstatus.h"
@@ -249,6 +250,8 @@ int cmd_run(int argc, char **argv)
     fprintf(stderr, "actorscope run: cannot create a status directory: %s\n", strerror(-rc));
   char *status_env = run_status_env_entry(&status);
 
+  /* A daemon's detached process is re-parented to run, which can then name it at the end. */
+  int adopting = run_detached_adopt() == 0;
   sigset_t blocked, original_mask;
   run_signals_install(&blocked, &original_mask);
   pid_t pid = fork();
@@ -281,7 +284,8 @@ int cmd_run(int argc, char **argv)
   struct run_outcome outcome = {
       .child = pid, .wait_status = wait_status, .program = argv[optind],
       .destination = destination[0] ? destination : NULL,
-      .secure_execution = found && run_program_is_secure(program)};
+      .secure_execution = found && run_program_is_secure(program), .adopting = adopting,
+      .config = &cfg};
   run_status_report(&status, &outcome);
   free(status_env);
   return run_exit_like(wait_status);

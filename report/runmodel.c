@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "runmodel.h"
+#include "destination.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -318,6 +319,13 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
     m->timeline = grown;
     m->cap_points = cap;
   }
+  int64_t expected = m->n_points ? m->at_seq + 1 : 0;
+  /* A stream joined late starts past 0 by design: only later gaps are missing lines. */
+  if (s->seq > expected && !(m->live && m->n_points == 0)) {
+    if (m->n_gaps < RM_GAPS_MAX)
+      m->gaps[m->n_gaps++] = (struct rm_gap){expected, s->seq - 1};
+    m->seqs_missing += s->seq - expected;
+  }
   m->timeline[m->n_points++] = (struct rm_point){s->seq, s->uptime_ns, s->alive,
                                                   s->received_all};
   m->at_seq = s->seq;
@@ -333,7 +341,7 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
   m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
   if (in->nomem)
     return -ENOMEM;
-  if (in->at_seq >= 0 && s->seq == in->at_seq) {
+  if ((in->at_seq >= 0 && s->seq == in->at_seq) || (in->at_seq == RUNMODEL_AT_NOW && m->live)) {
     in->found = 1;
     return -ECANCELED; /* the state asked for: read no further */
   }
@@ -347,6 +355,7 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
   m->source = strdup(source);
   m->include_internal = include_internal;
   m->at_signal = RM_NONE;
+  m->live = as_dest_is_socket(source);
   struct rm_ingest in = {m, at_seq, 0, 0};
   struct as_reader_error err;
   struct as_reader *r;
@@ -376,7 +385,9 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
     fprintf(stderr, "actorscope %s: %s: the last line is cut short and was skipped\n", command,
             source);
   if (at_seq >= 0 && !in.found) {
-    fprintf(stderr, "actorscope %s: %s has no snapshot %lld\n", command, source, at_seq);
+    char why[400];
+    fprintf(stderr, "actorscope %s: %s has no snapshot %lld%s%s\n", command, source, at_seq,
+            runmodel_gaps_note(m, why, sizeof why) ? "; " : "", m->n_gaps ? why : "");
     runmodel_free(m);
     return -1;
   }
@@ -385,7 +396,7 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
     runmodel_free(m);
     return -1;
   }
-  m->end = at_seq >= 0 && !m->at_final ? RM_END_AT
+  m->end = (at_seq >= 0 || (at_seq == RUNMODEL_AT_NOW && m->live)) && !m->at_final ? RM_END_AT
          : !m->at_final                ? RM_END_NO_FINAL
          : m->at_signal != RM_NONE     ? RM_END_SIGNAL
          : m->at_exec                  ? RM_END_EXEC
@@ -536,6 +547,30 @@ const struct rm_actor *runmodel_find(const struct runmodel *m, int64_t id)
 {
   size_t lo = rm_lower_bound(m, id);
   return lo < m->n_actors && m->actors[lo].id == id ? &m->actors[lo] : NULL;
+}
+
+const char *runmodel_gaps_note(const struct runmodel *m, char *buf, size_t len)
+{
+  if (!m->n_gaps)
+    return NULL;
+  size_t used = 0;
+  for (size_t i = 0; i < m->n_gaps && used < len; i++) {
+    const struct rm_gap *g = &m->gaps[i];
+    char range[64];
+    if (g->first == g->last)
+      snprintf(range, sizeof range, "seq %lld", (long long)g->first);
+    else
+      snprintf(range, sizeof range, "seq %lld to %lld", (long long)g->first, (long long)g->last);
+    const char *why = g->first > 0 ? "missed by this reading (lines skipped, or their rotated file "
+                                     "was removed before it was read)"
+                      : m->live ? "sent before this reader connected"
+                                : "no longer in the set: the rotated files that held them were "
+                                  "removed (ACTORSCOPE_KEEP)";
+    used += (size_t)snprintf(buf + used, len - used, "%s%s %s", i ? "; " : "", range, why);
+  }
+  if (m->n_gaps == RM_GAPS_MAX && used < len)
+    snprintf(buf + used, len - used, "; %lld seqs missing in all", (long long)m->seqs_missing);
+  return buf;
 }
 
 const char *runmodel_end_note(const struct runmodel *m, char *buf, size_t len)

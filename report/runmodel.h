@@ -57,6 +57,12 @@ struct rm_point {
   int64_t seq, uptime_ns, alive, messages;
 };
 
+/* Snapshot lines the writer produced that this reading does not have: seqs first..last. */
+struct rm_gap {
+  int64_t first, last;
+};
+#define RM_GAPS_MAX 8
+
 enum rm_end {
   RM_END_FINAL,     /* a final snapshot: the state at exit */
   RM_END_SIGNAL,    /* a final snapshot written as a deadly signal killed the process */
@@ -89,11 +95,22 @@ struct runmodel {
   int64_t max_alive_listed; /* most visible actors listed alive in one snapshot */
   int64_t tick_fs;          /* femtoseconds per tick of the histograms (the last line's) */
   int truncated;
+  /* Seqs missing before the first line read (a set whose oldest files were removed, a stream
+   * joined late) and between lines (lines a follower or a slow client missed): the first
+   * RM_GAPS_MAX ranges, and how many seqs in all. */
+  struct rm_gap gaps[RM_GAPS_MAX];
+  size_t n_gaps;
+  int64_t seqs_missing;
+  int live; /* the source is a unix:/tcp: stream */
 };
 
 #define RM_NONE UINT32_MAX
 
-/* Reads SOURCE to its end, or up to snapshot AT_SEQ (>= 0). Problems are printed on stderr as
+/* AT_SEQ asking for the first snapshot a live source sends (the state now: a socket's first
+ * line for a new client is a keyframe of the moment); for a file, its last snapshot so far. */
+#define RUNMODEL_AT_NOW (-2LL)
+
+/* Reads SOURCE to its end, or up to snapshot AT_SEQ (>= 0, or RUNMODEL_AT_NOW). Problems are printed on stderr as
  * "actorscope COMMAND: ..." and -1 returned (the model then holds nothing); a cut-off last line
  * is noted and tolerated. INCLUDE_INTERNAL: runtime-internal actors count too. */
 int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int include_internal,
@@ -121,6 +138,9 @@ int64_t runmodel_max_alive(const struct runmodel *m);
 size_t runmodel_hidden(const struct runmodel *m);
 /* The actor with this id, or NULL. */
 const struct rm_actor *runmodel_find(const struct runmodel *m, int64_t id);
+/* Which seqs this reading does not have and why ("seq 0 to 1233 are not in the set any more:
+ * ..."), or NULL when none is missing. */
+const char *runmodel_gaps_note(const struct runmodel *m, char *buf, size_t len);
 /* "no final snapshot: the run did not end normally (last snapshot at T)" and the like, or NULL
  * when the run ended normally or was stopped at --at. */
 const char *runmodel_end_note(const struct runmodel *m, char *buf, size_t len);

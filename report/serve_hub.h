@@ -11,11 +11,13 @@
 #include <stdio.h>
 
 #include "serve_metrics.h"
+#include "serve_programs.h"
 
 struct serve_hub_entry {
   struct serve_process *process;
   int attached;        /* a stream is feeding it now */
   int64_t detached_ms; /* when its stream ended (monotonic ms) */
+  int joined;          /* a scrape has seen it: it counts in its program's sums */
 };
 
 struct serve_hub {
@@ -26,6 +28,7 @@ struct serve_hub {
   size_t n_sources, cap_sources;
   int64_t keep_ms;
   struct serve_render_options render;
+  struct serve_programs programs; /* per-program sums across processes */
 };
 
 int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap);

@@ -4,10 +4,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -195,13 +197,31 @@ static void watch_reap(struct watch *w)
   }
 }
 
+/* A socket appears when its process starts its first actor: inotify wakes the scan at once, so
+ * a job that lives a fraction of a second is read (and its process, seeing a client, sends it
+ * the final line before it exits). The scan every SERVE_SCAN_MS stays for what inotify cannot
+ * tell (a queue overflow, a filesystem without it). */
 static void *watch_main(void *arg)
 {
   struct watch *w = arg;
+  int notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (notify >= 0 && inotify_add_watch(notify, w->dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
+    close(notify);
+    notify = -1;
+  }
   for (;;) {
     watch_reap(w);
     watch_scan(w);
-    serve_sleep_ms(SERVE_SCAN_MS);
+    if (notify < 0) {
+      serve_sleep_ms(SERVE_SCAN_MS);
+      continue;
+    }
+    struct pollfd ready = {notify, POLLIN, 0};
+    if (poll(&ready, 1, SERVE_SCAN_MS) > 0) {
+      char events[4096];
+      while (read(notify, events, sizeof events) > 0) {
+      }
+    }
   }
   return NULL;
 }
