@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "control.h"
+#include "control_path.h"
 #include "attach.h"
 #include "collector.h"
 #include "format.h"
@@ -7,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +26,6 @@
 
 static int control_fd = -1;
 static char control_socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-
-int as_control_path(char *out, size_t len, uid_t uid, pid_t pid)
-{
-  int n = snprintf(out, len, "/tmp/actorscope-%u/%d.ctl", (unsigned)uid, (int)pid);
-  return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
-}
 
 /* The directory must be ours and closed to everyone else; made if missing. */
 static int control_dir(const char *path)
@@ -196,7 +192,7 @@ static void control_answer(const char *line, char *reply, size_t len)
 
 static void control_client(int fd)
 {
-  char line[AS_CONTROL_LINE_MAX], reply[AS_CONTROL_LINE_MAX + 128];
+  char line[AS_CONTROL_LINE_MAX], reply[AS_CONTROL_LINE_MAX + PATH_MAX];
   if (!control_peer_allowed(fd)) {
     snprintf(reply, sizeof reply, "error permission denied\n");
   } else if (control_read_line(fd, line, sizeof line) < 0) {

@@ -10,8 +10,6 @@
 
 #define AS_CONTROL_LINE_MAX 512
 
-/* The socket's path for a process of this user. Returns 0 or -ENAMETOOLONG. */
-int as_control_path(char *out, size_t len, uid_t uid, pid_t pid);
 /* Creates the socket. Returns 0 or a negative errno. */
 int as_control_open(void);
 /* Waits up to timeout_ms for a client and answers it (bounded: a silent client is dropped

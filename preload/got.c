@@ -390,21 +390,35 @@ static int got_visit(struct dl_phdr_info *info, size_t size, void *data)
   return 0;
 }
 
-/* Objects the pass did not see were unloaded: their slots no longer exist. */
-static void got_forget_unloaded(void)
+/* Objects the pass did not see were unloaded: their slots no longer exist. An object's slots
+ * are contiguous, but objects are not in the order of their slots (one may settle a pass
+ * later than the next): the kept slots are copied into a new array. */
+static int got_forget_unloaded(void)
 {
-  size_t kept_objects = 0, kept_slots = 0;
+  size_t kept = 0;
+  for (size_t i = 0; i < got_object_count; i++)
+    if (got_objects[i].seen_pass == got_pass)
+      kept += got_objects[i].count;
+  if (kept == got_slot_count)
+    return 0;
+  struct got_slot *slots = malloc((kept ? kept : 1) * sizeof *slots);
+  if (!slots)
+    return -ENOMEM;
+  size_t kept_objects = 0, at = 0;
   for (size_t i = 0; i < got_object_count; i++) {
     struct got_object o = got_objects[i];
     if (o.seen_pass != got_pass)
       continue;
-    memmove(&got_slots[kept_slots], &got_slots[o.first], o.count * sizeof *got_slots);
-    o.first = kept_slots;
-    kept_slots += o.count;
+    memcpy(&slots[at], &got_slots[o.first], o.count * sizeof *slots);
+    o.first = at;
+    at += o.count;
     got_objects[kept_objects++] = o;
   }
+  free(got_slots);
+  got_slots = slots;
+  got_slot_count = got_slot_capacity = kept;
   got_object_count = kept_objects;
-  got_slot_count = kept_slots;
+  return 0;
 }
 
 int as_got_sync(struct as_got_stats *stats)
@@ -424,7 +438,7 @@ int as_got_sync(struct as_got_stats *stats)
   dl_iterate_phdr(got_visit, &pass);
   as_got_maps_free(&pass.maps);
   if (pass.rc == 0)
-    got_forget_unloaded();
+    pass.rc = got_forget_unloaded();
   stats->slots = got_slot_count;
   return pass.rc;
 }
