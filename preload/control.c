@@ -25,6 +25,9 @@
 #define CONTROL_FD_MIN 500
 
 static int control_fd = -1;
+/* Settings changed here since attach (0: as configured); the collector has its own copy. */
+static unsigned control_interval_ms, control_stuck_ms;
+static int control_stuck_set;
 static char control_socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 /* The directory must be ours and closed to everyone else; made if missing. */
@@ -158,8 +161,10 @@ static void control_answer(const char *line, char *reply, size_t len)
     as_attach_status(&st);
     snprintf(reply, len, "ok %s slots=%zu objects=%zu rebound=%zu foreign=%zu adopted=%zu "
              "interval_ms=%u stuck_ms=%u output=%s\n", st.attached ? "attached" : "detached",
-             st.slots, st.objects, st.rebound, st.foreign, st.adopted, st.interval_ms,
-             as_config_current()->stuck_ms, as_config_current()->output.path);
+             st.slots, st.objects, st.rebound, st.foreign, st.adopted,
+             control_interval_ms ? control_interval_ms : st.interval_ms,
+             control_stuck_set ? control_stuck_ms : as_config_current()->stuck_ms,
+             as_config_current()->output.path);
   } else if (strcmp(line, "detach") == 0) {
     int restored = as_attach_detach();
     if (restored < 0)
@@ -176,6 +181,7 @@ static void control_answer(const char *line, char *reply, size_t len)
       return;
     }
     as_collector_set_interval(ms);
+    control_interval_ms = ms;
     snprintf(reply, len, "ok interval_ms=%u\n", ms);
   } else if (strncmp(line, "stuck ", 6) == 0) {
     if (control_parse_ms(line + 6, 0, AS_STUCK_MS_MAX, &ms) < 0) {
@@ -184,6 +190,8 @@ static void control_answer(const char *line, char *reply, size_t len)
       return;
     }
     as_collector_set_stuck_ms(ms);
+    control_stuck_ms = ms;
+    control_stuck_set = 1;
     snprintf(reply, len, "ok stuck_ms=%u\n", ms);
   } else {
     snprintf(reply, len, "error unknown command (detach, status, interval MS, stuck MS)\n");

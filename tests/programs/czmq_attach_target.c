@@ -3,10 +3,15 @@
  * attached or not). It notices the attach itself (its GOT slot for zmq_msg_send changes) and
  * says on stderr how many pings it sent after that, for the test to compare counts with.
  *
- *   czmq_attach_target TOTAL [PAUSE_US] */
+ *   czmq_attach_target TOTAL [PAUSE_US [undumpable]]
+ *
+ * At the end it says on stderr whether its GOT slot holds libzmq's function again (after
+ * actorscope detach), and with "undumpable" it makes itself not dumpable first. */
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static void echo_actor(zsock_t *pipe, void *args)
@@ -40,6 +45,8 @@ int main(int argc, char **argv)
 {
   int total = argc > 1 ? atoi(argv[1]) : 1000;
   int pause_us = argc > 2 ? atoi(argv[2]) : 2000;
+  if (argc > 3 && strcmp(argv[3], "undumpable") == 0)
+    prctl(PR_SET_DUMPABLE, 0);
   zactor_t *echo = zactor_new(echo_actor, NULL);
   void *before = msg_send_slot();
   int pongs = 0, after = 0;
@@ -55,6 +62,6 @@ int main(int argc, char **argv)
   }
   zactor_destroy(&echo);
   printf("pongs=%d\n", pongs);
-  fprintf(stderr, "after=%d\n", after);
+  fprintf(stderr, "after=%d\nslot_restored=%d\n", after, msg_send_slot() == before);
   return 0;
 }
