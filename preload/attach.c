@@ -103,11 +103,13 @@ static unsigned attach_sync_ms(void)
   return interval && interval < ATTACH_SYNC_MS_MAX ? interval : ATTACH_SYNC_MS_MAX;
 }
 
+/* The actors already running are registered before the first slot is rewritten: from then
+ * on, every message they receive finds them known. */
 static void *attach_main(void *arg)
 {
   as_guard_set();
-  attach_sync(); /* objects loaded between the entry's pass and now */
   attach_adopt_running();
+  attach_sync();
   sem_post(&attach_ready);
   while (!atomic_load(&attach_stop)) {
     /* The control socket's wait is the pause between passes. */
@@ -178,10 +180,11 @@ static int attach_locked(const char *config)
                    strerror(-rc));
   /* Hooks meet actors they did not see spawn from the first rewritten slot on. */
   atomic_store(&as__attached, 1);
-  attach_sync();
-  if ((rc = attach_start_thread()) < 0)
-    as_diag_report("attach_thread", "cannot start the attach thread (%s): objects loaded "
-                   "later are not traced", strerror(-rc));
+  if ((rc = attach_start_thread()) < 0) {
+    as_diag_report("attach_thread", "cannot start the attach thread (%s): actors already "
+                   "running and objects loaded later are not traced", strerror(-rc));
+    attach_sync();
+  }
   return 0;
 }
 

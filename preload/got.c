@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <stddef.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,10 +175,24 @@ int as_got_prepare(void)
   return got_collect_hooks();
 }
 
+static int got_count_adds(struct dl_phdr_info *info, size_t size, void *data)
+{
+  if (size >= offsetof(struct dl_phdr_info, dlpi_adds) + sizeof info->dlpi_adds)
+    *(unsigned long long *)data = info->dlpi_adds;
+  return 1;
+}
+
 /* Real definitions are looked up outside dl_iterate_phdr (dlopen there could deadlock with a
- * thread loading an object); those not loaded yet are looked up again at the next pass. */
+ * thread loading an object); those not loaded yet are looked up again once objects were
+ * loaded since (the loader counts them). */
 static void got_resolve_reals(void)
 {
+  static unsigned long long resolved_at = ~0ull;
+  unsigned long long adds = 0;
+  dl_iterate_phdr(got_count_adds, &adds);
+  if (adds == resolved_at)
+    return;
+  resolved_at = adds;
   for (size_t i = 0; i < got_hook_count; i++)
     if (!got_hooks[i].real)
       got_hooks[i].real = (uintptr_t)as_resolve_real(got_hooks[i].name);
@@ -221,6 +236,7 @@ struct got_pass {
   struct as_got_maps maps;
   struct as_got_stats *stats;
   int rc;
+  int program; /* 0: the libraries' walk; 1: the program's own, last */
 };
 
 static struct got_object *got_object_find(uintptr_t base, const void *phdr)
@@ -271,7 +287,8 @@ static int got_object_settled(const struct dl_phdr_info *info, const struct got_
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_GNU_RELRO)
       continue;
-    uintptr_t lo = (info->dlpi_addr + ph->p_vaddr + got_page - 1) & ~(uintptr_t)(got_page - 1);
+    /* As the loader protects it: from the page holding its start to its end rounded down. */
+    uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)(got_page - 1);
     uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(uintptr_t)(got_page - 1);
     if (lo >= hi)
       break;
@@ -363,6 +380,10 @@ static int got_visit(struct dl_phdr_info *info, size_t size, void *data)
   if (info->dlpi_addr == got_own_base || info->dlpi_addr == getauxval(AT_SYSINFO_EHDR) ||
       got_is_loader(info) || pass->rc < 0)
     return 0;
+  /* The program (listed first, without a name) is rewritten after its libraries: once its own
+   * calls reach the hooks, so do the libraries' on its behalf. */
+  if ((info->dlpi_name && info->dlpi_name[0]) == pass->program)
+    return 0;
   const ElfW(Dyn) *dyn = got_dynamic_of(info);
   if (!dyn)
     return 0;
@@ -435,6 +456,8 @@ int as_got_sync(struct as_got_stats *stats)
   if (rc < 0)
     return rc;
   got_pass++;
+  dl_iterate_phdr(got_visit, &pass);
+  pass.program = 1;
   dl_iterate_phdr(got_visit, &pass);
   as_got_maps_free(&pass.maps);
   if (pass.rc == 0)
