@@ -82,6 +82,8 @@ static void init_fork_child(void)
     atomic_store(&as__state, AS_STATE_DISABLED);
     return;
   }
+  /* The child starts a collector of its own at its first spawn. */
+  atomic_store(&init_collector_started, 0);
   int n = atomic_load(&init_fork_reset_count);
   for (int i = 0; i < n && i < INIT_FORK_RESETS_MAX; i++)
     init_fork_resets[i]();

@@ -137,8 +137,12 @@ static void attach_say_where(pid_t pid, const char *what)
   const char *output = NULL;
   if (attach_control_ask(pid, "status", reply, sizeof reply, ATTACH_CONTROL_MS) == 0)
     output = strstr(reply, "output=");
-  printf("%s; snapshots go to %s\n", what, output ? output + 7 : "where its ACTORSCOPE_OUTPUT says "
-                                                                   "(the library was preloaded)");
+  if (output)
+    printf("%s; snapshots go to %s\n", what, output + 7);
+  else
+    printf("%s, without a control socket: it was preloaded (snapshots go where its "
+           "ACTORSCOPE_OUTPUT says), or detached earlier (then restart it to trace it again)\n",
+           what);
 }
 
 static int attach_inject_with_retries(const struct attach_target *t, struct attach_inject *in)

@@ -155,6 +155,11 @@ Test(attach_cli, a_running_czmq_program_is_traced_from_attach_on_and_runs_unchan
   cr_assert(pings >= after && pings <= after + 1, "PING x%lld, sent after attach %d",
             (long long)pings, after);
   cr_assert_str_eq(as_test_str(echo, "stopped.reason"), "terminated");
+  /* What a person reads says so. */
+  char report[16384];
+  cr_assert_eq(cli(report, sizeof report, 0, "report", dest, NULL, NULL, NULL, NULL, NULL), 0);
+  cr_assert(strstr(report, "echo_actor stopped (terminated) [running before attach: counted since]"),
+            "%s", report);
   json_decref(lines);
   free(stdout_text);
   free(err);
