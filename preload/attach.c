@@ -143,6 +143,8 @@ static int attach_start_thread(void)
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0)
     return -rc;
+  /* Not the borrowed thread's name it inherits (libzmq's ZMQbg/IO/0): ours, in top -H. */
+  pthread_setname_np(attach_thread, "actorscope");
   atomic_store(&attach_running, 1);
   struct timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
