@@ -71,6 +71,9 @@
 #define AS_M_NAME "name"
 #define AS_M_FULL_NAME "full_name" /* a longer name; absent when the same as name */
 #define AS_M_INTERNAL "internal"   /* true for a runtime-internal actor; absent = false */
+/* true for an actor that existed before `actorscope attach` (counts from then on, no parent or
+ * spawn site); absent = false */
+#define AS_M_ATTACHED_LATE "attached_late"
 #define AS_M_RUNTIME "runtime"
 #define AS_M_RUNTIME_ID "runtime_id"
 #define AS_M_RUNTIME_SCOPE "runtime_scope"

@@ -111,6 +111,7 @@ struct as_rec_actor {
   const char *runtime;   /* as written; runtime_kind classifies it */
   enum as_runtime_kind runtime_kind;
   int internal;          /* a runtime-internal actor (CAF's spawn server, middleman ...) */
+  int attached_late;     /* existed before `actorscope attach`: seen from then on only */
   int has_runtime_id;    /* CAF: runtime_id and runtime_scope */
   int64_t runtime_id, runtime_scope;
   int has_refs;

@@ -177,6 +177,7 @@ static void state_keep_origin(struct as_rec_actor *fresh, const struct as_rec_ac
   fresh->spawn_site = old->spawn_site;
   fresh->has_parent = old->has_parent;
   fresh->parent = old->parent;
+  fresh->attached_late = old->attached_late;
   if (!fresh->has_runtime_id) {
     fresh->has_runtime_id = old->has_runtime_id;
     fresh->runtime_id = old->runtime_id;

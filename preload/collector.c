@@ -323,7 +323,7 @@ static void *collector_main(void *arg)
   while (!atomic_load(&collector_stopping)) {
     struct timespec deadline;
     collector_deadline_after(&deadline, wait_ms);
-    wait_ms = collector_config.interval_ms;
+    wait_ms = __atomic_load_n(&collector_config.interval_ms, __ATOMIC_RELAXED);
     int woken;
     while ((woken = sem_clockwait(&collector_wake, CLOCK_MONOTONIC, &deadline)) < 0 &&
            errno == EINTR)
@@ -431,6 +431,21 @@ void as_collector_finish(void)
     as_sink_close(collector_sink);
     collector_sink = NULL;
   }
+  pthread_mutex_unlock(&collector_write_lock);
+}
+
+void as_collector_set_interval(unsigned interval_ms)
+{
+  pthread_mutex_lock(&collector_write_lock);
+  __atomic_store_n(&collector_config.interval_ms, interval_ms, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&collector_write_lock);
+  sem_post(&collector_wake); /* a snapshot now, then the new pace */
+}
+
+void as_collector_set_stuck_ms(unsigned stuck_ms)
+{
+  pthread_mutex_lock(&collector_write_lock);
+  collector_config.stuck_ms = stuck_ms;
   pthread_mutex_unlock(&collector_write_lock);
 }
 

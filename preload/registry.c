@@ -221,6 +221,20 @@ static int registry_space_reserve(int space)
   return rc;
 }
 
+int as_registry_owns_record(const void *p)
+{
+  for (int space = 0; space < AS_RECORD_SPACES; space++) {
+    const char *region =
+        atomic_load_explicit((char *_Atomic *)&as__record_spaces[space].region, memory_order_acquire);
+    size_t stride = registry_records[space].block_size + 8;
+    if (region && (const char *)p >= region &&
+        (size_t)((const char *)p - region) < registry_records[space].region_bytes &&
+        (size_t)((const char *)p - region) % stride == 0)
+      return 1;
+  }
+  return 0;
+}
+
 static int registry_space_of(const struct as_actor *a)
 {
   return as_blockpool_owns(&registry_records[0], a) ? 0 : 1;
@@ -772,6 +786,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->parent_id = a->parent_id;
   v->runtime = registry_runtime_of(a)->name;
   v->unnamed_after_spawner = registry_runtime_of(a)->unnamed_after_spawner;
+  v->attached_late = registry_runtime_of(a)->attached_late;
   v->name_addr = a->origin ? a->origin->name_addr : NULL;
   const struct as_actor_name *name = atomic_load_explicit(&a->name, memory_order_acquire);
   v->name = name ? name->text : NULL;

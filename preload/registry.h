@@ -63,6 +63,9 @@ struct as_runtime {
   /* Optional: called once, as the record is freed, to give back what the runtime's state
    * after it holds (e.g. a block taken from a pool). */
   void (*release)(struct as_actor *actor);
+  /* Its actors existed before the library was attached to the running process: seen from
+   * then on only (a runtime registers such actors under a second as_runtime of the same name). */
+  int attached_late;
 };
 
 /* Where an actor comes from, interned: actors spawned by the same code from the same place
@@ -184,6 +187,10 @@ struct as_actor *as_registry_prepare(const struct as_spawn *spawn);
 int as_registry_publish(struct as_actor *actor);
 /* as_registry_prepare then as_registry_publish, for a runtime with nothing to fill in. */
 struct as_actor *as_registry_spawn(const struct as_spawn *spawn);
+/* Whether p is the start of a record block (published or not, live or given back): such a
+ * pointer is always safe to read. For a runtime that finds a pointer of unknown origin where it
+ * keeps its record's (attach mode). */
+int as_registry_owns_record(const void *p);
 /* Actors left untraced for lack of memory: the failed prepares and publishes, plus those a
  * runtime's hooks report (as_registry_count_untraced) when their own state cannot be had. */
 void as_registry_count_untraced(void);
@@ -499,6 +506,7 @@ struct as_actor_view {
   const char *full_name; /* the runtime's longer name when `name` shortens it, else NULL */
   int internal;          /* the runtime made the actor for its own use */
   int unnamed_after_spawner; /* as_runtime.unnamed_after_spawner */
+  int attached_late;         /* as_runtime.attached_late */
   uint64_t spawned_at;
   void *const *spawn_frames;
   uint32_t spawn_frame_count;

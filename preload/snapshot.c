@@ -364,6 +364,8 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   if (origin) {
     as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
     as_jsonw_str(w, v->runtime);
+    if (v->attached_late)
+      as_jsonw_lit(w, "," AS_KEY(AS_M_ATTACHED_LATE) "true");
   }
   as_jsonw_lit(w, "," AS_KEY(AS_M_STATUS) "\"");
   const char *status_name = as_status_name((enum as_status)status);

@@ -513,12 +513,13 @@ static void report_print_tree(const struct report *r)
     if (depth > REPORT_MAX_INDENT)
       snprintf(deep, sizeof deep, "[depth %zu] ", depth);
     const char *reason = a->reason != RM_NONE ? report_str(r, a->reason) : NULL;
-    printf("    %*s%s#%lld %s%s%s %s%s%s%s  received %lld, sent %lld, mailbox max %lld\n", indent,
-           "", deep, (long long)a->id, show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name,
-                                                  sizeof name),
-           caf_id, r->cyclic[i] ? " (its parents form a cycle)" : "", as_status_name(a->status),
-           reason ? " (" : "", reason ? reason : "", reason ? ")" : "", (long long)a->received,
-           (long long)a->sent, (long long)a->mailbox_max);
+    printf("    %*s%s#%lld %s%s%s %s%s%s%s%s  received %lld, sent %lld, mailbox max %lld\n",
+           indent, "", deep, (long long)a->id,
+           show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name), caf_id,
+           r->cyclic[i] ? " (its parents form a cycle)" : "", as_status_name(a->status),
+           reason ? " (" : "", reason ? reason : "", reason ? ")" : "",
+           a->attached_late ? " [running before attach: counted since]" : "",
+           (long long)a->received, (long long)a->sent, (long long)a->mailbox_max);
   }
   show_skipped(&budget, "actors");
 }

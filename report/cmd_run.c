@@ -48,29 +48,6 @@ static const char run_usage[] =
     "The program's exit status is passed through; 127 when it cannot be started.\n"
     "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to run go to the program.\n";
 
-/* The library next to this tool (build tree), else where it is installed: relative to the
- * tool first (a package unpacked under another root), then at the configured place. */
-static int run_find_library(char *out, size_t len)
-{
-  char self[PATH_MAX - 64];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) {
-      *slash = '\0';
-      snprintf(out, len, "%s/libactorscope.so", self);
-      if (access(out, R_OK) == 0)
-        return 0;
-      snprintf(out, len, "%s/" ACTORSCOPE_LIBRARY_FROM_BINDIR, self);
-      if (access(out, R_OK) == 0)
-        return 0;
-    }
-  }
-  snprintf(out, len, "%s", ACTORSCOPE_INSTALLED_LIBRARY);
-  return access(out, R_OK) == 0 ? 0 : -ENOENT;
-}
-
 static int run_set_output(const char *dest)
 {
   char value[PATH_MAX + 8];
@@ -235,7 +212,7 @@ int cmd_run(int argc, char **argv)
   if (run_check_config(&cfg) < 0)
     return CMD_USAGE;
   char library[PATH_MAX];
-  if (run_find_library(library, sizeof library) < 0) {
+  if (run_library_find(library, sizeof library) < 0) {
     fprintf(stderr, "actorscope run: libactorscope.so not found next to the tool or in %s\n",
             ACTORSCOPE_INSTALLED_LIBRARY);
     return CMD_USAGE;

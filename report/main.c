@@ -51,6 +51,9 @@ static const struct command commands[] = {
     {"top", NULL, "watch actors live, or replay a recording, on a terminal"},
     {"serve", NULL, "serve traced processes' metrics to Prometheus"},
     {"export", cmd_export, "write a run as a Perfetto trace, Prometheus textfile or HTML page"},
+    {"attach", cmd_attach, "trace a program that is already running"},
+    {"detach", cmd_detach, "stop tracing a program attached to"},
+    {"ctl", cmd_ctl, "change an attached program's tracing settings"},
 };
 
 static void usage(FILE *out)

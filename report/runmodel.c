@@ -183,6 +183,7 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   a->name = rm_intern(in, r->name);
   a->runtime = rm_intern(in, r->runtime);
   a->internal = (uint8_t)r->internal;
+  a->attached_late = (uint8_t)r->attached_late;
   a->has_runtime_id = (uint8_t)r->has_runtime_id;
   a->runtime_id = r->runtime_id;
   a->runtime_scope = r->runtime_scope;

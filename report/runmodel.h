@@ -44,6 +44,7 @@ struct rm_actor {
   uint8_t n_stack, n_sockets;
   uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;
   uint8_t gone; /* reaped: no longer in the registry */
+  uint8_t attached_late; /* running before `actorscope attach`: seen from then on only */
 };
 
 struct rm_cycle {
