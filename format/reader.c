@@ -1085,7 +1085,10 @@ static int reader_token_too_long(struct as_reader *r)
 {
   char where[300];
   reader_where(r, where, sizeof where);
-  if (r->lex.key && reader_lex_in_string(&r->lex))
+  /* A member name follows "{", or "," inside an object (where yajl has got to). */
+  int in_object = r->depth > 0 && !r->skip_depth && reader_top(r)->kind < K_ARRAY;
+  int key = r->lex.before == '{' || (r->lex.before == ',' && in_object);
+  if (key && reader_lex_in_string(&r->lex))
     return reader_fail(r, -EMSGSIZE, "a member name longer than %zu bytes (the limit), in the "
                        "object of %s", AS_READER_MAX_TOKEN, where);
   return reader_fail(r, -EMSGSIZE, "%s: a %s longer than %zu bytes (the limit)", where,

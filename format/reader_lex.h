@@ -2,23 +2,21 @@
  * tokens. yajl's lexer re-reads a token cut by the end of a chunk from its start at every
  * following chunk: one 100 MiB string read in 256 KiB chunks cost 7 s, 768 MiB six minutes.
  * Held back until it ends, a token is lexed once: reading is linear in the line's length. It
- * also measures every token, so an overlong one is refused before it is buffered. */
+ * also measures every token, so an overlong one is refused before it is buffered.
+ *
+ * It jumps from quote to quote (memchr): bytes inside strings and between them are not looked
+ * at one by one, but for the backslashes before a quote, the word a chunk ends in, and a stretch
+ * between two strings longer than the limit (where a number could be too long). */
 #ifndef AS_READER_LEX_H
 #define AS_READER_LEX_H
 
 #include <stddef.h>
-#include <stdint.h>
-
-#define READER_LEX_DEPTH 1024 /* containers whose kind is remembered (for messages only) */
 
 struct reader_lex {
-  unsigned char state;      /* outside a token, in a string, after a backslash, in a word */
-  unsigned char key;        /* the string being read is a member name */
-  unsigned char expect_key; /* a string now would be a member name */
-  unsigned depth;
-  uint64_t is_object[READER_LEX_DEPTH / 64];
-  size_t token;       /* bytes of the token being read so far (a string's quotes included) */
-  size_t token_start; /* where it started in the bytes last scanned; SIZE_MAX: before them */
+  unsigned char state; /* outside a token, in a string, after a backslash in one, in a word */
+  unsigned char before; /* the last byte before the token that is not white space; 0: unknown */
+  size_t token;         /* bytes of the token being read so far (a string's quotes included) */
+  size_t token_start;   /* where it started in the bytes last scanned; SIZE_MAX: before them */
 };
 
 enum reader_lex_result {
