@@ -65,8 +65,9 @@ static int64_t voice_next_wait(struct feed_voice *v, int failed)
   return v->backoff_ms;
 }
 
-/* The pids a socket's name holds (digit runs: `%p.sock`, `svc.%p.sock`): a socket that names a
- * pid must be served by that process. Returns how many were found (at most MAX). */
+/* The pids a socket's name holds: runs of three or more digits standing alone between
+ * separators (`%p.sock`, `svc.%p.sock`, `svc-%p.sock`), not `v2` or `worker-2`. A socket that names
+ * a pid must be served by that process. Returns how many were found (at most MAX). */
 static size_t serve_name_pids(const char *path, long *pids, size_t max)
 {
   const char *base = strrchr(path, '/');
@@ -77,10 +78,12 @@ static size_t serve_name_pids(const char *path, long *pids, size_t max)
       p++;
       continue;
     }
-    char *end;
-    long v = strtol(p, &end, 10);
-    if (end - p < 10 && v > 0)
-      pids[n++] = v;
+    const char *end = p;
+    while (isdigit((unsigned char)*end))
+      end++;
+    int alone = (p == base || strchr("._-", p[-1])) && (!*end || strchr("._-", *end));
+    if (alone && end - p >= 3 && end - p < 10)
+      pids[n++] = strtol(p, NULL, 10);
     p = end;
   }
   return n;
