@@ -194,6 +194,9 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_ENV_STUCK_MS "ACTORSCOPE_STUCK_MS"
 /* When set, a socket reader sends its value and "\n" first, and the tracer checks it. */
 #define AS_ENV_TOKEN "ACTORSCOPE_TOKEN"
+/* The same, read from a file (mode 0600, owned by the user): not inherited by every child the
+ * way an environment variable's value is. */
+#define AS_ENV_TOKEN_FILE "ACTORSCOPE_TOKEN_FILE"
 
 #define AS_DEFAULT_FILE "actorscope.%p.jsonl"
 #define AS_DEFAULT_OUTPUT "file:" AS_DEFAULT_FILE

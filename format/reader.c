@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +26,43 @@
 #include <yajl/yajl_parse.h>
 
 #include "destination.h"
+#include "reader_lex.h"
 #include "state.h"
+#include "token.h"
 
 #define READER_CHUNK (256u << 10)
 #define READER_MAX_DEPTH 64
 #define READER_MAX_HEADER ((size_t)4 << 20)
+
+/* ---- memory taken from a budget several readers share (as_reader_budget) ------------------ */
+
+struct account {
+  struct as_reader_budget *budget; /* NULL: none */
+  size_t taken;
+  int over; /* a request was refused: the reader's "out of memory" says why */
+};
+
+static int account_take(struct account *a, size_t n)
+{
+  if (!a || !a->budget)
+    return 0;
+  size_t used = atomic_fetch_add(&a->budget->used, n) + n;
+  if (used > a->budget->limit || used < n) {
+    atomic_fetch_sub(&a->budget->used, n);
+    a->over = 1;
+    return -1;
+  }
+  a->taken += n;
+  return 0;
+}
+
+static void account_give(struct account *a, size_t n)
+{
+  if (!a || !a->budget)
+    return;
+  atomic_fetch_sub(&a->budget->used, n);
+  a->taken -= n;
+}
 
 /* ---- arena: every record and string of one line ------------------------------------------ */
 
@@ -41,6 +74,7 @@ struct arena_block {
 
 struct arena {
   struct arena_block *head, *cur;
+  struct account *account;
 };
 
 static void *arena_alloc(struct arena *a, size_t n)
@@ -53,9 +87,13 @@ static void *arena_alloc(struct arena *a, size_t n)
   }
   if (!a->cur) {
     size_t cap = n > (1u << 20) ? n : (1u << 20);
-    struct arena_block *b = malloc(sizeof *b + cap);
-    if (!b)
+    if (account_take(a->account, sizeof(struct arena_block) + cap) < 0)
       return NULL;
+    struct arena_block *b = malloc(sizeof *b + cap);
+    if (!b) {
+      account_give(a->account, sizeof(struct arena_block) + cap);
+      return NULL;
+    }
     b->used = 0;
     b->cap = cap;
     /* Appended after the last block, so a reset walks all of them again. */
@@ -71,8 +109,23 @@ static void *arena_alloc(struct arena *a, size_t n)
   return p;
 }
 
+static void arena_free_blocks(struct arena *a, struct arena_block *b)
+{
+  for (struct arena_block *next; b; b = next) {
+    next = b->next;
+    account_give(a->account, sizeof *b + b->cap);
+    free(b);
+  }
+}
+
+/* The blocks the line before did not need are freed: memory follows the lines, and one huge
+ * line (a hostile peer's) is not held on to for the rest of the stream. */
 static void arena_reset(struct arena *a)
 {
+  if (a->cur) {
+    arena_free_blocks(a, a->cur->next);
+    a->cur->next = NULL;
+  }
   a->cur = a->head;
   if (a->cur)
     a->cur->used = 0;
@@ -80,10 +133,7 @@ static void arena_reset(struct arena *a)
 
 static void arena_free(struct arena *a)
 {
-  for (struct arena_block *b = a->head, *next; b; b = next) {
-    next = b->next;
-    free(b);
-  }
+  arena_free_blocks(a, a->head);
   a->head = a->cur = NULL;
 }
 
@@ -92,15 +142,20 @@ static void arena_free(struct arena *a)
 struct vec {
   void *data;
   size_t n, cap, elem;
+  struct account *account;
 };
 
 static void *vec_push(struct vec *v)
 {
   if (v->n == v->cap) {
     size_t cap = v->cap ? v->cap * 2 : 64;
-    void *grown = reallocarray(v->data, cap, v->elem);
-    if (!grown)
+    if (account_take(v->account, (cap - v->cap) * v->elem) < 0)
       return NULL;
+    void *grown = reallocarray(v->data, cap, v->elem);
+    if (!grown) {
+      account_give(v->account, (cap - v->cap) * v->elem);
+      return NULL;
+    }
     v->data = grown;
     v->cap = cap;
   }
@@ -404,6 +459,15 @@ struct as_reader {
   int done, truncated;
 
   yajl_handle parser;
+  /* Whole tokens only go to yajl (reader_lex.h): one cut by a chunk's end waits in carry. */
+  struct reader_lex lex;
+  unsigned char *carry;
+  size_t carry_len, carry_cap;
+  size_t fed; /* bytes of the line given to yajl before the current chunk */
+  long peer_pid; /* a unix socket's server (SO_PEERCRED), else -1 */
+  int64_t header_deadline_ms; /* a socket's header is due by then (monotonic); 0: no deadline */
+  off_t followed; /* following a regular file: where reading is in it */
+  struct account account;
   struct arena header_arena, arena;
   struct as_rec_header header;
   int have_header;
@@ -503,7 +567,12 @@ static int reader_type_error(struct as_reader *r, int type, int nullable, const 
 
 static int reader_nomem(struct as_reader *r)
 {
-  reader_fail(r, -ENOMEM, "out of memory (%zu actors into this line)", r->actors.n);
+  if (r->account.over)
+    reader_fail(r, -ENOBUFS, "the line needs more memory than is left of the budget all sources "
+                "share (%zu MiB; %zu actors into this line): it is dropped",
+                r->account.budget->limit >> 20, r->actors.n);
+  else
+    reader_fail(r, -ENOMEM, "out of memory (%zu actors into this line)", r->actors.n);
   return 0;
 }
 
@@ -978,6 +1047,8 @@ static int reader_begin_line(struct as_reader *r)
   r->last_actor_id = 0;
   r->line_bytes = 0;
   r->line_blank = 1;
+  reader_lex_reset(&r->lex);
+  r->carry_len = r->fed = 0;
   return 0;
 }
 
@@ -991,8 +1062,92 @@ static int reader_syntax_error(struct as_reader *r, const unsigned char *chunk, 
   yajl_free_error(r->parser, msg);
   for (size_t n = strlen(text); n && (text[n - 1] == '\n' || text[n - 1] == ' '); n--)
     text[n - 1] = '\0';
-  size_t column = r->line_bytes - len + yajl_get_bytes_consumed(r->parser) + 1;
+  size_t column = r->fed + yajl_get_bytes_consumed(r->parser) + 1;
   return reader_fail(r, -EPROTO, "invalid JSON at column %zu: %s", column, text);
+}
+
+/* Gives yajl LEN bytes of the line. Returns 0 or an error. */
+static int reader_parse(struct as_reader *r, const unsigned char *chunk, size_t len)
+{
+  if (!len)
+    return 0;
+  if (yajl_parse(r->parser, chunk, len) != yajl_status_ok)
+    return reader_syntax_error(r, chunk, len);
+  r->fed += len;
+  return r->failed ? r->err->code : 0;
+}
+
+static int reader_carry(struct as_reader *r, const unsigned char *bytes, size_t len)
+{
+  if (!len)
+    return 0;
+  if (r->carry_len + len > r->carry_cap) {
+    size_t cap = r->carry_cap ? r->carry_cap : 4096;
+    while (cap < r->carry_len + len)
+      cap *= 2;
+    if (account_take(&r->account, cap - r->carry_cap) < 0)
+      return reader_nomem(r), r->err->code;
+    unsigned char *grown = realloc(r->carry, cap);
+    if (!grown) {
+      account_give(&r->account, cap - r->carry_cap);
+      return reader_nomem(r), r->err->code;
+    }
+    r->carry = grown;
+    r->carry_cap = cap;
+  }
+  memcpy(r->carry + r->carry_len, bytes, len);
+  r->carry_len += len;
+  return 0;
+}
+
+/* The token held back, whole now (or at the line's end). */
+static int reader_flush(struct as_reader *r)
+{
+  size_t len = r->carry_len;
+  r->carry_len = 0;
+  return reader_parse(r, r->carry, len);
+}
+
+static int reader_token_too_long(struct as_reader *r)
+{
+  char where[300];
+  reader_where(r, where, sizeof where);
+  /* A member name follows "{", or "," inside an object (where yajl has got to). */
+  int in_object = r->depth > 0 && !r->skip_depth && reader_top(r)->kind < K_ARRAY;
+  int key = r->lex.before == '{' || (r->lex.before == ',' && in_object);
+  if (key && reader_lex_in_string(&r->lex))
+    return reader_fail(r, -EMSGSIZE, "a member name longer than %zu bytes (the limit), in the "
+                       "object of %s", AS_READER_MAX_TOKEN, where);
+  return reader_fail(r, -EMSGSIZE, "%s: a %s longer than %zu bytes (the limit)", where,
+                     reader_lex_in_string(&r->lex) ? "string" : "number", AS_READER_MAX_TOKEN);
+}
+
+/* Gives yajl the whole tokens of LEN more bytes of the line, and holds back a token they leave
+ * unfinished. Returns 0 or an error. */
+static int reader_feed(struct as_reader *r, const unsigned char *p, size_t len)
+{
+  while (len) {
+    size_t at;
+    /* + 2: a string's quotes. */
+    enum reader_lex_result lx = reader_lex_scan(&r->lex, p, len, AS_READER_MAX_TOKEN + 2, &at);
+    if (lx == READER_LEX_TOO_LONG) {
+      int rc = 0;
+      if (r->lex.token_start != SIZE_MAX) /* what comes before it, so messages say where */
+        rc = reader_parse(r, p, r->lex.token_start);
+      return rc < 0 ? rc : reader_token_too_long(r);
+    }
+    if (lx == READER_LEX_TOKEN_ENDED) {
+      int rc = reader_carry(r, p, at);
+      if (rc < 0 || (rc = reader_flush(r)) < 0)
+        return rc;
+      p += at;
+      len -= at;
+      continue;
+    }
+    int rc = reader_parse(r, p, at);
+    return rc < 0 ? rc : reader_carry(r, p + at, len - at);
+  }
+  return 0;
 }
 
 static int reader_check_header(struct as_reader *r)
@@ -1006,6 +1161,10 @@ static int reader_check_header(struct as_reader *r)
                        "format version %lld is newer than this tool reads (%d); use a newer "
                        "actorscope",
                        (long long)l->h.version, AS_FORMAT_VERSION);
+  /* A process speaks for itself only: a unix socket's header names the process serving it. */
+  if (r->peer_pid > 0 && l->h.pid != r->peer_pid)
+    return reader_fail(r, -EPROTO, "refused: the header claims pid %lld, but the socket is served "
+                       "by pid %ld", (long long)l->h.pid, r->peer_pid);
   r->header = l->h;
   char name[AS_PROGRAM_NAME_MAX];
   as_program_name(l->h.program, l->h.argv, l->h.argc, name, sizeof name);
@@ -1116,14 +1275,42 @@ static int reader_end_line(struct as_reader *r)
 
 /* ---- bytes in ---------------------------------------------------------------------------- */
 
+static int64_t reader_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A socket that has not sent its header by the deadline is silent, or a slowloris. */
+static int reader_wait_header(struct as_reader *r)
+{
+  for (;;) {
+    int64_t left = r->header_deadline_ms - reader_now_ms();
+    struct pollfd p = {r->fd, POLLIN, 0};
+    int n = left > 0 ? poll(&p, 1, (int)left) : 0;
+    if (n > 0)
+      return 0;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return reader_fail(r, -EIO, "poll failed: %s", strerror(errno));
+    return reader_fail(r, -ETIMEDOUT, "no whole header line within %u ms of connecting: dropped",
+                       r->opt.header_timeout_ms);
+  }
+}
+
 static int reader_fill(struct as_reader *r)
 {
   for (;;) {
+    if (r->header_deadline_ms && !r->have_header && reader_wait_header(r) < 0)
+      return r->err->code;
     ssize_t n = read(r->fd, r->buf, READER_CHUNK);
     if (n > 0) {
       r->buf_len = (size_t)n;
       r->buf_pos = 0;
       r->bytes += (uint64_t)n;
+      r->followed += n;
       return 1;
     }
     if (n == 0)
@@ -1140,6 +1327,19 @@ static int reader_follow_wait(struct as_reader *r)
 {
   if (!r->opt.follow || !r->is_regular)
     return 0;
+  struct stat st;
+  if (fstat(r->fd, &st) == 0 && st.st_size < r->followed) {
+    reader_fail(r, -ESTALE, "the file was truncated while being followed (to %lld bytes, %lld "
+                "read): its writer started it again, or someone else wrote it",
+                (long long)st.st_size, (long long)r->followed);
+    return -1;
+  }
+  struct stat named;
+  if (!r->rotating && r->fd != STDIN_FILENO && r->path && (stat(r->path, &named) != 0 || named.st_ino != st.st_ino ||
+                                  named.st_dev != st.st_dev)) {
+    reader_fail(r, -ESTALE, "the file was replaced or removed while being followed");
+    return -1;
+  }
   unsigned ms = r->opt.follow_poll_ms ? r->opt.follow_poll_ms : 200;
   if (r->watch_fd >= 0) {
     struct pollfd p = {r->watch_fd, POLLIN, 0};
@@ -1437,6 +1637,7 @@ static int reader_switch_part(struct as_reader *r, size_t i)
   free(r->part_name);
   r->part_name = p.name;
   r->buf_len = r->buf_pos = 0;
+  r->followed = 0;
   r->expect_header = 1;
   r->rotation_seen = 0;
   r->lineno = 0;
@@ -1451,6 +1652,26 @@ static int reader_file_moved(const struct as_reader *r)
 {
   struct stat named;
   return stat(r->path, &named) != 0 || named.st_ino != r->ino || named.st_dev != r->dev;
+}
+
+/* Whether the named file now holds another run than this one (its header whole): a new process
+ * took the name, or someone put another file there. *PID: the pid its header names. */
+static int reader_other_run_at_name(const struct as_reader *r, int64_t *pid)
+{
+  struct stat st;
+  int fd = reader_open_regular(r->path, &st);
+  if (fd < 0)
+    return 0;
+  unsigned char *buf = malloc(16 << 10);
+  struct probe head = {0};
+  off_t offset = 0;
+  int other = buf && probe_line(fd, &offset, buf, 16 << 10, &head, READER_MAX_HEADER) == 1 &&
+              head.is_header && head.is_format &&
+              (head.pid != r->header.pid || head.started_at_ns != r->header.started_at_ns);
+  free(buf);
+  close(fd);
+  *pid = head.pid;
+  return other;
 }
 
 /* At the end of what was written so far (MID_LINE: inside a line). Returns 1 to read on (in
@@ -1472,6 +1693,10 @@ static int reader_at_end(struct as_reader *r, int mid_line)
     return 0; /* a moved file that ends inside a line: its writer was killed */
   int rc = reader_scan_rotated(r, 0);
   ssize_t next = rc < 0 ? -1 : reader_next_part(r);
+  int64_t other;
+  if (next < 0 && rc == 0 && r->opt.follow && reader_other_run_at_name(r, &other))
+    return reader_fail(r, -ESTALE, "the file was replaced by that of another process (pid %lld) "
+                       "while being followed", (long long)other);
   if (next < 0)
     return rc;
   rc = reader_switch_part(r, (size_t)next);
@@ -1501,15 +1726,21 @@ static int reader_line(struct as_reader *r)
           if (rc > 0)
             continue;
         }
-        if (!deferred && reader_follow_wait(r))
-          continue;
+        if (!deferred) {
+          int more = reader_follow_wait(r);
+          if (more < 0)
+            return r->err->code;
+          if (more)
+            continue;
+        }
         r->done = 1;
         if (r->line_blank && !deferred) {
           r->lineno--;
           return 0;
         }
         /* A last line without its newline: whole, or cut short by a killed writer. */
-        if (!deferred && yajl_complete_parse(r->parser) == yajl_status_ok && !r->failed)
+        if (!deferred && reader_flush(r) == 0 &&
+            yajl_complete_parse(r->parser) == yajl_status_ok && !r->failed)
           return reader_end_line(r);
         if (r->failed && r->err->code != -EPROTO)
           return r->err->code;
@@ -1533,8 +1764,7 @@ static int reader_line(struct as_reader *r)
     if (!deferred && len) {
       for (size_t i = 0; i < len && r->line_blank; i++)
         r->line_blank = start[i] == ' ' || start[i] == '\t' || start[i] == '\r';
-      if (yajl_parse(r->parser, start, len) != yajl_status_ok) {
-        rc = reader_syntax_error(r, start, len);
+      if ((rc = reader_feed(r, start, len)) < 0) {
         /* A syntax error may come from a cut in the last line: decided at its end. Our own
          * checks, and errors in a line whose end is in sight, stop at once. */
         if (nl || r->err->code != -EPROTO || !strstr(r->err->text, "invalid JSON"))
@@ -1549,14 +1779,18 @@ static int reader_line(struct as_reader *r)
     if (!r->line_blank)
       break;
     r->lineno++;
-    r->line_bytes = 0;
+    r->line_bytes = r->fed = 0;
   }
+  if ((rc = reader_flush(r)) < 0)
+    return rc;
   if (yajl_complete_parse(r->parser) != yajl_status_ok)
     return reader_syntax_error(r, NULL, 0);
   return reader_end_line(r);
 }
 
 /* ---- sources ----------------------------------------------------------------------------- */
+
+static const char *reader_getenv(const char *name) { return getenv(name); }
 
 static int reader_connect(struct as_reader *r, const char *source)
 {
@@ -1600,26 +1834,41 @@ static int reader_connect(struct as_reader *r, const char *source)
                        strerror(saved ? saved : errno));
   r->fd = fd;
   r->is_socket = 1;
-  const char *token = getenv(AS_ENV_TOKEN);
-  if (token) {
+  if (r->opt.header_timeout_ms)
+    r->header_deadline_ms = reader_now_ms() + r->opt.header_timeout_ms;
+  char token[AS_TOKEN_MAX + 2];
+  int have = as_token_from_env(reader_getenv, token, why, sizeof why);
+  if (have < 0)
+    return reader_fail(r, have, "%s", why);
+  /* Who serves a unix socket is known (SO_PEERCRED): the token goes only to this user's own
+   * processes or root's, never to a socket someone else planted in a shared directory. */
+  struct ucred cred;
+  socklen_t cred_len = sizeof cred;
+  if (dest.kind == AS_DEST_UNIX &&
+      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 && cred_len == sizeof cred) {
+    r->peer_pid = cred.pid > 0 ? (long)cred.pid : -1;
+    if (have && cred.uid != geteuid() && cred.uid != 0) {
+      memset(token, 0, sizeof token);
+      return reader_fail(r, -EACCES, "refused: the socket is served by uid %u, neither this user "
+                         "(%u) nor root, and the token is sent to no one else",
+                         (unsigned)cred.uid, (unsigned)geteuid());
+    }
+  }
+  if (have) {
     size_t len = strlen(token);
-    char *line = malloc(len + 1);
-    if (!line)
-      return reader_fail(r, -ENOMEM, "out of memory");
-    memcpy(line, token, len);
-    line[len] = '\n';
+    token[len++] = '\n';
     size_t sent = 0;
-    while (sent < len + 1) {
-      ssize_t n = send(fd, line + sent, len + 1 - sent, MSG_NOSIGNAL);
+    while (sent < len) {
+      ssize_t n = send(fd, token + sent, len - sent, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0) {
-        free(line);
+        memset(token, 0, sizeof token);
         return reader_fail(r, -EIO, "cannot send the token: %s", strerror(errno));
       }
       sent += (size_t)n;
     }
-    free(line);
+    memset(token, 0, sizeof token);
   }
   return 0;
 }
@@ -1633,13 +1882,29 @@ static int reader_open_source(struct as_reader *r, const char *source)
   if (as_dest_is_socket(source))
     return reader_connect(r, source);
   const char *path = strncmp(source, "file:", 5) == 0 ? source + 5 : source;
-  r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* Following, a FIFO without a writer is waited for by the caller (-EAGAIN, as for a file not
+   * there yet), not in an open() nothing can interrupt. */
+  r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (r->opt.follow ? O_NONBLOCK : 0));
   if (r->fd < 0)
     return reader_fail(r, -errno, "%s", strerror(errno));
   struct stat st;
   if (fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode))
     return reader_fail(r, -EISDIR, "%s", strerror(EISDIR));
   r->is_regular = fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (r->opt.follow && S_ISFIFO(st.st_mode)) {
+    /* Without a writer a read ends at once (0); with one it may have to wait (EAGAIN). */
+    ssize_t n;
+    while ((n = read(r->fd, r->buf, READER_CHUNK)) < 0 && errno == EINTR)
+      ;
+    if (n == 0)
+      return reader_fail(r, -EAGAIN, "a FIFO that no process writes to (yet)");
+    if (n > 0) {
+      r->buf_len = (size_t)n;
+      r->bytes += (uint64_t)n;
+    }
+  }
+  if (r->opt.follow)
+    fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) & ~O_NONBLOCK);
   return 0;
 }
 
@@ -1696,6 +1961,7 @@ static int reader_open_moved(struct as_reader *r, int rc)
     r->fd = fd;
     r->is_regular = 1;
     r->buf_len = r->buf_pos = 0;
+    r->followed = 0;
     r->lineno = 0;
     r->done = r->truncated = r->failed = 0;
     free(r->part_name);
@@ -1730,9 +1996,16 @@ int as_reader_open(struct as_reader **reader, const char *source,
   pthread_once(&once, reader_init_tables);
   r->fd = r->watch_fd = -1;
   r->last_seq = -1;
+  r->peer_pid = -1;
   r->err = err;
   if (options)
     r->opt = *options;
+  r->account.budget = r->opt.budget;
+  r->arena.account = r->header_arena.account = &r->account;
+  struct vec *vecs[] = {&r->actors, &r->cycles, &r->diags, &r->sites,
+                        &r->msgtypes, &r->sockets, &r->ids, &r->strs};
+  for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
+    vecs[i]->account = &r->account;
   r->actors.elem = sizeof(struct as_rec_actor);
   r->cycles.elem = sizeof(struct as_rec_cycle);
   r->diags.elem = sizeof(struct as_rec_diagnostic);
@@ -1811,6 +2084,7 @@ const char *as_reader_source(const struct as_reader *r) { return r->source; }
 int as_reader_truncated(const struct as_reader *r) { return r->truncated; }
 uint64_t as_reader_bytes(const struct as_reader *r) { return r->bytes; }
 int as_reader_fd(const struct as_reader *r) { return r->fd; }
+long as_reader_peer_pid(const struct as_reader *r) { return r->peer_pid; }
 
 void as_reader_close(struct as_reader *r)
 {
@@ -1830,6 +2104,9 @@ void as_reader_close(struct as_reader *r)
   free(r->sockets.data);
   free(r->ids.data);
   free(r->strs.data);
+  free(r->carry);
+  /* What the vectors and the carry hold goes back to the budget; the arenas gave theirs. */
+  account_give(&r->account, r->account.taken);
   as_state_free(&r->state);
   free(r->buf);
   while (r->n_parts)

@@ -22,8 +22,12 @@
  *
  * Sources: a file path, "-" (stdin), "file:PATH", "unix:PATH", "tcp:[HOST:]PORT" (including
  * "tcp:[::1]:7000"); with options.follow a file still being written is followed until its final
- * snapshot. A socket reader sends $ACTORSCOPE_TOKEN and "\n" first when it is set; a stream that
- * ends with {"format":"actorscope","error":"TEXT"} is reported as -ECONNRESET naming TEXT.
+ * snapshot (a FIFO is opened without waiting for a writer; a followed file that is truncated or
+ * replaced is an error saying so). A socket reader sends the token ($ACTORSCOPE_TOKEN_FILE's or
+ * $ACTORSCOPE_TOKEN's, format/token.h) and "\n" first when one is set — over a unix socket only
+ * to a process of this user or root (SO_PEERCRED; -EACCES otherwise); the header a unix socket
+ * sends must name the pid of the process serving it (-EPROTO otherwise). A stream that ends with
+ * {"format":"actorscope","error":"TEXT"} is reported as -ECONNRESET naming TEXT.
  *
  *   struct as_reader *r;
  *   struct as_reader_error err;
@@ -57,14 +61,30 @@
 
 struct as_reader;
 
+/* Memory that several readers share (serve's sources): what each reader holds for the line it
+ * reads (its records, arrays and the token being read) is taken from it; a reader that would
+ * go over the limit fails with -ENOBUFS. The state a version 2 reader rebuilds (about as much
+ * again as the last keyframe's records) is not counted. */
+struct as_reader_budget {
+  _Atomic size_t used;
+  size_t limit;
+};
+
 struct as_reader_options {
   size_t max_line_bytes; /* longer lines are an error (-EMSGSIZE); 0 = AS_READER_MAX_LINE */
   int follow;            /* a file: at its end, wait for more until a final snapshot */
   unsigned follow_poll_ms; /* how often to look for more (default 200) */
   int single_file; /* a file only, not its rotated predecessors (see above) */
+  /* A socket whose header line has not come this long after the connection is dropped
+   * (-ETIMEDOUT); 0: waits as long as it takes. */
+  unsigned header_timeout_ms;
+  struct as_reader_budget *budget; /* NULL: none */
 };
 #define AS_READER_MAX_LINE ((size_t)1 << 30) /* 1 GiB: a 100k-actor line is about 50 MB */
-#define AS_READER_OPTIONS_DEFAULT {0, 0, 0, 0}
+/* One string (or number) longer than this is an error (-EMSGSIZE) naming its line and member:
+ * the writer's names, stack frames and arguments are far shorter. */
+#define AS_READER_MAX_TOKEN ((size_t)1 << 20)
+#define AS_READER_OPTIONS_DEFAULT {0, 0, 0, 0, 0, NULL}
 
 struct as_reader_error {
   int code; /* the negative errno also returned */
@@ -239,6 +259,8 @@ uint64_t as_reader_bytes(const struct as_reader *reader);
 /* The descriptor read from, for poll(): readable means bytes are waiting, but as_reader_next
  * still blocks until a whole line is in (a live view runs the reader on a thread of its own). */
 int as_reader_fd(const struct as_reader *reader);
+/* A unix socket: the pid and uid of the process serving it (SO_PEERCRED); -1 when unknown. */
+long as_reader_peer_pid(const struct as_reader *reader);
 void as_reader_close(struct as_reader *reader);
 
 /* Opens SOURCE and calls ON_SNAPSHOT for every snapshot in order; a negative return from it

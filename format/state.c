@@ -7,6 +7,9 @@
 
 static void *state_arena_alloc(struct state_arena *a, size_t n)
 {
+  /* Nothing to hold: no pointer (an empty arena's data is NULL, and NULL + 0 is undefined). */
+  if (n == 0)
+    return NULL;
   n = (n + 15) & ~(size_t)15;
   if (a->used + n > a->cap) {
     /* Records point into the arena: it may not move. A full one is replaced by a compaction

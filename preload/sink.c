@@ -45,10 +45,14 @@ struct as_sink {
 
 
 /* A new regular file that nobody else can have prepared: never follows a link, never opens an
- * existing file (a FIFO would block open() until someone reads), never truncates. */
-static int sink_file_create(struct as_sink *s, struct as_error *err)
+ * existing file (a FIFO would block open() until someone reads), never truncates. Whatever is
+ * at a name (a file, a link, a FIFO someone planted) is left alone and the next name tried, a
+ * bounded number of times: a planted name never silences the tracer. QUIET: the caller says
+ * where the snapshots went. */
+static int sink_file_create(struct as_sink *s, int quiet, struct as_error *err)
 {
   char name[PATH_MAX];
+  const char *first_type = NULL; /* what was at the first name, when not a regular file */
   /* After a rotation the file starts again under the name this process was writing (n = 0),
    * not the first free one: processes sharing a name never swap their files. */
   for (unsigned n = s->rotation.files ? 0 : 1; n <= SINK_FILE_NAME_TRIES; n++) {
@@ -65,9 +69,10 @@ static int sink_file_create(struct as_sink *s, struct as_error *err)
       as_fd_id_take(fd, &s->fd_id);
       snprintf(s->where, sizeof s->where, "%s", name);
       as_runstatus_note_output(name); /* `actorscope run` learns the name actually written */
-      if (n > 1 && !s->rotation.files)
-        as_diag_report("output_renamed", "%s exists and is left alone; snapshots go to %s",
-                       s->path, name);
+      if (n > 1 && !s->rotation.files && !quiet)
+        as_diag_report("output_renamed", "%s %s%s and is left alone; snapshots go to %s",
+                       s->path, first_type ? "is " : "exists", first_type ? first_type : "",
+                       name);
       return 0;
     }
     int e = errno;
@@ -76,11 +81,8 @@ static int sink_file_create(struct as_sink *s, struct as_error *err)
       as_error_set(err, "cannot create %s: %s", name, strerror(e));
       return -e;
     }
-    if (lstat(name, &st) == 0 && !S_ISREG(st.st_mode)) {
-      as_error_set(err, "cannot write %s: it exists and is %s, which is left alone", name,
-                   sink_file_type_name(st.st_mode));
-      return -EEXIST;
-    }
+    if (n == 1 && lstat(name, &st) == 0 && !S_ISREG(st.st_mode))
+      first_type = sink_file_type_name(st.st_mode);
   }
   as_error_set(err, "cannot create %s: it and %u numbered names next to it exist", s->path,
                SINK_FILE_NAME_TRIES - 1);
@@ -137,7 +139,7 @@ static int sink_file_write(struct as_sink *s, const char *data, size_t len, stru
 {
   int rc = 0;
   if (s->fd < 0) {
-    if ((rc = sink_file_create(s, err)) < 0)
+    if ((rc = sink_file_create(s, 0, err)) < 0)
       return rc;
     if (s->header && (rc = sink_file_append(s, s->header, strlen(s->header))) == 0)
       rc = sink_file_append(s, "\n", 1);
@@ -240,18 +242,30 @@ int as_sink_starts_new_file(const struct as_sink *sink)
           (sink->max_bytes && sink->file_bytes >= sink->max_bytes));
 }
 
-/* Moves the file aside; the next write starts a new file with the header (after the last line
- * nothing moves: the run's file is still where it was said to be). */
+/* A file past its size is moved aside before the next line, which starts a new file (after
+ * the last line nothing moves: the run's file is still where it was said to be). When a name
+ * of the set is not this process's (something planted at NAME.1.jsonl, or NAME replaced), the
+ * full file stays where it is and a new set starts under the next free name, as at the start. */
 static int sink_file_rotate(struct as_sink *s, struct as_error *err)
 {
   s->rotate_due = 0;
   if (s->fd < 0 || !as_fd_id_same(s->fd, &s->fd_id)) /* not ours any more: the write says so */
     return 0;
   int rc = sink_rotate(&s->rotation, s->where, s->fd, err);
-  s->rotation.files++;
   s->fd = -1;
   s->file_bytes = 0;
-  return rc;
+  if (rc != -EEXIST && rc != -ESTALE) {
+    s->rotation.files++;
+    return rc;
+  }
+  char refused[sizeof err->text];
+  snprintf(refused, sizeof refused, "%s", err->text);
+  memset(&s->rotation.ino, 0, sizeof s->rotation.ino);
+  s->rotation.files = 0;
+  if ((rc = sink_file_create(s, 1, err)) < 0)
+    return rc;
+  as_diag_report("output_renamed", "%s; snapshots go on in %s", refused, s->where);
+  return 0;
 }
 
 struct sink_hold_target {

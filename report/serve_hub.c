@@ -20,6 +20,7 @@ int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap)
   memset(hub, 0, sizeof *hub);
   hub->keep_ms = keep_ms;
   hub->render.per_actor_cap = per_actor_cap;
+  hub->budget.limit = SERVE_MEMORY_BUDGET;
   return pthread_mutex_init(&hub->lock, NULL) == 0 ? 0 : -1;
 }
 
@@ -77,8 +78,8 @@ long serve_hub_source(struct serve_hub *hub, const char *source)
   size_t live = 0;
   for (size_t i = 0; i < hub->n_sources; i++)
     live += !hub->sources[i].gone;
-  if (live >= SERVE_SOURCES_MAX)
-    return -1; /* a thread each: a directory of thousands of sockets must not exhaust them */
+  if (live >= SERVE_SOURCES_SHOWN_MAX)
+    return -1; /* a directory of thousands of sockets: the table of statistics stays bounded */
   char *copy = strdup(source);
   if (!copy)
     return -1;

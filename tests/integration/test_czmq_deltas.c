@@ -306,13 +306,20 @@ Test(czmq_deltas, rotation_never_moves_a_file_this_process_did_not_write)
   struct as_test_run run;
   as_test_run(argv, env, 1, &run);
   cr_assert_str_eq(run.out, "slow done\n0\n");
-  cr_assert_not_null(strstr(run.err, "out.1.jsonl is not a file this process wrote"), "%s", run.err);
+  cr_assert_not_null(strstr(run.err, "out.1.jsonl is not a file this process wrote; snapshots go "
+                                     "on in "), "%s", run.err);
   cr_assert_eq(strchr(run.err, '\n'), run.err + strlen(run.err) - 1, "stderr: %s", run.err);
   char path[256];
   snprintf(path, sizeof path, "%s/out.1.jsonl", run.dir);
   char *text = as_test_read_file(path);
   cr_assert_str_eq(text, "theirs\n");
   free(text);
+  /* Tracing went on: the full file stayed, a new set started under the next free name. */
+  snprintf(path, sizeof path, "%s/out-2.jsonl", run.dir);
+  json_t *lines = as_test_load_lines(path);
+  cr_assert(json_is_true(json_object_get(as_test_last_snapshot(lines), "final")),
+            "the run's end is not in out-2.jsonl");
+  json_decref(lines);
   as_test_run_free(&run);
 }
 
