@@ -20,6 +20,10 @@ struct html_actor {
   int64_t received, sent, exceptions, mailbox_max, handler_max_ns, handler_total_ns;
   int64_t running_max_ns; /* the longest handler seen in progress */
   int deadlocked;
+  /* Its longest stuck handler run: where it was ("nanosleep <- zclock_sleep <- napper <- ...",
+   * interned) and how long it ran; NULL and 0 when none. */
+  const char *stuck_in, *stuck_how;
+  int64_t stuck_ns;
 };
 
 /* Its longest handler: finished, or seen in progress. */

@@ -2,6 +2,7 @@
  * chain, its relatives by name, its spawn stack, and the history of its mailbox and rate. */
 #define _GNU_SOURCE
 #include "histogram.h"
+#include "show.h"
 #include "top_screen.h"
 
 #include <stdio.h>
@@ -53,6 +54,24 @@ static void inspect_percentiles(struct top_canvas *c, const struct as_rec_actor 
 
 /* Who waits on whom from this actor on, until an actor waits on nobody or the chain comes back
  * to an actor already in it (a deadlock). */
+/* The actor's longest stuck handler run (kept after it ended) and where it was; files from
+ * before the tracer kept it: the stack of the handler running now. */
+static void inspect_stuck(struct top_canvas *c, const struct as_rec_actor *a)
+{
+  const char *const *frames = a->has_stuck ? a->stuck_stack : a->handling_stack;
+  size_t n = a->has_stuck ? a->n_stuck_stack : a->n_handling_stack;
+  if (a->has_stuck) {
+    char d1[32], how[256];
+    top_duration_text(d1, sizeof d1, a->stuck_handler_ns);
+    top_canvas_add(c, TOP_STYLE_NORMAL, "stuck      %s handling %s%s, %s", d1, a->stuck_type,
+                   a->stuck_running ? " (still running)" : "",
+                   show_stack_source(a->stuck_source, a->stuck_complete, a->stuck_end,
+                                     a->stuck_cpu_ns, a->stuck_cpu_window_ns, how, sizeof how));
+  }
+  for (size_t k = 0; k < n; k++)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%s %s", k ? "          " : "stuck in  ", frames[k]);
+}
+
 static void inspect_wait_chain(struct top_canvas *c, const struct top_screen *s, long at)
 {
   const struct as_rec_snapshot *snap = &s->model.snap->snapshot;
@@ -147,8 +166,7 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
   top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
                  (long long)a->handled, d1, d3, d2);
   inspect_percentiles(c, a, snap->tick_fs);
-  for (size_t k = 0; k < a->n_handling_stack; k++)
-    top_canvas_add(c, TOP_STYLE_NORMAL, "%s %s", k ? "          " : "stuck in  ", a->handling_stack[k]);
+  inspect_stuck(c, a);
   inspect_wait_chain(c, s, at);
   top_canvas_add(c, TOP_STYLE_NORMAL, "mailbox    %lld now, %lld at most, %lld enqueued (%s)",
                  (long long)a->mailbox_len, (long long)a->mailbox_max,
