@@ -621,7 +621,7 @@ static void report_print_stuck(const struct report *r, const struct rm_actor *a)
     printf("      (the stuck one: %.3f ms handling %s)\n", (double)a->stuck_ns / 1e6,
            show_name(report_str(r, a->stuck_type), 40, frame, sizeof frame));
   if (a->has_stuck && (a->n_stack || a->stuck_source != RM_NONE))
-    printf("      stack %s\n",
+    printf("      %s\n",
            show_stack_source(a->stuck_source != RM_NONE ? report_str(r, a->stuck_source) : NULL,
                              a->stuck_complete,
                              a->stuck_end != RM_NONE ? report_str(r, a->stuck_end) : NULL,

@@ -144,11 +144,11 @@ const char *show_stack_source(const char *source, int complete, const char *end,
     snprintf(buf, len, "on a CPU, no stack (perf_event_open not allowed): spinning %.1f s of CPU in %.1f s",
              (double)cpu_ns / 1e9, (double)cpu_window_ns / 1e9);
   else if (source && strcmp(source, AS_STACK_SOURCE_V_PERF) == 0)
-    snprintf(buf, len, "sampled on a CPU (perf), %s; %.1f s of CPU in %.1f s",
+    snprintf(buf, len, "stack sampled on a CPU (perf), %s; %.1f s of CPU in %.1f s",
              show_stack_extent(complete, end), (double)cpu_ns / 1e9, (double)cpu_window_ns / 1e9);
   else if (source && strcmp(source, AS_STACK_SOURCE_V_SYSCALL) == 0)
-    snprintf(buf, len, "read from its system call, %s", show_stack_extent(complete, end));
+    snprintf(buf, len, "stack read from its system call, %s", show_stack_extent(complete, end));
   else
-    snprintf(buf, len, "%s", show_stack_extent(complete, end));
+    snprintf(buf, len, "stack %s", show_stack_extent(complete, end));
   return buf;
 }
