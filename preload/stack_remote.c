@@ -32,6 +32,7 @@ static struct {
   remote_get_reg_fn get_reg;
   remote_search_fn search;
   unw_addr_space_t space;
+  int disabled;
 } remote;
 static pthread_once_t remote_once = PTHREAD_ONCE_INIT;
 
@@ -226,13 +227,18 @@ static void remote_load(void)
     remote.caching(remote.space, UNW_CACHE_NONE);
 }
 
+void as_stack_remote_disable(void)
+{
+  remote.disabled = 1;
+}
+
 unsigned as_stack_remote_unwind(const struct as_stack_regs *regs, const void *stack_copy,
                                 uint64_t stack_at, size_t stack_len, void **frames, unsigned max,
                                 enum as_stack_end *end)
 {
   *end = AS_STACK_END_UNWIND;
   pthread_once(&remote_once, remote_load);
-  if (!remote.space || max == 0 || !(regs->known & (1u << AS_REG_RIP)) ||
+  if (!remote.space || remote.disabled || max == 0 || !(regs->known & (1u << AS_REG_RIP)) ||
       !(regs->known & (1u << AS_REG_RSP)))
     return 0;
   static struct remote_target target; /* the collector's alone; too big for its stack */

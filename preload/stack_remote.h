@@ -35,6 +35,10 @@ unsigned as_stack_remote_unwind(const struct as_stack_regs *regs, const void *st
                                 uint64_t stack_at, size_t stack_len, void **frames, unsigned max,
                                 enum as_stack_end *end);
 
+/* Fork child of a parent that was unwinding: libunwind's state may hold a lock forever, so this
+ * process unwinds nothing from now on. */
+void as_stack_remote_disable(void);
+
 /* Reads len bytes at addr of this process without any risk of faulting. 0 or -EFAULT. */
 int as_stack_remote_read(uint64_t addr, void *out, size_t len);
 

@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "diag.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 /* Stuck runs kept at once (running, and each actor's longest that ended): about 28 KB. */
@@ -13,6 +14,8 @@
 #define STUCK_CPU_STEP_NS 10000000u
 
 static struct as_stuck_stack stuck_records[STUCK_RECORDS_MAX];
+/* Set while the collector unwinds: a fork then may leave libunwind's locks held in the child. */
+static _Atomic int stuck_looking;
 /* Whether any record is in use: a keyframe of 100k actors asks for each. */
 static int stuck_any;
 
@@ -119,7 +122,9 @@ static void stuck_capture(const struct as_actor_view *v, uint64_t now)
   r->handled = v->handled;
   r->handler_ticks_total = v->handler_ticks_total;
   r->handler_ticks_max = v->handler_ticks_max;
+  atomic_store(&stuck_looking, 1);
   as_stuck_probe_thread(r->tid, r->frames, AS_STUCK_FRAMES_MAX, &r->probe);
+  atomic_store(&stuck_looking, 0);
   r->captured_at = as_clock_now();
   r->handler_ticks = now - r->since;
   if (as_stuck_thread_cpu_ns(r->tid, &r->cpu_first_ns) < 0)
@@ -165,4 +170,7 @@ void as_stuck_scan(const struct as_waiting *handling, const struct as_registry_c
 void as_stuck_reset_after_fork(void)
 {
   memset(stuck_records, 0, sizeof stuck_records);
+  stuck_any = 0;
+  if (atomic_exchange(&stuck_looking, 0))
+    as_stack_remote_disable(); /* the child looks no further than /proc: no stacks */
 }
