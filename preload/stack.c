@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "stack.h"
+#include "cxxname.h"
 #include "diag.h"
 #include "elfsym.h"
 #include "resolve.h"
@@ -68,34 +69,11 @@ static void stack_strip_return_type(char *name)
     memmove(name, start, strlen(start) + 1);
 }
 
-/* "ns::f<T>(int, char*) const" -> "ns::f<T>": an actor's name needs no parameter list. The
- * list is found from the front (the first '(' outside template arguments, "(anonymous
- * namespace)" and "operator()" aside), so a name cut short still loses all of it. */
+/* An actor's name needs no parameter list, nor a function template's return type. */
 static void stack_strip_parameters(char *name)
 {
-  static const char anonymous[] = "(anonymous namespace)";
-  int depth = 0;
-  for (char *p = name; *p; p++) {
-    if (*p == '<')
-      depth++;
-    else if (*p == '>' && depth > 0)
-      depth--;
-    else if (*p == '(' && depth == 0) {
-      if (strncmp(p, anonymous, sizeof anonymous - 1) == 0) {
-        p += sizeof anonymous - 2;
-        continue;
-      }
-      if (p - name >= 8 && strncmp(p - 8, "operator", 8) == 0 && p[1] == ')') {
-        p++;
-        continue;
-      }
-      if (p > name) {
-        *p = '\0';
-        stack_strip_return_type(name);
-      }
-      return;
-    }
-  }
+  if (as_cxxname_strip_parameters(name))
+    stack_strip_return_type(name);
 }
 
 /* Resolves the object holding addr and the name of the function around it. */

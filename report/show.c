@@ -1,4 +1,5 @@
 #include "show.h"
+#include "cxxname.h"
 #include "format.h"
 
 #include <stdint.h>
@@ -48,33 +49,6 @@ void show_skipped(const struct show_budget *b, const char *what)
     printf("  ... and %zu more %s (--all prints every one)\n", b->skipped, what);
 }
 
-/* "ns::f<T>(int) const" -> "ns::f<T>": the first '(' outside template arguments and lambda
- * braces, "(anonymous namespace)" and "operator()" aside. */
-static void show_strip_parameters(char *name)
-{
-  static const char anonymous[] = "(anonymous namespace)";
-  int depth = 0;
-  for (char *p = name; *p; p++) {
-    if (*p == '<' || *p == '{')
-      depth++;
-    else if ((*p == '>' || *p == '}') && depth > 0)
-      depth--;
-    else if (*p == '(' && depth == 0) {
-      if (strncmp(p, anonymous, sizeof anonymous - 1) == 0) {
-        p += sizeof anonymous - 2;
-        continue;
-      }
-      if (p - name >= 8 && strncmp(p - 8, "operator", 8) == 0 && p[1] == ')') {
-        p++;
-        continue;
-      }
-      if (p > name)
-        *p = '\0';
-      return;
-    }
-  }
-}
-
 /* The function of a frame "fn+0xOFF (object)" without its parameters; -1 for "0xOFF (object)". */
 static int show_frame_function(const char *frame, char *out, size_t len)
 {
@@ -85,7 +59,7 @@ static int show_frame_function(const char *frame, char *out, size_t len)
   if (n == 0)
     return -1;
   snprintf(out, len, "%.*s", (int)(n < 200 ? n : 200), frame);
-  show_strip_parameters(out);
+  as_cxxname_strip_parameters(out);
   return 0;
 }
 
