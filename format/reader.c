@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "reader.h"
 #include "histogram.h"
+#include "program.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -998,6 +999,12 @@ static int reader_check_header(struct as_reader *r)
                        "actorscope",
                        (long long)l->h.version, AS_FORMAT_VERSION);
   r->header = l->h;
+  char name[AS_PROGRAM_NAME_MAX];
+  as_program_name(l->h.program, l->h.argv, l->h.argc, name, sizeof name);
+  char *copy = arena_alloc(&r->arena, strlen(name) + 1);
+  if (!copy)
+    return reader_fail(r, -ENOMEM, "out of memory");
+  r->header.name = strcpy(copy, name);
   r->have_header = 1;
   /* The header's strings live on in their own arena. */
   struct arena swap = r->header_arena;

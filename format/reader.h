@@ -77,6 +77,9 @@ struct as_rec_header {
   const char *program; /* NULL when absent */
   const char *const *argv;
   size_t argc;
+  /* The program's name for people (program.h: "czmq_demo", "broker_pubsub.py (python3.11)"),
+   * from program and argv; "" when neither says. Never NULL. */
+  const char *name;
   const char *started_at;
   int64_t started_at_ns;
   int64_t interval_ms, grave_ms, stack_depth; /* config.*; -1 when absent */

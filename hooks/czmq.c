@@ -1,6 +1,6 @@
 /* CZMQ 4.2 zactor hooks. Spawn and stop are seen at zactor_new (a trampoline wraps the task);
  * messages at libzmq level, where every CZMQ send/receive API ends up exactly once
- * (see ../shared/RUNTIMES.md). Each pipe end is keyed by its libzmq socket handle. */
+ * (docs/hooks.md says why). Each pipe end is keyed by its libzmq socket handle. */
 #define _GNU_SOURCE
 #include "czmq_abi.h"
 #include "czmq_sockets.h"

@@ -108,5 +108,17 @@ char *as_resolve_demangle(const char *mangled)
     free(plain);
     plain = NULL;
   }
+  /* "f[abi:cxx11](int)" -> "f(int)": GCC's ABI tags (the C++11 std::string) tell a reader
+   * nothing and lengthen every name they are in: actor names, message types, stack frames. */
+  char *w = plain;
+  for (const char *r = plain; r && *r;) {
+    const char *end = strncmp(r, "[abi:", 5) == 0 ? strchr(r, ']') : NULL;
+    if (end)
+      r = end + 1;
+    else
+      *w++ = *r++;
+  }
+  if (w)
+    *w = '\0';
   return plain;
 }

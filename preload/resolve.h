@@ -10,8 +10,9 @@ void *as_resolve_real(const char *symbol);
 void *as_resolve_real_into(void *_Atomic *slot, const char *symbol) __attribute__((noinline));
 
 /* A C++ name demangled by the C++ runtime's __cxa_demangle, wherever the process loaded it
- * (also privately, under a C++ library dlopen()ed RTLD_LOCAL); malloc()ed, or NULL when it is
- * no valid name or no C++ runtime is loaded. */
+ * (also privately, under a C++ library dlopen()ed RTLD_LOCAL), without GCC's ABI tags
+ * ("f[abi:cxx11](int)" reads "f(int)"); malloc()ed, or NULL when it is no valid name or no C++
+ * runtime is loaded. */
 char *as_resolve_demangle(const char *mangled);
 
 /* Whether an address lies inside the actorscope library itself. */

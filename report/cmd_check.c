@@ -90,10 +90,12 @@ static void check_actors(const struct rule *rule, const struct runmodel *m, stru
     } else if (rule->kind == RULE_MAX_HANDLER_MS) {
       uint32_t type;
       int running;
-      int64_t ns = runmodel_handler_max(a, &type, &running);
-      if (ns > as_sat_mul(rule->limit, 1000000))
-        check_note(r, "#%lld %s handler %s %.1f ms%s%s%s", id, name,
-                   running ? "still running after" : "ran", (double)ns / 1e6,
+      int64_t ns = runmodel_handler_max(a, &type, &running), limit = as_sat_mul(rule->limit, 1000000);
+      char took[SHOW_DURATION_MAX];
+      if (ns > limit)
+        check_note(r, "#%lld %s handler %s %s%s%s%s", id, name,
+                   running ? "still running after" : "ran",
+                   show_duration_above(ns, limit, 0, took, sizeof took),
                    type != RM_NONE ? " (" : "", type != RM_NONE ? strtab_text(&m->strings, type) : "",
                    type != RM_NONE ? ")" : "");
     } else if (rule->kind == RULE_NO_EXCEPTIONS) {
@@ -154,12 +156,13 @@ static void check_p99(const struct rule *rule, const struct runmodel *m,
   for (size_t i = 0; i < names->n; i++) {
     const struct rm_name *agg = &names->items[i];
     const char *name = strtab_text(&m->strings, agg->name);
-    int64_t p99 = runmodel_name_percentile(m, agg, 99);
+    int64_t p99 = runmodel_name_percentile(m, agg, 99), limit = as_sat_mul(rule->limit, 1000000);
+    char p99_text[SHOW_DURATION_MAX], max_text[SHOW_DURATION_MAX];
     any |= p99 >= 0;
-    if (p99 >= 0 && (!rule->name[0] || strcmp(name, rule->name) == 0) &&
-        p99 > as_sat_mul(rule->limit, 1000000))
-      check_note(r, "%s handlers: p99 %.3f ms (max %.3f ms)", name, (double)p99 / 1e6,
-                 (double)agg->finished_max_ns / 1e6);
+    if (p99 >= 0 && (!rule->name[0] || strcmp(name, rule->name) == 0) && p99 > limit)
+      check_note(r, "%s handlers: p99 %s (max %s)", name,
+                 show_duration_above(p99, limit, 0, p99_text, sizeof p99_text),
+                 show_duration(agg->finished_max_ns, 0, max_text, sizeof max_text));
   }
   if (!any)
     check_note(r, "the run's snapshots carry no handler-time histograms (a tracer older "

@@ -403,9 +403,10 @@ static json_t *report_json(struct report *r)
   }
   static const char *const ends[] = {"final", "signal", "exec", "no_final_snapshot", "at_seq"};
   json_t *program = report_json_str(r, m->program);
-  return json_pack("{s:s, s:o, s:I, s:I, s:I, s:b, s:s, s:o, s:b, s:I, s:{s:I, s:I, s:I, s:I}, "
+  return json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:b, s:s, s:o, s:b, s:I, s:{s:I, s:I, s:I, s:I}, "
                    "s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
-                   "file", m->source, "program", program, "pid", (json_int_t)m->pid, "snapshots",
+                   "file", m->source, "program", program, "name", report_json_str(r, m->name),
+                   "pid", (json_int_t)m->pid, "snapshots",
                    (json_int_t)m->n_points, "seq", (json_int_t)m->at_seq, "final", m->at_final,
                    "ended", ends[m->end], "signal", report_json_str(r, m->at_signal), "truncated",
                    m->truncated, "uptime_ns", (json_int_t)m->at_uptime_ns, "totals", "alive",
@@ -565,16 +566,18 @@ static void report_print_messages(const struct report *r, int all)
   free(sorted);
 }
 
-/* "p50 0.004 ms, p90 0.010 ms, p99 100.512 ms, max 100.600 ms of 24 finished" and a newline,
- * after INDENT, when the histogram exists. Returns whether it printed. */
+/* "p50 4.10 µs, p90 10.2 µs, p99 101 ms, max 101 ms of 24 finished" and a newline, after
+ * INDENT, when the histogram exists. Returns whether it printed. */
 static int report_print_finished(const struct runmodel *m, const char *indent,
                                  const struct as_histogram_bin *bins, size_t n, int64_t max_ns)
 {
   struct rm_finished f;
   if (runmodel_finished(m, bins, n, max_ns, &f) < 0)
     return 0;
-  printf("%sp50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms of %llu finished\n", indent,
-         (double)f.p50 / 1e6, (double)f.p90 / 1e6, (double)f.p99 / 1e6, (double)f.max / 1e6,
+  char p50[SHOW_DURATION_MAX], p90[SHOW_DURATION_MAX], p99[SHOW_DURATION_MAX], max[SHOW_DURATION_MAX];
+  printf("%sp50 %s, p90 %s, p99 %s, max %s of %llu finished\n", indent,
+         show_duration(f.p50, 0, p50, sizeof p50), show_duration(f.p90, 0, p90, sizeof p90),
+         show_duration(f.p99, 0, p99, sizeof p99), show_duration(f.max, 0, max, sizeof max),
          (unsigned long long)f.count);
   return 1;
 }
@@ -604,7 +607,7 @@ static void report_print_by_name(const struct report *r)
  * stack and how it was read. */
 static void report_print_stuck(const struct report *r, const struct rm_actor *a)
 {
-  char line[512], frame[256], how[256];
+  char line[512], frame[256], how[256], took[SHOW_DURATION_MAX];
   const char **frames = a->n_stack ? calloc(a->n_stack, sizeof *frames) : NULL;
   for (uint8_t k = 0; frames && k < a->n_stack; k++)
     frames[k] = report_str(r, a->stack[k]);
@@ -618,7 +621,8 @@ static void report_print_stuck(const struct report *r, const struct rm_actor *a)
   /* The stuck run is normally the longest one above; when another was longer, it says which. */
   int64_t longest = runmodel_handler_max(a, NULL, NULL);
   if (a->has_stuck && (a->stuck_ns < longest - longest / 100 || a->stuck_ns > longest + longest / 100))
-    printf("      (the stuck one: %.3f ms handling %s)\n", (double)a->stuck_ns / 1e6,
+    printf("      (the stuck one: %s handling %s)\n",
+           show_duration(a->stuck_ns, 0, took, sizeof took),
            show_name(report_str(r, a->stuck_type), 40, frame, sizeof frame));
   if (a->has_stuck && (a->n_stack || a->stuck_source != RM_NONE))
     printf("      %s\n",
@@ -635,7 +639,7 @@ static void report_print_stuck(const struct report *r, const struct rm_actor *a)
 static void report_print_slowest(const struct report *r)
 {
   const struct runmodel *m = r->m;
-  char name[REPORT_NAME_WIDTH + 8], type_name[48];
+  char name[REPORT_NAME_WIDTH + 8], type_name[48], took[SHOW_DURATION_MAX];
   printf("\nSlowest handlers:\n");
   if (r->n_slowest == 0)
     printf("  none recorded\n");
@@ -644,8 +648,9 @@ static void report_print_slowest(const struct report *r)
     uint32_t type;
     int running;
     int64_t ns = runmodel_handler_max(a, &type, &running);
-    printf("  #%lld %s: %.3f ms", (long long)a->id,
-           show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name), (double)ns / 1e6);
+    printf("  #%lld %s: %s", (long long)a->id,
+           show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name),
+           show_duration(ns, 0, took, sizeof took));
     if (type != RM_NONE)
       printf(" handling %s", show_name(report_str(r, type), 40, type_name, sizeof type_name));
     else
@@ -745,14 +750,18 @@ static void report_print_timeline(const struct runmodel *m)
 static void report_print_text(struct report *r, int all)
 {
   const struct runmodel *m = r->m;
-  char note[200];
+  char note[200], uptime[SHOW_DURATION_MAX];
   printf("actorscope report: %s\nprogram: ", m->source);
-  show_clean(m->program != RM_NONE ? report_str(r, m->program) : "?", stdout);
+  /* A compiled program by its path; a script by its name and interpreter's (format/program.h). */
+  const char *path = m->program != RM_NONE ? report_str(r, m->program) : NULL;
+  const char *name = m->name != RM_NONE ? report_str(r, m->name) : NULL;
+  const char *base = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  show_clean(path && (!name || strcmp(name, base) == 0) ? path : name ? name : "?", stdout);
   printf(" (pid %lld)\n", (long long)m->pid);
-  printf("state at snapshot seq %lld (%zu snapshot%s %s)%s, uptime %.3f s%s\n",
+  printf("state at snapshot seq %lld (%zu snapshot%s %s)%s, uptime %s%s\n",
          (long long)m->at_seq, m->n_points, m->n_points == 1 ? "" : "s",
-         m->end == RM_END_AT ? "read" : "in all",
-         m->at_final ? " (final)" : "", (double)m->at_uptime_ns / 1e9,
+         m->end == RM_END_AT ? "read" : "in all", m->at_final ? " (final)" : "",
+         show_duration(m->at_uptime_ns, 0, uptime, sizeof uptime),
          m->truncated ? "; the file's last line was cut short" : "");
   if (runmodel_end_note(m, note, sizeof note))
     printf("%s\n", note);

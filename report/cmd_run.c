@@ -47,7 +47,8 @@ static const char run_usage[] =
     "The program's exit status is passed through; 127 when it cannot be started.\n"
     "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to run go to the program.\n";
 
-/* The library next to this tool (build tree), else where it is installed. */
+/* The library next to this tool (build tree), else where it is installed: relative to the
+ * tool first (a package unpacked under another root), then at the configured place. */
 static int run_find_library(char *out, size_t len)
 {
   char self[PATH_MAX - 64];
@@ -60,7 +61,7 @@ static int run_find_library(char *out, size_t len)
       snprintf(out, len, "%s/libactorscope.so", self);
       if (access(out, R_OK) == 0)
         return 0;
-      snprintf(out, len, "%s/../lib/actorscope/libactorscope.so", self);
+      snprintf(out, len, "%s/" ACTORSCOPE_LIBRARY_FROM_BINDIR, self);
       if (access(out, R_OK) == 0)
         return 0;
     }

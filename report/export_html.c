@@ -11,6 +11,7 @@
 #include "export_html_model.h"
 #include "export_html_tree.h"
 #include "export_svg.h"
+#include "show.h"
 
 #define HTML_SLOWEST 10
 
@@ -228,11 +229,11 @@ static int html_plots(FILE *out, const struct html_model *m)
   /* Every chart over time spans the whole traced time. */
   double end = n ? m->points[n - 1].t : 1;
   struct svg_series s_alive = {"alive actors", t, alive, n};
-  svg_line_chart(out, "alive", "Alive actors over time", "seconds since tracing started",
+  svg_line_chart(out, "alive", "Alive actors over time", "since tracing started",
                  "actors", &s_alive, 1, 0, end);
   struct svg_series s_rate = {"messages/s", rt, rate, nr};
   svg_line_chart(out, "rate", "Messages received per second (average between snapshots)",
-                 "seconds since tracing started", "messages/s", &s_rate, 1, 0, end);
+                 "since tracing started", "messages/s", &s_rate, 1, 0, end);
 
   struct svg_series deep[HTML_DEEPEST];
   size_t n_deep = m->deep_unavailable ? 0 : m->n_deep;
@@ -243,7 +244,7 @@ static int html_plots(FILE *out, const struct html_model *m)
     deep[k] = (struct svg_series){label, m->deep_t, m->deep_depth[k], m->n_deep_points};
   }
   svg_line_chart(out, "mailbox", "Mailbox depth of the deepest actors",
-                 "seconds since tracing started", "messages waiting", deep, n_deep, 0, end);
+                 "since tracing started", "messages waiting", deep, n_deep, 0, end);
 
   /* The slowest handlers: finished, or still running when a snapshot saw them. */
   size_t nb = 0;
@@ -262,7 +263,7 @@ static int html_plots(FILE *out, const struct html_model *m)
       bars[k] = bars[k - 1];
       k--;
     }
-    bars[k] = (struct svg_bar){NULL, (double)v, a->running_max_ns > a->handler_max_ns};
+    bars[k] = (struct svg_bar){NULL, (double)v, a->running_max_ns > a->handler_max_ns, NULL};
     bars[k].label = (const char *)a; /* resolved below */
   }
   const struct html_actor *bar_actors[HTML_SLOWEST];
@@ -276,16 +277,14 @@ static int html_plots(FILE *out, const struct html_model *m)
       snprintf(label, 600, "#%" PRId64 " %.60s", a->id, a->name);
     bars[k].label = label;
   }
-  /* In the unit that suits the slowest. */
-  double scale = 1e3;
-  const char *unit = "µs";
-  if (nb && bars[0].value >= 1e9)
-    scale = 1e9, unit = "s";
-  else if (nb && bars[0].value >= 1e6)
-    scale = 1e6, unit = "ms";
-  for (size_t k = 0; k < nb; k++)
-    bars[k].value /= scale;
-  svg_bar_chart(out, "handlers", "Slowest handlers", unit, bars, nb,
+  /* The axis in the unit that suits the slowest; each bar's value in its own. */
+  struct show_unit unit = show_duration_unit(nb ? (int64_t)bars[0].value : 0);
+  char texts[HTML_SLOWEST][SHOW_DURATION_MAX];
+  for (size_t k = 0; k < nb; k++) {
+    bars[k].text = show_duration((int64_t)bars[k].value, 0, texts[k], sizeof texts[k]);
+    bars[k].value /= (double)unit.ns;
+  }
+  svg_bar_chart(out, "handlers", "Slowest handlers", unit.name, bars, nb,
                 "longest finished handler", "still running when captured");
   html_stuck_list(out, bars, bar_actors, nb);
   fputs("</section>\n", out);
@@ -396,7 +395,7 @@ static int html_names(FILE *out, const struct html_model *m)
 
 static void html_head(FILE *out, const struct html_model *m)
 {
-  const char *program = export_basename(m->program);
+  const char *program = m->program;
   fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -413,7 +412,9 @@ static void html_head(FILE *out, const struct html_model *m)
   fputs("</p><p class=\"meta\">traced from ", out);
   export_html_text(out, m->started_at);
   double span = m->n_points ? m->points[m->n_points - 1].t : 0;
-  fprintf(out, " for %.3g s · %zu snapshots · ", span, m->n_points);
+  fputs(" for ", out);
+  export_html_duration(out, (int64_t)(span * 1e9 + 0.5));
+  fprintf(out, " · %zu snapshots · ", m->n_points);
   if (m->signal) {
     fputs("killed by ", out);
     export_html_text(out, m->signal);
@@ -443,7 +444,7 @@ int export_html_write(FILE *out, struct as_reader *run, const char *source,
       rc = export_html_tree(out, &m);
     fputs("<footer>Made by <b>actorscope export html</b> from ", out);
     export_html_text(out, source);
-    fputs(". Times are seconds since tracing started. Counts, mailbox maxima and handler times "
+    fputs(". Times on the plots' axes are since tracing started. Counts, mailbox maxima and handler times "
           "are exact; the plots sample each snapshot; a handler shown as still running was seen "
           "in progress at a snapshot.</footer></main></body></html>\n",
           out);

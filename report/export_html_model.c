@@ -226,7 +226,7 @@ static int html_header(struct html_model *m, const struct as_rec_header *h)
     return -ENOMEM;
   m->argv = export_intern(&m->strings, argv);
   free(argv);
-  m->program = export_intern(&m->strings, h->program ? h->program : "");
+  m->program = export_intern(&m->strings, h->name);
   m->started_at = export_intern(&m->strings, h->started_at ? h->started_at : "");
   m->pid = h->pid;
   return m->argv && m->program && m->started_at ? 0 : -ENOMEM;

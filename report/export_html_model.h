@@ -45,7 +45,7 @@ struct html_cycle {
 #define HTML_DEEPEST 5
 
 struct html_model {
-  const char *program, *argv, *started_at; /* interned */
+  const char *program, *argv, *started_at; /* interned; program: its name for people */
   int64_t pid;
   struct export_intern strings;
   struct html_actor *actors; /* by first sight; sorted by id at the end */

@@ -95,7 +95,7 @@ static void pf_meta_sort(struct pf_writer *w, int64_t tid, int64_t index)
 static void pf_process_meta(struct pf_writer *w, const struct as_rec_header *h)
 {
   pf_meta_name(w, -1);
-  export_json_string(w->out, h->program ? export_basename(h->program) : "traced process");
+  export_json_string(w->out, *h->name ? h->name : "traced process");
   pf_meta_sort(w, -1, w->pid);
 }
 

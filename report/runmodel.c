@@ -352,6 +352,7 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
     const struct as_rec_header *h = as_reader_header(r);
     m->pid = h->pid;
     m->program = h->program ? rm_intern(&in, h->program) : RM_NONE;
+    m->name = *h->name ? rm_intern(&in, h->name) : RM_NONE;
     const struct as_rec_snapshot *s;
     while ((rc = as_reader_next(r, &s, &err)) > 0)
       if ((rc = rm_on_snapshot(h, s, &in)) < 0)

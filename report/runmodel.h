@@ -68,6 +68,7 @@ struct runmodel {
   /* the header */
   int64_t pid;
   uint32_t program;
+  uint32_t name; /* the program's name for people (format/program.h); RM_NONE: not known */
   /* every actor seen, sorted by id */
   struct rm_actor *actors;
   size_t n_actors, cap_actors;

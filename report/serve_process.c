@@ -127,7 +127,7 @@ struct serve_process *serve_process_new(const struct as_rec_header *header)
     return NULL;
   p->pid = header->pid;
   p->started_at_ns = header->started_at_ns;
-  p->program = strdup(header->program ? export_basename(header->program) : "");
+  p->program = strdup(header->name);
   if (!p->program) {
     free(p);
     return NULL;

@@ -73,6 +73,10 @@ static size_t text_put_char(char *out, const unsigned char **p, int ascii)
   int format = len == 3 && s[0] == 0xe2 &&
                ((s[1] == 0x80 && ((s[2] >= 0x8b && s[2] <= 0x8f) || (s[2] >= 0xa8 && s[2] <= 0xae))) ||
                 (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9));
+  if (ascii && len == 2 && s[0] == 0xc2 && s[1] == 0xb5) { /* µ, as in "µs" */
+    out[0] = 'u';
+    return 1;
+  }
   if (*s < 0x20 || *s == 0x7f || c1 || format || (len == 1 && *s >= 0x80) || (ascii && len > 1)) {
     out[0] = '?';
     return 1;

@@ -1,6 +1,7 @@
 /* actorscope top: drawing a frame — header, deadlock banner, warnings, the actor table (only
  * the rows on screen are formatted) or a panel, and the footer. */
 #define _GNU_SOURCE
+#include "show.h"
 #include "top_keys.h"
 #include "top_screen.h"
 
@@ -182,7 +183,9 @@ static void frame_row(struct top_canvas *c, const struct top_screen *s, const st
   row_cell(row, sizeof row, &used, l, COL_RECV, text, ascii);
   frame_number(text, sizeof text, (double)a->exceptions, 0);
   row_cell(row, sizeof row, &used, l, COL_EXC, text, ascii);
-  top_duration_text(text, sizeof text, snap->uptime_ns - a->spawned_at_ns);
+  /* A file may say an actor was spawned after its capture: no negative age. */
+  int64_t age = snap->uptime_ns - a->spawned_at_ns;
+  show_duration(age > 0 ? age : 0, SHOW_DURATION_COMPACT, text, sizeof text);
   row_cell(row, sizeof row, &used, l, COL_AGE, text, ascii);
 
   struct top_line *line = top_canvas_add(c, selected ? TOP_STYLE_SELECTED : TOP_STYLE_NORMAL,
@@ -202,12 +205,10 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
   char up[48] = "", who[300] = "(no snapshot yet)";
   if (snap) {
     memcpy(up, " - up ", 7);
-    top_duration_text(up + 6, sizeof up - 6, snap->uptime_ns);
+    show_duration(snap->uptime_ns, 0, up + 6, sizeof up - 6);
   }
   if (h) {
-    const char *program = h->program ? h->program : "?";
-    const char *base = strrchr(program, '/');
-    snprintf(who, sizeof who, "%s pid %lld", base ? base + 1 : program, (long long)h->pid);
+    snprintf(who, sizeof who, "%s pid %lld", h->name && *h->name ? h->name : "?", (long long)h->pid);
   }
   /* The state before the source: a long path may be cut, "waiting" or "ended" must not be. */
   top_canvas_add(c, TOP_STYLE_TITLE, "%s%s - %s - %s", who, up, s->state, s->source);
@@ -227,8 +228,10 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
   frame_number(rate, sizeof rate, m->message_rate, 1);
   if (m->has_cost) {
     double kb = (double)m->cost_bytes / 1024.0;
-    snprintf(cost, sizeof cost, "tracer %.2f ms, %.1f %s a snapshot", (double)m->cost_ns / 1e6,
-             kb < 1024 ? kb : kb / 1024, kb < 1024 ? "KB" : "MB");
+    char took[SHOW_DURATION_MAX];
+    snprintf(cost, sizeof cost, "tracer %s, %.1f %s a snapshot",
+             show_duration(m->cost_ns, 0, took, sizeof took), kb < 1024 ? kb : kb / 1024,
+             kb < 1024 ? "KB" : "MB");
   }
   char end[96] = "";
   if (snap->signal)

@@ -41,13 +41,13 @@ static void inspect_percentiles(struct top_canvas *c, const struct as_rec_actor 
     bins[i] = (struct as_histogram_bin){(uint32_t)a->histogram[2 * i],
                                         (uint64_t)a->histogram[2 * i + 1]};
   const double ps[] = {50, 90, 99};
-  char text[3][32];
+  char text[3][SHOW_DURATION_MAX];
   uint64_t max_ticks = as_histogram_ns_to_ticks(a->handler_max_ns, tick_fs);
   for (int k = 0; k < 3; k++) {
     uint64_t ticks =
         as_histogram_percentile(bins, n, ps[k], max_ticks < UINT64_MAX ? max_ticks + 1 : 0);
     int64_t ns = as_histogram_ticks_to_ns(ticks, tick_fs);
-    top_duration_text(text[k], sizeof text[k], ns < a->handler_max_ns ? ns : a->handler_max_ns);
+    show_duration(ns < a->handler_max_ns ? ns : a->handler_max_ns, 0, text[k], sizeof text[k]);
   }
   top_canvas_add(c, TOP_STYLE_NORMAL, "           p50 %s, p90 %s, p99 %s", text[0], text[1], text[2]);
 }
@@ -61,8 +61,8 @@ static void inspect_stuck(struct top_canvas *c, const struct as_rec_actor *a)
   const char *const *frames = a->has_stuck ? a->stuck_stack : a->handling_stack;
   size_t n = a->has_stuck ? a->n_stuck_stack : a->n_handling_stack;
   if (a->has_stuck) {
-    char d1[32], how[256];
-    top_duration_text(d1, sizeof d1, a->stuck_handler_ns);
+    char d1[SHOW_DURATION_MAX], how[256];
+    show_duration(a->stuck_handler_ns, 0, d1, sizeof d1);
     top_canvas_add(c, TOP_STYLE_NORMAL, "stuck      %s handling %s%s, %s", d1, a->stuck_type,
                    a->stuck_running ? " (still running)" : "",
                    show_stack_source(a->stuck_source, a->stuck_complete, a->stuck_end,
@@ -85,7 +85,7 @@ static void inspect_wait_chain(struct top_canvas *c, const struct top_screen *s,
   while (at >= 0 && snap->actors[at].has_waiting && used < sizeof line) {
     visited[n++] = at;
     const struct as_rec_actor *a = &snap->actors[at];
-    top_duration_text(d, sizeof d, a->waiting_elapsed_ns);
+    show_duration(a->waiting_elapsed_ns, 0, d, sizeof d);
     long next = top_snap_find(snap, a->waiting_target);
     used += (size_t)snprintf(line + used, sizeof line - used, " %s(%s %s) #%lld %s", arrow,
                              as_wait_kind_name(a->waiting_kind), d, (long long)a->waiting_target,
@@ -145,24 +145,24 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
     top_canvas_add(c, TOP_STYLE_NORMAL, "CAF id     %lld in actor system %lld",
                    (long long)a->runtime_id, (long long)a->runtime_scope);
   top_canvas_add(c, TOP_STYLE_NORMAL, "status     %s - %s", as_status_name(a->status), state);
-  top_duration_text(d1, sizeof d1, a->spawned_at_ns);
-  top_duration_text(d2, sizeof d2, snap->uptime_ns - a->spawned_at_ns);
+  show_duration(a->spawned_at_ns, 0, d1, sizeof d1);
+  int64_t age = snap->uptime_ns - a->spawned_at_ns;
+  show_duration(age > 0 ? age : 0, 0, d2, sizeof d2);
   top_canvas_add(c, TOP_STYLE_NORMAL, "spawned    at %s of uptime, %s ago", d1, d2);
   if (a->has_stopped) {
-    top_duration_text(d1, sizeof d1, a->stopped_at_ns);
+    show_duration(a->stopped_at_ns, 0, d1, sizeof d1);
     top_canvas_add(c, TOP_STYLE_NORMAL, "stopped    at %s: %s", d1,
                    a->stop_reason ? a->stop_reason : "?");
   }
   if (a->has_handling) {
-    top_duration_text(d1, sizeof d1, a->handling_elapsed_ns);
+    show_duration(a->handling_elapsed_ns, 0, d1, sizeof d1);
     top_canvas_add(c, TOP_STYLE_NORMAL, "handling   %s for %s", a->handling_type, d1);
   } else {
     top_canvas_add(c, TOP_STYLE_NORMAL, "handling   nothing now");
   }
-  top_duration_text(d1, sizeof d1, a->handler_total_ns);
-  top_duration_text(d2, sizeof d2, a->handler_max_ns);
-  top_duration_text(d3, sizeof d3,
-                    a->handled > 0 ? a->handler_total_ns / a->handled : 0);
+  show_duration(a->handler_total_ns, 0, d1, sizeof d1);
+  show_duration(a->handler_max_ns, 0, d2, sizeof d2);
+  show_duration(a->handled > 0 ? a->handler_total_ns / a->handled : 0, 0, d3, sizeof d3);
   top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
                  (long long)a->handled, d1, d3, d2);
   inspect_percentiles(c, a, snap->tick_fs);

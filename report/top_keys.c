@@ -81,11 +81,11 @@ void top_keys_help(struct top_canvas *c, const struct top_screen *s)
       top_canvas_add(c, TOP_STYLE_NORMAL, "  %-8s %s", bindings[i].label, bindings[i].help);
   top_canvas_add(c, TOP_STYLE_NORMAL, "%s", "");
   top_canvas_add(c, TOP_STYLE_COLUMNS, "States");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Busy 1.2s        in one handler past --busy-ms (500 ms)");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Stuck 7s         in one handler past --stuck-ms (5 s)");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Waiting->#12 3s  blocked on actor #12 for 3 s");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Deadlock         in a wait-for cycle (see the banner)");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Stopped: reason  stopped, listed for the grave window");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "  Busy 1.20s          in one handler past --busy-ms (500 ms)");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "  Stuck 7.00s         in one handler past --stuck-ms (5 s)");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "  Waiting->#12 3.00s  blocked on actor #12 for 3 s");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "  Deadlock            in a wait-for cycle (see the banner)");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "  Stopped: reason     stopped, listed for the grave window");
 }
 
 /* The hint names keys of the table above; the help panel lists them all. */

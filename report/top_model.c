@@ -1,6 +1,8 @@
 /* actorscope top: deriving states, rates and histories from consecutive snapshots. */
 #include "top_model.h"
 
+#include "show.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,35 +29,18 @@ int top_state_parse(const char *name, enum top_state *out)
   return -1;
 }
 
-void top_duration_text(char *out, size_t cap, int64_t ns)
-{
-  if (ns < 0)
-    ns = 0;
-  int64_t ms = ns / 1000000;
-  if (ms < 1000)
-    snprintf(out, cap, "%lldms", (long long)ms);
-  else if (ms < 10000)
-    snprintf(out, cap, "%lld.%llds", (long long)(ms / 1000), (long long)(ms % 1000 / 100));
-  else if (ms < 60000)
-    snprintf(out, cap, "%llds", (long long)(ms / 1000));
-  else if (ms < 3600000)
-    snprintf(out, cap, "%lldm%02llds", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
-  else
-    snprintf(out, cap, "%lldh%02lldm", (long long)(ms / 3600000), (long long)(ms / 60000 % 60));
-}
-
 void top_state_text(char *out, size_t cap, const struct as_rec_actor *a, enum top_state state,
                     int ascii)
 {
-  char d[32];
+  char d[SHOW_DURATION_MAX];
   switch (state) {
   case TOP_STATE_BUSY:
   case TOP_STATE_STUCK:
-    top_duration_text(d, sizeof d, a->handling_elapsed_ns);
+    show_duration(a->handling_elapsed_ns, SHOW_DURATION_COMPACT, d, sizeof d);
     snprintf(out, cap, "%s %s", state == TOP_STATE_BUSY ? "Busy" : "Stuck", d);
     return;
   case TOP_STATE_WAITING:
-    top_duration_text(d, sizeof d, a->waiting_elapsed_ns);
+    show_duration(a->waiting_elapsed_ns, SHOW_DURATION_COMPACT, d, sizeof d);
     snprintf(out, cap, "Waiting%s#%lld %s", ascii ? "->" : "\u2192", (long long)a->waiting_target,
              d);
     return;

@@ -72,10 +72,9 @@ void top_model_free(struct top_model *m);
 /* The lower-case name of a state ("stuck"), for filters; and its parser. */
 const char *top_state_name(enum top_state state);
 int top_state_parse(const char *name, enum top_state *out);
-/* The state column: "Busy 1.2s", "Waiting->#12 3s", "Stopped: destroyed". */
+/* The state column: "Busy 1.20s", "Waiting->#12 3.00s", "Stopped: destroyed" (durations as
+ * show_duration writes them, compact). */
 void top_state_text(char *out, size_t cap, const struct as_rec_actor *a, enum top_state state,
                     int ascii);
-/* A duration as the screen shows it: "850ms", "1.2s", "17s", "3m05s", "2h07m". */
-void top_duration_text(char *out, size_t cap, int64_t ns);
 
 #endif

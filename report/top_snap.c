@@ -113,6 +113,7 @@ static void snap_copy_header(struct arena *a, struct as_rec_header *d, const str
 {
   *d = *s;
   d->program = arena_str(a, s->program);
+  d->name = arena_str(a, s->name);
   d->argv = arena_strs(a, s->argv, s->argc);
   d->started_at = arena_str(a, s->started_at);
 }

@@ -252,9 +252,9 @@ Test(top_tmux, enter_inspects_an_actor_with_its_whole_wait_chain_and_escape_retu
   tmux_start(&t, 120, 40, AS_TEST_CLI " top --ascii runs/deadlock.jsonl");
   free(tmux_wait_for(&t, "replay 1/7"));
   char *s = tmux_press(&t, 0, "Enter", "wait chain #1 peer_actor");
-  cr_expect(strstr(s, "->(reply 199ms) #2 peer_actor ->(reply"), "%s", s);
+  cr_expect(strstr(s, "->(reply 199 ms) #2 peer_actor ->(reply"), "%s", s);
   cr_expect(strstr(s, "a cycle: deadlock"), "%s", s);
-  cr_expect(strstr(s, "handling   GO for 199ms"), "%s", s);
+  cr_expect(strstr(s, "handling   GO for 199 ms"), "%s", s);
   cr_expect(strstr(s, "main+0x38 (czmq_deadlock)"), "the spawn stack:\n%s", s);
   cr_expect(strstr(s, "message types 2"), "%s", s);
   free(s);
