@@ -119,7 +119,23 @@
 /* Handler-time histograms (histogram.h) and stuck handlers' stacks. */
 #define AS_M_HANDLER_HISTOGRAM "handler_histogram" /* [bucket, count] pairs; absent: none yet */
 #define AS_M_TICK_FS "tick_fs" /* line: femtoseconds per tick, the histograms' unit */
-#define AS_M_STACK "stack"     /* handling: the stuck thread's call stack */
+#define AS_M_STACK "stack"     /* handling, stuck: the stuck thread's call stack */
+/* Stuck handlers (preload/stuck.c): how the stack was read, and the actor's longest stuck run. */
+#define AS_M_STACK_SOURCE "stack_source"     /* handling, stuck: AS_STACK_SOURCE_V_* */
+#define AS_M_STACK_COMPLETE "stack_complete" /* handling, stuck: unwound to the thread's start */
+#define AS_M_STACK_END "stack_end"           /* stuck: AS_STACK_END_V_* */
+#define AS_M_STUCK "stuck"                   /* actor: its longest handler run that got stuck */
+#define AS_M_RUNNING "running"               /* stuck: the run is still going on */
+#define AS_M_ON_CPU "on_cpu"                 /* stuck: the thread was on a CPU when looked at */
+#define AS_M_CPU_NS "cpu_ns"                 /* stuck: CPU time the thread used ... */
+#define AS_M_CPU_WINDOW_NS "cpu_window_ns"   /* ... over this long, since the capture */
+#define AS_STACK_SOURCE_V_SYSCALL "syscall"  /* blocked: /proc/self/task/TID/syscall */
+#define AS_STACK_SOURCE_V_PERF "perf"        /* on a CPU: one perf_event_open sample */
+#define AS_STACK_SOURCE_V_CPU "cpu"          /* on a CPU, no sample allowed: CPU time only */
+#define AS_STACK_END_V_OUTERMOST "outermost" /* the thread's first frame: complete */
+#define AS_STACK_END_V_DEPTH "depth"         /* AS_STUCK_FRAMES_MAX frames kept */
+#define AS_STACK_END_V_UNWIND "unwind"       /* the unwinder found no way on from the last frame */
+#define AS_STACK_END_V_MOVED "moved"         /* the thread ran between two reads: may be mixed */
 
 /* ---- vocabularies ------------------------------------------------------------------------ */
 enum as_status {
@@ -219,7 +235,7 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_KEEP_DEFAULT 3u
 #define AS_STUCK_MS_MIN 0u /* 0: off */
 #define AS_STUCK_MS_MAX 86400000u
-#define AS_STUCK_MS_DEFAULT 0u /* off: opt-in (a signal can cut a blocking call short) */
+#define AS_STUCK_MS_DEFAULT 1000u /* read from outside the thread: nothing reaches it */
 #define AS_TOKEN_MIN 16u
 #define AS_TOKEN_MAX 256u
 

@@ -185,7 +185,7 @@ enum value_type {
 
 enum kind {
   K_LINE, K_CONFIG, K_TOTALS, K_COST, K_CYCLE, K_DIAG, K_ACTOR, K_REFS, K_STOPPED, K_MAILBOX,
-  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_COUNT,
+  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_STUCK, K_COUNT,
   /* arrays */
   K_ARRAY = 100,
 };
@@ -310,6 +310,21 @@ static const struct member members_actor[] = {
     {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
     {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},
     {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE},
+    {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},
+    {NULL, 0, 0, 0, 0, 0, 0}};
+
+static const struct member members_stuck[] = {
+    {AS_M_TYPE, V_STR, 0, 1, 0, ACT(stuck_type), NONE},
+    {AS_M_SINCE_NS, V_INT, 0, 1, 0, ACT(stuck_since_ns), NONE},
+    {AS_M_HANDLER_NS, V_INT, 0, 1, 0, ACT(stuck_handler_ns), NONE},
+    {AS_M_RUNNING, V_BOOL, 0, 0, 0, ACT(stuck_running), NONE},
+    {AS_M_ON_CPU, V_BOOL, 0, 0, 0, ACT(stuck_on_cpu), NONE},
+    {AS_M_CPU_NS, V_INT, 0, 0, 0, ACT(stuck_cpu_ns), NONE},
+    {AS_M_CPU_WINDOW_NS, V_INT, 0, 0, 0, ACT(stuck_cpu_window_ns), NONE},
+    {AS_M_STACK_SOURCE, V_STR, 0, 0, 0, ACT(stuck_source), NONE},
+    {AS_M_STACK_COMPLETE, V_BOOL, 0, 0, 0, ACT(stuck_complete), NONE},
+    {AS_M_STACK_END, V_STR, 0, 0, 0, ACT(stuck_end), NONE},
+    {AS_M_STACK, V_STRS, 0, 0, 0, ACT(stuck_stack), ACT(n_stuck_stack)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_refs[] = {
@@ -351,6 +366,8 @@ static const struct member members_handling[] = {
     {AS_M_ELAPSED_NS, V_INT, 0, 1, 0, ACT(handling_elapsed_ns), NONE},
     {AS_M_SINCE_NS, V_INT, 0, 0, 0, ACT(handling_since_ns), ACT(has_handling_since)},
     {AS_M_STACK, V_STRS, 0, 0, 0, ACT(handling_stack), ACT(n_handling_stack)},
+    {AS_M_STACK_SOURCE, V_STR, 0, 0, 0, ACT(handling_stack_source), NONE},
+    {AS_M_STACK_COMPLETE, V_BOOL, 0, 0, 0, ACT(handling_stack_complete), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_waiting[] = {
@@ -385,6 +402,7 @@ static const struct member *const kind_members[K_COUNT] = {
     [K_OUTBOX] = members_outbox,     [K_COUNTERS] = members_counters,
     [K_HANDLER] = members_handler,   [K_HANDLING] = members_handling,
     [K_WAITING] = members_waiting,   [K_MSGTYPE] = members_msgtype,
+    [K_STUCK] = members_stuck,
 };
 
 /* Bits of each kind's required members, and its members' key lengths, computed once. */

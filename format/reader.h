@@ -160,6 +160,20 @@ struct as_rec_actor {
   /* handling.stack: where a stuck handler's thread was, innermost first; NULL when absent. */
   const char *const *handling_stack;
   size_t n_handling_stack;
+  const char *handling_stack_source; /* "syscall", "perf", "cpu"; NULL when absent */
+  int handling_stack_complete;
+  /* stuck: the actor's longest handler run that got stuck (running or since ended), kept by the
+   * tracer; has_stuck 0 when absent. */
+  int has_stuck;
+  const char *stuck_type;
+  int64_t stuck_since_ns, stuck_handler_ns;
+  int stuck_running, stuck_on_cpu;
+  int64_t stuck_cpu_ns, stuck_cpu_window_ns;
+  const char *stuck_source; /* AS_STACK_SOURCE_V_* or NULL */
+  int stuck_complete;
+  const char *stuck_end;    /* AS_STACK_END_V_* or NULL */
+  const char *const *stuck_stack;
+  size_t n_stuck_stack;
   /* handler_histogram: n_histogram pairs as 2 * n_histogram integers (bucket, count ...), by
    * bucket, each bucket < AS_HISTOGRAM_BUCKETS and count >= 1 (checked); in the line's ticks
    * (as_rec_snapshot.tick_fs). NULL when absent (no handler finished yet). */

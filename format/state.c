@@ -56,6 +56,7 @@ static size_t state_arrays_size(const struct as_rec_actor *a)
   n += (a->n_sockets * sizeof(struct as_rec_socket) + 15) & ~(size_t)15;
   n += (a->n_histogram * 2 * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_handling_stack * sizeof(const char *) + 15) & ~(size_t)15;
+  n += (a->n_stuck_stack * sizeof(const char *) + 15) & ~(size_t)15;
   return n;
 }
 
@@ -69,9 +70,10 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   struct as_rec_socket *sockets = state_arena_alloc(arena, a->n_sockets * sizeof *sockets);
   int64_t *histogram = state_arena_alloc(arena, a->n_histogram * 2 * sizeof *histogram);
   const char **stack = state_arena_alloc(arena, a->n_handling_stack * sizeof *stack);
+  const char **stuck = state_arena_alloc(arena, a->n_stuck_stack * sizeof *stuck);
   if ((!links && a->n_links) || (!monitors && a->n_monitors) || (!types && a->n_message_types) ||
       (!sockets && a->n_sockets) || (!histogram && a->n_histogram) ||
-      (!stack && a->n_handling_stack)) {
+      (!stack && a->n_handling_stack) || (!stuck && a->n_stuck_stack)) {
     *nomem = 1;
     return;
   }
@@ -92,12 +94,15 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
     memcpy(histogram, a->histogram, a->n_histogram * 2 * sizeof *histogram);
   for (size_t i = 0; i < a->n_handling_stack; i++)
     stack[i] = state_str(st, a->handling_stack[i], nomem);
+  for (size_t i = 0; i < a->n_stuck_stack; i++)
+    stuck[i] = state_str(st, a->stuck_stack[i], nomem);
   a->links = links;
   a->monitors = monitors;
   a->message_types = types;
   a->sockets = sockets;
   a->histogram = a->n_histogram ? histogram : NULL;
   a->handling_stack = a->n_handling_stack ? stack : NULL;
+  a->stuck_stack = a->n_stuck_stack ? stuck : NULL;
   st->live += state_arrays_size(a);
 }
 
@@ -199,6 +204,10 @@ static void state_adopt(struct reader_state *st, struct as_rec_actor *a,
   a->stop_reason = state_str(st, a->stop_reason, nomem);
   a->mailbox_kind = state_str(st, a->mailbox_kind, nomem);
   a->handling_type = state_str(st, a->handling_type, nomem);
+  a->handling_stack_source = state_str(st, a->handling_stack_source, nomem);
+  a->stuck_type = state_str(st, a->stuck_type, nomem);
+  a->stuck_source = state_str(st, a->stuck_source, nomem);
+  a->stuck_end = state_str(st, a->stuck_end, nomem);
   if (a->has_spawn_site)
     a->spawn_site = state_site(st, &line->spawn_sites[a->spawn_site], nomem);
   a->children = NULL;

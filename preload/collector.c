@@ -182,12 +182,14 @@ static int collector_in_handler(const struct as_actor_view *view)
   return view->handling_type != AS_TYPE_NONE;
 }
 
-/* Stacks of handlers running past ACTORSCOPE_STUCK_MS; none asked of a process that is ending. */
+/* Stacks of handlers running past ACTORSCOPE_STUCK_MS; none looked for in a process that is
+ * ending, but the runs already stuck are settled (the last line says how long they ran). */
 static void collector_stuck_scan(int final, uint64_t now)
 {
+  if (collector_config.stuck_ms == 0)
+    return;
   uint64_t threshold = as_clock_ns_to_ticks((uint64_t)collector_config.stuck_ms * 1000000u);
-  as_stuck_scan(&collector_handling, now,
-                final || collector_config.stuck_ms == 0 ? 0 : threshold ? threshold : 1);
+  as_stuck_scan(&collector_handling, &collector_views, now, threshold ? threshold : 1, !final);
 }
 
 static void collector_write_locked(int final, const char *ended_by, const char *signal_name)

@@ -2,7 +2,6 @@
 #include "signals.h"
 #include "collector.h"
 #include "resolve.h"
-#include "stuck.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -115,20 +114,12 @@ void as_signals_install(void)
   errno = saved;
 }
 
-void as_signals_host_takes(int sig)
-{
-  if (sig > 0 && sig < NSIG)
-    as_stuck_host_takes(sig);
-}
-
 int as_signals_is_ours(const struct sigaction *old)
 {
-  return old && (old->sa_flags & SA_SIGINFO) &&
-         (old->sa_sigaction == signals_handler || as_stuck_handler_is_ours(old->sa_sigaction));
+  return old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == signals_handler;
 }
 
 int as_signals_handler_is_ours(void (*handler)(int))
 {
-  return (void *)handler == (void *)signals_handler ||
-         as_stuck_handler_is_ours((void (*)(int, siginfo_t *, void *))(void *)handler);
+  return (void *)handler == (void *)signals_handler;
 }

@@ -296,21 +296,73 @@ static void snapshot_histogram(struct as_jsonw *w, const struct as_actor_view *v
   as_jsonw_lit(w, "]");
 }
 
-/* Where a handler past ACTORSCOPE_STUCK_MS was stuck when asked, innermost first: the
- * interrupted instruction, then return addresses. Absent when none was captured. */
-static void snapshot_stuck_stack(struct as_jsonw *w, const struct as_stuck_stack *stack)
+/* Where a handler past ACTORSCOPE_STUCK_MS was stuck when looked at, innermost first (the
+ * first frame is where the thread was, as a return address is: the symbol cache looks up the
+ * byte before). Absent when none was read. */
+static void snapshot_stack_frames(struct as_jsonw *w, const struct as_stuck_stack *r)
 {
-  if (!stack || !stack->count)
+  if (!r->probe.count)
     return;
   as_jsonw_lit(w, "," AS_KEY(AS_M_STACK) "[");
-  for (uint32_t i = 0; i < stack->count; i++) {
+  for (uint32_t i = 0; i < r->probe.count; i++) {
     if (i)
       as_jsonw_lit(w, ",");
-    /* The first frame is the instruction itself, which as_symcache_frame (made for return
-     * addresses) would look up one byte early: give it one byte more. */
-    as_jsonw_str(w, as_symcache_frame((const char *)stack->frames[i] + (i == 0)));
+    as_jsonw_str(w, as_symcache_frame(r->frames[i]));
   }
   as_jsonw_lit(w, "]");
+}
+
+static void snapshot_bool(struct as_jsonw *w, int value)
+{
+  if (value)
+    as_jsonw_lit(w, "true");
+  else
+    as_jsonw_lit(w, "false");
+}
+
+static void snapshot_stack_source(struct as_jsonw *w, const struct as_stuck_stack *r)
+{
+  const char *source = as_stack_source_name(r->probe.source);
+  if (!source)
+    return;
+  as_jsonw_lit(w, "," AS_KEY(AS_M_STACK_SOURCE));
+  as_jsonw_str(w, source);
+  as_jsonw_lit(w, "," AS_KEY(AS_M_STACK_COMPLETE));
+  snapshot_bool(w, r->probe.count && r->probe.end == AS_STUCK_END_OUTERMOST);
+}
+
+/* handling: the stack of the run in progress, as version 2 readers know it. */
+static void snapshot_handling_stack(struct as_jsonw *w, const struct as_stuck_stack *r)
+{
+  if (!r)
+    return;
+  snapshot_stack_frames(w, r);
+  snapshot_stack_source(w, r);
+}
+
+/* The actor's longest stuck run, kept after it ended: where its slowest handler was. */
+static void snapshot_stuck(struct as_jsonw *w, const struct as_stuck_stack *r,
+                           const struct as_snapshot_info *info)
+{
+  if (!r)
+    return;
+  as_jsonw_lit(w, "," AS_KEY(AS_M_STUCK) "{" AS_KEY(AS_M_TYPE));
+  as_jsonw_str(w, as_typetab_name(r->type));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS), snapshot_since(r->since, info->start_ticks));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_NS), as_clock_ticks_to_ns(r->handler_ticks));
+  as_jsonw_lit(w, "," AS_KEY(AS_M_RUNNING));
+  snapshot_bool(w, r->running);
+  as_jsonw_lit(w, "," AS_KEY(AS_M_ON_CPU));
+  snapshot_bool(w, r->probe.on_cpu);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_CPU_NS), r->cpu_ns);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_CPU_WINDOW_NS), as_clock_ticks_to_ns(r->cpu_window_ticks));
+  snapshot_stack_source(w, r);
+  if (r->probe.count) {
+    as_jsonw_lit(w, "," AS_KEY(AS_M_STACK_END));
+    as_jsonw_str(w, as_stuck_end_name(r->probe.end));
+  }
+  snapshot_stack_frames(w, r);
+  as_jsonw_lit(w, "}");
 }
 
 /* A CZMQ actor's other sockets (registry channels); absent when it has none. */
@@ -411,13 +463,14 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), as_clock_ticks_to_ns(v->handler_ticks_max));
   as_jsonw_lit(w, "}");
   snapshot_histogram(w, v, c);
+  snapshot_stuck(w, as_stuck_longest(v->id), info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLING));
   if (v->handling_type != AS_TYPE_NONE) {
     as_jsonw_lit(w, "{" AS_KEY(AS_M_TYPE));
     as_jsonw_str(w, as_typetab_name(v->handling_type));
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ELAPSED_NS), snapshot_since(now, v->handling_since));
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS), snapshot_since(v->handling_since, info->start_ticks));
-    snapshot_stuck_stack(w, as_stuck_find(v->id, v->handling_since));
+    snapshot_handling_stack(w, as_stuck_find(v->id, v->handling_since));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");

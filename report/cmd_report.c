@@ -312,6 +312,23 @@ static json_t *report_json_finished(const struct runmodel *m, const struct as_hi
                    "finished", (json_int_t)f.count);
 }
 
+/* The actor's longest stuck handler run, as the tracer kept it. */
+static json_t *report_json_stuck(struct report *r, const struct rm_actor *a)
+{
+  json_t *stuck = json_pack("{s:I, s:o, s:b, s:b, s:I, s:I}", "handler_ns", (json_int_t)a->stuck_ns,
+                            "type", report_json_str(r, a->stuck_type), "stack_complete",
+                            a->stuck_complete, "on_cpu", a->stuck_on_cpu, "cpu_ns",
+                            (json_int_t)a->stuck_cpu_ns, "cpu_window_ns",
+                            (json_int_t)a->stuck_cpu_window_ns);
+  if (!stuck)
+    return json_null();
+  if (a->stuck_source != RM_NONE)
+    json_object_set_new(stuck, "stack_source", report_json_str(r, a->stuck_source));
+  if (a->stuck_end != RM_NONE)
+    json_object_set_new(stuck, "stack_end", report_json_str(r, a->stuck_end));
+  return stuck;
+}
+
 static json_t *report_json(struct report *r)
 {
   const struct runmodel *m = r->m;
@@ -341,6 +358,8 @@ static json_t *report_json(struct report *r)
         json_array_append_new(stack, report_json_str(r, a->stack[k]));
       json_object_set_new(row, "stuck_stack", stack);
     }
+    if (a->has_stuck)
+      json_object_set_new(row, "stuck", report_json_stuck(r, a));
     json_array_append_new(slowest, row);
   }
   for (size_t i = 0; i < r->names.n; i++) {
@@ -616,10 +635,43 @@ static void report_print_by_name(const struct report *r)
   }
 }
 
+/* ", stuck in zclock_sleep <- napper <- ..." closing the slowest-handler line, then the whole
+ * stack and how it was read. */
+static void report_print_stuck(const struct report *r, const struct rm_actor *a)
+{
+  char line[512], frame[256], how[256], took[SHOW_DURATION_MAX];
+  const char **frames = a->n_stack ? calloc(a->n_stack, sizeof *frames) : NULL;
+  for (uint8_t k = 0; frames && k < a->n_stack; k++)
+    frames[k] = report_str(r, a->stack[k]);
+  if (frames && show_stack_line(frames, a->n_stack, line, sizeof line)[0])
+    printf(", stuck in %s", line);
+  else if (a->has_stuck && a->stuck_on_cpu)
+    printf(", spinning on a CPU");
+  free(frames);
+  printf("\n");
+  report_print_finished(r->m, "      ", a->hist, a->n_hist, a->handler_max_ns);
+  /* The stuck run is normally the longest one above; when another was longer, it says which. */
+  int64_t longest = runmodel_handler_max(a, NULL, NULL);
+  if (a->has_stuck && (a->stuck_ns < longest - longest / 100 || a->stuck_ns > longest + longest / 100))
+    printf("      (the stuck one: %s handling %s)\n",
+           show_duration(a->stuck_ns, 0, took, sizeof took),
+           show_name(report_str(r, a->stuck_type), 40, frame, sizeof frame));
+  if (a->has_stuck && (a->n_stack || a->stuck_source != RM_NONE))
+    printf("      %s\n",
+           show_stack_source(a->stuck_source != RM_NONE ? report_str(r, a->stuck_source) : NULL,
+                             a->stuck_complete,
+                             a->stuck_end != RM_NONE ? report_str(r, a->stuck_end) : NULL,
+                             a->stuck_cpu_ns, a->stuck_cpu_window_ns, how, sizeof how));
+  if (a->n_stack)
+    printf("      stuck in (innermost first):\n");
+  for (uint8_t k = 0; k < a->n_stack; k++)
+    printf("        %s\n", show_name(report_str(r, a->stack[k]), 240, frame, sizeof frame));
+}
+
 static void report_print_slowest(const struct report *r)
 {
   const struct runmodel *m = r->m;
-  char name[REPORT_NAME_WIDTH + 8], type_name[48], frame[256], took[SHOW_DURATION_MAX];
+  char name[REPORT_NAME_WIDTH + 8], type_name[48], took[SHOW_DURATION_MAX];
   printf("\nSlowest handlers:\n");
   if (r->n_slowest == 0)
     printf("  none recorded\n");
@@ -639,12 +691,7 @@ static void report_print_slowest(const struct report *r)
       printf(", still running at snapshot %lld", (long long)m->at_seq);
     else if (running)
       printf(", seen running at a snapshot");
-    printf("\n");
-    report_print_finished(m, "      ", a->hist, a->n_hist, a->handler_max_ns);
-    if (a->n_stack)
-      printf("      stuck in (innermost first):\n");
-    for (uint8_t k = 0; k < a->n_stack; k++)
-      printf("        %s\n", show_name(report_str(r, a->stack[k]), 240, frame, sizeof frame));
+    report_print_stuck(r, a);
   }
   report_print_by_name(r);
 }

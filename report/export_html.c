@@ -203,6 +203,32 @@ static void html_deadlocks(FILE *out, const struct html_model *m)
 
 /* ---- plots --------------------------------------------------------------------------------- */
 
+/* Under the slowest handlers: where those of them that got stuck were. The bars' labels are
+ * the actors' (set just before), in the chart's order. */
+static void html_stuck_list(FILE *out, const struct svg_bar *bars,
+                            const struct html_actor *const *actors, size_t nb)
+{
+  int open = 0;
+  for (size_t k = 0; k < nb; k++) {
+    const struct html_actor *a = actors[k];
+    if (!a || !a->stuck_in || !*a->stuck_in)
+      continue;
+    if (!open++)
+      fputs("<ul class=\"stuck\">\n", out);
+    fputs("<li>", out);
+    export_html_text(out, bars[k].label);
+    fputs(": ", out);
+    export_html_duration(out, a->stuck_ns);
+    fputs(" stuck in <code>", out);
+    export_html_text(out, a->stuck_in);
+    fputs("</code> (", out);
+    export_html_text(out, a->stuck_how);
+    fputs(")</li>\n", out);
+  }
+  if (open)
+    fputs("</ul>\n", out);
+}
+
 static int html_plots(FILE *out, const struct html_model *m)
 {
   size_t n = m->n_points;
@@ -268,8 +294,10 @@ static int html_plots(FILE *out, const struct html_model *m)
     bars[k] = (struct svg_bar){NULL, (double)v, a->running_max_ns > a->handler_max_ns, NULL};
     bars[k].label = (const char *)a; /* resolved below */
   }
+  const struct html_actor *bar_actors[HTML_SLOWEST];
   for (size_t k = 0; k < nb; k++) {
     const struct html_actor *a = (const struct html_actor *)bars[k].label;
+    bar_actors[k] = a;
     char *label = labels + (HTML_DEEPEST + k) * 600;
     if (bars[k].highlight && a->slow_type && *a->slow_type)
       snprintf(label, 600, "#%" PRId64 " %.60s (%.40s)", a->id, a->name, a->slow_type);
@@ -286,6 +314,7 @@ static int html_plots(FILE *out, const struct html_model *m)
   }
   svg_bar_chart(out, "handlers", "Slowest handlers", unit.name, bars, nb,
                 "longest finished handler", "still running when captured");
+  html_stuck_list(out, bars, bar_actors, nb);
   fputs("</section>\n", out);
   if (m->deep_unavailable)
     fputs("<p class=\"note\">Mailbox depth over time needs a recorded file (this run was read "

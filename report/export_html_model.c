@@ -1,6 +1,7 @@
 /* Gathering a run for the HTML page (export_html_model.h). */
 #define _GNU_SOURCE
 #include "export_html_model.h"
+#include "show.h"
 
 #include "export_escape.h"
 #include "export_grow.h"
@@ -53,6 +54,17 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   if (a->has_handling && a->handling_elapsed_ns > h->running_max_ns) {
     h->running_max_ns = a->handling_elapsed_ns;
     h->slow_type = export_intern(&m->strings, a->handling_type ? a->handling_type : "");
+  }
+  if (a->has_stuck && (!h->stuck_in || a->stuck_handler_ns >= h->stuck_ns)) {
+    char line[512], how[256];
+    show_stack_line(a->stuck_stack, a->n_stuck_stack, line, sizeof line);
+    show_stack_source(a->stuck_source, a->stuck_complete, a->stuck_end, a->stuck_cpu_ns,
+                      a->stuck_cpu_window_ns, how, sizeof how);
+    h->stuck_in = export_intern(&m->strings, line);
+    h->stuck_how = export_intern(&m->strings, how);
+    h->stuck_ns = a->stuck_handler_ns;
+    if (!h->stuck_in || !h->stuck_how)
+      return -ENOMEM;
   }
   if (a->has_stopped && !h->reason) {
     h->stopped_at_ns = a->stopped_at_ns;

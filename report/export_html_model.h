@@ -22,6 +22,10 @@ struct html_actor {
   int64_t running_max_ns; /* the longest handler seen in progress */
   double mailbox_max_s;   /* the first snapshot that showed mailbox_max (it was reached by then) */
   int deadlocked;
+  /* Its longest stuck handler run: where it was ("nanosleep <- zclock_sleep <- napper <- ...",
+   * interned) and how long it ran; NULL and 0 when none. */
+  const char *stuck_in, *stuck_how;
+  int64_t stuck_ns;
 };
 
 /* Whether it ever ran a handler (finished, or seen in progress): else its longest is "—". */

@@ -1,5 +1,6 @@
 /* The Perfetto / Chrome trace writer (export_perfetto.h). */
 #include "export_perfetto.h"
+#include "show.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +20,7 @@ struct pf_actor {
   int64_t handler_handled, handler_received; /* the actor's counters when it was first seen */
   int64_t handler_seen_ns;                   /* the last capture that saw it running */
   int64_t handler_elapsed_ns;
+  char *stuck_args; /* the open handler's stack, as args of its "E" (malloc'd JSON members) */
 };
 
 struct pf_writer {
@@ -142,12 +144,49 @@ static void pf_handler_end(struct pf_writer *w, struct pf_actor *s, int still_ru
 {
   pf_open(w, "E", s->id);
   pf_ts(w, s->handler_seen_ns);
-  fprintf(w->out, ",\"args\":{\"elapsed_ns_at_last_capture\":%" PRId64 ",\"end\":\"%s\"}",
+  fprintf(w->out, ",\"args\":{\"elapsed_ns_at_last_capture\":%" PRId64 ",\"end\":\"%s\"%s}",
           s->handler_elapsed_ns,
           still_running ? "still running at the last capture"
-                        : "sampled: the last capture that saw it running");
+                        : "sampled: the last capture that saw it running",
+          s->stuck_args ? s->stuck_args : "");
   pf_close(w);
   s->in_handler = 0;
+  free(s->stuck_args);
+  s->stuck_args = NULL;
+}
+
+/* The handler open now got stuck and its stack was read: kept for the slice's args ("E" args
+ * join the "B" ones). */
+static void pf_handler_stuck(struct pf_actor *s, const struct as_rec_actor *a)
+{
+  if (!s->in_handler || !a->has_stuck || !a->has_handling || !a->has_handling_since ||
+      a->stuck_since_ns != a->handling_since_ns)
+    return;
+  char *text = NULL, line[512];
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f)
+    return;
+  fputs(",\"stuck_in\":", f);
+  export_json_string(f, show_stack_line(a->stuck_stack, a->n_stuck_stack, line, sizeof line));
+  if (a->stuck_source) {
+    fputs(",\"stack_source\":", f);
+    export_json_string(f, a->stuck_source);
+  }
+  fprintf(f, ",\"stack_complete\":%s,\"on_cpu\":%s,\"cpu_ns\":%" PRId64 ",\"stack\":[",
+          a->stuck_complete ? "true" : "false", a->stuck_on_cpu ? "true" : "false", a->stuck_cpu_ns);
+  for (size_t k = 0; k < a->n_stuck_stack; k++) {
+    if (k)
+      fputc(',', f);
+    export_json_string(f, a->stuck_stack[k]);
+  }
+  fputc(']', f);
+  if (fclose(f) != 0) {
+    free(text);
+    return;
+  }
+  free(s->stuck_args);
+  s->stuck_args = text;
 }
 
 static void pf_handler_begin(struct pf_writer *w, struct pf_actor *s, const struct as_rec_actor *a)
@@ -198,6 +237,7 @@ static int pf_actor_seen(void *state, const struct as_rec_actor *a, int is_new, 
     pf_handler_end(w, s, 0);
   if (a->has_handling && !same)
     pf_handler_begin(w, s, a);
+  pf_handler_stuck(s, a);
   if (a->has_handling) {
     s->handler_seen_ns = w->capture_ns;
     s->handler_elapsed_ns = a->handling_elapsed_ns;

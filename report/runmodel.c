@@ -128,18 +128,41 @@ static void rm_update_sockets(struct rm_ingest *in, struct rm_actor *a, const st
                                        r->sockets[i].sent};
 }
 
-static void rm_update_stack(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
+static void rm_update_stack(struct rm_ingest *in, struct rm_actor *a, const char *const *frames,
+                            size_t count)
 {
-  size_t n = r->n_handling_stack < 255 ? r->n_handling_stack : 255;
-  uint32_t *stack = reallocarray(a->stack, n, sizeof *stack);
+  size_t n = count < 255 ? count : 255;
+  uint32_t *stack = reallocarray(a->stack, n ? n : 1, sizeof *stack);
   if (!stack) {
     in->nomem = 1;
     return;
   }
   for (size_t i = 0; i < n; i++)
-    stack[i] = rm_intern(in, r->handling_stack[i]);
+    stack[i] = rm_intern(in, frames[i]);
   a->stack = stack;
   a->n_stack = (uint8_t)n;
+}
+
+/* The tracer keeps each actor's longest stuck run; a later listing without it (the tracer had
+ * to let it go for others) or with a shorter one keeps what was read before. Files from before
+ * the `stuck` member: the stack of the longest handler seen running with one. */
+static void rm_update_stuck(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
+{
+  if (r->has_stuck && (!a->has_stuck || r->stuck_handler_ns >= a->stuck_ns)) {
+    rm_update_stack(in, a, r->stuck_stack, r->n_stuck_stack);
+    a->has_stuck = 1;
+    a->stuck_ns = r->stuck_handler_ns;
+    a->stuck_type = rm_intern(in, r->stuck_type);
+    a->stuck_source = r->stuck_source ? rm_intern(in, r->stuck_source) : RM_NONE;
+    a->stuck_end = r->stuck_end ? rm_intern(in, r->stuck_end) : RM_NONE;
+    a->stuck_complete = (uint8_t)r->stuck_complete;
+    a->stuck_on_cpu = (uint8_t)r->stuck_on_cpu;
+    a->stuck_cpu_ns = r->stuck_cpu_ns;
+    a->stuck_cpu_window_ns = r->stuck_cpu_window_ns;
+  } else if (!a->has_stuck && r->has_handling && r->n_handling_stack &&
+             r->handling_elapsed_ns >= a->running_max_ns) {
+    rm_update_stack(in, a, r->handling_stack, r->n_handling_stack);
+  }
 }
 
 /* Durations closer than this are one measurement restated. */
@@ -203,8 +226,7 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   if (r->n_sockets || a->n_sockets)
     rm_update_sockets(in, a, r);
   /* The stack of its longest stuck handler so far (a later, shorter one keeps it). */
-  if (r->has_handling && r->n_handling_stack && r->handling_elapsed_ns >= a->running_max_ns)
-    rm_update_stack(in, a, r);
+  rm_update_stuck(in, a, r);
   a->handling_now = (uint8_t)r->has_handling;
   if (r->has_handling) {
     a->now_type = rm_intern(in, r->handling_type);

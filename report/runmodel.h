@@ -40,6 +40,10 @@ struct rm_actor {
   struct rm_socket *sockets;     /* CZMQ: its sockets besides the pipe (endpoints left out) */
   struct as_histogram_bin *hist; /* handler times at its last listing, in ticks; NULL: none */
   uint32_t *stack;               /* where its longest stuck handler was (interned frames) */
+  /* That stuck handler run (the tracer's `stuck` member; older files: handling.stack). */
+  int64_t stuck_ns, stuck_cpu_ns, stuck_cpu_window_ns;
+  uint32_t stuck_type, stuck_source, stuck_end; /* interned, RM_NONE when not known */
+  uint8_t has_stuck, stuck_complete, stuck_on_cpu;
   uint16_t n_hist;
   uint8_t n_stack, n_sockets;
   uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;

@@ -54,6 +54,24 @@ static void inspect_percentiles(struct top_canvas *c, const struct as_rec_actor 
 
 /* Who waits on whom from this actor on, until an actor waits on nobody or the chain comes back
  * to an actor already in it (a deadlock). */
+/* The actor's longest stuck handler run (kept after it ended) and where it was; files from
+ * before the tracer kept it: the stack of the handler running now. */
+static void inspect_stuck(struct top_canvas *c, const struct as_rec_actor *a)
+{
+  const char *const *frames = a->has_stuck ? a->stuck_stack : a->handling_stack;
+  size_t n = a->has_stuck ? a->n_stuck_stack : a->n_handling_stack;
+  if (a->has_stuck) {
+    char d1[SHOW_DURATION_MAX], how[256];
+    show_duration(a->stuck_handler_ns, 0, d1, sizeof d1);
+    top_canvas_add(c, TOP_STYLE_NORMAL, "stuck      %s handling %s%s, %s", d1, a->stuck_type,
+                   a->stuck_running ? " (still running)" : "",
+                   show_stack_source(a->stuck_source, a->stuck_complete, a->stuck_end,
+                                     a->stuck_cpu_ns, a->stuck_cpu_window_ns, how, sizeof how));
+  }
+  for (size_t k = 0; k < n; k++)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%s %s", k ? "          " : "stuck in  ", frames[k]);
+}
+
 static void inspect_wait_chain(struct top_canvas *c, const struct top_screen *s, long at)
 {
   const struct as_rec_snapshot *snap = &s->model.snap->snapshot;
@@ -151,8 +169,7 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
   else /* no time at all, not "0 ns" */
     top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   none finished yet");
   inspect_percentiles(c, a, snap->tick_fs);
-  for (size_t k = 0; k < a->n_handling_stack; k++)
-    top_canvas_add(c, TOP_STYLE_NORMAL, "%s %s", k ? "          " : "stuck in  ", a->handling_stack[k]);
+  inspect_stuck(c, a);
   inspect_wait_chain(c, s, at);
   if (a->n_sockets)
     top_canvas_add(c, TOP_STYLE_NORMAL, "waiting    %lld now on all its sockets, %lld at most",

@@ -37,7 +37,7 @@ Test(config, defaults_when_nothing_is_set)
   cr_assert_eq(cfg.interval_ms, 500);
   cr_assert_eq(cfg.grave_ms, 5000);
   cr_assert_eq(cfg.stack_depth, 8);
-  cr_assert_eq(cfg.stuck_ms, 0); /* opt-in: a signal can cut a blocking call short */
+  cr_assert_eq(cfg.stuck_ms, 1000); /* on: read from outside the thread, nothing reaches it */
 }
 
 Test(config, stuck_ms_takes_milliseconds_and_0_turns_it_off)
