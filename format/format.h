@@ -113,6 +113,8 @@
 #define AS_M_COUNT "count"
 /* Handler-time histograms (histogram.h) and stuck handlers' stacks. */
 #define AS_M_HANDLER_HISTOGRAM "handler_histogram" /* [bucket, count] pairs; absent: none yet */
+/* Time from a message's enqueue to the start of its handler, same form; absent: none yet. */
+#define AS_M_MAILBOX_WAIT_HISTOGRAM "mailbox_wait_histogram"
 #define AS_M_TICK_FS "tick_fs" /* line: femtoseconds per tick, the histograms' unit */
 #define AS_M_STACK "stack"     /* handling: the stuck thread's call stack */
 

@@ -267,10 +267,13 @@ static AS_HOOK_HOT struct czmq_send czmq_send_begin(void *handle, int flags)
   sd.end = czmq_end_find(handle);
   if (sd.end && sd.end->owner) {
     struct as_actor *target = czmq_record(sd.end->owner);
-    if (sd.end->actor_side)
+    if (sd.end->actor_side) {
       as_actor_reply_sent(target);
-    else
+    } else {
       as_actor_enqueue_exclusive(target);
+      /* The pipe is first in, first out: the actor takes this message as its N-th. */
+      as_mailwait_stamp(as_mailwait_key(target, as_actor_enqueued(target)), as_clock_now());
+    }
     return sd;
   }
   if (sd.end)
@@ -394,8 +397,16 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
     return;
   }
   uint32_t type = czmq_type_cached(&r.end->cache, data, size, NULL);
-  as_actor_receive(czmq_record(ca), type);
-  as_actor_handler_begin(czmq_record(ca), type, as_clock_now());
+  struct as_actor *self = czmq_record(ca);
+  as_actor_receive(self, type);
+  uint64_t now = as_clock_now();
+  uint64_t key = as_mailwait_key(self, as_actor_received(self));
+  int64_t waited = as_mailwait_peek(key, now);
+  if (waited >= 0) {
+    as_mailwait_take(key);
+    as_actor_mailbox_wait_add(self, (uint64_t)waited);
+  }
+  as_actor_handler_begin(self, type, now);
   ca->handler_socket = NULL;
   if (czmq_frame_is_term(data, size)) {
     atomic_store_explicit(&ca->term_received, 1, memory_order_relaxed);

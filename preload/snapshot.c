@@ -276,15 +276,16 @@ static void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites
   as_jsonw_lit(w, "]");
 }
 
-/* Finished handlers' times as [bucket, count] pairs (histogram.h); absent before the first. */
-static void snapshot_histogram(struct as_jsonw *w, const struct as_actor_view *v,
-                               const struct as_registry_collection *c)
+/* A histogram as [bucket, count] pairs (histogram.h) after `key` (with its comma); absent
+ * before the first time. */
+static void snapshot_histogram(struct as_jsonw *w, const char *key, const uint64_t *words,
+                               uint32_t count)
 {
-  const uint64_t *words = as_view_histogram_words(c, v);
-  if (!v->histogram_count || !words)
+  if (!count || !words)
     return;
-  as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM) "[");
-  for (uint32_t i = 0; i < v->histogram_count; i++) {
+  as_jsonw_raw(w, key, strlen(key));
+  as_jsonw_lit(w, "[");
+  for (uint32_t i = 0; i < count; i++) {
     if (i)
       as_jsonw_lit(w, ",");
     as_jsonw_lit(w, "[");
@@ -406,7 +407,10 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_HANDLER_NS) "{" AS_KEY(AS_M_TOTAL), as_clock_ticks_to_ns(v->handler_ticks_total));
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), as_clock_ticks_to_ns(v->handler_ticks_max));
   as_jsonw_lit(w, "}");
-  snapshot_histogram(w, v, c);
+  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
+                     v->histogram_count);
+  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM),
+                     as_view_wait_histogram_words(c, v), v->wait_histogram_count);
   as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLING));
   if (v->handling_type != AS_TYPE_NONE) {
     as_jsonw_lit(w, "{" AS_KEY(AS_M_TYPE));
