@@ -251,6 +251,7 @@ static const struct member members_actor[] = {
     {AS_M_SOCKETS, V_OBJS, 0, 0, K_SOCKET, ACT(sockets), ACT(n_sockets)},
     {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
     {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},
+    {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_refs[] = {

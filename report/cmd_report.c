@@ -2,6 +2,7 @@
  * are rendered from the run model (report/runmodel.c), read one snapshot at a time. */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "report_waits.h"
 #include "runmodel.h"
 #include "show.h"
 
@@ -332,6 +333,9 @@ static json_t *report_json(struct report *r)
     json_t *finished = report_json_finished(m, a->hist, a->n_hist, a->handler_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
+    json_t *waits = report_waits_json(m, a->wait_hist, a->n_wait_hist);
+    if (waits)
+      json_object_set_new(row, "mailbox_wait", waits);
     if (a->n_stack) {
       json_t *stack = json_array();
       for (uint8_t k = 0; k < a->n_stack; k++)
@@ -359,6 +363,9 @@ static json_t *report_json(struct report *r)
     json_t *finished = report_json_finished(m, agg->hist, agg->n_hist, agg->finished_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
+    json_t *waits = report_waits_json(m, agg->wait_hist, agg->n_wait_hist);
+    if (waits)
+      json_object_set_new(row, "mailbox_wait", waits);
     json_array_append_new(by_name, row);
   }
   for (size_t i = 0; i < m->n_cycles; i++) {
@@ -605,12 +612,14 @@ static void report_print_slowest(const struct report *r)
       printf(", seen running at a snapshot");
     printf("\n");
     report_print_finished(m, "      ", a->hist, a->n_hist, a->handler_max_ns);
+    report_waits_print_line(m, "      ", a->wait_hist, a->n_wait_hist);
     if (a->n_stack)
       printf("      stuck in (innermost first):\n");
     for (uint8_t k = 0; k < a->n_stack; k++)
       printf("        %s\n", show_name(report_str(r, a->stack[k]), 240, frame, sizeof frame));
   }
   report_print_by_name(r);
+  report_waits_print_section(r->m, &r->names, r->lines_per_section);
 }
 
 static void report_print_end(const struct report *r)
