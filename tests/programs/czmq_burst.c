@@ -47,7 +47,7 @@ int main(int argc, char **argv)
   zactor_t *worker = zactor_new(burst_worker, NULL);
   for (int i = 0; i < burst; i++) {
     sent_at[i] = now_ns();
-    zstr_sendf(worker, "WORK %d", i);
+    zstr_send(worker, "WORK");
   }
   char *done = zstr_recv(worker);
   zstr_free(&done);
