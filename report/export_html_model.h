@@ -20,6 +20,9 @@ struct html_actor {
   int64_t received, sent, exceptions, mailbox_max, handler_max_ns, handler_total_ns;
   int64_t running_max_ns; /* the longest handler seen in progress */
   int deadlocked;
+  /* Its mailbox_wait_histogram as last listed: n_waits (bucket, count) pairs; NULL: none. */
+  int64_t *waits;
+  size_t n_waits;
 };
 
 /* Its longest handler: finished, or seen in progress. */
@@ -52,6 +55,7 @@ struct html_model {
   struct html_cycle *cycles;
   size_t n_cycles, cap_cycles;
   int64_t total_spawned, total_stopped, alive_at_end, max_alive;
+  int64_t tick_fs; /* femtoseconds a tick of the histograms: the last line's (0: none) */
   int final, truncated;
   const char *signal;
   /* The deepest actors' mailbox depth over time: deep_t[i], deep_depth[k][i]. */
