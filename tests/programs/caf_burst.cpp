@@ -1,7 +1,8 @@
 // A burst of argv[1] (default 10) messages to a CAF actor whose handler takes argv[2] ms
 // (default 10): the k-th message waits about k handlers in the mailbox. The worker notes when
-// it began each one, main when it sent each one, and prints the waits (ns) it saw:
-// "waits_ns W0 W1 ...", then "burst done". The worker quits after the burst. Exit status 0.
+// it began each one, main when it sent each one, and prints the waits (ns) it saw,
+// "waits_ns W0 W1 ...", how long the sends took, "span_ns S", then "burst done". The worker
+// quits after the burst. Exit status 0.
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -66,6 +67,6 @@ int main(int argc, char** argv)
   std::printf("waits_ns");
   for (int i = 0; i < burst; i++)
     std::printf(" %lld", (long long)(began_at[i] - sent_at[i]));
-  std::printf("\nburst done\n");
+  std::printf("\nspan_ns %lld\nburst done\n", (long long)(sent_at[burst - 1] - sent_at[0]));
   return 0;
 }

@@ -1,8 +1,8 @@
 /* A burst of argv[1] (default 10) messages to an actor whose handler takes argv[2] ms (default
  * 10, zclock_sleep): the k-th message waits about k handlers in the pipe. The worker notes when
- * it began each one, main when it sent each one, and prints the waits (ns) it saw:
- * "waits_ns W0 W1 ...", then "burst done". The worker returns after the burst (its $TERM is
- * never read). Exit status 0. */
+ * it began each one, main when it sent each one, and prints the waits (ns) it saw,
+ * "waits_ns W0 W1 ...", how long the sends took, "span_ns S", then "burst done". The worker
+ * returns after the burst (its $TERM is never read). Exit status 0. */
 #include <czmq.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +55,6 @@ int main(int argc, char **argv)
   printf("waits_ns");
   for (int i = 0; i < burst; i++)
     printf(" %lld", (long long)(began_at[i] - sent_at[i]));
-  printf("\nburst done\n");
+  printf("\nspan_ns %lld\nburst done\n", (long long)(sent_at[burst - 1] - sent_at[0]));
   return 0;
 }
