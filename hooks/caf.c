@@ -323,13 +323,14 @@ static __attribute__((noinline)) void caf_response_arrives(struct caf_actor *ca,
  * is enqueued, so their mailbox never looks stuck. */
 static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
 {
-  as_actor_enqueue(caf_record(target));
+  uint64_t seq = as_actor_enqueue(caf_record(target));
   if (forwarder) {
     caf_launched(target); /* forwarders are never launched */
     as_actor_receive_shared(caf_record(target), caf_layout_message_type(element));
-  } else {
+  } else if (as_mailwait_sampled(seq)) {
     /* CAF's mailbox is not one queue (priorities, messages skipped while awaiting a
-     * response): the element, alive until its handler is done, names the message. */
+     * response), so its consumer cannot tell a timed message by its number: the element,
+     * alive until its handler is done, names the message, and every handler looks. */
     as_mailwait_stamp(as_mailwait_key(caf_record(target), (uintptr_t)element), as_clock_now());
   }
   struct caf_actor *sender = caf_find(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));

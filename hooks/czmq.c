@@ -271,8 +271,11 @@ static AS_HOOK_HOT struct czmq_send czmq_send_begin(void *handle, int flags)
       as_actor_reply_sent(target);
     } else {
       as_actor_enqueue_exclusive(target);
-      /* The pipe is first in, first out: the actor takes this message as its N-th. */
-      as_mailwait_stamp(as_mailwait_key(target, as_actor_enqueued(target)), as_clock_now());
+      /* The pipe is first in, first out: the actor takes this message as its SEQ-th, and
+       * knows whether it is timed. */
+      uint64_t seq = as_actor_enqueued(target) - 1;
+      if (as_mailwait_sampled(seq))
+        as_mailwait_stamp(as_mailwait_key(target, seq), as_clock_now());
     }
     return sd;
   }
@@ -400,11 +403,14 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
   struct as_actor *self = czmq_record(ca);
   as_actor_receive(self, type);
   uint64_t now = as_clock_now();
-  uint64_t key = as_mailwait_key(self, as_actor_received(self));
-  int64_t waited = as_mailwait_peek(key, now);
-  if (waited >= 0) {
-    as_mailwait_take(key);
-    as_actor_mailbox_wait_add(self, (uint64_t)waited);
+  uint64_t seq = as_actor_received(self) - 1;
+  if (as_mailwait_sampled(seq)) {
+    uint64_t key = as_mailwait_key(self, seq);
+    int64_t waited = as_mailwait_peek(key, now);
+    if (waited >= 0) {
+      as_mailwait_take(key);
+      as_actor_mailbox_wait_add(self, (uint64_t)waited);
+    }
   }
   as_actor_handler_begin(self, type, now);
   ca->handler_socket = NULL;

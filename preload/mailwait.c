@@ -3,9 +3,13 @@
 #include <errno.h>
 #include <sys/mman.h>
 
-/* 512 KB of stamps, zero pages until a slot is first used. */
+/* 64 KB of stamps, zero pages until a slot is first used. */
 _Atomic uint64_t as__mailwait_stamps[1u << AS_MAILWAIT_SLOT_BITS];
 _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES];
+uint64_t as__mailwait_mask;
+
+void as_mailwait_configure(unsigned every) { as__mailwait_mask = every ? every - 1 : 0; }
+unsigned as_mailwait_every(void) { return (unsigned)as__mailwait_mask + 1; }
 
 static const size_t mailwait_blocks[AS_RECORD_SPACES] = {
     AS_RECORD_REGION_SMALL / AS_RECORD_STRIDE_SMALL,

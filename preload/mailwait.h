@@ -23,11 +23,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AS_MAILWAIT_SLOT_BITS 16
+#define AS_MAILWAIT_SLOT_BITS 13 /* 64 KB of stamps: a consumer's look-up stays in cache */
 #define AS_MAILWAIT_TICK_BITS 44
 #define AS_MAILWAIT_TICK_MASK ((1ull << AS_MAILWAIT_TICK_BITS) - 1)
 
 extern _Atomic uint64_t as__mailwait_stamps[1u << AS_MAILWAIT_SLOT_BITS];
+/* ACTORSCOPE_MAILBOX_WAIT_EVERY - 1: a message is timed when its sequence number in its
+ * mailbox (0, 1, 2 ...) has these bits clear. */
+extern uint64_t as__mailwait_mask;
+
+/* Whether the message a mailbox holds as its SEQ-th (from 0) is timed. */
+static inline int as_mailwait_sampled(uint64_t seq) { return (seq & as__mailwait_mask) == 0; }
+/* Sets the sampling (a power of two, from the configuration; every message until then). */
+void as_mailwait_configure(unsigned every);
+unsigned as_mailwait_every(void);
 /* Two histogram words per record block of each pool; NULL until reserved. */
 extern _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES];
 

@@ -251,10 +251,13 @@ static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queu
 
 /* A message was put into the actor's mailbox (call before the real send so that a fast
  * receiver never sees a negative depth; undo if the send fails). From any thread. */
-static inline void as_actor_enqueue(struct as_actor *a)
+/* Returns the message's sequence number in the mailbox (0, 1, 2 ...). */
+static inline uint64_t as_actor_enqueue(struct as_actor *a)
 {
   as_changes_touch(a);
-  as_actor_mailbox_max_update(a, atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed) + 1);
+  uint64_t seq = atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed);
+  as_actor_mailbox_max_update(a, seq + 1);
+  return seq;
 }
 
 /* The same where one thread at a time sends to this actor (a CZMQ pipe end is a zmq socket,

@@ -1,5 +1,6 @@
 #include "snapshot.h"
 #include "jsonw.h"
+#include "mailwait.h"
 #include "stuck.h"
 #include "symcache.h"
 
@@ -45,6 +46,7 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
   as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_CONFIG) "{" AS_KEY(AS_M_INTERVAL_MS), h->interval_ms);
   as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_GRAVE_MS), h->grave_ms);
   as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_STACK_DEPTH), h->stack_depth);
+  as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_MAILBOX_WAIT_EVERY), as_mailwait_every());
   as_jsonw_lit(&w, "}}");
   return as_jsonw_finish(&w);
 }
