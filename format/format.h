@@ -33,6 +33,7 @@
 #define AS_M_INTERVAL_MS "interval_ms"
 #define AS_M_GRAVE_MS "grave_ms"
 #define AS_M_STACK_DEPTH "stack_depth"
+#define AS_M_MAILBOX_WAIT_EVERY "mailbox_wait_every" /* one message in N has its wait measured */
 /* A socket stream's last line when the traced process refused or dropped the client:
  * {"format":"actorscope","error":"TEXT"}. */
 #define AS_M_ERROR "error"
@@ -118,6 +119,8 @@
 #define AS_M_COUNT "count"
 /* Handler-time histograms (histogram.h) and stuck handlers' stacks. */
 #define AS_M_HANDLER_HISTOGRAM "handler_histogram" /* [bucket, count] pairs; absent: none yet */
+/* Time from a message's enqueue to the start of its handler, same form; absent: none yet. */
+#define AS_M_MAILBOX_WAIT_HISTOGRAM "mailbox_wait_histogram"
 #define AS_M_TICK_FS "tick_fs" /* line: femtoseconds per tick, the histograms' unit */
 #define AS_M_STACK "stack"     /* handling, stuck: the stuck thread's call stack */
 /* Stuck handlers (preload/stuck.c): how the stack was read, and the actor's longest stuck run. */
@@ -208,6 +211,7 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_ENV_MAX_BYTES "ACTORSCOPE_MAX_BYTES"
 #define AS_ENV_KEEP "ACTORSCOPE_KEEP"
 #define AS_ENV_STUCK_MS "ACTORSCOPE_STUCK_MS"
+#define AS_ENV_MAILBOX_WAIT_EVERY "ACTORSCOPE_MAILBOX_WAIT_EVERY"
 /* When set, a socket reader sends its value and "\n" first, and the tracer checks it. */
 #define AS_ENV_TOKEN "ACTORSCOPE_TOKEN"
 /* The same, read from a file (mode 0600, owned by the user): not inherited by every child the
@@ -236,6 +240,9 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_STUCK_MS_MIN 0u /* 0: off */
 #define AS_STUCK_MS_MAX 86400000u
 #define AS_STUCK_MS_DEFAULT 1000u /* read from outside the thread: nothing reaches it */
+#define AS_MAILBOX_WAIT_EVERY_MIN 1u /* a power of two: 1 measures every message */
+#define AS_MAILBOX_WAIT_EVERY_MAX 1024u
+#define AS_MAILBOX_WAIT_EVERY_DEFAULT 4u
 #define AS_TOKEN_MIN 16u
 #define AS_TOKEN_MAX 256u
 

@@ -179,6 +179,10 @@ struct as_rec_actor {
    * (as_rec_snapshot.tick_fs). NULL when absent (no handler finished yet). */
   const int64_t *histogram;
   size_t n_histogram;
+  /* mailbox_wait_histogram: the same, of the times messages waited in the mailbox before their
+   * handler began. NULL when absent (none measured yet, or an older tracer). */
+  const int64_t *wait_histogram;
+  size_t n_wait_histogram;
   int has_waiting; /* blocked on another actor now */
   int64_t waiting_target;
   enum as_wait_kind waiting_kind;

@@ -55,6 +55,7 @@ static size_t state_arrays_size(const struct as_rec_actor *a)
   n += (a->n_message_types * sizeof(struct as_rec_msgtype) + 15) & ~(size_t)15;
   n += (a->n_sockets * sizeof(struct as_rec_socket) + 15) & ~(size_t)15;
   n += (a->n_histogram * 2 * sizeof(int64_t) + 15) & ~(size_t)15;
+  n += (a->n_wait_histogram * 2 * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_handling_stack * sizeof(const char *) + 15) & ~(size_t)15;
   n += (a->n_stuck_stack * sizeof(const char *) + 15) & ~(size_t)15;
   return n;
@@ -69,10 +70,12 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   struct as_rec_msgtype *types = state_arena_alloc(arena, a->n_message_types * sizeof *types);
   struct as_rec_socket *sockets = state_arena_alloc(arena, a->n_sockets * sizeof *sockets);
   int64_t *histogram = state_arena_alloc(arena, a->n_histogram * 2 * sizeof *histogram);
+  int64_t *waits = state_arena_alloc(arena, a->n_wait_histogram * 2 * sizeof *waits);
   const char **stack = state_arena_alloc(arena, a->n_handling_stack * sizeof *stack);
   const char **stuck = state_arena_alloc(arena, a->n_stuck_stack * sizeof *stuck);
   if ((!links && a->n_links) || (!monitors && a->n_monitors) || (!types && a->n_message_types) ||
       (!sockets && a->n_sockets) || (!histogram && a->n_histogram) ||
+      (!waits && a->n_wait_histogram) ||
       (!stack && a->n_handling_stack) || (!stuck && a->n_stuck_stack)) {
     *nomem = 1;
     return;
@@ -92,6 +95,8 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   }
   if (a->n_histogram)
     memcpy(histogram, a->histogram, a->n_histogram * 2 * sizeof *histogram);
+  if (a->n_wait_histogram)
+    memcpy(waits, a->wait_histogram, a->n_wait_histogram * 2 * sizeof *waits);
   for (size_t i = 0; i < a->n_handling_stack; i++)
     stack[i] = state_str(st, a->handling_stack[i], nomem);
   for (size_t i = 0; i < a->n_stuck_stack; i++)
@@ -101,6 +106,7 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   a->message_types = types;
   a->sockets = sockets;
   a->histogram = a->n_histogram ? histogram : NULL;
+  a->wait_histogram = a->n_wait_histogram ? waits : NULL;
   a->handling_stack = a->n_handling_stack ? stack : NULL;
   a->stuck_stack = a->n_stuck_stack ? stuck : NULL;
   st->live += state_arrays_size(a);

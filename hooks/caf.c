@@ -389,10 +389,15 @@ static __attribute__((noinline)) void caf_response_arrives(struct caf_actor *ca,
  * is enqueued, so their mailbox never looks stuck. */
 static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
 {
-  as_actor_enqueue(caf_record(target));
+  uint64_t seq = as_actor_enqueue(caf_record(target));
   if (forwarder) {
     caf_launched(target); /* forwarders are never launched */
     as_actor_receive_shared(caf_record(target), caf_layout_message_type(element));
+  } else if (as_mailwait_sampled(seq)) {
+    /* CAF's mailbox is not one queue (priorities, messages skipped while awaiting a
+     * response), so its consumer cannot tell a timed message by its number: the element,
+     * alive until its handler is done, names the message, and every handler looks. */
+    as_mailwait_stamp(as_mailwait_key(caf_record(target), (uintptr_t)element), as_clock_now());
   }
   struct caf_actor *sender =
       caf_find_or_adopt(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
@@ -451,12 +456,17 @@ struct caf_handling {
    * outer one is restored when the nested one ends. */
   struct as_handler_mark outer;
   struct caf_actor *outer_consumer;
+  /* The message's time in the mailbox (mailwait.h), counted once it is handled, not skipped;
+   * -1: not stamped. */
+  int64_t waited;
+  uint64_t wait_key;
 };
 
 static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
                                              int skipped_result)
 {
-  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, {AS_TYPE_NONE, 0}, caf_consuming};
+  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, {AS_TYPE_NONE, 0}, caf_consuming,
+                           -1, 0};
   if (!ca)
     return h;
   caf_consuming = ca;
@@ -471,7 +481,10 @@ static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, c
   }
   h.outer = as_actor_handler_mark(caf_record(ca));
   as_actor_receive(caf_record(ca), h.type);
-  as_actor_handler_begin(caf_record(ca), h.type, as_clock_now());
+  uint64_t now = as_clock_now();
+  h.wait_key = as_mailwait_key(caf_record(ca), (uintptr_t)element);
+  h.waited = as_mailwait_peek(h.wait_key, now);
+  as_actor_handler_begin(caf_record(ca), h.type, now);
   return h;
 }
 
@@ -492,6 +505,10 @@ static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
     as_actor_handler_cancel(a);
   } else {
     as_actor_handler_end(a, as_clock_now());
+    if (h->waited >= 0) {
+      as_mailwait_take(h->wait_key);
+      as_actor_mailbox_wait_add(a, (uint64_t)h->waited);
+    }
   }
   as_actor_handler_resume(a, h->outer);
 }

@@ -285,10 +285,16 @@ static AS_HOOK_HOT struct czmq_send czmq_send_begin(void *handle, int flags)
   sd.end = czmq_end_find(handle);
   if (sd.end && sd.end->owner) {
     struct as_actor *target = czmq_record(sd.end->owner);
-    if (sd.end->actor_side)
+    if (sd.end->actor_side) {
       as_actor_reply_sent(target);
-    else
+    } else {
       as_actor_enqueue_exclusive(target);
+      /* The pipe is first in, first out: the actor takes this message as its SEQ-th, and
+       * knows whether it is timed. */
+      uint64_t seq = as_actor_enqueued(target) - 1;
+      if (as_mailwait_sampled(seq))
+        as_mailwait_stamp(as_mailwait_key(target, seq), as_clock_now());
+    }
     return sd;
   }
   if (sd.end)
@@ -418,10 +424,21 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
     return;
   }
   uint32_t type = czmq_type_cached(&r.end->cache, data, size, NULL);
+  struct as_actor *self = czmq_record(ca);
   if (ca->adopted)
-    as_actor_enqueue(czmq_record(ca)); /* sent on the zactor_t's end, which we do not know */
-  as_actor_receive(czmq_record(ca), type);
-  as_actor_handler_begin(czmq_record(ca), type, as_clock_now());
+    as_actor_enqueue(self); /* sent on the zactor_t's end, which we do not know */
+  as_actor_receive(self, type);
+  uint64_t now = as_clock_now();
+  uint64_t seq = as_actor_received(self) - 1;
+  if (as_mailwait_sampled(seq)) {
+    uint64_t key = as_mailwait_key(self, seq);
+    int64_t waited = as_mailwait_peek(key, now);
+    if (waited >= 0) {
+      as_mailwait_take(key);
+      as_actor_mailbox_wait_add(self, (uint64_t)waited);
+    }
+  }
+  as_actor_handler_begin(self, type, now);
   ca->handler_socket = NULL;
   if (czmq_frame_is_term(data, size)) {
     atomic_store_explicit(&ca->term_received, 1, memory_order_relaxed);

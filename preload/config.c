@@ -66,6 +66,7 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   cfg->keyframe_s = AS_KEYFRAME_S_DEFAULT;
   cfg->keep = AS_KEEP_DEFAULT;
   cfg->stuck_ms = AS_STUCK_MS_DEFAULT;
+  cfg->mailbox_wait_every = AS_MAILBOX_WAIT_EVERY_DEFAULT;
 
   const char *text = lookup(AS_ENV_OUTPUT);
   int rc = config_parse_output(text ? text : AS_DEFAULT_OUTPUT, cwd, cfg, err);
@@ -91,6 +92,16 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
       (rc = config_parse_uint(AS_ENV_STUCK_MS, text, AS_STUCK_MS_MIN, AS_STUCK_MS_MAX,
                               "milliseconds", &cfg->stuck_ms, err)) < 0)
     return rc;
+  if ((text = lookup(AS_ENV_MAILBOX_WAIT_EVERY)) &&
+      (rc = config_parse_uint(AS_ENV_MAILBOX_WAIT_EVERY, text, AS_MAILBOX_WAIT_EVERY_MIN,
+                              AS_MAILBOX_WAIT_EVERY_MAX, "messages", &cfg->mailbox_wait_every,
+                              err)) < 0)
+    return rc;
+  if (cfg->mailbox_wait_every & (cfg->mailbox_wait_every - 1)) {
+    as_error_set(err, "%s='%u' is invalid: expected a power of two from 1 to %u",
+                 AS_ENV_MAILBOX_WAIT_EVERY, cfg->mailbox_wait_every, AS_MAILBOX_WAIT_EVERY_MAX);
+    return -EINVAL;
+  }
   if ((text = lookup(AS_ENV_MAX_BYTES)) &&
       (rc = config_parse_size(AS_ENV_MAX_BYTES, text, &cfg->max_bytes, err)) < 0)
     return rc;

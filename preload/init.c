@@ -2,6 +2,7 @@
 #include "init.h"
 #include "collector.h"
 #include "diag.h"
+#include "mailwait.h"
 #include "registry.h"
 #include "signals.h"
 
@@ -109,6 +110,7 @@ static void init_run(void)
     return;
   }
   as_clock_init();
+  as_mailwait_configure(init_config.mailbox_wait_every);
   init_start_ticks = as_clock_now();
   init_start_wall = as_clock_wall_ns();
   as_registry_on_first_spawn(init_start_collector);

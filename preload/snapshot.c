@@ -1,5 +1,6 @@
 #include "snapshot.h"
 #include "jsonw.h"
+#include "mailwait.h"
 #include "stuck.h"
 #include "symcache.h"
 
@@ -45,6 +46,7 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
   as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_CONFIG) "{" AS_KEY(AS_M_INTERVAL_MS), h->interval_ms);
   as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_GRAVE_MS), h->grave_ms);
   as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_STACK_DEPTH), h->stack_depth);
+  as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_MAILBOX_WAIT_EVERY), as_mailwait_every());
   as_jsonw_lit(&w, "}}");
   return as_jsonw_finish(&w);
 }
@@ -276,15 +278,16 @@ static void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites
   as_jsonw_lit(w, "]");
 }
 
-/* Finished handlers' times as [bucket, count] pairs (histogram.h); absent before the first. */
-static void snapshot_histogram(struct as_jsonw *w, const struct as_actor_view *v,
-                               const struct as_registry_collection *c)
+/* A histogram as [bucket, count] pairs (histogram.h) after `key` (with its comma); absent
+ * before the first time. */
+static void snapshot_histogram(struct as_jsonw *w, const char *key, const uint64_t *words,
+                               uint32_t count)
 {
-  const uint64_t *words = as_view_histogram_words(c, v);
-  if (!v->histogram_count || !words)
+  if (!count || !words)
     return;
-  as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM) "[");
-  for (uint32_t i = 0; i < v->histogram_count; i++) {
+  as_jsonw_raw(w, key, strlen(key));
+  as_jsonw_lit(w, "[");
+  for (uint32_t i = 0; i < count; i++) {
     if (i)
       as_jsonw_lit(w, ",");
     as_jsonw_lit(w, "[");
@@ -462,7 +465,10 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_HANDLER_NS) "{" AS_KEY(AS_M_TOTAL), as_clock_ticks_to_ns(v->handler_ticks_total));
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), as_clock_ticks_to_ns(v->handler_ticks_max));
   as_jsonw_lit(w, "}");
-  snapshot_histogram(w, v, c);
+  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
+                     v->histogram_count);
+  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM),
+                     as_view_wait_histogram_words(c, v), v->wait_histogram_count);
   snapshot_stuck(w, as_stuck_longest(v->id), info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLING));
   if (v->handling_type != AS_TYPE_NONE) {

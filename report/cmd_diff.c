@@ -17,9 +17,9 @@ static const char diff_usage[] =
     "\n"
     "Compares two runs per actor name: actors spawned and alive at the end, messages received\n"
     "by type, mailbox maximum, exceptions, longest handler, and the p99 of finished handlers\n"
-    "(from the snapshots' histograms). A row where B exceeds A by more than PCT percent\n"
-    "(default 10) and by more than a floor is marked '!': N for counts (default 0), MS\n"
-    "milliseconds for handler times (default 1).\n"
+    "and of messages' waits in the mailbox (from the snapshots' histograms). A row where B\n"
+    "exceeds A by more than PCT percent (default 10) and by more than a floor is marked '!':\n"
+    "N for counts (default 0), MS milliseconds for times (default 1).\n"
     "  --internal   include runtime-internal actors (CAF's spawn server, middleman ...)\n";
 
 enum diff_unit { DIFF_COUNT, DIFF_NS };
@@ -101,9 +101,11 @@ static const char **diff_sorted_keys(json_t *object, size_t *n)
   return keys;
 }
 
-static int64_t diff_p99(const struct runmodel *m, const struct rm_name *agg)
+/* The p99 of a name's finished handlers, or of its messages' waits in the mailbox. */
+static int64_t diff_p99(const struct runmodel *m, const struct rm_name *agg, int waits)
 {
-  int64_t p99 = runmodel_name_percentile(m, agg, 99);
+  int64_t p99 = waits ? runmodel_name_wait_percentile(m, agg, 99)
+                      : runmodel_name_percentile(m, agg, 99);
   return p99 > 0 ? p99 : 0;
 }
 
@@ -120,10 +122,12 @@ static json_t *diff_build(const struct diff_side *a, const struct diff_side *b,
                diff_metric_of(runmodel_names_find(&b->model, &b->names, sorted[i]), &diff_metrics[k]),
                diff_metrics[k].unit, o);
   /* From the names' merged histograms; no row where neither run carries one. */
-  for (size_t i = 0; i < n; i++)
-    diff_row(rows, "handler p99", sorted[i], NULL,
-             diff_p99(&a->model, runmodel_names_find(&a->model, &a->names, sorted[i])),
-             diff_p99(&b->model, runmodel_names_find(&b->model, &b->names, sorted[i])), DIFF_NS, o);
+  for (int waits = 0; waits < 2; waits++)
+    for (size_t i = 0; i < n; i++)
+      diff_row(rows, waits ? "mailbox wait p99" : "handler p99", sorted[i], NULL,
+               diff_p99(&a->model, runmodel_names_find(&a->model, &a->names, sorted[i]), waits),
+               diff_p99(&b->model, runmodel_names_find(&b->model, &b->names, sorted[i]), waits),
+               DIFF_NS, o);
   for (size_t i = 0; i < n; i++) {
     const struct rm_name *na = runmodel_names_find(&a->model, &a->names, sorted[i]);
     const struct rm_name *nb = runmodel_names_find(&b->model, &b->names, sorted[i]);

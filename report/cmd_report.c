@@ -2,6 +2,7 @@
  * are rendered from the run model (report/runmodel.c), read one snapshot at a time. */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "report_waits.h"
 #include "runmodel.h"
 #include "show.h"
 
@@ -352,6 +353,9 @@ static json_t *report_json(struct report *r)
     json_t *finished = report_json_finished(m, a->hist, a->n_hist, a->handler_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
+    json_t *waits = report_waits_json(m, a->wait_hist, a->n_wait_hist);
+    if (waits)
+      json_object_set_new(row, "mailbox_wait", waits);
     if (a->n_stack) {
       json_t *stack = json_array();
       for (uint8_t k = 0; k < a->n_stack; k++)
@@ -389,6 +393,9 @@ static json_t *report_json(struct report *r)
     json_t *finished = report_json_finished(m, agg->hist, agg->n_hist, agg->finished_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
+    json_t *waits = report_waits_json(m, agg->wait_hist, agg->n_wait_hist);
+    if (waits)
+      json_object_set_new(row, "mailbox_wait", waits);
     json_array_append_new(by_name, row);
   }
   for (size_t i = 0; i < m->n_cycles; i++) {
@@ -635,8 +642,8 @@ static void report_print_by_name(const struct report *r)
   }
 }
 
-/* ", stuck in zclock_sleep <- napper <- ..." closing the slowest-handler line, then the whole
- * stack and how it was read. */
+/* ", stuck in zclock_sleep <- napper <- ..." closing the slowest-handler line, then its
+ * percentiles and mailbox waits, the whole stack and how it was read. */
 static void report_print_stuck(const struct report *r, const struct rm_actor *a)
 {
   char line[512], frame[256], how[256], took[SHOW_DURATION_MAX];
@@ -650,6 +657,7 @@ static void report_print_stuck(const struct report *r, const struct rm_actor *a)
   free(frames);
   printf("\n");
   report_print_finished(r->m, "      ", a->hist, a->n_hist, a->handler_max_ns);
+  report_waits_print_line(r->m, "      ", a->wait_hist, a->n_wait_hist);
   /* The stuck run is normally the longest one above; when another was longer, it says which. */
   int64_t longest = runmodel_handler_max(a, NULL, NULL);
   if (a->has_stuck && (a->stuck_ns < longest - longest / 100 || a->stuck_ns > longest + longest / 100))
@@ -694,6 +702,7 @@ static void report_print_slowest(const struct report *r)
     report_print_stuck(r, a);
   }
   report_print_by_name(r);
+  report_waits_print_section(r->m, &r->names, r->lines_per_section);
 }
 
 static void report_print_end(const struct report *r)

@@ -1,6 +1,7 @@
 /* The HTML page (export_html.h). */
 #define _GNU_SOURCE
 #include "export_html.h"
+#include "histogram.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -332,7 +333,24 @@ struct name_row {
   const char *name, *runtime; /* interned: equal strings are equal pointers */
   int64_t actors, alive, received, mailbox_max, longest_ns, exceptions, deadlocked;
   int ran; /* some actor of the name ran a handler */
+  int64_t wait_p99_ns; /* -1: no wait measured */
 };
+
+/* The p99 of the waits in BUCKETS (counts by histogram bucket), in ns; -1 when empty. Empties
+ * BUCKETS for the next name. */
+static int64_t html_wait_p99(uint64_t *buckets, int64_t tick_fs)
+{
+  struct as_histogram_bin bins[AS_HISTOGRAM_BUCKETS];
+  size_t n = 0;
+  for (unsigned b = 0; b < AS_HISTOGRAM_BUCKETS; b++)
+    if (buckets[b]) {
+      bins[n++] = (struct as_histogram_bin){b, buckets[b]};
+      buckets[b] = 0;
+    }
+  if (!n || tick_fs <= 0)
+    return -1;
+  return as_histogram_ticks_to_ns(as_histogram_percentile(bins, n, 99, 0), tick_fs);
+}
 
 static int by_name(const void *a, const void *b)
 {
@@ -363,8 +381,9 @@ static int html_names(FILE *out, const struct html_model *m)
   size_t n = m->n_actors, k = 0;
   const struct html_actor **sorted = malloc((n + 1) * sizeof *sorted);
   struct name_row *rows = calloc(n + 1, sizeof *rows);
-  if (!sorted || !rows) {
-    free(sorted), free(rows);
+  uint64_t *waits = calloc(AS_HISTOGRAM_BUCKETS, sizeof *waits); /* the current name's */
+  if (!sorted || !rows || !waits) {
+    free(sorted), free(rows), free(waits);
     return -ENOMEM;
   }
   for (size_t i = 0; i < n; i++)
@@ -372,9 +391,15 @@ static int html_names(FILE *out, const struct html_model *m)
   qsort(sorted, n, sizeof *sorted, by_name);
   for (size_t i = 0; i < n; i++) {
     const struct html_actor *a = sorted[i];
-    if (!k || rows[k - 1].name != a->name || rows[k - 1].runtime != a->runtime)
+    if (!k || rows[k - 1].name != a->name || rows[k - 1].runtime != a->runtime) {
+      if (k)
+        rows[k - 1].wait_p99_ns = html_wait_p99(waits, m->tick_fs);
       rows[k++] = (struct name_row){.name = a->name, .runtime = a->runtime};
+    }
     struct name_row *r = &rows[k - 1];
+    for (size_t w = 0; w < a->n_waits; w++)
+      if (a->waits[2 * w] >= 0 && a->waits[2 * w] < AS_HISTOGRAM_BUCKETS)
+        waits[a->waits[2 * w]] += (uint64_t)a->waits[2 * w + 1];
     r->actors++;
     r->alive += a->status != AS_STATUS_STOPPED;
     r->received = as_sat_add(r->received, a->received);
@@ -386,10 +411,15 @@ static int html_names(FILE *out, const struct html_model *m)
       r->longest_ns = html_actor_longest_ns(a);
     r->ran |= html_actor_ran(a);
   }
+  if (k)
+    rows[k - 1].wait_p99_ns = html_wait_p99(waits, m->tick_fs);
+  free(waits);
   qsort(rows, k, sizeof *rows, by_actors);
   fputs("<section id=\"names\"><h2>Actors by name</h2><table class=\"names\"><thead><tr>"
         "<th>name</th><th>runtime</th><th>actors</th><th>alive at the end</th>"
-        "<th>messages received</th><th>deepest mailbox</th><th>longest handler</th>"
+        "<th>messages received</th><th>deepest mailbox</th>"
+        "<th title=\"99 % of messages waited at most this long from enqueue to the start of "
+        "their handler\">mailbox wait p99</th><th>longest handler</th>"
         "<th>exceptions</th><th>deadlocked</th></tr></thead><tbody>",
         out);
   for (size_t i = 0; i < k && i < HTML_NAMES_MAX; i++) {
@@ -404,6 +434,11 @@ static int html_names(FILE *out, const struct html_model *m)
     html_cell_count(out, r->received, 0);
     html_cell_count(out, r->mailbox_max, 0);
     fputs("<td>", out);
+    if (r->wait_p99_ns >= 0)
+      export_html_duration(out, r->wait_p99_ns);
+    else
+      html_none(out, 0);
+    fputs("</td><td>", out);
     (r->ran ? export_html_duration : html_none)(out, r->longest_ns);
     fputs("</td>", out);
     html_cell_count(out, r->exceptions, 1);
@@ -411,7 +446,7 @@ static int html_names(FILE *out, const struct html_model *m)
     fputs("</tr>", out);
   }
   if (k > HTML_NAMES_MAX) {
-    fputs("<tr><td colspan=\"9\" class=\"note\">… ", out);
+    fputs("<tr><td colspan=\"10\" class=\"note\">… ", out);
     export_html_count(out, (int64_t)(k - HTML_NAMES_MAX));
     fputs(" more names</td></tr>", out);
   }

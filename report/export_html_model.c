@@ -51,6 +51,14 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   h->mailbox_max = a->queued_all_max;
   h->handler_max_ns = a->handler_max_ns;
   h->handler_total_ns = a->handler_total_ns;
+  if (a->n_wait_histogram) {
+    int64_t *waits = realloc(h->waits, a->n_wait_histogram * 2 * sizeof *waits);
+    if (!waits)
+      return -ENOMEM;
+    memcpy(waits, a->wait_histogram, a->n_wait_histogram * 2 * sizeof *waits);
+    h->waits = waits;
+    h->n_waits = a->n_wait_histogram;
+  }
   if (a->has_handling && a->handling_elapsed_ns > h->running_max_ns) {
     h->running_max_ns = a->handling_elapsed_ns;
     h->slow_type = export_intern(&m->strings, a->handling_type ? a->handling_type : "");
@@ -117,6 +125,8 @@ static int fold_snapshot(struct html_model *m, const struct as_rec_snapshot *s)
   if (export_grow((void **)&m->points, &m->cap_points, m->n_points, sizeof *m->points) < 0)
     return -ENOMEM;
   m->points[m->n_points++] = (struct html_point){t, s->alive, s->received_all};
+  if (s->tick_fs > 0)
+    m->tick_fs = s->tick_fs;
   if (s->alive > m->max_alive) {
     m->max_alive = s->alive;
     m->max_alive_s = t;
@@ -273,6 +283,8 @@ int html_model_read(struct html_model *m, struct as_reader *run, const char *sou
 void html_model_free(struct html_model *m)
 {
   export_actor_table_free(&m->index);
+  for (size_t i = 0; i < m->n_actors; i++)
+    free(m->actors[i].waits);
   free(m->actors);
   free(m->points);
   for (size_t i = 0; i < m->n_cycles; i++)

@@ -26,6 +26,9 @@ struct html_actor {
    * interned) and how long it ran; NULL and 0 when none. */
   const char *stuck_in, *stuck_how;
   int64_t stuck_ns;
+  /* Its mailbox_wait_histogram as last listed: n_waits (bucket, count) pairs; NULL: none. */
+  int64_t *waits;
+  size_t n_waits;
 };
 
 /* Whether it ever ran a handler (finished, or seen in progress): else its longest is "—". */
@@ -66,6 +69,7 @@ struct html_model {
   int64_t total_spawned, total_stopped, alive_at_end, max_alive;
   double max_alive_s; /* the first snapshot that counted max_alive */
   double now_s;       /* the snapshot being read */
+  int64_t tick_fs; /* femtoseconds a tick of the histograms: the last line's (0: none) */
   int final, truncated;
   const char *signal;
   /* The deepest actors' mailbox depth over time: deep_t[i], deep_depth[k][i]. */

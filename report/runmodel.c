@@ -91,24 +91,24 @@ static uint32_t rm_grown_type(const struct rm_actor *old, int64_t new_max, const
   return found;
 }
 
-static void rm_update_histogram(struct rm_ingest *in, struct rm_actor *a,
-                                const struct as_rec_actor *r)
+/* An actor's histogram (handler times or mailbox waits) as its last listing has it. */
+static void rm_update_histogram(struct rm_ingest *in, struct as_histogram_bin **hist,
+                                uint16_t *n_hist, const int64_t *pairs, size_t n_pairs)
 {
-  if (!r->n_histogram)
+  if (!n_pairs)
     return;
-  size_t n = r->n_histogram < AS_HISTOGRAM_BUCKETS ? r->n_histogram : AS_HISTOGRAM_BUCKETS;
-  if (n != a->n_hist) {
-    struct as_histogram_bin *grown = reallocarray(a->hist, n, sizeof *grown);
+  size_t n = n_pairs < AS_HISTOGRAM_BUCKETS ? n_pairs : AS_HISTOGRAM_BUCKETS;
+  if (n != *n_hist) {
+    struct as_histogram_bin *grown = reallocarray(*hist, n, sizeof *grown);
     if (!grown) {
       in->nomem = 1;
       return;
     }
-    a->hist = grown;
-    a->n_hist = (uint16_t)n;
+    *hist = grown;
+    *n_hist = (uint16_t)n;
   }
   for (size_t i = 0; i < n; i++)
-    a->hist[i] = (struct as_histogram_bin){(uint32_t)r->histogram[2 * i],
-                                           (uint64_t)r->histogram[2 * i + 1]};
+    (*hist)[i] = (struct as_histogram_bin){(uint32_t)pairs[2 * i], (uint64_t)pairs[2 * i + 1]};
 }
 
 static void rm_update_sockets(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
@@ -222,7 +222,8 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   a->sent = r->sent_all;
   a->exceptions = r->exceptions;
   a->mailbox_max = r->queued_all_max;
-  rm_update_histogram(in, a, r);
+  rm_update_histogram(in, &a->hist, &a->n_hist, r->histogram, r->n_histogram);
+  rm_update_histogram(in, &a->wait_hist, &a->n_wait_hist, r->wait_histogram, r->n_wait_histogram);
   if (r->n_sockets || a->n_sockets)
     rm_update_sockets(in, a, r);
   /* The stack of its longest stuck handler so far (a later, shorter one keeps it). */
@@ -433,6 +434,7 @@ void runmodel_free(struct runmodel *m)
     free(m->actors[i].types);
     free(m->actors[i].sockets);
     free(m->actors[i].hist);
+    free(m->actors[i].wait_hist);
     free(m->actors[i].stack);
   }
   for (size_t i = 0; i < m->n_cycles; i++) {
@@ -454,7 +456,8 @@ static int64_t rm_percentile(const struct runmodel *m, const struct as_histogram
 {
   if (!n || m->tick_fs <= 0)
     return -1;
-  uint64_t max_ticks = as_histogram_ns_to_ticks(max_ns, m->tick_fs);
+  /* MAX_NS 0: no exact longest (mailbox waits); the buckets alone tell. */
+  uint64_t max_ticks = max_ns > 0 ? as_histogram_ns_to_ticks(max_ns, m->tick_fs) : UINT64_MAX;
   uint64_t ticks = as_histogram_percentile(bins, n, p, max_ticks < UINT64_MAX ? max_ticks + 1 : 0);
   int64_t ns = as_histogram_ticks_to_ns(ticks, m->tick_fs);
   return max_ns > 0 && ns > max_ns ? max_ns : ns;
@@ -476,6 +479,21 @@ int runmodel_finished(const struct runmodel *m, const struct as_histogram_bin *b
 int64_t runmodel_name_percentile(const struct runmodel *m, const struct rm_name *agg, double p)
 {
   return agg ? rm_percentile(m, agg->hist, agg->n_hist, p, agg->finished_max_ns) : -1;
+}
+
+int runmodel_waits(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+                   struct rm_finished *out)
+{
+  /* No exact longest wait is kept: the top bucket's middle stands for it. */
+  int rc = runmodel_finished(m, bins, n, 0, out);
+  out->max = rm_percentile(m, bins, n, 100, 0);
+  return rc;
+}
+
+int64_t runmodel_name_wait_percentile(const struct runmodel *m, const struct rm_name *agg,
+                                      double p)
+{
+  return agg ? rm_percentile(m, agg->wait_hist, agg->n_wait_hist, p, 0) : -1;
 }
 
 /* Adds a sorted histogram into another (both by bucket). Returns 0 or -1 (ENOMEM). */
@@ -711,7 +729,8 @@ int runmodel_names(const struct runmodel *m, struct rm_names *out)
     agg->messages = as_sat_add(agg->messages, a->received);
     if (a->handler_max_ns > agg->finished_max_ns)
       agg->finished_max_ns = a->handler_max_ns;
-    int failed = rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0;
+    int failed = rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0 ||
+                 rm_hist_merge(&agg->wait_hist, &agg->n_wait_hist, a->wait_hist, a->n_wait_hist) < 0;
     for (size_t k = 0; k < a->n_types && !failed; k++)
       failed = rm_name_type_add(agg, &a->types[k], a->id) < 0;
     for (size_t k = 0; k < a->n_sockets && !failed; k++)
@@ -741,6 +760,7 @@ void runmodel_names_free(struct rm_names *names)
     free(names->items[i].types);
     free(names->items[i].sockets);
     free(names->items[i].hist);
+    free(names->items[i].wait_hist);
   }
   free(names->items);
   memset(names, 0, sizeof *names);

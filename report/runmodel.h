@@ -39,12 +39,13 @@ struct rm_actor {
   struct rm_type *types;
   struct rm_socket *sockets;     /* CZMQ: its sockets besides the pipe (endpoints left out) */
   struct as_histogram_bin *hist; /* handler times at its last listing, in ticks; NULL: none */
+  struct as_histogram_bin *wait_hist; /* mailbox waits likewise */
   uint32_t *stack;               /* where its longest stuck handler was (interned frames) */
   /* That stuck handler run (the tracer's `stuck` member; older files: handling.stack). */
   int64_t stuck_ns, stuck_cpu_ns, stuck_cpu_window_ns;
   uint32_t stuck_type, stuck_source, stuck_end; /* interned, RM_NONE when not known */
   uint8_t has_stuck, stuck_complete, stuck_on_cpu;
-  uint16_t n_hist;
+  uint16_t n_hist, n_wait_hist;
   uint8_t n_stack, n_sockets;
   uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;
   uint8_t gone; /* reaped: no longer in the registry */
@@ -137,6 +138,10 @@ struct rm_finished {
 };
 int runmodel_finished(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
                       int64_t max_ns, struct rm_finished *out);
+/* The same of a mailbox-wait histogram: p50/p90/p99 and max (the middle of the top bucket: no
+ * exact longest wait is recorded) in ns, and how many waits were measured. */
+int runmodel_waits(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+                   struct rm_finished *out);
 /* Most visible actors alive at once: from spawn and stop instants and from each snapshot. */
 int64_t runmodel_max_alive(const struct runmodel *m);
 /* Visible actors hidden by the runtime-internal filter. */
@@ -166,6 +171,8 @@ struct rm_name {
   struct as_histogram_bin *hist; /* its actors' histograms merged, by bucket */
   size_t n_hist;
   int64_t finished_max_ns; /* longest finished handler (the histograms' top) */
+  struct as_histogram_bin *wait_hist; /* its actors' mailbox waits merged, by bucket */
+  size_t n_wait_hist;
 };
 
 struct rm_names {
@@ -181,6 +188,9 @@ const struct rm_name *runmodel_names_find(const struct runmodel *m, const struct
 /* The p-th percentile (0 < p <= 100) of a name's finished handlers (its actors' histograms
  * merged) in ns, never above the longest; -1 without histograms. */
 int64_t runmodel_name_percentile(const struct runmodel *m, const struct rm_name *agg, double p);
+/* The same of its messages' waits in the mailbox (-1 without any measured). */
+int64_t runmodel_name_wait_percentile(const struct runmodel *m, const struct rm_name *agg,
+                                      double p);
 /* The count of TYPE (a string) in an aggregate (0 when absent). */
 int64_t runmodel_name_count(const struct runmodel *m, const struct rm_name *agg, const char *type);
 

@@ -115,6 +115,7 @@ static void name_free(struct serve_name *n)
   counts_free(&n->stopped);
   counts_free(&n->received);
   free(n->handler_buckets);
+  free(n->wait_buckets);
   free(n);
 }
 
@@ -141,6 +142,7 @@ static int actor_free(void *state, void *ctx)
 {
   free(((struct serve_actor *)state)->types);
   free(((struct serve_actor *)state)->histogram);
+  free(((struct serve_actor *)state)->wait_histogram);
   return 0;
 }
 
@@ -224,30 +226,31 @@ static int fold_types(struct serve_actor *s, const struct as_rec_actor *a)
   return 0;
 }
 
-/* The growth of the actor's histogram since it was last seen goes to its name's buckets. */
-static int fold_histogram(struct serve_actor *s, const struct as_rec_actor *a)
+/* The growth of one of the actor's histograms (PAIRS, as now listed) since it was last seen
+ * (*SEEN) goes to its name's buckets (*BUCKETS, allocated at the first). */
+static int fold_histogram(const int64_t *pairs, size_t n_pairs, int64_t **seen, size_t *n_seen,
+                          uint64_t **buckets)
 {
-  if (!a->n_histogram)
+  if (!n_pairs)
     return 0;
-  struct serve_name *n = s->name;
-  if (!n->handler_buckets && !(n->handler_buckets = calloc(AS_HISTOGRAM_BUCKETS, sizeof(uint64_t))))
+  if (!*buckets && !(*buckets = calloc(AS_HISTOGRAM_BUCKETS, sizeof(uint64_t))))
     return -ENOMEM;
-  int64_t *now = malloc(a->n_histogram * 2 * sizeof *now);
+  int64_t *now = malloc(n_pairs * 2 * sizeof *now);
   if (!now)
     return -ENOMEM;
-  memcpy(now, a->histogram, a->n_histogram * 2 * sizeof *now);
+  memcpy(now, pairs, n_pairs * 2 * sizeof *now);
   size_t k = 0;
-  for (size_t i = 0; i < a->n_histogram; i++) {
+  for (size_t i = 0; i < n_pairs; i++) {
     int64_t bucket = now[2 * i], before = 0;
-    while (k < s->n_histogram && s->histogram[2 * k] < bucket)
+    while (k < *n_seen && (*seen)[2 * k] < bucket)
       k++;
-    if (k < s->n_histogram && s->histogram[2 * k] == bucket)
-      before = s->histogram[2 * k + 1];
-    n->handler_buckets[bucket] += (uint64_t)growth(now[2 * i + 1], before);
+    if (k < *n_seen && (*seen)[2 * k] == bucket)
+      before = (*seen)[2 * k + 1];
+    (*buckets)[bucket] += (uint64_t)growth(now[2 * i + 1], before);
   }
-  free(s->histogram);
-  s->histogram = now;
-  s->n_histogram = a->n_histogram;
+  free(*seen);
+  *seen = now;
+  *n_seen = n_pairs;
   return 0;
 }
 
@@ -288,7 +291,11 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   s->exceptions = a->exceptions;
   s->handler_ns = a->handler_total_ns;
   s->mailbox_len = a->queued_all;
-  if (fold_types(s, a) < 0 || fold_histogram(s, a) < 0)
+  if (fold_types(s, a) < 0 ||
+      fold_histogram(a->histogram, a->n_histogram, &s->histogram, &s->n_histogram,
+                     &n->handler_buckets) < 0 ||
+      fold_histogram(a->wait_histogram, a->n_wait_histogram, &s->wait_histogram,
+                     &s->n_wait_histogram, &n->wait_buckets) < 0)
     return -ENOMEM;
   if (a->handler_max_ns > n->handler_max_ns)
     n->handler_max_ns = a->handler_max_ns;

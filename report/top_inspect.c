@@ -30,26 +30,36 @@ static void inspect_ids(struct top_canvas *c, const struct as_rec_snapshot *s, c
     top_canvas_add(c, TOP_STYLE_DIM, "  and %zu more", n - INSPECT_LIST_MAX);
 }
 
-/* p50/p90/p99 of the actor's finished handlers, from its histogram (FORMAT.md). */
-static void inspect_percentiles(struct top_canvas *c, const struct as_rec_actor *a, int64_t tick_fs)
+/* p50/p90/p99 of a histogram's PAIRS (FORMAT.md) after LEAD: the actor's finished handlers
+ * (MAX_NS their longest), or its messages' waits in the mailbox (MAX_NS 0: no exact longest,
+ * so the top bucket's middle is shown as max, with the count). */
+static void inspect_percentiles(struct top_canvas *c, const char *lead, const int64_t *pairs,
+                                size_t n_pairs, int64_t max_ns, int64_t tick_fs)
 {
-  if (!a->n_histogram || tick_fs <= 0)
+  if (!n_pairs || tick_fs <= 0)
     return;
   struct as_histogram_bin bins[AS_HISTOGRAM_BUCKETS];
-  size_t n = a->n_histogram < AS_HISTOGRAM_BUCKETS ? a->n_histogram : AS_HISTOGRAM_BUCKETS;
-  for (size_t i = 0; i < n; i++)
-    bins[i] = (struct as_histogram_bin){(uint32_t)a->histogram[2 * i],
-                                        (uint64_t)a->histogram[2 * i + 1]};
-  const double ps[] = {50, 90, 99};
-  char text[3][SHOW_DURATION_MAX];
-  uint64_t max_ticks = as_histogram_ns_to_ticks(a->handler_max_ns, tick_fs);
-  for (int k = 0; k < 3; k++) {
+  size_t n = n_pairs < AS_HISTOGRAM_BUCKETS ? n_pairs : AS_HISTOGRAM_BUCKETS;
+  uint64_t count = 0;
+  for (size_t i = 0; i < n; i++) {
+    bins[i] = (struct as_histogram_bin){(uint32_t)pairs[2 * i], (uint64_t)pairs[2 * i + 1]};
+    count += bins[i].count;
+  }
+  const double ps[] = {50, 90, 99, 100};
+  char text[4][SHOW_DURATION_MAX];
+  uint64_t max_ticks = max_ns > 0 ? as_histogram_ns_to_ticks(max_ns, tick_fs) : UINT64_MAX;
+  for (int k = 0; k < 4; k++) {
     uint64_t ticks =
         as_histogram_percentile(bins, n, ps[k], max_ticks < UINT64_MAX ? max_ticks + 1 : 0);
     int64_t ns = as_histogram_ticks_to_ns(ticks, tick_fs);
-    show_duration(ns < a->handler_max_ns ? ns : a->handler_max_ns, 0, text[k], sizeof text[k]);
+    show_duration(max_ns > 0 && ns > max_ns ? max_ns : ns, 0, text[k], sizeof text[k]);
   }
-  top_canvas_add(c, TOP_STYLE_NORMAL, "           p50 %s, p90 %s, p99 %s", text[0], text[1], text[2]);
+  if (max_ns > 0)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s p50 %s, p90 %s, p99 %s", lead, text[0], text[1],
+                   text[2]);
+  else
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s p50 %s, p90 %s, p99 %s, max %s of %llu", lead,
+                   text[0], text[1], text[2], text[3], (unsigned long long)count);
 }
 
 /* Who waits on whom from this actor on, until an actor waits on nobody or the chain comes back
@@ -168,7 +178,7 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
                    (long long)a->handled, d1, d3, d2);
   else /* no time at all, not "0 ns" */
     top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   none finished yet");
-  inspect_percentiles(c, a, snap->tick_fs);
+  inspect_percentiles(c, "", a->histogram, a->n_histogram, a->handler_max_ns, snap->tick_fs);
   inspect_stuck(c, a);
   inspect_wait_chain(c, s, at);
   if (a->n_sockets)
@@ -178,6 +188,7 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
                  a->n_sockets ? "pipe      " : "mailbox   ", (long long)a->mailbox_len,
                  (long long)a->mailbox_max, (long long)a->mailbox_enqueued,
                  a->mailbox_kind ? a->mailbox_kind : "?");
+  inspect_percentiles(c, "  waited", a->wait_histogram, a->n_wait_histogram, 0, snap->tick_fs);
   top_canvas_add(c, TOP_STYLE_NORMAL, "outbox     %lld", (long long)a->outbox_len);
   top_canvas_add(c, TOP_STYLE_NORMAL,
                  "messages   %lld received (%.1f/s), %lld sent, %lld replies, %lld exceptions",

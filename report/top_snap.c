@@ -101,6 +101,8 @@ static void snap_copy_actor(struct arena *a, struct as_rec_actor *d, const struc
   }
   d->sockets = sockets;
   d->histogram = arena_dup(a, s->histogram, s->n_histogram * 2 * sizeof *s->histogram);
+  d->wait_histogram =
+      arena_dup(a, s->wait_histogram, s->n_wait_histogram * 2 * sizeof *s->wait_histogram);
   d->handling_stack = arena_strs(a, s->handling_stack, s->n_handling_stack);
   d->handling_stack_source = arena_str(a, s->handling_stack_source);
   d->stuck_type = arena_str(a, s->stuck_type);
