@@ -1042,6 +1042,7 @@ Test(reader, a_socket_type_without_its_endpoint_for_totals_per_name)
   cr_assert_str_eq(as_socket_kind_name(6), "ROUTER");
   cr_assert_null(as_socket_kind_name(19));
   cr_assert_null(as_socket_kind_name(-1));
+}
 
 /* ---- hostile input: huge strings, lying peers, FIFOs, files changed under a follower ------- */
 
