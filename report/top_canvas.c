@@ -92,7 +92,9 @@ static size_t text_char(char *out, const unsigned char **p, int ascii, int *cols
                              : (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
                                    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
     *cols = text_cp_width(cp);
-    bad = *cols < 0; /* unassigned or not printable */
+    /* Unassigned or not printable; zero-width ones too: a name of a thousand combining marks
+     * would take no column and overflow every fitted cell. */
+    bad = *cols <= 0;
   }
   if (bad) {
     *cols = 1;

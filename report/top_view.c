@@ -164,7 +164,8 @@ static int view_group_cmp(const struct as_rec_actor *a, const struct as_rec_acto
   int c = strcmp(a->runtime ? a->runtime : "", b->runtime ? b->runtime : "");
   if (c)
     return c;
-  return cmp_i64(a->has_runtime_id ? a->runtime_scope : -1, b->has_runtime_id ? b->runtime_scope : -1);
+  return cmp_i64(a->has_runtime_id ? a->runtime_scope : -1,
+                 b->has_runtime_id ? b->runtime_scope : -1);
 }
 
 static int view_group_order(const void *x, const void *y, void *ctx)
@@ -206,7 +207,8 @@ static int view_tree(struct top_view *v, const struct top_model *m, const size_t
   size_t *parent = malloc(n * sizeof *parent), *stack = malloc(n * sizeof *stack);
   unsigned *depth = malloc(n * sizeof *depth);
   unsigned char *seen = calloc(n ? n : 1, 1);
-  size_t *group = malloc((n ? n : 1) * sizeof *group), *group_first = malloc((n ? n : 1) * sizeof *group_first);
+  size_t *group = malloc((n ? n : 1) * sizeof *group);
+  size_t *group_first = malloc((n ? n : 1) * sizeof *group_first);
   int rc = first && next && parent && stack && depth && seen && group && group_first ? 0 : -ENOMEM;
   size_t groups = rc == 0 ? view_groups(s, n, group, group_first) : 0;
   unsigned base = groups > 1; /* the depth of the roots */
@@ -237,43 +239,43 @@ static int view_tree(struct top_view *v, const struct top_model *m, const size_t
       if (h->collapsed)
         continue;
     }
-  for (size_t pass = 0; rc == 0 && pass < 2; pass++)
-    for (size_t k = 0; rc == 0 && k < n; k++) {
-      size_t root = order[k];
-      /* First the real roots, then whatever a parent cycle left unreached. */
-      if (seen[root] || (pass == 0 && parent[root] != none) || (groups > 1 && group[root] != g))
-        continue;
-      size_t top = 0;
-      stack[top++] = root;
-      depth[root] = base;
-      seen[root] = 1;
-      while (top > 0 && rc == 0) {
-        size_t i = stack[--top];
-        int collapsed = top_view_is_collapsed(v, s->actors[i].id);
-        rc = view_push(v, s, i, depth[i]);
-        if (rc)
-          break;
-        size_t count = 0; /* children not listed yet (a parent cycle lists each actor once) */
-        for (size_t c = first[i]; c != none; c = next[c])
-          if (!seen[c])
-            count++;
-        v->rows[v->n_rows - 1].has_children = count > 0;
-        v->rows[v->n_rows - 1].collapsed = collapsed && count > 0;
-        if (collapsed) {
-          view_hide(first, next, seen, stack + top, i);
+    for (size_t pass = 0; rc == 0 && pass < 2; pass++)
+      for (size_t k = 0; rc == 0 && k < n; k++) {
+        size_t root = order[k];
+        /* First the real roots, then whatever a parent cycle left unreached. */
+        if (seen[root] || (pass == 0 && parent[root] != none) || (groups > 1 && group[root] != g))
           continue;
-        }
-        /* Push children in reverse so the first is popped first. */
-        size_t at = top + count;
-        for (size_t c = first[i]; c != none; c = next[c])
-          if (!seen[c]) {
-            seen[c] = 1;
-            depth[c] = depth[i] + 1;
-            stack[--at] = c;
+        size_t top = 0;
+        stack[top++] = root;
+        depth[root] = base;
+        seen[root] = 1;
+        while (top > 0 && rc == 0) {
+          size_t i = stack[--top];
+          int collapsed = top_view_is_collapsed(v, s->actors[i].id);
+          rc = view_push(v, s, i, depth[i]);
+          if (rc)
+            break;
+          size_t count = 0; /* children not listed yet (a parent cycle lists each actor once) */
+          for (size_t c = first[i]; c != none; c = next[c])
+            if (!seen[c])
+              count++;
+          v->rows[v->n_rows - 1].has_children = count > 0;
+          v->rows[v->n_rows - 1].collapsed = collapsed && count > 0;
+          if (collapsed) {
+            view_hide(first, next, seen, stack + top, i);
+            continue;
           }
-        top += count;
+          /* Push children in reverse so the first is popped first. */
+          size_t at = top + count;
+          for (size_t c = first[i]; c != none; c = next[c])
+            if (!seen[c]) {
+              seen[c] = 1;
+              depth[c] = depth[i] + 1;
+              stack[--at] = c;
+            }
+          top += count;
+        }
       }
-    }
   }
   free(group);
   free(group_first);
