@@ -272,6 +272,22 @@ static AS_HOOK_HOT void caf_launched(struct caf_actor *ca)
     caf_launch_seen(ca);
 }
 
+/* A proxy for a remote actor is never launched and may receive nothing for the whole run:
+ * named once its constructor returns (its type is final then), not at its first message. The
+ * actor is passed by invisible reference (caf::actor is not trivially copyable). */
+AS_HOOK_EXPORT void _ZN3caf22forwarding_actor_proxyC1ERNS_12actor_configENS_5actorE(void *self,
+                                                                                   void *config,
+                                                                                   void *dest)
+{
+  void (*real)(void *, void *, void *) =
+      CAF_REAL(_ZN3caf22forwarding_actor_proxyC1ERNS_12actor_configENS_5actorE);
+  if (!real)
+    return;
+  real(self, config, dest);
+  if (self && caf_active())
+    caf_launched(caf_find(self));
+}
+
 typedef void (*caf_launch_fn)(void *, void *, bool, bool);
 
 static void caf_launch(caf_launch_fn real, void *self, void *host, bool lazy, bool hide)

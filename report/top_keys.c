@@ -40,7 +40,7 @@ static const struct key_binding {
     {{'a'}, "a", TOP_ACT_SORT_AGE, SCOPE_ALL, "sort by age, the oldest first"},
     {{'R'}, "R", TOP_ACT_INVERT, SCOPE_ALL, "invert the sort"},
     {{'/'}, "/", TOP_ACT_FILTER, SCOPE_ALL,
-     "filter: part of a name, state:stuck, runtime:caf, type:ping (empty: none)"},
+     "filter: part of a name, state:stuck, runtime:caf, system:2, type:ping (empty: none)"},
     {{'p'}, "p", TOP_ACT_PAUSE, SCOPE_LIVE, "pause (snapshots keep arriving, unseen)"},
     {{'w'}, "w", TOP_ACT_WARNINGS, SCOPE_ALL, "every warning and deadlock"},
     {{'?'}, "?", TOP_ACT_HELP, SCOPE_ALL, "this help"},
