@@ -1168,35 +1168,51 @@ Test(reader, a_keyframe_of_actors_without_arrays_is_read)
   free(a);
 }
 
+/* A listening unix socket in a fresh directory. */
+struct unix_place {
+  char dir[40], sock[128], source[160];
+};
+
+static int unix_listen(struct unix_place *u)
+{
+  snprintf(u->dir, sizeof u->dir, "/tmp/actorscope-reader-sock-XXXXXX");
+  cr_assert_not_null(mkdtemp(u->dir));
+  snprintf(u->sock, sizeof u->sock, "%s/s", u->dir);
+  snprintf(u->source, sizeof u->source, "unix:%s", u->sock);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  strcpy(addr.sun_path, u->sock);
+  cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+  cr_assert_eq(listen(fd, 1), 0);
+  return fd;
+}
+
+static void unix_unlisten(struct unix_place *u, int fd)
+{
+  close(fd);
+  unlink(u->sock);
+  rmdir(u->dir);
+}
+
 /* A server that sends a header claiming pid 7 (the test's own pid is not 7). */
 Test(reader, a_unix_socket_whose_header_claims_another_pid_is_refused, .timeout = 10)
 {
-  char path[] = "/tmp/actorscope-reader-sock-XXXXXX";
-  cr_assert_not_null(mkdtemp(path));
-  char sock[128], source[160];
-  snprintf(sock, sizeof sock, "%s/s", path);
-  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  strcpy(addr.sun_path, sock);
-  cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-  cr_assert_eq(listen(fd, 1), 0);
+  struct unix_place u;
+  int fd = unix_listen(&u);
   char *snap = snapshot_json(0, 0, 1, "0"), *script = NULL;
   cr_assert(asprintf(&script, "%s%s", header, snap) > 0);
   struct server srv = {fd, script, "", 1};
   pthread_t t;
   pthread_create(&t, NULL, server_main, &srv);
-  snprintf(source, sizeof source, "unix:%s", sock);
   struct as_reader_error err;
-  int n = read_all(source, NULL, &err, NULL);
+  int n = read_all(u.source, NULL, &err, NULL);
   pthread_join(t, NULL);
   cr_expect_eq(n, -EPROTO, "%d: %s", n, err.text);
   char expected[128];
   snprintf(expected, sizeof expected, "the header claims pid 7, but the socket is served by pid %d",
            (int)getpid());
   cr_expect(strstr(err.text, expected), "%s", err.text);
-  close(fd);
-  unlink(sock);
-  rmdir(path);
+  unix_unlisten(&u, fd);
   free(script);
   free(snap);
 }
@@ -1204,24 +1220,14 @@ Test(reader, a_unix_socket_whose_header_claims_another_pid_is_refused, .timeout 
 /* A server that never sends its header is dropped at the deadline. */
 Test(reader, a_socket_without_its_header_is_dropped_at_the_deadline, .timeout = 10)
 {
-  char path[] = "/tmp/actorscope-reader-sock-XXXXXX";
-  cr_assert_not_null(mkdtemp(path));
-  char sock[128], source[160];
-  snprintf(sock, sizeof sock, "%s/s", path);
-  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  strcpy(addr.sun_path, sock);
-  cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-  cr_assert_eq(listen(fd, 1), 0); /* accepted by the kernel, never answered */
-  snprintf(source, sizeof source, "unix:%s", sock);
+  struct unix_place u;
+  int fd = unix_listen(&u); /* accepted by the kernel, never answered */
   struct as_reader_options opt = AS_READER_OPTIONS_DEFAULT;
   opt.header_timeout_ms = 300;
   struct as_reader_error err;
-  cr_expect_eq(read_all(source, &opt, &err, NULL), -ETIMEDOUT, "%s", err.text);
+  cr_expect_eq(read_all(u.source, &opt, &err, NULL), -ETIMEDOUT, "%s", err.text);
   cr_expect(strstr(err.text, "no whole header line within 300 ms"), "%s", err.text);
-  close(fd);
-  unlink(sock);
-  rmdir(path);
+  unix_unlisten(&u, fd);
 }
 
 Test(reader, following_a_fifo_without_a_writer_does_not_block_in_open, .timeout = 10)
