@@ -26,7 +26,7 @@ typedef void (*as_attach_adopt_fn)(const struct as_thread_info *threads, size_t 
 void as_attach_on_adopt(as_attach_adopt_fn fn);
 
 /* The entry (exported): config is "NAME=VALUE" lines with the ACTORSCOPE_* names of the
- * environment (README). Returns 0; 1 when this process is traced already (preloaded or
+ * environment (docs/configuration.md). Returns 0; 1 when this process is traced already (preloaded or
  * attached); a negative errno otherwise, with the reason on stderr and in the snapshot. */
 int actorscope_attach(const char *config) __attribute__((visibility("default")));
 

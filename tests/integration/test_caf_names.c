@@ -1,4 +1,4 @@
-/* Issue 10.5: names a person can read, for each kind of CAF actor (README's table). */
+/* Issue 10.5: names a person can read, for each kind of CAF actor (the table in docs/runtimes.md). */
 #include "harness.h"
 
 #include <criterion/criterion.h>
