@@ -20,6 +20,8 @@ TestSuite(attach_cli, .timeout = 120);
 struct target {
   pid_t pid;
   char dir[64];
+  char pid_text[16]; /* the pid as `actorscope attach` takes it */
+  char dest[128];    /* where an attach with -o writes: snap.jsonl in its directory */
 };
 
 /* Starts a program in a fresh directory, its stdout and stderr in files there, and waits for
@@ -37,6 +39,8 @@ static void target_start_as(struct target *t, const char *const *argv, int wait_
     snprintf(program, sizeof program, "%s/%s", AS_TEST_PROGRAMS, argv[0]);
   t->pid = fork();
   cr_assert(t->pid >= 0);
+  snprintf(t->pid_text, sizeof t->pid_text, "%d", (int)t->pid);
+  snprintf(t->dest, sizeof t->dest, "%s/snap.jsonl", t->dir);
   if (t->pid == 0) {
     char path[128];
     if (chdir(t->dir) < 0)
@@ -130,9 +134,8 @@ Test(attach_cli, a_running_czmq_program_is_traced_from_attach_on_and_runs_unchan
   const char *argv[] = {"czmq_attach_target", "1200", "2000", NULL};
   struct target t;
   target_start(&t, argv, 1);
-  char out[8192], pid[16], dest[128];
-  snprintf(pid, sizeof pid, "%d", (int)t.pid);
-  snprintf(dest, sizeof dest, "%s/snap.jsonl", t.dir);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
   int rc = cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "50", pid, NULL);
   cr_assert_eq(rc, 0, "%s", out);
   cr_assert(strstr(out, "attached to process"), "%s", out);
@@ -170,9 +173,8 @@ Test(attach_cli, detach_restores_every_slot_and_ctl_changes_the_interval)
   const char *argv[] = {"czmq_attach_target", "1500", "2000", NULL};
   struct target t;
   target_start(&t, argv, 1);
-  char out[8192], pid[16], dest[128];
-  snprintf(pid, sizeof pid, "%d", (int)t.pid);
-  snprintf(dest, sizeof dest, "%s/snap.jsonl", t.dir);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
   cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, pid, NULL, NULL, NULL), 0, "%s", out);
   const char *slots = strstr(out, "slots=");
   cr_assert_not_null(slots, "%s", out);
@@ -215,9 +217,8 @@ Test(attach_cli, a_running_caf_program_is_traced_from_attach_on)
   const char *argv[] = {"caf_attach_target", "1200", NULL};
   struct target t;
   target_start(&t, argv, 1);
-  char out[8192], pid[16], dest[128];
-  snprintf(pid, sizeof pid, "%d", (int)t.pid);
-  snprintf(dest, sizeof dest, "%s/snap.jsonl", t.dir);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
   cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "50", pid, NULL), 0, "%s", out);
   cr_assert_eq(target_wait(&t), 0);
   char *stdout_text = target_file(&t, "stdout");
@@ -255,9 +256,8 @@ Test(attach_cli, zeek_broker_in_python_is_traced_from_attach_on)
   const char *argv[] = {"/usr/bin/python3", AS_TEST_DATA "/attach/broker_pubsub.py", "300", NULL};
   struct target t;
   target_start(&t, argv, 1);
-  char out[8192], pid[16], dest[128];
-  snprintf(pid, sizeof pid, "%d", (int)t.pid);
-  snprintf(dest, sizeof dest, "%s/snap.jsonl", t.dir);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
   cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "50", pid, NULL), 0, "%s", out);
   cr_assert_eq(target_wait(&t), 0);
   char *stdout_text = target_file(&t, "stdout");
@@ -278,9 +278,8 @@ Test(attach_cli, a_second_attach_says_where_the_snapshots_go)
   const char *argv[] = {"czmq_attach_target", "1000", "2000", NULL};
   struct target t;
   target_start(&t, argv, 1);
-  char out[8192], pid[16], dest[128];
-  snprintf(pid, sizeof pid, "%d", (int)t.pid);
-  snprintf(dest, sizeof dest, "%s/snap.jsonl", t.dir);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
   cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, pid, NULL, NULL, NULL), 0, "%s", out);
   cr_assert_eq(cli(out, sizeof out, 0, "attach", pid, NULL, NULL, NULL, NULL, NULL), 0, "%s", out);
   cr_assert(strstr(out, "has the tracer loaded already"), "%s", out);
@@ -295,9 +294,8 @@ Test(attach_cli, a_program_hammering_malloc_and_the_loader_is_attached_safely_or
   const char *argv[] = {"czmq_attach_hammer", "4", "4", NULL};
   struct target t;
   target_start(&t, argv, 1);
-  char out[8192], pid[16], dest[128];
-  snprintf(pid, sizeof pid, "%d", (int)t.pid);
-  snprintf(dest, sizeof dest, "%s/snap.jsonl", t.dir);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
   int rc = cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "20", pid, NULL);
   cr_assert(rc == 0 || rc == 1, "%d: %s", rc, out);
   cr_assert_eq(target_wait(&t), 0);
@@ -317,8 +315,8 @@ Test(attach_cli, a_program_hammering_malloc_and_the_loader_is_attached_safely_or
 
 static void assert_refused(struct target *t, uid_t as_user, const char *expected)
 {
-  char out[8192], pid[16];
-  snprintf(pid, sizeof pid, "%d", (int)t->pid);
+  char out[8192];
+  const char *pid = t->pid_text;
   int rc = cli(out, sizeof out, as_user, "attach", pid, NULL, NULL, NULL, NULL, NULL);
   cr_assert_eq(rc, 1, "%s", out);
   cr_assert(strstr(out, expected), "expected '%s' in: %s", expected, out);
@@ -382,8 +380,8 @@ Test(attach_cli, another_users_process_is_refused_with_what_to_do)
   const char *argv[] = {"czmq_attach_target", "3000", "2000", NULL};
   struct target t;
   target_start(&t, argv, 1);
-  char out[8192], pid[16];
-  snprintf(pid, sizeof pid, "%d", (int)t.pid);
+  char out[8192];
+  const char *pid = t.pid_text;
   int rc = cli(out, sizeof out, 65534, "attach", pid, NULL, NULL, NULL, NULL, NULL);
   cr_assert_eq(rc, 1, "%s", out);
   cr_assert(strstr(out, "not to you") || strstr(out, "cannot read /proc"), "%s", out);
