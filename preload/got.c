@@ -136,10 +136,7 @@ static int got_find_own(struct dl_phdr_info *info, size_t size, void *data)
  * visibility, but for its own entry points (actorscope_*). */
 static int got_collect_hooks(void)
 {
-  Dl_info self;
-  if (!dladdr((void *)got_collect_hooks, &self) || !self.dli_fbase)
-    return -ENOENT;
-  got_own_base = (uintptr_t)self.dli_fbase;
+  got_own_base = as_resolve_own_base();
   const ElfW(Dyn) *dyn = NULL;
   dl_iterate_phdr(got_find_own, &dyn);
   if (!dyn)

@@ -9,21 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uintptr_t resolve_own_base(void)
+/* The linker's symbol for our own ELF header: our load address without asking the loader.
+ * dladdr() would do, but it takes the loader's load lock, and the callbacks of dl_iterate_phdr
+ * (which hold the list lock) need it: a thread in dlopen holds the load lock and waits for the
+ * list lock, a lock-order inversion that hung attached hosts. */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+
+uintptr_t as_resolve_own_base(void)
 {
-  static uintptr_t base;
-  if (!base) {
-    Dl_info info;
-    if (dladdr((void *)resolve_own_base, &info))
-      base = (uintptr_t)info.dli_fbase;
-  }
-  return base;
+  return (uintptr_t)__ehdr_start;
 }
 
 static int resolve_find_own_range(struct dl_phdr_info *info, size_t size, void *data)
 {
   uintptr_t *range = data;
-  if (info->dlpi_addr != resolve_own_base())
+  if (info->dlpi_addr != as_resolve_own_base())
     return 0;
   for (size_t i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -60,7 +60,7 @@ static int resolve_collect(struct dl_phdr_info *info, size_t size, void *data)
 {
   struct resolve_names *list = data;
   /* Our own object would hand back the hook itself. */
-  if (!info->dlpi_name || !info->dlpi_name[0] || info->dlpi_addr == resolve_own_base())
+  if (!info->dlpi_name || !info->dlpi_name[0] || info->dlpi_addr == as_resolve_own_base())
     return 0;
   if (list->count == RESOLVE_OBJECTS_MAX)
     return 1;
