@@ -1,5 +1,5 @@
 /* actorscope report: a human-readable account of one recorded run, or the same as JSON. Both
- * are rendered from the run model (report/runmodel.c), read one snapshot at a time. */
+ * are rendered from the run model (report/lib/runmodel.c), read one snapshot at a time. */
 #define _GNU_SOURCE
 #include "commands.h"
 #include "report_waits.h"

@@ -1,4 +1,4 @@
-/* actorscope top: live warnings. The rules of a `check` rules file (report/rules.h) evaluated
+/* actorscope top: live warnings. The rules of a `check` rules file (report/lib/rules.h) evaluated
  * on every snapshot as it arrives: a rule a CI run would fail is listed the moment it breaks,
  * and stays listed (a CI run fails on what happened at any point). The tracer's own
  * diagnostics are listed too. */
