@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export_escape.h"
+#include "escape.h"
 #include "export_html_model.h"
 #include "export_html_tree.h"
 #include "export_svg.h"
@@ -83,9 +83,9 @@ static void html_card(FILE *out, const char *key, int bad, void (*fmt)(FILE *, i
   fprintf(out, "<div class=\"card%s\"><div class=\"v\">", bad ? " bad" : "");
   fmt(out, value);
   if (suffix)
-    export_html_text(out, suffix);
+    escape_html_text(out, suffix);
   fputs("</div><div class=\"k\">", out);
-  export_html_text(out, key);
+  escape_html_text(out, key);
   fputs("</div></div>", out);
 }
 
@@ -175,16 +175,16 @@ static void html_summary(FILE *out, const struct html_model *m)
   if (m->n_points)
     messages = m->points[m->n_points - 1].received;
   fputs("<section id=\"summary\" class=\"cards\">", out);
-  html_card(out, "actors spawned", 0, export_html_count, m->total_spawned, NULL);
-  html_card(out, "most alive at once", 0, export_html_count, html_most_alive(m, &most_at), NULL);
+  html_card(out, "actors spawned", 0, escape_html_count, m->total_spawned, NULL);
+  html_card(out, "most alive at once", 0, escape_html_count, html_most_alive(m, &most_at), NULL);
   html_card(out, m->final ? "alive at exit" : "alive at the last snapshot", m->final && m->alive_at_end > 0,
-            export_html_count, m->alive_at_end, NULL);
-  html_card(out, "messages received", 0, export_html_count, messages, NULL);
-  html_card(out, "peak messages/s", 0, export_html_count, (int64_t)(html_peak_rate(m) + 0.5), NULL);
-  html_card(out, "deadlock cycles", m->n_cycles > 0, export_html_count, (int64_t)m->n_cycles, NULL);
-  html_card(out, "exceptions", exceptions > 0, export_html_count, exceptions, NULL);
-  html_card(out, "longest handler", 0, ran ? export_html_duration : html_none, longest, NULL);
-  html_card(out, "deepest mailbox", 0, export_html_count, deepest, NULL);
+            escape_html_count, m->alive_at_end, NULL);
+  html_card(out, "messages received", 0, escape_html_count, messages, NULL);
+  html_card(out, "peak messages/s", 0, escape_html_count, (int64_t)(html_peak_rate(m) + 0.5), NULL);
+  html_card(out, "deadlock cycles", m->n_cycles > 0, escape_html_count, (int64_t)m->n_cycles, NULL);
+  html_card(out, "exceptions", exceptions > 0, escape_html_count, exceptions, NULL);
+  html_card(out, "longest handler", 0, ran ? escape_html_duration : html_none, longest, NULL);
+  html_card(out, "deepest mailbox", 0, escape_html_count, deepest, NULL);
   fputs("</section>\n", out);
 }
 
@@ -195,7 +195,7 @@ static void html_deadlocks(FILE *out, const struct html_model *m)
   fputs("<section id=\"deadlocks\" class=\"deadlocks\"><h2>Deadlocks</h2><ul>", out);
   for (size_t i = 0; i < m->n_cycles; i++) {
     fputs("<li>", out);
-    export_html_text(out, m->cycles[i].text);
+    escape_html_text(out, m->cycles[i].text);
     fprintf(out, " <span class=\"note\">first seen at %.3f s, last at %.3f s</span></li>",
             m->cycles[i].first_s, m->cycles[i].last_s);
   }
@@ -206,7 +206,7 @@ static void html_deadlocks(FILE *out, const struct html_model *m)
 
 /* Under the slowest handlers: where those of them that got stuck were. The bars' labels are
  * the actors' (set just before), in the chart's order. */
-static void html_stuck_list(FILE *out, const struct svg_bar *bars,
+static void html_stuck_list(FILE *out, const struct export_svg_bar *bars,
                             const struct html_actor *const *actors, size_t nb)
 {
   int open = 0;
@@ -217,13 +217,13 @@ static void html_stuck_list(FILE *out, const struct svg_bar *bars,
     if (!open++)
       fputs("<ul class=\"stuck\">\n", out);
     fputs("<li>", out);
-    export_html_text(out, bars[k].label);
+    escape_html_text(out, bars[k].label);
     fputs(": ", out);
-    export_html_duration(out, a->stuck_ns);
+    escape_html_duration(out, a->stuck_ns);
     fputs(" stuck in <code>", out);
-    export_html_text(out, a->stuck_in);
+    escape_html_text(out, a->stuck_in);
     fputs("</code> (", out);
-    export_html_text(out, a->stuck_how);
+    escape_html_text(out, a->stuck_how);
     fputs(")</li>\n", out);
   }
   if (open)
@@ -235,7 +235,7 @@ static int html_plots(FILE *out, const struct html_model *m)
   size_t n = m->n_points;
   double *t = calloc(n + 1, sizeof *t), *alive = calloc(n + 1, sizeof *alive);
   double *rt = calloc(n + 1, sizeof *rt), *rate = calloc(n + 1, sizeof *rate);
-  struct svg_bar *bars = calloc(HTML_SLOWEST, sizeof *bars);
+  struct export_svg_bar *bars = calloc(HTML_SLOWEST, sizeof *bars);
   char *labels = calloc(HTML_SLOWEST + HTML_DEEPEST, 600);
   if (!t || !alive || !rt || !rate || !bars || !labels) {
     free(t), free(alive), free(rt), free(rate), free(bars), free(labels);
@@ -255,23 +255,23 @@ static int html_plots(FILE *out, const struct html_model *m)
    * instants) is marked where it happened. */
   double most_at = 0;
   int64_t most = html_most_alive(m, &most_at);
-  struct svg_series s_alive = {"alive actors", t, alive, n, most > 0, most_at, (double)most};
-  svg_line_chart(out, "alive", "Alive actors (sampled; \xe2\x97\x86 exact most at once)",
+  struct export_svg_series s_alive = {"alive actors", t, alive, n, most > 0, most_at, (double)most};
+  export_svg_line_chart(out, "alive", "Alive actors (sampled; \xe2\x97\x86 exact most at once)",
                  "since tracing started", "actors", &s_alive, 1, 0, end);
-  struct svg_series s_rate = {"messages/s", rt, rate, nr, 0, 0, 0};
-  svg_line_chart(out, "rate", "Messages received per second (average between snapshots)",
+  struct export_svg_series s_rate = {"messages/s", rt, rate, nr, 0, 0, 0};
+  export_svg_line_chart(out, "rate", "Messages received per second (average between snapshots)",
                  "since tracing started", "messages/s", &s_rate, 1, 0, end);
 
-  struct svg_series deep[HTML_DEEPEST];
+  struct export_svg_series deep[HTML_DEEPEST];
   size_t n_deep = m->deep_unavailable ? 0 : m->n_deep;
   for (size_t k = 0; k < n_deep; k++) {
     const struct html_actor *a = html_model_actor(m, m->deep_ids[k]);
     char *label = labels + k * 600;
     snprintf(label, 600, "#%" PRId64 " %.60s (max %" PRId64 ")", a->id, a->name, a->mailbox_max);
-    deep[k] = (struct svg_series){label, m->deep_t, m->deep_depth[k], m->n_deep_points, 1,
+    deep[k] = (struct export_svg_series){label, m->deep_t, m->deep_depth[k], m->n_deep_points, 1,
                                   a->mailbox_max_s, (double)a->mailbox_max};
   }
-  svg_line_chart(out, "mailbox",
+  export_svg_line_chart(out, "mailbox",
                  "Deepest mailboxes (sampled; \xe2\x97\x86 exact maximum, reached by then)",
                  "since tracing started", "messages waiting", deep, n_deep, 0, end);
 
@@ -292,7 +292,7 @@ static int html_plots(FILE *out, const struct html_model *m)
       bars[k] = bars[k - 1];
       k--;
     }
-    bars[k] = (struct svg_bar){NULL, (double)v, a->running_max_ns > a->handler_max_ns, NULL};
+    bars[k] = (struct export_svg_bar){NULL, (double)v, a->running_max_ns > a->handler_max_ns, NULL};
     bars[k].label = (const char *)a; /* resolved below */
   }
   const struct html_actor *bar_actors[HTML_SLOWEST];
@@ -313,7 +313,7 @@ static int html_plots(FILE *out, const struct html_model *m)
     bars[k].text = show_duration((int64_t)bars[k].value, 0, texts[k], sizeof texts[k]);
     bars[k].value /= (double)unit.ns;
   }
-  svg_bar_chart(out, "handlers", "Slowest handlers", unit.name, bars, nb,
+  export_svg_bar_chart(out, "handlers", "Slowest handlers", unit.name, bars, nb,
                 "longest finished handler", "still running when captured");
   html_stuck_list(out, bars, bar_actors, nb);
   fputs("</section>\n", out);
@@ -371,7 +371,7 @@ static int by_actors(const void *a, const void *b)
 static void html_cell_count(FILE *out, int64_t n, int bad)
 {
   fputs(bad && n > 0 ? "<td class=\"bad\">" : "<td>", out);
-  export_html_count(out, n);
+  escape_html_count(out, n);
   fputs("</td>", out);
 }
 
@@ -425,9 +425,9 @@ static int html_names(FILE *out, const struct html_model *m)
   for (size_t i = 0; i < k && i < HTML_NAMES_MAX; i++) {
     const struct name_row *r = &rows[i];
     fprintf(out, "<tr%s><td>", r->deadlocked ? " class=\"dl\"" : "");
-    export_html_text(out, r->name);
+    escape_html_text(out, r->name);
     fputs("</td><td>", out);
-    export_html_text(out, r->runtime);
+    escape_html_text(out, r->runtime);
     fputs("</td>", out);
     html_cell_count(out, r->actors, 0);
     html_cell_count(out, r->alive, 0);
@@ -435,11 +435,11 @@ static int html_names(FILE *out, const struct html_model *m)
     html_cell_count(out, r->mailbox_max, 0);
     fputs("<td>", out);
     if (r->wait_p99_ns >= 0)
-      export_html_duration(out, r->wait_p99_ns);
+      escape_html_duration(out, r->wait_p99_ns);
     else
       html_none(out, 0);
     fputs("</td><td>", out);
-    (r->ran ? export_html_duration : html_none)(out, r->longest_ns);
+    (r->ran ? escape_html_duration : html_none)(out, r->longest_ns);
     fputs("</td>", out);
     html_cell_count(out, r->exceptions, 1);
     html_cell_count(out, r->deadlocked, 1);
@@ -447,7 +447,7 @@ static int html_names(FILE *out, const struct html_model *m)
   }
   if (k > HTML_NAMES_MAX) {
     fputs("<tr><td colspan=\"10\" class=\"note\">… ", out);
-    export_html_count(out, (int64_t)(k - HTML_NAMES_MAX));
+    escape_html_count(out, (int64_t)(k - HTML_NAMES_MAX));
     fputs(" more names</td></tr>", out);
   }
   fputs("</tbody></table></section>\n", out);
@@ -467,22 +467,22 @@ static void html_head(FILE *out, const struct html_model *m)
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
         "<title>actorscope: ",
         out);
-  export_html_text(out, program);
+  escape_html_text(out, program);
   fprintf(out, " (pid %" PRId64 ")</title><style>%s</style><script>%s</script></head>\n<body><main>",
           m->pid, html_style, html_script);
   fputs("<header><h1>", out);
-  export_html_text(out, *program ? program : "traced process");
+  escape_html_text(out, *program ? program : "traced process");
   fprintf(out, "<span class=\"pid\">pid %" PRId64 "</span></h1><p class=\"cmd\">", m->pid);
-  export_html_text(out, m->argv);
+  escape_html_text(out, m->argv);
   fputs("</p><p class=\"meta\">traced from ", out);
-  export_html_text(out, m->started_at);
+  escape_html_text(out, m->started_at);
   double span = m->n_points ? m->points[m->n_points - 1].t : 0;
   fputs(" for ", out);
-  export_html_duration(out, (int64_t)(span * 1e9 + 0.5));
+  escape_html_duration(out, (int64_t)(span * 1e9 + 0.5));
   fprintf(out, " · %zu snapshots · ", m->n_points);
   if (m->signal) {
     fputs("killed by ", out);
-    export_html_text(out, m->signal);
+    escape_html_text(out, m->signal);
   } else if (m->final) {
     fputs("exited normally", out);
   } else {
@@ -508,7 +508,7 @@ int export_html_write(FILE *out, struct as_reader *run, const char *source,
     if (rc == 0)
       rc = export_html_tree(out, &m);
     fputs("<footer>Made by <b>actorscope export html</b> from ", out);
-    export_html_text(out, source);
+    escape_html_text(out, source);
     fputs(". Times on the plots' axes are since tracing started. Counts, mailbox maxima and handler times "
           "are exact; the plots sample each snapshot; a handler shown as still running was seen "
           "in progress at a snapshot.</footer></main></body></html>\n",

@@ -3,8 +3,8 @@
 #include "export_html_model.h"
 #include "show.h"
 
-#include "export_escape.h"
-#include "export_grow.h"
+#include "escape.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,14 +23,14 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   struct html_model *m = ctx;
   struct html_track *t = state;
   if (is_new) {
-    if (export_grow((void **)&m->actors, &m->cap_actors, m->n_actors, sizeof *m->actors) < 0)
+    if (grow_array((void **)&m->actors, &m->cap_actors, m->n_actors, sizeof *m->actors) < 0)
       return -ENOMEM;
     t->at = m->n_actors++;
     struct html_actor *h = &m->actors[t->at];
     memset(h, 0, sizeof *h);
     h->id = a->id;
-    h->name = export_intern(&m->strings, a->name);
-    h->runtime = export_intern(&m->strings, a->runtime);
+    h->name = intern_string(&m->strings, a->name);
+    h->runtime = intern_string(&m->strings, a->runtime);
     if (!h->name || !h->runtime)
       return -ENOMEM;
     h->spawned_at_ns = a->spawned_at_ns;
@@ -38,7 +38,7 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   }
   struct html_actor *h = &m->actors[t->at];
   /* The name it has last (a runtime may name an actor only after a while). */
-  if (strcmp(h->name, a->name) != 0 && !(h->name = export_intern(&m->strings, a->name)))
+  if (strcmp(h->name, a->name) != 0 && !(h->name = intern_string(&m->strings, a->name)))
     return -ENOMEM;
   h->parent = a->has_parent ? a->parent : -1;
   h->status = a->status;
@@ -61,22 +61,22 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   }
   if (a->has_handling && a->handling_elapsed_ns > h->running_max_ns) {
     h->running_max_ns = a->handling_elapsed_ns;
-    h->slow_type = export_intern(&m->strings, a->handling_type ? a->handling_type : "");
+    h->slow_type = intern_string(&m->strings, a->handling_type ? a->handling_type : "");
   }
   if (a->has_stuck && (!h->stuck_in || a->stuck_handler_ns >= h->stuck_ns)) {
     char line[512], how[256];
     show_stack_line(a->stuck_stack, a->n_stuck_stack, line, sizeof line);
     show_stack_source(a->stuck_source, a->stuck_complete, a->stuck_end, a->stuck_cpu_ns,
                       a->stuck_cpu_window_ns, how, sizeof how);
-    h->stuck_in = export_intern(&m->strings, line);
-    h->stuck_how = export_intern(&m->strings, how);
+    h->stuck_in = intern_string(&m->strings, line);
+    h->stuck_how = intern_string(&m->strings, how);
     h->stuck_ns = a->stuck_handler_ns;
     if (!h->stuck_in || !h->stuck_how)
       return -ENOMEM;
   }
   if (a->has_stopped && !h->reason) {
     h->stopped_at_ns = a->stopped_at_ns;
-    h->reason = export_intern(&m->strings, a->stop_reason ? a->stop_reason : "");
+    h->reason = intern_string(&m->strings, a->stop_reason ? a->stop_reason : "");
   }
   return 0;
 }
@@ -92,7 +92,7 @@ static int fold_cycles(struct html_model *m, const struct as_rec_snapshot *s, do
       if (tr)
         m->actors[tr->at].deadlocked = 1;
     }
-    char *text = export_cycle_text(c, " \xe2\x86\x92 ");
+    char *text = escape_cycle_text(c, " \xe2\x86\x92 ");
     if (!text)
       return -ENOMEM;
     size_t k = 0;
@@ -104,7 +104,7 @@ static int fold_cycles(struct html_model *m, const struct as_rec_snapshot *s, do
       continue;
     }
     if (m->n_cycles >= HTML_CYCLES_MAX ||
-        export_grow((void **)&m->cycles, &m->cap_cycles, m->n_cycles, sizeof *m->cycles) < 0) {
+        grow_array((void **)&m->cycles, &m->cap_cycles, m->n_cycles, sizeof *m->cycles) < 0) {
       free(text);
       if (m->n_cycles >= HTML_CYCLES_MAX)
         continue;
@@ -122,7 +122,7 @@ static int fold_snapshot(struct html_model *m, const struct as_rec_snapshot *s)
   int rc = export_actor_table_update(&m->index, s, actor_seen, NULL, m);
   if (rc < 0)
     return rc;
-  if (export_grow((void **)&m->points, &m->cap_points, m->n_points, sizeof *m->points) < 0)
+  if (grow_array((void **)&m->points, &m->cap_points, m->n_points, sizeof *m->points) < 0)
     return -ENOMEM;
   m->points[m->n_points++] = (struct html_point){t, s->alive, s->received_all};
   if (s->tick_fs > 0)
@@ -136,7 +136,7 @@ static int fold_snapshot(struct html_model *m, const struct as_rec_snapshot *s)
   m->alive_at_end = s->alive;
   m->final = s->final;
   if (s->signal)
-    m->signal = export_intern(&m->strings, s->signal);
+    m->signal = intern_string(&m->strings, s->signal);
   return fold_cycles(m, s, t);
 }
 
@@ -240,10 +240,10 @@ static int html_header(struct html_model *m, const struct as_rec_header *h)
     fprintf(f, "%s%s", i ? " " : "", h->argv[i]);
   if (fclose(f) != 0)
     return -ENOMEM;
-  m->argv = export_intern(&m->strings, argv);
+  m->argv = intern_string(&m->strings, argv);
   free(argv);
-  m->program = export_intern(&m->strings, h->name);
-  m->started_at = export_intern(&m->strings, h->started_at ? h->started_at : "");
+  m->program = intern_string(&m->strings, h->name);
+  m->started_at = intern_string(&m->strings, h->started_at ? h->started_at : "");
   m->pid = h->pid;
   return m->argv && m->program && m->started_at ? 0 : -ENOMEM;
 }
@@ -293,6 +293,6 @@ void html_model_free(struct html_model *m)
   free(m->deep_t);
   for (size_t k = 0; k < HTML_DEEPEST; k++)
     free(m->deep_depth[k]);
-  export_intern_free(&m->strings);
+  intern_table_free(&m->strings);
   memset(m, 0, sizeof *m);
 }

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "export_actors.h"
-#include "export_intern.h"
+#include "actor_table.h"
+#include "intern.h"
 #include "reader.h"
 
 struct html_actor {
@@ -58,10 +58,10 @@ struct html_cycle {
 struct html_model {
   const char *program, *argv, *started_at; /* interned; program: its name for people */
   int64_t pid;
-  struct export_intern strings;
+  struct intern_table strings;
   struct html_actor *actors; /* by first sight; sorted by id at the end */
   size_t n_actors, cap_actors;
-  struct export_actor_table index; /* listed actors -> position in actors */
+  struct actor_table index; /* listed actors -> position in actors */
   struct html_point *points;
   size_t n_points, cap_points;
   struct html_cycle *cycles;

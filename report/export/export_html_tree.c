@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "export_escape.h"
+#include "escape.h"
 
 #define HTML_TREE_MAX 2000      /* actors shown in the tree */
 #define HTML_CHILDREN_MAX 200   /* children shown under one actor */
@@ -21,29 +21,29 @@ struct tree {
 static void tree_node_line(FILE *out, const struct html_actor *a)
 {
   fprintf(out, "<span class=\"id\">#%" PRId64 "</span> <span class=\"nm\">", a->id);
-  export_html_text(out, a->name);
+  escape_html_text(out, a->name);
   fprintf(out, "</span><span class=\"rt\">%s</span>", a->runtime);
   const char *status = as_status_name(a->status);
   fprintf(out, "<span class=\"st st-%s\">%s</span>", status, status);
   if (a->deadlocked)
     fputs("<span class=\"st st-dl\">deadlocked</span>", out);
   fputs("<span class=\"facts\">", out);
-  export_html_count(out, a->received);
+  escape_html_count(out, a->received);
   fputs(" received · mailbox max ", out);
-  export_html_count(out, a->mailbox_max);
+  escape_html_count(out, a->mailbox_max);
   fputs(" · longest handler ", out);
   if (html_actor_ran(a))
-    export_html_duration(out, html_actor_longest_ns(a));
+    escape_html_duration(out, html_actor_longest_ns(a));
   else
     fputs("\xe2\x80\x94", out);
   if (a->exceptions) {
     fputs(" · ", out);
-    export_html_count(out, a->exceptions);
+    escape_html_count(out, a->exceptions);
     fputs(" exceptions", out);
   }
   if (a->reason) {
     fputs(" · exit ", out);
-    export_html_text(out, a->reason);
+    escape_html_text(out, a->reason);
   }
   fputs("</span>", out);
 }
@@ -91,7 +91,7 @@ static int tree_write(FILE *out, struct tree *t, size_t root)
       for (size_t c = child; c != SIZE_MAX; c = t->next_sibling[c])
         more += !t->shown[c];
       fputs("<li class=\"note\">… ", out);
-      export_html_count(out, (int64_t)more);
+      escape_html_count(out, (int64_t)more);
       fputs(" more (actorscope report --all lists every actor)</li>", out);
       child = SIZE_MAX;
     }
@@ -158,7 +158,7 @@ int export_html_tree(FILE *out, const struct html_model *m)
     }
   if (t.n_shown < n) {
     fputs("<li class=\"note\">… ", out);
-    export_html_count(out, (int64_t)(n - t.n_shown));
+    escape_html_count(out, (int64_t)(n - t.n_shown));
     fputs(" more actors not shown (actorscope report --all lists every actor)</li>", out);
   }
   fputs("</ul></section>\n", out);

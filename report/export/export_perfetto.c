@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export_actors.h"
-#include "export_escape.h"
-#include "export_intern.h"
+#include "actor_table.h"
+#include "escape.h"
+#include "intern.h"
 
 struct pf_actor {
   int64_t id;
@@ -30,7 +30,7 @@ struct pf_writer {
   int64_t pid;
   int64_t offset_ns;  /* its start after the earliest run's start */
   int64_t capture_ns; /* the snapshot being written: uptime */
-  struct export_actor_table actors;
+  struct actor_table actors;
   /* Its previous snapshot: for rates and for cycles that are new. */
   int have_previous;
   int64_t previous_ns, previous_received;
@@ -57,14 +57,14 @@ static void pf_open(struct pf_writer *w, const char *ph, int64_t tid)
 static void pf_name(struct pf_writer *w, const char *name)
 {
   fputs(",\"name\":", w->out);
-  export_json_string(w->out, name);
+  escape_json_string(w->out, name);
 }
 
 /* "PREFIX#ID NAME" as a JSON string. */
 static void pf_actor_label(FILE *out, const char *prefix, int64_t id, const char *name)
 {
   fprintf(out, "\"%s#%" PRId64 " ", prefix, id);
-  export_json_chars(out, name);
+  escape_json_chars(out, name);
   fputc('"', out);
 }
 
@@ -95,7 +95,7 @@ static void pf_meta_sort(struct pf_writer *w, int64_t tid, int64_t index)
 static void pf_process_meta(struct pf_writer *w, const struct as_rec_header *h)
 {
   pf_meta_name(w, -1);
-  export_json_string(w->out, *h->name ? h->name : "traced process");
+  escape_json_string(w->out, *h->name ? h->name : "traced process");
   pf_meta_sort(w, -1, w->pid);
 }
 
@@ -112,9 +112,9 @@ static void pf_spawn(struct pf_writer *w, const struct as_rec_actor *a)
   pf_name(w, "spawn");
   pf_ts(w, a->spawned_at_ns);
   fputs(",\"s\":\"t\",\"cat\":\"lifecycle\",\"args\":{\"name\":", w->out);
-  export_json_string(w->out, a->name);
+  escape_json_string(w->out, a->name);
   fputs(",\"runtime\":", w->out);
-  export_json_string(w->out, a->runtime);
+  escape_json_string(w->out, a->runtime);
   if (a->has_parent)
     fprintf(w->out, ",\"parent\":%" PRId64, a->parent);
   if (a->has_runtime_id)
@@ -130,7 +130,7 @@ static void pf_stop(struct pf_writer *w, const struct as_rec_actor *a)
   pf_name(w, "stop");
   pf_ts(w, a->stopped_at_ns);
   fputs(",\"s\":\"t\",\"cat\":\"lifecycle\",\"args\":{\"reason\":", w->out);
-  export_json_string(w->out, a->stop_reason ? a->stop_reason : "");
+  escape_json_string(w->out, a->stop_reason ? a->stop_reason : "");
   fprintf(w->out,
           ",\"messages_received\":%" PRId64 ",\"handled\":%" PRId64 ",\"exceptions\":%" PRId64
           ",\"handler_total_ns\":%" PRId64 ",\"handler_max_ns\":%" PRId64
@@ -168,17 +168,17 @@ static void pf_handler_stuck(struct pf_actor *s, const struct as_rec_actor *a)
   if (!f)
     return;
   fputs(",\"stuck_in\":", f);
-  export_json_string(f, show_stack_line(a->stuck_stack, a->n_stuck_stack, line, sizeof line));
+  escape_json_string(f, show_stack_line(a->stuck_stack, a->n_stuck_stack, line, sizeof line));
   if (a->stuck_source) {
     fputs(",\"stack_source\":", f);
-    export_json_string(f, a->stuck_source);
+    escape_json_string(f, a->stuck_source);
   }
   fprintf(f, ",\"stack_complete\":%s,\"on_cpu\":%s,\"cpu_ns\":%" PRId64 ",\"stack\":[",
           a->stuck_complete ? "true" : "false", a->stuck_on_cpu ? "true" : "false", a->stuck_cpu_ns);
   for (size_t k = 0; k < a->n_stuck_stack; k++) {
     if (k)
       fputc(',', f);
-    export_json_string(f, a->stuck_stack[k]);
+    escape_json_string(f, a->stuck_stack[k]);
   }
   fputc(']', f);
   if (fclose(f) != 0) {
@@ -200,7 +200,7 @@ static void pf_handler_begin(struct pf_writer *w, struct pf_actor *s, const stru
   pf_name(w, *type ? type : "handler");
   pf_ts(w, start);
   fputs(",\"cat\":\"handler\",\"args\":{\"type\":", w->out);
-  export_json_string(w->out, type);
+  escape_json_string(w->out, type);
   fputs(",\"start\":\"exact\"}", w->out);
   pf_close(w);
   s->in_handler = 1;
@@ -223,7 +223,7 @@ static int pf_actor_seen(void *state, const struct as_rec_actor *a, int is_new, 
   struct pf_writer *w = ctx;
   struct pf_actor *s = state;
   /* A runtime may name an actor only after a while: the track is renamed. */
-  uint64_t name_hash = export_hash(EXPORT_HASH_SEED, a->name);
+  uint64_t name_hash = intern_fnv1a(INTERN_HASH_SEED, a->name);
   if (is_new || name_hash != s->name_hash)
     pf_actor_meta(w, a);
   s->name_hash = name_hash;
@@ -292,7 +292,7 @@ static int pf_deadlocks(struct pf_writer *w, const struct as_rec_snapshot *snap)
     return -ENOMEM;
   for (size_t i = 0; i < snap->n_deadlocks; i++) {
     const struct as_rec_cycle *c = &snap->deadlocks[i];
-    now[i] = export_cycle_text(c, " -> ");
+    now[i] = escape_cycle_text(c, " -> ");
     if (!now[i]) {
       pf_free_cycles(now, i);
       return -ENOMEM;
@@ -303,7 +303,7 @@ static int pf_deadlocks(struct pf_writer *w, const struct as_rec_snapshot *snap)
     pf_name(w, "deadlock");
     pf_ts(w, w->capture_ns);
     fputs(",\"s\":\"p\",\"cat\":\"deadlock\",\"args\":{\"cycle\":", w->out);
-    export_json_string(w->out, now[i]);
+    escape_json_string(w->out, now[i]);
     fputs(",\"actors\":[", w->out);
     for (size_t k = 0; k < c->n_actors; k++)
       fprintf(w->out, "%s%" PRId64, k ? "," : "", c->actors[k]);
@@ -314,7 +314,7 @@ static int pf_deadlocks(struct pf_writer *w, const struct as_rec_snapshot *snap)
       pf_name(w, "deadlock");
       pf_ts(w, w->capture_ns);
       fputs(",\"s\":\"t\",\"cat\":\"deadlock\",\"args\":{\"cycle\":", w->out);
-      export_json_string(w->out, now[i]);
+      escape_json_string(w->out, now[i]);
       fputs("}", w->out);
       pf_close(w);
     }

@@ -1,5 +1,5 @@
 /* The final state of recorded runs as Prometheus text (exposition format 0.0.4), e.g. a
- * node_exporter textfile: the same families as `actorscope serve` (serve_metrics.h), with every
+ * node_exporter textfile: the same families as `actorscope serve` (metrics.h), with every
  * snapshot of each run folded in so counters include reaped actors. */
 #ifndef ACTORSCOPE_EXPORT_PROMETHEUS_H
 #define ACTORSCOPE_EXPORT_PROMETHEUS_H

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export_escape.h"
+#include "escape.h"
 #include "show.h"
 
 #define W 720.0
@@ -21,7 +21,7 @@ static const char *const palette[] = {"#2f6db5", "#e8762b", "#2e9e6a", "#c8423b"
                                       "#9a7b2f", "#d45fa6", "#5f6b7a"};
 #define PALETTE_N (sizeof palette / sizeof palette[0])
 
-double svg_nice_step(double range, int ticks)
+double export_svg_nice_step(double range, int ticks)
 {
   if (!(range > 0) || !isfinite(range))
     return 1;
@@ -50,11 +50,11 @@ static void svg_open(FILE *out, const char *id, const char *title, double height
           "<figure class=\"plot\" data-plot=\"%s\"><svg xmlns=\"http://www.w3.org/2000/svg\" "
           "viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"",
           id, W, height);
-  export_html_text(out, title);
+  escape_html_text(out, title);
   fputs("\"><title>", out);
-  export_html_text(out, title);
+  escape_html_text(out, title);
   fprintf(out, "</title><text class=\"plot-title\" x=\"%.0f\" y=\"20\">", LEFT);
-  export_html_text(out, title);
+  escape_html_text(out, title);
   fputs("</text>", out);
 }
 
@@ -68,7 +68,7 @@ static void svg_text_cut(FILE *out, const char *label, size_t max)
 {
   size_t len = strlen(label);
   if (len <= max) {
-    export_html_text(out, label);
+    escape_html_text(out, label);
     return;
   }
   char cut[128];
@@ -77,7 +77,7 @@ static void svg_text_cut(FILE *out, const char *label, size_t max)
     k--;
   memcpy(cut, label, k);
   strcpy(cut + k, "\xe2\x80\xa6");
-  export_html_text(out, cut);
+  escape_html_text(out, cut);
 }
 
 static void svg_legend(FILE *out, double x, double y, const char *color, const char *label)
@@ -87,7 +87,7 @@ static void svg_legend(FILE *out, double x, double y, const char *color, const c
           x, y - 10, color, x + 16, y);
   svg_text_cut(out, label, 46);
   fputs("<title>", out);
-  export_html_text(out, label);
+  escape_html_text(out, label);
   fputs("</title></text>", out);
 }
 
@@ -98,8 +98,8 @@ static void svg_empty(FILE *out, double height)
           W / 2, height / 2);
 }
 
-void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_label,
-                    const char *y_unit, const struct svg_series *series, size_t n_series,
+void export_svg_line_chart(FILE *out, const char *id, const char *title, const char *x_label,
+                    const char *y_unit, const struct export_svg_series *series, size_t n_series,
                     double x_from, double x_to)
 {
   double x_min = x_from, x_max = x_to, y_max = 0;
@@ -127,12 +127,12 @@ void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_
   }
   if (x_max <= x_min)
     x_max = x_min + 1;
-  double y_step = svg_nice_step(y_max > 0 ? y_max : 1, 4);
+  double y_step = export_svg_nice_step(y_max > 0 ? y_max : 1, 4);
   /* Counts of things: no half actors on the axis. */
   if (y_max >= 1 && y_step < 1)
     y_step = 1;
   double y_top = ceil((y_max > 0 ? y_max : 1) / y_step) * y_step;
-  double x_step = svg_nice_step(x_max - x_min, 6);
+  double x_step = export_svg_nice_step(x_max - x_min, 6);
   /* Ticks in the unit the axis's largest time reads best in: "200 ms", not "0.2 s". */
   struct show_unit x_unit = show_duration_unit((int64_t)(fmax(fabs(x_min), fabs(x_max)) * 1e9));
   double x_scale = 1e9 / (double)x_unit.ns;
@@ -161,13 +161,13 @@ void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_
           LEFT, TOP, TOP + PLOT_H);
   fprintf(out, "<text class=\"unit\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", LEFT + PLOT_W / 2,
           TOP + PLOT_H + 34);
-  export_html_text(out, x_unit.name);
+  escape_html_text(out, x_unit.name);
   fputc(' ', out);
-  export_html_text(out, x_label);
+  escape_html_text(out, x_label);
   fprintf(out, "</text><text class=\"unit\" transform=\"translate(14 %.1f) rotate(-90)\" "
                "text-anchor=\"middle\">",
           TOP + PLOT_H / 2);
-  export_html_text(out, y_unit);
+  escape_html_text(out, y_unit);
   fputs("</text>", out);
   /* One polyline per series; points that share a pixel column keep their largest value. */
   for (size_t s = 0; s < n_series; s++) {
@@ -220,8 +220,8 @@ void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_
   svg_close(out);
 }
 
-void svg_bar_chart(FILE *out, const char *id, const char *title, const char *unit,
-                   const struct svg_bar *bars, size_t n, const char *legend_plain,
+void export_svg_bar_chart(FILE *out, const char *id, const char *title, const char *unit,
+                   const struct export_svg_bar *bars, size_t n, const char *legend_plain,
                    const char *legend_highlight)
 {
   const double row = 24, label_w = 250;
@@ -235,7 +235,7 @@ void svg_bar_chart(FILE *out, const char *id, const char *title, const char *uni
   double max = 0;
   for (size_t i = 0; i < n; i++)
     max = fmax(max, bars[i].value);
-  double step = svg_nice_step(max > 0 ? max : 1, 5);
+  double step = export_svg_nice_step(max > 0 ? max : 1, 5);
   double top = ceil((max > 0 ? max : 1) / step) * step;
   double x0 = label_w, width = W - label_w - RIGHT - 50;
   double bottom = TOP + (double)n * row;
@@ -258,24 +258,24 @@ void svg_bar_chart(FILE *out, const char *id, const char *title, const char *uni
     fprintf(out, "</text><rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                  "rx=\"2\" fill=\"%s\"><title>",
             x0, y + 4, w > 1 ? w : 1, row - 8, palette[bars[i].highlight ? 3 : 0]);
-    export_html_text(out, bars[i].label);
+    escape_html_text(out, bars[i].label);
     char value[64];
     if (bars[i].text)
       snprintf(value, sizeof value, "%s", bars[i].text);
     else
       snprintf(value, sizeof value, "%.3g %s", bars[i].value, unit);
     fputs(": ", out);
-    export_html_text(out, value);
+    escape_html_text(out, value);
     fprintf(out, "</title></rect><text class=\"bar-value\" x=\"%.1f\" y=\"%.1f\">",
             x0 + (w > 1 ? w : 1) + 6, y + 16);
-    export_html_text(out, value);
+    escape_html_text(out, value);
     fputs("</text>", out);
   }
   fprintf(out, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", x0, x0,
           TOP, bottom);
   fprintf(out, "<text class=\"unit\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x0 + width / 2,
           bottom + 34);
-  export_html_text(out, unit);
+  escape_html_text(out, unit);
   fputs("</text>", out);
   double lx = x0;
   if (legend_plain) {

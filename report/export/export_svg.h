@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-struct svg_series {
+struct export_svg_series {
   const char *label;  /* legend text */
   const double *x, *y; /* n points, x ascending */
   size_t n;
@@ -23,11 +23,11 @@ struct svg_series {
  * pixels are reduced to the largest value per pixel column (peaks stay visible). ID names the
  * chart in the page (data-plot attribute). The x axis spans [X_FROM, X_TO] (widened to hold
  * every point), so charts over the same run line up. */
-void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_label,
-                    const char *y_unit, const struct svg_series *series, size_t n_series,
+void export_svg_line_chart(FILE *out, const char *id, const char *title, const char *x_label,
+                    const char *y_unit, const struct export_svg_series *series, size_t n_series,
                     double x_from, double x_to);
 
-struct svg_bar {
+struct export_svg_bar {
   const char *label;
   double value;
   int highlight; /* drawn in the second colour (e.g. still running) */
@@ -36,11 +36,11 @@ struct svg_bar {
 
 /* Horizontal bars, largest first as given. LEGEND: texts for the plain and highlighted bars
  * (either may be NULL). */
-void svg_bar_chart(FILE *out, const char *id, const char *title, const char *unit,
-                   const struct svg_bar *bars, size_t n, const char *legend_plain,
+void export_svg_bar_chart(FILE *out, const char *id, const char *title, const char *unit,
+                   const struct export_svg_bar *bars, size_t n, const char *legend_plain,
                    const char *legend_highlight);
 
 /* The step between axis ticks: 1, 2 or 5 times a power of ten, for about TICKS ticks. */
-double svg_nice_step(double range, int ticks);
+double export_svg_nice_step(double range, int ticks);
 
 #endif

@@ -13,7 +13,7 @@
 #include "destination.h"
 #include "serve_auth.h"
 #include "serve_deadline.h"
-#include "serve_metrics.h"
+#include "metrics.h"
 
 struct serve_http {
   struct MHD_Daemon *daemon;
@@ -135,7 +135,7 @@ static enum MHD_Result serve_request(void *cls, struct MHD_Connection *connectio
                        sizeof text - 1, 0);
   }
   return serve_reply(connection, MHD_HTTP_OK,
-                     om ? SERVE_CONTENT_TYPE_OPENMETRICS : SERVE_CONTENT_TYPE_TEXT, body, len, 1);
+                     om ? METRICS_CONTENT_TYPE_OPENMETRICS : METRICS_CONTENT_TYPE_TEXT, body, len, 1);
 }
 
 static void serve_http_free(struct serve_http *http)

@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "serve_hub.h"
 
-#include "export_grow.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,21 +27,21 @@ int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap)
 void serve_hub_destroy(struct serve_hub *hub)
 {
   for (size_t i = 0; i < hub->n; i++)
-    serve_process_free(hub->entries[i].process);
+    metrics_process_free(hub->entries[i].process);
   for (size_t i = 0; i < hub->n_sources; i++)
     free((char *)hub->sources[i].source);
   free(hub->entries);
   free(hub->sources);
-  serve_programs_free(&hub->programs);
+  metrics_programs_free(&hub->programs);
   pthread_mutex_destroy(&hub->lock);
 }
 
-struct serve_process *serve_hub_attach(struct serve_hub *hub, const struct as_rec_header *header,
+struct metrics_process *serve_hub_attach(struct serve_hub *hub, const struct as_rec_header *header,
                                        int *busy)
 {
   *busy = 0;
   for (size_t i = 0; i < hub->n; i++) {
-    if (!serve_process_is(hub->entries[i].process, header))
+    if (!metrics_process_is(hub->entries[i].process, header))
       continue;
     if (hub->entries[i].attached) {
       *busy = 1;
@@ -50,16 +50,16 @@ struct serve_process *serve_hub_attach(struct serve_hub *hub, const struct as_re
     hub->entries[i].attached = 1;
     return hub->entries[i].process;
   }
-  if (export_grow((void **)&hub->entries, &hub->cap, hub->n, sizeof *hub->entries) < 0)
+  if (grow_array((void **)&hub->entries, &hub->cap, hub->n, sizeof *hub->entries) < 0)
     return NULL;
-  struct serve_process *p = serve_process_new(header);
+  struct metrics_process *p = metrics_process_new(header);
   if (!p)
     return NULL;
   hub->entries[hub->n++] = (struct serve_hub_entry){p, 1, 0, 0};
   return p;
 }
 
-void serve_hub_detach(struct serve_hub *hub, struct serve_process *process)
+void serve_hub_detach(struct serve_hub *hub, struct metrics_process *process)
 {
   for (size_t i = 0; i < hub->n; i++)
     if (hub->entries[i].process == process) {
@@ -88,15 +88,15 @@ long serve_hub_source(struct serve_hub *hub, const char *source)
   for (size_t i = 0; i < hub->n_sources; i++)
     if (hub->sources[i].gone) {
       free((char *)hub->sources[i].source);
-      hub->sources[i] = (struct serve_source_stat){copy, 0, 0, 0};
+      hub->sources[i] = (struct metrics_source_stat){copy, 0, 0, 0};
       return (long)i;
     }
-  if (export_grow((void **)&hub->sources, &hub->cap_sources, hub->n_sources,
+  if (grow_array((void **)&hub->sources, &hub->cap_sources, hub->n_sources,
                   sizeof *hub->sources) < 0) {
     free(copy);
     return -1;
   }
-  hub->sources[hub->n_sources] = (struct serve_source_stat){copy, 0, 0, 0};
+  hub->sources[hub->n_sources] = (struct metrics_source_stat){copy, 0, 0, 0};
   return (long)hub->n_sources++;
 }
 
@@ -107,8 +107,8 @@ static void hub_expire(struct serve_hub *hub)
   for (size_t i = 0; i < hub->n; i++) {
     struct serve_hub_entry *e = &hub->entries[i];
     if (!e->attached && now - e->detached_ms > hub->keep_ms) {
-      serve_programs_fold(&hub->programs, e->process); /* its program's sums keep its counts */
-      serve_process_free(e->process);
+      metrics_programs_fold(&hub->programs, e->process); /* its program's sums keep its counts */
+      metrics_process_free(e->process);
     } else {
       hub->entries[out++] = *e;
     }
@@ -120,17 +120,17 @@ void serve_hub_render(struct serve_hub *hub, FILE *out, int openmetrics)
 {
   pthread_mutex_lock(&hub->lock);
   hub_expire(hub);
-  struct serve_process **ps = malloc((hub->n ? hub->n : 1) * sizeof *ps);
+  struct metrics_process **ps = malloc((hub->n ? hub->n : 1) * sizeof *ps);
   int *joined = malloc((hub->n ? hub->n : 1) * sizeof *joined);
   if (ps && joined) {
     for (size_t i = 0; i < hub->n; i++) {
       ps[i] = hub->entries[i].process;
       joined[i] = hub->entries[i].joined;
     }
-    struct serve_render_options options = hub->render;
+    struct metrics_render_options options = hub->render;
     options.openmetrics = openmetrics;
-    serve_programs_render(out, openmetrics, &hub->programs, ps, joined, hub->n);
-    serve_metrics_render(out, ps, hub->n, hub->sources, hub->n_sources, &options);
+    metrics_programs_render(out, openmetrics, &hub->programs, ps, joined, hub->n);
+    metrics_render(out, ps, hub->n, hub->sources, hub->n_sources, &options);
     /* Seen by a scrape: from the next one on, in its program's sums. */
     for (size_t i = 0; i < hub->n; i++)
       hub->entries[i].joined = 1;

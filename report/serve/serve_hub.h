@@ -1,5 +1,5 @@
 /* What actorscope serve knows, shared between the threads that read snapshot streams and the
- * HTTP thread that renders it: the traced processes (serve_process.h) and the sources, under
+ * HTTP thread that renders it: the traced processes (metrics_process.h) and the sources, under
  * one lock. A process whose stream ended stays for a while (keep_ms), so the final counts of a
  * short-lived program are scraped too; a process that reconnects (the same pid and start) goes
  * on with its accumulated counters. */
@@ -11,11 +11,11 @@
 #include <stdio.h>
 
 #include "reader.h"
-#include "serve_metrics.h"
-#include "serve_programs.h"
+#include "metrics.h"
+#include "metrics_programs.h"
 
 struct serve_hub_entry {
-  struct serve_process *process;
+  struct metrics_process *process;
   int attached;        /* a stream is feeding it now */
   int64_t detached_ms; /* when its stream ended (monotonic ms) */
   int joined;          /* a scrape has seen it: it counts in its program's sums */
@@ -25,11 +25,11 @@ struct serve_hub {
   pthread_mutex_t lock;
   struct serve_hub_entry *entries;
   size_t n, cap;
-  struct serve_source_stat *sources; /* source texts are owned by the hub */
+  struct metrics_source_stat *sources; /* source texts are owned by the hub */
   size_t n_sources, cap_sources;
   int64_t keep_ms;
-  struct serve_render_options render;
-  struct serve_programs programs; /* per-program sums across processes */
+  struct metrics_render_options render;
+  struct metrics_programs programs; /* per-program sums across processes */
   struct as_reader_budget budget; /* shared by every source's reader */
 };
 
@@ -39,9 +39,9 @@ void serve_hub_destroy(struct serve_hub *hub);
 /* Called with the lock held. */
 /* The process HEADER describes, attached to a new stream: an ended one is taken up again.
  * NULL when out of memory, or *BUSY = 1 when another stream is feeding it already. */
-struct serve_process *serve_hub_attach(struct serve_hub *hub, const struct as_rec_header *header,
+struct metrics_process *serve_hub_attach(struct serve_hub *hub, const struct as_rec_header *header,
                                        int *busy);
-void serve_hub_detach(struct serve_hub *hub, struct serve_process *process);
+void serve_hub_detach(struct serve_hub *hub, struct metrics_process *process);
 /* The index of SOURCE's statistics (added on first use), or -1 when out of memory. */
 /* Sources read at once, at most (each has a thread); more wait for a free one, those named
  * after a live process first. */

@@ -116,7 +116,7 @@ static int feed_read(struct feed *f, struct as_reader *reader, char *text, size_
     return -1;
   int busy = 0;
   pthread_mutex_lock(&hub->lock);
-  struct serve_process *p = serve_hub_attach(hub, as_reader_header(reader), &busy);
+  struct metrics_process *p = serve_hub_attach(hub, as_reader_header(reader), &busy);
   if (p && f->stat >= 0) {
     hub->sources[f->stat].up = 1;
     hub->sources[f->stat].connections++;
@@ -132,7 +132,7 @@ static int feed_read(struct feed *f, struct as_reader *reader, char *text, size_
   int rc;
   while ((rc = as_reader_next(reader, &snap, &err)) > 0) {
     pthread_mutex_lock(&hub->lock);
-    rc = serve_process_update(p, snap);
+    rc = metrics_process_update(p, snap);
     pthread_mutex_unlock(&hub->lock);
     if (rc < 0) {
       snprintf(err.text, sizeof err.text, "%s: out of memory", f->source);

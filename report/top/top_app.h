@@ -3,7 +3,7 @@
 #ifndef ACTORSCOPE_TOP_APP_H
 #define ACTORSCOPE_TOP_APP_H
 
-#include "top_feed.h"
+#include "top_live.h"
 #include "top_program.h"
 #include "top_replay.h"
 #include "top_screen.h"

@@ -133,15 +133,15 @@ static int batch_retry(void *ctx)
   return !b->program || !top_program_poll(b->program);
 }
 
-int top_batch_live(struct top_screen *s, const struct top_feed_options *feed,
+int top_batch_live(struct top_screen *s, const struct live_feed_options *feed,
                    struct top_program *program, const struct top_batch_options *o,
                    struct as_reader_error *err)
 {
-  static const struct top_feed_handler handler = {batch_state, batch_snapshot, batch_retry};
+  static const struct live_feed_handler handler = {batch_state, batch_snapshot, batch_retry};
   struct batch b;
   batch_init(&b, s, o);
   b.program = program;
-  int rc = top_feed_run(feed, &handler, &b, err);
+  int rc = live_feed_run(feed, &handler, &b, err);
   top_canvas_free(&b.canvas);
   if (rc == -ECANCELED)
     return 0;

@@ -3,7 +3,7 @@
 #ifndef ACTORSCOPE_TOP_BATCH_H
 #define ACTORSCOPE_TOP_BATCH_H
 
-#include "top_feed.h"
+#include "live_feed.h"
 #include "top_program.h"
 #include "top_screen.h"
 
@@ -18,7 +18,7 @@ struct top_batch_options {
 int top_batch_replay(struct top_screen *s, const char *path, const struct top_batch_options *o,
                      struct as_reader_error *err);
 /* PROGRAM: the watched program, or NULL. */
-int top_batch_live(struct top_screen *s, const struct top_feed_options *feed,
+int top_batch_live(struct top_screen *s, const struct live_feed_options *feed,
                    struct top_program *program, const struct top_batch_options *o,
                    struct as_reader_error *err);
 

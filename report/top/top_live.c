@@ -1,6 +1,6 @@
 /* actorscope top: the live feed in a thread, handing snapshots to the screen. */
 #define _GNU_SOURCE
-#include "top_feed.h"
+#include "top_live.h"
 #include "top_snap.h"
 
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 struct top_live {
-  struct top_feed_options options;
+  struct live_feed_options options;
   char source[1024];
   pthread_t thread;
   pthread_mutex_t lock;
@@ -67,15 +67,15 @@ static int live_retry(void *ctx)
 static void *live_main(void *arg)
 {
   struct top_live *l = arg;
-  static const struct top_feed_handler handler = {live_state, live_snapshot, live_retry};
+  static const struct live_feed_handler handler = {live_state, live_snapshot, live_retry};
   struct as_reader_error err;
-  int rc = top_feed_run(&l->options, &handler, l, &err);
+  int rc = live_feed_run(&l->options, &handler, l, &err);
   if (rc < 0)
     live_state(l, err.text);
   return NULL;
 }
 
-int top_live_start(struct top_live **out, const struct top_feed_options *o)
+int top_live_start(struct top_live **out, const struct live_feed_options *o)
 {
   struct top_live *l = calloc(1, sizeof *l);
   if (!l)

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "run_preload.h"
+#include "launch.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -20,7 +20,7 @@ static int run_is_executable_file(const char *path)
   return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-int run_program_find(const char *name, char *out, size_t len)
+int launch_program_find(const char *name, char *out, size_t len)
 {
   if (strchr(name, '/')) {
     snprintf(out, len, "%s", name);
@@ -42,7 +42,7 @@ int run_program_find(const char *name, char *out, size_t len)
   return -ENOENT;
 }
 
-int run_program_is_secure(const char *path)
+int launch_program_is_secure(const char *path)
 {
   struct stat st;
   if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
@@ -81,7 +81,7 @@ static int run_elf_dynamic(const unsigned char *map, size_t size, const Elf64_Dy
   return -ENOENT; /* static */
 }
 
-int run_program_asan_runtime(const char *path, char *out, size_t len)
+int launch_asan_runtime(const char *path, char *out, size_t len)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -127,7 +127,7 @@ static int run_entry_is_asan(const char *entry, size_t len)
   return len - (size_t)(base - entry) >= 10 && strncmp(base, "libasan.so", 10) == 0;
 }
 
-int run_preload_set(const char *library, const char *asan_runtime)
+int launch_preload_set(const char *library, const char *asan_runtime)
 {
   const char *old = getenv("LD_PRELOAD");
   if (!old)
@@ -166,7 +166,7 @@ int run_preload_set(const char *library, const char *asan_runtime)
 }
 
 /* The library next to this tool (build tree), else where it is installed. */
-int run_library_find(char *out, size_t len)
+int launch_library_find(char *out, size_t len)
 {
   char self[PATH_MAX - 64];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);

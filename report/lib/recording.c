@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "runmodel.h"
+#include "recording.h"
 #include "destination.h"
 
 #include <errno.h>
@@ -10,7 +10,7 @@
 #define RM_MAX_CYCLES 1000
 
 struct rm_ingest {
-  struct runmodel *m;
+  struct recording *m;
   long long at_seq;
   int found;
   int nomem;
@@ -27,7 +27,7 @@ static uint32_t rm_intern(struct rm_ingest *in, const char *text)
 }
 
 /* Where ID is or would go in the model's id-sorted actors. New ids are mostly the largest. */
-static size_t rm_lower_bound(const struct runmodel *m, int64_t id)
+static size_t rm_lower_bound(const struct recording *m, int64_t id)
 {
   size_t lo = 0, hi = m->n_actors;
   if (hi && m->actors[hi - 1].id < id)
@@ -45,7 +45,7 @@ static size_t rm_lower_bound(const struct runmodel *m, int64_t id)
 /* The model's record for ID, inserted in id order when new. */
 static struct rm_actor *rm_slot(struct rm_ingest *in, int64_t id)
 {
-  struct runmodel *m = in->m;
+  struct recording *m = in->m;
   size_t lo = rm_lower_bound(m, id);
   if (lo < m->n_actors && m->actors[lo].id == id)
     return &m->actors[lo];
@@ -242,7 +242,7 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
 
 static void rm_add_cycle(struct rm_ingest *in, const struct as_rec_cycle *c, int64_t seq)
 {
-  struct runmodel *m = in->m;
+  struct recording *m = in->m;
   for (size_t i = 0; i < m->n_cycles; i++)
     if (m->cycles[i].n == c->n_actors &&
         memcmp(m->cycles[i].ids, c->actors, c->n_actors * sizeof *c->actors) == 0)
@@ -275,7 +275,7 @@ static void rm_add_cycle(struct rm_ingest *in, const struct as_rec_cycle *c, int
 /* A keyframe lists every actor: those it leaves out are gone. */
 static int rm_keyframe(struct rm_ingest *in, const struct as_rec_snapshot *s)
 {
-  struct runmodel *m = in->m;
+  struct recording *m = in->m;
   int64_t listed_alive = 0;
   for (size_t i = 0; i < s->n_actors; i++) {
     const struct as_rec_actor *r = &s->actors[i];
@@ -298,7 +298,7 @@ static int rm_keyframe(struct rm_ingest *in, const struct as_rec_snapshot *s)
 /* A delta: only what it listed changed (and the elapsed time of running handlers). */
 static int rm_delta(struct rm_ingest *in, const struct as_rec_snapshot *s)
 {
-  struct runmodel *m = in->m;
+  struct recording *m = in->m;
   for (size_t k = 0; k < s->n_listed; k++) {
     const struct as_rec_actor *r = &s->actors[s->listed[k]];
     struct rm_actor *a = rm_slot(in, r->id);
@@ -329,7 +329,7 @@ static int rm_delta(struct rm_ingest *in, const struct as_rec_snapshot *s)
 static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_snapshot *s, void *ctx)
 {
   struct rm_ingest *in = ctx;
-  struct runmodel *m = in->m;
+  struct recording *m = in->m;
   int rc = s->listed ? rm_delta(in, s) : rm_keyframe(in, s);
   if (rc < 0)
     return rc;
@@ -365,14 +365,14 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
   m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
   if (in->nomem)
     return -ENOMEM;
-  if ((in->at_seq >= 0 && s->seq == in->at_seq) || (in->at_seq == RUNMODEL_AT_NOW && m->live)) {
+  if ((in->at_seq >= 0 && s->seq == in->at_seq) || (in->at_seq == RECORDING_AT_NOW && m->live)) {
     in->found = 1;
     return -ECANCELED; /* the state asked for: read no further */
   }
   return 0;
 }
 
-int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int include_internal,
+int runmodel_read(struct recording *m, const char *source, long long at_seq, int include_internal,
                   const char *command)
 {
   memset(m, 0, sizeof *m);
@@ -420,7 +420,7 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
     runmodel_free(m);
     return -1;
   }
-  m->end = (at_seq >= 0 || (at_seq == RUNMODEL_AT_NOW && m->live)) && !m->at_final ? RM_END_AT
+  m->end = (at_seq >= 0 || (at_seq == RECORDING_AT_NOW && m->live)) && !m->at_final ? RM_END_AT
          : !m->at_final                ? RM_END_NO_FINAL
          : m->at_signal != RM_NONE     ? RM_END_SIGNAL
          : m->at_exec                  ? RM_END_EXEC
@@ -428,7 +428,7 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
   return 0;
 }
 
-void runmodel_free(struct runmodel *m)
+void runmodel_free(struct recording *m)
 {
   for (size_t i = 0; i < m->n_actors; i++) {
     free(m->actors[i].types);
@@ -451,7 +451,7 @@ void runmodel_free(struct runmodel *m)
 
 /* Histogram percentiles in ns: ticks converted with the run's tick length, clamped to the
  * longest finished handler. */
-static int64_t rm_percentile(const struct runmodel *m, const struct as_histogram_bin *bins,
+static int64_t rm_percentile(const struct recording *m, const struct as_histogram_bin *bins,
                              size_t n, double p, int64_t max_ns)
 {
   if (!n || m->tick_fs <= 0)
@@ -463,7 +463,7 @@ static int64_t rm_percentile(const struct runmodel *m, const struct as_histogram
   return max_ns > 0 && ns > max_ns ? max_ns : ns;
 }
 
-int runmodel_finished(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+int runmodel_finished(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
                       int64_t max_ns, struct rm_finished *out)
 {
   out->p50 = rm_percentile(m, bins, n, 50, max_ns);
@@ -476,12 +476,12 @@ int runmodel_finished(const struct runmodel *m, const struct as_histogram_bin *b
   return out->p50 < 0 ? -1 : 0;
 }
 
-int64_t runmodel_name_percentile(const struct runmodel *m, const struct rm_name *agg, double p)
+int64_t runmodel_name_percentile(const struct recording *m, const struct rm_name *agg, double p)
 {
   return agg ? rm_percentile(m, agg->hist, agg->n_hist, p, agg->finished_max_ns) : -1;
 }
 
-int runmodel_waits(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+int runmodel_waits(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
                    struct rm_finished *out)
 {
   /* No exact longest wait is kept: the top bucket's middle stands for it. */
@@ -490,7 +490,7 @@ int runmodel_waits(const struct runmodel *m, const struct as_histogram_bin *bins
   return rc;
 }
 
-int64_t runmodel_name_wait_percentile(const struct runmodel *m, const struct rm_name *agg,
+int64_t runmodel_name_wait_percentile(const struct recording *m, const struct rm_name *agg,
                                       double p)
 {
   return agg ? rm_percentile(m, agg->wait_hist, agg->n_wait_hist, p, 0) : -1;
@@ -523,12 +523,12 @@ static int rm_hist_merge(struct as_histogram_bin **into, size_t *n_into,
   return 0;
 }
 
-int runmodel_visible(const struct runmodel *m, const struct rm_actor *a)
+int runmodel_visible(const struct recording *m, const struct rm_actor *a)
 {
   return m->include_internal || !a->internal;
 }
 
-int runmodel_alive_at_end(const struct runmodel *m, const struct rm_actor *a)
+int runmodel_alive_at_end(const struct recording *m, const struct rm_actor *a)
 {
   return !a->gone && a->status != AS_STATUS_STOPPED;
 }
@@ -550,7 +550,7 @@ static int rm_event_cmp(const void *x, const void *y)
   return a < b ? -1 : a > b;
 }
 
-int64_t runmodel_max_alive(const struct runmodel *m)
+int64_t runmodel_max_alive(const struct recording *m)
 {
   int64_t *events = malloc((2 * m->n_actors + 1) * sizeof *events);
   int64_t best = m->max_alive_listed;
@@ -576,7 +576,7 @@ int64_t runmodel_max_alive(const struct runmodel *m)
   return best;
 }
 
-size_t runmodel_hidden(const struct runmodel *m)
+size_t runmodel_hidden(const struct recording *m)
 {
   size_t n = 0;
   for (size_t i = 0; i < m->n_actors; i++)
@@ -584,13 +584,13 @@ size_t runmodel_hidden(const struct runmodel *m)
   return n;
 }
 
-const struct rm_actor *runmodel_find(const struct runmodel *m, int64_t id)
+const struct rm_actor *runmodel_find(const struct recording *m, int64_t id)
 {
   size_t lo = rm_lower_bound(m, id);
   return lo < m->n_actors && m->actors[lo].id == id ? &m->actors[lo] : NULL;
 }
 
-const char *runmodel_gaps_note(const struct runmodel *m, char *buf, size_t len)
+const char *runmodel_gaps_note(const struct recording *m, char *buf, size_t len)
 {
   if (!m->n_gaps)
     return NULL;
@@ -614,7 +614,7 @@ const char *runmodel_gaps_note(const struct runmodel *m, char *buf, size_t len)
   return buf;
 }
 
-const char *runmodel_end_note(const struct runmodel *m, char *buf, size_t len)
+const char *runmodel_end_note(const struct recording *m, char *buf, size_t len)
 {
   switch (m->end) {
   case RM_END_NO_FINAL:
@@ -636,7 +636,7 @@ const char *runmodel_end_note(const struct runmodel *m, char *buf, size_t len)
 
 /* ---- per name ---------------------------------------------------------------------------- */
 
-static const struct runmodel *rm_sort_model;
+static const struct recording *rm_sort_model;
 
 static int rm_name_cmp(const void *x, const void *y)
 {
@@ -697,7 +697,7 @@ static int rm_socket_cmp(const void *x, const void *y)
                 strtab_text(&rm_sort_model->strings, b->kind));
 }
 
-int runmodel_names(const struct runmodel *m, struct rm_names *out)
+int runmodel_names(const struct recording *m, struct rm_names *out)
 {
   memset(out, 0, sizeof *out);
   /* name index -> slot + 1 */
@@ -766,7 +766,7 @@ void runmodel_names_free(struct rm_names *names)
   memset(names, 0, sizeof *names);
 }
 
-const struct rm_name *runmodel_names_find(const struct runmodel *m, const struct rm_names *names,
+const struct rm_name *runmodel_names_find(const struct recording *m, const struct rm_names *names,
                                           const char *name)
 {
   uint32_t id = strtab_find(&m->strings, name);
@@ -786,7 +786,7 @@ const struct rm_name *runmodel_names_find(const struct runmodel *m, const struct
   return NULL;
 }
 
-int64_t runmodel_name_count(const struct runmodel *m, const struct rm_name *agg, const char *type)
+int64_t runmodel_name_count(const struct recording *m, const struct rm_name *agg, const char *type)
 {
   if (!agg)
     return 0;

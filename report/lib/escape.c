@@ -1,6 +1,6 @@
-/* Escaping for JSON strings, HTML text and metric label values (export_escape.h). */
+/* Escaping for JSON strings, HTML text and metric label values (escape.h). */
 #define _GNU_SOURCE
-#include "export_escape.h"
+#include "escape.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "reader.h"
 #include "show.h"
 
-void export_json_chars(FILE *out, const char *text)
+void escape_json_chars(FILE *out, const char *text)
 {
   for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
     switch (*p) {
@@ -32,14 +32,14 @@ void export_json_chars(FILE *out, const char *text)
   }
 }
 
-void export_json_string(FILE *out, const char *text)
+void escape_json_string(FILE *out, const char *text)
 {
   putc('"', out);
-  export_json_chars(out, text);
+  escape_json_chars(out, text);
   putc('"', out);
 }
 
-void export_html_text(FILE *out, const char *text)
+void escape_html_text(FILE *out, const char *text)
 {
   for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
     switch (*p) {
@@ -57,7 +57,7 @@ void export_html_text(FILE *out, const char *text)
   }
 }
 
-void export_label_value(FILE *out, const char *text)
+void escape_label_value(FILE *out, const char *text)
 {
   for (const char *p = text; *p; p++) {
     if (*p == '\\')
@@ -71,7 +71,7 @@ void export_label_value(FILE *out, const char *text)
   }
 }
 
-char *export_cycle_text(const struct as_rec_cycle *c, const char *arrow)
+char *escape_cycle_text(const struct as_rec_cycle *c, const char *arrow)
 {
   char *text = NULL;
   size_t len = 0;
@@ -89,13 +89,13 @@ char *export_cycle_text(const struct as_rec_cycle *c, const char *arrow)
   return text;
 }
 
-void export_html_duration(FILE *out, int64_t ns)
+void escape_html_duration(FILE *out, int64_t ns)
 {
   char text[SHOW_DURATION_MAX];
   fputs(show_duration(ns, 0, text, sizeof text), out);
 }
 
-void export_html_count(FILE *out, int64_t n)
+void escape_html_count(FILE *out, int64_t n)
 {
   /* Thin spaces between thousands: 1 234 567. */
   char digits[32];

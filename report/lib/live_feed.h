@@ -1,14 +1,14 @@
-/* actorscope top: reading a live stream — a traced process's unix or tcp socket, or a file
+/* Reading a live stream (top, serve) — a traced process's unix or tcp socket, or a file
  * followed while it is written. Waits until the source is there, reads it to its end, says
  * how it ended, and (unless told to stop at the end) waits for the process to come back. */
-#ifndef ACTORSCOPE_TOP_FEED_H
-#define ACTORSCOPE_TOP_FEED_H
+#ifndef ACTORSCOPE_LIVE_FEED_H
+#define ACTORSCOPE_LIVE_FEED_H
 
 #include "reader.h"
 
 #include <stddef.h>
 
-struct top_feed_handler {
+struct live_feed_handler {
   /* The source's state for the header: "waiting ...", "live", "ended 06:01:02: ...". */
   void (*state)(void *ctx, const char *text);
   /* Each snapshot; NEW_STREAM for the first of each connection (a new process perhaps).
@@ -19,7 +19,7 @@ struct top_feed_handler {
   int (*retry)(void *ctx);
 };
 
-struct top_feed_options {
+struct live_feed_options {
   const char *source;
   int follow;      /* a file: read what is appended, until a final snapshot */
   int stop_at_end; /* return when the first stream ends instead of waiting for another */
@@ -28,21 +28,7 @@ struct top_feed_options {
 /* Runs until the handler stops it, or (stop_at_end) the stream ends. Returns 0, the handler's
  * negative return, or a negative errno for a source that can never be read (a file of a newer
  * format, not a snapshot stream ...), with ERR filled. */
-int top_feed_run(const struct top_feed_options *o, const struct top_feed_handler *h, void *ctx,
+int live_feed_run(const struct live_feed_options *o, const struct live_feed_handler *h, void *ctx,
                  struct as_reader_error *err);
-
-/* The same in a thread, for the terminal: snapshots are handed over one at a time, the
- * newest replacing one not yet taken, so a slow screen never holds the stream up. */
-struct top_live;
-struct top_snap;
-int top_live_start(struct top_live **live, const struct top_feed_options *o);
-/* Readable when there is something to take. */
-int top_live_fd(const struct top_live *live);
-/* Takes the newest snapshot (NULL if none; *NEW_STREAM when a new connection began since the
- * last take) and the state text. Returns 1 when anything changed. */
-int top_live_take(struct top_live *live, struct top_snap **snap, int *new_stream, char *state,
-                  size_t cap);
-/* Asks the thread to stop retrying (it ends with the current stream). */
-void top_live_stop(struct top_live *live);
 
 #endif

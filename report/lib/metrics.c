@@ -1,11 +1,11 @@
-/* The metric families and their exposition (serve_metrics.h). */
-#include "serve_metrics.h"
+/* The metric families and their exposition (metrics.h). */
+#include "metrics.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "export_escape.h"
+#include "escape.h"
 #include "histogram.h"
 
 struct render {
@@ -30,12 +30,12 @@ static void family(const struct render *r, const char *name, enum family_type ty
 
 /* A sample's name and labels: NAME{pid="..",program="..",KEY="VALUE"...} (a NULL key ends). */
 static void labels_open(const struct render *r, const char *name, enum family_type type,
-                        const struct serve_process *p)
+                        const struct metrics_process *p)
 {
   fprintf(r->out, "%s%s{", name, type == COUNTER ? "_total" : "");
   if (p) {
     fprintf(r->out, "pid=\"%" PRId64 "\",program=\"", p->pid);
-    export_label_value(r->out, p->program);
+    escape_label_value(r->out, p->program);
     fputc('"', r->out);
   }
 }
@@ -43,12 +43,12 @@ static void labels_open(const struct render *r, const char *name, enum family_ty
 static void label(const struct render *r, const char *key, const char *value)
 {
   fprintf(r->out, ",%s=\"", key);
-  export_label_value(r->out, value);
+  escape_label_value(r->out, value);
   fputc('"', r->out);
 }
 
 static void name_labels(const struct render *r, const char *name, enum family_type type,
-                        const struct serve_process *p, const struct serve_name *n)
+                        const struct metrics_process *p, const struct metrics_name *n)
 {
   labels_open(r, name, type, p);
   label(r, "runtime", n->runtime);
@@ -68,18 +68,18 @@ static void value_seconds(const struct render *r, int64_t ns)
 
 /* ---- process-wide families ------------------------------------------------------------------ */
 
-typedef int64_t (*process_value_fn)(const struct serve_process *p);
-static int64_t p_alive(const struct serve_process *p) { return p->alive; }
-static int64_t p_spawned(const struct serve_process *p) { return p->spawned; }
-static int64_t p_stopped(const struct serve_process *p) { return p->stopped; }
-static int64_t p_received(const struct serve_process *p) { return p->received; }
-static int64_t p_deadlocks(const struct serve_process *p) { return p->deadlocks; }
-static int64_t p_snapshots(const struct serve_process *p) { return p->snapshots; }
-static int64_t p_lost(const struct serve_process *p) { return p->lines_lost; }
-static int64_t p_exited(const struct serve_process *p) { return p->exited; }
-static int64_t p_bytes(const struct serve_process *p) { return p->cost_bytes; }
-static int64_t p_started(const struct serve_process *p) { return p->started_at_ns; }
-static int64_t p_captured(const struct serve_process *p) { return p->captured_at_ns; }
+typedef int64_t (*process_value_fn)(const struct metrics_process *p);
+static int64_t p_alive(const struct metrics_process *p) { return p->alive; }
+static int64_t p_spawned(const struct metrics_process *p) { return p->spawned; }
+static int64_t p_stopped(const struct metrics_process *p) { return p->stopped; }
+static int64_t p_received(const struct metrics_process *p) { return p->received; }
+static int64_t p_deadlocks(const struct metrics_process *p) { return p->deadlocks; }
+static int64_t p_snapshots(const struct metrics_process *p) { return p->snapshots; }
+static int64_t p_lost(const struct metrics_process *p) { return p->lines_lost; }
+static int64_t p_exited(const struct metrics_process *p) { return p->exited; }
+static int64_t p_bytes(const struct metrics_process *p) { return p->cost_bytes; }
+static int64_t p_started(const struct metrics_process *p) { return p->started_at_ns; }
+static int64_t p_captured(const struct metrics_process *p) { return p->captured_at_ns; }
 
 struct process_family {
   const char *name;
@@ -117,7 +117,7 @@ static const struct process_family process_families[] = {
      "Length of the tracer's previous snapshot line.", p_bytes, 0},
 };
 
-static void render_process_families(const struct render *r, struct serve_process *const *ps,
+static void render_process_families(const struct render *r, struct metrics_process *const *ps,
                                     size_t n)
 {
   for (size_t f = 0; f < sizeof process_families / sizeof process_families[0]; f++) {
@@ -162,16 +162,16 @@ static void render_process_families(const struct render *r, struct serve_process
 
 /* ---- per-name families ---------------------------------------------------------------------- */
 
-typedef int64_t (*name_value_fn)(const struct serve_name *n);
-static int64_t n_spawned(const struct serve_name *n) { return n->spawned; }
-static int64_t n_sent(const struct serve_name *n) { return n->sent; }
-static int64_t n_exceptions(const struct serve_name *n) { return n->exceptions; }
-static int64_t n_handler(const struct serve_name *n) { return n->handler_ns; }
-static int64_t n_handler_max(const struct serve_name *n) { return n->handler_max_ns; }
-static int64_t n_running_max(const struct serve_name *n) { return n->running_max_ns; }
-static int64_t n_depth(const struct serve_name *n) { return n->mailbox_depth; }
-static int64_t n_depth_max(const struct serve_name *n) { return n->mailbox_max; }
-static int64_t n_deadlocked(const struct serve_name *n) { return n->deadlocked; }
+typedef int64_t (*name_value_fn)(const struct metrics_name *n);
+static int64_t n_spawned(const struct metrics_name *n) { return n->spawned; }
+static int64_t n_sent(const struct metrics_name *n) { return n->sent; }
+static int64_t n_exceptions(const struct metrics_name *n) { return n->exceptions; }
+static int64_t n_handler(const struct metrics_name *n) { return n->handler_ns; }
+static int64_t n_handler_max(const struct metrics_name *n) { return n->handler_max_ns; }
+static int64_t n_running_max(const struct metrics_name *n) { return n->running_max_ns; }
+static int64_t n_depth(const struct metrics_name *n) { return n->mailbox_depth; }
+static int64_t n_depth_max(const struct metrics_name *n) { return n->mailbox_max; }
+static int64_t n_deadlocked(const struct metrics_name *n) { return n->deadlocked; }
 
 struct name_family {
   const char *name;
@@ -209,7 +209,7 @@ static const struct name_family name_families[] = {
      "Actors of this name in a wait-for cycle at the latest snapshot.", n_deadlocked, 0},
 };
 
-static void render_name_families(const struct render *r, struct serve_process *const *ps,
+static void render_name_families(const struct render *r, struct metrics_process *const *ps,
                                  size_t n)
 {
   family(r, "actorscope_actors", GAUGE, NULL,
@@ -265,7 +265,7 @@ static const char *const handler_le[] = {"0.00001", "0.0001", "0.001", "0.01", "
 /* One name's histogram FAMILY from its BUCKETS: _bucket per bound, _sum (SUM_NS, or, when it
  * is negative, the buckets' middles: within 6.25 %) and _count. */
 static void render_histogram(const struct render *r, const char *family_name,
-                             const struct serve_process *p, const struct serve_name *nm,
+                             const struct metrics_process *p, const struct metrics_name *nm,
                              const uint64_t *buckets, int64_t sum_ns)
 {
   uint64_t per_le[HANDLER_LE_COUNT] = {0}, total = 0;
@@ -300,7 +300,7 @@ static void render_histogram(const struct render *r, const char *family_name,
   value_int(r, (int64_t)total);
 }
 
-static void render_handler_histograms(const struct render *r, struct serve_process *const *ps,
+static void render_handler_histograms(const struct render *r, struct metrics_process *const *ps,
                                       size_t n)
 {
   family(r, "actorscope_handler_duration_seconds", HISTOGRAM, "seconds",
@@ -326,7 +326,7 @@ static void render_handler_histograms(const struct render *r, struct serve_proce
 
 struct actor_render {
   const struct render *r;
-  const struct serve_process *p;
+  const struct metrics_process *p;
   const char *family;
   int which; /* 0 depth, 1 received, 2 handler */
   long left;
@@ -335,7 +335,7 @@ struct actor_render {
 static int render_actor(void *state, void *ctx)
 {
   struct actor_render *ar = ctx;
-  const struct serve_actor *s = state;
+  const struct metrics_actor *s = state;
   if (ar->left-- <= 0)
     return -1;
   char id[24];
@@ -349,7 +349,7 @@ static int render_actor(void *state, void *ctx)
   return 0;
 }
 
-static void render_actor_families(const struct render *r, struct serve_process *const *ps,
+static void render_actor_families(const struct render *r, struct metrics_process *const *ps,
                                   size_t n, long cap)
 {
   static const struct {
@@ -378,7 +378,7 @@ static void render_actor_families(const struct render *r, struct serve_process *
   }
 }
 
-static void render_sources(const struct render *r, const struct serve_source_stat *sources,
+static void render_sources(const struct render *r, const struct metrics_source_stat *sources,
                            size_t n)
 {
   if (!n)
@@ -390,7 +390,7 @@ static void render_sources(const struct render *r, const struct serve_source_sta
       continue;
     labels_open(r, "actorscope_source_up", GAUGE, NULL);
     fputs("source=\"", r->out);
-    export_label_value(r->out, sources[i].source);
+    escape_label_value(r->out, sources[i].source);
     fputc('"', r->out);
     value_int(r, sources[i].up);
   }
@@ -401,15 +401,15 @@ static void render_sources(const struct render *r, const struct serve_source_sta
       continue;
     labels_open(r, "actorscope_source_connections", COUNTER, NULL);
     fputs("source=\"", r->out);
-    export_label_value(r->out, sources[i].source);
+    escape_label_value(r->out, sources[i].source);
     fputc('"', r->out);
     value_int(r, sources[i].connections);
   }
 }
 
-void serve_metrics_render(FILE *out, struct serve_process *const *processes, size_t n_processes,
-                          const struct serve_source_stat *sources, size_t n_sources,
-                          const struct serve_render_options *options)
+void metrics_render(FILE *out, struct metrics_process *const *processes, size_t n_processes,
+                          const struct metrics_source_stat *sources, size_t n_sources,
+                          const struct metrics_render_options *options)
 {
   struct render r = {out, options->openmetrics};
   render_process_families(&r, processes, n_processes);

@@ -1,11 +1,11 @@
-/* Growable arrays (export_grow.h). */
+/* Growable arrays (grow.h). */
 #define _GNU_SOURCE
-#include "export_grow.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-int export_grow(void **items, size_t *cap, size_t n, size_t elem)
+int grow_array(void **items, size_t *cap, size_t n, size_t elem)
 {
   if (n < *cap)
     return 0;

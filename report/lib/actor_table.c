@@ -1,11 +1,11 @@
-/* The per-actor table merged with each snapshot (export_actors.h). */
-#include "export_actors.h"
+/* The per-actor table merged with each snapshot (actor_table.h). */
+#include "actor_table.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-void export_actor_table_init(struct export_actor_table *table, size_t elem)
+void export_actor_table_init(struct actor_table *table, size_t elem)
 {
   memset(table, 0, sizeof *table);
   table->elem = elem;
@@ -16,9 +16,9 @@ static void *table_at(char *items, size_t elem, size_t i)
   return items + i * elem;
 }
 
-int export_actor_table_update(struct export_actor_table *table,
-                              const struct as_rec_snapshot *snapshot, export_actor_seen_fn seen,
-                              export_actor_gone_fn gone, void *ctx)
+int export_actor_table_update(struct actor_table *table,
+                              const struct as_rec_snapshot *snapshot, actor_table_seen_fn seen,
+                              actor_table_gone_fn gone, void *ctx)
 {
   size_t need = snapshot->n_actors;
   if (need > table->spare_cap) {
@@ -33,7 +33,7 @@ int export_actor_table_update(struct export_actor_table *table,
   for (size_t i = 0; i < snapshot->n_actors && rc >= 0; i++) {
     const struct as_rec_actor *a = &snapshot->actors[i];
     while (old < table->n &&
-           ((struct export_actor_state *)table_at(table->items, table->elem, old))->id < a->id) {
+           ((struct actor_table_state *)table_at(table->items, table->elem, old))->id < a->id) {
       if (gone)
         rc = gone(table_at(table->items, table->elem, old), ctx);
       old++;
@@ -44,11 +44,11 @@ int export_actor_table_update(struct export_actor_table *table,
       break;
     void *state = table_at(table->spare, table->elem, out++);
     int is_new = !(old < table->n &&
-                   ((struct export_actor_state *)table_at(table->items, table->elem, old))->id ==
+                   ((struct actor_table_state *)table_at(table->items, table->elem, old))->id ==
                        a->id);
     if (is_new) {
       memset(state, 0, table->elem);
-      ((struct export_actor_state *)state)->id = a->id;
+      ((struct actor_table_state *)state)->id = a->id;
     } else {
       memcpy(state, table_at(table->items, table->elem, old++), table->elem);
     }
@@ -71,7 +71,7 @@ int export_actor_table_update(struct export_actor_table *table,
   return rc < 0 ? rc : 0;
 }
 
-int export_actor_table_each(struct export_actor_table *table, export_actor_gone_fn fn, void *ctx)
+int export_actor_table_each(struct actor_table *table, actor_table_gone_fn fn, void *ctx)
 {
   for (size_t i = 0; i < table->n; i++) {
     int rc = fn(table_at(table->items, table->elem, i), ctx);
@@ -81,12 +81,12 @@ int export_actor_table_each(struct export_actor_table *table, export_actor_gone_
   return 0;
 }
 
-void *export_actor_table_find(const struct export_actor_table *table, int64_t id)
+void *export_actor_table_find(const struct actor_table *table, int64_t id)
 {
   size_t lo = 0, hi = table->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    struct export_actor_state *s = table_at(table->items, table->elem, mid);
+    struct actor_table_state *s = table_at(table->items, table->elem, mid);
     if (s->id == id)
       return s;
     if (s->id < id)
@@ -97,7 +97,7 @@ void *export_actor_table_find(const struct export_actor_table *table, int64_t id
   return NULL;
 }
 
-void export_actor_table_free(struct export_actor_table *table)
+void export_actor_table_free(struct actor_table *table)
 {
   free(table->items);
   free(table->spare);

@@ -1,4 +1,4 @@
-#include "report_waits.h"
+#include "waits.h"
 
 #include "show.h"
 
@@ -7,7 +7,7 @@
 
 #define WAITS_NAME_WIDTH 48
 
-json_t *report_waits_json(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n)
+json_t *waits_json(const struct recording *m, const struct as_histogram_bin *bins, size_t n)
 {
   struct rm_finished w;
   if (runmodel_waits(m, bins, n, &w) < 0)
@@ -18,7 +18,7 @@ json_t *report_waits_json(const struct runmodel *m, const struct as_histogram_bi
 }
 
 /* "LEAD p50 … of N messages" and a newline, when the histogram exists. */
-static void waits_print(const struct runmodel *m, const char *lead,
+static void waits_print(const struct recording *m, const char *lead,
                         const struct as_histogram_bin *bins, size_t n)
 {
   struct rm_finished w;
@@ -29,7 +29,7 @@ static void waits_print(const struct runmodel *m, const char *lead,
          (unsigned long long)w.count, w.count == 1 ? "" : "s");
 }
 
-void report_waits_print_line(const struct runmodel *m, const char *indent,
+void waits_print_line(const struct recording *m, const char *indent,
                              const struct as_histogram_bin *bins, size_t n)
 {
   char lead[64];
@@ -48,7 +48,7 @@ static int waits_row_cmp(const void *x, const void *y)
   return a->p99 != b->p99 ? (a->p99 < b->p99 ? 1 : -1) : (a->agg < b->agg ? -1 : a->agg > b->agg);
 }
 
-void report_waits_print_section(const struct runmodel *m, const struct rm_names *names,
+void waits_print_section(const struct recording *m, const struct rm_names *names,
                                 size_t lines)
 {
   struct waits_row *rows = malloc((names->n + 1) * sizeof *rows);

@@ -1,35 +1,35 @@
-/* One traced process's numbers for the metric families (serve_metrics.h), kept up to date
+/* One traced process's numbers for the metric families (metrics.h), kept up to date
  * snapshot by snapshot. Counters stay monotonic when actors are reaped: per-name accumulators
  * are fed by the growth of each actor's own counters between snapshots, and an actor's record
  * here lives only as long as the snapshots list it (memory follows the live actors).
  * Not thread-safe: serve holds its lock around update and render. */
-#ifndef ACTORSCOPE_SERVE_PROCESS_H
-#define ACTORSCOPE_SERVE_PROCESS_H
+#ifndef ACTORSCOPE_METRICS_PROCESS_H
+#define ACTORSCOPE_METRICS_PROCESS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "export_actors.h"
+#include "actor_table.h"
 #include "reader.h"
 
 /* A count under a text label (message type, stop reason). */
-struct serve_count {
+struct metrics_count {
   char *key;
   int64_t count;
 };
 
-struct serve_counts {
-  struct serve_count *items;
+struct metrics_counts {
+  struct metrics_count *items;
   size_t n, cap;
 };
 
 /* Everything about the actors of one (runtime, name) in a process. */
-struct serve_name {
+struct metrics_name {
   char *runtime, *name;
   /* Counters: monotonic. */
   int64_t spawned;                 /* actors of this name seen */
-  struct serve_counts stopped;     /* by reason */
-  struct serve_counts received;    /* messages by type */
+  struct metrics_counts stopped;     /* by reason */
+  struct metrics_counts received;    /* messages by type */
   int64_t sent, exceptions, handler_ns;
   /* Finished handlers by histogram bucket (histogram.h), the growth of its actors' own; NULL
    * until one is seen. */
@@ -43,13 +43,13 @@ struct serve_name {
   int64_t mailbox_depth, running_max_ns, deadlocked;
 };
 
-/* The last-seen state of a listed actor (export_actors.h table record). */
-struct serve_actor {
+/* The last-seen state of a listed actor (actor_table.h table record). */
+struct metrics_actor {
   int64_t id;
-  struct serve_name *name;
+  struct metrics_name *name;
   int stop_counted;
   int64_t received, sent, exceptions, handler_ns, mailbox_len;
-  struct serve_count *types; /* its counts by type; keys point into name->received */
+  struct metrics_count *types; /* its counts by type; keys point into name->received */
   size_t n_types;
   int64_t *histogram; /* its handler_histogram as last seen: n_histogram (bucket, count) pairs */
   size_t n_histogram;
@@ -57,7 +57,7 @@ struct serve_actor {
   size_t n_wait_histogram;
 };
 
-struct serve_process {
+struct metrics_process {
   int64_t pid, started_at_ns;
   char *program;     /* basename */
   /* Process totals and tracer figures from the latest snapshot. */
@@ -68,21 +68,21 @@ struct serve_process {
   int64_t cost_total_ns[3];          /* every cost seen, summed */
   int64_t snapshots, lines_lost, last_seq;
   int64_t tick_fs; /* femtoseconds a tick: the histograms' unit (0: none seen) */
-  struct serve_counts diagnostics;   /* codes present in the latest snapshot */
+  struct metrics_counts diagnostics;   /* codes present in the latest snapshot */
   /* Names, in order of first sight, and a hash index over them. */
-  struct serve_name **names;
+  struct metrics_name **names;
   size_t n_names, cap_names;
   size_t *index;                     /* slots: 0 empty, else position + 1 */
   size_t index_cap;
-  struct export_actor_table actors;  /* of struct serve_actor */
+  struct actor_table actors;  /* of struct metrics_actor */
 };
 
 /* A process as its stream's HEADER describes it. NULL when out of memory. */
-struct serve_process *serve_process_new(const struct as_rec_header *header);
-void serve_process_free(struct serve_process *process);
+struct metrics_process *metrics_process_new(const struct as_rec_header *header);
+void metrics_process_free(struct metrics_process *process);
 /* Whether PROCESS is the one HEADER describes (the same pid and start). */
-int serve_process_is(const struct serve_process *process, const struct as_rec_header *header);
+int metrics_process_is(const struct metrics_process *process, const struct as_rec_header *header);
 /* Folds a snapshot in. Returns 0 or -ENOMEM. */
-int serve_process_update(struct serve_process *process, const struct as_rec_snapshot *snapshot);
+int metrics_process_update(struct metrics_process *process, const struct as_rec_snapshot *snapshot);
 
 #endif

@@ -4,7 +4,7 @@
  * instead of guessing.
  *
  * `actorscope run` creates a private directory (mode 0700, its own) and names it in
- * AS_RUNSTATUS_ENV; every descendant inherits the variable. Each note is one file in that
+ * AS_RUN_NOTES_ENV; every descendant inherits the variable. Each note is one file in that
  * directory, "PID.N", created O_EXCL|O_NOFOLLOW, mode 0600, written whole and then ended by
  * the line "end" (a reader skips a file without it: still being written):
  *
@@ -18,27 +18,27 @@
  * Values have every byte below 0x20, 0x7f and the backslash written as \xHH, so a value is
  * one line and safe to print. A directory that is missing, not a directory, not owned by this
  * uid or not mode 0700 is ignored, and so is everything in secure-execution mode. */
-#ifndef AS_RUNSTATUS_H
-#define AS_RUNSTATUS_H
+#ifndef AS_RUN_NOTES_H
+#define AS_RUN_NOTES_H
 
 #include <stddef.h>
 
-#define AS_RUNSTATUS_ENV "ACTORSCOPE_RUN_DIR"
-#define AS_RUNSTATUS_MAGIC "actorscope-run-status 1"
+#define AS_RUN_NOTES_ENV "ACTORSCOPE_RUN_DIR"
+#define AS_RUN_NOTES_MAGIC "actorscope-run-status 1"
 
 /* Notes the output file this process has just created. No malloc, errno kept. */
-void as_runstatus_note_output(const char *path);
+void as_run_notes_note_output(const char *path);
 /* Notes a diagnostic (code as in the snapshot's diagnostics, text as printed). No malloc,
  * errno kept: may run inside a hook. */
-void as_runstatus_note_diag(const char *code, const char *text);
+void as_run_notes_note_diag(const char *code, const char *text);
 
 /* One byte of a value as written in a note: itself, or \xHH for control bytes, DEL and the
  * backslash. Returns how many characters it put in out. Shared with the launcher, which
  * prints untrusted text the same way. */
-size_t as_runstatus_escape_byte(unsigned char c, char out[4]);
+size_t as_run_notes_escape_byte(unsigned char c, char out[4]);
 
 /* Whether dir_fd is a directory the status channel may use: a directory owned by this
  * process's effective uid, accessible to nobody else. Shared with the launcher. */
-int as_runstatus_dir_is_private(int dir_fd);
+int as_run_notes_dir_is_private(int dir_fd);
 
 #endif

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "runstatus.h"
+#include "run_notes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +25,7 @@ static void runstatus_capture(void)
   int expected = 0;
   if (!atomic_compare_exchange_strong(&runstatus_state, &expected, 1))
     return;
-  const char *dir = getauxval(AT_SECURE) ? NULL : getenv(AS_RUNSTATUS_ENV);
+  const char *dir = getauxval(AT_SECURE) ? NULL : getenv(AS_RUN_NOTES_ENV);
   if (dir && dir[0] == '/' && strlen(dir) < sizeof runstatus_dir)
     memcpy(runstatus_dir, dir, strlen(dir) + 1);
   atomic_store(&runstatus_state, 2);
@@ -34,7 +34,7 @@ static void runstatus_capture(void)
 /* Reads the variable before main() runs, whether or not anything is ever noted. */
 __attribute__((constructor)) static void runstatus_constructor(void) { runstatus_capture(); }
 
-int as_runstatus_dir_is_private(int dir_fd)
+int as_run_notes_dir_is_private(int dir_fd)
 {
   struct stat st;
   return fstat(dir_fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
@@ -77,7 +77,7 @@ static void runstatus_put_raw(struct runstatus_note *n, const char *text)
     runstatus_put_byte(n, *text);
 }
 
-size_t as_runstatus_escape_byte(unsigned char c, char out[4])
+size_t as_run_notes_escape_byte(unsigned char c, char out[4])
 {
   static const char hex[] = "0123456789abcdef";
   if (c >= 0x20 && c != 0x7f && c != '\\') {
@@ -93,7 +93,7 @@ static void runstatus_put_value(struct runstatus_note *n, const char *text)
 {
   for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
     char escaped[4];
-    size_t len = as_runstatus_escape_byte(*p, escaped);
+    size_t len = as_run_notes_escape_byte(*p, escaped);
     for (size_t i = 0; i < len; i++)
       runstatus_put_byte(n, escaped[i]);
   }
@@ -159,7 +159,7 @@ static void runstatus_write(const char *key, const char *value, const char *more
   }
   long pid = (long)getpid();
   struct runstatus_note n = {.fd = -1};
-  if (as_runstatus_dir_is_private(dir_fd))
+  if (as_run_notes_dir_is_private(dir_fd))
     n.fd = runstatus_create(dir_fd, pid);
   close(dir_fd);
   if (n.fd < 0) {
@@ -169,7 +169,7 @@ static void runstatus_write(const char *key, const char *value, const char *more
   char number[24], program[PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", program, sizeof program - 1);
   program[len > 0 ? len : 0] = '\0';
-  runstatus_put_raw(&n, AS_RUNSTATUS_MAGIC "\n");
+  runstatus_put_raw(&n, AS_RUN_NOTES_MAGIC "\n");
   runstatus_put_field(&n, "pid", runstatus_format_long(pid, number));
   runstatus_put_field(&n, "ppid", runstatus_format_long((long)getppid(), number));
   runstatus_put_field(&n, "program", program);
@@ -186,9 +186,9 @@ static void runstatus_write(const char *key, const char *value, const char *more
   errno = saved;
 }
 
-void as_runstatus_note_output(const char *path) { runstatus_write("output", path, NULL); }
+void as_run_notes_note_output(const char *path) { runstatus_write("output", path, NULL); }
 
-void as_runstatus_note_diag(const char *code, const char *text)
+void as_run_notes_note_diag(const char *code, const char *text)
 {
   runstatus_write("diag", code, text);
 }

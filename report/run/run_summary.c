@@ -1,10 +1,10 @@
 /* Reads the notes the traced processes left in run's private directory and says what each
- * output file holds, or why there is none. The note format is in preload/runstatus.h. */
+ * output file holds, or why there is none. The note format is in preload/run_notes.h. */
 #define _GNU_SOURCE
-#include "run_status.h"
+#include "run_summary.h"
 #include "destination.h"
 #include "run_detached.h"
-#include "runstatus.h"
+#include "run_notes.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,7 +41,7 @@ struct run_note {
   char *text;  /* diag: the message, escaped */
 };
 
-int run_status_create(struct run_status *status)
+int run_status_create(struct run_summary *status)
 {
   const char *tmp = getenv("TMPDIR");
   if (!tmp || tmp[0] != '/' || strlen(tmp) > sizeof status->dir - 32)
@@ -56,10 +56,10 @@ int run_status_create(struct run_status *status)
   return 0;
 }
 
-char *run_status_env_entry(const struct run_status *status)
+char *run_status_env_entry(const struct run_summary *status)
 {
   char *entry = NULL;
-  if (status->dir[0] && asprintf(&entry, "%s=%s", AS_RUNSTATUS_ENV, status->dir) < 0)
+  if (status->dir[0] && asprintf(&entry, "%s=%s", AS_RUN_NOTES_ENV, status->dir) < 0)
     entry = NULL;
   return entry;
 }
@@ -84,7 +84,7 @@ static int run_note_parse(char *text, struct run_note *note)
 {
   char *save = NULL;
   char *line = strtok_r(text, "\n", &save);
-  if (!line || strcmp(line, AS_RUNSTATUS_MAGIC) != 0)
+  if (!line || strcmp(line, AS_RUN_NOTES_MAGIC) != 0)
     return -1;
   int ended = 0;
   while ((line = strtok_r(NULL, "\n", &save))) {
@@ -408,7 +408,7 @@ static long run_ms_since(const struct timespec *then)
   return (now.tv_sec - then->tv_sec) * 1000 + (now.tv_nsec - then->tv_nsec) / 1000000;
 }
 
-static size_t run_detached_settle(const struct run_status *status, struct run_note *scratch,
+static size_t run_detached_settle(const struct run_summary *status, struct run_note *scratch,
                                   pid_t *pids, size_t max)
 {
   size_t running = 0, seen = 0;
@@ -461,7 +461,7 @@ static void run_print_detached_silent(pid_t pid, const struct run_outcome *outco
   fprintf(stderr, "actorscope: pid %ld (", (long)pid);
   for (const char *p = n > 0 ? exe : "?"; *p; p++) {
     char escaped[4];
-    fwrite(escaped, 1, as_runstatus_escape_byte((unsigned char)*p, escaped), stderr);
+    fwrite(escaped, 1, as_run_notes_escape_byte((unsigned char)*p, escaped), stderr);
   }
   fputs(") is still running, detached from the program; no snapshot from it yet", stderr);
   if (outcome->config) {
@@ -471,7 +471,7 @@ static void run_print_detached_silent(pid_t pid, const struct run_outcome *outco
   fputc('\n', stderr);
 }
 
-void run_status_report(struct run_status *status, const struct run_outcome *outcome)
+void run_status_report(struct run_summary *status, const struct run_outcome *outcome)
 {
   if (outcome->destination)
     fprintf(stderr, "actorscope: snapshots in %s\n", outcome->destination);

@@ -1,6 +1,6 @@
 /* actorscope top: waiting for, reading and re-reading a live stream. */
 #define _GNU_SOURCE
-#include "top_feed.h"
+#include "live_feed.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +36,7 @@ static void feed_sleep(unsigned *ms)
     ;
 }
 
-int top_feed_run(const struct top_feed_options *o, const struct top_feed_handler *h, void *ctx,
+int live_feed_run(const struct live_feed_options *o, const struct live_feed_handler *h, void *ctx,
                  struct as_reader_error *err)
 {
   struct as_reader_options opt = AS_READER_OPTIONS_DEFAULT;

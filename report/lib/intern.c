@@ -1,12 +1,12 @@
-/* String interning by open addressing (export_intern.h). */
+/* String interning by open addressing (intern.h). */
 #define _GNU_SOURCE
-#include "export_intern.h"
+#include "intern.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t export_hash(uint64_t h, const char *text)
+uint64_t intern_fnv1a(uint64_t h, const char *text)
 {
   for (const char *p = text; *p; p++)
     h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -15,10 +15,10 @@ uint64_t export_hash(uint64_t h, const char *text)
 
 static size_t intern_hash(const char *text)
 {
-  return (size_t)export_hash(EXPORT_HASH_SEED, text);
+  return (size_t)intern_fnv1a(INTERN_HASH_SEED, text);
 }
 
-static int intern_grow(struct export_intern *s)
+static int intern_grow(struct intern_table *s)
 {
   size_t cap = s->cap ? s->cap * 2 : 64;
   char **slots = calloc(cap, sizeof *slots);
@@ -38,7 +38,7 @@ static int intern_grow(struct export_intern *s)
   return 0;
 }
 
-const char *export_intern(struct export_intern *s, const char *text)
+const char *intern_string(struct intern_table *s, const char *text)
 {
   if (!text)
     return NULL;
@@ -54,7 +54,7 @@ const char *export_intern(struct export_intern *s, const char *text)
   return s->slots[k];
 }
 
-void export_intern_free(struct export_intern *s)
+void intern_table_free(struct intern_table *s)
 {
   for (size_t i = 0; i < s->cap; i++)
     free(s->slots[i]);

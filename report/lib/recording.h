@@ -2,8 +2,8 @@
  * actor in its last-seen state (a compact record, ~150 bytes plus its message-type counts),
  * the deadlock cycles seen, a timeline point per snapshot, and the last snapshot's totals.
  * Memory is the reader's current snapshot plus these aggregates, whatever the file's size. */
-#ifndef ACTORSCOPE_RUNMODEL_H
-#define ACTORSCOPE_RUNMODEL_H
+#ifndef ACTORSCOPE_RECORDING_H
+#define ACTORSCOPE_RECORDING_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -77,7 +77,7 @@ enum rm_end {
   RM_END_AT,        /* stopped at --at SEQ on purpose */
 };
 
-struct runmodel {
+struct recording {
   char *source;
   struct strtab strings;
   int include_internal;
@@ -114,19 +114,19 @@ struct runmodel {
 
 /* AT_SEQ asking for the first snapshot a live source sends (the state now: a socket's first
  * line for a new client is a keyframe of the moment); for a file, its last snapshot so far. */
-#define RUNMODEL_AT_NOW (-2LL)
+#define RECORDING_AT_NOW (-2LL)
 
-/* Reads SOURCE to its end, or up to snapshot AT_SEQ (>= 0, or RUNMODEL_AT_NOW). Problems are printed on stderr as
+/* Reads SOURCE to its end, or up to snapshot AT_SEQ (>= 0, or RECORDING_AT_NOW). Problems are printed on stderr as
  * "actorscope COMMAND: ..." and -1 returned (the model then holds nothing); a cut-off last line
  * is noted and tolerated. INCLUDE_INTERNAL: runtime-internal actors count too. */
-int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int include_internal,
+int runmodel_read(struct recording *m, const char *source, long long at_seq, int include_internal,
                   const char *command);
-void runmodel_free(struct runmodel *m);
+void runmodel_free(struct recording *m);
 
 /* Whether an actor takes part (runtime-internal ones only with --internal). */
-int runmodel_visible(const struct runmodel *m, const struct rm_actor *a);
+int runmodel_visible(const struct recording *m, const struct rm_actor *a);
 /* Still alive in the last snapshot read. */
-int runmodel_alive_at_end(const struct runmodel *m, const struct rm_actor *a);
+int runmodel_alive_at_end(const struct recording *m, const struct rm_actor *a);
 /* Longest handler, finished or still running; *TYPE its message type (RM_NONE: unknown),
  * *RUNNING whether the longest one had not finished when captured. */
 int64_t runmodel_handler_max(const struct rm_actor *a, uint32_t *type, int *running);
@@ -136,24 +136,24 @@ struct rm_finished {
   int64_t p50, p90, p99, max;
   uint64_t count;
 };
-int runmodel_finished(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+int runmodel_finished(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
                       int64_t max_ns, struct rm_finished *out);
 /* The same of a mailbox-wait histogram: p50/p90/p99 and max (the middle of the top bucket: no
  * exact longest wait is recorded) in ns, and how many waits were measured. */
-int runmodel_waits(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+int runmodel_waits(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
                    struct rm_finished *out);
 /* Most visible actors alive at once: from spawn and stop instants and from each snapshot. */
-int64_t runmodel_max_alive(const struct runmodel *m);
+int64_t runmodel_max_alive(const struct recording *m);
 /* Visible actors hidden by the runtime-internal filter. */
-size_t runmodel_hidden(const struct runmodel *m);
+size_t runmodel_hidden(const struct recording *m);
 /* The actor with this id, or NULL. */
-const struct rm_actor *runmodel_find(const struct runmodel *m, int64_t id);
+const struct rm_actor *runmodel_find(const struct recording *m, int64_t id);
 /* Which seqs this reading does not have and why ("seq 0 to 1233 are not in the set any more:
  * ..."), or NULL when none is missing. */
-const char *runmodel_gaps_note(const struct runmodel *m, char *buf, size_t len);
+const char *runmodel_gaps_note(const struct recording *m, char *buf, size_t len);
 /* "no final snapshot: the run did not end normally (last snapshot at T)" and the like, or NULL
  * when the run ended normally or was stopped at --at. */
-const char *runmodel_end_note(const struct runmodel *m, char *buf, size_t len);
+const char *runmodel_end_note(const struct recording *m, char *buf, size_t len);
 
 /* Per actor name, over visible actors. */
 struct rm_name_type {
@@ -180,18 +180,18 @@ struct rm_names {
   size_t n;
 };
 
-int runmodel_names(const struct runmodel *m, struct rm_names *out);
+int runmodel_names(const struct recording *m, struct rm_names *out);
 void runmodel_names_free(struct rm_names *names);
 /* The aggregate of NAME (a string), or NULL. */
-const struct rm_name *runmodel_names_find(const struct runmodel *m, const struct rm_names *names,
+const struct rm_name *runmodel_names_find(const struct recording *m, const struct rm_names *names,
                                           const char *name);
 /* The p-th percentile (0 < p <= 100) of a name's finished handlers (its actors' histograms
  * merged) in ns, never above the longest; -1 without histograms. */
-int64_t runmodel_name_percentile(const struct runmodel *m, const struct rm_name *agg, double p);
+int64_t runmodel_name_percentile(const struct recording *m, const struct rm_name *agg, double p);
 /* The same of its messages' waits in the mailbox (-1 without any measured). */
-int64_t runmodel_name_wait_percentile(const struct runmodel *m, const struct rm_name *agg,
+int64_t runmodel_name_wait_percentile(const struct recording *m, const struct rm_name *agg,
                                       double p);
 /* The count of TYPE (a string) in an aggregate (0 when absent). */
-int64_t runmodel_name_count(const struct runmodel *m, const struct rm_name *agg, const char *type);
+int64_t runmodel_name_count(const struct recording *m, const struct rm_name *agg, const char *type);
 
 #endif

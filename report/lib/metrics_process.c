@@ -1,19 +1,19 @@
-/* A traced process's metric numbers, folded in snapshot by snapshot (serve_process.h). */
+/* A traced process's metric numbers, folded in snapshot by snapshot (metrics_process.h). */
 #define _GNU_SOURCE
-#include "serve_process.h"
+#include "metrics_process.h"
 #include "histogram.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "export_escape.h"
-#include "export_grow.h"
-#include "export_intern.h"
+#include "escape.h"
+#include "grow.h"
+#include "intern.h"
 
 /* ---- counts under a text key ------------------------------------------------------------- */
 
-static struct serve_count *counts_find(struct serve_counts *counts, const char *key)
+static struct metrics_count *counts_find(struct metrics_counts *counts, const char *key)
 {
   for (size_t i = 0; i < counts->n; i++)
     if (strcmp(counts->items[i].key, key) == 0)
@@ -21,12 +21,12 @@ static struct serve_count *counts_find(struct serve_counts *counts, const char *
   return NULL;
 }
 
-static struct serve_count *counts_get(struct serve_counts *counts, const char *key)
+static struct metrics_count *counts_get(struct metrics_counts *counts, const char *key)
 {
-  struct serve_count *c = counts_find(counts, key);
+  struct metrics_count *c = counts_find(counts, key);
   if (c)
     return c;
-  if (export_grow((void **)&counts->items, &counts->cap, counts->n, sizeof *counts->items) < 0)
+  if (grow_array((void **)&counts->items, &counts->cap, counts->n, sizeof *counts->items) < 0)
     return NULL;
   char *copy = strdup(key);
   if (!copy)
@@ -37,7 +37,7 @@ static struct serve_count *counts_get(struct serve_counts *counts, const char *k
   return c;
 }
 
-static void counts_free(struct serve_counts *counts)
+static void counts_free(struct metrics_counts *counts)
 {
   for (size_t i = 0; i < counts->n; i++)
     free(counts->items[i].key);
@@ -45,15 +45,15 @@ static void counts_free(struct serve_counts *counts)
   memset(counts, 0, sizeof *counts);
 }
 
-/* ---- names: (runtime, name) -> struct serve_name, by hash ---------------------------------- */
+/* ---- names: (runtime, name) -> struct metrics_name, by hash ---------------------------------- */
 
 static uint64_t name_hash(const char *runtime, const char *name)
 {
   /* A separator byte no UTF-8 text holds keeps ("ab", "c") apart from ("a", "bc"). */
-  return export_hash(export_hash(export_hash(EXPORT_HASH_SEED, runtime), "\xff"), name);
+  return intern_fnv1a(intern_fnv1a(intern_fnv1a(INTERN_HASH_SEED, runtime), "\xff"), name);
 }
 
-static int names_reindex(struct serve_process *p, size_t cap)
+static int names_reindex(struct metrics_process *p, size_t cap)
 {
   size_t *index = calloc(cap, sizeof *index);
   if (!index)
@@ -70,19 +70,19 @@ static int names_reindex(struct serve_process *p, size_t cap)
   return 0;
 }
 
-static struct serve_name *names_get(struct serve_process *p, const char *runtime, const char *name)
+static struct metrics_name *names_get(struct metrics_process *p, const char *runtime, const char *name)
 {
   if (p->index_cap) {
     size_t slot = name_hash(runtime, name) & (p->index_cap - 1);
     for (; p->index[slot]; slot = (slot + 1) & (p->index_cap - 1)) {
-      struct serve_name *n = p->names[p->index[slot] - 1];
+      struct metrics_name *n = p->names[p->index[slot] - 1];
       if (strcmp(n->name, name) == 0 && strcmp(n->runtime, runtime) == 0)
         return n;
     }
   }
-  if (export_grow((void **)&p->names, &p->cap_names, p->n_names, sizeof *p->names) < 0)
+  if (grow_array((void **)&p->names, &p->cap_names, p->n_names, sizeof *p->names) < 0)
     return NULL;
-  struct serve_name *n = calloc(1, sizeof *n);
+  struct metrics_name *n = calloc(1, sizeof *n);
   if (!n || !(n->runtime = strdup(runtime)) || !(n->name = strdup(name))) {
     if (n)
       free(n->runtime);
@@ -108,7 +108,7 @@ static struct serve_name *names_get(struct serve_process *p, const char *runtime
   return n;
 }
 
-static void name_free(struct serve_name *n)
+static void name_free(struct metrics_name *n)
 {
   free(n->runtime);
   free(n->name);
@@ -121,9 +121,9 @@ static void name_free(struct serve_name *n)
 
 /* ---- the process --------------------------------------------------------------------------- */
 
-struct serve_process *serve_process_new(const struct as_rec_header *header)
+struct metrics_process *metrics_process_new(const struct as_rec_header *header)
 {
-  struct serve_process *p = calloc(1, sizeof *p);
+  struct metrics_process *p = calloc(1, sizeof *p);
   if (!p)
     return NULL;
   p->pid = header->pid;
@@ -134,19 +134,19 @@ struct serve_process *serve_process_new(const struct as_rec_header *header)
     return NULL;
   }
   p->last_seq = -1;
-  export_actor_table_init(&p->actors, sizeof(struct serve_actor));
+  export_actor_table_init(&p->actors, sizeof(struct metrics_actor));
   return p;
 }
 
 static int actor_free(void *state, void *ctx)
 {
-  free(((struct serve_actor *)state)->types);
-  free(((struct serve_actor *)state)->histogram);
-  free(((struct serve_actor *)state)->wait_histogram);
+  free(((struct metrics_actor *)state)->types);
+  free(((struct metrics_actor *)state)->histogram);
+  free(((struct metrics_actor *)state)->wait_histogram);
   return 0;
 }
 
-void serve_process_free(struct serve_process *p)
+void metrics_process_free(struct metrics_process *p)
 {
   if (!p)
     return;
@@ -161,7 +161,7 @@ void serve_process_free(struct serve_process *p)
   free(p);
 }
 
-int serve_process_is(const struct serve_process *p, const struct as_rec_header *header)
+int metrics_process_is(const struct metrics_process *p, const struct as_rec_header *header)
 {
   return p->pid == header->pid && p->started_at_ns == header->started_at_ns;
 }
@@ -172,9 +172,9 @@ static int64_t growth(int64_t now, int64_t before)
   return now > before ? now - before : 0;
 }
 
-static int count_stop(struct serve_actor *s, const char *reason)
+static int count_stop(struct metrics_actor *s, const char *reason)
 {
-  struct serve_count *c = counts_get(&s->name->stopped, reason);
+  struct metrics_count *c = counts_get(&s->name->stopped, reason);
   if (!c)
     return -ENOMEM;
   c->count = as_sat_add(c->count, 1);
@@ -186,9 +186,9 @@ static int count_stop(struct serve_actor *s, const char *reason)
  * and remembers the counts. Per name a type is counted without its socket's endpoint (each
  * instance of a CZMQ actor may bind its own), so an actor's types that differ only there add
  * up into one. */
-static int fold_types(struct serve_actor *s, const struct as_rec_actor *a)
+static int fold_types(struct metrics_actor *s, const struct as_rec_actor *a)
 {
-  struct serve_count *now = NULL;
+  struct metrics_count *now = NULL;
   size_t n = 0;
   if (a->n_message_types) {
     now = calloc(a->n_message_types, sizeof *now);
@@ -198,7 +198,7 @@ static int fold_types(struct serve_actor *s, const struct as_rec_actor *a)
   for (size_t i = 0; i < a->n_message_types; i++) {
     const struct as_rec_msgtype *t = &a->message_types[i];
     char buf[AS_TYPE_NAME_MAX + 8];
-    struct serve_count *total = counts_get(&s->name->received, as_type_without_endpoint(t->name, buf, sizeof buf));
+    struct metrics_count *total = counts_get(&s->name->received, as_type_without_endpoint(t->name, buf, sizeof buf));
     if (!total) {
       free(now);
       return -ENOMEM;
@@ -207,11 +207,11 @@ static int fold_types(struct serve_actor *s, const struct as_rec_actor *a)
     while (k < n && now[k].key != total->key)
       k++;
     if (k == n)
-      now[n++] = (struct serve_count){total->key, 0};
+      now[n++] = (struct metrics_count){total->key, 0};
     now[k].count = as_sat_add(now[k].count, t->count);
   }
   for (size_t k = 0; k < n; k++) {
-    struct serve_count *total = counts_find(&s->name->received, now[k].key);
+    struct metrics_count *total = counts_find(&s->name->received, now[k].key);
     int64_t before = 0;
     for (size_t j = 0; j < s->n_types; j++)
       if (s->types[j].key == now[k].key) {
@@ -257,16 +257,16 @@ static int fold_histogram(const int64_t *pairs, size_t n_pairs, int64_t **seen, 
 /* An actor is counted under the name it has: a runtime may name it only after a while (a CAF
  * scoped actor is <unknown> at first). Its earlier counts stay with the earlier name (counters
  * never go down); from now on its growth goes to the new one. */
-static int actor_name(struct serve_process *p, struct serve_actor *s, const struct as_rec_actor *a)
+static int actor_name(struct metrics_process *p, struct metrics_actor *s, const struct as_rec_actor *a)
 {
   if (s->name && strcmp(s->name->name, a->name) == 0 && strcmp(s->name->runtime, a->runtime) == 0)
     return 0;
-  struct serve_name *n = names_get(p, a->runtime, a->name);
+  struct metrics_name *n = names_get(p, a->runtime, a->name);
   if (!n)
     return -ENOMEM;
   /* The counts it has so far, keyed by the new name's type strings. */
   for (size_t k = 0; k < s->n_types; k++) {
-    struct serve_count *c = counts_get(&n->received, s->types[k].key);
+    struct metrics_count *c = counts_get(&n->received, s->types[k].key);
     if (!c)
       return -ENOMEM;
     s->types[k].key = c->key;
@@ -278,11 +278,11 @@ static int actor_name(struct serve_process *p, struct serve_actor *s, const stru
 
 static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, void *ctx)
 {
-  struct serve_process *p = ctx;
-  struct serve_actor *s = state;
+  struct metrics_process *p = ctx;
+  struct metrics_actor *s = state;
   if (actor_name(p, s, a) < 0)
     return -ENOMEM;
-  struct serve_name *n = s->name;
+  struct metrics_name *n = s->name;
   n->sent = as_sat_add(n->sent, growth(a->sent_all, s->sent));
   n->exceptions = as_sat_add(n->exceptions, growth(a->exceptions, s->exceptions));
   n->handler_ns = as_sat_add(n->handler_ns, growth(a->handler_total_ns, s->handler_ns));
@@ -314,13 +314,13 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
 /* Reaped: it stopped, though maybe between two snapshots we saw. */
 static int actor_gone(void *state, void *ctx)
 {
-  struct serve_actor *s = state;
+  struct metrics_actor *s = state;
   int rc = s->stop_counted ? 0 : count_stop(s, "<not seen>");
   actor_free(state, ctx);
   return rc;
 }
 
-static int fold_cost(struct serve_process *p, const struct as_rec_snapshot *snap)
+static int fold_cost(struct metrics_process *p, const struct as_rec_snapshot *snap)
 {
   p->have_cost = snap->has_last_cost;
   if (!snap->has_last_cost)
@@ -334,12 +334,12 @@ static int fold_cost(struct serve_process *p, const struct as_rec_snapshot *snap
   return 0;
 }
 
-int serve_process_update(struct serve_process *p, const struct as_rec_snapshot *snap)
+int metrics_process_update(struct metrics_process *p, const struct as_rec_snapshot *snap)
 {
   if (snap->tick_fs)
     p->tick_fs = snap->tick_fs;
   for (size_t i = 0; i < p->n_names; i++) {
-    struct serve_name *n = p->names[i];
+    struct metrics_name *n = p->names[i];
     memset(n->by_status, 0, sizeof n->by_status);
     n->mailbox_depth = n->running_max_ns = n->deadlocked = 0;
   }
@@ -348,13 +348,13 @@ int serve_process_update(struct serve_process *p, const struct as_rec_snapshot *
     return rc;
   for (size_t i = 0; i < snap->n_deadlocks; i++)
     for (size_t k = 0; k < snap->deadlocks[i].n_actors; k++) {
-      struct serve_actor *s = export_actor_table_find(&p->actors, snap->deadlocks[i].actors[k]);
+      struct metrics_actor *s = export_actor_table_find(&p->actors, snap->deadlocks[i].actors[k]);
       if (s)
         s->name->deadlocked++;
     }
   counts_free(&p->diagnostics);
   for (size_t i = 0; i < snap->n_diagnostics; i++) {
-    struct serve_count *c = counts_get(&p->diagnostics, snap->diagnostics[i].code);
+    struct metrics_count *c = counts_get(&p->diagnostics, snap->diagnostics[i].code);
     if (!c)
       return -ENOMEM;
     c->count++;
