@@ -123,7 +123,7 @@ static int report_order(struct report *r)
     return -1;
   }
   for (size_t i = 0; i < m->n_actors; i++)
-    if (runmodel_visible(m, &m->actors[i]))
+    if (recording_visible(m, &m->actors[i]))
       by_parent[n++] = i;
   report_sort_model = m;
   qsort(by_parent, n, sizeof *by_parent, report_tree_cmp);
@@ -147,8 +147,8 @@ static int report_order(struct report *r)
         if (done[idx])
           continue;
         if (pass == 0 && a->has_parent) {
-          const struct rm_actor *p = runmodel_find(m, a->parent);
-          if (p && p != a && runmodel_visible(m, p) && report_group_cmp(m, a, p) == 0)
+          const struct rm_actor *p = recording_find(m, a->parent);
+          if (p && p != a && recording_visible(m, p) && report_group_cmp(m, a, p) == 0)
             continue;
         }
         if (pass == 1)
@@ -188,7 +188,7 @@ static int report_slow_cmp(const void *x, const void *y)
 {
   const struct recording *m = report_sort_model;
   const struct rm_actor *a = &m->actors[*(const size_t *)x], *b = &m->actors[*(const size_t *)y];
-  int64_t ta = runmodel_handler_max(a, NULL, NULL), tb = runmodel_handler_max(b, NULL, NULL);
+  int64_t ta = recording_handler_max(a, NULL, NULL), tb = recording_handler_max(b, NULL, NULL);
   if (ta != tb)
     return ta < tb ? 1 : -1;
   return a->id < b->id ? -1 : a->id > b->id;
@@ -201,7 +201,7 @@ static int report_find_slowest(struct report *r)
   if (!r->slowest)
     return -1;
   for (size_t i = 0; i < m->n_actors; i++)
-    if (runmodel_visible(m, &m->actors[i]) && runmodel_handler_max(&m->actors[i], NULL, NULL) > 0)
+    if (recording_visible(m, &m->actors[i]) && recording_handler_max(&m->actors[i], NULL, NULL) > 0)
       r->slowest[r->n_slowest++] = i;
   report_sort_model = m;
   qsort(r->slowest, r->n_slowest, sizeof *r->slowest, report_slow_cmp);
@@ -261,7 +261,7 @@ static json_t *report_reasons(const struct report *r)
   json_t *reasons = json_object();
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (runmodel_visible(m, a) && a->reason != RM_NONE) {
+    if (recording_visible(m, a) && a->reason != RM_NONE) {
       const char *reason = report_str(r, a->reason);
       json_object_set_new(reasons, reason,
                           json_integer(json_integer_value(json_object_get(reasons, reason)) + 1));
@@ -285,7 +285,7 @@ static json_t *report_json_actor(const struct report *r, const struct rm_actor *
                                            "count", (json_int_t)a->types[k].count));
   uint32_t type;
   int running;
-  int64_t longest = runmodel_handler_max(a, &type, &running);
+  int64_t longest = recording_handler_max(a, &type, &running);
   return json_pack("{s:I, s:o, s:o, s:o, s:o, s:b, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, "
                    "s:b, s:o}",
                    "id", (json_int_t)a->id, "name", report_json_str(r, a->name), "runtime",
@@ -306,7 +306,7 @@ static json_t *report_json_finished(const struct recording *m, const struct as_h
                                     size_t n, int64_t max_ns)
 {
   struct rm_finished f;
-  if (runmodel_finished(m, bins, n, max_ns, &f) < 0)
+  if (recording_finished(m, bins, n, max_ns, &f) < 0)
     return NULL;
   return json_pack("{s:I, s:I, s:I, s:I, s:I}", "p50_ns", (json_int_t)f.p50, "p90_ns",
                    (json_int_t)f.p90, "p99_ns", (json_int_t)f.p99, "max_ns", (json_int_t)f.max,
@@ -339,13 +339,13 @@ static json_t *report_json(struct report *r)
   json_t *by_name = json_array();
   int64_t exceptions = 0;
   for (size_t i = 0; i < m->n_actors; i++)
-    if (runmodel_visible(m, &m->actors[i]))
+    if (recording_visible(m, &m->actors[i]))
       exceptions = as_sat_add(exceptions, m->actors[i].exceptions);
   for (size_t i = 0; i < r->n_slowest; i++) {
     const struct rm_actor *a = &m->actors[r->slowest[i]];
     uint32_t type;
     int running;
-    int64_t ns = runmodel_handler_max(a, &type, &running);
+    int64_t ns = recording_handler_max(a, &type, &running);
     json_t *row = json_pack("{s:I, s:o, s:I, s:o, s:b}", "id", (json_int_t)a->id, "name",
                             report_json_str(r, a->name), "handler_max_ns", (json_int_t)ns, "type",
                             report_json_str(r, type), "running", running);
@@ -430,8 +430,8 @@ static json_t *report_json(struct report *r)
                    m->truncated, "uptime_ns", (json_int_t)m->at_uptime_ns, "totals", "alive",
                    (json_int_t)m->at_alive, "total_spawned", (json_int_t)m->at_spawned,
                    "total_stopped", (json_int_t)m->at_stopped, "messages_received",
-                   (json_int_t)m->at_messages, "max_alive", (json_int_t)runmodel_max_alive(m),
-                   "internal_hidden", (json_int_t)runmodel_hidden(m), "actors", actors,
+                   (json_int_t)m->at_messages, "max_alive", (json_int_t)recording_max_alive(m),
+                   "internal_hidden", (json_int_t)recording_hidden(m), "actors", actors,
                    "messages_by_name", by_name, "slowest_handlers", slowest, "exit_reasons",
                    reasons, "exceptions", (json_int_t)exceptions, "alive_at_end", alive,
                    "deadlocks", deadlocks, "timeline", timeline);
@@ -469,7 +469,7 @@ static json_t *report_json_row(struct report *r, const char *key, size_t i)
   if (strcmp(key, "actors") == 0)
     return report_json_actor(r, &m->actors[r->order[i]]);
   const struct rm_actor *a = &m->actors[i];
-  if (!runmodel_visible(m, a) || !runmodel_alive_at_end(m, a))
+  if (!recording_visible(m, a) || !recording_alive_at_end(m, a))
     return NULL;
   return json_pack("{s:I, s:o}", "id", (json_int_t)a->id, "name", report_json_str(r, a->name));
 }
@@ -611,7 +611,7 @@ static int report_print_finished(const struct recording *m, const char *indent,
                                  const struct as_histogram_bin *bins, size_t n, int64_t max_ns)
 {
   struct rm_finished f;
-  if (runmodel_finished(m, bins, n, max_ns, &f) < 0)
+  if (recording_finished(m, bins, n, max_ns, &f) < 0)
     return 0;
   char p50[SHOW_DURATION_MAX], p90[SHOW_DURATION_MAX], p99[SHOW_DURATION_MAX], max[SHOW_DURATION_MAX];
   printf("%sp50 %s, p90 %s, p99 %s, max %s of %llu finished\n", indent,
@@ -659,7 +659,7 @@ static void report_print_stuck(const struct report *r, const struct rm_actor *a)
   report_print_finished(r->m, "      ", a->hist, a->n_hist, a->handler_max_ns);
   waits_print_line(r->m, "      ", a->wait_hist, a->n_wait_hist);
   /* The stuck run is normally the longest one above; when another was longer, it says which. */
-  int64_t longest = runmodel_handler_max(a, NULL, NULL);
+  int64_t longest = recording_handler_max(a, NULL, NULL);
   if (a->has_stuck && (a->stuck_ns < longest - longest / 100 || a->stuck_ns > longest + longest / 100))
     printf("      (the stuck one: %s handling %s)\n",
            show_duration(a->stuck_ns, 0, took, sizeof took),
@@ -687,7 +687,7 @@ static void report_print_slowest(const struct report *r)
     const struct rm_actor *a = &m->actors[r->slowest[i]];
     uint32_t type;
     int running;
-    int64_t ns = runmodel_handler_max(a, &type, &running);
+    int64_t ns = recording_handler_max(a, &type, &running);
     printf("  #%lld %s: %s", (long long)a->id,
            show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name),
            show_duration(ns, 0, took, sizeof took));
@@ -695,7 +695,7 @@ static void report_print_slowest(const struct report *r)
       printf(" handling %s", show_name(report_str(r, type), 40, type_name, sizeof type_name));
     else
       printf(" (message type not known: several arrived between two snapshots)");
-    if (running && runmodel_alive_at_end(m, a) && a->handling_now)
+    if (running && recording_alive_at_end(m, a) && a->handling_now)
       printf(", still running at snapshot %lld", (long long)m->at_seq);
     else if (running)
       printf(", seen running at a snapshot");
@@ -715,9 +715,9 @@ static void report_print_end(const struct report *r)
   json_t *reasons = report_reasons(r);
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (runmodel_visible(m, a)) {
+    if (recording_visible(m, a)) {
       exceptions = as_sat_add(exceptions, a->exceptions);
-      alive += runmodel_alive_at_end(m, a);
+      alive += recording_alive_at_end(m, a);
     }
   }
   printf("\nExit reasons:");
@@ -742,7 +742,7 @@ static void report_print_end(const struct report *r)
   printf("\nExceptions: %lld\n", (long long)exceptions);
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (runmodel_visible(m, a) && a->exceptions > 0 && show_spend(&budget))
+    if (recording_visible(m, a) && a->exceptions > 0 && show_spend(&budget))
       printf("  #%lld %s: %lld\n", (long long)a->id,
              show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name),
              (long long)a->exceptions);
@@ -753,7 +753,7 @@ static void report_print_end(const struct report *r)
   budget = (struct show_budget){r->lines_per_section, 0};
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (runmodel_visible(m, a) && runmodel_alive_at_end(m, a) && show_spend(&budget))
+    if (recording_visible(m, a) && recording_alive_at_end(m, a) && show_spend(&budget))
       printf("  #%lld %s\n", (long long)a->id,
              show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name));
   }
@@ -808,15 +808,15 @@ static void report_print_text(struct report *r, int all, int now)
     printf("%s\n", m->live ? "the state now: the program is running"
                            : "the last snapshot so far (no final one yet: the program may still "
                              "be running)");
-  else if (runmodel_end_note(m, note, sizeof note))
+  else if (recording_end_note(m, note, sizeof note))
     printf("%s\n", note);
-  if (runmodel_gaps_note(m, note, sizeof note))
+  if (recording_gaps_note(m, note, sizeof note))
     printf("missing snapshots: %s\n", note);
   printf("actors: %lld spawned, %lld stopped, %lld alive (at most %lld at once); %lld messages "
          "received\n",
          (long long)m->at_spawned, (long long)m->at_stopped, (long long)m->at_alive,
-         (long long)runmodel_max_alive(m), (long long)m->at_messages);
-  size_t hidden = runmodel_hidden(m);
+         (long long)recording_max_alive(m), (long long)m->at_messages);
+  size_t hidden = recording_hidden(m);
   if (hidden)
     printf("runtime-internal actors left out: %zu (--internal includes them)\n", hidden);
   report_print_tree(r);
@@ -867,11 +867,11 @@ int cmd_report(int argc, char **argv)
   if (now)
     at = RECORDING_AT_NOW;
   struct recording model;
-  if (runmodel_read(&model, argv[optind], at, internal, "report") < 0)
+  if (recording_read(&model, argv[optind], at, internal, "report") < 0)
     return CMD_USAGE;
   struct report r = {.m = &model, .lines_per_section = all ? (size_t)-1 : REPORT_LINES_PER_SECTION};
   int status = CMD_OK;
-  if (runmodel_names(&model, &r.names) < 0 || report_order(&r) < 0 || report_find_slowest(&r) < 0) {
+  if (recording_names(&model, &r.names) < 0 || report_order(&r) < 0 || report_find_slowest(&r) < 0) {
     fprintf(stderr, "actorscope report: out of memory\n");
     status = CMD_USAGE;
   } else if (as_json) {
@@ -884,11 +884,11 @@ int cmd_report(int argc, char **argv)
   } else {
     report_print_text(&r, all, now);
   }
-  runmodel_names_free(&r.names);
+  recording_names_free(&r.names);
   free(r.order);
   free(r.depth);
   free(r.cyclic);
   free(r.slowest);
-  runmodel_free(&model);
+  recording_free(&model);
   return status;
 }

@@ -222,10 +222,10 @@ int cmd_run(int argc, char **argv)
   if (run_prepare_preload(library, found ? program : argv[optind]) < 0)
     return CMD_USAGE;
   struct run_summary status;
-  int rc = run_status_create(&status);
+  int rc = run_summary_create(&status);
   if (rc < 0)
     fprintf(stderr, "actorscope run: cannot create a status directory: %s\n", strerror(-rc));
-  char *status_env = run_status_env_entry(&status);
+  char *status_env = run_summary_env_entry(&status);
 
   /* A daemon's detached process is re-parented to run, which can then name it at the end. */
   int adopting = run_detached_adopt() == 0;
@@ -263,7 +263,7 @@ int cmd_run(int argc, char **argv)
       .destination = destination[0] ? destination : NULL,
       .secure_execution = found && launch_program_is_secure(program), .adopting = adopting,
       .config = &cfg};
-  run_status_report(&status, &outcome);
+  run_summary_report(&status, &outcome);
   free(status_env);
   return run_exit_like(wait_status);
 }

@@ -88,7 +88,7 @@ static int fold_cycles(struct html_model *m, const struct as_rec_snapshot *s, do
   for (size_t i = 0; i < s->n_deadlocks; i++) {
     const struct as_rec_cycle *c = &s->deadlocks[i];
     for (size_t k = 0; k < c->n_actors; k++) {
-      struct html_track *tr = export_actor_table_find(&m->index, c->actors[k]);
+      struct html_track *tr = actor_table_find(&m->index, c->actors[k]);
       if (tr)
         m->actors[tr->at].deadlocked = 1;
     }
@@ -119,7 +119,7 @@ static int fold_snapshot(struct html_model *m, const struct as_rec_snapshot *s)
 {
   double t = (double)s->uptime_ns / 1e9;
   m->now_s = t;
-  int rc = export_actor_table_update(&m->index, s, actor_seen, NULL, m);
+  int rc = actor_table_update(&m->index, s, actor_seen, NULL, m);
   if (rc < 0)
     return rc;
   if (grow_array((void **)&m->points, &m->cap_points, m->n_points, sizeof *m->points) < 0)
@@ -252,7 +252,7 @@ int html_model_read(struct html_model *m, struct as_reader *run, const char *sou
                     struct as_reader_error *err)
 {
   memset(m, 0, sizeof *m);
-  export_actor_table_init(&m->index, sizeof(struct html_track));
+  actor_table_init(&m->index, sizeof(struct html_track));
   int rc = html_header(m, as_reader_header(run)), folded = 0;
   const struct as_rec_snapshot *s;
   while (rc == 0 && folded == 0 && (rc = as_reader_next(run, &s, err)) > 0) {
@@ -267,7 +267,7 @@ int html_model_read(struct html_model *m, struct as_reader *run, const char *sou
   if (rc < 0)
     return rc;
   m->truncated = as_reader_truncated(run);
-  export_actor_table_free(&m->index);
+  actor_table_free(&m->index);
   if (m->n_actors)
     qsort(m->actors, m->n_actors, sizeof *m->actors, by_id);
   pick_deepest(m);
@@ -282,7 +282,7 @@ int html_model_read(struct html_model *m, struct as_reader *run, const char *sou
 
 void html_model_free(struct html_model *m)
 {
-  export_actor_table_free(&m->index);
+  actor_table_free(&m->index);
   for (size_t i = 0; i < m->n_actors; i++)
     free(m->actors[i].waits);
   free(m->actors);

@@ -338,7 +338,7 @@ static void pf_counter(struct pf_writer *w, const char *name, const char *key, i
 static int pf_snapshot(struct pf_writer *w, const struct as_rec_snapshot *snap)
 {
   w->capture_ns = snap->uptime_ns;
-  int rc = export_actor_table_update(&w->actors, snap, pf_actor_seen, pf_actor_gone, w);
+  int rc = actor_table_update(&w->actors, snap, pf_actor_seen, pf_actor_gone, w);
   if (rc < 0)
     return rc;
   pf_counter(w, "actors", "alive", w->capture_ns, (double)snap->alive);
@@ -362,7 +362,7 @@ static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_e
 {
   const struct as_rec_snapshot *snap;
   int rc;
-  export_actor_table_init(&w->actors, sizeof(struct pf_actor));
+  actor_table_init(&w->actors, sizeof(struct pf_actor));
   w->have_previous = 0;
   w->last_rate = 0;
   pf_process_meta(w, as_reader_header(run));
@@ -375,13 +375,13 @@ static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_e
     /* The rate of the last interval holds until the last capture. */
     if (w->have_previous)
       pf_counter(w, "messages", "received/s", w->previous_ns, w->last_rate);
-    export_actor_table_each(&w->actors, pf_actor_at_end, w);
+    actor_table_each(&w->actors, pf_actor_at_end, w);
   } else if (rc != err->code) {
     err->code = rc;
     snprintf(err->text, sizeof err->text, "%s: %s", as_reader_source(run),
              rc == -ENOMEM ? "out of memory" : "writing the trace failed");
   }
-  export_actor_table_free(&w->actors);
+  actor_table_free(&w->actors);
   pf_free_cycles(w->cycles, w->n_cycles);
   w->cycles = NULL;
   w->n_cycles = 0;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void export_actor_table_init(struct actor_table *table, size_t elem)
+void actor_table_init(struct actor_table *table, size_t elem)
 {
   memset(table, 0, sizeof *table);
   table->elem = elem;
@@ -16,7 +16,7 @@ static void *table_at(char *items, size_t elem, size_t i)
   return items + i * elem;
 }
 
-int export_actor_table_update(struct actor_table *table,
+int actor_table_update(struct actor_table *table,
                               const struct as_rec_snapshot *snapshot, actor_table_seen_fn seen,
                               actor_table_gone_fn gone, void *ctx)
 {
@@ -71,7 +71,7 @@ int export_actor_table_update(struct actor_table *table,
   return rc < 0 ? rc : 0;
 }
 
-int export_actor_table_each(struct actor_table *table, actor_table_gone_fn fn, void *ctx)
+int actor_table_each(struct actor_table *table, actor_table_gone_fn fn, void *ctx)
 {
   for (size_t i = 0; i < table->n; i++) {
     int rc = fn(table_at(table->items, table->elem, i), ctx);
@@ -81,7 +81,7 @@ int export_actor_table_each(struct actor_table *table, actor_table_gone_fn fn, v
   return 0;
 }
 
-void *export_actor_table_find(const struct actor_table *table, int64_t id)
+void *actor_table_find(const struct actor_table *table, int64_t id)
 {
   size_t lo = 0, hi = table->n;
   while (lo < hi) {
@@ -97,7 +97,7 @@ void *export_actor_table_find(const struct actor_table *table, int64_t id)
   return NULL;
 }
 
-void export_actor_table_free(struct actor_table *table)
+void actor_table_free(struct actor_table *table)
 {
   free(table->items);
   free(table->spare);

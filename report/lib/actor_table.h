@@ -28,15 +28,15 @@ struct actor_table {
   size_t n, cap, spare_cap;
 };
 
-void export_actor_table_init(struct actor_table *table, size_t elem);
+void actor_table_init(struct actor_table *table, size_t elem);
 /* Merges SNAPSHOT's actors into the table. Returns 0, -ENOMEM, or a callback's negative value. */
-int export_actor_table_update(struct actor_table *table,
+int actor_table_update(struct actor_table *table,
                               const struct as_rec_snapshot *snapshot, actor_table_seen_fn seen,
                               actor_table_gone_fn gone, void *ctx);
 /* Calls FN for every record in id order (e.g. at the end of a run). */
-int export_actor_table_each(struct actor_table *table, actor_table_gone_fn fn, void *ctx);
+int actor_table_each(struct actor_table *table, actor_table_gone_fn fn, void *ctx);
 /* The record of ID, or NULL. */
-void *export_actor_table_find(const struct actor_table *table, int64_t id);
-void export_actor_table_free(struct actor_table *table);
+void *actor_table_find(const struct actor_table *table, int64_t id);
+void actor_table_free(struct actor_table *table);
 
 #endif

@@ -367,7 +367,7 @@ static void render_actor_families(const struct render *r, struct metrics_process
     family(r, families[f].name, families[f].type, families[f].unit, families[f].help);
     for (size_t i = 0; i < n; i++) {
       struct actor_render ar = {r, ps[i], families[f].name, f, cap};
-      export_actor_table_each(&ps[i]->actors, render_actor, &ar);
+      actor_table_each(&ps[i]->actors, render_actor, &ar);
     }
   }
   family(r, "actorscope_actor_series_omitted", GAUGE, NULL,

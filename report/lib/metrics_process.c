@@ -134,7 +134,7 @@ struct metrics_process *metrics_process_new(const struct as_rec_header *header)
     return NULL;
   }
   p->last_seq = -1;
-  export_actor_table_init(&p->actors, sizeof(struct metrics_actor));
+  actor_table_init(&p->actors, sizeof(struct metrics_actor));
   return p;
 }
 
@@ -150,8 +150,8 @@ void metrics_process_free(struct metrics_process *p)
 {
   if (!p)
     return;
-  export_actor_table_each(&p->actors, actor_free, NULL);
-  export_actor_table_free(&p->actors);
+  actor_table_each(&p->actors, actor_free, NULL);
+  actor_table_free(&p->actors);
   for (size_t i = 0; i < p->n_names; i++)
     name_free(p->names[i]);
   free(p->names);
@@ -343,12 +343,12 @@ int metrics_process_update(struct metrics_process *p, const struct as_rec_snapsh
     memset(n->by_status, 0, sizeof n->by_status);
     n->mailbox_depth = n->running_max_ns = n->deadlocked = 0;
   }
-  int rc = export_actor_table_update(&p->actors, snap, actor_seen, actor_gone, p);
+  int rc = actor_table_update(&p->actors, snap, actor_seen, actor_gone, p);
   if (rc < 0)
     return rc;
   for (size_t i = 0; i < snap->n_deadlocks; i++)
     for (size_t k = 0; k < snap->deadlocks[i].n_actors; k++) {
-      struct metrics_actor *s = export_actor_table_find(&p->actors, snap->deadlocks[i].actors[k]);
+      struct metrics_actor *s = actor_table_find(&p->actors, snap->deadlocks[i].actors[k]);
       if (s)
         s->name->deadlocked++;
     }

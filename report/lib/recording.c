@@ -284,7 +284,7 @@ static int rm_keyframe(struct rm_ingest *in, const struct as_rec_snapshot *s)
       return -ENOMEM;
     rm_update_actor(in, a, r, s->seq);
     a->gone = 0;
-    if (r->status != AS_STATUS_STOPPED && runmodel_visible(m, a))
+    if (r->status != AS_STATUS_STOPPED && recording_visible(m, a))
       listed_alive++;
   }
   for (size_t i = 0; i < m->n_actors; i++)
@@ -310,7 +310,7 @@ static int rm_delta(struct rm_ingest *in, const struct as_rec_snapshot *s)
     const struct as_rec_actor *r = &s->actors[i];
     if (!r->has_handling)
       continue;
-    struct rm_actor *a = (struct rm_actor *)runmodel_find(m, r->id);
+    struct rm_actor *a = (struct rm_actor *)recording_find(m, r->id);
     if (a && r->handling_elapsed_ns > a->running_max_ns) {
       a->running_max_ns = r->handling_elapsed_ns;
       a->running_type = a->now_type;
@@ -319,7 +319,7 @@ static int rm_delta(struct rm_ingest *in, const struct as_rec_snapshot *s)
       a->now_elapsed_ns = r->handling_elapsed_ns;
   }
   for (size_t k = 0; k < s->n_reaped; k++) {
-    struct rm_actor *a = (struct rm_actor *)runmodel_find(m, s->reaped[k]);
+    struct rm_actor *a = (struct rm_actor *)recording_find(m, s->reaped[k]);
     if (a)
       a->gone = 1;
   }
@@ -372,7 +372,7 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
   return 0;
 }
 
-int runmodel_read(struct recording *m, const char *source, long long at_seq, int include_internal,
+int recording_read(struct recording *m, const char *source, long long at_seq, int include_internal,
                   const char *command)
 {
   memset(m, 0, sizeof *m);
@@ -402,7 +402,7 @@ int runmodel_read(struct recording *m, const char *source, long long at_seq, int
              m->n_actors);
   if (rc < 0 && rc != -ECANCELED) {
     fprintf(stderr, "actorscope %s: %s\n", command, err.text);
-    runmodel_free(m);
+    recording_free(m);
     return -1;
   }
   if (m->truncated)
@@ -411,13 +411,13 @@ int runmodel_read(struct recording *m, const char *source, long long at_seq, int
   if (at_seq >= 0 && !in.found) {
     char why[400];
     fprintf(stderr, "actorscope %s: %s has no snapshot %lld%s%s\n", command, source, at_seq,
-            runmodel_gaps_note(m, why, sizeof why) ? "; " : "", m->n_gaps ? why : "");
-    runmodel_free(m);
+            recording_gaps_note(m, why, sizeof why) ? "; " : "", m->n_gaps ? why : "");
+    recording_free(m);
     return -1;
   }
   if (m->n_points == 0) {
     fprintf(stderr, "actorscope %s: %s holds no snapshot\n", command, source);
-    runmodel_free(m);
+    recording_free(m);
     return -1;
   }
   m->end = (at_seq >= 0 || (at_seq == RECORDING_AT_NOW && m->live)) && !m->at_final ? RM_END_AT
@@ -428,7 +428,7 @@ int runmodel_read(struct recording *m, const char *source, long long at_seq, int
   return 0;
 }
 
-void runmodel_free(struct recording *m)
+void recording_free(struct recording *m)
 {
   for (size_t i = 0; i < m->n_actors; i++) {
     free(m->actors[i].types);
@@ -463,7 +463,7 @@ static int64_t rm_percentile(const struct recording *m, const struct as_histogra
   return max_ns > 0 && ns > max_ns ? max_ns : ns;
 }
 
-int runmodel_finished(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
+int recording_finished(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
                       int64_t max_ns, struct rm_finished *out)
 {
   out->p50 = rm_percentile(m, bins, n, 50, max_ns);
@@ -476,21 +476,21 @@ int runmodel_finished(const struct recording *m, const struct as_histogram_bin *
   return out->p50 < 0 ? -1 : 0;
 }
 
-int64_t runmodel_name_percentile(const struct recording *m, const struct rm_name *agg, double p)
+int64_t recording_name_percentile(const struct recording *m, const struct rm_name *agg, double p)
 {
   return agg ? rm_percentile(m, agg->hist, agg->n_hist, p, agg->finished_max_ns) : -1;
 }
 
-int runmodel_waits(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
+int recording_waits(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
                    struct rm_finished *out)
 {
   /* No exact longest wait is kept: the top bucket's middle stands for it. */
-  int rc = runmodel_finished(m, bins, n, 0, out);
+  int rc = recording_finished(m, bins, n, 0, out);
   out->max = rm_percentile(m, bins, n, 100, 0);
   return rc;
 }
 
-int64_t runmodel_name_wait_percentile(const struct recording *m, const struct rm_name *agg,
+int64_t recording_name_wait_percentile(const struct recording *m, const struct rm_name *agg,
                                       double p)
 {
   return agg ? rm_percentile(m, agg->wait_hist, agg->n_wait_hist, p, 0) : -1;
@@ -523,17 +523,17 @@ static int rm_hist_merge(struct as_histogram_bin **into, size_t *n_into,
   return 0;
 }
 
-int runmodel_visible(const struct recording *m, const struct rm_actor *a)
+int recording_visible(const struct recording *m, const struct rm_actor *a)
 {
   return m->include_internal || !a->internal;
 }
 
-int runmodel_alive_at_end(const struct recording *m, const struct rm_actor *a)
+int recording_alive_at_end(const struct recording *m, const struct rm_actor *a)
 {
   return !a->gone && a->status != AS_STATUS_STOPPED;
 }
 
-int64_t runmodel_handler_max(const struct rm_actor *a, uint32_t *type, int *running)
+int64_t recording_handler_max(const struct rm_actor *a, uint32_t *type, int *running)
 {
   int is_running = a->running_max_ns > a->handler_max_ns;
   if (type)
@@ -550,7 +550,7 @@ static int rm_event_cmp(const void *x, const void *y)
   return a < b ? -1 : a > b;
 }
 
-int64_t runmodel_max_alive(const struct recording *m)
+int64_t recording_max_alive(const struct recording *m)
 {
   int64_t *events = malloc((2 * m->n_actors + 1) * sizeof *events);
   int64_t best = m->max_alive_listed;
@@ -559,7 +559,7 @@ int64_t runmodel_max_alive(const struct recording *m)
   size_t n = 0;
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (!runmodel_visible(m, a))
+    if (!recording_visible(m, a))
       continue;
     events[n++] = as_sat_mul(a->spawned_at_ns, 2) + 1;
     if (a->has_stopped)
@@ -576,21 +576,21 @@ int64_t runmodel_max_alive(const struct recording *m)
   return best;
 }
 
-size_t runmodel_hidden(const struct recording *m)
+size_t recording_hidden(const struct recording *m)
 {
   size_t n = 0;
   for (size_t i = 0; i < m->n_actors; i++)
-    n += !runmodel_visible(m, &m->actors[i]);
+    n += !recording_visible(m, &m->actors[i]);
   return n;
 }
 
-const struct rm_actor *runmodel_find(const struct recording *m, int64_t id)
+const struct rm_actor *recording_find(const struct recording *m, int64_t id)
 {
   size_t lo = rm_lower_bound(m, id);
   return lo < m->n_actors && m->actors[lo].id == id ? &m->actors[lo] : NULL;
 }
 
-const char *runmodel_gaps_note(const struct recording *m, char *buf, size_t len)
+const char *recording_gaps_note(const struct recording *m, char *buf, size_t len)
 {
   if (!m->n_gaps)
     return NULL;
@@ -614,7 +614,7 @@ const char *runmodel_gaps_note(const struct recording *m, char *buf, size_t len)
   return buf;
 }
 
-const char *runmodel_end_note(const struct recording *m, char *buf, size_t len)
+const char *recording_end_note(const struct recording *m, char *buf, size_t len)
 {
   switch (m->end) {
   case RM_END_NO_FINAL:
@@ -697,7 +697,7 @@ static int rm_socket_cmp(const void *x, const void *y)
                 strtab_text(&rm_sort_model->strings, b->kind));
 }
 
-int runmodel_names(const struct recording *m, struct rm_names *out)
+int recording_names(const struct recording *m, struct rm_names *out)
 {
   memset(out, 0, sizeof *out);
   /* name index -> slot + 1 */
@@ -711,7 +711,7 @@ int runmodel_names(const struct recording *m, struct rm_names *out)
   size_t n = 0;
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (!runmodel_visible(m, a))
+    if (!recording_visible(m, a))
       continue;
     if (!slot_of[a->name]) {
       items[n].name = a->name;
@@ -719,11 +719,11 @@ int runmodel_names(const struct recording *m, struct rm_names *out)
     }
     struct rm_name *agg = &items[slot_of[a->name] - 1];
     agg->spawned++;
-    agg->alive_at_end += runmodel_alive_at_end(m, a);
+    agg->alive_at_end += recording_alive_at_end(m, a);
     if (a->mailbox_max > agg->mailbox_max)
       agg->mailbox_max = a->mailbox_max;
     agg->exceptions = as_sat_add(agg->exceptions, a->exceptions);
-    int64_t longest = runmodel_handler_max(a, NULL, NULL);
+    int64_t longest = recording_handler_max(a, NULL, NULL);
     if (longest > agg->handler_max_ns)
       agg->handler_max_ns = longest;
     agg->messages = as_sat_add(agg->messages, a->received);
@@ -738,7 +738,7 @@ int runmodel_names(const struct recording *m, struct rm_names *out)
     if (failed) {
       out->items = items;
       out->n = n;
-      runmodel_names_free(out);
+      recording_names_free(out);
       free(slot_of);
       return -1;
     }
@@ -754,7 +754,7 @@ int runmodel_names(const struct recording *m, struct rm_names *out)
   return 0;
 }
 
-void runmodel_names_free(struct rm_names *names)
+void recording_names_free(struct rm_names *names)
 {
   for (size_t i = 0; i < names->n; i++) {
     free(names->items[i].types);
@@ -766,7 +766,7 @@ void runmodel_names_free(struct rm_names *names)
   memset(names, 0, sizeof *names);
 }
 
-const struct rm_name *runmodel_names_find(const struct recording *m, const struct rm_names *names,
+const struct rm_name *recording_names_find(const struct recording *m, const struct rm_names *names,
                                           const char *name)
 {
   uint32_t id = strtab_find(&m->strings, name);
@@ -786,7 +786,7 @@ const struct rm_name *runmodel_names_find(const struct recording *m, const struc
   return NULL;
 }
 
-int64_t runmodel_name_count(const struct recording *m, const struct rm_name *agg, const char *type)
+int64_t recording_name_count(const struct recording *m, const struct rm_name *agg, const char *type)
 {
   if (!agg)
     return 0;

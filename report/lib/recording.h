@@ -119,41 +119,41 @@ struct recording {
 /* Reads SOURCE to its end, or up to snapshot AT_SEQ (>= 0, or RECORDING_AT_NOW). Problems are printed on stderr as
  * "actorscope COMMAND: ..." and -1 returned (the model then holds nothing); a cut-off last line
  * is noted and tolerated. INCLUDE_INTERNAL: runtime-internal actors count too. */
-int runmodel_read(struct recording *m, const char *source, long long at_seq, int include_internal,
+int recording_read(struct recording *m, const char *source, long long at_seq, int include_internal,
                   const char *command);
-void runmodel_free(struct recording *m);
+void recording_free(struct recording *m);
 
 /* Whether an actor takes part (runtime-internal ones only with --internal). */
-int runmodel_visible(const struct recording *m, const struct rm_actor *a);
+int recording_visible(const struct recording *m, const struct rm_actor *a);
 /* Still alive in the last snapshot read. */
-int runmodel_alive_at_end(const struct recording *m, const struct rm_actor *a);
+int recording_alive_at_end(const struct recording *m, const struct rm_actor *a);
 /* Longest handler, finished or still running; *TYPE its message type (RM_NONE: unknown),
  * *RUNNING whether the longest one had not finished when captured. */
-int64_t runmodel_handler_max(const struct rm_actor *a, uint32_t *type, int *running);
+int64_t recording_handler_max(const struct rm_actor *a, uint32_t *type, int *running);
 /* What a histogram says of finished handlers: p50/p90/p99 in ns (never above MAX_NS, the
  * longest) and how many. Returns 0, or -1 when there is none (a run without histograms). */
 struct rm_finished {
   int64_t p50, p90, p99, max;
   uint64_t count;
 };
-int runmodel_finished(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
+int recording_finished(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
                       int64_t max_ns, struct rm_finished *out);
 /* The same of a mailbox-wait histogram: p50/p90/p99 and max (the middle of the top bucket: no
  * exact longest wait is recorded) in ns, and how many waits were measured. */
-int runmodel_waits(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
+int recording_waits(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
                    struct rm_finished *out);
 /* Most visible actors alive at once: from spawn and stop instants and from each snapshot. */
-int64_t runmodel_max_alive(const struct recording *m);
+int64_t recording_max_alive(const struct recording *m);
 /* Visible actors hidden by the runtime-internal filter. */
-size_t runmodel_hidden(const struct recording *m);
+size_t recording_hidden(const struct recording *m);
 /* The actor with this id, or NULL. */
-const struct rm_actor *runmodel_find(const struct recording *m, int64_t id);
+const struct rm_actor *recording_find(const struct recording *m, int64_t id);
 /* Which seqs this reading does not have and why ("seq 0 to 1233 are not in the set any more:
  * ..."), or NULL when none is missing. */
-const char *runmodel_gaps_note(const struct recording *m, char *buf, size_t len);
+const char *recording_gaps_note(const struct recording *m, char *buf, size_t len);
 /* "no final snapshot: the run did not end normally (last snapshot at T)" and the like, or NULL
  * when the run ended normally or was stopped at --at. */
-const char *runmodel_end_note(const struct recording *m, char *buf, size_t len);
+const char *recording_end_note(const struct recording *m, char *buf, size_t len);
 
 /* Per actor name, over visible actors. */
 struct rm_name_type {
@@ -180,18 +180,18 @@ struct rm_names {
   size_t n;
 };
 
-int runmodel_names(const struct recording *m, struct rm_names *out);
-void runmodel_names_free(struct rm_names *names);
+int recording_names(const struct recording *m, struct rm_names *out);
+void recording_names_free(struct rm_names *names);
 /* The aggregate of NAME (a string), or NULL. */
-const struct rm_name *runmodel_names_find(const struct recording *m, const struct rm_names *names,
+const struct rm_name *recording_names_find(const struct recording *m, const struct rm_names *names,
                                           const char *name);
 /* The p-th percentile (0 < p <= 100) of a name's finished handlers (its actors' histograms
  * merged) in ns, never above the longest; -1 without histograms. */
-int64_t runmodel_name_percentile(const struct recording *m, const struct rm_name *agg, double p);
+int64_t recording_name_percentile(const struct recording *m, const struct rm_name *agg, double p);
 /* The same of its messages' waits in the mailbox (-1 without any measured). */
-int64_t runmodel_name_wait_percentile(const struct recording *m, const struct rm_name *agg,
+int64_t recording_name_wait_percentile(const struct recording *m, const struct rm_name *agg,
                                       double p);
 /* The count of TYPE (a string) in an aggregate (0 when absent). */
-int64_t runmodel_name_count(const struct recording *m, const struct rm_name *agg, const char *type);
+int64_t recording_name_count(const struct recording *m, const struct rm_name *agg, const char *type);
 
 #endif

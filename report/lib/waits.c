@@ -10,7 +10,7 @@
 json_t *waits_json(const struct recording *m, const struct as_histogram_bin *bins, size_t n)
 {
   struct rm_finished w;
-  if (runmodel_waits(m, bins, n, &w) < 0)
+  if (recording_waits(m, bins, n, &w) < 0)
     return NULL;
   return json_pack("{s:I, s:I, s:I, s:I, s:I}", "p50_ns", (json_int_t)w.p50, "p90_ns",
                    (json_int_t)w.p90, "p99_ns", (json_int_t)w.p99, "max_ns", (json_int_t)w.max,
@@ -22,10 +22,13 @@ static void waits_print(const struct recording *m, const char *lead,
                         const struct as_histogram_bin *bins, size_t n)
 {
   struct rm_finished w;
-  if (runmodel_waits(m, bins, n, &w) < 0)
+  if (recording_waits(m, bins, n, &w) < 0)
     return;
-  printf("%sp50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms of %llu message%s\n", lead,
-         (double)w.p50 / 1e6, (double)w.p90 / 1e6, (double)w.p99 / 1e6, (double)w.max / 1e6,
+  char p50[SHOW_DURATION_MAX], p90[SHOW_DURATION_MAX], p99[SHOW_DURATION_MAX],
+      max[SHOW_DURATION_MAX];
+  printf("%sp50 %s, p90 %s, p99 %s, max %s of %llu message%s\n", lead,
+         show_duration(w.p50, 0, p50, sizeof p50), show_duration(w.p90, 0, p90, sizeof p90),
+         show_duration(w.p99, 0, p99, sizeof p99), show_duration(w.max, 0, max, sizeof max),
          (unsigned long long)w.count, w.count == 1 ? "" : "s");
 }
 
@@ -58,7 +61,7 @@ void waits_print_section(const struct recording *m, const struct rm_names *names
   for (size_t i = 0; i < names->n; i++)
     if (names->items[i].n_wait_hist)
       rows[n++] = (struct waits_row){&names->items[i],
-                                     runmodel_name_wait_percentile(m, &names->items[i], 99)};
+                                     recording_name_wait_percentile(m, &names->items[i], 99)};
   if (n) {
     /* Names sorted by name already: the sort keeps that order among equal p99s. */
     qsort(rows, n, sizeof *rows, waits_row_cmp);

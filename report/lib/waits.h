@@ -1,6 +1,6 @@
 /* `report`'s view of the time messages waited in their mailbox (enqueue to handler start): a
  * section listing the actor names whose messages waited longest, and the same numbers per
- * actor, in text and JSON. The numbers come from recording (runmodel_waits). */
+ * actor, in text and JSON. The numbers come from recording (recording_waits). */
 #ifndef ACTORSCOPE_WAITS_H
 #define ACTORSCOPE_WAITS_H
 

@@ -41,7 +41,7 @@ struct run_note {
   char *text;  /* diag: the message, escaped */
 };
 
-int run_status_create(struct run_summary *status)
+int run_summary_create(struct run_summary *status)
 {
   const char *tmp = getenv("TMPDIR");
   if (!tmp || tmp[0] != '/' || strlen(tmp) > sizeof status->dir - 32)
@@ -56,7 +56,7 @@ int run_status_create(struct run_summary *status)
   return 0;
 }
 
-char *run_status_env_entry(const struct run_summary *status)
+char *run_summary_env_entry(const struct run_summary *status)
 {
   char *entry = NULL;
   if (status->dir[0] && asprintf(&entry, "%s=%s", AS_RUN_NOTES_ENV, status->dir) < 0)
@@ -182,7 +182,7 @@ static size_t run_notes_load(const char *dir, struct run_note *notes, size_t max
 
 /* Removes what the notes' writers left, then the directory. A descendant still running may
  * add a note meanwhile: a few passes, then the directory is left (it is private). */
-static void run_status_remove(const char *dir)
+static void run_summary_remove(const char *dir)
 {
   for (int pass = 0; pass < 4; pass++) {
     int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -471,7 +471,7 @@ static void run_print_detached_silent(pid_t pid, const struct run_outcome *outco
   fputc('\n', stderr);
 }
 
-void run_status_report(struct run_summary *status, const struct run_outcome *outcome)
+void run_summary_report(struct run_summary *status, const struct run_outcome *outcome)
 {
   if (outcome->destination)
     fprintf(stderr, "actorscope: snapshots in %s\n", outcome->destination);
@@ -508,5 +508,5 @@ void run_status_report(struct run_summary *status, const struct run_outcome *out
   run_print_diagnostics(notes, count, outcome->child);
   run_notes_free(notes, count);
   free(notes);
-  run_status_remove(status->dir);
+  run_summary_remove(status->dir);
 }

@@ -13,9 +13,9 @@ struct run_summary {
 };
 
 /* Creates the private directory (under $TMPDIR, else /tmp). Returns 0 or -errno. */
-int run_status_create(struct run_summary *status);
+int run_summary_create(struct run_summary *status);
 /* The NAME=VALUE the program's environment needs, for putenv in the child; caller frees. */
-char *run_status_env_entry(const struct run_summary *status);
+char *run_summary_env_entry(const struct run_summary *status);
 
 /* What the run left behind, for the summary. */
 struct run_outcome {
@@ -33,6 +33,6 @@ struct run_outcome {
  * written), then removes the directory. A descendant still running that has not noted a file
  * yet (a daemon just forked, its first snapshot 10 ms after its first actor) is given up to
  * RUN_DETACHED_WAIT_MS to do so. */
-void run_status_report(struct run_summary *status, const struct run_outcome *outcome);
+void run_summary_report(struct run_summary *status, const struct run_outcome *outcome);
 
 #endif
