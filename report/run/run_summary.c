@@ -3,13 +3,13 @@
 #define _GNU_SOURCE
 #include "run_summary.h"
 #include "destination.h"
+#include "reader.h"
 #include "run_detached.h"
 #include "run_notes.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,70 +212,41 @@ struct run_file_facts {
   const char *problem; /* why it cannot be read, or NULL */
 };
 
-/* The members the summary needs come before the spawn sites and actors, which may be tens of
- * megabytes: parse only that head when the line has the usual order, else the whole line. */
-static json_t *run_snapshot_head(char *line)
-{
-  char *cut = strstr(line, ",\"spawn_sites\":");
-  if (cut) {
-    char saved[2] = {cut[0], cut[1]};
-    cut[0] = '}', cut[1] = '\0';
-    json_t *head = json_loads(line, 0, NULL);
-    cut[0] = saved[0], cut[1] = saved[1];
-    if (json_is_object(json_object_get(head, "totals")))
-      return head;
-    json_decref(head);
-  }
-  return json_loads(line, 0, NULL);
-}
-
+/* Through the format's reader, as every command reads a run: a delta line's totals are those of
+ * the state it leaves, whatever order the writer put the members in. */
 static void run_file_examine(const char *path, struct run_file_facts *facts)
 {
   memset(facts, 0, sizeof *facts);
   facts->actors = -1;
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  /* Not blocking in open(): a FIFO put where the file was noted is not waited for. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   struct stat st;
-  FILE *f = NULL;
   if (fd < 0 || fstat(fd, &st) < 0)
     facts->problem = strerror(errno);
   else if (!S_ISREG(st.st_mode))
     facts->problem = "it is not a regular file";
-  else if (!(f = fdopen(fd, "r")))
-    facts->problem = strerror(errno);
-  if (!f) {
+  if (facts->problem) {
     if (fd >= 0)
       close(fd);
     return;
   }
-  char *line = NULL, *last = NULL;
-  size_t cap = 0, last_cap = 0;
-  ssize_t n;
-  long complete = 0;
-  while ((n = getline(&line, &cap, f)) > 0) {
-    if (line[n - 1] != '\n')
-      break; /* cut short: still being written, or the writer was killed */
-    if (complete++ == 0)
-      continue;
-    char *swap = last;
-    size_t swap_cap = last_cap;
-    last = line, last_cap = cap;
-    line = swap, cap = swap_cap;
+  struct as_reader *reader;
+  struct as_reader_error err;
+  struct as_reader_options options = AS_READER_OPTIONS_DEFAULT;
+  options.single_file = 1;
+  /* No whole header yet (a process that has just started): no snapshots. */
+  if (as_reader_open_fd(&reader, fd, path, &options, &err) < 0)
+    return;
+  const struct as_rec_snapshot *s;
+  /* A line that cannot be read ends the count: the facts are the last whole line's. */
+  while (as_reader_next(reader, &s, &err) > 0) {
+    facts->snapshots++;
+    facts->final = s->final;
+    snprintf(facts->ended_by, sizeof facts->ended_by, "%s", s->ended_by ? s->ended_by : "exit");
+    snprintf(facts->signal, sizeof facts->signal, "%s", s->signal ? s->signal : "a signal");
+    facts->actors = s->total_spawned;
   }
-  fclose(f);
-  facts->snapshots = complete > 0 ? complete - 1 : 0;
-  json_t *snapshot = last ? run_snapshot_head(last) : NULL;
-  if (snapshot) {
-    facts->final = json_is_true(json_object_get(snapshot, "final"));
-    const char *ended_by = json_string_value(json_object_get(snapshot, "ended_by"));
-    const char *sig = json_string_value(json_object_get(snapshot, "signal"));
-    snprintf(facts->ended_by, sizeof facts->ended_by, "%s", ended_by ? ended_by : "exit");
-    snprintf(facts->signal, sizeof facts->signal, "%s", sig ? sig : "a signal");
-    json_t *spawned = json_object_get(json_object_get(snapshot, "totals"), "total_spawned");
-    facts->actors = json_is_integer(spawned) ? (long long)json_integer_value(spawned) : -1;
-    json_decref(snapshot);
-  }
-  free(line);
-  free(last);
+  as_reader_close(reader);
 }
 
 static int run_process_alive(long pid) { return kill((pid_t)pid, 0) == 0 || errno == EPERM; }
