@@ -149,8 +149,6 @@ int as_reader_next(struct as_reader *r, const struct as_rec_snapshot **snapshot,
 const struct as_rec_header *as_reader_header(const struct as_reader *r) { return &r->header; }
 const char *as_reader_source(const struct as_reader *r) { return r->source; }
 int as_reader_truncated(const struct as_reader *r) { return r->truncated; }
-uint64_t as_reader_bytes(const struct as_reader *r) { return r->bytes; }
-int as_reader_fd(const struct as_reader *r) { return r->fd; }
 long as_reader_peer_pid(const struct as_reader *r) { return r->peer_pid; }
 
 void as_reader_close(struct as_reader *r)

@@ -278,11 +278,6 @@ const struct as_rec_header *as_reader_header(const struct as_reader *reader);
 const char *as_reader_source(const struct as_reader *reader);
 /* Whether the stream's last line was cut short (a killed writer) and skipped. */
 int as_reader_truncated(const struct as_reader *reader);
-/* Bytes read so far. */
-uint64_t as_reader_bytes(const struct as_reader *reader);
-/* The descriptor read from, for poll(): readable means bytes are waiting, but as_reader_next
- * still blocks until a whole line is in (a live view runs the reader on a thread of its own). */
-int as_reader_fd(const struct as_reader *reader);
 /* A unix socket: the pid and uid of the process serving it (SO_PEERCRED); -1 when unknown. */
 long as_reader_peer_pid(const struct as_reader *reader);
 void as_reader_close(struct as_reader *reader);
