@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "run_summary.h"
 #include "destination.h"
+#include "format.h"
 #include "reader.h"
 #include "run_detached.h"
 #include "run_notes.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -212,8 +214,63 @@ struct run_file_facts {
   const char *problem; /* why it cannot be read, or NULL */
 };
 
-/* Through the format's reader, as every command reads a run: a delta line's totals are those of
- * the state it leaves, whatever order the writer put the members in. */
+/* The lines the facts come from, through the format's reader as every command reads a run:
+ * the header, then the last keyframe and the lines after it (a delta line's totals are those
+ * of the state it leaves). Every whole line after the header counts as a snapshot. */
+static void run_file_read_tail(FILE *in, struct run_file_facts *facts)
+{
+  char *line = NULL, *tail = NULL;
+  size_t cap = 0, tail_len = 0;
+  ssize_t n;
+  FILE *kept = open_memstream(&tail, &tail_len);
+  if (!kept)
+    return;
+  long complete = 0;
+  while ((n = getline(&line, &cap, in)) > 0) {
+    if (line[n - 1] != '\n')
+      break; /* cut short: still being written, or the writer was killed */
+    /* Only a shortcut: a keyframe whose members come in another order is not seen as one,
+     * and the reader is then given more lines, never fewer. */
+    static const char keyframe[] = "{\"" AS_M_TYPE "\":\"" AS_LINE_SNAPSHOT "\"";
+    if (complete++ == 0)
+      continue; /* the header: read again below */
+    if (strncmp(line, keyframe, sizeof keyframe - 1) == 0)
+      rewind(kept);
+    fwrite(line, 1, (size_t)n, kept);
+  }
+  facts->snapshots = complete > 0 ? complete - 1 : 0;
+  fflush(kept);
+  long tail_bytes = ftell(kept);
+  int fd = complete > 1 ? memfd_create("actorscope-run-summary", MFD_CLOEXEC) : -1;
+  rewind(in);
+  ssize_t header = getline(&line, &cap, in);
+  int written = fd >= 0 && header > 0 && write(fd, line, (size_t)header) == header &&
+                tail_bytes >= 0 && write(fd, tail, (size_t)tail_bytes) == tail_bytes &&
+                lseek(fd, 0, SEEK_SET) == 0;
+  fclose(kept);
+  free(tail);
+  free(line);
+  struct as_reader *reader;
+  struct as_reader_error err;
+  struct as_reader_options options = AS_READER_OPTIONS_DEFAULT;
+  options.single_file = 1;
+  if (!written) {
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  if (as_reader_open_fd(&reader, fd, "run summary", &options, &err) < 0)
+    return;
+  const struct as_rec_snapshot *s;
+  while (as_reader_next(reader, &s, &err) > 0) {
+    facts->final = s->final;
+    snprintf(facts->ended_by, sizeof facts->ended_by, "%s", s->ended_by ? s->ended_by : "exit");
+    snprintf(facts->signal, sizeof facts->signal, "%s", s->signal ? s->signal : "a signal");
+    facts->actors = s->total_spawned;
+  }
+  as_reader_close(reader);
+}
+
 static void run_file_examine(const char *path, struct run_file_facts *facts)
 {
   memset(facts, 0, sizeof *facts);
@@ -221,32 +278,20 @@ static void run_file_examine(const char *path, struct run_file_facts *facts)
   /* Not blocking in open(): a FIFO put where the file was noted is not waited for. */
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   struct stat st;
+  FILE *f = NULL;
   if (fd < 0 || fstat(fd, &st) < 0)
     facts->problem = strerror(errno);
   else if (!S_ISREG(st.st_mode))
     facts->problem = "it is not a regular file";
-  if (facts->problem) {
+  else if (!(f = fdopen(fd, "r")))
+    facts->problem = strerror(errno);
+  if (!f) {
     if (fd >= 0)
       close(fd);
     return;
   }
-  struct as_reader *reader;
-  struct as_reader_error err;
-  struct as_reader_options options = AS_READER_OPTIONS_DEFAULT;
-  options.single_file = 1;
-  /* No whole header yet (a process that has just started): no snapshots. */
-  if (as_reader_open_fd(&reader, fd, path, &options, &err) < 0)
-    return;
-  const struct as_rec_snapshot *s;
-  /* A line that cannot be read ends the count: the facts are the last whole line's. */
-  while (as_reader_next(reader, &s, &err) > 0) {
-    facts->snapshots++;
-    facts->final = s->final;
-    snprintf(facts->ended_by, sizeof facts->ended_by, "%s", s->ended_by ? s->ended_by : "exit");
-    snprintf(facts->signal, sizeof facts->signal, "%s", s->signal ? s->signal : "a signal");
-    facts->actors = s->total_spawned;
-  }
-  as_reader_close(reader);
+  run_file_read_tail(f, facts);
+  fclose(f);
 }
 
 static int run_process_alive(long pid) { return kill((pid_t)pid, 0) == 0 || errno == EPERM; }
