@@ -195,7 +195,6 @@ const char *as_type_without_endpoint(const char *type, char *out, size_t size);
 /* The text of each value; NULL for a value out of range (and for AS_WAIT_NONE). */
 const char *as_status_name(enum as_status status);
 const char *as_wait_kind_name(enum as_wait_kind kind);
-const char *as_runtime_name(enum as_runtime_kind runtime); /* NULL for AS_RUNTIME_OTHER */
 
 /* Parses LEN bytes of text (not NUL-terminated). Returns 0, or -1 when it is not one of them. */
 int as_status_parse(const char *text, size_t len, enum as_status *out);

@@ -263,6 +263,12 @@ struct as_rec_snapshot {
 int as_reader_open(struct as_reader **reader, const char *source,
                    const struct as_reader_options *options, struct as_reader_error *err);
 
+/* Reads the descriptor FD (taken over: as_reader_close closes it, as does a failed open) as
+ * one file, not a rotated set, named NAME in messages; reads its header line like
+ * as_reader_open. For a caller that opened the file itself (to check what it is first). */
+int as_reader_open_fd(struct as_reader **reader, int fd, const char *name,
+                      const struct as_reader_options *options, struct as_reader_error *err);
+
 /* Reads the next snapshot into *SNAPSHOT (valid until the next call or close). Returns 1, 0 at
  * the end of the stream, or a negative errno with ERR filled (the reader is then done). */
 int as_reader_next(struct as_reader *reader, const struct as_rec_snapshot **snapshot,
@@ -272,11 +278,6 @@ const struct as_rec_header *as_reader_header(const struct as_reader *reader);
 const char *as_reader_source(const struct as_reader *reader);
 /* Whether the stream's last line was cut short (a killed writer) and skipped. */
 int as_reader_truncated(const struct as_reader *reader);
-/* Bytes read so far. */
-uint64_t as_reader_bytes(const struct as_reader *reader);
-/* The descriptor read from, for poll(): readable means bytes are waiting, but as_reader_next
- * still blocks until a whole line is in (a live view runs the reader on a thread of its own). */
-int as_reader_fd(const struct as_reader *reader);
 /* A unix socket: the pid and uid of the process serving it (SO_PEERCRED); -1 when unknown. */
 long as_reader_peer_pid(const struct as_reader *reader);
 void as_reader_close(struct as_reader *reader);

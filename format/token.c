@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int as_token_valid(const char *text, size_t len)
+/* Whether TEXT (LEN bytes) is a valid token: AS_TOKEN_MIN to AS_TOKEN_MAX printable ASCII
+ * characters without spaces. */
+static int as_token_valid(const char *text, size_t len)
 {
   if (len < AS_TOKEN_MIN || len > AS_TOKEN_MAX)
     return 0;
@@ -20,7 +22,11 @@ int as_token_valid(const char *text, size_t len)
   return 1;
 }
 
-int as_token_read_file(const char *path, char *out, char *why, size_t why_len)
+/* Reads a token file into OUT (at least AS_TOKEN_MAX + 1 bytes): a regular file (a link is not
+ * followed) owned by this user and readable by nobody else (mode 0600 or 0400), holding the
+ * token and at most one "\n". Returns 0, or a negative errno with WHY saying what is wrong
+ * (never the token). */
+static int as_token_read_file(const char *path, char *out, char *why, size_t why_len)
 {
   /* Never a FIFO's open() that waits for a writer, never a link to someone else's file. */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);

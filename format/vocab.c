@@ -25,15 +25,6 @@ const char *as_wait_kind_name(enum as_wait_kind kind)
   return (unsigned)kind < AS_WAIT_COUNT ? vocab_wait_kind[kind] : NULL;
 }
 
-const char *as_runtime_name(enum as_runtime_kind runtime)
-{
-  switch (runtime) {
-  case AS_RUNTIME_CZMQ: return AS_RUNTIME_NAME_CZMQ;
-  case AS_RUNTIME_CAF: return AS_RUNTIME_NAME_CAF;
-  default: return NULL;
-  }
-}
-
 int as_status_parse(const char *text, size_t len, enum as_status *out)
 {
   int i = vocab_find(vocab_status, AS_STATUS_COUNT, text, len);

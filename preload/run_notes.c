@@ -34,7 +34,9 @@ static void runstatus_capture(void)
 /* Reads the variable before main() runs, whether or not anything is ever noted. */
 __attribute__((constructor)) static void runstatus_constructor(void) { runstatus_capture(); }
 
-int as_run_notes_dir_is_private(int dir_fd)
+/* Whether dir_fd is a directory the status channel may use: a directory owned by this
+ * process's effective uid, accessible to nobody else. Shared with the launcher. */
+static int as_run_notes_dir_is_private(int dir_fd)
 {
   struct stat st;
   return fstat(dir_fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&

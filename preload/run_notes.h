@@ -37,8 +37,4 @@ void as_run_notes_note_diag(const char *code, const char *text);
  * prints untrusted text the same way. */
 size_t as_run_notes_escape_byte(unsigned char c, char out[4]);
 
-/* Whether dir_fd is a directory the status channel may use: a directory owned by this
- * process's effective uid, accessible to nobody else. Shared with the launcher. */
-int as_run_notes_dir_is_private(int dir_fd);
-
 #endif

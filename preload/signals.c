@@ -24,7 +24,9 @@ static signals_sigaction_fn signals_real_sigaction(void)
   return real;
 }
 
-void as_signals_die_by_default(int sig, int raise_again)
+/* From a handler of ours for sig: sets sig's default action back and, if raise_again, raises
+ * sig, so that it is delivered with that action when the handler returns. */
+static void as_signals_die_by_default(int sig, int raise_again)
 {
   struct sigaction dfl;
   memset(&dfl, 0, sizeof dfl);
@@ -46,16 +48,6 @@ void as_signals_die_of(int sig)
   sigemptyset(&only);
   sigaddset(&only, sig);
   pthread_sigmask(SIG_UNBLOCK, &only, NULL);
-}
-
-int as_signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-{
-  signals_sigaction_fn real = signals_real_sigaction();
-  if (!real) {
-    errno = ENOSYS;
-    return -1;
-  }
-  return real(sig, act, old);
 }
 
 /* Whether returning from the handler runs the faulting instruction again, so that the fault

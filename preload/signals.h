@@ -19,10 +19,4 @@ void as_signals_die_of(int sig);
 int as_signals_is_ours(const struct sigaction *old);
 int as_signals_handler_is_ours(void (*handler)(int));
 
-/* From a handler of ours for sig: sets sig's default action back and, if raise_again, raises
- * sig, so that it is delivered with that action when the handler returns. */
-void as_signals_die_by_default(int sig, int raise_again);
-/* The libc sigaction our interposed one stands in front of (-1 and ENOSYS when none). */
-int as_signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
-
 #endif

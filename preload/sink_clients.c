@@ -37,7 +37,8 @@ void as_sink_set_exit_deadline(unsigned within_ms)
     ;
 }
 
-uint64_t sink_wait_limit(uint64_t limit)
+/* The earliest time any wait may end: the exit deadline or `limit`, in monotonic ns. */
+static uint64_t sink_wait_limit(uint64_t limit)
 {
   uint64_t exit_at = atomic_load_explicit(&sink_exit_deadline_ns, memory_order_relaxed);
   return exit_at && exit_at < limit ? exit_at : limit;

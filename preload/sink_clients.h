@@ -82,7 +82,4 @@ int sink_clients_flush(struct sink_clients *cs, unsigned timeout_ms);
  * still on its way to them. */
 void sink_clients_close(struct sink_clients *cs, int polite);
 
-/* The earliest time any wait may end: the exit deadline or `limit`, in monotonic ns. */
-uint64_t sink_wait_limit(uint64_t limit);
-
 #endif

@@ -50,7 +50,8 @@ struct remote_target {
   unsigned char line[REMOTE_LINES][REMOTE_LINE_BYTES];
 };
 
-int as_stack_remote_read(uint64_t addr, void *out, size_t len)
+/* Reads len bytes at addr of this process without any risk of faulting. 0 or -EFAULT. */
+static int as_stack_remote_read(uint64_t addr, void *out, size_t len)
 {
   struct iovec local = {out, len}, far = {(void *)(uintptr_t)addr, len};
   int saved = errno;

@@ -39,7 +39,4 @@ unsigned as_stack_remote_unwind(const struct as_stack_regs *regs, const void *st
  * process unwinds nothing from now on. */
 void as_stack_remote_disable(void);
 
-/* Reads len bytes at addr of this process without any risk of faulting. 0 or -EFAULT. */
-int as_stack_remote_read(uint64_t addr, void *out, size_t len);
-
 #endif

@@ -110,8 +110,3 @@ void as_waiting_find_deadlocks(const struct as_waiting *set, struct as_waitgraph
   free(edges);
 }
 
-void as_waiting_free(struct as_waiting *set)
-{
-  free(set->views);
-  memset(set, 0, sizeof *set);
-}

@@ -20,6 +20,5 @@ int as_waiting_update_where(struct as_waiting *set, const struct as_registry_col
 /* The wait-for cycles among them, each confirmed by a second read of every member (a ping-pong
  * read at two moments would otherwise look like one). */
 void as_waiting_find_deadlocks(const struct as_waiting *set, struct as_waitgraph_cycles *cycles);
-void as_waiting_free(struct as_waiting *set);
 
 #endif

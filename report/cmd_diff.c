@@ -2,11 +2,11 @@
  * (relative) and a floor (absolute), so jitter of a few microseconds is not growth. */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "escape.h"
 #include "recording.h"
 #include "show.h"
 
 #include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +49,19 @@ struct diff_opts {
   int64_t floor_ns; /* handler times */
 };
 
+/* One line of the comparison: a metric of one name (and message type) in A and in B. */
+struct diff_row {
+  const char *section, *name, *type; /* type: NULL but for "messages received" */
+  enum diff_unit unit;
+  int64_t a, b;
+  int grew;
+};
+
+struct diff_rows {
+  struct diff_row *items;
+  size_t n, cap;
+};
+
 static int64_t diff_metric_of(const struct rm_name *agg, const struct diff_metric *metric)
 {
   return agg ? *(const int64_t *)((const char *)agg + metric->offset) : 0;
@@ -59,27 +72,23 @@ static int diff_grew(int64_t a, int64_t b, int64_t floor, double tolerance)
   return (double)b > (double)a * (1.0 + tolerance / 100.0) && as_sat_add(b, -a) > floor;
 }
 
-static void diff_row(json_t *rows, const char *section, const char *name, const char *type,
-                     int64_t a, int64_t b, enum diff_unit unit, const struct diff_opts *o)
+static int diff_row(struct diff_rows *rows, const char *section, const char *name,
+                    const char *type, int64_t a, int64_t b, enum diff_unit unit,
+                    const struct diff_opts *o)
 {
   if (a == 0 && b == 0)
-    return;
+    return 0;
+  if (rows->n == rows->cap) {
+    size_t cap = rows->cap ? rows->cap * 2 : 64;
+    struct diff_row *grown = reallocarray(rows->items, cap, sizeof *grown);
+    if (!grown)
+      return -1;
+    rows->items = grown;
+    rows->cap = cap;
+  }
   int grew = diff_grew(a, b, unit == DIFF_NS ? o->floor_ns : o->floor, o->tolerance);
-  json_array_append_new(rows, json_pack("{s:s, s:s, s:s?, s:s, s:I, s:I, s:b}", "section", section,
-                                        "name", name, "type", type, "unit",
-                                        unit == DIFF_NS ? "ns" : "count", "a", (json_int_t)a, "b",
-                                        (json_int_t)b, "grew", grew));
-}
-
-/* Every name present in either run, sorted, each once. */
-static json_t *diff_all_names(const struct diff_side *a, const struct diff_side *b)
-{
-  json_t *names = json_object();
-  for (size_t i = 0; i < a->names.n; i++)
-    json_object_set_new(names, strtab_text(&a->model.strings, a->names.items[i].name), json_true());
-  for (size_t i = 0; i < b->names.n; i++)
-    json_object_set_new(names, strtab_text(&b->model.strings, b->names.items[i].name), json_true());
-  return names;
+  rows->items[rows->n++] = (struct diff_row){section, name, type, unit, a, b, grew};
+  return 0;
 }
 
 static int diff_str_cmp(const void *x, const void *y)
@@ -87,18 +96,48 @@ static int diff_str_cmp(const void *x, const void *y)
   return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* The keys of OBJECT, sorted (valid while OBJECT lives). */
-static const char **diff_sorted_keys(json_t *object, size_t *n)
+/* TEXTS sorted, each once; returns how many are left. */
+static size_t diff_sort_unique(const char **texts, size_t n)
 {
-  const char **keys = calloc(json_object_size(object) + 1, sizeof *keys);
-  const char *key;
-  json_t *v;
-  *n = 0;
-  if (!keys)
+  qsort(texts, n, sizeof *texts, diff_str_cmp);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    if (kept == 0 || strcmp(texts[kept - 1], texts[i]) != 0)
+      texts[kept++] = texts[i];
+  return kept;
+}
+
+/* Every name present in either run, sorted, each once (the runs' own strings); NULL when out
+ * of memory. */
+static const char **diff_all_names(const struct diff_side *a, const struct diff_side *b, size_t *n)
+{
+  const char **names = calloc(a->names.n + b->names.n + 1, sizeof *names);
+  if (!names)
     return NULL;
-  json_object_foreach(object, key, v) keys[(*n)++] = key;
-  qsort(keys, *n, sizeof *keys, diff_str_cmp);
-  return keys;
+  *n = 0;
+  for (size_t i = 0; i < a->names.n; i++)
+    names[(*n)++] = strtab_text(&a->model.strings, a->names.items[i].name);
+  for (size_t i = 0; i < b->names.n; i++)
+    names[(*n)++] = strtab_text(&b->model.strings, b->names.items[i].name);
+  *n = diff_sort_unique(names, *n);
+  return names;
+}
+
+/* The message types either run's actors of one name received, sorted, each once. */
+static const char **diff_all_types(const struct diff_side *a, const struct rm_name *na,
+                                   const struct diff_side *b, const struct rm_name *nb, size_t *n)
+{
+  size_t count = (na ? na->n_types : 0) + (nb ? nb->n_types : 0);
+  const char **types = calloc(count + 1, sizeof *types);
+  if (!types)
+    return NULL;
+  *n = 0;
+  for (size_t t = 0; na && t < na->n_types; t++)
+    types[(*n)++] = strtab_text(&a->model.strings, na->types[t].type);
+  for (size_t t = 0; nb && t < nb->n_types; t++)
+    types[(*n)++] = strtab_text(&b->model.strings, nb->types[t].type);
+  *n = diff_sort_unique(types, *n);
+  return types;
 }
 
 /* The p99 of a name's finished handlers, or of its messages' waits in the mailbox. */
@@ -109,56 +148,54 @@ static int64_t diff_p99(const struct recording *m, const struct rm_name *agg, in
   return p99 > 0 ? p99 : 0;
 }
 
-static json_t *diff_build(const struct diff_side *a, const struct diff_side *b,
-                          const struct diff_opts *o)
+/* The rows, section by section, names sorted within each. Returns 0 or -1 (out of memory). */
+static int diff_build(struct diff_rows *rows, const struct diff_side *a, const struct diff_side *b,
+                      const struct diff_opts *o)
 {
-  json_t *rows = json_array(), *names = diff_all_names(a, b);
   size_t n;
-  const char **sorted = diff_sorted_keys(names, &n);
+  const char **sorted = diff_all_names(a, b, &n);
+  if (!sorted)
+    return -1;
+  int rc = 0;
   for (size_t k = 0; k < sizeof diff_metrics / sizeof diff_metrics[0]; k++)
-    for (size_t i = 0; i < n; i++)
-      diff_row(rows, diff_metrics[k].section, sorted[i], NULL,
-               diff_metric_of(recording_names_find(&a->model, &a->names, sorted[i]), &diff_metrics[k]),
-               diff_metric_of(recording_names_find(&b->model, &b->names, sorted[i]), &diff_metrics[k]),
-               diff_metrics[k].unit, o);
+    for (size_t i = 0; i < n && rc == 0; i++)
+      rc = diff_row(rows, diff_metrics[k].section, sorted[i], NULL,
+                    diff_metric_of(recording_names_find(&a->model, &a->names, sorted[i]),
+                                   &diff_metrics[k]),
+                    diff_metric_of(recording_names_find(&b->model, &b->names, sorted[i]),
+                                   &diff_metrics[k]),
+                    diff_metrics[k].unit, o);
   /* From the names' merged histograms; no row where neither run carries one. */
   for (int waits = 0; waits < 2; waits++)
-    for (size_t i = 0; i < n; i++)
-      diff_row(rows, waits ? "mailbox wait p99" : "handler p99", sorted[i], NULL,
-               diff_p99(&a->model, recording_names_find(&a->model, &a->names, sorted[i]), waits),
-               diff_p99(&b->model, recording_names_find(&b->model, &b->names, sorted[i]), waits),
-               DIFF_NS, o);
-  for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == 0; i++)
+      rc = diff_row(rows, waits ? "mailbox wait p99" : "handler p99", sorted[i], NULL,
+                    diff_p99(&a->model, recording_names_find(&a->model, &a->names, sorted[i]), waits),
+                    diff_p99(&b->model, recording_names_find(&b->model, &b->names, sorted[i]), waits),
+                    DIFF_NS, o);
+  for (size_t i = 0; i < n && rc == 0; i++) {
     const struct rm_name *na = recording_names_find(&a->model, &a->names, sorted[i]);
     const struct rm_name *nb = recording_names_find(&b->model, &b->names, sorted[i]);
-    json_t *types = json_object();
-    for (size_t t = 0; na && t < na->n_types; t++)
-      json_object_set_new(types, strtab_text(&a->model.strings, na->types[t].type), json_true());
-    for (size_t t = 0; nb && t < nb->n_types; t++)
-      json_object_set_new(types, strtab_text(&b->model.strings, nb->types[t].type), json_true());
     size_t nt;
-    const char **tsorted = diff_sorted_keys(types, &nt);
-    for (size_t t = 0; tsorted && t < nt; t++)
-      diff_row(rows, "messages received", sorted[i], tsorted[t],
-               recording_name_count(&a->model, na, tsorted[t]),
-               recording_name_count(&b->model, nb, tsorted[t]), DIFF_COUNT, o);
-    free(tsorted);
-    json_decref(types);
+    const char **types = diff_all_types(a, na, b, nb, &nt);
+    if (!types)
+      rc = -1;
+    for (size_t t = 0; types && t < nt && rc == 0; t++)
+      rc = diff_row(rows, "messages received", sorted[i], types[t],
+                    recording_name_count(&a->model, na, types[t]),
+                    recording_name_count(&b->model, nb, types[t]), DIFF_COUNT, o);
+    free(types);
   }
   free(sorted);
-  json_decref(names);
-  return rows;
+  return rc;
 }
 
-static char *diff_row_label(json_t *row, char *buf, size_t len)
+static char *diff_row_label(const struct diff_row *row, char *buf, size_t len)
 {
-  const char *type = json_string_value(json_object_get(row, "type"));
-  snprintf(buf, len, type ? "%s <- %s" : "%s", json_string_value(json_object_get(row, "name")),
-           type);
+  snprintf(buf, len, row->type ? "%s <- %s" : "%s", row->name, row->type);
   return buf;
 }
 
-static void diff_print(json_t *rows, const char *path_a, const char *path_b,
+static void diff_print(const struct diff_rows *rows, const char *path_a, const char *path_b,
                        const struct diff_opts *o)
 {
   char floor_text[SHOW_DURATION_MAX];
@@ -167,25 +204,23 @@ static void diff_print(json_t *rows, const char *path_a, const char *path_b,
          path_a, path_b, o->tolerance, (long long)o->floor,
          show_duration(o->floor_ns, 0, floor_text, sizeof floor_text));
   /* The label column fits the longest label (names are never cut: cut names would merge). */
-  size_t width = 24, i;
-  json_t *row;
+  size_t width = 24;
   char label[1024];
-  json_array_foreach(rows, i, row) {
-    size_t len = strlen(diff_row_label(row, label, sizeof label));
+  for (size_t i = 0; i < rows->n; i++) {
+    size_t len = strlen(diff_row_label(&rows->items[i], label, sizeof label));
     if (len > width)
       width = len < 72 ? len : 72;
   }
   const char *section = "";
   size_t grew = 0;
-  json_array_foreach(rows, i, row) {
-    const char *row_section = json_string_value(json_object_get(row, "section"));
-    if (strcmp(section, row_section) != 0) {
-      section = row_section;
+  for (size_t i = 0; i < rows->n; i++) {
+    const struct diff_row *row = &rows->items[i];
+    if (strcmp(section, row->section) != 0) {
+      section = row->section;
       printf("\n%s:\n  %-*s %12s %12s %20s\n", section, (int)width, "", "A", "B", "change");
     }
-    long long a = json_integer_value(json_object_get(row, "a"));
-    long long b = json_integer_value(json_object_get(row, "b"));
-    int ns = strcmp(json_string_value(json_object_get(row, "unit")), "ns") == 0;
+    long long a = row->a, b = row->b;
+    int ns = row->unit == DIFF_NS;
     char va[32], vb[32], change[48];
     if (ns) {
       show_duration(a, 0, va, sizeof va);
@@ -204,8 +239,7 @@ static void diff_print(json_t *rows, const char *path_a, const char *path_b,
       snprintf(change, sizeof change, "%s new", absolute);
     else
       snprintf(change, sizeof change, "%s %+.1f%%", absolute, ((double)b / (double)a - 1.0) * 100.0);
-    int marked = json_is_true(json_object_get(row, "grew"));
-    grew += marked;
+    grew += row->grew;
     /* A label wider than the column gets a line of its own, the numbers stay aligned. */
     for (char *c = diff_row_label(row, label, sizeof label); *c; c++)
       if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -215,9 +249,50 @@ static void diff_print(json_t *rows, const char *path_a, const char *path_b,
       label[0] = '\0';
     }
     printf("  %-*s %*s %*s %*s%s\n", (int)width, label, show_field(va, 12), va,
-           show_field(vb, 12), vb, show_field(change, 20), change, marked ? " !" : "");
+           show_field(vb, 12), vb, show_field(change, 20), change, row->grew ? " !" : "");
   }
-  printf("\n%zu of %zu rows grew beyond the tolerance.\n", grew, json_array_size(rows));
+  printf("\n%zu of %zu rows grew beyond the tolerance.\n", grew, rows->n);
+}
+
+/* A real number as JSON writers commonly write it: shortest exact text, and ".0" on a whole
+ * number so that it reads back as a real. */
+static void diff_json_real(FILE *out, double v)
+{
+  char text[40];
+  snprintf(text, sizeof text, "%.17g", v);
+  fputs(text, out);
+  if (!strpbrk(text, ".eE"))
+    fputs(".0", out);
+}
+
+static void diff_json_print(const struct diff_rows *rows, const char *path_a, const char *path_b,
+                            const struct diff_opts *o, FILE *out)
+{
+  fputs("{\n  \"a\": ", out);
+  escape_json_string(out, path_a);
+  fputs(",\n  \"b\": ", out);
+  escape_json_string(out, path_b);
+  fputs(",\n  \"tolerance_pct\": ", out);
+  diff_json_real(out, o->tolerance);
+  fprintf(out, ",\n  \"floor\": %lld,\n  \"floor_ns\": %lld,\n  \"rows\": %s",
+          (long long)o->floor, (long long)o->floor_ns, rows->n ? "[" : "[]");
+  for (size_t i = 0; i < rows->n; i++) {
+    const struct diff_row *row = &rows->items[i];
+    fputs(i ? ",\n    {\n      \"section\": " : "\n    {\n      \"section\": ", out);
+    escape_json_string(out, row->section);
+    fputs(",\n      \"name\": ", out);
+    escape_json_string(out, row->name);
+    fputs(",\n      \"type\": ", out);
+    if (row->type)
+      escape_json_string(out, row->type);
+    else
+      fputs("null", out);
+    fprintf(out, ",\n      \"unit\": \"%s\",\n      \"a\": %lld,\n      \"b\": %lld,\n"
+                 "      \"grew\": %s\n    }",
+            row->unit == DIFF_NS ? "ns" : "count", (long long)row->a, (long long)row->b,
+            row->grew ? "true" : "false");
+  }
+  fputs(rows->n ? "\n  ]\n}\n" : "\n}\n", out);
 }
 
 static int diff_number(const char *flag, const char *text, double *out)
@@ -294,22 +369,20 @@ int cmd_diff(int argc, char **argv)
     recording_free(&a.model);
     return CMD_USAGE;
   }
-  json_t *rows = diff_build(&a, &b, &o);
-  if (as_json) {
-    json_t *out = json_pack("{s:s, s:s, s:f, s:I, s:I, s:O}", "a", argv[optind], "b",
-                            argv[optind + 1], "tolerance_pct", o.tolerance, "floor",
-                            (json_int_t)o.floor, "floor_ns", (json_int_t)o.floor_ns, "rows", rows);
-    char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    puts(text ? text : "{}");
-    free(text);
-    json_decref(out);
+  struct diff_rows rows = {0};
+  int rc = CMD_OK;
+  if (diff_build(&rows, &a, &b, &o) < 0) {
+    fprintf(stderr, "actorscope diff: out of memory\n");
+    rc = CMD_FAILED;
+  } else if (as_json) {
+    diff_json_print(&rows, argv[optind], argv[optind + 1], &o, stdout);
   } else {
-    diff_print(rows, argv[optind], argv[optind + 1], &o);
+    diff_print(&rows, argv[optind], argv[optind + 1], &o);
   }
-  json_decref(rows);
+  free(rows.items);
   recording_names_free(&a.names);
   recording_names_free(&b.names);
   recording_free(&a.model);
   recording_free(&b.model);
-  return CMD_OK;
+  return rc;
 }

@@ -246,7 +246,8 @@ int cmd_top(int argc, char **argv)
            o.program ? o.program[0] : o.source);
   app.screen.replay = !o.program && !top_is_socket(o.source) && !o.follow;
   /* A followed file does not restart: its end (or an error in it) is the end. */
-  struct live_feed_options feed = {o.source, o.follow, o.batch || !top_is_socket(o.source)};
+  struct live_feed_options feed = {.source = o.source, .follow = o.follow,
+                                   .stop_at_end = o.batch || !top_is_socket(o.source)};
 
   struct as_reader_error rerr2;
   int rc;

@@ -3,17 +3,19 @@
 #define _GNU_SOURCE
 #include "run_summary.h"
 #include "destination.h"
+#include "format.h"
+#include "reader.h"
 #include "run_detached.h"
 #include "run_notes.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -212,28 +214,69 @@ struct run_file_facts {
   const char *problem; /* why it cannot be read, or NULL */
 };
 
-/* The members the summary needs come before the spawn sites and actors, which may be tens of
- * megabytes: parse only that head when the line has the usual order, else the whole line. */
-static json_t *run_snapshot_head(char *line)
+/* The lines the facts come from, through the format's reader as every command reads a run:
+ * the header, then the last keyframe and the lines after it (a delta line's totals are those
+ * of the state it leaves). Every whole line after the header counts as a snapshot. */
+static void run_file_read_tail(FILE *in, struct run_file_facts *facts)
 {
-  char *cut = strstr(line, ",\"spawn_sites\":");
-  if (cut) {
-    char saved[2] = {cut[0], cut[1]};
-    cut[0] = '}', cut[1] = '\0';
-    json_t *head = json_loads(line, 0, NULL);
-    cut[0] = saved[0], cut[1] = saved[1];
-    if (json_is_object(json_object_get(head, "totals")))
-      return head;
-    json_decref(head);
+  char *line = NULL, *tail = NULL;
+  size_t cap = 0, tail_len = 0;
+  ssize_t n;
+  FILE *kept = open_memstream(&tail, &tail_len);
+  if (!kept)
+    return;
+  long complete = 0;
+  while ((n = getline(&line, &cap, in)) > 0) {
+    if (line[n - 1] != '\n')
+      break; /* cut short: still being written, or the writer was killed */
+    /* Only a shortcut: a keyframe whose members come in another order is not seen as one,
+     * and the reader is then given more lines, never fewer. */
+    static const char keyframe[] = "{\"" AS_M_TYPE "\":\"" AS_LINE_SNAPSHOT "\"";
+    if (complete++ == 0)
+      continue; /* the header: read again below */
+    if (strncmp(line, keyframe, sizeof keyframe - 1) == 0)
+      rewind(kept);
+    fwrite(line, 1, (size_t)n, kept);
   }
-  return json_loads(line, 0, NULL);
+  facts->snapshots = complete > 0 ? complete - 1 : 0;
+  fflush(kept);
+  long tail_bytes = ftell(kept);
+  int fd = complete > 1 ? memfd_create("actorscope-run-summary", MFD_CLOEXEC) : -1;
+  rewind(in);
+  ssize_t header = getline(&line, &cap, in);
+  int written = fd >= 0 && header > 0 && write(fd, line, (size_t)header) == header &&
+                tail_bytes >= 0 && write(fd, tail, (size_t)tail_bytes) == tail_bytes &&
+                lseek(fd, 0, SEEK_SET) == 0;
+  fclose(kept);
+  free(tail);
+  free(line);
+  struct as_reader *reader;
+  struct as_reader_error err;
+  struct as_reader_options options = AS_READER_OPTIONS_DEFAULT;
+  options.single_file = 1;
+  if (!written) {
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  if (as_reader_open_fd(&reader, fd, "run summary", &options, &err) < 0)
+    return;
+  const struct as_rec_snapshot *s;
+  while (as_reader_next(reader, &s, &err) > 0) {
+    facts->final = s->final;
+    snprintf(facts->ended_by, sizeof facts->ended_by, "%s", s->ended_by ? s->ended_by : "exit");
+    snprintf(facts->signal, sizeof facts->signal, "%s", s->signal ? s->signal : "a signal");
+    facts->actors = s->total_spawned;
+  }
+  as_reader_close(reader);
 }
 
 static void run_file_examine(const char *path, struct run_file_facts *facts)
 {
   memset(facts, 0, sizeof *facts);
   facts->actors = -1;
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  /* Not blocking in open(): a FIFO put where the file was noted is not waited for. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   struct stat st;
   FILE *f = NULL;
   if (fd < 0 || fstat(fd, &st) < 0)
@@ -247,35 +290,8 @@ static void run_file_examine(const char *path, struct run_file_facts *facts)
       close(fd);
     return;
   }
-  char *line = NULL, *last = NULL;
-  size_t cap = 0, last_cap = 0;
-  ssize_t n;
-  long complete = 0;
-  while ((n = getline(&line, &cap, f)) > 0) {
-    if (line[n - 1] != '\n')
-      break; /* cut short: still being written, or the writer was killed */
-    if (complete++ == 0)
-      continue;
-    char *swap = last;
-    size_t swap_cap = last_cap;
-    last = line, last_cap = cap;
-    line = swap, cap = swap_cap;
-  }
+  run_file_read_tail(f, facts);
   fclose(f);
-  facts->snapshots = complete > 0 ? complete - 1 : 0;
-  json_t *snapshot = last ? run_snapshot_head(last) : NULL;
-  if (snapshot) {
-    facts->final = json_is_true(json_object_get(snapshot, "final"));
-    const char *ended_by = json_string_value(json_object_get(snapshot, "ended_by"));
-    const char *sig = json_string_value(json_object_get(snapshot, "signal"));
-    snprintf(facts->ended_by, sizeof facts->ended_by, "%s", ended_by ? ended_by : "exit");
-    snprintf(facts->signal, sizeof facts->signal, "%s", sig ? sig : "a signal");
-    json_t *spawned = json_object_get(json_object_get(snapshot, "totals"), "total_spawned");
-    facts->actors = json_is_integer(spawned) ? (long long)json_integer_value(spawned) : -1;
-    json_decref(snapshot);
-  }
-  free(line);
-  free(last);
 }
 
 static int run_process_alive(long pid) { return kill((pid_t)pid, 0) == 0 || errno == EPERM; }

@@ -58,7 +58,8 @@ static const char serve_index[] =
     "<!doctype html><title>actorscope serve</title>"
     "<p>actorscope serve: Prometheus metrics of traced actors at <a href=\"/metrics\">/metrics</a>.\n";
 
-int serve_http_wants_openmetrics(const char *accept)
+/* Whether an Accept header asks for OpenMetrics. */
+static int serve_http_wants_openmetrics(const char *accept)
 {
   /* Prometheus sends "application/openmetrics-text;version=1.0.0,...;q=0.75,text/plain;
    * version=0.0.4;q=0.5 ...": any mention with a non-zero weight wins. */

@@ -33,7 +33,4 @@ int serve_http_start(struct serve_http **http, const struct serve_http_options *
                      char *why, size_t why_len);
 void serve_http_stop(struct serve_http *http);
 
-/* Whether an Accept header asks for OpenMetrics. */
-int serve_http_wants_openmetrics(const char *accept);
-
 #endif

@@ -24,18 +24,6 @@ int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap)
   return pthread_mutex_init(&hub->lock, NULL) == 0 ? 0 : -1;
 }
 
-void serve_hub_destroy(struct serve_hub *hub)
-{
-  for (size_t i = 0; i < hub->n; i++)
-    metrics_process_free(hub->entries[i].process);
-  for (size_t i = 0; i < hub->n_sources; i++)
-    free((char *)hub->sources[i].source);
-  free(hub->entries);
-  free(hub->sources);
-  metrics_programs_free(&hub->programs);
-  pthread_mutex_destroy(&hub->lock);
-}
-
 struct metrics_process *serve_hub_attach(struct serve_hub *hub, const struct as_rec_header *header,
                                        int *busy)
 {

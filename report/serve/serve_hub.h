@@ -34,7 +34,6 @@ struct serve_hub {
 };
 
 int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap);
-void serve_hub_destroy(struct serve_hub *hub);
 
 /* Called with the lock held. */
 /* The process HEADER describes, attached to a new stream: an ended one is taken up again.

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "destination.h"
+#include "live_feed.h"
 #include "reader.h"
 
 #define SERVE_SCAN_MS 500
@@ -36,6 +37,7 @@ struct feed {
   atomic_int done;
   int failed; /* the attempt ended with an error (a directory's socket) */
   struct feed_voice *voice;
+  struct metrics_process *process; /* the open connection's process in the hub, or NULL */
 };
 
 static void serve_sleep_ms(int64_t ms)
@@ -107,71 +109,62 @@ static int feed_check_name(const struct feed *f, const struct as_reader *reader,
   return -1;
 }
 
-/* One connection: the header attaches the process, every snapshot is folded in. Returns 0 when
- * the stream ended, or -1 with TEXT saying why it failed. */
-static int feed_read(struct feed *f, struct as_reader *reader, char *text, size_t len)
+/* A connection: its header attaches the process (unless its name says another one). */
+static int feed_opened(void *ctx, const struct as_reader *reader, char *why, size_t len)
 {
+  struct feed *f = ctx;
   struct serve_hub *hub = f->hub;
-  if (feed_check_name(f, reader, text, len) < 0)
+  if (feed_check_name(f, reader, why, len) < 0)
     return -1;
   int busy = 0;
   pthread_mutex_lock(&hub->lock);
-  struct metrics_process *p = serve_hub_attach(hub, as_reader_header(reader), &busy);
-  if (p && f->stat >= 0) {
+  f->process = serve_hub_attach(hub, as_reader_header(reader), &busy);
+  if (f->process && f->stat >= 0) {
     hub->sources[f->stat].up = 1;
     hub->sources[f->stat].connections++;
   }
   pthread_mutex_unlock(&hub->lock);
-  if (!p) {
-    snprintf(text, len, "%s: %s", f->source,
+  if (!f->process) {
+    snprintf(why, len, "%s: %s", f->source,
              busy ? "this process is read from another source already" : "out of memory");
     return -1;
   }
-  const struct as_rec_snapshot *snap;
-  struct as_reader_error err;
-  int rc;
-  while ((rc = as_reader_next(reader, &snap, &err)) > 0) {
-    pthread_mutex_lock(&hub->lock);
-    rc = metrics_process_update(p, snap);
-    pthread_mutex_unlock(&hub->lock);
-    if (rc < 0) {
-      snprintf(err.text, sizeof err.text, "%s: out of memory", f->source);
-      break;
-    }
-  }
-  if (rc < 0)
-    snprintf(text, len, "%s", err.text);
-  pthread_mutex_lock(&hub->lock);
-  serve_hub_detach(hub, p);
-  if (f->stat >= 0)
-    hub->sources[f->stat].up = 0;
-  pthread_mutex_unlock(&hub->lock);
-  return rc < 0 ? -1 : 0;
+  return 0;
 }
 
-/* One attempt: connect, read until the stream ends. Returns 0, or -1 (said). */
-static int feed_attempt(struct feed *f)
+/* Every snapshot is folded into the process's metrics. */
+static int feed_snapshot(void *ctx, const struct as_rec_header *header,
+                         const struct as_rec_snapshot *snapshot, int new_stream)
 {
-  struct as_reader_options options = AS_READER_OPTIONS_DEFAULT;
-  /* 256 MiB: half a million actors a line; what all sources hold together is bounded by the
-   * hub's budget, and a peer that does not send its header soon is dropped. */
-  options.max_line_bytes = SERVE_LINE_MAX;
-  options.header_timeout_ms = SERVE_HEADER_MS;
-  options.budget = &f->hub->budget;
-  struct as_reader *reader;
-  struct as_reader_error err;
-  char text[1024];
-  int rc = -1;
-  if (as_reader_open(&reader, f->source, &options, &err) == 0) {
-    rc = feed_read(f, reader, text, sizeof text);
-    as_reader_close(reader);
-  } else {
-    snprintf(text, sizeof text, "%s", err.text);
-  }
-  if (rc < 0)
-    voice_say(f->voice, text);
-  return rc;
+  struct feed *f = ctx;
+  pthread_mutex_lock(&f->hub->lock);
+  int rc = metrics_process_update(f->process, snapshot);
+  pthread_mutex_unlock(&f->hub->lock);
+  return rc < 0 ? -ENOMEM : 0;
 }
+
+static void feed_closed(void *ctx, int rc)
+{
+  struct feed *f = ctx;
+  pthread_mutex_lock(&f->hub->lock);
+  serve_hub_detach(f->hub, f->process);
+  if (f->stat >= 0)
+    f->hub->sources[f->stat].up = 0;
+  pthread_mutex_unlock(&f->hub->lock);
+  f->process = NULL;
+  if (rc == 0)
+    f->voice->said[0] = '\0'; /* a clean end: the next problem is news */
+}
+
+static void feed_failed(void *ctx, const char *why)
+{
+  struct feed *f = ctx;
+  f->failed = 1;
+  voice_say(f->voice, why);
+}
+
+/* A source of its own is tried for as long as serve runs. */
+static int feed_retry(void *ctx) { return 1; }
 
 static int feed_socket_exists(const struct feed *f)
 {
@@ -182,14 +175,26 @@ static int feed_socket_exists(const struct feed *f)
 static void *feed_main(void *arg)
 {
   struct feed *f = arg;
+  static const struct live_feed_handler handler = {NULL, feed_snapshot, feed_retry,
+                                                   feed_opened, feed_closed, feed_failed};
+  struct as_reader_options reader = AS_READER_OPTIONS_DEFAULT;
+  /* 256 MiB: half a million actors a line; what all sources hold together is bounded by the
+   * hub's budget, and a peer that does not send its header soon is dropped. */
+  reader.max_line_bytes = SERVE_LINE_MAX;
+  reader.header_timeout_ms = SERVE_HEADER_MS;
+  reader.budget = &f->hub->budget;
+  /* Any error is tried again, a second after a stream's end, doubling after each failure. A
+   * directory's socket: one attempt; its watcher decides when to try again. */
+  struct live_feed_options options = {.source = f->source, .reader = &reader,
+                                      .retry_ms = SERVE_RETRY_MS,
+                                      .retry_max_ms = SERVE_RETRY_MAX_MS, .persist = 1,
+                                      .once = f->socket_path != NULL};
+  struct as_reader_error err;
+  live_feed_run(&options, &handler, f, &err);
   if (f->socket_path) {
-    /* A directory's socket: one attempt; its watcher decides when to try again. */
-    f->failed = feed_attempt(f) < 0 && feed_socket_exists(f);
+    f->failed = f->failed && feed_socket_exists(f);
     atomic_store(&f->done, 1);
-    return NULL;
   }
-  for (;;)
-    serve_sleep_ms(voice_next_wait(f->voice, feed_attempt(f) < 0));
   return NULL;
 }
 

@@ -137,7 +137,8 @@ int top_batch_live(struct top_screen *s, const struct live_feed_options *feed,
                    struct top_program *program, const struct top_batch_options *o,
                    struct as_reader_error *err)
 {
-  static const struct live_feed_handler handler = {batch_state, batch_snapshot, batch_retry};
+  static const struct live_feed_handler handler = {
+      .state = batch_state, .snapshot = batch_snapshot, .retry = batch_retry};
   struct batch b;
   batch_init(&b, s, o);
   b.program = program;

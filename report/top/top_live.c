@@ -67,7 +67,8 @@ static int live_retry(void *ctx)
 static void *live_main(void *arg)
 {
   struct top_live *l = arg;
-  static const struct live_feed_handler handler = {live_state, live_snapshot, live_retry};
+  static const struct live_feed_handler handler = {
+      .state = live_state, .snapshot = live_snapshot, .retry = live_retry};
   struct as_reader_error err;
   int rc = live_feed_run(&l->options, &handler, l, &err);
   if (rc < 0)
