@@ -129,7 +129,7 @@ enum value_type {
 
 enum kind {
   K_LINE, K_CONFIG, K_TOTALS, K_COST, K_CYCLE, K_DIAG, K_ACTOR, K_REFS, K_STOPPED, K_MAILBOX,
-  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_COUNT,
+  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_ENDED, K_COUNT,
   /* arrays */
   K_ARRAY = 100,
 };
@@ -139,6 +139,9 @@ struct line_rec {
   const char *type, *format, *error;
   struct as_rec_header h;
   struct as_rec_snapshot s;
+  /* Version 3: the line's compact "ended" actors, gathered after its "actors" (then merged). */
+  const void *ended;
+  size_t n_ended;
 };
 
 struct member {
@@ -181,6 +184,7 @@ static const struct member members_line[] = {
     {AS_M_SPAWN_SITES, V_SITES, 0, 0, 0, LINE(s.spawn_sites), LINE(s.n_spawn_sites)},
     {AS_M_ACTORS, V_OBJS, 0, 0, K_ACTOR, LINE(s.actors), LINE(s.n_actors)},
     {AS_M_TICK_FS, V_INT, 0, 0, 0, LINE(s.tick_fs), NONE},
+    {AS_M_ENDED, V_OBJS, 0, 0, K_ENDED, LINE(ended), LINE(n_ended)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 /* Bits of members_line a snapshot must have (the header's are checked by name below). */
 #define LINE_BIT(i) ((uint64_t)1 << (i))
@@ -251,6 +255,35 @@ static const struct member members_actor[] = {
     {AS_M_SOCKETS, V_OBJS, 0, 0, K_SOCKET, ACT(sockets), ACT(n_sockets)},
     {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
     {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},
+    {NULL, 0, 0, 0, 0, 0, 0}};
+
+/* An ended actor (version 3): a stopped actor's members, flat; the rest is implied (status
+ * stopped, mailbox unbounded, no handler, wait, links, monitors, sockets or refs). */
+static const struct member members_ended[] = {
+    {AS_M_ID, V_ID, 0, 1, 0, ACT(id), NONE},
+    {AS_M_NAME, V_STR, 0, 1, 0, ACT(name), NONE},
+    {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
+    {AS_M_INTERNAL, V_BOOL, 0, 0, 0, ACT(internal), NONE},
+    {AS_M_RUNTIME, V_RUNTIME, 0, 1, 0, ACT(runtime), NONE},
+    {AS_M_SPAWNED_AT_NS, V_INT, 0, 1, 0, ACT(spawned_at_ns), NONE},
+    {AS_M_SPAWN_SITE, V_INT, 1, 0, 0, ACT(spawn_site), ACT(has_spawn_site)},
+    {AS_M_PARENT, V_ID, 1, 0, 0, ACT(parent), ACT(has_parent)},
+    {AS_M_STOPPED_AT_NS, V_INT, 0, 1, 0, ACT(stopped_at_ns), NONE},
+    {AS_M_REASON, V_STR, 0, 1, 0, ACT(stop_reason), NONE},
+    {AS_M_ENQUEUED, V_INT, 0, 1, 0, ACT(mailbox_enqueued), NONE},
+    {AS_M_MAILBOX_MAX, V_INT, 0, 1, 0, ACT(mailbox_max), NONE},
+    {AS_M_OUTBOX_LEN, V_INT, 0, 0, 0, ACT(outbox_len), NONE},
+    {AS_M_MESSAGES_RECEIVED, V_INT, 0, 1, 0, ACT(messages_received), NONE},
+    {AS_M_MESSAGES_SENT, V_INT, 0, 1, 0, ACT(messages_sent), NONE},
+    {AS_M_REPLIES, V_INT, 0, 0, 0, ACT(replies), NONE},
+    {AS_M_HANDLED, V_INT, 0, 1, 0, ACT(handled), NONE},
+    {AS_M_EXCEPTIONS, V_INT, 0, 0, 0, ACT(exceptions), NONE},
+    {AS_M_HANDLER_TOTAL_NS, V_INT, 0, 1, 0, ACT(handler_total_ns), NONE},
+    {AS_M_HANDLER_MAX_NS, V_INT, 0, 1, 0, ACT(handler_max_ns), NONE},
+    {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},
+    {AS_M_MESSAGE_TYPES, V_OBJS, 0, 1, K_MSGTYPE, ACT(message_types), ACT(n_message_types)},
+    {AS_M_RUNTIME_ID, V_INT, 0, 0, 0, ACT(runtime_id), ACT(has_runtime_id)},
+    {AS_M_RUNTIME_SCOPE, V_INT, 0, 0, 0, ACT(runtime_scope), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_refs[] = {
@@ -325,6 +358,7 @@ static const struct member *const kind_members[K_COUNT] = {
     [K_OUTBOX] = members_outbox,     [K_COUNTERS] = members_counters,
     [K_HANDLER] = members_handler,   [K_HANDLING] = members_handling,
     [K_WAITING] = members_waiting,   [K_MSGTYPE] = members_msgtype,
+    [K_ENDED] = members_ended,
 };
 
 /* Bits of each kind's required members, and its members' key lengths, computed once. */
@@ -413,6 +447,8 @@ struct as_reader {
   int64_t tick_fs; /* the last line's that said it */
 
   struct vec actors, cycles, diags, sites, msgtypes, sockets, ids, strs;
+  /* Version 3: the ids of the last line's ended actors, reaped by the line after it. */
+  struct vec gone;
   struct reader_state state; /* version 2: the state keyframe and deltas build */
   struct as_reader_error *err;
 };
@@ -443,7 +479,7 @@ static void reader_where(struct as_reader *r, char *out, size_t len)
   size_t used = 0;
   int actor = -1;
   for (int i = 0; i < r->depth; i++)
-    if (r->stack[i].kind == K_ACTOR)
+    if (r->stack[i].kind == K_ACTOR || r->stack[i].kind == K_ENDED)
       actor = i;
   if (actor >= 0) {
     const struct as_rec_actor *a = (const struct as_rec_actor *)r->stack[actor].base;
@@ -717,7 +753,7 @@ static int reader_on_map_key(void *ctx, const unsigned char *key, size_t n)
 
 static char *reader_new_element(struct as_reader *r, int child)
 {
-  struct vec *v = child == K_ACTOR ? &r->actors : child == K_CYCLE ? &r->cycles
+  struct vec *v = child == K_ACTOR || child == K_ENDED ? &r->actors : child == K_CYCLE ? &r->cycles
                 : child == K_DIAG ? &r->diags : child == K_SOCKET ? &r->sockets : &r->msgtypes;
   return vec_push(v);
 }
@@ -779,6 +815,25 @@ static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_
   return 1;
 }
 
+/* An ended actor: what its compact form implies, and its place (sorted by id like actors). */
+static int reader_end_ended(struct as_reader *r, struct as_rec_actor *a)
+{
+  a->ended = 1;
+  a->has_origin = 1;
+  a->status = AS_STATUS_STOPPED;
+  a->has_stopped = 1;
+  a->mailbox_kind = AS_MAILBOX_UNBOUNDED;
+  a->mailbox_len = a->mailbox_enqueued > a->messages_received
+                       ? a->mailbox_enqueued - a->messages_received
+                       : 0;
+  if (a->id <= r->last_actor_id)
+    return reader_fail(r, -EPROTO, "ended actor #%lld is listed %s", (long long)a->id,
+                       a->id == r->last_actor_id ? "twice" : "out of order (sorted by id)"),
+           0;
+  r->last_actor_id = a->id;
+  return 1;
+}
+
 static int reader_on_end_map(void *ctx)
 {
   struct as_reader *r = ctx;
@@ -789,6 +844,8 @@ static int reader_on_end_map(void *ctx)
   if (!reader_check_required(r, f))
     return 0;
   if (f->kind == K_ACTOR && !reader_end_actor(r, (struct as_rec_actor *)f->base, f->seen))
+    return 0;
+  if (f->kind == K_ENDED && !reader_end_ended(r, (struct as_rec_actor *)f->base))
     return 0;
   r->depth--;
   return 1;
@@ -833,6 +890,10 @@ static int reader_on_start_array(void *ctx)
     r->msgtypes.n = 0;
   if (e.type == V_OBJS && m->child == K_SOCKET)
     r->sockets.n = 0;
+  if (e.type == V_OBJS && (m->child == K_ENDED || m->child == K_ACTOR)) {
+    f->mark = r->actors.n; /* "actors" and "ended" share the vector: each sorted on its own */
+    r->last_actor_id = 0;
+  }
   return 1;
 }
 
@@ -913,7 +974,10 @@ static int reader_on_end_array(void *ctx)
       items = reader_settle(r, &r->msgtypes, 0, &count);
     else if (m->child == K_SOCKET)
       items = reader_settle(r, &r->sockets, 0, &count);
-    else {
+    else if (m->child == K_ENDED || m->child == K_ACTOR) {
+      items = (char *)r->actors.data + f->mark * r->actors.elem;
+      count = r->actors.n - f->mark;
+    } else {
       struct vec *v = m->child == K_ACTOR ? &r->actors : m->child == K_CYCLE ? &r->cycles : &r->diags;
       items = v->data;
       count = v->n;
@@ -988,6 +1052,48 @@ static int reader_check_header(struct as_reader *r)
   return 0;
 }
 
+static int reader_id_cmp(const void *x, const void *y)
+{
+  int64_t a = ((const struct as_rec_actor *)x)->id, b = ((const struct as_rec_actor *)y)->id;
+  return a < b ? -1 : a > b;
+}
+
+/* Version 3: a line's ended actors join its actors (one list sorted by id), and leave with the
+ * line after it, which says so in its `reaped` (a keyframe replaces the state anyway): to a
+ * consumer an ended actor looks like a stopped actor listed once, then reaped. */
+static int reader_merge_ended(struct as_reader *r, int delta)
+{
+  struct as_rec_snapshot *s = &r->line.s;
+  if (delta && r->gone.n) {
+    int64_t *reaped = arena_alloc(&r->arena, (s->n_reaped + r->gone.n) * sizeof *reaped);
+    if (!reaped)
+      return reader_nomem(r);
+    if (s->n_reaped)
+      memcpy(reaped, s->reaped, s->n_reaped * sizeof *reaped);
+    memcpy(reaped + s->n_reaped, r->gone.data, r->gone.n * sizeof *reaped);
+    s->reaped = reaped;
+    s->n_reaped += r->gone.n;
+  }
+  r->gone.n = 0;
+  if (!r->line.n_ended)
+    return 1;
+  s->actors = r->actors.data;
+  s->n_actors = r->actors.n;
+  qsort(r->actors.data, r->actors.n, sizeof *s->actors, reader_id_cmp);
+  for (size_t i = 0; i < s->n_actors; i++) {
+    if (i > 0 && s->actors[i].id == s->actors[i - 1].id)
+      return reader_fail(r, -EPROTO, "actor #%lld is listed twice (in actors and ended)",
+                         (long long)s->actors[i].id), 0;
+    if (!s->actors[i].ended)
+      continue;
+    int64_t *slot = vec_push(&r->gone);
+    if (!slot)
+      return reader_nomem(r);
+    *slot = s->actors[i].id;
+  }
+  return 1;
+}
+
 static int reader_check_snapshot(struct as_reader *r)
 {
   struct line_rec *l = &r->line;
@@ -1001,6 +1107,10 @@ static int reader_check_snapshot(struct as_reader *r)
   if (missing)
     return reader_fail(r, -EPROTO, "the snapshot lacks its member '%s'",
                        members_line[__builtin_ctzll(missing)].key);
+  if (l->s.n_reaped && !delta)
+    return reader_fail(r, -EPROTO, "member 'reaped' is set on a line that is not a delta");
+  if (!reader_merge_ended(r, delta))
+    return r->err->code;
   for (size_t i = 0; i < l->s.n_actors; i++) {
     const struct as_rec_actor *a = &l->s.actors[i];
     if (!a->has_origin && !delta)
@@ -1693,6 +1803,7 @@ int as_reader_open(struct as_reader **reader, const char *source,
   r->sockets.elem = sizeof(struct as_rec_socket);
   r->ids.elem = sizeof(int64_t);
   r->strs.elem = sizeof(char *);
+  r->gone.elem = sizeof(int64_t);
   int rc = reader_open_source(r, source);
   if (rc == 0)
     rc = reader_line(r);
@@ -1782,6 +1893,7 @@ void as_reader_close(struct as_reader *r)
   free(r->sockets.data);
   free(r->ids.data);
   free(r->strs.data);
+  free(r->gone.data);
   as_state_free(&r->state);
   free(r->buf);
   while (r->n_parts)

@@ -99,11 +99,38 @@ void as_registry_current_set(struct as_actor *actor) { registry_current = actor;
 void as_registry_on_first_spawn(void (*callback)(void)) { registry_first_spawn_callback = callback; }
 
 
-/* Our own frames (hook, registry) lead the stack: they are skipped, not counted. */
+/* Our own frames (hook, registry) lead the stack: they are skipped, not counted. A spawn's
+ * own frames are usually REGISTRY_OWN_FRAMES_USUAL (capture, origin, prepare, the hook and its
+ * wrapper); a stack with more is captured again with room for REGISTRY_OWN_FRAMES_MAX. */
+#define REGISTRY_OWN_FRAMES_USUAL 5
 #define REGISTRY_OWN_FRAMES_MAX 8
 
 #define REGISTRY_ORIGIN_WORDS (sizeof(struct as_origin) / sizeof(void *))
 _Static_assert(sizeof(struct as_origin) % sizeof(void *) == 0, "frames follow whole words");
+
+/* The last origin this thread interned: a loop spawning actors from one place finds its spawn
+ * site here without hashing it or taking the intern table's lock. */
+static __thread const struct as_origin *registry_last_origin __attribute__((tls_model("initial-exec")));
+
+/* Return addresses of the spawning code, our own frames left out; how many. */
+static unsigned registry_spawn_frames(void **frames, unsigned depth)
+{
+  unsigned room = depth + REGISTRY_OWN_FRAMES_USUAL;
+  for (;;) {
+    unsigned n = as_stack_capture(frames, room);
+    unsigned skip = 0;
+    while (skip < n && as_resolve_is_own_address(frames[skip]))
+      skip++;
+    unsigned keep = n - skip < depth ? n - skip : depth;
+    /* Cut short by our own frames, with more of the stack left: look again with more room. */
+    if (keep < depth && n == room && room < depth + REGISTRY_OWN_FRAMES_MAX) {
+      room = depth + REGISTRY_OWN_FRAMES_MAX;
+      continue;
+    }
+    memmove(frames, frames + skip, keep * sizeof(void *));
+    return keep;
+  }
+}
 
 static const struct as_origin *registry_origin(const void *name_addr, unsigned depth)
 {
@@ -113,20 +140,20 @@ static const struct as_origin *registry_origin(const void *name_addr, unsigned d
   } buf;
   memset(&buf, 0, sizeof(struct as_origin));
   void **frames = buf.words + REGISTRY_ORIGIN_WORDS;
-  unsigned keep = 0;
-  if (depth > 0) {
-    unsigned n = as_stack_capture(frames, depth + REGISTRY_OWN_FRAMES_MAX);
-    unsigned skip = 0;
-    while (skip < n && as_resolve_is_own_address(frames[skip]))
-      skip++;
-    keep = n - skip < depth ? n - skip : depth;
-    memmove(frames, frames + skip, keep * sizeof(void *));
-  }
+  unsigned keep = depth > 0 ? registry_spawn_frames(frames, depth) : 0;
   if (!name_addr && keep == 0)
     return NULL;
+  const struct as_origin *last = registry_last_origin;
+  if (last && last->name_addr == name_addr && last->count == keep &&
+      memcmp(last->frames, frames, keep * sizeof(void *)) == 0)
+    return last;
   buf.origin.name_addr = name_addr;
   buf.origin.count = keep;
-  return as_intern_bytes(&buf, sizeof(void *) * (REGISTRY_ORIGIN_WORDS + keep));
+  const struct as_origin *origin =
+      as_intern_bytes(&buf, sizeof(void *) * (REGISTRY_ORIGIN_WORDS + keep));
+  if (origin)
+    registry_last_origin = origin;
+  return origin;
 }
 
 /* Lock-free (a record learns its runtime before it is published). A runtime past the table's
@@ -472,8 +499,8 @@ void as_actor_mark_stopping(struct as_actor *actor)
  * the intern table's lock for every stop. */
 static const char *registry_intern_reason(const char *reason)
 {
-  static __thread char last_text[AS_ACTOR_REASON_MAX];
-  static __thread const char *last_interned;
+  static __thread char last_text[AS_ACTOR_REASON_MAX] __attribute__((tls_model("initial-exec")));
+  static __thread const char *last_interned __attribute__((tls_model("initial-exec")));
   char cut[AS_ACTOR_REASON_MAX];
   snprintf(cut, sizeof cut, "%s", reason);
   if (last_interned && strcmp(cut, last_text) == 0)
@@ -861,6 +888,14 @@ static int registry_is_listed(int space, size_t block)
   return block < sp->blocks && (sp->listed[block / 64] >> (block % 64) & 1);
 }
 
+/* Takes a record off the lists: it leaves the spawn-ordered array (and is let go) at the
+ * array's next compaction. Under the registry lock. */
+static void registry_unlist(int space, size_t block)
+{
+  registry_spaces[space].listed[block / 64] &= ~(1ull << (block % 64));
+  registry_actor_holes++;
+}
+
 static int registry_reaped_add(struct as_registry_collection *out, uint64_t id)
 {
   if (out->reaped_count == out->reaped_capacity) {
@@ -885,9 +920,7 @@ static int registry_reap(struct as_registry_collection *out, uint64_t now, uint6
     if (now < g->stopped_at || now - g->stopped_at < grave_ns)
       break;
     int space = registry_space_of(g->actor);
-    size_t block = registry_block_of(space, g->actor);
-    registry_spaces[space].listed[block / 64] &= ~(1ull << (block % 64));
-    registry_actor_holes++;
+    registry_unlist(space, registry_block_of(space, g->actor));
     if (registry_reaped_add(out, g->actor->id) < 0)
       rc = -ENOMEM;
     registry_grave_first = (registry_grave_first + 1) % registry_grave_capacity;
@@ -910,6 +943,14 @@ static void registry_compact(void)
   }
   registry_actor_count = kept;
   registry_actor_holes = 0;
+}
+
+/* Whether a stopped actor's first copy is also its last: no earlier collection copied it, and
+ * it holds nothing the compact form leaves out (links, monitors, sockets, a handler or wait). */
+static int registry_view_ends(const struct as_actor_view *v)
+{
+  return !v->known && v->link_count == 0 && v->monitor_count == 0 && v->channel_count == 0 &&
+         v->handling_type == AS_TYPE_NONE && v->wait_target == 0;
 }
 
 /* A number for what a line would say of the actor (times of capture aside): a record read
@@ -962,6 +1003,7 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   registry_view_sample_refs(v, a);
   struct registry_shadow *seen = &registry_spaces[space].shadow[block];
   v->known = seen->id == v->id;
+  v->ended = 0;
   if (!v->known)
     *seen = (struct registry_shadow){v->id, 0, 0, 0};
   uint64_t signature = registry_view_signature(out, v);
@@ -977,7 +1019,13 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   if (v->status == AS_STATUS_STOPPED && !seen->stopped) {
     seen->stopped = 1;
     registry_seen_stopped++;
-    registry_grave_push(a, v->stopped_at);
+    if (registry_view_ends(v)) {
+      /* Lived and died since the last look: listed once, compactly, and reaped at once. */
+      v->ended = 1;
+      registry_unlist(space, block);
+    } else {
+      registry_grave_push(a, v->stopped_at);
+    }
   }
   return 0;
 }

@@ -533,6 +533,9 @@ struct as_actor_view {
   /* Listed in an earlier collection: a delta line leaves out what cannot have changed since
    * (runtime, spawn time and site, parent, runtime id). */
   int known;
+  /* Stopped, and copied for the first time: a line lists it compactly (FORMAT.md, "ended") and
+   * the registry has reaped it already (no later line names it, not even as reaped). */
+  int ended;
 };
 
 struct as_registry_totals {

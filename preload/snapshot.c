@@ -451,6 +451,58 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit(w, "}");
 }
 
+/* An actor that stopped before any line listed it (as_actor_view.ended), in the compact form of
+ * FORMAT.md's "Ended actors": one flat object, what a stopped actor's full object would say
+ * but the members whose value that form implies (status, mailbox kind and length, handling,
+ * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions and outbox
+ * left out. */
+static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
+                           const struct as_registry_collection *c,
+                           const struct as_snapshot_info *info)
+{
+  as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_ID), v->id);
+  as_jsonw_lit(w, "," AS_KEY(AS_M_NAME));
+  as_jsonw_str(w, snapshot_actor_name(v));
+  const char *full_name = snapshot_actor_full_name(v);
+  if (full_name) {
+    as_jsonw_lit(w, "," AS_KEY(AS_M_FULL_NAME));
+    as_jsonw_str(w, full_name);
+  }
+  if (v->internal)
+    as_jsonw_lit(w, "," AS_KEY(AS_M_INTERNAL) "true");
+  as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
+  as_jsonw_str(w, v->runtime);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS), snapshot_since(v->spawned_at, info->start_ticks));
+  if (site)
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
+  if (v->parent_id)
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PARENT), v->parent_id);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_STOPPED_AT_NS), snapshot_since(v->stopped_at, info->start_ticks));
+  as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
+  as_jsonw_str(w, v->stop_reason);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAILBOX_MAX), v->mailbox_max);
+  if (v->replies > v->replies_taken)
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_OUTBOX_LEN), v->replies - v->replies_taken);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
+  if (v->replies)
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_REPLIES), v->replies);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLED), v->handled);
+  if (v->exceptions)
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_TOTAL_NS), as_clock_ticks_to_ns(v->handler_ticks_total));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_MAX_NS), as_clock_ticks_to_ns(v->handler_ticks_max));
+  snapshot_histogram(w, v, c);
+  as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
+  snapshot_message_types(w, v, c);
+  if (v->runtime_id) {
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
+  }
+  as_jsonw_lit(w, "}");
+}
+
 /* Cycle members wait, so their names come from the views of the waiting actors (sorted by id):
  * a delta line may not list them. */
 static void snapshot_deadlocks(struct as_jsonw *w, const struct as_waitgraph_cycles *cycles,
@@ -588,12 +640,30 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit(w, "," AS_KEY(AS_M_SPAWN_SITES));
       snapshot_sites_write(w, &sites);
     }
-    if (full || n > 0) {
+    size_t ended = 0;
+    for (size_t i = 0; i < n; i++)
+      ended += by_id[i]->ended != 0;
+    if (full || n > ended) {
       as_jsonw_lit(w, "," AS_KEY(AS_M_ACTORS) "[");
+      size_t k = 0;
       for (size_t i = 0; i < n; i++) {
-        if (i)
+        if (by_id[i]->ended)
+          continue;
+        if (k++)
           as_jsonw_lit(w, ",");
         snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info);
+      }
+      as_jsonw_lit(w, "]");
+    }
+    if (ended > 0) {
+      as_jsonw_lit(w, "," AS_KEY(AS_M_ENDED) "[");
+      size_t k = 0;
+      for (size_t i = 0; i < n; i++) {
+        if (!by_id[i]->ended)
+          continue;
+        if (k++)
+          as_jsonw_lit(w, ",");
+        snapshot_ended(w, by_id[i], sites.numbers[i], c, info);
       }
       as_jsonw_lit(w, "]");
     }

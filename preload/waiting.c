@@ -41,19 +41,22 @@ int as_waiting_update(struct as_waiting *set, const struct as_registry_collectio
 int as_waiting_update_where(struct as_waiting *set, const struct as_registry_collection *c,
                             int full, int (*keep)(const struct as_actor_view *view))
 {
-  /* The ids the collection speaks for: listed (changed or all) or reaped. */
-  size_t n_ids = c->count + c->reaped_count;
+  /* The ids the collection speaks for: listed (changed or all) or reaped. Needed only to drop
+   * members of the set kept from before (a keyframe replaces them all). */
+  int sift = !full && set->count > 0;
+  size_t n_ids = sift ? c->count + c->reaped_count : 0;
   uint64_t *ids = malloc((n_ids + 1) * sizeof *ids);
   if (!ids || waiting_reserve(set, set->count + c->count) < 0) {
     free(ids);
     set->count = 0;
     return -ENOMEM;
   }
-  for (size_t i = 0; i < c->count; i++)
+  for (size_t i = 0; sift && i < c->count; i++)
     ids[i] = c->views[i].id;
-  if (c->reaped_count)
+  if (sift && c->reaped_count)
     memcpy(ids + c->count, c->reaped, c->reaped_count * sizeof *ids);
-  qsort(ids, n_ids, sizeof *ids, waiting_id_cmp);
+  if (sift)
+    qsort(ids, n_ids, sizeof *ids, waiting_id_cmp);
   size_t kept = 0;
   for (size_t i = 0; !full && i < set->count; i++)
     if (!bsearch(&set->views[i].id, ids, n_ids, sizeof *ids, waiting_id_cmp))
@@ -62,7 +65,8 @@ int as_waiting_update_where(struct as_waiting *set, const struct as_registry_col
     if (keep(&c->views[i]))
       set->views[kept++] = c->views[i];
   set->count = kept;
-  qsort(set->views, set->count, sizeof *set->views, waiting_view_cmp);
+  if (kept > 1)
+    qsort(set->views, set->count, sizeof *set->views, waiting_view_cmp);
   free(ids);
   return 0;
 }

@@ -1,4 +1,5 @@
 /* Exact message counts from real CZMQ programs under the preload. */
+#include "format.h"
 #include "harness.h"
 
 #include <criterion/criterion.h>
@@ -19,7 +20,7 @@ Test(czmq_counts, ping_pong_counts_every_message_once_by_type)
   json_t *header = json_array_get(lines, 0);
   cr_assert_str_eq(as_test_str(header, "type"), "header");
   cr_assert_str_eq(as_test_str(header, "format"), "actorscope");
-  cr_assert_eq(as_test_int(header, "version"), 2);
+  cr_assert_eq(as_test_int(header, "version"), AS_FORMAT_VERSION);
 
   json_t *last = as_test_last_snapshot(lines);
   cr_assert(json_is_true(json_object_get(last, "final")));

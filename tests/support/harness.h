@@ -36,7 +36,8 @@ char *as_test_only_output(const char *dir);
 int as_test_count_outputs(const char *dir);
 /* Every line of a JSON Lines file, parsed (asserts each parses). */
 json_t *as_test_load_lines(const char *path);
-/* The last snapshot line, and the n-th snapshot line. */
+/* The last snapshot line (with the actors earlier lines listed as "ended" added, in id order),
+ * and the n-th snapshot line. */
 json_t *as_test_last_snapshot(json_t *lines);
 /* The first actor called `name` in a snapshot, or NULL. */
 json_t *as_test_actor_named(json_t *snapshot, const char *name);
