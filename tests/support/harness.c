@@ -169,7 +169,7 @@ static void harness_move(json_t *to, const char *to_key, json_t *from, const cha
 
 /* An ended actor's compact object as the full actor object it stands for (what the reader,
  * format/reader.c, makes of it), so tests read every stopped actor one way. */
-static json_t *harness_expand_ended(json_t *e)
+json_t *as_test_expand_ended(json_t *e)
 {
   json_t *a = json_deep_copy(e);
   const char *flat[] = {"stopped_at_ns", "reason", "enqueued", "mailbox_max", "outbox_len",
@@ -216,6 +216,18 @@ static json_t *harness_expand_ended(json_t *e)
   return a;
 }
 
+json_t *as_test_line_actors(json_t *line)
+{
+  json_t *all = json_copy(json_object_get(line, "actors"));
+  if (!all)
+    all = json_array();
+  size_t i;
+  json_t *ended;
+  json_array_foreach(json_object_get(line, "ended"), i, ended)
+    json_array_append_new(all, as_test_expand_ended(ended));
+  return all;
+}
+
 static int harness_id_order(const void *x, const void *y)
 {
   json_int_t a = json_integer_value(json_object_get(*(json_t *const *)x, "id"));
@@ -239,7 +251,7 @@ json_t *as_test_last_snapshot(json_t *lines)
       size_t e;
       json_t *ended;
       json_array_foreach(json_object_get(json_array_get(lines, k), "ended"), e, ended)
-        json_array_append_new(actors, harness_expand_ended(ended));
+        json_array_append_new(actors, as_test_expand_ended(ended));
     }
     size_t n = json_array_size(actors);
     json_t **sorted = calloc(n + 1, sizeof *sorted);
