@@ -71,6 +71,34 @@ static const char *snapshot_actor_full_name(const struct as_actor_view *v)
   return v->full_name;
 }
 
+/* The last string of a kind written, escaped: a keyframe names 100k actors with a handful of
+ * names, runtimes and reasons, each escaped once rather than once an actor. Keyed by pointer
+ * (interned and cached strings do not change while a line is written). */
+struct snapshot_str_cache {
+  const char *src;
+  size_t len;
+  char text[160];
+};
+struct snapshot_strs {
+  struct snapshot_str_cache name, runtime, reason;
+};
+
+static void snapshot_str(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text)
+{
+  if (text && text == cache->src) {
+    as_jsonw_raw(w, cache->text, cache->len);
+    return;
+  }
+  size_t flushed = w->flushed, at = w->len;
+  as_jsonw_str(w, text);
+  cache->src = NULL;
+  if (text && !w->failed && w->flushed == flushed && w->len - at <= sizeof cache->text) {
+    memcpy(cache->text, w->buf + at, w->len - at);
+    cache->len = w->len - at;
+    cache->src = text;
+  }
+}
+
 /* Nanoseconds from `then` to `now`, both in clock ticks. */
 static uint64_t snapshot_since(uint64_t now, uint64_t then)
 {
@@ -343,14 +371,14 @@ static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
 static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
                            uint32_t site, const struct snapshot_family *family,
                            const struct as_registry_collection *c,
-                           const struct as_snapshot_info *info)
+                           const struct as_snapshot_info *info, struct snapshot_strs *strs)
 {
   uint64_t now = info->now_ticks;
   int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
 
   as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_ID), v->id);
   as_jsonw_lit(w, "," AS_KEY(AS_M_NAME));
-  as_jsonw_str(w, snapshot_actor_name(v));
+  snapshot_str(w, &strs->name, snapshot_actor_name(v));
   const char *full_name = snapshot_actor_full_name(v);
   if (full_name) {
     as_jsonw_lit(w, "," AS_KEY(AS_M_FULL_NAME));
@@ -361,7 +389,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   int origin = snapshot_says_origin(v, info);
   if (origin) {
     as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
-    as_jsonw_str(w, v->runtime);
+    snapshot_str(w, &strs->runtime, v->runtime);
   }
   as_jsonw_lit(w, "," AS_KEY(AS_M_STATUS) "\"");
   const char *status_name = as_status_name((enum as_status)status);
@@ -389,7 +417,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   if (v->status == AS_STATUS_STOPPED) {
     as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_AT_NS), snapshot_since(v->stopped_at, info->start_ticks));
     as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
-    as_jsonw_str(w, v->stop_reason);
+    snapshot_str(w, &strs->reason, v->stop_reason);
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -458,11 +486,11 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
  * left out. */
 static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
                            const struct as_registry_collection *c,
-                           const struct as_snapshot_info *info)
+                           const struct as_snapshot_info *info, struct snapshot_strs *strs)
 {
   as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_ID), v->id);
   as_jsonw_lit(w, "," AS_KEY(AS_M_NAME));
-  as_jsonw_str(w, snapshot_actor_name(v));
+  snapshot_str(w, &strs->name, snapshot_actor_name(v));
   const char *full_name = snapshot_actor_full_name(v);
   if (full_name) {
     as_jsonw_lit(w, "," AS_KEY(AS_M_FULL_NAME));
@@ -471,7 +499,7 @@ static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, ui
   if (v->internal)
     as_jsonw_lit(w, "," AS_KEY(AS_M_INTERNAL) "true");
   as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
-  as_jsonw_str(w, v->runtime);
+  snapshot_str(w, &strs->runtime, v->runtime);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS), snapshot_since(v->spawned_at, info->start_ticks));
   if (site)
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
@@ -479,7 +507,7 @@ static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, ui
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PARENT), v->parent_id);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_STOPPED_AT_NS), snapshot_since(v->stopped_at, info->start_ticks));
   as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
-  as_jsonw_str(w, v->stop_reason);
+  snapshot_str(w, &strs->reason, v->stop_reason);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAILBOX_MAX), v->mailbox_max);
   if (v->replies > v->replies_taken)
@@ -640,6 +668,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit(w, "," AS_KEY(AS_M_SPAWN_SITES));
       snapshot_sites_write(w, &sites);
     }
+    struct snapshot_strs strs = {{NULL, 0, ""}, {NULL, 0, ""}, {NULL, 0, ""}};
     size_t ended = 0;
     for (size_t i = 0; i < n; i++)
       ended += by_id[i]->ended != 0;
@@ -651,7 +680,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
           continue;
         if (k++)
           as_jsonw_lit(w, ",");
-        snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info);
+        snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info, &strs);
       }
       as_jsonw_lit(w, "]");
     }
@@ -663,7 +692,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
           continue;
         if (k++)
           as_jsonw_lit(w, ",");
-        snapshot_ended(w, by_id[i], sites.numbers[i], c, info);
+        snapshot_ended(w, by_id[i], sites.numbers[i], c, info, &strs);
       }
       as_jsonw_lit(w, "]");
     }
