@@ -53,7 +53,17 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
  * runtime gave it, else the function that spawned it ("<task in CALLER>"). */
 static const char *snapshot_actor_name(const struct as_actor_view *v)
 {
-  const char *name = v->name_addr ? as_symcache_function(v->name_addr) : NULL;
+  /* The collector thread only: most actors of a line share their code with the one before. */
+  static const void *last_addr;
+  static const char *last_function;
+  const char *name = NULL;
+  if (v->name_addr && v->name_addr == last_addr) {
+    name = last_function;
+  } else if (v->name_addr) {
+    name = as_symcache_function(v->name_addr);
+    last_addr = v->name_addr;
+    last_function = name;
+  }
   if (name)
     return name;
   if (v->name && v->name[0])
@@ -269,10 +279,18 @@ static int snapshot_sites_build(struct snapshot_sites *sites, const struct as_ac
     free(table);
     return -1;
   }
+  const struct as_actor_view *last = NULL; /* the last actor given a site, and its number */
+  uint32_t last_number = 0;
   for (size_t i = 0; i < n; i++) {
     const struct as_actor_view *v = by_id[i];
     if (v->spawn_frame_count == 0 || !snapshot_says_origin(v, info))
       continue;
+    /* Actors from one place share their interned frames: no hash for a run of them. */
+    if (last && v->spawn_frames == last->spawn_frames &&
+        v->spawn_frame_count == last->spawn_frame_count) {
+      sites->numbers[i] = last_number;
+      continue;
+    }
     size_t at = snapshot_site_hash(v) & (slots - 1);
     while (table[at] && !snapshot_site_equal(sites->first[table[at] - 1], v))
       at = (at + 1) & (slots - 1);
@@ -281,6 +299,8 @@ static int snapshot_sites_build(struct snapshot_sites *sites, const struct as_ac
       table[at] = (uint32_t)++sites->count;
     }
     sites->numbers[i] = table[at];
+    last = v;
+    last_number = table[at];
   }
   free(table);
   return 0;
