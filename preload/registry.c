@@ -41,21 +41,43 @@ static struct as_blockpool registry_records[AS_RECORD_SPACES] = {
 };
 struct as__record_space as__record_spaces[AS_RECORD_SPACES];
 _Static_assert(sizeof(struct as_actor) + 8 <= AS_RECORD_STRIDE_SMALL - 8, "small blocks fit");
-/* What the collector last saw of the record in each block: the actor it belonged to (a block
- * is reused after reaping), its received count (for the process's total) and whether it was
- * seen stopped (for the stopped total and the grave). Under the registry lock. */
+/* What the collector last saw of the record in each block: its received count (for the
+ * process's total) and what a line said of it; 16 bytes an actor. Whether it was copied at all
+ * and seen stopped (for the stopped total and the grave) are bits beside it, cleared when a
+ * reused block is published again. Under the registry lock. */
 struct registry_shadow {
-  uint64_t id;
   uint64_t received;
   uint64_t signature; /* of everything a line says of the actor but times of capture */
-  uint8_t stopped;
 };
 struct registry_space {
   uint64_t *listed;  /* a bit per block: a published record not yet reaped */
   uint64_t *recheck; /* the bits the previous collection took: read once more */
+  uint64_t *known;   /* the record was copied by a collection (its shadow is its own) */
+  uint64_t *stopped; /* ... and seen stopped */
   struct registry_shadow *shadow;
   size_t blocks; /* how many of the arrays above exist */
 };
+
+static int registry_bit(const uint64_t *bits, size_t block)
+{
+  return bits[block / 64] >> (block % 64) & 1;
+}
+static void registry_bit_set(uint64_t *bits, size_t block) { bits[block / 64] |= 1ull << (block % 64); }
+static void registry_bit_clear(uint64_t *bits, size_t block)
+{
+  bits[block / 64] &= ~(1ull << (block % 64));
+}
+
+/* Grows a bitmap of `from` blocks to `to` (the new bits clear); 0 or -ENOMEM (unchanged). */
+static int registry_bits_grow(uint64_t **bits, size_t from, size_t to)
+{
+  uint64_t *grown = realloc(*bits, to / 64 * sizeof *grown);
+  if (!grown)
+    return -ENOMEM;
+  memset(grown + from / 64, 0, (to - from) / 64 * sizeof *grown);
+  *bits = grown;
+  return 0;
+}
 static struct registry_space registry_spaces[AS_RECORD_SPACES];
 /* Actors seen stopped, oldest first: reaped from the front once their grave window passed. */
 struct registry_grave {
@@ -201,18 +223,16 @@ static int registry_space_fit(int space, size_t block)
   size_t blocks = sp->blocks ? sp->blocks : 4096;
   while (blocks <= block)
     blocks *= 2;
-  uint64_t *listed = realloc(sp->listed, blocks / 64 * sizeof *listed);
-  if (listed)
-    sp->listed = listed;
-  uint64_t *recheck = listed ? realloc(sp->recheck, blocks / 64 * sizeof *recheck) : NULL;
-  if (recheck)
-    sp->recheck = recheck;
-  struct registry_shadow *shadow = recheck ? realloc(sp->shadow, blocks * sizeof *shadow) : NULL;
+  /* A bitmap grown while another fails stays grown: the next call finds it big enough. */
+  if (registry_bits_grow(&sp->listed, sp->blocks, blocks) < 0 ||
+      registry_bits_grow(&sp->recheck, sp->blocks, blocks) < 0 ||
+      registry_bits_grow(&sp->known, sp->blocks, blocks) < 0 ||
+      registry_bits_grow(&sp->stopped, sp->blocks, blocks) < 0)
+    return -ENOMEM;
+  struct registry_shadow *shadow = realloc(sp->shadow, blocks * sizeof *shadow);
   if (!shadow)
     return -ENOMEM;
   sp->shadow = shadow;
-  memset(sp->listed + sp->blocks / 64, 0, (blocks - sp->blocks) / 64 * sizeof *listed);
-  memset(sp->recheck + sp->blocks / 64, 0, (blocks - sp->blocks) / 64 * sizeof *recheck);
   memset(sp->shadow + sp->blocks, 0, (blocks - sp->blocks) * sizeof *shadow);
   sp->blocks = blocks;
   return 0;
@@ -316,7 +336,10 @@ int as_registry_publish(struct as_actor *a)
   }
   a->id = registry_next_id++;
   registry_actors[registry_actor_count++] = a;
-  registry_spaces[space].listed[block / 64] |= 1ull << (block % 64);
+  struct registry_space *sp = &registry_spaces[space];
+  registry_bit_set(sp->listed, block);
+  registry_bit_clear(sp->known, block); /* a reused block: nothing seen of this actor yet */
+  registry_bit_clear(sp->stopped, block);
   as_changes_touch(a); /* the next collection copies it, whichever kind */
   pthread_mutex_unlock(&registry_lock);
 
@@ -1001,11 +1024,14 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   struct as_actor_view *v = &out->views[out->count++];
   registry_view_fill(out, v, a);
   registry_view_sample_refs(v, a);
-  struct registry_shadow *seen = &registry_spaces[space].shadow[block];
-  v->known = seen->id == v->id;
+  struct registry_space *sp = &registry_spaces[space];
+  struct registry_shadow *seen = &sp->shadow[block];
+  v->known = registry_bit(sp->known, block);
   v->ended = 0;
-  if (!v->known)
-    *seen = (struct registry_shadow){v->id, 0, 0, 0};
+  if (!v->known) {
+    *seen = (struct registry_shadow){0, 0};
+    registry_bit_set(sp->known, block);
+  }
   uint64_t signature = registry_view_signature(out, v);
   if (changes_only && v->known && signature == seen->signature) {
     out->count--;
@@ -1016,8 +1042,8 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   /* Modular: a receive taken back makes the count smaller. */
   registry_seen_received += v->received - seen->received;
   seen->received = v->received;
-  if (v->status == AS_STATUS_STOPPED && !seen->stopped) {
-    seen->stopped = 1;
+  if (v->status == AS_STATUS_STOPPED && !registry_bit(sp->stopped, block)) {
+    registry_bit_set(sp->stopped, block);
     registry_seen_stopped++;
     if (registry_view_ends(v)) {
       /* Lived and died since the last look: listed once, compactly, and reaped at once. */
@@ -1171,6 +1197,8 @@ void as_registry_reset_after_fork(void)
     if (sp->blocks) {
       memset(sp->listed, 0, sp->blocks / 64 * sizeof *sp->listed);
       memset(sp->recheck, 0, sp->blocks / 64 * sizeof *sp->recheck);
+      memset(sp->known, 0, sp->blocks / 64 * sizeof *sp->known);
+      memset(sp->stopped, 0, sp->blocks / 64 * sizeof *sp->stopped);
       memset(sp->shadow, 0, sp->blocks * sizeof *sp->shadow);
     }
     if (as__record_spaces[space].dirty)
