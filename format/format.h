@@ -33,6 +33,7 @@
 #define AS_M_INTERVAL_MS "interval_ms"
 #define AS_M_GRAVE_MS "grave_ms"
 #define AS_M_STACK_DEPTH "stack_depth"
+#define AS_M_MAILBOX_WAIT_EVERY "mailbox_wait_every" /* one message in N has its wait measured */
 /* A socket stream's last line when the traced process refused or dropped the client:
  * {"format":"actorscope","error":"TEXT"}. */
 #define AS_M_ERROR "error"
@@ -59,6 +60,8 @@
 #define AS_M_TOTAL_SPAWNED "total_spawned"
 #define AS_M_TOTAL_STOPPED "total_stopped"
 #define AS_M_MESSAGES_RECEIVED "messages_received"
+/* Messages received on every socket actors read (mailboxes and CZMQ's other sockets). */
+#define AS_M_RECEIVED_ALL "received_all"
 #define AS_M_DEADLOCKS "deadlocks"
 #define AS_M_ACTORS "actors"
 #define AS_M_NAMES "names"
@@ -77,6 +80,9 @@
 #define AS_M_NAME "name"
 #define AS_M_FULL_NAME "full_name" /* a longer name; absent when the same as name */
 #define AS_M_INTERNAL "internal"   /* true for a runtime-internal actor; absent = false */
+/* true for an actor that existed before `actorscope attach` (counts from then on, no parent or
+ * spawn site); absent = false */
+#define AS_M_ATTACHED_LATE "attached_late"
 #define AS_M_RUNTIME "runtime"
 #define AS_M_RUNTIME_ID "runtime_id"
 #define AS_M_RUNTIME_SCOPE "runtime_scope"
@@ -121,8 +127,26 @@
 #define AS_M_COUNT "count"
 /* Handler-time histograms (histogram.h) and stuck handlers' stacks. */
 #define AS_M_HANDLER_HISTOGRAM "handler_histogram" /* [bucket, count] pairs; absent: none yet */
+/* Time from a message's enqueue to the start of its handler, same form; absent: none yet. */
+#define AS_M_MAILBOX_WAIT_HISTOGRAM "mailbox_wait_histogram"
 #define AS_M_TICK_FS "tick_fs" /* line: femtoseconds per tick, the histograms' unit */
-#define AS_M_STACK "stack"     /* handling: the stuck thread's call stack */
+#define AS_M_STACK "stack"     /* handling, stuck: the stuck thread's call stack */
+/* Stuck handlers (preload/stuck.c): how the stack was read, and the actor's longest stuck run. */
+#define AS_M_STACK_SOURCE "stack_source"     /* handling, stuck: AS_STACK_SOURCE_V_* */
+#define AS_M_STACK_COMPLETE "stack_complete" /* handling, stuck: unwound to the thread's start */
+#define AS_M_STACK_END "stack_end"           /* stuck: AS_STACK_END_V_* */
+#define AS_M_STUCK "stuck"                   /* actor: its longest handler run that got stuck */
+#define AS_M_RUNNING "running"               /* stuck: the run is still going on */
+#define AS_M_ON_CPU "on_cpu"                 /* stuck: the thread was on a CPU when looked at */
+#define AS_M_CPU_NS "cpu_ns"                 /* stuck: CPU time the thread used ... */
+#define AS_M_CPU_WINDOW_NS "cpu_window_ns"   /* ... over this long, since the capture */
+#define AS_STACK_SOURCE_V_SYSCALL "syscall"  /* blocked: /proc/self/task/TID/syscall */
+#define AS_STACK_SOURCE_V_PERF "perf"        /* on a CPU: one perf_event_open sample */
+#define AS_STACK_SOURCE_V_CPU "cpu"          /* on a CPU, no sample allowed: CPU time only */
+#define AS_STACK_END_V_OUTERMOST "outermost" /* the thread's first frame: complete */
+#define AS_STACK_END_V_DEPTH "depth"         /* AS_STUCK_FRAMES_MAX frames kept */
+#define AS_STACK_END_V_UNWIND "unwind"       /* the unwinder found no way on from the last frame */
+#define AS_STACK_END_V_MOVED "moved"         /* the thread ran between two reads: may be mixed */
 
 /* ---- vocabularies ------------------------------------------------------------------------ */
 enum as_status {
@@ -165,6 +189,17 @@ enum as_wait_kind {
 #define AS_TYPE_OTHER "<other>"
 #define AS_NAME_UNKNOWN "<unknown>"
 
+/* CZMQ sockets (actor member "sockets"): the kind of a libzmq socket type number (ZMQ_PAIR 0 …
+ * ZMQ_DGRAM 18; NULL out of range), and the kinds the tracer makes up. */
+const char *as_socket_kind_name(int zmq_type);
+#define AS_SOCKET_SIDE_PIPE "side pipe"
+#define AS_SOCKET_OTHER "other"
+/* A message type from another socket than the pipe names its socket, "REQ (ROUTER
+ * tcp://127.0.0.1:5555)" (FORMAT.md). The type without the endpoint, "REQ (ROUTER)", written
+ * into OUT (SIZE bytes), for totals per actor name: each instance's endpoint differs. Returns
+ * OUT, or TYPE itself when it names no endpoint. */
+const char *as_type_without_endpoint(const char *type, char *out, size_t size);
+
 /* The text of each value; NULL for a value out of range (and for AS_WAIT_NONE). */
 const char *as_status_name(enum as_status status);
 const char *as_wait_kind_name(enum as_wait_kind kind);
@@ -184,8 +219,12 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_ENV_MAX_BYTES "ACTORSCOPE_MAX_BYTES"
 #define AS_ENV_KEEP "ACTORSCOPE_KEEP"
 #define AS_ENV_STUCK_MS "ACTORSCOPE_STUCK_MS"
+#define AS_ENV_MAILBOX_WAIT_EVERY "ACTORSCOPE_MAILBOX_WAIT_EVERY"
 /* When set, a socket reader sends its value and "\n" first, and the tracer checks it. */
 #define AS_ENV_TOKEN "ACTORSCOPE_TOKEN"
+/* The same, read from a file (mode 0600, owned by the user): not inherited by every child the
+ * way an environment variable's value is. */
+#define AS_ENV_TOKEN_FILE "ACTORSCOPE_TOKEN_FILE"
 
 #define AS_DEFAULT_FILE "actorscope.%p.jsonl"
 #define AS_DEFAULT_OUTPUT "file:" AS_DEFAULT_FILE
@@ -208,7 +247,10 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_KEEP_DEFAULT 3u
 #define AS_STUCK_MS_MIN 0u /* 0: off */
 #define AS_STUCK_MS_MAX 86400000u
-#define AS_STUCK_MS_DEFAULT 0u /* off: opt-in (a signal can cut a blocking call short) */
+#define AS_STUCK_MS_DEFAULT 1000u /* read from outside the thread: nothing reaches it */
+#define AS_MAILBOX_WAIT_EVERY_MIN 1u /* a power of two: 1 measures every message */
+#define AS_MAILBOX_WAIT_EVERY_MAX 1024u
+#define AS_MAILBOX_WAIT_EVERY_DEFAULT 4u
 #define AS_TOKEN_MIN 16u
 #define AS_TOKEN_MAX 256u
 

@@ -4,7 +4,9 @@
  * arena that the next line reuses. */
 #define _GNU_SOURCE
 #include "reader.h"
+#include "reader_ended.h"
 #include "histogram.h"
+#include "program.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +27,43 @@
 #include <yajl/yajl_parse.h>
 
 #include "destination.h"
+#include "reader_lex.h"
 #include "state.h"
+#include "token.h"
 
 #define READER_CHUNK (256u << 10)
 #define READER_MAX_DEPTH 64
 #define READER_MAX_HEADER ((size_t)4 << 20)
+
+/* ---- memory taken from a budget several readers share (as_reader_budget) ------------------ */
+
+struct account {
+  struct as_reader_budget *budget; /* NULL: none */
+  size_t taken;
+  int over; /* a request was refused: the reader's "out of memory" says why */
+};
+
+static int account_take(struct account *a, size_t n)
+{
+  if (!a || !a->budget)
+    return 0;
+  size_t used = atomic_fetch_add(&a->budget->used, n) + n;
+  if (used > a->budget->limit || used < n) {
+    atomic_fetch_sub(&a->budget->used, n);
+    a->over = 1;
+    return -1;
+  }
+  a->taken += n;
+  return 0;
+}
+
+static void account_give(struct account *a, size_t n)
+{
+  if (!a || !a->budget)
+    return;
+  atomic_fetch_sub(&a->budget->used, n);
+  a->taken -= n;
+}
 
 /* ---- arena: every record and string of one line ------------------------------------------ */
 
@@ -40,6 +75,7 @@ struct arena_block {
 
 struct arena {
   struct arena_block *head, *cur;
+  struct account *account;
 };
 
 static void *arena_alloc(struct arena *a, size_t n)
@@ -52,9 +88,13 @@ static void *arena_alloc(struct arena *a, size_t n)
   }
   if (!a->cur) {
     size_t cap = n > (1u << 20) ? n : (1u << 20);
-    struct arena_block *b = malloc(sizeof *b + cap);
-    if (!b)
+    if (account_take(a->account, sizeof(struct arena_block) + cap) < 0)
       return NULL;
+    struct arena_block *b = malloc(sizeof *b + cap);
+    if (!b) {
+      account_give(a->account, sizeof(struct arena_block) + cap);
+      return NULL;
+    }
     b->used = 0;
     b->cap = cap;
     /* Appended after the last block, so a reset walks all of them again. */
@@ -70,8 +110,23 @@ static void *arena_alloc(struct arena *a, size_t n)
   return p;
 }
 
+static void arena_free_blocks(struct arena *a, struct arena_block *b)
+{
+  for (struct arena_block *next; b; b = next) {
+    next = b->next;
+    account_give(a->account, sizeof *b + b->cap);
+    free(b);
+  }
+}
+
+/* The blocks the line before did not need are freed: memory follows the lines, and one huge
+ * line (a hostile peer's) is not held on to for the rest of the stream. */
 static void arena_reset(struct arena *a)
 {
+  if (a->cur) {
+    arena_free_blocks(a, a->cur->next);
+    a->cur->next = NULL;
+  }
   a->cur = a->head;
   if (a->cur)
     a->cur->used = 0;
@@ -79,10 +134,7 @@ static void arena_reset(struct arena *a)
 
 static void arena_free(struct arena *a)
 {
-  for (struct arena_block *b = a->head, *next; b; b = next) {
-    next = b->next;
-    free(b);
-  }
+  arena_free_blocks(a, a->head);
   a->head = a->cur = NULL;
 }
 
@@ -91,15 +143,20 @@ static void arena_free(struct arena *a)
 struct vec {
   void *data;
   size_t n, cap, elem;
+  struct account *account;
 };
 
 static void *vec_push(struct vec *v)
 {
   if (v->n == v->cap) {
     size_t cap = v->cap ? v->cap * 2 : 64;
-    void *grown = reallocarray(v->data, cap, v->elem);
-    if (!grown)
+    if (account_take(v->account, (cap - v->cap) * v->elem) < 0)
       return NULL;
+    void *grown = reallocarray(v->data, cap, v->elem);
+    if (!grown) {
+      account_give(v->account, (cap - v->cap) * v->elem);
+      return NULL;
+    }
     v->data = grown;
     v->cap = cap;
   }
@@ -129,7 +186,8 @@ enum value_type {
 
 enum kind {
   K_LINE, K_CONFIG, K_TOTALS, K_COST, K_CYCLE, K_DIAG, K_ACTOR, K_REFS, K_STOPPED, K_MAILBOX,
-  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_ENDED, K_COUNT,
+  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_STUCK, K_ENDED,
+  K_COUNT,
   /* arrays */
   K_ARRAY = 100,
 };
@@ -142,6 +200,7 @@ struct line_rec {
   /* Version 3: the line's compact "ended" actors, gathered after its "actors" (then merged). */
   const void *ended;
   size_t n_ended;
+  int has_received_all; /* totals.received_all was written */
 };
 
 struct member {
@@ -206,6 +265,7 @@ static const struct member members_totals[] = {
     {AS_M_TOTAL_SPAWNED, V_INT, 0, 1, 0, LINE(s.total_spawned), NONE},
     {AS_M_TOTAL_STOPPED, V_INT, 0, 1, 0, LINE(s.total_stopped), NONE},
     {AS_M_MESSAGES_RECEIVED, V_INT, 0, 1, 0, LINE(s.messages_received), NONE},
+    {AS_M_RECEIVED_ALL, V_INT, 0, 0, 0, LINE(s.received_all), LINE(has_received_all)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_cost[] = {
@@ -255,6 +315,23 @@ static const struct member members_actor[] = {
     {AS_M_SOCKETS, V_OBJS, 0, 0, K_SOCKET, ACT(sockets), ACT(n_sockets)},
     {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
     {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},
+    {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE},
+    {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)},
+    {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},
+    {NULL, 0, 0, 0, 0, 0, 0}};
+
+static const struct member members_stuck[] = {
+    {AS_M_TYPE, V_STR, 0, 1, 0, ACT(stuck_type), NONE},
+    {AS_M_SINCE_NS, V_INT, 0, 1, 0, ACT(stuck_since_ns), NONE},
+    {AS_M_HANDLER_NS, V_INT, 0, 1, 0, ACT(stuck_handler_ns), NONE},
+    {AS_M_RUNNING, V_BOOL, 0, 0, 0, ACT(stuck_running), NONE},
+    {AS_M_ON_CPU, V_BOOL, 0, 0, 0, ACT(stuck_on_cpu), NONE},
+    {AS_M_CPU_NS, V_INT, 0, 0, 0, ACT(stuck_cpu_ns), NONE},
+    {AS_M_CPU_WINDOW_NS, V_INT, 0, 0, 0, ACT(stuck_cpu_window_ns), NONE},
+    {AS_M_STACK_SOURCE, V_STR, 0, 0, 0, ACT(stuck_source), NONE},
+    {AS_M_STACK_COMPLETE, V_BOOL, 0, 0, 0, ACT(stuck_complete), NONE},
+    {AS_M_STACK_END, V_STR, 0, 0, 0, ACT(stuck_end), NONE},
+    {AS_M_STACK, V_STRS, 0, 0, 0, ACT(stuck_stack), ACT(n_stuck_stack)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 /* An ended actor (version 3): a stopped actor's members, flat; the rest is implied (status
@@ -284,6 +361,9 @@ static const struct member members_ended[] = {
     {AS_M_MESSAGE_TYPES, V_OBJS, 0, 1, K_MSGTYPE, ACT(message_types), ACT(n_message_types)},
     {AS_M_RUNTIME_ID, V_INT, 0, 0, 0, ACT(runtime_id), ACT(has_runtime_id)},
     {AS_M_RUNTIME_SCOPE, V_INT, 0, 0, 0, ACT(runtime_scope), NONE},
+    {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE},
+    {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)},
+    {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_refs[] = {
@@ -325,6 +405,8 @@ static const struct member members_handling[] = {
     {AS_M_ELAPSED_NS, V_INT, 0, 1, 0, ACT(handling_elapsed_ns), NONE},
     {AS_M_SINCE_NS, V_INT, 0, 0, 0, ACT(handling_since_ns), ACT(has_handling_since)},
     {AS_M_STACK, V_STRS, 0, 0, 0, ACT(handling_stack), ACT(n_handling_stack)},
+    {AS_M_STACK_SOURCE, V_STR, 0, 0, 0, ACT(handling_stack_source), NONE},
+    {AS_M_STACK_COMPLETE, V_BOOL, 0, 0, 0, ACT(handling_stack_complete), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_waiting[] = {
@@ -346,6 +428,7 @@ static const struct member members_socket[] = {
     {AS_M_RECEIVED, V_INT, 0, 1, 0, SOCK(received), NONE},
     {AS_M_SENT, V_INT, 0, 1, 0, SOCK(sent), NONE},
     {AS_M_DEPTH, V_INT, 0, 0, 0, SOCK(depth), SOCK(has_depth)},
+    {AS_M_MAX, V_INT, 0, 0, 0, SOCK(max), SOCK(has_max)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member *const kind_members[K_COUNT] = {
@@ -358,7 +441,7 @@ static const struct member *const kind_members[K_COUNT] = {
     [K_OUTBOX] = members_outbox,     [K_COUNTERS] = members_counters,
     [K_HANDLER] = members_handler,   [K_HANDLING] = members_handling,
     [K_WAITING] = members_waiting,   [K_MSGTYPE] = members_msgtype,
-    [K_ENDED] = members_ended,
+    [K_STUCK] = members_stuck,       [K_ENDED] = members_ended,
 };
 
 /* Bits of each kind's required members, and its members' key lengths, computed once. */
@@ -433,6 +516,15 @@ struct as_reader {
   int done, truncated;
 
   yajl_handle parser;
+  /* Whole tokens only go to yajl (reader_lex.h): one cut by a chunk's end waits in carry. */
+  struct reader_lex lex;
+  unsigned char *carry;
+  size_t carry_len, carry_cap;
+  size_t fed; /* bytes of the line given to yajl before the current chunk */
+  long peer_pid; /* a unix socket's server (SO_PEERCRED), else -1 */
+  int64_t header_deadline_ms; /* a socket's header is due by then (monotonic); 0: no deadline */
+  off_t followed; /* following a regular file: where reading is in it */
+  struct account account;
   struct arena header_arena, arena;
   struct as_rec_header header;
   int have_header;
@@ -445,6 +537,7 @@ struct as_reader {
   int failed; /* a callback set err */
   int64_t last_actor_id;
   int64_t tick_fs; /* the last line's that said it */
+  int received_all_written; /* a line had totals.received_all: the writer counts it */
 
   struct vec actors, cycles, diags, sites, msgtypes, sockets, ids, strs;
   /* Version 3: the ids of the last line's ended actors, reaped by the line after it. */
@@ -533,7 +626,12 @@ static int reader_type_error(struct as_reader *r, int type, int nullable, const 
 
 static int reader_nomem(struct as_reader *r)
 {
-  reader_fail(r, -ENOMEM, "out of memory (%zu actors into this line)", r->actors.n);
+  if (r->account.over)
+    reader_fail(r, -ENOBUFS, "the line needs more memory than is left of the budget all sources "
+                "share (%zu MiB; %zu actors into this line): it is dropped",
+                r->account.budget->limit >> 20, r->actors.n);
+  else
+    reader_fail(r, -ENOMEM, "out of memory (%zu actors into this line)", r->actors.n);
   return 0;
 }
 
@@ -812,20 +910,34 @@ static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_
                        a->id == r->last_actor_id ? "twice" : "out of order (actors are sorted by id)"),
            0;
   r->last_actor_id = a->id;
+  as_rec_actor_derive(a);
   return 1;
+}
+
+void as_rec_actor_derive(struct as_rec_actor *a)
+{
+  int64_t received = a->messages_received, sent = as_sat_add(a->messages_sent, a->replies);
+  int64_t queued = a->mailbox_len, deepest = a->mailbox_max;
+  for (size_t i = 0; i < a->n_sockets; i++) {
+    const struct as_rec_socket *k = &a->sockets[i];
+    received = as_sat_add(received, k->received);
+    sent = as_sat_add(sent, k->sent);
+    if (k->has_depth)
+      queued = as_sat_add(queued, k->depth);
+    int64_t top = k->has_max && k->max > k->depth ? k->max : k->has_depth ? k->depth : 0;
+    if (top > deepest)
+      deepest = top;
+  }
+  a->received_all = received;
+  a->sent_all = sent;
+  a->queued_all = queued;
+  a->queued_all_max = queued > deepest ? queued : deepest;
 }
 
 /* An ended actor: what its compact form implies, and its place (sorted by id like actors). */
 static int reader_end_ended(struct as_reader *r, struct as_rec_actor *a)
 {
-  a->ended = 1;
-  a->has_origin = 1;
-  a->status = AS_STATUS_STOPPED;
-  a->has_stopped = 1;
-  a->mailbox_kind = AS_MAILBOX_UNBOUNDED;
-  a->mailbox_len = a->mailbox_enqueued > a->messages_received
-                       ? a->mailbox_enqueued - a->messages_received
-                       : 0;
+  as_ended_complete(a);
   if (a->id <= r->last_actor_id)
     return reader_fail(r, -EPROTO, "ended actor #%lld is listed %s", (long long)a->id,
                        a->id == r->last_actor_id ? "twice" : "out of order (sorted by id)"),
@@ -1015,6 +1127,8 @@ static int reader_begin_line(struct as_reader *r)
   r->last_actor_id = 0;
   r->line_bytes = 0;
   r->line_blank = 1;
+  reader_lex_reset(&r->lex);
+  r->carry_len = r->fed = 0;
   return 0;
 }
 
@@ -1028,8 +1142,92 @@ static int reader_syntax_error(struct as_reader *r, const unsigned char *chunk, 
   yajl_free_error(r->parser, msg);
   for (size_t n = strlen(text); n && (text[n - 1] == '\n' || text[n - 1] == ' '); n--)
     text[n - 1] = '\0';
-  size_t column = r->line_bytes - len + yajl_get_bytes_consumed(r->parser) + 1;
+  size_t column = r->fed + yajl_get_bytes_consumed(r->parser) + 1;
   return reader_fail(r, -EPROTO, "invalid JSON at column %zu: %s", column, text);
+}
+
+/* Gives yajl LEN bytes of the line. Returns 0 or an error. */
+static int reader_parse(struct as_reader *r, const unsigned char *chunk, size_t len)
+{
+  if (!len)
+    return 0;
+  if (yajl_parse(r->parser, chunk, len) != yajl_status_ok)
+    return reader_syntax_error(r, chunk, len);
+  r->fed += len;
+  return r->failed ? r->err->code : 0;
+}
+
+static int reader_carry(struct as_reader *r, const unsigned char *bytes, size_t len)
+{
+  if (!len)
+    return 0;
+  if (r->carry_len + len > r->carry_cap) {
+    size_t cap = r->carry_cap ? r->carry_cap : 4096;
+    while (cap < r->carry_len + len)
+      cap *= 2;
+    if (account_take(&r->account, cap - r->carry_cap) < 0)
+      return reader_nomem(r), r->err->code;
+    unsigned char *grown = realloc(r->carry, cap);
+    if (!grown) {
+      account_give(&r->account, cap - r->carry_cap);
+      return reader_nomem(r), r->err->code;
+    }
+    r->carry = grown;
+    r->carry_cap = cap;
+  }
+  memcpy(r->carry + r->carry_len, bytes, len);
+  r->carry_len += len;
+  return 0;
+}
+
+/* The token held back, whole now (or at the line's end). */
+static int reader_flush(struct as_reader *r)
+{
+  size_t len = r->carry_len;
+  r->carry_len = 0;
+  return reader_parse(r, r->carry, len);
+}
+
+static int reader_token_too_long(struct as_reader *r)
+{
+  char where[300];
+  reader_where(r, where, sizeof where);
+  /* A member name follows "{", or "," inside an object (where yajl has got to). */
+  int in_object = r->depth > 0 && !r->skip_depth && reader_top(r)->kind < K_ARRAY;
+  int key = r->lex.before == '{' || (r->lex.before == ',' && in_object);
+  if (key && reader_lex_in_string(&r->lex))
+    return reader_fail(r, -EMSGSIZE, "a member name longer than %zu bytes (the limit), in the "
+                       "object of %s", AS_READER_MAX_TOKEN, where);
+  return reader_fail(r, -EMSGSIZE, "%s: a %s longer than %zu bytes (the limit)", where,
+                     reader_lex_in_string(&r->lex) ? "string" : "number", AS_READER_MAX_TOKEN);
+}
+
+/* Gives yajl the whole tokens of LEN more bytes of the line, and holds back a token they leave
+ * unfinished. Returns 0 or an error. */
+static int reader_feed(struct as_reader *r, const unsigned char *p, size_t len)
+{
+  while (len) {
+    size_t at;
+    /* + 2: a string's quotes. */
+    enum reader_lex_result lx = reader_lex_scan(&r->lex, p, len, AS_READER_MAX_TOKEN + 2, &at);
+    if (lx == READER_LEX_TOO_LONG) {
+      int rc = 0;
+      if (r->lex.token_start != SIZE_MAX) /* what comes before it, so messages say where */
+        rc = reader_parse(r, p, r->lex.token_start);
+      return rc < 0 ? rc : reader_token_too_long(r);
+    }
+    if (lx == READER_LEX_TOKEN_ENDED) {
+      int rc = reader_carry(r, p, at);
+      if (rc < 0 || (rc = reader_flush(r)) < 0)
+        return rc;
+      p += at;
+      len -= at;
+      continue;
+    }
+    int rc = reader_parse(r, p, at);
+    return rc < 0 ? rc : reader_carry(r, p + at, len - at);
+  }
+  return 0;
 }
 
 static int reader_check_header(struct as_reader *r)
@@ -1043,7 +1241,17 @@ static int reader_check_header(struct as_reader *r)
                        "format version %lld is newer than this tool reads (%d); use a newer "
                        "actorscope",
                        (long long)l->h.version, AS_FORMAT_VERSION);
+  /* A process speaks for itself only: a unix socket's header names the process serving it. */
+  if (r->peer_pid > 0 && l->h.pid != r->peer_pid)
+    return reader_fail(r, -EPROTO, "refused: the header claims pid %lld, but the socket is served "
+                       "by pid %ld", (long long)l->h.pid, r->peer_pid);
   r->header = l->h;
+  char name[AS_PROGRAM_NAME_MAX];
+  as_program_name(l->h.program, l->h.argv, l->h.argc, name, sizeof name);
+  char *copy = arena_alloc(&r->arena, strlen(name) + 1);
+  if (!copy)
+    return reader_fail(r, -ENOMEM, "out of memory");
+  r->header.name = strcpy(copy, name);
   r->have_header = 1;
   /* The header's strings live on in their own arena. */
   struct arena swap = r->header_arena;
@@ -1052,10 +1260,17 @@ static int reader_check_header(struct as_reader *r)
   return 0;
 }
 
-static int reader_id_cmp(const void *x, const void *y)
+/* A file written before totals.received_all: the pipes' total and every listed actor's other
+ * sockets, the closest the file allows. Returns 1 (the line is ready). */
+static int reader_received_all(struct as_reader *r, struct as_rec_snapshot *s)
 {
-  int64_t a = ((const struct as_rec_actor *)x)->id, b = ((const struct as_rec_actor *)y)->id;
-  return a < b ? -1 : a > b;
+  if (r->received_all_written)
+    return 1;
+  int64_t all = s->messages_received;
+  for (size_t i = 0; i < s->n_actors; i++)
+    all = as_sat_add(all, s->actors[i].received_all - s->actors[i].messages_received);
+  s->received_all = all;
+  return 1;
 }
 
 /* Version 3: a line's ended actors join its actors (one list sorted by id), and leave with the
@@ -1079,11 +1294,11 @@ static int reader_merge_ended(struct as_reader *r, int delta)
     return 1;
   s->actors = r->actors.data;
   s->n_actors = r->actors.n;
-  qsort(r->actors.data, r->actors.n, sizeof *s->actors, reader_id_cmp);
+  int64_t twice = as_ended_merge(r->actors.data, r->actors.n);
+  if (twice)
+    return reader_fail(r, -EPROTO, "actor #%lld is listed twice (in actors and ended)",
+                       (long long)twice), 0;
   for (size_t i = 0; i < s->n_actors; i++) {
-    if (i > 0 && s->actors[i].id == s->actors[i - 1].id)
-      return reader_fail(r, -EPROTO, "actor #%lld is listed twice (in actors and ended)",
-                         (long long)s->actors[i].id), 0;
     if (!s->actors[i].ended)
       continue;
     int64_t *slot = vec_push(&r->gone);
@@ -1107,8 +1322,6 @@ static int reader_check_snapshot(struct as_reader *r)
   if (missing)
     return reader_fail(r, -EPROTO, "the snapshot lacks its member '%s'",
                        members_line[__builtin_ctzll(missing)].key);
-  if (l->s.n_reaped && !delta)
-    return reader_fail(r, -EPROTO, "member 'reaped' is set on a line that is not a delta");
   if (!reader_merge_ended(r, delta))
     return r->err->code;
   for (size_t i = 0; i < l->s.n_actors; i++) {
@@ -1131,8 +1344,10 @@ static int reader_check_snapshot(struct as_reader *r)
   if (r->stack[0].seen & LINE_HAS_TICK_FS)
     r->tick_fs = l->s.tick_fs;
   l->s.tick_fs = r->tick_fs;
+  if (r->line.has_received_all)
+    r->received_all_written = 1;
   if (r->header.version < 2)
-    return 1; /* no deltas follow: the line's records are the state */
+    return reader_received_all(r, &l->s); /* no deltas follow: the line's records are the state */
   uint64_t seen = r->stack[0].seen;
   int carried = (seen & LINE_HAS_TOTALS ? AS_STATE_HAS_TOTALS : 0) |
                 (seen & LINE_HAS_DEADLOCKS ? AS_STATE_HAS_DEADLOCKS : 0) |
@@ -1145,7 +1360,7 @@ static int reader_check_snapshot(struct as_reader *r)
                        "spawn time and parent", (long long)r->state.unknown_id);
   if (rc < 0)
     return reader_fail(r, rc, "out of memory rebuilding the state (%zu actors)", r->state.n);
-  return 1;
+  return reader_received_all(r, &l->s);
 }
 
 /* The header of a later file of a rotated set: the same process, or the set is not one run. */
@@ -1178,14 +1393,42 @@ static int reader_end_line(struct as_reader *r)
 
 /* ---- bytes in ---------------------------------------------------------------------------- */
 
+static int64_t reader_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A socket that has not sent its header by the deadline is silent, or a slowloris. */
+static int reader_wait_header(struct as_reader *r)
+{
+  for (;;) {
+    int64_t left = r->header_deadline_ms - reader_now_ms();
+    struct pollfd p = {r->fd, POLLIN, 0};
+    int n = left > 0 ? poll(&p, 1, (int)left) : 0;
+    if (n > 0)
+      return 0;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return reader_fail(r, -EIO, "poll failed: %s", strerror(errno));
+    return reader_fail(r, -ETIMEDOUT, "no whole header line within %u ms of connecting: dropped",
+                       r->opt.header_timeout_ms);
+  }
+}
+
 static int reader_fill(struct as_reader *r)
 {
   for (;;) {
+    if (r->header_deadline_ms && !r->have_header && reader_wait_header(r) < 0)
+      return r->err->code;
     ssize_t n = read(r->fd, r->buf, READER_CHUNK);
     if (n > 0) {
       r->buf_len = (size_t)n;
       r->buf_pos = 0;
       r->bytes += (uint64_t)n;
+      r->followed += n;
       return 1;
     }
     if (n == 0)
@@ -1202,6 +1445,19 @@ static int reader_follow_wait(struct as_reader *r)
 {
   if (!r->opt.follow || !r->is_regular)
     return 0;
+  struct stat st;
+  if (fstat(r->fd, &st) == 0 && st.st_size < r->followed) {
+    reader_fail(r, -ESTALE, "the file was truncated while being followed (to %lld bytes, %lld "
+                "read): its writer started it again, or someone else wrote it",
+                (long long)st.st_size, (long long)r->followed);
+    return -1;
+  }
+  struct stat named;
+  if (!r->rotating && r->fd != STDIN_FILENO && r->path && (stat(r->path, &named) != 0 || named.st_ino != st.st_ino ||
+                                  named.st_dev != st.st_dev)) {
+    reader_fail(r, -ESTALE, "the file was replaced or removed while being followed");
+    return -1;
+  }
   unsigned ms = r->opt.follow_poll_ms ? r->opt.follow_poll_ms : 200;
   if (r->watch_fd >= 0) {
     struct pollfd p = {r->watch_fd, POLLIN, 0};
@@ -1499,6 +1755,7 @@ static int reader_switch_part(struct as_reader *r, size_t i)
   free(r->part_name);
   r->part_name = p.name;
   r->buf_len = r->buf_pos = 0;
+  r->followed = 0;
   r->expect_header = 1;
   r->rotation_seen = 0;
   r->lineno = 0;
@@ -1513,6 +1770,26 @@ static int reader_file_moved(const struct as_reader *r)
 {
   struct stat named;
   return stat(r->path, &named) != 0 || named.st_ino != r->ino || named.st_dev != r->dev;
+}
+
+/* Whether the named file now holds another run than this one (its header whole): a new process
+ * took the name, or someone put another file there. *PID: the pid its header names. */
+static int reader_other_run_at_name(const struct as_reader *r, int64_t *pid)
+{
+  struct stat st;
+  int fd = reader_open_regular(r->path, &st);
+  if (fd < 0)
+    return 0;
+  unsigned char *buf = malloc(16 << 10);
+  struct probe head = {0};
+  off_t offset = 0;
+  int other = buf && probe_line(fd, &offset, buf, 16 << 10, &head, READER_MAX_HEADER) == 1 &&
+              head.is_header && head.is_format &&
+              (head.pid != r->header.pid || head.started_at_ns != r->header.started_at_ns);
+  free(buf);
+  close(fd);
+  *pid = head.pid;
+  return other;
 }
 
 /* At the end of what was written so far (MID_LINE: inside a line). Returns 1 to read on (in
@@ -1534,6 +1811,10 @@ static int reader_at_end(struct as_reader *r, int mid_line)
     return 0; /* a moved file that ends inside a line: its writer was killed */
   int rc = reader_scan_rotated(r, 0);
   ssize_t next = rc < 0 ? -1 : reader_next_part(r);
+  int64_t other;
+  if (next < 0 && rc == 0 && r->opt.follow && reader_other_run_at_name(r, &other))
+    return reader_fail(r, -ESTALE, "the file was replaced by that of another process (pid %lld) "
+                       "while being followed", (long long)other);
   if (next < 0)
     return rc;
   rc = reader_switch_part(r, (size_t)next);
@@ -1563,15 +1844,21 @@ static int reader_line(struct as_reader *r)
           if (rc > 0)
             continue;
         }
-        if (!deferred && reader_follow_wait(r))
-          continue;
+        if (!deferred) {
+          int more = reader_follow_wait(r);
+          if (more < 0)
+            return r->err->code;
+          if (more)
+            continue;
+        }
         r->done = 1;
         if (r->line_blank && !deferred) {
           r->lineno--;
           return 0;
         }
         /* A last line without its newline: whole, or cut short by a killed writer. */
-        if (!deferred && yajl_complete_parse(r->parser) == yajl_status_ok && !r->failed)
+        if (!deferred && reader_flush(r) == 0 &&
+            yajl_complete_parse(r->parser) == yajl_status_ok && !r->failed)
           return reader_end_line(r);
         if (r->failed && r->err->code != -EPROTO)
           return r->err->code;
@@ -1595,8 +1882,7 @@ static int reader_line(struct as_reader *r)
     if (!deferred && len) {
       for (size_t i = 0; i < len && r->line_blank; i++)
         r->line_blank = start[i] == ' ' || start[i] == '\t' || start[i] == '\r';
-      if (yajl_parse(r->parser, start, len) != yajl_status_ok) {
-        rc = reader_syntax_error(r, start, len);
+      if ((rc = reader_feed(r, start, len)) < 0) {
         /* A syntax error may come from a cut in the last line: decided at its end. Our own
          * checks, and errors in a line whose end is in sight, stop at once. */
         if (nl || r->err->code != -EPROTO || !strstr(r->err->text, "invalid JSON"))
@@ -1611,14 +1897,18 @@ static int reader_line(struct as_reader *r)
     if (!r->line_blank)
       break;
     r->lineno++;
-    r->line_bytes = 0;
+    r->line_bytes = r->fed = 0;
   }
+  if ((rc = reader_flush(r)) < 0)
+    return rc;
   if (yajl_complete_parse(r->parser) != yajl_status_ok)
     return reader_syntax_error(r, NULL, 0);
   return reader_end_line(r);
 }
 
 /* ---- sources ----------------------------------------------------------------------------- */
+
+static const char *reader_getenv(const char *name) { return getenv(name); }
 
 static int reader_connect(struct as_reader *r, const char *source)
 {
@@ -1662,26 +1952,41 @@ static int reader_connect(struct as_reader *r, const char *source)
                        strerror(saved ? saved : errno));
   r->fd = fd;
   r->is_socket = 1;
-  const char *token = getenv(AS_ENV_TOKEN);
-  if (token) {
+  if (r->opt.header_timeout_ms)
+    r->header_deadline_ms = reader_now_ms() + r->opt.header_timeout_ms;
+  char token[AS_TOKEN_MAX + 2];
+  int have = as_token_from_env(reader_getenv, token, why, sizeof why);
+  if (have < 0)
+    return reader_fail(r, have, "%s", why);
+  /* Who serves a unix socket is known (SO_PEERCRED): the token goes only to this user's own
+   * processes or root's, never to a socket someone else planted in a shared directory. */
+  struct ucred cred;
+  socklen_t cred_len = sizeof cred;
+  if (dest.kind == AS_DEST_UNIX &&
+      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 && cred_len == sizeof cred) {
+    r->peer_pid = cred.pid > 0 ? (long)cred.pid : -1;
+    if (have && cred.uid != geteuid() && cred.uid != 0) {
+      memset(token, 0, sizeof token);
+      return reader_fail(r, -EACCES, "refused: the socket is served by uid %u, neither this user "
+                         "(%u) nor root, and the token is sent to no one else",
+                         (unsigned)cred.uid, (unsigned)geteuid());
+    }
+  }
+  if (have) {
     size_t len = strlen(token);
-    char *line = malloc(len + 1);
-    if (!line)
-      return reader_fail(r, -ENOMEM, "out of memory");
-    memcpy(line, token, len);
-    line[len] = '\n';
+    token[len++] = '\n';
     size_t sent = 0;
-    while (sent < len + 1) {
-      ssize_t n = send(fd, line + sent, len + 1 - sent, MSG_NOSIGNAL);
+    while (sent < len) {
+      ssize_t n = send(fd, token + sent, len - sent, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0) {
-        free(line);
+        memset(token, 0, sizeof token);
         return reader_fail(r, -EIO, "cannot send the token: %s", strerror(errno));
       }
       sent += (size_t)n;
     }
-    free(line);
+    memset(token, 0, sizeof token);
   }
   return 0;
 }
@@ -1695,13 +2000,29 @@ static int reader_open_source(struct as_reader *r, const char *source)
   if (as_dest_is_socket(source))
     return reader_connect(r, source);
   const char *path = strncmp(source, "file:", 5) == 0 ? source + 5 : source;
-  r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* Following, a FIFO without a writer is waited for by the caller (-EAGAIN, as for a file not
+   * there yet), not in an open() nothing can interrupt. */
+  r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (r->opt.follow ? O_NONBLOCK : 0));
   if (r->fd < 0)
     return reader_fail(r, -errno, "%s", strerror(errno));
   struct stat st;
   if (fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode))
     return reader_fail(r, -EISDIR, "%s", strerror(EISDIR));
   r->is_regular = fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (r->opt.follow && S_ISFIFO(st.st_mode)) {
+    /* Without a writer a read ends at once (0); with one it may have to wait (EAGAIN). */
+    ssize_t n;
+    while ((n = read(r->fd, r->buf, READER_CHUNK)) < 0 && errno == EINTR)
+      ;
+    if (n == 0)
+      return reader_fail(r, -EAGAIN, "a FIFO that no process writes to (yet)");
+    if (n > 0) {
+      r->buf_len = (size_t)n;
+      r->bytes += (uint64_t)n;
+    }
+  }
+  if (r->opt.follow)
+    fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) & ~O_NONBLOCK);
   return 0;
 }
 
@@ -1758,6 +2079,7 @@ static int reader_open_moved(struct as_reader *r, int rc)
     r->fd = fd;
     r->is_regular = 1;
     r->buf_len = r->buf_pos = 0;
+    r->followed = 0;
     r->lineno = 0;
     r->done = r->truncated = r->failed = 0;
     free(r->part_name);
@@ -1792,9 +2114,16 @@ int as_reader_open(struct as_reader **reader, const char *source,
   pthread_once(&once, reader_init_tables);
   r->fd = r->watch_fd = -1;
   r->last_seq = -1;
+  r->peer_pid = -1;
   r->err = err;
   if (options)
     r->opt = *options;
+  r->account.budget = r->opt.budget;
+  r->arena.account = r->header_arena.account = &r->account;
+  struct vec *vecs[] = {&r->actors, &r->cycles, &r->diags, &r->sites,
+                        &r->msgtypes, &r->sockets, &r->ids, &r->strs};
+  for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
+    vecs[i]->account = &r->account;
   r->actors.elem = sizeof(struct as_rec_actor);
   r->cycles.elem = sizeof(struct as_rec_cycle);
   r->diags.elem = sizeof(struct as_rec_diagnostic);
@@ -1874,6 +2203,7 @@ const char *as_reader_source(const struct as_reader *r) { return r->source; }
 int as_reader_truncated(const struct as_reader *r) { return r->truncated; }
 uint64_t as_reader_bytes(const struct as_reader *r) { return r->bytes; }
 int as_reader_fd(const struct as_reader *r) { return r->fd; }
+long as_reader_peer_pid(const struct as_reader *r) { return r->peer_pid; }
 
 void as_reader_close(struct as_reader *r)
 {
@@ -1894,6 +2224,9 @@ void as_reader_close(struct as_reader *r)
   free(r->ids.data);
   free(r->strs.data);
   free(r->gone.data);
+  free(r->carry);
+  /* What the vectors and the carry hold goes back to the budget; the arenas gave theirs. */
+  account_give(&r->account, r->account.taken);
   as_state_free(&r->state);
   free(r->buf);
   while (r->n_parts)

@@ -23,8 +23,12 @@
  *
  * Sources: a file path, "-" (stdin), "file:PATH", "unix:PATH", "tcp:[HOST:]PORT" (including
  * "tcp:[::1]:7000"); with options.follow a file still being written is followed until its final
- * snapshot. A socket reader sends $ACTORSCOPE_TOKEN and "\n" first when it is set; a stream that
- * ends with {"format":"actorscope","error":"TEXT"} is reported as -ECONNRESET naming TEXT.
+ * snapshot (a FIFO is opened without waiting for a writer; a followed file that is truncated or
+ * replaced is an error saying so). A socket reader sends the token ($ACTORSCOPE_TOKEN_FILE's or
+ * $ACTORSCOPE_TOKEN's, format/token.h) and "\n" first when one is set — over a unix socket only
+ * to a process of this user or root (SO_PEERCRED; -EACCES otherwise); the header a unix socket
+ * sends must name the pid of the process serving it (-EPROTO otherwise). A stream that ends with
+ * {"format":"actorscope","error":"TEXT"} is reported as -ECONNRESET naming TEXT.
  *
  *   struct as_reader *r;
  *   struct as_reader_error err;
@@ -58,14 +62,30 @@
 
 struct as_reader;
 
+/* Memory that several readers share (serve's sources): what each reader holds for the line it
+ * reads (its records, arrays and the token being read) is taken from it; a reader that would
+ * go over the limit fails with -ENOBUFS. The state a version 2 reader rebuilds (about as much
+ * again as the last keyframe's records) is not counted. */
+struct as_reader_budget {
+  _Atomic size_t used;
+  size_t limit;
+};
+
 struct as_reader_options {
   size_t max_line_bytes; /* longer lines are an error (-EMSGSIZE); 0 = AS_READER_MAX_LINE */
   int follow;            /* a file: at its end, wait for more until a final snapshot */
   unsigned follow_poll_ms; /* how often to look for more (default 200) */
   int single_file; /* a file only, not its rotated predecessors (see above) */
+  /* A socket whose header line has not come this long after the connection is dropped
+   * (-ETIMEDOUT); 0: waits as long as it takes. */
+  unsigned header_timeout_ms;
+  struct as_reader_budget *budget; /* NULL: none */
 };
 #define AS_READER_MAX_LINE ((size_t)1 << 30) /* 1 GiB: a 100k-actor line is about 50 MB */
-#define AS_READER_OPTIONS_DEFAULT {0, 0, 0, 0}
+/* One string (or number) longer than this is an error (-EMSGSIZE) naming its line and member:
+ * the writer's names, stack frames and arguments are far shorter. */
+#define AS_READER_MAX_TOKEN ((size_t)1 << 20)
+#define AS_READER_OPTIONS_DEFAULT {0, 0, 0, 0, 0, NULL}
 
 struct as_reader_error {
   int code; /* the negative errno also returned */
@@ -78,6 +98,9 @@ struct as_rec_header {
   const char *program; /* NULL when absent */
   const char *const *argv;
   size_t argc;
+  /* The program's name for people (program.h: "czmq_demo", "broker_pubsub.py (python3.11)"),
+   * from program and argv; "" when neither says. Never NULL. */
+  const char *name;
   const char *started_at;
   int64_t started_at_ns;
   int64_t interval_ms, grave_ms, stack_depth; /* config.*; -1 when absent */
@@ -94,6 +117,8 @@ struct as_rec_socket {
   int64_t received, sent;
   int has_depth; /* side pipes */
   int64_t depth;
+  int has_max; /* side pipes, from format 2 files written with socket maxima */
+  int64_t max;
 };
 
 struct as_rec_actor {
@@ -107,6 +132,7 @@ struct as_rec_actor {
   const char *runtime;   /* as written; runtime_kind classifies it */
   enum as_runtime_kind runtime_kind;
   int internal;          /* a runtime-internal actor (CAF's spawn server, middleman ...) */
+  int attached_late;     /* existed before `actorscope attach`: seen from then on only */
   int has_runtime_id;    /* CAF: runtime_id and runtime_scope */
   int64_t runtime_id, runtime_scope;
   int has_refs;
@@ -135,11 +161,29 @@ struct as_rec_actor {
   /* handling.stack: where a stuck handler's thread was, innermost first; NULL when absent. */
   const char *const *handling_stack;
   size_t n_handling_stack;
+  const char *handling_stack_source; /* "syscall", "perf", "cpu"; NULL when absent */
+  int handling_stack_complete;
+  /* stuck: the actor's longest handler run that got stuck (running or since ended), kept by the
+   * tracer; has_stuck 0 when absent. */
+  int has_stuck;
+  const char *stuck_type;
+  int64_t stuck_since_ns, stuck_handler_ns;
+  int stuck_running, stuck_on_cpu;
+  int64_t stuck_cpu_ns, stuck_cpu_window_ns;
+  const char *stuck_source; /* AS_STACK_SOURCE_V_* or NULL */
+  int stuck_complete;
+  const char *stuck_end;    /* AS_STACK_END_V_* or NULL */
+  const char *const *stuck_stack;
+  size_t n_stuck_stack;
   /* handler_histogram: n_histogram pairs as 2 * n_histogram integers (bucket, count ...), by
    * bucket, each bucket < AS_HISTOGRAM_BUCKETS and count >= 1 (checked); in the line's ticks
    * (as_rec_snapshot.tick_fs). NULL when absent (no handler finished yet). */
   const int64_t *histogram;
   size_t n_histogram;
+  /* mailbox_wait_histogram: the same, of the times messages waited in the mailbox before their
+   * handler began. NULL when absent (none measured yet, or an older tracer). */
+  const int64_t *wait_histogram;
+  size_t n_wait_histogram;
   int has_waiting; /* blocked on another actor now */
   int64_t waiting_target;
   enum as_wait_kind waiting_kind;
@@ -150,6 +194,16 @@ struct as_rec_actor {
   size_t n_message_types;
   const struct as_rec_socket *sockets; /* CZMQ: sockets besides the pipe */
   size_t n_sockets;
+  /* What every view calls the actor's traffic and mailbox: all of its sockets, derived once
+   * here (as_rec_actor_derive) from the members above. The pipe's own numbers stay in
+   * messages_received, messages_sent, replies, mailbox_len and mailbox_max.
+   *   received_all    messages_received + every socket's received (= its message types' sum)
+   *   sent_all        messages_sent + replies + every socket's sent
+   *   queued_all      what waits for it now: mailbox_len + every socket's known depth (CZMQ
+   *                   side pipes; libzmq does not tell how much waits in other sockets)
+   *   queued_all_max  its deepest queue: the highest of mailbox_max, each socket's max (or
+   *                   depth) and queued_all */
+  int64_t received_all, sent_all, queued_all, queued_all_max;
   /* Version 3: listed in the line's compact "ended" form (it stopped before any line listed
    * it); the next line reaps it (its id is in that line's `reaped`). */
   int ended;
@@ -189,6 +243,10 @@ struct as_rec_snapshot {
   const size_t *listed;
   size_t n_listed;
   int64_t alive, total_spawned, total_stopped, messages_received; /* totals.* */
+  /* totals.received_all: messages received on every socket of every actor, reaped ones
+   * included. A file written before the member existed: messages_received plus the listed
+   * actors' other sockets (actors reaped earlier are then missing from it). */
+  int64_t received_all;
   const struct as_rec_cycle *deadlocks;
   size_t n_deadlocks;
   const struct as_rec_diagnostic *diagnostics;
@@ -223,6 +281,8 @@ uint64_t as_reader_bytes(const struct as_reader *reader);
 /* The descriptor read from, for poll(): readable means bytes are waiting, but as_reader_next
  * still blocks until a whole line is in (a live view runs the reader on a thread of its own). */
 int as_reader_fd(const struct as_reader *reader);
+/* A unix socket: the pid and uid of the process serving it (SO_PEERCRED); -1 when unknown. */
+long as_reader_peer_pid(const struct as_reader *reader);
 void as_reader_close(struct as_reader *reader);
 
 /* Opens SOURCE and calls ON_SNAPSHOT for every snapshot in order; a negative return from it
@@ -233,6 +293,9 @@ typedef int (*as_reader_snapshot_fn)(const struct as_rec_header *header,
 int as_reader_each(const char *source, const struct as_reader_options *options,
                    as_reader_snapshot_fn on_snapshot, void *ctx, int *truncated,
                    struct as_reader_error *err);
+
+/* Fills A's *_all members from its others (the reader does it for every record it gives). */
+void as_rec_actor_derive(struct as_rec_actor *a);
 
 /* Saturating arithmetic for numbers from a file (never overflows, never wraps). */
 static inline int64_t as_sat_add(int64_t a, int64_t b)

@@ -7,6 +7,9 @@
 
 static void *state_arena_alloc(struct state_arena *a, size_t n)
 {
+  /* Nothing to hold: no pointer (an empty arena's data is NULL, and NULL + 0 is undefined). */
+  if (n == 0)
+    return NULL;
   n = (n + 15) & ~(size_t)15;
   if (a->used + n > a->cap) {
     /* Records point into the arena: it may not move. A full one is replaced by a compaction
@@ -52,7 +55,9 @@ static size_t state_arrays_size(const struct as_rec_actor *a)
   n += (a->n_message_types * sizeof(struct as_rec_msgtype) + 15) & ~(size_t)15;
   n += (a->n_sockets * sizeof(struct as_rec_socket) + 15) & ~(size_t)15;
   n += (a->n_histogram * 2 * sizeof(int64_t) + 15) & ~(size_t)15;
+  n += (a->n_wait_histogram * 2 * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_handling_stack * sizeof(const char *) + 15) & ~(size_t)15;
+  n += (a->n_stuck_stack * sizeof(const char *) + 15) & ~(size_t)15;
   return n;
 }
 
@@ -65,10 +70,13 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   struct as_rec_msgtype *types = state_arena_alloc(arena, a->n_message_types * sizeof *types);
   struct as_rec_socket *sockets = state_arena_alloc(arena, a->n_sockets * sizeof *sockets);
   int64_t *histogram = state_arena_alloc(arena, a->n_histogram * 2 * sizeof *histogram);
+  int64_t *waits = state_arena_alloc(arena, a->n_wait_histogram * 2 * sizeof *waits);
   const char **stack = state_arena_alloc(arena, a->n_handling_stack * sizeof *stack);
+  const char **stuck = state_arena_alloc(arena, a->n_stuck_stack * sizeof *stuck);
   if ((!links && a->n_links) || (!monitors && a->n_monitors) || (!types && a->n_message_types) ||
       (!sockets && a->n_sockets) || (!histogram && a->n_histogram) ||
-      (!stack && a->n_handling_stack)) {
+      (!waits && a->n_wait_histogram) ||
+      (!stack && a->n_handling_stack) || (!stuck && a->n_stuck_stack)) {
     *nomem = 1;
     return;
   }
@@ -87,14 +95,20 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   }
   if (a->n_histogram)
     memcpy(histogram, a->histogram, a->n_histogram * 2 * sizeof *histogram);
+  if (a->n_wait_histogram)
+    memcpy(waits, a->wait_histogram, a->n_wait_histogram * 2 * sizeof *waits);
   for (size_t i = 0; i < a->n_handling_stack; i++)
     stack[i] = state_str(st, a->handling_stack[i], nomem);
+  for (size_t i = 0; i < a->n_stuck_stack; i++)
+    stuck[i] = state_str(st, a->stuck_stack[i], nomem);
   a->links = links;
   a->monitors = monitors;
   a->message_types = types;
   a->sockets = sockets;
   a->histogram = a->n_histogram ? histogram : NULL;
+  a->wait_histogram = a->n_wait_histogram ? waits : NULL;
   a->handling_stack = a->n_handling_stack ? stack : NULL;
+  a->stuck_stack = a->n_stuck_stack ? stuck : NULL;
   st->live += state_arrays_size(a);
 }
 
@@ -177,6 +191,7 @@ static void state_keep_origin(struct as_rec_actor *fresh, const struct as_rec_ac
   fresh->spawn_site = old->spawn_site;
   fresh->has_parent = old->has_parent;
   fresh->parent = old->parent;
+  fresh->attached_late = old->attached_late;
   if (!fresh->has_runtime_id) {
     fresh->has_runtime_id = old->has_runtime_id;
     fresh->runtime_id = old->runtime_id;
@@ -195,6 +210,10 @@ static void state_adopt(struct reader_state *st, struct as_rec_actor *a,
   a->stop_reason = state_str(st, a->stop_reason, nomem);
   a->mailbox_kind = state_str(st, a->mailbox_kind, nomem);
   a->handling_type = state_str(st, a->handling_type, nomem);
+  a->handling_stack_source = state_str(st, a->handling_stack_source, nomem);
+  a->stuck_type = state_str(st, a->stuck_type, nomem);
+  a->stuck_source = state_str(st, a->stuck_source, nomem);
+  a->stuck_end = state_str(st, a->stuck_end, nomem);
   if (a->has_spawn_site)
     a->spawn_site = state_site(st, &line->spawn_sites[a->spawn_site], nomem);
   a->children = NULL;
@@ -308,6 +327,7 @@ static int state_keep_line_parts(struct reader_state *st, const struct as_rec_sn
     st->totals[1] = s->total_spawned;
     st->totals[2] = s->total_stopped;
     st->totals[3] = s->messages_received;
+    st->totals[4] = s->received_all;
   }
   state_free_line_parts(st, which);
   if ((which & AS_STATE_HAS_DEADLOCKS) && s->n_deadlocks) {
@@ -346,6 +366,7 @@ static void state_show(struct reader_state *st, struct as_rec_snapshot *s)
   s->total_spawned = st->totals[1];
   s->total_stopped = st->totals[2];
   s->messages_received = st->totals[3];
+  s->received_all = st->totals[4];
   s->deadlocks = st->cycles;
   s->n_deadlocks = st->n_cycles;
   s->diagnostics = st->diagnostics;

@@ -32,7 +32,7 @@ struct reader_state {
   int64_t *children;            /* the children arrays, derived from parent links */
   size_t children_cap;
   /* What a delta line leaves out when unchanged: the last line's totals, cycles, diagnostics. */
-  int64_t totals[4];
+  int64_t totals[5];
   struct as_rec_cycle *cycles;
   size_t n_cycles;
   struct as_rec_diagnostic *diagnostics;

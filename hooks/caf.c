@@ -6,6 +6,7 @@
 #include "caf_layout.h"
 #include "caf_names.h"
 #include "caf_symbols.h"
+#include "attach.h"
 #include "diag.h"
 #include "hook.h"
 #include "recent.h"
@@ -81,9 +82,23 @@ static struct caf_actor *_Atomic *caf_slot(const void *object)
   return (struct caf_actor *_Atomic *)((char *)caf_ctrl_of_actor(object) + CAF_CTRL_PADDING);
 }
 
+/* Attached to a running process, actors constructed before have never had their slot written:
+ * it holds whatever the allocator left there. A slot is ours only if it points at the start of
+ * a record block (blocks are never unmapped, so reading one cannot fault) whose object is this
+ * one. */
+static __attribute__((noinline)) bool caf_slot_is_ours(const struct caf_actor *ca, const void *object)
+{
+  return as_registry_owns_record(caf_record((struct caf_actor *)ca)) && ca->object == object;
+}
+
 static AS_HOOK_HOT struct caf_actor *caf_find(const void *object)
 {
-  return object ? atomic_load_explicit(caf_slot(object), memory_order_acquire) : NULL;
+  if (!object)
+    return NULL;
+  struct caf_actor *ca = atomic_load_explicit(caf_slot(object), memory_order_acquire);
+  if (as_attached() && ca && !caf_slot_is_ours(ca, object))
+    return NULL;
+  return ca;
 }
 
 /* Actor ids restart at 1 in every actor_system: the system's number tells them apart. */
@@ -137,6 +152,57 @@ static void caf_register(void *self, void *config)
   atomic_store_explicit(caf_slot(self), ca, memory_order_release);
 }
 
+/* ---- actors that were running before attach ------------------------------------------------ */
+
+static const struct as_runtime caf_runtime_late = {
+    .name = "caf", .probe_refs = caf_probe_refs, .attached_late = 1};
+static pthread_mutex_t caf_adopt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void caf_launch_seen(struct caf_actor *ca);
+
+/* Found at its first enqueue or handler after attach: known from then on only (no parent, no
+ * spawn site). Its class names it, as at launch: the object is whole. */
+static __attribute__((noinline)) struct caf_actor *caf_adopt(const void *object)
+{
+  AS_HOOK_KEEP_ERRNO();
+  pthread_mutex_lock(&caf_adopt_lock);
+  struct caf_actor *ca = caf_find(object);
+  if (ca) {
+    pthread_mutex_unlock(&caf_adopt_lock);
+    return ca;
+  }
+  const void *ctrl = caf_ctrl_of_actor(object);
+  struct as_spawn spawn = {.runtime = &caf_runtime_late,
+                           .runtime_id = caf_read_u64(ctrl, CAF_CTRL_ID),
+                           .runtime_scope = caf_scope_of(caf_read_ptr(ctrl, CAF_CTRL_SYSTEM)),
+                           .probe = 1,
+                           .private_bytes = sizeof(struct caf_actor)};
+  struct as_actor *actor = as_registry_prepare(&spawn);
+  if (actor) {
+    ca = as_actor_private(actor);
+    ca->object = object;
+    if (as_registry_publish(actor) < 0) {
+      ca = NULL;
+    } else {
+      atomic_store_explicit(caf_slot(object), ca, memory_order_release);
+      as_attach_note_adopted(1);
+    }
+  }
+  pthread_mutex_unlock(&caf_adopt_lock);
+  if (ca)
+    caf_launch_seen(ca);
+  return ca;
+}
+
+/* An actor met by a message hook: attached, one not seen before is adopted. */
+static AS_HOOK_HOT struct caf_actor *caf_find_or_adopt(const void *object)
+{
+  struct caf_actor *ca = caf_find(object);
+  if (__builtin_expect(!ca, 0) && object && as_attached())
+    ca = caf_adopt(object);
+  return ca;
+}
+
 static void caf_construct(void (*real)(void *, void *), void *self, void *config)
 {
   if (!real)
@@ -168,7 +234,7 @@ AS_HOOK_EXPORT void _ZN3caf14abstract_actorC2ERNS_12actor_configE(void *self, vo
 static void caf_destruct(void (*real)(void *), void *self)
 {
   struct caf_actor *ca = NULL;
-  if (self && atomic_load(&caf_state) == CAF_READY)
+  if (self && atomic_load(&caf_state) == CAF_READY && caf_find(self))
     ca = atomic_exchange_explicit(caf_slot(self), NULL, memory_order_acq_rel);
   if (ca) {
     AS_HOOK_KEEP_ERRNO();
@@ -204,6 +270,22 @@ static AS_HOOK_HOT void caf_launched(struct caf_actor *ca)
 {
   if (ca && as_actor_is_starting(caf_record(ca)))
     caf_launch_seen(ca);
+}
+
+/* A proxy for a remote actor is never launched and may receive nothing for the whole run:
+ * named once its constructor returns (its type is final then), not at its first message. The
+ * actor is passed by invisible reference (caf::actor is not trivially copyable). */
+AS_HOOK_EXPORT void _ZN3caf22forwarding_actor_proxyC1ERNS_12actor_configENS_5actorE(void *self,
+                                                                                   void *config,
+                                                                                   void *dest)
+{
+  void (*real)(void *, void *, void *) =
+      CAF_REAL(_ZN3caf22forwarding_actor_proxyC1ERNS_12actor_configENS_5actorE);
+  if (!real)
+    return;
+  real(self, config, dest);
+  if (self && caf_active())
+    caf_launched(caf_find(self));
 }
 
 typedef void (*caf_launch_fn)(void *, void *, bool, bool);
@@ -323,12 +405,18 @@ static __attribute__((noinline)) void caf_response_arrives(struct caf_actor *ca,
  * is enqueued, so their mailbox never looks stuck. */
 static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
 {
-  as_actor_enqueue(caf_record(target));
+  uint64_t seq = as_actor_enqueue(caf_record(target));
   if (forwarder) {
     caf_launched(target); /* forwarders are never launched */
     as_actor_receive_shared(caf_record(target), caf_layout_message_type(element));
+  } else if (as_mailwait_sampled(seq)) {
+    /* CAF's mailbox is not one queue (priorities, messages skipped while awaiting a
+     * response), so its consumer cannot tell a timed message by its number: the element,
+     * alive until its handler is done, names the message, and every handler looks. */
+    as_mailwait_stamp(as_mailwait_key(caf_record(target), (uintptr_t)element), as_clock_now());
   }
-  struct caf_actor *sender = caf_find(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
+  struct caf_actor *sender =
+      caf_find_or_adopt(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
   if (!sender || sender == target)
     return;
   /* Only the sender's own thread bumps its count, but for forwarded messages. */
@@ -351,7 +439,7 @@ static void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *h
   struct caf_actor *target = NULL;
   /* The per-message paths below leave errno alone: only their first-time slow paths (naming,
    * interning a type) can touch it, and those save it themselves. */
-  if (outer != self && element && *element && caf_active() && (target = caf_find(self)))
+  if (outer != self && element && *element && caf_active() && (target = caf_find_or_adopt(self)))
     caf_on_enqueue(target, *element, forwarder);
   caf_enqueue_self = self;
   real(self, element, host);
@@ -384,12 +472,17 @@ struct caf_handling {
    * outer one is restored when the nested one ends. */
   struct as_handler_mark outer;
   struct caf_actor *outer_consumer;
+  /* The message's time in the mailbox (mailwait.h), counted once it is handled, not skipped;
+   * -1: not stamped. */
+  int64_t waited;
+  uint64_t wait_key;
 };
 
 static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
                                              int skipped_result)
 {
-  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, {AS_TYPE_NONE, 0}, caf_consuming};
+  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, {AS_TYPE_NONE, 0}, caf_consuming,
+                           -1, 0};
   if (!ca)
     return h;
   caf_consuming = ca;
@@ -404,7 +497,10 @@ static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, c
   }
   h.outer = as_actor_handler_mark(caf_record(ca));
   as_actor_receive(caf_record(ca), h.type);
-  as_actor_handler_begin(caf_record(ca), h.type, as_clock_now());
+  uint64_t now = as_clock_now();
+  h.wait_key = as_mailwait_key(caf_record(ca), (uintptr_t)element);
+  h.waited = as_mailwait_peek(h.wait_key, now);
+  as_actor_handler_begin(caf_record(ca), h.type, now);
   return h;
 }
 
@@ -425,6 +521,10 @@ static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
     as_actor_handler_cancel(a);
   } else {
     as_actor_handler_end(a, as_clock_now());
+    if (h->waited >= 0) {
+      as_mailwait_take(h->wait_key);
+      as_actor_mailbox_wait_add(a, (uint64_t)h->waited);
+    }
   }
   as_actor_handler_resume(a, h->outer);
 }
@@ -435,7 +535,7 @@ static int caf_consume(caf_consume_fn real, void *self, void *element)
 {
   if (!real)
     return 0;
-  struct caf_actor *ca = element && caf_active() ? caf_find(self) : NULL;
+  struct caf_actor *ca = element && caf_active() ? caf_find_or_adopt(self) : NULL;
   __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
       caf_handler_begin(ca, element, CAF_CONSUME_SKIPPED);
   int result = real(self, element);
@@ -463,7 +563,7 @@ AS_HOOK_EXPORT int _ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elem
       (caf_consume_fn)CAF_REAL(_ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE);
   if (!real)
     return 0;
-  struct caf_actor *ca = visitor && element && caf_active() ? caf_find(caf_read_ptr(visitor, 0)) : NULL;
+  struct caf_actor *ca = visitor && element && caf_active() ? caf_find_or_adopt(caf_read_ptr(visitor, 0)) : NULL;
   __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
       caf_handler_begin(ca, element, CAF_VISIT_SKIP);
   int result = real(visitor, element);
@@ -484,7 +584,7 @@ _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive9drr_queueINS_6policy
       _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive9drr_queueINS_6policy17upstream_messagesEEERNS_15mailbox_elementE);
   if (!real)
     return 0;
-  struct caf_actor *ca = visitor && element && caf_active() ? caf_find(caf_read_ptr(visitor, 0)) : NULL;
+  struct caf_actor *ca = visitor && element && caf_active() ? caf_find_or_adopt(caf_read_ptr(visitor, 0)) : NULL;
   __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
       caf_handler_begin(ca, element, CAF_VISIT_SKIP);
   int result = real(visitor, round, queue, element);
@@ -500,7 +600,7 @@ _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive30wdrr_dynamic_multip
       _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive30wdrr_dynamic_multiplexed_queueINS_6policy19downstream_messagesEEEtRNS2_9drr_queueINS5_6nestedEEERNS_15mailbox_elementE);
   if (!real)
     return 0;
-  struct caf_actor *ca = visitor && element && caf_active() ? caf_find(caf_read_ptr(visitor, 0)) : NULL;
+  struct caf_actor *ca = visitor && element && caf_active() ? caf_find_or_adopt(caf_read_ptr(visitor, 0)) : NULL;
   __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
       caf_handler_begin(ca, element, CAF_VISIT_SKIP);
   int result = real(visitor, round, queue, slot, nested, element);

@@ -358,12 +358,22 @@ static uint32_t caf_content_type(const void *element, uint16_t *first_type_nr)
   uint32_t id = caf_type_id_cached(key);
   if (id)
     return id;
+  /* A tuple reads as one type, "(actor, actorvec, str)": in a list of types with their counts,
+   * "actor 16, actorvec, str, actor 16" would not say where one ends. */
   char name[CAF_TYPE_NAME_MAX] = "";
-  size_t used = 0;
+  size_t used = size > 1 ? (size_t)snprintf(name, sizeof name, "(") : 0;
   for (size_t i = 0; i < size && used + 4 < sizeof name; i++) {
     char part[CAF_TYPE_NAME_MAX];
     caf_element_name(type(tuple, i), part, sizeof part);
     used += (size_t)snprintf(name + used, sizeof name - used, "%s%s", i ? ", " : "", part);
+  }
+  if (size > 1) {
+    /* Closed within the longest name the writer keeps, cut with "..." when it is longer. */
+    used = used < sizeof name ? used : sizeof name - 1;
+    if (used + 1 > AS_TYPE_NAME_MAX)
+      used = (size_t)snprintf(name + AS_TYPE_NAME_MAX - 4, 5, "...)") + AS_TYPE_NAME_MAX - 4;
+    else
+      used += (size_t)snprintf(name + used, sizeof name - used, ")");
   }
   return caf_type_id_new(key, name);
 }

@@ -1,5 +1,5 @@
 /* What actorscope knows of C++ Actor Framework 0.17.6's object layouts (see
- * ../shared/RUNTIMES.md and CAF's headers at tag 0.17.6), and the helpers that read them.
+ * docs/hooks.md and CAF's headers at tag 0.17.6), and the helpers that read them.
  * Nothing here is used before caf_layout_verify() accepted the loaded libcaf_core. */
 #ifndef AS_CAF_LAYOUT_H
 #define AS_CAF_LAYOUT_H

@@ -1,4 +1,4 @@
-/* Readable names for CAF 0.17.6 actors (rules: docs/hooks.md and README's table). */
+/* Readable names for CAF 0.17.6 actors (rules: docs/hooks.md and the table in docs/runtimes.md). */
 #ifndef AS_CAF_NAMES_H
 #define AS_CAF_NAMES_H
 

@@ -1,8 +1,10 @@
 /* CZMQ 4.2 zactor hooks. Spawn and stop are seen at zactor_new (a trampoline wraps the task);
  * messages at libzmq level, where every CZMQ send/receive API ends up exactly once
- * (see ../shared/RUNTIMES.md). Each pipe end is keyed by its libzmq socket handle. */
+ * (docs/hooks.md says why). Each pipe end is keyed by its libzmq socket handle. */
 #define _GNU_SOURCE
+#include "attach.h"
 #include "czmq_abi.h"
+#include "czmq_adopt.h"
 #include "czmq_sockets.h"
 #include "czmq_symbols.h"
 #include "diag.h"
@@ -56,6 +58,7 @@ struct czmq_actor {
   /* Its other sockets: a table from a pool at the first one, written by its own thread. */
   struct czmq_sockets *_Atomic sockets;
   struct czmq_socket *handler_socket; /* the socket whose message began the handler in progress */
+  int adopted; /* running before attach: no trampoline, its zactor_t's end unknown */
 };
 
 _Static_assert(sizeof(struct as_actor) + sizeof(struct czmq_actor) <= AS_RECORD_STRIDE_LARGE - 8,
@@ -73,6 +76,9 @@ static _Atomic int czmq_fork_reset_registered;
 static struct as_blockpool czmq_side_pipes =
     AS_BLOCKPOOL_INIT((sizeof(struct czmq_side_pipe) + 7) & ~(size_t)7,
                       16384 * (((sizeof(struct czmq_side_pipe) + 7) & ~(size_t)7) + 8));
+
+static void czmq_adopted_thread(struct czmq_actor *ca);
+static void czmq_adopted_closed(struct czmq_actor *ca);
 
 static AS_HOOK_TLS struct czmq_actor *czmq_self;     /* the zactor running on this thread */
 static AS_HOOK_TLS struct czmq_actor *czmq_spawning; /* inside our zactor_new on this thread */
@@ -252,6 +258,18 @@ static AS_HOOK_HOT void czmq_count_side(const struct czmq_side_end *end, _Atomic
     as_actor_touch(reader);
 }
 
+/* A message sent into a side pipe's end: counted, and the depth it makes at the other end kept
+ * as the pipe's high-water mark (a load and a compare; a store only when it grows). */
+static AS_HOOK_HOT void czmq_side_sent(struct czmq_side_end *end)
+{
+  czmq_count_side(end, &end->sent, 1);
+  uint64_t in = atomic_load_explicit(&end->sent, memory_order_relaxed);
+  uint64_t taken = atomic_load_explicit(&end->peer->received, memory_order_relaxed);
+  uint64_t waiting = in > taken ? in - taken : 0;
+  if (waiting > atomic_load_explicit(&end->max_waiting, memory_order_relaxed))
+    atomic_store_explicit(&end->max_waiting, waiting, memory_order_relaxed);
+}
+
 struct czmq_send {
   struct czmq_end *end;        /* an actor's pipe end, or a side pipe's */
   struct czmq_socket *socket;  /* the sending actor's slot for another socket */
@@ -267,14 +285,20 @@ static AS_HOOK_HOT struct czmq_send czmq_send_begin(void *handle, int flags)
   sd.end = czmq_end_find(handle);
   if (sd.end && sd.end->owner) {
     struct as_actor *target = czmq_record(sd.end->owner);
-    if (sd.end->actor_side)
+    if (sd.end->actor_side) {
       as_actor_reply_sent(target);
-    else
+    } else {
       as_actor_enqueue_exclusive(target);
+      /* The pipe is first in, first out: the actor takes this message as its SEQ-th, and
+       * knows whether it is timed. */
+      uint64_t seq = as_actor_enqueued(target) - 1;
+      if (as_mailwait_sampled(seq))
+        as_mailwait_stamp(as_mailwait_key(target, seq), as_clock_now());
+    }
     return sd;
   }
   if (sd.end)
-    czmq_count_side(sd.end->side, &sd.end->side->sent, 1);
+    czmq_side_sent(sd.end->side);
   if (czmq_self && (sd.socket = czmq_socket_of(czmq_self, handle, sd.end)))
     czmq_count(czmq_record(czmq_self), &sd.socket->sent, 1);
   return sd;
@@ -296,6 +320,10 @@ static AS_HOOK_HOT void czmq_send_end(struct czmq_send sd, int rc)
       as_actor_enqueue_undo(target);
     return;
   }
+  /* An adopted actor's replies are taken on the zactor_t's end, which we do not know: its
+   * outbox reads 0, a lower bound. */
+  if (sd.end->actor_side && sd.end->owner->adopted)
+    as_actor_reply_taken(target);
   struct as_actor *self = as_registry_current();
   if (!sd.end->actor_side && self && self != target)
     as_actor_count_sent(self);
@@ -330,6 +358,8 @@ static AS_HOOK_HOT struct czmq_recv czmq_recv_begin(void *handle, int flags)
   if (r.end->actor_side) {
     /* The actor goes back to its mailbox: whatever it was handling is done. */
     as_actor_handler_end_now(target);
+    if (__builtin_expect(r.end->owner->adopted && !czmq_self, 0))
+      czmq_adopted_thread(r.end->owner);
     return r;
   }
   /* A blocking read of an actor's replies while none is pending: the caller waits on it. */
@@ -394,8 +424,21 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
     return;
   }
   uint32_t type = czmq_type_cached(&r.end->cache, data, size, NULL);
-  as_actor_receive(czmq_record(ca), type);
-  as_actor_handler_begin(czmq_record(ca), type, as_clock_now());
+  struct as_actor *self = czmq_record(ca);
+  if (ca->adopted)
+    as_actor_enqueue(self); /* sent on the zactor_t's end, which we do not know */
+  as_actor_receive(self, type);
+  uint64_t now = as_clock_now();
+  uint64_t seq = as_actor_received(self) - 1;
+  if (as_mailwait_sampled(seq)) {
+    uint64_t key = as_mailwait_key(self, seq);
+    int64_t waited = as_mailwait_peek(key, now);
+    if (waited >= 0) {
+      as_mailwait_take(key);
+      as_actor_mailbox_wait_add(self, (uint64_t)waited);
+    }
+  }
+  as_actor_handler_begin(self, type, now);
   ca->handler_socket = NULL;
   if (czmq_frame_is_term(data, size)) {
     atomic_store_explicit(&ca->term_received, 1, memory_order_relaxed);
@@ -562,6 +605,8 @@ AS_HOOK_EXPORT int zmq_close(void *s)
     AS_HOOK_KEEP_ERRNO();
     if (end->actor_side)
       atomic_store_explicit(&end->owner->actor_end_closed, 1, memory_order_release);
+    if (end->actor_side && end->owner->adopted)
+      czmq_adopted_closed(end->owner);
     czmq_actor_unref(end->owner);
   }
   return rc;
@@ -649,14 +694,18 @@ static void czmq_release(struct as_actor *actor)
   czmq_sockets_free(atomic_exchange(&ca->sockets, NULL));
 }
 
+static const struct as_runtime czmq_runtime = {
+    .name = "czmq", .unnamed_after_spawner = 1, .channels = czmq_channels,
+    .release = czmq_release};
+static const struct as_runtime czmq_runtime_late = {
+    .name = "czmq", .unnamed_after_spawner = 1, .channels = czmq_channels,
+    .release = czmq_release, .attached_late = 1};
+
 /* A published record with the hooks' state after it; NULL when out of memory (the actor then
  * runs untraced, and the registry counts it). */
 static struct czmq_actor *czmq_spawn(as_zactor_fn *task, void *args)
 {
   AS_HOOK_KEEP_ERRNO();
-  static const struct as_runtime czmq_runtime = {
-      .name = "czmq", .unnamed_after_spawner = 1, .channels = czmq_channels,
-      .release = czmq_release};
   struct as_spawn spawn = {.runtime = &czmq_runtime, .name_addr = (const void *)task,
                            .parent = as_registry_current(),
                            .stack_depth = as_config_current()->stack_depth,
@@ -779,4 +828,60 @@ AS_HOOK_EXPORT int zsock_wait(void *self)
   int rc = real(self);
   czmq_in_wait--;
   return rc;
+}
+
+/* ---- actors that were running before attach (czmq_adopt.h) -------------------------------- */
+
+/* Its thread's first receive on its pipe after attach: the thread is the actor's. */
+static void czmq_adopted_thread(struct czmq_actor *ca)
+{
+  czmq_self = ca;
+  as_registry_current_set(czmq_record(ca));
+}
+
+/* CZMQ's thread shim closes the actor's pipe once the task returned: the actor is over. */
+static void czmq_adopted_closed(struct czmq_actor *ca)
+{
+  as_actor_mark_stopped(czmq_record(ca),
+                        atomic_load(&ca->term_received) ? "terminated" : "returned");
+  if (czmq_self == ca) {
+    czmq_self = NULL;
+    as_registry_current_set(NULL);
+  }
+  czmq_actor_unref(ca); /* the reference a trampoline would have held */
+}
+
+int czmq_adopt(as_zactor_fn *task, void *args, void *handle)
+{
+  if (!task || !handle || task == czmq_task_trampoline ||
+      as_ptrmap_get(&czmq_ends, (uintptr_t)handle))
+    return 0; /* spawned since attach, or adopted already */
+  if (!atomic_exchange(&czmq_fork_reset_registered, 1))
+    as_init_on_fork_child(czmq_forget_after_fork);
+  struct as_spawn spawn = {.runtime = &czmq_runtime_late, .name_addr = (const void *)task,
+                           .private_bytes = sizeof(struct czmq_actor)};
+  struct as_actor *actor = as_registry_prepare(&spawn);
+  if (!actor)
+    return -ENOMEM;
+  struct czmq_actor *ca = as_actor_private(actor);
+  ca->task = task;
+  ca->args = args;
+  ca->actor_handle = handle;
+  ca->actor_end.actor_side = 1;
+  ca->adopted = 1;
+  if (as_registry_publish(actor) < 0)
+    return -ENOMEM;
+  czmq_end_register(ca, &ca->actor_end, handle);
+  as_actor_mark_running(actor);
+  return 1;
+}
+
+void czmq_adopt_undo(void *handle)
+{
+  struct czmq_end *end = as_ptrmap_remove(&czmq_ends, (uintptr_t)handle);
+  if (!end || !end->owner)
+    return;
+  as_actor_mark_stopped(czmq_record(end->owner), "returned");
+  czmq_actor_unref(end->owner); /* the end's */
+  czmq_actor_unref(end->owner); /* the trampoline's, as czmq_adopted_closed */
 }

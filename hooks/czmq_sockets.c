@@ -1,4 +1,5 @@
 #include "czmq_sockets.h"
+#include "format.h"
 #include "czmq_abi.h"
 #include "hook.h"
 #include "intern.h"
@@ -33,10 +34,6 @@ void czmq_sockets_free(struct czmq_sockets *t)
 int zmq_getsockopt(void *s, int option, void *value, size_t *size);
 AS_HOOK_REAL_SLOT(zmq_getsockopt);
 
-static const char *const czmq_socket_kinds[] = {
-    "PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB",
-    "XSUB", "STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER", "SCATTER", "DGRAM"};
-
 static int czmq_socket_type(void *handle)
 {
   int (*getsockopt)(void *, int, void *, size_t *) = AS_HOOK_REAL_TYPED(zmq_getsockopt);
@@ -55,15 +52,12 @@ struct czmq_socket *czmq_sockets_add(struct czmq_sockets *t, void *handle,
   AS_HOOK_KEEP_ERRNO();
   uint32_t n = atomic_load_explicit(&t->count, memory_order_relaxed);
   if (n == CZMQ_SOCKETS_MAX) {
-    t->other.kind = "other";
+    t->other.kind = AS_SOCKET_OTHER;
     return &t->other;
   }
   struct czmq_socket *s = &t->slot[n];
   int type = czmq_socket_type(handle);
-  s->kind = side ? "side pipe"
-            : type >= 0 && (size_t)type < sizeof czmq_socket_kinds / sizeof czmq_socket_kinds[0]
-                ? czmq_socket_kinds[type]
-                : "?";
+  s->kind = side ? AS_SOCKET_SIDE_PIPE : as_socket_kind_name(type) ? as_socket_kind_name(type) : "?";
   s->endpoint = side ? NULL : as_ptrmap_get(&czmq_endpoints, (uintptr_t)handle);
   s->side = side;
   s->router = type == AS_ZMQ_ROUTER;
@@ -86,12 +80,14 @@ static void czmq_socket_channel(const struct czmq_socket *s, struct as_channel *
   c->endpoint = s->endpoint;
   c->received = atomic_load_explicit(&s->received, memory_order_relaxed);
   c->sent = atomic_load_explicit(&s->sent, memory_order_relaxed);
-  c->depth = -1;
+  c->depth = c->max = -1;
   if (s->side && s->side->peer) {
     /* Sent into the other end by anyone, minus taken from this one. */
     uint64_t in = atomic_load_explicit(&s->side->peer->sent, memory_order_relaxed);
     uint64_t taken = atomic_load_explicit(&s->side->received, memory_order_relaxed);
     c->depth = in > taken ? (int64_t)(in - taken) : 0;
+    uint64_t max = atomic_load_explicit(&s->side->peer->max_waiting, memory_order_relaxed);
+    c->max = (int64_t)max > c->depth ? (int64_t)max : c->depth;
   }
 }
 
@@ -104,7 +100,7 @@ size_t czmq_sockets_channels(const struct czmq_sockets *t, struct as_channel *ou
   if (used < max && (atomic_load_explicit(&t->other.received, memory_order_relaxed) ||
                      atomic_load_explicit(&t->other.sent, memory_order_relaxed))) {
     czmq_socket_channel(&t->other, &out[used]);
-    out[used++].kind = "other";
+    out[used++].kind = AS_SOCKET_OTHER;
   }
   return used;
 }

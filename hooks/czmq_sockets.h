@@ -27,6 +27,9 @@ struct czmq_type_cache {
  * pointing at it after it closed. */
 struct czmq_side_end {
   _Atomic uint64_t sent, received;
+  /* The most messages sent into this end at once that the other end had not taken yet: the
+   * side pipe's high-water mark, kept by the sender (czmq_side_sent). */
+  _Atomic uint64_t max_waiting;
   const struct czmq_side_end *peer;
   /* The last actor that listed this end among its sockets: a message sent into the other end
    * changes its depth, so that actor is touched (as_actor_touch). */

@@ -27,8 +27,6 @@ AS_HOOK_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigact
     errno = ENOSYS;
     return -1;
   }
-  if (act)
-    as_signals_host_takes(sig);
   int rc = real(sig, act, old);
   if (rc == 0 && as_signals_is_ours(old)) {
     memset(old, 0, sizeof *old);
@@ -49,7 +47,6 @@ typedef void (*process_handler)(int);
       errno = ENOSYS;                                                                            \
       return SIG_ERR;                                                                            \
     }                                                                                            \
-    as_signals_host_takes(sig);                                                                  \
     process_handler old = real(sig, handler);                                                    \
     return as_signals_handler_is_ours(old) ? SIG_DFL : old;                                      \
   }

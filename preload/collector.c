@@ -182,12 +182,14 @@ static int collector_in_handler(const struct as_actor_view *view)
   return view->handling_type != AS_TYPE_NONE;
 }
 
-/* Stacks of handlers running past ACTORSCOPE_STUCK_MS; none asked of a process that is ending. */
+/* Stacks of handlers running past ACTORSCOPE_STUCK_MS; none looked for in a process that is
+ * ending, but the runs already stuck are settled (the last line says how long they ran). */
 static void collector_stuck_scan(int final, uint64_t now)
 {
+  if (collector_config.stuck_ms == 0)
+    return;
   uint64_t threshold = as_clock_ns_to_ticks((uint64_t)collector_config.stuck_ms * 1000000u);
-  as_stuck_scan(&collector_handling, now,
-                final || collector_config.stuck_ms == 0 ? 0 : threshold ? threshold : 1);
+  as_stuck_scan(&collector_handling, &collector_views, now, threshold ? threshold : 1, !final);
 }
 
 static void collector_write_locked(int final, const char *ended_by, const char *signal_name)
@@ -266,6 +268,13 @@ static void collector_write_locked(int final, const char *ended_by, const char *
       as_clock_ticks_to_ns(write), w.flushed};
   collector_has_cost = 1;
   collector_release_views();
+  if (rc == AS_SINK_LINE_WITHHELD) {
+    /* The delta line would have taken the file past its size: the file is moved aside and
+     * the new one begins with a keyframe of this moment, under the same seq. */
+    collector_seq--;
+    collector_keyframe_due = 1;
+    collector_write_locked(final, ended_by, signal_name);
+  }
 }
 
 static void collector_write_now(int final)
@@ -316,7 +325,7 @@ static void *collector_main(void *arg)
   while (!atomic_load(&collector_stopping)) {
     struct timespec deadline;
     collector_deadline_after(&deadline, wait_ms);
-    wait_ms = collector_config.interval_ms;
+    wait_ms = __atomic_load_n(&collector_config.interval_ms, __ATOMIC_RELAXED);
     int woken;
     while ((woken = sem_clockwait(&collector_wake, CLOCK_MONOTONIC, &deadline)) < 0 &&
            errno == EINTR)
@@ -424,6 +433,21 @@ void as_collector_finish(void)
     as_sink_close(collector_sink);
     collector_sink = NULL;
   }
+  pthread_mutex_unlock(&collector_write_lock);
+}
+
+void as_collector_set_interval(unsigned interval_ms)
+{
+  pthread_mutex_lock(&collector_write_lock);
+  __atomic_store_n(&collector_config.interval_ms, interval_ms, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&collector_write_lock);
+  sem_post(&collector_wake); /* a snapshot now, then the new pace */
+}
+
+void as_collector_set_stuck_ms(unsigned stuck_ms)
+{
+  pthread_mutex_lock(&collector_write_lock);
+  collector_config.stuck_ms = stuck_ms;
   pthread_mutex_unlock(&collector_write_lock);
 }
 

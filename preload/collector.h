@@ -12,6 +12,10 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
 /* Stops the thread and writes the final snapshot; waits at most about a second for a write
  * in progress. */
 void as_collector_finish(void);
+/* Settings changed at run time (attach mode's control socket): the snapshot interval (a
+ * snapshot is written at once, then at the new pace) and the stuck-handler threshold. */
+void as_collector_set_interval(unsigned interval_ms);
+void as_collector_set_stuck_ms(unsigned stuck_ms);
 /* Whether this process writes snapshots (its collector started here, not in a parent). */
 int as_collector_is_writing(void);
 /* Before exec replaces the image: a final line (ended_by "exec"); tracing goes on if exec

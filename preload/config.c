@@ -1,4 +1,5 @@
 #include "config.h"
+#include "token.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -55,22 +56,6 @@ static int config_parse_output(const char *text, const char *cwd, struct as_conf
   return 0;
 }
 
-/* The value is never echoed: it is a secret. */
-static int config_parse_token(const char *text, struct as_config *cfg, struct as_error *err)
-{
-  size_t len = strlen(text);
-  int printable = 1;
-  for (size_t i = 0; i < len && printable; i++)
-    printable = text[i] > ' ' && text[i] < 0x7f;
-  if (!printable || len < AS_TOKEN_MIN || len > AS_TOKEN_MAX) {
-    as_error_set(err, "%s is invalid: expected %u to %u printable ASCII characters without spaces",
-                 AS_ENV_TOKEN, AS_TOKEN_MIN, AS_TOKEN_MAX);
-    return -EINVAL;
-  }
-  memcpy(cfg->token, text, len + 1);
-  return 0;
-}
-
 int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const char *cwd,
                     struct as_error *err)
 {
@@ -81,6 +66,7 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   cfg->keyframe_s = AS_KEYFRAME_S_DEFAULT;
   cfg->keep = AS_KEEP_DEFAULT;
   cfg->stuck_ms = AS_STUCK_MS_DEFAULT;
+  cfg->mailbox_wait_every = AS_MAILBOX_WAIT_EVERY_DEFAULT;
 
   const char *text = lookup(AS_ENV_OUTPUT);
   int rc = config_parse_output(text ? text : AS_DEFAULT_OUTPUT, cwd, cfg, err);
@@ -106,13 +92,26 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
       (rc = config_parse_uint(AS_ENV_STUCK_MS, text, AS_STUCK_MS_MIN, AS_STUCK_MS_MAX,
                               "milliseconds", &cfg->stuck_ms, err)) < 0)
     return rc;
+  if ((text = lookup(AS_ENV_MAILBOX_WAIT_EVERY)) &&
+      (rc = config_parse_uint(AS_ENV_MAILBOX_WAIT_EVERY, text, AS_MAILBOX_WAIT_EVERY_MIN,
+                              AS_MAILBOX_WAIT_EVERY_MAX, "messages", &cfg->mailbox_wait_every,
+                              err)) < 0)
+    return rc;
+  if (cfg->mailbox_wait_every & (cfg->mailbox_wait_every - 1)) {
+    as_error_set(err, "%s='%u' is invalid: expected a power of two from 1 to %u",
+                 AS_ENV_MAILBOX_WAIT_EVERY, cfg->mailbox_wait_every, AS_MAILBOX_WAIT_EVERY_MAX);
+    return -EINVAL;
+  }
   if ((text = lookup(AS_ENV_MAX_BYTES)) &&
       (rc = config_parse_size(AS_ENV_MAX_BYTES, text, &cfg->max_bytes, err)) < 0)
     return rc;
   if ((text = lookup(AS_ENV_KEEP)) &&
       (rc = config_parse_uint(AS_ENV_KEEP, text, 0, AS_KEEP_MAX, "files", &cfg->keep, err)) < 0)
     return rc;
-  if ((text = lookup(AS_ENV_TOKEN)) && (rc = config_parse_token(text, cfg, err)) < 0)
+  char why[sizeof err->text];
+  if ((rc = as_token_from_env(lookup, cfg->token, why, sizeof why)) < 0) {
+    as_error_set(err, "%s", why);
     return rc;
+  }
   return 0;
 }

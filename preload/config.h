@@ -19,6 +19,7 @@ struct as_config {
   unsigned long long max_bytes; /* a file this big is rotated; 0: no limit */
   unsigned keep;                /* rotated files kept (NAME.1 … NAME.keep) */
   unsigned stuck_ms; /* a handler running this long has its stack captured; 0: never */
+  unsigned mailbox_wait_every; /* one message in this many (a power of two) has its wait timed */
   /* ACTORSCOPE_TOKEN, or "" when unset: socket clients must send it and "\n" first. */
   char token[AS_TOKEN_MAX + 1];
 };

@@ -2,10 +2,12 @@
 #include "init.h"
 #include "collector.h"
 #include "diag.h"
+#include "mailwait.h"
 #include "registry.h"
 #include "signals.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
@@ -43,8 +45,14 @@ void as_init_spawn_untraced(void)
     as_diag_report("config_invalid", "%s; tracing is off", init_config_error.text);
 }
 
+static _Atomic int init_collector_started;
+static _Atomic int init_atfork_registered;
+
+/* At the first spawn, or at attach (whichever is first). */
 static void init_start_collector(void)
 {
+  if (atomic_exchange(&init_collector_started, 1))
+    return;
   as_collector_start(&init_config, init_start_ticks, init_start_wall);
   as_signals_install();
 }
@@ -75,6 +83,8 @@ static void init_fork_child(void)
     atomic_store(&as__state, AS_STATE_DISABLED);
     return;
   }
+  /* The child starts a collector of its own at its first spawn. */
+  atomic_store(&init_collector_started, 0);
   int n = atomic_load(&init_fork_reset_count);
   for (int i = 0; i < n && i < INIT_FORK_RESETS_MAX; i++)
     init_fork_resets[i]();
@@ -100,12 +110,45 @@ static void init_run(void)
     return;
   }
   as_clock_init();
+  as_mailwait_configure(init_config.mailbox_wait_every);
   init_start_ticks = as_clock_now();
   init_start_wall = as_clock_wall_ns();
   as_registry_on_first_spawn(init_start_collector);
-  pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
+  if (!atomic_exchange(&init_atfork_registered, 1))
+    pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
   atomic_store(&as__state, AS_STATE_ENABLED);
 }
+
+int as_init_attach(as_config_lookup_fn lookup, struct as_error *err)
+{
+  as__init_lazy();
+  if (getauxval(AT_SECURE)) {
+    as_error_set(err, "the process runs with secure execution (setuid or file capabilities)");
+    return -EPERM;
+  }
+  if (atomic_load(&init_collector_started)) {
+    as_error_set(err, "this process is traced already");
+    return -EALREADY;
+  }
+  struct as_config cfg;
+  char cwd[PATH_MAX];
+  if (as_config_parse(&cfg, lookup, getcwd(cwd, sizeof cwd), err) < 0)
+    return -EINVAL;
+  /* No hook is bound to the library yet (attach rewrites the slots afterwards): nothing reads
+   * the configuration meanwhile. */
+  init_config = cfg;
+  as_clock_init();
+  init_start_ticks = as_clock_now();
+  init_start_wall = as_clock_wall_ns();
+  as_registry_on_first_spawn(init_start_collector);
+  if (!atomic_exchange(&init_atfork_registered, 1))
+    pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
+  atomic_store(&as__state, AS_STATE_ENABLED);
+  init_start_collector();
+  return 0;
+}
+
+void as_init_detach(void) { atomic_store(&as__state, AS_STATE_DISABLED); }
 
 int as__init_lazy(void)
 {

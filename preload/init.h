@@ -36,4 +36,12 @@ void as_init_spawn_untraced(void);
 /* Runtime hooks register how to forget their handle maps in a fork child that keeps tracing. */
 void as_init_on_fork_child(void (*reset)(void));
 
+/* Attach mode (preload/attach.c): the library was dlopen()ed into a running process. Takes the
+ * configuration from lookup instead of the environment, turns tracing on and starts the
+ * collector at once. Returns 0, -EPERM (secure execution), -EALREADY (tracing already),
+ * -EINVAL (bad configuration, said in err). */
+int as_init_attach(as_config_lookup_fn lookup, struct as_error *err);
+/* After detach: every hook passes straight through, and exit writes nothing more. */
+void as_init_detach(void);
+
 #endif

@@ -42,11 +42,13 @@ static struct as_blockpool registry_records[AS_RECORD_SPACES] = {
 struct as__record_space as__record_spaces[AS_RECORD_SPACES];
 _Static_assert(sizeof(struct as_actor) + 8 <= AS_RECORD_STRIDE_SMALL - 8, "small blocks fit");
 /* What the collector last saw of the record in each block: its received count (for the
- * process's total) and what a line said of it; 16 bytes an actor. Whether it was copied at all
- * and seen stopped (for the stopped total and the grave) are bits beside it, cleared when a
- * reused block is published again. Under the registry lock. */
+ * process's total), its channels' (for the all-socket total) and what a line said of it; 24
+ * bytes an actor. Whether it was copied at all and seen stopped (for the stopped total and the
+ * grave) are bits beside it, cleared when a reused block is published again. Under the
+ * registry lock. */
 struct registry_shadow {
   uint64_t received;
+  uint64_t channel_received; /* its channels' received, summed */
   uint64_t signature; /* of everything a line says of the actor but times of capture */
 };
 struct registry_space {
@@ -87,7 +89,7 @@ struct registry_grave {
 static struct registry_grave *registry_graves;
 static size_t registry_grave_first, registry_grave_count, registry_grave_capacity;
 /* Totals as the collector saw them, so that every snapshot's totals agree with its actors. */
-static uint64_t registry_seen_stopped, registry_seen_received;
+static uint64_t registry_seen_stopped, registry_seen_received, registry_seen_channel_received;
 /* 1.2M tally blocks (104 bytes and the link). */
 static struct as_blockpool registry_tallies =
     AS_BLOCKPOOL_INIT(sizeof(struct as_tally_more), 128u << 20);
@@ -95,6 +97,7 @@ static struct as_blockpool registry_tallies =
 static struct as_blockpool registry_histograms =
     AS_BLOCKPOOL_INIT(sizeof(struct as_histogram_block), 1ull << 30);
 static _Atomic uint64_t registry_histogram_lost;
+static void registry_histogram_free(_Atomic uint64_t *histogram);
 /* How many records ahead the collector prefetches. */
 #define REGISTRY_PREFETCH_AHEAD 8
 /* Runtimes seen so far: a record keeps the index, one byte. */
@@ -267,6 +270,20 @@ static int registry_space_reserve(int space)
   return rc;
 }
 
+int as_registry_owns_record(const void *p)
+{
+  for (int space = 0; space < AS_RECORD_SPACES; space++) {
+    const char *region =
+        atomic_load_explicit((char *_Atomic *)&as__record_spaces[space].region, memory_order_acquire);
+    size_t stride = registry_records[space].block_size + 8;
+    if (region && (const char *)p >= region &&
+        (size_t)((const char *)p - region) < registry_records[space].region_bytes &&
+        (size_t)((const char *)p - region) % stride == 0)
+      return 1;
+  }
+  return 0;
+}
+
 static int registry_space_of(const struct as_actor *a)
 {
   return as_blockpool_owns(&registry_records[0], a) ? 0 : 1;
@@ -290,6 +307,7 @@ static struct as_actor *registry_record_new(uint32_t private_bytes)
   int space = size <= registry_records[0].block_size ? 0 : 1;
   if (size > registry_records[space].block_size || registry_space_reserve(space) < 0)
     return NULL;
+  as_mailwait_reserve(); /* without it, no mailbox waits: the record works all the same */
   void *block = as_blockpool_take(&registry_records[space]);
   return block ? memset(block, 0, size) : NULL;
 }
@@ -373,9 +391,10 @@ void as_actor_release(struct as_actor *actor)
       runtime->release(actor);
     as_blockpool_give(&registry_tallies,
                       atomic_load_explicit(&actor->type_tally_more, memory_order_acquire));
-    uint64_t histogram = atomic_load_explicit(&actor->handler_histogram[0], memory_order_acquire);
-    if (histogram && !(histogram & 1))
-      as_blockpool_give(&registry_histograms, (void *)(uintptr_t)histogram);
+    registry_histogram_free(actor->handler_histogram);
+    _Atomic uint64_t *waits = as_mailwait_words(actor);
+    if (waits)
+      registry_histogram_free(waits);
     if (actor->relations) {
       free(actor->relations->links);
       free(actor->relations->monitors);
@@ -618,7 +637,7 @@ static unsigned registry_histogram_inline_words(uint64_t w0, uint64_t w1, uint64
 
 /* The actor's thread only: the inline slots are full (or one would overflow), so they move into
  * a block, published after it holds them (the collector reads either form whole). */
-static void registry_histogram_spill(struct as_actor *actor, uint64_t w0, uint64_t w1,
+static void registry_histogram_spill(_Atomic uint64_t *histogram, uint64_t w0, uint64_t w1,
                                      unsigned bucket)
 {
   struct as_histogram_block *block = as_blockpool_take(&registry_histograms);
@@ -634,15 +653,14 @@ static void registry_histogram_spill(struct as_actor *actor, uint64_t w0, uint64
     atomic_init(&block->counts[b], as_tally_word_count(words[i]));
     block->used[b / 64] |= 1ull << (b % 64);
   }
-  atomic_store_explicit(&actor->handler_histogram[0], (uint64_t)(uintptr_t)block,
-                        memory_order_release);
-  as_actor_histogram_add(actor, as_histogram_bucket_low(bucket));
+  atomic_store_explicit(&histogram[0], (uint64_t)(uintptr_t)block, memory_order_release);
+  as__histogram_words_add(histogram, as_histogram_bucket_low(bucket));
 }
 
-void as__actor_histogram_add_slow(struct as_actor *actor, unsigned bucket)
+void as__histogram_words_add_slow(_Atomic uint64_t *histogram, unsigned bucket)
 {
-  uint64_t w[2] = {atomic_load_explicit(&actor->handler_histogram[0], memory_order_relaxed),
-                   atomic_load_explicit(&actor->handler_histogram[1], memory_order_relaxed)};
+  uint64_t w[2] = {atomic_load_explicit(&histogram[0], memory_order_relaxed),
+                   atomic_load_explicit(&histogram[1], memory_order_relaxed)};
   unsigned count_max = (1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1;
   for (unsigned i = 0; i < AS_HISTOGRAM_INLINE_SLOTS; i++) {
     unsigned slot = registry_histogram_slot(w[0], w[1], i);
@@ -655,24 +673,34 @@ void as__actor_histogram_add_slow(struct as_actor *actor, unsigned bucket)
     uint64_t *word = &w[i / (AS_HISTOGRAM_INLINE_SLOTS / 2)];
     *word = (*word & ~((uint64_t)((1u << AS_HISTOGRAM_SLOT_BITS) - 1) << shift)) |
             (uint64_t)next << shift | (i < AS_HISTOGRAM_INLINE_SLOTS / 2);
-    atomic_store_explicit(&actor->handler_histogram[i / (AS_HISTOGRAM_INLINE_SLOTS / 2)], *word,
+    atomic_store_explicit(&histogram[i / (AS_HISTOGRAM_INLINE_SLOTS / 2)], *word,
                           memory_order_release);
     return;
   }
-  registry_histogram_spill(actor, w[0], w[1], bucket);
+  registry_histogram_spill(histogram, w[0], w[1], bucket);
+}
+
+/* Gives back a histogram's block, if it has one, and empties it (the record is freed). */
+static void registry_histogram_free(_Atomic uint64_t *histogram)
+{
+  uint64_t w0 = atomic_load_explicit(&histogram[0], memory_order_acquire);
+  if (w0 && !(w0 & 1))
+    as_blockpool_give(&registry_histograms, (void *)(uintptr_t)w0);
+  atomic_store_explicit(&histogram[0], 0, memory_order_relaxed);
+  atomic_store_explicit(&histogram[1], 0, memory_order_relaxed);
 }
 
 /* Collector: the histogram as sparse words. Word 0 is read before and after word 1, so the pair
  * is one the actor's thread stored (it changes one word per handler, counts only grow). */
-static void registry_view_histogram(struct as_registry_collection *c, struct as_actor_view *v,
-                                    const struct as_actor *a)
+static void registry_view_histogram(struct as_registry_collection *c, uint32_t *count,
+                                    _Atomic uint64_t *histogram)
 {
   uint64_t words[AS_HISTOGRAM_BUCKETS];
   unsigned n = 0;
-  uint64_t w0 = atomic_load_explicit(&a->handler_histogram[0], memory_order_acquire);
+  uint64_t w0 = histogram ? atomic_load_explicit(&histogram[0], memory_order_acquire) : 0;
   for (int tries = 0; w0 & 1 && tries < 8; tries++) {
-    uint64_t w1 = atomic_load_explicit(&a->handler_histogram[1], memory_order_acquire);
-    uint64_t again = atomic_load_explicit(&a->handler_histogram[0], memory_order_acquire);
+    uint64_t w1 = atomic_load_explicit(&histogram[1], memory_order_acquire);
+    uint64_t again = atomic_load_explicit(&histogram[0], memory_order_acquire);
     if (again == w0) {
       n = registry_histogram_inline_words(w0, w1, words);
       break;
@@ -697,7 +725,7 @@ static void registry_view_histogram(struct as_registry_collection *c, struct as_
         words[k - 1] = t;
       }
   }
-  registry_pool_ids(c, words, n, &v->histogram_count); /* right after the channels */
+  registry_pool_ids(c, words, n, count);
 }
 
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type)
@@ -799,6 +827,7 @@ static void registry_view_channels(struct as_registry_collection *c, struct as_a
     w[2] = channels[i].received;
     w[3] = channels[i].sent;
     w[4] = (uint64_t)channels[i].depth;
+    w[5] = (uint64_t)channels[i].max;
   }
   uint32_t copied;
   v->channels_at = registry_pool_ids(c, words, (uint32_t)(n * AS_CHANNEL_WORDS), &copied);
@@ -820,6 +849,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->parent_id = a->parent_id;
   v->runtime = registry_runtime_of(a)->name;
   v->unnamed_after_spawner = registry_runtime_of(a)->unnamed_after_spawner;
+  v->attached_late = registry_runtime_of(a)->attached_late;
   v->name_addr = a->origin ? a->origin->name_addr : NULL;
   const struct as_actor_name *name = atomic_load_explicit(&a->name, memory_order_acquire);
   v->name = name ? name->text : NULL;
@@ -855,7 +885,9 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
   registry_view_tally(c, v, a);
   registry_view_channels(c, v, a);
-  registry_view_histogram(c, v, a);
+  /* The handler histogram right after the channels, the mailbox waits right after it. */
+  registry_view_histogram(c, &v->histogram_count, a->handler_histogram);
+  registry_view_histogram(c, &v->wait_histogram_count, as_mailwait_words(a));
 }
 
 int as_registry_wait_unchanged(const struct as_actor_view *view)
@@ -1001,8 +1033,8 @@ static uint64_t registry_view_signature(const struct as_registry_collection *c,
   for (size_t i = 0; channels && i < (size_t)v->channel_count * AS_CHANNEL_WORDS; i++)
     h = (h ^ channels[i]) * 1099511628211ull;
   const uint64_t *histogram = as_view_histogram_words(c, v);
-  for (size_t i = 0; histogram && i < v->histogram_count; i++)
-    h = (h ^ histogram[i]) * 1099511628211ull;
+  for (size_t i = 0; histogram && i < (size_t)v->histogram_count + v->wait_histogram_count; i++)
+    h = (h ^ histogram[i]) * 1099511628211ull; /* handler times then mailbox waits */
   return h;
 }
 
@@ -1029,7 +1061,7 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   v->known = registry_bit(sp->known, block);
   v->ended = 0;
   if (!v->known) {
-    *seen = (struct registry_shadow){0, 0};
+    *seen = (struct registry_shadow){0, 0, 0};
     registry_bit_set(sp->known, block);
   }
   uint64_t signature = registry_view_signature(out, v);
@@ -1042,6 +1074,11 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   /* Modular: a receive taken back makes the count smaller. */
   registry_seen_received += v->received - seen->received;
   seen->received = v->received;
+  uint64_t channel_received = 0;
+  for (uint32_t i = 0; i < v->channel_count; i++)
+    channel_received += as_view_channel(out, v, i).received;
+  registry_seen_channel_received += channel_received - seen->channel_received;
+  seen->channel_received = channel_received;
   if (v->status == AS_STATUS_STOPPED && !registry_bit(sp->stopped, block)) {
     registry_bit_set(sp->stopped, block);
     registry_seen_stopped++;
@@ -1096,6 +1133,7 @@ static void registry_totals(struct as_registry_collection *out)
   out->totals.total_stopped = registry_seen_stopped;
   out->totals.alive = out->totals.total_spawned - out->totals.total_stopped;
   out->totals.messages_received = registry_seen_received;
+  out->totals.received_all = registry_seen_received + registry_seen_channel_received;
 }
 
 static void registry_collection_reset(struct as_registry_collection *out)
@@ -1190,7 +1228,7 @@ void as_registry_reset_after_fork(void)
   registry_next_id = 1;
   registry_actor_holes = 0;
   registry_grave_count = registry_grave_first = 0;
-  registry_seen_stopped = registry_seen_received = 0;
+  registry_seen_stopped = registry_seen_received = registry_seen_channel_received = 0;
   /* Nothing of the parent's is listed here, and none of its changes are ours. */
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
     struct registry_space *sp = &registry_spaces[space];

@@ -10,6 +10,7 @@
 #include "format.h"
 #include "clock.h"
 #include "histogram.h"
+#include "mailwait.h"
 #include "typetab.h"
 
 #include <stdatomic.h>
@@ -46,9 +47,10 @@ struct as_channel {
   const char *endpoint; /* interned; NULL when unknown */
   uint64_t received, sent;
   int64_t depth; /* messages waiting in it, -1 when unknown */
+  int64_t max;   /* the highest depth it had, -1 when unknown */
 };
 #define AS_CHANNELS_MAX 16
-#define AS_CHANNEL_WORDS 5 /* kind, endpoint, received, sent, depth: in the collection's pool */
+#define AS_CHANNEL_WORDS 6 /* kind, endpoint, received, sent, depth, max: in the collection's pool */
 
 struct as_runtime {
   const char *name;
@@ -62,6 +64,9 @@ struct as_runtime {
   /* Optional: called once, as the record is freed, to give back what the runtime's state
    * after it holds (e.g. a block taken from a pool). */
   void (*release)(struct as_actor *actor);
+  /* Its actors existed before the library was attached to the running process: seen from
+   * then on only (a runtime registers such actors under a second as_runtime of the same name). */
+  int attached_late;
 };
 
 /* Where an actor comes from, interned: actors spawned by the same code from the same place
@@ -183,6 +188,10 @@ struct as_actor *as_registry_prepare(const struct as_spawn *spawn);
 int as_registry_publish(struct as_actor *actor);
 /* as_registry_prepare then as_registry_publish, for a runtime with nothing to fill in. */
 struct as_actor *as_registry_spawn(const struct as_spawn *spawn);
+/* Whether p is the start of a record block (published or not, live or given back): such a
+ * pointer is always safe to read. For a runtime that finds a pointer of unknown origin where it
+ * keeps its record's (attach mode). */
+int as_registry_owns_record(const void *p);
 /* Actors left untraced for lack of memory: the failed prepares and publishes, plus those a
  * runtime's hooks report (as_registry_count_untraced) when their own state cannot be had. */
 void as_registry_count_untraced(void);
@@ -250,10 +259,13 @@ static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queu
 
 /* A message was put into the actor's mailbox (call before the real send so that a fast
  * receiver never sees a negative depth; undo if the send fails). From any thread. */
-static inline void as_actor_enqueue(struct as_actor *a)
+/* Returns the message's sequence number in the mailbox (0, 1, 2 ...). */
+static inline uint64_t as_actor_enqueue(struct as_actor *a)
 {
   as_changes_touch(a);
-  as_actor_mailbox_max_update(a, atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed) + 1);
+  uint64_t seq = atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed);
+  as_actor_mailbox_max_update(a, seq + 1);
+  return seq;
 }
 
 /* The same where one thread at a time sends to this actor (a CZMQ pipe end is a zmq socket,
@@ -408,6 +420,16 @@ static inline int as_actor_replies_pending(const struct as_actor *actor)
          atomic_load_explicit(&actor->replies_taken, memory_order_relaxed);
 }
 static inline uint64_t as_actor_id(const struct as_actor *actor) { return actor->id; }
+/* Messages ever put into / taken from the actor's mailbox: a first-in, first-out mailbox's
+ * sequence numbers (mailwait.h). */
+static inline uint64_t as_actor_enqueued(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->enqueued, memory_order_relaxed);
+}
+static inline uint64_t as_actor_received(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->received, memory_order_relaxed);
+}
 static inline int as_actor_is_starting(const struct as_actor *actor)
 {
   return atomic_load_explicit(&actor->status, memory_order_relaxed) == AS_STATUS_STARTING;
@@ -434,15 +456,17 @@ static inline struct as_handler_mark as_actor_handler_mark(const struct as_actor
   return m;
 }
 
-/* Counts a finished handler's time in the inline slots or a new block (histogram.c). */
-void as__actor_histogram_add_slow(struct as_actor *actor, unsigned bucket);
+/* Counts a time in a histogram's two words (as_actor.handler_histogram's scheme): in the
+ * inline slots or a new block. */
+void as__histogram_words_add_slow(_Atomic uint64_t *words, unsigned bucket);
 
-/* One more finished handler of this many ticks in the actor's histogram: in a busy actor's
- * block one load and store (and a second store the first time a bucket is used). */
-static inline void as_actor_histogram_add(struct as_actor *actor, uint64_t ticks)
+/* One more time of this many ticks in a histogram's two words: in a busy actor's block one
+ * load and store (and a second store the first time a bucket is used). Written by the actor's
+ * thread alone. */
+static inline void as__histogram_words_add(_Atomic uint64_t *words, uint64_t ticks)
 {
   unsigned bucket = as_histogram_bucket(ticks);
-  uint64_t word = atomic_load_explicit(&actor->handler_histogram[0], memory_order_relaxed);
+  uint64_t word = atomic_load_explicit(&words[0], memory_order_relaxed);
   if (__builtin_expect(word != 0 && !(word & 1), 1)) {
     struct as_histogram_block *block = (struct as_histogram_block *)(uintptr_t)word;
     uint64_t count = atomic_load_explicit(&block->counts[bucket], memory_order_relaxed);
@@ -454,7 +478,22 @@ static inline void as_actor_histogram_add(struct as_actor *actor, uint64_t ticks
     atomic_store_explicit(&block->counts[bucket], count + 1, memory_order_relaxed);
     return;
   }
-  as__actor_histogram_add_slow(actor, bucket);
+  as__histogram_words_add_slow(words, bucket);
+}
+
+/* One more finished handler of this many ticks in the actor's histogram. */
+static inline void as_actor_histogram_add(struct as_actor *actor, uint64_t ticks)
+{
+  as__histogram_words_add(actor->handler_histogram, ticks);
+}
+
+/* The actor's handler for a message begins after it waited this many ticks in the mailbox
+ * (mailwait.h): its wait histogram, beside the record. From the actor's thread. */
+static inline void as_actor_mailbox_wait_add(struct as_actor *actor, uint64_t ticks)
+{
+  _Atomic uint64_t *words = as_mailwait_words(actor);
+  if (__builtin_expect(words != NULL, 1))
+    as__histogram_words_add(words, ticks);
 }
 
 /* Ends the handler in progress, if any. */
@@ -498,6 +537,7 @@ struct as_actor_view {
   const char *full_name; /* the runtime's longer name when `name` shortens it, else NULL */
   int internal;          /* the runtime made the actor for its own use */
   int unnamed_after_spawner; /* as_runtime.unnamed_after_spawner */
+  int attached_late;         /* as_runtime.attached_late */
   uint64_t spawned_at;
   void *const *spawn_frames;
   uint32_t spawn_frame_count;
@@ -520,6 +560,9 @@ struct as_actor_view {
   uint64_t handling_since, handled, handler_ticks_total, handler_ticks_max;
   uint64_t wait_target, wait_since, wait_seq;
   int wait_kind;
+  /* Mailbox-wait histogram (mailwait.h): wait_histogram_count words in the same form, right
+   * after the handler histogram's (as_view_wait_histogram_words); in what was padding. */
+  uint32_t wait_histogram_count;
   uint64_t other_types;
   /* Tallied types: type_count tally words (type id << 48 | count) at types_at in the
    * collection's id pool (as_view_type_words). */
@@ -540,6 +583,7 @@ struct as_actor_view {
 
 struct as_registry_totals {
   uint64_t alive, total_spawned, total_stopped, messages_received;
+  uint64_t received_all; /* messages_received and every channel's received */
 };
 
 struct as_registry_collection {
@@ -563,13 +607,19 @@ static inline struct as_channel as_view_channel(const struct as_registry_collect
 {
   const uint64_t *w = c->ids + v->channels_at + (size_t)i * AS_CHANNEL_WORDS;
   struct as_channel ch = {(const char *)(uintptr_t)w[0], (const char *)(uintptr_t)w[1], w[2], w[3],
-                          (int64_t)w[4]};
+                          (int64_t)w[4], (int64_t)w[5]};
   return ch;
 }
 static inline const uint64_t *as_view_histogram_words(const struct as_registry_collection *c,
                                                       const struct as_actor_view *v)
 {
   return c->ids ? c->ids + v->channels_at + (size_t)v->channel_count * AS_CHANNEL_WORDS : NULL;
+}
+static inline const uint64_t *as_view_wait_histogram_words(const struct as_registry_collection *c,
+                                                           const struct as_actor_view *v)
+{
+  const uint64_t *handler = as_view_histogram_words(c, v);
+  return handler ? handler + v->histogram_count : NULL;
 }
 static inline uint32_t as_tally_word_type(uint64_t word)
 {

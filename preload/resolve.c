@@ -9,26 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct resolve_search {
-  const char *symbol;
-  void *found;
-};
+/* The linker's symbol for our own ELF header: our load address without asking the loader.
+ * dladdr() would do, but it takes the loader's load lock, and the callbacks of dl_iterate_phdr
+ * (which hold the list lock) need it: a thread in dlopen holds the load lock and waits for the
+ * list lock, a lock-order inversion that hung attached hosts. */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
 
-static uintptr_t resolve_own_base(void)
+uintptr_t as_resolve_own_base(void)
 {
-  static uintptr_t base;
-  if (!base) {
-    Dl_info info;
-    if (dladdr((void *)resolve_own_base, &info))
-      base = (uintptr_t)info.dli_fbase;
-  }
-  return base;
+  return (uintptr_t)__ehdr_start;
 }
 
 static int resolve_find_own_range(struct dl_phdr_info *info, size_t size, void *data)
 {
   uintptr_t *range = data;
-  if (info->dlpi_addr != resolve_own_base())
+  if (info->dlpi_addr != as_resolve_own_base())
     return 0;
   for (size_t i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -52,24 +47,48 @@ int as_resolve_is_own_address(const void *addr)
   return (uintptr_t)addr >= range[0] && (uintptr_t)addr < range[1];
 }
 
-static int resolve_visit(struct dl_phdr_info *info, size_t size, void *data)
+/* The loaded objects' names, copied while dl_iterate_phdr holds the loader's list lock: dlopen
+ * must not be called there (a thread in dlclose holds the load lock and waits for the list
+ * lock; dlopen under the list lock waits for the load lock). */
+#define RESOLVE_OBJECTS_MAX 1024
+struct resolve_names {
+  char *names[RESOLVE_OBJECTS_MAX];
+  size_t count;
+};
+
+static int resolve_collect(struct dl_phdr_info *info, size_t size, void *data)
 {
-  struct resolve_search *search = data;
-  if (!info->dlpi_name || !info->dlpi_name[0])
-    return 0;
+  struct resolve_names *list = data;
   /* Our own object would hand back the hook itself. */
-  if (info->dlpi_addr == resolve_own_base())
+  if (!info->dlpi_name || !info->dlpi_name[0] || info->dlpi_addr == as_resolve_own_base())
     return 0;
-  void *handle = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
-  if (!handle)
-    return 0;
-  void *sym = dlsym(handle, search->symbol);
-  dlclose(handle);
-  if (sym && !as_resolve_is_own_address(sym)) {
-    search->found = sym;
+  if (list->count == RESOLVE_OBJECTS_MAX)
     return 1;
-  }
+  char *copy = strdup(info->dlpi_name);
+  if (copy)
+    list->names[list->count++] = copy;
   return 0;
+}
+
+static void *resolve_in_objects(const char *symbol)
+{
+  struct resolve_names *list = calloc(1, sizeof *list);
+  if (!list)
+    return NULL;
+  dl_iterate_phdr(resolve_collect, list);
+  void *found = NULL;
+  for (size_t i = 0; i < list->count; i++) {
+    void *handle = found ? NULL : dlopen(list->names[i], RTLD_LAZY | RTLD_NOLOAD);
+    if (handle) {
+      void *sym = dlsym(handle, symbol);
+      dlclose(handle);
+      if (sym && !as_resolve_is_own_address(sym))
+        found = sym;
+    }
+    free(list->names[i]);
+  }
+  free(list);
+  return found;
 }
 
 void *as_resolve_real(const char *symbol)
@@ -77,9 +96,7 @@ void *as_resolve_real(const char *symbol)
   void *sym = dlsym(RTLD_NEXT, symbol);
   if (sym)
     return sym;
-  struct resolve_search search = {symbol, NULL};
-  dl_iterate_phdr(resolve_visit, &search);
-  return search.found;
+  return resolve_in_objects(symbol);
 }
 
 void *as_resolve_real_into(void *_Atomic *slot, const char *symbol)
@@ -108,5 +125,17 @@ char *as_resolve_demangle(const char *mangled)
     free(plain);
     plain = NULL;
   }
+  /* "f[abi:cxx11](int)" -> "f(int)": GCC's ABI tags (the C++11 std::string) tell a reader
+   * nothing and lengthen every name they are in: actor names, message types, stack frames. */
+  char *w = plain;
+  for (const char *r = plain; r && *r;) {
+    const char *end = strncmp(r, "[abi:", 5) == 0 ? strchr(r, ']') : NULL;
+    if (end)
+      r = end + 1;
+    else
+      *w++ = *r++;
+  }
+  if (w)
+    *w = '\0';
   return plain;
 }

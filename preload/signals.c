@@ -2,12 +2,13 @@
 #include "signals.h"
 #include "collector.h"
 #include "resolve.h"
-#include "stuck.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
+#include <ucontext.h>
 
 typedef int (*signals_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
@@ -33,8 +34,7 @@ void as_signals_die_by_default(int sig, int raise_again)
   if (real)
     real(sig, &dfl, NULL);
   /* Inside its handler the signal is blocked: it is then delivered, with the default action,
-   * as the handler returns — for a fault, before the faulting instruction runs again, so the
-   * core dump shows the host's own state. */
+   * as the handler returns. */
   if (raise_again)
     raise(sig);
 }
@@ -58,16 +58,39 @@ int as_signals_real_sigaction(int sig, const struct sigaction *act, struct sigac
   return real(sig, act, old);
 }
 
+/* Whether returning from the handler runs the faulting instruction again, so that the fault
+ * recurs with its own siginfo (SEGV_MAPERR and the address, as a crash reporter, a debugger or
+ * the core dump should see it), as crash reporters do it. Only a fault the kernel raised
+ * (si_code > 0) recurs; a process may send itself one dressed as a fault, which would then be
+ * swallowed. On x86-64 the context tells them apart: a real SIGSEGV/SIGBUS has the trap number
+ * of the exception (a thread that never faulted has 0), a real SIGILL/SIGFPE the faulting
+ * instruction's address both in si_addr and in the instruction pointer. */
+static int signals_fault_recurs(int sig, const siginfo_t *info, const void *context)
+{
+  if (!info || info->si_code <= 0 ||
+      (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL))
+    return 0;
+#if defined(__x86_64__)
+  if (!context)
+    return 0;
+  const ucontext_t *uc = context;
+  if (sig == SIGSEGV || sig == SIGBUS)
+    return uc->uc_mcontext.gregs[REG_TRAPNO] != 0;
+  return (uintptr_t)info->si_addr == (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#else
+  (void)context;
+  return 1;
+#endif
+}
+
 /* Every thread that meets a deadly signal waits (bounded) for the one line that records it,
- * then dies of it exactly as the default action would have it. Also a signal the process sent
- * itself dressed as a fault (si_code > 0) is raised again, never swallowed. */
+ * then dies of it exactly as the default action would have it: a real fault by running the
+ * instruction again, anything else raised again (never swallowed). */
 static void signals_handler(int sig, siginfo_t *info, void *context)
 {
-  (void)info;
-  (void)context;
   int saved = errno;
   as_collector_on_deadly_signal(sig);
-  as_signals_die_by_default(sig, 1);
+  as_signals_die_by_default(sig, !signals_fault_recurs(sig, info, context));
   errno = saved;
 }
 
@@ -91,20 +114,12 @@ void as_signals_install(void)
   errno = saved;
 }
 
-void as_signals_host_takes(int sig)
-{
-  if (sig > 0 && sig < NSIG)
-    as_stuck_host_takes(sig);
-}
-
 int as_signals_is_ours(const struct sigaction *old)
 {
-  return old && (old->sa_flags & SA_SIGINFO) &&
-         (old->sa_sigaction == signals_handler || as_stuck_handler_is_ours(old->sa_sigaction));
+  return old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == signals_handler;
 }
 
 int as_signals_handler_is_ours(void (*handler)(int))
 {
-  return (void *)handler == (void *)signals_handler ||
-         as_stuck_handler_is_ours((void (*)(int, siginfo_t *, void *))(void *)handler);
+  return (void *)handler == (void *)signals_handler;
 }

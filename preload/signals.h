@@ -15,9 +15,6 @@ void as_signals_install(void);
  * signal raised and unblocked). Async-signal-safe. */
 void as_signals_die_of(int sig);
 
-/* For the interposed sigaction/signal family: the host is about to change sig's disposition
- * (ours, if there, is simply replaced). */
-void as_signals_host_takes(int sig);
 /* Whether a disposition the kernel returned is ours: the host is then shown SIG_DFL. */
 int as_signals_is_ours(const struct sigaction *old);
 int as_signals_handler_is_ours(void (*handler)(int));

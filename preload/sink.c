@@ -34,14 +34,25 @@ struct as_sink {
   char token[AS_TOKEN_MAX + 1];
   unsigned long long max_bytes;
   struct sink_rotation rotation;
+  /* Rotation before a line that would not fit (sink_rotate.h): the line being held back, what
+   * the line is, and whether the file must be moved aside before the next line. */
+  struct sink_hold hold;
+  int line_keyframe;
+  int line_holding;
+  int line_withheld; /* a delta line that does not fit: dropped, a keyframe is written instead */
+  int rotate_due;
 };
 
 
 /* A new regular file that nobody else can have prepared: never follows a link, never opens an
- * existing file (a FIFO would block open() until someone reads), never truncates. */
-static int sink_file_create(struct as_sink *s, struct as_error *err)
+ * existing file (a FIFO would block open() until someone reads), never truncates. Whatever is
+ * at a name (a file, a link, a FIFO someone planted) is left alone and the next name tried, a
+ * bounded number of times: a planted name never silences the tracer. QUIET: the caller says
+ * where the snapshots went. */
+static int sink_file_create(struct as_sink *s, int quiet, struct as_error *err)
 {
   char name[PATH_MAX];
+  const char *first_type = NULL; /* what was at the first name, when not a regular file */
   /* After a rotation the file starts again under the name this process was writing (n = 0),
    * not the first free one: processes sharing a name never swap their files. */
   for (unsigned n = s->rotation.files ? 0 : 1; n <= SINK_FILE_NAME_TRIES; n++) {
@@ -58,9 +69,10 @@ static int sink_file_create(struct as_sink *s, struct as_error *err)
       as_fd_id_take(fd, &s->fd_id);
       snprintf(s->where, sizeof s->where, "%s", name);
       as_runstatus_note_output(name); /* `actorscope run` learns the name actually written */
-      if (n > 1 && !s->rotation.files)
-        as_diag_report("output_renamed", "%s exists and is left alone; snapshots go to %s",
-                       s->path, name);
+      if (n > 1 && !s->rotation.files && !quiet)
+        as_diag_report("output_renamed", "%s %s%s and is left alone; snapshots go to %s",
+                       s->path, first_type ? "is " : "exists", first_type ? first_type : "",
+                       name);
       return 0;
     }
     int e = errno;
@@ -69,11 +81,8 @@ static int sink_file_create(struct as_sink *s, struct as_error *err)
       as_error_set(err, "cannot create %s: %s", name, strerror(e));
       return -e;
     }
-    if (lstat(name, &st) == 0 && !S_ISREG(st.st_mode)) {
-      as_error_set(err, "cannot write %s: it exists and is %s, which is left alone", name,
-                   sink_file_type_name(st.st_mode));
-      return -EEXIST;
-    }
+    if (n == 1 && lstat(name, &st) == 0 && !S_ISREG(st.st_mode))
+      first_type = sink_file_type_name(st.st_mode);
   }
   as_error_set(err, "cannot create %s: it and %u numbered names next to it exist", s->path,
                SINK_FILE_NAME_TRIES - 1);
@@ -124,17 +133,16 @@ static int sink_file_check_linked(struct as_sink *s, struct as_error *err)
   return 0;
 }
 
+/* Appends to the file, creating it (with the header) first when there is none; that the file
+ * is still the one written is checked as each line begins (sink_file_part). */
 static int sink_file_write(struct as_sink *s, const char *data, size_t len, struct as_error *err)
 {
   int rc = 0;
   if (s->fd < 0) {
-    if ((rc = sink_file_create(s, err)) < 0)
+    if ((rc = sink_file_create(s, 0, err)) < 0)
       return rc;
     if (s->header && (rc = sink_file_append(s, s->header, strlen(s->header))) == 0)
       rc = sink_file_append(s, "\n", 1);
-  } else if (!s->file_in_line) {
-    if ((rc = sink_file_check_linked(s, err)) < 0)
-      return rc;
   }
   if (rc == 0)
     rc = sink_file_append(s, data, len);
@@ -154,6 +162,8 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
   }
   s->kind = cfg->output.kind;
   s->fd = -1;
+  s->hold.spill_fd = -1;
+  s->line_keyframe = 1;
   snprintf(s->token, sizeof s->token, "%s", cfg->token);
   s->max_bytes = cfg->max_bytes;
   s->rotation.keep = cfg->keep < AS_SINK_KEEP_MAX ? cfg->keep : AS_SINK_KEEP_MAX;
@@ -221,26 +231,102 @@ int as_sink_wants_keyframe(const struct as_sink *sink)
 
 void as_sink_next_line_is_keyframe(struct as_sink *sink, int keyframe)
 {
+  sink->line_keyframe = keyframe;
   sink->clients.line_is_keyframe = keyframe;
 }
 
 int as_sink_starts_new_file(const struct as_sink *sink)
 {
-  return sink->kind == AS_DEST_FILE && (sink->fd < 0 || (sink->max_bytes &&
-                                                            sink->file_bytes >= sink->max_bytes));
+  return sink->kind == AS_DEST_FILE &&
+         (sink->fd < 0 || sink->rotate_due ||
+          (sink->max_bytes && sink->file_bytes >= sink->max_bytes));
 }
 
 /* A file past its size is moved aside before the next line, which starts a new file (after
- * the last line nothing moves: the run's file is still where it was said to be). */
-static int sink_file_bound(struct as_sink *s, struct as_error *err)
+ * the last line nothing moves: the run's file is still where it was said to be). When a name
+ * of the set is not this process's (something planted at NAME.1.jsonl, or NAME replaced), the
+ * full file stays where it is and a new set starts under the next free name, as at the start. */
+static int sink_file_rotate(struct as_sink *s, struct as_error *err)
 {
-  if (s->file_in_line || s->fd < 0 || !s->max_bytes || s->file_bytes < s->max_bytes ||
-      !as_fd_id_same(s->fd, &s->fd_id)) /* not ours any more: the write says so */
+  s->rotate_due = 0;
+  if (s->fd < 0 || !as_fd_id_same(s->fd, &s->fd_id)) /* not ours any more: the write says so */
     return 0;
   int rc = sink_rotate(&s->rotation, s->where, s->fd, err);
-  s->rotation.files++;
   s->fd = -1;
   s->file_bytes = 0;
+  if (rc != -EEXIST && rc != -ESTALE) {
+    s->rotation.files++;
+    return rc;
+  }
+  char refused[sizeof err->text];
+  snprintf(refused, sizeof refused, "%s", err->text);
+  memset(&s->rotation.ino, 0, sizeof s->rotation.ino);
+  s->rotation.files = 0;
+  if ((rc = sink_file_create(s, 1, err)) < 0)
+    return rc;
+  as_diag_report("output_renamed", "%s; snapshots go on in %s", refused, s->where);
+  return 0;
+}
+
+struct sink_hold_target {
+  struct as_sink *sink;
+  struct as_error *err;
+};
+
+static int sink_hold_target_write(void *context, const char *data, size_t len)
+{
+  struct sink_hold_target *t = context;
+  return sink_file_write(t->sink, data, len, t->err);
+}
+
+static int sink_file_release_hold(struct as_sink *s, struct as_error *err)
+{
+  struct sink_hold_target target = {s, err};
+  s->line_holding = 0;
+  return sink_hold_write_out(&s->hold, &target, sink_hold_target_write);
+}
+
+/* A line for a file that has begun is held back until it is known to fit (sink_rotate.h); a
+ * line that begins a file is written at once, whatever its length. */
+static int sink_file_part(struct as_sink *s, const char *data, size_t len, struct as_error *err)
+{
+  int rc = 0;
+  if (!s->file_in_line) {
+    s->line_withheld = 0;
+    if (s->rotate_due || (s->max_bytes && s->fd >= 0 && s->file_bytes >= s->max_bytes))
+      rc = sink_file_rotate(s, err);
+    else if (s->fd >= 0)
+      rc = sink_file_check_linked(s, err);
+    s->line_holding = rc == 0 && s->max_bytes && s->fd >= 0;
+    s->file_in_line = 1;
+    if (rc < 0)
+      return rc;
+  }
+  if (s->line_withheld)
+    return 0;
+  if (!s->line_holding)
+    return sink_file_write(s, data, len, err);
+  if (sink_hold_add(&s->hold, s->where, data, len, err) < 0) {
+    /* Cannot hold it back: the line goes where it began, past the size if it must. */
+    as_diag_report("output_line_not_held", "%s; a line may take %s past ACTORSCOPE_MAX_BYTES",
+                   err->text, s->where);
+    if ((rc = sink_file_release_hold(s, err)) == 0)
+      rc = sink_file_write(s, data, len, err);
+    return rc;
+  }
+  if (s->file_bytes + s->hold.total <= s->max_bytes)
+    return 0;
+  s->rotate_due = 1;
+  if (!s->line_keyframe) {
+    /* A new file must begin with a keyframe: this delta line is dropped and the collector
+     * writes the same moment again as a keyframe (as_sink_end_line). */
+    s->line_withheld = 1;
+    s->line_holding = 0;
+    sink_hold_clear(&s->hold);
+    return 0;
+  }
+  if ((rc = sink_file_rotate(s, err)) == 0)
+    rc = sink_file_release_hold(s, err);
   return rc;
 }
 
@@ -254,10 +340,7 @@ int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struc
     sink_clients_write(&sink->clients, sink->header, data, len);
     return 0;
   }
-  int rc = sink_file_bound(sink, err);
-  if (rc == 0)
-    rc = sink_file_write(sink, data, len, err);
-  sink->file_in_line = 1;
+  int rc = sink_file_part(sink, data, len, err);
   if (rc < 0)
     sink->broken = 1;
   return rc;
@@ -266,10 +349,17 @@ int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struc
 int as_sink_end_line(struct as_sink *sink, struct as_error *err)
 {
   int rc = as_sink_write_part(sink, "\n", 1, err);
+  if (rc == 0 && sink->kind == AS_DEST_FILE && sink->line_holding)
+    rc = sink_file_release_hold(sink, err); /* the whole line fits */
+  if (rc < 0)
+    sink->broken = 1;
+  int withheld = sink->kind == AS_DEST_FILE && sink->line_withheld;
   sink->file_in_line = 0;
+  sink->line_holding = sink->line_withheld = 0;
+  sink->line_keyframe = 1;
   if (rc == 0 && sink->kind != AS_DEST_FILE)
     sink_clients_end_line(&sink->clients);
-  return rc;
+  return rc == 0 && withheld ? AS_SINK_LINE_WITHHELD : rc;
 }
 
 int as_sink_write_line(struct as_sink *sink, const char *line, struct as_error *err)
@@ -299,6 +389,7 @@ static void sink_release(struct as_sink *sink, int polite)
     sink_clients_close(&sink->clients, polite);
   if (as_fd_id_same(sink->fd, &sink->fd_id))
     close(sink->fd);
+  sink_hold_free(&sink->hold);
   free(sink->header);
   free(sink);
 }

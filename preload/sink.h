@@ -39,7 +39,12 @@ int as_sink_write_line(struct as_sink *sink, const char *line, struct as_error *
 /* The same line in parts, for lines too long to build whole: any number of parts, then the
  * end. Same returns as as_sink_write_line. */
 int as_sink_write_part(struct as_sink *sink, const char *data, size_t len, struct as_error *err);
+/* Ends the line. Besides 0 or a negative errno it may return AS_SINK_LINE_WITHHELD: a delta
+ * line that would have taken the file past ACTORSCOPE_MAX_BYTES was dropped, the file is
+ * moved aside before the next line, which must be a keyframe of the same moment (the new file
+ * begins with one; as_sink_starts_new_file says 1). */
 int as_sink_end_line(struct as_sink *sink, struct as_error *err);
+#define AS_SINK_LINE_WITHHELD 1
 /* Whether a line written now would reach anyone: always for a file; for a socket, once a
  * client is connected, has sent the token (if one is set) and is not behind (pending
  * connections are accepted here). Lets the collector skip encoding snapshots nobody reads. */

@@ -1,5 +1,6 @@
 #include "snapshot.h"
 #include "jsonw.h"
+#include "mailwait.h"
 #include "stuck.h"
 #include "symcache.h"
 
@@ -45,6 +46,7 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
   as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_CONFIG) "{" AS_KEY(AS_M_INTERVAL_MS), h->interval_ms);
   as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_GRAVE_MS), h->grave_ms);
   as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_STACK_DEPTH), h->stack_depth);
+  as_jsonw_lit_u64(&w, "," AS_KEY(AS_M_MAILBOX_WAIT_EVERY), as_mailwait_every());
   as_jsonw_lit(&w, "}}");
   return as_jsonw_finish(&w);
 }
@@ -324,15 +326,16 @@ static void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites
   as_jsonw_lit(w, "]");
 }
 
-/* Finished handlers' times as [bucket, count] pairs (histogram.h); absent before the first. */
-static void snapshot_histogram(struct as_jsonw *w, const struct as_actor_view *v,
-                               const struct as_registry_collection *c)
+/* A histogram as [bucket, count] pairs (histogram.h) after `key` (with its comma); absent
+ * before the first time. */
+static void snapshot_histogram(struct as_jsonw *w, const char *key, const uint64_t *words,
+                               uint32_t count)
 {
-  const uint64_t *words = as_view_histogram_words(c, v);
-  if (!v->histogram_count || !words)
+  if (!count || !words)
     return;
-  as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM) "[");
-  for (uint32_t i = 0; i < v->histogram_count; i++) {
+  as_jsonw_raw(w, key, strlen(key));
+  as_jsonw_lit(w, "[");
+  for (uint32_t i = 0; i < count; i++) {
     if (i)
       as_jsonw_lit(w, ",");
     as_jsonw_lit(w, "[");
@@ -344,21 +347,73 @@ static void snapshot_histogram(struct as_jsonw *w, const struct as_actor_view *v
   as_jsonw_lit(w, "]");
 }
 
-/* Where a handler past ACTORSCOPE_STUCK_MS was stuck when asked, innermost first: the
- * interrupted instruction, then return addresses. Absent when none was captured. */
-static void snapshot_stuck_stack(struct as_jsonw *w, const struct as_stuck_stack *stack)
+/* Where a handler past ACTORSCOPE_STUCK_MS was stuck when looked at, innermost first (the
+ * first frame is where the thread was, as a return address is: the symbol cache looks up the
+ * byte before). Absent when none was read. */
+static void snapshot_stack_frames(struct as_jsonw *w, const struct as_stuck_stack *r)
 {
-  if (!stack || !stack->count)
+  if (!r->probe.count)
     return;
   as_jsonw_lit(w, "," AS_KEY(AS_M_STACK) "[");
-  for (uint32_t i = 0; i < stack->count; i++) {
+  for (uint32_t i = 0; i < r->probe.count; i++) {
     if (i)
       as_jsonw_lit(w, ",");
-    /* The first frame is the instruction itself, which as_symcache_frame (made for return
-     * addresses) would look up one byte early: give it one byte more. */
-    as_jsonw_str(w, as_symcache_frame((const char *)stack->frames[i] + (i == 0)));
+    as_jsonw_str(w, as_symcache_frame(r->frames[i]));
   }
   as_jsonw_lit(w, "]");
+}
+
+static void snapshot_bool(struct as_jsonw *w, int value)
+{
+  if (value)
+    as_jsonw_lit(w, "true");
+  else
+    as_jsonw_lit(w, "false");
+}
+
+static void snapshot_stack_source(struct as_jsonw *w, const struct as_stuck_stack *r)
+{
+  const char *source = as_stack_source_name(r->probe.source);
+  if (!source)
+    return;
+  as_jsonw_lit(w, "," AS_KEY(AS_M_STACK_SOURCE));
+  as_jsonw_str(w, source);
+  as_jsonw_lit(w, "," AS_KEY(AS_M_STACK_COMPLETE));
+  snapshot_bool(w, r->probe.count && r->probe.end == AS_STUCK_END_OUTERMOST);
+}
+
+/* handling: the stack of the run in progress, as version 2 readers know it. */
+static void snapshot_handling_stack(struct as_jsonw *w, const struct as_stuck_stack *r)
+{
+  if (!r)
+    return;
+  snapshot_stack_frames(w, r);
+  snapshot_stack_source(w, r);
+}
+
+/* The actor's longest stuck run, kept after it ended: where its slowest handler was. */
+static void snapshot_stuck(struct as_jsonw *w, const struct as_stuck_stack *r,
+                           const struct as_snapshot_info *info)
+{
+  if (!r)
+    return;
+  as_jsonw_lit(w, "," AS_KEY(AS_M_STUCK) "{" AS_KEY(AS_M_TYPE));
+  as_jsonw_str(w, as_typetab_name(r->type));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS), snapshot_since(r->since, info->start_ticks));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_NS), as_clock_ticks_to_ns(r->handler_ticks));
+  as_jsonw_lit(w, "," AS_KEY(AS_M_RUNNING));
+  snapshot_bool(w, r->running);
+  as_jsonw_lit(w, "," AS_KEY(AS_M_ON_CPU));
+  snapshot_bool(w, r->probe.on_cpu);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_CPU_NS), r->cpu_ns);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_CPU_WINDOW_NS), as_clock_ticks_to_ns(r->cpu_window_ticks));
+  snapshot_stack_source(w, r);
+  if (r->probe.count) {
+    as_jsonw_lit(w, "," AS_KEY(AS_M_STACK_END));
+    as_jsonw_str(w, as_stuck_end_name(r->probe.end));
+  }
+  snapshot_stack_frames(w, r);
+  as_jsonw_lit(w, "}");
 }
 
 /* A CZMQ actor's other sockets (registry channels); absent when it has none. */
@@ -383,6 +438,8 @@ static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SENT), ch.sent);
     if (ch.depth >= 0)
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_DEPTH), (uint64_t)ch.depth);
+    if (ch.max >= 0)
+      as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), (uint64_t)ch.max);
     as_jsonw_lit(w, "}");
   }
   as_jsonw_lit(w, "]");
@@ -410,6 +467,8 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   if (origin) {
     as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
     snapshot_str(w, &strs->runtime, v->runtime);
+    if (v->attached_late)
+      as_jsonw_lit(w, "," AS_KEY(AS_M_ATTACHED_LATE) "true");
   }
   as_jsonw_lit(w, "," AS_KEY(AS_M_STATUS) "\"");
   const char *status_name = as_status_name((enum as_status)status);
@@ -454,14 +513,18 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_HANDLER_NS) "{" AS_KEY(AS_M_TOTAL), as_clock_ticks_to_ns(v->handler_ticks_total));
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), as_clock_ticks_to_ns(v->handler_ticks_max));
   as_jsonw_lit(w, "}");
-  snapshot_histogram(w, v, c);
+  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
+                     v->histogram_count);
+  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM),
+                     as_view_wait_histogram_words(c, v), v->wait_histogram_count);
+  snapshot_stuck(w, as_stuck_longest(v->id), info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLING));
   if (v->handling_type != AS_TYPE_NONE) {
     as_jsonw_lit(w, "{" AS_KEY(AS_M_TYPE));
     as_jsonw_str(w, as_typetab_name(v->handling_type));
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ELAPSED_NS), snapshot_since(now, v->handling_since));
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS), snapshot_since(v->handling_since, info->start_ticks));
-    snapshot_stuck_stack(w, as_stuck_find(v->id, v->handling_since));
+    snapshot_handling_stack(w, as_stuck_find(v->id, v->handling_since));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -503,7 +566,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
  * FORMAT.md's "Ended actors": one flat object, what a stopped actor's full object would say
  * but the members whose value that form implies (status, mailbox kind and length, handling,
  * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions and outbox
- * left out. */
+ * left out. Its histograms and longest stuck run are as in the full object. */
 static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
                            const struct as_registry_collection *c,
                            const struct as_snapshot_info *info, struct snapshot_strs *strs)
@@ -520,6 +583,8 @@ static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, ui
     as_jsonw_lit(w, "," AS_KEY(AS_M_INTERNAL) "true");
   as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
   snapshot_str(w, &strs->runtime, v->runtime);
+  if (v->attached_late)
+    as_jsonw_lit(w, "," AS_KEY(AS_M_ATTACHED_LATE) "true");
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS), snapshot_since(v->spawned_at, info->start_ticks));
   if (site)
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
@@ -541,7 +606,11 @@ static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, ui
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_TOTAL_NS), as_clock_ticks_to_ns(v->handler_ticks_total));
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_MAX_NS), as_clock_ticks_to_ns(v->handler_ticks_max));
-  snapshot_histogram(w, v, c);
+  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
+                     v->histogram_count);
+  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM),
+                     as_view_wait_histogram_words(c, v), v->wait_histogram_count);
+  snapshot_stuck(w, as_stuck_longest(v->id), info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
   snapshot_message_types(w, v, c);
   if (v->runtime_id) {
@@ -670,6 +739,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_TOTAL_SPAWNED), c->totals.total_spawned);
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_TOTAL_STOPPED), c->totals.total_stopped);
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_RECEIVED), c->totals.messages_received);
+      as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RECEIVED_ALL), c->totals.received_all);
       as_jsonw_lit(w, "}");
     }
     if (full || info->deadlocks_changed) {

@@ -1,11 +1,9 @@
 #define _GNU_SOURCE
 #include "stack.h"
+#include "cxxname.h"
 #include "diag.h"
 #include "elfsym.h"
 #include "resolve.h"
-
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -17,17 +15,8 @@
 #include <string.h>
 
 typedef int (*stack_backtrace_fn)(void **frames, int max);
-typedef int (*stack_init_local2_fn)(unw_cursor_t *cursor, unw_context_t *context, int flag);
-typedef int (*stack_step_fn)(unw_cursor_t *cursor);
-typedef int (*stack_get_reg_fn)(unw_cursor_t *cursor, unw_regnum_t reg, unw_word_t *value);
 
 static stack_backtrace_fn stack_backtrace;
-/* Unwinding another frame than one's own (a signal handler's interrupted code). */
-static stack_init_local2_fn stack_init_local2;
-static stack_step_fn stack_step;
-static stack_get_reg_fn stack_get_reg;
-#define STACK_NAME(x) STACK_NAME_(x)
-#define STACK_NAME_(x) #x
 static pthread_once_t stack_once = PTHREAD_ONCE_INIT;
 
 /* RTLD_LOCAL: libunwind.so.8 exports _Unwind_* and backtrace(); in the global scope they
@@ -35,13 +24,8 @@ static pthread_once_t stack_once = PTHREAD_ONCE_INIT;
 static void stack_load(void)
 {
   void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-  if (lib) {
+  if (lib)
     stack_backtrace = (stack_backtrace_fn)dlsym(lib, "unw_backtrace");
-    /* The names libunwind.h maps unw_init_local2 and the others to (_ULx86_64_...). */
-    stack_init_local2 = (stack_init_local2_fn)dlsym(lib, STACK_NAME(unw_init_local2));
-    stack_step = (stack_step_fn)dlsym(lib, STACK_NAME(unw_step));
-    stack_get_reg = (stack_get_reg_fn)dlsym(lib, STACK_NAME(unw_get_reg));
-  }
   if (!stack_backtrace)
     as_diag_report("libunwind_missing",
                    "libunwind.so.8 could not be loaded; spawn sites are not recorded");
@@ -54,31 +38,6 @@ unsigned as_stack_capture(void **frames, unsigned max)
     return 0;
   int n = stack_backtrace(frames, (int)max);
   return n > 0 ? (unsigned)n : 0;
-}
-
-int as_stack_prepare_interrupted(void)
-{
-  pthread_once(&stack_once, stack_load);
-  return stack_init_local2 && stack_step && stack_get_reg ? 0 : -ENOSYS;
-}
-
-/* Async-signal-safe as libunwind's local unwinding is with its default (global) cache, whose
- * lock it takes with every signal blocked: no allocation, and no lock a signal can interrupt. */
-unsigned as_stack_capture_interrupted(void *ucontext, void **frames, unsigned max)
-{
-  if (!stack_init_local2 || !ucontext || max == 0)
-    return 0;
-  unw_cursor_t cursor;
-  if (stack_init_local2(&cursor, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) < 0)
-    return 0;
-  unsigned n = 0;
-  do {
-    unw_word_t ip = 0;
-    if (stack_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
-      break;
-    frames[n++] = (void *)(uintptr_t)ip;
-  } while (n < max && stack_step(&cursor) > 0);
-  return n;
 }
 
 /* C++ names are shown demangled when the process has a C++ runtime loaded. */
@@ -110,34 +69,11 @@ static void stack_strip_return_type(char *name)
     memmove(name, start, strlen(start) + 1);
 }
 
-/* "ns::f<T>(int, char*) const" -> "ns::f<T>": an actor's name needs no parameter list. The
- * list is found from the front (the first '(' outside template arguments, "(anonymous
- * namespace)" and "operator()" aside), so a name cut short still loses all of it. */
+/* An actor's name needs no parameter list, nor a function template's return type. */
 static void stack_strip_parameters(char *name)
 {
-  static const char anonymous[] = "(anonymous namespace)";
-  int depth = 0;
-  for (char *p = name; *p; p++) {
-    if (*p == '<')
-      depth++;
-    else if (*p == '>' && depth > 0)
-      depth--;
-    else if (*p == '(' && depth == 0) {
-      if (strncmp(p, anonymous, sizeof anonymous - 1) == 0) {
-        p += sizeof anonymous - 2;
-        continue;
-      }
-      if (p - name >= 8 && strncmp(p - 8, "operator", 8) == 0 && p[1] == ')') {
-        p++;
-        continue;
-      }
-      if (p > name) {
-        *p = '\0';
-        stack_strip_return_type(name);
-      }
-      return;
-    }
-  }
+  if (as_cxxname_strip_parameters(name))
+    stack_strip_return_type(name);
 }
 
 /* Resolves the object holding addr and the name of the function around it. */

@@ -1,4 +1,5 @@
-/* Spawn-site capture (libunwind, at spawn) and symbolisation (collector thread only). */
+/* Spawn-site capture (libunwind, at spawn) and symbolisation (collector thread only); another
+ * thread's stack: stack_remote.h. */
 #ifndef AS_STACK_H
 #define AS_STACK_H
 
@@ -6,12 +7,6 @@
 
 /* Fills frames with return addresses; returns how many (0 when libunwind is unavailable). */
 unsigned as_stack_capture(void **frames, unsigned max);
-
-/* Loads what as_stack_capture_interrupted needs (not from a signal handler). 0 or -ENOSYS. */
-int as_stack_prepare_interrupted(void);
-/* From a signal handler (SA_SIGINFO's third argument): the interrupted code's stack, the
- * interrupted instruction first, then return addresses. Async-signal-safe once prepared. */
-unsigned as_stack_capture_interrupted(void *ucontext, void **frames, unsigned max);
 
 /* Writes "function+0xOFF (object)" for a code address. Returns 0 or -ENOENT when the address
  * lies in no loaded object. */

@@ -28,6 +28,10 @@ static const char check_usage[] =
     "  --max-handler-p99-ms N[:NAME]\n"
     "                           max-handler-p99-ms N [NAME]\n"
     "                           per actor name, 99% of finished handlers took at most N ms\n"
+    "  --max-mailbox-wait-p99-ms N[:NAME]\n"
+    "                           max-mailbox-wait-p99-ms N [NAME]\n"
+    "                           per actor name, 99% of messages waited at most N ms in the\n"
+    "                           mailbox before their handler began\n"
     "  --no-deadlock            no-deadlock            no wait-for cycle in any snapshot\n"
     "  --no-exceptions          no-exceptions          no handler threw\n"
     "  --baseline FILE          baseline FILE tolerance PCT\n"
@@ -90,10 +94,12 @@ static void check_actors(const struct rule *rule, const struct runmodel *m, stru
     } else if (rule->kind == RULE_MAX_HANDLER_MS) {
       uint32_t type;
       int running;
-      int64_t ns = runmodel_handler_max(a, &type, &running);
-      if (ns > as_sat_mul(rule->limit, 1000000))
-        check_note(r, "#%lld %s handler %s %.1f ms%s%s%s", id, name,
-                   running ? "still running after" : "ran", (double)ns / 1e6,
+      int64_t ns = runmodel_handler_max(a, &type, &running), limit = as_sat_mul(rule->limit, 1000000);
+      char took[SHOW_DURATION_MAX];
+      if (ns > limit)
+        check_note(r, "#%lld %s handler %s %s%s%s%s", id, name,
+                   running ? "still running after" : "ran",
+                   show_duration_above(ns, limit, 0, took, sizeof took),
                    type != RM_NONE ? " (" : "", type != RM_NONE ? strtab_text(&m->strings, type) : "",
                    type != RM_NONE ? ")" : "");
     } else if (rule->kind == RULE_NO_EXCEPTIONS) {
@@ -145,25 +151,38 @@ static int check_baseline(const struct rule *rule, const struct runmodel *m,
   return 0;
 }
 
-/* Per actor name (or NAME only): the p99 of its finished handlers, from its actors' histograms
- * merged. A run whose snapshots carry no histogram (an older tracer) cannot pass. */
+/* Per actor name (or NAME only): the p99 of its finished handlers, or of its messages' waits
+ * in the mailbox, from its actors' histograms merged. A run whose snapshots carry no such
+ * histogram (an older tracer) cannot pass. */
 static void check_p99(const struct rule *rule, const struct runmodel *m,
                       const struct rm_names *names, struct check_result *r)
 {
+  int waits = rule->kind == RULE_MAX_MAILBOX_WAIT_P99_MS;
   int any = 0;
   for (size_t i = 0; i < names->n; i++) {
     const struct rm_name *agg = &names->items[i];
     const char *name = strtab_text(&m->strings, agg->name);
-    int64_t p99 = runmodel_name_percentile(m, agg, 99);
+    int64_t p99 = waits ? runmodel_name_wait_percentile(m, agg, 99)
+                        : runmodel_name_percentile(m, agg, 99);
+    int64_t limit = as_sat_mul(rule->limit, 1000000);
+    char p99_text[SHOW_DURATION_MAX], max_text[SHOW_DURATION_MAX];
     any |= p99 >= 0;
-    if (p99 >= 0 && (!rule->name[0] || strcmp(name, rule->name) == 0) &&
-        p99 > as_sat_mul(rule->limit, 1000000))
-      check_note(r, "%s handlers: p99 %.3f ms (max %.3f ms)", name, (double)p99 / 1e6,
-                 (double)agg->finished_max_ns / 1e6);
+    if (p99 < 0 || (rule->name[0] && strcmp(name, rule->name) != 0) || p99 <= limit)
+      continue;
+    show_duration_above(p99, limit, 0, p99_text, sizeof p99_text);
+    if (waits)
+      check_note(r, "%s messages waited in the mailbox: p99 %s (max %s)", name, p99_text,
+                 show_duration(runmodel_name_wait_percentile(m, agg, 100), 0, max_text,
+                               sizeof max_text));
+    else
+      check_note(r, "%s handlers: p99 %s (max %s)", name, p99_text,
+                 show_duration(agg->finished_max_ns, 0, max_text, sizeof max_text));
   }
   if (!any)
-    check_note(r, "the run's snapshots carry no handler-time histograms (a tracer older "
-                  "than handler_histogram?)");
+    check_note(r, waits ? "the run's snapshots carry no mailbox-wait histograms (a tracer older "
+                          "than mailbox_wait_histogram?)"
+                        : "the run's snapshots carry no handler-time histograms (a tracer older "
+                          "than handler_histogram?)");
 }
 
 static int check_rule(const struct rule *rule, const struct runmodel *m,
@@ -245,6 +264,7 @@ static int check_rule(const struct rule *rule, const struct runmodel *m,
   case RULE_BASELINE:
     return check_baseline(rule, m, names, r, err, err_len);
   case RULE_MAX_HANDLER_P99_MS:
+  case RULE_MAX_MAILBOX_WAIT_P99_MS:
     check_p99(rule, m, names, r);
     return 0;
   }
@@ -303,7 +323,7 @@ static int check_flag_rule(struct rule_list *rules, const char *keyword, const c
 int cmd_check(int argc, char **argv)
 {
   enum { O_RULES = 256, O_JUNIT, O_MAX_ALIVE, O_MAX_EXIT, O_MAX_SPAWNED, O_EXPECT, O_MAILBOX,
-         O_HANDLER, O_HANDLER_P99, O_NO_DEADLOCK, O_NO_EXCEPTIONS, O_BASELINE, O_TOLERANCE, O_INTERNAL };
+         O_HANDLER, O_HANDLER_P99, O_WAIT_P99, O_NO_DEADLOCK, O_NO_EXCEPTIONS, O_BASELINE, O_TOLERANCE, O_INTERNAL };
   static const struct option options[] = {
       {"rules", required_argument, NULL, O_RULES},
       {"junit", required_argument, NULL, O_JUNIT},
@@ -314,6 +334,7 @@ int cmd_check(int argc, char **argv)
       {"max-mailbox", required_argument, NULL, O_MAILBOX},
       {"max-handler-ms", required_argument, NULL, O_HANDLER},
       {"max-handler-p99-ms", required_argument, NULL, O_HANDLER_P99},
+      {"max-mailbox-wait-p99-ms", required_argument, NULL, O_WAIT_P99},
       {"no-deadlock", no_argument, NULL, O_NO_DEADLOCK},
       {"no-exceptions", no_argument, NULL, O_NO_EXCEPTIONS},
       {"baseline", required_argument, NULL, O_BASELINE},
@@ -344,6 +365,10 @@ int cmd_check(int argc, char **argv)
       break;
     case O_HANDLER_P99:
       rc = check_flag_rule(&rules, "max-handler-p99-ms", optarg, ':', "--max-handler-p99-ms", &err);
+      break;
+    case O_WAIT_P99:
+      rc = check_flag_rule(&rules, "max-mailbox-wait-p99-ms", optarg, ':',
+                           "--max-mailbox-wait-p99-ms", &err);
       break;
     case O_NO_DEADLOCK: rc = rules_parse_line(&rules, "no-deadlock", "--no-deadlock", &err); break;
     case O_NO_EXCEPTIONS:

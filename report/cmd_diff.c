@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "commands.h"
 #include "runmodel.h"
+#include "show.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -16,9 +17,9 @@ static const char diff_usage[] =
     "\n"
     "Compares two runs per actor name: actors spawned and alive at the end, messages received\n"
     "by type, mailbox maximum, exceptions, longest handler, and the p99 of finished handlers\n"
-    "(from the snapshots' histograms). A row where B exceeds A by more than PCT percent\n"
-    "(default 10) and by more than a floor is marked '!': N for counts (default 0), MS\n"
-    "milliseconds for handler times (default 1).\n"
+    "and of messages' waits in the mailbox (from the snapshots' histograms). A row where B\n"
+    "exceeds A by more than PCT percent (default 10) and by more than a floor is marked '!':\n"
+    "N for counts (default 0), MS milliseconds for times (default 1).\n"
     "  --internal   include runtime-internal actors (CAF's spawn server, middleman ...)\n";
 
 enum diff_unit { DIFF_COUNT, DIFF_NS };
@@ -34,7 +35,7 @@ static const struct diff_metric diff_metrics[] = {
     {"alive at the end", offsetof(struct rm_name, alive_at_end), DIFF_COUNT},
     {"mailbox max", offsetof(struct rm_name, mailbox_max), DIFF_COUNT},
     {"exceptions", offsetof(struct rm_name, exceptions), DIFF_COUNT},
-    {"longest handler (ms)", offsetof(struct rm_name, handler_max_ns), DIFF_NS},
+    {"longest handler", offsetof(struct rm_name, handler_max_ns), DIFF_NS},
 };
 
 struct diff_side {
@@ -100,9 +101,11 @@ static const char **diff_sorted_keys(json_t *object, size_t *n)
   return keys;
 }
 
-static int64_t diff_p99(const struct runmodel *m, const struct rm_name *agg)
+/* The p99 of a name's finished handlers, or of its messages' waits in the mailbox. */
+static int64_t diff_p99(const struct runmodel *m, const struct rm_name *agg, int waits)
 {
-  int64_t p99 = runmodel_name_percentile(m, agg, 99);
+  int64_t p99 = waits ? runmodel_name_wait_percentile(m, agg, 99)
+                      : runmodel_name_percentile(m, agg, 99);
   return p99 > 0 ? p99 : 0;
 }
 
@@ -119,10 +122,12 @@ static json_t *diff_build(const struct diff_side *a, const struct diff_side *b,
                diff_metric_of(runmodel_names_find(&b->model, &b->names, sorted[i]), &diff_metrics[k]),
                diff_metrics[k].unit, o);
   /* From the names' merged histograms; no row where neither run carries one. */
-  for (size_t i = 0; i < n; i++)
-    diff_row(rows, "handler p99 (ms)", sorted[i], NULL,
-             diff_p99(&a->model, runmodel_names_find(&a->model, &a->names, sorted[i])),
-             diff_p99(&b->model, runmodel_names_find(&b->model, &b->names, sorted[i])), DIFF_NS, o);
+  for (int waits = 0; waits < 2; waits++)
+    for (size_t i = 0; i < n; i++)
+      diff_row(rows, waits ? "mailbox wait p99" : "handler p99", sorted[i], NULL,
+               diff_p99(&a->model, runmodel_names_find(&a->model, &a->names, sorted[i]), waits),
+               diff_p99(&b->model, runmodel_names_find(&b->model, &b->names, sorted[i]), waits),
+               DIFF_NS, o);
   for (size_t i = 0; i < n; i++) {
     const struct rm_name *na = runmodel_names_find(&a->model, &a->names, sorted[i]);
     const struct rm_name *nb = runmodel_names_find(&b->model, &b->names, sorted[i]);
@@ -156,9 +161,11 @@ static char *diff_row_label(json_t *row, char *buf, size_t len)
 static void diff_print(json_t *rows, const char *path_a, const char *path_b,
                        const struct diff_opts *o)
 {
+  char floor_text[SHOW_DURATION_MAX];
   printf("actorscope diff: A = %s, B = %s\n(marked '!': B grew more than %g%% and more than %lld, "
-         "or %g ms for handler times)\n",
-         path_a, path_b, o->tolerance, (long long)o->floor, (double)o->floor_ns / 1e6);
+         "or %s for handler times)\n",
+         path_a, path_b, o->tolerance, (long long)o->floor,
+         show_duration(o->floor_ns, 0, floor_text, sizeof floor_text));
   /* The label column fits the longest label (names are never cut: cut names would merge). */
   size_t width = 24, i;
   json_t *row;
@@ -181,8 +188,8 @@ static void diff_print(json_t *rows, const char *path_a, const char *path_b,
     int ns = strcmp(json_string_value(json_object_get(row, "unit")), "ns") == 0;
     char va[32], vb[32], change[48];
     if (ns) {
-      snprintf(va, sizeof va, "%.3f", (double)a / 1e6);
-      snprintf(vb, sizeof vb, "%.3f", (double)b / 1e6);
+      show_duration(a, 0, va, sizeof va);
+      show_duration(b, 0, vb, sizeof vb);
     } else {
       snprintf(va, sizeof va, "%lld", a);
       snprintf(vb, sizeof vb, "%lld", b);
@@ -190,7 +197,7 @@ static void diff_print(json_t *rows, const char *path_a, const char *path_b,
     long long delta = as_sat_add(b, -a);
     char absolute[32];
     if (ns)
-      snprintf(absolute, sizeof absolute, "%+.3f", (double)delta / 1e6);
+      show_duration(delta, SHOW_DURATION_SIGN, absolute, sizeof absolute);
     else
       snprintf(absolute, sizeof absolute, "%+lld", delta);
     if (a == 0)
@@ -207,7 +214,8 @@ static void diff_print(json_t *rows, const char *path_a, const char *path_b,
       printf("  %s\n", label);
       label[0] = '\0';
     }
-    printf("  %-*s %12s %12s %20s%s\n", (int)width, label, va, vb, change, marked ? " !" : "");
+    printf("  %-*s %*s %*s %*s%s\n", (int)width, label, show_field(va, 12), va,
+           show_field(vb, 12), vb, show_field(change, 20), change, marked ? " !" : "");
   }
   printf("\n%zu of %zu rows grew beyond the tolerance.\n", grew, json_array_size(rows));
 }

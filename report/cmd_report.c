@@ -2,6 +2,7 @@
  * are rendered from the run model (report/runmodel.c), read one snapshot at a time. */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "report_waits.h"
 #include "runmodel.h"
 #include "show.h"
 
@@ -13,12 +14,15 @@
 #include <string.h>
 
 static const char report_usage[] =
-    "usage: actorscope report [--at SEQ] [--json] [--all] [--internal] RUN\n"
+    "usage: actorscope report [--at SEQ | --now] [--json] [--all] [--internal] RUN\n"
     "\n"
     "Summarises a run (a snapshot file, or unix:PATH / tcp:[HOST:]PORT of a live run, read to\n"
     "its end): the actor tree by runtime and actor system, messages by type per actor name,\n"
     "slowest handlers, exit reasons, exceptions, actors alive at the end, deadlocks, timeline.\n"
     "  --at SEQ     report the state at snapshot SEQ instead of the end\n"
+    "  --now        report a live program's state now, without waiting for its end: the first\n"
+    "               snapshot a unix:/tcp: source sends (a whole one, within about a second);\n"
+    "               for a file, its last complete snapshot so far\n"
     "  --json       print the same account as one JSON object\n"
     "  --all        list everything (the text stops at 200 lines per section)\n"
     "  --internal   include runtime-internal actors (CAF's spawn server, middleman ...)\n";
@@ -309,6 +313,23 @@ static json_t *report_json_finished(const struct runmodel *m, const struct as_hi
                    "finished", (json_int_t)f.count);
 }
 
+/* The actor's longest stuck handler run, as the tracer kept it. */
+static json_t *report_json_stuck(struct report *r, const struct rm_actor *a)
+{
+  json_t *stuck = json_pack("{s:I, s:o, s:b, s:b, s:I, s:I}", "handler_ns", (json_int_t)a->stuck_ns,
+                            "type", report_json_str(r, a->stuck_type), "stack_complete",
+                            a->stuck_complete, "on_cpu", a->stuck_on_cpu, "cpu_ns",
+                            (json_int_t)a->stuck_cpu_ns, "cpu_window_ns",
+                            (json_int_t)a->stuck_cpu_window_ns);
+  if (!stuck)
+    return json_null();
+  if (a->stuck_source != RM_NONE)
+    json_object_set_new(stuck, "stack_source", report_json_str(r, a->stuck_source));
+  if (a->stuck_end != RM_NONE)
+    json_object_set_new(stuck, "stack_end", report_json_str(r, a->stuck_end));
+  return stuck;
+}
+
 static json_t *report_json(struct report *r)
 {
   const struct runmodel *m = r->m;
@@ -332,12 +353,17 @@ static json_t *report_json(struct report *r)
     json_t *finished = report_json_finished(m, a->hist, a->n_hist, a->handler_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
+    json_t *waits = report_waits_json(m, a->wait_hist, a->n_wait_hist);
+    if (waits)
+      json_object_set_new(row, "mailbox_wait", waits);
     if (a->n_stack) {
       json_t *stack = json_array();
       for (uint8_t k = 0; k < a->n_stack; k++)
         json_array_append_new(stack, report_json_str(r, a->stack[k]));
       json_object_set_new(row, "stuck_stack", stack);
     }
+    if (a->has_stuck)
+      json_object_set_new(row, "stuck", report_json_stuck(r, a));
     json_array_append_new(slowest, row);
   }
   for (size_t i = 0; i < r->names.n; i++) {
@@ -356,9 +382,20 @@ static json_t *report_json(struct report *r)
                             "actors", (json_int_t)agg->spawned, "alive_at_end",
                             (json_int_t)agg->alive_at_end, "messages_received",
                             (json_int_t)agg->messages, "messages", types);
+    json_t *sockets = agg->n_sockets ? json_array() : NULL;
+    for (size_t k = 0; k < agg->n_sockets; k++)
+      json_array_append_new(sockets, json_pack("{s:o, s:I, s:I}", "kind",
+                                               report_json_str(r, agg->sockets[k].kind),
+                                               "received", (json_int_t)agg->sockets[k].received,
+                                               "sent", (json_int_t)agg->sockets[k].sent));
+    if (sockets)
+      json_object_set_new(row, "sockets", sockets);
     json_t *finished = report_json_finished(m, agg->hist, agg->n_hist, agg->finished_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
+    json_t *waits = report_waits_json(m, agg->wait_hist, agg->n_wait_hist);
+    if (waits)
+      json_object_set_new(row, "mailbox_wait", waits);
     json_array_append_new(by_name, row);
   }
   for (size_t i = 0; i < m->n_cycles; i++) {
@@ -384,9 +421,10 @@ static json_t *report_json(struct report *r)
   }
   static const char *const ends[] = {"final", "signal", "exec", "no_final_snapshot", "at_seq"};
   json_t *program = report_json_str(r, m->program);
-  return json_pack("{s:s, s:o, s:I, s:I, s:I, s:b, s:s, s:o, s:b, s:I, s:{s:I, s:I, s:I, s:I}, "
+  json_t *account = json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:b, s:s, s:o, s:b, s:I, s:{s:I, s:I, s:I, s:I}, "
                    "s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
-                   "file", m->source, "program", program, "pid", (json_int_t)m->pid, "snapshots",
+                   "file", m->source, "program", program, "name", report_json_str(r, m->name),
+                   "pid", (json_int_t)m->pid, "snapshots",
                    (json_int_t)m->n_points, "seq", (json_int_t)m->at_seq, "final", m->at_final,
                    "ended", ends[m->end], "signal", report_json_str(r, m->at_signal), "truncated",
                    m->truncated, "uptime_ns", (json_int_t)m->at_uptime_ns, "totals", "alive",
@@ -397,6 +435,16 @@ static json_t *report_json(struct report *r)
                    "messages_by_name", by_name, "slowest_handlers", slowest, "exit_reasons",
                    reasons, "exceptions", (json_int_t)exceptions, "alive_at_end", alive,
                    "deadlocks", deadlocks, "timeline", timeline);
+  /* Only a reading that lacks lines says so (every seq from 0 on: nothing is said). */
+  if (account && m->n_gaps) {
+    json_t *gaps = json_array();
+    for (size_t i = 0; i < m->n_gaps; i++)
+      json_array_append_new(gaps, json_pack("{s:I, s:I}", "first", (json_int_t)m->gaps[i].first,
+                                            "last", (json_int_t)m->gaps[i].last));
+    json_object_set_new(account, "missing_seqs", gaps);
+    json_object_set_new(account, "missing_seq_count", json_integer(m->seqs_missing));
+  }
+  return account;
 }
 
 /* VALUE as JSON_INDENT(2) text, every line after the first indented by INDENT more. */
@@ -491,12 +539,13 @@ static void report_print_tree(const struct report *r)
     if (depth > REPORT_MAX_INDENT)
       snprintf(deep, sizeof deep, "[depth %zu] ", depth);
     const char *reason = a->reason != RM_NONE ? report_str(r, a->reason) : NULL;
-    printf("    %*s%s#%lld %s%s%s %s%s%s%s  received %lld, sent %lld, mailbox max %lld\n", indent,
-           "", deep, (long long)a->id, show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name,
-                                                  sizeof name),
-           caf_id, r->cyclic[i] ? " (its parents form a cycle)" : "", as_status_name(a->status),
-           reason ? " (" : "", reason ? reason : "", reason ? ")" : "", (long long)a->received,
-           (long long)a->sent, (long long)a->mailbox_max);
+    printf("    %*s%s#%lld %s%s%s %s%s%s%s%s  received %lld, sent %lld, mailbox max %lld\n",
+           indent, "", deep, (long long)a->id,
+           show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name), caf_id,
+           r->cyclic[i] ? " (its parents form a cycle)" : "", as_status_name(a->status),
+           reason ? " (" : "", reason ? reason : "", reason ? ")" : "",
+           a->attached_late ? " [running before attach: counted since]" : "",
+           (long long)a->received, (long long)a->sent, (long long)a->mailbox_max);
   }
   show_skipped(&budget, "actors");
 }
@@ -534,6 +583,16 @@ static void report_print_messages(const struct report *r, int all)
     if (agg->n_types > shown)
       printf(", and %zu more types", agg->n_types - shown);
     printf("\n");
+    /* CZMQ: its sockets besides the pipe, by kind and direction. */
+    for (size_t k = 0; k < agg->n_sockets; k++) {
+      const struct rm_socket *so = &agg->sockets[k];
+      printf("%s %s", k ? ";" : "    sockets:", report_str(r, so->kind));
+      if (so->received || !so->sent)
+        printf(" %lld received", (long long)so->received);
+      if (so->sent)
+        printf(" %lld sent", (long long)so->sent);
+      printf("%s", k + 1 == agg->n_sockets ? "\n" : "");
+    }
     for (size_t k = 0; k < agg->n_types; k++) {
       double others;
       if (report_outlier(agg, &agg->types[k], &others) && show_spend(&budget))
@@ -546,16 +605,18 @@ static void report_print_messages(const struct report *r, int all)
   free(sorted);
 }
 
-/* "p50 0.004 ms, p90 0.010 ms, p99 100.512 ms, max 100.600 ms of 24 finished" and a newline,
- * after INDENT, when the histogram exists. Returns whether it printed. */
+/* "p50 4.10 µs, p90 10.2 µs, p99 101 ms, max 101 ms of 24 finished" and a newline, after
+ * INDENT, when the histogram exists. Returns whether it printed. */
 static int report_print_finished(const struct runmodel *m, const char *indent,
                                  const struct as_histogram_bin *bins, size_t n, int64_t max_ns)
 {
   struct rm_finished f;
   if (runmodel_finished(m, bins, n, max_ns, &f) < 0)
     return 0;
-  printf("%sp50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms of %llu finished\n", indent,
-         (double)f.p50 / 1e6, (double)f.p90 / 1e6, (double)f.p99 / 1e6, (double)f.max / 1e6,
+  char p50[SHOW_DURATION_MAX], p90[SHOW_DURATION_MAX], p99[SHOW_DURATION_MAX], max[SHOW_DURATION_MAX];
+  printf("%sp50 %s, p90 %s, p99 %s, max %s of %llu finished\n", indent,
+         show_duration(f.p50, 0, p50, sizeof p50), show_duration(f.p90, 0, p90, sizeof p90),
+         show_duration(f.p99, 0, p99, sizeof p99), show_duration(f.max, 0, max, sizeof max),
          (unsigned long long)f.count);
   return 1;
 }
@@ -581,10 +642,44 @@ static void report_print_by_name(const struct report *r)
   }
 }
 
+/* ", stuck in zclock_sleep <- napper <- ..." closing the slowest-handler line, then its
+ * percentiles and mailbox waits, the whole stack and how it was read. */
+static void report_print_stuck(const struct report *r, const struct rm_actor *a)
+{
+  char line[512], frame[256], how[256], took[SHOW_DURATION_MAX];
+  const char **frames = a->n_stack ? calloc(a->n_stack, sizeof *frames) : NULL;
+  for (uint8_t k = 0; frames && k < a->n_stack; k++)
+    frames[k] = report_str(r, a->stack[k]);
+  if (frames && show_stack_line(frames, a->n_stack, line, sizeof line)[0])
+    printf(", stuck in %s", line);
+  else if (a->has_stuck && a->stuck_on_cpu)
+    printf(", spinning on a CPU");
+  free(frames);
+  printf("\n");
+  report_print_finished(r->m, "      ", a->hist, a->n_hist, a->handler_max_ns);
+  report_waits_print_line(r->m, "      ", a->wait_hist, a->n_wait_hist);
+  /* The stuck run is normally the longest one above; when another was longer, it says which. */
+  int64_t longest = runmodel_handler_max(a, NULL, NULL);
+  if (a->has_stuck && (a->stuck_ns < longest - longest / 100 || a->stuck_ns > longest + longest / 100))
+    printf("      (the stuck one: %s handling %s)\n",
+           show_duration(a->stuck_ns, 0, took, sizeof took),
+           show_name(report_str(r, a->stuck_type), 40, frame, sizeof frame));
+  if (a->has_stuck && (a->n_stack || a->stuck_source != RM_NONE))
+    printf("      %s\n",
+           show_stack_source(a->stuck_source != RM_NONE ? report_str(r, a->stuck_source) : NULL,
+                             a->stuck_complete,
+                             a->stuck_end != RM_NONE ? report_str(r, a->stuck_end) : NULL,
+                             a->stuck_cpu_ns, a->stuck_cpu_window_ns, how, sizeof how));
+  if (a->n_stack)
+    printf("      stuck in (innermost first):\n");
+  for (uint8_t k = 0; k < a->n_stack; k++)
+    printf("        %s\n", show_name(report_str(r, a->stack[k]), 240, frame, sizeof frame));
+}
+
 static void report_print_slowest(const struct report *r)
 {
   const struct runmodel *m = r->m;
-  char name[REPORT_NAME_WIDTH + 8], type_name[48], frame[256];
+  char name[REPORT_NAME_WIDTH + 8], type_name[48], took[SHOW_DURATION_MAX];
   printf("\nSlowest handlers:\n");
   if (r->n_slowest == 0)
     printf("  none recorded\n");
@@ -593,8 +688,9 @@ static void report_print_slowest(const struct report *r)
     uint32_t type;
     int running;
     int64_t ns = runmodel_handler_max(a, &type, &running);
-    printf("  #%lld %s: %.3f ms", (long long)a->id,
-           show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name), (double)ns / 1e6);
+    printf("  #%lld %s: %s", (long long)a->id,
+           show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name),
+           show_duration(ns, 0, took, sizeof took));
     if (type != RM_NONE)
       printf(" handling %s", show_name(report_str(r, type), 40, type_name, sizeof type_name));
     else
@@ -603,14 +699,10 @@ static void report_print_slowest(const struct report *r)
       printf(", still running at snapshot %lld", (long long)m->at_seq);
     else if (running)
       printf(", seen running at a snapshot");
-    printf("\n");
-    report_print_finished(m, "      ", a->hist, a->n_hist, a->handler_max_ns);
-    if (a->n_stack)
-      printf("      stuck in (innermost first):\n");
-    for (uint8_t k = 0; k < a->n_stack; k++)
-      printf("        %s\n", show_name(report_str(r, a->stack[k]), 240, frame, sizeof frame));
+    report_print_stuck(r, a);
   }
   report_print_by_name(r);
+  report_waits_print_section(r->m, &r->names, r->lines_per_section);
 }
 
 static void report_print_end(const struct report *r)
@@ -696,20 +788,30 @@ static void report_print_timeline(const struct runmodel *m)
   }
 }
 
-static void report_print_text(struct report *r, int all)
+static void report_print_text(struct report *r, int all, int now)
 {
   const struct runmodel *m = r->m;
-  char note[200];
+  char note[2048], uptime[SHOW_DURATION_MAX];
   printf("actorscope report: %s\nprogram: ", m->source);
-  show_clean(m->program != RM_NONE ? report_str(r, m->program) : "?", stdout);
+  /* A compiled program by its path; a script by its name and interpreter's (format/program.h). */
+  const char *path = m->program != RM_NONE ? report_str(r, m->program) : NULL;
+  const char *name = m->name != RM_NONE ? report_str(r, m->name) : NULL;
+  const char *base = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  show_clean(path && (!name || strcmp(name, base) == 0) ? path : name ? name : "?", stdout);
   printf(" (pid %lld)\n", (long long)m->pid);
-  printf("state at snapshot seq %lld (%zu snapshot%s %s)%s, uptime %.3f s%s\n",
+  printf("state at snapshot seq %lld (%zu snapshot%s %s)%s, uptime %s%s\n",
          (long long)m->at_seq, m->n_points, m->n_points == 1 ? "" : "s",
-         m->end == RM_END_AT ? "read" : "in all",
-         m->at_final ? " (final)" : "", (double)m->at_uptime_ns / 1e9,
+         m->end == RM_END_AT ? "read" : "in all", m->at_final ? " (final)" : "",
+         show_duration(m->at_uptime_ns, 0, uptime, sizeof uptime),
          m->truncated ? "; the file's last line was cut short" : "");
-  if (runmodel_end_note(m, note, sizeof note))
+  if (now && !m->at_final)
+    printf("%s\n", m->live ? "the state now: the program is running"
+                           : "the last snapshot so far (no final one yet: the program may still "
+                             "be running)");
+  else if (runmodel_end_note(m, note, sizeof note))
     printf("%s\n", note);
+  if (runmodel_gaps_note(m, note, sizeof note))
+    printf("missing snapshots: %s\n", note);
   printf("actors: %lld spawned, %lld stopped, %lld alive (at most %lld at once); %lld messages "
          "received\n",
          (long long)m->at_spawned, (long long)m->at_stopped, (long long)m->at_alive,
@@ -727,13 +829,14 @@ static void report_print_text(struct report *r, int all)
 int cmd_report(int argc, char **argv)
 {
   static const struct option options[] = {{"at", required_argument, NULL, 'a'},
+                                          {"now", no_argument, NULL, 'n'},
                                           {"json", no_argument, NULL, 'j'},
                                           {"all", no_argument, NULL, 'A'},
                                           {"internal", no_argument, NULL, 'I'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   long long at = -1;
-  int as_json = 0, all = 0, internal = 0, opt;
+  int as_json = 0, all = 0, internal = 0, now = 0, opt;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     char *end = NULL;
@@ -745,6 +848,7 @@ int cmd_report(int argc, char **argv)
         return CMD_USAGE;
       }
       break;
+    case 'n': now = 1; break;
     case 'j': as_json = 1; break;
     case 'A': all = 1; break;
     case 'I': internal = 1; break;
@@ -756,10 +860,12 @@ int cmd_report(int argc, char **argv)
       return CMD_USAGE;
     }
   }
-  if (optind != argc - 1) {
+  if (optind != argc - 1 || (now && at >= 0)) {
     fputs(report_usage, stderr);
     return CMD_USAGE;
   }
+  if (now)
+    at = RUNMODEL_AT_NOW;
   struct runmodel model;
   if (runmodel_read(&model, argv[optind], at, internal, "report") < 0)
     return CMD_USAGE;
@@ -776,7 +882,7 @@ int cmd_report(int argc, char **argv)
     }
     json_decref(out);
   } else {
-    report_print_text(&r, all);
+    report_print_text(&r, all, now);
   }
   runmodel_names_free(&r.names);
   free(r.order);

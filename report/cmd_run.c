@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "commands.h"
 #include "config.h"
+#include "run_detached.h"
 #include "run_preload.h"
 #include "run_status.h"
 #include "runstatus.h"
@@ -46,28 +47,6 @@ static const char run_usage[] =
     "  -h, --help            this text\n"
     "The program's exit status is passed through; 127 when it cannot be started.\n"
     "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to run go to the program.\n";
-
-/* The library next to this tool (build tree), else where it is installed. */
-static int run_find_library(char *out, size_t len)
-{
-  char self[PATH_MAX - 64];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) {
-      *slash = '\0';
-      snprintf(out, len, "%s/libactorscope.so", self);
-      if (access(out, R_OK) == 0)
-        return 0;
-      snprintf(out, len, "%s/../lib/actorscope/libactorscope.so", self);
-      if (access(out, R_OK) == 0)
-        return 0;
-    }
-  }
-  snprintf(out, len, "%s", ACTORSCOPE_INSTALLED_LIBRARY);
-  return access(out, R_OK) == 0 ? 0 : -ENOENT;
-}
 
 static int run_set_output(const char *dest)
 {
@@ -233,7 +212,7 @@ int cmd_run(int argc, char **argv)
   if (run_check_config(&cfg) < 0)
     return CMD_USAGE;
   char library[PATH_MAX];
-  if (run_find_library(library, sizeof library) < 0) {
+  if (run_library_find(library, sizeof library) < 0) {
     fprintf(stderr, "actorscope run: libactorscope.so not found next to the tool or in %s\n",
             ACTORSCOPE_INSTALLED_LIBRARY);
     return CMD_USAGE;
@@ -248,6 +227,8 @@ int cmd_run(int argc, char **argv)
     fprintf(stderr, "actorscope run: cannot create a status directory: %s\n", strerror(-rc));
   char *status_env = run_status_env_entry(&status);
 
+  /* A daemon's detached process is re-parented to run, which can then name it at the end. */
+  int adopting = run_detached_adopt() == 0;
   sigset_t blocked, original_mask;
   run_signals_install(&blocked, &original_mask);
   pid_t pid = fork();
@@ -280,7 +261,8 @@ int cmd_run(int argc, char **argv)
   struct run_outcome outcome = {
       .child = pid, .wait_status = wait_status, .program = argv[optind],
       .destination = destination[0] ? destination : NULL,
-      .secure_execution = found && run_program_is_secure(program)};
+      .secure_execution = found && run_program_is_secure(program), .adopting = adopting,
+      .config = &cfg};
   run_status_report(&status, &outcome);
   free(status_env);
   return run_exit_like(wait_status);

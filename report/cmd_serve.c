@@ -14,7 +14,8 @@
 #include <string.h>
 
 static const char serve_usage[] =
-    "usage: actorscope serve --listen [HOST:]PORT [--per-actor[=CAP]] [--keep SECONDS] SOURCE...\n"
+    "usage: actorscope serve --listen [HOST:]PORT [--per-actor[=CAP]] [--keep SECONDS]\n"
+    "                        [--tls-cert FILE --tls-key FILE] [--basic-auth FILE] SOURCE...\n"
     "\n"
     "Serves Prometheus metrics of traced processes at http://HOST:PORT/metrics (text format\n"
     "0.0.4, or OpenMetrics when the scraper asks for it). SOURCE is the snapshot stream of a\n"
@@ -26,7 +27,13 @@ static const char serve_usage[] =
     "                        remote scrapers); port 0 picks a free one\n"
     "  --per-actor[=CAP]     also series per actor id, for up to CAP actors per process\n"
     "                        (default 100); off by default: ids are unbounded\n"
-    "  --keep SECONDS        how long an ended process's last metrics are served (default 60)\n";
+    "  --keep SECONDS        how long an ended process's last metrics are served (default 60)\n"
+    "  --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate and key (the key\n"
+    "                        file readable by its owner only)\n"
+    "  --basic-auth FILE     require HTTP basic authentication: USER:HASH lines (htpasswd -nB\n"
+    "                        USER, or openssl passwd -6), the file readable by its owner only\n"
+    "The metrics name processes, programs, actors and messages: see docs/serve.md before\n"
+    "listening beyond loopback.\n";
 
 static void serve_render(FILE *out, int openmetrics, void *ctx)
 {
@@ -38,9 +45,12 @@ int cmd_serve(int argc, char **argv)
   static const struct option options[] = {{"listen", required_argument, NULL, 'l'},
                                           {"per-actor", optional_argument, NULL, 'a'},
                                           {"keep", required_argument, NULL, 'k'},
+                                          {"tls-cert", required_argument, NULL, 'c'},
+                                          {"tls-key", required_argument, NULL, 'K'},
+                                          {"basic-auth", required_argument, NULL, 'b'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-  const char *listen = NULL;
+  struct serve_http_options http_options = {0};
   long cap = 0, keep_s = 60;
   char *end;
   int c;
@@ -48,7 +58,16 @@ int cmd_serve(int argc, char **argv)
   while ((c = getopt_long(argc, argv, "+l:h", options, NULL)) != -1) {
     switch (c) {
     case 'l':
-      listen = optarg;
+      http_options.listen = optarg;
+      break;
+    case 'c':
+      http_options.tls_cert = optarg;
+      break;
+    case 'K':
+      http_options.tls_key = optarg;
+      break;
+    case 'b':
+      http_options.basic_auth = optarg;
       break;
     case 'a':
       cap = optarg ? strtol(optarg, &end, 10) : 100;
@@ -72,7 +91,7 @@ int cmd_serve(int argc, char **argv)
       return CMD_USAGE;
     }
   }
-  if (!listen || optind >= argc) {
+  if (!http_options.listen || optind >= argc) {
     fputs(serve_usage, stderr);
     return CMD_USAGE;
   }
@@ -96,11 +115,17 @@ int cmd_serve(int argc, char **argv)
     return CMD_USAGE;
   }
   struct serve_http *http;
-  if (serve_http_start(&http, listen, serve_render, &hub, bound, sizeof bound, why, sizeof why) < 0) {
+  if (serve_http_start(&http, &http_options, serve_render, &hub, bound, sizeof bound, why,
+                       sizeof why) < 0) {
     fprintf(stderr, "actorscope serve: %s\n", why);
     return CMD_USAGE;
   }
-  fprintf(stderr, "actorscope serve: metrics at http://%s/metrics\n", bound);
+  fprintf(stderr, "actorscope serve: metrics at %s://%s/metrics\n",
+          http_options.tls_cert ? "https" : "http", bound);
+  /* The metrics name what runs on the host. */
+  if (!http_options.basic_auth && strncmp(bound, "127.", 4) != 0 && strncmp(bound, "[::1]", 5) != 0)
+    fprintf(stderr, "actorscope serve: warning: listening beyond loopback without --basic-auth: "
+            "whoever can connect reads pids, programs and actor names (docs/serve.md)\n");
   int sig;
   sigwait(&stop, &sig);
   serve_http_stop(http);

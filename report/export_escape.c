@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "show.h"
 
 void export_json_chars(FILE *out, const char *text)
 {
@@ -70,12 +71,6 @@ void export_label_value(FILE *out, const char *text)
   }
 }
 
-const char *export_basename(const char *path)
-{
-  const char *slash = strrchr(path, '/');
-  return slash ? slash + 1 : path;
-}
-
 char *export_cycle_text(const struct as_rec_cycle *c, const char *arrow)
 {
   char *text = NULL;
@@ -96,14 +91,8 @@ char *export_cycle_text(const struct as_rec_cycle *c, const char *arrow)
 
 void export_html_duration(FILE *out, int64_t ns)
 {
-  if (ns < 1000)
-    fprintf(out, "%" PRId64 " ns", ns);
-  else if (ns < 1000000)
-    fprintf(out, "%.3g µs", (double)ns / 1e3);
-  else if (ns < 1000000000)
-    fprintf(out, "%.3g ms", (double)ns / 1e6);
-  else
-    fprintf(out, "%.3g s", (double)ns / 1e9);
+  char text[SHOW_DURATION_MAX];
+  fputs(show_duration(ns, 0, text, sizeof text), out);
 }
 
 void export_html_count(FILE *out, int64_t n)

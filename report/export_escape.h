@@ -21,11 +21,9 @@ void export_label_value(FILE *out, const char *text);
  * also its identity from one snapshot to the next. */
 struct as_rec_cycle;
 char *export_cycle_text(const struct as_rec_cycle *cycle, const char *arrow);
-/* Numbers as people read them, for HTML: a duration in ns as "5.9 µs", "150 ms", "2.3 s"; a
- * count with thin spaces between thousands. */
+/* Numbers as people read them, for HTML: a duration in ns as show_duration writes it ("5.90 µs",
+ * "150 ms", "2.30 s"); a count with thin spaces between thousands. */
 void export_html_duration(FILE *out, int64_t ns);
 void export_html_count(FILE *out, int64_t n);
-/* The last path component of PATH ("" stays ""). */
-const char *export_basename(const char *path);
 
 #endif

@@ -1,6 +1,7 @@
 /* The HTML page (export_html.h). */
 #define _GNU_SOURCE
 #include "export_html.h"
+#include "histogram.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include "export_html_model.h"
 #include "export_html_tree.h"
 #include "export_svg.h"
+#include "show.h"
 
 #define HTML_SLOWEST 10
 
@@ -68,6 +70,13 @@ static const char html_script[] =
 
 /* ---- summary ------------------------------------------------------------------------------- */
 
+/* What no handler ran has: no time at all, not "0 ns". */
+static void html_none(FILE *out, int64_t unused)
+{
+  (void)unused;
+  fputs("\xe2\x80\x94", out);
+}
+
 static void html_card(FILE *out, const char *key, int bad, void (*fmt)(FILE *, int64_t),
                       int64_t value, const char *suffix)
 {
@@ -80,17 +89,29 @@ static void html_card(FILE *out, const char *key, int bad, void (*fmt)(FILE *, i
   fputs("</div></div>", out);
 }
 
+/* Messages per second up to snapshot I (>= 1): over the span since the snapshot before, or,
+ * when that span is less than half the one before it (the final snapshot, written at exit a
+ * moment after the last periodic one), since the snapshot before that: a short last span never
+ * makes a peak. Returns 0, or -1 when there is no span. */
+static int html_rate_at(const struct html_model *m, size_t i, double *rate)
+{
+  const struct html_point *p = m->points;
+  size_t from = i - 1;
+  if (i >= 2 && (p[i].t - p[i - 1].t) * 2 < p[i - 1].t - p[i - 2].t)
+    from = i - 2;
+  double dt = p[i].t - p[from].t;
+  if (!(dt > 0))
+    return -1;
+  *rate = (double)(p[i].received - p[from].received) / dt;
+  return 0;
+}
+
 static double html_peak_rate(const struct html_model *m)
 {
-  double peak = 0;
-  for (size_t i = 1; i < m->n_points; i++) {
-    double dt = m->points[i].t - m->points[i - 1].t;
-    if (dt > 0) {
-      double r = (double)(m->points[i].received - m->points[i - 1].received) / dt;
-      if (r > peak)
-        peak = r;
-    }
-  }
+  double peak = 0, r;
+  for (size_t i = 1; i < m->n_points; i++)
+    if (html_rate_at(m, i, &r) == 0 && r > peak)
+      peak = r;
   return peak;
 }
 
@@ -103,11 +124,12 @@ static int by_value(const void *a, const void *b)
 /* The most actors alive at once, from the spawn and stop instants of every actor listed (a run
  * with only a final snapshot still shows how many lived together), or the snapshots' counts
  * when those are higher (actors never listed). */
-static int64_t html_most_alive(const struct html_model *m)
+static int64_t html_most_alive(const struct html_model *m, double *at_s)
 {
   size_t n = m->n_actors, k = 0;
   int64_t *spawns = malloc((n + 1) * sizeof *spawns), *stops = malloc((n + 1) * sizeof *stops);
   int64_t most = m->max_alive;
+  *at_s = m->max_alive_s;
   if (spawns && stops) {
     for (size_t i = 0; i < n; i++) {
       spawns[i] = m->actors[i].spawned_at_ns;
@@ -124,9 +146,11 @@ static int64_t html_most_alive(const struct html_model *m)
         j++;
       } else {
         alive++;
-        i++;
-        if (alive > most)
+        if (alive > most) {
           most = alive;
+          *at_s = (double)spawns[i] / 1e9;
+        }
+        i++;
       }
     }
   }
@@ -138,7 +162,10 @@ static int64_t html_most_alive(const struct html_model *m)
 static void html_summary(FILE *out, const struct html_model *m)
 {
   int64_t exceptions = 0, longest = 0, deepest = 0, messages = 0;
+  int ran = 0;
+  double most_at;
   for (size_t i = 0; i < m->n_actors; i++) {
+    ran |= html_actor_ran(&m->actors[i]);
     exceptions = as_sat_add(exceptions, m->actors[i].exceptions);
     if (html_actor_longest_ns(&m->actors[i]) > longest)
       longest = html_actor_longest_ns(&m->actors[i]);
@@ -149,14 +176,14 @@ static void html_summary(FILE *out, const struct html_model *m)
     messages = m->points[m->n_points - 1].received;
   fputs("<section id=\"summary\" class=\"cards\">", out);
   html_card(out, "actors spawned", 0, export_html_count, m->total_spawned, NULL);
-  html_card(out, "most alive at once", 0, export_html_count, html_most_alive(m), NULL);
+  html_card(out, "most alive at once", 0, export_html_count, html_most_alive(m, &most_at), NULL);
   html_card(out, m->final ? "alive at exit" : "alive at the last snapshot", m->final && m->alive_at_end > 0,
             export_html_count, m->alive_at_end, NULL);
   html_card(out, "messages received", 0, export_html_count, messages, NULL);
   html_card(out, "peak messages/s", 0, export_html_count, (int64_t)(html_peak_rate(m) + 0.5), NULL);
   html_card(out, "deadlock cycles", m->n_cycles > 0, export_html_count, (int64_t)m->n_cycles, NULL);
   html_card(out, "exceptions", exceptions > 0, export_html_count, exceptions, NULL);
-  html_card(out, "longest handler", 0, export_html_duration, longest, NULL);
+  html_card(out, "longest handler", 0, ran ? export_html_duration : html_none, longest, NULL);
   html_card(out, "deepest mailbox", 0, export_html_count, deepest, NULL);
   fputs("</section>\n", out);
 }
@@ -177,6 +204,32 @@ static void html_deadlocks(FILE *out, const struct html_model *m)
 
 /* ---- plots --------------------------------------------------------------------------------- */
 
+/* Under the slowest handlers: where those of them that got stuck were. The bars' labels are
+ * the actors' (set just before), in the chart's order. */
+static void html_stuck_list(FILE *out, const struct svg_bar *bars,
+                            const struct html_actor *const *actors, size_t nb)
+{
+  int open = 0;
+  for (size_t k = 0; k < nb; k++) {
+    const struct html_actor *a = actors[k];
+    if (!a || !a->stuck_in || !*a->stuck_in)
+      continue;
+    if (!open++)
+      fputs("<ul class=\"stuck\">\n", out);
+    fputs("<li>", out);
+    export_html_text(out, bars[k].label);
+    fputs(": ", out);
+    export_html_duration(out, a->stuck_ns);
+    fputs(" stuck in <code>", out);
+    export_html_text(out, a->stuck_in);
+    fputs("</code> (", out);
+    export_html_text(out, a->stuck_how);
+    fputs(")</li>\n", out);
+  }
+  if (open)
+    fputs("</ul>\n", out);
+}
+
 static int html_plots(FILE *out, const struct html_model *m)
 {
   size_t n = m->n_points;
@@ -192,21 +245,22 @@ static int html_plots(FILE *out, const struct html_model *m)
   for (size_t i = 0; i < n; i++) {
     t[i] = m->points[i].t;
     alive[i] = (double)m->points[i].alive;
-    if (i && m->points[i].t > m->points[i - 1].t) {
-      rt[nr] = m->points[i].t;
-      rate[nr++] = (double)(m->points[i].received - m->points[i - 1].received) /
-                   (m->points[i].t - m->points[i - 1].t);
-    }
+    if (i && html_rate_at(m, i, &rate[nr]) == 0)
+      rt[nr++] = m->points[i].t;
   }
   fputs("<section id=\"plots\" class=\"plots\">", out);
   /* Every chart over time spans the whole traced time. */
   double end = n ? m->points[n - 1].t : 1;
-  struct svg_series s_alive = {"alive actors", t, alive, n};
-  svg_line_chart(out, "alive", "Alive actors over time", "seconds since tracing started",
-                 "actors", &s_alive, 1, 0, end);
-  struct svg_series s_rate = {"messages/s", rt, rate, nr};
+  /* The samples are what each snapshot saw; the exact most-alive count (from spawn and stop
+   * instants) is marked where it happened. */
+  double most_at = 0;
+  int64_t most = html_most_alive(m, &most_at);
+  struct svg_series s_alive = {"alive actors", t, alive, n, most > 0, most_at, (double)most};
+  svg_line_chart(out, "alive", "Alive actors (sampled; \xe2\x97\x86 exact most at once)",
+                 "since tracing started", "actors", &s_alive, 1, 0, end);
+  struct svg_series s_rate = {"messages/s", rt, rate, nr, 0, 0, 0};
   svg_line_chart(out, "rate", "Messages received per second (average between snapshots)",
-                 "seconds since tracing started", "messages/s", &s_rate, 1, 0, end);
+                 "since tracing started", "messages/s", &s_rate, 1, 0, end);
 
   struct svg_series deep[HTML_DEEPEST];
   size_t n_deep = m->deep_unavailable ? 0 : m->n_deep;
@@ -214,10 +268,12 @@ static int html_plots(FILE *out, const struct html_model *m)
     const struct html_actor *a = html_model_actor(m, m->deep_ids[k]);
     char *label = labels + k * 600;
     snprintf(label, 600, "#%" PRId64 " %.60s (max %" PRId64 ")", a->id, a->name, a->mailbox_max);
-    deep[k] = (struct svg_series){label, m->deep_t, m->deep_depth[k], m->n_deep_points};
+    deep[k] = (struct svg_series){label, m->deep_t, m->deep_depth[k], m->n_deep_points, 1,
+                                  a->mailbox_max_s, (double)a->mailbox_max};
   }
-  svg_line_chart(out, "mailbox", "Mailbox depth of the deepest actors",
-                 "seconds since tracing started", "messages waiting", deep, n_deep, 0, end);
+  svg_line_chart(out, "mailbox",
+                 "Deepest mailboxes (sampled; \xe2\x97\x86 exact maximum, reached by then)",
+                 "since tracing started", "messages waiting", deep, n_deep, 0, end);
 
   /* The slowest handlers: finished, or still running when a snapshot saw them. */
   size_t nb = 0;
@@ -236,11 +292,13 @@ static int html_plots(FILE *out, const struct html_model *m)
       bars[k] = bars[k - 1];
       k--;
     }
-    bars[k] = (struct svg_bar){NULL, (double)v, a->running_max_ns > a->handler_max_ns};
+    bars[k] = (struct svg_bar){NULL, (double)v, a->running_max_ns > a->handler_max_ns, NULL};
     bars[k].label = (const char *)a; /* resolved below */
   }
+  const struct html_actor *bar_actors[HTML_SLOWEST];
   for (size_t k = 0; k < nb; k++) {
     const struct html_actor *a = (const struct html_actor *)bars[k].label;
+    bar_actors[k] = a;
     char *label = labels + (HTML_DEEPEST + k) * 600;
     if (bars[k].highlight && a->slow_type && *a->slow_type)
       snprintf(label, 600, "#%" PRId64 " %.60s (%.40s)", a->id, a->name, a->slow_type);
@@ -248,17 +306,16 @@ static int html_plots(FILE *out, const struct html_model *m)
       snprintf(label, 600, "#%" PRId64 " %.60s", a->id, a->name);
     bars[k].label = label;
   }
-  /* In the unit that suits the slowest. */
-  double scale = 1e3;
-  const char *unit = "µs";
-  if (nb && bars[0].value >= 1e9)
-    scale = 1e9, unit = "s";
-  else if (nb && bars[0].value >= 1e6)
-    scale = 1e6, unit = "ms";
-  for (size_t k = 0; k < nb; k++)
-    bars[k].value /= scale;
-  svg_bar_chart(out, "handlers", "Slowest handlers", unit, bars, nb,
+  /* The axis in the unit that suits the slowest; each bar's value in its own. */
+  struct show_unit unit = show_duration_unit(nb ? (int64_t)bars[0].value : 0);
+  char texts[HTML_SLOWEST][SHOW_DURATION_MAX];
+  for (size_t k = 0; k < nb; k++) {
+    bars[k].text = show_duration((int64_t)bars[k].value, 0, texts[k], sizeof texts[k]);
+    bars[k].value /= (double)unit.ns;
+  }
+  svg_bar_chart(out, "handlers", "Slowest handlers", unit.name, bars, nb,
                 "longest finished handler", "still running when captured");
+  html_stuck_list(out, bars, bar_actors, nb);
   fputs("</section>\n", out);
   if (m->deep_unavailable)
     fputs("<p class=\"note\">Mailbox depth over time needs a recorded file (this run was read "
@@ -275,7 +332,25 @@ static int html_plots(FILE *out, const struct html_model *m)
 struct name_row {
   const char *name, *runtime; /* interned: equal strings are equal pointers */
   int64_t actors, alive, received, mailbox_max, longest_ns, exceptions, deadlocked;
+  int ran; /* some actor of the name ran a handler */
+  int64_t wait_p99_ns; /* -1: no wait measured */
 };
+
+/* The p99 of the waits in BUCKETS (counts by histogram bucket), in ns; -1 when empty. Empties
+ * BUCKETS for the next name. */
+static int64_t html_wait_p99(uint64_t *buckets, int64_t tick_fs)
+{
+  struct as_histogram_bin bins[AS_HISTOGRAM_BUCKETS];
+  size_t n = 0;
+  for (unsigned b = 0; b < AS_HISTOGRAM_BUCKETS; b++)
+    if (buckets[b]) {
+      bins[n++] = (struct as_histogram_bin){b, buckets[b]};
+      buckets[b] = 0;
+    }
+  if (!n || tick_fs <= 0)
+    return -1;
+  return as_histogram_ticks_to_ns(as_histogram_percentile(bins, n, 99, 0), tick_fs);
+}
 
 static int by_name(const void *a, const void *b)
 {
@@ -306,8 +381,9 @@ static int html_names(FILE *out, const struct html_model *m)
   size_t n = m->n_actors, k = 0;
   const struct html_actor **sorted = malloc((n + 1) * sizeof *sorted);
   struct name_row *rows = calloc(n + 1, sizeof *rows);
-  if (!sorted || !rows) {
-    free(sorted), free(rows);
+  uint64_t *waits = calloc(AS_HISTOGRAM_BUCKETS, sizeof *waits); /* the current name's */
+  if (!sorted || !rows || !waits) {
+    free(sorted), free(rows), free(waits);
     return -ENOMEM;
   }
   for (size_t i = 0; i < n; i++)
@@ -315,9 +391,15 @@ static int html_names(FILE *out, const struct html_model *m)
   qsort(sorted, n, sizeof *sorted, by_name);
   for (size_t i = 0; i < n; i++) {
     const struct html_actor *a = sorted[i];
-    if (!k || rows[k - 1].name != a->name || rows[k - 1].runtime != a->runtime)
+    if (!k || rows[k - 1].name != a->name || rows[k - 1].runtime != a->runtime) {
+      if (k)
+        rows[k - 1].wait_p99_ns = html_wait_p99(waits, m->tick_fs);
       rows[k++] = (struct name_row){.name = a->name, .runtime = a->runtime};
+    }
     struct name_row *r = &rows[k - 1];
+    for (size_t w = 0; w < a->n_waits; w++)
+      if (a->waits[2 * w] >= 0 && a->waits[2 * w] < AS_HISTOGRAM_BUCKETS)
+        waits[a->waits[2 * w]] += (uint64_t)a->waits[2 * w + 1];
     r->actors++;
     r->alive += a->status != AS_STATUS_STOPPED;
     r->received = as_sat_add(r->received, a->received);
@@ -327,11 +409,17 @@ static int html_names(FILE *out, const struct html_model *m)
       r->mailbox_max = a->mailbox_max;
     if (html_actor_longest_ns(a) > r->longest_ns)
       r->longest_ns = html_actor_longest_ns(a);
+    r->ran |= html_actor_ran(a);
   }
+  if (k)
+    rows[k - 1].wait_p99_ns = html_wait_p99(waits, m->tick_fs);
+  free(waits);
   qsort(rows, k, sizeof *rows, by_actors);
   fputs("<section id=\"names\"><h2>Actors by name</h2><table class=\"names\"><thead><tr>"
         "<th>name</th><th>runtime</th><th>actors</th><th>alive at the end</th>"
-        "<th>messages received</th><th>deepest mailbox</th><th>longest handler</th>"
+        "<th>messages received</th><th>deepest mailbox</th>"
+        "<th title=\"99 % of messages waited at most this long from enqueue to the start of "
+        "their handler\">mailbox wait p99</th><th>longest handler</th>"
         "<th>exceptions</th><th>deadlocked</th></tr></thead><tbody>",
         out);
   for (size_t i = 0; i < k && i < HTML_NAMES_MAX; i++) {
@@ -346,14 +434,19 @@ static int html_names(FILE *out, const struct html_model *m)
     html_cell_count(out, r->received, 0);
     html_cell_count(out, r->mailbox_max, 0);
     fputs("<td>", out);
-    export_html_duration(out, r->longest_ns);
+    if (r->wait_p99_ns >= 0)
+      export_html_duration(out, r->wait_p99_ns);
+    else
+      html_none(out, 0);
+    fputs("</td><td>", out);
+    (r->ran ? export_html_duration : html_none)(out, r->longest_ns);
     fputs("</td>", out);
     html_cell_count(out, r->exceptions, 1);
     html_cell_count(out, r->deadlocked, 1);
     fputs("</tr>", out);
   }
   if (k > HTML_NAMES_MAX) {
-    fputs("<tr><td colspan=\"9\" class=\"note\">… ", out);
+    fputs("<tr><td colspan=\"10\" class=\"note\">… ", out);
     export_html_count(out, (int64_t)(k - HTML_NAMES_MAX));
     fputs(" more names</td></tr>", out);
   }
@@ -367,7 +460,7 @@ static int html_names(FILE *out, const struct html_model *m)
 
 static void html_head(FILE *out, const struct html_model *m)
 {
-  const char *program = export_basename(m->program);
+  const char *program = m->program;
   fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -384,7 +477,9 @@ static void html_head(FILE *out, const struct html_model *m)
   fputs("</p><p class=\"meta\">traced from ", out);
   export_html_text(out, m->started_at);
   double span = m->n_points ? m->points[m->n_points - 1].t : 0;
-  fprintf(out, " for %.3g s · %zu snapshots · ", span, m->n_points);
+  fputs(" for ", out);
+  export_html_duration(out, (int64_t)(span * 1e9 + 0.5));
+  fprintf(out, " · %zu snapshots · ", m->n_points);
   if (m->signal) {
     fputs("killed by ", out);
     export_html_text(out, m->signal);
@@ -414,7 +509,7 @@ int export_html_write(FILE *out, struct as_reader *run, const char *source,
       rc = export_html_tree(out, &m);
     fputs("<footer>Made by <b>actorscope export html</b> from ", out);
     export_html_text(out, source);
-    fputs(". Times are seconds since tracing started. Counts, mailbox maxima and handler times "
+    fputs(". Times on the plots' axes are since tracing started. Counts, mailbox maxima and handler times "
           "are exact; the plots sample each snapshot; a handler shown as still running was seen "
           "in progress at a snapshot.</footer></main></body></html>\n",
           out);

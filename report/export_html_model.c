@@ -1,6 +1,7 @@
 /* Gathering a run for the HTML page (export_html_model.h). */
 #define _GNU_SOURCE
 #include "export_html_model.h"
+#include "show.h"
 
 #include "export_escape.h"
 #include "export_grow.h"
@@ -41,15 +42,37 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
     return -ENOMEM;
   h->parent = a->has_parent ? a->parent : -1;
   h->status = a->status;
-  h->received = a->messages_received;
-  h->sent = a->messages_sent;
+  h->received = a->received_all;
+  h->sent = a->sent_all;
   h->exceptions = a->exceptions;
-  h->mailbox_max = a->mailbox_max;
+  h->handled = a->handled;
+  if (is_new || a->queued_all_max > h->mailbox_max)
+    h->mailbox_max_s = m->now_s;
+  h->mailbox_max = a->queued_all_max;
   h->handler_max_ns = a->handler_max_ns;
   h->handler_total_ns = a->handler_total_ns;
+  if (a->n_wait_histogram) {
+    int64_t *waits = realloc(h->waits, a->n_wait_histogram * 2 * sizeof *waits);
+    if (!waits)
+      return -ENOMEM;
+    memcpy(waits, a->wait_histogram, a->n_wait_histogram * 2 * sizeof *waits);
+    h->waits = waits;
+    h->n_waits = a->n_wait_histogram;
+  }
   if (a->has_handling && a->handling_elapsed_ns > h->running_max_ns) {
     h->running_max_ns = a->handling_elapsed_ns;
     h->slow_type = export_intern(&m->strings, a->handling_type ? a->handling_type : "");
+  }
+  if (a->has_stuck && (!h->stuck_in || a->stuck_handler_ns >= h->stuck_ns)) {
+    char line[512], how[256];
+    show_stack_line(a->stuck_stack, a->n_stuck_stack, line, sizeof line);
+    show_stack_source(a->stuck_source, a->stuck_complete, a->stuck_end, a->stuck_cpu_ns,
+                      a->stuck_cpu_window_ns, how, sizeof how);
+    h->stuck_in = export_intern(&m->strings, line);
+    h->stuck_how = export_intern(&m->strings, how);
+    h->stuck_ns = a->stuck_handler_ns;
+    if (!h->stuck_in || !h->stuck_how)
+      return -ENOMEM;
   }
   if (a->has_stopped && !h->reason) {
     h->stopped_at_ns = a->stopped_at_ns;
@@ -94,15 +117,20 @@ static int fold_cycles(struct html_model *m, const struct as_rec_snapshot *s, do
 
 static int fold_snapshot(struct html_model *m, const struct as_rec_snapshot *s)
 {
+  double t = (double)s->uptime_ns / 1e9;
+  m->now_s = t;
   int rc = export_actor_table_update(&m->index, s, actor_seen, NULL, m);
   if (rc < 0)
     return rc;
-  double t = (double)s->uptime_ns / 1e9;
   if (export_grow((void **)&m->points, &m->cap_points, m->n_points, sizeof *m->points) < 0)
     return -ENOMEM;
-  m->points[m->n_points++] = (struct html_point){t, s->alive, s->messages_received};
-  if (s->alive > m->max_alive)
+  m->points[m->n_points++] = (struct html_point){t, s->alive, s->received_all};
+  if (s->tick_fs > 0)
+    m->tick_fs = s->tick_fs;
+  if (s->alive > m->max_alive) {
     m->max_alive = s->alive;
+    m->max_alive_s = t;
+  }
   m->total_spawned = s->total_spawned;
   m->total_stopped = s->total_stopped;
   m->alive_at_end = s->alive;
@@ -180,7 +208,7 @@ static int read_depths(struct html_model *m, const char *source, struct as_reade
           hi = mid;
       }
       if (lo < s->n_actors && s->actors[lo].id == m->deep_ids[k])
-        m->deep_depth[k][i] = (double)s->actors[lo].mailbox_len;
+        m->deep_depth[k][i] = (double)s->actors[lo].queued_all;
     }
     if (rc < 0)
       break;
@@ -214,7 +242,7 @@ static int html_header(struct html_model *m, const struct as_rec_header *h)
     return -ENOMEM;
   m->argv = export_intern(&m->strings, argv);
   free(argv);
-  m->program = export_intern(&m->strings, h->program ? h->program : "");
+  m->program = export_intern(&m->strings, h->name);
   m->started_at = export_intern(&m->strings, h->started_at ? h->started_at : "");
   m->pid = h->pid;
   return m->argv && m->program && m->started_at ? 0 : -ENOMEM;
@@ -255,6 +283,8 @@ int html_model_read(struct html_model *m, struct as_reader *run, const char *sou
 void html_model_free(struct html_model *m)
 {
   export_actor_table_free(&m->index);
+  for (size_t i = 0; i < m->n_actors; i++)
+    free(m->actors[i].waits);
   free(m->actors);
   free(m->points);
   for (size_t i = 0; i < m->n_cycles; i++)

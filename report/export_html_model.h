@@ -18,9 +18,24 @@ struct html_actor {
   enum as_status status;
   int64_t spawned_at_ns, stopped_at_ns;
   int64_t received, sent, exceptions, mailbox_max, handler_max_ns, handler_total_ns;
+  int64_t handled;        /* handlers finished */
   int64_t running_max_ns; /* the longest handler seen in progress */
+  double mailbox_max_s;   /* the first snapshot that showed mailbox_max (it was reached by then) */
   int deadlocked;
+  /* Its longest stuck handler run: where it was ("nanosleep <- zclock_sleep <- napper <- ...",
+   * interned) and how long it ran; NULL and 0 when none. */
+  const char *stuck_in, *stuck_how;
+  int64_t stuck_ns;
+  /* Its mailbox_wait_histogram as last listed: n_waits (bucket, count) pairs; NULL: none. */
+  int64_t *waits;
+  size_t n_waits;
 };
+
+/* Whether it ever ran a handler (finished, or seen in progress): else its longest is "—". */
+static inline int html_actor_ran(const struct html_actor *a)
+{
+  return a->handled > 0 || a->handler_max_ns > 0 || a->running_max_ns > 0;
+}
 
 /* Its longest handler: finished, or seen in progress. */
 static inline int64_t html_actor_longest_ns(const struct html_actor *a)
@@ -41,7 +56,7 @@ struct html_cycle {
 #define HTML_DEEPEST 5
 
 struct html_model {
-  const char *program, *argv, *started_at; /* interned */
+  const char *program, *argv, *started_at; /* interned; program: its name for people */
   int64_t pid;
   struct export_intern strings;
   struct html_actor *actors; /* by first sight; sorted by id at the end */
@@ -52,6 +67,9 @@ struct html_model {
   struct html_cycle *cycles;
   size_t n_cycles, cap_cycles;
   int64_t total_spawned, total_stopped, alive_at_end, max_alive;
+  double max_alive_s; /* the first snapshot that counted max_alive */
+  double now_s;       /* the snapshot being read */
+  int64_t tick_fs; /* femtoseconds a tick of the histograms: the last line's (0: none) */
   int final, truncated;
   const char *signal;
   /* The deepest actors' mailbox depth over time: deep_t[i], deep_depth[k][i]. */

@@ -32,7 +32,10 @@ static void tree_node_line(FILE *out, const struct html_actor *a)
   fputs(" received · mailbox max ", out);
   export_html_count(out, a->mailbox_max);
   fputs(" · longest handler ", out);
-  export_html_duration(out, html_actor_longest_ns(a));
+  if (html_actor_ran(a))
+    export_html_duration(out, html_actor_longest_ns(a));
+  else
+    fputs("\xe2\x80\x94", out);
   if (a->exceptions) {
     fputs(" · ", out);
     export_html_count(out, a->exceptions);

@@ -1,5 +1,6 @@
 /* The Perfetto / Chrome trace writer (export_perfetto.h). */
 #include "export_perfetto.h"
+#include "show.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +20,7 @@ struct pf_actor {
   int64_t handler_handled, handler_received; /* the actor's counters when it was first seen */
   int64_t handler_seen_ns;                   /* the last capture that saw it running */
   int64_t handler_elapsed_ns;
+  char *stuck_args; /* the open handler's stack, as args of its "E" (malloc'd JSON members) */
 };
 
 struct pf_writer {
@@ -93,7 +95,7 @@ static void pf_meta_sort(struct pf_writer *w, int64_t tid, int64_t index)
 static void pf_process_meta(struct pf_writer *w, const struct as_rec_header *h)
 {
   pf_meta_name(w, -1);
-  export_json_string(w->out, h->program ? export_basename(h->program) : "traced process");
+  export_json_string(w->out, *h->name ? h->name : "traced process");
   pf_meta_sort(w, -1, w->pid);
 }
 
@@ -133,8 +135,8 @@ static void pf_stop(struct pf_writer *w, const struct as_rec_actor *a)
           ",\"messages_received\":%" PRId64 ",\"handled\":%" PRId64 ",\"exceptions\":%" PRId64
           ",\"handler_total_ns\":%" PRId64 ",\"handler_max_ns\":%" PRId64
           ",\"mailbox_max\":%" PRId64 "}",
-          a->messages_received, a->handled, a->exceptions, a->handler_total_ns,
-          a->handler_max_ns, a->mailbox_max);
+          a->received_all, a->handled, a->exceptions, a->handler_total_ns,
+          a->handler_max_ns, a->queued_all_max);
   pf_close(w);
 }
 
@@ -142,12 +144,49 @@ static void pf_handler_end(struct pf_writer *w, struct pf_actor *s, int still_ru
 {
   pf_open(w, "E", s->id);
   pf_ts(w, s->handler_seen_ns);
-  fprintf(w->out, ",\"args\":{\"elapsed_ns_at_last_capture\":%" PRId64 ",\"end\":\"%s\"}",
+  fprintf(w->out, ",\"args\":{\"elapsed_ns_at_last_capture\":%" PRId64 ",\"end\":\"%s\"%s}",
           s->handler_elapsed_ns,
           still_running ? "still running at the last capture"
-                        : "sampled: the last capture that saw it running");
+                        : "sampled: the last capture that saw it running",
+          s->stuck_args ? s->stuck_args : "");
   pf_close(w);
   s->in_handler = 0;
+  free(s->stuck_args);
+  s->stuck_args = NULL;
+}
+
+/* The handler open now got stuck and its stack was read: kept for the slice's args ("E" args
+ * join the "B" ones). */
+static void pf_handler_stuck(struct pf_actor *s, const struct as_rec_actor *a)
+{
+  if (!s->in_handler || !a->has_stuck || !a->has_handling || !a->has_handling_since ||
+      a->stuck_since_ns != a->handling_since_ns)
+    return;
+  char *text = NULL, line[512];
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f)
+    return;
+  fputs(",\"stuck_in\":", f);
+  export_json_string(f, show_stack_line(a->stuck_stack, a->n_stuck_stack, line, sizeof line));
+  if (a->stuck_source) {
+    fputs(",\"stack_source\":", f);
+    export_json_string(f, a->stuck_source);
+  }
+  fprintf(f, ",\"stack_complete\":%s,\"on_cpu\":%s,\"cpu_ns\":%" PRId64 ",\"stack\":[",
+          a->stuck_complete ? "true" : "false", a->stuck_on_cpu ? "true" : "false", a->stuck_cpu_ns);
+  for (size_t k = 0; k < a->n_stuck_stack; k++) {
+    if (k)
+      fputc(',', f);
+    export_json_string(f, a->stuck_stack[k]);
+  }
+  fputc(']', f);
+  if (fclose(f) != 0) {
+    free(text);
+    return;
+  }
+  free(s->stuck_args);
+  s->stuck_args = text;
 }
 
 static void pf_handler_begin(struct pf_writer *w, struct pf_actor *s, const struct as_rec_actor *a)
@@ -166,7 +205,7 @@ static void pf_handler_begin(struct pf_writer *w, struct pf_actor *s, const stru
   pf_close(w);
   s->in_handler = 1;
   s->handler_handled = a->handled;
-  s->handler_received = a->messages_received;
+  s->handler_received = a->received_all;
 }
 
 static void pf_mailbox(struct pf_writer *w, const struct as_rec_actor *a)
@@ -175,7 +214,7 @@ static void pf_mailbox(struct pf_writer *w, const struct as_rec_actor *a)
   fputs(",\"name\":", w->out);
   pf_actor_label(w->out, "mailbox ", a->id, a->name);
   pf_ts(w, w->capture_ns);
-  fprintf(w->out, ",\"args\":{\"depth\":%" PRId64 "}", a->mailbox_len);
+  fprintf(w->out, ",\"args\":{\"depth\":%" PRId64 "}", a->queued_all);
   pf_close(w);
 }
 
@@ -193,18 +232,19 @@ static int pf_actor_seen(void *state, const struct as_rec_actor *a, int is_new, 
   /* The same handler as before while the actor has neither finished it nor taken another
    * message (both counters move when a handler ends or begins). */
   int same = s->in_handler && a->has_handling && a->handled == s->handler_handled &&
-             a->messages_received == s->handler_received;
+             a->received_all == s->handler_received;
   if (s->in_handler && !same)
     pf_handler_end(w, s, 0);
   if (a->has_handling && !same)
     pf_handler_begin(w, s, a);
+  pf_handler_stuck(s, a);
   if (a->has_handling) {
     s->handler_seen_ns = w->capture_ns;
     s->handler_elapsed_ns = a->handling_elapsed_ns;
   }
-  if (a->mailbox_len != s->mailbox_shown) {
+  if (a->queued_all != s->mailbox_shown) {
     pf_mailbox(w, a);
-    s->mailbox_shown = a->mailbox_len;
+    s->mailbox_shown = a->queued_all;
   }
   if (a->has_stopped && !s->stop_shown) {
     pf_stop(w, a);
@@ -304,14 +344,14 @@ static int pf_snapshot(struct pf_writer *w, const struct as_rec_snapshot *snap)
   pf_counter(w, "actors", "alive", w->capture_ns, (double)snap->alive);
   /* messages/s over [previous capture, this one], shown from the previous capture on. */
   if (w->have_previous && snap->uptime_ns > w->previous_ns) {
-    int64_t delta = snap->messages_received - w->previous_received;
+    int64_t delta = snap->received_all - w->previous_received;
     double seconds = (double)(snap->uptime_ns - w->previous_ns) / 1e9;
     w->last_rate = delta > 0 ? (double)delta / seconds : 0;
     pf_counter(w, "messages", "received/s", w->previous_ns, w->last_rate);
   }
   w->have_previous = 1;
   w->previous_ns = snap->uptime_ns;
-  w->previous_received = snap->messages_received;
+  w->previous_received = snap->received_all;
   rc = pf_deadlocks(w, snap);
   if (rc < 0)
     return rc;

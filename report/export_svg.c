@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "export_escape.h"
+#include "show.h"
 
 #define W 720.0
 #define H 260.0
@@ -97,7 +98,7 @@ static void svg_empty(FILE *out, double height)
           W / 2, height / 2);
 }
 
-void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_unit,
+void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_label,
                     const char *y_unit, const struct svg_series *series, size_t n_series,
                     double x_from, double x_to)
 {
@@ -109,6 +110,12 @@ void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_
       x_max = fmax(x_max, series[s].x[i]);
       y_max = fmax(y_max, series[s].y[i]);
       points++;
+    }
+  for (size_t s = 0; s < n_series; s++)
+    if (series[s].has_mark) {
+      x_min = fmin(x_min, series[s].mark_x);
+      x_max = fmax(x_max, series[s].mark_x);
+      y_max = fmax(y_max, series[s].mark_y);
     }
   double legend_rows = n_series > 1 ? (double)((n_series + 1) / 2) : 0;
   double height = H + legend_rows * 18;
@@ -126,6 +133,9 @@ void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_
     y_step = 1;
   double y_top = ceil((y_max > 0 ? y_max : 1) / y_step) * y_step;
   double x_step = svg_nice_step(x_max - x_min, 6);
+  /* Ticks in the unit the axis's largest time reads best in: "200 ms", not "0.2 s". */
+  struct show_unit x_unit = show_duration_unit((int64_t)(fmax(fabs(x_min), fabs(x_max)) * 1e9));
+  double x_scale = 1e9 / (double)x_unit.ns;
   /* Grid and y ticks. */
   for (double v = 0; v <= y_top + y_step / 2; v += y_step) {
     double y = TOP + PLOT_H - v / y_top * PLOT_H;
@@ -142,7 +152,7 @@ void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_
             TOP + PLOT_H, TOP + PLOT_H + 4);
     fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x,
             TOP + PLOT_H + 16);
-    svg_number(out, v);
+    svg_number(out, v * x_scale);
     fputs("</text>", out);
   }
   fprintf(out, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", LEFT,
@@ -151,7 +161,9 @@ void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_
           LEFT, TOP, TOP + PLOT_H);
   fprintf(out, "<text class=\"unit\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", LEFT + PLOT_W / 2,
           TOP + PLOT_H + 34);
-  export_html_text(out, x_unit);
+  export_html_text(out, x_unit.name);
+  fputc(' ', out);
+  export_html_text(out, x_label);
   fprintf(out, "</text><text class=\"unit\" transform=\"translate(14 %.1f) rotate(-90)\" "
                "text-anchor=\"middle\">",
           TOP + PLOT_H / 2);
@@ -186,6 +198,20 @@ void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_
       fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>",
               LEFT + (series[s].x[0] - x_min) / (x_max - x_min) * PLOT_W,
               TOP + PLOT_H - series[s].y[0] / y_top * PLOT_H, color);
+  }
+  /* Exact maxima: a diamond where the samples may show less, with its value. */
+  for (size_t s = 0; s < n_series; s++) {
+    if (!series[s].has_mark)
+      continue;
+    double mx = LEFT + (series[s].mark_x - x_min) / (x_max - x_min) * PLOT_W;
+    double my = TOP + PLOT_H - series[s].mark_y / y_top * PLOT_H;
+    fprintf(out, "<path class=\"mark\" data-mark=\"%zu\" d=\"M%.1f %.1fl5 5l-5 5l-5 -5z\" "
+                 "fill=\"%s\" stroke=\"#fff\"><title>exact maximum: %g</title></path>",
+            s, mx, my - 5, palette[s % PALETTE_N], series[s].mark_y);
+    fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">max ", mx,
+            my - 8, mx > LEFT + PLOT_W * 0.85 ? "end" : "middle");
+    svg_number(out, series[s].mark_y);
+    fputs("</text>", out);
   }
   if (n_series > 1)
     for (size_t s = 0; s < n_series; s++)
@@ -233,9 +259,17 @@ void svg_bar_chart(FILE *out, const char *id, const char *title, const char *uni
                  "rx=\"2\" fill=\"%s\"><title>",
             x0, y + 4, w > 1 ? w : 1, row - 8, palette[bars[i].highlight ? 3 : 0]);
     export_html_text(out, bars[i].label);
-    fprintf(out, ": %g %s</title></rect><text class=\"bar-value\" x=\"%.1f\" y=\"%.1f\">",
-            bars[i].value, unit, x0 + (w > 1 ? w : 1) + 6, y + 16);
-    fprintf(out, "%.3g %s</text>", bars[i].value, unit);
+    char value[64];
+    if (bars[i].text)
+      snprintf(value, sizeof value, "%s", bars[i].text);
+    else
+      snprintf(value, sizeof value, "%.3g %s", bars[i].value, unit);
+    fputs(": ", out);
+    export_html_text(out, value);
+    fprintf(out, "</title></rect><text class=\"bar-value\" x=\"%.1f\" y=\"%.1f\">",
+            x0 + (w > 1 ? w : 1) + 6, y + 16);
+    export_html_text(out, value);
+    fputs("</text>", out);
   }
   fprintf(out, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", x0, x0,
           TOP, bottom);

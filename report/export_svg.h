@@ -11,13 +11,19 @@ struct svg_series {
   const char *label;  /* legend text */
   const double *x, *y; /* n points, x ascending */
   size_t n;
+  /* An exact value the samples may miss (a maximum between two snapshots): drawn as a marker
+   * at (mark_x, mark_y) with its value, when has_mark. */
+  int has_mark;
+  double mark_x, mark_y;
 };
 
-/* A line chart of SERIES against a shared x axis. More points than the plot has pixels are
- * reduced to the largest value per pixel column (peaks stay visible). ID names the chart in
- * the page (data-plot attribute). The x axis spans [X_FROM, X_TO] (widened to hold every
- * point), so charts over the same run line up. */
-void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_unit,
+/* A line chart of SERIES against a shared time axis: x in seconds, its ticks in the unit that
+ * fits the time shown (show_duration_unit: "ms" for a run of 400 ms, "µs" for one of 400 µs),
+ * titled with the unit and X_LABEL ("ms since tracing started"). More points than the plot has
+ * pixels are reduced to the largest value per pixel column (peaks stay visible). ID names the
+ * chart in the page (data-plot attribute). The x axis spans [X_FROM, X_TO] (widened to hold
+ * every point), so charts over the same run line up. */
+void svg_line_chart(FILE *out, const char *id, const char *title, const char *x_label,
                     const char *y_unit, const struct svg_series *series, size_t n_series,
                     double x_from, double x_to);
 
@@ -25,6 +31,7 @@ struct svg_bar {
   const char *label;
   double value;
   int highlight; /* drawn in the second colour (e.g. still running) */
+  const char *text; /* the value as people read it; NULL: the value and the unit */
 };
 
 /* Horizontal bars, largest first as given. LEGEND: texts for the plain and highlighted bars

@@ -25,6 +25,7 @@ static const struct rules_syntax rules_syntax[] = {
     {"no-exceptions", RULE_NO_EXCEPTIONS, "no-exceptions"},
     {"baseline", RULE_BASELINE, "baseline FILE tolerance PCT"},
     {"max-handler-p99-ms", RULE_MAX_HANDLER_P99_MS, "max-handler-p99-ms N [NAME]"},
+    {"max-mailbox-wait-p99-ms", RULE_MAX_MAILBOX_WAIT_P99_MS, "max-mailbox-wait-p99-ms N [NAME]"},
 };
 
 static int rules_fail(struct rules_error *err, const char *where, const char *what,
@@ -122,6 +123,7 @@ static int rules_fill(struct rule *r, const struct rules_syntax *syn, const char
   case RULE_MAX_MAILBOX:
   case RULE_MAX_HANDLER_MS:
   case RULE_MAX_HANDLER_P99_MS:
+  case RULE_MAX_MAILBOX_WAIT_P99_MS:
     if (n < 2 || n > 3 || rules_number(w[1], &r->limit) < 0)
       return rules_fail(err, where, "needs a whole number and an optional actor name", syn->usage);
     if (n == 3 && strlen(w[2]) >= sizeof r->name)

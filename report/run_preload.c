@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,4 +163,26 @@ int run_preload_set(const char *library, const char *asan_runtime)
   free(value);
   free(rest);
   return rc;
+}
+
+/* The library next to this tool (build tree), else where it is installed. */
+int run_library_find(char *out, size_t len)
+{
+  char self[PATH_MAX - 64];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) {
+      *slash = '\0';
+      snprintf(out, len, "%s/libactorscope.so", self);
+      if (access(out, R_OK) == 0)
+        return 0;
+      snprintf(out, len, "%s/" ACTORSCOPE_LIBRARY_FROM_BINDIR, self);
+      if (access(out, R_OK) == 0)
+        return 0;
+    }
+  }
+  snprintf(out, len, "%s", ACTORSCOPE_INSTALLED_LIBRARY);
+  return access(out, R_OK) == 0 ? 0 : -ENOENT;
 }

@@ -24,4 +24,8 @@ int run_program_asan_runtime(const char *path, char *out, size_t len);
  * other entries already there. Returns 0 or -ENOMEM. */
 int run_preload_set(const char *library, const char *asan_runtime);
 
+/* The library next to this tool (build tree), else where it is installed. Returns 0 or
+ * -ENOENT (out then names the installed path). */
+int run_library_find(char *out, size_t len);
+
 #endif

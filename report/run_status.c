@@ -2,6 +2,8 @@
  * output file holds, or why there is none. The note format is in preload/runstatus.h. */
 #define _GNU_SOURCE
 #include "run_status.h"
+#include "destination.h"
+#include "run_detached.h"
 #include "runstatus.h"
 
 #include <dirent.h>
@@ -14,12 +16,22 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A note is a few lines; anything longer is not one of ours. */
 #define RUN_NOTE_MAX_BYTES 65536
 /* More notes than this and the summary lists the first ones only. */
 #define RUN_NOTES_MAX 4096
+/* Detached descendants named one by one, at most. */
+#define RUN_DETACHED_MAX 64
+/* How long a detached descendant has to note its file (its first snapshot comes 10 ms after
+ * its first actor), polled every RUN_DETACHED_POLL_MS. Only a run whose program leaves a
+ * process running waits at all. */
+#define RUN_DETACHED_WAIT_MS 400
+/* ... and in all, however often the set of detached processes changes. */
+#define RUN_DETACHED_WAIT_MAX_MS 2000
+#define RUN_DETACHED_POLL_MS 10
 
 struct run_note {
   long pid, ppid, seq;
@@ -271,12 +283,24 @@ static int run_process_alive(long pid) { return kill((pid_t)pid, 0) == 0 || errn
 static void run_print_who(const struct run_note *note, pid_t child)
 {
   fprintf(stderr, "pid %ld (%s", note->pid, note->program);
-  if (note->pid != child)
+  /* A process whose parent had already exited was re-parented to run (run_detached.h). */
+  if (note->pid != child && note->ppid == (long)getpid())
+    fputs(", detached", stderr);
+  else if (note->pid != child)
     fprintf(stderr, ", started by pid %ld", note->ppid);
   fputc(')', stderr);
 }
 
-static void run_print_output(const struct run_note *note, const struct run_outcome *outcome)
+static int run_pid_listed(long pid, const pid_t *pids, size_t count)
+{
+  for (size_t i = 0; i < count; i++)
+    if ((long)pids[i] == pid)
+      return 1;
+  return 0;
+}
+
+static void run_print_output(const struct run_note *note, const struct run_outcome *outcome,
+                             const pid_t *detached, size_t detached_count)
 {
   char path[PATH_MAX];
   run_unescape(note->value, path, sizeof path);
@@ -298,6 +322,8 @@ static void run_print_output(const struct run_note *note, const struct run_outco
     fputs(", replaced by exec (the last snapshot is the state before it)\n", stderr);
   else if (facts.final)
     fputs(", ended normally\n", stderr);
+  else if (run_pid_listed(note->pid, detached, detached_count))
+    fputs(", still running, detached from the program (the file grows until it ends)\n", stderr);
   else if (note->pid != outcome->child && run_process_alive(note->pid))
     fputs(", still running\n", stderr);
   else
@@ -350,6 +376,101 @@ static void run_print_nothing_written(const struct run_outcome *outcome, size_t 
   }
 }
 
+static void run_notes_free(struct run_note *notes, size_t count)
+{
+  for (size_t i = 0; i < count; i++) {
+    free(notes[i].program);
+    free(notes[i].value);
+    free(notes[i].text);
+  }
+}
+
+/* Whether every one of the pids has noted the file it writes. */
+static int run_detached_all_noted(const struct run_note *notes, size_t count, const pid_t *pids,
+                                  size_t pid_count)
+{
+  for (size_t k = 0; k < pid_count; k++) {
+    int noted = 0;
+    for (size_t i = 0; i < count && !noted; i++)
+      noted = notes[i].is_output && notes[i].pid == (long)pids[k];
+    if (!noted)
+      return 0;
+  }
+  return 1;
+}
+
+/* The descendants still running on their own, once those that were only passing through (the
+ * first process of a double fork) have gone and those that write have said where. */
+static long run_ms_since(const struct timespec *then)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - then->tv_sec) * 1000 + (now.tv_nsec - then->tv_nsec) / 1000000;
+}
+
+static size_t run_detached_settle(const struct run_status *status, struct run_note *scratch,
+                                  pid_t *pids, size_t max)
+{
+  size_t running = 0, seen = 0;
+  pid_t before[RUN_DETACHED_MAX];
+  struct timespec start, changed;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  changed = start;
+  for (;;) {
+    running = run_detached_list(pids, max);
+    size_t listed = running < max ? running : max;
+    /* A process passing through (a double fork's first) gives way to another: the wait for
+     * the new one's note starts again. */
+    if (listed != seen || memcmp(before, pids, listed * sizeof *pids) != 0) {
+      clock_gettime(CLOCK_MONOTONIC, &changed);
+      memcpy(before, pids, listed * sizeof *pids);
+      seen = listed;
+    }
+    if (running == 0 || run_ms_since(&changed) >= RUN_DETACHED_WAIT_MS ||
+        run_ms_since(&start) >= RUN_DETACHED_WAIT_MAX_MS)
+      break;
+    size_t count = scratch ? run_notes_load(status->dir, scratch, RUN_NOTES_MAX) : 0;
+    int noted = run_detached_all_noted(scratch, count, pids, listed);
+    run_notes_free(scratch, count);
+    if (noted)
+      break;
+    usleep(RUN_DETACHED_POLL_MS * 1000);
+  }
+  return running < max ? running : max;
+}
+
+/* Where a process of the program writes: its file or socket is named after its pid (%p). */
+static void run_expected_destination(const struct as_config *cfg, long pid, char *out, size_t len)
+{
+  char path[PATH_MAX];
+  if (cfg->output.kind == AS_DEST_TCP)
+    snprintf(out, len, "tcp:%s:%u", cfg->output.host, cfg->output.port);
+  else if (as_dest_expand_path(cfg->output.path, pid, path, sizeof path) < 0)
+    snprintf(out, len, "%s", cfg->output.path);
+  else
+    snprintf(out, len, "%s%s", cfg->output.kind == AS_DEST_UNIX ? "unix:" : "", path);
+}
+
+/* A detached descendant that has noted no file: it may start an actor later, or never. */
+static void run_print_detached_silent(pid_t pid, const struct run_outcome *outcome)
+{
+  char exe[PATH_MAX], path[64], where[PATH_MAX + 32];
+  snprintf(path, sizeof path, "/proc/%ld/exe", (long)pid);
+  ssize_t n = readlink(path, exe, sizeof exe - 1);
+  exe[n > 0 ? n : 0] = '\0';
+  fprintf(stderr, "actorscope: pid %ld (", (long)pid);
+  for (const char *p = n > 0 ? exe : "?"; *p; p++) {
+    char escaped[4];
+    fwrite(escaped, 1, as_runstatus_escape_byte((unsigned char)*p, escaped), stderr);
+  }
+  fputs(") is still running, detached from the program; no snapshot from it yet", stderr);
+  if (outcome->config) {
+    run_expected_destination(outcome->config, (long)pid, where, sizeof where);
+    fprintf(stderr, " (a traced process writes once it starts an actor: to %s)", where);
+  }
+  fputc('\n', stderr);
+}
+
 void run_status_report(struct run_status *status, const struct run_outcome *outcome)
 {
   if (outcome->destination)
@@ -361,6 +482,9 @@ void run_status_report(struct run_status *status, const struct run_outcome *outc
     return;
   }
   struct run_note *notes = calloc(RUN_NOTES_MAX, sizeof *notes);
+  pid_t detached[RUN_DETACHED_MAX];
+  size_t detached_count =
+      outcome->adopting ? run_detached_settle(status, notes, detached, RUN_DETACHED_MAX) : 0;
   size_t count = notes ? run_notes_load(status->dir, notes, RUN_NOTES_MAX) : 0;
   run_sort_child = outcome->child;
   if (count)
@@ -372,18 +496,17 @@ void run_status_report(struct run_status *status, const struct run_outcome *outc
     for (size_t k = i + 1; k < count && notes[i].is_output && !repeated; k++)
       repeated = notes[k].is_output && strcmp(notes[k].value, notes[i].value) == 0;
     if (notes[i].is_output && !repeated) {
-      run_print_output(&notes[i], outcome);
+      run_print_output(&notes[i], outcome, detached, detached_count);
       outputs++;
     }
   }
-  if (outputs == 0 && !outcome->destination)
+  for (size_t k = 0; k < detached_count; k++)
+    if (!run_detached_all_noted(notes, count, &detached[k], 1))
+      run_print_detached_silent(detached[k], outcome);
+  if (outputs == 0 && detached_count == 0 && !outcome->destination)
     run_print_nothing_written(outcome, count);
   run_print_diagnostics(notes, count, outcome->child);
-  for (size_t i = 0; i < count; i++) {
-    free(notes[i].program);
-    free(notes[i].value);
-    free(notes[i].text);
-  }
+  run_notes_free(notes, count);
   free(notes);
   run_status_remove(status->dir);
 }

@@ -3,6 +3,8 @@
 #ifndef ACTORSCOPE_RUN_STATUS_H
 #define ACTORSCOPE_RUN_STATUS_H
 
+#include "config.h"
+
 #include <limits.h>
 #include <sys/types.h>
 
@@ -22,10 +24,15 @@ struct run_outcome {
   const char *program;      /* as given on the command line */
   const char *destination;  /* a unix:/tcp: address, or NULL for files */
   int secure_execution;     /* the program runs setuid/setgid/with capabilities */
+  int adopting;             /* run is the subreaper of the program's tree (run_detached.h) */
+  const struct as_config *config; /* what the program's processes were told */
 };
 
 /* Reads every note, prints the summary on stderr ("actorscope: snapshots in PATH" and what
- * each file holds, or why nothing was written), then removes the directory. */
+ * each file holds, which descendants still run detached from the program, or why nothing was
+ * written), then removes the directory. A descendant still running that has not noted a file
+ * yet (a daemon just forked, its first snapshot 10 ms after its first actor) is given up to
+ * RUN_DETACHED_WAIT_MS to do so. */
 void run_status_report(struct run_status *status, const struct run_outcome *outcome);
 
 #endif

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "runmodel.h"
+#include "destination.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -90,38 +91,78 @@ static uint32_t rm_grown_type(const struct rm_actor *old, int64_t new_max, const
   return found;
 }
 
-static void rm_update_histogram(struct rm_ingest *in, struct rm_actor *a,
-                                const struct as_rec_actor *r)
+/* An actor's histogram (handler times or mailbox waits) as its last listing has it. */
+static void rm_update_histogram(struct rm_ingest *in, struct as_histogram_bin **hist,
+                                uint16_t *n_hist, const int64_t *pairs, size_t n_pairs)
 {
-  if (!r->n_histogram)
+  if (!n_pairs)
     return;
-  size_t n = r->n_histogram < AS_HISTOGRAM_BUCKETS ? r->n_histogram : AS_HISTOGRAM_BUCKETS;
-  if (n != a->n_hist) {
-    struct as_histogram_bin *grown = reallocarray(a->hist, n, sizeof *grown);
+  size_t n = n_pairs < AS_HISTOGRAM_BUCKETS ? n_pairs : AS_HISTOGRAM_BUCKETS;
+  if (n != *n_hist) {
+    struct as_histogram_bin *grown = reallocarray(*hist, n, sizeof *grown);
     if (!grown) {
       in->nomem = 1;
       return;
     }
-    a->hist = grown;
-    a->n_hist = (uint16_t)n;
+    *hist = grown;
+    *n_hist = (uint16_t)n;
   }
   for (size_t i = 0; i < n; i++)
-    a->hist[i] = (struct as_histogram_bin){(uint32_t)r->histogram[2 * i],
-                                           (uint64_t)r->histogram[2 * i + 1]};
+    (*hist)[i] = (struct as_histogram_bin){(uint32_t)pairs[2 * i], (uint64_t)pairs[2 * i + 1]};
 }
 
-static void rm_update_stack(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
+static void rm_update_sockets(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
 {
-  size_t n = r->n_handling_stack < 255 ? r->n_handling_stack : 255;
-  uint32_t *stack = reallocarray(a->stack, n, sizeof *stack);
+  size_t n = r->n_sockets < 255 ? r->n_sockets : 255;
+  if (n != a->n_sockets) {
+    struct rm_socket *grown = reallocarray(a->sockets, n ? n : 1, sizeof *grown);
+    if (!grown) {
+      in->nomem = 1;
+      return;
+    }
+    a->sockets = grown;
+    a->n_sockets = (uint8_t)n;
+  }
+  for (size_t i = 0; i < n; i++)
+    a->sockets[i] = (struct rm_socket){rm_intern(in, r->sockets[i].kind), r->sockets[i].received,
+                                       r->sockets[i].sent};
+}
+
+static void rm_update_stack(struct rm_ingest *in, struct rm_actor *a, const char *const *frames,
+                            size_t count)
+{
+  size_t n = count < 255 ? count : 255;
+  uint32_t *stack = reallocarray(a->stack, n ? n : 1, sizeof *stack);
   if (!stack) {
     in->nomem = 1;
     return;
   }
   for (size_t i = 0; i < n; i++)
-    stack[i] = rm_intern(in, r->handling_stack[i]);
+    stack[i] = rm_intern(in, frames[i]);
   a->stack = stack;
   a->n_stack = (uint8_t)n;
+}
+
+/* The tracer keeps each actor's longest stuck run; a later listing without it (the tracer had
+ * to let it go for others) or with a shorter one keeps what was read before. Files from before
+ * the `stuck` member: the stack of the longest handler seen running with one. */
+static void rm_update_stuck(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
+{
+  if (r->has_stuck && (!a->has_stuck || r->stuck_handler_ns >= a->stuck_ns)) {
+    rm_update_stack(in, a, r->stuck_stack, r->n_stuck_stack);
+    a->has_stuck = 1;
+    a->stuck_ns = r->stuck_handler_ns;
+    a->stuck_type = rm_intern(in, r->stuck_type);
+    a->stuck_source = r->stuck_source ? rm_intern(in, r->stuck_source) : RM_NONE;
+    a->stuck_end = r->stuck_end ? rm_intern(in, r->stuck_end) : RM_NONE;
+    a->stuck_complete = (uint8_t)r->stuck_complete;
+    a->stuck_on_cpu = (uint8_t)r->stuck_on_cpu;
+    a->stuck_cpu_ns = r->stuck_cpu_ns;
+    a->stuck_cpu_window_ns = r->stuck_cpu_window_ns;
+  } else if (!a->has_stuck && r->has_handling && r->n_handling_stack &&
+             r->handling_elapsed_ns >= a->running_max_ns) {
+    rm_update_stack(in, a, r->handling_stack, r->n_handling_stack);
+  }
 }
 
 /* Durations closer than this are one measurement restated. */
@@ -133,8 +174,14 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   struct rm_type types[AS_TYPES_PER_ACTOR_MAX + 8];
   size_t n = r->n_message_types < sizeof types / sizeof types[0] ? r->n_message_types
                                                                   : sizeof types / sizeof types[0];
-  for (size_t i = 0; i < n; i++)
-    types[i] = (struct rm_type){rm_intern(in, r->message_types[i].name), r->message_types[i].count};
+  for (size_t i = 0; i < n; i++) {
+    const char *name = r->message_types[i].name;
+    char buf[AS_TYPE_NAME_MAX + 8];
+    const char *group = as_type_without_endpoint(name, buf, sizeof buf);
+    uint32_t type = rm_intern(in, name);
+    types[i] = (struct rm_type){type, group == name ? type : rm_intern(in, group),
+                                r->message_types[i].count};
+  }
   /* A longest handler restated by a few nanoseconds (the tracer's clock rate settles in its
    * first seconds, FORMAT.md) is the same handler, not a new one of another type. */
   if (r->handler_max_ns > a->handler_max_ns &&
@@ -159,6 +206,7 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   a->name = rm_intern(in, r->name);
   a->runtime = rm_intern(in, r->runtime);
   a->internal = (uint8_t)r->internal;
+  a->attached_late = (uint8_t)r->attached_late;
   a->has_runtime_id = (uint8_t)r->has_runtime_id;
   a->runtime_id = r->runtime_id;
   a->runtime_scope = r->runtime_scope;
@@ -169,14 +217,17 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   a->has_stopped = (uint8_t)r->has_stopped;
   a->stopped_at_ns = r->stopped_at_ns;
   a->reason = r->has_stopped ? rm_intern(in, r->stop_reason) : RM_NONE;
-  a->received = r->messages_received;
-  a->sent = r->messages_sent;
+  /* Every socket's traffic and queues (as_rec_actor_derive): the one definition every view uses. */
+  a->received = r->received_all;
+  a->sent = r->sent_all;
   a->exceptions = r->exceptions;
-  a->mailbox_max = r->mailbox_max;
-  rm_update_histogram(in, a, r);
+  a->mailbox_max = r->queued_all_max;
+  rm_update_histogram(in, &a->hist, &a->n_hist, r->histogram, r->n_histogram);
+  rm_update_histogram(in, &a->wait_hist, &a->n_wait_hist, r->wait_histogram, r->n_wait_histogram);
+  if (r->n_sockets || a->n_sockets)
+    rm_update_sockets(in, a, r);
   /* The stack of its longest stuck handler so far (a later, shorter one keeps it). */
-  if (r->has_handling && r->n_handling_stack && r->handling_elapsed_ns >= a->running_max_ns)
-    rm_update_stack(in, a, r);
+  rm_update_stuck(in, a, r);
   a->handling_now = (uint8_t)r->has_handling;
   if (r->has_handling) {
     a->now_type = rm_intern(in, r->handling_type);
@@ -292,8 +343,15 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
     m->timeline = grown;
     m->cap_points = cap;
   }
+  int64_t expected = m->n_points ? m->at_seq + 1 : 0;
+  /* A stream joined late starts past 0 by design: only later gaps are missing lines. */
+  if (s->seq > expected && !(m->live && m->n_points == 0)) {
+    if (m->n_gaps < RM_GAPS_MAX)
+      m->gaps[m->n_gaps++] = (struct rm_gap){expected, s->seq - 1};
+    m->seqs_missing += s->seq - expected;
+  }
   m->timeline[m->n_points++] = (struct rm_point){s->seq, s->uptime_ns, s->alive,
-                                                  s->messages_received};
+                                                  s->received_all};
   m->at_seq = s->seq;
   m->at_uptime_ns = s->uptime_ns;
   if (s->tick_fs)
@@ -301,13 +359,13 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
   m->at_alive = s->alive;
   m->at_spawned = s->total_spawned;
   m->at_stopped = s->total_stopped;
-  m->at_messages = s->messages_received;
+  m->at_messages = s->received_all;
   m->at_final = s->final;
   m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
   m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
   if (in->nomem)
     return -ENOMEM;
-  if (in->at_seq >= 0 && s->seq == in->at_seq) {
+  if ((in->at_seq >= 0 && s->seq == in->at_seq) || (in->at_seq == RUNMODEL_AT_NOW && m->live)) {
     in->found = 1;
     return -ECANCELED; /* the state asked for: read no further */
   }
@@ -321,6 +379,7 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
   m->source = strdup(source);
   m->include_internal = include_internal;
   m->at_signal = RM_NONE;
+  m->live = as_dest_is_socket(source);
   struct rm_ingest in = {m, at_seq, 0, 0};
   struct as_reader_error err;
   struct as_reader *r;
@@ -330,6 +389,7 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
     const struct as_rec_header *h = as_reader_header(r);
     m->pid = h->pid;
     m->program = h->program ? rm_intern(&in, h->program) : RM_NONE;
+    m->name = *h->name ? rm_intern(&in, h->name) : RM_NONE;
     const struct as_rec_snapshot *s;
     while ((rc = as_reader_next(r, &s, &err)) > 0)
       if ((rc = rm_on_snapshot(h, s, &in)) < 0)
@@ -349,7 +409,9 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
     fprintf(stderr, "actorscope %s: %s: the last line is cut short and was skipped\n", command,
             source);
   if (at_seq >= 0 && !in.found) {
-    fprintf(stderr, "actorscope %s: %s has no snapshot %lld\n", command, source, at_seq);
+    char why[400];
+    fprintf(stderr, "actorscope %s: %s has no snapshot %lld%s%s\n", command, source, at_seq,
+            runmodel_gaps_note(m, why, sizeof why) ? "; " : "", m->n_gaps ? why : "");
     runmodel_free(m);
     return -1;
   }
@@ -358,7 +420,7 @@ int runmodel_read(struct runmodel *m, const char *source, long long at_seq, int 
     runmodel_free(m);
     return -1;
   }
-  m->end = at_seq >= 0 && !m->at_final ? RM_END_AT
+  m->end = (at_seq >= 0 || (at_seq == RUNMODEL_AT_NOW && m->live)) && !m->at_final ? RM_END_AT
          : !m->at_final                ? RM_END_NO_FINAL
          : m->at_signal != RM_NONE     ? RM_END_SIGNAL
          : m->at_exec                  ? RM_END_EXEC
@@ -370,7 +432,9 @@ void runmodel_free(struct runmodel *m)
 {
   for (size_t i = 0; i < m->n_actors; i++) {
     free(m->actors[i].types);
+    free(m->actors[i].sockets);
     free(m->actors[i].hist);
+    free(m->actors[i].wait_hist);
     free(m->actors[i].stack);
   }
   for (size_t i = 0; i < m->n_cycles; i++) {
@@ -392,7 +456,8 @@ static int64_t rm_percentile(const struct runmodel *m, const struct as_histogram
 {
   if (!n || m->tick_fs <= 0)
     return -1;
-  uint64_t max_ticks = as_histogram_ns_to_ticks(max_ns, m->tick_fs);
+  /* MAX_NS 0: no exact longest (mailbox waits); the buckets alone tell. */
+  uint64_t max_ticks = max_ns > 0 ? as_histogram_ns_to_ticks(max_ns, m->tick_fs) : UINT64_MAX;
   uint64_t ticks = as_histogram_percentile(bins, n, p, max_ticks < UINT64_MAX ? max_ticks + 1 : 0);
   int64_t ns = as_histogram_ticks_to_ns(ticks, m->tick_fs);
   return max_ns > 0 && ns > max_ns ? max_ns : ns;
@@ -414,6 +479,21 @@ int runmodel_finished(const struct runmodel *m, const struct as_histogram_bin *b
 int64_t runmodel_name_percentile(const struct runmodel *m, const struct rm_name *agg, double p)
 {
   return agg ? rm_percentile(m, agg->hist, agg->n_hist, p, agg->finished_max_ns) : -1;
+}
+
+int runmodel_waits(const struct runmodel *m, const struct as_histogram_bin *bins, size_t n,
+                   struct rm_finished *out)
+{
+  /* No exact longest wait is kept: the top bucket's middle stands for it. */
+  int rc = runmodel_finished(m, bins, n, 0, out);
+  out->max = rm_percentile(m, bins, n, 100, 0);
+  return rc;
+}
+
+int64_t runmodel_name_wait_percentile(const struct runmodel *m, const struct rm_name *agg,
+                                      double p)
+{
+  return agg ? rm_percentile(m, agg->wait_hist, agg->n_wait_hist, p, 0) : -1;
 }
 
 /* Adds a sorted histogram into another (both by bucket). Returns 0 or -1 (ENOMEM). */
@@ -510,6 +590,30 @@ const struct rm_actor *runmodel_find(const struct runmodel *m, int64_t id)
   return lo < m->n_actors && m->actors[lo].id == id ? &m->actors[lo] : NULL;
 }
 
+const char *runmodel_gaps_note(const struct runmodel *m, char *buf, size_t len)
+{
+  if (!m->n_gaps)
+    return NULL;
+  size_t used = 0;
+  for (size_t i = 0; i < m->n_gaps && used < len; i++) {
+    const struct rm_gap *g = &m->gaps[i];
+    char range[64];
+    if (g->first == g->last)
+      snprintf(range, sizeof range, "seq %lld", (long long)g->first);
+    else
+      snprintf(range, sizeof range, "seq %lld to %lld", (long long)g->first, (long long)g->last);
+    const char *why = g->first > 0 ? "missed by this reading (lines skipped, or their rotated file "
+                                     "was removed before it was read)"
+                      : m->live ? "sent before this reader connected"
+                                : "no longer in the set: the rotated files that held them were "
+                                  "removed (ACTORSCOPE_KEEP)";
+    used += (size_t)snprintf(buf + used, len - used, "%s%s %s", i ? "; " : "", range, why);
+  }
+  if (m->n_gaps == RM_GAPS_MAX && used < len)
+    snprintf(buf + used, len - used, "; %lld seqs missing in all", (long long)m->seqs_missing);
+  return buf;
+}
+
 const char *runmodel_end_note(const struct runmodel *m, char *buf, size_t len)
 {
   switch (m->end) {
@@ -545,7 +649,7 @@ static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_
 {
   struct rm_name_type *row = NULL;
   for (size_t k = 0; k < agg->n_types && !row; k++)
-    if (agg->types[k].type == t->type)
+    if (agg->types[k].type == t->group)
       row = &agg->types[k];
   if (!row) {
     struct rm_name_type *grown = reallocarray(agg->types, agg->n_types + 1, sizeof *grown);
@@ -553,7 +657,7 @@ static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_
       return -1;
     agg->types = grown;
     row = &agg->types[agg->n_types++];
-    *row = (struct rm_name_type){t->type, 0, -1, 0};
+    *row = (struct rm_name_type){t->group, 0, -1, 0};
   }
   row->sum = as_sat_add(row->sum, t->count);
   if (t->count > row->max) {
@@ -561,6 +665,36 @@ static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_
     row->max_id = actor_id;
   }
   return 0;
+}
+
+/* Adds a socket into its name's row of the same kind. */
+static int rm_name_socket_add(struct rm_name *agg, const struct rm_socket *s)
+{
+  size_t k = 0;
+  while (k < agg->n_sockets && agg->sockets[k].kind != s->kind)
+    k++;
+  if (k == agg->n_sockets) {
+    struct rm_socket *grown = reallocarray(agg->sockets, k + 1, sizeof *grown);
+    if (!grown)
+      return -1;
+    agg->sockets = grown;
+    agg->sockets[agg->n_sockets++] = (struct rm_socket){s->kind, 0, 0};
+  }
+  agg->sockets[k].received = as_sat_add(agg->sockets[k].received, s->received);
+  agg->sockets[k].sent = as_sat_add(agg->sockets[k].sent, s->sent);
+  return 0;
+}
+
+/* A name's sockets, busiest first, then by kind: the same order whichever instance used which
+ * first. */
+static int rm_socket_cmp(const void *x, const void *y)
+{
+  const struct rm_socket *a = x, *b = y;
+  int64_t ta = as_sat_add(a->received, a->sent), tb = as_sat_add(b->received, b->sent);
+  if (ta != tb)
+    return ta > tb ? -1 : 1;
+  return strcmp(strtab_text(&rm_sort_model->strings, a->kind),
+                strtab_text(&rm_sort_model->strings, b->kind));
 }
 
 int runmodel_names(const struct runmodel *m, struct rm_names *out)
@@ -595,9 +729,12 @@ int runmodel_names(const struct runmodel *m, struct rm_names *out)
     agg->messages = as_sat_add(agg->messages, a->received);
     if (a->handler_max_ns > agg->finished_max_ns)
       agg->finished_max_ns = a->handler_max_ns;
-    int failed = rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0;
+    int failed = rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0 ||
+                 rm_hist_merge(&agg->wait_hist, &agg->n_wait_hist, a->wait_hist, a->n_wait_hist) < 0;
     for (size_t k = 0; k < a->n_types && !failed; k++)
       failed = rm_name_type_add(agg, &a->types[k], a->id) < 0;
+    for (size_t k = 0; k < a->n_sockets && !failed; k++)
+      failed = rm_name_socket_add(agg, &a->sockets[k]) < 0;
     if (failed) {
       out->items = items;
       out->n = n;
@@ -608,6 +745,9 @@ int runmodel_names(const struct runmodel *m, struct rm_names *out)
   }
   free(slot_of);
   rm_sort_model = m;
+  for (size_t i = 0; i < n; i++)
+    if (items[i].n_sockets > 1)
+      qsort(items[i].sockets, items[i].n_sockets, sizeof *items[i].sockets, rm_socket_cmp);
   qsort(items, n, sizeof *items, rm_name_cmp);
   out->items = items;
   out->n = n;
@@ -618,7 +758,9 @@ void runmodel_names_free(struct rm_names *names)
 {
   for (size_t i = 0; i < names->n; i++) {
     free(names->items[i].types);
+    free(names->items[i].sockets);
     free(names->items[i].hist);
+    free(names->items[i].wait_hist);
   }
   free(names->items);
   memset(names, 0, sizeof *names);

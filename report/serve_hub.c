@@ -20,6 +20,7 @@ int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap)
   memset(hub, 0, sizeof *hub);
   hub->keep_ms = keep_ms;
   hub->render.per_actor_cap = per_actor_cap;
+  hub->budget.limit = SERVE_MEMORY_BUDGET;
   return pthread_mutex_init(&hub->lock, NULL) == 0 ? 0 : -1;
 }
 
@@ -31,6 +32,7 @@ void serve_hub_destroy(struct serve_hub *hub)
     free((char *)hub->sources[i].source);
   free(hub->entries);
   free(hub->sources);
+  serve_programs_free(&hub->programs);
   pthread_mutex_destroy(&hub->lock);
 }
 
@@ -53,7 +55,7 @@ struct serve_process *serve_hub_attach(struct serve_hub *hub, const struct as_re
   struct serve_process *p = serve_process_new(header);
   if (!p)
     return NULL;
-  hub->entries[hub->n++] = (struct serve_hub_entry){p, 1, 0};
+  hub->entries[hub->n++] = (struct serve_hub_entry){p, 1, 0, 0};
   return p;
 }
 
@@ -76,8 +78,8 @@ long serve_hub_source(struct serve_hub *hub, const char *source)
   size_t live = 0;
   for (size_t i = 0; i < hub->n_sources; i++)
     live += !hub->sources[i].gone;
-  if (live >= SERVE_SOURCES_MAX)
-    return -1; /* a thread each: a directory of thousands of sockets must not exhaust them */
+  if (live >= SERVE_SOURCES_SHOWN_MAX)
+    return -1; /* a directory of thousands of sockets: the table of statistics stays bounded */
   char *copy = strdup(source);
   if (!copy)
     return -1;
@@ -104,10 +106,12 @@ static void hub_expire(struct serve_hub *hub)
   size_t out = 0;
   for (size_t i = 0; i < hub->n; i++) {
     struct serve_hub_entry *e = &hub->entries[i];
-    if (!e->attached && now - e->detached_ms > hub->keep_ms)
+    if (!e->attached && now - e->detached_ms > hub->keep_ms) {
+      serve_programs_fold(&hub->programs, e->process); /* its program's sums keep its counts */
       serve_process_free(e->process);
-    else
+    } else {
       hub->entries[out++] = *e;
+    }
   }
   hub->n = out;
 }
@@ -117,13 +121,20 @@ void serve_hub_render(struct serve_hub *hub, FILE *out, int openmetrics)
   pthread_mutex_lock(&hub->lock);
   hub_expire(hub);
   struct serve_process **ps = malloc((hub->n ? hub->n : 1) * sizeof *ps);
-  if (ps) {
-    for (size_t i = 0; i < hub->n; i++)
+  int *joined = malloc((hub->n ? hub->n : 1) * sizeof *joined);
+  if (ps && joined) {
+    for (size_t i = 0; i < hub->n; i++) {
       ps[i] = hub->entries[i].process;
+      joined[i] = hub->entries[i].joined;
+    }
     struct serve_render_options options = hub->render;
     options.openmetrics = openmetrics;
+    serve_programs_render(out, openmetrics, &hub->programs, ps, joined, hub->n);
     serve_metrics_render(out, ps, hub->n, hub->sources, hub->n_sources, &options);
-    free(ps);
+    /* Seen by a scrape: from the next one on, in its program's sums. */
+    for (size_t i = 0; i < hub->n; i++)
+      hub->entries[i].joined = 1;
   }
+  free(joined);
   pthread_mutex_unlock(&hub->lock);
 }

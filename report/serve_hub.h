@@ -10,12 +10,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "reader.h"
 #include "serve_metrics.h"
+#include "serve_programs.h"
 
 struct serve_hub_entry {
   struct serve_process *process;
   int attached;        /* a stream is feeding it now */
   int64_t detached_ms; /* when its stream ended (monotonic ms) */
+  int joined;          /* a scrape has seen it: it counts in its program's sums */
 };
 
 struct serve_hub {
@@ -26,6 +29,8 @@ struct serve_hub {
   size_t n_sources, cap_sources;
   int64_t keep_ms;
   struct serve_render_options render;
+  struct serve_programs programs; /* per-program sums across processes */
+  struct as_reader_budget budget; /* shared by every source's reader */
 };
 
 int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap);
@@ -38,9 +43,19 @@ struct serve_process *serve_hub_attach(struct serve_hub *hub, const struct as_re
                                        int *busy);
 void serve_hub_detach(struct serve_hub *hub, struct serve_process *process);
 /* The index of SOURCE's statistics (added on first use), or -1 when out of memory. */
-/* Sources read at once, at most (each has a thread); more wait until one is gone. */
+/* Sources read at once, at most (each has a thread); more wait for a free one, those named
+ * after a live process first. */
 #define SERVE_SOURCES_MAX 512
+/* Sources whose statistics are kept (and shown); the rest are read without. */
+#define SERVE_SOURCES_SHOWN_MAX 4096
 long serve_hub_source(struct serve_hub *hub, const char *source);
+/* A stream: its longest line, how long its header may take, when it is tried again. */
+#define SERVE_LINE_MAX ((size_t)256 << 20)
+#define SERVE_HEADER_MS 5000
+#define SERVE_RETRY_MS 1000
+#define SERVE_RETRY_MAX_MS 60000
+/* What the lines being read take, all sources together. */
+#define SERVE_MEMORY_BUDGET ((size_t)256 << 20)
 
 /* Renders everything (takes the lock); drops processes ended more than keep_ms ago. */
 void serve_hub_render(struct serve_hub *hub, FILE *out, int openmetrics);

@@ -98,7 +98,8 @@ static const struct process_family process_families[] = {
     {"actorscope_process_actors_stopped", COUNTER, NULL,
      "Actors of the process that ever stopped (exact, reaped ones included).", p_stopped, 0},
     {"actorscope_process_messages_received", COUNTER, NULL,
-     "Messages the process's actors ever took from their mailboxes (exact).", p_received, 0},
+     "Messages the process's actors ever received on any of their sockets: mailboxes, and a CZMQ "
+     "actor's other sockets (exact; the sum of actorscope_messages_received_total over types).", p_received, 0},
     {"actorscope_deadlocks", GAUGE, NULL,
      "Wait-for cycles between actors present at the latest snapshot.", p_deadlocks, 0},
     {"actorscope_process_start_time_seconds", GAUGE, "seconds",
@@ -187,7 +188,8 @@ static const struct name_family name_families[] = {
      "counted only in actorscope_process_actors_spawned_total; one the runtime names later, "
      "under each name it had).", n_spawned, 0},
     {"actorscope_messages_sent", COUNTER, NULL,
-     "Messages actors of this name sent to other actors' mailboxes.", n_sent, 0},
+     "Messages actors of this name sent: to other actors' mailboxes, up their own pipe, and on a "
+     "CZMQ actor's other sockets.", n_sent, 0},
     {"actorscope_exceptions", COUNTER, NULL,
      "Exceptions thrown out of message handlers of actors of this name (CAF).", n_exceptions, 0},
     {"actorscope_handler_seconds", COUNTER, "seconds",
@@ -197,10 +199,12 @@ static const struct name_family name_families[] = {
     {"actorscope_handler_running_max_seconds", GAUGE, "seconds",
      "The longest handler in progress at the latest snapshot (0: none).", n_running_max, 1},
     {"actorscope_mailbox_depth", GAUGE, NULL,
-     "Messages waiting in the mailboxes of actors of this name, summed, at the latest snapshot.",
+     "Messages waiting for actors of this name, summed, at the latest snapshot: mailboxes, and "
+     "CZMQ side pipes (libzmq does not tell what waits in its other sockets).",
      n_depth, 0},
     {"actorscope_mailbox_depth_max", GAUGE, NULL,
-     "The deepest mailbox any actor of this name ever had (high-water mark).", n_depth_max, 0},
+     "The deepest queue any actor of this name ever had: its mailbox's or a side pipe's "
+     "high-water mark, or all of them at a snapshot.", n_depth_max, 0},
     {"actorscope_actors_deadlocked", GAUGE, NULL,
      "Actors of this name in a wait-for cycle at the latest snapshot.", n_deadlocked, 0},
 };
@@ -240,7 +244,8 @@ static void render_name_families(const struct render *r, struct serve_process *c
         value_int(r, ps[i]->names[k]->stopped.items[s].count);
       }
   family(r, "actorscope_messages_received", COUNTER, NULL,
-         "Messages actors of this name took from their mailboxes, by message type.");
+         "Messages actors of this name received, by message type (a CZMQ socket's messages under "
+     "TYPE (KIND), whatever the endpoint).");
   for (size_t i = 0; i < n; i++)
     for (size_t k = 0; k < ps[i]->n_names; k++)
       for (size_t t = 0; t < ps[i]->names[k]->received.n; t++) {
@@ -257,31 +262,41 @@ static const char *const handler_le[] = {"0.00001", "0.0001", "0.001", "0.01", "
                                          "1",       "10",     "100",   "+Inf"};
 #define HANDLER_LE_COUNT (sizeof handler_le / sizeof handler_le[0])
 
-static void render_handler_histogram(const struct render *r, const struct serve_process *p,
-                                     const struct serve_name *nm)
+/* One name's histogram FAMILY from its BUCKETS: _bucket per bound, _sum (SUM_NS, or, when it
+ * is negative, the buckets' middles: within 6.25 %) and _count. */
+static void render_histogram(const struct render *r, const char *family_name,
+                             const struct serve_process *p, const struct serve_name *nm,
+                             const uint64_t *buckets, int64_t sum_ns)
 {
   uint64_t per_le[HANDLER_LE_COUNT] = {0}, total = 0;
+  double middles_ns = 0;
   for (unsigned b = 0; b < AS_HISTOGRAM_BUCKETS; b++) {
-    if (!nm->handler_buckets[b])
+    if (!buckets[b])
       continue;
-    uint64_t high = as_histogram_bucket_high(b);
+    uint64_t low = as_histogram_bucket_low(b), high = as_histogram_bucket_high(b);
     double seconds = high == UINT64_MAX ? 1e300 : (double)high * (double)p->tick_fs / 1e15;
     size_t at = 0;
     while (at + 1 < HANDLER_LE_COUNT && seconds > strtod(handler_le[at], NULL))
       at++;
-    per_le[at] += nm->handler_buckets[b];
-    total += nm->handler_buckets[b];
+    per_le[at] += buckets[b];
+    total += buckets[b];
+    double middle = high == UINT64_MAX ? (double)low : (double)low + (double)(high - low) / 2;
+    middles_ns += (double)buckets[b] * middle * (double)p->tick_fs / 1e6;
   }
+  char sample[128];
   uint64_t cumulative = 0;
   for (size_t k = 0; k < HANDLER_LE_COUNT; k++) {
     cumulative += per_le[k];
-    name_labels(r, "actorscope_handler_duration_seconds_bucket", GAUGE, p, nm);
+    snprintf(sample, sizeof sample, "%s_bucket", family_name);
+    name_labels(r, sample, GAUGE, p, nm);
     label(r, "le", handler_le[k]);
     value_int(r, (int64_t)cumulative);
   }
-  name_labels(r, "actorscope_handler_duration_seconds_sum", GAUGE, p, nm);
-  value_seconds(r, nm->handler_ns);
-  name_labels(r, "actorscope_handler_duration_seconds_count", GAUGE, p, nm);
+  snprintf(sample, sizeof sample, "%s_sum", family_name);
+  name_labels(r, sample, GAUGE, p, nm);
+  value_seconds(r, sum_ns >= 0 ? sum_ns : middles_ns < 9e18 ? (int64_t)middles_ns : INT64_MAX);
+  snprintf(sample, sizeof sample, "%s_count", family_name);
+  name_labels(r, sample, GAUGE, p, nm);
   value_int(r, (int64_t)total);
 }
 
@@ -294,7 +309,17 @@ static void render_handler_histograms(const struct render *r, struct serve_proce
   for (size_t i = 0; i < n; i++)
     for (size_t k = 0; k < ps[i]->n_names && ps[i]->tick_fs > 0; k++)
       if (ps[i]->names[k]->handler_buckets)
-        render_handler_histogram(r, ps[i], ps[i]->names[k]);
+        render_histogram(r, "actorscope_handler_duration_seconds", ps[i], ps[i]->names[k],
+                         ps[i]->names[k]->handler_buckets, ps[i]->names[k]->handler_ns);
+  family(r, "actorscope_mailbox_wait_seconds", HISTOGRAM, "seconds",
+         "Messages to actors of this name by the time they waited in the mailbox, from enqueue "
+         "to the start of their handler (the tracer's log-linear buckets, within 12.5 %; _sum "
+         "from the buckets' middles).");
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < ps[i]->n_names && ps[i]->tick_fs > 0; k++)
+      if (ps[i]->names[k]->wait_buckets)
+        render_histogram(r, "actorscope_mailbox_wait_seconds", ps[i], ps[i]->names[k],
+                         ps[i]->names[k]->wait_buckets, -1);
 }
 
 /* ---- per-actor families (opt-in, capped) ----------------------------------------------------- */
@@ -332,9 +357,9 @@ static void render_actor_families(const struct render *r, struct serve_process *
     enum family_type type;
     const char *unit, *help;
   } families[3] = {
-      {"actorscope_actor_mailbox_depth", GAUGE, NULL, "Messages waiting in one actor's mailbox."},
+      {"actorscope_actor_mailbox_depth", GAUGE, NULL, "Messages waiting for one actor: its mailbox and CZMQ side pipes."},
       {"actorscope_actor_messages_received", COUNTER, NULL,
-       "Messages one actor took from its mailbox."},
+       "Messages one actor received on any of its sockets."},
       {"actorscope_actor_handler_seconds", COUNTER, "seconds",
        "Time one actor spent in finished handlers."},
   };

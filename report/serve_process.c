@@ -115,6 +115,7 @@ static void name_free(struct serve_name *n)
   counts_free(&n->stopped);
   counts_free(&n->received);
   free(n->handler_buckets);
+  free(n->wait_buckets);
   free(n);
 }
 
@@ -127,7 +128,7 @@ struct serve_process *serve_process_new(const struct as_rec_header *header)
     return NULL;
   p->pid = header->pid;
   p->started_at_ns = header->started_at_ns;
-  p->program = strdup(header->program ? export_basename(header->program) : "");
+  p->program = strdup(header->name);
   if (!p->program) {
     free(p);
     return NULL;
@@ -141,6 +142,7 @@ static int actor_free(void *state, void *ctx)
 {
   free(((struct serve_actor *)state)->types);
   free(((struct serve_actor *)state)->histogram);
+  free(((struct serve_actor *)state)->wait_histogram);
   return 0;
 }
 
@@ -181,10 +183,13 @@ static int count_stop(struct serve_actor *s, const char *reason)
 }
 
 /* Adds the growth of each message type's count since the last snapshot to the name's totals,
- * and remembers the counts. */
+ * and remembers the counts. Per name a type is counted without its socket's endpoint (each
+ * instance of a CZMQ actor may bind its own), so an actor's types that differ only there add
+ * up into one. */
 static int fold_types(struct serve_actor *s, const struct as_rec_actor *a)
 {
   struct serve_count *now = NULL;
+  size_t n = 0;
   if (a->n_message_types) {
     now = calloc(a->n_message_types, sizeof *now);
     if (!now)
@@ -192,51 +197,60 @@ static int fold_types(struct serve_actor *s, const struct as_rec_actor *a)
   }
   for (size_t i = 0; i < a->n_message_types; i++) {
     const struct as_rec_msgtype *t = &a->message_types[i];
-    struct serve_count *total = counts_get(&s->name->received, t->name);
+    char buf[AS_TYPE_NAME_MAX + 8];
+    struct serve_count *total = counts_get(&s->name->received, as_type_without_endpoint(t->name, buf, sizeof buf));
     if (!total) {
       free(now);
       return -ENOMEM;
     }
+    size_t k = 0;
+    while (k < n && now[k].key != total->key)
+      k++;
+    if (k == n)
+      now[n++] = (struct serve_count){total->key, 0};
+    now[k].count = as_sat_add(now[k].count, t->count);
+  }
+  for (size_t k = 0; k < n; k++) {
+    struct serve_count *total = counts_find(&s->name->received, now[k].key);
     int64_t before = 0;
-    for (size_t k = 0; k < s->n_types; k++)
-      if (s->types[k].key == total->key) {
-        before = s->types[k].count;
+    for (size_t j = 0; j < s->n_types; j++)
+      if (s->types[j].key == now[k].key) {
+        before = s->types[j].count;
         break;
       }
-    total->count = as_sat_add(total->count, growth(t->count, before));
-    now[i].key = total->key;
-    now[i].count = t->count;
+    total->count = as_sat_add(total->count, growth(now[k].count, before));
   }
   free(s->types);
   s->types = now;
-  s->n_types = a->n_message_types;
+  s->n_types = n;
   return 0;
 }
 
-/* The growth of the actor's histogram since it was last seen goes to its name's buckets. */
-static int fold_histogram(struct serve_actor *s, const struct as_rec_actor *a)
+/* The growth of one of the actor's histograms (PAIRS, as now listed) since it was last seen
+ * (*SEEN) goes to its name's buckets (*BUCKETS, allocated at the first). */
+static int fold_histogram(const int64_t *pairs, size_t n_pairs, int64_t **seen, size_t *n_seen,
+                          uint64_t **buckets)
 {
-  if (!a->n_histogram)
+  if (!n_pairs)
     return 0;
-  struct serve_name *n = s->name;
-  if (!n->handler_buckets && !(n->handler_buckets = calloc(AS_HISTOGRAM_BUCKETS, sizeof(uint64_t))))
+  if (!*buckets && !(*buckets = calloc(AS_HISTOGRAM_BUCKETS, sizeof(uint64_t))))
     return -ENOMEM;
-  int64_t *now = malloc(a->n_histogram * 2 * sizeof *now);
+  int64_t *now = malloc(n_pairs * 2 * sizeof *now);
   if (!now)
     return -ENOMEM;
-  memcpy(now, a->histogram, a->n_histogram * 2 * sizeof *now);
+  memcpy(now, pairs, n_pairs * 2 * sizeof *now);
   size_t k = 0;
-  for (size_t i = 0; i < a->n_histogram; i++) {
+  for (size_t i = 0; i < n_pairs; i++) {
     int64_t bucket = now[2 * i], before = 0;
-    while (k < s->n_histogram && s->histogram[2 * k] < bucket)
+    while (k < *n_seen && (*seen)[2 * k] < bucket)
       k++;
-    if (k < s->n_histogram && s->histogram[2 * k] == bucket)
-      before = s->histogram[2 * k + 1];
-    n->handler_buckets[bucket] += (uint64_t)growth(now[2 * i + 1], before);
+    if (k < *n_seen && (*seen)[2 * k] == bucket)
+      before = (*seen)[2 * k + 1];
+    (*buckets)[bucket] += (uint64_t)growth(now[2 * i + 1], before);
   }
-  free(s->histogram);
-  s->histogram = now;
-  s->n_histogram = a->n_histogram;
+  free(*seen);
+  *seen = now;
+  *n_seen = n_pairs;
   return 0;
 }
 
@@ -269,23 +283,27 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   if (actor_name(p, s, a) < 0)
     return -ENOMEM;
   struct serve_name *n = s->name;
-  n->sent = as_sat_add(n->sent, growth(a->messages_sent, s->sent));
+  n->sent = as_sat_add(n->sent, growth(a->sent_all, s->sent));
   n->exceptions = as_sat_add(n->exceptions, growth(a->exceptions, s->exceptions));
   n->handler_ns = as_sat_add(n->handler_ns, growth(a->handler_total_ns, s->handler_ns));
-  s->received = a->messages_received;
-  s->sent = a->messages_sent;
+  s->received = a->received_all;
+  s->sent = a->sent_all;
   s->exceptions = a->exceptions;
   s->handler_ns = a->handler_total_ns;
-  s->mailbox_len = a->mailbox_len;
-  if (fold_types(s, a) < 0 || fold_histogram(s, a) < 0)
+  s->mailbox_len = a->queued_all;
+  if (fold_types(s, a) < 0 ||
+      fold_histogram(a->histogram, a->n_histogram, &s->histogram, &s->n_histogram,
+                     &n->handler_buckets) < 0 ||
+      fold_histogram(a->wait_histogram, a->n_wait_histogram, &s->wait_histogram,
+                     &s->n_wait_histogram, &n->wait_buckets) < 0)
     return -ENOMEM;
   if (a->handler_max_ns > n->handler_max_ns)
     n->handler_max_ns = a->handler_max_ns;
-  if (a->mailbox_max > n->mailbox_max)
-    n->mailbox_max = a->mailbox_max;
+  if (a->queued_all_max > n->mailbox_max)
+    n->mailbox_max = a->queued_all_max;
   if (a->status != AS_STATUS_STOPPED)
     n->by_status[a->status]++;
-  n->mailbox_depth = as_sat_add(n->mailbox_depth, a->mailbox_len);
+  n->mailbox_depth = as_sat_add(n->mailbox_depth, a->queued_all);
   if (a->has_handling && a->handling_elapsed_ns > n->running_max_ns)
     n->running_max_ns = a->handling_elapsed_ns;
   if (a->status == AS_STATUS_STOPPED && !s->stop_counted)
@@ -352,7 +370,7 @@ int serve_process_update(struct serve_process *p, const struct as_rec_snapshot *
   p->alive = snap->alive;
   p->spawned = snap->total_spawned;
   p->stopped = snap->total_stopped;
-  p->received = snap->messages_received;
+  p->received = snap->received_all;
   p->deadlocks = (int64_t)snap->n_deadlocks;
   p->captured_at_ns = snap->captured_at_ns;
   return fold_cost(p, snap);

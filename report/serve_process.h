@@ -34,6 +34,8 @@ struct serve_name {
   /* Finished handlers by histogram bucket (histogram.h), the growth of its actors' own; NULL
    * until one is seen. */
   uint64_t *handler_buckets;
+  /* Messages by the time they waited in the mailbox, likewise (mailbox_wait_histogram). */
+  uint64_t *wait_buckets;
   /* High-water marks. */
   int64_t handler_max_ns, mailbox_max;
   /* Gauges: the latest snapshot. */
@@ -51,6 +53,8 @@ struct serve_actor {
   size_t n_types;
   int64_t *histogram; /* its handler_histogram as last seen: n_histogram (bucket, count) pairs */
   size_t n_histogram;
+  int64_t *wait_histogram; /* its mailbox_wait_histogram as last seen, likewise */
+  size_t n_wait_histogram;
 };
 
 struct serve_process {

@@ -1,5 +1,8 @@
 #include "show.h"
+#include "cxxname.h"
+#include "format.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,4 +46,234 @@ void show_skipped(const struct show_budget *b, const char *what)
 {
   if (b->skipped)
     printf("  ... and %zu more %s (--all prints every one)\n", b->skipped, what);
+}
+
+int show_field(const char *text, int width)
+{
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+    width += (*p & 0xc0) == 0x80; /* a continuation byte: no column of its own */
+  return width;
+}
+
+/* ---- durations ----------------------------------------------------------------------------- */
+
+static const int64_t show_pow10[] = {1,
+                                     10,
+                                     100,
+                                     1000,
+                                     10000,
+                                     100000,
+                                     1000000,
+                                     10000000,
+                                     100000000,
+                                     1000000000,
+                                     10000000000,
+                                     100000000000,
+                                     1000000000000,
+                                     10000000000000,
+                                     100000000000000,
+                                     1000000000000000,
+                                     10000000000000000,
+                                     100000000000000000,
+                                     1000000000000000000};
+
+static int show_digit_count(uint64_t v)
+{
+  int k = 1;
+  while (k < 19 && v >= (uint64_t)show_pow10[k])
+    k++;
+  return v >= 10000000000000000000ull ? 20 : k;
+}
+
+/* ABS rounded to DIGITS significant digits: *MANTISSA has *SHOWN digits (at most DIGITS; fewer
+ * when ABS has fewer) and the value is *MANTISSA * 10^(*DIGITS_OF_VALUE - *SHOWN). */
+static void show_round(uint64_t abs, int digits, uint64_t *mantissa, int *shown, int *k)
+{
+  *k = show_digit_count(abs);
+  *shown = *k < digits ? *k : digits;
+  int drop = *k - *shown;
+  if (drop == 0) {
+    *mantissa = abs;
+    return;
+  }
+  uint64_t scale = (uint64_t)show_pow10[drop]; /* drop <= 17: DIGITS >= 3, 20 digits at most */
+  *mantissa = abs / scale + (abs % scale >= scale / 2 ? 1 : 0);
+  if (*mantissa == (uint64_t)show_pow10[*shown]) { /* 99.96 -> 100.0: one digit more */
+    *mantissa /= 10;
+    (*k)++;
+  }
+}
+
+/* ABS nanoseconds (1000 s or more) in whole seconds rounded as the long forms show them: to the
+ * second below an hour, the minute below 100 hours, else the hour. */
+static uint64_t show_long_seconds(uint64_t abs)
+{
+  uint64_t sec = abs / 1000000000u + (abs % 1000000000u >= 500000000u);
+  if (sec >= 3600)
+    sec = (sec + 30) / 60 * 60;
+  if (sec >= 100 * 3600)
+    sec = (sec + 1800) / 3600 * 3600;
+  return sec;
+}
+
+static const char *show_unit_name(int exponent)
+{
+  switch (exponent) {
+  case 0: return "ns";
+  case 3: return "\xc2\xb5s";
+  case 6: return "ms";
+  default: return "s";
+  }
+}
+
+static const char *show_duration_digits(int64_t ns, int digits, unsigned flags, char *buf, size_t len)
+{
+  if (!len)
+    return buf;
+  digits = digits < 3 ? 3 : digits > 15 ? 15 : digits;
+  const char *sign = ns < 0 ? "-" : flags & SHOW_DURATION_SIGN ? "+" : "";
+  const char *space = flags & SHOW_DURATION_COMPACT ? "" : " ";
+  uint64_t abs = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns, mantissa;
+  int shown, k;
+  show_round(abs, digits, &mantissa, &shown, &k);
+  if (k > 12 && digits == 3) {
+    /* 1000 s and more: minutes and seconds, hours and minutes, days and hours. */
+    uint64_t sec = show_long_seconds(abs);
+    if (sec < 3600)
+      snprintf(buf, len, "%s%llum%02llus", sign, (unsigned long long)(sec / 60),
+               (unsigned long long)(sec % 60));
+    else if (sec < 100 * 3600)
+      snprintf(buf, len, "%s%lluh%02llum", sign, (unsigned long long)(sec / 3600),
+               (unsigned long long)(sec / 60 % 60));
+    else
+      snprintf(buf, len, "%s%llud%02lluh", sign, (unsigned long long)(sec / 86400),
+               (unsigned long long)(sec / 3600 % 24));
+    return buf;
+  }
+  /* The unit: the largest of ns, µs, ms, s that leaves at least one digit before the point. */
+  int exponent = k > 9 ? 9 : (k - 1) / 3 * 3;
+  int whole = k - exponent; /* digits before the point (1 to 3; more for seconds) */
+  char digits_text[24];
+  snprintf(digits_text, sizeof digits_text, "%llu", (unsigned long long)mantissa);
+  if (shown > whole)
+    snprintf(buf, len, "%s%.*s.%s%s%s", sign, whole, digits_text, digits_text + whole, space,
+             show_unit_name(exponent));
+  else /* a whole number of the unit: the digits the rounding dropped are zeros */
+    snprintf(buf, len, "%s%s%.*s%s%s", sign, digits_text, whole - shown, "000000000000000000000",
+             space, show_unit_name(exponent));
+  return buf;
+}
+
+const char *show_duration(int64_t ns, unsigned flags, char *buf, size_t len)
+{
+  return show_duration_digits(ns, 3, flags, buf, len);
+}
+
+/* NS as show_duration_digits writes it, rounded. */
+static int64_t show_duration_rounded(int64_t ns, int digits)
+{
+  uint64_t abs = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns, mantissa;
+  int shown, k;
+  show_round(abs, digits, &mantissa, &shown, &k);
+  uint64_t v = k > 12 && digits == 3 ? show_long_seconds(abs) * 1000000000u
+                                     : mantissa * (uint64_t)show_pow10[k - shown];
+  if (v > INT64_MAX)
+    v = INT64_MAX;
+  return ns < 0 ? -(int64_t)v : (int64_t)v;
+}
+
+const char *show_duration_above(int64_t ns, int64_t limit_ns, unsigned flags, char *buf,
+                                size_t len)
+{
+  int digits = 3;
+  while (digits < 15 && ns > limit_ns && show_duration_rounded(ns, digits) <= limit_ns)
+    digits++;
+  return show_duration_digits(ns, digits, flags, buf, len);
+}
+
+struct show_unit show_duration_unit(int64_t max_ns)
+{
+  uint64_t abs = max_ns < 0 ? (uint64_t)0 - (uint64_t)max_ns : (uint64_t)max_ns, mantissa;
+  int shown, k;
+  show_round(abs, 3, &mantissa, &shown, &k);
+  int exponent = k > 9 ? 9 : (k - 1) / 3 * 3;
+  return (struct show_unit){show_unit_name(exponent), show_pow10[exponent]};
+}
+
+/* The function of a frame "fn+0xOFF (object)" without its parameters; -1 for "0xOFF (object)". */
+static int show_frame_function(const char *frame, char *out, size_t len)
+{
+  if (strncmp(frame, "0x", 2) == 0)
+    return -1;
+  const char *plus = strstr(frame, "+0x");
+  size_t n = plus ? (size_t)(plus - frame) : strcspn(frame, " ");
+  if (n == 0)
+    return -1;
+  snprintf(out, len, "%.*s", (int)(n < 200 ? n : 200), frame);
+  as_cxxname_strip_parameters(out);
+  return 0;
+}
+
+static int show_frame_in_libc(const char *frame)
+{
+  const char *object = strrchr(frame, '(');
+  return object && (strncmp(object, "(libc.so", 8) == 0 ||
+                    strncmp(object, "(libpthread.so", 14) == 0 ||
+                    strncmp(object, "(ld-linux", 9) == 0);
+}
+
+const char *show_stack_line(const char *const *frames, size_t n, char *buf, size_t len)
+{
+  size_t at = 0, shown = 0, first = 0, last = 0;
+  /* The C library's own frames on top (clock_nanosleep under nanosleep, __lll_lock_wait under
+   * pthread_mutex_lock): the one its caller called stays. */
+  while (first + 1 < n && show_frame_in_libc(frames[first]) && show_frame_in_libc(frames[first + 1]))
+    first++;
+  buf[0] = '\0';
+  for (size_t i = first; i < n && len > 0; i++) {
+    char fn[208], clean[208];
+    if (show_frame_function(frames[i], fn, sizeof fn) < 0)
+      continue;
+    if (shown == 3)
+      break;
+    int w = snprintf(buf + at, len - at, "%s%s", shown ? " \u2190 " : "",
+                     show_name(fn, 80, clean, sizeof clean));
+    if (w < 0 || (size_t)w >= len - at)
+      break;
+    at += (size_t)w;
+    shown++;
+    last = i;
+  }
+  /* More frames follow (named or not): the line says so. */
+  if (shown && last + 1 < n)
+    snprintf(buf + at, len - at, " \u2190 \u2026");
+  return buf;
+}
+
+/* How far a stack goes: stack_complete, or why not (stack_end). */
+static const char *show_stack_extent(int complete, const char *end)
+{
+  if (complete)
+    return "complete";
+  if (end && strcmp(end, AS_STACK_END_V_MOVED) == 0)
+    return "the thread ran while it was read (frames may mix two moments)";
+  if (end && strcmp(end, AS_STACK_END_V_DEPTH) == 0)
+    return "its outer frames cut";
+  return "unwinding stopped at the last frame shown";
+}
+
+const char *show_stack_source(const char *source, int complete, const char *end, int64_t cpu_ns,
+                              int64_t cpu_window_ns, char *buf, size_t len)
+{
+  if (source && strcmp(source, AS_STACK_SOURCE_V_CPU) == 0)
+    snprintf(buf, len, "on a CPU, no stack (perf_event_open not allowed): spinning %.1f s of CPU in %.1f s",
+             (double)cpu_ns / 1e9, (double)cpu_window_ns / 1e9);
+  else if (source && strcmp(source, AS_STACK_SOURCE_V_PERF) == 0)
+    snprintf(buf, len, "stack sampled on a CPU (perf), %s; %.1f s of CPU in %.1f s",
+             show_stack_extent(complete, end), (double)cpu_ns / 1e9, (double)cpu_window_ns / 1e9);
+  else if (source && strcmp(source, AS_STACK_SOURCE_V_SYSCALL) == 0)
+    snprintf(buf, len, "stack read from its system call, %s", show_stack_extent(complete, end));
+  else
+    snprintf(buf, len, "stack %s", show_stack_extent(complete, end));
+  return buf;
 }

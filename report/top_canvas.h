@@ -48,7 +48,12 @@ struct top_line *top_canvas_addv(struct top_canvas *c, enum top_style style, con
  * padded to exactly WIDTH columns (right-aligned when RIGHT); a cut text ends in '~'.
  * Returns the bytes written (OUT is NUL-terminated). */
 size_t top_text_fit(char *out, size_t cap, const char *text, int width, int right, int ascii);
-/* Columns TEXT takes (one per code point). */
+/* Like top_text_fit (left-aligned) but a name too long for WIDTH loses its middle, marked by
+ * "\u2026" ('~' when ascii): the end tells names apart. HEAD < 0: a qualified name keeps its
+ * first part and whole "::part"s from its end ("broker::\u2026::master_actor"), any other only
+ * its end; HEAD >= 0: exactly HEAD columns of its start, then as much of its end as fits. */
+size_t top_text_fit_cut(char *out, size_t cap, const char *text, int width, int head, int ascii);
+/* Columns TEXT takes on a terminal (wcwidth; what top_text_fit would print as '?' takes one). */
 int top_text_width(const char *text);
 
 #endif

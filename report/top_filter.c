@@ -3,6 +3,7 @@
 #include "top_filter.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -13,6 +14,7 @@ static const struct {
     {"runtime:", TOP_TERM_RUNTIME},
     {"type:", TOP_TERM_TYPE},
     {"name:", TOP_TERM_NAME},
+    {"system:", TOP_TERM_SYSTEM}, /* a CAF actor system's number (runtime_scope) */
 };
 
 int top_filter_parse(struct top_filter *filter, const char *text, char *err, size_t cap)
@@ -36,6 +38,11 @@ int top_filter_parse(struct top_filter *filter, const char *text, char *err, siz
     if (kind == TOP_TERM_STATE && top_state_parse(w, &f.terms[f.n_terms].state) < 0) {
       snprintf(err, cap, "unknown state '%.40s': running, starting, stopping, busy, stuck, "
                          "waiting, deadlock, stopped", w);
+      return -1;
+    }
+    char *end = NULL;
+    if (kind == TOP_TERM_SYSTEM && (!*w || (strtoll(w, &end, 10), *end))) {
+      snprintf(err, cap, "system:N takes an actor system's number, not '%.40s'", w);
       return -1;
     }
     f.terms[f.n_terms].kind = kind;
@@ -74,6 +81,10 @@ int top_filter_match(const struct top_filter *filter, const struct as_rec_actor 
       break;
     case TOP_TERM_TYPE:
       if (!filter_has_type(a, w))
+        return 0;
+      break;
+    case TOP_TERM_SYSTEM:
+      if (!a->has_runtime_id || a->runtime_scope != strtoll(w, NULL, 10))
         return 0;
       break;
     case TOP_TERM_NAME:

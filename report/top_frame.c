@@ -1,7 +1,9 @@
 /* actorscope top: drawing a frame — header, deadlock banner, warnings, the actor table (only
  * the rows on screen are formatted) or a panel, and the footer. */
 #define _GNU_SOURCE
+#include "show.h"
 #include "top_keys.h"
+#include "top_names.h"
 #include "top_screen.h"
 
 #include <stdio.h>
@@ -41,7 +43,8 @@ struct layout {
   int width[COL_COUNT];
 };
 
-static void frame_layout(struct layout *l, int total)
+/* NEED: the columns the rows on screen want for NAME, STATE and HANDLER. */
+static void frame_layout(struct layout *l, int total, const int *need)
 {
   int used = 0;
   for (int c = 0; c < COL_COUNT; c++) {
@@ -59,6 +62,19 @@ static void frame_layout(struct layout *l, int total)
   /* Names take what is left, up to a point: on a wide screen the numbers stay near them. */
   if (used < total)
     l->width[COL_NAME] += total - used < 40 ? total - used : 40;
+  /* A name still cut takes the padding of the columns after it before anything else. */
+  static const int lenders[] = {COL_STATE, COL_HANDLER};
+  for (size_t k = 0; k < sizeof lenders / sizeof *lenders; k++) {
+    int c = lenders[k], want = need[COL_NAME] - l->width[COL_NAME];
+    int floor = need[c] > (int)strlen(columns[c].title) + 1 ? need[c]
+                                                             : (int)strlen(columns[c].title) + 1;
+    int spare = l->shown[c] ? l->width[c] - floor : 0;
+    int give = want < spare ? want : spare;
+    if (give > 0) {
+      l->width[c] -= give;
+      l->width[COL_NAME] += give;
+    }
+  }
 }
 
 /* "12", "12.5", "1.2k", "3.4M" ... "9.2E": rates and counts in a few columns, whatever size a
@@ -145,8 +161,20 @@ static void frame_column_titles(struct top_canvas *c, const struct top_screen *s
   top_canvas_add(c, TOP_STYLE_COLUMNS, "%s", row);
 }
 
+/* The indent and tree mark before a row's name. */
+static void frame_row_prefix(char *out, size_t cap, const struct top_screen *s,
+                             const struct top_row *r)
+{
+  unsigned depth = r->depth > 10 ? 10 : r->depth;
+  const char *mark = "";
+  if (!s->view.flat && !s->view.filter.n_terms)
+    mark = !r->has_children ? "  " : r->collapsed ? (s->ascii ? "+ " : "\u25b8 ")
+                                                  : (s->ascii ? "- " : "\u25be ");
+  snprintf(out, cap, "%*s%s", (int)depth * 2, "", mark);
+}
+
 static void frame_row(struct top_canvas *c, const struct top_screen *s, const struct layout *l,
-                      const struct top_row *r, int selected)
+                      const struct top_row *r, const char *name, int selected)
 {
   const struct as_rec_snapshot *snap = &s->model.snap->snapshot;
   const struct as_rec_actor *a = &snap->actors[r->actor];
@@ -157,32 +185,28 @@ static void frame_row(struct top_canvas *c, const struct top_screen *s, const st
 
   snprintf(text, sizeof text, "%lld", (long long)a->id);
   row_cell(row, sizeof row, &used, l, COL_ID, text, ascii);
-  unsigned depth = r->depth > 10 ? 10 : r->depth;
-  const char *mark = "";
-  if (!s->view.flat && !s->view.filter.n_terms)
-    mark = !r->has_children ? "  " : r->collapsed ? (ascii ? "+ " : "\u25b8 ")
-                                                  : (ascii ? "- " : "\u25be ");
-  snprintf(text, sizeof text, "%*s%s%s", (int)depth * 2, "", mark, a->name);
+  frame_row_prefix(text, sizeof text, s, r);
+  snprintf(text + strlen(text), sizeof text - strlen(text), "%s", name);
   row_cell(row, sizeof row, &used, l, COL_NAME, text, ascii);
   row_cell(row, sizeof row, &used, l, COL_RT, a->runtime, ascii);
   int state_from = top_text_width(row) + (used ? 1 : 0);
   top_state_text(text, sizeof text, a, v->state, ascii);
   row_cell(row, sizeof row, &used, l, COL_STATE, text, ascii);
   row_cell(row, sizeof row, &used, l, COL_HANDLER, a->has_handling ? a->handling_type : "", ascii);
-  frame_number(text, sizeof text, (double)a->mailbox_len, 0);
+  frame_number(text, sizeof text, (double)a->queued_all, 0);
   row_cell(row, sizeof row, &used, l, COL_MBOX, text, ascii);
-  frame_number(text, sizeof text, (double)a->mailbox_max, 0);
+  frame_number(text, sizeof text, (double)a->queued_all_max, 0);
   row_cell(row, sizeof row, &used, l, COL_MAX, text, ascii);
   frame_number(text, sizeof text, v->rate, 1);
   row_cell(row, sizeof row, &used, l, COL_RATE, text, ascii);
   frame_sparkline(text, sizeof text, v->history.rate, v->history.count, v->history.next,
                   l->width[COL_TREND], ascii);
   row_cell(row, sizeof row, &used, l, COL_TREND, text, ascii);
-  frame_number(text, sizeof text, (double)a->messages_received, 0);
+  frame_number(text, sizeof text, (double)a->received_all, 0);
   row_cell(row, sizeof row, &used, l, COL_RECV, text, ascii);
   frame_number(text, sizeof text, (double)a->exceptions, 0);
   row_cell(row, sizeof row, &used, l, COL_EXC, text, ascii);
-  top_duration_text(text, sizeof text, snap->uptime_ns - a->spawned_at_ns);
+  show_duration(top_actor_age_ns(snap, a), SHOW_DURATION_COMPACT, text, sizeof text);
   row_cell(row, sizeof row, &used, l, COL_AGE, text, ascii);
 
   struct top_line *line = top_canvas_add(c, selected ? TOP_STYLE_SELECTED : TOP_STYLE_NORMAL,
@@ -202,12 +226,10 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
   char up[48] = "", who[300] = "(no snapshot yet)";
   if (snap) {
     memcpy(up, " - up ", 7);
-    top_duration_text(up + 6, sizeof up - 6, snap->uptime_ns);
+    show_duration(snap->uptime_ns, 0, up + 6, sizeof up - 6);
   }
   if (h) {
-    const char *program = h->program ? h->program : "?";
-    const char *base = strrchr(program, '/');
-    snprintf(who, sizeof who, "%s pid %lld", base ? base + 1 : program, (long long)h->pid);
+    snprintf(who, sizeof who, "%s pid %lld", h->name && *h->name ? h->name : "?", (long long)h->pid);
   }
   /* The state before the source: a long path may be cut, "waiting" or "ended" must not be. */
   top_canvas_add(c, TOP_STYLE_TITLE, "%s%s - %s - %s", who, up, s->state, s->source);
@@ -227,8 +249,10 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
   frame_number(rate, sizeof rate, m->message_rate, 1);
   if (m->has_cost) {
     double kb = (double)m->cost_bytes / 1024.0;
-    snprintf(cost, sizeof cost, "tracer %.2f ms, %.1f %s a snapshot", (double)m->cost_ns / 1e6,
-             kb < 1024 ? kb : kb / 1024, kb < 1024 ? "KB" : "MB");
+    char took[SHOW_DURATION_MAX];
+    snprintf(cost, sizeof cost, "tracer %s, %.1f %s a snapshot",
+             show_duration(m->cost_ns, 0, took, sizeof took), kb < 1024 ? kb : kb / 1024,
+             kb < 1024 ? "KB" : "MB");
   }
   char end[96] = "";
   if (snap->signal)
@@ -238,7 +262,7 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
   else if (snap->final)
     snprintf(end, sizeof end, " - final");
   top_canvas_add(c, TOP_STYLE_NORMAL, "messages: %s/s, %lld in all, %lld spawned - %s%s", rate,
-                 (long long)snap->messages_received, (long long)snap->total_spawned, cost, end);
+                 (long long)snap->received_all, (long long)snap->total_spawned, cost, end);
 }
 
 static void frame_banner(struct top_canvas *c, const struct top_screen *s, int all)
@@ -363,6 +387,74 @@ static void frame_panel(struct top_canvas *c, struct top_screen *s, int height)
   top_canvas_free(&panel);
 }
 
+/* The column titles and rows [FIRST, END) of the view, their names told apart. */
+static void frame_table(struct top_canvas *c, struct top_screen *s, size_t first, size_t end,
+                        int cursor)
+{
+  struct top_view *v = &s->view;
+  size_t n = end > first && s->model.snap ? end - first : 0;
+  int need[COL_COUNT] = {0};
+  size_t cap = (size_t)c->width * 4 + 8;
+  char **names = calloc(n ? n : 1, sizeof *names);
+  const char **full = calloc(n ? n : 1, sizeof *full);
+  int *widths = calloc(n ? n : 1, sizeof *widths);
+  char *texts = malloc(n * cap + 1);
+  int ok = names && full && widths && texts;
+  for (size_t k = 0; ok && k < n; k++) {
+    const struct top_row *r = &v->rows[first + k];
+    const struct as_rec_actor *a = &s->model.snap->snapshot.actors[r->actor];
+    char text[512];
+    frame_row_prefix(text, sizeof text, s, r);
+    widths[k] = top_text_width(text); /* the prefix, until the layout is known */
+    full[k] = a->name ? a->name : "";
+    names[k] = texts + k * cap;
+    if (r->group) { /* a heading: the whole row is its own */
+      top_view_group_label(names[k], cap, a);
+      widths[k] = -1;
+      continue;
+    }
+    int w = widths[k] + top_text_width(full[k]);
+    need[COL_NAME] = w > need[COL_NAME] ? w : need[COL_NAME];
+    top_state_text(text, sizeof text, a, s->model.views[r->actor].state, s->ascii);
+    w = top_text_width(text);
+    need[COL_STATE] = w > need[COL_STATE] ? w : need[COL_STATE];
+    w = a->has_handling ? top_text_width(a->handling_type ? a->handling_type : "") : 0;
+    need[COL_HANDLER] = w > need[COL_HANDLER] ? w : need[COL_HANDLER];
+  }
+  struct layout l;
+  frame_layout(&l, c->width, need);
+  frame_column_titles(c, s, &l);
+  if (ok) {
+    /* Headings are left as they are: their text is no actor's name. */
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+      if (widths[k] >= 0) {
+        names[m] = names[k];
+        full[m] = full[k];
+        widths[m++] = l.width[COL_NAME] - widths[k] > 0 ? l.width[COL_NAME] - widths[k] : 0;
+      }
+    top_names_fit(names, cap, full, widths, m, s->ascii);
+    for (size_t k = 0; k < n; k++) /* each was fitted in its own place */
+      names[k] = texts + k * cap;
+  }
+  for (size_t k = 0; k < n; k++) {
+    const struct top_row *r = &v->rows[first + k];
+    if (r->group) {
+      char prefix[64];
+      frame_row_prefix(prefix, sizeof prefix, s, r);
+      top_canvas_add(c, cursor && first + k == v->cursor ? TOP_STYLE_SELECTED : TOP_STYLE_COLUMNS,
+                     "%s%s", prefix, ok ? names[k] : "");
+      continue;
+    }
+    const char *name = ok ? names[k] : s->model.snap->snapshot.actors[r->actor].name;
+    frame_row(c, s, &l, r, name ? name : "", cursor && first + k == v->cursor);
+  }
+  free(names);
+  free(full);
+  free(widths);
+  free(texts);
+}
+
 void top_frame_render(struct top_canvas *c, struct top_screen *s, int height, size_t rows)
 {
   top_canvas_clear(c);
@@ -370,17 +462,14 @@ void top_frame_render(struct top_canvas *c, struct top_screen *s, int height, si
   if (s->mode != TOP_MODE_TABLE) {
     frame_panel(c, s, height);
   } else {
-    struct layout l;
-    frame_layout(&l, c->width);
-    frame_column_titles(c, s, &l);
-    size_t room = height ? (size_t)(height > (int)c->count + 1 ? height - (int)c->count - 1 : 0)
+    size_t room = height ? (size_t)(height > (int)c->count + 2 ? height - (int)c->count - 2 : 0)
                          : (rows ? rows : s->view.n_rows);
     struct top_view *v = &s->view;
     if (height)
       top_view_move(v, 0, room);
     size_t first = height ? v->scroll : 0;
-    for (size_t r = first; r < v->n_rows && r < first + room; r++)
-      frame_row(c, s, &l, &v->rows[r], height && r == v->cursor);
+    size_t end = v->n_rows < first + room ? v->n_rows : first + room;
+    frame_table(c, s, first, end, height != 0);
     if (!s->model.snap && height)
       top_canvas_add(c, TOP_STYLE_DIM, "  (no snapshot yet)");
   }

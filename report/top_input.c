@@ -152,7 +152,10 @@ void top_input_key(struct top_app *app, int key)
   case TOP_ACT_HOME: top_view_move(v, -(long)v->n_rows, page); break;
   case TOP_ACT_END: top_view_move(v, (long)v->n_rows, page); break;
   case TOP_ACT_INSPECT:
-    if (v->n_rows) {
+    if (v->n_rows && v->rows[v->cursor].group) {
+      top_view_collapse(v, v->rows[v->cursor].id, -1); /* a heading has nothing to inspect */
+      top_view_rebuild(v, &s->model);
+    } else if (v->n_rows) {
       s->mode = TOP_MODE_INSPECT;
       s->inspect_id = v->rows[v->cursor].id;
       s->panel_scroll = 0;

@@ -2,6 +2,7 @@
  * chain, its relatives by name, its spawn stack, and the history of its mailbox and rate. */
 #define _GNU_SOURCE
 #include "histogram.h"
+#include "show.h"
 #include "top_screen.h"
 
 #include <stdio.h>
@@ -29,30 +30,58 @@ static void inspect_ids(struct top_canvas *c, const struct as_rec_snapshot *s, c
     top_canvas_add(c, TOP_STYLE_DIM, "  and %zu more", n - INSPECT_LIST_MAX);
 }
 
-/* p50/p90/p99 of the actor's finished handlers, from its histogram (FORMAT.md). */
-static void inspect_percentiles(struct top_canvas *c, const struct as_rec_actor *a, int64_t tick_fs)
+/* p50/p90/p99 of a histogram's PAIRS (FORMAT.md) after LEAD: the actor's finished handlers
+ * (MAX_NS their longest), or its messages' waits in the mailbox (MAX_NS 0: no exact longest,
+ * so the top bucket's middle is shown as max, with the count). */
+static void inspect_percentiles(struct top_canvas *c, const char *lead, const int64_t *pairs,
+                                size_t n_pairs, int64_t max_ns, int64_t tick_fs)
 {
-  if (!a->n_histogram || tick_fs <= 0)
+  if (!n_pairs || tick_fs <= 0)
     return;
   struct as_histogram_bin bins[AS_HISTOGRAM_BUCKETS];
-  size_t n = a->n_histogram < AS_HISTOGRAM_BUCKETS ? a->n_histogram : AS_HISTOGRAM_BUCKETS;
-  for (size_t i = 0; i < n; i++)
-    bins[i] = (struct as_histogram_bin){(uint32_t)a->histogram[2 * i],
-                                        (uint64_t)a->histogram[2 * i + 1]};
-  const double ps[] = {50, 90, 99};
-  char text[3][32];
-  uint64_t max_ticks = as_histogram_ns_to_ticks(a->handler_max_ns, tick_fs);
-  for (int k = 0; k < 3; k++) {
+  size_t n = n_pairs < AS_HISTOGRAM_BUCKETS ? n_pairs : AS_HISTOGRAM_BUCKETS;
+  uint64_t count = 0;
+  for (size_t i = 0; i < n; i++) {
+    bins[i] = (struct as_histogram_bin){(uint32_t)pairs[2 * i], (uint64_t)pairs[2 * i + 1]};
+    count += bins[i].count;
+  }
+  const double ps[] = {50, 90, 99, 100};
+  char text[4][SHOW_DURATION_MAX];
+  uint64_t max_ticks = max_ns > 0 ? as_histogram_ns_to_ticks(max_ns, tick_fs) : UINT64_MAX;
+  for (int k = 0; k < 4; k++) {
     uint64_t ticks =
         as_histogram_percentile(bins, n, ps[k], max_ticks < UINT64_MAX ? max_ticks + 1 : 0);
     int64_t ns = as_histogram_ticks_to_ns(ticks, tick_fs);
-    top_duration_text(text[k], sizeof text[k], ns < a->handler_max_ns ? ns : a->handler_max_ns);
+    show_duration(max_ns > 0 && ns > max_ns ? max_ns : ns, 0, text[k], sizeof text[k]);
   }
-  top_canvas_add(c, TOP_STYLE_NORMAL, "           p50 %s, p90 %s, p99 %s", text[0], text[1], text[2]);
+  if (max_ns > 0)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s p50 %s, p90 %s, p99 %s", lead, text[0], text[1],
+                   text[2]);
+  else
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s p50 %s, p90 %s, p99 %s, max %s of %llu", lead,
+                   text[0], text[1], text[2], text[3], (unsigned long long)count);
 }
 
 /* Who waits on whom from this actor on, until an actor waits on nobody or the chain comes back
  * to an actor already in it (a deadlock). */
+/* The actor's longest stuck handler run (kept after it ended) and where it was; files from
+ * before the tracer kept it: the stack of the handler running now. */
+static void inspect_stuck(struct top_canvas *c, const struct as_rec_actor *a)
+{
+  const char *const *frames = a->has_stuck ? a->stuck_stack : a->handling_stack;
+  size_t n = a->has_stuck ? a->n_stuck_stack : a->n_handling_stack;
+  if (a->has_stuck) {
+    char d1[SHOW_DURATION_MAX], how[256];
+    show_duration(a->stuck_handler_ns, 0, d1, sizeof d1);
+    top_canvas_add(c, TOP_STYLE_NORMAL, "stuck      %s handling %s%s, %s", d1, a->stuck_type,
+                   a->stuck_running ? " (still running)" : "",
+                   show_stack_source(a->stuck_source, a->stuck_complete, a->stuck_end,
+                                     a->stuck_cpu_ns, a->stuck_cpu_window_ns, how, sizeof how));
+  }
+  for (size_t k = 0; k < n; k++)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%s %s", k ? "          " : "stuck in  ", frames[k]);
+}
+
 static void inspect_wait_chain(struct top_canvas *c, const struct top_screen *s, long at)
 {
   const struct as_rec_snapshot *snap = &s->model.snap->snapshot;
@@ -66,7 +95,7 @@ static void inspect_wait_chain(struct top_canvas *c, const struct top_screen *s,
   while (at >= 0 && snap->actors[at].has_waiting && used < sizeof line) {
     visited[n++] = at;
     const struct as_rec_actor *a = &snap->actors[at];
-    top_duration_text(d, sizeof d, a->waiting_elapsed_ns);
+    show_duration(a->waiting_elapsed_ns, 0, d, sizeof d);
     long next = top_snap_find(snap, a->waiting_target);
     used += (size_t)snprintf(line + used, sizeof line - used, " %s(%s %s) #%lld %s", arrow,
                              as_wait_kind_name(a->waiting_kind), d, (long long)a->waiting_target,
@@ -126,38 +155,48 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
     top_canvas_add(c, TOP_STYLE_NORMAL, "CAF id     %lld in actor system %lld",
                    (long long)a->runtime_id, (long long)a->runtime_scope);
   top_canvas_add(c, TOP_STYLE_NORMAL, "status     %s - %s", as_status_name(a->status), state);
-  top_duration_text(d1, sizeof d1, a->spawned_at_ns);
-  top_duration_text(d2, sizeof d2, snap->uptime_ns - a->spawned_at_ns);
+  show_duration(a->spawned_at_ns, 0, d1, sizeof d1);
+  int64_t age = snap->uptime_ns - a->spawned_at_ns;
+  show_duration(age > 0 ? age : 0, 0, d2, sizeof d2);
   top_canvas_add(c, TOP_STYLE_NORMAL, "spawned    at %s of uptime, %s ago", d1, d2);
   if (a->has_stopped) {
-    top_duration_text(d1, sizeof d1, a->stopped_at_ns);
+    show_duration(a->stopped_at_ns, 0, d1, sizeof d1);
     top_canvas_add(c, TOP_STYLE_NORMAL, "stopped    at %s: %s", d1,
                    a->stop_reason ? a->stop_reason : "?");
   }
   if (a->has_handling) {
-    top_duration_text(d1, sizeof d1, a->handling_elapsed_ns);
+    show_duration(a->handling_elapsed_ns, 0, d1, sizeof d1);
     top_canvas_add(c, TOP_STYLE_NORMAL, "handling   %s for %s", a->handling_type, d1);
   } else {
     top_canvas_add(c, TOP_STYLE_NORMAL, "handling   nothing now");
   }
-  top_duration_text(d1, sizeof d1, a->handler_total_ns);
-  top_duration_text(d2, sizeof d2, a->handler_max_ns);
-  top_duration_text(d3, sizeof d3,
-                    a->handled > 0 ? a->handler_total_ns / a->handled : 0);
-  top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
-                 (long long)a->handled, d1, d3, d2);
-  inspect_percentiles(c, a, snap->tick_fs);
-  for (size_t k = 0; k < a->n_handling_stack; k++)
-    top_canvas_add(c, TOP_STYLE_NORMAL, "%s %s", k ? "          " : "stuck in  ", a->handling_stack[k]);
+  show_duration(a->handler_total_ns, 0, d1, sizeof d1);
+  show_duration(a->handler_max_ns, 0, d2, sizeof d2);
+  show_duration(a->handled > 0 ? a->handler_total_ns / a->handled : 0, 0, d3, sizeof d3);
+  if (a->handled > 0 || a->handler_max_ns > 0)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
+                   (long long)a->handled, d1, d3, d2);
+  else /* no time at all, not "0 ns" */
+    top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   none finished yet");
+  inspect_percentiles(c, "", a->histogram, a->n_histogram, a->handler_max_ns, snap->tick_fs);
+  inspect_stuck(c, a);
   inspect_wait_chain(c, s, at);
-  top_canvas_add(c, TOP_STYLE_NORMAL, "mailbox    %lld now, %lld at most, %lld enqueued (%s)",
-                 (long long)a->mailbox_len, (long long)a->mailbox_max,
-                 (long long)a->mailbox_enqueued, a->mailbox_kind ? a->mailbox_kind : "?");
+  if (a->n_sockets)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "waiting    %lld now on all its sockets, %lld at most",
+                   (long long)a->queued_all, (long long)a->queued_all_max);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "%s %lld now, %lld at most, %lld enqueued (%s)",
+                 a->n_sockets ? "pipe      " : "mailbox   ", (long long)a->mailbox_len,
+                 (long long)a->mailbox_max, (long long)a->mailbox_enqueued,
+                 a->mailbox_kind ? a->mailbox_kind : "?");
+  inspect_percentiles(c, "  waited", a->wait_histogram, a->n_wait_histogram, 0, snap->tick_fs);
   top_canvas_add(c, TOP_STYLE_NORMAL, "outbox     %lld", (long long)a->outbox_len);
   top_canvas_add(c, TOP_STYLE_NORMAL,
                  "messages   %lld received (%.1f/s), %lld sent, %lld replies, %lld exceptions",
-                 (long long)a->messages_received, v->rate, (long long)a->messages_sent,
+                 (long long)a->received_all, v->rate, (long long)a->sent_all,
                  (long long)a->replies, (long long)a->exceptions);
+  if (a->n_sockets)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "  on its pipe %lld received, %lld sent to actors",
+                   (long long)a->messages_received, (long long)a->messages_sent);
   if (a->has_refs)
     top_canvas_add(c, TOP_STYLE_NORMAL, "refs       %lld strong, %lld weak",
                    (long long)a->refs_strong, (long long)a->refs_weak);
@@ -179,7 +218,8 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
       const struct as_rec_socket *k = &a->sockets[i];
       char depth[48] = "";
       if (k->has_depth)
-        snprintf(depth, sizeof depth, ", %lld queued", (long long)k->depth);
+        snprintf(depth, sizeof depth, ", %lld queued (%lld at most)", (long long)k->depth,
+                 (long long)(k->has_max ? k->max : k->depth));
       top_canvas_add(c, TOP_STYLE_NORMAL, "  %-10s %s: %lld received, %lld sent%s", k->kind,
                      k->endpoint ? k->endpoint : "(no endpoint)", (long long)k->received,
                      (long long)k->sent, depth);

@@ -40,7 +40,7 @@ static const struct key_binding {
     {{'a'}, "a", TOP_ACT_SORT_AGE, SCOPE_ALL, "sort by age, the oldest first"},
     {{'R'}, "R", TOP_ACT_INVERT, SCOPE_ALL, "invert the sort"},
     {{'/'}, "/", TOP_ACT_FILTER, SCOPE_ALL,
-     "filter: part of a name, state:stuck, runtime:caf, type:ping (empty: none)"},
+     "filter: part of a name, state:stuck, runtime:caf, system:2, type:ping (empty: none)"},
     {{'p'}, "p", TOP_ACT_PAUSE, SCOPE_LIVE, "pause (snapshots keep arriving, unseen)"},
     {{'w'}, "w", TOP_ACT_WARNINGS, SCOPE_ALL, "every warning and deadlock"},
     {{'?'}, "?", TOP_ACT_HELP, SCOPE_ALL, "this help"},
@@ -81,11 +81,11 @@ void top_keys_help(struct top_canvas *c, const struct top_screen *s)
       top_canvas_add(c, TOP_STYLE_NORMAL, "  %-8s %s", bindings[i].label, bindings[i].help);
   top_canvas_add(c, TOP_STYLE_NORMAL, "%s", "");
   top_canvas_add(c, TOP_STYLE_COLUMNS, "States");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Busy 1.2s        in one handler past --busy-ms (500 ms)");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Stuck 7s         in one handler past --stuck-ms (5 s)");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Waiting->#12 3s  blocked on actor #12 for 3 s");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Deadlock         in a wait-for cycle (see the banner)");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Stopped: reason  stopped, listed for the grave window");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "  Busy 1.20s          in one handler past --busy-ms (500 ms)");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "  Stuck 7.00s         in one handler past --stuck-ms (5 s)");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "  Waiting->#12 3.00s  blocked on actor #12 for 3 s");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "  Deadlock            in a wait-for cycle (see the banner)");
+  top_canvas_add(c, TOP_STYLE_NORMAL, "  Stopped: reason     stopped, listed for the grave window");
 }
 
 /* The hint names keys of the table above; the help panel lists them all. */

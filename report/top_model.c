@@ -1,6 +1,8 @@
 /* actorscope top: deriving states, rates and histories from consecutive snapshots. */
 #include "top_model.h"
 
+#include "show.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,35 +29,18 @@ int top_state_parse(const char *name, enum top_state *out)
   return -1;
 }
 
-void top_duration_text(char *out, size_t cap, int64_t ns)
-{
-  if (ns < 0)
-    ns = 0;
-  int64_t ms = ns / 1000000;
-  if (ms < 1000)
-    snprintf(out, cap, "%lldms", (long long)ms);
-  else if (ms < 10000)
-    snprintf(out, cap, "%lld.%llds", (long long)(ms / 1000), (long long)(ms % 1000 / 100));
-  else if (ms < 60000)
-    snprintf(out, cap, "%llds", (long long)(ms / 1000));
-  else if (ms < 3600000)
-    snprintf(out, cap, "%lldm%02llds", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
-  else
-    snprintf(out, cap, "%lldh%02lldm", (long long)(ms / 3600000), (long long)(ms / 60000 % 60));
-}
-
 void top_state_text(char *out, size_t cap, const struct as_rec_actor *a, enum top_state state,
                     int ascii)
 {
-  char d[32];
+  char d[SHOW_DURATION_MAX];
   switch (state) {
   case TOP_STATE_BUSY:
   case TOP_STATE_STUCK:
-    top_duration_text(d, sizeof d, a->handling_elapsed_ns);
+    show_duration(a->handling_elapsed_ns, SHOW_DURATION_COMPACT, d, sizeof d);
     snprintf(out, cap, "%s %s", state == TOP_STATE_BUSY ? "Busy" : "Stuck", d);
     return;
   case TOP_STATE_WAITING:
-    top_duration_text(d, sizeof d, a->waiting_elapsed_ns);
+    show_duration(a->waiting_elapsed_ns, SHOW_DURATION_COMPACT, d, sizeof d);
     snprintf(out, cap, "Waiting%s#%lld %s", ascii ? "->" : "\u2192", (long long)a->waiting_target,
              d);
     return;
@@ -146,6 +131,12 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
   /* The views of the snapshot before carry all the merge needs: that snapshot may be gone. */
   int have_old = m->applied > 0;
   int64_t old_uptime = have_old ? m->last_uptime_ns : 0;
+  /* A span much shorter than the one before (the final snapshot, written at exit a moment
+   * after the last periodic one) gives a rate over the span before it too: one message in
+   * 20 ms is not 50 messages a second. */
+  int64_t span = s->uptime_ns - old_uptime;
+  int widen = m->applied > 1 && span < (old_uptime - m->before_uptime_ns) / 2;
+  int64_t window_start = widen ? m->before_uptime_ns : old_uptime;
   const struct top_actor_view *old = m->views;
   size_t j = 0;
   for (size_t i = 0; i < s->n_actors; i++) {
@@ -155,17 +146,21 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
       j++;
     struct top_actor_view *v = &views[i];
     v->id = a->id;
-    v->received = a->messages_received;
+    v->received = a->received_all;
+    v->received_before = -1;
     if (j < m->n_views && old[j].id == a->id) {
       v->history = old[j].history;
-      v->rate = model_rate(a->messages_received - old[j].received, s->uptime_ns - old_uptime);
+      v->received_before = old[j].received;
+      int64_t base = widen && old[j].received_before >= 0 ? old[j].received_before : old[j].received;
+      int64_t start = widen && old[j].received_before >= 0 ? window_start : old_uptime;
+      v->rate = model_rate(a->received_all - base, s->uptime_ns - start);
     } else {
       /* New since the previous snapshot: over the same span as everyone else (a rate over
        * the few microseconds since its spawn would be meaningless). */
-      v->rate = model_rate(a->messages_received, s->uptime_ns - old_uptime);
+      v->rate = model_rate(a->received_all, s->uptime_ns - window_start);
     }
     v->state = model_classify(m, a);
-    history_push(&v->history, v->rate, a->mailbox_len);
+    history_push(&v->history, v->rate, a->queued_all);
   }
   for (size_t c = 0; c < s->n_deadlocks; c++)
     for (size_t k = 0; k < s->deadlocks[c].n_actors; k++) {
@@ -176,11 +171,14 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
   memset(m->counts, 0, sizeof m->counts);
   for (size_t i = 0; i < s->n_actors; i++)
     m->counts[views[i].state]++;
-  m->message_rate = have_old ? model_rate(s->messages_received - m->last_received,
-                                          s->uptime_ns - old_uptime)
-                             : model_rate(s->messages_received, s->uptime_ns);
+  m->message_rate = !have_old ? model_rate(s->received_all, s->uptime_ns)
+                   : widen     ? model_rate(s->received_all - m->before_received,
+                                            s->uptime_ns - window_start)
+                               : model_rate(s->received_all - m->last_received, span);
+  m->before_uptime_ns = old_uptime;
+  m->before_received = m->last_received;
   m->last_uptime_ns = s->uptime_ns;
-  m->last_received = s->messages_received;
+  m->last_received = s->received_all;
   if (s->has_last_cost) {
     m->has_cost = 1;
     m->cost_ns = as_sat_add(as_sat_add(s->cost_collect_ns, s->cost_encode_ns), s->cost_write_ns);

@@ -31,8 +31,9 @@ struct top_history {
 };
 
 struct top_actor_view {
-  int64_t id, received; /* the actor's, for the next snapshot's rates */
-  double rate; /* messages received per second since the previous snapshot */
+  int64_t id, received; /* the actor's (every socket's), for the next snapshot's rates */
+  int64_t received_before; /* at the snapshot before the previous one (-1: not seen then) */
+  double rate; /* its own messages received per second over the rate window (top_model.c) */
   enum top_state state;
   struct top_history history;
 };
@@ -50,6 +51,7 @@ struct top_model {
   size_t n_views;
   size_t applied;               /* snapshots applied since the last reset */
   int64_t last_uptime_ns, last_received; /* of the snapshot before, for rates */
+  int64_t before_uptime_ns, before_received; /* of the one before that (a short last span) */
   /* The tracer's cost as last reported: a format 2 line that changes nothing leaves it out. */
   int has_cost;
   int64_t cost_ns, cost_bytes;
@@ -57,6 +59,13 @@ struct top_model {
   size_t counts[TOP_STATE_COUNT];
   struct top_thresholds thresholds;
 };
+
+/* How long the actor has lived at the snapshot: a stopped actor's age stops at its stop. */
+static inline int64_t top_actor_age_ns(const struct as_rec_snapshot *s, const struct as_rec_actor *a)
+{
+  int64_t end = a->has_stopped && a->stopped_at_ns < s->uptime_ns ? a->stopped_at_ns : s->uptime_ns;
+  return end > a->spawned_at_ns ? end - a->spawned_at_ns : 0;
+}
 
 void top_model_init(struct top_model *m, const struct top_thresholds *thresholds);
 /* Forgets everything (a new process, or a replay going back). */
@@ -72,10 +81,9 @@ void top_model_free(struct top_model *m);
 /* The lower-case name of a state ("stuck"), for filters; and its parser. */
 const char *top_state_name(enum top_state state);
 int top_state_parse(const char *name, enum top_state *out);
-/* The state column: "Busy 1.2s", "Waiting->#12 3s", "Stopped: destroyed". */
+/* The state column: "Busy 1.20s", "Waiting->#12 3.00s", "Stopped: destroyed" (durations as
+ * show_duration writes them, compact). */
 void top_state_text(char *out, size_t cap, const struct as_rec_actor *a, enum top_state state,
                     int ascii);
-/* A duration as the screen shows it: "850ms", "1.2s", "17s", "3m05s", "2h07m". */
-void top_duration_text(char *out, size_t cap, int64_t ns);
 
 #endif

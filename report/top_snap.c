@@ -101,13 +101,21 @@ static void snap_copy_actor(struct arena *a, struct as_rec_actor *d, const struc
   }
   d->sockets = sockets;
   d->histogram = arena_dup(a, s->histogram, s->n_histogram * 2 * sizeof *s->histogram);
+  d->wait_histogram =
+      arena_dup(a, s->wait_histogram, s->n_wait_histogram * 2 * sizeof *s->wait_histogram);
   d->handling_stack = arena_strs(a, s->handling_stack, s->n_handling_stack);
+  d->handling_stack_source = arena_str(a, s->handling_stack_source);
+  d->stuck_type = arena_str(a, s->stuck_type);
+  d->stuck_source = arena_str(a, s->stuck_source);
+  d->stuck_end = arena_str(a, s->stuck_end);
+  d->stuck_stack = arena_strs(a, s->stuck_stack, s->n_stuck_stack);
 }
 
 static void snap_copy_header(struct arena *a, struct as_rec_header *d, const struct as_rec_header *s)
 {
   *d = *s;
   d->program = arena_str(a, s->program);
+  d->name = arena_str(a, s->name);
   d->argv = arena_strs(a, s->argv, s->argc);
   d->started_at = arena_str(a, s->started_at);
 }

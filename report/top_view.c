@@ -3,6 +3,7 @@
 #include "top_view.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,11 +105,11 @@ static int view_compare(const void *pa, const void *pb, void *pctx)
   switch (ctx->sort) {
   case TOP_SORT_NAME: c = strcmp(a->name, b->name); break;
   case TOP_SORT_STATE: c = state_rank(vb->state) - state_rank(va->state); break;
-  case TOP_SORT_MAILBOX: c = cmp_i64(b->mailbox_len, a->mailbox_len); break;
+  case TOP_SORT_MAILBOX: c = cmp_i64(b->queued_all, a->queued_all); break;
   case TOP_SORT_RATE: c = (vb->rate > va->rate) - (vb->rate < va->rate); break;
-  case TOP_SORT_RECEIVED: c = cmp_i64(b->messages_received, a->messages_received); break;
+  case TOP_SORT_RECEIVED: c = cmp_i64(b->received_all, a->received_all); break;
   case TOP_SORT_EXCEPTIONS: c = cmp_i64(b->exceptions, a->exceptions); break;
-  case TOP_SORT_AGE: c = cmp_i64(a->spawned_at_ns, b->spawned_at_ns); break;
+  case TOP_SORT_AGE: c = cmp_i64(top_actor_age_ns(&ctx->m->snap->snapshot, b), top_actor_age_ns(&ctx->m->snap->snapshot, a)); break;
   default: break;
   }
   if (c == 0)
@@ -148,8 +149,56 @@ static void view_hide(const size_t *first, const size_t *next, unsigned char *se
   }
 }
 
+void top_view_group_label(char *out, size_t cap, const struct as_rec_actor *a)
+{
+  if (a->has_runtime_id)
+    snprintf(out, cap, "%s, actor system %lld", a->runtime ? a->runtime : "?",
+             (long long)a->runtime_scope);
+  else
+    snprintf(out, cap, "%s", a->runtime ? a->runtime : "?");
+}
+
+/* Actors group by runtime, CAF ones by actor system (as in report). */
+static int view_group_cmp(const struct as_rec_actor *a, const struct as_rec_actor *b)
+{
+  int c = strcmp(a->runtime ? a->runtime : "", b->runtime ? b->runtime : "");
+  if (c)
+    return c;
+  return cmp_i64(a->has_runtime_id ? a->runtime_scope : -1,
+                 b->has_runtime_id ? b->runtime_scope : -1);
+}
+
+static int view_group_order(const void *x, const void *y, void *ctx)
+{
+  const struct as_rec_actor *actors = ctx;
+  size_t i = *(const size_t *)x, j = *(const size_t *)y;
+  int c = view_group_cmp(&actors[i], &actors[j]);
+  return c ? c : (i > j) - (i < j);
+}
+
+/* GROUP[i]: the group of actor i, numbered in report's order; returns how many groups (0 when
+ * out of memory). FIRST[g]: an actor of group g. */
+static size_t view_groups(const struct as_rec_snapshot *s, size_t n, size_t *group, size_t *first)
+{
+  size_t *by_group = malloc((n ? n : 1) * sizeof *by_group), groups = 0;
+  if (!by_group)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    by_group[i] = i;
+  qsort_r(by_group, n, sizeof *by_group, view_group_order, (void *)s->actors);
+  for (size_t k = 0; k < n; k++) {
+    size_t i = by_group[k];
+    if (k == 0 || view_group_cmp(&s->actors[by_group[k - 1]], &s->actors[i]) != 0)
+      first[groups++] = i;
+    group[i] = groups - 1;
+  }
+  free(by_group);
+  return groups;
+}
+
 /* The tree in sorted order: siblings keep the sort's order. A parent that is not listed (or a
- * parent cycle in a hostile file) makes an actor a root; every actor is listed once. */
+ * parent cycle in a hostile file) makes an actor a root; every actor is listed once. With more
+ * than one runtime or CAF actor system, each group's roots sit under a heading row. */
 static int view_tree(struct top_view *v, const struct top_model *m, const size_t *order, size_t n)
 {
   const struct as_rec_snapshot *s = &m->snap->snapshot;
@@ -158,7 +207,11 @@ static int view_tree(struct top_view *v, const struct top_model *m, const size_t
   size_t *parent = malloc(n * sizeof *parent), *stack = malloc(n * sizeof *stack);
   unsigned *depth = malloc(n * sizeof *depth);
   unsigned char *seen = calloc(n ? n : 1, 1);
-  int rc = first && next && parent && stack && depth && seen ? 0 : -ENOMEM;
+  size_t *group = malloc((n ? n : 1) * sizeof *group);
+  size_t *group_first = malloc((n ? n : 1) * sizeof *group_first);
+  int rc = first && next && parent && stack && depth && seen && group && group_first ? 0 : -ENOMEM;
+  size_t groups = rc == 0 ? view_groups(s, n, group, group_first) : 0;
+  unsigned base = groups > 1; /* the depth of the roots */
   for (size_t i = 0; rc == 0 && i < n; i++) {
     first[i] = next[i] = none;
     long p = s->actors[i].has_parent ? top_snap_find(s, s->actors[i].parent) : -1;
@@ -172,43 +225,60 @@ static int view_tree(struct top_view *v, const struct top_model *m, const size_t
       first[parent[i]] = i;
     }
   }
-  for (size_t pass = 0; rc == 0 && pass < 2; pass++)
-    for (size_t k = 0; rc == 0 && k < n; k++) {
-      size_t root = order[k];
-      /* First the real roots, then whatever a parent cycle left unreached. */
-      if (seen[root] || (pass == 0 && parent[root] != none))
+  for (size_t g = 0; rc == 0 && g < (groups > 1 ? groups : 1); g++) {
+    if (groups > 1) {
+      int64_t id = TOP_VIEW_GROUP_ID(g);
+      rc = view_push(v, s, group_first[g], 0);
+      if (rc)
+        break;
+      struct top_row *h = &v->rows[v->n_rows - 1];
+      h->id = id;
+      h->group = 1;
+      h->has_children = 1;
+      h->collapsed = top_view_is_collapsed(v, id);
+      if (h->collapsed)
         continue;
-      size_t top = 0;
-      stack[top++] = root;
-      depth[root] = 0;
-      seen[root] = 1;
-      while (top > 0 && rc == 0) {
-        size_t i = stack[--top];
-        int collapsed = top_view_is_collapsed(v, s->actors[i].id);
-        rc = view_push(v, s, i, depth[i]);
-        if (rc)
-          break;
-        size_t count = 0; /* children not listed yet (a parent cycle lists each actor once) */
-        for (size_t c = first[i]; c != none; c = next[c])
-          if (!seen[c])
-            count++;
-        v->rows[v->n_rows - 1].has_children = count > 0;
-        v->rows[v->n_rows - 1].collapsed = collapsed && count > 0;
-        if (collapsed) {
-          view_hide(first, next, seen, stack + top, i);
-          continue;
-        }
-        /* Push children in reverse so the first is popped first. */
-        size_t at = top + count;
-        for (size_t c = first[i]; c != none; c = next[c])
-          if (!seen[c]) {
-            seen[c] = 1;
-            depth[c] = depth[i] + 1;
-            stack[--at] = c;
-          }
-        top += count;
-      }
     }
+    for (size_t pass = 0; rc == 0 && pass < 2; pass++)
+      for (size_t k = 0; rc == 0 && k < n; k++) {
+        size_t root = order[k];
+        /* First the real roots, then whatever a parent cycle left unreached. */
+        if (seen[root] || (pass == 0 && parent[root] != none) || (groups > 1 && group[root] != g))
+          continue;
+        size_t top = 0;
+        stack[top++] = root;
+        depth[root] = base;
+        seen[root] = 1;
+        while (top > 0 && rc == 0) {
+          size_t i = stack[--top];
+          int collapsed = top_view_is_collapsed(v, s->actors[i].id);
+          rc = view_push(v, s, i, depth[i]);
+          if (rc)
+            break;
+          size_t count = 0; /* children not listed yet (a parent cycle lists each actor once) */
+          for (size_t c = first[i]; c != none; c = next[c])
+            if (!seen[c])
+              count++;
+          v->rows[v->n_rows - 1].has_children = count > 0;
+          v->rows[v->n_rows - 1].collapsed = collapsed && count > 0;
+          if (collapsed) {
+            view_hide(first, next, seen, stack + top, i);
+            continue;
+          }
+          /* Push children in reverse so the first is popped first. */
+          size_t at = top + count;
+          for (size_t c = first[i]; c != none; c = next[c])
+            if (!seen[c]) {
+              seen[c] = 1;
+              depth[c] = depth[i] + 1;
+              stack[--at] = c;
+            }
+          top += count;
+        }
+      }
+  }
+  free(group);
+  free(group_first);
   free(first);
   free(next);
   free(parent);

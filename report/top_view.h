@@ -25,6 +25,8 @@ struct top_row {
   unsigned depth;  /* tree depth (0 in flat mode) */
   int has_children;
   int collapsed;
+  int group; /* a heading: the actors below it are one runtime's or one CAF actor system's;
+                ACTOR is one of them, ID is top_view_group_id */
 };
 
 struct top_view {
@@ -49,6 +51,11 @@ void top_view_move(struct top_view *v, long delta, size_t page);
 /* Collapses (1), expands (0) or toggles (-1) the children of the actor with id ID. */
 void top_view_collapse(struct top_view *v, int64_t id, int how);
 int top_view_is_collapsed(const struct top_view *v, int64_t id);
+/* The id of the heading row of group K (in the tree, when a snapshot has several runtimes or
+ * CAF actor systems): negative, never an actor's, so it can be collapsed like one. */
+#define TOP_VIEW_GROUP_ID(k) (-2 - (int64_t)(k))
+/* "caf, actor system 2" or "czmq": the group actor A belongs to. */
+void top_view_group_label(char *out, size_t cap, const struct as_rec_actor *a);
 /* The column's name ("mailbox") for the footer and help. */
 const char *top_sort_name(enum top_sort sort);
 

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "top_warn.h"
 
+#include "show.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +50,13 @@ static int warn_actors(const struct rule *r, const struct as_rec_snapshot *s, ch
     const struct as_rec_actor *a = &s->actors[i];
     if (!warn_name_matches(r, a))
       continue;
-    int64_t handler_ms = (a->has_handling && a->handling_elapsed_ns > a->handler_max_ns
-                              ? a->handling_elapsed_ns
-                              : a->handler_max_ns) / 1000000;
-    int bad = (r->kind == RULE_MAX_MAILBOX && a->mailbox_max > r->limit) ||
-              (r->kind == RULE_MAX_HANDLER_MS && handler_ms > r->limit) ||
+    /* As check: the longest handler, finished or still running, against the limit in ns. */
+    int64_t handler_ns = a->has_handling && a->handling_elapsed_ns > a->handler_max_ns
+                             ? a->handling_elapsed_ns
+                             : a->handler_max_ns;
+    int64_t limit_ns = as_sat_mul(r->limit, 1000000);
+    int bad = (r->kind == RULE_MAX_MAILBOX && a->queued_all_max > r->limit) ||
+              (r->kind == RULE_MAX_HANDLER_MS && handler_ns > limit_ns) ||
               (r->kind == RULE_NO_EXCEPTIONS && a->exceptions > 0);
     if (!bad)
       continue;
@@ -60,10 +64,12 @@ static int warn_actors(const struct rule *r, const struct as_rec_snapshot *s, ch
       continue;
     if (r->kind == RULE_MAX_MAILBOX)
       snprintf(out, cap, "#%lld %s mailbox reached %lld", (long long)a->id, a->name,
-               (long long)a->mailbox_max);
-    else if (r->kind == RULE_MAX_HANDLER_MS)
-      snprintf(out, cap, "#%lld %s handler ran %lld ms", (long long)a->id, a->name,
-               (long long)handler_ms);
+               (long long)a->queued_all_max);
+    else if (r->kind == RULE_MAX_HANDLER_MS) {
+      char took[SHOW_DURATION_MAX];
+      snprintf(out, cap, "#%lld %s handler ran %s", (long long)a->id, a->name,
+               show_duration_above(handler_ns, limit_ns, 0, took, sizeof took));
+    }
     else
       snprintf(out, cap, "#%lld %s threw %lld", (long long)a->id, a->name,
                (long long)a->exceptions);
@@ -131,6 +137,7 @@ static int warn_rule(const struct rule *r, struct top_rule_state *st,
     return 1;
   case RULE_BASELINE: /* needs the whole run: `actorscope check` compares it afterwards */
   case RULE_MAX_HANDLER_P99_MS: /* likewise: the run's histograms, merged per name */
+  case RULE_MAX_MAILBOX_WAIT_P99_MS:
     return 0;
   }
   return 0;
@@ -157,12 +164,12 @@ size_t top_warn_each(const struct top_warnings *w, const struct top_model *m,
                      void (*emit)(void *ctx, const char *text), void *ctx)
 {
   size_t n = 0;
-  char line[1800], since[32];
+  char line[1800], since[SHOW_DURATION_MAX];
   for (size_t i = 0; i < w->rules.count; i++) {
     const struct top_rule_state *st = &w->states[i];
     if (!st->broken)
       continue;
-    top_duration_text(since, sizeof since, st->since_ns);
+    show_duration(st->since_ns, 0, since, sizeof since);
     snprintf(line, sizeof line, "FAIL %s: %s (since %s)", w->rules.items[i].text, st->detail,
              since);
     emit(ctx, line);

@@ -1,4 +1,4 @@
-/* Issue 10.5: names a person can read, for each kind of CAF actor (README's table). */
+/* Issue 10.5: names a person can read, for each kind of CAF actor (the table in docs/runtimes.md). */
 #include "harness.h"
 
 #include <criterion/criterion.h>
@@ -82,6 +82,43 @@ Test(caf_names, a_czmq_task_without_a_symbol_is_named_after_its_spawner)
   json_t *actor = as_test_actor_named(as_test_last_snapshot(lines), "<task in start_worker>");
   cr_assert_not_null(actor);
   cr_assert_eq(as_test_type_count(actor, "JOB"), 3);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+/* Issue 21 §3: a forwarding proxy is named when it is made, not when it first forwards a
+ * message or stops: Broker's two endpoints make proxies for each other that may stay silent.
+ * Every line (snapshot or delta) that shows a proxy shows its name. */
+Test(caf_names, forwarding_proxies_are_named_from_the_first_snapshot_they_appear_in)
+{
+  const char *argv[] = {"/usr/bin/python3", AS_TEST_PROGRAMS "/broker_pubsub.py", "200", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=20", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  json_t *proxies = json_array(), *actor, *line;
+  size_t i, k;
+  json_array_foreach(json_object_get(last, "actors"), i, actor)
+    if (strcmp(as_test_str(actor, "name"), "caf::forwarding_actor_proxy") == 0)
+      json_array_append(proxies, json_object_get(actor, "id"));
+  cr_assert_gt(json_array_size(proxies), 0, "Broker's endpoints made no proxy");
+  size_t seen = 0;
+  json_array_foreach(lines, k, line) {
+    json_array_foreach(json_object_get(line, "actors"), i, actor) {
+      json_t *id, *name = json_object_get(actor, "name");
+      size_t p;
+      json_array_foreach(proxies, p, id) if (json_equal(id, json_object_get(actor, "id")) && name) {
+        seen++;
+        cr_expect_str_eq(json_string_value(name), "caf::forwarding_actor_proxy",
+                         "line %zu: proxy %lld is %s", k, (long long)json_integer_value(id),
+                         json_string_value(name));
+      }
+    }
+  }
+  cr_assert_gt(seen, json_array_size(proxies), "no proxy was seen before the end");
+  json_decref(proxies);
   json_decref(lines);
   as_test_run_free(&run);
 }

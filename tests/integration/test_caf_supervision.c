@@ -38,7 +38,7 @@ Test(caf_supervision, tree_links_monitors_exceptions_and_exit_reasons)
   cr_assert_eq(as_test_int(typed, "parent"), sup_id);
   cr_assert_eq(as_test_int(tally, "parent"), sup_id);
   cr_assert_str_eq(as_test_str(typed, "stopped.reason"), "kill");
-  cr_assert_eq(as_test_type_count(typed, "i32, i32"), 1);
+  cr_assert_eq(as_test_type_count(typed, "(i32, i32)"), 1);
   cr_assert_eq(as_test_type_count(tally, "work"), 1);
   cr_assert(has_id(json_object_get(sup, "monitors"), as_test_int(typed, "id")));
 

@@ -554,8 +554,66 @@ Test(cli_run, run_says_when_a_descendant_that_wrote_snapshots_is_still_running)
   cr_assert_eq(run.status, 5, "%s", run.err);
   char file[256];
   snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir, worker);
-  const char *texts[] = {file, ", 1 actor, still running\n", NULL};
+  const char *texts[] = {file, ", 1 actor, still running, detached from the program (the file grows until it ends)\n", NULL};
   cli_assert_err_has(&run, texts);
+  as_test_run_free(&run);
+}
+
+/* A number in a file the daemon writes; 0 until it is there. */
+static long cli_read_number(const char *path)
+{
+  char *text = as_test_read_file(path);
+  long value = strtol(text, NULL, 10);
+  free(text);
+  return value;
+}
+
+Test(cli_run, run_names_a_daemon_that_detached_and_goes_on_writing)
+{
+  /* The program double-forks like a real daemon and its foreground part exits 0 at once; the
+   * daemon starts its actors after detaching, so when the program has ended nothing may have
+   * been written yet. run must neither say that nothing was written nor wait for the daemon. */
+  const char *argv[] = {AS_TEST_CLI, "run", "-o", "daemon.jsonl", "-i", "50", "--",
+                        AS_TEST_PROGRAMS "/czmq_daemonize", "daemon.pid", "2000", "1500", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  char pidfile[128], done[128], file[160];
+  snprintf(pidfile, sizeof pidfile, "%s/daemon.pid", run.dir);
+  snprintf(done, sizeof done, "%s/daemon.pid.done", run.dir);
+  snprintf(file, sizeof file, "%s/daemon.jsonl", run.dir);
+  /* The daemon writes its pid file as soon as it has detached; on a loaded machine that can
+   * be after run has said what it saw. */
+  long daemon = 0;
+  for (int tick = 0; tick < 1000 && (daemon = cli_read_number(pidfile)) <= 0; tick++)
+    usleep(10000);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  cr_assert_gt(daemon, 0, "no pid file; stderr: %s", run.err);
+  cr_assert_null(strstr(run.err, "no snapshots were written"), "%s", run.err);
+  char who[256];
+  snprintf(who, sizeof who, "pid %ld (%s/czmq_daemonize, detached)", daemon, AS_TEST_PROGRAMS);
+  char silent[256];
+  snprintf(silent, sizeof silent, "pid %ld (%s/czmq_daemonize) is still running, detached", daemon,
+           AS_TEST_PROGRAMS);
+  /* Either it has written its first snapshot (the usual case: run gives it time to) or run
+   * says where it will write: both name the daemon, that it runs on, and its file. */
+  cr_assert(strstr(run.err, who) || strstr(run.err, silent), "no line for pid %ld in:\n%s", daemon,
+            run.err);
+  cr_assert_not_null(strstr(run.err, "still running, detached from the program"), "%s", run.err);
+  cr_assert_not_null(strstr(run.err, file), "%s", run.err);
+  cr_assert_eq(kill((pid_t)daemon, 0), 0, "the daemon must outlive run");
+
+  /* The daemon ends on its own; its file then holds all of its work. */
+  for (int tick = 0; tick < 3000 && access(done, F_OK) != 0; tick++)
+    usleep(10000);
+  for (int tick = 0; tick < 500 && kill((pid_t)daemon, 0) == 0; tick++)
+    usleep(10000);
+  cr_assert_eq(cli_read_number(done), 2000, "the daemon did not get its jobs");
+  json_t *lines = as_test_load_lines(file);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(lines, 0), "pid")), daemon);
+  cr_assert_not_null(as_test_actor_named(last, "ingest"));
+  json_decref(lines);
   as_test_run_free(&run);
 }
 
@@ -576,5 +634,38 @@ Test(cli_run, max_size_and_keep_bound_the_files_of_a_run)
   cr_assert_eq(stat(path, &st), 0);
   /* A file ends at the first line past the limit: under the limit plus one line. */
   cr_assert_lt(st.st_size, 4096 + 4096);
+  as_test_run_free(&run);
+}
+
+Test(cli_run, report_now_gives_a_live_programs_state_without_waiting_for_its_end)
+{
+  /* czmq_slow's worker is inside a 20 s handler: report --now must answer while it runs. */
+  const char *script =
+      "LD_PRELOAD=" AS_TEST_PRELOAD " ACTORSCOPE_OUTPUT=unix:$PWD/live.sock ACTORSCOPE_INTERVAL_MS=50 "
+      AS_TEST_PROGRAMS "/czmq_slow 20000 >/dev/null 2>&1 &\n"
+      "program=$!\n"
+      "for i in $(seq 400); do [ -S live.sock ] && break; sleep 0.05; done\n"
+      /* The first snapshot may come before the client has spawned its worker. */
+      "for i in $(seq 100); do \"$CLI\" report --now unix:$PWD/live.sock >now.txt; rc=$?;"
+      " grep -q slow_worker now.txt && break; sleep 0.1; done\n"
+      "cat now.txt; echo \"report exit $rc\"\n"
+      "kill -0 $program && echo 'program still running'\n"
+      "kill -KILL $program; wait $program 2>/dev/null; exit 0\n";
+  char cli[512];
+  snprintf(cli, sizeof cli, "CLI=%s", AS_TEST_CLI);
+  const char *argv[] = {"/bin/sh", "-c", script, NULL};
+  const char *env[] = {cli, NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 0, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  const char *texts[] = {"\nthe state now: the program is running\n", "slow_worker",
+                         "\nreport exit 0\nprogram still running\n", NULL};
+  for (const char *const *t = texts; *t; t++)
+    cr_assert_not_null(strstr(run.out, *t), "no '%s' in:\n%s\n%s", *t, run.out, run.err);
+  /* Its usage names the option. */
+  const char *help[] = {AS_TEST_CLI, "report", "--help", NULL};
+  as_test_run_free(&run);
+  as_test_run(help, NULL, 0, &run);
+  cr_assert_not_null(strstr(run.out, "--now"), "%s", run.out);
   as_test_run_free(&run);
 }

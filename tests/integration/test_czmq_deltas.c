@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,137 @@ Test(czmq_deltas, a_file_past_its_size_is_rotated_and_each_file_starts_with_a_ke
   as_test_run_free(&run);
 }
 
+/* How many lines a file holds (its header included). */
+static size_t rotated_line_count(const char *path)
+{
+  char *text = as_test_read_file(path);
+  size_t n = 0;
+  for (const char *p = text; *p; p++)
+    n += *p == '\n';
+  free(text);
+  return n;
+}
+
+/* Every file of a set, oldest first: NAME.K.jsonl ... NAME.1.jsonl, NAME.jsonl. */
+static size_t rotated_set(const struct as_test_run *run, char names[][64], size_t max)
+{
+  size_t n = 0;
+  for (int k = 100; k >= 1 && n < max; k--) {
+    char path[256];
+    snprintf(names[n], 64, "out.%d.jsonl", k);
+    snprintf(path, sizeof path, "%s/%s", run->dir, names[n]);
+    if (access(path, F_OK) == 0)
+      n++;
+  }
+  snprintf(names[n++], 64, "out.jsonl");
+  return n;
+}
+
+/* ACTORSCOPE_MAX_BYTES is a bound on each file: the file is moved aside before a line that
+ * would take it past the size; only a line larger than the size itself makes a file bigger,
+ * and such a line is then the only one in its file. Each file begins with a keyframe, and the
+ * seqs go on from file to file. */
+static void rotated_check_bound(const char *max_bytes, long limit, const char *const *argv,
+                                size_t *files, size_t *alone)
+{
+  char max_env[64];
+  snprintf(max_env, sizeof max_env, "ACTORSCOPE_MAX_BYTES=%s", max_bytes);
+  const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl", max_env, "ACTORSCOPE_KEEP=100",
+                       "ACTORSCOPE_INTERVAL_MS=10", "ACTORSCOPE_KEYFRAME_S=3600", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_str_eq(run.err, "");
+  static char names[102][64];
+  size_t n = rotated_set(&run, names, 101);
+  cr_assert_geq(n, 3, "expected rotations");
+  json_int_t expect = -1;
+  *alone = 0;
+  for (size_t f = 0; f < n; f++) {
+    char path[sizeof run.dir + 64];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%.63s", run.dir, names[f]);
+    cr_assert_eq(stat(path, &st), 0);
+    size_t lines = rotated_line_count(path);
+    cr_assert(st.st_size <= limit || lines == 2,
+              "%s: %lld bytes in %zu lines, over the limit of %ld with more than one snapshot",
+              names[f], (long long)st.st_size, lines, limit);
+    *alone += st.st_size > limit;
+    json_t *content = rotated_file(&run, names[f]);
+    size_t i;
+    json_t *line;
+    json_array_foreach(content, i, line) {
+      if (i == 0)
+        continue;
+      if (expect >= 0)
+        cr_assert_eq(as_test_int(line, "seq"), expect, "%s line %zu", names[f], i);
+      expect = as_test_int(line, "seq") + 1;
+    }
+    json_decref(content);
+  }
+  *files = n;
+  as_test_run_free(&run);
+}
+
+Test(czmq_deltas, no_file_passes_its_size_and_a_larger_line_gets_a_file_of_its_own)
+{
+  size_t files, alone;
+  /* Lines well under the size: every file within it. */
+  const char *small[] = {"czmq_slow", "600", NULL};
+  rotated_check_bound("4096", 4096, small, &files, &alone);
+  cr_assert_eq(alone, 0);
+  /* A CAF program's keyframes (its runtime's actors, their spawn stacks) pass 4 KiB: each one
+   * is alone in a file, with its header. */
+  const char *large[] = {"caf_pingpong", "20000", NULL};
+  rotated_check_bound("4096", 4096, large, &files, &alone);
+  cr_assert_geq(alone, 2, "no line larger than the size in %zu files", files);
+}
+
+/* A set whose first files were removed (ACTORSCOPE_KEEP) is read from its oldest file left;
+ * report says which seqs it no longer has. */
+Test(czmq_deltas, report_of_a_set_whose_first_files_were_removed_names_the_missing_seqs)
+{
+  const char *argv[] = {"czmq_slow", "600", NULL};
+  const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl", "ACTORSCOPE_MAX_BYTES=4096",
+                       "ACTORSCOPE_KEEP=1", "ACTORSCOPE_INTERVAL_MS=10",
+                       "ACTORSCOPE_KEYFRAME_S=3600", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  json_t *oldest = rotated_file(&run, "out.1.jsonl");
+  json_int_t first = as_test_int(json_array_get(oldest, 1), "seq");
+  json_decref(oldest);
+  cr_assert_gt(first, 0, "the first files should have been removed");
+  char path[256], expected[256];
+  snprintf(path, sizeof path, "%s/out.jsonl", run.dir);
+  const char *text[] = {AS_TEST_CLI, "report", path, NULL};
+  struct as_test_run report;
+  as_test_run(text, NULL, 0, &report);
+  cr_assert_eq(report.status, 0, "%s", report.err);
+  snprintf(expected, sizeof expected,
+           "\nmissing snapshots: seq 0 to %lld no longer in the set: the rotated files that held "
+           "them were removed (ACTORSCOPE_KEEP)\n",
+           (long long)first - 1);
+  cr_assert_not_null(strstr(report.out, expected), "%s", report.out);
+  as_test_run_free(&report);
+  const char *json[] = {AS_TEST_CLI, "report", "--json", path, NULL};
+  as_test_run(json, NULL, 0, &report);
+  json_t *account = json_loads(report.out, 0, NULL);
+  json_t *gap = json_array_get(json_object_get(account, "missing_seqs"), 0);
+  cr_assert_eq(json_integer_value(json_object_get(gap, "first")), 0);
+  cr_assert_eq(json_integer_value(json_object_get(gap, "last")), first - 1);
+  json_decref(account);
+  as_test_run_free(&report);
+  /* A seq no longer there is said to be gone, not merely absent. */
+  char at[32];
+  snprintf(at, sizeof at, "%lld", (long long)first - 1);
+  const char *gone[] = {AS_TEST_CLI, "report", "--at", at, path, NULL};
+  as_test_run(gone, NULL, 0, &report);
+  cr_assert_eq(report.status, 2);
+  cr_assert_not_null(strstr(report.err, "no longer in the set"), "%s", report.err);
+  as_test_run_free(&report);
+  as_test_run_free(&run);
+}
+
 Test(czmq_deltas, rotation_never_moves_a_file_this_process_did_not_write)
 {
   const char *argv[] = {"/bin/sh", "-c",
@@ -174,13 +306,20 @@ Test(czmq_deltas, rotation_never_moves_a_file_this_process_did_not_write)
   struct as_test_run run;
   as_test_run(argv, env, 1, &run);
   cr_assert_str_eq(run.out, "slow done\n0\n");
-  cr_assert_not_null(strstr(run.err, "out.1.jsonl is not a file this process wrote"), "%s", run.err);
+  cr_assert_not_null(strstr(run.err, "out.1.jsonl is not a file this process wrote; snapshots go "
+                                     "on in "), "%s", run.err);
   cr_assert_eq(strchr(run.err, '\n'), run.err + strlen(run.err) - 1, "stderr: %s", run.err);
   char path[256];
   snprintf(path, sizeof path, "%s/out.1.jsonl", run.dir);
   char *text = as_test_read_file(path);
   cr_assert_str_eq(text, "theirs\n");
   free(text);
+  /* Tracing went on: the full file stayed, a new set started under the next free name. */
+  snprintf(path, sizeof path, "%s/out-2.jsonl", run.dir);
+  json_t *lines = as_test_load_lines(path);
+  cr_assert(json_is_true(json_object_get(as_test_last_snapshot(lines), "final")),
+            "the run's end is not in out-2.jsonl");
+  json_decref(lines);
   as_test_run_free(&run);
 }
 

@@ -5,9 +5,15 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 TestSuite(czmq_ending, .timeout = 60);
 
@@ -107,6 +113,65 @@ Test(czmq_ending, a_fault_the_process_sends_itself_still_kills_it)
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_eq(run.status, 128 + 11, "the host survived its own SIGSEGV: %s", run.out);
   as_test_run_free(&run);
+}
+
+/* Runs czmq_ending HOW under a tracer that sees every signal delivered to it, as gdb or a crash
+ * reporter would; returns the siginfo of the last SIGSEGV delivered and the wait status. */
+static siginfo_t ending_last_segv(const char *how, int preload, const char *output, int *status)
+{
+  char program[1024];
+  snprintf(program, sizeof program, "%s/czmq_ending", AS_TEST_PROGRAMS);
+  siginfo_t last;
+  memset(&last, 0, sizeof last);
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    unsetenv("LD_PRELOAD");
+    if (preload)
+      setenv("LD_PRELOAD", AS_TEST_PRELOAD, 1);
+    setenv("ACTORSCOPE_OUTPUT", output, 1);
+    ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+    execl(program, "czmq_ending", how, (char *)NULL);
+    _exit(127);
+  }
+  for (;;) {
+    int st;
+    pid_t waited = waitpid(pid, &st, __WALL);
+    if (waited < 0 && errno == EINTR)
+      continue;
+    cr_assert_eq(waited, pid, "waitpid: %s", strerror(errno));
+    if (!WIFSTOPPED(st)) {
+      *status = st;
+      return last;
+    }
+    int sig = WSTOPSIG(st);
+    siginfo_t info;
+    if (sig == SIGSEGV && ptrace(PTRACE_GETSIGINFO, pid, NULL, &info) == 0)
+      last = info;
+    ptrace(PTRACE_CONT, pid, NULL, (void *)(uintptr_t)(sig == SIGTRAP ? 0 : sig));
+  }
+}
+
+Test(czmq_ending, a_crash_reaches_a_debugger_with_the_real_fault)
+{
+  int untraced, traced;
+  char output[128];
+  snprintf(output, sizeof output, "file:/tmp/actorscope-fault-%d.jsonl", (int)getpid());
+  siginfo_t want = ending_last_segv("segv", 0, output, &untraced);
+  siginfo_t got = ending_last_segv("segv", 1, output, &traced);
+  /* The tracer was there: its last line says the process died of the fault. */
+  json_t *lines = as_test_load_lines(output + 5);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert_str_eq(as_test_str(last, "signal"), "SIGSEGV");
+  json_decref(lines);
+  unlink(output + 5);
+  cr_assert(WIFSIGNALED(untraced) && WTERMSIG(untraced) == SIGSEGV);
+  cr_assert(WIFSIGNALED(traced) && WTERMSIG(traced) == SIGSEGV);
+  cr_assert_eq(want.si_code, SEGV_MAPERR);
+  /* The host writes to address 2 (its argc). */
+  cr_assert_eq((uintptr_t)want.si_addr, 2);
+  cr_assert_eq(got.si_code, want.si_code, "si_code %d, untraced %d", got.si_code, want.si_code);
+  cr_assert_eq(got.si_addr, want.si_addr, "si_addr %p, untraced %p", got.si_addr, want.si_addr);
 }
 
 Test(czmq_ending, after_an_exec_that_fails_the_end_is_still_recorded)

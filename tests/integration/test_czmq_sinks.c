@@ -207,6 +207,52 @@ Test(czmq_sinks, a_fifo_named_as_the_output_file_is_refused_and_the_host_runs_on
   rmdir(dir);
 }
 
+/* Links planted at the name and at the next one, a directory at the one after: each is left
+ * alone like an existing file, and the snapshots go to the first free name. */
+Test(czmq_sinks, planted_names_are_skipped_not_followed_and_tracing_goes_on, .timeout = 30)
+{
+  char dir[] = "/tmp/actorscope-plant-XXXXXX", path[128], output[128];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/target", dir);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs("precious\n", f);
+  fclose(f);
+  snprintf(path, sizeof path, "%s/trace.jsonl", dir);
+  cr_assert_eq(symlink("target", path), 0);
+  snprintf(path, sizeof path, "%s/trace-2.jsonl", dir);
+  cr_assert_eq(symlink("/nonexistent/trace", path), 0);
+  snprintf(path, sizeof path, "%s/trace-3.jsonl", dir);
+  cr_assert_eq(mkdir(path, 0700), 0);
+  snprintf(output, sizeof output, "ACTORSCOPE_OUTPUT=file:%s/trace.jsonl", dir);
+  const char *argv[] = {"czmq_pingpong", "50", NULL};
+  const char *env[] = {output, NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  char expected[512];
+  snprintf(expected, sizeof expected,
+           "actorscope: %s/trace.jsonl is a symbolic link and is left alone; snapshots go to "
+           "%s/trace-4.jsonl\n", dir, dir);
+  cr_assert_str_eq(run.err, expected);
+  snprintf(path, sizeof path, "%s/trace-4.jsonl", dir);
+  json_t *lines = as_test_load_lines(path);
+  cr_assert(json_is_true(json_object_get(as_test_last_snapshot(lines), "final")));
+  json_decref(lines);
+  snprintf(path, sizeof path, "%s/target", dir);
+  char *text = as_test_read_file(path);
+  cr_assert_str_eq(text, "precious\n");
+  free(text);
+  as_test_run_free(&run);
+  const char *names[] = {"target", "trace.jsonl", "trace-2.jsonl", "trace-4.jsonl"};
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    unlink(path);
+  }
+  snprintf(path, sizeof path, "%s/trace-3.jsonl", dir);
+  rmdir(path);
+  rmdir(dir);
+}
+
 /* Lines of the actorscope.*.jsonl files in dir: the shorter name (the first image's) first. */
 static void sink_two_outputs(const char *dir, char *first, char *second, size_t len)
 {

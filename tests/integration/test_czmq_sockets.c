@@ -9,12 +9,7 @@ TestSuite(czmq_sockets, .timeout = 60);
 
 static json_t *socket_of_kind(json_t *actor, const char *kind)
 {
-  size_t i;
-  json_t *socket;
-  json_array_foreach(json_object_get(actor, "sockets"), i, socket)
-    if (strcmp(as_test_str(socket, "kind"), kind) == 0)
-      return socket;
-  return NULL;
+  return as_test_find(json_object_get(actor, "sockets"), "kind", kind);
 }
 
 Test(czmq_sockets, a_router_and_a_side_pipe_are_counted_exactly_per_socket)

@@ -177,19 +177,12 @@ static void write_file(const char *path, const char *text)
   fclose(f);
 }
 
-Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
+/* Debian's Prometheus in DIR, scraping serve at SERVE_AT every second; *PORT its API. Returns
+ * once it has scraped serve. */
+static pid_t prometheus_start(const char *dir, int serve_at, int *port)
 {
-  char dir[] = "/tmp/actorscope-serve-XXXXXX", path[256], sockets[256], config[1024];
-  cr_assert_not_null(mkdtemp(dir));
-  snprintf(sockets, sizeof sockets, "%s/sockets", dir);
-  cr_assert_eq(mkdir(sockets, 0700), 0);
-
-  snprintf(path, sizeof path, "%s/serve.log", dir);
-  const char *serve_argv[] = {AS_TEST_CLI, "serve", "--listen", "127.0.0.1:0", sockets, NULL};
-  pid_t serve = start_bg(serve_argv, NULL, 0, path);
-  int serve_at = serve_port(path);
-
-  int prom_at = free_port();
+  char path[256], config[1024];
+  *port = free_port();
   snprintf(config, sizeof config,
            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
            "scrape_configs:\n  - job_name: actorscope\n    static_configs:\n"
@@ -199,13 +192,29 @@ Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
   char config_arg[300], storage_arg[300], listen_arg[64];
   snprintf(config_arg, sizeof config_arg, "--config.file=%s", path);
   snprintf(storage_arg, sizeof storage_arg, "--storage.tsdb.path=%s/data", dir);
-  snprintf(listen_arg, sizeof listen_arg, "--web.listen-address=127.0.0.1:%d", prom_at);
+  snprintf(listen_arg, sizeof listen_arg, "--web.listen-address=127.0.0.1:%d", *port);
   const char *prom_argv[] = {"/usr/bin/prometheus", config_arg, storage_arg, listen_arg, NULL};
   snprintf(path, sizeof path, "%s/prometheus.log", dir);
   pid_t prometheus = start_bg(prom_argv, NULL, 0, path);
+  prometheus_expect(*port, "up{job=\"actorscope\"}", "1");
+  return prometheus;
+}
+
+Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
+{
+  char dir[] = "/tmp/actorscope-serve-XXXXXX", path[256], sockets[256];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(sockets, sizeof sockets, "%s/sockets", dir);
+  cr_assert_eq(mkdir(sockets, 0700), 0);
+
+  snprintf(path, sizeof path, "%s/serve.log", dir);
+  const char *serve_argv[] = {AS_TEST_CLI, "serve", "--listen", "127.0.0.1:0", sockets, NULL};
+  pid_t serve = start_bg(serve_argv, NULL, 0, path);
+  int serve_at = serve_port(path);
 
   /* Prometheus scrapes serve before the programs start, so it sees them live. */
-  prometheus_expect(prom_at, "up{job=\"actorscope\"}", "1");
+  int prom_at;
+  pid_t prometheus = prometheus_start(dir, serve_at, &prom_at);
 
   /* Real programs, each streaming to a socket in the watched directory; the CAF one holds a
    * deadlock for 8 s. */
@@ -274,6 +283,50 @@ Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
   cr_assert_null(strstr(metrics, gone), "a socket that is gone is still listed");
   cr_assert_not_null(strstr(metrics, "actorscope_process_exited{pid="));
   free(metrics);
+  stop_bg(prometheus);
+  stop_bg(serve);
+  export_test_remove_dir(dir);
+}
+
+/* A batch job's process lives less than a scrape interval: its own series (pid label) is first
+ * scraped at its final values, which rate() and increase() cannot see. The per-program
+ * counters carry the runs across processes, and the first run shows as an increase too. */
+Test(serve, increase_shows_the_messages_of_jobs_shorter_than_a_scrape)
+{
+  char dir[] = "/tmp/actorscope-serve-XXXXXX", path[256], sockets[256], output[300];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(sockets, sizeof sockets, "%s/sockets", dir);
+  cr_assert_eq(mkdir(sockets, 0700), 0);
+  snprintf(path, sizeof path, "%s/serve.log", dir);
+  const char *serve_argv[] = {AS_TEST_CLI, "serve", "--listen", "127.0.0.1:0", sockets, NULL};
+  pid_t serve = start_bg(serve_argv, NULL, 0, path);
+  int prom_at;
+  pid_t prometheus = prometheus_start(dir, serve_port(path), &prom_at);
+
+  /* Three runs of a job that takes well under a second, each to a socket of its own. */
+  snprintf(output, sizeof output, "ACTORSCOPE_OUTPUT=unix:%s/%%p.sock", sockets);
+  const char *env[] = {output, NULL};
+  const char *argv[] = {AS_TEST_PROGRAMS "/czmq_pingpong", "20000", NULL};
+  for (int job = 0; job < 3; job++) {
+    snprintf(path, sizeof path, "%s/job%d.log", dir, job);
+    pid_t pid = start_bg(argv, env, 1, path);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "the job failed: %d", status);
+    sleep_ms(2500);
+  }
+  /* Each run received 20001 messages (20000 pings and the $TERM). */
+  prometheus_expect(prom_at, "actorscope_program_messages_received_total{program=\"czmq_pingpong\"}",
+                    "60003");
+  prometheus_expect(prom_at, "actorscope_program_processes_total{program=\"czmq_pingpong\"}", "3");
+  /* What a dashboard asks: the series went up by every run, the first one included. */
+  prometheus_expect(prom_at,
+                    "max_over_time(actorscope_program_messages_received_total{program=\"czmq_pingpong\"}[5m])"
+                    " - min_over_time(actorscope_program_messages_received_total{program=\"czmq_pingpong\"}[5m])",
+                    "60003");
+  prometheus_expect(prom_at,
+                    "increase(actorscope_program_messages_received_total{program=\"czmq_pingpong\"}[5m])"
+                    " > bool 60000", "1");
   stop_bg(prometheus);
   stop_bg(serve);
   export_test_remove_dir(dir);
@@ -456,4 +509,283 @@ Test(serve, per_actor_series_are_opt_in_and_capped)
   as_test_run(bad, NULL, 0, &r);
   cr_assert_eq(r.status, 2);
   as_test_run_free(&r);
+}
+
+/* ---- serve against hostile peers and clients (a shared directory, a public port) ---------- */
+
+/* How often NEEDLE occurs in the file at PATH. */
+static int count_in(const char *path, const char *needle)
+{
+  char *text = as_test_read_file(path);
+  int n = 0;
+  for (const char *at = text; (at = strstr(at, needle)); at++)
+    n++;
+  free(text);
+  return n;
+}
+
+/* Waits up to MS for NEEDLE in the file at PATH. */
+static int wait_for_in(const char *path, const char *needle, long ms)
+{
+  for (long waited = 0; waited <= ms; waited += 100) {
+    if (count_in(path, needle))
+      return 1;
+    sleep_ms(100);
+  }
+  return 0;
+}
+
+/* A scratch directory with serve watching DIR/sockets (ENV: serve's extra environment). */
+struct hostile {
+  char dir[64], sockets[128], log[128];
+  pid_t serve;
+  int port;
+};
+
+static void hostile_start(struct hostile *h, const char *const *env)
+{
+  snprintf(h->dir, sizeof h->dir, "/tmp/actorscope-hostile-XXXXXX");
+  cr_assert_not_null(mkdtemp(h->dir));
+  snprintf(h->sockets, sizeof h->sockets, "%s/sockets", h->dir);
+  cr_assert_eq(chmod(h->dir, 0711), 0);
+  cr_assert_eq(mkdir(h->sockets, 0700), 0);
+  cr_assert_eq(chmod(h->sockets, 01777), 0); /* a shared directory, as /run/actorscope may be */
+  snprintf(h->log, sizeof h->log, "%s/serve.log", h->dir);
+  const char *argv[] = {AS_TEST_CLI, "serve", "--listen", "127.0.0.1:0", h->sockets, NULL};
+  h->serve = start_bg(argv, env, 0, h->log);
+  h->port = serve_port(h->log);
+}
+
+/* A hostile peer in the background: abuse_peer ARGS, its output at DIR/NAME.log. */
+static pid_t hostile_peer(const struct hostile *h, const char *name, const char *const *args)
+{
+  char program[300], log[200];
+  snprintf(program, sizeof program, "%s/abuse_peer", AS_TEST_PROGRAMS);
+  snprintf(log, sizeof log, "%s/%s.log", h->dir, name);
+  const char *argv[8] = {program};
+  for (int i = 0; args[i] && i < 6; i++)
+    argv[i + 1] = args[i];
+  return start_bg(argv, NULL, 0, log);
+}
+
+Test(serve, the_token_goes_to_no_socket_of_another_user, .timeout = 60)
+{
+  if (geteuid() != 0)
+    cr_skip_test("needs root to run a peer as another user");
+  static const char token[] = "ACTORSCOPE_TOKEN=0123456789abcdef-serve-secret";
+  const char *env[] = {token, NULL};
+  struct hostile h;
+  hostile_start(&h, env);
+  /* nobody plants a socket in the shared directory. */
+  char sock[200], log[200], program[300];
+  snprintf(sock, sizeof sock, "%s/planted.sock", h.sockets);
+  snprintf(log, sizeof log, "%s/planted.log", h.dir);
+  snprintf(program, sizeof program, "%s/abuse_peer", AS_TEST_PROGRAMS);
+  pid_t peer = fork();
+  cr_assert(peer >= 0);
+  if (peer == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    dup2(fd, 1);
+    if (setgid(65534) != 0 || setuid(65534) != 0)
+      _exit(126);
+    execl(program, "abuse_peer", "listen", sock, "8", (char *)NULL);
+    _exit(127);
+  }
+  cr_assert(wait_for_in(h.log, "refused: the socket is served by uid 65534", 8000),
+            "serve did not refuse the planted socket: %s", as_test_read_file(h.log));
+  sleep_ms(3000); /* serve tries again meanwhile: said once */
+  cr_expect_eq(count_in(h.log, "uid 65534"), 1, "%s", as_test_read_file(h.log));
+  cr_expect_eq(count_in(log, "serve-secret"), 0, "the planted socket got the token");
+  stop_bg(peer);
+  stop_bg(h.serve);
+}
+
+Test(serve, a_peer_lying_about_its_pid_or_name_is_refused, .timeout = 60)
+{
+  struct hostile h;
+  hostile_start(&h, NULL);
+  char liar[200], named[200];
+  snprintf(liar, sizeof liar, "%s/liar.sock", h.sockets);
+  snprintf(named, sizeof named, "%s/31337.sock", h.sockets);
+  pid_t a = hostile_peer(&h, "liar", (const char *[]){"listen", liar, "20", "31337", NULL});
+  pid_t b = hostile_peer(&h, "named", (const char *[]){"listen", named, "20", NULL});
+  cr_assert(wait_for_in(h.log, "the header claims pid 31337", 10000), "%s", as_test_read_file(h.log));
+  cr_assert(wait_for_in(h.log, "its name says pid 31337", 10000), "%s", as_test_read_file(h.log));
+  char *metrics = http_get(h.port, "/metrics", NULL);
+  cr_expect_null(strstr(metrics, "pid=\"31337\""), "a liar is published: %s", metrics);
+  cr_expect_null(strstr(metrics, "impostor"), "a liar is published: %s", metrics);
+  free(metrics);
+  stop_bg(a);
+  stop_bg(b);
+  stop_bg(h.serve);
+}
+
+Test(serve, silent_sockets_do_not_starve_a_real_process, .timeout = 90)
+{
+  struct hostile h;
+  hostile_start(&h, NULL);
+  pid_t silent = hostile_peer(&h, "silent", (const char *[]){"silent", h.sockets, "600", "80", NULL});
+  char silent_log[200];
+  snprintf(silent_log, sizeof silent_log, "%s/silent.log", h.dir);
+  cr_assert(wait_for_in(silent_log, "ready", 20000), "%s", as_test_read_file(silent_log));
+  sleep_ms(1500); /* serve has taken up the silent ones */
+  char out[300], program[300], log[200];
+  snprintf(out, sizeof out, "ACTORSCOPE_OUTPUT=unix:%s/%%p.sock", h.sockets);
+  snprintf(program, sizeof program, "%s/czmq_slow", AS_TEST_PROGRAMS);
+  snprintf(log, sizeof log, "%s/slow.log", h.dir);
+  const char *env[] = {out, "ACTORSCOPE_INTERVAL_MS=200", NULL};
+  const char *argv[] = {program, "40000", NULL};
+  pid_t traced = start_bg(argv, env, 1, log);
+  char series[64];
+  snprintf(series, sizeof series, "pid=\"%d\"", (int)traced);
+  int found = 0;
+  for (int i = 0; i < 300 && !found; i++) {
+    char *metrics = http_get(h.port, "/metrics", NULL);
+    found = metrics && strstr(metrics, series);
+    free(metrics);
+    if (!found)
+      sleep_ms(100);
+  }
+  cr_expect(found, "the traced process was never served: %s", as_test_read_file(h.log));
+  cr_expect_eq(count_in(h.log, "sockets wait: serve reads at most 512 at once"), 1, "%s",
+               as_test_read_file(h.log));
+  stop_bg(traced);
+  stop_bg(silent);
+  stop_bg(h.serve);
+}
+
+Test(serve, an_endless_string_is_refused_and_a_broken_source_said_once, .timeout = 60)
+{
+  struct hostile h;
+  hostile_start(&h, NULL);
+  char endless[200], garbage[200];
+  snprintf(endless, sizeof endless, "%s/endless.sock", h.sockets);
+  snprintf(garbage, sizeof garbage, "%s/garbage.sock", h.sockets);
+  pid_t a = hostile_peer(&h, "endless", (const char *[]){"endless", endless, "20", NULL});
+  pid_t b = hostile_peer(&h, "garbage", (const char *[]){"garbage", garbage, "20", NULL});
+  cr_assert(wait_for_in(h.log, ":2: actor #1: member 'name': a string longer than 1048576 bytes",
+                        15000), "%s", as_test_read_file(h.log));
+  cr_assert(wait_for_in(h.log, "garbage.sock:2: invalid JSON", 10000), "%s", as_test_read_file(h.log));
+  sleep_ms(6000); /* reconnected several times meanwhile */
+  cr_expect_eq(count_in(h.log, "garbage.sock:2: invalid JSON"), 1, "%s", as_test_read_file(h.log));
+  cr_expect_eq(count_in(h.log, "a string longer than"), 1, "%s", as_test_read_file(h.log));
+  char *metrics = http_get(h.port, "/metrics", NULL);
+  cr_expect_not_null(strstr(metrics, "actorscope_source_up"), "serve stopped answering");
+  free(metrics);
+  stop_bg(a);
+  stop_bg(b);
+  stop_bg(h.serve);
+}
+
+/* GET /metrics from 127.0.0.1 with a deadline: 1 when a whole 200 response came. */
+static int scrape_within(int port, long ms)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int ok = 0;
+  static const char request[] = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+      write(fd, request, sizeof request - 1) == (ssize_t)sizeof request - 1) {
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ok = n > 12 && strncmp(buf, "HTTP/1.", 7) == 0 && strncmp(buf + 9, "200", 3) == 0;
+  }
+  close(fd);
+  return ok;
+}
+
+Test(serve, scrapes_are_answered_while_200_slow_clients_dribble, .timeout = 60)
+{
+  struct hostile h;
+  hostile_start(&h, NULL);
+  char port[16], log[200];
+  snprintf(port, sizeof port, "%d", h.port);
+  snprintf(log, sizeof log, "%s/slowloris.log", h.dir);
+  pid_t peer = hostile_peer(&h, "slowloris", (const char *[]){"slowloris", port, "200", "14", NULL});
+  cr_assert(wait_for_in(log, "ready 200", 10000), "%s", as_test_read_file(log));
+  sleep_ms(1000);
+  int answered = 0;
+  for (int i = 0; i < 6; i++) {
+    answered += scrape_within(h.port, 3000);
+    sleep_ms(1000);
+  }
+  cr_expect_eq(answered, 6, "%d of 6 scrapes answered during the attack", answered);
+  int status;
+  while (waitpid(peer, &status, 0) < 0 && errno == EINTR)
+    ;
+  /* Every slow connection was closed: at once (over the per-address limit) or at its deadline,
+   * however it kept sending. */
+  cr_expect(count_in(log, "closed 200"), "%s", as_test_read_file(log));
+  stop_bg(h.serve);
+}
+
+/* Runs a shell command; 0 when it succeeded. */
+static int shell(const char *command)
+{
+  int status = system(command);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+Test(serve, tls_and_basic_auth_guard_the_metrics, .timeout = 60)
+{
+  char dir[] = "/tmp/actorscope-tls-XXXXXX", command[2048], log[128], auth[128];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(command, sizeof command,
+           "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem "
+           "-days 1 -subj /CN=localhost >/dev/null 2>&1 && chmod 600 key.pem && "
+           "printf 'scraper:%%s\\n' \"$(openssl passwd -6 'correct horse')\" >auth && chmod 644 auth",
+           dir);
+  cr_assert_eq(shell(command), 0);
+  snprintf(log, sizeof log, "%s/serve.log", dir);
+  snprintf(auth, sizeof auth, "%s/auth", dir);
+  char cert[128], key[128];
+  snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+  snprintf(key, sizeof key, "%s/key.pem", dir);
+  /* A password file others may read is refused. */
+  const char *argv[] = {AS_TEST_CLI, "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert,
+                        "--tls-key", key, "--basic-auth", auth, dir, NULL};
+  pid_t serve = start_bg(argv, NULL, 0, log);
+  int status;
+  while (waitpid(serve, &status, 0) < 0 && errno == EINTR)
+    ;
+  cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  cr_expect(count_in(log, "mode 0644 lets others read it; chmod 600 it"), "%s", as_test_read_file(log));
+  chmod(auth, 0600);
+  serve = start_bg(argv, NULL, 0, log);
+  int port = 0;
+  for (int i = 0; i < 200 && !port; i++) {
+    char *text = as_test_read_file(log);
+    const char *at = strstr(text, "metrics at https://127.0.0.1:");
+    port = at ? atoi(at + strlen("metrics at https://127.0.0.1:")) : 0;
+    free(text);
+    sleep_ms(50);
+  }
+  cr_assert(port, "%s", as_test_read_file(log));
+  char out[128];
+  snprintf(out, sizeof out, "%s/out", dir);
+  /* Without credentials: 401; with them: the metrics; plain HTTP: no answer. */
+  snprintf(command, sizeof command,
+           "curl -sk -o /dev/null -w '%%{http_code}' https://127.0.0.1:%d/metrics >%s", port, out);
+  shell(command);
+  cr_expect_eq(count_in(out, "401"), 1, "%s", as_test_read_file(out));
+  snprintf(command, sizeof command,
+           "curl -sk -u 'scraper:wrong' -o /dev/null -w '%%{http_code}' https://127.0.0.1:%d/metrics >%s",
+           port, out);
+  shell(command);
+  cr_expect_eq(count_in(out, "401"), 1, "%s", as_test_read_file(out));
+  snprintf(command, sizeof command,
+           "curl -sk -u 'scraper:correct horse' https://127.0.0.1:%d/metrics >%s", port, out);
+  cr_expect_eq(shell(command), 0);
+  cr_expect(count_in(out, "# TYPE actorscope_process_actors_alive gauge"), "%s",
+            as_test_read_file(out));
+  snprintf(command, sizeof command, "curl -s -m 3 http://127.0.0.1:%d/metrics >%s", port, out);
+  cr_expect_neq(shell(command), 0, "plain HTTP was answered");
+  stop_bg(serve);
+  snprintf(command, sizeof command, "rm -rf %s", dir);
+  shell(command);
 }

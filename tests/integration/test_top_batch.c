@@ -358,3 +358,21 @@ Test(top_batch, runtime_internal_actors_break_no_rule_as_in_check)
 {
   top_golden("systems-internal");
 }
+
+/* Issue 21 §3: at 80 columns no two different names read the same (the end is kept, NAME takes
+ * STATE's and HANDLER's padding, wide characters count two columns); issue 21 §2: each CAF
+ * actor system and runtime is a tree level. */
+Test(top_batch, names_cut_at_80_columns_stay_apart_under_one_heading_per_actor_system)
+{
+  top_golden("names-80");
+}
+
+Test(top_batch, names_at_120_columns_keep_their_distinguishing_end)
+{
+  top_golden("names-120");
+}
+
+Test(top_batch, a_system_filter_lists_one_actor_systems_actors)
+{
+  top_golden("names-filter-system");
+}

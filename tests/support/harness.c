@@ -262,6 +262,30 @@ json_t *as_test_last_snapshot(json_t *lines)
     for (size_t k = 0; k < n; k++)
       json_array_append_new(actors, sorted[k]);
     free(sorted);
+    /* An ended actor reaped before this line is no longer among its parent's children here:
+     * put it back (ids in order), as the parent link says. */
+    size_t k;
+    json_t *a;
+    json_array_foreach(actors, k, a) {
+      json_t *parent = json_object_get(a, "parent");
+      if (!json_is_true(json_object_get(a, "ended")) || !json_is_integer(parent))
+        continue;
+      json_t *up = as_test_actor_by_id(line, json_integer_value(parent));
+      json_t *children = up ? json_object_get(up, "children") : NULL;
+      if (!json_is_array(children))
+        continue;
+      json_int_t id = json_integer_value(json_object_get(a, "id"));
+      size_t at = 0, c;
+      json_t *child;
+      json_array_foreach(children, c, child) {
+        if (json_integer_value(child) == id)
+          break;
+        if (json_integer_value(child) < id)
+          at = c + 1;
+      }
+      if (c == json_array_size(children))
+        json_array_insert_new(children, at, json_integer(id));
+    }
     json_object_set_new(line, "_with_ended", json_true());
     return line;
   }
@@ -356,5 +380,17 @@ json_t *as_test_first_deadlock(json_t *lines)
   json_array_foreach(lines, i, line)
     if (json_array_size(json_object_get(line, "deadlocks")) > 0)
       return line;
+  return NULL;
+}
+
+json_t *as_test_find(json_t *array, const char *key, const char *value)
+{
+  size_t i;
+  json_t *item;
+  json_array_foreach(array, i, item) {
+    const char *text = json_string_value(json_object_get(item, key));
+    if (text && strcmp(text, value) == 0)
+      return item;
+  }
   return NULL;
 }

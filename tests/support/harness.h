@@ -54,6 +54,8 @@ size_t as_test_actors_named(json_t *snapshot, const char *name, json_t **out, si
 json_int_t as_test_int(json_t *object, const char *path);
 /* The string at a dotted path, or NULL. */
 const char *as_test_str(json_t *object, const char *path);
+/* The first object of ARRAY whose string member KEY is VALUE, or NULL (ARRAY may be NULL). */
+json_t *as_test_find(json_t *array, const char *key, const char *value);
 /* How many messages of `type` an actor received (0 when absent). */
 json_int_t as_test_type_count(json_t *actor, const char *type);
 

@@ -4,9 +4,11 @@
 #define _GNU_SOURCE
 #include "caf_layout.h"
 #include "caf_symbols.h"
+#include "resolve.h"
 
 #include <criterion/criterion.h>
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct caf_symbol {
@@ -127,4 +129,19 @@ Test(caf_layout, exit_reasons_render_as_caf_names_them)
   data = (struct fake_error_data){200, encode_atom("exit")};
   caf_layout_render_error(&error, out, sizeof out);
   cr_assert_str_eq(out, "error(exit, 200)");
+}
+
+Test(caf_layout, demangled_names_lose_gccs_abi_tags)
+{
+  /* __cxa_demangle lives in the C++ runtime, which CAF brings. */
+  cr_assert_not_null(dlopen("libstdc++.so.6", RTLD_NOW | RTLD_GLOBAL), "%s", dlerror());
+  char *name = as_resolve_demangle("_ZN3caf2io20make_middleman_actorB5cxx11ERNS_12actor_systemENS_5actorE");
+  cr_assert_not_null(name);
+  cr_expect_str_eq(name, "caf::io::make_middleman_actor(caf::actor_system&, caf::actor)");
+  free(name);
+  /* Two tags, and one on a type in the parameters. */
+  name = as_resolve_demangle("_Z1fB5cxx11B3fooN2ns1tB5cxx11E");
+  cr_assert_not_null(name);
+  cr_expect_str_eq(name, "f(ns::t)");
+  free(name);
 }

@@ -2,7 +2,11 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *env_names[8];
 static const char *env_values[8];
@@ -33,7 +37,7 @@ Test(config, defaults_when_nothing_is_set)
   cr_assert_eq(cfg.interval_ms, 500);
   cr_assert_eq(cfg.grave_ms, 5000);
   cr_assert_eq(cfg.stack_depth, 8);
-  cr_assert_eq(cfg.stuck_ms, 0); /* opt-in: a signal can cut a blocking call short */
+  cr_assert_eq(cfg.stuck_ms, 1000); /* on: read from outside the thread, nothing reaches it */
 }
 
 Test(config, stuck_ms_takes_milliseconds_and_0_turns_it_off)
@@ -114,4 +118,73 @@ Test(config, each_bad_value_names_its_variable_and_what_it_accepts)
     cr_assert_not_null(strstr(err.text, bad[i].name), "%s", err.text);
     cr_assert_not_null(strstr(err.text, bad[i].expect), "%s", err.text);
   }
+}
+
+/* ACTORSCOPE_TOKEN_FILE: the token from a file only its owner can read. */
+static void token_file(char *path, size_t len, const char *text, mode_t mode)
+{
+  snprintf(path, len, "/tmp/actorscope-token-XXXXXX");
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  cr_assert_eq(chmod(path, mode), 0);
+}
+
+Test(config, a_token_file_of_mode_0600_gives_the_token_without_its_newline)
+{
+  char path[64];
+  token_file(path, sizeof path, "0123456789abcdef-secret\n", 0600);
+  struct as_config cfg;
+  struct as_error err;
+  fake_env("ACTORSCOPE_TOKEN_FILE", path);
+  cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), 0, "%s", err.text);
+  cr_assert_str_eq(cfg.token, "0123456789abcdef-secret");
+  unlink(path);
+}
+
+Test(config, a_token_file_others_can_read_is_refused_and_never_echoed)
+{
+  char path[64];
+  token_file(path, sizeof path, "0123456789abcdef-secret\n", 0644);
+  struct as_config cfg;
+  struct as_error err;
+  fake_env("ACTORSCOPE_TOKEN_FILE", path);
+  cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), -EPERM);
+  cr_assert_not_null(strstr(err.text, "mode 0644 lets others read it; chmod 600 it"), "%s", err.text);
+  cr_assert_null(strstr(err.text, "secret"));
+  unlink(path);
+}
+
+Test(config, a_token_file_that_is_a_link_or_missing_is_refused)
+{
+  char path[64], link_path[80];
+  token_file(path, sizeof path, "0123456789abcdef-secret\n", 0600);
+  snprintf(link_path, sizeof link_path, "%s.link", path);
+  cr_assert_eq(symlink(path, link_path), 0);
+  struct as_config cfg;
+  struct as_error err;
+  fake_env("ACTORSCOPE_TOKEN_FILE", link_path);
+  cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), -ELOOP, "%s", err.text);
+  cr_assert_not_null(strstr(err.text, "symbolic link"), "%s", err.text);
+  fake_env("ACTORSCOPE_TOKEN_FILE", "/nonexistent/token");
+  cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), -ENOENT);
+  unlink(link_path);
+  unlink(path);
+}
+
+Test(config, token_and_token_file_together_are_refused)
+{
+  char path[64];
+  token_file(path, sizeof path, "0123456789abcdef-secret", 0400);
+  memset(env_names, 0, sizeof env_names);
+  env_names[0] = "ACTORSCOPE_TOKEN_FILE";
+  env_values[0] = path;
+  env_names[1] = "ACTORSCOPE_TOKEN";
+  env_values[1] = "0123456789abcdef-other";
+  struct as_config cfg;
+  struct as_error err;
+  cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), -EINVAL);
+  cr_assert_not_null(strstr(err.text, "set one"), "%s", err.text);
+  unlink(path);
 }

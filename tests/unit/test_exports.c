@@ -48,6 +48,8 @@ static void hooked_names(struct names *out)
   CAF_IO_HOOKS(ADD_CAF)
   CZMQ_HOOKS(ADD_NAME)
   PROCESS_HOOKS(ADD_NAME)
+  /* The documented entry points, which are no hooks (preload/attach.h). */
+  names_add(out, "actorscope_attach", strlen("actorscope_attach"));
 }
 
 /* The names in the version script's global: section. */

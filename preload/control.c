@@ -1,0 +1,231 @@
+#define _GNU_SOURCE
+#include "control.h"
+#include "control_path.h"
+#include "attach.h"
+#include "collector.h"
+#include "format.h"
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A client has this long to send its line. */
+#define CONTROL_CLIENT_MS 500
+/* Our descriptor is moved this high, out of the way of a host that counts on low numbers. */
+#define CONTROL_FD_MIN 500
+
+static int control_fd = -1;
+/* Settings changed here since attach (0: as configured); the collector has its own copy. */
+static unsigned control_interval_ms, control_stuck_ms;
+static int control_stuck_set;
+static char control_socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+/* The directory must be ours and closed to everyone else; made if missing. */
+static int control_dir(const char *path)
+{
+  char dir[sizeof control_socket_path];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash)
+    return -EINVAL;
+  *slash = '\0';
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    return -errno;
+  struct stat st;
+  if (lstat(dir, &st) < 0)
+    return -errno;
+  if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+    return -EPERM;
+  return 0;
+}
+
+/* A socket file left by an earlier process of the same pid (pids are reused) in our own
+ * private directory: removed when nothing answers at it. */
+static void control_remove_stale(const struct sockaddr_un *addr)
+{
+  struct stat st;
+  if (lstat(addr->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
+    return;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return;
+  if (connect(fd, (const struct sockaddr *)addr, sizeof *addr) < 0 && errno == ECONNREFUSED)
+    unlink(addr->sun_path);
+  close(fd);
+}
+
+int as_control_open(void)
+{
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  int rc = as_control_path(addr.sun_path, sizeof addr.sun_path, geteuid(), getpid());
+  if (rc < 0 || (rc = control_dir(addr.sun_path)) < 0)
+    return rc;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return -errno;
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, CONTROL_FD_MIN);
+  if (high >= 0) {
+    close(fd);
+    fd = high;
+  }
+  control_remove_stale(&addr);
+  /* Never umask (the host's, process-wide): the directory keeps others out until chmod. */
+  rc = bind(fd, (const struct sockaddr *)&addr, sizeof addr);
+  if (rc == 0)
+    chmod(addr.sun_path, 0600);
+  if (rc < 0 || listen(fd, 4) < 0) {
+    rc = -errno;
+    close(fd);
+    return rc;
+  }
+  memcpy(control_socket_path, addr.sun_path, sizeof control_socket_path);
+  control_fd = fd;
+  return 0;
+}
+
+void as_control_close(void)
+{
+  if (control_fd < 0)
+    return;
+  close(control_fd);
+  control_fd = -1;
+  unlink(control_socket_path);
+}
+
+static int control_peer_allowed(int fd)
+{
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+         (cred.uid == geteuid() || cred.uid == 0);
+}
+
+/* Reads one line within CONTROL_CLIENT_MS. Returns its length, or -1. */
+static int control_read_line(int fd, char *line, size_t len)
+{
+  size_t have = 0;
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (spent >= CONTROL_CLIENT_MS)
+      return -1;
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, (int)(CONTROL_CLIENT_MS - spent)) <= 0)
+      continue;
+    ssize_t n = read(fd, line + have, len - 1 - have);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      continue;
+    if (n <= 0)
+      return -1;
+    have += (size_t)n;
+    line[have] = '\0';
+    char *nl = strchr(line, '\n');
+    if (nl) {
+      *nl = '\0';
+      return (int)(nl - line);
+    }
+    if (have == len - 1)
+      return -1;
+  }
+}
+
+static int control_parse_ms(const char *text, unsigned min, unsigned max, unsigned *out)
+{
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(text, &end, 10);
+  if (!*text || *end || errno || v < min || v > max)
+    return -1;
+  *out = (unsigned)v;
+  return 0;
+}
+
+static void control_answer(const char *line, char *reply, size_t len)
+{
+  unsigned ms;
+  if (strcmp(line, "status") == 0) {
+    struct as_attach_status st;
+    as_attach_status(&st);
+    snprintf(reply, len, "ok %s slots=%zu objects=%zu rebound=%zu foreign=%zu adopted=%zu "
+             "interval_ms=%u stuck_ms=%u output=%s\n", st.attached ? "attached" : "detached",
+             st.slots, st.objects, st.rebound, st.foreign, st.adopted,
+             control_interval_ms ? control_interval_ms : st.interval_ms,
+             control_stuck_set ? control_stuck_ms : as_config_current()->stuck_ms,
+             as_config_current()->output.path);
+  } else if (strcmp(line, "detach") == 0) {
+    int restored = as_attach_detach();
+    if (restored < 0)
+      snprintf(reply, len, "error not attached\n");
+    else
+      snprintf(reply, len, "ok detached restored=%d output=%s\n", restored,
+               as_config_current()->output.path);
+    if (restored >= 0)
+      as_control_close(); /* the client accepted already gets its answer */
+  } else if (strncmp(line, "interval ", 9) == 0) {
+    if (control_parse_ms(line + 9, AS_INTERVAL_MS_MIN, AS_INTERVAL_MS_MAX, &ms) < 0) {
+      snprintf(reply, len, "error interval: a whole number of milliseconds from %u to %u\n",
+               AS_INTERVAL_MS_MIN, AS_INTERVAL_MS_MAX);
+      return;
+    }
+    as_collector_set_interval(ms);
+    control_interval_ms = ms;
+    snprintf(reply, len, "ok interval_ms=%u\n", ms);
+  } else if (strncmp(line, "stuck ", 6) == 0) {
+    if (control_parse_ms(line + 6, 0, AS_STUCK_MS_MAX, &ms) < 0) {
+      snprintf(reply, len, "error stuck: 0 (off) or a whole number of milliseconds up to %u\n",
+               AS_STUCK_MS_MAX);
+      return;
+    }
+    as_collector_set_stuck_ms(ms);
+    control_stuck_ms = ms;
+    control_stuck_set = 1;
+    snprintf(reply, len, "ok stuck_ms=%u\n", ms);
+  } else {
+    snprintf(reply, len, "error unknown command (detach, status, interval MS, stuck MS)\n");
+  }
+}
+
+static void control_client(int fd)
+{
+  char line[AS_CONTROL_LINE_MAX], reply[AS_CONTROL_LINE_MAX + PATH_MAX];
+  if (!control_peer_allowed(fd)) {
+    snprintf(reply, sizeof reply, "error permission denied\n");
+  } else if (control_read_line(fd, line, sizeof line) < 0) {
+    return;
+  } else {
+    control_answer(line, reply, sizeof reply);
+  }
+  /* The client waits for its answer; MSG_NOSIGNAL: a vanished one raises no SIGPIPE. */
+  ssize_t unused = send(fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)unused;
+}
+
+void as_control_serve(unsigned timeout_ms)
+{
+  if (control_fd < 0) {
+    struct timespec pause = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
+    nanosleep(&pause, NULL);
+    return;
+  }
+  struct pollfd p = {control_fd, POLLIN, 0};
+  if (poll(&p, 1, (int)timeout_ms) <= 0)
+    return;
+  int client = accept4(control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (client < 0)
+    return;
+  control_client(client);
+  close(client);
+}

@@ -1,0 +1,108 @@
+/* Time waiting in the mailbox: from a message's enqueue to the start of the handler that takes
+ * it, per actor, as a histogram in the handler times' scheme (histogram.h).
+ *
+ * A sender stamps the message in a table shared by the process, at a slot chosen by a key
+ * that names the message while it is queued: the mailbox's enqueue sequence number where the
+ * mailbox is first in, first out (CZMQ's pipe: the consumer's own receive count tells it
+ * which number it takes), else the runtime's message object (CAF's mailbox element, which
+ * lives until its handler is done). The consumer finds its stamp by the same key, takes it
+ * and counts the wait. A slot holds one word, a tag of the key and the time in ticks, so a
+ * stamp is one store and a lookup one load; a stamp overwritten by another key's (two queued
+ * messages hashing to one of the 65,536 slots) leaves that message not measured rather than
+ * measured wrong. Waits are counted modulo 2^44 ticks (about an hour at 5 GHz).
+ *
+ * The histogram's two words live beside the record, not in it: an array per record pool
+ * indexed by the record's place in its pool (address space reserved once, touched as used),
+ * so the record keeps its size. */
+#ifndef AS_MAILWAIT_H
+#define AS_MAILWAIT_H
+
+#include "changes.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AS_MAILWAIT_SLOT_BITS 13 /* 64 KB of stamps: a consumer's look-up stays in cache */
+#define AS_MAILWAIT_TICK_BITS 44
+#define AS_MAILWAIT_TICK_MASK ((1ull << AS_MAILWAIT_TICK_BITS) - 1)
+
+extern _Atomic uint64_t as__mailwait_stamps[1u << AS_MAILWAIT_SLOT_BITS];
+/* ACTORSCOPE_MAILBOX_WAIT_EVERY - 1: a message is timed when its sequence number in its
+ * mailbox (0, 1, 2 ...) has these bits clear. */
+extern uint64_t as__mailwait_mask;
+
+/* Whether the message a mailbox holds as its SEQ-th (from 0) is timed. */
+static inline int as_mailwait_sampled(uint64_t seq) { return (seq & as__mailwait_mask) == 0; }
+/* Sets the sampling (a power of two, from the configuration; every message until then). */
+void as_mailwait_configure(unsigned every);
+unsigned as_mailwait_every(void);
+/* Two histogram words per record block of each pool; NULL until reserved. */
+extern _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES];
+
+/* The key of the message a mailbox (a record's address) holds as its N-th (a sequence number
+ * or an object's address): hashed, its top bits pick the slot, the next 20 are the tag. */
+static inline uint64_t as_mailwait_key(const void *mailbox, uint64_t n)
+{
+  return ((uint64_t)(uintptr_t)mailbox ^ n * 0xff51afd7ed558ccdull) * 0x9e3779b97f4a7c15ull;
+}
+
+static inline _Atomic uint64_t *as__mailwait_slot(uint64_t key)
+{
+  return &as__mailwait_stamps[key >> (64 - AS_MAILWAIT_SLOT_BITS)];
+}
+
+static inline uint64_t as__mailwait_tag(uint64_t key)
+{
+  /* Never 0, so a stamp is never an empty slot. */
+  uint64_t tag = key >> (64 - AS_MAILWAIT_SLOT_BITS - (64 - AS_MAILWAIT_TICK_BITS));
+  return ((tag & ((1ull << (64 - AS_MAILWAIT_TICK_BITS)) - 1)) | 1) << AS_MAILWAIT_TICK_BITS;
+}
+
+/* The message with this key was put into its mailbox now (the sender, before the real
+ * enqueue, so the consumer cannot look before the stamp is there). */
+static inline void as_mailwait_stamp(uint64_t key, uint64_t now)
+{
+  atomic_store_explicit(as__mailwait_slot(key), as__mailwait_tag(key) | (now & AS_MAILWAIT_TICK_MASK),
+                        memory_order_relaxed);
+}
+
+/* How long the message with this key waited until now, in ticks; -1 when it carries no stamp
+ * (stamped before tracing began, or its slot was taken by another message). Leaves the stamp:
+ * as_mailwait_take ends it once the message is really handled. */
+static inline int64_t as_mailwait_peek(uint64_t key, uint64_t now)
+{
+  uint64_t word = atomic_load_explicit(as__mailwait_slot(key), memory_order_relaxed);
+  if ((word & ~AS_MAILWAIT_TICK_MASK) != as__mailwait_tag(key))
+    return -1;
+  return (int64_t)((now - word) & AS_MAILWAIT_TICK_MASK);
+}
+
+/* Frees the message's slot (a stale stamp could otherwise meet a later message with the same
+ * key: an object's address is reused). Leaves a newer message's stamp alone. */
+static inline void as_mailwait_take(uint64_t key)
+{
+  _Atomic uint64_t *slot = as__mailwait_slot(key);
+  uint64_t word = atomic_load_explicit(slot, memory_order_relaxed);
+  if ((word & ~AS_MAILWAIT_TICK_MASK) == as__mailwait_tag(key))
+    atomic_store_explicit(slot, 0, memory_order_relaxed);
+}
+
+/* The record's two histogram words (the scheme of as_actor.handler_histogram), NULL when the
+ * array could not be reserved. */
+static inline _Atomic uint64_t *as_mailwait_words(const void *record)
+{
+  size_t small = (size_t)((const char *)record - as__record_spaces[0].region);
+  if (__builtin_expect(small < AS_RECORD_REGION_SMALL, 1)) {
+    _Atomic uint64_t *w = atomic_load_explicit(&as__mailwait_words[0], memory_order_relaxed);
+    return w ? w + small / AS_RECORD_STRIDE_SMALL * 2 : NULL;
+  }
+  size_t large = (size_t)((const char *)record - as__record_spaces[1].region);
+  _Atomic uint64_t *w = atomic_load_explicit(&as__mailwait_words[1], memory_order_relaxed);
+  return w && large < AS_RECORD_REGION_LARGE ? w + large / AS_RECORD_STRIDE_LARGE * 2 : NULL;
+}
+
+/* Reserves the arrays of histogram words (idempotent; not on the hot path). 0 or -ENOMEM. */
+int as_mailwait_reserve(void);
+
+#endif

@@ -1,0 +1,38 @@
+/* What `actorscope attach` learns of a process before stopping any of it: whether it can be
+ * attached to at all (each refusal said plainly, with what to do), where its libraries are,
+ * and which of its threads may safely be borrowed for a moment. Read from /proc only. */
+#ifndef ACTORSCOPE_ATTACH_TARGET_H
+#define ACTORSCOPE_ATTACH_TARGET_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct attach_object {
+  char path[PATH_MAX]; /* as the target maps it; "" when not mapped */
+  uint64_t base;       /* where its offset-0 mapping starts */
+  uint64_t text_lo, text_hi;
+};
+
+struct attach_target {
+  pid_t pid;
+  char name[64];
+  uid_t uid;
+  struct attach_object libc, loader, libzmq, libczmq, libcaf, libcaf_io, tracer;
+};
+
+/* Preflight results: 0, or one of these, with a message in why. */
+enum attach_refusal {
+  ATTACH_REFUSED = 1,  /* cannot or must not: why says what to do */
+  ATTACH_ALREADY = 2,  /* the tracer is in the process already */
+};
+
+int attach_target_inspect(pid_t pid, struct attach_target *t, char *why, size_t len);
+
+/* A thread to borrow: 0 and its tid, or ATTACH_REFUSED with why. */
+int attach_target_pick_thread(const struct attach_target *t, pid_t *tid, char *why, size_t len);
+
+/* Reads len bytes of the target's memory. Returns 0 or -errno. */
+int attach_target_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+#endif

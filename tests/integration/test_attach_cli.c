@@ -1,0 +1,390 @@
+/* actorscope attach/detach/ctl on programs already running (ptrace: CI runs as root). */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+TestSuite(attach_cli, .timeout = 120);
+
+struct target {
+  pid_t pid;
+  char dir[64];
+  char pid_text[16]; /* the pid as `actorscope attach` takes it */
+  char dest[128];    /* where an attach with -o writes: snap.jsonl in its directory */
+};
+
+/* Starts a program in a fresh directory, its stdout and stderr in files there, and waits for
+ * it to say "ready" on stderr when it does. */
+static void target_start_as(struct target *t, const char *const *argv, int wait_ready, uid_t user)
+{
+  snprintf(t->dir, sizeof t->dir, "/tmp/actorscope-attach-XXXXXX");
+  cr_assert_not_null(mkdtemp(t->dir));
+  if (user)
+    chmod(t->dir, 0777);
+  char program[512];
+  if (argv[0][0] == '/')
+    snprintf(program, sizeof program, "%s", argv[0]);
+  else
+    snprintf(program, sizeof program, "%s/%s", AS_TEST_PROGRAMS, argv[0]);
+  t->pid = fork();
+  cr_assert(t->pid >= 0);
+  snprintf(t->pid_text, sizeof t->pid_text, "%d", (int)t->pid);
+  snprintf(t->dest, sizeof t->dest, "%s/snap.jsonl", t->dir);
+  if (t->pid == 0) {
+    char path[128];
+    if (chdir(t->dir) < 0)
+      _exit(126);
+    snprintf(path, sizeof path, "%s/stdout", t->dir);
+    dup2(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
+    snprintf(path, sizeof path, "%s/stderr", t->dir);
+    dup2(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
+    unsetenv("LD_PRELOAD");
+    if (user && (setgid(user) < 0 || setuid(user) < 0))
+      _exit(125);
+    execv(program, (char *const *)argv);
+    _exit(127);
+  }
+  for (int i = 0; wait_ready && i < 1000; i++) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/stderr", t->dir);
+    char *err = as_test_read_file(path);
+    int ready = strstr(err, "ready") != NULL;
+    free(err);
+    if (ready)
+      break;
+    usleep(10000);
+  }
+  usleep(200000); /* its threads are up and idle */
+}
+
+static void target_start(struct target *t, const char *const *argv, int wait_ready)
+{
+  target_start_as(t, argv, wait_ready, 0);
+}
+
+static int target_wait(struct target *t)
+{
+  int status;
+  cr_assert_eq(waitpid(t->pid, &status, 0), t->pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void target_kill(struct target *t)
+{
+  kill(t->pid, SIGKILL);
+  target_wait(t);
+}
+
+static char *target_file(const struct target *t, const char *name)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", t->dir, name);
+  return as_test_read_file(path);
+}
+
+/* Runs the tool, optionally as another user; returns its exit status, its stdout and stderr
+ * together in out. */
+static int cli(char *out, size_t len, uid_t as_user, const char *a1, const char *a2,
+               const char *a3, const char *a4, const char *a5, const char *a6, const char *a7)
+{
+  int pipefd[2];
+  cr_assert_eq(pipe(pipefd), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(pipefd[1], 1);
+    dup2(pipefd[1], 2);
+    close(pipefd[0]);
+    if (as_user && (setgid(as_user) < 0 || setuid(as_user) < 0))
+      _exit(125);
+    execl(AS_TEST_CLI, "actorscope", a1, a2, a3, a4, a5, a6, a7, (char *)NULL);
+    _exit(127);
+  }
+  close(pipefd[1]);
+  size_t have = 0;
+  ssize_t n;
+  while (have + 1 < len && (n = read(pipefd[0], out + have, len - 1 - have)) > 0)
+    have += (size_t)n;
+  out[have] = '\0';
+  close(pipefd[0]);
+  int status;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int parse_after(const char *err, const char *key)
+{
+  const char *p = strstr(err, key);
+  cr_assert_not_null(p, "no %s in %s", key, err);
+  return atoi(p + strlen(key));
+}
+
+Test(attach_cli, a_running_czmq_program_is_traced_from_attach_on_and_runs_unchanged)
+{
+  const char *argv[] = {"czmq_attach_target", "1200", "2000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
+  int rc = cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "50", pid, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  cr_assert(strstr(out, "attached to process"), "%s", out);
+  cr_assert(strstr(out, "adopted=1"), "%s", out);
+  cr_assert_eq(target_wait(&t), 0);
+  char *stdout_text = target_file(&t, "stdout"), *err = target_file(&t, "stderr");
+  cr_assert_str_eq(stdout_text, "pongs=1200\n");
+  int after = parse_after(err, "after=");
+  cr_assert_gt(after, 0);
+
+  json_t *lines = as_test_load_lines(dest);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  json_t *echo = as_test_actor_named(last, "echo_actor");
+  cr_assert_not_null(echo);
+  cr_assert(json_is_true(json_object_get(echo, "attached_late")));
+  json_int_t pings = as_test_type_count(echo, "PING");
+  /* The program's own slots are rewritten last: every ping it sent after seeing its slot change
+   * is counted, and at most the one in flight as it changed besides. */
+  cr_assert(pings >= after && pings <= after + 1, "PING x%lld, sent after attach %d",
+            (long long)pings, after);
+  cr_assert_str_eq(as_test_str(echo, "stopped.reason"), "terminated");
+  /* What a person reads says so. */
+  char report[16384];
+  cr_assert_eq(cli(report, sizeof report, 0, "report", dest, NULL, NULL, NULL, NULL, NULL), 0);
+  cr_assert(strstr(report, "echo_actor stopped (terminated) [running before attach: counted since]"),
+            "%s", report);
+  json_decref(lines);
+  free(stdout_text);
+  free(err);
+}
+
+Test(attach_cli, detach_restores_every_slot_and_ctl_changes_the_interval)
+{
+  const char *argv[] = {"czmq_attach_target", "1500", "2000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
+  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, pid, NULL, NULL, NULL), 0, "%s", out);
+  const char *slots = strstr(out, "slots=");
+  cr_assert_not_null(slots, "%s", out);
+  int rewritten = atoi(slots + 6);
+  cr_assert_gt(rewritten, 10);
+
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "interval", "40", NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_str_eq(out, "ok interval_ms=40\n");
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "interval", "0", NULL, NULL, NULL), 1);
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "status", NULL, NULL, NULL, NULL), 0, "%s", out);
+  cr_assert(strstr(out, "interval_ms=40"), "%s", out);
+  usleep(800000);
+
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", pid, NULL, NULL, NULL, NULL, NULL), 0, "%s", out);
+  char expected[64];
+  snprintf(expected, sizeof expected, "ok detached restored=%d ", rewritten);
+  cr_assert(strncmp(out, expected, strlen(expected)) == 0, "%s (expected %s)", out, expected);
+  /* Gone with the detach: the socket, so a second detach says so. */
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", pid, NULL, NULL, NULL, NULL, NULL), 1);
+  cr_assert(strstr(out, "has no attached tracer"), "%s", out);
+
+  cr_assert_eq(target_wait(&t), 0);
+  char *stdout_text = target_file(&t, "stdout"), *err = target_file(&t, "stderr");
+  cr_assert_str_eq(stdout_text, "pongs=1500\n");
+  /* The program's own GOT slot holds libzmq's function again. */
+  cr_assert(strstr(err, "slot_restored=1"), "%s", err);
+  json_t *lines = as_test_load_lines(dest);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  /* Snapshots 40 ms apart after ctl: more lines than the default 1 s would give. */
+  cr_assert_gt(json_array_size(lines), 5);
+  json_decref(lines);
+  free(stdout_text);
+  free(err);
+}
+
+/* The actors found at their next message: class names, counts that agree with each other. */
+Test(attach_cli, a_running_caf_program_is_traced_from_attach_on)
+{
+  const char *argv[] = {"caf_attach_target", "1200", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
+  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "50", pid, NULL), 0, "%s", out);
+  cr_assert_eq(target_wait(&t), 0);
+  char *stdout_text = target_file(&t, "stdout");
+  cr_assert_str_eq(stdout_text, "pongs=1200\n");
+  json_t *lines = as_test_load_lines(dest);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  json_t *pinger = as_test_actor_named(last, "pinger"), *ponger = as_test_actor_named(last, "ponger");
+  cr_assert_not_null(pinger);
+  cr_assert_not_null(ponger);
+  cr_assert(json_is_true(json_object_get(pinger, "attached_late")));
+  cr_assert(json_is_true(json_object_get(ponger, "attached_late")));
+  cr_assert(json_is_null(json_object_get(ponger, "parent")));
+  json_int_t pings = as_test_type_count(ponger, "ping");
+  cr_assert_gt(pings, 100);
+  /* Every ping seen after attach was answered: the pinger got as many answers, one either way
+   * at the boundary. */
+  json_int_t answers = as_test_type_count(pinger, "i32");
+  cr_assert(answers >= pings - 1 && answers <= pings + 1, "ping %lld, answers %lld",
+            (long long)pings, (long long)answers);
+  cr_assert_str_eq(as_test_str(ponger, "stopped.reason"), "user_shutdown");
+  /* The scoped actor main spawns after attach is seen whole. */
+  json_t *scoped = as_test_actor_named(last, "scoped_actor");
+  if (scoped)
+    cr_assert_null(json_object_get(scoped, "attached_late"));
+  json_decref(lines);
+  free(stdout_text);
+}
+
+/* Zeek's Broker inside Python (python3-broker): CAF in a library loaded RTLD_LOCAL. */
+Test(attach_cli, zeek_broker_in_python_is_traced_from_attach_on)
+{
+  if (access("/usr/lib/python3/dist-packages/broker/__init__.py", R_OK) != 0)
+    cr_skip_test("python3-broker is not installed (scripts/setup)");
+  const char *argv[] = {"/usr/bin/python3", AS_TEST_DATA "/attach/broker_pubsub.py", "300", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
+  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "50", pid, NULL), 0, "%s", out);
+  cr_assert_eq(target_wait(&t), 0);
+  char *stdout_text = target_file(&t, "stdout");
+  cr_assert_str_eq(stdout_text, "published=300\n");
+  json_t *lines = as_test_load_lines(dest);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  json_t *core = as_test_actor_named(last, "core");
+  cr_assert_not_null(core);
+  cr_assert(json_is_true(json_object_get(core, "attached_late")));
+  cr_assert_gt(as_test_type_count(core, "publish"), 0);
+  json_decref(lines);
+  free(stdout_text);
+}
+
+Test(attach_cli, a_second_attach_says_where_the_snapshots_go)
+{
+  const char *argv[] = {"czmq_attach_target", "1000", "2000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
+  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, pid, NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_eq(cli(out, sizeof out, 0, "attach", pid, NULL, NULL, NULL, NULL, NULL), 0, "%s", out);
+  cr_assert(strstr(out, "has the tracer loaded already"), "%s", out);
+  cr_assert(strstr(out, dest), "%s", out);
+  cr_assert_eq(target_wait(&t), 0);
+}
+
+/* Every thread in malloc and dlopen/dlclose: the tool picks the I/O thread, the library walks
+ * objects that come and go; the program must finish as it would untraced, the tool end. */
+Test(attach_cli, a_program_hammering_malloc_and_the_loader_is_attached_safely_or_refused)
+{
+  const char *argv[] = {"czmq_attach_hammer", "4", "4", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
+  int rc = cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "20", pid, NULL);
+  cr_assert(rc == 0 || rc == 1, "%d: %s", rc, out);
+  cr_assert_eq(target_wait(&t), 0);
+  char *stdout_text = target_file(&t, "stdout");
+  cr_assert_str_eq(stdout_text, "all_pongs=1 threads_done=4\n");
+  if (rc == 0) {
+    json_t *lines = as_test_load_lines(dest);
+    json_t *last = as_test_last_snapshot(lines);
+    cr_assert(json_is_true(json_object_get(last, "final")));
+    cr_assert_not_null(as_test_actor_named(last, "echo_actor"));
+    json_decref(lines);
+  }
+  free(stdout_text);
+}
+
+/* ---- refusals ---------------------------------------------------------------------------- */
+
+static void assert_refused(struct target *t, uid_t as_user, const char *expected)
+{
+  char out[8192];
+  const char *pid = t->pid_text;
+  int rc = cli(out, sizeof out, as_user, "attach", pid, NULL, NULL, NULL, NULL, NULL);
+  cr_assert_eq(rc, 1, "%s", out);
+  cr_assert(strstr(out, expected), "expected '%s' in: %s", expected, out);
+  /* Nothing of the tracer went in. */
+  char maps[64];
+  snprintf(maps, sizeof maps, "/proc/%d/maps", (int)t->pid);
+  char *text = as_test_read_file(maps);
+  cr_assert_null(strstr(text, "libactorscope"));
+  free(text);
+}
+
+Test(attach_cli, a_static_binary_is_refused)
+{
+  const char *argv[] = {"static_sleeper", NULL};
+  struct target t;
+  target_start(&t, argv, 0);
+  assert_refused(&t, 0, "is statically linked");
+  target_kill(&t);
+}
+
+Test(attach_cli, a_program_without_actor_runtime_is_refused)
+{
+  const char *argv[] = {"plugin_host", NULL};
+  struct target t;
+  /* plugin_host without a plugin to load waits on nothing: any dynamic program without CZMQ or
+   * CAF does; /bin/sleep is one. */
+  (void)argv;
+  const char *sleep_argv[] = {"/bin/sleep", "30", NULL};
+  target_start(&t, sleep_argv, 0);
+  assert_refused(&t, 0, "has neither libczmq nor libcaf_core loaded");
+  target_kill(&t);
+}
+
+Test(attach_cli, a_process_that_is_not_dumpable_is_refused)
+{
+  if (geteuid() != 0)
+    cr_skip_test("needs root to start the program as another user");
+  /* Another user's: root may trace anything, but not what made itself undumpable. */
+  const char *argv[] = {"czmq_attach_target", "3000", "2000", "undumpable", NULL};
+  struct target t;
+  target_start_as(&t, argv, 1, 65534);
+  assert_refused(&t, 0, "is not dumpable");
+  target_kill(&t);
+}
+
+Test(attach_cli, a_process_traced_already_is_refused)
+{
+  const char *argv[] = {"czmq_attach_target", "3000", "2000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  cr_assert_eq(ptrace(PTRACE_SEIZE, t.pid, 0, 0), 0, "%s", strerror(errno));
+  assert_refused(&t, 0, "is being traced already by process");
+  ptrace(PTRACE_DETACH, t.pid, 0, 0);
+  target_kill(&t);
+}
+
+Test(attach_cli, another_users_process_is_refused_with_what_to_do)
+{
+  if (geteuid() != 0)
+    cr_skip_test("needs root to run the tool as another user");
+  const char *argv[] = {"czmq_attach_target", "3000", "2000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  const char *pid = t.pid_text;
+  int rc = cli(out, sizeof out, 65534, "attach", pid, NULL, NULL, NULL, NULL, NULL);
+  cr_assert_eq(rc, 1, "%s", out);
+  cr_assert(strstr(out, "not to you") || strstr(out, "cannot read /proc"), "%s", out);
+  cr_assert(strstr(out, "as root") || strstr(out, "or root"), "%s", out);
+  target_kill(&t);
+}

@@ -1,0 +1,65 @@
+// A CAF program to attach to while it runs: a pinger sends a ping to a ponger, which answers,
+// every 2 ms, ROUNDS times; main sleeps meanwhile (a thread in clock_nanosleep, outside CAF, for
+// attach to borrow). Prints how many pongs came back.
+//
+//   caf_attach_target ROUNDS
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+using namespace caf;
+
+using ping_atom = atom_constant<atom("ping")>;
+using tick_atom = atom_constant<atom("tick")>;
+
+static std::atomic<int> pongs{0};
+
+class ponger : public event_based_actor {
+public:
+  explicit ponger(actor_config& cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override { return {[](ping_atom, int n) { return n; }}; }
+};
+
+class pinger : public event_based_actor {
+public:
+  pinger(actor_config& cfg, actor peer, int rounds)
+      : event_based_actor(cfg), peer_(std::move(peer)), rounds_(rounds) {}
+  behavior make_behavior() override
+  {
+    send(this, tick_atom::value);
+    return {[this](tick_atom) {
+      if (sent_++ == rounds_) {
+        quit();
+        return;
+      }
+      request(peer_, std::chrono::seconds(10), ping_atom::value, sent_).then([](int) { ++pongs; });
+      delayed_send(this, std::chrono::milliseconds(2), tick_atom::value);
+    }};
+  }
+
+private:
+  actor peer_;
+  int rounds_;
+  int sent_ = 0;
+};
+
+int main(int argc, char** argv)
+{
+  int rounds = argc > 1 ? std::atoi(argv[1]) : 1000;
+  actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  actor_system system{cfg};
+  auto pong = system.spawn<ponger>();
+  auto ping = system.spawn<pinger>(pong, rounds);
+  std::fprintf(stderr, "ready\n");
+  while (pongs.load() < rounds)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  anon_send_exit(pong, exit_reason::user_shutdown);
+  system.await_all_actors_done();
+  std::printf("pongs=%d\n", pongs.load());
+  return 0;
+}
