@@ -3,9 +3,9 @@
  * any rule fails. */
 #define _GNU_SOURCE
 #include "commands.h"
-#include "export_escape.h"
+#include "escape.h"
 #include "rules.h"
-#include "runmodel.h"
+#include "recording.h"
 #include "show.h"
 
 #include <getopt.h>
@@ -74,13 +74,13 @@ static void check_note(struct check_result *r, const char *fmt, ...)
   free(buf);
 }
 
-static int check_name_matches(const struct rule *rule, const struct runmodel *m,
+static int check_name_matches(const struct rule *rule, const struct recording *m,
                               const struct rm_actor *a)
 {
   return !rule->name[0] || strcmp(strtab_text(&m->strings, a->name), rule->name) == 0;
 }
 
-static void check_actors(const struct rule *rule, const struct runmodel *m, struct check_result *r)
+static void check_actors(const struct rule *rule, const struct recording *m, struct check_result *r)
 {
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
@@ -117,11 +117,11 @@ static void check_growth(struct check_result *r, const char *what, long long now
                now, base, base ? ((double)now / (double)base - 1.0) * 100.0 : 0.0);
 }
 
-static int check_baseline(const struct rule *rule, const struct runmodel *m,
+static int check_baseline(const struct rule *rule, const struct recording *m,
                           const struct rm_names *names, struct check_result *r, char *err,
                           size_t err_len)
 {
-  struct runmodel base;
+  struct recording base;
   struct rm_names base_names;
   if (runmodel_read(&base, rule->path, -1, m->include_internal, "check") < 0) {
     snprintf(err, err_len, "baseline %s cannot be used (see above)", rule->path);
@@ -154,7 +154,7 @@ static int check_baseline(const struct rule *rule, const struct runmodel *m,
 /* Per actor name (or NAME only): the p99 of its finished handlers, or of its messages' waits
  * in the mailbox, from its actors' histograms merged. A run whose snapshots carry no such
  * histogram (an older tracer) cannot pass. */
-static void check_p99(const struct rule *rule, const struct runmodel *m,
+static void check_p99(const struct rule *rule, const struct recording *m,
                       const struct rm_names *names, struct check_result *r)
 {
   int waits = rule->kind == RULE_MAX_MAILBOX_WAIT_P99_MS;
@@ -185,7 +185,7 @@ static void check_p99(const struct rule *rule, const struct runmodel *m,
                           "than handler_histogram?)");
 }
 
-static int check_rule(const struct rule *rule, const struct runmodel *m,
+static int check_rule(const struct rule *rule, const struct recording *m,
                       const struct rm_names *names, struct check_result *r, char *err,
                       size_t err_len)
 {
@@ -278,20 +278,20 @@ static int check_write_junit(const char *path, const char *run, const struct rul
   if (!out)
     return -1;
   fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"");
-  export_html_text(out, "actorscope check ");
-  export_html_text(out, run);
+  escape_html_text(out, "actorscope check ");
+  escape_html_text(out, run);
   fprintf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", rules->count, failures);
   for (size_t i = 0; i < rules->count; i++) {
     fprintf(out, "    <testcase classname=\"actorscope.check\" name=\"");
-    export_html_text(out, rules->items[i].text);
+    escape_html_text(out, rules->items[i].text);
     if (!results[i].detail) {
       fprintf(out, "\"/>\n");
       continue;
     }
     fprintf(out, "\">\n      <failure message=\"");
-    export_html_text(out, results[i].detail);
+    escape_html_text(out, results[i].detail);
     fprintf(out, "\">");
-    export_html_text(out, results[i].detail);
+    escape_html_text(out, results[i].detail);
     fprintf(out, "</failure>\n    </testcase>\n");
   }
   fprintf(out, "  </testsuite>\n</testsuites>\n");
@@ -404,7 +404,7 @@ int cmd_check(int argc, char **argv)
   }
 
   const char *run = argv[optind];
-  struct runmodel model;
+  struct recording model;
   struct rm_names names;
   if (runmodel_read(&model, run, -1, internal, "check") < 0) {
     rules_free(&rules);

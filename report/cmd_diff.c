@@ -2,7 +2,7 @@
  * (relative) and a floor (absolute), so jitter of a few microseconds is not growth. */
 #define _GNU_SOURCE
 #include "commands.h"
-#include "runmodel.h"
+#include "recording.h"
 #include "show.h"
 
 #include <getopt.h>
@@ -39,7 +39,7 @@ static const struct diff_metric diff_metrics[] = {
 };
 
 struct diff_side {
-  struct runmodel model;
+  struct recording model;
   struct rm_names names;
 };
 
@@ -102,7 +102,7 @@ static const char **diff_sorted_keys(json_t *object, size_t *n)
 }
 
 /* The p99 of a name's finished handlers, or of its messages' waits in the mailbox. */
-static int64_t diff_p99(const struct runmodel *m, const struct rm_name *agg, int waits)
+static int64_t diff_p99(const struct recording *m, const struct rm_name *agg, int waits)
 {
   int64_t p99 = waits ? runmodel_name_wait_percentile(m, agg, 99)
                       : runmodel_name_percentile(m, agg, 99);
