@@ -1014,7 +1014,9 @@ Test(reader, ended_actors_are_listed_once_then_reaped)
       "\"mailbox_max\":2,\"messages_received\":1,\"messages_sent\":4,\"handled\":1,"
       "\"exceptions\":2,\"handler_total_ns\":7,\"handler_max_ns\":7,\"handler_histogram\":"
       "[[5,1]],\"message_types\":[{\"name\":\"work\",\"count\":1}],\"runtime_id\":9,"
-      "\"runtime_scope\":1},{\"id\":4,\"name\":\"job\",\"runtime\":\"caf\",\"spawned_at_ns\":11,"
+      "\"runtime_scope\":1,\"attached_late\":true,\"mailbox_wait_histogram\":[[3,2]],"
+      "\"stuck\":{\"type\":\"work\",\"since_ns\":12,\"handler_ns\":1500000000,"
+      "\"running\":false,\"stack\":[\"f+0x1 (p)\"]}},{\"id\":4,\"name\":\"job\",\"runtime\":\"caf\",\"spawned_at_ns\":11,"
       "\"stopped_at_ns\":31,\"reason\":\"kill\",\"enqueued\":0,\"mailbox_max\":0,"
       "\"messages_received\":0,\"messages_sent\":0,\"handled\":0,\"handler_total_ns\":0,"
       "\"handler_max_ns\":0,\"message_types\":[]}]}\n";
@@ -1049,6 +1051,14 @@ Test(reader, ended_actors_are_listed_once_then_reaped)
   cr_expect(e->has_parent && e->parent == 1);
   cr_expect(e->has_spawn_site && e->has_origin);
   cr_expect(!e->has_handling && !e->has_waiting);
+  cr_expect(e->attached_late);
+  cr_expect_eq(e->n_wait_histogram, 1, "its mailbox waits");
+  cr_expect(e->has_stuck, "its longest stuck run");
+  cr_expect_eq(e->stuck_handler_ns, 1500000000);
+  cr_expect_eq(e->n_stuck_stack, 1);
+  cr_expect_eq(e->received_all, 1, "its traffic is its mailbox's");
+  cr_expect_eq(e->sent_all, 4);
+  cr_expect_eq(e->queued_all_max, 2);
   cr_expect(!s->actors[3].has_parent && !s->actors[3].has_spawn_site);
   cr_expect_str_eq(s->actors[3].stop_reason, "kill");
   cr_expect_eq(s->actors[0].n_children, 2, "#1's children as written (#3), read: %zu",
