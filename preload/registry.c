@@ -443,13 +443,16 @@ static const char *registry_intern_reason(const char *reason)
 {
   static __thread char last_text[AS_ACTOR_REASON_MAX] __attribute__((tls_model("initial-exec")));
   static __thread const char *last_interned __attribute__((tls_model("initial-exec")));
-  char cut[AS_ACTOR_REASON_MAX];
-  snprintf(cut, sizeof cut, "%s", reason);
-  if (last_interned && strcmp(cut, last_text) == 0)
+  /* Cut to AS_ACTOR_REASON_MAX - 1 bytes, as snprintf would (without its cost). */
+  size_t len = strnlen(reason, AS_ACTOR_REASON_MAX - 1);
+  if (last_interned && last_text[len] == '\0' && memcmp(last_text, reason, len) == 0)
     return last_interned;
+  char cut[AS_ACTOR_REASON_MAX];
+  memcpy(cut, reason, len);
+  cut[len] = '\0';
   const char *interned = as_intern_string(cut);
   if (interned) {
-    memcpy(last_text, cut, sizeof cut);
+    memcpy(last_text, cut, len + 1);
     last_interned = interned;
   }
   return interned;
