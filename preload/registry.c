@@ -137,6 +137,13 @@ static int registry_space_fit(int space, size_t block)
     return -ENOMEM;
   sp->shadow = shadow;
   memset(sp->shadow + sp->blocks, 0, (blocks - sp->blocks) * sizeof *shadow);
+  if (sp->channel_received) {
+    uint64_t *grown = realloc(sp->channel_received, blocks * sizeof *grown);
+    if (!grown)
+      return -ENOMEM;
+    memset(grown + sp->blocks, 0, (blocks - sp->blocks) * sizeof *grown);
+    sp->channel_received = grown;
+  }
   sp->blocks = blocks;
   return 0;
 }
@@ -526,6 +533,8 @@ void as_registry_reset_after_fork(void)
       memset(sp->known, 0, sp->blocks / 64 * sizeof *sp->known);
       memset(sp->stopped, 0, sp->blocks / 64 * sizeof *sp->stopped);
       memset(sp->shadow, 0, sp->blocks * sizeof *sp->shadow);
+      if (sp->channel_received)
+        memset(sp->channel_received, 0, sp->blocks * sizeof *sp->channel_received);
     }
     if (as__record_spaces[space].dirty)
       memset((void *)as__record_spaces[space].dirty, 0, registry_change_words(space) * 8);

@@ -307,7 +307,9 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   v->known = registry_bit(sp->known, block);
   v->ended = 0;
   if (!v->known) {
-    *seen = (struct registry_shadow){0, 0, 0};
+    *seen = (struct registry_shadow){0, 0};
+    if (sp->channel_received)
+      sp->channel_received[block] = 0;
     registry_bit_set(sp->known, block);
   }
   uint64_t signature = registry_view_signature(out, v);
@@ -320,11 +322,15 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   /* Modular: a receive taken back makes the count smaller. */
   registry_seen_received += v->received - seen->received;
   seen->received = v->received;
-  uint64_t channel_received = 0;
-  for (uint32_t i = 0; i < v->channel_count; i++)
-    channel_received += as_view_channel(out, v, i).received;
-  registry_seen_channel_received += channel_received - seen->channel_received;
-  seen->channel_received = channel_received;
+  if (v->channel_count && !sp->channel_received)
+    sp->channel_received = calloc(sp->blocks, sizeof *sp->channel_received);
+  if (sp->channel_received) { /* without memory: the all-socket total lacks these channels */
+    uint64_t channel_received = 0;
+    for (uint32_t i = 0; i < v->channel_count; i++)
+      channel_received += as_view_channel(out, v, i).received;
+    registry_seen_channel_received += channel_received - sp->channel_received[block];
+    sp->channel_received[block] = channel_received;
+  }
   if (v->status == AS_STATUS_STOPPED && !registry_bit(sp->stopped, block)) {
     registry_bit_set(sp->stopped, block);
     registry_seen_stopped++;

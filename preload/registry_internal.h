@@ -21,13 +21,11 @@ extern struct as_blockpool registry_records[AS_RECORD_SPACES];
 extern uint64_t registry_next_id;
 
 /* What the collector last saw of the record in each block: its received count (for the
- * process's total), its channels' (for the all-socket total) and what a line said of it; 24
- * bytes an actor. Whether it was copied at all and seen stopped (for the stopped total and the
- * grave) are bits beside it, cleared when a reused block is published again. Under the
- * registry lock. */
+ * process's total) and what a line said of it; 16 bytes an actor. Whether it was copied at all
+ * and seen stopped (for the stopped total and the grave) are bits beside it, cleared when a
+ * reused block is published again. Under the registry lock. */
 struct registry_shadow {
   uint64_t received;
-  uint64_t channel_received; /* its channels' received, summed */
   uint64_t signature; /* of everything a line says of the actor but times of capture */
 };
 struct registry_space {
@@ -36,6 +34,9 @@ struct registry_space {
   uint64_t *known;   /* the record was copied by a collection (its shadow is its own) */
   uint64_t *stopped; /* ... and seen stopped */
   struct registry_shadow *shadow;
+  /* Per block, its channels' received, summed (for the all-socket total): made at the space's
+   * first actor with channels (CZMQ's other sockets), so a CAF actor does not pay for it. */
+  uint64_t *channel_received;
   size_t blocks; /* how many of the arrays above exist */
 };
 extern struct registry_space registry_spaces[AS_RECORD_SPACES];
