@@ -445,14 +445,11 @@ static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
   as_jsonw_lit(w, "]");
 }
 
-static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
-                           uint32_t site, const struct snapshot_family *family,
-                           const struct as_registry_collection *c,
-                           const struct as_snapshot_info *info, struct snapshot_strs *strs)
+/* An actor's id, name (and full name) and whether it is the runtime's own: how every listing
+ * of it begins. */
+static void snapshot_identity(struct as_jsonw *w, const struct as_actor_view *v,
+                              struct snapshot_strs *strs)
 {
-  uint64_t now = info->now_ticks;
-  int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
-
   as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_ID), v->id);
   as_jsonw_lit(w, "," AS_KEY(AS_M_NAME));
   snapshot_str(w, &strs->name, snapshot_actor_name(v));
@@ -463,12 +460,41 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   }
   if (v->internal)
     as_jsonw_lit(w, "," AS_KEY(AS_M_INTERNAL) "true");
+}
+
+static void snapshot_runtime(struct as_jsonw *w, const struct as_actor_view *v,
+                             struct snapshot_strs *strs)
+{
+  as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
+  snapshot_str(w, &strs->runtime, v->runtime);
+  if (v->attached_late)
+    as_jsonw_lit(w, "," AS_KEY(AS_M_ATTACHED_LATE) "true");
+}
+
+/* Its handler-time and mailbox-wait histograms and its longest stuck run. */
+static void snapshot_measures(struct as_jsonw *w, const struct as_actor_view *v,
+                              const struct as_registry_collection *c,
+                              const struct as_snapshot_info *info)
+{
+  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
+                     v->histogram_count);
+  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM),
+                     as_view_wait_histogram_words(c, v), v->wait_histogram_count);
+  snapshot_stuck(w, as_stuck_longest(v->id), info);
+}
+
+static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
+                           uint32_t site, const struct snapshot_family *family,
+                           const struct as_registry_collection *c,
+                           const struct as_snapshot_info *info, struct snapshot_strs *strs)
+{
+  uint64_t now = info->now_ticks;
+  int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
+
+  snapshot_identity(w, v, strs);
   int origin = snapshot_says_origin(v, info);
   if (origin) {
-    as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
-    snapshot_str(w, &strs->runtime, v->runtime);
-    if (v->attached_late)
-      as_jsonw_lit(w, "," AS_KEY(AS_M_ATTACHED_LATE) "true");
+    snapshot_runtime(w, v, strs);
   }
   as_jsonw_lit(w, "," AS_KEY(AS_M_STATUS) "\"");
   const char *status_name = as_status_name((enum as_status)status);
@@ -513,11 +539,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_HANDLER_NS) "{" AS_KEY(AS_M_TOTAL), as_clock_ticks_to_ns(v->handler_ticks_total));
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), as_clock_ticks_to_ns(v->handler_ticks_max));
   as_jsonw_lit(w, "}");
-  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
-                     v->histogram_count);
-  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM),
-                     as_view_wait_histogram_words(c, v), v->wait_histogram_count);
-  snapshot_stuck(w, as_stuck_longest(v->id), info);
+  snapshot_measures(w, v, c, info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLING));
   if (v->handling_type != AS_TYPE_NONE) {
     as_jsonw_lit(w, "{" AS_KEY(AS_M_TYPE));
@@ -571,20 +593,8 @@ static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, ui
                            const struct as_registry_collection *c,
                            const struct as_snapshot_info *info, struct snapshot_strs *strs)
 {
-  as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_ID), v->id);
-  as_jsonw_lit(w, "," AS_KEY(AS_M_NAME));
-  snapshot_str(w, &strs->name, snapshot_actor_name(v));
-  const char *full_name = snapshot_actor_full_name(v);
-  if (full_name) {
-    as_jsonw_lit(w, "," AS_KEY(AS_M_FULL_NAME));
-    as_jsonw_str(w, full_name);
-  }
-  if (v->internal)
-    as_jsonw_lit(w, "," AS_KEY(AS_M_INTERNAL) "true");
-  as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
-  snapshot_str(w, &strs->runtime, v->runtime);
-  if (v->attached_late)
-    as_jsonw_lit(w, "," AS_KEY(AS_M_ATTACHED_LATE) "true");
+  snapshot_identity(w, v, strs);
+  snapshot_runtime(w, v, strs);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS), snapshot_since(v->spawned_at, info->start_ticks));
   if (site)
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
@@ -606,11 +616,7 @@ static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, ui
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_TOTAL_NS), as_clock_ticks_to_ns(v->handler_ticks_total));
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_MAX_NS), as_clock_ticks_to_ns(v->handler_ticks_max));
-  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
-                     v->histogram_count);
-  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM),
-                     as_view_wait_histogram_words(c, v), v->wait_histogram_count);
-  snapshot_stuck(w, as_stuck_longest(v->id), info);
+  snapshot_measures(w, v, c, info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
   snapshot_message_types(w, v, c);
   if (v->runtime_id) {
