@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #define AS_FORMAT_NAME "actorscope"
-#define AS_FORMAT_VERSION 2 /* 2: delta lines; version 1 files are read too */
+#define AS_FORMAT_VERSION 3 /* 2: delta lines; 3: "ended" actors. Older files are read too */
 
 /* Line types (member "type"). */
 #define AS_LINE_HEADER "header"
@@ -47,6 +47,14 @@
 #define AS_M_ENDED_BY "ended_by" /* final lines: "exit", "signal" or "exec" */
 #define AS_M_SIGNAL "signal" /* with ended_by "signal": the deadly signal ("SIGSEGV") */
 #define AS_M_REAPED "reaped" /* delta lines: ids of the actors reaped since the line before */
+/* Version 3: actors that stopped before any line listed them, each listed once in this compact
+ * form and reaped at once (FORMAT.md, "Ended actors"). */
+#define AS_M_ENDED "ended"
+#define AS_M_STOPPED_AT_NS "stopped_at_ns"
+#define AS_M_MAILBOX_MAX "mailbox_max"
+#define AS_M_OUTBOX_LEN "outbox_len"
+#define AS_M_HANDLER_TOTAL_NS "handler_total_ns"
+#define AS_M_HANDLER_MAX_NS "handler_max_ns"
 #define AS_M_TOTALS "totals"
 #define AS_M_ALIVE "alive"
 #define AS_M_TOTAL_SPAWNED "total_spawned"

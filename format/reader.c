@@ -43,6 +43,8 @@ static struct as_reader *reader_new(const char *source, const struct as_reader_o
   r->sites.elem = sizeof(struct as_rec_site);
   r->ids.elem = sizeof(int64_t);
   r->strs.elem = sizeof(char *);
+  r->gone.account = &r->account;
+  r->gone.elem = sizeof(int64_t);
   return r;
 }
 
@@ -166,6 +168,7 @@ void as_reader_close(struct as_reader *r)
   free(r->sites.data);
   free(r->ids.data);
   free(r->strs.data);
+  free(r->gone.data);
   free(r->carry);
   /* What the vectors and the carry hold goes back to the budget; the arenas gave theirs. */
   reader_account_give(&r->account, r->account.taken);

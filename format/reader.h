@@ -6,7 +6,8 @@
  * is an error naming the source, line, actor id and member. The caller aggregates what it needs
  * per actor; a record is valid only until the next call.
  *
- * Format versions 1 and 2 are read. A version 2 delta line (only what changed) is given to the
+ * Format versions 1 to 3 are read. A version 3 line's "ended" actors are given among its actors
+ * (as_rec_actor.ended), and reaped by the line after it. A version 2 delta line (only what changed) is given to the
  * consumer as the whole state it leaves, rebuilt from the last keyframe (`delta` says the line
  * was one; `reaped` lists the ids it removed, `listed` the actors it changed or added, so a
  * consumer's work can follow the change), so every command sees the same full state either
@@ -203,6 +204,9 @@ struct as_rec_actor {
    *   queued_all_max  its deepest queue: the highest of mailbox_max, each socket's max (or
    *                   depth) and queued_all */
   int64_t received_all, sent_all, queued_all, queued_all_max;
+  /* Version 3: listed in the line's compact "ended" form (it stopped before any line listed
+   * it); the next line reaps it (its id is in that line's `reaped`). */
+  int ended;
 };
 
 struct as_rec_cycle {

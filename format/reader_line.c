@@ -3,6 +3,7 @@
  * line (the state a delta leaves rebuilt by state.c). */
 #define _GNU_SOURCE
 #include "reader_private.h"
+#include "reader_ended.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -177,6 +178,49 @@ static int reader_received_all(struct as_reader *r, struct as_rec_snapshot *s)
   return 1;
 }
 
+/* Version 3: a line's ended actors join its actors (one list sorted by id), and leave with the
+ * line after it, which says so in its `reaped` (a keyframe replaces the state anyway): to a
+ * consumer an ended actor looks like a stopped actor listed once, then reaped. */
+static int reader_merge_ended(struct as_reader *r, int delta)
+{
+  struct as_rec_snapshot *s = &r->line.s;
+  if (delta && r->gone.n) {
+    int64_t *reaped = reader_arena_alloc(&r->arena, (s->n_reaped + r->gone.n) * sizeof *reaped);
+    if (!reaped)
+      return reader_nomem(r);
+    if (s->n_reaped)
+      memcpy(reaped, s->reaped, s->n_reaped * sizeof *reaped);
+    memcpy(reaped + s->n_reaped, r->gone.data, r->gone.n * sizeof *reaped);
+    s->reaped = reaped;
+    s->n_reaped += r->gone.n;
+  }
+  r->gone.n = 0;
+  if (!r->line.n_ended)
+    return 1;
+  size_t n = s->n_actors + r->line.n_ended;
+  struct as_rec_actor *all = reader_arena_alloc(&r->arena, n * sizeof *all);
+  if (!all)
+    return reader_nomem(r);
+  if (s->n_actors)
+    memcpy(all, s->actors, s->n_actors * sizeof *all);
+  memcpy(all + s->n_actors, r->line.ended, r->line.n_ended * sizeof *all);
+  s->actors = all;
+  s->n_actors = n;
+  int64_t twice = as_ended_merge(all, n);
+  if (twice)
+    return reader_fail(r, -EPROTO, "actor #%lld is listed twice (in actors and ended)",
+                       (long long)twice), 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!all[i].ended)
+      continue;
+    int64_t *slot = reader_vec_push(&r->gone);
+    if (!slot)
+      return reader_nomem(r);
+    *slot = all[i].id;
+  }
+  return 1;
+}
+
 static int reader_check_snapshot(struct as_reader *r)
 {
   struct reader_line_rec *l = &r->line;
@@ -191,6 +235,8 @@ static int reader_check_snapshot(struct as_reader *r)
   if (missing)
     return reader_fail(r, -EPROTO, "the snapshot lacks its member '%s'",
                        reader_kinds[K_LINE].members[__builtin_ctzll(missing)].key);
+  if (!reader_merge_ended(r, delta))
+    return r->err->code;
   for (size_t i = 0; i < l->s.n_actors; i++) {
     const struct as_rec_actor *a = &l->s.actors[i];
     if (!a->has_origin && !delta)

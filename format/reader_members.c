@@ -36,6 +36,7 @@ static const struct member members_line[] = {
     {AS_M_SPAWN_SITES, V_SITES, 0, 0, 0, LINE(s.spawn_sites), LINE(s.n_spawn_sites)},
     {AS_M_ACTORS, V_OBJS, 0, M_SNAPSHOT, K_ACTOR, LINE(s.actors), LINE(s.n_actors)},
     {AS_M_TICK_FS, V_INT, 0, 0, 0, LINE(s.tick_fs), NONE},
+    {AS_M_ENDED, V_OBJS, 0, 0, K_ENDED, LINE(ended), LINE(n_ended)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_config[] = {
@@ -118,6 +119,38 @@ static const struct member members_stuck[] = {
     {AS_M_STACK, V_STRS, 0, 0, 0, ACT(stuck_stack), ACT(n_stuck_stack)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
+/* An ended actor (version 3): a stopped actor's members, flat; the rest is implied (status
+ * stopped, mailbox unbounded, no handler, wait, links, monitors, sockets or refs). */
+static const struct member members_ended[] = {
+    {AS_M_ID, V_ID, 0, M_REQUIRED, 0, ACT(id), NONE},
+    {AS_M_NAME, V_STR, 0, M_REQUIRED, 0, ACT(name), NONE},
+    {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
+    {AS_M_INTERNAL, V_BOOL, 0, 0, 0, ACT(internal), NONE},
+    {AS_M_RUNTIME, V_RUNTIME, 0, M_REQUIRED, 0, ACT(runtime), NONE},
+    {AS_M_SPAWNED_AT_NS, V_INT, 0, M_REQUIRED, 0, ACT(spawned_at_ns), NONE},
+    {AS_M_SPAWN_SITE, V_INT, 1, 0, 0, ACT(spawn_site), ACT(has_spawn_site)},
+    {AS_M_PARENT, V_ID, 1, 0, 0, ACT(parent), ACT(has_parent)},
+    {AS_M_STOPPED_AT_NS, V_INT, 0, M_REQUIRED, 0, ACT(stopped_at_ns), NONE},
+    {AS_M_REASON, V_STR, 0, M_REQUIRED, 0, ACT(stop_reason), NONE},
+    {AS_M_ENQUEUED, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_enqueued), NONE},
+    {AS_M_MAILBOX_MAX, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_max), NONE},
+    {AS_M_OUTBOX_LEN, V_INT, 0, 0, 0, ACT(outbox_len), NONE},
+    {AS_M_MESSAGES_RECEIVED, V_INT, 0, M_REQUIRED, 0, ACT(messages_received), NONE},
+    {AS_M_MESSAGES_SENT, V_INT, 0, M_REQUIRED, 0, ACT(messages_sent), NONE},
+    {AS_M_REPLIES, V_INT, 0, 0, 0, ACT(replies), NONE},
+    {AS_M_HANDLED, V_INT, 0, M_REQUIRED, 0, ACT(handled), NONE},
+    {AS_M_EXCEPTIONS, V_INT, 0, 0, 0, ACT(exceptions), NONE},
+    {AS_M_HANDLER_TOTAL_NS, V_INT, 0, M_REQUIRED, 0, ACT(handler_total_ns), NONE},
+    {AS_M_HANDLER_MAX_NS, V_INT, 0, M_REQUIRED, 0, ACT(handler_max_ns), NONE},
+    {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},
+    {AS_M_MESSAGE_TYPES, V_OBJS, 0, M_REQUIRED, K_MSGTYPE, ACT(message_types), ACT(n_message_types)},
+    {AS_M_RUNTIME_ID, V_INT, 0, 0, 0, ACT(runtime_id), ACT(has_runtime_id)},
+    {AS_M_RUNTIME_SCOPE, V_INT, 0, 0, 0, ACT(runtime_scope), NONE},
+    {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE},
+    {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)},
+    {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},
+    {NULL, 0, 0, 0, 0, 0, 0}};
+
 static const struct member members_refs[] = {
     {AS_M_STRONG, V_INT, 0, M_REQUIRED, 0, ACT(refs_strong), NONE},
     {AS_M_WEAK, V_INT, 0, M_REQUIRED, 0, ACT(refs_weak), NONE},
@@ -193,6 +226,7 @@ MEMBERS_FIT(members_cycle);
 MEMBERS_FIT(members_diag);
 MEMBERS_FIT(members_actor);
 MEMBERS_FIT(members_stuck);
+MEMBERS_FIT(members_ended);
 MEMBERS_FIT(members_refs);
 MEMBERS_FIT(members_stopped);
 MEMBERS_FIT(members_mailbox);
@@ -224,6 +258,7 @@ const struct reader_kind reader_kinds[K_COUNT] = {
     [K_MSGTYPE] = {members_msgtype, sizeof(struct as_rec_msgtype), 1},
     [K_SOCKET] = {members_socket, sizeof(struct as_rec_socket), 1},
     [K_STUCK] = {members_stuck, 0, 0},
+    [K_ENDED] = {members_ended, sizeof(struct as_rec_actor), 0},
 };
 
 /* Computed once: each kind's members' key lengths (keys are compared for every member met),

@@ -3,6 +3,7 @@
  * says, and each object's end checks that its required members came. */
 #define _GNU_SOURCE
 #include "reader_private.h"
+#include "reader_ended.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -33,7 +34,7 @@ void reader_where(struct as_reader *r, char *out, size_t len)
   size_t used = 0;
   int actor = -1;
   for (int i = 0; i < r->depth; i++)
-    if (r->stack[i].kind == K_ACTOR)
+    if (r->stack[i].kind == K_ACTOR || r->stack[i].kind == K_ENDED)
       actor = i;
   if (actor >= 0) {
     const struct as_rec_actor *a = (const struct as_rec_actor *)r->stack[actor].base;
@@ -361,6 +362,18 @@ static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_
   return 1;
 }
 
+/* An ended actor: what its compact form implies; sorted by id like actors. */
+static int reader_end_ended(struct as_reader *r, struct as_rec_actor *a)
+{
+  as_ended_complete(a);
+  if (a->id <= r->last_actor_id)
+    return reader_fail(r, -EPROTO, "ended actor #%lld is listed %s", (long long)a->id,
+                       a->id == r->last_actor_id ? "twice" : "out of order (sorted by id)"),
+           0;
+  r->last_actor_id = a->id;
+  return 1;
+}
+
 static int reader_on_end_map(void *ctx)
 {
   struct as_reader *r = ctx;
@@ -371,6 +384,8 @@ static int reader_on_end_map(void *ctx)
   if (!reader_check_required(r, f))
     return 0;
   if (f->kind == K_ACTOR && !reader_end_actor(r, (struct as_rec_actor *)f->base, f->seen))
+    return 0;
+  if (f->kind == K_ENDED && !reader_end_ended(r, (struct as_rec_actor *)f->base))
     return 0;
   r->depth--;
   return 1;
@@ -413,6 +428,8 @@ static int reader_on_start_array(void *ctx)
   f->mark = e.type == V_IDS || e.type == V_PAIRS ? r->ids.n : e.type == V_OBJS ? 0 : r->strs.n;
   if (e.type == V_OBJS && reader_kinds[m->child].per_owner)
     r->elements[m->child].n = 0;
+  if (e.type == V_OBJS && (m->child == K_ENDED || m->child == K_ACTOR))
+    r->last_actor_id = 0; /* "actors" and "ended": each sorted on its own */
   return 1;
 }
 

@@ -81,7 +81,9 @@ enum reader_value_type {
 
 enum reader_kind_id {
   K_LINE, K_CONFIG, K_TOTALS, K_COST, K_CYCLE, K_DIAG, K_ACTOR, K_REFS, K_STOPPED, K_MAILBOX,
-  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_STUCK, K_COUNT,
+  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_STUCK,
+  K_ENDED, /* version 3: an actor that lived and died between two lines, compactly */
+  K_COUNT,
   /* arrays */
   K_ARRAY = 100,
 };
@@ -101,6 +103,9 @@ struct reader_line_rec {
   struct as_rec_header h;
   struct as_rec_snapshot s;
   int has_received_all; /* totals.received_all was written */
+  /* Version 3: the line's compact "ended" actors, gathered after its "actors" (then merged). */
+  const struct as_rec_actor *ended;
+  size_t n_ended;
 };
 
 struct member {
@@ -219,6 +224,8 @@ struct as_reader {
    * elements of arrays of ids, of numbers and of strings while they are read. */
   struct reader_vec elements[K_COUNT];
   struct reader_vec sites, ids, strs;
+  /* Version 3: the ids of the last line's ended actors, reaped by the line after it. */
+  struct reader_vec gone;
   struct reader_state state; /* version 2: the state keyframe and deltas build */
   struct as_reader_error *err;
 };

@@ -3,6 +3,7 @@
 #include "diag.h"
 #include "guard.h"
 #include "registry.h"
+#include "registry_view.h"
 #include "sink.h"
 #include "snapshot.h"
 #include "stuck.h"

@@ -55,7 +55,17 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
  * runtime gave it, else the function that spawned it ("<task in CALLER>"). */
 static const char *snapshot_actor_name(const struct as_actor_view *v)
 {
-  const char *name = v->name_addr ? as_symcache_function(v->name_addr) : NULL;
+  /* The collector thread only: most actors of a line share their code with the one before. */
+  static const void *last_addr;
+  static const char *last_function;
+  const char *name = NULL;
+  if (v->name_addr && v->name_addr == last_addr) {
+    name = last_function;
+  } else if (v->name_addr) {
+    name = as_symcache_function(v->name_addr);
+    last_addr = v->name_addr;
+    last_function = name;
+  }
   if (name)
     return name;
   if (v->name && v->name[0])
@@ -71,6 +81,34 @@ static const char *snapshot_actor_full_name(const struct as_actor_view *v)
   if (!v->full_name || (v->name_addr && as_symcache_function(v->name_addr)))
     return NULL;
   return v->full_name;
+}
+
+/* The last string of a kind written, escaped: a keyframe names 100k actors with a handful of
+ * names, runtimes and reasons, each escaped once rather than once an actor. Keyed by pointer
+ * (interned and cached strings do not change while a line is written). */
+struct snapshot_str_cache {
+  const char *src;
+  size_t len;
+  char text[160];
+};
+struct snapshot_strs {
+  struct snapshot_str_cache name, runtime, reason;
+};
+
+static void snapshot_str(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text)
+{
+  if (text && text == cache->src) {
+    as_jsonw_raw(w, cache->text, cache->len);
+    return;
+  }
+  size_t flushed = w->flushed, at = w->len;
+  as_jsonw_str(w, text);
+  cache->src = NULL;
+  if (text && !w->failed && w->flushed == flushed && w->len - at <= sizeof cache->text) {
+    memcpy(cache->text, w->buf + at, w->len - at);
+    cache->len = w->len - at;
+    cache->src = text;
+  }
 }
 
 /* Nanoseconds from `then` to `now`, both in clock ticks. */
@@ -243,10 +281,18 @@ static int snapshot_sites_build(struct snapshot_sites *sites, const struct as_ac
     free(table);
     return -1;
   }
+  const struct as_actor_view *last = NULL; /* the last actor given a site, and its number */
+  uint32_t last_number = 0;
   for (size_t i = 0; i < n; i++) {
     const struct as_actor_view *v = by_id[i];
     if (v->spawn_frame_count == 0 || !snapshot_says_origin(v, info))
       continue;
+    /* Actors from one place share their interned frames: no hash for a run of them. */
+    if (last && v->spawn_frames == last->spawn_frames &&
+        v->spawn_frame_count == last->spawn_frame_count) {
+      sites->numbers[i] = last_number;
+      continue;
+    }
     size_t at = snapshot_site_hash(v) & (slots - 1);
     while (table[at] && !snapshot_site_equal(sites->first[table[at] - 1], v))
       at = (at + 1) & (slots - 1);
@@ -255,6 +301,8 @@ static int snapshot_sites_build(struct snapshot_sites *sites, const struct as_ac
       table[at] = (uint32_t)++sites->count;
     }
     sites->numbers[i] = table[at];
+    last = v;
+    last_number = table[at];
   }
   free(table);
   return 0;
@@ -397,17 +445,14 @@ static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
   as_jsonw_lit(w, "]");
 }
 
-static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
-                           uint32_t site, const struct snapshot_family *family,
-                           const struct as_registry_collection *c,
-                           const struct as_snapshot_info *info)
+/* An actor's id, name (and full name) and whether it is the runtime's own: how every listing
+ * of it begins. */
+static void snapshot_identity(struct as_jsonw *w, const struct as_actor_view *v,
+                              struct snapshot_strs *strs)
 {
-  uint64_t now = info->now_ticks;
-  int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
-
   as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_ID), v->id);
   as_jsonw_lit(w, "," AS_KEY(AS_M_NAME));
-  as_jsonw_str(w, snapshot_actor_name(v));
+  snapshot_str(w, &strs->name, snapshot_actor_name(v));
   const char *full_name = snapshot_actor_full_name(v);
   if (full_name) {
     as_jsonw_lit(w, "," AS_KEY(AS_M_FULL_NAME));
@@ -415,12 +460,41 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   }
   if (v->internal)
     as_jsonw_lit(w, "," AS_KEY(AS_M_INTERNAL) "true");
+}
+
+static void snapshot_runtime(struct as_jsonw *w, const struct as_actor_view *v,
+                             struct snapshot_strs *strs)
+{
+  as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
+  snapshot_str(w, &strs->runtime, v->runtime);
+  if (v->attached_late)
+    as_jsonw_lit(w, "," AS_KEY(AS_M_ATTACHED_LATE) "true");
+}
+
+/* Its handler-time and mailbox-wait histograms and its longest stuck run. */
+static void snapshot_measures(struct as_jsonw *w, const struct as_actor_view *v,
+                              const struct as_registry_collection *c,
+                              const struct as_snapshot_info *info)
+{
+  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
+                     v->histogram_count);
+  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM),
+                     as_view_wait_histogram_words(c, v), v->wait_histogram_count);
+  snapshot_stuck(w, as_stuck_longest(v->id), info);
+}
+
+static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
+                           uint32_t site, const struct snapshot_family *family,
+                           const struct as_registry_collection *c,
+                           const struct as_snapshot_info *info, struct snapshot_strs *strs)
+{
+  uint64_t now = info->now_ticks;
+  int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
+
+  snapshot_identity(w, v, strs);
   int origin = snapshot_says_origin(v, info);
   if (origin) {
-    as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
-    as_jsonw_str(w, v->runtime);
-    if (v->attached_late)
-      as_jsonw_lit(w, "," AS_KEY(AS_M_ATTACHED_LATE) "true");
+    snapshot_runtime(w, v, strs);
   }
   as_jsonw_lit(w, "," AS_KEY(AS_M_STATUS) "\"");
   const char *status_name = as_status_name((enum as_status)status);
@@ -448,7 +522,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   if (v->status == AS_STATUS_STOPPED) {
     as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_AT_NS), snapshot_since(v->stopped_at, info->start_ticks));
     as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
-    as_jsonw_str(w, v->stop_reason);
+    snapshot_str(w, &strs->reason, v->stop_reason);
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -465,11 +539,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_HANDLER_NS) "{" AS_KEY(AS_M_TOTAL), as_clock_ticks_to_ns(v->handler_ticks_total));
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), as_clock_ticks_to_ns(v->handler_ticks_max));
   as_jsonw_lit(w, "}");
-  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
-                     v->histogram_count);
-  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM),
-                     as_view_wait_histogram_words(c, v), v->wait_histogram_count);
-  snapshot_stuck(w, as_stuck_longest(v->id), info);
+  snapshot_measures(w, v, c, info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLING));
   if (v->handling_type != AS_TYPE_NONE) {
     as_jsonw_lit(w, "{" AS_KEY(AS_M_TYPE));
@@ -511,6 +581,48 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   as_jsonw_lit(w, "," AS_KEY(AS_M_MONITORS));
   snapshot_ids(w, c->ids ? c->ids + v->monitors_at : NULL, v->monitor_count);
   snapshot_sockets(w, v, c);
+  as_jsonw_lit(w, "}");
+}
+
+/* An actor that stopped before any line listed it (as_actor_view.ended), in the compact form of
+ * FORMAT.md's "Ended actors": one flat object, what a stopped actor's full object would say
+ * but the members whose value that form implies (status, mailbox kind and length, handling,
+ * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions and outbox
+ * left out. Its histograms and longest stuck run are as in the full object. */
+static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
+                           const struct as_registry_collection *c,
+                           const struct as_snapshot_info *info, struct snapshot_strs *strs)
+{
+  snapshot_identity(w, v, strs);
+  snapshot_runtime(w, v, strs);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS), snapshot_since(v->spawned_at, info->start_ticks));
+  if (site)
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
+  if (v->parent_id)
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PARENT), v->parent_id);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_STOPPED_AT_NS), snapshot_since(v->stopped_at, info->start_ticks));
+  as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
+  snapshot_str(w, &strs->reason, v->stop_reason);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAILBOX_MAX), v->mailbox_max);
+  if (v->replies > v->replies_taken)
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_OUTBOX_LEN), v->replies - v->replies_taken);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
+  if (v->replies)
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_REPLIES), v->replies);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLED), v->handled);
+  if (v->exceptions)
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_TOTAL_NS), as_clock_ticks_to_ns(v->handler_ticks_total));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_MAX_NS), as_clock_ticks_to_ns(v->handler_ticks_max));
+  snapshot_measures(w, v, c, info);
+  as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
+  snapshot_message_types(w, v, c);
+  if (v->runtime_id) {
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
+  }
   as_jsonw_lit(w, "}");
 }
 
@@ -652,12 +764,31 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit(w, "," AS_KEY(AS_M_SPAWN_SITES));
       snapshot_sites_write(w, &sites);
     }
-    if (full || n > 0) {
+    struct snapshot_strs strs = {{NULL, 0, ""}, {NULL, 0, ""}, {NULL, 0, ""}};
+    size_t ended = 0;
+    for (size_t i = 0; i < n; i++)
+      ended += by_id[i]->ended != 0;
+    if (full || n > ended) {
       as_jsonw_lit(w, "," AS_KEY(AS_M_ACTORS) "[");
+      size_t k = 0;
       for (size_t i = 0; i < n; i++) {
-        if (i)
+        if (by_id[i]->ended)
+          continue;
+        if (k++)
           as_jsonw_lit(w, ",");
-        snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info);
+        snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info, &strs);
+      }
+      as_jsonw_lit(w, "]");
+    }
+    if (ended > 0) {
+      as_jsonw_lit(w, "," AS_KEY(AS_M_ENDED) "[");
+      size_t k = 0;
+      for (size_t i = 0; i < n; i++) {
+        if (!by_id[i]->ended)
+          continue;
+        if (k++)
+          as_jsonw_lit(w, ",");
+        snapshot_ended(w, by_id[i], sites.numbers[i], c, info, &strs);
       }
       as_jsonw_lit(w, "]");
     }

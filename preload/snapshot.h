@@ -7,6 +7,7 @@
 #include "format.h"
 #include "jsonw.h"
 #include "registry.h"
+#include "registry_view.h"
 #include "waitgraph.h"
 
 #include <stddef.h>

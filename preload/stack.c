@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <ucontext.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,19 @@ typedef int (*stack_backtrace_fn)(void **frames, int max);
 static stack_backtrace_fn stack_backtrace;
 static pthread_once_t stack_once = PTHREAD_ONCE_INIT;
 
+#if defined(__x86_64__)
+/* libunwind's local cursor API, for the stack address of each return address
+ * (as_stack_capture_slots). Its header is not needed for four calls: on x86-64 a context is a
+ * ucontext_t, a cursor 127 words, and these are its register numbers. */
+#define STACK_CURSOR_WORDS 127
+#define STACK_REG_SP 7
+#define STACK_REG_IP 16
+static int (*stack_getcontext)(ucontext_t *context);
+static int (*stack_init_local)(void *cursor, ucontext_t *context);
+static int (*stack_step)(void *cursor);
+static int (*stack_get_reg)(void *cursor, int reg, uint64_t *value);
+#endif
+
 /* RTLD_LOCAL: libunwind.so.8 exports _Unwind_* and backtrace(); in the global scope they
  * would replace the host's own unwinder and break its C++ exceptions. */
 static void stack_load(void)
@@ -26,6 +40,14 @@ static void stack_load(void)
   void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
   if (lib)
     stack_backtrace = (stack_backtrace_fn)dlsym(lib, "unw_backtrace");
+#if defined(__x86_64__)
+  if (lib) {
+    *(void **)&stack_getcontext = dlsym(lib, "_Ux86_64_getcontext");
+    *(void **)&stack_init_local = dlsym(lib, "_ULx86_64_init_local");
+    *(void **)&stack_step = dlsym(lib, "_ULx86_64_step");
+    *(void **)&stack_get_reg = dlsym(lib, "_ULx86_64_get_reg");
+  }
+#endif
   if (!stack_backtrace)
     as_diag_report("libunwind_missing",
                    "libunwind.so.8 could not be loaded; spawn sites are not recorded");
@@ -38,6 +60,37 @@ unsigned as_stack_capture(void **frames, unsigned max)
     return 0;
   int n = stack_backtrace(frames, (int)max);
   return n > 0 ? (unsigned)n : 0;
+}
+
+unsigned as_stack_capture_slots(void **frames, uintptr_t *slots, unsigned max)
+{
+  pthread_once(&stack_once, stack_load);
+#if defined(__x86_64__)
+  if (!stack_getcontext || !stack_init_local || !stack_step || !stack_get_reg || max == 0)
+    return 0;
+  ucontext_t context;
+  uint64_t cursor[STACK_CURSOR_WORDS];
+  if (stack_getcontext(&context) != 0 || stack_init_local(cursor, &context) != 0)
+    return 0;
+  unsigned n = 0;
+  /* Frame 0 is this function; each step lands on a caller, whose return address (its IP)
+   * the call pushed just below its stack pointer. */
+  while (n < max && stack_step(cursor) > 0) {
+    uint64_t ip = 0, sp = 0;
+    if (stack_get_reg(cursor, STACK_REG_IP, &ip) != 0 ||
+        stack_get_reg(cursor, STACK_REG_SP, &sp) != 0 || ip == 0)
+      break;
+    frames[n] = (void *)(uintptr_t)ip;
+    slots[n] = (uintptr_t)sp - sizeof(void *);
+    n++;
+  }
+  return n;
+#else
+  (void)frames;
+  (void)slots;
+  (void)max;
+  return 0;
+#endif
 }
 
 /* C++ names are shown demangled when the process has a C++ runtime loaded. */

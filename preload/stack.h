@@ -4,9 +4,14 @@
 #define AS_STACK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Fills frames with return addresses; returns how many (0 when libunwind is unavailable). */
 unsigned as_stack_capture(void **frames, unsigned max);
+/* The same, starting at the caller's return address, with the stack address each return
+ * address was read from (slots[i] holds frames[i] until that frame returns); 0 where the
+ * platform's unwinder cannot say (then use as_stack_capture). */
+unsigned as_stack_capture_slots(void **frames, uintptr_t *slots, unsigned max);
 
 /* Writes "function+0xOFF (object)" for a code address. Returns 0 or -ENOENT when the address
  * lies in no loaded object. */

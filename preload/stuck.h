@@ -7,6 +7,7 @@
 #define AS_STUCK_H
 
 #include "registry.h"
+#include "registry_view.h"
 #include "stuck_probe.h"
 #include "waiting.h"
 

@@ -1,6 +1,7 @@
 #include "waiting.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,12 +9,6 @@ static int waiting_view_cmp(const void *a, const void *b)
 {
   const struct as_actor_view *x = a, *y = b;
   return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static int waiting_id_cmp(const void *a, const void *b)
-{
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
 }
 
 static int waiting_reserve(struct as_waiting *set, size_t n)
@@ -38,32 +33,49 @@ int as_waiting_update(struct as_waiting *set, const struct as_registry_collectio
   return as_waiting_update_where(set, c, full, waiting_waits);
 }
 
+/* Index of the set's view with this id (the set is sorted by id), or -1. */
+static ptrdiff_t waiting_index(const struct as_waiting *set, uint64_t id)
+{
+  size_t lo = 0, hi = set->count;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (set->views[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < set->count && set->views[lo].id == id ? (ptrdiff_t)lo : -1;
+}
+
 int as_waiting_update_where(struct as_waiting *set, const struct as_registry_collection *c,
                             int full, int (*keep)(const struct as_actor_view *view))
 {
-  /* The ids the collection speaks for: listed (changed or all) or reaped. */
-  size_t n_ids = c->count + c->reaped_count;
-  uint64_t *ids = malloc((n_ids + 1) * sizeof *ids);
-  if (!ids || waiting_reserve(set, set->count + c->count) < 0) {
-    free(ids);
+  /* The members kept from before that the collection speaks for (listed, changed or all, or
+   * reaped) go: each listed or reaped id is looked up in the set, which is small and sorted,
+   * rather than the collection's ids sorted (a keyframe replaces them all). */
+  size_t before = full ? 0 : set->count;
+  unsigned char *gone = calloc(before + 1, 1);
+  if (!gone || waiting_reserve(set, set->count + c->count) < 0) {
+    free(gone);
     set->count = 0;
     return -ENOMEM;
   }
-  for (size_t i = 0; i < c->count; i++)
-    ids[i] = c->views[i].id;
-  if (c->reaped_count)
-    memcpy(ids + c->count, c->reaped, c->reaped_count * sizeof *ids);
-  qsort(ids, n_ids, sizeof *ids, waiting_id_cmp);
+  for (size_t i = 0; before && i < c->count + c->reaped_count; i++) {
+    ptrdiff_t at = waiting_index(set, i < c->count ? c->views[i].id : c->reaped[i - c->count]);
+    if (at >= 0)
+      gone[at] = 1;
+  }
   size_t kept = 0;
-  for (size_t i = 0; !full && i < set->count; i++)
-    if (!bsearch(&set->views[i].id, ids, n_ids, sizeof *ids, waiting_id_cmp))
+  for (size_t i = 0; i < before; i++)
+    if (!gone[i])
       set->views[kept++] = set->views[i];
   for (size_t i = 0; i < c->count; i++)
     if (keep(&c->views[i]))
       set->views[kept++] = c->views[i];
   set->count = kept;
-  qsort(set->views, set->count, sizeof *set->views, waiting_view_cmp);
-  free(ids);
+  if (kept > 1)
+    qsort(set->views, set->count, sizeof *set->views, waiting_view_cmp);
+  free(gone);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #define AS_WAITING_H
 
 #include "registry.h"
+#include "registry_view.h"
 #include "waitgraph.h"
 
 struct as_waiting {

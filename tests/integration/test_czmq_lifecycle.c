@@ -44,7 +44,8 @@ Test(czmq_lifecycle, a_slow_handler_is_visible_with_its_elapsed_time_mid_run)
 
 Test(czmq_lifecycle, a_stopped_actor_stays_for_the_grave_window_then_is_reaped)
 {
-  const char *argv[] = {"czmq_reap", "1500", NULL};
+  /* Alive for 300 ms: lines list it running before it stops. */
+  const char *argv[] = {"czmq_reap", "1500", "300", NULL};
   const char *env[] = {"ACTORSCOPE_INTERVAL_MS=50", "ACTORSCOPE_GRAVE_MS=400", NULL};
   struct as_test_run run;
   as_test_run_both(argv, env, 1, &run);
@@ -73,6 +74,54 @@ Test(czmq_lifecycle, a_stopped_actor_stays_for_the_grave_window_then_is_reaped)
   cr_assert_eq(as_test_int(last, "totals.total_stopped"), 1);
   /* Totals keep what reaped actors received. */
   cr_assert_eq(as_test_int(last, "totals.messages_received"), 1);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+/* An actor that lived and died between two lines is listed once, in the compact `ended` form
+ * (format version 3), and reaped at once: no later line names it, not even in `reaped`, and
+ * it holds no memory for the grave window; the totals count it. */
+Test(czmq_lifecycle, an_actor_that_lived_and_died_between_two_lines_is_listed_once_compactly)
+{
+  /* #1 comes and goes at start, #2 300 ms later, well between the first line (10 ms after the
+   * first spawn) and the second (a second later). */
+  const char *argv[] = {"czmq_reap", "1500", "0", "300", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=1000", "ACTORSCOPE_GRAVE_MS=5000", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  json_t *lines = as_test_run_lines(&run);
+  int listed = 0, named_after = 0;
+  json_t *ended_actor = NULL;
+  size_t i, k;
+  json_t *line, *item;
+  json_array_foreach(lines, i, line) {
+    if (i == 0)
+      continue;
+    cr_assert_null(as_test_actor_by_id(line, 2), "#2 listed in full in line %zu", i);
+    json_array_foreach(json_object_get(line, "reaped"), k, item)
+      named_after += json_integer_value(item) == 2;
+    json_array_foreach(json_object_get(line, "ended"), k, item) {
+      if (json_integer_value(json_object_get(item, "id")) != 2)
+        continue;
+      cr_assert_eq(ended_actor, NULL, "listed twice");
+      ended_actor = item;
+      listed++;
+    }
+  }
+  cr_assert_eq(listed, 1);
+  cr_assert_eq(named_after, 0);
+  cr_assert_str_eq(as_test_str(ended_actor, "name"), "brief");
+  cr_assert_str_eq(as_test_str(ended_actor, "reason"), "returned");
+  cr_assert_str_eq(as_test_str(ended_actor, "runtime"), "czmq");
+  cr_assert_eq(as_test_int(ended_actor, "messages_received"), 1);
+  cr_assert_eq(as_test_int(ended_actor, "replies"), 2, "CZMQ's start-up and exit signals");
+  cr_assert_geq(as_test_int(ended_actor, "stopped_at_ns"), as_test_int(ended_actor, "spawned_at_ns"));
+  cr_assert_null(json_object_get(ended_actor, "status"), "the compact form implies it");
+  cr_assert_null(json_object_get(ended_actor, "mailbox"));
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert_eq(as_test_int(last, "totals.total_spawned"), 2);
+  cr_assert_eq(as_test_int(last, "totals.total_stopped"), 2);
+  cr_assert_eq(as_test_int(last, "totals.messages_received"), 2);
   json_decref(lines);
   as_test_run_free(&run);
 }

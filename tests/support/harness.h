@@ -36,8 +36,14 @@ char *as_test_only_output(const char *dir);
 int as_test_count_outputs(const char *dir);
 /* Every line of a JSON Lines file, parsed (asserts each parses). */
 json_t *as_test_load_lines(const char *path);
-/* The last snapshot line, and the n-th snapshot line. */
+/* The last snapshot line (with the actors earlier lines listed as "ended" added, in id order),
+ * and the n-th snapshot line. */
 json_t *as_test_last_snapshot(json_t *lines);
+/* A line's actors: its "actors" and its "ended" ones as the full objects they stand for (a new
+ * array). */
+json_t *as_test_line_actors(json_t *line);
+/* An ended actor's compact object (format version 3) as the full actor object it stands for. */
+json_t *as_test_expand_ended(json_t *ended);
 /* The first actor called `name` in a snapshot, or NULL. */
 json_t *as_test_actor_named(json_t *snapshot, const char *name);
 json_t *as_test_actor_by_id(json_t *snapshot, json_int_t id);

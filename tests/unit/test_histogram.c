@@ -2,6 +2,7 @@
  * inline slots and pool blocks counting every finished handler exactly. */
 #include "histogram.h"
 #include "registry.h"
+#include "registry_view.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

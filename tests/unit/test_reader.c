@@ -995,6 +995,108 @@ Test(reader, a_histogram_outside_the_scheme_is_refused_naming_it)
   }
 }
 
+/* Version 3: actors that stopped before any line listed them come once, compactly, in
+ * `ended`; the reader gives them among the line's actors as stopped actors (sorted by id, the
+ * implied members filled in) and reaps them at the next line. */
+Test(reader, ended_actors_are_listed_once_then_reaped)
+{
+  const char *header_v3 =
+      "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":3,\"pid\":7,\"program\":\"/bin/p\","
+      "\"argv\":[\"p\"],\"started_at\":\"x\",\"started_at_ns\":1}\n";
+  char *a1 = v2_actor(1, 0, 1, "null"), *a3 = v2_actor(3, 1, 2, "null");
+  char *both = NULL, *k0 = NULL, *text = NULL;
+  cr_assert(asprintf(&both, "%s,%s", a1, a3) > 0);
+  char *plain = v2_line("snapshot", 0, 100, both, NULL);
+  /* the keyframe with two ended children of #1 (ids 2 and 4: around #3) */
+  const char *ended =
+      ",\"ended\":[{\"id\":2,\"name\":\"job\",\"runtime\":\"caf\",\"spawned_at_ns\":10,"
+      "\"spawn_site\":0,\"parent\":1,\"stopped_at_ns\":30,\"reason\":\"normal\",\"enqueued\":3,"
+      "\"mailbox_max\":2,\"messages_received\":1,\"messages_sent\":4,\"handled\":1,"
+      "\"exceptions\":2,\"handler_total_ns\":7,\"handler_max_ns\":7,\"handler_histogram\":"
+      "[[5,1]],\"message_types\":[{\"name\":\"work\",\"count\":1}],\"runtime_id\":9,"
+      "\"runtime_scope\":1,\"attached_late\":true,\"mailbox_wait_histogram\":[[3,2]],"
+      "\"stuck\":{\"type\":\"work\",\"since_ns\":12,\"handler_ns\":1500000000,"
+      "\"running\":false,\"stack\":[\"f+0x1 (p)\"]}},{\"id\":4,\"name\":\"job\",\"runtime\":\"caf\",\"spawned_at_ns\":11,"
+      "\"stopped_at_ns\":31,\"reason\":\"kill\",\"enqueued\":0,\"mailbox_max\":0,"
+      "\"messages_received\":0,\"messages_sent\":0,\"handled\":0,\"handler_total_ns\":0,"
+      "\"handler_max_ns\":0,\"message_types\":[]}]}\n";
+  size_t cut = strlen(plain) - 2; /* before the line's closing brace */
+  cr_assert(asprintf(&k0, "%.*s%s", (int)cut, plain, ended) > 0);
+  /* a delta that lists nothing: the ended ones leave */
+  const char *d1 = "{\"type\":\"delta\",\"seq\":1,\"captured_at_ns\":9,\"uptime_ns\":400}\n";
+  cr_assert(asprintf(&text, "%s%s%s", header_v3, k0, d1) > 0);
+  char *path = write_temp(text);
+  struct as_reader *r;
+  struct as_reader_error err;
+  const struct as_rec_snapshot *s;
+  cr_assert_eq(as_reader_open(&r, path, NULL, &err), 0, "%s", err.text);
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  cr_assert_eq(s->n_actors, 4);
+  for (size_t i = 0; i < 4; i++)
+    cr_expect_eq(s->actors[i].id, (int64_t)i + 1, "sorted by id");
+  const struct as_rec_actor *e = &s->actors[1];
+  cr_expect(e->ended);
+  cr_expect(!s->actors[0].ended);
+  cr_expect_eq(e->status, AS_STATUS_STOPPED);
+  cr_expect(e->has_stopped);
+  cr_expect_str_eq(e->stop_reason, "normal");
+  cr_expect_eq(e->stopped_at_ns, 30);
+  cr_expect_str_eq(e->mailbox_kind, "unbounded");
+  cr_expect_eq(e->mailbox_len, 2, "enqueued minus received");
+  cr_expect_eq(e->mailbox_max, 2);
+  cr_expect_eq(e->messages_sent, 4);
+  cr_expect_eq(e->exceptions, 2);
+  cr_expect_eq(e->n_histogram, 1);
+  cr_expect_eq(e->n_message_types, 1);
+  cr_expect(e->has_parent && e->parent == 1);
+  cr_expect(e->has_spawn_site && e->has_origin);
+  cr_expect(!e->has_handling && !e->has_waiting);
+  cr_expect(e->attached_late);
+  cr_expect_eq(e->n_wait_histogram, 1, "its mailbox waits");
+  cr_expect(e->has_stuck, "its longest stuck run");
+  cr_expect_eq(e->stuck_handler_ns, 1500000000);
+  cr_expect_eq(e->n_stuck_stack, 1);
+  cr_expect_eq(e->received_all, 1, "its traffic is its mailbox's");
+  cr_expect_eq(e->sent_all, 4);
+  cr_expect_eq(e->queued_all_max, 2);
+  cr_expect(!s->actors[3].has_parent && !s->actors[3].has_spawn_site);
+  cr_expect_str_eq(s->actors[3].stop_reason, "kill");
+  cr_expect_eq(s->actors[0].n_children, 2, "#1's children as written (#3), read: %zu",
+               s->actors[0].n_children);
+  cr_assert_eq(as_reader_next(r, &s, &err), 1, "%s", err.text);
+  cr_expect(s->delta);
+  cr_assert_eq(s->n_actors, 2, "the ended actors are reaped by the next line");
+  cr_expect_eq(s->actors[0].id, 1);
+  cr_expect_eq(s->actors[1].id, 3);
+  cr_assert_eq(s->n_reaped, 2, "and that line says so");
+  cr_expect_eq(s->reaped[0], 2);
+  cr_expect_eq(s->reaped[1], 4);
+  cr_expect_eq(as_reader_next(r, &s, &err), 0);
+  as_reader_close(r);
+  unlink(path);
+  free(path);
+  free(text);
+  /* An actor both in actors and in ended is an error naming it. */
+  char *dup = NULL;
+  cr_assert(asprintf(&dup, "%s", ended) > 0);
+  char *two = strstr(dup, "\"id\":4");
+  cr_assert_not_null(two);
+  two[5] = '3';
+  cr_assert(asprintf(&text, "%s%.*s%s", header_v3, (int)cut, plain, dup) > 0);
+  path = write_temp(text);
+  cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
+  cr_expect(strstr(err.text, "actor #3 is listed twice"), "%s", err.text);
+  unlink(path);
+  free(path);
+  free(text);
+  free(dup);
+  free(k0);
+  free(plain);
+  free(both);
+  free(a1);
+  free(a3);
+}
+
 /* Issue 18: an actor's traffic and mailbox over all of its sockets, derived once here for every
  * view; a file written before totals.received_all gets the closest total it allows. */
 Test(reader, an_actors_totals_are_all_of_its_sockets)

@@ -1,4 +1,5 @@
 #include "registry.h"
+#include "registry_view.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>

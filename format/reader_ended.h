@@ -1,0 +1,19 @@
+/* Version 3's compact "ended" actors (preload/FORMAT.md "Ended actors"), as format/reader.c
+ * gives them: stopped actors of the line that lists them, reaped by the line after it. */
+#ifndef ACTORSCOPE_READER_ENDED_H
+#define ACTORSCOPE_READER_ENDED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader.h"
+
+/* Fills in what an ended actor's compact form leaves out (status stopped, mailbox unbounded,
+ * its length from enqueued and received, no handler, wait, links, monitors or sockets). */
+void as_ended_complete(struct as_rec_actor *a);
+
+/* A line's actors are its "actors" then its "ended", each sorted by id: sorts them as one list.
+ * Returns 0, or the id of an actor listed in both (the list is then sorted, but invalid). */
+int64_t as_ended_merge(struct as_rec_actor *actors, size_t n);
+
+#endif

@@ -1,0 +1,315 @@
+/* The hooks' hot path: what a message, a handler or a wait changes in an actor's record.
+ * Inline, relaxed atomics on the actor's own record only: no lock, no allocation (registry.h
+ * says the rules). */
+#ifndef AS_ACTOR_HOT_H
+#define AS_ACTOR_HOT_H
+
+#include "record.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+static inline void as_counter_add(_Atomic uint64_t *counter, int64_t delta)
+{
+  atomic_fetch_add_explicit(counter, (uint64_t)delta, memory_order_relaxed);
+}
+
+/* For a counter only one thread writes at a time: a plain load and store, no locked
+ * instruction. */
+static inline void as_counter_bump(_Atomic uint64_t *counter, int64_t delta)
+{
+  atomic_store_explicit(counter,
+                        atomic_load_explicit(counter, memory_order_relaxed) + (uint64_t)delta,
+                        memory_order_relaxed);
+}
+
+static inline void as_counter_bump32(_Atomic uint32_t *counter, uint32_t delta)
+{
+  atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + delta,
+                        memory_order_relaxed);
+}
+
+static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queued)
+{
+  uint64_t taken = atomic_load_explicit(&a->received, memory_order_relaxed);
+  uint64_t depth = queued > taken ? queued - taken : 0;
+  uint32_t len = depth < UINT32_MAX ? (uint32_t)depth : UINT32_MAX;
+  uint32_t max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
+  while (len > max &&
+         !atomic_compare_exchange_weak_explicit(&a->mailbox_max, &max, len, memory_order_relaxed,
+                                                memory_order_relaxed))
+    ;
+}
+
+/* A message was put into the actor's mailbox (call before the real send so that a fast
+ * receiver never sees a negative depth; undo if the send fails). From any thread. */
+/* Returns the message's sequence number in the mailbox (0, 1, 2 ...). */
+static inline uint64_t as_actor_enqueue(struct as_actor *a)
+{
+  as_changes_touch(a);
+  uint64_t seq = atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed);
+  as_actor_mailbox_max_update(a, seq + 1);
+  return seq;
+}
+
+/* The same where one thread at a time sends to this actor (a CZMQ pipe end is a zmq socket,
+ * which only one thread may use at a time). */
+static inline void as_actor_enqueue_exclusive(struct as_actor *a)
+{
+  as_changes_touch(a);
+  as_counter_bump(&a->enqueued, 1);
+  as_actor_mailbox_max_update(a, atomic_load_explicit(&a->enqueued, memory_order_relaxed));
+}
+
+static inline void as_actor_enqueue_undo(struct as_actor *a)
+{
+  as_changes_touch(a);
+  atomic_fetch_sub_explicit(&a->enqueued, 1, memory_order_relaxed);
+}
+
+static inline void as__counter_bump_maybe_shared(_Atomic uint64_t *counter, uint64_t delta,
+                                                 int shared)
+{
+  if (shared)
+    atomic_fetch_add_explicit(counter, delta, memory_order_relaxed);
+  else
+    as_counter_bump(counter, (int64_t)delta);
+}
+
+/* Counts a message of this type in one of these slots; returns 0 when each holds another. */
+static inline int as__tally_slots(_Atomic uint64_t *slots, int count, uint32_t type, int shared)
+{
+  uint64_t claimed = ((uint64_t)type << AS_TALLY_COUNT_BITS) | 1;
+  for (int i = 0; i < count; i++) {
+    uint64_t word = atomic_load_explicit(&slots[i], memory_order_relaxed);
+    /* Claim a free slot; another thread may claim it first with the same or another type. */
+    if (word == 0 &&
+        (shared ? atomic_compare_exchange_strong_explicit(&slots[i], &word, claimed,
+                                                          memory_order_relaxed, memory_order_relaxed)
+                : (atomic_store_explicit(&slots[i], claimed, memory_order_relaxed), 1)))
+      return 1;
+    if (word >> AS_TALLY_COUNT_BITS == type) {
+      as__counter_bump_maybe_shared(&slots[i], 1, shared);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The record's slots are full: the pool's block takes the type. */
+void as__actor_tally_more(struct as_actor *actor, uint32_t type, int shared);
+
+static inline void as__actor_tally_type(struct as_actor *actor, uint32_t type, int shared)
+{
+  as_changes_touch(actor);
+  if (type != AS_TYPE_NONE &&
+      !as__tally_slots(actor->type_tally, AS_ACTOR_TYPE_SLOTS_INLINE, type, shared))
+    as__actor_tally_more(actor, type, shared);
+}
+
+static inline void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
+{
+  as__counter_bump_maybe_shared(&actor->received, 1, shared);
+  as__actor_tally_type(actor, type, shared);
+}
+
+/* The actor's thread took a message of this type from elsewhere than its mailbox (a CZMQ
+ * actor's other socket): tallied by type, not counted in messages_received (the mailbox's). */
+static inline void as_actor_count_type(struct as_actor *actor, uint32_t type)
+{
+  as__actor_tally_type(actor, type, 0);
+}
+
+/* The actor took a message of this type from its mailbox. Called from the thread running the
+ * actor (one thread at a time, the runtime's hand-over ordering successive threads), as are the
+ * handler calls below: its own counters take a plain load and store, no locked instruction. */
+static inline void as_actor_receive(struct as_actor *actor, uint32_t type)
+{
+  as__actor_tally(actor, type, 0);
+}
+
+/* The same, from any thread at any time (e.g. forwarders counting at enqueue). */
+static inline void as_actor_receive_shared(struct as_actor *actor, uint32_t type)
+{
+  as__actor_tally(actor, type, 1);
+}
+/* Tally and histogram blocks taken and not given back (for tests). */
+uint64_t as_registry_histogram_blocks_in_use(void);
+/* Finished handlers left out of histograms because the histogram pool was used up. */
+uint64_t as_registry_histogram_lost(void);
+/* Tally blocks taken and not given back (for tests). */
+uint64_t as_registry_tally_blocks_in_use(void);
+/* Takes back an as_actor_receive: the runtime left the message in the mailbox after all. */
+void as_actor_receive_undo(struct as_actor *actor, uint32_t type);
+/* This thread's kernel id, cached (initial-exec TLS; reset in a fork child). */
+extern __thread uint32_t as__registry_tid __attribute__((tls_model("initial-exec")));
+uint32_t as__registry_tid_fetch(void);
+static inline uint32_t as_registry_thread_tid(void)
+{
+  uint32_t tid = as__registry_tid;
+  return __builtin_expect(tid != 0, 1) ? tid : as__registry_tid_fetch();
+}
+
+static inline void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now)
+{
+  as_changes_touch(actor);
+  atomic_store_explicit(&actor->handler_tid, as_registry_thread_tid(), memory_order_relaxed);
+  atomic_store_explicit(&actor->handling_since, now, memory_order_relaxed);
+  atomic_store_explicit(&actor->handling_type, (uint16_t)type, memory_order_release);
+}
+
+/* ---- counters and state a hook changes or reads (inline: one load and store each) ---------- */
+
+/* Something the runtime reports about the actor changed outside its record (e.g. a count in
+ * its channels, as_runtime.channels): the next snapshot copies the actor. */
+static inline void as_actor_touch(const struct as_actor *actor) { as_changes_touch(actor); }
+
+/* The actor sent a message to another actor: from its own thread, or (shared) from any. */
+static inline void as_actor_count_sent(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump(&actor->sent, 1);
+}
+static inline void as_actor_count_sent_shared(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_add(&actor->sent, 1);
+}
+/* An exception escaped one of the actor's handlers (or its initial behaviour). */
+static inline void as_actor_count_exception(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump32(&actor->exceptions, 1);
+}
+/* The actor sent a reply to its parent over their pipe (undo: the send failed), and the parent
+ * took one: pending replies = sent - taken. From the one thread using each end. */
+static inline void as_actor_reply_sent(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump(&actor->replies, 1);
+}
+static inline void as_actor_reply_sent_undo(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump(&actor->replies, -1);
+}
+static inline void as_actor_reply_taken(struct as_actor *actor)
+{
+  as_changes_touch(actor);
+  as_counter_bump(&actor->replies_taken, 1);
+}
+static inline int as_actor_replies_pending(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->replies, memory_order_relaxed) >
+         atomic_load_explicit(&actor->replies_taken, memory_order_relaxed);
+}
+static inline uint64_t as_actor_id(const struct as_actor *actor) { return actor->id; }
+/* Messages ever put into / taken from the actor's mailbox: a first-in, first-out mailbox's
+ * sequence numbers (mailwait.h). */
+static inline uint64_t as_actor_enqueued(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->enqueued, memory_order_relaxed);
+}
+static inline uint64_t as_actor_received(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->received, memory_order_relaxed);
+}
+static inline int as_actor_is_starting(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->status, memory_order_relaxed) == AS_STATUS_STARTING;
+}
+/* The id of the actor this one waits on, 0 when it waits on none. */
+static inline uint64_t as_actor_waiting_on(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->wait_target, memory_order_relaxed);
+}
+static inline int as_actor_is_handling(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->handling_type, memory_order_relaxed) != AS_TYPE_NONE;
+}
+
+/* The handler in progress, to be resumed after a nested one (as_actor_handler_resume). */
+struct as_handler_mark {
+  uint32_t type;
+  uint64_t since;
+};
+static inline struct as_handler_mark as_actor_handler_mark(const struct as_actor *actor)
+{
+  struct as_handler_mark m = {atomic_load_explicit(&actor->handling_type, memory_order_relaxed),
+                              atomic_load_explicit(&actor->handling_since, memory_order_relaxed)};
+  return m;
+}
+
+/* Counts a time in a histogram's two words (as_actor.handler_histogram's scheme): in the
+ * inline slots or a new block. */
+void as__histogram_words_add_slow(_Atomic uint64_t *words, unsigned bucket);
+
+/* One more time of this many ticks in a histogram's two words: in a busy actor's block one
+ * load and store (and a second store the first time a bucket is used). Written by the actor's
+ * thread alone. */
+static inline void as__histogram_words_add(_Atomic uint64_t *words, uint64_t ticks)
+{
+  unsigned bucket = as_histogram_bucket(ticks);
+  uint64_t word = atomic_load_explicit(&words[0], memory_order_relaxed);
+  if (__builtin_expect(word != 0 && !(word & 1), 1)) {
+    struct as_histogram_block *block = (struct as_histogram_block *)(uintptr_t)word;
+    uint64_t count = atomic_load_explicit(&block->counts[bucket], memory_order_relaxed);
+    if (__builtin_expect(count == 0, 0))
+      atomic_store_explicit(&block->used[bucket / 64],
+                            atomic_load_explicit(&block->used[bucket / 64], memory_order_relaxed) |
+                                1ull << (bucket % 64),
+                            memory_order_relaxed);
+    atomic_store_explicit(&block->counts[bucket], count + 1, memory_order_relaxed);
+    return;
+  }
+  as__histogram_words_add_slow(words, bucket);
+}
+
+/* One more finished handler of this many ticks in the actor's histogram. */
+static inline void as_actor_histogram_add(struct as_actor *actor, uint64_t ticks)
+{
+  as__histogram_words_add(actor->handler_histogram, ticks);
+}
+
+/* The actor's handler for a message begins after it waited this many ticks in the mailbox
+ * (mailwait.h): its wait histogram, beside the record. From the actor's thread. */
+static inline void as_actor_mailbox_wait_add(struct as_actor *actor, uint64_t ticks)
+{
+  _Atomic uint64_t *words = as_mailwait_words(actor);
+  if (__builtin_expect(words != NULL, 1))
+    as__histogram_words_add(words, ticks);
+}
+
+/* Ends the handler in progress, if any. */
+static inline void as_actor_handler_end(struct as_actor *actor, uint64_t now)
+{
+  if (atomic_load_explicit(&actor->handling_type, memory_order_relaxed) == AS_TYPE_NONE)
+    return;
+  as_changes_touch(actor);
+  atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
+  uint64_t since = atomic_load_explicit(&actor->handling_since, memory_order_relaxed);
+  uint64_t elapsed = now > since ? now - since : 0;
+  as_counter_bump(&actor->handled, 1);
+  as_counter_bump(&actor->handler_ticks_total, (int64_t)elapsed);
+  as_actor_histogram_add(actor, elapsed);
+  if (elapsed > atomic_load_explicit(&actor->handler_ticks_max, memory_order_relaxed))
+    atomic_store_explicit(&actor->handler_ticks_max, elapsed, memory_order_relaxed);
+}
+static inline void as_actor_handler_resume(struct as_actor *actor, struct as_handler_mark mark)
+{
+  if (mark.type != AS_TYPE_NONE)
+    as_actor_handler_begin(actor, mark.type, mark.since);
+}
+/* Ends the handler in progress, reading the clock only when there is one. */
+static inline void as_actor_handler_end_now(struct as_actor *actor)
+{
+  if (as_actor_is_handling(actor))
+    as_actor_handler_end(actor, as_clock_now());
+}
+/* Forgets the handler in progress without counting it (the message was not handled). */
+void as_actor_handler_cancel(struct as_actor *actor);
+void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wait_kind kind,
+                         uint64_t now);
+void as_actor_wait_end(struct as_actor *actor);
+
+#endif

@@ -1,0 +1,463 @@
+/* The collector's copies of the records: views, change tracking, the grave window, reaping. */
+#include "registry.h"
+#include "registry_internal.h"
+#include "mailwait.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How many records ahead the collector prefetches. */
+#define REGISTRY_PREFETCH_AHEAD 8
+
+/* Copies an id list into the collection's pool; returns where it starts. */
+size_t registry_pool_ids(struct as_registry_collection *c, const uint64_t *ids, uint32_t count,
+                         uint32_t *copied)
+{
+  size_t at = c->id_count;
+  *copied = 0;
+  if (count == 0)
+    return at;
+  if (c->id_count + count > c->id_capacity) {
+    size_t capacity = c->id_capacity ? c->id_capacity : 256;
+    while (capacity < c->id_count + count)
+      capacity *= 2;
+    uint64_t *grown = realloc(c->ids, capacity * sizeof *grown);
+    if (!grown)
+      return at;
+    c->ids = grown;
+    c->id_capacity = capacity;
+  }
+  memcpy(c->ids + at, ids, count * sizeof *ids);
+  c->id_count += count;
+  *copied = count;
+  return at;
+}
+
+/* Tally slots fill in order, so the first empty one ends the list. */
+static void registry_view_tally(struct as_registry_collection *c, struct as_actor_view *v,
+                                const struct as_actor *a)
+{
+  uint64_t words[AS_ACTOR_TYPE_SLOTS];
+  uint32_t n = 0;
+  const struct as_tally_more *more = atomic_load_explicit(&a->type_tally_more, memory_order_acquire);
+  for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
+    const _Atomic uint64_t *slot = i < AS_ACTOR_TYPE_SLOTS_INLINE ? &a->type_tally[i]
+                                   : more ? &more->slots[i - AS_ACTOR_TYPE_SLOTS_INLINE]
+                                          : NULL;
+    uint64_t word = slot ? atomic_load_explicit(slot, memory_order_relaxed) : 0;
+    if (word == 0)
+      break;
+    words[n++] = word;
+  }
+  v->types_at = registry_pool_ids(c, words, n, &v->type_count);
+  v->other_types = more ? atomic_load_explicit(&more->other, memory_order_relaxed) : 0;
+}
+
+/* The runtime's channels of an actor, into the collection's pool. */
+static void registry_view_channels(struct as_registry_collection *c, struct as_actor_view *v,
+                                   const struct as_actor *a)
+{
+  const struct as_runtime *runtime = registry_runtime_of(a);
+  v->channel_count = 0;
+  v->channels_at = c->id_count;
+  if (!runtime->channels)
+    return;
+  struct as_channel channels[AS_CHANNELS_MAX];
+  size_t n = runtime->channels(a, channels, AS_CHANNELS_MAX);
+  uint64_t words[AS_CHANNELS_MAX * AS_CHANNEL_WORDS];
+  for (size_t i = 0; i < n; i++) {
+    uint64_t *w = words + i * AS_CHANNEL_WORDS;
+    w[0] = (uintptr_t)channels[i].kind;
+    w[1] = (uintptr_t)channels[i].endpoint;
+    w[2] = channels[i].received;
+    w[3] = channels[i].sent;
+    w[4] = (uint64_t)channels[i].depth;
+    w[5] = (uint64_t)channels[i].max;
+  }
+  uint32_t copied;
+  v->channels_at = registry_pool_ids(c, words, (uint32_t)(n * AS_CHANNEL_WORDS), &copied);
+  v->channel_count = copied / AS_CHANNEL_WORDS;
+}
+
+static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
+                               struct as_actor *a)
+{
+  v->actor = a;
+  v->runtime_id = a->runtime_id;
+  v->runtime_scope = a->runtime_scope;
+  v->has_refs = 0;
+  const struct as_relations *r = a->relations;
+  v->links_at = registry_pool_ids(c, r ? r->links : NULL, r ? r->link_count : 0, &v->link_count);
+  v->monitors_at =
+      registry_pool_ids(c, r ? r->monitors : NULL, r ? r->monitor_count : 0, &v->monitor_count);
+  v->id = a->id;
+  v->parent_id = a->parent_id;
+  v->runtime = registry_runtime_of(a)->name;
+  v->unnamed_after_spawner = registry_runtime_of(a)->unnamed_after_spawner;
+  v->attached_late = registry_runtime_of(a)->attached_late;
+  v->name_addr = a->origin ? a->origin->name_addr : NULL;
+  const struct as_actor_name *name = atomic_load_explicit(&a->name, memory_order_acquire);
+  v->name = name ? name->text : NULL;
+  v->full_name = name ? name->full : NULL;
+  v->internal = name ? (int)name->internal : 0;
+  v->spawned_at = a->spawned_at;
+  v->spawn_frames = a->origin ? a->origin->frames : NULL;
+  v->spawn_frame_count = a->origin ? a->origin->count : 0;
+  v->status = atomic_load_explicit(&a->status, memory_order_acquire);
+  if (v->status == AS_STATUS_STOPPED) {
+    v->stopped_at = atomic_load_explicit(&a->stopped_at, memory_order_relaxed);
+    v->stop_reason = a->stop_reason ? a->stop_reason : "";
+  } else {
+    v->stopped_at = 0;
+    v->stop_reason = "";
+  }
+  v->received = atomic_load_explicit(&a->received, memory_order_relaxed);
+  v->enqueued = atomic_load_explicit(&a->enqueued, memory_order_relaxed);
+  v->mailbox_max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
+  v->sent = atomic_load_explicit(&a->sent, memory_order_relaxed);
+  v->replies = atomic_load_explicit(&a->replies, memory_order_relaxed);
+  v->replies_taken = atomic_load_explicit(&a->replies_taken, memory_order_relaxed);
+  v->exceptions = atomic_load_explicit(&a->exceptions, memory_order_relaxed);
+  v->handling_type = atomic_load_explicit(&a->handling_type, memory_order_acquire);
+  v->handling_since = atomic_load_explicit(&a->handling_since, memory_order_relaxed);
+  v->handled = atomic_load_explicit(&a->handled, memory_order_relaxed);
+  v->handler_ticks_total = atomic_load_explicit(&a->handler_ticks_total, memory_order_relaxed);
+  v->handler_ticks_max = atomic_load_explicit(&a->handler_ticks_max, memory_order_relaxed);
+  v->handler_tid = atomic_load_explicit(&a->handler_tid, memory_order_relaxed);
+  v->wait_seq = atomic_load_explicit(&a->wait_seq, memory_order_relaxed);
+  v->wait_target = atomic_load_explicit(&a->wait_target, memory_order_acquire);
+  v->wait_kind = atomic_load_explicit(&a->wait_kind, memory_order_relaxed);
+  v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
+  registry_view_tally(c, v, a);
+  registry_view_channels(c, v, a);
+  /* The handler histogram right after the channels, the mailbox waits right after it. */
+  registry_view_histogram(c, &v->histogram_count, a->handler_histogram);
+  registry_view_histogram(c, &v->wait_histogram_count, as_mailwait_words(a));
+}
+
+int as_registry_wait_unchanged(const struct as_actor_view *view)
+{
+  const struct as_actor *a = view->actor;
+  uint64_t target = atomic_load_explicit(&a->wait_target, memory_order_acquire);
+  uint64_t seq = atomic_load_explicit(&a->wait_seq, memory_order_relaxed);
+  return target == view->wait_target && seq == view->wait_seq;
+}
+
+/* Collector only (see registry_probing_now). */
+static void registry_view_sample_refs(struct as_actor_view *v, const struct as_actor *a)
+{
+  /* Once cleared, the flag stays clear: no handshake for actors already let go. */
+  if (!atomic_load_explicit(&a->probing, memory_order_relaxed))
+    return;
+  atomic_store(&registry_probing_now, a);
+  if (atomic_load(&a->probing) &&
+      registry_runtime_of(a)->probe_refs(a, &v->strong_refs, &v->weak_refs) == 0)
+    v->has_refs = 1;
+}
+
+/* Fetches a record ahead of its copy: all of its cache lines and the runtime state after it. */
+static void registry_prefetch(const struct as_actor *a)
+{
+  for (size_t at = 0; at < sizeof *a + 32; at += 64)
+    __builtin_prefetch((const char *)a + at);
+}
+
+/* Under the registry lock. A full queue grows; when it cannot, the actor is simply reaped at a
+ * later full collection. */
+static void registry_grave_push(struct as_actor *a, uint64_t stopped_at)
+{
+  if (registry_grave_count == registry_grave_capacity) {
+    size_t capacity = registry_grave_capacity ? registry_grave_capacity * 2 : 256;
+    struct registry_grave *grown = malloc(capacity * sizeof *grown);
+    if (!grown)
+      return;
+    for (size_t i = 0; i < registry_grave_count; i++)
+      grown[i] = registry_graves[(registry_grave_first + i) % registry_grave_capacity];
+    free(registry_graves);
+    registry_graves = grown;
+    registry_grave_first = 0;
+    registry_grave_capacity = capacity;
+  }
+  registry_graves[(registry_grave_first + registry_grave_count++) % registry_grave_capacity] =
+      (struct registry_grave){a, stopped_at};
+}
+
+static int registry_is_listed(int space, size_t block)
+{
+  const struct registry_space *sp = &registry_spaces[space];
+  return block < sp->blocks && (sp->listed[block / 64] >> (block % 64) & 1);
+}
+
+/* Takes a record off the lists: it leaves the spawn-ordered array (and is let go) at the
+ * array's next compaction. Under the registry lock. */
+static void registry_unlist(int space, size_t block)
+{
+  registry_spaces[space].listed[block / 64] &= ~(1ull << (block % 64));
+  registry_actor_holes++;
+}
+
+static int registry_reaped_add(struct as_registry_collection *out, uint64_t id)
+{
+  if (out->reaped_count == out->reaped_capacity) {
+    size_t capacity = out->reaped_capacity ? out->reaped_capacity * 2 : 64;
+    uint64_t *grown = realloc(out->reaped, capacity * sizeof *grown);
+    if (!grown)
+      return -ENOMEM;
+    out->reaped = grown;
+    out->reaped_capacity = capacity;
+  }
+  out->reaped[out->reaped_count++] = id;
+  return 0;
+}
+
+/* Unlists the actors whose grave window has passed. Their records leave the spawn-ordered array
+ * (and are let go) at its next compaction, so reaping one actor does not move all the others. */
+static int registry_reap(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
+{
+  int rc = 0;
+  while (registry_grave_count > 0) {
+    struct registry_grave *g = &registry_graves[registry_grave_first];
+    if (now < g->stopped_at || now - g->stopped_at < grave_ns)
+      break;
+    int space = registry_space_of(g->actor);
+    registry_unlist(space, registry_block_of(space, g->actor));
+    if (registry_reaped_add(out, g->actor->id) < 0)
+      rc = -ENOMEM;
+    registry_grave_first = (registry_grave_first + 1) % registry_grave_capacity;
+    registry_grave_count--;
+  }
+  return rc;
+}
+
+/* Drops the reaped records from the spawn-ordered array and lets them go. */
+static void registry_compact(void)
+{
+  size_t kept = 0;
+  for (size_t i = 0; i < registry_actor_count; i++) {
+    struct as_actor *a = registry_actors[i];
+    int space = registry_space_of(a);
+    if (registry_is_listed(space, registry_block_of(space, a)))
+      registry_actors[kept++] = a;
+    else
+      as_actor_release(a);
+  }
+  registry_actor_count = kept;
+  registry_actor_holes = 0;
+}
+
+/* Whether a stopped actor's first copy is also its last: no earlier collection copied it, and
+ * it holds nothing the compact form leaves out (links, monitors, sockets, a handler or wait). */
+static int registry_view_ends(const struct as_actor_view *v)
+{
+  return !v->known && v->link_count == 0 && v->monitor_count == 0 && v->channel_count == 0 &&
+         v->handling_type == AS_TYPE_NONE && v->wait_target == 0;
+}
+
+/* A number for what a line would say of the actor (times of capture aside): a record read
+ * again only to catch a late store is left out when it is unchanged. */
+static uint64_t registry_view_signature(const struct as_registry_collection *c,
+                                        const struct as_actor_view *v)
+{
+  const uint64_t fields[] = {
+      (uint64_t)(uintptr_t)v->name, (uint64_t)v->status, v->stopped_at,
+      (uint64_t)(uintptr_t)v->stop_reason, v->enqueued, v->received, v->mailbox_max, v->sent,
+      v->replies, v->replies_taken, v->exceptions, v->handling_type, v->handling_since,
+      v->handled, v->handler_ticks_total, v->handler_ticks_max, v->wait_target, v->wait_since,
+      v->wait_seq, (uint64_t)v->wait_kind, v->other_types, v->link_count, v->monitor_count,
+      v->type_count, v->strong_refs, v->weak_refs};
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    h = (h ^ fields[i]) * 1099511628211ull;
+  const uint64_t *ids = c->ids ? c->ids + v->links_at : NULL;
+  for (size_t i = 0; ids && i < (size_t)v->link_count + v->monitor_count; i++)
+    h = (h ^ ids[i]) * 1099511628211ull; /* links then monitors: pooled one after the other */
+  const uint64_t *types = as_view_type_words(c, v);
+  for (size_t i = 0; types && i < v->type_count; i++)
+    h = (h ^ types[i]) * 1099511628211ull;
+  const uint64_t *channels = c->ids ? c->ids + v->channels_at : NULL;
+  for (size_t i = 0; channels && i < (size_t)v->channel_count * AS_CHANNEL_WORDS; i++)
+    h = (h ^ channels[i]) * 1099511628211ull;
+  const uint64_t *histogram = as_view_histogram_words(c, v);
+  for (size_t i = 0; histogram && i < (size_t)v->histogram_count + v->wait_histogram_count; i++)
+    h = (h ^ histogram[i]) * 1099511628211ull; /* handler times then mailbox waits */
+  return h;
+}
+
+/* Copies one listed record into out and notes what the collector saw of it. Looking for
+ * changes (`changes_only`), a record it already listed is dropped when nothing a line says of
+ * it changed: read once more for a late store, sharing a bit with a busy neighbour, or changed
+ * and changed back. */
+static int registry_copy(struct as_registry_collection *out, struct as_actor *a, int space,
+                         size_t block, int changes_only)
+{
+  if (out->count == out->capacity) {
+    size_t capacity = out->capacity ? out->capacity * 2 : 256;
+    struct as_actor_view *views = realloc(out->views, capacity * sizeof *views);
+    if (!views)
+      return -ENOMEM;
+    out->views = views;
+    out->capacity = capacity;
+  }
+  struct as_actor_view *v = &out->views[out->count++];
+  registry_view_fill(out, v, a);
+  registry_view_sample_refs(v, a);
+  struct registry_space *sp = &registry_spaces[space];
+  struct registry_shadow *seen = &sp->shadow[block];
+  v->known = registry_bit(sp->known, block);
+  v->ended = 0;
+  if (!v->known) {
+    *seen = (struct registry_shadow){0, 0};
+    if (sp->channel_received)
+      sp->channel_received[block] = 0;
+    registry_bit_set(sp->known, block);
+  }
+  uint64_t signature = registry_view_signature(out, v);
+  if (changes_only && v->known && signature == seen->signature) {
+    out->count--;
+    out->id_count = v->links_at; /* its links, monitors and types were pooled last */
+    return 0;
+  }
+  seen->signature = signature;
+  /* Modular: a receive taken back makes the count smaller. */
+  registry_seen_received += v->received - seen->received;
+  seen->received = v->received;
+  if (v->channel_count && !sp->channel_received)
+    sp->channel_received = calloc(sp->blocks, sizeof *sp->channel_received);
+  if (sp->channel_received) { /* without memory: the all-socket total lacks these channels */
+    uint64_t channel_received = 0;
+    for (uint32_t i = 0; i < v->channel_count; i++)
+      channel_received += as_view_channel(out, v, i).received;
+    registry_seen_channel_received += channel_received - sp->channel_received[block];
+    sp->channel_received[block] = channel_received;
+  }
+  if (v->status == AS_STATUS_STOPPED && !registry_bit(sp->stopped, block)) {
+    registry_bit_set(sp->stopped, block);
+    registry_seen_stopped++;
+    if (registry_view_ends(v)) {
+      /* Lived and died since the last look: listed once, compactly, and reaped at once. */
+      v->ended = 1;
+      registry_unlist(space, block);
+    } else {
+      registry_grave_push(a, v->stopped_at);
+    }
+  }
+  return 0;
+}
+
+void as_registry_relist(struct as_actor *a)
+{
+  pthread_mutex_lock(&registry_lock);
+  int space = registry_space_of(a);
+  size_t block = registry_block_of(space, a);
+  if (registry_is_listed(space, block))
+    registry_spaces[space].shadow[block].signature ^= 1; /* no copy will match it */
+  as_changes_touch(a);
+  pthread_mutex_unlock(&registry_lock);
+}
+
+/* Takes the bits of one word of changes: what changed since the last look becomes what the
+ * next look reads once more; returns those and the bits of the look before. */
+static uint64_t registry_take_changes(int space, size_t word)
+{
+  _Atomic uint64_t *dirty = &as__record_spaces[space].dirty[word];
+  uint64_t bits = atomic_load_explicit(dirty, memory_order_relaxed)
+                      ? atomic_exchange_explicit(dirty, 0, memory_order_acq_rel)
+                      : 0;
+  uint64_t *recheck = &registry_spaces[space].recheck[word];
+  uint64_t both = bits | *recheck;
+  *recheck = bits;
+  return both;
+}
+
+/* Words of the change bitmap that cover the blocks a space has lists for. */
+size_t registry_change_words(int space)
+{
+  size_t bytes = registry_spaces[space].blocks * (registry_records[space].block_size + 8);
+  size_t words = ((bytes >> registry_change_shift(space)) + 63) / 64;
+  return words < registry_spaces[space].blocks / 64 ? words : registry_spaces[space].blocks / 64;
+}
+
+/* Every snapshot's totals come from what the collector saw, so they agree with its actors. */
+static void registry_totals(struct as_registry_collection *out)
+{
+  out->totals.total_spawned = registry_next_id - 1;
+  out->totals.total_stopped = registry_seen_stopped;
+  out->totals.alive = out->totals.total_spawned - out->totals.total_stopped;
+  out->totals.messages_received = registry_seen_received;
+  out->totals.received_all = registry_seen_received + registry_seen_channel_received;
+}
+
+static void registry_collection_reset(struct as_registry_collection *out)
+{
+  out->count = 0;
+  out->id_count = 0;
+  out->reaped_count = 0;
+}
+
+int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
+{
+  registry_collection_reset(out);
+  pthread_mutex_lock(&registry_lock);
+  int rc = registry_reap(out, now, grave_ns);
+  registry_compact();
+  for (int space = 0; space < AS_RECORD_SPACES; space++)
+    for (size_t word = 0; word < registry_change_words(space); word++)
+      registry_take_changes(space, word);
+  for (size_t i = 0; i < registry_actor_count; i++) {
+    struct as_actor *a = registry_actors[i];
+    if (i + REGISTRY_PREFETCH_AHEAD < registry_actor_count)
+      registry_prefetch(registry_actors[i + REGISTRY_PREFETCH_AHEAD]);
+    int space = registry_space_of(a);
+    if (registry_copy(out, a, space, registry_block_of(space, a), 0) < 0)
+      rc = -ENOMEM;
+  }
+  registry_totals(out);
+  atomic_store(&registry_probing_now, NULL);
+  pthread_mutex_unlock(&registry_lock);
+  return rc;
+}
+
+int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now,
+                                uint64_t grave_ns)
+{
+  registry_collection_reset(out);
+  pthread_mutex_lock(&registry_lock);
+  int rc = registry_reap(out, now, grave_ns);
+  if (registry_actor_holes * 2 > registry_actor_count)
+    registry_compact();
+  for (int space = 0; space < AS_RECORD_SPACES; space++) {
+    size_t stride = registry_records[space].block_size + 8, next = 0;
+    unsigned shift = registry_change_shift(space);
+    for (size_t word = 0; word < registry_change_words(space); word++) {
+      for (uint64_t bits = registry_take_changes(space, word); bits; bits &= bits - 1) {
+        /* The blocks this bit's bytes overlap, each once (the previous bit may have had it). */
+        size_t at = (word * 64 + (size_t)__builtin_ctzll(bits)) << shift;
+        size_t first = at / stride, last = (at + ((size_t)1 << shift) - 1) / stride;
+        for (size_t block = first > next ? first : next; block <= last; block++) {
+          if (registry_is_listed(space, block) &&
+              registry_copy(out, registry_record_at(space, block), space, block, 1) < 0)
+            rc = -ENOMEM;
+          next = block + 1;
+        }
+      }
+    }
+  }
+  registry_totals(out);
+  atomic_store(&registry_probing_now, NULL);
+  pthread_mutex_unlock(&registry_lock);
+  return rc;
+}
+
+void as_registry_collection_free(struct as_registry_collection *c)
+{
+  free(c->views);
+  free(c->ids);
+  free(c->reaped);
+  c->views = NULL;
+  c->ids = NULL;
+  c->reaped = NULL;
+  c->count = c->capacity = c->id_count = c->id_capacity = 0;
+  c->reaped_count = c->reaped_capacity = 0;
+}
+

@@ -1,0 +1,193 @@
+/* Where an actor was spawned: the spawning code's return addresses, interned; a thread's
+ * recent spawn chains found again on its stack without an unwind. */
+#define _GNU_SOURCE
+#include "spawn_site.h"
+#include "intern.h"
+#include "resolve.h"
+#include "stack.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Our own frames (hook, registry) lead the stack: they are skipped, not counted. A spawn's
+ * own frames are usually REGISTRY_OWN_FRAMES_USUAL (capture, origin, prepare, the hook and its
+ * wrapper); a stack with more is captured again with room for REGISTRY_OWN_FRAMES_MAX. */
+#define REGISTRY_OWN_FRAMES_USUAL 5
+#define REGISTRY_OWN_FRAMES_MAX 8
+
+#define REGISTRY_ORIGIN_WORDS (sizeof(struct as_origin) / sizeof(void *))
+_Static_assert(sizeof(struct as_origin) % sizeof(void *) == 0, "frames follow whole words");
+
+/* The last origin this thread interned: a loop spawning actors from one place finds its spawn
+ * site here without hashing it or taking the intern table's lock. */
+static __thread const struct as_origin *registry_last_origin __attribute__((tls_model("initial-exec")));
+
+/* Return addresses of the spawning code, our own frames left out; how many. */
+static unsigned registry_spawn_frames(void **frames, unsigned depth)
+{
+  unsigned room = depth + REGISTRY_OWN_FRAMES_USUAL;
+  for (;;) {
+    unsigned n = as_stack_capture(frames, room);
+    unsigned skip = 0;
+    while (skip < n && as_resolve_is_own_address(frames[skip]))
+      skip++;
+    unsigned keep = n - skip < depth ? n - skip : depth;
+    /* Cut short by our own frames, with more of the stack left: look again with more room. */
+    if (keep < depth && n == room && room < depth + REGISTRY_OWN_FRAMES_MAX) {
+      room = depth + REGISTRY_OWN_FRAMES_MAX;
+      continue;
+    }
+    memmove(frames, frames + skip, keep * sizeof(void *));
+    return keep;
+  }
+}
+
+/* A thread's recent spawn chains. A spawn from a place seen before finds the same return
+ * addresses at the same distances up the stack from here (a function's frame has one size at a
+ * given return address, alloca aside): reading those few words replaces the unwind. A chain is
+ * its origin (interned) and, for every return address from this function's caller to the last
+ * frame kept, where it lies (bytes above `anchor`) and what it is. */
+#define SPAWN_CHAINS 4
+#define SPAWN_CHAIN_SLOTS (AS_STACK_DEPTH_MAX + REGISTRY_OWN_FRAMES_MAX)
+struct spawn_chain {
+  const struct as_origin *origin; /* NULL: unused */
+  unsigned depth, slots;
+  uint32_t offset[SPAWN_CHAIN_SLOTS];
+  const void *value[SPAWN_CHAIN_SLOTS];
+};
+struct spawn_chains {
+  uintptr_t stack_lo, stack_hi; /* this thread's stack: no word outside it is read */
+  unsigned next;                /* the entry a new chain replaces */
+  struct spawn_chain chain[SPAWN_CHAINS];
+};
+static __thread struct spawn_chains *spawn_chains_mine __attribute__((tls_model("initial-exec")));
+static pthread_key_t spawn_chains_key;
+static pthread_once_t spawn_chains_once = PTHREAD_ONCE_INIT;
+static int spawn_chains_keyed;
+
+static void spawn_chains_key_make(void) { spawn_chains_keyed = pthread_key_create(&spawn_chains_key, free) == 0; }
+
+/* This thread's chains, made at its first spawn (NULL without memory or stack bounds: then
+ * every spawn unwinds). */
+static struct spawn_chains *spawn_chains_get(void)
+{
+  if (spawn_chains_mine)
+    return spawn_chains_mine;
+  pthread_once(&spawn_chains_once, spawn_chains_key_make);
+  pthread_attr_t attr;
+  void *lo = NULL;
+  size_t size = 0;
+  if (!spawn_chains_keyed || pthread_getattr_np(pthread_self(), &attr) != 0)
+    return NULL;
+  int got = pthread_attr_getstack(&attr, &lo, &size);
+  pthread_attr_destroy(&attr);
+  struct spawn_chains *c = got == 0 && size ? calloc(1, sizeof *c) : NULL;
+  if (!c)
+    return NULL;
+  c->stack_lo = (uintptr_t)lo;
+  c->stack_hi = (uintptr_t)lo + size;
+  if (pthread_setspecific(spawn_chains_key, c) != 0) {
+    free(c);
+    return NULL;
+  }
+  spawn_chains_mine = c;
+  return c;
+}
+
+/* The chain whose return addresses this stack holds at their places, or NULL. */
+static const struct as_origin *spawn_chains_find(const struct spawn_chains *c,
+                                                 const char *anchor, const void *name_addr,
+                                                 unsigned depth)
+{
+  for (unsigned i = 0; i < SPAWN_CHAINS; i++) {
+    const struct spawn_chain *e = &c->chain[i];
+    if (!e->origin || e->depth != depth || e->origin->name_addr != name_addr ||
+        (uintptr_t)anchor + e->offset[e->slots - 1] + sizeof(void *) > c->stack_hi)
+      continue;
+    unsigned k = 0;
+    while (k < e->slots && *(const void *const *)(anchor + e->offset[k]) == e->value[k])
+      k++;
+    if (k == e->slots)
+      return e->origin;
+  }
+  return NULL;
+}
+
+/* Remembers where the return addresses of a spawn just unwound lie: those above `anchor`
+ * (this function's caller's and up) to the last frame kept. */
+static void spawn_chains_add(struct spawn_chains *c, const char *anchor,
+                             const struct as_origin *origin, unsigned depth, void *const *frames,
+                             const uintptr_t *slots, unsigned n)
+{
+  struct spawn_chain *e = &c->chain[c->next];
+  unsigned used = 0;
+  for (unsigned i = 0; i < n; i++) {
+    if (slots[i] <= (uintptr_t)anchor)
+      continue; /* below this function's frame: not there at the next spawn */
+    if (slots[i] + sizeof(void *) > c->stack_hi || slots[i] - (uintptr_t)anchor > UINT32_MAX)
+      return; /* another stack (a signal's), or too far: not cached */
+    e->offset[used] = (uint32_t)(slots[i] - (uintptr_t)anchor);
+    e->value[used] = frames[i];
+    used++;
+  }
+  if (used == 0)
+    return;
+  e->origin = origin;
+  e->depth = depth;
+  e->slots = used;
+  c->next = (c->next + 1) % SPAWN_CHAINS;
+}
+
+static const struct as_origin *spawn_site_intern(const void *name_addr, void **frames,
+                                                 unsigned keep)
+{
+  union {
+    struct as_origin origin;
+    void *words[REGISTRY_ORIGIN_WORDS + SPAWN_CHAIN_SLOTS];
+  } buf;
+  const struct as_origin *last = registry_last_origin;
+  if (last && last->name_addr == name_addr && last->count == keep &&
+      memcmp(last->frames, frames, keep * sizeof(void *)) == 0)
+    return last;
+  memset(&buf, 0, sizeof(struct as_origin));
+  buf.origin.name_addr = name_addr;
+  buf.origin.count = keep;
+  memcpy(buf.words + REGISTRY_ORIGIN_WORDS, frames, keep * sizeof(void *));
+  const struct as_origin *origin =
+      as_intern_bytes(&buf, sizeof(void *) * (REGISTRY_ORIGIN_WORDS + keep));
+  if (origin)
+    registry_last_origin = origin;
+  return origin;
+}
+
+const struct as_origin *as_spawn_site_origin(const void *name_addr, unsigned depth)
+{
+  if (depth == 0)
+    return name_addr ? spawn_site_intern(name_addr, NULL, 0) : NULL;
+  /* Where this frame is: return addresses of earlier spawns are looked for relative to it
+   * (on this thread's own stack only, not a signal's). */
+  const char *anchor = __builtin_frame_address(0);
+  struct spawn_chains *chains = spawn_chains_get();
+  if (chains && ((uintptr_t)anchor < chains->stack_lo || (uintptr_t)anchor >= chains->stack_hi))
+    chains = NULL;
+  const struct as_origin *known =
+      chains ? spawn_chains_find(chains, anchor, name_addr, depth) : NULL;
+  if (known)
+    return known;
+  void *frames[SPAWN_CHAIN_SLOTS];
+  uintptr_t slots[SPAWN_CHAIN_SLOTS];
+  unsigned room = depth + REGISTRY_OWN_FRAMES_MAX;
+  unsigned n = chains ? as_stack_capture_slots(frames, slots, room) : 0;
+  if (n == 0) /* no slots to remember: the plain unwind */
+    return spawn_site_intern(name_addr, frames, registry_spawn_frames(frames, depth));
+  unsigned skip = 0;
+  while (skip < n && as_resolve_is_own_address(frames[skip]))
+    skip++;
+  unsigned keep = n - skip < depth ? n - skip : depth;
+  const struct as_origin *origin = spawn_site_intern(name_addr, frames + skip, keep);
+  if (origin && keep)
+    spawn_chains_add(chains, anchor, origin, depth, frames, slots, skip + keep);
+  return origin;
+}
