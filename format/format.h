@@ -219,6 +219,10 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_ENV_KEEP "ACTORSCOPE_KEEP"
 #define AS_ENV_STUCK_MS "ACTORSCOPE_STUCK_MS"
 #define AS_ENV_MAILBOX_WAIT_EVERY "ACTORSCOPE_MAILBOX_WAIT_EVERY"
+/* 1: record every handler, send, spawn and stop into NAME.events (docs/events-format.md). */
+#define AS_ENV_EVENTS "ACTORSCOPE_EVENTS"
+/* Records each thread's event ring holds (a power of two). */
+#define AS_ENV_EVENTS_RING "ACTORSCOPE_EVENTS_RING"
 /* When set, a socket reader sends its value and "\n" first, and the tracer checks it. */
 #define AS_ENV_TOKEN "ACTORSCOPE_TOKEN"
 /* The same, read from a file (mode 0600, owned by the user): not inherited by every child the
@@ -250,6 +254,9 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_MAILBOX_WAIT_EVERY_MIN 1u /* a power of two: 1 measures every message */
 #define AS_MAILBOX_WAIT_EVERY_MAX 1024u
 #define AS_MAILBOX_WAIT_EVERY_DEFAULT 4u
+#define AS_EVENTS_RING_MIN 16u
+#define AS_EVENTS_RING_MAX (1u << 22)
+#define AS_EVENTS_RING_DEFAULT 16384u
 #define AS_TOKEN_MIN 16u
 #define AS_TOKEN_MAX 256u
 

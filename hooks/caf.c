@@ -8,6 +8,7 @@
 #include "caf_symbols.h"
 #include "attach.h"
 #include "diag.h"
+#include "events.h"
 #include "hook.h"
 #include "recent.h"
 #include "registry.h"
@@ -150,6 +151,7 @@ static void caf_register(void *self, void *config)
   if (as_registry_publish(actor) < 0)
     return;
   atomic_store_explicit(caf_slot(self), ca, memory_order_release);
+  as_events_spawn(actor);
 }
 
 /* ---- actors that were running before attach ------------------------------------------------ */
@@ -326,6 +328,7 @@ AS_HOOK_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14executi
   _Bool first = real(self, error, host);
   if (ca && first) {
     AS_HOOK_KEEP_ERRNO();
+    as_events_stop(caf_record(ca));
     as_actor_mark_stopped(caf_record(ca), reason);
   }
   return first;
@@ -417,6 +420,9 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   }
   struct caf_actor *sender =
       caf_find_or_adopt(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
+  /* The element names the message until its handler is done (forwarders pass it on). */
+  if (!forwarder)
+    as_events_send(sender ? caf_record(sender) : NULL, caf_record(target), (uintptr_t)element);
   if (!sender || sender == target)
     return;
   /* Only the sender's own thread bumps its count, but for forwarded messages. */
@@ -501,6 +507,7 @@ static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, c
   h.wait_key = as_mailwait_key(caf_record(ca), (uintptr_t)element);
   h.waited = as_mailwait_peek(h.wait_key, now);
   as_actor_handler_begin(caf_record(ca), h.type, now);
+  as_events_handler_begin(caf_record(ca), h.type, (uintptr_t)element, now);
   return h;
 }
 
@@ -518,8 +525,10 @@ static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
   if (h->result == h->skipped_result) {
     /* Left in the mailbox (e.g. while awaiting a response): not handled yet. */
     as_actor_receive_undo(a, h->type);
+    as_events_handler_cancel(a);
     as_actor_handler_cancel(a);
   } else {
+    as_events_handler_end(a);
     as_actor_handler_end(a, as_clock_now());
     if (h->waited >= 0) {
       as_mailwait_take(h->wait_key);

@@ -9,6 +9,7 @@
 #include "czmq_symbols.h"
 #include "diag.h"
 #include "elfsym.h"
+#include "events.h"
 #include "hook.h"
 #include "blockpool.h"
 #include "ptrmap.h"
@@ -292,6 +293,7 @@ static AS_HOOK_HOT struct czmq_send czmq_send_begin(void *handle, int flags)
       /* The pipe is first in, first out: the actor takes this message as its SEQ-th, and
        * knows whether it is timed. */
       uint64_t seq = as_actor_enqueued(target) - 1;
+      as_events_send_here(target, seq);
       if (as_mailwait_sampled(seq))
         as_mailwait_stamp(as_mailwait_key(target, seq), as_clock_now());
     }
@@ -318,6 +320,8 @@ static AS_HOOK_HOT void czmq_send_end(struct czmq_send sd, int rc)
       as_actor_reply_sent_undo(target);
     else
       as_actor_enqueue_undo(target);
+    if (!sd.end->actor_side)
+      as_events_send_undo(target, as_actor_enqueued(target));
     return;
   }
   /* An adopted actor's replies are taken on the zactor_t's end, which we do not know: its
@@ -337,6 +341,13 @@ struct czmq_recv {
   struct czmq_socket *socket; /* the receiving actor's slot for another socket */
 };
 
+/* The handler in progress ends: its event is recorded while the record still says which. */
+static AS_HOOK_HOT void czmq_handler_end(struct as_actor *actor)
+{
+  as_events_handler_end(actor);
+  as_actor_handler_end_now(actor);
+}
+
 static AS_HOOK_HOT struct czmq_recv czmq_recv_begin(void *handle, int flags)
 {
   struct czmq_recv r = {NULL, NULL, NULL};
@@ -349,7 +360,7 @@ static AS_HOOK_HOT struct czmq_recv czmq_recv_begin(void *handle, int flags)
      * without a poller); a read from another socket inside a handler is part of it. */
     if (czmq_self && (r.socket = czmq_socket_of(czmq_self, handle, r.end)) &&
         r.socket->recv_frame == 0 && czmq_self->handler_socket == r.socket)
-      as_actor_handler_end_now(czmq_record(czmq_self));
+      czmq_handler_end(czmq_record(czmq_self));
     return r;
   }
   if (atomic_load_explicit(&r.end->recv_more, memory_order_relaxed))
@@ -357,7 +368,7 @@ static AS_HOOK_HOT struct czmq_recv czmq_recv_begin(void *handle, int flags)
   struct as_actor *target = czmq_record(r.end->owner);
   if (r.end->actor_side) {
     /* The actor goes back to its mailbox: whatever it was handling is done. */
-    as_actor_handler_end_now(target);
+    czmq_handler_end(target);
     if (__builtin_expect(r.end->owner->adopted && !czmq_self, 0))
       czmq_adopted_thread(r.end->owner);
     return r;
@@ -385,7 +396,9 @@ static AS_HOOK_HOT void czmq_socket_frame(struct czmq_socket *s, const void *dat
     uint32_t type = czmq_type_cached(&s->cache, data, size, s);
     as_actor_count_type(self, type);
     if (!as_actor_is_handling(self)) {
-      as_actor_handler_begin(self, type, as_clock_now());
+      uint64_t now = as_clock_now();
+      as_actor_handler_begin(self, type, now);
+      as_events_handler_begin(self, type, AS_EV_NO_MSG, now);
       czmq_self->handler_socket = s;
     }
     s->typed = 1;
@@ -439,6 +452,7 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
     }
   }
   as_actor_handler_begin(self, type, now);
+  as_events_handler_begin(self, type, seq, now);
   ca->handler_socket = NULL;
   if (czmq_frame_is_term(data, size)) {
     atomic_store_explicit(&ca->term_received, 1, memory_order_relaxed);
@@ -577,7 +591,7 @@ AS_HOOK_EXPORT int zmq_poll(struct as_zmq_pollitem *items, int nitems, long time
       struct czmq_sockets *t = atomic_load_explicit(&self->sockets, memory_order_relaxed);
       if (items[i].socket && (items[i].socket == self->actor_handle ||
                               (t && czmq_sockets_find(t, items[i].socket)))) {
-        as_actor_handler_end_now(czmq_record(self));
+        czmq_handler_end(czmq_record(self));
         break;
       }
     }
@@ -663,6 +677,7 @@ static void czmq_task_finish(struct czmq_actor **slot)
     reason = "thread_exited"; /* unwound by pthread_exit or cancellation */
   else if (atomic_load(&ca->term_received))
     reason = atomic_load(&ca->destroy_requested) ? "destroyed" : "terminated";
+  as_events_stop(czmq_record(ca));
   as_actor_mark_stopped(czmq_record(ca), reason);
   as_registry_current_set(NULL);
   czmq_self = NULL;
@@ -717,7 +732,10 @@ static struct czmq_actor *czmq_spawn(as_zactor_fn *task, void *args)
   ca->task = task;
   ca->args = args;
   ca->actor_end.actor_side = 1;
-  return as_registry_publish(actor) == 0 ? ca : NULL;
+  if (as_registry_publish(actor) < 0)
+    return NULL;
+  as_events_spawn(actor);
+  return ca;
 }
 
 AS_HOOK_EXPORT as_zactor *zactor_new(as_zactor_fn task, void *args)

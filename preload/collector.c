@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "collector.h"
 #include "diag.h"
+#include "events.h"
 #include "guard.h"
 #include "registry.h"
 #include "registry_view.h"
@@ -51,7 +52,7 @@ static int collector_keyframe_due = 1;
 /* What the line before said, so a delta line can leave out what did not change. */
 static struct as_registry_totals collector_said_totals;
 static uint64_t collector_said_deadlocks;
-static size_t collector_said_diagnostics;
+static uint64_t collector_said_diagnostics;
 /* A client that joined or missed a line waits for a keyframe: one comes at most this often
  * on their account, so a reader that keeps falling behind cannot make every line a keyframe. */
 #define COLLECTOR_RESYNC_MS 1000u
@@ -109,7 +110,7 @@ static char *collector_header_line(void)
 
 /* What went wrong so far, and how many actors are left untraced for lack of memory (said once
  * on stderr, counted in every line). */
-static size_t collector_diagnostics(struct as_diag_entry diags[AS_DIAG_MAX + 1])
+static size_t collector_diagnostics(struct as_diag_entry diags[AS_DIAG_MAX + 2])
 {
   uint64_t untraced = as_registry_untraced_count();
   if (untraced)
@@ -121,7 +122,30 @@ static size_t collector_diagnostics(struct as_diag_entry diags[AS_DIAG_MAX + 1])
              "%llu actors were left untraced for lack of memory", (unsigned long long)untraced);
     n++;
   }
+  uint64_t lost, first_ns, last_ns;
+  as_events_lost(&lost, &first_ns, &last_ns);
+  if (lost) {
+    snprintf(diags[n].code, sizeof diags[n].code, "events_dropped");
+    snprintf(diags[n].text, sizeof diags[n].text,
+             "%llu events were dropped because a thread's event ring was full, from %.3f s to "
+             "%.3f s after start (ACTORSCOPE_EVENTS_RING)",
+             (unsigned long long)lost, (double)first_ns / 1e9, (double)last_ns / 1e9);
+    n++;
+  }
   return n;
+}
+
+/* One number for the diagnostics' codes and texts: a count that grows changes it. */
+static uint64_t collector_diagnostics_signature(const struct as_diag_entry *diags, size_t n)
+{
+  uint64_t h = 1469598103934665603ull ^ n;
+  for (size_t i = 0; i < n; i++) {
+    for (const char *p = diags[i].code; *p; p++)
+      h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = diags[i].text; *p; p++)
+      h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  }
+  return h;
 }
 
 /* How long exit, exec or a deadly signal waits for the collector: a write in progress may
@@ -220,7 +244,7 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   struct as_waitgraph_cycles cycles;
   as_waiting_find_deadlocks(&collector_waiting, &cycles);
   uint64_t collected = as_clock_now();
-  struct as_diag_entry diags[AS_DIAG_MAX + 1];
+  struct as_diag_entry diags[AS_DIAG_MAX + 2];
   size_t diag_count = collector_diagnostics(diags);
   uint64_t wall = as_clock_wall_ns();
   uint64_t deadlocks = collector_cycles_signature(&cycles);
@@ -232,7 +256,8 @@ static void collector_write_locked(int final, const char *ended_by, const char *
       .totals_changed = memcmp(&collector_said_totals, &collector_views.totals,
                                sizeof collector_said_totals) != 0,
       .deadlocks_changed = deadlocks != collector_said_deadlocks,
-      .diagnostics_changed = diag_count != collector_said_diagnostics,
+      .diagnostics_changed =
+          collector_diagnostics_signature(diags, diag_count) != collector_said_diagnostics,
       .waiting = collector_waiting.views, .waiting_count = collector_waiting.count,
       .diagnostics = diags, .diagnostic_count = diag_count,
       .last_cost = collector_has_cost ? &collector_last_cost : NULL};
@@ -250,7 +275,9 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   if (rc == 0) {
     collector_said_totals = collector_views.totals;
     collector_said_deadlocks = deadlocks;
-    collector_said_diagnostics = diag_count;
+    collector_said_diagnostics = collector_diagnostics_signature(diags, diag_count);
+    if (collector_config.output.kind != AS_DEST_TCP)
+      as_events_output_is(as_sink_describe(collector_sink)); /* NAME.events goes beside it */
   }
   if (rc == 0 && keyframe) {
     collector_keyframe_at = now;
@@ -334,6 +361,7 @@ static void *collector_main(void *arg)
     int sig = atomic_load(&collector_signal);
     if (sig) {
       char name[16];
+      as_events_flush(); /* what the rings hold, before the process dies */
       pthread_mutex_lock(&collector_write_lock);
       collector_write_last_locked(AS_ENDED_BY_SIGNAL, collector_signal_name(sig, name));
       if (collector_sink)
@@ -379,6 +407,7 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
   collector_start_ticks = start_ticks;
   collector_start_wall = start_wall_ns;
   collector_open_sink();
+  as_events_start(cfg, start_ticks, start_wall_ns, (long)getpid());
 
   sem_init(&collector_wake, 0, 0);
   atomic_store(&collector_pid, (long)getpid());
@@ -421,6 +450,7 @@ void as_collector_finish(void)
   /* Half of the second exit may take for the line being written, if one is, and half for
    * the final line: a slow client cannot leave the fast ones without the end of the run. */
   as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
+  as_events_finish(); /* first: the final snapshot says how many events were dropped */
   if (!collector_stop_thread()) {
     /* Still writing after a second (a slow disk): the line in progress is the last. */
     as_diag_report("output_slow", "the last snapshot took too long; the final one is not written");
@@ -462,6 +492,7 @@ void as_collector_before_exec(void)
   struct timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
   deadline.tv_sec += COLLECTOR_LAST_WAIT_MS / 1000u;
+  as_events_flush(); /* the new image will not drain this one's rings */
   if (pthread_mutex_timedlock(&collector_write_lock, &deadline) != 0)
     return;
   collector_write_last_locked(AS_ENDED_BY_EXEC, NULL);
@@ -529,5 +560,6 @@ void as_collector_reset_after_fork(void)
   memset(&collector_waiting, 0, sizeof collector_waiting);
   memset(&collector_handling, 0, sizeof collector_handling);
   as_stuck_reset_after_fork();
+  as_events_reset_after_fork();
   collector_keyframe_due = 1;
 }

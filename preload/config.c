@@ -67,6 +67,7 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   cfg->keep = AS_KEEP_DEFAULT;
   cfg->stuck_ms = AS_STUCK_MS_DEFAULT;
   cfg->mailbox_wait_every = AS_MAILBOX_WAIT_EVERY_DEFAULT;
+  cfg->events_ring = AS_EVENTS_RING_DEFAULT;
 
   const char *text = lookup(AS_ENV_OUTPUT);
   int rc = config_parse_output(text ? text : AS_DEFAULT_OUTPUT, cwd, cfg, err);
@@ -100,6 +101,22 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   if (cfg->mailbox_wait_every & (cfg->mailbox_wait_every - 1)) {
     as_error_set(err, "%s='%u' is invalid: expected a power of two from 1 to %u",
                  AS_ENV_MAILBOX_WAIT_EVERY, cfg->mailbox_wait_every, AS_MAILBOX_WAIT_EVERY_MAX);
+    return -EINVAL;
+  }
+  if ((text = lookup(AS_ENV_EVENTS))) {
+    if (strcmp(text, "0") != 0 && strcmp(text, "1") != 0) {
+      as_error_set(err, "%s='%s' is invalid: expected 0 (off) or 1 (on)", AS_ENV_EVENTS, text);
+      return -EINVAL;
+    }
+    cfg->events = text[0] == '1';
+  }
+  if ((text = lookup(AS_ENV_EVENTS_RING)) &&
+      (rc = config_parse_uint(AS_ENV_EVENTS_RING, text, AS_EVENTS_RING_MIN, AS_EVENTS_RING_MAX,
+                              "records", &cfg->events_ring, err)) < 0)
+    return rc;
+  if (cfg->events_ring & (cfg->events_ring - 1)) {
+    as_error_set(err, "%s='%u' is invalid: expected a power of two from %u to %u",
+                 AS_ENV_EVENTS_RING, cfg->events_ring, AS_EVENTS_RING_MIN, AS_EVENTS_RING_MAX);
     return -EINVAL;
   }
   if ((text = lookup(AS_ENV_MAX_BYTES)) &&

@@ -20,6 +20,8 @@ struct as_config {
   unsigned keep;                /* rotated files kept (NAME.1 … NAME.keep) */
   unsigned stuck_ms; /* a handler running this long has its stack captured; 0: never */
   unsigned mailbox_wait_every; /* one message in this many (a power of two) has its wait timed */
+  unsigned events;      /* record events from the start (ACTORSCOPE_EVENTS) */
+  unsigned events_ring; /* records per thread's ring, a power of two */
   /* ACTORSCOPE_TOKEN, or "" when unset: socket clients must send it and "\n" first. */
   char token[AS_TOKEN_MAX + 1];
 };

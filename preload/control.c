@@ -3,6 +3,7 @@
 #include "control_path.h"
 #include "attach.h"
 #include "collector.h"
+#include "events.h"
 #include "format.h"
 #include "init.h"
 
@@ -160,11 +161,12 @@ static void control_answer(const char *line, char *reply, size_t len)
     struct as_attach_status st;
     as_attach_status(&st);
     snprintf(reply, len, "ok %s slots=%zu objects=%zu rebound=%zu foreign=%zu adopted=%zu "
-             "interval_ms=%u stuck_ms=%u output=%s\n", st.attached ? "attached" : "detached",
+             "interval_ms=%u stuck_ms=%u events=%s output=%s\n",
+             st.attached ? "attached" : "detached",
              st.slots, st.objects, st.rebound, st.foreign, st.adopted,
              control_interval_ms ? control_interval_ms : st.interval_ms,
              control_stuck_set ? control_stuck_ms : as_config_current()->stuck_ms,
-             as_config_current()->output.path);
+             as_events_is_on() ? "on" : "off", as_config_current()->output.path);
   } else if (strcmp(line, "detach") == 0) {
     int restored = as_attach_detach();
     if (restored < 0)
@@ -193,8 +195,17 @@ static void control_answer(const char *line, char *reply, size_t len)
     control_stuck_ms = ms;
     control_stuck_set = 1;
     snprintf(reply, len, "ok stuck_ms=%u\n", ms);
+  } else if (strcmp(line, "events on") == 0 || strcmp(line, "events off") == 0) {
+    int rc = as_events_set(line[8] == 'n');
+    if (rc < 0)
+      snprintf(reply, len, "error events: %s\n",
+               rc == -ENOTSUP ? "events are written beside a snapshot file or unix socket; the output is tcp"
+                              : "recording failed earlier (see the diagnostics)");
+    else
+      snprintf(reply, len, "ok events=%s\n", as_events_is_on() ? "on" : "off");
   } else {
-    snprintf(reply, len, "error unknown command (detach, status, interval MS, stuck MS)\n");
+    snprintf(reply, len,
+             "error unknown command (detach, status, interval MS, stuck MS, events on|off)\n");
   }
 }
 

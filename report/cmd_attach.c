@@ -262,7 +262,7 @@ int cmd_ctl(int argc, char **argv)
 {
   pid_t pid;
   if (argc < 3 || argc > 4) {
-    fprintf(stderr, "usage: actorscope ctl PID status | interval MS | stuck MS\n");
+    fprintf(stderr, "usage: actorscope ctl PID status | interval MS | stuck MS | events on|off\n");
     return CMD_USAGE;
   }
   if (attach_parse_pid(argv[1], &pid) < 0)

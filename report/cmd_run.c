@@ -35,7 +35,7 @@
 
 static const char run_usage[] =
     "usage: actorscope run [-o PATH|unix:PATH|tcp:[HOST:]PORT] [-i MS] [--max-size SIZE]\n"
-    "                      [--keep N] [--] PROGRAM [ARGS...]\n"
+    "                      [--keep N] [--events] [--] PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with the tracer preloaded and prints where the snapshots went.\n"
     "  -o, --output DEST     file PATH (%p = pid), unix:PATH or tcp:[HOST:]PORT\n"
@@ -44,6 +44,8 @@ static const char run_usage[] =
     "      --max-size SIZE   rotate a snapshot file at this size (K, M, G suffixes; 0: never;\n"
     "                        default " RUN_DEFAULT_MAX_SIZE ", so a forgotten daemon cannot fill the disk)\n"
     "      --keep N          rotated files kept (default 3)\n"
+    "      --events          also record every handler, send, spawn and stop with exact times\n"
+    "                        into NAME.events beside the snapshots (export perfetto draws it)\n"
     "  -h, --help            this text\n"
     "The program's exit status is passed through; 127 when it cannot be started.\n"
     "SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to run go to the program.\n";
@@ -175,6 +177,7 @@ int cmd_run(int argc, char **argv)
                                           {"interval", required_argument, NULL, 'i'},
                                           {"max-size", required_argument, NULL, 'm'},
                                           {"keep", required_argument, NULL, 'k'},
+                                          {"events", no_argument, NULL, 'e'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   int opt;
@@ -194,6 +197,9 @@ int cmd_run(int argc, char **argv)
       break;
     case 'k':
       setenv("ACTORSCOPE_KEEP", optarg, 1);
+      break;
+    case 'e':
+      setenv("ACTORSCOPE_EVENTS", "1", 1);
       break;
     case 'h':
       fputs(run_usage, stdout);

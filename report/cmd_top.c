@@ -29,6 +29,8 @@ static const char top_usage[] =
     "      --busy-ms N       an actor is Busy after N ms in one handler (default 500)\n"
     "      --stuck-ms N      ... and Stuck after N ms (default 5000)\n"
     "  -i, --interval MS     with PROGRAM: milliseconds between snapshots (default 500)\n"
+    "      --events          with PROGRAM: also record an exact timeline (docs/events-format.md)\n"
+    "                        into trace.events in top's directory, kept and named at the end\n"
     "      --sort COLUMN     id, name, state, mailbox, rate, received, exceptions or age\n"
     "      --reverse         invert the sort\n"
     "      --flat            a flat list instead of the actor tree\n"
@@ -40,11 +42,11 @@ static const char top_usage[] =
 
 enum {
   O_ROWS = 256, O_WIDTH, O_RULES, O_BUSY, O_STUCK, O_SORT, O_REVERSE, O_FLAT, O_FILTER, O_ASCII,
-  O_NO_COLOR, O_TIMING,
+  O_NO_COLOR, O_TIMING, O_EVENTS,
 };
 
 struct top_options {
-  int batch, follow, color, timing;
+  int batch, follow, color, timing, events;
   struct top_batch_options batch_opt;
   const char *rules, *interval, *source;
   char **program;
@@ -93,6 +95,7 @@ static int top_parse(int argc, char **argv, struct top_options *o, struct top_sc
       {"reverse", no_argument, NULL, O_REVERSE}, {"flat", no_argument, NULL, O_FLAT},
       {"filter", required_argument, NULL, O_FILTER}, {"ascii", no_argument, NULL, O_ASCII},
       {"no-color", no_argument, NULL, O_NO_COLOR}, {"timing", no_argument, NULL, O_TIMING},
+      {"events", no_argument, NULL, O_EVENTS},
       {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
   long long v;
   char err[256];
@@ -143,6 +146,7 @@ static int top_parse(int argc, char **argv, struct top_options *o, struct top_sc
     case O_ASCII: s->ascii = 1; break;
     case O_NO_COLOR: o->color = 0; break;
     case O_TIMING: o->batch_opt.timing = 1; break;
+    case O_EVENTS: o->events = 1; break;
     case 'h': fputs(top_usage, stdout); return CMD_OK;
     default: fputs(top_usage, stderr); return CMD_USAGE;
     }
@@ -229,7 +233,7 @@ int cmd_top(int argc, char **argv)
   struct top_program program;
   char err[512];
   if (o.program) {
-    if (top_program_start(&program, o.program, o.interval, err, sizeof err) < 0) {
+    if (top_program_start(&program, o.program, o.interval, o.events, err, sizeof err) < 0) {
       fprintf(stderr, "actorscope top: %s\n", err);
       top_screen_free(&app.screen);
       return CMD_USAGE;
@@ -238,7 +242,10 @@ int cmd_top(int argc, char **argv)
     o.source = program.source;
     snprintf(app.screen.note, sizeof app.screen.note, "%s's output: %s", o.program[0],
              program.output);
-  } else if (o.interval) {
+  } else if (o.interval || o.events) {
+    if (o.events)
+      fprintf(stderr, "actorscope top: --events applies to -- PROGRAM only (a running process: "
+                      "actorscope ctl PID events on)\n");
     fprintf(stderr, "actorscope top: --interval applies to -- PROGRAM only (the tracer of a "
                     "running process has its own)\n");
   }
@@ -269,6 +276,8 @@ int cmd_top(int argc, char **argv)
     top_program_describe(&program, how, sizeof how);
     fprintf(stderr, "actorscope top: %s %s%s%s\n", o.program[0], how,
             kept ? "; its output is in " : "", kept ? program.output : "");
+    if (program.events[0])
+      fprintf(stderr, "actorscope top: its events are in %s\n", program.events);
   }
   top_screen_free(&app.screen);
   return status;

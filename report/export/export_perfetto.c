@@ -1,5 +1,6 @@
 /* The Perfetto / Chrome trace writer (export_perfetto.h). */
 #include "export_perfetto.h"
+#include "export_events.h"
 #include "show.h"
 
 #include <errno.h>
@@ -26,6 +27,9 @@ struct pf_actor {
 struct pf_writer {
   FILE *out;
   int events;         /* events written so far: commas */
+  int with_events;    /* runs whose events file was read */
+  /* The run being written has an events file: its exact handler slices replace the sampled. */
+  char events_path[4096];
   /* The run being written. */
   int64_t pid;
   int64_t offset_ns;  /* its start after the earliest run's start */
@@ -37,6 +41,7 @@ struct pf_writer {
   double last_rate;
   char **cycles;
   size_t n_cycles;
+  struct export_events_names names; /* every actor's name, for the events' args */
 };
 
 static void pf_ts(struct pf_writer *w, int64_t uptime_ns)
@@ -224,8 +229,11 @@ static int pf_actor_seen(void *state, const struct as_rec_actor *a, int is_new, 
   struct pf_actor *s = state;
   /* A runtime may name an actor only after a while: the track is renamed. */
   uint64_t name_hash = intern_fnv1a(INTERN_HASH_SEED, a->name);
-  if (is_new || name_hash != s->name_hash)
+  if (is_new || name_hash != s->name_hash) {
     pf_actor_meta(w, a);
+    if (export_events_name(&w->names, a->id, a->name) < 0)
+      return -ENOMEM;
+  }
   s->name_hash = name_hash;
   if (is_new)
     pf_spawn(w, a);
@@ -233,6 +241,8 @@ static int pf_actor_seen(void *state, const struct as_rec_actor *a, int is_new, 
    * message (both counters move when a handler ends or begins). */
   int same = s->in_handler && a->has_handling && a->handled == s->handler_handled &&
              a->received_all == s->handler_received;
+  if (w->events_path[0])
+    same = 1, s->in_handler = 0; /* exact slices come from the events file */
   if (s->in_handler && !same)
     pf_handler_end(w, s, 0);
   if (a->has_handling && !same)
@@ -358,11 +368,26 @@ static int pf_snapshot(struct pf_writer *w, const struct as_rec_snapshot *snap)
   return ferror(w->out) ? -EIO : 0;
 }
 
+/* The run's exact timeline, when it was recorded with events (export_events.h). */
+static int pf_events(struct pf_writer *w, struct as_reader *run, struct as_reader_error *err)
+{
+  uint64_t count = 0;
+  (void)run;
+  if (!w->events_path[0])
+    return 0;
+  int rc = export_events_write(w->out, w->events_path, w->pid, w->offset_ns, &w->names, &count,
+                               err);
+  w->with_events += rc == 0;
+  return rc;
+}
+
 static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_error *err)
 {
   const struct as_rec_snapshot *snap;
   int rc;
   actor_table_init(&w->actors, sizeof(struct pf_actor));
+  if (export_events_path(as_reader_source(run), w->events_path, sizeof w->events_path) < 0)
+    w->events_path[0] = '\0';
   w->have_previous = 0;
   w->last_rate = 0;
   pf_process_meta(w, as_reader_header(run));
@@ -376,12 +401,14 @@ static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_e
     if (w->have_previous)
       pf_counter(w, "messages", "received/s", w->previous_ns, w->last_rate);
     actor_table_each(&w->actors, pf_actor_at_end, w);
+    rc = pf_events(w, run, err);
   } else if (rc != err->code) {
     err->code = rc;
     snprintf(err->text, sizeof err->text, "%s: %s", as_reader_source(run),
              rc == -ENOMEM ? "out of memory" : "writing the trace failed");
   }
   actor_table_free(&w->actors);
+  export_events_names_free(&w->names);
   pf_free_cycles(w->cycles, w->n_cycles);
   w->cycles = NULL;
   w->n_cycles = 0;
@@ -408,8 +435,13 @@ int export_perfetto_write(FILE *out, struct as_reader *const *runs, size_t n_run
   fputs("\n],\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"actorscope export perfetto\","
         "\"timing\":\"ts in microseconds from the earliest run's start. Exact: spawn and stop "
         "instants, handler starts. Sampled at each snapshot: handler ends (the last capture that "
-        "saw the handler running), counters, deadlocks (first capture that found them).\"}}\n",
+        "saw the handler running), counters, deadlocks (first capture that found them).\"",
         out);
+  if (w.with_events)
+    fputs(",\"events\":\"recorded with events: handler slices of category 'handler' named by "
+          "message type are exact (begin and end), sends and flows link each message to the "
+          "handler that took it\"", out);
+  fputs("}}\n", out);
   if (ferror(out)) {
     err->code = -EIO;
     snprintf(err->text, sizeof err->text, "writing the trace failed");

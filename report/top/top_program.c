@@ -28,7 +28,7 @@ static int program_make_dir(struct top_program *p)
 
 /* The program runs under `actorscope run` (this very tool): one place finds the library and
  * sets the environment that is the contract with it. */
-static void program_child(char *const *argv, int out_fd, const char *interval_ms,
+static void program_child(char *const *argv, int out_fd, const char *interval_ms, int events,
                           const char *source)
 {
   /* Keystrokes for the screen (Ctrl-C) are not the program's; it ends when top does. */
@@ -54,6 +54,8 @@ static void program_child(char *const *argv, int out_fd, const char *interval_ms
     run[k++] = "-i";
     run[k++] = interval_ms;
   }
+  if (events)
+    run[k++] = "--events";
   run[k++] = "--";
   for (size_t i = 0; i < n; i++)
     run[k++] = argv[i];
@@ -63,7 +65,7 @@ static void program_child(char *const *argv, int out_fd, const char *interval_ms
 }
 
 int top_program_start(struct top_program *p, char *const *argv, const char *interval_ms,
-                      char *err, size_t cap)
+                      int events, char *err, size_t cap)
 {
   memset(p, 0, sizeof *p);
   p->pid = -1;
@@ -75,6 +77,8 @@ int top_program_start(struct top_program *p, char *const *argv, const char *inte
   snprintf(p->socket, sizeof p->socket, "%s/trace.sock", p->dir);
   snprintf(p->source, sizeof p->source, "unix:%s", p->socket);
   snprintf(p->output, sizeof p->output, "%s/output.log", p->dir);
+  if (events)
+    snprintf(p->events, sizeof p->events, "%s/trace.events", p->dir);
   int out_fd = open(p->output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out_fd < 0) {
     snprintf(err, cap, "cannot create %s: %s", p->output, strerror(errno));
@@ -83,7 +87,7 @@ int top_program_start(struct top_program *p, char *const *argv, const char *inte
   }
   p->pid = fork();
   if (p->pid == 0)
-    program_child(argv, out_fd, interval_ms, p->source);
+    program_child(argv, out_fd, interval_ms, events, p->source);
   int saved = errno;
   if (p->pid > 0)
     setpgid(p->pid, p->pid); /* as the child does: whichever runs first, the group exists */
@@ -158,9 +162,13 @@ int top_program_finish(struct top_program *p, int wait_ms)
     }
   }
   unlink(p->socket); /* ours: in our private directory */
+  struct stat st;
+  if (p->events[0] && (lstat(p->events, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0))
+    p->events[0] = '\0';
   if (program_output_said_something(p))
     return 1;
   unlink(p->output);
-  rmdir(p->dir);
+  if (!p->events[0])
+    rmdir(p->dir);
   return 0;
 }

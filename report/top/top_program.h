@@ -14,18 +14,20 @@ struct top_program {
   char socket[300];
   char source[310];   /* "unix:" socket */
   char output[300];   /* the program's stdout and stderr */
+  char events[300];   /* with events: the events file beside the socket, else "" */
 };
 
-/* Starts ARGV[0] with ARGV. INTERVAL_MS: NULL for the default. Returns 0, or -1 with ERR. */
+/* Starts ARGV[0] with ARGV. INTERVAL_MS: NULL for the default. EVENTS: record events too
+ * (`run --events`: they go beside the socket, p->events). Returns 0, or -1 with ERR. */
 int top_program_start(struct top_program *p, char *const *argv, const char *interval_ms,
-                      char *err, size_t cap);
+                      int events, char *err, size_t cap);
 /* Reaps the program if it has ended (without waiting). Returns 1 once it has. */
 int top_program_poll(struct top_program *p);
 /* "exited with status 3", "killed by SIGSEGV". */
 void top_program_describe(const struct top_program *p, char *out, size_t cap);
 /* Gives the program WAIT_MS to end on its own, then stops it if it still runs (SIGTERM, then
- * SIGKILL after 2 s); removes the socket, and the directory when the output file is empty.
- * Returns whether the output file was kept. */
+ * SIGKILL after 2 s); removes the socket, and the directory when the output file is empty and
+ * no events were written. Returns whether the output file was kept. */
 int top_program_finish(struct top_program *p, int wait_ms);
 
 #endif

@@ -388,3 +388,49 @@ Test(attach_cli, another_users_process_is_refused_with_what_to_do)
   cr_assert(strstr(out, "as root") || strstr(out, "or root"), "%s", out);
   target_kill(&t);
 }
+
+/* Issue 23: event recording turned on and off in a running, attached process. Only the
+ * handlers between on and off are in snap.events, each begun and ended there. */
+Test(attach_cli, ctl_turns_event_recording_on_and_off)
+{
+  const char *argv[] = {"czmq_attach_target", "1500", "2000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
+  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, pid, NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "status", NULL, NULL, NULL, NULL), 0, "%s", out);
+  cr_assert(strstr(out, " events=off "), "%s", out);
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "events", "on", NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_str_eq(out, "ok events=on\n");
+  usleep(300000);
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "events", "off", NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_str_eq(out, "ok events=off\n");
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "events", "maybe", NULL, NULL, NULL), 1);
+  cr_assert_eq(target_wait(&t), 0);
+  char *stdout_text = target_file(&t, "stdout");
+  cr_assert_str_eq(stdout_text, "pongs=1500\n");
+  free(stdout_text);
+  /* snap.events beside snap.jsonl: a header, then 40-byte records; kind at byte 38. */
+  char *path = NULL;
+  cr_assert_geq(asprintf(&path, "%s/snap.events", t.dir), 0);
+  FILE *f = fopen(path, "rb");
+  cr_assert_not_null(f, "no %s", path);
+  unsigned char rec[40];
+  cr_assert_eq(fread(rec, 1, 24, f), 24);
+  cr_assert(memcmp(rec, "ASEVENTS", 8) == 0);
+  cr_assert_eq(fread(rec, 1, 40, f), 40); /* the rest of the header */
+  size_t begins = 0, ends = 0, sends = 0;
+  while (fread(rec, 1, 40, f) == 40) {
+    begins += rec[38] == 1;
+    ends += rec[38] == 2;
+    sends += rec[38] == 4;
+  }
+  fclose(f);
+  cr_assert_gt(begins, 10, "%zu handlers in 300 ms of a ping-pong", begins);
+  cr_assert_lt(begins, 1500, "events before on or after off");
+  /* An actor running before attach: its zactor_t's end is unknown, so are sends to it. */
+  cr_assert_eq(sends, 0);
+  cr_assert(ends + 1 >= begins && ends <= begins + 1, "%zu begins, %zu ends", begins, ends);
+  free(path);
+}

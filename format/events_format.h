@@ -1,0 +1,67 @@
+/* The events file (NAME.events beside NAME.jsonl) as code: one definition for the writer
+ * (preload/events_writer.c) and the reader (report/export/export_events.c). docs/events-format.md
+ * documents it for other readers.
+ *
+ * A file is a 64-byte header, then 40-byte records, all little-endian (the host's order on
+ * every platform the tracer runs on: x86-64 and aarch64). Times are nanoseconds since the run's
+ * start, on the same clock as the snapshots' *_ns members (spawned_at_ns, uptime_ns), so events
+ * and snapshots share one timeline. Every file of a rotated set begins with the header and the
+ * names of the message types its records use before their first use: each file reads alone. */
+#ifndef AS_EVENTS_FORMAT_H
+#define AS_EVENTS_FORMAT_H
+
+#include <stdint.h>
+
+#define AS_EVENTS_MAGIC "ASEVENTS" /* 8 bytes, no terminator in the file */
+#define AS_EVENTS_VERSION 1u
+#define AS_EVENTS_SUFFIX ".events"
+
+struct as_events_header {
+  char magic[8];             /* AS_EVENTS_MAGIC */
+  uint32_t version;          /* AS_EVENTS_VERSION */
+  uint32_t record_size;      /* sizeof(struct as_events_record): a reader skips unknown tails */
+  uint64_t pid;              /* the snapshots' header "pid" */
+  uint64_t started_at_ns;    /* the snapshots' header "started_at_ns" (wall clock) */
+  uint32_t file_index;       /* 0 for the first file of the run, 1 after one rotation ... */
+  uint32_t ring_records;     /* per-thread ring capacity the tracer used */
+  uint64_t reserved[3];      /* zero */
+};
+_Static_assert(sizeof(struct as_events_header) == 64, "the header is 64 bytes");
+
+enum as_events_kind {
+  AS_EV_BEGIN = 1,  /* a handler begins: actor, type, msg (the message it takes), tid */
+  AS_EV_END = 2,    /* the handler that began last on the actor ends */
+  AS_EV_CANCEL = 3, /* the handler that began last did not take its message after all (CAF left
+                     * it in the mailbox): the begin is void, its message still to come */
+  AS_EV_SEND = 4,   /* a message into actor's mailbox: peer = sender actor (0: not an actor,
+                     * then tid is the sending thread), msg */
+  AS_EV_SEND_UNDO = 5, /* the send with (actor, msg) failed: no handler will take it */
+  AS_EV_SPAWN = 6,  /* actor spawned; peer = parent (0: none) */
+  AS_EV_STOP = 7,   /* actor stopped */
+  AS_EV_LOST = 8,   /* msg = records this thread (tid) could not record: its ring was full */
+  AS_EV_TYPE = 9,   /* names message type `type`: msg = the name's length n (< 64); the name's
+                     * bytes follow in the next (n + 39) / 40 records' space, zero-padded */
+};
+
+/* A message is named by (receiver actor, msg): unique among the messages in flight to that
+ * actor. CZMQ: the message's number on the actor's pipe (first in, first out: the n-th sent is
+ * the n-th taken). CAF: the mailbox element's address (alive from enqueue until its handler is
+ * done, so never shared by two messages in flight). A BEGIN with msg AS_EV_NO_MSG took no
+ * mailbox message (e.g. a CZMQ actor's other socket). */
+#define AS_EV_NO_MSG UINT64_MAX
+
+struct as_events_record {
+  uint64_t time_ns;
+  uint64_t actor; /* the snapshots' actor "id" */
+  uint64_t peer;
+  uint64_t msg;
+  uint32_t tid;   /* the kernel thread id that recorded it */
+  uint16_t type;  /* message type id (AS_EV_TYPE names it; 0: none) */
+  uint8_t kind;   /* enum as_events_kind */
+  uint8_t flags;  /* zero */
+};
+_Static_assert(sizeof(struct as_events_record) == 40, "records are 40 bytes");
+
+#define AS_EV_TYPE_NAME_MAX 63u
+
+#endif

@@ -1,0 +1,588 @@
+/* The exact timeline from an events file (export_events.h). */
+#include "export_events.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "escape.h"
+#include "events_format.h"
+#include "grow.h"
+
+/* A thread that runs no actor gets a track of its own, apart from the actors' ids. */
+#define EV_THREAD_TRACK_BASE 1000000000ll
+#define EV_READ_RECORDS 4096u
+#define EV_TYPES 65536u /* type ids are 16 bits */
+
+/* ---- names ----------------------------------------------------------------------------------- */
+
+void export_events_names_init(struct export_events_names *names) { memset(names, 0, sizeof *names); }
+
+static ptrdiff_t ev_name_index(const struct export_events_names *names, int64_t id)
+{
+  /* Actors arrive in id order (snapshots list them sorted, new ones after older): binary
+   * search over the ids seen so far, which stay sorted since they are appended in order. */
+  size_t lo = 0, hi = names->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (names->ids[mid] < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < names->n && names->ids[lo] == id ? (ptrdiff_t)lo : -(ptrdiff_t)lo - 1;
+}
+
+int export_events_name(struct export_events_names *names, int64_t id, const char *name)
+{
+  const char *kept = intern_string(&names->strings, name ? name : "");
+  if (!kept)
+    return -ENOMEM;
+  ptrdiff_t at = ev_name_index(names, id);
+  if (at >= 0) {
+    names->names[at] = kept;
+    return 0;
+  }
+  size_t pos = (size_t)(-at - 1);
+  if (names->n == names->cap) {
+    size_t cap = names->cap ? names->cap * 2 : 64;
+    int64_t *ids = realloc(names->ids, cap * sizeof *ids);
+    if (!ids)
+      return -ENOMEM;
+    names->ids = ids;
+    const char **ns = realloc(names->names, cap * sizeof *ns);
+    if (!ns)
+      return -ENOMEM;
+    names->names = ns;
+    names->cap = cap;
+  }
+  memmove(names->ids + pos + 1, names->ids + pos, (names->n - pos) * sizeof *names->ids);
+  memmove(names->names + pos + 1, names->names + pos, (names->n - pos) * sizeof *names->names);
+  names->ids[pos] = id;
+  names->names[pos] = kept;
+  names->n++;
+  return 0;
+}
+
+static const char *ev_actor_name(const struct export_events_names *names, int64_t id)
+{
+  ptrdiff_t at = names ? ev_name_index(names, id) : -1;
+  return at >= 0 ? names->names[at] : "";
+}
+
+void export_events_names_free(struct export_events_names *names)
+{
+  intern_table_free(&names->strings);
+  free(names->ids);
+  free(names->names);
+  memset(names, 0, sizeof *names);
+}
+
+int export_events_path(const char *source, char *path, size_t len)
+{
+  size_t n = strlen(source);
+  static const char jsonl[] = ".jsonl";
+  if (n < sizeof jsonl - 1 || strcmp(source + n - (sizeof jsonl - 1), jsonl) != 0)
+    return -ENOENT;
+  n -= sizeof jsonl - 1;
+  if (n + sizeof AS_EVENTS_SUFFIX > len)
+    return -ENAMETOOLONG;
+  memcpy(path, source, n);
+  memcpy(path + n, AS_EVENTS_SUFFIX, sizeof AS_EVENTS_SUFFIX);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return -ENOENT;
+  fclose(f);
+  return 0;
+}
+
+/* ---- the state while reading ------------------------------------------------------------------ */
+
+/* A message sent and not yet taken, keyed by (receiver, msg). */
+struct ev_send {
+  uint64_t receiver, msg; /* receiver 0: a free slot */
+  uint64_t ts, sender;
+  uint32_t tid;
+};
+
+/* A handler begun and not yet ended. */
+struct ev_open {
+  uint64_t ts, msg;
+  uint32_t tid;
+  uint16_t type;
+  int matched;
+  struct ev_send send; /* the message it took, when matched */
+};
+
+struct ev_actor {
+  uint64_t id; /* 0: a free slot */
+  struct ev_open *stack;
+  uint32_t depth, cap;
+};
+
+struct ev_state {
+  FILE *out;
+  int64_t pid, offset_ns;
+  const struct export_events_names *names;
+  char **types; /* EV_TYPES names, NULL: unnamed */
+  struct ev_send *sends; /* open addressing, linear probing, power-of-two size */
+  size_t sends_n, sends_cap;
+  struct ev_actor *actors;
+  size_t actors_n, actors_cap;
+  uint32_t *threads; /* tids whose track is named */
+  size_t threads_n, threads_cap;
+  uint64_t flow_id;
+  uint64_t last_ts;
+};
+
+static uint64_t ev_hash(uint64_t a, uint64_t b)
+{
+  uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull + (a << 6) + (a >> 2));
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  return h ^ (h >> 33);
+}
+
+static int ev_sends_grow(struct ev_state *s)
+{
+  size_t cap = s->sends_cap ? s->sends_cap * 2 : 1024;
+  struct ev_send *table = calloc(cap, sizeof *table);
+  if (!table)
+    return -ENOMEM;
+  for (size_t i = 0; i < s->sends_cap; i++) {
+    struct ev_send *e = &s->sends[i];
+    if (!e->receiver)
+      continue;
+    size_t k = ev_hash(e->receiver, e->msg) & (cap - 1);
+    while (table[k].receiver)
+      k = (k + 1) & (cap - 1);
+    table[k] = *e;
+  }
+  free(s->sends);
+  s->sends = table;
+  s->sends_cap = cap;
+  return 0;
+}
+
+static struct ev_send *ev_send_find(struct ev_state *s, uint64_t receiver, uint64_t msg)
+{
+  if (!s->sends_cap)
+    return NULL;
+  for (size_t k = ev_hash(receiver, msg) & (s->sends_cap - 1);; k = (k + 1) & (s->sends_cap - 1)) {
+    struct ev_send *e = &s->sends[k];
+    if (!e->receiver)
+      return NULL;
+    if (e->receiver == receiver && e->msg == msg)
+      return e;
+  }
+}
+
+/* Removes the entry at E, shifting later entries of its run back (no tombstones). */
+static void ev_send_remove(struct ev_state *s, struct ev_send *e)
+{
+  size_t mask = s->sends_cap - 1, i = (size_t)(e - s->sends);
+  for (size_t j = (i + 1) & mask; s->sends[j].receiver; j = (j + 1) & mask) {
+    size_t home = ev_hash(s->sends[j].receiver, s->sends[j].msg) & mask;
+    /* Entry j may move to the hole at i when i lies between its home and j (cyclically). */
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      s->sends[i] = s->sends[j];
+      i = j;
+    }
+  }
+  s->sends[i].receiver = 0;
+  s->sends_n--;
+}
+
+static void ev_ts(struct ev_state *s, const char *member, uint64_t ns)
+{
+  int64_t t = s->offset_ns + (int64_t)ns;
+  fprintf(s->out, ",\"%s\":%" PRId64 ".%03" PRId64, member, t / 1000, t % 1000);
+}
+
+static void ev_open_event(struct ev_state *s, const char *ph, int64_t tid)
+{
+  fprintf(s->out, ",\n{\"ph\":\"%s\",\"pid\":%" PRId64 ",\"tid\":%" PRId64, ph, s->pid, tid);
+}
+
+/* "#ID NAME" for an actor, "thread TID" for a thread running none. */
+static void ev_who(struct ev_state *s, uint64_t actor, uint32_t tid)
+{
+  if (actor) {
+    fprintf(s->out, "\"#%" PRIu64 " ", actor);
+    escape_json_chars(s->out, ev_actor_name(s->names, (int64_t)actor));
+    fputc('"', s->out);
+  } else {
+    fprintf(s->out, "\"thread %" PRIu32 "\"", tid);
+  }
+}
+
+/* The track of a sender that is no actor: named once. */
+static int ev_thread_track(struct ev_state *s, uint32_t tid)
+{
+  for (size_t i = 0; i < s->threads_n; i++)
+    if (s->threads[i] == tid)
+      return 0;
+  int rc = grow_array((void **)&s->threads, &s->threads_cap, s->threads_n, sizeof *s->threads);
+  if (rc < 0)
+    return rc;
+  s->threads[s->threads_n++] = tid;
+  int64_t track = EV_THREAD_TRACK_BASE + tid;
+  ev_open_event(s, "M", track);
+  fprintf(s->out, ",\"name\":\"thread_name\",\"args\":{\"name\":\"thread %" PRIu32 "\"}}", tid);
+  ev_open_event(s, "M", track);
+  fprintf(s->out, ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRId64 "}}", track);
+  return 0;
+}
+
+static const char *ev_type_name(const struct ev_state *s, uint16_t type)
+{
+  return s->types[type] ? s->types[type] : "";
+}
+
+/* The send slice, once it is known whether (and by which flow) a handler took the message. */
+static int ev_write_send(struct ev_state *s, const struct ev_send *m, uint64_t flow)
+{
+  int64_t track = m->sender ? (int64_t)m->sender : EV_THREAD_TRACK_BASE + m->tid;
+  if (!m->sender) {
+    int rc = ev_thread_track(s, m->tid);
+    if (rc < 0)
+      return rc;
+  }
+  ev_open_event(s, "X", track);
+  fputs(",\"name\":\"send\",\"cat\":\"send\"", s->out);
+  ev_ts(s, "ts", m->ts);
+  fputs(",\"dur\":0", s->out);
+  if (flow)
+    fprintf(s->out, ",\"bind_id\":%" PRIu64 ",\"flow_out\":true", flow);
+  fputs(",\"args\":{\"to\":", s->out);
+  ev_who(s, m->receiver, 0);
+  fprintf(s->out, ",\"handled\":%s,\"thread\":%" PRIu32 "}}", flow ? "true" : "false", m->tid);
+  return 0;
+}
+
+static struct ev_actor *ev_actor(struct ev_state *s, uint64_t id, int create)
+{
+  if (s->actors_cap) {
+    for (size_t k = ev_hash(id, 0) & (s->actors_cap - 1);; k = (k + 1) & (s->actors_cap - 1)) {
+      if (s->actors[k].id == id)
+        return &s->actors[k];
+      if (!s->actors[k].id)
+        break;
+    }
+  }
+  if (!create)
+    return NULL;
+  if ((s->actors_n + 1) * 2 > s->actors_cap) {
+    size_t cap = s->actors_cap ? s->actors_cap * 2 : 256;
+    struct ev_actor *table = calloc(cap, sizeof *table);
+    if (!table)
+      return NULL;
+    for (size_t i = 0; i < s->actors_cap; i++) {
+      if (!s->actors[i].id)
+        continue;
+      size_t k = ev_hash(s->actors[i].id, 0) & (cap - 1);
+      while (table[k].id)
+        k = (k + 1) & (cap - 1);
+      table[k] = s->actors[i];
+    }
+    free(s->actors);
+    s->actors = table;
+    s->actors_cap = cap;
+  }
+  size_t k = ev_hash(id, 0) & (s->actors_cap - 1);
+  while (s->actors[k].id)
+    k = (k + 1) & (s->actors_cap - 1);
+  s->actors[k].id = id;
+  s->actors_n++;
+  return &s->actors[k];
+}
+
+static int ev_on_send(struct ev_state *s, const struct as_events_record *r)
+{
+  struct ev_send *old = ev_send_find(s, r->actor, r->msg);
+  if (old) {
+    /* The same name again before a handler took the first: that one was never taken (its
+     * begin was lost, or the runtime dropped it). */
+    int rc = ev_write_send(s, old, 0);
+    ev_send_remove(s, old);
+    if (rc < 0)
+      return rc;
+  }
+  if ((s->sends_n + 1) * 2 > s->sends_cap && ev_sends_grow(s) < 0)
+    return -ENOMEM;
+  size_t k = ev_hash(r->actor, r->msg) & (s->sends_cap - 1);
+  while (s->sends[k].receiver)
+    k = (k + 1) & (s->sends_cap - 1);
+  s->sends[k] = (struct ev_send){r->actor, r->msg, r->time_ns, r->peer, r->tid};
+  s->sends_n++;
+  return 0;
+}
+
+static int ev_on_begin(struct ev_state *s, const struct as_events_record *r)
+{
+  struct ev_actor *a = ev_actor(s, r->actor, 1);
+  if (!a)
+    return -ENOMEM;
+  if (a->depth == a->cap) {
+    uint32_t cap = a->cap ? a->cap * 2 : 2;
+    struct ev_open *stack = realloc(a->stack, cap * sizeof *stack);
+    if (!stack)
+      return -ENOMEM;
+    a->stack = stack;
+    a->cap = cap;
+  }
+  struct ev_open *o = &a->stack[a->depth++];
+  *o = (struct ev_open){.ts = r->time_ns, .msg = r->msg, .tid = r->tid, .type = r->type};
+  struct ev_send *m = r->msg != AS_EV_NO_MSG ? ev_send_find(s, r->actor, r->msg) : NULL;
+  if (m) {
+    o->matched = 1;
+    o->send = *m;
+    ev_send_remove(s, m);
+  }
+  return 0;
+}
+
+static void ev_write_handler(struct ev_state *s, uint64_t actor, const struct ev_open *o,
+                             uint64_t end, const char *how, uint64_t flow)
+{
+  const char *type = ev_type_name(s, o->type);
+  ev_open_event(s, "X", (int64_t)actor);
+  fputs(",\"name\":", s->out);
+  escape_json_string(s->out, *type ? type : "handler");
+  fputs(",\"cat\":\"handler\"", s->out);
+  ev_ts(s, "ts", o->ts);
+  uint64_t dur = end > o->ts ? end - o->ts : 0;
+  fprintf(s->out, ",\"dur\":%" PRIu64 ".%03" PRIu64, dur / 1000, dur % 1000);
+  if (flow)
+    fprintf(s->out, ",\"bind_id\":%" PRIu64 ",\"flow_in\":true", flow);
+  fputs(",\"args\":{\"type\":", s->out);
+  escape_json_string(s->out, type);
+  fprintf(s->out, ",\"thread\":%" PRIu32, o->tid);
+  if (o->matched) {
+    fprintf(s->out, ",\"mailbox_wait_ns\":%" PRIu64 ",\"sender\":",
+            o->ts > o->send.ts ? o->ts - o->send.ts : 0);
+    ev_who(s, o->send.sender, o->send.tid);
+  }
+  if (how) {
+    fputs(",\"end\":", s->out);
+    escape_json_string(s->out, how);
+  }
+  fputs("}}", s->out);
+}
+
+/* The innermost open handler of the actor ends at END (HOW: why, when not by returning). */
+static int ev_end_one(struct ev_state *s, struct ev_actor *a, uint64_t end, const char *how)
+{
+  struct ev_open *o = &a->stack[--a->depth];
+  uint64_t flow = 0;
+  if (o->matched) {
+    flow = ++s->flow_id;
+    int rc = ev_write_send(s, &o->send, flow);
+    if (rc < 0)
+      return rc;
+  }
+  ev_write_handler(s, a->id, o, end, how, flow);
+  return 0;
+}
+
+static int ev_on_cancel(struct ev_state *s, const struct as_events_record *r)
+{
+  struct ev_actor *a = ev_actor(s, r->actor, 0);
+  if (!a || !a->depth)
+    return 0;
+  struct ev_open *o = &a->stack[--a->depth];
+  if (!o->matched)
+    return 0;
+  /* Left in the mailbox: a later handler takes it. */
+  struct as_events_record again = {.time_ns = o->send.ts, .actor = o->send.receiver,
+                                   .peer = o->send.sender, .msg = o->send.msg,
+                                   .tid = o->send.tid};
+  return ev_on_send(s, &again);
+}
+
+static void ev_lost(struct ev_state *s, const struct as_events_record *r)
+{
+  ev_open_event(s, "i", (int64_t)EV_THREAD_TRACK_BASE + r->tid);
+  fputs(",\"name\":\"events lost\",\"s\":\"p\",\"cat\":\"events\"", s->out);
+  ev_ts(s, "ts", r->time_ns);
+  fprintf(s->out, ",\"args\":{\"records\":%" PRIu64 ",\"thread\":%" PRIu32 "}}", r->msg, r->tid);
+}
+
+static int ev_malformed(struct as_reader_error *err, const char *path, const char *why)
+{
+  err->code = -EINVAL;
+  snprintf(err->text, sizeof err->text, "%s: %s", path, why);
+  return -EINVAL;
+}
+
+static void ev_state_free(struct ev_state *s)
+{
+  for (size_t i = 0; s->types && i < EV_TYPES; i++)
+    free(s->types[i]);
+  free(s->types);
+  for (size_t i = 0; i < s->actors_cap; i++)
+    free(s->actors[i].stack);
+  free(s->actors);
+  free(s->sends);
+  free(s->threads);
+}
+
+/* The end of the file: handlers still open end there, messages never taken are shown. */
+static int ev_finish(struct ev_state *s)
+{
+  for (size_t i = 0; i < s->actors_cap; i++) {
+    struct ev_actor *a = &s->actors[i];
+    while (a->id && a->depth) {
+      int rc = ev_end_one(s, a, s->last_ts, "still running at the end of the recording");
+      if (rc < 0)
+        return rc;
+    }
+  }
+  for (size_t i = 0; i < s->sends_cap; i++) {
+    if (!s->sends[i].receiver)
+      continue;
+    int rc = ev_write_send(s, &s->sends[i], 0);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+static int ev_record(struct ev_state *s, const struct as_events_record *r)
+{
+  if (r->time_ns > s->last_ts)
+    s->last_ts = r->time_ns;
+  struct ev_actor *a;
+  switch (r->kind) {
+  case AS_EV_SEND:
+    return r->actor ? ev_on_send(s, r) : 0;
+  case AS_EV_SEND_UNDO: {
+    struct ev_send *m = ev_send_find(s, r->actor, r->msg);
+    if (m)
+      ev_send_remove(s, m);
+    return 0;
+  }
+  case AS_EV_BEGIN:
+    return r->actor ? ev_on_begin(s, r) : 0;
+  case AS_EV_END:
+    a = ev_actor(s, r->actor, 0);
+    return a && a->depth ? ev_end_one(s, a, r->time_ns, NULL) : 0;
+  case AS_EV_CANCEL:
+    return ev_on_cancel(s, r);
+  case AS_EV_STOP:
+    a = ev_actor(s, r->actor, 0);
+    while (a && a->depth) {
+      int rc = ev_end_one(s, a, r->time_ns, "the actor stopped");
+      if (rc < 0)
+        return rc;
+    }
+    return 0;
+  case AS_EV_LOST:
+    ev_lost(s, r);
+    return 0;
+  default: /* spawn: the snapshots' instants say it; kinds of later versions: skipped */
+    return 0;
+  }
+}
+
+int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset_ns,
+                        const struct export_events_names *names, uint64_t *count,
+                        struct as_reader_error *err)
+{
+  *count = 0;
+  FILE *in = fopen(path, "rb");
+  if (!in) {
+    err->code = -errno;
+    snprintf(err->text, sizeof err->text, "%s: %s", path, strerror(errno));
+    return err->code;
+  }
+  struct as_events_header h;
+  int rc = 0;
+  if (fread(&h, sizeof h, 1, in) != 1 || memcmp(h.magic, AS_EVENTS_MAGIC, sizeof h.magic) != 0)
+    rc = ev_malformed(err, path, "not an actorscope events file");
+  else if (h.version != AS_EVENTS_VERSION)
+    rc = ev_malformed(err, path, "an events file of another version");
+  else if (h.record_size < sizeof(struct as_events_record) || h.record_size > 4096 ||
+           h.record_size % 8)
+    rc = ev_malformed(err, path, "an events file with records of an unknown size");
+  if (rc < 0) {
+    fclose(in);
+    return rc;
+  }
+  struct ev_state s = {.out = out, .pid = pid, .offset_ns = offset_ns, .names = names};
+  size_t size = h.record_size;
+  char *block = malloc(EV_READ_RECORDS * size);
+  s.types = calloc(EV_TYPES, sizeof *s.types);
+  if (!block || !s.types) {
+    free(block);
+    free(s.types);
+    fclose(in);
+    err->code = -ENOMEM;
+    snprintf(err->text, sizeof err->text, "out of memory");
+    return -ENOMEM;
+  }
+  size_t n, skip = 0;
+  struct as_events_record pending_type = {0};
+  char name[AS_EV_TYPE_NAME_MAX + 1];
+  size_t name_have = 0;
+  while (rc == 0 && (n = fread(block, size, EV_READ_RECORDS, in)) > 0) {
+    for (size_t i = 0; i < n && rc == 0; i++) {
+      const char *raw = block + i * size;
+      if (skip) {
+        /* A type's name, 40 bytes a record (the record's own size: only its first 40 count). */
+        size_t take = pending_type.msg - name_have < sizeof(struct as_events_record)
+                          ? pending_type.msg - name_have
+                          : sizeof(struct as_events_record);
+        memcpy(name + name_have, raw, take);
+        name_have += take;
+        if (--skip == 0) {
+          name[name_have] = '\0';
+          if (strlen(name) != name_have)
+            rc = ev_malformed(err, path, "a type name holds a NUL byte");
+          else {
+            free(s.types[pending_type.type]);
+            if (!(s.types[pending_type.type] = strdup(name)))
+              rc = -ENOMEM;
+          }
+        }
+        continue;
+      }
+      struct as_events_record r;
+      memcpy(&r, raw, sizeof r);
+      (*count)++;
+      if (r.kind == AS_EV_TYPE) {
+        if (r.msg > AS_EV_TYPE_NAME_MAX) {
+          rc = ev_malformed(err, path, "a type name longer than 63 bytes");
+          break;
+        }
+        pending_type = r;
+        name_have = 0;
+        skip = (r.msg + sizeof r - 1) / sizeof r;
+        if (!skip) {
+          free(s.types[r.type]);
+          s.types[r.type] = NULL;
+        }
+        continue;
+      }
+      if (r.time_ns > (uint64_t)INT64_MAX / 2) {
+        rc = ev_malformed(err, path, "a time out of range");
+        break;
+      }
+      rc = ev_record(&s, &r);
+    }
+  }
+  if (rc == 0 && ferror(in))
+    rc = -EIO;
+  if (rc == 0)
+    rc = ev_finish(&s);
+  if (rc < 0 && err->code != rc) {
+    err->code = rc;
+    snprintf(err->text, sizeof err->text, "%s: %s", path,
+             rc == -ENOMEM ? "out of memory" : strerror(-rc));
+  }
+  free(block);
+  ev_state_free(&s);
+  fclose(in);
+  return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,48 @@
+/* The exact timeline of a run recorded with events (NAME.events beside NAME.jsonl; format:
+ * format/events_format.h, docs/events-format.md) as Trace Event JSON, added to the trace
+ * export_perfetto.c writes from the snapshots:
+ *
+ *   handler slices  "X" events on the actor's track (tid = actor id), named by message type,
+ *                   exact begin and duration; args: type, mailbox_wait_ns, sender, thread
+ *   sends           "X" events of no duration on the sender's track (an actor's, or
+ *                   "thread TID" for a thread running no actor: tid 1000000000 + TID), named
+ *                   "send"; args: to, handled
+ *   flows           from each send to the handler that took the message (flow events v2:
+ *                   bind_id with flow_out on the send, flow_in on the handler)
+ *   losses          a process instant "events lost" where a full ring dropped records
+ * Streams: memory is the handlers open now, the messages sent and not yet taken, and the names
+ * of actors and types. */
+#ifndef ACTORSCOPE_EXPORT_EVENTS_H
+#define ACTORSCOPE_EXPORT_EVENTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "intern.h"
+#include "reader.h"
+
+/* The actors' names, from the snapshots, for the events' args. */
+struct export_events_names {
+  struct intern_table strings;
+  int64_t *ids;
+  const char **names;
+  size_t n, cap;
+};
+
+void export_events_names_init(struct export_events_names *names);
+/* The actor ID is called NAME (from now on). Returns 0 or -ENOMEM. */
+int export_events_name(struct export_events_names *names, int64_t id, const char *name);
+void export_events_names_free(struct export_events_names *names);
+
+/* The events file beside a run read from SOURCE ("x.jsonl" -> "x.events") into PATH; returns 0
+ * when one exists, -ENOENT otherwise. */
+int export_events_path(const char *source, char *path, size_t len);
+
+/* Writes the events of PATH as trace events (each preceded by ",\n": the caller has written at
+ * least one event before), for process PID placed OFFSET_NS after the trace's start. Returns 0,
+ * or a negative errno with ERR filled. *COUNT: events read. */
+int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset_ns,
+                        const struct export_events_names *names, uint64_t *count,
+                        struct as_reader_error *err);
+
+#endif
