@@ -260,6 +260,7 @@ static const struct member members_totals[] = {
     {AS_M_TOTAL_STOPPED, V_INT, 0, 1, 0, LINE(s.total_stopped), NONE},
     {AS_M_MESSAGES_RECEIVED, V_INT, 0, 1, 0, LINE(s.messages_received), NONE},
     {AS_M_RECEIVED_ALL, V_INT, 0, 0, 0, LINE(s.received_all), LINE(has_received_all)},
+    {AS_M_RUNTIME_RUNNING, V_INT, 0, 0, 0, LINE(s.runtime_running), LINE(s.has_runtime_running)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_cost[] = {
@@ -2153,4 +2154,27 @@ int as_reader_each(const char *source, const struct as_reader_options *options,
     *truncated = r->truncated;
   as_reader_close(r);
   return rc < 0 ? rc : 0;
+}
+
+void as_rec_running_of(const struct as_rec_snapshot *s, struct as_rec_running *out)
+{
+  memset(out, 0, sizeof *out);
+  out->known = s->has_runtime_running;
+  out->running = s->runtime_running;
+  for (size_t i = 0; i < s->n_actors; i++) {
+    const struct as_rec_actor *a = &s->actors[i];
+    out->since_attach |= a->attached_late;
+    if (a->runtime_kind == AS_RUNTIME_CAF && a->status != AS_STATUS_STOPPED)
+      out->seen++;
+  }
+}
+
+const char *as_rec_running_note(const struct as_rec_running *r, char *out, size_t len)
+{
+  if (!r->known)
+    snprintf(out, len, "%s", "");
+  else
+    snprintf(out, len, "CAF: %lld running (the actor systems' own count), %lld seen%s",
+             (long long)r->running, (long long)r->seen, r->since_attach ? " since attach" : "");
+  return out;
 }

@@ -83,6 +83,14 @@ static int caf_slots_pure(void *const *slots, int from, int to, const void *pure
   return 1;
 }
 
+/* actor_system::registry(), exported by libcaf_core: the registry's address is CAF's to say. */
+static void *(*caf_registry_of_system)(void *system);
+
+void *caf_layout_registry_of(const void *system)
+{
+  return caf_registry_of_system && system ? caf_registry_of_system((void *)system) : NULL;
+}
+
 int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
 {
   Dl_info info;
@@ -128,7 +136,8 @@ int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
   }
   void *const *tuple_vt = found[0], *const *view_vt = found[1];
   const char *const *names = found[2];
-  void *load = found[3], *shared = found[4], *save = found[5], *pure = found[6];
+  void *load = found[3], *shared = found[4], *save = found[5], *registry = found[6];
+  void *pure = found[sizeof needed / sizeof needed[0] - 1];
   /* A vtable symbol points at offset-to-top and RTTI; the slots follow. */
   void *const *tuple_slots = tuple_vt + 2, *const *view_slots = view_vt + 2;
   if (!caf_slots_pure(tuple_slots, 2, 3, pure) || tuple_slots[4] != load ||
@@ -143,6 +152,7 @@ int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
     return -1;
   }
   caf_type_names = names;
+  caf_registry_of_system = (void *(*)(void *))registry;
   return 0;
 }
 

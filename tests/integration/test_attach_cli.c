@@ -248,6 +248,55 @@ Test(attach_cli, a_running_caf_program_is_traced_from_attach_on)
   free(stdout_text);
 }
 
+/* The first line, in file order, whose totals say the runtime's own running count is WANT;
+ * its seq, or -1. */
+static json_int_t seq_with_running(json_t *lines, json_int_t want)
+{
+  size_t i;
+  json_t *line;
+  json_array_foreach(lines, i, line) {
+    json_t *running = json_object_get(json_object_get(line, "totals"), "runtime_running");
+    if (json_is_integer(running) && json_integer_value(running) == want &&
+        !json_is_true(json_object_get(line, "final")))
+      return json_integer_value(json_object_get(line, "seq"));
+  }
+  return -1;
+}
+
+/* CAF's own count is the true total: the watcher, idle from before attach until the end, is not
+ * seen by the tracer until its exit message, yet CAF counts it running all along. */
+Test(attach_cli, a_caf_program_attached_mid_run_shows_the_actor_systems_running_count)
+{
+  const char *argv[] = {"caf_attach_target", "1000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  const char *pid = t.pid_text, *dest = t.dest;
+  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "50", pid, NULL), 0, "%s", out);
+  cr_assert_eq(target_wait(&t), 0);
+  json_t *lines = as_test_load_lines(dest);
+  /* pinger, ponger and watcher: CAF's registry().running() while the pings go on. */
+  json_int_t seq = seq_with_running(lines, 3);
+  cr_assert_geq(seq, 0, "no line says runtime_running 3");
+  char at[32];
+  snprintf(at, sizeof at, "%lld", (long long)seq);
+  char report[16384];
+  cr_assert_eq(cli(report, sizeof report, 0, "report", "--at", at, dest, NULL, NULL, NULL), 0,
+               "%s", report);
+  cr_assert(strstr(report, "CAF: 3 running (the actor systems' own count), 2 seen since attach"),
+            "%s", report);
+  /* top says the same of the same line. */
+  char frames[65536];
+  cr_assert_eq(cli(frames, sizeof frames, 0, "top", "--batch", dest, NULL, NULL, NULL, NULL), 0);
+  cr_assert(strstr(frames, "CAF: 3 running (the actor systems' own count), 2 seen since attach"),
+            "%s", frames);
+  /* The watcher shows up at its exit, and CAF's count goes to 0 as the program ends. */
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert_not_null(as_test_actor_named(last, "watcher"));
+  cr_assert_eq(as_test_int(last, "totals.runtime_running"), 0);
+  json_decref(lines);
+}
+
 /* Zeek's Broker inside Python (python3-broker): CAF in a library loaded RTLD_LOCAL. */
 Test(attach_cli, zeek_broker_in_python_is_traced_from_attach_on)
 {
