@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,7 +209,7 @@ Test(attach_cli, detach_restores_every_slot_and_ctl_changes_the_interval)
   cr_assert(strncmp(out, expected, strlen(expected)) == 0, "%s (expected %s)", out, expected);
   /* Gone with the detach: the socket, so a second detach says so. */
   cr_assert_eq(cli(out, sizeof out, 0, "detach", pid, NULL, NULL, NULL, NULL, NULL), 1);
-  cr_assert(strstr(out, "has no attached tracer"), "%s", out);
+  cr_assert(strstr(out, "has no tracer listening"), "%s", out);
 
   cr_assert_eq(target_wait(&t), 0);
   char *stdout_text = target_file(&t, "stdout"), *err = target_file(&t, "stderr");
@@ -261,19 +263,20 @@ Test(attach_cli, a_running_caf_program_is_traced_from_attach_on)
   free(stdout_text);
 }
 
-/* The first line, in file order, whose totals say the runtime's own running count is WANT;
- * its seq, or -1. */
+/* The last line that is not final whose totals say the runtime's own running count is WANT
+ * (by then the tracer has seen every actor that sends or receives); its seq, or -1. */
 static json_int_t seq_with_running(json_t *lines, json_int_t want)
 {
   size_t i;
   json_t *line;
+  json_int_t seq = -1;
   json_array_foreach(lines, i, line) {
     json_t *running = json_object_get(json_object_get(line, "totals"), "runtime_running");
     if (json_is_integer(running) && json_integer_value(running) == want &&
         !json_is_true(json_object_get(line, "final")))
-      return json_integer_value(json_object_get(line, "seq"));
+      seq = json_integer_value(json_object_get(line, "seq"));
   }
-  return -1;
+  return seq;
 }
 
 /* CAF's own count is the true total: the watcher, idle from before attach until the end, is not
@@ -461,6 +464,124 @@ Test(attach_cli, a_program_hammering_malloc_and_the_loader_is_attached_safely_or
     json_decref(lines);
   }
   free(stdout_text);
+}
+
+/* ---- the control socket of a preloaded library ------------------------------------------- */
+
+/* The socket's descriptor in PID (a socket at fd 500 or above): its flags from fdinfo. */
+static long control_fd_flags(pid_t pid)
+{
+  char path[128], target[128];
+  for (int fd = 500; fd < 600; fd++) {
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)pid, fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0)
+      continue;
+    target[n] = '\0';
+    if (strncmp(target, "socket:", 7) != 0)
+      continue;
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
+    char *info = as_test_read_file(path);
+    const char *flags = strstr(info, "flags:");
+    long value = flags ? strtol(flags + 6, NULL, 8) : -1;
+    free(info);
+    return value;
+  }
+  return -1;
+}
+
+Test(attach_cli, a_preloaded_program_answers_ctl_and_detach_for_its_owner_only)
+{
+  const char *argv[] = {"czmq_attach_target", "4000", "2000", NULL};
+  struct target t;
+  target_start_with(&t, argv, 1, 0, 1);
+  char out[8192], sock[128];
+  const char *pid = t.pid_text;
+  snprintf(sock, sizeof sock, "/tmp/actorscope-%u/%d.ctl", (unsigned)geteuid(), (int)t.pid);
+  struct stat st, dir;
+  cr_assert_eq(lstat(sock, &st), 0, "no socket at %s", sock);
+  cr_assert(S_ISSOCK(st.st_mode));
+  cr_assert_eq(st.st_mode & 0777, 0600);
+  char dir_path[128];
+  snprintf(dir_path, sizeof dir_path, "/tmp/actorscope-%u", (unsigned)geteuid());
+  cr_assert_eq(lstat(dir_path, &dir), 0);
+  cr_assert_eq(dir.st_mode & 077, 0, "the directory is open to others: %o", dir.st_mode);
+  /* Never inherited by what the program executes. */
+  long flags = control_fd_flags(t.pid);
+  cr_assert_geq(flags, 0, "no control socket descriptor in the program");
+  cr_assert(flags & O_CLOEXEC, "flags %lo", flags);
+
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "status", NULL, NULL, NULL, NULL), 0, "%s", out);
+  cr_assert(strncmp(out, "ok preloaded interval_ms=50 ", 28) == 0, "%s", out);
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "interval", "100", NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_str_eq(out, "ok interval_ms=100\n");
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "stuck-ms", "300", NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_str_eq(out, "ok stuck_ms=300\n");
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "status", NULL, NULL, NULL, NULL), 0, "%s", out);
+  cr_assert(strstr(out, "interval_ms=100 stuck_ms=300"), "%s", out);
+  /* Another user neither reaches nor commands it. */
+  if (geteuid() == 0) {
+    cr_assert_eq(cli(out, sizeof out, 65534, "ctl", pid, "status", NULL, NULL, NULL, NULL), 1);
+    cr_assert_eq(cli(out, sizeof out, 65534, "detach", pid, NULL, NULL, NULL, NULL, NULL), 1);
+    cr_assert_null(strstr(out, "ok detached"), "%s", out);
+  }
+
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", pid, NULL, NULL, NULL, NULL, NULL), 0, "%s", out);
+  char expected[256];
+  snprintf(expected, sizeof expected, "ok detached restored=0 output=%s\n", t.dest);
+  cr_assert_str_eq(out, expected);
+  cr_assert_neq(lstat(sock, &st), 0, "the socket outlived detach");
+  json_t *lines = as_test_load_lines(t.dest);
+  size_t after_detach = json_array_size(lines);
+  cr_assert(json_is_true(json_object_get(as_test_last_snapshot(lines), "final")));
+  json_decref(lines);
+  /* The program runs on untraced: output and status as ever, nothing more written. */
+  cr_assert_eq(target_wait(&t), 0);
+  char *stdout_text = target_file(&t, "stdout");
+  cr_assert_str_eq(stdout_text, "pongs=4000\n");
+  free(stdout_text);
+  lines = as_test_load_lines(t.dest);
+  cr_assert_eq(json_array_size(lines), after_detach);
+  json_decref(lines);
+}
+
+Test(attach_cli, a_preloaded_programs_socket_goes_with_it_at_exit)
+{
+  const char *argv[] = {"czmq_attach_target", "200", "1000", NULL};
+  struct target t;
+  target_start_with(&t, argv, 1, 0, 1);
+  char sock[128];
+  snprintf(sock, sizeof sock, "/tmp/actorscope-%u/%d.ctl", (unsigned)geteuid(), (int)t.pid);
+  struct stat st;
+  int was_there = lstat(sock, &st) == 0;
+  cr_assert_eq(target_wait(&t), 0);
+  cr_assert(was_there, "no socket at %s while it ran", sock);
+  cr_assert_neq(lstat(sock, &st), 0, "%s outlived its process", sock);
+}
+
+/* A socket at a process's path that another process listens on (as one of the same pid in
+ * another pid namespace sharing /tmp would): the tool does not talk to it. */
+Test(attach_cli, ctl_refuses_a_socket_that_another_process_listens_on)
+{
+  const char *argv[] = {"/bin/sleep", "30", NULL};
+  struct target t;
+  target_start(&t, argv, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "/tmp/actorscope-%u", (unsigned)geteuid());
+  mkdir(addr.sun_path, 0700);
+  snprintf(addr.sun_path, sizeof addr.sun_path, "/tmp/actorscope-%u/%d.ctl", (unsigned)geteuid(),
+           (int)t.pid);
+  unlink(addr.sun_path);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0, "%s", strerror(errno));
+  cr_assert_eq(listen(fd, 4), 0);
+  char out[8192];
+  int rc = cli(out, sizeof out, 0, "ctl", t.pid_text, "status", NULL, NULL, NULL, NULL);
+  close(fd);
+  unlink(addr.sun_path);
+  target_kill(&t);
+  cr_assert_eq(rc, 1, "%s", out);
+  cr_assert(strstr(out, "belongs to another process"), "%s", out);
 }
 
 /* ---- refusals ---------------------------------------------------------------------------- */
