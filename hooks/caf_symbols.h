@@ -42,5 +42,4 @@
   X(_ZN3caf19numbered_type_namesE, "numbered_type_names")                                         \
   X(_ZN3caf17type_erased_tuple4loadERNS_12deserializerE, "type_erased_tuple::load(deserializer&)") \
   X(_ZNK3caf17type_erased_tuple6sharedEv, "type_erased_tuple::shared()")                          \
-  X(_ZNK3caf17type_erased_tuple4saveERNS_10serializerE, "type_erased_tuple::save(serializer&)") \
-  X(_ZN3caf12actor_system8registryEv, "actor_system::registry()")
+  X(_ZNK3caf17type_erased_tuple4saveERNS_10serializerE, "type_erased_tuple::save(serializer&)")

@@ -283,9 +283,16 @@ void as_control_serve(unsigned timeout_ms)
   close(client);
 }
 
+/* The socket is made here, not on the host's thread that spawned the first actor. */
 static void *control_main(void *arg)
 {
   as_guard_set();
+  int rc = as_control_open();
+  if (rc < 0) {
+    as_diag_report("control_failed", "no control socket (%s): actorscope detach and ctl are "
+                   "unavailable", strerror(-rc));
+    return arg;
+  }
   while (!atomic_load(&control_thread_stop) && control_fd >= 0)
     as_control_serve(250);
   return arg;
@@ -293,19 +300,13 @@ static void *control_main(void *arg)
 
 void as_control_start_preloaded(void)
 {
-  int rc = as_control_open();
-  if (rc < 0) {
-    as_diag_report("control_failed", "no control socket (%s): actorscope detach and ctl are "
-                   "unavailable", strerror(-rc));
-    return;
-  }
+  int rc;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old); /* the host's signals never land on our thread */
   rc = pthread_create(&control_thread, NULL, control_main, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) {
-    as_control_close();
     as_diag_report("control_failed", "cannot start the control thread: actorscope detach and "
                    "ctl are unavailable");
     return;

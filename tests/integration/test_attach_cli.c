@@ -661,3 +661,69 @@ Test(attach_cli, another_users_process_is_refused_with_what_to_do)
   cr_assert(strstr(out, "as root") || strstr(out, "or root"), "%s", out);
   target_kill(&t);
 }
+
+/* ---- Yama ------------------------------------------------------------------------------------ */
+
+/* The tool as an unprivileged user against that user's own process, which is not its child. */
+static void assert_yama_refusal(int scope)
+{
+  const char *argv[] = {"czmq_attach_target", "3000", "2000", NULL};
+  struct target t;
+  target_start_as(&t, argv, 1, 65534);
+  char out[8192], expected[64];
+  int rc = cli(out, sizeof out, 65534, "attach", t.pid_text, NULL, NULL, NULL, NULL, NULL);
+  target_kill(&t);
+  cr_assert_eq(rc, 1, "%s", out);
+  snprintf(expected, sizeof expected, "kernel.yama.ptrace_scope=%d", scope);
+  cr_assert(strstr(out, expected), "%s", out);
+  if (scope == 1)
+    cr_assert(strstr(out, "its parent or a process with CAP_SYS_PTRACE") &&
+              strstr(out, "sudo sysctl kernel.yama.ptrace_scope=0"), "%s", out);
+  if (scope == 2)
+    cr_assert(strstr(out, "setcap cap_sys_ptrace+ep") && !strstr(out, "sysctl"), "%s", out);
+  if (scope == 3)
+    cr_assert(strstr(out, "until the next reboot"), "%s", out);
+}
+
+/* The kernel's own Yama at scope 1 for a moment (restored after): needs Yama and root. */
+Test(attach_cli, yama_scope_1_refuses_a_non_child_and_says_what_to_do)
+{
+  const char *sysctl = "/proc/sys/kernel/yama/ptrace_scope";
+  if (access(sysctl, F_OK) != 0)
+    cr_skip_test("no Yama on this kernel (/proc/sys/kernel/yama is absent)");
+  if (geteuid() != 0)
+    cr_skip_test("needs root to change the scope and run the tool as another user");
+  char *before = as_test_read_file(sysctl);
+  FILE *f = fopen(sysctl, "w");
+  if (!f || fputs("1\n", f) < 0 || fclose(f) != 0) {
+    free(before);
+    cr_skip_test("kernel.yama.ptrace_scope cannot be changed here (a container?)");
+  }
+  assert_yama_refusal(1);
+  f = fopen(sysctl, "w");
+  cr_assert_not_null(f);
+  fputs(before, f);
+  fclose(f);
+  free(before);
+}
+
+/* Where Yama is absent or fixed, the preflight's reader is pointed at a file holding the scope
+ * (ACTORSCOPE_TEST_YAMA_FILE): the message for each scope that forbids the attach. */
+Test(attach_cli, each_forbidding_yama_scope_is_explained)
+{
+  if (geteuid() != 0)
+    cr_skip_test("needs root to run the tool as another user");
+  for (int scope = 1; scope <= 3; scope++) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/actorscope-yama-%d-%d", (int)getpid(), scope);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "%d\n", scope);
+    fclose(f);
+    chmod(path, 0644);
+    setenv("ACTORSCOPE_TEST_YAMA_FILE", path, 1);
+    assert_yama_refusal(scope);
+    unsetenv("ACTORSCOPE_TEST_YAMA_FILE");
+    unlink(path);
+  }
+}
