@@ -327,19 +327,23 @@ Test(attach_cli, zeek_broker_in_python_is_traced_from_attach_on)
 
 /* ---- Broker: attached against preloaded over the same span ------------------------------ */
 
-/* A line's totals.runtime_running at most, over the lines that are not final. */
-static json_int_t max_running(json_t *lines)
+/* The totals.runtime_running most lines that are not final say (the steady state: a count
+ * read while an actor starts or stops is rare), or -1 when none says one. */
+static json_int_t usual_running(json_t *lines)
 {
-  json_int_t most = -1;
-  size_t i;
+  size_t counts[64] = {0}, i;
   json_t *line;
   json_array_foreach(lines, i, line) {
     json_t *running = json_object_get(json_object_get(line, "totals"), "runtime_running");
     if (json_is_integer(running) && !json_is_true(json_object_get(line, "final")) &&
-        json_integer_value(running) > most)
-      most = json_integer_value(running);
+        json_integer_value(running) >= 0 && json_integer_value(running) < 64)
+      counts[json_integer_value(running)]++;
   }
-  return most;
+  json_int_t usual = -1;
+  for (json_int_t v = 0; v < 64; v++)
+    if (counts[v] && (usual < 0 || counts[v] > counts[usual]))
+      usual = v;
+  return usual;
 }
 
 /* The actor with CAF id RUNTIME_ID in a snapshot, or NULL. */
@@ -408,9 +412,10 @@ Test(attach_cli, broker_attached_mid_run_matches_a_preloaded_run_over_the_same_s
   cr_assert_eq(as_test_type_count(core_att, "publish"), 300);
   cr_assert_eq(as_test_type_count(core_pre, "publish"), 300);
   /* CAF's count while the workload runs: the same total whether attached or preloaded. */
-  json_int_t running_pre = max_running(pre), running_att = max_running(att);
+  json_int_t running_pre = usual_running(pre), running_att = usual_running(att);
   cr_assert_gt(running_pre, 0);
-  cr_assert_eq(running_att, running_pre);
+  cr_assert_eq(running_att, running_pre, "running: attached %lld, preloaded %lld",
+               (long long)running_att, (long long)running_pre);
   json_decref(pre);
   json_decref(att);
 }
