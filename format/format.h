@@ -62,6 +62,8 @@
 #define AS_M_MESSAGES_RECEIVED "messages_received"
 /* Messages received on every socket actors read (mailboxes and CZMQ's other sockets). */
 #define AS_M_RECEIVED_ALL "received_all"
+/* The runtime's own count of its running actors (CAF: its actor systems' registry().running()). */
+#define AS_M_RUNTIME_RUNNING "runtime_running"
 #define AS_M_DEADLOCKS "deadlocks"
 #define AS_M_ACTORS "actors"
 #define AS_M_NAMES "names"

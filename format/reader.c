@@ -219,3 +219,26 @@ void as_rec_actor_derive(struct as_rec_actor *a)
   a->queued_all = queued;
   a->queued_all_max = queued > deepest ? queued : deepest;
 }
+
+void as_rec_running_of(const struct as_rec_snapshot *s, struct as_rec_running *out)
+{
+  memset(out, 0, sizeof *out);
+  out->known = s->has_runtime_running;
+  out->running = s->runtime_running;
+  for (size_t i = 0; i < s->n_actors; i++) {
+    const struct as_rec_actor *a = &s->actors[i];
+    out->since_attach |= a->attached_late;
+    if (a->runtime_kind == AS_RUNTIME_CAF && a->status != AS_STATUS_STOPPED)
+      out->seen++;
+  }
+}
+
+const char *as_rec_running_note(const struct as_rec_running *r, char *out, size_t len)
+{
+  if (!r->known)
+    snprintf(out, len, "%s", "");
+  else
+    snprintf(out, len, "CAF: %lld running (the actor systems' own count), %lld seen%s",
+             (long long)r->running, (long long)r->seen, r->since_attach ? " since attach" : "");
+  return out;
+}

@@ -247,6 +247,10 @@ struct as_rec_snapshot {
    * included. A file written before the member existed: messages_received plus the listed
    * actors' other sockets (actors reaped earlier are then missing from it). */
   int64_t received_all;
+  /* totals.runtime_running: the runtime's own count of its running actors (CAF: its actor
+   * systems' registry().running()), when has_runtime_running; as_rec_running_note says it. */
+  int64_t runtime_running;
+  int has_runtime_running;
   const struct as_rec_cycle *deadlocks;
   size_t n_deadlocks;
   const struct as_rec_diagnostic *diagnostics;
@@ -297,6 +301,20 @@ int as_reader_each(const char *source, const struct as_reader_options *options,
 
 /* Fills A's *_all members from its others (the reader does it for every record it gives). */
 void as_rec_actor_derive(struct as_rec_actor *a);
+
+/* The runtime's own count of running actors beside what the tracer saw of them: CAF actors
+ * listed and not stopped (seen), and whether any was running before attach (then the tracer
+ * sees them only as they next send or receive). */
+struct as_rec_running {
+  int known;            /* the line said totals.runtime_running */
+  int64_t running;      /* totals.runtime_running */
+  int64_t seen;         /* CAF actors listed that are not stopped */
+  int since_attach;     /* an actor is attached_late: "seen since attach" */
+};
+void as_rec_running_of(const struct as_rec_snapshot *s, struct as_rec_running *out);
+/* "CAF: N running (the actor systems' own count), M seen since attach" into OUT; "" when the
+ * count is not known. Report and top both say it so. Returns OUT. */
+const char *as_rec_running_note(const struct as_rec_running *r, char *out, size_t len);
 
 /* Saturating arithmetic for numbers from a file (never overflows, never wraps). */
 static inline int64_t as_sat_add(int64_t a, int64_t b)

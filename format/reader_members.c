@@ -51,6 +51,7 @@ static const struct member members_totals[] = {
     {AS_M_TOTAL_STOPPED, V_INT, 0, M_REQUIRED, 0, LINE(s.total_stopped), NONE},
     {AS_M_MESSAGES_RECEIVED, V_INT, 0, M_REQUIRED, 0, LINE(s.messages_received), NONE},
     {AS_M_RECEIVED_ALL, V_INT, 0, 0, 0, LINE(s.received_all), LINE(has_received_all)},
+    {AS_M_RUNTIME_RUNNING, V_INT, 0, 0, 0, LINE(s.runtime_running), LINE(s.has_runtime_running)},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_cost[] = {

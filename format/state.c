@@ -328,6 +328,7 @@ static int state_keep_line_parts(struct reader_state *st, const struct as_rec_sn
     st->totals[2] = s->total_stopped;
     st->totals[3] = s->messages_received;
     st->totals[4] = s->received_all;
+    st->totals[5] = s->has_runtime_running ? s->runtime_running : -1;
   }
   state_free_line_parts(st, which);
   if ((which & AS_STATE_HAS_DEADLOCKS) && s->n_deadlocks) {
@@ -367,6 +368,8 @@ static void state_show(struct reader_state *st, struct as_rec_snapshot *s)
   s->total_stopped = st->totals[2];
   s->messages_received = st->totals[3];
   s->received_all = st->totals[4];
+  s->has_runtime_running = st->totals[5] >= 0;
+  s->runtime_running = st->totals[5] >= 0 ? st->totals[5] : 0;
   s->deadlocks = st->cycles;
   s->n_deadlocks = st->n_cycles;
   s->diagnostics = st->diagnostics;

@@ -32,7 +32,7 @@ struct reader_state {
   int64_t *children;            /* the children arrays, derived from parent links */
   size_t children_cap;
   /* What a delta line leaves out when unchanged: the last line's totals, cycles, diagnostics. */
-  int64_t totals[5];
+  int64_t totals[6]; /* the last: runtime_running, -1 when not said */
   struct as_rec_cycle *cycles;
   size_t n_cycles;
   struct as_rec_diagnostic *diagnostics;

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "caf_layout.h"
 #include "caf_names.h"
+#include "caf_running.h"
 #include "caf_symbols.h"
 #include "attach.h"
 #include "diag.h"
@@ -19,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CAF_SCOPES_MAX 64
+#define CAF_SCOPES_MAX CAF_RUNNING_SYSTEMS_MAX
 
 /* What the hooks keep of an actor, after its registry record (as_actor_private): 8 bytes,
  * so that record and all fit one 240-byte block. Whom its requests went to is kept in the
@@ -50,12 +51,18 @@ CAF_IO_HOOKS(CAF_REAL_SLOT)
 
 #define CAF_REAL(sym) AS_HOOK_REAL(sym)
 
+static int caf_running_count(uint64_t *running)
+{
+  return caf_running_total(caf_systems, CAF_SCOPES_MAX, running);
+}
+
 static void caf_verify_once(void)
 {
   char why[320];
   if (caf_layout_verify(CAF_REAL(_ZN3caf14abstract_actorC2ERNS_12actor_configE), why,
                         sizeof why) == 0) {
     atomic_store(&caf_state, CAF_READY);
+    as_registry_on_runtime_running(caf_running_count);
     return;
   }
   atomic_store(&caf_state, CAF_REFUSED);

@@ -83,6 +83,14 @@ static int caf_slots_pure(void *const *slots, int from, int to, const void *pure
   return 1;
 }
 
+/* actor_system::registry(), exported by libcaf_core: the registry's address is CAF's to say. */
+static void *(*caf_registry_of_system)(void *system);
+
+void *caf_layout_registry_of(const void *system)
+{
+  return caf_registry_of_system && system ? caf_registry_of_system((void *)system) : NULL;
+}
+
 int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
 {
   Dl_info info;
@@ -116,6 +124,8 @@ int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
   for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
     if (!(found[i] = dlsym(lib, needed[i])) && !missing)
       missing = needed[i];
+  /* Optional: without it no running count is shown (caf_running.c says so), the rest traces. */
+  void *registry = dlsym(lib, "_ZN3caf12actor_system8registryEv");
   dlclose(lib);
   if (missing) {
     if (strcmp(missing, "__cxa_pure_virtual") == 0)
@@ -143,6 +153,7 @@ int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
     return -1;
   }
   caf_type_names = names;
+  caf_registry_of_system = (void *(*)(void *))registry;
   return 0;
 }
 

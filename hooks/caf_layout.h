@@ -29,6 +29,12 @@
 /* message_id */
 #define CAF_MID_RESPONSE_FLAG 0x8000000000000000ULL
 #define CAF_MID_REQUEST_ID_MASK 0x0FFFFFFFFFFFFFFFULL
+/* actor_registry: running_ (std::atomic<size_t>) first; the back reference system_
+ * (actor_system&) after running_mtx_, running_cv_, instances_mtx_, entries_, named_entries_,
+ * named_entries_mtx_ (CAF's constructor stores it at +0xe0). A registry is believed only when
+ * system_ reads back as the system it was asked of (caf_running.c). */
+#define CAF_REGISTRY_RUNNING 0
+#define CAF_REGISTRY_SYSTEM 0xe0
 /* invoke_message_result::skipped, intrusive::task_result::skip */
 #define CAF_CONSUME_SKIPPED 1
 #define CAF_VISIT_SKIP 1
@@ -60,6 +66,10 @@ int caf_layout_verify(const void *real_ctor, char *why, size_t why_len);
 /* The interned type of a message: its leading atom decoded ("ping"), or its element types
  * ("i32, std::string"). Lock-free after the first message of each type. */
 uint32_t caf_layout_message_type(const void *element);
+
+/* The registry of an actor_system, as its exported registry() says (it computes an address,
+ * reads nothing); NULL before caf_layout_verify() accepted libcaf_core. */
+void *caf_layout_registry_of(const void *system);
 
 /* Renders an exit reason as CAF does: "normal", "user_shutdown", "sec::runtime_error"... */
 void caf_layout_render_error(const void *error_object, char *out, size_t len);

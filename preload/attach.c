@@ -235,10 +235,3 @@ void as_attach_status(struct as_attach_status *out)
   out->interval_ms = as_config_current()->interval_ms;
   out->adopted = atomic_load(&attach_adopted);
 }
-
-/* At exit the socket file goes with the process (the directory is the user's, shared). */
-__attribute__((destructor)) static void attach_at_exit(void)
-{
-  if (atomic_load(&as__attached))
-    as_control_close();
-}

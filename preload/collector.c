@@ -229,6 +229,8 @@ static void collector_write_locked(int final, const char *ended_by, const char *
     as_registry_collect(&collector_views, now, grave);
   else
     as_registry_collect_changes(&collector_views, now, grave);
+  /* Outside the registry's lock: the runtime's count is read from its own objects. */
+  as_registry_runtime_running(&collector_views.totals);
   if (as_waiting_update(&collector_waiting, &collector_views, keyframe) < 0)
     collector_keyframe_due = 1;
   if (as_waiting_update_where(&collector_handling, &collector_views, keyframe,

@@ -5,12 +5,16 @@
 #include "collector.h"
 #include "events.h"
 #include "format.h"
+#include "diag.h"
+#include "guard.h"
 #include "init.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,15 @@
 #define CONTROL_FD_MIN 500
 
 static int control_fd = -1;
+/* The process that bound the socket, and the file it bound: a fork child, or a socket another
+ * process (of the same pid in another pid namespace, sharing /tmp) put at the path, is never
+ * removed. */
+static pid_t control_owner;
+static dev_t control_dev;
+static ino_t control_ino;
+/* A preloaded library serves the socket on a thread of its own (attached: the attach thread). */
+static pthread_t control_thread;
+static _Atomic int control_thread_stop;
 /* Settings changed here since attach (0: as configured); the collector has its own copy. */
 static unsigned control_interval_ms, control_stuck_ms;
 static int control_stuck_set;
@@ -81,17 +94,31 @@ int as_control_open(void)
   }
   control_remove_stale(&addr);
   /* Never umask (the host's, process-wide): the directory keeps others out until chmod. */
+  /* A live socket at the path (a process of our pid in another pid namespace) stays its. */
   rc = bind(fd, (const struct sockaddr *)&addr, sizeof addr);
-  if (rc == 0)
-    chmod(addr.sun_path, 0600);
+  struct stat st;
+  if (rc == 0 && chmod(addr.sun_path, 0600) == 0 && lstat(addr.sun_path, &st) == 0) {
+    control_dev = st.st_dev;
+    control_ino = st.st_ino;
+  }
   if (rc < 0 || listen(fd, 4) < 0) {
     rc = -errno;
     close(fd);
     return rc;
   }
   memcpy(control_socket_path, addr.sun_path, sizeof control_socket_path);
+  control_owner = getpid();
   control_fd = fd;
   return 0;
+}
+
+/* Removes the socket file if it is still the one this process bound. */
+static void control_unlink_own(void)
+{
+  struct stat st;
+  if (control_owner == getpid() && lstat(control_socket_path, &st) == 0 &&
+      st.st_dev == control_dev && st.st_ino == control_ino)
+    unlink(control_socket_path);
 }
 
 void as_control_close(void)
@@ -100,7 +127,20 @@ void as_control_close(void)
     return;
   close(control_fd);
   control_fd = -1;
-  unlink(control_socket_path);
+  control_unlink_own();
+  control_owner = 0;
+}
+
+void as_control_forget_after_fork(void)
+{
+  /* The parent's socket: our copy of its descriptor closed, its file left to the parent. */
+  if (control_fd >= 0)
+    close(control_fd);
+  control_fd = -1;
+  control_owner = 0;
+  control_interval_ms = control_stuck_ms = 0;
+  control_stuck_set = 0;
+  atomic_store(&control_thread_stop, 0);
 }
 
 static int control_peer_allowed(int fd)
@@ -157,7 +197,20 @@ static int control_parse_ms(const char *text, unsigned min, unsigned max, unsign
 static void control_answer(const char *line, char *reply, size_t len)
 {
   unsigned ms;
-  if (strcmp(line, "status") == 0) {
+  if (strcmp(line, "status") == 0 && !as_attached()) {
+    snprintf(reply, len, "ok %s interval_ms=%u stuck_ms=%u events=%s output=%s\n",
+             atomic_load(&as__state) == AS_STATE_ENABLED ? "preloaded" : "detached",
+             control_interval_ms ? control_interval_ms : as_config_current()->interval_ms,
+             control_stuck_set ? control_stuck_ms : as_config_current()->stuck_ms,
+             as_events_is_on() ? "on" : "off", as_config_current()->output.path);
+  } else if (strcmp(line, "detach") == 0 && !as_attached()) {
+    /* Preloaded: the hooks are bound by symbol lookup and stay; they pass straight through. */
+    as_init_detach();
+    as_collector_finish();
+    snprintf(reply, len, "ok detached restored=0 output=%s\n", as_config_current()->output.path);
+    atomic_store(&control_thread_stop, 1);
+    as_control_close();
+  } else if (strcmp(line, "status") == 0) {
     struct as_attach_status st;
     as_attach_status(&st);
     snprintf(reply, len, "ok %s slots=%zu objects=%zu rebound=%zu foreign=%zu adopted=%zu "
@@ -185,8 +238,8 @@ static void control_answer(const char *line, char *reply, size_t len)
     as_collector_set_interval(ms);
     control_interval_ms = ms;
     snprintf(reply, len, "ok interval_ms=%u\n", ms);
-  } else if (strncmp(line, "stuck ", 6) == 0) {
-    if (control_parse_ms(line + 6, 0, AS_STUCK_MS_MAX, &ms) < 0) {
+  } else if (strncmp(line, "stuck ", 6) == 0 || strncmp(line, "stuck-ms ", 9) == 0) {
+    if (control_parse_ms(strchr(line, ' ') + 1, 0, AS_STUCK_MS_MAX, &ms) < 0) {
       snprintf(reply, len, "error stuck: 0 (off) or a whole number of milliseconds up to %u\n",
                AS_STUCK_MS_MAX);
       return;
@@ -205,7 +258,7 @@ static void control_answer(const char *line, char *reply, size_t len)
       snprintf(reply, len, "ok events=%s\n", as_events_is_on() ? "on" : "off");
   } else {
     snprintf(reply, len,
-             "error unknown command (detach, status, interval MS, stuck MS, events on|off)\n");
+             "error unknown command (detach, status, interval MS, stuck-ms MS, events on|off)\n");
   }
 }
 
@@ -239,4 +292,43 @@ void as_control_serve(unsigned timeout_ms)
     return;
   control_client(client);
   close(client);
+}
+
+/* The socket is made here, not on the host's thread that spawned the first actor. */
+static void *control_main(void *arg)
+{
+  as_guard_set();
+  int rc = as_control_open();
+  if (rc < 0) {
+    as_diag_report("control_failed", "no control socket (%s): actorscope detach and ctl are "
+                   "unavailable", strerror(-rc));
+    return arg;
+  }
+  while (!atomic_load(&control_thread_stop) && control_fd >= 0)
+    as_control_serve(250);
+  return arg;
+}
+
+void as_control_start_preloaded(void)
+{
+  int rc;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old); /* the host's signals never land on our thread */
+  rc = pthread_create(&control_thread, NULL, control_main, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) {
+    as_diag_report("control_failed", "cannot start the control thread: actorscope detach and "
+                   "ctl are unavailable");
+    return;
+  }
+  pthread_detach(control_thread);
+  pthread_setname_np(control_thread, "actorscope-ctl");
+}
+
+/* At exit the socket file goes with the process (the directory is the user's, shared). */
+__attribute__((destructor)) static void control_at_exit(void)
+{
+  if (control_fd >= 0)
+    control_unlink_own();
 }

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "init.h"
 #include "collector.h"
+#include "control.h"
 #include "diag.h"
 #include "mailwait.h"
 #include "registry.h"
@@ -47,6 +48,9 @@ void as_init_spawn_untraced(void)
 
 static _Atomic int init_collector_started;
 static _Atomic int init_atfork_registered;
+/* Started from the environment (preloaded), not by actorscope_attach (which opens its own
+ * control socket). */
+static _Atomic int init_preloaded;
 
 /* At the first spawn, or at attach (whichever is first). */
 static void init_start_collector(void)
@@ -55,6 +59,8 @@ static void init_start_collector(void)
     return;
   as_collector_start(&init_config, init_start_ticks, init_start_wall);
   as_signals_install();
+  if (atomic_load(&init_preloaded))
+    as_control_start_preloaded();
 }
 
 /* The registry lock is held only for copies, never across I/O: fork waits for no write. */
@@ -74,6 +80,7 @@ static void init_fork_parent(void) { as_registry_unlock_for_fork(); }
 static void init_fork_child(void)
 {
   as_collector_reset_after_fork();
+  as_control_forget_after_fork();
   as_registry_reset_after_fork();
   as_diag_reset_after_fork();
   int keep = !init_fork_parent_writing ||
@@ -116,6 +123,7 @@ static void init_run(void)
   as_registry_on_first_spawn(init_start_collector);
   if (!atomic_exchange(&init_atfork_registered, 1))
     pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
+  atomic_store(&init_preloaded, 1);
   atomic_store(&as__state, AS_STATE_ENABLED);
 }
 
@@ -143,6 +151,7 @@ int as_init_attach(as_config_lookup_fn lookup, struct as_error *err)
   as_registry_on_first_spawn(init_start_collector);
   if (!atomic_exchange(&init_atfork_registered, 1))
     pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
+  atomic_store(&init_preloaded, 0); /* loaded by dlopen: attach serves the control socket */
   atomic_store(&as__state, AS_STATE_ENABLED);
   init_start_collector();
   return 0;

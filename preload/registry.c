@@ -80,6 +80,22 @@ void as_registry_current_set(struct as_actor *actor) { registry_current = actor;
 
 void as_registry_on_first_spawn(void (*callback)(void)) { registry_first_spawn_callback = callback; }
 
+static _Atomic as_runtime_running_fn registry_runtime_running;
+
+void as_registry_on_runtime_running(as_runtime_running_fn fn)
+{
+  atomic_store(&registry_runtime_running, fn);
+}
+
+void as_registry_runtime_running(struct as_registry_totals *totals)
+{
+  as_runtime_running_fn fn = atomic_load(&registry_runtime_running);
+  uint64_t running = 0;
+  int known = fn && fn(&running) == 0;
+  totals->runtime_running = known ? running : 0;
+  totals->runtime_running_known = (uint64_t)known;
+}
+
 
 /* Lock-free (a record learns its runtime before it is published). A runtime past the table's
  * end shares the last index. */

@@ -66,4 +66,14 @@ void as_registry_unlock_for_fork(void);
 /* Called once, at the first spawn, to start the machinery that writes snapshots. */
 void as_registry_on_first_spawn(void (*callback)(void));
 
+/* A runtime that keeps its own count of running actors (CAF: every actor system's
+ * registry().running()) says so here, from a hook file's constructor. The collector calls it
+ * at each snapshot, on its own thread, outside every lock: it returns 0 with *running set, or
+ * -1 when the count is not known (no system seen yet, a layout not recognised). */
+struct as_registry_totals;
+typedef int (*as_runtime_running_fn)(uint64_t *running);
+void as_registry_on_runtime_running(as_runtime_running_fn fn);
+/* The count, into totals (runtime_running_known 0 when no runtime says one). */
+void as_registry_runtime_running(struct as_registry_totals *totals);
+
 #endif

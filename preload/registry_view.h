@@ -64,6 +64,9 @@ struct as_actor_view {
 struct as_registry_totals {
   uint64_t alive, total_spawned, total_stopped, messages_received;
   uint64_t received_all; /* messages_received and every channel's received */
+  /* The runtime's own count of its running actors (as_registry_on_runtime_running), when
+   * runtime_running_known is 1; written as totals.runtime_running. */
+  uint64_t runtime_running, runtime_running_known;
 };
 
 struct as_registry_collection {

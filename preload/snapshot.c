@@ -746,6 +746,8 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_TOTAL_STOPPED), c->totals.total_stopped);
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_RECEIVED), c->totals.messages_received);
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RECEIVED_ALL), c->totals.received_all);
+      if (c->totals.runtime_running_known)
+        as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_RUNNING), c->totals.runtime_running);
       as_jsonw_lit(w, "}");
     }
     if (full || info->deadlocks_changed) {

@@ -232,7 +232,13 @@ static int attach_control_command(const char *verb, pid_t pid, const char *comma
   int rc = attach_control_ask(pid, command, reply, sizeof reply, ATTACH_CONTROL_MS);
   if (rc == -ENOENT || rc == -ESRCH) {
     fprintf(stderr, "actorscope %s: process %d %s\n", verb, (int)pid,
-            rc == -ESRCH ? "does not exist" : "has no attached tracer (attach first)");
+            rc == -ESRCH ? "does not exist"
+                         : "has no tracer listening (attach first, or it was detached)");
+    return CMD_FAILED;
+  }
+  if (rc == -EXDEV) {
+    fprintf(stderr, "actorscope %s: the control socket for pid %d belongs to another process "
+            "(one of the same pid in another pid namespace): not talking to it\n", verb, (int)pid);
     return CMD_FAILED;
   }
   if (rc < 0) {
@@ -262,7 +268,7 @@ int cmd_ctl(int argc, char **argv)
 {
   pid_t pid;
   if (argc < 3 || argc > 4) {
-    fprintf(stderr, "usage: actorscope ctl PID status | interval MS | stuck MS | events on|off\n");
+    fprintf(stderr, "usage: actorscope ctl PID status | interval MS | stuck-ms MS | events on|off\n");
     return CMD_USAGE;
   }
   if (attach_parse_pid(argv[1], &pid) < 0)

@@ -435,6 +435,12 @@ static json_t *report_json(struct report *r)
                    "messages_by_name", by_name, "slowest_handlers", slowest, "exit_reasons",
                    reasons, "exceptions", (json_int_t)exceptions, "alive_at_end", alive,
                    "deadlocks", deadlocks, "timeline", timeline);
+  /* The runtime's own count (CAF), beside the CAF actors seen, when the file says it. */
+  json_t *totals = account ? json_object_get(account, "totals") : NULL;
+  if (totals && m->at_running.known) {
+    json_object_set_new(totals, "runtime_running", json_integer(m->at_running.running));
+    json_object_set_new(totals, "caf_seen", json_integer(m->at_running.seen));
+  }
   /* Only a reading that lacks lines says so (every seq from 0 on: nothing is said). */
   if (account && m->n_gaps) {
     json_t *gaps = json_array();
@@ -816,6 +822,8 @@ static void report_print_text(struct report *r, int all, int now)
          "received\n",
          (long long)m->at_spawned, (long long)m->at_stopped, (long long)m->at_alive,
          (long long)recording_max_alive(m), (long long)m->at_messages);
+  if (m->at_running.known)
+    printf("%s\n", as_rec_running_note(&m->at_running, note, sizeof note));
   size_t hidden = recording_hidden(m);
   if (hidden)
     printf("runtime-internal actors left out: %zu (--internal includes them)\n", hidden);

@@ -41,6 +41,14 @@ int attach_control_ask(pid_t pid, const char *command, char *reply, size_t len, 
     close(fd);
     return rc;
   }
+  /* The listener must be the process asked: a process of the same pid in another pid namespace
+   * sharing /tmp would have its socket at the same path (its pid reads 0 or another here). */
+  struct ucred cred;
+  socklen_t cred_len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0 || cred.pid != pid) {
+    close(fd);
+    return -EXDEV;
+  }
   char line[600];
   snprintf(line, sizeof line, "%s\n", command);
   if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {

@@ -115,9 +115,13 @@ static int attach_read_status(const char *path, struct attach_status *s, char *n
   return 0;
 }
 
+/* Yama's ptrace scope, -1 without Yama. ACTORSCOPE_TEST_YAMA_FILE names a file to read instead
+ * (tests on machines without Yama, or where the sysctl may not be changed): it can only change
+ * what the tool says, never what the kernel allows. */
 static int attach_yama_scope(void)
 {
-  FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+  const char *test_file = getenv("ACTORSCOPE_TEST_YAMA_FILE");
+  FILE *f = fopen(test_file && *test_file ? test_file : "/proc/sys/kernel/yama/ptrace_scope", "re");
   if (!f)
     return -1; /* no Yama */
   int scope = -1;

@@ -360,6 +360,7 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
   m->at_spawned = s->total_spawned;
   m->at_stopped = s->total_stopped;
   m->at_messages = s->received_all;
+  as_rec_running_of(s, &m->at_running);
   m->at_final = s->final;
   m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
   m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;

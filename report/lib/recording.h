@@ -94,6 +94,7 @@ struct recording {
   size_t n_points, cap_points;
   /* the last snapshot read */
   int64_t at_seq, at_uptime_ns, at_alive, at_spawned, at_stopped, at_messages;
+  struct as_rec_running at_running; /* the runtime's own running count, beside what was seen */
   int at_final;
   uint32_t at_signal;
   int at_exec; /* ended_by "exec" */

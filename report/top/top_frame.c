@@ -245,6 +245,12 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
                  (long long)snap->alive, m->counts[TOP_STATE_BUSY], m->counts[TOP_STATE_STUCK],
                  m->counts[TOP_STATE_WAITING], m->counts[TOP_STATE_DEADLOCK],
                  m->counts[TOP_STATE_STOPPED]);
+  struct as_rec_running running;
+  as_rec_running_of(snap, &running);
+  if (running.known) {
+    char note[160];
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%s", as_rec_running_note(&running, note, sizeof note));
+  }
   char rate[32], cost[96] = "tracer cost n/a";
   frame_number(rate, sizeof rate, m->message_rate, 1);
   if (m->has_cost) {

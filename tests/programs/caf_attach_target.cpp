@@ -1,6 +1,8 @@
 // A CAF program to attach to while it runs: a pinger sends a ping to a ponger, which answers,
-// every 2 ms, ROUNDS times; main sleeps meanwhile (a thread in clock_nanosleep, outside CAF, for
-// attach to borrow). Prints how many pongs came back.
+// every 2 ms, ROUNDS times; a watcher waits for a message that comes only at the end (an actor
+// the tracer cannot see until then, which CAF counts as running all along); main sleeps
+// meanwhile (a thread in clock_nanosleep, outside CAF, for attach to borrow). Prints how many
+// pongs came back.
 //
 //   caf_attach_target ROUNDS
 #include <caf/all.hpp>
@@ -22,6 +24,12 @@ class ponger : public event_based_actor {
 public:
   explicit ponger(actor_config& cfg) : event_based_actor(cfg) {}
   behavior make_behavior() override { return {[](ping_atom, int n) { return n; }}; }
+};
+
+class watcher : public event_based_actor {
+public:
+  explicit watcher(actor_config& cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override { return {[](tick_atom) {}}; }
 };
 
 class pinger : public event_based_actor {
@@ -55,10 +63,12 @@ int main(int argc, char** argv)
   actor_system system{cfg};
   auto pong = system.spawn<ponger>();
   auto ping = system.spawn<pinger>(pong, rounds);
+  auto watch = system.spawn<watcher>();
   std::fprintf(stderr, "ready\n");
   while (pongs.load() < rounds)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   anon_send_exit(pong, exit_reason::user_shutdown);
+  anon_send_exit(watch, exit_reason::user_shutdown);
   system.await_all_actors_done();
   std::printf("pongs=%d\n", pongs.load());
   return 0;

@@ -3,11 +3,14 @@
  * 0.17.6 library. */
 #define _GNU_SOURCE
 #include "caf_layout.h"
+#include "caf_running.h"
+#include "diag.h"
 #include "caf_symbols.h"
 #include "resolve.h"
 
 #include <criterion/criterion.h>
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,4 +147,39 @@ Test(caf_layout, demangled_names_lose_gccs_abi_tags)
   cr_assert_not_null(name);
   cr_expect_str_eq(name, "f(ns::t)");
   free(name);
+}
+
+/* An actor_system as far as the running count reads it: registry() points into it, and the
+ * registry's back reference says whether it is one. */
+static _Alignas(16) unsigned char fake_system[64 * 1024];
+
+Test(caf_layout, the_running_count_is_read_only_from_a_registry_that_reads_back)
+{
+  void *core = open_library(AS_CAF_CORE);
+  char why[320] = "";
+  cr_assert_eq(caf_layout_verify(dlsym(core, "_ZN3caf14abstract_actorC2ERNS_12actor_configE"), why,
+                                 sizeof why), 0, "%s", why);
+  unsigned char *registry = caf_layout_registry_of(fake_system);
+  cr_assert(registry > fake_system && registry + 0x100 < fake_system + sizeof fake_system);
+  const void *_Atomic systems[CAF_RUNNING_SYSTEMS_MAX] = {fake_system};
+  uint64_t running = 99, seven = 7;
+  memcpy(registry + CAF_REGISTRY_RUNNING, &seven, sizeof seven);
+  /* Not a registry (no back reference): no count, and it is said once. */
+  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, &running), -1);
+  cr_assert_eq(running, 99);
+  struct as_diag_entry diags[AS_DIAG_MAX];
+  size_t n = as_diag_copy(diags, AS_DIAG_MAX);
+  int said = 0;
+  for (size_t i = 0; i < n; i++)
+    said |= strcmp(diags[i].code, "caf_running_unknown") == 0;
+  cr_assert(said);
+  /* The back reference in place: CAF's count. */
+  const void *self = fake_system;
+  memcpy(registry + CAF_REGISTRY_SYSTEM, &self, sizeof self);
+  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, &running), 0);
+  cr_assert_eq(running, 7);
+  /* A system destroyed since (its back reference gone) runs nothing. */
+  memset(registry + CAF_REGISTRY_SYSTEM, 0, sizeof self);
+  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, &running), 0);
+  cr_assert_eq(running, 0);
 }
