@@ -185,7 +185,8 @@ enum value_type {
 
 enum kind {
   K_LINE, K_CONFIG, K_TOTALS, K_COST, K_CYCLE, K_DIAG, K_ACTOR, K_REFS, K_STOPPED, K_MAILBOX,
-  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_STUCK, K_COUNT,
+  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_STUCK, K_PEER,
+  K_COUNT,
   /* arrays */
   K_ARRAY = 100,
 };
@@ -312,6 +313,8 @@ static const struct member members_actor[] = {
     {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE},
     {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)},
     {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},
+    {AS_M_PEERS, V_OBJS, 0, 0, K_PEER, ACT(peers), ACT(n_peers)},
+    {AS_M_PEERS_OTHER, V_INT, 0, 0, 0, ACT(peers_other), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_stuck[] = {
@@ -383,6 +386,14 @@ static const struct member members_msgtype[] = {
     {AS_M_COUNT, V_INT, 0, 1, 0, offsetof(struct as_rec_msgtype, count), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
+#define PEER(f) offsetof(struct as_rec_peer, f)
+static const struct member members_peer[] = {
+    {AS_M_TO, V_ID, 0, 0, 0, PEER(to), NONE},
+    {AS_M_TO_THREAD, V_STR, 0, 0, 0, PEER(to_thread), NONE},
+    {AS_M_FROM_THREAD, V_STR, 0, 0, 0, PEER(from_thread), NONE},
+    {AS_M_COUNT, V_INT, 0, 1, 0, PEER(count), NONE},
+    {NULL, 0, 0, 0, 0, 0, 0}};
+
 #define SOCK(f) offsetof(struct as_rec_socket, f)
 static const struct member members_socket[] = {
     {AS_M_KIND, V_STR, 0, 1, 0, SOCK(kind), NONE},
@@ -403,7 +414,7 @@ static const struct member *const kind_members[K_COUNT] = {
     [K_OUTBOX] = members_outbox,     [K_COUNTERS] = members_counters,
     [K_HANDLER] = members_handler,   [K_HANDLING] = members_handling,
     [K_WAITING] = members_waiting,   [K_MSGTYPE] = members_msgtype,
-    [K_STUCK] = members_stuck,
+    [K_STUCK] = members_stuck,       [K_PEER] = members_peer,
 };
 
 /* Bits of each kind's required members, and its members' key lengths, computed once. */
@@ -501,7 +512,7 @@ struct as_reader {
   int64_t tick_fs; /* the last line's that said it */
   int received_all_written; /* a line had totals.received_all: the writer counts it */
 
-  struct vec actors, cycles, diags, sites, msgtypes, sockets, ids, strs;
+  struct vec actors, cycles, diags, sites, msgtypes, sockets, peers, ids, strs;
   struct reader_state state; /* version 2: the state keyframe and deltas build */
   struct as_reader_error *err;
 };
@@ -812,7 +823,8 @@ static int reader_on_map_key(void *ctx, const unsigned char *key, size_t n)
 static char *reader_new_element(struct as_reader *r, int child)
 {
   struct vec *v = child == K_ACTOR ? &r->actors : child == K_CYCLE ? &r->cycles
-                : child == K_DIAG ? &r->diags : child == K_SOCKET ? &r->sockets : &r->msgtypes;
+                : child == K_DIAG ? &r->diags : child == K_SOCKET ? &r->sockets
+                : child == K_PEER ? &r->peers : &r->msgtypes;
   return vec_push(v);
 }
 
@@ -948,6 +960,8 @@ static int reader_on_start_array(void *ctx)
     r->msgtypes.n = 0;
   if (e.type == V_OBJS && m->child == K_SOCKET)
     r->sockets.n = 0;
+  if (e.type == V_OBJS && m->child == K_PEER)
+    r->peers.n = 0;
   return 1;
 }
 
@@ -991,6 +1005,18 @@ static int reader_check_pairs(struct as_reader *r, const int64_t *pairs, size_t 
   return 1;
 }
 
+/* Each peer names one actor or thread, and only one. */
+static int reader_check_peers(struct as_reader *r)
+{
+  const struct as_rec_peer *p = r->peers.data;
+  for (size_t i = 0; i < r->peers.n; i++)
+    if ((p[i].to != 0) + (p[i].to_thread != NULL) + (p[i].from_thread != NULL) != 1) {
+      reader_pair_error(r, "objects with one of " AS_M_TO ", " AS_M_TO_THREAD " and " AS_M_FROM_THREAD);
+      return 0;
+    }
+  return 1;
+}
+
 static int reader_on_end_array(void *ctx)
 {
   struct as_reader *r = ctx;
@@ -1028,6 +1054,10 @@ static int reader_on_end_array(void *ctx)
       items = reader_settle(r, &r->msgtypes, 0, &count);
     else if (m->child == K_SOCKET)
       items = reader_settle(r, &r->sockets, 0, &count);
+    else if (m->child == K_PEER && !reader_check_peers(r))
+      return 0;
+    else if (m->child == K_PEER)
+      items = reader_settle(r, &r->peers, 0, &count);
     else {
       struct vec *v = m->child == K_ACTOR ? &r->actors : m->child == K_CYCLE ? &r->cycles : &r->diags;
       items = v->data;
@@ -1061,7 +1091,7 @@ static int reader_begin_line(struct as_reader *r)
   memset(&r->line, 0, sizeof r->line);
   r->line.h.interval_ms = r->line.h.grave_ms = r->line.h.stack_depth = -1;
   r->actors.n = r->cycles.n = r->diags.n = r->sites.n = 0;
-  r->msgtypes.n = r->sockets.n = r->ids.n = r->strs.n = 0;
+  r->msgtypes.n = r->sockets.n = r->peers.n = r->ids.n = r->strs.n = 0;
   r->depth = r->skip_depth = r->skip_pending = r->failed = 0;
   r->last_actor_id = 0;
   r->line_bytes = 0;
@@ -2022,7 +2052,7 @@ int as_reader_open(struct as_reader **reader, const char *source,
   r->account.budget = r->opt.budget;
   r->arena.account = r->header_arena.account = &r->account;
   struct vec *vecs[] = {&r->actors, &r->cycles, &r->diags, &r->sites,
-                        &r->msgtypes, &r->sockets, &r->ids, &r->strs};
+                        &r->msgtypes, &r->sockets, &r->peers, &r->ids, &r->strs};
   for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
     vecs[i]->account = &r->account;
   r->actors.elem = sizeof(struct as_rec_actor);
@@ -2031,6 +2061,7 @@ int as_reader_open(struct as_reader **reader, const char *source,
   r->sites.elem = sizeof(struct as_rec_site);
   r->msgtypes.elem = sizeof(struct as_rec_msgtype);
   r->sockets.elem = sizeof(struct as_rec_socket);
+  r->peers.elem = sizeof(struct as_rec_peer);
   r->ids.elem = sizeof(int64_t);
   r->strs.elem = sizeof(char *);
   int rc = reader_open_source(r, source);
@@ -2121,6 +2152,7 @@ void as_reader_close(struct as_reader *r)
   free(r->sites.data);
   free(r->msgtypes.data);
   free(r->sockets.data);
+  free(r->peers.data);
   free(r->ids.data);
   free(r->strs.data);
   free(r->carry);

@@ -2,6 +2,7 @@
 #include "blockpool.h"
 #include "config.h"
 #include "intern.h"
+#include "peers.h"
 #include "resolve.h"
 #include "stack.h"
 
@@ -340,6 +341,7 @@ void as_actor_release(struct as_actor *actor)
       runtime->release(actor);
     as_blockpool_give(&registry_tallies,
                       atomic_load_explicit(&actor->type_tally_more, memory_order_acquire));
+    as_peers_release(actor);
     registry_histogram_free(actor->handler_histogram);
     _Atomic uint64_t *waits = as_mailwait_words(actor);
     if (waits)
@@ -783,6 +785,20 @@ static void registry_view_channels(struct as_registry_collection *c, struct as_a
   v->channel_count = copied / AS_CHANNEL_WORDS;
 }
 
+/* The actor's peers (peers.h) into the collection's pool: the pairs, then the rest's count. */
+static void registry_view_peers(struct as_registry_collection *c, struct as_actor_view *v,
+                                const struct as_actor *a)
+{
+  uint64_t words[2 * AS_PEERS_SLOTS + 1];
+  uint32_t n = as_peers_copy(a, words, &words[2 * AS_PEERS_SLOTS]);
+  words[2 * n] = words[2 * AS_PEERS_SLOTS];
+  uint32_t copied;
+  v->peers_at = registry_pool_ids(c, words, 2 * n + 1, &copied);
+  v->peer_count = n;
+  if (!copied)
+    v->peers_at = SIZE_MAX; /* no room: none listed */
+}
+
 static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
                                struct as_actor *a)
 {
@@ -837,6 +853,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   /* The handler histogram right after the channels, the mailbox waits right after it. */
   registry_view_histogram(c, &v->histogram_count, a->handler_histogram);
   registry_view_histogram(c, &v->wait_histogram_count, as_mailwait_words(a));
+  registry_view_peers(c, v, a);
 }
 
 int as_registry_wait_unchanged(const struct as_actor_view *view)
@@ -970,6 +987,9 @@ static uint64_t registry_view_signature(const struct as_registry_collection *c,
   const uint64_t *histogram = as_view_histogram_words(c, v);
   for (size_t i = 0; histogram && i < (size_t)v->histogram_count + v->wait_histogram_count; i++)
     h = (h ^ histogram[i]) * 1099511628211ull; /* handler times then mailbox waits */
+  const uint64_t *peers = as_view_peer_words(c, v);
+  for (size_t i = 0; peers && i < 2 * (size_t)v->peer_count + 1; i++)
+    h = (h ^ peers[i]) * 1099511628211ull;
   return h;
 }
 

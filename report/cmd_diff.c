@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "commands.h"
 #include "recording.h"
+#include "pairs.h"
 #include "show.h"
 
 #include <getopt.h>
@@ -109,6 +110,17 @@ static int64_t diff_p99(const struct recording *m, const struct rm_name *agg, in
   return p99 > 0 ? p99 : 0;
 }
 
+struct diff_pairs {
+  json_t *rows;
+  const struct diff_opts *o;
+};
+
+static void diff_pair_row(const char *label, int64_t a, int64_t b, void *ctx)
+{
+  struct diff_pairs *p = ctx;
+  diff_row(p->rows, "messages between actors", label, NULL, a, b, DIFF_COUNT, p->o);
+}
+
 static json_t *diff_build(const struct diff_side *a, const struct diff_side *b,
                           const struct diff_opts *o)
 {
@@ -145,6 +157,8 @@ static json_t *diff_build(const struct diff_side *a, const struct diff_side *b,
     free(tsorted);
     json_decref(types);
   }
+  struct diff_pairs pairs = {rows, o};
+  pairs_diff_each(&a->model, &b->model, diff_pair_row, &pairs);
   free(sorted);
   json_decref(names);
   return rows;
