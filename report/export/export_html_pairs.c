@@ -115,6 +115,16 @@ static long pairs_node_at(const char **nodes, size_t k, const char *name)
   return -1;
 }
 
+/* Moves (*X, *Y) BY units toward (TX, TY). */
+static void pairs_toward(double *x, double *y, double tx, double ty, double by)
+{
+  double dx = tx - *x, dy = ty - *y, d = sqrt(dx * dx + dy * dy);
+  if (d > by) {
+    *x += dx / d * by;
+    *y += dy / d * by;
+  }
+}
+
 static void pairs_svg(FILE *out, const struct html_pair *pairs, size_t n)
 {
   const char *nodes[PAIRS_NODES_MAX];
@@ -140,9 +150,13 @@ static void pairs_svg(FILE *out, const struct html_pair *pairs, size_t n)
     /* Bent to one side, so that A→B and B→A are two edges. */
     double mx = (x[a] + x[b]) / 2 + (y[b] - y[a]) * 0.15, my = (y[a] + y[b]) / 2 - (x[b] - x[a]) * 0.15;
     double width = 1 + 6 * log((double)pairs[i].count + 1) / (top > 0 ? top : 1);
+    /* Ends short of the nodes' dots, so the arrow head shows. */
+    double sx = x[a], sy = y[a], ex = x[b], ey = y[b];
+    pairs_toward(&sx, &sy, mx, my, 8);
+    pairs_toward(&ex, &ey, mx, my, 10);
     fprintf(out, "<path class=\"edge\" d=\"M%.1f,%.1f Q%.1f,%.1f %.1f,%.1f\" stroke-width=\"%.2f\" "
                  "data-count=\"%lld\" marker-end=\"url(#arrow)\"><title>",
-            x[a], y[a], mx, my, x[b], y[b], width, (long long)pairs[i].count);
+            sx, sy, mx, my, ex, ey, width, (long long)pairs[i].count);
     escape_html_text(out, pairs[i].from);
     fputs(" \u2192 ", out);
     escape_html_text(out, pairs[i].to);
