@@ -420,7 +420,7 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
       caf_find_or_adopt(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
   /* Without a sender, the actor running here sends (or this thread, which runs none). */
   struct caf_actor *from = sender ? sender : caf_consuming;
-  as_peers_count(from ? caf_record(from) : NULL, caf_record(target), from == caf_consuming);
+  as_peers_count(from ? caf_record(from) : NULL, caf_record(target));
   if (!sender || sender == target)
     return;
   /* Only the sender's own thread bumps its count, but for forwarded messages. */

@@ -9,8 +9,10 @@
  * at the actor's first message (never malloc). The record keeps its size; an actor that sends
  * nothing costs 8 bytes of address space, touched only when a neighbour's is.
  *
- * Hot path: a load of the pointer, a scan of 8 keys (one cache line), one load and store of the
- * count (an atomic add where several threads may count into one slot). A slot is claimed with a
+ * Hot path: a load of the pointer, a scan of 8 keys (one cache line), one atomic add to the
+ * count: one slot may be counted by several threads at once (a CAF forwarder hands on a message
+ * with its sender's name while the sender sends to the same peer; a CZMQ reply is counted by its
+ * reader), and a plain load and store could lose one. A slot is claimed with a
  * compare-and-swap: lock-free. */
 #ifndef AS_PEERS_H
 #define AS_PEERS_H
@@ -64,7 +66,7 @@ static inline uint64_t as__peers_thread_key(uint64_t tag)
   return name ? name | tag : 0;
 }
 
-static inline void as__peers_add(struct as_actor *owner, uint64_t key, int shared)
+static inline void as__peers_add(struct as_actor *owner, uint64_t key)
 {
   struct as_peers *_Atomic *slot = as__peers_slot(owner);
   struct as_peers *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
@@ -83,24 +85,19 @@ static inline void as__peers_add(struct as_actor *owner, uint64_t key, int share
       break;
     }
   }
-  if (shared)
-    atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
-  else
-    atomic_store_explicit(count, atomic_load_explicit(count, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+  atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
 }
 
-/* One message from FROM to TO (NULL: this thread, which runs no actor). OWN: this thread runs
- * FROM, the one thread that counts into FROM's table for actors and this thread (else counts
- * are atomic adds). A message to oneself is not a message between actors. */
-static inline void as_peers_count(struct as_actor *from, struct as_actor *to, int own)
+/* One message from FROM to TO (NULL: this thread, which runs no actor), from any thread. A
+ * message to oneself is not a message between actors. */
+static inline void as_peers_count(struct as_actor *from, struct as_actor *to)
 {
   if (from == to)
     return;
   uint64_t key = from && to ? to->id : as__peers_thread_key(from ? AS_PEERS_TO_THREAD
                                                                   : AS_PEERS_FROM_THREAD);
   if (key)
-    as__peers_add(from ? from : to, key, !from || !own);
+    as__peers_add(from ? from : to, key);
 }
 
 /* The collector's copy of an actor's table: up to AS_PEERS_SLOTS (key, count) word pairs with
