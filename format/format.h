@@ -127,6 +127,14 @@
 #define AS_M_SENT "sent"
 #define AS_M_DEPTH "depth"
 #define AS_M_COUNT "count"
+/* Who talks to whom (preload/peers.h): an actor's messages by peer, {to|to_thread|from_thread,
+ * count}, and the messages to peers past the listed ones. */
+#define AS_M_PEERS "peers"
+#define AS_M_PEERS_OTHER "peers_other"
+#define AS_M_TO "to"                   /* a peer actor's id */
+#define AS_M_TO_THREAD "to_thread"     /* a thread that runs no actor, by name ("main") */
+#define AS_M_FROM_THREAD "from_thread" /* such a thread sent to this actor */
+#define AS_PEERS_PER_ACTOR_MAX 8
 /* Handler-time histograms (histogram.h) and stuck handlers' stacks. */
 #define AS_M_HANDLER_HISTOGRAM "handler_histogram" /* [bucket, count] pairs; absent: none yet */
 /* Time from a message's enqueue to the start of its handler, same form; absent: none yet. */

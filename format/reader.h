@@ -121,6 +121,15 @@ struct as_rec_socket {
   int64_t max;
 };
 
+/* One of an actor's peers (member "peers"): messages it sent to actor `to`, or to a thread that
+ * runs no actor (`to_thread`), or that such a thread sent to it (`from_thread`). Exactly one of
+ * to (>= 1), to_thread, from_thread is set (checked); the others are 0 and NULL. */
+struct as_rec_peer {
+  int64_t to;
+  const char *to_thread, *from_thread;
+  int64_t count;
+};
+
 struct as_rec_actor {
   int64_t id;
   /* Whether runtime, spawned_at_ns, spawn_site, parent (and runtime_id/scope) were written: a
@@ -194,6 +203,10 @@ struct as_rec_actor {
   size_t n_message_types;
   const struct as_rec_socket *sockets; /* CZMQ: sockets besides the pipe */
   size_t n_sockets;
+  /* Who it talks to: NULL and 0 when absent (no message yet, or an older tracer). */
+  const struct as_rec_peer *peers;
+  size_t n_peers;
+  int64_t peers_other; /* messages sent to peers past the listed ones */
   /* What every view calls the actor's traffic and mailbox: all of its sockets, derived once
    * here (as_rec_actor_derive) from the members above. The pipe's own numbers stay in
    * messages_received, messages_sent, replies, mailbox_len and mailbox_max.

@@ -9,6 +9,7 @@
 #define LINE(f) offsetof(struct reader_line_rec, f)
 #define ACT(f) offsetof(struct as_rec_actor, f)
 #define SOCK(f) offsetof(struct as_rec_socket, f)
+#define PEER(f) offsetof(struct as_rec_peer, f)
 
 static const struct member members_line[] = {
     {AS_M_TYPE, V_STR, 0, 0, 0, LINE(type), NONE},
@@ -104,6 +105,8 @@ static const struct member members_actor[] = {
     {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE},
     {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)},
     {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},
+    {AS_M_PEERS, V_OBJS, 0, 0, K_PEER, ACT(peers), ACT(n_peers)},
+    {AS_M_PEERS_OTHER, V_INT, 0, 0, 0, ACT(peers_other), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_stuck[] = {
@@ -150,6 +153,14 @@ static const struct member members_ended[] = {
     {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE},
     {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)},
     {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},
+    {NULL, 0, 0, 0, 0, 0, 0}};
+
+/* One of to, to_thread and from_thread, checked when the array ends (reader_parse.c). */
+static const struct member members_peer[] = {
+    {AS_M_TO, V_ID, 0, 0, 0, PEER(to), NONE},
+    {AS_M_TO_THREAD, V_STR, 0, 0, 0, PEER(to_thread), NONE},
+    {AS_M_FROM_THREAD, V_STR, 0, 0, 0, PEER(from_thread), NONE},
+    {AS_M_COUNT, V_INT, 0, M_REQUIRED, 0, PEER(count), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_refs[] = {
@@ -228,6 +239,7 @@ MEMBERS_FIT(members_diag);
 MEMBERS_FIT(members_actor);
 MEMBERS_FIT(members_stuck);
 MEMBERS_FIT(members_ended);
+MEMBERS_FIT(members_peer);
 MEMBERS_FIT(members_refs);
 MEMBERS_FIT(members_stopped);
 MEMBERS_FIT(members_mailbox);
@@ -260,6 +272,7 @@ const struct reader_kind reader_kinds[K_COUNT] = {
     [K_SOCKET] = {members_socket, sizeof(struct as_rec_socket), 1},
     [K_STUCK] = {members_stuck, 0, 0},
     [K_ENDED] = {members_ended, sizeof(struct as_rec_actor), 0},
+    [K_PEER] = {members_peer, sizeof(struct as_rec_peer), 1},
 };
 
 /* Computed once: each kind's members' key lengths (keys are compared for every member met),

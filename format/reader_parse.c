@@ -473,6 +473,18 @@ static int reader_check_pairs(struct as_reader *r, const int64_t *pairs, size_t 
   return 1;
 }
 
+/* Each peer names one actor or thread, and only one. */
+static int reader_check_peers(struct as_reader *r)
+{
+  const struct as_rec_peer *p = r->elements[K_PEER].data;
+  for (size_t i = 0; i < r->elements[K_PEER].n; i++)
+    if ((p[i].to != 0) + (p[i].to_thread != NULL) + (p[i].from_thread != NULL) != 1) {
+      reader_pair_error(r, "objects with one of " AS_M_TO ", " AS_M_TO_THREAD " and " AS_M_FROM_THREAD);
+      return 0;
+    }
+  return 1;
+}
+
 static int reader_on_end_array(void *ctx)
 {
   struct as_reader *r = ctx;
@@ -506,6 +518,8 @@ static int reader_on_end_array(void *ctx)
   case V_IDS: items = reader_settle(r, &r->ids, f->mark, &count); break;
   case V_SITES: items = r->sites.data; count = r->sites.n; break;
   default: /* V_OBJS */
+    if (m->child == K_PEER && !reader_check_peers(r))
+      return 0;
     if (reader_kinds[m->child].per_owner) {
       items = reader_settle(r, &r->elements[m->child], 0, &count);
     } else {

@@ -82,6 +82,7 @@ enum reader_value_type {
 enum reader_kind_id {
   K_LINE, K_CONFIG, K_TOTALS, K_COST, K_CYCLE, K_DIAG, K_ACTOR, K_REFS, K_STOPPED, K_MAILBOX,
   K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_STUCK,
+  K_PEER,  /* an actor's peers: who it sends to */
   K_ENDED, /* version 3: an actor that lived and died between two lines, compactly */
   K_COUNT,
   /* arrays */

@@ -54,6 +54,7 @@ static size_t state_arrays_size(const struct as_rec_actor *a)
   n += (a->n_monitors * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_message_types * sizeof(struct as_rec_msgtype) + 15) & ~(size_t)15;
   n += (a->n_sockets * sizeof(struct as_rec_socket) + 15) & ~(size_t)15;
+  n += (a->n_peers * sizeof(struct as_rec_peer) + 15) & ~(size_t)15;
   n += (a->n_histogram * 2 * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_wait_histogram * 2 * sizeof(int64_t) + 15) & ~(size_t)15;
   n += (a->n_handling_stack * sizeof(const char *) + 15) & ~(size_t)15;
@@ -69,12 +70,13 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   int64_t *monitors = state_arena_alloc(arena, a->n_monitors * sizeof *monitors);
   struct as_rec_msgtype *types = state_arena_alloc(arena, a->n_message_types * sizeof *types);
   struct as_rec_socket *sockets = state_arena_alloc(arena, a->n_sockets * sizeof *sockets);
+  struct as_rec_peer *peers = state_arena_alloc(arena, a->n_peers * sizeof *peers);
   int64_t *histogram = state_arena_alloc(arena, a->n_histogram * 2 * sizeof *histogram);
   int64_t *waits = state_arena_alloc(arena, a->n_wait_histogram * 2 * sizeof *waits);
   const char **stack = state_arena_alloc(arena, a->n_handling_stack * sizeof *stack);
   const char **stuck = state_arena_alloc(arena, a->n_stuck_stack * sizeof *stuck);
   if ((!links && a->n_links) || (!monitors && a->n_monitors) || (!types && a->n_message_types) ||
-      (!sockets && a->n_sockets) || (!histogram && a->n_histogram) ||
+      (!sockets && a->n_sockets) || (!peers && a->n_peers) || (!histogram && a->n_histogram) ||
       (!waits && a->n_wait_histogram) ||
       (!stack && a->n_handling_stack) || (!stuck && a->n_stuck_stack)) {
     *nomem = 1;
@@ -93,6 +95,11 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
     sockets[i].kind = state_str(st, a->sockets[i].kind, nomem);
     sockets[i].endpoint = state_str(st, a->sockets[i].endpoint, nomem);
   }
+  for (size_t i = 0; i < a->n_peers; i++) {
+    peers[i] = a->peers[i];
+    peers[i].to_thread = state_str(st, a->peers[i].to_thread, nomem);
+    peers[i].from_thread = state_str(st, a->peers[i].from_thread, nomem);
+  }
   if (a->n_histogram)
     memcpy(histogram, a->histogram, a->n_histogram * 2 * sizeof *histogram);
   if (a->n_wait_histogram)
@@ -105,6 +112,7 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   a->monitors = monitors;
   a->message_types = types;
   a->sockets = sockets;
+  a->peers = a->n_peers ? peers : NULL;
   a->histogram = a->n_histogram ? histogram : NULL;
   a->wait_histogram = a->n_wait_histogram ? waits : NULL;
   a->handling_stack = a->n_handling_stack ? stack : NULL;

@@ -12,6 +12,7 @@
 #include "events.h"
 #include "hook.h"
 #include "recent.h"
+#include "peers.h"
 #include "registry.h"
 
 #include <pthread.h>
@@ -430,6 +431,9 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   /* The element names the message until its handler is done (forwarders pass it on). */
   if (!forwarder)
     as_events_send(sender ? caf_record(sender) : NULL, caf_record(target), (uintptr_t)element);
+  /* Without a sender, the actor running here sends (or this thread, which runs none). */
+  struct caf_actor *from = sender ? sender : caf_consuming;
+  as_peers_count(from ? caf_record(from) : NULL, caf_record(target));
   if (!sender || sender == target)
     return;
   /* Only the sender's own thread bumps its count, but for forwarded messages. */

@@ -12,6 +12,7 @@
 #include "events.h"
 #include "hook.h"
 #include "blockpool.h"
+#include "peers.h"
 #include "ptrmap.h"
 #include "registry.h"
 
@@ -331,6 +332,8 @@ static AS_HOOK_HOT void czmq_send_end(struct czmq_send sd, int rc)
   struct as_actor *self = as_registry_current();
   if (!sd.end->actor_side && self && self != target)
     as_actor_count_sent(self);
+  if (!sd.end->actor_side)
+    as_peers_count(self, target); /* from this thread's actor, or from this thread */
 }
 
 /* ---- receives ------------------------------------------------------------------------------ */
@@ -434,6 +437,8 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
   struct czmq_actor *ca = r.end->owner;
   if (!r.end->actor_side) {
     as_actor_reply_taken(czmq_record(ca));
+    /* Only its reader knows where a reply up the pipe went: counted as it is taken. */
+    as_peers_count(czmq_record(ca), as_registry_current());
     return;
   }
   uint32_t type = czmq_type_cached(&r.end->cache, data, size, NULL);

@@ -3,6 +3,7 @@
 #include "blockpool.h"
 #include "config.h"
 #include "intern.h"
+#include "peers.h"
 #include "spawn_site.h"
 
 #include <errno.h>
@@ -314,6 +315,7 @@ void as_actor_release(struct as_actor *actor)
       runtime->release(actor);
     as_blockpool_give(&registry_tallies,
                       atomic_load_explicit(&actor->type_tally_more, memory_order_acquire));
+    as_peers_release(actor);
     registry_histogram_free(actor->handler_histogram);
     _Atomic uint64_t *waits = as_mailwait_words(actor);
     if (waits)

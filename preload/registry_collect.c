@@ -2,6 +2,7 @@
 #include "registry.h"
 #include "registry_internal.h"
 #include "mailwait.h"
+#include "peers.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -80,6 +81,20 @@ static void registry_view_channels(struct as_registry_collection *c, struct as_a
   v->channel_count = copied / AS_CHANNEL_WORDS;
 }
 
+/* The actor's peers (peers.h) into the collection's pool: the pairs, then the rest's count. */
+static void registry_view_peers(struct as_registry_collection *c, struct as_actor_view *v,
+                                const struct as_actor *a)
+{
+  uint64_t words[2 * AS_PEERS_SLOTS + 1];
+  uint32_t n = as_peers_copy(a, words, &words[2 * AS_PEERS_SLOTS]);
+  words[2 * n] = words[2 * AS_PEERS_SLOTS];
+  uint32_t copied;
+  v->peers_at = registry_pool_ids(c, words, 2 * n + 1, &copied);
+  v->peer_count = n;
+  if (!copied)
+    v->peers_at = SIZE_MAX; /* no room: none listed */
+}
+
 static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
                                struct as_actor *a)
 {
@@ -134,6 +149,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   /* The handler histogram right after the channels, the mailbox waits right after it. */
   registry_view_histogram(c, &v->histogram_count, a->handler_histogram);
   registry_view_histogram(c, &v->wait_histogram_count, as_mailwait_words(a));
+  registry_view_peers(c, v, a);
 }
 
 int as_registry_wait_unchanged(const struct as_actor_view *view)
@@ -281,6 +297,9 @@ static uint64_t registry_view_signature(const struct as_registry_collection *c,
   const uint64_t *histogram = as_view_histogram_words(c, v);
   for (size_t i = 0; histogram && i < (size_t)v->histogram_count + v->wait_histogram_count; i++)
     h = (h ^ histogram[i]) * 1099511628211ull; /* handler times then mailbox waits */
+  const uint64_t *peers = as_view_peer_words(c, v);
+  for (size_t i = 0; peers && i < 2 * (size_t)v->peer_count + 1; i++)
+    h = (h ^ peers[i]) * 1099511628211ull;
   return h;
 }
 

@@ -52,6 +52,10 @@ struct as_actor_view {
    * the collection's id pool (as_view_channel). */
   size_t channels_at;
   uint32_t channel_count;
+  /* Peers (peers.h): peer_count (key, count) word pairs at peers_at in the collection's id pool,
+   * then one word, the messages to later peers (as_view_peer_words). */
+  uint32_t peer_count;
+  size_t peers_at;
   struct as_actor *actor; /* valid until the next as_registry_collect */
   /* Listed in an earlier collection: a delta line leaves out what cannot have changed since
    * (runtime, spawn time and site, parent, runtime id). */
@@ -103,6 +107,11 @@ static inline const uint64_t *as_view_wait_histogram_words(const struct as_regis
 {
   const uint64_t *handler = as_view_histogram_words(c, v);
   return handler ? handler + v->histogram_count : NULL;
+}
+static inline const uint64_t *as_view_peer_words(const struct as_registry_collection *c,
+                                                 const struct as_actor_view *v)
+{
+  return c->ids && v->peers_at != SIZE_MAX ? c->ids + v->peers_at : NULL;
 }
 static inline uint32_t as_tally_word_type(uint64_t word)
 {

@@ -1,5 +1,6 @@
 #include "snapshot.h"
 #include "jsonw.h"
+#include "peers.h"
 #include "mailwait.h"
 #include "stuck.h"
 #include "symcache.h"
@@ -566,6 +567,7 @@ static void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, si
   }
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
   snapshot_message_types(w, v, c);
+  as_peers_write(w, as_view_peer_words(c, v), v->peer_count);
   /* Members only some runtimes fill: CZMQ actors carry none of these. */
   if (v->runtime_id && origin) {
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "escape.h"
 #include "rules.h"
+#include "pairs.h"
 #include "recording.h"
 #include "show.h"
 
@@ -34,6 +35,8 @@ static const char check_usage[] =
     "                           mailbox before their handler began\n"
     "  --no-deadlock            no-deadlock            no wait-for cycle in any snapshot\n"
     "  --no-exceptions          no-exceptions          no handler threw\n"
+    "  (a --rules line)         no-messages FROM TO    actors named FROM never sent a message\n"
+    "                           to actors named TO (or a thread of that name, e.g. main)\n"
     "  --baseline FILE          baseline FILE tolerance PCT\n"
     "                           actors per name and messages per type grow at most PCT%\n"
     "  --tolerance PCT          tolerance for --baseline (default 10)\n"
@@ -192,7 +195,8 @@ static int check_rule(const struct rule *rule, const struct recording *m,
   char note[200];
   /* A rule about a name no actor of the run has would check nothing: a misspelt name must not
    * let the gate pass. */
-  if (rule->name[0] && rule->kind != RULE_EXPECT && !recording_names_find(m, names, rule->name)) {
+  if (rule->name[0] && rule->kind != RULE_EXPECT && rule->kind != RULE_NO_MESSAGES &&
+      !recording_names_find(m, names, rule->name)) {
     check_note(r, "no actor is named %s in this run%s, so the rule checks nothing", rule->name,
                m->include_internal ? "" : " (runtime-internal actors count with --internal)");
     return 0;
@@ -266,6 +270,10 @@ static int check_rule(const struct rule *rule, const struct recording *m,
   case RULE_MAX_HANDLER_P99_MS:
   case RULE_MAX_MAILBOX_WAIT_P99_MS:
     check_p99(rule, m, names, r);
+    return 0;
+  case RULE_NO_MESSAGES:
+    if (pairs_check_no_messages(m, names, rule->name, rule->peer, note, sizeof note) != 0)
+      check_note(r, "%s", note);
     return 0;
   }
   return 0;

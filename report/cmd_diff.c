@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "escape.h"
 #include "recording.h"
+#include "pairs.h"
 #include "show.h"
 
 #include <getopt.h>
@@ -148,6 +149,19 @@ static int64_t diff_p99(const struct recording *m, const struct rm_name *agg, in
   return p99 > 0 ? p99 : 0;
 }
 
+struct diff_pairs {
+  struct diff_rows *rows;
+  const struct diff_opts *o;
+  int rc;
+};
+
+static void diff_pair_row(const char *label, int64_t a, int64_t b, void *ctx)
+{
+  struct diff_pairs *p = ctx;
+  if (p->rc == 0)
+    p->rc = diff_row(p->rows, "messages between actors", label, NULL, a, b, DIFF_COUNT, p->o);
+}
+
 /* The rows, section by section, names sorted within each. Returns 0 or -1 (out of memory). */
 static int diff_build(struct diff_rows *rows, const struct diff_side *a, const struct diff_side *b,
                       const struct diff_opts *o)
@@ -186,6 +200,13 @@ static int diff_build(struct diff_rows *rows, const struct diff_side *a, const s
     free(types);
   }
   free(sorted);
+  if (rc == 0) {
+    struct diff_pairs pairs = {rows, o, 0};
+    if (pairs_diff_each(&a->model, &b->model, diff_pair_row, &pairs) < 0)
+      rc = -1;
+    else
+      rc = pairs.rc;
+  }
   return rc;
 }
 

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "waits.h"
 #include "recording.h"
+#include "pairs.h"
 #include "show.h"
 
 #include <getopt.h>
@@ -829,6 +830,7 @@ static void report_print_text(struct report *r, int all, int now)
     printf("runtime-internal actors left out: %zu (--internal includes them)\n", hidden);
   report_print_tree(r);
   report_print_messages(r, all);
+  report_pairs_print(m, all, r->lines_per_section);
   report_print_slowest(r);
   report_print_end(r);
   report_print_timeline(m);

@@ -38,11 +38,12 @@ static const char top_usage[] =
     "      --ascii           ASCII characters only\n"
     "      --no-color        no colours (also when NO_COLOR is set)\n"
     "      --timing          with --batch: each frame's read, model and drawing times on stderr\n"
+    "      --inspect ID      with --batch: each frame ends with the inspect panel of actor ID\n"
     "  -h, --help            this text ('?' on the screen lists the keys)\n";
 
 enum {
   O_ROWS = 256, O_WIDTH, O_RULES, O_BUSY, O_STUCK, O_SORT, O_REVERSE, O_FLAT, O_FILTER, O_ASCII,
-  O_NO_COLOR, O_TIMING, O_EVENTS,
+  O_NO_COLOR, O_TIMING, O_EVENTS, O_INSPECT,
 };
 
 struct top_options {
@@ -96,6 +97,7 @@ static int top_parse(int argc, char **argv, struct top_options *o, struct top_sc
       {"filter", required_argument, NULL, O_FILTER}, {"ascii", no_argument, NULL, O_ASCII},
       {"no-color", no_argument, NULL, O_NO_COLOR}, {"timing", no_argument, NULL, O_TIMING},
       {"events", no_argument, NULL, O_EVENTS},
+      {"inspect", required_argument, NULL, O_INSPECT},
       {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
   long long v;
   char err[256];
@@ -147,6 +149,11 @@ static int top_parse(int argc, char **argv, struct top_options *o, struct top_sc
     case O_NO_COLOR: o->color = 0; break;
     case O_TIMING: o->batch_opt.timing = 1; break;
     case O_EVENTS: o->events = 1; break;
+    case O_INSPECT:
+      if (top_number(optarg, 1, INT64_MAX, &v) < 0)
+        return top_bad("--inspect needs an actor id, not", optarg);
+      o->batch_opt.inspect = v;
+      break;
     case 'h': fputs(top_usage, stdout); return CMD_OK;
     default: fputs(top_usage, stderr); return CMD_USAGE;
     }

@@ -10,6 +10,7 @@
 
 #include "escape.h"
 #include "export_html_model.h"
+#include "export_html_pairs.h"
 #include "export_html_tree.h"
 #include "export_svg.h"
 #include "show.h"
@@ -505,6 +506,8 @@ int export_html_write(FILE *out, struct as_reader *run, const char *source,
     rc = html_plots(out, &m);
     if (rc == 0)
       rc = html_names(out, &m);
+    if (rc == 0)
+      rc = export_html_pairs(out, &m);
     if (rc == 0)
       rc = export_html_tree(out, &m);
     fputs("<footer>Made by <b>actorscope export html</b> from ", out);

@@ -300,6 +300,27 @@ static void render_histogram(const struct render *r, const char *family_name,
   value_int(r, (int64_t)total);
 }
 
+/* Who talks to whom, by name: bounded (metrics_pairs.h). */
+static void render_pairs(const struct render *r, struct metrics_process *const *ps, size_t n)
+{
+  static const char *const name = "actorscope_messages_between";
+  family(r, name, COUNTER, NULL,
+         "Messages actors (or threads that run none, e.g. main) named from sent to those named "
+         "to; the first 100 pairs a process, the rest under <other>.");
+  _Static_assert(METRICS_PAIRS_MAX == 100, "the help text says 100");
+  for (size_t i = 0; i < n; i++) {
+    const struct metrics_pairs *pairs = &ps[i]->pairs;
+    for (size_t k = 0; k <= pairs->n; k++) {
+      if (k == pairs->n && !pairs->other)
+        break;
+      labels_open(r, name, COUNTER, ps[i]);
+      label(r, "from", k < pairs->n ? pairs->items[k].from : METRICS_PAIRS_OTHER);
+      label(r, "to", k < pairs->n ? pairs->items[k].to : METRICS_PAIRS_OTHER);
+      value_int(r, k < pairs->n ? pairs->items[k].count : pairs->other);
+    }
+  }
+}
+
 static void render_handler_histograms(const struct render *r, struct metrics_process *const *ps,
                                       size_t n)
 {
@@ -415,6 +436,7 @@ void metrics_render(FILE *out, struct metrics_process *const *processes, size_t 
   render_process_families(&r, processes, n_processes);
   render_name_families(&r, processes, n_processes);
   render_handler_histograms(&r, processes, n_processes);
+  render_pairs(&r, processes, n_processes);
   if (options->per_actor_cap > 0)
     render_actor_families(&r, processes, n_processes, options->per_actor_cap);
   render_sources(&r, sources, n_sources);

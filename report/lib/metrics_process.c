@@ -143,6 +143,7 @@ static int actor_free(void *state, void *ctx)
   free(((struct metrics_actor *)state)->types);
   free(((struct metrics_actor *)state)->histogram);
   free(((struct metrics_actor *)state)->wait_histogram);
+  metrics_pairs_seen_free(&((struct metrics_actor *)state)->peers);
   return 0;
 }
 
@@ -157,6 +158,7 @@ void metrics_process_free(struct metrics_process *p)
   free(p->names);
   free(p->index);
   counts_free(&p->diagnostics);
+  metrics_pairs_free(&p->pairs);
   free(p->program);
   free(p);
 }
@@ -276,6 +278,13 @@ static int actor_name(struct metrics_process *p, struct metrics_actor *s, const 
   return 0;
 }
 
+/* A peer's name when the snapshot no longer lists it: as it was last listed. */
+static const char *actor_name_by_id(int64_t id, void *ctx)
+{
+  const struct metrics_actor *s = actor_table_find(&((struct metrics_process *)ctx)->actors, id);
+  return s && s->name ? s->name->name : NULL;
+}
+
 static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, void *ctx)
 {
   struct metrics_process *p = ctx;
@@ -292,6 +301,7 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   s->handler_ns = a->handler_total_ns;
   s->mailbox_len = a->queued_all;
   if (fold_types(s, a) < 0 ||
+      metrics_pairs_fold(&p->pairs, &s->peers, n->name, a, actor_name_by_id, p) < 0 ||
       fold_histogram(a->histogram, a->n_histogram, &s->histogram, &s->n_histogram,
                      &n->handler_buckets) < 0 ||
       fold_histogram(a->wait_histogram, a->n_wait_histogram, &s->wait_histogram,
@@ -343,7 +353,9 @@ int metrics_process_update(struct metrics_process *p, const struct as_rec_snapsh
     memset(n->by_status, 0, sizeof n->by_status);
     n->mailbox_depth = n->running_max_ns = n->deadlocked = 0;
   }
+  p->pairs.snapshot = snap;
   int rc = actor_table_update(&p->actors, snap, actor_seen, actor_gone, p);
+  p->pairs.snapshot = NULL;
   if (rc < 0)
     return rc;
   for (size_t i = 0; i < snap->n_deadlocks; i++)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "actor_table.h"
+#include "metrics_pairs.h"
 #include "reader.h"
 
 /* A count under a text label (message type, stop reason). */
@@ -55,6 +56,7 @@ struct metrics_actor {
   size_t n_histogram;
   int64_t *wait_histogram; /* its mailbox_wait_histogram as last seen, likewise */
   size_t n_wait_histogram;
+  struct metrics_pairs_seen peers; /* its peers as last seen */
 };
 
 struct metrics_process {
@@ -75,6 +77,7 @@ struct metrics_process {
   size_t *index;                     /* slots: 0 empty, else position + 1 */
   size_t index_cap;
   struct actor_table actors;  /* of struct metrics_actor */
+  struct metrics_pairs pairs; /* messages between names (metrics_pairs.h) */
 };
 
 /* A process as its stream's HEADER describes it. NULL when out of memory. */

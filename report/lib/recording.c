@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "recording.h"
 #include "destination.h"
+#include "pairs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -226,6 +227,8 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   rm_update_histogram(in, &a->wait_hist, &a->n_wait_hist, r->wait_histogram, r->n_wait_histogram);
   if (r->n_sockets || a->n_sockets)
     rm_update_sockets(in, a, r);
+  if (rm_peers_update(in->m, a, r) < 0)
+    in->nomem = 1;
   /* The stack of its longest stuck handler so far (a later, shorter one keeps it). */
   rm_update_stuck(in, a, r);
   a->handling_now = (uint8_t)r->has_handling;
@@ -434,6 +437,7 @@ void recording_free(struct recording *m)
   for (size_t i = 0; i < m->n_actors; i++) {
     free(m->actors[i].types);
     free(m->actors[i].sockets);
+    free(m->actors[i].peers);
     free(m->actors[i].hist);
     free(m->actors[i].wait_hist);
     free(m->actors[i].stack);

@@ -12,6 +12,8 @@
 #include "reader.h"
 #include "strtab.h"
 
+struct rm_peer;
+
 struct rm_type {
   uint32_t type;  /* interned */
   uint32_t group; /* the type per actor name: without its socket's endpoint (interned) */
@@ -41,12 +43,14 @@ struct rm_actor {
   struct as_histogram_bin *hist; /* handler times at its last listing, in ticks; NULL: none */
   struct as_histogram_bin *wait_hist; /* mailbox waits likewise */
   uint32_t *stack;               /* where its longest stuck handler was (interned frames) */
+  struct rm_peer *peers;         /* who it talks to (pairs.h), at its last listing */
+  int64_t peers_other;
   /* That stuck handler run (the tracer's `stuck` member; older files: handling.stack). */
   int64_t stuck_ns, stuck_cpu_ns, stuck_cpu_window_ns;
   uint32_t stuck_type, stuck_source, stuck_end; /* interned, RM_NONE when not known */
   uint8_t has_stuck, stuck_complete, stuck_on_cpu;
   uint16_t n_hist, n_wait_hist;
-  uint8_t n_stack, n_sockets;
+  uint8_t n_stack, n_sockets, n_peers;
   uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;
   uint8_t gone; /* reaped: no longer in the registry */
   uint8_t attached_late; /* running before `actorscope attach`: seen from then on only */

@@ -26,6 +26,7 @@ static const struct rules_syntax rules_syntax[] = {
     {"baseline", RULE_BASELINE, "baseline FILE tolerance PCT"},
     {"max-handler-p99-ms", RULE_MAX_HANDLER_P99_MS, "max-handler-p99-ms N [NAME]"},
     {"max-mailbox-wait-p99-ms", RULE_MAX_MAILBOX_WAIT_P99_MS, "max-mailbox-wait-p99-ms N [NAME]"},
+    {"no-messages", RULE_NO_MESSAGES, "no-messages FROM TO"},
 };
 
 static int rules_fail(struct rules_error *err, const char *where, const char *what,
@@ -152,6 +153,14 @@ static int rules_fill(struct rule *r, const struct rules_syntax *syn, const char
     }
     return 0;
   }
+  case RULE_NO_MESSAGES:
+    if (n != 3)
+      return rules_fail(err, where, "needs two names, the senders' and the receivers'", syn->usage);
+    if (strlen(w[1]) >= sizeof r->name || strlen(w[2]) >= sizeof r->peer)
+      return rules_fail(err, where, "the actor name is too long", syn->usage);
+    snprintf(r->name, sizeof r->name, "%s", w[1]);
+    snprintf(r->peer, sizeof r->peer, "%s", w[2]);
+    return 0;
   case RULE_BASELINE: {
     char *end = NULL;
     if (n != 4 || strcmp(w[2], "tolerance") != 0)

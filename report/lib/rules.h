@@ -18,6 +18,7 @@ enum rule_kind {
   RULE_BASELINE,
   RULE_MAX_HANDLER_P99_MS, /* the p99 of a name's finished handlers (histograms merged) */
   RULE_MAX_MAILBOX_WAIT_P99_MS, /* the p99 of a name's messages' waits in the mailbox */
+  RULE_NO_MESSAGES, /* actors (or a thread) named `name` never send to those named `peer` */
 };
 
 struct rule {
@@ -27,6 +28,7 @@ struct rule {
   long long max;   /* MAX for expect */
   char name[512];  /* actor name filter; "" = every actor */
   char path[512];  /* baseline file */
+  char peer[512];  /* no-messages: the receivers' name */
   double tolerance_pct;
 };
 

@@ -34,6 +34,10 @@ static int batch_print(struct batch *b, double read_ms, double model_ms)
 {
   batch_ms_since(&b->mark);
   top_frame_render(&b->canvas, b->s, 0, b->o->rows);
+  if (b->o->inspect) {
+    top_canvas_add(&b->canvas, TOP_STYLE_NORMAL, "%s", "");
+    top_inspect_render(&b->canvas, b->s, b->o->inspect);
+  }
   double frame_ms = batch_ms_since(&b->mark);
   if (b->frames++)
     putchar('\n');

@@ -12,6 +12,7 @@ struct top_batch_options {
   size_t rows;   /* table rows a frame (0: all) */
   int width;
   int timing;    /* per frame: read, model and drawing times on stderr */
+  int64_t inspect; /* an actor id: its inspect panel after each frame (0: none) */
 };
 
 /* Returns 0, or a negative errno with ERR filled. */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "histogram.h"
 #include "show.h"
+#include "top_peers.h"
 #include "top_screen.h"
 
 #include <stdio.h>
@@ -212,6 +213,7 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
   for (size_t i = 0; i < a->n_message_types; i++)
     top_canvas_add(c, TOP_STYLE_NORMAL, "  %10lld  %s", (long long)a->message_types[i].count,
                    a->message_types[i].name);
+  top_inspect_peers(c, snap, a);
   if (a->n_sockets) {
     top_canvas_add(c, TOP_STYLE_NORMAL, "sockets    %zu besides its pipe", a->n_sockets);
     for (size_t i = 0; i < a->n_sockets; i++) {

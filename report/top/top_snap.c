@@ -100,6 +100,12 @@ static void snap_copy_actor(struct arena *a, struct as_rec_actor *d, const struc
     sockets[i].endpoint = arena_str(a, s->sockets[i].endpoint);
   }
   d->sockets = sockets;
+  struct as_rec_peer *peers = arena_dup(a, s->peers, s->n_peers * sizeof *s->peers);
+  for (size_t i = 0; peers && i < s->n_peers; i++) {
+    peers[i].to_thread = arena_str(a, s->peers[i].to_thread);
+    peers[i].from_thread = arena_str(a, s->peers[i].from_thread);
+  }
+  d->peers = peers;
   d->histogram = arena_dup(a, s->histogram, s->n_histogram * 2 * sizeof *s->histogram);
   d->wait_histogram =
       arena_dup(a, s->wait_histogram, s->n_wait_histogram * 2 * sizeof *s->wait_histogram);

@@ -1,6 +1,7 @@
 /* actorscope top: evaluating check's rules on each snapshot. */
 #define _GNU_SOURCE
 #include "top_warn.h"
+#include "top_peers.h"
 
 #include "show.h"
 
@@ -135,6 +136,10 @@ static int warn_rule(const struct rule *r, struct top_rule_state *st,
       return 0;
     warn_cycle(s, out, cap);
     return 1;
+  case RULE_NO_MESSAGES: {
+    int64_t n = top_peers_between(s, r->name, r->peer);
+    return n > 0 && snprintf(out, cap, "%s sent %lld messages to %s", r->name, (long long)n, r->peer);
+  }
   case RULE_BASELINE: /* needs the whole run: `actorscope check` compares it afterwards */
   case RULE_MAX_HANDLER_P99_MS: /* likewise: the run's histograms, merged per name */
   case RULE_MAX_MAILBOX_WAIT_P99_MS:

@@ -1,0 +1,160 @@
+#define _GNU_SOURCE
+#include "peers.h"
+
+#include "blockpool.h"
+#include "format.h"
+#include "intern.h"
+#include "jsonw.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+struct as_peers *_Atomic *_Atomic as__peers_tables[AS_RECORD_SPACES];
+__thread uint64_t as__peers_thread __attribute__((tls_model("initial-exec")));
+
+/* 1M tables of 144 bytes and the pool's link (address space, touched as used): an actor past
+ * them counts no peers. */
+static struct as_blockpool peers_pool = AS_BLOCKPOOL_INIT(sizeof(struct as_peers), 160u << 20);
+
+static const size_t peers_blocks[AS_RECORD_SPACES] = {
+    AS_RECORD_REGION_SMALL / AS_RECORD_STRIDE_SMALL,
+    AS_RECORD_REGION_LARGE / AS_RECORD_STRIDE_LARGE,
+};
+
+/* One pointer a record block: 32 MB and 8.6 MB of address space, touched as records are. */
+static struct as_peers *_Atomic *peers_table_reserve(int space)
+{
+  struct as_peers *_Atomic *t = atomic_load_explicit(&as__peers_tables[space], memory_order_acquire);
+  if (t)
+    return t;
+  size_t bytes = peers_blocks[space] * sizeof *t;
+  void *fresh = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (fresh == MAP_FAILED)
+    return NULL;
+  if (!atomic_compare_exchange_strong_explicit(&as__peers_tables[space], &t, fresh,
+                                               memory_order_acq_rel, memory_order_acquire)) {
+    munmap(fresh, bytes); /* another thread reserved it first */
+    return t;
+  }
+  return fresh;
+}
+
+struct as_peers *as__peers_take(struct as_actor *actor)
+{
+  int saved = errno;
+  struct as_peers *result = NULL;
+  for (int space = 0; space < AS_RECORD_SPACES; space++)
+    if (as__record_spaces[space].region)
+      peers_table_reserve(space);
+  struct as_peers *_Atomic *slot = as__peers_slot(actor);
+  if (!slot || as_blockpool_reserve(&peers_pool) < 0)
+    goto out;
+  struct as_peers *old = atomic_load_explicit(slot, memory_order_acquire);
+  if (old && old->owner == actor->id) {
+    result = old;
+    goto out;
+  }
+  struct as_peers *fresh = as_blockpool_take(&peers_pool);
+  if (!fresh)
+    goto out;
+  memset(fresh, 0, sizeof *fresh);
+  fresh->owner = actor->id;
+  /* OLD, when set, is a former record's that was never given back (a fork child's records):
+   * left where it is rather than risk another thread still reading it. */
+  if (atomic_compare_exchange_strong_explicit(slot, &old, fresh, memory_order_acq_rel,
+                                              memory_order_acquire)) {
+    result = fresh;
+  } else {
+    as_blockpool_give(&peers_pool, fresh); /* another sender was first */
+    result = old && old->owner == actor->id ? old : NULL;
+  }
+out:
+  errno = saved;
+  return result;
+}
+
+uint64_t as__peers_thread_fetch(void)
+{
+  int saved = errno;
+  char name[17] = "main";
+  if (gettid() != getpid() && prctl(PR_GET_NAME, name, 0, 0, 0) < 0)
+    strcpy(name, "thread");
+  name[16] = '\0';
+  const char *interned = as_intern_string(name);
+  as__peers_thread = (uint64_t)(uintptr_t)interned;
+  errno = saved;
+  return as__peers_thread;
+}
+
+uint32_t as_peers_copy(const struct as_actor *actor, uint64_t *words, uint64_t *other)
+{
+  *other = 0;
+  struct as_peers *_Atomic *slot = as__peers_slot(actor);
+  const struct as_peers *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
+  if (!p || p->owner != actor->id)
+    return 0;
+  uint32_t n = 0;
+  for (int i = 0; i < AS_PEERS_SLOTS; i++) {
+    uint64_t key = atomic_load_explicit(&p->key[i], memory_order_relaxed);
+    uint64_t count = atomic_load_explicit(&p->count[i], memory_order_relaxed);
+    if (key != 0 && count != 0) { /* a slot claimed a moment before its first count */
+      words[2 * n] = key;
+      words[2 * n + 1] = count;
+      n++;
+    }
+  }
+  *other = atomic_load_explicit(&p->other, memory_order_relaxed);
+  return n;
+}
+
+void as_peers_release(struct as_actor *actor)
+{
+  struct as_peers *_Atomic *slot = as__peers_slot(actor);
+  if (!slot)
+    return;
+  struct as_peers *p = atomic_exchange_explicit(slot, NULL, memory_order_acq_rel);
+  if (p && p->owner == actor->id)
+    as_blockpool_give(&peers_pool, p);
+}
+
+uint64_t as_peers_in_use(void) { return as_blockpool_in_use(&peers_pool); }
+
+void as_peers_write(struct as_jsonw *w, const uint64_t *words, uint32_t count)
+{
+  if (!words || (count == 0 && words[0] == 0))
+    return;
+  /* By count, highest first (insertion sort of at most AS_PEERS_SLOTS indices). */
+  uint32_t order[AS_PEERS_SLOTS];
+  for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
+    uint32_t k = i;
+    for (; k > 0 && words[2 * order[k - 1] + 1] < words[2 * i + 1]; k--)
+      order[k] = order[k - 1];
+    order[k] = i;
+  }
+  as_jsonw_lit(w, "," AS_KEY(AS_M_PEERS) "[");
+  for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
+    uint64_t key = words[2 * order[i]];
+    const char *thread = as_peers_key_thread(key);
+    if (i)
+      as_jsonw_lit(w, ",");
+    as_jsonw_lit(w, "{");
+    if (!thread) {
+      as_jsonw_lit_u64(w, AS_KEY(AS_M_TO), key);
+    } else {
+      if ((key & AS_PEERS_TAG_MASK) == AS_PEERS_FROM_THREAD)
+        as_jsonw_lit(w, AS_KEY(AS_M_FROM_THREAD));
+      else
+        as_jsonw_lit(w, AS_KEY(AS_M_TO_THREAD));
+      as_jsonw_str(w, thread);
+    }
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_COUNT), words[2 * order[i] + 1]);
+    as_jsonw_lit(w, "}");
+  }
+  as_jsonw_lit(w, "]");
+  if (words[2 * count])
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PEERS_OTHER), words[2 * count]);
+}

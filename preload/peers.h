@@ -1,0 +1,120 @@
+/* Who talks to whom: per actor, the messages it sent to each peer, exactly, in a small table
+ * of AS_PEERS_SLOTS peers (the first distinct ones it meets) and one count for every later peer.
+ * A peer is another actor, or a thread that runs no actor (the main thread, a Python thread):
+ * such a thread has no table of its own, so what it sends to an actor is kept in the actor's
+ * table as "from that thread".
+ *
+ * The table lives beside the record, not in it: a pointer per record block in an array per
+ * record pool (the mailbox waits' scheme, mailwait.h), to a block from a lock-free pool taken
+ * at the actor's first message (never malloc). The record keeps its size; an actor that sends
+ * nothing costs 8 bytes of address space, touched only when a neighbour's is.
+ *
+ * Hot path: a load of the pointer, a scan of 8 keys (one cache line), one atomic add to the
+ * count: one slot may be counted by several threads at once (a CAF forwarder hands on a message
+ * with its sender's name while the sender sends to the same peer; a CZMQ reply is counted by its
+ * reader), and a plain load and store could lose one. A slot is claimed with a
+ * compare-and-swap: lock-free. */
+#ifndef AS_PEERS_H
+#define AS_PEERS_H
+
+#include "changes.h"
+#include "registry.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AS_PEERS_SLOTS 8
+/* A key: an actor's id (< 2^62), or an interned thread name's address tagged with one of these. */
+#define AS_PEERS_TO_THREAD (1ull << 63)
+#define AS_PEERS_FROM_THREAD ((1ull << 63) | (1ull << 62))
+#define AS_PEERS_TAG_MASK ((1ull << 63) | (1ull << 62))
+
+struct as_peers {
+  uint64_t owner; /* the record's id: a block a former record in the same place left is not its */
+  _Atomic uint64_t key[AS_PEERS_SLOTS]; /* 0: free */
+  _Atomic uint64_t count[AS_PEERS_SLOTS];
+  _Atomic uint64_t other; /* messages to peers past the slots */
+};
+
+/* One pointer per record block of each pool; NULL until the first table is needed. */
+extern struct as_peers *_Atomic *_Atomic as__peers_tables[AS_RECORD_SPACES];
+
+static inline struct as_peers *_Atomic *as__peers_slot(const void *record)
+{
+  size_t small = (size_t)((const char *)record - as__record_spaces[0].region);
+  if (__builtin_expect(small < AS_RECORD_REGION_SMALL, 1)) {
+    struct as_peers *_Atomic *t = atomic_load_explicit(&as__peers_tables[0], memory_order_relaxed);
+    return t ? t + small / AS_RECORD_STRIDE_SMALL : NULL;
+  }
+  size_t large = (size_t)((const char *)record - as__record_spaces[1].region);
+  struct as_peers *_Atomic *t = atomic_load_explicit(&as__peers_tables[1], memory_order_relaxed);
+  return t && large < AS_RECORD_REGION_LARGE ? t + large / AS_RECORD_STRIDE_LARGE : NULL;
+}
+
+/* The actor's table, taken now if it has none (NULL when none can be had). */
+struct as_peers *as__peers_take(struct as_actor *actor);
+/* This thread's name as a peer (interned; "main" for the main thread), found at its first
+ * message; 0 until then. */
+extern __thread uint64_t as__peers_thread __attribute__((tls_model("initial-exec")));
+uint64_t as__peers_thread_fetch(void);
+static inline uint64_t as__peers_thread_key(uint64_t tag)
+{
+  uint64_t name = as__peers_thread;
+  if (__builtin_expect(name == 0, 0))
+    name = as__peers_thread_fetch();
+  return name ? name | tag : 0;
+}
+
+static inline void as__peers_add(struct as_actor *owner, uint64_t key)
+{
+  struct as_peers *_Atomic *slot = as__peers_slot(owner);
+  struct as_peers *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
+  if (__builtin_expect(!p || p->owner != owner->id, 0) && !(p = as__peers_take(owner)))
+    return;
+  as_changes_touch(owner);
+  _Atomic uint64_t *count = &p->other;
+  for (int i = 0; i < AS_PEERS_SLOTS; i++) {
+    uint64_t k = atomic_load_explicit(&p->key[i], memory_order_relaxed);
+    /* Claim a free slot; on a lost race k holds the winner's peer, maybe this one. */
+    if (k == 0 && atomic_compare_exchange_strong_explicit(&p->key[i], &k, key, memory_order_relaxed,
+                                                          memory_order_relaxed))
+      k = key;
+    if (k == key) {
+      count = &p->count[i];
+      break;
+    }
+  }
+  atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
+}
+
+/* One message from FROM to TO (NULL: this thread, which runs no actor), from any thread. A
+ * message to oneself is not a message between actors. */
+static inline void as_peers_count(struct as_actor *from, struct as_actor *to)
+{
+  if (from == to)
+    return;
+  uint64_t key = from && to ? to->id : as__peers_thread_key(from ? AS_PEERS_TO_THREAD
+                                                                  : AS_PEERS_FROM_THREAD);
+  if (key)
+    as__peers_add(from ? from : to, key);
+}
+
+/* The collector's copy of an actor's table: up to AS_PEERS_SLOTS (key, count) word pairs with
+ * a count, into WORDS (2 * AS_PEERS_SLOTS), and the messages to later peers. Returns the pairs. */
+uint32_t as_peers_copy(const struct as_actor *actor, uint64_t *words, uint64_t *other);
+/* Gives the table back as the record is freed. */
+void as_peers_release(struct as_actor *actor);
+/* A key's thread name (for keys with a tag), or NULL. */
+static inline const char *as_peers_key_thread(uint64_t key)
+{
+  return key & AS_PEERS_TAG_MASK ? (const char *)(uintptr_t)(key & ~AS_PEERS_TAG_MASK) : NULL;
+}
+struct as_jsonw;
+/* An actor's members "peers" and "peers_other" (FORMAT.md) from its COUNT pairs in WORDS (as
+ * as_peers_copy left them, the rest's count after them); nothing when it has none. */
+void as_peers_write(struct as_jsonw *w, const uint64_t *words, uint32_t count);
+/* Tables taken and not given back (for tests and the bench). */
+uint64_t as_peers_in_use(void);
+
+#endif

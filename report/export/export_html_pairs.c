@@ -1,0 +1,218 @@
+#define _GNU_SOURCE
+#include "export_html_pairs.h"
+
+#include "escape.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAIRS_NODES_MAX 24  /* names on the graph: the busiest */
+#define PAIRS_ROWS_MAX 200  /* rows of the table */
+
+int html_pairs_keep(struct html_model *m, struct html_actor *h, const struct as_rec_actor *a)
+{
+  h->peers_other = a->peers_other;
+  if (!a->n_peers)
+    return 0;
+  struct as_rec_peer *peers = realloc(h->peers, a->n_peers * sizeof *peers);
+  if (!peers)
+    return -ENOMEM;
+  h->peers = peers;
+  h->n_peers = a->n_peers;
+  for (size_t i = 0; i < a->n_peers; i++) {
+    peers[i] = a->peers[i];
+    peers[i].to_thread = intern_string(&m->strings, a->peers[i].to_thread);
+    peers[i].from_thread = intern_string(&m->strings, a->peers[i].from_thread);
+    if ((a->peers[i].to_thread && !peers[i].to_thread) ||
+        (a->peers[i].from_thread && !peers[i].from_thread))
+      return -ENOMEM;
+  }
+  return 0;
+}
+
+struct html_pair {
+  const char *from, *to; /* interned: equal names are equal pointers */
+  int64_t count;
+};
+
+static int pair_by_count(const void *x, const void *y)
+{
+  const struct html_pair *a = x, *b = y;
+  if (a->count != b->count)
+    return a->count > b->count ? -1 : 1;
+  int c = strcmp(a->from, b->from);
+  return c ? c : strcmp(a->to, b->to);
+}
+
+/* Every (from name, to name) pair with its messages, merged. */
+static struct html_pair *pairs_collect(const struct html_model *m, size_t *n, int64_t *other,
+                                       int *any)
+{
+  struct html_pair *pairs = NULL;
+  size_t cap = 0;
+  *n = 0;
+  *other = 0;
+  *any = 0;
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct html_actor *a = &m->actors[i];
+    *any |= a->n_peers || a->peers_other;
+    *other += a->peers_other;
+    for (size_t k = 0; k < a->n_peers; k++) {
+      const struct as_rec_peer *p = &a->peers[k];
+      const struct html_actor *to = p->to ? html_model_actor(m, p->to) : NULL;
+      struct html_pair pair = {a->name, p->to ? (to ? to->name : AS_NAME_UNKNOWN) : p->to_thread,
+                               p->count};
+      if (p->from_thread)
+        pair = (struct html_pair){p->from_thread, a->name, p->count};
+      size_t j = 0;
+      while (j < *n && !(pairs[j].from == pair.from && pairs[j].to == pair.to))
+        j++;
+      if (j < *n) {
+        pairs[j].count += pair.count;
+        continue;
+      }
+      if (*n == cap) {
+        cap = cap ? 2 * cap : 32;
+        struct html_pair *grown = reallocarray(pairs, cap, sizeof *grown);
+        if (!grown) {
+          free(pairs);
+          return NULL;
+        }
+        pairs = grown;
+      }
+      pairs[(*n)++] = pair;
+    }
+  }
+  if (*n)
+    qsort(pairs, *n, sizeof *pairs, pair_by_count);
+  return pairs ? pairs : calloc(1, sizeof *pairs);
+}
+
+/* The graph's nodes: names in order of their traffic, the busiest PAIRS_NODES_MAX. */
+static size_t pairs_nodes(const struct html_pair *pairs, size_t n, const char **nodes)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *ends[2] = {pairs[i].from, pairs[i].to};
+    for (int e = 0; e < 2; e++) {
+      size_t j = 0;
+      while (j < k && nodes[j] != ends[e])
+        j++;
+      if (j == k && k < PAIRS_NODES_MAX)
+        nodes[k++] = ends[e];
+    }
+  }
+  return k;
+}
+
+static long pairs_node_at(const char **nodes, size_t k, const char *name)
+{
+  for (size_t j = 0; j < k; j++)
+    if (nodes[j] == name)
+      return (long)j;
+  return -1;
+}
+
+/* Moves (*X, *Y) BY units toward (TX, TY). */
+static void pairs_toward(double *x, double *y, double tx, double ty, double by)
+{
+  double dx = tx - *x, dy = ty - *y, d = sqrt(dx * dx + dy * dy);
+  if (d > by) {
+    *x += dx / d * by;
+    *y += dy / d * by;
+  }
+}
+
+static void pairs_svg(FILE *out, const struct html_pair *pairs, size_t n)
+{
+  const char *nodes[PAIRS_NODES_MAX];
+  size_t k = pairs_nodes(pairs, n, nodes);
+  const double w = 760, h = 420, cx = w / 2, cy = h / 2, r = k > 1 ? 150 : 0;
+  double x[PAIRS_NODES_MAX], y[PAIRS_NODES_MAX];
+  for (size_t j = 0; j < k; j++) {
+    double t = 2 * M_PI * (double)j / (double)k - M_PI / 2;
+    x[j] = cx + r * cos(t) * 1.6;
+    y[j] = cy + r * sin(t);
+  }
+  double top = log((double)(n ? pairs[0].count : 1) + 1);
+  fprintf(out, "<svg class=\"pairs\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+               "aria-label=\"messages between actor names\">"
+               "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
+               "markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\">"
+               "<path d=\"M0,0L10,5L0,10z\" fill=\"#4a6fa5\"/></marker></defs>",
+          w, h);
+  for (size_t i = 0; i < n; i++) {
+    long a = pairs_node_at(nodes, k, pairs[i].from), b = pairs_node_at(nodes, k, pairs[i].to);
+    if (a < 0 || b < 0 || a == b)
+      continue;
+    /* Bent to one side, so that A→B and B→A are two edges. */
+    double mx = (x[a] + x[b]) / 2 + (y[b] - y[a]) * 0.15, my = (y[a] + y[b]) / 2 - (x[b] - x[a]) * 0.15;
+    double width = 1 + 6 * log((double)pairs[i].count + 1) / (top > 0 ? top : 1);
+    /* Ends short of the nodes' dots, so the arrow head shows. */
+    double sx = x[a], sy = y[a], ex = x[b], ey = y[b];
+    pairs_toward(&sx, &sy, mx, my, 8);
+    pairs_toward(&ex, &ey, mx, my, 10);
+    fprintf(out, "<path class=\"edge\" d=\"M%.1f,%.1f Q%.1f,%.1f %.1f,%.1f\" stroke-width=\"%.2f\" "
+                 "data-count=\"%lld\" marker-end=\"url(#arrow)\"><title>",
+            sx, sy, mx, my, ex, ey, width, (long long)pairs[i].count);
+    escape_html_text(out, pairs[i].from);
+    fputs(" \u2192 ", out);
+    escape_html_text(out, pairs[i].to);
+    fprintf(out, ": %lld messages</title></path>", (long long)pairs[i].count);
+  }
+  for (size_t j = 0; j < k; j++) {
+    fprintf(out, "<g class=\"node\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\"/>"
+                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+            x[j], y[j], x[j], y[j] - 9);
+    escape_html_text(out, nodes[j]);
+    fputs("</text></g>", out);
+  }
+  fputs("</svg>", out);
+}
+
+int export_html_pairs(FILE *out, const struct html_model *m)
+{
+  size_t n;
+  int64_t other;
+  int any;
+  struct html_pair *pairs = pairs_collect(m, &n, &other, &any);
+  if (!pairs)
+    return -ENOMEM;
+  if (!any) {
+    free(pairs);
+    return 0;
+  }
+  fputs("<section id=\"pairs\"><h2>Messages between actors</h2>"
+        "<style>svg.pairs{width:100%;max-width:760px;height:auto}"
+        "svg.pairs .edge{fill:none;stroke:#4a6fa5;stroke-opacity:.7}"
+        "svg.pairs text{font-size:11px}</style>",
+        out);
+  if (n)
+    pairs_svg(out, pairs, n);
+  fputs("<table class=\"pairs\"><thead><tr><th>from</th><th>to</th><th>messages</th></tr>"
+        "</thead><tbody>",
+        out);
+  for (size_t i = 0; i < n && i < PAIRS_ROWS_MAX; i++) {
+    fputs("<tr><td>", out);
+    escape_html_text(out, pairs[i].from);
+    fputs("</td><td>", out);
+    escape_html_text(out, pairs[i].to);
+    fputs("</td><td class=\"num\">", out);
+    escape_html_count(out, pairs[i].count);
+    fputs("</td></tr>", out);
+  }
+  if (n > PAIRS_ROWS_MAX)
+    fprintf(out, "<tr><td colspan=\"3\" class=\"note\">… %zu more pairs</td></tr>",
+            n - PAIRS_ROWS_MAX);
+  if (other)
+    fprintf(out, "<tr><td colspan=\"2\" class=\"note\">to peers past each actor's first %d</td>"
+                 "<td class=\"num\">%lld</td></tr>",
+            AS_PEERS_PER_ACTOR_MAX, (long long)other);
+  fputs("</tbody></table><p class=\"note\">A thread that runs no actor (main) by its name. "
+        "Edges are as wide as the log of their count.</p></section>\n",
+        out);
+  free(pairs);
+  return 0;
+}

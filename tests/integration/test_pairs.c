@@ -1,0 +1,328 @@
+/* Who talks to whom (docs/peers.md): exact message counts between actors, and between actors and
+ * the main thread, on both runtimes and in every view — the snapshot's `peers`, report, top's
+ * inspect panel, the HTML page in headless chromium, the Prometheus series, diff and check — and
+ * on Zeek's Broker, what its script publishes. */
+#define _GNU_SOURCE
+#include "harness.h"
+#include "test_export_support.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(pairs, .timeout = 240);
+
+/* Records PROGRAM with `actorscope run` into RUN's directory as OUT_NAME; returns the path. */
+static char *record(const char *const *program, const char *out_name, struct as_test_run *run)
+{
+  const char *argv[16] = {AS_TEST_CLI, "run", "-i", "50", "-o", out_name, "--"};
+  size_t n = 7;
+  for (size_t i = 0; program[i] && n < 15; i++)
+    argv[n++] = program[i];
+  argv[n] = NULL;
+  as_test_run(argv, NULL, 0, run);
+  char *path = NULL;
+  cr_assert(asprintf(&path, "%s/%s", run->dir, out_name) > 0);
+  return path;
+}
+
+/* Runs the tool; asserts its exit status. */
+static void cli(const char *const *argv, int status, struct as_test_run *out)
+{
+  as_test_run(argv, NULL, 0, out);
+  cr_assert_eq(out->status, status, "%s %s: %s%s", argv[1], argv[2], out->out, out->err);
+}
+
+static void expect_in(const char *text, const char *needle)
+{
+  cr_expect(strstr(text, needle) != NULL, "'%s' is not in:\n%s", needle, text);
+}
+
+/* The peer of ACTOR whose KEY ("to", "to_thread", "from_thread") is VALUE (an id or a name). */
+static json_int_t peer_count(json_t *actor, const char *key, json_t *value)
+{
+  json_t *peers = json_object_get(actor, "peers"), *p;
+  size_t i;
+  json_array_foreach(peers, i, p) if (json_equal(json_object_get(p, key), value))
+      return json_integer_value(json_object_get(p, "count"));
+  return -1;
+}
+
+static char *record_czmq_pairs(const char *rounds, struct as_test_run *run)
+{
+  const char *program[] = {AS_TEST_PROGRAMS "/czmq_pairs", rounds, NULL};
+  char *path = record(program, "pairs.jsonl", run);
+  cr_assert_eq(run->status, 0, "%s%s", run->out, run->err);
+  return path;
+}
+
+Test(pairs, a_czmq_ping_pong_between_two_actors_counts_each_way_exactly_in_the_snapshot)
+{
+  struct as_test_run run;
+  char *path = record_czmq_pairs("300", &run);
+  cr_assert(strstr(run.out, "DONE 300\n"), "%s", run.out);
+  json_t *lines = as_test_load_lines(path);
+  json_t *last = as_test_last_snapshot(lines);
+  json_t *pinger = as_test_actor_named(last, "pinger"), *ponger = as_test_actor_named(last, "ponger");
+  cr_assert(pinger && ponger);
+  json_t *pinger_id = json_object_get(pinger, "id"), *ponger_id = json_object_get(ponger, "id");
+  json_t *main_name = json_string("main");
+  /* 300 PINGs and the $TERM of zactor_destroy; 300 PONGs and CZMQ's start-up and final signals. */
+  cr_expect_eq(peer_count(pinger, "to", ponger_id), 301);
+  cr_expect_eq(peer_count(ponger, "to", pinger_id), 302);
+  /* main: GO and $TERM to pinger; pinger's start-up signal, DONE and final signal to main. */
+  cr_expect_eq(peer_count(pinger, "from_thread", main_name), 2);
+  cr_expect_eq(peer_count(pinger, "to_thread", main_name), 3);
+  cr_expect_eq(json_array_size(json_object_get(pinger, "peers")), 3);
+  cr_expect_eq(json_array_size(json_object_get(ponger, "peers")), 1);
+  cr_expect(!json_object_get(pinger, "peers_other"));
+  /* The same numbers as the actors' own counters. */
+  cr_expect_eq(as_test_int(pinger, "counters.messages_sent"), 301);
+  cr_expect_eq(as_test_int(ponger, "counters.replies"), 302);
+  cr_expect_eq(as_test_int(pinger, "mailbox.enqueued"), 2);
+  json_decref(main_name);
+  json_decref(lines);
+  free(path);
+  as_test_run_free(&run);
+}
+
+Test(pairs, report_top_html_and_prometheus_show_the_same_czmq_pair_counts)
+{
+  struct as_test_run run, out;
+  char *path = record_czmq_pairs("300", &run);
+
+  const char *report[] = {AS_TEST_CLI, "report", path, NULL};
+  cli(report, 0, &out);
+  char *section = strstr(out.out, "Messages between actors");
+  cr_assert_not_null(section, "%s", out.out);
+  expect_in(section, "\n  ponger \u2192 pinger 302\n  pinger \u2192 ponger 301\n"
+                     "  pinger \u2192 main 3\n  main \u2192 pinger 2\n");
+  as_test_run_free(&out);
+  const char *all[] = {AS_TEST_CLI, "report", "--all", path, NULL};
+  cli(all, 0, &out);
+  expect_in(out.out, "  per actor:\n  ponger #2 \u2192 pinger #1 302\n  pinger #1 \u2192 ponger #2 301\n"
+                     "  pinger #1 \u2192 main 3\n  main \u2192 pinger #1 2\n");
+  as_test_run_free(&out);
+
+  /* top: pinger's inspect panel, in the last frame. */
+  const char *top[] = {AS_TEST_CLI, "top", "--batch", "--ascii", "--inspect", "1", path, NULL};
+  cli(top, 0, &out);
+  const char *frame = out.out, *next;
+  while ((next = strstr(frame + 1, "\n#1 pinger\n")))
+    frame = next;
+  expect_in(frame, "talks to   2 peers\n         301  #2 ponger\n           3  thread main\n");
+  expect_in(frame, "hears from 2 peers\n         302  #2 ponger\n           2  thread main\n");
+  as_test_run_free(&out);
+
+  const char *prom[] = {AS_TEST_CLI, "export", "prometheus", path, NULL};
+  cli(prom, 0, &out);
+  char series[256];
+  static const struct {
+    const char *from, *to;
+    int count;
+  } expected[] = {{"pinger", "ponger", 301}, {"ponger", "pinger", 302}, {"main", "pinger", 2},
+                  {"pinger", "main", 3}};
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(series, sizeof series, "program=\"czmq_pairs\",from=\"%s\",to=\"%s\"} %d\n",
+             expected[i].from, expected[i].to, expected[i].count);
+    expect_in(out.out, series);
+  }
+  expect_in(out.out, "# TYPE actorscope_messages_between_total counter\n");
+  char prom_path[600];
+  snprintf(prom_path, sizeof prom_path, "%s/metrics.txt", run.dir);
+  FILE *f = fopen(prom_path, "w");
+  cr_assert_not_null(f);
+  fputs(out.out, f);
+  fclose(f);
+  export_test_promtool(prom_path);
+  as_test_run_free(&out);
+
+  /* The HTML page as chromium renders it: an edge per pair, weighted, and the table. */
+  char page[600];
+  snprintf(page, sizeof page, "%s/page.html", run.dir);
+  const char *html[] = {AS_TEST_CLI, "export", "html", "-o", page, path, NULL};
+  cli(html, 0, &out);
+  as_test_run_free(&out);
+  char url[700], profile[700];
+  snprintf(url, sizeof url, "file://%s", page);
+  snprintf(profile, sizeof profile, "--user-data-dir=%s/profile", run.dir);
+  const char *chromium[] = {"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                            "--no-first-run", "--disable-background-networking",
+                            "--disable-component-update", "--disable-sync", profile,
+                            "--dump-dom", url, NULL};
+  as_test_run(chromium, NULL, 0, &out);
+  cr_assert_eq(out.status, 0, "%s", out.err);
+  char *pairs = strstr(out.out, "<section id=\"pairs\">");
+  cr_assert_not_null(pairs, "no pairs section");
+  expect_in(pairs, "<svg class=\"pairs\"");
+  expect_in(pairs, "data-count=\"301\"");
+  expect_in(pairs, "<title>pinger \u2192 ponger: 301 messages</title>");
+  expect_in(pairs, "<title>ponger \u2192 pinger: 302 messages</title>");
+  expect_in(pairs, "<tr><td>pinger</td><td>ponger</td><td class=\"num\">301</td></tr>");
+  expect_in(pairs, "<tr><td>main</td><td>pinger</td><td class=\"num\">2</td></tr>");
+  as_test_run_free(&out);
+  free(path);
+  as_test_run_free(&run);
+}
+
+Test(pairs, check_no_messages_fails_on_a_pair_that_talks_and_passes_on_one_that_does_not)
+{
+  struct as_test_run run, out;
+  char *path = record_czmq_pairs("50", &run);
+  char rules[600];
+  snprintf(rules, sizeof rules, "%s/rules.txt", run.dir);
+  FILE *f = fopen(rules, "w");
+  cr_assert_not_null(f);
+  fputs("no-messages ponger main\nno-messages main ponger\n", f);
+  fclose(f);
+  const char *pass[] = {AS_TEST_CLI, "check", "--rules", rules, path, NULL};
+  cli(pass, 0, &out);
+  as_test_run_free(&out);
+
+  f = fopen(rules, "w");
+  fputs("no-messages ponger main\nno-messages pinger ponger\nno-messages \"pingr\" ponger\n", f);
+  fclose(f);
+  cli(pass, 1, &out);
+  expect_in(out.out, "FAIL no-messages pinger ponger: pinger sent 51 messages to ponger\n");
+  /* A misspelt name must not let the gate pass. */
+  expect_in(out.out, "FAIL no-messages pingr ponger: no actor or thread is named pingr");
+  cr_expect(!strstr(out.out, "FAIL no-messages ponger main"), "%s", out.out);
+  as_test_run_free(&out);
+
+  /* A run recorded before peers existed cannot pass the rule. */
+  const char *old[] = {AS_TEST_CLI, "check", "--rules", rules, AS_TEST_DATA "/runs/deadlock.jsonl",
+                       NULL};
+  cli(old, 1, &out);
+  expect_in(out.out, "records no messages between actors");
+  as_test_run_free(&out);
+  const char *old_report[] = {AS_TEST_CLI, "report", AS_TEST_DATA "/runs/deadlock.jsonl", NULL};
+  cli(old_report, 0, &out);
+  cr_expect(!strstr(out.out, "Messages between actors"), "%s", out.out);
+  as_test_run_free(&out);
+  free(path);
+  as_test_run_free(&run);
+}
+
+Test(pairs, diff_marks_a_pair_whose_count_grew)
+{
+  struct as_test_run a, b, out;
+  char *path_a = record_czmq_pairs("100", &a);
+  char *path_b = record_czmq_pairs("400", &b);
+  const char *diff[] = {AS_TEST_CLI, "diff", path_a, path_b, NULL};
+  cli(diff, 0, &out);
+  char *section = strstr(out.out, "messages between actors:");
+  cr_assert_not_null(section, "%s", out.out);
+  /* 101 then 401 PINGs and $TERMs; main's 2 messages did not change: no row is marked. */
+  char *row = strstr(section, "pinger \u2192 ponger");
+  cr_assert_not_null(row, "%s", section);
+  cr_expect(strncmp(row + strcspn(row, "0123456789"), "101", 3) == 0, "%s", row);
+  cr_expect(strstr(row, "401") && strstr(row, "+300") && strstr(strtok(row, "\n"), " !"), "%s", row);
+  as_test_run_free(&out);
+  const char *same[] = {AS_TEST_CLI, "diff", path_a, path_a, NULL};
+  cli(same, 0, &out);
+  expect_in(out.out, "pinger \u2192 ponger");
+  cr_expect(!strstr(strstr(out.out, "messages between actors:"), " !"), "%s", out.out);
+  as_test_run_free(&out);
+  free(path_a);
+  free(path_b);
+  as_test_run_free(&a);
+  as_test_run_free(&b);
+}
+
+Test(pairs, a_caf_ping_pong_counts_each_way_exactly)
+{
+  struct as_test_run run, out;
+  const char *program[] = {AS_TEST_PROGRAMS "/caf_pingpong", "500", NULL};
+  char *path = record(program, "caf.jsonl", &run);
+  cr_assert_eq(run.status, 6, "%s%s", run.out, run.err);
+  /* 500 pings and the exit message of send_exit; 500 pongs. */
+  const char *report[] = {AS_TEST_CLI, "report", path, NULL};
+  cli(report, 0, &out);
+  expect_in(out.out, "Messages between actors (a thread that runs no actor by its name):\n"
+                     "  ping \u2192 pong 501\n  pong \u2192 ping 500\n");
+  as_test_run_free(&out);
+  const char *prom[] = {AS_TEST_CLI, "export", "prometheus", path, NULL};
+  cli(prom, 0, &out);
+  expect_in(out.out, "from=\"ping\",to=\"pong\"} 501\n");
+  expect_in(out.out, "from=\"pong\",to=\"ping\"} 500\n");
+  as_test_run_free(&out);
+  json_t *lines = as_test_load_lines(path);
+  json_t *last = as_test_last_snapshot(lines);
+  json_t *ping = as_test_actor_named(last, "ping"), *pong = as_test_actor_named(last, "pong");
+  cr_assert(ping && pong);
+  cr_expect_eq(peer_count(ping, "to", json_object_get(pong, "id")), 501);
+  cr_expect_eq(peer_count(pong, "to", json_object_get(ping, "id")), 500);
+  json_decref(lines);
+  free(path);
+  as_test_run_free(&run);
+}
+
+/* The count on the line "  main → broker::core_actor #ID N" with the highest N (the
+ * publishing endpoint's core), or -1. */
+static long long busiest_line(const char *text, const char *prefix)
+{
+  long long best = -1;
+  for (const char *p = text; (p = strstr(p, prefix)); p++) {
+    const char *end = strchr(p + 1, '\n');
+    const char *space = end ? end : p + strlen(p);
+    while (space > p && space[-1] != ' ')
+      space--;
+    long long n = atoll(space);
+    if (n > best)
+      best = n;
+  }
+  return best;
+}
+
+Test(pairs, broker_pair_counts_match_what_its_script_publishes_and_puts)
+{
+  struct as_test_run run, out;
+  const char *program[] = {"/usr/bin/python3", AS_TEST_PROGRAMS "/broker_pubsub.py", "120", "30",
+                           NULL};
+  char *path = record(program, "broker.jsonl", &run);
+  cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
+  int published, received, stored, probes;
+  cr_assert_eq(sscanf(run.out, "published %d received %d stored %d probes %d", &published,
+                      &received, &stored, &probes), 4, "%s", run.out);
+  cr_assert_eq(published, 120);
+  cr_assert_eq(stored, 30);
+  const char *all[] = {AS_TEST_CLI, "report", "--all", path, NULL};
+  cli(all, 0, &out);
+  /* Python's main thread runs no actor: every publish (the 120 events and the probes sent
+   * while waiting for the peering) goes from it to the publishing endpoint's core actor, with
+   * the endpoint's peer() and its shutdown at exit. */
+  cr_expect_eq(busiest_line(out.out, "\n  main \u2192 broker::core_actor #"), 120 + probes + 2,
+               "probes %d:\n%s", probes, out.out);
+  /* Each put goes from main to the clone's actor. */
+  expect_in(out.out, "\n  main \u2192 broker::detail::clone_actor 30\n");
+  as_test_run_free(&out);
+  free(path);
+  as_test_run_free(&run);
+}
+
+Test(pairs, a_peer_naming_both_an_actor_and_a_thread_is_refused_by_the_reader)
+{
+  struct as_test_run run, out;
+  char *path = record_czmq_pairs("5", &run);
+  char *text = as_test_read_file(path);
+  char *at = strstr(text, "{\"to\":2,");
+  cr_assert_not_null(at);
+  char *bad = NULL;
+  cr_assert(asprintf(&bad, "%.*s{\"to\":2,\"to_thread\":\"main\",%s", (int)(at - text), text,
+                     at + strlen("{\"to\":2,")) > 0);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs(bad, f);
+  fclose(f);
+  const char *report[] = {AS_TEST_CLI, "report", path, NULL};
+  as_test_run(report, NULL, 0, &out);
+  cr_expect_neq(out.status, 0);
+  expect_in(out.err, "peers");
+  expect_in(out.err, "one of to, to_thread and from_thread");
+  as_test_run_free(&out);
+  free(bad);
+  free(text);
+  free(path);
+  as_test_run_free(&run);
+}
