@@ -153,6 +153,8 @@ static const struct member members_ended[] = {
     {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE},
     {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)},
     {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},
+    {AS_M_PEERS, V_OBJS, 0, 0, K_PEER, ACT(peers), ACT(n_peers)},
+    {AS_M_PEERS_OTHER, V_INT, 0, 0, 0, ACT(peers_other), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 /* One of to, to_thread and from_thread, checked when the array ends (reader_parse.c). */

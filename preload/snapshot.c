@@ -621,6 +621,7 @@ static void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, ui
   snapshot_measures(w, v, c, info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
   snapshot_message_types(w, v, c);
+  as_peers_write(w, as_view_peer_words(c, v), v->peer_count);
   if (v->runtime_id) {
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);

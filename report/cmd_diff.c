@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "escape.h"
 #include "recording.h"
+#include "lib/intern.h" /* not preload/intern.h, also on this file's path */
 #include "pairs.h"
 #include "show.h"
 
@@ -61,6 +62,7 @@ struct diff_row {
 struct diff_rows {
   struct diff_row *items;
   size_t n, cap;
+  struct intern_table labels; /* names made for rows (a pair's "FROM → TO"), owned here */
 };
 
 static int64_t diff_metric_of(const struct rm_name *agg, const struct diff_metric *metric)
@@ -158,8 +160,10 @@ struct diff_pairs {
 static void diff_pair_row(const char *label, int64_t a, int64_t b, void *ctx)
 {
   struct diff_pairs *p = ctx;
+  const char *owned = p->rc == 0 ? intern_string(&p->rows->labels, label) : NULL;
   if (p->rc == 0)
-    p->rc = diff_row(p->rows, "messages between actors", label, NULL, a, b, DIFF_COUNT, p->o);
+    p->rc = owned ? diff_row(p->rows, "messages between actors", owned, NULL, a, b, DIFF_COUNT, p->o)
+                  : -1;
 }
 
 /* The rows, section by section, names sorted within each. Returns 0 or -1 (out of memory). */
@@ -401,6 +405,7 @@ int cmd_diff(int argc, char **argv)
     diff_print(&rows, argv[optind], argv[optind + 1], &o);
   }
   free(rows.items);
+  intern_table_free(&rows.labels);
   recording_names_free(&a.names);
   recording_names_free(&b.names);
   recording_free(&a.model);
