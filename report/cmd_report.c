@@ -2,6 +2,7 @@
  * are rendered from the run model (report/lib/recording.c), read one snapshot at a time. */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "actor_model.h"
 #include "waits.h"
 #include "recording.h"
 #include "show.h"
@@ -37,10 +38,7 @@ static const char report_usage[] =
 struct report {
   const struct recording *m;
   struct rm_names names;
-  size_t *order;      /* visible actors' indexes, grouped then tree-ordered */
-  size_t *depth;      /* their depth in the tree */
-  unsigned char *cyclic; /* printed as a root only because its parents form a cycle */
-  size_t n_order;
+  struct rm_tree tree; /* the visible actors, grouped then tree-ordered */
   size_t *slowest;
   size_t n_slowest;
   size_t lines_per_section;
@@ -51,136 +49,7 @@ static const char *report_str(const struct report *r, uint32_t i)
   return strtab_text(&r->m->strings, i);
 }
 
-/* ---- grouping and the tree ----------------------------------------------------------------- */
-
-/* Actors group by runtime, CAF ones by actor system. */
-static int report_group_cmp(const struct recording *m, const struct rm_actor *a,
-                            const struct rm_actor *b)
-{
-  int c = strcmp(strtab_text(&m->strings, a->runtime), strtab_text(&m->strings, b->runtime));
-  if (c)
-    return c;
-  int64_t sa = a->has_runtime_id ? a->runtime_scope : -1;
-  int64_t sb = b->has_runtime_id ? b->runtime_scope : -1;
-  return sa < sb ? -1 : sa > sb;
-}
-
-static const struct recording *report_sort_model;
-
-static int report_tree_cmp(const void *x, const void *y)
-{
-  const struct recording *m = report_sort_model;
-  const struct rm_actor *a = &m->actors[*(const size_t *)x], *b = &m->actors[*(const size_t *)y];
-  int c = report_group_cmp(m, a, b);
-  if (c)
-    return c;
-  /* then by parent (roots first), then by id: each actor's children form one run */
-  int64_t pa = a->has_parent ? a->parent : 0, pb = b->has_parent ? b->parent : 0;
-  if (pa != pb)
-    return pa < pb ? -1 : 1;
-  return a->id < b->id ? -1 : a->id > b->id;
-}
-
-/* The children of actor index P: a run in BY_PARENT (sorted by group, parent, id). */
-static size_t report_children(const struct recording *m, const size_t *by_parent, size_t n,
-                              const struct rm_actor *p, size_t *first)
-{
-  size_t lo = 0, hi = n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    const struct rm_actor *a = &m->actors[by_parent[mid]];
-    int c = report_group_cmp(m, a, p);
-    int64_t pa = a->has_parent ? a->parent : 0;
-    if (c < 0 || (c == 0 && pa < p->id))
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  *first = lo;
-  size_t k = lo;
-  while (k < n && m->actors[by_parent[k]].has_parent && m->actors[by_parent[k]].parent == p->id &&
-         report_group_cmp(m, &m->actors[by_parent[k]], p) == 0)
-    k++;
-  return k - lo;
-}
-
-/* Every visible actor once, depth first from the roots of each group; actors whose parent
- * chain loops are printed as roots, marked. No recursion: trees may be deep. */
-static int report_order(struct report *r)
-{
-  const struct recording *m = r->m;
-  size_t n = 0;
-  size_t *by_parent = malloc((m->n_actors + 1) * sizeof *by_parent);
-  unsigned char *done = calloc(m->n_actors + 1, 1);
-  size_t *stack = malloc((m->n_actors + 1) * sizeof *stack);
-  r->order = malloc((m->n_actors + 1) * sizeof *r->order);
-  r->depth = malloc((m->n_actors + 1) * sizeof *r->depth);
-  r->cyclic = calloc(m->n_actors + 1, 1);
-  if (!by_parent || !done || !stack || !r->order || !r->depth || !r->cyclic) {
-    free(by_parent);
-    free(done);
-    free(stack);
-    return -1;
-  }
-  for (size_t i = 0; i < m->n_actors; i++)
-    if (runmodel_visible(m, &m->actors[i]))
-      by_parent[n++] = i;
-  report_sort_model = m;
-  qsort(by_parent, n, sizeof *by_parent, report_tree_cmp);
-  size_t *depth_of = malloc((m->n_actors + 1) * sizeof *depth_of);
-  if (!depth_of) {
-    free(by_parent);
-    free(done);
-    free(stack);
-    return -1;
-  }
-  /* Per group: roots first (no parent, a parent not listed or hidden, or in another group);
-   * then, in a second pass, whatever is left hangs from a parent cycle. */
-  for (size_t gs = 0, ge; gs < n; gs = ge) {
-    for (ge = gs + 1; ge < n && report_group_cmp(m, &m->actors[by_parent[gs]],
-                                                  &m->actors[by_parent[ge]]) == 0;)
-      ge++;
-    for (int pass = 0; pass < 2; pass++) {
-      for (size_t i = gs; i < ge; i++) {
-        size_t idx = by_parent[i];
-        const struct rm_actor *a = &m->actors[idx];
-        if (done[idx])
-          continue;
-        if (pass == 0 && a->has_parent) {
-          const struct rm_actor *p = runmodel_find(m, a->parent);
-          if (p && p != a && runmodel_visible(m, p) && report_group_cmp(m, a, p) == 0)
-            continue;
-        }
-        if (pass == 1)
-          r->cyclic[r->n_order] = 1;
-        size_t top = 0;
-        stack[top++] = idx;
-        depth_of[idx] = 0;
-        done[idx] = 1;
-        while (top) {
-          size_t cur = stack[--top];
-          r->depth[r->n_order] = depth_of[cur];
-          r->order[r->n_order++] = cur;
-          size_t first, count = report_children(m, by_parent, n, &m->actors[cur], &first);
-          /* pushed in reverse so the smallest id comes out first */
-          for (size_t k = count; k-- > 0;) {
-            size_t child = by_parent[first + k];
-            if (done[child])
-              continue;
-            done[child] = 1;
-            depth_of[child] = depth_of[cur] + 1;
-            stack[top++] = child;
-          }
-        }
-      }
-    }
-  }
-  free(depth_of);
-  free(by_parent);
-  free(done);
-  free(stack);
-  return 0;
-}
+static const struct recording *report_sort_model; /* for qsort's comparisons */
 
 /* ---- slowest handlers ---------------------------------------------------------------------- */
 
@@ -467,7 +336,7 @@ static json_t *report_json_row(struct report *r, const char *key, size_t i)
 {
   const struct recording *m = r->m;
   if (strcmp(key, "actors") == 0)
-    return report_json_actor(r, &m->actors[r->order[i]]);
+    return report_json_actor(r, &m->actors[r->tree.order[i]]);
   const struct rm_actor *a = &m->actors[i];
   if (!runmodel_visible(m, a) || !runmodel_alive_at_end(m, a))
     return NULL;
@@ -485,7 +354,7 @@ static int report_json_print(struct report *r, json_t *account)
   json_object_foreach(account, key, value) {
     printf("  \"%s\": ", key);
     if (json_is_null(value) && (strcmp(key, "actors") == 0 || strcmp(key, "alive_at_end") == 0)) {
-      size_t n = strcmp(key, "actors") == 0 ? r->n_order : r->m->n_actors, rows = 0;
+      size_t n = strcmp(key, "actors") == 0 ? r->tree.n : r->m->n_actors, rows = 0;
       for (size_t i = 0; i < n; i++) {
         json_t *row = report_json_row(r, key, i);
         if (!row)
@@ -510,10 +379,11 @@ static int report_json_print(struct report *r, json_t *account)
 
 static void report_print_group_heading(const struct report *r, const struct rm_actor *a)
 {
-  if (a->has_runtime_id)
-    printf("  %s, actor system %lld:\n", report_str(r, a->runtime), (long long)a->runtime_scope);
-  else
-    printf("  %s:\n", report_str(r, a->runtime));
+  struct actor_group g;
+  char label[300];
+  runmodel_group(r->m, a, &g);
+  actor_group_label(label, sizeof label, &g);
+  printf("  %s:\n", label);
 }
 
 static void report_print_tree(const struct report *r)
@@ -523,15 +393,15 @@ static void report_print_tree(const struct report *r)
   const struct rm_actor *group = NULL;
   char name[REPORT_NAME_WIDTH + 8];
   printf("\nActor tree:\n");
-  for (size_t i = 0; i < r->n_order; i++) {
-    const struct rm_actor *a = &m->actors[r->order[i]];
-    if (!group || report_group_cmp(m, group, a) != 0) {
+  for (size_t i = 0; i < r->tree.n; i++) {
+    const struct rm_actor *a = &m->actors[r->tree.order[i]];
+    if (!group || runmodel_group_cmp(m, group, a) != 0) {
       group = a;
       report_print_group_heading(r, a);
     }
     if (!show_spend(&budget))
       continue;
-    size_t depth = r->depth[i];
+    size_t depth = r->tree.depth[i];
     int indent = (int)(depth < REPORT_MAX_INDENT ? depth : REPORT_MAX_INDENT) * 2;
     char caf_id[48] = "", deep[32] = "";
     if (a->has_runtime_id)
@@ -542,7 +412,7 @@ static void report_print_tree(const struct report *r)
     printf("    %*s%s#%lld %s%s%s %s%s%s%s%s  received %lld, sent %lld, mailbox max %lld\n",
            indent, "", deep, (long long)a->id,
            show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name), caf_id,
-           r->cyclic[i] ? " (its parents form a cycle)" : "", as_status_name(a->status),
+           r->tree.cyclic[i] ? " (its parents form a cycle)" : "", as_status_name(a->status),
            reason ? " (" : "", reason ? reason : "", reason ? ")" : "",
            a->attached_late ? " [running before attach: counted since]" : "",
            (long long)a->received, (long long)a->sent, (long long)a->mailbox_max);
@@ -812,13 +682,14 @@ static void report_print_text(struct report *r, int all, int now)
     printf("%s\n", note);
   if (runmodel_gaps_note(m, note, sizeof note))
     printf("missing snapshots: %s\n", note);
+  struct rm_counts counts;
+  runmodel_counts(m, &counts);
   printf("actors: %lld spawned, %lld stopped, %lld alive (at most %lld at once); %lld messages "
          "received\n",
-         (long long)m->at_spawned, (long long)m->at_stopped, (long long)m->at_alive,
-         (long long)runmodel_max_alive(m), (long long)m->at_messages);
-  size_t hidden = runmodel_hidden(m);
-  if (hidden)
-    printf("runtime-internal actors left out: %zu (--internal includes them)\n", hidden);
+         (long long)counts.spawned, (long long)counts.stopped, (long long)counts.alive,
+         (long long)counts.max_alive, (long long)m->at_messages);
+  if (counts.hidden)
+    printf("runtime-internal actors left out: %zu (--internal includes them)\n", counts.hidden);
   report_print_tree(r);
   report_print_messages(r, all);
   report_print_slowest(r);
@@ -871,7 +742,7 @@ int cmd_report(int argc, char **argv)
     return CMD_USAGE;
   struct report r = {.m = &model, .lines_per_section = all ? (size_t)-1 : REPORT_LINES_PER_SECTION};
   int status = CMD_OK;
-  if (runmodel_names(&model, &r.names) < 0 || report_order(&r) < 0 || report_find_slowest(&r) < 0) {
+  if (runmodel_names(&model, &r.names) < 0 || runmodel_tree(&model, &r.tree) < 0 || report_find_slowest(&r) < 0) {
     fprintf(stderr, "actorscope report: out of memory\n");
     status = CMD_USAGE;
   } else if (as_json) {
@@ -885,9 +756,7 @@ int cmd_report(int argc, char **argv)
     report_print_text(&r, all, now);
   }
   runmodel_names_free(&r.names);
-  free(r.order);
-  free(r.depth);
-  free(r.cyclic);
+  runmodel_tree_free(&r.tree);
   free(r.slowest);
   runmodel_free(&model);
   return status;

@@ -98,7 +98,9 @@ struct recording {
   uint32_t at_signal;
   int at_exec; /* ended_by "exec" */
   enum rm_end end;
-  int64_t max_alive_listed; /* most visible actors listed alive in one snapshot */
+  /* Most actors listed alive in one snapshot, and its uptime: [0] runtime-internal ones left
+   * out, [1] counted (--internal may be switched on a live recording, as top's key does). */
+  int64_t max_alive_listed[2], max_alive_listed_at[2];
   int64_t tick_fs;          /* femtoseconds per tick of the histograms (the last line's) */
   int truncated;
   /* Seqs missing before the first line read (a set whose oldest files were removed, a stream
@@ -122,8 +124,16 @@ struct recording {
 int runmodel_read(struct recording *m, const char *source, long long at_seq, int include_internal,
                   const char *command);
 void runmodel_free(struct recording *m);
+/* The same built one snapshot at a time, as a live view does (top): SOURCE names it (NULL:
+ * none), H its stream's header (NULL: not known). recording_add folds SNAPSHOT in. Both return
+ * 0 or -ENOMEM; runmodel_free frees it either way. */
+int recording_start(struct recording *m, const char *source, const struct as_rec_header *h,
+                    int include_internal);
+int recording_add(struct recording *m, const struct as_rec_snapshot *snapshot);
 
-/* Whether an actor takes part (runtime-internal ones only with --internal). */
+/* Whether an actor takes part (actor_model_visible: runtime-internal ones only with
+ * --internal). include_internal may be changed on a recording at any time (top's key): every
+ * query below follows it. */
 int runmodel_visible(const struct recording *m, const struct rm_actor *a);
 /* Still alive in the last snapshot read. */
 int runmodel_alive_at_end(const struct recording *m, const struct rm_actor *a);
@@ -144,6 +154,17 @@ int runmodel_waits(const struct recording *m, const struct as_histogram_bin *bin
                    struct rm_finished *out);
 /* Most visible actors alive at once: from spawn and stop instants and from each snapshot. */
 int64_t runmodel_max_alive(const struct recording *m);
+/* The same, and *AT_NS the uptime it was first reached (NULL: not wanted). */
+int64_t runmodel_max_alive_at(const struct recording *m, int64_t *at_ns);
+/* What every view says of the run's actors as a whole, over the visible ones: how many were
+ * spawned (with nothing hidden, also those reaped before any snapshot listed them: only the
+ * totals know them), stopped, alive in the last snapshot read, most alive at once and when,
+ * and how many runtime-internal actors are left out. */
+struct rm_counts {
+  int64_t spawned, stopped, alive, max_alive, max_alive_at_ns;
+  size_t hidden;
+};
+void runmodel_counts(const struct recording *m, struct rm_counts *out);
 /* Visible actors hidden by the runtime-internal filter. */
 size_t runmodel_hidden(const struct recording *m);
 /* The actor with this id, or NULL. */
@@ -154,6 +175,21 @@ const char *runmodel_gaps_note(const struct recording *m, char *buf, size_t len)
 /* "no final snapshot: the run did not end normally (last snapshot at T)" and the like, or NULL
  * when the run ended normally or was stopped at --at. */
 const char *runmodel_end_note(const struct recording *m, char *buf, size_t len);
+
+/* The visible actors in tree order (actor_model.h): ORDER indexes m->actors, DEPTH each one's
+ * depth, CYCLIC marks a root only because its parents form a cycle. Returns 0 or -ENOMEM. */
+struct rm_tree {
+  size_t *order, *depth;
+  unsigned char *cyclic;
+  size_t n;
+};
+int runmodel_tree(const struct recording *m, struct rm_tree *tree);
+void runmodel_tree_free(struct rm_tree *tree);
+/* An actor's group (runtime, CAF actor system), and the order of two actors' groups. */
+struct actor_group;
+void runmodel_group(const struct recording *m, const struct rm_actor *a, struct actor_group *g);
+int runmodel_group_cmp(const struct recording *m, const struct rm_actor *a,
+                       const struct rm_actor *b);
 
 /* Per actor name, over visible actors. */
 struct rm_name_type {
