@@ -132,3 +132,52 @@ int actor_tree_order(const struct actor_tree_item *items, size_t n, size_t *orde
   free(by_parent), free(stack), free(depth_of), free(done);
   return 0;
 }
+
+const struct as_rec_snapshot *actor_model_snapshot(const struct as_rec_snapshot *s,
+                                                   int include_internal,
+                                                   struct actor_model_view *buf,
+                                                   struct as_rec_snapshot *out)
+{
+  size_t hidden = 0;
+  for (size_t i = 0; i < s->n_actors; i++)
+    hidden += !actor_model_visible(s->actors[i].internal, include_internal);
+  if (!hidden)
+    return s;
+  if (buf->cap < s->n_actors) {
+    struct as_rec_actor *actors = realloc(buf->actors, s->n_actors * sizeof *actors);
+    if (actors)
+      buf->actors = actors;
+    size_t *listed = realloc(buf->listed, s->n_actors * sizeof *listed);
+    if (listed)
+      buf->listed = listed;
+    if (!actors || !listed)
+      return NULL;
+    buf->cap = s->n_actors;
+  }
+  *out = *s;
+  size_t n = 0, n_listed = 0, k = 0;
+  int64_t alive = 0;
+  for (size_t i = 0; i < s->n_actors; i++) {
+    int listed = s->listed && k < s->n_listed && s->listed[k] == i;
+    k += listed;
+    if (!actor_model_visible(s->actors[i].internal, include_internal))
+      continue;
+    if (listed)
+      buf->listed[n_listed++] = n;
+    alive += s->actors[i].status != AS_STATUS_STOPPED;
+    buf->actors[n++] = s->actors[i];
+  }
+  out->actors = buf->actors;
+  out->n_actors = n;
+  out->listed = s->listed ? buf->listed : NULL;
+  out->n_listed = n_listed;
+  out->alive = alive;
+  return out;
+}
+
+void actor_model_view_free(struct actor_model_view *buf)
+{
+  free(buf->actors);
+  free(buf->listed);
+  memset(buf, 0, sizeof *buf);
+}

@@ -43,4 +43,22 @@ struct actor_tree_item {
 int actor_tree_order(const struct actor_tree_item *items, size_t n, size_t *order, size_t *depth,
                      unsigned char *cyclic);
 
+#include "reader.h"
+
+/* A snapshot as a view that leaves runtime-internal actors out shows it, for the views that
+ * read snapshots as they come (export perfetto, prometheus, serve): OUT shares everything
+ * with SNAPSHOT but its actors, its delta's listed indexes and `alive` (the visible actors not
+ * stopped). Returns SNAPSHOT itself when nothing is left out, else OUT; NULL when out of
+ * memory. BUF holds OUT's arrays until the next call or actor_model_view_free. */
+struct actor_model_view {
+  struct as_rec_actor *actors;
+  size_t *listed;
+  size_t cap;
+};
+const struct as_rec_snapshot *actor_model_snapshot(const struct as_rec_snapshot *snapshot,
+                                                   int include_internal,
+                                                   struct actor_model_view *buf,
+                                                   struct as_rec_snapshot *out);
+void actor_model_view_free(struct actor_model_view *buf);
+
 #endif

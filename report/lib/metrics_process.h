@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "actor_model.h"
 #include "actor_table.h"
 #include "reader.h"
 
@@ -75,6 +76,8 @@ struct metrics_process {
   size_t *index;                     /* slots: 0 empty, else position + 1 */
   size_t index_cap;
   struct actor_table actors;  /* of struct metrics_actor */
+  int include_internal;       /* runtime-internal actors' series too (--internal) */
+  struct actor_model_view view; /* snapshots read through the model (actor_model.h) */
 };
 
 /* A process as its stream's HEADER describes it. NULL when out of memory. */
