@@ -52,7 +52,18 @@ void top_warn_check(struct top_warnings *w, const struct recording *run, int fin
     if (!st->broken)
       st->since_ns = run->at_uptime_ns;
     st->broken = 1;
-    snprintf(st->detail, sizeof st->detail, "%s", result.detail);
+    /* One line a rule: the first offender and how many more (the w key's panel and check
+     * name every one). */
+    size_t more = 0;
+    char *cut = strstr(result.detail, "; ");
+    for (const char *p = cut; p; p = strstr(p + 2, "; "))
+      more++;
+    if (cut)
+      *cut = '\0';
+    if (more)
+      snprintf(st->detail, sizeof st->detail, "%s (and %zu more)", result.detail, more);
+    else
+      snprintf(st->detail, sizeof st->detail, "%s", result.detail);
     rules_result_free(&result);
   }
   runmodel_names_free(&names);
