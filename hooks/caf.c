@@ -298,6 +298,32 @@ AS_HOOK_EXPORT void _ZN3caf22forwarding_actor_proxyC1ERNS_12actor_configENS_5act
     caf_launched(caf_find(self));
 }
 
+/* An event_based_actor that is made but never launched (a test fixture's, CAF's own unit tests
+ * make one per test) would stay <unknown>: named when its event_based_actor part is built,
+ * from the class it has then. Every launched actor is named again at launch, from its final
+ * class, so a subclass's name replaces this one before it runs. */
+static void caf_event_based_built(void (*real)(void *, void *), void *self, void *config)
+{
+  if (!real)
+    return;
+  real(self, config);
+  struct caf_actor *ca = self && caf_active() ? caf_find(self) : NULL;
+  if (ca && as_actor_is_starting(caf_record(ca))) {
+    AS_HOOK_KEEP_ERRNO();
+    as_actor_set_interned_name(caf_record(ca), caf_names_of_actor(self));
+  }
+}
+
+AS_HOOK_EXPORT void _ZN3caf17event_based_actorC1ERNS_12actor_configE(void *self, void *config)
+{
+  caf_event_based_built(CAF_REAL(_ZN3caf17event_based_actorC1ERNS_12actor_configE), self, config);
+}
+
+AS_HOOK_EXPORT void _ZN3caf17event_based_actorC2ERNS_12actor_configE(void *self, void *config)
+{
+  caf_event_based_built(CAF_REAL(_ZN3caf17event_based_actorC2ERNS_12actor_configE), self, config);
+}
+
 typedef void (*caf_launch_fn)(void *, void *, bool, bool);
 
 static void caf_launch(caf_launch_fn real, void *self, void *host, bool lazy, bool hide)

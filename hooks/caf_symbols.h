@@ -6,6 +6,8 @@
   X(_ZN3caf14abstract_actorC2ERNS_12actor_configE, "abstract_actor::abstract_actor(actor_config&)") \
   X(_ZN3caf14abstract_actorD1Ev, "abstract_actor::~abstract_actor()")                              \
   X(_ZN3caf22forwarding_actor_proxyC1ERNS_12actor_configENS_5actorE, "forwarding_actor_proxy::forwarding_actor_proxy(actor_config&, actor)") \
+  X(_ZN3caf17event_based_actorC1ERNS_12actor_configE, "event_based_actor::event_based_actor(actor_config&)") \
+  X(_ZN3caf17event_based_actorC2ERNS_12actor_configE, "event_based_actor::event_based_actor(actor_config&)") \
   X(_ZN3caf14abstract_actorD2Ev, "abstract_actor::~abstract_actor()")                              \
   X(_ZN3caf15scheduled_actor6launchEPNS_14execution_unitEbb, "scheduled_actor::launch")           \
   X(_ZN3caf14blocking_actor6launchEPNS_14execution_unitEbb, "blocking_actor::launch")             \

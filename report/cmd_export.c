@@ -27,12 +27,14 @@ static const char export_usage[] =
     "  -o, --output FILE  write FILE (created under a temporary name, renamed when complete)\n"
     "                     instead of standard output\n"
     "  --per-actor[=CAP]  prometheus: also series per actor id, for up to CAP actors per\n"
-    "                     process (default 100)\n";
+    "                     process (default 100)\n"
+    "  --internal         include runtime-internal actors (CAF's spawn server, middleman ...)\n";
 
 struct export_args {
   const char *format;
   const char *output;
   long per_actor_cap; /* 0: off */
+  int internal;       /* --internal */
   char **runs;
   size_t n_runs;
 };
@@ -41,6 +43,7 @@ static int export_parse(int argc, char **argv, struct export_args *args)
 {
   static const struct option options[] = {{"output", required_argument, NULL, 'o'},
                                           {"per-actor", optional_argument, NULL, 'a'},
+                                          {"internal", no_argument, NULL, 'I'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   memset(args, 0, sizeof *args);
@@ -74,6 +77,9 @@ static int export_parse(int argc, char **argv, struct export_args *args)
       }
       break;
     }
+    case 'I':
+      args->internal = 1;
+      break;
     case 'h':
       fputs(export_usage, stdout);
       return CMD_OK;
@@ -120,19 +126,19 @@ static void export_close_runs(struct as_reader **readers, size_t n)
 static int export_perfetto(FILE *out, struct as_reader *const *runs, size_t n,
                            const struct export_args *args, struct as_reader_error *err)
 {
-  return export_perfetto_write(out, runs, n, err);
+  return export_perfetto_write(out, runs, n, args->internal, err);
 }
 
 static int export_prometheus(FILE *out, struct as_reader *const *runs, size_t n,
                              const struct export_args *args, struct as_reader_error *err)
 {
-  return export_prometheus_write(out, runs, n, args->per_actor_cap, err);
+  return export_prometheus_write(out, runs, n, args->per_actor_cap, args->internal, err);
 }
 
 static int export_html(FILE *out, struct as_reader *const *runs, size_t n,
                        const struct export_args *args, struct as_reader_error *err)
 {
-  return export_html_write(out, runs[0], args->runs[0], err);
+  return export_html_write(out, runs[0], args->runs[0], args->internal, err);
 }
 
 int cmd_export(int argc, char **argv)

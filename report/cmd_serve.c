@@ -14,7 +14,7 @@
 #include <string.h>
 
 static const char serve_usage[] =
-    "usage: actorscope serve --listen [HOST:]PORT [--per-actor[=CAP]] [--keep SECONDS]\n"
+    "usage: actorscope serve --listen [HOST:]PORT [--per-actor[=CAP]] [--keep SECONDS] [--internal]\n"
     "                        [--tls-cert FILE --tls-key FILE] [--basic-auth FILE] SOURCE...\n"
     "\n"
     "Serves Prometheus metrics of traced processes at http://HOST:PORT/metrics (text format\n"
@@ -28,6 +28,7 @@ static const char serve_usage[] =
     "  --per-actor[=CAP]     also series per actor id, for up to CAP actors per process\n"
     "                        (default 100); off by default: ids are unbounded\n"
     "  --keep SECONDS        how long an ended process's last metrics are served (default 60)\n"
+    "  --internal            include runtime-internal actors (CAF's spawn server, middleman ...)\n"
     "  --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate and key (the key\n"
     "                        file readable by its owner only)\n"
     "  --basic-auth FILE     require HTTP basic authentication: USER:HASH lines (htpasswd -nB\n"
@@ -45,6 +46,7 @@ int cmd_serve(int argc, char **argv)
   static const struct option options[] = {{"listen", required_argument, NULL, 'l'},
                                           {"per-actor", optional_argument, NULL, 'a'},
                                           {"keep", required_argument, NULL, 'k'},
+                                          {"internal", no_argument, NULL, 'I'},
                                           {"tls-cert", required_argument, NULL, 'c'},
                                           {"tls-key", required_argument, NULL, 'K'},
                                           {"basic-auth", required_argument, NULL, 'b'},
@@ -52,6 +54,7 @@ int cmd_serve(int argc, char **argv)
                                           {NULL, 0, NULL, 0}};
   struct serve_http_options http_options = {0};
   long cap = 0, keep_s = 60;
+  int internal = 0;
   char *end;
   int c;
   optind = 1;
@@ -83,6 +86,9 @@ int cmd_serve(int argc, char **argv)
         return CMD_USAGE;
       }
       break;
+    case 'I':
+      internal = 1;
+      break;
     case 'h':
       fputs(serve_usage, stdout);
       return CMD_OK;
@@ -110,6 +116,7 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "actorscope serve: out of resources\n");
     return CMD_USAGE;
   }
+  hub.include_internal = internal;
   if (serve_sources_start(&hub, argv + optind, (size_t)(argc - optind), why, sizeof why) < 0) {
     fprintf(stderr, "actorscope serve: %s\n", why);
     return CMD_USAGE;

@@ -34,6 +34,7 @@ static const char top_usage[] =
     "      --sort COLUMN     id, name, state, mailbox, rate, received, exceptions or age\n"
     "      --reverse         invert the sort\n"
     "      --flat            a flat list instead of the actor tree\n"
+    "      --internal        list runtime-internal actors too (CAF's spawn server ...; key I)\n"
     "      --filter TEXT     show only matching actors (as the / key)\n"
     "      --ascii           ASCII characters only\n"
     "      --no-color        no colours (also when NO_COLOR is set)\n"
@@ -43,7 +44,7 @@ static const char top_usage[] =
 
 enum {
   O_ROWS = 256, O_WIDTH, O_RULES, O_BUSY, O_STUCK, O_SORT, O_REVERSE, O_FLAT, O_FILTER, O_ASCII,
-  O_NO_COLOR, O_TIMING, O_EVENTS, O_INSPECT,
+  O_NO_COLOR, O_TIMING, O_EVENTS, O_INSPECT, O_INTERNAL,
 };
 
 struct top_options {
@@ -98,6 +99,7 @@ static int top_parse(int argc, char **argv, struct top_options *o, struct top_sc
       {"no-color", no_argument, NULL, O_NO_COLOR}, {"timing", no_argument, NULL, O_TIMING},
       {"events", no_argument, NULL, O_EVENTS},
       {"inspect", required_argument, NULL, O_INSPECT},
+      {"internal", no_argument, NULL, O_INTERNAL},
       {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
   long long v;
   char err[256];
@@ -141,6 +143,7 @@ static int top_parse(int argc, char **argv, struct top_options *o, struct top_sc
       break;
     case O_REVERSE: s->view.reverse = 1; break;
     case O_FLAT: s->view.flat = 1; break;
+    case O_INTERNAL: s->view.internal = 1; break;
     case O_FILTER:
       if (top_filter_parse(&s->view.filter, optarg, err, sizeof err) < 0)
         return top_bad(err, optarg);

@@ -1,6 +1,7 @@
 /* The HTML page (export_html.h). */
 #define _GNU_SOURCE
 #include "export_html.h"
+#include "actor_model.h"
 #include "histogram.h"
 
 #include <errno.h>
@@ -116,55 +117,10 @@ static double html_peak_rate(const struct html_model *m)
   return peak;
 }
 
-static int by_value(const void *a, const void *b)
-{
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* The most actors alive at once, from the spawn and stop instants of every actor listed (a run
- * with only a final snapshot still shows how many lived together), or the snapshots' counts
- * when those are higher (actors never listed). */
-static int64_t html_most_alive(const struct html_model *m, double *at_s)
-{
-  size_t n = m->n_actors, k = 0;
-  int64_t *spawns = malloc((n + 1) * sizeof *spawns), *stops = malloc((n + 1) * sizeof *stops);
-  int64_t most = m->max_alive;
-  *at_s = m->max_alive_s;
-  if (spawns && stops) {
-    for (size_t i = 0; i < n; i++) {
-      spawns[i] = m->actors[i].spawned_at_ns;
-      if (m->actors[i].stopped_at_ns >= 0)
-        stops[k++] = m->actors[i].stopped_at_ns;
-    }
-    qsort(spawns, n, sizeof *spawns, by_value);
-    qsort(stops, k, sizeof *stops, by_value);
-    int64_t alive = 0;
-    for (size_t i = 0, j = 0; i < n;) {
-      /* A stop at the very instant of a spawn is counted first. */
-      if (j < k && stops[j] <= spawns[i]) {
-        alive--;
-        j++;
-      } else {
-        alive++;
-        if (alive > most) {
-          most = alive;
-          *at_s = (double)spawns[i] / 1e9;
-        }
-        i++;
-      }
-    }
-  }
-  free(spawns);
-  free(stops);
-  return most;
-}
-
 static void html_summary(FILE *out, const struct html_model *m)
 {
   int64_t exceptions = 0, longest = 0, deepest = 0, messages = 0;
   int ran = 0;
-  double most_at;
   for (size_t i = 0; i < m->n_actors; i++) {
     ran |= html_actor_ran(&m->actors[i]);
     exceptions = as_sat_add(exceptions, m->actors[i].exceptions);
@@ -176,10 +132,11 @@ static void html_summary(FILE *out, const struct html_model *m)
   if (m->n_points)
     messages = m->points[m->n_points - 1].received;
   fputs("<section id=\"summary\" class=\"cards\">", out);
-  html_card(out, "actors spawned", 0, escape_html_count, m->total_spawned, NULL);
-  html_card(out, "most alive at once", 0, escape_html_count, html_most_alive(m, &most_at), NULL);
-  html_card(out, m->final ? "alive at exit" : "alive at the last snapshot", m->final && m->alive_at_end > 0,
-            escape_html_count, m->alive_at_end, NULL);
+  /* The counts report and top print: the model's, over the actors the page lists. */
+  html_card(out, "actors spawned", 0, escape_html_count, m->counts.spawned, NULL);
+  html_card(out, "most alive at once", 0, escape_html_count, m->counts.max_alive, NULL);
+  html_card(out, m->final ? "alive at exit" : "alive at the last snapshot",
+            m->final && m->counts.alive > 0, escape_html_count, m->counts.alive, NULL);
   html_card(out, "messages received", 0, escape_html_count, messages, NULL);
   html_card(out, "peak messages/s", 0, escape_html_count, (int64_t)(html_peak_rate(m) + 0.5), NULL);
   html_card(out, "deadlock cycles", m->n_cycles > 0, escape_html_count, (int64_t)m->n_cycles, NULL);
@@ -187,6 +144,12 @@ static void html_summary(FILE *out, const struct html_model *m)
   html_card(out, "longest handler", 0, ran ? escape_html_duration : html_none, longest, NULL);
   html_card(out, "deepest mailbox", 0, escape_html_count, deepest, NULL);
   fputs("</section>\n", out);
+  if (m->counts.hidden) {
+    fputs("<p class=\"note\" id=\"internal-note\">", out);
+    escape_html_count(out, (int64_t)m->counts.hidden);
+    fputs(" runtime-internal actors (CAF's spawn server, middleman ...) are left out of every "
+          "number and table here, as in actorscope report; --internal includes them.</p>\n", out);
+  }
 }
 
 static void html_deadlocks(FILE *out, const struct html_model *m)
@@ -254,8 +217,8 @@ static int html_plots(FILE *out, const struct html_model *m)
   double end = n ? m->points[n - 1].t : 1;
   /* The samples are what each snapshot saw; the exact most-alive count (from spawn and stop
    * instants) is marked where it happened. */
-  double most_at = 0;
-  int64_t most = html_most_alive(m, &most_at);
+  double most_at = (double)m->counts.max_alive_at_ns / 1e9;
+  int64_t most = m->counts.max_alive;
   struct export_svg_series s_alive = {"alive actors", t, alive, n, most > 0, most_at, (double)most};
   export_svg_line_chart(out, "alive", "Alive actors (sampled; \xe2\x97\x86 exact most at once)",
                  "since tracing started", "actors", &s_alive, 1, 0, end);
@@ -331,7 +294,8 @@ static int html_plots(FILE *out, const struct html_model *m)
 #define HTML_NAMES_MAX 200
 
 struct name_row {
-  const char *name, *runtime; /* interned: equal strings are equal pointers */
+  const char *name; /* interned: equal strings are equal pointers */
+  struct actor_group group;
   int64_t actors, alive, received, mailbox_max, longest_ns, exceptions, deadlocked;
   int ran; /* some actor of the name ran a handler */
   int64_t wait_p99_ns; /* -1: no wait measured */
@@ -353,17 +317,35 @@ static int64_t html_wait_p99(uint64_t *buckets, int64_t tick_fs)
   return as_histogram_ticks_to_ns(as_histogram_percentile(bins, n, 99, 0), tick_fs);
 }
 
+static void html_group(const struct html_actor *a, struct actor_group *g)
+{
+  *g = (struct actor_group){a->runtime, a->has_system, a->system};
+}
+
+static int html_group_cmp(const struct html_actor *x, const struct html_actor *y)
+{
+  struct actor_group gx, gy;
+  html_group(x, &gx);
+  html_group(y, &gy);
+  return actor_group_cmp(&gx, &gy);
+}
+
+/* By group (runtime, CAF actor system: as report), then name. */
 static int by_name(const void *a, const void *b)
 {
   const struct html_actor *x = *(const struct html_actor *const *)a;
   const struct html_actor *y = *(const struct html_actor *const *)b;
-  int c = strcmp(x->runtime, y->runtime);
+  int c = html_group_cmp(x, y);
   return c ? c : strcmp(x->name, y->name);
 }
 
+/* Group by group, the most numerous names first. */
 static int by_actors(const void *a, const void *b)
 {
   const struct name_row *x = a, *y = b;
+  int c = actor_group_cmp(&x->group, &y->group);
+  if (c)
+    return c;
   if (x->actors != y->actors)
     return x->actors > y->actors ? -1 : 1;
   return x->received > y->received ? -1 : x->received < y->received;
@@ -392,10 +374,12 @@ static int html_names(FILE *out, const struct html_model *m)
   qsort(sorted, n, sizeof *sorted, by_name);
   for (size_t i = 0; i < n; i++) {
     const struct html_actor *a = sorted[i];
-    if (!k || rows[k - 1].name != a->name || rows[k - 1].runtime != a->runtime) {
+    struct actor_group g;
+    html_group(a, &g);
+    if (!k || rows[k - 1].name != a->name || actor_group_cmp(&rows[k - 1].group, &g) != 0) {
       if (k)
         rows[k - 1].wait_p99_ns = html_wait_p99(waits, m->tick_fs);
-      rows[k++] = (struct name_row){.name = a->name, .runtime = a->runtime};
+      rows[k++] = (struct name_row){.name = a->name, .group = g};
     }
     struct name_row *r = &rows[k - 1];
     for (size_t w = 0; w < a->n_waits; w++)
@@ -417,7 +401,7 @@ static int html_names(FILE *out, const struct html_model *m)
   free(waits);
   qsort(rows, k, sizeof *rows, by_actors);
   fputs("<section id=\"names\"><h2>Actors by name</h2><table class=\"names\"><thead><tr>"
-        "<th>name</th><th>runtime</th><th>actors</th><th>alive at the end</th>"
+        "<th>name</th><th>runtime, actor system</th><th>actors</th><th>alive at the end</th>"
         "<th>messages received</th><th>deepest mailbox</th>"
         "<th title=\"99 % of messages waited at most this long from enqueue to the start of "
         "their handler\">mailbox wait p99</th><th>longest handler</th>"
@@ -428,7 +412,9 @@ static int html_names(FILE *out, const struct html_model *m)
     fprintf(out, "<tr%s><td>", r->deadlocked ? " class=\"dl\"" : "");
     escape_html_text(out, r->name);
     fputs("</td><td>", out);
-    escape_html_text(out, r->runtime);
+    char label[300];
+    actor_group_label(label, sizeof label, &r->group);
+    escape_html_text(out, label);
     fputs("</td>", out);
     html_cell_count(out, r->actors, 0);
     html_cell_count(out, r->alive, 0);
@@ -494,11 +480,11 @@ static void html_head(FILE *out, const struct html_model *m)
   fputs("</p></header>\n", out);
 }
 
-int export_html_write(FILE *out, struct as_reader *run, const char *source,
+int export_html_write(FILE *out, struct as_reader *run, const char *source, int include_internal,
                       struct as_reader_error *err)
 {
   struct html_model m;
-  int rc = html_model_read(&m, run, source, err);
+  int rc = html_model_read(&m, run, source, include_internal, err);
   if (rc == 0) {
     html_head(out, &m);
     html_summary(out, &m);

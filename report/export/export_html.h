@@ -11,7 +11,7 @@
 
 /* Reads RUN (open; SOURCE is what it was opened from, read again for per-actor series when it
  * is a file) and writes the page to OUT. Returns 0 or a negative errno with ERR filled. */
-int export_html_write(FILE *out, struct as_reader *run, const char *source,
+int export_html_write(FILE *out, struct as_reader *run, const char *source, int include_internal,
                       struct as_reader_error *err);
 
 #endif

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "export_html_model.h"
 #include "export_html_pairs.h"
+#include "actor_model.h"
 #include "show.h"
 
 #include "escape.h"
@@ -9,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +18,17 @@
 
 struct html_track {
   int64_t id;
-  size_t at; /* position in model->actors */
+  size_t at; /* position in model->actors; SIZE_MAX: not listed (runtime-internal) */
 };
 
 static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, void *ctx)
 {
   struct html_model *m = ctx;
   struct html_track *t = state;
+  if (is_new && !actor_model_visible(a->internal, m->include_internal))
+    t->at = SIZE_MAX;
+  if (t->at == SIZE_MAX)
+    return 0;
   if (is_new) {
     if (grow_array((void **)&m->actors, &m->cap_actors, m->n_actors, sizeof *m->actors) < 0)
       return -ENOMEM;
@@ -42,6 +48,8 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
   if (strcmp(h->name, a->name) != 0 && !(h->name = intern_string(&m->strings, a->name)))
     return -ENOMEM;
   h->parent = a->has_parent ? a->parent : -1;
+  h->has_system = a->has_runtime_id;
+  h->system = a->runtime_scope;
   h->status = a->status;
   h->received = a->received_all;
   h->sent = a->sent_all;
@@ -92,7 +100,7 @@ static int fold_cycles(struct html_model *m, const struct as_rec_snapshot *s, do
     const struct as_rec_cycle *c = &s->deadlocks[i];
     for (size_t k = 0; k < c->n_actors; k++) {
       struct html_track *tr = actor_table_find(&m->index, c->actors[k]);
-      if (tr)
+      if (tr && tr->at != SIZE_MAX)
         m->actors[tr->at].deadlocked = 1;
     }
     char *text = escape_cycle_text(c, " \xe2\x86\x92 ");
@@ -123,20 +131,18 @@ static int fold_snapshot(struct html_model *m, const struct as_rec_snapshot *s)
   double t = (double)s->uptime_ns / 1e9;
   m->now_s = t;
   int rc = actor_table_update(&m->index, s, actor_seen, NULL, m);
-  if (rc < 0)
+  if (rc < 0 || (rc = recording_add(&m->run, s)) < 0)
     return rc;
   if (grow_array((void **)&m->points, &m->cap_points, m->n_points, sizeof *m->points) < 0)
     return -ENOMEM;
-  m->points[m->n_points++] = (struct html_point){t, s->alive, s->received_all};
+  /* Alive over time: the actors the page lists, as the model counts them. */
+  int64_t alive = 0;
+  for (size_t i = 0; i < s->n_actors; i++)
+    alive += s->actors[i].status != AS_STATUS_STOPPED &&
+             actor_model_visible(s->actors[i].internal, m->include_internal);
+  m->points[m->n_points++] = (struct html_point){t, alive, s->received_all};
   if (s->tick_fs > 0)
     m->tick_fs = s->tick_fs;
-  if (s->alive > m->max_alive) {
-    m->max_alive = s->alive;
-    m->max_alive_s = t;
-  }
-  m->total_spawned = s->total_spawned;
-  m->total_stopped = s->total_stopped;
-  m->alive_at_end = s->alive;
   m->final = s->final;
   if (s->signal)
     m->signal = intern_string(&m->strings, s->signal);
@@ -252,11 +258,14 @@ static int html_header(struct html_model *m, const struct as_rec_header *h)
 }
 
 int html_model_read(struct html_model *m, struct as_reader *run, const char *source,
-                    struct as_reader_error *err)
+                    int include_internal, struct as_reader_error *err)
 {
   memset(m, 0, sizeof *m);
+  m->include_internal = include_internal;
   actor_table_init(&m->index, sizeof(struct html_track));
   int rc = html_header(m, as_reader_header(run)), folded = 0;
+  if (rc == 0)
+    rc = recording_start(&m->run, source, as_reader_header(run), include_internal);
   const struct as_rec_snapshot *s;
   while (rc == 0 && folded == 0 && (rc = as_reader_next(run, &s, err)) > 0) {
     folded = fold_snapshot(m, s);
@@ -270,6 +279,7 @@ int html_model_read(struct html_model *m, struct as_reader *run, const char *sou
   if (rc < 0)
     return rc;
   m->truncated = as_reader_truncated(run);
+  recording_counts(&m->run, &m->counts);
   actor_table_free(&m->index);
   if (m->n_actors)
     qsort(m->actors, m->n_actors, sizeof *m->actors, by_id);
@@ -299,5 +309,6 @@ void html_model_free(struct html_model *m)
   for (size_t k = 0; k < HTML_DEEPEST; k++)
     free(m->deep_depth[k]);
   intern_table_free(&m->strings);
+  recording_free(&m->run);
   memset(m, 0, sizeof *m);
 }

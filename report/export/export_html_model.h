@@ -10,10 +10,13 @@
 
 #include "actor_table.h"
 #include "intern.h"
+#include "recording.h"
 #include "reader.h"
 
 struct html_actor {
   int64_t id, parent; /* parent -1: none */
+  int has_system;     /* CAF: its actor system (runtime_scope) */
+  int64_t system;
   const char *name, *runtime, *reason, *slow_type; /* interned; reason NULL until stopped */
   enum as_status status;
   int64_t spawned_at_ns, stopped_at_ns;
@@ -70,8 +73,11 @@ struct html_model {
   size_t n_points, cap_points;
   struct html_cycle *cycles;
   size_t n_cycles, cap_cycles;
-  int64_t total_spawned, total_stopped, alive_at_end, max_alive;
-  double max_alive_s; /* the first snapshot that counted max_alive */
+  int include_internal; /* runtime-internal actors listed too (--internal) */
+  /* The run as report and top fold it (report/lib/recording.h): the page's counts, maxima and
+   * which actors it lists are that model's. */
+  struct recording run;
+  struct rm_counts counts; /* of run, at the end */
   double now_s;       /* the snapshot being read */
   int64_t tick_fs; /* femtoseconds a tick of the histograms: the last line's (0: none) */
   int final, truncated;
@@ -83,10 +89,10 @@ struct html_model {
   int deep_unavailable; /* the source cannot be read twice (a socket, standard input) */
 };
 
-/* Reads RUN (already open) to its end, then SOURCE again when it is a regular file. Returns 0
+/* Reads RUN (already open) to its end (runtime-internal actors only with INCLUDE_INTERNAL), then SOURCE again when it is a regular file. Returns 0
  * or a negative errno with ERR filled. */
 int html_model_read(struct html_model *model, struct as_reader *run, const char *source,
-                    struct as_reader_error *err);
+                    int include_internal, struct as_reader_error *err);
 void html_model_free(struct html_model *model);
 /* The actor with ID, or NULL (after html_model_read: actors sorted by id). */
 const struct html_actor *html_model_actor(const struct html_model *model, int64_t id);

@@ -1,10 +1,12 @@
 /* The actor tree of the HTML page (export_html_tree.h). */
+#define _GNU_SOURCE
 #include "export_html_tree.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "actor_model.h"
 #include "escape.h"
 
 #define HTML_TREE_MAX 2000      /* actors shown in the tree */
@@ -119,6 +121,37 @@ static int tree_write(FILE *out, struct tree *t, size_t root)
   return 0;
 }
 
+static void tree_group(const struct html_actor *a, struct actor_group *g)
+{
+  *g = (struct actor_group){a->runtime, a->has_system, a->system};
+}
+
+static int tree_same_group(const struct html_actor *a, const struct html_actor *b)
+{
+  struct actor_group ga, gb;
+  tree_group(a, &ga);
+  tree_group(b, &gb);
+  return actor_group_cmp(&ga, &gb) == 0;
+}
+
+/* The parent it hangs from: listed, not itself, in its group (as report); else NULL: a root. */
+static const struct html_actor *tree_parent(const struct html_model *m, const struct html_actor *a)
+{
+  const struct html_actor *p = a->parent >= 0 ? html_model_actor(m, a->parent) : NULL;
+  return p && p != a && tree_same_group(p, a) ? p : NULL;
+}
+
+static int tree_group_order(const void *x, const void *y, void *ctx)
+{
+  const struct html_model *m = ctx;
+  const struct html_actor *a = &m->actors[*(const size_t *)x], *b = &m->actors[*(const size_t *)y];
+  struct actor_group ga, gb;
+  tree_group(a, &ga);
+  tree_group(b, &gb);
+  int c = actor_group_cmp(&ga, &gb);
+  return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
 int export_html_tree(FILE *out, const struct html_model *m)
 {
   size_t n = m->n_actors;
@@ -132,9 +165,8 @@ int export_html_tree(FILE *out, const struct html_model *m)
   for (size_t i = 0; i < n; i++)
     t.first_child[i] = t.next_sibling[i] = SIZE_MAX;
   for (size_t i = n; i-- > 0;) {
-    const struct html_actor *parent =
-        m->actors[i].parent >= 0 ? html_model_actor(m, m->actors[i].parent) : NULL;
-    if (parent && parent != &m->actors[i]) {
+    const struct html_actor *parent = tree_parent(m, &m->actors[i]);
+    if (parent) {
       size_t p = (size_t)(parent - m->actors);
       t.next_sibling[i] = t.first_child[p];
       t.first_child[p] = i;
@@ -146,16 +178,36 @@ int export_html_tree(FILE *out, const struct html_model *m)
         "<span class=\"note\">each actor in its last-seen state; reaped actors included</span></p>"
         "<ul id=\"tree\" class=\"tree\">",
         out);
-  int rc = 0;
-  /* Roots: no parent, or a parent never listed; then whatever a parent cycle left out. */
-  for (int pass = 0; pass < 2 && rc == 0; pass++)
-    for (size_t i = 0; i < n && rc == 0 && t.n_shown < HTML_TREE_MAX; i++) {
-      const struct html_actor *a = &m->actors[i];
-      int root = a->parent < 0 || !html_model_actor(m, a->parent) ||
-                 html_model_actor(m, a->parent) == a;
-      if (!t.shown[i] && (root || pass == 1))
-        rc = tree_write(out, &t, i);
-    }
+  /* Actors grouped by runtime and CAF actor system, as report and top list them: a heading
+   * per group, its roots under it (no parent, a parent never listed or in another group), then
+   * whatever a parent cycle left out. */
+  size_t *by_group = malloc((n + 1) * sizeof *by_group);
+  int rc = by_group ? 0 : -ENOMEM;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    by_group[i] = i;
+  if (rc == 0)
+    qsort_r(by_group, n, sizeof *by_group, tree_group_order, (void *)m);
+  for (size_t gs = 0, ge; rc == 0 && gs < n && t.n_shown < HTML_TREE_MAX; gs = ge) {
+    for (ge = gs + 1; ge < n && tree_same_group(&m->actors[by_group[gs]], &m->actors[by_group[ge]]);)
+      ge++;
+    struct actor_group g;
+    char label[300];
+    tree_group(&m->actors[by_group[gs]], &g);
+    actor_group_label(label, sizeof label, &g);
+    fputs("<li class=\"group\"><details open><summary><span class=\"grp\">", out);
+    escape_html_text(out, label);
+    fputs("</span> <span class=\"facts\">", out);
+    escape_html_count(out, (int64_t)(ge - gs));
+    fprintf(out, " actor%s</span></summary><ul>", ge - gs == 1 ? "" : "s");
+    for (int pass = 0; pass < 2 && rc == 0; pass++)
+      for (size_t k = gs; k < ge && rc == 0 && t.n_shown < HTML_TREE_MAX; k++) {
+        size_t i = by_group[k];
+        if (!t.shown[i] && (pass == 1 || !tree_parent(m, &m->actors[i])))
+          rc = tree_write(out, &t, i);
+      }
+    fputs("</ul></details></li>", out);
+  }
+  free(by_group);
   if (t.n_shown < n) {
     fputs("<li class=\"note\">… ", out);
     escape_html_count(out, (int64_t)(n - t.n_shown));

@@ -1,6 +1,7 @@
 /* The Perfetto / Chrome trace writer (export_perfetto.h). */
 #include "export_perfetto.h"
 #include "export_events.h"
+#include "actor_model.h"
 #include "show.h"
 
 #include <errno.h>
@@ -30,6 +31,8 @@ struct pf_writer {
   int with_events;    /* runs whose events file was read */
   /* The run being written has an events file: its exact handler slices replace the sampled. */
   char events_path[4096];
+  int include_internal; /* runtime-internal actors' tracks too (--internal) */
+  struct actor_model_view view; /* the snapshot as read through the model (actor_model.h) */
   /* The run being written. */
   int64_t pid;
   int64_t offset_ns;  /* its start after the earliest run's start */
@@ -392,7 +395,10 @@ static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_e
   w->last_rate = 0;
   pf_process_meta(w, as_reader_header(run));
   while ((rc = as_reader_next(run, &snap, err)) > 0) {
-    rc = pf_snapshot(w, snap);
+    struct as_rec_snapshot visible;
+    const struct as_rec_snapshot *shown =
+        actor_model_snapshot(snap, w->include_internal, &w->view, &visible);
+    rc = shown ? pf_snapshot(w, shown) : -ENOMEM;
     if (rc < 0)
       break;
   }
@@ -416,9 +422,9 @@ static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_e
 }
 
 int export_perfetto_write(FILE *out, struct as_reader *const *runs, size_t n_runs,
-                          struct as_reader_error *err)
+                          int include_internal, struct as_reader_error *err)
 {
-  struct pf_writer w = {.out = out};
+  struct pf_writer w = {.out = out, .include_internal = include_internal};
   int64_t t0 = INT64_MAX;
   for (size_t i = 0; i < n_runs; i++)
     if (as_reader_header(runs[i])->started_at_ns < t0)
@@ -429,9 +435,12 @@ int export_perfetto_write(FILE *out, struct as_reader *const *runs, size_t n_run
     w.pid = h->pid;
     w.offset_ns = h->started_at_ns - t0;
     int rc = pf_run(&w, runs[i], err);
-    if (rc < 0)
+    if (rc < 0) {
+      actor_model_view_free(&w.view);
       return rc;
+    }
   }
+  actor_model_view_free(&w.view);
   fputs("\n],\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"actorscope export perfetto\","
         "\"timing\":\"ts in microseconds from the earliest run's start. Exact: spawn and stop "
         "instants, handler starts. Sampled at each snapshot: handler ends (the last capture that "

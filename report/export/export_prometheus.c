@@ -8,7 +8,8 @@
 #include "metrics.h"
 
 int export_prometheus_write(FILE *out, struct as_reader *const *runs, size_t n_runs,
-                            long per_actor_cap, struct as_reader_error *err)
+                            long per_actor_cap, int include_internal,
+                            struct as_reader_error *err)
 {
   struct metrics_process **processes = calloc(n_runs ? n_runs : 1, sizeof *processes);
   int rc = processes ? 0 : -ENOMEM;
@@ -22,6 +23,8 @@ int export_prometheus_write(FILE *out, struct as_reader *const *runs, size_t n_r
       }
     if (rc == 0 && !(processes[i] = metrics_process_new(h)))
       rc = -ENOMEM;
+    if (rc == 0)
+      processes[i]->include_internal = include_internal;
     const struct as_rec_snapshot *snap;
     while (rc == 0 && (rc = as_reader_next(runs[i], &snap, err)) > 0)
       rc = metrics_process_update(processes[i], snap);

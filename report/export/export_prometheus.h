@@ -9,8 +9,10 @@
 #include "reader.h"
 
 /* Reads every run to its end and writes their metrics to OUT. PER_ACTOR_CAP: 0 for none.
- * Returns 0, or a negative errno with ERR filled. */
+ * Runtime-internal actors count only with INCLUDE_INTERNAL. Returns 0, or a negative errno
+ * with ERR filled. */
 int export_prometheus_write(FILE *out, struct as_reader *const *runs, size_t n_runs,
-                            long per_actor_cap, struct as_reader_error *err);
+                            long per_actor_cap, int include_internal,
+                            struct as_reader_error *err);
 
 #endif

@@ -153,6 +153,7 @@ void metrics_process_free(struct metrics_process *p)
     return;
   actor_table_each(&p->actors, actor_free, NULL);
   actor_table_free(&p->actors);
+  actor_model_view_free(&p->view);
   for (size_t i = 0; i < p->n_names; i++)
     name_free(p->names[i]);
   free(p->names);
@@ -346,6 +347,11 @@ static int fold_cost(struct metrics_process *p, const struct as_rec_snapshot *sn
 
 int metrics_process_update(struct metrics_process *p, const struct as_rec_snapshot *snap)
 {
+  /* The actors every view shows: runtime-internal ones only with --internal. */
+  struct as_rec_snapshot visible;
+  snap = actor_model_snapshot(snap, p->include_internal, &p->view, &visible);
+  if (!snap)
+    return -ENOMEM;
   if (snap->tick_fs)
     p->tick_fs = snap->tick_fs;
   for (size_t i = 0; i < p->n_names; i++) {

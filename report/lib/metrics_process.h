@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "actor_model.h"
 #include "actor_table.h"
 #include "metrics_pairs.h"
 #include "reader.h"
@@ -78,6 +79,8 @@ struct metrics_process {
   size_t index_cap;
   struct actor_table actors;  /* of struct metrics_actor */
   struct metrics_pairs pairs; /* messages between names (metrics_pairs.h) */
+  int include_internal;       /* runtime-internal actors' series too (--internal) */
+  struct actor_model_view view; /* snapshots read through the model (actor_model.h) */
 };
 
 /* A process as its stream's HEADER describes it. NULL when out of memory. */

@@ -1,7 +1,8 @@
 #define _GNU_SOURCE
 #include "recording.h"
-#include "destination.h"
 #include "pairs.h"
+#include "actor_model.h"
+#include "destination.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,8 +13,6 @@
 
 struct rm_ingest {
   struct recording *m;
-  long long at_seq;
-  int found;
   int nomem;
 };
 
@@ -279,7 +278,7 @@ static void rm_add_cycle(struct rm_ingest *in, const struct as_rec_cycle *c, int
 static int rm_keyframe(struct rm_ingest *in, const struct as_rec_snapshot *s)
 {
   struct recording *m = in->m;
-  int64_t listed_alive = 0;
+  int64_t listed_alive[2] = {0, 0}; /* runtime-internal actors left out, counted */
   for (size_t i = 0; i < s->n_actors; i++) {
     const struct as_rec_actor *r = &s->actors[i];
     struct rm_actor *a = rm_slot(in, r->id);
@@ -287,14 +286,19 @@ static int rm_keyframe(struct rm_ingest *in, const struct as_rec_snapshot *s)
       return -ENOMEM;
     rm_update_actor(in, a, r, s->seq);
     a->gone = 0;
-    if (r->status != AS_STATUS_STOPPED && recording_visible(m, a))
-      listed_alive++;
+    if (r->status != AS_STATUS_STOPPED) {
+      listed_alive[0] += !a->internal;
+      listed_alive[1]++;
+    }
   }
   for (size_t i = 0; i < m->n_actors; i++)
     if (m->actors[i].last_seq != s->seq)
       m->actors[i].gone = 1;
-  if (listed_alive > m->max_alive_listed)
-    m->max_alive_listed = listed_alive;
+  for (int k = 0; k < 2; k++)
+    if (listed_alive[k] > m->max_alive_listed[k]) {
+      m->max_alive_listed[k] = listed_alive[k];
+      m->max_alive_listed_at[k] = s->uptime_ns;
+    }
   return 0;
 }
 
@@ -329,10 +333,9 @@ static int rm_delta(struct rm_ingest *in, const struct as_rec_snapshot *s)
   return 0;
 }
 
-static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_snapshot *s, void *ctx)
+int recording_add(struct recording *m, const struct as_rec_snapshot *s)
 {
-  struct rm_ingest *in = ctx;
-  struct recording *m = in->m;
+  struct rm_ingest ingest = {m, 0}, *in = &ingest;
   int rc = s->listed ? rm_delta(in, s) : rm_keyframe(in, s);
   if (rc < 0)
     return rc;
@@ -367,37 +370,48 @@ static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_sna
   m->at_final = s->final;
   m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
   m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
-  if (in->nomem)
-    return -ENOMEM;
-  if ((in->at_seq >= 0 && s->seq == in->at_seq) || (in->at_seq == RECORDING_AT_NOW && m->live)) {
-    in->found = 1;
-    return -ECANCELED; /* the state asked for: read no further */
+  return in->nomem ? -ENOMEM : 0;
+}
+
+int recording_start(struct recording *m, const char *source, const struct as_rec_header *h,
+                    int include_internal)
+{
+  memset(m, 0, sizeof *m);
+  m->source = strdup(source ? source : "");
+  m->include_internal = include_internal;
+  m->at_signal = RM_NONE;
+  m->program = m->name = RM_NONE;
+  m->live = source && as_dest_is_socket(source);
+  struct rm_ingest in = {m, 0};
+  if (h) {
+    m->pid = h->pid;
+    m->program = h->program ? rm_intern(&in, h->program) : RM_NONE;
+    m->name = *h->name ? rm_intern(&in, h->name) : RM_NONE;
   }
-  return 0;
+  return m->source && !in.nomem ? 0 : -ENOMEM;
 }
 
 int recording_read(struct recording *m, const char *source, long long at_seq, int include_internal,
                   const char *command)
 {
-  memset(m, 0, sizeof *m);
-  m->source = strdup(source);
-  m->include_internal = include_internal;
-  m->at_signal = RM_NONE;
-  m->live = as_dest_is_socket(source);
-  struct rm_ingest in = {m, at_seq, 0, 0};
   struct as_reader_error err;
   struct as_reader *r;
   struct as_reader_options opt = AS_READER_OPTIONS_DEFAULT;
+  int found = 0;
+  memset(m, 0, sizeof *m);
   int rc = as_reader_open(&r, source, &opt, &err);
   if (rc == 0) {
-    const struct as_rec_header *h = as_reader_header(r);
-    m->pid = h->pid;
-    m->program = h->program ? rm_intern(&in, h->program) : RM_NONE;
-    m->name = *h->name ? rm_intern(&in, h->name) : RM_NONE;
+    rc = recording_start(m, source, as_reader_header(r), include_internal);
     const struct as_rec_snapshot *s;
-    while ((rc = as_reader_next(r, &s, &err)) > 0)
-      if ((rc = rm_on_snapshot(h, s, &in)) < 0)
+    while (rc == 0 && (rc = as_reader_next(r, &s, &err)) > 0) {
+      if ((rc = recording_add(m, s)) < 0)
         break;
+      if ((at_seq >= 0 && s->seq == at_seq) || (at_seq == RECORDING_AT_NOW && m->live)) {
+        found = 1;
+        rc = -ECANCELED; /* the state asked for: read no further */
+        break;
+      }
+    }
     m->truncated = as_reader_truncated(r);
     as_reader_close(r);
   }
@@ -412,7 +426,7 @@ int recording_read(struct recording *m, const char *source, long long at_seq, in
   if (m->truncated)
     fprintf(stderr, "actorscope %s: %s: the last line is cut short and was skipped\n", command,
             source);
-  if (at_seq >= 0 && !in.found) {
+  if (at_seq >= 0 && !found) {
     char why[400];
     fprintf(stderr, "actorscope %s: %s has no snapshot %lld%s%s\n", command, source, at_seq,
             recording_gaps_note(m, why, sizeof why) ? "; " : "", m->n_gaps ? why : "");
@@ -501,36 +515,9 @@ int64_t recording_name_wait_percentile(const struct recording *m, const struct r
   return agg ? rm_percentile(m, agg->wait_hist, agg->n_wait_hist, p, 0) : -1;
 }
 
-/* Adds a sorted histogram into another (both by bucket). Returns 0 or -1 (ENOMEM). */
-static int rm_hist_merge(struct as_histogram_bin **into, size_t *n_into,
-                         const struct as_histogram_bin *add, size_t n_add)
-{
-  if (!n_add)
-    return 0;
-  struct as_histogram_bin *out = malloc((*n_into + n_add) * sizeof *out);
-  if (!out)
-    return -1;
-  size_t i = 0, k = 0, n = 0;
-  const struct as_histogram_bin *a = *into;
-  while (i < *n_into || k < n_add) {
-    if (k == n_add || (i < *n_into && a[i].bucket < add[k].bucket))
-      out[n++] = a[i++];
-    else if (i == *n_into || add[k].bucket < a[i].bucket)
-      out[n++] = add[k++];
-    else {
-      out[n] = a[i++];
-      out[n++].count += add[k++].count;
-    }
-  }
-  free(*into);
-  *into = out;
-  *n_into = n;
-  return 0;
-}
-
 int recording_visible(const struct recording *m, const struct rm_actor *a)
 {
-  return m->include_internal || !a->internal;
+  return actor_model_visible(a->internal, m->include_internal);
 }
 
 int recording_alive_at_end(const struct recording *m, const struct rm_actor *a)
@@ -557,8 +544,16 @@ static int rm_event_cmp(const void *x, const void *y)
 
 int64_t recording_max_alive(const struct recording *m)
 {
+  return recording_max_alive_at(m, NULL);
+}
+
+int64_t recording_max_alive_at(const struct recording *m, int64_t *at_ns)
+{
+  int k = m->include_internal != 0;
   int64_t *events = malloc((2 * m->n_actors + 1) * sizeof *events);
-  int64_t best = m->max_alive_listed;
+  int64_t best = m->max_alive_listed[k], best_at = m->max_alive_listed_at[k];
+  if (at_ns)
+    *at_ns = best_at;
   if (!events)
     return best;
   size_t n = 0;
@@ -574,11 +569,35 @@ int64_t recording_max_alive(const struct recording *m)
   int64_t alive = 0;
   for (size_t i = 0; i < n; i++) {
     alive += events[i] & 1 ? 1 : -1;
-    if (alive > best)
+    if (alive > best) {
       best = alive;
+      best_at = (events[i] - 1) / 2;
+    }
   }
   free(events);
+  if (at_ns)
+    *at_ns = best_at;
   return best;
+}
+
+void recording_counts(const struct recording *m, struct rm_counts *out)
+{
+  memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (!recording_visible(m, a)) {
+      out->hidden++;
+      continue;
+    }
+    out->spawned++;
+    out->stopped += a->has_stopped || a->status == AS_STATUS_STOPPED;
+    out->alive += recording_alive_at_end(m, a);
+  }
+  if (!out->hidden) {
+    out->spawned = m->at_spawned > out->spawned ? m->at_spawned : out->spawned;
+    out->stopped = m->at_stopped > out->stopped ? m->at_stopped : out->stopped;
+  }
+  out->max_alive = recording_max_alive_at(m, &out->max_alive_at_ns);
 }
 
 size_t recording_hidden(const struct recording *m)
@@ -639,165 +658,3 @@ const char *recording_end_note(const struct recording *m, char *buf, size_t len)
   }
 }
 
-/* ---- per name ---------------------------------------------------------------------------- */
-
-static const struct recording *rm_sort_model;
-
-static int rm_name_cmp(const void *x, const void *y)
-{
-  const struct rm_name *a = x, *b = y;
-  return strcmp(strtab_text(&rm_sort_model->strings, a->name),
-                strtab_text(&rm_sort_model->strings, b->name));
-}
-
-static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_t actor_id)
-{
-  struct rm_name_type *row = NULL;
-  for (size_t k = 0; k < agg->n_types && !row; k++)
-    if (agg->types[k].type == t->group)
-      row = &agg->types[k];
-  if (!row) {
-    struct rm_name_type *grown = reallocarray(agg->types, agg->n_types + 1, sizeof *grown);
-    if (!grown)
-      return -1;
-    agg->types = grown;
-    row = &agg->types[agg->n_types++];
-    *row = (struct rm_name_type){t->group, 0, -1, 0};
-  }
-  row->sum = as_sat_add(row->sum, t->count);
-  if (t->count > row->max) {
-    row->max = t->count;
-    row->max_id = actor_id;
-  }
-  return 0;
-}
-
-/* Adds a socket into its name's row of the same kind. */
-static int rm_name_socket_add(struct rm_name *agg, const struct rm_socket *s)
-{
-  size_t k = 0;
-  while (k < agg->n_sockets && agg->sockets[k].kind != s->kind)
-    k++;
-  if (k == agg->n_sockets) {
-    struct rm_socket *grown = reallocarray(agg->sockets, k + 1, sizeof *grown);
-    if (!grown)
-      return -1;
-    agg->sockets = grown;
-    agg->sockets[agg->n_sockets++] = (struct rm_socket){s->kind, 0, 0};
-  }
-  agg->sockets[k].received = as_sat_add(agg->sockets[k].received, s->received);
-  agg->sockets[k].sent = as_sat_add(agg->sockets[k].sent, s->sent);
-  return 0;
-}
-
-/* A name's sockets, busiest first, then by kind: the same order whichever instance used which
- * first. */
-static int rm_socket_cmp(const void *x, const void *y)
-{
-  const struct rm_socket *a = x, *b = y;
-  int64_t ta = as_sat_add(a->received, a->sent), tb = as_sat_add(b->received, b->sent);
-  if (ta != tb)
-    return ta > tb ? -1 : 1;
-  return strcmp(strtab_text(&rm_sort_model->strings, a->kind),
-                strtab_text(&rm_sort_model->strings, b->kind));
-}
-
-int recording_names(const struct recording *m, struct rm_names *out)
-{
-  memset(out, 0, sizeof *out);
-  /* name index -> slot + 1 */
-  uint32_t *slot_of = calloc(m->strings.n + 1, sizeof *slot_of);
-  struct rm_name *items = calloc(m->n_actors + 1, sizeof *items);
-  if (!slot_of || !items) {
-    free(slot_of);
-    free(items);
-    return -1;
-  }
-  size_t n = 0;
-  for (size_t i = 0; i < m->n_actors; i++) {
-    const struct rm_actor *a = &m->actors[i];
-    if (!recording_visible(m, a))
-      continue;
-    if (!slot_of[a->name]) {
-      items[n].name = a->name;
-      slot_of[a->name] = (uint32_t)++n;
-    }
-    struct rm_name *agg = &items[slot_of[a->name] - 1];
-    agg->spawned++;
-    agg->alive_at_end += recording_alive_at_end(m, a);
-    if (a->mailbox_max > agg->mailbox_max)
-      agg->mailbox_max = a->mailbox_max;
-    agg->exceptions = as_sat_add(agg->exceptions, a->exceptions);
-    int64_t longest = recording_handler_max(a, NULL, NULL);
-    if (longest > agg->handler_max_ns)
-      agg->handler_max_ns = longest;
-    agg->messages = as_sat_add(agg->messages, a->received);
-    if (a->handler_max_ns > agg->finished_max_ns)
-      agg->finished_max_ns = a->handler_max_ns;
-    int failed = rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0 ||
-                 rm_hist_merge(&agg->wait_hist, &agg->n_wait_hist, a->wait_hist, a->n_wait_hist) < 0;
-    for (size_t k = 0; k < a->n_types && !failed; k++)
-      failed = rm_name_type_add(agg, &a->types[k], a->id) < 0;
-    for (size_t k = 0; k < a->n_sockets && !failed; k++)
-      failed = rm_name_socket_add(agg, &a->sockets[k]) < 0;
-    if (failed) {
-      out->items = items;
-      out->n = n;
-      recording_names_free(out);
-      free(slot_of);
-      return -1;
-    }
-  }
-  free(slot_of);
-  rm_sort_model = m;
-  for (size_t i = 0; i < n; i++)
-    if (items[i].n_sockets > 1)
-      qsort(items[i].sockets, items[i].n_sockets, sizeof *items[i].sockets, rm_socket_cmp);
-  qsort(items, n, sizeof *items, rm_name_cmp);
-  out->items = items;
-  out->n = n;
-  return 0;
-}
-
-void recording_names_free(struct rm_names *names)
-{
-  for (size_t i = 0; i < names->n; i++) {
-    free(names->items[i].types);
-    free(names->items[i].sockets);
-    free(names->items[i].hist);
-    free(names->items[i].wait_hist);
-  }
-  free(names->items);
-  memset(names, 0, sizeof *names);
-}
-
-const struct rm_name *recording_names_find(const struct recording *m, const struct rm_names *names,
-                                          const char *name)
-{
-  uint32_t id = strtab_find(&m->strings, name);
-  if (id == UINT32_MAX)
-    return NULL;
-  size_t lo = 0, hi = names->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = strcmp(strtab_text(&m->strings, names->items[mid].name), name);
-    if (c == 0)
-      return &names->items[mid];
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return NULL;
-}
-
-int64_t recording_name_count(const struct recording *m, const struct rm_name *agg, const char *type)
-{
-  if (!agg)
-    return 0;
-  uint32_t id = strtab_find(&m->strings, type);
-  for (size_t k = 0; k < agg->n_types; k++)
-    if (agg->types[k].type == id)
-      return agg->types[k].sum;
-  return 0;
-}

@@ -103,7 +103,9 @@ struct recording {
   uint32_t at_signal;
   int at_exec; /* ended_by "exec" */
   enum rm_end end;
-  int64_t max_alive_listed; /* most visible actors listed alive in one snapshot */
+  /* Most actors listed alive in one snapshot, and its uptime: [0] runtime-internal ones left
+   * out, [1] counted (--internal may be switched on a live recording, as top's key does). */
+  int64_t max_alive_listed[2], max_alive_listed_at[2];
   int64_t tick_fs;          /* femtoseconds per tick of the histograms (the last line's) */
   int truncated;
   /* Seqs missing before the first line read (a set whose oldest files were removed, a stream
@@ -127,8 +129,16 @@ struct recording {
 int recording_read(struct recording *m, const char *source, long long at_seq, int include_internal,
                   const char *command);
 void recording_free(struct recording *m);
+/* The same built one snapshot at a time, as a live view does (top): SOURCE names it (NULL:
+ * none), H its stream's header (NULL: not known). recording_add folds SNAPSHOT in. Both return
+ * 0 or -ENOMEM; recording_free frees it either way. */
+int recording_start(struct recording *m, const char *source, const struct as_rec_header *h,
+                    int include_internal);
+int recording_add(struct recording *m, const struct as_rec_snapshot *snapshot);
 
-/* Whether an actor takes part (runtime-internal ones only with --internal). */
+/* Whether an actor takes part (actor_model_visible: runtime-internal ones only with
+ * --internal). include_internal may be changed on a recording at any time (top's key): every
+ * query below follows it. */
 int recording_visible(const struct recording *m, const struct rm_actor *a);
 /* Still alive in the last snapshot read. */
 int recording_alive_at_end(const struct recording *m, const struct rm_actor *a);
@@ -149,6 +159,17 @@ int recording_waits(const struct recording *m, const struct as_histogram_bin *bi
                    struct rm_finished *out);
 /* Most visible actors alive at once: from spawn and stop instants and from each snapshot. */
 int64_t recording_max_alive(const struct recording *m);
+/* The same, and *AT_NS the uptime it was first reached (NULL: not wanted). */
+int64_t recording_max_alive_at(const struct recording *m, int64_t *at_ns);
+/* What every view says of the run's actors as a whole, over the visible ones: how many were
+ * spawned (with nothing hidden, also those reaped before any snapshot listed them: only the
+ * totals know them), stopped, alive in the last snapshot read, most alive at once and when,
+ * and how many runtime-internal actors are left out. */
+struct rm_counts {
+  int64_t spawned, stopped, alive, max_alive, max_alive_at_ns;
+  size_t hidden;
+};
+void recording_counts(const struct recording *m, struct rm_counts *out);
 /* Visible actors hidden by the runtime-internal filter. */
 size_t recording_hidden(const struct recording *m);
 /* The actor with this id, or NULL. */
@@ -159,6 +180,21 @@ const char *recording_gaps_note(const struct recording *m, char *buf, size_t len
 /* "no final snapshot: the run did not end normally (last snapshot at T)" and the like, or NULL
  * when the run ended normally or was stopped at --at. */
 const char *recording_end_note(const struct recording *m, char *buf, size_t len);
+
+/* The visible actors in tree order (actor_model.h): ORDER indexes m->actors, DEPTH each one's
+ * depth, CYCLIC marks a root only because its parents form a cycle. Returns 0 or -ENOMEM. */
+struct rm_tree {
+  size_t *order, *depth;
+  unsigned char *cyclic;
+  size_t n;
+};
+int recording_tree(const struct recording *m, struct rm_tree *tree);
+void recording_tree_free(struct rm_tree *tree);
+/* An actor's group (runtime, CAF actor system), and the order of two actors' groups. */
+struct actor_group;
+void recording_group(const struct recording *m, const struct rm_actor *a, struct actor_group *g);
+int recording_group_cmp(const struct recording *m, const struct rm_actor *a,
+                       const struct rm_actor *b);
 
 /* Per actor name, over visible actors. */
 struct rm_name_type {

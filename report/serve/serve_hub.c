@@ -43,6 +43,7 @@ struct metrics_process *serve_hub_attach(struct serve_hub *hub, const struct as_
   struct metrics_process *p = metrics_process_new(header);
   if (!p)
     return NULL;
+  p->include_internal = hub->include_internal;
   hub->entries[hub->n++] = (struct serve_hub_entry){p, 1, 0, 0};
   return p;
 }

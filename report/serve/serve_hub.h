@@ -31,6 +31,7 @@ struct serve_hub {
   struct metrics_render_options render;
   struct metrics_programs programs; /* per-program sums across processes */
   struct as_reader_budget budget; /* shared by every source's reader */
+  int include_internal; /* runtime-internal actors' series too (--internal) */
 };
 
 int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap);

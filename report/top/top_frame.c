@@ -6,6 +6,8 @@
 #include "top_names.h"
 #include "top_screen.h"
 
+#include "actor_model.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,12 +241,22 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
     top_canvas_add(c, TOP_STYLE_NORMAL, "actors: -");
     return;
   }
+  /* The counts report and the HTML print (the recording's), over the actors the table lists. */
+  struct rm_counts counts;
+  size_t states[TOP_STATE_COUNT] = {0};
+  recording_counts(&s->run, &counts);
+  for (size_t i = 0; i < snap->n_actors && i < m->n_views; i++)
+    if (actor_model_visible(snap->actors[i].internal, s->view.internal))
+      states[m->views[i].state]++;
   top_canvas_add(c, TOP_STYLE_NORMAL,
-                 "actors: %lld alive, %zu busy, %zu stuck, %zu waiting, %zu deadlocked, "
-                 "%zu stopped",
-                 (long long)snap->alive, m->counts[TOP_STATE_BUSY], m->counts[TOP_STATE_STUCK],
-                 m->counts[TOP_STATE_WAITING], m->counts[TOP_STATE_DEADLOCK],
-                 m->counts[TOP_STATE_STOPPED]);
+                 "actors: %lld alive (at most %lld at once), %zu busy, %zu stuck, %zu waiting, "
+                 "%zu deadlocked, %zu stopped",
+                 (long long)counts.alive, (long long)counts.max_alive, states[TOP_STATE_BUSY],
+                 states[TOP_STATE_STUCK], states[TOP_STATE_WAITING], states[TOP_STATE_DEADLOCK],
+                 states[TOP_STATE_STOPPED]);
+  if (counts.hidden)
+    top_canvas_add(c, TOP_STYLE_DIM, "%zu runtime-internal actors hidden (I or --internal shows "
+                   "them)", counts.hidden);
   struct as_rec_running running;
   as_rec_running_of(snap, &running);
   if (running.known) {
@@ -268,7 +280,7 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
   else if (snap->final)
     snprintf(end, sizeof end, " - final");
   top_canvas_add(c, TOP_STYLE_NORMAL, "messages: %s/s, %lld in all, %lld spawned - %s%s", rate,
-                 (long long)snap->received_all, (long long)snap->total_spawned, cost, end);
+                 (long long)snap->received_all, (long long)counts.spawned, cost, end);
 }
 
 static void frame_banner(struct top_canvas *c, const struct top_screen *s, int all)

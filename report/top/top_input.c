@@ -177,6 +177,7 @@ void top_input_key(struct top_app *app, int key)
   case TOP_ACT_COLLAPSE_ALL: input_fold_all(s, 1); break;
   case TOP_ACT_EXPAND_ALL: input_fold_all(s, 0); break;
   case TOP_ACT_FLAT: v->flat = !v->flat; top_view_rebuild(v, &s->model); break;
+  case TOP_ACT_INTERNAL: top_screen_show_internal(s, !v->internal); break;
   case TOP_ACT_SORT_ID: input_sort(s, TOP_SORT_ID); break;
   case TOP_ACT_SORT_NAME: input_sort(s, TOP_SORT_NAME); break;
   case TOP_ACT_SORT_STATE: input_sort(s, TOP_SORT_STATE); break;

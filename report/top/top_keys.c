@@ -30,6 +30,8 @@ static const struct key_binding {
     {{'C'}, "C", TOP_ACT_COLLAPSE_ALL, SCOPE_ALL, "collapse every actor with children"},
     {{'E'}, "E", TOP_ACT_EXPAND_ALL, SCOPE_ALL, "expand every actor"},
     {{'t'}, "t", TOP_ACT_FLAT, SCOPE_ALL, "tree or flat list"},
+    {{'I'}, "I", TOP_ACT_INTERNAL, SCOPE_ALL,
+     "show or hide runtime-internal actors (CAF's spawn server ...), as --internal"},
     {{'i'}, "i", TOP_ACT_SORT_ID, SCOPE_ALL, "sort by id"},
     {{'n'}, "n", TOP_ACT_SORT_NAME, SCOPE_ALL, "sort by name"},
     {{'s'}, "s", TOP_ACT_SORT_STATE, SCOPE_ALL, "sort by state, the worst first"},

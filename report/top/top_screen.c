@@ -1,6 +1,7 @@
 /* actorscope top: the screen's state, applied snapshot by snapshot. */
 #include "top_screen.h"
 
+#include <errno.h>
 #include <string.h>
 
 void top_screen_init(struct top_screen *s, const struct top_thresholds *thresholds)
@@ -16,14 +17,38 @@ void top_screen_free(struct top_screen *s)
   top_model_free(&s->model);
   top_view_free(&s->view);
   top_warn_free(&s->warnings);
+  recording_free(&s->run);
+}
+
+void top_screen_show_internal(struct top_screen *s, int on)
+{
+  s->view.internal = on;
+  s->run.include_internal = on;
+  /* What broke with the other setting may not break with this one: judge afresh. */
+  top_warn_reset(&s->warnings);
+  if (s->model.snap)
+    top_warn_check(&s->warnings, &s->run, s->model.snap->snapshot.final);
+  top_view_rebuild(&s->view, &s->model);
 }
 
 int top_screen_apply(struct top_screen *s, struct top_snap *snap)
 {
+  if (!s->run_started) {
+    if (recording_start(&s->run, s->source, &snap->header, s->view.internal) < 0) {
+      top_snap_free(snap);
+      return -ENOMEM;
+    }
+    s->run_started = 1;
+  }
+  if (recording_add(&s->run, &snap->snapshot) < 0) {
+    top_snap_free(snap);
+    return -ENOMEM;
+  }
+  int final = snap->snapshot.final;
   int rc = top_model_apply(&s->model, snap);
   if (rc < 0)
     return rc;
-  top_warn_check(&s->warnings, &s->model);
+  top_warn_check(&s->warnings, &s->run, final);
   return top_view_rebuild(&s->view, &s->model);
 }
 
@@ -37,5 +62,7 @@ void top_screen_reset(struct top_screen *s)
 {
   top_model_reset(&s->model);
   top_warn_reset(&s->warnings);
+  recording_free(&s->run);
+  s->run_started = 0;
   s->view.n_rows = 0;
 }

@@ -4,6 +4,7 @@
 #ifndef ACTORSCOPE_TOP_SCREEN_H
 #define ACTORSCOPE_TOP_SCREEN_H
 
+#include "recording.h"
 #include "top_canvas.h"
 #include "top_model.h"
 #include "top_view.h"
@@ -13,6 +14,10 @@ enum top_mode { TOP_MODE_TABLE, TOP_MODE_INSPECT, TOP_MODE_HELP, TOP_MODE_WARNIN
 
 struct top_screen {
   struct top_model model;
+  /* The run folded snapshot by snapshot (report/lib/recording.h): what the header counts and
+   * the warnings' rules read, as report and check do. */
+  struct recording run;
+  int run_started;
   struct top_view view;
   struct top_warnings warnings;
   int replay;            /* keys for stepping through a recording */
@@ -36,6 +41,9 @@ int top_screen_apply(struct top_screen *s, struct top_snap *snap);
 /* Frees the current snapshot before the next is copied (top_model_drop_snapshot): a frame drawn
  * meanwhile shows none. */
 void top_screen_drop_snapshot(struct top_screen *s);
+/* Lists runtime-internal actors (ON 1) or hides them (0, the default), in the table, the
+ * header's counts and the rules: --internal and the I key. */
+void top_screen_show_internal(struct top_screen *s, int on);
 /* A new process (reconnect) or a replay going back: forget history and broken rules. */
 void top_screen_reset(struct top_screen *s);
 

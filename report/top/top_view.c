@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "top_view.h"
 
+#include "actor_model.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,23 +151,25 @@ static void view_hide(const size_t *first, const size_t *next, unsigned char *se
   }
 }
 
-void top_view_group_label(char *out, size_t cap, const struct as_rec_actor *a)
+static void view_group(const struct as_rec_actor *a, struct actor_group *g)
 {
-  if (a->has_runtime_id)
-    snprintf(out, cap, "%s, actor system %lld", a->runtime ? a->runtime : "?",
-             (long long)a->runtime_scope);
-  else
-    snprintf(out, cap, "%s", a->runtime ? a->runtime : "?");
+  *g = (struct actor_group){a->runtime, a->has_runtime_id, a->runtime_scope};
 }
 
-/* Actors group by runtime, CAF ones by actor system (as in report). */
+void top_view_group_label(char *out, size_t cap, const struct as_rec_actor *a)
+{
+  struct actor_group g;
+  view_group(a, &g);
+  actor_group_label(out, cap, &g);
+}
+
+/* Actors group by runtime, CAF ones by actor system (actor_model.h, as in report). */
 static int view_group_cmp(const struct as_rec_actor *a, const struct as_rec_actor *b)
 {
-  int c = strcmp(a->runtime ? a->runtime : "", b->runtime ? b->runtime : "");
-  if (c)
-    return c;
-  return cmp_i64(a->has_runtime_id ? a->runtime_scope : -1,
-                 b->has_runtime_id ? b->runtime_scope : -1);
+  struct actor_group ga, gb;
+  view_group(a, &ga);
+  view_group(b, &gb);
+  return actor_group_cmp(&ga, &gb);
 }
 
 static int view_group_order(const void *x, const void *y, void *ctx)
@@ -176,19 +180,19 @@ static int view_group_order(const void *x, const void *y, void *ctx)
   return c ? c : (i > j) - (i < j);
 }
 
-/* GROUP[i]: the group of actor i, numbered in report's order; returns how many groups (0 when
- * out of memory). FIRST[g]: an actor of group g. */
-static size_t view_groups(const struct as_rec_snapshot *s, size_t n, size_t *group, size_t *first)
+/* GROUP[i]: the group of listed actor i (LISTED: K snapshot indexes), numbered in report's
+ * order; returns how many groups (0 when out of memory). FIRST[g]: an actor of group g. */
+static size_t view_groups(const struct as_rec_snapshot *s, const size_t *listed, size_t k,
+                          size_t *group, size_t *first)
 {
-  size_t *by_group = malloc((n ? n : 1) * sizeof *by_group), groups = 0;
+  size_t *by_group = malloc((k ? k : 1) * sizeof *by_group), groups = 0;
   if (!by_group)
     return 0;
-  for (size_t i = 0; i < n; i++)
-    by_group[i] = i;
-  qsort_r(by_group, n, sizeof *by_group, view_group_order, (void *)s->actors);
-  for (size_t k = 0; k < n; k++) {
-    size_t i = by_group[k];
-    if (k == 0 || view_group_cmp(&s->actors[by_group[k - 1]], &s->actors[i]) != 0)
+  memcpy(by_group, listed, k * sizeof *by_group);
+  qsort_r(by_group, k, sizeof *by_group, view_group_order, (void *)s->actors);
+  for (size_t j = 0; j < k; j++) {
+    size_t i = by_group[j];
+    if (j == 0 || view_group_cmp(&s->actors[by_group[j - 1]], &s->actors[i]) != 0)
       first[groups++] = i;
     group[i] = groups - 1;
   }
@@ -196,30 +200,38 @@ static size_t view_groups(const struct as_rec_snapshot *s, size_t n, size_t *gro
   return groups;
 }
 
-/* The tree in sorted order: siblings keep the sort's order. A parent that is not listed (or a
- * parent cycle in a hostile file) makes an actor a root; every actor is listed once. With more
- * than one runtime or CAF actor system, each group's roots sit under a heading row. */
-static int view_tree(struct top_view *v, const struct top_model *m, const size_t *order, size_t n)
+/* The tree in sorted order: siblings keep the sort's order. A parent that is not listed (a
+ * hidden runtime-internal actor, another group's, or a parent cycle in a hostile file) makes an
+ * actor a root; every actor is listed once. With more than one runtime or CAF actor system,
+ * each group's roots sit under a heading row. ORDER: the K listed actors, sorted. */
+static int view_tree(struct top_view *v, const struct top_model *m, const size_t *order, size_t k)
 {
   const struct as_rec_snapshot *s = &m->snap->snapshot;
-  size_t none = (size_t)-1;
+  size_t none = (size_t)-1, n = s->n_actors;
   size_t *first = malloc(n * sizeof *first), *next = malloc(n * sizeof *next);
   size_t *parent = malloc(n * sizeof *parent), *stack = malloc(n * sizeof *stack);
   unsigned *depth = malloc(n * sizeof *depth);
   unsigned char *seen = calloc(n ? n : 1, 1);
   size_t *group = malloc((n ? n : 1) * sizeof *group);
   size_t *group_first = malloc((n ? n : 1) * sizeof *group_first);
-  int rc = first && next && parent && stack && depth && seen && group && group_first ? 0 : -ENOMEM;
-  size_t groups = rc == 0 ? view_groups(s, n, group, group_first) : 0;
+  unsigned char *listed = calloc(n ? n : 1, 1);
+  int rc = first && next && parent && stack && depth && seen && group && group_first && listed
+               ? 0
+               : -ENOMEM;
+  for (size_t j = 0; rc == 0 && j < k; j++)
+    listed[order[j]] = 1;
+  size_t groups = rc == 0 ? view_groups(s, order, k, group, group_first) : 0;
+  if (rc == 0 && k && !groups)
+    rc = -ENOMEM;
   unsigned base = groups > 1; /* the depth of the roots */
   for (size_t i = 0; rc == 0 && i < n; i++) {
     first[i] = next[i] = none;
-    long p = s->actors[i].has_parent ? top_snap_find(s, s->actors[i].parent) : -1;
-    parent[i] = p >= 0 && (size_t)p != i ? (size_t)p : none;
+    long p = listed[i] && s->actors[i].has_parent ? top_snap_find(s, s->actors[i].parent) : -1;
+    parent[i] = p >= 0 && (size_t)p != i && listed[p] && group[p] == group[i] ? (size_t)p : none;
   }
   /* Children lists in sorted order: push in reverse order onto each parent's list. */
-  for (size_t k = n; rc == 0 && k-- > 0;) {
-    size_t i = order[k];
+  for (size_t j = k; rc == 0 && j-- > 0;) {
+    size_t i = order[j];
     if (parent[i] != none) {
       next[i] = first[parent[i]];
       first[parent[i]] = i;
@@ -240,8 +252,8 @@ static int view_tree(struct top_view *v, const struct top_model *m, const size_t
         continue;
     }
     for (size_t pass = 0; rc == 0 && pass < 2; pass++)
-      for (size_t k = 0; rc == 0 && k < n; k++) {
-        size_t root = order[k];
+      for (size_t j = 0; rc == 0 && j < k; j++) {
+        size_t root = order[j];
         /* First the real roots, then whatever a parent cycle left unreached. */
         if (seen[root] || (pass == 0 && parent[root] != none) || (groups > 1 && group[root] != g))
           continue;
@@ -277,6 +289,7 @@ static int view_tree(struct top_view *v, const struct top_model *m, const size_t
         }
       }
   }
+  free(listed);
   free(group);
   free(group_first);
   free(first);
@@ -300,7 +313,8 @@ int top_view_rebuild(struct top_view *v, const struct top_model *m)
     return -ENOMEM;
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
-    if (top_filter_match(&v->filter, &s->actors[i], m->views[i].state))
+    if (actor_model_visible(s->actors[i].internal, v->internal) &&
+        top_filter_match(&v->filter, &s->actors[i], m->views[i].state))
       order[k++] = i;
   struct sort_ctx ctx = {m, v->sort, v->reverse};
   qsort_r(order, k, sizeof *order, view_compare, &ctx);
@@ -309,7 +323,7 @@ int top_view_rebuild(struct top_view *v, const struct top_model *m)
     for (size_t i = 0; i < k && rc == 0; i++)
       rc = view_push(v, s, order[i], 0);
   else
-    rc = view_tree(v, m, order, n);
+    rc = view_tree(v, m, order, k);
   free(order);
   /* Keep the cursor on its actor; if it is gone, on the same row. */
   if (v->cursor_id >= 0)

@@ -33,6 +33,7 @@ struct top_view {
   enum top_sort sort;
   int reverse;
   int flat; /* a filter also lists matches flat */
+  int internal; /* list runtime-internal actors too (--internal, the I key) */
   struct top_filter filter;
   int64_t *collapsed; /* ids whose children are hidden, sorted */
   size_t n_collapsed, cap_collapsed;

@@ -1,10 +1,11 @@
-/* actorscope top: live warnings. The rules of a `check` rules file (report/lib/rules.h) evaluated
- * on every snapshot as it arrives: a rule a CI run would fail is listed the moment it breaks,
- * and stays listed (a CI run fails on what happened at any point). The tracer's own
- * diagnostics are listed too. */
+/* actorscope top: live warnings. The rules of a `check` rules file (report/lib/rules.h)
+ * evaluated by check's own evaluator (rules_eval.h) on the run as folded so far, at every
+ * snapshot: a rule a CI run would fail is listed the moment it breaks, and stays listed (a CI
+ * run fails on what happened at any point). The tracer's own diagnostics are listed too. */
 #ifndef ACTORSCOPE_TOP_WARN_H
 #define ACTORSCOPE_TOP_WARN_H
 
+#include "recording.h"
 #include "rules.h"
 #include "top_model.h"
 
@@ -12,8 +13,6 @@ struct top_rule_state {
   int broken;
   int64_t since_ns;  /* uptime when it first broke */
   char detail[640];  /* what broke it, latest */
-  int64_t seen_max_id; /* expect: the highest id counted so far */
-  long long seen;      /* expect: actors of the name counted so far */
 };
 
 struct top_warnings {
@@ -23,8 +22,9 @@ struct top_warnings {
 
 /* Reads a rules file (the syntax of `actorscope check`). Returns 0 or -1 with ERR filled. */
 int top_warn_load(struct top_warnings *w, const char *path, struct rules_error *err);
-/* Evaluates every rule on the model's current snapshot. */
-void top_warn_check(struct top_warnings *w, const struct top_model *m);
+/* Evaluates every rule on RUN, the run folded up to the current snapshot; FINAL: that
+ * snapshot ended the run (what only the end can tell is judged then). */
+void top_warn_check(struct top_warnings *w, const struct recording *run, int final);
 /* Forgets what broke (a new process, or a replay going back). */
 void top_warn_reset(struct top_warnings *w);
 void top_warn_free(struct top_warnings *w);

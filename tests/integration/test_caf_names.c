@@ -56,6 +56,31 @@ Test(caf_names, each_kind_of_actor_gets_a_readable_name)
   as_test_run_free(&run);
 }
 
+/* Issue 21 §3: an event_based_actor made and never launched (a test fixture's) is named by its
+ * class in every line that shows it, not <unknown>. */
+Test(caf_names, a_never_launched_event_based_actor_is_named_by_its_class)
+{
+  const char *argv[] = {"caf_names", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=10", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0);
+  json_t *lines = as_test_run_lines(&run), *line, *actor;
+  size_t i, k, named = 0;
+  json_array_foreach(lines, i, line) json_array_foreach(json_object_get(line, "actors"), k, actor)
+  {
+    const char *name = as_test_str(actor, "name");
+    if (!name)
+      continue;
+    cr_expect_null(strstr(name, "<unknown>"), "line %zu: actor %lld is %s", i,
+                   (long long)as_test_int(actor, "id"), name);
+    named += strcmp(name, "caf::event_based_actor") == 0;
+  }
+  cr_assert_gt(named, 0, "the never-launched actor is never shown by its class");
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
 Test(caf_names, the_middleman_and_basp_broker_are_internal)
 {
   const char *argv[] = {"caf_remote", NULL};

@@ -108,7 +108,8 @@ static json_t *report_json(const char *path, json_int_t total)
 /* Prometheus: actorscope_process_messages_received_total = the sum of the per-type family. */
 static void prometheus_sums(const char *path, json_int_t total)
 {
-  char *out = tool((const char *[]){"export", "prometheus", path, NULL}, NULL);
+  /* Every actor's messages, the runtime's own too: the run's totals count them. */
+  char *out = tool((const char *[]){"export", "prometheus", "--internal", path, NULL}, NULL);
   long long process = -1, types = 0;
   for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
     const char *value = strrchr(line, ' ');

@@ -354,9 +354,16 @@ Test(top_batch, a_bad_rules_file_is_refused_naming_its_line)
   top_golden("bad-rules");
 }
 
-Test(top_batch, runtime_internal_actors_break_no_rule_as_in_check)
+/* Issue 21 §1: runtime-internal actors are hidden from the table, its counts and the rules,
+ * as in report and check; --internal (the I key) lists and counts them. */
+Test(top_batch, runtime_internal_actors_are_hidden_and_break_no_rule_as_in_check)
 {
   top_golden("systems-internal");
+}
+
+Test(top_batch, internal_lists_runtime_internal_actors_and_counts_them_in_rules)
+{
+  top_golden("systems-show-internal");
 }
 
 /* Issue 21 §3: at 80 columns no two different names read the same (the end is kept, NAME takes

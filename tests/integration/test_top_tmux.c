@@ -466,7 +466,7 @@ Test(top_tmux, broken_rules_show_as_warnings_and_w_lists_them_all)
 {
   struct tmux t;
   tmux_start(&t, 120, 30, AS_TEST_CLI " top --ascii --rules top/demo.rules runs/demo-40.jsonl");
-  char *s = tmux_wait_for(&t, "! FAIL max-alive 3: 4 actors alive");
+  char *s = tmux_wait_for(&t, "! FAIL max-alive 3: 4 actors were alive at once");
   cr_expect(strstr(s, "! FAIL expect worker 0..2: 3 actors named worker"), "%s", s);
   free(s);
   s = tmux_press(&t, 1, "w", "Warnings");

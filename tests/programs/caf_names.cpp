@@ -62,6 +62,10 @@ int main()
   {
     actor_system system{cfg};
     scoped_actor self{system};
+    /* Made and never launched, as a test fixture does (CAF's own unit tests make one each). */
+    actor_config never_cfg;
+    auto never = make_actor<event_based_actor, actor>(system.next_actor_id(), system.node(),
+                                                      &system, never_cfg);
     std::vector<actor> all{system.spawn<named_actor>(), system.spawn<tagged<atom("ping")>>(),
                            system.spawn<shop::wrapper<shop::inner::job, int>>(),
                            system.spawn(shop::long_worker, shop::table{}, shop::table{},
