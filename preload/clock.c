@@ -64,6 +64,18 @@ void as_clock_calibrate(void)
     atomic_store(&clock_ns_per_tick_fp, (ns << 32) / ticks);
 }
 
+uint64_t as_clock_rate_now(void)
+{
+  if (!as__clock_uses_tsc)
+    return 1ull << 32;
+  uint64_t ns = as_clock_now_ns() - clock_first_ns, ticks = as_clock_now() - clock_first_ticks;
+  while (ns >= (1ull << 31) && ticks > 1) {
+    ns >>= 1;
+    ticks >>= 1;
+  }
+  return ticks && ns > 1000 ? (ns << 32) / ticks : atomic_load(&clock_ns_per_tick_fp);
+}
+
 uint64_t as_clock_ticks_to_ns(uint64_t ticks)
 {
   if (!as__clock_uses_tsc)

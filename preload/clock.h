@@ -36,6 +36,9 @@ void as_clock_init(void);
 /* Refines ticks-per-nanosecond from the first sample to now (collector thread). */
 void as_clock_calibrate(void);
 uint64_t as_clock_ticks_to_ns(uint64_t ticks);
+/* Nanoseconds per tick (32.32) measured from the first sample to now, without storing it: for
+ * a thread of ours that converts before the collector's calibration has settled. */
+uint64_t as_clock_rate_now(void);
 uint64_t as_clock_ns_to_ticks(uint64_t ns);
 
 #endif

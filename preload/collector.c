@@ -410,6 +410,10 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
   collector_start_wall = start_wall_ns;
   collector_open_sink();
   as_events_start(cfg, start_ticks, start_wall_ns, (long)getpid());
+  /* NAME.events beside the snapshots from the start: a run shorter than one snapshot interval
+   * ends (as_events_finish) before its first line would have said where. */
+  if (collector_sink && cfg->output.kind != AS_DEST_TCP)
+    as_events_output_is(as_sink_describe(collector_sink));
 
   sem_init(&collector_wake, 0, 0);
   atomic_store(&collector_pid, (long)getpid());

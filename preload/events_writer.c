@@ -47,9 +47,37 @@ static _Atomic uint64_t events_lost_total, events_lost_first_ns, events_lost_las
 static pthread_t events_thread;
 static _Atomic int events_thread_running, events_thread_stopping;
 
+/* Ticks to ns since start, piecewise: each drain converts at the rate measured up to it, from
+ * where the last drain's conversion ended. The collector's rate (1 ns a tick until its first
+ * calibration) would make records drained early read later than ones drained after it, out of
+ * the file's time order; this mapping is continuous and never steps back. */
+static uint64_t events_anchor_ticks, events_anchor_ns, events_rate_fp;
+
 static uint64_t events_ns(uint64_t ticks)
 {
-  return ticks > events_start_ticks ? as_clock_ticks_to_ns(ticks - events_start_ticks) : 0;
+  if (!events_rate_fp) /* before the first drain (a loss noted at start) */
+    return ticks > events_start_ticks ? as_clock_ticks_to_ns(ticks - events_start_ticks) : 0;
+  if (ticks >= events_anchor_ticks)
+    return events_anchor_ns +
+           (uint64_t)(((unsigned __int128)(ticks - events_anchor_ticks) * events_rate_fp) >> 32);
+  uint64_t back = (uint64_t)(((unsigned __int128)(events_anchor_ticks - ticks) * events_rate_fp) >> 32);
+  return back < events_anchor_ns ? events_anchor_ns - back : 0;
+}
+
+/* Under events_lock: the rate for this drain, and (after it) the anchor moved to its horizon. */
+static void events_clock_begin(void)
+{
+  if (!events_rate_fp)
+    events_anchor_ticks = events_start_ticks;
+  events_rate_fp = as_clock_rate_now();
+}
+
+static void events_clock_end(uint64_t horizon)
+{
+  if (horizon > events_anchor_ticks) {
+    events_anchor_ns = events_ns(horizon);
+    events_anchor_ticks = horizon;
+  }
 }
 
 static void events_fail(const char *what, int err)
@@ -279,7 +307,10 @@ static void events_drain_locked(int final)
     return;
   struct as_events_drain d = {events_on_record, events_on_lost, NULL};
   events_pass_n = 0;
-  as__events_drain(&d, final ? UINT64_MAX : as_clock_now());
+  uint64_t horizon = as_clock_now();
+  events_clock_begin();
+  as__events_drain(&d, final ? UINT64_MAX : horizon);
+  events_clock_end(horizon);
   events_sort(events_pass, events_pass_n);
   for (size_t i = 0; i < events_pass_n; i++)
     events_put(&events_pass[i]);
@@ -332,6 +363,7 @@ void as_events_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t
   pthread_mutex_lock(&events_lock);
   events_config = *cfg;
   events_start_ticks = start_ticks;
+  events_rate_fp = 0; /* the time mapping starts again (events_ns) */
   events_start_wall = start_wall_ns;
   events_pid = pid;
   events_configured = 1;
