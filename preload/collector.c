@@ -409,6 +409,7 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
   collector_start_ticks = start_ticks;
   collector_start_wall = start_wall_ns;
   collector_open_sink();
+  as_registry_compact_ended(cfg->output.kind == AS_DEST_FILE);
   as_events_start(cfg, start_ticks, start_wall_ns, (long)getpid());
   /* NAME.events beside the snapshots from the start: a run shorter than one snapshot interval
    * ends (as_events_finish) before its first line would have said where. */

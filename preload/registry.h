@@ -66,6 +66,12 @@ void as_registry_unlock_for_fork(void);
 /* Called once, at the first spawn, to start the machinery that writes snapshots. */
 void as_registry_on_first_spawn(void (*callback)(void));
 
+/* Whether an actor that lived and died between two collections is listed once, compactly, and
+ * reaped at once (format 3 "ended"; the default), or kept for the grave window like any stopped
+ * actor. A stream that clients join midway (a socket) keeps them: a client that joins at a
+ * keyframe would otherwise never see the actors that ended just before it. */
+void as_registry_compact_ended(int allowed);
+
 /* A runtime that keeps its own count of running actors (CAF: every actor system's
  * registry().running()) says so here, from a hook file's constructor. The collector calls it
  * at each snapshot, on its own thread, outside every lock: it returns 0 with *running set, or

@@ -5,6 +5,7 @@
 #include "peers.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,9 +265,16 @@ static void registry_compact(void)
 
 /* Whether a stopped actor's first copy is also its last: no earlier collection copied it, and
  * it holds nothing the compact form leaves out (links, monitors, sockets, a handler or wait). */
+static _Atomic int registry_compact_ended = 1;
+
+void as_registry_compact_ended(int allowed)
+{
+  atomic_store_explicit(&registry_compact_ended, allowed != 0, memory_order_relaxed);
+}
+
 static int registry_view_ends(const struct as_actor_view *v)
 {
-  return !v->known && v->link_count == 0 && v->monitor_count == 0 && v->channel_count == 0 &&
+  return atomic_load_explicit(&registry_compact_ended, memory_order_relaxed) && !v->known && v->link_count == 0 && v->monitor_count == 0 && v->channel_count == 0 &&
          v->handling_type == AS_TYPE_NONE && v->wait_target == 0;
 }
 

@@ -42,14 +42,65 @@ static void live_state(void *ctx, const char *text)
   live_wake(l);
 }
 
+/* How many ended actors PENDING lists that S does not. */
+static size_t live_count_ended(const struct top_snap *pending, const struct as_rec_snapshot *s)
+{
+  size_t n = 0;
+  for (size_t i = 0; pending && i < pending->snapshot.n_actors; i++)
+    n += pending->snapshot.actors[i].ended && top_snap_find(s, pending->snapshot.actors[i].id) < 0;
+  return n;
+}
+
+static int live_actor_cmp(const void *x, const void *y)
+{
+  int64_t a = ((const struct as_rec_actor *)x)->id, b = ((const struct as_rec_actor *)y)->id;
+  return a < b ? -1 : a > b;
+}
+
+/* S's actors and those ended actors, sorted by id (malloc()ed; NULL: none to join, or no
+ * memory, then they are not shown). */
+static struct as_rec_actor *live_join_ended(const struct top_snap *pending,
+                                            const struct as_rec_snapshot *s)
+{
+  size_t extra = live_count_ended(pending, s);
+  if (!extra)
+    return NULL;
+  struct as_rec_actor *all = malloc((s->n_actors + extra) * sizeof *all);
+  if (!all)
+    return NULL;
+  if (s->n_actors)
+    memcpy(all, s->actors, s->n_actors * sizeof *all);
+  size_t n = s->n_actors;
+  for (size_t i = 0; i < pending->snapshot.n_actors; i++) {
+    const struct as_rec_actor *a = &pending->snapshot.actors[i];
+    if (a->ended && top_snap_find(s, a->id) < 0)
+      all[n++] = *a;
+  }
+  qsort(all, n, sizeof *all, live_actor_cmp);
+  return all;
+}
+
 static int live_snapshot(void *ctx, const struct as_rec_header *h, const struct as_rec_snapshot *s,
                          int new_stream)
 {
   struct top_live *l = ctx;
-  struct top_snap *copy = top_snap_copy(h, s);
-  if (!copy)
-    return 0; /* out of memory: this one is skipped, the next may fit */
   pthread_mutex_lock(&l->lock);
+  /* A line replacing one the screen never took keeps that line's ended actors (listed by that
+   * line only, reaped by this one): every actor is shown in some frame. */
+  struct as_rec_actor *joined = live_join_ended(l->pending, s);
+  struct as_rec_snapshot with_ended;
+  if (joined) {
+    with_ended = *s;
+    with_ended.actors = joined;
+    with_ended.n_actors = s->n_actors + live_count_ended(l->pending, s);
+    s = &with_ended;
+  }
+  struct top_snap *copy = top_snap_copy(h, s);
+  free(joined);
+  if (!copy) {
+    pthread_mutex_unlock(&l->lock);
+    return 0; /* out of memory: this one is skipped, the next may fit */
+  }
   top_snap_free(l->pending);
   l->pending = copy;
   l->new_stream |= new_stream;

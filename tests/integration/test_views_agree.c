@@ -29,6 +29,9 @@ static int by_id(const void *a, const void *b)
 
 static void add_id(struct view *v, long long id)
 {
+  for (size_t i = 0; i < v->n_ids; i++)
+    if (v->ids[i] == id)
+      return; /* each actor once, however many frames show it */
   cr_assert_lt(v->n_ids, MAX_IDS);
   v->ids[v->n_ids++] = id;
 }
@@ -66,7 +69,9 @@ static void read_report(const char *run, struct view *v)
   free(out);
 }
 
-/* top --batch, flat and every row: the last frame's header and rows. */
+/* top --batch, flat and every row: the last frame's header, and the rows of every frame (an
+ * actor that lived and died between two snapshots is listed, compactly, by one line only: top
+ * shows it in that line's frame, report in its account of the run). */
 static void read_top(const char *run, struct view *v)
 {
   const char *argv[] = {AS_TEST_CLI, "top", "--batch", "--ascii", "--flat", "--width", "200",
@@ -82,14 +87,14 @@ static void read_top(const char *run, struct view *v)
   const char *spawned = strstr(messages, " in all, ");
   cr_assert_not_null(spawned);
   cr_assert_eq(sscanf(spawned, " in all, %lld spawned", &v->spawned), 1);
-  const char *rows = strstr(last, " ID");
-  cr_assert_not_null(rows);
-  for (p = strchr(rows, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
-    char *end;
-    long long id = strtoll(p + 1, &end, 10);
-    if (end != p + 1 && *end == ' ')
-      add_id(v, id);
-  }
+  cr_assert_not_null(strstr(last, " ID"));
+  for (const char *rows = out; (rows = strstr(rows, "   ID")); rows++)
+    for (p = strchr(rows, '\n'); p && p[1] && p[1] != '\n'; p = strchr(p + 1, '\n')) {
+      char *end;
+      long long id = strtoll(p + 1, &end, 10);
+      if (end != p + 1 && *end == ' ')
+        add_id(v, id);
+    }
   free(out);
 }
 
