@@ -57,26 +57,41 @@ static size_t syms_count_gnu(const uint32_t *h)
   return (size_t)last + 1;
 }
 
-/* LSD radix sort on the 32-bit offsets: stable, so equal addresses keep table order (dladdr()
- * prefers the first). */
+/* LSD radix sort on the 32-bit offsets, 11 bits a pass: stable, so equal addresses keep table
+ * order (dladdr() prefers the first). A pass whose digit is the same for every entry is
+ * skipped: an object under 4 MiB sorts in two passes. */
+#define SYMS_DIGIT_BITS 11
+#define SYMS_BUCKETS (1u << SYMS_DIGIT_BITS)
 static int syms_sort(struct syms_entry *e, size_t n)
 {
   struct syms_entry *tmp = malloc(n * sizeof *tmp);
-  if (!tmp)
+  size_t *count = malloc((SYMS_BUCKETS + 1) * sizeof *count);
+  if (!tmp || !count) {
+    free(tmp);
+    free(count);
     return -ENOMEM;
-  for (unsigned shift = 0; shift < 32; shift += 8) {
-    size_t count[257] = {0};
+  }
+  struct syms_entry *src = e, *dst = tmp;
+  for (unsigned shift = 0; shift < 32; shift += SYMS_DIGIT_BITS) {
+    memset(count, 0, (SYMS_BUCKETS + 1) * sizeof *count);
     for (size_t i = 0; i < n; i++)
-      count[((e[i].offset >> shift) & 0xff) + 1]++;
-    for (size_t b = 1; b < 257; b++)
+      count[((src[i].offset >> shift) & (SYMS_BUCKETS - 1)) + 1]++;
+    int one_bucket = 0;
+    for (size_t b = 1; b <= SYMS_BUCKETS && !one_bucket; b++)
+      one_bucket = count[b] == n;
+    if (one_bucket)
+      continue;
+    for (size_t b = 1; b <= SYMS_BUCKETS; b++)
       count[b] += count[b - 1];
     for (size_t i = 0; i < n; i++)
-      tmp[count[(e[i].offset >> shift) & 0xff]++] = e[i];
-    struct syms_entry *swap = e;
-    e = tmp, tmp = swap;
+      dst[count[(src[i].offset >> shift) & (SYMS_BUCKETS - 1)]++] = src[i];
+    struct syms_entry *swap = src;
+    src = dst, dst = swap;
   }
-  /* Four passes: the sorted entries are back in the caller's array. */
+  if (src != e)
+    memcpy(e, src, n * sizeof *e);
   free(tmp);
+  free(count);
   return 0;
 }
 
