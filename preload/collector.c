@@ -192,8 +192,24 @@ static void collector_stuck_scan(int final, uint64_t now)
   as_stuck_scan(&collector_handling, &collector_views, now, threshold ? threshold : 1, !final);
 }
 
+/* Whether this process image has opened its output (or failed to): the collector thread opens
+ * it as it starts, off the host thread that spawned the first actor; whoever writes first
+ * (exit, exec, a deadly signal) opens it if the thread has not yet. Under the write lock. */
+static int collector_sink_tried;
+static int collector_open_sink(void);
+
+static void collector_ensure_sink_locked(void)
+{
+  /* Nothing to open in a process that never started the collector (no actor yet). */
+  if (collector_sink_tried || atomic_load(&collector_pid) != (long)getpid())
+    return;
+  collector_sink_tried = 1;
+  collector_open_sink();
+}
+
 static void collector_write_locked(int final, const char *ended_by, const char *signal_name)
 {
+  collector_ensure_sink_locked();
   as_clock_calibrate();
   uint64_t now = as_clock_now();
   uint64_t grave = as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u);
@@ -287,6 +303,7 @@ static void collector_write_now(int final)
 /* The last line of this process image; later calls write nothing. Under the write lock. */
 static void collector_write_last_locked(const char *ended_by, const char *signal_name)
 {
+  collector_ensure_sink_locked();
   if (collector_finished || !collector_sink)
     return;
   collector_finished = 1;
@@ -319,6 +336,9 @@ static void *collector_main(void *arg)
 {
   (void)arg;
   as_guard_set();
+  pthread_mutex_lock(&collector_write_lock);
+  collector_ensure_sink_locked();
+  pthread_mutex_unlock(&collector_write_lock);
   unsigned wait_ms = collector_config.interval_ms < COLLECTOR_FIRST_SNAPSHOT_MS
                          ? collector_config.interval_ms
                          : COLLECTOR_FIRST_SNAPSHOT_MS;
@@ -377,7 +397,7 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
   collector_config = *cfg;
   collector_start_ticks = start_ticks;
   collector_start_wall = start_wall_ns;
-  collector_open_sink();
+  /* The output file (its creation, the header's reads of /proc) waits for the thread. */
 
   sem_init(&collector_wake, 0, 0);
   atomic_store(&collector_pid, (long)getpid());
@@ -389,9 +409,11 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
   atomic_store(&collector_running,
                pthread_create(&collector_thread, NULL, collector_main, NULL) == 0);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (!atomic_load(&collector_running))
+  if (!atomic_load(&collector_running)) {
     as_diag_report("collector_failed", "cannot start the collector thread; only the final "
                                        "snapshot is written");
+    collector_ensure_sink_locked();
+  }
   pthread_mutex_unlock(&collector_write_lock);
   if (!was_guarded)
     as_guard_clear();
@@ -516,6 +538,7 @@ void as_collector_reset_after_fork(void)
   /* The parent's sink: its descriptors closed, nothing on disk touched, nothing sent. */
   as_sink_abandon(collector_sink);
   collector_sink = NULL;
+  collector_sink_tried = 0;
   atomic_store(&collector_running, 0);
   atomic_store(&collector_stopping, 0);
   atomic_store(&collector_signal, 0);
