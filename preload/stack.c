@@ -4,7 +4,6 @@
 #include "diag.h"
 #include "elfsym.h"
 #include "resolve.h"
-#include "stack_syms.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -81,32 +80,26 @@ static void stack_strip_parameters(char *name)
 static int stack_lookup(const void *addr, char *fn, size_t fn_len, uintptr_t *offset,
                         const char **object)
 {
-  /* The sorted index first (stack_syms.h); dladdr() for what it cannot read. */
-  struct as_stack_sym sym;
-  if (as_stack_syms_lookup(addr, &sym) < 0) {
-    Dl_info info;
-    struct link_map *map = NULL;
-    if (!dladdr1(addr, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
-      return -ENOENT;
-    sym = (struct as_stack_sym){map->l_name ? map->l_name : "", map->l_addr, info.dli_sname,
-                                (uintptr_t)info.dli_saddr};
-  }
-  const char *path = sym.object[0] ? sym.object : "/proc/self/exe";
+  Dl_info info;
+  struct link_map *map = NULL;
+  if (!dladdr1(addr, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
+    return -ENOENT;
+  const char *path = map->l_name && map->l_name[0] ? map->l_name : "/proc/self/exe";
   *object = path;
-  if (sym.name && sym.start) {
-    snprintf(fn, fn_len, "%s", sym.name);
-    *offset = (uintptr_t)addr - sym.start;
+  if (info.dli_sname && info.dli_saddr) {
+    snprintf(fn, fn_len, "%s", info.dli_sname);
+    *offset = (uintptr_t)addr - (uintptr_t)info.dli_saddr;
     stack_demangle(fn, fn_len);
     return 0;
   }
   uintptr_t start = 0;
-  if (as_elfsym_lookup(path, (uintptr_t)addr - sym.load_bias, fn, fn_len, &start) == 0) {
-    *offset = (uintptr_t)addr - sym.load_bias - start;
+  if (as_elfsym_lookup(path, (uintptr_t)addr - map->l_addr, fn, fn_len, &start) == 0) {
+    *offset = (uintptr_t)addr - map->l_addr - start;
     stack_demangle(fn, fn_len);
     return 0;
   }
   fn[0] = '\0';
-  *offset = (uintptr_t)addr - sym.load_bias;
+  *offset = (uintptr_t)addr - map->l_addr;
   return 0;
 }
 
