@@ -1,6 +1,6 @@
 #include "diag.h"
 #include "error.h"
-#include "runstatus.h"
+#include "run_notes.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -112,7 +112,7 @@ static int diag_record(const char *code, char *text, const char *fmt, va_list ap
     snprintf(e->text, sizeof e->text, "%s", text);
   }
   pthread_mutex_unlock(&diag_lock);
-  as_runstatus_note_diag(code, text);
+  as_run_notes_note_diag(code, text);
   return 1;
 }
 

@@ -5,7 +5,7 @@
 #include "sink_clients.h"
 #include "sink_listen.h"
 #include "sink_rotate.h"
-#include "runstatus.h"
+#include "run_notes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,7 +68,7 @@ static int sink_file_create(struct as_sink *s, int quiet, struct as_error *err)
       s->fd = fd;
       as_fd_id_take(fd, &s->fd_id);
       snprintf(s->where, sizeof s->where, "%s", name);
-      as_runstatus_note_output(name); /* `actorscope run` learns the name actually written */
+      as_run_notes_note_output(name); /* `actorscope run` learns the name actually written */
       if (n > 1 && !s->rotation.files && !quiet)
         as_diag_report("output_renamed", "%s %s%s and is left alone; snapshots go to %s",
                        s->path, first_type ? "is " : "exists", first_type ? first_type : "",

@@ -10,7 +10,7 @@
 #include "commands.h"
 #include "config.h"
 #include "destination.h"
-#include "run_preload.h"
+#include "launch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -199,7 +199,7 @@ int cmd_attach(int argc, char **argv)
     fprintf(stderr, "actorscope attach: %s\n", why);
     return CMD_FAILED;
   }
-  if (run_library_find(library, sizeof library) < 0 || !realpath(library, real)) {
+  if (launch_library_find(library, sizeof library) < 0 || !realpath(library, real)) {
     fprintf(stderr, "actorscope attach: cannot find libactorscope.so (looked for %s)\n", library);
     return CMD_FAILED;
   }

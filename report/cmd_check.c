@@ -3,9 +3,9 @@
  * any rule fails. */
 #define _GNU_SOURCE
 #include "commands.h"
-#include "export_escape.h"
+#include "escape.h"
 #include "rules.h"
-#include "runmodel.h"
+#include "recording.h"
 #include "show.h"
 
 #include <getopt.h>
@@ -74,17 +74,17 @@ static void check_note(struct check_result *r, const char *fmt, ...)
   free(buf);
 }
 
-static int check_name_matches(const struct rule *rule, const struct runmodel *m,
+static int check_name_matches(const struct rule *rule, const struct recording *m,
                               const struct rm_actor *a)
 {
   return !rule->name[0] || strcmp(strtab_text(&m->strings, a->name), rule->name) == 0;
 }
 
-static void check_actors(const struct rule *rule, const struct runmodel *m, struct check_result *r)
+static void check_actors(const struct rule *rule, const struct recording *m, struct check_result *r)
 {
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (!runmodel_visible(m, a) || !check_name_matches(rule, m, a))
+    if (!recording_visible(m, a) || !check_name_matches(rule, m, a))
       continue;
     long long id = a->id;
     const char *name = strtab_text(&m->strings, a->name);
@@ -94,7 +94,7 @@ static void check_actors(const struct rule *rule, const struct runmodel *m, stru
     } else if (rule->kind == RULE_MAX_HANDLER_MS) {
       uint32_t type;
       int running;
-      int64_t ns = runmodel_handler_max(a, &type, &running), limit = as_sat_mul(rule->limit, 1000000);
+      int64_t ns = recording_handler_max(a, &type, &running), limit = as_sat_mul(rule->limit, 1000000);
       char took[SHOW_DURATION_MAX];
       if (ns > limit)
         check_note(r, "#%lld %s handler %s %s%s%s%s", id, name,
@@ -117,44 +117,44 @@ static void check_growth(struct check_result *r, const char *what, long long now
                now, base, base ? ((double)now / (double)base - 1.0) * 100.0 : 0.0);
 }
 
-static int check_baseline(const struct rule *rule, const struct runmodel *m,
+static int check_baseline(const struct rule *rule, const struct recording *m,
                           const struct rm_names *names, struct check_result *r, char *err,
                           size_t err_len)
 {
-  struct runmodel base;
+  struct recording base;
   struct rm_names base_names;
-  if (runmodel_read(&base, rule->path, -1, m->include_internal, "check") < 0) {
+  if (recording_read(&base, rule->path, -1, m->include_internal, "check") < 0) {
     snprintf(err, err_len, "baseline %s cannot be used (see above)", rule->path);
     return -1;
   }
-  if (runmodel_names(&base, &base_names) < 0) {
-    runmodel_free(&base);
+  if (recording_names(&base, &base_names) < 0) {
+    recording_free(&base);
     snprintf(err, err_len, "out of memory");
     return -1;
   }
   for (size_t i = 0; i < names->n; i++) {
     const struct rm_name *agg = &names->items[i];
     const char *name = strtab_text(&m->strings, agg->name);
-    const struct rm_name *old = runmodel_names_find(&base, &base_names, name);
+    const struct rm_name *old = recording_names_find(&base, &base_names, name);
     char what[700];
     snprintf(what, sizeof what, "actors named %s", name);
     check_growth(r, what, agg->spawned, old ? old->spawned : 0, rule->tolerance_pct);
     for (size_t k = 0; k < agg->n_types; k++) {
       const char *type = strtab_text(&m->strings, agg->types[k].type);
       snprintf(what, sizeof what, "%s messages to %s", type, name);
-      check_growth(r, what, agg->types[k].sum, runmodel_name_count(&base, old, type),
+      check_growth(r, what, agg->types[k].sum, recording_name_count(&base, old, type),
                    rule->tolerance_pct);
     }
   }
-  runmodel_names_free(&base_names);
-  runmodel_free(&base);
+  recording_names_free(&base_names);
+  recording_free(&base);
   return 0;
 }
 
 /* Per actor name (or NAME only): the p99 of its finished handlers, or of its messages' waits
  * in the mailbox, from its actors' histograms merged. A run whose snapshots carry no such
  * histogram (an older tracer) cannot pass. */
-static void check_p99(const struct rule *rule, const struct runmodel *m,
+static void check_p99(const struct rule *rule, const struct recording *m,
                       const struct rm_names *names, struct check_result *r)
 {
   int waits = rule->kind == RULE_MAX_MAILBOX_WAIT_P99_MS;
@@ -162,8 +162,8 @@ static void check_p99(const struct rule *rule, const struct runmodel *m,
   for (size_t i = 0; i < names->n; i++) {
     const struct rm_name *agg = &names->items[i];
     const char *name = strtab_text(&m->strings, agg->name);
-    int64_t p99 = waits ? runmodel_name_wait_percentile(m, agg, 99)
-                        : runmodel_name_percentile(m, agg, 99);
+    int64_t p99 = waits ? recording_name_wait_percentile(m, agg, 99)
+                        : recording_name_percentile(m, agg, 99);
     int64_t limit = as_sat_mul(rule->limit, 1000000);
     char p99_text[SHOW_DURATION_MAX], max_text[SHOW_DURATION_MAX];
     any |= p99 >= 0;
@@ -172,7 +172,7 @@ static void check_p99(const struct rule *rule, const struct runmodel *m,
     show_duration_above(p99, limit, 0, p99_text, sizeof p99_text);
     if (waits)
       check_note(r, "%s messages waited in the mailbox: p99 %s (max %s)", name, p99_text,
-                 show_duration(runmodel_name_wait_percentile(m, agg, 100), 0, max_text,
+                 show_duration(recording_name_wait_percentile(m, agg, 100), 0, max_text,
                                sizeof max_text));
     else
       check_note(r, "%s handlers: p99 %s (max %s)", name, p99_text,
@@ -185,21 +185,21 @@ static void check_p99(const struct rule *rule, const struct runmodel *m,
                           "than handler_histogram?)");
 }
 
-static int check_rule(const struct rule *rule, const struct runmodel *m,
+static int check_rule(const struct rule *rule, const struct recording *m,
                       const struct rm_names *names, struct check_result *r, char *err,
                       size_t err_len)
 {
   char note[200];
   /* A rule about a name no actor of the run has would check nothing: a misspelt name must not
    * let the gate pass. */
-  if (rule->name[0] && rule->kind != RULE_EXPECT && !runmodel_names_find(m, names, rule->name)) {
+  if (rule->name[0] && rule->kind != RULE_EXPECT && !recording_names_find(m, names, rule->name)) {
     check_note(r, "no actor is named %s in this run%s, so the rule checks nothing", rule->name,
                m->include_internal ? "" : " (runtime-internal actors count with --internal)");
     return 0;
   }
   switch (rule->kind) {
   case RULE_MAX_ALIVE: {
-    int64_t max = runmodel_max_alive(m);
+    int64_t max = recording_max_alive(m);
     if (max > rule->limit)
       check_note(r, "%lld actors were alive at once", (long long)max);
     return 0;
@@ -207,16 +207,16 @@ static int check_rule(const struct rule *rule, const struct runmodel *m,
   case RULE_MAX_ALIVE_AT_EXIT: {
     /* Without a final snapshot the state at exit is unknown: the rule cannot pass. */
     if (m->end == RM_END_NO_FINAL) {
-      check_note(r, "%s", runmodel_end_note(m, note, sizeof note));
+      check_note(r, "%s", recording_end_note(m, note, sizeof note));
       return 0;
     }
     int64_t alive = 0;
     for (size_t i = 0; i < m->n_actors; i++)
-      alive += runmodel_visible(m, &m->actors[i]) && runmodel_alive_at_end(m, &m->actors[i]);
+      alive += recording_visible(m, &m->actors[i]) && recording_alive_at_end(m, &m->actors[i]);
     if (alive > rule->limit) {
       check_note(r, "%lld actors alive at the end", (long long)alive);
       for (size_t i = 0; i < m->n_actors; i++)
-        if (runmodel_visible(m, &m->actors[i]) && runmodel_alive_at_end(m, &m->actors[i]))
+        if (recording_visible(m, &m->actors[i]) && recording_alive_at_end(m, &m->actors[i]))
           check_note(r, "#%lld %s", (long long)m->actors[i].id,
                      strtab_text(&m->strings, m->actors[i].name));
     }
@@ -227,14 +227,14 @@ static int check_rule(const struct rule *rule, const struct runmodel *m,
     for (size_t i = 0; i < names->n; i++)
       spawned = as_sat_add(spawned, names->items[i].spawned);
     /* Reaped before any snapshot listed them: only the totals know them. */
-    if (m->include_internal || runmodel_hidden(m) == 0)
+    if (m->include_internal || recording_hidden(m) == 0)
       spawned = m->at_spawned > spawned ? m->at_spawned : spawned;
     if (spawned > rule->limit)
       check_note(r, "%lld actors spawned", (long long)spawned);
     return 0;
   }
   case RULE_EXPECT: {
-    const struct rm_name *agg = runmodel_names_find(m, names, rule->name);
+    const struct rm_name *agg = recording_names_find(m, names, rule->name);
     long long n = agg ? agg->spawned : 0;
     if (n < rule->limit || n > rule->max)
       check_note(r, "%lld actors named %s", n, rule->name);
@@ -278,20 +278,20 @@ static int check_write_junit(const char *path, const char *run, const struct rul
   if (!out)
     return -1;
   fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"");
-  export_html_text(out, "actorscope check ");
-  export_html_text(out, run);
+  escape_html_text(out, "actorscope check ");
+  escape_html_text(out, run);
   fprintf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", rules->count, failures);
   for (size_t i = 0; i < rules->count; i++) {
     fprintf(out, "    <testcase classname=\"actorscope.check\" name=\"");
-    export_html_text(out, rules->items[i].text);
+    escape_html_text(out, rules->items[i].text);
     if (!results[i].detail) {
       fprintf(out, "\"/>\n");
       continue;
     }
     fprintf(out, "\">\n      <failure message=\"");
-    export_html_text(out, results[i].detail);
+    escape_html_text(out, results[i].detail);
     fprintf(out, "\">");
-    export_html_text(out, results[i].detail);
+    escape_html_text(out, results[i].detail);
     fprintf(out, "</failure>\n    </testcase>\n");
   }
   fprintf(out, "  </testsuite>\n</testsuites>\n");
@@ -404,15 +404,15 @@ int cmd_check(int argc, char **argv)
   }
 
   const char *run = argv[optind];
-  struct runmodel model;
+  struct recording model;
   struct rm_names names;
-  if (runmodel_read(&model, run, -1, internal, "check") < 0) {
+  if (recording_read(&model, run, -1, internal, "check") < 0) {
     rules_free(&rules);
     return CMD_USAGE;
   }
-  if (runmodel_names(&model, &names) < 0) {
+  if (recording_names(&model, &names) < 0) {
     fprintf(stderr, "actorscope check: out of memory\n");
-    runmodel_free(&model);
+    recording_free(&model);
     rules_free(&rules);
     return CMD_USAGE;
   }
@@ -446,8 +446,8 @@ int cmd_check(int argc, char **argv)
   for (size_t i = 0; i < rules.count; i++)
     free(results[i].detail);
   free(results);
-  runmodel_names_free(&names);
-  runmodel_free(&model);
+  recording_names_free(&names);
+  recording_free(&model);
   rules_free(&rules);
   return status;
 }

@@ -2,7 +2,7 @@
  * (relative) and a floor (absolute), so jitter of a few microseconds is not growth. */
 #define _GNU_SOURCE
 #include "commands.h"
-#include "runmodel.h"
+#include "recording.h"
 #include "show.h"
 
 #include <getopt.h>
@@ -39,7 +39,7 @@ static const struct diff_metric diff_metrics[] = {
 };
 
 struct diff_side {
-  struct runmodel model;
+  struct recording model;
   struct rm_names names;
 };
 
@@ -102,10 +102,10 @@ static const char **diff_sorted_keys(json_t *object, size_t *n)
 }
 
 /* The p99 of a name's finished handlers, or of its messages' waits in the mailbox. */
-static int64_t diff_p99(const struct runmodel *m, const struct rm_name *agg, int waits)
+static int64_t diff_p99(const struct recording *m, const struct rm_name *agg, int waits)
 {
-  int64_t p99 = waits ? runmodel_name_wait_percentile(m, agg, 99)
-                      : runmodel_name_percentile(m, agg, 99);
+  int64_t p99 = waits ? recording_name_wait_percentile(m, agg, 99)
+                      : recording_name_percentile(m, agg, 99);
   return p99 > 0 ? p99 : 0;
 }
 
@@ -118,19 +118,19 @@ static json_t *diff_build(const struct diff_side *a, const struct diff_side *b,
   for (size_t k = 0; k < sizeof diff_metrics / sizeof diff_metrics[0]; k++)
     for (size_t i = 0; i < n; i++)
       diff_row(rows, diff_metrics[k].section, sorted[i], NULL,
-               diff_metric_of(runmodel_names_find(&a->model, &a->names, sorted[i]), &diff_metrics[k]),
-               diff_metric_of(runmodel_names_find(&b->model, &b->names, sorted[i]), &diff_metrics[k]),
+               diff_metric_of(recording_names_find(&a->model, &a->names, sorted[i]), &diff_metrics[k]),
+               diff_metric_of(recording_names_find(&b->model, &b->names, sorted[i]), &diff_metrics[k]),
                diff_metrics[k].unit, o);
   /* From the names' merged histograms; no row where neither run carries one. */
   for (int waits = 0; waits < 2; waits++)
     for (size_t i = 0; i < n; i++)
       diff_row(rows, waits ? "mailbox wait p99" : "handler p99", sorted[i], NULL,
-               diff_p99(&a->model, runmodel_names_find(&a->model, &a->names, sorted[i]), waits),
-               diff_p99(&b->model, runmodel_names_find(&b->model, &b->names, sorted[i]), waits),
+               diff_p99(&a->model, recording_names_find(&a->model, &a->names, sorted[i]), waits),
+               diff_p99(&b->model, recording_names_find(&b->model, &b->names, sorted[i]), waits),
                DIFF_NS, o);
   for (size_t i = 0; i < n; i++) {
-    const struct rm_name *na = runmodel_names_find(&a->model, &a->names, sorted[i]);
-    const struct rm_name *nb = runmodel_names_find(&b->model, &b->names, sorted[i]);
+    const struct rm_name *na = recording_names_find(&a->model, &a->names, sorted[i]);
+    const struct rm_name *nb = recording_names_find(&b->model, &b->names, sorted[i]);
     json_t *types = json_object();
     for (size_t t = 0; na && t < na->n_types; t++)
       json_object_set_new(types, strtab_text(&a->model.strings, na->types[t].type), json_true());
@@ -140,8 +140,8 @@ static json_t *diff_build(const struct diff_side *a, const struct diff_side *b,
     const char **tsorted = diff_sorted_keys(types, &nt);
     for (size_t t = 0; tsorted && t < nt; t++)
       diff_row(rows, "messages received", sorted[i], tsorted[t],
-               runmodel_name_count(&a->model, na, tsorted[t]),
-               runmodel_name_count(&b->model, nb, tsorted[t]), DIFF_COUNT, o);
+               recording_name_count(&a->model, na, tsorted[t]),
+               recording_name_count(&b->model, nb, tsorted[t]), DIFF_COUNT, o);
     free(tsorted);
     json_decref(types);
   }
@@ -233,11 +233,11 @@ static int diff_number(const char *flag, const char *text, double *out)
 
 static int diff_read(struct diff_side *side, const char *path, int internal)
 {
-  if (runmodel_read(&side->model, path, -1, internal, "diff") < 0)
+  if (recording_read(&side->model, path, -1, internal, "diff") < 0)
     return -1;
-  if (runmodel_names(&side->model, &side->names) < 0) {
+  if (recording_names(&side->model, &side->names) < 0) {
     fprintf(stderr, "actorscope diff: out of memory\n");
-    runmodel_free(&side->model);
+    recording_free(&side->model);
     return -1;
   }
   return 0;
@@ -290,8 +290,8 @@ int cmd_diff(int argc, char **argv)
   if (diff_read(&a, argv[optind], internal) < 0)
     return CMD_USAGE;
   if (diff_read(&b, argv[optind + 1], internal) < 0) {
-    runmodel_names_free(&a.names);
-    runmodel_free(&a.model);
+    recording_names_free(&a.names);
+    recording_free(&a.model);
     return CMD_USAGE;
   }
   json_t *rows = diff_build(&a, &b, &o);
@@ -307,9 +307,9 @@ int cmd_diff(int argc, char **argv)
     diff_print(rows, argv[optind], argv[optind + 1], &o);
   }
   json_decref(rows);
-  runmodel_names_free(&a.names);
-  runmodel_names_free(&b.names);
-  runmodel_free(&a.model);
-  runmodel_free(&b.model);
+  recording_names_free(&a.names);
+  recording_names_free(&b.names);
+  recording_free(&a.model);
+  recording_free(&b.model);
   return CMD_OK;
 }

@@ -1,9 +1,9 @@
 /* actorscope report: a human-readable account of one recorded run, or the same as JSON. Both
- * are rendered from the run model (report/runmodel.c), read one snapshot at a time. */
+ * are rendered from the run model (report/lib/recording.c), read one snapshot at a time. */
 #define _GNU_SOURCE
 #include "commands.h"
-#include "report_waits.h"
-#include "runmodel.h"
+#include "waits.h"
+#include "recording.h"
 #include "show.h"
 
 #include <getopt.h>
@@ -35,7 +35,7 @@ static const char report_usage[] =
 #define REPORT_MAX_INDENT 24
 
 struct report {
-  const struct runmodel *m;
+  const struct recording *m;
   struct rm_names names;
   size_t *order;      /* visible actors' indexes, grouped then tree-ordered */
   size_t *depth;      /* their depth in the tree */
@@ -54,7 +54,7 @@ static const char *report_str(const struct report *r, uint32_t i)
 /* ---- grouping and the tree ----------------------------------------------------------------- */
 
 /* Actors group by runtime, CAF ones by actor system. */
-static int report_group_cmp(const struct runmodel *m, const struct rm_actor *a,
+static int report_group_cmp(const struct recording *m, const struct rm_actor *a,
                             const struct rm_actor *b)
 {
   int c = strcmp(strtab_text(&m->strings, a->runtime), strtab_text(&m->strings, b->runtime));
@@ -65,11 +65,11 @@ static int report_group_cmp(const struct runmodel *m, const struct rm_actor *a,
   return sa < sb ? -1 : sa > sb;
 }
 
-static const struct runmodel *report_sort_model;
+static const struct recording *report_sort_model;
 
 static int report_tree_cmp(const void *x, const void *y)
 {
-  const struct runmodel *m = report_sort_model;
+  const struct recording *m = report_sort_model;
   const struct rm_actor *a = &m->actors[*(const size_t *)x], *b = &m->actors[*(const size_t *)y];
   int c = report_group_cmp(m, a, b);
   if (c)
@@ -82,7 +82,7 @@ static int report_tree_cmp(const void *x, const void *y)
 }
 
 /* The children of actor index P: a run in BY_PARENT (sorted by group, parent, id). */
-static size_t report_children(const struct runmodel *m, const size_t *by_parent, size_t n,
+static size_t report_children(const struct recording *m, const size_t *by_parent, size_t n,
                               const struct rm_actor *p, size_t *first)
 {
   size_t lo = 0, hi = n;
@@ -108,7 +108,7 @@ static size_t report_children(const struct runmodel *m, const size_t *by_parent,
  * chain loops are printed as roots, marked. No recursion: trees may be deep. */
 static int report_order(struct report *r)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   size_t n = 0;
   size_t *by_parent = malloc((m->n_actors + 1) * sizeof *by_parent);
   unsigned char *done = calloc(m->n_actors + 1, 1);
@@ -123,7 +123,7 @@ static int report_order(struct report *r)
     return -1;
   }
   for (size_t i = 0; i < m->n_actors; i++)
-    if (runmodel_visible(m, &m->actors[i]))
+    if (recording_visible(m, &m->actors[i]))
       by_parent[n++] = i;
   report_sort_model = m;
   qsort(by_parent, n, sizeof *by_parent, report_tree_cmp);
@@ -147,8 +147,8 @@ static int report_order(struct report *r)
         if (done[idx])
           continue;
         if (pass == 0 && a->has_parent) {
-          const struct rm_actor *p = runmodel_find(m, a->parent);
-          if (p && p != a && runmodel_visible(m, p) && report_group_cmp(m, a, p) == 0)
+          const struct rm_actor *p = recording_find(m, a->parent);
+          if (p && p != a && recording_visible(m, p) && report_group_cmp(m, a, p) == 0)
             continue;
         }
         if (pass == 1)
@@ -186,9 +186,9 @@ static int report_order(struct report *r)
 
 static int report_slow_cmp(const void *x, const void *y)
 {
-  const struct runmodel *m = report_sort_model;
+  const struct recording *m = report_sort_model;
   const struct rm_actor *a = &m->actors[*(const size_t *)x], *b = &m->actors[*(const size_t *)y];
-  int64_t ta = runmodel_handler_max(a, NULL, NULL), tb = runmodel_handler_max(b, NULL, NULL);
+  int64_t ta = recording_handler_max(a, NULL, NULL), tb = recording_handler_max(b, NULL, NULL);
   if (ta != tb)
     return ta < tb ? 1 : -1;
   return a->id < b->id ? -1 : a->id > b->id;
@@ -196,12 +196,12 @@ static int report_slow_cmp(const void *x, const void *y)
 
 static int report_find_slowest(struct report *r)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   r->slowest = malloc((m->n_actors + 1) * sizeof *r->slowest);
   if (!r->slowest)
     return -1;
   for (size_t i = 0; i < m->n_actors; i++)
-    if (runmodel_visible(m, &m->actors[i]) && runmodel_handler_max(&m->actors[i], NULL, NULL) > 0)
+    if (recording_visible(m, &m->actors[i]) && recording_handler_max(&m->actors[i], NULL, NULL) > 0)
       r->slowest[r->n_slowest++] = i;
   report_sort_model = m;
   qsort(r->slowest, r->n_slowest, sizeof *r->slowest, report_slow_cmp);
@@ -241,7 +241,7 @@ static int report_outlier(const struct rm_name *agg, const struct rm_name_type *
 
 /* ---- the end state -------------------------------------------------------------------------- */
 
-static const char *report_alive_heading(const struct runmodel *m, char *buf, size_t len)
+static const char *report_alive_heading(const struct recording *m, char *buf, size_t len)
 {
   switch (m->end) {
   case RM_END_FINAL: return "Alive at the end";
@@ -257,11 +257,11 @@ static const char *report_alive_heading(const struct runmodel *m, char *buf, siz
 /* Exit reason -> how many visible actors stopped with it. */
 static json_t *report_reasons(const struct report *r)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   json_t *reasons = json_object();
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (runmodel_visible(m, a) && a->reason != RM_NONE) {
+    if (recording_visible(m, a) && a->reason != RM_NONE) {
       const char *reason = report_str(r, a->reason);
       json_object_set_new(reasons, reason,
                           json_integer(json_integer_value(json_object_get(reasons, reason)) + 1));
@@ -285,7 +285,7 @@ static json_t *report_json_actor(const struct report *r, const struct rm_actor *
                                            "count", (json_int_t)a->types[k].count));
   uint32_t type;
   int running;
-  int64_t longest = runmodel_handler_max(a, &type, &running);
+  int64_t longest = recording_handler_max(a, &type, &running);
   return json_pack("{s:I, s:o, s:o, s:o, s:o, s:b, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, "
                    "s:b, s:o}",
                    "id", (json_int_t)a->id, "name", report_json_str(r, a->name), "runtime",
@@ -302,11 +302,11 @@ static json_t *report_json_actor(const struct report *r, const struct rm_actor *
 }
 
 /* {"p50_ns", "p90_ns", "p99_ns", "max_ns", "finished"} of a histogram, or NULL without one. */
-static json_t *report_json_finished(const struct runmodel *m, const struct as_histogram_bin *bins,
+static json_t *report_json_finished(const struct recording *m, const struct as_histogram_bin *bins,
                                     size_t n, int64_t max_ns)
 {
   struct rm_finished f;
-  if (runmodel_finished(m, bins, n, max_ns, &f) < 0)
+  if (recording_finished(m, bins, n, max_ns, &f) < 0)
     return NULL;
   return json_pack("{s:I, s:I, s:I, s:I, s:I}", "p50_ns", (json_int_t)f.p50, "p90_ns",
                    (json_int_t)f.p90, "p99_ns", (json_int_t)f.p99, "max_ns", (json_int_t)f.max,
@@ -332,20 +332,20 @@ static json_t *report_json_stuck(struct report *r, const struct rm_actor *a)
 
 static json_t *report_json(struct report *r)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   /* "actors" and "alive_at_end" hold one row per actor: report_json_print streams them. */
   json_t *actors = json_null(), *alive = json_null(), *reasons = report_reasons(r);
   json_t *slowest = json_array(), *deadlocks = json_array(), *timeline = json_array();
   json_t *by_name = json_array();
   int64_t exceptions = 0;
   for (size_t i = 0; i < m->n_actors; i++)
-    if (runmodel_visible(m, &m->actors[i]))
+    if (recording_visible(m, &m->actors[i]))
       exceptions = as_sat_add(exceptions, m->actors[i].exceptions);
   for (size_t i = 0; i < r->n_slowest; i++) {
     const struct rm_actor *a = &m->actors[r->slowest[i]];
     uint32_t type;
     int running;
-    int64_t ns = runmodel_handler_max(a, &type, &running);
+    int64_t ns = recording_handler_max(a, &type, &running);
     json_t *row = json_pack("{s:I, s:o, s:I, s:o, s:b}", "id", (json_int_t)a->id, "name",
                             report_json_str(r, a->name), "handler_max_ns", (json_int_t)ns, "type",
                             report_json_str(r, type), "running", running);
@@ -353,7 +353,7 @@ static json_t *report_json(struct report *r)
     json_t *finished = report_json_finished(m, a->hist, a->n_hist, a->handler_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
-    json_t *waits = report_waits_json(m, a->wait_hist, a->n_wait_hist);
+    json_t *waits = waits_json(m, a->wait_hist, a->n_wait_hist);
     if (waits)
       json_object_set_new(row, "mailbox_wait", waits);
     if (a->n_stack) {
@@ -393,7 +393,7 @@ static json_t *report_json(struct report *r)
     json_t *finished = report_json_finished(m, agg->hist, agg->n_hist, agg->finished_max_ns);
     if (finished)
       json_object_set_new(row, "finished_handlers", finished);
-    json_t *waits = report_waits_json(m, agg->wait_hist, agg->n_wait_hist);
+    json_t *waits = waits_json(m, agg->wait_hist, agg->n_wait_hist);
     if (waits)
       json_object_set_new(row, "mailbox_wait", waits);
     json_array_append_new(by_name, row);
@@ -430,8 +430,8 @@ static json_t *report_json(struct report *r)
                    m->truncated, "uptime_ns", (json_int_t)m->at_uptime_ns, "totals", "alive",
                    (json_int_t)m->at_alive, "total_spawned", (json_int_t)m->at_spawned,
                    "total_stopped", (json_int_t)m->at_stopped, "messages_received",
-                   (json_int_t)m->at_messages, "max_alive", (json_int_t)runmodel_max_alive(m),
-                   "internal_hidden", (json_int_t)runmodel_hidden(m), "actors", actors,
+                   (json_int_t)m->at_messages, "max_alive", (json_int_t)recording_max_alive(m),
+                   "internal_hidden", (json_int_t)recording_hidden(m), "actors", actors,
                    "messages_by_name", by_name, "slowest_handlers", slowest, "exit_reasons",
                    reasons, "exceptions", (json_int_t)exceptions, "alive_at_end", alive,
                    "deadlocks", deadlocks, "timeline", timeline);
@@ -465,11 +465,11 @@ static int report_json_emit(json_t *value, int indent)
 /* Row I of a streamed array (NULL when the actor has none), built and freed one at a time. */
 static json_t *report_json_row(struct report *r, const char *key, size_t i)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   if (strcmp(key, "actors") == 0)
     return report_json_actor(r, &m->actors[r->order[i]]);
   const struct rm_actor *a = &m->actors[i];
-  if (!runmodel_visible(m, a) || !runmodel_alive_at_end(m, a))
+  if (!recording_visible(m, a) || !recording_alive_at_end(m, a))
     return NULL;
   return json_pack("{s:I, s:o}", "id", (json_int_t)a->id, "name", report_json_str(r, a->name));
 }
@@ -518,7 +518,7 @@ static void report_print_group_heading(const struct report *r, const struct rm_a
 
 static void report_print_tree(const struct report *r)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   struct show_budget budget = {r->lines_per_section, 0};
   const struct rm_actor *group = NULL;
   char name[REPORT_NAME_WIDTH + 8];
@@ -552,7 +552,7 @@ static void report_print_tree(const struct report *r)
 
 static void report_print_messages(const struct report *r, int all)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   struct show_budget budget = {r->lines_per_section, 0};
   char name[REPORT_NAME_WIDTH + 8];
   printf("\nMessages by type, per actor name:\n");
@@ -607,11 +607,11 @@ static void report_print_messages(const struct report *r, int all)
 
 /* "p50 4.10 µs, p90 10.2 µs, p99 101 ms, max 101 ms of 24 finished" and a newline, after
  * INDENT, when the histogram exists. Returns whether it printed. */
-static int report_print_finished(const struct runmodel *m, const char *indent,
+static int report_print_finished(const struct recording *m, const char *indent,
                                  const struct as_histogram_bin *bins, size_t n, int64_t max_ns)
 {
   struct rm_finished f;
-  if (runmodel_finished(m, bins, n, max_ns, &f) < 0)
+  if (recording_finished(m, bins, n, max_ns, &f) < 0)
     return 0;
   char p50[SHOW_DURATION_MAX], p90[SHOW_DURATION_MAX], p99[SHOW_DURATION_MAX], max[SHOW_DURATION_MAX];
   printf("%sp50 %s, p90 %s, p99 %s, max %s of %llu finished\n", indent,
@@ -625,7 +625,7 @@ static int report_print_finished(const struct runmodel *m, const char *indent,
  * those actors' stuck handlers was. */
 static void report_print_by_name(const struct report *r)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   char name[REPORT_NAME_WIDTH + 8];
   int heading = 0;
   for (size_t i = 0; i < r->names.n; i++) {
@@ -657,9 +657,9 @@ static void report_print_stuck(const struct report *r, const struct rm_actor *a)
   free(frames);
   printf("\n");
   report_print_finished(r->m, "      ", a->hist, a->n_hist, a->handler_max_ns);
-  report_waits_print_line(r->m, "      ", a->wait_hist, a->n_wait_hist);
+  waits_print_line(r->m, "      ", a->wait_hist, a->n_wait_hist);
   /* The stuck run is normally the longest one above; when another was longer, it says which. */
-  int64_t longest = runmodel_handler_max(a, NULL, NULL);
+  int64_t longest = recording_handler_max(a, NULL, NULL);
   if (a->has_stuck && (a->stuck_ns < longest - longest / 100 || a->stuck_ns > longest + longest / 100))
     printf("      (the stuck one: %s handling %s)\n",
            show_duration(a->stuck_ns, 0, took, sizeof took),
@@ -678,7 +678,7 @@ static void report_print_stuck(const struct report *r, const struct rm_actor *a)
 
 static void report_print_slowest(const struct report *r)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   char name[REPORT_NAME_WIDTH + 8], type_name[48], took[SHOW_DURATION_MAX];
   printf("\nSlowest handlers:\n");
   if (r->n_slowest == 0)
@@ -687,7 +687,7 @@ static void report_print_slowest(const struct report *r)
     const struct rm_actor *a = &m->actors[r->slowest[i]];
     uint32_t type;
     int running;
-    int64_t ns = runmodel_handler_max(a, &type, &running);
+    int64_t ns = recording_handler_max(a, &type, &running);
     printf("  #%lld %s: %s", (long long)a->id,
            show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name),
            show_duration(ns, 0, took, sizeof took));
@@ -695,19 +695,19 @@ static void report_print_slowest(const struct report *r)
       printf(" handling %s", show_name(report_str(r, type), 40, type_name, sizeof type_name));
     else
       printf(" (message type not known: several arrived between two snapshots)");
-    if (running && runmodel_alive_at_end(m, a) && a->handling_now)
+    if (running && recording_alive_at_end(m, a) && a->handling_now)
       printf(", still running at snapshot %lld", (long long)m->at_seq);
     else if (running)
       printf(", seen running at a snapshot");
     report_print_stuck(r, a);
   }
   report_print_by_name(r);
-  report_waits_print_section(r->m, &r->names, r->lines_per_section);
+  waits_print_section(r->m, &r->names, r->lines_per_section);
 }
 
 static void report_print_end(const struct report *r)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   struct show_budget budget = {r->lines_per_section, 0};
   char name[REPORT_NAME_WIDTH + 8], heading[64];
   int64_t exceptions = 0;
@@ -715,9 +715,9 @@ static void report_print_end(const struct report *r)
   json_t *reasons = report_reasons(r);
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (runmodel_visible(m, a)) {
+    if (recording_visible(m, a)) {
       exceptions = as_sat_add(exceptions, a->exceptions);
-      alive += runmodel_alive_at_end(m, a);
+      alive += recording_alive_at_end(m, a);
     }
   }
   printf("\nExit reasons:");
@@ -742,7 +742,7 @@ static void report_print_end(const struct report *r)
   printf("\nExceptions: %lld\n", (long long)exceptions);
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (runmodel_visible(m, a) && a->exceptions > 0 && show_spend(&budget))
+    if (recording_visible(m, a) && a->exceptions > 0 && show_spend(&budget))
       printf("  #%lld %s: %lld\n", (long long)a->id,
              show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name),
              (long long)a->exceptions);
@@ -753,7 +753,7 @@ static void report_print_end(const struct report *r)
   budget = (struct show_budget){r->lines_per_section, 0};
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (runmodel_visible(m, a) && runmodel_alive_at_end(m, a) && show_spend(&budget))
+    if (recording_visible(m, a) && recording_alive_at_end(m, a) && show_spend(&budget))
       printf("  #%lld %s\n", (long long)a->id,
              show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name));
   }
@@ -769,7 +769,7 @@ static void report_print_end(const struct report *r)
   }
 }
 
-static void report_print_timeline(const struct runmodel *m)
+static void report_print_timeline(const struct recording *m)
 {
   printf("\nTimeline:\n  %10s %8s %14s\n", "uptime s", "alive", "messages/s");
   size_t last = m->n_points - 1, step = last / REPORT_TIMELINE_ROWS + 1, prev = 0;
@@ -790,7 +790,7 @@ static void report_print_timeline(const struct runmodel *m)
 
 static void report_print_text(struct report *r, int all, int now)
 {
-  const struct runmodel *m = r->m;
+  const struct recording *m = r->m;
   char note[2048], uptime[SHOW_DURATION_MAX];
   printf("actorscope report: %s\nprogram: ", m->source);
   /* A compiled program by its path; a script by its name and interpreter's (format/program.h). */
@@ -808,15 +808,15 @@ static void report_print_text(struct report *r, int all, int now)
     printf("%s\n", m->live ? "the state now: the program is running"
                            : "the last snapshot so far (no final one yet: the program may still "
                              "be running)");
-  else if (runmodel_end_note(m, note, sizeof note))
+  else if (recording_end_note(m, note, sizeof note))
     printf("%s\n", note);
-  if (runmodel_gaps_note(m, note, sizeof note))
+  if (recording_gaps_note(m, note, sizeof note))
     printf("missing snapshots: %s\n", note);
   printf("actors: %lld spawned, %lld stopped, %lld alive (at most %lld at once); %lld messages "
          "received\n",
          (long long)m->at_spawned, (long long)m->at_stopped, (long long)m->at_alive,
-         (long long)runmodel_max_alive(m), (long long)m->at_messages);
-  size_t hidden = runmodel_hidden(m);
+         (long long)recording_max_alive(m), (long long)m->at_messages);
+  size_t hidden = recording_hidden(m);
   if (hidden)
     printf("runtime-internal actors left out: %zu (--internal includes them)\n", hidden);
   report_print_tree(r);
@@ -865,13 +865,13 @@ int cmd_report(int argc, char **argv)
     return CMD_USAGE;
   }
   if (now)
-    at = RUNMODEL_AT_NOW;
-  struct runmodel model;
-  if (runmodel_read(&model, argv[optind], at, internal, "report") < 0)
+    at = RECORDING_AT_NOW;
+  struct recording model;
+  if (recording_read(&model, argv[optind], at, internal, "report") < 0)
     return CMD_USAGE;
   struct report r = {.m = &model, .lines_per_section = all ? (size_t)-1 : REPORT_LINES_PER_SECTION};
   int status = CMD_OK;
-  if (runmodel_names(&model, &r.names) < 0 || report_order(&r) < 0 || report_find_slowest(&r) < 0) {
+  if (recording_names(&model, &r.names) < 0 || report_order(&r) < 0 || report_find_slowest(&r) < 0) {
     fprintf(stderr, "actorscope report: out of memory\n");
     status = CMD_USAGE;
   } else if (as_json) {
@@ -884,11 +884,11 @@ int cmd_report(int argc, char **argv)
   } else {
     report_print_text(&r, all, now);
   }
-  runmodel_names_free(&r.names);
+  recording_names_free(&r.names);
   free(r.order);
   free(r.depth);
   free(r.cyclic);
   free(r.slowest);
-  runmodel_free(&model);
+  recording_free(&model);
   return status;
 }

@@ -1,6 +1,6 @@
 /* actorscope run: like `heaptrack prog`, runs a program with libactorscope.so preloaded and
  * passes its standard streams and exit status through unchanged. The environment is the one
- * contract with the library; a private status directory (run_status.h) is how the library
+ * contract with the library; a private status directory (run_summary.h) is how the library
  * tells run which files the program's process tree wrote and what went wrong.
  *
  * Signals: the program stays in run's process group, so what a terminal sends to the
@@ -14,9 +14,9 @@
 #include "commands.h"
 #include "config.h"
 #include "run_detached.h"
-#include "run_preload.h"
-#include "run_status.h"
-#include "runstatus.h"
+#include "launch.h"
+#include "run_summary.h"
+#include "run_notes.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -73,7 +73,7 @@ static int run_check_config(struct as_config *cfg)
   fputs("actorscope run: ", stderr);
   for (const char *p = err.text; *p; p++) {
     char escaped[4];
-    fwrite(escaped, 1, as_runstatus_escape_byte((unsigned char)*p, escaped), stderr);
+    fwrite(escaped, 1, as_run_notes_escape_byte((unsigned char)*p, escaped), stderr);
   }
   fputc('\n', stderr);
   return -1;
@@ -146,13 +146,13 @@ static int run_exit_like(int status)
 static int run_prepare_preload(const char *library, const char *program)
 {
   char asan[64];
-  int asan_found = run_program_asan_runtime(program, asan, sizeof asan);
+  int asan_found = launch_asan_runtime(program, asan, sizeof asan);
   if (asan_found < 0 && asan_found != -ENOENT)
     fprintf(stderr,
             "actorscope run: cannot read %s (%s) to see whether it is ASan-built; if it is, "
             "put its libasan first in LD_PRELOAD\n",
             program, strerror(-asan_found));
-  if (run_preload_set(library, asan_found > 0 ? asan : NULL) < 0) {
+  if (launch_preload_set(library, asan_found > 0 ? asan : NULL) < 0) {
     fprintf(stderr, "actorscope run: out of memory\n");
     return -1;
   }
@@ -212,20 +212,20 @@ int cmd_run(int argc, char **argv)
   if (run_check_config(&cfg) < 0)
     return CMD_USAGE;
   char library[PATH_MAX];
-  if (run_library_find(library, sizeof library) < 0) {
+  if (launch_library_find(library, sizeof library) < 0) {
     fprintf(stderr, "actorscope run: libactorscope.so not found next to the tool or in %s\n",
             ACTORSCOPE_INSTALLED_LIBRARY);
     return CMD_USAGE;
   }
   char program[PATH_MAX];
-  int found = run_program_find(argv[optind], program, sizeof program) == 0;
+  int found = launch_program_find(argv[optind], program, sizeof program) == 0;
   if (run_prepare_preload(library, found ? program : argv[optind]) < 0)
     return CMD_USAGE;
-  struct run_status status;
-  int rc = run_status_create(&status);
+  struct run_summary status;
+  int rc = run_summary_create(&status);
   if (rc < 0)
     fprintf(stderr, "actorscope run: cannot create a status directory: %s\n", strerror(-rc));
-  char *status_env = run_status_env_entry(&status);
+  char *status_env = run_summary_env_entry(&status);
 
   /* A daemon's detached process is re-parented to run, which can then name it at the end. */
   int adopting = run_detached_adopt() == 0;
@@ -261,9 +261,9 @@ int cmd_run(int argc, char **argv)
   struct run_outcome outcome = {
       .child = pid, .wait_status = wait_status, .program = argv[optind],
       .destination = destination[0] ? destination : NULL,
-      .secure_execution = found && run_program_is_secure(program), .adopting = adopting,
+      .secure_execution = found && launch_program_is_secure(program), .adopting = adopting,
       .config = &cfg};
-  run_status_report(&status, &outcome);
+  run_summary_report(&status, &outcome);
   free(status_env);
   return run_exit_like(wait_status);
 }

@@ -178,7 +178,7 @@ static int top_is_socket(const char *source)
 }
 
 static int top_interactive(struct top_app *app, const struct top_options *o,
-                           const struct top_feed_options *feed)
+                           const struct live_feed_options *feed)
 {
   struct as_reader_error err;
   if (app->screen.replay) {
@@ -246,7 +246,7 @@ int cmd_top(int argc, char **argv)
            o.program ? o.program[0] : o.source);
   app.screen.replay = !o.program && !top_is_socket(o.source) && !o.follow;
   /* A followed file does not restart: its end (or an error in it) is the end. */
-  struct top_feed_options feed = {o.source, o.follow, o.batch || !top_is_socket(o.source)};
+  struct live_feed_options feed = {o.source, o.follow, o.batch || !top_is_socket(o.source)};
 
   struct as_reader_error rerr2;
   int rc;

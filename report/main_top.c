@@ -1,6 +1,6 @@
 /* actorscope-top: `actorscope top` (report/main.c executes it with its own arguments, argv[1]
  * being "top"), an executable of its own so that only it loads ncurses. `top -- PROGRAM`
- * executes itself again as `run` (report/top_program.c), which it therefore also answers. */
+ * executes itself again as `run` (report/top/top_program.c), which it therefore also answers. */
 #include "commands.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* report/show.c: durations as every view writes them (three significant digits, the unit that
+/* report/lib/show.c: durations as every view writes them (three significant digits, the unit that
  * fits, rounded once). */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>

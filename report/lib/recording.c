@@ -1,0 +1,798 @@
+#define _GNU_SOURCE
+#include "recording.h"
+#include "destination.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RM_MAX_CYCLES 1000
+
+struct rm_ingest {
+  struct recording *m;
+  long long at_seq;
+  int found;
+  int nomem;
+};
+
+static uint32_t rm_intern(struct rm_ingest *in, const char *text)
+{
+  if (!text)
+    return RM_NONE;
+  uint32_t i = strtab_intern(&in->m->strings, text);
+  if (i == UINT32_MAX)
+    in->nomem = 1;
+  return i;
+}
+
+/* Where ID is or would go in the model's id-sorted actors. New ids are mostly the largest. */
+static size_t rm_lower_bound(const struct recording *m, int64_t id)
+{
+  size_t lo = 0, hi = m->n_actors;
+  if (hi && m->actors[hi - 1].id < id)
+    return hi;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->actors[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* The model's record for ID, inserted in id order when new. */
+static struct rm_actor *rm_slot(struct rm_ingest *in, int64_t id)
+{
+  struct recording *m = in->m;
+  size_t lo = rm_lower_bound(m, id);
+  if (lo < m->n_actors && m->actors[lo].id == id)
+    return &m->actors[lo];
+  if (m->n_actors == m->cap_actors) {
+    size_t cap = m->cap_actors ? m->cap_actors * 2 : 256;
+    struct rm_actor *grown = reallocarray(m->actors, cap, sizeof *grown);
+    if (!grown) {
+      in->nomem = 1;
+      return NULL;
+    }
+    m->actors = grown;
+    m->cap_actors = cap;
+  }
+  memmove(&m->actors[lo + 1], &m->actors[lo], (m->n_actors - lo) * sizeof *m->actors);
+  m->n_actors++;
+  struct rm_actor *a = &m->actors[lo];
+  memset(a, 0, sizeof *a);
+  a->id = id;
+  a->max_type = a->running_type = a->reason = RM_NONE;
+  return a;
+}
+
+/* The handler that set a new longest time ran between the two captures: the one seen running
+ * at the earlier capture when it had already run that long or more is it; otherwise, when
+ * exactly one message type was counted in between, that was its type. */
+static uint32_t rm_grown_type(const struct rm_actor *old, int64_t new_max, const struct rm_type *now,
+                              size_t n)
+{
+  if (old->handling_now && old->now_elapsed_ns <= new_max)
+    return old->now_type;
+  uint32_t found = RM_NONE;
+  for (size_t i = 0; i < n; i++) {
+    int64_t before = 0;
+    for (size_t k = 0; k < old->n_types; k++)
+      if (old->types[k].type == now[i].type)
+        before = old->types[k].count;
+    if (now[i].count > before) {
+      if (found != RM_NONE)
+        return RM_NONE;
+      found = now[i].type;
+    }
+  }
+  return found;
+}
+
+/* An actor's histogram (handler times or mailbox waits) as its last listing has it. */
+static void rm_update_histogram(struct rm_ingest *in, struct as_histogram_bin **hist,
+                                uint16_t *n_hist, const int64_t *pairs, size_t n_pairs)
+{
+  if (!n_pairs)
+    return;
+  size_t n = n_pairs < AS_HISTOGRAM_BUCKETS ? n_pairs : AS_HISTOGRAM_BUCKETS;
+  if (n != *n_hist) {
+    struct as_histogram_bin *grown = reallocarray(*hist, n, sizeof *grown);
+    if (!grown) {
+      in->nomem = 1;
+      return;
+    }
+    *hist = grown;
+    *n_hist = (uint16_t)n;
+  }
+  for (size_t i = 0; i < n; i++)
+    (*hist)[i] = (struct as_histogram_bin){(uint32_t)pairs[2 * i], (uint64_t)pairs[2 * i + 1]};
+}
+
+static void rm_update_sockets(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
+{
+  size_t n = r->n_sockets < 255 ? r->n_sockets : 255;
+  if (n != a->n_sockets) {
+    struct rm_socket *grown = reallocarray(a->sockets, n ? n : 1, sizeof *grown);
+    if (!grown) {
+      in->nomem = 1;
+      return;
+    }
+    a->sockets = grown;
+    a->n_sockets = (uint8_t)n;
+  }
+  for (size_t i = 0; i < n; i++)
+    a->sockets[i] = (struct rm_socket){rm_intern(in, r->sockets[i].kind), r->sockets[i].received,
+                                       r->sockets[i].sent};
+}
+
+static void rm_update_stack(struct rm_ingest *in, struct rm_actor *a, const char *const *frames,
+                            size_t count)
+{
+  size_t n = count < 255 ? count : 255;
+  uint32_t *stack = reallocarray(a->stack, n ? n : 1, sizeof *stack);
+  if (!stack) {
+    in->nomem = 1;
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    stack[i] = rm_intern(in, frames[i]);
+  a->stack = stack;
+  a->n_stack = (uint8_t)n;
+}
+
+/* The tracer keeps each actor's longest stuck run; a later listing without it (the tracer had
+ * to let it go for others) or with a shorter one keeps what was read before. Files from before
+ * the `stuck` member: the stack of the longest handler seen running with one. */
+static void rm_update_stuck(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
+{
+  if (r->has_stuck && (!a->has_stuck || r->stuck_handler_ns >= a->stuck_ns)) {
+    rm_update_stack(in, a, r->stuck_stack, r->n_stuck_stack);
+    a->has_stuck = 1;
+    a->stuck_ns = r->stuck_handler_ns;
+    a->stuck_type = rm_intern(in, r->stuck_type);
+    a->stuck_source = r->stuck_source ? rm_intern(in, r->stuck_source) : RM_NONE;
+    a->stuck_end = r->stuck_end ? rm_intern(in, r->stuck_end) : RM_NONE;
+    a->stuck_complete = (uint8_t)r->stuck_complete;
+    a->stuck_on_cpu = (uint8_t)r->stuck_on_cpu;
+    a->stuck_cpu_ns = r->stuck_cpu_ns;
+    a->stuck_cpu_window_ns = r->stuck_cpu_window_ns;
+  } else if (!a->has_stuck && r->has_handling && r->n_handling_stack &&
+             r->handling_elapsed_ns >= a->running_max_ns) {
+    rm_update_stack(in, a, r->handling_stack, r->n_handling_stack);
+  }
+}
+
+/* Durations closer than this are one measurement restated. */
+#define RM_SAME_DURATION_NS 1000
+
+static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r,
+                            int64_t seq)
+{
+  struct rm_type types[AS_TYPES_PER_ACTOR_MAX + 8];
+  size_t n = r->n_message_types < sizeof types / sizeof types[0] ? r->n_message_types
+                                                                  : sizeof types / sizeof types[0];
+  for (size_t i = 0; i < n; i++) {
+    const char *name = r->message_types[i].name;
+    char buf[AS_TYPE_NAME_MAX + 8];
+    const char *group = as_type_without_endpoint(name, buf, sizeof buf);
+    uint32_t type = rm_intern(in, name);
+    types[i] = (struct rm_type){type, group == name ? type : rm_intern(in, group),
+                                r->message_types[i].count};
+  }
+  /* A longest handler restated by a few nanoseconds (the tracer's clock rate settles in its
+   * first seconds, FORMAT.md) is the same handler, not a new one of another type. */
+  if (r->handler_max_ns > a->handler_max_ns &&
+      (a->handler_max_ns == 0 || r->handler_max_ns > a->handler_max_ns + RM_SAME_DURATION_NS)) {
+    uint32_t t = rm_grown_type(a, r->handler_max_ns, types, n);
+    a->max_type = t;
+    a->handler_max_ns = r->handler_max_ns;
+  } else if (r->handler_max_ns > a->handler_max_ns) {
+    a->handler_max_ns = r->handler_max_ns;
+  }
+  if (n != a->n_types) {
+    struct rm_type *grown = realloc(a->types, (n ? n : 1) * sizeof *grown);
+    if (!grown) {
+      in->nomem = 1;
+      return;
+    }
+    a->types = grown;
+    a->n_types = (uint8_t)n;
+  }
+  if (n)
+    memcpy(a->types, types, n * sizeof *types);
+  a->name = rm_intern(in, r->name);
+  a->runtime = rm_intern(in, r->runtime);
+  a->internal = (uint8_t)r->internal;
+  a->attached_late = (uint8_t)r->attached_late;
+  a->has_runtime_id = (uint8_t)r->has_runtime_id;
+  a->runtime_id = r->runtime_id;
+  a->runtime_scope = r->runtime_scope;
+  a->status = (uint8_t)r->status;
+  a->has_parent = (uint8_t)r->has_parent;
+  a->parent = r->parent;
+  a->spawned_at_ns = r->spawned_at_ns;
+  a->has_stopped = (uint8_t)r->has_stopped;
+  a->stopped_at_ns = r->stopped_at_ns;
+  a->reason = r->has_stopped ? rm_intern(in, r->stop_reason) : RM_NONE;
+  /* Every socket's traffic and queues (as_rec_actor_derive): the one definition every view uses. */
+  a->received = r->received_all;
+  a->sent = r->sent_all;
+  a->exceptions = r->exceptions;
+  a->mailbox_max = r->queued_all_max;
+  rm_update_histogram(in, &a->hist, &a->n_hist, r->histogram, r->n_histogram);
+  rm_update_histogram(in, &a->wait_hist, &a->n_wait_hist, r->wait_histogram, r->n_wait_histogram);
+  if (r->n_sockets || a->n_sockets)
+    rm_update_sockets(in, a, r);
+  /* The stack of its longest stuck handler so far (a later, shorter one keeps it). */
+  rm_update_stuck(in, a, r);
+  a->handling_now = (uint8_t)r->has_handling;
+  if (r->has_handling) {
+    a->now_type = rm_intern(in, r->handling_type);
+    a->now_elapsed_ns = r->handling_elapsed_ns;
+    if (r->handling_elapsed_ns >= a->running_max_ns) {
+      a->running_max_ns = r->handling_elapsed_ns;
+      a->running_type = a->now_type;
+    }
+  }
+  a->last_seq = seq;
+}
+
+static void rm_add_cycle(struct rm_ingest *in, const struct as_rec_cycle *c, int64_t seq)
+{
+  struct recording *m = in->m;
+  for (size_t i = 0; i < m->n_cycles; i++)
+    if (m->cycles[i].n == c->n_actors &&
+        memcmp(m->cycles[i].ids, c->actors, c->n_actors * sizeof *c->actors) == 0)
+      return;
+  if (m->n_cycles == RM_MAX_CYCLES)
+    return;
+  struct rm_cycle *grown = reallocarray(m->cycles, m->n_cycles + 1, sizeof *grown);
+  if (!grown) {
+    in->nomem = 1;
+    return;
+  }
+  m->cycles = grown;
+  struct rm_cycle *cy = &m->cycles[m->n_cycles];
+  cy->first_seq = seq;
+  cy->n = c->n_actors;
+  cy->ids = malloc((c->n_actors + 1) * sizeof *cy->ids);
+  cy->names = malloc((c->n_actors + 1) * sizeof *cy->names);
+  if (!cy->ids || !cy->names) {
+    free(cy->ids);
+    free(cy->names);
+    in->nomem = 1;
+    return;
+  }
+  memcpy(cy->ids, c->actors, c->n_actors * sizeof *cy->ids);
+  for (size_t i = 0; i < c->n_actors; i++)
+    cy->names[i] = i < c->n_names ? rm_intern(in, c->names[i]) : RM_NONE;
+  m->n_cycles++;
+}
+
+/* A keyframe lists every actor: those it leaves out are gone. */
+static int rm_keyframe(struct rm_ingest *in, const struct as_rec_snapshot *s)
+{
+  struct recording *m = in->m;
+  int64_t listed_alive = 0;
+  for (size_t i = 0; i < s->n_actors; i++) {
+    const struct as_rec_actor *r = &s->actors[i];
+    struct rm_actor *a = rm_slot(in, r->id);
+    if (!a)
+      return -ENOMEM;
+    rm_update_actor(in, a, r, s->seq);
+    a->gone = 0;
+    if (r->status != AS_STATUS_STOPPED && recording_visible(m, a))
+      listed_alive++;
+  }
+  for (size_t i = 0; i < m->n_actors; i++)
+    if (m->actors[i].last_seq != s->seq)
+      m->actors[i].gone = 1;
+  if (listed_alive > m->max_alive_listed)
+    m->max_alive_listed = listed_alive;
+  return 0;
+}
+
+/* A delta: only what it listed changed (and the elapsed time of running handlers). */
+static int rm_delta(struct rm_ingest *in, const struct as_rec_snapshot *s)
+{
+  struct recording *m = in->m;
+  for (size_t k = 0; k < s->n_listed; k++) {
+    const struct as_rec_actor *r = &s->actors[s->listed[k]];
+    struct rm_actor *a = rm_slot(in, r->id);
+    if (!a)
+      return -ENOMEM;
+    rm_update_actor(in, a, r, s->seq);
+  }
+  for (size_t i = 0; i < s->n_actors; i++) {
+    const struct as_rec_actor *r = &s->actors[i];
+    if (!r->has_handling)
+      continue;
+    struct rm_actor *a = (struct rm_actor *)recording_find(m, r->id);
+    if (a && r->handling_elapsed_ns > a->running_max_ns) {
+      a->running_max_ns = r->handling_elapsed_ns;
+      a->running_type = a->now_type;
+    }
+    if (a)
+      a->now_elapsed_ns = r->handling_elapsed_ns;
+  }
+  for (size_t k = 0; k < s->n_reaped; k++) {
+    struct rm_actor *a = (struct rm_actor *)recording_find(m, s->reaped[k]);
+    if (a)
+      a->gone = 1;
+  }
+  return 0;
+}
+
+static int rm_on_snapshot(const struct as_rec_header *h, const struct as_rec_snapshot *s, void *ctx)
+{
+  struct rm_ingest *in = ctx;
+  struct recording *m = in->m;
+  int rc = s->listed ? rm_delta(in, s) : rm_keyframe(in, s);
+  if (rc < 0)
+    return rc;
+  for (size_t i = 0; i < s->n_deadlocks; i++)
+    rm_add_cycle(in, &s->deadlocks[i], s->seq);
+  if (m->n_points == m->cap_points) {
+    size_t cap = m->cap_points ? m->cap_points * 2 : 64;
+    struct rm_point *grown = reallocarray(m->timeline, cap, sizeof *grown);
+    if (!grown)
+      return -ENOMEM;
+    m->timeline = grown;
+    m->cap_points = cap;
+  }
+  int64_t expected = m->n_points ? m->at_seq + 1 : 0;
+  /* A stream joined late starts past 0 by design: only later gaps are missing lines. */
+  if (s->seq > expected && !(m->live && m->n_points == 0)) {
+    if (m->n_gaps < RM_GAPS_MAX)
+      m->gaps[m->n_gaps++] = (struct rm_gap){expected, s->seq - 1};
+    m->seqs_missing += s->seq - expected;
+  }
+  m->timeline[m->n_points++] = (struct rm_point){s->seq, s->uptime_ns, s->alive,
+                                                  s->received_all};
+  m->at_seq = s->seq;
+  m->at_uptime_ns = s->uptime_ns;
+  if (s->tick_fs)
+    m->tick_fs = s->tick_fs;
+  m->at_alive = s->alive;
+  m->at_spawned = s->total_spawned;
+  m->at_stopped = s->total_stopped;
+  m->at_messages = s->received_all;
+  m->at_final = s->final;
+  m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
+  m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
+  if (in->nomem)
+    return -ENOMEM;
+  if ((in->at_seq >= 0 && s->seq == in->at_seq) || (in->at_seq == RECORDING_AT_NOW && m->live)) {
+    in->found = 1;
+    return -ECANCELED; /* the state asked for: read no further */
+  }
+  return 0;
+}
+
+int recording_read(struct recording *m, const char *source, long long at_seq, int include_internal,
+                  const char *command)
+{
+  memset(m, 0, sizeof *m);
+  m->source = strdup(source);
+  m->include_internal = include_internal;
+  m->at_signal = RM_NONE;
+  m->live = as_dest_is_socket(source);
+  struct rm_ingest in = {m, at_seq, 0, 0};
+  struct as_reader_error err;
+  struct as_reader *r;
+  struct as_reader_options opt = AS_READER_OPTIONS_DEFAULT;
+  int rc = as_reader_open(&r, source, &opt, &err);
+  if (rc == 0) {
+    const struct as_rec_header *h = as_reader_header(r);
+    m->pid = h->pid;
+    m->program = h->program ? rm_intern(&in, h->program) : RM_NONE;
+    m->name = *h->name ? rm_intern(&in, h->name) : RM_NONE;
+    const struct as_rec_snapshot *s;
+    while ((rc = as_reader_next(r, &s, &err)) > 0)
+      if ((rc = rm_on_snapshot(h, s, &in)) < 0)
+        break;
+    m->truncated = as_reader_truncated(r);
+    as_reader_close(r);
+  }
+  if (rc == -ENOMEM)
+    snprintf(err.text, sizeof err.text, "%s: out of memory after %zu actors", source,
+             m->n_actors);
+  if (rc < 0 && rc != -ECANCELED) {
+    fprintf(stderr, "actorscope %s: %s\n", command, err.text);
+    recording_free(m);
+    return -1;
+  }
+  if (m->truncated)
+    fprintf(stderr, "actorscope %s: %s: the last line is cut short and was skipped\n", command,
+            source);
+  if (at_seq >= 0 && !in.found) {
+    char why[400];
+    fprintf(stderr, "actorscope %s: %s has no snapshot %lld%s%s\n", command, source, at_seq,
+            recording_gaps_note(m, why, sizeof why) ? "; " : "", m->n_gaps ? why : "");
+    recording_free(m);
+    return -1;
+  }
+  if (m->n_points == 0) {
+    fprintf(stderr, "actorscope %s: %s holds no snapshot\n", command, source);
+    recording_free(m);
+    return -1;
+  }
+  m->end = (at_seq >= 0 || (at_seq == RECORDING_AT_NOW && m->live)) && !m->at_final ? RM_END_AT
+         : !m->at_final                ? RM_END_NO_FINAL
+         : m->at_signal != RM_NONE     ? RM_END_SIGNAL
+         : m->at_exec                  ? RM_END_EXEC
+                                       : RM_END_FINAL;
+  return 0;
+}
+
+void recording_free(struct recording *m)
+{
+  for (size_t i = 0; i < m->n_actors; i++) {
+    free(m->actors[i].types);
+    free(m->actors[i].sockets);
+    free(m->actors[i].hist);
+    free(m->actors[i].wait_hist);
+    free(m->actors[i].stack);
+  }
+  for (size_t i = 0; i < m->n_cycles; i++) {
+    free(m->cycles[i].ids);
+    free(m->cycles[i].names);
+  }
+  free(m->actors);
+  free(m->cycles);
+  free(m->timeline);
+  free(m->source);
+  strtab_free(&m->strings);
+  memset(m, 0, sizeof *m);
+}
+
+/* Histogram percentiles in ns: ticks converted with the run's tick length, clamped to the
+ * longest finished handler. */
+static int64_t rm_percentile(const struct recording *m, const struct as_histogram_bin *bins,
+                             size_t n, double p, int64_t max_ns)
+{
+  if (!n || m->tick_fs <= 0)
+    return -1;
+  /* MAX_NS 0: no exact longest (mailbox waits); the buckets alone tell. */
+  uint64_t max_ticks = max_ns > 0 ? as_histogram_ns_to_ticks(max_ns, m->tick_fs) : UINT64_MAX;
+  uint64_t ticks = as_histogram_percentile(bins, n, p, max_ticks < UINT64_MAX ? max_ticks + 1 : 0);
+  int64_t ns = as_histogram_ticks_to_ns(ticks, m->tick_fs);
+  return max_ns > 0 && ns > max_ns ? max_ns : ns;
+}
+
+int recording_finished(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
+                      int64_t max_ns, struct rm_finished *out)
+{
+  out->p50 = rm_percentile(m, bins, n, 50, max_ns);
+  out->p90 = rm_percentile(m, bins, n, 90, max_ns);
+  out->p99 = rm_percentile(m, bins, n, 99, max_ns);
+  out->max = max_ns;
+  out->count = 0;
+  for (size_t i = 0; i < n; i++)
+    out->count += bins[i].count;
+  return out->p50 < 0 ? -1 : 0;
+}
+
+int64_t recording_name_percentile(const struct recording *m, const struct rm_name *agg, double p)
+{
+  return agg ? rm_percentile(m, agg->hist, agg->n_hist, p, agg->finished_max_ns) : -1;
+}
+
+int recording_waits(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
+                   struct rm_finished *out)
+{
+  /* No exact longest wait is kept: the top bucket's middle stands for it. */
+  int rc = recording_finished(m, bins, n, 0, out);
+  out->max = rm_percentile(m, bins, n, 100, 0);
+  return rc;
+}
+
+int64_t recording_name_wait_percentile(const struct recording *m, const struct rm_name *agg,
+                                      double p)
+{
+  return agg ? rm_percentile(m, agg->wait_hist, agg->n_wait_hist, p, 0) : -1;
+}
+
+/* Adds a sorted histogram into another (both by bucket). Returns 0 or -1 (ENOMEM). */
+static int rm_hist_merge(struct as_histogram_bin **into, size_t *n_into,
+                         const struct as_histogram_bin *add, size_t n_add)
+{
+  if (!n_add)
+    return 0;
+  struct as_histogram_bin *out = malloc((*n_into + n_add) * sizeof *out);
+  if (!out)
+    return -1;
+  size_t i = 0, k = 0, n = 0;
+  const struct as_histogram_bin *a = *into;
+  while (i < *n_into || k < n_add) {
+    if (k == n_add || (i < *n_into && a[i].bucket < add[k].bucket))
+      out[n++] = a[i++];
+    else if (i == *n_into || add[k].bucket < a[i].bucket)
+      out[n++] = add[k++];
+    else {
+      out[n] = a[i++];
+      out[n++].count += add[k++].count;
+    }
+  }
+  free(*into);
+  *into = out;
+  *n_into = n;
+  return 0;
+}
+
+int recording_visible(const struct recording *m, const struct rm_actor *a)
+{
+  return m->include_internal || !a->internal;
+}
+
+int recording_alive_at_end(const struct recording *m, const struct rm_actor *a)
+{
+  return !a->gone && a->status != AS_STATUS_STOPPED;
+}
+
+int64_t recording_handler_max(const struct rm_actor *a, uint32_t *type, int *running)
+{
+  int is_running = a->running_max_ns > a->handler_max_ns;
+  if (type)
+    *type = is_running ? a->running_type : a->max_type;
+  if (running)
+    *running = is_running;
+  return is_running ? a->running_max_ns : a->handler_max_ns;
+}
+
+static int rm_event_cmp(const void *x, const void *y)
+{
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  /* instant * 2, +0 for a stop, +1 for a spawn: at one instant stops come first */
+  return a < b ? -1 : a > b;
+}
+
+int64_t recording_max_alive(const struct recording *m)
+{
+  int64_t *events = malloc((2 * m->n_actors + 1) * sizeof *events);
+  int64_t best = m->max_alive_listed;
+  if (!events)
+    return best;
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (!recording_visible(m, a))
+      continue;
+    events[n++] = as_sat_mul(a->spawned_at_ns, 2) + 1;
+    if (a->has_stopped)
+      events[n++] = as_sat_mul(a->stopped_at_ns, 2);
+  }
+  qsort(events, n, sizeof *events, rm_event_cmp);
+  int64_t alive = 0;
+  for (size_t i = 0; i < n; i++) {
+    alive += events[i] & 1 ? 1 : -1;
+    if (alive > best)
+      best = alive;
+  }
+  free(events);
+  return best;
+}
+
+size_t recording_hidden(const struct recording *m)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_actors; i++)
+    n += !recording_visible(m, &m->actors[i]);
+  return n;
+}
+
+const struct rm_actor *recording_find(const struct recording *m, int64_t id)
+{
+  size_t lo = rm_lower_bound(m, id);
+  return lo < m->n_actors && m->actors[lo].id == id ? &m->actors[lo] : NULL;
+}
+
+const char *recording_gaps_note(const struct recording *m, char *buf, size_t len)
+{
+  if (!m->n_gaps)
+    return NULL;
+  size_t used = 0;
+  for (size_t i = 0; i < m->n_gaps && used < len; i++) {
+    const struct rm_gap *g = &m->gaps[i];
+    char range[64];
+    if (g->first == g->last)
+      snprintf(range, sizeof range, "seq %lld", (long long)g->first);
+    else
+      snprintf(range, sizeof range, "seq %lld to %lld", (long long)g->first, (long long)g->last);
+    const char *why = g->first > 0 ? "missed by this reading (lines skipped, or their rotated file "
+                                     "was removed before it was read)"
+                      : m->live ? "sent before this reader connected"
+                                : "no longer in the set: the rotated files that held them were "
+                                  "removed (ACTORSCOPE_KEEP)";
+    used += (size_t)snprintf(buf + used, len - used, "%s%s %s", i ? "; " : "", range, why);
+  }
+  if (m->n_gaps == RM_GAPS_MAX && used < len)
+    snprintf(buf + used, len - used, "; %lld seqs missing in all", (long long)m->seqs_missing);
+  return buf;
+}
+
+const char *recording_end_note(const struct recording *m, char *buf, size_t len)
+{
+  switch (m->end) {
+  case RM_END_NO_FINAL:
+    snprintf(buf, len, "no final snapshot: the run did not end normally (last snapshot at %.3f s)",
+             (double)m->at_uptime_ns / 1e9);
+    return buf;
+  case RM_END_SIGNAL:
+    snprintf(buf, len, "the process died of %s at %.3f s; the final snapshot shows its state then",
+             strtab_text(&m->strings, m->at_signal), (double)m->at_uptime_ns / 1e9);
+    return buf;
+  case RM_END_EXEC:
+    snprintf(buf, len, "the program replaced itself (exec) at %.3f s; the final snapshot shows "
+             "its state then", (double)m->at_uptime_ns / 1e9);
+    return buf;
+  default:
+    return NULL;
+  }
+}
+
+/* ---- per name ---------------------------------------------------------------------------- */
+
+static const struct recording *rm_sort_model;
+
+static int rm_name_cmp(const void *x, const void *y)
+{
+  const struct rm_name *a = x, *b = y;
+  return strcmp(strtab_text(&rm_sort_model->strings, a->name),
+                strtab_text(&rm_sort_model->strings, b->name));
+}
+
+static int rm_name_type_add(struct rm_name *agg, const struct rm_type *t, int64_t actor_id)
+{
+  struct rm_name_type *row = NULL;
+  for (size_t k = 0; k < agg->n_types && !row; k++)
+    if (agg->types[k].type == t->group)
+      row = &agg->types[k];
+  if (!row) {
+    struct rm_name_type *grown = reallocarray(agg->types, agg->n_types + 1, sizeof *grown);
+    if (!grown)
+      return -1;
+    agg->types = grown;
+    row = &agg->types[agg->n_types++];
+    *row = (struct rm_name_type){t->group, 0, -1, 0};
+  }
+  row->sum = as_sat_add(row->sum, t->count);
+  if (t->count > row->max) {
+    row->max = t->count;
+    row->max_id = actor_id;
+  }
+  return 0;
+}
+
+/* Adds a socket into its name's row of the same kind. */
+static int rm_name_socket_add(struct rm_name *agg, const struct rm_socket *s)
+{
+  size_t k = 0;
+  while (k < agg->n_sockets && agg->sockets[k].kind != s->kind)
+    k++;
+  if (k == agg->n_sockets) {
+    struct rm_socket *grown = reallocarray(agg->sockets, k + 1, sizeof *grown);
+    if (!grown)
+      return -1;
+    agg->sockets = grown;
+    agg->sockets[agg->n_sockets++] = (struct rm_socket){s->kind, 0, 0};
+  }
+  agg->sockets[k].received = as_sat_add(agg->sockets[k].received, s->received);
+  agg->sockets[k].sent = as_sat_add(agg->sockets[k].sent, s->sent);
+  return 0;
+}
+
+/* A name's sockets, busiest first, then by kind: the same order whichever instance used which
+ * first. */
+static int rm_socket_cmp(const void *x, const void *y)
+{
+  const struct rm_socket *a = x, *b = y;
+  int64_t ta = as_sat_add(a->received, a->sent), tb = as_sat_add(b->received, b->sent);
+  if (ta != tb)
+    return ta > tb ? -1 : 1;
+  return strcmp(strtab_text(&rm_sort_model->strings, a->kind),
+                strtab_text(&rm_sort_model->strings, b->kind));
+}
+
+int recording_names(const struct recording *m, struct rm_names *out)
+{
+  memset(out, 0, sizeof *out);
+  /* name index -> slot + 1 */
+  uint32_t *slot_of = calloc(m->strings.n + 1, sizeof *slot_of);
+  struct rm_name *items = calloc(m->n_actors + 1, sizeof *items);
+  if (!slot_of || !items) {
+    free(slot_of);
+    free(items);
+    return -1;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (!recording_visible(m, a))
+      continue;
+    if (!slot_of[a->name]) {
+      items[n].name = a->name;
+      slot_of[a->name] = (uint32_t)++n;
+    }
+    struct rm_name *agg = &items[slot_of[a->name] - 1];
+    agg->spawned++;
+    agg->alive_at_end += recording_alive_at_end(m, a);
+    if (a->mailbox_max > agg->mailbox_max)
+      agg->mailbox_max = a->mailbox_max;
+    agg->exceptions = as_sat_add(agg->exceptions, a->exceptions);
+    int64_t longest = recording_handler_max(a, NULL, NULL);
+    if (longest > agg->handler_max_ns)
+      agg->handler_max_ns = longest;
+    agg->messages = as_sat_add(agg->messages, a->received);
+    if (a->handler_max_ns > agg->finished_max_ns)
+      agg->finished_max_ns = a->handler_max_ns;
+    int failed = rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0 ||
+                 rm_hist_merge(&agg->wait_hist, &agg->n_wait_hist, a->wait_hist, a->n_wait_hist) < 0;
+    for (size_t k = 0; k < a->n_types && !failed; k++)
+      failed = rm_name_type_add(agg, &a->types[k], a->id) < 0;
+    for (size_t k = 0; k < a->n_sockets && !failed; k++)
+      failed = rm_name_socket_add(agg, &a->sockets[k]) < 0;
+    if (failed) {
+      out->items = items;
+      out->n = n;
+      recording_names_free(out);
+      free(slot_of);
+      return -1;
+    }
+  }
+  free(slot_of);
+  rm_sort_model = m;
+  for (size_t i = 0; i < n; i++)
+    if (items[i].n_sockets > 1)
+      qsort(items[i].sockets, items[i].n_sockets, sizeof *items[i].sockets, rm_socket_cmp);
+  qsort(items, n, sizeof *items, rm_name_cmp);
+  out->items = items;
+  out->n = n;
+  return 0;
+}
+
+void recording_names_free(struct rm_names *names)
+{
+  for (size_t i = 0; i < names->n; i++) {
+    free(names->items[i].types);
+    free(names->items[i].sockets);
+    free(names->items[i].hist);
+    free(names->items[i].wait_hist);
+  }
+  free(names->items);
+  memset(names, 0, sizeof *names);
+}
+
+const struct rm_name *recording_names_find(const struct recording *m, const struct rm_names *names,
+                                          const char *name)
+{
+  uint32_t id = strtab_find(&m->strings, name);
+  if (id == UINT32_MAX)
+    return NULL;
+  size_t lo = 0, hi = names->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(strtab_text(&m->strings, names->items[mid].name), name);
+    if (c == 0)
+      return &names->items[mid];
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
+int64_t recording_name_count(const struct recording *m, const struct rm_name *agg, const char *type)
+{
+  if (!agg)
+    return 0;
+  uint32_t id = strtab_find(&m->strings, type);
+  for (size_t k = 0; k < agg->n_types; k++)
+    if (agg->types[k].type == id)
+      return agg->types[k].sum;
+  return 0;
+}

@@ -1,0 +1,197 @@
+/* A recorded run reduced, one snapshot at a time, to what report, diff and check need: every
+ * actor in its last-seen state (a compact record, ~150 bytes plus its message-type counts),
+ * the deadlock cycles seen, a timeline point per snapshot, and the last snapshot's totals.
+ * Memory is the reader's current snapshot plus these aggregates, whatever the file's size. */
+#ifndef ACTORSCOPE_RECORDING_H
+#define ACTORSCOPE_RECORDING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "histogram.h"
+#include "reader.h"
+#include "strtab.h"
+
+struct rm_type {
+  uint32_t type;  /* interned */
+  uint32_t group; /* the type per actor name: without its socket's endpoint (interned) */
+  int64_t count;
+};
+
+/* A CZMQ actor's socket, or all sockets of one kind of an actor name. */
+struct rm_socket {
+  uint32_t kind; /* interned: ROUTER, PULL ..., side pipe */
+  int64_t received, sent;
+};
+
+struct rm_actor {
+  int64_t id, parent, runtime_id, runtime_scope;
+  int64_t spawned_at_ns, stopped_at_ns;
+  int64_t received, sent, exceptions, mailbox_max;
+  int64_t handler_max_ns;  /* longest finished handler */
+  int64_t running_max_ns;  /* longest handler seen still running at a capture */
+  int64_t last_seq;        /* the last snapshot that listed it */
+  uint32_t name, runtime, reason;
+  uint32_t max_type;     /* the message type of handler_max_ns, when the counts tell */
+  uint32_t running_type; /* the type of running_max_ns */
+  uint32_t now_type;     /* the type being handled at the last capture (handling_now) */
+  int64_t now_elapsed_ns;
+  struct rm_type *types;
+  struct rm_socket *sockets;     /* CZMQ: its sockets besides the pipe (endpoints left out) */
+  struct as_histogram_bin *hist; /* handler times at its last listing, in ticks; NULL: none */
+  struct as_histogram_bin *wait_hist; /* mailbox waits likewise */
+  uint32_t *stack;               /* where its longest stuck handler was (interned frames) */
+  /* That stuck handler run (the tracer's `stuck` member; older files: handling.stack). */
+  int64_t stuck_ns, stuck_cpu_ns, stuck_cpu_window_ns;
+  uint32_t stuck_type, stuck_source, stuck_end; /* interned, RM_NONE when not known */
+  uint8_t has_stuck, stuck_complete, stuck_on_cpu;
+  uint16_t n_hist, n_wait_hist;
+  uint8_t n_stack, n_sockets;
+  uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;
+  uint8_t gone; /* reaped: no longer in the registry */
+  uint8_t attached_late; /* running before `actorscope attach`: seen from then on only */
+};
+
+struct rm_cycle {
+  int64_t first_seq;
+  size_t n;
+  int64_t *ids;
+  uint32_t *names;
+};
+
+struct rm_point {
+  int64_t seq, uptime_ns, alive, messages;
+};
+
+/* Snapshot lines the writer produced that this reading does not have: seqs first..last. */
+struct rm_gap {
+  int64_t first, last;
+};
+#define RM_GAPS_MAX 8
+
+enum rm_end {
+  RM_END_FINAL,     /* a final snapshot: the state at exit */
+  RM_END_SIGNAL,    /* a final snapshot written as a deadly signal killed the process */
+  RM_END_EXEC,      /* a final snapshot written as the program replaced itself (exec) */
+  RM_END_NO_FINAL,  /* the stream ended without one: the run did not end normally */
+  RM_END_AT,        /* stopped at --at SEQ on purpose */
+};
+
+struct recording {
+  char *source;
+  struct strtab strings;
+  int include_internal;
+  /* the header */
+  int64_t pid;
+  uint32_t program;
+  uint32_t name; /* the program's name for people (format/program.h); RM_NONE: not known */
+  /* every actor seen, sorted by id */
+  struct rm_actor *actors;
+  size_t n_actors, cap_actors;
+  struct rm_cycle *cycles;
+  size_t n_cycles;
+  struct rm_point *timeline;
+  size_t n_points, cap_points;
+  /* the last snapshot read */
+  int64_t at_seq, at_uptime_ns, at_alive, at_spawned, at_stopped, at_messages;
+  int at_final;
+  uint32_t at_signal;
+  int at_exec; /* ended_by "exec" */
+  enum rm_end end;
+  int64_t max_alive_listed; /* most visible actors listed alive in one snapshot */
+  int64_t tick_fs;          /* femtoseconds per tick of the histograms (the last line's) */
+  int truncated;
+  /* Seqs missing before the first line read (a set whose oldest files were removed, a stream
+   * joined late) and between lines (lines a follower or a slow client missed): the first
+   * RM_GAPS_MAX ranges, and how many seqs in all. */
+  struct rm_gap gaps[RM_GAPS_MAX];
+  size_t n_gaps;
+  int64_t seqs_missing;
+  int live; /* the source is a unix:/tcp: stream */
+};
+
+#define RM_NONE UINT32_MAX
+
+/* AT_SEQ asking for the first snapshot a live source sends (the state now: a socket's first
+ * line for a new client is a keyframe of the moment); for a file, its last snapshot so far. */
+#define RECORDING_AT_NOW (-2LL)
+
+/* Reads SOURCE to its end, or up to snapshot AT_SEQ (>= 0, or RECORDING_AT_NOW). Problems are printed on stderr as
+ * "actorscope COMMAND: ..." and -1 returned (the model then holds nothing); a cut-off last line
+ * is noted and tolerated. INCLUDE_INTERNAL: runtime-internal actors count too. */
+int recording_read(struct recording *m, const char *source, long long at_seq, int include_internal,
+                  const char *command);
+void recording_free(struct recording *m);
+
+/* Whether an actor takes part (runtime-internal ones only with --internal). */
+int recording_visible(const struct recording *m, const struct rm_actor *a);
+/* Still alive in the last snapshot read. */
+int recording_alive_at_end(const struct recording *m, const struct rm_actor *a);
+/* Longest handler, finished or still running; *TYPE its message type (RM_NONE: unknown),
+ * *RUNNING whether the longest one had not finished when captured. */
+int64_t recording_handler_max(const struct rm_actor *a, uint32_t *type, int *running);
+/* What a histogram says of finished handlers: p50/p90/p99 in ns (never above MAX_NS, the
+ * longest) and how many. Returns 0, or -1 when there is none (a run without histograms). */
+struct rm_finished {
+  int64_t p50, p90, p99, max;
+  uint64_t count;
+};
+int recording_finished(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
+                      int64_t max_ns, struct rm_finished *out);
+/* The same of a mailbox-wait histogram: p50/p90/p99 and max (the middle of the top bucket: no
+ * exact longest wait is recorded) in ns, and how many waits were measured. */
+int recording_waits(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
+                   struct rm_finished *out);
+/* Most visible actors alive at once: from spawn and stop instants and from each snapshot. */
+int64_t recording_max_alive(const struct recording *m);
+/* Visible actors hidden by the runtime-internal filter. */
+size_t recording_hidden(const struct recording *m);
+/* The actor with this id, or NULL. */
+const struct rm_actor *recording_find(const struct recording *m, int64_t id);
+/* Which seqs this reading does not have and why ("seq 0 to 1233 are not in the set any more:
+ * ..."), or NULL when none is missing. */
+const char *recording_gaps_note(const struct recording *m, char *buf, size_t len);
+/* "no final snapshot: the run did not end normally (last snapshot at T)" and the like, or NULL
+ * when the run ended normally or was stopped at --at. */
+const char *recording_end_note(const struct recording *m, char *buf, size_t len);
+
+/* Per actor name, over visible actors. */
+struct rm_name_type {
+  uint32_t type;
+  int64_t sum, max, max_id;
+};
+
+struct rm_name {
+  uint32_t name;
+  int64_t spawned, alive_at_end, mailbox_max, exceptions, handler_max_ns, messages;
+  struct rm_name_type *types;
+  size_t n_types;
+  struct rm_socket *sockets; /* its actors' sockets by kind, received and sent added up */
+  size_t n_sockets;
+  struct as_histogram_bin *hist; /* its actors' histograms merged, by bucket */
+  size_t n_hist;
+  int64_t finished_max_ns; /* longest finished handler (the histograms' top) */
+  struct as_histogram_bin *wait_hist; /* its actors' mailbox waits merged, by bucket */
+  size_t n_wait_hist;
+};
+
+struct rm_names {
+  struct rm_name *items; /* sorted by name */
+  size_t n;
+};
+
+int recording_names(const struct recording *m, struct rm_names *out);
+void recording_names_free(struct rm_names *names);
+/* The aggregate of NAME (a string), or NULL. */
+const struct rm_name *recording_names_find(const struct recording *m, const struct rm_names *names,
+                                          const char *name);
+/* The p-th percentile (0 < p <= 100) of a name's finished handlers (its actors' histograms
+ * merged) in ns, never above the longest; -1 without histograms. */
+int64_t recording_name_percentile(const struct recording *m, const struct rm_name *agg, double p);
+/* The same of its messages' waits in the mailbox (-1 without any measured). */
+int64_t recording_name_wait_percentile(const struct recording *m, const struct rm_name *agg,
+                                      double p);
+/* The count of TYPE (a string) in an aggregate (0 when absent). */
+int64_t recording_name_count(const struct recording *m, const struct rm_name *agg, const char *type);
+
+#endif

@@ -1,0 +1,134 @@
+/* actorscope top: the live feed in a thread, handing snapshots to the screen. */
+#define _GNU_SOURCE
+#include "top_live.h"
+#include "top_snap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct top_live {
+  struct live_feed_options options;
+  char source[1024];
+  pthread_t thread;
+  pthread_mutex_t lock;
+  struct top_snap *pending; /* the newest snapshot not yet taken */
+  int new_stream, changed;
+  char state[1024];
+  int wake[2]; /* a byte written for each change; the screen polls the read end */
+  atomic_int stop;
+};
+
+static void live_wake(struct top_live *l)
+{
+  char byte = 1;
+  ssize_t n = write(l->wake[1], &byte, 1); /* non-blocking: a full pipe is awake enough */
+  (void)n;
+}
+
+static void live_state(void *ctx, const char *text)
+{
+  struct top_live *l = ctx;
+  pthread_mutex_lock(&l->lock);
+  snprintf(l->state, sizeof l->state, "%s", text);
+  l->changed = 1;
+  pthread_mutex_unlock(&l->lock);
+  live_wake(l);
+}
+
+static int live_snapshot(void *ctx, const struct as_rec_header *h, const struct as_rec_snapshot *s,
+                         int new_stream)
+{
+  struct top_live *l = ctx;
+  struct top_snap *copy = top_snap_copy(h, s);
+  if (!copy)
+    return 0; /* out of memory: this one is skipped, the next may fit */
+  pthread_mutex_lock(&l->lock);
+  top_snap_free(l->pending);
+  l->pending = copy;
+  l->new_stream |= new_stream;
+  l->changed = 1;
+  pthread_mutex_unlock(&l->lock);
+  live_wake(l);
+  return 0;
+}
+
+static int live_retry(void *ctx)
+{
+  return !atomic_load(&((struct top_live *)ctx)->stop);
+}
+
+static void *live_main(void *arg)
+{
+  struct top_live *l = arg;
+  static const struct live_feed_handler handler = {live_state, live_snapshot, live_retry};
+  struct as_reader_error err;
+  int rc = live_feed_run(&l->options, &handler, l, &err);
+  if (rc < 0)
+    live_state(l, err.text);
+  return NULL;
+}
+
+int top_live_start(struct top_live **out, const struct live_feed_options *o)
+{
+  struct top_live *l = calloc(1, sizeof *l);
+  if (!l)
+    return -ENOMEM;
+  snprintf(l->source, sizeof l->source, "%s", o->source);
+  l->options = *o;
+  l->options.source = l->source;
+  pthread_mutex_init(&l->lock, NULL);
+  if (pipe2(l->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+    free(l);
+    return -errno;
+  }
+  /* The screen's thread takes the terminal's signals, never this one. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int rc = pthread_create(&l->thread, NULL, live_main, l);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc) {
+    close(l->wake[0]);
+    close(l->wake[1]);
+    free(l);
+    return -rc;
+  }
+  pthread_detach(l->thread);
+  *out = l;
+  return 0;
+}
+
+int top_live_fd(const struct top_live *l)
+{
+  return l->wake[0];
+}
+
+int top_live_take(struct top_live *l, struct top_snap **snap, int *new_stream, char *state,
+                  size_t cap)
+{
+  char drain[64];
+  while (read(l->wake[0], drain, sizeof drain) > 0)
+    ;
+  pthread_mutex_lock(&l->lock);
+  int changed = l->changed;
+  *snap = l->pending;
+  *new_stream = l->new_stream;
+  l->pending = NULL;
+  l->new_stream = 0;
+  l->changed = 0;
+  snprintf(state, cap, "%s", l->state);
+  pthread_mutex_unlock(&l->lock);
+  return changed;
+}
+
+void top_live_stop(struct top_live *l)
+{
+  atomic_store(&l->stop, 1);
+}
