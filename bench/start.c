@@ -1,10 +1,13 @@
-/* The fixed cost of tracing a process: runs PROGRAM [ARGS] RUNS times in each of three ways,
- * alternating — untraced, with LIBRARY preloaded (ACTORSCOPE_OUTPUT in DIR), and under
- * `TOOL run` (output in DIR) — and prints per way "NAME MIN_MS MEDIAN_MS MIN_CPU_MS" on
- * stdout: wall time, and CPU time (user + system) of the whole process tree. The minimum is what
- * the machine can do (other load only ever adds), for scripts/bench's "process start".
+/* The fixed cost of tracing a process: runs PROGRAM [ARGS] RUNS times in each of four ways,
+ * alternating — untraced, with LIBRARY preloaded (ACTORSCOPE_OUTPUT in DIR), preloaded under a
+ * minimal wrapper that only forks, execs and waits (this binary again, with --wrap: what any
+ * `run`-like tool costs on this machine at the least), and under `TOOL run` (output in DIR) —
+ * and prints per way "NAME MIN_MS MEDIAN_MS MIN_CPU_MS" on stdout: wall time, and CPU time
+ * (user + system) of the whole process tree. The minimum is what the machine can do (other load
+ * only ever adds), for scripts/bench's "process start".
  *
- *   bench_start RUNS LIBRARY TOOL DIR PROGRAM [ARGS...] */
+ *   bench_start RUNS LIBRARY TOOL DIR PROGRAM [ARGS...]
+ *   bench_start --wrap LIBRARY PROGRAM [ARGS...]   (the wrapper way itself) */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,8 +18,26 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { WAY_PLAIN, WAY_PRELOAD, WAY_RUN, WAYS };
-static const char *const way_names[WAYS] = {"untraced", "preloaded", "actorscope-run"};
+enum { WAY_PLAIN, WAY_PRELOAD, WAY_WRAP, WAY_RUN, WAYS };
+static const char *const way_names[WAYS] = {"untraced", "preloaded", "wrapper-floor",
+                                            "actorscope-run"};
+static const char *start_self;
+
+/* The least a tool between the user and the program does: fork, exec with the library
+ * preloaded, wait, and end as the program did. */
+static int start_wrap(const char *library, char **program)
+{
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("LD_PRELOAD", library, 1);
+    execv(program[0], program);
+    _exit(127);
+  }
+  int status;
+  if (pid < 0 || waitpid(pid, &status, 0) < 0)
+    return 127;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 static double start_now_ms(void)
 {
@@ -40,14 +61,17 @@ static double start_one(int way, char **program, const char *library, const char
     setenv("ACTORSCOPE_OUTPUT", output, 1);
     if (way == WAY_PRELOAD)
       setenv("LD_PRELOAD", library, 1);
-    if (way == WAY_RUN) {
+    if (way == WAY_RUN || way == WAY_WRAP) {
       size_t n = 0;
       while (program[n])
         n++;
       char **argv = calloc(n + 4, sizeof *argv);
-      argv[0] = (char *)tool, argv[1] = "run", argv[2] = "--";
+      if (way == WAY_RUN)
+        argv[0] = (char *)tool, argv[1] = "run", argv[2] = "--";
+      else
+        argv[0] = (char *)start_self, argv[1] = "--wrap", argv[2] = (char *)library;
       memcpy(argv + 3, program, n * sizeof *argv);
-      execv(tool, argv);
+      execv(argv[0], argv);
     } else {
       execv(program[0], program);
     }
@@ -72,6 +96,11 @@ static int start_cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+  if (argc >= 4 && strcmp(argv[1], "--wrap") == 0)
+    return start_wrap(argv[2], argv + 3);
+  static char self[4096];
+  ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
+  start_self = self_len > 0 ? (self[self_len] = '\0', self) : argv[0];
   if (argc < 6) {
     fprintf(stderr, "usage: bench_start RUNS LIBRARY TOOL DIR PROGRAM [ARGS...]\n");
     return 2;

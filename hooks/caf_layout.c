@@ -7,6 +7,7 @@
 #include "typetab.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
@@ -93,8 +94,16 @@ void *caf_layout_registry_of(const void *system)
 
 int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
 {
-  Dl_info info;
-  if (!real_ctor || !dladdr(real_ctor, &info) || !info.dli_fname) {
+  /* The object's link map names it without dladdr()'s scan of all its symbols (some 150,000
+   * instructions in libcaf_core, at the first actor of every CAF process). */
+  Dl_info info = {0};
+  struct dl_find_object object;
+  if (real_ctor && _dl_find_object((void *)real_ctor, &object) == 0 && object.dlfo_link_map &&
+      object.dlfo_link_map->l_name && object.dlfo_link_map->l_name[0])
+    info.dli_fname = object.dlfo_link_map->l_name;
+  else if (real_ctor && !dladdr(real_ctor, &info))
+    info.dli_fname = NULL;
+  if (!info.dli_fname) {
     snprintf(why, why_len, "libcaf_core's abstract_actor constructor was not found");
     return -1;
   }

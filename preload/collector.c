@@ -217,8 +217,24 @@ static void collector_stuck_scan(int final, uint64_t now)
   as_stuck_scan(&collector_handling, &collector_views, now, threshold ? threshold : 1, !final);
 }
 
+/* Whether this process image has opened its output (or failed to): the collector thread opens
+ * it as it starts, off the host thread that spawned the first actor; whoever writes first
+ * (exit, exec, a deadly signal) opens it if the thread has not yet. Under the write lock. */
+static int collector_sink_tried;
+static int collector_open_sink(void);
+
+static void collector_ensure_sink_locked(void)
+{
+  /* Nothing to open in a process that never started the collector (no actor yet). */
+  if (collector_sink_tried || atomic_load(&collector_pid) != (long)getpid())
+    return;
+  collector_sink_tried = 1;
+  collector_open_sink();
+}
+
 static void collector_write_locked(int final, const char *ended_by, const char *signal_name)
 {
+  collector_ensure_sink_locked();
   as_clock_calibrate();
   uint64_t now = as_clock_now();
   uint64_t grave = as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u);
@@ -317,6 +333,7 @@ static void collector_write_now(int final)
 /* The last line of this process image; later calls write nothing. Under the write lock. */
 static void collector_write_last_locked(const char *ended_by, const char *signal_name)
 {
+  collector_ensure_sink_locked();
   if (collector_finished || !collector_sink)
     return;
   collector_finished = 1;
@@ -349,6 +366,9 @@ static void *collector_main(void *arg)
 {
   (void)arg;
   as_guard_set();
+  pthread_mutex_lock(&collector_write_lock);
+  collector_ensure_sink_locked();
+  pthread_mutex_unlock(&collector_write_lock);
   unsigned wait_ms = collector_config.interval_ms < COLLECTOR_FIRST_SNAPSHOT_MS
                          ? collector_config.interval_ms
                          : COLLECTOR_FIRST_SNAPSHOT_MS;
@@ -397,6 +417,10 @@ static int collector_open_sink(void)
     collector_sink = NULL;
   }
   free(header);
+  /* NAME.events beside the snapshots from the start: a run shorter than one snapshot interval
+   * ends (as_events_finish) before its first line would have said where. */
+  if (collector_sink && collector_config.output.kind != AS_DEST_TCP)
+    as_events_output_is(as_sink_describe(collector_sink));
   return collector_sink ? 0 : -1;
 }
 
@@ -408,13 +432,9 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
   collector_config = *cfg;
   collector_start_ticks = start_ticks;
   collector_start_wall = start_wall_ns;
-  collector_open_sink();
+  /* The output file (its creation, the header's reads of /proc) waits for the thread. */
   as_registry_compact_ended(cfg->output.kind == AS_DEST_FILE);
   as_events_start(cfg, start_ticks, start_wall_ns, (long)getpid());
-  /* NAME.events beside the snapshots from the start: a run shorter than one snapshot interval
-   * ends (as_events_finish) before its first line would have said where. */
-  if (collector_sink && cfg->output.kind != AS_DEST_TCP)
-    as_events_output_is(as_sink_describe(collector_sink));
 
   sem_init(&collector_wake, 0, 0);
   atomic_store(&collector_pid, (long)getpid());
@@ -426,9 +446,11 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
   atomic_store(&collector_running,
                pthread_create(&collector_thread, NULL, collector_main, NULL) == 0);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (!atomic_load(&collector_running))
+  if (!atomic_load(&collector_running)) {
     as_diag_report("collector_failed", "cannot start the collector thread; only the final "
                                        "snapshot is written");
+    collector_ensure_sink_locked();
+  }
   pthread_mutex_unlock(&collector_write_lock);
   if (!was_guarded)
     as_guard_clear();
@@ -457,12 +479,19 @@ void as_collector_finish(void)
   /* Half of the second exit may take for the line being written, if one is, and half for
    * the final line: a slow client cannot leave the fast ones without the end of the run. */
   as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
-  as_events_finish(); /* first: the final snapshot says how many events were dropped */
   if (!collector_stop_thread()) {
     /* Still writing after a second (a slow disk): the line in progress is the last. */
+    as_events_finish();
     as_diag_report("output_slow", "the last snapshot took too long; the final one is not written");
     return;
   }
+  /* The events file is named after the output, which a run shorter than the collector's start
+   * may not have opened yet; then the events, before the final line that says how many were
+   * dropped. */
+  pthread_mutex_lock(&collector_write_lock);
+  collector_ensure_sink_locked();
+  pthread_mutex_unlock(&collector_write_lock);
+  as_events_finish();
   pthread_mutex_lock(&collector_write_lock);
   as_sink_renew_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
   collector_write_last_locked(AS_ENDED_BY_EXIT, NULL);
@@ -555,6 +584,7 @@ void as_collector_reset_after_fork(void)
   /* The parent's sink: its descriptors closed, nothing on disk touched, nothing sent. */
   as_sink_abandon(collector_sink);
   collector_sink = NULL;
+  collector_sink_tried = 0;
   atomic_store(&collector_running, 0);
   atomic_store(&collector_stopping, 0);
   atomic_store(&collector_signal, 0);

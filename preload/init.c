@@ -174,7 +174,9 @@ __attribute__((constructor)) static void init_constructor(void) { as__init_lazy(
 /* Runs at exit: every record the hooks made so far goes into the final snapshot. */
 __attribute__((destructor)) static void init_destructor(void)
 {
-  if (atomic_load(&as__state) != AS_STATE_ENABLED)
+  /* A process that never started an actor has nothing to write: it touches none of the
+   * collector's code or data on its way out (each page a fault). */
+  if (atomic_load(&as__state) != AS_STATE_ENABLED || !atomic_load(&init_collector_started))
     return;
   as_guard_set();
   /* Another thread is dying of a deadly signal: the process ends of that signal, as it would

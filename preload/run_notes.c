@@ -127,6 +127,33 @@ static void runstatus_put_field(struct runstatus_note *n, const char *key, const
   runstatus_put_byte(n, '\n');
 }
 
+/* The command line, an "arg" line each (the first RUNSTATUS_ARGS_MAX words, as far as a page
+ * holds them): run names a script run by an interpreter by the script, as every view does. */
+#define RUNSTATUS_ARGS_MAX 32
+static void runstatus_put_args(struct runstatus_note *n)
+{
+  char cmdline[4096];
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  ssize_t len;
+  while ((len = read(fd, cmdline, sizeof cmdline - 1)) < 0 && errno == EINTR)
+    ;
+  close(fd);
+  if (len <= 0)
+    return;
+  cmdline[len] = '\0';
+  int count = 0;
+  for (ssize_t at = 0; at < len && count < RUNSTATUS_ARGS_MAX; count++) {
+    size_t word = strlen(cmdline + at);
+    /* A word cut by the page's end is left out rather than named wrongly. */
+    if (at + (ssize_t)word == len && len == (ssize_t)sizeof cmdline - 1)
+      break;
+    runstatus_put_field(n, "arg", cmdline + at);
+    at += (ssize_t)word + 1;
+  }
+}
+
 /* Creates "PID.N" in the directory, never following or reusing anything already there. */
 static int runstatus_create(int dir_fd, long pid)
 {
@@ -175,6 +202,7 @@ static void runstatus_write(const char *key, const char *value, const char *more
   runstatus_put_field(&n, "pid", runstatus_format_long(pid, number));
   runstatus_put_field(&n, "ppid", runstatus_format_long((long)getppid(), number));
   runstatus_put_field(&n, "program", program);
+  runstatus_put_args(&n);
   runstatus_put_raw(&n, key);
   runstatus_put_byte(&n, ' ');
   runstatus_put_value(&n, value);

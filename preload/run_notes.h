@@ -12,6 +12,8 @@
  *   pid 1234
  *   ppid 1200
  *   program /path/of/the/executable
+ *   arg python3                                 (one line a word of the command line, the
+ *   arg app.py                                   first 32; none from an older library)
  *   output /abs/path/actorscope.1234.jsonl     (or: diag CODE TEXT)
  *   end
  *

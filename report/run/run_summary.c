@@ -5,6 +5,7 @@
 #include "destination.h"
 #include "format.h"
 #include "reader.h"
+#include "program.h"
 #include "run_detached.h"
 #include "run_notes.h"
 
@@ -34,6 +35,9 @@
 /* ... and in all, however often the set of detached processes changes. */
 #define RUN_DETACHED_WAIT_MAX_MS 2000
 #define RUN_DETACHED_POLL_MS 10
+
+/* Words of a note's command line kept for naming the program (the library writes 32 at most). */
+#define RUN_NOTE_ARGS_MAX 32
 
 struct run_note {
   long pid, ppid, seq;
@@ -89,6 +93,9 @@ static int run_note_parse(char *text, struct run_note *note)
   if (!line || strcmp(line, AS_RUN_NOTES_MAGIC) != 0)
     return -1;
   int ended = 0;
+  const char *program = NULL;
+  const char *args[RUN_NOTE_ARGS_MAX];
+  size_t argc = 0;
   while ((line = strtok_r(NULL, "\n", &save))) {
     char *value = strchr(line, ' ');
     if (strcmp(line, "end") == 0) {
@@ -103,7 +110,9 @@ static int run_note_parse(char *text, struct run_note *note)
     else if (strcmp(line, "ppid") == 0)
       note->ppid = strtol(value, NULL, 10);
     else if (strcmp(line, "program") == 0)
-      note->program = strdup(value);
+      program = value;
+    else if (strcmp(line, "arg") == 0 && argc < RUN_NOTE_ARGS_MAX)
+      args[argc++] = value;
     else if (strcmp(line, "output") == 0) {
       note->is_output = 1;
       note->value = strdup(value);
@@ -116,13 +125,14 @@ static int run_note_parse(char *text, struct run_note *note)
     }
   }
   if (!ended || note->pid <= 0 || !note->value) {
-    free(note->program);
     free(note->value);
     free(note->text);
     return -1;
   }
-  if (!note->program)
-    note->program = strdup("?");
+  /* Named as every view names it: a script run by an interpreter by the script. */
+  char name[AS_PROGRAM_NAME_MAX];
+  as_program_name(program, args, argc, name, sizeof name);
+  note->program = strdup(name[0] ? name : "?");
   return 0;
 }
 
@@ -467,15 +477,35 @@ static void run_expected_destination(const struct as_config *cfg, long pid, char
     snprintf(out, len, "%s%s", cfg->output.kind == AS_DEST_UNIX ? "unix:" : "", path);
 }
 
+/* A live process's name as its notes would give it: from its executable and command line. */
+static void run_process_name(pid_t pid, const char *exe, char *out, size_t cap)
+{
+  char path[64], cmdline[4096];
+  const char *args[RUN_NOTE_ARGS_MAX];
+  size_t argc = 0;
+  snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t len = fd >= 0 ? read(fd, cmdline, sizeof cmdline - 1) : -1;
+  if (fd >= 0)
+    close(fd);
+  if (len > 0) {
+    cmdline[len] = '\0';
+    for (ssize_t at = 0; at < len && argc < RUN_NOTE_ARGS_MAX; at += (ssize_t)strlen(cmdline + at) + 1)
+      args[argc++] = cmdline + at;
+  }
+  as_program_name(exe, args, argc, out, cap);
+}
+
 /* A detached descendant that has noted no file: it may start an actor later, or never. */
 static void run_print_detached_silent(pid_t pid, const struct run_outcome *outcome)
 {
-  char exe[PATH_MAX], path[64], where[PATH_MAX + 32];
+  char exe[PATH_MAX], path[64], where[PATH_MAX + 32], name[AS_PROGRAM_NAME_MAX];
   snprintf(path, sizeof path, "/proc/%ld/exe", (long)pid);
   ssize_t n = readlink(path, exe, sizeof exe - 1);
   exe[n > 0 ? n : 0] = '\0';
+  run_process_name(pid, n > 0 ? exe : NULL, name, sizeof name);
   fprintf(stderr, "actorscope: pid %ld (", (long)pid);
-  for (const char *p = n > 0 ? exe : "?"; *p; p++) {
+  for (const char *p = name[0] ? name : "?"; *p; p++) {
     char escaped[4];
     fwrite(escaped, 1, as_run_notes_escape_byte((unsigned char)*p, escaped), stderr);
   }

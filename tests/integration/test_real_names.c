@@ -54,6 +54,11 @@ Test(real_names, a_python_program_is_named_by_its_script_in_every_view)
   char python[PATH_MAX], name[PATH_MAX + 32];
   python_name(python, sizeof python);
   snprintf(name, sizeof name, "broker_pubsub.py (%s)", python);
+  /* run's own summary names it the same way, not by the interpreter's path. */
+  char who[PATH_MAX + 64];
+  snprintf(who, sizeof who, " (%s): ", name);
+  cr_expect(strstr(run.err, who), "%s", run.err);
+  cr_expect(!strstr(run.err, "/python3"), "%s", run.err);
 
   struct as_test_run out;
   const char *report[] = {AS_TEST_CLI, "report", path, NULL};
