@@ -502,7 +502,8 @@ Test(top_tmux, inspect_lists_a_czmq_actors_other_sockets_from_a_recording)
   tmux_record(dir, "", "20", "czmq_sockets", path, sizeof path);
   snprintf(cmd, sizeof cmd, AS_TEST_CLI " top --ascii %s", path);
   struct tmux t;
-  tmux_start(&t, 110, 40, cmd);
+  /* Tall enough for the whole panel (peers come before the sockets). */
+  tmux_start(&t, 110, 60, cmd);
   free(tmux_wait_for(&t, "   server"));
   char *s = tmux_press(&t, 0, "Enter", "sockets    2 besides its pipe");
   cr_expect(strstr(s, "ROUTER     inproc://czmq-sockets-router: 5 received, 5 sent"), "%s", s);
