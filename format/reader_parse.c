@@ -343,6 +343,20 @@ static int reader_check_required(struct as_reader *r, struct frame *f)
   return reader_fail(r, -EPROTO, "%s is missing", where), 0;
 }
 
+/* "actors" and "ended" are each sorted by id, each id once. Returns 1, or 0 (failed). */
+static int reader_actor_in_order(struct as_reader *r, const struct as_rec_actor *a,
+                                 const char *what, const char *order)
+{
+  if (a->id <= r->last_actor_id)
+    return reader_fail(r, -EPROTO, "%s #%lld is listed %s%s%s", what, (long long)a->id,
+                       a->id == r->last_actor_id ? "twice" : "out of order (",
+                       a->id == r->last_actor_id ? "" : order,
+                       a->id == r->last_actor_id ? "" : ")"),
+           0;
+  r->last_actor_id = a->id;
+  return 1;
+}
+
 static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_t seen)
 {
   /* The origin members a delta may leave out: all of them or none. */
@@ -353,11 +367,8 @@ static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_
                        m->key), 0;
   }
   a->has_origin = origin != 0;
-  if (a->id <= r->last_actor_id)
-    return reader_fail(r, -EPROTO, "actor #%lld is listed %s", (long long)a->id,
-                       a->id == r->last_actor_id ? "twice" : "out of order (actors are sorted by id)"),
-           0;
-  r->last_actor_id = a->id;
+  if (!reader_actor_in_order(r, a, "actor", "actors are sorted by id"))
+    return 0;
   as_rec_actor_derive(a);
   return 1;
 }
@@ -366,12 +377,7 @@ static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_
 static int reader_end_ended(struct as_reader *r, struct as_rec_actor *a)
 {
   as_ended_complete(a);
-  if (a->id <= r->last_actor_id)
-    return reader_fail(r, -EPROTO, "ended actor #%lld is listed %s", (long long)a->id,
-                       a->id == r->last_actor_id ? "twice" : "out of order (sorted by id)"),
-           0;
-  r->last_actor_id = a->id;
-  return 1;
+  return reader_actor_in_order(r, a, "ended actor", "sorted by id");
 }
 
 static int reader_on_end_map(void *ctx)
