@@ -49,29 +49,26 @@ struct stack_walk {
   void **frames;
   uintptr_t *slots; /* NULL: return addresses only */
   unsigned max, count;
-  int skip;             /* frames of this file still to pass over */
-  uintptr_t caller_cfa; /* the canonical frame address of the frame walked last */
+  int skip; /* frames of this file still to pass over */
 };
 
-/* A frame's canonical frame address is the stack pointer before the call that made it, so the
- * return address into its caller lies in the word below it: the slot of the next frame's ip. */
+/* While a frame is reported, the unwinder's CFA is still its callee's: the stack pointer in
+ * this frame just after the call returns, so the return address into this frame (its ip) lies
+ * in the word below it. */
 static _Unwind_Reason_Code stack_walk_frame(struct _Unwind_Context *context, void *arg)
 {
   struct stack_walk *walk = arg;
-  uintptr_t ip = stack_unwind_get_ip(context);
-  uintptr_t cfa = stack_unwind_get_cfa(context);
   if (walk->skip > 0) {
     walk->skip--;
-    walk->caller_cfa = cfa;
     return _URC_NO_REASON;
   }
+  uintptr_t ip = stack_unwind_get_ip(context);
   if (ip == 0 || walk->count >= walk->max)
     return _URC_END_OF_STACK;
   walk->frames[walk->count] = (void *)ip;
   if (walk->slots)
-    walk->slots[walk->count] = walk->caller_cfa - sizeof(void *);
+    walk->slots[walk->count] = (uintptr_t)stack_unwind_get_cfa(context) - sizeof(void *);
   walk->count++;
-  walk->caller_cfa = cfa;
   return walk->count < walk->max ? _URC_NO_REASON : _URC_END_OF_STACK;
 }
 
