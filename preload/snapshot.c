@@ -51,6 +51,30 @@ char *as_snapshot_encode_header(const struct as_header_info *h)
   return as_jsonw_finish(&w);
 }
 
+/* What encoding a line needs per actor besides the views (the views in id order, children,
+ * spawn sites), kept from line to line: a keyframe of 100k actors would otherwise fault in
+ * some 5 MB of fresh pages every time (18-20 µs a page on a VM). The encoder runs on one thread
+ * at a time (the collector's, under its write lock). */
+struct snapshot_scratch {
+  const struct as_actor_view **by_id;
+  size_t by_id_capacity;
+  struct snapshot_family family;
+  struct snapshot_sites sites;
+};
+static struct snapshot_scratch snapshot_scratch;
+
+void as_snapshot_trim(size_t actors)
+{
+  struct snapshot_scratch *s = &snapshot_scratch;
+  if (s->by_id_capacity <= actors + 1)
+    return;
+  free(s->by_id);
+  s->by_id = NULL;
+  s->by_id_capacity = 0;
+  snapshot_family_free(&s->family);
+  snapshot_sites_free(&s->sites);
+}
+
 static int snapshot_by_id_cmp(const void *a, const void *b)
 {
   const struct as_actor_view *x = *(const struct as_actor_view *const *)a;
@@ -125,9 +149,17 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
                       const struct as_snapshot_info *info)
 {
   size_t n = c->count;
-  const struct as_actor_view **by_id = malloc((n + 1) * sizeof *by_id);
-  struct snapshot_family family = {NULL, NULL, 0};
-  struct snapshot_sites sites = {NULL, NULL, 0};
+  struct snapshot_scratch *scratch = &snapshot_scratch;
+  if (n + 1 > scratch->by_id_capacity) {
+    const struct as_actor_view **grown = realloc(scratch->by_id, (n + 1) * sizeof *grown);
+    if (grown) {
+      scratch->by_id = grown;
+      scratch->by_id_capacity = n + 1;
+    }
+  }
+  const struct as_actor_view **by_id = n + 1 <= scratch->by_id_capacity ? scratch->by_id : NULL;
+  struct snapshot_family *family = &scratch->family;
+  struct snapshot_sites *sites = &scratch->sites;
   if (!by_id)
     w->failed = 1;
   if (!w->failed) {
@@ -139,8 +171,8 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     }
     if (!sorted)
       qsort(by_id, n, sizeof *by_id, snapshot_by_id_cmp);
-    if ((!info->delta && snapshot_family_build(&family, by_id, n) < 0) ||
-        snapshot_sites_build(&sites, by_id, n, info) < 0)
+    if ((!info->delta && snapshot_family_build(family, by_id, n) < 0) ||
+        snapshot_sites_build(sites, by_id, n, info) < 0)
       w->failed = 1;
   }
   if (!w->failed) {
@@ -196,7 +228,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit_u64(w, "," AS_KEY(AS_M_TICK_FS), as_clock_ticks_to_ns(1000000));
     if (full || n > 0) {
       as_jsonw_lit(w, "," AS_KEY(AS_M_SPAWN_SITES));
-      snapshot_sites_write(w, &sites);
+      snapshot_sites_write(w, sites);
     }
     struct snapshot_strs strs = {{NULL, 0, ""}, {NULL, 0, ""}, {NULL, 0, ""}};
     size_t ended = 0;
@@ -210,7 +242,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
           continue;
         if (k++)
           as_jsonw_lit(w, ",");
-        snapshot_actor(w, by_id[i], i, sites.numbers[i], &family, c, info, &strs);
+        snapshot_actor(w, by_id[i], i, sites->numbers[i], family, c, info, &strs);
       }
       as_jsonw_lit(w, "]");
     }
@@ -222,7 +254,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
           continue;
         if (k++)
           as_jsonw_lit(w, ",");
-        snapshot_ended(w, by_id[i], sites.numbers[i], c, info, &strs);
+        snapshot_ended(w, by_id[i], sites->numbers[i], c, info, &strs);
       }
       as_jsonw_lit(w, "]");
     }
@@ -232,10 +264,6 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     }
     as_jsonw_lit(w, "}");
   }
-  free(sites.first);
-  free(sites.numbers);
-  free(by_id);
-  snapshot_family_free(&family);
   return w->failed ? -1 : as_jsonw_flush(w);
 }
 

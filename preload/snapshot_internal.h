@@ -51,9 +51,10 @@ struct snapshot_family {
   struct snapshot_edge *edges; /* sorted by parent, then child */
   size_t *first;               /* by view index in id order */
   size_t count;
+  size_t edges_capacity, first_capacity; /* kept from line to line (snapshot.c's scratch) */
 };
 
-/* 0, or -1 on ENOMEM. by_id: the n views sorted by id. */
+/* 0, or -1 on ENOMEM. by_id: the n views sorted by id. Reuses f's arrays. */
 int snapshot_family_build(struct snapshot_family *f, const struct as_actor_view **by_id, size_t n);
 void snapshot_family_free(struct snapshot_family *f);
 /* The children of the actor at this index of by_id, as an id array. */
@@ -66,10 +67,16 @@ struct snapshot_sites {
   const struct as_actor_view **first; /* by site number: the view that introduced it */
   uint32_t *numbers;                  /* by view index in by_id order: site number + 1, or 0 */
   size_t count;
+  /* Kept from line to line (snapshot.c's scratch): */
+  size_t first_capacity, numbers_capacity;
+  uint32_t *table; /* site number + 1 by hash */
+  size_t table_slots;
 };
 
+/* 0, or -1 on ENOMEM. Reuses sites' arrays. */
 int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id,
                          size_t n, const struct as_snapshot_info *info);
+void snapshot_sites_free(struct snapshot_sites *sites);
 void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites *sites);
 
 /* One actor's object in a line's actors array (site: its spawn site's number + 1, or 0), and

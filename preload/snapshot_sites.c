@@ -14,14 +14,26 @@ static int snapshot_edge_cmp(const void *a, const void *b)
   return x->child < y->child ? -1 : x->child > y->child;
 }
 
-int snapshot_family_build(struct snapshot_family *f, const struct as_actor_view **by_id,
-                                 size_t n)
+/* Grows an array kept from line to line to hold n elements; 0 or -1 (unchanged). */
+static int snapshot_array_fit(void **array, size_t *capacity, size_t n, size_t size)
 {
-  f->edges = malloc((n + 1) * sizeof *f->edges);
-  f->first = malloc((n + 1) * sizeof *f->first);
-  f->count = n;
-  if (!f->edges || !f->first)
+  if (n <= *capacity)
+    return 0;
+  void *grown = realloc(*array, n * size);
+  if (!grown)
     return -1;
+  *array = grown;
+  *capacity = n;
+  return 0;
+}
+
+int snapshot_family_build(struct snapshot_family *f, const struct as_actor_view **by_id, size_t n)
+{
+  f->count = 0;
+  if (snapshot_array_fit((void **)&f->edges, &f->edges_capacity, n + 1, sizeof *f->edges) < 0 ||
+      snapshot_array_fit((void **)&f->first, &f->first_capacity, n + 1, sizeof *f->first) < 0)
+    return -1;
+  f->count = n;
   int sorted = 1;
   for (size_t i = 0; i < n; i++) {
     f->edges[i] = (struct snapshot_edge){by_id[i]->parent_id, by_id[i]->id};
@@ -42,6 +54,7 @@ void snapshot_family_free(struct snapshot_family *f)
 {
   free(f->edges);
   free(f->first);
+  *f = (struct snapshot_family){0};
 }
 
 void snapshot_children(struct as_jsonw *w, const struct snapshot_family *f, size_t index,
@@ -71,24 +84,65 @@ static int snapshot_site_equal(const struct as_actor_view *a, const struct as_ac
          memcmp(a->spawn_frames, b->spawn_frames, a->spawn_frame_count * sizeof(void *)) == 0;
 }
 
-int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id,
-                                size_t n, const struct as_snapshot_info *info)
+/* The table of sites seen (site number + 1 by hash), twice their count: a line of 100k actors
+ * from a handful of places needs a few slots, not 200k. */
+static int snapshot_sites_table_fit(struct snapshot_sites *sites, size_t slots)
 {
-  size_t slots = 64;
-  while (slots < n * 2)
-    slots *= 2;
-  uint32_t *table = calloc(slots, sizeof *table); /* site number + 1 */
-  sites->first = malloc((n + 1) * sizeof *sites->first);
-  sites->numbers = calloc(n + 1, sizeof *sites->numbers);
-  sites->count = 0;
-  if (!table || !sites->first || !sites->numbers) {
-    free(table);
+  if (slots <= sites->table_slots) {
+    memset(sites->table, 0, sites->table_slots * sizeof *sites->table);
+    return 0;
+  }
+  uint32_t *table = calloc(slots, sizeof *table);
+  if (!table)
+    return -1;
+  free(sites->table);
+  sites->table = table;
+  sites->table_slots = slots;
+  return 0;
+}
+
+static size_t snapshot_sites_slot(const struct snapshot_sites *sites, const struct as_actor_view *v)
+{
+  size_t mask = sites->table_slots - 1, at = snapshot_site_hash(v) & mask;
+  while (sites->table[at] && !snapshot_site_equal(sites->first[sites->table[at] - 1], v))
+    at = (at + 1) & mask;
+  return at;
+}
+
+/* Doubles the table, placing the sites found so far again. */
+static int snapshot_sites_table_grow(struct snapshot_sites *sites)
+{
+  uint32_t *old = sites->table;
+  size_t old_slots = sites->table_slots;
+  sites->table = NULL;
+  sites->table_slots = 0;
+  if (snapshot_sites_table_fit(sites, old_slots * 2) < 0) {
+    sites->table = old;
+    sites->table_slots = old_slots;
     return -1;
   }
+  for (size_t s = 0; s < old_slots; s++)
+    if (old[s])
+      sites->table[snapshot_sites_slot(sites, sites->first[old[s] - 1])] = old[s];
+  free(old);
+  return 0;
+}
+
+int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id,
+                         size_t n, const struct as_snapshot_info *info)
+{
+  sites->count = 0;
+  if (snapshot_array_fit((void **)&sites->first, &sites->first_capacity, n + 1,
+                         sizeof *sites->first) < 0 ||
+      snapshot_array_fit((void **)&sites->numbers, &sites->numbers_capacity, n + 1,
+                         sizeof *sites->numbers) < 0 ||
+      snapshot_sites_table_fit(sites, sites->table_slots ? sites->table_slots : 64) < 0)
+    return -1;
   const struct as_actor_view *last = NULL; /* the last actor given a site, and its number */
   uint32_t last_number = 0;
   for (size_t i = 0; i < n; i++) {
     const struct as_actor_view *v = by_id[i];
+    sites->numbers[i] = 0;
     if (v->spawn_frame_count == 0 || !snapshot_says_origin(v, info))
       continue;
     /* Actors from one place share their interned frames: no hash for a run of them. */
@@ -97,19 +151,29 @@ int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_vie
       sites->numbers[i] = last_number;
       continue;
     }
-    size_t at = snapshot_site_hash(v) & (slots - 1);
-    while (table[at] && !snapshot_site_equal(sites->first[table[at] - 1], v))
-      at = (at + 1) & (slots - 1);
-    if (!table[at]) {
+    size_t at = snapshot_sites_slot(sites, v);
+    if (!sites->table[at]) {
+      if ((sites->count + 1) * 2 > sites->table_slots) {
+        if (snapshot_sites_table_grow(sites) < 0)
+          return -1;
+        at = snapshot_sites_slot(sites, v);
+      }
       sites->first[sites->count] = v;
-      table[at] = (uint32_t)++sites->count;
+      sites->table[at] = (uint32_t)++sites->count;
     }
-    sites->numbers[i] = table[at];
+    sites->numbers[i] = sites->table[at];
     last = v;
-    last_number = table[at];
+    last_number = sites->table[at];
   }
-  free(table);
   return 0;
+}
+
+void snapshot_sites_free(struct snapshot_sites *sites)
+{
+  free(sites->first);
+  free(sites->numbers);
+  free(sites->table);
+  *sites = (struct snapshot_sites){0};
 }
 
 void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites *sites)
