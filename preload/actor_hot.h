@@ -139,6 +139,8 @@ uint64_t as_registry_histogram_blocks_in_use(void);
 uint64_t as_registry_histogram_lost(void);
 /* Tally blocks taken and not given back (for tests). */
 uint64_t as_registry_tally_blocks_in_use(void);
+/* Side blocks (as_actor_side) taken and not given back (for tests). */
+uint64_t as_registry_side_blocks_in_use(void);
 /* Takes back an as_actor_receive: the runtime left the message in the mailbox after all. */
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type);
 /* This thread's kernel id, cached (initial-exec TLS; reset in a fork child). */
@@ -181,27 +183,48 @@ static inline void as_actor_count_exception(struct as_actor *actor)
   as_changes_touch(actor);
   as_counter_bump32(&actor->exceptions, 1);
 }
+/* The actor's side block (record.h), taken from its pool at the first use; NULL only if the
+ * pool could not be reserved. From any thread. */
+struct as_actor_side *as__actor_side_take(struct as_actor *actor);
+static inline struct as_actor_side *as_actor_side(struct as_actor *actor)
+{
+  struct as_actor_side *side = atomic_load_explicit(&actor->side, memory_order_acquire);
+  return __builtin_expect(side != NULL, 1) ? side : as__actor_side_take(actor);
+}
+/* The side block if the actor has one (readers: nothing there yet means all zero). */
+static inline const struct as_actor_side *as_actor_side_peek(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&((struct as_actor *)actor)->side, memory_order_acquire);
+}
+
 /* The actor sent a reply to its parent over their pipe (undo: the send failed), and the parent
  * took one: pending replies = sent - taken. From the one thread using each end. */
 static inline void as_actor_reply_sent(struct as_actor *actor)
 {
   as_changes_touch(actor);
-  as_counter_bump(&actor->replies, 1);
+  struct as_actor_side *side = as_actor_side(actor);
+  if (side)
+    as_counter_bump(&side->replies, 1);
 }
 static inline void as_actor_reply_sent_undo(struct as_actor *actor)
 {
   as_changes_touch(actor);
-  as_counter_bump(&actor->replies, -1);
+  struct as_actor_side *side = as_actor_side(actor);
+  if (side)
+    as_counter_bump(&side->replies, -1);
 }
 static inline void as_actor_reply_taken(struct as_actor *actor)
 {
   as_changes_touch(actor);
-  as_counter_bump(&actor->replies_taken, 1);
+  struct as_actor_side *side = as_actor_side(actor);
+  if (side)
+    as_counter_bump(&side->replies_taken, 1);
 }
 static inline int as_actor_replies_pending(const struct as_actor *actor)
 {
-  return atomic_load_explicit(&actor->replies, memory_order_relaxed) >
-         atomic_load_explicit(&actor->replies_taken, memory_order_relaxed);
+  const struct as_actor_side *side = as_actor_side_peek(actor);
+  return side && atomic_load_explicit(&side->replies, memory_order_relaxed) >
+                     atomic_load_explicit(&side->replies_taken, memory_order_relaxed);
 }
 static inline uint64_t as_actor_id(const struct as_actor *actor) { return actor->id; }
 /* Messages ever put into / taken from the actor's mailbox: a first-in, first-out mailbox's
@@ -221,7 +244,8 @@ static inline int as_actor_is_starting(const struct as_actor *actor)
 /* The id of the actor this one waits on, 0 when it waits on none. */
 static inline uint64_t as_actor_waiting_on(const struct as_actor *actor)
 {
-  return atomic_load_explicit(&actor->wait_target, memory_order_relaxed);
+  const struct as_actor_side *side = as_actor_side_peek(actor);
+  return side ? atomic_load_explicit(&side->wait_target, memory_order_relaxed) : 0;
 }
 static inline int as_actor_is_handling(const struct as_actor *actor)
 {

@@ -102,10 +102,28 @@ struct as_histogram_block {
 #define AS_HISTOGRAM_SLOT_BITS 15
 #define AS_HISTOGRAM_SLOT_COUNT_BITS 6
 
-/* One record per actor, 240 bytes: with 8 bytes of a runtime's own state and the pool's link it
- * takes 256 bytes, so 100k actors take 25.6 MB. Counters that cannot reach 2^32 (exceptions, a
- * mailbox's high-water mark) are 32-bit, small fields one byte; the runtime's state, if any,
- * follows the record in the same allocation. */
+/* What few actors use, in a block taken from a pool at the first use (on the hot path too:
+ * never malloc) rather than in every record: a CZMQ actor's replies to its parent, a blocked
+ * wait, links and monitors. The pool holds one block for every record the record pools can
+ * hold, so a record always gets its block and these counts stay exact. Given back with the
+ * record. */
+struct as_actor_side {
+  /* Written by the actor's thread (replies) and its parent's (replies_taken). */
+  _Atomic uint64_t replies;
+  _Atomic uint64_t replies_taken;
+  /* Written by the actor's own thread. */
+  _Atomic uint64_t wait_target;
+  _Atomic uint64_t wait_since;
+  _Atomic uint32_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
+  _Atomic uint8_t wait_kind;
+  struct as_relations *relations; /* NULL until the first link or monitor; registry lock */
+};
+
+/* One record per actor, 208 bytes: with 8 bytes of a runtime's own state and the pool's link it
+ * takes a 224-byte block, so 100k actors take 22.4 MB. Counters that cannot reach 2^32
+ * (exceptions, a mailbox's high-water mark) are 32-bit, small fields one byte; what few actors
+ * use is in the side block (as_actor_side); the runtime's state, if any, follows the record in
+ * the same allocation. */
 struct as_actor {
   /* Identity: written before the record is published, read-only afterwards. */
   uint64_t id;
@@ -119,39 +137,32 @@ struct as_actor {
 
   /* Written by senders. */
   _Atomic uint64_t enqueued;
-  _Atomic uint64_t replies_taken;
 
   /* Written by the actor's own thread. */
   _Atomic uint64_t received;
   _Atomic uint64_t sent;
-  _Atomic uint64_t replies;
   _Atomic uint64_t handled;
   _Atomic uint64_t handling_since;
   _Atomic uint64_t handler_ticks_total;
   _Atomic uint64_t handler_ticks_max;
   _Atomic uint64_t handler_histogram[2]; /* see AS_HISTOGRAM_INLINE_SLOTS */
-  _Atomic uint64_t wait_target;
-  _Atomic uint64_t wait_since;
   /* Per slot: the type id in the top 16 bits, its count in the low 48 (0 = free slot). */
   _Atomic uint64_t type_tally[AS_ACTOR_TYPE_SLOTS_INLINE];
   struct as_tally_more *_Atomic type_tally_more; /* from the tally pool once the above are full */
-
-  struct as_relations *relations; /* NULL until the first link or monitor; registry lock */
+  struct as_actor_side *_Atomic side;            /* NULL until first needed (as_actor_side) */
 
   _Atomic uint32_t mailbox_max; /* by senders; saturates */
   _Atomic uint32_t exceptions;
   _Atomic uint32_t handler_tid; /* the thread running the handler in progress (stuck stacks) */
-  _Atomic uint32_t wait_seq; /* bumped at every wait start: tells a steady wait from a new one */
   uint8_t runtime;           /* index into the registry's runtimes */
   uint8_t runtime_scope;     /* where runtime_id is unique (e.g. CAF's actor system), 0 = none */
   _Atomic uint8_t status;    /* enum as_status */
   _Atomic uint8_t probing;   /* the runtime object may be sampled (as_runtime.probe_refs) */
-  _Atomic uint8_t wait_kind;
   _Atomic uint8_t refs;      /* the registry's and the spawner's */
   _Atomic uint16_t handling_type; /* type ids fit 16 bits (typetab.h) */
 };
 _Static_assert(AS_TYPETAB_CAPACITY <= 0xffff, "handling_type holds a type id");
-_Static_assert(sizeof(struct as_actor) <= 240, "a record and 8 bytes must fit a 256-byte block");
+_Static_assert(sizeof(struct as_actor) <= 208, "a record and 8 bytes must fit a 224-byte block");
 _Static_assert(sizeof(struct as_actor) % 8 == 0, "the runtime's state after it stays aligned");
 
 struct as_spawn {

@@ -41,6 +41,13 @@ struct as_blockpool registry_records[AS_RECORD_SPACES] = {
     AS_BLOCKPOOL_INIT(AS_RECORD_STRIDE_LARGE - 8, AS_RECORD_REGION_LARGE),
 };
 struct as__record_space as__record_spaces[AS_RECORD_SPACES];
+/* Side blocks (record.h): one for every record the two pools can hold, so none is ever
+ * refused while its record exists. Address space, touched as used. */
+#define REGISTRY_SIDE_STRIDE (sizeof(struct as_actor_side) + 8)
+static struct as_blockpool registry_sides = AS_BLOCKPOOL_INIT(
+    sizeof(struct as_actor_side),
+    (AS_RECORD_REGION_SMALL / AS_RECORD_STRIDE_SMALL + AS_RECORD_REGION_LARGE / AS_RECORD_STRIDE_LARGE) *
+        REGISTRY_SIDE_STRIDE);
 _Static_assert(sizeof(struct as_actor) + 8 <= AS_RECORD_STRIDE_SMALL - 8, "small blocks fit");
 
 /* Grows a bitmap of `from` blocks to `to` (the new bits clear); 0 or -ENOMEM (unchanged). */
@@ -134,6 +141,11 @@ unsigned registry_change_shift(int space)
   return space == 0 ? AS_CHANGES_SHIFT_SMALL : AS_CHANGES_SHIFT_LARGE;
 }
 
+size_t registry_space_blocks(int space)
+{
+  return registry_records[space].region_bytes / (registry_records[space].block_size + 8);
+}
+
 /* Makes the per-block arrays of a space cover `block`. Under the registry lock. */
 static int registry_space_fit(int space, size_t block)
 {
@@ -143,22 +155,27 @@ static int registry_space_fit(int space, size_t block)
   size_t blocks = sp->blocks ? sp->blocks : 4096;
   while (blocks <= block)
     blocks *= 2;
+  /* No more than the pool holds (its stride need not divide its region into a power of two),
+   * in whole bitmap words. */
+  size_t most = (registry_space_blocks(space) + 63) / 64 * 64;
+  if (blocks > most)
+    blocks = most;
   /* A bitmap grown while another fails stays grown: the next call finds it big enough. */
   if (registry_bits_grow(&sp->listed, sp->blocks, blocks) < 0 ||
       registry_bits_grow(&sp->recheck, sp->blocks, blocks) < 0 ||
       registry_bits_grow(&sp->known, sp->blocks, blocks) < 0 ||
       registry_bits_grow(&sp->stopped, sp->blocks, blocks) < 0)
     return -ENOMEM;
-  /* The first array comes from calloc: its fresh pages are zero already, where a memset
-   * would fault in all 40 of them at a process's first spawn (some 20 µs each on a VM). */
-  int fresh = sp->shadow == NULL;
-  struct registry_shadow *shadow =
-      fresh ? calloc(blocks, sizeof *shadow) : realloc(sp->shadow, blocks * sizeof *shadow);
-  if (!shadow)
-    return -ENOMEM;
-  sp->shadow = shadow;
-  if (!fresh)
-    memset(sp->shadow + sp->blocks, 0, (blocks - sp->blocks) * sizeof *shadow);
+  /* The shadows: address space for every block of the pool, reserved once and touched only
+   * where a collection writes one, 16 bytes an actor (growing by realloc and zeroing the new
+   * half touched up to twice that; a fresh mapping's pages are zero already). */
+  if (!sp->shadow) {
+    void *shadow = mmap(NULL, most * sizeof *sp->shadow, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (shadow == MAP_FAILED)
+      return -ENOMEM;
+    sp->shadow = shadow;
+  }
   if (sp->channel_received) {
     uint64_t *grown = realloc(sp->channel_received, blocks * sizeof *grown);
     if (!grown)
@@ -267,8 +284,27 @@ struct as_actor *as_registry_prepare(const struct as_spawn *spawn)
   return a;
 }
 
+struct as_actor_side *as__actor_side_take(struct as_actor *actor)
+{
+  struct as_actor_side *side = atomic_load_explicit(&actor->side, memory_order_acquire);
+  if (side)
+    return side;
+  struct as_actor_side *fresh = as_blockpool_take(&registry_sides);
+  if (!fresh)
+    return NULL; /* never reserved (out of address space at the first spawn) */
+  memset(fresh, 0, sizeof *fresh);
+  if (atomic_compare_exchange_strong_explicit(&actor->side, &side, fresh, memory_order_acq_rel,
+                                              memory_order_acquire))
+    return fresh;
+  as_blockpool_give(&registry_sides, fresh); /* another thread's came first */
+  return side;
+}
+
+uint64_t as_registry_side_blocks_in_use(void) { return as_blockpool_in_use(&registry_sides); }
+
 int as_registry_publish(struct as_actor *a)
 {
+  as_blockpool_reserve(&registry_sides);
   as_blockpool_reserve(&registry_tallies);
   as_blockpool_reserve(&registry_histograms);
   pthread_mutex_lock(&registry_lock);
@@ -325,11 +361,13 @@ void as_actor_release(struct as_actor *actor)
     _Atomic uint64_t *waits = as_mailwait_words(actor);
     if (waits)
       registry_histogram_free(waits);
-    if (actor->relations) {
-      free(actor->relations->links);
-      free(actor->relations->monitors);
-      free(actor->relations);
+    struct as_actor_side *side = atomic_load_explicit(&actor->side, memory_order_acquire);
+    if (side && side->relations) {
+      free(side->relations->links);
+      free(side->relations->monitors);
+      free(side->relations);
     }
+    as_blockpool_give(&registry_sides, side);
     registry_record_free(actor);
   }
 }
@@ -402,9 +440,17 @@ static void registry_ids_remove(uint64_t *ids, uint32_t *count, uint64_t id)
 /* Under the registry lock; NULL on ENOMEM (the link or monitor is then not shown). */
 static struct as_relations *registry_relations(struct as_actor *a)
 {
-  if (!a->relations)
-    a->relations = calloc(1, sizeof *a->relations);
-  return a->relations;
+  struct as_actor_side *side = as_actor_side(a);
+  if (side && !side->relations)
+    side->relations = calloc(1, sizeof *side->relations);
+  return side ? side->relations : NULL;
+}
+
+/* Under the registry lock; NULL when the actor has none yet. */
+static struct as_relations *registry_relations_peek(const struct as_actor *a)
+{
+  const struct as_actor_side *side = as_actor_side_peek(a);
+  return side ? side->relations : NULL;
 }
 
 void as_registry_link(struct as_actor *a, struct as_actor *b)
@@ -423,9 +469,10 @@ void as_registry_link(struct as_actor *a, struct as_actor *b)
 void as_registry_unlink(struct as_actor *a, struct as_actor *b)
 {
   pthread_mutex_lock(&registry_lock);
-  if (a->relations && b->relations) {
-    registry_ids_remove(a->relations->links, &a->relations->link_count, b->id);
-    registry_ids_remove(b->relations->links, &b->relations->link_count, a->id);
+  struct as_relations *ra = registry_relations_peek(a), *rb = registry_relations_peek(b);
+  if (ra && rb) {
+    registry_ids_remove(ra->links, &ra->link_count, b->id);
+    registry_ids_remove(rb->links, &rb->link_count, a->id);
   }
   as_changes_touch(a);
   as_changes_touch(b);
@@ -514,16 +561,22 @@ void as_actor_handler_cancel(struct as_actor *actor)
 void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wait_kind kind,
                          uint64_t now)
 {
-  atomic_fetch_add_explicit(&actor->wait_seq, 1, memory_order_relaxed);
-  atomic_store_explicit(&actor->wait_since, now, memory_order_relaxed);
-  atomic_store_explicit(&actor->wait_kind, (uint8_t)kind, memory_order_relaxed);
-  atomic_store_explicit(&actor->wait_target, target_id, memory_order_release);
+  struct as_actor_side *side = as_actor_side(actor);
+  if (!side)
+    return;
+  atomic_fetch_add_explicit(&side->wait_seq, 1, memory_order_relaxed);
+  atomic_store_explicit(&side->wait_since, now, memory_order_relaxed);
+  atomic_store_explicit(&side->wait_kind, (uint8_t)kind, memory_order_relaxed);
+  atomic_store_explicit(&side->wait_target, target_id, memory_order_release);
   as_changes_touch(actor);
 }
 
 void as_actor_wait_end(struct as_actor *actor)
 {
-  atomic_store_explicit(&actor->wait_target, 0, memory_order_release);
+  struct as_actor_side *side = atomic_load_explicit(&actor->side, memory_order_acquire);
+  if (!side || !atomic_load_explicit(&side->wait_target, memory_order_relaxed))
+    return; /* not waiting: nothing changed */
+  atomic_store_explicit(&side->wait_target, 0, memory_order_release);
   as_changes_touch(actor);
 }
 

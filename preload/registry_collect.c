@@ -103,7 +103,8 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->runtime_id = a->runtime_id;
   v->runtime_scope = a->runtime_scope;
   v->has_refs = 0;
-  const struct as_relations *r = a->relations;
+  const struct as_actor_side *side = as_actor_side_peek(a);
+  const struct as_relations *r = side ? side->relations : NULL;
   v->links_at = registry_pool_ids(c, r ? r->links : NULL, r ? r->link_count : 0, &v->link_count);
   v->monitors_at =
       registry_pool_ids(c, r ? r->monitors : NULL, r ? r->monitor_count : 0, &v->monitor_count);
@@ -132,8 +133,8 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->enqueued = atomic_load_explicit(&a->enqueued, memory_order_relaxed);
   v->mailbox_max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
   v->sent = atomic_load_explicit(&a->sent, memory_order_relaxed);
-  v->replies = atomic_load_explicit(&a->replies, memory_order_relaxed);
-  v->replies_taken = atomic_load_explicit(&a->replies_taken, memory_order_relaxed);
+  v->replies = side ? atomic_load_explicit(&side->replies, memory_order_relaxed) : 0;
+  v->replies_taken = side ? atomic_load_explicit(&side->replies_taken, memory_order_relaxed) : 0;
   v->exceptions = atomic_load_explicit(&a->exceptions, memory_order_relaxed);
   v->handling_type = atomic_load_explicit(&a->handling_type, memory_order_acquire);
   v->handling_since = atomic_load_explicit(&a->handling_since, memory_order_relaxed);
@@ -141,10 +142,10 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->handler_ticks_total = atomic_load_explicit(&a->handler_ticks_total, memory_order_relaxed);
   v->handler_ticks_max = atomic_load_explicit(&a->handler_ticks_max, memory_order_relaxed);
   v->handler_tid = atomic_load_explicit(&a->handler_tid, memory_order_relaxed);
-  v->wait_seq = atomic_load_explicit(&a->wait_seq, memory_order_relaxed);
-  v->wait_target = atomic_load_explicit(&a->wait_target, memory_order_acquire);
-  v->wait_kind = atomic_load_explicit(&a->wait_kind, memory_order_relaxed);
-  v->wait_since = atomic_load_explicit(&a->wait_since, memory_order_relaxed);
+  v->wait_seq = side ? atomic_load_explicit(&side->wait_seq, memory_order_relaxed) : 0;
+  v->wait_target = side ? atomic_load_explicit(&side->wait_target, memory_order_acquire) : 0;
+  v->wait_kind = side ? atomic_load_explicit(&side->wait_kind, memory_order_relaxed) : 0;
+  v->wait_since = side ? atomic_load_explicit(&side->wait_since, memory_order_relaxed) : 0;
   registry_view_tally(c, v, a);
   registry_view_channels(c, v, a);
   /* The handler histogram right after the channels, the mailbox waits right after it. */
@@ -155,9 +156,9 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
 
 int as_registry_wait_unchanged(const struct as_actor_view *view)
 {
-  const struct as_actor *a = view->actor;
-  uint64_t target = atomic_load_explicit(&a->wait_target, memory_order_acquire);
-  uint64_t seq = atomic_load_explicit(&a->wait_seq, memory_order_relaxed);
+  const struct as_actor_side *side = as_actor_side_peek(view->actor);
+  uint64_t target = side ? atomic_load_explicit(&side->wait_target, memory_order_acquire) : 0;
+  uint64_t seq = side ? atomic_load_explicit(&side->wait_seq, memory_order_relaxed) : 0;
   return target == view->wait_target && seq == view->wait_seq;
 }
 
@@ -402,6 +403,10 @@ size_t registry_change_words(int space)
 {
   size_t bytes = registry_spaces[space].blocks * (registry_records[space].block_size + 8);
   size_t words = ((bytes >> registry_change_shift(space)) + 63) / 64;
+  /* Within the bitmap, which covers the pool's region (registry_space_reserve). */
+  size_t mapped = ((registry_records[space].region_bytes >> registry_change_shift(space)) + 63) / 64;
+  if (words > mapped)
+    words = mapped;
   return words < registry_spaces[space].blocks / 64 ? words : registry_spaces[space].blocks / 64;
 }
 

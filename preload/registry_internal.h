@@ -66,6 +66,8 @@ extern struct as_blockpool registry_tallies, registry_histograms;
 
 const struct as_runtime *registry_runtime_of(const struct as_actor *a);
 unsigned registry_change_shift(int space);
+/* How many blocks a space's pool can cut. */
+size_t registry_space_blocks(int space);
 int registry_space_of(const struct as_actor *a);
 size_t registry_block_of(int space, const struct as_actor *a);
 struct as_actor *registry_record_at(int space, size_t block);

@@ -58,6 +58,9 @@ struct as_snapshot_info {
 int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *collection,
                       const struct as_waitgraph_cycles *deadlocks,
                       const struct as_snapshot_info *info);
+/* Frees what the encoder keeps from line to line when it was sized for more than this many
+ * actors (a line after a burst; a line of the live actors needs it again at the next keyframe). */
+void as_snapshot_trim(size_t actors);
 /* Each returns one line (no newline), malloc()ed, or NULL on ENOMEM. */
 char *as_snapshot_encode_header(const struct as_header_info *header);
 char *as_snapshot_encode(const struct as_registry_collection *collection,

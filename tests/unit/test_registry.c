@@ -271,6 +271,59 @@ Test(registry, replies_exceptions_and_sent_change_through_the_api)
   as_registry_collection_free(&c);
 }
 
+/* The record is 208 bytes (a 224-byte block with CAF's 8 bytes and the pool's link): what few
+ * actors use lives in a side block taken at the first use, and every fact in it reaches the
+ * view as before. */
+Test(registry, rarely_used_facts_live_in_a_side_block_taken_at_first_use)
+{
+  cr_log_info("sizeof(struct as_actor) = %zu, sizeof(struct as_actor_side) = %zu",
+              sizeof(struct as_actor), sizeof(struct as_actor_side));
+  uint64_t before = as_registry_side_blocks_in_use();
+  struct as_actor *plain = spawn_named("plain", NULL);
+  struct as_actor *waiter = spawn_named("waiter", NULL);
+  struct as_actor *peer = spawn_named("peer", NULL);
+  as_actor_count_sent(plain);
+  as_actor_wait_end(plain); /* not waiting: no block for that */
+  cr_assert_not(as_actor_replies_pending(plain));
+  cr_assert_eq(as_actor_waiting_on(plain), 0);
+  cr_assert_eq(as_registry_side_blocks_in_use(), before, "an actor that never needs one has none");
+
+  as_actor_wait_begin(waiter, as_actor_id(peer), AS_WAIT_REPLY, 7);
+  cr_assert_eq(as_actor_waiting_on(waiter), as_actor_id(peer));
+  as_registry_link(waiter, peer);
+  as_registry_monitor(peer, waiter);
+  cr_assert_eq(as_registry_side_blocks_in_use(), before + 2, "one block each, whatever it holds");
+
+  struct as_registry_collection c = {0};
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 1000000000u), 0);
+  const struct as_actor_view *v = find_view(&c, as_actor_id(waiter));
+  cr_assert_eq(v->wait_target, as_actor_id(peer));
+  cr_assert_eq(v->wait_since, 7);
+  cr_assert_eq(v->wait_kind, AS_WAIT_REPLY);
+  cr_assert_eq(v->link_count, 1);
+  cr_assert_eq(c.ids[v->links_at], as_actor_id(peer));
+  cr_assert(as_registry_wait_unchanged(v));
+  const struct as_actor_view *p = find_view(&c, as_actor_id(peer));
+  cr_assert_eq(p->monitor_count, 1);
+  cr_assert_eq(c.ids[p->monitors_at], as_actor_id(waiter));
+  const struct as_actor_view *q = find_view(&c, as_actor_id(plain));
+  cr_assert_eq(q->wait_target, 0);
+  cr_assert_eq(q->replies, 0);
+  cr_assert_eq(q->link_count + q->monitor_count, 0);
+
+  as_actor_wait_end(waiter);
+  cr_assert_eq(as_actor_waiting_on(waiter), 0);
+  struct as_actor *all[] = {plain, waiter, peer};
+  for (int i = 0; i < 3; i++) {
+    as_actor_mark_stopped(all[i], "test");
+    as_actor_release(all[i]);
+  }
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 0), 0); /* reaped: the blocks go back */
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 0), 0);
+  cr_assert_eq(as_registry_side_blocks_in_use(), before, "given back with their records");
+  as_registry_collection_free(&c);
+}
+
 /* What a reader of change lines knows of one actor. */
 struct known_actor {
   uint64_t id, received, enqueued, handled;

@@ -218,6 +218,40 @@ Test(snapshot, identical_spawn_sites_are_written_once_and_referenced_by_index)
   json_decref(root);
 }
 
+/* The encoder keeps its tables from line to line: a line with many distinct sites (its table
+ * grows), then a smaller line, then the many again, each numbered as if encoded alone. */
+Test(snapshot, many_spawn_sites_keep_their_numbers_across_lines_of_any_size)
+{
+  enum { SITES = 300 };
+  static void *frames[SITES][2];
+  static struct as_actor_view views[2 * SITES];
+  for (int round = 0; round < 3; round++) {
+    size_t n = round == 1 ? 5 : 2 * SITES;
+    for (size_t i = 0; i < n; i++) {
+      size_t site = (i * 7) % SITES; /* every site twice, not in a row */
+      frames[site][0] = (void *)(uintptr_t)(0x1000 + site);
+      frames[site][1] = (void *)(uintptr_t)0x9999;
+      views[i] = make_view(i + 1, 0, "w");
+      views[i].spawn_frames = frames[site];
+      views[i].spawn_frame_count = 2;
+    }
+    json_t *root = encode(views, n, NULL);
+    json_t *sites = json_object_get(root, "spawn_sites");
+    json_t *actors = json_object_get(root, "actors");
+    cr_assert_eq(json_array_size(sites), n < SITES ? n : SITES, "round %d", round);
+    for (size_t i = 0; i < n; i++) {
+      json_int_t at = json_integer_value(json_object_get(json_array_get(actors, i), "spawn_site"));
+      const char *first = json_string_value(json_array_get(json_array_get(sites, (size_t)at), 0));
+      char want[32]; /* a frame is a return address: its call is the byte before */
+      snprintf(want, sizeof want, "0x%zx", 0x1000 + (i * 7) % SITES - 1);
+      cr_assert_not_null(first);
+      cr_assert_str_eq(first, want, "round %d actor %zu: site %s, not %s", round, i,
+                first, want);
+    }
+    json_decref(root);
+  }
+}
+
 Test(snapshot, invalid_utf8_in_names_becomes_a_replacement_character)
 {
   assert_name_encodes_as("ok\xff\xc3\xa9", "ok\xef\xbf\xbd\xc3\xa9");

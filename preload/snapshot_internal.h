@@ -1,0 +1,92 @@
+/* What the parts of the snapshot encoder share: snapshot.c writes a line (its header, totals,
+ * deadlocks, costs), snapshot_actor.c an actor's object (full or ended), snapshot_sites.c the
+ * spawn sites and each actor's children. The collector thread only. */
+#ifndef AS_SNAPSHOT_INTERNAL_H
+#define AS_SNAPSHOT_INTERNAL_H
+
+#include "snapshot.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The last string of a kind written, escaped: a keyframe names 100k actors with a handful of
+ * names, runtimes and reasons, each escaped once rather than once an actor. Keyed by pointer
+ * (interned and cached strings do not change while a line is written). */
+struct snapshot_str_cache {
+  const char *src;
+  size_t len;
+  char text[160];
+};
+struct snapshot_strs {
+  struct snapshot_str_cache name, runtime, reason;
+};
+
+void snapshot_str(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text);
+
+/* Nanoseconds from `then` to `now`, both in clock ticks. */
+static inline uint64_t snapshot_since(uint64_t now, uint64_t then)
+{
+  return now > then ? as_clock_ticks_to_ns(now - then) : 0;
+}
+
+/* Whether a line says where an actor comes from: always, but in a delta line for an actor an
+ * earlier line described (its runtime, spawn time and site, parent and runtime id cannot have
+ * changed). */
+static inline int snapshot_says_origin(const struct as_actor_view *v, const struct as_snapshot_info *info)
+{
+  return !info->delta || !v->known;
+}
+
+/* The symbol of the actor's code, else its runtime's name for it, else "<task in CALLER>". */
+const char *snapshot_actor_name(const struct as_actor_view *v);
+void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count);
+
+/* Each actor's children: (parent, child) pairs sorted, and per actor (in id order) where its
+ * run of pairs starts — found in one merge pass, not a search per actor through the views. */
+struct snapshot_edge {
+  uint64_t parent, child;
+};
+
+struct snapshot_family {
+  struct snapshot_edge *edges; /* sorted by parent, then child */
+  size_t *first;               /* by view index in id order */
+  size_t count;
+  size_t edges_capacity, first_capacity; /* kept from line to line (snapshot.c's scratch) */
+};
+
+/* 0, or -1 on ENOMEM. by_id: the n views sorted by id. Reuses f's arrays. */
+int snapshot_family_build(struct snapshot_family *f, const struct as_actor_view **by_id, size_t n);
+void snapshot_family_free(struct snapshot_family *f);
+/* The children of the actor at this index of by_id, as an id array. */
+void snapshot_children(struct as_jsonw *w, const struct snapshot_family *f, size_t index,
+                       uint64_t id);
+
+/* Spawn sites, each distinct call stack once per snapshot: a loop spawning 100k actors has
+ * one site, not 100k copies of it. */
+struct snapshot_sites {
+  const struct as_actor_view **first; /* by site number: the view that introduced it */
+  uint32_t *numbers;                  /* by view index in by_id order: site number + 1, or 0 */
+  size_t count;
+  /* Kept from line to line (snapshot.c's scratch): */
+  size_t first_capacity, numbers_capacity;
+  uint32_t *table; /* site number + 1 by hash */
+  size_t table_slots;
+};
+
+/* 0, or -1 on ENOMEM. Reuses sites' arrays. */
+int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id,
+                         size_t n, const struct as_snapshot_info *info);
+void snapshot_sites_free(struct snapshot_sites *sites);
+void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites *sites);
+
+/* One actor's object in a line's actors array (site: its spawn site's number + 1, or 0), and
+ * an ended actor's compact object (FORMAT.md, "Ended actors"). */
+void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
+                    uint32_t site, const struct snapshot_family *family,
+                    const struct as_registry_collection *c, const struct as_snapshot_info *info,
+                    struct snapshot_strs *strs);
+void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
+                    const struct as_registry_collection *c, const struct as_snapshot_info *info,
+                    struct snapshot_strs *strs);
+
+#endif
