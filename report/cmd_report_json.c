@@ -63,15 +63,8 @@ static void report_json_finished(struct jsonout *j, const char *key, const struc
                                  const struct as_histogram_bin *bins, size_t n, int64_t max_ns)
 {
   struct rm_finished f;
-  if (recording_finished(m, bins, n, max_ns, &f) < 0)
-    return;
-  jsonout_object_begin(j, key);
-  jsonout_int(j, "p50_ns", f.p50);
-  jsonout_int(j, "p90_ns", f.p90);
-  jsonout_int(j, "p99_ns", f.p99);
-  jsonout_int(j, "max_ns", f.max);
-  jsonout_int(j, "finished", (int64_t)f.count);
-  jsonout_object_end(j);
+  if (recording_finished(m, bins, n, max_ns, &f) == 0)
+    waits_json_percentiles(j, key, &f, "finished");
 }
 
 /* The actor's longest stuck handler run, as the tracer kept it. */

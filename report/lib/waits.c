@@ -11,14 +11,19 @@ void waits_json(struct jsonout *j, const char *key, const struct recording *m,
                 const struct as_histogram_bin *bins, size_t n)
 {
   struct rm_finished w;
-  if (recording_waits(m, bins, n, &w) < 0)
-    return;
+  if (recording_waits(m, bins, n, &w) == 0)
+    waits_json_percentiles(j, key, &w, "measured");
+}
+
+void waits_json_percentiles(struct jsonout *j, const char *key, const struct rm_finished *f,
+                            const char *count_key)
+{
   jsonout_object_begin(j, key);
-  jsonout_int(j, "p50_ns", w.p50);
-  jsonout_int(j, "p90_ns", w.p90);
-  jsonout_int(j, "p99_ns", w.p99);
-  jsonout_int(j, "max_ns", w.max);
-  jsonout_int(j, "measured", (int64_t)w.count);
+  jsonout_int(j, "p50_ns", f->p50);
+  jsonout_int(j, "p90_ns", f->p90);
+  jsonout_int(j, "p99_ns", f->p99);
+  jsonout_int(j, "max_ns", f->max);
+  jsonout_int(j, count_key, (int64_t)f->count);
   jsonout_object_end(j);
 }
 

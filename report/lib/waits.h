@@ -13,6 +13,10 @@
  * without one. */
 void waits_json(struct jsonout *j, const char *key, const struct recording *m,
                 const struct as_histogram_bin *bins, size_t n);
+/* KEY: {"p50_ns", "p90_ns", "p99_ns", "max_ns", COUNT_KEY} of any such summary (the finished
+ * handlers' too). */
+void waits_json_percentiles(struct jsonout *j, const char *key, const struct rm_finished *f,
+                            const char *count_key);
 /* "INDENT waited in the mailbox: p50 … of N messages" and a newline, when there is a histogram. */
 void waits_print_line(const struct recording *m, const char *indent,
                              const struct as_histogram_bin *bins, size_t n);
