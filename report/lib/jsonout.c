@@ -20,38 +20,44 @@ static void jsonout_indent(struct jsonout *j, unsigned depth)
     fputs("  ", j->out);
 }
 
-/* Where an item goes: after its key, or on a line of its own in the open container. */
-static void jsonout_item(struct jsonout *j, const char *key)
+/* Where an item goes: after its key, or on a line of its own in the open container. Returns 0,
+ * or -1 when nothing may be written. */
+static int jsonout_item(struct jsonout *j, const char *key)
 {
+  if (j->too_deep)
+    return -1;
   if (j->depth) {
-    unsigned at = j->depth < JSONOUT_DEPTH_MAX ? j->depth : JSONOUT_DEPTH_MAX - 1;
-    if (j->has[at])
+    uint64_t bit = (uint64_t)1 << (j->depth - 1);
+    if (j->has & bit)
       putc(',', j->out);
-    j->has[at] = 1;
+    j->has |= bit;
     jsonout_indent(j, j->depth);
   }
   if (key) {
     escape_json_string(j->out, key);
     fputs(": ", j->out);
   }
+  return 0;
 }
 
 static void jsonout_open(struct jsonout *j, const char *key, char bracket)
 {
-  jsonout_item(j, key);
+  if (j->depth >= JSONOUT_DEPTH_MAX)
+    j->too_deep = 1;
+  if (jsonout_item(j, key) < 0)
+    return;
   putc(bracket, j->out);
+  j->has &= ~((uint64_t)1 << j->depth);
   j->depth++;
-  if (j->depth < JSONOUT_DEPTH_MAX)
-    j->has[j->depth] = 0;
 }
 
 static void jsonout_close(struct jsonout *j, char bracket)
 {
-  if (!j->depth)
+  if (j->too_deep || !j->depth)
     return;
-  unsigned at = j->depth < JSONOUT_DEPTH_MAX ? j->depth : JSONOUT_DEPTH_MAX - 1;
+  uint64_t bit = (uint64_t)1 << (j->depth - 1);
   j->depth--;
-  if (j->has[at])
+  if (j->has & bit)
     jsonout_indent(j, j->depth);
   putc(bracket, j->out);
 }
@@ -63,7 +69,8 @@ void jsonout_array_end(struct jsonout *j) { jsonout_close(j, ']'); }
 
 void jsonout_str(struct jsonout *j, const char *key, const char *text)
 {
-  jsonout_item(j, key);
+  if (jsonout_item(j, key) < 0)
+    return;
   if (text)
     escape_json_string(j->out, text);
   else
@@ -72,27 +79,28 @@ void jsonout_str(struct jsonout *j, const char *key, const char *text)
 
 void jsonout_int(struct jsonout *j, const char *key, int64_t value)
 {
-  jsonout_item(j, key);
-  fprintf(j->out, "%" PRId64, value);
+  if (jsonout_item(j, key) == 0)
+    fprintf(j->out, "%" PRId64, value);
 }
 
 void jsonout_bool(struct jsonout *j, const char *key, int value)
 {
-  jsonout_item(j, key);
-  fputs(value ? "true" : "false", j->out);
+  if (jsonout_item(j, key) == 0)
+    fputs(value ? "true" : "false", j->out);
 }
 
 void jsonout_null(struct jsonout *j, const char *key)
 {
-  jsonout_item(j, key);
-  fputs("null", j->out);
+  if (jsonout_item(j, key) == 0)
+    fputs("null", j->out);
 }
 
 /* 17 significant digits read back as the same double; the exponent without '+' or leading
  * zeros ("1e20", "1.5e-7"). */
 void jsonout_real(struct jsonout *j, const char *key, double value)
 {
-  jsonout_item(j, key);
+  if (jsonout_item(j, key) < 0)
+    return;
   if (!isfinite(value)) {
     fputs("null", j->out);
     return;
@@ -114,6 +122,7 @@ void jsonout_real(struct jsonout *j, const char *key, double value)
 
 int jsonout_finish(struct jsonout *j)
 {
-  putc('\n', j->out);
-  return ferror(j->out) ? -1 : 0;
+  if (!j->too_deep)
+    putc('\n', j->out);
+  return j->too_deep || fflush(j->out) != 0 || ferror(j->out) ? -1 : 0;
 }

@@ -8,13 +8,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define JSONOUT_DEPTH_MAX 32 /* deeper containers are still written, their layout flattened */
+/* The tool's documents are fixed shapes a few levels deep: a writer refuses to go deeper than
+ * this (jsonout_finish then fails) rather than write a wrong document. */
+#define JSONOUT_DEPTH_MAX 64
 
 struct jsonout {
   FILE *out;
   unsigned depth;
-  int after_key;                          /* a member's key was written: its value comes next */
-  unsigned char has[JSONOUT_DEPTH_MAX];   /* the open container at each depth has an item */
+  uint64_t has;  /* bit D: the open container at depth D + 1 has an item */
+  int too_deep;  /* a container past JSONOUT_DEPTH_MAX was asked for: nothing more is written */
 };
 
 void jsonout_init(struct jsonout *j, FILE *out);
@@ -35,7 +37,7 @@ void jsonout_bool(struct jsonout *j, const char *key, int value);
 void jsonout_null(struct jsonout *j, const char *key);
 void jsonout_real(struct jsonout *j, const char *key, double value);
 
-/* Ends the document with a newline; returns 0, or -1 when writing failed. */
+/* Ends the document with a newline; returns 0, or -1 when writing failed (or went too deep). */
 int jsonout_finish(struct jsonout *j);
 
 #endif
