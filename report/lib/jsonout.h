@@ -1,7 +1,8 @@
-/* A streaming writer of indented JSON: the tool's JSON documents (report --json) written as they
- * are walked, never held whole (a run of 100k actors), with no JSON library. The layout is the
- * common pretty one: two spaces a level, a member or element a line, "key": value, {} and [] for
- * empty containers; strings escaped as escape_json_string does for every command. */
+/* A streaming writer of indented JSON: the tool's JSON documents (report --json, diff --json)
+ * written as they are walked, never held whole (a run of 100k actors), with no JSON library.
+ * The layout is the common pretty one (jansson's JSON_INDENT(2)): two spaces a level, a member
+ * or element a line, "key": value, {} and [] for empty containers; strings escaped as
+ * escape_json_string does for every command. */
 #ifndef ACTORSCOPE_JSONOUT_H
 #define ACTORSCOPE_JSONOUT_H
 
