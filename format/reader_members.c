@@ -74,16 +74,46 @@ static const struct member members_diag[] = {
     {AS_M_MESSAGE, V_STR, 0, 0, 0, offsetof(struct as_rec_diagnostic, message), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
+/* An actor's members that an ended actor (version 3) holds alike, flat in both: defined once,
+ * so that the two forms cannot come to read one member differently. */
+#define MEMBERS_IDENTITY                                                                          \
+  {AS_M_ID, V_ID, 0, M_REQUIRED, 0, ACT(id), NONE},                                               \
+      {AS_M_NAME, V_STR, 0, M_REQUIRED, 0, ACT(name), NONE},                                      \
+      {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},                                     \
+      {AS_M_INTERNAL, V_BOOL, 0, 0, 0, ACT(internal), NONE}
+/* Where it comes from. An actor's object has runtime, spawned_at_ns and parent all or none (a
+ * delta leaves them out for an actor an earlier line described: M_ORIGIN, checked at the
+ * actor's end); an ended actor always has its runtime and spawn time, and a parent only when it
+ * had one. */
+#define MEMBERS_ORIGIN(spawn_flags, parent_flags)                                                 \
+  {AS_M_RUNTIME, V_RUNTIME, 0, spawn_flags, 0, ACT(runtime), NONE},                               \
+      {AS_M_SPAWNED_AT_NS, V_INT, 0, spawn_flags, 0, ACT(spawned_at_ns), NONE},                   \
+      {AS_M_SPAWN_SITE, V_INT, 1, 0, 0, ACT(spawn_site), ACT(has_spawn_site)},                    \
+      {AS_M_PARENT, V_ID, 1, parent_flags, 0, ACT(parent), ACT(has_parent)}
+/* What it did: the message counts (in an actor's object, inside "counters"), its message types,
+ * histograms, longest stuck run, peers and runtime ids. */
+#define MEMBERS_COUNTS                                                                            \
+  {AS_M_MESSAGES_RECEIVED, V_INT, 0, M_REQUIRED, 0, ACT(messages_received), NONE},                \
+      {AS_M_MESSAGES_SENT, V_INT, 0, M_REQUIRED, 0, ACT(messages_sent), NONE},                    \
+      {AS_M_REPLIES, V_INT, 0, 0, 0, ACT(replies), NONE},                                         \
+      {AS_M_HANDLED, V_INT, 0, M_REQUIRED, 0, ACT(handled), NONE}
+#define MEMBERS_MEASURES                                                                          \
+  {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},                   \
+      {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)}, \
+      {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},                                   \
+      {AS_M_MESSAGE_TYPES, V_OBJS, 0, M_REQUIRED, K_MSGTYPE, ACT(message_types),                  \
+       ACT(n_message_types)},                                                                     \
+      {AS_M_PEERS, V_OBJS, 0, 0, K_PEER, ACT(peers), ACT(n_peers)},                               \
+      {AS_M_PEERS_OTHER, V_INT, 0, 0, 0, ACT(peers_other), NONE},                                 \
+      {AS_M_RUNTIME_ID, V_INT, 0, 0, 0, ACT(runtime_id), ACT(has_runtime_id)},                    \
+      {AS_M_RUNTIME_SCOPE, V_INT, 0, 0, 0, ACT(runtime_scope), NONE},                             \
+      {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE}
+
 /* The members every command reads are required: a file without them cannot pass a check. */
 static const struct member members_actor[] = {
-    {AS_M_ID, V_ID, 0, M_REQUIRED, 0, ACT(id), NONE},
-    {AS_M_NAME, V_STR, 0, M_REQUIRED, 0, ACT(name), NONE},
-    /* runtime, spawned_at_ns, parent: the origin, all or none (checked at the actor's end) */
-    {AS_M_RUNTIME, V_RUNTIME, 0, M_ORIGIN, 0, ACT(runtime), NONE},
+    MEMBERS_IDENTITY,
     {AS_M_STATUS, V_STATUS, 0, M_REQUIRED, 0, ACT(status), NONE},
-    {AS_M_SPAWNED_AT_NS, V_INT, 0, M_ORIGIN, 0, ACT(spawned_at_ns), NONE},
-    {AS_M_SPAWN_SITE, V_INT, 1, 0, 0, ACT(spawn_site), ACT(has_spawn_site)},
-    {AS_M_PARENT, V_ID, 1, M_ORIGIN, 0, ACT(parent), ACT(has_parent)},
+    MEMBERS_ORIGIN(M_ORIGIN, M_ORIGIN),
     {AS_M_CHILDREN, V_IDS, 0, 0, 0, ACT(children), ACT(n_children)},
     {AS_M_STOPPED, V_OBJ, 1, M_REQUIRED, K_STOPPED, NONE, ACT(has_stopped)},
     {AS_M_MAILBOX, V_OBJ, 0, M_REQUIRED, K_MAILBOX, NONE, NONE},
@@ -92,21 +122,11 @@ static const struct member members_actor[] = {
     {AS_M_HANDLER_NS, V_OBJ, 0, M_REQUIRED, K_HANDLER, NONE, NONE},
     {AS_M_HANDLING, V_OBJ, 1, M_REQUIRED, K_HANDLING, NONE, ACT(has_handling)},
     {AS_M_WAITING_ON, V_OBJ, 1, 0, K_WAITING, NONE, ACT(has_waiting)},
-    {AS_M_MESSAGE_TYPES, V_OBJS, 0, M_REQUIRED, K_MSGTYPE, ACT(message_types), ACT(n_message_types)},
-    {AS_M_RUNTIME_ID, V_INT, 0, 0, 0, ACT(runtime_id), ACT(has_runtime_id)},
-    {AS_M_RUNTIME_SCOPE, V_INT, 0, 0, 0, ACT(runtime_scope), NONE},
+    MEMBERS_MEASURES,
     {AS_M_REFS, V_OBJ, 0, 0, K_REFS, NONE, ACT(has_refs)},
     {AS_M_LINKS, V_IDS, 0, 0, 0, ACT(links), ACT(n_links)},
     {AS_M_MONITORS, V_IDS, 0, 0, 0, ACT(monitors), ACT(n_monitors)},
-    {AS_M_INTERNAL, V_BOOL, 0, 0, 0, ACT(internal), NONE},
     {AS_M_SOCKETS, V_OBJS, 0, 0, K_SOCKET, ACT(sockets), ACT(n_sockets)},
-    {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
-    {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},
-    {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE},
-    {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)},
-    {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},
-    {AS_M_PEERS, V_OBJS, 0, 0, K_PEER, ACT(peers), ACT(n_peers)},
-    {AS_M_PEERS_OTHER, V_INT, 0, 0, 0, ACT(peers_other), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_stuck[] = {
@@ -126,35 +146,18 @@ static const struct member members_stuck[] = {
 /* An ended actor (version 3): a stopped actor's members, flat; the rest is implied (status
  * stopped, mailbox unbounded, no handler, wait, links, monitors, sockets or refs). */
 static const struct member members_ended[] = {
-    {AS_M_ID, V_ID, 0, M_REQUIRED, 0, ACT(id), NONE},
-    {AS_M_NAME, V_STR, 0, M_REQUIRED, 0, ACT(name), NONE},
-    {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},
-    {AS_M_INTERNAL, V_BOOL, 0, 0, 0, ACT(internal), NONE},
-    {AS_M_RUNTIME, V_RUNTIME, 0, M_REQUIRED, 0, ACT(runtime), NONE},
-    {AS_M_SPAWNED_AT_NS, V_INT, 0, M_REQUIRED, 0, ACT(spawned_at_ns), NONE},
-    {AS_M_SPAWN_SITE, V_INT, 1, 0, 0, ACT(spawn_site), ACT(has_spawn_site)},
-    {AS_M_PARENT, V_ID, 1, 0, 0, ACT(parent), ACT(has_parent)},
+    MEMBERS_IDENTITY,
+    MEMBERS_ORIGIN(M_REQUIRED, 0),
     {AS_M_STOPPED_AT_NS, V_INT, 0, M_REQUIRED, 0, ACT(stopped_at_ns), NONE},
     {AS_M_REASON, V_STR, 0, M_REQUIRED, 0, ACT(stop_reason), NONE},
     {AS_M_ENQUEUED, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_enqueued), NONE},
     {AS_M_MAILBOX_MAX, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_max), NONE},
     {AS_M_OUTBOX_LEN, V_INT, 0, 0, 0, ACT(outbox_len), NONE},
-    {AS_M_MESSAGES_RECEIVED, V_INT, 0, M_REQUIRED, 0, ACT(messages_received), NONE},
-    {AS_M_MESSAGES_SENT, V_INT, 0, M_REQUIRED, 0, ACT(messages_sent), NONE},
-    {AS_M_REPLIES, V_INT, 0, 0, 0, ACT(replies), NONE},
-    {AS_M_HANDLED, V_INT, 0, M_REQUIRED, 0, ACT(handled), NONE},
+    MEMBERS_COUNTS,
     {AS_M_EXCEPTIONS, V_INT, 0, 0, 0, ACT(exceptions), NONE},
     {AS_M_HANDLER_TOTAL_NS, V_INT, 0, M_REQUIRED, 0, ACT(handler_total_ns), NONE},
     {AS_M_HANDLER_MAX_NS, V_INT, 0, M_REQUIRED, 0, ACT(handler_max_ns), NONE},
-    {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},
-    {AS_M_MESSAGE_TYPES, V_OBJS, 0, M_REQUIRED, K_MSGTYPE, ACT(message_types), ACT(n_message_types)},
-    {AS_M_RUNTIME_ID, V_INT, 0, 0, 0, ACT(runtime_id), ACT(has_runtime_id)},
-    {AS_M_RUNTIME_SCOPE, V_INT, 0, 0, 0, ACT(runtime_scope), NONE},
-    {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE},
-    {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)},
-    {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},
-    {AS_M_PEERS, V_OBJS, 0, 0, K_PEER, ACT(peers), ACT(n_peers)},
-    {AS_M_PEERS_OTHER, V_INT, 0, 0, 0, ACT(peers_other), NONE},
+    MEMBERS_MEASURES,
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 /* One of to, to_thread and from_thread, checked when the array ends (reader_parse.c). */
@@ -186,11 +189,9 @@ static const struct member members_outbox[] = {
     {AS_M_LEN, V_INT, 0, M_REQUIRED, 0, ACT(outbox_len), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
+/* An ended actor's exceptions are left out when 0: an actor's counters always say them. */
 static const struct member members_counters[] = {
-    {AS_M_MESSAGES_RECEIVED, V_INT, 0, M_REQUIRED, 0, ACT(messages_received), NONE},
-    {AS_M_MESSAGES_SENT, V_INT, 0, M_REQUIRED, 0, ACT(messages_sent), NONE},
-    {AS_M_REPLIES, V_INT, 0, 0, 0, ACT(replies), NONE},
-    {AS_M_HANDLED, V_INT, 0, M_REQUIRED, 0, ACT(handled), NONE},
+    MEMBERS_COUNTS,
     {AS_M_EXCEPTIONS, V_INT, 0, M_REQUIRED, 0, ACT(exceptions), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 

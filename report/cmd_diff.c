@@ -2,7 +2,7 @@
  * (relative) and a floor (absolute), so jitter of a few microseconds is not growth. */
 #define _GNU_SOURCE
 #include "commands.h"
-#include "escape.h"
+#include "jsonout.h"
 #include "recording.h"
 #include "lib/intern.h" /* not preload/intern.h, also on this file's path */
 #include "pairs.h"
@@ -279,45 +279,33 @@ static void diff_print(const struct diff_rows *rows, const char *path_a, const c
   printf("\n%zu of %zu rows grew beyond the tolerance.\n", grew, rows->n);
 }
 
-/* A real number as JSON writers commonly write it: shortest exact text, and ".0" on a whole
- * number so that it reads back as a real. */
-static void diff_json_real(FILE *out, double v)
-{
-  char text[40];
-  snprintf(text, sizeof text, "%.17g", v);
-  fputs(text, out);
-  if (!strpbrk(text, ".eE"))
-    fputs(".0", out);
-}
-
 static void diff_json_print(const struct diff_rows *rows, const char *path_a, const char *path_b,
                             const struct diff_opts *o, FILE *out)
 {
-  fputs("{\n  \"a\": ", out);
-  escape_json_string(out, path_a);
-  fputs(",\n  \"b\": ", out);
-  escape_json_string(out, path_b);
-  fputs(",\n  \"tolerance_pct\": ", out);
-  diff_json_real(out, o->tolerance);
-  fprintf(out, ",\n  \"floor\": %lld,\n  \"floor_ns\": %lld,\n  \"rows\": %s",
-          (long long)o->floor, (long long)o->floor_ns, rows->n ? "[" : "[]");
+  struct jsonout j;
+  jsonout_init(&j, out);
+  jsonout_object_begin(&j, NULL);
+  jsonout_str(&j, "a", path_a);
+  jsonout_str(&j, "b", path_b);
+  jsonout_real(&j, "tolerance_pct", o->tolerance);
+  jsonout_int(&j, "floor", o->floor);
+  jsonout_int(&j, "floor_ns", o->floor_ns);
+  jsonout_array_begin(&j, "rows");
   for (size_t i = 0; i < rows->n; i++) {
     const struct diff_row *row = &rows->items[i];
-    fputs(i ? ",\n    {\n      \"section\": " : "\n    {\n      \"section\": ", out);
-    escape_json_string(out, row->section);
-    fputs(",\n      \"name\": ", out);
-    escape_json_string(out, row->name);
-    fputs(",\n      \"type\": ", out);
-    if (row->type)
-      escape_json_string(out, row->type);
-    else
-      fputs("null", out);
-    fprintf(out, ",\n      \"unit\": \"%s\",\n      \"a\": %lld,\n      \"b\": %lld,\n"
-                 "      \"grew\": %s\n    }",
-            row->unit == DIFF_NS ? "ns" : "count", (long long)row->a, (long long)row->b,
-            row->grew ? "true" : "false");
+    jsonout_object_begin(&j, NULL);
+    jsonout_str(&j, "section", row->section);
+    jsonout_str(&j, "name", row->name);
+    jsonout_str(&j, "type", row->type);
+    jsonout_str(&j, "unit", row->unit == DIFF_NS ? "ns" : "count");
+    jsonout_int(&j, "a", row->a);
+    jsonout_int(&j, "b", row->b);
+    jsonout_bool(&j, "grew", row->grew);
+    jsonout_object_end(&j);
   }
-  fputs(rows->n ? "\n  ]\n}\n" : "\n}\n", out);
+  jsonout_array_end(&j);
+  jsonout_object_end(&j);
+  jsonout_finish(&j);
 }
 
 static int diff_number(const char *flag, const char *text, double *out)

@@ -10,7 +10,6 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,20 +107,41 @@ const char *report_alive_heading(const struct recording *m, char *buf, size_t le
   }
 }
 
-/* Exit reason -> how many visible actors stopped with it. */
-json_t *report_reasons(const struct report *r)
+int report_reasons(const struct report *r, struct report_reason **out, size_t *n)
 {
   const struct recording *m = r->m;
-  json_t *reasons = json_object();
+  *out = NULL;
+  *n = 0;
+  /* Each reason's row + 1 by its interned index: one pass however many actors and reasons. */
+  size_t *row = calloc(m->strings.n + 1, sizeof *row);
+  struct report_reason *rows = NULL;
+  size_t cap = 0;
+  if (!row)
+    return -1;
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
-    if (recording_visible(m, a) && a->reason != RM_NONE) {
-      const char *reason = report_str(r, a->reason);
-      json_object_set_new(reasons, reason,
-                          json_integer(json_integer_value(json_object_get(reasons, reason)) + 1));
+    if (!recording_visible(m, a) || a->reason == RM_NONE || a->reason >= m->strings.n)
+      continue;
+    if (!row[a->reason]) {
+      if (*n == cap) {
+        cap = cap ? 2 * cap : 8;
+        struct report_reason *grown = reallocarray(rows, cap, sizeof *grown);
+        if (!grown) {
+          free(rows);
+          free(row);
+          *n = 0;
+          return -1;
+        }
+        rows = grown;
+      }
+      rows[*n] = (struct report_reason){a->reason, 0};
+      row[a->reason] = ++*n;
     }
+    rows[row[a->reason] - 1].count++;
   }
-  return reasons;
+  free(row);
+  *out = rows;
+  return 0;
 }
 
 int cmd_report(int argc, char **argv)
@@ -173,12 +193,12 @@ int cmd_report(int argc, char **argv)
     fprintf(stderr, "actorscope report: out of memory\n");
     status = CMD_USAGE;
   } else if (as_json) {
-    json_t *out = report_json(&r);
-    if (!out || report_json_print(&r, out) < 0) {
-      fprintf(stderr, "actorscope report: out of memory\n");
+    int rc = report_json_print(&r, all);
+    if (rc < 0) {
+      fprintf(stderr, "actorscope report: %s\n",
+              rc == -1 ? "out of memory" : "cannot write the output");
       status = CMD_USAGE;
     }
-    json_decref(out);
   } else {
     report_print_text(&r, all, now);
   }

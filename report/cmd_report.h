@@ -3,7 +3,6 @@
 #ifndef ACTORSCOPE_CMD_REPORT_H
 #define ACTORSCOPE_CMD_REPORT_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,10 +34,16 @@ int report_type_cmp(const void *x, const void *y);
 int report_name_by_messages(const void *x, const void *y);
 int report_outlier(const struct rm_name *agg, const struct rm_name_type *t, double *others);
 const char *report_alive_heading(const struct recording *m, char *buf, size_t len);
-json_t *report_reasons(const struct report *r);
-/* The account as one JSON object (report_json builds it, report_json_print streams it). */
-json_t *report_json(struct report *r);
-int report_json_print(struct report *r, json_t *account);
+/* Exit reason -> how many visible actors stopped with it, in the order the actors come
+ * (malloc()ed in *OUT, *N rows). Returns 0, or -1 out of memory. */
+struct report_reason {
+  uint32_t reason; /* interned */
+  int64_t count;
+};
+int report_reasons(const struct report *r, struct report_reason **out, size_t *n);
+/* The account as one JSON object, streamed to stdout; ALL adds the messages between actors per
+ * pair of actors. Returns 0, -1 out of memory, or -2 when writing stdout failed. */
+int report_json_print(struct report *r, int all);
 /* The account as text: ALL lifts the per-section line cap, NOW: --now. */
 void report_print_text(struct report *r, int all, int now);
 

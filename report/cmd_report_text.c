@@ -211,6 +211,13 @@ static void report_print_slowest(const struct report *r)
   waits_print_section(r->m, &r->names, r->lines_per_section);
 }
 
+static int report_reason_cmp(const void *x, const void *y)
+{
+  const struct report_reason *a = x, *b = y;
+  return strcmp(strtab_text(&report_sort_model->strings, a->reason),
+                strtab_text(&report_sort_model->strings, b->reason));
+}
+
 static void report_print_end(const struct report *r)
 {
   const struct recording *m = r->m;
@@ -218,7 +225,10 @@ static void report_print_end(const struct report *r)
   char name[REPORT_NAME_WIDTH + 8], heading[64];
   int64_t exceptions = 0;
   size_t alive = 0;
-  json_t *reasons = report_reasons(r);
+  struct report_reason *reasons = NULL;
+  size_t n_reasons = 0;
+  if (report_reasons(r, &reasons, &n_reasons) < 0)
+    fprintf(stderr, "actorscope report: out of memory: exit reasons left out\n");
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
     if (recording_visible(m, a)) {
@@ -227,24 +237,14 @@ static void report_print_end(const struct report *r)
     }
   }
   printf("\nExit reasons:");
-  if (json_object_size(reasons) == 0)
+  if (n_reasons == 0)
     printf(" none");
-  const char **keys = calloc(json_object_size(reasons) + 1, sizeof *keys);
-  size_t nk = 0;
-  const char *key;
-  json_t *count;
-  json_object_foreach(reasons, key, count) if (keys) keys[nk++] = key;
-  for (size_t i = 0; i + 1 < nk; i++)
-    for (size_t k = i + 1; k < nk; k++)
-      if (strcmp(keys[k], keys[i]) < 0) {
-        const char *t = keys[i];
-        keys[i] = keys[k];
-        keys[k] = t;
-      }
-  for (size_t i = 0; i < nk; i++)
-    printf(" %s %lld", keys[i], (long long)json_integer_value(json_object_get(reasons, keys[i])));
-  free(keys);
-  json_decref(reasons);
+  report_sort_model = m;
+  if (n_reasons)
+    qsort(reasons, n_reasons, sizeof *reasons, report_reason_cmp);
+  for (size_t i = 0; i < n_reasons; i++)
+    printf(" %s %lld", report_str(r, reasons[i].reason), (long long)reasons[i].count);
+  free(reasons);
   printf("\nExceptions: %lld\n", (long long)exceptions);
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];

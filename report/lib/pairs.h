@@ -61,5 +61,11 @@ int pairs_diff_each(const struct recording *a, const struct recording *b,
 /* The text report's section "Messages between actors" (nothing for a run without peers): by
  * name, and with ALL by actor too; at most LINES rows each unless ALL. */
 void report_pairs_print(const struct recording *m, int all, size_t lines);
+/* The same numbers for report --json: a member "messages_between" ({"by_name": [{"from",
+ * "to", "count"}], "others": N} and with ALL "by_actor": [{"from", "from_id", "to", "to_id",
+ * "count"}], a thread's id null), every pair (no line budget); nothing for a run without
+ * peers. Returns 0, or -1 out of memory. */
+struct jsonout;
+int report_pairs_json(struct jsonout *j, const struct recording *m, int all);
 
 #endif

@@ -7,14 +7,24 @@
 
 #define WAITS_NAME_WIDTH 48
 
-json_t *waits_json(const struct recording *m, const struct as_histogram_bin *bins, size_t n)
+void waits_json(struct jsonout *j, const char *key, const struct recording *m,
+                const struct as_histogram_bin *bins, size_t n)
 {
   struct rm_finished w;
-  if (recording_waits(m, bins, n, &w) < 0)
-    return NULL;
-  return json_pack("{s:I, s:I, s:I, s:I, s:I}", "p50_ns", (json_int_t)w.p50, "p90_ns",
-                   (json_int_t)w.p90, "p99_ns", (json_int_t)w.p99, "max_ns", (json_int_t)w.max,
-                   "measured", (json_int_t)w.count);
+  if (recording_waits(m, bins, n, &w) == 0)
+    waits_json_percentiles(j, key, &w, "measured");
+}
+
+void waits_json_percentiles(struct jsonout *j, const char *key, const struct rm_finished *f,
+                            const char *count_key)
+{
+  jsonout_object_begin(j, key);
+  jsonout_int(j, "p50_ns", f->p50);
+  jsonout_int(j, "p90_ns", f->p90);
+  jsonout_int(j, "p99_ns", f->p99);
+  jsonout_int(j, "max_ns", f->max);
+  jsonout_int(j, count_key, (int64_t)f->count);
+  jsonout_object_end(j);
 }
 
 /* "LEAD p50 … of N messages" and a newline, when the histogram exists. */

@@ -4,13 +4,19 @@
 #ifndef ACTORSCOPE_WAITS_H
 #define ACTORSCOPE_WAITS_H
 
-#include <jansson.h>
 #include <stddef.h>
 
+#include "jsonout.h"
 #include "recording.h"
 
-/* {"p50_ns", "p90_ns", "p99_ns", "max_ns", "measured"} of a wait histogram, or NULL without one. */
-json_t *waits_json(const struct recording *m, const struct as_histogram_bin *bins, size_t n);
+/* KEY: {"p50_ns", "p90_ns", "p99_ns", "max_ns", "measured"} of a wait histogram; nothing
+ * without one. */
+void waits_json(struct jsonout *j, const char *key, const struct recording *m,
+                const struct as_histogram_bin *bins, size_t n);
+/* KEY: {"p50_ns", "p90_ns", "p99_ns", "max_ns", COUNT_KEY} of any such summary (the finished
+ * handlers' too). */
+void waits_json_percentiles(struct jsonout *j, const char *key, const struct rm_finished *f,
+                            const char *count_key);
 /* "INDENT waited in the mailbox: p50 … of N messages" and a newline, when there is a histogram. */
 void waits_print_line(const struct recording *m, const char *indent,
                              const struct as_histogram_bin *bins, size_t n);

@@ -346,6 +346,27 @@ def escapes():
     case("diff-escapes", "diff", "runs/escapes.jsonl", "runs/escapes.jsonl")
 
 
+def peers():
+    """Who talks to whom: the same pairs as text and as JSON, by name (two actors of one name
+    summed) and per actor; a thread by its name; what a hidden runtime-internal actor sends or
+    is sent left out unless --internal; messages past the listed peers counted apart."""
+    h = dict(HEADER, version=3)
+    run = [
+        actor(1, "pinger", peers=[{"to": 2, "count": 301}, {"to_thread": "main", "count": 3},
+                                  {"from_thread": "main", "count": 2}]),
+        actor(2, "ponger", peers=[{"to": 1, "count": 302}, {"to": 4, "count": 5}],
+              peers_other=7),
+        actor(3, "ponger", peers=[{"to": 1, "count": 10}]),
+        actor(4, "spawn_server", runtime="caf", internal=True, runtime_id=1, runtime_scope=1,
+              peers=[{"to": 1, "count": 9}]),
+        actor(5, "a \"quoted\" name", peers=[{"from_thread": "io\tpool", "count": 1}]),
+    ]
+    write_run(os.path.join(RUNS, "peers.jsonl"), [h, snapshot(0, run, final=True)])
+    case("report-peers", "report", "--all", "runs/peers.jsonl")
+    case("report-peers-json", "report", "--json", "runs/peers.jsonl")
+    case("report-peers-json-all", "report", "--json", "--all", "--internal", "runs/peers.jsonl")
+
+
 def deltas():
     """Format 2: a keyframe, deltas that spawn, change and reap actors, a final keyframe. The
     report at each seq is the whole state rebuilt; a handler seen running at seq 1 and not
@@ -387,3 +408,4 @@ if __name__ == "__main__":
     runs()
     deltas()
     escapes()
+    peers()

@@ -105,6 +105,48 @@ Test(pairs, report_top_html_and_prometheus_show_the_same_czmq_pair_counts)
                      "  pinger #1 \u2192 main 3\n  main \u2192 pinger #1 2\n");
   as_test_run_free(&out);
 
+  /* report --json: the same pairs, in the same order, by name and (--all) by actor. */
+  const char *json_all[] = {AS_TEST_CLI, "report", "--json", "--all", path, NULL};
+  cli(json_all, 0, &out);
+  json_error_t jerr;
+  json_t *account = json_loads(out.out, 0, &jerr);
+  cr_assert_not_null(account, "%s", jerr.text);
+  json_t *between = json_object_get(account, "messages_between");
+  cr_assert(json_is_object(between), "%s", out.out);
+  static const struct {
+    const char *from, *to;
+    json_int_t from_id, to_id, count; /* id 0: a thread (null) */
+  } rows[] = {{"ponger", "pinger", 2, 1, 302}, {"pinger", "ponger", 1, 2, 301},
+              {"pinger", "main", 1, 0, 3}, {"main", "pinger", 0, 1, 2}};
+  json_t *by_name = json_object_get(between, "by_name"), *by_actor = json_object_get(between, "by_actor");
+  cr_assert_eq(json_array_size(by_name), 4, "%s", out.out);
+  cr_assert_eq(json_array_size(by_actor), 4, "%s", out.out);
+  for (size_t i = 0; i < 4; i++) {
+    json_t *n = json_array_get(by_name, i), *a = json_array_get(by_actor, i);
+    cr_expect_str_eq(json_string_value(json_object_get(n, "from")), rows[i].from);
+    cr_expect_str_eq(json_string_value(json_object_get(n, "to")), rows[i].to);
+    cr_expect_eq(json_integer_value(json_object_get(n, "count")), rows[i].count);
+    cr_expect_str_eq(json_string_value(json_object_get(a, "from")), rows[i].from);
+    cr_expect_eq(json_integer_value(json_object_get(a, "from_id")), rows[i].from_id);
+    cr_expect_eq(json_is_null(json_object_get(a, "from_id")), rows[i].from_id == 0);
+    cr_expect_eq(json_integer_value(json_object_get(a, "to_id")), rows[i].to_id);
+    cr_expect_eq(json_is_null(json_object_get(a, "to_id")), rows[i].to_id == 0);
+    cr_expect_eq(json_integer_value(json_object_get(a, "count")), rows[i].count);
+  }
+  cr_expect_eq(json_integer_value(json_object_get(between, "others")), 0);
+  json_decref(account);
+  as_test_run_free(&out);
+  /* Without --all, by name only. */
+  const char *json_names[] = {AS_TEST_CLI, "report", "--json", path, NULL};
+  cli(json_names, 0, &out);
+  account = json_loads(out.out, 0, &jerr);
+  cr_assert_not_null(account, "%s", jerr.text);
+  between = json_object_get(account, "messages_between");
+  cr_expect_eq(json_array_size(json_object_get(between, "by_name")), 4, "%s", out.out);
+  cr_expect_null(json_object_get(between, "by_actor"), "%s", out.out);
+  json_decref(account);
+  as_test_run_free(&out);
+
   /* top: pinger's inspect panel, in the last frame. */
   const char *top[] = {AS_TEST_CLI, "top", "--batch", "--ascii", "--inspect", "1", path, NULL};
   cli(top, 0, &out);
@@ -199,6 +241,11 @@ Test(pairs, check_no_messages_fails_on_a_pair_that_talks_and_passes_on_one_that_
   const char *old_report[] = {AS_TEST_CLI, "report", AS_TEST_DATA "/runs/deadlock.jsonl", NULL};
   cli(old_report, 0, &out);
   cr_expect(!strstr(out.out, "Messages between actors"), "%s", out.out);
+  as_test_run_free(&out);
+  const char *old_json[] = {AS_TEST_CLI, "report", "--json", AS_TEST_DATA "/runs/deadlock.jsonl",
+                            NULL};
+  cli(old_json, 0, &out);
+  cr_expect(!strstr(out.out, "messages_between"), "%s", out.out);
   as_test_run_free(&out);
   free(path);
   as_test_run_free(&run);

@@ -19,6 +19,11 @@ static const char header_v2[] =
     "\"argv\":[\"p\"],\"started_at\":\"2026-11-24T06:00:00.000Z\",\"started_at_ns\":1,"
     "\"config\":{\"interval_ms\":100,\"grave_ms\":5000,\"stack_depth\":2}}";
 
+static const char header_v3[] =
+    "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":3,\"pid\":7,\"program\":\"/bin/p\","
+    "\"argv\":[\"p\"],\"started_at\":\"2026-11-24T06:00:00.000Z\",\"started_at_ns\":1,"
+    "\"config\":{\"interval_ms\":100,\"grave_ms\":5000,\"stack_depth\":2}}";
+
 /* One actor with every member the format has, objects that may be null filled in. */
 #define FULL_ACTOR                                                                                \
   "{\"id\":1,\"name\":\"w\",\"full_name\":\"ns::w\",\"runtime\":\"caf\",\"status\":\"running\","  \
@@ -50,6 +55,22 @@ static const char full_keyframe[] =
     "\"diagnostics\":[{\"code\":\"c\",\"message\":\"m\"}],"
     "\"last_cost\":{\"collect_ns\":1,\"encode_ns\":1,\"write_ns\":1,\"bytes\":1},"
     "\"spawn_sites\":[[\"f+0x1 (x)\"]],\"tick_fs\":385190,\"actors\":[" FULL_ACTOR "]}";
+
+/* Version 3: an actor that lived and died between two lines, with every member its compact form
+ * has (FORMAT.md, "Ended actors"). */
+static const char full_ended_keyframe[] =
+    "{\"type\":\"snapshot\",\"seq\":0,\"uptime_ns\":100,\"final\":false,"
+    "\"totals\":{\"alive\":0,\"total_spawned\":1,\"total_stopped\":1,\"messages_received\":4},"
+    "\"actors\":[],\"ended\":[{\"id\":3,\"name\":\"w\",\"full_name\":\"ns::w\","
+    "\"internal\":true,\"runtime\":\"caf\",\"attached_late\":true,\"spawned_at_ns\":5,"
+    "\"spawn_site\":0,\"parent\":1,\"stopped_at_ns\":9,\"reason\":\"normal\",\"enqueued\":4,"
+    "\"mailbox_max\":3,\"outbox_len\":1,\"messages_received\":4,\"messages_sent\":1,"
+    "\"replies\":1,\"handled\":4,\"exceptions\":1,\"handler_total_ns\":9,\"handler_max_ns\":8,"
+    "\"handler_histogram\":[[5,4]],\"mailbox_wait_histogram\":[[2,1]],"
+    "\"stuck\":{\"type\":\"ping\",\"since_ns\":1,\"handler_ns\":6},"
+    "\"message_types\":[{\"name\":\"ping\",\"count\":4}],"
+    "\"peers\":[{\"to_thread\":\"main\",\"count\":1}],\"peers_other\":2,"
+    "\"runtime_id\":3,\"runtime_scope\":1}],\"spawn_sites\":[[\"f+0x1 (x)\"]]}";
 
 /* The format's contract: every member of a snapshot line, by path ("actors.0.counters" is the
  * first actor's counters), and whether a reader must refuse a line without it. */
@@ -112,6 +133,23 @@ static const struct member_case delta_members[] = {
     {"actors.0.id", 1}, {"actors.0.counters", 1}, {"actors.0.handling.type", 1},
 };
 
+/* An ended actor: what its full object requires, flat (origin included: it is described once),
+ * and what that object leaves optional or the compact form leaves out when 0. */
+static const struct member_case ended_members[] = {
+    {"ended.0.id", 1}, {"ended.0.name", 1}, {"ended.0.runtime", 1},
+    {"ended.0.spawned_at_ns", 1}, {"ended.0.stopped_at_ns", 1}, {"ended.0.reason", 1},
+    {"ended.0.enqueued", 1}, {"ended.0.mailbox_max", 1}, {"ended.0.messages_received", 1},
+    {"ended.0.messages_sent", 1}, {"ended.0.handled", 1}, {"ended.0.handler_total_ns", 1},
+    {"ended.0.handler_max_ns", 1}, {"ended.0.message_types", 1},
+    {"ended.0.full_name", 0}, {"ended.0.internal", 0}, {"ended.0.attached_late", 0},
+    {"ended.0.spawn_site", 0}, {"ended.0.parent", 0}, {"ended.0.outbox_len", 0},
+    {"ended.0.replies", 0}, {"ended.0.exceptions", 0}, {"ended.0.handler_histogram", 0},
+    {"ended.0.mailbox_wait_histogram", 0}, {"ended.0.stuck", 0}, {"ended.0.peers", 0},
+    {"ended.0.peers_other", 0}, {"ended.0.runtime_id", 0}, {"ended.0.runtime_scope", 0},
+    {"ended.0.stuck.type", 1}, {"ended.0.message_types.0.count", 1},
+    {"ended.0.peers.0.count", 1},
+};
+
 /* LINE (JSON) without the member at PATH, as one line of text (malloc()ed). */
 static char *without(const char *line, const char *path)
 {
@@ -136,13 +174,13 @@ static char *without(const char *line, const char *path)
 }
 
 /* Reads LINES (after the header) from a file. Returns snapshots read, or the error. */
-static int read_lines(const char *lines, struct as_reader_error *err)
+static int read_lines_after(const char *header, const char *lines, struct as_reader_error *err)
 {
   char path[] = "/tmp/actorscope-members-XXXXXX";
   int fd = mkstemp(path);
   cr_assert_geq(fd, 0);
   FILE *f = fdopen(fd, "w");
-  fprintf(f, "%s\n%s", header_v2, lines);
+  fprintf(f, "%s\n%s", header, lines);
   fclose(f);
   struct as_reader *r;
   int rc = as_reader_open(&r, path, NULL, err);
@@ -157,6 +195,11 @@ static int read_lines(const char *lines, struct as_reader_error *err)
   return rc < 0 ? rc : n;
 }
 
+static int read_lines(const char *lines, struct as_reader_error *err)
+{
+  return read_lines_after(header_v2, lines, err);
+}
+
 /* The last key of PATH, as the reader's message quotes it. */
 static const char *leaf(const char *path)
 {
@@ -164,14 +207,14 @@ static const char *leaf(const char *path)
   return dot ? dot + 1 : path;
 }
 
-static void expect_member(const char *before, const char *line, const char *after,
-                          const struct member_case *c, const char *kind)
+static void expect_member_after(const char *header, const char *before, const char *line,
+                                const char *after, const struct member_case *c, const char *kind)
 {
   char *cut = without(line, c->path);
   char *text = NULL;
   cr_assert(asprintf(&text, "%s%s\n%s", before, cut, after) > 0);
   struct as_reader_error err = {0};
-  int rc = read_lines(text, &err);
+  int rc = read_lines_after(header, text, &err);
   if (c->required) {
     cr_expect_eq(rc, -EPROTO, "a %s without %s must be refused (read: %d)", kind, c->path, rc);
     cr_expect(strstr(err.text, leaf(c->path)) &&
@@ -182,6 +225,12 @@ static void expect_member(const char *before, const char *line, const char *afte
   }
   free(text);
   free(cut);
+}
+
+static void expect_member(const char *before, const char *line, const char *after,
+                          const struct member_case *c, const char *kind)
+{
+  expect_member_after(header_v2, before, line, after, c, kind);
 }
 
 Test(reader_members, a_line_with_every_member_is_read)
@@ -220,4 +269,15 @@ Test(reader_members, a_delta_needs_its_seq_and_uptime_only)
     expect_member(keyframe, delta, "", &delta_members[i], "delta");
   free(delta);
   free(keyframe);
+}
+
+Test(reader_members, an_ended_actor_is_read_with_every_member_and_refused_without_a_required_one)
+{
+  char *text = NULL;
+  cr_assert(asprintf(&text, "%s\n", full_ended_keyframe) > 0);
+  struct as_reader_error err = {0};
+  cr_expect_eq(read_lines_after(header_v3, text, &err), 1, "%s", err.text);
+  free(text);
+  for (size_t i = 0; i < sizeof ended_members / sizeof ended_members[0]; i++)
+    expect_member_after(header_v3, "", full_ended_keyframe, "", &ended_members[i], "version 3 ended actor");
 }
