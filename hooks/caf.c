@@ -457,16 +457,21 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   /* The element names the message until its handler is done (forwarders pass it on). */
   if (!forwarder)
     as_events_send(sender ? caf_record(sender) : NULL, caf_record(target), (uintptr_t)element);
-  /* Without a sender, the actor running here sends (or this thread, which runs none). */
-  struct caf_actor *from = sender ? sender : caf_consuming;
-  as_peers_count(from ? caf_record(from) : NULL, caf_record(target));
-  if (!sender || sender == target)
+  if (!sender || sender == target) {
+    /* Without a sender, the actor running here sends (or this thread, which runs none). */
+    if (!sender)
+      as_peers_count_touch(caf_consuming ? caf_record(caf_consuming) : NULL, caf_record(target));
     return;
-  /* Only the sender's own thread bumps its count, but for forwarded messages. */
-  if (sender == caf_consuming)
+  }
+  /* Only the sender's own thread bumps its counts, but for forwarded messages (its record's
+   * change bit is set once, by the sent count). */
+  if (sender == caf_consuming) {
+    as_peers_count_sent(caf_record(sender), caf_record(target), 1);
     as_actor_count_sent(caf_record(sender));
-  else
+  } else {
+    as_peers_count_sent(caf_record(sender), caf_record(target), 0);
     as_actor_count_sent_shared(caf_record(sender));
+  }
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
   if ((mid & CAF_MID_REQUEST_ID_MASK) && !(mid & CAF_MID_RESPONSE_FLAG))
     caf_remember_request(sender, mid, as_actor_id(caf_record(target)));

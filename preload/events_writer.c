@@ -255,10 +255,24 @@ static void events_on_record(void *ctx, struct as_events_record *r)
 static struct as_events_record *events_scratch;
 static size_t events_scratch_cap;
 
-/* A stable sort by time (bottom-up merge): a thread's records of the same instant (an end and
- * a stop) keep their order. Left as it is when the scratch space cannot be had. */
+/* The end of the ascending run of A (N records) that begins at LO. */
+static size_t events_run_end(const struct as_events_record *a, size_t lo, size_t n)
+{
+  size_t i = lo + 1;
+  while (i < n && a[i].time_ns >= a[i - 1].time_ns)
+    i++;
+  return i;
+}
+
+/* A stable sort by time: a thread's records of the same instant (an end and a stop) keep their
+ * order. A drain passes each ring's records in their thread's order, so the pass is a few runs
+ * already in order, one a ring: merging the runs as they come (a natural merge sort) takes a
+ * pass a doubling of the rings, not of the records. Left as it is when the scratch space cannot
+ * be had. */
 static void events_sort(struct as_events_record *a, size_t n)
 {
+  if (n < 2 || events_run_end(a, 0, n) == n)
+    return;
   if (events_scratch_cap < n) {
     struct as_events_record *s = realloc(events_scratch, n * sizeof *s);
     if (!s) {
@@ -269,9 +283,12 @@ static void events_sort(struct as_events_record *a, size_t n)
     events_scratch_cap = n;
   }
   struct as_events_record *from = a, *to = events_scratch;
-  for (size_t width = 1; width < n; width *= 2) {
-    for (size_t lo = 0; lo < n; lo += 2 * width) {
-      size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+  size_t runs;
+  do {
+    runs = 0;
+    for (size_t lo = 0; lo < n; runs++) {
+      size_t mid = events_run_end(from, lo, n);
+      size_t hi = mid < n ? events_run_end(from, mid, n) : n;
       size_t i = lo, j = mid, k = lo;
       while (i < mid && j < hi)
         to[k++] = from[j].time_ns < from[i].time_ns ? from[j++] : from[i++];
@@ -279,11 +296,12 @@ static void events_sort(struct as_events_record *a, size_t n)
         to[k++] = from[i++];
       while (j < hi)
         to[k++] = from[j++];
+      lo = hi;
     }
     struct as_events_record *t = from;
     from = to;
     to = t;
-  }
+  } while (runs > 1);
   if (from != a)
     memcpy(a, from, n * sizeof *a);
 }

@@ -15,9 +15,9 @@
 struct as_peers *_Atomic *_Atomic as__peers_tables[AS_RECORD_SPACES];
 __thread uint64_t as__peers_thread __attribute__((tls_model("initial-exec")));
 
-/* 1M tables of 144 bytes and the pool's link (address space, touched as used): an actor past
+/* 1M tables of 208 bytes and the pool's link (address space, touched as used): an actor past
  * them counts no peers. */
-static struct as_blockpool peers_pool = AS_BLOCKPOOL_INIT(sizeof(struct as_peers), 160u << 20);
+static struct as_blockpool peers_pool = AS_BLOCKPOOL_INIT(sizeof(struct as_peers), 224u << 20);
 
 static const size_t peers_blocks[AS_RECORD_SPACES] = {
     AS_RECORD_REGION_SMALL / AS_RECORD_STRIDE_SMALL,
@@ -100,7 +100,8 @@ uint32_t as_peers_copy(const struct as_actor *actor, uint64_t *words, uint64_t *
   uint32_t n = 0;
   for (int i = 0; i < AS_PEERS_SLOTS; i++) {
     uint64_t key = atomic_load_explicit(&p->key[i], memory_order_relaxed);
-    uint64_t count = atomic_load_explicit(&p->count[i], memory_order_relaxed);
+    uint64_t count = atomic_load_explicit(&p->count[i], memory_order_relaxed) +
+                     atomic_load_explicit(&p->mine[i], memory_order_relaxed);
     if (key != 0 && count != 0) { /* a slot claimed a moment before its first count */
       words[2 * n] = key;
       words[2 * n + 1] = count;

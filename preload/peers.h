@@ -9,11 +9,12 @@
  * at the actor's first message (never malloc). The record keeps its size; an actor that sends
  * nothing costs 8 bytes of address space, touched only when a neighbour's is.
  *
- * Hot path: a load of the pointer, a scan of 8 keys (one cache line), one atomic add to the
- * count: one slot may be counted by several threads at once (a CAF forwarder hands on a message
- * with its sender's name while the sender sends to the same peer; a CZMQ reply is counted by its
- * reader), and a plain load and store could lose one. A slot is claimed with a
- * compare-and-swap: lock-free. */
+ * Hot path: a load of the pointer, a scan of 8 keys (one cache line), one add to the count. A
+ * slot may be counted by several threads at once (a CAF forwarder hands on a message with its
+ * sender's name while the sender sends to the same peer; a CZMQ reply is counted by its reader),
+ * so each slot has two counts: one only the thread running the owner adds to (a plain load and
+ * store, as the record's own counters), one that any thread adds to atomically. A slot is
+ * claimed with a compare-and-swap: lock-free. */
 #ifndef AS_PEERS_H
 #define AS_PEERS_H
 
@@ -33,8 +34,9 @@
 struct as_peers {
   uint64_t owner; /* the record's id: a block a former record in the same place left is not its */
   _Atomic uint64_t key[AS_PEERS_SLOTS]; /* 0: free */
-  _Atomic uint64_t count[AS_PEERS_SLOTS];
-  _Atomic uint64_t other; /* messages to peers past the slots */
+  _Atomic uint64_t count[AS_PEERS_SLOTS]; /* counted by any thread: atomic adds */
+  _Atomic uint64_t mine[AS_PEERS_SLOTS];  /* by the thread running the owner: load and store */
+  _Atomic uint64_t other; /* messages to peers past the slots (atomic adds) */
 };
 
 /* One pointer per record block of each pool; NULL until the first table is needed. */
@@ -66,14 +68,15 @@ static inline uint64_t as__peers_thread_key(uint64_t tag)
   return name ? name | tag : 0;
 }
 
-static inline void as__peers_add(struct as_actor *owner, uint64_t key)
+/* Counts one message of OWNER's to KEY. OWN: the caller runs on the thread running OWNER (its
+ * count needs no locked add). Inline always: a call would cost more than the count. */
+static inline __attribute__((always_inline)) void as__peers_add(struct as_actor *owner,
+                                                                uint64_t key, int own)
 {
   struct as_peers *_Atomic *slot = as__peers_slot(owner);
   struct as_peers *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
   if (__builtin_expect(!p || p->owner != owner->id, 0) && !(p = as__peers_take(owner)))
     return;
-  as_changes_touch(owner);
-  _Atomic uint64_t *count = &p->other;
   for (int i = 0; i < AS_PEERS_SLOTS; i++) {
     uint64_t k = atomic_load_explicit(&p->key[i], memory_order_relaxed);
     /* Claim a free slot; on a lost race k holds the winner's peer, maybe this one. */
@@ -81,23 +84,48 @@ static inline void as__peers_add(struct as_actor *owner, uint64_t key)
                                                           memory_order_relaxed))
       k = key;
     if (k == key) {
-      count = &p->count[i];
-      break;
+      if (own)
+        as_counter_bump(&p->mine[i], 1);
+      else
+        atomic_fetch_add_explicit(&p->count[i], 1, memory_order_relaxed);
+      return;
     }
   }
-  atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&p->other, 1, memory_order_relaxed);
 }
 
 /* One message from FROM to TO (NULL: this thread, which runs no actor), from any thread. A
- * message to oneself is not a message between actors. */
-static inline void as_peers_count(struct as_actor *from, struct as_actor *to)
+ * message to oneself is not a message between actors. The table's owner is FROM, or TO when
+ * FROM is NULL: the caller sets the owner's change bit in the same hook (its enqueue, sent or
+ * reply count does), so the collector's next look copies the table. */
+static inline __attribute__((always_inline)) void as_peers_count(struct as_actor *from,
+                                                                 struct as_actor *to)
 {
   if (from == to)
     return;
   uint64_t key = from && to ? to->id : as__peers_thread_key(from ? AS_PEERS_TO_THREAD
                                                                   : AS_PEERS_FROM_THREAD);
   if (key)
-    as__peers_add(from ? from : to, key);
+    as__peers_add(from ? from : to, key, 0);
+}
+
+/* The same where nothing else in the hook changes FROM's record (a CAF message without a
+ * sender, from the actor running here). */
+static inline void as_peers_count_touch(struct as_actor *from, struct as_actor *to)
+{
+  if (from && from != to)
+    as_changes_touch(from);
+  as_peers_count(from, to);
+}
+
+/* The message path's common case: actor FROM sends to another actor TO, and the caller sets
+ * FROM's change bit in the same hook (as_actor_count_sent does). OWN: this thread runs FROM. */
+static inline void as_peers_count_sent(struct as_actor *from, struct as_actor *to, int own)
+{
+  if (own)
+    as__peers_add(from, to->id, 1);
+  else
+    as__peers_add(from, to->id, 0);
 }
 
 /* The collector's copy of an actor's table: up to AS_PEERS_SLOTS (key, count) word pairs with

@@ -28,13 +28,16 @@ static const char export_usage[] =
     "                     instead of standard output\n"
     "  --per-actor[=CAP]  prometheus: also series per actor id, for up to CAP actors per\n"
     "                     process (default 100)\n"
-    "  --internal         include runtime-internal actors (CAF's spawn server, middleman ...)\n";
+    "  --internal         include runtime-internal actors (CAF's spawn server, middleman ...)\n"
+    "  --flows=v1         perfetto, a run recorded with events: flow events v1 (ph s/f), the\n"
+    "                     ones Chrome DevTools' Performance panel draws, instead of v2 (bind_id)\n";
 
 struct export_args {
   const char *format;
   const char *output;
   long per_actor_cap; /* 0: off */
   int internal;       /* --internal */
+  int flows_v1;       /* --flows=v1 */
   char **runs;
   size_t n_runs;
 };
@@ -44,6 +47,7 @@ static int export_parse(int argc, char **argv, struct export_args *args)
   static const struct option options[] = {{"output", required_argument, NULL, 'o'},
                                           {"per-actor", optional_argument, NULL, 'a'},
                                           {"internal", no_argument, NULL, 'I'},
+                                          {"flows", required_argument, NULL, 'f'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   memset(args, 0, sizeof *args);
@@ -79,6 +83,14 @@ static int export_parse(int argc, char **argv, struct export_args *args)
     }
     case 'I':
       args->internal = 1;
+      break;
+    case 'f':
+      if (strcmp(optarg, "v1") == 0 || strcmp(optarg, "v2") == 0) {
+        args->flows_v1 = optarg[1] == '1';
+      } else {
+        fprintf(stderr, "actorscope export: --flows=%s: expected v1 or v2\n", optarg);
+        return CMD_USAGE;
+      }
       break;
     case 'h':
       fputs(export_usage, stdout);
@@ -126,7 +138,7 @@ static void export_close_runs(struct as_reader **readers, size_t n)
 static int export_perfetto(FILE *out, struct as_reader *const *runs, size_t n,
                            const struct export_args *args, struct as_reader_error *err)
 {
-  return export_perfetto_write(out, runs, n, args->internal, err);
+  return export_perfetto_write(out, runs, n, args->internal, args->flows_v1, err);
 }
 
 static int export_prometheus(FILE *out, struct as_reader *const *runs, size_t n,
@@ -158,6 +170,10 @@ int cmd_export(int argc, char **argv)
   if (!write) {
     fprintf(stderr, "actorscope export: unknown format '%s' (perfetto, prometheus, html)\n",
             args.format);
+    return CMD_USAGE;
+  }
+  if (args.flows_v1 && write != export_perfetto) {
+    fprintf(stderr, "actorscope export: --flows is for perfetto\n");
     return CMD_USAGE;
   }
   if (write == export_html && args.n_runs != 1) {

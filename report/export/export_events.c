@@ -134,6 +134,7 @@ struct ev_state {
   size_t threads_n, threads_cap;
   uint64_t flow_id;
   uint64_t last_ts;
+  unsigned flags; /* EXPORT_EVENTS_* */
 };
 
 static uint64_t ev_hash(uint64_t a, uint64_t b)
@@ -240,6 +241,25 @@ static const char *ev_type_name(const struct ev_state *s, uint16_t type)
   return s->types[type] ? s->types[type] : "";
 }
 
+/* The slices' category: with flow events v1 a flow joins the two events of its own category
+ * at its own times (Chrome DevTools binds it so), so both ends share one. */
+static const char *ev_category(const struct ev_state *s, const char *v2)
+{
+  return s->flags & EXPORT_EVENTS_FLOWS_V1 ? EXPORT_EVENTS_V1_CATEGORY : v2;
+}
+
+/* Flow events v1: "s" at the send, "f" at the handler's begin, bound to the slice that encloses
+ * it ("bp":"e"), which the slice written just before begins at that very time. */
+static void ev_flow_v1(struct ev_state *s, const char *ph, int64_t track, uint64_t ts,
+                       uint64_t flow)
+{
+  ev_open_event(s, ph, track);
+  fprintf(s->out, ",\"name\":\"message\",\"cat\":\"%s\",\"id\":%" PRIu64 "%s",
+          EXPORT_EVENTS_V1_CATEGORY, flow, ph[0] == 'f' ? ",\"bp\":\"e\"" : "");
+  ev_ts(s, "ts", ts);
+  fputc('}', s->out);
+}
+
 /* The send slice, once it is known whether (and by which flow) a handler took the message. */
 static int ev_write_send(struct ev_state *s, const struct ev_send *m, uint64_t flow)
 {
@@ -250,14 +270,16 @@ static int ev_write_send(struct ev_state *s, const struct ev_send *m, uint64_t f
       return rc;
   }
   ev_open_event(s, "X", track);
-  fputs(",\"name\":\"send\",\"cat\":\"send\"", s->out);
+  fprintf(s->out, ",\"name\":\"send\",\"cat\":\"%s\"", ev_category(s, "send"));
   ev_ts(s, "ts", m->ts);
   fputs(",\"dur\":0", s->out);
-  if (flow)
+  if (flow && !(s->flags & EXPORT_EVENTS_FLOWS_V1))
     fprintf(s->out, ",\"bind_id\":%" PRIu64 ",\"flow_out\":true", flow);
   fputs(",\"args\":{\"to\":", s->out);
   ev_who(s, m->receiver, 0);
   fprintf(s->out, ",\"handled\":%s,\"thread\":%" PRIu32 "}}", flow ? "true" : "false", m->tid);
+  if (flow && (s->flags & EXPORT_EVENTS_FLOWS_V1))
+    ev_flow_v1(s, "s", track, m->ts, flow);
   return 0;
 }
 
@@ -350,11 +372,11 @@ static void ev_write_handler(struct ev_state *s, uint64_t actor, const struct ev
   ev_open_event(s, "X", (int64_t)actor);
   fputs(",\"name\":", s->out);
   escape_json_string(s->out, *type ? type : "handler");
-  fputs(",\"cat\":\"handler\"", s->out);
+  fprintf(s->out, ",\"cat\":\"%s\"", ev_category(s, "handler"));
   ev_ts(s, "ts", o->ts);
   uint64_t dur = end > o->ts ? end - o->ts : 0;
   fprintf(s->out, ",\"dur\":%" PRIu64 ".%03" PRIu64, dur / 1000, dur % 1000);
-  if (flow)
+  if (flow && !(s->flags & EXPORT_EVENTS_FLOWS_V1))
     fprintf(s->out, ",\"bind_id\":%" PRIu64 ",\"flow_in\":true", flow);
   fputs(",\"args\":{\"type\":", s->out);
   escape_json_string(s->out, type);
@@ -369,6 +391,8 @@ static void ev_write_handler(struct ev_state *s, uint64_t actor, const struct ev
     escape_json_string(s->out, how);
   }
   fputs("}}", s->out);
+  if (flow && (s->flags & EXPORT_EVENTS_FLOWS_V1))
+    ev_flow_v1(s, "f", (int64_t)actor, o->ts, flow);
 }
 
 /* The innermost open handler of the actor ends at END (HOW: why, when not by returning). */
@@ -487,8 +511,8 @@ static int ev_record(struct ev_state *s, const struct as_events_record *r)
 }
 
 int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset_ns,
-                        const struct export_events_names *names, uint64_t *count,
-                        struct as_reader_error *err)
+                        const struct export_events_names *names, unsigned flags,
+                        uint64_t *count, struct as_reader_error *err)
 {
   *count = 0;
   FILE *in = fopen(path, "rb");
@@ -510,7 +534,8 @@ int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset
     fclose(in);
     return rc;
   }
-  struct ev_state s = {.out = out, .pid = pid, .offset_ns = offset_ns, .names = names};
+  struct ev_state s = {.out = out, .pid = pid, .offset_ns = offset_ns, .names = names,
+                       .flags = flags};
   size_t size = h.record_size;
   char *block = malloc(EV_READ_RECORDS * size);
   s.types = calloc(EV_TYPES, sizeof *s.types);

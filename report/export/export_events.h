@@ -8,7 +8,9 @@
  *                   "thread TID" for a thread running no actor: tid 1000000000 + TID), named
  *                   "send"; args: to, handled
  *   flows           from each send to the handler that took the message (flow events v2:
- *                   bind_id with flow_out on the send, flow_in on the handler)
+ *                   bind_id with flow_out on the send, flow_in on the handler; or, with
+ *                   EXPORT_EVENTS_FLOWS_V1, flow events v1 "s"/"f" named "message" at the two
+ *                   slices' times, and both slices in category EXPORT_EVENTS_V1_CATEGORY)
  *   losses          a process instant "events lost" where a full ring dropped records
  * Streams: memory is the handlers open now, the messages sent and not yet taken, and the names
  * of actors and types. */
@@ -38,11 +40,17 @@ void export_events_names_free(struct export_events_names *names);
  * when one exists, -ENOENT otherwise. */
 int export_events_path(const char *source, char *path, size_t len);
 
+/* Flow events v1 (ph "s"/"f") rather than v2 (bind_id): Chrome DevTools' Performance panel
+ * draws only those, and binds each to the event of its own category at its own time. */
+#define EXPORT_EVENTS_FLOWS_V1 1u
+#define EXPORT_EVENTS_V1_CATEGORY "message"
+
 /* Writes the events of PATH as trace events (each preceded by ",\n": the caller has written at
- * least one event before), for process PID placed OFFSET_NS after the trace's start. Returns 0,
+ * least one event before), for process PID placed OFFSET_NS after the trace's start, FLAGS
+ * EXPORT_EVENTS_* or 0. Returns 0,
  * or a negative errno with ERR filled. *COUNT: events read. */
 int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset_ns,
-                        const struct export_events_names *names, uint64_t *count,
-                        struct as_reader_error *err);
+                        const struct export_events_names *names, unsigned flags,
+                        uint64_t *count, struct as_reader_error *err);
 
 #endif

@@ -32,6 +32,7 @@ struct pf_writer {
   /* The run being written has an events file: its exact handler slices replace the sampled. */
   char events_path[4096];
   int include_internal; /* runtime-internal actors' tracks too (--internal) */
+  unsigned event_flags;  /* EXPORT_EVENTS_* */
   struct actor_model_view view; /* the snapshot as read through the model (actor_model.h) */
   /* The run being written. */
   int64_t pid;
@@ -378,8 +379,8 @@ static int pf_events(struct pf_writer *w, struct as_reader *run, struct as_reade
   (void)run;
   if (!w->events_path[0])
     return 0;
-  int rc = export_events_write(w->out, w->events_path, w->pid, w->offset_ns, &w->names, &count,
-                               err);
+  int rc = export_events_write(w->out, w->events_path, w->pid, w->offset_ns, &w->names,
+                               w->event_flags, &count, err);
   w->with_events += rc == 0;
   return rc;
 }
@@ -422,9 +423,11 @@ static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_e
 }
 
 int export_perfetto_write(FILE *out, struct as_reader *const *runs, size_t n_runs,
-                          int include_internal, struct as_reader_error *err)
+                          int include_internal, int flows_v1, struct as_reader_error *err)
 {
-  struct pf_writer w = {.out = out, .include_internal = include_internal};
+  unsigned event_flags = flows_v1 ? EXPORT_EVENTS_FLOWS_V1 : 0;
+  struct pf_writer w = {.out = out, .include_internal = include_internal,
+                        .event_flags = event_flags};
   int64_t t0 = INT64_MAX;
   for (size_t i = 0; i < n_runs; i++)
     if (as_reader_header(runs[i])->started_at_ns < t0)
@@ -447,9 +450,11 @@ int export_perfetto_write(FILE *out, struct as_reader *const *runs, size_t n_run
         "saw the handler running), counters, deadlocks (first capture that found them).\"",
         out);
   if (w.with_events)
-    fputs(",\"events\":\"recorded with events: handler slices of category 'handler' named by "
-          "message type are exact (begin and end), sends and flows link each message to the "
-          "handler that took it\"", out);
+    fprintf(out, ",\"events\":\"recorded with events: handler slices of category '%s' named by "
+            "message type are exact (begin and end), sends and flows (%s) link each message to "
+            "the handler that took it\"",
+            event_flags & EXPORT_EVENTS_FLOWS_V1 ? EXPORT_EVENTS_V1_CATEGORY : "handler",
+            event_flags & EXPORT_EVENTS_FLOWS_V1 ? "flow events v1" : "flow events v2");
   fputs("}}\n", out);
   if (ferror(out)) {
     err->code = -EIO;

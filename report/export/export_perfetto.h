@@ -25,9 +25,10 @@
 #include "reader.h"
 
 /* Reads every run to its end and writes the trace to OUT (runtime-internal actors only with
- * INCLUDE_INTERNAL). Returns 0, or a negative errno with ERR filled (the output is then
- * incomplete). */
+ * INCLUDE_INTERNAL; FLOWS_V1: a run recorded with events gets flow events v1, not v2, as
+ * export_events.h says). Returns 0,
+ * or a negative errno with ERR filled (the output is then incomplete). */
 int export_perfetto_write(FILE *out, struct as_reader *const *runs, size_t n_runs,
-                          int include_internal, struct as_reader_error *err);
+                          int include_internal, int flows_v1, struct as_reader_error *err);
 
 #endif
