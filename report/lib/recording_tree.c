@@ -71,7 +71,7 @@ int recording_tree(const struct recording *m, struct rm_tree *t)
       else
         hi = mid;
     }
-    items[lo] = (struct actor_tree_item){a->id, a->parent, rank_of[k], a->has_parent};
+    items[lo] = (struct actor_tree_item){a->id, a->parent, rank_of[k], a->has_parent, 0};
   }
   int rc = actor_tree_order(items, n, t->order, t->depth, t->cyclic);
   for (size_t k = 0; rc == 0 && k < n; k++)
