@@ -366,6 +366,7 @@ static AS_HOOK_HOT void czmq_recv_msg_end(struct czmq_recv r, int rc, as_zmq_msg
     czmq_recv_end(r, rc, "", 0, more);
 }
 
+/* ---- interposed libzmq functions ----------------------------------------------------------- */
 
 /* The send hooks differ only in their parameters: count at the last frame around the call.
  * zmq_sendmsg is zmq_msg_send with its arguments swapped (zmq_sendmsg(3)): it calls the real

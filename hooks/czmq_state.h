@@ -108,6 +108,8 @@ as_zsock *zsys_create_pipe(as_zsock **backend_p);
 int zsock_wait(void *self);
 void *zsock_resolve(void *self);
 
+/* Each file gets its own static slots, each filled at its first call there (as czmq_sockets.c
+ * does for zmq_getsockopt). */
 #define CZMQ_REAL_SLOT(name) AS_HOOK_REAL_SLOT(name);
 CZMQ_HOOKS(CZMQ_REAL_SLOT)
 CZMQ_CALLED(CZMQ_REAL_SLOT)
