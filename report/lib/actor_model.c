@@ -26,6 +26,32 @@ void actor_group_label(char *out, size_t cap, const struct actor_group *g)
     snprintf(out, cap, "%s", g->runtime ? g->runtime : "?");
 }
 
+static int group_order(const void *x, const void *y, void *ctx)
+{
+  const struct actor_group *groups = ctx;
+  size_t i = *(const size_t *)x, j = *(const size_t *)y;
+  int c = actor_group_cmp(&groups[i], &groups[j]);
+  return c ? c : (i > j) - (i < j);
+}
+
+long actor_group_ranks(const struct actor_group *groups, size_t n, size_t *rank)
+{
+  size_t *by_group = malloc((n + 1) * sizeof *by_group);
+  if (!by_group)
+    return -ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    by_group[i] = i;
+  qsort_r(by_group, n, sizeof *by_group, group_order, (void *)groups);
+  long count = 0;
+  for (size_t k = 0; k < n; k++) {
+    if (k == 0 || actor_group_cmp(&groups[by_group[k - 1]], &groups[by_group[k]]) != 0)
+      count++;
+    rank[by_group[k]] = (size_t)count - 1;
+  }
+  free(by_group);
+  return count;
+}
+
 /* Where ID is among items sorted by id, or N. */
 static size_t tree_find(const struct actor_tree_item *items, size_t n, int64_t id)
 {

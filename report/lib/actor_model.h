@@ -27,6 +27,9 @@ struct actor_group {
 int actor_group_cmp(const struct actor_group *a, const struct actor_group *b);
 /* "caf, actor system 2" or "czmq". */
 void actor_group_label(char *out, size_t cap, const struct actor_group *g);
+/* RANK[i]: the number of group GROUPS[i] among the N groups' distinct ones in actor_group_cmp's
+ * order (an actor_tree_item's group). Returns how many there are, or -ENOMEM. */
+long actor_group_ranks(const struct actor_group *groups, size_t n, size_t *rank);
 
 /* One actor as the tree order sees it: its group's rank (numbered in actor_group_cmp's
  * order), its parent, and its rank among its siblings (0 for all: by id; top passes its sort

@@ -146,41 +146,26 @@ void top_view_group_label(char *out, size_t cap, const struct as_rec_actor *a)
   actor_group_label(out, cap, &g);
 }
 
-/* Actors group by runtime, CAF ones by actor system (actor_model.h, as in report). */
-static int view_group_cmp(const struct as_rec_actor *a, const struct as_rec_actor *b)
-{
-  struct actor_group ga, gb;
-  view_group(a, &ga);
-  view_group(b, &gb);
-  return actor_group_cmp(&ga, &gb);
-}
-
-static int view_group_order(const void *x, const void *y, void *ctx)
-{
-  const struct as_rec_actor *actors = ctx;
-  size_t i = *(const size_t *)x, j = *(const size_t *)y;
-  int c = view_group_cmp(&actors[i], &actors[j]);
-  return c ? c : (i > j) - (i < j);
-}
-
 /* GROUP[i]: the group of listed actor i (LISTED: K snapshot indexes), numbered in report's
- * order; returns how many groups (0 when out of memory). FIRST[g]: an actor of group g. */
+ * order (actor_group_ranks); returns how many groups (0 when out of memory). FIRST[g]: an
+ * actor of group g. */
 static size_t view_groups(const struct as_rec_snapshot *s, const size_t *listed, size_t k,
                           size_t *group, size_t *first)
 {
-  size_t *by_group = malloc((k ? k : 1) * sizeof *by_group), groups = 0;
-  if (!by_group)
-    return 0;
-  memcpy(by_group, listed, k * sizeof *by_group);
-  qsort_r(by_group, k, sizeof *by_group, view_group_order, (void *)s->actors);
-  for (size_t j = 0; j < k; j++) {
-    size_t i = by_group[j];
-    if (j == 0 || view_group_cmp(&s->actors[by_group[j - 1]], &s->actors[i]) != 0)
-      first[groups++] = i;
-    group[i] = groups - 1;
+  struct actor_group *groups = malloc((k ? k : 1) * sizeof *groups);
+  size_t *rank = malloc((k ? k : 1) * sizeof *rank);
+  long count = groups && rank ? 0 : -ENOMEM;
+  for (size_t j = 0; count == 0 && j < k; j++)
+    view_group(&s->actors[listed[j]], &groups[j]);
+  if (count == 0)
+    count = actor_group_ranks(groups, k, rank);
+  for (size_t j = 0; count > 0 && j < k; j++) {
+    group[listed[j]] = rank[j];
+    first[rank[j]] = listed[j];
   }
-  free(by_group);
-  return groups;
+  free(groups);
+  free(rank);
+  return count > 0 ? (size_t)count : 0;
 }
 
 /* The tree in the model's one order (actor_model.h), siblings in the sort's order. A parent
