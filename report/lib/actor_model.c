@@ -1,7 +1,6 @@
 /* The views' shared decisions about actors (actor_model.h). */
 #define _GNU_SOURCE
 #include "actor_model.h"
-#include "grow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -178,26 +177,53 @@ int actor_tree_order(const struct actor_tree_item *items, size_t n, size_t *orde
   return 0;
 }
 
-/* Remembers hidden actor A as now seen (inserted in id order at its first sight). */
-static int view_note_hidden(struct actor_model_view *buf, const struct as_rec_actor *a)
+static struct actor_model_hidden hidden_of(const struct as_rec_actor *a)
 {
-  size_t lo = 0, hi = buf->n_hidden;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (buf->hidden[mid].id < a->id)
-      lo = mid + 1;
+  return (struct actor_model_hidden){a->id, a->messages_received, a->received_all,
+                                     a->status == AS_STATUS_STOPPED};
+}
+
+/* Folds the actors snapshot S hides into BUF's list, each as now seen: a merge, both being
+ * sorted by id (linear, whatever order ids come in from one snapshot to the next). Returns how
+ * many S hides, or -ENOMEM. */
+static long view_note_hidden(struct actor_model_view *buf, const struct as_rec_snapshot *s,
+                             int include_internal)
+{
+  size_t fresh = 0, count = 0, j = 0;
+  for (size_t i = 0; i < s->n_actors; i++) {
+    const struct as_rec_actor *a = &s->actors[i];
+    if (actor_model_visible(a->internal, include_internal))
+      continue;
+    count++;
+    while (j < buf->n_hidden && buf->hidden[j].id < a->id)
+      j++;
+    if (j < buf->n_hidden && buf->hidden[j].id == a->id)
+      buf->hidden[j] = hidden_of(a);
     else
-      hi = mid;
+      fresh++;
   }
-  if (lo == buf->n_hidden || buf->hidden[lo].id != a->id) {
-    if (grow_array((void **)&buf->hidden, &buf->cap_hidden, buf->n_hidden, sizeof *buf->hidden) < 0)
-      return -ENOMEM;
-    memmove(&buf->hidden[lo + 1], &buf->hidden[lo], (buf->n_hidden - lo) * sizeof *buf->hidden);
-    buf->n_hidden++;
+  if (!fresh)
+    return (long)count;
+  size_t n = buf->n_hidden + fresh, at = 0;
+  struct actor_model_hidden *merged = malloc(n * sizeof *merged);
+  if (!merged)
+    return -ENOMEM;
+  j = 0;
+  for (size_t i = 0; i < s->n_actors; i++) {
+    const struct as_rec_actor *a = &s->actors[i];
+    if (actor_model_visible(a->internal, include_internal))
+      continue;
+    while (j < buf->n_hidden && buf->hidden[j].id < a->id)
+      merged[at++] = buf->hidden[j++];
+    j += j < buf->n_hidden && buf->hidden[j].id == a->id;
+    merged[at++] = hidden_of(a);
   }
-  buf->hidden[lo] = (struct actor_model_hidden){a->id, a->messages_received, a->received_all,
-                                                a->status == AS_STATUS_STOPPED};
-  return 0;
+  while (j < buf->n_hidden)
+    merged[at++] = buf->hidden[j++];
+  free(buf->hidden);
+  buf->hidden = merged;
+  buf->n_hidden = at;
+  return (long)count;
 }
 
 const struct as_rec_snapshot *actor_model_snapshot(const struct as_rec_snapshot *s,
@@ -205,13 +231,9 @@ const struct as_rec_snapshot *actor_model_snapshot(const struct as_rec_snapshot 
                                                    struct actor_model_view *buf,
                                                    struct as_rec_snapshot *out)
 {
-  size_t hidden = 0;
-  for (size_t i = 0; i < s->n_actors; i++)
-    if (!actor_model_visible(s->actors[i].internal, include_internal)) {
-      hidden++;
-      if (view_note_hidden(buf, &s->actors[i]) < 0)
-        return NULL;
-    }
+  long hidden = view_note_hidden(buf, s, include_internal);
+  if (hidden < 0)
+    return NULL;
   if (!hidden && !buf->n_hidden)
     return s;
   if (buf->cap < s->n_actors) {

@@ -77,7 +77,7 @@ struct actor_model_view {
   size_t *listed;
   size_t cap;
   struct actor_model_hidden *hidden; /* sorted by id */
-  size_t n_hidden, cap_hidden;
+  size_t n_hidden;
 };
 const struct as_rec_snapshot *actor_model_snapshot(const struct as_rec_snapshot *snapshot,
                                                    int include_internal,
