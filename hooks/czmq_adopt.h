@@ -1,5 +1,5 @@
 /* CZMQ actors that were running before the library was attached (attach mode): found on
- * glibc's thread list by hooks/czmq_attach.c, registered by hooks/czmq.c. */
+ * glibc's thread list by hooks/czmq_attach.c, registered by hooks/czmq_zactor.c. */
 #ifndef AS_CZMQ_ADOPT_H
 #define AS_CZMQ_ADOPT_H
 

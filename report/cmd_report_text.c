@@ -323,7 +323,7 @@ void report_print_text(struct report *r, int all, int now)
   printf("actors: %lld spawned, %lld stopped, %lld alive (at most %lld at once); %lld messages "
          "received\n",
          (long long)counts.spawned, (long long)counts.stopped, (long long)counts.alive,
-         (long long)counts.max_alive, (long long)m->at_messages);
+         (long long)counts.max_alive, (long long)counts.messages);
   if (m->at_running.known)
     printf("%s\n", as_rec_running_note(&m->at_running, note, sizeof note));
   if (counts.hidden)

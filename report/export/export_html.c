@@ -130,7 +130,7 @@ static void html_summary(FILE *out, const struct html_model *m)
       deepest = m->actors[i].mailbox_max;
   }
   if (m->n_points)
-    messages = m->points[m->n_points - 1].received;
+    messages = m->counts.messages;
   fputs("<section id=\"summary\" class=\"cards\">", out);
   /* The counts report and top print: the model's, over the actors the page lists. */
   html_card(out, "actors spawned", 0, escape_html_count, m->counts.spawned, NULL);

@@ -140,7 +140,10 @@ static int fold_snapshot(struct html_model *m, const struct as_rec_snapshot *s)
   for (size_t i = 0; i < s->n_actors; i++)
     alive += s->actors[i].status != AS_STATUS_STOPPED &&
              actor_model_visible(s->actors[i].internal, m->include_internal);
-  m->points[m->n_points++] = (struct html_point){t, alive, s->received_all};
+  /* Messages over time likewise: the model's count of what the listed actors received. */
+  struct rm_counts counts;
+  recording_counts(&m->run, &counts);
+  m->points[m->n_points++] = (struct html_point){t, alive, counts.messages};
   if (s->tick_fs > 0)
     m->tick_fs = s->tick_fs;
   m->final = s->final;

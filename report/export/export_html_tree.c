@@ -13,13 +13,6 @@
 #define HTML_CHILDREN_MAX 200   /* children shown under one actor */
 #define HTML_OPEN_DEPTH 2       /* levels of the tree open at first */
 
-struct tree {
-  const struct html_model *m;
-  size_t *first_child, *next_sibling; /* indexes into m->actors; SIZE_MAX: none */
-  unsigned char *shown;
-  size_t n_shown;
-};
-
 static void tree_node_line(FILE *out, const struct html_actor *a)
 {
   fprintf(out, "<span class=\"id\">#%" PRId64 "</span> <span class=\"nm\">", a->id);
@@ -50,170 +43,120 @@ static void tree_node_line(FILE *out, const struct html_actor *a)
   fputs("</span>", out);
 }
 
-/* Depth-first with an explicit stack: a 100k-deep chain cannot overflow ours, and the page
- * nests at most HTML_TREE_MAX levels. */
-static int tree_write(FILE *out, struct tree *t, size_t root)
-{
-  struct frame {
-    size_t node, next_child, shown_children;
-  };
-  size_t cap = 64, depth = 0;
-  struct frame *stack = malloc(cap * sizeof *stack);
-  if (!stack)
-    return -ENOMEM;
-  stack[0] = (struct frame){root, t->first_child[root], 0};
-  t->shown[root] = 1;
-  t->n_shown++;
-  for (;;) {
-    struct frame *f = &stack[depth];
-    const struct html_actor *a = &t->m->actors[f->node];
-    if (f->shown_children == 0 && f->next_child == t->first_child[f->node]) {
-      /* Entering the node. */
-      fprintf(out, "<li class=\"actor%s\" data-id=\"%" PRId64 "\">", a->deadlocked ? " dl" : "",
-              a->id);
-      if (f->next_child == SIZE_MAX) {
-        fputs("<div class=\"leaf\">", out);
-        tree_node_line(out, a);
-        fputs("</div></li>", out);
-        if (depth-- == 0)
-          break;
-        continue;
-      }
-      fprintf(out, "<details%s><summary>", depth < HTML_OPEN_DEPTH ? " open" : "");
-      tree_node_line(out, a);
-      fputs("</summary><ul>", out);
-    }
-    /* The next child not shown yet, within the caps. */
-    size_t child = f->next_child;
-    while (child != SIZE_MAX && t->shown[child])
-      child = t->next_sibling[child];
-    if (child != SIZE_MAX &&
-        (f->shown_children >= HTML_CHILDREN_MAX || t->n_shown >= HTML_TREE_MAX)) {
-      size_t more = 0;
-      for (size_t c = child; c != SIZE_MAX; c = t->next_sibling[c])
-        more += !t->shown[c];
-      fputs("<li class=\"note\">… ", out);
-      escape_html_count(out, (int64_t)more);
-      fputs(" more (actorscope report --all lists every actor)</li>", out);
-      child = SIZE_MAX;
-    }
-    if (child == SIZE_MAX) {
-      fputs("</ul></details></li>", out);
-      if (depth-- == 0)
-        break;
-      continue;
-    }
-    f->next_child = t->next_sibling[child];
-    f->shown_children++;
-    if (depth + 1 == cap) {
-      struct frame *grown = realloc(stack, (cap *= 2) * sizeof *stack);
-      if (!grown) {
-        free(stack);
-        return -ENOMEM;
-      }
-      stack = grown;
-    }
-    t->shown[child] = 1;
-    t->n_shown++;
-    stack[++depth] = (struct frame){child, t->first_child[child], 0};
-  }
-  free(stack);
-  return 0;
-}
-
 static void tree_group(const struct html_actor *a, struct actor_group *g)
 {
   *g = (struct actor_group){a->runtime, a->has_system, a->system};
 }
 
-static int tree_same_group(const struct html_actor *a, const struct html_actor *b)
+/* One level of the tree being written: an actor whose children are listed below it. */
+struct tree_level {
+  size_t shown, more; /* children listed, children left out by the caps */
+};
+
+/* Closes the open levels deeper than DEPTH, each with a note of the children it left out. */
+static void tree_close(FILE *out, struct tree_level *open, size_t *n_open, size_t depth)
 {
-  struct actor_group ga, gb;
-  tree_group(a, &ga);
-  tree_group(b, &gb);
-  return actor_group_cmp(&ga, &gb) == 0;
+  for (; *n_open > depth; (*n_open)--) {
+    struct tree_level *l = &open[*n_open - 1];
+    if (l->more) {
+      fputs("<li class=\"note\">… ", out);
+      escape_html_count(out, (int64_t)l->more);
+      fputs(" more (actorscope report --all lists every actor)</li>", out);
+    }
+    fputs("</ul></details></li>", out);
+  }
 }
 
-/* The parent it hangs from: listed, not itself, in its group (as report); else NULL: a root. */
-static const struct html_actor *tree_parent(const struct html_model *m, const struct html_actor *a)
+/* Writes ORDER[from, to), one group's actors in the model's tree order (actor_model.h) at
+ * DEPTH each, as nested lists: HTML_TREE_MAX actors at most in all (*SHOWN so far),
+ * HTML_CHILDREN_MAX under one actor. OPEN has room for every level. */
+static void tree_write(FILE *out, const struct html_model *m, const size_t *order,
+                       const size_t *depth, size_t from, size_t to, struct tree_level *open,
+                       size_t *shown)
 {
-  const struct html_actor *p = a->parent >= 0 ? html_model_actor(m, a->parent) : NULL;
-  return p && p != a && tree_same_group(p, a) ? p : NULL;
-}
-
-static int tree_group_order(const void *x, const void *y, void *ctx)
-{
-  const struct html_model *m = ctx;
-  const struct html_actor *a = &m->actors[*(const size_t *)x], *b = &m->actors[*(const size_t *)y];
-  struct actor_group ga, gb;
-  tree_group(a, &ga);
-  tree_group(b, &gb);
-  int c = actor_group_cmp(&ga, &gb);
-  return c ? c : (a->id > b->id) - (a->id < b->id);
+  size_t n_open = 0, none = (size_t)-1, skip_below = none;
+  for (size_t p = from; p < to; p++) {
+    size_t d = depth[p];
+    if (skip_below != none && d > skip_below)
+      continue; /* under an actor left out */
+    skip_below = none;
+    tree_close(out, open, &n_open, d);
+    if (*shown >= HTML_TREE_MAX && d == 0)
+      break; /* the note under the tree counts the rest */
+    if (d > 0 && (open[d - 1].shown >= HTML_CHILDREN_MAX || *shown >= HTML_TREE_MAX)) {
+      open[d - 1].more++;
+      skip_below = d;
+      continue;
+    }
+    if (d > 0)
+      open[d - 1].shown++;
+    (*shown)++;
+    const struct html_actor *a = &m->actors[order[p]];
+    fprintf(out, "<li class=\"actor%s\" data-id=\"%" PRId64 "\">", a->deadlocked ? " dl" : "",
+            a->id);
+    if (p + 1 < to && depth[p + 1] > d) {
+      fprintf(out, "<details%s><summary>", d < HTML_OPEN_DEPTH ? " open" : "");
+      tree_node_line(out, a);
+      fputs("</summary><ul>", out);
+      open[n_open++] = (struct tree_level){0, 0};
+    } else {
+      fputs("<div class=\"leaf\">", out);
+      tree_node_line(out, a);
+      fputs("</div></li>", out);
+    }
+  }
+  tree_close(out, open, &n_open, 0);
 }
 
 int export_html_tree(FILE *out, const struct html_model *m)
 {
+  /* The model's one tree order over the page's actors (sorted by id, as the items must be). */
   size_t n = m->n_actors;
-  struct tree t = {m, malloc((n + 1) * sizeof(size_t)), malloc((n + 1) * sizeof(size_t)),
-                   calloc(n + 1, 1), 0};
-  if (!t.first_child || !t.next_sibling || !t.shown) {
-    free(t.first_child), free(t.next_sibling), free(t.shown);
-    return -ENOMEM;
+  struct actor_group *groups = calloc(n + 1, sizeof *groups);
+  struct actor_tree_item *items = malloc((n + 1) * sizeof *items);
+  size_t *rank = malloc((n + 1) * sizeof *rank), *order = malloc((n + 1) * sizeof *order);
+  size_t *depth = malloc((n + 1) * sizeof *depth);
+  unsigned char *cyclic = malloc(n + 1);
+  struct tree_level *open = malloc((n + 1) * sizeof *open);
+  int rc = groups && items && rank && order && depth && cyclic && open ? 0 : -ENOMEM;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    tree_group(&m->actors[i], &groups[i]);
+  if (rc == 0 && actor_group_ranks(groups, n, rank) < 0)
+    rc = -ENOMEM;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const struct html_actor *a = &m->actors[i];
+    items[i] = (struct actor_tree_item){a->id, a->parent, rank[i], a->parent >= 0, 0};
   }
-  /* Children in id order: built backwards so each list comes out ascending. */
-  for (size_t i = 0; i < n; i++)
-    t.first_child[i] = t.next_sibling[i] = SIZE_MAX;
-  for (size_t i = n; i-- > 0;) {
-    const struct html_actor *parent = tree_parent(m, &m->actors[i]);
-    if (parent) {
-      size_t p = (size_t)(parent - m->actors);
-      t.next_sibling[i] = t.first_child[p];
-      t.first_child[p] = i;
-    }
-  }
+  if (rc == 0)
+    rc = actor_tree_order(items, n, order, depth, cyclic);
   fputs("<section id=\"tree-section\"><h2>Actor tree</h2><p class=\"tools\">"
         "<button type=\"button\" onclick=\"setAll(true)\">expand all</button>"
         "<button type=\"button\" onclick=\"setAll(false)\">collapse all</button>"
         "<span class=\"note\">each actor in its last-seen state; reaped actors included</span></p>"
         "<ul id=\"tree\" class=\"tree\">",
         out);
-  /* Actors grouped by runtime and CAF actor system, as report and top list them: a heading
-   * per group, its roots under it (no parent, a parent never listed or in another group), then
-   * whatever a parent cycle left out. */
-  size_t *by_group = malloc((n + 1) * sizeof *by_group);
-  int rc = by_group ? 0 : -ENOMEM;
-  for (size_t i = 0; rc == 0 && i < n; i++)
-    by_group[i] = i;
-  if (rc == 0)
-    qsort_r(by_group, n, sizeof *by_group, tree_group_order, (void *)m);
-  for (size_t gs = 0, ge; rc == 0 && gs < n && t.n_shown < HTML_TREE_MAX; gs = ge) {
-    for (ge = gs + 1; ge < n && tree_same_group(&m->actors[by_group[gs]], &m->actors[by_group[ge]]);)
+  /* Grouped by runtime and CAF actor system, as report and top list them: a heading per
+   * group, its actors under it. */
+  size_t shown = 0;
+  for (size_t gs = 0, ge; rc == 0 && gs < n && shown < HTML_TREE_MAX; gs = ge) {
+    for (ge = gs + 1; ge < n && items[order[ge]].group == items[order[gs]].group;)
       ge++;
-    struct actor_group g;
     char label[300];
-    tree_group(&m->actors[by_group[gs]], &g);
-    actor_group_label(label, sizeof label, &g);
+    actor_group_label(label, sizeof label, &groups[order[gs]]);
     fputs("<li class=\"group\"><details open><summary><span class=\"grp\">", out);
     escape_html_text(out, label);
     fputs("</span> <span class=\"facts\">", out);
     escape_html_count(out, (int64_t)(ge - gs));
     fprintf(out, " actor%s</span></summary><ul>", ge - gs == 1 ? "" : "s");
-    for (int pass = 0; pass < 2 && rc == 0; pass++)
-      for (size_t k = gs; k < ge && rc == 0 && t.n_shown < HTML_TREE_MAX; k++) {
-        size_t i = by_group[k];
-        if (!t.shown[i] && (pass == 1 || !tree_parent(m, &m->actors[i])))
-          rc = tree_write(out, &t, i);
-      }
+    tree_write(out, m, order, depth, gs, ge, open, &shown);
     fputs("</ul></details></li>", out);
   }
-  free(by_group);
-  if (t.n_shown < n) {
+  if (rc == 0 && shown < n) {
     fputs("<li class=\"note\">… ", out);
-    escape_html_count(out, (int64_t)(n - t.n_shown));
+    escape_html_count(out, (int64_t)(n - shown));
     fputs(" more actors not shown (actorscope report --all lists every actor)</li>", out);
   }
   fputs("</ul></section>\n", out);
-  free(t.first_child), free(t.next_sibling), free(t.shown);
+  free(groups), free(items), free(rank), free(order), free(depth), free(cyclic), free(open);
   return rc;
 }

@@ -1,6 +1,6 @@
-/* The actor tree of the HTML page: nested <details> built from parent links (each actor once,
- * parent cycles and deep chains included, by an explicit stack), 2000 actors and 200 children
- * an actor at most. */
+/* The actor tree of the HTML page: nested <details> in the model's one tree order
+ * (actor_model.h: each actor once, parent cycles and deep chains included, no recursion),
+ * 2000 actors and 200 children an actor at most. */
 #ifndef ACTORSCOPE_EXPORT_HTML_TREE_H
 #define ACTORSCOPE_EXPORT_HTML_TREE_H
 

@@ -390,6 +390,7 @@ static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_e
   const struct as_rec_snapshot *snap;
   int rc;
   actor_table_init(&w->actors, sizeof(struct pf_actor));
+  actor_model_view_free(&w->view); /* the hidden actors another run's totals held */
   if (export_events_path(as_reader_source(run), w->events_path, sizeof w->events_path) < 0)
     w->events_path[0] = '\0';
   w->have_previous = 0;

@@ -27,33 +27,57 @@ struct actor_group {
 int actor_group_cmp(const struct actor_group *a, const struct actor_group *b);
 /* "caf, actor system 2" or "czmq". */
 void actor_group_label(char *out, size_t cap, const struct actor_group *g);
+/* RANK[i]: the number of group GROUPS[i] among the N groups' distinct ones in actor_group_cmp's
+ * order (an actor_tree_item's group). Returns how many there are, or -ENOMEM. */
+long actor_group_ranks(const struct actor_group *groups, size_t n, size_t *rank);
 
 /* One actor as the tree order sees it: its group's rank (numbered in actor_group_cmp's
- * order), its parent. */
+ * order), its parent, and its rank among its siblings (0 for all: by id; top passes its sort
+ * column's order). */
 struct actor_tree_item {
   int64_t id, parent;
   size_t group;
   int has_parent;
+  size_t rank;
 };
 
-/* The tree order of N items sorted by id: group by group, depth first from each group's
- * roots (no parent, a parent not among the items or in another group), children in id order;
- * actors whose parent chain loops come last in their group, as roots marked CYCLIC. ORDER,
- * DEPTH and CYCLIC have room for N. No recursion: chains may be deep. Returns 0 or -ENOMEM. */
+/* The tree order of N items sorted by id, the one every view lists: group by group, depth
+ * first from each group's roots (no parent, a parent not among the items or in another
+ * group), siblings (a parent's children, a group's roots) by rank then id; actors whose parent
+ * chain loops come last in their group, as roots marked CYCLIC. ORDER, DEPTH and CYCLIC have
+ * room for N. No recursion: chains may be deep. Returns 0 or -ENOMEM. */
 int actor_tree_order(const struct actor_tree_item *items, size_t n, size_t *order, size_t *depth,
                      unsigned char *cyclic);
+
+/* A process total over the visible actors: ALL (the process's, reaped actors included) less
+ * what the runtime-internal actors account for (HIDDEN), never below what the visible actors
+ * themselves show (SEEN). Every view's spawned, stopped and messages received, so that
+ * report, top, the HTML, Perfetto and Prometheus print one number. */
+static inline int64_t actor_model_total(int64_t all, int64_t hidden, int64_t seen)
+{
+  int64_t visible = all - hidden;
+  return visible > seen ? visible : seen;
+}
 
 #include "reader.h"
 
 /* A snapshot as a view that leaves runtime-internal actors out shows it, for the views that
  * read snapshots as they come (export perfetto, prometheus, serve): OUT shares everything
- * with SNAPSHOT but its actors, its delta's listed indexes and `alive` (the visible actors not
- * stopped). Returns SNAPSHOT itself when nothing is left out, else OUT; NULL when out of
- * memory. BUF holds OUT's arrays until the next call or actor_model_view_free. */
+ * with SNAPSHOT but its actors, its delta's listed indexes and its totals (actor_model_total:
+ * `alive`, spawned, stopped and messages over the visible actors; a hidden actor counts for
+ * what it was last seen at, also once reaped). Returns SNAPSHOT itself when nothing is left
+ * out, else OUT; NULL when out of memory. BUF holds OUT's arrays until the next call and the
+ * hidden actors seen so far: one BUF per process's stream, actor_model_view_free between two. */
+struct actor_model_hidden {
+  int64_t id, received, received_all;
+  int stopped;
+};
 struct actor_model_view {
   struct as_rec_actor *actors;
   size_t *listed;
   size_t cap;
+  struct actor_model_hidden *hidden; /* sorted by id */
+  size_t n_hidden;
 };
 const struct as_rec_snapshot *actor_model_snapshot(const struct as_rec_snapshot *snapshot,
                                                    int include_internal,

@@ -583,20 +583,25 @@ int64_t recording_max_alive_at(const struct recording *m, int64_t *at_ns)
 void recording_counts(const struct recording *m, struct rm_counts *out)
 {
   memset(out, 0, sizeof *out);
+  int64_t hidden_stopped = 0, hidden_messages = 0, messages = 0;
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
+    int stopped = a->has_stopped || a->status == AS_STATUS_STOPPED;
     if (!recording_visible(m, a)) {
       out->hidden++;
+      hidden_stopped += stopped;
+      hidden_messages = as_sat_add(hidden_messages, a->received);
       continue;
     }
     out->spawned++;
-    out->stopped += a->has_stopped || a->status == AS_STATUS_STOPPED;
+    out->stopped += stopped;
     out->alive += recording_alive_at_end(m, a);
+    messages = as_sat_add(messages, a->received);
   }
-  if (!out->hidden) {
-    out->spawned = m->at_spawned > out->spawned ? m->at_spawned : out->spawned;
-    out->stopped = m->at_stopped > out->stopped ? m->at_stopped : out->stopped;
-  }
+  /* The totals also know the actors reaped before any snapshot listed them. */
+  out->spawned = actor_model_total(m->at_spawned, (int64_t)out->hidden, out->spawned);
+  out->stopped = actor_model_total(m->at_stopped, hidden_stopped, out->stopped);
+  out->messages = actor_model_total(m->at_messages, hidden_messages, messages);
   out->max_alive = recording_max_alive_at(m, &out->max_alive_at_ns);
 }
 

@@ -162,11 +162,12 @@ int64_t recording_max_alive(const struct recording *m);
 /* The same, and *AT_NS the uptime it was first reached (NULL: not wanted). */
 int64_t recording_max_alive_at(const struct recording *m, int64_t *at_ns);
 /* What every view says of the run's actors as a whole, over the visible ones: how many were
- * spawned (with nothing hidden, also those reaped before any snapshot listed them: only the
- * totals know them), stopped, alive in the last snapshot read, most alive at once and when,
- * and how many runtime-internal actors are left out. */
+ * spawned and stopped (also those reaped before any snapshot listed them: the process totals
+ * less the runtime-internal actors', actor_model_total), alive in the last snapshot read, most
+ * alive at once and when, the messages they received (on every socket), and how many
+ * runtime-internal actors are left out. */
 struct rm_counts {
-  int64_t spawned, stopped, alive, max_alive, max_alive_at_ns;
+  int64_t spawned, stopped, alive, max_alive, max_alive_at_ns, messages;
   size_t hidden;
 };
 void recording_counts(const struct recording *m, struct rm_counts *out);

@@ -280,7 +280,7 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
   else if (snap->final)
     snprintf(end, sizeof end, " - final");
   top_canvas_add(c, TOP_STYLE_NORMAL, "messages: %s/s, %lld in all, %lld spawned - %s%s", rate,
-                 (long long)snap->received_all, (long long)counts.spawned, cost, end);
+                 (long long)counts.messages, (long long)counts.spawned, cost, end);
 }
 
 static void frame_banner(struct top_canvas *c, const struct top_screen *s, int all)

@@ -120,7 +120,7 @@ static void history_push(struct top_history *h, double rate, int64_t mailbox)
     h->count++;
 }
 
-int top_model_apply(struct top_model *m, struct top_snap *snap)
+int top_model_apply(struct top_model *m, struct top_snap *snap, int64_t received)
 {
   const struct as_rec_snapshot *s = &snap->snapshot;
   struct top_actor_view *views = calloc(s->n_actors ? s->n_actors : 1, sizeof *views);
@@ -171,14 +171,14 @@ int top_model_apply(struct top_model *m, struct top_snap *snap)
   memset(m->counts, 0, sizeof m->counts);
   for (size_t i = 0; i < s->n_actors; i++)
     m->counts[views[i].state]++;
-  m->message_rate = !have_old ? model_rate(s->received_all, s->uptime_ns)
-                   : widen     ? model_rate(s->received_all - m->before_received,
+  m->message_rate = !have_old ? model_rate(received, s->uptime_ns)
+                   : widen     ? model_rate(received - m->before_received,
                                             s->uptime_ns - window_start)
-                               : model_rate(s->received_all - m->last_received, span);
+                               : model_rate(received - m->last_received, span);
   m->before_uptime_ns = old_uptime;
   m->before_received = m->last_received;
   m->last_uptime_ns = s->uptime_ns;
-  m->last_received = s->received_all;
+  m->last_received = received;
   if (s->has_last_cost) {
     m->has_cost = 1;
     m->cost_ns = as_sat_add(as_sat_add(s->cost_collect_ns, s->cost_encode_ns), s->cost_write_ns);

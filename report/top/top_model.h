@@ -70,8 +70,10 @@ static inline int64_t top_actor_age_ns(const struct as_rec_snapshot *s, const st
 void top_model_init(struct top_model *m, const struct top_thresholds *thresholds);
 /* Forgets everything (a new process, or a replay going back). */
 void top_model_reset(struct top_model *m);
-/* Makes SNAP (owned from now on) the current snapshot. Returns 0 or -ENOMEM (SNAP freed). */
-int top_model_apply(struct top_model *m, struct top_snap *snap);
+/* Makes SNAP (owned from now on) the current snapshot; RECEIVED: the messages the listed actors
+ * received in all (rm_counts.messages), for the process's message rate. Returns 0 or -ENOMEM
+ * (SNAP freed). */
+int top_model_apply(struct top_model *m, struct top_snap *snap, int64_t received);
 /* Frees the current snapshot but keeps what the next one's rates and histories need: a reader
  * of a recording calls it before copying the next snapshot, so two never coexist. Nothing may
  * be drawn until the next top_model_apply. */

@@ -45,7 +45,10 @@ int top_screen_apply(struct top_screen *s, struct top_snap *snap)
     return -ENOMEM;
   }
   int final = snap->snapshot.final;
-  int rc = top_model_apply(&s->model, snap);
+  /* The message rate of the actors the table lists, as every view counts their messages. */
+  struct rm_counts counts;
+  recording_counts(&s->run, &counts);
+  int rc = top_model_apply(&s->model, snap, counts.messages);
   if (rc < 0)
     return rc;
   top_warn_check(&s->warnings, &s->run, final);

@@ -134,23 +134,6 @@ static int view_push(struct top_view *v, const struct as_rec_snapshot *s, size_t
   return 0;
 }
 
-/* Marks the descendants of a collapsed actor as seen (not listed). STACK has room for every
- * actor not yet seen. */
-static void view_hide(const size_t *first, const size_t *next, unsigned char *seen, size_t *stack,
-                      size_t root)
-{
-  size_t none = (size_t)-1, top = 0;
-  stack[top++] = root;
-  while (top > 0) {
-    size_t i = stack[--top];
-    for (size_t c = first[i]; c != none; c = next[c])
-      if (!seen[c]) {
-        seen[c] = 1;
-        stack[top++] = c;
-      }
-  }
-}
-
 static void view_group(const struct as_rec_actor *a, struct actor_group *g)
 {
   *g = (struct actor_group){a->runtime, a->has_runtime_id, a->runtime_scope};
@@ -163,82 +146,71 @@ void top_view_group_label(char *out, size_t cap, const struct as_rec_actor *a)
   actor_group_label(out, cap, &g);
 }
 
-/* Actors group by runtime, CAF ones by actor system (actor_model.h, as in report). */
-static int view_group_cmp(const struct as_rec_actor *a, const struct as_rec_actor *b)
-{
-  struct actor_group ga, gb;
-  view_group(a, &ga);
-  view_group(b, &gb);
-  return actor_group_cmp(&ga, &gb);
-}
-
-static int view_group_order(const void *x, const void *y, void *ctx)
-{
-  const struct as_rec_actor *actors = ctx;
-  size_t i = *(const size_t *)x, j = *(const size_t *)y;
-  int c = view_group_cmp(&actors[i], &actors[j]);
-  return c ? c : (i > j) - (i < j);
-}
-
 /* GROUP[i]: the group of listed actor i (LISTED: K snapshot indexes), numbered in report's
- * order; returns how many groups (0 when out of memory). FIRST[g]: an actor of group g. */
+ * order (actor_group_ranks); returns how many groups (0 when out of memory). FIRST[g]: an
+ * actor of group g. */
 static size_t view_groups(const struct as_rec_snapshot *s, const size_t *listed, size_t k,
                           size_t *group, size_t *first)
 {
-  size_t *by_group = malloc((k ? k : 1) * sizeof *by_group), groups = 0;
-  if (!by_group)
-    return 0;
-  memcpy(by_group, listed, k * sizeof *by_group);
-  qsort_r(by_group, k, sizeof *by_group, view_group_order, (void *)s->actors);
-  for (size_t j = 0; j < k; j++) {
-    size_t i = by_group[j];
-    if (j == 0 || view_group_cmp(&s->actors[by_group[j - 1]], &s->actors[i]) != 0)
-      first[groups++] = i;
-    group[i] = groups - 1;
+  struct actor_group *groups = malloc((k ? k : 1) * sizeof *groups);
+  size_t *rank = malloc((k ? k : 1) * sizeof *rank);
+  long count = groups && rank ? 0 : -ENOMEM;
+  for (size_t j = 0; count == 0 && j < k; j++)
+    view_group(&s->actors[listed[j]], &groups[j]);
+  if (count == 0)
+    count = actor_group_ranks(groups, k, rank);
+  for (size_t j = 0; count > 0 && j < k; j++) {
+    group[listed[j]] = rank[j];
+    first[rank[j]] = listed[j];
   }
-  free(by_group);
-  return groups;
+  free(groups);
+  free(rank);
+  return count > 0 ? (size_t)count : 0;
 }
 
-/* The tree in sorted order: siblings keep the sort's order. A parent that is not listed (a
- * hidden runtime-internal actor, another group's, or a parent cycle in a hostile file) makes an
- * actor a root; every actor is listed once. With more than one runtime or CAF actor system,
- * each group's roots sit under a heading row. ORDER: the K listed actors, sorted. */
+/* The tree in the model's one order (actor_model.h), siblings in the sort's order. A parent
+ * that is not listed (a hidden runtime-internal actor, another group's, or a parent cycle in a
+ * hostile file) makes an actor a root; every actor is listed once. With more than one runtime
+ * or CAF actor system, each group's roots sit under a heading row. ORDER: the K listed
+ * actors, sorted. */
 static int view_tree(struct top_view *v, const struct top_model *m, const size_t *order, size_t k)
 {
   const struct as_rec_snapshot *s = &m->snap->snapshot;
-  size_t none = (size_t)-1, n = s->n_actors;
-  size_t *first = malloc(n * sizeof *first), *next = malloc(n * sizeof *next);
-  size_t *parent = malloc(n * sizeof *parent), *stack = malloc(n * sizeof *stack);
-  unsigned *depth = malloc(n * sizeof *depth);
-  unsigned char *seen = calloc(n ? n : 1, 1);
+  size_t n = s->n_actors, one = k ? k : 1;
   size_t *group = malloc((n ? n : 1) * sizeof *group);
   size_t *group_first = malloc((n ? n : 1) * sizeof *group_first);
-  unsigned char *listed = calloc(n ? n : 1, 1);
-  int rc = first && next && parent && stack && depth && seen && group && group_first && listed
+  size_t *item_of = malloc((n ? n : 1) * sizeof *item_of), *actor_of = malloc(one * sizeof *actor_of);
+  size_t *tree = malloc(one * sizeof *tree), *depth = malloc(one * sizeof *depth);
+  unsigned char *listed = calloc(n ? n : 1, 1), *cyclic = malloc(one);
+  struct actor_tree_item *items = malloc(one * sizeof *items);
+  int rc = group && group_first && item_of && actor_of && tree && depth && listed && cyclic && items
                ? 0
                : -ENOMEM;
-  for (size_t j = 0; rc == 0 && j < k; j++)
-    listed[order[j]] = 1;
   size_t groups = rc == 0 ? view_groups(s, order, k, group, group_first) : 0;
   if (rc == 0 && k && !groups)
     rc = -ENOMEM;
-  unsigned base = groups > 1; /* the depth of the roots */
-  for (size_t i = 0; rc == 0 && i < n; i++) {
-    first[i] = next[i] = none;
-    long p = listed[i] && s->actors[i].has_parent ? top_snap_find(s, s->actors[i].parent) : -1;
-    parent[i] = p >= 0 && (size_t)p != i && listed[p] && group[p] == group[i] ? (size_t)p : none;
-  }
-  /* Children lists in sorted order: push in reverse order onto each parent's list. */
-  for (size_t j = k; rc == 0 && j-- > 0;) {
-    size_t i = order[j];
-    if (parent[i] != none) {
-      next[i] = first[parent[i]];
-      first[parent[i]] = i;
+  if (rc == 0) {
+    /* The items in id order (the snapshot's), each ranked where the sort puts it. */
+    for (size_t j = 0; j < k; j++)
+      listed[order[j]] = 1;
+    for (size_t i = 0, j = 0; i < n; i++)
+      if (listed[i]) {
+        actor_of[j] = i;
+        item_of[i] = j++;
+      }
+    for (size_t r = 0; r < k; r++) {
+      const struct as_rec_actor *a = &s->actors[order[r]];
+      items[item_of[order[r]]] =
+          (struct actor_tree_item){a->id, a->parent, group[order[r]], a->has_parent, r};
     }
+    rc = actor_tree_order(items, k, tree, depth, cyclic);
   }
-  for (size_t g = 0; rc == 0 && g < (groups > 1 ? groups : 1); g++) {
-    if (groups > 1) {
+  unsigned base = groups > 1; /* the depth of the roots */
+  size_t none = (size_t)-1, shown_group = none, hide_below = none;
+  int group_collapsed = 0;
+  for (size_t p = 0; rc == 0 && p < k; p++) {
+    size_t g = items[tree[p]].group;
+    if (groups > 1 && g != shown_group) {
       int64_t id = TOP_VIEW_GROUP_ID(g);
       rc = view_push(v, s, group_first[g], 0);
       if (rc)
@@ -247,57 +219,26 @@ static int view_tree(struct top_view *v, const struct top_model *m, const size_t
       h->id = id;
       h->group = 1;
       h->has_children = 1;
-      h->collapsed = top_view_is_collapsed(v, id);
-      if (h->collapsed)
-        continue;
+      h->collapsed = group_collapsed = top_view_is_collapsed(v, id);
+      hide_below = none;
     }
-    for (size_t pass = 0; rc == 0 && pass < 2; pass++)
-      for (size_t j = 0; rc == 0 && j < k; j++) {
-        size_t root = order[j];
-        /* First the real roots, then whatever a parent cycle left unreached. */
-        if (seen[root] || (pass == 0 && parent[root] != none) || (groups > 1 && group[root] != g))
-          continue;
-        size_t top = 0;
-        stack[top++] = root;
-        depth[root] = base;
-        seen[root] = 1;
-        while (top > 0 && rc == 0) {
-          size_t i = stack[--top];
-          int collapsed = top_view_is_collapsed(v, s->actors[i].id);
-          rc = view_push(v, s, i, depth[i]);
-          if (rc)
-            break;
-          size_t count = 0; /* children not listed yet (a parent cycle lists each actor once) */
-          for (size_t c = first[i]; c != none; c = next[c])
-            if (!seen[c])
-              count++;
-          v->rows[v->n_rows - 1].has_children = count > 0;
-          v->rows[v->n_rows - 1].collapsed = collapsed && count > 0;
-          if (collapsed) {
-            view_hide(first, next, seen, stack + top, i);
-            continue;
-          }
-          /* Push children in reverse so the first is popped first. */
-          size_t at = top + count;
-          for (size_t c = first[i]; c != none; c = next[c])
-            if (!seen[c]) {
-              seen[c] = 1;
-              depth[c] = depth[i] + 1;
-              stack[--at] = c;
-            }
-          top += count;
-        }
-      }
+    shown_group = g;
+    /* Below a collapsed actor: its descendants, the rows deeper than it that follow. */
+    if (group_collapsed || (hide_below != none && depth[p] > hide_below))
+      continue;
+    hide_below = none;
+    size_t i = actor_of[tree[p]];
+    rc = view_push(v, s, i, base + (unsigned)depth[p]);
+    if (rc)
+      break;
+    struct top_row *row = &v->rows[v->n_rows - 1];
+    row->has_children = p + 1 < k && depth[p + 1] > depth[p];
+    row->collapsed = row->has_children && top_view_is_collapsed(v, s->actors[i].id);
+    if (row->collapsed)
+      hide_below = depth[p];
   }
-  free(listed);
-  free(group);
-  free(group_first);
-  free(first);
-  free(next);
-  free(parent);
-  free(stack);
-  free(depth);
-  free(seen);
+  free(group), free(group_first), free(item_of), free(actor_of);
+  free(tree), free(depth), free(listed), free(cyclic), free(items);
   return rc;
 }
 

@@ -128,10 +128,11 @@ static void prometheus_sums(const char *path, json_int_t total)
                (long long)total);
 }
 
-/* top's last frame: "messages: R/s, N in all". */
+/* top's last frame with --internal (the run's totals count the runtime's own actors): "messages:
+ * R/s, N in all". */
 static void top_total(const char *path, json_int_t total)
 {
-  char *out = tool((const char *[]){"top", "--batch", "--width", "160", path, NULL}, NULL);
+  char *out = tool((const char *[]){"top", "--batch", "--internal", "--width", "160", path, NULL}, NULL);
   const char *last = NULL;
   for (const char *p = strstr(out, "messages: "); p; p = strstr(p + 1, "messages: "))
     last = p;

@@ -1,8 +1,9 @@
-/* Issue 21 §1: one model, one answer. report, top --batch and export html read the same
- * recorded run of a real program (CZMQ; CAF with two actor systems; Broker through
- * python3-broker) and must list the same actors and print the same counts and maxima:
- * actors spawned, alive at the end, most alive at once. Runtime-internal actors are left out
- * of all three alike (CAF makes several per actor system). */
+/* Issue 21 §1: one model, one answer. report, top --batch, export html, export prometheus and
+ * export perfetto read the same recorded run of a real program (CZMQ; CAF with two actor
+ * systems; Broker through python3-broker) and must list the same actors and print the same
+ * counts and maxima: actors spawned, alive at the end, most alive at once, messages received.
+ * Runtime-internal actors are left out of all of them alike (CAF makes several per actor
+ * system), also from the process totals. */
 #define _GNU_SOURCE
 #include "harness.h"
 
@@ -15,8 +16,9 @@ TestSuite(views_agree, .timeout = 240);
 
 #define MAX_IDS 4096
 
+/* What a view does not say is -1. */
 struct view {
-  long long spawned, alive, max_alive;
+  long long spawned, alive, max_alive, messages;
   long long ids[MAX_IDS];
   size_t n_ids;
 };
@@ -53,8 +55,9 @@ static void read_report(const char *run, struct view *v)
   char *out = tool(argv);
   const char *line = strstr(out, "\nactors: ");
   cr_assert_not_null(line, "%s", out);
-  cr_assert_eq(sscanf(line, "\nactors: %lld spawned, %*d stopped, %lld alive (at most %lld at once)",
-                      &v->spawned, &v->alive, &v->max_alive), 3, "%.200s", line);
+  cr_assert_eq(sscanf(line, "\nactors: %lld spawned, %*d stopped, %lld alive (at most %lld at once); "
+                            "%lld messages received",
+                      &v->spawned, &v->alive, &v->max_alive, &v->messages), 4, "%.200s", line);
   const char *tree = strstr(out, "\nActor tree:\n"), *end = strstr(out, "\nMessages by type");
   cr_assert(tree && end);
   for (const char *p = tree; p && p < end; p = strchr(p + 1, '\n')) {
@@ -87,6 +90,9 @@ static void read_top(const char *run, struct view *v)
   const char *spawned = strstr(messages, " in all, ");
   cr_assert_not_null(spawned);
   cr_assert_eq(sscanf(spawned, " in all, %lld spawned", &v->spawned), 1);
+  while (spawned > messages && spawned[-1] != ' ')
+    spawned--;
+  v->messages = strtoll(spawned, NULL, 10);
   cr_assert_not_null(strstr(last, " ID"));
   for (const char *rows = out; (rows = strstr(rows, "   ID")); rows++)
     for (p = strchr(rows, '\n'); p && p[1] && p[1] != '\n'; p = strchr(p + 1, '\n')) {
@@ -126,9 +132,72 @@ static void read_html(const struct as_test_run *traced, const char *run, struct 
   v->max_alive = html_card(html, "most alive at once");
   v->alive = strstr(html, ">alive at exit<") ? html_card(html, "alive at exit")
                                               : html_card(html, "alive at the last snapshot");
+  v->messages = html_card(html, "messages received");
   for (const char *p = html; (p = strstr(p, "data-id=\"")); p += 9)
     add_id(v, strtoll(p + 9, NULL, 10));
   free(html);
+}
+
+/* The value of the one series of FAMILY (a process family), or the sum of every series of it
+ * (a per-name family). */
+static long long prom_sum(const char *text, const char *family)
+{
+  long long sum = 0;
+  size_t len = strlen(family);
+  for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+    if (strncmp(p, family, len) == 0 && (p[len] == '{' || p[len] == ' ')) {
+      const char *v = strchr(p, '}');
+      sum += strtoll(v ? v + 1 : p + len, NULL, 10);
+    }
+  return sum;
+}
+
+/* export prometheus: the process's totals, and the per-name messages summed. */
+static void read_prometheus(const char *run, struct view *v, long long *by_type)
+{
+  const char *argv[] = {AS_TEST_CLI, "export", "prometheus", run, NULL};
+  char *out = tool(argv);
+  cr_assert_not_null(strstr(out, "actorscope_process_actors_alive{"), "%.300s", out);
+  v->alive = prom_sum(out, "actorscope_process_actors_alive");
+  v->spawned = prom_sum(out, "actorscope_process_actors_spawned_total");
+  v->messages = prom_sum(out, "actorscope_process_messages_received_total");
+  v->max_alive = -1;
+  *by_type = prom_sum(out, "actorscope_messages_received_total");
+  free(out);
+}
+
+/* export perfetto: one track per actor (its thread_name), and the "actors" counter's last
+ * value. */
+static void read_perfetto(const struct as_test_run *traced, const char *run, struct view *v)
+{
+  char trace[600];
+  snprintf(trace, sizeof trace, "%s/trace.json", traced->dir);
+  const char *argv[] = {AS_TEST_CLI, "export", "perfetto", "-o", trace, run, NULL};
+  free(tool(argv));
+  json_error_t error;
+  json_t *root = json_load_file(trace, 0, &error), *event;
+  cr_assert_not_null(root, "%s: %s", trace, error.text);
+  size_t i;
+  v->spawned = v->max_alive = v->messages = -1;
+  json_array_foreach(json_object_get(root, "traceEvents"), i, event) {
+    const char *ph = json_string_value(json_object_get(event, "ph"));
+    const char *name = json_string_value(json_object_get(event, "name"));
+    if (ph && name && strcmp(ph, "M") == 0 && strcmp(name, "thread_name") == 0)
+      add_id(v, (long long)json_integer_value(json_object_get(event, "tid")));
+    if (ph && name && strcmp(ph, "C") == 0 && strcmp(name, "actors") == 0)
+      v->alive = (long long)json_number_value(
+          json_object_get(json_object_get(event, "args"), "alive"));
+  }
+  json_decref(root);
+}
+
+/* A number a view says (-1: it does not say it) is report's. */
+static void same(const char *what, const char *label, long long in_report, const char *view,
+                 long long in_view)
+{
+  if (in_view >= 0)
+    cr_expect_eq(in_view, in_report, "%s: %s: report %lld, %s %lld", what, label, in_report,
+                 view, in_view);
 }
 
 static void views_agree(const char *const *argv, const char *what, size_t min_actors)
@@ -139,23 +208,30 @@ static void views_agree(const char *const *argv, const char *what, size_t min_ac
   cr_assert_eq(run.status, 0, "%s: %s", what, run.err);
   char *file = as_test_only_output(run.dir);
   json_t *lines = as_test_run_lines(&run), *line, *actor; /* before the page joins the file */
-  struct view *r = calloc(3, sizeof *r), *t = r + 1, *h = r + 2;
+  struct view *r = calloc(5, sizeof *r), *t = r + 1, *h = r + 2, *pr = r + 3, *pf = r + 4;
+  long long by_type = 0;
   read_report(file, r);
   read_top(file, t);
   read_html(&run, file, h);
-  const char *names[] = {"report", "top", "html"};
-  struct view *views[] = {r, t, h};
+  read_prometheus(file, pr, &by_type);
+  read_perfetto(&run, file, pf);
+  const char *names[] = {"report", "top", "html", "prometheus", "perfetto"};
+  struct view *views[] = {r, t, h, pr, pf};
   cr_assert_geq(r->n_ids, min_actors, "%s: report lists %zu actors", what, r->n_ids);
-  for (int k = 0; k < 3; k++)
+  for (int k = 0; k < 5; k++)
     qsort(views[k]->ids, views[k]->n_ids, sizeof views[k]->ids[0], by_id);
-  for (int k = 1; k < 3; k++) {
+  /* Prometheus's process total is the sum of its per-name series (its HELP says so). */
+  cr_expect_eq(pr->messages, by_type,
+               "%s: prometheus: process messages %lld, the per-name series sum to %lld", what,
+               pr->messages, by_type);
+  for (int k = 1; k < 5; k++) {
     struct view *v = views[k];
-    cr_expect_eq(v->spawned, r->spawned, "%s: spawned: report %lld, %s %lld", what, r->spawned,
-                 names[k], v->spawned);
-    cr_expect_eq(v->alive, r->alive, "%s: alive at the end: report %lld, %s %lld", what,
-                 r->alive, names[k], v->alive);
-    cr_expect_eq(v->max_alive, r->max_alive, "%s: most alive at once: report %lld, %s %lld",
-                 what, r->max_alive, names[k], v->max_alive);
+    same(what, "spawned", r->spawned, names[k], v->spawned);
+    same(what, "alive at the end", r->alive, names[k], v->alive);
+    same(what, "most alive at once", r->max_alive, names[k], v->max_alive);
+    same(what, "messages received", r->messages, names[k], v->messages);
+    if (k == 3)
+      continue; /* Prometheus series are per name, not per actor */
     cr_expect_eq(v->n_ids, r->n_ids, "%s: report lists %zu actors, %s %zu", what, r->n_ids,
                  names[k], v->n_ids);
     for (size_t i = 0; i < r->n_ids && i < v->n_ids; i++)
@@ -178,19 +254,19 @@ static void views_agree(const char *const *argv, const char *what, size_t min_ac
   as_test_run_free(&run);
 }
 
-Test(views_agree, czmq_demo_reads_the_same_in_report_top_and_html)
+Test(views_agree, czmq_demo_reads_the_same_in_every_view)
 {
   const char *argv[] = {"czmq_demo", NULL};
   views_agree(argv, "czmq_demo", 3);
 }
 
-Test(views_agree, caf_with_two_actor_systems_reads_the_same_in_report_top_and_html)
+Test(views_agree, caf_with_two_actor_systems_reads_the_same_in_every_view)
 {
   const char *argv[] = {"caf_kinds", NULL};
   views_agree(argv, "caf_kinds", 3);
 }
 
-Test(views_agree, broker_reads_the_same_in_report_top_and_html)
+Test(views_agree, broker_reads_the_same_in_every_view)
 {
   const char *argv[] = {"/usr/bin/python3", AS_TEST_PROGRAMS "/broker_pubsub.py", "200", NULL};
   views_agree(argv, "broker_pubsub.py", 5);
