@@ -251,7 +251,11 @@ static struct as_actor *registry_record_new(uint32_t private_bytes)
 {
   size_t size = sizeof(struct as_actor) + private_bytes;
   int space = size <= registry_records[0].block_size ? 0 : 1;
-  if (size > registry_records[space].block_size || registry_space_reserve(space) < 0)
+  /* Both pools, whichever this record needs: the message path finds a record's pool by its
+   * offset from each region in turn (changes.h, peers.h, mailwait.h), and a region not yet
+   * reserved would read as starting at address 0, where low mappings (valgrind's) lie. */
+  if (size > registry_records[space].block_size || registry_space_reserve(0) < 0 ||
+      registry_space_reserve(1) < 0)
     return NULL;
   as_mailwait_reserve(); /* without it, no mailbox waits: the record works all the same */
   void *block = as_blockpool_take(&registry_records[space]);
