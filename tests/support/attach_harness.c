@@ -67,6 +67,14 @@ void target_start_as(struct target *t, const char *const *argv, int wait_ready, 
   target_start_with(t, argv, wait_ready, user, 0);
 }
 
+void target_start_broker(struct target *t, const char *rounds)
+{
+  if (access("/usr/lib/python3/dist-packages/broker/__init__.py", R_OK) != 0)
+    cr_skip_test("python3-broker is not installed (scripts/setup)");
+  const char *argv[] = {"/usr/bin/python3", AS_TEST_DATA "/attach/broker_pubsub.py", rounds, NULL};
+  target_start(t, argv, 1);
+}
+
 void target_start(struct target *t, const char *const *argv, int wait_ready)
 {
   target_start_as(t, argv, wait_ready, 0);

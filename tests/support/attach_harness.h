@@ -20,6 +20,9 @@ void target_start_with(struct target *t, const char *const *argv, int wait_ready
                        int preload);
 void target_start_as(struct target *t, const char *const *argv, int wait_ready, uid_t user);
 void target_start(struct target *t, const char *const *argv, int wait_ready);
+/* Zeek's Broker in /usr/bin/python3 publishing ROUNDS times 10 ms apart
+ * (tests/data/attach/broker_pubsub.py); the test is skipped without python3-broker. */
+void target_start_broker(struct target *t, const char *rounds);
 /* Its exit status, or 128 + the signal that ended it. */
 int target_wait(struct target *t);
 void target_kill(struct target *t);
