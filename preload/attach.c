@@ -297,7 +297,6 @@ void as_attach_status(struct as_attach_status *out)
 {
   memset(out, 0, sizeof *out);
   out->attached = atomic_load(&as__attached) && !atomic_load(&attach_stop);
-  out->preloaded = attach_preloaded;
   pthread_mutex_lock(&attach_stats_lock);
   out->slots = attach_stats.slots;
   out->objects = attach_stats.objects;

@@ -50,7 +50,6 @@ void as_attach_note_adopted(size_t n);
 /* Settings changed at run time (the control socket). */
 struct as_attach_status {
   int attached;
-  int preloaded; /* reaches the hooks by symbol lookup: no slot rewritten */
   size_t slots, objects, rebound, foreign;
   unsigned interval_ms;
   size_t adopted; /* actors that were running before attach */

@@ -461,6 +461,7 @@ int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64
   if (collector_sink)
     as_sink_close(collector_sink);
   collector_forget_run();
+  as_sink_clear_exit_deadline(); /* the last run's end set one */
   as_registry_collection_free(&collector_views);
   collector_waiting.count = 0;
   collector_handling.count = 0;
