@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "got.h"
+#include "elfdyn.h"
 #include "got_maps.h"
 #include "resolve.h"
 
@@ -60,63 +61,12 @@ static size_t got_page;
 
 /* ---- the library's own exports ----------------------------------------------------------- */
 
-/* The .dynamic entries glibc has relocated in place (most), or not (the vDSO, some ports). */
-static uintptr_t got_dyn_ptr(uintptr_t base, ElfW(Addr) ptr)
-{
-  return base && ptr < base ? base + ptr : ptr;
-}
-
-struct got_dynamic {
-  const ElfW(Sym) *symtab;
-  const char *strtab;
-  const uint32_t *gnu_hash;
-  const ElfW(Rela) *rela, *jmprel;
-  size_t rela_size, jmprel_size;
-  int jmprel_is_rela, textrel;
-};
-
-static void got_read_dynamic(uintptr_t base, const ElfW(Dyn) *dyn, struct got_dynamic *d)
-{
-  memset(d, 0, sizeof *d);
-  for (; dyn->d_tag != DT_NULL; dyn++) {
-    switch (dyn->d_tag) {
-    case DT_SYMTAB: d->symtab = (const void *)got_dyn_ptr(base, dyn->d_un.d_ptr); break;
-    case DT_STRTAB: d->strtab = (const void *)got_dyn_ptr(base, dyn->d_un.d_ptr); break;
-    case DT_GNU_HASH: d->gnu_hash = (const void *)got_dyn_ptr(base, dyn->d_un.d_ptr); break;
-    case DT_RELA: d->rela = (const void *)got_dyn_ptr(base, dyn->d_un.d_ptr); break;
-    case DT_RELASZ: d->rela_size = dyn->d_un.d_val; break;
-    case DT_JMPREL: d->jmprel = (const void *)got_dyn_ptr(base, dyn->d_un.d_ptr); break;
-    case DT_PLTRELSZ: d->jmprel_size = dyn->d_un.d_val; break;
-    case DT_PLTREL: d->jmprel_is_rela = dyn->d_un.d_val == DT_RELA; break;
-    case DT_TEXTREL: d->textrel = 1; break;
-    case DT_FLAGS: d->textrel |= (dyn->d_un.d_val & DF_TEXTREL) != 0; break;
-    }
-  }
-}
-
 static const ElfW(Dyn) *got_dynamic_of(const struct dl_phdr_info *info)
 {
   for (size_t i = 0; i < info->dlpi_phnum; i++)
     if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
       return (const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
   return NULL;
-}
-
-/* Symbols in the dynamic symbol table, from the GNU hash table (the count is nowhere else). */
-static size_t got_symbol_count(const uint32_t *h)
-{
-  uint32_t nbuckets = h[0], symoffset = h[1], bloom_size = h[2];
-  const uint32_t *buckets = (const uint32_t *)((const ElfW(Addr) *)(h + 4) + bloom_size);
-  const uint32_t *chain = buckets + nbuckets;
-  uint32_t last = 0;
-  for (uint32_t b = 0; b < nbuckets; b++)
-    if (buckets[b] > last)
-      last = buckets[b];
-  if (last < symoffset)
-    return symoffset;
-  while (!(chain[last - symoffset] & 1))
-    last++;
-  return (size_t)last + 1;
 }
 
 static int got_hook_compare(const void *a, const void *b)
@@ -141,11 +91,11 @@ static int got_collect_hooks(void)
   dl_iterate_phdr(got_find_own, &dyn);
   if (!dyn)
     return -ENOENT;
-  struct got_dynamic d;
-  got_read_dynamic(got_own_base, dyn, &d);
+  struct as_elfdyn d;
+  as_elfdyn_read(got_own_base, dyn, &d);
   if (!d.symtab || !d.strtab || !d.gnu_hash)
     return -ENOENT;
-  size_t n = got_symbol_count(d.gnu_hash);
+  size_t n = as_elfdyn_symbol_count(d.gnu_hash);
   struct got_hook *hooks = calloc(n ? n : 1, sizeof *hooks);
   if (!hooks)
     return -ENOMEM;
@@ -308,7 +258,7 @@ static int got_in_object(const struct dl_phdr_info *info, uintptr_t value)
 }
 
 static void got_take_slot(struct got_pass *pass, const struct dl_phdr_info *info,
-                          const ElfW(Rela) *r, const struct got_dynamic *d)
+                          const ElfW(Rela) *r, const struct as_elfdyn *d)
 {
   uint32_t type = ELF64_R_TYPE(r->r_info), sym = ELF64_R_SYM(r->r_info);
   if (!sym || (type != GOT_R_JUMP_SLOT && type != GOT_R_GLOB_DAT && type != GOT_R_ABS64))
@@ -339,7 +289,7 @@ static void got_take_slot(struct got_pass *pass, const struct dl_phdr_info *info
 }
 
 static void got_walk_relocations(struct got_pass *pass, const struct dl_phdr_info *info,
-                                 const struct got_dynamic *d)
+                                 const struct as_elfdyn *d)
 {
   if (!d->symtab || !d->strtab || d->textrel)
     return;
@@ -399,8 +349,8 @@ static int got_visit(struct dl_phdr_info *info, size_t size, void *data)
   if (!got_object_settled(info, pass, o))
     return 0;
   /* Objects are walked whole, one after the other: an object's slots are contiguous. */
-  struct got_dynamic d;
-  got_read_dynamic(info->dlpi_addr, dyn, &d);
+  struct as_elfdyn d;
+  as_elfdyn_read(info->dlpi_addr, dyn, &d);
   o->first = got_slot_count;
   got_walk_relocations(pass, info, &d);
   o->count = got_slot_count - o->first;

@@ -4,7 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define INTERN_BUCKETS 4096
+/* Interned are names and spawn sites: a few hundred in a large program. Two pages of buckets, as
+ * every page touched costs the process a fault at its start. */
+#define INTERN_BUCKETS 1024
 
 struct intern_entry {
   struct intern_entry *next;

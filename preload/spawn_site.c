@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* Our own frames (hook, registry) lead the stack: they are skipped, not counted. A spawn's
  * own frames are usually REGISTRY_OWN_FRAMES_USUAL (capture, origin, prepare, the hook and its
@@ -69,6 +70,35 @@ static int spawn_chains_keyed;
 
 static void spawn_chains_key_make(void) { spawn_chains_keyed = pthread_key_create(&spawn_chains_key, free) == 0; }
 
+/* The main thread's stack lies below __libc_stack_end (its top, less the arguments and the
+ * environment) within the stack limit: known without pthread_getattr_np(), which reads and
+ * parses /proc/self/maps for the main thread. Other threads' bounds are in their descriptor. */
+extern void *__libc_stack_end;
+
+static int spawn_chains_stack_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+  uintptr_t here = (uintptr_t)__builtin_frame_address(0), top = (uintptr_t)__libc_stack_end;
+  struct rlimit limit;
+  if (here < top && getrlimit(RLIMIT_STACK, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      limit.rlim_cur < top && here >= top - limit.rlim_cur) {
+    *lo = top - limit.rlim_cur;
+    *hi = top;
+    return 0;
+  }
+  pthread_attr_t attr;
+  void *base = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0)
+    return -1;
+  int got = pthread_attr_getstack(&attr, &base, &size);
+  pthread_attr_destroy(&attr);
+  if (got != 0 || size == 0)
+    return -1;
+  *lo = (uintptr_t)base;
+  *hi = (uintptr_t)base + size;
+  return 0;
+}
+
 /* This thread's chains, made at its first spawn (NULL without memory or stack bounds: then
  * every spawn unwinds). */
 static struct spawn_chains *spawn_chains_get(void)
@@ -76,18 +106,14 @@ static struct spawn_chains *spawn_chains_get(void)
   if (spawn_chains_mine)
     return spawn_chains_mine;
   pthread_once(&spawn_chains_once, spawn_chains_key_make);
-  pthread_attr_t attr;
-  void *lo = NULL;
-  size_t size = 0;
-  if (!spawn_chains_keyed || pthread_getattr_np(pthread_self(), &attr) != 0)
+  uintptr_t lo, hi;
+  if (!spawn_chains_keyed || spawn_chains_stack_bounds(&lo, &hi) != 0)
     return NULL;
-  int got = pthread_attr_getstack(&attr, &lo, &size);
-  pthread_attr_destroy(&attr);
-  struct spawn_chains *c = got == 0 && size ? calloc(1, sizeof *c) : NULL;
+  struct spawn_chains *c = calloc(1, sizeof *c);
   if (!c)
     return NULL;
-  c->stack_lo = (uintptr_t)lo;
-  c->stack_hi = (uintptr_t)lo + size;
+  c->stack_lo = lo;
+  c->stack_hi = hi;
   if (pthread_setspecific(spawn_chains_key, c) != 0) {
     free(c);
     return NULL;

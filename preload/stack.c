@@ -2,95 +2,98 @@
 #include "stack.h"
 #include "cxxname.h"
 #include "diag.h"
+#include "elfdyn.h"
 #include "elfsym.h"
 #include "resolve.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
-#include <ucontext.h>
+#include <unwind.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef int (*stack_backtrace_fn)(void **frames, int max);
-
-static stack_backtrace_fn stack_backtrace;
+/* The unwinder of libgcc_s, which every C++ host (CAF, libzmq's libstdc++) has loaded already:
+ * the capture then loads nothing and makes no system call, where libunwind.so.8 cost two more
+ * objects to map and relocate and a signal-mask call per frame it validated. Its header
+ * (<unwind.h>) comes with the compiler; the functions are looked up, never linked, so that a
+ * process that starts no actor does not load libgcc_s either. */
+static _Unwind_Reason_Code (*stack_unwind_backtrace)(_Unwind_Trace_Fn trace, void *arg);
+static _Unwind_Ptr (*stack_unwind_get_ip)(struct _Unwind_Context *context);
+static _Unwind_Word (*stack_unwind_get_cfa)(struct _Unwind_Context *context);
 static pthread_once_t stack_once = PTHREAD_ONCE_INIT;
 
-#if defined(__x86_64__)
-/* libunwind's local cursor API, for the stack address of each return address
- * (as_stack_capture_slots). Its header is not needed for four calls: on x86-64 a context is a
- * ucontext_t, a cursor 127 words, and these are its register numbers. */
-#define STACK_CURSOR_WORDS 127
-#define STACK_REG_SP 7
-#define STACK_REG_IP 16
-static int (*stack_getcontext)(ucontext_t *context);
-static int (*stack_init_local)(void *cursor, ucontext_t *context);
-static int (*stack_step)(void *cursor);
-static int (*stack_get_reg)(void *cursor, int reg, uint64_t *value);
-#endif
-
-/* RTLD_LOCAL: libunwind.so.8 exports _Unwind_* and backtrace(); in the global scope they
- * would replace the host's own unwinder and break its C++ exceptions. */
+/* RTLD_NOLOAD first: the host's own copy when it has one. RTLD_LOCAL otherwise, so that nothing
+ * of ours enters the host's global scope. */
 static void stack_load(void)
 {
-  void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-  if (lib)
-    stack_backtrace = (stack_backtrace_fn)dlsym(lib, "unw_backtrace");
-#if defined(__x86_64__)
+  void *lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  if (!lib)
+    lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
   if (lib) {
-    *(void **)&stack_getcontext = dlsym(lib, "_Ux86_64_getcontext");
-    *(void **)&stack_init_local = dlsym(lib, "_ULx86_64_init_local");
-    *(void **)&stack_step = dlsym(lib, "_ULx86_64_step");
-    *(void **)&stack_get_reg = dlsym(lib, "_ULx86_64_get_reg");
+    *(void **)&stack_unwind_backtrace = dlsym(lib, "_Unwind_Backtrace");
+    *(void **)&stack_unwind_get_ip = dlsym(lib, "_Unwind_GetIP");
+    *(void **)&stack_unwind_get_cfa = dlsym(lib, "_Unwind_GetCFA");
   }
-#endif
-  if (!stack_backtrace)
-    as_diag_report("libunwind_missing",
-                   "libunwind.so.8 could not be loaded; spawn sites are not recorded");
+  if (!stack_unwind_backtrace || !stack_unwind_get_ip || !stack_unwind_get_cfa) {
+    stack_unwind_backtrace = NULL;
+    as_diag_report("unwinder_missing",
+                   "libgcc_s.so.1 could not be loaded; spawn sites are not recorded");
+  }
+}
+
+struct stack_walk {
+  void **frames;
+  uintptr_t *slots; /* NULL: return addresses only */
+  unsigned max, count;
+  int skip; /* frames of this file still to pass over */
+};
+
+/* While a frame is reported, the unwinder's CFA is still its callee's: the stack pointer in
+ * this frame just after the call returns, so the return address into this frame (its ip) lies
+ * in the word below it. */
+static _Unwind_Reason_Code stack_walk_frame(struct _Unwind_Context *context, void *arg)
+{
+  struct stack_walk *walk = arg;
+  if (walk->skip > 0) {
+    walk->skip--;
+    return _URC_NO_REASON;
+  }
+  uintptr_t ip = stack_unwind_get_ip(context);
+  if (ip == 0 || walk->count >= walk->max)
+    return _URC_END_OF_STACK;
+  walk->frames[walk->count] = (void *)ip;
+  if (walk->slots)
+    walk->slots[walk->count] = (uintptr_t)stack_unwind_get_cfa(context) - sizeof(void *);
+  walk->count++;
+  return walk->count < walk->max ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
+/* The first frame reported is the function calling _Unwind_Backtrace (stack_walk_from, kept out
+ * of line so that it is one): it is passed over. Further frames of this library are left out by
+ * the callers, by address. */
+static __attribute__((noinline)) unsigned stack_walk_from(void **frames, uintptr_t *slots,
+                                                          unsigned max)
+{
+  pthread_once(&stack_once, stack_load);
+  if (!stack_unwind_backtrace || max == 0)
+    return 0;
+  struct stack_walk walk = {.frames = frames, .slots = slots, .max = max, .skip = 1};
+  stack_unwind_backtrace(stack_walk_frame, &walk);
+  return walk.count;
 }
 
 unsigned as_stack_capture(void **frames, unsigned max)
 {
-  pthread_once(&stack_once, stack_load);
-  if (!stack_backtrace || max == 0)
-    return 0;
-  int n = stack_backtrace(frames, (int)max);
-  return n > 0 ? (unsigned)n : 0;
+  return stack_walk_from(frames, NULL, max);
 }
 
 unsigned as_stack_capture_slots(void **frames, uintptr_t *slots, unsigned max)
 {
-  pthread_once(&stack_once, stack_load);
-#if defined(__x86_64__)
-  if (!stack_getcontext || !stack_init_local || !stack_step || !stack_get_reg || max == 0)
-    return 0;
-  ucontext_t context;
-  uint64_t cursor[STACK_CURSOR_WORDS];
-  if (stack_getcontext(&context) != 0 || stack_init_local(cursor, &context) != 0)
-    return 0;
-  unsigned n = 0;
-  /* Frame 0 is this function; each step lands on a caller, whose return address (its IP)
-   * the call pushed just below its stack pointer. */
-  while (n < max && stack_step(cursor) > 0) {
-    uint64_t ip = 0, sp = 0;
-    if (stack_get_reg(cursor, STACK_REG_IP, &ip) != 0 ||
-        stack_get_reg(cursor, STACK_REG_SP, &sp) != 0 || ip == 0)
-      break;
-    frames[n] = (void *)(uintptr_t)ip;
-    slots[n] = (uintptr_t)sp - sizeof(void *);
-    n++;
-  }
-  return n;
-#else
-  (void)frames;
-  (void)slots;
-  (void)max;
-  return 0;
-#endif
+  return stack_walk_from(frames, slots, max);
 }
 
 /* C++ names are shown demangled when the process has a C++ runtime loaded. */
@@ -129,30 +132,83 @@ static void stack_strip_parameters(char *name)
     stack_strip_return_type(name);
 }
 
-/* Resolves the object holding addr and the name of the function around it. */
+/* Symbol counts of the objects looked up last (counting walks every hash bucket). Only the
+ * collector symbolises, under its lock. */
+#define STACK_COUNTS 8
+static struct {
+  const uint32_t *gnu_hash;
+  uint32_t header[3]; /* buckets, first symbol, bloom words: an object mapped at the same place
+                       * later is told apart */
+  size_t count;
+} stack_counts[STACK_COUNTS];
+static unsigned stack_counts_next;
+
+static size_t stack_symbol_count(const uint32_t *gnu_hash)
+{
+  for (unsigned i = 0; i < STACK_COUNTS; i++)
+    if (stack_counts[i].gnu_hash == gnu_hash &&
+        memcmp(stack_counts[i].header, gnu_hash, sizeof stack_counts[i].header) == 0)
+      return stack_counts[i].count;
+  size_t count = as_elfdyn_symbol_count(gnu_hash);
+  stack_counts[stack_counts_next].gnu_hash = gnu_hash;
+  memcpy(stack_counts[stack_counts_next].header, gnu_hash, sizeof stack_counts[0].header);
+  stack_counts[stack_counts_next].count = count;
+  stack_counts_next = (stack_counts_next + 1) % STACK_COUNTS;
+  return count;
+}
+
+/* The defined symbol of the object's dynamic symbol table whose extent holds addr (file
+ * address), the nearest when several do; NULL when none. One tight pass: dladdr() walks the same
+ * table with more work per symbol, and a spawn site's frames are mostly in the runtime's large
+ * library (libcaf_core: 5,400 symbols), so that it was most of a short program's tracing cost. */
+static const ElfW(Sym) *stack_dynsym_find(const struct as_elfdyn *d, uintptr_t addr)
+{
+  if (!d->symtab || !d->strtab || !d->gnu_hash)
+    return NULL;
+  size_t count = stack_symbol_count(d->gnu_hash);
+  const ElfW(Sym) *best = NULL;
+  for (size_t i = 1; i < count; i++) {
+    const ElfW(Sym) *sym = &d->symtab[i];
+    if (sym->st_value > addr || sym->st_shndx == SHN_UNDEF ||
+        ELF64_ST_TYPE(sym->st_info) == STT_TLS)
+      continue;
+    if ((sym->st_size ? addr - sym->st_value < sym->st_size : addr == sym->st_value) &&
+        (!best || sym->st_value > best->st_value))
+      best = sym;
+  }
+  return best;
+}
+
+/* Resolves the object holding addr and the name of the function around it: its dynamic symbols
+ * in memory, else its file's .symtab (static functions, the executable's own). _dl_find_object
+ * takes no loader lock, unlike dladdr(). */
 static int stack_lookup(const void *addr, char *fn, size_t fn_len, uintptr_t *offset,
                         const char **object)
 {
-  Dl_info info;
-  struct link_map *map = NULL;
-  if (!dladdr1(addr, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
+  struct dl_find_object found;
+  const struct link_map *map;
+  if (_dl_find_object((void *)addr, &found) != 0 || !(map = found.dlfo_link_map))
     return -ENOENT;
   const char *path = map->l_name && map->l_name[0] ? map->l_name : "/proc/self/exe";
   *object = path;
-  if (info.dli_sname && info.dli_saddr) {
-    snprintf(fn, fn_len, "%s", info.dli_sname);
-    *offset = (uintptr_t)addr - (uintptr_t)info.dli_saddr;
+  uintptr_t file_addr = (uintptr_t)addr - map->l_addr;
+  struct as_elfdyn dyn;
+  as_elfdyn_read(map->l_addr, map->l_ld, &dyn);
+  const ElfW(Sym) *sym = stack_dynsym_find(&dyn, file_addr);
+  if (sym) {
+    snprintf(fn, fn_len, "%s", dyn.strtab + sym->st_name);
+    *offset = file_addr - sym->st_value;
     stack_demangle(fn, fn_len);
     return 0;
   }
   uintptr_t start = 0;
-  if (as_elfsym_lookup(path, (uintptr_t)addr - map->l_addr, fn, fn_len, &start) == 0) {
-    *offset = (uintptr_t)addr - map->l_addr - start;
+  if (as_elfsym_lookup(path, file_addr, fn, fn_len, &start) == 0) {
+    *offset = file_addr - start;
     stack_demangle(fn, fn_len);
     return 0;
   }
   fn[0] = '\0';
-  *offset = (uintptr_t)addr - map->l_addr;
+  *offset = file_addr;
   return 0;
 }
 

@@ -1,4 +1,4 @@
-/* Spawn-site capture (libunwind, at spawn) and symbolisation (collector thread only); another
+/* Spawn-site capture (libgcc_s's unwinder, at spawn) and symbolisation (collector thread only); another
  * thread's stack: stack_remote.h. */
 #ifndef AS_STACK_H
 #define AS_STACK_H
@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Fills frames with return addresses; returns how many (0 when libunwind is unavailable). */
+/* Fills frames with return addresses; returns how many (0 when no unwinder is available). */
 unsigned as_stack_capture(void **frames, unsigned max);
 /* The same, starting at the caller's return address, with the stack address each return
  * address was read from (slots[i] holds frames[i] until that frame returns); 0 where the

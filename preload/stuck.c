@@ -21,6 +21,8 @@ static int stuck_any;
 
 const struct as_stuck_stack *as_stuck_find(uint64_t id, uint64_t since)
 {
+  if (!stuck_any)
+    return NULL;
   for (size_t i = 0; i < STUCK_RECORDS_MAX; i++) {
     const struct as_stuck_stack *r = &stuck_records[i];
     if (r->slot_used && r->running && r->id == id && r->since == since)
@@ -138,7 +140,8 @@ static void stuck_capture(const struct as_actor_view *v, uint64_t now)
 void as_stuck_scan(const struct as_waiting *handling, const struct as_registry_collection *changed,
                    uint64_t now, uint64_t threshold, int capture)
 {
-  for (size_t i = 0; i < STUCK_RECORDS_MAX; i++) {
+  /* The records fill pages of their own: a process with no stuck handler never touches them. */
+  for (size_t i = 0; stuck_any && i < STUCK_RECORDS_MAX; i++) {
     struct as_stuck_stack *r = &stuck_records[i];
     if (!r->slot_used)
       continue;
@@ -169,7 +172,8 @@ void as_stuck_scan(const struct as_waiting *handling, const struct as_registry_c
 
 void as_stuck_reset_after_fork(void)
 {
-  memset(stuck_records, 0, sizeof stuck_records);
+  if (stuck_any)
+    memset(stuck_records, 0, sizeof stuck_records);
   stuck_any = 0;
   if (atomic_exchange(&stuck_looking, 0))
     as_stack_remote_disable(); /* the child looks no further than /proc: no stacks */

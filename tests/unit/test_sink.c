@@ -2,6 +2,7 @@
 #include "config.h"
 #include "harness.h"
 #include "sink.h"
+#include "sink_clients.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -477,9 +478,14 @@ static void *reader_main(void *arg)
  * that does not is dropped once the line's wait is up, and never holds up the other. */
 Test(sink, a_client_that_cannot_take_a_long_line_in_time_is_dropped, .timeout = 8)
 {
-  struct as_config cfg;
-  struct as_sink *sink = unix_sink(&cfg, "long", NULL);
+  /* The longest line wait (2 s, a stall after 0.5 s): the reader keeps up on a loaded machine
+   * too, where the default interval's quarter second without a turn on a CPU is no rarity. */
+  struct as_config cfg = unix_config("long");
+  cfg.interval_ms = SINK_LINE_WAIT_MS;
+  struct as_sink *sink = NULL;
   struct as_error err;
+  cr_assert_eq(as_sink_open(&sink, &cfg, 1, &err), 0, "%s", err.text);
+  as_sink_set_header(sink, "{\"type\":\"header\"}");
   struct reader fast = {.fd = unix_connect(cfg.output.path)};
   int stuck = unix_connect(cfg.output.path);
   cr_assert(as_sink_has_readers(sink));
