@@ -94,10 +94,13 @@ static struct caf_actor *_Atomic *caf_slot(const void *object)
 /* Attached to a running process, actors constructed before have never had their slot written:
  * it holds whatever the allocator left there. A slot is ours only if it points at the start of
  * a record block (blocks are never unmapped, so reading one cannot fault) whose object is this
- * one. */
+ * one, published since this attach: a record of an attach before a detach may name an object
+ * freed while nothing was hooked, its address since reused by this one (such records are
+ * never freed, so reading one is safe too). */
 static __attribute__((noinline)) bool caf_slot_is_ours(const struct caf_actor *ca, const void *object)
 {
-  return as_registry_owns_record(caf_record((struct caf_actor *)ca)) && ca->object == object;
+  return as_registry_owns_record(caf_record((struct caf_actor *)ca)) && ca->object == object &&
+         as_registry_is_current(caf_record((struct caf_actor *)ca));
 }
 
 static AS_HOOK_HOT struct caf_actor *caf_find(const void *object)

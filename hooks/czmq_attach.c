@@ -94,4 +94,5 @@ static void czmq_attach_adopt(const struct as_thread_info *threads, size_t count
 __attribute__((constructor)) static void czmq_attach_register(void)
 {
   as_attach_on_adopt(czmq_attach_adopt);
+  as_attach_on_forget(czmq_forget_for_attach);
 }

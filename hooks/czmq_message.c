@@ -238,7 +238,7 @@ static AS_HOOK_HOT struct czmq_recv czmq_recv_begin(void *handle, int flags)
   if (r.end->actor_side) {
     /* The actor goes back to its mailbox: whatever it was handling is done. */
     czmq_handler_end(target);
-    if (__builtin_expect(r.end->owner->adopted && !czmq_self, 0))
+    if (__builtin_expect(r.end->owner->adopted && czmq_self != r.end->owner, 0))
       czmq_adopted_thread(r.end->owner);
     return r;
   }

@@ -119,3 +119,4 @@ void czmq_endpoint_forget(void *handle)
 }
 
 void czmq_endpoints_reset_after_fork(void) { as_ptrmap_reset_after_fork(&czmq_endpoints); }
+void czmq_endpoints_forget(void) { as_ptrmap_clear(&czmq_endpoints); }

@@ -85,5 +85,7 @@ size_t czmq_sockets_channels(const struct czmq_sockets *t, struct as_channel *ou
 void czmq_endpoint_note(void *handle, const char *endpoint);
 void czmq_endpoint_forget(void *handle);
 void czmq_endpoints_reset_after_fork(void);
+/* A new attach after a detach: sockets closed meanwhile may have left their handles to others. */
+void czmq_endpoints_forget(void);
 
 #endif

@@ -38,6 +38,15 @@ static void czmq_end_register(struct czmq_actor *ca, struct czmq_end *end, void 
   if (!handle || as_ptrmap_put(&czmq_ends, (uintptr_t)handle, end) < 0)
     czmq_actor_unref(ca);
 }
+/* A new attach after a detach: the handles mapped may have been closed and reused meanwhile.
+ * The records they lead to are never freed (as_registry_forget_all), so nothing is released. */
+void czmq_forget_for_attach(void)
+{
+  as_ptrmap_clear(&czmq_ends);
+  as_ptrmap_clear(&czmq_zactors);
+  czmq_endpoints_forget();
+}
+
 static void czmq_forget_after_fork(void)
 {
   as_ptrmap_reset_after_fork(&czmq_ends);
@@ -253,6 +262,16 @@ void czmq_adopted_closed(struct czmq_actor *ca)
 
 int czmq_adopt(as_zactor_fn *task, void *args, void *handle)
 {
+  if (task == czmq_task_trampoline && args) {
+    /* Spawned through our zactor_new in a trace before a detach: its old record (never freed)
+     * names its task. One of this attach's is known already. */
+    struct czmq_actor *old = args;
+    const struct as_actor *record = czmq_record(old);
+    if (!as_registry_owns_record(record) || as_registry_is_current(record) || !record->origin)
+      return 0;
+    task = (as_zactor_fn *)record->origin->name_addr;
+    args = old->args;
+  }
   if (!task || !handle || task == czmq_task_trampoline ||
       as_ptrmap_get(&czmq_ends, (uintptr_t)handle))
     return 0; /* spawned since attach, or adopted already */

@@ -6,6 +6,7 @@
 #include "got.h"
 #include "guard.h"
 #include "init.h"
+#include "registry.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -19,6 +20,10 @@
 _Atomic int as__attached;
 
 #define ATTACH_ADOPTERS_MAX 4
+#define ATTACH_FORGETTERS_MAX 4
+/* How long a new attach waits for the previous attach thread to end (it ends right after
+ * answering "detach"). */
+#define ATTACH_JOIN_MS 2000
 #define ATTACH_CONFIG_MAX 4096
 #define ATTACH_THREADS_MAX 4096
 /* Slots are checked at least this often, whatever the snapshot interval. */
@@ -29,6 +34,13 @@ _Atomic int as__attached;
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
 static as_attach_adopt_fn attach_adopters[ATTACH_ADOPTERS_MAX];
 static _Atomic int attach_adopter_count;
+static void (*attach_forgetters[ATTACH_FORGETTERS_MAX])(void);
+static _Atomic int attach_forgetter_count;
+/* Whether this process was traced (attached or preloaded) and then detached: the next attach
+ * forgets every record and runtime handle first (attach_forget). */
+static int attach_detached;
+/* Tracing reaches the hooks by symbol lookup (preloaded): no slot is rewritten. */
+static int attach_preloaded;
 static pthread_t attach_thread;
 static sem_t attach_ready;
 static _Atomic int attach_stop;
@@ -44,6 +56,13 @@ void as_attach_on_adopt(as_attach_adopt_fn fn)
   int i = atomic_fetch_add(&attach_adopter_count, 1);
   if (i < ATTACH_ADOPTERS_MAX)
     attach_adopters[i] = fn;
+}
+
+void as_attach_on_forget(void (*fn)(void))
+{
+  int i = atomic_fetch_add(&attach_forgetter_count, 1);
+  if (i < ATTACH_FORGETTERS_MAX)
+    attach_forgetters[i] = fn;
 }
 
 /* "NAME=VALUE" lines: the value of the last line naming it, or NULL. */
@@ -70,6 +89,8 @@ static const char *attach_lookup(const char *name)
 
 static void attach_sync(void)
 {
+  if (attach_preloaded)
+    return; /* the hooks are bound by symbol lookup already */
   struct as_got_stats stats;
   as_got_sync(&stats);
   pthread_mutex_lock(&attach_stats_lock);
@@ -131,8 +152,24 @@ static int attach_is_preloaded(void)
          info.dli_fbase == own.dli_fbase;
 }
 
+/* The thread of the attach before a detach: it ends right after answering "detach". Returns
+ * 0 once it has (or there was none), -EBUSY when it has not within ATTACH_JOIN_MS. */
+static int attach_join_previous(void)
+{
+  if (!atomic_load(&attach_running))
+    return 0;
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += ATTACH_JOIN_MS / 1000;
+  if (pthread_timedjoin_np(attach_thread, NULL, &deadline) != 0)
+    return -EBUSY;
+  atomic_store(&attach_running, 0);
+  return 0;
+}
+
 static int attach_start_thread(void)
 {
+  atomic_store(&attach_stop, 0);
   sem_init(&attach_ready, 0, 0);
   sigset_t all, old;
   sigfillset(&all);
@@ -154,9 +191,27 @@ static int attach_start_thread(void)
   return 0;
 }
 
+/* A new attach after a detach: what the last one knew may be stale (actors ended, objects
+ * freed and their addresses reused while nothing was hooked). Every record is unlisted and
+ * every runtime forgets its handles; the actors still running are found again as at a first
+ * attach. Hooks still holding an old record write to it harmlessly: it is never freed. */
+static void attach_forget(void)
+{
+  as_registry_forget_all();
+  int n = atomic_load(&attach_forgetter_count);
+  for (int i = 0; i < n && i < ATTACH_FORGETTERS_MAX; i++)
+    attach_forgetters[i]();
+  atomic_store(&attach_adopted, 0);
+  pthread_mutex_lock(&attach_stats_lock);
+  memset(&attach_stats, 0, sizeof attach_stats);
+  pthread_mutex_unlock(&attach_stats_lock);
+}
+
 static int attach_locked(const char *config)
 {
-  if (atomic_load(&as__attached) || attach_is_preloaded())
+  int preloaded = attach_is_preloaded();
+  /* Traced now: attached and not detached, or preloaded and never detached. */
+  if ((atomic_load(&as__attached) || preloaded) && !attach_detached)
     return 1;
   size_t len = config ? strlen(config) : 0;
   if (len >= sizeof attach_config) {
@@ -164,12 +219,19 @@ static int attach_locked(const char *config)
                    ATTACH_CONFIG_MAX - 1);
     return -E2BIG;
   }
-  memcpy(attach_config, config ? config : "", len + 1);
-  int rc = as_got_prepare();
-  if (rc <= 0) {
+  int rc;
+  if (!preloaded && (rc = as_got_prepare()) <= 0) {
     as_diag_report("attach_failed", "cannot read the library's own symbols; not attached");
     return rc < 0 ? rc : -ENOENT;
   }
+  if ((rc = attach_join_previous()) < 0) {
+    as_diag_report("attach_failed", "the previous attach is still ending; not attached");
+    return rc;
+  }
+  memcpy(attach_config, config ? config : "", len + 1);
+  if (attach_detached)
+    attach_forget();
+  attach_preloaded = preloaded;
   struct as_error err = {{0}};
   if ((rc = as_init_attach(attach_lookup, &err)) < 0) {
     if (rc == -EALREADY)
@@ -177,6 +239,7 @@ static int attach_locked(const char *config)
     as_diag_report("attach_failed", "%s; not attached", err.text);
     return rc;
   }
+  attach_detached = 0;
   if ((rc = as_control_open()) < 0)
     as_diag_report("control_failed", "no control socket (%s): detach and ctl are unavailable",
                    strerror(-rc));
@@ -207,17 +270,25 @@ int actorscope_attach(const char *config)
 int as_attach_detach(void)
 {
   pthread_mutex_lock(&attach_lock);
-  if (!atomic_load(&as__attached) || !as_got_slot_count()) {
+  if (!atomic_load(&as__attached) || attach_detached) {
     pthread_mutex_unlock(&attach_lock);
     return -ENOENT;
   }
   /* Called on the attach thread (control socket): it leaves its loop when this returns. */
   atomic_store(&attach_stop, 1);
-  size_t restored = as_got_restore();
+  size_t restored = attach_preloaded ? 0 : as_got_restore();
   as_init_detach();
   as_collector_finish();
+  attach_detached = 1;
   pthread_mutex_unlock(&attach_lock);
   return (int)restored;
+}
+
+void as_attach_preloaded_detached(void)
+{
+  pthread_mutex_lock(&attach_lock);
+  attach_detached = 1;
+  pthread_mutex_unlock(&attach_lock);
 }
 
 void as_attach_note_adopted(size_t n) { atomic_fetch_add(&attach_adopted, n); }

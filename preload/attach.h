@@ -25,15 +25,24 @@ typedef void (*as_attach_adopt_fn)(const struct as_thread_info *threads, size_t 
 /* From a hook file's constructor; at most a few. */
 void as_attach_on_adopt(as_attach_adopt_fn fn);
 
+/* A runtime's way to forget its handles (maps from runtime objects to records) before a new
+ * attach after a detach: what it mapped may have gone while nothing was hooked. Called on the
+ * attaching thread while hooks may run; from a hook file's constructor, at most a few. */
+void as_attach_on_forget(void (*fn)(void));
+
 /* The entry (exported): config is "NAME=VALUE" lines with the ACTORSCOPE_* names of the
  * environment (docs/configuration.md). Returns 0; 1 when this process is traced already (preloaded or
- * attached); a negative errno otherwise, with the reason on stderr and in the snapshot. */
+ * attached, and not detached since); a negative errno otherwise, with the reason on stderr and
+ * in the snapshot. After a detach it attaches again: a new output, every actor found anew. */
 int actorscope_attach(const char *config) __attribute__((visibility("default")));
 
 /* Detach: every slot written back, a final snapshot, the collector and the attach thread
  * stopped; the library stays mapped (a thread may be inside a hook). Returns the slots
  * restored, or -ENOENT when not attached. Called by the control socket's "detach". */
 int as_attach_detach(void);
+/* A preloaded library's own detach (the control socket's, before any attach): the next attach
+ * is a new one. */
+void as_attach_preloaded_detached(void);
 
 /* A runtime's adopt callback says how many running actors it found. */
 void as_attach_note_adopted(size_t n);

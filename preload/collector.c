@@ -30,6 +30,9 @@ static pthread_mutex_t collector_write_lock = PTHREAD_MUTEX_INITIALIZER;
 static sem_t collector_wake;
 static pthread_t collector_thread;
 static _Atomic int collector_running;
+/* The thread exists (cleared by itself as it ends): a collector stopped by detach whose join
+ * timed out (a slow disk) may still be writing, and a new one must not start meanwhile. */
+static _Atomic int collector_thread_live;
 static _Atomic int collector_stopping;
 static int collector_finished;
 /* A deadly signal's number while its handler waits for the collector's last line. */
@@ -401,6 +404,7 @@ static void *collector_main(void *arg)
     if (woken < 0) /* the interval passed */
       collector_write_now(0);
   }
+  atomic_store(&collector_thread_live, 0);
   return NULL;
 }
 
@@ -428,11 +432,43 @@ static int collector_open_sink(void)
   return collector_sink ? 0 : -1;
 }
 
-void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns)
+/* What one run of the collector (a process image, or one attach) said and saw, forgotten: the
+ * next run starts a file of its own from seq 0 with a keyframe. The caller holds the write
+ * lock, or is a fork child. */
+static void collector_forget_run(void)
 {
+  collector_sink = NULL;
+  collector_sink_tried = 0;
+  atomic_store(&collector_running, 0);
+  atomic_store(&collector_stopping, 0);
+  atomic_store(&collector_signal, 0);
+  atomic_store(&collector_signal_written, 0);
+  atomic_store(&collector_pid, 0);
+  collector_finished = 0;
+  collector_seq = 0;
+  collector_has_cost = 0;
+  collector_keyframe_due = 1;
+  collector_keyframe_at = 0;
+  memset(&collector_said_totals, 0, sizeof collector_said_totals);
+  collector_said_deadlocks = collector_said_diagnostics = 0;
+}
+
+int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns)
+{
+  if (atomic_load(&collector_thread_live))
+    return -EBUSY;
   int was_guarded = as_guard_is_set();
   as_guard_set();
   pthread_mutex_lock(&collector_write_lock);
+  /* After a run ended by detach: its sink is closed (unless its last write was given up on),
+   * and the views it kept name records the registry no longer lists. */
+  if (collector_sink)
+    as_sink_close(collector_sink);
+  collector_forget_run();
+  as_sink_clear_exit_deadline(); /* the last run's end set one */
+  as_registry_collection_free(&collector_views);
+  collector_waiting.count = 0;
+  collector_handling.count = 0;
   collector_config = *cfg;
   collector_start_ticks = start_ticks;
   collector_start_wall = start_wall_ns;
@@ -447,10 +483,12 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+  atomic_store(&collector_thread_live, 1);
   atomic_store(&collector_running,
                pthread_create(&collector_thread, NULL, collector_main, NULL) == 0);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (!atomic_load(&collector_running)) {
+    atomic_store(&collector_thread_live, 0);
     as_diag_report("collector_failed", "cannot start the collector thread; only the final "
                                        "snapshot is written");
     collector_ensure_sink_locked();
@@ -458,6 +496,7 @@ void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint6
   pthread_mutex_unlock(&collector_write_lock);
   if (!was_guarded)
     as_guard_clear();
+  return 0;
 }
 
 
@@ -520,6 +559,36 @@ void as_collector_set_stuck_ms(unsigned stuck_ms)
   pthread_mutex_lock(&collector_write_lock);
   collector_config.stuck_ms = stuck_ms;
   pthread_mutex_unlock(&collector_write_lock);
+}
+
+int as_collector_output(char *out, size_t len, unsigned wait_ms)
+{
+  struct timespec deadline, now;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  uint64_t ns = (uint64_t)deadline.tv_nsec + (uint64_t)wait_ms * 1000000u;
+  deadline.tv_sec += (time_t)(ns / 1000000000u);
+  deadline.tv_nsec = (long)(ns % 1000000000u);
+  for (;;) {
+    if (pthread_mutex_timedlock(&collector_write_lock, &deadline) != 0)
+      return -ETIMEDOUT;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int late = now.tv_sec > deadline.tv_sec ||
+               (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec);
+    /* A file is named at its first line (the next free name when the first is taken). */
+    int named = collector_config.output.kind != AS_DEST_FILE || collector_seq > 0;
+    int rc = -EAGAIN;
+    if (collector_sink && (named || late)) {
+      snprintf(out, len, "%s", as_sink_describe(collector_sink));
+      rc = 0;
+    } else if (!collector_sink && (collector_sink_tried || late)) {
+      rc = -ENOENT;
+    }
+    pthread_mutex_unlock(&collector_write_lock);
+    if (rc != -EAGAIN)
+      return rc;
+    struct timespec step = {0, 5 * 1000000L};
+    nanosleep(&step, NULL);
+  }
 }
 
 int as_collector_is_writing(void) { return atomic_load(&collector_pid) == (long)getpid(); }
@@ -587,20 +656,11 @@ void as_collector_reset_after_fork(void)
   pthread_mutex_init(&collector_write_lock, NULL);
   /* The parent's sink: its descriptors closed, nothing on disk touched, nothing sent. */
   as_sink_abandon(collector_sink);
-  collector_sink = NULL;
-  collector_sink_tried = 0;
-  atomic_store(&collector_running, 0);
-  atomic_store(&collector_stopping, 0);
-  atomic_store(&collector_signal, 0);
-  atomic_store(&collector_signal_written, 0);
-  atomic_store(&collector_pid, 0);
-  collector_finished = 0;
-  collector_seq = 0;
-  collector_has_cost = 0;
+  collector_forget_run();
+  atomic_store(&collector_thread_live, 0);
   memset(&collector_views, 0, sizeof collector_views);
   memset(&collector_waiting, 0, sizeof collector_waiting);
   memset(&collector_handling, 0, sizeof collector_handling);
   as_stuck_reset_after_fork();
   as_events_reset_after_fork();
-  collector_keyframe_due = 1;
 }

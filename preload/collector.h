@@ -6,9 +6,13 @@
 
 #include <stdint.h>
 
-/* Opens the sink and starts the thread (signals blocked, recursion guard set). Called once,
- * at the first spawn. A sink that cannot open is reported and the process runs untraced. */
-void as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns);
+/* Opens the sink and starts the thread (signals blocked, recursion guard set). Called at the
+ * first spawn, or at attach; again after as_collector_finish (a new attach after a detach):
+ * then everything the last run said is forgotten and a new output is made (a file is never
+ * reused: the next free name). A sink that cannot open is reported and the process runs
+ * untraced. Returns 0, or -EBUSY while the last run's thread is still writing (it was given
+ * up on after a second at finish). */
+int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns);
 /* Stops the thread and writes the final snapshot; waits at most about a second for a write
  * in progress. */
 void as_collector_finish(void);
@@ -16,6 +20,10 @@ void as_collector_finish(void);
  * snapshot is written at once, then at the new pace) and the stuck-handler threshold. */
 void as_collector_set_interval(unsigned interval_ms);
 void as_collector_set_stuck_ms(unsigned stuck_ms);
+/* Where this run's snapshots go, as written (a file's actual name, the next free one when its
+ * name was taken): waits up to wait_ms for a file's first line. 0, -ENOENT (no output),
+ * -ETIMEDOUT (a write in progress held it). */
+int as_collector_output(char *out, size_t len, unsigned wait_ms);
 /* Whether this process writes snapshots (its collector started here, not in a parent). */
 int as_collector_is_writing(void);
 /* Before exec replaces the image: a final line (ended_by "exec"); tracing goes on if exec

@@ -108,6 +108,9 @@ int as_control_open(void)
   }
   memcpy(control_socket_path, addr.sun_path, sizeof control_socket_path);
   control_owner = getpid();
+  /* A new attach after a detach: its settings are its configuration's. */
+  control_interval_ms = control_stuck_ms = 0;
+  control_stuck_set = 0;
   control_fd = fd;
   return 0;
 }
@@ -194,20 +197,34 @@ static int control_parse_ms(const char *text, unsigned min, unsigned max, unsign
   return 0;
 }
 
+/* How long "status" and "detach" wait for the output file's name (its first line). */
+#define CONTROL_OUTPUT_WAIT_MS 1000u
+
+/* Where the snapshots go: the file actually written, else the configured destination. */
+static const char *control_output(char *buf, size_t len)
+{
+  if (as_collector_output(buf, len, CONTROL_OUTPUT_WAIT_MS) < 0)
+    snprintf(buf, len, "%s", as_config_current()->output.path);
+  return buf;
+}
+
 static void control_answer(const char *line, char *reply, size_t len)
 {
   unsigned ms;
+  char output[PATH_MAX + 16];
   if (strcmp(line, "status") == 0 && !as_attached()) {
     snprintf(reply, len, "ok %s interval_ms=%u stuck_ms=%u events=%s output=%s\n",
              atomic_load(&as__state) == AS_STATE_ENABLED ? "preloaded" : "detached",
              control_interval_ms ? control_interval_ms : as_config_current()->interval_ms,
              control_stuck_set ? control_stuck_ms : as_config_current()->stuck_ms,
-             as_events_is_on() ? "on" : "off", as_config_current()->output.path);
+             as_events_is_on() ? "on" : "off", control_output(output, sizeof output));
   } else if (strcmp(line, "detach") == 0 && !as_attached()) {
     /* Preloaded: the hooks are bound by symbol lookup and stay; they pass straight through. */
+    control_output(output, sizeof output);
     as_init_detach();
     as_collector_finish();
-    snprintf(reply, len, "ok detached restored=0 output=%s\n", as_config_current()->output.path);
+    as_attach_preloaded_detached(); /* `actorscope attach` may trace it again */
+    snprintf(reply, len, "ok detached restored=0 output=%s\n", output);
     atomic_store(&control_thread_stop, 1);
     as_control_close();
   } else if (strcmp(line, "status") == 0) {
@@ -219,14 +236,14 @@ static void control_answer(const char *line, char *reply, size_t len)
              st.slots, st.objects, st.rebound, st.foreign, st.adopted,
              control_interval_ms ? control_interval_ms : st.interval_ms,
              control_stuck_set ? control_stuck_ms : as_config_current()->stuck_ms,
-             as_events_is_on() ? "on" : "off", as_config_current()->output.path);
+             as_events_is_on() ? "on" : "off", control_output(output, sizeof output));
   } else if (strcmp(line, "detach") == 0) {
+    control_output(output, sizeof output);
     int restored = as_attach_detach();
     if (restored < 0)
       snprintf(reply, len, "error not attached\n");
     else
-      snprintf(reply, len, "ok detached restored=%d output=%s\n", restored,
-               as_config_current()->output.path);
+      snprintf(reply, len, "ok detached restored=%d output=%s\n", restored, output);
     if (restored >= 0)
       as_control_close(); /* the client accepted already gets its answer */
   } else if (strncmp(line, "interval ", 9) == 0) {

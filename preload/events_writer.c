@@ -379,6 +379,15 @@ void as_events_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t
                      long pid)
 {
   pthread_mutex_lock(&events_lock);
+  if (events_configured && events_fd < 0 && !atomic_load(&events_thread_running)) {
+    /* Again, after a detach: the events go beside the new snapshot file, named anew. */
+    events_path[0] = '\0';
+    events_broken = 0;
+    events_file_index = 0;
+    atomic_store(&events_lost_total, 0);
+    atomic_store(&events_lost_first_ns, 0);
+    atomic_store(&events_lost_last_ns, 0);
+  }
   events_config = *cfg;
   events_start_ticks = start_ticks;
   events_rate_fp = 0; /* the time mapping starts again (events_ns) */

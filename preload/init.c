@@ -52,12 +52,16 @@ static _Atomic int init_atfork_registered;
  * control socket). */
 static _Atomic int init_preloaded;
 
+/* Detached (the control socket's "detach"): the collector has ended; a new attach may start
+ * it again. */
+static _Atomic int init_detached;
+
 /* At the first spawn, or at attach (whichever is first). */
 static void init_start_collector(void)
 {
   if (atomic_exchange(&init_collector_started, 1))
     return;
-  as_collector_start(&init_config, init_start_ticks, init_start_wall);
+  (void)as_collector_start(&init_config, init_start_ticks, init_start_wall);
   as_signals_install();
   if (atomic_load(&init_preloaded))
     as_control_start_preloaded();
@@ -134,7 +138,7 @@ int as_init_attach(as_config_lookup_fn lookup, struct as_error *err)
     as_error_set(err, "the process runs with secure execution (setuid or file capabilities)");
     return -EPERM;
   }
-  if (atomic_load(&init_collector_started)) {
+  if (atomic_load(&init_collector_started) && !atomic_load(&init_detached)) {
     as_error_set(err, "this process is traced already");
     return -EALREADY;
   }
@@ -151,13 +155,26 @@ int as_init_attach(as_config_lookup_fn lookup, struct as_error *err)
   as_registry_on_first_spawn(init_start_collector);
   if (!atomic_exchange(&init_atfork_registered, 1))
     pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
-  atomic_store(&init_preloaded, 0); /* loaded by dlopen: attach serves the control socket */
+  atomic_store(&init_preloaded, 0); /* attach serves the control socket */
+  atomic_store(&init_collector_started, 1);
+  if (as_collector_start(&init_config, init_start_ticks, init_start_wall) < 0) {
+    as_error_set(err, "the last snapshot of the previous attach is still being written; "
+                      "try again in a moment");
+    return -EBUSY;
+  }
+  atomic_store(&init_detached, 0);
   atomic_store(&as__state, AS_STATE_ENABLED);
-  init_start_collector();
+  as_signals_install();
   return 0;
 }
 
-void as_init_detach(void) { atomic_store(&as__state, AS_STATE_DISABLED); }
+void as_init_detach(void)
+{
+  atomic_store(&as__state, AS_STATE_DISABLED);
+  atomic_store(&init_detached, 1);
+}
+
+int as_init_is_detached(void) { return atomic_load(&init_detached); }
 
 int as__init_lazy(void)
 {

@@ -39,9 +39,12 @@ void as_init_on_fork_child(void (*reset)(void));
 /* Attach mode (preload/attach.c): the library was dlopen()ed into a running process. Takes the
  * configuration from lookup instead of the environment, turns tracing on and starts the
  * collector at once. Returns 0, -EPERM (secure execution), -EALREADY (tracing already),
- * -EINVAL (bad configuration, said in err). */
+ * -EINVAL (bad configuration, said in err), -EBUSY (see as_init_detach). */
 int as_init_attach(as_config_lookup_fn lookup, struct as_error *err);
-/* After detach: every hook passes straight through, and exit writes nothing more. */
+/* After detach: every hook passes straight through, and exit writes nothing more; a later
+ * as_init_attach starts tracing again (-EBUSY while the last run's collector still writes). */
 void as_init_detach(void);
+/* Whether the control socket's "detach" ran and no attach since. */
+int as_init_is_detached(void);
 
 #endif

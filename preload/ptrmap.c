@@ -182,13 +182,26 @@ size_t as_ptrmap_count(struct as_ptrmap *map)
   return n;
 }
 
-void as_ptrmap_reset_after_fork(struct as_ptrmap *map)
+/* Without the lock: a reader racing it finds an entry or none, never a torn one. */
+static void ptrmap_empty(struct as_ptrmap *map)
 {
-  pthread_mutex_init(&map->lock, NULL);
   struct as_ptrmap_table *t = atomic_load_explicit(&map->table, memory_order_relaxed);
   for (size_t i = 0; t && i <= t->mask; i++)
     atomic_store_explicit(&t->slots[i].key, PTRMAP_EMPTY, memory_order_relaxed);
   map->live = 0;
   map->used = 0;
   atomic_fetch_add(&map->removals, 1);
+}
+
+void as_ptrmap_reset_after_fork(struct as_ptrmap *map)
+{
+  pthread_mutex_init(&map->lock, NULL);
+  ptrmap_empty(map);
+}
+
+void as_ptrmap_clear(struct as_ptrmap *map)
+{
+  pthread_mutex_lock(&map->lock);
+  ptrmap_empty(map);
+  pthread_mutex_unlock(&map->lock);
 }

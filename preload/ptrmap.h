@@ -42,5 +42,8 @@ static inline unsigned as_ptrmap_generation(struct as_ptrmap *map)
 }
 /* Forgets every entry; for a fork child, whose inherited entries name the parent's objects. */
 void as_ptrmap_reset_after_fork(struct as_ptrmap *map);
+/* Forgets every entry of a map other threads may be reading (their values are not released):
+ * for a new attach, whose entries named objects that may have gone while it was detached. */
+void as_ptrmap_clear(struct as_ptrmap *map);
 
 #endif

@@ -69,6 +69,7 @@ uint64_t registry_seen_stopped, registry_seen_received, registry_seen_channel_re
 #define REGISTRY_RUNTIMES_MAX 16
 static const struct as_runtime *_Atomic registry_runtimes[REGISTRY_RUNTIMES_MAX];
 uint64_t registry_next_id = 1;
+_Atomic uint64_t as__registry_first_id = 1;
 /* Actors left untraced because a record (or a runtime's own state) could not be allocated. */
 static _Atomic uint64_t registry_untraced;
 static void (*registry_first_spawn_callback)(void);
@@ -594,17 +595,14 @@ void as_registry_unlock_for_fork(void)
   pthread_mutex_unlock(&registry_lock);
 }
 
-void as_registry_reset_after_fork(void)
+/* The lists, graves, totals and bitmaps emptied: nothing listed is left. Under the registry
+ * lock (or in a fork child, alone). */
+static void registry_unlist_all(void)
 {
-  /* The parent's records stay allocated: hooks of this child may still point at them. */
-  pthread_mutex_init(&registry_lock, NULL);
-  atomic_store(&registry_probing_now, NULL);
-  registry_actor_count = 0; /* the array is reused; the parent's records are not freed */
-  registry_next_id = 1;
+  registry_actor_count = 0; /* the array is reused; the records are not freed */
   registry_actor_holes = 0;
   registry_grave_count = registry_grave_first = 0;
   registry_seen_stopped = registry_seen_received = registry_seen_channel_received = 0;
-  /* Nothing of the parent's is listed here, and none of its changes are ours. */
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
     struct registry_space *sp = &registry_spaces[space];
     if (sp->blocks) {
@@ -620,6 +618,24 @@ void as_registry_reset_after_fork(void)
       memset((void *)as__record_spaces[space].dirty, 0, registry_change_words(space) * 8);
   }
   atomic_store(&registry_untraced, 0);
+}
+
+void as_registry_forget_all(void)
+{
+  pthread_mutex_lock(&registry_lock);
+  registry_unlist_all();
+  atomic_store(&as__registry_first_id, registry_next_id);
+  pthread_mutex_unlock(&registry_lock);
+}
+
+void as_registry_reset_after_fork(void)
+{
+  /* The parent's records stay allocated: hooks of this child may still point at them. */
+  pthread_mutex_init(&registry_lock, NULL);
+  atomic_store(&registry_probing_now, NULL);
+  registry_unlist_all();
+  registry_next_id = 1;
+  atomic_store(&as__registry_first_id, 1);
   atomic_store(&registry_first_spawn_done, 0);
   registry_current = NULL;
   as__registry_tid = 0; /* the child's thread has an id of its own */

@@ -58,6 +58,19 @@ void as_actor_probe_forget(struct as_actor *actor);
 struct as_actor *as_registry_current(void);
 void as_registry_current_set(struct as_actor *actor);
 
+/* A new attach to a process traced before (attached or preloaded, then detached): every record
+ * is unlisted at once, the registry's reference to it kept forever, so a hook or runtime
+ * object still pointing at one reads and writes a record nobody lists, never a reused one.
+ * Ids go on from where they were; the records published from now on are current. Called with
+ * the collector stopped; other threads' hooks may run. */
+void as_registry_forget_all(void);
+extern _Atomic uint64_t as__registry_first_id;
+/* Whether a published record belongs to this attach (not to one before a detach). */
+static inline int as_registry_is_current(const struct as_actor *actor)
+{
+  return actor->id >= atomic_load_explicit(&as__registry_first_id, memory_order_relaxed);
+}
+
 /* For a fork child: forget the parent's actors (their threads do not exist here). */
 void as_registry_reset_after_fork(void);
 void as_registry_lock_for_fork(void);

@@ -413,7 +413,7 @@ size_t registry_change_words(int space)
 /* Every snapshot's totals come from what the collector saw, so they agree with its actors. */
 static void registry_totals(struct as_registry_collection *out)
 {
-  out->totals.total_spawned = registry_next_id - 1;
+  out->totals.total_spawned = registry_next_id - atomic_load(&as__registry_first_id);
   out->totals.total_stopped = registry_seen_stopped;
   out->totals.alive = out->totals.total_spawned - out->totals.total_stopped;
   out->totals.messages_received = registry_seen_received;

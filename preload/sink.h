@@ -68,6 +68,9 @@ void as_sink_set_exit_deadline(unsigned within_ms);
 /* A new deadline, later ones included: for the final line, once the line that was being
  * written when the exit began has ended. */
 void as_sink_renew_exit_deadline(unsigned within_ms);
+/* No deadline any more: for a collector started again after one that ended (a new attach after
+ * a detach), whose sinks wait as usual. */
+void as_sink_clear_exit_deadline(void);
 /* Where the output goes, for messages: the file actually written (see as_sink_open) or the
  * socket address. */
 const char *as_sink_describe(const struct as_sink *sink);

@@ -27,6 +27,11 @@ void as_sink_renew_exit_deadline(unsigned within_ms)
                         memory_order_relaxed);
 }
 
+void as_sink_clear_exit_deadline(void)
+{
+  atomic_store_explicit(&sink_exit_deadline_ns, 0, memory_order_relaxed);
+}
+
 void as_sink_set_exit_deadline(unsigned within_ms)
 {
   uint64_t want = as_clock_now_ns() + (uint64_t)within_ms * SINK_NS_PER_MS;

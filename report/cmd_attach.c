@@ -140,9 +140,8 @@ static void attach_say_where(pid_t pid, const char *what)
   if (output)
     printf("%s; snapshots go to %s\n", what, output + 7);
   else
-    printf("%s, without a control socket: it was preloaded (snapshots go where its "
-           "ACTORSCOPE_OUTPUT says), or detached earlier (then restart it to trace it again)\n",
-           what);
+    printf("%s, without a control socket: it was preloaded and has started no actor yet "
+           "(snapshots go where its ACTORSCOPE_OUTPUT says)\n", what);
 }
 
 static int attach_inject_with_retries(const struct attach_target *t, struct attach_inject *in)
@@ -190,16 +189,28 @@ int cmd_attach(int argc, char **argv)
   if (attach_build_config(dest, interval, stuck, config, sizeof config) < 0)
     return CMD_USAGE;
   struct attach_target t;
-  int rc = attach_target_inspect(pid, &t, why, sizeof why);
-  if (rc == ATTACH_ALREADY) {
-    attach_say_where(pid, why);
-    return CMD_OK;
+  int rc = attach_target_inspect(pid, 0, &t, why, sizeof why);
+  int again = rc == ATTACH_ALREADY;
+  if (again) {
+    /* Traced now (its socket answers): say where. Without a socket it was detached (or is
+     * preloaded and has no actor yet: its entry says so): the library it has is entered again. */
+    char reply[4608];
+    int asked = attach_control_ask(pid, "status", reply, sizeof reply, ATTACH_CONTROL_MS);
+    if (asked != -ENOENT) {
+      attach_say_where(pid, why);
+      return CMD_OK;
+    }
+    rc = attach_target_inspect(pid, 1, &t, why, sizeof why);
   }
   if (rc) {
     fprintf(stderr, "actorscope attach: %s\n", why);
     return CMD_FAILED;
   }
-  if (launch_library_find(library, sizeof library) < 0 || !realpath(library, real)) {
+  if (again) {
+    /* The very file the process has loaded, as it sees it: dlopen finds it loaded and returns
+     * it (another copy of the library would be a second tracer). */
+    snprintf(real, sizeof real, "%s", t.tracer.path);
+  } else if (launch_library_find(library, sizeof library) < 0 || !realpath(library, real)) {
     fprintf(stderr, "actorscope attach: cannot find libactorscope.so (looked for %s)\n", library);
     return CMD_FAILED;
   }
@@ -217,7 +228,8 @@ int cmd_attach(int argc, char **argv)
   }
   char status[4608] = "";
   attach_control_ask(pid, "status", status, sizeof status, ATTACH_CONTROL_MS);
-  printf("attached to process %d (%s) through thread %d, held %u ms\n", (int)pid, t.name,
+  printf("%s process %d (%s) through thread %d, held %u ms\n",
+         again ? "attached again (it was detached) to" : "attached to", (int)pid, t.name,
          (int)in.tid, in.stopped_ms);
   if (status[0])
     printf("%s\n", status);

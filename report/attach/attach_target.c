@@ -42,11 +42,15 @@ static void attach_note_mapping(struct attach_object *o, const char *path, uint6
     snprintf(o->path, sizeof o->path, "%s", path);
   else if (strcmp(o->path, path) != 0)
     return; /* a second copy (another namespace): the first is the one in use */
-  if (offset == 0 && (!o->base || lo < o->base))
-    o->base = lo;
+  /* The load base is the offset-0 mapping the code segment follows: the same file may also be
+   * mapped whole, read-only, elsewhere (a tracer already in the process reads symbols so). */
+  if (offset == 0)
+    o->pending_base = lo;
   if (perms[2] == 'x') {
     o->text_lo = lo;
     o->text_hi = hi;
+    if (o->pending_base)
+      o->base = o->pending_base;
   }
 }
 
@@ -163,7 +167,8 @@ static int attach_permission(const struct attach_target *t, const struct attach_
   return 0;
 }
 
-int attach_target_inspect(pid_t pid, struct attach_target *t, char *why, size_t len)
+int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, char *why,
+                          size_t len)
 {
   memset(t, 0, sizeof *t);
   t->pid = pid;
@@ -190,10 +195,16 @@ int attach_target_inspect(pid_t pid, struct attach_target *t, char *why, size_t 
              "to load the tracer with", (int)pid, t->name);
     return ATTACH_REFUSED;
   }
-  if (t->tracer.path[0]) {
+  if (t->tracer.path[0] && !tracer_ok) {
     snprintf(why, len, "process %d (%s) has the tracer loaded already (%s)", (int)pid, t->name,
              t->tracer.path);
     return ATTACH_ALREADY;
+  }
+  if (t->tracer.path[0] && strstr(t->tracer.path, " (deleted)")) {
+    snprintf(why, len, "process %d (%s) has the tracer loaded from a file that was replaced or "
+             "removed since (%s): it cannot be attached again; restart the program", (int)pid,
+             t->name, t->tracer.path);
+    return ATTACH_REFUSED;
   }
   if (!t->libczmq.path[0] && !t->libcaf.path[0]) {
     snprintf(why, len, "process %d (%s) has neither libczmq nor libcaf_core loaded: no actors "

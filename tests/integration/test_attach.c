@@ -71,3 +71,35 @@ Test(attach, detach_restores_every_slot_and_the_program_runs_on)
   json_decref(lines);
   as_test_run_free(&run);
 }
+
+/* Without an injector: the entry called again after a detach traces again, into a file of its
+ * own, the actor spawned while detached found on the thread list and counted from then on. */
+Test(attach, the_entry_called_again_after_a_detach_traces_again)
+{
+  const char *argv[] = {"czmq_attach_self", AS_TEST_PRELOAD, "10", "10", "again", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 0, "stderr: %s", run.err);
+  cr_assert_str_eq(run.out,
+                   "attach=0\nretargeted=1\nticks=20\ndetached=1\nrestored=1\n"
+                   "attach=0\nretargeted=1\ndetached=1\nrestored=1\n",
+                   "stderr: %s", run.err);
+  /* The first attach's file ends at its detach: two echo actors, as without "again". */
+  json_t *lines = as_test_run_lines(&run);
+  cr_assert_eq(as_test_count_named(as_test_last_snapshot(lines), "echo_actor"), 2);
+  json_decref(lines);
+  char path[128];
+  snprintf(path, sizeof path, "%s/again.jsonl", run.dir);
+  lines = as_test_load_lines(path);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  /* Only the actor running at the second attach, counted from it on. */
+  cr_assert_eq(as_test_count_named(last, "echo_actor"), 1);
+  cr_assert_null(as_test_actor_named(last, "tally_actor"));
+  json_t *echo = as_test_actor_named(last, "echo_actor");
+  cr_assert(json_is_true(json_object_get(echo, "attached_late")));
+  json_int_t pings = as_test_type_count(echo, "PING");
+  cr_assert(pings == 10 || pings == 9, "PING x%lld", (long long)pings);
+  json_decref(lines);
+  as_test_run_free(&run);
+}

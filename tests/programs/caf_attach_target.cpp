@@ -2,21 +2,31 @@
 // every 2 ms, ROUNDS times; a watcher waits for a message that comes only at the end (an actor
 // the tracer cannot see until then, which CAF counts as running all along); main sleeps
 // meanwhile (a thread in clock_nanosleep, outside CAF, for attach to borrow). Prints how many
-// pongs came back.
+// pongs came back. With "churn", every tick also spawns a worker that takes one message and
+// quits: actors made and destroyed all along, also while a tracer is detached (their objects
+// freed, their addresses reused).
 //
-//   caf_attach_target ROUNDS
+//   caf_attach_target ROUNDS [churn]
 #include <caf/all.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 using namespace caf;
 
 using ping_atom = atom_constant<atom("ping")>;
 using tick_atom = atom_constant<atom("tick")>;
+using work_atom = atom_constant<atom("work")>;
+
+class worker : public event_based_actor {
+public:
+  explicit worker(actor_config& cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override { return {[this](work_atom) { quit(); }}; }
+};
 
 static std::atomic<int> pongs{0};
 
@@ -34,8 +44,8 @@ public:
 
 class pinger : public event_based_actor {
 public:
-  pinger(actor_config& cfg, actor peer, int rounds)
-      : event_based_actor(cfg), peer_(std::move(peer)), rounds_(rounds) {}
+  pinger(actor_config& cfg, actor peer, int rounds, bool churn)
+      : event_based_actor(cfg), peer_(std::move(peer)), rounds_(rounds), churn_(churn) {}
   behavior make_behavior() override
   {
     send(this, tick_atom::value);
@@ -45,6 +55,8 @@ public:
         return;
       }
       request(peer_, std::chrono::seconds(10), ping_atom::value, sent_).then([](int) { ++pongs; });
+      if (churn_)
+        send(spawn<worker>(), work_atom::value);
       delayed_send(this, std::chrono::milliseconds(2), tick_atom::value);
     }};
   }
@@ -52,6 +64,7 @@ public:
 private:
   actor peer_;
   int rounds_;
+  bool churn_;
   int sent_ = 0;
 };
 
@@ -62,7 +75,8 @@ int main(int argc, char** argv)
   cfg.set("scheduler.max-threads", 2);
   actor_system system{cfg};
   auto pong = system.spawn<ponger>();
-  auto ping = system.spawn<pinger>(pong, rounds);
+  bool churn = argc > 2 && std::string(argv[2]) == "churn";
+  auto ping = system.spawn<pinger>(pong, rounds, churn);
   auto watch = system.spawn<watcher>();
   std::fprintf(stderr, "ready\n");
   while (pongs.load() < rounds)

@@ -2,11 +2,12 @@
  * outside: dlopen() the library RTLD_LOCAL and call its entry. Two actors run before (echo, a
  * PING/PONG server; tally, which only counts), one is spawned after.
  *
- *   czmq_attach_self LIBRARY BEFORE AFTER [detach]
+ *   czmq_attach_self LIBRARY BEFORE AFTER [detach|again]
  *
  * Prints whether its own GOT slot for zmq_msg_send points at the library after attach, and,
  * with "detach", detaches through the control socket and prints whether the slot holds
- * libzmq's function again. */
+ * libzmq's function again. With "again", an actor spawned while detached is then attached to
+ * once more (snapshots to again.jsonl), pinged AFTER times and detached again. */
 #include <czmq.h>
 #include <dlfcn.h>
 #include <stdio.h>
@@ -109,7 +110,8 @@ int main(int argc, char **argv)
   zactor_destroy(&tally);
   printf("ticks=%d\n", ticks);
 
-  if (argc > 4 && strcmp(argv[4], "detach") == 0) {
+  int again_mode = argc > 4 && strcmp(argv[4], "again") == 0;
+  if (argc > 4 && (strcmp(argv[4], "detach") == 0 || again_mode)) {
     char reply[512];
     int rc = control("detach\n", reply, sizeof reply);
     printf("detached=%d\n", rc == 0 && strncmp(reply, "ok detached", 11) == 0);
@@ -117,6 +119,14 @@ int main(int argc, char **argv)
     /* The program runs on untraced. */
     zactor_t *again = zactor_new(echo_actor, NULL);
     ping(again, 3);
+    if (again_mode) {
+      printf("attach=%d\n", attach("ACTORSCOPE_OUTPUT=file:again.jsonl\nACTORSCOPE_INTERVAL_MS=50\n"));
+      printf("retargeted=%d\n", msg_send_slot() == dlsym(lib, "zmq_msg_send"));
+      ping(again, after);
+      rc = control("detach\n", reply, sizeof reply);
+      printf("detached=%d\n", rc == 0 && strncmp(reply, "ok detached", 11) == 0);
+      printf("restored=%d\n", msg_send_slot() == original);
+    }
     zactor_destroy(&again);
   }
   return 0;
