@@ -249,19 +249,22 @@ int report_json_print(struct report *r, int all)
   report_json_str(&j, r, "signal", m->at_signal);
   jsonout_bool(&j, "truncated", m->truncated);
   jsonout_int(&j, "uptime_ns", m->at_uptime_ns);
+  /* The text's header counts: runtime-internal actors left out unless --internal. */
+  struct rm_counts counts;
+  recording_counts(m, &counts);
   jsonout_object_begin(&j, "totals");
-  jsonout_int(&j, "alive", m->at_alive);
-  jsonout_int(&j, "total_spawned", m->at_spawned);
-  jsonout_int(&j, "total_stopped", m->at_stopped);
-  jsonout_int(&j, "messages_received", m->at_messages);
+  jsonout_int(&j, "alive", counts.alive);
+  jsonout_int(&j, "total_spawned", counts.spawned);
+  jsonout_int(&j, "total_stopped", counts.stopped);
+  jsonout_int(&j, "messages_received", counts.messages);
   /* The runtime's own count (CAF), beside the CAF actors seen, when the file says it. */
   if (m->at_running.known) {
     jsonout_int(&j, "runtime_running", m->at_running.running);
     jsonout_int(&j, "caf_seen", m->at_running.seen);
   }
   jsonout_object_end(&j);
-  jsonout_int(&j, "max_alive", recording_max_alive(m));
-  jsonout_int(&j, "internal_hidden", (int64_t)recording_hidden(m));
+  jsonout_int(&j, "max_alive", counts.max_alive);
+  jsonout_int(&j, "internal_hidden", (int64_t)counts.hidden);
   jsonout_array_begin(&j, "actors");
   for (size_t i = 0; i < r->tree.n; i++)
     report_json_actor(&j, r, &m->actors[r->tree.order[i]]);
