@@ -24,7 +24,7 @@ struct completion {
   long done = 0;
 };
 
-behavior short_lived(event_based_actor* self, completion* c)
+behavior short_lived(event_based_actor *self, completion *c)
 {
   return {[=](work_atom) {
     {
@@ -36,14 +36,14 @@ behavior short_lived(event_based_actor* self, completion* c)
   }};
 }
 
-behavior idle(event_based_actor*)
+behavior idle(event_based_actor *)
 {
   return {[](work_atom) { return 1; }};
 }
 
 static void print_live_rss()
 {
-  std::FILE* status = std::fopen("/proc/self/status", "r");
+  std::FILE *status = std::fopen("/proc/self/status", "r");
   char line[256];
   while (status && std::fgets(line, sizeof line, status))
     if (std::strncmp(line, "VmHWM:", 6) == 0)
@@ -52,7 +52,7 @@ static void print_live_rss()
     std::fclose(status);
 }
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
   std::string mode = argc > 1 ? argv[1] : "spawn";
   long n = argc > 2 ? std::atol(argv[2]) : 100000;
@@ -90,7 +90,7 @@ int main(int argc, char** argv)
     // (the tracer's final snapshot at exit, which lists them all, is a cost of its own).
     if (std::getenv("BENCH_PRINT_LIVE_RSS"))
       print_live_rss();
-    for (auto& a : crowd)
+    for (auto &a : crowd)
       self->send_exit(a, exit_reason::user_shutdown);
   }
   return 0;

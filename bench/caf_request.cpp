@@ -11,7 +11,7 @@ using namespace caf;
 using start_atom = atom_constant<atom("start")>;
 using work_atom = atom_constant<atom("work")>;
 
-behavior worker(event_based_actor* self)
+behavior worker(event_based_actor *self)
 {
   return {[=](work_atom, long n) {
     self->quit();
@@ -24,7 +24,7 @@ struct front_state {
   response_promise done;
 };
 
-static void front_issue(stateful_actor<front_state>* self)
+static void front_issue(stateful_actor<front_state> *self)
 {
   long n = self->state.issued++;
   self->request(self->spawn(worker), infinite, work_atom::value, n).then([=](long answer) {
@@ -37,7 +37,7 @@ static void front_issue(stateful_actor<front_state>* self)
   });
 }
 
-behavior front(stateful_actor<front_state>* self, long total, long in_flight)
+behavior front(stateful_actor<front_state> *self, long total, long in_flight)
 {
   self->state.total = total;
   self->state.in_flight = in_flight;
@@ -48,7 +48,7 @@ behavior front(stateful_actor<front_state>* self, long total, long in_flight)
   }};
 }
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
   long n = argc > 1 ? std::atol(argv[1]) : 200000;
   long in_flight = argc > 2 ? std::atol(argv[2]) : 64;
@@ -59,7 +59,7 @@ int main(int argc, char** argv)
   auto f = system.spawn(front, n, in_flight);
   long sum = -1;
   self->request(f, infinite, start_atom::value)
-      .receive([&](long s) { sum = s; }, [&](error&) { sum = -1; });
+      .receive([&](long s) { sum = s; }, [&](error &) { sum = -1; });
   self->send_exit(f, exit_reason::user_shutdown);
   return sum == n ? 0 : 1;
 }

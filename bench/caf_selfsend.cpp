@@ -8,7 +8,7 @@ using namespace caf;
 
 using tick_atom = atom_constant<atom("tick")>;
 
-behavior self_sender(event_based_actor* self, long total)
+behavior self_sender(event_based_actor *self, long total)
 {
   self->send(self, tick_atom::value, total);
   return {[=](tick_atom, long left) {
@@ -19,7 +19,7 @@ behavior self_sender(event_based_actor* self, long total)
   }};
 }
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
   long total = argc > 1 ? std::atol(argv[1]) : 2000000;
   actor_system_config cfg;

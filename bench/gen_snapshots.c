@@ -33,8 +33,8 @@ int main(int argc, char **argv)
            "\"deadlocks\":%s,\"diagnostics\":[],\"last_cost\":%s,\"spawn_sites\":"
            "[[\"worker_loop+0x1a (bench)\",\"caf::detail::spawn+0x40 (libcaf_core.so.0.17.6)\"]],"
            "\"actors\":[",
-           delta ? "delta" : "snapshot", s, 1795500000000000000LL + up, up, final ? "true" : "false", actors, actors,
-           (long long)actors * (s + 1) * 3,
+           delta ? "delta" : "snapshot", s, 1795500000000000000LL + up, up,
+           final ? "true" : "false", actors, actors, (long long)actors * (s + 1) * 3,
            final ? "[{\"actors\":[1,2],\"names\":[\"bench::(anonymous namespace)::worker\","
                    "\"bench::(anonymous namespace)::worker\"]}]"
                  : "[]",
@@ -55,10 +55,10 @@ int main(int argc, char **argv)
              "\"waiting_on\":null,\"message_types\":[{\"name\":\"ping\",\"count\":%lld},"
              "{\"name\":\"i32, i32\",\"count\":%lld}],\"runtime_id\":%ld,\"runtime_scope\":1,"
              "\"refs\":{\"strong\":1,\"weak\":1},\"links\":[],\"monitors\":[]}",
-             first ? "" : ",", a, 1000 + a * 10, a > 1 ? "1" : "null", n % 3, n % 5 + 2, n, n,
-             n, n, n * 1200, 4000 + a % 100,
-             a % 1000 == 0 ? "{\"type\":\"ping\",\"elapsed_ns\":250000}" : "null", n - n / 3,
-             n / 3, a + 10);
+             first ? "" : ",", a, 1000 + a * 10, a > 1 ? "1" : "null", n % 3, n % 5 + 2, n, n, n, n,
+             n * 1200, 4000 + a % 100,
+             a % 1000 == 0 ? "{\"type\":\"ping\",\"elapsed_ns\":250000}" : "null", n - n / 3, n / 3,
+             a + 10);
       first = 0;
     }
     printf("]}\n");

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     }
     free(line);
   } else {
-    static const yajl_callbacks cb = {on_any, on_bool, on_int, on_dbl, NULL, on_str,
+    static const yajl_callbacks cb = {on_any, on_bool, on_int, on_dbl, NULL,  on_str,
                                       on_any, on_str,  on_any, on_any, on_any};
     static unsigned char buf[256 << 10];
     yajl_handle h = yajl_alloc(&cb, NULL, NULL);

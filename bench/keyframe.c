@@ -43,8 +43,12 @@ static int keyframe_drop(void *context, const char *text, size_t len)
 /* Every actor is spawned from here: one spawn site, as a loop spawning a crowd has. */
 static __attribute__((noinline)) struct as_actor *keyframe_spawn(void)
 {
-  struct as_spawn spawn = {.runtime = &keyframe_runtime, .name = "idle", .stack_depth = 8,
-                           .probe = 1, .runtime_scope = 1, .private_bytes = 8};
+  struct as_spawn spawn = {.runtime = &keyframe_runtime,
+                           .name = "idle",
+                           .stack_depth = 8,
+                           .probe = 1,
+                           .runtime_scope = 1,
+                           .private_bytes = 8};
   struct as_actor *a = as_registry_prepare(&spawn);
   if (!a || as_registry_publish(a) < 0)
     return NULL;

@@ -29,6 +29,7 @@ int main(int argc, char **argv)
   wait4(pid, &status, 0, &usage);
   clock_gettime(CLOCK_MONOTONIC, &end);
   double wall = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
-  printf("%.6f %ld %d\n", wall, usage.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  printf("%.6f %ld %d\n", wall, usage.ru_maxrss,
+         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   return 0;
 }

@@ -114,8 +114,8 @@ int as_dest_format(const struct as_dest *dest, char *out, size_t out_len)
   case AS_DEST_FILE: n = snprintf(out, out_len, "file:%s", dest->path); break;
   case AS_DEST_UNIX: n = snprintf(out, out_len, "unix:%s", dest->path); break;
   default:
-    n = snprintf(out, out_len, strchr(dest->host, ':') ? "tcp:[%s]:%u" : "tcp:%s:%u",
-                 dest->host, dest->port);
+    n = snprintf(out, out_len, strchr(dest->host, ':') ? "tcp:[%s]:%u" : "tcp:%s:%u", dest->host,
+                 dest->port);
   }
   return n < 0 || (size_t)n >= out_len ? -ENAMETOOLONG : 0;
 }

@@ -17,29 +17,29 @@
 #define AS_EVENTS_SUFFIX ".events"
 
 struct as_events_header {
-  char magic[8];             /* AS_EVENTS_MAGIC */
-  uint32_t version;          /* AS_EVENTS_VERSION */
-  uint32_t record_size;      /* sizeof(struct as_events_record): a reader skips unknown tails */
-  uint64_t pid;              /* the snapshots' header "pid" */
-  uint64_t started_at_ns;    /* the snapshots' header "started_at_ns" (wall clock) */
-  uint32_t file_index;       /* 0 for the first file of the run, 1 after one rotation ... */
-  uint32_t ring_records;     /* per-thread ring capacity the tracer used */
-  uint64_t reserved[3];      /* zero */
+  char magic[8];          /* AS_EVENTS_MAGIC */
+  uint32_t version;       /* AS_EVENTS_VERSION */
+  uint32_t record_size;   /* sizeof(struct as_events_record): a reader skips unknown tails */
+  uint64_t pid;           /* the snapshots' header "pid" */
+  uint64_t started_at_ns; /* the snapshots' header "started_at_ns" (wall clock) */
+  uint32_t file_index;    /* 0 for the first file of the run, 1 after one rotation ... */
+  uint32_t ring_records;  /* per-thread ring capacity the tracer used */
+  uint64_t reserved[3];   /* zero */
 };
 _Static_assert(sizeof(struct as_events_header) == 64, "the header is 64 bytes");
 
 enum as_events_kind {
-  AS_EV_BEGIN = 1,  /* a handler begins: actor, type, msg (the message it takes), tid */
-  AS_EV_END = 2,    /* the handler that began last on the actor ends */
-  AS_EV_CANCEL = 3, /* the handler that began last did not take its message after all (CAF left
+  AS_EV_BEGIN = 1,     /* a handler begins: actor, type, msg (the message it takes), tid */
+  AS_EV_END = 2,       /* the handler that began last on the actor ends */
+  AS_EV_CANCEL = 3,    /* the handler that began last did not take its message after all (CAF left
                      * it in the mailbox): the begin is void, its message still to come */
-  AS_EV_SEND = 4,   /* a message into actor's mailbox: peer = sender actor (0: not an actor,
+  AS_EV_SEND = 4,      /* a message into actor's mailbox: peer = sender actor (0: not an actor,
                      * then tid is the sending thread), msg */
   AS_EV_SEND_UNDO = 5, /* the send with (actor, msg) failed: no handler will take it */
-  AS_EV_SPAWN = 6,  /* actor spawned; peer = parent (0: none) */
-  AS_EV_STOP = 7,   /* actor stopped */
-  AS_EV_LOST = 8,   /* msg = records this thread (tid) could not record: its ring was full */
-  AS_EV_TYPE = 9,   /* names message type `type`: msg = the name's length n (< 64); the name's
+  AS_EV_SPAWN = 6,     /* actor spawned; peer = parent (0: none) */
+  AS_EV_STOP = 7,      /* actor stopped */
+  AS_EV_LOST = 8,      /* msg = records this thread (tid) could not record: its ring was full */
+  AS_EV_TYPE = 9,      /* names message type `type`: msg = the name's length n (< 64); the name's
                      * bytes follow in the next (n + 39) / 40 records' space, zero-padded */
 };
 
@@ -55,10 +55,10 @@ struct as_events_record {
   uint64_t actor; /* the snapshots' actor "id" */
   uint64_t peer;
   uint64_t msg;
-  uint32_t tid;   /* the kernel thread id that recorded it */
-  uint16_t type;  /* message type id (AS_EV_TYPE names it; 0: none) */
-  uint8_t kind;   /* enum as_events_kind */
-  uint8_t flags;  /* zero */
+  uint32_t tid;  /* the kernel thread id that recorded it */
+  uint16_t type; /* message type id (AS_EV_TYPE names it; 0: none) */
+  uint8_t kind;  /* enum as_events_kind */
+  uint8_t flags; /* zero */
 };
 _Static_assert(sizeof(struct as_events_record) == 40, "records are 40 bytes");
 

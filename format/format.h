@@ -45,8 +45,8 @@
 #define AS_M_UPTIME_NS "uptime_ns"
 #define AS_M_FINAL "final"
 #define AS_M_ENDED_BY "ended_by" /* final lines: "exit", "signal" or "exec" */
-#define AS_M_SIGNAL "signal" /* with ended_by "signal": the deadly signal ("SIGSEGV") */
-#define AS_M_REAPED "reaped" /* delta lines: ids of the actors reaped since the line before */
+#define AS_M_SIGNAL "signal"     /* with ended_by "signal": the deadly signal ("SIGSEGV") */
+#define AS_M_REAPED "reaped"     /* delta lines: ids of the actors reaped since the line before */
 /* Version 3: actors that stopped before any line listed them, each listed once in this compact
  * form and reaped at once (FORMAT.md, "Ended actors"). */
 #define AS_M_ENDED "ended"
@@ -260,7 +260,7 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_KEEP_DEFAULT 3u
 #define AS_STUCK_MS_MIN 0u /* 0: off */
 #define AS_STUCK_MS_MAX 86400000u
-#define AS_STUCK_MS_DEFAULT 1000u /* read from outside the thread: nothing reaches it */
+#define AS_STUCK_MS_DEFAULT 1000u    /* read from outside the thread: nothing reaches it */
 #define AS_MAILBOX_WAIT_EVERY_MIN 1u /* a power of two: 1 measures every message */
 #define AS_MAILBOX_WAIT_EVERY_MAX 1024u
 #define AS_MAILBOX_WAIT_EVERY_DEFAULT 4u

@@ -1,6 +1,5 @@
 #include "histogram.h"
 
-
 uint64_t as_histogram_bucket_low(unsigned bucket)
 {
   if (bucket == 0)

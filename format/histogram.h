@@ -15,7 +15,7 @@
 #define AS_HISTOGRAM_SUBS (1u << AS_HISTOGRAM_SUB_BITS)
 #define AS_HISTOGRAM_MIN_SHIFT 6u
 #define AS_HISTOGRAM_MAX_SHIFT 44u
-#define AS_HISTOGRAM_BUCKETS \
+#define AS_HISTOGRAM_BUCKETS                                                                       \
   (2u + (AS_HISTOGRAM_MAX_SHIFT - AS_HISTOGRAM_MIN_SHIFT + 1u) * AS_HISTOGRAM_SUBS) /* 314 */
 
 static inline unsigned as_histogram_bucket(uint64_t ticks)

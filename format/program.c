@@ -8,12 +8,12 @@
  * is no script. Short options cluster ("-uB", "-we"); one that takes an argument takes the rest
  * of its word, or the next word when nothing follows it. Lists of words are " a b c ". */
 struct interpreter {
-  const char *names; /* executables' names without their version */
-  const char *arg;   /* short options taking an argument */
-  const char *rest;  /* short options taking the rest of their word only (perl -Mfoo, -0777) */
-  const char *code;  /* short options whose argument is the program: no script */
-  const char *module; /* short options whose argument names the program (python -m) */
-  const char *none;   /* short options without argument that mean no script (sh -s: stdin) */
+  const char *names;    /* executables' names without their version */
+  const char *arg;      /* short options taking an argument */
+  const char *rest;     /* short options taking the rest of their word only (perl -Mfoo, -0777) */
+  const char *code;     /* short options whose argument is the program: no script */
+  const char *module;   /* short options whose argument names the program (python -m) */
+  const char *none;     /* short options without argument that mean no script (sh -s: stdin) */
   const char *long_arg; /* long options taking the next word when not written with '=' */
   const char *long_code;
   int plus; /* "+o", "+x": a shell's options also start with '+' */
@@ -22,13 +22,14 @@ struct interpreter {
 static const struct interpreter interpreters[] = {
     {" python pypy ", "WXcm", "", "c", "m", "", " --check-hash-based-pycs ", "", 0},
     {" perl ", "eEI", "0CdDilmMx", "eE", "", "", "", "", 0},
-    {" ruby ", "CIreE", "0FKTWix", "e", "", "", " --encoding --external-encoding --internal-encoding ",
-     "", 0},
+    {" ruby ", "CIreE", "0FKTWix", "e", "", "",
+     " --encoding --external-encoding --internal-encoding ", "", 0},
     {" node nodejs ", "eprC", "", "ep", "", "",
      " --require --import --loader --experimental-loader --conditions --input-type --title ",
      " --eval --print ", 0},
     {" lua luajit ", "elbj", "O", "e", "", "", "", "", 0},
-    {" sh bash dash zsh ksh mksh ash yash ", "oc", "", "c", "", "s", " --rcfile --init-file ", "", 1},
+    {" sh bash dash zsh ksh mksh ash yash ", "oc", "", "c", "", "s", " --rcfile --init-file ", "",
+     1},
 };
 
 static const char *program_base(const char *path)
@@ -111,8 +112,8 @@ static const char *program_script(const struct interpreter *in, const char *cons
   return NULL;
 }
 
-const char *as_program_name(const char *program, const char *const *argv, size_t argc,
-                            char *out, size_t cap)
+const char *as_program_name(const char *program, const char *const *argv, size_t argc, char *out,
+                            size_t cap)
 {
   if (!cap)
     return out;

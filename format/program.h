@@ -20,8 +20,8 @@
 /* Writes the name into OUT (at most CAP bytes, NUL included; cut if longer) and returns OUT.
  * PROGRAM may be NULL or "" (then argv[0] stands for it); an empty result means nothing is
  * known. */
-const char *as_program_name(const char *program, const char *const *argv, size_t argc,
-                            char *out, size_t cap);
+const char *as_program_name(const char *program, const char *const *argv, size_t argc, char *out,
+                            size_t cap);
 
 /* The longest name as_program_name writes for names of usual length (callers' buffers). */
 #define AS_PROGRAM_NAME_MAX 512

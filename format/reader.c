@@ -108,7 +108,8 @@ int as_reader_open_fd(struct as_reader **reader, int fd, const char *name,
 static int reader_note_missed(struct as_reader *r)
 {
   struct as_rec_snapshot *s = &r->line.s;
-  struct as_rec_diagnostic *all = reader_arena_alloc(&r->arena, (s->n_diagnostics + 1) * sizeof *all);
+  struct as_rec_diagnostic *all =
+      reader_arena_alloc(&r->arena, (s->n_diagnostics + 1) * sizeof *all);
   if (!all)
     return reader_fail(r, -ENOMEM, "out of memory");
   if (s->n_diagnostics)

@@ -72,10 +72,10 @@ struct as_reader_budget {
 };
 
 struct as_reader_options {
-  size_t max_line_bytes; /* longer lines are an error (-EMSGSIZE); 0 = AS_READER_MAX_LINE */
-  int follow;            /* a file: at its end, wait for more until a final snapshot */
+  size_t max_line_bytes;   /* longer lines are an error (-EMSGSIZE); 0 = AS_READER_MAX_LINE */
+  int follow;              /* a file: at its end, wait for more until a final snapshot */
   unsigned follow_poll_ms; /* how often to look for more (default 200) */
-  int single_file; /* a file only, not its rotated predecessors (see above) */
+  int single_file;         /* a file only, not its rotated predecessors (see above) */
   /* A socket whose header line has not come this long after the connection is dropped
    * (-ETIMEDOUT); 0: waits as long as it takes. */
   unsigned header_timeout_ms;
@@ -85,7 +85,10 @@ struct as_reader_options {
 /* One string (or number) longer than this is an error (-EMSGSIZE) naming its line and member:
  * the writer's names, stack frames and arguments are far shorter. */
 #define AS_READER_MAX_TOKEN ((size_t)1 << 20)
-#define AS_READER_OPTIONS_DEFAULT {0, 0, 0, 0, 0, NULL}
+#define AS_READER_OPTIONS_DEFAULT                                                                  \
+  {                                                                                                \
+    0, 0, 0, 0, 0, NULL                                                                            \
+  }
 
 struct as_reader_error {
   int code; /* the negative errno also returned */
@@ -140,9 +143,9 @@ struct as_rec_actor {
   const char *full_name; /* NULL when absent (the same as name) */
   const char *runtime;   /* as written; runtime_kind classifies it */
   enum as_runtime_kind runtime_kind;
-  int internal;          /* a runtime-internal actor (CAF's spawn server, middleman ...) */
-  int attached_late;     /* existed before `actorscope attach`: seen from then on only */
-  int has_runtime_id;    /* CAF: runtime_id and runtime_scope */
+  int internal;       /* a runtime-internal actor (CAF's spawn server, middleman ...) */
+  int attached_late;  /* existed before `actorscope attach`: seen from then on only */
+  int has_runtime_id; /* CAF: runtime_id and runtime_scope */
   int64_t runtime_id, runtime_scope;
   int has_refs;
   int64_t refs_strong, refs_weak;
@@ -181,7 +184,7 @@ struct as_rec_actor {
   int64_t stuck_cpu_ns, stuck_cpu_window_ns;
   const char *stuck_source; /* AS_STACK_SOURCE_V_* or NULL */
   int stuck_complete;
-  const char *stuck_end;    /* AS_STACK_END_V_* or NULL */
+  const char *stuck_end; /* AS_STACK_END_V_* or NULL */
   const char *const *stuck_stack;
   size_t n_stuck_stack;
   /* handler_histogram: n_histogram pairs as 2 * n_histogram integers (bucket, count ...), by
@@ -238,7 +241,7 @@ struct as_rec_site {
 };
 
 struct as_rec_snapshot {
-  size_t line; /* 1-based line number in the source */
+  size_t line;  /* 1-based line number in the source */
   size_t bytes; /* the line's length */
   int64_t seq;
   const char *captured_at;
@@ -246,8 +249,8 @@ struct as_rec_snapshot {
   int64_t uptime_ns;
   int delta; /* the line was a version 2 delta; the records are the state it leaves */
   int final;
-  const char *ended_by; /* final lines of version 2: "exit", "signal", "exec"; else NULL */
-  const char *signal; /* final only: the deadly signal the process died of; NULL normally */
+  const char *ended_by;  /* final lines of version 2: "exit", "signal", "exec"; else NULL */
+  const char *signal;    /* final only: the deadly signal the process died of; NULL normally */
   const int64_t *reaped; /* delta lines: the ids reaped since the line before */
   size_t n_reaped;
   /* Delta lines: indexes into `actors` of the actors the line listed (spawned or changed),
@@ -319,10 +322,10 @@ void as_rec_actor_derive(struct as_rec_actor *a);
  * listed and not stopped (seen), and whether any was running before attach (then the tracer
  * sees them only as they next send or receive). */
 struct as_rec_running {
-  int known;            /* the line said totals.runtime_running */
-  int64_t running;      /* totals.runtime_running */
-  int64_t seen;         /* CAF actors listed that are not stopped */
-  int since_attach;     /* an actor is attached_late: "seen since attach" */
+  int known;        /* the line said totals.runtime_running */
+  int64_t running;  /* totals.runtime_running */
+  int64_t seen;     /* CAF actors listed that are not stopped */
+  int since_attach; /* an actor is attached_late: "seen since attach" */
 };
 void as_rec_running_of(const struct as_rec_snapshot *s, struct as_rec_running *out);
 /* "CAF: N running (the actor systems' own count), M seen since attach" into OUT; "" when the

@@ -10,9 +10,8 @@ void as_ended_complete(struct as_rec_actor *a)
   a->status = AS_STATUS_STOPPED;
   a->has_stopped = 1;
   a->mailbox_kind = AS_MAILBOX_UNBOUNDED;
-  a->mailbox_len = a->mailbox_enqueued > a->messages_received
-                       ? a->mailbox_enqueued - a->messages_received
-                       : 0;
+  a->mailbox_len =
+      a->mailbox_enqueued > a->messages_received ? a->mailbox_enqueued - a->messages_received : 0;
   as_rec_actor_derive(a); /* no sockets: its traffic and mailbox are the pipe's */
 }
 

@@ -23,14 +23,15 @@ int reader_follow_wait(struct as_reader *r)
     return 0;
   struct stat st;
   if (fstat(r->fd, &st) == 0 && st.st_size < r->followed) {
-    reader_fail(r, -ESTALE, "the file was truncated while being followed (to %lld bytes, %lld "
+    reader_fail(r, -ESTALE,
+                "the file was truncated while being followed (to %lld bytes, %lld "
                 "read): its writer started it again, or someone else wrote it",
                 (long long)st.st_size, (long long)r->followed);
     return -1;
   }
   struct stat named;
-  if (!r->rotating && r->fd != STDIN_FILENO && r->path && (stat(r->path, &named) != 0 || named.st_ino != st.st_ino ||
-                                  named.st_dev != st.st_dev)) {
+  if (!r->rotating && r->fd != STDIN_FILENO && r->path &&
+      (stat(r->path, &named) != 0 || named.st_ino != st.st_ino || named.st_dev != st.st_dev)) {
     reader_fail(r, -ESTALE, "the file was replaced or removed while being followed");
     return -1;
   }
@@ -60,9 +61,9 @@ static void reader_watch(struct as_reader *r)
   else
     snprintf(dir, sizeof dir, "%.*s", slash == r->path ? 1 : (int)(slash - r->path), r->path);
   r->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (r->watch_fd >= 0 &&
-      inotify_add_watch(r->watch_fd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO |
-                                              IN_DELETE | IN_CLOSE_WRITE) < 0) {
+  if (r->watch_fd >= 0 && inotify_add_watch(r->watch_fd, dir,
+                                            IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO |
+                                                IN_DELETE | IN_CLOSE_WRITE) < 0) {
     close(r->watch_fd); /* then plain polling */
     r->watch_fd = -1;
   }
@@ -84,8 +85,8 @@ enum { PROBE_OTHER, PROBE_TYPE, PROBE_FORMAT, PROBE_PID, PROBE_STARTED, PROBE_SE
 static int probe_key(void *ctx, const unsigned char *key, size_t len)
 {
   struct probe *p = ctx;
-  static const char *const names[] = {NULL, AS_M_TYPE, AS_M_FORMAT, AS_M_PID,
-                                      AS_M_STARTED_AT_NS, AS_M_SEQ};
+  static const char *const names[] = {NULL,     AS_M_TYPE,          AS_M_FORMAT,
+                                      AS_M_PID, AS_M_STARTED_AT_NS, AS_M_SEQ};
   p->key = PROBE_OTHER;
   for (int i = 1; p->depth == 1 && i <= PROBE_SEQ; i++)
     if (strlen(names[i]) == len && memcmp(names[i], key, len) == 0)
@@ -150,9 +151,9 @@ static int probe_double(void *ctx, double v)
   return probe_other(ctx);
 }
 
-static const yajl_callbacks probe_callbacks = {
-    probe_other, probe_bool, probe_int, probe_double, NULL, probe_str,
-    probe_open,  probe_key,  probe_close, probe_open, probe_close};
+static const yajl_callbacks probe_callbacks = {probe_other, probe_bool, probe_int,  probe_double,
+                                               NULL,        probe_str,  probe_open, probe_key,
+                                               probe_close, probe_open, probe_close};
 
 /* Parses the line of FD that starts at *OFFSET into P, up to its end (moving *OFFSET past it)
  * or until P has its seq. Returns 1 (a whole line, or its seq), 0 (not all written yet), or -1
@@ -392,8 +393,10 @@ int reader_at_end(struct as_reader *r, int mid_line)
   ssize_t next = rc < 0 ? -1 : reader_next_part(r);
   int64_t other;
   if (next < 0 && rc == 0 && r->opt.follow && reader_other_run_at_name(r, &other))
-    return reader_fail(r, -ESTALE, "the file was replaced by that of another process (pid %lld) "
-                       "while being followed", (long long)other);
+    return reader_fail(r, -ESTALE,
+                       "the file was replaced by that of another process (pid %lld) "
+                       "while being followed",
+                       (long long)other);
   if (next < 0)
     return rc;
   rc = reader_switch_part(r, (size_t)next);

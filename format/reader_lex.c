@@ -15,8 +15,8 @@ static const unsigned char lex_not_word[256] = {
 
 /* The next quote from I, or len: eight bytes at a time (names and numbers are short, a call to
  * memchr costs more than it saves on them). The lowest flagged byte of the word test is exact. */
-static inline __attribute__((always_inline)) size_t lex_find_quote(const unsigned char *p,
-                                                                   size_t i, size_t len)
+static inline __attribute__((always_inline)) size_t lex_find_quote(const unsigned char *p, size_t i,
+                                                                   size_t len)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 struct reader_lex {
-  unsigned char state; /* outside a token, in a string, after a backslash in one, in a word */
+  unsigned char state;  /* outside a token, in a string, after a backslash in one, in a word */
   unsigned char before; /* the last byte before the token that is not white space; 0: unknown */
   size_t token;         /* bytes of the token being read so far (a string's quotes included) */
   size_t token_start;   /* where it started in the bytes last scanned; SIZE_MAX: before them */

@@ -101,8 +101,10 @@ static int reader_token_too_long(struct as_reader *r)
   int in_object = r->depth > 0 && !r->skip_depth && r->stack[r->depth - 1].kind < K_ARRAY;
   int key = r->lex.before == '{' || (r->lex.before == ',' && in_object);
   if (key && reader_lex_in_string(&r->lex))
-    return reader_fail(r, -EMSGSIZE, "a member name longer than %zu bytes (the limit), in the "
-                       "object of %s", AS_READER_MAX_TOKEN, where);
+    return reader_fail(r, -EMSGSIZE,
+                       "a member name longer than %zu bytes (the limit), in the "
+                       "object of %s",
+                       AS_READER_MAX_TOKEN, where);
   return reader_fail(r, -EMSGSIZE, "%s: a %s longer than %zu bytes (the limit)", where,
                      reader_lex_in_string(&r->lex) ? "string" : "number", AS_READER_MAX_TOKEN);
 }
@@ -148,8 +150,10 @@ static int reader_check_header(struct as_reader *r)
                        (long long)l->h.version, AS_FORMAT_VERSION);
   /* A process speaks for itself only: a unix socket's header names the process serving it. */
   if (r->peer_pid > 0 && l->h.pid != r->peer_pid)
-    return reader_fail(r, -EPROTO, "refused: the header claims pid %lld, but the socket is served "
-                       "by pid %ld", (long long)l->h.pid, r->peer_pid);
+    return reader_fail(r, -EPROTO,
+                       "refused: the header claims pid %lld, but the socket is served "
+                       "by pid %ld",
+                       (long long)l->h.pid, r->peer_pid);
   r->header = l->h;
   char name[AS_PROGRAM_NAME_MAX];
   as_program_name(l->h.program, l->h.argv, l->h.argc, name, sizeof name);
@@ -209,7 +213,8 @@ static int reader_merge_ended(struct as_reader *r, int delta)
   int64_t twice = as_ended_merge(all, n);
   if (twice)
     return reader_fail(r, -EPROTO, "actor #%lld is listed twice (in actors and ended)",
-                       (long long)twice), 0;
+                       (long long)twice),
+           0;
   for (size_t i = 0; i < n; i++) {
     if (!all[i].ended)
       continue;
@@ -242,9 +247,10 @@ static int reader_check_snapshot(struct as_reader *r)
     if (!a->has_origin && !delta)
       return reader_fail(r, -EPROTO, "actor #%lld: member 'runtime' is missing", (long long)a->id);
     if (a->has_spawn_site && (uint64_t)a->spawn_site >= l->s.n_spawn_sites)
-      return reader_fail(r, -EPROTO, "actor #%lld: member 'spawn_site' is %lld, but the snapshot "
-                         "lists %zu spawn sites", (long long)a->id, (long long)a->spawn_site,
-                         l->s.n_spawn_sites);
+      return reader_fail(r, -EPROTO,
+                         "actor #%lld: member 'spawn_site' is %lld, but the snapshot "
+                         "lists %zu spawn sites",
+                         (long long)a->id, (long long)a->spawn_site, l->s.n_spawn_sites);
   }
   if (l->s.signal && !l->s.final)
     return reader_fail(r, -EPROTO, "member 'signal' is set on a snapshot that is not final");
@@ -268,8 +274,10 @@ static int reader_check_snapshot(struct as_reader *r)
   if (rc == -EPROTO && !r->state.active)
     return reader_fail(r, rc, "a delta line before any keyframe (snapshot line)");
   if (rc == -EPROTO)
-    return reader_fail(r, rc, "actor #%lld appears for the first time without its runtime, "
-                       "spawn time and parent", (long long)r->state.unknown_id);
+    return reader_fail(r, rc,
+                       "actor #%lld appears for the first time without its runtime, "
+                       "spawn time and parent",
+                       (long long)r->state.unknown_id);
   if (rc < 0)
     return reader_fail(r, rc, "out of memory rebuilding the state (%zu actors)", r->state.n);
   return reader_received_all(r, &l->s);
@@ -283,8 +291,10 @@ static int reader_check_part_header(struct as_reader *r)
   if (!l->type || strcmp(l->type, AS_LINE_HEADER) != 0)
     return reader_fail(r, -EPROTO, "expected the header line of a rotated file");
   if (l->h.pid != r->header.pid || l->h.started_at_ns != r->header.started_at_ns)
-    return reader_fail(r, -EPROTO, "this file was written by another process (pid %lld) than %s "
-                       "(pid %lld)", (long long)l->h.pid, r->source, (long long)r->header.pid);
+    return reader_fail(r, -EPROTO,
+                       "this file was written by another process (pid %lld) than %s "
+                       "(pid %lld)",
+                       (long long)l->h.pid, r->source, (long long)r->header.pid);
   return 0;
 }
 
@@ -294,8 +304,7 @@ static int reader_end_line(struct as_reader *r)
   if (r->failed)
     return r->err->code;
   if (r->line.error && r->line.format && strcmp(r->line.format, AS_FORMAT_NAME) == 0)
-    return reader_fail(r, -ECONNRESET, "the traced process ended this stream: %s",
-                       r->line.error);
+    return reader_fail(r, -ECONNRESET, "the traced process ended this stream: %s", r->line.error);
   if (!r->have_header)
     return reader_check_header(r);
   if (r->expect_header)
@@ -384,8 +393,8 @@ int reader_line(struct as_reader *r)
           return 0;
         }
         /* A last line without its newline: whole, or cut short by a killed writer. */
-        if (!deferred && reader_flush(r) == 0 &&
-            yajl_complete_parse(r->parser) == yajl_status_ok && !r->failed)
+        if (!deferred && reader_flush(r) == 0 && yajl_complete_parse(r->parser) == yajl_status_ok &&
+            !r->failed)
           return reader_end_line(r);
         if (r->failed && r->err->code != -EPROTO)
           return r->err->code;

@@ -76,38 +76,46 @@ static const struct member members_diag[] = {
 
 /* An actor's members that an ended actor (version 3) holds alike, flat in both: defined once,
  * so that the two forms cannot come to read one member differently. */
-#define MEMBERS_IDENTITY                                                                          \
-  {AS_M_ID, V_ID, 0, M_REQUIRED, 0, ACT(id), NONE},                                               \
-      {AS_M_NAME, V_STR, 0, M_REQUIRED, 0, ACT(name), NONE},                                      \
-      {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},                                     \
-      {AS_M_INTERNAL, V_BOOL, 0, 0, 0, ACT(internal), NONE}
+#define MEMBERS_IDENTITY                                                                           \
+  {AS_M_ID, V_ID, 0, M_REQUIRED, 0, ACT(id), NONE},                                                \
+      {AS_M_NAME, V_STR, 0, M_REQUIRED, 0, ACT(name), NONE},                                       \
+      {AS_M_FULL_NAME, V_STR, 0, 0, 0, ACT(full_name), NONE},                                      \
+  {                                                                                                \
+    AS_M_INTERNAL, V_BOOL, 0, 0, 0, ACT(internal), NONE                                            \
+  }
 /* Where it comes from. An actor's object has runtime, spawned_at_ns and parent all or none (a
  * delta leaves them out for an actor an earlier line described: M_ORIGIN, checked at the
  * actor's end); an ended actor always has its runtime and spawn time, and a parent only when it
  * had one. */
-#define MEMBERS_ORIGIN(spawn_flags, parent_flags)                                                 \
-  {AS_M_RUNTIME, V_RUNTIME, 0, spawn_flags, 0, ACT(runtime), NONE},                               \
-      {AS_M_SPAWNED_AT_NS, V_INT, 0, spawn_flags, 0, ACT(spawned_at_ns), NONE},                   \
-      {AS_M_SPAWN_SITE, V_INT, 1, 0, 0, ACT(spawn_site), ACT(has_spawn_site)},                    \
-      {AS_M_PARENT, V_ID, 1, parent_flags, 0, ACT(parent), ACT(has_parent)}
+#define MEMBERS_ORIGIN(spawn_flags, parent_flags)                                                  \
+  {AS_M_RUNTIME, V_RUNTIME, 0, spawn_flags, 0, ACT(runtime), NONE},                                \
+      {AS_M_SPAWNED_AT_NS, V_INT, 0, spawn_flags, 0, ACT(spawned_at_ns), NONE},                    \
+      {AS_M_SPAWN_SITE, V_INT, 1, 0, 0, ACT(spawn_site), ACT(has_spawn_site)},                     \
+  {                                                                                                \
+    AS_M_PARENT, V_ID, 1, parent_flags, 0, ACT(parent), ACT(has_parent)                            \
+  }
 /* What it did: the message counts (in an actor's object, inside "counters"), its message types,
  * histograms, longest stuck run, peers and runtime ids. */
-#define MEMBERS_COUNTS                                                                            \
-  {AS_M_MESSAGES_RECEIVED, V_INT, 0, M_REQUIRED, 0, ACT(messages_received), NONE},                \
-      {AS_M_MESSAGES_SENT, V_INT, 0, M_REQUIRED, 0, ACT(messages_sent), NONE},                    \
-      {AS_M_REPLIES, V_INT, 0, 0, 0, ACT(replies), NONE},                                         \
-      {AS_M_HANDLED, V_INT, 0, M_REQUIRED, 0, ACT(handled), NONE}
-#define MEMBERS_MEASURES                                                                          \
-  {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},                   \
+#define MEMBERS_COUNTS                                                                             \
+  {AS_M_MESSAGES_RECEIVED, V_INT, 0, M_REQUIRED, 0, ACT(messages_received), NONE},                 \
+      {AS_M_MESSAGES_SENT, V_INT, 0, M_REQUIRED, 0, ACT(messages_sent), NONE},                     \
+      {AS_M_REPLIES, V_INT, 0, 0, 0, ACT(replies), NONE},                                          \
+  {                                                                                                \
+    AS_M_HANDLED, V_INT, 0, M_REQUIRED, 0, ACT(handled), NONE                                      \
+  }
+#define MEMBERS_MEASURES                                                                           \
+  {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},                    \
       {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)}, \
-      {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},                                   \
-      {AS_M_MESSAGE_TYPES, V_OBJS, 0, M_REQUIRED, K_MSGTYPE, ACT(message_types),                  \
-       ACT(n_message_types)},                                                                     \
-      {AS_M_PEERS, V_OBJS, 0, 0, K_PEER, ACT(peers), ACT(n_peers)},                               \
-      {AS_M_PEERS_OTHER, V_INT, 0, 0, 0, ACT(peers_other), NONE},                                 \
-      {AS_M_RUNTIME_ID, V_INT, 0, 0, 0, ACT(runtime_id), ACT(has_runtime_id)},                    \
-      {AS_M_RUNTIME_SCOPE, V_INT, 0, 0, 0, ACT(runtime_scope), NONE},                             \
-      {AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE}
+      {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},                                    \
+      {AS_M_MESSAGE_TYPES,  V_OBJS, 0, M_REQUIRED, K_MSGTYPE, ACT(message_types),                  \
+       ACT(n_message_types)},                                                                      \
+      {AS_M_PEERS, V_OBJS, 0, 0, K_PEER, ACT(peers), ACT(n_peers)},                                \
+      {AS_M_PEERS_OTHER, V_INT, 0, 0, 0, ACT(peers_other), NONE},                                  \
+      {AS_M_RUNTIME_ID, V_INT, 0, 0, 0, ACT(runtime_id), ACT(has_runtime_id)},                     \
+      {AS_M_RUNTIME_SCOPE, V_INT, 0, 0, 0, ACT(runtime_scope), NONE},                              \
+  {                                                                                                \
+    AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE                                  \
+  }
 
 /* The members every command reads are required: a file without them cannot pass a check. */
 static const struct member members_actor[] = {
@@ -186,8 +194,7 @@ static const struct member members_mailbox[] = {
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_outbox[] = {
-    {AS_M_LEN, V_INT, 0, M_REQUIRED, 0, ACT(outbox_len), NONE},
-    {NULL, 0, 0, 0, 0, 0, 0}};
+    {AS_M_LEN, V_INT, 0, M_REQUIRED, 0, ACT(outbox_len), NONE}, {NULL, 0, 0, 0, 0, 0, 0}};
 
 /* An ended actor's exceptions are left out when 0: an actor's counters always say them. */
 static const struct member members_counters[] = {
@@ -231,7 +238,7 @@ static const struct member members_socket[] = {
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 /* A frame notes the members met as bits of a mask: no table may outgrow it. */
-#define MEMBERS_FIT(t) \
+#define MEMBERS_FIT(t)                                                                             \
   _Static_assert(sizeof t / sizeof t[0] - 1 <= READER_KIND_MEMBERS_MAX, #t " outgrows the mask")
 MEMBERS_FIT(members_line);
 MEMBERS_FIT(members_config);

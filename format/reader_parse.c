@@ -41,15 +41,15 @@ void reader_where(struct as_reader *r, char *out, size_t len)
     if (a->id > 0)
       used += (size_t)snprintf(out, len, "actor #%lld: ", (long long)a->id);
     else
-      used += (size_t)snprintf(out, len, "actor %zu (its id not yet read): ",
-                               r->stack[actor - 1].index - 1);
+      used += (size_t)snprintf(out, len,
+                               "actor %zu (its id not yet read): ", r->stack[actor - 1].index - 1);
   }
   used += (size_t)snprintf(out + used, used < len ? len - used : 0, "member '");
   for (int i = actor >= 0 ? actor : 0; i < r->depth && used < len; i++) {
     const struct frame *f = &r->stack[i];
     if (f->kind < K_ARRAY && f->member)
-      used += (size_t)snprintf(out + used, len - used, "%s%s", i > (actor >= 0 ? actor : 0) ? "." : "",
-                               f->member->key);
+      used += (size_t)snprintf(out + used, len - used, "%s%s",
+                               i > (actor >= 0 ? actor : 0) ? "." : "", f->member->key);
     else if (f->kind >= K_ARRAY && i + 1 < r->depth)
       used += (size_t)snprintf(out + used, len - used, "[%zu]", f->index - 1);
   }
@@ -89,7 +89,8 @@ static int reader_type_error(struct as_reader *r, int type, int nullable, const 
 int reader_nomem(struct as_reader *r)
 {
   if (r->account.over)
-    reader_fail(r, -ENOBUFS, "the line needs more memory than is left of the budget all sources "
+    reader_fail(r, -ENOBUFS,
+                "the line needs more memory than is left of the budget all sources "
                 "share (%zu MiB; %zu actors into this line): it is dropped",
                 r->account.budget->limit >> 20, r->elements[K_ACTOR].n);
   else
@@ -125,7 +126,7 @@ static int reader_push(struct as_reader *r, int kind, char *base, const struct m
 
 /* What the next value must be: its member (in an object) or the array's element type. */
 struct expect {
-  int type;     /* for an array element: V_STR, V_ID, V_OBJ or V_STRS */
+  int type; /* for an array element: V_STR, V_ID, V_OBJ or V_STRS */
   int nullable;
   int child;
   const struct member *member; /* NULL for an array element */
@@ -279,8 +280,7 @@ static int reader_on_string(void *ctx, const unsigned char *s, size_t n)
       ((struct as_rec_actor *)f->base)->runtime_kind = as_runtime_parse(copy, n);
     return 1;
   }
-  default:
-    return reader_type_error(r, e.type, e.nullable, "a string");
+  default: return reader_type_error(r, e.type, e.nullable, "a string");
   }
 }
 
@@ -363,8 +363,8 @@ static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_
   uint64_t all = reader_members_with(K_ACTOR, M_ORIGIN), origin = seen & all;
   if (origin && origin != all) {
     const struct member *m = &reader_kinds[K_ACTOR].members[__builtin_ctzll(all & ~origin)];
-    return reader_fail(r, -EPROTO, "actor #%lld: member '%s' is missing", (long long)a->id,
-                       m->key), 0;
+    return reader_fail(r, -EPROTO, "actor #%lld: member '%s' is missing", (long long)a->id, m->key),
+           0;
   }
   a->has_origin = origin != 0;
   if (!reader_actor_in_order(r, a, "actor", "actors are sorted by id"))
@@ -485,7 +485,8 @@ static int reader_check_peers(struct as_reader *r)
   const struct as_rec_peer *p = r->elements[K_PEER].data;
   for (size_t i = 0; i < r->elements[K_PEER].n; i++)
     if ((p[i].to != 0) + (p[i].to_thread != NULL) + (p[i].from_thread != NULL) != 1) {
-      reader_pair_error(r, "objects with one of " AS_M_TO ", " AS_M_TO_THREAD " and " AS_M_FROM_THREAD);
+      reader_pair_error(r, "objects with one of " AS_M_TO ", " AS_M_TO_THREAD
+                           " and " AS_M_FROM_THREAD);
       return 0;
     }
   return 1;
@@ -522,7 +523,10 @@ static int reader_on_end_array(void *ctx)
     break;
   case V_STRS: items = reader_settle(r, &r->strs, f->mark, &count); break;
   case V_IDS: items = reader_settle(r, &r->ids, f->mark, &count); break;
-  case V_SITES: items = r->sites.data; count = r->sites.n; break;
+  case V_SITES:
+    items = r->sites.data;
+    count = r->sites.n;
+    break;
   default: /* V_OBJS */
     if (m->child == K_PEER && !reader_check_peers(r))
       return 0;
@@ -542,7 +546,15 @@ static int reader_on_end_array(void *ctx)
 }
 
 const yajl_callbacks reader_callbacks = {
-    reader_on_null,      reader_on_boolean,    reader_on_integer,   reader_on_double,
-    NULL,                reader_on_string,     reader_on_start_map, reader_on_map_key,
-    reader_on_end_map,   reader_on_start_array, reader_on_end_array,
+    reader_on_null,
+    reader_on_boolean,
+    reader_on_integer,
+    reader_on_double,
+    NULL,
+    reader_on_string,
+    reader_on_start_map,
+    reader_on_map_key,
+    reader_on_end_map,
+    reader_on_start_array,
+    reader_on_end_array,
 };

@@ -63,25 +63,41 @@ void *reader_vec_push(struct reader_vec *v);
 /* ---- what each object holds (reader_members.c) -------------------------------------------- */
 
 enum reader_value_type {
-  V_INT,    /* whole number >= 0 */
-  V_ID,     /* whole number >= 1 */
+  V_INT, /* whole number >= 0 */
+  V_ID,  /* whole number >= 1 */
   V_STR,
   V_BOOL,
   V_STATUS,
   V_RUNTIME,
   V_WAIT,
-  V_OBJ,      /* an object of kind `child` */
-  V_STRS,     /* array of strings */
-  V_IDS,      /* array of ids */
-  V_OBJS,     /* array of objects of kind `child` */
-  V_SITES,    /* array of arrays of strings */
-  V_PAIRS,    /* array of [whole number, whole number >= 1] (a histogram's buckets) */
-  V_PAIR,     /* one of those */
+  V_OBJ,   /* an object of kind `child` */
+  V_STRS,  /* array of strings */
+  V_IDS,   /* array of ids */
+  V_OBJS,  /* array of objects of kind `child` */
+  V_SITES, /* array of arrays of strings */
+  V_PAIRS, /* array of [whole number, whole number >= 1] (a histogram's buckets) */
+  V_PAIR,  /* one of those */
 };
 
 enum reader_kind_id {
-  K_LINE, K_CONFIG, K_TOTALS, K_COST, K_CYCLE, K_DIAG, K_ACTOR, K_REFS, K_STOPPED, K_MAILBOX,
-  K_OUTBOX, K_COUNTERS, K_HANDLER, K_HANDLING, K_WAITING, K_MSGTYPE, K_SOCKET, K_STUCK,
+  K_LINE,
+  K_CONFIG,
+  K_TOTALS,
+  K_COST,
+  K_CYCLE,
+  K_DIAG,
+  K_ACTOR,
+  K_REFS,
+  K_STOPPED,
+  K_MAILBOX,
+  K_OUTBOX,
+  K_COUNTERS,
+  K_HANDLER,
+  K_HANDLING,
+  K_WAITING,
+  K_MSGTYPE,
+  K_SOCKET,
+  K_STUCK,
   K_PEER,  /* an actor's peers: who it sends to */
   K_ENDED, /* version 3: an actor that lived and died between two lines, compactly */
   K_COUNT,
@@ -111,7 +127,7 @@ struct reader_line_rec {
 
 struct member {
   const char *key;
-  unsigned char type;  /* enum reader_value_type */
+  unsigned char type; /* enum reader_value_type */
   unsigned char nullable;
   unsigned char flags; /* enum reader_member_flag */
   unsigned char child; /* V_OBJ, V_OBJS: the kind of the object(s) */
@@ -173,19 +189,19 @@ struct as_reader {
   char *source;
   /* A rotated set (a regular file, not single_file): its files are found by name but read by
    * descriptor, in the order of their first seq, so a rename never changes what is read. */
-  const char *path;      /* the named file, in source */
+  const char *path; /* the named file, in source */
   int rotating;
   struct reader_part parts[READER_PARTS]; /* this run's files found, not read yet */
   size_t n_parts;
-  dev_t dev;             /* the file being read */
+  dev_t dev; /* the file being read */
   ino_t ino;
-  int64_t last_seq;      /* the last snapshot line's seq; -1 before the first */
-  int64_t missed;        /* snapshot lines removed before they were read */
+  int64_t last_seq; /* the last snapshot line's seq; -1 before the first */
+  int64_t missed;   /* snapshot lines removed before they were read */
   char missed_note[400];
-  int watch_fd;          /* following: inotify on the named file's directory, or -1 */
-  char *part_name;       /* the file being read, for messages; NULL: source */
-  int expect_header;     /* the file just opened starts with its own header */
-  int rotation_seen;     /* the named file is no longer the one being read */
+  int watch_fd;      /* following: inotify on the named file's directory, or -1 */
+  char *part_name;   /* the file being read, for messages; NULL: source */
+  int expect_header; /* the file just opened starts with its own header */
+  int rotation_seen; /* the named file is no longer the one being read */
   int fd;
   int is_socket, is_regular;
   struct as_reader_options opt;
@@ -202,10 +218,10 @@ struct as_reader {
   struct reader_lex lex;
   unsigned char *carry;
   size_t carry_len, carry_cap;
-  size_t fed; /* bytes of the line given to yajl before the current chunk */
-  long peer_pid; /* a unix socket's server (SO_PEERCRED), else -1 */
+  size_t fed;                 /* bytes of the line given to yajl before the current chunk */
+  long peer_pid;              /* a unix socket's server (SO_PEERCRED), else -1 */
   int64_t header_deadline_ms; /* a socket's header is due by then (monotonic); 0: no deadline */
-  off_t followed; /* following a regular file: where reading is in it */
+  off_t followed;             /* following a regular file: where reading is in it */
   struct reader_account account;
   struct reader_arena header_arena, arena;
   struct as_rec_header header;
@@ -218,7 +234,7 @@ struct as_reader {
   int skip_depth;
   int failed; /* a callback set err */
   int64_t last_actor_id;
-  int64_t tick_fs; /* the last line's that said it */
+  int64_t tick_fs;          /* the last line's that said it */
   int received_all_written; /* a line had totals.received_all: the writer counts it */
 
   /* Scratch: the records of each kind's arrays (reader_kinds[].record), spawn sites, and the

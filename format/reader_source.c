@@ -37,8 +37,9 @@ static int reader_connect(struct as_reader *r, const char *source)
     }
   } else {
     if (dest.port == 0)
-      return reader_fail(r, -EINVAL, "port 0 cannot be connected to: give the port the traced "
-                                     "process reported");
+      return reader_fail(r, -EINVAL,
+                         "port 0 cannot be connected to: give the port the traced "
+                         "process reported");
     char port[16];
     snprintf(port, sizeof port, "%u", dest.port);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
@@ -71,12 +72,13 @@ static int reader_connect(struct as_reader *r, const char *source)
    * processes or root's, never to a socket someone else planted in a shared directory. */
   struct ucred cred;
   socklen_t cred_len = sizeof cred;
-  if (dest.kind == AS_DEST_UNIX &&
-      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 && cred_len == sizeof cred) {
+  if (dest.kind == AS_DEST_UNIX && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 &&
+      cred_len == sizeof cred) {
     r->peer_pid = cred.pid > 0 ? (long)cred.pid : -1;
     if (have && cred.uid != geteuid() && cred.uid != 0) {
       memset(token, 0, sizeof token);
-      return reader_fail(r, -EACCES, "refused: the socket is served by uid %u, neither this user "
+      return reader_fail(r, -EACCES,
+                         "refused: the socket is served by uid %u, neither this user "
                          "(%u) nor root, and the token is sent to no one else",
                          (unsigned)cred.uid, (unsigned)geteuid());
     }
@@ -134,4 +136,3 @@ int reader_open_source(struct as_reader *r, const char *source)
     fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) & ~O_NONBLOCK);
   return 0;
 }
-

@@ -77,8 +77,8 @@ static void state_copy_arrays(struct reader_state *st, struct as_rec_actor *a, i
   const char **stuck = state_arena_alloc(arena, a->n_stuck_stack * sizeof *stuck);
   if ((!links && a->n_links) || (!monitors && a->n_monitors) || (!types && a->n_message_types) ||
       (!sockets && a->n_sockets) || (!peers && a->n_peers) || (!histogram && a->n_histogram) ||
-      (!waits && a->n_wait_histogram) ||
-      (!stack && a->n_handling_stack) || (!stuck && a->n_stuck_stack)) {
+      (!waits && a->n_wait_histogram) || (!stack && a->n_handling_stack) ||
+      (!stuck && a->n_stuck_stack)) {
     *nomem = 1;
     return;
   }
@@ -284,9 +284,8 @@ static int state_children(struct reader_state *st)
   for (size_t i = 0; i < st->n; i++)
     st->actors[i].n_children = 0;
   for (size_t i = 0; i < st->n; i++) {
-    const struct as_rec_actor *p = st->actors[i].has_parent
-                                       ? state_find(st->actors, st->n, st->actors[i].parent)
-                                       : NULL;
+    const struct as_rec_actor *p =
+        st->actors[i].has_parent ? state_find(st->actors, st->n, st->actors[i].parent) : NULL;
     if (p)
       ((struct as_rec_actor *)p)->n_children++;
   }
@@ -298,9 +297,10 @@ static int state_children(struct reader_state *st)
   }
   /* ids ascend, so each child list comes out sorted */
   for (size_t i = 0; i < st->n; i++) {
-    struct as_rec_actor *p = (struct as_rec_actor *)(st->actors[i].has_parent
-                                       ? state_find(st->actors, st->n, st->actors[i].parent)
-                                       : NULL);
+    struct as_rec_actor *p =
+        (struct as_rec_actor *)(st->actors[i].has_parent
+                                    ? state_find(st->actors, st->n, st->actors[i].parent)
+                                    : NULL);
     if (p)
       ((int64_t *)p->children)[p->n_children++] = st->actors[i].id;
   }
@@ -405,8 +405,8 @@ int as_state_keyframe(struct reader_state *st, struct as_rec_snapshot *s)
   }
   st->n = s->n_actors;
   if (nomem || state_children(st) < 0 ||
-      state_keep_line_parts(st, s, AS_STATE_HAS_TOTALS | AS_STATE_HAS_DEADLOCKS |
-                                       AS_STATE_HAS_DIAGNOSTICS) < 0)
+      state_keep_line_parts(
+          st, s, AS_STATE_HAS_TOTALS | AS_STATE_HAS_DEADLOCKS | AS_STATE_HAS_DIAGNOSTICS) < 0)
     return -ENOMEM;
   st->active = 1;
   state_show(st, s);
@@ -435,7 +435,8 @@ static int state_delta_in_place(struct reader_state *st, struct as_rec_snapshot 
   for (size_t i = 0; i < st->n; i++)
     state_age(&st->actors[i], s->uptime_ns);
   for (size_t k = 0; k < s->n_actors; k++) {
-    struct as_rec_actor *old = (struct as_rec_actor *)state_find(st->actors, st->n, s->actors[k].id);
+    struct as_rec_actor *old =
+        (struct as_rec_actor *)state_find(st->actors, st->n, s->actors[k].id);
     struct as_rec_actor fresh = s->actors[k];
     state_adopt(st, &fresh, s, nomem);
     state_keep_origin(&fresh, old);
@@ -486,8 +487,8 @@ int as_state_delta(struct reader_state *st, struct as_rec_snapshot *s, int carri
   while (i < st->n || k < s->n_actors) {
     int take_line = i == st->n || (k < s->n_actors && s->actors[k].id <= st->actors[i].id);
     if (take_line) {
-      const struct as_rec_actor *old = i < st->n && st->actors[i].id == s->actors[k].id
-                                           ? &st->actors[i++] : NULL;
+      const struct as_rec_actor *old =
+          i < st->n && st->actors[i].id == s->actors[k].id ? &st->actors[i++] : NULL;
       if (!old && !s->actors[k].has_origin) {
         st->unknown_id = s->actors[k].id;
         free(reaped);

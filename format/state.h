@@ -16,20 +16,20 @@ struct state_arena {
 };
 
 struct reader_state {
-  int active; /* a keyframe has been applied */
+  int active;         /* a keyframe has been applied */
   int64_t unknown_id; /* -EPROTO: the actor a delta listed without an origin nobody gave */
   struct as_rec_actor *actors, *next; /* sorted by id; `next` is the merge's scratch */
   size_t n, cap, next_cap;
   struct strtab strings;
   struct state_arena arrays[2]; /* arrays live in arrays[cur]; the other is for compaction */
   int cur;
-  size_t live; /* bytes of arrays[cur] still referenced */
-  struct as_rec_site *sites;    /* every spawn site seen, by global index */
+  size_t live;               /* bytes of arrays[cur] still referenced */
+  struct as_rec_site *sites; /* every spawn site seen, by global index */
   size_t n_sites, cap_sites;
-  struct strtab site_keys;      /* a site's frames joined by '\n' -> its global index */
-  size_t *listed;               /* a delta's listed actors' indexes */
+  struct strtab site_keys; /* a site's frames joined by '\n' -> its global index */
+  size_t *listed;          /* a delta's listed actors' indexes */
   size_t listed_cap;
-  int64_t *children;            /* the children arrays, derived from parent links */
+  int64_t *children; /* the children arrays, derived from parent links */
   size_t children_cap;
   /* What a delta line leaves out when unchanged: the last line's totals, cycles, diagnostics. */
   int64_t totals[6]; /* the last: runtime_running, -1 when not said */

@@ -46,12 +46,12 @@ static int as_token_read_file(const char *path, char *out, char *why, size_t why
     snprintf(why, why_len, "%s=%s: not a regular file", AS_ENV_TOKEN_FILE, path);
   } else if (st.st_uid != geteuid()) {
     rc = -EPERM;
-    snprintf(why, why_len, "%s=%s: owned by uid %u, not by this user (%u)", AS_ENV_TOKEN_FILE,
-             path, (unsigned)st.st_uid, (unsigned)geteuid());
+    snprintf(why, why_len, "%s=%s: owned by uid %u, not by this user (%u)", AS_ENV_TOKEN_FILE, path,
+             (unsigned)st.st_uid, (unsigned)geteuid());
   } else if (st.st_mode & 077) {
     rc = -EPERM;
-    snprintf(why, why_len, "%s=%s: mode %04o lets others read it; chmod 600 it",
-             AS_ENV_TOKEN_FILE, path, (unsigned)(st.st_mode & 07777));
+    snprintf(why, why_len, "%s=%s: mode %04o lets others read it; chmod 600 it", AS_ENV_TOKEN_FILE,
+             path, (unsigned)(st.st_mode & 07777));
   }
   if (rc < 0) {
     close(fd);
@@ -75,8 +75,10 @@ static int as_token_read_file(const char *path, char *out, char *why, size_t why
   if (len && buf[len - 1] == '\r')
     len--;
   if (!as_token_valid(buf, len)) {
-    snprintf(why, why_len, "%s=%s: expected %u to %u printable ASCII characters without spaces "
-             "(and at most a newline)", AS_ENV_TOKEN_FILE, path, AS_TOKEN_MIN, AS_TOKEN_MAX);
+    snprintf(why, why_len,
+             "%s=%s: expected %u to %u printable ASCII characters without spaces "
+             "(and at most a newline)",
+             AS_ENV_TOKEN_FILE, path, AS_TOKEN_MIN, AS_TOKEN_MAX);
     memset(buf, 0, sizeof buf);
     return -EINVAL;
   }
@@ -107,8 +109,10 @@ int as_token_from_env(const char *(*lookup)(const char *), char *out, char *why,
   size_t len = strlen(text);
   /* The value is never echoed: it is a secret. */
   if (!as_token_valid(text, len)) {
-    snprintf(why, why_len, "%s is invalid: expected %u to %u printable ASCII characters without "
-             "spaces", AS_ENV_TOKEN, AS_TOKEN_MIN, AS_TOKEN_MAX);
+    snprintf(why, why_len,
+             "%s is invalid: expected %u to %u printable ASCII characters without "
+             "spaces",
+             AS_ENV_TOKEN, AS_TOKEN_MIN, AS_TOKEN_MAX);
     return -EINVAL;
   }
   memcpy(out, text, len + 1);

@@ -51,8 +51,8 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len)
 }
 
 static const char *const vocab_socket_kinds[] = {
-    "PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB",
-    "XSUB", "STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER", "SCATTER", "DGRAM"};
+    "PAIR", "PUB",    "SUB",    "REQ",    "REP",   "DEALER", "ROUTER", "PULL",    "PUSH", "XPUB",
+    "XSUB", "STREAM", "SERVER", "CLIENT", "RADIO", "DISH",   "GATHER", "SCATTER", "DGRAM"};
 #define VOCAB_SOCKET_KINDS (int)(sizeof vocab_socket_kinds / sizeof vocab_socket_kinds[0])
 
 const char *as_socket_kind_name(int zmq_type)

@@ -30,7 +30,10 @@ struct caf_actor {
   const void *object;
 };
 
-static AS_HOOK_HOT struct as_actor *caf_record(struct caf_actor *ca) { return as_actor_of_private(ca); }
+static AS_HOOK_HOT struct as_actor *caf_record(struct caf_actor *ca)
+{
+  return as_actor_of_private(ca);
+}
 
 enum caf_state { CAF_UNCHECKED, CAF_READY, CAF_REFUSED };
 
@@ -39,7 +42,8 @@ static pthread_once_t caf_once = PTHREAD_ONCE_INIT;
 static const void *_Atomic caf_systems[CAF_SCOPES_MAX]; /* actor_system* -> scope number */
 
 static AS_HOOK_TLS const void *caf_enqueue_self; /* abstract_broker::enqueue calls the base's */
-static AS_HOOK_TLS struct caf_actor *caf_consuming; /* the actor whose handler runs on this thread */
+static AS_HOOK_TLS struct caf_actor
+    *caf_consuming; /* the actor whose handler runs on this thread */
 /* The actor whose handler just unwound with an exception (counted already): CAF then calls its
  * exception handler, which must not count it again. */
 static AS_HOOK_TLS struct caf_actor *caf_exception_counted;
@@ -60,8 +64,8 @@ static int caf_running_count(uint64_t *running)
 static void caf_verify_once(void)
 {
   char why[320];
-  if (caf_layout_verify(CAF_REAL(_ZN3caf14abstract_actorC2ERNS_12actor_configE), why,
-                        sizeof why) == 0) {
+  if (caf_layout_verify(CAF_REAL(_ZN3caf14abstract_actorC2ERNS_12actor_configE), why, sizeof why) ==
+      0) {
     atomic_store(&caf_state, CAF_READY);
     as_registry_on_runtime_running(caf_running_count);
     return;
@@ -88,7 +92,7 @@ static AS_HOOK_HOT bool caf_active(void)
  * constructed gets its slot written (the record, or NULL), so a slot is never read unset. */
 static struct caf_actor *_Atomic *caf_slot(const void *object)
 {
-  return (struct caf_actor *_Atomic *)((char *)caf_ctrl_of_actor(object) + CAF_CTRL_PADDING);
+  return (struct caf_actor * _Atomic *)((char *)caf_ctrl_of_actor(object) + CAF_CTRL_PADDING);
 }
 
 /* Attached to a running process, actors constructed before have never had their slot written:
@@ -97,7 +101,8 @@ static struct caf_actor *_Atomic *caf_slot(const void *object)
  * one, published since this attach: a record of an attach before a detach may name an object
  * freed while nothing was hooked, its address since reused by this one (such records are
  * never freed, so reading one is safe too). */
-static __attribute__((noinline)) bool caf_slot_is_ours(const struct caf_actor *ca, const void *object)
+static __attribute__((noinline)) bool caf_slot_is_ours(const struct caf_actor *ca,
+                                                       const void *object)
 {
   return as_registry_owns_record(caf_record((struct caf_actor *)ca)) && ca->object == object &&
          as_registry_is_current(caf_record((struct caf_actor *)ca));
@@ -289,8 +294,8 @@ static AS_HOOK_HOT void caf_launched(struct caf_actor *ca)
  * named once its constructor returns (its type is final then), not at its first message. The
  * actor is passed by invisible reference (caf::actor is not trivially copyable). */
 AS_HOOK_EXPORT void _ZN3caf22forwarding_actor_proxyC1ERNS_12actor_configENS_5actorE(void *self,
-                                                                                   void *config,
-                                                                                   void *dest)
+                                                                                    void *config,
+                                                                                    void *dest)
 {
   void (*real)(void *, void *, void *) =
       CAF_REAL(_ZN3caf22forwarding_actor_proxyC1ERNS_12actor_configENS_5actorE);
@@ -338,10 +343,10 @@ static void caf_launch(caf_launch_fn real, void *self, void *host, bool lazy, bo
   real(self, host, lazy, hide);
 }
 
-#define CAF_LAUNCH_HOOK(sym)                                                                      \
-  AS_HOOK_EXPORT void sym(void *self, void *host, bool lazy, bool hide)                                          \
-  {                                                                                               \
-    caf_launch((caf_launch_fn)CAF_REAL(sym), self, host, lazy, hide);                             \
+#define CAF_LAUNCH_HOOK(sym)                                                                       \
+  AS_HOOK_EXPORT void sym(void *self, void *host, bool lazy, bool hide)                            \
+  {                                                                                                \
+    caf_launch((caf_launch_fn)CAF_REAL(sym), self, host, lazy, hide);                              \
   }
 
 CAF_LAUNCH_HOOK(_ZN3caf15scheduled_actor6launchEPNS_14execution_unitEbb)
@@ -349,8 +354,8 @@ CAF_LAUNCH_HOOK(_ZN3caf14blocking_actor6launchEPNS_14execution_unitEbb)
 CAF_LAUNCH_HOOK(_ZN3caf15actor_companion6launchEPNS_14execution_unitEbb)
 CAF_LAUNCH_HOOK(_ZN3caf2io15abstract_broker6launchEPNS_14execution_unitEbb)
 
-AS_HOOK_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_unitE(void *self, void *error,
-                                                                           void *host)
+AS_HOOK_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_unitE(
+    void *self, void *error, void *host)
 {
   _Bool (*real)(void *, void *, void *) =
       CAF_REAL(_ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14execution_unitE);
@@ -378,8 +383,8 @@ AS_HOOK_EXPORT void *
 _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE(
     void *result, void *self, void *exception)
 {
-  void *(*real)(void *, void *, void *) =
-      CAF_REAL(_ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE);
+  void *(*real)(void *, void *, void *) = CAF_REAL(
+      _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE);
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
   if (ca && ca != caf_exception_counted)
     as_actor_count_exception(caf_record(ca));
@@ -443,7 +448,8 @@ static __attribute__((noinline)) void caf_response_arrives(struct caf_actor *ca,
 
 /* Forwarders (pools, decorators, proxies) hand a message on at once: it is received when it
  * is enqueued, so their mailbox never looks stuck. */
-static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *element, bool forwarder)
+static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *element,
+                                       bool forwarder)
 {
   uint64_t seq = as_actor_enqueue(caf_record(target));
   if (forwarder) {
@@ -497,20 +503,36 @@ static void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *h
   caf_enqueue_self = outer;
 }
 
-#define CAF_ENQUEUE_HOOK(sym, forwarder)                                                          \
-  AS_HOOK_EXPORT void sym(void *self, void **element, void *host)                                                \
-  {                                                                                               \
-    caf_enqueue((caf_enqueue_fn)CAF_REAL(sym), self, element, host, forwarder);                   \
+#define CAF_ENQUEUE_HOOK(sym, forwarder)                                                           \
+  AS_HOOK_EXPORT void sym(void *self, void **element, void *host)                                  \
+  {                                                                                                \
+    caf_enqueue((caf_enqueue_fn)CAF_REAL(sym), self, element, host, forwarder);                    \
   }
 
-CAF_ENQUEUE_HOOK(_ZN3caf15scheduled_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, false)
-CAF_ENQUEUE_HOOK(_ZN3caf14blocking_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, false)
-CAF_ENQUEUE_HOOK(_ZN3caf15actor_companion7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, false)
-CAF_ENQUEUE_HOOK(_ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, false)
-CAF_ENQUEUE_HOOK(_ZN3caf10actor_pool7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, true)
-CAF_ENQUEUE_HOOK(_ZN3caf22forwarding_actor_proxy7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, true)
-CAF_ENQUEUE_HOOK(_ZN3caf9decorator8splitter7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, true)
-CAF_ENQUEUE_HOOK(_ZN3caf9decorator9sequencer7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, true)
+CAF_ENQUEUE_HOOK(
+    _ZN3caf15scheduled_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
+    false)
+CAF_ENQUEUE_HOOK(
+    _ZN3caf14blocking_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
+    false)
+CAF_ENQUEUE_HOOK(
+    _ZN3caf15actor_companion7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
+    false)
+CAF_ENQUEUE_HOOK(
+    _ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
+    false)
+CAF_ENQUEUE_HOOK(
+    _ZN3caf10actor_pool7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
+    true)
+CAF_ENQUEUE_HOOK(
+    _ZN3caf22forwarding_actor_proxy7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
+    true)
+CAF_ENQUEUE_HOOK(
+    _ZN3caf9decorator8splitter7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
+    true)
+CAF_ENQUEUE_HOOK(
+    _ZN3caf9decorator9sequencer7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
+    true)
 
 /* ---- handlers ------------------------------------------------------------------------------ */
 
@@ -530,10 +552,10 @@ struct caf_handling {
 };
 
 static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
-                                             int skipped_result)
+                                                         int skipped_result)
 {
-  struct caf_handling h = {ca, AS_TYPE_NONE, -1, skipped_result, {AS_TYPE_NONE, 0}, caf_consuming,
-                           -1, 0};
+  struct caf_handling h = {
+      ca, AS_TYPE_NONE, -1, skipped_result, {AS_TYPE_NONE, 0}, caf_consuming, -1, 0};
   if (!ca)
     return h;
   caf_consuming = ca;
@@ -597,13 +619,16 @@ static int caf_consume(caf_consume_fn real, void *self, void *element)
   return result;
 }
 
-AS_HOOK_EXPORT int _ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE(void *self, void *element)
+AS_HOOK_EXPORT int _ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE(void *self,
+                                                                           void *element)
 {
-  return caf_consume((caf_consume_fn)CAF_REAL(_ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE),
-                     self, element);
+  return caf_consume(
+      (caf_consume_fn)CAF_REAL(_ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE), self,
+      element);
 }
 
-AS_HOOK_EXPORT int _ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE(void *self, void *element)
+AS_HOOK_EXPORT int _ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE(void *self,
+                                                                                 void *element)
 {
   return caf_consume(
       (caf_consume_fn)CAF_REAL(_ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE), self,
@@ -611,13 +636,15 @@ AS_HOOK_EXPORT int _ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE
 }
 
 /* blocking_actor::mailbox_visitor: its first member is the actor. */
-AS_HOOK_EXPORT int _ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE(void *visitor, void *element)
+AS_HOOK_EXPORT int _ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE(void *visitor,
+                                                                                     void *element)
 {
   caf_consume_fn real =
       (caf_consume_fn)CAF_REAL(_ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE);
   if (!real)
     return 0;
-  struct caf_actor *ca = visitor && element && caf_active() ? caf_find_or_adopt(caf_read_ptr(visitor, 0)) : NULL;
+  struct caf_actor *ca =
+      visitor && element && caf_active() ? caf_find_or_adopt(caf_read_ptr(visitor, 0)) : NULL;
   __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
       caf_handler_begin(ca, element, CAF_VISIT_SKIP);
   int result = real(visitor, element);
@@ -638,7 +665,8 @@ _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive9drr_queueINS_6policy
       _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive9drr_queueINS_6policy17upstream_messagesEEERNS_15mailbox_elementE);
   if (!real)
     return 0;
-  struct caf_actor *ca = visitor && element && caf_active() ? caf_find_or_adopt(caf_read_ptr(visitor, 0)) : NULL;
+  struct caf_actor *ca =
+      visitor && element && caf_active() ? caf_find_or_adopt(caf_read_ptr(visitor, 0)) : NULL;
   __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
       caf_handler_begin(ca, element, CAF_VISIT_SKIP);
   int result = real(visitor, round, queue, element);
@@ -654,7 +682,8 @@ _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive30wdrr_dynamic_multip
       _ZN3caf15scheduled_actor15mailbox_visitorclEmRNS_9intrusive30wdrr_dynamic_multiplexed_queueINS_6policy19downstream_messagesEEEtRNS2_9drr_queueINS5_6nestedEEERNS_15mailbox_elementE);
   if (!real)
     return 0;
-  struct caf_actor *ca = visitor && element && caf_active() ? caf_find_or_adopt(caf_read_ptr(visitor, 0)) : NULL;
+  struct caf_actor *ca =
+      visitor && element && caf_active() ? caf_find_or_adopt(caf_read_ptr(visitor, 0)) : NULL;
   __attribute__((cleanup(caf_handler_end))) struct caf_handling h =
       caf_handler_begin(ca, element, CAF_VISIT_SKIP);
   int result = real(visitor, round, queue, slot, nested, element);
@@ -678,22 +707,24 @@ static void caf_link_change(caf_link_fn real, void *self, void *other, bool add)
   }
 }
 
-AS_HOOK_EXPORT void _ZN3caf17monitorable_actor8add_linkEPNS_14abstract_actorE(void *self, void *other)
+AS_HOOK_EXPORT void _ZN3caf17monitorable_actor8add_linkEPNS_14abstract_actorE(void *self,
+                                                                              void *other)
 {
   caf_link_change((caf_link_fn)CAF_REAL(_ZN3caf17monitorable_actor8add_linkEPNS_14abstract_actorE),
                   self, other, true);
 }
 
-AS_HOOK_EXPORT void _ZN3caf17monitorable_actor11remove_linkEPNS_14abstract_actorE(void *self, void *other)
+AS_HOOK_EXPORT void _ZN3caf17monitorable_actor11remove_linkEPNS_14abstract_actorE(void *self,
+                                                                                  void *other)
 {
   caf_link_change(
       (caf_link_fn)CAF_REAL(_ZN3caf17monitorable_actor11remove_linkEPNS_14abstract_actorE), self,
       other, false);
 }
 
-AS_HOOK_EXPORT void _ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_priorityE(void *self,
-                                                                              void *watched,
-                                                                              int priority)
+AS_HOOK_EXPORT void
+_ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_priorityE(void *self, void *watched,
+                                                                         int priority)
 {
   void (*real)(void *, void *, int) =
       CAF_REAL(_ZN3caf11local_actor7monitorEPNS_14abstract_actorENS_16message_priorityE);
@@ -714,7 +745,8 @@ static void caf_wait_done(struct caf_actor **waiting)
 }
 
 /* A blocking or scoped actor receiving the response to its own request waits on the target. */
-AS_HOOK_EXPORT void _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS_10message_idERNS_6detail17blocking_behaviorE(
+AS_HOOK_EXPORT void
+_ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS_10message_idERNS_6detail17blocking_behaviorE(
     void *self, void *condition, uint64_t mid, void *behavior)
 {
   void (*real)(void *, void *, uint64_t, void *) = CAF_REAL(
@@ -734,11 +766,13 @@ AS_HOOK_EXPORT void _ZN3caf14blocking_actor12receive_implERNS0_12receive_condENS
 }
 
 /* An event-based actor in .await() handles nothing else until the response arrives. */
-AS_HOOK_EXPORT void _ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10message_idENS_8behaviorE(
-    void *self, uint64_t mid, void *behavior)
+AS_HOOK_EXPORT void
+_ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10message_idENS_8behaviorE(void *self,
+                                                                                     uint64_t mid,
+                                                                                     void *behavior)
 {
-  void (*real)(void *, uint64_t, void *) =
-      CAF_REAL(_ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10message_idENS_8behaviorE);
+  void (*real)(void *, uint64_t, void *) = CAF_REAL(
+      _ZN3caf15scheduled_actor28add_awaited_response_handlerENS_10message_idENS_8behaviorE);
   if (!real)
     return;
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;

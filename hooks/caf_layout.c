@@ -35,7 +35,7 @@ typedef size_t (*caf_size_fn)(const void *tuple);
 typedef struct caf_rtti_pair (*caf_type_fn)(const void *tuple, size_t pos);
 typedef const void *(*caf_get_fn)(const void *tuple, size_t pos);
 
-static const char *const *caf_type_names; /* numbered_type_names */
+static const char *const *caf_type_names;                   /* numbered_type_names */
 static struct as_ptrmap caf_message_types = AS_PTRMAP_INIT; /* type key -> type id */
 static struct as_ptrmap caf_class_names = AS_PTRMAP_INIT;   /* std::type_info* -> name */
 static struct as_ptrmap caf_init_helpers = AS_PTRMAP_INIT;  /* std::type_info* -> verdict */
@@ -44,7 +44,8 @@ static struct as_ptrmap caf_init_helpers = AS_PTRMAP_INIT;  /* std::type_info* -
 #define CAF_TYPE_CACHE_SIZE (1u << CAF_TYPE_CACHE_BITS)
 /* A per-thread cache slot for a key: multiplicative hashing spreads keys that differ only in
  * a few middle bits (atoms "ping" and "pong" differ in one 6-bit character). */
-#define CAF_CACHE_SLOT(key, bits) ((size_t)(((uint64_t)(key) * 0x9e3779b97f4a7c15ULL) >> (64 - (bits))))
+#define CAF_CACHE_SLOT(key, bits)                                                                  \
+  ((size_t)(((uint64_t)(key)*0x9e3779b97f4a7c15ULL) >> (64 - (bits))))
 struct caf_type_cache_entry {
   uint64_t key;
   uint32_t id;
@@ -53,26 +54,63 @@ static __thread struct caf_type_cache_entry caf_type_cache[CAF_TYPE_CACHE_SIZE]
     __attribute__((tls_model("initial-exec")));
 
 static const char *const caf_exit_reasons[] = {
-    "normal", "unhandled_exception", "unknown", "out_of_workers", "user_shutdown", "kill",
-    "remote_link_unreachable", "unreachable"};
+    "normal", "unhandled_exception",     "unknown",    "out_of_workers", "user_shutdown",
+    "kill",   "remote_link_unreachable", "unreachable"};
 
-static const char *const caf_sec_names[] = {
-    "none", "unexpected_message", "unexpected_response", "request_receiver_down",
-    "request_timeout", "no_such_group_module", "no_actor_published_at_port",
-    "unexpected_actor_messaging_interface", "state_not_serializable", "unsupported_sys_key",
-    "unsupported_sys_message", "disconnect_during_handshake", "cannot_forward_to_invalid_actor",
-    "no_route_to_receiving_node", "failed_to_assign_scribe_from_handle",
-    "failed_to_assign_doorman_from_handle", "cannot_close_invalid_port", "cannot_connect_to_node",
-    "cannot_open_port", "network_syscall_failed", "invalid_argument", "invalid_protocol_family",
-    "cannot_publish_invalid_actor", "cannot_spawn_actor_from_arguments", "end_of_stream",
-    "no_context", "unknown_type", "no_proxy_registry", "runtime_error", "remote_linking_failed",
-    "cannot_add_upstream", "upstream_already_exists", "invalid_upstream", "cannot_add_downstream",
-    "downstream_already_exists", "invalid_downstream", "no_downstream_stages_defined",
-    "stream_init_failed", "invalid_stream_state", "unhandled_stream_error", "bad_function_call",
-    "feature_disabled", "cannot_open_file", "socket_invalid", "socket_disconnected",
-    "socket_operation_failed", "unavailable_or_would_block", "incompatible_versions",
-    "incompatible_application_ids", "malformed_basp_message", "serializing_basp_payload_failed",
-    "redundant_connection", "remote_lookup_failed", "connection_timeout"};
+static const char *const caf_sec_names[] = {"none",
+                                            "unexpected_message",
+                                            "unexpected_response",
+                                            "request_receiver_down",
+                                            "request_timeout",
+                                            "no_such_group_module",
+                                            "no_actor_published_at_port",
+                                            "unexpected_actor_messaging_interface",
+                                            "state_not_serializable",
+                                            "unsupported_sys_key",
+                                            "unsupported_sys_message",
+                                            "disconnect_during_handshake",
+                                            "cannot_forward_to_invalid_actor",
+                                            "no_route_to_receiving_node",
+                                            "failed_to_assign_scribe_from_handle",
+                                            "failed_to_assign_doorman_from_handle",
+                                            "cannot_close_invalid_port",
+                                            "cannot_connect_to_node",
+                                            "cannot_open_port",
+                                            "network_syscall_failed",
+                                            "invalid_argument",
+                                            "invalid_protocol_family",
+                                            "cannot_publish_invalid_actor",
+                                            "cannot_spawn_actor_from_arguments",
+                                            "end_of_stream",
+                                            "no_context",
+                                            "unknown_type",
+                                            "no_proxy_registry",
+                                            "runtime_error",
+                                            "remote_linking_failed",
+                                            "cannot_add_upstream",
+                                            "upstream_already_exists",
+                                            "invalid_upstream",
+                                            "cannot_add_downstream",
+                                            "downstream_already_exists",
+                                            "invalid_downstream",
+                                            "no_downstream_stages_defined",
+                                            "stream_init_failed",
+                                            "invalid_stream_state",
+                                            "unhandled_stream_error",
+                                            "bad_function_call",
+                                            "feature_disabled",
+                                            "cannot_open_file",
+                                            "socket_invalid",
+                                            "socket_disconnected",
+                                            "socket_operation_failed",
+                                            "unavailable_or_would_block",
+                                            "incompatible_versions",
+                                            "incompatible_application_ids",
+                                            "malformed_basp_message",
+                                            "serializing_basp_payload_failed",
+                                            "redundant_connection",
+                                            "remote_lookup_failed",
+                                            "connection_timeout"};
 
 /* ---- verification -------------------------------------------------------------------------- */
 
@@ -122,8 +160,8 @@ int caf_layout_verify(const void *real_ctor, char *why, size_t why_len)
    * scope, where RTLD_DEFAULT finds neither. */
   void *lib = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
   if (!lib) {
-    snprintf(why, why_len, "%s could not be opened again to read its symbols (%s)",
-             info.dli_fname, dlerror());
+    snprintf(why, why_len, "%s could not be opened again to read its symbols (%s)", info.dli_fname,
+             dlerror());
     return -1;
   }
 #define CAF_SYMBOL_NAME(sym, what) #sym,
@@ -245,7 +283,8 @@ static int caf_second_argument_is_function_pointer(const char *name)
 
 const void *caf_layout_init_function(const void *config)
 {
-  int holds_wrapper = *(const unsigned char *)((const char *)config + CAF_CONFIG_INIT_HOLDS_WRAPPER);
+  int holds_wrapper =
+      *(const unsigned char *)((const char *)config + CAF_CONFIG_INIT_HOLDS_WRAPPER);
   const void *pointer = caf_read_ptr(config, CAF_CONFIG_INIT_POINTER);
   if (!pointer || !holds_wrapper)
     return pointer;
@@ -475,8 +514,8 @@ int caf_layout_probe_refs(const void *actor, uint64_t *strong, uint64_t *weak)
   if (!actor)
     return -ENOENT;
   const void *ctrl = caf_ctrl_of_actor(actor);
-  *strong = atomic_load_explicit((const _Atomic uint64_t *)((const char *)ctrl + CAF_CTRL_STRONG_REFS),
-                                 memory_order_relaxed);
+  *strong = atomic_load_explicit(
+      (const _Atomic uint64_t *)((const char *)ctrl + CAF_CTRL_STRONG_REFS), memory_order_relaxed);
   *weak = atomic_load_explicit((const _Atomic uint64_t *)((const char *)ctrl + CAF_CTRL_WEAK_REFS),
                                memory_order_relaxed);
   return 0;

@@ -30,12 +30,12 @@ static const char *const caf_default_name_symbols[] = {
     "_ZNK3caf15scheduled_actor4nameEv", "_ZNK3caf14blocking_actor4nameEv",
     "_ZNK3caf2io15abstract_broker4nameEv"};
 #define CAF_DEFAULT_NAMES (sizeof caf_default_name_symbols / sizeof caf_default_name_symbols[0])
-static const char *const caf_default_name_texts[] = {
-    "actor", "monitorable_actor", "scheduled_actor", "blocking_actor", "broker"};
+static const char *const caf_default_name_texts[] = {"actor", "monitorable_actor",
+                                                     "scheduled_actor", "blocking_actor", "broker"};
 
 /* The runtime's own actors, by CAF's name() or by class. */
-static const char *const caf_internal_names[] = {"spawn_server", "config_server",
-                                                 "middleman_actor", "basp-broker"};
+static const char *const caf_internal_names[] = {"spawn_server", "config_server", "middleman_actor",
+                                                 "basp-broker"};
 static const char *const caf_internal_classes[] = {
     "caf::scheduler::(anonymous namespace)::printer_actor"};
 /* scoped_actor's implementation class (libcaf_core's scoped_actor.cpp). */
@@ -116,7 +116,8 @@ static void caf_names_decode_atoms(const char *full, char *out, size_t len)
   static const char cast[] = "(caf::atom_value)";
   size_t used = 0;
   while (*full && used + 1 < len) {
-    if (strncmp(full, cast, sizeof cast - 1) == 0 && isdigit((unsigned char)full[sizeof cast - 1])) {
+    if (strncmp(full, cast, sizeof cast - 1) == 0 &&
+        isdigit((unsigned char)full[sizeof cast - 1])) {
       char *end;
       unsigned long long value = strtoull(full + sizeof cast - 1, &end, 10);
       while (*end == 'u' || *end == 'l' || *end == 'U' || *end == 'L')

@@ -26,8 +26,7 @@ static int caf_running_of(const void *system, uint64_t *running)
 {
   uintptr_t registry = (uintptr_t)caf_layout_registry_of(system);
   uintptr_t back = 0;
-  if (!registry ||
-      as_threadlist_peek(registry + CAF_REGISTRY_SYSTEM, &back, sizeof back) < 0 ||
+  if (!registry || as_threadlist_peek(registry + CAF_REGISTRY_SYSTEM, &back, sizeof back) < 0 ||
       back != (uintptr_t)system ||
       as_threadlist_peek(registry + CAF_REGISTRY_RUNNING, running, sizeof *running) < 0 ||
       *running > CAF_RUNNING_PLAUSIBLE_MAX)

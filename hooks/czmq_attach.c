@@ -71,7 +71,8 @@ static void czmq_attach_adopt(const struct as_thread_info *threads, size_t count
     uintptr_t shim[3];
     void *handle;
     /* Started by CZMQ's shim (in libczmq's code) with a block whose pipe is a zsock_t. */
-    if (t->start_routine < r.lo || t->start_routine >= r.hi || !czmq_attach_read(t->arg, shim, &handle))
+    if (t->start_routine < r.lo || t->start_routine >= r.hi ||
+        !czmq_attach_read(t->arg, shim, &handle))
       continue;
     Dl_info task;
     if (!dladdr((void *)shim[0], &task))

@@ -39,7 +39,8 @@ static uint32_t czmq_frame_type(const void *data, size_t size, const struct czmq
   uint64_t value;
   const unsigned char *bytes = data;
   size_t len = size < CZMQ_TYPE_TEXT_MAX ? size : CZMQ_TYPE_TEXT_MAX;
-  if (size == sizeof value && (memcpy(&value, data, sizeof value), value - CZMQ_SIGNAL_BASE <= 0xff)) {
+  if (size == sizeof value &&
+      (memcpy(&value, data, sizeof value), value - CZMQ_SIGNAL_BASE <= 0xff)) {
     snprintf(name, sizeof name, "<signal:%u>", (unsigned)(value - CZMQ_SIGNAL_BASE));
   } else if (size == 0) {
     snprintf(name, sizeof name, "<empty>");
@@ -146,8 +147,8 @@ static AS_HOOK_HOT void czmq_side_sent(struct czmq_side_end *end)
 }
 
 struct czmq_send {
-  struct czmq_end *end;        /* an actor's pipe end, or a side pipe's */
-  struct czmq_socket *socket;  /* the sending actor's slot for another socket */
+  struct czmq_end *end;       /* an actor's pipe end, or a side pipe's */
+  struct czmq_socket *socket; /* the sending actor's slot for another socket */
 };
 
 /* Counted at the last frame, before the real call (a fast receiver must never see a negative
@@ -280,7 +281,8 @@ static AS_HOOK_HOT void czmq_socket_frame(struct czmq_socket *s, const void *dat
   }
 }
 
-static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *data, size_t size, int more)
+static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *data, size_t size,
+                                      int more)
 {
   if (r.waiter)
     as_actor_wait_end(r.waiter);
@@ -371,49 +373,49 @@ static AS_HOOK_HOT void czmq_recv_msg_end(struct czmq_recv r, int rc, as_zmq_msg
 /* The send hooks differ only in their parameters: count at the last frame around the call.
  * zmq_sendmsg is zmq_msg_send with its arguments swapped (zmq_sendmsg(3)): it calls the real
  * zmq_msg_send at once, not through libzmq's alias and our hook a second time. */
-#define CZMQ_SEND_HOOK(name, real_name, params, handle, flags, args)                             \
-  AS_HOOK_EXPORT int name params                                                                                \
-  {                                                                                              \
-    __typeof__(&real_name) real = CZMQ_REAL(real_name);                                          \
-    CZMQ_CALL_OR_FAIL(real);                                                                     \
-    if (czmq_io_depth) /* a send inside another one: the outer hook counts */                   \
-      return real args;                                                                          \
-    struct czmq_send sd = czmq_send_begin(handle, flags);                                        \
-    czmq_io_depth++;                                                                             \
-    int rc = real args;                                                                          \
-    czmq_io_depth--;                                                                             \
-    czmq_send_end(sd, rc);                                                                       \
-    return rc;                                                                                   \
+#define CZMQ_SEND_HOOK(name, real_name, params, handle, flags, args)                               \
+  AS_HOOK_EXPORT int name params                                                                   \
+  {                                                                                                \
+    __typeof__(&real_name) real = CZMQ_REAL(real_name);                                            \
+    CZMQ_CALL_OR_FAIL(real);                                                                       \
+    if (czmq_io_depth) /* a send inside another one: the outer hook counts */                      \
+      return real args;                                                                            \
+    struct czmq_send sd = czmq_send_begin(handle, flags);                                          \
+    czmq_io_depth++;                                                                               \
+    int rc = real args;                                                                            \
+    czmq_io_depth--;                                                                               \
+    czmq_send_end(sd, rc);                                                                         \
+    return rc;                                                                                     \
   }
 
-CZMQ_SEND_HOOK(zmq_msg_send, zmq_msg_send, (as_zmq_msg *msg, void *s, int flags), s, flags,
+CZMQ_SEND_HOOK(zmq_msg_send, zmq_msg_send, (as_zmq_msg * msg, void *s, int flags), s, flags,
                (msg, s, flags))
 CZMQ_SEND_HOOK(zmq_sendmsg, zmq_msg_send, (void *s, as_zmq_msg *msg, int flags), s, flags,
                (msg, s, flags))
 CZMQ_SEND_HOOK(zmq_send, zmq_send, (void *s, const void *buf, size_t len, int flags), s, flags,
                (s, buf, len, flags))
-CZMQ_SEND_HOOK(zmq_send_const, zmq_send_const, (void *s, const void *buf, size_t len, int flags),
-               s, flags, (s, buf, len, flags))
+CZMQ_SEND_HOOK(zmq_send_const, zmq_send_const, (void *s, const void *buf, size_t len, int flags), s,
+               flags, (s, buf, len, flags))
 
 /* Receiving into a zmq_msg_t: the type is read from the message in place. zmq_recvmsg is
  * zmq_msg_recv with its arguments swapped (zmq_recvmsg(3)), called directly as for sends. */
-#define CZMQ_RECV_MSG_HOOK(name, params, handle, flags, msg, args)                               \
-  AS_HOOK_EXPORT int name params                                                                                \
-  {                                                                                              \
-    __typeof__(&zmq_msg_recv) real = CZMQ_REAL(zmq_msg_recv);                                    \
-    CZMQ_CALL_OR_FAIL(real);                                                                     \
-    if (czmq_io_depth) /* a receive inside another one: the outer hook counts */                \
-      return real args;                                                                          \
-    struct czmq_recv r = czmq_recv_begin(handle, flags);                                         \
-    czmq_io_depth++;                                                                             \
-    int rc = real args;                                                                          \
-    czmq_io_depth--;                                                                             \
-    if (r.end || r.waiter || r.socket)                                                           \
-      czmq_recv_msg_end(r, rc, msg);                                                             \
-    return rc;                                                                                   \
+#define CZMQ_RECV_MSG_HOOK(name, params, handle, flags, msg, args)                                 \
+  AS_HOOK_EXPORT int name params                                                                   \
+  {                                                                                                \
+    __typeof__(&zmq_msg_recv) real = CZMQ_REAL(zmq_msg_recv);                                      \
+    CZMQ_CALL_OR_FAIL(real);                                                                       \
+    if (czmq_io_depth) /* a receive inside another one: the outer hook counts */                   \
+      return real args;                                                                            \
+    struct czmq_recv r = czmq_recv_begin(handle, flags);                                           \
+    czmq_io_depth++;                                                                               \
+    int rc = real args;                                                                            \
+    czmq_io_depth--;                                                                               \
+    if (r.end || r.waiter || r.socket)                                                             \
+      czmq_recv_msg_end(r, rc, msg);                                                               \
+    return rc;                                                                                     \
   }
 
-CZMQ_RECV_MSG_HOOK(zmq_msg_recv, (as_zmq_msg *msg, void *s, int flags), s, flags, msg,
+CZMQ_RECV_MSG_HOOK(zmq_msg_recv, (as_zmq_msg * msg, void *s, int flags), s, flags, msg,
                    (msg, s, flags))
 CZMQ_RECV_MSG_HOOK(zmq_recvmsg, (void *s, as_zmq_msg *msg, int flags), s, flags, msg,
                    (msg, s, flags))

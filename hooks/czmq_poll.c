@@ -13,8 +13,8 @@ AS_HOOK_EXPORT int zmq_poll(struct as_zmq_pollitem *items, int nitems, long time
   if (self && items && !czmq_io_depth && as_tracing_active()) {
     for (int i = 0; i < nitems; i++) {
       struct czmq_sockets *t = atomic_load_explicit(&self->sockets, memory_order_relaxed);
-      if (items[i].socket && (items[i].socket == self->actor_handle ||
-                              (t && czmq_sockets_find(t, items[i].socket)))) {
+      if (items[i].socket &&
+          (items[i].socket == self->actor_handle || (t && czmq_sockets_find(t, items[i].socket)))) {
         czmq_handler_end(czmq_record(self));
         break;
       }

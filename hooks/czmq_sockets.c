@@ -57,7 +57,9 @@ struct czmq_socket *czmq_sockets_add(struct czmq_sockets *t, void *handle,
   }
   struct czmq_socket *s = &t->slot[n];
   int type = czmq_socket_type(handle);
-  s->kind = side ? AS_SOCKET_SIDE_PIPE : as_socket_kind_name(type) ? as_socket_kind_name(type) : "?";
+  s->kind = side                        ? AS_SOCKET_SIDE_PIPE
+            : as_socket_kind_name(type) ? as_socket_kind_name(type)
+                                        : "?";
   s->endpoint = side ? NULL : as_ptrmap_get(&czmq_endpoints, (uintptr_t)handle);
   s->side = side;
   s->router = type == AS_ZMQ_ROUTER;

@@ -37,14 +37,14 @@ struct czmq_side_end {
 };
 
 struct czmq_socket {
-  void *_Atomic handle;        /* the libzmq socket; NULL once closed */
-  const char *kind;            /* "ROUTER", "side pipe", "other" */
-  const char *endpoint;        /* interned; NULL when unknown */
+  void *_Atomic handle;             /* the libzmq socket; NULL once closed */
+  const char *kind;                 /* "ROUTER", "side pipe", "other" */
+  const char *endpoint;             /* interned; NULL when unknown */
   const struct czmq_side_end *side; /* when the socket is a side pipe's end */
   _Atomic uint64_t received, sent;
-  uint32_t recv_frame;         /* frames read so far of the message being received */
-  uint8_t router;              /* its messages start with a routing identity frame */
-  uint8_t typed;               /* the message being received has its type already */
+  uint32_t recv_frame; /* frames read so far of the message being received */
+  uint8_t router;      /* its messages start with a routing identity frame */
+  uint8_t typed;       /* the message being received has its type already */
   struct czmq_type_cache cache;
 };
 

@@ -23,7 +23,7 @@ struct czmq_actor;
 struct czmq_end {
   struct czmq_actor *owner;
   struct czmq_side_end *side;
-  int actor_side; /* 1: the actor's own end (its mailbox); 0: the zactor_t's end */
+  int actor_side;        /* 1: the actor's own end (its mailbox); 0: the zactor_t's end */
   _Atomic int recv_more; /* the last frame received here had more frames after it */
   struct czmq_type_cache cache;
 };
@@ -55,7 +55,10 @@ struct czmq_actor {
 _Static_assert(sizeof(struct as_actor) + sizeof(struct czmq_actor) <= AS_RECORD_STRIDE_LARGE - 8,
                "a CZMQ record and its state fit the registry's large blocks");
 
-static AS_HOOK_HOT struct as_actor *czmq_record(struct czmq_actor *ca) { return as_actor_of_private(ca); }
+static AS_HOOK_HOT struct as_actor *czmq_record(struct czmq_actor *ca)
+{
+  return as_actor_of_private(ca);
+}
 
 /* Its record's references: one given back. */
 static inline void czmq_actor_unref(struct czmq_actor *ca) { as_actor_release(czmq_record(ca)); }
@@ -66,9 +69,9 @@ extern _Atomic int czmq_zactor_new_seen;
 
 extern AS_HOOK_TLS struct czmq_actor *czmq_self;     /* the zactor running on this thread */
 extern AS_HOOK_TLS struct czmq_actor *czmq_spawning; /* inside our zactor_new on this thread */
-extern AS_HOOK_TLS int czmq_io_depth;                /* zmq_sendmsg calls zmq_msg_send: count once */
-extern AS_HOOK_TLS int czmq_in_wait;                 /* inside zsock_wait */
-extern AS_HOOK_TLS int czmq_in_create_pipe;          /* its binds name no socket worth listing */
+extern AS_HOOK_TLS int czmq_io_depth;       /* zmq_sendmsg calls zmq_msg_send: count once */
+extern AS_HOOK_TLS int czmq_in_wait;        /* inside zsock_wait */
+extern AS_HOOK_TLS int czmq_in_create_pipe; /* its binds name no socket worth listing */
 /* The last pipe end this thread used (czmq_message.c): a thread keeps talking on the same pipe. */
 extern AS_HOOK_TLS void *czmq_last_handle;
 
@@ -115,12 +118,12 @@ CZMQ_HOOKS(CZMQ_REAL_SLOT)
 CZMQ_CALLED(CZMQ_REAL_SLOT)
 #define CZMQ_REAL(name) AS_HOOK_REAL_TYPED(name)
 
-#define CZMQ_CALL_OR_FAIL(fn)                                                                    \
-  do {                                                                                           \
-    if (!(fn)) {                                                                                 \
-      errno = ENOSYS;                                                                            \
-      return -1;                                                                                 \
-    }                                                                                            \
+#define CZMQ_CALL_OR_FAIL(fn)                                                                      \
+  do {                                                                                             \
+    if (!(fn)) {                                                                                   \
+      errno = ENOSYS;                                                                              \
+      return -1;                                                                                   \
+    }                                                                                              \
   } while (0)
 
 #endif

@@ -101,18 +101,20 @@ static void czmq_release(struct as_actor *actor)
 }
 
 static const struct as_runtime czmq_runtime = {
-    .name = "czmq", .unnamed_after_spawner = 1, .channels = czmq_channels,
-    .release = czmq_release};
-static const struct as_runtime czmq_runtime_late = {
-    .name = "czmq", .unnamed_after_spawner = 1, .channels = czmq_channels,
-    .release = czmq_release, .attached_late = 1};
+    .name = "czmq", .unnamed_after_spawner = 1, .channels = czmq_channels, .release = czmq_release};
+static const struct as_runtime czmq_runtime_late = {.name = "czmq",
+                                                    .unnamed_after_spawner = 1,
+                                                    .channels = czmq_channels,
+                                                    .release = czmq_release,
+                                                    .attached_late = 1};
 
 /* A published record with the hooks' state after it; NULL when out of memory (the actor then
  * runs untraced, and the registry counts it). */
 static struct czmq_actor *czmq_spawn(as_zactor_fn *task, void *args)
 {
   AS_HOOK_KEEP_ERRNO();
-  struct as_spawn spawn = {.runtime = &czmq_runtime, .name_addr = (const void *)task,
+  struct as_spawn spawn = {.runtime = &czmq_runtime,
+                           .name_addr = (const void *)task,
                            .parent = as_registry_current(),
                            .stack_depth = as_config_current()->stack_depth,
                            .private_bytes = sizeof(struct czmq_actor)};
@@ -277,7 +279,8 @@ int czmq_adopt(as_zactor_fn *task, void *args, void *handle)
     return 0; /* spawned since attach, or adopted already */
   if (!atomic_exchange(&czmq_fork_reset_registered, 1))
     as_init_on_fork_child(czmq_forget_after_fork);
-  struct as_spawn spawn = {.runtime = &czmq_runtime_late, .name_addr = (const void *)task,
+  struct as_spawn spawn = {.runtime = &czmq_runtime_late,
+                           .name_addr = (const void *)task,
                            .private_bytes = sizeof(struct czmq_actor)};
   struct as_actor *actor = as_registry_prepare(&spawn);
   if (!actor)

@@ -55,7 +55,7 @@ static inline void as_hook_errno_restore(const int *saved) { errno = *saved; }
 
 /* Keeps the host's errno across the rest of the enclosing block (also when an exception
  * unwinds through it): for the slow paths that may allocate, intern or print. */
-#define AS_HOOK_KEEP_ERRNO()                                                                    \
+#define AS_HOOK_KEEP_ERRNO()                                                                       \
   __attribute__((cleanup(as_hook_errno_restore))) const int as__hook_saved_errno = errno
 
 /* ---- tests ------------------------------------------------------------------------------- */

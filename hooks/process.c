@@ -39,16 +39,16 @@ AS_HOOK_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigact
 typedef void (*process_handler)(int);
 
 /* signal() and its variants each set a new disposition and return the old one. */
-#define PROCESS_SIGNAL_VARIANT(name)                                                             \
-  AS_HOOK_EXPORT process_handler name(int sig, process_handler handler)                         \
-  {                                                                                              \
-    __typeof__(&name) real = AS_HOOK_REAL_TYPED(name);                                                 \
-    if (!real) {                                                                                 \
-      errno = ENOSYS;                                                                            \
-      return SIG_ERR;                                                                            \
-    }                                                                                            \
-    process_handler old = real(sig, handler);                                                    \
-    return as_signals_handler_is_ours(old) ? SIG_DFL : old;                                      \
+#define PROCESS_SIGNAL_VARIANT(name)                                                               \
+  AS_HOOK_EXPORT process_handler name(int sig, process_handler handler)                            \
+  {                                                                                                \
+    __typeof__(&name) real = AS_HOOK_REAL_TYPED(name);                                             \
+    if (!real) {                                                                                   \
+      errno = ENOSYS;                                                                              \
+      return SIG_ERR;                                                                              \
+    }                                                                                              \
+    process_handler old = real(sig, handler);                                                      \
+    return as_signals_handler_is_ours(old) ? SIG_DFL : old;                                        \
   }
 
 PROCESS_SIGNAL_VARIANT(signal)
@@ -117,16 +117,16 @@ AS_HOOK_EXPORT int execvp(const char *file, char *const argv[])
 }
 
 /* The list forms: their arguments gathered on the stack, as glibc does. */
-#define PROCESS_GATHER_ARGS(first, argv, ap)                                                     \
-  size_t argc = 1;                                                                               \
-  va_start(ap, first);                                                                           \
-  while (va_arg(ap, const char *))                                                               \
-    argc++;                                                                                      \
-  va_end(ap);                                                                                    \
-  char *argv[argc + 1];                                                                          \
-  argv[0] = (char *)(first);                                                                     \
-  va_start(ap, first);                                                                           \
-  for (size_t i = 1; i <= argc; i++)                                                             \
+#define PROCESS_GATHER_ARGS(first, argv, ap)                                                       \
+  size_t argc = 1;                                                                                 \
+  va_start(ap, first);                                                                             \
+  while (va_arg(ap, const char *))                                                                 \
+    argc++;                                                                                        \
+  va_end(ap);                                                                                      \
+  char *argv[argc + 1];                                                                            \
+  argv[0] = (char *)(first);                                                                       \
+  va_start(ap, first);                                                                             \
+  for (size_t i = 1; i <= argc; i++)                                                               \
     argv[i] = va_arg(ap, char *);
 
 AS_HOOK_EXPORT int execl(const char *path, const char *arg, ...)

@@ -35,9 +35,8 @@ static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queu
   uint64_t depth = queued > taken ? queued - taken : 0;
   uint32_t len = depth < UINT32_MAX ? (uint32_t)depth : UINT32_MAX;
   uint32_t max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
-  while (len > max &&
-         !atomic_compare_exchange_weak_explicit(&a->mailbox_max, &max, len, memory_order_relaxed,
-                                                memory_order_relaxed))
+  while (len > max && !atomic_compare_exchange_weak_explicit(
+                          &a->mailbox_max, &max, len, memory_order_relaxed, memory_order_relaxed))
     ;
 }
 
@@ -84,8 +83,8 @@ static inline int as__tally_slots(_Atomic uint64_t *slots, int count, uint32_t t
     uint64_t word = atomic_load_explicit(&slots[i], memory_order_relaxed);
     /* Claim a free slot; another thread may claim it first with the same or another type. */
     if (word == 0 &&
-        (shared ? atomic_compare_exchange_strong_explicit(&slots[i], &word, claimed,
-                                                          memory_order_relaxed, memory_order_relaxed)
+        (shared ? atomic_compare_exchange_strong_explicit(
+                      &slots[i], &word, claimed, memory_order_relaxed, memory_order_relaxed)
                 : (atomic_store_explicit(&slots[i], claimed, memory_order_relaxed), 1)))
       return 1;
     if (word >> AS_TALLY_COUNT_BITS == type) {

@@ -110,8 +110,10 @@ static void attach_adopt_running(void)
   int n = as_threadlist_read(threads, ATTACH_THREADS_MAX, (uintptr_t)attach_main,
                              (uintptr_t)&attach_ready);
   if (n < 0)
-    as_diag_report("attach_threads", "cannot read glibc's thread list (%s): actors already "
-                   "running are found only as they next send or receive", strerror(-n));
+    as_diag_report("attach_threads",
+                   "cannot read glibc's thread list (%s): actors already "
+                   "running are found only as they next send or receive",
+                   strerror(-n));
   int adopters = atomic_load(&attach_adopter_count);
   for (int i = 0; n >= 0 && i < adopters && i < ATTACH_ADOPTERS_MAX; i++)
     attach_adopters[i](threads, (size_t)n);
@@ -246,8 +248,10 @@ static int attach_locked(const char *config)
   /* Hooks meet actors they did not see spawn from the first rewritten slot on. */
   atomic_store(&as__attached, 1);
   if ((rc = attach_start_thread()) < 0) {
-    as_diag_report("attach_thread", "cannot start the attach thread (%s): actors already "
-                   "running and objects loaded later are not traced", strerror(-rc));
+    as_diag_report("attach_thread",
+                   "cannot start the attach thread (%s): actors already "
+                   "running and objects loaded later are not traced",
+                   strerror(-rc));
     attach_sync();
   }
   return 0;

@@ -45,7 +45,8 @@ static void blockpool_lsan_find(void)
 /* Called for the block cut at index `at`: the first of a chunk registers the whole chunk. */
 static void blockpool_lsan_cut(const struct as_blockpool *pool, char *region, size_t at)
 {
-  blockpool_lsan_register_fn reg = atomic_load_explicit(&blockpool_lsan_register, memory_order_relaxed);
+  blockpool_lsan_register_fn reg =
+      atomic_load_explicit(&blockpool_lsan_register, memory_order_relaxed);
   if (!reg)
     return;
   size_t stride = blockpool_stride(pool);
@@ -83,7 +84,8 @@ void *as_blockpool_take(struct as_blockpool *pool)
   uint64_t head = atomic_load_explicit(&pool->free_head, memory_order_acquire);
   void *block;
   while ((block = (void *)(uintptr_t)(head & BLOCKPOOL_ADDRESS_MASK))) {
-    uint64_t next = atomic_load_explicit(&blockpool_link_of(pool, block)->next, memory_order_relaxed);
+    uint64_t next =
+        atomic_load_explicit(&blockpool_link_of(pool, block)->next, memory_order_relaxed);
     if (atomic_compare_exchange_weak_explicit(&pool->free_head, &head, blockpool_head(next, head),
                                               memory_order_acquire, memory_order_acquire))
       break;
@@ -118,8 +120,10 @@ void as_blockpool_give(struct as_blockpool *pool, void *block)
 
 int as_blockpool_owns(const struct as_blockpool *pool, const void *block)
 {
-  const char *region = atomic_load_explicit(&((struct as_blockpool *)pool)->region, memory_order_acquire);
-  return region && (const char *)block >= region && (const char *)block < region + pool->region_bytes;
+  const char *region =
+      atomic_load_explicit(&((struct as_blockpool *)pool)->region, memory_order_acquire);
+  return region && (const char *)block >= region &&
+         (const char *)block < region + pool->region_bytes;
 }
 
 uint64_t as_blockpool_in_use(const struct as_blockpool *pool)

@@ -20,7 +20,10 @@ struct as_blockpool {
   _Atomic uint64_t taken, given;
 };
 
-#define AS_BLOCKPOOL_INIT(block_size, region_bytes) {(block_size), (region_bytes), NULL, 0, 0, 0, 0}
+#define AS_BLOCKPOOL_INIT(block_size, region_bytes)                                                \
+  {                                                                                                \
+    (block_size), (region_bytes), NULL, 0, 0, 0, 0                                                 \
+  }
 
 /* Reserves the region (idempotent; not on the hot path). Returns 0 or -ENOMEM. */
 int as_blockpool_reserve(struct as_blockpool *pool);

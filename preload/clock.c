@@ -47,7 +47,6 @@ void as_clock_init(void)
   clock_first_ticks = as_clock_now();
 }
 
-
 void as_clock_calibrate(void)
 {
   if (!as__clock_uses_tsc || clock_settled)

@@ -104,10 +104,14 @@ static char *collector_header_line(void)
   static char cmdline[16384];
   const char *argv[256];
   size_t argc = collector_read_argv(cmdline, sizeof cmdline, argv, 256);
-  struct as_header_info header = {
-      .pid = (long)getpid(), .program = program, .argv = argv, .argc = argc,
-      .started_wall_ns = collector_start_wall, .interval_ms = collector_config.interval_ms,
-      .grave_ms = collector_config.grave_ms, .stack_depth = collector_config.stack_depth};
+  struct as_header_info header = {.pid = (long)getpid(),
+                                  .program = program,
+                                  .argv = argv,
+                                  .argc = argc,
+                                  .started_wall_ns = collector_start_wall,
+                                  .interval_ms = collector_config.interval_ms,
+                                  .grave_ms = collector_config.grave_ms,
+                                  .stack_depth = collector_config.stack_depth};
   return as_snapshot_encode_header(&header);
 }
 
@@ -246,7 +250,8 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   uint64_t now = as_clock_now();
   uint64_t grave = as_clock_ns_to_ticks((uint64_t)collector_config.grave_ms * 1000000u);
   int readers = collector_sink && as_sink_has_readers(collector_sink);
-  int keyframe = readers && (collector_readers_need_keyframe(now) || collector_wants_keyframe(final, now));
+  int keyframe =
+      readers && (collector_readers_need_keyframe(now) || collector_wants_keyframe(final, now));
   /* Still collected when nobody reads: reaping keeps memory bounded. */
   if (keyframe)
     as_registry_collect(&collector_views, now, grave);
@@ -274,17 +279,25 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   uint64_t wall = as_clock_wall_ns();
   uint64_t deadlocks = collector_cycles_signature(&cycles);
   struct as_snapshot_info info = {
-      .seq = collector_seq++, .wall_ns = wall,
-      .uptime_ns = now > collector_start_ticks ? as_clock_ticks_to_ns(now - collector_start_ticks) : 0,
-      .start_ticks = collector_start_ticks, .now_ticks = now, .final = final,
-      .ended_by = ended_by, .signal_name = signal_name, .delta = !keyframe,
+      .seq = collector_seq++,
+      .wall_ns = wall,
+      .uptime_ns =
+          now > collector_start_ticks ? as_clock_ticks_to_ns(now - collector_start_ticks) : 0,
+      .start_ticks = collector_start_ticks,
+      .now_ticks = now,
+      .final = final,
+      .ended_by = ended_by,
+      .signal_name = signal_name,
+      .delta = !keyframe,
       .totals_changed = memcmp(&collector_said_totals, &collector_views.totals,
                                sizeof collector_said_totals) != 0,
       .deadlocks_changed = deadlocks != collector_said_deadlocks,
       .diagnostics_changed =
           collector_diagnostics_signature(diags, diag_count) != collector_said_diagnostics,
-      .waiting = collector_waiting.views, .waiting_count = collector_waiting.count,
-      .diagnostics = diags, .diagnostic_count = diag_count,
+      .waiting = collector_waiting.views,
+      .waiting_count = collector_waiting.count,
+      .diagnostics = diags,
+      .diagnostic_count = diag_count,
       .last_cost = collector_has_cost ? &collector_last_cost : NULL};
   as_sink_next_line_is_keyframe(collector_sink, keyframe);
   struct collector_output out = {collector_sink, {""}, 0, 0};
@@ -316,9 +329,9 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   uint64_t done = as_clock_now();
   uint64_t encode_and_write = done - collected;
   uint64_t write = out.write_ticks < encode_and_write ? out.write_ticks : encode_and_write;
-  collector_last_cost = (struct as_snapshot_cost){
-      as_clock_ticks_to_ns(collected - now), as_clock_ticks_to_ns(encode_and_write - write),
-      as_clock_ticks_to_ns(write), w.flushed};
+  collector_last_cost = (struct as_snapshot_cost){as_clock_ticks_to_ns(collected - now),
+                                                  as_clock_ticks_to_ns(encode_and_write - write),
+                                                  as_clock_ticks_to_ns(write), w.flushed};
   collector_has_cost = 1;
   collector_release_views();
   if (rc == AS_SINK_LINE_WITHHELD) {
@@ -499,7 +512,6 @@ int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64
   return 0;
 }
 
-
 /* Stops the thread, waiting at most COLLECTOR_LAST_WAIT_MS; returns whether it stopped (or
  * never ran). */
 static int collector_stop_thread(void)
@@ -614,8 +626,8 @@ void as_collector_before_exec(void)
 static void collector_wait_signal_written(void)
 {
   struct timespec step = {0, 1000000};
-  for (unsigned waited = 0; waited < COLLECTOR_LAST_WAIT_MS && !atomic_load(&collector_signal_written);
-       waited++)
+  for (unsigned waited = 0;
+       waited < COLLECTOR_LAST_WAIT_MS && !atomic_load(&collector_signal_written); waited++)
     nanosleep(&step, NULL);
 }
 

@@ -13,8 +13,8 @@ static int config_parse_uint(const char *name, const char *text, unsigned min, u
   errno = 0;
   unsigned long value = (text[0] >= '0' && text[0] <= '9') ? strtoul(text, &end, 10) : 0;
   if (!end || *end != '\0' || errno != 0 || value < min || value > max) {
-    as_error_set(err, "%s='%s' is invalid: expected a whole number of %s from %u to %u", name,
-                 text, unit, min, max);
+    as_error_set(err, "%s='%s' is invalid: expected a whole number of %s from %u to %u", name, text,
+                 unit, min, max);
     return -EINVAL;
   }
   *out = (unsigned)value;
@@ -36,8 +36,10 @@ static int config_parse_size(const char *name, const char *text, unsigned long l
   }
   if (!end || *end != '\0' || errno != 0 || value > AS_MAX_BYTES_MAX >> shift ||
       (value != 0 && value << shift < AS_MAX_BYTES_MIN)) {
-    as_error_set(err, "%s='%s' is invalid: expected 0 (no limit) or a size from %llu bytes, "
-                 "optionally with K, M or G", name, text, AS_MAX_BYTES_MIN);
+    as_error_set(err,
+                 "%s='%s' is invalid: expected 0 (no limit) or a size from %llu bytes, "
+                 "optionally with K, M or G",
+                 name, text, AS_MAX_BYTES_MIN);
     return -EINVAL;
   }
   *out = value << shift;

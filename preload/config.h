@@ -15,13 +15,13 @@ struct as_config {
   unsigned interval_ms;
   unsigned grave_ms;
   unsigned stack_depth;
-  unsigned keyframe_s; /* a full snapshot at least this often; 0: every line is one */
+  unsigned keyframe_s;          /* a full snapshot at least this often; 0: every line is one */
   unsigned long long max_bytes; /* a file this big is rotated; 0: no limit */
   unsigned keep;                /* rotated files kept (NAME.1 … NAME.keep) */
-  unsigned stuck_ms; /* a handler running this long has its stack captured; 0: never */
-  unsigned mailbox_wait_every; /* one message in this many (a power of two) has its wait timed */
-  unsigned events;      /* record events from the start (ACTORSCOPE_EVENTS) */
-  unsigned events_ring; /* records per thread's ring, a power of two */
+  unsigned stuck_ms;            /* a handler running this long has its stack captured; 0: never */
+  unsigned mailbox_wait_every;  /* one message in this many (a power of two) has its wait timed */
+  unsigned events;              /* record events from the start (ACTORSCOPE_EVENTS) */
+  unsigned events_ring;         /* records per thread's ring, a power of two */
   /* ACTORSCOPE_TOKEN, or "" when unset: socket clients must send it and "\n" first. */
   char token[AS_TOKEN_MAX + 1];
 };

@@ -230,11 +230,11 @@ static void control_answer(const char *line, char *reply, size_t len)
   } else if (strcmp(line, "status") == 0) {
     struct as_attach_status st;
     as_attach_status(&st);
-    snprintf(reply, len, "ok %s slots=%zu objects=%zu rebound=%zu foreign=%zu adopted=%zu "
+    snprintf(reply, len,
+             "ok %s slots=%zu objects=%zu rebound=%zu foreign=%zu adopted=%zu "
              "interval_ms=%u stuck_ms=%u events=%s output=%s\n",
-             st.attached ? "attached" : "detached",
-             st.slots, st.objects, st.rebound, st.foreign, st.adopted,
-             control_interval_ms ? control_interval_ms : st.interval_ms,
+             st.attached ? "attached" : "detached", st.slots, st.objects, st.rebound, st.foreign,
+             st.adopted, control_interval_ms ? control_interval_ms : st.interval_ms,
              control_stuck_set ? control_stuck_ms : as_config_current()->stuck_ms,
              as_events_is_on() ? "on" : "off", control_output(output, sizeof output));
   } else if (strcmp(line, "detach") == 0) {
@@ -269,8 +269,9 @@ static void control_answer(const char *line, char *reply, size_t len)
     int rc = as_events_set(line[8] == 'n');
     if (rc < 0)
       snprintf(reply, len, "error events: %s\n",
-               rc == -ENOTSUP ? "events are written beside a snapshot file or unix socket; the output is tcp"
-                              : "recording failed earlier (see the diagnostics)");
+               rc == -ENOTSUP
+                   ? "events are written beside a snapshot file or unix socket; the output is tcp"
+                   : "recording failed earlier (see the diagnostics)");
     else
       snprintf(reply, len, "ok events=%s\n", as_events_is_on() ? "on" : "off");
   } else {
@@ -317,8 +318,10 @@ static void *control_main(void *arg)
   as_guard_set();
   int rc = as_control_open();
   if (rc < 0) {
-    as_diag_report("control_failed", "no control socket (%s): actorscope detach and ctl are "
-                   "unavailable", strerror(-rc));
+    as_diag_report("control_failed",
+                   "no control socket (%s): actorscope detach and ctl are "
+                   "unavailable",
+                   strerror(-rc));
     return arg;
   }
   while (!atomic_load(&control_thread_stop) && control_fd >= 0)
@@ -336,7 +339,7 @@ void as_control_start_preloaded(void)
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0) {
     as_diag_report("control_failed", "cannot start the control thread: actorscope detach and "
-                   "ctl are unavailable");
+                                     "ctl are unavailable");
     return;
   }
   pthread_detach(control_thread);

@@ -145,5 +145,4 @@ size_t as_diag_copy(struct as_diag_entry *out, size_t max)
   return n;
 }
 
-
 void as_diag_reset_after_fork(void) { pthread_mutex_init(&diag_lock, NULL); }

@@ -10,7 +10,7 @@ static uintptr_t elfdyn_ptr(uintptr_t base, ElfW(Addr) ptr)
   return base && ptr < base ? base + ptr : ptr;
 }
 
-void as_elfdyn_read(uintptr_t base, const ElfW(Dyn) *dyn, struct as_elfdyn *d)
+void as_elfdyn_read(uintptr_t base, const ElfW(Dyn) * dyn, struct as_elfdyn *d)
 {
   memset(d, 0, sizeof *d);
   for (; dyn->d_tag != DT_NULL; dyn++) {
@@ -44,4 +44,3 @@ size_t as_elfdyn_symbol_count(const uint32_t *h)
     last++;
   return (size_t)last + 1;
 }
-

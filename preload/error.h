@@ -8,7 +8,6 @@ struct as_error {
   char text[256];
 };
 
-void as_error_set(struct as_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void as_error_set(struct as_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -22,8 +22,8 @@ struct events_ring {
   char pad_head[56];
   _Atomic uint64_t tail;
   char pad_tail[56];
-  _Atomic uint64_t lost;  /* records dropped because the ring was full: by its thread */
-  uint64_t lost_said;     /* by the writer */
+  _Atomic uint64_t lost; /* records dropped because the ring was full: by its thread */
+  uint64_t lost_said;    /* by the writer */
   _Atomic uint32_t tid;
   _Atomic int state;
   uint32_t mask;

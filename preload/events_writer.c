@@ -29,7 +29,7 @@
  * Never taken by a host thread on the message path, nor by fork. */
 static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct as_config events_config;
-static int events_configured;      /* as_events_start ran */
+static int events_configured; /* as_events_start ran */
 static uint64_t events_start_ticks, events_start_wall;
 static long events_pid;
 static char events_path[PATH_MAX]; /* "" until the snapshot file's name is known */
@@ -60,7 +60,8 @@ static uint64_t events_ns(uint64_t ticks)
   if (ticks >= events_anchor_ticks)
     return events_anchor_ns +
            (uint64_t)(((unsigned __int128)(ticks - events_anchor_ticks) * events_rate_fp) >> 32);
-  uint64_t back = (uint64_t)(((unsigned __int128)(events_anchor_ticks - ticks) * events_rate_fp) >> 32);
+  uint64_t back =
+      (uint64_t)(((unsigned __int128)(events_anchor_ticks - ticks) * events_rate_fp) >> 32);
   return back < events_anchor_ns ? events_anchor_ns - back : 0;
 }
 
@@ -83,8 +84,8 @@ static void events_clock_end(uint64_t horizon)
 static void events_fail(const char *what, int err)
 {
   if (!events_broken)
-    as_diag_report("events_failed", "%s %s: %s; no more events are recorded", what,
-                   events_path, strerror(err));
+    as_diag_report("events_failed", "%s %s: %s; no more events are recorded", what, events_path,
+                   strerror(err));
   events_broken = 1;
   atomic_store(&as__events_on, 0);
 }
@@ -108,8 +109,7 @@ static int events_write_all(const void *data, size_t len)
 /* A new file under events_path: never follows a link, never opens what exists. */
 static int events_open(void)
 {
-  int fd = open(events_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC,
-                0600);
+  int fd = open(events_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0)
     return -errno;
   events_fd = fd;

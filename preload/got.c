@@ -61,7 +61,7 @@ static size_t got_page;
 
 /* ---- the library's own exports ----------------------------------------------------------- */
 
-static const ElfW(Dyn) *got_dynamic_of(const struct dl_phdr_info *info)
+static const ElfW(Dyn) * got_dynamic_of(const struct dl_phdr_info *info)
 {
   for (size_t i = 0; i < info->dlpi_phnum; i++)
     if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
@@ -175,7 +175,10 @@ static int got_store(const struct as_got_maps *maps, uintptr_t addr, uintptr_t v
   return 0;
 }
 
-static uintptr_t got_load(uintptr_t addr) { return __atomic_load_n((uintptr_t *)addr, __ATOMIC_ACQUIRE); }
+static uintptr_t got_load(uintptr_t addr)
+{
+  return __atomic_load_n((uintptr_t *)addr, __ATOMIC_ACQUIRE);
+}
 
 /* ---- the pass over loaded objects ---------------------------------------------------------- */
 
@@ -258,7 +261,7 @@ static int got_in_object(const struct dl_phdr_info *info, uintptr_t value)
 }
 
 static void got_take_slot(struct got_pass *pass, const struct dl_phdr_info *info,
-                          const ElfW(Rela) *r, const struct as_elfdyn *d)
+                          const ElfW(Rela) * r, const struct as_elfdyn *d)
 {
   uint32_t type = ELF64_R_TYPE(r->r_info), sym = ELF64_R_SYM(r->r_info);
   if (!sym || (type != GOT_R_JUMP_SLOT && type != GOT_R_GLOB_DAT && type != GOT_R_ABS64))
@@ -293,7 +296,7 @@ static void got_walk_relocations(struct got_pass *pass, const struct dl_phdr_inf
 {
   if (!d->symtab || !d->strtab || d->textrel)
     return;
-  const ElfW(Rela) *tables[2] = {d->rela, d->jmprel_is_rela ? d->jmprel : NULL};
+  const ElfW(Rela) * tables[2] = {d->rela, d->jmprel_is_rela ? d->jmprel : NULL};
   size_t sizes[2] = {d->rela_size, d->jmprel_size};
   for (int t = 0; t < 2; t++)
     for (size_t i = 0; tables[t] && i < sizes[t] / sizeof(ElfW(Rela)); i++)

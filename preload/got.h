@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 struct as_got_stats {
-  size_t slots;     /* slots pointing at a hook now */
-  size_t objects;   /* loaded objects walked */
-  size_t rebound;   /* slots found undone (a lazy binding raced the write) and written again */
-  size_t foreign;   /* slots holding neither the real function nor a lazy stub: left alone */
+  size_t slots;      /* slots pointing at a hook now */
+  size_t objects;    /* loaded objects walked */
+  size_t rebound;    /* slots found undone (a lazy binding raced the write) and written again */
+  size_t foreign;    /* slots holding neither the real function nor a lazy stub: left alone */
   size_t unwritable; /* slots whose page could not be made writable */
 };
 

@@ -87,9 +87,8 @@ static void init_fork_child(void)
   as_control_forget_after_fork();
   as_registry_reset_after_fork();
   as_diag_reset_after_fork();
-  int keep = !init_fork_parent_writing ||
-             (init_config.output.kind != AS_DEST_TCP &&
-              as_dest_path_is_per_process(init_config.output.path));
+  int keep = !init_fork_parent_writing || (init_config.output.kind != AS_DEST_TCP &&
+                                           as_dest_path_is_per_process(init_config.output.path));
   if (!keep) {
     atomic_store(&as__state, AS_STATE_DISABLED);
     return;

@@ -66,7 +66,10 @@ static size_t jsonw_utf8_length(const unsigned char *s)
 {
   if (s[0] < 0x80)
     return 1;
-  size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+  size_t n = s[0] >= 0xf0 && s[0] <= 0xf4  ? 4
+             : s[0] >= 0xe0                ? 3
+             : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
+                                           : 0;
   for (size_t i = 1; i < n; i++)
     if ((s[i] & 0xc0) != 0x80)
       return 0;
@@ -131,9 +134,10 @@ void as_jsonw_str(struct as_jsonw *w, const char *text)
 size_t as_jsonw__digits(char *out, uint64_t value)
 {
   /* Two digits per division: nanosecond timestamps have up to 20 digits. */
-  static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                 "8081828384858687888990919293949596979899";
+  static const char pairs[201] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
   char digits[24];
   size_t at = sizeof digits;
   while (value >= 100) {
@@ -152,10 +156,7 @@ size_t as_jsonw__digits(char *out, uint64_t value)
   return sizeof digits - at;
 }
 
-void as_jsonw_u64(struct as_jsonw *w, uint64_t value)
-{
-  as_jsonw__lit_u64(w, "", 0, value);
-}
+void as_jsonw_u64(struct as_jsonw *w, uint64_t value) { as_jsonw__lit_u64(w, "", 0, value); }
 
 char *as_jsonw_finish(struct as_jsonw *w)
 {

@@ -14,7 +14,7 @@ typedef int (*as_jsonw_flush_fn)(void *context, const char *text, size_t len);
 struct as_jsonw {
   char *buf;
   size_t len, cap;
-  int failed; /* out of memory or the flush refused: the result is discarded */
+  int failed;              /* out of memory or the flush refused: the result is discarded */
   as_jsonw_flush_fn flush; /* NULL: one growing buffer */
   void *flush_context;
   size_t flushed; /* bytes already handed to flush */
@@ -73,7 +73,7 @@ static inline void as_jsonw__lit_u64(struct as_jsonw *w, const char *literal, si
 }
 
 /* A literal then a number, with one bounds check: as_jsonw_lit_u64(w, ",\"len\":", n). */
-#define as_jsonw_lit_u64(w, literal, value)                                                      \
+#define as_jsonw_lit_u64(w, literal, value)                                                        \
   as_jsonw__lit_u64((w), (literal), sizeof(literal) - 1, (value))
 
 #endif

@@ -63,7 +63,8 @@ static inline uint64_t as__mailwait_tag(uint64_t key)
  * enqueue, so the consumer cannot look before the stamp is there). */
 static inline void as_mailwait_stamp(uint64_t key, uint64_t now)
 {
-  atomic_store_explicit(as__mailwait_slot(key), as__mailwait_tag(key) | (now & AS_MAILWAIT_TICK_MASK),
+  atomic_store_explicit(as__mailwait_slot(key),
+                        as__mailwait_tag(key) | (now & AS_MAILWAIT_TICK_MASK),
                         memory_order_relaxed);
 }
 

@@ -27,12 +27,13 @@ static const size_t peers_blocks[AS_RECORD_SPACES] = {
 /* One pointer a record block: 32 MB and 8.6 MB of address space, touched as records are. */
 static struct as_peers *_Atomic *peers_table_reserve(int space)
 {
-  struct as_peers *_Atomic *t = atomic_load_explicit(&as__peers_tables[space], memory_order_acquire);
+  struct as_peers *_Atomic *t =
+      atomic_load_explicit(&as__peers_tables[space], memory_order_acquire);
   if (t)
     return t;
   size_t bytes = peers_blocks[space] * sizeof *t;
-  void *fresh = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void *fresh =
+      mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (fresh == MAP_FAILED)
     return NULL;
   if (!atomic_compare_exchange_strong_explicit(&as__peers_tables[space], &t, fresh,

@@ -33,10 +33,10 @@
 
 struct as_peers {
   uint64_t owner; /* the record's id: a block a former record in the same place left is not its */
-  _Atomic uint64_t key[AS_PEERS_SLOTS]; /* 0: free */
+  _Atomic uint64_t key[AS_PEERS_SLOTS];   /* 0: free */
   _Atomic uint64_t count[AS_PEERS_SLOTS]; /* counted by any thread: atomic adds */
   _Atomic uint64_t mine[AS_PEERS_SLOTS];  /* by the thread running the owner: load and store */
-  _Atomic uint64_t other; /* messages to peers past the slots (atomic adds) */
+  _Atomic uint64_t other;                 /* messages to peers past the slots (atomic adds) */
 };
 
 /* One pointer per record block of each pool; NULL until the first table is needed. */
@@ -103,8 +103,8 @@ static inline __attribute__((always_inline)) void as_peers_count(struct as_actor
 {
   if (from == to)
     return;
-  uint64_t key = from && to ? to->id : as__peers_thread_key(from ? AS_PEERS_TO_THREAD
-                                                                  : AS_PEERS_FROM_THREAD);
+  uint64_t key =
+      from && to ? to->id : as__peers_thread_key(from ? AS_PEERS_TO_THREAD : AS_PEERS_FROM_THREAD);
   if (key)
     as__peers_add(from ? from : to, key, 0);
 }

@@ -106,7 +106,8 @@ static int ptrmap_rebuild(struct as_ptrmap *map)
   for (size_t i = 0; old && i <= old->mask; i++) {
     uintptr_t k = atomic_load_explicit(&old->slots[i].key, memory_order_relaxed);
     if (k > PTRMAP_TOMBSTONE)
-      ptrmap_table_insert(dest, k, atomic_load_explicit(&old->slots[i].value, memory_order_relaxed));
+      ptrmap_table_insert(dest, k,
+                          atomic_load_explicit(&old->slots[i].value, memory_order_relaxed));
   }
   atomic_store_explicit(&map->table, dest, memory_order_release);
   atomic_fetch_add_explicit(&map->seq, 1, memory_order_release);

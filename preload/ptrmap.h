@@ -26,7 +26,10 @@ struct as_ptrmap {
   _Atomic unsigned removals; /* bumped after every removal: lets callers cache hits */
 };
 
-#define AS_PTRMAP_INIT {PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL, 0, 0, {NULL}, 0, 0}
+#define AS_PTRMAP_INIT                                                                             \
+  {                                                                                                \
+    PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL, 0, 0, {NULL}, 0, 0                                   \
+  }
 
 /* key must not be 0 or 1. Returns 0, or -ENOMEM (the entry is then not stored). */
 int as_ptrmap_put(struct as_ptrmap *map, uintptr_t key, void *value);

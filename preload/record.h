@@ -48,7 +48,8 @@ struct as_channel {
   int64_t max;   /* the highest depth it had, -1 when unknown */
 };
 #define AS_CHANNELS_MAX 16
-#define AS_CHANNEL_WORDS 6 /* kind, endpoint, received, sent, depth, max: in the collection's pool */
+#define AS_CHANNEL_WORDS                                                                           \
+  6 /* kind, endpoint, received, sent, depth, max: in the collection's pool */
 
 struct as_runtime {
   const char *name;
@@ -127,7 +128,7 @@ struct as_actor_side {
 struct as_actor {
   /* Identity: written before the record is published, read-only afterwards. */
   uint64_t id;
-  uint64_t parent_id;             /* 0 = spawned outside any actor */
+  uint64_t parent_id;                       /* 0 = spawned outside any actor */
   const struct as_actor_name *_Atomic name; /* interned; NULL until the runtime names it */
   const struct as_origin *origin; /* interned; NULL when neither code nor stack is known */
   uint64_t spawned_at;
@@ -154,11 +155,11 @@ struct as_actor {
   _Atomic uint32_t mailbox_max; /* by senders; saturates */
   _Atomic uint32_t exceptions;
   _Atomic uint32_t handler_tid; /* the thread running the handler in progress (stuck stacks) */
-  uint8_t runtime;           /* index into the registry's runtimes */
-  uint8_t runtime_scope;     /* where runtime_id is unique (e.g. CAF's actor system), 0 = none */
-  _Atomic uint8_t status;    /* enum as_status */
-  _Atomic uint8_t probing;   /* the runtime object may be sampled (as_runtime.probe_refs) */
-  _Atomic uint8_t refs;      /* the registry's and the spawner's */
+  uint8_t runtime;              /* index into the registry's runtimes */
+  uint8_t runtime_scope;        /* where runtime_id is unique (e.g. CAF's actor system), 0 = none */
+  _Atomic uint8_t status;       /* enum as_status */
+  _Atomic uint8_t probing;      /* the runtime object may be sampled (as_runtime.probe_refs) */
+  _Atomic uint8_t refs;         /* the registry's and the spawner's */
   _Atomic uint16_t handling_type; /* type ids fit 16 bits (typetab.h) */
 };
 _Static_assert(AS_TYPETAB_CAPACITY <= 0xffff, "handling_type holds a type id");
@@ -167,22 +168,19 @@ _Static_assert(sizeof(struct as_actor) % 8 == 0, "the runtime's state after it s
 
 struct as_spawn {
   const struct as_runtime *runtime; /* static: records point at it */
-  const char *name;        /* optional explicit name */
-  const void *name_addr;   /* optional: code address whose symbol names the actor */
-  struct as_actor *parent; /* NULL = spawned outside any actor */
-  unsigned stack_depth;    /* spawn-site frames to capture */
-  uint64_t runtime_id;     /* optional */
-  uint8_t runtime_scope;   /* optional */
-  int probe;               /* whether runtime->probe_refs may read this actor from now on */
-  uint32_t private_bytes;  /* zeroed bytes for the runtime after the record */
+  const char *name;                 /* optional explicit name */
+  const void *name_addr;            /* optional: code address whose symbol names the actor */
+  struct as_actor *parent;          /* NULL = spawned outside any actor */
+  unsigned stack_depth;             /* spawn-site frames to capture */
+  uint64_t runtime_id;              /* optional */
+  uint8_t runtime_scope;            /* optional */
+  int probe;              /* whether runtime->probe_refs may read this actor from now on */
+  uint32_t private_bytes; /* zeroed bytes for the runtime after the record */
 };
 
 /* The runtime's own state after the record (as_spawn.private_bytes), and back. */
 static inline void *as_actor_private(struct as_actor *actor) { return actor + 1; }
-static inline const void *as_actor_private_const(const struct as_actor *actor)
-{
-  return actor + 1;
-}
+static inline const void *as_actor_private_const(const struct as_actor *actor) { return actor + 1; }
 static inline struct as_actor *as_actor_of_private(void *state)
 {
   return (struct as_actor *)state - 1;

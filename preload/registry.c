@@ -45,9 +45,9 @@ struct as__record_space as__record_spaces[AS_RECORD_SPACES];
  * refused while its record exists. Address space, touched as used. */
 #define REGISTRY_SIDE_STRIDE (sizeof(struct as_actor_side) + 8)
 static struct as_blockpool registry_sides = AS_BLOCKPOOL_INIT(
-    sizeof(struct as_actor_side),
-    (AS_RECORD_REGION_SMALL / AS_RECORD_STRIDE_SMALL + AS_RECORD_REGION_LARGE / AS_RECORD_STRIDE_LARGE) *
-        REGISTRY_SIDE_STRIDE);
+    sizeof(struct as_actor_side), (AS_RECORD_REGION_SMALL / AS_RECORD_STRIDE_SMALL +
+                                   AS_RECORD_REGION_LARGE / AS_RECORD_STRIDE_LARGE) *
+                                      REGISTRY_SIDE_STRIDE);
 _Static_assert(sizeof(struct as_actor) + 8 <= AS_RECORD_STRIDE_SMALL - 8, "small blocks fit");
 
 /* Grows a bitmap of `from` blocks to `to` (the new bits clear); 0 or -ENOMEM (unchanged). */
@@ -87,7 +87,10 @@ uint32_t as__registry_tid_fetch(void)
 struct as_actor *as_registry_current(void) { return registry_current; }
 void as_registry_current_set(struct as_actor *actor) { registry_current = actor; }
 
-void as_registry_on_first_spawn(void (*callback)(void)) { registry_first_spawn_callback = callback; }
+void as_registry_on_first_spawn(void (*callback)(void))
+{
+  registry_first_spawn_callback = callback;
+}
 
 static _Atomic as_runtime_running_fn registry_runtime_running;
 
@@ -104,7 +107,6 @@ void as_registry_runtime_running(struct as_registry_totals *totals)
   totals->runtime_running = known ? running : 0;
   totals->runtime_running_known = (uint64_t)known;
 }
-
 
 /* Lock-free (a record learns its runtime before it is published). A runtime past the table's
  * end shares the last index. */
@@ -220,8 +222,8 @@ static int registry_space_reserve(int space)
 int as_registry_owns_record(const void *p)
 {
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
-    const char *region =
-        atomic_load_explicit((char *_Atomic *)&as__record_spaces[space].region, memory_order_acquire);
+    const char *region = atomic_load_explicit((char *_Atomic *)&as__record_spaces[space].region,
+                                              memory_order_acquire);
     size_t stride = registry_records[space].block_size + 8;
     if (region && (const char *)p >= region &&
         (size_t)((const char *)p - region) < registry_records[space].region_bytes &&
@@ -553,15 +555,11 @@ void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
   as_changes_touch(actor);
 }
 
-
-
 void as_actor_handler_cancel(struct as_actor *actor)
 {
   as_changes_touch(actor);
   atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
 }
-
-
 
 void as_actor_wait_begin(struct as_actor *actor, uint64_t target_id, enum as_wait_kind kind,
                          uint64_t now)
@@ -585,15 +583,9 @@ void as_actor_wait_end(struct as_actor *actor)
   as_changes_touch(actor);
 }
 
-void as_registry_lock_for_fork(void)
-{
-  pthread_mutex_lock(&registry_lock);
-}
+void as_registry_lock_for_fork(void) { pthread_mutex_lock(&registry_lock); }
 
-void as_registry_unlock_for_fork(void)
-{
-  pthread_mutex_unlock(&registry_lock);
-}
+void as_registry_unlock_for_fork(void) { pthread_mutex_unlock(&registry_lock); }
 
 /* The lists, graves, totals and bitmaps emptied: nothing listed is left. Under the registry
  * lock (or in a fork child, alone). */

@@ -42,7 +42,8 @@ static void registry_view_tally(struct as_registry_collection *c, struct as_acto
 {
   uint64_t words[AS_ACTOR_TYPE_SLOTS];
   uint32_t n = 0;
-  const struct as_tally_more *more = atomic_load_explicit(&a->type_tally_more, memory_order_acquire);
+  const struct as_tally_more *more =
+      atomic_load_explicit(&a->type_tally_more, memory_order_acquire);
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
     const _Atomic uint64_t *slot = i < AS_ACTOR_TYPE_SLOTS_INLINE ? &a->type_tally[i]
                                    : more ? &more->slots[i - AS_ACTOR_TYPE_SLOTS_INLINE]
@@ -275,7 +276,8 @@ void as_registry_compact_ended(int allowed)
 
 static int registry_view_ends(const struct as_actor_view *v)
 {
-  return atomic_load_explicit(&registry_compact_ended, memory_order_relaxed) && !v->known && v->link_count == 0 && v->monitor_count == 0 && v->channel_count == 0 &&
+  return atomic_load_explicit(&registry_compact_ended, memory_order_relaxed) && !v->known &&
+         v->link_count == 0 && v->monitor_count == 0 && v->channel_count == 0 &&
          v->handling_type == AS_TYPE_NONE && v->wait_target == 0;
 }
 
@@ -284,13 +286,32 @@ static int registry_view_ends(const struct as_actor_view *v)
 static uint64_t registry_view_signature(const struct as_registry_collection *c,
                                         const struct as_actor_view *v)
 {
-  const uint64_t fields[] = {
-      (uint64_t)(uintptr_t)v->name, (uint64_t)v->status, v->stopped_at,
-      (uint64_t)(uintptr_t)v->stop_reason, v->enqueued, v->received, v->mailbox_max, v->sent,
-      v->replies, v->replies_taken, v->exceptions, v->handling_type, v->handling_since,
-      v->handled, v->handler_ticks_total, v->handler_ticks_max, v->wait_target, v->wait_since,
-      v->wait_seq, (uint64_t)v->wait_kind, v->other_types, v->link_count, v->monitor_count,
-      v->type_count, v->strong_refs, v->weak_refs};
+  const uint64_t fields[] = {(uint64_t)(uintptr_t)v->name,
+                             (uint64_t)v->status,
+                             v->stopped_at,
+                             (uint64_t)(uintptr_t)v->stop_reason,
+                             v->enqueued,
+                             v->received,
+                             v->mailbox_max,
+                             v->sent,
+                             v->replies,
+                             v->replies_taken,
+                             v->exceptions,
+                             v->handling_type,
+                             v->handling_since,
+                             v->handled,
+                             v->handler_ticks_total,
+                             v->handler_ticks_max,
+                             v->wait_target,
+                             v->wait_since,
+                             v->wait_seq,
+                             (uint64_t)v->wait_kind,
+                             v->other_types,
+                             v->link_count,
+                             v->monitor_count,
+                             v->type_count,
+                             v->strong_refs,
+                             v->weak_refs};
   uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
     h = (h ^ fields[i]) * 1099511628211ull;
@@ -404,7 +425,8 @@ size_t registry_change_words(int space)
   size_t bytes = registry_spaces[space].blocks * (registry_records[space].block_size + 8);
   size_t words = ((bytes >> registry_change_shift(space)) + 63) / 64;
   /* Within the bitmap, which covers the pool's region (registry_space_reserve). */
-  size_t mapped = ((registry_records[space].region_bytes >> registry_change_shift(space)) + 63) / 64;
+  size_t mapped =
+      ((registry_records[space].region_bytes >> registry_change_shift(space)) + 63) / 64;
   if (words > mapped)
     words = mapped;
   return words < registry_spaces[space].blocks / 64 ? words : registry_spaces[space].blocks / 64;
@@ -450,8 +472,7 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   return rc;
 }
 
-int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now,
-                                uint64_t grave_ns)
+int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
 {
   registry_collection_reset(out);
   pthread_mutex_lock(&registry_lock);
@@ -492,4 +513,3 @@ void as_registry_collection_free(struct as_registry_collection *c)
   c->count = c->capacity = c->id_count = c->id_capacity = 0;
   c->reaped_count = c->reaped_capacity = 0;
 }
-

@@ -7,8 +7,7 @@
 #include <string.h>
 
 /* 1.2M tally blocks (104 bytes and the link). */
-struct as_blockpool registry_tallies =
-    AS_BLOCKPOOL_INIT(sizeof(struct as_tally_more), 128u << 20);
+struct as_blockpool registry_tallies = AS_BLOCKPOOL_INIT(sizeof(struct as_tally_more), 128u << 20);
 /* Histograms of busy actors: 420k blocks of 2.5 KB (address space, touched as used). */
 struct as_blockpool registry_histograms =
     AS_BLOCKPOOL_INIT(sizeof(struct as_histogram_block), 1ull << 30);
@@ -154,9 +153,9 @@ void registry_view_histogram(struct as_registry_collection *c, uint32_t *count,
       for (uint64_t bits = atomic_load_explicit(&block->used[k], memory_order_relaxed); bits;
            bits &= bits - 1) {
         unsigned b = k * 64 + (unsigned)__builtin_ctzll(bits);
-        words[n++] = (uint64_t)b << AS_TALLY_COUNT_BITS |
-                     (atomic_load_explicit(&block->counts[b], memory_order_relaxed) &
-                      AS_TALLY_COUNT_MASK);
+        words[n++] =
+            (uint64_t)b << AS_TALLY_COUNT_BITS |
+            (atomic_load_explicit(&block->counts[b], memory_order_relaxed) & AS_TALLY_COUNT_MASK);
       }
   } else if (n > 1) {
     for (unsigned i = 1; i < n; i++) /* slots fill in arrival order: sort by bucket */
@@ -180,4 +179,3 @@ void as_actor_receive_undo(struct as_actor *actor, uint32_t type)
   if (more && !registry_untally_slots(more->slots, AS_TALLY_MORE_SLOTS, type))
     atomic_fetch_sub_explicit(&more->other, 1, memory_order_relaxed);
 }
-

@@ -45,7 +45,10 @@ static inline int registry_bit(const uint64_t *bits, size_t block)
 {
   return bits[block / 64] >> (block % 64) & 1;
 }
-static inline void registry_bit_set(uint64_t *bits, size_t block) { bits[block / 64] |= 1ull << (block % 64); }
+static inline void registry_bit_set(uint64_t *bits, size_t block)
+{
+  bits[block / 64] |= 1ull << (block % 64);
+}
 static inline void registry_bit_clear(uint64_t *bits, size_t block)
 {
   bits[block / 64] &= ~(1ull << (block % 64));

@@ -13,9 +13,9 @@ struct as_actor_view {
   uint64_t id, parent_id;
   const char *runtime; /* its name */
   const void *name_addr;
-  const char *name; /* NULL when unnamed */
-  const char *full_name; /* the runtime's longer name when `name` shortens it, else NULL */
-  int internal;          /* the runtime made the actor for its own use */
+  const char *name;          /* NULL when unnamed */
+  const char *full_name;     /* the runtime's longer name when `name` shortens it, else NULL */
+  int internal;              /* the runtime made the actor for its own use */
   int unnamed_after_spawner; /* as_runtime.unnamed_after_spawner */
   int attached_late;         /* as_runtime.attached_late */
   uint64_t spawned_at;
@@ -93,8 +93,12 @@ static inline struct as_channel as_view_channel(const struct as_registry_collect
                                                 const struct as_actor_view *v, uint32_t i)
 {
   const uint64_t *w = c->ids + v->channels_at + (size_t)i * AS_CHANNEL_WORDS;
-  struct as_channel ch = {(const char *)(uintptr_t)w[0], (const char *)(uintptr_t)w[1], w[2], w[3],
-                          (int64_t)w[4], (int64_t)w[5]};
+  struct as_channel ch = {(const char *)(uintptr_t)w[0],
+                          (const char *)(uintptr_t)w[1],
+                          w[2],
+                          w[3],
+                          (int64_t)w[4],
+                          (int64_t)w[5]};
   return ch;
 }
 static inline const uint64_t *as_view_histogram_words(const struct as_registry_collection *c,

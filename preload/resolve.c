@@ -15,10 +15,7 @@
  * list lock, a lock-order inversion that hung attached hosts. */
 extern const char __ehdr_start[] __attribute__((visibility("hidden")));
 
-uintptr_t as_resolve_own_base(void)
-{
-  return (uintptr_t)__ehdr_start;
-}
+uintptr_t as_resolve_own_base(void) { return (uintptr_t)__ehdr_start; }
 
 static int resolve_find_own_range(struct dl_phdr_info *info, size_t size, void *data)
 {

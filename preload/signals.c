@@ -13,8 +13,8 @@
 typedef int (*signals_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
 /* Termination from outside (Ctrl-C, kill, a closed terminal) and crashes. */
-static const int signals_deadly[] = {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGABRT,
-                                     SIGBUS, SIGFPE, SIGILL};
+static const int signals_deadly[] = {SIGINT,  SIGTERM, SIGHUP, SIGSEGV,
+                                     SIGABRT, SIGBUS,  SIGFPE, SIGILL};
 
 static signals_sigaction_fn signals_real_sigaction(void)
 {

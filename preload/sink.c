@@ -22,8 +22,8 @@
 struct as_sink {
   enum as_dest_kind kind;
   char where[PATH_MAX + 16];
-  char path[PATH_MAX]; /* the file asked for, or the socket's path */
-  int fd;              /* the file, or the listening socket */
+  char path[PATH_MAX];   /* the file asked for, or the socket's path */
+  int fd;                /* the file, or the listening socket */
   struct as_fd_id fd_id; /* what fd was when opened */
   int broken;
   int file_in_line;
@@ -43,7 +43,6 @@ struct as_sink {
   int rotate_due;
 };
 
-
 /* A new regular file that nobody else can have prepared: never follows a link, never opens an
  * existing file (a FIFO would block open() until someone reads), never truncates. Whatever is
  * at a name (a file, a link, a FIFO someone planted) is left alone and the next name tried, a
@@ -62,17 +61,16 @@ static int sink_file_create(struct as_sink *s, int quiet, struct as_error *err)
       snprintf(name, sizeof name, "%s", s->path);
     else if (as_dest_taken_name(s->path, n, name, sizeof name) < 0)
       break;
-    int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_APPEND | O_CLOEXEC,
-                  0600);
+    int fd = open(
+        name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0) {
       s->fd = fd;
       as_fd_id_take(fd, &s->fd_id);
       snprintf(s->where, sizeof s->where, "%s", name);
       as_run_notes_note_output(name); /* `actorscope run` learns the name actually written */
       if (n > 1 && !s->rotation.files && !quiet)
-        as_diag_report("output_renamed", "%s %s%s and is left alone; snapshots go to %s",
-                       s->path, first_type ? "is " : "exists", first_type ? first_type : "",
-                       name);
+        as_diag_report("output_renamed", "%s %s%s and is left alone; snapshots go to %s", s->path,
+                       first_type ? "is " : "exists", first_type ? first_type : "", name);
       return 0;
     }
     int e = errno;
@@ -177,9 +175,7 @@ int as_sink_open(struct as_sink **out, const struct as_config *cfg, long pid, st
     return -ENAMETOOLONG;
   }
   switch (cfg->output.kind) {
-  case AS_DEST_FILE:
-    snprintf(s->where, sizeof s->where, "%s", s->path);
-    break;
+  case AS_DEST_FILE: snprintf(s->where, sizeof s->where, "%s", s->path); break;
   case AS_DEST_UNIX:
     snprintf(s->where, sizeof s->where, "unix:%s", s->path);
     rc = sink_listen_unix(s->path, SINK_MAX_CLIENTS, &s->place, err);
@@ -237,9 +233,8 @@ void as_sink_next_line_is_keyframe(struct as_sink *sink, int keyframe)
 
 int as_sink_starts_new_file(const struct as_sink *sink)
 {
-  return sink->kind == AS_DEST_FILE &&
-         (sink->fd < 0 || sink->rotate_due ||
-          (sink->max_bytes && sink->file_bytes >= sink->max_bytes));
+  return sink->kind == AS_DEST_FILE && (sink->fd < 0 || sink->rotate_due ||
+                                        (sink->max_bytes && sink->file_bytes >= sink->max_bytes));
 }
 
 /* A file past its size is moved aside before the next line, which starts a new file (after

@@ -57,8 +57,8 @@ void sink_clients_init(struct sink_clients *cs, int listen_fd, const char *token
                      : interval_ms > SINK_LINE_WAIT_MS   ? SINK_LINE_WAIT_MS
                                                          : interval_ms;
   /* A stalled client is given up on well within a line's wait: the others still get it. */
-  cs->stall_ms = cs->line_wait_ms / 2 < SINK_CLIENT_STALL_MS ? cs->line_wait_ms / 2
-                                                             : SINK_CLIENT_STALL_MS;
+  cs->stall_ms =
+      cs->line_wait_ms / 2 < SINK_CLIENT_STALL_MS ? cs->line_wait_ms / 2 : SINK_CLIENT_STALL_MS;
   cs->listen_fd = listen_fd;
   cs->line_is_keyframe = 1; /* unless told otherwise, every line is whole in itself */
   as_fd_id_take(listen_fd, &cs->listen_id);
@@ -124,8 +124,7 @@ static int client_append(struct sink_client *c, const char *data, size_t len)
   return 0;
 }
 
-static int client_stalled(const struct sink_clients *cs, const struct sink_client *c,
-                          uint64_t now)
+static int client_stalled(const struct sink_clients *cs, const struct sink_client *c, uint64_t now)
 {
   return now - c->progress_ns >= (uint64_t)cs->stall_ms * SINK_NS_PER_MS;
 }
@@ -386,7 +385,6 @@ static void sink_clients_start_line(struct sink_clients *cs, const char *header)
       c->needs_keyframe = 1;
     }
   }
-
 }
 
 /* Hands a part of the line to one client: sent at once where its socket has room, queued

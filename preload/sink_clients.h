@@ -37,10 +37,10 @@ struct sink_client {
   int fd;
   struct as_fd_id id; /* what fd was when accepted */
   int authenticated;
-  int takes_line;      /* receives the line being written */
-  int gone;            /* to be closed at the end of this call; why says why ("": silently) */
+  int takes_line; /* receives the line being written */
+  int gone;       /* to be closed at the end of this call; why says why ("": silently) */
   char why[96];
-  char *queue;         /* unsent bytes at queue + head, queued - sent of them */
+  char *queue; /* unsent bytes at queue + head, queued - sent of them */
   size_t head, cap;
   uint64_t queued, sent; /* bytes ever queued and sent */
   uint64_t line_start;   /* `queued` when the line being written started */
@@ -59,7 +59,7 @@ struct sink_clients {
   struct sink_client slots[SINK_MAX_CLIENTS];
   size_t count;
   int in_line;
-  int line_is_keyframe; /* the line about to start (as_sink_next_line_is_keyframe) */
+  int line_is_keyframe;  /* the line about to start (as_sink_next_line_is_keyframe) */
   unsigned line_wait_ms; /* how long a line may wait for its clients */
   unsigned stall_ms;     /* and for one that takes nothing meanwhile */
   uint64_t line_deadline_ns;

@@ -68,8 +68,10 @@ static int sink_unix_clear_stale(const char *path, struct as_error *err)
     if (e == 0 || e == EAGAIN || e == EINPROGRESS)
       as_error_set(err, "cannot listen on unix:%s: another process is listening there", path);
     else
-      as_error_set(err, "cannot listen on unix:%s: cannot tell whether the socket there is in "
-                        "use: %s", path, strerror(e));
+      as_error_set(err,
+                   "cannot listen on unix:%s: cannot tell whether the socket there is in "
+                   "use: %s",
+                   path, strerror(e));
     return -EADDRINUSE;
   }
   /* Stale. Unlink it only if it is still the socket just probed. */
@@ -176,8 +178,8 @@ int sink_listen_tcp(const char *host, unsigned port, int backlog, char *where, s
 {
   char service[16];
   snprintf(service, sizeof service, "%u", port);
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo hints = {
+      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
   struct addrinfo *res = NULL;
   int gai = getaddrinfo(host, service, &hints, &res);
   if (gai != 0) {

@@ -179,9 +179,11 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     char when[32];
     as_snapshot_format_time(info->wall_ns, when);
     if (info->delta)
-      as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TYPE) "\"" AS_LINE_DELTA "\"," AS_KEY(AS_M_SEQ), info->seq);
+      as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TYPE) "\"" AS_LINE_DELTA "\"," AS_KEY(AS_M_SEQ),
+                       info->seq);
     else
-      as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TYPE) "\"" AS_LINE_SNAPSHOT "\"," AS_KEY(AS_M_SEQ), info->seq);
+      as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TYPE) "\"" AS_LINE_SNAPSHOT "\"," AS_KEY(AS_M_SEQ),
+                       info->seq);
     /* A delta line leaves out what did not change since the line before (FORMAT.md): a line
      * in which nothing happened is a few dozen bytes. */
     int full = !info->delta;

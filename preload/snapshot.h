@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 struct as_header_info {
   long pid;
   const char *program;

@@ -29,7 +29,7 @@ const char *snapshot_actor_name(const struct as_actor_view *v)
   if (v->name && v->name[0])
     return v->name;
   name = v->unnamed_after_spawner && v->spawn_frame_count ? as_symcache_task_in(v->spawn_frames[0])
-                                                           : NULL;
+                                                          : NULL;
   return name ? name : "<unknown>";
 }
 
@@ -259,15 +259,14 @@ static void snapshot_measures(struct as_jsonw *w, const struct as_actor_view *v,
 {
   snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
                      v->histogram_count);
-  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM),
-                     as_view_wait_histogram_words(c, v), v->wait_histogram_count);
+  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM), as_view_wait_histogram_words(c, v),
+                     v->wait_histogram_count);
   snapshot_stuck(w, as_stuck_longest(v->id), info);
 }
 
-void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
-                           uint32_t site, const struct snapshot_family *family,
-                           const struct as_registry_collection *c,
-                           const struct as_snapshot_info *info, struct snapshot_strs *strs)
+void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index, uint32_t site,
+                    const struct snapshot_family *family, const struct as_registry_collection *c,
+                    const struct as_snapshot_info *info, struct snapshot_strs *strs)
 {
   uint64_t now = info->now_ticks;
   int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
@@ -282,7 +281,8 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   as_jsonw_raw(w, status_name, strlen(status_name));
   as_jsonw_lit(w, "\"");
   if (origin) {
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS), snapshot_since(v->spawned_at, info->start_ticks));
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS),
+                     snapshot_since(v->spawned_at, info->start_ticks));
     as_jsonw_lit(w, "," AS_KEY(AS_M_SPAWN_SITE));
     if (site)
       as_jsonw_u64(w, site - 1);
@@ -308,16 +308,20 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   } else {
     as_jsonw_lit(w, "null");
   }
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAILBOX) "{" AS_KEY(AS_M_KIND) "\"unbounded\"," AS_KEY(AS_M_LEN), v->enqueued > v->received ? v->enqueued - v->received : 0);
+  as_jsonw_lit_u64(w,
+                   "," AS_KEY(AS_M_MAILBOX) "{" AS_KEY(AS_M_KIND) "\"unbounded\"," AS_KEY(AS_M_LEN),
+                   v->enqueued > v->received ? v->enqueued - v->received : 0);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), v->mailbox_max);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
-  as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_OUTBOX) "{" AS_KEY(AS_M_LEN), v->replies > v->replies_taken ? v->replies - v->replies_taken : 0);
+  as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_OUTBOX) "{" AS_KEY(AS_M_LEN),
+                   v->replies > v->replies_taken ? v->replies - v->replies_taken : 0);
   as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_COUNTERS) "{" AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_REPLIES), v->replies);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLED), v->handled);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
-  as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_HANDLER_NS) "{" AS_KEY(AS_M_TOTAL), as_clock_ticks_to_ns(v->handler_ticks_total));
+  as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_HANDLER_NS) "{" AS_KEY(AS_M_TOTAL),
+                   as_clock_ticks_to_ns(v->handler_ticks_total));
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), as_clock_ticks_to_ns(v->handler_ticks_max));
   as_jsonw_lit(w, "}");
   snapshot_measures(w, v, c, info);
@@ -326,7 +330,8 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
     as_jsonw_lit(w, "{" AS_KEY(AS_M_TYPE));
     as_jsonw_str(w, as_typetab_name(v->handling_type));
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ELAPSED_NS), snapshot_since(now, v->handling_since));
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS), snapshot_since(v->handling_since, info->start_ticks));
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS),
+                     snapshot_since(v->handling_since, info->start_ticks));
     snapshot_handling_stack(w, as_stuck_find(v->id, v->handling_since));
     as_jsonw_lit(w, "}");
   } else {
@@ -340,7 +345,8 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
     const char *kind_name = as_wait_kind_name((enum as_wait_kind)kind);
     as_jsonw_str(w, kind_name ? kind_name : "none");
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ELAPSED_NS), snapshot_since(now, v->wait_since));
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS), snapshot_since(v->wait_since, info->start_ticks));
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS),
+                     snapshot_since(v->wait_since, info->start_ticks));
     as_jsonw_lit(w, "}");
   } else {
     as_jsonw_lit(w, "null");
@@ -372,17 +378,19 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
  * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions and outbox
  * left out. Its histograms and longest stuck run are as in the full object. */
 void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
-                           const struct as_registry_collection *c,
-                           const struct as_snapshot_info *info, struct snapshot_strs *strs)
+                    const struct as_registry_collection *c, const struct as_snapshot_info *info,
+                    struct snapshot_strs *strs)
 {
   snapshot_identity(w, v, strs);
   snapshot_runtime(w, v, strs);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS), snapshot_since(v->spawned_at, info->start_ticks));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS),
+                   snapshot_since(v->spawned_at, info->start_ticks));
   if (site)
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
   if (v->parent_id)
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PARENT), v->parent_id);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_STOPPED_AT_NS), snapshot_since(v->stopped_at, info->start_ticks));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_STOPPED_AT_NS),
+                   snapshot_since(v->stopped_at, info->start_ticks));
   as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
   snapshot_str(w, &strs->reason, v->stop_reason);
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
@@ -396,7 +404,8 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLED), v->handled);
   if (v->exceptions)
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_TOTAL_NS), as_clock_ticks_to_ns(v->handler_ticks_total));
+  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_TOTAL_NS),
+                   as_clock_ticks_to_ns(v->handler_ticks_total));
   as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_MAX_NS), as_clock_ticks_to_ns(v->handler_ticks_max));
   snapshot_measures(w, v, c, info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));

@@ -32,7 +32,8 @@ static inline uint64_t snapshot_since(uint64_t now, uint64_t then)
 /* Whether a line says where an actor comes from: always, but in a delta line for an actor an
  * earlier line described (its runtime, spawn time and site, parent and runtime id cannot have
  * changed). */
-static inline int snapshot_says_origin(const struct as_actor_view *v, const struct as_snapshot_info *info)
+static inline int snapshot_says_origin(const struct as_actor_view *v,
+                                       const struct as_snapshot_info *info)
 {
   return !info->delta || !v->known;
 }
@@ -74,17 +75,16 @@ struct snapshot_sites {
 };
 
 /* 0, or -1 on ENOMEM. Reuses sites' arrays. */
-int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id,
-                         size_t n, const struct as_snapshot_info *info);
+int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id, size_t n,
+                         const struct as_snapshot_info *info);
 void snapshot_sites_free(struct snapshot_sites *sites);
 void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites *sites);
 
 /* One actor's object in a line's actors array (site: its spawn site's number + 1, or 0), and
  * an ended actor's compact object (FORMAT.md, "Ended actors"). */
-void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index,
-                    uint32_t site, const struct snapshot_family *family,
-                    const struct as_registry_collection *c, const struct as_snapshot_info *info,
-                    struct snapshot_strs *strs);
+void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index, uint32_t site,
+                    const struct snapshot_family *family, const struct as_registry_collection *c,
+                    const struct as_snapshot_info *info, struct snapshot_strs *strs);
 void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
                     const struct as_registry_collection *c, const struct as_snapshot_info *info,
                     struct snapshot_strs *strs);

@@ -58,7 +58,7 @@ void snapshot_family_free(struct snapshot_family *f)
 }
 
 void snapshot_children(struct as_jsonw *w, const struct snapshot_family *f, size_t index,
-                              uint64_t id)
+                       uint64_t id)
 {
   as_jsonw_lit(w, "[");
   size_t start = f->first[index];
@@ -128,8 +128,8 @@ static int snapshot_sites_table_grow(struct snapshot_sites *sites)
   return 0;
 }
 
-int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id,
-                         size_t n, const struct as_snapshot_info *info)
+int snapshot_sites_build(struct snapshot_sites *sites, const struct as_actor_view **by_id, size_t n,
+                         const struct as_snapshot_info *info)
 {
   sites->count = 0;
   if (snapshot_array_fit((void **)&sites->first, &sites->first_capacity, n + 1,

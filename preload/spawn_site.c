@@ -23,7 +23,8 @@ _Static_assert(sizeof(struct as_origin) % sizeof(void *) == 0, "frames follow wh
 
 /* The last origin this thread interned: a loop spawning actors from one place finds its spawn
  * site here without hashing it or taking the intern table's lock. */
-static __thread const struct as_origin *registry_last_origin __attribute__((tls_model("initial-exec")));
+static __thread const struct as_origin *registry_last_origin
+    __attribute__((tls_model("initial-exec")));
 
 /* Return addresses of the spawning code, our own frames left out; how many. */
 static unsigned registry_spawn_frames(void **frames, unsigned depth)
@@ -68,7 +69,10 @@ static pthread_key_t spawn_chains_key;
 static pthread_once_t spawn_chains_once = PTHREAD_ONCE_INIT;
 static int spawn_chains_keyed;
 
-static void spawn_chains_key_make(void) { spawn_chains_keyed = pthread_key_create(&spawn_chains_key, free) == 0; }
+static void spawn_chains_key_make(void)
+{
+  spawn_chains_keyed = pthread_key_create(&spawn_chains_key, free) == 0;
+}
 
 /* The main thread's stack lies below __libc_stack_end (its top, less the arguments and the
  * environment) within the stack limit: known without pthread_getattr_np(), which reads and
@@ -123,9 +127,8 @@ static struct spawn_chains *spawn_chains_get(void)
 }
 
 /* The chain whose return addresses this stack holds at their places, or NULL. */
-static const struct as_origin *spawn_chains_find(const struct spawn_chains *c,
-                                                 const char *anchor, const void *name_addr,
-                                                 unsigned depth)
+static const struct as_origin *spawn_chains_find(const struct spawn_chains *c, const char *anchor,
+                                                 const void *name_addr, unsigned depth)
 {
   for (unsigned i = 0; i < SPAWN_CHAINS; i++) {
     const struct spawn_chain *e = &c->chain[i];

@@ -161,7 +161,7 @@ static size_t stack_symbol_count(const uint32_t *gnu_hash)
  * address), the nearest when several do; NULL when none. One tight pass: dladdr() walks the same
  * table with more work per symbol, and a spawn site's frames are mostly in the runtime's large
  * library (libcaf_core: 5,400 symbols), so that it was most of a short program's tracing cost. */
-static const ElfW(Sym) *stack_dynsym_find(const struct as_elfdyn *d, uintptr_t addr)
+static const ElfW(Sym) * stack_dynsym_find(const struct as_elfdyn *d, uintptr_t addr)
 {
   if (!d->symtab || !d->strtab || !d->gnu_hash)
     return NULL;

@@ -18,8 +18,8 @@ typedef int (*remote_init_fn)(unw_cursor_t *, unw_addr_space_t, void *);
 typedef int (*remote_step_fn)(unw_cursor_t *);
 typedef int (*remote_get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
 /* Not in libunwind.h, but exported: the lookup of an ip in an .eh_frame_hdr search table. */
-typedef int (*remote_search_fn)(unw_addr_space_t, unw_word_t, unw_dyn_info_t *,
-                                unw_proc_info_t *, int, void *);
+typedef int (*remote_search_fn)(unw_addr_space_t, unw_word_t, unw_dyn_info_t *, unw_proc_info_t *,
+                                int, void *);
 
 #define REMOTE_NAME(x) REMOTE_NAME_(x)
 #define REMOTE_NAME_(x) #x
@@ -101,8 +101,8 @@ static int remote_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *
   return 0;
 }
 
-static int remote_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val,
-                               int write, void *arg)
+static int remote_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write,
+                               void *arg)
 {
   (void)as, (void)reg, (void)val, (void)write, (void)arg;
   return -UNW_EBADREG;
@@ -228,10 +228,7 @@ static void remote_load(void)
     remote.caching(remote.space, UNW_CACHE_NONE);
 }
 
-void as_stack_remote_disable(void)
-{
-  remote.disabled = 1;
-}
+void as_stack_remote_disable(void) { remote.disabled = 1; }
 
 unsigned as_stack_remote_unwind(const struct as_stack_regs *regs, const void *stack_copy,
                                 uint64_t stack_at, size_t stack_len, void **frames, unsigned max,

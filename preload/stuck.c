@@ -65,8 +65,9 @@ static void stuck_settle(struct as_stuck_stack *r, const struct as_registry_coll
   if (v && v->handled == r->handled + 1 && v->handler_ticks_total >= r->handler_ticks_total &&
       v->handler_ticks_total - r->handler_ticks_total >= r->handler_ticks)
     r->handler_ticks = v->handler_ticks_total - r->handler_ticks_total;
-  else if (v && v->handler_ticks_max > r->handler_ticks_max && v->handler_ticks_max >= r->handler_ticks &&
-           now >= r->since && v->handler_ticks_max <= now - r->since)
+  else if (v && v->handler_ticks_max > r->handler_ticks_max &&
+           v->handler_ticks_max >= r->handler_ticks && now >= r->since &&
+           v->handler_ticks_max <= now - r->since)
     r->handler_ticks = v->handler_ticks_max;
   for (size_t i = 0; i < STUCK_RECORDS_MAX; i++) {
     struct as_stuck_stack *o = &stuck_records[i];

@@ -17,9 +17,9 @@
 
 /* One stuck handler run of an actor. */
 struct as_stuck_stack {
-  uint64_t id, since;   /* actor id, handler start (ticks) */
-  uint64_t handler_ticks; /* how long it ran: final once ended, else as of the last look */
-  uint64_t captured_at;   /* when the thread was looked at (ticks) */
+  uint64_t id, since;            /* actor id, handler start (ticks) */
+  uint64_t handler_ticks;        /* how long it ran: final once ended, else as of the last look */
+  uint64_t captured_at;          /* when the thread was looked at (ticks) */
   uint64_t cpu_first_ns, cpu_ns; /* the thread's CPU time then, and used since */
   uint64_t cpu_window_ticks;     /* from the capture to the last look */
   uint64_t handled, handler_ticks_total, handler_ticks_max; /* the actor's when looked at */

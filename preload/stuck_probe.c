@@ -162,10 +162,11 @@ struct probe_sample_header {
 static const struct {
   unsigned perf, dwarf;
 } probe_perf_regs[] = {
-    {0, 0},   /* ax */ {3, 1},   /* dx */ {2, 2},   /* cx */ {1, 3},   /* bx */
-    {4, 4},   /* si */ {5, 5},   /* di */ {6, 6},   /* bp */ {7, 7},   /* sp */
-    {16, 8},  {17, 9},  {18, 10}, {19, 11}, {20, 12}, {21, 13}, {22, 14}, {23, 15}, /* r8-r15 */
-    {8, 16},  /* ip */
+    {0, 0},   /* ax */ {3, 1}, /* dx */ {2, 2}, /* cx */ {1, 3}, /* bx */
+    {4, 4},   /* si */ {5, 5}, /* di */ {6, 6}, /* bp */ {7, 7}, /* sp */
+    {16, 8},  {17, 9},         {18, 10},        {19, 11},
+    {20, 12}, {21, 13},        {22, 14},        {23, 15}, /* r8-r15 */
+    {8, 16},                                              /* ip */
 };
 #define PROBE_PERF_REG_COUNT (sizeof probe_perf_regs / sizeof probe_perf_regs[0])
 #define PROBE_PERF_REGS_SAMPLED 20u /* the bits of sample_regs_user */

@@ -27,8 +27,8 @@ enum as_stuck_end {
 struct as_stuck_probe {
   enum as_stack_source source;
   enum as_stuck_end end;
-  int on_cpu;      /* the thread was running (or runnable) when looked at */
-  unsigned count;  /* frames: innermost first, each a return address or a code address + 1 */
+  int on_cpu;     /* the thread was running (or runnable) when looked at */
+  unsigned count; /* frames: innermost first, each a return address or a code address + 1 */
 };
 
 /* Looks at thread tid; frames (max entries) receives the stack, our own frames left out. */

@@ -33,7 +33,8 @@ static uint64_t typetab_hash(const char *s, size_t len)
 
 static uint32_t typetab_find(const char *name, size_t len, uint64_t hash, size_t *free_slot)
 {
-  for (size_t i = hash % TYPETAB_SLOTS, n = 0; n < TYPETAB_SLOTS; i = (i + 1) % TYPETAB_SLOTS, n++) {
+  for (size_t i = hash % TYPETAB_SLOTS, n = 0; n < TYPETAB_SLOTS;
+       i = (i + 1) % TYPETAB_SLOTS, n++) {
     uint32_t id = atomic_load_explicit(&typetab_slots[i].id, memory_order_acquire);
     if (id == 0) {
       if (free_slot)

@@ -121,4 +121,3 @@ void as_waiting_find_deadlocks(const struct as_waiting *set, struct as_waitgraph
     waiting_confirm(set, cycles);
   free(edges);
 }
-

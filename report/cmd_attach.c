@@ -76,8 +76,8 @@ static const char *attach_config_lookup(const char *name)
   return NULL;
 }
 
-static int attach_build_config(const char *dest, const char *interval, const char *stuck,
-                               char *out, size_t len)
+static int attach_build_config(const char *dest, const char *interval, const char *stuck, char *out,
+                               size_t len)
 {
   char output[PATH_MAX + 16];
   if (attach_output(dest, output, sizeof output) < 0)
@@ -141,7 +141,8 @@ static void attach_say_where(pid_t pid, const char *what)
     printf("%s; snapshots go to %s\n", what, output + 7);
   else
     printf("%s, without a control socket: it was preloaded and has started no actor yet "
-           "(snapshots go where its ACTORSCOPE_OUTPUT says)\n", what);
+           "(snapshots go where its ACTORSCOPE_OUTPUT says)\n",
+           what);
 }
 
 static int attach_inject_with_retries(const struct attach_target *t, struct attach_inject *in)
@@ -222,8 +223,10 @@ int cmd_attach(int argc, char **argv)
     return CMD_OK;
   }
   if (in.attach_rc < 0) {
-    fprintf(stderr, "actorscope attach: the tracer in process %d refused (%s); the process's "
-            "stderr says why\n", (int)pid, strerror(-in.attach_rc));
+    fprintf(stderr,
+            "actorscope attach: the tracer in process %d refused (%s); the process's "
+            "stderr says why\n",
+            (int)pid, strerror(-in.attach_rc));
     return CMD_FAILED;
   }
   char status[4608] = "";
@@ -249,8 +252,10 @@ static int attach_control_command(const char *verb, pid_t pid, const char *comma
     return CMD_FAILED;
   }
   if (rc == -EXDEV) {
-    fprintf(stderr, "actorscope %s: the control socket for pid %d belongs to another process "
-            "(one of the same pid in another pid namespace): not talking to it\n", verb, (int)pid);
+    fprintf(stderr,
+            "actorscope %s: the control socket for pid %d belongs to another process "
+            "(one of the same pid in another pid namespace): not talking to it\n",
+            verb, (int)pid);
     return CMD_FAILED;
   }
   if (rc < 0) {
@@ -280,7 +285,8 @@ int cmd_ctl(int argc, char **argv)
 {
   pid_t pid;
   if (argc < 3 || argc > 4) {
-    fprintf(stderr, "usage: actorscope ctl PID status | interval MS | stuck-ms MS | events on|off\n");
+    fprintf(stderr,
+            "usage: actorscope ctl PID status | interval MS | stuck-ms MS | events on|off\n");
     return CMD_USAGE;
   }
   if (attach_parse_pid(argv[1], &pid) < 0)

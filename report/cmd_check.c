@@ -74,8 +74,8 @@ static int check_write_junit(const char *path, const char *run, const struct rul
 
 /* A flag's value as rule words: "N[:NAME]" (SEP ':', split at the first) or "NAME=COUNT"
  * (SEP '=', split at the last, the name first). Names need no quoting here. */
-static int check_flag_rule(struct rule_list *rules, const char *keyword, const char *arg,
-                           char sep, const char *flag, struct rules_error *err)
+static int check_flag_rule(struct rule_list *rules, const char *keyword, const char *arg, char sep,
+                           const char *flag, struct rules_error *err)
 {
   char *copy = strdup(arg);
   if (!copy) {
@@ -96,8 +96,23 @@ static int check_flag_rule(struct rule_list *rules, const char *keyword, const c
 
 int cmd_check(int argc, char **argv)
 {
-  enum { O_RULES = 256, O_JUNIT, O_MAX_ALIVE, O_MAX_EXIT, O_MAX_SPAWNED, O_EXPECT, O_MAILBOX,
-         O_HANDLER, O_HANDLER_P99, O_WAIT_P99, O_NO_DEADLOCK, O_NO_EXCEPTIONS, O_BASELINE, O_TOLERANCE, O_INTERNAL };
+  enum {
+    O_RULES = 256,
+    O_JUNIT,
+    O_MAX_ALIVE,
+    O_MAX_EXIT,
+    O_MAX_SPAWNED,
+    O_EXPECT,
+    O_MAILBOX,
+    O_HANDLER,
+    O_HANDLER_P99,
+    O_WAIT_P99,
+    O_NO_DEADLOCK,
+    O_NO_EXCEPTIONS,
+    O_BASELINE,
+    O_TOLERANCE,
+    O_INTERNAL
+  };
   static const struct option options[] = {
       {"rules", required_argument, NULL, O_RULES},
       {"junit", required_argument, NULL, O_JUNIT},
@@ -125,7 +140,9 @@ int cmd_check(int argc, char **argv)
     switch (opt) {
     case O_RULES: rc = rules_parse_file(&rules, optarg, &err); break;
     case O_JUNIT: junit = optarg; break;
-    case O_MAX_ALIVE: rc = check_flag_rule(&rules, "max-alive", optarg, 0, "--max-alive", &err); break;
+    case O_MAX_ALIVE:
+      rc = check_flag_rule(&rules, "max-alive", optarg, 0, "--max-alive", &err);
+      break;
     case O_MAX_EXIT:
       rc = check_flag_rule(&rules, "max-alive-at-exit", optarg, 0, "--max-alive-at-exit", &err);
       break;
@@ -133,7 +150,9 @@ int cmd_check(int argc, char **argv)
       rc = check_flag_rule(&rules, "max-spawned", optarg, 0, "--max-spawned", &err);
       break;
     case O_EXPECT: rc = check_flag_rule(&rules, "expect", optarg, '=', "--expect", &err); break;
-    case O_MAILBOX: rc = check_flag_rule(&rules, "max-mailbox", optarg, ':', "--max-mailbox", &err); break;
+    case O_MAILBOX:
+      rc = check_flag_rule(&rules, "max-mailbox", optarg, ':', "--max-mailbox", &err);
+      break;
     case O_HANDLER:
       rc = check_flag_rule(&rules, "max-handler-ms", optarg, ':', "--max-handler-ms", &err);
       break;
@@ -171,7 +190,8 @@ int cmd_check(int argc, char **argv)
     return CMD_USAGE;
   }
   if (optind != argc - 1 || rules.count == 0) {
-    fprintf(stderr, "actorscope check: %s\n", optind != argc - 1 ? "give exactly one run" : "no rules given");
+    fprintf(stderr, "actorscope check: %s\n",
+            optind != argc - 1 ? "give exactly one run" : "no rules given");
     fputs(check_usage, stderr);
     rules_free(&rules);
     return CMD_USAGE;

@@ -75,9 +75,8 @@ static int diff_grew(int64_t a, int64_t b, int64_t floor, double tolerance)
   return (double)b > (double)a * (1.0 + tolerance / 100.0) && as_sat_add(b, -a) > floor;
 }
 
-static int diff_row(struct diff_rows *rows, const char *section, const char *name,
-                    const char *type, int64_t a, int64_t b, enum diff_unit unit,
-                    const struct diff_opts *o)
+static int diff_row(struct diff_rows *rows, const char *section, const char *name, const char *type,
+                    int64_t a, int64_t b, enum diff_unit unit, const struct diff_opts *o)
 {
   if (a == 0 && b == 0)
     return 0;
@@ -146,8 +145,8 @@ static const char **diff_all_types(const struct diff_side *a, const struct rm_na
 /* The p99 of a name's finished handlers, or of its messages' waits in the mailbox. */
 static int64_t diff_p99(const struct recording *m, const struct rm_name *agg, int waits)
 {
-  int64_t p99 = waits ? recording_name_wait_percentile(m, agg, 99)
-                      : recording_name_percentile(m, agg, 99);
+  int64_t p99 =
+      waits ? recording_name_wait_percentile(m, agg, 99) : recording_name_percentile(m, agg, 99);
   return p99 > 0 ? p99 : 0;
 }
 
@@ -162,8 +161,9 @@ static void diff_pair_row(const char *label, int64_t a, int64_t b, void *ctx)
   struct diff_pairs *p = ctx;
   const char *owned = p->rc == 0 ? intern_string(&p->rows->labels, label) : NULL;
   if (p->rc == 0)
-    p->rc = owned ? diff_row(p->rows, "messages between actors", owned, NULL, a, b, DIFF_COUNT, p->o)
-                  : -1;
+    p->rc = owned
+                ? diff_row(p->rows, "messages between actors", owned, NULL, a, b, DIFF_COUNT, p->o)
+                : -1;
 }
 
 /* The rows, section by section, names sorted within each. Returns 0 or -1 (out of memory). */
@@ -177,19 +177,19 @@ static int diff_build(struct diff_rows *rows, const struct diff_side *a, const s
   int rc = 0;
   for (size_t k = 0; k < sizeof diff_metrics / sizeof diff_metrics[0]; k++)
     for (size_t i = 0; i < n && rc == 0; i++)
-      rc = diff_row(rows, diff_metrics[k].section, sorted[i], NULL,
-                    diff_metric_of(recording_names_find(&a->model, &a->names, sorted[i]),
-                                   &diff_metrics[k]),
-                    diff_metric_of(recording_names_find(&b->model, &b->names, sorted[i]),
-                                   &diff_metrics[k]),
-                    diff_metrics[k].unit, o);
+      rc = diff_row(
+          rows, diff_metrics[k].section, sorted[i], NULL,
+          diff_metric_of(recording_names_find(&a->model, &a->names, sorted[i]), &diff_metrics[k]),
+          diff_metric_of(recording_names_find(&b->model, &b->names, sorted[i]), &diff_metrics[k]),
+          diff_metrics[k].unit, o);
   /* From the names' merged histograms; no row where neither run carries one. */
   for (int waits = 0; waits < 2; waits++)
     for (size_t i = 0; i < n && rc == 0; i++)
-      rc = diff_row(rows, waits ? "mailbox wait p99" : "handler p99", sorted[i], NULL,
-                    diff_p99(&a->model, recording_names_find(&a->model, &a->names, sorted[i]), waits),
-                    diff_p99(&b->model, recording_names_find(&b->model, &b->names, sorted[i]), waits),
-                    DIFF_NS, o);
+      rc = diff_row(
+          rows, waits ? "mailbox wait p99" : "handler p99", sorted[i], NULL,
+          diff_p99(&a->model, recording_names_find(&a->model, &a->names, sorted[i]), waits),
+          diff_p99(&b->model, recording_names_find(&b->model, &b->names, sorted[i]), waits),
+          DIFF_NS, o);
   for (size_t i = 0; i < n && rc == 0; i++) {
     const struct rm_name *na = recording_names_find(&a->model, &a->names, sorted[i]);
     const struct rm_name *nb = recording_names_find(&b->model, &b->names, sorted[i]);
@@ -263,7 +263,8 @@ static void diff_print(const struct diff_rows *rows, const char *path_a, const c
     if (a == 0)
       snprintf(change, sizeof change, "%s new", absolute);
     else
-      snprintf(change, sizeof change, "%s %+.1f%%", absolute, ((double)b / (double)a - 1.0) * 100.0);
+      snprintf(change, sizeof change, "%s %+.1f%%", absolute,
+               ((double)b / (double)a - 1.0) * 100.0);
     grew += row->grew;
     /* A label wider than the column gets a line of its own, the numbers stay aligned. */
     for (char *c = diff_row_label(row, label, sizeof label); *c; c++)
@@ -273,8 +274,8 @@ static void diff_print(const struct diff_rows *rows, const char *path_a, const c
       printf("  %s\n", label);
       label[0] = '\0';
     }
-    printf("  %-*s %*s %*s %*s%s\n", (int)width, label, show_field(va, 12), va,
-           show_field(vb, 12), vb, show_field(change, 20), change, row->grew ? " !" : "");
+    printf("  %-*s %*s %*s %*s%s\n", (int)width, label, show_field(va, 12), va, show_field(vb, 12),
+           vb, show_field(change, 20), change, row->grew ? " !" : "");
   }
   printf("\n%zu of %zu rows grew beyond the tolerance.\n", grew, rows->n);
 }
@@ -362,12 +363,8 @@ int cmd_diff(int argc, char **argv)
       break;
     case 'j': as_json = 1; break;
     case 'I': internal = 1; break;
-    case 'h':
-      fputs(diff_usage, stdout);
-      return CMD_OK;
-    default:
-      fputs(diff_usage, stderr);
-      return CMD_USAGE;
+    case 'h': fputs(diff_usage, stdout); return CMD_OK;
+    default: fputs(diff_usage, stderr); return CMD_USAGE;
     }
   }
   if (optind != argc - 2) {

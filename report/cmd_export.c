@@ -44,12 +44,10 @@ struct export_args {
 
 static int export_parse(int argc, char **argv, struct export_args *args)
 {
-  static const struct option options[] = {{"output", required_argument, NULL, 'o'},
-                                          {"per-actor", optional_argument, NULL, 'a'},
-                                          {"internal", no_argument, NULL, 'I'},
-                                          {"flows", required_argument, NULL, 'f'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+  static const struct option options[] = {
+      {"output", required_argument, NULL, 'o'}, {"per-actor", optional_argument, NULL, 'a'},
+      {"internal", no_argument, NULL, 'I'},     {"flows", required_argument, NULL, 'f'},
+      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
   memset(args, 0, sizeof *args);
   if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
     fputs(export_usage, stdout);
@@ -67,23 +65,21 @@ static int export_parse(int argc, char **argv, struct export_args *args)
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
     switch (c) {
-    case 'o':
-      args->output = optarg;
-      break;
+    case 'o': args->output = optarg; break;
     case 'a': {
       char *end;
       args->per_actor_cap = optarg ? strtol(optarg, &end, 10) : 100;
-      if (optarg && (*end || end == optarg || args->per_actor_cap < 1 ||
-                     args->per_actor_cap > 1000000)) {
-        fprintf(stderr, "actorscope export: --per-actor=%s: expected a number of actors from 1 to 1000000\n",
-                optarg);
+      if (optarg &&
+          (*end || end == optarg || args->per_actor_cap < 1 || args->per_actor_cap > 1000000)) {
+        fprintf(
+            stderr,
+            "actorscope export: --per-actor=%s: expected a number of actors from 1 to 1000000\n",
+            optarg);
         return CMD_USAGE;
       }
       break;
     }
-    case 'I':
-      args->internal = 1;
-      break;
+    case 'I': args->internal = 1; break;
     case 'f':
       if (strcmp(optarg, "v1") == 0 || strcmp(optarg, "v2") == 0) {
         args->flows_v1 = optarg[1] == '1';
@@ -92,12 +88,8 @@ static int export_parse(int argc, char **argv, struct export_args *args)
         return CMD_USAGE;
       }
       break;
-    case 'h':
-      fputs(export_usage, stdout);
-      return CMD_OK;
-    default:
-      fputs(export_usage, stderr);
-      return CMD_USAGE;
+    case 'h': fputs(export_usage, stdout); return CMD_OK;
+    default: fputs(export_usage, stderr); return CMD_USAGE;
     }
   }
   if (argc - optind < 1) {

@@ -76,7 +76,8 @@ int report_type_cmp(const void *x, const void *y)
 
 int report_name_by_messages(const void *x, const void *y)
 {
-  const struct rm_name *a = *(const struct rm_name *const *)x, *b = *(const struct rm_name *const *)y;
+  const struct rm_name *a = *(const struct rm_name *const *)x,
+                       *b = *(const struct rm_name *const *)y;
   if (a->messages != b->messages)
     return a->messages < b->messages ? 1 : -1;
   return strcmp(strtab_text(&report_sort_model->strings, a->name),
@@ -101,9 +102,7 @@ const char *report_alive_heading(const struct recording *m, char *buf, size_t le
   case RM_END_SIGNAL: return "Alive when the process died";
   case RM_END_EXEC: return "Alive when the program replaced itself";
   case RM_END_NO_FINAL: return "Alive at the last snapshot (no final snapshot: not called leaks)";
-  default:
-    snprintf(buf, len, "Alive at snapshot %lld", (long long)m->at_seq);
-    return buf;
+  default: snprintf(buf, len, "Alive at snapshot %lld", (long long)m->at_seq); return buf;
   }
 }
 
@@ -170,12 +169,8 @@ int cmd_report(int argc, char **argv)
     case 'j': as_json = 1; break;
     case 'A': all = 1; break;
     case 'I': internal = 1; break;
-    case 'h':
-      fputs(report_usage, stdout);
-      return CMD_OK;
-    default:
-      fputs(report_usage, stderr);
-      return CMD_USAGE;
+    case 'h': fputs(report_usage, stdout); return CMD_OK;
+    default: fputs(report_usage, stderr); return CMD_USAGE;
     }
   }
   if (optind != argc - 1 || (now && at >= 0)) {
@@ -189,7 +184,8 @@ int cmd_report(int argc, char **argv)
     return CMD_USAGE;
   struct report r = {.m = &model, .lines_per_section = all ? (size_t)-1 : REPORT_LINES_PER_SECTION};
   int status = CMD_OK;
-  if (recording_names(&model, &r.names) < 0 || recording_tree(&model, &r.tree) < 0 || report_find_slowest(&r) < 0) {
+  if (recording_names(&model, &r.names) < 0 || recording_tree(&model, &r.tree) < 0 ||
+      report_find_slowest(&r) < 0) {
     fprintf(stderr, "actorscope report: out of memory\n");
     status = CMD_USAGE;
   } else if (as_json) {

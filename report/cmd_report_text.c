@@ -45,8 +45,8 @@ static void report_print_tree(const struct report *r)
     if (depth > REPORT_MAX_INDENT)
       snprintf(deep, sizeof deep, "[depth %zu] ", depth);
     const char *reason = a->reason != RM_NONE ? report_str(r, a->reason) : NULL;
-    printf("    %*s%s#%lld %s%s%s %s%s%s%s%s  received %lld, sent %lld, mailbox max %lld\n",
-           indent, "", deep, (long long)a->id,
+    printf("    %*s%s#%lld %s%s%s %s%s%s%s%s  received %lld, sent %lld, mailbox max %lld\n", indent,
+           "", deep, (long long)a->id,
            show_name(report_str(r, a->name), REPORT_NAME_WIDTH, name, sizeof name), caf_id,
            r->tree.cyclic[i] ? " (its parents form a cycle)" : "", as_status_name(a->status),
            reason ? " (" : "", reason ? reason : "", reason ? ")" : "",
@@ -78,13 +78,13 @@ static void report_print_messages(const struct report *r, int all)
     qsort(agg->types, agg->n_types, sizeof *agg->types, report_type_cmp);
     if (!show_spend(&budget))
       continue;
-    printf("  %s (%lld actor%s):", show_name(report_str(r, agg->name), REPORT_NAME_WIDTH, name,
-                                              sizeof name),
+    printf("  %s (%lld actor%s):",
+           show_name(report_str(r, agg->name), REPORT_NAME_WIDTH, name, sizeof name),
            (long long)agg->spawned, agg->spawned == 1 ? "" : "s");
     size_t shown = all ? agg->n_types : REPORT_TYPES_PER_LINE;
     for (size_t k = 0; k < agg->n_types && k < shown; k++)
-      printf("%s %s %lld", k ? "," : "", show_name(report_str(r, agg->types[k].type), 40, name,
-                                                   sizeof name),
+      printf("%s %s %lld", k ? "," : "",
+             show_name(report_str(r, agg->types[k].type), 40, name, sizeof name),
              (long long)agg->types[k].sum);
     if (agg->n_types > shown)
       printf(", and %zu more types", agg->n_types - shown);
@@ -119,7 +119,8 @@ static int report_print_finished(const struct recording *m, const char *indent,
   struct rm_finished f;
   if (recording_finished(m, bins, n, max_ns, &f) < 0)
     return 0;
-  char p50[SHOW_DURATION_MAX], p90[SHOW_DURATION_MAX], p99[SHOW_DURATION_MAX], max[SHOW_DURATION_MAX];
+  char p50[SHOW_DURATION_MAX], p90[SHOW_DURATION_MAX], p99[SHOW_DURATION_MAX],
+      max[SHOW_DURATION_MAX];
   printf("%sp50 %s, p90 %s, p99 %s, max %s of %llu finished\n", indent,
          show_duration(f.p50, 0, p50, sizeof p50), show_duration(f.p90, 0, p90, sizeof p90),
          show_duration(f.p99, 0, p99, sizeof p99), show_duration(f.max, 0, max, sizeof max),
@@ -166,7 +167,8 @@ static void report_print_stuck(const struct report *r, const struct rm_actor *a)
   waits_print_line(r->m, "      ", a->wait_hist, a->n_wait_hist);
   /* The stuck run is normally the longest one above; when another was longer, it says which. */
   int64_t longest = recording_handler_max(a, NULL, NULL);
-  if (a->has_stuck && (a->stuck_ns < longest - longest / 100 || a->stuck_ns > longest + longest / 100))
+  if (a->has_stuck &&
+      (a->stuck_ns < longest - longest / 100 || a->stuck_ns > longest + longest / 100))
     printf("      (the stuck one: %s handling %s)\n",
            show_duration(a->stuck_ns, 0, took, sizeof took),
            show_name(report_str(r, a->stuck_type), 40, frame, sizeof frame));
@@ -305,10 +307,9 @@ void report_print_text(struct report *r, int all, int now)
   const char *base = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
   show_clean(path && (!name || strcmp(name, base) == 0) ? path : name ? name : "?", stdout);
   printf(" (pid %lld)\n", (long long)m->pid);
-  printf("state at snapshot seq %lld (%zu snapshot%s %s)%s, uptime %s%s\n",
-         (long long)m->at_seq, m->n_points, m->n_points == 1 ? "" : "s",
-         m->end == RM_END_AT ? "read" : "in all", m->at_final ? " (final)" : "",
-         show_duration(m->at_uptime_ns, 0, uptime, sizeof uptime),
+  printf("state at snapshot seq %lld (%zu snapshot%s %s)%s, uptime %s%s\n", (long long)m->at_seq,
+         m->n_points, m->n_points == 1 ? "" : "s", m->end == RM_END_AT ? "read" : "in all",
+         m->at_final ? " (final)" : "", show_duration(m->at_uptime_ns, 0, uptime, sizeof uptime),
          m->truncated ? "; the file's last line was cut short" : "");
   if (now && !m->at_final)
     printf("%s\n", m->live ? "the state now: the program is running"
@@ -335,4 +336,3 @@ void report_print_text(struct report *r, int all, int now)
   report_print_end(r);
   report_print_timeline(m);
 }
-

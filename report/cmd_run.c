@@ -42,7 +42,8 @@ static const char run_usage[] =
     "                        (default: actorscope.%p.jsonl in the current directory)\n"
     "  -i, --interval MS     milliseconds between snapshots (default 500)\n"
     "      --max-size SIZE   rotate a snapshot file at this size (K, M, G suffixes; 0: never;\n"
-    "                        default " RUN_DEFAULT_MAX_SIZE ", so a forgotten daemon cannot fill the disk)\n"
+    "                        default " RUN_DEFAULT_MAX_SIZE
+    ", so a forgotten daemon cannot fill the disk)\n"
     "      --keep N          rotated files kept (default 3)\n"
     "      --events          also record every handler, send, spawn and stop with exact times\n"
     "                        into NAME.events beside the snapshots (export perfetto draws it)\n"
@@ -186,27 +187,13 @@ int cmd_run(int argc, char **argv)
   setenv("ACTORSCOPE_MAX_BYTES", RUN_DEFAULT_MAX_SIZE, 0);
   while ((opt = getopt_long(argc, argv, "+o:i:h", options, NULL)) != -1) {
     switch (opt) {
-    case 'o':
-      run_set_output(optarg);
-      break;
-    case 'i':
-      setenv("ACTORSCOPE_INTERVAL_MS", optarg, 1);
-      break;
-    case 'm':
-      setenv("ACTORSCOPE_MAX_BYTES", optarg, 1);
-      break;
-    case 'k':
-      setenv("ACTORSCOPE_KEEP", optarg, 1);
-      break;
-    case 'e':
-      setenv("ACTORSCOPE_EVENTS", "1", 1);
-      break;
-    case 'h':
-      fputs(run_usage, stdout);
-      return CMD_OK;
-    default:
-      fputs(run_usage, stderr);
-      return CMD_USAGE;
+    case 'o': run_set_output(optarg); break;
+    case 'i': setenv("ACTORSCOPE_INTERVAL_MS", optarg, 1); break;
+    case 'm': setenv("ACTORSCOPE_MAX_BYTES", optarg, 1); break;
+    case 'k': setenv("ACTORSCOPE_KEEP", optarg, 1); break;
+    case 'e': setenv("ACTORSCOPE_EVENTS", "1", 1); break;
+    case 'h': fputs(run_usage, stdout); return CMD_OK;
+    default: fputs(run_usage, stderr); return CMD_USAGE;
     }
   }
   if (optind >= argc) {
@@ -264,11 +251,13 @@ int cmd_run(int argc, char **argv)
 
   char destination[PATH_MAX + 32];
   run_describe_destination(&cfg, destination, sizeof destination);
-  struct run_outcome outcome = {
-      .child = pid, .wait_status = wait_status, .program = argv[optind],
-      .destination = destination[0] ? destination : NULL,
-      .secure_execution = found && launch_program_is_secure(program), .adopting = adopting,
-      .config = &cfg};
+  struct run_outcome outcome = {.child = pid,
+                                .wait_status = wait_status,
+                                .program = argv[optind],
+                                .destination = destination[0] ? destination : NULL,
+                                .secure_execution = found && launch_program_is_secure(program),
+                                .adopting = adopting,
+                                .config = &cfg};
   run_summary_report(&status, &outcome);
   free(status_env);
   return run_exit_like(wait_status);

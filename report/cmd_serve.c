@@ -14,7 +14,8 @@
 #include <string.h>
 
 static const char serve_usage[] =
-    "usage: actorscope serve --listen [HOST:]PORT [--per-actor[=CAP]] [--keep SECONDS] [--internal]\n"
+    "usage: actorscope serve --listen [HOST:]PORT [--per-actor[=CAP]] [--keep SECONDS] "
+    "[--internal]\n"
     "                        [--tls-cert FILE --tls-key FILE] [--basic-auth FILE] SOURCE...\n"
     "\n"
     "Serves Prometheus metrics of traced processes at http://HOST:PORT/metrics (text format\n"
@@ -60,22 +61,16 @@ int cmd_serve(int argc, char **argv)
   optind = 1;
   while ((c = getopt_long(argc, argv, "+l:h", options, NULL)) != -1) {
     switch (c) {
-    case 'l':
-      http_options.listen = optarg;
-      break;
-    case 'c':
-      http_options.tls_cert = optarg;
-      break;
-    case 'K':
-      http_options.tls_key = optarg;
-      break;
-    case 'b':
-      http_options.basic_auth = optarg;
-      break;
+    case 'l': http_options.listen = optarg; break;
+    case 'c': http_options.tls_cert = optarg; break;
+    case 'K': http_options.tls_key = optarg; break;
+    case 'b': http_options.basic_auth = optarg; break;
     case 'a':
       cap = optarg ? strtol(optarg, &end, 10) : 100;
       if (optarg && (*end || end == optarg || cap < 1 || cap > 1000000)) {
-        fprintf(stderr, "actorscope serve: --per-actor=%s: expected a number of actors from 1 to 1000000\n", optarg);
+        fprintf(stderr,
+                "actorscope serve: --per-actor=%s: expected a number of actors from 1 to 1000000\n",
+                optarg);
         return CMD_USAGE;
       }
       break;
@@ -86,15 +81,9 @@ int cmd_serve(int argc, char **argv)
         return CMD_USAGE;
       }
       break;
-    case 'I':
-      internal = 1;
-      break;
-    case 'h':
-      fputs(serve_usage, stdout);
-      return CMD_OK;
-    default:
-      fputs(serve_usage, stderr);
-      return CMD_USAGE;
+    case 'I': internal = 1; break;
+    case 'h': fputs(serve_usage, stdout); return CMD_OK;
+    default: fputs(serve_usage, stderr); return CMD_USAGE;
     }
   }
   if (!http_options.listen || optind >= argc) {
@@ -132,7 +121,7 @@ int cmd_serve(int argc, char **argv)
   /* The metrics name what runs on the host. */
   if (!http_options.basic_auth && strncmp(bound, "127.", 4) != 0 && strncmp(bound, "[::1]", 5) != 0)
     fprintf(stderr, "actorscope serve: warning: listening beyond loopback without --basic-auth: "
-            "whoever can connect reads pids, programs and actor names (docs/serve.md)\n");
+                    "whoever can connect reads pids, programs and actor names (docs/serve.md)\n");
   int sig;
   sigwait(&stop, &sig);
   serve_http_stop(http);

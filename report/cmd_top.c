@@ -43,8 +43,21 @@ static const char top_usage[] =
     "  -h, --help            this text ('?' on the screen lists the keys)\n";
 
 enum {
-  O_ROWS = 256, O_WIDTH, O_RULES, O_BUSY, O_STUCK, O_SORT, O_REVERSE, O_FLAT, O_FILTER, O_ASCII,
-  O_NO_COLOR, O_TIMING, O_EVENTS, O_INSPECT, O_INTERNAL,
+  O_ROWS = 256,
+  O_WIDTH,
+  O_RULES,
+  O_BUSY,
+  O_STUCK,
+  O_SORT,
+  O_REVERSE,
+  O_FLAT,
+  O_FILTER,
+  O_ASCII,
+  O_NO_COLOR,
+  O_TIMING,
+  O_EVENTS,
+  O_INSPECT,
+  O_INTERNAL,
 };
 
 struct top_options {
@@ -74,8 +87,8 @@ static int top_bad(const char *what, const char *value)
 
 static int top_sort_parse(const char *name, enum top_sort *out)
 {
-  static const char *const names[TOP_SORT_COUNT] = {
-      "id", "name", "state", "mailbox", "rate", "received", "exceptions", "age"};
+  static const char *const names[TOP_SORT_COUNT] = {"id",   "name",     "state",      "mailbox",
+                                                    "rate", "received", "exceptions", "age"};
   for (int i = 0; i < TOP_SORT_COUNT; i++)
     if (strcmp(name, names[i]) == 0) {
       *out = (enum top_sort)i;
@@ -88,19 +101,27 @@ static int top_sort_parse(const char *name, enum top_sort *out)
 static int top_parse(int argc, char **argv, struct top_options *o, struct top_screen *s,
                      struct top_thresholds *t)
 {
-  static const struct option options[] = {
-      {"batch", no_argument, NULL, 'b'},       {"frames", required_argument, NULL, 'n'},
-      {"rows", required_argument, NULL, O_ROWS}, {"width", required_argument, NULL, O_WIDTH},
-      {"follow", no_argument, NULL, 'f'},      {"rules", required_argument, NULL, O_RULES},
-      {"busy-ms", required_argument, NULL, O_BUSY}, {"stuck-ms", required_argument, NULL, O_STUCK},
-      {"interval", required_argument, NULL, 'i'}, {"sort", required_argument, NULL, O_SORT},
-      {"reverse", no_argument, NULL, O_REVERSE}, {"flat", no_argument, NULL, O_FLAT},
-      {"filter", required_argument, NULL, O_FILTER}, {"ascii", no_argument, NULL, O_ASCII},
-      {"no-color", no_argument, NULL, O_NO_COLOR}, {"timing", no_argument, NULL, O_TIMING},
-      {"events", no_argument, NULL, O_EVENTS},
-      {"inspect", required_argument, NULL, O_INSPECT},
-      {"internal", no_argument, NULL, O_INTERNAL},
-      {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+  static const struct option options[] = {{"batch", no_argument, NULL, 'b'},
+                                          {"frames", required_argument, NULL, 'n'},
+                                          {"rows", required_argument, NULL, O_ROWS},
+                                          {"width", required_argument, NULL, O_WIDTH},
+                                          {"follow", no_argument, NULL, 'f'},
+                                          {"rules", required_argument, NULL, O_RULES},
+                                          {"busy-ms", required_argument, NULL, O_BUSY},
+                                          {"stuck-ms", required_argument, NULL, O_STUCK},
+                                          {"interval", required_argument, NULL, 'i'},
+                                          {"sort", required_argument, NULL, O_SORT},
+                                          {"reverse", no_argument, NULL, O_REVERSE},
+                                          {"flat", no_argument, NULL, O_FLAT},
+                                          {"filter", required_argument, NULL, O_FILTER},
+                                          {"ascii", no_argument, NULL, O_ASCII},
+                                          {"no-color", no_argument, NULL, O_NO_COLOR},
+                                          {"timing", no_argument, NULL, O_TIMING},
+                                          {"events", no_argument, NULL, O_EVENTS},
+                                          {"inspect", required_argument, NULL, O_INSPECT},
+                                          {"internal", no_argument, NULL, O_INTERNAL},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
   long long v;
   char err[256];
   int opt;
@@ -139,7 +160,8 @@ static int top_parse(int argc, char **argv, struct top_options *o, struct top_sc
     case O_SORT:
       if (top_sort_parse(optarg, &s->view.sort) < 0)
         return top_bad("--sort takes id, name, state, mailbox, rate, received, exceptions or "
-                       "age, not", optarg);
+                       "age, not",
+                       optarg);
       break;
     case O_REVERSE: s->view.reverse = 1; break;
     case O_FLAT: s->view.flat = 1; break;
@@ -259,12 +281,11 @@ int cmd_top(int argc, char **argv)
     fprintf(stderr, "actorscope top: --interval applies to -- PROGRAM only (the tracer of a "
                     "running process has its own)\n");
   }
-  snprintf(app.screen.source, sizeof app.screen.source, "%s",
-           o.program ? o.program[0] : o.source);
+  snprintf(app.screen.source, sizeof app.screen.source, "%s", o.program ? o.program[0] : o.source);
   app.screen.replay = !o.program && !top_is_socket(o.source) && !o.follow;
   /* A followed file does not restart: its end (or an error in it) is the end. */
-  struct live_feed_options feed = {.source = o.source, .follow = o.follow,
-                                   .stop_at_end = o.batch || !top_is_socket(o.source)};
+  struct live_feed_options feed = {
+      .source = o.source, .follow = o.follow, .stop_at_end = o.batch || !top_is_socket(o.source)};
 
   struct as_reader_error rerr2;
   int rc;

@@ -8,6 +8,7 @@
 /* Sends one command line to process pid's library and reads its one-line answer (without
  * the newline) into reply, waiting at most timeout_ms. Returns 0, or -errno (-ENOENT: no
  * control socket, i.e. not traced; -EXDEV: the socket at the path is another process's). */
-int attach_control_ask(pid_t pid, const char *command, char *reply, size_t len, unsigned timeout_ms);
+int attach_control_ask(pid_t pid, const char *command, char *reply, size_t len,
+                       unsigned timeout_ms);
 
 #endif

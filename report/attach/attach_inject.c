@@ -19,8 +19,8 @@
 #error "actorscope attach injects on x86-64 only"
 #endif
 
-#define INJECT_STOP_MS 3000u     /* a stop requested must come within this */
-#define INJECT_DLOPEN_MS 30000u  /* loading may wait for another thread's loader lock */
+#define INJECT_STOP_MS 3000u    /* a stop requested must come within this */
+#define INJECT_DLOPEN_MS 30000u /* loading may wait for another thread's loader lock */
 #define INJECT_CALL_MS 10000u
 #define INJECT_SCRATCH_BYTES (1u << 20)
 #define INJECT_STRINGS_BYTES 8192u
@@ -172,8 +172,8 @@ static int inject_stop(struct inject *j)
 {
   pid_t tid = j->in->tid;
   if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
-    snprintf(j->why, j->len, "cannot trace thread %d of process %d: %s", (int)tid,
-             (int)j->in->pid, strerror(errno));
+    snprintf(j->why, j->len, "cannot trace thread %d of process %d: %s", (int)tid, (int)j->in->pid,
+             strerror(errno));
     return -1;
   }
   int status;
@@ -235,18 +235,22 @@ static void inject_read_dlerror(struct inject *j, char *out, size_t len)
 /* Everything between the stop and the release. */
 static int inject_calls(struct inject *j)
 {
-  uint64_t args[6] = {0, INJECT_SCRATCH_BYTES, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0};
+  uint64_t args[6] = {
+      0, INJECT_SCRATCH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1,
+      0};
   uint64_t ret, library, config, entry, handle, fn;
   if (inject_syscall(j, SYS_mmap, args, &ret) < 0 || ret > (uint64_t)-4096)
     return inject_fail(j, "cannot map a scratch page in the target%s", "");
   j->scratch = ret;
   if (inject_strings(j, &library, &config, &entry) < 0)
     return inject_fail(j, "cannot write into the target's scratch page%s", "");
-  int rc = inject_call(j, j->in->dlopen_addr, library, INJECT_RTLD_NOW_LOCAL, INJECT_DLOPEN_MS, &handle);
+  int rc =
+      inject_call(j, j->in->dlopen_addr, library, INJECT_RTLD_NOW_LOCAL, INJECT_DLOPEN_MS, &handle);
   if (rc == -ETIMEDOUT)
-    return inject_fail(j, "dlopen() in the target did not return within 30 s%s (it waits for a "
-                       "lock another thread holds); the thread was put back as it was", "");
+    return inject_fail(j,
+                       "dlopen() in the target did not return within 30 s%s (it waits for a "
+                       "lock another thread holds); the thread was put back as it was",
+                       "");
   if (rc < 0)
     return inject_fail(j, "dlopen() in the target failed: %s", strerror(-rc));
   if (!handle) {
@@ -255,7 +259,8 @@ static int inject_calls(struct inject *j)
     return inject_fail(j, "the target cannot load the tracer: %s", error);
   }
   if (inject_call(j, j->in->dlsym_addr, handle, entry, INJECT_CALL_MS, &fn) < 0 || !fn)
-    return inject_fail(j, "the loaded library has no actorscope_attach%s (a different version?)", "");
+    return inject_fail(j, "the loaded library has no actorscope_attach%s (a different version?)",
+                       "");
   if ((rc = inject_call(j, fn, config, 0, INJECT_CALL_MS, &ret)) < 0)
     return inject_fail(j, "actorscope_attach did not return: %s", strerror(-rc));
   j->in->attach_rc = (int)(int32_t)ret;

@@ -11,10 +11,10 @@
 struct attach_inject {
   pid_t pid, tid;
   uint64_t dlopen_addr, dlsym_addr, dlerror_addr; /* in the target */
-  const char *library; /* path as the target sees it */
-  const char *config;  /* actorscope_attach's argument */
-  int attach_rc;       /* what actorscope_attach returned */
-  unsigned stopped_ms; /* how long the thread was held */
+  const char *library;                            /* path as the target sees it */
+  const char *config;                             /* actorscope_attach's argument */
+  int attach_rc;                                  /* what actorscope_attach returned */
+  unsigned stopped_ms;                            /* how long the thread was held */
 };
 
 /* Returns 0 (attach_rc says the entry's answer), or -1 with why filled; the thread is

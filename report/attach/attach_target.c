@@ -35,8 +35,8 @@ static int attach_is(const char *path, const char *prefix)
   return strncmp(attach_basename(path), prefix, strlen(prefix)) == 0;
 }
 
-static void attach_note_mapping(struct attach_object *o, const char *path, uint64_t lo,
-                                uint64_t hi, uint64_t offset, const char *perms)
+static void attach_note_mapping(struct attach_object *o, const char *path, uint64_t lo, uint64_t hi,
+                                uint64_t offset, const char *perms)
 {
   if (!o->path[0])
     snprintf(o->path, sizeof o->path, "%s", path);
@@ -143,32 +143,37 @@ static int attach_permission(const struct attach_target *t, const struct attach_
   attach_read_status("/proc/self/status", &self, NULL, 0);
   int cap = (self.cap_eff >> ATTACH_CAP_SYS_PTRACE) & 1;
   if (!cap && target->uid[0] != geteuid()) {
-    snprintf(why, len, "process %d (%s) belongs to uid %u, not to you (uid %u): run actorscope "
-             "attach as that user, or as root", (int)t->pid, t->name, target->uid[0],
-             (unsigned)geteuid());
+    snprintf(why, len,
+             "process %d (%s) belongs to uid %u, not to you (uid %u): run actorscope "
+             "attach as that user, or as root",
+             (int)t->pid, t->name, target->uid[0], (unsigned)geteuid());
     return ATTACH_REFUSED;
   }
   int scope = attach_yama_scope();
   if (scope == 3) {
-    snprintf(why, len, "ptrace is disabled on this system (kernel.yama.ptrace_scope=3) until the "
+    snprintf(why, len,
+             "ptrace is disabled on this system (kernel.yama.ptrace_scope=3) until the "
              "next reboot: attach is impossible; start the program under `actorscope run`");
     return ATTACH_REFUSED;
   }
   if ((scope == 1 || scope == 2) && !cap) {
-    snprintf(why, len, "kernel.yama.ptrace_scope=%d lets only %s trace process %d: run "
+    snprintf(why, len,
+             "kernel.yama.ptrace_scope=%d lets only %s trace process %d: run "
              "`sudo actorscope attach %d`, or give the tool the capability (`sudo setcap "
-             "cap_sys_ptrace+ep $(command -v actorscope)`)%s", scope,
-             scope == 1 ? "its parent or a process with CAP_SYS_PTRACE" : "processes with CAP_SYS_PTRACE",
+             "cap_sys_ptrace+ep $(command -v actorscope)`)%s",
+             scope,
+             scope == 1 ? "its parent or a process with CAP_SYS_PTRACE"
+                        : "processes with CAP_SYS_PTRACE",
              (int)t->pid, (int)t->pid,
              scope == 1 ? ", or allow it for everyone until reboot (`sudo sysctl "
-                          "kernel.yama.ptrace_scope=0`)" : "");
+                          "kernel.yama.ptrace_scope=0`)"
+                        : "");
     return ATTACH_REFUSED;
   }
   return 0;
 }
 
-int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, char *why,
-                          size_t len)
+int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, char *why, size_t len)
 {
   memset(t, 0, sizeof *t);
   t->pid = pid;
@@ -191,8 +196,10 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
     return ATTACH_REFUSED;
   }
   if (!t->loader.path[0] || !t->libc.path[0]) {
-    snprintf(why, len, "process %d (%s) is statically linked: there is no dynamic loader in it "
-             "to load the tracer with", (int)pid, t->name);
+    snprintf(why, len,
+             "process %d (%s) is statically linked: there is no dynamic loader in it "
+             "to load the tracer with",
+             (int)pid, t->name);
     return ATTACH_REFUSED;
   }
   if (t->tracer.path[0] && !tracer_ok) {
@@ -201,27 +208,33 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
     return ATTACH_ALREADY;
   }
   if (t->tracer.path[0] && strstr(t->tracer.path, " (deleted)")) {
-    snprintf(why, len, "process %d (%s) has the tracer loaded from a file that was replaced or "
-             "removed since (%s): it cannot be attached again; restart the program", (int)pid,
-             t->name, t->tracer.path);
+    snprintf(why, len,
+             "process %d (%s) has the tracer loaded from a file that was replaced or "
+             "removed since (%s): it cannot be attached again; restart the program",
+             (int)pid, t->name, t->tracer.path);
     return ATTACH_REFUSED;
   }
   if (!t->libczmq.path[0] && !t->libcaf.path[0]) {
-    snprintf(why, len, "process %d (%s) has neither libczmq nor libcaf_core loaded: no actors "
-             "to trace (a runtime linked statically cannot be traced)", (int)pid, t->name);
+    snprintf(why, len,
+             "process %d (%s) has neither libczmq nor libcaf_core loaded: no actors "
+             "to trace (a runtime linked statically cannot be traced)",
+             (int)pid, t->name);
     return ATTACH_REFUSED;
   }
   if (st.uid[0] != st.uid[1] || st.gid[0] != st.gid[1]) {
-    snprintf(why, len, "process %d (%s) runs set-user-ID or set-group-ID (real uid %u, effective "
-             "%u): the tracer does not go into privileged processes", (int)pid, t->name,
-             st.uid[0], st.uid[1]);
+    snprintf(why, len,
+             "process %d (%s) runs set-user-ID or set-group-ID (real uid %u, effective "
+             "%u): the tracer does not go into privileged processes",
+             (int)pid, t->name, st.uid[0], st.uid[1]);
     return ATTACH_REFUSED;
   }
   struct stat env;
   snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
   if (stat(path, &env) == 0 && env.st_uid != st.uid[0]) {
-    snprintf(why, len, "process %d (%s) is not dumpable (it changed credentials or called "
-             "prctl(PR_SET_DUMPABLE, 0)): the tracer does not go into it", (int)pid, t->name);
+    snprintf(why, len,
+             "process %d (%s) is not dumpable (it changed credentials or called "
+             "prctl(PR_SET_DUMPABLE, 0)): the tracer does not go into it",
+             (int)pid, t->name);
     return ATTACH_REFUSED;
   }
   if (st.tracer) {
@@ -233,17 +246,20 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
         snprintf(tracer, sizeof tracer, "?");
       fclose(f);
     }
-    snprintf(why, len, "process %d (%s) is being traced already by process %ld (%s): detach "
-             "that debugger first", (int)pid, t->name, st.tracer, tracer);
+    snprintf(why, len,
+             "process %d (%s) is being traced already by process %ld (%s): detach "
+             "that debugger first",
+             (int)pid, t->name, st.tracer, tracer);
     return ATTACH_REFUSED;
   }
   uint64_t value;
   char libc[PATH_MAX + 64];
   snprintf(libc, sizeof libc, "/proc/%d/root%s", (int)pid, t->libc.path);
   if (attach_elf_dynsym(libc, "dlopen", &value) < 0) {
-    snprintf(why, len, "process %d (%s) uses a glibc older than 2.34 (its libc has no dlopen; "
-             "found %s): start the program under `actorscope run` instead", (int)pid, t->name,
-             t->libc.path);
+    snprintf(why, len,
+             "process %d (%s) uses a glibc older than 2.34 (its libc has no dlopen; "
+             "found %s): start the program under `actorscope run` instead",
+             (int)pid, t->name, t->libc.path);
     return ATTACH_REFUSED;
   }
   return attach_permission(t, &st, why, len);
@@ -264,8 +280,7 @@ static int attach_idle_syscall(long nr)
   case 270: /* pselect6 */
   case 271: /* ppoll */
   case 281: /* epoll_pwait */
-  case 441: /* epoll_pwait2 */
-    return 1;
+  case 441: /* epoll_pwait2 */ return 1;
   }
   return 0;
 }
@@ -313,8 +328,9 @@ static int attach_rank_thread(const struct attach_target *t, pid_t tid)
   fclose(f);
   long nr;
   unsigned long long arg[6], sp, pc;
-  if (!got || sscanf(line, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &arg[0], &arg[1],
-                     &arg[2], &arg[3], &arg[4], &arg[5], &sp, &pc) != 9 ||
+  if (!got ||
+      sscanf(line, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &arg[0], &arg[1], &arg[2],
+             &arg[3], &arg[4], &arg[5], &sp, &pc) != 9 ||
       !attach_idle_syscall(nr))
     return 0;
   /* libzmq's I/O thread: an epoll loop that retries on EINTR, holding no lock. */
@@ -351,10 +367,11 @@ int attach_target_pick_thread(const struct attach_target *t, pid_t *tid, char *w
   }
   closedir(d);
   if (!best.rank) {
-    snprintf(why, len, "no thread of process %d (%s) is idle in a call that may safely be "
+    snprintf(why, len,
+             "no thread of process %d (%s) is idle in a call that may safely be "
              "interrupted (libzmq's I/O thread in epoll_wait, or a thread in poll, select, "
-             "epoll or sleep outside the actors' code): try again in a moment", (int)t->pid,
-             t->name);
+             "epoll or sleep outside the actors' code): try again in a moment",
+             (int)t->pid, t->name);
     return ATTACH_REFUSED;
   }
   *tid = best.tid;

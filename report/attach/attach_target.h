@@ -9,8 +9,8 @@
 #include <sys/types.h>
 
 struct attach_object {
-  char path[PATH_MAX]; /* as the target maps it; "" when not mapped */
-  uint64_t base;       /* where the offset-0 mapping before its code starts */
+  char path[PATH_MAX];   /* as the target maps it; "" when not mapped */
+  uint64_t base;         /* where the offset-0 mapping before its code starts */
   uint64_t pending_base; /* the last offset-0 mapping seen (while reading the maps) */
   uint64_t text_lo, text_hi;
 };
@@ -24,14 +24,13 @@ struct attach_target {
 
 /* Preflight results: 0, or one of these, with a message in why. */
 enum attach_refusal {
-  ATTACH_REFUSED = 1,  /* cannot or must not: why says what to do */
-  ATTACH_ALREADY = 2,  /* the tracer is in the process already (unless tracer_ok) */
+  ATTACH_REFUSED = 1, /* cannot or must not: why says what to do */
+  ATTACH_ALREADY = 2, /* the tracer is in the process already (unless tracer_ok) */
 };
 
 /* tracer_ok: the tracer being mapped is no refusal (a new attach after a detach: the
  * library is loaded already, t->tracer says from where). */
-int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, char *why,
-                          size_t len);
+int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, char *why, size_t len);
 
 /* A thread to borrow: 0 and its tid, or ATTACH_REFUSED with why. */
 int attach_target_pick_thread(const struct attach_target *t, pid_t *tid, char *why, size_t len);

@@ -17,7 +17,10 @@
 
 /* ---- names ----------------------------------------------------------------------------------- */
 
-void export_events_names_init(struct export_events_names *names) { memset(names, 0, sizeof *names); }
+void export_events_names_init(struct export_events_names *names)
+{
+  memset(names, 0, sizeof *names);
+}
 
 static ptrdiff_t ev_name_index(const struct export_events_names *names, int64_t id)
 {
@@ -125,7 +128,7 @@ struct ev_state {
   FILE *out;
   int64_t pid, offset_ns;
   const struct export_events_names *names;
-  char **types; /* EV_TYPES names, NULL: unnamed */
+  char **types;          /* EV_TYPES names, NULL: unnamed */
   struct ev_send *sends; /* open addressing, linear probing, power-of-two size */
   size_t sends_n, sends_cap;
   struct ev_actor *actors;
@@ -419,8 +422,10 @@ static int ev_on_cancel(struct ev_state *s, const struct as_events_record *r)
   if (!o->matched)
     return 0;
   /* Left in the mailbox: a later handler takes it. */
-  struct as_events_record again = {.time_ns = o->send.ts, .actor = o->send.receiver,
-                                   .peer = o->send.sender, .msg = o->send.msg,
+  struct as_events_record again = {.time_ns = o->send.ts,
+                                   .actor = o->send.receiver,
+                                   .peer = o->send.sender,
+                                   .msg = o->send.msg,
                                    .tid = o->send.tid};
   return ev_on_send(s, &again);
 }
@@ -479,21 +484,18 @@ static int ev_record(struct ev_state *s, const struct as_events_record *r)
     s->last_ts = r->time_ns;
   struct ev_actor *a;
   switch (r->kind) {
-  case AS_EV_SEND:
-    return r->actor ? ev_on_send(s, r) : 0;
+  case AS_EV_SEND: return r->actor ? ev_on_send(s, r) : 0;
   case AS_EV_SEND_UNDO: {
     struct ev_send *m = ev_send_find(s, r->actor, r->msg);
     if (m)
       ev_send_remove(s, m);
     return 0;
   }
-  case AS_EV_BEGIN:
-    return r->actor ? ev_on_begin(s, r) : 0;
+  case AS_EV_BEGIN: return r->actor ? ev_on_begin(s, r) : 0;
   case AS_EV_END:
     a = ev_actor(s, r->actor, 0);
     return a && a->depth ? ev_end_one(s, a, r->time_ns, NULL) : 0;
-  case AS_EV_CANCEL:
-    return ev_on_cancel(s, r);
+  case AS_EV_CANCEL: return ev_on_cancel(s, r);
   case AS_EV_STOP:
     a = ev_actor(s, r->actor, 0);
     while (a && a->depth) {
@@ -502,17 +504,14 @@ static int ev_record(struct ev_state *s, const struct as_events_record *r)
         return rc;
     }
     return 0;
-  case AS_EV_LOST:
-    ev_lost(s, r);
-    return 0;
-  default: /* spawn: the snapshots' instants say it; kinds of later versions: skipped */
-    return 0;
+  case AS_EV_LOST: ev_lost(s, r); return 0;
+  default: /* spawn: the snapshots' instants say it; kinds of later versions: skipped */ return 0;
   }
 }
 
 int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset_ns,
-                        const struct export_events_names *names, unsigned flags,
-                        uint64_t *count, struct as_reader_error *err)
+                        const struct export_events_names *names, unsigned flags, uint64_t *count,
+                        struct as_reader_error *err)
 {
   *count = 0;
   FILE *in = fopen(path, "rb");
@@ -534,8 +533,8 @@ int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset
     fclose(in);
     return rc;
   }
-  struct ev_state s = {.out = out, .pid = pid, .offset_ns = offset_ns, .names = names,
-                       .flags = flags};
+  struct ev_state s = {
+      .out = out, .pid = pid, .offset_ns = offset_ns, .names = names, .flags = flags};
   size_t size = h.record_size;
   char *block = malloc(EV_READ_RECORDS * size);
   s.types = calloc(EV_TYPES, sizeof *s.types);

@@ -50,7 +50,7 @@ int export_events_path(const char *source, char *path, size_t len);
  * EXPORT_EVENTS_* or 0. Returns 0,
  * or a negative errno with ERR filled. *COUNT: events read. */
 int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset_ns,
-                        const struct export_events_names *names, unsigned flags,
-                        uint64_t *count, struct as_reader_error *err);
+                        const struct export_events_names *names, unsigned flags, uint64_t *count,
+                        struct as_reader_error *err);
 
 #endif

@@ -31,14 +31,16 @@ static const char html_style[] =
     "margin:6px 0 2px;word-break:break-all}.meta{color:var(--muted);margin:0 0 18px}"
     "h2{font-size:18px;margin:28px 0 12px;font-weight:650}"
     ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(165px,1fr));gap:12px}"
-    ".card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px}"
+    ".card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px "
+    "14px}"
     ".card .v{font-size:24px;font-weight:650;font-variant-numeric:tabular-nums}"
     ".card .k{color:var(--muted);font-size:13px}"
     ".card.bad{border-color:var(--bad);background:var(--badbg)}.card.bad .v{color:var(--bad)}"
     ".deadlocks{border:2px solid var(--bad);background:var(--badbg);border-radius:10px;"
     "padding:10px 16px;margin-top:16px}.deadlocks h2{color:var(--bad);margin:4px 0 8px}"
     ".deadlocks li{margin:4px 0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px}"
-    ".plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:14px;margin-top:16px}"
+    ".plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:14px;margin-"
+    "top:16px}"
     ".plot{margin:0;background:var(--card);border:1px solid var(--line);border-radius:10px;"
     "padding:6px 8px}.plot svg{width:100%;height:auto;display:block}"
     ".plot-title{font-size:15px;font-weight:650;fill:var(--fg)}.tick{font-size:11.5px;"
@@ -52,23 +54,29 @@ static const char html_style[] =
     "background:var(--card);border:1px solid var(--line);border-radius:10px}"
     ".tree li{margin:2px 0}.tree summary,.tree .leaf{padding:2px 4px;border-radius:5px}"
     ".tree .leaf{padding-left:20px}.tree summary{cursor:pointer}"
-    ".tree li.dl>details>summary,.tree li.dl>.leaf{background:var(--badbg);outline:1px solid var(--bad)}"
+    ".tree li.dl>details>summary,.tree li.dl>.leaf{background:var(--badbg);outline:1px solid "
+    "var(--bad)}"
     ".id{color:var(--muted);font-variant-numeric:tabular-nums}.nm{font-weight:600}"
     ".st{display:inline-block;font-size:11.5px;padding:0 7px;border-radius:9px;margin-left:6px;"
-    "color:#fff;vertical-align:1px}.st-running{background:var(--ok)}.st-starting{background:var(--accent)}"
-    ".st-stopping{background:var(--warn)}.st-stopped{background:#8593a3}.st-dl{background:var(--bad)}"
-    ".facts{color:var(--muted);font-size:13px;margin-left:8px}.rt{font-size:11.5px;color:var(--muted);"
+    "color:#fff;vertical-align:1px}.st-running{background:var(--ok)}.st-starting{background:var(--"
+    "accent)}"
+    ".st-stopping{background:var(--warn)}.st-stopped{background:#8593a3}.st-dl{background:var(--"
+    "bad)}"
+    ".facts{color:var(--muted);font-size:13px;margin-left:8px}.rt{font-size:11.5px;color:var(--"
+    "muted);"
     "border:1px solid var(--line);border-radius:4px;padding:0 4px;margin-left:6px}"
     "table.names{border-collapse:collapse;width:100%;background:var(--card);border:1px solid "
     "var(--line);border-radius:10px;overflow:hidden;font-size:14px}"
     ".names th,.names td{padding:5px 10px;text-align:right;border-bottom:1px solid #edf1f5;"
-    "font-variant-numeric:tabular-nums}.names th{background:#eef2f6;font-weight:600;color:var(--muted)}"
-    ".names td:first-child,.names th:first-child{text-align:left}.names tr.dl td{background:var(--badbg)}"
+    "font-variant-numeric:tabular-nums}.names "
+    "th{background:#eef2f6;font-weight:600;color:var(--muted)}"
+    ".names td:first-child,.names th:first-child{text-align:left}.names tr.dl "
+    "td{background:var(--badbg)}"
     ".names td.bad{color:var(--bad);font-weight:600}"
     "footer{color:var(--muted);font-size:12.5px;margin-top:26px}";
 
-static const char html_script[] =
-    "function setAll(o){document.querySelectorAll('#tree details').forEach(function(d){d.open=o;});}";
+static const char html_script[] = "function setAll(o){document.querySelectorAll('#tree "
+                                  "details').forEach(function(d){d.open=o;});}";
 
 /* ---- summary ------------------------------------------------------------------------------- */
 
@@ -148,7 +156,8 @@ static void html_summary(FILE *out, const struct html_model *m)
     fputs("<p class=\"note\" id=\"internal-note\">", out);
     escape_html_count(out, (int64_t)m->counts.hidden);
     fputs(" runtime-internal actors (CAF's spawn server, middleman ...) are left out of every "
-          "number and table here, as in actorscope report; --internal includes them.</p>\n", out);
+          "number and table here, as in actorscope report; --internal includes them.</p>\n",
+          out);
   }
 }
 
@@ -221,10 +230,10 @@ static int html_plots(FILE *out, const struct html_model *m)
   int64_t most = m->counts.max_alive;
   struct export_svg_series s_alive = {"alive actors", t, alive, n, most > 0, most_at, (double)most};
   export_svg_line_chart(out, "alive", "Alive actors (sampled; \xe2\x97\x86 exact most at once)",
-                 "since tracing started", "actors", &s_alive, 1, 0, end);
+                        "since tracing started", "actors", &s_alive, 1, 0, end);
   struct export_svg_series s_rate = {"messages/s", rt, rate, nr, 0, 0, 0};
   export_svg_line_chart(out, "rate", "Messages received per second (average between snapshots)",
-                 "since tracing started", "messages/s", &s_rate, 1, 0, end);
+                        "since tracing started", "messages/s", &s_rate, 1, 0, end);
 
   struct export_svg_series deep[HTML_DEEPEST];
   size_t n_deep = m->deep_unavailable ? 0 : m->n_deep;
@@ -232,12 +241,13 @@ static int html_plots(FILE *out, const struct html_model *m)
     const struct html_actor *a = html_model_actor(m, m->deep_ids[k]);
     char *label = labels + k * 600;
     snprintf(label, 600, "#%" PRId64 " %.60s (max %" PRId64 ")", a->id, a->name, a->mailbox_max);
-    deep[k] = (struct export_svg_series){label, m->deep_t, m->deep_depth[k], m->n_deep_points, 1,
-                                  a->mailbox_max_s, (double)a->mailbox_max};
+    deep[k] =
+        (struct export_svg_series){label, m->deep_t,        m->deep_depth[k],      m->n_deep_points,
+                                   1,     a->mailbox_max_s, (double)a->mailbox_max};
   }
   export_svg_line_chart(out, "mailbox",
-                 "Deepest mailboxes (sampled; \xe2\x97\x86 exact maximum, reached by then)",
-                 "since tracing started", "messages waiting", deep, n_deep, 0, end);
+                        "Deepest mailboxes (sampled; \xe2\x97\x86 exact maximum, reached by then)",
+                        "since tracing started", "messages waiting", deep, n_deep, 0, end);
 
   /* The slowest handlers: finished, or still running when a snapshot saw them. */
   size_t nb = 0;
@@ -278,7 +288,7 @@ static int html_plots(FILE *out, const struct html_model *m)
     bars[k].value /= (double)unit.ns;
   }
   export_svg_bar_chart(out, "handlers", "Slowest handlers", unit.name, bars, nb,
-                "longest finished handler", "still running when captured");
+                       "longest finished handler", "still running when captured");
   html_stuck_list(out, bars, bar_actors, nb);
   fputs("</section>\n", out);
   if (m->deep_unavailable)
@@ -297,7 +307,7 @@ struct name_row {
   const char *name; /* interned: equal strings are equal pointers */
   struct actor_group group;
   int64_t actors, alive, received, mailbox_max, longest_ns, exceptions, deadlocked;
-  int ran; /* some actor of the name ran a handler */
+  int ran;             /* some actor of the name ran a handler */
   int64_t wait_p99_ns; /* -1: no wait measured */
 };
 
@@ -455,7 +465,8 @@ static void html_head(FILE *out, const struct html_model *m)
         "<title>actorscope: ",
         out);
   escape_html_text(out, program);
-  fprintf(out, " (pid %" PRId64 ")</title><style>%s</style><script>%s</script></head>\n<body><main>",
+  fprintf(out,
+          " (pid %" PRId64 ")</title><style>%s</style><script>%s</script></head>\n<body><main>",
           m->pid, html_style, html_script);
   fputs("<header><h1>", out);
   escape_html_text(out, *program ? program : "traced process");
@@ -498,7 +509,8 @@ int export_html_write(FILE *out, struct as_reader *run, const char *source, int 
       rc = export_html_tree(out, &m);
     fputs("<footer>Made by <b>actorscope export html</b> from ", out);
     escape_html_text(out, source);
-    fputs(". Times on the plots' axes are since tracing started. Counts, mailbox maxima and handler times "
+    fputs(". Times on the plots' axes are since tracing started. Counts, mailbox maxima and "
+          "handler times "
           "are exact; the plots sample each snapshot; a handler shown as still running was seen "
           "in progress at a snapshot.</footer></main></body></html>\n",
           out);

@@ -51,12 +51,12 @@ static inline int64_t html_actor_longest_ns(const struct html_actor *a)
 }
 
 struct html_point {
-  double t;                 /* seconds since tracing started */
-  int64_t alive, received;  /* totals at that snapshot */
+  double t;                /* seconds since tracing started */
+  int64_t alive, received; /* totals at that snapshot */
 };
 
 struct html_cycle {
-  char *text;               /* "#1 a -> #2 b -> #1" */
+  char *text; /* "#1 a -> #2 b -> #1" */
   double first_s, last_s;
 };
 
@@ -78,8 +78,8 @@ struct html_model {
    * which actors it lists are that model's. */
   struct recording run;
   struct rm_counts counts; /* of run, at the end */
-  double now_s;       /* the snapshot being read */
-  int64_t tick_fs; /* femtoseconds a tick of the histograms: the last line's (0: none) */
+  double now_s;            /* the snapshot being read */
+  int64_t tick_fs;         /* femtoseconds a tick of the histograms: the last line's (0: none) */
   int final, truncated;
   const char *signal;
   /* The deepest actors' mailbox depth over time: deep_t[i], deep_depth[k][i]. */

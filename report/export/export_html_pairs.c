@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAIRS_NODES_MAX 24  /* names on the graph: the busiest */
-#define PAIRS_ROWS_MAX 200  /* rows of the table */
+#define PAIRS_NODES_MAX 24 /* names on the graph: the busiest */
+#define PAIRS_ROWS_MAX 200 /* rows of the table */
 
 int html_pairs_keep(struct html_model *m, struct html_actor *h, const struct as_rec_actor *a)
 {
@@ -137,25 +137,28 @@ static void pairs_svg(FILE *out, const struct html_pair *pairs, size_t n)
     y[j] = cy + r * sin(t);
   }
   double top = log((double)(n ? pairs[0].count : 1) + 1);
-  fprintf(out, "<svg class=\"pairs\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-               "aria-label=\"messages between actor names\">"
-               "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
-               "markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\">"
-               "<path d=\"M0,0L10,5L0,10z\" fill=\"#4a6fa5\"/></marker></defs>",
+  fprintf(out,
+          "<svg class=\"pairs\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+          "aria-label=\"messages between actor names\">"
+          "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
+          "markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\">"
+          "<path d=\"M0,0L10,5L0,10z\" fill=\"#4a6fa5\"/></marker></defs>",
           w, h);
   for (size_t i = 0; i < n; i++) {
     long a = pairs_node_at(nodes, k, pairs[i].from), b = pairs_node_at(nodes, k, pairs[i].to);
     if (a < 0 || b < 0 || a == b)
       continue;
     /* Bent to one side, so that A→B and B→A are two edges. */
-    double mx = (x[a] + x[b]) / 2 + (y[b] - y[a]) * 0.15, my = (y[a] + y[b]) / 2 - (x[b] - x[a]) * 0.15;
+    double mx = (x[a] + x[b]) / 2 + (y[b] - y[a]) * 0.15,
+           my = (y[a] + y[b]) / 2 - (x[b] - x[a]) * 0.15;
     double width = 1 + 6 * log((double)pairs[i].count + 1) / (top > 0 ? top : 1);
     /* Ends short of the nodes' dots, so the arrow head shows. */
     double sx = x[a], sy = y[a], ex = x[b], ey = y[b];
     pairs_toward(&sx, &sy, mx, my, 8);
     pairs_toward(&ex, &ey, mx, my, 10);
-    fprintf(out, "<path class=\"edge\" d=\"M%.1f,%.1f Q%.1f,%.1f %.1f,%.1f\" stroke-width=\"%.2f\" "
-                 "data-count=\"%lld\" marker-end=\"url(#arrow)\"><title>",
+    fprintf(out,
+            "<path class=\"edge\" d=\"M%.1f,%.1f Q%.1f,%.1f %.1f,%.1f\" stroke-width=\"%.2f\" "
+            "data-count=\"%lld\" marker-end=\"url(#arrow)\"><title>",
             sx, sy, mx, my, ex, ey, width, (long long)pairs[i].count);
     escape_html_text(out, pairs[i].from);
     fputs(" \u2192 ", out);
@@ -163,8 +166,9 @@ static void pairs_svg(FILE *out, const struct html_pair *pairs, size_t n)
     fprintf(out, ": %lld messages</title></path>", (long long)pairs[i].count);
   }
   for (size_t j = 0; j < k; j++) {
-    fprintf(out, "<g class=\"node\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\"/>"
-                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+    fprintf(out,
+            "<g class=\"node\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
             x[j], y[j], x[j], y[j] - 9);
     escape_html_text(out, nodes[j]);
     fputs("</text></g>", out);
@@ -207,8 +211,9 @@ int export_html_pairs(FILE *out, const struct html_model *m)
     fprintf(out, "<tr><td colspan=\"3\" class=\"note\">… %zu more pairs</td></tr>",
             n - PAIRS_ROWS_MAX);
   if (other)
-    fprintf(out, "<tr><td colspan=\"2\" class=\"note\">to peers past each actor's first %d</td>"
-                 "<td class=\"num\">%lld</td></tr>",
+    fprintf(out,
+            "<tr><td colspan=\"2\" class=\"note\">to peers past each actor's first %d</td>"
+            "<td class=\"num\">%lld</td></tr>",
             AS_PEERS_PER_ACTOR_MAX, (long long)other);
   fputs("</tbody></table><p class=\"note\">A thread that runs no actor (main) by its name. "
         "Edges are as wide as the log of their count.</p></section>\n",

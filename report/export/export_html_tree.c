@@ -9,9 +9,9 @@
 #include "actor_model.h"
 #include "escape.h"
 
-#define HTML_TREE_MAX 2000      /* actors shown in the tree */
-#define HTML_CHILDREN_MAX 200   /* children shown under one actor */
-#define HTML_OPEN_DEPTH 2       /* levels of the tree open at first */
+#define HTML_TREE_MAX 2000    /* actors shown in the tree */
+#define HTML_CHILDREN_MAX 200 /* children shown under one actor */
+#define HTML_OPEN_DEPTH 2     /* levels of the tree open at first */
 
 static void tree_node_line(FILE *out, const struct html_actor *a)
 {

@@ -95,8 +95,8 @@ int export_output_commit(struct export_output *output, const char *who)
     }
     return 0;
   }
-  int failed = fflush(output->stream) != 0 || ferror(output->stream) ||
-               fsync(fileno(output->stream)) != 0;
+  int failed =
+      fflush(output->stream) != 0 || ferror(output->stream) || fsync(fileno(output->stream)) != 0;
   int saved = errno;
   failed |= fclose(output->stream) != 0;
   output->stream = NULL;

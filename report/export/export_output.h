@@ -7,9 +7,9 @@
 #include <stdio.h>
 
 struct export_output {
-  FILE *stream;       /* write here */
-  char *path;         /* the final name; NULL for standard output */
-  char *temp_path;    /* the temporary name while writing */
+  FILE *stream;    /* write here */
+  char *path;      /* the final name; NULL for standard output */
+  char *temp_path; /* the temporary name while writing */
 };
 
 /* Opens PATH (NULL or "-": standard output). Returns 0, or -1 with a message on stderr

@@ -18,7 +18,7 @@ struct pf_actor {
   uint64_t name_hash;    /* of the name its track shows */
   int64_t mailbox_shown; /* depth last written to its counter track */
   int stop_shown;
-  int in_handler;        /* a "B" is written and its "E" is not */
+  int in_handler;                            /* a "B" is written and its "E" is not */
   int64_t handler_handled, handler_received; /* the actor's counters when it was first seen */
   int64_t handler_seen_ns;                   /* the last capture that saw it running */
   int64_t handler_elapsed_ns;
@@ -27,12 +27,12 @@ struct pf_actor {
 
 struct pf_writer {
   FILE *out;
-  int events;         /* events written so far: commas */
-  int with_events;    /* runs whose events file was read */
+  int events;      /* events written so far: commas */
+  int with_events; /* runs whose events file was read */
   /* The run being written has an events file: its exact handler slices replace the sampled. */
   char events_path[4096];
-  int include_internal; /* runtime-internal actors' tracks too (--internal) */
-  unsigned event_flags;  /* EXPORT_EVENTS_* */
+  int include_internal;         /* runtime-internal actors' tracks too (--internal) */
+  unsigned event_flags;         /* EXPORT_EVENTS_* */
   struct actor_model_view view; /* the snapshot as read through the model (actor_model.h) */
   /* The run being written. */
   int64_t pid;
@@ -77,10 +77,7 @@ static void pf_actor_label(FILE *out, const char *prefix, int64_t id, const char
   fputc('"', out);
 }
 
-static void pf_close(struct pf_writer *w)
-{
-  fputc('}', w->out);
-}
+static void pf_close(struct pf_writer *w) { fputc('}', w->out); }
 
 /* The name and sort order of a track: "process" (TID < 0) or "thread" metadata. The name's
  * JSON string is written by the caller between the two calls. */
@@ -144,8 +141,8 @@ static void pf_stop(struct pf_writer *w, const struct as_rec_actor *a)
           ",\"messages_received\":%" PRId64 ",\"handled\":%" PRId64 ",\"exceptions\":%" PRId64
           ",\"handler_total_ns\":%" PRId64 ",\"handler_max_ns\":%" PRId64
           ",\"mailbox_max\":%" PRId64 "}",
-          a->received_all, a->handled, a->exceptions, a->handler_total_ns,
-          a->handler_max_ns, a->queued_all_max);
+          a->received_all, a->handled, a->exceptions, a->handler_total_ns, a->handler_max_ns,
+          a->queued_all_max);
   pf_close(w);
 }
 
@@ -183,7 +180,8 @@ static void pf_handler_stuck(struct pf_actor *s, const struct as_rec_actor *a)
     escape_json_string(f, a->stuck_source);
   }
   fprintf(f, ",\"stack_complete\":%s,\"on_cpu\":%s,\"cpu_ns\":%" PRId64 ",\"stack\":[",
-          a->stuck_complete ? "true" : "false", a->stuck_on_cpu ? "true" : "false", a->stuck_cpu_ns);
+          a->stuck_complete ? "true" : "false", a->stuck_on_cpu ? "true" : "false",
+          a->stuck_cpu_ns);
   for (size_t k = 0; k < a->n_stuck_stack; k++) {
     if (k)
       fputc(',', f);
@@ -201,7 +199,7 @@ static void pf_handler_stuck(struct pf_actor *s, const struct as_rec_actor *a)
 static void pf_handler_begin(struct pf_writer *w, struct pf_actor *s, const struct as_rec_actor *a)
 {
   /* Version 2 says when the handler began; version 1 gives its age at the capture. */
-  int64_t start = a->has_handling_since ? a->handling_since_ns
+  int64_t start = a->has_handling_since                    ? a->handling_since_ns
                   : a->handling_elapsed_ns > w->capture_ns ? 0
                                                            : w->capture_ns - a->handling_elapsed_ns;
   const char *type = a->handling_type ? a->handling_type : "";
@@ -427,8 +425,8 @@ int export_perfetto_write(FILE *out, struct as_reader *const *runs, size_t n_run
                           int include_internal, int flows_v1, struct as_reader_error *err)
 {
   unsigned event_flags = flows_v1 ? EXPORT_EVENTS_FLOWS_V1 : 0;
-  struct pf_writer w = {.out = out, .include_internal = include_internal,
-                        .event_flags = event_flags};
+  struct pf_writer w = {
+      .out = out, .include_internal = include_internal, .event_flags = event_flags};
   int64_t t0 = INT64_MAX;
   for (size_t i = 0; i < n_runs; i++)
     if (as_reader_header(runs[i])->started_at_ns < t0)
@@ -451,7 +449,8 @@ int export_perfetto_write(FILE *out, struct as_reader *const *runs, size_t n_run
         "saw the handler running), counters, deadlocks (first capture that found them).\"",
         out);
   if (w.with_events)
-    fprintf(out, ",\"events\":\"recorded with events: handler slices of category '%s' named by "
+    fprintf(out,
+            ",\"events\":\"recorded with events: handler slices of category '%s' named by "
             "message type are exact (begin and end), sends and flows (%s) link each message to "
             "the handler that took it\"",
             event_flags & EXPORT_EVENTS_FLOWS_V1 ? EXPORT_EVENTS_V1_CATEGORY : "handler",

@@ -8,8 +8,7 @@
 #include "metrics.h"
 
 int export_prometheus_write(FILE *out, struct as_reader *const *runs, size_t n_runs,
-                            long per_actor_cap, int include_internal,
-                            struct as_reader_error *err)
+                            long per_actor_cap, int include_internal, struct as_reader_error *err)
 {
   struct metrics_process **processes = calloc(n_runs ? n_runs : 1, sizeof *processes);
   int rc = processes ? 0 : -ENOMEM;

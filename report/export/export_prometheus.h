@@ -12,7 +12,6 @@
  * Runtime-internal actors count only with INCLUDE_INTERNAL. Returns 0, or a negative errno
  * with ERR filled. */
 int export_prometheus_write(FILE *out, struct as_reader *const *runs, size_t n_runs,
-                            long per_actor_cap, int include_internal,
-                            struct as_reader_error *err);
+                            long per_actor_cap, int include_internal, struct as_reader_error *err);
 
 #endif

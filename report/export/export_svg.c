@@ -17,8 +17,8 @@
 #define PLOT_W (W - LEFT - RIGHT)
 #define PLOT_H (H - TOP - BOTTOM)
 
-static const char *const palette[] = {"#2f6db5", "#e8762b", "#2e9e6a", "#c8423b", "#8a5cc2",
-                                      "#9a7b2f", "#d45fa6", "#5f6b7a"};
+static const char *const palette[] = {"#2f6db5", "#e8762b", "#2e9e6a", "#c8423b",
+                                      "#8a5cc2", "#9a7b2f", "#d45fa6", "#5f6b7a"};
 #define PALETTE_N (sizeof palette / sizeof palette[0])
 
 double export_svg_nice_step(double range, int ticks)
@@ -58,10 +58,7 @@ static void svg_open(FILE *out, const char *id, const char *title, double height
   fputs("</text>", out);
 }
 
-static void svg_close(FILE *out)
-{
-  fputs("</svg></figure>\n", out);
-}
+static void svg_close(FILE *out) { fputs("</svg></figure>\n", out); }
 
 /* LABEL cut to MAX bytes (at a character boundary) with an ellipsis. */
 static void svg_text_cut(FILE *out, const char *label, size_t max)
@@ -82,8 +79,9 @@ static void svg_text_cut(FILE *out, const char *label, size_t max)
 
 static void svg_legend(FILE *out, double x, double y, const char *color, const char *label)
 {
-  fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" rx=\"2\" fill=\"%s\"/>"
-               "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">",
+  fprintf(out,
+          "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" rx=\"2\" fill=\"%s\"/>"
+          "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">",
           x, y - 10, color, x + 16, y);
   svg_text_cut(out, label, 46);
   fputs("<title>", out);
@@ -93,14 +91,15 @@ static void svg_legend(FILE *out, double x, double y, const char *color, const c
 
 static void svg_empty(FILE *out, double height)
 {
-  fprintf(out, "<text class=\"empty\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">no data in "
-               "this run</text>",
+  fprintf(out,
+          "<text class=\"empty\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">no data in "
+          "this run</text>",
           W / 2, height / 2);
 }
 
 void export_svg_line_chart(FILE *out, const char *id, const char *title, const char *x_label,
-                    const char *y_unit, const struct export_svg_series *series, size_t n_series,
-                    double x_from, double x_to)
+                           const char *y_unit, const struct export_svg_series *series,
+                           size_t n_series, double x_from, double x_to)
 {
   double x_min = x_from, x_max = x_to, y_max = 0;
   size_t points = 0;
@@ -157,30 +156,30 @@ void export_svg_line_chart(FILE *out, const char *id, const char *title, const c
   }
   fprintf(out, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", LEFT,
           LEFT + PLOT_W, TOP + PLOT_H, TOP + PLOT_H);
-  fprintf(out, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", LEFT,
-          LEFT, TOP, TOP + PLOT_H);
-  fprintf(out, "<text class=\"unit\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", LEFT + PLOT_W / 2,
-          TOP + PLOT_H + 34);
+  fprintf(out, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", LEFT, LEFT,
+          TOP, TOP + PLOT_H);
+  fprintf(out, "<text class=\"unit\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+          LEFT + PLOT_W / 2, TOP + PLOT_H + 34);
   escape_html_text(out, x_unit.name);
   fputc(' ', out);
   escape_html_text(out, x_label);
-  fprintf(out, "</text><text class=\"unit\" transform=\"translate(14 %.1f) rotate(-90)\" "
-               "text-anchor=\"middle\">",
+  fprintf(out,
+          "</text><text class=\"unit\" transform=\"translate(14 %.1f) rotate(-90)\" "
+          "text-anchor=\"middle\">",
           TOP + PLOT_H / 2);
   escape_html_text(out, y_unit);
   fputs("</text>", out);
   /* One polyline per series; points that share a pixel column keep their largest value. */
   for (size_t s = 0; s < n_series; s++) {
     const char *color = palette[s % PALETTE_N];
-    fprintf(out, "<polyline class=\"series\" data-series=\"%zu\" fill=\"none\" stroke=\"%s\" "
-                 "stroke-width=\"2\" stroke-linejoin=\"round\" points=\"",
+    fprintf(out,
+            "<polyline class=\"series\" data-series=\"%zu\" fill=\"none\" stroke=\"%s\" "
+            "stroke-width=\"2\" stroke-linejoin=\"round\" points=\"",
             s, color);
     long column = -1;
     double best = 0, best_x = 0;
     for (size_t i = 0; i <= series[s].n; i++) {
-      long c = i < series[s].n
-                   ? (long)((series[s].x[i] - x_min) / (x_max - x_min) * PLOT_W)
-                   : -2;
+      long c = i < series[s].n ? (long)((series[s].x[i] - x_min) / (x_max - x_min) * PLOT_W) : -2;
       if (c != column && column != -1)
         fprintf(out, "%.1f,%.1f ", LEFT + best_x, TOP + PLOT_H - best / y_top * PLOT_H);
       if (i == series[s].n)
@@ -205,11 +204,12 @@ void export_svg_line_chart(FILE *out, const char *id, const char *title, const c
       continue;
     double mx = LEFT + (series[s].mark_x - x_min) / (x_max - x_min) * PLOT_W;
     double my = TOP + PLOT_H - series[s].mark_y / y_top * PLOT_H;
-    fprintf(out, "<path class=\"mark\" data-mark=\"%zu\" d=\"M%.1f %.1fl5 5l-5 5l-5 -5z\" "
-                 "fill=\"%s\" stroke=\"#fff\"><title>exact maximum: %g</title></path>",
+    fprintf(out,
+            "<path class=\"mark\" data-mark=\"%zu\" d=\"M%.1f %.1fl5 5l-5 5l-5 -5z\" "
+            "fill=\"%s\" stroke=\"#fff\"><title>exact maximum: %g</title></path>",
             s, mx, my - 5, palette[s % PALETTE_N], series[s].mark_y);
-    fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">max ", mx,
-            my - 8, mx > LEFT + PLOT_W * 0.85 ? "end" : "middle");
+    fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">max ", mx, my - 8,
+            mx > LEFT + PLOT_W * 0.85 ? "end" : "middle");
     svg_number(out, series[s].mark_y);
     fputs("</text>", out);
   }
@@ -221,8 +221,8 @@ void export_svg_line_chart(FILE *out, const char *id, const char *title, const c
 }
 
 void export_svg_bar_chart(FILE *out, const char *id, const char *title, const char *unit,
-                   const struct export_svg_bar *bars, size_t n, const char *legend_plain,
-                   const char *legend_highlight)
+                          const struct export_svg_bar *bars, size_t n, const char *legend_plain,
+                          const char *legend_highlight)
 {
   const double row = 24, label_w = 250;
   double height = TOP + (double)(n ? n : 3) * row + 64;
@@ -255,8 +255,9 @@ void export_svg_bar_chart(FILE *out, const char *id, const char *title, const ch
             y + 16);
     /* Long names are cut for the axis; the full one is the tooltip. */
     svg_text_cut(out, bars[i].label, 36);
-    fprintf(out, "</text><rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                 "rx=\"2\" fill=\"%s\"><title>",
+    fprintf(out,
+            "</text><rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+            "rx=\"2\" fill=\"%s\"><title>",
             x0, y + 4, w > 1 ? w : 1, row - 8, palette[bars[i].highlight ? 3 : 0]);
     escape_html_text(out, bars[i].label);
     char value[64];

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 struct export_svg_series {
-  const char *label;  /* legend text */
+  const char *label;   /* legend text */
   const double *x, *y; /* n points, x ascending */
   size_t n;
   /* An exact value the samples may miss (a maximum between two snapshots): drawn as a marker
@@ -24,21 +24,21 @@ struct export_svg_series {
  * chart in the page (data-plot attribute). The x axis spans [X_FROM, X_TO] (widened to hold
  * every point), so charts over the same run line up. */
 void export_svg_line_chart(FILE *out, const char *id, const char *title, const char *x_label,
-                    const char *y_unit, const struct export_svg_series *series, size_t n_series,
-                    double x_from, double x_to);
+                           const char *y_unit, const struct export_svg_series *series,
+                           size_t n_series, double x_from, double x_to);
 
 struct export_svg_bar {
   const char *label;
   double value;
-  int highlight; /* drawn in the second colour (e.g. still running) */
+  int highlight;    /* drawn in the second colour (e.g. still running) */
   const char *text; /* the value as people read it; NULL: the value and the unit */
 };
 
 /* Horizontal bars, largest first as given. LEGEND: texts for the plain and highlighted bars
  * (either may be NULL). */
 void export_svg_bar_chart(FILE *out, const char *id, const char *title, const char *unit,
-                   const struct export_svg_bar *bars, size_t n, const char *legend_plain,
-                   const char *legend_highlight);
+                          const struct export_svg_bar *bars, size_t n, const char *legend_plain,
+                          const char *legend_highlight);
 
 /* The step between axis ticks: 1, 2 or 5 times a power of ten, for about TICKS ticks. */
 double export_svg_nice_step(double range, int ticks);

@@ -98,8 +98,8 @@ static int tree_cmp(const void *x, const void *y, void *ctx)
 }
 
 /* The children of item P: a run in BY_PARENT. */
-static size_t tree_children(const struct tree_sort *t, const size_t *by_parent, size_t n,
-                            size_t p, size_t *first)
+static size_t tree_children(const struct tree_sort *t, const size_t *by_parent, size_t n, size_t p,
+                            size_t *first)
 {
   const struct actor_tree_item *items = t->items;
   size_t group = items[p].group;

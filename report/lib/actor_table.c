@@ -11,14 +11,10 @@ void actor_table_init(struct actor_table *table, size_t elem)
   table->elem = elem;
 }
 
-static void *table_at(char *items, size_t elem, size_t i)
-{
-  return items + i * elem;
-}
+static void *table_at(char *items, size_t elem, size_t i) { return items + i * elem; }
 
-int actor_table_update(struct actor_table *table,
-                              const struct as_rec_snapshot *snapshot, actor_table_seen_fn seen,
-                              actor_table_gone_fn gone, void *ctx)
+int actor_table_update(struct actor_table *table, const struct as_rec_snapshot *snapshot,
+                       actor_table_seen_fn seen, actor_table_gone_fn gone, void *ctx)
 {
   size_t need = snapshot->n_actors;
   if (need > table->spare_cap) {
@@ -43,9 +39,9 @@ int actor_table_update(struct actor_table *table,
     if (rc < 0)
       break;
     void *state = table_at(table->spare, table->elem, out++);
-    int is_new = !(old < table->n &&
-                   ((struct actor_table_state *)table_at(table->items, table->elem, old))->id ==
-                       a->id);
+    int is_new =
+        !(old < table->n &&
+          ((struct actor_table_state *)table_at(table->items, table->elem, old))->id == a->id);
     if (is_new) {
       memset(state, 0, table->elem);
       ((struct actor_table_state *)state)->id = a->id;

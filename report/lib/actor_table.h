@@ -19,7 +19,7 @@ struct actor_table_state {
  * the actor is new; is_new says so). GONE: the actor was listed before and no longer is (reaped);
  * STATE is dropped after the call. A negative return stops the update and is returned. */
 typedef int (*actor_table_seen_fn)(void *state, const struct as_rec_actor *actor, int is_new,
-                                    void *ctx);
+                                   void *ctx);
 typedef int (*actor_table_gone_fn)(void *state, void *ctx);
 
 struct actor_table {
@@ -30,9 +30,8 @@ struct actor_table {
 
 void actor_table_init(struct actor_table *table, size_t elem);
 /* Merges SNAPSHOT's actors into the table. Returns 0, -ENOMEM, or a callback's negative value. */
-int actor_table_update(struct actor_table *table,
-                              const struct as_rec_snapshot *snapshot, actor_table_seen_fn seen,
-                              actor_table_gone_fn gone, void *ctx);
+int actor_table_update(struct actor_table *table, const struct as_rec_snapshot *snapshot,
+                       actor_table_seen_fn seen, actor_table_gone_fn gone, void *ctx);
 /* Calls FN for every record in id order (e.g. at the end of a run). */
 int actor_table_each(struct actor_table *table, actor_table_gone_fn fn, void *ctx);
 /* The record of ID, or NULL. */

@@ -13,10 +13,7 @@ uint64_t intern_fnv1a(uint64_t h, const char *text)
   return h;
 }
 
-static size_t intern_hash(const char *text)
-{
-  return (size_t)intern_fnv1a(INTERN_HASH_SEED, text);
-}
+static size_t intern_hash(const char *text) { return (size_t)intern_fnv1a(INTERN_HASH_SEED, text); }
 
 static int intern_grow(struct intern_table *s)
 {

@@ -16,8 +16,8 @@
 struct jsonout {
   FILE *out;
   unsigned depth;
-  uint64_t has;  /* bit D: the open container at depth D + 1 has an item */
-  int too_deep;  /* a container past JSONOUT_DEPTH_MAX was asked for: nothing more is written */
+  uint64_t has; /* bit D: the open container at depth D + 1 has an item */
+  int too_deep; /* a container past JSONOUT_DEPTH_MAX was asked for: nothing more is written */
 };
 
 void jsonout_init(struct jsonout *j, FILE *out);

@@ -69,8 +69,8 @@ static int run_elf_dynamic(const unsigned char *map, size_t size, const Elf64_Dy
     if (sh[i].sh_type != SHT_DYNAMIC || sh[i].sh_link >= eh->e_shnum)
       continue;
     const Elf64_Shdr *str = &sh[sh[i].sh_link];
-    if (sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset ||
-        str->sh_offset > size || str->sh_size > size - str->sh_offset)
+    if (sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset || str->sh_offset > size ||
+        str->sh_size > size - str->sh_offset)
       return -ENOEXEC;
     *dyn = (const Elf64_Dyn *)(map + sh[i].sh_offset);
     *dyn_count = sh[i].sh_size / sizeof(Elf64_Dyn);

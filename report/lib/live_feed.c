@@ -81,7 +81,7 @@ static int feed_read(struct as_reader *r, const struct live_feed_handler *h, voi
 }
 
 int live_feed_run(const struct live_feed_options *o, const struct live_feed_handler *h, void *ctx,
-                 struct as_reader_error *err)
+                  struct as_reader_error *err)
 {
   struct as_reader_options opt = AS_READER_OPTIONS_DEFAULT;
   if (o->reader)
@@ -131,7 +131,9 @@ int live_feed_run(const struct live_feed_options *o, const struct live_feed_hand
     char when[16];
     feed_clock(when, sizeof when);
     snprintf(text, sizeof text, "ended %s (%s)%s", when,
-             rc < 0 ? err->text : final ? "final snapshot" : "the stream closed",
+             rc < 0  ? err->text
+             : final ? "final snapshot"
+                     : "the stream closed",
              o->stop_at_end ? "" : " - waiting for a restart");
     int truncated = as_reader_truncated(r);
     as_reader_close(r);

@@ -49,6 +49,6 @@ struct live_feed_options {
  * negative return, or a negative errno for a source that can never be read (a file of a newer
  * format, not a snapshot stream ...), with ERR filled. */
 int live_feed_run(const struct live_feed_options *o, const struct live_feed_handler *h, void *ctx,
-                 struct as_reader_error *err);
+                  struct as_reader_error *err);
 
 #endif

@@ -23,7 +23,9 @@ static void family(const struct render *r, const char *name, enum family_type ty
   const char *suffix = type == COUNTER && !r->om ? "_total" : "";
   fprintf(r->out, "# HELP %s%s %s\n", name, suffix, help);
   fprintf(r->out, "# TYPE %s%s %s\n", name, suffix,
-          type == COUNTER ? "counter" : type == GAUGE ? "gauge" : "histogram");
+          type == COUNTER ? "counter"
+          : type == GAUGE ? "gauge"
+                          : "histogram");
   if (unit && r->om)
     fprintf(r->out, "# UNIT %s %s\n", name, unit);
 }
@@ -55,10 +57,7 @@ static void name_labels(const struct render *r, const char *name, enum family_ty
   label(r, "name", n->name);
 }
 
-static void value_int(const struct render *r, int64_t v)
-{
-  fprintf(r->out, "} %" PRId64 "\n", v);
-}
+static void value_int(const struct render *r, int64_t v) { fprintf(r->out, "} %" PRId64 "\n", v); }
 
 /* Nanoseconds as seconds, exactly. */
 static void value_seconds(const struct render *r, int64_t ns)
@@ -99,7 +98,8 @@ static const struct process_family process_families[] = {
      "Actors of the process that ever stopped (exact, reaped ones included).", p_stopped, 0},
     {"actorscope_process_messages_received", COUNTER, NULL,
      "Messages the process's actors ever received on any of their sockets: mailboxes, and a CZMQ "
-     "actor's other sockets (exact; the sum of actorscope_messages_received_total over types).", p_received, 0},
+     "actor's other sockets (exact; the sum of actorscope_messages_received_total over types).",
+     p_received, 0},
     {"actorscope_deadlocks", GAUGE, NULL,
      "Wait-for cycles between actors present at the latest snapshot.", p_deadlocks, 0},
     {"actorscope_process_start_time_seconds", GAUGE, "seconds",
@@ -108,11 +108,12 @@ static const struct process_family process_families[] = {
      "When the latest snapshot read was captured, seconds since the Unix epoch.", p_captured, 1},
     {"actorscope_process_exited", GAUGE, NULL,
      "1 once the process's final snapshot was read (it exited).", p_exited, 0},
-    {"actorscope_tracer_snapshots", COUNTER, NULL,
-     "Snapshot lines read from the process.", p_snapshots, 0},
+    {"actorscope_tracer_snapshots", COUNTER, NULL, "Snapshot lines read from the process.",
+     p_snapshots, 0},
     {"actorscope_tracer_lines_lost", COUNTER, NULL,
      "Snapshot lines the tracer produced that this reader never received (gaps in seq: a slow "
-     "reader's lines are skipped whole).", p_lost, 0},
+     "reader's lines are skipped whole).",
+     p_lost, 0},
     {"actorscope_tracer_snapshot_bytes", GAUGE, "bytes",
      "Length of the tracer's previous snapshot line.", p_bytes, 0},
 };
@@ -186,10 +187,12 @@ static const struct name_family name_families[] = {
     {"actorscope_actors_spawned", COUNTER, NULL,
      "Actors seen in snapshots under this name (one spawned and reaped between two snapshots is "
      "counted only in actorscope_process_actors_spawned_total; one the runtime names later, "
-     "under each name it had).", n_spawned, 0},
+     "under each name it had).",
+     n_spawned, 0},
     {"actorscope_messages_sent", COUNTER, NULL,
      "Messages actors of this name sent: to other actors' mailboxes, up their own pipe, and on a "
-     "CZMQ actor's other sockets.", n_sent, 0},
+     "CZMQ actor's other sockets.",
+     n_sent, 0},
     {"actorscope_exceptions", COUNTER, NULL,
      "Exceptions thrown out of message handlers of actors of this name (CAF).", n_exceptions, 0},
     {"actorscope_handler_seconds", COUNTER, "seconds",
@@ -204,7 +207,8 @@ static const struct name_family name_families[] = {
      n_depth, 0},
     {"actorscope_mailbox_depth_max", GAUGE, NULL,
      "The deepest queue any actor of this name ever had: its mailbox's or a side pipe's "
-     "high-water mark, or all of them at a snapshot.", n_depth_max, 0},
+     "high-water mark, or all of them at a snapshot.",
+     n_depth_max, 0},
     {"actorscope_actors_deadlocked", GAUGE, NULL,
      "Actors of this name in a wait-for cycle at the latest snapshot.", n_deadlocked, 0},
 };
@@ -245,7 +249,7 @@ static void render_name_families(const struct render *r, struct metrics_process 
       }
   family(r, "actorscope_messages_received", COUNTER, NULL,
          "Messages actors of this name received, by message type (a CZMQ socket's messages under "
-     "TYPE (KIND), whatever the endpoint).");
+         "TYPE (KIND), whatever the endpoint).");
   for (size_t i = 0; i < n; i++)
     for (size_t k = 0; k < ps[i]->n_names; k++)
       for (size_t t = 0; t < ps[i]->names[k]->received.n; t++) {
@@ -378,7 +382,8 @@ static void render_actor_families(const struct render *r, struct metrics_process
     enum family_type type;
     const char *unit, *help;
   } families[3] = {
-      {"actorscope_actor_mailbox_depth", GAUGE, NULL, "Messages waiting for one actor: its mailbox and CZMQ side pipes."},
+      {"actorscope_actor_mailbox_depth", GAUGE, NULL,
+       "Messages waiting for one actor: its mailbox and CZMQ side pipes."},
       {"actorscope_actor_messages_received", COUNTER, NULL,
        "Messages one actor received on any of its sockets."},
       {"actorscope_actor_handler_seconds", COUNTER, "seconds",
@@ -429,8 +434,8 @@ static void render_sources(const struct render *r, const struct metrics_source_s
 }
 
 void metrics_render(FILE *out, struct metrics_process *const *processes, size_t n_processes,
-                          const struct metrics_source_stat *sources, size_t n_sources,
-                          const struct metrics_render_options *options)
+                    const struct metrics_source_stat *sources, size_t n_sources,
+                    const struct metrics_render_options *options)
 {
   struct render r = {out, options->openmetrics};
   render_process_families(&r, processes, n_processes);

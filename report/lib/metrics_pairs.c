@@ -89,8 +89,8 @@ int metrics_pairs_fold(struct metrics_pairs *pairs, struct metrics_pairs_seen *s
       if (seen->items[k].to == now[i].to && seen->items[k].thread == now[i].thread &&
           seen->items[k].from_thread == now[i].from_thread)
         before = seen->items[k].count;
-    const char *other = thread ? now[i].thread
-                               : pairs_name(pairs, pairs_actor_name(pairs, peer->to, name_of, ctx));
+    const char *other =
+        thread ? now[i].thread : pairs_name(pairs, pairs_actor_name(pairs, peer->to, name_of, ctx));
     if (!other)
       goto nomem;
     int64_t grown = peer->count > before ? peer->count - before : 0;

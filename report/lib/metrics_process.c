@@ -70,7 +70,8 @@ static int names_reindex(struct metrics_process *p, size_t cap)
   return 0;
 }
 
-static struct metrics_name *names_get(struct metrics_process *p, const char *runtime, const char *name)
+static struct metrics_name *names_get(struct metrics_process *p, const char *runtime,
+                                      const char *name)
 {
   if (p->index_cap) {
     size_t slot = name_hash(runtime, name) & (p->index_cap - 1);
@@ -170,10 +171,7 @@ int metrics_process_is(const struct metrics_process *p, const struct as_rec_head
 }
 
 /* The growth of a counter that should only grow (0 if a writer ever made it shrink). */
-static int64_t growth(int64_t now, int64_t before)
-{
-  return now > before ? now - before : 0;
-}
+static int64_t growth(int64_t now, int64_t before) { return now > before ? now - before : 0; }
 
 static int count_stop(struct metrics_actor *s, const char *reason)
 {
@@ -201,7 +199,8 @@ static int fold_types(struct metrics_actor *s, const struct as_rec_actor *a)
   for (size_t i = 0; i < a->n_message_types; i++) {
     const struct as_rec_msgtype *t = &a->message_types[i];
     char buf[AS_TYPE_NAME_MAX + 8];
-    struct metrics_count *total = counts_get(&s->name->received, as_type_without_endpoint(t->name, buf, sizeof buf));
+    struct metrics_count *total =
+        counts_get(&s->name->received, as_type_without_endpoint(t->name, buf, sizeof buf));
     if (!total) {
       free(now);
       return -ENOMEM;
@@ -260,7 +259,8 @@ static int fold_histogram(const int64_t *pairs, size_t n_pairs, int64_t **seen, 
 /* An actor is counted under the name it has: a runtime may name it only after a while (a CAF
  * scoped actor is <unknown> at first). Its earlier counts stay with the earlier name (counters
  * never go down); from now on its growth goes to the new one. */
-static int actor_name(struct metrics_process *p, struct metrics_actor *s, const struct as_rec_actor *a)
+static int actor_name(struct metrics_process *p, struct metrics_actor *s,
+                      const struct as_rec_actor *a)
 {
   if (s->name && strcmp(s->name->name, a->name) == 0 && strcmp(s->name->runtime, a->runtime) == 0)
     return 0;

@@ -29,9 +29,9 @@ struct metrics_counts {
 struct metrics_name {
   char *runtime, *name;
   /* Counters: monotonic. */
-  int64_t spawned;                 /* actors of this name seen */
-  struct metrics_counts stopped;     /* by reason */
-  struct metrics_counts received;    /* messages by type */
+  int64_t spawned;                /* actors of this name seen */
+  struct metrics_counts stopped;  /* by reason */
+  struct metrics_counts received; /* messages by type */
   int64_t sent, exceptions, handler_ns;
   /* Finished handlers by histogram bucket (histogram.h), the growth of its actors' own; NULL
    * until one is seen. */
@@ -62,24 +62,24 @@ struct metrics_actor {
 
 struct metrics_process {
   int64_t pid, started_at_ns;
-  char *program;     /* basename */
+  char *program; /* basename */
   /* Process totals and tracer figures from the latest snapshot. */
   int have_snapshot, exited;
   int64_t alive, spawned, stopped, received, deadlocks, captured_at_ns;
   int have_cost;
-  int64_t cost_ns[3], cost_bytes;    /* collect, encode, write */
-  int64_t cost_total_ns[3];          /* every cost seen, summed */
+  int64_t cost_ns[3], cost_bytes; /* collect, encode, write */
+  int64_t cost_total_ns[3];       /* every cost seen, summed */
   int64_t snapshots, lines_lost, last_seq;
-  int64_t tick_fs; /* femtoseconds a tick: the histograms' unit (0: none seen) */
-  struct metrics_counts diagnostics;   /* codes present in the latest snapshot */
+  int64_t tick_fs;                   /* femtoseconds a tick: the histograms' unit (0: none seen) */
+  struct metrics_counts diagnostics; /* codes present in the latest snapshot */
   /* Names, in order of first sight, and a hash index over them. */
   struct metrics_name **names;
   size_t n_names, cap_names;
-  size_t *index;                     /* slots: 0 empty, else position + 1 */
+  size_t *index; /* slots: 0 empty, else position + 1 */
   size_t index_cap;
-  struct actor_table actors;  /* of struct metrics_actor */
-  struct metrics_pairs pairs; /* messages between names (metrics_pairs.h) */
-  int include_internal;       /* runtime-internal actors' series too (--internal) */
+  struct actor_table actors;    /* of struct metrics_actor */
+  struct metrics_pairs pairs;   /* messages between names (metrics_pairs.h) */
+  int include_internal;         /* runtime-internal actors' series too (--internal) */
   struct actor_model_view view; /* snapshots read through the model (actor_model.h) */
 };
 

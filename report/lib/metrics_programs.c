@@ -10,7 +10,8 @@
 #include <string.h>
 
 /* The program's entry, added when ADD (NULL when out of memory or past the maximum). */
-static struct metrics_program *programs_find(struct metrics_programs *ps, const char *program, int add)
+static struct metrics_program *programs_find(struct metrics_programs *ps, const char *program,
+                                             int add)
 {
   if (!program)
     return NULL;
@@ -64,7 +65,7 @@ static const struct programs_family programs_families[] = {
 };
 
 int metrics_programs_render(FILE *out, int om, struct metrics_programs *ps,
-                          struct metrics_process *const *processes, const int *joined, size_t n)
+                            struct metrics_process *const *processes, const int *joined, size_t n)
 {
   /* Every program with a live process has an entry, so its series exists from its first
    * scrape (at 0 until a process joins). */
@@ -76,7 +77,8 @@ int metrics_programs_render(FILE *out, int om, struct metrics_programs *ps,
   for (size_t k = 0; k < ps->n; k++)
     now[k] = ps->items[k].ended;
   for (size_t i = 0; i < n; i++) {
-    struct metrics_program *program = joined[i] ? programs_find(ps, processes[i]->program, 0) : NULL;
+    struct metrics_program *program =
+        joined[i] ? programs_find(ps, processes[i]->program, 0) : NULL;
     if (program)
       programs_add(&now[program - ps->items], processes[i]);
   }

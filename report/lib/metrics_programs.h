@@ -37,13 +37,14 @@ struct metrics_programs {
 };
 
 /* Adds an ended process's final totals to its program (it is about to be forgotten). */
-void metrics_programs_fold(struct metrics_programs *programs, const struct metrics_process *process);
+void metrics_programs_fold(struct metrics_programs *programs,
+                           const struct metrics_process *process);
 
 /* Writes the families: for each program, its ended processes' totals plus those of the live
  * PROCESSES whose JOINED flag is set; a program with live processes only, none joined yet,
  * is written at 0. Returns 0, or -1 when out of memory (nothing written). */
 int metrics_programs_render(FILE *out, int openmetrics, struct metrics_programs *programs,
-                          struct metrics_process *const *processes, const int *joined, size_t n);
+                            struct metrics_process *const *processes, const int *joined, size_t n);
 
 void metrics_programs_free(struct metrics_programs *programs);
 

@@ -127,7 +127,7 @@ void recording_pairs_free(struct rm_pairs *pairs)
 }
 
 int64_t recording_pairs_between(const struct recording *m, const struct rm_pairs *pairs,
-                               const char *from, const char *to)
+                                const char *from, const char *to)
 {
   int64_t sum = 0;
   for (size_t i = 0; i < pairs->n; i++)

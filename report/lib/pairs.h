@@ -45,7 +45,7 @@ int recording_pairs(const struct recording *m, int by_actor, struct rm_pairs *ou
 void recording_pairs_free(struct rm_pairs *pairs);
 /* The messages from actor name (or thread) FROM to TO in by-name pairs; 0 when none. */
 int64_t recording_pairs_between(const struct recording *m, const struct rm_pairs *pairs,
-                               const char *from, const char *to);
+                                const char *from, const char *to);
 
 struct rm_names;
 /* check's no-messages FROM TO: 0 when it holds, else 1 (or -1 when it cannot be checked) with

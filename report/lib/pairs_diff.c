@@ -15,7 +15,8 @@ struct pairs_diff_row {
 
 static int pairs_diff_cmp(const void *x, const void *y)
 {
-  return strcmp(((const struct pairs_diff_row *)x)->label, ((const struct pairs_diff_row *)y)->label);
+  return strcmp(((const struct pairs_diff_row *)x)->label,
+                ((const struct pairs_diff_row *)y)->label);
 }
 
 /* Adds one run's pairs (SIDE 0: A, 1: B) to ROWS. */
@@ -61,9 +62,8 @@ int pairs_diff_each(const struct recording *a, const struct recording *b,
   }
   struct pairs_diff_row *rows = NULL;
   size_t n = 0;
-  int rc = pairs_diff_add(&rows, &n, a, &pa, 0) < 0 || pairs_diff_add(&rows, &n, b, &pb, 1) < 0
-               ? -1
-               : 0;
+  int rc =
+      pairs_diff_add(&rows, &n, a, &pa, 0) < 0 || pairs_diff_add(&rows, &n, b, &pb, 1) < 0 ? -1 : 0;
   if (rc == 0) {
     if (n)
       qsort(rows, n, sizeof *rows, pairs_diff_cmp);

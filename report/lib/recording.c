@@ -71,8 +71,8 @@ static struct rm_actor *rm_slot(struct rm_ingest *in, int64_t id)
 /* The handler that set a new longest time ran between the two captures: the one seen running
  * at the earlier capture when it had already run that long or more is it; otherwise, when
  * exactly one message type was counted in between, that was its type. */
-static uint32_t rm_grown_type(const struct rm_actor *old, int64_t new_max, const struct rm_type *now,
-                              size_t n)
+static uint32_t rm_grown_type(const struct rm_actor *old, int64_t new_max,
+                              const struct rm_type *now, size_t n)
 {
   if (old->handling_now && old->now_elapsed_ns <= new_max)
     return old->now_type;
@@ -111,7 +111,8 @@ static void rm_update_histogram(struct rm_ingest *in, struct as_histogram_bin **
     (*hist)[i] = (struct as_histogram_bin){(uint32_t)pairs[2 * i], (uint64_t)pairs[2 * i + 1]};
 }
 
-static void rm_update_sockets(struct rm_ingest *in, struct rm_actor *a, const struct as_rec_actor *r)
+static void rm_update_sockets(struct rm_ingest *in, struct rm_actor *a,
+                              const struct as_rec_actor *r)
 {
   size_t n = r->n_sockets < 255 ? r->n_sockets : 255;
   if (n != a->n_sockets) {
@@ -173,7 +174,7 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
 {
   struct rm_type types[AS_TYPES_PER_ACTOR_MAX + 8];
   size_t n = r->n_message_types < sizeof types / sizeof types[0] ? r->n_message_types
-                                                                  : sizeof types / sizeof types[0];
+                                                                 : sizeof types / sizeof types[0];
   for (size_t i = 0; i < n; i++) {
     const char *name = r->message_types[i].name;
     char buf[AS_TYPE_NAME_MAX + 8];
@@ -356,8 +357,7 @@ int recording_add(struct recording *m, const struct as_rec_snapshot *s)
       m->gaps[m->n_gaps++] = (struct rm_gap){expected, s->seq - 1};
     m->seqs_missing += s->seq - expected;
   }
-  m->timeline[m->n_points++] = (struct rm_point){s->seq, s->uptime_ns, s->alive,
-                                                  s->received_all};
+  m->timeline[m->n_points++] = (struct rm_point){s->seq, s->uptime_ns, s->alive, s->received_all};
   m->at_seq = s->seq;
   m->at_uptime_ns = s->uptime_ns;
   if (s->tick_fs)
@@ -392,7 +392,7 @@ int recording_start(struct recording *m, const char *source, const struct as_rec
 }
 
 int recording_read(struct recording *m, const char *source, long long at_seq, int include_internal,
-                  const char *command)
+                   const char *command)
 {
   struct as_reader_error err;
   struct as_reader *r;
@@ -416,8 +416,7 @@ int recording_read(struct recording *m, const char *source, long long at_seq, in
     as_reader_close(r);
   }
   if (rc == -ENOMEM)
-    snprintf(err.text, sizeof err.text, "%s: out of memory after %zu actors", source,
-             m->n_actors);
+    snprintf(err.text, sizeof err.text, "%s: out of memory after %zu actors", source, m->n_actors);
   if (rc < 0 && rc != -ECANCELED) {
     fprintf(stderr, "actorscope %s: %s\n", command, err.text);
     recording_free(m);
@@ -439,10 +438,10 @@ int recording_read(struct recording *m, const char *source, long long at_seq, in
     return -1;
   }
   m->end = (at_seq >= 0 || (at_seq == RECORDING_AT_NOW && m->live)) && !m->at_final ? RM_END_AT
-         : !m->at_final                ? RM_END_NO_FINAL
-         : m->at_signal != RM_NONE     ? RM_END_SIGNAL
-         : m->at_exec                  ? RM_END_EXEC
-                                       : RM_END_FINAL;
+           : !m->at_final            ? RM_END_NO_FINAL
+           : m->at_signal != RM_NONE ? RM_END_SIGNAL
+           : m->at_exec              ? RM_END_EXEC
+                                     : RM_END_FINAL;
   return 0;
 }
 
@@ -483,7 +482,7 @@ static int64_t rm_percentile(const struct recording *m, const struct as_histogra
 }
 
 int recording_finished(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
-                      int64_t max_ns, struct rm_finished *out)
+                       int64_t max_ns, struct rm_finished *out)
 {
   out->p50 = rm_percentile(m, bins, n, 50, max_ns);
   out->p90 = rm_percentile(m, bins, n, 90, max_ns);
@@ -501,7 +500,7 @@ int64_t recording_name_percentile(const struct recording *m, const struct rm_nam
 }
 
 int recording_waits(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
-                   struct rm_finished *out)
+                    struct rm_finished *out)
 {
   /* No exact longest wait is kept: the top bucket's middle stands for it. */
   int rc = recording_finished(m, bins, n, 0, out);
@@ -510,7 +509,7 @@ int recording_waits(const struct recording *m, const struct as_histogram_bin *bi
 }
 
 int64_t recording_name_wait_percentile(const struct recording *m, const struct rm_name *agg,
-                                      double p)
+                                       double p)
 {
   return agg ? rm_percentile(m, agg->wait_hist, agg->n_wait_hist, p, 0) : -1;
 }
@@ -542,10 +541,7 @@ static int rm_event_cmp(const void *x, const void *y)
   return a < b ? -1 : a > b;
 }
 
-int64_t recording_max_alive(const struct recording *m)
-{
-  return recording_max_alive_at(m, NULL);
-}
+int64_t recording_max_alive(const struct recording *m) { return recording_max_alive_at(m, NULL); }
 
 int64_t recording_max_alive_at(const struct recording *m, int64_t *at_ns)
 {
@@ -633,9 +629,9 @@ const char *recording_gaps_note(const struct recording *m, char *buf, size_t len
       snprintf(range, sizeof range, "seq %lld to %lld", (long long)g->first, (long long)g->last);
     const char *why = g->first > 0 ? "missed by this reading (lines skipped, or their rotated file "
                                      "was removed before it was read)"
-                      : m->live ? "sent before this reader connected"
-                                : "no longer in the set: the rotated files that held them were "
-                                  "removed (ACTORSCOPE_KEEP)";
+                      : m->live    ? "sent before this reader connected"
+                                   : "no longer in the set: the rotated files that held them were "
+                                     "removed (ACTORSCOPE_KEEP)";
     used += (size_t)snprintf(buf + used, len - used, "%s%s %s", i ? "; " : "", range, why);
   }
   if (m->n_gaps == RM_GAPS_MAX && used < len)
@@ -655,11 +651,11 @@ const char *recording_end_note(const struct recording *m, char *buf, size_t len)
              strtab_text(&m->strings, m->at_signal), (double)m->at_uptime_ns / 1e9);
     return buf;
   case RM_END_EXEC:
-    snprintf(buf, len, "the program replaced itself (exec) at %.3f s; the final snapshot shows "
-             "its state then", (double)m->at_uptime_ns / 1e9);
+    snprintf(buf, len,
+             "the program replaced itself (exec) at %.3f s; the final snapshot shows "
+             "its state then",
+             (double)m->at_uptime_ns / 1e9);
     return buf;
-  default:
-    return NULL;
+  default: return NULL;
   }
 }
-

@@ -30,20 +30,20 @@ struct rm_actor {
   int64_t id, parent, runtime_id, runtime_scope;
   int64_t spawned_at_ns, stopped_at_ns;
   int64_t received, sent, exceptions, mailbox_max;
-  int64_t handler_max_ns;  /* longest finished handler */
-  int64_t running_max_ns;  /* longest handler seen still running at a capture */
-  int64_t last_seq;        /* the last snapshot that listed it */
+  int64_t handler_max_ns; /* longest finished handler */
+  int64_t running_max_ns; /* longest handler seen still running at a capture */
+  int64_t last_seq;       /* the last snapshot that listed it */
   uint32_t name, runtime, reason;
   uint32_t max_type;     /* the message type of handler_max_ns, when the counts tell */
   uint32_t running_type; /* the type of running_max_ns */
   uint32_t now_type;     /* the type being handled at the last capture (handling_now) */
   int64_t now_elapsed_ns;
   struct rm_type *types;
-  struct rm_socket *sockets;     /* CZMQ: its sockets besides the pipe (endpoints left out) */
-  struct as_histogram_bin *hist; /* handler times at its last listing, in ticks; NULL: none */
+  struct rm_socket *sockets;          /* CZMQ: its sockets besides the pipe (endpoints left out) */
+  struct as_histogram_bin *hist;      /* handler times at its last listing, in ticks; NULL: none */
   struct as_histogram_bin *wait_hist; /* mailbox waits likewise */
-  uint32_t *stack;               /* where its longest stuck handler was (interned frames) */
-  struct rm_peer *peers;         /* who it talks to (pairs.h), at its last listing */
+  uint32_t *stack;                    /* where its longest stuck handler was (interned frames) */
+  struct rm_peer *peers;              /* who it talks to (pairs.h), at its last listing */
   int64_t peers_other;
   /* That stuck handler run (the tracer's `stuck` member; older files: handling.stack). */
   int64_t stuck_ns, stuck_cpu_ns, stuck_cpu_window_ns;
@@ -52,7 +52,7 @@ struct rm_actor {
   uint16_t n_hist, n_wait_hist;
   uint8_t n_stack, n_sockets, n_peers;
   uint8_t n_types, status, internal, has_parent, has_runtime_id, has_stopped, handling_now;
-  uint8_t gone; /* reaped: no longer in the registry */
+  uint8_t gone;          /* reaped: no longer in the registry */
   uint8_t attached_late; /* running before `actorscope attach`: seen from then on only */
 };
 
@@ -74,11 +74,11 @@ struct rm_gap {
 #define RM_GAPS_MAX 8
 
 enum rm_end {
-  RM_END_FINAL,     /* a final snapshot: the state at exit */
-  RM_END_SIGNAL,    /* a final snapshot written as a deadly signal killed the process */
-  RM_END_EXEC,      /* a final snapshot written as the program replaced itself (exec) */
-  RM_END_NO_FINAL,  /* the stream ended without one: the run did not end normally */
-  RM_END_AT,        /* stopped at --at SEQ on purpose */
+  RM_END_FINAL,    /* a final snapshot: the state at exit */
+  RM_END_SIGNAL,   /* a final snapshot written as a deadly signal killed the process */
+  RM_END_EXEC,     /* a final snapshot written as the program replaced itself (exec) */
+  RM_END_NO_FINAL, /* the stream ended without one: the run did not end normally */
+  RM_END_AT,       /* stopped at --at SEQ on purpose */
 };
 
 struct recording {
@@ -106,7 +106,7 @@ struct recording {
   /* Most actors listed alive in one snapshot, and its uptime: [0] runtime-internal ones left
    * out, [1] counted (--internal may be switched on a live recording, as top's key does). */
   int64_t max_alive_listed[2], max_alive_listed_at[2];
-  int64_t tick_fs;          /* femtoseconds per tick of the histograms (the last line's) */
+  int64_t tick_fs; /* femtoseconds per tick of the histograms (the last line's) */
   int truncated;
   /* Seqs missing before the first line read (a set whose oldest files were removed, a stream
    * joined late) and between lines (lines a follower or a slow client missed): the first
@@ -127,7 +127,7 @@ struct recording {
  * "actorscope COMMAND: ..." and -1 returned (the model then holds nothing); a cut-off last line
  * is noted and tolerated. INCLUDE_INTERNAL: runtime-internal actors count too. */
 int recording_read(struct recording *m, const char *source, long long at_seq, int include_internal,
-                  const char *command);
+                   const char *command);
 void recording_free(struct recording *m);
 /* The same built one snapshot at a time, as a live view does (top): SOURCE names it (NULL:
  * none), H its stream's header (NULL: not known). recording_add folds SNAPSHOT in. Both return
@@ -152,11 +152,11 @@ struct rm_finished {
   uint64_t count;
 };
 int recording_finished(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
-                      int64_t max_ns, struct rm_finished *out);
+                       int64_t max_ns, struct rm_finished *out);
 /* The same of a mailbox-wait histogram: p50/p90/p99 and max (the middle of the top bucket: no
  * exact longest wait is recorded) in ns, and how many waits were measured. */
 int recording_waits(const struct recording *m, const struct as_histogram_bin *bins, size_t n,
-                   struct rm_finished *out);
+                    struct rm_finished *out);
 /* Most visible actors alive at once: from spawn and stop instants and from each snapshot. */
 int64_t recording_max_alive(const struct recording *m);
 /* The same, and *AT_NS the uptime it was first reached (NULL: not wanted). */
@@ -195,7 +195,7 @@ void recording_tree_free(struct rm_tree *tree);
 struct actor_group;
 void recording_group(const struct recording *m, const struct rm_actor *a, struct actor_group *g);
 int recording_group_cmp(const struct recording *m, const struct rm_actor *a,
-                       const struct rm_actor *b);
+                        const struct rm_actor *b);
 
 /* Per actor name, over visible actors. */
 struct rm_name_type {
@@ -212,7 +212,7 @@ struct rm_name {
   size_t n_sockets;
   struct as_histogram_bin *hist; /* its actors' histograms merged, by bucket */
   size_t n_hist;
-  int64_t finished_max_ns; /* longest finished handler (the histograms' top) */
+  int64_t finished_max_ns;            /* longest finished handler (the histograms' top) */
   struct as_histogram_bin *wait_hist; /* its actors' mailbox waits merged, by bucket */
   size_t n_wait_hist;
 };
@@ -226,14 +226,15 @@ int recording_names(const struct recording *m, struct rm_names *out);
 void recording_names_free(struct rm_names *names);
 /* The aggregate of NAME (a string), or NULL. */
 const struct rm_name *recording_names_find(const struct recording *m, const struct rm_names *names,
-                                          const char *name);
+                                           const char *name);
 /* The p-th percentile (0 < p <= 100) of a name's finished handlers (its actors' histograms
  * merged) in ns, never above the longest; -1 without histograms. */
 int64_t recording_name_percentile(const struct recording *m, const struct rm_name *agg, double p);
 /* The same of its messages' waits in the mailbox (-1 without any measured). */
 int64_t recording_name_wait_percentile(const struct recording *m, const struct rm_name *agg,
-                                      double p);
+                                       double p);
 /* The count of TYPE (a string) in an aggregate (0 when absent). */
-int64_t recording_name_count(const struct recording *m, const struct rm_name *agg, const char *type);
+int64_t recording_name_count(const struct recording *m, const struct rm_name *agg,
+                             const char *type);
 
 #endif

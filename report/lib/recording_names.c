@@ -128,8 +128,9 @@ int recording_names(const struct recording *m, struct rm_names *out)
     agg->messages = as_sat_add(agg->messages, a->received);
     if (a->handler_max_ns > agg->finished_max_ns)
       agg->finished_max_ns = a->handler_max_ns;
-    int failed = rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0 ||
-                 rm_hist_merge(&agg->wait_hist, &agg->n_wait_hist, a->wait_hist, a->n_wait_hist) < 0;
+    int failed =
+        rm_hist_merge(&agg->hist, &agg->n_hist, a->hist, a->n_hist) < 0 ||
+        rm_hist_merge(&agg->wait_hist, &agg->n_wait_hist, a->wait_hist, a->n_wait_hist) < 0;
     for (size_t k = 0; k < a->n_types && !failed; k++)
       failed = rm_name_type_add(agg, &a->types[k], a->id) < 0;
     for (size_t k = 0; k < a->n_sockets && !failed; k++)
@@ -166,7 +167,7 @@ void recording_names_free(struct rm_names *names)
 }
 
 const struct rm_name *recording_names_find(const struct recording *m, const struct rm_names *names,
-                                          const char *name)
+                                           const char *name)
 {
   uint32_t id = strtab_find(&m->strings, name);
   if (id == UINT32_MAX)

@@ -16,7 +16,7 @@ void recording_group(const struct recording *m, const struct rm_actor *a, struct
 }
 
 int recording_group_cmp(const struct recording *m, const struct rm_actor *a,
-                       const struct rm_actor *b)
+                        const struct rm_actor *b)
 {
   struct actor_group ga, gb;
   recording_group(m, a, &ga);

@@ -108,8 +108,8 @@ static void rules_append_word(char *text, size_t len, const char *word)
   text[used < len ? used : len - 1] = '\0';
 }
 
-static int rules_fill(struct rule *r, const struct rules_syntax *syn, const char *const *w, size_t n,
-                      const char *where, struct rules_error *err)
+static int rules_fill(struct rule *r, const struct rules_syntax *syn, const char *const *w,
+                      size_t n, const char *where, struct rules_error *err)
 {
   switch (syn->kind) {
   case RULE_NO_DEADLOCK:

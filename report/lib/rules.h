@@ -16,7 +16,7 @@ enum rule_kind {
   RULE_NO_DEADLOCK,
   RULE_NO_EXCEPTIONS,
   RULE_BASELINE,
-  RULE_MAX_HANDLER_P99_MS, /* the p99 of a name's finished handlers (histograms merged) */
+  RULE_MAX_HANDLER_P99_MS,      /* the p99 of a name's finished handlers (histograms merged) */
   RULE_MAX_MAILBOX_WAIT_P99_MS, /* the p99 of a name's messages' waits in the mailbox */
   RULE_NO_MESSAGES, /* actors (or a thread) named `name` never send to those named `peer` */
 };

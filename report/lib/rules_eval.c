@@ -59,7 +59,8 @@ static int rules_name_matches(const struct rule *rule, const struct recording *m
   return !rule->name[0] || strcmp(strtab_text(&m->strings, a->name), rule->name) == 0;
 }
 
-static void rules_eval_actors(const struct rule *rule, const struct recording *m, struct rules_result *r)
+static void rules_eval_actors(const struct rule *rule, const struct recording *m,
+                              struct rules_result *r)
 {
   for (size_t i = 0; i < m->n_actors; i++) {
     const struct rm_actor *a = &m->actors[i];
@@ -73,14 +74,14 @@ static void rules_eval_actors(const struct rule *rule, const struct recording *m
     } else if (rule->kind == RULE_MAX_HANDLER_MS) {
       uint32_t type;
       int running;
-      int64_t ns = recording_handler_max(a, &type, &running), limit = as_sat_mul(rule->limit, 1000000);
+      int64_t ns = recording_handler_max(a, &type, &running),
+              limit = as_sat_mul(rule->limit, 1000000);
       char took[SHOW_DURATION_MAX];
       if (ns > limit)
-        rules_note(r, "#%lld %s handler %s %s%s%s%s", id, name,
-                   running ? "still running after" : "ran",
-                   show_duration_above(ns, limit, 0, took, sizeof took),
-                   type != RM_NONE ? " (" : "", type != RM_NONE ? strtab_text(&m->strings, type) : "",
-                   type != RM_NONE ? ")" : "");
+        rules_note(
+            r, "#%lld %s handler %s %s%s%s%s", id, name, running ? "still running after" : "ran",
+            show_duration_above(ns, limit, 0, took, sizeof took), type != RM_NONE ? " (" : "",
+            type != RM_NONE ? strtab_text(&m->strings, type) : "", type != RM_NONE ? ")" : "");
     } else if (rule->kind == RULE_NO_EXCEPTIONS) {
       if (a->exceptions > 0)
         rules_note(r, "#%lld %s threw %lld", id, name, (long long)a->exceptions);
@@ -97,8 +98,8 @@ static void rules_growth(struct rules_result *r, const char *what, long long now
 }
 
 static int rules_eval_baseline(const struct rule *rule, const struct recording *m,
-                          const struct rm_names *names, struct rules_result *r, char *err,
-                          size_t err_len)
+                               const struct rm_names *names, struct rules_result *r, char *err,
+                               size_t err_len)
 {
   struct recording base;
   struct rm_names base_names;
@@ -134,15 +135,15 @@ static int rules_eval_baseline(const struct rule *rule, const struct recording *
  * in the mailbox, from its actors' histograms merged. A run whose snapshots carry no such
  * histogram (an older tracer) cannot pass. */
 static void rules_eval_p99(const struct rule *rule, const struct recording *m,
-                      const struct rm_names *names, struct rules_result *r)
+                           const struct rm_names *names, struct rules_result *r)
 {
   int waits = rule->kind == RULE_MAX_MAILBOX_WAIT_P99_MS;
   int any = 0;
   for (size_t i = 0; i < names->n; i++) {
     const struct rm_name *agg = &names->items[i];
     const char *name = strtab_text(&m->strings, agg->name);
-    int64_t p99 = waits ? recording_name_wait_percentile(m, agg, 99)
-                        : recording_name_percentile(m, agg, 99);
+    int64_t p99 =
+        waits ? recording_name_wait_percentile(m, agg, 99) : recording_name_percentile(m, agg, 99);
     int64_t limit = as_sat_mul(rule->limit, 1000000);
     char p99_text[SHOW_DURATION_MAX], max_text[SHOW_DURATION_MAX];
     any |= p99 >= 0;
@@ -150,9 +151,9 @@ static void rules_eval_p99(const struct rule *rule, const struct recording *m,
       continue;
     show_duration_above(p99, limit, 0, p99_text, sizeof p99_text);
     if (waits)
-      rules_note(r, "%s messages waited in the mailbox: p99 %s (max %s)", name, p99_text,
-                 show_duration(recording_name_wait_percentile(m, agg, 100), 0, max_text,
-                               sizeof max_text));
+      rules_note(
+          r, "%s messages waited in the mailbox: p99 %s (max %s)", name, p99_text,
+          show_duration(recording_name_wait_percentile(m, agg, 100), 0, max_text, sizeof max_text));
     else
       rules_note(r, "%s handlers: p99 %s (max %s)", name, p99_text,
                  show_duration(agg->finished_max_ns, 0, max_text, sizeof max_text));
@@ -174,9 +175,10 @@ int rules_eval(const struct rule *rule, const struct recording *m, const struct 
       !recording_names_find(m, names, rule->name)) {
     size_t hidden = rules_hidden_named(m, rule->name);
     if (hidden)
-      rules_note(r, "the %zu actor%s named %s %s runtime-internal, left out without --internal, "
-                 "so the rule checks nothing", hidden, hidden == 1 ? "" : "s", rule->name,
-                 hidden == 1 ? "is" : "are");
+      rules_note(r,
+                 "the %zu actor%s named %s %s runtime-internal, left out without --internal, "
+                 "so the rule checks nothing",
+                 hidden, hidden == 1 ? "" : "s", rule->name, hidden == 1 ? "is" : "are");
     else if (!partial)
       rules_note(r, "no actor is named %s in this run%s, so the rule checks nothing", rule->name,
                  m->include_internal ? "" : " (runtime-internal actors count with --internal)");
@@ -223,8 +225,10 @@ int rules_eval(const struct rule *rule, const struct recording *m, const struct 
     if ((n < rule->limit && !partial) || n > rule->max) {
       size_t hidden = rules_hidden_named(m, rule->name);
       if (hidden)
-        rules_note(r, "%lld actors named %s (and %zu runtime-internal ones, left out without "
-                   "--internal)", n, rule->name, hidden);
+        rules_note(r,
+                   "%lld actors named %s (and %zu runtime-internal ones, left out without "
+                   "--internal)",
+                   n, rule->name, hidden);
       else
         rules_note(r, "%lld actors named %s", n, rule->name);
     }
@@ -232,9 +236,7 @@ int rules_eval(const struct rule *rule, const struct recording *m, const struct 
   }
   case RULE_MAX_MAILBOX:
   case RULE_MAX_HANDLER_MS:
-  case RULE_NO_EXCEPTIONS:
-    rules_eval_actors(rule, m, r);
-    return 0;
+  case RULE_NO_EXCEPTIONS: rules_eval_actors(rule, m, r); return 0;
   case RULE_NO_DEADLOCK:
     for (size_t i = 0; i < m->n_cycles; i++) {
       const struct rm_cycle *c = &m->cycles[i];
@@ -254,9 +256,7 @@ int rules_eval(const struct rule *rule, const struct recording *m, const struct 
   case RULE_BASELINE: /* the whole run against another: judged at its end */
     return partial ? 0 : rules_eval_baseline(rule, m, names, r, err, err_len);
   case RULE_MAX_HANDLER_P99_MS:
-  case RULE_MAX_MAILBOX_WAIT_P99_MS:
-    rules_eval_p99(rule, m, names, r);
-    return 0;
+  case RULE_MAX_MAILBOX_WAIT_P99_MS: rules_eval_p99(rule, m, names, r); return 0;
   case RULE_NO_MESSAGES:
     if (pairs_check_no_messages(m, names, rule->name, rule->peer, note, sizeof note) != 0)
       rules_note(r, "%s", note);
@@ -264,4 +264,3 @@ int rules_eval(const struct rule *rule, const struct recording *m, const struct 
   }
   return 0;
 }
-

@@ -126,7 +126,8 @@ static const char *show_unit_name(int exponent)
   }
 }
 
-static const char *show_duration_digits(int64_t ns, int digits, unsigned flags, char *buf, size_t len)
+static const char *show_duration_digits(int64_t ns, int digits, unsigned flags, char *buf,
+                                        size_t len)
 {
   if (!len)
     return buf;
@@ -182,8 +183,7 @@ static int64_t show_duration_rounded(int64_t ns, int digits)
   return ns < 0 ? -(int64_t)v : (int64_t)v;
 }
 
-const char *show_duration_above(int64_t ns, int64_t limit_ns, unsigned flags, char *buf,
-                                size_t len)
+const char *show_duration_above(int64_t ns, int64_t limit_ns, unsigned flags, char *buf, size_t len)
 {
   int digits = 3;
   while (digits < 15 && ns > limit_ns && show_duration_rounded(ns, digits) <= limit_ns)
@@ -217,9 +217,9 @@ static int show_frame_function(const char *frame, char *out, size_t len)
 static int show_frame_in_libc(const char *frame)
 {
   const char *object = strrchr(frame, '(');
-  return object && (strncmp(object, "(libc.so", 8) == 0 ||
-                    strncmp(object, "(libpthread.so", 14) == 0 ||
-                    strncmp(object, "(ld-linux", 9) == 0);
+  return object &&
+         (strncmp(object, "(libc.so", 8) == 0 || strncmp(object, "(libpthread.so", 14) == 0 ||
+          strncmp(object, "(ld-linux", 9) == 0);
 }
 
 const char *show_stack_line(const char *const *frames, size_t n, char *buf, size_t len)
@@ -227,7 +227,8 @@ const char *show_stack_line(const char *const *frames, size_t n, char *buf, size
   size_t at = 0, shown = 0, first = 0, last = 0;
   /* The C library's own frames on top (clock_nanosleep under nanosleep, __lll_lock_wait under
    * pthread_mutex_lock): the one its caller called stays. */
-  while (first + 1 < n && show_frame_in_libc(frames[first]) && show_frame_in_libc(frames[first + 1]))
+  while (first + 1 < n && show_frame_in_libc(frames[first]) &&
+         show_frame_in_libc(frames[first + 1]))
     first++;
   buf[0] = '\0';
   for (size_t i = first; i < n && len > 0; i++) {
@@ -266,7 +267,8 @@ const char *show_stack_source(const char *source, int complete, const char *end,
                               int64_t cpu_window_ns, char *buf, size_t len)
 {
   if (source && strcmp(source, AS_STACK_SOURCE_V_CPU) == 0)
-    snprintf(buf, len, "on a CPU, no stack (perf_event_open not allowed): spinning %.1f s of CPU in %.1f s",
+    snprintf(buf, len,
+             "on a CPU, no stack (perf_event_open not allowed): spinning %.1f s of CPU in %.1f s",
              (double)cpu_ns / 1e9, (double)cpu_window_ns / 1e9);
   else if (source && strcmp(source, AS_STACK_SOURCE_V_PERF) == 0)
     snprintf(buf, len, "stack sampled on a CPU (perf), %s; %.1f s of CPU in %.1f s",

@@ -43,7 +43,7 @@ static void waits_print(const struct recording *m, const char *lead,
 }
 
 void waits_print_line(const struct recording *m, const char *indent,
-                             const struct as_histogram_bin *bins, size_t n)
+                      const struct as_histogram_bin *bins, size_t n)
 {
   char lead[64];
   snprintf(lead, sizeof lead, "%swaited in the mailbox: ", indent);
@@ -61,8 +61,7 @@ static int waits_row_cmp(const void *x, const void *y)
   return a->p99 != b->p99 ? (a->p99 < b->p99 ? 1 : -1) : (a->agg < b->agg ? -1 : a->agg > b->agg);
 }
 
-void waits_print_section(const struct recording *m, const struct rm_names *names,
-                                size_t lines)
+void waits_print_section(const struct recording *m, const struct rm_names *names, size_t lines)
 {
   struct waits_row *rows = malloc((names->n + 1) * sizeof *rows);
   if (!rows)

@@ -19,9 +19,8 @@ void waits_json_percentiles(struct jsonout *j, const char *key, const struct rm_
                             const char *count_key);
 /* "INDENT waited in the mailbox: p50 … of N messages" and a newline, when there is a histogram. */
 void waits_print_line(const struct recording *m, const char *indent,
-                             const struct as_histogram_bin *bins, size_t n);
+                      const struct as_histogram_bin *bins, size_t n);
 /* The section: names with measured waits, the longest p99 first, at most LINES of them. */
-void waits_print_section(const struct recording *m, const struct rm_names *names,
-                                size_t lines);
+void waits_print_section(const struct recording *m, const struct rm_names *names, size_t lines);
 
 #endif

@@ -12,10 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int run_detached_adopt(void)
-{
-  return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno;
-}
+int run_detached_adopt(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno; }
 
 /* The parent pid in /proc/PID/stat: the field after the command, which is in parentheses and
  * may itself hold spaces and parentheses (so the last ')' ends it). *ZOMBIE: it has ended. */

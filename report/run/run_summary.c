@@ -219,8 +219,8 @@ struct run_file_facts {
   long snapshots;
   long long actors;
   int final;
-  char ended_by[16]; /* the final line's ended_by: exit, signal, exec */
-  char signal[16];   /* with ended_by signal: its name */
+  char ended_by[16];   /* the final line's ended_by: exit, signal, exec */
+  char signal[16];     /* with ended_by signal: its name */
   const char *problem; /* why it cannot be read, or NULL */
 };
 
@@ -490,7 +490,8 @@ static void run_process_name(pid_t pid, const char *exe, char *out, size_t cap)
     close(fd);
   if (len > 0) {
     cmdline[len] = '\0';
-    for (ssize_t at = 0; at < len && argc < RUN_NOTE_ARGS_MAX; at += (ssize_t)strlen(cmdline + at) + 1)
+    for (ssize_t at = 0; at < len && argc < RUN_NOTE_ARGS_MAX;
+         at += (ssize_t)strlen(cmdline + at) + 1)
       args[argc++] = cmdline + at;
   }
   as_program_name(exe, args, argc, out, cap);
@@ -524,7 +525,8 @@ void run_summary_report(struct run_summary *status, const struct run_outcome *ou
   if (!status->dir[0]) {
     if (!outcome->destination)
       fputs("actorscope: the snapshot files are where ACTORSCOPE_OUTPUT says (run could not "
-            "learn which were written)\n", stderr);
+            "learn which were written)\n",
+            stderr);
     return;
   }
   struct run_note *notes = calloc(RUN_NOTES_MAX, sizeof *notes);

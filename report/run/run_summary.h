@@ -19,12 +19,12 @@ char *run_summary_env_entry(const struct run_summary *status);
 
 /* What the run left behind, for the summary. */
 struct run_outcome {
-  pid_t child;              /* the program run started */
-  int wait_status;          /* how it ended, from waitpid */
-  const char *program;      /* as given on the command line */
-  const char *destination;  /* a unix:/tcp: address, or NULL for files */
-  int secure_execution;     /* the program runs setuid/setgid/with capabilities */
-  int adopting;             /* run is the subreaper of the program's tree (run_detached.h) */
+  pid_t child;                    /* the program run started */
+  int wait_status;                /* how it ended, from waitpid */
+  const char *program;            /* as given on the command line */
+  const char *destination;        /* a unix:/tcp: address, or NULL for files */
+  int secure_execution;           /* the program runs setuid/setgid/with capabilities */
+  int adopting;                   /* run is the subreaper of the program's tree (run_detached.h) */
   const struct as_config *config; /* what the program's processes were told */
 };
 

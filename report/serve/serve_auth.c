@@ -39,7 +39,7 @@ char *serve_read_private(const char *what, const char *path, int owner_only, cha
       close(fd);
     return NULL;
   }
-  const char *wrong = !S_ISREG(st.st_mode) ? "not a regular file"
+  const char *wrong = !S_ISREG(st.st_mode)             ? "not a regular file"
                       : st.st_size > SERVE_PRIVATE_MAX ? "larger than 1 MiB"
                                                        : NULL;
   char mode[80];
@@ -108,8 +108,10 @@ int serve_auth_load(struct serve_auth **out, const char *path, char *why, size_t
       continue;
     char *colon = strchr(line, ':');
     if (!colon || colon == line || colon[1] != '$') {
-      snprintf(why, why_len, "--basic-auth %s:%zu: expected USER:HASH, HASH from `htpasswd -nB "
-               "USER` or `openssl passwd -6` (never a password in clear)", path, lineno);
+      snprintf(why, why_len,
+               "--basic-auth %s:%zu: expected USER:HASH, HASH from `htpasswd -nB "
+               "USER` or `openssl passwd -6` (never a password in clear)",
+               path, lineno);
       serve_auth_free(auth);
       return -1;
     }

@@ -54,9 +54,9 @@ static int serve_authorized(struct serve_http *http, struct MHD_Connection *conn
   return ok;
 }
 
-static const char serve_index[] =
-    "<!doctype html><title>actorscope serve</title>"
-    "<p>actorscope serve: Prometheus metrics of traced actors at <a href=\"/metrics\">/metrics</a>.\n";
+static const char serve_index[] = "<!doctype html><title>actorscope serve</title>"
+                                  "<p>actorscope serve: Prometheus metrics of traced actors at <a "
+                                  "href=\"/metrics\">/metrics</a>.\n";
 
 /* Whether an Accept header asks for OpenMetrics. */
 static int serve_http_wants_openmetrics(const char *accept)
@@ -92,8 +92,8 @@ static enum MHD_Result serve_reply(struct MHD_Connection *connection, unsigned s
   return rc;
 }
 
-static enum MHD_Result serve_request(void *cls, struct MHD_Connection *connection,
-                                     const char *url, const char *method, const char *version,
+static enum MHD_Result serve_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                     const char *method, const char *version,
                                      const char *upload_data, size_t *upload_data_size,
                                      void **request_state)
 {
@@ -111,8 +111,8 @@ static enum MHD_Result serve_request(void *cls, struct MHD_Connection *connectio
     return serve_unauthorized(connection);
   if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
     static char text[] = "only GET\n";
-    return serve_reply(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", text,
-                       sizeof text - 1, 0);
+    return serve_reply(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", text, sizeof text - 1,
+                       0);
   }
   if (strcmp(url, "/") == 0)
     return serve_reply(connection, MHD_HTTP_OK, "text/html; charset=utf-8", (char *)serve_index,
@@ -136,7 +136,8 @@ static enum MHD_Result serve_request(void *cls, struct MHD_Connection *connectio
                        sizeof text - 1, 0);
   }
   return serve_reply(connection, MHD_HTTP_OK,
-                     om ? METRICS_CONTENT_TYPE_OPENMETRICS : METRICS_CONTENT_TYPE_TEXT, body, len, 1);
+                     om ? METRICS_CONTENT_TYPE_OPENMETRICS : METRICS_CONTENT_TYPE_TEXT, body, len,
+                     1);
 }
 
 static void serve_http_free(struct serve_http *http)
@@ -158,10 +159,9 @@ static int serve_http_prepare(struct serve_http *http, const struct serve_http_o
     snprintf(why, why_len, "--tls-cert and --tls-key go together");
     return -1;
   }
-  if (o->tls_cert && (!(http->tls_cert = serve_read_private("--tls-cert", o->tls_cert, 0, why,
-                                                            why_len)) ||
-                      !(http->tls_key = serve_read_private("--tls-key", o->tls_key, 1, why,
-                                                           why_len))))
+  if (o->tls_cert &&
+      (!(http->tls_cert = serve_read_private("--tls-cert", o->tls_cert, 0, why, why_len)) ||
+       !(http->tls_key = serve_read_private("--tls-key", o->tls_key, 1, why, why_len))))
     return -1;
   if (o->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
     snprintf(why, why_len, "this libmicrohttpd has no TLS: use a reverse proxy (docs/serve.md)");
@@ -184,7 +184,8 @@ int serve_http_start(struct serve_http **out, const struct serve_http_options *o
   char text[AS_DEST_HOST_MAX + 16], reason[256];
   struct as_dest dest;
   snprintf(text, sizeof text, "tcp:%s", listen);
-  if (strlen(listen) > AS_DEST_HOST_MAX || as_dest_parse(&dest, text, NULL, reason, sizeof reason) < 0) {
+  if (strlen(listen) > AS_DEST_HOST_MAX ||
+      as_dest_parse(&dest, text, NULL, reason, sizeof reason) < 0) {
     snprintf(why, why_len, "--listen '%s': expected [HOST:]PORT (HOST in brackets for IPv6)",
              listen);
     return -1;
@@ -202,8 +203,8 @@ int serve_http_start(struct serve_http **out, const struct serve_http_options *o
   }
   char port[8];
   snprintf(port, sizeof port, "%u", dest.port);
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo hints = {
+      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
   struct addrinfo *ai;
   int gai = getaddrinfo(dest.host, port, &hints, &ai);
   if (gai != 0) {
@@ -233,8 +234,10 @@ int serve_http_start(struct serve_http **out, const struct serve_http_options *o
   int family = ai->ai_family;
   freeaddrinfo(ai);
   if (!http->daemon) {
-    snprintf(why, why_len, "cannot listen on %s (in use, not an address of this host, or a TLS "
-             "certificate and key that do not go together?)", listen);
+    snprintf(why, why_len,
+             "cannot listen on %s (in use, not an address of this host, or a TLS "
+             "certificate and key that do not go together?)",
+             listen);
     serve_http_free(http);
     return -1;
   }

@@ -25,7 +25,7 @@ int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap)
 }
 
 struct metrics_process *serve_hub_attach(struct serve_hub *hub, const struct as_rec_header *header,
-                                       int *busy)
+                                         int *busy)
 {
   *busy = 0;
   for (size_t i = 0; i < hub->n; i++) {
@@ -80,8 +80,8 @@ long serve_hub_source(struct serve_hub *hub, const char *source)
       hub->sources[i] = (struct metrics_source_stat){copy, 0, 0, 0};
       return (long)i;
     }
-  if (grow_array((void **)&hub->sources, &hub->cap_sources, hub->n_sources,
-                  sizeof *hub->sources) < 0) {
+  if (grow_array((void **)&hub->sources, &hub->cap_sources, hub->n_sources, sizeof *hub->sources) <
+      0) {
     free(copy);
     return -1;
   }

@@ -30,8 +30,8 @@ struct serve_hub {
   int64_t keep_ms;
   struct metrics_render_options render;
   struct metrics_programs programs; /* per-program sums across processes */
-  struct as_reader_budget budget; /* shared by every source's reader */
-  int include_internal; /* runtime-internal actors' series too (--internal) */
+  struct as_reader_budget budget;   /* shared by every source's reader */
+  int include_internal;             /* runtime-internal actors' series too (--internal) */
 };
 
 int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap);
@@ -40,7 +40,7 @@ int serve_hub_init(struct serve_hub *hub, int64_t keep_ms, long per_actor_cap);
 /* The process HEADER describes, attached to a new stream: an ended one is taken up again.
  * NULL when out of memory, or *BUSY = 1 when another stream is feeding it already. */
 struct metrics_process *serve_hub_attach(struct serve_hub *hub, const struct as_rec_header *header,
-                                       int *busy);
+                                         int *busy);
 void serve_hub_detach(struct serve_hub *hub, struct metrics_process *process);
 /* The index of SOURCE's statistics (added on first use), or -1 when out of memory. */
 /* Sources read at once, at most (each has a thread); more wait for a free one, those named

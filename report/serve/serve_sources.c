@@ -175,8 +175,8 @@ static int feed_socket_exists(const struct feed *f)
 static void *feed_main(void *arg)
 {
   struct feed *f = arg;
-  static const struct live_feed_handler handler = {NULL, feed_snapshot, feed_retry,
-                                                   feed_opened, feed_closed, feed_failed};
+  static const struct live_feed_handler handler = {NULL,        feed_snapshot, feed_retry,
+                                                   feed_opened, feed_closed,   feed_failed};
   struct as_reader_options reader = AS_READER_OPTIONS_DEFAULT;
   /* 256 MiB: half a million actors a line; what all sources hold together is bounded by the
    * hub's budget, and a peer that does not send its header soon is dropped. */
@@ -185,9 +185,11 @@ static void *feed_main(void *arg)
   reader.budget = &f->hub->budget;
   /* Any error is tried again, a second after a stream's end, doubling after each failure. A
    * directory's socket: one attempt; its watcher decides when to try again. */
-  struct live_feed_options options = {.source = f->source, .reader = &reader,
+  struct live_feed_options options = {.source = f->source,
+                                      .reader = &reader,
                                       .retry_ms = SERVE_RETRY_MS,
-                                      .retry_max_ms = SERVE_RETRY_MAX_MS, .persist = 1,
+                                      .retry_max_ms = SERVE_RETRY_MAX_MS,
+                                      .persist = 1,
                                       .once = f->socket_path != NULL};
   struct as_reader_error err;
   live_feed_run(&options, &handler, f, &err);
@@ -209,7 +211,8 @@ static struct feed *feed_start(struct serve_hub *hub, const char *source, const 
                                long stat, struct feed_voice *voice)
 {
   struct feed *f = calloc(1, sizeof *f);
-  if (!f || !(f->source = strdup(source)) || (socket_path && !(f->socket_path = strdup(socket_path)))) {
+  if (!f || !(f->source = strdup(source)) ||
+      (socket_path && !(f->socket_path = strdup(socket_path)))) {
     if (f)
       feed_free(f);
     return NULL;
@@ -348,8 +351,10 @@ static void watch_start_due(struct watch *w, int64_t now)
         waiting++;
     }
   if (waiting && !w->said_full)
-    fprintf(stderr, "actorscope serve: %s: %zu sockets wait: serve reads at most %d at once "
-            "(sockets named after a live process first)\n", w->dir, waiting, SERVE_SOURCES_MAX);
+    fprintf(stderr,
+            "actorscope serve: %s: %zu sockets wait: serve reads at most %d at once "
+            "(sockets named after a live process first)\n",
+            w->dir, waiting, SERVE_SOURCES_MAX);
   w->said_full = waiting > 0;
 }
 
@@ -407,8 +412,8 @@ static void *watch_main(void *arg)
   return NULL;
 }
 
-static int serve_source_check(const char *spec, int *is_dir, char *source, size_t len,
-                              char *why, size_t why_len)
+static int serve_source_check(const char *spec, int *is_dir, char *source, size_t len, char *why,
+                              size_t why_len)
 {
   *is_dir = 0;
   if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "tcp:", 4) == 0) {

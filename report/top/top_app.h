@@ -10,13 +10,13 @@
 
 struct top_app {
   struct top_screen screen;
-  struct top_replay replay;  /* when screen.replay */
-  struct top_live *live;     /* otherwise */
-  struct top_snap *held;     /* the newest snapshot received while paused */
+  struct top_replay replay; /* when screen.replay */
+  struct top_live *live;    /* otherwise */
+  struct top_snap *held;    /* the newest snapshot received while paused */
   int held_new_stream;
   struct top_program *program; /* top -- PROGRAM */
   int playing;
-  int speed_log2;            /* playing speed 2^speed_log2: -3 .. 6 */
+  int speed_log2; /* playing speed 2^speed_log2: -3 .. 6 */
   int color;
   int width, height;
   int quit;

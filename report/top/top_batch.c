@@ -23,7 +23,8 @@ static double batch_ms_since(struct timespec *mark)
 {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
-  double ms = (double)(now.tv_sec - mark->tv_sec) * 1e3 + (double)(now.tv_nsec - mark->tv_nsec) / 1e6;
+  double ms =
+      (double)(now.tv_sec - mark->tv_sec) * 1e3 + (double)(now.tv_nsec - mark->tv_nsec) / 1e6;
   *mark = now;
   return ms;
 }
@@ -104,8 +105,10 @@ int top_batch_replay(struct top_screen *s, const char *path, const struct top_ba
     rc = err->code = -ENODATA;
   }
   if (rc == 0 && as_reader_truncated(r))
-    fprintf(stderr, "actorscope top: %s: the last line was cut short (the traced process was "
-                    "killed mid-write) and is skipped\n", path);
+    fprintf(stderr,
+            "actorscope top: %s: the last line was cut short (the traced process was "
+            "killed mid-write) and is skipped\n",
+            path);
   as_reader_close(r);
   top_canvas_free(&b.canvas);
   return rc < 0 ? rc : 0;

@@ -11,7 +11,7 @@ struct top_batch_options {
   size_t frames; /* stop after this many (0: all) */
   size_t rows;   /* table rows a frame (0: all) */
   int width;
-  int timing;    /* per frame: read, model and drawing times on stderr */
+  int timing;      /* per frame: read, model and drawing times on stderr */
   int64_t inspect; /* an actor id: its inspect panel after each frame (0: none) */
 };
 

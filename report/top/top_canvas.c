@@ -77,20 +77,23 @@ static size_t text_char(char *out, const unsigned char **p, int ascii, int *cols
   int c1 = len == 2 && s[0] == 0xc2 && s[1] < 0xa0; /* U+0080..U+009F */
   /* Zero-width and direction controls (U+200B..U+200F, U+2028..U+202E, U+2066..U+2069) would
    * reorder or hide the columns around a name. */
-  int format = len == 3 && s[0] == 0xe2 &&
-               ((s[1] == 0x80 && ((s[2] >= 0x8b && s[2] <= 0x8f) || (s[2] >= 0xa8 && s[2] <= 0xae))) ||
-                (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9));
+  int format =
+      len == 3 && s[0] == 0xe2 &&
+      ((s[1] == 0x80 && ((s[2] >= 0x8b && s[2] <= 0x8f) || (s[2] >= 0xa8 && s[2] <= 0xae))) ||
+       (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9));
   if (ascii && len == 2 && s[0] == 0xc2 && s[1] == 0xb5) { /* µ, as in "µs" */
     if (out)
       out[0] = 'u';
     return 1;
   }
-  int bad = *s < 0x20 || *s == 0x7f || c1 || format || (len == 1 && *s >= 0x80) || (ascii && len > 1);
+  int bad =
+      *s < 0x20 || *s == 0x7f || c1 || format || (len == 1 && *s >= 0x80) || (ascii && len > 1);
   if (!bad && len > 1) {
-    uint32_t cp = len == 2   ? (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f)
-                  : len == 3 ? (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f)
-                             : (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
-                                   (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+    uint32_t cp = len == 2 ? (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f)
+                  : len == 3
+                      ? (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f)
+                      : (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+                            (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
     *cols = text_cp_width(cp);
     /* Unassigned or not printable; zero-width ones too: a name of a thousand combining marks
      * would take no column and overflow every fitted cell. */
@@ -120,10 +123,7 @@ static int text_cols(const char *text, size_t bytes, int ascii)
   return n;
 }
 
-int top_text_width(const char *text)
-{
-  return text_cols(text, SIZE_MAX, 0);
-}
+int top_text_width(const char *text) { return text_cols(text, SIZE_MAX, 0); }
 
 /* Bytes of the longest start of TEXT that takes at most COLS columns. */
 static size_t text_head(const char *text, int cols, int ascii)
@@ -155,15 +155,17 @@ static const char *text_tail(const char *text, int cols, int ascii)
 
 /* Writes the first HEAD bytes of TEXT, MARK and TAIL (sanitised) padded to WIDTH columns;
  * the caller made them fit. */
-static size_t text_put(char *out, const char *text, size_t head, const char *mark,
-                       const char *tail, int width, int right, int ascii)
+static size_t text_put(char *out, const char *text, size_t head, const char *mark, const char *tail,
+                       int width, int right, int ascii)
 {
   int cols = text_cols(text, head, ascii) + text_cols(mark, SIZE_MAX, 0) +
-             text_cols(tail, SIZE_MAX, ascii), w;
+             text_cols(tail, SIZE_MAX, ascii),
+      w;
   size_t used = 0;
   for (; right && cols < width; cols++)
     out[used++] = ' ';
-  for (const unsigned char *p = (const unsigned char *)text; p < (const unsigned char *)text + head;)
+  for (const unsigned char *p = (const unsigned char *)text;
+       p < (const unsigned char *)text + head;)
     used += text_char(out + used, &p, ascii, &w);
   memcpy(out + used, mark, strlen(mark));
   used += strlen(mark);

@@ -13,7 +13,7 @@ enum top_style {
   TOP_STYLE_SELECTED, /* the row under the cursor */
   TOP_STYLE_BANNER,   /* deadlock */
   TOP_STYLE_WARNING,
-  TOP_STYLE_DIM,      /* stopped actors, hints */
+  TOP_STYLE_DIM, /* stopped actors, hints */
   TOP_STYLE_BUSY,
   TOP_STYLE_STUCK,
   TOP_STYLE_WAITING,

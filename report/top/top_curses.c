@@ -160,8 +160,10 @@ static int curses_setup(struct top_app *app)
   set_escdelay(25);
   if (!newterm(NULL, stdout, stdin)) {
     const char *term = getenv("TERM");
-    fprintf(stderr, "actorscope top: cannot drive a terminal of type '%s'; use --batch for text "
-                    "frames\n", term ? term : "");
+    fprintf(stderr,
+            "actorscope top: cannot drive a terminal of type '%s'; use --batch for text "
+            "frames\n",
+            term ? term : "");
     return -1;
   }
   cbreak();

@@ -10,11 +10,8 @@ static const struct {
   const char *prefix;
   enum top_term_kind kind;
 } filter_prefixes[] = {
-    {"state:", TOP_TERM_STATE},
-    {"runtime:", TOP_TERM_RUNTIME},
-    {"type:", TOP_TERM_TYPE},
-    {"name:", TOP_TERM_NAME},
-    {"system:", TOP_TERM_SYSTEM}, /* a CAF actor system's number (runtime_scope) */
+    {"state:", TOP_TERM_STATE}, {"runtime:", TOP_TERM_RUNTIME}, {"type:", TOP_TERM_TYPE},
+    {"name:", TOP_TERM_NAME},   {"system:", TOP_TERM_SYSTEM}, /* a CAF actor system's number (runtime_scope) */
 };
 
 int top_filter_parse(struct top_filter *filter, const char *text, char *err, size_t cap)
@@ -36,8 +33,10 @@ int top_filter_parse(struct top_filter *filter, const char *text, char *err, siz
         break;
       }
     if (kind == TOP_TERM_STATE && top_state_parse(w, &f.terms[f.n_terms].state) < 0) {
-      snprintf(err, cap, "unknown state '%.40s': running, starting, stopping, busy, stuck, "
-                         "waiting, deadlock, stopped", w);
+      snprintf(err, cap,
+               "unknown state '%.40s': running, starting, stopping, busy, stuck, "
+               "waiting, deadlock, stopped",
+               w);
       return -1;
     }
     char *end = NULL;

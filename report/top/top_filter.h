@@ -10,7 +10,13 @@
 #define TOP_FILTER_MAX 128
 #define TOP_FILTER_TERMS 8
 
-enum top_term_kind { TOP_TERM_NAME, TOP_TERM_STATE, TOP_TERM_RUNTIME, TOP_TERM_TYPE, TOP_TERM_SYSTEM };
+enum top_term_kind {
+  TOP_TERM_NAME,
+  TOP_TERM_STATE,
+  TOP_TERM_RUNTIME,
+  TOP_TERM_TYPE,
+  TOP_TERM_SYSTEM
+};
 
 struct top_filter {
   char text[TOP_FILTER_MAX]; /* as typed; "" = no filter */

@@ -12,12 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FRAME_BANNER_MAX 2  /* deadlock lines on screen */
+#define FRAME_BANNER_MAX 2   /* deadlock lines on screen */
 #define FRAME_WARNINGS_MAX 3 /* warning lines on screen */
 
 enum col {
-  COL_ID, COL_NAME, COL_RT, COL_STATE, COL_HANDLER, COL_MBOX, COL_MAX, COL_RATE, COL_TREND,
-  COL_RECV, COL_EXC, COL_AGE, COL_COUNT
+  COL_ID,
+  COL_NAME,
+  COL_RT,
+  COL_STATE,
+  COL_HANDLER,
+  COL_MBOX,
+  COL_MAX,
+  COL_RATE,
+  COL_TREND,
+  COL_RECV,
+  COL_EXC,
+  COL_AGE,
+  COL_COUNT
 };
 
 static const struct {
@@ -68,8 +79,8 @@ static void frame_layout(struct layout *l, int total, const int *need)
   static const int lenders[] = {COL_STATE, COL_HANDLER};
   for (size_t k = 0; k < sizeof lenders / sizeof *lenders; k++) {
     int c = lenders[k], want = need[COL_NAME] - l->width[COL_NAME];
-    int floor = need[c] > (int)strlen(columns[c].title) + 1 ? need[c]
-                                                             : (int)strlen(columns[c].title) + 1;
+    int floor =
+        need[c] > (int)strlen(columns[c].title) + 1 ? need[c] : (int)strlen(columns[c].title) + 1;
     int spare = l->shown[c] ? l->width[c] - floor : 0;
     int give = want < spare ? want : spare;
     if (give > 0) {
@@ -170,8 +181,9 @@ static void frame_row_prefix(char *out, size_t cap, const struct top_screen *s,
   unsigned depth = r->depth > 10 ? 10 : r->depth;
   const char *mark = "";
   if (!s->view.flat && !s->view.filter.n_terms)
-    mark = !r->has_children ? "  " : r->collapsed ? (s->ascii ? "+ " : "\u25b8 ")
-                                                  : (s->ascii ? "- " : "\u25be ");
+    mark = !r->has_children ? "  "
+           : r->collapsed   ? (s->ascii ? "+ " : "\u25b8 ")
+                            : (s->ascii ? "- " : "\u25be ");
   snprintf(out, cap, "%*s%s", (int)depth * 2, "", mark);
 }
 
@@ -211,8 +223,8 @@ static void frame_row(struct top_canvas *c, const struct top_screen *s, const st
   show_duration(top_actor_age_ns(snap, a), SHOW_DURATION_COMPACT, text, sizeof text);
   row_cell(row, sizeof row, &used, l, COL_AGE, text, ascii);
 
-  struct top_line *line = top_canvas_add(c, selected ? TOP_STYLE_SELECTED : TOP_STYLE_NORMAL,
-                                         "%s", row);
+  struct top_line *line =
+      top_canvas_add(c, selected ? TOP_STYLE_SELECTED : TOP_STYLE_NORMAL, "%s", row);
   if (line && v->state != TOP_STATE_RUNNING) {
     line->span_from = state_from;
     line->span_to = state_from + l->width[COL_STATE];
@@ -231,7 +243,8 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
     show_duration(snap->uptime_ns, 0, up + 6, sizeof up - 6);
   }
   if (h) {
-    snprintf(who, sizeof who, "%s pid %lld", h->name && *h->name ? h->name : "?", (long long)h->pid);
+    snprintf(who, sizeof who, "%s pid %lld", h->name && *h->name ? h->name : "?",
+             (long long)h->pid);
   }
   /* The state before the source: a long path may be cut, "waiting" or "ended" must not be. */
   top_canvas_add(c, TOP_STYLE_TITLE, "%s%s - %s - %s", who, up, s->state, s->source);
@@ -255,8 +268,10 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
                  states[TOP_STATE_STUCK], states[TOP_STATE_WAITING], states[TOP_STATE_DEADLOCK],
                  states[TOP_STATE_STOPPED]);
   if (counts.hidden)
-    top_canvas_add(c, TOP_STYLE_DIM, "%zu runtime-internal actors hidden (I or --internal shows "
-                   "them)", counts.hidden);
+    top_canvas_add(c, TOP_STYLE_DIM,
+                   "%zu runtime-internal actors hidden (I or --internal shows "
+                   "them)",
+                   counts.hidden);
   struct as_rec_running running;
   as_rec_running_of(snap, &running);
   if (running.known) {
@@ -297,9 +312,9 @@ static void frame_banner(struct top_canvas *c, const struct top_screen *s, int a
     size_t used = (size_t)snprintf(text, sizeof text, "DEADLOCK:");
     const struct as_rec_cycle *cy = &snap->deadlocks[i];
     for (size_t k = 0; k < cy->n_actors && used < sizeof text; k++)
-      used += (size_t)snprintf(text + used, sizeof text - used, " #%lld %s %s",
-                               (long long)cy->actors[k], k < cy->n_names ? cy->names[k] : "?",
-                               arrow);
+      used +=
+          (size_t)snprintf(text + used, sizeof text - used, " #%lld %s %s",
+                           (long long)cy->actors[k], k < cy->n_names ? cy->names[k] : "?", arrow);
     if (cy->n_actors && used < sizeof text)
       snprintf(text + used, sizeof text - used, " #%lld", (long long)cy->actors[0]);
     top_canvas_add(c, TOP_STYLE_BANNER, "%s", text);

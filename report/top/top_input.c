@@ -32,9 +32,9 @@ static void input_replay_move(struct top_app *app, long delta, int absolute)
 {
   struct as_reader_error err;
   size_t last = app->replay.total ? app->replay.total - 1 : 0;
-  int rc = absolute ? top_replay_goto(&app->replay, &app->screen, delta < 0 ? last : (size_t)delta,
-                                      &err)
-                    : top_replay_step(&app->replay, &app->screen, delta, &err);
+  int rc = absolute
+               ? top_replay_goto(&app->replay, &app->screen, delta < 0 ? last : (size_t)delta, &err)
+               : top_replay_step(&app->replay, &app->screen, delta, &err);
   input_replay_result(app, rc, &err);
 }
 
@@ -119,15 +119,14 @@ static int input_panel_key(struct top_app *app, enum top_action act)
   switch (act) {
   case TOP_ACT_UP: s->panel_scroll = s->panel_scroll ? s->panel_scroll - 1 : 0; return 1;
   case TOP_ACT_DOWN: s->panel_scroll++; return 1;
-  case TOP_ACT_PAGE_UP: s->panel_scroll = s->panel_scroll > page ? s->panel_scroll - page : 0; return 1;
+  case TOP_ACT_PAGE_UP:
+    s->panel_scroll = s->panel_scroll > page ? s->panel_scroll - page : 0;
+    return 1;
   case TOP_ACT_PAGE_DOWN: s->panel_scroll += page; return 1;
   case TOP_ACT_HOME: s->panel_scroll = 0; return 1;
   case TOP_ACT_END: s->panel_scroll = (size_t)-1 / 2; return 1;
-  case TOP_ACT_BACK:
-    s->mode = TOP_MODE_TABLE;
-    return 1;
-  default:
-    return 0;
+  case TOP_ACT_BACK: s->mode = TOP_MODE_TABLE; return 1;
+  default: return 0;
   }
 }
 
@@ -176,7 +175,10 @@ void top_input_key(struct top_app *app, int key)
     break;
   case TOP_ACT_COLLAPSE_ALL: input_fold_all(s, 1); break;
   case TOP_ACT_EXPAND_ALL: input_fold_all(s, 0); break;
-  case TOP_ACT_FLAT: v->flat = !v->flat; top_view_rebuild(v, &s->model); break;
+  case TOP_ACT_FLAT:
+    v->flat = !v->flat;
+    top_view_rebuild(v, &s->model);
+    break;
   case TOP_ACT_INTERNAL: top_screen_show_internal(s, !v->internal); break;
   case TOP_ACT_SORT_ID: input_sort(s, TOP_SORT_ID); break;
   case TOP_ACT_SORT_NAME: input_sort(s, TOP_SORT_NAME); break;
@@ -186,11 +188,20 @@ void top_input_key(struct top_app *app, int key)
   case TOP_ACT_SORT_RECEIVED: input_sort(s, TOP_SORT_RECEIVED); break;
   case TOP_ACT_SORT_EXCEPTIONS: input_sort(s, TOP_SORT_EXCEPTIONS); break;
   case TOP_ACT_SORT_AGE: input_sort(s, TOP_SORT_AGE); break;
-  case TOP_ACT_INVERT: v->reverse = !v->reverse; top_view_rebuild(v, &s->model); break;
+  case TOP_ACT_INVERT:
+    v->reverse = !v->reverse;
+    top_view_rebuild(v, &s->model);
+    break;
   case TOP_ACT_FILTER: input_open_prompt(s, "/", v->filter.text); break;
   case TOP_ACT_PAUSE: s->paused = !s->paused; break;
-  case TOP_ACT_HELP: s->mode = TOP_MODE_HELP; s->panel_scroll = 0; break;
-  case TOP_ACT_WARNINGS: s->mode = TOP_MODE_WARNINGS; s->panel_scroll = 0; break;
+  case TOP_ACT_HELP:
+    s->mode = TOP_MODE_HELP;
+    s->panel_scroll = 0;
+    break;
+  case TOP_ACT_WARNINGS:
+    s->mode = TOP_MODE_WARNINGS;
+    s->panel_scroll = 0;
+    break;
   case TOP_ACT_QUIT: app->quit = 1; break;
   case TOP_ACT_STEP_BACK: input_replay_move(app, -1, 0); break;
   case TOP_ACT_STEP_FORWARD: input_replay_move(app, 1, 0); break;
@@ -200,7 +211,10 @@ void top_input_key(struct top_app *app, int key)
   case TOP_ACT_LAST: input_replay_move(app, -1, 1); break;
   case TOP_ACT_GOTO_SEQ: input_open_prompt(s, ":", ""); break;
   case TOP_ACT_GOTO_TIME: input_open_prompt(s, "@", ""); break;
-  case TOP_ACT_PLAY: app->playing = !app->playing; top_app_replay_state(app); break;
+  case TOP_ACT_PLAY:
+    app->playing = !app->playing;
+    top_app_replay_state(app);
+    break;
   case TOP_ACT_FASTER:
     if (app->speed_log2 < 6)
       app->speed_log2++;
@@ -211,7 +225,6 @@ void top_input_key(struct top_app *app, int key)
       app->speed_log2--;
     top_app_replay_state(app);
     break;
-  case TOP_ACT_NONE:
-    break;
+  case TOP_ACT_NONE: break;
   }
 }

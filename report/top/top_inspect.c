@@ -175,7 +175,8 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
   show_duration(a->handler_max_ns, 0, d2, sizeof d2);
   show_duration(a->handled > 0 ? a->handler_total_ns / a->handled : 0, 0, d3, sizeof d3);
   if (a->handled > 0 || a->handler_max_ns > 0)
-    top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   %lld done, %s in all, %s on average, %s longest",
+    top_canvas_add(c, TOP_STYLE_NORMAL,
+                   "handlers   %lld done, %s in all, %s on average, %s longest",
                    (long long)a->handled, d1, d3, d2);
   else /* no time at all, not "0 ns" */
     top_canvas_add(c, TOP_STYLE_NORMAL, "handlers   none finished yet");
@@ -193,8 +194,8 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
   top_canvas_add(c, TOP_STYLE_NORMAL, "outbox     %lld", (long long)a->outbox_len);
   top_canvas_add(c, TOP_STYLE_NORMAL,
                  "messages   %lld received (%.1f/s), %lld sent, %lld replies, %lld exceptions",
-                 (long long)a->received_all, v->rate, (long long)a->sent_all,
-                 (long long)a->replies, (long long)a->exceptions);
+                 (long long)a->received_all, v->rate, (long long)a->sent_all, (long long)a->replies,
+                 (long long)a->exceptions);
   if (a->n_sockets)
     top_canvas_add(c, TOP_STYLE_NORMAL, "  on its pipe %lld received, %lld sent to actors",
                    (long long)a->messages_received, (long long)a->messages_sent);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #define KEY_ESC 27
-#define KEY_CTRL(c) ((c) & 0x1f)
+#define KEY_CTRL(c) ((c)&0x1f)
 
 enum key_scope { SCOPE_ALL, SCOPE_LIVE, SCOPE_REPLAY };
 
@@ -22,7 +22,10 @@ static const struct key_binding {
     {{KEY_NPAGE, KEY_CTRL('f')}, "PgDn ^F", TOP_ACT_PAGE_DOWN, SCOPE_ALL, "a page down"},
     {{KEY_HOME, 'g'}, "Home g", TOP_ACT_HOME, SCOPE_ALL, "first row"},
     {{KEY_END, 'G'}, "End G", TOP_ACT_END, SCOPE_ALL, "last row"},
-    {{'\n', '\r', KEY_ENTER}, "Enter", TOP_ACT_INSPECT, SCOPE_ALL,
+    {{'\n', '\r', KEY_ENTER},
+     "Enter",
+     TOP_ACT_INSPECT,
+     SCOPE_ALL,
      "inspect the actor: everything its snapshot holds, wait chain, history"},
     {{KEY_ESC, KEY_BACKSPACE, 127}, "Esc", TOP_ACT_BACK, SCOPE_ALL, "back to the table"},
     {{KEY_LEFT, 'h'}, "Left h", TOP_ACT_COLLAPSE, SCOPE_ALL, "collapse the actor's children"},
@@ -30,7 +33,10 @@ static const struct key_binding {
     {{'C'}, "C", TOP_ACT_COLLAPSE_ALL, SCOPE_ALL, "collapse every actor with children"},
     {{'E'}, "E", TOP_ACT_EXPAND_ALL, SCOPE_ALL, "expand every actor"},
     {{'t'}, "t", TOP_ACT_FLAT, SCOPE_ALL, "tree or flat list"},
-    {{'I'}, "I", TOP_ACT_INTERNAL, SCOPE_ALL,
+    {{'I'},
+     "I",
+     TOP_ACT_INTERNAL,
+     SCOPE_ALL,
      "show or hide runtime-internal actors (CAF's spawn server ...), as --internal"},
     {{'i'}, "i", TOP_ACT_SORT_ID, SCOPE_ALL, "sort by id"},
     {{'n'}, "n", TOP_ACT_SORT_NAME, SCOPE_ALL, "sort by name"},
@@ -41,7 +47,10 @@ static const struct key_binding {
     {{'x'}, "x", TOP_ACT_SORT_EXCEPTIONS, SCOPE_ALL, "sort by exceptions"},
     {{'a'}, "a", TOP_ACT_SORT_AGE, SCOPE_ALL, "sort by age, the oldest first"},
     {{'R'}, "R", TOP_ACT_INVERT, SCOPE_ALL, "invert the sort"},
-    {{'/'}, "/", TOP_ACT_FILTER, SCOPE_ALL,
+    {{'/'},
+     "/",
+     TOP_ACT_FILTER,
+     SCOPE_ALL,
      "filter: part of a name, state:stuck, runtime:caf, system:2, type:ping (empty: none)"},
     {{'p'}, "p", TOP_ACT_PAUSE, SCOPE_LIVE, "pause (snapshots keep arriving, unseen)"},
     {{'w'}, "w", TOP_ACT_WARNINGS, SCOPE_ALL, "every warning and deadlock"},
@@ -54,7 +63,10 @@ static const struct key_binding {
     {{'['}, "[", TOP_ACT_FIRST, SCOPE_REPLAY, "first snapshot"},
     {{']'}, "]", TOP_ACT_LAST, SCOPE_REPLAY, "last snapshot"},
     {{':'}, ":", TOP_ACT_GOTO_SEQ, SCOPE_REPLAY, "go to a seq"},
-    {{'@'}, "@", TOP_ACT_GOTO_TIME, SCOPE_REPLAY,
+    {{'@'},
+     "@",
+     TOP_ACT_GOTO_TIME,
+     SCOPE_REPLAY,
      "go to a time: seconds of uptime (2.5) or time of day (06:42:09.5)"},
     {{' ', 'p'}, "Space p", TOP_ACT_PLAY, SCOPE_REPLAY, "play at the recorded speed, or stop"},
     {{'+', '='}, "+", TOP_ACT_FASTER, SCOPE_REPLAY, "play twice as fast (up to 64x)"},
@@ -83,7 +95,8 @@ void top_keys_help(struct top_canvas *c, const struct top_screen *s)
       top_canvas_add(c, TOP_STYLE_NORMAL, "  %-8s %s", bindings[i].label, bindings[i].help);
   top_canvas_add(c, TOP_STYLE_NORMAL, "%s", "");
   top_canvas_add(c, TOP_STYLE_COLUMNS, "States");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "  Busy 1.20s          in one handler past --busy-ms (500 ms)");
+  top_canvas_add(c, TOP_STYLE_NORMAL,
+                 "  Busy 1.20s          in one handler past --busy-ms (500 ms)");
   top_canvas_add(c, TOP_STYLE_NORMAL, "  Stuck 7.00s         in one handler past --stuck-ms (5 s)");
   top_canvas_add(c, TOP_STYLE_NORMAL, "  Waiting->#12 3.00s  blocked on actor #12 for 3 s");
   top_canvas_add(c, TOP_STYLE_NORMAL, "  Deadlock            in a wait-for cycle (see the banner)");

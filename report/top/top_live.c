@@ -110,10 +110,7 @@ static int live_snapshot(void *ctx, const struct as_rec_header *h, const struct 
   return 0;
 }
 
-static int live_retry(void *ctx)
-{
-  return !atomic_load(&((struct top_live *)ctx)->stop);
-}
+static int live_retry(void *ctx) { return !atomic_load(&((struct top_live *)ctx)->stop); }
 
 static void *live_main(void *arg)
 {
@@ -157,10 +154,7 @@ int top_live_start(struct top_live **out, const struct live_feed_options *o)
   return 0;
 }
 
-int top_live_fd(const struct top_live *l)
-{
-  return l->wake[0];
-}
+int top_live_fd(const struct top_live *l) { return l->wake[0]; }
 
 int top_live_take(struct top_live *l, struct top_snap **snap, int *new_stream, char *state,
                   size_t cap)
@@ -180,7 +174,4 @@ int top_live_take(struct top_live *l, struct top_snap **snap, int *new_stream, c
   return changed;
 }
 
-void top_live_stop(struct top_live *l)
-{
-  atomic_store(&l->stop, 1);
-}
+void top_live_stop(struct top_live *l) { atomic_store(&l->stop, 1); }

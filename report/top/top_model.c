@@ -44,20 +44,13 @@ void top_state_text(char *out, size_t cap, const struct as_rec_actor *a, enum to
     snprintf(out, cap, "Waiting%s#%lld %s", ascii ? "->" : "\u2192", (long long)a->waiting_target,
              d);
     return;
-  case TOP_STATE_DEADLOCK:
-    snprintf(out, cap, "Deadlock");
-    return;
+  case TOP_STATE_DEADLOCK: snprintf(out, cap, "Deadlock"); return;
   case TOP_STATE_STOPPED:
     snprintf(out, cap, "Stopped: %s", a->stop_reason ? a->stop_reason : "?");
     return;
-  case TOP_STATE_STARTING:
-    snprintf(out, cap, "Starting");
-    return;
-  case TOP_STATE_STOPPING:
-    snprintf(out, cap, "Stopping");
-    return;
-  default:
-    snprintf(out, cap, "Running");
+  case TOP_STATE_STARTING: snprintf(out, cap, "Starting"); return;
+  case TOP_STATE_STOPPING: snprintf(out, cap, "Stopping"); return;
+  default: snprintf(out, cap, "Running");
   }
 }
 
@@ -151,7 +144,8 @@ int top_model_apply(struct top_model *m, struct top_snap *snap, int64_t received
     if (j < m->n_views && old[j].id == a->id) {
       v->history = old[j].history;
       v->received_before = old[j].received;
-      int64_t base = widen && old[j].received_before >= 0 ? old[j].received_before : old[j].received;
+      int64_t base =
+          widen && old[j].received_before >= 0 ? old[j].received_before : old[j].received;
       int64_t start = widen && old[j].received_before >= 0 ? window_start : old_uptime;
       v->rate = model_rate(a->received_all - base, s->uptime_ns - start);
     } else {
@@ -172,9 +166,8 @@ int top_model_apply(struct top_model *m, struct top_snap *snap, int64_t received
   for (size_t i = 0; i < s->n_actors; i++)
     m->counts[views[i].state]++;
   m->message_rate = !have_old ? model_rate(received, s->uptime_ns)
-                   : widen     ? model_rate(received - m->before_received,
-                                            s->uptime_ns - window_start)
-                               : model_rate(received - m->last_received, span);
+                    : widen ? model_rate(received - m->before_received, s->uptime_ns - window_start)
+                            : model_rate(received - m->last_received, span);
   m->before_uptime_ns = old_uptime;
   m->before_received = m->last_received;
   m->last_uptime_ns = s->uptime_ns;

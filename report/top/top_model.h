@@ -31,7 +31,7 @@ struct top_history {
 };
 
 struct top_actor_view {
-  int64_t id, received; /* the actor's (every socket's), for the next snapshot's rates */
+  int64_t id, received;    /* the actor's (every socket's), for the next snapshot's rates */
   int64_t received_before; /* at the snapshot before the previous one (-1: not seen then) */
   double rate; /* its own messages received per second over the rate window (top_model.c) */
   enum top_state state;
@@ -49,19 +49,20 @@ struct top_model {
   struct top_snap *snap;        /* NULL until the first snapshot */
   struct top_actor_view *views; /* parallel to snap->snapshot.actors */
   size_t n_views;
-  size_t applied;               /* snapshots applied since the last reset */
-  int64_t last_uptime_ns, last_received; /* of the snapshot before, for rates */
+  size_t applied;                            /* snapshots applied since the last reset */
+  int64_t last_uptime_ns, last_received;     /* of the snapshot before, for rates */
   int64_t before_uptime_ns, before_received; /* of the one before that (a short last span) */
   /* The tracer's cost as last reported: a format 2 line that changes nothing leaves it out. */
   int has_cost;
   int64_t cost_ns, cost_bytes;
-  double message_rate;          /* messages received per second, whole process */
+  double message_rate; /* messages received per second, whole process */
   size_t counts[TOP_STATE_COUNT];
   struct top_thresholds thresholds;
 };
 
 /* How long the actor has lived at the snapshot: a stopped actor's age stops at its stop. */
-static inline int64_t top_actor_age_ns(const struct as_rec_snapshot *s, const struct as_rec_actor *a)
+static inline int64_t top_actor_age_ns(const struct as_rec_snapshot *s,
+                                       const struct as_rec_actor *a)
 {
   int64_t end = a->has_stopped && a->stopped_at_ns < s->uptime_ns ? a->stopped_at_ns : s->uptime_ns;
   return end > a->spawned_at_ns ? end - a->spawned_at_ns : 0;

@@ -71,8 +71,8 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
       }
       in[n_in++] = (struct peers_row){0, p->from_thread, p->count};
     } else if (n_out < sizeof out / sizeof out[0]) {
-      out[n_out++] = (struct peers_row){p->to, p->to ? peers_name(s, p->to) : p->to_thread,
-                                        p->count};
+      out[n_out++] =
+          (struct peers_row){p->to, p->to ? peers_name(s, p->to) : p->to_thread, p->count};
     }
   }
   /* Who sends to it: every listed actor's peers that name it. */
@@ -87,7 +87,8 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
           goto show;
         in = grown;
       }
-      in[n_in++] = (struct peers_row){s->actors[k].id, s->actors[k].name, s->actors[k].peers[i].count};
+      in[n_in++] =
+          (struct peers_row){s->actors[k].id, s->actors[k].name, s->actors[k].peers[i].count};
     }
 show:
   peers_list(c, "talks to", out, n_out, a->peers_other);
@@ -105,8 +106,9 @@ int64_t top_peers_between(const struct as_rec_snapshot *s, const char *from, con
       const char *sender = p->from_thread ? p->from_thread : a->name;
       const char *receiver = p->from_thread ? a->name
                              : p->to_thread ? p->to_thread
-                             : top_snap_find(s, p->to) >= 0 ? s->actors[top_snap_find(s, p->to)].name
-                                                             : NULL;
+                             : top_snap_find(s, p->to) >= 0
+                                 ? s->actors[top_snap_find(s, p->to)].name
+                                 : NULL;
       if (receiver && strcmp(sender, from) == 0 && strcmp(receiver, to) == 0)
         sum += p->count;
     }

@@ -64,8 +64,8 @@ static void program_child(char *const *argv, int out_fd, const char *interval_ms
   _exit(127);
 }
 
-int top_program_start(struct top_program *p, char *const *argv, const char *interval_ms,
-                      int events, char *err, size_t cap)
+int top_program_start(struct top_program *p, char *const *argv, const char *interval_ms, int events,
+                      char *err, size_t cap)
 {
   memset(p, 0, sizeof *p);
   p->pid = -1;

@@ -12,15 +12,15 @@ struct top_program {
   int exited, status; /* once reaped: the wait status */
   char dir[256];
   char socket[300];
-  char source[310];   /* "unix:" socket */
-  char output[300];   /* the program's stdout and stderr */
-  char events[300];   /* with events: the events file beside the socket, else "" */
+  char source[310]; /* "unix:" socket */
+  char output[300]; /* the program's stdout and stderr */
+  char events[300]; /* with events: the events file beside the socket, else "" */
 };
 
 /* Starts ARGV[0] with ARGV. INTERVAL_MS: NULL for the default. EVENTS: record events too
  * (`run --events`: they go beside the socket, p->events). Returns 0, or -1 with ERR. */
-int top_program_start(struct top_program *p, char *const *argv, const char *interval_ms,
-                      int events, char *err, size_t cap);
+int top_program_start(struct top_program *p, char *const *argv, const char *interval_ms, int events,
+                      char *err, size_t cap);
 /* Reaps the program if it has ended (without waiting). Returns 1 once it has. */
 int top_program_poll(struct top_program *p);
 /* "exited with status 3", "killed by SIGSEGV". */

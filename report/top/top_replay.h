@@ -11,8 +11,8 @@
 struct top_replay {
   char path[1024];
   struct as_reader *reader;
-  size_t total;      /* snapshot lines in the file (complete ones) */
-  size_t position;   /* snapshots applied; the screen shows number position - 1 */
+  size_t total;           /* snapshot lines in the file (complete ones) */
+  size_t position;        /* snapshots applied; the screen shows number position - 1 */
   struct top_snap *ahead; /* the next snapshot, read ahead for playing at recorded speed */
   int at_end;
 };

@@ -20,10 +20,10 @@ struct top_screen {
   int run_started;
   struct top_view view;
   struct top_warnings warnings;
-  int replay;            /* keys for stepping through a recording */
+  int replay; /* keys for stepping through a recording */
   int ascii;
   enum top_mode mode;
-  size_t panel_scroll;   /* first line of the inspect, help or warnings panel */
+  size_t panel_scroll; /* first line of the inspect, help or warnings panel */
   int64_t inspect_id;
   int paused;
   char source[512];      /* where snapshots come from, as the user named it */
@@ -31,7 +31,7 @@ struct top_screen {
   char note[512];        /* a line under the header: where the program's output goes */
   char prompt_label[32]; /* non-empty while a prompt is open ("/" filter, ":" seq, "@" time) */
   char prompt[128];
-  char message[256];     /* one-off feedback in the footer (a bad filter) */
+  char message[256]; /* one-off feedback in the footer (a bad filter) */
 };
 
 void top_screen_init(struct top_screen *s, const struct top_thresholds *thresholds);

@@ -89,8 +89,8 @@ static void snap_copy_actor(struct arena *a, struct as_rec_actor *d, const struc
   d->children = arena_dup(a, s->children, s->n_children * sizeof *s->children);
   d->links = arena_dup(a, s->links, s->n_links * sizeof *s->links);
   d->monitors = arena_dup(a, s->monitors, s->n_monitors * sizeof *s->monitors);
-  struct as_rec_msgtype *types = arena_dup(a, s->message_types,
-                                           s->n_message_types * sizeof *s->message_types);
+  struct as_rec_msgtype *types =
+      arena_dup(a, s->message_types, s->n_message_types * sizeof *s->message_types);
   for (size_t i = 0; types && i < s->n_message_types; i++)
     types[i].name = arena_str(a, s->message_types[i].name);
   d->message_types = types;
@@ -117,7 +117,8 @@ static void snap_copy_actor(struct arena *a, struct as_rec_actor *d, const struc
   d->stuck_stack = arena_strs(a, s->stuck_stack, s->n_stuck_stack);
 }
 
-static void snap_copy_header(struct arena *a, struct as_rec_header *d, const struct as_rec_header *s)
+static void snap_copy_header(struct arena *a, struct as_rec_header *d,
+                             const struct as_rec_header *s)
 {
   *d = *s;
   d->program = arena_str(a, s->program);
@@ -126,8 +127,7 @@ static void snap_copy_header(struct arena *a, struct as_rec_header *d, const str
   d->started_at = arena_str(a, s->started_at);
 }
 
-struct top_snap *top_snap_copy(const struct as_rec_header *header,
-                               const struct as_rec_snapshot *s)
+struct top_snap *top_snap_copy(const struct as_rec_header *header, const struct as_rec_snapshot *s)
 {
   struct top_snap *snap = calloc(1, sizeof *snap);
   if (!snap)
@@ -143,8 +143,8 @@ struct top_snap *top_snap_copy(const struct as_rec_header *header,
   d->listed = arena_dup(&a, s->listed, s->n_listed * sizeof *s->listed);
   struct as_rec_cycle *cycles = arena_dup(&a, s->deadlocks, s->n_deadlocks * sizeof *cycles);
   for (size_t i = 0; cycles && i < s->n_deadlocks; i++) {
-    cycles[i].actors = arena_dup(&a, s->deadlocks[i].actors,
-                                 s->deadlocks[i].n_actors * sizeof *cycles[i].actors);
+    cycles[i].actors =
+        arena_dup(&a, s->deadlocks[i].actors, s->deadlocks[i].n_actors * sizeof *cycles[i].actors);
     cycles[i].names = arena_strs(&a, s->deadlocks[i].names, s->deadlocks[i].n_names);
   }
   d->deadlocks = cycles;

@@ -80,7 +80,7 @@ void top_view_collapse(struct top_view *v, int64_t id, int how)
 static int state_rank(enum top_state s)
 {
   static const int rank[TOP_STATE_COUNT] = {
-      [TOP_STATE_DEADLOCK] = 7, [TOP_STATE_STUCK] = 6,   [TOP_STATE_BUSY] = 5,
+      [TOP_STATE_DEADLOCK] = 7, [TOP_STATE_STUCK] = 6,    [TOP_STATE_BUSY] = 5,
       [TOP_STATE_WAITING] = 4,  [TOP_STATE_STOPPING] = 3, [TOP_STATE_STARTING] = 2,
       [TOP_STATE_RUNNING] = 1,  [TOP_STATE_STOPPED] = 0,
   };
@@ -111,7 +111,10 @@ static int view_compare(const void *pa, const void *pb, void *pctx)
   case TOP_SORT_RATE: c = (vb->rate > va->rate) - (vb->rate < va->rate); break;
   case TOP_SORT_RECEIVED: c = cmp_i64(b->received_all, a->received_all); break;
   case TOP_SORT_EXCEPTIONS: c = cmp_i64(b->exceptions, a->exceptions); break;
-  case TOP_SORT_AGE: c = cmp_i64(top_actor_age_ns(&ctx->m->snap->snapshot, b), top_actor_age_ns(&ctx->m->snap->snapshot, a)); break;
+  case TOP_SORT_AGE:
+    c = cmp_i64(top_actor_age_ns(&ctx->m->snap->snapshot, b),
+                top_actor_age_ns(&ctx->m->snap->snapshot, a));
+    break;
   default: break;
   }
   if (c == 0)
@@ -130,7 +133,8 @@ static int view_push(struct top_view *v, const struct as_rec_snapshot *s, size_t
     v->rows = rows;
     v->cap_rows = cap;
   }
-  v->rows[v->n_rows++] = (struct top_row){.actor = actor, .id = s->actors[actor].id, .depth = depth};
+  v->rows[v->n_rows++] =
+      (struct top_row){.actor = actor, .id = s->actors[actor].id, .depth = depth};
   return 0;
 }
 
@@ -179,7 +183,8 @@ static int view_tree(struct top_view *v, const struct top_model *m, const size_t
   size_t n = s->n_actors, one = k ? k : 1;
   size_t *group = malloc((n ? n : 1) * sizeof *group);
   size_t *group_first = malloc((n ? n : 1) * sizeof *group_first);
-  size_t *item_of = malloc((n ? n : 1) * sizeof *item_of), *actor_of = malloc(one * sizeof *actor_of);
+  size_t *item_of = malloc((n ? n : 1) * sizeof *item_of),
+         *actor_of = malloc(one * sizeof *actor_of);
   size_t *tree = malloc(one * sizeof *tree), *depth = malloc(one * sizeof *depth);
   unsigned char *listed = calloc(n ? n : 1, 1), *cyclic = malloc(one);
   struct actor_tree_item *items = malloc(one * sizeof *items);

@@ -20,9 +20,9 @@ enum top_sort {
 };
 
 struct top_row {
-  size_t actor;    /* index into the snapshot's actors */
+  size_t actor; /* index into the snapshot's actors */
   int64_t id;
-  unsigned depth;  /* tree depth (0 in flat mode) */
+  unsigned depth; /* tree depth (0 in flat mode) */
   int has_children;
   int collapsed;
   int group; /* a heading: the actors below it are one runtime's or one CAF actor system's;
@@ -32,7 +32,7 @@ struct top_row {
 struct top_view {
   enum top_sort sort;
   int reverse;
-  int flat; /* a filter also lists matches flat */
+  int flat;     /* a filter also lists matches flat */
   int internal; /* list runtime-internal actors too (--internal, the I key) */
   struct top_filter filter;
   int64_t *collapsed; /* ids whose children are hidden, sorted */

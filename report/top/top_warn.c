@@ -86,8 +86,7 @@ size_t top_warn_each(const struct top_warnings *w, const struct top_model *m,
   }
   const struct as_rec_snapshot *s = m->snap ? &m->snap->snapshot : NULL;
   for (size_t i = 0; s && i < s->n_diagnostics; i++) {
-    snprintf(line, sizeof line, "tracer %s: %s", s->diagnostics[i].code,
-             s->diagnostics[i].message);
+    snprintf(line, sizeof line, "tracer %s: %s", s->diagnostics[i].code, s->diagnostics[i].message);
     emit(ctx, line);
     n++;
   }

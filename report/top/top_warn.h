@@ -11,8 +11,8 @@
 
 struct top_rule_state {
   int broken;
-  int64_t since_ns;  /* uptime when it first broke */
-  char detail[640];  /* what broke it, latest */
+  int64_t since_ns; /* uptime when it first broke */
+  char detail[640]; /* what broke it, latest */
 };
 
 struct top_warnings {

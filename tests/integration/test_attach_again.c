@@ -65,8 +65,8 @@ static void wait_for_stderr(const struct target *t, const char *what, int n)
 static void detach_expecting(const struct target *t, int slots, const char *output)
 {
   char out[8192], expected[512];
-  cr_assert_eq(tool(out, sizeof out, "detach", t->pid_text, NULL, NULL, NULL, NULL, NULL), 0,
-               "%s", out);
+  cr_assert_eq(tool(out, sizeof out, "detach", t->pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+               out);
   snprintf(expected, sizeof expected, "ok detached restored=%d output=%s\n", slots, output);
   cr_assert_str_eq(out, expected);
 }
@@ -114,13 +114,13 @@ static void each_actor(const char *path, void (*fn)(json_t *actor, void *context
 {
   json_t *lines = as_test_load_lines(path), *line;
   size_t i;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     static const char *const lists[] = {"actors", "ended"};
     for (size_t l = 0; l < 2; l++) {
       json_t *actor;
       size_t j;
-      json_array_foreach(json_object_get(line, lists[l]), j, actor)
-        fn(actor, context);
+      json_array_foreach(json_object_get(line, lists[l]), j, actor) fn(actor, context);
     }
   }
   json_decref(lines);
@@ -182,8 +182,8 @@ static json_int_t assert_echo_counted(const char *path, int span)
 static void czmq_span(const struct target *t, const char *path, int nth, const char *says)
 {
   char out[8192];
-  cr_assert_eq(tool(out, sizeof out, "attach", "-o", path, "-i", "50", t->pid_text, NULL), 0,
-               "%s", out);
+  cr_assert_eq(tool(out, sizeof out, "attach", "-o", path, "-i", "50", t->pid_text, NULL), 0, "%s",
+               out);
   cr_assert(strstr(out, says), "%s", out);
   cr_assert(strstr(out, "adopted=1"), "%s", out);
   int slots = parse_after(out, "slots=");
@@ -210,7 +210,8 @@ Test(attach_again, a_czmq_program_is_attached_detached_and_attached_again)
   off_t a_size = size_of(a), b_size = size_of(b);
 
   /* A third time into the first file's name: a new file beside it, the old one untouched. */
-  cr_assert_eq(tool(out, sizeof out, "attach", "-o", a, "-i", "50", t.pid_text, NULL), 0, "%s", out);
+  cr_assert_eq(tool(out, sizeof out, "attach", "-o", a, "-i", "50", t.pid_text, NULL), 0, "%s",
+               out);
   output_of(out, c, sizeof c);
   cr_assert_str_neq(c, a);
   cr_assert(strncmp(c, t.dir, strlen(t.dir)) == 0, "%s", c);
@@ -260,13 +261,15 @@ static json_int_t caf_count(const char *path, const char *name, const char *type
 static void attach_twice(struct target *t, const char *a, const char *b, unsigned span_us)
 {
   char out[8192];
-  cr_assert_eq(tool(out, sizeof out, "attach", "-o", a, "-i", "50", t->pid_text, NULL), 0, "%s", out);
+  cr_assert_eq(tool(out, sizeof out, "attach", "-o", a, "-i", "50", t->pid_text, NULL), 0, "%s",
+               out);
   int slots1 = parse_after(out, "slots=");
   usleep(span_us);
   detach_expecting(t, slots1, a);
   assert_detached_is_quiet(t);
   usleep(span_us / 2);
-  cr_assert_eq(tool(out, sizeof out, "attach", "-o", b, "-i", "50", t->pid_text, NULL), 0, "%s", out);
+  cr_assert_eq(tool(out, sizeof out, "attach", "-o", b, "-i", "50", t->pid_text, NULL), 0, "%s",
+               out);
   cr_assert(strstr(out, "attached again"), "%s", out);
   int slots2 = parse_after(out, "slots=");
   usleep(span_us);
@@ -369,7 +372,8 @@ Test(attach_again, a_preloaded_program_detached_is_attached_again)
   detach_expecting(&t, 0, t.dest);
   off_t preloaded_size = size_of(t.dest);
   assert_detached_is_quiet(&t);
-  cr_assert_eq(tool(out, sizeof out, "attach", "-o", b, "-i", "50", t.pid_text, NULL), 0, "%s", out);
+  cr_assert_eq(tool(out, sizeof out, "attach", "-o", b, "-i", "50", t.pid_text, NULL), 0, "%s",
+               out);
   cr_assert(strstr(out, "attached again"), "%s", out);
   cr_assert(strstr(out, "slots=0 "), "%s", out);
   cr_assert(strstr(out, "adopted=1"), "%s", out);
@@ -410,16 +414,16 @@ Test(attach_again, a_hostile_sequence_never_hangs_nor_harms_the_program)
   cr_assert(rc == 0 || rc == 1, "%d: %s", rc, out);
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) <= 1);
   /* Whichever got in, the process is traced once: one detach succeeds, the next finds none. */
-  cr_assert_eq(tool(out, sizeof out, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0,
-               "%s", out);
+  cr_assert_eq(tool(out, sizeof out, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+               out);
   assert_detached_is_quiet(&t);
   for (int i = 0; i < 3; i++) {
     char path[200];
     snprintf(path, sizeof path, "%s/quick%d.jsonl", t.dir, i);
-    cr_assert_eq(tool(out, sizeof out, "attach", "-o", path, t.pid_text, NULL, NULL, NULL), 0,
-                 "%s", out);
-    cr_assert_eq(tool(out, sizeof out, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0,
-                 "%s", out);
+    cr_assert_eq(tool(out, sizeof out, "attach", "-o", path, t.pid_text, NULL, NULL, NULL), 0, "%s",
+                 out);
+    cr_assert_eq(tool(out, sizeof out, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+                 out);
     cr_assert(strstr(out, path), "%s", out);
   }
   cr_assert_eq(target_wait(&t), 0);

@@ -52,8 +52,9 @@ Test(attach_cli, a_running_czmq_program_is_traced_from_attach_on_and_runs_unchan
   /* What a person reads says so. */
   char report[16384];
   cr_assert_eq(cli(report, sizeof report, 0, "report", dest, NULL, NULL, NULL, NULL, NULL), 0);
-  cr_assert(strstr(report, "echo_actor stopped (terminated) [running before attach: counted since]"),
-            "%s", report);
+  cr_assert(
+      strstr(report, "echo_actor stopped (terminated) [running before attach: counted since]"),
+      "%s", report);
   json_decref(lines);
   free(stdout_text);
   free(err);
@@ -72,7 +73,8 @@ Test(attach_cli, detach_restores_every_slot_and_ctl_changes_the_interval)
   int rewritten = atoi(slots + 6);
   cr_assert_gt(rewritten, 10);
 
-  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "interval", "40", NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "interval", "40", NULL, NULL, NULL), 0, "%s",
+               out);
   cr_assert_str_eq(out, "ok interval_ms=40\n");
   cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "interval", "0", NULL, NULL, NULL), 1);
   cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "status", NULL, NULL, NULL, NULL), 0, "%s", out);
@@ -109,7 +111,8 @@ static json_int_t seq_with_running(json_t *lines, json_int_t want)
   size_t i;
   json_t *line;
   json_int_t seq = -1;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     json_t *running = json_object_get(json_object_get(line, "totals"), "runtime_running");
     if (json_is_integer(running) && json_integer_value(running) == want &&
         !json_is_true(json_object_get(line, "final")))
@@ -134,7 +137,8 @@ Test(attach_cli, a_running_caf_program_is_traced_from_attach_on_beside_its_own_r
   json_t *lines = as_test_load_lines(dest);
   json_t *last = as_test_last_snapshot(lines);
   cr_assert(json_is_true(json_object_get(last, "final")));
-  json_t *pinger = as_test_actor_named(last, "pinger"), *ponger = as_test_actor_named(last, "ponger");
+  json_t *pinger = as_test_actor_named(last, "pinger"),
+         *ponger = as_test_actor_named(last, "ponger");
   cr_assert_not_null(pinger);
   cr_assert_not_null(ponger);
   cr_assert(json_is_true(json_object_get(pinger, "attached_late")));
@@ -160,8 +164,8 @@ Test(attach_cli, a_running_caf_program_is_traced_from_attach_on_beside_its_own_r
   char at[32];
   snprintf(at, sizeof at, "%lld", (long long)seq);
   char report[16384];
-  cr_assert_eq(cli(report, sizeof report, 0, "report", "--at", at, dest, NULL, NULL, NULL), 0,
-               "%s", report);
+  cr_assert_eq(cli(report, sizeof report, 0, "report", "--at", at, dest, NULL, NULL, NULL), 0, "%s",
+               report);
   cr_assert(strstr(report, "CAF: 3 running (the actor systems' own count), 2 seen since attach"),
             "%s", report);
   /* top says the same of the same line. */
@@ -206,7 +210,8 @@ static json_int_t usual_running(json_t *lines)
 {
   size_t counts[64] = {0}, i;
   json_t *line;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     json_t *running = json_object_get(json_object_get(line, "totals"), "runtime_running");
     if (json_is_integer(running) && !json_is_true(json_object_get(line, "final")) &&
         json_integer_value(running) >= 0 && json_integer_value(running) < 64)
@@ -224,9 +229,9 @@ static json_t *actor_with_caf_id(json_t *snapshot, json_int_t runtime_id)
 {
   size_t i;
   json_t *actor;
-  json_array_foreach(json_object_get(snapshot, "actors"), i, actor)
-    if (json_integer_value(json_object_get(actor, "runtime_id")) == runtime_id)
-      return actor;
+  json_array_foreach(json_object_get(snapshot, "actors"), i,
+                     actor) if (json_integer_value(json_object_get(actor, "runtime_id")) ==
+                                runtime_id) return actor;
   return NULL;
 }
 
@@ -238,8 +243,8 @@ static json_t *broker_span_run(int attach, struct target *t)
   target_start_with(t, argv, 1, 0, !attach);
   char out[8192];
   if (attach)
-    cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", t->dest, "-i", "50", t->pid_text, NULL),
-                 0, "%s", out);
+    cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", t->dest, "-i", "50", t->pid_text, NULL), 0,
+                 "%s", out);
   char go[128];
   snprintf(go, sizeof go, "%s/go", t->dir);
   close(open(go, O_WRONLY | O_CREAT, 0644));
@@ -262,7 +267,8 @@ Test(attach_cli, broker_attached_mid_run_matches_a_preloaded_run_over_the_same_s
   json_t *pre_last = as_test_last_snapshot(pre), *att_last = as_test_last_snapshot(att);
   size_t i, compared = 0;
   json_t *a;
-  json_array_foreach(json_object_get(att_last, "actors"), i, a) {
+  json_array_foreach(json_object_get(att_last, "actors"), i, a)
+  {
     json_int_t caf_id = as_test_int(a, "runtime_id");
     json_t *p = actor_with_caf_id(pre_last, caf_id);
     cr_assert_not_null(p, "attached actor %s (caf id %lld) is not in the preloaded run",
@@ -378,9 +384,11 @@ Test(attach_cli, a_preloaded_program_answers_ctl_and_detach_for_its_owner_only)
 
   cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "status", NULL, NULL, NULL, NULL), 0, "%s", out);
   cr_assert(strncmp(out, "ok preloaded interval_ms=50 ", 28) == 0, "%s", out);
-  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "interval", "100", NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "interval", "100", NULL, NULL, NULL), 0, "%s",
+               out);
   cr_assert_str_eq(out, "ok interval_ms=100\n");
-  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "stuck-ms", "300", NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "stuck-ms", "300", NULL, NULL, NULL), 0, "%s",
+               out);
   cr_assert_str_eq(out, "ok stuck_ms=300\n");
   cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "status", NULL, NULL, NULL, NULL), 0, "%s", out);
   cr_assert(strstr(out, "interval_ms=100 stuck_ms=300"), "%s", out);
@@ -542,7 +550,8 @@ Test(attach_cli, ctl_turns_event_recording_on_and_off)
   cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "events", "on", NULL, NULL, NULL), 0, "%s", out);
   cr_assert_str_eq(out, "ok events=on\n");
   usleep(300000);
-  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "events", "off", NULL, NULL, NULL), 0, "%s", out);
+  cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "events", "off", NULL, NULL, NULL), 0, "%s",
+               out);
   cr_assert_str_eq(out, "ok events=off\n");
   cr_assert_eq(cli(out, sizeof out, 0, "ctl", pid, "events", "maybe", NULL, NULL, NULL), 1);
   cr_assert_eq(target_wait(&t), 0);
@@ -589,7 +598,8 @@ static void assert_yama_refusal(int scope)
   cr_assert(strstr(out, expected), "%s", out);
   if (scope == 1)
     cr_assert(strstr(out, "its parent or a process with CAP_SYS_PTRACE") &&
-              strstr(out, "sudo sysctl kernel.yama.ptrace_scope=0"), "%s", out);
+                  strstr(out, "sudo sysctl kernel.yama.ptrace_scope=0"),
+              "%s", out);
   if (scope == 2)
     cr_assert(strstr(out, "setcap cap_sys_ptrace+ep") && !strstr(out, "sysctl"), "%s", out);
   if (scope == 3)

@@ -38,13 +38,14 @@ Test(caf_kinds, pools_decorators_and_a_second_actor_system)
   json_int_t repeated = 0;
   size_t i, k;
   json_t *a, *b;
-  json_array_foreach(json_object_get(last, "actors"), i, a)
-    json_array_foreach(json_object_get(last, "actors"), k, b)
-      if (i < k && as_test_int(a, "runtime_id") == as_test_int(b, "runtime_id")) {
-        repeated++;
-        cr_assert_neq(as_test_int(a, "runtime_scope"), as_test_int(b, "runtime_scope"));
-        cr_assert_neq(as_test_int(a, "id"), as_test_int(b, "id"));
-      }
+  json_array_foreach(json_object_get(last, "actors"), i, a) json_array_foreach(
+      json_object_get(last, "actors"), k,
+      b) if (i < k && as_test_int(a, "runtime_id") == as_test_int(b, "runtime_id"))
+  {
+    repeated++;
+    cr_assert_neq(as_test_int(a, "runtime_scope"), as_test_int(b, "runtime_scope"));
+    cr_assert_neq(as_test_int(a, "id"), as_test_int(b, "id"));
+  }
   cr_assert_gt(repeated, 0, "the two systems' ids never overlapped");
   json_decref(lines);
   as_test_run_free(&run);

@@ -14,7 +14,8 @@ static void assert_named(json_t *snapshot, const char *name, const char *full_na
   cr_assert_not_null(actor, "no actor named %s", name);
   const char *full = as_test_str(actor, "full_name");
   if (full_name)
-    cr_assert(full && strcmp(full, full_name) == 0, "%s: full_name %s", name, full ? full : "absent");
+    cr_assert(full && strcmp(full, full_name) == 0, "%s: full_name %s", name,
+              full ? full : "absent");
   else
     cr_assert_null(json_object_get(actor, "full_name"), "%s has a full_name %s", name, full);
   json_t *flag = json_object_get(actor, "internal");
@@ -33,10 +34,10 @@ Test(caf_names, each_kind_of_actor_gets_a_readable_name)
   cr_assert_str_eq(run.out, "answers 5\n");
   json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
-  assert_named(last, "my_named", "named_actor", 0);           /* its own name() */
+  assert_named(last, "my_named", "named_actor", 0); /* its own name() */
   assert_named(last, "tagged<'ping'>", "tagged<(caf::atom_value)265743596>", 0); /* atom */
   assert_named(last, "shop::wrapper<job, int>", "shop::wrapper<shop::inner::job, int>", 0);
-  assert_named(last, "shop::long_worker", NULL, 0); /* a function, without its parameters */
+  assert_named(last, "shop::long_worker", NULL, 0);       /* a function, without its parameters */
   assert_named(last, "shop::templ_worker<int>", NULL, 0); /* ... and without its return type */
   assert_named(last, "scoped_actor", "caf::(anonymous namespace)::impl", 0);
   assert_named(last, "spawn_server",
@@ -51,7 +52,7 @@ Test(caf_names, each_kind_of_actor_gets_a_readable_name)
   size_t i;
   json_t *actor;
   json_array_foreach(json_object_get(last, "actors"), i, actor)
-    cr_assert_null(strstr(as_test_str(actor, "name"), "<unknown>"));
+      cr_assert_null(strstr(as_test_str(actor, "name"), "<unknown>"));
   json_decref(lines);
   as_test_run_free(&run);
 }
@@ -131,16 +132,19 @@ Test(caf_names, forwarding_proxies_are_named_from_the_first_snapshot_they_appear
   json_t *last = as_test_last_snapshot(lines);
   json_t *proxies = json_array(), *actor, *line;
   size_t i, k;
-  json_array_foreach(json_object_get(last, "actors"), i, actor)
-    if (strcmp(as_test_str(actor, "name"), "caf::forwarding_actor_proxy") == 0)
-      json_array_append(proxies, json_object_get(actor, "id"));
+  json_array_foreach(json_object_get(last, "actors"), i,
+                     actor) if (strcmp(as_test_str(actor, "name"), "caf::forwarding_actor_proxy") ==
+                                0) json_array_append(proxies, json_object_get(actor, "id"));
   cr_assert_gt(json_array_size(proxies), 0, "Broker's endpoints made no proxy");
   size_t seen = 0;
-  json_array_foreach(lines, k, line) {
-    json_array_foreach(json_object_get(line, "actors"), i, actor) {
+  json_array_foreach(lines, k, line)
+  {
+    json_array_foreach(json_object_get(line, "actors"), i, actor)
+    {
       json_t *id, *name = json_object_get(actor, "name");
       size_t p;
-      json_array_foreach(proxies, p, id) if (json_equal(id, json_object_get(actor, "id")) && name) {
+      json_array_foreach(proxies, p, id) if (json_equal(id, json_object_get(actor, "id")) && name)
+      {
         seen++;
         cr_expect_str_eq(json_string_value(name), "caf::forwarding_actor_proxy",
                          "line %zu: proxy %lld is %s", k, (long long)json_integer_value(id),

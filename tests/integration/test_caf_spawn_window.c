@@ -28,10 +28,8 @@ Test(caf_spawn_window, a_spawn_held_before_publication_is_never_read_half_made)
   size_t n, i;
   json_t *line, *actor;
   int sampled = 0;
-  json_array_foreach(lines, n, line)
-    json_array_foreach(json_object_get(line, "actors"), i, actor)
-      if (json_object_get(actor, "refs"))
-        sampled = 1;
+  json_array_foreach(lines, n, line) json_array_foreach(
+      json_object_get(line, "actors"), i, actor) if (json_object_get(actor, "refs")) sampled = 1;
   cr_assert(sampled, "no snapshot sampled a reference count");
   json_decref(lines);
   as_test_run_free(&run);

@@ -64,7 +64,8 @@ Test(caf_supervision, tree_links_monitors_exceptions_and_exit_reasons)
   int linked_seen = 0, refs_seen = 0;
   size_t i;
   json_t *line;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     json_t *s = as_test_actor_by_id(line, sup_id);
     if (!s)
       continue;

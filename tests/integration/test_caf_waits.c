@@ -19,7 +19,8 @@ Test(caf_waits, a_scoped_request_waits_on_a_slow_handler_visible_mid_run)
   json_t *seen = NULL;
   size_t i;
   json_t *line;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     json_t *calc = as_test_actor_named(line, "slow_calc");
     const char *type = calc ? as_test_str(calc, "handling.type") : NULL;
     if (type && strcmp(type, "ask") == 0 && as_test_int(calc, "handling.elapsed_ns") >= 600000000)
@@ -29,7 +30,8 @@ Test(caf_waits, a_scoped_request_waits_on_a_slow_handler_visible_mid_run)
   json_t *calc = as_test_actor_named(seen, "slow_calc");
   json_int_t calc_id = as_test_int(calc, "id");
   int waiter = 0;
-  json_array_foreach(json_object_get(seen, "actors"), i, line) {
+  json_array_foreach(json_object_get(seen, "actors"), i, line)
+  {
     json_t *w = json_object_get(line, "waiting_on");
     if (json_is_object(w) && json_integer_value(json_object_get(w, "target")) == calc_id) {
       cr_assert_str_eq(as_test_str(line, "waiting_on.kind"), "reply");
@@ -57,7 +59,8 @@ static void check_deadlock(const char *scenario, const char *name)
   for (size_t k = 0; k < 2; k++) {
     cr_assert_str_eq(json_string_value(json_array_get(json_object_get(cycle, "names"), k)), name);
     json_t *actor = as_test_actor_by_id(seen, json_integer_value(json_array_get(ids, k)));
-    cr_assert_eq(as_test_int(actor, "waiting_on.target"), json_integer_value(json_array_get(ids, 1 - k)));
+    cr_assert_eq(as_test_int(actor, "waiting_on.target"),
+                 json_integer_value(json_array_get(ids, 1 - k)));
   }
   cr_assert_eq(json_array_size(json_object_get(as_test_last_snapshot(lines), "deadlocks")), 0);
   json_decref(lines);
@@ -85,7 +88,7 @@ Test(caf_waits, a_busy_ping_pong_never_shows_a_false_cycle)
   size_t i;
   json_t *line;
   json_array_foreach(lines, i, line)
-    cr_assert_eq(json_array_size(json_object_get(line, "deadlocks")), 0, "false cycle at %zu", i);
+      cr_assert_eq(json_array_size(json_object_get(line, "deadlocks")), 0, "false cycle at %zu", i);
   json_decref(lines);
   as_test_run_free(&run);
 }

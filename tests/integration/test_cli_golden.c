@@ -49,7 +49,8 @@ static void golden_run(const char *case_dir, const char *tmp, char **out, char *
   cr_assert_not_null(args, "%s has no args file", case_dir);
   char *argv[64] = {AS_TEST_CLI};
   int argc = 1;
-  for (char *save = NULL, *l = strtok_r(args, "\n", &save); l && argc < 63; l = strtok_r(NULL, "\n", &save))
+  for (char *save = NULL, *l = strtok_r(args, "\n", &save); l && argc < 63;
+       l = strtok_r(NULL, "\n", &save))
     argv[argc++] = golden_replace(l, tmp);
   argv[argc] = NULL;
 

@@ -26,7 +26,8 @@ static char *cli_snapshot_path(const char *err)
 
 Test(cli_run, run_passes_status_and_output_through_and_check_gates_on_the_result)
 {
-  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_pingpong", "300", NULL};
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_pingpong",
+                        "300",       NULL};
   struct as_test_run run;
   as_test_run(argv, NULL, 0, &run);
   cr_assert_eq(run.status, 3, "the program's exit status must pass through");
@@ -34,11 +35,14 @@ Test(cli_run, run_passes_status_and_output_through_and_check_gates_on_the_result
   char *path = cli_snapshot_path(run.err);
   cr_assert_eq(strncmp(path, run.dir, strlen(run.dir)), 0, "%s is not in %s", path, run.dir);
   json_t *lines = as_test_load_lines(path);
-  cr_assert_eq(as_test_type_count(as_test_actor_named(as_test_last_snapshot(lines), "pong_actor"), "PING"), 300);
+  cr_assert_eq(
+      as_test_type_count(as_test_actor_named(as_test_last_snapshot(lines), "pong_actor"), "PING"),
+      300);
   json_decref(lines);
 
-  const char *pass[] = {AS_TEST_CLI, "check", "--expect", "pong_actor=1", "--max-alive-at-exit", "0",
-                        "--no-deadlock", "--no-exceptions", path, NULL};
+  const char *pass[] = {
+      AS_TEST_CLI, "check",         "--expect",        "pong_actor=1", "--max-alive-at-exit",
+      "0",         "--no-deadlock", "--no-exceptions", path,           NULL};
   struct as_test_run checked;
   as_test_run(pass, NULL, 0, &checked);
   cr_assert_eq(checked.status, 0, "%s%s", checked.out, checked.err);
@@ -48,7 +52,8 @@ Test(cli_run, run_passes_status_and_output_through_and_check_gates_on_the_result
   const char *fail[] = {AS_TEST_CLI, "check", "--max-spawned", "0", path, NULL};
   as_test_run(fail, NULL, 0, &checked);
   cr_assert_eq(checked.status, 1);
-  cr_assert_str_eq(checked.out, "FAIL max-spawned 0: 1 actors spawned\ncheck: 1 of 1 rules failed\n");
+  cr_assert_str_eq(checked.out,
+                   "FAIL max-spawned 0: 1 actors spawned\ncheck: 1 of 1 rules failed\n");
   as_test_run_free(&checked);
   as_test_run_free(&run);
 }
@@ -61,7 +66,8 @@ Test(cli_run, run_keeps_an_existing_preload_and_reports_a_missing_program)
   struct as_test_run run;
   as_test_run(argv, env, 0, &run);
   cr_assert_eq(run.status, 4);
-  cr_assert(strstr(run.out, "libactorscope.so:/lib/x86_64-linux-gnu/libm.so.6\n") != NULL, "%s", run.out);
+  cr_assert(strstr(run.out, "libactorscope.so:/lib/x86_64-linux-gnu/libm.so.6\n") != NULL, "%s",
+            run.out);
   cr_assert_not_null(strstr(run.err, "no snapshots were written"), "%s", run.err);
   as_test_run_free(&run);
 
@@ -89,7 +95,8 @@ Test(cli_run, every_command_has_help_and_bad_usage_exits_2)
     struct as_test_run run;
     as_test_run(help, NULL, 0, &run);
     cr_assert_eq(run.status, 0, "%s --help", commands[i]);
-    cr_assert(strncmp(run.out, "usage: actorscope ", 18) == 0, "%s --help: %s", commands[i], run.out);
+    cr_assert(strncmp(run.out, "usage: actorscope ", 18) == 0, "%s --help: %s", commands[i],
+              run.out);
     as_test_run_free(&run);
     const char *bad[] = {AS_TEST_CLI, commands[i], "--no-such-option", NULL};
     as_test_run(bad, NULL, 0, &run);
@@ -105,7 +112,8 @@ Test(cli_run, check_reads_a_live_unix_stream_to_its_end)
   snprintf(output, sizeof output, "unix:%s", sock);
   pid_t pid = fork();
   if (pid == 0) {
-    const char *argv[] = {AS_TEST_CLI, "run", "-o", output, "-i", "50", AS_TEST_PROGRAMS "/czmq_linger", "700", NULL};
+    const char *argv[] = {
+        AS_TEST_CLI, "run", "-o", output, "-i", "50", AS_TEST_PROGRAMS "/czmq_linger", "700", NULL};
     struct as_test_run child;
     as_test_run(argv, NULL, 0, &child);
     int status = child.status;
@@ -116,7 +124,8 @@ Test(cli_run, check_reads_a_live_unix_stream_to_its_end)
   struct as_test_run run;
   for (int attempt = 0; attempt < 100; attempt++) {
     as_test_run(check, NULL, 0, &run);
-    if (run.status != 2 || (!strstr(run.err, "No such file") && !strstr(run.err, "Connection refused")))
+    if (run.status != 2 ||
+        (!strstr(run.err, "No such file") && !strstr(run.err, "Connection refused")))
       break;
     as_test_run_free(&run);
     usleep(20000);
@@ -135,9 +144,9 @@ Test(cli_run, check_reads_a_live_unix_stream_to_its_end)
 /* actorscope run started with its stdout on a pipe (or a terminal), the program ready. */
 struct cli_live {
   pid_t run;
-  int out;           /* run's stdout (and, on a terminal, everything) */
-  long program;      /* the program's pid, from its "ready PID" line */
-  char dir[64];      /* run's working directory; stderr goes to dir/stderr off a terminal */
+  int out;      /* run's stdout (and, on a terminal, everything) */
+  long program; /* the program's pid, from its "ready PID" line */
+  char dir[64]; /* run's working directory; stderr goes to dir/stderr off a terminal */
 };
 
 /* Reads up to the line starting "ready ", the program's pid after it. */
@@ -245,7 +254,8 @@ static void cli_live_assert_summary_and_free(struct cli_live *live, char *out, c
 
 Test(cli_run, termination_signals_sent_to_run_reach_the_program_once_and_run_exits_as_it_did)
 {
-  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals", NULL};
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals",
+                        NULL};
   static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
     struct cli_live live;
@@ -264,7 +274,8 @@ Test(cli_run, termination_signals_sent_to_run_reach_the_program_once_and_run_exi
 
 Test(cli_run, a_program_killed_by_a_forwarded_signal_kills_run_the_same_way)
 {
-  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals", "default", NULL};
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals",
+                        "default",   NULL};
   struct cli_live live;
   cli_live_start(&live, argv);
   /* Until the first snapshot line is out, so there is a file to tell about. */
@@ -291,7 +302,8 @@ Test(cli_run, a_program_killed_by_a_forwarded_signal_kills_run_the_same_way)
  * not send it a second time; but a program that moved to a group of its own gets it from run. */
 static void cli_assert_terminal_interrupt_arrives_once(const char *mode)
 {
-  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals", mode, NULL};
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_signals",
+                        mode,        NULL};
   struct cli_live live;
   snprintf(live.dir, sizeof live.dir, "/tmp/actorscope-test-XXXXXX");
   cr_assert_not_null(mkdtemp(live.dir));
@@ -348,7 +360,8 @@ Test(cli_run, run_names_the_snapshot_file_a_forked_child_wrote)
   cr_assert_eq(run.status, 5, "%s", run.err);
   long worker = strtol(run.out + strlen("worker "), NULL, 10);
   char file[256], who[256];
-  snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir, worker);
+  snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir,
+           worker);
   snprintf(who, sizeof who, "actorscope:   pid %ld (czmq_forked_worker, started by pid ", worker);
   const char *texts[] = {file, who, " 1 actor, ended normally\n", NULL};
   cli_assert_err_has(&run, texts);
@@ -367,7 +380,8 @@ Test(cli_run, run_says_why_tracing_was_refused)
   static const char reported[] = "actorscope: no snapshots were written; the tracer reported:\n"
                                  "actorscope:   pid ";
   const char *caf[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/fake_caf_host_0_18_0", NULL};
-  const char *caf_texts[] = {reported, " (fake_caf_host_0_18_0): ", "is not libcaf_core 0.17.6", NULL};
+  const char *caf_texts[] = {reported, " (fake_caf_host_0_18_0): ", "is not libcaf_core 0.17.6",
+                             NULL};
   const char *czmq[] = {AS_TEST_CLI, "run", AS_TEST_PROGRAMS "/czmq_static_pingpong", "5", NULL};
   const char *czmq_texts[] = {reported, " (czmq_static_pingpong): ", "links CZMQ statically", NULL};
   struct as_test_run run;
@@ -385,12 +399,16 @@ Test(cli_run, a_bad_option_or_variable_is_named_and_nothing_runs)
   static const struct {
     const char *option, *value, *env, *message;
   } cases[] = {
-      {"-i", "abc", NULL, "actorscope run: ACTORSCOPE_INTERVAL_MS='abc' is invalid: expected a whole number of milliseconds from 1 to 3600000\n"},
+      {"-i", "abc", NULL,
+       "actorscope run: ACTORSCOPE_INTERVAL_MS='abc' is invalid: expected a whole number of "
+       "milliseconds from 1 to 3600000\n"},
       {"-i", "0", NULL, "actorscope run: ACTORSCOPE_INTERVAL_MS='0' is invalid"},
       {"-o", "tcp:70000", NULL, "actorscope run: ACTORSCOPE_OUTPUT='tcp:70000' is invalid"},
       {"-o", "", NULL, "actorscope run: ACTORSCOPE_OUTPUT='file:' is invalid: the path is empty"},
-      {NULL, NULL, "ACTORSCOPE_STACK_DEPTH=999", "actorscope run: ACTORSCOPE_STACK_DEPTH='999' is invalid"},
-      {NULL, NULL, "ACTORSCOPE_GRAVE_MS=1\n2", "actorscope run: ACTORSCOPE_GRAVE_MS='1\\x0a2' is invalid"},
+      {NULL, NULL, "ACTORSCOPE_STACK_DEPTH=999",
+       "actorscope run: ACTORSCOPE_STACK_DEPTH='999' is invalid"},
+      {NULL, NULL, "ACTORSCOPE_GRAVE_MS=1\n2",
+       "actorscope run: ACTORSCOPE_GRAVE_MS='1\\x0a2' is invalid"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const char *argv[8] = {AS_TEST_CLI, "run"};
@@ -406,7 +424,8 @@ Test(cli_run, a_bad_option_or_variable_is_named_and_nothing_runs)
     as_test_run(argv, env, 0, &run);
     cr_assert_eq(run.status, 2, "case %zu: %s", i, run.err);
     cr_assert_str_eq(run.out, "", "case %zu: the program must not run", i);
-    cr_assert_eq(strncmp(run.err, cases[i].message, strlen(cases[i].message)), 0, "case %zu: %s", i, run.err);
+    cr_assert_eq(strncmp(run.err, cases[i].message, strlen(cases[i].message)), 0, "case %zu: %s", i,
+                 run.err);
     cr_assert_null(strstr(run.err, "started no actor"), "case %zu: %s", i, run.err);
     as_test_run_free(&run);
   }
@@ -464,15 +483,17 @@ Test(cli_run, the_library_writes_status_notes_only_into_a_private_directory)
     cr_assert(S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600, "%s: mode %o", path, st.st_mode);
     char *text = as_test_read_file(path);
     cr_assert_eq(strncmp(text, "actorscope-run-status 1\npid ", 28), 0, "%s", text);
-    cr_assert_not_null(strstr(text, "/fake_caf_host_0_18_0\narg fake_caf_host_0_18_0\ndiag caf_unsupported "),
-                       "%s", text);
+    cr_assert_not_null(
+        strstr(text, "/fake_caf_host_0_18_0\narg fake_caf_host_0_18_0\ndiag caf_unsupported "),
+        "%s", text);
     cr_assert_not_null(strstr(text, "CAF actors are not traced\nend\n"), "%s", text);
     free(text);
     unlink(path);
     notes++;
   }
   closedir(d);
-  cr_assert_eq(notes, 1, "the private directory (named directly, not through the link) gets one note");
+  cr_assert_eq(notes, 1,
+               "the private directory (named directly, not through the link) gets one note");
   cr_assert_eq(rmdir(private_dir), 0);
   unlink(link_dir);
   cr_assert_eq(rmdir(base), 0);
@@ -496,7 +517,8 @@ Test(cli_run, an_asan_built_program_runs_traced_with_its_own_status_and_output)
     cr_assert_null(strstr(traced.err, "Sanitizer"), "%s", traced.err);
     cr_assert_null(strstr(traced.err, "ASan runtime"), "%s", traced.err);
     json_t *lines = as_test_run_lines(&traced);
-    cr_assert_not_null(as_test_actor_named(as_test_last_snapshot(lines), programs[i][2]), "%s", programs[i][0]);
+    cr_assert_not_null(as_test_actor_named(as_test_last_snapshot(lines), programs[i][2]), "%s",
+                       programs[i][0]);
     json_decref(lines);
     as_test_run_free(&plain);
     as_test_run_free(&traced);
@@ -524,7 +546,8 @@ Test(cli_run, run_says_when_the_loader_will_not_preload_a_setuid_program)
   unlink(program);
   rmdir(dir);
   cr_assert_eq(run.status, 3, "%s", run.err);
-  const char *texts[] = {"actorscope: no snapshots were written: ", "/pingpong runs in secure-execution mode", NULL};
+  const char *texts[] = {
+      "actorscope: no snapshots were written: ", "/pingpong runs in secure-execution mode", NULL};
   cli_assert_err_has(&run, texts);
   as_test_run_free(&run);
 }
@@ -545,7 +568,8 @@ Test(cli_run, an_asan_runtime_already_preloaded_stays_before_the_tracer)
 
 Test(cli_run, run_says_when_a_descendant_that_wrote_snapshots_is_still_running)
 {
-  const char *argv[] = {AS_TEST_CLI, "run", "-i", "20", AS_TEST_PROGRAMS "/czmq_forked_worker", "stay", NULL};
+  const char *argv[] = {AS_TEST_CLI, "run", "-i", "20", AS_TEST_PROGRAMS "/czmq_forked_worker",
+                        "stay",      NULL};
   struct as_test_run run;
   as_test_run(argv, NULL, 0, &run);
   long worker = strtol(run.out + strlen("worker "), NULL, 10);
@@ -553,8 +577,11 @@ Test(cli_run, run_says_when_a_descendant_that_wrote_snapshots_is_still_running)
     kill((pid_t)worker, SIGKILL);
   cr_assert_eq(run.status, 5, "%s", run.err);
   char file[256];
-  snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir, worker);
-  const char *texts[] = {file, ", 1 actor, still running, detached from the program (the file grows until it ends)\n", NULL};
+  snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir,
+           worker);
+  const char *texts[] = {
+      file, ", 1 actor, still running, detached from the program (the file grows until it ends)\n",
+      NULL};
   cli_assert_err_has(&run, texts);
   as_test_run_free(&run);
 }
@@ -573,8 +600,9 @@ Test(cli_run, run_names_a_daemon_that_detached_and_goes_on_writing)
   /* The program double-forks like a real daemon and its foreground part exits 0 at once; the
    * daemon starts its actors after detaching, so when the program has ended nothing may have
    * been written yet. run must neither say that nothing was written nor wait for the daemon. */
-  const char *argv[] = {AS_TEST_CLI, "run", "-o", "daemon.jsonl", "-i", "50", "--",
-                        AS_TEST_PROGRAMS "/czmq_daemonize", "daemon.pid", "2000", "1500", NULL};
+  const char *argv[] = {AS_TEST_CLI,  "run",  "-o",   "daemon.jsonl",
+                        "-i",         "50",   "--",   AS_TEST_PROGRAMS "/czmq_daemonize",
+                        "daemon.pid", "2000", "1500", NULL};
   struct as_test_run run;
   as_test_run(argv, NULL, 0, &run);
   char pidfile[128], done[128], file[160];
@@ -618,8 +646,10 @@ Test(cli_run, run_names_a_daemon_that_detached_and_goes_on_writing)
 
 Test(cli_run, max_size_and_keep_bound_the_files_of_a_run)
 {
-  const char *argv[] = {AS_TEST_CLI, "run", "-o", "out.jsonl", "-i", "10", "--max-size", "4K",
-                        "--keep", "1", "--", AS_TEST_PROGRAMS "/czmq_slow", "400", NULL};
+  const char *argv[] = {AS_TEST_CLI, "run", "-o",         "out.jsonl",
+                        "-i",        "10",  "--max-size", "4K",
+                        "--keep",    "1",   "--",         AS_TEST_PROGRAMS "/czmq_slow",
+                        "400",       NULL};
   struct as_test_run run;
   as_test_run(argv, NULL, 0, &run);
   cr_assert_eq(run.status, 0, "stderr: %s", run.err);
@@ -640,8 +670,9 @@ Test(cli_run, report_now_gives_a_live_programs_state_without_waiting_for_its_end
 {
   /* czmq_slow's worker is inside a 20 s handler: report --now must answer while it runs. */
   const char *script =
-      "LD_PRELOAD=" AS_TEST_PRELOAD " ACTORSCOPE_OUTPUT=unix:$PWD/live.sock ACTORSCOPE_INTERVAL_MS=50 "
-      AS_TEST_PROGRAMS "/czmq_slow 20000 >/dev/null 2>&1 &\n"
+      "LD_PRELOAD=" AS_TEST_PRELOAD
+      " ACTORSCOPE_OUTPUT=unix:$PWD/live.sock ACTORSCOPE_INTERVAL_MS=50 " AS_TEST_PROGRAMS
+      "/czmq_slow 20000 >/dev/null 2>&1 &\n"
       "program=$!\n"
       "for i in $(seq 400); do [ -S live.sock ] && break; sleep 0.05; done\n"
       /* The first snapshot may come before the client has spawned its worker. */

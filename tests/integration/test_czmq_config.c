@@ -105,8 +105,8 @@ Test(czmq_config, a_bad_value_is_said_only_by_the_process_that_starts_an_actor, 
   cr_assert_str_eq(run.err, "");
   as_test_run_free(&run);
 
-  const char *loud[] = {"/bin/sh", "-c", "ls / >/dev/null; " AS_TEST_PROGRAMS "/czmq_pingpong 5; echo $?",
-                        NULL};
+  const char *loud[] = {"/bin/sh", "-c",
+                        "ls / >/dev/null; " AS_TEST_PROGRAMS "/czmq_pingpong 5; echo $?", NULL};
   as_test_run_both(loud, env, 1, &run);
   cr_assert_str_eq(run.out, "pongs=5\n3\n");
   cr_assert_not_null(strstr(run.err, "ACTORSCOPE_INTERVAL_MS"), "stderr: %s", run.err);

@@ -67,8 +67,8 @@ Test(czmq_counts, every_send_and_receive_api_is_counted_exactly_once)
   json_t *lines = as_test_run_lines(&run);
   json_t *actor = as_test_actor_named(as_test_last_snapshot(lines), "scripted");
   cr_assert_not_null(actor);
-  static const char *const types[] = {"STR",   "MULTI",      "MSG",  "FRAME", "PICT", "<binary>",
-                                      "<signal:5>", "ZACT", "PART",  "FMT 9", "$TERM"};
+  static const char *const types[] = {"STR",        "MULTI", "MSG",  "FRAME", "PICT", "<binary>",
+                                      "<signal:5>", "ZACT",  "PART", "FMT 9", "$TERM"};
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     cr_assert_eq(as_test_type_count(actor, types[i]), 1, "type %s", types[i]);
   cr_assert_eq(json_array_size(json_object_get(actor, "message_types")), 11);
@@ -123,10 +123,12 @@ Test(czmq_counts, spawn_sites_tell_apart_chains_that_share_their_first_frame)
   static char checked[1024]; /* by id: each actor once, in the first line that lists it */
   size_t i, k;
   json_t *line, *actor;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     json_t *sites = json_object_get(line, "spawn_sites");
     json_t *all = as_test_line_actors(line);
-    json_array_foreach(all, k, actor) {
+    json_array_foreach(all, k, actor)
+    {
       json_int_t id = json_integer_value(json_object_get(actor, "id"));
       json_t *index = json_object_get(actor, "spawn_site");
       cr_assert(id > 0 && id < (json_int_t)sizeof checked);

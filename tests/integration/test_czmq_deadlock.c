@@ -41,7 +41,7 @@ Test(czmq_deadlock, two_actors_waiting_on_each_other_are_reported_as_a_cycle)
   json_t *last = as_test_last_snapshot(lines);
   cr_assert_eq(json_array_size(json_object_get(last, "deadlocks")), 0);
   json_array_foreach(json_object_get(last, "actors"), i, line)
-    cr_assert(json_is_null(json_object_get(line, "waiting_on")));
+      cr_assert(json_is_null(json_object_get(line, "waiting_on")));
   json_decref(lines);
   as_test_run_free(&run);
 }
@@ -60,8 +60,8 @@ Test(czmq_deadlock, a_busy_ping_pong_never_shows_a_false_cycle)
     cr_assert_gt(json_array_size(lines), 3);
     size_t i;
     json_t *line;
-    json_array_foreach(lines, i, line)
-      cr_assert_eq(json_array_size(json_object_get(line, "deadlocks")), 0, "false cycle at line %zu", i + 1);
+    json_array_foreach(lines, i, line) cr_assert_eq(
+        json_array_size(json_object_get(line, "deadlocks")), 0, "false cycle at line %zu", i + 1);
     json_decref(lines);
     as_test_run_free(&run);
   }

@@ -40,7 +40,8 @@ static int same_state(json_t *a, json_t *b, int is_time)
       return 0;
     const char *key;
     json_t *value;
-    json_object_foreach(a, key, value) {
+    json_object_foreach(a, key, value)
+    {
       size_t n = strlen(key);
       int time = is_time || (n > 3 && strcmp(key + n - 3, "_ns") == 0);
       if (!same_state(value, json_object_get(b, key), time))
@@ -58,7 +59,8 @@ static void apply_line(json_t *state, json_t *line)
     json_object_clear(state);
   size_t i;
   json_t *actor;
-  json_array_foreach(json_object_get(line, "actors"), i, actor) {
+  json_array_foreach(json_object_get(line, "actors"), i, actor)
+  {
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)as_test_int(actor, "id"));
     json_t *copy = json_deep_copy(actor);
@@ -72,7 +74,8 @@ static void apply_line(json_t *state, json_t *line)
     json_decref(copy);
   }
   json_t *id;
-  json_array_foreach(json_object_get(line, "reaped"), i, id) {
+  json_array_foreach(json_object_get(line, "reaped"), i, id)
+  {
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)json_integer_value(id));
     cr_assert_not_null(json_object_get(state, key), "reaped #%s, which is not listed", key);
@@ -84,8 +87,8 @@ Test(czmq_deltas, the_state_rebuilt_from_deltas_is_the_final_full_snapshot)
 {
   /* Two actors work, then the program idles until SIGTERM: the final keyframe shows the state
    * the deltas must have built. */
-  const char *argv[] = {"/usr/bin/timeout", "-s", "TERM", "0.8", AS_TEST_PROGRAMS "/czmq_ending",
-                        "paced", NULL};
+  const char *argv[] = {
+      "/usr/bin/timeout", "-s", "TERM", "0.8", AS_TEST_PROGRAMS "/czmq_ending", "paced", NULL};
   const char *env[] = {"ACTORSCOPE_KEYFRAME_S=3600", "ACTORSCOPE_INTERVAL_MS=20", NULL};
   struct as_test_run run;
   as_test_run(argv, env, 1, &run);
@@ -135,9 +138,9 @@ static json_t *rotated_file(const struct as_test_run *run, const char *name)
 Test(czmq_deltas, a_file_past_its_size_is_rotated_and_each_file_starts_with_a_keyframe)
 {
   const char *argv[] = {"czmq_slow", "600", NULL};
-  const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl", "ACTORSCOPE_MAX_BYTES=4096",
-                       "ACTORSCOPE_KEEP=2", "ACTORSCOPE_INTERVAL_MS=10",
-                       "ACTORSCOPE_KEYFRAME_S=3600", NULL};
+  const char *env[] = {
+      "ACTORSCOPE_OUTPUT=file:out.jsonl", "ACTORSCOPE_MAX_BYTES=4096",  "ACTORSCOPE_KEEP=2",
+      "ACTORSCOPE_INTERVAL_MS=10",        "ACTORSCOPE_KEYFRAME_S=3600", NULL};
   struct as_test_run run;
   as_test_run_both(argv, env, 1, &run);
   cr_assert_eq(run.status, 0);
@@ -153,7 +156,8 @@ Test(czmq_deltas, a_file_past_its_size_is_rotated_and_each_file_starts_with_a_ke
   for (int f = 0; f < 3; f++) {
     size_t i;
     json_t *line;
-    json_array_foreach(files[f], i, line) {
+    json_array_foreach(files[f], i, line)
+    {
       if (i == 0)
         continue;
       cr_assert_eq(as_test_int(line, "seq"), expect, "file %d line %zu", f, i);
@@ -201,8 +205,12 @@ static void rotated_check_bound(const char *max_bytes, long limit, const char *c
 {
   char max_env[64];
   snprintf(max_env, sizeof max_env, "ACTORSCOPE_MAX_BYTES=%s", max_bytes);
-  const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl", max_env, "ACTORSCOPE_KEEP=100",
-                       "ACTORSCOPE_INTERVAL_MS=10", "ACTORSCOPE_KEYFRAME_S=3600", NULL};
+  const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl",
+                       max_env,
+                       "ACTORSCOPE_KEEP=100",
+                       "ACTORSCOPE_INTERVAL_MS=10",
+                       "ACTORSCOPE_KEYFRAME_S=3600",
+                       NULL};
   struct as_test_run run;
   as_test_run(argv, env, 1, &run);
   cr_assert_str_eq(run.err, "");
@@ -224,7 +232,8 @@ static void rotated_check_bound(const char *max_bytes, long limit, const char *c
     json_t *content = rotated_file(&run, names[f]);
     size_t i;
     json_t *line;
-    json_array_foreach(content, i, line) {
+    json_array_foreach(content, i, line)
+    {
       if (i == 0)
         continue;
       if (expect >= 0)
@@ -257,9 +266,9 @@ Test(czmq_deltas, no_file_passes_its_size_and_a_larger_line_gets_a_file_of_its_o
 Test(czmq_deltas, report_of_a_set_whose_first_files_were_removed_names_the_missing_seqs)
 {
   const char *argv[] = {"czmq_slow", "600", NULL};
-  const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl", "ACTORSCOPE_MAX_BYTES=4096",
-                       "ACTORSCOPE_KEEP=1", "ACTORSCOPE_INTERVAL_MS=10",
-                       "ACTORSCOPE_KEYFRAME_S=3600", NULL};
+  const char *env[] = {
+      "ACTORSCOPE_OUTPUT=file:out.jsonl", "ACTORSCOPE_MAX_BYTES=4096",  "ACTORSCOPE_KEEP=1",
+      "ACTORSCOPE_INTERVAL_MS=10",        "ACTORSCOPE_KEYFRAME_S=3600", NULL};
   struct as_test_run run;
   as_test_run(argv, env, 1, &run);
   cr_assert_eq(run.status, 0, "%s", run.err);
@@ -301,14 +310,16 @@ Test(czmq_deltas, report_of_a_set_whose_first_files_were_removed_names_the_missi
 Test(czmq_deltas, rotation_never_moves_a_file_this_process_did_not_write)
 {
   const char *argv[] = {"/bin/sh", "-c",
-                        "echo theirs > out.1.jsonl; " AS_TEST_PROGRAMS "/czmq_slow 300; echo $?", NULL};
+                        "echo theirs > out.1.jsonl; " AS_TEST_PROGRAMS "/czmq_slow 300; echo $?",
+                        NULL};
   const char *env[] = {"ACTORSCOPE_OUTPUT=file:out.jsonl", "ACTORSCOPE_MAX_BYTES=4096",
                        "ACTORSCOPE_INTERVAL_MS=10", NULL};
   struct as_test_run run;
   as_test_run(argv, env, 1, &run);
   cr_assert_str_eq(run.out, "slow done\n0\n");
   cr_assert_not_null(strstr(run.err, "out.1.jsonl is not a file this process wrote; snapshots go "
-                                     "on in "), "%s", run.err);
+                                     "on in "),
+                     "%s", run.err);
   cr_assert_eq(strchr(run.err, '\n'), run.err + strlen(run.err) - 1, "stderr: %s", run.err);
   char path[256];
   snprintf(path, sizeof path, "%s/out.1.jsonl", run.dir);
@@ -341,8 +352,8 @@ static json_t *report_at(const char *path, long long seq)
 
 Test(czmq_deltas, a_run_cut_inside_a_delta_line_reads_as_the_state_before_it)
 {
-  const char *argv[] = {"/usr/bin/timeout", "-s", "TERM", "0.8", AS_TEST_PROGRAMS "/czmq_ending",
-                        "paced", NULL};
+  const char *argv[] = {
+      "/usr/bin/timeout", "-s", "TERM", "0.8", AS_TEST_PROGRAMS "/czmq_ending", "paced", NULL};
   const char *env[] = {"ACTORSCOPE_KEYFRAME_S=3600", "ACTORSCOPE_INTERVAL_MS=20", NULL};
   struct as_test_run run;
   as_test_run(argv, env, 1, &run);

@@ -24,7 +24,7 @@ struct ending {
 };
 
 static struct ending endings[] = {
-    {"term", "SIGTERM", 128 + 15}, {"int", "SIGINT", 128 + 2},   {"hup", "SIGHUP", 128 + 1},
+    {"term", "SIGTERM", 128 + 15}, {"int", "SIGINT", 128 + 2},    {"hup", "SIGHUP", 128 + 1},
     {"segv", "SIGSEGV", 128 + 11}, {"abort", "SIGABRT", 128 + 6},
 };
 
@@ -33,7 +33,8 @@ ParameterizedTestParameters(czmq_ending, a_deadly_signal_writes_the_state_then_k
   return cr_make_param_array(struct ending, endings, sizeof endings / sizeof endings[0]);
 }
 
-ParameterizedTest(struct ending *e, czmq_ending, a_deadly_signal_writes_the_state_then_kills_as_usual)
+ParameterizedTest(struct ending *e, czmq_ending,
+                  a_deadly_signal_writes_the_state_then_kills_as_usual)
 {
   const char *argv[] = {"czmq_ending", e->how, NULL};
   struct as_test_run run;
@@ -78,8 +79,8 @@ Test(czmq_ending, a_host_that_installs_its_own_handler_gets_exactly_that)
 Test(czmq_ending, a_process_killed_soon_after_its_first_spawn_leaves_a_snapshot)
 {
   /* SIGKILL cannot be caught: only the early first snapshot records anything. */
-  const char *argv[] = {"/usr/bin/timeout", "-s", "KILL", "0.4", AS_TEST_PROGRAMS "/czmq_ending",
-                        "kill9", NULL};
+  const char *argv[] = {
+      "/usr/bin/timeout", "-s", "KILL", "0.4", AS_TEST_PROGRAMS "/czmq_ending", "kill9", NULL};
   struct as_test_run run;
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_eq(run.status, 137);
@@ -186,8 +187,8 @@ Test(czmq_ending, after_an_exec_that_fails_the_end_is_still_recorded)
   cr_assert_str_eq(as_test_str(last, "ended_by"), "exit");
   size_t i, execs = 0;
   json_t *line;
-  json_array_foreach(lines, i, line) execs += as_test_str(line, "ended_by") &&
-                                               strcmp(as_test_str(line, "ended_by"), "exec") == 0;
+  json_array_foreach(lines, i, line) execs +=
+      as_test_str(line, "ended_by") && strcmp(as_test_str(line, "ended_by"), "exec") == 0;
   cr_assert_eq(execs, 1, "the line written before the exec is missing");
   json_decref(lines);
   as_test_run_free(&run);
@@ -213,7 +214,8 @@ Test(czmq_ending, a_broken_stderr_does_not_kill_the_host_with_sigpipe)
 {
   /* stderr is a pipe whose reader is gone: the bad value's one line must not raise SIGPIPE. */
   const char *argv[] = {"/bin/bash", "-c",
-                        "sleep 0.1 & " AS_TEST_PROGRAMS "/czmq_pingpong 5 2> >(exit 0); echo $?", NULL};
+                        "sleep 0.1 & " AS_TEST_PROGRAMS "/czmq_pingpong 5 2> >(exit 0); echo $?",
+                        NULL};
   const char *env[] = {"ACTORSCOPE_INTERVAL_MS=abc", NULL};
   struct as_test_run run;
   as_test_run_both(argv, env, 1, &run);

@@ -50,7 +50,7 @@ Test(czmq_fork, with_the_pid_in_the_file_name_the_child_writes_a_file_of_its_own
   size_t i;
   json_t *line;
   json_array_foreach(parent_lines, i, line)
-    cr_assert_str_eq(as_test_str(line, "type"), i == 0 ? "header" : "snapshot");
+      cr_assert_str_eq(as_test_str(line, "type"), i == 0 ? "header" : "snapshot");
   last = as_test_last_snapshot(parent_lines);
   cr_assert_eq(as_test_int(last, "totals.total_spawned"), 1);
   cr_assert_eq(as_test_type_count(as_test_actor_named(last, "echo"), "PARENT"), 1);
@@ -72,7 +72,8 @@ Test(czmq_fork, with_a_fixed_file_name_the_child_stops_tracing)
   json_t *header = json_array_get(lines, 0);
   size_t i;
   json_t *line;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     cr_assert_str_eq(as_test_str(line, "type"), i == 0 ? "header" : "snapshot",
                      "line %zu: two writers on one file", i + 1);
     if (i > 0)

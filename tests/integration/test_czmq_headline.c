@@ -60,12 +60,13 @@ static json_int_t snapshot_total(json_t *final)
   json_int_t total = as_test_int(final, "totals.received_all"), types = 0, parts = 0;
   size_t i, k;
   json_t *actor, *row;
-  json_array_foreach(json_object_get(final, "actors"), i, actor) {
-    json_array_foreach(json_object_get(actor, "message_types"), k, row)
-      types += as_test_int(row, "count");
+  json_array_foreach(json_object_get(final, "actors"), i, actor)
+  {
+    json_array_foreach(json_object_get(actor, "message_types"), k, row) types +=
+        as_test_int(row, "count");
     parts += as_test_int(actor, "counters.messages_received");
-    json_array_foreach(json_object_get(actor, "sockets"), k, row)
-      parts += as_test_int(row, "received");
+    json_array_foreach(json_object_get(actor, "sockets"), k, row) parts +=
+        as_test_int(row, "received");
   }
   cr_assert_eq(types, total, "totals.received_all %lld, message types %lld", (long long)total,
                (long long)types);
@@ -86,9 +87,11 @@ static json_t *report_json(const char *path, json_int_t total)
   json_int_t by_name = 0, by_type = 0;
   size_t i, k;
   json_t *name, *type;
-  json_array_foreach(json_object_get(report, "messages_by_name"), i, name) {
+  json_array_foreach(json_object_get(report, "messages_by_name"), i, name)
+  {
     by_name += as_test_int(name, "messages_received");
-    json_array_foreach(json_object_get(name, "messages"), k, type) {
+    json_array_foreach(json_object_get(name, "messages"), k, type)
+    {
       by_type += as_test_int(type, "count");
       const char *text = as_test_str(type, "type");
       cr_assert(!strstr(text, "inproc://") && !strstr(text, "tcp://") && !strstr(text, "ipc://"),
@@ -100,8 +103,9 @@ static json_t *report_json(const char *path, json_int_t total)
   cr_assert_eq(by_type, total, "types sum to %lld, the process %lld", (long long)by_type,
                (long long)total);
   json_t *timeline = json_object_get(report, "timeline");
-  cr_assert_eq(as_test_int(json_array_get(timeline, json_array_size(timeline) - 1),
-                           "messages_received"), total);
+  cr_assert_eq(
+      as_test_int(json_array_get(timeline, json_array_size(timeline) - 1), "messages_received"),
+      total);
   return report;
 }
 
@@ -124,15 +128,15 @@ static void prometheus_sums(const char *path, json_int_t total)
   free(out);
   cr_assert_eq(process, total, "prometheus process total %lld, the run %lld", process,
                (long long)total);
-  cr_assert_eq(types, total, "prometheus types sum to %lld, the run %lld", types,
-               (long long)total);
+  cr_assert_eq(types, total, "prometheus types sum to %lld, the run %lld", types, (long long)total);
 }
 
 /* top's last frame with --internal (the run's totals count the runtime's own actors): "messages:
  * R/s, N in all". */
 static void top_total(const char *path, json_int_t total)
 {
-  char *out = tool((const char *[]){"top", "--batch", "--internal", "--width", "160", path, NULL}, NULL);
+  char *out =
+      tool((const char *[]){"top", "--batch", "--internal", "--width", "160", path, NULL}, NULL);
   const char *last = NULL;
   for (const char *p = strstr(out, "messages: "); p; p = strstr(p + 1, "messages: "))
     last = p;
@@ -205,7 +209,8 @@ Test(czmq_headline, a_server_working_on_its_own_sockets_is_counted_in_every_head
   json_t *r_engine = report_actor(report, ENGINE);
   cr_assert_not_null(r_engine);
   cr_assert_eq(as_test_int(r_engine, "messages_received"), pipe + 200 + 40);
-  cr_assert_eq(as_test_int(r_engine, "mailbox_max"), side_max, "the deepest queue is the side pipe's");
+  cr_assert_eq(as_test_int(r_engine, "mailbox_max"), side_max,
+               "the deepest queue is the side pipe's");
   /* Three workers, each binding its own endpoint: one row per name. */
   cr_assert_eq(name_type_count(report, WORKER, "ITEM (PULL)"), 300);
   cr_assert_eq(name_type_count(report, ENGINE, "REQUEST (ROUTER)"), 200);
@@ -230,7 +235,8 @@ Test(czmq_headline, a_server_working_on_its_own_sockets_is_counted_in_every_head
   json_decref(report);
   char *text = tool((const char *[]){"report", path, NULL}, NULL);
   cr_assert(strstr(text, "\n    sockets: ROUTER 200 received 200 sent; side pipe 40 received; PUB "
-                         "20 sent\n"), "%s", text);
+                         "20 sent\n"),
+            "%s", text);
   char said_total[64];
   snprintf(said_total, sizeof said_total, "; %lld messages received\n", (long long)total);
   cr_assert(strstr(text, said_total), "%s", text);
@@ -264,7 +270,8 @@ Test(czmq_headline, a_server_working_on_its_own_sockets_is_counted_in_every_head
   json_int_t stopped = 0;
   size_t i;
   json_t *event;
-  json_array_foreach(events, i, event) {
+  json_array_foreach(events, i, event)
+  {
     const char *name = as_test_str(event, "name");
     if (name && strcmp(name, "stop") == 0)
       stopped += as_test_int(event, "args.messages_received");
@@ -334,7 +341,8 @@ Test(czmq_headline, top_shows_every_actors_own_rate_and_a_stopped_actors_age_sto
   /* Split into frames: each begins with the program's line. */
   size_t n = 0;
   char *starts[256];
-  for (char *p = strstr(frames, "czmq_server pid "); p && n < 256; p = strstr(p + 1, "czmq_server pid "))
+  for (char *p = strstr(frames, "czmq_server pid "); p && n < 256;
+       p = strstr(p + 1, "czmq_server pid "))
     starts[n++] = p;
   cr_assert(n >= 4, "%zu frames", n);
   for (size_t i = 0; i + 1 < n; i++)
@@ -384,8 +392,8 @@ Test(czmq_headline, czmq_self_tests_headline_numbers_are_the_sum_of_their_parts)
 {
   struct as_test_run run;
   char path[256];
-  record((const char *[]){"czmq_selftests", "zproxy", "zmonitor", "zgossip", "zbeacon", NULL},
-         &run, path, sizeof path);
+  record((const char *[]){"czmq_selftests", "zproxy", "zmonitor", "zgossip", "zbeacon", NULL}, &run,
+         path, sizeof path);
   cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
   json_t *lines = as_test_load_lines(path);
   json_int_t total = snapshot_total(as_test_last_snapshot(lines));
@@ -436,7 +444,11 @@ Test(czmq_headline, a_short_last_span_makes_no_peak_and_no_handler_is_a_dash_not
   while (value > page && value[-1] != '>')
     value--;
   /* (100 + 500) messages over the last two spans, 0.52 s. */
-  cr_assert(strncmp(value, "1\xe2\x80\x89" "154<", 8) == 0, "peak: %.20s", value);
+  cr_assert(strncmp(value,
+                    "1\xe2\x80\x89"
+                    "154<",
+                    8) == 0,
+            "peak: %.20s", value);
   const char *idle = strstr(page, "idle</span>");
   cr_assert_not_null(idle);
   const char *facts = strstr(idle, "longest handler ");
@@ -460,7 +472,8 @@ Test(czmq_headline, the_html_marks_the_exact_maxima_beside_the_sampled_series)
   json_t *lines = as_test_load_lines(path);
   json_t *final = as_test_last_snapshot(lines);
   json_int_t total = snapshot_total(final);
-  json_int_t side_max = as_test_int(socket_of_kind(as_test_actor_named(final, ENGINE), "side pipe"), "max");
+  json_int_t side_max =
+      as_test_int(socket_of_kind(as_test_actor_named(final, ENGINE), "side pipe"), "max");
   char *page = tool((const char *[]){"export", "html", path, NULL}, NULL);
   const char *plot = strstr(page, "data-plot=\"mailbox\"");
   cr_assert_not_null(plot);

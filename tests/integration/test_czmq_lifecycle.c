@@ -18,7 +18,8 @@ Test(czmq_lifecycle, a_slow_handler_is_visible_with_its_elapsed_time_mid_run)
   json_t *seen = NULL;
   size_t i;
   json_t *line;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     json_t *worker = as_test_actor_named(line, "slow_worker");
     const char *handling = worker ? as_test_str(worker, "handling.type") : NULL;
     if (handling && strcmp(handling, "SLOW") == 0 &&
@@ -54,7 +55,8 @@ Test(czmq_lifecycle, a_stopped_actor_stays_for_the_grave_window_then_is_reaped)
   int seen_stopped = 0, seen_gone_after = 0;
   size_t i;
   json_t *line;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     if (i == 0)
       continue;
     json_t *actor = as_test_actor_named(line, "brief");
@@ -94,13 +96,15 @@ Test(czmq_lifecycle, an_actor_that_lived_and_died_between_two_lines_is_listed_on
   json_t *ended_actor = NULL;
   size_t i, k;
   json_t *line, *item;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     if (i == 0)
       continue;
     cr_assert_null(as_test_actor_by_id(line, 2), "#2 listed in full in line %zu", i);
-    json_array_foreach(json_object_get(line, "reaped"), k, item)
-      named_after += json_integer_value(item) == 2;
-    json_array_foreach(json_object_get(line, "ended"), k, item) {
+    json_array_foreach(json_object_get(line, "reaped"), k, item) named_after +=
+        json_integer_value(item) == 2;
+    json_array_foreach(json_object_get(line, "ended"), k, item)
+    {
       if (json_integer_value(json_object_get(item, "id")) != 2)
         continue;
       cr_assert_eq(ended_actor, NULL, "listed twice");
@@ -115,7 +119,8 @@ Test(czmq_lifecycle, an_actor_that_lived_and_died_between_two_lines_is_listed_on
   cr_assert_str_eq(as_test_str(ended_actor, "runtime"), "czmq");
   cr_assert_eq(as_test_int(ended_actor, "messages_received"), 1);
   cr_assert_eq(as_test_int(ended_actor, "replies"), 2, "CZMQ's start-up and exit signals");
-  cr_assert_geq(as_test_int(ended_actor, "stopped_at_ns"), as_test_int(ended_actor, "spawned_at_ns"));
+  cr_assert_geq(as_test_int(ended_actor, "stopped_at_ns"),
+                as_test_int(ended_actor, "spawned_at_ns"));
   cr_assert_null(json_object_get(ended_actor, "status"), "the compact form implies it");
   cr_assert_null(json_object_get(ended_actor, "mailbox"));
   json_t *last = as_test_last_snapshot(lines);

@@ -232,7 +232,8 @@ Test(czmq_sinks, planted_names_are_skipped_not_followed_and_tracing_goes_on, .ti
   char expected[512];
   snprintf(expected, sizeof expected,
            "actorscope: %s/trace.jsonl is a symbolic link and is left alone; snapshots go to "
-           "%s/trace-4.jsonl\n", dir, dir);
+           "%s/trace-4.jsonl\n",
+           dir, dir);
   cr_assert_str_eq(run.err, expected);
   snprintf(path, sizeof path, "%s/trace-4.jsonl", dir);
   json_t *lines = as_test_load_lines(path);
@@ -300,8 +301,8 @@ Test(czmq_sinks, a_traced_program_that_execs_another_keeps_the_first_images_file
   cr_assert_eq(as_test_type_count(as_test_actor_named(last, "pong_actor"), "PING"), 5);
   /* One line says where the second image's snapshots went. */
   char expected[PATH_MAX + 64];
-  snprintf(expected, sizeof expected, "actorscope: %s exists and is left alone; snapshots go to %s\n",
-           first, second);
+  snprintf(expected, sizeof expected,
+           "actorscope: %s exists and is left alone; snapshots go to %s\n", first, second);
   cr_assert_str_eq(run.err, expected);
   json_decref(before);
   json_decref(after);
@@ -378,7 +379,8 @@ Test(czmq_sinks, with_a_token_only_a_client_that_sends_it_gets_the_stream)
   sink_tcp_client(&right, output, sizeof output, 1);
   sink_tcp_client(&wrong, output, sizeof output, 1);
   const char *argv[] = {"czmq_linger", "800", NULL};
-  const char *env[] = {output, "ACTORSCOPE_INTERVAL_MS=50", "ACTORSCOPE_TOKEN=sesame-0123456789abcdef", NULL};
+  const char *env[] = {output, "ACTORSCOPE_INTERVAL_MS=50",
+                       "ACTORSCOPE_TOKEN=sesame-0123456789abcdef", NULL};
   pthread_t threads[2];
   pthread_create(&threads[0], NULL, sink_client_main, &right);
   pthread_create(&threads[1], NULL, sink_client_main, &wrong);
@@ -502,7 +504,8 @@ Test(czmq_sinks, a_unix_socket_path_with_the_pid_gives_each_process_its_own_sock
   json_t *lines = sink_parse(d.received);
   sink_check_stream(lines);
   char expected[64];
-  snprintf(expected, sizeof expected, "%lld.sock", (long long)as_test_int(json_array_get(lines, 0), "pid"));
+  snprintf(expected, sizeof expected, "%lld.sock",
+           (long long)as_test_int(json_array_get(lines, 0), "pid"));
   cr_assert_str_eq(d.name, expected);
   json_decref(lines);
   free(d.received);

@@ -41,7 +41,10 @@ static uint64_t le64(const unsigned char *p)
   return v;
 }
 
-static uint32_t le32(const unsigned char *p) { return (uint32_t)le64((const unsigned char[8]){p[0], p[1], p[2], p[3]}); }
+static uint32_t le32(const unsigned char *p)
+{
+  return (uint32_t)le64((const unsigned char[8]){p[0], p[1], p[2], p[3]});
+}
 
 static struct events_file *events_read(const char *path)
 {
@@ -57,8 +60,9 @@ static struct events_file *events_read(const char *path)
   size_t cap = 0;
   unsigned char r[REC];
   while (fread(r, 1, REC, f) == REC) {
-    struct rec x = {le64(r), le64(r + 8), le64(r + 16), le64(r + 24), le32(r + 32),
-                    (uint16_t)(r[36] | r[37] << 8), r[38]};
+    struct rec x = {le64(r),      le64(r + 8),  le64(r + 16),
+                    le64(r + 24), le32(r + 32), (uint16_t)(r[36] | r[37] << 8),
+                    r[38]};
     if (x.kind == K_TYPE) {
       cr_assert_lt(x.msg, 64);
       char name[64 + REC] = {0};
@@ -144,7 +148,10 @@ static json_t *export_trace(const char *run_file)
   return trace;
 }
 
-static double num(json_t *ev, const char *key) { return json_number_value(json_object_get(ev, key)); }
+static double num(json_t *ev, const char *key)
+{
+  return json_number_value(json_object_get(ev, key));
+}
 
 /* Exact handler slices on actor TID named NAME; each with a flow in whose send (flow_out with
  * the same bind_id) is on track FROM (-1: any) and starts no later than the handler. Returns the
@@ -155,7 +162,8 @@ static size_t slices_with_flows(json_t *trace, json_int_t tid, const char *name,
   json_t *all = json_object_get(trace, "traceEvents"), *ev, *send;
   size_t i, k, n = 0;
   *flows = 0;
-  json_array_foreach(all, i, ev) {
+  json_array_foreach(all, i, ev)
+  {
     if (strcmp(as_test_str(ev, "ph"), "X") || strcmp(as_test_str(ev, "cat"), "handler") ||
         json_integer_value(json_object_get(ev, "tid")) != tid ||
         strcmp(as_test_str(ev, "name"), name))
@@ -166,7 +174,8 @@ static size_t slices_with_flows(json_t *trace, json_int_t tid, const char *name,
       continue;
     json_int_t id = json_integer_value(json_object_get(ev, "bind_id"));
     size_t outs = 0;
-    json_array_foreach(all, k, send) {
+    json_array_foreach(all, k, send)
+    {
       if (!json_is_true(json_object_get(send, "flow_out")) ||
           json_integer_value(json_object_get(send, "bind_id")) != id)
         continue;
@@ -211,7 +220,8 @@ Test(events, a_caf_ping_pong_of_n_rounds_gives_n_exact_slices_on_each_side_and_n
   struct events_file *e = events_read(path);
   cr_assert_eq(count_kind(e, K_BEGIN, (uint64_t)pong, "ping"), 500);
   cr_assert_eq(count_kind(e, K_BEGIN, (uint64_t)ping, "pong"), 500);
-  cr_assert_eq(count_kind(e, K_END, (uint64_t)pong, NULL), count_kind(e, K_BEGIN, (uint64_t)pong, NULL));
+  cr_assert_eq(count_kind(e, K_END, (uint64_t)pong, NULL),
+               count_kind(e, K_BEGIN, (uint64_t)pong, NULL));
   cr_assert_eq(count_kind(e, K_SEND, (uint64_t)pong, NULL), 501, "500 pings and the exit");
   cr_assert_eq(count_kind(e, K_SPAWN, (uint64_t)ping, NULL), 1);
   cr_assert_eq(count_kind(e, K_SPAWN, (uint64_t)pong, NULL), 1);
@@ -229,7 +239,7 @@ Test(events, a_caf_ping_pong_of_n_rounds_gives_n_exact_slices_on_each_side_and_n
   json_t *ev;
   size_t i;
   json_array_foreach(json_object_get(trace, "traceEvents"), i, ev)
-    cr_assert(strcmp(as_test_str(ev, "ph"), "B") && strcmp(as_test_str(ev, "ph"), "E"));
+      cr_assert(strcmp(as_test_str(ev, "ph"), "B") && strcmp(as_test_str(ev, "ph"), "E"));
   json_decref(trace);
   free(path);
   json_decref(lines);
@@ -259,11 +269,12 @@ Test(events, a_czmq_ping_pong_gives_a_slice_and_a_flow_from_the_main_thread_per_
   /* The sends come from the main thread, which runs no actor: a track of its own. */
   json_t *ev;
   size_t i, sends = 0;
-  json_array_foreach(json_object_get(trace, "traceEvents"), i, ev)
-    if (strcmp(as_test_str(ev, "name"), "send") == 0) {
-      cr_assert_geq(json_integer_value(json_object_get(ev, "tid")), 1000000000);
-      sends++;
-    }
+  json_array_foreach(json_object_get(trace, "traceEvents"), i,
+                     ev) if (strcmp(as_test_str(ev, "name"), "send") == 0)
+  {
+    cr_assert_geq(json_integer_value(json_object_get(ev, "tid")), 1000000000);
+    sends++;
+  }
   cr_assert_eq(sends, 301);
   json_decref(trace);
   free(path);
@@ -271,7 +282,8 @@ Test(events, a_czmq_ping_pong_gives_a_slice_and_a_flow_from_the_main_thread_per_
   as_test_run_free(&run);
 }
 
-Test(events, a_tiny_ring_loses_events_counted_alike_in_the_file_and_the_snapshots_and_the_host_is_unharmed)
+Test(events,
+     a_tiny_ring_loses_events_counted_alike_in_the_file_and_the_snapshots_and_the_host_is_unharmed)
 {
   const char *argv[] = {"caf_pingpong", "20000", NULL};
   const char *env[] = {"ACTORSCOPE_EVENTS=1", "ACTORSCOPE_EVENTS_RING=16", NULL};
@@ -380,15 +392,15 @@ Test(events, brokers_handlers_are_each_an_exact_slice)
   json_t *trace = export_trace(as_test_only_output(run.dir));
   json_t *actor, *ev;
   size_t i, k, checked = 0, handled_total = 0;
-  json_array_foreach(json_object_get(last, "actors"), i, actor) {
+  json_array_foreach(json_object_get(last, "actors"), i, actor)
+  {
     json_int_t id = as_test_int(actor, "id"), handled = as_test_int(actor, "counters.handled");
     size_t slices = 0;
-    json_array_foreach(json_object_get(trace, "traceEvents"), k, ev)
-      slices += strcmp(as_test_str(ev, "ph"), "X") == 0 &&
-                strcmp(as_test_str(ev, "cat"), "handler") == 0 &&
-                json_integer_value(json_object_get(ev, "tid")) == id;
-    cr_expect_eq((json_int_t)count_kind(e, K_END, (uint64_t)id, NULL), handled,
-                 "actor %lld %s", (long long)id, as_test_str(actor, "name"));
+    json_array_foreach(json_object_get(trace, "traceEvents"), k, ev) slices +=
+        strcmp(as_test_str(ev, "ph"), "X") == 0 && strcmp(as_test_str(ev, "cat"), "handler") == 0 &&
+        json_integer_value(json_object_get(ev, "tid")) == id;
+    cr_expect_eq((json_int_t)count_kind(e, K_END, (uint64_t)id, NULL), handled, "actor %lld %s",
+                 (long long)id, as_test_str(actor, "name"));
     cr_expect_geq((json_int_t)slices, handled);
     checked++;
     handled_total += (size_t)handled;

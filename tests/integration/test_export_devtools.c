@@ -33,9 +33,9 @@ static json_t *track(json_t *model, const char *name)
 {
   size_t i;
   json_t *t;
-  json_array_foreach(json_object_get(model, "threads"), i, t)
-    if (strcmp(as_test_str(t, "name") ? as_test_str(t, "name") : "", name) == 0)
-      return t;
+  json_array_foreach(json_object_get(model, "threads"), i,
+                     t) if (strcmp(as_test_str(t, "name") ? as_test_str(t, "name") : "", name) ==
+                            0) return t;
   cr_assert_fail("DevTools has no track %s", name);
   return NULL;
 }
@@ -51,7 +51,8 @@ static size_t flows(json_t *model, json_int_t from, json_int_t to, const char *n
 {
   size_t i, n = 0;
   json_t *f;
-  json_array_foreach(json_object_get(model, "flows"), i, f) {
+  json_array_foreach(json_object_get(model, "flows"), i, f)
+  {
     cr_assert_eq(json_array_size(f), 2, "a flow joins %zu events", json_array_size(f));
     json_t *a = json_array_get(f, 0), *b = json_array_get(f, 1);
     if (as_test_int(a, "tid") != from || as_test_int(b, "tid") != to ||
@@ -86,8 +87,8 @@ Test(export_devtools, a_caf_ping_pong_loads_with_n_handler_slices_a_side_and_n_f
       asprintf(&pong_track, "#%lld pong", (long long)pong) < 0)
     abort();
   char *recording = as_test_only_output(run.dir);
-  const char *export[] = {AS_TEST_CLI, "export", "perfetto", "--flows=v1", "-o", out, recording,
-                          NULL};
+  const char *export[] = {AS_TEST_CLI, "export", "perfetto", "--flows=v1",
+                          "-o",        out,      recording,  NULL};
   struct as_test_run exported;
   as_test_run(export, NULL, 0, &exported);
   cr_assert_eq(exported.status, 0, "export failed: %s", exported.err);

@@ -49,7 +49,8 @@ Test(export_hostile, perfetto_names_round_trip_through_json)
   int found = 0;
   size_t i;
   json_t *ev;
-  json_array_foreach(json_object_get(trace, "traceEvents"), i, ev) {
+  json_array_foreach(json_object_get(trace, "traceEvents"), i, ev)
+  {
     const char *n = json_string_value(json_object_get(ev, "name"));
     json_t *args = json_object_get(ev, "args");
     if (n && strcmp(n, "thread_name") == 0 && json_integer_value(json_object_get(ev, "tid")) == 2)
@@ -89,7 +90,8 @@ Test(export_hostile, prometheus_labels_are_escaped_and_promtool_accepts_them)
   free(value);
   /* Every sample is one line: no raw newline inside a label. */
   for (const char *line = text; *line; line = strchr(line, '\n') + 1) {
-    cr_assert(line[0] == '#' || strncmp(line, "actorscope_", 11) == 0, "a broken line: %.80s", line);
+    cr_assert(line[0] == '#' || strncmp(line, "actorscope_", 11) == 0, "a broken line: %.80s",
+              line);
     if (!strchr(line, '\n'))
       break;
   }

@@ -33,10 +33,20 @@ static char *chromium(const char *page, const char *dir, const char *action)
   snprintf(profile, sizeof profile, "--user-data-dir=%s/profile-XXXXXX", dir);
   cr_assert_not_null(mkdtemp(profile + strlen("--user-data-dir=")));
   snprintf(url, sizeof url, "file://%s", page);
-  const char *argv[] = {"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                        "--no-first-run", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync", profile,
-                        "--window-size=1400,1800", "--hide-scrollbars", action, url, NULL};
+  const char *argv[] = {"/usr/bin/chromium",
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--no-first-run",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        profile,
+                        "--window-size=1400,1800",
+                        "--hide-scrollbars",
+                        action,
+                        url,
+                        NULL};
   struct as_test_run r;
   as_test_run(argv, NULL, 0, &r);
   cr_assert_eq(r.status, 0, "chromium failed: %s", r.err);
@@ -70,7 +80,8 @@ static void check_tree(const char *dom, const char *run)
   json_t *last = export_test_last_seen(lines);
   const char *id;
   json_t *a;
-  json_object_foreach(last, id, a) {
+  json_object_foreach(last, id, a)
+  {
     char needle[64];
     snprintf(needle, sizeof needle, "data-id=\"%s\"", id);
     /* Runtime-internal actors are left out, as report leaves them out (no --internal). */
@@ -81,7 +92,8 @@ static void check_tree(const char *dom, const char *run)
     cr_assert_eq(count(dom, needle), 1, "actor #%s in the tree %zu times", id, count(dom, needle));
     char *item = between(dom, needle, "</span></div>");
     char status[64];
-    snprintf(status, sizeof status, "st-%s\">%s<", as_test_str(a, "status"), as_test_str(a, "status"));
+    snprintf(status, sizeof status, "st-%s\">%s<", as_test_str(a, "status"),
+             as_test_str(a, "status"));
     cr_assert(strstr(item, status) != NULL, "#%s: %s not in %s", id, status, item);
     free(item);
     json_t *parent = json_object_get(a, "parent");
@@ -178,7 +190,9 @@ Test(export_html, a_caf_supervisor_page_nests_workers_under_their_supervisor)
   free(names);
   /* The exception of the worker that threw is in the summary. */
   char *cards = between(dom, "<section id=\"summary\"", "</section>");
-  cr_assert(strstr(cards, "<div class=\"card bad\"><div class=\"v\">1</div><div class=\"k\">exceptions") != NULL,
+  cr_assert(strstr(cards,
+                   "<div class=\"card bad\"><div class=\"v\">1</div><div class=\"k\">exceptions") !=
+                NULL,
             "%s", cards);
   free(cards);
   free(dom);

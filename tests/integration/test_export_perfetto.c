@@ -30,10 +30,7 @@ static json_t *perfetto_export(const char *const *runs, size_t n)
 
 /* Microseconds, as the trace gives them, of an instant in nanoseconds. Both sides are the
  * correctly rounded double of the same decimal, so they compare exactly. */
-static double us(json_int_t offset_ns, json_int_t ns)
-{
-  return (double)(offset_ns + ns) / 1000.0;
-}
+static double us(json_int_t offset_ns, json_int_t ns) { return (double)(offset_ns + ns) / 1000.0; }
 
 static double ev_ts(json_t *ev)
 {
@@ -61,7 +58,8 @@ static json_t *events(json_t *trace, json_int_t pid, const char *ph, json_int_t 
   json_t *out = json_array();
   size_t i;
   json_t *ev;
-  json_array_foreach(json_object_get(trace, "traceEvents"), i, ev) {
+  json_array_foreach(json_object_get(trace, "traceEvents"), i, ev)
+  {
     if (ev_int(ev, "pid") != pid || strcmp(ev_str(ev, "ph"), ph) != 0)
       continue;
     if (tid >= 0 && ev_int(ev, "tid") != tid)
@@ -81,7 +79,8 @@ static size_t recorded_ids(json_t *lines, json_int_t *ids, size_t max)
   for (size_t l = 1; l < json_array_size(lines); l++) {
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(json_array_get(lines, l), "actors"), i, a) {
+    json_array_foreach(json_object_get(json_array_get(lines, l), "actors"), i, a)
+    {
       json_int_t id = as_test_int(a, "id");
       cr_assert_lt(id, 4096);
       if (!seen[id]++ && n < max)
@@ -156,7 +155,8 @@ static void check_track_order(json_t *trace, json_int_t pid, const json_int_t *i
     int depth = 0;
     size_t k;
     json_t *ev;
-    json_array_foreach(json_object_get(trace, "traceEvents"), k, ev) {
+    json_array_foreach(json_object_get(trace, "traceEvents"), k, ev)
+    {
       if (ev_int(ev, "pid") != pid || ev_int(ev, "tid") != ids[i] ||
           strcmp(ev_str(ev, "ph"), "M") == 0)
         continue;
@@ -173,7 +173,8 @@ static void check_track_order(json_t *trace, json_int_t pid, const json_int_t *i
   json_t *counters = events(trace, pid, "C", -1, NULL);
   size_t k;
   json_t *ev;
-  json_array_foreach(counters, k, ev) {
+  json_array_foreach(counters, k, ev)
+  {
     for (size_t j = 0; j < k; j++) {
       json_t *before = json_array_get(counters, j);
       if (strcmp(ev_str(before, "name"), ev_str(ev, "name")) == 0)
@@ -223,14 +224,16 @@ static void check_run(json_t *trace, const char *path, json_int_t off)
     json_t *spawn = json_array_get(spawns, 0);
     cr_assert_eq(ev_ts(spawn), us(off, as_test_int(first, "spawned_at_ns")), "%s spawn ts", label);
     cr_assert_str_eq(ev_str(spawn, "s"), "t");
-    cr_assert_str_eq(ev_str(json_object_get(spawn, "args"), "runtime"), as_test_str(first, "runtime"));
+    cr_assert_str_eq(ev_str(json_object_get(spawn, "args"), "runtime"),
+                     as_test_str(first, "runtime"));
     json_decref(spawns);
 
     json_t *stops = events(trace, pid, "i", id, "stop");
     cr_assert_eq(json_array_size(stops), stopped ? 1 : 0, "%s: stops", label);
     if (stopped) {
       json_t *stop = json_array_get(stops, 0);
-      cr_assert_eq(ev_ts(stop), us(off, as_test_int(stopped, "stopped.at_ns")), "%s stop ts", label);
+      cr_assert_eq(ev_ts(stop), us(off, as_test_int(stopped, "stopped.at_ns")), "%s stop ts",
+                   label);
       cr_assert_str_eq(ev_str(json_object_get(stop, "args"), "reason"),
                        as_test_str(stopped, "stopped.reason"));
     }
@@ -276,11 +279,13 @@ static void check_run(json_t *trace, const char *path, json_int_t off)
     json_t *a = json_array_get(lines, l), *b = json_array_get(lines, l + 1);
     double seconds = (double)(as_test_int(b, "uptime_ns") - as_test_int(a, "uptime_ns")) / 1e9;
     double expected = (double)(as_test_int(b, "totals.messages_received") -
-                               as_test_int(a, "totals.messages_received")) / seconds;
+                               as_test_int(a, "totals.messages_received")) /
+                      seconds;
     json_t *c = json_array_get(rates, l - 1);
     cr_assert_eq(ev_ts(c), us(off, as_test_int(a, "uptime_ns")));
     double got = json_number_value(json_object_get(json_object_get(c, "args"), "received/s"));
-    cr_assert(got > expected - 0.01 && got < expected + 0.01, "rate %f, expected %f", got, expected);
+    cr_assert(got > expected - 0.01 && got < expected + 0.01, "rate %f, expected %f", got,
+              expected);
   }
   json_decref(rates);
 
@@ -288,7 +293,8 @@ static void check_run(json_t *trace, const char *path, json_int_t off)
   json_t *cycles = events(trace, pid, "i", -1, NULL);
   size_t found = 0, i;
   json_t *ev;
-  json_array_foreach(cycles, i, ev) {
+  json_array_foreach(cycles, i, ev)
+  {
     if (strcmp(ev_str(ev, "name"), "deadlock") != 0 || strcmp(ev_str(ev, "s"), "p") != 0)
       continue;
     found++;
@@ -297,9 +303,9 @@ static void check_run(json_t *trace, const char *path, json_int_t off)
       if (json_array_size(json_object_get(snap, "deadlocks")) == 0)
         continue;
       cr_assert_eq(ev_ts(ev), us(off, as_test_int(snap, "uptime_ns")));
-      cr_assert(json_equal(json_object_get(json_object_get(ev, "args"), "actors"),
-                           json_object_get(json_array_get(json_object_get(snap, "deadlocks"), 0),
-                                           "actors")));
+      cr_assert(json_equal(
+          json_object_get(json_object_get(ev, "args"), "actors"),
+          json_object_get(json_array_get(json_object_get(snap, "deadlocks"), 0), "actors")));
       break;
     }
   }
@@ -361,7 +367,8 @@ Test(export_perfetto, two_runs_are_two_processes_placed_on_the_wall_clock)
 
 Test(export_perfetto, a_malformed_run_is_refused_with_its_line)
 {
-  const char *argv[] = {AS_TEST_CLI, "export", "perfetto", AS_TEST_DATA "/malformed/actor-wrong-types.jsonl", NULL};
+  const char *argv[] = {AS_TEST_CLI, "export", "perfetto",
+                        AS_TEST_DATA "/malformed/actor-wrong-types.jsonl", NULL};
   struct as_test_run run;
   as_test_run(argv, NULL, 0, &run);
   cr_assert_eq(run.status, 2, "%s", run.err);

@@ -14,7 +14,8 @@ json_t *export_test_last_seen(json_t *lines)
   for (size_t l = 1; l < json_array_size(lines); l++) {
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(json_array_get(lines, l), "actors"), i, a) {
+    json_array_foreach(json_object_get(json_array_get(lines, l), "actors"), i, a)
+    {
       char id[32];
       snprintf(id, sizeof id, "%lld", (long long)as_test_int(a, "id"));
       json_object_set(last, id, a);

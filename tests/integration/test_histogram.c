@@ -35,7 +35,8 @@ static void check_worker(const char *program, int fast, int slow)
   json_int_t total = 0, at_100ms = 0, last_bucket = -1;
   size_t i;
   json_t *pair;
-  json_array_foreach(histogram, i, pair) {
+  json_array_foreach(histogram, i, pair)
+  {
     cr_assert(json_is_array(pair) && json_array_size(pair) == 2);
     json_int_t bucket = json_integer_value(json_array_get(pair, 0));
     json_int_t count = json_integer_value(json_array_get(pair, 1));
@@ -81,8 +82,8 @@ Test(histogram, prometheus_export_has_a_handler_duration_histogram_per_name)
   cr_assert_eq(run.status, 0);
   char *path = as_test_only_output(run.dir);
   json_t *lines = as_test_run_lines(&run);
-  json_int_t handled =
-      as_test_int(as_test_actor_named(as_test_last_snapshot(lines), "timed_worker"), "counters.handled");
+  json_int_t handled = as_test_int(
+      as_test_actor_named(as_test_last_snapshot(lines), "timed_worker"), "counters.handled");
   json_decref(lines);
   char prom[300];
   snprintf(prom, sizeof prom, "%s/metrics.prom", run.dir);

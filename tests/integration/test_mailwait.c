@@ -42,7 +42,8 @@ static size_t histogram_intervals(json_t *histogram, json_int_t tick_fs, double 
   size_t n = 0, i;
   json_t *pair;
   json_int_t last = -1;
-  json_array_foreach(histogram, i, pair) {
+  json_array_foreach(histogram, i, pair)
+  {
     json_int_t bucket = json_integer_value(json_array_get(pair, 0));
     json_int_t count = json_integer_value(json_array_get(pair, 1));
     cr_assert_gt(bucket, last, "sorted by bucket, each once");
@@ -86,8 +87,8 @@ static void check_burst(const char *program, int every)
    * took, should the sender have been slow). */
   const char *span = strstr(run.out, "span_ns ");
   cr_assert_not_null(span);
-  cr_assert_geq(by_message[BURST - 1] + strtoll(span + strlen("span_ns "), NULL, 10), 90 * 1000000ll,
-                "%s", run.out);
+  cr_assert_geq(by_message[BURST - 1] + strtoll(span + strlen("span_ns "), NULL, 10),
+                90 * 1000000ll, "%s", run.out);
 
   json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
@@ -161,8 +162,9 @@ Test(mailwait, report_check_and_prometheus_show_the_burst_s_waits)
   cr_assert_not_null(row, "%s", text);
   double p50, p90, p99, max;
   unsigned long long count;
-  cr_assert_eq(sscanf(row, "  burst_worker (1 actor): p50 %lf ms, p90 %lf ms, p99 %lf ms, max %lf "
-                           "ms of %llu messages",
+  cr_assert_eq(sscanf(row,
+                      "  burst_worker (1 actor): p50 %lf ms, p90 %lf ms, p99 %lf ms, max %lf "
+                      "ms of %llu messages",
                       &p50, &p90, &p99, &max, &count),
                5, "%s", row);
   cr_expect_eq(count, BURST);
@@ -178,20 +180,20 @@ Test(mailwait, report_check_and_prometheus_show_the_burst_s_waits)
   json_t *waits = NULL;
   size_t i;
   json_t *r;
-  json_array_foreach(slowest, i, r) if (strcmp(json_string_value(json_object_get(r, "name")),
-                                               "burst_worker") == 0) waits =
-      json_object_get(r, "mailbox_wait");
+  json_array_foreach(
+      slowest, i, r) if (strcmp(json_string_value(json_object_get(r, "name")), "burst_worker") == 0)
+      waits = json_object_get(r, "mailbox_wait");
   cr_assert_not_null(waits, "%s", text);
   cr_expect_eq(json_integer_value(json_object_get(waits, "measured")), BURST);
   /* the same number as the text (three significant digits, as every duration reads) */
   long long p99_us = json_integer_value(json_object_get(waits, "p99_ns")) / 1000;
-  cr_expect(llabs(p99_us - (long long)(p99 * 1000 + 0.5)) * 200 <= p99_us + 200, "%lld us, text %.1f ms",
-            p99_us, p99);
+  cr_expect(llabs(p99_us - (long long)(p99 * 1000 + 0.5)) * 200 <= p99_us + 200,
+            "%lld us, text %.1f ms", p99_us, p99);
   json_decref(doc);
   free(text);
 
-  const char *fail[] = {AS_TEST_CLI, "check", "--max-mailbox-wait-p99-ms", "50:burst_worker",
-                        path, NULL};
+  const char *fail[] = {AS_TEST_CLI,       "check", "--max-mailbox-wait-p99-ms",
+                        "50:burst_worker", path,    NULL};
   text = cli(fail, &status);
   cr_expect_eq(status, 1, "%s", text);
   cr_expect(strstr(text, "FAIL max-mailbox-wait-p99-ms 50 burst_worker: burst_worker messages "
@@ -225,7 +227,8 @@ Test(mailwait, report_check_and_prometheus_show_the_burst_s_waits)
   cr_assert_not_null(inf);
   cr_expect_eq(strtoll(inf + strlen("le=\"+Inf\"} "), NULL, 10), BURST);
   /* under 10 ms: only the first message; under 100 ms: all but the last, at most */
-  const char *le01 = strstr(strstr(text, "actorscope_mailbox_wait_seconds_bucket{"), "le=\"0.01\"} ");
+  const char *le01 =
+      strstr(strstr(text, "actorscope_mailbox_wait_seconds_bucket{"), "le=\"0.01\"} ");
   cr_assert_not_null(le01);
   cr_expect_eq(strtoll(le01 + strlen("le=\"0.01\"} "), NULL, 10), 1, "%s", text);
   free(text);
@@ -240,7 +243,8 @@ static size_t check_sane(json_t *last)
   json_int_t uptime = as_test_int(last, "uptime_ns");
   size_t measured = 0, i;
   json_t *a;
-  json_array_foreach(json_object_get(last, "actors"), i, a) {
+  json_array_foreach(json_object_get(last, "actors"), i, a)
+  {
     json_t *histogram = json_object_get(a, "mailbox_wait_histogram");
     if (!histogram)
       continue;

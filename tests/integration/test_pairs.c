@@ -44,8 +44,9 @@ static json_int_t peer_count(json_t *actor, const char *key, json_t *value)
 {
   json_t *peers = json_object_get(actor, "peers"), *p;
   size_t i;
-  json_array_foreach(peers, i, p) if (json_equal(json_object_get(p, key), value))
-      return json_integer_value(json_object_get(p, "count"));
+  json_array_foreach(
+      peers, i, p) if (json_equal(json_object_get(p, key),
+                                  value)) return json_integer_value(json_object_get(p, "count"));
   return -1;
 }
 
@@ -64,7 +65,8 @@ Test(pairs, a_czmq_ping_pong_between_two_actors_counts_each_way_exactly_in_the_s
   cr_assert(strstr(run.out, "DONE 300\n"), "%s", run.out);
   json_t *lines = as_test_load_lines(path);
   json_t *last = as_test_last_snapshot(lines);
-  json_t *pinger = as_test_actor_named(last, "pinger"), *ponger = as_test_actor_named(last, "ponger");
+  json_t *pinger = as_test_actor_named(last, "pinger"),
+         *ponger = as_test_actor_named(last, "ponger");
   cr_assert(pinger && ponger);
   json_t *pinger_id = json_object_get(pinger, "id"), *ponger_id = json_object_get(ponger, "id");
   json_t *main_name = json_string("main");
@@ -101,8 +103,9 @@ Test(pairs, report_top_html_and_prometheus_show_the_same_czmq_pair_counts)
   as_test_run_free(&out);
   const char *all[] = {AS_TEST_CLI, "report", "--all", path, NULL};
   cli(all, 0, &out);
-  expect_in(out.out, "  per actor:\n  ponger #2 \u2192 pinger #1 302\n  pinger #1 \u2192 ponger #2 301\n"
-                     "  pinger #1 \u2192 main 3\n  main \u2192 pinger #1 2\n");
+  expect_in(out.out,
+            "  per actor:\n  ponger #2 \u2192 pinger #1 302\n  pinger #1 \u2192 ponger #2 301\n"
+            "  pinger #1 \u2192 main 3\n  main \u2192 pinger #1 2\n");
   as_test_run_free(&out);
 
   /* report --json: the same pairs, in the same order, by name and (--all) by actor. */
@@ -116,9 +119,12 @@ Test(pairs, report_top_html_and_prometheus_show_the_same_czmq_pair_counts)
   static const struct {
     const char *from, *to;
     json_int_t from_id, to_id, count; /* id 0: a thread (null) */
-  } rows[] = {{"ponger", "pinger", 2, 1, 302}, {"pinger", "ponger", 1, 2, 301},
-              {"pinger", "main", 1, 0, 3}, {"main", "pinger", 0, 1, 2}};
-  json_t *by_name = json_object_get(between, "by_name"), *by_actor = json_object_get(between, "by_actor");
+  } rows[] = {{"ponger", "pinger", 2, 1, 302},
+              {"pinger", "ponger", 1, 2, 301},
+              {"pinger", "main", 1, 0, 3},
+              {"main", "pinger", 0, 1, 2}};
+  json_t *by_name = json_object_get(between, "by_name"),
+         *by_actor = json_object_get(between, "by_actor");
   cr_assert_eq(json_array_size(by_name), 4, "%s", out.out);
   cr_assert_eq(json_array_size(by_actor), 4, "%s", out.out);
   for (size_t i = 0; i < 4; i++) {
@@ -163,7 +169,9 @@ Test(pairs, report_top_html_and_prometheus_show_the_same_czmq_pair_counts)
   static const struct {
     const char *from, *to;
     int count;
-  } expected[] = {{"pinger", "ponger", 301}, {"ponger", "pinger", 302}, {"main", "pinger", 2},
+  } expected[] = {{"pinger", "ponger", 301},
+                  {"ponger", "pinger", 302},
+                  {"main", "pinger", 2},
                   {"pinger", "main", 3}};
   for (size_t i = 0; i < 4; i++) {
     snprintf(series, sizeof series, "program=\"czmq_pairs\",from=\"%s\",to=\"%s\"} %d\n",
@@ -189,10 +197,18 @@ Test(pairs, report_top_html_and_prometheus_show_the_same_czmq_pair_counts)
   char url[700], profile[700];
   snprintf(url, sizeof url, "file://%s", page);
   snprintf(profile, sizeof profile, "--user-data-dir=%s/profile", run.dir);
-  const char *chromium[] = {"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                            "--no-first-run", "--disable-background-networking",
-                            "--disable-component-update", "--disable-sync", profile,
-                            "--dump-dom", url, NULL};
+  const char *chromium[] = {"/usr/bin/chromium",
+                            "--headless",
+                            "--no-sandbox",
+                            "--disable-gpu",
+                            "--no-first-run",
+                            "--disable-background-networking",
+                            "--disable-component-update",
+                            "--disable-sync",
+                            profile,
+                            "--dump-dom",
+                            url,
+                            NULL};
   as_test_run(chromium, NULL, 0, &out);
   cr_assert_eq(out.status, 0, "%s", out.err);
   char *pairs = strstr(out.out, "<section id=\"pairs\">");
@@ -264,7 +280,8 @@ Test(pairs, diff_marks_a_pair_whose_count_grew)
   char *row = strstr(section, "pinger \u2192 ponger");
   cr_assert_not_null(row, "%s", section);
   cr_expect(strncmp(row + strcspn(row, "0123456789"), "101", 3) == 0, "%s", row);
-  cr_expect(strstr(row, "401") && strstr(row, "+300") && strstr(strtok(row, "\n"), " !"), "%s", row);
+  cr_expect(strstr(row, "401") && strstr(row, "+300") && strstr(strtok(row, "\n"), " !"), "%s",
+            row);
   as_test_run_free(&out);
   const char *same[] = {AS_TEST_CLI, "diff", path_a, path_a, NULL};
   cli(same, 0, &out);
@@ -331,7 +348,8 @@ Test(pairs, broker_pair_counts_match_what_its_script_publishes_and_puts)
   cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
   int published, received, stored, probes;
   cr_assert_eq(sscanf(run.out, "published %d received %d stored %d probes %d", &published,
-                      &received, &stored, &probes), 4, "%s", run.out);
+                      &received, &stored, &probes),
+               4, "%s", run.out);
   cr_assert_eq(published, 120);
   cr_assert_eq(stored, 30);
   const char *all[] = {AS_TEST_CLI, "report", "--all", path, NULL};

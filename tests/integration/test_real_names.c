@@ -46,7 +46,8 @@ static void python_name(char *out, size_t cap)
 
 Test(real_names, a_python_program_is_named_by_its_script_in_every_view)
 {
-  const char *program[] = {"/usr/bin/python3", AS_TEST_PROGRAMS "/broker_pubsub.py", "50", "20", NULL};
+  const char *program[] = {"/usr/bin/python3", AS_TEST_PROGRAMS "/broker_pubsub.py", "50", "20",
+                           NULL};
   struct as_test_run run;
   char *path = record(program, "broker.jsonl", &run);
   cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
@@ -138,9 +139,10 @@ Test(real_names, czmqs_self_tests_read_their_handler_times_in_units_the_html_agr
   /* Three significant digits and a unit: "812 ns", "4.10 µs", "23.5 ms", "1.50 s". */
   size_t digits = strspn(longest, "0123456789."), len = strlen(longest);
   cr_expect(digits == 3 || digits == 4, "'%s'", longest);
-  cr_expect(len > 3 && (strcmp(longest + len - 3, " ns") == 0 ||
-                        strcmp(longest + len - 4, " \xc2\xb5s") == 0 ||
-                        strcmp(longest + len - 3, " ms") == 0 || strcmp(longest + len - 2, " s") == 0),
+  cr_expect(len > 3 &&
+                (strcmp(longest + len - 3, " ns") == 0 ||
+                 strcmp(longest + len - 4, " \xc2\xb5s") == 0 ||
+                 strcmp(longest + len - 3, " ms") == 0 || strcmp(longest + len - 2, " s") == 0),
             "'%s'", longest);
   cr_expect(!strstr(out.out, " 0.000 ms"), "%s", out.out);
   as_test_run_free(&out);

@@ -26,8 +26,7 @@ TestSuite(serve, .timeout = 90);
 
 /* ---- processes in the background ---------------------------------------------------------- */
 
-static pid_t start_bg(const char *const *argv, const char *const *env, int preload,
-                      const char *log)
+static pid_t start_bg(const char *const *argv, const char *const *env, int preload, const char *log)
 {
   pid_t pid = fork();
   cr_assert(pid >= 0);
@@ -96,7 +95,8 @@ static int free_port(void)
 static char *http_get(int port, const char *path, const char *accept)
 {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+  struct sockaddr_in addr = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
     close(fd);
@@ -186,7 +186,8 @@ static pid_t prometheus_start(const char *dir, int serve_at, int *port)
   snprintf(config, sizeof config,
            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
            "scrape_configs:\n  - job_name: actorscope\n    static_configs:\n"
-           "      - targets: ['127.0.0.1:%d']\n", serve_at);
+           "      - targets: ['127.0.0.1:%d']\n",
+           serve_at);
   snprintf(path, sizeof path, "%s/prometheus.yml", dir);
   write_file(path, config);
   char config_arg[300], storage_arg[300], listen_arg[64];
@@ -232,14 +233,17 @@ Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
 
   prometheus_expect(prom_at,
                     "actorscope_messages_received_total{program=\"czmq_slow\",runtime=\"czmq\","
-                    "name=\"slow_worker\",type=\"SLOW\"}", "1");
+                    "name=\"slow_worker\",type=\"SLOW\"}",
+                    "1");
   prometheus_expect(prom_at, "max_over_time(actorscope_deadlocks{program=\"caf_waits\"}[1m])", "1");
   prometheus_expect(prom_at,
                     "sum(actorscope_actors_deadlocked{program=\"caf_waits\",runtime=\"caf\","
-                    "name=\"await_peer\"})", "2");
+                    "name=\"await_peer\"})",
+                    "2");
   prometheus_expect(prom_at,
                     "actorscope_messages_received_total{program=\"caf_waits\",name=\"await_peer\","
-                    "type=\"peer\"}", "2");
+                    "type=\"peer\"}",
+                    "2");
 
   /* The text exposition passes promtool; OpenMetrics is what an OpenMetrics scraper gets. */
   char *text = http_get(serve_at, "/metrics", NULL);
@@ -250,7 +254,8 @@ Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
   export_test_promtool(path);
   cr_assert(strstr(text, "# TYPE actorscope_messages_received_total counter\n") != NULL);
   free(text);
-  char *om = http_get(serve_at, "/metrics", "application/openmetrics-text;version=1.0.0,text/plain;q=0.5");
+  char *om =
+      http_get(serve_at, "/metrics", "application/openmetrics-text;version=1.0.0,text/plain;q=0.5");
   cr_assert(strstr(om, "Content-Type: application/openmetrics-text; version=1.0.0") != NULL);
   cr_assert(strstr(om, "# TYPE actorscope_messages_received counter\n") != NULL);
   cr_assert(strstr(om, "# UNIT actorscope_handler_seconds seconds\n") != NULL);
@@ -316,17 +321,20 @@ Test(serve, increase_shows_the_messages_of_jobs_shorter_than_a_scrape)
     sleep_ms(2500);
   }
   /* Each run received 20001 messages (20000 pings and the $TERM). */
-  prometheus_expect(prom_at, "actorscope_program_messages_received_total{program=\"czmq_pingpong\"}",
-                    "60003");
+  prometheus_expect(
+      prom_at, "actorscope_program_messages_received_total{program=\"czmq_pingpong\"}", "60003");
   prometheus_expect(prom_at, "actorscope_program_processes_total{program=\"czmq_pingpong\"}", "3");
   /* What a dashboard asks: the series went up by every run, the first one included. */
-  prometheus_expect(prom_at,
-                    "max_over_time(actorscope_program_messages_received_total{program=\"czmq_pingpong\"}[5m])"
-                    " - min_over_time(actorscope_program_messages_received_total{program=\"czmq_pingpong\"}[5m])",
-                    "60003");
-  prometheus_expect(prom_at,
-                    "increase(actorscope_program_messages_received_total{program=\"czmq_pingpong\"}[5m])"
-                    " > bool 60000", "1");
+  prometheus_expect(
+      prom_at,
+      "max_over_time(actorscope_program_messages_received_total{program=\"czmq_pingpong\"}[5m])"
+      " - min_over_time(actorscope_program_messages_received_total{program=\"czmq_pingpong\"}[5m])",
+      "60003");
+  prometheus_expect(
+      prom_at,
+      "increase(actorscope_program_messages_received_total{program=\"czmq_pingpong\"}[5m])"
+      " > bool 60000",
+      "1");
   stop_bg(prometheus);
   stop_bg(serve);
   export_test_remove_dir(dir);
@@ -367,7 +375,8 @@ static void check_counters_against(const char *run_path, const char *text)
     size_t i;
     json_t *a;
     json_t *listed = as_test_line_actors(json_array_get(lines, l));
-    json_array_foreach(listed, i, a) {
+    json_array_foreach(listed, i, a)
+    {
       char id[32], series[1024];
       snprintf(id, sizeof id, "%lld", (long long)as_test_int(a, "id"));
       /* Runtime-internal actors have no series without --internal, as in every view, and
@@ -381,38 +390,45 @@ static void check_counters_against(const char *run_path, const char *text)
       json_t *before = json_object_get(previous, id);
       if (!before || strcmp(json_string_value(json_object_get(before, "series")), series) != 0)
         add_to(spawned, series, 1);
-      add_to(exceptions, series, as_test_int(a, "counters.exceptions") -
-                                     json_integer_value(json_object_get(before, "exceptions")));
+      add_to(exceptions, series,
+             as_test_int(a, "counters.exceptions") -
+                 json_integer_value(json_object_get(before, "exceptions")));
       json_t *types = json_object();
       size_t k;
       json_t *t;
-      json_array_foreach(json_object_get(a, "message_types"), k, t) {
+      json_array_foreach(json_object_get(a, "message_types"), k, t)
+      {
         char typed[1200];
         snprintf(typed, sizeof typed, "%s,type=\"%s\"", series, as_test_str(t, "name"));
-        add_to(by_type, typed, as_test_int(t, "count") -
-                                   json_integer_value(json_object_get(
-                                       json_object_get(before, "types"), as_test_str(t, "name"))));
+        add_to(by_type, typed,
+               as_test_int(t, "count") -
+                   json_integer_value(
+                       json_object_get(json_object_get(before, "types"), as_test_str(t, "name"))));
         json_object_set_new(types, as_test_str(t, "name"), json_integer(as_test_int(t, "count")));
       }
       json_object_set_new(previous, id,
                           json_pack("{s:s, s:o, s:I}", "series", series, "types", types,
-                                    "exceptions", (json_int_t)as_test_int(a, "counters.exceptions")));
+                                    "exceptions",
+                                    (json_int_t)as_test_int(a, "counters.exceptions")));
     }
     json_decref(listed);
   }
   const char *key;
   json_t *v;
-  json_object_foreach(by_type, key, v) {
+  json_object_foreach(by_type, key, v)
+  {
     char series[1400];
     snprintf(series, sizeof series, "actorscope_messages_received_total{%s}", key);
     cr_assert_eq(sample(text, series), json_integer_value(v), "%s", series);
   }
-  json_object_foreach(spawned, key, v) {
+  json_object_foreach(spawned, key, v)
+  {
     char series[1400];
     snprintf(series, sizeof series, "actorscope_actors_spawned_total{%s}", key);
     cr_assert_eq(sample(text, series), json_integer_value(v), "%s", series);
     snprintf(series, sizeof series, "actorscope_exceptions_total{%s}", key);
-    cr_assert_eq(sample(text, series), json_integer_value(json_object_get(exceptions, key)), "%s", series);
+    cr_assert_eq(sample(text, series), json_integer_value(json_object_get(exceptions, key)), "%s",
+                 series);
   }
   json_t *final = as_test_last_snapshot(lines);
   json_int_t hidden_messages = 0;
@@ -422,7 +438,8 @@ static void check_counters_against(const char *run_path, const char *text)
   cr_assert_eq(sample(text, series),
                as_test_int(final, "totals.total_spawned") - (json_int_t)json_object_size(hidden));
   snprintf(series, sizeof series, "actorscope_process_messages_received_total{%s}", process);
-  cr_assert_eq(sample(text, series), as_test_int(final, "totals.messages_received") - hidden_messages);
+  cr_assert_eq(sample(text, series),
+               as_test_int(final, "totals.messages_received") - hidden_messages);
   json_decref(hidden);
   json_decref(by_type);
   json_decref(spawned);
@@ -474,8 +491,9 @@ Test(serve, counters_keep_the_messages_of_reaped_actors)
   for (size_t l = 1; l + 1 < json_array_size(lines); l++) {
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(json_array_get(lines, l), "actors"), i, a)
-      reaped += !as_test_actor_by_id(final, as_test_int(a, "id")) && as_test_int(a, "counters.messages_received") > 0;
+    json_array_foreach(json_object_get(json_array_get(lines, l), "actors"), i, a) reaped +=
+        !as_test_actor_by_id(final, as_test_int(a, "id")) &&
+        as_test_int(a, "counters.messages_received") > 0;
   }
   cr_assert_gt(reaped, 0, "the run must show actors that received messages and were reaped");
   json_decref(lines);
@@ -513,7 +531,8 @@ Test(serve, per_actor_series_are_opt_in_and_capped)
   snprintf(omitted, sizeof omitted, "actorscope_actor_series_omitted{pid=\"%lld\",program=\"%s\"}",
            (long long)as_test_int(header, "pid"), strrchr(as_test_str(header, "program"), '/') + 1);
   cr_assert_eq(sample(r.out, omitted),
-               (long long)json_array_size(json_object_get(as_test_last_snapshot(lines), "actors")) - 7);
+               (long long)json_array_size(json_object_get(as_test_last_snapshot(lines), "actors")) -
+                   7);
   json_decref(lines);
   as_test_run_free(&r);
 
@@ -622,7 +641,8 @@ Test(serve, a_peer_lying_about_its_pid_or_name_is_refused, .timeout = 60)
   snprintf(named, sizeof named, "%s/31337.sock", h.sockets);
   pid_t a = hostile_peer(&h, "liar", (const char *[]){"listen", liar, "20", "31337", NULL});
   pid_t b = hostile_peer(&h, "named", (const char *[]){"listen", named, "20", NULL});
-  cr_assert(wait_for_in(h.log, "the header claims pid 31337", 10000), "%s", as_test_read_file(h.log));
+  cr_assert(wait_for_in(h.log, "the header claims pid 31337", 10000), "%s",
+            as_test_read_file(h.log));
   cr_assert(wait_for_in(h.log, "its name says pid 31337", 10000), "%s", as_test_read_file(h.log));
   char *metrics = http_get(h.port, "/metrics", NULL);
   cr_expect_null(strstr(metrics, "pid=\"31337\""), "a liar is published: %s", metrics);
@@ -637,7 +657,8 @@ Test(serve, silent_sockets_do_not_starve_a_real_process, .timeout = 90)
 {
   struct hostile h;
   hostile_start(&h, NULL);
-  pid_t silent = hostile_peer(&h, "silent", (const char *[]){"silent", h.sockets, "600", "80", NULL});
+  pid_t silent =
+      hostile_peer(&h, "silent", (const char *[]){"silent", h.sockets, "600", "80", NULL});
   char silent_log[200];
   snprintf(silent_log, sizeof silent_log, "%s/silent.log", h.dir);
   cr_assert(wait_for_in(silent_log, "ready", 20000), "%s", as_test_read_file(silent_log));
@@ -676,9 +697,11 @@ Test(serve, an_endless_string_is_refused_and_a_broken_source_said_once, .timeout
   snprintf(garbage, sizeof garbage, "%s/garbage.sock", h.sockets);
   pid_t a = hostile_peer(&h, "endless", (const char *[]){"endless", endless, "20", NULL});
   pid_t b = hostile_peer(&h, "garbage", (const char *[]){"garbage", garbage, "20", NULL});
-  cr_assert(wait_for_in(h.log, ":2: actor #1: member 'name': a string longer than 1048576 bytes",
-                        15000), "%s", as_test_read_file(h.log));
-  cr_assert(wait_for_in(h.log, "garbage.sock:2: invalid JSON", 10000), "%s", as_test_read_file(h.log));
+  cr_assert(
+      wait_for_in(h.log, ":2: actor #1: member 'name': a string longer than 1048576 bytes", 15000),
+      "%s", as_test_read_file(h.log));
+  cr_assert(wait_for_in(h.log, "garbage.sock:2: invalid JSON", 10000), "%s",
+            as_test_read_file(h.log));
   sleep_ms(6000); /* reconnected several times meanwhile */
   cr_expect_eq(count_in(h.log, "garbage.sock:2: invalid JSON"), 1, "%s", as_test_read_file(h.log));
   cr_expect_eq(count_in(h.log, "a string longer than"), 1, "%s", as_test_read_file(h.log));
@@ -697,7 +720,8 @@ static int scrape_within(int port, long ms)
   struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+  struct sockaddr_in addr = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   int ok = 0;
   static const char request[] = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
@@ -718,7 +742,8 @@ Test(serve, scrapes_are_answered_while_200_slow_clients_dribble, .timeout = 60)
   char port[16], log[200];
   snprintf(port, sizeof port, "%d", h.port);
   snprintf(log, sizeof log, "%s/slowloris.log", h.dir);
-  pid_t peer = hostile_peer(&h, "slowloris", (const char *[]){"slowloris", port, "200", "14", NULL});
+  pid_t peer =
+      hostile_peer(&h, "slowloris", (const char *[]){"slowloris", port, "200", "14", NULL});
   cr_assert(wait_for_in(log, "ready 200", 10000), "%s", as_test_read_file(log));
   sleep_ms(1000);
   int answered = 0;
@@ -747,11 +772,12 @@ Test(serve, tls_and_basic_auth_guard_the_metrics, .timeout = 60)
 {
   char dir[] = "/tmp/actorscope-tls-XXXXXX", command[2048], log[128], auth[128];
   cr_assert_not_null(mkdtemp(dir));
-  snprintf(command, sizeof command,
-           "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem "
-           "-days 1 -subj /CN=localhost >/dev/null 2>&1 && chmod 600 key.pem && "
-           "printf 'scraper:%%s\\n' \"$(openssl passwd -6 'correct horse')\" >auth && chmod 644 auth",
-           dir);
+  snprintf(
+      command, sizeof command,
+      "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem "
+      "-days 1 -subj /CN=localhost >/dev/null 2>&1 && chmod 600 key.pem && "
+      "printf 'scraper:%%s\\n' \"$(openssl passwd -6 'correct horse')\" >auth && chmod 644 auth",
+      dir);
   cr_assert_eq(shell(command), 0);
   snprintf(log, sizeof log, "%s/serve.log", dir);
   snprintf(auth, sizeof auth, "%s/auth", dir);
@@ -759,14 +785,15 @@ Test(serve, tls_and_basic_auth_guard_the_metrics, .timeout = 60)
   snprintf(cert, sizeof cert, "%s/cert.pem", dir);
   snprintf(key, sizeof key, "%s/key.pem", dir);
   /* A password file others may read is refused. */
-  const char *argv[] = {AS_TEST_CLI, "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert,
-                        "--tls-key", key, "--basic-auth", auth, dir, NULL};
+  const char *argv[] = {AS_TEST_CLI, "serve", "--listen",     "127.0.0.1:0", "--tls-cert", cert,
+                        "--tls-key", key,     "--basic-auth", auth,          dir,          NULL};
   pid_t serve = start_bg(argv, NULL, 0, log);
   int status;
   while (waitpid(serve, &status, 0) < 0 && errno == EINTR)
     ;
   cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0);
-  cr_expect(count_in(log, "mode 0644 lets others read it; chmod 600 it"), "%s", as_test_read_file(log));
+  cr_expect(count_in(log, "mode 0644 lets others read it; chmod 600 it"), "%s",
+            as_test_read_file(log));
   chmod(auth, 0600);
   serve = start_bg(argv, NULL, 0, log);
   int port = 0;
@@ -786,7 +813,8 @@ Test(serve, tls_and_basic_auth_guard_the_metrics, .timeout = 60)
   shell(command);
   cr_expect_eq(count_in(out, "401"), 1, "%s", as_test_read_file(out));
   snprintf(command, sizeof command,
-           "curl -sk -u 'scraper:wrong' -o /dev/null -w '%%{http_code}' https://127.0.0.1:%d/metrics >%s",
+           "curl -sk -u 'scraper:wrong' -o /dev/null -w '%%{http_code}' "
+           "https://127.0.0.1:%d/metrics >%s",
            port, out);
   shell(command);
   cr_expect_eq(count_in(out, "401"), 1, "%s", as_test_read_file(out));

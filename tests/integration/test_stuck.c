@@ -43,9 +43,8 @@ static int stack_has(json_t *stack, const char *text)
 {
   size_t k;
   json_t *frame;
-  json_array_foreach(stack, k, frame)
-    if (json_is_string(frame) && strstr(json_string_value(frame), text))
-      return 1;
+  json_array_foreach(stack, k, frame) if (json_is_string(frame) &&
+                                          strstr(json_string_value(frame), text)) return 1;
   return 0;
 }
 
@@ -73,7 +72,8 @@ static json_t *check_stuck(json_t *lines, const char *actor, const char *functio
   int in_delta = 0;
   size_t i;
   json_t *line;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     json_t *x = as_test_actor_named(line, actor);
     json_t *handling = x ? json_object_get(x, "handling") : NULL;
     if (strcmp(as_test_str(line, "type"), "delta") == 0 && json_is_object(handling) &&
@@ -205,7 +205,8 @@ Test(stuck, caf_handler_in_a_nested_blocking_receive)
   run_blocking("caf_blocking", "receive", &run, &lines);
   check_full_time(&run, "receive");
   cr_assert(strstr(run.out, ": timed_out=1\nanswer 1\n"), "%s", run.out);
-  json_t *stuck = check_stuck(lines, "patient_waiter", "caf::blocking_actor::receive_impl", "syscall");
+  json_t *stuck =
+      check_stuck(lines, "patient_waiter", "caf::blocking_actor::receive_impl", "syscall");
   cr_assert(stack_has(json_object_get(stuck, "stack"), "pthread_cond_timedwait+"));
   json_decref(lines);
   as_test_run_free(&run);
@@ -236,11 +237,13 @@ Test(stuck, report_says_where_the_slowest_handler_was_stuck)
   cr_assert_eq(out.status, 0, "%s", out.err);
   const char *line = strstr(out.out, "  #2 napper: ");
   cr_assert_not_null(line, "%s", out.out);
-  cr_assert(strstr(line, " handling GO, stuck in nanosleep \u2190 zclock_sleep \u2190 napper \u2190 \u2026\n"),
-            "%s", out.out);
+  cr_assert(
+      strstr(line,
+             " handling GO, stuck in nanosleep \u2190 zclock_sleep \u2190 napper \u2190 \u2026\n"),
+      "%s", out.out);
   cr_assert(strstr(out.out, "      stack read from its system call, complete\n"), "%s", out.out);
-  cr_assert(strstr(out.out, "      stuck in (innermost first):\n        clock_nanosleep+0x"),
-            "%s", out.out);
+  cr_assert(strstr(out.out, "      stuck in (innermost first):\n        clock_nanosleep+0x"), "%s",
+            out.out);
   as_test_run_free(&out);
 
   const char *json[] = {AS_TEST_CLI, "report", "--json", path, NULL};
@@ -270,8 +273,9 @@ Test(stuck, html_and_perfetto_show_the_stuck_stack)
   as_test_run(html, NULL, 0, &out);
   cr_assert_eq(out.status, 0, "%s", out.err);
   cr_assert(strstr(out.out, "<li>#2 poller"), "%s", out.out);
-  cr_assert(strstr(out.out, " stuck in <code>poll \u2190 zmq_poll \u2190 zpoller_wait \u2190 \u2026</code> "
-                            "(stack read from its system call, complete)</li>"));
+  cr_assert(strstr(out.out,
+                   " stuck in <code>poll \u2190 zmq_poll \u2190 zpoller_wait \u2190 \u2026</code> "
+                   "(stack read from its system call, complete)</li>"));
   as_test_run_free(&out);
   const char *perfetto[] = {AS_TEST_CLI, "export", "perfetto", path, NULL};
   as_test_run(perfetto, NULL, 0, &out);
@@ -282,7 +286,8 @@ Test(stuck, html_and_perfetto_show_the_stuck_stack)
   json_t *events = json_is_array(doc) ? doc : json_object_get(doc, "traceEvents");
   size_t i, found = 0;
   json_t *e;
-  json_array_foreach(events, i, e) {
+  json_array_foreach(events, i, e)
+  {
     json_t *args = json_object_get(e, "args");
     const char *in = as_test_str(args, "stuck_in");
     if (strcmp(as_test_str(e, "ph"), "E") == 0 && in && strstr(in, "zpoller_wait"))
@@ -306,7 +311,8 @@ Test(stuck, nothing_is_read_when_off)
   json_t *lines = as_test_run_lines(&run);
   size_t i;
   json_t *line;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     json_t *a = as_test_actor_named(line, "napper");
     cr_assert(!a || !json_object_get(a, "stuck"), "a stuck member while off");
   }
@@ -328,8 +334,9 @@ Test(stuck, a_program_that_owns_or_blocks_the_old_signal_is_untouched)
       cr_assert(strstr(run.out, "before=default\nhost handler ran 0 times\n"), "%s", run.out);
     json_t *lines = as_test_run_lines(&run);
     json_t *a = as_test_actor_named(as_test_last_snapshot(lines), "timed_worker");
-    cr_assert(stack_has(json_object_get(json_object_get(a, "stuck"), "stack"),
-                        "stuck_in_nanosleep+"), "%s", modes[k]);
+    cr_assert(
+        stack_has(json_object_get(json_object_get(a, "stuck"), "stack"), "stuck_in_nanosleep+"),
+        "%s", modes[k]);
     cr_assert_eq(json_array_size(json_object_get(as_test_last_snapshot(lines), "diagnostics")), 0);
     json_decref(lines);
     as_test_run_free(&run);
@@ -350,14 +357,16 @@ Test(stuck, the_signal_from_elsewhere_has_its_default_action)
  * untraced. */
 Test(stuck, broker_runs_unchanged_with_the_defaults)
 {
-  const char *argv[] = {"/usr/bin/python3", AS_TEST_PROGRAMS "/broker_pubsub.py", "200", "20", NULL};
+  const char *argv[] = {"/usr/bin/python3", AS_TEST_PROGRAMS "/broker_pubsub.py", "200", "20",
+                        NULL};
   struct as_test_run run;
   as_test_run_both(argv, NULL, 1, &run);
   cr_assert_eq(run.status, 0, "%s", run.err);
   as_test_run_free(&run);
 }
 
-static const char *const stuck_env[] = {"ACTORSCOPE_INTERVAL_MS=50", "ACTORSCOPE_STUCK_MS=200", NULL};
+static const char *const stuck_env[] = {"ACTORSCOPE_INTERVAL_MS=50", "ACTORSCOPE_STUCK_MS=200",
+                                        NULL};
 
 /* The recording of czmq_timed FAST SLOW STUCK_MS with stacks after 200 ms; caller frees. */
 static char *record_timed(const char *fast, const char *slow, const char *stuck,
@@ -388,7 +397,8 @@ Test(stuck, report_diff_and_check_read_percentiles_and_the_stuck_stack)
   /* 25 handlers: the 24th and 25th slowest slept 100 ms and 1 s; p50 is a FAST one. */
   cr_expect(strstr(out.out, " of 25 finished\n"), "%s", out.out);
   cr_expect(strstr(out.out, "  by name (finished handlers, every actor of the name):\n"
-                            "    timed_worker (1 actor): p50 "), "%s", out.out);
+                            "    timed_worker (1 actor): p50 "),
+            "%s", out.out);
   as_test_run_free(&out);
 
   const char *json[] = {AS_TEST_CLI, "report", "--json", b, NULL};
@@ -408,14 +418,16 @@ Test(stuck, report_diff_and_check_read_percentiles_and_the_stuck_stack)
   json_decref(doc);
   as_test_run_free(&out);
 
-  const char *pass[] = {AS_TEST_CLI, "check", "--max-handler-p99-ms", "100000:timed_worker", b, NULL};
+  const char *pass[] = {AS_TEST_CLI,           "check", "--max-handler-p99-ms",
+                        "100000:timed_worker", b,       NULL};
   cli(pass, &out);
   cr_expect_eq(out.status, 0, "%s%s", out.out, out.err);
   as_test_run_free(&out);
   const char *fail[] = {AS_TEST_CLI, "check", "--max-handler-p99-ms", "500", b, NULL};
   cli(fail, &out);
   cr_expect_eq(out.status, 1, "%s%s", out.out, out.err);
-  cr_expect(strstr(out.out, "FAIL max-handler-p99-ms 500: timed_worker handlers: p99 "), "%s", out.out);
+  cr_expect(strstr(out.out, "FAIL max-handler-p99-ms 500: timed_worker handlers: p99 "), "%s",
+            out.out);
   as_test_run_free(&out);
 
   const char *diff[] = {AS_TEST_CLI, "diff", a, b, NULL};
@@ -426,7 +438,8 @@ Test(stuck, report_diff_and_check_read_percentiles_and_the_stuck_stack)
   const char *worker = strstr(row, "  timed_worker ");
   cr_assert_not_null(worker);
   const char *eol = strchr(worker, '\n');
-  cr_expect(eol && eol[-1] == '!' && eol[-2] == ' ', "not marked: %.*s", (int)(eol - worker), worker);
+  cr_expect(eol && eol[-1] == '!' && eol[-2] == ' ', "not marked: %.*s", (int)(eol - worker),
+            worker);
   as_test_run_free(&out);
 
   free(a);

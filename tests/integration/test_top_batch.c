@@ -117,10 +117,7 @@ Test(top_batch, a_flat_list_sorted_by_rate_puts_the_busiest_actor_first)
   top_golden("supervisor-flat-rate");
 }
 
-Test(top_batch, a_state_filter_lists_only_the_stopped_actors)
-{
-  top_golden("tree-filter-stopped");
-}
+Test(top_batch, a_state_filter_lists_only_the_stopped_actors) { top_golden("tree-filter-stopped"); }
 
 Test(top_batch, broken_rules_are_listed_as_warnings_from_the_snapshot_that_broke_them)
 {
@@ -137,10 +134,7 @@ Test(top_batch, rows_a_name_filter_and_an_inverted_sort_show_the_last_five_idle_
   top_golden("wide-rows-filter");
 }
 
-Test(top_batch, a_missing_recording_is_a_usage_error_naming_it)
-{
-  top_golden("missing-file");
-}
+Test(top_batch, a_missing_recording_is_a_usage_error_naming_it) { top_golden("missing-file"); }
 
 Test(top_batch, a_malformed_recording_names_the_line_and_member)
 {
@@ -152,10 +146,7 @@ Test(top_batch, a_truncated_recording_replays_its_complete_snapshots_and_says_so
   top_golden("truncated");
 }
 
-Test(top_batch, a_bad_option_value_is_refused_with_the_usage)
-{
-  top_golden("bad-frames");
-}
+Test(top_batch, a_bad_option_value_is_refused_with_the_usage) { top_golden("bad-frames"); }
 
 Test(top_batch, a_handler_past_five_seconds_is_stuck_and_counted_in_the_header)
 {
@@ -259,8 +250,8 @@ Test(top_batch, a_program_run_by_top_gives_a_frame_per_snapshot_its_status_and_i
   char tmp[] = "/tmp/as-top-prog-XXXXXX";
   cr_assert_not_null(mkdtemp(tmp));
   setenv("TMPDIR", tmp, 1); /* where top makes its private directory */
-  const char *argv[] = {"top", "--batch", "--ascii", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_tree",
-                        NULL};
+  const char *argv[] = {
+      "top", "--batch", "--ascii", "-i", "50", "--", AS_TEST_PROGRAMS "/czmq_tree", NULL};
   char *err;
   int status;
   char *out = top_run_argv(argv, &err, &status);
@@ -271,7 +262,8 @@ Test(top_batch, a_program_run_by_top_gives_a_frame_per_snapshot_its_status_and_i
   /* Each worker is shown stopped, with its reason, in a frame: an actor that lived and died
    * between two snapshots is listed once (FORMAT.md, "Ended actors"), in that frame only. */
   cr_expect(strstr(out, "Stopped: returned") && strstr(out, "Stopped: terminated") &&
-                strstr(out, "Stopped: destroyed"), "%s", out);
+                strstr(out, "Stopped: destroyed"),
+            "%s", out);
   cr_expect(strstr(err, "czmq_tree exited with status 5"), "%s", err);
   /* czmq_tree prints a line: its output file is kept, and named. */
   const char *kept = strstr(err, "its output is in ");
@@ -320,7 +312,8 @@ Test(top_batch, a_tcp_source_is_waited_for_then_read_frame_by_frame)
   /* The program starts after top is already waiting for it. */
   snprintf(start, sizeof start,
            "(sleep 0.3; cd /tmp && exec " AS_TEST_CLI " run -i 100 -o tcp:%d -- " AS_TEST_PROGRAMS
-           "/czmq_slow 1000 >/dev/null 2>&1) &", port);
+           "/czmq_slow 1000 >/dev/null 2>&1) &",
+           port);
   cr_assert_eq(system(start), 0);
   const char *argv[] = {"top", "--batch", "--ascii", "--frames", "3", source, NULL};
   char *err;
@@ -349,10 +342,7 @@ Test(top_batch, escape_sequences_in_names_and_the_program_path_reach_no_terminal
   top_golden("escapes-in-names");
 }
 
-Test(top_batch, a_bad_rules_file_is_refused_naming_its_line)
-{
-  top_golden("bad-rules");
-}
+Test(top_batch, a_bad_rules_file_is_refused_naming_its_line) { top_golden("bad-rules"); }
 
 /* Issue 21 §1: runtime-internal actors are hidden from the table, its counts and the rules,
  * as in report and check; --internal (the I key) lists and counts them. */
@@ -374,10 +364,7 @@ Test(top_batch, names_cut_at_80_columns_stay_apart_under_one_heading_per_actor_s
   top_golden("names-80");
 }
 
-Test(top_batch, names_at_120_columns_keep_their_distinguishing_end)
-{
-  top_golden("names-120");
-}
+Test(top_batch, names_at_120_columns_keep_their_distinguishing_end) { top_golden("names-120"); }
 
 Test(top_batch, a_system_filter_lists_one_actor_systems_actors)
 {

@@ -268,9 +268,21 @@ Test(top_tmux, help_lists_every_key_and_q_quits)
   tmux_start(&t, 100, 60, AS_TEST_CLI " top --ascii runs/tree.jsonl; echo top-ended; sleep 30");
   free(tmux_wait_for(&t, "supervisor"));
   char *s = tmux_press(&t, 1, "?", "Keys (Esc: back to the table)");
-  const char *keys[] = {"Up k", "PgDn", "Home g", "End G", "Enter", "Esc", "Left h", "t ",
-                        "sort by mailbox", "invert the sort", "filter:", "go to a seq",
-                        "go to a time", "play at the recorded speed", "quit"};
+  const char *keys[] = {"Up k",
+                        "PgDn",
+                        "Home g",
+                        "End G",
+                        "Enter",
+                        "Esc",
+                        "Left h",
+                        "t ",
+                        "sort by mailbox",
+                        "invert the sort",
+                        "filter:",
+                        "go to a seq",
+                        "go to a time",
+                        "play at the recorded speed",
+                        "quit"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     cr_expect(strstr(s, keys[i]), "help lacks '%s':\n%s", keys[i], s);
   free(s);
@@ -291,7 +303,8 @@ Test(top_tmux, an_80_by_24_terminal_shows_the_header_table_and_footer)
   cr_expect_eq(lines, 24, "%s", s);
   /* NAME takes STATE's and HANDLER's padding: CAF's long internal names are cut */
   cr_expect(strstr(s, "   ID* NAME                             STATE   HANDLER    MBOX   MSG/S    "
-                      "TREND"), "%s", s);
+                      "TREND"),
+            "%s", s);
   tmux_expect_line(s, "     4 - supervisor", "Running");
   free(s);
   tmux_stop(&t);
@@ -326,8 +339,8 @@ Test(top_tmux, a_live_slow_handler_turns_stuck_and_its_client_waits_on_it)
 {
   struct tmux t;
   /* Wide: the screen names the program's output file in full, however long the paths. */
-  tmux_start(&t, 250, 30, TOP_LIVE "--busy-ms 100 --stuck-ms 400 -- " AS_TEST_PROGRAMS
-                          "/czmq_slow 2500");
+  tmux_start(&t, 250, 30,
+             TOP_LIVE "--busy-ms 100 --stuck-ms 400 -- " AS_TEST_PROGRAMS "/czmq_slow 2500");
   char *s = tmux_wait_for(&t, "Stuck");
   tmux_expect_line(s, "slow_worker", "Stuck");
   tmux_expect_line(s, "slow_worker", "SLOW");
@@ -401,7 +414,8 @@ Test(top_tmux, attaching_to_a_socket_waits_for_the_process_and_follows_it_across
   snprintf(command, sizeof command, AS_TEST_CLI " top --ascii unix:%s/app.sock", dir);
   snprintf(run, sizeof run,
            "cd %s && " AS_TEST_CLI " run -i 100 -o unix:%s/app.sock -- " AS_TEST_PROGRAMS
-           "/czmq_slow 1200 >/dev/null 2>&1 &", dir, dir);
+           "/czmq_slow 1200 >/dev/null 2>&1 &",
+           dir, dir);
   struct tmux t;
   tmux_start(&t, 110, 30, command);
   free(tmux_wait_for(&t, "waiting"));
@@ -478,14 +492,15 @@ Test(top_tmux, broken_rules_show_as_warnings_and_w_lists_them_all)
 
 /* Records `ENV actorscope run -i MS -o DIR/run.jsonl -- PROGRAM` in DIR (made from its
  * template); PATH gets the recording's path. */
-static void tmux_record(char *dir, const char *env, const char *ms, const char *program,
-                        char *path, size_t len)
+static void tmux_record(char *dir, const char *env, const char *ms, const char *program, char *path,
+                        size_t len)
 {
   char cmd[1024];
   cr_assert_not_null(mkdtemp(dir));
   snprintf(path, len, "%s/run.jsonl", dir);
-  snprintf(cmd, sizeof cmd, "cd %s && %s " AS_TEST_CLI " run -i %s -o %s -- " AS_TEST_PROGRAMS
-           "/%s >/dev/null 2>&1", dir, env, ms, path, program);
+  snprintf(cmd, sizeof cmd,
+           "cd %s && %s " AS_TEST_CLI " run -i %s -o %s -- " AS_TEST_PROGRAMS "/%s >/dev/null 2>&1",
+           dir, env, ms, path, program);
   cr_assert_eq(system(cmd), 0);
 }
 
@@ -524,7 +539,8 @@ Test(top_tmux, inspect_shows_handler_percentiles_and_where_a_stuck_handler_is)
   long long seq = -1;
   size_t i;
   json_t *line;
-  json_array_foreach(lines, i, line) {
+  json_array_foreach(lines, i, line)
+  {
     json_t *worker = as_test_actor_named(line, "timed_worker");
     json_t *handling = worker ? json_object_get(worker, "handling") : NULL;
     if (seq < 0 && json_is_object(handling) && json_object_get(handling, "stack"))

@@ -55,9 +55,11 @@ static void read_report(const char *run, struct view *v)
   char *out = tool(argv);
   const char *line = strstr(out, "\nactors: ");
   cr_assert_not_null(line, "%s", out);
-  cr_assert_eq(sscanf(line, "\nactors: %lld spawned, %*d stopped, %lld alive (at most %lld at once); "
-                            "%lld messages received",
-                      &v->spawned, &v->alive, &v->max_alive, &v->messages), 4, "%.200s", line);
+  cr_assert_eq(sscanf(line,
+                      "\nactors: %lld spawned, %*d stopped, %lld alive (at most %lld at once); "
+                      "%lld messages received",
+                      &v->spawned, &v->alive, &v->max_alive, &v->messages),
+               4, "%.200s", line);
   const char *tree = strstr(out, "\nActor tree:\n"), *end = strstr(out, "\nMessages by type");
   cr_assert(tree && end);
   for (const char *p = tree; p && p < end; p = strchr(p + 1, '\n')) {
@@ -77,16 +79,17 @@ static void read_report(const char *run, struct view *v)
  * shows it in that line's frame, report in its account of the run). */
 static void read_top(const char *run, struct view *v)
 {
-  const char *argv[] = {AS_TEST_CLI, "top", "--batch", "--ascii", "--flat", "--width", "200",
-                        run, NULL};
+  const char *argv[] = {AS_TEST_CLI, "top", "--batch", "--ascii", "--flat",
+                        "--width",   "200", run,       NULL};
   char *out = tool(argv);
   char *last = out, *p;
   while ((p = strstr(last, "\n\n")) && p[2])
     last = p + 2;
   const char *actors = strstr(last, "actors: "), *messages = strstr(last, "messages: ");
   cr_assert(actors && messages, "%s", last);
-  cr_assert_eq(sscanf(actors, "actors: %lld alive (at most %lld at once)", &v->alive,
-                      &v->max_alive), 2, "%.200s", actors);
+  cr_assert_eq(
+      sscanf(actors, "actors: %lld alive (at most %lld at once)", &v->alive, &v->max_alive), 2,
+      "%.200s", actors);
   const char *spawned = strstr(messages, " in all, ");
   cr_assert_not_null(spawned);
   cr_assert_eq(sscanf(spawned, " in all, %lld spawned", &v->spawned), 1);
@@ -131,7 +134,7 @@ static void read_html(const struct as_test_run *traced, const char *run, struct 
   v->spawned = html_card(html, "actors spawned");
   v->max_alive = html_card(html, "most alive at once");
   v->alive = strstr(html, ">alive at exit<") ? html_card(html, "alive at exit")
-                                              : html_card(html, "alive at the last snapshot");
+                                             : html_card(html, "alive at the last snapshot");
   v->messages = html_card(html, "messages received");
   for (const char *p = html; (p = strstr(p, "data-id=\"")); p += 9)
     add_id(v, strtoll(p + 9, NULL, 10));
@@ -179,14 +182,15 @@ static void read_perfetto(const struct as_test_run *traced, const char *run, str
   cr_assert_not_null(root, "%s: %s", trace, error.text);
   size_t i;
   v->spawned = v->max_alive = v->messages = -1;
-  json_array_foreach(json_object_get(root, "traceEvents"), i, event) {
+  json_array_foreach(json_object_get(root, "traceEvents"), i, event)
+  {
     const char *ph = json_string_value(json_object_get(event, "ph"));
     const char *name = json_string_value(json_object_get(event, "name"));
     if (ph && name && strcmp(ph, "M") == 0 && strcmp(name, "thread_name") == 0)
       add_id(v, (long long)json_integer_value(json_object_get(event, "tid")));
     if (ph && name && strcmp(ph, "C") == 0 && strcmp(name, "actors") == 0)
-      v->alive = (long long)json_number_value(
-          json_object_get(json_object_get(event, "args"), "alive"));
+      v->alive =
+          (long long)json_number_value(json_object_get(json_object_get(event, "args"), "alive"));
   }
   json_decref(root);
 }
@@ -196,8 +200,8 @@ static void same(const char *what, const char *label, long long in_report, const
                  long long in_view)
 {
   if (in_view >= 0)
-    cr_expect_eq(in_view, in_report, "%s: %s: report %lld, %s %lld", what, label, in_report,
-                 view, in_view);
+    cr_expect_eq(in_view, in_report, "%s: %s: report %lld, %s %lld", what, label, in_report, view,
+                 in_view);
 }
 
 static void views_agree(const char *const *argv, const char *what, size_t min_actors)
@@ -243,10 +247,11 @@ static void views_agree(const char *const *argv, const char *what, size_t min_ac
   }
   /* The actors every view lists leave the runtime-internal ones out. */
   size_t i, k, internal = 0;
-  json_array_foreach(lines, i, line) json_array_foreach(json_object_get(line, "actors"), k, actor)
-    if (json_is_true(json_object_get(actor, "internal")))
-      for (size_t n = 0; n < r->n_ids; n++)
-        internal += r->ids[n] == (long long)json_integer_value(json_object_get(actor, "id"));
+  json_array_foreach(lines, i, line) json_array_foreach(
+      json_object_get(line, "actors"), k,
+      actor) if (json_is_true(json_object_get(actor, "internal"))) for (size_t n = 0; n < r->n_ids;
+                                                                        n++) internal +=
+      r->ids[n] == (long long)json_integer_value(json_object_get(actor, "id"));
   cr_expect_eq(internal, 0, "%s: a runtime-internal actor is listed", what);
   json_decref(lines);
   free(r);

@@ -21,7 +21,8 @@ static int connect_to(const char *addr)
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     return fd >= 0 && connect(fd, (struct sockaddr *)&un, sizeof un) == 0 ? fd : -1;
   }
-  struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(addr + 4)),
+  struct sockaddr_in in = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)atoi(addr + 4)),
                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   return fd >= 0 && connect(fd, (struct sockaddr *)&in, sizeof in) == 0 ? fd : -1;

@@ -52,9 +52,11 @@ static int peer_accept(int listener)
 
 static void peer_header(int fd, long pid)
 {
-  dprintf(fd, "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":2,\"pid\":%ld,"
-              "\"program\":\"/usr/bin/impostor\",\"argv\":[\"impostor\"],"
-              "\"started_at\":\"2026-01-01T00:00:00.000Z\",\"started_at_ns\":1}\n", pid);
+  dprintf(fd,
+          "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":2,\"pid\":%ld,"
+          "\"program\":\"/usr/bin/impostor\",\"argv\":[\"impostor\"],"
+          "\"started_at\":\"2026-01-01T00:00:00.000Z\",\"started_at_ns\":1}\n",
+          pid);
 }
 
 /* The first line the client sends, within 300 ms ("" when none). */
@@ -82,10 +84,12 @@ static int run_listen(const char *path, long pid)
     fflush(stdout);
     peer_header(fd, pid);
     for (long seq = 0; time(NULL) < peer_end; seq++) {
-      if (dprintf(fd, "{\"type\":\"snapshot\",\"seq\":%ld,\"captured_at\":\"2026-01-01T00:00:01Z\","
-                      "\"captured_at_ns\":2,\"uptime_ns\":1,\"final\":false,\"totals\":{\"alive\":0,"
-                      "\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},"
-                      "\"actors\":[]}\n", seq) < 0)
+      if (dprintf(fd,
+                  "{\"type\":\"snapshot\",\"seq\":%ld,\"captured_at\":\"2026-01-01T00:00:01Z\","
+                  "\"captured_at_ns\":2,\"uptime_ns\":1,\"final\":false,\"totals\":{\"alive\":0,"
+                  "\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},"
+                  "\"actors\":[]}\n",
+                  seq) < 0)
         break;
       usleep(100000);
     }
@@ -161,8 +165,8 @@ static int run_slowloris(int port, int count)
   int open_now = 0;
   for (int i = 0; i < count; i++) {
     fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    struct sockaddr_in from = {.sin_family = AF_INET}, to = {.sin_family = AF_INET,
-                                                            .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in from = {.sin_family = AF_INET},
+                       to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, "127.0.0.2", &from.sin_addr);
     inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
     if (bind(fds[i], (struct sockaddr *)&from, sizeof from) != 0 ||

@@ -22,30 +22,45 @@ using ping_atom = atom_constant<atom("ping")>;
 using tick_atom = atom_constant<atom("tick")>;
 using work_atom = atom_constant<atom("work")>;
 
-class worker : public event_based_actor {
+class worker : public event_based_actor
+{
 public:
-  explicit worker(actor_config& cfg) : event_based_actor(cfg) {}
-  behavior make_behavior() override { return {[this](work_atom) { quit(); }}; }
+  explicit worker(actor_config &cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override
+  {
+    return {[this](work_atom) { quit(); }};
+  }
 };
 
 static std::atomic<int> pongs{0};
 
-class ponger : public event_based_actor {
+class ponger : public event_based_actor
+{
 public:
-  explicit ponger(actor_config& cfg) : event_based_actor(cfg) {}
-  behavior make_behavior() override { return {[](ping_atom, int n) { return n; }}; }
+  explicit ponger(actor_config &cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override
+  {
+    return {[](ping_atom, int n) { return n; }};
+  }
 };
 
-class watcher : public event_based_actor {
+class watcher : public event_based_actor
+{
 public:
-  explicit watcher(actor_config& cfg) : event_based_actor(cfg) {}
-  behavior make_behavior() override { return {[](tick_atom) {}}; }
+  explicit watcher(actor_config &cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override
+  {
+    return {[](tick_atom) {}};
+  }
 };
 
-class pinger : public event_based_actor {
+class pinger : public event_based_actor
+{
 public:
-  pinger(actor_config& cfg, actor peer, int rounds, bool churn)
-      : event_based_actor(cfg), peer_(std::move(peer)), rounds_(rounds), churn_(churn) {}
+  pinger(actor_config &cfg, actor peer, int rounds, bool churn)
+      : event_based_actor(cfg), peer_(std::move(peer)), rounds_(rounds), churn_(churn)
+  {
+  }
   behavior make_behavior() override
   {
     send(this, tick_atom::value);
@@ -68,7 +83,7 @@ private:
   int sent_ = 0;
 };
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
   int rounds = argc > 1 ? std::atoi(argv[1]) : 1000;
   actor_system_config cfg;

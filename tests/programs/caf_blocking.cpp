@@ -20,22 +20,24 @@ static std::mutex shared;
 
 static long long ms_since(std::chrono::steady_clock::time_point start)
 {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
       .count();
 }
 
-void patient_waiter(blocking_actor* self)
+void patient_waiter(blocking_actor *self)
 {
   self->receive([=](go_atom) -> int {
     auto start = std::chrono::steady_clock::now();
     bool timed_out = false;
-    self->receive([](int) {}, after(std::chrono::milliseconds(block_ms)) >> [&] { timed_out = true; });
+    self->receive([](int) {},
+                  after(std::chrono::milliseconds(block_ms)) >> [&] { timed_out = true; });
     std::cout << "receive took " << ms_since(start) << " ms: timed_out=" << timed_out << std::endl;
     return 1;
   });
 }
 
-behavior mutex_locker(event_based_actor*)
+behavior mutex_locker(event_based_actor *)
 {
   return {[](go_atom) -> int {
     auto start = std::chrono::steady_clock::now();
@@ -45,9 +47,9 @@ behavior mutex_locker(event_based_actor*)
   }};
 }
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
-  const char* scenario = argc > 1 ? argv[1] : "receive";
+  const char *scenario = argc > 1 ? argv[1] : "receive";
   block_ms = argc > 2 ? std::atoi(argv[2]) : 1500;
   actor_system_config cfg;
   actor_system system{cfg};
@@ -63,7 +65,7 @@ int main(int argc, char** argv)
     hold.unlock();
   }
   self->receive([](int answer) { std::cout << "answer " << answer << std::endl; },
-                [](error&) { std::cout << "error" << std::endl; });
+                [](error &) { std::cout << "error" << std::endl; });
   anon_send_exit(worker, exit_reason::user_shutdown);
   std::cout << "blocking done" << std::endl;
   return 0;

@@ -12,17 +12,17 @@
 
 using namespace caf;
 
-behavior echo_server(io::broker* self)
+behavior echo_server(io::broker *self)
 {
   return {
-      [=](const io::new_connection_msg& msg) {
+      [=](const io::new_connection_msg &msg) {
         self->configure_read(msg.handle, io::receive_policy::at_most(1024));
       },
-      [=](const io::new_data_msg& msg) {
+      [=](const io::new_data_msg &msg) {
         self->write(msg.handle, msg.buf.size(), msg.buf.data());
         self->flush(msg.handle);
       },
-      [=](const io::connection_closed_msg&) { self->quit(); },
+      [=](const io::connection_closed_msg &) { self->quit(); },
   };
 }
 
@@ -43,7 +43,7 @@ int main()
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
     std::cerr << "cannot connect" << std::endl;
     return 2;
   }

@@ -16,7 +16,8 @@ using namespace caf;
 using work_atom = atom_constant<atom("work")>;
 using done_atom = atom_constant<atom("done")>;
 
-namespace {
+namespace
+{
 
 constexpr int burst_max = 64;
 int burst = 10, handler_ms = 10;
@@ -31,7 +32,7 @@ int64_t now_ns()
 
 } // namespace
 
-behavior burst_worker(event_based_actor* self, actor client)
+behavior burst_worker(event_based_actor *self, actor client)
 {
   auto handled = std::make_shared<int>(0);
   return {[=](work_atom, int i) {
@@ -44,7 +45,7 @@ behavior burst_worker(event_based_actor* self, actor client)
   }};
 }
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
   if (argc > 1)
     burst = std::atoi(argv[1]);

@@ -8,26 +8,23 @@
 
 using namespace caf;
 
-behavior broken_at_start(event_based_actor*)
-{
-  throw std::runtime_error("cannot start");
-}
+behavior broken_at_start(event_based_actor *) { throw std::runtime_error("cannot start"); }
 
-behavior handled_at_start(event_based_actor* self)
+behavior handled_at_start(event_based_actor *self)
 {
   self->set_exception_handler(
-      [](scheduled_actor*, std::exception_ptr&) -> error { return exit_reason::user_shutdown; });
+      [](scheduled_actor *, std::exception_ptr &) -> error { return exit_reason::user_shutdown; });
   throw std::runtime_error("cannot start either");
 }
 
 using boom_atom = atom_constant<atom("boom")>;
 
-behavior throws_in_handler(event_based_actor*)
+behavior throws_in_handler(event_based_actor *)
 {
   return {[](boom_atom) { throw std::runtime_error("boom"); }};
 }
 
-behavior steady(event_based_actor* self)
+behavior steady(event_based_actor *self)
 {
   self->quit();
   return {};

@@ -14,41 +14,53 @@ using namespace caf;
 
 using hi_atom = atom_constant<atom("hi")>;
 
-class named_actor : public event_based_actor {
+class named_actor : public event_based_actor
+{
 public:
-  explicit named_actor(actor_config& cfg) : event_based_actor(cfg) {}
-  const char* name() const override { return "my_named"; }
-  behavior make_behavior() override { return {[](hi_atom) { return 1; }}; }
+  explicit named_actor(actor_config &cfg) : event_based_actor(cfg) {}
+  const char *name() const override { return "my_named"; }
+  behavior make_behavior() override
+  {
+    return {[](hi_atom) { return 1; }};
+  }
 };
 
-template <atom_value Tag>
-class tagged : public event_based_actor {
+template <atom_value Tag> class tagged : public event_based_actor
+{
 public:
-  explicit tagged(actor_config& cfg) : event_based_actor(cfg) {}
-  behavior make_behavior() override { return {[](hi_atom) { return 1; }}; }
+  explicit tagged(actor_config &cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override
+  {
+    return {[](hi_atom) { return 1; }};
+  }
 };
 
-namespace shop {
-namespace inner {
-struct job {};
+namespace shop
+{
+namespace inner
+{
+struct job {
+};
 } // namespace inner
 
-template <class T, class U>
-class wrapper : public event_based_actor {
+template <class T, class U> class wrapper : public event_based_actor
+{
 public:
-  explicit wrapper(actor_config& cfg) : event_based_actor(cfg) {}
-  behavior make_behavior() override { return {[](hi_atom) { return 1; }}; }
+  explicit wrapper(actor_config &cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override
+  {
+    return {[](hi_atom) { return 1; }};
+  }
 };
 
 using table = std::map<std::string, std::vector<std::map<std::string, std::string>>>;
 
-behavior long_worker(event_based_actor*, table, table, table)
+behavior long_worker(event_based_actor *, table, table, table)
 {
   return {[](hi_atom) { return 1; }};
 }
 
-template <class T>
-behavior templ_worker(event_based_actor*)
+template <class T> behavior templ_worker(event_based_actor *)
 {
   return {[](hi_atom) { return 1; }};
 }
@@ -66,14 +78,14 @@ int main()
     actor_config never_cfg;
     auto never = make_actor<event_based_actor, actor>(system.next_actor_id(), system.node(),
                                                       &system, never_cfg);
-    std::vector<actor> all{system.spawn<named_actor>(), system.spawn<tagged<atom("ping")>>(),
-                           system.spawn<shop::wrapper<shop::inner::job, int>>(),
-                           system.spawn(shop::long_worker, shop::table{}, shop::table{},
-                                        shop::table{}),
-                           system.spawn(shop::templ_worker<int>)};
-    for (auto& a : all) {
-      self->request(a, infinite, hi_atom::value).receive([&](int n) { answers += n; },
-                                                         [](error&) {});
+    std::vector<actor> all{
+        system.spawn<named_actor>(), system.spawn<tagged<atom("ping")>>(),
+        system.spawn<shop::wrapper<shop::inner::job, int>>(),
+        system.spawn(shop::long_worker, shop::table{}, shop::table{}, shop::table{}),
+        system.spawn(shop::templ_worker<int>)};
+    for (auto &a : all) {
+      self->request(a, infinite, hi_atom::value)
+          .receive([&](int n) { answers += n; }, [](error &) {});
       anon_send_exit(a, exit_reason::user_shutdown);
     }
   }

@@ -10,12 +10,12 @@ using namespace caf;
 using ping_atom = atom_constant<atom("ping")>;
 using pong_atom = atom_constant<atom("pong")>;
 
-behavior pong(event_based_actor*)
+behavior pong(event_based_actor *)
 {
   return {[](ping_atom, int n) { return std::make_tuple(pong_atom::value, n); }};
 }
 
-behavior ping(event_based_actor* self, actor buddy, int rounds)
+behavior ping(event_based_actor *self, actor buddy, int rounds)
 {
   self->send(buddy, ping_atom::value, rounds);
   return {[=](pong_atom, int n) {
@@ -29,7 +29,7 @@ behavior ping(event_based_actor* self, actor buddy, int rounds)
   }};
 }
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
   int rounds = argc > 1 ? std::atoi(argv[1]) : 1000;
   actor_system_config cfg;

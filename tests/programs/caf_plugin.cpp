@@ -13,12 +13,12 @@ using pong_atom = atom_constant<atom("pong")>;
 
 static std::atomic<int> pongs;
 
-behavior pong(event_based_actor*)
+behavior pong(event_based_actor *)
 {
   return {[](ping_atom, int n) { return std::make_tuple(pong_atom::value, n); }};
 }
 
-behavior ping(event_based_actor* self, actor buddy, int rounds)
+behavior ping(event_based_actor *self, actor buddy, int rounds)
 {
   self->send(buddy, ping_atom::value, rounds);
   return {[=](pong_atom, int n) {

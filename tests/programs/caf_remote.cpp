@@ -14,7 +14,7 @@ using namespace caf;
 
 using hello_atom = atom_constant<atom("hello")>;
 
-behavior greeter(event_based_actor*)
+behavior greeter(event_based_actor *)
 {
   return {[](hello_atom, int n) { return n + 1; }};
 }
@@ -42,12 +42,12 @@ int main()
     scoped_actor self{b};
     for (int i = 0; i < 5; i++)
       self->request(*remote, std::chrono::seconds(5), hello_atom::value, i)
-          .receive([&](int) { answers++; }, [](error&) {});
+          .receive([&](int) { answers++; }, [](error &) {});
     std::cout << "remote answers " << answers << std::endl;
 
     // A companion: its mailbox elements are handed to us, and we run them on this thread.
     auto companion = a.spawn<actor_companion>();
-    auto* impl = static_cast<actor_companion*>(actor_cast<abstract_actor*>(companion));
+    auto *impl = static_cast<actor_companion *>(actor_cast<abstract_actor *>(companion));
     std::mutex lock;
     std::deque<mailbox_element_ptr> queue;
     impl->on_enqueue([&](mailbox_element_ptr ptr) {

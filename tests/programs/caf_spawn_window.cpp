@@ -12,13 +12,13 @@ using namespace caf;
 
 using job_atom = atom_constant<atom("job")>;
 
-extern "C" __attribute__((visibility("default"))) void actorscope_test_pause(const char* where)
+extern "C" __attribute__((visibility("default"))) void actorscope_test_pause(const char *where)
 {
   if (std::strcmp(where, "caf_spawn") == 0)
     usleep(20000);
 }
 
-behavior worker(event_based_actor*)
+behavior worker(event_based_actor *)
 {
   return {[](job_atom, int n) { return n * 2; }};
 }
@@ -33,8 +33,8 @@ int main()
     scoped_actor self{system};
     for (int i = 1; i <= 4; i++) {
       auto w = system.spawn(worker);
-      self->request(w, infinite, job_atom::value, i).receive([&](int r) { sum += r; },
-                                                             [](error&) {});
+      self->request(w, infinite, job_atom::value, i)
+          .receive([&](int r) { sum += r; }, [](error &) {});
       anon_send_exit(w, exit_reason::user_shutdown);
     }
   }

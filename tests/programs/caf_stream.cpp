@@ -12,45 +12,45 @@ using open_atom = atom_constant<atom("open")>;
 
 static int total = 1000;
 
-behavior int_source(event_based_actor* self)
+behavior int_source(event_based_actor *self)
 {
   return {[=](open_atom) {
     return attach_stream_source(
-        self, [](int& x) { x = 0; },
-        [](int& x, downstream<int>& out, size_t num) {
+        self, [](int &x) { x = 0; },
+        [](int &x, downstream<int> &out, size_t num) {
           for (size_t i = 0; i < num && x < total; i++)
             out.push(x++);
         },
-        [](const int& x) { return x == total; });
+        [](const int &x) { return x == total; });
   }};
 }
 
-behavior int_selector(event_based_actor* self)
+behavior int_selector(event_based_actor *self)
 {
   return {[=](stream<int> in) {
     return attach_stream_stage(
-        self, in, [](unit_t&) {},
-        [](unit_t&, downstream<int>& out, int x) {
+        self, in, [](unit_t &) {},
+        [](unit_t &, downstream<int> &out, int x) {
           if (x % 2 == 0)
             out.push(x);
         },
-        [](unit_t&, const error&) {});
+        [](unit_t &, const error &) {});
   }};
 }
 
-behavior int_sink(event_based_actor* self)
+behavior int_sink(event_based_actor *self)
 {
   return {[=](stream<int> in) {
     return attach_stream_sink(
-        self, in, [](long&) {}, [](long& sum, int x) { sum += x; },
-        [](long& sum, const error& err) {
+        self, in, [](long &) {}, [](long &sum, int x) { sum += x; },
+        [](long &sum, const error &err) {
           if (!err)
             std::cout << "sum " << sum << std::endl;
         });
   }};
 }
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
   if (argc > 1)
     total = std::atoi(argv[1]);

@@ -15,10 +15,10 @@ using work_atom = atom_constant<atom("work")>;
 using crash_atom = atom_constant<atom("crash")>;
 using done_atom = atom_constant<atom("done")>;
 
-behavior worker(event_based_actor* self)
+behavior worker(event_based_actor *self)
 {
   // As CAF's default handler, but silent: its message would race the supervisor's output.
-  self->set_exception_handler([](std::exception_ptr&) -> error { return sec::runtime_error; });
+  self->set_exception_handler([](std::exception_ptr &) -> error { return sec::runtime_error; });
   return {
       [](work_atom, int n) { return n * 2; },
       [](crash_atom) -> int { throw std::runtime_error("worker crashed on purpose"); },
@@ -36,7 +36,7 @@ struct tally_state {
   int total = 0;
 };
 
-behavior tally(stateful_actor<tally_state>* self)
+behavior tally(stateful_actor<tally_state> *self)
 {
   return {[=](work_atom, int n) {
     self->state.total += n;
@@ -44,16 +44,17 @@ behavior tally(stateful_actor<tally_state>* self)
   }};
 }
 
-class supervisor : public event_based_actor {
+class supervisor : public event_based_actor
+{
 public:
-  explicit supervisor(actor_config& cfg) : event_based_actor(cfg)
+  explicit supervisor(actor_config &cfg) : event_based_actor(cfg)
   {
-    set_exit_handler([this](exit_msg& msg) {
+    set_exit_handler([this](exit_msg &msg) {
       exits_++;
       log_.push_back("exit trapped: " + to_string(msg.reason));
       maybe_finish();
     });
-    set_down_handler([this](down_msg& msg) {
+    set_down_handler([this](down_msg &msg) {
       downs_++;
       log_.push_back("down: " + to_string(msg.reason));
       maybe_finish();
@@ -94,7 +95,7 @@ private:
     if (finishing_ && downs_ == 1) {
       // Messages from different workers arrive in any order: print them sorted.
       std::sort(log_.begin(), log_.end());
-      for (auto& line : log_)
+      for (auto &line : log_)
         std::cout << line << std::endl;
       quit(exit_reason::user_shutdown);
     }

@@ -23,7 +23,7 @@ extern "C" __attribute__((noinline)) void stuck_in_nanosleep(int ms)
   __asm__ volatile("" ::: "memory"); // keeps this frame: no tail call
 }
 
-behavior timed_worker(event_based_actor*)
+behavior timed_worker(event_based_actor *)
 {
   return {[](fast_atom) { return 0; },
           [](slow_atom) {
@@ -36,7 +36,7 @@ behavior timed_worker(event_based_actor*)
           }};
 }
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
   int fast = argc > 1 ? std::atoi(argv[1]) : 10;
   int slow = argc > 2 ? std::atoi(argv[2]) : 3;
@@ -48,7 +48,7 @@ int main(int argc, char** argv)
     auto w = system.spawn(timed_worker);
     scoped_actor self{system};
     auto ask = [&](auto atom) {
-      self->request(w, infinite, atom).receive([](int) {}, [](error&) {});
+      self->request(w, infinite, atom).receive([](int) {}, [](error &) {});
     };
     for (int i = 0; i < fast; i++)
       ask(fast_atom::value);

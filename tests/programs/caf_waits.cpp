@@ -19,7 +19,7 @@ using peer_atom = atom_constant<atom("peer")>;
 
 static std::chrono::milliseconds timeout{1500};
 
-behavior slow_calc(event_based_actor*)
+behavior slow_calc(event_based_actor *)
 {
   return {[](ask_atom, int n) {
     std::this_thread::sleep_for(timeout);
@@ -27,32 +27,29 @@ behavior slow_calc(event_based_actor*)
   }};
 }
 
-void blocking_peer(blocking_actor* self)
+void blocking_peer(blocking_actor *self)
 {
   actor peer;
   bool running = true;
   self->receive_while(running)(
       [&](peer_atom, actor p) { peer = p; },
       [&](go_atom) {
-        self->request(peer, timeout, ask_atom::value, 1)
-            .receive([](int) {}, [](error&) {});
+        self->request(peer, timeout, ask_atom::value, 1).receive([](int) {}, [](error &) {});
       },
       [&](ask_atom, int) -> int {
-        self->request(peer, timeout, ask_atom::value, 2)
-            .receive([](int) {}, [](error&) {});
+        self->request(peer, timeout, ask_atom::value, 2).receive([](int) {}, [](error &) {});
         return 0;
       },
-      [&](exit_msg&) { running = false; });
+      [&](exit_msg &) { running = false; });
 }
 
-behavior await_peer(event_based_actor* self)
+behavior await_peer(event_based_actor *self)
 {
   auto peer = std::make_shared<actor>();
   return {
       [=](peer_atom, actor p) { *peer = p; },
       [=](go_atom) {
-        self->request(*peer, timeout, ask_atom::value, 1)
-            .await([](int) {}, [](error&) {});
+        self->request(*peer, timeout, ask_atom::value, 1).await([](int) {}, [](error &) {});
       },
       // Answers only once its own request to the peer is answered: the peer, awaiting us,
       // never handles that request.
@@ -60,13 +57,13 @@ behavior await_peer(event_based_actor* self)
         auto promise = self->make_response_promise<int>();
         self->request(*peer, timeout, ask_atom::value, 2)
             .await([=](int n) mutable { promise.deliver(n); },
-                   [=](error& err) mutable { promise.deliver(err); });
+                   [=](error &err) mutable { promise.deliver(err); });
         return promise;
       },
   };
 }
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
   std::string scenario = argc > 1 ? argv[1] : "scoped";
   if (argc > 2)
@@ -79,7 +76,7 @@ int main(int argc, char** argv)
     scoped_actor self{system};
     self->request(calc, std::chrono::seconds(30), ask_atom::value, 41)
         .receive([](int n) { std::cout << "answer " << n << std::endl; },
-                 [](error&) { std::cout << "no answer" << std::endl; });
+                 [](error &) { std::cout << "no answer" << std::endl; });
     self->send_exit(calc, exit_reason::user_shutdown);
   } else {
     auto left = scenario == "blocking" ? system.spawn(blocking_peer) : system.spawn(await_peer);

@@ -120,7 +120,8 @@ int main(int argc, char **argv)
     zactor_t *again = zactor_new(echo_actor, NULL);
     ping(again, 3);
     if (again_mode) {
-      printf("attach=%d\n", attach("ACTORSCOPE_OUTPUT=file:again.jsonl\nACTORSCOPE_INTERVAL_MS=50\n"));
+      printf("attach=%d\n",
+             attach("ACTORSCOPE_OUTPUT=file:again.jsonl\nACTORSCOPE_INTERVAL_MS=50\n"));
       printf("retargeted=%d\n", msg_send_slot() == dlsym(lib, "zmq_msg_send"));
       ping(again, after);
       rc = control("detach\n", reply, sizeof reply);

@@ -141,10 +141,10 @@ int main(int argc, char **argv)
   block_ms = argc > 2 ? atoi(argv[2]) : 1500;
   setvbuf(stdout, NULL, _IONBF, 0);
   zactor_fn *task = streq(scenario, "poll")    ? poller
-                         : streq(scenario, "recv")  ? receiver
-                         : streq(scenario, "mutex") ? locker
-                         : streq(scenario, "spin")  ? spinner
-                                                    : napper;
+                    : streq(scenario, "recv")  ? receiver
+                    : streq(scenario, "mutex") ? locker
+                    : streq(scenario, "spin")  ? spinner
+                                               : napper;
   zactor_t *watch = zactor_new(watcher, NULL);
   zactor_t *actor = zactor_new(task, NULL);
   if (task == locker)

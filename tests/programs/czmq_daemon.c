@@ -6,10 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-static void daemon_worker(zsock_t *pipe, void *args)
-{
-  czmq_serve(pipe, "OK");
-}
+static void daemon_worker(zsock_t *pipe, void *args) { czmq_serve(pipe, "OK"); }
 
 int main(void)
 {

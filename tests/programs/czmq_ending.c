@@ -27,10 +27,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static void ending_worker(zsock_t *pipe, void *args)
-{
-  czmq_serve(pipe, "DONE");
-}
+static void ending_worker(zsock_t *pipe, void *args) { czmq_serve(pipe, "DONE"); }
 
 static pthread_barrier_t ending_barrier;
 static int *volatile ending_nowhere; /* NULL: writing through it is a fault */
@@ -95,7 +92,8 @@ int main(int argc, char **argv)
   else if (strcmp(how, "own") == 0) {
     struct sigaction old, act = {.sa_handler = ending_on_term};
     sigaction(SIGTERM, NULL, &old);
-    printf("before=%s\n", old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO) ? "default" : "other");
+    printf("before=%s\n",
+           old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO) ? "default" : "other");
     fflush(stdout);
     sigaction(SIGTERM, &act, NULL);
     kill(getpid(), SIGTERM);

@@ -7,10 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static void exec_pong(zsock_t *pipe, void *args)
-{
-  czmq_serve(pipe, "PONG");
-}
+static void exec_pong(zsock_t *pipe, void *args) { czmq_serve(pipe, "PONG"); }
 
 int main(int argc, char **argv)
 {

@@ -7,10 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-static void echo(zsock_t *pipe, void *args)
-{
-  czmq_serve(pipe, NULL);
-}
+static void echo(zsock_t *pipe, void *args) { czmq_serve(pipe, NULL); }
 
 static void round_trip(const char *word)
 {

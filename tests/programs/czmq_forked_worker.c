@@ -12,10 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void forked_worker(zsock_t *pipe, void *args)
-{
-  czmq_serve(pipe, "DONE");
-}
+static void forked_worker(zsock_t *pipe, void *args) { czmq_serve(pipe, "DONE"); }
 
 /* Whether the default snapshot file of this process holds a snapshot line (header + 1). */
 static int has_snapshot(void)

@@ -5,10 +5,7 @@
 #include <czmq.h>
 #include <stdlib.h>
 
-static void pong(zsock_t *pipe, void *args)
-{
-  czmq_serve(pipe, "PONG");
-}
+static void pong(zsock_t *pipe, void *args) { czmq_serve(pipe, "PONG"); }
 
 int main(int argc, char **argv)
 {

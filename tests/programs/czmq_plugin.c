@@ -4,10 +4,7 @@
 
 #include <czmq.h>
 
-static void plugin_actor(zsock_t *pipe, void *args)
-{
-  czmq_serve(pipe, "ACK");
-}
+static void plugin_actor(zsock_t *pipe, void *args) { czmq_serve(pipe, "ACK"); }
 
 int plugin_run(int messages)
 {

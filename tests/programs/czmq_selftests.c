@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   void *czmq = dlopen("libczmq.so.4", RTLD_NOW | RTLD_GLOBAL);
   if (!czmq) {
     fprintf(stderr, "czmq_selftests: %s\n", dlerror());

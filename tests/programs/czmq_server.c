@@ -192,8 +192,7 @@ int main(int argc, char **argv)
   zsock_destroy(&jobs_back);
   printf("requests %ld replies %ld items %ld received %ld jobs %ld done %lld ticks %lld\n",
          requests, replies, items, got_items, jobs, (long long)done, (long long)ticks);
-  return replies == requests && got_items == items && done == jobs &&
-                 ticks == requests / TICK_EVERY
+  return replies == requests && got_items == items && done == jobs && ticks == requests / TICK_EVERY
              ? 0
              : 1;
 }

@@ -24,10 +24,7 @@ static void on_signal(int sig)
     first = sig;
 }
 
-static void signal_worker(zsock_t *pipe, void *args)
-{
-  czmq_serve(pipe, "OK");
-}
+static void signal_worker(zsock_t *pipe, void *args) { czmq_serve(pipe, "OK"); }
 
 int main(int argc, char **argv)
 {

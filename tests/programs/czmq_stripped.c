@@ -5,10 +5,7 @@
 
 #include <czmq.h>
 
-static void hidden_task(zsock_t *pipe, void *args)
-{
-  czmq_serve(pipe, "ACK");
-}
+static void hidden_task(zsock_t *pipe, void *args) { czmq_serve(pipe, "ACK"); }
 
 __attribute__((noinline, visibility("default"))) zactor_t *start_worker(void)
 {

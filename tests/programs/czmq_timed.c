@@ -31,8 +31,8 @@ static void own_signal(void)
   act.sa_handler = host_handler;
   sigemptyset(&act.sa_mask);
   sigaction(SIGRTMAX - 3, &act, &before);
-  printf("before=%s\n", before.sa_handler == SIG_DFL && !(before.sa_flags & SA_SIGINFO)
-                             ? "default" : "other");
+  printf("before=%s\n",
+         before.sa_handler == SIG_DFL && !(before.sa_flags & SA_SIGINFO) ? "default" : "other");
 }
 
 __attribute__((noinline)) void stuck_in_nanosleep(int ms)

@@ -8,7 +8,7 @@ int main(int argc, char **argv)
 {
   if (argc < 3)
     return 2;
-  if (!dlopen(argv[1], RTLD_NOW | RTLD_GLOBAL) ) {
+  if (!dlopen(argv[1], RTLD_NOW | RTLD_GLOBAL)) {
     fprintf(stderr, "%s\n", dlerror());
     return 2;
   }

@@ -100,8 +100,8 @@ char *target_file(const struct target *t, const char *name)
   return as_test_read_file(path);
 }
 
-int cli(char *out, size_t len, uid_t as_user, const char *a1, const char *a2,
-               const char *a3, const char *a4, const char *a5, const char *a6, const char *a7)
+int cli(char *out, size_t len, uid_t as_user, const char *a1, const char *a2, const char *a3,
+        const char *a4, const char *a5, const char *a6, const char *a7)
 {
   int pipefd[2];
   cr_assert_eq(pipe(pipefd), 0);
@@ -133,4 +133,3 @@ int parse_after(const char *err, const char *key)
   cr_assert_not_null(p, "no %s in %s", key, err);
   return atoi(p + strlen(key));
 }
-

@@ -84,11 +84,11 @@ void as_test_run_both(const char *const *argv, const char *const *env, int same_
   struct as_test_run plain;
   as_test_run(argv, env, 0, &plain);
   as_test_run(argv, env, 1, traced);
-  cr_assert_eq(traced->status, plain.status, "%s: exit status %d traced, %d untraced\n%s",
-               argv[0], traced->status, plain.status, traced->err);
+  cr_assert_eq(traced->status, plain.status, "%s: exit status %d traced, %d untraced\n%s", argv[0],
+               traced->status, plain.status, traced->err);
   if (same_stdout)
-    cr_assert_str_eq(traced->out, plain.out, "%s: stdout differs when traced:\n%s---\n%s",
-                     argv[0], traced->out, plain.out);
+    cr_assert_str_eq(traced->out, plain.out, "%s: stdout differs when traced:\n%s---\n%s", argv[0],
+                     traced->out, plain.out);
   cr_assert_eq(as_test_count_outputs(plain.dir), 0);
   as_test_run_free(&plain);
 }
@@ -172,9 +172,10 @@ static void harness_move(json_t *to, const char *to_key, json_t *from, const cha
 json_t *as_test_expand_ended(json_t *e)
 {
   json_t *a = json_deep_copy(e);
-  const char *flat[] = {"stopped_at_ns", "reason", "enqueued", "mailbox_max", "outbox_len",
-                        "messages_received", "messages_sent", "replies", "handled", "exceptions",
-                        "handler_total_ns", "handler_max_ns"};
+  const char *flat[] = {"stopped_at_ns", "reason",           "enqueued",
+                        "mailbox_max",   "outbox_len",       "messages_received",
+                        "messages_sent", "replies",          "handled",
+                        "exceptions",    "handler_total_ns", "handler_max_ns"};
   for (size_t i = 0; i < sizeof flat / sizeof flat[0]; i++)
     json_object_del(a, flat[i]);
   json_object_set_new(a, "status", json_string("stopped"));
@@ -224,7 +225,7 @@ json_t *as_test_line_actors(json_t *line)
   size_t i;
   json_t *ended;
   json_array_foreach(json_object_get(line, "ended"), i, ended)
-    json_array_append_new(all, as_test_expand_ended(ended));
+      json_array_append_new(all, as_test_expand_ended(ended));
   return all;
 }
 
@@ -251,7 +252,7 @@ json_t *as_test_last_snapshot(json_t *lines)
       size_t e;
       json_t *ended;
       json_array_foreach(json_object_get(json_array_get(lines, k), "ended"), e, ended)
-        json_array_append_new(actors, as_test_expand_ended(ended));
+          json_array_append_new(actors, as_test_expand_ended(ended));
     }
     size_t n = json_array_size(actors);
     json_t **sorted = calloc(n + 1, sizeof *sorted);
@@ -266,7 +267,8 @@ json_t *as_test_last_snapshot(json_t *lines)
      * put it back (ids in order), as the parent link says. */
     size_t k;
     json_t *a;
-    json_array_foreach(actors, k, a) {
+    json_array_foreach(actors, k, a)
+    {
       json_t *parent = json_object_get(a, "parent");
       if (!json_is_true(json_object_get(a, "ended")) || !json_is_integer(parent))
         continue;
@@ -277,7 +279,8 @@ json_t *as_test_last_snapshot(json_t *lines)
       json_int_t id = json_integer_value(json_object_get(a, "id"));
       size_t at = 0, c;
       json_t *child;
-      json_array_foreach(children, c, child) {
+      json_array_foreach(children, c, child)
+      {
         if (json_integer_value(child) == id)
           break;
         if (json_integer_value(child) < id)
@@ -297,9 +300,9 @@ json_t *as_test_actor_named(json_t *snapshot, const char *name)
 {
   size_t i;
   json_t *actor;
-  json_array_foreach(json_object_get(snapshot, "actors"), i, actor)
-    if (strcmp(json_string_value(json_object_get(actor, "name")), name) == 0)
-      return actor;
+  json_array_foreach(json_object_get(snapshot, "actors"), i,
+                     actor) if (strcmp(json_string_value(json_object_get(actor, "name")), name) ==
+                                0) return actor;
   return NULL;
 }
 
@@ -307,9 +310,9 @@ json_t *as_test_actor_by_id(json_t *snapshot, json_int_t id)
 {
   size_t i;
   json_t *actor;
-  json_array_foreach(json_object_get(snapshot, "actors"), i, actor)
-    if (json_integer_value(json_object_get(actor, "id")) == id)
-      return actor;
+  json_array_foreach(json_object_get(snapshot, "actors"), i,
+                     actor) if (json_integer_value(json_object_get(actor, "id")) ==
+                                id) return actor;
   return NULL;
 }
 
@@ -317,7 +320,8 @@ size_t as_test_actors_named(json_t *snapshot, const char *name, json_t **out, si
 {
   size_t i, count = 0;
   json_t *actor;
-  json_array_foreach(json_object_get(snapshot, "actors"), i, actor) {
+  json_array_foreach(json_object_get(snapshot, "actors"), i, actor)
+  {
     if (strcmp(json_string_value(json_object_get(actor, "name")), name) != 0)
       continue;
     if (count < max)
@@ -359,9 +363,9 @@ json_int_t as_test_type_count(json_t *actor, const char *type)
 {
   size_t i;
   json_t *row;
-  json_array_foreach(json_object_get(actor, "message_types"), i, row)
-    if (strcmp(json_string_value(json_object_get(row, "name")), type) == 0)
-      return json_integer_value(json_object_get(row, "count"));
+  json_array_foreach(json_object_get(actor, "message_types"), i,
+                     row) if (strcmp(json_string_value(json_object_get(row, "name")), type) ==
+                              0) return json_integer_value(json_object_get(row, "count"));
   return 0;
 }
 
@@ -377,9 +381,8 @@ json_t *as_test_first_deadlock(json_t *lines)
 {
   size_t i;
   json_t *line;
-  json_array_foreach(lines, i, line)
-    if (json_array_size(json_object_get(line, "deadlocks")) > 0)
-      return line;
+  json_array_foreach(lines, i,
+                     line) if (json_array_size(json_object_get(line, "deadlocks")) > 0) return line;
   return NULL;
 }
 
@@ -387,7 +390,8 @@ json_t *as_test_find(json_t *array, const char *key, const char *value)
 {
   size_t i;
   json_t *item;
-  json_array_foreach(array, i, item) {
+  json_array_foreach(array, i, item)
+  {
     const char *text = json_string_value(json_object_get(item, key));
     if (text && strcmp(text, value) == 0)
       return item;

@@ -138,7 +138,8 @@ Test(caf_layout, demangled_names_lose_gccs_abi_tags)
 {
   /* __cxa_demangle lives in the C++ runtime, which CAF brings. */
   cr_assert_not_null(dlopen("libstdc++.so.6", RTLD_NOW | RTLD_GLOBAL), "%s", dlerror());
-  char *name = as_resolve_demangle("_ZN3caf2io20make_middleman_actorB5cxx11ERNS_12actor_systemENS_5actorE");
+  char *name =
+      as_resolve_demangle("_ZN3caf2io20make_middleman_actorB5cxx11ERNS_12actor_systemENS_5actorE");
   cr_assert_not_null(name);
   cr_expect_str_eq(name, "caf::io::make_middleman_actor(caf::actor_system&, caf::actor)");
   free(name);
@@ -158,7 +159,8 @@ Test(caf_layout, the_running_count_is_read_only_from_a_registry_that_reads_back)
   void *core = open_library(AS_CAF_CORE);
   char why[320] = "";
   cr_assert_eq(caf_layout_verify(dlsym(core, "_ZN3caf14abstract_actorC2ERNS_12actor_configE"), why,
-                                 sizeof why), 0, "%s", why);
+                                 sizeof why),
+               0, "%s", why);
   unsigned char *registry = caf_layout_registry_of(fake_system);
   cr_assert(registry > fake_system && registry + 0x100 < fake_system + sizeof fake_system);
   const void *_Atomic systems[CAF_RUNNING_SYSTEMS_MAX] = {fake_system};

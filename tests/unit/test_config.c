@@ -151,7 +151,8 @@ Test(config, a_token_file_others_can_read_is_refused_and_never_echoed)
   struct as_error err;
   fake_env("ACTORSCOPE_TOKEN_FILE", path);
   cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), -EPERM);
-  cr_assert_not_null(strstr(err.text, "mode 0644 lets others read it; chmod 600 it"), "%s", err.text);
+  cr_assert_not_null(strstr(err.text, "mode 0644 lets others read it; chmod 600 it"), "%s",
+                     err.text);
   cr_assert_null(strstr(err.text, "secret"));
   unlink(path);
 }

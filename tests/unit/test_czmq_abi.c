@@ -11,10 +11,13 @@ _Static_assert(AS_ZMQ_DONTWAIT == ZMQ_DONTWAIT, "ZMQ_DONTWAIT");
 _Static_assert(AS_ZMQ_SNDMORE == ZMQ_SNDMORE, "ZMQ_SNDMORE");
 _Static_assert(AS_ZMQ_RCVMORE == ZMQ_RCVMORE, "ZMQ_RCVMORE");
 _Static_assert(sizeof(struct as_zmq_pollitem) == sizeof(zmq_pollitem_t), "zmq_pollitem_t");
-_Static_assert(offsetof(struct as_zmq_pollitem, socket) == offsetof(zmq_pollitem_t, socket), "socket");
+_Static_assert(offsetof(struct as_zmq_pollitem, socket) == offsetof(zmq_pollitem_t, socket),
+               "socket");
 _Static_assert(offsetof(struct as_zmq_pollitem, fd) == offsetof(zmq_pollitem_t, fd), "fd");
-_Static_assert(offsetof(struct as_zmq_pollitem, events) == offsetof(zmq_pollitem_t, events), "events");
-_Static_assert(offsetof(struct as_zmq_pollitem, revents) == offsetof(zmq_pollitem_t, revents), "revents");
+_Static_assert(offsetof(struct as_zmq_pollitem, events) == offsetof(zmq_pollitem_t, events),
+               "events");
+_Static_assert(offsetof(struct as_zmq_pollitem, revents) == offsetof(zmq_pollitem_t, revents),
+               "revents");
 
 Test(czmq_abi, the_declarations_match_the_installed_headers)
 {

@@ -57,8 +57,16 @@ Test(destination, tcp_takes_a_port_a_host_and_port_or_a_bracketed_ipv6_address)
 
 Test(destination, tcp_refuses_what_it_cannot_read_unambiguously)
 {
-  const char *bad[] = {"tcp:", "tcp:65536", "tcp:-1", "tcp:12a", "tcp::7000", "tcp:host:",
-                       "tcp:[::1]", "tcp:[::1]7000", "tcp:[]:7000", "tcp:[::1:7000",
+  const char *bad[] = {"tcp:",
+                       "tcp:65536",
+                       "tcp:-1",
+                       "tcp:12a",
+                       "tcp::7000",
+                       "tcp:host:",
+                       "tcp:[::1]",
+                       "tcp:[::1]7000",
+                       "tcp:[]:7000",
+                       "tcp:[::1:7000",
                        "tcp:99999999999999999999"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     cr_expect_eq(parse(bad[i], NULL), -EINVAL, "%s was accepted", bad[i]);

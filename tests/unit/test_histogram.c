@@ -18,8 +18,10 @@ Test(histogram, every_time_from_64_ticks_to_2_to_the_45_lies_in_its_bucket_withi
     unsigned b = as_histogram_bucket(v);
     cr_assert_geq(b, last, "buckets grow with the time");
     cr_assert_lt(b, AS_HISTOGRAM_BUCKETS);
-    cr_assert_geq(v, as_histogram_bucket_low(b), "%llu below its bucket %u", (unsigned long long)v, b);
-    cr_assert_lt(v, as_histogram_bucket_high(b), "%llu above its bucket %u", (unsigned long long)v, b);
+    cr_assert_geq(v, as_histogram_bucket_low(b), "%llu below its bucket %u", (unsigned long long)v,
+                  b);
+    cr_assert_lt(v, as_histogram_bucket_high(b), "%llu above its bucket %u", (unsigned long long)v,
+                 b);
     if (v >= 64 && b < AS_HISTOGRAM_BUCKETS - 1) {
       uint64_t width = as_histogram_bucket_high(b) - as_histogram_bucket_low(b);
       cr_assert_leq(width * 8, as_histogram_bucket_low(b), "bucket %u too wide", b);
@@ -80,7 +82,16 @@ Test(histogram, percentiles_are_within_12_5_percent_of_the_exact_value)
       cr_assert_leq(err, 0.125, "p%g of %d: %llu for %llu", ps[k], n, (unsigned long long)got,
                     (unsigned long long)exact);
     }
-    cr_assert_eq(as_histogram_percentile(bins, nb, 100, max), max > as_histogram_bucket_low(as_histogram_bucket(max)) + (as_histogram_bucket_high(as_histogram_bucket(max)) - as_histogram_bucket_low(as_histogram_bucket(max))) / 2 ? as_histogram_bucket_low(as_histogram_bucket(max)) + (as_histogram_bucket_high(as_histogram_bucket(max)) - as_histogram_bucket_low(as_histogram_bucket(max))) / 2 : max);
+    cr_assert_eq(as_histogram_percentile(bins, nb, 100, max),
+                 max > as_histogram_bucket_low(as_histogram_bucket(max)) +
+                             (as_histogram_bucket_high(as_histogram_bucket(max)) -
+                              as_histogram_bucket_low(as_histogram_bucket(max))) /
+                                 2
+                     ? as_histogram_bucket_low(as_histogram_bucket(max)) +
+                           (as_histogram_bucket_high(as_histogram_bucket(max)) -
+                            as_histogram_bucket_low(as_histogram_bucket(max))) /
+                               2
+                     : max);
   }
   cr_assert_eq(as_histogram_percentile(NULL, 0, 50, 0), 0);
 }
@@ -134,7 +145,8 @@ Test(histogram, an_actor_with_few_handlers_keeps_them_exactly_without_a_block)
   const uint64_t times[8] = {10, 100, 1000, 5000, 70000, 1000000, 3000000000ull, 1ull << 46};
   for (int i = 0; i < 63; i++)
     handle(a, times[i % 8]);
-  cr_assert_eq(as_registry_histogram_blocks_in_use(), before, "no block for 63 handlers in 8 buckets");
+  cr_assert_eq(as_registry_histogram_blocks_in_use(), before,
+               "no block for 63 handlers in 8 buckets");
   cr_assert_eq(collected(a, counts), 63);
   for (int k = 0; k < 8; k++)
     cr_assert_eq(counts[as_histogram_bucket(times[k])], k < 63 % 8 ? 8 : 7, "bucket of %llu",
@@ -176,7 +188,7 @@ Test(histogram, a_busy_actor_moves_to_a_block_losing_no_handler_and_gives_it_bac
   as_actor_release(a);
   as_actor_release(b);
   struct as_registry_collection c = {0};
-  as_registry_collect(&c, as_clock_now(), 0); /* sees them stopped */
+  as_registry_collect(&c, as_clock_now(), 0);     /* sees them stopped */
   as_registry_collect(&c, as_clock_now() + 1, 0); /* reaps them: the blocks go back */
   as_registry_collection_free(&c);
   cr_assert_eq(as_registry_histogram_blocks_in_use(), before);

@@ -97,7 +97,8 @@ Test(jsonout, writes_the_layout_and_numbers_jansson_writes)
 static void write_hostile(struct jsonout *j)
 {
   jsonout_object_begin(j, NULL);
-  jsonout_str(j, "key \"with\" quotes\n", "\x1b[2Jevil\x07 \\ \"q\" \t\r\n \xe2\x80\xa8 \x7f \xc3\xa9");
+  jsonout_str(j, "key \"with\" quotes\n",
+              "\x1b[2Jevil\x07 \\ \"q\" \t\r\n \xe2\x80\xa8 \x7f \xc3\xa9");
   jsonout_real(j, "nan", NAN);
   jsonout_real(j, "inf", -INFINITY);
   jsonout_object_end(j);

@@ -16,8 +16,8 @@ static char *write_number(uint64_t value)
 
 Test(jsonw, numbers_print_exactly_at_every_digit_boundary)
 {
-  const uint64_t values[] = {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 123456789,
-                             1795500000123000000ULL, UINT64_MAX};
+  const uint64_t values[] = {
+      0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 123456789, 1795500000123000000ULL, UINT64_MAX};
   for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
     char expected[32];
     snprintf(expected, sizeof expected, "%llu", (unsigned long long)values[i]);
@@ -31,7 +31,8 @@ Test(jsonw, strings_are_escaped_and_kept_valid_utf8)
 {
   struct as_jsonw w;
   as_jsonw_init(&w, 1);
-  as_jsonw_str(&w, "q\"b\\n\n\x01 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 bad\xff \xed\xa0\x80 \xc0\xaf");
+  as_jsonw_str(
+      &w, "q\"b\\n\n\x01 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 bad\xff \xed\xa0\x80 \xc0\xaf");
   char *text = as_jsonw_finish(&w);
   cr_assert_str_eq(text, "\"q\\\"b\\\\n\\u000a\\u0001 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 "
                          "bad\\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\"");

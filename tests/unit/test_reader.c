@@ -32,20 +32,21 @@ const char header[] =
 char *actor_json(long id, const char *exceptions)
 {
   char *s = NULL;
-  cr_assert(asprintf(&s,
-                     "{\"id\":%ld,\"name\":\"w %ld\",\"runtime\":\"caf\",\"status\":\"running\","
-                     "\"spawned_at_ns\":5,\"spawn_site\":null,\"parent\":null,\"children\":[],"
-                     "\"stopped\":null,\"mailbox\":{\"kind\":\"unbounded\",\"len\":0,\"max\":3,"
-                     "\"enqueued\":4},\"counters\":{\"messages_received\":4,\"messages_sent\":1,"
-                     "\"replies\":0,\"handled\":4,\"exceptions\":%s},\"handler_ns\":{\"total\":9,"
-                     "\"max\":8},\"handling\":{\"type\":\"ping\",\"elapsed_ns\":6},"
-                     "\"waiting_on\":null,\"message_types\":[{\"name\":\"ping\",\"count\":4}],"
-                     "\"runtime_id\":%ld,\"runtime_scope\":2,\"internal\":true,\"future\":{\"a\":[1,"
-                     "{\"b\":null}]},\"sockets\":[{\"kind\":\"ROUTER\",\"endpoint\":"
-                     "\"tcp://127.0.0.1:5555\",\"received\":3,\"sent\":2},{\"kind\":\"side pipe\","
-                     "\"endpoint\":null,\"received\":1,\"sent\":0,\"depth\":%s}]}",
-                     id, id, exceptions, id,
-                     id == 3 && strcmp(exceptions, "9") == 0 ? "\"4\"" : "4") > 0);
+  cr_assert(
+      asprintf(&s,
+               "{\"id\":%ld,\"name\":\"w %ld\",\"runtime\":\"caf\",\"status\":\"running\","
+               "\"spawned_at_ns\":5,\"spawn_site\":null,\"parent\":null,\"children\":[],"
+               "\"stopped\":null,\"mailbox\":{\"kind\":\"unbounded\",\"len\":0,\"max\":3,"
+               "\"enqueued\":4},\"counters\":{\"messages_received\":4,\"messages_sent\":1,"
+               "\"replies\":0,\"handled\":4,\"exceptions\":%s},\"handler_ns\":{\"total\":9,"
+               "\"max\":8},\"handling\":{\"type\":\"ping\",\"elapsed_ns\":6},"
+               "\"waiting_on\":null,\"message_types\":[{\"name\":\"ping\",\"count\":4}],"
+               "\"runtime_id\":%ld,\"runtime_scope\":2,\"internal\":true,\"future\":{\"a\":[1,"
+               "{\"b\":null}]},\"sockets\":[{\"kind\":\"ROUTER\",\"endpoint\":"
+               "\"tcp://127.0.0.1:5555\",\"received\":3,\"sent\":2},{\"kind\":\"side pipe\","
+               "\"endpoint\":null,\"received\":1,\"sent\":0,\"depth\":%s}]}",
+               id, id, exceptions, id,
+               id == 3 && strcmp(exceptions, "9") == 0 ? "\"4\"" : "4") > 0);
   return s;
 }
 
@@ -80,8 +81,8 @@ char *write_temp(const char *text)
   return path;
 }
 
-int read_all(const char *source, const struct as_reader_options *opt,
-                    struct as_reader_error *err, int *truncated)
+int read_all(const char *source, const struct as_reader_options *opt, struct as_reader_error *err,
+             int *truncated)
 {
   struct as_reader *r;
   int rc = as_reader_open(&r, source, opt, err);
@@ -161,8 +162,10 @@ Test(reader, a_wrong_type_names_the_line_the_actor_and_the_member)
   struct as_reader_error err;
   cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
   char *want = NULL;
-  cr_assert(asprintf(&want, "%s:3: actor #1: member 'counters.exceptions' must be a whole number "
-                            ">= 0, not a string", path) > 0);
+  cr_assert(asprintf(&want,
+                     "%s:3: actor #1: member 'counters.exceptions' must be a whole number "
+                     ">= 0, not a string",
+                     path) > 0);
   cr_expect_str_eq(err.text, want);
   free(want);
   free(text);
@@ -174,8 +177,10 @@ Test(reader, a_wrong_type_names_the_line_the_actor_and_the_member)
   free(path);
   path = write_temp(text);
   cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
-  cr_assert(asprintf(&want, "%s:3: actor #3: member 'sockets[1].depth' must be a whole number "
-                            ">= 0, not a string", path) > 0);
+  cr_assert(asprintf(&want,
+                     "%s:3: actor #3: member 'sockets[1].depth' must be a whole number "
+                     ">= 0, not a string",
+                     path) > 0);
   cr_expect_str_eq(err.text, want);
   unlink(path);
   free(want);
@@ -217,7 +222,6 @@ Test(reader, a_cut_last_line_is_skipped_and_said)
   free(a);
   free(b);
 }
-
 
 void *server_main(void *arg)
 {
@@ -289,8 +293,9 @@ Test(reader, a_streams_error_line_is_reported_with_its_text, .timeout = 10)
   char *snap = snapshot_json(0, 0, 1, "0"), *script = NULL, source[160];
   /* Over a unix socket the header names the process serving it: this one. */
   char *own = own_header();
-  cr_assert(asprintf(&script, "%s%s{\"format\":\"actorscope\",\"error\":\"client limit reached\"}\n",
-                     own, snap) > 0);
+  cr_assert(asprintf(&script,
+                     "%s%s{\"format\":\"actorscope\",\"error\":\"client limit reached\"}\n", own,
+                     snap) > 0);
   free(own);
   struct server srv = {fd, script, "", 1};
   pthread_t t;
@@ -393,7 +398,8 @@ Test(reader, running_out_of_memory_is_said_as_such)
   FILE *out = fdopen(fds[1], "w");
   fputs(header, out);
   fputs("{\"type\":\"snapshot\",\"seq\":0,\"uptime_ns\":1,\"final\":false,\"totals\":{\"alive\":0,"
-        "\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},\"actors\":[", out);
+        "\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},\"actors\":[",
+        out);
   char *a = actor_json(1, "0");
   for (long i = 1; i <= 300000; i++) {
     char *id = strstr(a, "\"id\":");
@@ -417,13 +423,14 @@ const char header_v2[] =
 char *v2_line(const char *type, long seq, long uptime, const char *actors, const char *reaped)
 {
   char *s = NULL;
-  cr_assert(asprintf(&s,
-                     "{\"type\":\"%s\",\"seq\":%ld,\"uptime_ns\":%ld,\"final\":false,\"totals\":"
-                     "{\"alive\":%ld,\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},"
-                     "\"deadlocks\":[%s],\"spawn_sites\":[[\"site%ld\"]],\"actors\":[%s]%s%s}\n",
-                     type, seq, uptime, seq + 10,
-                     seq == 2 ? "{\"actors\":[1,3],\"names\":[\"a1\",\"a3\"]}" : "", seq, actors,
-                     reaped ? ",\"reaped\":" : "", reaped ? reaped : "") > 0);
+  cr_assert(
+      asprintf(&s,
+               "{\"type\":\"%s\",\"seq\":%ld,\"uptime_ns\":%ld,\"final\":false,\"totals\":"
+               "{\"alive\":%ld,\"total_spawned\":0,\"total_stopped\":0,\"messages_received\":0},"
+               "\"deadlocks\":[%s],\"spawn_sites\":[[\"site%ld\"]],\"actors\":[%s]%s%s}\n",
+               type, seq, uptime, seq + 10,
+               seq == 2 ? "{\"actors\":[1,3],\"names\":[\"a1\",\"a3\"]}" : "", seq, actors,
+               reaped ? ",\"reaped\":" : "", reaped ? reaped : "") > 0);
   return s;
 }
 
@@ -432,14 +439,15 @@ char *v2_actor(long id, long parent, long received, const char *handling)
   char *s = NULL;
   char parent_text[24];
   snprintf(parent_text, sizeof parent_text, parent ? "%ld" : "null", parent);
-  cr_assert(asprintf(&s,
-                     "{\"id\":%ld,\"name\":\"a%ld\",\"runtime\":\"czmq\",\"status\":\"running\","
-                     "\"spawned_at_ns\":1,\"spawn_site\":0,\"parent\":%s,\"stopped\":null,"
-                     "\"mailbox\":{\"len\":0,\"max\":1,\"enqueued\":1},\"counters\":"
-                     "{\"messages_received\":%ld,\"messages_sent\":0,\"handled\":0,\"exceptions\":0},"
-                     "\"handler_ns\":{\"total\":0,\"max\":0},\"handling\":%s,\"message_types\":"
-                     "[{\"name\":\"T%ld\",\"count\":%ld}]}",
-                     id, id, parent_text, received, handling, id, received) > 0);
+  cr_assert(
+      asprintf(&s,
+               "{\"id\":%ld,\"name\":\"a%ld\",\"runtime\":\"czmq\",\"status\":\"running\","
+               "\"spawned_at_ns\":1,\"spawn_site\":0,\"parent\":%s,\"stopped\":null,"
+               "\"mailbox\":{\"len\":0,\"max\":1,\"enqueued\":1},\"counters\":"
+               "{\"messages_received\":%ld,\"messages_sent\":0,\"handled\":0,\"exceptions\":0},"
+               "\"handler_ns\":{\"total\":0,\"max\":0},\"handling\":%s,\"message_types\":"
+               "[{\"name\":\"T%ld\",\"count\":%ld}]}",
+               id, id, parent_text, received, handling, id, received) > 0);
   return s;
 }
 
@@ -546,8 +554,8 @@ Test(reader, delta_lines_give_the_whole_state_they_leave)
   cr_assert(asprintf(&text, "%s%s%s", header_v2, k0, d_new) > 0);
   path = write_temp(text);
   cr_expect_eq(read_all(path, NULL, &err, NULL), -EPROTO);
-  cr_expect(strstr(err.text, ":3: actor #9 appears for the first time without its runtime"),
-            "%s", err.text);
+  cr_expect(strstr(err.text, ":3: actor #9 appears for the first time without its runtime"), "%s",
+            err.text);
   free(d_new);
   unlink(path);
   free(path);
@@ -681,4 +689,3 @@ Test(reader, following_goes_on_in_the_new_file_after_a_rotation, .timeout = 20)
   free(s0);
   free(s1);
 }
-

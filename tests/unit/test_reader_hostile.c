@@ -127,14 +127,15 @@ Test(reader, a_keyframe_of_actors_without_arrays_is_read)
   /* Its two arrays emptied: nothing for the state to copy. */
   char *types = strstr(a, "\"message_types\":["), *sockets = strstr(a, "\"sockets\":[");
   cr_assert(types && sockets);
-  cr_assert(asprintf(&text,
-                     "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":2,\"pid\":7,"
-                     "\"started_at_ns\":1}\n{\"type\":\"snapshot\",\"seq\":0,\"captured_at_ns\":1,"
-                     "\"uptime_ns\":1,\"final\":false,\"totals\":{\"alive\":1,\"total_spawned\":1,"
-                     "\"total_stopped\":0,\"messages_received\":0},\"actors\":[%.*s\"message_types\":[]"
-                     "%.*s\"sockets\":[]}]}\n",
-                     (int)(types - a), a, (int)(sockets - strchr(types, ']') - 1),
-                     strchr(types, ']') + 1) > 0);
+  cr_assert(
+      asprintf(&text,
+               "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":2,\"pid\":7,"
+               "\"started_at_ns\":1}\n{\"type\":\"snapshot\",\"seq\":0,\"captured_at_ns\":1,"
+               "\"uptime_ns\":1,\"final\":false,\"totals\":{\"alive\":1,\"total_spawned\":1,"
+               "\"total_stopped\":0,\"messages_received\":0},\"actors\":[%.*s\"message_types\":[]"
+               "%.*s\"sockets\":[]}]}\n",
+               (int)(types - a), a, (int)(sockets - strchr(types, ']') - 1),
+               strchr(types, ']') + 1) > 0);
   char *path = write_temp(text);
   struct as_reader_error err;
   cr_assert_eq(read_all(path, NULL, &err, NULL), 1, "%s", err.text);

@@ -25,25 +25,25 @@ static const char header_v3[] =
     "\"config\":{\"interval_ms\":100,\"grave_ms\":5000,\"stack_depth\":2}}";
 
 /* One actor with every member the format has, objects that may be null filled in. */
-#define FULL_ACTOR                                                                                \
-  "{\"id\":1,\"name\":\"w\",\"full_name\":\"ns::w\",\"runtime\":\"caf\",\"status\":\"running\","  \
+#define FULL_ACTOR                                                                                 \
+  "{\"id\":1,\"name\":\"w\",\"full_name\":\"ns::w\",\"runtime\":\"caf\",\"status\":\"running\","   \
   "\"spawned_at_ns\":5,\"spawn_site\":null,\"parent\":null,\"children\":[],\"links\":[],"          \
-  "\"monitors\":[],\"internal\":true,\"attached_late\":true,\"runtime_id\":1,"                  \
-  "\"runtime_scope\":2,\"refs\":{\"strong\":1,\"weak\":1},"                                      \
-  "\"stopped\":{\"at_ns\":9,\"reason\":\"normal\"},"                                            \
-  "\"mailbox\":{\"kind\":\"unbounded\",\"len\":0,\"max\":3,\"enqueued\":4},"                    \
-  "\"outbox\":{\"len\":0},"                                                                      \
-  "\"counters\":{\"messages_received\":4,\"messages_sent\":1,\"replies\":0,\"handled\":4,"      \
-  "\"exceptions\":0},\"handler_ns\":{\"total\":9,\"max\":8},"                                    \
-  "\"handler_histogram\":[[5,4]],\"mailbox_wait_histogram\":[[2,1]],"                           \
-  "\"handling\":{\"type\":\"ping\",\"elapsed_ns\":6,\"since_ns\":1,\"stack\":[\"f+0x1 (x)\"],"  \
-  "\"stack_source\":\"syscall\",\"stack_complete\":true},"                                       \
-  "\"stuck\":{\"type\":\"ping\",\"since_ns\":1,\"handler_ns\":6,\"running\":true,"              \
-  "\"on_cpu\":false,\"cpu_ns\":0,\"cpu_window_ns\":0,\"stack_source\":\"syscall\","             \
-  "\"stack_complete\":true,\"stack_end\":\"outermost\",\"stack\":[\"f+0x1 (x)\"]},"            \
-  "\"waiting_on\":{\"target\":1,\"kind\":\"reply\",\"elapsed_ns\":3,\"since_ns\":2},"           \
-  "\"message_types\":[{\"name\":\"ping\",\"count\":4}],"                                         \
-  "\"sockets\":[{\"kind\":\"ROUTER\",\"endpoint\":\"tcp://127.0.0.1:5555\",\"received\":3,"     \
+  "\"monitors\":[],\"internal\":true,\"attached_late\":true,\"runtime_id\":1,"                     \
+  "\"runtime_scope\":2,\"refs\":{\"strong\":1,\"weak\":1},"                                        \
+  "\"stopped\":{\"at_ns\":9,\"reason\":\"normal\"},"                                               \
+  "\"mailbox\":{\"kind\":\"unbounded\",\"len\":0,\"max\":3,\"enqueued\":4},"                       \
+  "\"outbox\":{\"len\":0},"                                                                        \
+  "\"counters\":{\"messages_received\":4,\"messages_sent\":1,\"replies\":0,\"handled\":4,"         \
+  "\"exceptions\":0},\"handler_ns\":{\"total\":9,\"max\":8},"                                      \
+  "\"handler_histogram\":[[5,4]],\"mailbox_wait_histogram\":[[2,1]],"                              \
+  "\"handling\":{\"type\":\"ping\",\"elapsed_ns\":6,\"since_ns\":1,\"stack\":[\"f+0x1 (x)\"],"     \
+  "\"stack_source\":\"syscall\",\"stack_complete\":true},"                                         \
+  "\"stuck\":{\"type\":\"ping\",\"since_ns\":1,\"handler_ns\":6,\"running\":true,"                 \
+  "\"on_cpu\":false,\"cpu_ns\":0,\"cpu_window_ns\":0,\"stack_source\":\"syscall\","                \
+  "\"stack_complete\":true,\"stack_end\":\"outermost\",\"stack\":[\"f+0x1 (x)\"]},"                \
+  "\"waiting_on\":{\"target\":1,\"kind\":\"reply\",\"elapsed_ns\":3,\"since_ns\":2},"              \
+  "\"message_types\":[{\"name\":\"ping\",\"count\":4}],"                                           \
+  "\"sockets\":[{\"kind\":\"ROUTER\",\"endpoint\":\"tcp://127.0.0.1:5555\",\"received\":3,"        \
   "\"sent\":2,\"depth\":1,\"max\":2}]}"
 
 static const char full_keyframe[] =
@@ -80,73 +80,160 @@ struct member_case {
 };
 
 static const struct member_case keyframe_members[] = {
-    {"seq", 1}, {"uptime_ns", 1}, {"final", 1}, {"totals", 1}, {"actors", 1},
-    {"captured_at", 0}, {"captured_at_ns", 0}, {"ended_by", 0}, {"signal", 0},
-    {"deadlocks", 0}, {"diagnostics", 0}, {"last_cost", 0}, {"spawn_sites", 0}, {"tick_fs", 0},
-    {"totals.alive", 1}, {"totals.total_spawned", 1}, {"totals.total_stopped", 1},
-    {"totals.messages_received", 1}, {"totals.received_all", 0},
-    {"deadlocks.0.actors", 1}, {"deadlocks.0.names", 0},
-    {"diagnostics.0.code", 0}, {"diagnostics.0.message", 0},
-    {"last_cost.collect_ns", 0}, {"last_cost.encode_ns", 0}, {"last_cost.write_ns", 0},
+    {"seq", 1},
+    {"uptime_ns", 1},
+    {"final", 1},
+    {"totals", 1},
+    {"actors", 1},
+    {"captured_at", 0},
+    {"captured_at_ns", 0},
+    {"ended_by", 0},
+    {"signal", 0},
+    {"deadlocks", 0},
+    {"diagnostics", 0},
+    {"last_cost", 0},
+    {"spawn_sites", 0},
+    {"tick_fs", 0},
+    {"totals.alive", 1},
+    {"totals.total_spawned", 1},
+    {"totals.total_stopped", 1},
+    {"totals.messages_received", 1},
+    {"totals.received_all", 0},
+    {"deadlocks.0.actors", 1},
+    {"deadlocks.0.names", 0},
+    {"diagnostics.0.code", 0},
+    {"diagnostics.0.message", 0},
+    {"last_cost.collect_ns", 0},
+    {"last_cost.encode_ns", 0},
+    {"last_cost.write_ns", 0},
     {"last_cost.bytes", 0},
     /* an actor: what every command reads, and in a keyframe its origin */
-    {"actors.0.id", 1}, {"actors.0.name", 1}, {"actors.0.status", 1}, {"actors.0.stopped", 1},
-    {"actors.0.mailbox", 1}, {"actors.0.counters", 1}, {"actors.0.handler_ns", 1},
-    {"actors.0.handling", 1}, {"actors.0.message_types", 1},
-    {"actors.0.runtime", 1}, {"actors.0.spawned_at_ns", 1}, {"actors.0.parent", 1},
-    {"actors.0.full_name", 0}, {"actors.0.spawn_site", 0}, {"actors.0.children", 0},
-    {"actors.0.links", 0}, {"actors.0.monitors", 0}, {"actors.0.internal", 0},
-    {"actors.0.attached_late", 0}, {"actors.0.runtime_id", 0}, {"actors.0.runtime_scope", 0},
-    {"actors.0.refs", 0}, {"actors.0.outbox", 0}, {"actors.0.handler_histogram", 0},
-    {"actors.0.mailbox_wait_histogram", 0}, {"actors.0.stuck", 0}, {"actors.0.waiting_on", 0},
+    {"actors.0.id", 1},
+    {"actors.0.name", 1},
+    {"actors.0.status", 1},
+    {"actors.0.stopped", 1},
+    {"actors.0.mailbox", 1},
+    {"actors.0.counters", 1},
+    {"actors.0.handler_ns", 1},
+    {"actors.0.handling", 1},
+    {"actors.0.message_types", 1},
+    {"actors.0.runtime", 1},
+    {"actors.0.spawned_at_ns", 1},
+    {"actors.0.parent", 1},
+    {"actors.0.full_name", 0},
+    {"actors.0.spawn_site", 0},
+    {"actors.0.children", 0},
+    {"actors.0.links", 0},
+    {"actors.0.monitors", 0},
+    {"actors.0.internal", 0},
+    {"actors.0.attached_late", 0},
+    {"actors.0.runtime_id", 0},
+    {"actors.0.runtime_scope", 0},
+    {"actors.0.refs", 0},
+    {"actors.0.outbox", 0},
+    {"actors.0.handler_histogram", 0},
+    {"actors.0.mailbox_wait_histogram", 0},
+    {"actors.0.stuck", 0},
+    {"actors.0.waiting_on", 0},
     {"actors.0.sockets", 0},
-    {"actors.0.refs.strong", 1}, {"actors.0.refs.weak", 1},
-    {"actors.0.stopped.at_ns", 1}, {"actors.0.stopped.reason", 1},
-    {"actors.0.mailbox.len", 1}, {"actors.0.mailbox.max", 1}, {"actors.0.mailbox.enqueued", 1},
+    {"actors.0.refs.strong", 1},
+    {"actors.0.refs.weak", 1},
+    {"actors.0.stopped.at_ns", 1},
+    {"actors.0.stopped.reason", 1},
+    {"actors.0.mailbox.len", 1},
+    {"actors.0.mailbox.max", 1},
+    {"actors.0.mailbox.enqueued", 1},
     {"actors.0.mailbox.kind", 0},
     {"actors.0.outbox.len", 1},
-    {"actors.0.counters.messages_received", 1}, {"actors.0.counters.messages_sent", 1},
-    {"actors.0.counters.handled", 1}, {"actors.0.counters.exceptions", 1},
+    {"actors.0.counters.messages_received", 1},
+    {"actors.0.counters.messages_sent", 1},
+    {"actors.0.counters.handled", 1},
+    {"actors.0.counters.exceptions", 1},
     {"actors.0.counters.replies", 0},
-    {"actors.0.handler_ns.total", 1}, {"actors.0.handler_ns.max", 1},
-    {"actors.0.handling.type", 1}, {"actors.0.handling.elapsed_ns", 1},
-    {"actors.0.handling.since_ns", 0}, {"actors.0.handling.stack", 0},
-    {"actors.0.handling.stack_source", 0}, {"actors.0.handling.stack_complete", 0},
-    {"actors.0.stuck.type", 1}, {"actors.0.stuck.since_ns", 1}, {"actors.0.stuck.handler_ns", 1},
-    {"actors.0.stuck.running", 0}, {"actors.0.stuck.on_cpu", 0}, {"actors.0.stuck.cpu_ns", 0},
-    {"actors.0.stuck.cpu_window_ns", 0}, {"actors.0.stuck.stack_source", 0},
-    {"actors.0.stuck.stack_complete", 0}, {"actors.0.stuck.stack_end", 0},
+    {"actors.0.handler_ns.total", 1},
+    {"actors.0.handler_ns.max", 1},
+    {"actors.0.handling.type", 1},
+    {"actors.0.handling.elapsed_ns", 1},
+    {"actors.0.handling.since_ns", 0},
+    {"actors.0.handling.stack", 0},
+    {"actors.0.handling.stack_source", 0},
+    {"actors.0.handling.stack_complete", 0},
+    {"actors.0.stuck.type", 1},
+    {"actors.0.stuck.since_ns", 1},
+    {"actors.0.stuck.handler_ns", 1},
+    {"actors.0.stuck.running", 0},
+    {"actors.0.stuck.on_cpu", 0},
+    {"actors.0.stuck.cpu_ns", 0},
+    {"actors.0.stuck.cpu_window_ns", 0},
+    {"actors.0.stuck.stack_source", 0},
+    {"actors.0.stuck.stack_complete", 0},
+    {"actors.0.stuck.stack_end", 0},
     {"actors.0.stuck.stack", 0},
-    {"actors.0.waiting_on.target", 1}, {"actors.0.waiting_on.kind", 1},
-    {"actors.0.waiting_on.elapsed_ns", 1}, {"actors.0.waiting_on.since_ns", 0},
-    {"actors.0.message_types.0.name", 1}, {"actors.0.message_types.0.count", 1},
-    {"actors.0.sockets.0.kind", 1}, {"actors.0.sockets.0.received", 1},
-    {"actors.0.sockets.0.sent", 1}, {"actors.0.sockets.0.endpoint", 0},
-    {"actors.0.sockets.0.depth", 0}, {"actors.0.sockets.0.max", 0},
+    {"actors.0.waiting_on.target", 1},
+    {"actors.0.waiting_on.kind", 1},
+    {"actors.0.waiting_on.elapsed_ns", 1},
+    {"actors.0.waiting_on.since_ns", 0},
+    {"actors.0.message_types.0.name", 1},
+    {"actors.0.message_types.0.count", 1},
+    {"actors.0.sockets.0.kind", 1},
+    {"actors.0.sockets.0.received", 1},
+    {"actors.0.sockets.0.sent", 1},
+    {"actors.0.sockets.0.endpoint", 0},
+    {"actors.0.sockets.0.depth", 0},
+    {"actors.0.sockets.0.max", 0},
 };
 
 /* A delta line leaves out all that did not change: only its seq and uptime are required, and
  * an actor an earlier line described comes without its origin. */
 static const struct member_case delta_members[] = {
-    {"seq", 1}, {"uptime_ns", 1}, {"final", 0}, {"totals", 0}, {"actors", 0},
-    {"deadlocks", 0}, {"diagnostics", 0}, {"tick_fs", 0}, {"spawn_sites", 0},
-    {"actors.0.id", 1}, {"actors.0.counters", 1}, {"actors.0.handling.type", 1},
+    {"seq", 1},
+    {"uptime_ns", 1},
+    {"final", 0},
+    {"totals", 0},
+    {"actors", 0},
+    {"deadlocks", 0},
+    {"diagnostics", 0},
+    {"tick_fs", 0},
+    {"spawn_sites", 0},
+    {"actors.0.id", 1},
+    {"actors.0.counters", 1},
+    {"actors.0.handling.type", 1},
 };
 
 /* An ended actor: what its full object requires, flat (origin included: it is described once),
  * and what that object leaves optional or the compact form leaves out when 0. */
 static const struct member_case ended_members[] = {
-    {"ended.0.id", 1}, {"ended.0.name", 1}, {"ended.0.runtime", 1},
-    {"ended.0.spawned_at_ns", 1}, {"ended.0.stopped_at_ns", 1}, {"ended.0.reason", 1},
-    {"ended.0.enqueued", 1}, {"ended.0.mailbox_max", 1}, {"ended.0.messages_received", 1},
-    {"ended.0.messages_sent", 1}, {"ended.0.handled", 1}, {"ended.0.handler_total_ns", 1},
-    {"ended.0.handler_max_ns", 1}, {"ended.0.message_types", 1},
-    {"ended.0.full_name", 0}, {"ended.0.internal", 0}, {"ended.0.attached_late", 0},
-    {"ended.0.spawn_site", 0}, {"ended.0.parent", 0}, {"ended.0.outbox_len", 0},
-    {"ended.0.replies", 0}, {"ended.0.exceptions", 0}, {"ended.0.handler_histogram", 0},
-    {"ended.0.mailbox_wait_histogram", 0}, {"ended.0.stuck", 0}, {"ended.0.peers", 0},
-    {"ended.0.peers_other", 0}, {"ended.0.runtime_id", 0}, {"ended.0.runtime_scope", 0},
-    {"ended.0.stuck.type", 1}, {"ended.0.message_types.0.count", 1},
+    {"ended.0.id", 1},
+    {"ended.0.name", 1},
+    {"ended.0.runtime", 1},
+    {"ended.0.spawned_at_ns", 1},
+    {"ended.0.stopped_at_ns", 1},
+    {"ended.0.reason", 1},
+    {"ended.0.enqueued", 1},
+    {"ended.0.mailbox_max", 1},
+    {"ended.0.messages_received", 1},
+    {"ended.0.messages_sent", 1},
+    {"ended.0.handled", 1},
+    {"ended.0.handler_total_ns", 1},
+    {"ended.0.handler_max_ns", 1},
+    {"ended.0.message_types", 1},
+    {"ended.0.full_name", 0},
+    {"ended.0.internal", 0},
+    {"ended.0.attached_late", 0},
+    {"ended.0.spawn_site", 0},
+    {"ended.0.parent", 0},
+    {"ended.0.outbox_len", 0},
+    {"ended.0.replies", 0},
+    {"ended.0.exceptions", 0},
+    {"ended.0.handler_histogram", 0},
+    {"ended.0.mailbox_wait_histogram", 0},
+    {"ended.0.stuck", 0},
+    {"ended.0.peers", 0},
+    {"ended.0.peers_other", 0},
+    {"ended.0.runtime_id", 0},
+    {"ended.0.runtime_scope", 0},
+    {"ended.0.stuck.type", 1},
+    {"ended.0.message_types.0.count", 1},
     {"ended.0.peers.0.count", 1},
 };
 
@@ -259,8 +346,8 @@ Test(reader_members, a_delta_needs_its_seq_and_uptime_only)
   json_object_set_new(line, "type", json_string("delta"));
   json_object_set_new(line, "seq", json_integer(1));
   json_t *actor = json_array_get(json_object_get(line, "actors"), 0);
-  const char *origin[] = {"runtime", "spawned_at_ns", "parent", "spawn_site", "attached_late",
-                          "children"};
+  const char *origin[] = {"runtime",    "spawned_at_ns", "parent",
+                          "spawn_site", "attached_late", "children"};
   for (size_t i = 0; i < sizeof origin / sizeof origin[0]; i++)
     json_object_del(actor, origin[i]);
   char *delta = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -279,5 +366,6 @@ Test(reader_members, an_ended_actor_is_read_with_every_member_and_refused_withou
   cr_expect_eq(read_lines_after(header_v3, text, &err), 1, "%s", err.text);
   free(text);
   for (size_t i = 0; i < sizeof ended_members / sizeof ended_members[0]; i++)
-    expect_member_after(header_v3, "", full_ended_keyframe, "", &ended_members[i], "version 3 ended actor");
+    expect_member_after(header_v3, "", full_ended_keyframe, "", &ended_members[i],
+                        "version 3 ended actor");
 }

@@ -25,19 +25,20 @@
 
 struct set_writer {
   char dir[64], path[128];
-  unsigned keep;        /* rotated files kept */
-  long lines_per_file;  /* a rotation before every this many lines */
-  long first, last;     /* seqs to write (LAST < 0: until stopped) */
-  long final_seq;       /* the final line's */
-  useconds_t pause_us;  /* between lines */
+  unsigned keep;       /* rotated files kept */
+  long lines_per_file; /* a rotation before every this many lines */
+  long first, last;    /* seqs to write (LAST < 0: until stopped) */
+  long final_seq;      /* the final line's */
+  useconds_t pause_us; /* between lines */
   volatile int stop;
   int fd;
-  long written;         /* lines in the current file */
+  long written; /* lines in the current file */
 };
 
 static void set_name(const struct set_writer *w, unsigned k, char *out, size_t len)
 {
-  cr_assert_eq(k ? as_dest_rotated_name(w->path, k, out, len) : (snprintf(out, len, "%s", w->path), 0), 0);
+  cr_assert_eq(
+      k ? as_dest_rotated_name(w->path, k, out, len) : (snprintf(out, len, "%s", w->path), 0), 0);
 }
 
 /* Writes TEXT in two parts, as the writer may: a reader can find half a line. */
@@ -75,8 +76,8 @@ static void set_line(struct set_writer *w, long seq)
   if (w->fd < 0 || w->written == w->lines_per_file)
     set_new_file(w);
   char *actor = v2_actor(1, 0, seq, "null");
-  char *line = v2_line(w->written == 0 || seq == w->final_seq ? "snapshot" : "delta", seq,
-                       seq + 1, actor, NULL);
+  char *line = v2_line(w->written == 0 || seq == w->final_seq ? "snapshot" : "delta", seq, seq + 1,
+                       actor, NULL);
   char *final = strstr(line, "\"final\":false");
   if (seq == w->final_seq)
     memcpy(final, "\"final\":true ", strlen("\"final\":true "));
@@ -227,10 +228,9 @@ Test(reader, a_set_rotated_while_it_is_read_is_read_as_one_consistent_run, .time
     while (rc == 0 && (rc = as_reader_next(r, &s, &err)) > 0) {
       cr_assert_gt(s->seq, prev, "try %d: seq %lld after %ld", i, (long long)s->seq, prev);
       if (prev < 0 || s->seq != prev + 1) { /* the start, or a gap: only at a keyframe, said */
-        cr_assert_not(s->delta, "try %d: seq %lld, a delta, starts the run", i,
-                      (long long)s->seq);
-        cr_assert(prev < 0 || has_missed_note(s, NULL), "try %d: seq %ld to %lld unsaid", i,
-                  prev, (long long)s->seq);
+        cr_assert_not(s->delta, "try %d: seq %lld, a delta, starts the run", i, (long long)s->seq);
+        cr_assert(prev < 0 || has_missed_note(s, NULL), "try %d: seq %ld to %lld unsaid", i, prev,
+                  (long long)s->seq);
         gaps += prev >= 0;
       }
       prev = s->seq;
@@ -262,13 +262,16 @@ static char *v2_actor_histogram(long id, const char *handling, const char *histo
 /* A keyframe with tick_fs and one actor, then a delta in which nothing happened. */
 static char *histogram_run(const char *histogram, const char *tick_fs)
 {
-  char *a = v2_actor_histogram(1, "{\"type\":\"T1\",\"elapsed_ns\":50,\"since_ns\":50,\"stack\":"
-                                  "[\"f+0x1 (x)\",\"g+0x2 (y)\"]}", histogram);
+  char *a = v2_actor_histogram(1,
+                               "{\"type\":\"T1\",\"elapsed_ns\":50,\"since_ns\":50,\"stack\":"
+                               "[\"f+0x1 (x)\",\"g+0x2 (y)\"]}",
+                               histogram);
   char *k0 = v2_line("snapshot", 0, 100, a, NULL), *text = NULL;
   char *brace = strrchr(k0, '}');
   *brace = '\0';
-  cr_assert(asprintf(&text, "%s%s,\"tick_fs\":%s}\n"
-                            "{\"type\":\"delta\",\"seq\":1,\"captured_at_ns\":9,\"uptime_ns\":400}\n",
+  cr_assert(asprintf(&text,
+                     "%s%s,\"tick_fs\":%s}\n"
+                     "{\"type\":\"delta\",\"seq\":1,\"captured_at_ns\":9,\"uptime_ns\":400}\n",
                      header_v2, k0, tick_fs) > 0);
   free(a);
   free(k0);
@@ -306,7 +309,8 @@ Test(reader, a_histogram_outside_the_scheme_is_refused_naming_it)
   const struct {
     const char *histogram, *tick_fs, *says;
   } bad[] = {
-      {"[[314,1]]", "1", "member 'handler_histogram' must be [bucket, count] pairs with buckets below 314, not 314"},
+      {"[[314,1]]", "1",
+       "member 'handler_histogram' must be [bucket, count] pairs with buckets below 314, not 314"},
       {"[[5,1],[4,1]]", "1", "must be sorted by bucket, each once (bucket 4 follows 5)"},
       {"[[5,1],[5,1]]", "1", "must be sorted by bucket, each once (bucket 5 follows 5)"},
       {"[[5,0]]", "1", "pairs with counts of 1 or more"},
@@ -314,7 +318,8 @@ Test(reader, a_histogram_outside_the_scheme_is_refused_naming_it)
       {"[[5]]", "1", "member 'handler_histogram[0]' must be a pair of two numbers"},
       {"[5,1]", "1", "member 'handler_histogram' must be a [bucket, count] pair, not a number"},
       {"[[\"5\",1]]", "1", "must be a whole number >= 0, not a string"},
-      {"{}", "1", "member 'handler_histogram' must be an array of [bucket, count] pairs, not an object"},
+      {"{}", "1",
+       "member 'handler_histogram' must be an array of [bucket, count] pairs, not an object"},
       {"[[5,1]]", "\"1\"", "member 'tick_fs' must be a whole number >= 0, not a string"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -334,9 +339,9 @@ Test(reader, a_histogram_outside_the_scheme_is_refused_naming_it)
  * implied members filled in) and reaps them at the next line. */
 Test(reader, ended_actors_are_listed_once_then_reaped)
 {
-  const char *header_v3 =
-      "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":3,\"pid\":7,\"program\":\"/bin/p\","
-      "\"argv\":[\"p\"],\"started_at\":\"x\",\"started_at_ns\":1}\n";
+  const char *header_v3 = "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":3,\"pid\":7,"
+                          "\"program\":\"/bin/p\","
+                          "\"argv\":[\"p\"],\"started_at\":\"x\",\"started_at_ns\":1}\n";
   char *a1 = v2_actor(1, 0, 1, "null"), *a3 = v2_actor(3, 1, 2, "null");
   char *both = NULL, *k0 = NULL, *text = NULL;
   cr_assert(asprintf(&both, "%s,%s", a1, a3) > 0);
@@ -350,7 +355,8 @@ Test(reader, ended_actors_are_listed_once_then_reaped)
       "[[5,1]],\"message_types\":[{\"name\":\"work\",\"count\":1}],\"runtime_id\":9,"
       "\"runtime_scope\":1,\"attached_late\":true,\"mailbox_wait_histogram\":[[3,2]],"
       "\"stuck\":{\"type\":\"work\",\"since_ns\":12,\"handler_ns\":1500000000,"
-      "\"running\":false,\"stack\":[\"f+0x1 (p)\"]}},{\"id\":4,\"name\":\"job\",\"runtime\":\"caf\",\"spawned_at_ns\":11,"
+      "\"running\":false,\"stack\":[\"f+0x1 "
+      "(p)\"]}},{\"id\":4,\"name\":\"job\",\"runtime\":\"caf\",\"spawned_at_ns\":11,"
       "\"stopped_at_ns\":31,\"reason\":\"kill\",\"enqueued\":0,\"mailbox_max\":0,"
       "\"messages_received\":0,\"messages_sent\":0,\"handled\":0,\"handler_total_ns\":0,"
       "\"handler_max_ns\":0,\"message_types\":[]}]}\n";
@@ -466,14 +472,14 @@ Test(reader, a_socket_type_without_its_endpoint_for_totals_per_name)
   cr_assert_str_eq(as_type_without_endpoint("<binary> (ROUTER inproc://node-11)", buf, sizeof buf),
                    "<binary> (ROUTER)");
   /* Cut at the type's length limit, its ")" with it. */
-  cr_assert_str_eq(as_type_without_endpoint("HELLO (DEALER tcp://a-very-long-host-name.exa", buf,
-                                            sizeof buf),
-                   "HELLO (DEALER)");
+  cr_assert_str_eq(
+      as_type_without_endpoint("HELLO (DEALER tcp://a-very-long-host-name.exa", buf, sizeof buf),
+      "HELLO (DEALER)");
   /* A frame's own text with " (" in it: the last socket suffix counts. */
   cr_assert_str_eq(as_type_without_endpoint("f (x) (PULL ipc:///tmp/s)", buf, sizeof buf),
                    "f (x) (PULL)");
-  const char *same[] = {"DATA (side pipe)", "ping", "<other>", "A (SUB)", "X (ROUTER)",
-                        "a (PULLER b)", "(PUB x)"};
+  const char *same[] = {"DATA (side pipe)", "ping",         "<other>", "A (SUB)",
+                        "X (ROUTER)",       "a (PULLER b)", "(PUB x)"};
   for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
     cr_assert_eq(as_type_without_endpoint(same[i], buf, sizeof buf), same[i], "%s", same[i]);
   cr_assert_str_eq(as_socket_kind_name(6), "ROUTER");

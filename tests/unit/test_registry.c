@@ -67,7 +67,8 @@ Test(registry, types_beyond_the_record_go_to_a_pool_block_then_count_as_other)
     for (int k = 0; k <= i; k++) /* type i is received i + 1 times */
       as_actor_receive(a, types[i]);
   }
-  cr_assert_eq(as_registry_tally_blocks_in_use(), blocks_before + 1, "the fifth type takes one block");
+  cr_assert_eq(as_registry_tally_blocks_in_use(), blocks_before + 1,
+               "the fifth type takes one block");
   as_actor_receive_undo(a, types[AS_ACTOR_TYPE_SLOTS - 1]); /* in the block */
   as_actor_receive_undo(a, types[AS_ACTOR_TYPE_SLOTS + 1]); /* counted as other */
 
@@ -215,8 +216,8 @@ static int probe_private(const struct as_actor *actor, uint64_t *strong, uint64_
 Test(registry, a_prepared_record_is_invisible_until_published)
 {
   static const struct as_runtime probed = {.name = "probed", .probe_refs = probe_private};
-  struct as_spawn spawn = {.runtime = &probed, .name = "prepared", .probe = 1,
-                           .private_bytes = sizeof(uint64_t)};
+  struct as_spawn spawn = {
+      .runtime = &probed, .name = "prepared", .probe = 1, .private_bytes = sizeof(uint64_t)};
   struct as_actor *a = as_registry_prepare(&spawn);
   cr_assert_not_null(a);
   struct as_registry_collection c = {0};
@@ -366,7 +367,10 @@ Test(registry, collecting_only_the_changes_keeps_a_reader_exactly_up_to_date)
       switch (rand_r(&seed) % 5) {
       case 0: as_actor_enqueue(a); break;
       case 1: as_actor_receive(a, AS_TYPE_NONE); break;
-      case 2: as_actor_handler_begin(a, 1, now); as_actor_handler_end(a, now + 5); break;
+      case 2:
+        as_actor_handler_begin(a, 1, now);
+        as_actor_handler_end(a, now + 5);
+        break;
       case 3: as_actor_mark_running(a); break;
       case 4: as_actor_mark_stopped(a, "done"); break;
       }
@@ -375,18 +379,24 @@ Test(registry, collecting_only_the_changes_keeps_a_reader_exactly_up_to_date)
     cr_assert_eq(as_registry_collect_changes(&c, now, grave), 0);
     /* The spawns themselves are changes, read in the first two looks. */
     if (round >= 2)
-      cr_assert_leq(c.count, 2 * 5, "round %d copied %zu actors: the idle ones too", round, c.count);
+      cr_assert_leq(c.count, 2 * 5, "round %d copied %zu actors: the idle ones too", round,
+                    c.count);
     known_apply(known, 4096, &c);
     for (int i = 0; i < ACTORS; i++) {
       const struct known_actor *k = &known[ids[i]];
       if (!k->present) {
-        cr_assert_eq(atomic_load(&actors[i]->status), AS_STATUS_STOPPED, "#%lu gone early", (unsigned long)ids[i]);
+        cr_assert_eq(atomic_load(&actors[i]->status), AS_STATUS_STOPPED, "#%lu gone early",
+                     (unsigned long)ids[i]);
         continue;
       }
-      cr_assert_eq(k->received, atomic_load(&actors[i]->received), "round %d #%lu", round, (unsigned long)ids[i]);
-      cr_assert_eq(k->enqueued, atomic_load(&actors[i]->enqueued), "round %d #%lu", round, (unsigned long)ids[i]);
-      cr_assert_eq(k->handled, atomic_load(&actors[i]->handled), "round %d #%lu", round, (unsigned long)ids[i]);
-      cr_assert_eq(k->status, atomic_load(&actors[i]->status), "round %d #%lu", round, (unsigned long)ids[i]);
+      cr_assert_eq(k->received, atomic_load(&actors[i]->received), "round %d #%lu", round,
+                   (unsigned long)ids[i]);
+      cr_assert_eq(k->enqueued, atomic_load(&actors[i]->enqueued), "round %d #%lu", round,
+                   (unsigned long)ids[i]);
+      cr_assert_eq(k->handled, atomic_load(&actors[i]->handled), "round %d #%lu", round,
+                   (unsigned long)ids[i]);
+      cr_assert_eq(k->status, atomic_load(&actors[i]->status), "round %d #%lu", round,
+                   (unsigned long)ids[i]);
     }
     cr_assert_eq(c.totals.total_spawned, c.totals.total_stopped + c.totals.alive);
   }

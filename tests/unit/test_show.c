@@ -58,8 +58,7 @@ Test(show, a_value_above_a_limit_never_reads_as_the_limit)
 {
   char buf[SHOW_DURATION_MAX];
   cr_expect_str_eq(show_duration_above(250400000, 250000000, 0, buf, sizeof buf), "250.4 ms");
-  cr_expect_str_eq(show_duration_above(250000001, 250000000, 0, buf, sizeof buf),
-                   "250.000001 ms");
+  cr_expect_str_eq(show_duration_above(250000001, 250000000, 0, buf, sizeof buf), "250.000001 ms");
   cr_expect_str_eq(show_duration_above(312000000, 250000000, 0, buf, sizeof buf), "312 ms");
   cr_expect_str_eq(show_duration_above(1000400000000, 1000000000000, 0, buf, sizeof buf),
                    "1000.4 s");

@@ -38,7 +38,8 @@ static struct as_config unix_config(const char *name)
   memset(&cfg, 0, sizeof cfg);
   cfg.interval_ms = AS_INTERVAL_MS_DEFAULT; /* a line may wait this long for its clients */
   cfg.output.kind = AS_DEST_UNIX;
-  snprintf(cfg.output.path, sizeof cfg.output.path, "/tmp/actorscope-%s-%d.sock", name, (int)getpid());
+  snprintf(cfg.output.path, sizeof cfg.output.path, "/tmp/actorscope-%s-%d.sock", name,
+           (int)getpid());
   unlink(cfg.output.path);
   return cfg;
 }
@@ -408,7 +409,8 @@ Test(sink, the_seventeenth_client_is_told_why_it_is_refused)
   clients[16] = unix_connect(cfg.output.path);
   cr_assert_eq(as_sink_write_line(sink, "{\"seq\":0}", &err), 0);
   char *text = read_stream(clients[16], 2000);
-  cr_assert_str_eq(text, "{\"format\":\"actorscope\",\"error\":\"too many clients: 16 are connected\"}\n");
+  cr_assert_str_eq(
+      text, "{\"format\":\"actorscope\",\"error\":\"too many clients: 16 are connected\"}\n");
   free(text);
   struct as_sink_stats stats;
   as_sink_get_stats(sink, &stats);
@@ -493,7 +495,8 @@ Test(sink, a_client_that_cannot_take_a_long_line_in_time_is_dropped, .timeout = 
   pthread_create(&thread, NULL, reader_main, &fast);
   char *line = big_line(16u << 20, 0);
   for (size_t at = 0, len = strlen(line); at < len; at += 1u << 20)
-    cr_assert_eq(as_sink_write_part(sink, line + at, len - at < (1u << 20) ? len - at : 1u << 20, &err), 0);
+    cr_assert_eq(
+        as_sink_write_part(sink, line + at, len - at < (1u << 20) ? len - at : 1u << 20, &err), 0);
   cr_assert_eq(as_sink_end_line(sink, &err), 0);
   struct as_sink_stats stats;
   as_sink_get_stats(sink, &stats);
@@ -625,7 +628,8 @@ Test(sink, with_a_token_only_clients_that_send_it_first_get_lines)
 static int tcp_connect(const char *where)
 {
   const char *colon = strrchr(where, ':');
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1)),
+  struct sockaddr_in addr = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)atoi(colon + 1)),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   cr_assert_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0, "%s", strerror(errno));
@@ -711,8 +715,9 @@ static int write_in_parts(struct as_sink *sink, const char *line, int keyframe)
   struct as_error err = {""};
   as_sink_next_line_is_keyframe(sink, keyframe);
   for (size_t at = 0, len = strlen(line); at < len; at += 1u << 20)
-    cr_assert_eq(as_sink_write_part(sink, line + at, len - at < (1u << 20) ? len - at : 1u << 20,
-                                     &err), 0, "%s", err.text);
+    cr_assert_eq(
+        as_sink_write_part(sink, line + at, len - at < (1u << 20) ? len - at : 1u << 20, &err), 0,
+        "%s", err.text);
   return as_sink_end_line(sink, &err);
 }
 

@@ -23,13 +23,21 @@ static json_t *encode_with_ids(struct as_actor_view *views, size_t n,
                                const struct as_waitgraph_cycles *cycles, uint64_t *ids,
                                size_t id_count)
 {
-  struct as_registry_collection c = {.views = views, .count = n, .capacity = n,
-                                     .ids = ids, .id_count = id_count, .id_capacity = id_count,
+  struct as_registry_collection c = {.views = views,
+                                     .count = n,
+                                     .capacity = n,
+                                     .ids = ids,
+                                     .id_count = id_count,
+                                     .id_capacity = id_count,
                                      .totals = {2, 3, 1, 42}};
   /* Every listed actor stands for a waiting one too: deadlock names come from those. */
-  struct as_snapshot_info info = {.seq = 7, .wall_ns = 1795500000123000000ULL,
-                                  .uptime_ns = 5000, .start_ticks = 1000,
-                                  .now_ticks = 10000, .waiting = views, .waiting_count = n};
+  struct as_snapshot_info info = {.seq = 7,
+                                  .wall_ns = 1795500000123000000ULL,
+                                  .uptime_ns = 5000,
+                                  .start_ticks = 1000,
+                                  .now_ticks = 10000,
+                                  .waiting = views,
+                                  .waiting_count = n};
   char *line = as_snapshot_encode(&c, cycles, &info);
   cr_assert_not_null(line);
   cr_assert_null(strchr(line, '\n'), "a snapshot must be one line");
@@ -40,7 +48,8 @@ static json_t *encode_with_ids(struct as_actor_view *views, size_t n,
   return root;
 }
 
-static json_t *encode(struct as_actor_view *views, size_t n, const struct as_waitgraph_cycles *cycles)
+static json_t *encode(struct as_actor_view *views, size_t n,
+                      const struct as_waitgraph_cycles *cycles)
 {
   return encode_with_ids(views, n, cycles, NULL, 0);
 }
@@ -51,7 +60,8 @@ Test(snapshot, top_level_fields_follow_the_format)
   json_t *root = encode(&v, 1, NULL);
   cr_assert_str_eq(json_string_value(json_object_get(root, "type")), "snapshot");
   cr_assert_eq(json_integer_value(json_object_get(root, "seq")), 7);
-  cr_assert_str_eq(json_string_value(json_object_get(root, "captured_at")), "2026-11-24T06:00:00.123Z");
+  cr_assert_str_eq(json_string_value(json_object_get(root, "captured_at")),
+                   "2026-11-24T06:00:00.123Z");
   cr_assert_eq(json_integer_value(json_object_get(root, "uptime_ns")), 5000);
   cr_assert(json_is_false(json_object_get(root, "final")));
   json_t *totals = json_object_get(root, "totals");
@@ -151,7 +161,8 @@ static void assert_name_encodes_as(const char *name, const char *expected)
 {
   struct as_actor_view v = make_view(1, 0, name);
   json_t *root = encode(&v, 1, NULL);
-  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(root, "actors"), 0), "name")),
+  cr_assert_str_eq(json_string_value(
+                       json_object_get(json_array_get(json_object_get(root, "actors"), 0), "name")),
                    expected);
   json_decref(root);
 }
@@ -164,8 +175,13 @@ Test(snapshot, names_with_quotes_and_control_bytes_stay_valid_json)
 Test(snapshot, the_header_names_format_version_and_process)
 {
   const char *argv[] = {"prog", "--flag"};
-  struct as_header_info h = {.pid = 99, .program = "/bin/prog", .argv = argv, .argc = 2,
-                             .started_wall_ns = 0, .interval_ms = 500, .grave_ms = 5000,
+  struct as_header_info h = {.pid = 99,
+                             .program = "/bin/prog",
+                             .argv = argv,
+                             .argc = 2,
+                             .started_wall_ns = 0,
+                             .interval_ms = 500,
+                             .grave_ms = 5000,
                              .stack_depth = 8};
   char *line = as_snapshot_encode_header(&h);
   json_t *root = json_loads(line, 0, NULL);
@@ -174,7 +190,8 @@ Test(snapshot, the_header_names_format_version_and_process)
   cr_assert_eq(json_integer_value(json_object_get(root, "version")), AS_FORMAT_VERSION);
   cr_assert_eq(json_integer_value(json_object_get(root, "pid")), 99);
   cr_assert_str_eq(json_string_value(json_array_get(json_object_get(root, "argv"), 1)), "--flag");
-  cr_assert_str_eq(json_string_value(json_object_get(root, "started_at")), "1970-01-01T00:00:00.000Z");
+  cr_assert_str_eq(json_string_value(json_object_get(root, "started_at")),
+                   "1970-01-01T00:00:00.000Z");
   json_decref(root);
   free(line);
 }
@@ -245,8 +262,7 @@ Test(snapshot, many_spawn_sites_keep_their_numbers_across_lines_of_any_size)
       char want[32]; /* a frame is a return address: its call is the byte before */
       snprintf(want, sizeof want, "0x%zx", 0x1000 + (i * 7) % SITES - 1);
       cr_assert_not_null(first);
-      cr_assert_str_eq(first, want, "round %d actor %zu: site %s, not %s", round, i,
-                first, want);
+      cr_assert_str_eq(first, want, "round %d actor %zu: site %s, not %s", round, i, first, want);
     }
     json_decref(root);
   }
