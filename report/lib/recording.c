@@ -601,14 +601,6 @@ void recording_counts(const struct recording *m, struct rm_counts *out)
   out->max_alive = recording_max_alive_at(m, &out->max_alive_at_ns);
 }
 
-size_t recording_hidden(const struct recording *m)
-{
-  size_t n = 0;
-  for (size_t i = 0; i < m->n_actors; i++)
-    n += !recording_visible(m, &m->actors[i]);
-  return n;
-}
-
 const struct rm_actor *recording_find(const struct recording *m, int64_t id)
 {
   size_t lo = rm_lower_bound(m, id);

@@ -171,8 +171,6 @@ struct rm_counts {
   size_t hidden;
 };
 void recording_counts(const struct recording *m, struct rm_counts *out);
-/* Visible actors hidden by the runtime-internal filter. */
-size_t recording_hidden(const struct recording *m);
 /* The actor with this id, or NULL. */
 const struct rm_actor *recording_find(const struct recording *m, int64_t id);
 /* Which seqs this reading does not have and why ("seq 0 to 1233 are not in the set any more:
