@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 /* Our own frames (hook, registry) lead the stack: they are skipped, not counted. A spawn's
  * own frames are usually REGISTRY_OWN_FRAMES_USUAL (capture, origin, prepare, the hook and its
@@ -74,21 +73,11 @@ static void spawn_chains_key_make(void)
   spawn_chains_keyed = pthread_key_create(&spawn_chains_key, free) == 0;
 }
 
-/* The main thread's stack lies below __libc_stack_end (its top, less the arguments and the
- * environment) within the stack limit: known without pthread_getattr_np(), which reads and
- * parses /proc/self/maps for the main thread. Other threads' bounds are in their descriptor. */
-extern void *__libc_stack_end;
-
+/* This thread's stack, from its descriptor (for the main thread glibc reads /proc/self/maps,
+ * clipping the stack limit at the mapping below: the limit alone is no bound, a program may
+ * raise it after its threads' stacks were placed under the old one). */
 static int spawn_chains_stack_bounds(uintptr_t *lo, uintptr_t *hi)
 {
-  uintptr_t here = (uintptr_t)__builtin_frame_address(0), top = (uintptr_t)__libc_stack_end;
-  struct rlimit limit;
-  if (here < top && getrlimit(RLIMIT_STACK, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
-      limit.rlim_cur < top && here >= top - limit.rlim_cur) {
-    *lo = top - limit.rlim_cur;
-    *hi = top;
-    return 0;
-  }
   pthread_attr_t attr;
   void *base = NULL;
   size_t size = 0;
