@@ -39,6 +39,8 @@ static int collector_finished;
 static _Atomic int collector_signal;
 static _Atomic int collector_signal_written;
 static _Atomic long collector_pid;
+/* Many actors stopped since the last line (as_registry_on_stops_backlog): one is due now. */
+static _Atomic int collector_backlog_due;
 
 static struct as_config collector_config;
 static struct as_sink *collector_sink;
@@ -414,7 +416,7 @@ static void *collector_main(void *arg)
     }
     if (atomic_load(&collector_stopping))
       break;
-    if (woken < 0) /* the interval passed */
+    if (woken < 0 || atomic_exchange(&collector_backlog_due, 0)) /* the interval passed */
       collector_write_now(0);
   }
   atomic_store(&collector_thread_live, 0);
@@ -466,6 +468,14 @@ static void collector_forget_run(void)
   collector_said_deadlocks = collector_said_diagnostics = 0;
 }
 
+/* On a host thread, from its hook: no lock, no allocation; sem_post is async-signal-safe. */
+static void collector_on_stops_backlog(void)
+{
+  if (atomic_load_explicit(&collector_running, memory_order_relaxed) &&
+      !atomic_exchange(&collector_backlog_due, 1))
+    sem_post(&collector_wake);
+}
+
 int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns)
 {
   if (atomic_load(&collector_thread_live))
@@ -491,6 +501,8 @@ int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64
 
   sem_init(&collector_wake, 0, 0);
   atomic_store(&collector_pid, (long)getpid());
+  atomic_store(&collector_backlog_due, 0);
+  as_registry_on_stops_backlog(collector_on_stops_backlog);
 
   /* Blocked signals are inherited: the host's signals never land on our thread. */
   sigset_t all, old;

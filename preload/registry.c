@@ -73,6 +73,12 @@ _Atomic uint64_t as__registry_first_id = 1;
 /* Actors left untraced because a record (or a runtime's own state) could not be allocated. */
 static _Atomic uint64_t registry_untraced;
 static void (*registry_first_spawn_callback)(void);
+static void (*_Atomic registry_stops_backlog_callback)(void);
+/* Stops since the last collection, and this thread's not yet added to them (one shared
+ * counter touched every REGISTRY_STOPS_BATCH stops, not every stop). */
+#define REGISTRY_STOPS_BATCH 32u
+_Atomic uint32_t registry_stops_unseen;
+static __thread uint32_t registry_stops_here __attribute__((tls_model("initial-exec")));
 static _Atomic int registry_first_spawn_done;
 
 static __thread struct as_actor *registry_current __attribute__((tls_model("initial-exec")));
@@ -93,6 +99,27 @@ void as_registry_on_first_spawn(void (*callback)(void))
 }
 
 static _Atomic as_runtime_running_fn registry_runtime_running;
+
+void as_registry_on_stops_backlog(void (*callback)(void))
+{
+  atomic_store_explicit(&registry_stops_backlog_callback, callback, memory_order_release);
+}
+
+static void registry_stops_count(void)
+{
+  if (++registry_stops_here < REGISTRY_STOPS_BATCH)
+    return;
+  registry_stops_here = 0;
+  uint32_t before = atomic_fetch_add_explicit(&registry_stops_unseen, REGISTRY_STOPS_BATCH,
+                                              memory_order_relaxed);
+  if (before < AS_REGISTRY_STOPS_BACKLOG &&
+      before + REGISTRY_STOPS_BATCH >= AS_REGISTRY_STOPS_BACKLOG) {
+    void (*callback)(void) =
+        atomic_load_explicit(&registry_stops_backlog_callback, memory_order_acquire);
+    if (callback)
+      callback();
+  }
+}
 
 void as_registry_on_runtime_running(as_runtime_running_fn fn)
 {
@@ -553,6 +580,7 @@ void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
   atomic_store_explicit(&actor->stopped_at, now, memory_order_relaxed);
   atomic_store_explicit(&actor->status, AS_STATUS_STOPPED, memory_order_release);
   as_changes_touch(actor);
+  registry_stops_count();
 }
 
 void as_actor_handler_cancel(struct as_actor *actor)

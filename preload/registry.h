@@ -79,6 +79,17 @@ void as_registry_unlock_for_fork(void);
 /* Called once, at the first spawn, to start the machinery that writes snapshots. */
 void as_registry_on_first_spawn(void (*callback)(void));
 
+/* Actors that stopped since the last collection, counted in batches of a thread's
+ * REGISTRY_STOPS_BATCH: the callback runs (on the stopping thread; it must only post a
+ * semaphore) when they reach AS_REGISTRY_STOPS_BACKLOG, so a storm of short-lived actors gets a
+ * line long before the interval ends and their records wait for it in bounded numbers. */
+#define AS_REGISTRY_STOPS_BACKLOG 4096u
+/* At most this many stopped actors wait out the grave window: a storm of stops reaps the
+ * oldest sooner, after at least one line listed each stopped (no fact is lost, and memory
+ * after a million short-lived actors does not grow with the rate they stop at). */
+#define AS_REGISTRY_GRAVE_MAX 4096u
+void as_registry_on_stops_backlog(void (*callback)(void));
+
 /* Whether an actor that lived and died between two collections is listed once, compactly, and
  * reaped at once (format 3 "ended"; the default), or kept for the grave window like any stopped
  * actor. A stream that clients join midway (a socket) keeps them: a client that joins at a

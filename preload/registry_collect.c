@@ -103,7 +103,9 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->actor = a;
   v->runtime_id = a->runtime_id;
   v->runtime_scope = a->runtime_scope;
+  /* The views array is kept from line to line: nothing of the slot's last actor may stay. */
   v->has_refs = 0;
+  v->strong_refs = v->weak_refs = 0;
   const struct as_actor_side *side = as_actor_side_peek(a);
   const struct as_relations *r = side ? side->relations : NULL;
   v->links_at = registry_pool_ids(c, r ? r->links : NULL, r ? r->link_count : 0, &v->link_count);
@@ -230,14 +232,16 @@ static int registry_reaped_add(struct as_registry_collection *out, uint64_t id)
   return 0;
 }
 
-/* Unlists the actors whose grave window has passed. Their records leave the spawn-ordered array
+/* Unlists the actors whose grave window has passed, and the oldest beyond
+ * AS_REGISTRY_GRAVE_MAX (each was listed stopped by the line that pushed it). Their records leave the spawn-ordered array
  * (and are let go) at its next compaction, so reaping one actor does not move all the others. */
 static int registry_reap(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
 {
   int rc = 0;
   while (registry_grave_count > 0) {
     struct registry_grave *g = &registry_graves[registry_grave_first];
-    if (now < g->stopped_at || now - g->stopped_at < grave_ns)
+    if (registry_grave_count <= AS_REGISTRY_GRAVE_MAX &&
+        (now < g->stopped_at || now - g->stopped_at < grave_ns))
       break;
     int space = registry_space_of(g->actor);
     registry_unlist(space, registry_block_of(space, g->actor));
@@ -444,6 +448,7 @@ static void registry_totals(struct as_registry_collection *out)
 
 static void registry_collection_reset(struct as_registry_collection *out)
 {
+  atomic_store_explicit(&registry_stops_unseen, 0, memory_order_relaxed);
   out->count = 0;
   out->id_count = 0;
   out->reaped_count = 0;

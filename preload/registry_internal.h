@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 extern pthread_mutex_t registry_lock;
+extern _Atomic uint32_t registry_stops_unseen;
 /* The record whose runtime object the collector may be reading (registry.c says the protocol). */
 extern const struct as_actor *_Atomic registry_probing_now;
 /* Every listed record, in spawn (id) order (registry.c says why an array). */

@@ -1,0 +1,170 @@
+/* Issue 22: actors that come and go by the thousand (an actor per request) cost bounded memory
+ * and lose no fact: a storm of stops gets lines before the interval ends, stopped actors are
+ * listed once in deltas, and the grave window keeps a bounded number of them. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(caf_churn, .timeout = 120);
+
+#define WORKER "acme::billing::invoice_worker"
+/* preload/registry.h: AS_REGISTRY_STOPS_BACKLOG and AS_REGISTRY_GRAVE_MAX. */
+#define STOPS_BACKLOG 4096
+#define GRAVE_MAX 4096
+
+static int is_data_line(json_t *line)
+{
+  const char *type = as_test_str(line, "type");
+  return type && (strcmp(type, "snapshot") == 0 || strcmp(type, "delta") == 0);
+}
+
+static int is_worker(json_t *actor)
+{
+  const char *name = as_test_str(actor, "name");
+  return name && strcmp(name, WORKER) == 0;
+}
+
+static int is_stopped_worker(json_t *actor)
+{
+  const char *status = as_test_str(actor, "status");
+  return is_worker(actor) && (!status || strcmp(status, "stopped") == 0);
+}
+
+/* Each worker id's stopped listings ("actors" with status stopped, or "ended"), counted in
+ * delta lines only (counts) and anywhere (seen); returns the number of distinct ids. */
+static size_t churn_tally(json_t *lines, long n, unsigned char *seen, unsigned short *delta_counts)
+{
+  size_t i, k, distinct = 0;
+  json_t *line, *actor;
+  json_array_foreach(lines, i, line)
+  {
+    if (!is_data_line(line))
+      continue;
+    int delta = strcmp(as_test_str(line, "type"), "delta") == 0;
+    json_t *actors = as_test_line_actors(line);
+    json_array_foreach(actors, k, actor)
+    {
+      if (!is_stopped_worker(actor))
+        continue;
+      json_int_t id = as_test_int(actor, "id");
+      cr_assert(id > 0 && id < 4 * n, "worker id %lld", (long long)id);
+      distinct += !seen[id];
+      seen[id] = 1;
+      if (delta && delta_counts[id] < 65535)
+        delta_counts[id]++;
+    }
+    json_decref(actors);
+  }
+  return distinct;
+}
+
+static long report_count(const char *path, const char *what)
+{
+  const char *argv[] = {AS_TEST_CLI, "report", path, NULL};
+  struct as_test_run out;
+  as_test_run(argv, NULL, 0, &out);
+  cr_assert_eq(out.status, 0, "%s", out.err);
+  const char *at = strstr(out.out, "actors: ");
+  cr_assert_not_null(at, "%s", out.out);
+  long spawned, stopped, alive;
+  cr_assert_eq(sscanf(at, "actors: %ld spawned, %ld stopped, %ld alive", &spawned, &stopped, &alive),
+               3, "%s", at);
+  as_test_run_free(&out);
+  return strcmp(what, "spawned") == 0 ? spawned : stopped;
+}
+
+/* An interval of an hour: without lines on account of the stops, the run would have its first
+ * line and its last, and every worker's record would wait for the last. */
+Test(caf_churn, a_storm_of_stops_gets_lines_before_the_interval_ends)
+{
+  enum { N = 20000 };
+  const char *argv[] = {"caf_churn", "20000", "64", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=3600000", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  json_t *lines = as_test_run_lines(&run), *line;
+  size_t i, data_lines = 0;
+  json_array_foreach(lines, i, line) data_lines += is_data_line(line);
+  /* The first line, one per STOPS_BACKLOG stops at most, and the last. */
+  cr_assert_geq(data_lines, 1 + N / (2 * STOPS_BACKLOG) + 1, "%zu lines", data_lines);
+
+  unsigned char *seen = calloc(4 * N, 1);
+  unsigned short *delta_counts = calloc(4 * N, sizeof *delta_counts);
+  cr_assert_eq(churn_tally(lines, N, seen, delta_counts), N, "not every worker is listed stopped");
+  /* What the user reads: every worker spawned and stopped, none left alive. */
+  char *path = as_test_only_output(run.dir);
+  long stopped = report_count(path, "stopped");
+  cr_expect_geq(stopped, N);
+  cr_expect_eq(report_count(path, "spawned"), stopped);
+  free(path);
+  free(seen);
+  free(delta_counts);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+/* A stopped actor a line saw alive is listed stopped once more, then not again until the grave
+ * window ends: a line lists what changed, and a stopped actor does not change. */
+Test(caf_churn, a_stopped_actor_is_listed_once_in_deltas)
+{
+  enum { N = 20000 };
+  const char *argv[] = {"caf_churn", "20000", "2000", NULL};
+  /* Deltas: the harness makes every line a keyframe unless told otherwise. */
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=50", "ACTORSCOPE_KEYFRAME_S=3600", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  json_t *lines = as_test_run_lines(&run);
+  unsigned char *seen = calloc(4 * N, 1);
+  unsigned short *delta_counts = calloc(4 * N, sizeof *delta_counts);
+  cr_assert_eq(churn_tally(lines, N, seen, delta_counts), N);
+  size_t again = 0;
+  for (long id = 0; id < 4 * N; id++)
+    again += delta_counts[id] > 1;
+  /* A handler's end stored just after the actor's stop may list it once more (rare). */
+  cr_expect_leq(again, N / 100, "%zu stopped workers listed again in deltas", again);
+  free(seen);
+  free(delta_counts);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+/* A grave window of a day: lines every 2 ms see thousands of workers alive, and each stays
+ * listed after its stop only while it is among the GRAVE_MAX most recent. */
+Test(caf_churn, the_grave_window_keeps_a_bounded_number_of_actors)
+{
+  enum { N = 30000 };
+  const char *argv[] = {"caf_churn", "30000", "2000", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=2", "ACTORSCOPE_GRAVE_MS=86400000", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  json_t *lines = as_test_run_lines(&run), *line, *actor;
+  size_t i, k, seen_alive = 0;
+  json_array_foreach(lines, i, line)
+  {
+    json_array_foreach(json_object_get(line, "actors"), k, actor)
+    seen_alive += is_worker(actor) && !is_stopped_worker(actor);
+  }
+  /* Otherwise the run says nothing of the bound. */
+  cr_assert_gt(seen_alive, 2 * GRAVE_MAX, "lines saw only %zu workers alive", seen_alive);
+  json_t *last = json_array_get(lines, json_array_size(lines) - 1);
+  cr_assert_str_eq(as_test_str(last, "type"), "snapshot");
+  size_t listed_stopped = 0;
+  json_array_foreach(json_object_get(last, "actors"), k, actor) listed_stopped +=
+      is_stopped_worker(actor);
+  /* The graves kept, and the workers stopped since the line before (at most those in flight). */
+  cr_expect_leq(listed_stopped, GRAVE_MAX + 2000, "%zu stopped workers in the last keyframe",
+                listed_stopped);
+  unsigned char *seen = calloc(4 * N, 1);
+  unsigned short *delta_counts = calloc(4 * N, sizeof *delta_counts);
+  cr_expect_eq(churn_tally(lines, N, seen, delta_counts), N, "a worker's stop was lost");
+  free(seen);
+  free(delta_counts);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
