@@ -196,7 +196,9 @@ static int collector_output_end(struct collector_output *out)
  * 100k actors' copies (35 MB) would be faulted in afresh at every keyframe, some 8,500 page
  * faults (18-20 µs each on a VM: more than the keyframe's own work). What more a line took
  * (a burst of actors that ended between two lines) is given back. */
-#define COLLECTOR_VIEWS_KEPT 1024u
+/* Lines that come on account of stops (registry.h) list that many ended actors and more: their
+ * copies are kept too, or every such line would fault them in again. */
+#define COLLECTOR_VIEWS_KEPT (2u * AS_REGISTRY_STOPS_BACKLOG)
 
 static void collector_release_views(void)
 {
