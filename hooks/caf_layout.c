@@ -486,7 +486,9 @@ static __attribute__((noinline)) uintptr_t caf_class_learn(const void *element)
   return CAF_CLASS_ATOM_AT | (uintptr_t)offset << 8;
 }
 
-uint32_t caf_layout_message_type(const void *element)
+__thread struct caf_type_memo caf__type_memo __attribute__((tls_model("initial-exec")));
+
+uint32_t caf__message_type_slow(const void *element)
 {
   const void *vptr = *(const void *const *)element;
   struct caf_class_cache_entry *c =
@@ -501,10 +503,21 @@ uint32_t caf_layout_message_type(const void *element)
     }
     *c = (struct caf_class_cache_entry){vptr, (uint32_t)(verdict & 0xff), (uint32_t)(verdict >> 8)};
   }
-  if (c->kind == CAF_CLASS_TYPED)
+  struct caf_type_memo *memo = &caf__type_memo;
+  if (c->kind == CAF_CLASS_TYPED) {
+    /* An id of 0 (the type table full) stays out of the memo: named again next time. */
+    if (c->value)
+      *memo = (struct caf_type_memo){.vptr = vptr, .id = c->value};
     return c->value;
-  if (c->kind == CAF_CLASS_ATOM_AT)
-    return caf_atom_type(*(const uint64_t *)((const char *)element + c->value));
+  }
+  if (c->kind == CAF_CLASS_ATOM_AT) {
+    uint64_t atom = caf_read_u64(element, c->value);
+    uint32_t id = caf_atom_type(atom);
+    if (memo->vptr != vptr || memo->atom_offset != c->value)
+      *memo = (struct caf_type_memo){.vptr = vptr, .atom_offset = c->value};
+    *caf__type_memo_atom(memo, atom) = (struct caf_type_memo_atom){atom, id};
+    return id;
+  }
   uint16_t first_type_nr;
   return caf_content_type(element, &first_type_nr);
 }
