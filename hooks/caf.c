@@ -80,7 +80,9 @@ static AS_HOOK_HOT bool caf_active(void)
   if (!as_tracing_active())
     return false;
   int state = atomic_load_explicit(&caf_state, memory_order_acquire);
-  if (__builtin_expect(state == CAF_UNCHECKED, 0)) {
+  if (__builtin_expect(state == CAF_READY, 1))
+    return true;
+  if (state == CAF_UNCHECKED) {
     AS_HOOK_KEEP_ERRNO();
     pthread_once(&caf_once, caf_verify_once);
     state = atomic_load(&caf_state);
@@ -488,7 +490,7 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
 
 typedef void (*caf_enqueue_fn)(void *, void **, void *);
 
-static void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *host, bool forwarder)
+static AS_HOOK_HOT void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *host, bool forwarder)
 {
   if (!real)
     return;
@@ -625,7 +627,7 @@ static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
 
 typedef int (*caf_consume_fn)(void *, void *);
 
-static int caf_consume(caf_consume_fn real, void *self, void *element)
+static AS_HOOK_HOT int caf_consume(caf_consume_fn real, void *self, void *element)
 {
   if (!real)
     return 0;

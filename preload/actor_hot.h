@@ -82,8 +82,15 @@ static inline void as__counter_bump_maybe_shared(_Atomic uint64_t *counter, uint
 }
 
 /* Counts a message of this type in one of these slots; returns 0 when each holds another. */
-static inline int as__tally_slots(_Atomic uint64_t *slots, int count, uint32_t type, int shared)
+AS_HOT int as__tally_slots(_Atomic uint64_t *slots, int count, uint32_t type, int shared)
 {
+  /* The common case first: the first slot holds the type (an actor's messages are mostly of
+   * one type, and a type is never 0, so neither is the word). */
+  uint64_t first = atomic_load_explicit(&slots[0], memory_order_relaxed);
+  if (__builtin_expect(first >> AS_TALLY_COUNT_BITS == type, 1)) {
+    as__counter_bump_maybe_shared(&slots[0], 1, shared);
+    return 1;
+  }
   uint64_t claimed = ((uint64_t)type << AS_TALLY_COUNT_BITS) | 1;
   for (int i = 0; i < count; i++) {
     uint64_t word = atomic_load_explicit(&slots[i], memory_order_relaxed);
