@@ -26,6 +26,9 @@
 #define CAF_ELEMENT_MESSAGE_VIEW 16
 #define CAF_ELEMENT_SENDER 24
 #define CAF_ELEMENT_MID 32
+/* message: a type_erased_tuple (vptr) whose one member is its data (message_data *, NULL when
+ * empty) */
+#define CAF_MESSAGE_DATA 8
 /* message_id */
 #define CAF_MID_RESPONSE_FLAG 0x8000000000000000ULL
 #define CAF_MID_REQUEST_ID_MASK 0x0FFFFFFFFFFFFFFFULL
