@@ -490,19 +490,24 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
 
 typedef void (*caf_enqueue_fn)(void *, void **, void *);
 
-static AS_HOOK_HOT void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *host, bool forwarder)
+/* The per-message paths below leave errno alone: only their first-time slow paths (naming,
+ * interning a type) can touch it, and those save them themselves. */
+static AS_HOOK_HOT void caf_enqueue_count(void *self, void **element, bool forwarder)
+{
+  struct caf_actor *target;
+  if (element && *element && caf_active() && (target = caf_find_or_adopt(self)))
+    caf_on_enqueue(target, *element, forwarder);
+}
+
+/* Nothing to do once the real enqueue returns: the compiler jumps to it. */
+static AS_HOOK_HOT void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *host,
+                                    bool forwarder)
 {
   if (!real)
     return;
-  const void *outer = caf_enqueue_self;
-  struct caf_actor *target = NULL;
-  /* The per-message paths below leave errno alone: only their first-time slow paths (naming,
-   * interning a type) can touch it, and those save it themselves. */
-  if (outer != self && element && *element && caf_active() && (target = caf_find_or_adopt(self)))
-    caf_on_enqueue(target, *element, forwarder);
-  caf_enqueue_self = self;
+  if (caf_enqueue_self != self)
+    caf_enqueue_count(self, element, forwarder);
   real(self, element, host);
-  caf_enqueue_self = outer;
 }
 
 #define CAF_ENQUEUE_HOOK(sym, forwarder)                                                           \
@@ -520,9 +525,23 @@ CAF_ENQUEUE_HOOK(
 CAF_ENQUEUE_HOOK(
     _ZN3caf15actor_companion7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
     false)
-CAF_ENQUEUE_HOOK(
-    _ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
-    false)
+/* abstract_broker::enqueue calls its base's, scheduled_actor::enqueue, with the same message:
+ * counted once, here (the only enqueue that calls another of this actor's). */
+AS_HOOK_EXPORT void
+_ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE(
+    void *self, void **element, void *host)
+{
+  caf_enqueue_fn real = (caf_enqueue_fn)CAF_REAL(
+      _ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE);
+  if (!real)
+    return;
+  const void *outer = caf_enqueue_self;
+  if (outer != self)
+    caf_enqueue_count(self, element, false);
+  caf_enqueue_self = self;
+  real(self, element, host);
+  caf_enqueue_self = outer;
+}
 CAF_ENQUEUE_HOOK(
     _ZN3caf10actor_pool7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
     true)
