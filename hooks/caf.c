@@ -461,7 +461,7 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
     /* CAF's mailbox is not one queue (priorities, messages skipped while awaiting a
      * response), so its consumer cannot tell a timed message by its number: the element,
      * alive until its handler is done, names the message, and every handler looks. */
-    as_mailwait_stamp(as_mailwait_key(caf_record(target), (uintptr_t)element), as_clock_now());
+    as_mailwait_stamp(as_mailwait_key_object(element), as_clock_now());
   }
   struct caf_actor *sender =
       caf_find_or_adopt(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
@@ -596,10 +596,12 @@ static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, c
     if (waited_on)
       caf_response_arrives(ca, mid, waited_on);
   }
-  h.outer = as_actor_handler_mark(a);
+  /* A nested handler (a blocking actor's receive inside one) resumes the outer one. */
+  if (__builtin_expect(as_actor_is_handling(a), 0))
+    h.outer = as_actor_handler_mark(a);
   as_actor_receive_quiet(a, h.type);
   uint64_t now = as_clock_now();
-  h.wait_key = as_mailwait_key(a, (uintptr_t)element);
+  h.wait_key = as_mailwait_key_object(element);
   h.wait_stamp = as_mailwait_stamp_of(h.wait_key);
   h.waited = as_mailwait_since(h.wait_stamp, now);
   as_actor_handler_begin_quiet(a, h.type, now);

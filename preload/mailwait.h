@@ -47,6 +47,14 @@ static inline uint64_t as_mailwait_key(const void *mailbox, uint64_t n)
   return ((uint64_t)(uintptr_t)mailbox ^ n * 0xff51afd7ed558ccdull) * 0x9e3779b97f4a7c15ull;
 }
 
+/* The key of a message named by an object of the runtime's that lives, at one address in the
+ * process, from its enqueue until its handler is done (CAF's mailbox element): the object alone
+ * names it, whichever mailbox holds it (one multiplication). */
+static inline uint64_t as_mailwait_key_object(const void *object)
+{
+  return as_mailwait_key(NULL, (uintptr_t)object);
+}
+
 static inline _Atomic uint64_t *as__mailwait_slot(uint64_t key)
 {
   return &as__mailwait_stamps[key >> (64 - AS_MAILWAIT_SLOT_BITS)];
