@@ -22,7 +22,8 @@ static inline unsigned as_histogram_bucket(uint64_t ticks)
 {
   if (ticks < (1ull << AS_HISTOGRAM_MIN_SHIFT))
     return 0;
-  unsigned k = 63u - (unsigned)__builtin_clzll(ticks);
+  /* 63 ^ clz is 63 - clz for a 64-bit count, and lets the compiler take bsr's result as is. */
+  unsigned k = 63u ^ (unsigned)__builtin_clzll(ticks);
   if (k > AS_HISTOGRAM_MAX_SHIFT)
     return AS_HISTOGRAM_BUCKETS - 1;
   return 1u + (k - AS_HISTOGRAM_MIN_SHIFT) * AS_HISTOGRAM_SUBS +

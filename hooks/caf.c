@@ -80,7 +80,9 @@ static AS_HOOK_HOT bool caf_active(void)
   if (!as_tracing_active())
     return false;
   int state = atomic_load_explicit(&caf_state, memory_order_acquire);
-  if (__builtin_expect(state == CAF_UNCHECKED, 0)) {
+  if (__builtin_expect(state == CAF_READY, 1))
+    return true;
+  if (state == CAF_UNCHECKED) {
     AS_HOOK_KEEP_ERRNO();
     pthread_once(&caf_once, caf_verify_once);
     state = atomic_load(&caf_state);
@@ -459,7 +461,7 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
     /* CAF's mailbox is not one queue (priorities, messages skipped while awaiting a
      * response), so its consumer cannot tell a timed message by its number: the element,
      * alive until its handler is done, names the message, and every handler looks. */
-    as_mailwait_stamp(as_mailwait_key(caf_record(target), (uintptr_t)element), as_clock_now());
+    as_mailwait_stamp(as_mailwait_key_object(element), as_clock_now());
   }
   struct caf_actor *sender =
       caf_find_or_adopt(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
@@ -488,19 +490,24 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
 
 typedef void (*caf_enqueue_fn)(void *, void **, void *);
 
-static void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *host, bool forwarder)
+/* The per-message paths below leave errno alone: only their first-time slow paths (naming,
+ * interning a type) can touch it, and those save them themselves. */
+static AS_HOOK_HOT void caf_enqueue_count(void *self, void **element, bool forwarder)
+{
+  struct caf_actor *target;
+  if (element && *element && caf_active() && (target = caf_find_or_adopt(self)))
+    caf_on_enqueue(target, *element, forwarder);
+}
+
+/* Nothing to do once the real enqueue returns: the compiler jumps to it. */
+static AS_HOOK_HOT void caf_enqueue(caf_enqueue_fn real, void *self, void **element, void *host,
+                                    bool forwarder)
 {
   if (!real)
     return;
-  const void *outer = caf_enqueue_self;
-  struct caf_actor *target = NULL;
-  /* The per-message paths below leave errno alone: only their first-time slow paths (naming,
-   * interning a type) can touch it, and those save it themselves. */
-  if (outer != self && element && *element && caf_active() && (target = caf_find_or_adopt(self)))
-    caf_on_enqueue(target, *element, forwarder);
-  caf_enqueue_self = self;
+  if (caf_enqueue_self != self)
+    caf_enqueue_count(self, element, forwarder);
   real(self, element, host);
-  caf_enqueue_self = outer;
 }
 
 #define CAF_ENQUEUE_HOOK(sym, forwarder)                                                           \
@@ -518,9 +525,23 @@ CAF_ENQUEUE_HOOK(
 CAF_ENQUEUE_HOOK(
     _ZN3caf15actor_companion7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
     false)
-CAF_ENQUEUE_HOOK(
-    _ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
-    false)
+/* abstract_broker::enqueue calls its base's, scheduled_actor::enqueue, with the same message:
+ * counted once, here (the only enqueue that calls another of this actor's). */
+AS_HOOK_EXPORT void
+_ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE(
+    void *self, void **element, void *host)
+{
+  caf_enqueue_fn real = (caf_enqueue_fn)CAF_REAL(
+      _ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE);
+  if (!real)
+    return;
+  const void *outer = caf_enqueue_self;
+  if (outer != self)
+    caf_enqueue_count(self, element, false);
+  caf_enqueue_self = self;
+  real(self, element, host);
+  caf_enqueue_self = outer;
+}
 CAF_ENQUEUE_HOOK(
     _ZN3caf10actor_pool7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
     true)
@@ -545,36 +566,48 @@ struct caf_handling {
    * outer one is restored when the nested one ends. */
   struct as_handler_mark outer;
   struct caf_actor *outer_consumer;
-  /* The message's time in the mailbox (mailwait.h), counted once it is handled, not skipped;
-   * -1: not stamped. */
-  int64_t waited;
+  /* The record's change bit, found once: set as the handler begins and as it ends. */
+  struct as_changes_ref changes;
+  /* The message's time in the mailbox (mailwait.h), counted once it is handled, not skipped:
+   * its stamp (0: none) and key, and the ticks it waited. */
+  uint64_t wait_stamp;
   uint64_t wait_key;
+  uint64_t waited;
 };
 
 static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
                                                          int skipped_result)
 {
-  struct caf_handling h = {
-      ca, AS_TYPE_NONE, -1, skipped_result, {AS_TYPE_NONE, 0}, caf_consuming, -1, 0};
+  struct caf_handling h = {.ca = ca,
+                           .type = AS_TYPE_NONE,
+                           .result = -1,
+                           .skipped_result = skipped_result,
+                           .outer_consumer = caf_consuming};
   if (!ca)
     return h;
+  struct as_actor *a = caf_record(ca);
   caf_consuming = ca;
   caf_exception_counted = NULL; /* one left by an actor whose own handler took it */
   caf_launched(ca);
   h.type = caf_layout_message_type(element);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
   if (mid & CAF_MID_RESPONSE_FLAG) {
-    uint64_t waited_on = as_actor_waiting_on(caf_record(ca));
+    uint64_t waited_on = as_actor_waiting_on(a);
     if (waited_on)
       caf_response_arrives(ca, mid, waited_on);
   }
-  h.outer = as_actor_handler_mark(caf_record(ca));
-  as_actor_receive(caf_record(ca), h.type);
+  /* A nested handler (a blocking actor's receive inside one) resumes the outer one. */
+  if (__builtin_expect(as_actor_is_handling(a), 0))
+    h.outer = as_actor_handler_mark(a);
+  as_actor_receive_quiet(a, h.type);
   uint64_t now = as_clock_now();
-  h.wait_key = as_mailwait_key(caf_record(ca), (uintptr_t)element);
-  h.waited = as_mailwait_peek(h.wait_key, now);
-  as_actor_handler_begin(caf_record(ca), h.type, now);
-  as_events_handler_begin(caf_record(ca), h.type, (uintptr_t)element, now);
+  h.wait_key = as_mailwait_key_object(element);
+  h.wait_stamp = as_mailwait_stamp_of(h.wait_key);
+  h.waited = as_mailwait_since(h.wait_stamp, now);
+  as_actor_handler_begin_quiet(a, h.type, now);
+  h.changes = as_changes_ref_of(a);
+  as_changes_touch_ref(h.changes);
+  as_events_handler_begin(a, h.type, (uintptr_t)element, now);
   return h;
 }
 
@@ -589,6 +622,9 @@ static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
     as_actor_count_exception(a);
     caf_exception_counted = h->ca;
   }
+  /* The record's change bit is set after the stores, and only when there were some: an
+   * actor that stopped in its handler (the stop ended it) keeps the record its stop left. */
+  int changed = 0;
   if (h->result == h->skipped_result) {
     /* Left in the mailbox (e.g. while awaiting a response): not handled yet. */
     as_actor_receive_undo(a, h->type);
@@ -596,18 +632,23 @@ static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
     as_actor_handler_cancel(a);
   } else {
     as_events_handler_end(a);
-    as_actor_handler_end(a, as_clock_now());
-    if (h->waited >= 0) {
-      as_mailwait_take(h->wait_key);
-      as_actor_mailbox_wait_add(a, (uint64_t)h->waited);
+    changed = as_actor_handler_end_quiet(a, as_clock_now());
+    if (h->wait_stamp) {
+      as_mailwait_take_stamp(h->wait_key, h->wait_stamp);
+      as_actor_mailbox_wait_add(a, h->waited);
     }
   }
-  as_actor_handler_resume(a, h->outer);
+  if (h->outer.type != AS_TYPE_NONE) {
+    as_actor_handler_begin_quiet(a, h->outer.type, h->outer.since);
+    changed = 1;
+  }
+  if (changed)
+    as_changes_touch_ref(h->changes);
 }
 
 typedef int (*caf_consume_fn)(void *, void *);
 
-static int caf_consume(caf_consume_fn real, void *self, void *element)
+static AS_HOOK_HOT int caf_consume(caf_consume_fn real, void *self, void *element)
 {
   if (!real)
     return 0;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,9 @@ static struct as_ptrmap caf_message_types = AS_PTRMAP_INIT; /* type key -> type 
 static struct as_ptrmap caf_class_names = AS_PTRMAP_INIT;   /* std::type_info* -> name */
 static struct as_ptrmap caf_init_helpers = AS_PTRMAP_INIT;  /* std::type_info* -> verdict */
 
-#define CAF_TYPE_CACHE_BITS 6
+/* Initial-exec TLS comes from the static TLS block's surplus when the library is dlopen()ed
+ * (attach mode), which every library shares: the caches below keep to a few hundred bytes. */
+#define CAF_TYPE_CACHE_BITS 5
 #define CAF_TYPE_CACHE_SIZE (1u << CAF_TYPE_CACHE_BITS)
 /* A per-thread cache slot for a key: multiplicative hashing spreads keys that differ only in
  * a few middle bits (atoms "ping" and "pong" differ in one 6-bit character). */
@@ -404,12 +407,16 @@ static inline __attribute__((always_inline)) uint32_t caf_atom_type(uint64_t ato
   return id ? id : caf_atom_type_new(key, atom);
 }
 
-/* The message type from the element's content, through its virtual functions. */
-static uint32_t caf_content_type(const void *element, uint16_t *first_type_nr)
+/* The element's content: a type_erased_tuple (the element itself, or the message it wraps). */
+static const void *caf_element_tuple(const void *element)
 {
   const void *view = (const char *)element + CAF_ELEMENT_MESSAGE_VIEW;
-  caf_content_fn content = (*(caf_content_fn *const *)view)[CAF_VIEW_SLOT_CONTENT];
-  const void *tuple = content(view);
+  return (*(caf_content_fn *const *)view)[CAF_VIEW_SLOT_CONTENT](view);
+}
+
+/* The message type of a type_erased_tuple, through its virtual functions. */
+static uint32_t caf_tuple_type(const void *tuple, uint16_t *first_type_nr)
+{
   void *const *slots = *(void *const *const *)tuple;
   size_t size = ((caf_size_fn)slots[CAF_TUPLE_SLOT_SIZE])(tuple);
   caf_type_fn type = (caf_type_fn)slots[CAF_TUPLE_SLOT_TYPE];
@@ -454,7 +461,7 @@ static uint32_t caf_content_type(const void *element, uint16_t *first_type_nr)
  * mailbox_element_vals<Ts...> holds a message of types Ts in the element itself, so the class
  * alone gives the type, or, when the first is an atom, where the atom lies (the atom names
  * the type). Other classes (wrappers of a caf::message, views) are read through content(). */
-enum caf_class_kind { CAF_CLASS_GENERIC = 1, CAF_CLASS_TYPED, CAF_CLASS_ATOM_AT };
+enum caf_class_kind { CAF_CLASS_GENERIC = 1, CAF_CLASS_TYPED, CAF_CLASS_ATOM_AT, CAF_CLASS_MESSAGE };
 #define CAF_CLASS_CACHE_BITS 4
 #define CAF_CLASS_ATOM_OFFSET_MAX 4096
 struct caf_class_cache_entry {
@@ -466,47 +473,125 @@ static __thread struct caf_class_cache_entry caf_class_cache[1u << CAF_CLASS_CAC
     __attribute__((tls_model("initial-exec")));
 static struct as_ptrmap caf_element_classes = AS_PTRMAP_INIT; /* vptr -> kind | value << 8 */
 
-static __attribute__((noinline)) uintptr_t caf_class_learn(const void *element)
+/* The verdict on a class whose instances all hold the same types, from one instance: its
+ * content TUPLE, and BASE, the object the atom's offset counts from. */
+static uintptr_t caf_class_verdict(const void *base, const void *tuple)
 {
-  static const char vals_prefix[] = "N3caf20mailbox_element_valsI";
-  const void *type_info = caf_layout_type_info_of(element);
-  const char *mangled = type_info ? caf_type_info_mangled(type_info) : "";
-  if (strncmp(mangled, vals_prefix, sizeof vals_prefix - 1) != 0)
-    return CAF_CLASS_GENERIC;
   uint16_t first_type_nr;
-  uint32_t id = caf_content_type(element, &first_type_nr);
+  uint32_t id = caf_tuple_type(tuple, &first_type_nr);
   if (first_type_nr != CAF_TYPE_NR_ATOM)
     return CAF_CLASS_TYPED | (uintptr_t)id << 8;
-  const void *view = (const char *)element + CAF_ELEMENT_MESSAGE_VIEW;
-  const void *tuple = (*(caf_content_fn *const *)view)[CAF_VIEW_SLOT_CONTENT](view);
   const char *atom = ((caf_get_fn)(*(void *const *const *)tuple)[CAF_TUPLE_SLOT_GET])(tuple, 0);
-  ptrdiff_t offset = atom - (const char *)element;
+  ptrdiff_t offset = atom - (const char *)base;
   if (offset <= 0 || offset > CAF_CLASS_ATOM_OFFSET_MAX)
     return CAF_CLASS_GENERIC;
   return CAF_CLASS_ATOM_AT | (uintptr_t)offset << 8;
 }
 
-uint32_t caf_layout_message_type(const void *element)
+/* Whether a polymorphic object's dynamic class's mangled name begins with PREFIX. */
+static bool caf_class_is(const void *object, const char *prefix, size_t len)
 {
-  const void *vptr = *(const void *const *)element;
-  struct caf_class_cache_entry *c =
-      &caf_class_cache[CAF_CACHE_SLOT((uintptr_t)vptr, CAF_CLASS_CACHE_BITS)];
+  const void *type_info = caf_layout_type_info_of(object);
+  return type_info && strncmp(caf_type_info_mangled(type_info), prefix, len) == 0;
+}
+
+static __attribute__((noinline)) uintptr_t caf_class_learn(const void *element, const void *unused)
+{
+  static const char vals[] = "N3caf20mailbox_element_valsI";
+  if (!caf_class_is(element, vals, sizeof vals - 1))
+    return CAF_CLASS_GENERIC;
+  return caf_class_verdict(element, caf_element_tuple(element));
+}
+
+/* A generic element (a reply, a message built by make_message) wraps a caf::message, its
+ * content; the message's data is most often a tuple_vals<Ts...>, whose class gives its types
+ * just as mailbox_element_vals's does. */
+static __attribute__((noinline)) uintptr_t caf_content_class_learn(const void *tuple,
+                                                                   const void *unused)
+{
+  const void *type_info = caf_layout_type_info_of(tuple);
+  return type_info && strcmp(caf_type_info_mangled(type_info), "N3caf7messageE") == 0
+             ? CAF_CLASS_MESSAGE
+             : CAF_CLASS_GENERIC;
+}
+
+/* DATA: a message's data; MESSAGE: the message (its virtual functions read the data's). */
+static __attribute__((noinline)) uintptr_t caf_data_class_learn(const void *data,
+                                                                const void *message)
+{
+  static const char vals[] = "N3caf6detail10tuple_valsI";
+  if (!caf_class_is(data, vals, sizeof vals - 1))
+    return CAF_CLASS_GENERIC;
+  return caf_class_verdict(data, message);
+}
+
+/* The classes of contents and of messages' data, as caf_class_cache does elements'. */
+#define CAF_CONTENT_CACHE_BITS 1 /* contents are caf::message, or rarely something else */
+#define CAF_DATA_CACHE_BITS 2
+static __thread struct caf_class_cache_entry caf_content_class_cache[1u << CAF_CONTENT_CACHE_BITS]
+    __attribute__((tls_model("initial-exec")));
+static struct as_ptrmap caf_content_classes = AS_PTRMAP_INIT;
+static __thread struct caf_class_cache_entry caf_data_class_cache[1u << CAF_DATA_CACHE_BITS]
+    __attribute__((tls_model("initial-exec")));
+static struct as_ptrmap caf_data_classes = AS_PTRMAP_INIT;
+
+/* The verdict on OBJECT's class, through a per-thread cache and a shared map, learnt once
+ * (LEARN's second argument: CONTENT, the tuple it reads types through). */
+static inline __attribute__((always_inline)) const struct caf_class_cache_entry *
+caf_class_of(struct caf_class_cache_entry *cache, unsigned bits, struct as_ptrmap *known,
+             uintptr_t (*learn)(const void *, const void *), const void *object,
+             const void *content)
+{
+  const void *vptr = *(const void *const *)object;
+  struct caf_class_cache_entry *c = &cache[CAF_CACHE_SLOT((uintptr_t)vptr, bits)];
   if (__builtin_expect(c->vptr != vptr, 0)) {
-    uintptr_t verdict = (uintptr_t)as_ptrmap_get(&caf_element_classes, (uintptr_t)vptr);
+    uintptr_t verdict = (uintptr_t)as_ptrmap_get(known, (uintptr_t)vptr);
     if (!verdict) {
       int saved = errno;
-      verdict = caf_class_learn(element);
-      as_ptrmap_put(&caf_element_classes, (uintptr_t)vptr, (void *)verdict);
+      verdict = learn(object, content);
+      as_ptrmap_put(known, (uintptr_t)vptr, (void *)verdict);
       errno = saved;
     }
     *c = (struct caf_class_cache_entry){vptr, (uint32_t)(verdict & 0xff), (uint32_t)(verdict >> 8)};
   }
-  if (c->kind == CAF_CLASS_TYPED)
+  return c;
+}
+
+__thread struct caf_type_memo caf__type_memo __attribute__((tls_model("initial-exec")));
+
+uint32_t caf__message_type_slow(const void *element)
+{
+  const void *vptr = *(const void *const *)element;
+  const struct caf_class_cache_entry *c =
+      caf_class_of(caf_class_cache, CAF_CLASS_CACHE_BITS, &caf_element_classes, caf_class_learn, element, NULL);
+  struct caf_type_memo *memo = &caf__type_memo;
+  if (c->kind == CAF_CLASS_TYPED) {
+    /* An id of 0 (the type table full) stays out of the memo: named again next time. */
+    if (c->value)
+      *memo = (struct caf_type_memo){.vptr = vptr, .id = c->value};
     return c->value;
-  if (c->kind == CAF_CLASS_ATOM_AT)
-    return caf_atom_type(*(const uint64_t *)((const char *)element + c->value));
+  }
+  if (c->kind == CAF_CLASS_ATOM_AT) {
+    uint64_t atom = caf_read_u64(element, c->value);
+    uint32_t id = caf_atom_type(atom);
+    if (memo->vptr != vptr || memo->atom_offset != c->value)
+      *memo = (struct caf_type_memo){.vptr = vptr, .atom_offset = c->value};
+    *caf__type_memo_atom(memo, atom) = (struct caf_type_memo_atom){atom, id};
+    return id;
+  }
+  const void *tuple = caf_element_tuple(element);
+  const struct caf_class_cache_entry *t = caf_class_of(
+      caf_content_class_cache, CAF_CONTENT_CACHE_BITS, &caf_content_classes, caf_content_class_learn, tuple, NULL);
+  const void *data = t->kind == CAF_CLASS_MESSAGE ? caf_read_ptr(tuple, CAF_MESSAGE_DATA) : NULL;
+  if (data) {
+    t = caf_class_of(caf_data_class_cache, CAF_DATA_CACHE_BITS, &caf_data_classes, caf_data_class_learn, data, tuple);
+    if (t->kind == CAF_CLASS_TYPED)
+      return t->value;
+    if (t->kind == CAF_CLASS_ATOM_AT)
+      return caf_atom_type(caf_read_u64(data, t->value));
+  }
   uint16_t first_type_nr;
-  return caf_content_type(element, &first_type_nr);
+  return caf_tuple_type(tuple, &first_type_nr);
 }
 
 int caf_layout_probe_refs(const void *actor, uint64_t *strong, uint64_t *weak)

@@ -26,6 +26,9 @@
 #define CAF_ELEMENT_MESSAGE_VIEW 16
 #define CAF_ELEMENT_SENDER 24
 #define CAF_ELEMENT_MID 32
+/* message: a type_erased_tuple (vptr) whose one member is its data (message_data *, NULL when
+ * empty) */
+#define CAF_MESSAGE_DATA 8
 /* message_id */
 #define CAF_MID_RESPONSE_FLAG 0x8000000000000000ULL
 #define CAF_MID_REQUEST_ID_MASK 0x0FFFFFFFFFFFFFFFULL
@@ -63,9 +66,50 @@ static inline void *caf_read_ptr(const void *base, size_t offset)
  * Returns 0, or -1 with `why` saying what differs. */
 int caf_layout_verify(const void *real_ctor, char *why, size_t why_len);
 
+/* A thread's memo of the last element class whose class alone gives its message's type
+ * (mailbox_element_vals<i32, str>), or where its leading atom lies (the atom names the type),
+ * and the types of the last few atoms met in it: a message of the same class as the last costs
+ * a compare, a load and a compare (caf_layout_message_type). */
+#define CAF_TYPE_MEMO_ATOMS 4
+struct caf_type_memo_atom {
+  uint64_t atom;
+  uint32_t id; /* 0: free */
+};
+struct caf_type_memo {
+  const void *vptr;     /* the class's; NULL: none yet */
+  uint32_t atom_offset; /* where its atom lies; 0: every message of the class is of type `id` */
+  uint32_t id;
+  struct caf_type_memo_atom atoms[CAF_TYPE_MEMO_ATOMS];
+};
+extern __thread struct caf_type_memo caf__type_memo
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+static inline struct caf_type_memo_atom *caf__type_memo_atom(struct caf_type_memo *memo,
+                                                             uint64_t atom)
+{
+  /* Multiplicative hashing: atoms "ping" and "pong" differ in one 6-bit character. */
+  return &memo->atoms[(atom * 0x9e3779b97f4a7c15ULL) >> 62];
+}
+_Static_assert(CAF_TYPE_MEMO_ATOMS == 4, "the hash above picks one of 4");
+
+/* The message type of an element the memo does not know; fills the memo. */
+uint32_t caf__message_type_slow(const void *element);
+
 /* The interned type of a message: its leading atom decoded ("ping"), or its element types
  * ("i32, std::string"). Lock-free after the first message of each type. */
-uint32_t caf_layout_message_type(const void *element);
+static inline __attribute__((always_inline)) uint32_t caf_layout_message_type(const void *element)
+{
+  struct caf_type_memo *memo = &caf__type_memo;
+  if (__builtin_expect(*(const void *const *)element == memo->vptr, 1)) {
+    if (!memo->atom_offset)
+      return memo->id;
+    uint64_t atom = caf_read_u64(element, memo->atom_offset);
+    const struct caf_type_memo_atom *known = caf__type_memo_atom(memo, atom);
+    if (__builtin_expect(known->atom == atom && known->id, 1))
+      return known->id;
+  }
+  return caf__message_type_slow(element);
+}
 
 /* The registry of an actor_system, as its exported registry() says (it computes an address,
  * reads nothing); NULL before caf_layout_verify() accepted libcaf_core. */

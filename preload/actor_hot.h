@@ -9,6 +9,12 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+/* The message path's helpers are folded into their hooks: a call costs more than most do.
+ * The _quiet variants leave the record's change bit to their caller, which sets it once for
+ * the hook (as_changes_touch_ref) after or before the stores: the collector reads a record
+ * whose bit it took once more at its next look, so one touch covers a hook's stores. */
+#define AS_HOT static inline __attribute__((always_inline))
+
 static inline void as_counter_add(_Atomic uint64_t *counter, int64_t delta)
 {
   atomic_fetch_add_explicit(counter, (uint64_t)delta, memory_order_relaxed);
@@ -76,8 +82,15 @@ static inline void as__counter_bump_maybe_shared(_Atomic uint64_t *counter, uint
 }
 
 /* Counts a message of this type in one of these slots; returns 0 when each holds another. */
-static inline int as__tally_slots(_Atomic uint64_t *slots, int count, uint32_t type, int shared)
+AS_HOT int as__tally_slots(_Atomic uint64_t *slots, int count, uint32_t type, int shared)
 {
+  /* The common case first: the first slot holds the type (an actor's messages are mostly of
+   * one type, and a type is never 0, so neither is the word). */
+  uint64_t first = atomic_load_explicit(&slots[0], memory_order_relaxed);
+  if (__builtin_expect(first >> AS_TALLY_COUNT_BITS == type, 1)) {
+    as__counter_bump_maybe_shared(&slots[0], 1, shared);
+    return 1;
+  }
   uint64_t claimed = ((uint64_t)type << AS_TALLY_COUNT_BITS) | 1;
   for (int i = 0; i < count; i++) {
     uint64_t word = atomic_load_explicit(&slots[i], memory_order_relaxed);
@@ -98,15 +111,20 @@ static inline int as__tally_slots(_Atomic uint64_t *slots, int count, uint32_t t
 /* The record's slots are full: the pool's block takes the type. */
 void as__actor_tally_more(struct as_actor *actor, uint32_t type, int shared);
 
-static inline void as__actor_tally_type(struct as_actor *actor, uint32_t type, int shared)
+AS_HOT void as__actor_tally_type_quiet(struct as_actor *actor, uint32_t type, int shared)
 {
-  as_changes_touch(actor);
   if (type != AS_TYPE_NONE &&
       !as__tally_slots(actor->type_tally, AS_ACTOR_TYPE_SLOTS_INLINE, type, shared))
     as__actor_tally_more(actor, type, shared);
 }
 
-static inline void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
+static inline void as__actor_tally_type(struct as_actor *actor, uint32_t type, int shared)
+{
+  as_changes_touch(actor);
+  as__actor_tally_type_quiet(actor, type, shared);
+}
+
+AS_HOT void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
 {
   as__counter_bump_maybe_shared(&actor->received, 1, shared);
   as__actor_tally_type(actor, type, shared);
@@ -125,6 +143,11 @@ static inline void as_actor_count_type(struct as_actor *actor, uint32_t type)
 static inline void as_actor_receive(struct as_actor *actor, uint32_t type)
 {
   as__actor_tally(actor, type, 0);
+}
+AS_HOT void as_actor_receive_quiet(struct as_actor *actor, uint32_t type)
+{
+  as_counter_bump(&actor->received, 1);
+  as__actor_tally_type_quiet(actor, type, 0);
 }
 
 /* The same, from any thread at any time (e.g. forwarders counting at enqueue). */
@@ -151,12 +174,16 @@ static inline uint32_t as_registry_thread_tid(void)
   return __builtin_expect(tid != 0, 1) ? tid : as__registry_tid_fetch();
 }
 
-static inline void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now)
+AS_HOT void as_actor_handler_begin_quiet(struct as_actor *actor, uint32_t type, uint64_t now)
 {
-  as_changes_touch(actor);
   atomic_store_explicit(&actor->handler_tid, as_registry_thread_tid(), memory_order_relaxed);
   atomic_store_explicit(&actor->handling_since, now, memory_order_relaxed);
   atomic_store_explicit(&actor->handling_type, (uint16_t)type, memory_order_release);
+}
+static inline void as_actor_handler_begin(struct as_actor *actor, uint32_t type, uint64_t now)
+{
+  as_changes_touch(actor);
+  as_actor_handler_begin_quiet(actor, type, now);
 }
 
 /* ---- counters and state a hook changes or reads (inline: one load and store each) ---------- */
@@ -270,7 +297,7 @@ void as__histogram_words_add_slow(_Atomic uint64_t *words, unsigned bucket);
 /* One more time of this many ticks in a histogram's two words: in a busy actor's block one
  * load and store (and a second store the first time a bucket is used). Written by the actor's
  * thread alone. */
-static inline void as__histogram_words_add(_Atomic uint64_t *words, uint64_t ticks)
+AS_HOT void as__histogram_words_add(_Atomic uint64_t *words, uint64_t ticks)
 {
   unsigned bucket = as_histogram_bucket(ticks);
   uint64_t word = atomic_load_explicit(&words[0], memory_order_relaxed);
@@ -289,26 +316,27 @@ static inline void as__histogram_words_add(_Atomic uint64_t *words, uint64_t tic
 }
 
 /* One more finished handler of this many ticks in the actor's histogram. */
-static inline void as_actor_histogram_add(struct as_actor *actor, uint64_t ticks)
+AS_HOT void as_actor_histogram_add(struct as_actor *actor, uint64_t ticks)
 {
   as__histogram_words_add(actor->handler_histogram, ticks);
 }
 
 /* The actor's handler for a message begins after it waited this many ticks in the mailbox
  * (mailwait.h): its wait histogram, beside the record. From the actor's thread. */
-static inline void as_actor_mailbox_wait_add(struct as_actor *actor, uint64_t ticks)
+AS_HOT void as_actor_mailbox_wait_add(struct as_actor *actor, uint64_t ticks)
 {
   _Atomic uint64_t *words = as_mailwait_words(actor);
   if (__builtin_expect(words != NULL, 1))
     as__histogram_words_add(words, ticks);
 }
 
-/* Ends the handler in progress, if any. */
-static inline void as_actor_handler_end(struct as_actor *actor, uint64_t now)
+/* Ends the handler in progress, if any (returns whether there was one: a handler the actor's
+ * stop ended already leaves the record alone, so that a stopped actor's record stays as the
+ * stop left it). */
+AS_HOT int as_actor_handler_end_quiet(struct as_actor *actor, uint64_t now)
 {
   if (atomic_load_explicit(&actor->handling_type, memory_order_relaxed) == AS_TYPE_NONE)
-    return;
-  as_changes_touch(actor);
+    return 0;
   atomic_store_explicit(&actor->handling_type, AS_TYPE_NONE, memory_order_relaxed);
   uint64_t since = atomic_load_explicit(&actor->handling_since, memory_order_relaxed);
   uint64_t elapsed = now > since ? now - since : 0;
@@ -317,6 +345,14 @@ static inline void as_actor_handler_end(struct as_actor *actor, uint64_t now)
   as_actor_histogram_add(actor, elapsed);
   if (elapsed > atomic_load_explicit(&actor->handler_ticks_max, memory_order_relaxed))
     atomic_store_explicit(&actor->handler_ticks_max, elapsed, memory_order_relaxed);
+  return 1;
+}
+static inline void as_actor_handler_end(struct as_actor *actor, uint64_t now)
+{
+  if (as_actor_is_handling(actor)) {
+    as_changes_touch(actor);
+    as_actor_handler_end_quiet(actor, now);
+  }
 }
 static inline void as_actor_handler_resume(struct as_actor *actor, struct as_handler_mark mark)
 {

@@ -13,7 +13,7 @@
 
 /* Set before the first slot is rewritten, never cleared: hooks then meet actors they did not
  * see spawn (a runtime object's slot for our record may hold anything). */
-extern _Atomic int as__attached;
+extern _Atomic int as__attached __attribute__((visibility("hidden")));
 static inline int as_attached(void)
 {
   return __builtin_expect(atomic_load_explicit(&as__attached, memory_order_relaxed), 0);

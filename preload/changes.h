@@ -22,7 +22,9 @@ struct as__record_space {
   char *region;            /* the pool's region; NULL until reserved */
   _Atomic uint64_t *dirty; /* a bit per block */
 };
-extern struct as__record_space as__record_spaces[AS_RECORD_SPACES];
+/* Hidden (as every extern the hot path reads): one RIP-relative load, no GOT entry first. */
+extern struct as__record_space as__record_spaces[AS_RECORD_SPACES]
+    __attribute__((visibility("hidden")));
 
 static inline void as__changes_mark(_Atomic uint64_t *dirty, size_t block)
 {
@@ -50,6 +52,37 @@ static inline void as_changes_touch(const void *record)
   size_t large = (size_t)((const char *)record - as__record_spaces[1].region);
   if (large < AS_RECORD_REGION_LARGE)
     as__changes_mark(as__record_spaces[1].dirty, large >> AS_CHANGES_SHIFT_LARGE);
+}
+
+/* A record's change bit, found once for a hook that changes the record before and after the
+ * runtime's call (a CAF handler): the bit's word and mask. */
+struct as_changes_ref {
+  _Atomic uint64_t *word;
+  uint64_t bit;
+};
+
+static inline struct as_changes_ref as_changes_ref_of(const void *record)
+{
+  /* A record outside both pools has no bit: a word with every bit set is never written. */
+  static _Atomic uint64_t none = UINT64_MAX;
+  size_t small = (size_t)((const char *)record - as__record_spaces[0].region);
+  if (__builtin_expect(small < AS_RECORD_REGION_SMALL, 1)) {
+    small >>= AS_CHANGES_SHIFT_SMALL;
+    return (struct as_changes_ref){&as__record_spaces[0].dirty[small >> 6], 1ull << (small & 63)};
+  }
+  size_t large = (size_t)((const char *)record - as__record_spaces[1].region);
+  if (large < AS_RECORD_REGION_LARGE) {
+    large >>= AS_CHANGES_SHIFT_LARGE;
+    return (struct as_changes_ref){&as__record_spaces[1].dirty[large >> 6], 1ull << (large & 63)};
+  }
+  return (struct as_changes_ref){&none, 1};
+}
+
+/* as_changes_touch through a ref: one load and a branch while the bit is set. */
+static inline void as_changes_touch_ref(struct as_changes_ref ref)
+{
+  if (!(atomic_load_explicit(ref.word, memory_order_relaxed) & ref.bit))
+    atomic_fetch_or_explicit(ref.word, ref.bit, memory_order_relaxed);
 }
 
 #endif

@@ -13,7 +13,7 @@
 #define AS_CLOCK_HAS_TSC 0
 #endif
 
-extern int as__clock_uses_tsc;
+extern int as__clock_uses_tsc __attribute__((visibility("hidden")));
 
 /* Monotonic nanoseconds (vDSO). */
 uint64_t as_clock_now_ns(void);

@@ -15,16 +15,18 @@ enum as_state {
   AS_STATE_MISCONFIGURED, /* disabled; the error is said at the first spawn */
 };
 
-extern _Atomic int as__state;
+extern _Atomic int as__state __attribute__((visibility("hidden")));
 int as__init_lazy(void);
 
 /* Whether a hook should record: initialised, enabled, and not inside our own code. */
 static inline int as_tracing_active(void)
 {
   int state = atomic_load_explicit(&as__state, memory_order_acquire);
-  if (__builtin_expect(state == AS_STATE_UNINIT, 0))
-    state = as__init_lazy();
-  return state == AS_STATE_ENABLED && !as_guard_is_set();
+  /* Enabled first: the one case a message hook meets after the first. */
+  if (__builtin_expect(state != AS_STATE_ENABLED, 0) &&
+      (state != AS_STATE_UNINIT || as__init_lazy() != AS_STATE_ENABLED))
+    return 0;
+  return !as_guard_is_set();
 }
 
 const struct as_config *as_config_current(void);

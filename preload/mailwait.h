@@ -27,10 +27,10 @@
 #define AS_MAILWAIT_TICK_BITS 44
 #define AS_MAILWAIT_TICK_MASK ((1ull << AS_MAILWAIT_TICK_BITS) - 1)
 
-extern _Atomic uint64_t as__mailwait_stamps[1u << AS_MAILWAIT_SLOT_BITS];
+extern _Atomic uint64_t as__mailwait_stamps[1u << AS_MAILWAIT_SLOT_BITS] __attribute__((visibility("hidden")));
 /* ACTORSCOPE_MAILBOX_WAIT_EVERY - 1: a message is timed when its sequence number in its
  * mailbox (0, 1, 2 ...) has these bits clear. */
-extern uint64_t as__mailwait_mask;
+extern uint64_t as__mailwait_mask __attribute__((visibility("hidden")));
 
 /* Whether the message a mailbox holds as its SEQ-th (from 0) is timed. */
 static inline int as_mailwait_sampled(uint64_t seq) { return (seq & as__mailwait_mask) == 0; }
@@ -38,13 +38,21 @@ static inline int as_mailwait_sampled(uint64_t seq) { return (seq & as__mailwait
 void as_mailwait_configure(unsigned every);
 unsigned as_mailwait_every(void);
 /* Two histogram words per record block of each pool; NULL until reserved. */
-extern _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES];
+extern _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES] __attribute__((visibility("hidden")));
 
 /* The key of the message a mailbox (a record's address) holds as its N-th (a sequence number
  * or an object's address): hashed, its top bits pick the slot, the next 20 are the tag. */
 static inline uint64_t as_mailwait_key(const void *mailbox, uint64_t n)
 {
   return ((uint64_t)(uintptr_t)mailbox ^ n * 0xff51afd7ed558ccdull) * 0x9e3779b97f4a7c15ull;
+}
+
+/* The key of a message named by an object of the runtime's that lives, at one address in the
+ * process, from its enqueue until its handler is done (CAF's mailbox element): the object alone
+ * names it, whichever mailbox holds it (one multiplication). */
+static inline uint64_t as_mailwait_key_object(const void *object)
+{
+  return as_mailwait_key(NULL, (uintptr_t)object);
 }
 
 static inline _Atomic uint64_t *as__mailwait_slot(uint64_t key)
@@ -68,25 +76,43 @@ static inline void as_mailwait_stamp(uint64_t key, uint64_t now)
                         memory_order_relaxed);
 }
 
-/* How long the message with this key waited until now, in ticks; -1 when it carries no stamp
- * (stamped before tracing began, or its slot was taken by another message). Leaves the stamp:
- * as_mailwait_take ends it once the message is really handled. */
-static inline int64_t as_mailwait_peek(uint64_t key, uint64_t now)
+/* The word in the slot of the message with this key if it is the message's stamp, else 0 (it
+ * carries none: stamped before tracing began, or its slot was taken by another message). */
+static inline uint64_t as_mailwait_stamp_of(uint64_t key)
 {
   uint64_t word = atomic_load_explicit(as__mailwait_slot(key), memory_order_relaxed);
-  if ((word & ~AS_MAILWAIT_TICK_MASK) != as__mailwait_tag(key))
-    return -1;
-  return (int64_t)((now - word) & AS_MAILWAIT_TICK_MASK);
+  return (word & ~AS_MAILWAIT_TICK_MASK) == as__mailwait_tag(key) ? word : 0;
 }
 
-/* Frees the message's slot (a stale stamp could otherwise meet a later message with the same
- * key: an object's address is reused). Leaves a newer message's stamp alone. */
-static inline void as_mailwait_take(uint64_t key)
+/* Ticks from a stamp (as_mailwait_stamp_of) to now. */
+static inline uint64_t as_mailwait_since(uint64_t stamp, uint64_t now)
+{
+  return (now - stamp) & AS_MAILWAIT_TICK_MASK;
+}
+
+/* How long the message with this key waited until now, in ticks; -1 when it carries no stamp.
+ * Leaves the stamp: as_mailwait_take ends it once the message is really handled. */
+static inline int64_t as_mailwait_peek(uint64_t key, uint64_t now)
+{
+  uint64_t stamp = as_mailwait_stamp_of(key);
+  return stamp ? (int64_t)as_mailwait_since(stamp, now) : -1;
+}
+
+/* Frees the message's slot if it still holds STAMP (from as_mailwait_stamp_of): a stale stamp
+ * could otherwise meet a later message with the same key (an object's address is reused). */
+static inline void as_mailwait_take_stamp(uint64_t key, uint64_t stamp)
 {
   _Atomic uint64_t *slot = as__mailwait_slot(key);
-  uint64_t word = atomic_load_explicit(slot, memory_order_relaxed);
-  if ((word & ~AS_MAILWAIT_TICK_MASK) == as__mailwait_tag(key))
+  if (atomic_load_explicit(slot, memory_order_relaxed) == stamp)
     atomic_store_explicit(slot, 0, memory_order_relaxed);
+}
+
+/* The same for whatever stamp of this key the slot holds. Leaves a newer message's alone. */
+static inline void as_mailwait_take(uint64_t key)
+{
+  uint64_t stamp = as_mailwait_stamp_of(key);
+  if (stamp)
+    atomic_store_explicit(as__mailwait_slot(key), 0, memory_order_relaxed);
 }
 
 /* The record's two histogram words (the scheme of as_actor.handler_histogram), NULL when the
