@@ -232,7 +232,8 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
       as_jsonw_lit(w, "," AS_KEY(AS_M_SPAWN_SITES));
       snapshot_sites_write(w, sites);
     }
-    struct snapshot_strs strs = {{NULL, 0, ""}, {NULL, 0, ""}, {NULL, 0, ""}};
+    struct snapshot_strs strs;
+    snapshot_strs_init(&strs);
     size_t ended = 0;
     for (size_t i = 0; i < n; i++)
       ended += by_id[i]->ended != 0;

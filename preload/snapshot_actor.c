@@ -9,6 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The most bytes a member written through a cursor takes: its key (comma, quotes and colon
+ * included; snapshot_put_u64 checks it at compile time) and a number. */
+#define SNAPSHOT_KEY_MAX 28
+#define SNAPSHOT_MEMBER_MAX (SNAPSHOT_KEY_MAX + AS_JSONW_U64_MAX)
+#define snapshot_put_u64(p, key, value)                                                            \
+  ((void)sizeof(char[sizeof(key) - 1 <= SNAPSHOT_KEY_MAX ? 1 : -1]),                               \
+   as_jsonw_put_lit_u64((p), key, (value)))
+
 /* The symbol of the actor's code when it has one (the most specific name), else the name the
  * runtime gave it, else the function that spawned it ("<task in CALLER>"). */
 const char *snapshot_actor_name(const struct as_actor_view *v)
@@ -60,6 +68,7 @@ void snapshot_str(struct as_jsonw *w, struct snapshot_str_cache *cache, const ch
 struct snapshot_type_row {
   const char *name;
   uint64_t count;
+  uint32_t type; /* AS_TYPE_NONE for the rest's count */
 };
 
 static int snapshot_type_row_cmp(const void *a, const void *b)
@@ -71,7 +80,8 @@ static int snapshot_type_row_cmp(const void *a, const void *b)
 }
 
 static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_view *v,
-                                   const struct as_registry_collection *c)
+                                   const struct as_registry_collection *c,
+                                   struct snapshot_strs *strs)
 {
   struct snapshot_type_row rows[AS_ACTOR_TYPE_SLOTS + 1];
   size_t n = 0;
@@ -79,9 +89,10 @@ static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_vie
   for (uint32_t i = 0; i < v->type_count && i < AS_ACTOR_TYPE_SLOTS; i++)
     if (as_tally_word_count(words[i]))
       rows[n++] = (struct snapshot_type_row){as_typetab_name(as_tally_word_type(words[i])),
-                                             as_tally_word_count(words[i])};
+                                             as_tally_word_count(words[i]),
+                                             as_tally_word_type(words[i])};
   if (v->other_types)
-    rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types};
+    rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types, AS_TYPE_NONE};
   if (n > 1)
     qsort(rows, n, sizeof rows[0], snapshot_type_row_cmp);
   as_jsonw_lit(w, "[");
@@ -89,7 +100,8 @@ static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_vie
     if (i)
       as_jsonw_lit(w, ",");
     as_jsonw_lit(w, "{" AS_KEY(AS_M_NAME));
-    as_jsonw_str(w, rows[i].name);
+    /* Interned names: the same few all through a line, each escaped once. */
+    snapshot_str(w, &strs->types[rows[i].type % SNAPSHOT_TYPE_CACHE], rows[i].name);
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_COUNT), rows[i].count);
     as_jsonw_lit(w, "}");
   }
@@ -109,23 +121,24 @@ void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
 
 /* A histogram as [bucket, count] pairs (histogram.h) after `key` (with its comma); absent
  * before the first time. */
-static void snapshot_histogram(struct as_jsonw *w, const char *key, const uint64_t *words,
-                               uint32_t count)
+static void snapshot_histogram(struct as_jsonw *w, const char *key, size_t key_len,
+                               const uint64_t *words, uint32_t count)
 {
   if (!count || !words)
     return;
-  as_jsonw_raw(w, key, strlen(key));
-  as_jsonw_lit(w, "[");
+  char *p = as_jsonw_put_begin(w, key_len + 2 + (size_t)count * (4 + 2 * AS_JSONW_U64_MAX));
+  if (!p)
+    return;
+  memcpy(p, key, key_len);
+  p = as_jsonw_put_lit(p + key_len, "[");
   for (uint32_t i = 0; i < count; i++) {
     if (i)
-      as_jsonw_lit(w, ",");
-    as_jsonw_lit(w, "[");
-    as_jsonw_u64(w, as_tally_word_type(words[i]));
-    as_jsonw_lit(w, ",");
-    as_jsonw_u64(w, as_tally_word_count(words[i]));
-    as_jsonw_lit(w, "]");
+      *p++ = ',';
+    p = as_jsonw_put_lit_u64(p, "[", as_tally_word_type(words[i]));
+    p = as_jsonw_put_lit_u64(p, ",", as_tally_word_count(words[i]));
+    p = as_jsonw_put_lit(p, "]");
   }
-  as_jsonw_lit(w, "]");
+  as_jsonw_put_end(w, as_jsonw_put_lit(p, "]"));
 }
 
 /* Where a handler past ACTORSCOPE_STUCK_MS was stuck when looked at, innermost first (the
@@ -257,9 +270,11 @@ static void snapshot_measures(struct as_jsonw *w, const struct as_actor_view *v,
                               const struct as_registry_collection *c,
                               const struct as_snapshot_info *info)
 {
-  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
+  static const char handler_key[] = "," AS_KEY(AS_M_HANDLER_HISTOGRAM);
+  static const char wait_key[] = "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM);
+  snapshot_histogram(w, handler_key, sizeof handler_key - 1, as_view_histogram_words(c, v),
                      v->histogram_count);
-  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM), as_view_wait_histogram_words(c, v),
+  snapshot_histogram(w, wait_key, sizeof wait_key - 1, as_view_wait_histogram_words(c, v),
                      v->wait_histogram_count);
   snapshot_stuck(w, as_stuck_longest(v->id), info);
 }
@@ -352,7 +367,7 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
     as_jsonw_lit(w, "null");
   }
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
-  snapshot_message_types(w, v, c);
+  snapshot_message_types(w, v, c, strs);
   as_peers_write(w, as_view_peer_words(c, v), v->peer_count);
   /* Members only some runtimes fill: CZMQ actors carry none of these. */
   if (v->runtime_id && origin) {
@@ -383,37 +398,49 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
 {
   snapshot_identity(w, v, strs);
   snapshot_runtime(w, v, strs);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS),
-                   snapshot_since(v->spawned_at, info->start_ticks));
+  /* The numbers between the strings, each run after one reservation (jsonw.h). */
+  char *p = as_jsonw_put_begin(w, 5 * SNAPSHOT_MEMBER_MAX);
+  if (!p)
+    return;
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWNED_AT_NS),
+                       snapshot_since(v->spawned_at, info->start_ticks));
   if (site)
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
   if (v->parent_id)
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PARENT), v->parent_id);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_STOPPED_AT_NS),
-                   snapshot_since(v->stopped_at, info->start_ticks));
-  as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_PARENT), v->parent_id);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_STOPPED_AT_NS),
+                       snapshot_since(v->stopped_at, info->start_ticks));
+  as_jsonw_put_end(w, as_jsonw_put_lit(p, "," AS_KEY(AS_M_REASON)));
   snapshot_str(w, &strs->reason, v->stop_reason);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAILBOX_MAX), v->mailbox_max);
+  p = as_jsonw_put_begin(w, 10 * SNAPSHOT_MEMBER_MAX);
+  if (!p)
+    return;
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_MAILBOX_MAX), v->mailbox_max);
   if (v->replies > v->replies_taken)
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_OUTBOX_LEN), v->replies - v->replies_taken);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_OUTBOX_LEN), v->replies - v->replies_taken);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
   if (v->replies)
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_REPLIES), v->replies);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLED), v->handled);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_REPLIES), v->replies);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLED), v->handled);
   if (v->exceptions)
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_TOTAL_NS),
-                   as_clock_ticks_to_ns(v->handler_ticks_total));
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_MAX_NS), as_clock_ticks_to_ns(v->handler_ticks_max));
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_TOTAL_NS),
+                       as_clock_ticks_to_ns(v->handler_ticks_total));
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_MAX_NS),
+                       as_clock_ticks_to_ns(v->handler_ticks_max));
+  as_jsonw_put_end(w, p);
   snapshot_measures(w, v, c, info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
-  snapshot_message_types(w, v, c);
+  snapshot_message_types(w, v, c, strs);
   as_peers_write(w, as_view_peer_words(c, v), v->peer_count);
+  p = as_jsonw_put_begin(w, 2 * SNAPSHOT_MEMBER_MAX + 1);
+  if (!p)
+    return;
   if (v->runtime_id) {
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
   }
-  as_jsonw_lit(w, "}");
+  as_jsonw_put_end(w, as_jsonw_put_lit(p, "}"));
 }

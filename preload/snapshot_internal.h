@@ -17,9 +17,18 @@ struct snapshot_str_cache {
   size_t len;
   char text[160];
 };
+#define SNAPSHOT_TYPE_CACHE 8 /* message type names, by address */
 struct snapshot_strs {
   struct snapshot_str_cache name, runtime, reason;
+  struct snapshot_str_cache types[SNAPSHOT_TYPE_CACHE];
 };
+
+static inline void snapshot_strs_init(struct snapshot_strs *strs)
+{
+  strs->name.src = strs->runtime.src = strs->reason.src = NULL;
+  for (size_t i = 0; i < SNAPSHOT_TYPE_CACHE; i++)
+    strs->types[i].src = NULL;
+}
 
 void snapshot_str(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text);
 
