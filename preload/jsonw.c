@@ -131,6 +131,11 @@ void as_jsonw_str(struct as_jsonw *w, const char *text)
     w->buf[w->len++] = '"';
 }
 
+const char as_jsonw__pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 /* Digits of value (>= 1 digit): log2 gives log10 within one, a power of ten settles it. */
 static unsigned jsonw_digit_count(uint64_t value)
 {
@@ -164,10 +169,7 @@ size_t as_jsonw__digits(char *out, uint64_t value)
 {
   /* Two digits per division, written from the end straight into place: nanosecond timestamps
    * have up to 20 digits, and most numbers of a line fit 32 bits (cheaper divisions). */
-  static const char pairs[201] =
-      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-      "8081828384858687888990919293949596979899";
+  const char *pairs = as_jsonw__pairs;
   unsigned n = jsonw_digit_count(value);
   char *p = out + n;
   while (value > UINT32_MAX) {
@@ -177,7 +179,14 @@ size_t as_jsonw__digits(char *out, uint64_t value)
     memcpy(p, pairs + pair, 2);
   }
   uint32_t small = (uint32_t)value;
-  while (small >= 100) {
+  while (small >= 10000) { /* four digits a division: the dividends stay below 2^32 */
+    uint32_t four = small % 10000;
+    small /= 10000;
+    p -= 4;
+    memcpy(p, pairs + four / 100 * 2, 2);
+    memcpy(p + 2, pairs + four % 100 * 2, 2);
+  }
+  if (small >= 100) {
     unsigned pair = small % 100 * 2;
     small /= 100;
     p -= 2;

@@ -58,12 +58,20 @@ char *as_jsonw_finish(struct as_jsonw *w);
 /* Writes value in decimal at out (room for 20 digits); returns the digit count. */
 size_t as_jsonw__digits(char *out, uint64_t value);
 
-/* Appends value at p, returns the end: single digits (most counters of most actors) inline. */
+/* "00" to "99", the two digits of each number below 100. */
+extern const char as_jsonw__pairs[201];
+
+/* Appends value at p, returns the end: numbers below 100 (most counters of most actors,
+ * histogram buckets and counts) inline. */
 static inline char *as_jsonw__put_u64(char *p, uint64_t value)
 {
   if (value < 10) {
     *p = (char)('0' + value);
     return p + 1;
+  }
+  if (value < 100) {
+    memcpy(p, as_jsonw__pairs + value * 2, 2);
+    return p + 2;
   }
   return p + as_jsonw__digits(p, value);
 }

@@ -49,12 +49,8 @@ static const char *snapshot_actor_full_name(const struct as_actor_view *v)
   return v->full_name;
 }
 
-void snapshot_str(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text)
+void snapshot_str_miss(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text)
 {
-  if (text && text == cache->src) {
-    as_jsonw_raw(w, cache->text, cache->len);
-    return;
-  }
   size_t flushed = w->flushed, at = w->len;
   as_jsonw_str(w, text);
   cache->src = NULL;
@@ -119,18 +115,20 @@ void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
   as_jsonw_lit(w, "]");
 }
 
-/* A histogram as [bucket, count] pairs (histogram.h) after `key` (with its comma); absent
- * before the first time. */
-static void snapshot_histogram(struct as_jsonw *w, const char *key, size_t key_len,
-                               const uint64_t *words, uint32_t count)
+/* A histogram as [bucket, count] pairs (histogram.h), after its key (with its comma): the
+ * handler times' or the mailbox waits'. Absent before the first time. */
+static void snapshot_histogram(struct as_jsonw *w, int waits, const uint64_t *words,
+                               uint32_t count)
 {
   if (!count || !words)
     return;
-  char *p = as_jsonw_put_begin(w, key_len + 2 + (size_t)count * (4 + 2 * AS_JSONW_U64_MAX));
+  char *p = as_jsonw_put_begin(w, SNAPSHOT_KEY_MAX + 2 + (size_t)count * (4 + 2 * AS_JSONW_U64_MAX));
   if (!p)
     return;
-  memcpy(p, key, key_len);
-  p = as_jsonw_put_lit(p + key_len, "[");
+  if (waits)
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM) "[");
+  else
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_HANDLER_HISTOGRAM) "[");
   for (uint32_t i = 0; i < count; i++) {
     if (i)
       *p++ = ',';
@@ -270,12 +268,8 @@ static void snapshot_measures(struct as_jsonw *w, const struct as_actor_view *v,
                               const struct as_registry_collection *c,
                               const struct as_snapshot_info *info)
 {
-  static const char handler_key[] = "," AS_KEY(AS_M_HANDLER_HISTOGRAM);
-  static const char wait_key[] = "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM);
-  snapshot_histogram(w, handler_key, sizeof handler_key - 1, as_view_histogram_words(c, v),
-                     v->histogram_count);
-  snapshot_histogram(w, wait_key, sizeof wait_key - 1, as_view_wait_histogram_words(c, v),
-                     v->wait_histogram_count);
+  snapshot_histogram(w, 0, as_view_histogram_words(c, v), v->histogram_count);
+  snapshot_histogram(w, 1, as_view_wait_histogram_words(c, v), v->wait_histogram_count);
   snapshot_stuck(w, as_stuck_longest(v->id), info);
 }
 
