@@ -382,8 +382,8 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   }
   /* An actor seen for the first time is listed whatever its signature, and one that ends with
    * this copy is never compared again: only the others need theirs. */
-  int ends = v->status == AS_STATUS_STOPPED && !registry_bit(sp->stopped, block) &&
-             registry_view_ends(v);
+  int ends =
+      v->status == AS_STATUS_STOPPED && !registry_bit(sp->stopped, block) && registry_view_ends(v);
   if (!ends) {
     uint64_t signature = registry_view_signature(out, v);
     if (changes_only && v->known && signature == seen->signature) {

@@ -84,9 +84,9 @@ static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_vie
   const uint64_t *words = as_view_type_words(c, v);
   for (uint32_t i = 0; i < v->type_count && i < AS_ACTOR_TYPE_SLOTS; i++)
     if (as_tally_word_count(words[i]))
-      rows[n++] = (struct snapshot_type_row){as_typetab_name(as_tally_word_type(words[i])),
-                                             as_tally_word_count(words[i]),
-                                             as_tally_word_type(words[i])};
+      rows[n++] =
+          (struct snapshot_type_row){as_typetab_name(as_tally_word_type(words[i])),
+                                     as_tally_word_count(words[i]), as_tally_word_type(words[i])};
   if (v->other_types)
     rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types, AS_TYPE_NONE};
   if (n > 1)
@@ -117,12 +117,12 @@ void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
 
 /* A histogram as [bucket, count] pairs (histogram.h), after its key (with its comma): the
  * handler times' or the mailbox waits'. Absent before the first time. */
-static void snapshot_histogram(struct as_jsonw *w, int waits, const uint64_t *words,
-                               uint32_t count)
+static void snapshot_histogram(struct as_jsonw *w, int waits, const uint64_t *words, uint32_t count)
 {
   if (!count || !words)
     return;
-  char *p = as_jsonw_put_begin(w, SNAPSHOT_KEY_MAX + 2 + (size_t)count * (4 + 2 * AS_JSONW_U64_MAX));
+  char *p =
+      as_jsonw_put_begin(w, SNAPSHOT_KEY_MAX + 2 + (size_t)count * (4 + 2 * AS_JSONW_U64_MAX));
   if (!p)
     return;
   if (waits)
@@ -384,8 +384,10 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
 /* An actor that stopped before any line listed it (as_actor_view.ended), in the compact form of
  * FORMAT.md's "Ended actors": one flat object, what a stopped actor's full object would say
  * but the members whose value that form implies (status, mailbox kind and length, handling,
- * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions and outbox
- * left out. Its histograms and longest stuck run are as in the full object. */
+ * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions, outbox and
+ * messages sent, a handler_max_ns equal to handler_total_ns and a runtime_id equal to the id
+ * left out (version 4: a short-lived actor's most common values). Its histograms and longest
+ * stuck run are as in the full object. */
 void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
                     const struct as_registry_collection *c, const struct as_snapshot_info *info,
                     struct snapshot_strs *strs)
@@ -414,16 +416,20 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
   if (v->replies > v->replies_taken)
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_OUTBOX_LEN), v->replies - v->replies_taken);
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
-  p = snapshot_put_u64(p, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
+  if (v->sent)
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
   if (v->replies)
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_REPLIES), v->replies);
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLED), v->handled);
   if (v->exceptions)
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
-  p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_TOTAL_NS),
-                       as_clock_ticks_to_ns(v->handler_ticks_total));
-  p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_MAX_NS),
-                       as_clock_ticks_to_ns(v->handler_ticks_max));
+  uint64_t total_ns = as_clock_ticks_to_ns(v->handler_ticks_total);
+  uint64_t max_ns = v->handler_ticks_max == v->handler_ticks_total
+                        ? total_ns
+                        : as_clock_ticks_to_ns(v->handler_ticks_max);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_TOTAL_NS), total_ns);
+  if (max_ns != total_ns)
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_MAX_NS), max_ns);
   as_jsonw_put_end(w, p);
   snapshot_measures(w, v, c, info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
@@ -433,7 +439,8 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
   if (!p)
     return;
   if (v->runtime_id) {
-    p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
+    if (v->runtime_id != v->id)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
   }
   as_jsonw_put_end(w, as_jsonw_put_lit(p, "}"));
