@@ -61,7 +61,7 @@ size_t as_jsonw__digits(char *out, uint64_t value);
 /* "00" to "99", the two digits of each number below 100. */
 extern const char as_jsonw__pairs[201];
 
-/* Appends value at p, returns the end: numbers below 100 (most counters of most actors,
+/* Appends value at p, returns the end: numbers below 1000 (most counters of most actors,
  * histogram buckets and counts) inline. */
 static inline char *as_jsonw__put_u64(char *p, uint64_t value)
 {
@@ -72,6 +72,12 @@ static inline char *as_jsonw__put_u64(char *p, uint64_t value)
   if (value < 100) {
     memcpy(p, as_jsonw__pairs + value * 2, 2);
     return p + 2;
+  }
+  if (value < 1000) {
+    unsigned hundreds = (unsigned)value / 100;
+    *p = (char)('0' + hundreds);
+    memcpy(p + 1, as_jsonw__pairs + ((unsigned)value - hundreds * 100) * 2, 2);
+    return p + 3;
   }
   return p + as_jsonw__digits(p, value);
 }

@@ -91,17 +91,22 @@ static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_vie
     rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types, AS_TYPE_NONE};
   if (n > 1)
     qsort(rows, n, sizeof rows[0], snapshot_type_row_cmp);
-  as_jsonw_lit(w, "[");
+  char *p = as_jsonw_put_begin(w, 16);
+  if (!p)
+    return;
+  p = as_jsonw_put_lit(p, "[");
   for (size_t i = 0; i < n; i++) {
     if (i)
-      as_jsonw_lit(w, ",");
-    as_jsonw_lit(w, "{" AS_KEY(AS_M_NAME));
+      *p++ = ',';
+    as_jsonw_put_end(w, as_jsonw_put_lit(p, "{" AS_KEY(AS_M_NAME)));
     /* Interned names: the same few all through a line, each escaped once. */
     snapshot_str(w, &strs->types[rows[i].type % SNAPSHOT_TYPE_CACHE], rows[i].name);
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_COUNT), rows[i].count);
-    as_jsonw_lit(w, "}");
+    if (!(p = as_jsonw_put_begin(w, SNAPSHOT_MEMBER_MAX + 16)))
+      return;
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_COUNT), rows[i].count);
+    p = as_jsonw_put_lit(p, "}");
   }
-  as_jsonw_lit(w, "]");
+  as_jsonw_put_end(w, as_jsonw_put_lit(p, "]"));
 }
 
 void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
@@ -137,6 +142,45 @@ static void snapshot_histogram(struct as_jsonw *w, int waits, const uint64_t *wo
     p = as_jsonw_put_lit(p, "]");
   }
   as_jsonw_put_end(w, as_jsonw_put_lit(p, "]"));
+}
+
+/* An actor's members "peers" and "peers_other" (FORMAT.md) from its COUNT pairs in WORDS (as
+ * as_peers_copy left them, the rest's count after them); nothing when it has none. A thread's
+ * name is escaped once a line (most short-lived actors hear from the same thread). */
+static void snapshot_peers(struct as_jsonw *w, const uint64_t *words, uint32_t count,
+                           struct snapshot_strs *strs)
+{
+  if (!words || (count == 0 && words[0] == 0))
+    return;
+  /* By count, highest first (insertion sort of at most AS_PEERS_SLOTS indices). */
+  uint32_t order[AS_PEERS_SLOTS];
+  for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
+    uint32_t k = i;
+    for (; k > 0 && words[2 * order[k - 1] + 1] < words[2 * i + 1]; k--)
+      order[k] = order[k - 1];
+    order[k] = i;
+  }
+  as_jsonw_lit(w, "," AS_KEY(AS_M_PEERS) "[");
+  for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
+    uint64_t key = words[2 * order[i]];
+    const char *thread = as_peers_key_thread(key);
+    if (i)
+      as_jsonw_lit(w, ",");
+    if (!thread) {
+      as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TO), key);
+    } else {
+      if ((key & AS_PEERS_TAG_MASK) == AS_PEERS_FROM_THREAD)
+        as_jsonw_lit(w, "{" AS_KEY(AS_M_FROM_THREAD));
+      else
+        as_jsonw_lit(w, "{" AS_KEY(AS_M_TO_THREAD));
+      snapshot_str(w, &strs->thread, thread);
+    }
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_COUNT), words[2 * order[i] + 1]);
+    as_jsonw_lit(w, "}");
+  }
+  as_jsonw_lit(w, "]");
+  if (words[2 * count])
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PEERS_OTHER), words[2 * count]);
 }
 
 /* Where a handler past ACTORSCOPE_STUCK_MS was stuck when looked at, innermost first (the
@@ -362,7 +406,7 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   }
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
   snapshot_message_types(w, v, c, strs);
-  as_peers_write(w, as_view_peer_words(c, v), v->peer_count);
+  snapshot_peers(w, as_view_peer_words(c, v), v->peer_count, strs);
   /* Members only some runtimes fill: CZMQ actors carry none of these. */
   if (v->runtime_id && origin) {
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
@@ -434,7 +478,7 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
   snapshot_measures(w, v, c, info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
   snapshot_message_types(w, v, c, strs);
-  as_peers_write(w, as_view_peer_words(c, v), v->peer_count);
+  snapshot_peers(w, as_view_peer_words(c, v), v->peer_count, strs);
   p = as_jsonw_put_begin(w, 2 * SNAPSHOT_MEMBER_MAX + 1);
   if (!p)
     return;

@@ -21,13 +21,13 @@ struct snapshot_str_cache {
 };
 #define SNAPSHOT_TYPE_CACHE 8 /* message type names, by address */
 struct snapshot_strs {
-  struct snapshot_str_cache name, runtime, reason;
+  struct snapshot_str_cache name, runtime, reason, thread;
   struct snapshot_str_cache types[SNAPSHOT_TYPE_CACHE];
 };
 
 static inline void snapshot_strs_init(struct snapshot_strs *strs)
 {
-  strs->name.src = strs->runtime.src = strs->reason.src = NULL;
+  strs->name.src = strs->runtime.src = strs->reason.src = strs->thread.src = NULL;
   for (size_t i = 0; i < SNAPSHOT_TYPE_CACHE; i++)
     strs->types[i].src = NULL;
 }
