@@ -9,7 +9,9 @@
 #include <stddef.h>
 
 #define AS_FORMAT_NAME "actorscope"
-#define AS_FORMAT_VERSION 3 /* 2: delta lines; 3: "ended" actors. Older files are read too */
+/* 2: delta lines; 3: "ended" actors; 4: ended actors leave out what their other members imply.
+ * Older files are read too. */
+#define AS_FORMAT_VERSION 4
 
 /* Line types (member "type"). */
 #define AS_LINE_HEADER "header"

@@ -6,8 +6,9 @@
  * is an error naming the source, line, actor id and member. The caller aggregates what it needs
  * per actor; a record is valid only until the next call.
  *
- * Format versions 1 to 3 are read. A version 3 line's "ended" actors are given among its actors
- * (as_rec_actor.ended), and reaped by the line after it. A version 2 delta line (only what changed) is given to the
+ * Format versions 1 to 4 are read. A version 3 line's "ended" actors are given among its actors
+ * (as_rec_actor.ended), with the members version 4 leaves out filled in as FORMAT.md says, and
+ * reaped by the line after it. A version 2 delta line (only what changed) is given to the
  * consumer as the whole state it leaves, rebuilt from the last keyframe (`delta` says the line
  * was one; `reaped` lists the ids it removed, `listed` the actors it changed or added, so a
  * consumer's work can follow the change), so every command sees the same full state either

@@ -9,8 +9,10 @@
 #include "reader.h"
 
 /* Fills in what an ended actor's compact form leaves out (status stopped, mailbox unbounded,
- * its length from enqueued and received, no handler, wait, links, monitors or sockets). */
-void as_ended_complete(struct as_rec_actor *a);
+ * its length from enqueued and received, no handler, wait, links, monitors or sockets), and the
+ * members version 4 leaves out at the value the others imply. SEEN: the members it had (the
+ * reader's frame, reader_member_bit). */
+void as_ended_complete(struct as_rec_actor *a, uint64_t seen);
 
 /* A line's actors are its "actors" then its "ended", each sorted by id: sorts them as one list.
  * Returns 0, or the id of an actor listed in both (the list is then sorted, but invalid). */

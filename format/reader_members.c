@@ -94,11 +94,12 @@ static const struct member members_diag[] = {
   {                                                                                                \
     AS_M_PARENT, V_ID, 1, parent_flags, 0, ACT(parent), ACT(has_parent)                            \
   }
-/* What it did: the message counts (in an actor's object, inside "counters"), its message types,
- * histograms, longest stuck run, peers and runtime ids. */
-#define MEMBERS_COUNTS                                                                             \
+/* What it did: the message counts (in an actor's object, inside "counters"; an ended actor of
+ * version 4 leaves out messages_sent at 0), its message types, histograms, longest stuck run,
+ * peers and runtime ids. */
+#define MEMBERS_COUNTS(sent_flags)                                                                 \
   {AS_M_MESSAGES_RECEIVED, V_INT, 0, M_REQUIRED, 0, ACT(messages_received), NONE},                 \
-      {AS_M_MESSAGES_SENT, V_INT, 0, M_REQUIRED, 0, ACT(messages_sent), NONE},                     \
+      {AS_M_MESSAGES_SENT, V_INT, 0, sent_flags, 0, ACT(messages_sent), NONE},                     \
       {AS_M_REPLIES, V_INT, 0, 0, 0, ACT(replies), NONE},                                          \
   {                                                                                                \
     AS_M_HANDLED, V_INT, 0, M_REQUIRED, 0, ACT(handled), NONE                                      \
@@ -152,7 +153,8 @@ static const struct member members_stuck[] = {
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 /* An ended actor (version 3): a stopped actor's members, flat; the rest is implied (status
- * stopped, mailbox unbounded, no handler, wait, links, monitors, sockets or refs). */
+ * stopped, mailbox unbounded, no handler, wait, links, monitors, sockets or refs), and from
+ * version 4 what its other members imply (reader_ended.c fills them in). */
 static const struct member members_ended[] = {
     MEMBERS_IDENTITY,
     MEMBERS_ORIGIN(M_REQUIRED, 0),
@@ -161,10 +163,10 @@ static const struct member members_ended[] = {
     {AS_M_ENQUEUED, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_enqueued), NONE},
     {AS_M_MAILBOX_MAX, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_max), NONE},
     {AS_M_OUTBOX_LEN, V_INT, 0, 0, 0, ACT(outbox_len), NONE},
-    MEMBERS_COUNTS,
+    MEMBERS_COUNTS(0),
     {AS_M_EXCEPTIONS, V_INT, 0, 0, 0, ACT(exceptions), NONE},
     {AS_M_HANDLER_TOTAL_NS, V_INT, 0, M_REQUIRED, 0, ACT(handler_total_ns), NONE},
-    {AS_M_HANDLER_MAX_NS, V_INT, 0, M_REQUIRED, 0, ACT(handler_max_ns), NONE},
+    {AS_M_HANDLER_MAX_NS, V_INT, 0, 0, 0, ACT(handler_max_ns), NONE},
     MEMBERS_MEASURES,
     {NULL, 0, 0, 0, 0, 0, 0}};
 
@@ -198,7 +200,7 @@ static const struct member members_outbox[] = {
 
 /* An ended actor's exceptions are left out when 0: an actor's counters always say them. */
 static const struct member members_counters[] = {
-    MEMBERS_COUNTS,
+    MEMBERS_COUNTS(M_REQUIRED),
     {AS_M_EXCEPTIONS, V_INT, 0, M_REQUIRED, 0, ACT(exceptions), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 

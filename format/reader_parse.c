@@ -374,9 +374,9 @@ static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_
 }
 
 /* An ended actor: what its compact form implies; sorted by id like actors. */
-static int reader_end_ended(struct as_reader *r, struct as_rec_actor *a)
+static int reader_end_ended(struct as_reader *r, struct as_rec_actor *a, uint64_t seen)
 {
-  as_ended_complete(a);
+  as_ended_complete(a, seen);
   return reader_actor_in_order(r, a, "ended actor", "sorted by id");
 }
 
@@ -391,7 +391,7 @@ static int reader_on_end_map(void *ctx)
     return 0;
   if (f->kind == K_ACTOR && !reader_end_actor(r, (struct as_rec_actor *)f->base, f->seen))
     return 0;
-  if (f->kind == K_ENDED && !reader_end_ended(r, (struct as_rec_actor *)f->base))
+  if (f->kind == K_ENDED && !reader_end_ended(r, (struct as_rec_actor *)f->base, f->seen))
     return 0;
   r->depth--;
   return 1;

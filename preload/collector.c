@@ -191,14 +191,15 @@ static int collector_output_end(struct collector_output *out)
   return rc;
 }
 
-/* The copies of a keyframe take some 350 bytes an actor and are needed only while its line is
+/* The copies of a keyframe take some 360 bytes an actor and are needed only while its line is
  * written. What the live actors' next keyframe needs again is kept: given back and taken anew,
- * 100k actors' copies (35 MB) would be faulted in afresh at every keyframe, some 8,500 page
- * faults (18-20 µs each on a VM: more than the keyframe's own work). What more a line took
- * (a burst of actors that ended between two lines) is given back. */
-/* Lines that come on account of stops (registry.h) list that many ended actors and more: their
- * copies are kept too, or every such line would fault them in again. */
-#define COLLECTOR_VIEWS_KEPT (2u * AS_REGISTRY_STOPS_BACKLOG)
+ * 100k actors' copies (36 MB) would be faulted in afresh at every keyframe, some 8,500 page
+ * faults (18-20 µs each on a VM: more than the keyframe's own work). So is what a storm of
+ * short-lived actors takes at every line (a line comes once AS_REGISTRY_STOPS_BACKLOG stopped:
+ * twice that, as the array doubles, 3 MB): grown, copied and faulted in again line after line, it
+ * cost the collector more per ended actor than writing it. What more a line took (a burst of
+ * actors that ended between two lines of a slow interval) is given back. */
+#define COLLECTOR_VIEWS_KEPT (2 * AS_REGISTRY_STOPS_BACKLOG + 1024u)
 
 static void collector_release_views(void)
 {

@@ -131,32 +131,73 @@ void as_jsonw_str(struct as_jsonw *w, const char *text)
     w->buf[w->len++] = '"';
 }
 
-size_t as_jsonw__digits(char *out, uint64_t value)
+const char as_jsonw__pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Digits of value (>= 1 digit): log2 gives log10 within one, a power of ten settles it. */
+static unsigned jsonw_digit_count(uint64_t value)
 {
-  /* Two digits per division: nanosecond timestamps have up to 20 digits. */
-  static const char pairs[201] =
-      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-      "8081828384858687888990919293949596979899";
-  char digits[24];
-  size_t at = sizeof digits;
-  while (value >= 100) {
-    unsigned pair = (unsigned)(value % 100) * 2;
-    value /= 100;
-    digits[--at] = pairs[pair + 1];
-    digits[--at] = pairs[pair];
-  }
-  if (value >= 10) {
-    digits[--at] = pairs[value * 2 + 1];
-    digits[--at] = pairs[value * 2];
-  } else {
-    digits[--at] = (char)('0' + value);
-  }
-  memcpy(out, digits + at, sizeof digits - at);
-  return sizeof digits - at;
+  static const uint64_t powers[20] = {1ull,
+                                      10ull,
+                                      100ull,
+                                      1000ull,
+                                      10000ull,
+                                      100000ull,
+                                      1000000ull,
+                                      10000000ull,
+                                      100000000ull,
+                                      1000000000ull,
+                                      10000000000ull,
+                                      100000000000ull,
+                                      1000000000000ull,
+                                      10000000000000ull,
+                                      100000000000000ull,
+                                      1000000000000000ull,
+                                      10000000000000000ull,
+                                      100000000000000000ull,
+                                      1000000000000000000ull,
+                                      10000000000000000000ull};
+  value |= 1; /* the same digits, and 0 has one */
+  unsigned log2 = 63u - (unsigned)__builtin_clzll(value);
+  unsigned guess = (log2 + 1) * 1233u >> 12; /* about log10(2^(log2+1)), at most 19 */
+  return guess + (value >= powers[guess]);
 }
 
-void as_jsonw_u64(struct as_jsonw *w, uint64_t value) { as_jsonw__lit_u64(w, "", 0, value); }
+size_t as_jsonw__digits(char *out, uint64_t value)
+{
+  /* Two digits per division, written from the end straight into place: nanosecond timestamps
+   * have up to 20 digits, and most numbers of a line fit 32 bits (cheaper divisions). */
+  const char *pairs = as_jsonw__pairs;
+  unsigned n = jsonw_digit_count(value);
+  char *p = out + n;
+  while (value > UINT32_MAX) {
+    unsigned pair = (unsigned)(value % 100) * 2;
+    value /= 100;
+    p -= 2;
+    memcpy(p, pairs + pair, 2);
+  }
+  uint32_t small = (uint32_t)value;
+  while (small >= 10000) { /* four digits a division: the dividends stay below 2^32 */
+    uint32_t four = small % 10000;
+    small /= 10000;
+    p -= 4;
+    memcpy(p, pairs + four / 100 * 2, 2);
+    memcpy(p + 2, pairs + four % 100 * 2, 2);
+  }
+  if (small >= 100) {
+    unsigned pair = small % 100 * 2;
+    small /= 100;
+    p -= 2;
+    memcpy(p, pairs + pair, 2);
+  }
+  if (small >= 10)
+    memcpy(p - 2, pairs + small * 2, 2);
+  else
+    p[-1] = (char)('0' + small);
+  return n;
+}
 
 char *as_jsonw_finish(struct as_jsonw *w)
 {

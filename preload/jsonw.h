@@ -50,7 +50,6 @@ static inline void as_jsonw_raw(struct as_jsonw *w, const char *text, size_t n)
 }
 /* A JSON string: quoted, escaped, and with invalid UTF-8 replaced by U+FFFD. */
 void as_jsonw_str(struct as_jsonw *w, const char *text);
-void as_jsonw_u64(struct as_jsonw *w, uint64_t value);
 /* The NUL-terminated text (the caller frees it), or NULL after a failure. */
 char *as_jsonw_finish(struct as_jsonw *w);
 
@@ -59,21 +58,64 @@ char *as_jsonw_finish(struct as_jsonw *w);
 /* Writes value in decimal at out (room for 20 digits); returns the digit count. */
 size_t as_jsonw__digits(char *out, uint64_t value);
 
+/* "00" to "99", the two digits of each number below 100. */
+extern const char as_jsonw__pairs[201];
+
+/* Appends value at p, returns the end: numbers below 1000 (most counters of most actors,
+ * histogram buckets and counts) inline. */
+static inline char *as_jsonw__put_u64(char *p, uint64_t value)
+{
+  if (value < 10) {
+    *p = (char)('0' + value);
+    return p + 1;
+  }
+  if (value < 100) {
+    memcpy(p, as_jsonw__pairs + value * 2, 2);
+    return p + 2;
+  }
+  if (value < 1000) {
+    unsigned hundreds = (unsigned)value / 100;
+    *p = (char)('0' + hundreds);
+    memcpy(p + 1, as_jsonw__pairs + ((unsigned)value - hundreds * 100) * 2, 2);
+    return p + 3;
+  }
+  return p + as_jsonw__digits(p, value);
+}
+
 static inline void as_jsonw__lit_u64(struct as_jsonw *w, const char *literal, size_t n,
                                      uint64_t value)
 {
   if (as_jsonw_reserve(w, n + 20) < 0)
     return;
-  memcpy(w->buf + w->len, literal, n);
-  w->len += n;
-  if (value < 10) /* most counters of most actors */
-    w->buf[w->len++] = (char)('0' + value);
-  else
-    w->len += as_jsonw__digits(w->buf + w->len, value);
+  char *p = w->buf + w->len;
+  memcpy(p, literal, n);
+  w->len = (size_t)(as_jsonw__put_u64(p + n, value) - w->buf);
 }
 
 /* A literal then a number, with one bounds check: as_jsonw_lit_u64(w, ",\"len\":", n). */
 #define as_jsonw_lit_u64(w, literal, value)                                                        \
   as_jsonw__lit_u64((w), (literal), sizeof(literal) - 1, (value))
+
+static inline void as_jsonw_u64(struct as_jsonw *w, uint64_t value)
+{
+  as_jsonw__lit_u64(w, "", 0, value);
+}
+
+/* A run of appends after one reservation, through a cursor held in a register (stores through
+ * w->buf could otherwise alias w->len and reload it after every byte): the cursor at the end of
+ * the text with room for n more bytes, or NULL (the writer failed); as_jsonw_put_end takes the
+ * cursor back. Between the two only the as_jsonw_put_* below, within the n bytes. */
+static inline char *as_jsonw_put_begin(struct as_jsonw *w, size_t n)
+{
+  return as_jsonw_reserve(w, n) < 0 ? NULL : w->buf + w->len;
+}
+static inline void as_jsonw_put_end(struct as_jsonw *w, char *p) { w->len = (size_t)(p - w->buf); }
+/* A literal: p = as_jsonw_put_lit(p, ","); at most sizeof literal - 1 bytes. */
+#define as_jsonw_put_lit(p, literal)                                                               \
+  (memcpy((p), (literal), sizeof(literal) - 1), (p) + sizeof(literal) - 1)
+/* A literal then a number: at most sizeof literal - 1 + AS_JSONW_U64_MAX bytes. */
+#define as_jsonw_put_lit_u64(p, literal, value)                                                    \
+  as_jsonw__put_u64(as_jsonw_put_lit((p), (literal)), (value))
+#define AS_JSONW_U64_MAX 20
 
 #endif

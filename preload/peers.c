@@ -4,7 +4,6 @@
 #include "blockpool.h"
 #include "format.h"
 #include "intern.h"
-#include "jsonw.h"
 
 #include <errno.h>
 #include <string.h>
@@ -124,39 +123,3 @@ void as_peers_release(struct as_actor *actor)
 }
 
 uint64_t as_peers_in_use(void) { return as_blockpool_in_use(&peers_pool); }
-
-void as_peers_write(struct as_jsonw *w, const uint64_t *words, uint32_t count)
-{
-  if (!words || (count == 0 && words[0] == 0))
-    return;
-  /* By count, highest first (insertion sort of at most AS_PEERS_SLOTS indices). */
-  uint32_t order[AS_PEERS_SLOTS];
-  for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
-    uint32_t k = i;
-    for (; k > 0 && words[2 * order[k - 1] + 1] < words[2 * i + 1]; k--)
-      order[k] = order[k - 1];
-    order[k] = i;
-  }
-  as_jsonw_lit(w, "," AS_KEY(AS_M_PEERS) "[");
-  for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
-    uint64_t key = words[2 * order[i]];
-    const char *thread = as_peers_key_thread(key);
-    if (i)
-      as_jsonw_lit(w, ",");
-    as_jsonw_lit(w, "{");
-    if (!thread) {
-      as_jsonw_lit_u64(w, AS_KEY(AS_M_TO), key);
-    } else {
-      if ((key & AS_PEERS_TAG_MASK) == AS_PEERS_FROM_THREAD)
-        as_jsonw_lit(w, AS_KEY(AS_M_FROM_THREAD));
-      else
-        as_jsonw_lit(w, AS_KEY(AS_M_TO_THREAD));
-      as_jsonw_str(w, thread);
-    }
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_COUNT), words[2 * order[i] + 1]);
-    as_jsonw_lit(w, "}");
-  }
-  as_jsonw_lit(w, "]");
-  if (words[2 * count])
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PEERS_OTHER), words[2 * count]);
-}

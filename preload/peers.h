@@ -138,10 +138,6 @@ static inline const char *as_peers_key_thread(uint64_t key)
 {
   return key & AS_PEERS_TAG_MASK ? (const char *)(uintptr_t)(key & ~AS_PEERS_TAG_MASK) : NULL;
 }
-struct as_jsonw;
-/* An actor's members "peers" and "peers_other" (FORMAT.md) from its COUNT pairs in WORDS (as
- * as_peers_copy left them, the rest's count after them); nothing when it has none. */
-void as_peers_write(struct as_jsonw *w, const uint64_t *words, uint32_t count);
 /* Tables taken and not given back (for tests and the bench). */
 uint64_t as_peers_in_use(void);
 

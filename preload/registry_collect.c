@@ -12,6 +12,21 @@
 /* How many records ahead the collector prefetches. */
 #define REGISTRY_PREFETCH_AHEAD 8
 
+uint64_t *registry_pool_grow(struct as_registry_collection *c, size_t n)
+{
+  if (c->id_count + n <= c->id_capacity)
+    return c->ids + c->id_count;
+  size_t capacity = c->id_capacity ? c->id_capacity : 256;
+  while (capacity < c->id_count + n)
+    capacity *= 2;
+  uint64_t *grown = realloc(c->ids, capacity * sizeof *grown);
+  if (!grown)
+    return NULL;
+  c->ids = grown;
+  c->id_capacity = capacity;
+  return c->ids + c->id_count;
+}
+
 /* Copies an id list into the collection's pool; returns where it starts. */
 size_t registry_pool_ids(struct as_registry_collection *c, const uint64_t *ids, uint32_t count,
                          uint32_t *copied)
@@ -20,17 +35,10 @@ size_t registry_pool_ids(struct as_registry_collection *c, const uint64_t *ids, 
   *copied = 0;
   if (count == 0)
     return at;
-  if (c->id_count + count > c->id_capacity) {
-    size_t capacity = c->id_capacity ? c->id_capacity : 256;
-    while (capacity < c->id_count + count)
-      capacity *= 2;
-    uint64_t *grown = realloc(c->ids, capacity * sizeof *grown);
-    if (!grown)
-      return at;
-    c->ids = grown;
-    c->id_capacity = capacity;
-  }
-  memcpy(c->ids + at, ids, count * sizeof *ids);
+  uint64_t *room = registry_pool_room(c, count);
+  if (!room)
+    return at;
+  memcpy(room, ids, count * sizeof *ids);
   c->id_count += count;
   *copied = count;
   return at;
@@ -40,10 +48,15 @@ size_t registry_pool_ids(struct as_registry_collection *c, const uint64_t *ids, 
 static void registry_view_tally(struct as_registry_collection *c, struct as_actor_view *v,
                                 const struct as_actor *a)
 {
-  uint64_t words[AS_ACTOR_TYPE_SLOTS];
-  uint32_t n = 0;
   const struct as_tally_more *more =
       atomic_load_explicit(&a->type_tally_more, memory_order_acquire);
+  v->types_at = c->id_count;
+  v->type_count = 0;
+  v->other_types = more ? atomic_load_explicit(&more->other, memory_order_relaxed) : 0;
+  uint64_t *words = registry_pool_room(c, AS_ACTOR_TYPE_SLOTS);
+  if (!words)
+    return;
+  uint32_t n = 0;
   for (int i = 0; i < AS_ACTOR_TYPE_SLOTS; i++) {
     const _Atomic uint64_t *slot = i < AS_ACTOR_TYPE_SLOTS_INLINE ? &a->type_tally[i]
                                    : more ? &more->slots[i - AS_ACTOR_TYPE_SLOTS_INLINE]
@@ -53,15 +66,14 @@ static void registry_view_tally(struct as_registry_collection *c, struct as_acto
       break;
     words[n++] = word;
   }
-  v->types_at = registry_pool_ids(c, words, n, &v->type_count);
-  v->other_types = more ? atomic_load_explicit(&more->other, memory_order_relaxed) : 0;
+  c->id_count += n;
+  v->type_count = n;
 }
 
 /* The runtime's channels of an actor, into the collection's pool. */
 static void registry_view_channels(struct as_registry_collection *c, struct as_actor_view *v,
-                                   const struct as_actor *a)
+                                   const struct as_actor *a, const struct as_runtime *runtime)
 {
-  const struct as_runtime *runtime = registry_runtime_of(a);
   v->channel_count = 0;
   v->channels_at = c->id_count;
   if (!runtime->channels)
@@ -87,19 +99,22 @@ static void registry_view_channels(struct as_registry_collection *c, struct as_a
 static void registry_view_peers(struct as_registry_collection *c, struct as_actor_view *v,
                                 const struct as_actor *a)
 {
-  uint64_t words[2 * AS_PEERS_SLOTS + 1];
+  uint64_t *words = registry_pool_room(c, 2 * AS_PEERS_SLOTS + 1);
+  v->peer_count = 0;
+  v->peers_at = SIZE_MAX; /* no room: none listed */
+  if (!words)
+    return;
   uint32_t n = as_peers_copy(a, words, &words[2 * AS_PEERS_SLOTS]);
   words[2 * n] = words[2 * AS_PEERS_SLOTS];
-  uint32_t copied;
-  v->peers_at = registry_pool_ids(c, words, 2 * n + 1, &copied);
+  v->peers_at = c->id_count;
   v->peer_count = n;
-  if (!copied)
-    v->peers_at = SIZE_MAX; /* no room: none listed */
+  c->id_count += 2 * n + 1;
 }
 
 static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
                                struct as_actor *a)
 {
+  const struct as_runtime *runtime = registry_runtime_of(a);
   v->actor = a;
   v->runtime_id = a->runtime_id;
   v->runtime_scope = a->runtime_scope;
@@ -113,9 +128,9 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
       registry_pool_ids(c, r ? r->monitors : NULL, r ? r->monitor_count : 0, &v->monitor_count);
   v->id = a->id;
   v->parent_id = a->parent_id;
-  v->runtime = registry_runtime_of(a)->name;
-  v->unnamed_after_spawner = registry_runtime_of(a)->unnamed_after_spawner;
-  v->attached_late = registry_runtime_of(a)->attached_late;
+  v->runtime = runtime->name;
+  v->unnamed_after_spawner = runtime->unnamed_after_spawner;
+  v->attached_late = runtime->attached_late;
   v->name_addr = a->origin ? a->origin->name_addr : NULL;
   const struct as_actor_name *name = atomic_load_explicit(&a->name, memory_order_acquire);
   v->name = name ? name->text : NULL;
@@ -150,7 +165,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->wait_kind = side ? atomic_load_explicit(&side->wait_kind, memory_order_relaxed) : 0;
   v->wait_since = side ? atomic_load_explicit(&side->wait_since, memory_order_relaxed) : 0;
   registry_view_tally(c, v, a);
-  registry_view_channels(c, v, a);
+  registry_view_channels(c, v, a, runtime);
   /* The handler histogram right after the channels, the mailbox waits right after it. */
   registry_view_histogram(c, &v->histogram_count, a->handler_histogram);
   registry_view_histogram(c, &v->wait_histogram_count, as_mailwait_words(a));
@@ -365,13 +380,19 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
       sp->channel_received[block] = 0;
     registry_bit_set(sp->known, block);
   }
-  uint64_t signature = registry_view_signature(out, v);
-  if (changes_only && v->known && signature == seen->signature) {
-    out->count--;
-    out->id_count = v->links_at; /* its links, monitors and types were pooled last */
-    return 0;
+  /* An actor seen for the first time is listed whatever its signature, and one that ends with
+   * this copy is never compared again: only the others need theirs. */
+  int ends =
+      v->status == AS_STATUS_STOPPED && !registry_bit(sp->stopped, block) && registry_view_ends(v);
+  if (!ends) {
+    uint64_t signature = registry_view_signature(out, v);
+    if (changes_only && v->known && signature == seen->signature) {
+      out->count--;
+      out->id_count = v->links_at; /* its links, monitors and types were pooled last */
+      return 0;
+    }
+    seen->signature = signature;
   }
-  seen->signature = signature;
   /* Modular: a receive taken back makes the count smaller. */
   registry_seen_received += v->received - seen->received;
   seen->received = v->received;
@@ -387,7 +408,7 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   if (v->status == AS_STATUS_STOPPED && !registry_bit(sp->stopped, block)) {
     registry_bit_set(sp->stopped, block);
     registry_seen_stopped++;
-    if (registry_view_ends(v)) {
+    if (ends) {
       /* Lived and died since the last look: listed once, compactly, and reaped at once. */
       v->ended = 1;
       registry_unlist(space, block);

@@ -62,15 +62,17 @@ static unsigned registry_histogram_slot(uint64_t w0, uint64_t w1, unsigned i)
          ((1u << AS_HISTOGRAM_SLOT_BITS) - 1);
 }
 
-/* The inline slots as sparse words (bucket << 48 | count), in slot order. */
+/* The inline slots as sparse words (bucket << 48 | count), in slot order. A slot is taken only
+ * once those before it are (as__histogram_words_add_slow), so the first empty one ends them. */
 static unsigned registry_histogram_inline_words(uint64_t w0, uint64_t w1, uint64_t *out)
 {
   unsigned n = 0;
   for (unsigned i = 0; i < AS_HISTOGRAM_INLINE_SLOTS; i++) {
     unsigned slot = registry_histogram_slot(w0, w1, i);
-    if (slot)
-      out[n++] = (uint64_t)((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS |
-                 (slot & ((1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1));
+    if (!slot)
+      break;
+    out[n++] = (uint64_t)((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS |
+               (slot & ((1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1));
   }
   return n;
 }
@@ -130,14 +132,20 @@ void registry_histogram_free(_Atomic uint64_t *histogram)
   atomic_store_explicit(&histogram[1], 0, memory_order_relaxed);
 }
 
-/* Collector: the histogram as sparse words. Word 0 is read before and after word 1, so the pair
- * is one the actor's thread stored (it changes one word per handler, counts only grow). */
+/* Collector: the histogram as sparse words, in place in the collection's pool. Word 0 is read
+ * before and after word 1, so the pair is one the actor's thread stored (it changes one word per
+ * handler, counts only grow). */
 void registry_view_histogram(struct as_registry_collection *c, uint32_t *count,
                              _Atomic uint64_t *histogram)
 {
-  uint64_t words[AS_HISTOGRAM_BUCKETS];
-  unsigned n = 0;
+  *count = 0;
   uint64_t w0 = histogram ? atomic_load_explicit(&histogram[0], memory_order_acquire) : 0;
+  if (!w0)
+    return; /* most actors' mailbox waits, and those of an actor that handled nothing */
+  uint64_t *words = registry_pool_room(c, AS_HISTOGRAM_BUCKETS);
+  if (!words)
+    return;
+  unsigned n = 0;
   for (int tries = 0; w0 & 1 && tries < 8; tries++) {
     uint64_t w1 = atomic_load_explicit(&histogram[1], memory_order_acquire);
     uint64_t again = atomic_load_explicit(&histogram[0], memory_order_acquire);
@@ -165,7 +173,8 @@ void registry_view_histogram(struct as_registry_collection *c, uint32_t *count,
         words[k - 1] = t;
       }
   }
-  registry_pool_ids(c, words, n, count);
+  c->id_count += n;
+  *count = n;
 }
 
 void as_actor_receive_undo(struct as_actor *actor, uint32_t type)

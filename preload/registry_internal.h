@@ -83,6 +83,15 @@ void registry_view_histogram(struct as_registry_collection *c, uint32_t *count,
 /* Copies an id list into the collection's pool; returns where it starts. */
 size_t registry_pool_ids(struct as_registry_collection *c, const uint64_t *ids, uint32_t count,
                          uint32_t *copied);
+uint64_t *registry_pool_grow(struct as_registry_collection *c, size_t n);
+/* Room for up to n more words at the end of the collection's pool, to be filled in place and
+ * taken by adding their count to id_count; NULL without memory (nothing is then listed). */
+static inline uint64_t *registry_pool_room(struct as_registry_collection *c, size_t n)
+{
+  if (__builtin_expect(c->id_count + n <= c->id_capacity, 1))
+    return c->ids + c->id_count;
+  return registry_pool_grow(c, n);
+}
 /* Words of a space's bitmap of changes. */
 size_t registry_change_words(int space);
 

@@ -9,6 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The most bytes a member written through a cursor takes: its key (comma, quotes and colon
+ * included; snapshot_put_u64 checks it at compile time) and a number. */
+#define SNAPSHOT_KEY_MAX 28
+#define SNAPSHOT_MEMBER_MAX (SNAPSHOT_KEY_MAX + AS_JSONW_U64_MAX)
+#define snapshot_put_u64(p, key, value)                                                            \
+  ((void)sizeof(char[sizeof(key) - 1 <= SNAPSHOT_KEY_MAX ? 1 : -1]),                               \
+   as_jsonw_put_lit_u64((p), key, (value)))
+
 /* The symbol of the actor's code when it has one (the most specific name), else the name the
  * runtime gave it, else the function that spawned it ("<task in CALLER>"). */
 const char *snapshot_actor_name(const struct as_actor_view *v)
@@ -41,12 +49,8 @@ static const char *snapshot_actor_full_name(const struct as_actor_view *v)
   return v->full_name;
 }
 
-void snapshot_str(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text)
+void snapshot_str_miss(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text)
 {
-  if (text && text == cache->src) {
-    as_jsonw_raw(w, cache->text, cache->len);
-    return;
-  }
   size_t flushed = w->flushed, at = w->len;
   as_jsonw_str(w, text);
   cache->src = NULL;
@@ -60,6 +64,7 @@ void snapshot_str(struct as_jsonw *w, struct snapshot_str_cache *cache, const ch
 struct snapshot_type_row {
   const char *name;
   uint64_t count;
+  uint32_t type; /* AS_TYPE_NONE for the rest's count */
 };
 
 static int snapshot_type_row_cmp(const void *a, const void *b)
@@ -71,29 +76,37 @@ static int snapshot_type_row_cmp(const void *a, const void *b)
 }
 
 static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_view *v,
-                                   const struct as_registry_collection *c)
+                                   const struct as_registry_collection *c,
+                                   struct snapshot_strs *strs)
 {
   struct snapshot_type_row rows[AS_ACTOR_TYPE_SLOTS + 1];
   size_t n = 0;
   const uint64_t *words = as_view_type_words(c, v);
   for (uint32_t i = 0; i < v->type_count && i < AS_ACTOR_TYPE_SLOTS; i++)
     if (as_tally_word_count(words[i]))
-      rows[n++] = (struct snapshot_type_row){as_typetab_name(as_tally_word_type(words[i])),
-                                             as_tally_word_count(words[i])};
+      rows[n++] =
+          (struct snapshot_type_row){as_typetab_name(as_tally_word_type(words[i])),
+                                     as_tally_word_count(words[i]), as_tally_word_type(words[i])};
   if (v->other_types)
-    rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types};
+    rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types, AS_TYPE_NONE};
   if (n > 1)
     qsort(rows, n, sizeof rows[0], snapshot_type_row_cmp);
-  as_jsonw_lit(w, "[");
+  char *p = as_jsonw_put_begin(w, 16);
+  if (!p)
+    return;
+  p = as_jsonw_put_lit(p, "[");
   for (size_t i = 0; i < n; i++) {
     if (i)
-      as_jsonw_lit(w, ",");
-    as_jsonw_lit(w, "{" AS_KEY(AS_M_NAME));
-    as_jsonw_str(w, rows[i].name);
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_COUNT), rows[i].count);
-    as_jsonw_lit(w, "}");
+      *p++ = ',';
+    as_jsonw_put_end(w, as_jsonw_put_lit(p, "{" AS_KEY(AS_M_NAME)));
+    /* Interned names: the same few all through a line, each escaped once. */
+    snapshot_str(w, &strs->types[rows[i].type % SNAPSHOT_TYPE_CACHE], rows[i].name);
+    if (!(p = as_jsonw_put_begin(w, SNAPSHOT_MEMBER_MAX + 16)))
+      return;
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_COUNT), rows[i].count);
+    p = as_jsonw_put_lit(p, "}");
   }
-  as_jsonw_lit(w, "]");
+  as_jsonw_put_end(w, as_jsonw_put_lit(p, "]"));
 }
 
 void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
@@ -107,25 +120,67 @@ void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
   as_jsonw_lit(w, "]");
 }
 
-/* A histogram as [bucket, count] pairs (histogram.h) after `key` (with its comma); absent
- * before the first time. */
-static void snapshot_histogram(struct as_jsonw *w, const char *key, const uint64_t *words,
-                               uint32_t count)
+/* A histogram as [bucket, count] pairs (histogram.h), after its key (with its comma): the
+ * handler times' or the mailbox waits'. Absent before the first time. */
+static void snapshot_histogram(struct as_jsonw *w, int waits, const uint64_t *words, uint32_t count)
 {
   if (!count || !words)
     return;
-  as_jsonw_raw(w, key, strlen(key));
-  as_jsonw_lit(w, "[");
+  char *p =
+      as_jsonw_put_begin(w, SNAPSHOT_KEY_MAX + 2 + (size_t)count * (4 + 2 * AS_JSONW_U64_MAX));
+  if (!p)
+    return;
+  if (waits)
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM) "[");
+  else
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_HANDLER_HISTOGRAM) "[");
   for (uint32_t i = 0; i < count; i++) {
     if (i)
+      *p++ = ',';
+    p = as_jsonw_put_lit_u64(p, "[", as_tally_word_type(words[i]));
+    p = as_jsonw_put_lit_u64(p, ",", as_tally_word_count(words[i]));
+    p = as_jsonw_put_lit(p, "]");
+  }
+  as_jsonw_put_end(w, as_jsonw_put_lit(p, "]"));
+}
+
+/* An actor's members "peers" and "peers_other" (FORMAT.md) from its COUNT pairs in WORDS (as
+ * as_peers_copy left them, the rest's count after them); nothing when it has none. A thread's
+ * name is escaped once a line (most short-lived actors hear from the same thread). */
+static void snapshot_peers(struct as_jsonw *w, const uint64_t *words, uint32_t count,
+                           struct snapshot_strs *strs)
+{
+  if (!words || (count == 0 && words[0] == 0))
+    return;
+  /* By count, highest first (insertion sort of at most AS_PEERS_SLOTS indices). */
+  uint32_t order[AS_PEERS_SLOTS];
+  for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
+    uint32_t k = i;
+    for (; k > 0 && words[2 * order[k - 1] + 1] < words[2 * i + 1]; k--)
+      order[k] = order[k - 1];
+    order[k] = i;
+  }
+  as_jsonw_lit(w, "," AS_KEY(AS_M_PEERS) "[");
+  for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
+    uint64_t key = words[2 * order[i]];
+    const char *thread = as_peers_key_thread(key);
+    if (i)
       as_jsonw_lit(w, ",");
-    as_jsonw_lit(w, "[");
-    as_jsonw_u64(w, as_tally_word_type(words[i]));
-    as_jsonw_lit(w, ",");
-    as_jsonw_u64(w, as_tally_word_count(words[i]));
-    as_jsonw_lit(w, "]");
+    if (!thread) {
+      as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TO), key);
+    } else {
+      if ((key & AS_PEERS_TAG_MASK) == AS_PEERS_FROM_THREAD)
+        as_jsonw_lit(w, "{" AS_KEY(AS_M_FROM_THREAD));
+      else
+        as_jsonw_lit(w, "{" AS_KEY(AS_M_TO_THREAD));
+      snapshot_str(w, &strs->thread, thread);
+    }
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_COUNT), words[2 * order[i] + 1]);
+    as_jsonw_lit(w, "}");
   }
   as_jsonw_lit(w, "]");
+  if (words[2 * count])
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PEERS_OTHER), words[2 * count]);
 }
 
 /* Where a handler past ACTORSCOPE_STUCK_MS was stuck when looked at, innermost first (the
@@ -257,10 +312,8 @@ static void snapshot_measures(struct as_jsonw *w, const struct as_actor_view *v,
                               const struct as_registry_collection *c,
                               const struct as_snapshot_info *info)
 {
-  snapshot_histogram(w, "," AS_KEY(AS_M_HANDLER_HISTOGRAM), as_view_histogram_words(c, v),
-                     v->histogram_count);
-  snapshot_histogram(w, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM), as_view_wait_histogram_words(c, v),
-                     v->wait_histogram_count);
+  snapshot_histogram(w, 0, as_view_histogram_words(c, v), v->histogram_count);
+  snapshot_histogram(w, 1, as_view_wait_histogram_words(c, v), v->wait_histogram_count);
   snapshot_stuck(w, as_stuck_longest(v->id), info);
 }
 
@@ -352,8 +405,8 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
     as_jsonw_lit(w, "null");
   }
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
-  snapshot_message_types(w, v, c);
-  as_peers_write(w, as_view_peer_words(c, v), v->peer_count);
+  snapshot_message_types(w, v, c, strs);
+  snapshot_peers(w, as_view_peer_words(c, v), v->peer_count, strs);
   /* Members only some runtimes fill: CZMQ actors carry none of these. */
   if (v->runtime_id && origin) {
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
@@ -375,45 +428,64 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
 /* An actor that stopped before any line listed it (as_actor_view.ended), in the compact form of
  * FORMAT.md's "Ended actors": one flat object, what a stopped actor's full object would say
  * but the members whose value that form implies (status, mailbox kind and length, handling,
- * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions and outbox
- * left out. Its histograms and longest stuck run are as in the full object. */
+ * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions, outbox and
+ * messages sent, a handler_max_ns equal to handler_total_ns and a runtime_id equal to the id
+ * left out (version 4: a short-lived actor's most common values). Its histograms and longest
+ * stuck run are as in the full object. */
 void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
                     const struct as_registry_collection *c, const struct as_snapshot_info *info,
                     struct snapshot_strs *strs)
 {
   snapshot_identity(w, v, strs);
   snapshot_runtime(w, v, strs);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS),
-                   snapshot_since(v->spawned_at, info->start_ticks));
+  /* The numbers between the strings, each run after one reservation (jsonw.h). */
+  char *p = as_jsonw_put_begin(w, 5 * SNAPSHOT_MEMBER_MAX);
+  if (!p)
+    return;
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWNED_AT_NS),
+                       snapshot_since(v->spawned_at, info->start_ticks));
   if (site)
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
   if (v->parent_id)
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PARENT), v->parent_id);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_STOPPED_AT_NS),
-                   snapshot_since(v->stopped_at, info->start_ticks));
-  as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_PARENT), v->parent_id);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_STOPPED_AT_NS),
+                       snapshot_since(v->stopped_at, info->start_ticks));
+  as_jsonw_put_end(w, as_jsonw_put_lit(p, "," AS_KEY(AS_M_REASON)));
   snapshot_str(w, &strs->reason, v->stop_reason);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAILBOX_MAX), v->mailbox_max);
+  p = as_jsonw_put_begin(w, 10 * SNAPSHOT_MEMBER_MAX);
+  if (!p)
+    return;
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_MAILBOX_MAX), v->mailbox_max);
   if (v->replies > v->replies_taken)
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_OUTBOX_LEN), v->replies - v->replies_taken);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_OUTBOX_LEN), v->replies - v->replies_taken);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
+  if (v->sent)
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
   if (v->replies)
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_REPLIES), v->replies);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLED), v->handled);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_REPLIES), v->replies);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLED), v->handled);
   if (v->exceptions)
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_TOTAL_NS),
-                   as_clock_ticks_to_ns(v->handler_ticks_total));
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLER_MAX_NS), as_clock_ticks_to_ns(v->handler_ticks_max));
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
+  uint64_t total_ns = as_clock_ticks_to_ns(v->handler_ticks_total);
+  uint64_t max_ns = v->handler_ticks_max == v->handler_ticks_total
+                        ? total_ns
+                        : as_clock_ticks_to_ns(v->handler_ticks_max);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_TOTAL_NS), total_ns);
+  if (max_ns != total_ns)
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_MAX_NS), max_ns);
+  as_jsonw_put_end(w, p);
   snapshot_measures(w, v, c, info);
   as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
-  snapshot_message_types(w, v, c);
-  as_peers_write(w, as_view_peer_words(c, v), v->peer_count);
+  snapshot_message_types(w, v, c, strs);
+  snapshot_peers(w, as_view_peer_words(c, v), v->peer_count, strs);
+  p = as_jsonw_put_begin(w, 2 * SNAPSHOT_MEMBER_MAX + 1);
+  if (!p)
+    return;
   if (v->runtime_id) {
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
+    if (v->runtime_id != v->id)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
   }
-  as_jsonw_lit(w, "}");
+  as_jsonw_put_end(w, as_jsonw_put_lit(p, "}"));
 }

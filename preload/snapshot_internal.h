@@ -5,9 +5,11 @@
 #define AS_SNAPSHOT_INTERNAL_H
 
 #include "snapshot.h"
+#include "jsonw.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The last string of a kind written, escaped: a keyframe names 100k actors with a handful of
  * names, runtimes and reasons, each escaped once rather than once an actor. Keyed by pointer
@@ -15,13 +17,39 @@
 struct snapshot_str_cache {
   const char *src;
   size_t len;
-  char text[160];
+  char text[160]; /* a multiple of 16 (snapshot_str copies it so) */
 };
+#define SNAPSHOT_TYPE_CACHE 8 /* message type names, by address */
 struct snapshot_strs {
-  struct snapshot_str_cache name, runtime, reason;
+  struct snapshot_str_cache name, runtime, reason, thread;
+  struct snapshot_str_cache types[SNAPSHOT_TYPE_CACHE];
 };
 
-void snapshot_str(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text);
+static inline void snapshot_strs_init(struct snapshot_strs *strs)
+{
+  strs->name.src = strs->runtime.src = strs->reason.src = strs->thread.src = NULL;
+  for (size_t i = 0; i < SNAPSHOT_TYPE_CACHE; i++)
+    strs->types[i].src = NULL;
+}
+
+void snapshot_str_miss(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text);
+/* A string as as_jsonw_str writes it, escaped once while the cache keeps it. */
+static inline void snapshot_str(struct as_jsonw *w, struct snapshot_str_cache *cache,
+                                const char *text)
+{
+  if (!text || text != cache->src) {
+    snapshot_str_miss(w, cache, text);
+    return;
+  }
+  /* In 16-byte moves rather than a call to memcpy: within the reserved room, and within the
+   * cache's text (a multiple of 16 bytes) on the other side. */
+  char *p = as_jsonw_put_begin(w, sizeof cache->text);
+  if (!p)
+    return;
+  for (size_t at = 0; at < cache->len; at += 16)
+    memcpy(p + at, cache->text + at, 16);
+  as_jsonw_put_end(w, p + cache->len);
+}
 
 /* Nanoseconds from `then` to `now`, both in clock ticks. */
 static inline uint64_t snapshot_since(uint64_t now, uint64_t then)

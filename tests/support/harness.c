@@ -203,8 +203,12 @@ json_t *as_test_expand_ended(json_t *e)
   json_object_set_new(a, "counters", counters);
   json_t *handler = json_object();
   harness_move(handler, "total", e, "handler_total_ns", 0);
-  harness_move(handler, "max", e, "handler_max_ns", 0);
+  /* Version 4 leaves out a handler_max_ns equal to handler_total_ns, a runtime_id equal to id. */
+  harness_move(handler, "max", e,
+               json_object_get(e, "handler_max_ns") ? "handler_max_ns" : "handler_total_ns", 0);
   json_object_set_new(a, "handler_ns", handler);
+  if (json_object_get(e, "runtime_scope") && !json_object_get(e, "runtime_id"))
+    json_object_set(a, "runtime_id", json_object_get(e, "id"));
   if (!json_object_get(a, "parent"))
     json_object_set_new(a, "parent", json_null());
   if (!json_object_get(a, "spawn_site"))

@@ -212,10 +212,10 @@ static const struct member_case ended_members[] = {
     {"ended.0.enqueued", 1},
     {"ended.0.mailbox_max", 1},
     {"ended.0.messages_received", 1},
-    {"ended.0.messages_sent", 1},
+    {"ended.0.messages_sent", 0}, /* version 4: 0 when absent */
     {"ended.0.handled", 1},
     {"ended.0.handler_total_ns", 1},
-    {"ended.0.handler_max_ns", 1},
+    {"ended.0.handler_max_ns", 0}, /* version 4: handler_total_ns when absent */
     {"ended.0.message_types", 1},
     {"ended.0.full_name", 0},
     {"ended.0.internal", 0},
