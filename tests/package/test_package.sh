@@ -42,7 +42,7 @@ maps=$(cd "$work" && LD_PRELOAD= "$tool" run -- /bin/cat /proc/self/maps 2>/dev/
 grep -qF "$library" <<<"$maps" || fail "run did not preload $library"
 (cd "$work" && LD_PRELOAD= "$tool" run -o "$work/traced.jsonl" -- "$programs/czmq_pingpong" 5 \
   >/dev/null 2>&1) || [ $? -eq 3 ] || fail "installed run failed"
-"$tool" report "$work/traced.jsonl" | grep -q 'pong_actor' || fail "no pong_actor in the report"
+"$tool" report "$work/traced.jsonl" | grep 'pong_actor' >/dev/null || fail "no pong_actor in the report"
 echo "installed run traced czmq_pingpong with $library"
 
 # Man pages: each renders, and holds what its source says.
@@ -65,9 +65,11 @@ complete_words() {
     "$root/usr/share/bash-completion/completions/actorscope" "$@"
 }
 [ "$(complete_words actorscope re)" = report ] || fail "completion of 're' is not 'report'"
-complete_words actorscope report --a | grep -qx -- '--all' || fail "no --all for report"
+# grep reads all it is given (no -q): under pipefail, a writer cut off by grep's early exit
+# (SIGPIPE) would fail the pipeline although the word was there.
+complete_words actorscope report --a | grep -x -- '--all' >/dev/null || fail "no --all for report"
 [ "$(complete_words actorscope export pe)" = perfetto ] || fail "no perfetto for export"
-complete_words actorscope run ACTORSCOPE_INT | grep -qx ACTORSCOPE_INTERVAL_MS ||
+complete_words actorscope run ACTORSCOPE_INT | grep -x ACTORSCOPE_INTERVAL_MS >/dev/null ||
   fail "no ACTORSCOPE_INTERVAL_MS"
 echo "bash completion: commands, options, formats, variables"
 
