@@ -242,8 +242,8 @@ const struct as_actor_name *caf_names_of_actor(const void *actor)
 }
 
 /* Out of line: its name buffer would make every call above set up a large frame. */
-static __attribute__((noinline)) const struct as_actor_name *caf_names_of_class(const void *actor,
-                                                                               const void *type_info)
+static __attribute__((noinline)) const struct as_actor_name *
+caf_names_of_class(const void *actor, const void *type_info)
 {
   pthread_once(&caf_names_once, caf_names_init);
   void *known = as_ptrmap_get(&caf_names_by_class, (uintptr_t)type_info);
