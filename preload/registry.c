@@ -277,17 +277,35 @@ struct as_actor *registry_record_at(int space, size_t block)
                              block * (registry_records[space].block_size + 8));
 }
 
+/* Set once every region a record may need is reserved: a spawn then checks one flag, not six
+ * pools one by one (each an atomic load and a call). */
+static _Atomic int registry_reserved_all;
+
+/* Both record pools, whichever a record needs: the message path finds a record's pool by its
+ * offset from each region in turn (changes.h, peers.h, mailwait.h), and a region not yet
+ * reserved would read as starting at address 0, where low mappings (valgrind's) lie. The side,
+ * tally and histogram pools and the mailbox-wait words are not required: a record works
+ * without them (without a side or a histogram block), so their failure is retried at the next
+ * spawn, not refused. Returns 0, or -ENOMEM when a record pool is missing. */
+static __attribute__((noinline)) int registry_reserve(void)
+{
+  if (registry_space_reserve(0) < 0 || registry_space_reserve(1) < 0)
+    return -ENOMEM;
+  int optional = as_blockpool_reserve(&registry_sides) | as_blockpool_reserve(&registry_tallies) |
+                 as_blockpool_reserve(&registry_histograms) | as_mailwait_reserve();
+  if (optional == 0)
+    atomic_store_explicit(&registry_reserved_all, 1, memory_order_release);
+  return 0;
+}
+
 static struct as_actor *registry_record_new(uint32_t private_bytes)
 {
   size_t size = sizeof(struct as_actor) + private_bytes;
   int space = size <= registry_records[0].block_size ? 0 : 1;
-  /* Both pools, whichever this record needs: the message path finds a record's pool by its
-   * offset from each region in turn (changes.h, peers.h, mailwait.h), and a region not yet
-   * reserved would read as starting at address 0, where low mappings (valgrind's) lie. */
-  if (size > registry_records[space].block_size || registry_space_reserve(0) < 0 ||
-      registry_space_reserve(1) < 0)
+  if (size > registry_records[space].block_size ||
+      (!atomic_load_explicit(&registry_reserved_all, memory_order_acquire) &&
+       registry_reserve() < 0))
     return NULL;
-  as_mailwait_reserve(); /* without it, no mailbox waits: the record works all the same */
   void *block = as_blockpool_take(&registry_records[space]);
   return block ? memset(block, 0, size) : NULL;
 }
@@ -338,9 +356,6 @@ uint64_t as_registry_side_blocks_in_use(void) { return as_blockpool_in_use(&regi
 
 int as_registry_publish(struct as_actor *a)
 {
-  as_blockpool_reserve(&registry_sides);
-  as_blockpool_reserve(&registry_tallies);
-  as_blockpool_reserve(&registry_histograms);
   pthread_mutex_lock(&registry_lock);
   int space = registry_space_of(a);
   size_t block = registry_block_of(space, a);
@@ -433,7 +448,8 @@ const struct as_actor_name *as_actor_name_intern(const char *text, const char *f
 
 void as_actor_set_interned_name(struct as_actor *actor, const struct as_actor_name *interned)
 {
-  if (interned) {
+  /* Named again with the name it has (at launch, after its class named it): nothing changed. */
+  if (interned && atomic_load_explicit(&actor->name, memory_order_relaxed) != interned) {
     atomic_store_explicit(&actor->name, interned, memory_order_release);
     as_changes_touch(actor);
   }
@@ -502,6 +518,10 @@ void as_registry_link(struct as_actor *a, struct as_actor *b)
 
 void as_registry_unlink(struct as_actor *a, struct as_actor *b)
 {
+  /* A link is kept in both actors' side blocks: without either block there is none to remove,
+   * and no lock to take (CAF removes links at every exit, most actors never had one). */
+  if (!as_actor_side_peek(a) || !as_actor_side_peek(b))
+    return;
   pthread_mutex_lock(&registry_lock);
   struct as_relations *ra = registry_relations_peek(a), *rb = registry_relations_peek(b);
   if (ra && rb) {

@@ -101,8 +101,14 @@ static void registry_histogram_spill(_Atomic uint64_t *histogram, uint64_t w0, u
 
 void as__histogram_words_add_slow(_Atomic uint64_t *histogram, unsigned bucket)
 {
-  uint64_t w[2] = {atomic_load_explicit(&histogram[0], memory_order_relaxed),
-                   atomic_load_explicit(&histogram[1], memory_order_relaxed)};
+  uint64_t w[2] = {atomic_load_explicit(&histogram[0], memory_order_relaxed), 0};
+  if (w[0] == 0) {
+    /* The first handler of an actor (most short-lived actors have one): slot 0, count 1. */
+    uint64_t first = (uint64_t)((bucket + 1) << AS_HISTOGRAM_SLOT_COUNT_BITS | 1) << 1 | 1;
+    atomic_store_explicit(&histogram[0], first, memory_order_release);
+    return;
+  }
+  w[1] = atomic_load_explicit(&histogram[1], memory_order_relaxed);
   unsigned count_max = (1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1;
   for (unsigned i = 0; i < AS_HISTOGRAM_INLINE_SLOTS; i++) {
     unsigned slot = registry_histogram_slot(w[0], w[1], i);

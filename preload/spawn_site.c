@@ -52,15 +52,20 @@ static unsigned registry_spawn_frames(void **frames, unsigned depth)
  * frame kept, where it lies (bytes above `anchor`) and what it is. */
 #define SPAWN_CHAINS 4
 #define SPAWN_CHAIN_SLOTS (AS_STACK_DEPTH_MAX + REGISTRY_OWN_FRAMES_MAX)
+struct spawn_slot {
+  uintptr_t offset; /* bytes above the anchor */
+  const void *value;
+};
 struct spawn_chain {
   const struct as_origin *origin; /* NULL: unused */
   unsigned depth, slots;
-  uint32_t offset[SPAWN_CHAIN_SLOTS];
-  const void *value[SPAWN_CHAIN_SLOTS];
+  uintptr_t last_end; /* offset of the last slot's end: the chain fits the stack above it */
+  struct spawn_slot slot[SPAWN_CHAIN_SLOTS]; /* side by side: one load pair a compare */
 };
 struct spawn_chains {
   uintptr_t stack_lo, stack_hi; /* this thread's stack: no word outside it is read */
   unsigned next;                /* the entry a new chain replaces */
+  unsigned hit;                 /* the entry that matched last: tried first */
   struct spawn_chain chain[SPAWN_CHAINS];
 };
 static __thread struct spawn_chains *spawn_chains_mine __attribute__((tls_model("initial-exec")));
@@ -115,20 +120,29 @@ static struct spawn_chains *spawn_chains_get(void)
   return c;
 }
 
-/* The chain whose return addresses this stack holds at their places, or NULL. */
-static const struct as_origin *spawn_chains_find(const struct spawn_chains *c, const char *anchor,
+/* Whether this stack holds the chain's return addresses at their places. */
+static int spawn_chain_matches(const struct spawn_chains *c, const struct spawn_chain *e,
+                               const char *anchor, const void *name_addr, unsigned depth)
+{
+  if (!e->origin || e->depth != depth || e->origin->name_addr != name_addr ||
+      e->last_end > c->stack_hi - (uintptr_t)anchor)
+    return 0;
+  for (const struct spawn_slot *s = e->slot, *end = e->slot + e->slots; s < end; s++)
+    if (*(const void *const *)(anchor + s->offset) != s->value)
+      return 0;
+  return 1;
+}
+
+/* The chain whose return addresses this stack holds at their places, or NULL. The last one
+ * found is tried first: a loop spawning from one place compares one chain, not four. */
+static const struct as_origin *spawn_chains_find(struct spawn_chains *c, const char *anchor,
                                                  const void *name_addr, unsigned depth)
 {
-  for (unsigned i = 0; i < SPAWN_CHAINS; i++) {
-    const struct spawn_chain *e = &c->chain[i];
-    if (!e->origin || e->depth != depth || e->origin->name_addr != name_addr ||
-        (uintptr_t)anchor + e->offset[e->slots - 1] + sizeof(void *) > c->stack_hi)
-      continue;
-    unsigned k = 0;
-    while (k < e->slots && *(const void *const *)(anchor + e->offset[k]) == e->value[k])
-      k++;
-    if (k == e->slots)
-      return e->origin;
+  for (unsigned n = 0, i = c->hit; n < SPAWN_CHAINS; n++, i = (i + 1) % SPAWN_CHAINS) {
+    if (spawn_chain_matches(c, &c->chain[i], anchor, name_addr, depth)) {
+      c->hit = i;
+      return c->chain[i].origin;
+    }
   }
   return NULL;
 }
@@ -140,18 +154,20 @@ static void spawn_chains_add(struct spawn_chains *c, const char *anchor,
                              const uintptr_t *slots, unsigned n)
 {
   struct spawn_chain *e = &c->chain[c->next];
+  e->origin = NULL; /* half rewritten below, it must match nothing */
   unsigned used = 0;
   for (unsigned i = 0; i < n; i++) {
     if (slots[i] <= (uintptr_t)anchor)
       continue; /* below this function's frame: not there at the next spawn */
     if (slots[i] + sizeof(void *) > c->stack_hi || slots[i] - (uintptr_t)anchor > UINT32_MAX)
       return; /* another stack (a signal's), or too far: not cached */
-    e->offset[used] = (uint32_t)(slots[i] - (uintptr_t)anchor);
-    e->value[used] = frames[i];
+    e->slot[used].offset = slots[i] - (uintptr_t)anchor;
+    e->slot[used].value = frames[i];
     used++;
   }
   if (used == 0)
     return;
+  e->last_end = e->slot[used - 1].offset + sizeof(void *);
   e->origin = origin;
   e->depth = depth;
   e->slots = used;
