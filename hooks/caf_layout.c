@@ -461,7 +461,12 @@ static uint32_t caf_tuple_type(const void *tuple, uint16_t *first_type_nr)
  * mailbox_element_vals<Ts...> holds a message of types Ts in the element itself, so the class
  * alone gives the type, or, when the first is an atom, where the atom lies (the atom names
  * the type). Other classes (wrappers of a caf::message, views) are read through content(). */
-enum caf_class_kind { CAF_CLASS_GENERIC = 1, CAF_CLASS_TYPED, CAF_CLASS_ATOM_AT, CAF_CLASS_MESSAGE };
+enum caf_class_kind {
+  CAF_CLASS_GENERIC = 1,
+  CAF_CLASS_TYPED,
+  CAF_CLASS_ATOM_AT,
+  CAF_CLASS_MESSAGE
+};
 #define CAF_CLASS_CACHE_BITS 4
 #define CAF_CLASS_ATOM_OFFSET_MAX 4096
 struct caf_class_cache_entry {
@@ -562,8 +567,8 @@ __thread struct caf_type_memo caf__type_memo __attribute__((tls_model("initial-e
 uint32_t caf__message_type_slow(const void *element)
 {
   const void *vptr = *(const void *const *)element;
-  const struct caf_class_cache_entry *c =
-      caf_class_of(caf_class_cache, CAF_CLASS_CACHE_BITS, &caf_element_classes, caf_class_learn, element, NULL);
+  const struct caf_class_cache_entry *c = caf_class_of(
+      caf_class_cache, CAF_CLASS_CACHE_BITS, &caf_element_classes, caf_class_learn, element, NULL);
   struct caf_type_memo *memo = &caf__type_memo;
   if (c->kind == CAF_CLASS_TYPED) {
     /* An id of 0 (the type table full) stays out of the memo: named again next time. */
@@ -580,11 +585,13 @@ uint32_t caf__message_type_slow(const void *element)
     return id;
   }
   const void *tuple = caf_element_tuple(element);
-  const struct caf_class_cache_entry *t = caf_class_of(
-      caf_content_class_cache, CAF_CONTENT_CACHE_BITS, &caf_content_classes, caf_content_class_learn, tuple, NULL);
+  const struct caf_class_cache_entry *t =
+      caf_class_of(caf_content_class_cache, CAF_CONTENT_CACHE_BITS, &caf_content_classes,
+                   caf_content_class_learn, tuple, NULL);
   const void *data = t->kind == CAF_CLASS_MESSAGE ? caf_read_ptr(tuple, CAF_MESSAGE_DATA) : NULL;
   if (data) {
-    t = caf_class_of(caf_data_class_cache, CAF_DATA_CACHE_BITS, &caf_data_classes, caf_data_class_learn, data, tuple);
+    t = caf_class_of(caf_data_class_cache, CAF_DATA_CACHE_BITS, &caf_data_classes,
+                     caf_data_class_learn, data, tuple);
     if (t->kind == CAF_CLASS_TYPED)
       return t->value;
     if (t->kind == CAF_CLASS_ATOM_AT)

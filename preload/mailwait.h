@@ -27,7 +27,8 @@
 #define AS_MAILWAIT_TICK_BITS 44
 #define AS_MAILWAIT_TICK_MASK ((1ull << AS_MAILWAIT_TICK_BITS) - 1)
 
-extern _Atomic uint64_t as__mailwait_stamps[1u << AS_MAILWAIT_SLOT_BITS] __attribute__((visibility("hidden")));
+extern _Atomic uint64_t as__mailwait_stamps[1u << AS_MAILWAIT_SLOT_BITS]
+    __attribute__((visibility("hidden")));
 /* ACTORSCOPE_MAILBOX_WAIT_EVERY - 1: a message is timed when its sequence number in its
  * mailbox (0, 1, 2 ...) has these bits clear. */
 extern uint64_t as__mailwait_mask __attribute__((visibility("hidden")));
@@ -38,7 +39,8 @@ static inline int as_mailwait_sampled(uint64_t seq) { return (seq & as__mailwait
 void as_mailwait_configure(unsigned every);
 unsigned as_mailwait_every(void);
 /* Two histogram words per record block of each pool; NULL until reserved. */
-extern _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES] __attribute__((visibility("hidden")));
+extern _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES]
+    __attribute__((visibility("hidden")));
 
 /* The key of the message a mailbox (a record's address) holds as its N-th (a sequence number
  * or an object's address): hashed, its top bits pick the slot, the next 20 are the tag. */

@@ -40,7 +40,8 @@ struct as_peers {
 };
 
 /* One pointer per record block of each pool; NULL until the first table is needed. */
-extern struct as_peers *_Atomic *_Atomic as__peers_tables[AS_RECORD_SPACES] __attribute__((visibility("hidden")));
+extern struct as_peers *_Atomic *_Atomic as__peers_tables[AS_RECORD_SPACES]
+    __attribute__((visibility("hidden")));
 
 static inline struct as_peers *_Atomic *as__peers_slot(const void *record)
 {

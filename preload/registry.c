@@ -110,8 +110,8 @@ static void registry_stops_count(void)
   if (++registry_stops_here < REGISTRY_STOPS_BATCH)
     return;
   registry_stops_here = 0;
-  uint32_t before = atomic_fetch_add_explicit(&registry_stops_unseen, REGISTRY_STOPS_BATCH,
-                                              memory_order_relaxed);
+  uint32_t before =
+      atomic_fetch_add_explicit(&registry_stops_unseen, REGISTRY_STOPS_BATCH, memory_order_relaxed);
   if (before < AS_REGISTRY_STOPS_BACKLOG &&
       before + REGISTRY_STOPS_BATCH >= AS_REGISTRY_STOPS_BACKLOG) {
     void (*callback)(void) =

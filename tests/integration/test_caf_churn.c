@@ -70,8 +70,9 @@ static long report_count(const char *path, const char *what)
   const char *at = strstr(out.out, "actors: ");
   cr_assert_not_null(at, "%s", out.out);
   long spawned, stopped, alive;
-  cr_assert_eq(sscanf(at, "actors: %ld spawned, %ld stopped, %ld alive", &spawned, &stopped, &alive),
-               3, "%s", at);
+  cr_assert_eq(
+      sscanf(at, "actors: %ld spawned, %ld stopped, %ld alive", &spawned, &stopped, &alive), 3,
+      "%s", at);
   as_test_run_free(&out);
   return strcmp(what, "spawned") == 0 ? spawned : stopped;
 }
@@ -166,8 +167,8 @@ Test(caf_churn, the_grave_window_keeps_a_bounded_number_of_actors)
   size_t i, k, seen_alive = 0;
   json_array_foreach(lines, i, line)
   {
-    json_array_foreach(json_object_get(line, "actors"), k, actor)
-    seen_alive += is_worker(actor) && !is_stopped_worker(actor);
+    json_array_foreach(json_object_get(line, "actors"), k, actor) seen_alive +=
+        is_worker(actor) && !is_stopped_worker(actor);
   }
   /* Otherwise the run says nothing of the bound. */
   cr_assert_gt(seen_alive, 2 * GRAVE_MAX, "lines saw only %zu workers alive", seen_alive);
