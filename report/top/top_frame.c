@@ -261,12 +261,17 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
   for (size_t i = 0; i < snap->n_actors && i < m->n_views; i++)
     if (actor_model_visible(snap->actors[i].internal, s->view.internal))
       states[m->views[i].state]++;
+  /* The table lists the stopped actors of the grave window; when more stopped (reaped since, or
+   * listed once in an earlier line), the run's count follows, the one report prints. */
+  char all_stopped[48] = "";
+  if (counts.stopped > (long long)states[TOP_STATE_STOPPED])
+    snprintf(all_stopped, sizeof all_stopped, " (%lld in all)", (long long)counts.stopped);
   top_canvas_add(c, TOP_STYLE_NORMAL,
                  "actors: %lld alive (at most %lld at once), %zu busy, %zu stuck, %zu waiting, "
-                 "%zu deadlocked, %zu stopped",
+                 "%zu deadlocked, %zu stopped%s",
                  (long long)counts.alive, (long long)counts.max_alive, states[TOP_STATE_BUSY],
                  states[TOP_STATE_STUCK], states[TOP_STATE_WAITING], states[TOP_STATE_DEADLOCK],
-                 states[TOP_STATE_STOPPED]);
+                 states[TOP_STATE_STOPPED], all_stopped);
   if (counts.hidden)
     top_canvas_add(c, TOP_STYLE_DIM,
                    "%zu runtime-internal actors hidden (I or --internal shows "
