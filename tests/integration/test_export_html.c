@@ -33,14 +33,7 @@ static char *chromium(const char *page, const char *dir, const char *action)
   snprintf(profile, sizeof profile, "--user-data-dir=%s/profile-XXXXXX", dir);
   cr_assert_not_null(mkdtemp(profile + strlen("--user-data-dir=")));
   snprintf(url, sizeof url, "file://%s", page);
-  const char *argv[] = {"/usr/bin/chromium",
-                        "--headless",
-                        "--no-sandbox",
-                        "--disable-gpu",
-                        "--no-first-run",
-                        "--disable-background-networking",
-                        "--disable-component-update",
-                        "--disable-sync",
+  const char *argv[] = {EXPORT_TEST_CHROMIUM,
                         profile,
                         "--window-size=1400,1800",
                         "--hide-scrollbars",

@@ -12,4 +12,10 @@ void export_test_remove_dir(const char *dir);
 /* Asserts that `promtool check metrics` accepts the file at PATH. */
 void export_test_promtool(const char *path);
 
+/* Debian's chromium, headless, quiet and without a sandbox (tests run as root in CI): the start
+ * of its argv; a profile directory, the action and the page follow. */
+#define EXPORT_TEST_CHROMIUM                                                                       \
+  "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",            \
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"
+
 #endif

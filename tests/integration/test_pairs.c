@@ -197,18 +197,7 @@ Test(pairs, report_top_html_and_prometheus_show_the_same_czmq_pair_counts)
   char url[700], profile[700];
   snprintf(url, sizeof url, "file://%s", page);
   snprintf(profile, sizeof profile, "--user-data-dir=%s/profile", run.dir);
-  const char *chromium[] = {"/usr/bin/chromium",
-                            "--headless",
-                            "--no-sandbox",
-                            "--disable-gpu",
-                            "--no-first-run",
-                            "--disable-background-networking",
-                            "--disable-component-update",
-                            "--disable-sync",
-                            profile,
-                            "--dump-dom",
-                            url,
-                            NULL};
+  const char *chromium[] = {EXPORT_TEST_CHROMIUM, profile, "--dump-dom", url, NULL};
   as_test_run(chromium, NULL, 0, &out);
   cr_assert_eq(out.status, 0, "%s", out.err);
   char *pairs = strstr(out.out, "<section id=\"pairs\">");
