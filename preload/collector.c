@@ -419,7 +419,8 @@ static void *collector_main(void *arg)
     }
     if (atomic_load(&collector_stopping))
       break;
-    if (woken < 0 || atomic_exchange(&collector_backlog_due, 0)) /* the interval passed */
+    /* The interval passed, or many actors stopped since the last line. */
+    if (woken < 0 || atomic_exchange(&collector_backlog_due, 0))
       collector_write_now(0);
   }
   atomic_store(&collector_thread_live, 0);
