@@ -260,7 +260,7 @@ static void caf_destruct(void (*real)(void *), void *self)
     AS_HOOK_KEEP_ERRNO();
     as_actor_probe_forget(caf_record(ca));
     /* Actors that never ran cleanup (e.g. never launched) end here. */
-    as_actor_mark_stopped(caf_record(ca), "destroyed");
+    as_actor_mark_stopped_static(caf_record(ca), "destroyed");
     as_actor_release(caf_record(ca)); /* ca lives on in the record until it is reaped */
   }
   if (real)
@@ -364,16 +364,23 @@ AS_HOOK_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14executi
   if (!real)
     return 0;
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
+  /* Read before cleanup moves the error away: a name CAF gives it (static), else rendered. */
+  const char *known = NULL;
   char reason[AS_ACTOR_REASON_MAX];
   if (ca) {
     caf_launched(ca); /* e.g. a proxy never sent anything: named while its type is whole */
-    caf_layout_render_error(error, reason, sizeof reason); /* before cleanup moves it away */
+    known = caf_layout_error_text(error);
+    if (!known)
+      caf_layout_render_error(error, reason, sizeof reason);
   }
   _Bool first = real(self, error, host);
   if (ca && first) {
     AS_HOOK_KEEP_ERRNO();
     as_events_stop(caf_record(ca));
-    as_actor_mark_stopped(caf_record(ca), reason);
+    if (known)
+      as_actor_mark_stopped_static(caf_record(ca), known);
+    else
+      as_actor_mark_stopped(caf_record(ca), reason);
   }
   return first;
 }

@@ -117,6 +117,9 @@ void *caf_layout_registry_of(const void *system);
 
 /* Renders an exit reason as CAF does: "normal", "user_shutdown", "sec::runtime_error"... */
 void caf_layout_render_error(const void *error_object, char *out, size_t len);
+/* The same as a static string, without a copy; NULL for a reason CAF has no name for (an
+ * application's error category): render that one. */
+const char *caf_layout_error_text(const void *error_object);
 
 /* Decodes an atom_value. */
 void caf_layout_atom_decode(uint64_t atom, char out[16]);

@@ -95,9 +95,13 @@ void *as_blockpool_take(struct as_blockpool *pool)
     if (!region)
       return NULL;
     size_t at = atomic_fetch_add_explicit(&pool->cut, 1, memory_order_relaxed);
-    if (at >= pool->region_bytes / blockpool_stride(pool))
-      return NULL; /* the count overshoots harmlessly: nothing is cut past the end */
-    block = region + at * blockpool_stride(pool);
+    size_t stride = blockpool_stride(pool);
+    /* The block's end within the region (a multiplication: a division costs dozens of
+     * cycles at every cut); the count overshoots harmlessly, nothing is cut past the end. */
+    if (at >= pool->region_bytes / sizeof(struct blockpool_link) ||
+        (at + 1) * stride > pool->region_bytes)
+      return NULL;
+    block = region + at * stride;
     blockpool_lsan_cut(pool, region, at);
   }
   atomic_fetch_add_explicit(&pool->taken, 1, memory_order_relaxed);

@@ -48,8 +48,8 @@ static unsigned registry_spawn_frames(void **frames, unsigned depth)
 /* A thread's recent spawn chains. A spawn from a place seen before finds the same return
  * addresses at the same distances up the stack from here (a function's frame has one size at a
  * given return address, alloca aside): reading those few words replaces the unwind. A chain is
- * its origin (interned) and, for every return address from this function's caller to the last
- * frame kept, where it lies (bytes above `anchor`) and what it is. */
+ * its origin (interned) and, for every return address of the spawning code's frames kept,
+ * where it lies (bytes above `anchor`) and what it is. */
 #define SPAWN_CHAINS 4
 #define SPAWN_CHAIN_SLOTS (AS_STACK_DEPTH_MAX + REGISTRY_OWN_FRAMES_MAX)
 struct spawn_slot {
@@ -147,16 +147,19 @@ static const struct as_origin *spawn_chains_find(struct spawn_chains *c, const c
   return NULL;
 }
 
-/* Remembers where the return addresses of a spawn just unwound lie: those above `anchor`
- * (this function's caller's and up) to the last frame kept. */
+/* Remembers where the return addresses of a spawn just unwound lie: the spawning code's, from
+ * the first after our own frames (`skip` of them) to the last kept. Our own frames are not
+ * compared: their sizes place the spawner's frames, so a spawn through another path of ours
+ * finds them elsewhere and does not match, and one through a path of the same sizes has the
+ * same spawn site (its frames leave ours out). */
 static void spawn_chains_add(struct spawn_chains *c, const char *anchor,
                              const struct as_origin *origin, unsigned depth, void *const *frames,
-                             const uintptr_t *slots, unsigned n)
+                             const uintptr_t *slots, unsigned skip, unsigned n)
 {
   struct spawn_chain *e = &c->chain[c->next];
   e->origin = NULL; /* half rewritten below, it must match nothing */
   unsigned used = 0;
-  for (unsigned i = 0; i < n; i++) {
+  for (unsigned i = skip; i < n; i++) {
     if (slots[i] <= (uintptr_t)anchor)
       continue; /* below this function's frame: not there at the next spawn */
     if (slots[i] + sizeof(void *) > c->stack_hi || slots[i] - (uintptr_t)anchor > UINT32_MAX)
@@ -222,6 +225,6 @@ const struct as_origin *as_spawn_site_origin(const void *name_addr, unsigned dep
   unsigned keep = n - skip < depth ? n - skip : depth;
   const struct as_origin *origin = spawn_site_intern(name_addr, frames + skip, keep);
   if (origin && keep)
-    spawn_chains_add(chains, anchor, origin, depth, frames, slots, skip + keep);
+    spawn_chains_add(chains, anchor, origin, depth, frames, slots, skip, skip + keep);
   return origin;
 }
