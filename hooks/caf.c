@@ -277,12 +277,20 @@ AS_HOOK_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
   caf_destruct(CAF_REAL(_ZN3caf14abstract_actorD2Ev), self);
 }
 
+/* Names the actor after its object's class now (errno kept by the naming's slow path). An
+ * actor is named twice with the same name most often: compared here, not in a call. */
+static AS_HOOK_HOT void caf_name(struct caf_actor *ca, const void *object)
+{
+  const struct as_actor_name *name = caf_names_of_actor(object);
+  if (name && name != atomic_load_explicit(&caf_record(ca)->name, memory_order_relaxed))
+    as_actor_set_interned_name(caf_record(ca), name);
+}
+
 /* At launch the object's dynamic type is final: its class names the actor unless the spawned
  * function's symbol does. Scoped actors are never launched; their first message does the same. */
 static __attribute__((noinline)) void caf_launch_seen(struct caf_actor *ca)
 {
-  AS_HOOK_KEEP_ERRNO();
-  as_actor_set_interned_name(caf_record(ca), caf_names_of_actor(ca->object));
+  caf_name(ca, ca->object);
   as_actor_mark_running(caf_record(ca));
 }
 
@@ -318,10 +326,8 @@ static void caf_event_based_built(void (*real)(void *, void *), void *self, void
     return;
   real(self, config);
   struct caf_actor *ca = self && caf_active() ? caf_find(self) : NULL;
-  if (ca && as_actor_is_starting(caf_record(ca))) {
-    AS_HOOK_KEEP_ERRNO();
-    as_actor_set_interned_name(caf_record(ca), caf_names_of_actor(self));
-  }
+  if (ca && as_actor_is_starting(caf_record(ca)))
+    caf_name(ca, self);
 }
 
 AS_HOOK_EXPORT void _ZN3caf17event_based_actorC1ERNS_12actor_configE(void *self, void *config)
