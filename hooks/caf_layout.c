@@ -350,7 +350,8 @@ const char *caf_layout_error_text(const void *error_object)
   caf_layout_atom_decode(caf_read_u64(data, 8), category);
   if (strcmp(category, "exit") == 0 && code < sizeof caf_exit_reasons / sizeof caf_exit_reasons[0])
     return caf_exit_reasons[code];
-  if (strcmp(category, "system") == 0 && code < sizeof caf_sec_prefixed / sizeof caf_sec_prefixed[0])
+  if (strcmp(category, "system") == 0 &&
+      code < sizeof caf_sec_prefixed / sizeof caf_sec_prefixed[0])
     return caf_sec_prefixed[code];
   return NULL;
 }

@@ -239,8 +239,7 @@ __attribute__((noinline)) const struct as_actor_name *caf__names_of_class(const 
   return name;
 }
 
-static const struct as_actor_name *caf_names_of_class_made(const void *actor,
-                                                           const void *type_info)
+static const struct as_actor_name *caf_names_of_class_made(const void *actor, const void *type_info)
 {
   pthread_once(&caf_names_once, caf_names_init);
   void *known = as_ptrmap_get(&caf_names_by_class, (uintptr_t)type_info);

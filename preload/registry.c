@@ -597,7 +597,8 @@ static int registry_is_stopped(const struct as_actor *actor)
   return atomic_load_explicit(&actor->status, memory_order_acquire) == AS_STATUS_STOPPED;
 }
 
-static void registry_mark_stopped(struct as_actor *actor, const char *interned_reason);
+static inline __attribute__((always_inline)) void
+registry_mark_stopped(struct as_actor *actor, const char *interned_reason);
 
 void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
 {
@@ -619,7 +620,8 @@ void as_actor_mark_stopped_static(struct as_actor *actor, const char *reason)
   registry_mark_stopped(actor, last.interned);
 }
 
-static void registry_mark_stopped(struct as_actor *actor, const char *interned_reason)
+static inline __attribute__((always_inline)) void registry_mark_stopped(struct as_actor *actor,
+                                                                        const char *interned_reason)
 {
   uint64_t now = as_clock_now();
   as_actor_handler_end(actor, now);

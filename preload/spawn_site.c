@@ -12,9 +12,9 @@
 #include <string.h>
 
 /* Our own frames (hook, registry) lead the stack: they are skipped, not counted. A spawn's
- * own frames are usually REGISTRY_OWN_FRAMES_USUAL (capture, origin, prepare, the hook and its
- * wrapper); a stack with more is captured again with room for REGISTRY_OWN_FRAMES_MAX. */
-#define REGISTRY_OWN_FRAMES_USUAL 5
+ * own frames are usually REGISTRY_OWN_FRAMES_USUAL (capture, unwind, origin, prepare, the hook
+ * and its wrapper); a stack with more is captured again with room for REGISTRY_OWN_FRAMES_MAX. */
+#define REGISTRY_OWN_FRAMES_USUAL 6
 #define REGISTRY_OWN_FRAMES_MAX 8
 
 #define REGISTRY_ORIGIN_WORDS (sizeof(struct as_origin) / sizeof(void *))
@@ -199,20 +199,12 @@ static const struct as_origin *spawn_site_intern(const void *name_addr, void **f
   return origin;
 }
 
-const struct as_origin *as_spawn_site_origin(const void *name_addr, unsigned depth)
+/* The unwind, when no chain of this thread matches: out of line, so that a spawn from a place
+ * seen before does not set up its arrays (their frame is below `anchor`, not in any chain). */
+static __attribute__((noinline)) const struct as_origin *
+spawn_site_unwind(struct spawn_chains *chains, const char *anchor, const void *name_addr,
+                  unsigned depth)
 {
-  if (depth == 0)
-    return name_addr ? spawn_site_intern(name_addr, NULL, 0) : NULL;
-  /* Where this frame is: return addresses of earlier spawns are looked for relative to it
-   * (on this thread's own stack only, not a signal's). */
-  const char *anchor = __builtin_frame_address(0);
-  struct spawn_chains *chains = spawn_chains_get();
-  if (chains && ((uintptr_t)anchor < chains->stack_lo || (uintptr_t)anchor >= chains->stack_hi))
-    chains = NULL;
-  const struct as_origin *known =
-      chains ? spawn_chains_find(chains, anchor, name_addr, depth) : NULL;
-  if (known)
-    return known;
   void *frames[SPAWN_CHAIN_SLOTS];
   uintptr_t slots[SPAWN_CHAIN_SLOTS];
   unsigned room = depth + REGISTRY_OWN_FRAMES_MAX;
@@ -227,4 +219,19 @@ const struct as_origin *as_spawn_site_origin(const void *name_addr, unsigned dep
   if (origin && keep)
     spawn_chains_add(chains, anchor, origin, depth, frames, slots, skip, skip + keep);
   return origin;
+}
+
+const struct as_origin *as_spawn_site_origin(const void *name_addr, unsigned depth)
+{
+  if (depth == 0)
+    return name_addr ? spawn_site_intern(name_addr, NULL, 0) : NULL;
+  /* Where this frame is: return addresses of earlier spawns are looked for relative to it
+   * (on this thread's own stack only, not a signal's). */
+  const char *anchor = __builtin_frame_address(0);
+  struct spawn_chains *chains = spawn_chains_get();
+  if (chains && ((uintptr_t)anchor < chains->stack_lo || (uintptr_t)anchor >= chains->stack_hi))
+    chains = NULL;
+  const struct as_origin *known =
+      chains ? spawn_chains_find(chains, anchor, name_addr, depth) : NULL;
+  return known ? known : spawn_site_unwind(chains, anchor, name_addr, depth);
 }
