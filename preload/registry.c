@@ -307,8 +307,7 @@ static struct as_actor *registry_record_new(uint32_t private_bytes)
       (!atomic_load_explicit(&registry_reserved_all, memory_order_acquire) &&
        registry_reserve() < 0))
     return NULL;
-  void *block = as_blockpool_take(&registry_records[space]);
-  return block ? memset(block, 0, size) : NULL;
+  return as_blockpool_take_zeroed(&registry_records[space], size);
 }
 
 static void registry_record_free(struct as_actor *a)
