@@ -245,12 +245,6 @@ static void caf_type_info_name(const void *type_info, char *out, size_t len)
   free(plain);
 }
 
-const void *caf_layout_type_info_of(const void *object)
-{
-  void *const *vptr = *(void *const *const *)object;
-  return vptr ? vptr[-1] : NULL;
-}
-
 const char *caf_layout_class_name(const void *actor)
 {
   const void *type_info = caf_layout_type_info_of(actor);

@@ -125,7 +125,11 @@ const char *caf_layout_error_text(const void *error_object);
 void caf_layout_atom_decode(uint64_t atom, char out[16]);
 
 /* The std::type_info of a polymorphic object's dynamic type (vptr[-1]), or NULL. */
-const void *caf_layout_type_info_of(const void *object);
+static inline const void *caf_layout_type_info_of(const void *object)
+{
+  void *const *vptr = *(void *const *const *)object;
+  return vptr ? vptr[-1] : NULL;
+}
 
 /* The demangled dynamic type of an actor object ("my::worker"), interned (as_intern_string);
  * NULL if unknown. Cached per type. */

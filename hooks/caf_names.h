@@ -2,6 +2,7 @@
 #ifndef AS_CAF_NAMES_H
 #define AS_CAF_NAMES_H
 
+#include "caf_layout.h"
 #include "registry.h"
 
 #include <stddef.h>
@@ -20,8 +21,7 @@ const struct as_actor_name *caf__names_of_class(const void *actor, const void *t
  * actor's own name() when its class overrides CAF's generic one. Leaves errno alone. */
 static inline const struct as_actor_name *caf_names_of_actor(const void *actor)
 {
-  void *const *vptr = *(void *const *const *)actor;
-  const void *type_info = vptr ? vptr[-1] : NULL; /* caf_layout_type_info_of */
+  const void *type_info = caf_layout_type_info_of(actor);
   if (!type_info)
     return NULL;
   if (type_info == caf__names_last_class)
