@@ -260,7 +260,7 @@ static void caf_destruct(void (*real)(void *), void *self)
     AS_HOOK_KEEP_ERRNO();
     as_actor_probe_forget(caf_record(ca));
     /* Actors that never ran cleanup (e.g. never launched) end here. */
-    as_actor_mark_stopped(caf_record(ca), "destroyed");
+    as_actor_mark_stopped_static(caf_record(ca), "destroyed");
     as_actor_release(caf_record(ca)); /* ca lives on in the record until it is reaped */
   }
   if (real)
@@ -277,12 +277,20 @@ AS_HOOK_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
   caf_destruct(CAF_REAL(_ZN3caf14abstract_actorD2Ev), self);
 }
 
+/* Names the actor after its object's class now (errno kept by the naming's slow path). An
+ * actor is named twice with the same name most often: compared here, not in a call. */
+static AS_HOOK_HOT void caf_name(struct caf_actor *ca, const void *object)
+{
+  const struct as_actor_name *name = caf_names_of_actor(object);
+  if (name && name != atomic_load_explicit(&caf_record(ca)->name, memory_order_relaxed))
+    as_actor_set_interned_name(caf_record(ca), name);
+}
+
 /* At launch the object's dynamic type is final: its class names the actor unless the spawned
  * function's symbol does. Scoped actors are never launched; their first message does the same. */
 static __attribute__((noinline)) void caf_launch_seen(struct caf_actor *ca)
 {
-  AS_HOOK_KEEP_ERRNO();
-  as_actor_set_interned_name(caf_record(ca), caf_names_of_actor(ca->object));
+  caf_name(ca, ca->object);
   as_actor_mark_running(caf_record(ca));
 }
 
@@ -318,10 +326,8 @@ static void caf_event_based_built(void (*real)(void *, void *), void *self, void
     return;
   real(self, config);
   struct caf_actor *ca = self && caf_active() ? caf_find(self) : NULL;
-  if (ca && as_actor_is_starting(caf_record(ca))) {
-    AS_HOOK_KEEP_ERRNO();
-    as_actor_set_interned_name(caf_record(ca), caf_names_of_actor(self));
-  }
+  if (ca && as_actor_is_starting(caf_record(ca)))
+    caf_name(ca, self);
 }
 
 AS_HOOK_EXPORT void _ZN3caf17event_based_actorC1ERNS_12actor_configE(void *self, void *config)
@@ -364,16 +370,23 @@ AS_HOOK_EXPORT _Bool _ZN3caf17monitorable_actor7cleanupEONS_5errorEPNS_14executi
   if (!real)
     return 0;
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
+  /* Read before cleanup moves the error away: a name CAF gives it (static), else rendered. */
+  const char *known = NULL;
   char reason[AS_ACTOR_REASON_MAX];
   if (ca) {
     caf_launched(ca); /* e.g. a proxy never sent anything: named while its type is whole */
-    caf_layout_render_error(error, reason, sizeof reason); /* before cleanup moves it away */
+    known = caf_layout_error_text(error);
+    if (!known)
+      caf_layout_render_error(error, reason, sizeof reason);
   }
   _Bool first = real(self, error, host);
   if (ca && first) {
     AS_HOOK_KEEP_ERRNO();
     as_events_stop(caf_record(ca));
-    as_actor_mark_stopped(caf_record(ca), reason);
+    if (known)
+      as_actor_mark_stopped_static(caf_record(ca), known);
+    else
+      as_actor_mark_stopped(caf_record(ca), reason);
   }
   return first;
 }

@@ -60,60 +60,64 @@ static const char *const caf_exit_reasons[] = {
     "normal", "unhandled_exception",     "unknown",    "out_of_workers", "user_shutdown",
     "kill",   "remote_link_unreachable", "unreachable"};
 
-static const char *const caf_sec_names[] = {"none",
-                                            "unexpected_message",
-                                            "unexpected_response",
-                                            "request_receiver_down",
-                                            "request_timeout",
-                                            "no_such_group_module",
-                                            "no_actor_published_at_port",
-                                            "unexpected_actor_messaging_interface",
-                                            "state_not_serializable",
-                                            "unsupported_sys_key",
-                                            "unsupported_sys_message",
-                                            "disconnect_during_handshake",
-                                            "cannot_forward_to_invalid_actor",
-                                            "no_route_to_receiving_node",
-                                            "failed_to_assign_scribe_from_handle",
-                                            "failed_to_assign_doorman_from_handle",
-                                            "cannot_close_invalid_port",
-                                            "cannot_connect_to_node",
-                                            "cannot_open_port",
-                                            "network_syscall_failed",
-                                            "invalid_argument",
-                                            "invalid_protocol_family",
-                                            "cannot_publish_invalid_actor",
-                                            "cannot_spawn_actor_from_arguments",
-                                            "end_of_stream",
-                                            "no_context",
-                                            "unknown_type",
-                                            "no_proxy_registry",
-                                            "runtime_error",
-                                            "remote_linking_failed",
-                                            "cannot_add_upstream",
-                                            "upstream_already_exists",
-                                            "invalid_upstream",
-                                            "cannot_add_downstream",
-                                            "downstream_already_exists",
-                                            "invalid_downstream",
-                                            "no_downstream_stages_defined",
-                                            "stream_init_failed",
-                                            "invalid_stream_state",
-                                            "unhandled_stream_error",
-                                            "bad_function_call",
-                                            "feature_disabled",
-                                            "cannot_open_file",
-                                            "socket_invalid",
-                                            "socket_disconnected",
-                                            "socket_operation_failed",
-                                            "unavailable_or_would_block",
-                                            "incompatible_versions",
-                                            "incompatible_application_ids",
-                                            "malformed_basp_message",
-                                            "serializing_basp_payload_failed",
-                                            "redundant_connection",
-                                            "remote_lookup_failed",
-                                            "connection_timeout"};
+/* CAF's sec codes as a stop reason names them (static: a stop passes its reason without
+ * rendering it). */
+static const char *const caf_sec_prefixed[] = {
+    "sec::none",
+    "sec::unexpected_message",
+    "sec::unexpected_response",
+    "sec::request_receiver_down",
+    "sec::request_timeout",
+    "sec::no_such_group_module",
+    "sec::no_actor_published_at_port",
+    "sec::unexpected_actor_messaging_interface",
+    "sec::state_not_serializable",
+    "sec::unsupported_sys_key",
+    "sec::unsupported_sys_message",
+    "sec::disconnect_during_handshake",
+    "sec::cannot_forward_to_invalid_actor",
+    "sec::no_route_to_receiving_node",
+    "sec::failed_to_assign_scribe_from_handle",
+    "sec::failed_to_assign_doorman_from_handle",
+    "sec::cannot_close_invalid_port",
+    "sec::cannot_connect_to_node",
+    "sec::cannot_open_port",
+    "sec::network_syscall_failed",
+    "sec::invalid_argument",
+    "sec::invalid_protocol_family",
+    "sec::cannot_publish_invalid_actor",
+    "sec::cannot_spawn_actor_from_arguments",
+    "sec::end_of_stream",
+    "sec::no_context",
+    "sec::unknown_type",
+    "sec::no_proxy_registry",
+    "sec::runtime_error",
+    "sec::remote_linking_failed",
+    "sec::cannot_add_upstream",
+    "sec::upstream_already_exists",
+    "sec::invalid_upstream",
+    "sec::cannot_add_downstream",
+    "sec::downstream_already_exists",
+    "sec::invalid_downstream",
+    "sec::no_downstream_stages_defined",
+    "sec::stream_init_failed",
+    "sec::invalid_stream_state",
+    "sec::unhandled_stream_error",
+    "sec::bad_function_call",
+    "sec::feature_disabled",
+    "sec::cannot_open_file",
+    "sec::socket_invalid",
+    "sec::socket_disconnected",
+    "sec::socket_operation_failed",
+    "sec::unavailable_or_would_block",
+    "sec::incompatible_versions",
+    "sec::incompatible_application_ids",
+    "sec::malformed_basp_message",
+    "sec::serializing_basp_payload_failed",
+    "sec::redundant_connection",
+    "sec::remote_lookup_failed",
+    "sec::connection_timeout",
+};
 
 /* ---- verification -------------------------------------------------------------------------- */
 
@@ -241,12 +245,6 @@ static void caf_type_info_name(const void *type_info, char *out, size_t len)
   free(plain);
 }
 
-const void *caf_layout_type_info_of(const void *object)
-{
-  void *const *vptr = *(void *const *const *)object;
-  return vptr ? vptr[-1] : NULL;
-}
-
 const char *caf_layout_class_name(const void *actor)
 {
   const void *type_info = caf_layout_type_info_of(actor);
@@ -283,6 +281,11 @@ static int caf_second_argument_is_function_pointer(const char *name)
 
 #define CAF_VERDICT_NO ((void *)2)
 #define CAF_VERDICT_YES ((void *)3)
+static __thread struct {
+  const void *type_info;
+  void *verdict;
+} caf_init_memo __attribute__((tls_model("initial-exec")));
+static void *caf_init_verdict(const void *type_info);
 
 const void *caf_layout_init_function(const void *config)
 {
@@ -294,6 +297,16 @@ const void *caf_layout_init_function(const void *config)
   const void *type_info = caf_layout_type_info_of(pointer);
   if (!type_info)
     return NULL;
+  /* A program spawns from a few functions, mostly one after another: this thread's last
+   * helper class and its verdict spare a lookup in the shared map at most spawns. */
+  void *verdict = caf_init_memo.type_info == type_info ? caf_init_memo.verdict : NULL;
+  if (!verdict)
+    verdict = caf_init_verdict(type_info);
+  return verdict == CAF_VERDICT_YES ? caf_read_ptr(pointer, CAF_INIT_HELPER_FUN) : NULL;
+}
+
+static __attribute__((noinline)) void *caf_init_verdict(const void *type_info)
+{
   void *verdict = as_ptrmap_get(&caf_init_helpers, (uintptr_t)type_info);
   if (!verdict) {
     char name[1024];
@@ -303,7 +316,9 @@ const void *caf_layout_init_function(const void *config)
     verdict = known ? CAF_VERDICT_YES : CAF_VERDICT_NO;
     as_ptrmap_put(&caf_init_helpers, (uintptr_t)type_info, verdict);
   }
-  return verdict == CAF_VERDICT_YES ? caf_read_ptr(pointer, CAF_INIT_HELPER_FUN) : NULL;
+  caf_init_memo.type_info = type_info;
+  caf_init_memo.verdict = verdict;
+  return verdict;
 }
 
 /* prefix then text into out (len bytes), cut to fit: what snprintf("%s%s") writes, at a
@@ -319,22 +334,33 @@ static void caf_layout_copy(char *out, size_t len, const char *prefix, const cha
   out[used + more] = '\0';
 }
 
-void caf_layout_render_error(const void *error_object, char *out, size_t len)
+const char *caf_layout_error_text(const void *error_object)
 {
   const void *data = error_object ? caf_read_ptr(error_object, 0) : NULL;
-  if (!data) {
-    caf_layout_copy(out, len, "", "normal");
-    return;
-  }
+  if (!data)
+    return "normal"; /* CAF keeps no data for code 0: every normal exit */
   unsigned code = *(const unsigned char *)data;
   char category[16];
   caf_layout_atom_decode(caf_read_u64(data, 8), category);
   if (strcmp(category, "exit") == 0 && code < sizeof caf_exit_reasons / sizeof caf_exit_reasons[0])
-    caf_layout_copy(out, len, "", caf_exit_reasons[code]);
-  else if (strcmp(category, "system") == 0 && code < sizeof caf_sec_names / sizeof caf_sec_names[0])
-    caf_layout_copy(out, len, "sec::", caf_sec_names[code]);
-  else
-    snprintf(out, len, "error(%s, %u)", category, code);
+    return caf_exit_reasons[code];
+  if (strcmp(category, "system") == 0 &&
+      code < sizeof caf_sec_prefixed / sizeof caf_sec_prefixed[0])
+    return caf_sec_prefixed[code];
+  return NULL;
+}
+
+void caf_layout_render_error(const void *error_object, char *out, size_t len)
+{
+  const char *text = caf_layout_error_text(error_object);
+  if (text) {
+    caf_layout_copy(out, len, "", text);
+    return;
+  }
+  const void *data = caf_read_ptr(error_object, 0);
+  char category[16];
+  caf_layout_atom_decode(caf_read_u64(data, 8), category);
+  snprintf(out, len, "error(%s, %u)", category, *(const unsigned char *)data);
 }
 
 /* ---- message types ------------------------------------------------------------------------- */

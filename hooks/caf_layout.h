@@ -117,12 +117,19 @@ void *caf_layout_registry_of(const void *system);
 
 /* Renders an exit reason as CAF does: "normal", "user_shutdown", "sec::runtime_error"... */
 void caf_layout_render_error(const void *error_object, char *out, size_t len);
+/* The same as a static string, without a copy; NULL for a reason CAF has no name for (an
+ * application's error category): render that one. */
+const char *caf_layout_error_text(const void *error_object);
 
 /* Decodes an atom_value. */
 void caf_layout_atom_decode(uint64_t atom, char out[16]);
 
 /* The std::type_info of a polymorphic object's dynamic type (vptr[-1]), or NULL. */
-const void *caf_layout_type_info_of(const void *object);
+static inline const void *caf_layout_type_info_of(const void *object)
+{
+  void *const *vptr = *(void *const *const *)object;
+  return vptr ? vptr[-1] : NULL;
+}
 
 /* The demangled dynamic type of an actor object ("my::worker"), interned (as_intern_string);
  * NULL if unknown. Cached per type. */

@@ -10,6 +10,7 @@
 #include "resolve.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,34 +223,29 @@ static const struct as_actor_name *caf_names_make(const char *own, const char *f
   return as_actor_name_intern(text, full, internal);
 }
 
-/* This thread's last class whose name is fixed, and that name: an actor is named twice (when
- * built and at launch) and a program spawns many of one class in a row, so most lookups are
- * this one. Entries of caf_names_by_class never change or leave, so it cannot go stale. */
-static __thread const void *caf_names_last_class __attribute__((tls_model("initial-exec")));
-static __thread const struct as_actor_name *caf_names_last
-    __attribute__((tls_model("initial-exec")));
+static const struct as_actor_name *caf_names_of_class_made(const void *actor,
+                                                           const void *type_info);
 
-static const struct as_actor_name *caf_names_of_class(const void *actor, const void *type_info);
+__thread const void *caf__names_last_class __attribute__((tls_model("initial-exec")));
+__thread const struct as_actor_name *caf__names_last __attribute__((tls_model("initial-exec")));
 
-const struct as_actor_name *caf_names_of_actor(const void *actor)
+/* Out of line: its name buffer would make every call set up a large frame. */
+__attribute__((noinline)) const struct as_actor_name *caf__names_of_class(const void *actor,
+                                                                          const void *type_info)
 {
-  const void *type_info = caf_layout_type_info_of(actor);
-  if (!type_info)
-    return NULL;
-  if (type_info == caf_names_last_class)
-    return caf_names_last;
-  return caf_names_of_class(actor, type_info);
+  int saved = errno; /* naming may allocate, intern and print */
+  const struct as_actor_name *name = caf_names_of_class_made(actor, type_info);
+  errno = saved;
+  return name;
 }
 
-/* Out of line: its name buffer would make every call above set up a large frame. */
-static __attribute__((noinline)) const struct as_actor_name *
-caf_names_of_class(const void *actor, const void *type_info)
+static const struct as_actor_name *caf_names_of_class_made(const void *actor, const void *type_info)
 {
   pthread_once(&caf_names_once, caf_names_init);
   void *known = as_ptrmap_get(&caf_names_by_class, (uintptr_t)type_info);
   if (known && known != CAF_NAMES_CALL) {
-    caf_names_last_class = type_info;
-    caf_names_last = known;
+    caf__names_last_class = type_info;
+    caf__names_last = known;
     return known;
   }
   const char *full = caf_layout_class_name(actor);

@@ -312,6 +312,14 @@ AS_HOT void as__histogram_words_add(_Atomic uint64_t *words, uint64_t ticks)
     atomic_store_explicit(&block->counts[bucket], count + 1, memory_order_relaxed);
     return;
   }
+  if (word == 0) {
+    /* An actor's first time (a short-lived actor's only one): inline slot 0, count 1, without
+     * the call. */
+    atomic_store_explicit(&words[0],
+                          (uint64_t)((bucket + 1) << AS_HISTOGRAM_SLOT_COUNT_BITS | 1) << 1 | 1,
+                          memory_order_release);
+    return;
+  }
   as__histogram_words_add_slow(words, bucket);
 }
 

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define BLOCKPOOL_ADDRESS_BITS 48
@@ -43,7 +44,8 @@ static void blockpool_lsan_find(void)
 }
 
 /* Called for the block cut at index `at`: the first of a chunk registers the whole chunk. */
-static void blockpool_lsan_cut(const struct as_blockpool *pool, char *region, size_t at)
+static __attribute__((noinline)) void blockpool_lsan_cut(const struct as_blockpool *pool,
+                                                         char *region, size_t at)
 {
   blockpool_lsan_register_fn reg =
       atomic_load_explicit(&blockpool_lsan_register, memory_order_relaxed);
@@ -79,10 +81,14 @@ static uint64_t blockpool_head(uint64_t address, uint64_t previous)
   return address | ((previous >> BLOCKPOOL_ADDRESS_BITS) + 1) << BLOCKPOOL_ADDRESS_BITS;
 }
 
-void *as_blockpool_take(struct as_blockpool *pool)
+/* The next block: from the free list, else cut from the region (*fresh set: never used, so
+ * all zero, the region being an anonymous mapping). */
+static inline __attribute__((always_inline)) void *blockpool_take(struct as_blockpool *pool,
+                                                                  int *fresh)
 {
   uint64_t head = atomic_load_explicit(&pool->free_head, memory_order_acquire);
   void *block;
+  *fresh = 0;
   while ((block = (void *)(uintptr_t)(head & BLOCKPOOL_ADDRESS_MASK))) {
     uint64_t next =
         atomic_load_explicit(&blockpool_link_of(pool, block)->next, memory_order_relaxed);
@@ -95,12 +101,33 @@ void *as_blockpool_take(struct as_blockpool *pool)
     if (!region)
       return NULL;
     size_t at = atomic_fetch_add_explicit(&pool->cut, 1, memory_order_relaxed);
-    if (at >= pool->region_bytes / blockpool_stride(pool))
-      return NULL; /* the count overshoots harmlessly: nothing is cut past the end */
-    block = region + at * blockpool_stride(pool);
-    blockpool_lsan_cut(pool, region, at);
+    size_t stride = blockpool_stride(pool);
+    /* The block's end within the region (a multiplication: a division costs dozens of
+     * cycles at every cut); the count overshoots harmlessly, nothing is cut past the end. */
+    if (at >= pool->region_bytes / sizeof(struct blockpool_link) ||
+        (at + 1) * stride > pool->region_bytes)
+      return NULL;
+    block = region + at * stride;
+    if (atomic_load_explicit(&blockpool_lsan_register, memory_order_relaxed))
+      blockpool_lsan_cut(pool, region, at);
+    *fresh = 1;
   }
   atomic_fetch_add_explicit(&pool->taken, 1, memory_order_relaxed);
+  return block;
+}
+
+void *as_blockpool_take(struct as_blockpool *pool)
+{
+  int fresh;
+  return blockpool_take(pool, &fresh);
+}
+
+void *as_blockpool_take_zeroed(struct as_blockpool *pool, size_t bytes)
+{
+  int fresh;
+  void *block = blockpool_take(pool, &fresh);
+  if (block && !fresh)
+    memset(block, 0, bytes);
   return block;
 }
 

@@ -30,6 +30,8 @@ int as_blockpool_reserve(struct as_blockpool *pool);
 /* A block of pool->block_size bytes, not zeroed, or NULL when none is left or the region
  * was never reserved. */
 void *as_blockpool_take(struct as_blockpool *pool);
+/* The same with its first `bytes` zero (a block never used is zero already: not written). */
+void *as_blockpool_take_zeroed(struct as_blockpool *pool, size_t bytes);
 void as_blockpool_give(struct as_blockpool *pool, void *block);
 /* Whether block came from this pool (rather than from a fallback allocator). */
 int as_blockpool_owns(const struct as_blockpool *pool, const void *block);

@@ -262,13 +262,14 @@ int as_registry_owns_record(const void *p)
 
 int registry_space_of(const struct as_actor *a)
 {
-  return as_blockpool_owns(&registry_records[0], a) ? 0 : 1;
+  return (size_t)((const char *)a - as__record_spaces[0].region) < AS_RECORD_REGION_SMALL ? 0 : 1;
 }
 
+/* By the strides' constants: the compiler multiplies rather than divides. */
 size_t registry_block_of(int space, const struct as_actor *a)
 {
-  return (size_t)((const char *)a - as__record_spaces[space].region) /
-         (registry_records[space].block_size + 8);
+  size_t offset = (size_t)((const char *)a - as__record_spaces[space].region);
+  return space == 0 ? offset / AS_RECORD_STRIDE_SMALL : offset / AS_RECORD_STRIDE_LARGE;
 }
 
 struct as_actor *registry_record_at(int space, size_t block)
@@ -306,8 +307,7 @@ static struct as_actor *registry_record_new(uint32_t private_bytes)
       (!atomic_load_explicit(&registry_reserved_all, memory_order_acquire) &&
        registry_reserve() < 0))
     return NULL;
-  void *block = as_blockpool_take(&registry_records[space]);
-  return block ? memset(block, 0, size) : NULL;
+  return as_blockpool_take_zeroed(&registry_records[space], size);
 }
 
 static void registry_record_free(struct as_actor *a)
@@ -360,7 +360,7 @@ int as_registry_publish(struct as_actor *a)
   int space = registry_space_of(a);
   size_t block = registry_block_of(space, a);
   if ((registry_actor_count == registry_actor_capacity && registry_actors_grow() < 0) ||
-      registry_space_fit(space, block) < 0) {
+      (block >= registry_spaces[space].blocks && registry_space_fit(space, block) < 0)) {
     pthread_mutex_unlock(&registry_lock);
     registry_record_free(a);
     as_registry_count_untraced();
@@ -375,7 +375,9 @@ int as_registry_publish(struct as_actor *a)
   as_changes_touch(a); /* the next collection copies it, whichever kind */
   pthread_mutex_unlock(&registry_lock);
 
-  if (!atomic_exchange_explicit(&registry_first_spawn_done, 1, memory_order_acq_rel) &&
+  /* Read first: a locked exchange at every spawn would cost more than the rest of this. */
+  if (!atomic_load_explicit(&registry_first_spawn_done, memory_order_acquire) &&
+      !atomic_exchange_explicit(&registry_first_spawn_done, 1, memory_order_acq_rel) &&
       registry_first_spawn_callback)
     registry_first_spawn_callback();
   return 0;
@@ -589,14 +591,41 @@ static const char *registry_intern_reason(const char *reason)
   return interned;
 }
 
+static int registry_is_stopped(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->status, memory_order_acquire) == AS_STATUS_STOPPED;
+}
+
+static inline __attribute__((always_inline)) void
+registry_mark_stopped(struct as_actor *actor, const char *interned_reason);
+
 void as_actor_mark_stopped(struct as_actor *actor, const char *reason)
 {
-  if (atomic_load_explicit(&actor->status, memory_order_acquire) == AS_STATUS_STOPPED)
+  if (!registry_is_stopped(actor))
+    registry_mark_stopped(actor, registry_intern_reason(reason ? reason : ""));
+}
+
+void as_actor_mark_stopped_static(struct as_actor *actor, const char *reason)
+{
+  static __thread struct {
+    const char *text, *interned;
+  } last __attribute__((tls_model("initial-exec")));
+  if (registry_is_stopped(actor))
     return;
+  if (__builtin_expect(last.text != reason || !last.interned, 0)) {
+    last.interned = registry_intern_reason(reason);
+    last.text = reason;
+  }
+  registry_mark_stopped(actor, last.interned);
+}
+
+static inline __attribute__((always_inline)) void registry_mark_stopped(struct as_actor *actor,
+                                                                        const char *interned_reason)
+{
   uint64_t now = as_clock_now();
   as_actor_handler_end(actor, now);
   as_actor_wait_end(actor);
-  actor->stop_reason = registry_intern_reason(reason ? reason : "");
+  actor->stop_reason = interned_reason;
   atomic_store_explicit(&actor->stopped_at, now, memory_order_relaxed);
   atomic_store_explicit(&actor->status, AS_STATUS_STOPPED, memory_order_release);
   as_changes_touch(actor);

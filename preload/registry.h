@@ -37,6 +37,9 @@ void as_actor_mark_running(struct as_actor *actor);
 void as_actor_mark_stopping(struct as_actor *actor);
 /* reason is copied. Ends any handler and wait still open. Idempotent. */
 void as_actor_mark_stopped(struct as_actor *actor, const char *reason);
+/* The same for a reason in static storage that never changes (a literal, a constant table's
+ * entry): interned once per thread by its address, not compared at every stop. */
+void as_actor_mark_stopped_static(struct as_actor *actor, const char *reason);
 
 /* Names an actor after spawn (a runtime may learn the name only later): a plain name (copied
  * into the intern table), or one made by as_actor_name_intern. */

@@ -12,9 +12,9 @@
 #include <string.h>
 
 /* Our own frames (hook, registry) lead the stack: they are skipped, not counted. A spawn's
- * own frames are usually REGISTRY_OWN_FRAMES_USUAL (capture, origin, prepare, the hook and its
- * wrapper); a stack with more is captured again with room for REGISTRY_OWN_FRAMES_MAX. */
-#define REGISTRY_OWN_FRAMES_USUAL 5
+ * own frames are usually REGISTRY_OWN_FRAMES_USUAL (capture, unwind, origin, prepare, the hook
+ * and its wrapper); a stack with more is captured again with room for REGISTRY_OWN_FRAMES_MAX. */
+#define REGISTRY_OWN_FRAMES_USUAL 6
 #define REGISTRY_OWN_FRAMES_MAX 8
 
 #define REGISTRY_ORIGIN_WORDS (sizeof(struct as_origin) / sizeof(void *))
@@ -48,8 +48,8 @@ static unsigned registry_spawn_frames(void **frames, unsigned depth)
 /* A thread's recent spawn chains. A spawn from a place seen before finds the same return
  * addresses at the same distances up the stack from here (a function's frame has one size at a
  * given return address, alloca aside): reading those few words replaces the unwind. A chain is
- * its origin (interned) and, for every return address from this function's caller to the last
- * frame kept, where it lies (bytes above `anchor`) and what it is. */
+ * its origin (interned) and, for every return address of the spawning code's frames kept,
+ * where it lies (bytes above `anchor`) and what it is. */
 #define SPAWN_CHAINS 4
 #define SPAWN_CHAIN_SLOTS (AS_STACK_DEPTH_MAX + REGISTRY_OWN_FRAMES_MAX)
 struct spawn_slot {
@@ -147,16 +147,19 @@ static const struct as_origin *spawn_chains_find(struct spawn_chains *c, const c
   return NULL;
 }
 
-/* Remembers where the return addresses of a spawn just unwound lie: those above `anchor`
- * (this function's caller's and up) to the last frame kept. */
+/* Remembers where the return addresses of a spawn just unwound lie: the spawning code's, from
+ * the first after our own frames (`skip` of them) to the last kept. Our own frames are not
+ * compared: their sizes place the spawner's frames, so a spawn through another path of ours
+ * finds them elsewhere and does not match, and one through a path of the same sizes has the
+ * same spawn site (its frames leave ours out). */
 static void spawn_chains_add(struct spawn_chains *c, const char *anchor,
                              const struct as_origin *origin, unsigned depth, void *const *frames,
-                             const uintptr_t *slots, unsigned n)
+                             const uintptr_t *slots, unsigned skip, unsigned n)
 {
   struct spawn_chain *e = &c->chain[c->next];
   e->origin = NULL; /* half rewritten below, it must match nothing */
   unsigned used = 0;
-  for (unsigned i = 0; i < n; i++) {
+  for (unsigned i = skip; i < n; i++) {
     if (slots[i] <= (uintptr_t)anchor)
       continue; /* below this function's frame: not there at the next spawn */
     if (slots[i] + sizeof(void *) > c->stack_hi || slots[i] - (uintptr_t)anchor > UINT32_MAX)
@@ -196,20 +199,12 @@ static const struct as_origin *spawn_site_intern(const void *name_addr, void **f
   return origin;
 }
 
-const struct as_origin *as_spawn_site_origin(const void *name_addr, unsigned depth)
+/* The unwind, when no chain of this thread matches: out of line, so that a spawn from a place
+ * seen before does not set up its arrays (their frame is below `anchor`, not in any chain). */
+static __attribute__((noinline)) const struct as_origin *
+spawn_site_unwind(struct spawn_chains *chains, const char *anchor, const void *name_addr,
+                  unsigned depth)
 {
-  if (depth == 0)
-    return name_addr ? spawn_site_intern(name_addr, NULL, 0) : NULL;
-  /* Where this frame is: return addresses of earlier spawns are looked for relative to it
-   * (on this thread's own stack only, not a signal's). */
-  const char *anchor = __builtin_frame_address(0);
-  struct spawn_chains *chains = spawn_chains_get();
-  if (chains && ((uintptr_t)anchor < chains->stack_lo || (uintptr_t)anchor >= chains->stack_hi))
-    chains = NULL;
-  const struct as_origin *known =
-      chains ? spawn_chains_find(chains, anchor, name_addr, depth) : NULL;
-  if (known)
-    return known;
   void *frames[SPAWN_CHAIN_SLOTS];
   uintptr_t slots[SPAWN_CHAIN_SLOTS];
   unsigned room = depth + REGISTRY_OWN_FRAMES_MAX;
@@ -222,6 +217,21 @@ const struct as_origin *as_spawn_site_origin(const void *name_addr, unsigned dep
   unsigned keep = n - skip < depth ? n - skip : depth;
   const struct as_origin *origin = spawn_site_intern(name_addr, frames + skip, keep);
   if (origin && keep)
-    spawn_chains_add(chains, anchor, origin, depth, frames, slots, skip + keep);
+    spawn_chains_add(chains, anchor, origin, depth, frames, slots, skip, skip + keep);
   return origin;
+}
+
+const struct as_origin *as_spawn_site_origin(const void *name_addr, unsigned depth)
+{
+  if (depth == 0)
+    return name_addr ? spawn_site_intern(name_addr, NULL, 0) : NULL;
+  /* Where this frame is: return addresses of earlier spawns are looked for relative to it
+   * (on this thread's own stack only, not a signal's). */
+  const char *anchor = __builtin_frame_address(0);
+  struct spawn_chains *chains = spawn_chains_get();
+  if (chains && ((uintptr_t)anchor < chains->stack_lo || (uintptr_t)anchor >= chains->stack_hi))
+    chains = NULL;
+  const struct as_origin *known =
+      chains ? spawn_chains_find(chains, anchor, name_addr, depth) : NULL;
+  return known ? known : spawn_site_unwind(chains, anchor, name_addr, depth);
 }
