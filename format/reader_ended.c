@@ -65,7 +65,7 @@ void as_actor_defaults_complete(struct as_rec_actor *a, uint64_t seen)
 {
   pthread_once(&bits_once, ended_bits_init);
   if (!(seen & actor_bit_status))
-    a->status = AS_STATUS_RUNNING;
+    a->status = a->has_stopped ? AS_STATUS_STOPPED : AS_STATUS_RUNNING;
   if (!a->mailbox_kind)
     a->mailbox_kind = AS_MAILBOX_UNBOUNDED;
   ended_runtime_id(a, seen, actor_bit_runtime_id, actor_bit_runtime_scope);

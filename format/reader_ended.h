@@ -16,8 +16,9 @@
 void as_ended_complete(struct as_rec_actor *a, uint64_t seen);
 
 /* Version 5 (FORMAT.md "Defaults"): what an actor's object left out at its default. SEEN: the
- * actor object's members met. status: running; mailbox.kind: unbounded; a runtime_id left out
- * beside a runtime_scope: the actor's id. The rest's default is the record's zero. */
+ * actor object's members met. status: stopped beside a "stopped" object, else running;
+ * mailbox.kind: unbounded; a runtime_id left out beside a runtime_scope: the actor's id. The
+ * rest's default is the record's zero. */
 void as_actor_defaults_complete(struct as_rec_actor *a, uint64_t seen);
 /* A handler_ns object of version 5: a max left out is its total. */
 void as_handler_defaults_complete(struct as_rec_actor *a, uint64_t seen);

@@ -376,8 +376,9 @@ static void snapshot_numbers(struct as_jsonw *w, const struct as_actor_view *v)
   as_jsonw_put_end(w, p);
 }
 
-/* Version 5 leaves out every member at its default (FORMAT.md "Defaults"): status running,
- * null spawn_site, parent, stopped, handling and waiting_on, zero numbers, empty arrays. */
+/* Version 5 leaves out every member at its default (FORMAT.md "Defaults"): status running (or
+ * stopped, beside "stopped"), null spawn_site, parent, stopped, handling and waiting_on, zero
+ * numbers, empty arrays. */
 void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index, uint32_t site,
                     const struct snapshot_family *family, const struct as_registry_collection *c,
                     const struct as_snapshot_info *info, struct snapshot_strs *strs)
@@ -392,7 +393,7 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   char *p = as_jsonw_put_begin(w, 4 * SNAPSHOT_MEMBER_MAX);
   if (!p)
     return;
-  if (status != AS_STATUS_RUNNING) {
+  if (status != AS_STATUS_RUNNING && status != AS_STATUS_STOPPED) { /* "stopped" says stopped */
     const char *status_name = as_status_name((enum as_status)status);
     size_t n = strlen(status_name); /* a vocabulary word: a few bytes */
     p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_STATUS) "\"");

@@ -18,7 +18,7 @@ ORDER = ["id", "name", "full_name", "internal", "runtime", "attached_late", "sta
 
 def actor_v4(a, keyframe):
     a = dict(a)
-    a.setdefault("status", "running")
+    a.setdefault("status", "stopped" if isinstance(a.get("stopped"), dict) else "running")
     if "runtime" in a:  # the origin members: a delta leaves them all out
         a.setdefault("spawn_site", None)
         a.setdefault("parent", None)

@@ -182,7 +182,8 @@ static void harness_default(json_t *object, const char *key, json_t *value)
 
 void as_test_expand_defaults(json_t *a, int keyframe)
 {
-  harness_default(a, "status", json_string("running"));
+  json_t *stopped = json_object_get(a, "stopped");
+  harness_default(a, "status", json_string(json_is_object(stopped) ? "stopped" : "running"));
   if (json_object_get(a, "runtime")) { /* the origin members: a delta may leave them all out */
     harness_default(a, "spawn_site", json_null());
     harness_default(a, "parent", json_null());

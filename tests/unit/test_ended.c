@@ -330,6 +330,8 @@ Test(defaults, what_the_tracer_leaves_out_the_reader_gives_back)
   char *line = encode_line(views, 3);
   cr_expect_null(strstr(line, "\"links\""), "no actor has links: %s", line);
   cr_expect_null(strstr(line, "\"waiting_on\""), "no actor waits: %s", line);
+  cr_expect_null(strstr(line, "\"status\":\"stopped\""), "\"stopped\" says it: %s", line);
+  cr_expect(strstr(line, "\"status\":\"stopping\""), "%s", line);
   char *text = with_header(AS_FORMAT_VERSION, line);
   struct read_actors got = read_text(text);
   cr_assert_eq(got.count, 3, "%s", text);
