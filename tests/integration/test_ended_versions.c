@@ -108,18 +108,16 @@ Test(defaults_versions, report_shows_the_same)
  * the supervisor's links and monitors, the scoped actor's wait, the server's sockets. */
 Test(defaults_versions, top_shows_the_same)
 {
-  expect_same_of("defaults-supervisor", "v4", "v5",
-                 (const char *const[]){"top", "--batch", "--internal", "--width", "200",
-                                       "--inspect", "4", NULL},
-                 "#7 typed_adder");
-  expect_same_of("defaults-waits", "v4", "v5",
-                 (const char *const[]){"top", "--batch", "--internal", "--width", "200",
-                                       "--inspect", "5", NULL},
-                 "Waiting\xe2\x86\x92#4");
-  expect_same_of("defaults-sockets", "v4", "v5",
-                 (const char *const[]){"top", "--batch", "--internal", "--width", "200",
-                                       "--inspect", "1", NULL},
-                 "side pipe");
+  static const struct {
+    const char *run, *inspect, *shows;
+  } views[] = {{"defaults-supervisor", "4", "#7 typed_adder"},
+               {"defaults-waits", "5", "Waiting\xe2\x86\x92#4"},
+               {"defaults-sockets", "1", "side pipe"}};
+  for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
+    expect_same_of(views[i].run, "v4", "v5",
+                   (const char *const[]){"top", "--batch", "--internal", "--width", "200",
+                                         "--inspect", views[i].inspect, NULL},
+                   views[i].shows);
 }
 
 Test(defaults_versions, exports_show_the_same)
