@@ -9,9 +9,10 @@
 #include <stddef.h>
 
 #define AS_FORMAT_NAME "actorscope"
-/* 2: delta lines; 3: "ended" actors; 4: ended actors leave out what their other members imply.
- * Older files are read too. */
-#define AS_FORMAT_VERSION 4
+/* 2: delta lines; 3: "ended" actors; 4: ended actors leave out what their other members imply;
+ * 5: actor objects leave out members at their defaults (FORMAT.md "Defaults"). Older files are
+ * read too. */
+#define AS_FORMAT_VERSION 5
 
 /* Line types (member "type"). */
 #define AS_LINE_HEADER "header"

@@ -1,4 +1,5 @@
-/* Version 3's compact "ended" actors, as stopped actors of their line (format/reader_ended.h). */
+/* Version 3's compact "ended" actors, as stopped actors of their line, and what version 5's
+ * actor objects leave out at its default (format/reader_ended.h). */
 #include "reader_ended.h"
 #include "reader_private.h"
 
@@ -9,25 +10,41 @@
 /* The bits, in an ended actor's `seen`, of the members version 4 may leave out for the value
  * the others imply, and of runtime_scope (which says a runtime_id was meant). */
 static uint64_t ended_bit_handler_max, ended_bit_runtime_id, ended_bit_runtime_scope;
+/* Likewise in an actor's object and its handler_ns (version 5). */
+static uint64_t actor_bit_status, actor_bit_runtime_id, actor_bit_runtime_scope, handler_bit_max;
+static pthread_once_t bits_once = PTHREAD_ONCE_INIT;
 
-static uint64_t ended_bit(const char *key)
+static uint64_t ended_bit_of(int kind, const char *key)
 {
-  const struct member *m =
-      reader_member_find(K_ENDED, NULL, (const unsigned char *)key, strlen(key));
-  return m ? reader_member_bit(K_ENDED, m) : 0;
+  const struct member *m = reader_member_find(kind, NULL, (const unsigned char *)key, strlen(key));
+  return m ? reader_member_bit(kind, m) : 0;
 }
 
 static void ended_bits_init(void)
 {
-  ended_bit_handler_max = ended_bit(AS_M_HANDLER_MAX_NS);
-  ended_bit_runtime_id = ended_bit(AS_M_RUNTIME_ID);
-  ended_bit_runtime_scope = ended_bit(AS_M_RUNTIME_SCOPE);
+  ended_bit_handler_max = ended_bit_of(K_ENDED, AS_M_HANDLER_MAX_NS);
+  ended_bit_runtime_id = ended_bit_of(K_ENDED, AS_M_RUNTIME_ID);
+  ended_bit_runtime_scope = ended_bit_of(K_ENDED, AS_M_RUNTIME_SCOPE);
+  actor_bit_status = ended_bit_of(K_ACTOR, AS_M_STATUS);
+  actor_bit_runtime_id = ended_bit_of(K_ACTOR, AS_M_RUNTIME_ID);
+  actor_bit_runtime_scope = ended_bit_of(K_ACTOR, AS_M_RUNTIME_SCOPE);
+  handler_bit_max = ended_bit_of(K_HANDLER, AS_M_MAX);
+}
+
+/* A runtime_id left out beside its runtime_scope is the actor's id (version 4's ended actors,
+ * version 5's actor objects): CAF's id is ours for the first actor system's actors. */
+static void ended_runtime_id(struct as_rec_actor *a, uint64_t seen, uint64_t id_bit,
+                             uint64_t scope_bit)
+{
+  if (!(seen & id_bit) && (seen & scope_bit)) {
+    a->runtime_id = a->id;
+    a->has_runtime_id = 1;
+  }
 }
 
 void as_ended_complete(struct as_rec_actor *a, uint64_t seen)
 {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, ended_bits_init);
+  pthread_once(&bits_once, ended_bits_init);
   a->ended = 1;
   a->has_origin = 1;
   a->status = AS_STATUS_STOPPED;
@@ -40,11 +57,25 @@ void as_ended_complete(struct as_rec_actor *a, uint64_t seen)
    * is the actor's id. A version 3 file has them all. */
   if (!(seen & ended_bit_handler_max))
     a->handler_max_ns = a->handler_total_ns;
-  if (!(seen & ended_bit_runtime_id) && (seen & ended_bit_runtime_scope)) {
-    a->runtime_id = a->id;
-    a->has_runtime_id = 1;
-  }
+  ended_runtime_id(a, seen, ended_bit_runtime_id, ended_bit_runtime_scope);
   as_rec_actor_derive(a); /* no sockets: its traffic and mailbox are the pipe's */
+}
+
+void as_actor_defaults_complete(struct as_rec_actor *a, uint64_t seen)
+{
+  pthread_once(&bits_once, ended_bits_init);
+  if (!(seen & actor_bit_status))
+    a->status = a->has_stopped ? AS_STATUS_STOPPED : AS_STATUS_RUNNING;
+  if (!a->mailbox_kind)
+    a->mailbox_kind = AS_MAILBOX_UNBOUNDED;
+  ended_runtime_id(a, seen, actor_bit_runtime_id, actor_bit_runtime_scope);
+}
+
+void as_handler_defaults_complete(struct as_rec_actor *a, uint64_t seen)
+{
+  pthread_once(&bits_once, ended_bits_init);
+  if (!(seen & handler_bit_max))
+    a->handler_max_ns = a->handler_total_ns;
 }
 
 static int ended_id_cmp(const void *x, const void *y)

@@ -97,18 +97,18 @@ static const struct member members_diag[] = {
 /* What it did: the message counts (in an actor's object, inside "counters"; an ended actor of
  * version 4 leaves out messages_sent at 0), its message types, histograms, longest stuck run,
  * peers and runtime ids. */
-#define MEMBERS_COUNTS(sent_flags)                                                                 \
-  {AS_M_MESSAGES_RECEIVED, V_INT, 0, M_REQUIRED, 0, ACT(messages_received), NONE},                 \
+#define MEMBERS_COUNTS(required, sent_flags)                                                       \
+  {AS_M_MESSAGES_RECEIVED, V_INT, 0, required, 0, ACT(messages_received), NONE},                   \
       {AS_M_MESSAGES_SENT, V_INT, 0, sent_flags, 0, ACT(messages_sent), NONE},                     \
       {AS_M_REPLIES, V_INT, 0, 0, 0, ACT(replies), NONE},                                          \
   {                                                                                                \
-    AS_M_HANDLED, V_INT, 0, M_REQUIRED, 0, ACT(handled), NONE                                      \
+    AS_M_HANDLED, V_INT, 0, required, 0, ACT(handled), NONE                                        \
   }
 #define MEMBERS_MEASURES                                                                           \
   {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},                    \
       {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)}, \
       {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},                                    \
-      {AS_M_MESSAGE_TYPES,  V_OBJS, 0, M_REQUIRED, K_MSGTYPE, ACT(message_types),                  \
+      {AS_M_MESSAGE_TYPES, V_OBJS, 0, M_REQUIRED | M_DEFAULT, K_MSGTYPE, ACT(message_types),      \
        ACT(n_message_types)},                                                                      \
       {AS_M_PEERS, V_OBJS, 0, 0, K_PEER, ACT(peers), ACT(n_peers)},                                \
       {AS_M_PEERS_OTHER, V_INT, 0, 0, 0, ACT(peers_other), NONE},                                  \
@@ -118,18 +118,19 @@ static const struct member members_diag[] = {
     AS_M_ATTACHED_LATE, V_BOOL, 0, 0, 0, ACT(attached_late), NONE                                  \
   }
 
-/* The members every command reads are required: a file without them cannot pass a check. */
+/* The members every command reads are required: a file without them cannot pass a check. From
+ * version 5 those at a default may be left out (M_DEFAULT; reader_ended.c fills them in). */
 static const struct member members_actor[] = {
     MEMBERS_IDENTITY,
-    {AS_M_STATUS, V_STATUS, 0, M_REQUIRED, 0, ACT(status), NONE},
-    MEMBERS_ORIGIN(M_ORIGIN, M_ORIGIN),
+    {AS_M_STATUS, V_STATUS, 0, M_REQUIRED | M_DEFAULT, 0, ACT(status), NONE},
+    MEMBERS_ORIGIN(M_ORIGIN, M_ORIGIN | M_DEFAULT),
     {AS_M_CHILDREN, V_IDS, 0, 0, 0, ACT(children), ACT(n_children)},
-    {AS_M_STOPPED, V_OBJ, 1, M_REQUIRED, K_STOPPED, NONE, ACT(has_stopped)},
-    {AS_M_MAILBOX, V_OBJ, 0, M_REQUIRED, K_MAILBOX, NONE, NONE},
+    {AS_M_STOPPED, V_OBJ, 1, M_REQUIRED | M_DEFAULT, K_STOPPED, NONE, ACT(has_stopped)},
+    {AS_M_MAILBOX, V_OBJ, 0, M_REQUIRED | M_DEFAULT, K_MAILBOX, NONE, NONE},
     {AS_M_OUTBOX, V_OBJ, 0, 0, K_OUTBOX, NONE, NONE},
-    {AS_M_COUNTERS, V_OBJ, 0, M_REQUIRED, K_COUNTERS, NONE, NONE},
-    {AS_M_HANDLER_NS, V_OBJ, 0, M_REQUIRED, K_HANDLER, NONE, NONE},
-    {AS_M_HANDLING, V_OBJ, 1, M_REQUIRED, K_HANDLING, NONE, ACT(has_handling)},
+    {AS_M_COUNTERS, V_OBJ, 0, M_REQUIRED | M_DEFAULT, K_COUNTERS, NONE, NONE},
+    {AS_M_HANDLER_NS, V_OBJ, 0, M_REQUIRED | M_DEFAULT, K_HANDLER, NONE, NONE},
+    {AS_M_HANDLING, V_OBJ, 1, M_REQUIRED | M_DEFAULT, K_HANDLING, NONE, ACT(has_handling)},
     {AS_M_WAITING_ON, V_OBJ, 1, 0, K_WAITING, NONE, ACT(has_waiting)},
     MEMBERS_MEASURES,
     {AS_M_REFS, V_OBJ, 0, 0, K_REFS, NONE, ACT(has_refs)},
@@ -163,7 +164,7 @@ static const struct member members_ended[] = {
     {AS_M_ENQUEUED, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_enqueued), NONE},
     {AS_M_MAILBOX_MAX, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_max), NONE},
     {AS_M_OUTBOX_LEN, V_INT, 0, 0, 0, ACT(outbox_len), NONE},
-    MEMBERS_COUNTS(0),
+    MEMBERS_COUNTS(M_REQUIRED, 0),
     {AS_M_EXCEPTIONS, V_INT, 0, 0, 0, ACT(exceptions), NONE},
     {AS_M_HANDLER_TOTAL_NS, V_INT, 0, M_REQUIRED, 0, ACT(handler_total_ns), NONE},
     {AS_M_HANDLER_MAX_NS, V_INT, 0, 0, 0, ACT(handler_max_ns), NONE},
@@ -190,9 +191,9 @@ static const struct member members_stopped[] = {
 
 static const struct member members_mailbox[] = {
     {AS_M_KIND, V_STR, 0, 0, 0, ACT(mailbox_kind), NONE},
-    {AS_M_LEN, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_len), NONE},
-    {AS_M_MAX, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_max), NONE},
-    {AS_M_ENQUEUED, V_INT, 0, M_REQUIRED, 0, ACT(mailbox_enqueued), NONE},
+    {AS_M_LEN, V_INT, 0, M_REQUIRED | M_DEFAULT, 0, ACT(mailbox_len), NONE},
+    {AS_M_MAX, V_INT, 0, M_REQUIRED | M_DEFAULT, 0, ACT(mailbox_max), NONE},
+    {AS_M_ENQUEUED, V_INT, 0, M_REQUIRED | M_DEFAULT, 0, ACT(mailbox_enqueued), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_outbox[] = {
@@ -200,13 +201,13 @@ static const struct member members_outbox[] = {
 
 /* An ended actor's exceptions are left out when 0: an actor's counters always say them. */
 static const struct member members_counters[] = {
-    MEMBERS_COUNTS(M_REQUIRED),
-    {AS_M_EXCEPTIONS, V_INT, 0, M_REQUIRED, 0, ACT(exceptions), NONE},
+    MEMBERS_COUNTS(M_REQUIRED | M_DEFAULT, M_REQUIRED | M_DEFAULT),
+    {AS_M_EXCEPTIONS, V_INT, 0, M_REQUIRED | M_DEFAULT, 0, ACT(exceptions), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_handler[] = {
-    {AS_M_TOTAL, V_INT, 0, M_REQUIRED, 0, ACT(handler_total_ns), NONE},
-    {AS_M_MAX, V_INT, 0, M_REQUIRED, 0, ACT(handler_max_ns), NONE},
+    {AS_M_TOTAL, V_INT, 0, M_REQUIRED | M_DEFAULT, 0, ACT(handler_total_ns), NONE},
+    {AS_M_MAX, V_INT, 0, M_REQUIRED | M_DEFAULT, 0, ACT(handler_max_ns), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_handling[] = {
@@ -289,7 +290,7 @@ const struct reader_kind reader_kinds[K_COUNT] = {
 
 /* Computed once: each kind's members' key lengths (keys are compared for every member met),
  * and the bits of its members with each combination of flags (checked at every object's end). */
-#define MEMBER_FLAGS_ALL 16
+#define MEMBER_FLAGS_ALL 32
 static unsigned char kind_key_len[K_COUNT][READER_KIND_MEMBERS_MAX];
 static uint64_t kind_with[K_COUNT][MEMBER_FLAGS_ALL];
 

@@ -335,6 +335,8 @@ static int reader_check_required(struct as_reader *r, struct frame *f)
   if (f->kind == K_LINE)
     return 1; /* a header's and a snapshot's needs differ: checked at the line's end */
   uint64_t missing = reader_members_with(f->kind, M_REQUIRED) & ~f->seen;
+  if (r->header.version >= 5) /* left out at their defaults, filled in at the object's end */
+    missing &= ~reader_members_with(f->kind, M_DEFAULT);
   if (!missing)
     return 1;
   f->member = &table[__builtin_ctzll(missing)];
@@ -359,16 +361,20 @@ static int reader_actor_in_order(struct as_reader *r, const struct as_rec_actor 
 
 static int reader_end_actor(struct as_reader *r, struct as_rec_actor *a, uint64_t seen)
 {
-  /* The origin members a delta may leave out: all of them or none. */
+  /* The origin members a delta may leave out: all of them or none (from version 5 a null
+   * parent is left out with the others written). */
   uint64_t all = reader_members_with(K_ACTOR, M_ORIGIN), origin = seen & all;
-  if (origin && origin != all) {
-    const struct member *m = &reader_kinds[K_ACTOR].members[__builtin_ctzll(all & ~origin)];
+  uint64_t needed = r->header.version >= 5 ? all & ~reader_members_with(K_ACTOR, M_DEFAULT) : all;
+  if (origin && (origin & needed) != needed) {
+    const struct member *m = &reader_kinds[K_ACTOR].members[__builtin_ctzll(needed & ~origin)];
     return reader_fail(r, -EPROTO, "actor #%lld: member '%s' is missing", (long long)a->id, m->key),
            0;
   }
   a->has_origin = origin != 0;
   if (!reader_actor_in_order(r, a, "actor", "actors are sorted by id"))
     return 0;
+  if (r->header.version >= 5)
+    as_actor_defaults_complete(a, seen);
   as_rec_actor_derive(a);
   return 1;
 }
@@ -393,6 +399,8 @@ static int reader_on_end_map(void *ctx)
     return 0;
   if (f->kind == K_ENDED && !reader_end_ended(r, (struct as_rec_actor *)f->base, f->seen))
     return 0;
+  if (f->kind == K_HANDLER && r->header.version >= 5)
+    as_handler_defaults_complete((struct as_rec_actor *)f->base, f->seen);
   r->depth--;
   return 1;
 }

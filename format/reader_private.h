@@ -112,6 +112,8 @@ enum reader_member_flag {
   M_DELTA = 4,    /* a line: every delta line has it too */
   M_ORIGIN = 8,   /* an actor: where it comes from, all or none (a delta leaves them out for an
                      actor an earlier line described) */
+  M_DEFAULT = 16, /* version 5: may be left out at its default (FORMAT.md "Defaults"), which the
+                     reader fills in (reader_ended.c); required before */
 };
 
 /* Everything one line can say; a header or a snapshot. */

@@ -75,6 +75,8 @@ static int snapshot_type_row_cmp(const void *a, const void *b)
   return strcmp(x->name, y->name);
 }
 
+/* Member "message_types" (with its comma), by count descending then name; absent when the
+ * actor received none (version 5). */
 static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_view *v,
                                    const struct as_registry_collection *c,
                                    struct snapshot_strs *strs)
@@ -89,12 +91,14 @@ static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_vie
                                      as_tally_word_count(words[i]), as_tally_word_type(words[i])};
   if (v->other_types)
     rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types, AS_TYPE_NONE};
+  if (n == 0)
+    return; /* version 5: absent is none */
   if (n > 1)
     qsort(rows, n, sizeof rows[0], snapshot_type_row_cmp);
-  char *p = as_jsonw_put_begin(w, 16);
+  char *p = as_jsonw_put_begin(w, SNAPSHOT_KEY_MAX + 2);
   if (!p)
     return;
-  p = as_jsonw_put_lit(p, "[");
+  p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_MESSAGE_TYPES) "[");
   for (size_t i = 0; i < n; i++) {
     if (i)
       *p++ = ',';
@@ -317,6 +321,64 @@ static void snapshot_measures(struct as_jsonw *w, const struct as_actor_view *v,
   snapshot_stuck(w, as_stuck_longest(v->id), info);
 }
 
+/* Its mailbox, outbox, counters and handler times: each number only when not 0, each object
+ * only when it holds one (version 5, FORMAT.md "Defaults"); a handler_ns.max equal to its total
+ * is left out too. One reservation for the lot. */
+static void snapshot_numbers(struct as_jsonw *w, const struct as_actor_view *v)
+{
+  char *p = as_jsonw_put_begin(w, 14 * SNAPSHOT_MEMBER_MAX);
+  if (!p)
+    return;
+  uint64_t len = v->enqueued > v->received ? v->enqueued - v->received : 0;
+  /* An object's members each after a comma; the first comma becomes its brace (the object is
+   * written only when it holds a member). */
+  char *open;
+  if (len | v->mailbox_max | v->enqueued) {
+    open = p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_MAILBOX));
+    if (len)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_LEN), len);
+    if (v->mailbox_max)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_MAX), v->mailbox_max);
+    if (v->enqueued)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
+    *open = '{';
+    p = as_jsonw_put_lit(p, "}");
+  }
+  if (v->replies > v->replies_taken)
+    p = as_jsonw_put_lit(snapshot_put_u64(p, "," AS_KEY(AS_M_OUTBOX) "{" AS_KEY(AS_M_LEN),
+                                          v->replies - v->replies_taken),
+                         "}");
+  if (v->received | v->sent | v->replies | v->handled | v->exceptions) {
+    open = p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_COUNTERS));
+    if (v->received)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
+    if (v->sent)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
+    if (v->replies)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_REPLIES), v->replies);
+    if (v->handled)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLED), v->handled);
+    if (v->exceptions)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
+    *open = '{';
+    p = as_jsonw_put_lit(p, "}");
+  }
+  if (v->handler_ticks_total | v->handler_ticks_max) {
+    uint64_t total_ns = as_clock_ticks_to_ns(v->handler_ticks_total);
+    uint64_t max_ns = v->handler_ticks_max == v->handler_ticks_total
+                          ? total_ns
+                          : as_clock_ticks_to_ns(v->handler_ticks_max);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_NS) "{" AS_KEY(AS_M_TOTAL), total_ns);
+    if (max_ns != total_ns)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_MAX), max_ns);
+    p = as_jsonw_put_lit(p, "}");
+  }
+  as_jsonw_put_end(w, p);
+}
+
+/* Version 5 leaves out every member at its default (FORMAT.md "Defaults"): status running (or
+ * stopped, beside "stopped"), null spawn_site, parent, stopped, handling and waiting_on, zero
+ * numbers, empty arrays. */
 void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t index, uint32_t site,
                     const struct snapshot_family *family, const struct as_registry_collection *c,
                     const struct as_snapshot_info *info, struct snapshot_strs *strs)
@@ -326,74 +388,53 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
 
   snapshot_identity(w, v, strs);
   int origin = snapshot_says_origin(v, info);
-  if (origin) {
+  if (origin)
     snapshot_runtime(w, v, strs);
+  char *p = as_jsonw_put_begin(w, 4 * SNAPSHOT_MEMBER_MAX);
+  if (!p)
+    return;
+  if (status != AS_STATUS_RUNNING && status != AS_STATUS_STOPPED) { /* "stopped" says stopped */
+    const char *status_name = as_status_name((enum as_status)status);
+    size_t n = strlen(status_name); /* a vocabulary word: a few bytes */
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_STATUS) "\"");
+    memcpy(p, status_name, n);
+    p = as_jsonw_put_lit(p + n, "\"");
   }
-  as_jsonw_lit(w, "," AS_KEY(AS_M_STATUS) "\"");
-  const char *status_name = as_status_name((enum as_status)status);
-  as_jsonw_raw(w, status_name, strlen(status_name));
-  as_jsonw_lit(w, "\"");
   if (origin) {
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SPAWNED_AT_NS),
-                     snapshot_since(v->spawned_at, info->start_ticks));
-    as_jsonw_lit(w, "," AS_KEY(AS_M_SPAWN_SITE));
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWNED_AT_NS),
+                         snapshot_since(v->spawned_at, info->start_ticks));
     if (site)
-      as_jsonw_u64(w, site - 1);
-    else
-      as_jsonw_lit(w, "null");
-    as_jsonw_lit(w, "," AS_KEY(AS_M_PARENT));
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
     if (v->parent_id)
-      as_jsonw_u64(w, v->parent_id);
-    else
-      as_jsonw_lit(w, "null");
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_PARENT), v->parent_id);
   }
+  as_jsonw_put_end(w, p);
   /* A delta line lists some actors only: readers derive children from parent links. */
-  if (!info->delta) {
+  if (!info->delta && snapshot_has_children(family, index, v->id)) {
     as_jsonw_lit(w, "," AS_KEY(AS_M_CHILDREN));
     snapshot_children(w, family, index, v->id);
   }
-  as_jsonw_lit(w, "," AS_KEY(AS_M_STOPPED));
   if (v->status == AS_STATUS_STOPPED) {
-    as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_AT_NS), snapshot_since(v->stopped_at, info->start_ticks));
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_STOPPED) "{" AS_KEY(AS_M_AT_NS),
+                     snapshot_since(v->stopped_at, info->start_ticks));
     as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
     snapshot_str(w, &strs->reason, v->stop_reason);
     as_jsonw_lit(w, "}");
-  } else {
-    as_jsonw_lit(w, "null");
   }
-  as_jsonw_lit_u64(w,
-                   "," AS_KEY(AS_M_MAILBOX) "{" AS_KEY(AS_M_KIND) "\"unbounded\"," AS_KEY(AS_M_LEN),
-                   v->enqueued > v->received ? v->enqueued - v->received : 0);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), v->mailbox_max);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
-  as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_OUTBOX) "{" AS_KEY(AS_M_LEN),
-                   v->replies > v->replies_taken ? v->replies - v->replies_taken : 0);
-  as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_COUNTERS) "{" AS_KEY(AS_M_MESSAGES_RECEIVED), v->received);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MESSAGES_SENT), v->sent);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_REPLIES), v->replies);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_HANDLED), v->handled);
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
-  as_jsonw_lit_u64(w, "}," AS_KEY(AS_M_HANDLER_NS) "{" AS_KEY(AS_M_TOTAL),
-                   as_clock_ticks_to_ns(v->handler_ticks_total));
-  as_jsonw_lit_u64(w, "," AS_KEY(AS_M_MAX), as_clock_ticks_to_ns(v->handler_ticks_max));
-  as_jsonw_lit(w, "}");
+  snapshot_numbers(w, v);
   snapshot_measures(w, v, c, info);
-  as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLING));
   if (v->handling_type != AS_TYPE_NONE) {
-    as_jsonw_lit(w, "{" AS_KEY(AS_M_TYPE));
+    as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLING) "{" AS_KEY(AS_M_TYPE));
     as_jsonw_str(w, as_typetab_name(v->handling_type));
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_ELAPSED_NS), snapshot_since(now, v->handling_since));
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS),
                      snapshot_since(v->handling_since, info->start_ticks));
     snapshot_handling_stack(w, as_stuck_find(v->id, v->handling_since));
     as_jsonw_lit(w, "}");
-  } else {
-    as_jsonw_lit(w, "null");
   }
-  as_jsonw_lit(w, "," AS_KEY(AS_M_WAITING_ON));
   if (v->wait_target) {
     int kind = v->wait_kind >= 0 && v->wait_kind <= AS_WAIT_SIGNAL ? v->wait_kind : AS_WAIT_NONE;
-    as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TARGET), v->wait_target);
+    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_WAITING_ON) "{" AS_KEY(AS_M_TARGET), v->wait_target);
     as_jsonw_lit(w, "," AS_KEY(AS_M_KIND));
     const char *kind_name = as_wait_kind_name((enum as_wait_kind)kind);
     as_jsonw_str(w, kind_name ? kind_name : "none");
@@ -401,26 +442,31 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
     as_jsonw_lit_u64(w, "," AS_KEY(AS_M_SINCE_NS),
                      snapshot_since(v->wait_since, info->start_ticks));
     as_jsonw_lit(w, "}");
-  } else {
-    as_jsonw_lit(w, "null");
   }
-  as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
   snapshot_message_types(w, v, c, strs);
   snapshot_peers(w, as_view_peer_words(c, v), v->peer_count, strs);
-  /* Members only some runtimes fill: CZMQ actors carry none of these. */
+  if (!(p = as_jsonw_put_begin(w, 4 * SNAPSHOT_MEMBER_MAX)))
+    return;
+  /* Members only some runtimes fill: CZMQ actors carry none of these. A runtime_id equal to
+   * the id is left out beside its runtime_scope. */
   if (v->runtime_id && origin) {
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
+    if (v->runtime_id != v->id)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
   }
   if (v->has_refs) {
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_REFS) "{" AS_KEY(AS_M_STRONG), v->strong_refs);
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_WEAK), v->weak_refs);
-    as_jsonw_lit(w, "}");
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_REFS) "{" AS_KEY(AS_M_STRONG), v->strong_refs);
+    p = as_jsonw_put_lit(snapshot_put_u64(p, "," AS_KEY(AS_M_WEAK), v->weak_refs), "}");
   }
-  as_jsonw_lit(w, "," AS_KEY(AS_M_LINKS));
-  snapshot_ids(w, c->ids ? c->ids + v->links_at : NULL, v->link_count);
-  as_jsonw_lit(w, "," AS_KEY(AS_M_MONITORS));
-  snapshot_ids(w, c->ids ? c->ids + v->monitors_at : NULL, v->monitor_count);
+  as_jsonw_put_end(w, p);
+  if (v->link_count && c->ids) {
+    as_jsonw_lit(w, "," AS_KEY(AS_M_LINKS));
+    snapshot_ids(w, c->ids + v->links_at, v->link_count);
+  }
+  if (v->monitor_count && c->ids) {
+    as_jsonw_lit(w, "," AS_KEY(AS_M_MONITORS));
+    snapshot_ids(w, c->ids + v->monitors_at, v->monitor_count);
+  }
   snapshot_sockets(w, v, c);
   as_jsonw_lit(w, "}");
 }
@@ -476,7 +522,6 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_MAX_NS), max_ns);
   as_jsonw_put_end(w, p);
   snapshot_measures(w, v, c, info);
-  as_jsonw_lit(w, "," AS_KEY(AS_M_MESSAGE_TYPES));
   snapshot_message_types(w, v, c, strs);
   snapshot_peers(w, as_view_peer_words(c, v), v->peer_count, strs);
   p = as_jsonw_put_begin(w, 2 * SNAPSHOT_MEMBER_MAX + 1);

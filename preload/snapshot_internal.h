@@ -86,6 +86,13 @@ struct snapshot_family {
 /* 0, or -1 on ENOMEM. by_id: the n views sorted by id. Reuses f's arrays. */
 int snapshot_family_build(struct snapshot_family *f, const struct as_actor_view **by_id, size_t n);
 void snapshot_family_free(struct snapshot_family *f);
+/* Whether the actor at this index of by_id has children (version 5 leaves out an empty
+ * "children"). */
+static inline int snapshot_has_children(const struct snapshot_family *f, size_t index, uint64_t id)
+{
+  size_t start = f->first[index];
+  return start < f->count && f->edges[start].parent == id;
+}
 /* The children of the actor at this index of by_id, as an id array. */
 void snapshot_children(struct as_jsonw *w, const struct snapshot_family *f, size_t index,
                        uint64_t id);

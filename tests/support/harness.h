@@ -44,6 +44,10 @@ json_t *as_test_last_snapshot(json_t *lines);
 json_t *as_test_line_actors(json_t *line);
 /* An ended actor's compact object (format version 3) as the full actor object it stands for. */
 json_t *as_test_expand_ended(json_t *ended);
+/* A version 5 actor object with the members it left out at their defaults put back (FORMAT.md
+ * "Defaults"), in place; KEYFRAME: a snapshot line's, whose actors have children. Done by
+ * as_test_load_lines, so tests read every actor in full. */
+void as_test_expand_defaults(json_t *actor, int keyframe);
 /* The first actor called `name` in a snapshot, or NULL. */
 json_t *as_test_actor_named(json_t *snapshot, const char *name);
 json_t *as_test_actor_by_id(json_t *snapshot, json_int_t id);

@@ -99,10 +99,12 @@ Test(ended, members_at_the_value_the_others_imply_are_left_out)
 /* The records the reader gives for TEXT (a header and lines), copied out: the last line's. */
 struct read_actors {
   struct as_rec_actor actors[8];
+  int unbounded[8]; /* its mailbox_kind was "unbounded" */
   size_t count;
 };
 
-static struct read_actors read_text(const char *text)
+/* Reads TEXT to its end into OUT; returns the reader's last result (0 at a clean end). */
+static int read_text_into(const char *text, struct read_actors *out, struct as_reader_error *err)
 {
   char path[] = "/tmp/actorscope-ended-XXXXXX";
   int fd = mkstemp(path);
@@ -110,20 +112,31 @@ static struct read_actors read_text(const char *text)
   cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
   close(fd);
   struct as_reader *r;
-  struct as_reader_error err = {0};
-  cr_assert_eq(as_reader_open(&r, path, NULL, &err), 0, "%s", err.text);
-  struct read_actors out = {.count = 0};
+  cr_assert_eq(as_reader_open(&r, path, NULL, err), 0, "%s", err->text);
+  out->count = 0;
   const struct as_rec_snapshot *s;
   int rc;
-  while ((rc = as_reader_next(r, &s, &err)) > 0) {
-    out.count = s->n_actors < 8 ? s->n_actors : 8;
-    memcpy(out.actors, s->actors, out.count * sizeof *out.actors);
-    for (size_t i = 0; i < out.count; i++) /* the strings die with the reader */
-      out.actors[i].name = out.actors[i].runtime = out.actors[i].stop_reason = NULL;
+  while ((rc = as_reader_next(r, &s, err)) > 0) {
+    out->count = s->n_actors < 8 ? s->n_actors : 8;
+    memcpy(out->actors, s->actors, out->count * sizeof *out->actors);
+    for (size_t i = 0; i < out->count; i++) { /* the strings die with the reader */
+      out->unbounded[i] = out->actors[i].mailbox_kind &&
+                          strcmp(out->actors[i].mailbox_kind, AS_MAILBOX_UNBOUNDED) == 0;
+      out->actors[i].name = out->actors[i].runtime = out->actors[i].stop_reason = NULL;
+      out->actors[i].mailbox_kind = NULL;
+    }
   }
-  cr_assert_eq(rc, 0, "%s", err.text);
   as_reader_close(r);
   unlink(path);
+  return rc;
+}
+
+static struct read_actors read_text(const char *text)
+{
+  struct read_actors out;
+  struct as_reader_error err = {0};
+  int rc = read_text_into(text, &out, &err);
+  cr_assert_eq(rc, 0, "%s", err.text);
   return out;
 }
 
@@ -267,4 +280,118 @@ Test(ended, a_version_3_file_and_its_version_4_form_read_the_same)
   cr_expect_eq(b.actors[2].has_runtime_id, 0, "no runtime_scope: no runtime id (CZMQ)");
   free(v3);
   free(v4);
+}
+
+/* Version 5 (FORMAT.md "Defaults"): an actor object leaves out its members at their defaults. */
+static struct as_actor_view idle_view(uint64_t id)
+{
+  struct as_actor_view v = ended_view(id);
+  v.ended = 0;
+  v.status = AS_STATUS_RUNNING;
+  v.stopped_at = 0;
+  v.stop_reason = NULL;
+  v.enqueued = v.received = v.handled = v.mailbox_max = 0;
+  v.handler_ticks_total = v.handler_ticks_max = 0;
+  return v;
+}
+
+Test(defaults, an_idle_actor_is_listed_without_its_defaults)
+{
+  struct as_actor_view v = idle_view(7);
+  char *line = encode_line(&v, 1);
+  json_t *root = json_loads(line, 0, NULL);
+  cr_assert_not_null(root);
+  json_t *a = json_array_get(json_object_get(root, "actors"), 0);
+  cr_assert_not_null(a, "%s", line);
+  const char *left_out[] = {"status",     "spawn_site",    "parent",   "children",   "stopped",
+                            "mailbox",    "outbox",        "counters", "handler_ns", "handling",
+                            "waiting_on", "message_types", "links",    "monitors",   "runtime_id"};
+  for (size_t i = 0; i < sizeof left_out / sizeof left_out[0]; i++)
+    cr_expect_null(json_object_get(a, left_out[i]), "%s is written: %s", left_out[i], line);
+  cr_expect_eq(json_integer_value(json_object_get(a, "runtime_scope")), 1, "%s", line);
+  char *object = json_dumps(a, JSON_COMPACT);
+  cr_expect_lt(strlen(object), 100, "%s", object); /* 430 bytes in version 4 */
+  free(object);
+  json_decref(root);
+  free(line);
+}
+
+Test(defaults, what_the_tracer_leaves_out_the_reader_gives_back)
+{
+  struct as_actor_view views[] = {idle_view(7), idle_view(8), idle_view(9)};
+  views[1].enqueued = 3; /* a mailbox, counters, handler times, another actor system */
+  views[1].received = 1;
+  views[1].handled = 1;
+  views[1].mailbox_max = 2;
+  views[1].sent = 4;
+  views[1].handler_ticks_total = views[1].handler_ticks_max = 700;
+  views[1].runtime_id = 2;
+  views[1].runtime_scope = 2;
+  views[1].status = AS_STATUS_STOPPING;
+  views[2].handled = 2; /* two handlers: max is not the total */
+  views[2].received = views[2].enqueued = 2;
+  views[2].handler_ticks_total = 900;
+  views[2].handler_ticks_max = 600;
+  views[2].status = AS_STATUS_STOPPED;
+  views[2].stopped_at = 9000;
+  views[2].stop_reason = "normal";
+  char *line = encode_line(views, 3);
+  cr_expect_null(strstr(line, "\"links\""), "no actor has links: %s", line);
+  cr_expect_null(strstr(line, "\"waiting_on\""), "no actor waits: %s", line);
+  cr_expect_null(strstr(line, "\"status\":\"stopped\""), "\"stopped\" says it: %s", line);
+  cr_expect(strstr(line, "\"status\":\"stopping\""), "%s", line);
+  char *text = with_header(AS_FORMAT_VERSION, line);
+  struct read_actors got = read_text(text);
+  cr_assert_eq(got.count, 3, "%s", text);
+  for (size_t i = 0; i < 3; i++) {
+    const struct as_rec_actor *a = &got.actors[i];
+    const struct as_actor_view *v = &views[i];
+    cr_expect_eq(a->id, (int64_t)v->id);
+    cr_expect_eq(a->status, (enum as_status)v->status, "actor %zu", i);
+    cr_expect(got.unbounded[i], "actor %zu: mailbox kind", i);
+    cr_expect_eq(a->has_stopped, v->status == AS_STATUS_STOPPED, "actor %zu", i);
+    cr_expect_eq(a->has_handling, 0);
+    cr_expect_eq(a->has_waiting, 0);
+    cr_expect_eq(a->has_parent, 0);
+    cr_expect_eq(a->mailbox_len, (int64_t)(v->enqueued - v->received), "actor %zu", i);
+    cr_expect_eq(a->mailbox_max, (int64_t)v->mailbox_max, "actor %zu", i);
+    cr_expect_eq(a->mailbox_enqueued, (int64_t)v->enqueued, "actor %zu", i);
+    cr_expect_eq(a->messages_received, (int64_t)v->received, "actor %zu", i);
+    cr_expect_eq(a->messages_sent, (int64_t)v->sent, "actor %zu", i);
+    cr_expect_eq(a->handled, (int64_t)v->handled, "actor %zu", i);
+    cr_expect_eq(a->handler_total_ns, (int64_t)v->handler_ticks_total, "actor %zu", i);
+    cr_expect_eq(a->handler_max_ns, (int64_t)v->handler_ticks_max, "actor %zu", i);
+    cr_expect_eq(a->has_runtime_id, 1, "actor %zu", i);
+    cr_expect_eq(a->runtime_id, (int64_t)v->runtime_id, "actor %zu", i);
+    cr_expect_eq(a->runtime_scope, (int64_t)v->runtime_scope, "actor %zu", i);
+    cr_expect_eq(a->n_message_types, 0);
+    cr_expect_eq(a->n_links, 0);
+    cr_expect_eq(a->n_monitors, 0);
+  }
+  free(text);
+  free(line);
+}
+
+/* Files of versions 1 to 4 are read as before: what they must write, they must write. */
+Test(defaults, a_version_4_actor_without_its_counters_is_refused)
+{
+  const char *line =
+      "{\"type\":\"snapshot\",\"seq\":0,\"uptime_ns\":100,\"final\":true,"
+      "\"totals\":{\"alive\":1,\"total_spawned\":1,\"total_stopped\":0,"
+      "\"messages_received\":0},\"spawn_sites\":[],\"actors\":[{\"id\":1,\"name\":\"w\","
+      "\"runtime\":\"caf\",\"status\":\"running\",\"spawned_at_ns\":5,\"parent\":null,"
+      "\"stopped\":null,\"mailbox\":{\"kind\":\"unbounded\",\"len\":0,\"max\":0,\"enqueued\":0},"
+      "\"handler_ns\":{\"total\":0,\"max\":0},\"handling\":null,\"message_types\":[]}]}";
+  for (int version = 4; version <= 5; version++) {
+    char *text = with_header(version, line);
+    struct read_actors out;
+    struct as_reader_error err = {0};
+    int rc = read_text_into(text, &out, &err);
+    if (version == 4)
+      cr_expect(rc < 0 && strstr(err.text, "counters"), "version 4 read: %s", err.text);
+    else
+      cr_expect(rc == 0 && out.count == 1 && out.actors[0].messages_received == 0,
+                "version 5: counters left out are all 0: %s", err.text);
+    free(text);
+  }
 }
