@@ -16,6 +16,8 @@ uint64_t *registry_pool_grow(struct as_registry_collection *c, size_t n)
 {
   if (c->id_count + n <= c->id_capacity)
     return c->ids + c->id_count;
+  if (c->id_count + n > UINT32_MAX)
+    return NULL; /* views hold 32-bit offsets into the pool */
   size_t capacity = c->id_capacity ? c->id_capacity : 256;
   while (capacity < c->id_count + n)
     capacity *= 2;
@@ -107,6 +109,16 @@ static void registry_view_peers(struct as_registry_collection *c, struct as_acto
   c->id_count += 2 * n + 1;
 }
 
+/* A histogram with nothing counted (most actors' mailbox waits) without a call. */
+static inline void registry_view_histogram_of(struct as_registry_collection *c, uint32_t *count,
+                                              _Atomic uint64_t *histogram)
+{
+  if (histogram && atomic_load_explicit(&histogram[0], memory_order_relaxed))
+    registry_view_histogram(c, count, histogram);
+  else
+    *count = 0;
+}
+
 static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
                                struct as_actor *a)
 {
@@ -168,8 +180,8 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
     v->channels_at = c->id_count;
   }
   /* The handler histogram right after the channels, the mailbox waits right after it. */
-  registry_view_histogram(c, &v->histogram_count, a->handler_histogram);
-  registry_view_histogram(c, &v->wait_histogram_count, as_mailwait_words(a));
+  registry_view_histogram_of(c, &v->histogram_count, a->handler_histogram);
+  registry_view_histogram_of(c, &v->wait_histogram_count, as_mailwait_words(a));
   registry_view_peers(c, v, a);
 }
 
