@@ -212,6 +212,22 @@ static void registry_prefetch(const struct as_actor *a)
     __builtin_prefetch((const char *)a + at);
 }
 
+/* registry_space_of and registry_block_of without their calls (one to the pool's check
+ * besides): the strides and regions are changes.h's constants, as peers.h and mailwait.h use
+ * them. Compaction asks it of every listed record, and a storm of short-lived actors compacts
+ * at every line. */
+static inline int registry_locate(const struct as_actor *a, size_t *block)
+{
+  const char *small_region = as__record_spaces[0].region;
+  size_t small = (size_t)((const char *)a - small_region);
+  if (small_region && small < AS_RECORD_REGION_SMALL) {
+    *block = small / AS_RECORD_STRIDE_SMALL;
+    return 0;
+  }
+  *block = (size_t)((const char *)a - as__record_spaces[1].region) / AS_RECORD_STRIDE_LARGE;
+  return 1;
+}
+
 /* Under the registry lock. A full queue grows; when it cannot, the actor is simply reaped at a
  * later full collection. */
 static void registry_grave_push(struct as_actor *a, uint64_t stopped_at)
@@ -271,8 +287,9 @@ static int registry_reap(struct as_registry_collection *out, uint64_t now, uint6
     if (registry_grave_count <= AS_REGISTRY_GRAVE_MAX &&
         (now < g->stopped_at || now - g->stopped_at < grave_ns))
       break;
-    int space = registry_space_of(g->actor);
-    registry_unlist(space, registry_block_of(space, g->actor));
+    size_t block;
+    int space = registry_locate(g->actor, &block);
+    registry_unlist(space, block);
     if (registry_reaped_add(out, g->actor->id) < 0)
       rc = -ENOMEM;
     registry_grave_first = (registry_grave_first + 1) % registry_grave_capacity;
@@ -287,8 +304,9 @@ static void registry_compact(void)
   size_t kept = 0;
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
-    int space = registry_space_of(a);
-    if (registry_is_listed(space, registry_block_of(space, a)))
+    size_t block;
+    int space = registry_locate(a, &block);
+    if (registry_is_listed(space, block))
       registry_actors[kept++] = a;
     else
       as_actor_release(a);
@@ -508,8 +526,9 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
     struct as_actor *a = registry_actors[i];
     if (i + REGISTRY_PREFETCH_AHEAD < registry_actor_count)
       registry_prefetch(registry_actors[i + REGISTRY_PREFETCH_AHEAD]);
-    int space = registry_space_of(a);
-    if (registry_copy(out, a, space, registry_block_of(space, a), 0) < 0)
+    size_t block;
+    int space = registry_locate(a, &block);
+    if (registry_copy(out, a, space, block, 0) < 0)
       rc = -ENOMEM;
   }
   registry_totals(out);
@@ -528,6 +547,7 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
     registry_compact();
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
     size_t stride = registry_records[space].block_size + 8, next = 0;
+    char *region = as__record_spaces[space].region;
     unsigned shift = registry_change_shift(space);
     for (size_t word = 0; word < registry_change_words(space); word++) {
       for (uint64_t bits = registry_take_changes(space, word); bits; bits &= bits - 1) {
@@ -536,7 +556,7 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
         size_t first = at / stride, last = (at + ((size_t)1 << shift) - 1) / stride;
         for (size_t block = first > next ? first : next; block <= last; block++) {
           if (registry_is_listed(space, block) &&
-              registry_copy(out, registry_record_at(space, block), space, block, 1) < 0)
+              registry_copy(out, (struct as_actor *)(region + block * stride), space, block, 1) < 0)
             rc = -ENOMEM;
           next = block + 1;
         }
