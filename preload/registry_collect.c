@@ -315,17 +315,6 @@ static void registry_compact(void)
   registry_actor_holes = 0;
 }
 
-/* The records this collection listed as ended (unlisted as it copied them) are let go at once
- * when they make up much of the array, not at the next line: their views never read them again
- * (only those of waiting and handling actors do, never ended), and a storm of short-lived
- * actors then holds one line's records and tables at a time, not two or three (the pools cut
- * and fault in fresh blocks for as many). */
-static void registry_compact_ended_now(void)
-{
-  if (registry_actor_holes * 2 > registry_actor_count)
-    registry_compact();
-}
-
 /* Whether a stopped actor's first copy is also its last: no earlier collection copied it, and
  * it holds nothing the compact form leaves out (links, monitors, sockets, a handler or wait). */
 static _Atomic int registry_compact_ended = 1;
@@ -533,7 +522,6 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   }
   registry_totals(out);
   atomic_store(&registry_probing_now, NULL);
-  registry_compact_ended_now();
   pthread_mutex_unlock(&registry_lock);
   return rc;
 }
@@ -565,7 +553,6 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
   }
   registry_totals(out);
   atomic_store(&registry_probing_now, NULL);
-  registry_compact_ended_now();
   pthread_mutex_unlock(&registry_lock);
   return rc;
 }
