@@ -75,7 +75,8 @@ static unsigned registry_histogram_inline_words(uint64_t w0, uint64_t w1, uint64
     uint64_t slot = bits & slot_mask;
     if (!slot)
       return n;
-    out[n++] = ((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS | (slot & count_mask);
+    out[n++] =
+        ((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS | (slot & count_mask);
     if (n == per_word)
       break;
   }
@@ -83,7 +84,8 @@ static unsigned registry_histogram_inline_words(uint64_t w0, uint64_t w1, uint64
     uint64_t slot = bits & slot_mask;
     if (!slot)
       return n;
-    out[n++] = ((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS | (slot & count_mask);
+    out[n++] =
+        ((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS | (slot & count_mask);
     if (n == 2 * per_word)
       return n;
   }

@@ -49,9 +49,9 @@ struct as_actor_view {
   uint32_t type_count, channel_count;
   uint16_t handling_type;
   uint8_t runtime_scope;
-  int8_t status;    /* enum as_status */
-  int8_t wait_kind; /* enum as_wait_kind */
-  uint8_t internal; /* the runtime made the actor for its own use */
+  int8_t status;                 /* enum as_status */
+  int8_t wait_kind;              /* enum as_wait_kind */
+  uint8_t internal;              /* the runtime made the actor for its own use */
   uint8_t unnamed_after_spawner; /* as_runtime.unnamed_after_spawner */
   uint8_t attached_late;         /* as_runtime.attached_late */
   uint8_t has_refs;
