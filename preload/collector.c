@@ -191,9 +191,9 @@ static int collector_output_end(struct collector_output *out)
   return rc;
 }
 
-/* The copies of a keyframe take some 360 bytes an actor and are needed only while its line is
+/* The copies of a keyframe take some 300 bytes an actor and are needed only while its line is
  * written. What the live actors' next keyframe needs again is kept: given back and taken anew,
- * 100k actors' copies (36 MB) would be faulted in afresh at every keyframe, some 8,500 page
+ * 100k actors' copies (30 MB) would be faulted in afresh at every keyframe, some 7,300 page
  * faults (18-20 µs each on a VM: more than the keyframe's own work). So is what a storm of
  * short-lived actors takes at every line (a line comes once AS_REGISTRY_STOPS_BACKLOG stopped:
  * twice that, as the array doubles, 3 MB): grown, copied and faulted in again line after line, it

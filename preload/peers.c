@@ -100,9 +100,13 @@ uint32_t as_peers_copy(const struct as_actor *actor, uint64_t *words, uint64_t *
   uint32_t n = 0;
   for (int i = 0; i < AS_PEERS_SLOTS; i++) {
     uint64_t key = atomic_load_explicit(&p->key[i], memory_order_relaxed);
+    /* Slots are claimed in order (as__peers_add moves on only past a claimed one): the first
+     * free one ends them. A claim this read misses is one a moment later, for the next look. */
+    if (key == 0)
+      break;
     uint64_t count = atomic_load_explicit(&p->count[i], memory_order_relaxed) +
                      atomic_load_explicit(&p->mine[i], memory_order_relaxed);
-    if (key != 0 && count != 0) { /* a slot claimed a moment before its first count */
+    if (count != 0) { /* a slot claimed a moment before its first count */
       words[2 * n] = key;
       words[2 * n + 1] = count;
       n++;

@@ -63,18 +63,32 @@ static unsigned registry_histogram_slot(uint64_t w0, uint64_t w1, unsigned i)
 }
 
 /* The inline slots as sparse words (bucket << 48 | count), in slot order. A slot is taken only
- * once those before it are (as__histogram_words_add_slow), so the first empty one ends them. */
+ * once those before it are (as__histogram_words_add_slow), so the first empty one ends them.
+ * Each word's slots are read by shifting it along (most actors have one or two slots). */
 static unsigned registry_histogram_inline_words(uint64_t w0, uint64_t w1, uint64_t *out)
 {
+  const unsigned per_word = AS_HISTOGRAM_INLINE_SLOTS / 2;
+  const uint64_t slot_mask = (1u << AS_HISTOGRAM_SLOT_BITS) - 1;
+  const uint64_t count_mask = (1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1;
   unsigned n = 0;
-  for (unsigned i = 0; i < AS_HISTOGRAM_INLINE_SLOTS; i++) {
-    unsigned slot = registry_histogram_slot(w0, w1, i);
+  for (uint64_t bits = w0 >> 1;; bits >>= AS_HISTOGRAM_SLOT_BITS) {
+    uint64_t slot = bits & slot_mask;
     if (!slot)
+      return n;
+    out[n++] =
+        ((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS | (slot & count_mask);
+    if (n == per_word)
       break;
-    out[n++] = (uint64_t)((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS |
-               (slot & ((1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1));
   }
-  return n;
+  for (uint64_t bits = w1 >> 1;; bits >>= AS_HISTOGRAM_SLOT_BITS) {
+    uint64_t slot = bits & slot_mask;
+    if (!slot)
+      return n;
+    out[n++] =
+        ((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS | (slot & count_mask);
+    if (n == 2 * per_word)
+      return n;
+  }
 }
 
 /* The actor's thread only: the inline slots are full (or one would overflow), so they move into

@@ -8,61 +8,59 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A plain copy of one record, taken by the collector. */
+/* A plain copy of one record, taken by the collector. 296 bytes (was 360): a keyframe of 100k
+ * actors writes, and faults in, 6 MB less. Words first, then 32-bit counts and offsets (the
+ * record's own widths), then bytes, so that nothing is padding. */
 struct as_actor_view {
   uint64_t id, parent_id;
   const char *runtime; /* its name */
   const void *name_addr;
-  const char *name;          /* NULL when unnamed */
-  const char *full_name;     /* the runtime's longer name when `name` shortens it, else NULL */
-  int internal;              /* the runtime made the actor for its own use */
-  int unnamed_after_spawner; /* as_runtime.unnamed_after_spawner */
-  int attached_late;         /* as_runtime.attached_late */
+  const char *name;      /* NULL when unnamed */
+  const char *full_name; /* the runtime's longer name when `name` shortens it, else NULL */
   uint64_t spawned_at;
   void *const *spawn_frames;
-  uint32_t spawn_frame_count;
-  /* Handler-time histogram: histogram_count words (bucket << 48 | count), by bucket, in the
-   * collection's id pool right after the channels (as_view_histogram_words). */
-  uint32_t histogram_count;
   uint64_t runtime_id;
-  uint32_t runtime_scope;
-  int has_refs;
   uint64_t strong_refs, weak_refs;
-  /* Offsets into the collection's id pool. */
-  size_t links_at, monitors_at;
-  uint32_t link_count, monitor_count;
-  int status;
   uint64_t stopped_at;
   const char *stop_reason; /* "" unless stopped */
-  uint64_t enqueued, received, mailbox_max, sent, replies, replies_taken, exceptions;
-  uint32_t handling_type;
-  uint32_t handler_tid; /* (in what was padding: 100k views stay the size they were) */
+  uint64_t enqueued, received, sent, replies, replies_taken;
   uint64_t handling_since, handled, handler_ticks_total, handler_ticks_max;
-  uint64_t wait_target, wait_since, wait_seq;
-  int wait_kind;
-  /* Mailbox-wait histogram (mailwait.h): wait_histogram_count words in the same form, right
-   * after the handler histogram's (as_view_wait_histogram_words); in what was padding. */
-  uint32_t wait_histogram_count;
+  uint64_t wait_target, wait_since;
   uint64_t other_types;
-  /* Tallied types: type_count tally words (type id << 48 | count) at types_at in the
-   * collection's id pool (as_view_type_words). */
-  size_t types_at;
-  uint32_t type_count;
-  /* Channels (as_runtime.channels): channel_count × AS_CHANNEL_WORDS words at channels_at in
-   * the collection's id pool (as_view_channel). */
-  size_t channels_at;
-  uint32_t channel_count;
-  /* Peers (peers.h): peer_count (key, count) word pairs at peers_at in the collection's id pool,
-   * then one word, the messages to later peers (as_view_peer_words). */
-  uint32_t peer_count;
-  size_t peers_at;
   struct as_actor *actor; /* valid until the next as_registry_collect */
+  /* Peers (peers.h): peer_count (key, count) word pairs at peers_at in the collection's id pool,
+   * then one word, the messages to later peers (as_view_peer_words); SIZE_MAX: none copied. */
+  size_t peers_at;
+  uint32_t mailbox_max, exceptions; /* 32-bit in the record too */
+  uint32_t wait_seq;
+  uint32_t handler_tid;
+  uint32_t spawn_frame_count;
+  /* Handler-time histogram: histogram_count words (bucket << 48 | count), by bucket, in the
+   * collection's id pool right after the channels (as_view_histogram_words); the mailbox-wait
+   * histogram's (mailwait.h) wait_histogram_count words right after it
+   * (as_view_wait_histogram_words). */
+  uint32_t histogram_count, wait_histogram_count;
+  uint32_t link_count, monitor_count, peer_count;
+  /* Offsets into the collection's id pool (which never holds 2^32 words: registry_pool_grow):
+   * links and monitors; type_count tally words (type id << 48 | count) at types_at
+   * (as_view_type_words); channel_count × AS_CHANNEL_WORDS words at channels_at
+   * (as_runtime.channels, as_view_channel). */
+  uint32_t links_at, monitors_at, types_at, channels_at;
+  uint32_t type_count, channel_count;
+  uint16_t handling_type;
+  uint8_t runtime_scope;
+  int8_t status;                 /* enum as_status */
+  int8_t wait_kind;              /* enum as_wait_kind */
+  uint8_t internal;              /* the runtime made the actor for its own use */
+  uint8_t unnamed_after_spawner; /* as_runtime.unnamed_after_spawner */
+  uint8_t attached_late;         /* as_runtime.attached_late */
+  uint8_t has_refs;
   /* Listed in an earlier collection: a delta line leaves out what cannot have changed since
    * (runtime, spawn time and site, parent, runtime id). */
-  int known;
+  uint8_t known;
   /* Stopped, and copied for the first time: a line lists it compactly (FORMAT.md, "ended") and
    * the registry has reaped it already (no later line names it, not even as reaped). */
-  int ended;
+  uint8_t ended;
 };
 
 struct as_registry_totals {

@@ -51,17 +51,21 @@ int as_waiting_update_where(struct as_waiting *set, const struct as_registry_col
                             int full, int (*keep)(const struct as_actor_view *view))
 {
   /* The members kept from before that the collection speaks for (listed, changed or all, or
-   * reaped) go: each listed or reaped id is looked up in the set, which is small and sorted,
-   * rather than the collection's ids sorted (a keyframe replaces them all). */
+   * reaped) go: each listed or reaped id within the set's range is looked up in the set, which
+   * is small and sorted, rather than the collection's ids sorted (a keyframe replaces them
+   * all). */
   size_t before = full ? 0 : set->count;
-  unsigned char *gone = calloc(before + 1, 1);
-  if (!gone || waiting_reserve(set, set->count + c->count) < 0) {
-    free(gone);
+  unsigned char *gone = before ? calloc(before, 1) : NULL;
+  if (before && !gone) {
     set->count = 0;
     return -ENOMEM;
   }
+  uint64_t low = before ? set->views[0].id : 1, high = before ? set->views[before - 1].id : 0;
   for (size_t i = 0; before && i < c->count + c->reaped_count; i++) {
-    ptrdiff_t at = waiting_index(set, i < c->count ? c->views[i].id : c->reaped[i - c->count]);
+    uint64_t id = i < c->count ? c->views[i].id : c->reaped[i - c->count];
+    if (id < low || id > high)
+      continue;
+    ptrdiff_t at = waiting_index(set, id);
     if (at >= 0)
       gone[at] = 1;
   }
@@ -69,13 +73,20 @@ int as_waiting_update_where(struct as_waiting *set, const struct as_registry_col
   for (size_t i = 0; i < before; i++)
     if (!gone[i])
       set->views[kept++] = set->views[i];
-  for (size_t i = 0; i < c->count; i++)
-    if (keep(&c->views[i]))
-      set->views[kept++] = c->views[i];
+  free(gone);
+  /* Room as members come: a set is a few actors, not every actor a line collected. */
+  for (size_t i = 0; i < c->count; i++) {
+    if (!keep(&c->views[i]))
+      continue;
+    if (waiting_reserve(set, kept + 1) < 0) {
+      set->count = 0;
+      return -ENOMEM;
+    }
+    set->views[kept++] = c->views[i];
+  }
   set->count = kept;
   if (kept > 1)
     qsort(set->views, set->count, sizeof *set->views, waiting_view_cmp);
-  free(gone);
   return 0;
 }
 
