@@ -260,18 +260,6 @@ int as_registry_owns_record(const void *p)
   return 0;
 }
 
-int registry_space_of(const struct as_actor *a)
-{
-  return (size_t)((const char *)a - as__record_spaces[0].region) < AS_RECORD_REGION_SMALL ? 0 : 1;
-}
-
-/* By the strides' constants: the compiler multiplies rather than divides. */
-size_t registry_block_of(int space, const struct as_actor *a)
-{
-  size_t offset = (size_t)((const char *)a - as__record_spaces[space].region);
-  return space == 0 ? offset / AS_RECORD_STRIDE_SMALL : offset / AS_RECORD_STRIDE_LARGE;
-}
-
 struct as_actor *registry_record_at(int space, size_t block)
 {
   return (struct as_actor *)(as__record_spaces[space].region +

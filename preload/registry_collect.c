@@ -212,22 +212,6 @@ static void registry_prefetch(const struct as_actor *a)
     __builtin_prefetch((const char *)a + at);
 }
 
-/* registry_space_of and registry_block_of without their calls (one to the pool's check
- * besides): the strides and regions are changes.h's constants, as peers.h and mailwait.h use
- * them. Compaction asks it of every listed record, and a storm of short-lived actors compacts
- * at every line. */
-static inline int registry_locate(const struct as_actor *a, size_t *block)
-{
-  const char *small_region = as__record_spaces[0].region;
-  size_t small = (size_t)((const char *)a - small_region);
-  if (small_region && small < AS_RECORD_REGION_SMALL) {
-    *block = small / AS_RECORD_STRIDE_SMALL;
-    return 0;
-  }
-  *block = (size_t)((const char *)a - as__record_spaces[1].region) / AS_RECORD_STRIDE_LARGE;
-  return 1;
-}
-
 /* Under the registry lock. A full queue grows; when it cannot, the actor is simply reaped at a
  * later full collection. */
 static void registry_grave_push(struct as_actor *a, uint64_t stopped_at)
@@ -287,8 +271,8 @@ static int registry_reap(struct as_registry_collection *out, uint64_t now, uint6
     if (registry_grave_count <= AS_REGISTRY_GRAVE_MAX &&
         (now < g->stopped_at || now - g->stopped_at < grave_ns))
       break;
-    size_t block;
-    int space = registry_locate(g->actor, &block);
+    int space = registry_space_of(g->actor);
+    size_t block = registry_block_of(space, g->actor);
     registry_unlist(space, block);
     if (registry_reaped_add(out, g->actor->id) < 0)
       rc = -ENOMEM;
@@ -304,8 +288,8 @@ static void registry_compact(void)
   size_t kept = 0;
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
-    size_t block;
-    int space = registry_locate(a, &block);
+    int space = registry_space_of(a);
+    size_t block = registry_block_of(space, a);
     if (registry_is_listed(space, block))
       registry_actors[kept++] = a;
     else
@@ -515,8 +499,8 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
     struct as_actor *a = registry_actors[i];
     if (i + REGISTRY_PREFETCH_AHEAD < registry_actor_count)
       registry_prefetch(registry_actors[i + REGISTRY_PREFETCH_AHEAD]);
-    size_t block;
-    int space = registry_locate(a, &block);
+    int space = registry_space_of(a);
+    size_t block = registry_block_of(space, a);
     if (registry_copy(out, a, space, block, 0) < 0)
       rc = -ENOMEM;
   }

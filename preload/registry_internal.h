@@ -4,6 +4,7 @@
 #define AS_REGISTRY_INTERNAL_H
 
 #include "blockpool.h"
+#include "changes.h"
 #include "registry.h"
 #include "registry_view.h"
 
@@ -72,8 +73,19 @@ const struct as_runtime *registry_runtime_of(const struct as_actor *a);
 unsigned registry_change_shift(int space);
 /* How many blocks a space's pool can cut. */
 size_t registry_space_blocks(int space);
-int registry_space_of(const struct as_actor *a);
-size_t registry_block_of(int space, const struct as_actor *a);
+/* A record's pool (space) and block, by changes.h's regions and strides: inline, since
+ * compaction and reaping ask it of every listed record, and the compiler multiplies rather
+ * than divides by a constant stride. */
+static inline int registry_space_of(const struct as_actor *a)
+{
+  const char *small_region = as__record_spaces[0].region;
+  return small_region && (size_t)((const char *)a - small_region) < AS_RECORD_REGION_SMALL ? 0 : 1;
+}
+static inline size_t registry_block_of(int space, const struct as_actor *a)
+{
+  size_t offset = (size_t)((const char *)a - as__record_spaces[space].region);
+  return space == 0 ? offset / AS_RECORD_STRIDE_SMALL : offset / AS_RECORD_STRIDE_LARGE;
+}
 struct as_actor *registry_record_at(int space, size_t block);
 /* Gives back a histogram's block, if it has one, and empties it (the record is freed). */
 void registry_histogram_free(_Atomic uint64_t *histogram);
