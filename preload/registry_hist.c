@@ -62,33 +62,32 @@ static unsigned registry_histogram_slot(uint64_t w0, uint64_t w1, unsigned i)
          ((1u << AS_HISTOGRAM_SLOT_BITS) - 1);
 }
 
-/* The inline slots as sparse words (bucket << 48 | count), in slot order. A slot is taken only
- * once those before it are (as__histogram_words_add_slow), so the first empty one ends them.
- * Each word's slots are read by shifting it along (most actors have one or two slots). */
-static unsigned registry_histogram_inline_words(uint64_t w0, uint64_t w1, uint64_t *out)
+/* One inline word's slots (read by shifting it along: most actors have one or two) as sparse
+ * words appended to OUT at N; returns the new N, with *ENDED set at an empty slot. */
+static unsigned registry_histogram_word_slots(uint64_t word, uint64_t *out, unsigned n, int *ended)
 {
-  const unsigned per_word = AS_HISTOGRAM_INLINE_SLOTS / 2;
   const uint64_t slot_mask = (1u << AS_HISTOGRAM_SLOT_BITS) - 1;
   const uint64_t count_mask = (1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1;
-  unsigned n = 0;
-  for (uint64_t bits = w0 >> 1;; bits >>= AS_HISTOGRAM_SLOT_BITS) {
+  uint64_t bits = word >> 1;
+  for (unsigned i = 0; i < AS_HISTOGRAM_INLINE_SLOTS / 2; i++, bits >>= AS_HISTOGRAM_SLOT_BITS) {
     uint64_t slot = bits & slot_mask;
-    if (!slot)
+    if (!slot) {
+      *ended = 1;
       return n;
+    }
     out[n++] =
         ((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS | (slot & count_mask);
-    if (n == per_word)
-      break;
   }
-  for (uint64_t bits = w1 >> 1;; bits >>= AS_HISTOGRAM_SLOT_BITS) {
-    uint64_t slot = bits & slot_mask;
-    if (!slot)
-      return n;
-    out[n++] =
-        ((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS | (slot & count_mask);
-    if (n == 2 * per_word)
-      return n;
-  }
+  return n;
+}
+
+/* The inline slots as sparse words (bucket << 48 | count), in slot order. A slot is taken only
+ * once those before it are (as__histogram_words_add_slow), so the first empty one ends them. */
+static unsigned registry_histogram_inline_words(uint64_t w0, uint64_t w1, uint64_t *out)
+{
+  int ended = 0;
+  unsigned n = registry_histogram_word_slots(w0, out, 0, &ended);
+  return ended ? n : registry_histogram_word_slots(w1, out, n, &ended);
 }
 
 /* The actor's thread only: the inline slots are full (or one would overflow), so they move into
@@ -115,14 +114,9 @@ static void registry_histogram_spill(_Atomic uint64_t *histogram, uint64_t w0, u
 
 void as__histogram_words_add_slow(_Atomic uint64_t *histogram, unsigned bucket)
 {
-  uint64_t w[2] = {atomic_load_explicit(&histogram[0], memory_order_relaxed), 0};
-  if (w[0] == 0) {
-    /* The first handler of an actor (most short-lived actors have one): slot 0, count 1. */
-    uint64_t first = (uint64_t)((bucket + 1) << AS_HISTOGRAM_SLOT_COUNT_BITS | 1) << 1 | 1;
-    atomic_store_explicit(&histogram[0], first, memory_order_release);
-    return;
-  }
-  w[1] = atomic_load_explicit(&histogram[1], memory_order_relaxed);
+  /* An actor's first time never comes here: as__histogram_words_add stores it inline. */
+  uint64_t w[2] = {atomic_load_explicit(&histogram[0], memory_order_relaxed),
+                   atomic_load_explicit(&histogram[1], memory_order_relaxed)};
   unsigned count_max = (1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1;
   for (unsigned i = 0; i < AS_HISTOGRAM_INLINE_SLOTS; i++) {
     unsigned slot = registry_histogram_slot(w[0], w[1], i);
