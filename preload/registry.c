@@ -260,12 +260,6 @@ int as_registry_owns_record(const void *p)
   return 0;
 }
 
-struct as_actor *registry_record_at(int space, size_t block)
-{
-  return (struct as_actor *)(as__record_spaces[space].region +
-                             block * (registry_records[space].block_size + 8));
-}
-
 /* Set once every region a record may need is reserved: a spawn then checks one flag, not six
  * pools one by one (each an atomic load and a call). */
 static _Atomic int registry_reserved_all;

@@ -518,8 +518,7 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
   if (registry_actor_holes * 2 > registry_actor_count)
     registry_compact();
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
-    size_t stride = registry_records[space].block_size + 8, next = 0;
-    char *region = as__record_spaces[space].region;
+    size_t stride = registry_stride(space), next = 0;
     unsigned shift = registry_change_shift(space);
     for (size_t word = 0; word < registry_change_words(space); word++) {
       for (uint64_t bits = registry_take_changes(space, word); bits; bits &= bits - 1) {
@@ -528,7 +527,7 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
         size_t first = at / stride, last = (at + ((size_t)1 << shift) - 1) / stride;
         for (size_t block = first > next ? first : next; block <= last; block++) {
           if (registry_is_listed(space, block) &&
-              registry_copy(out, (struct as_actor *)(region + block * stride), space, block, 1) < 0)
+              registry_copy(out, registry_record_at(space, block), space, block, 1) < 0)
             rc = -ENOMEM;
           next = block + 1;
         }

@@ -73,9 +73,13 @@ const struct as_runtime *registry_runtime_of(const struct as_actor *a);
 unsigned registry_change_shift(int space);
 /* How many blocks a space's pool can cut. */
 size_t registry_space_blocks(int space);
-/* A record's pool (space) and block, by changes.h's regions and strides: inline, since
- * compaction and reaping ask it of every listed record, and the compiler multiplies rather
- * than divides by a constant stride. */
+/* A record's pool (space), block and address, by changes.h's regions and strides: inline,
+ * since compaction, reaping and the collection loops ask it of every record they meet, and the
+ * compiler multiplies rather than divides by a constant stride. */
+static inline size_t registry_stride(int space)
+{
+  return space == 0 ? AS_RECORD_STRIDE_SMALL : AS_RECORD_STRIDE_LARGE;
+}
 static inline int registry_space_of(const struct as_actor *a)
 {
   const char *small_region = as__record_spaces[0].region;
@@ -86,7 +90,10 @@ static inline size_t registry_block_of(int space, const struct as_actor *a)
   size_t offset = (size_t)((const char *)a - as__record_spaces[space].region);
   return space == 0 ? offset / AS_RECORD_STRIDE_SMALL : offset / AS_RECORD_STRIDE_LARGE;
 }
-struct as_actor *registry_record_at(int space, size_t block);
+static inline struct as_actor *registry_record_at(int space, size_t block)
+{
+  return (struct as_actor *)(as__record_spaces[space].region + block * registry_stride(space));
+}
 /* Gives back a histogram's block, if it has one, and empties it (the record is freed). */
 void registry_histogram_free(_Atomic uint64_t *histogram);
 /* Collector: the histogram as sparse words in the collection's pool. */
