@@ -144,7 +144,9 @@ static int caf_probe_refs(const struct as_actor *actor, uint64_t *strong, uint64
   return caf_layout_probe_refs(ca->object, strong, weak);
 }
 
-static const struct as_runtime caf_runtime = {.name = "caf", .probe_refs = caf_probe_refs};
+/* Named once launched (caf_launch_seen): the collector lists a starting actor only then. */
+static const struct as_runtime caf_runtime = {
+    .name = "caf", .probe_refs = caf_probe_refs, .named_once_running = 1};
 
 /* The record is published only once its object pointer is stored: the collector reads the
  * object through caf_probe_refs from the moment it can see the record. */
@@ -175,7 +177,7 @@ static void caf_register(void *self, void *config)
 /* ---- actors that were running before attach ------------------------------------------------ */
 
 static const struct as_runtime caf_runtime_late = {
-    .name = "caf", .probe_refs = caf_probe_refs, .attached_late = 1};
+    .name = "caf", .probe_refs = caf_probe_refs, .attached_late = 1, .named_once_running = 1};
 static pthread_mutex_t caf_adopt_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void caf_launch_seen(struct caf_actor *ca);
@@ -290,6 +292,7 @@ static AS_HOOK_HOT void caf_name(struct caf_actor *ca, const void *object)
  * function's symbol does. Scoped actors are never launched; their first message does the same. */
 static __attribute__((noinline)) void caf_launch_seen(struct caf_actor *ca)
 {
+  as_hook_test_pause("caf_launch");
   caf_name(ca, ca->object);
   as_actor_mark_running(caf_record(ca));
 }

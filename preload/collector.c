@@ -258,6 +258,7 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   int keyframe =
       readers && (collector_readers_need_keyframe(now) || collector_wants_keyframe(final, now));
   /* Still collected when nobody reads: reaping keeps memory bounded. */
+  collector_views.final = final;
   if (keyframe)
     as_registry_collect(&collector_views, now, grave);
   else

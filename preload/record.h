@@ -66,6 +66,11 @@ struct as_runtime {
   /* Its actors existed before the library was attached to the running process: seen from
    * then on only (a runtime registers such actors under a second as_runtime of the same name). */
   int attached_late;
+  /* An actor's name, and whether it is the runtime's own, are known only once it leaves
+   * AS_STATUS_STARTING (CAF: its record is made by a base class's constructor, its class is
+   * final at launch): lines leave such a starting actor out until then, for at most
+   * AS_REGISTRY_NAMING_WAIT_MS (docs/internals.md, "Naming"). */
+  int named_once_running;
 };
 
 /* Where an actor comes from, interned: actors spawned by the same code from the same place

@@ -93,6 +93,11 @@ void as_registry_on_first_spawn(void (*callback)(void));
 #define AS_REGISTRY_GRAVE_MAX 4096u
 void as_registry_on_stops_backlog(void (*callback)(void));
 
+/* How long lines leave out a starting actor of a runtime that names it only once it runs
+ * (as_runtime.named_once_running): one whose naming is delayed longer (never launched, or its
+ * thread descheduled that long) is then listed as it is; the final line lists every actor. */
+#define AS_REGISTRY_NAMING_WAIT_MS 1000u
+
 /* Whether an actor that lived and died between two collections is listed once, compactly, and
  * reaped at once (format 3 "ended"; the default), or kept for the grave window like any stopped
  * actor. A stream that clients join midway (a socket) keeps them: a client that joins at a

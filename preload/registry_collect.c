@@ -363,6 +363,28 @@ static uint64_t registry_view_signature(const struct as_registry_collection *c,
   return registry_mix(registry_mix(registry_mix(a, b), d), e);
 }
 
+/* A starting actor whose runtime names it only once it runs (as_runtime.named_once_running)
+ * is left out of lines until then, for at most `wait` ticks: listed earlier, it would show a
+ * name it does not keep, and not as the runtime's own. Its change bit is set again, so that
+ * every collection looks at it until it is listed. The status is read before the copy reads
+ * the name: a name stored before the actor left STARTING is seen with it. */
+static int registry_naming_pending(struct as_actor *a, int space, size_t block, uint64_t now,
+                                   uint64_t wait)
+{
+  if (atomic_load_explicit(&a->status, memory_order_acquire) != AS_STATUS_STARTING || !wait ||
+      !registry_runtime_of(a)->named_once_running ||
+      registry_bit(registry_spaces[space].known, block) ||
+      (now > a->spawned_at && now - a->spawned_at >= wait))
+    return 0;
+  as_changes_touch(a);
+  return 1;
+}
+
+static uint64_t registry_naming_wait(const struct as_registry_collection *out)
+{
+  return out->final ? 0 : as_clock_ns_to_ticks(AS_REGISTRY_NAMING_WAIT_MS * 1000000ull);
+}
+
 /* Copies one listed record into out and notes what the collector saw of it. Looking for
  * changes (`changes_only`), a record it already listed is dropped when nothing a line says of
  * it changed: read once more for a late store, sharing a bit with a busy neighbour, or changed
@@ -430,6 +452,18 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
   return 0;
 }
 
+/* registry_copy, but for an actor still waiting for its name: counted in *pending instead. */
+static int registry_copy_named(struct as_registry_collection *out, struct as_actor *a, int space,
+                               size_t block, int changes_only, uint64_t now, uint64_t wait,
+                               size_t *pending)
+{
+  if (registry_naming_pending(a, space, block, now, wait)) {
+    ++*pending;
+    return 0;
+  }
+  return registry_copy(out, a, space, block, changes_only);
+}
+
 void as_registry_relist(struct as_actor *a)
 {
   pthread_mutex_lock(&registry_lock);
@@ -468,10 +502,11 @@ size_t registry_change_words(int space)
   return words < registry_spaces[space].blocks / 64 ? words : registry_spaces[space].blocks / 64;
 }
 
-/* Every snapshot's totals come from what the collector saw, so they agree with its actors. */
-static void registry_totals(struct as_registry_collection *out)
+/* Every snapshot's totals come from what the collector saw, so they agree with its actors:
+ * those still waiting for their name (`pending`) are not counted yet. */
+static void registry_totals(struct as_registry_collection *out, size_t pending)
 {
-  out->totals.total_spawned = registry_next_id - atomic_load(&as__registry_first_id);
+  out->totals.total_spawned = registry_next_id - atomic_load(&as__registry_first_id) - pending;
   out->totals.total_stopped = registry_seen_stopped;
   out->totals.alive = out->totals.total_spawned - out->totals.total_stopped;
   out->totals.messages_received = registry_seen_received;
@@ -495,16 +530,18 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   for (int space = 0; space < AS_RECORD_SPACES; space++)
     for (size_t word = 0; word < registry_change_words(space); word++)
       registry_take_changes(space, word);
+  uint64_t wait = registry_naming_wait(out);
+  size_t pending = 0;
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
     if (i + REGISTRY_PREFETCH_AHEAD < registry_actor_count)
       registry_prefetch(registry_actors[i + REGISTRY_PREFETCH_AHEAD]);
     int space = registry_space_of(a);
     size_t block = registry_block_of(space, a);
-    if (registry_copy(out, a, space, block, 0) < 0)
+    if (registry_copy_named(out, a, space, block, 0, now, wait, &pending) < 0)
       rc = -ENOMEM;
   }
-  registry_totals(out);
+  registry_totals(out, pending);
   atomic_store(&registry_probing_now, NULL);
   pthread_mutex_unlock(&registry_lock);
   return rc;
@@ -517,6 +554,8 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
   int rc = registry_reap(out, now, grave_ns);
   if (registry_actor_holes * 2 > registry_actor_count)
     registry_compact();
+  uint64_t wait = registry_naming_wait(out);
+  size_t pending = 0;
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
     size_t stride = registry_stride(space), next = 0;
     unsigned shift = registry_change_shift(space);
@@ -527,14 +566,15 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
         size_t first = at / stride, last = (at + ((size_t)1 << shift) - 1) / stride;
         for (size_t block = first > next ? first : next; block <= last; block++) {
           if (registry_is_listed(space, block) &&
-              registry_copy(out, registry_record_at(space, block), space, block, 1) < 0)
+              registry_copy_named(out, registry_record_at(space, block), space, block, 1, now, wait,
+                                  &pending) < 0)
             rc = -ENOMEM;
           next = block + 1;
         }
       }
     }
   }
-  registry_totals(out);
+  registry_totals(out, pending);
   atomic_store(&registry_probing_now, NULL);
   pthread_mutex_unlock(&registry_lock);
   return rc;

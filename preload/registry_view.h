@@ -80,6 +80,9 @@ struct as_registry_collection {
   uint64_t *ids; /* links, monitors and tally words of every view */
   size_t id_count, id_capacity;
   struct as_registry_totals totals;
+  /* Set by the caller: the process's last collection, which lists every actor, named or not
+   * (AS_REGISTRY_NAMING_WAIT_MS). */
+  int final;
 };
 
 static inline const uint64_t *as_view_type_words(const struct as_registry_collection *c,

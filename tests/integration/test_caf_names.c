@@ -157,3 +157,62 @@ Test(caf_names, forwarding_proxies_are_named_from_the_first_snapshot_they_appear
   json_decref(lines);
   as_test_run_free(&run);
 }
+
+/* A record is published as the abstract_actor part of an actor is built; its name, and whether
+ * it is one of CAF's own, are known once its most-derived class is (at launch, a proxy's or a
+ * scoped actor's first message). caf_names hold keeps every actor 20 ms at that point while
+ * the collector writes a line every millisecond: no line may list an actor under a name (or an
+ * internal flag) other than its last one, and every line's totals still count exactly the
+ * actors listed so far. An actor never named (made, never launched) is still listed before it
+ * ends, and stopped when it is destroyed. */
+Test(caf_names, an_actor_not_yet_named_is_listed_only_once_it_is)
+{
+  const char *argv[] = {"caf_names", "hold", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=1", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  cr_assert_str_eq(run.out, "answers 5\n");
+  json_t *lines = as_test_run_lines(&run), *line;
+  json_t *last = as_test_last_snapshot(lines);
+  json_t *seen = json_object(); /* ids listed so far */
+  json_t *never = as_test_actor_named(last, "caf::event_based_actor");
+  cr_assert_not_null(never, "the never-launched actor is not listed");
+  cr_assert_str_eq(as_test_str(never, "status"), "stopped");
+  size_t i, k, snapshots = 0, never_listed_before_end = 0;
+  json_array_foreach(lines, i, line)
+  {
+    if (strcmp(as_test_str(line, "type"), "snapshot") != 0)
+      continue;
+    snapshots++;
+    json_t *actors = as_test_line_actors(line), *actor;
+    json_array_foreach(actors, k, actor)
+    {
+      json_int_t id = as_test_int(actor, "id");
+      json_t *final = as_test_actor_by_id(last, id);
+      cr_assert_not_null(final, "line %zu: actor %lld is not in the last line", i, (long long)id);
+      const char *name = as_test_str(actor, "name"), *kept = as_test_str(final, "name");
+      cr_expect(name && kept && strcmp(name, kept) == 0, "line %zu: actor %lld is %s, then %s", i,
+                (long long)id, name ? name : "(none)", kept ? kept : "(none)");
+      cr_expect_eq(json_is_true(json_object_get(actor, "internal")),
+                   json_is_true(json_object_get(final, "internal")),
+                   "line %zu: %s's internal flag changes", i, kept ? kept : "?");
+      if (id == as_test_int(never, "id") && !json_is_true(json_object_get(line, "final")))
+        never_listed_before_end++;
+      char key[32];
+      snprintf(key, sizeof key, "%lld", (long long)id);
+      json_object_set_new(seen, key, json_true());
+    }
+    json_decref(actors);
+    cr_expect_eq(as_test_int(line, "totals.total_spawned"), (json_int_t)json_object_size(seen),
+                 "line %zu counts %lld actors, lists %zu so far", i,
+                 (long long)as_test_int(line, "totals.total_spawned"), json_object_size(seen));
+  }
+  /* Eight actors held 20 ms each: lines were written while one was held. */
+  cr_assert_gt(snapshots, 40, "only %zu lines", snapshots);
+  /* An actor never named waits AS_REGISTRY_NAMING_WAIT_MS at most, not until it ends. */
+  cr_assert_gt(never_listed_before_end, 0, "the never-launched actor was listed only at the end");
+  json_decref(seen);
+  json_decref(lines);
+  as_test_run_free(&run);
+}

@@ -3,9 +3,15 @@
 // types, a function with a parameter list longer than any name buffer, a function template
 // (its symbol names its return type), a scoped actor.
 // Each answers one "hi"; prints how many answered.
+// With "hold", every actor is held for 20 ms inside the tracer's naming hook (its record
+// published, its final class not yet read), through the tracer's test pause point, while the
+// collector snapshots every millisecond: no line may list an actor by a name it does not keep.
+// It then waits 1.5 s, for the never-launched actor to be listed all the same.
 #include <caf/all.hpp>
 
+#include <cstring>
 #include <iostream>
+#include <unistd.h>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,6 +19,14 @@
 using namespace caf;
 
 using hi_atom = atom_constant<atom("hi")>;
+
+static bool hold_naming;
+
+extern "C" __attribute__((visibility("default"))) void actorscope_test_pause(const char *where)
+{
+  if (hold_naming && std::strcmp(where, "caf_launch") == 0)
+    usleep(20000);
+}
 
 class named_actor : public event_based_actor
 {
@@ -66,8 +80,9 @@ template <class T> behavior templ_worker(event_based_actor *)
 }
 } // namespace shop
 
-int main()
+int main(int argc, char **argv)
 {
+  hold_naming = argc > 1 && std::strcmp(argv[1], "hold") == 0;
   actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
   int answers = 0;
@@ -88,6 +103,9 @@ int main()
           .receive([&](int n) { answers += n; }, [](error &) {});
       anon_send_exit(a, exit_reason::user_shutdown);
     }
+    /* The never-launched actor is never named: it must still be listed before the end. */
+    if (hold_naming)
+      usleep(1500000);
   }
   std::cout << "answers " << answers << std::endl;
   return 0;
