@@ -20,6 +20,7 @@
 #include "guard.h"
 #include "init.h"
 #include "resolve.h"
+#include "testpause.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -60,15 +61,7 @@ static inline void as_hook_errno_restore(const int *saved) { errno = *saved; }
 
 /* ---- tests ------------------------------------------------------------------------------- */
 
-/* A test program may define this (and export it) to hold a hook's thread at a named point,
- * e.g. "caf_spawn" between a record's creation and its publication, to force a race window.
- * Undefined in every other process: a weak reference, one load at the few points it sits. */
-void actorscope_test_pause(const char *where) __attribute__((weak, visibility("default")));
-
-static inline void as_hook_test_pause(const char *where)
-{
-  if (actorscope_test_pause)
-    actorscope_test_pause(where);
-}
+/* A hook's thread held at a named point by a test program (testpause.h). */
+static inline void as_hook_test_pause(const char *where) { as_test_pause(where); }
 
 #endif

@@ -1,4 +1,5 @@
 #include "elfsym.h"
+#include "testpause.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -82,11 +83,22 @@ static const char *elfsym_name(const struct elfsym_file *f, const Elf64_Sym *s)
   return s->st_name < f->strtab_size ? f->strtab + s->st_name : "";
 }
 
+/* Held across open, mmap and a scan of the symbol table: fork() does not wait for it, the child
+ * forgets it instead (a thread of the parent may hold it, mid-update of a cache slot). The
+ * parent's mappings stay mapped in the child, unused. */
+void as_elfsym_forget_after_fork(void)
+{
+  pthread_mutex_init(&elfsym_lock, NULL);
+  memset(elfsym_cache, 0, sizeof elfsym_cache);
+  elfsym_cache_next = 0;
+}
+
 int as_elfsym_lookup(const char *path, uintptr_t file_addr, char *name, size_t name_len,
                      uintptr_t *start)
 {
   int rc = -ENOENT;
   pthread_mutex_lock(&elfsym_lock);
+  as_test_pause("elfsym_locked");
   struct elfsym_file *f = elfsym_open_locked(path);
   for (size_t i = 0; f && f->syms && i < f->sym_count; i++) {
     const Elf64_Sym *s = &f->syms[i];

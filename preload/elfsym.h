@@ -12,6 +12,10 @@
 int as_elfsym_lookup(const char *path, uintptr_t file_addr, char *name, size_t name_len,
                      uintptr_t *start);
 
+/* For a fork child: the reader's lock made new and its cache emptied (the lock is held across
+ * I/O, so fork does not take it; a thread the child does not have may have held it). */
+void as_elfsym_forget_after_fork(void);
+
 /* 1 when the file's .symtab defines a function named `symbol`, 0 when not, -errno on error. */
 int as_elfsym_defines(const char *path, const char *symbol);
 

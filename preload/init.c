@@ -3,6 +3,8 @@
 #include "collector.h"
 #include "control.h"
 #include "diag.h"
+#include "elfsym.h"
+#include "forklock.h"
 #include "mailwait.h"
 #include "registry.h"
 #include "signals.h"
@@ -67,14 +69,20 @@ static void init_start_collector(void)
     as_control_start_preloaded();
 }
 
-/* The registry lock is held only for copies, never across I/O: fork waits for no write. */
+/* The registry lock is held only for copies, never across I/O: fork waits for no write. Then
+ * the short locks a child's hooks and collector take (forklock.h), none left held in it. */
 static void init_fork_prepare(void)
 {
   init_fork_parent_writing = as_collector_is_writing();
   as_registry_lock_for_fork();
+  as_forklocks_prepare();
 }
 
-static void init_fork_parent(void) { as_registry_unlock_for_fork(); }
+static void init_fork_parent(void)
+{
+  as_forklocks_parent();
+  as_registry_unlock_for_fork();
+}
 
 /* The child has none of the parent's threads and never shares the parent's writer. A child of
  * a process that has not started writing (no actor yet: a daemon forking at start-up) traces
@@ -83,6 +91,8 @@ static void init_fork_parent(void) { as_registry_unlock_for_fork(); }
  * otherwise stops. */
 static void init_fork_child(void)
 {
+  as_forklocks_child();
+  as_elfsym_forget_after_fork();
   as_collector_reset_after_fork();
   as_control_forget_after_fork();
   as_registry_reset_after_fork();

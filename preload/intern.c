@@ -1,4 +1,6 @@
 #include "intern.h"
+#include "forklock.h"
+#include "testpause.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@ struct intern_entry {
 
 static struct intern_entry *intern_buckets[INTERN_BUCKETS];
 static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int intern_lock_listed; /* forklock.h */
 
 static uint64_t intern_hash(const unsigned char *p, size_t len)
 {
@@ -31,7 +34,8 @@ const void *as_intern_bytes(const void *data, size_t len)
 {
   uint64_t hash = intern_hash(data, len);
   struct intern_entry **bucket = &intern_buckets[hash % INTERN_BUCKETS];
-  pthread_mutex_lock(&intern_lock);
+  as_forklock_lock(&intern_lock, &intern_lock_listed);
+  as_test_pause("intern_locked");
   for (struct intern_entry *e = *bucket; e; e = e->next) {
     if (e->hash == hash && e->len == len && memcmp(e->data, data, len) == 0) {
       pthread_mutex_unlock(&intern_lock);

@@ -1,4 +1,5 @@
 #include "ptrmap.h"
+#include "forklock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -125,7 +126,7 @@ static int ptrmap_rebuild(struct as_ptrmap *map)
 
 int as_ptrmap_put(struct as_ptrmap *map, uintptr_t key, void *value)
 {
-  pthread_mutex_lock(&map->lock);
+  as_forklock_lock(&map->lock, &map->lock_listed);
   struct as_ptrmap_table *t = atomic_load_explicit(&map->table, memory_order_relaxed);
   if (t) {
     for (size_t i = ptrmap_hash(key) & t->mask, n = 0; n <= t->mask; i = (i + 1) & t->mask, n++) {
@@ -156,7 +157,7 @@ int as_ptrmap_put(struct as_ptrmap *map, uintptr_t key, void *value)
 void *as_ptrmap_remove(struct as_ptrmap *map, uintptr_t key)
 {
   void *value = NULL;
-  pthread_mutex_lock(&map->lock);
+  as_forklock_lock(&map->lock, &map->lock_listed);
   struct as_ptrmap_table *t = atomic_load_explicit(&map->table, memory_order_relaxed);
   for (size_t i = t ? ptrmap_hash(key) & t->mask : 0, n = 0; t && n <= t->mask;
        i = (i + 1) & t->mask, n++) {
@@ -177,7 +178,7 @@ void *as_ptrmap_remove(struct as_ptrmap *map, uintptr_t key)
 
 size_t as_ptrmap_count(struct as_ptrmap *map)
 {
-  pthread_mutex_lock(&map->lock);
+  as_forklock_lock(&map->lock, &map->lock_listed);
   size_t n = map->live;
   pthread_mutex_unlock(&map->lock);
   return n;
@@ -202,7 +203,7 @@ void as_ptrmap_reset_after_fork(struct as_ptrmap *map)
 
 void as_ptrmap_clear(struct as_ptrmap *map)
 {
-  pthread_mutex_lock(&map->lock);
+  as_forklock_lock(&map->lock, &map->lock_listed);
   ptrmap_empty(map);
   pthread_mutex_unlock(&map->lock);
 }

@@ -1,7 +1,8 @@
 /* A pointer-keyed hash map whose lookups take no lock and never allocate, for hooks on the
- * hot path. Insertions and removals (spawn, close) take a mutex. Tables are never freed while
- * the map lives, so a reader racing a rebuild reads valid memory; a sequence counter tells it
- * to retry. */
+ * hot path. Insertions and removals (spawn, close) take a mutex, which fork() takes first
+ * (forklock.h): a map lives as long as the process. Tables are never freed while the map
+ * lives, so a reader racing a rebuild reads valid memory; a sequence counter tells it to
+ * retry. */
 #ifndef AS_PTRMAP_H
 #define AS_PTRMAP_H
 
@@ -24,11 +25,12 @@ struct as_ptrmap {
   struct as_ptrmap_table *retired[AS_PTRMAP_RETIRED_MAX];
   size_t retired_count;
   _Atomic unsigned removals; /* bumped after every removal: lets callers cache hits */
+  _Atomic int lock_listed;   /* forklock.h: fork takes the lock first */
 };
 
 #define AS_PTRMAP_INIT                                                                             \
   {                                                                                                \
-    PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL, 0, 0, {NULL}, 0, 0                                   \
+    PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL, 0, 0, {NULL}, 0, 0, 0                                \
   }
 
 /* key must not be 0 or 1. Returns 0, or -ENOMEM (the entry is then not stored). */

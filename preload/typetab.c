@@ -1,4 +1,5 @@
 #include "typetab.h"
+#include "forklock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,6 +21,7 @@ static const char *_Atomic typetab_names[AS_TYPETAB_CAPACITY + 1];
 static uint32_t typetab_count;
 static _Atomic uint32_t typetab_overflow_id;
 static pthread_mutex_t typetab_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int typetab_lock_listed; /* forklock.h */
 
 static uint64_t typetab_hash(const char *s, size_t len)
 {
@@ -83,7 +85,7 @@ uint32_t as_typetab_intern(const char *name, size_t len)
   uint32_t id = typetab_find(name, len, hash, NULL);
   if (id)
     return id;
-  pthread_mutex_lock(&typetab_lock);
+  as_forklock_lock(&typetab_lock, &typetab_lock_listed);
   if (!atomic_load_explicit(&typetab_overflow_id, memory_order_relaxed)) {
     /* Reserved up front so it always has a slot, whatever the program sends. */
     const char *o = AS_TYPE_OVERFLOW_NAME;

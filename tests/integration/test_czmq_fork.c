@@ -105,3 +105,48 @@ Test(czmq_fork, with_a_fixed_file_name_the_child_of_a_process_not_yet_writing_is
   json_decref(lines);
   as_test_run_free(&run);
 }
+
+/* The child inherits every lock as it was at the fork, held or not, with none of the threads
+ * that held them. Forked while the parent's collector holds the symbol reader's lock (to name
+ * the parent's actor), the child's own collector must still name its actor and write its file,
+ * and the child end as it would untraced: no lock of ours is left held in it. */
+Test(czmq_fork, a_child_forked_while_the_collector_holds_a_lock_still_writes_its_file)
+{
+  const char *argv[] = {"czmq_fork", "locked", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 14);
+  cr_assert_str_eq(run.err, "", "stderr: %s", run.err);
+  cr_assert_eq(as_test_count_outputs(run.dir), 2);
+  const char *at = strstr(run.out, "child pid ");
+  cr_assert_not_null(at);
+  json_t *child_lines = fork_load(run.dir, strtol(at + 10, NULL, 10));
+  json_t *last = as_test_last_snapshot(child_lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  cr_assert_eq(as_test_type_count(as_test_actor_named(last, "echo"), "CHILD"), 1);
+  json_decref(child_lines);
+  as_test_run_free(&run);
+}
+
+/* The same with a lock a host thread holds inside a hook (the intern table's, as it spawns an
+ * actor): the child's own hooks need it (its main thread interns its actor's stop reason), and
+ * without it the child would wait for it forever. */
+Test(czmq_fork, a_child_forked_while_another_thread_spawns_an_actor_never_hangs)
+{
+  const char *argv[] = {"czmq_fork", "interning", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 14);
+  cr_assert_str_eq(run.err, "", "stderr: %s", run.err);
+  cr_assert_eq(as_test_count_outputs(run.dir), 2);
+  const char *at = strstr(run.out, "child pid ");
+  cr_assert_not_null(at);
+  json_t *child_lines = fork_load(run.dir, strtol(at + 10, NULL, 10));
+  json_t *last = as_test_last_snapshot(child_lines);
+  cr_assert(json_is_true(json_object_get(last, "final")));
+  json_t *echo = as_test_actor_named(last, "echo");
+  cr_assert_eq(as_test_type_count(echo, "CHILD"), 1);
+  cr_assert_str_eq(as_test_str(echo, "status"), "stopped");
+  json_decref(child_lines);
+  as_test_run_free(&run);
+}

@@ -1,13 +1,43 @@
 /* The parent runs an actor, forks, and the child runs an actor of its own and exits 4.
  * With "early", the parent forks first and runs no actor at all (a daemon forking at
- * start-up). Exit status: the child's status plus 10 (14). */
+ * start-up). Traced, two modes fork while a thread of the parent holds a lock of the tracer
+ * (through its test pause point, held 500 ms): a lock the child inherits, without the thread.
+ *   locked     the collector holds its symbol reader's lock ("elfsym_locked"), naming the
+ *              parent's actor in its first line
+ *   interning  a second thread of the host, spawning an actor, holds the intern table's lock
+ *              ("intern_locked"); the parent's main thread has stopped no actor yet, so the
+ *              child's interns its stop reason
+ * Exit status: the child's status plus 10 (14). */
 #include "czmq_serve.h"
 
 #include <czmq.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+static const char *hold_at; /* the pause point held, NULL: none */
+static pthread_t main_thread;
+static atomic_int held;
+
+__attribute__((visibility("default"))) void actorscope_test_pause(const char *where)
+{
+  if (hold_at && strcmp(where, hold_at) == 0 && !pthread_equal(pthread_self(), main_thread) &&
+      !atomic_exchange(&held, 1))
+    usleep(500000);
+}
 
 static void echo(zsock_t *pipe, void *args) { czmq_serve(pipe, NULL); }
+
+static zactor_t *side_actor;
+
+static void *side_spawn(void *arg)
+{
+  side_actor = zactor_new(echo, NULL);
+  return arg;
+}
 
 static void round_trip(const char *word)
 {
@@ -21,9 +51,22 @@ static void round_trip(const char *word)
 
 int main(int argc, char **argv)
 {
-  int early = argc > 1 && strcmp(argv[1], "early") == 0;
-  if (!early)
+  const char *mode = argc > 1 ? argv[1] : "";
+  const char *preload = getenv("LD_PRELOAD");
+  int traced = preload && strstr(preload, "actorscope");
+  main_thread = pthread_self();
+  if (traced && strcmp(mode, "locked") == 0)
+    hold_at = "elfsym_locked";
+  else if (traced && strcmp(mode, "interning") == 0)
+    hold_at = "intern_locked";
+  pthread_t side;
+  int interning = strcmp(mode, "interning") == 0;
+  if (interning)
+    pthread_create(&side, NULL, side_spawn, NULL);
+  else if (strcmp(mode, "early") != 0)
     round_trip("PARENT");
+  for (int waited = 0; hold_at && !atomic_load(&held) && waited < 5000; waited++)
+    usleep(1000);
   fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
@@ -33,5 +76,9 @@ int main(int argc, char **argv)
   int status = 0;
   waitpid(pid, &status, 0);
   printf("child pid %d\n", (int)pid);
+  if (interning) {
+    pthread_join(side, NULL);
+    zactor_destroy(&side_actor);
+  }
   return WEXITSTATUS(status) + 10;
 }

@@ -1,0 +1,23 @@
+/* Short locks a fork child may need: fork() takes them all first (init.c's prepare handler),
+ * so a child never inherits one held by a thread it does not have (it would wait for it
+ * forever: a hang of the host's child, or its collector stuck and no file written). Only locks
+ * held for a few stores or a malloc, never across I/O or another lock, qualify: fork waits for
+ * them. A lock held across I/O is instead forgotten by the child (e.g. elfsym.c's). */
+#ifndef AS_FORKLOCK_H
+#define AS_FORKLOCK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* pthread_mutex_lock, after listing the lock at its first use (`listed` is its flag, zero
+ * at first). A lock that cannot be listed (more than AS_FORKLOCKS_MAX) is still taken. */
+#define AS_FORKLOCKS_MAX 64
+void as_forklock_lock(pthread_mutex_t *lock, _Atomic int *listed);
+
+/* fork's handlers: take every listed lock, then release them in the parent and make them new
+ * in the child. */
+void as_forklocks_prepare(void);
+void as_forklocks_parent(void);
+void as_forklocks_child(void);
+
+#endif
