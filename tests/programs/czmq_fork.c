@@ -6,7 +6,10 @@
  *              parent's actor in its first line
  *   interning  a second thread of the host, spawning an actor, holds the intern table's lock
  *              ("intern_locked"); the parent's main thread has stopped no actor yet, so the
- *              child's interns its stop reason
+ *              child's interns its stop reason. Untraced, the parent forks once that thread's
+ *              zactor_new has returned: forking while it is inside libczmq or libzmq (their
+ *              own locks held) could hang any program's child, traced or not. Traced, the
+ *              tracer's hook holds it before it calls the real zactor_new.
  * Exit status: the child's status plus 10 (14). */
 #include "czmq_serve.h"
 
@@ -32,10 +35,12 @@ __attribute__((visibility("default"))) void actorscope_test_pause(const char *wh
 static void echo(zsock_t *pipe, void *args) { czmq_serve(pipe, NULL); }
 
 static zactor_t *side_actor;
+static atomic_int side_spawned;
 
 static void *side_spawn(void *arg)
 {
   side_actor = zactor_new(echo, NULL);
+  atomic_store(&side_spawned, 1);
   return arg;
 }
 
@@ -66,6 +71,8 @@ int main(int argc, char **argv)
   else if (strcmp(mode, "early") != 0)
     round_trip("PARENT");
   for (int waited = 0; hold_at && !atomic_load(&held) && waited < 5000; waited++)
+    usleep(1000);
+  while (interning && !hold_at && !atomic_load(&side_spawned))
     usleep(1000);
   fflush(stdout);
   pid_t pid = fork();
