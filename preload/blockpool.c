@@ -81,14 +81,12 @@ static uint64_t blockpool_head(uint64_t address, uint64_t previous)
   return address | ((previous >> BLOCKPOOL_ADDRESS_BITS) + 1) << BLOCKPOOL_ADDRESS_BITS;
 }
 
-/* The next block: from the free list, else cut from the region (*fresh set: never used, so
- * all zero, the region being an anonymous mapping). */
-static inline __attribute__((always_inline)) void *blockpool_take(struct as_blockpool *pool,
-                                                                  int *fresh)
+/* The next block: from the free list, else cut from the region (never used, so all zero, the
+ * region being an anonymous mapping). */
+void *as_blockpool_take(struct as_blockpool *pool)
 {
   uint64_t head = atomic_load_explicit(&pool->free_head, memory_order_acquire);
   void *block;
-  *fresh = 0;
   while ((block = (void *)(uintptr_t)(head & BLOCKPOOL_ADDRESS_MASK))) {
     uint64_t next =
         atomic_load_explicit(&blockpool_link_of(pool, block)->next, memory_order_relaxed);
@@ -110,24 +108,8 @@ static inline __attribute__((always_inline)) void *blockpool_take(struct as_bloc
     block = region + at * stride;
     if (atomic_load_explicit(&blockpool_lsan_register, memory_order_relaxed))
       blockpool_lsan_cut(pool, region, at);
-    *fresh = 1;
   }
   atomic_fetch_add_explicit(&pool->taken, 1, memory_order_relaxed);
-  return block;
-}
-
-void *as_blockpool_take(struct as_blockpool *pool)
-{
-  int fresh;
-  return blockpool_take(pool, &fresh);
-}
-
-void *as_blockpool_take_zeroed(struct as_blockpool *pool, size_t bytes)
-{
-  int fresh;
-  void *block = blockpool_take(pool, &fresh);
-  if (block && !fresh)
-    memset(block, 0, bytes);
   return block;
 }
 

@@ -27,11 +27,10 @@ struct as_blockpool {
 
 /* Reserves the region (idempotent; not on the hot path). Returns 0 or -ENOMEM. */
 int as_blockpool_reserve(struct as_blockpool *pool);
-/* A block of pool->block_size bytes, not zeroed, or NULL when none is left or the region
- * was never reserved. */
+/* A block of pool->block_size bytes, or NULL when none is left or the region was never
+ * reserved. One never taken before is zero; one given back holds what its giver left (a pool
+ * whose users zero blocks as they give them back hands out zeroed blocks only). */
 void *as_blockpool_take(struct as_blockpool *pool);
-/* The same with its first `bytes` zero (a block never used is zero already: not written). */
-void *as_blockpool_take_zeroed(struct as_blockpool *pool, size_t bytes);
 void as_blockpool_give(struct as_blockpool *pool, void *block);
 /* Whether block came from this pool (rather than from a fallback allocator). */
 int as_blockpool_owns(const struct as_blockpool *pool, const void *block);

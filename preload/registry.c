@@ -289,12 +289,18 @@ static struct as_actor *registry_record_new(uint32_t private_bytes)
       (!atomic_load_explicit(&registry_reserved_all, memory_order_acquire) &&
        registry_reserve() < 0))
     return NULL;
-  return as_blockpool_take_zeroed(&registry_records[space], size);
+  /* Zero: cut from the anonymous mapping, or zeroed as it was freed (registry_record_free). */
+  return as_blockpool_take(&registry_records[space]);
 }
 
+/* The block is zeroed as it goes back, so that the spawn taking it next does not zero it: a
+ * record is freed on the collector's thread (or the actor's, at its destruction), while a
+ * spawner's thread is the critical path of spawn-heavy programs. */
 static void registry_record_free(struct as_actor *a)
 {
-  as_blockpool_give(&registry_records[registry_space_of(a)], a);
+  struct as_blockpool *pool = &registry_records[registry_space_of(a)];
+  memset(a, 0, pool->block_size);
+  as_blockpool_give(pool, a);
 }
 
 struct as_actor *as_registry_prepare(const struct as_spawn *spawn)
