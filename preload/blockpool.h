@@ -18,11 +18,21 @@ struct as_blockpool {
    * ABA (a pop that read the head, then lost the race to 65536 other changes). */
   _Atomic uint64_t free_head;
   _Atomic uint64_t taken, given;
+  /* Whether the region's pages are made present ahead of the cut, a chunk at a time, rather
+   * than faulted in one by one as blocks are first written (pools cut at every spawn); and
+   * how many bytes from the region's start are present so far. */
+  int populate;
+  _Atomic size_t populated;
 };
 
 #define AS_BLOCKPOOL_INIT(block_size, region_bytes)                                                \
   {                                                                                                \
-    (block_size), (region_bytes), NULL, 0, 0, 0, 0                                                 \
+    (block_size), (region_bytes), NULL, 0, 0, 0, 0, 0, 0                                           \
+  }
+/* The same for a pool cut at a high rate (a block a spawn). */
+#define AS_BLOCKPOOL_INIT_POPULATED(block_size, region_bytes)                                      \
+  {                                                                                                \
+    (block_size), (region_bytes), NULL, 0, 0, 0, 0, 1, 0                                           \
   }
 
 /* Reserves the region (idempotent; not on the hot path). Returns 0 or -ENOMEM. */

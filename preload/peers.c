@@ -16,7 +16,8 @@ __thread uint64_t as__peers_thread __attribute__((tls_model("initial-exec")));
 
 /* 1M tables of 208 bytes and the pool's link (address space, touched as used), one at most per
  * record block: an actor past them counts no peers. */
-static struct as_blockpool peers_pool = AS_BLOCKPOOL_INIT(sizeof(struct as_peers), 224u << 20);
+static struct as_blockpool peers_pool =
+    AS_BLOCKPOOL_INIT_POPULATED(sizeof(struct as_peers), 224u << 20);
 
 static const size_t peers_blocks[AS_RECORD_SPACES] = {
     AS_RECORD_REGION_SMALL / AS_RECORD_STRIDE_SMALL,

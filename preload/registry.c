@@ -37,7 +37,7 @@ size_t registry_actor_count, registry_actor_capacity, registry_actor_holes;
  * e.g. CAF's) holds 4.1M records at once, the large one (up to 248 bytes, e.g. CZMQ's) 1.1M;
  * an actor beyond that is counted as untraced. */
 struct as_blockpool registry_records[AS_RECORD_SPACES] = {
-    AS_BLOCKPOOL_INIT(AS_RECORD_STRIDE_SMALL - 8, AS_RECORD_REGION_SMALL),
+    AS_BLOCKPOOL_INIT_POPULATED(AS_RECORD_STRIDE_SMALL - 8, AS_RECORD_REGION_SMALL),
     AS_BLOCKPOOL_INIT(AS_RECORD_STRIDE_LARGE - 8, AS_RECORD_REGION_LARGE),
 };
 struct as__record_space as__record_spaces[AS_RECORD_SPACES];
