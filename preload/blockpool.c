@@ -129,28 +129,28 @@ void *as_blockpool_take(struct as_blockpool *pool)
     uint64_t next =
         atomic_load_explicit(&blockpool_link_of(pool, block)->next, memory_order_relaxed);
     if (atomic_compare_exchange_weak_explicit(&pool->free_head, &head, blockpool_head(next, head),
-                                              memory_order_acquire, memory_order_acquire))
-      break;
+                                              memory_order_acquire, memory_order_acquire)) {
+      /* Counted here only: a block cut from the region is counted by the cut. */
+      atomic_fetch_add_explicit(&pool->taken, 1, memory_order_relaxed);
+      return block;
+    }
   }
-  if (!block) {
-    char *region = atomic_load_explicit(&pool->region, memory_order_acquire);
-    if (!region)
-      return NULL;
-    size_t at = atomic_fetch_add_explicit(&pool->cut, 1, memory_order_relaxed);
-    size_t stride = blockpool_stride(pool);
-    /* The block's end within the region (a multiplication: a division costs dozens of
-     * cycles at every cut); the count overshoots harmlessly, nothing is cut past the end. */
-    if (at >= pool->region_bytes / sizeof(struct blockpool_link) ||
-        (at + 1) * stride > pool->region_bytes)
-      return NULL;
-    block = region + at * stride;
-    if (pool->populate &&
-        (at + 1) * stride > atomic_load_explicit(&pool->populated, memory_order_relaxed))
-      blockpool_populate(pool, region, (at + 1) * stride);
-    if (atomic_load_explicit(&blockpool_lsan_register, memory_order_relaxed))
-      blockpool_lsan_cut(pool, region, at);
-  }
-  atomic_fetch_add_explicit(&pool->taken, 1, memory_order_relaxed);
+  char *region = atomic_load_explicit(&pool->region, memory_order_acquire);
+  if (!region)
+    return NULL;
+  size_t at = atomic_fetch_add_explicit(&pool->cut, 1, memory_order_relaxed);
+  size_t stride = blockpool_stride(pool);
+  /* The block's end within the region (a multiplication: a division costs dozens of cycles at
+   * every cut); the count overshoots harmlessly, nothing is cut past the end. */
+  if (at >= pool->region_bytes / sizeof(struct blockpool_link) ||
+      (at + 1) * stride > pool->region_bytes)
+    return NULL;
+  block = region + at * stride;
+  if (pool->populate &&
+      (at + 1) * stride > atomic_load_explicit(&pool->populated, memory_order_relaxed))
+    blockpool_populate(pool, region, (at + 1) * stride);
+  if (atomic_load_explicit(&blockpool_lsan_register, memory_order_relaxed))
+    blockpool_lsan_cut(pool, region, at);
   return block;
 }
 
@@ -178,6 +178,11 @@ int as_blockpool_owns(const struct as_blockpool *pool, const void *block)
 
 uint64_t as_blockpool_in_use(const struct as_blockpool *pool)
 {
-  return atomic_load_explicit(&((struct as_blockpool *)pool)->taken, memory_order_relaxed) -
-         atomic_load_explicit(&((struct as_blockpool *)pool)->given, memory_order_relaxed);
+  struct as_blockpool *p = (struct as_blockpool *)pool;
+  /* Blocks cut (the count overshoots by the cuts refused at the region's end), plus those
+   * taken again from the free list, less those given back. */
+  size_t cut = atomic_load_explicit(&p->cut, memory_order_relaxed);
+  size_t most = pool->region_bytes / blockpool_stride(pool);
+  return (cut < most ? cut : most) + atomic_load_explicit(&p->taken, memory_order_relaxed) -
+         atomic_load_explicit(&p->given, memory_order_relaxed);
 }

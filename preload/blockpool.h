@@ -17,7 +17,7 @@ struct as_blockpool {
   /* The free list: a block address in the low 48 bits, a change count in the high 16 against
    * ABA (a pop that read the head, then lost the race to 65536 other changes). */
   _Atomic uint64_t free_head;
-  _Atomic uint64_t taken, given;
+  _Atomic uint64_t taken, given; /* taken: from the free list (a cut is counted by cut) */
   /* Whether the region's pages are made present ahead of the cut, a chunk at a time, rather
    * than faulted in one by one as blocks are first written (pools cut at every spawn); and
    * how many bytes from the region's start are present so far. */

@@ -45,14 +45,18 @@ static struct as_peers *_Atomic *peers_table_reserve(int space)
 }
 
 /* The slow path: the block has no table yet (or a fork child's former record holds it). */
-static __attribute__((noinline)) struct as_peers *peers_take_fresh(struct as_actor *actor)
+static __attribute__((noinline)) struct as_peers *
+peers_take_fresh(struct as_actor *actor, uint64_t key, int own, int *counted)
 {
   int saved = errno;
   struct as_peers *result = NULL;
-  for (int space = 0; space < AS_RECORD_SPACES; space++)
-    if (as__record_spaces[space].region)
-      peers_table_reserve(space);
   struct as_peers *_Atomic *slot = as__peers_slot(actor);
+  if (!slot) { /* the tables are reserved at the first message */
+    for (int space = 0; space < AS_RECORD_SPACES; space++)
+      if (as__record_spaces[space].region)
+        peers_table_reserve(space);
+    slot = as__peers_slot(actor);
+  }
   if (!slot || as_blockpool_reserve(&peers_pool) < 0)
     goto out;
   struct as_peers *old = atomic_load_explicit(slot, memory_order_acquire);
@@ -65,13 +69,18 @@ static __attribute__((noinline)) struct as_peers *peers_take_fresh(struct as_act
   if (!fresh)
     goto out;
   atomic_store_explicit(&fresh->owner, actor->id, memory_order_relaxed);
+  atomic_store_explicit(&fresh->key[0], key, memory_order_relaxed);
+  atomic_store_explicit(own ? &fresh->mine[0] : &fresh->count[0], 1, memory_order_relaxed);
   /* OLD, when set, is a former record's that was never given back (a fork child's records):
    * left where it is rather than risk another thread still reading it. */
   if (atomic_compare_exchange_strong_explicit(slot, &old, fresh, memory_order_acq_rel,
                                               memory_order_acquire)) {
     result = fresh;
+    *counted = 1;
   } else {
     atomic_store_explicit(&fresh->owner, 0, memory_order_relaxed);
+    atomic_store_explicit(&fresh->key[0], 0, memory_order_relaxed);
+    atomic_store_explicit(own ? &fresh->mine[0] : &fresh->count[0], 0, memory_order_relaxed);
     as_blockpool_give(&peers_pool, fresh); /* another sender was first */
     result = old && as__peers_owned_by(old, actor) ? old : NULL;
   }
@@ -80,7 +89,7 @@ out:
   return result;
 }
 
-struct as_peers *as__peers_take(struct as_actor *actor)
+struct as_peers *as__peers_take(struct as_actor *actor, uint64_t key, int own, int *counted)
 {
   /* The common case: the table a former actor of this record block left, emptied, claimed by
    * the first of its senders (another may claim it at the same moment for the same actor). */
@@ -93,7 +102,7 @@ struct as_peers *as__peers_take(struct as_actor *actor)
         owner == actor->id)
       return p;
   }
-  return peers_take_fresh(actor);
+  return peers_take_fresh(actor, key, own, counted);
 }
 
 uint64_t as__peers_thread_fetch(void)

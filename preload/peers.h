@@ -61,8 +61,11 @@ static inline struct as_peers *_Atomic *as__peers_slot(const void *record)
   return t && large < AS_RECORD_REGION_LARGE ? t + large / AS_RECORD_STRIDE_LARGE : NULL;
 }
 
-/* The actor's table, claimed or taken now if it has none (NULL when none can be had). */
-struct as_peers *as__peers_take(struct as_actor *actor);
+/* The actor's table, claimed or taken now if it has none (NULL when none can be had), for a
+ * message to KEY (OWN: as as__peers_add's). A table taken fresh from the pool has the message
+ * counted already, before other threads can see the table (no atomic claim or add): *COUNTED
+ * is then set. */
+struct as_peers *as__peers_take(struct as_actor *actor, uint64_t key, int own, int *counted);
 static inline int as__peers_owned_by(const struct as_peers *p, const struct as_actor *actor)
 {
   return atomic_load_explicit(&p->owner, memory_order_acquire) == actor->id;
@@ -86,8 +89,11 @@ static inline __attribute__((always_inline)) void as__peers_add(struct as_actor 
 {
   struct as_peers *_Atomic *slot = as__peers_slot(owner);
   struct as_peers *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
-  if (__builtin_expect(!p || !as__peers_owned_by(p, owner), 0) && !(p = as__peers_take(owner)))
-    return;
+  if (__builtin_expect(!p || !as__peers_owned_by(p, owner), 0)) {
+    int counted = 0;
+    if (!(p = as__peers_take(owner, key, own, &counted)) || counted)
+      return;
+  }
   for (int i = 0; i < AS_PEERS_SLOTS; i++) {
     uint64_t k = atomic_load_explicit(&p->key[i], memory_order_relaxed);
     /* Claim a free slot; on a lost race k holds the winner's peer, maybe this one. */
