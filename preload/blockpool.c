@@ -76,9 +76,10 @@ int as_blockpool_reserve(struct as_blockpool *pool)
   return 0;
 }
 
-/* A page fault costs 10-40 µs on virtual machines that shadow the guest's page tables (the
- * development VM: ~12 µs a page faulted in, ~5 µs a page made present by one madvise for 64 KB
- * or more). A pool cut at every spawn touches a new page every ~18 blocks: its pages are made
+/* A page fault costs 10-40 µs on virtual machines with paravirtualised page tables (the
+ * development VM, loaded: 32-41 µs a page faulted in by a write; 15-25 µs a page made present
+ * by one madvise for 64 KB and then written, most of it the hypervisor's own fill at the first
+ * touch). A pool cut at every spawn touches a new page every ~18 blocks: its pages are made
  * present a chunk at a time by the thread that cuts past the end of the last chunk, as many
  * bytes as are present already (a program with a few actors keeps a few pages), at most
  * BLOCKPOOL_POPULATE_MAX. */
