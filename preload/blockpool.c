@@ -81,9 +81,10 @@ int as_blockpool_reserve(struct as_blockpool *pool)
  * by one madvise for 64 KB and then written, most of it the hypervisor's own fill at the first
  * touch). A pool cut at every spawn touches a new page every ~18 blocks: its pages are made
  * present a chunk at a time by the thread that cuts past the end of the last chunk, as many
- * bytes as are present already (a program with a few actors keeps a few pages), at most
- * BLOCKPOOL_POPULATE_MAX. */
-#define BLOCKPOOL_POPULATE_MIN (16u << 10)
+ * bytes as are present already (a program with a few actors keeps a few pages; pages are 4 KB
+ * on the machines this targets, elsewhere madvise refuses and pages fault in as before), at
+ * most BLOCKPOOL_POPULATE_MAX. */
+#define BLOCKPOOL_POPULATE_MIN (4u << 10) /* a program with one actor: one page, as a fault */
 #define BLOCKPOOL_POPULATE_MAX (256u << 10)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
