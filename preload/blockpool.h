@@ -17,21 +17,30 @@ struct as_blockpool {
   /* The free list: a block address in the low 48 bits, a change count in the high 16 against
    * ABA (a pop that read the head, then lost the race to 65536 other changes). */
   _Atomic uint64_t free_head;
-  _Atomic uint64_t taken, given;
+  _Atomic uint64_t taken, given; /* taken: from the free list (a cut is counted by cut) */
+  /* Whether the region's pages are made present ahead of the cut, a chunk at a time, rather
+   * than faulted in one by one as blocks are first written (pools cut at every spawn); and
+   * how many bytes from the region's start are present so far. */
+  int populate;
+  _Atomic size_t populated;
 };
 
 #define AS_BLOCKPOOL_INIT(block_size, region_bytes)                                                \
   {                                                                                                \
-    (block_size), (region_bytes), NULL, 0, 0, 0, 0                                                 \
+    (block_size), (region_bytes), NULL, 0, 0, 0, 0, 0, 0                                           \
+  }
+/* The same for a pool cut at a high rate (a block a spawn). */
+#define AS_BLOCKPOOL_INIT_POPULATED(block_size, region_bytes)                                      \
+  {                                                                                                \
+    (block_size), (region_bytes), NULL, 0, 0, 0, 0, 1, 0                                           \
   }
 
 /* Reserves the region (idempotent; not on the hot path). Returns 0 or -ENOMEM. */
 int as_blockpool_reserve(struct as_blockpool *pool);
-/* A block of pool->block_size bytes, not zeroed, or NULL when none is left or the region
- * was never reserved. */
+/* A block of pool->block_size bytes, or NULL when none is left or the region was never
+ * reserved. One never taken before is zero; one given back holds what its giver left (a pool
+ * whose users zero blocks as they give them back hands out zeroed blocks only). */
 void *as_blockpool_take(struct as_blockpool *pool);
-/* The same with its first `bytes` zero (a block never used is zero already: not written). */
-void *as_blockpool_take_zeroed(struct as_blockpool *pool, size_t bytes);
 void as_blockpool_give(struct as_blockpool *pool, void *block);
 /* Whether block came from this pool (rather than from a fallback allocator). */
 int as_blockpool_owns(const struct as_blockpool *pool, const void *block);

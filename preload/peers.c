@@ -14,9 +14,10 @@
 struct as_peers *_Atomic *_Atomic as__peers_tables[AS_RECORD_SPACES];
 __thread uint64_t as__peers_thread __attribute__((tls_model("initial-exec")));
 
-/* 1M tables of 208 bytes and the pool's link (address space, touched as used): an actor past
- * them counts no peers. */
-static struct as_blockpool peers_pool = AS_BLOCKPOOL_INIT(sizeof(struct as_peers), 224u << 20);
+/* 1M tables of 208 bytes and the pool's link (address space, touched as used), one at most per
+ * record block: an actor past them counts no peers. */
+static struct as_blockpool peers_pool =
+    AS_BLOCKPOOL_INIT_POPULATED(sizeof(struct as_peers), 224u << 20);
 
 static const size_t peers_blocks[AS_RECORD_SPACES] = {
     AS_RECORD_REGION_SMALL / AS_RECORD_STRIDE_SMALL,
@@ -43,38 +44,65 @@ static struct as_peers *_Atomic *peers_table_reserve(int space)
   return fresh;
 }
 
-struct as_peers *as__peers_take(struct as_actor *actor)
+/* The slow path: the block has no table yet (or a fork child's former record holds it). */
+static __attribute__((noinline)) struct as_peers *
+peers_take_fresh(struct as_actor *actor, uint64_t key, int own, int *counted)
 {
   int saved = errno;
   struct as_peers *result = NULL;
-  for (int space = 0; space < AS_RECORD_SPACES; space++)
-    if (as__record_spaces[space].region)
-      peers_table_reserve(space);
   struct as_peers *_Atomic *slot = as__peers_slot(actor);
+  if (!slot) { /* the tables are reserved at the first message */
+    for (int space = 0; space < AS_RECORD_SPACES; space++)
+      if (as__record_spaces[space].region)
+        peers_table_reserve(space);
+    slot = as__peers_slot(actor);
+  }
   if (!slot || as_blockpool_reserve(&peers_pool) < 0)
     goto out;
   struct as_peers *old = atomic_load_explicit(slot, memory_order_acquire);
-  if (old && old->owner == actor->id) {
+  if (old && as__peers_owned_by(old, actor)) {
     result = old;
     goto out;
   }
+  /* Zero: cut from the region, or given back by a lost race below, unused. */
   struct as_peers *fresh = as_blockpool_take(&peers_pool);
   if (!fresh)
     goto out;
-  memset(fresh, 0, sizeof *fresh);
-  fresh->owner = actor->id;
+  atomic_store_explicit(&fresh->owner, actor->id, memory_order_relaxed);
+  atomic_store_explicit(&fresh->key[0], key, memory_order_relaxed);
+  atomic_store_explicit(own ? &fresh->mine[0] : &fresh->count[0], 1, memory_order_relaxed);
   /* OLD, when set, is a former record's that was never given back (a fork child's records):
    * left where it is rather than risk another thread still reading it. */
   if (atomic_compare_exchange_strong_explicit(slot, &old, fresh, memory_order_acq_rel,
                                               memory_order_acquire)) {
     result = fresh;
+    *counted = 1;
   } else {
+    atomic_store_explicit(&fresh->owner, 0, memory_order_relaxed);
+    atomic_store_explicit(&fresh->key[0], 0, memory_order_relaxed);
+    atomic_store_explicit(own ? &fresh->mine[0] : &fresh->count[0], 0, memory_order_relaxed);
     as_blockpool_give(&peers_pool, fresh); /* another sender was first */
-    result = old && old->owner == actor->id ? old : NULL;
+    result = old && as__peers_owned_by(old, actor) ? old : NULL;
   }
 out:
   errno = saved;
   return result;
+}
+
+struct as_peers *as__peers_take(struct as_actor *actor, uint64_t key, int own, int *counted)
+{
+  /* The common case: the table a former actor of this record block left, emptied, claimed by
+   * the first of its senders (another may claim it at the same moment for the same actor). */
+  struct as_peers *_Atomic *slot = as__peers_slot(actor);
+  struct as_peers *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
+  if (p) {
+    uint64_t owner = 0;
+    if (atomic_compare_exchange_strong_explicit(&p->owner, &owner, actor->id, memory_order_acq_rel,
+                                                memory_order_acquire) ||
+        owner == actor->id)
+      return p;
+  }
+  return peers_take_fresh(actor, key, own, counted);
 }
 
 uint64_t as__peers_thread_fetch(void)
@@ -95,7 +123,7 @@ uint32_t as_peers_copy(const struct as_actor *actor, uint64_t *words, uint64_t *
   *other = 0;
   struct as_peers *_Atomic *slot = as__peers_slot(actor);
   const struct as_peers *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
-  if (!p || p->owner != actor->id)
+  if (!p || !as__peers_owned_by(p, actor))
     return 0;
   uint32_t n = 0;
   for (int i = 0; i < AS_PEERS_SLOTS; i++) {
@@ -119,11 +147,18 @@ uint32_t as_peers_copy(const struct as_actor *actor, uint64_t *words, uint64_t *
 void as_peers_release(struct as_actor *actor)
 {
   struct as_peers *_Atomic *slot = as__peers_slot(actor);
-  if (!slot)
+  struct as_peers *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
+  if (!p || !as__peers_owned_by(p, actor))
     return;
-  struct as_peers *p = atomic_exchange_explicit(slot, NULL, memory_order_acq_rel);
-  if (p && p->owner == actor->id)
-    as_blockpool_give(&peers_pool, p);
+  /* Nothing counts for this actor any more (its record is being freed): emptied here, off the
+   * message path, then left unowned for the next record of the block. */
+  for (int i = 0; i < AS_PEERS_SLOTS; i++) {
+    atomic_store_explicit(&p->key[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&p->count[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&p->mine[i], 0, memory_order_relaxed);
+  }
+  atomic_store_explicit(&p->other, 0, memory_order_relaxed);
+  atomic_store_explicit(&p->owner, 0, memory_order_release);
 }
 
 uint64_t as_peers_in_use(void) { return as_blockpool_in_use(&peers_pool); }

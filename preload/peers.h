@@ -6,7 +6,11 @@
  *
  * The table lives beside the record, not in it: a pointer per record block in an array per
  * record pool (the mailbox waits' scheme, mailwait.h), to a block from a lock-free pool taken
- * at the actor's first message (never malloc). The record keeps its size; an actor that sends
+ * at the first message of the block's first actor (never malloc). The table stays with the
+ * record block: as the record is freed its table is emptied and left unowned (owner 0), and
+ * the next actor in the block claims it at its first message with one compare-and-swap (no
+ * pool, no zeroing on the message path: a spawner's first message to each new actor is on the
+ * critical path of spawn-heavy programs). The record keeps its size; an actor that sends
  * nothing costs 8 bytes of address space, touched only when a neighbour's is.
  *
  * Hot path: a load of the pointer, a scan of 8 keys (one cache line), one add to the count. A
@@ -32,7 +36,9 @@
 #define AS_PEERS_TAG_MASK ((1ull << 63) | (1ull << 62))
 
 struct as_peers {
-  uint64_t owner; /* the record's id: a block a former record in the same place left is not its */
+  /* The record's id: a table a former record in the same place left is not its; 0 while the
+   * table waits for the next record of its block (all counts zero). */
+  _Atomic uint64_t owner;
   _Atomic uint64_t key[AS_PEERS_SLOTS];   /* 0: free */
   _Atomic uint64_t count[AS_PEERS_SLOTS]; /* counted by any thread: atomic adds */
   _Atomic uint64_t mine[AS_PEERS_SLOTS];  /* by the thread running the owner: load and store */
@@ -55,8 +61,15 @@ static inline struct as_peers *_Atomic *as__peers_slot(const void *record)
   return t && large < AS_RECORD_REGION_LARGE ? t + large / AS_RECORD_STRIDE_LARGE : NULL;
 }
 
-/* The actor's table, taken now if it has none (NULL when none can be had). */
-struct as_peers *as__peers_take(struct as_actor *actor);
+/* The actor's table, claimed or taken now if it has none (NULL when none can be had), for a
+ * message to KEY (OWN: as as__peers_add's). A table taken fresh from the pool has the message
+ * counted already, before other threads can see the table (no atomic claim or add): *COUNTED
+ * is then set. */
+struct as_peers *as__peers_take(struct as_actor *actor, uint64_t key, int own, int *counted);
+static inline int as__peers_owned_by(const struct as_peers *p, const struct as_actor *actor)
+{
+  return atomic_load_explicit(&p->owner, memory_order_acquire) == actor->id;
+}
 /* This thread's name as a peer (interned; "main" for the main thread), found at its first
  * message; 0 until then. */
 extern __thread uint64_t as__peers_thread __attribute__((tls_model("initial-exec")));
@@ -76,8 +89,11 @@ static inline __attribute__((always_inline)) void as__peers_add(struct as_actor 
 {
   struct as_peers *_Atomic *slot = as__peers_slot(owner);
   struct as_peers *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
-  if (__builtin_expect(!p || p->owner != owner->id, 0) && !(p = as__peers_take(owner)))
-    return;
+  if (__builtin_expect(!p || !as__peers_owned_by(p, owner), 0)) {
+    int counted = 0;
+    if (!(p = as__peers_take(owner, key, own, &counted)) || counted)
+      return;
+  }
   for (int i = 0; i < AS_PEERS_SLOTS; i++) {
     uint64_t k = atomic_load_explicit(&p->key[i], memory_order_relaxed);
     /* Claim a free slot; on a lost race k holds the winner's peer, maybe this one. */
@@ -132,14 +148,14 @@ static inline void as_peers_count_sent(struct as_actor *from, struct as_actor *t
 /* The collector's copy of an actor's table: up to AS_PEERS_SLOTS (key, count) word pairs with
  * a count, into WORDS (2 * AS_PEERS_SLOTS), and the messages to later peers. Returns the pairs. */
 uint32_t as_peers_copy(const struct as_actor *actor, uint64_t *words, uint64_t *other);
-/* Gives the table back as the record is freed. */
+/* Empties the table and leaves it to the record block's next actor, as the record is freed. */
 void as_peers_release(struct as_actor *actor);
 /* A key's thread name (for keys with a tag), or NULL. */
 static inline const char *as_peers_key_thread(uint64_t key)
 {
   return key & AS_PEERS_TAG_MASK ? (const char *)(uintptr_t)(key & ~AS_PEERS_TAG_MASK) : NULL;
 }
-/* Tables taken and not given back (for tests and the bench). */
+/* Tables taken (each stays with its record block; for tests and the bench). */
 uint64_t as_peers_in_use(void);
 
 #endif

@@ -37,7 +37,7 @@ size_t registry_actor_count, registry_actor_capacity, registry_actor_holes;
  * e.g. CAF's) holds 4.1M records at once, the large one (up to 248 bytes, e.g. CZMQ's) 1.1M;
  * an actor beyond that is counted as untraced. */
 struct as_blockpool registry_records[AS_RECORD_SPACES] = {
-    AS_BLOCKPOOL_INIT(AS_RECORD_STRIDE_SMALL - 8, AS_RECORD_REGION_SMALL),
+    AS_BLOCKPOOL_INIT_POPULATED(AS_RECORD_STRIDE_SMALL - 8, AS_RECORD_REGION_SMALL),
     AS_BLOCKPOOL_INIT(AS_RECORD_STRIDE_LARGE - 8, AS_RECORD_REGION_LARGE),
 };
 struct as__record_space as__record_spaces[AS_RECORD_SPACES];
@@ -289,12 +289,18 @@ static struct as_actor *registry_record_new(uint32_t private_bytes)
       (!atomic_load_explicit(&registry_reserved_all, memory_order_acquire) &&
        registry_reserve() < 0))
     return NULL;
-  return as_blockpool_take_zeroed(&registry_records[space], size);
+  /* Zero: cut from the anonymous mapping, or zeroed as it was freed (registry_record_free). */
+  return as_blockpool_take(&registry_records[space]);
 }
 
+/* The block is zeroed as it goes back, so that the spawn taking it next does not zero it: a
+ * record is freed on the collector's thread (or the actor's, at its destruction), while a
+ * spawner's thread is the critical path of spawn-heavy programs. */
 static void registry_record_free(struct as_actor *a)
 {
-  as_blockpool_give(&registry_records[registry_space_of(a)], a);
+  struct as_blockpool *pool = &registry_records[registry_space_of(a)];
+  memset(a, 0, pool->block_size);
+  as_blockpool_give(pool, a);
 }
 
 struct as_actor *as_registry_prepare(const struct as_spawn *spawn)

@@ -1,3 +1,4 @@
+#include "peers.h"
 #include "registry.h"
 #include "registry_view.h"
 
@@ -323,6 +324,61 @@ Test(registry, rarely_used_facts_live_in_a_side_block_taken_at_first_use)
   cr_assert_eq(as_registry_collect(&c, as_clock_now(), 0), 0);
   cr_assert_eq(as_registry_side_blocks_in_use(), before, "given back with their records");
   as_registry_collection_free(&c);
+}
+
+/* The peers table stays with its record block: emptied as the record is freed, claimed by the
+ * block's next actor at its first message, never showing the former actor's counts. */
+Test(registry, a_peers_table_is_kept_with_its_record_block_and_emptied_for_the_next_actor)
+{
+  struct as_actor *first = spawn_named("first", NULL);
+  struct as_actor *other = spawn_named("other", NULL);
+  as_peers_count(NULL, first); /* this thread's messages to it: a table taken fresh */
+  as_peers_count(NULL, first);
+  as_actor_count_sent(first);
+  as_peers_count_sent(first, other, 1);
+  uint64_t words[2 * AS_PEERS_SLOTS], more;
+  cr_assert_eq(as_peers_copy(first, words, &more), 2);
+  cr_assert(as_peers_key_thread(words[0]) != NULL, "the first pair is this thread's");
+  cr_assert_eq(words[1], 2, "the message that took the table is counted once, with the next");
+  cr_assert_eq(words[2], as_actor_id(other));
+  cr_assert_eq(words[3], 1);
+  uint64_t tables = as_peers_in_use();
+
+  struct as_actor *block = first;
+  as_actor_mark_stopped(first, "test");
+  as_actor_release(first);
+  struct as_registry_collection c = {0};
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 0), 0);
+  cr_assert_eq(as_registry_collect(&c, as_clock_now(), 0), 0); /* reaped, record freed */
+  cr_assert_eq(as_peers_in_use(), tables, "the table stays with the record block");
+
+  struct as_actor *next = spawn_named("next", NULL);
+  cr_assert_eq(next, block, "the freed block is taken again (the pool's free list)");
+  cr_assert_eq(as_peers_copy(next, words, &more), 0, "a new actor starts with no peers");
+  cr_assert_eq(more, 0);
+  as_peers_count(NULL, next);
+  cr_assert_eq(as_peers_copy(next, words, &more), 1, "the former actor's pairs are gone");
+  cr_assert(as_peers_key_thread(words[0]) != NULL);
+  cr_assert_eq(words[1], 1);
+  cr_assert_eq(more, 0);
+  cr_assert_eq(as_peers_in_use(), tables, "claimed, not taken from the pool");
+  /* Every slot is free again for the next actor's own peers: 7 more take the other 7. */
+  struct as_actor *peers[AS_PEERS_SLOTS - 1];
+  for (int i = 0; i < AS_PEERS_SLOTS - 1; i++) {
+    peers[i] = spawn_named("peer", NULL);
+    as_actor_count_sent(next);
+    as_peers_count_sent(next, peers[i], 1);
+  }
+  cr_assert_eq(as_peers_copy(next, words, &more), AS_PEERS_SLOTS);
+  cr_assert_eq(more, 0, "a former actor's peers took slots of this one's");
+  for (int i = 0; i < AS_PEERS_SLOTS - 1; i++) {
+    cr_assert_eq(words[2 * (i + 1)], as_actor_id(peers[i]));
+    cr_assert_eq(words[2 * (i + 1) + 1], 1);
+    as_actor_release(peers[i]);
+  }
+  as_registry_collection_free(&c);
+  as_actor_release(next);
+  as_actor_release(other);
 }
 
 /* What a reader of change lines knows of one actor. */
