@@ -289,7 +289,8 @@ static AS_HOOK_HOT void caf_name(struct caf_actor *ca, const void *object)
 }
 
 /* At launch the object's dynamic type is final: its class names the actor unless the spawned
- * function's symbol does. Scoped actors are never launched; their first message does the same. */
+ * function's symbol does. Scoped actors are never launched: their constructor (or, not seen,
+ * their first message) does the same. */
 static __attribute__((noinline)) void caf_launch_seen(struct caf_actor *ca)
 {
   as_hook_test_pause("caf_launch");
@@ -317,6 +318,24 @@ AS_HOOK_EXPORT void _ZN3caf22forwarding_actor_proxyC1ERNS_12actor_configENS_5act
   real(self, config, dest);
   if (self && caf_active())
     caf_launched(caf_find(self));
+}
+
+/* A scoped actor is never launched (its class's launch does nothing) and may only ever send:
+ * named once scoped_actor's constructor returns (its actor is whole then), not at its first
+ * message, so that lines list it at once (docs/internals.md, "Naming"). Its actor is found
+ * through scoped_actor::ptr(), exported, rather than by the scoped_actor's layout. */
+AS_HOOK_REAL_SLOT(_ZNK3caf12scoped_actor3ptrEv);
+
+AS_HOOK_EXPORT void _ZN3caf12scoped_actorC1ERNS_12actor_systemEb(void *self, void *system,
+                                                                 bool hide)
+{
+  void (*real)(void *, void *, bool) = CAF_REAL(_ZN3caf12scoped_actorC1ERNS_12actor_systemEb);
+  if (!real)
+    return;
+  real(self, system, hide);
+  void *(*ptr)(const void *) = CAF_REAL(_ZNK3caf12scoped_actor3ptrEv);
+  if (self && ptr && caf_active())
+    caf_launched(caf_find(ptr(self)));
 }
 
 /* An event_based_actor that is made but never launched (a test fixture's, CAF's own unit tests

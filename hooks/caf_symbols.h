@@ -9,6 +9,8 @@
   X(_ZN3caf14abstract_actorD1Ev, "abstract_actor::~abstract_actor()")                                                                                                                    \
   X(_ZN3caf22forwarding_actor_proxyC1ERNS_12actor_configENS_5actorE,                                                                                                                     \
     "forwarding_actor_proxy::forwarding_actor_proxy(actor_config&, actor)")                                                                                                              \
+  X(_ZN3caf12scoped_actorC1ERNS_12actor_systemEb,                                                                                                                                        \
+    "scoped_actor::scoped_actor(actor_system&, bool)")                                                                                                                                   \
   X(_ZN3caf17event_based_actorC1ERNS_12actor_configE,                                                                                                                                    \
     "event_based_actor::event_based_actor(actor_config&)")                                                                                                                               \
   X(_ZN3caf17event_based_actorC2ERNS_12actor_configE,                                                                                                                                    \

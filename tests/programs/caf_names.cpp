@@ -1,7 +1,7 @@
 // One actor of each kind whose name the tracer must make readable (issue 10.5): a class that
 // names itself (name()), a class template over an atom, a class template over namespaced
 // types, a function with a parameter list longer than any name buffer, a function template
-// (its symbol names its return type), a scoped actor.
+// (its symbol names its return type), a scoped actor, another that stays idle.
 // Each answers one "hi"; prints how many answered.
 // With "hold", every actor is held for 20 ms inside the tracer's naming hook (its record
 // published, its final class not yet read), through the tracer's test pause point, while the
@@ -89,6 +89,8 @@ int main(int argc, char **argv)
   {
     actor_system system{cfg};
     scoped_actor self{system};
+    /* A scoped actor that never sends nor receives: named when it is made, not at its end. */
+    scoped_actor idle{system};
     /* Made and never launched, as a test fixture does (CAF's own unit tests make one each). */
     actor_config never_cfg;
     auto never = make_actor<event_based_actor, actor>(system.next_actor_id(), system.node(),
