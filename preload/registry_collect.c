@@ -284,7 +284,42 @@ static int registry_reap(struct as_registry_collection *out, uint64_t now, uint6
   return rc;
 }
 
-/* Drops the reaped records from the spawn-ordered array and lets them go. */
+/* The records a compaction took off the array, let go once the collection has let go of the
+ * lock (as_actor_release needs none: hooks call it too). Giving back thousands of records and
+ * their blocks took a storm's spawning threads' lock for a millisecond or more. The collector's. */
+static struct as_actor **registry_unheld;
+static size_t registry_unheld_count, registry_unheld_capacity;
+
+static void registry_release_later(struct as_actor *a)
+{
+  if (registry_unheld_count == registry_unheld_capacity) {
+    size_t capacity = registry_unheld_capacity ? registry_unheld_capacity * 2 : 1024;
+    struct as_actor **grown = realloc(registry_unheld, capacity * sizeof *grown);
+    if (!grown) {
+      as_actor_release(a); /* without memory: now, under the lock, as before */
+      return;
+    }
+    registry_unheld = grown;
+    registry_unheld_capacity = capacity;
+  }
+  registry_unheld[registry_unheld_count++] = a;
+}
+
+/* Without the registry lock: lets go of what the compaction took off. */
+static void registry_release_unheld(void)
+{
+  for (size_t i = 0; i < registry_unheld_count; i++)
+    as_actor_release(registry_unheld[i]);
+  registry_unheld_count = 0;
+  /* A storm's burst is not kept: a few thousand pointers are. */
+  if (registry_unheld_capacity > 8192) {
+    free(registry_unheld);
+    registry_unheld = NULL;
+    registry_unheld_capacity = 0;
+  }
+}
+
+/* Drops the reaped records from the spawn-ordered array; they are let go after the lock. */
 static void registry_compact(void)
 {
   size_t kept = 0;
@@ -295,7 +330,7 @@ static void registry_compact(void)
     if (registry_is_listed(space, block))
       registry_actors[kept++] = a;
     else
-      as_actor_release(a);
+      registry_release_later(a);
   }
   registry_actor_count = kept;
   registry_actor_holes = 0;
@@ -394,17 +429,19 @@ struct registry_batch {
   uint64_t id_limit; /* registry_next_id as the collection began */
   uint64_t first_id; /* as__registry_first_id then: a detach's forgetting changes it */
   size_t picked;     /* records picked by this collection so far */
+  int hold;          /* keeps the lock all through (a keyframe) */
 };
 /* A collection that falls behind the spawns (more actors spawned since it began than half of
  * what it picked, and this many) keeps the lock for the rest of its copies: the spawning threads
  * then wait for it, as they always did, rather than leave each line more to copy than the one
  * before (four threads spawning bare records outrun one collector). */
-#define REGISTRY_BEHIND_SLACK 1024u
+#define REGISTRY_BEHIND_SLACK REGISTRY_BATCH
 /* The collector's, one collection at a time (under its write lock). */
 static struct registry_batch registry_batch;
 
-static void registry_batch_begin(struct registry_batch *b)
+static void registry_batch_begin(struct registry_batch *b, int hold)
 {
+  b->hold = hold;
   b->count = 0;
   b->picked = 0;
   b->id_limit = registry_next_id;
@@ -510,7 +547,8 @@ static int registry_batch_copy(struct as_registry_collection *out, struct regist
 {
   int rc = 0;
   b->picked += b->count;
-  int behind = registry_next_id - b->id_limit > b->picked / 2 + REGISTRY_BEHIND_SLACK;
+  int behind =
+      b->hold || registry_next_id - b->id_limit > b->picked / 2 + REGISTRY_BEHIND_SLACK;
   if (!behind)
     pthread_mutex_unlock(&registry_lock);
   for (size_t i = 0; i < b->count; i++) {
@@ -602,7 +640,10 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   for (int space = 0; space < AS_RECORD_SPACES; space++)
     for (size_t word = 0; word < registry_change_words(space); word++)
       registry_take_changes(space, word);
-  registry_batch_begin(b);
+  /* A keyframe (the first line, one a minute, the last) holds the lock all through, as it
+   * always did: one that copied without it could be outrun by spawning threads (they would
+   * append faster than it reaches the array's end). */
+  registry_batch_begin(b, 1);
   /* Spawns meanwhile only append to the array (only this thread compacts it). */
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
@@ -615,6 +656,7 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
     rc = -ENOMEM;
   registry_totals(out, b);
   pthread_mutex_unlock(&registry_lock);
+  registry_release_unheld();
   return rc;
 }
 
@@ -626,7 +668,7 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
   int rc = registry_reap(out, now, grave_ns);
   if (registry_actor_holes * 2 > registry_actor_count)
     registry_compact();
-  registry_batch_begin(b);
+  registry_batch_begin(b, 0);
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
     size_t stride = registry_stride(space), next = 0;
     unsigned shift = registry_change_shift(space);
@@ -650,6 +692,7 @@ int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now
   }
   registry_totals(out, b);
   pthread_mutex_unlock(&registry_lock);
+  registry_release_unheld();
   return rc;
 }
 
