@@ -119,8 +119,10 @@ static inline void registry_view_histogram_of(struct as_registry_collection *c, 
     *count = 0;
 }
 
+/* relations: the lock is held, and its links and monitors are read (host threads change them
+ * under it); without it the record's are left out (registry_pick says which records have any). */
 static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
-                               struct as_actor *a)
+                               struct as_actor *a, int relations)
 {
   const struct as_runtime *runtime = registry_runtime_of(a);
   v->actor = a;
@@ -130,7 +132,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->has_refs = 0;
   v->strong_refs = v->weak_refs = 0;
   const struct as_actor_side *side = as_actor_side_peek(a);
-  const struct as_relations *r = side ? side->relations : NULL;
+  const struct as_relations *r = relations && side ? side->relations : NULL;
   v->links_at = registry_pool_ids(c, r ? r->links : NULL, r ? r->link_count : 0, &v->link_count);
   v->monitors_at =
       registry_pool_ids(c, r ? r->monitors : NULL, r ? r->monitor_count : 0, &v->monitor_count);
@@ -282,7 +284,42 @@ static int registry_reap(struct as_registry_collection *out, uint64_t now, uint6
   return rc;
 }
 
-/* Drops the reaped records from the spawn-ordered array and lets them go. */
+/* The records a compaction took off the array, let go once the collection has let go of the
+ * lock (as_actor_release needs none: hooks call it too). Giving back thousands of records and
+ * their blocks took a storm's spawning threads' lock for a millisecond or more. The collector's. */
+static struct as_actor **registry_unheld;
+static size_t registry_unheld_count, registry_unheld_capacity;
+
+static void registry_release_later(struct as_actor *a)
+{
+  if (registry_unheld_count == registry_unheld_capacity) {
+    size_t capacity = registry_unheld_capacity ? registry_unheld_capacity * 2 : 1024;
+    struct as_actor **grown = realloc(registry_unheld, capacity * sizeof *grown);
+    if (!grown) {
+      as_actor_release(a); /* without memory: now, under the lock, as before */
+      return;
+    }
+    registry_unheld = grown;
+    registry_unheld_capacity = capacity;
+  }
+  registry_unheld[registry_unheld_count++] = a;
+}
+
+/* Without the registry lock: lets go of what the compaction took off. */
+static void registry_release_unheld(void)
+{
+  for (size_t i = 0; i < registry_unheld_count; i++)
+    as_actor_release(registry_unheld[i]);
+  registry_unheld_count = 0;
+  /* A storm's burst is not kept: a few thousand pointers are. */
+  if (registry_unheld_capacity > 8192) {
+    free(registry_unheld);
+    registry_unheld = NULL;
+    registry_unheld_capacity = 0;
+  }
+}
+
+/* Drops the reaped records from the spawn-ordered array; they are let go after the lock. */
 static void registry_compact(void)
 {
   size_t kept = 0;
@@ -293,7 +330,7 @@ static void registry_compact(void)
     if (registry_is_listed(space, block))
       registry_actors[kept++] = a;
     else
-      as_actor_release(a);
+      registry_release_later(a);
   }
   registry_actor_count = kept;
   registry_actor_holes = 0;
@@ -385,12 +422,90 @@ static uint64_t registry_naming_wait(const struct as_registry_collection *out)
   return out->final ? 0 : as_clock_ns_to_ticks(AS_REGISTRY_NAMING_WAIT_MS * 1000000ull);
 }
 
-/* Copies one listed record into out and notes what the collector saw of it. Looking for
- * changes (`changes_only`), a record it already listed is dropped when nothing a line says of
- * it changed: read once more for a late store, sharing a bit with a busy neighbour, or changed
- * and changed back. */
-static int registry_copy(struct as_registry_collection *out, struct as_actor *a, int space,
-                         size_t block, int changes_only)
+/* A collection copies records in batches: picked under the registry lock (which records, and
+ * what the collector knew of each), copied without it, and settled under it again (the bits,
+ * totals and graves). A spawn takes the lock (as_registry_publish), and used to wait for a whole
+ * collection: 70-100 ms a run of 200k actor-per-request requests on the CAF worker threads,
+ * 110-126 ms of main's spawning loop in a wide crowd's first delta (91k actors). Now it waits
+ * at most for one batch's picking or settling. Records stay valid without the lock: only the
+ * collector frees them (registry_compact). An actor spawned after a collection began is left
+ * to the next one, so that a line's actors and its totals describe the same moment. */
+#define REGISTRY_BATCH 128
+/* A change word covers up to 73 records (64 bits of 256 bytes, 224-byte strides). */
+#define REGISTRY_BATCH_ROOM (REGISTRY_BATCH + 80)
+
+struct registry_pick {
+  struct as_actor *actor;
+  uint32_t block;
+  uint32_t view; /* its view in the collection once copied, else REGISTRY_NO_VIEW */
+  uint8_t space;
+  uint8_t known;     /* copied by an earlier collection */
+  uint8_t stopped;   /* ... and seen stopped by it */
+  uint8_t relations; /* it has links or monitors: copied under the lock */
+};
+#define REGISTRY_NO_VIEW UINT32_MAX
+
+struct registry_batch {
+  struct registry_pick picks[REGISTRY_BATCH_ROOM];
+  size_t count;
+  uint64_t id_limit; /* registry_next_id as the collection began */
+  uint64_t first_id; /* as__registry_first_id then: a detach's forgetting changes it */
+  size_t picked;     /* records picked by this collection so far */
+  size_t pending;    /* actors left out while they wait for their name */
+  uint64_t now;      /* the collection's time, and how long an actor may wait for its name */
+  uint64_t naming_wait;
+  int hold; /* keeps the lock all through (a keyframe) */
+};
+/* A collection that falls behind the spawns (more actors spawned since it began than half of
+ * what it picked, and this many) keeps the lock for the rest of its copies: the spawning threads
+ * then wait for it, as they always did, rather than leave each line more to copy than the one
+ * before (four threads spawning bare records outrun one collector). */
+#define REGISTRY_BEHIND_SLACK REGISTRY_BATCH
+/* The collector's, one collection at a time (under its write lock). */
+static struct registry_batch registry_batch;
+
+static void registry_batch_begin(struct registry_batch *b, int hold, uint64_t naming_wait,
+                                 uint64_t now)
+{
+  b->hold = hold;
+  b->count = 0;
+  b->picked = 0;
+  b->pending = 0;
+  b->now = now;
+  b->naming_wait = naming_wait;
+  b->id_limit = registry_next_id;
+  b->first_id = atomic_load(&as__registry_first_id);
+}
+
+/* Under the registry lock: notes a listed record for the batch. */
+static void registry_pick(struct registry_batch *b, struct as_actor *a, int space, size_t block)
+{
+  if (a->id >= b->id_limit) {
+    as_changes_touch(a); /* spawned meanwhile: the next collection's */
+    return;
+  }
+  if (registry_naming_pending(a, space, block, b->now, b->naming_wait)) {
+    b->pending++;
+    return;
+  }
+  const struct registry_space *sp = &registry_spaces[space];
+  const struct as_actor_side *side = as_actor_side_peek(a);
+  b->picks[b->count++] =
+      (struct registry_pick){.actor = a,
+                             .block = (uint32_t)block,
+                             .view = REGISTRY_NO_VIEW,
+                             .space = (uint8_t)space,
+                             .known = (uint8_t)registry_bit(sp->known, block),
+                             .stopped = (uint8_t)registry_bit(sp->stopped, block),
+                             .relations = side && side->relations};
+}
+
+/* Copies one picked record into out (with its links and monitors when the lock is held).
+ * Looking for changes (`changes_only`), a record it already listed is dropped again when
+ * nothing a line says of it changed: read once more for a late store, sharing a bit with a
+ * busy neighbour, or changed and changed back. The shadow is the collector's alone. */
+static int registry_copy(struct as_registry_collection *out, struct registry_pick *p, int locked,
+                         int changes_only)
 {
   if (out->count == out->capacity) {
     size_t capacity = out->capacity ? out->capacity * 2 : 256;
@@ -401,23 +516,17 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
     out->capacity = capacity;
   }
   struct as_actor_view *v = &out->views[out->count++];
-  registry_view_fill(out, v, a);
-  registry_view_sample_refs(v, a);
-  struct registry_space *sp = &registry_spaces[space];
-  struct registry_shadow *seen = &sp->shadow[block];
-  v->known = registry_bit(sp->known, block);
-  v->ended = 0;
-  if (!v->known) {
+  registry_view_fill(out, v, p->actor, locked);
+  registry_view_sample_refs(v, p->actor);
+  struct registry_shadow *seen = &registry_spaces[p->space].shadow[p->block];
+  v->known = p->known;
+  if (!v->known)
     *seen = (struct registry_shadow){0, 0};
-    if (sp->channel_received)
-      sp->channel_received[block] = 0;
-    registry_bit_set(sp->known, block);
-  }
   /* An actor seen for the first time is listed whatever its signature, and one that ends with
-   * this copy is never compared again: only the others need theirs. */
-  int ends =
-      v->status == AS_STATUS_STOPPED && !registry_bit(sp->stopped, block) && registry_view_ends(v);
-  if (!ends) {
+   * this copy is never compared again: only the others need theirs. It ends (is listed once,
+   * compactly, and reaped at once) when it lived and died since the last look. */
+  v->ended = v->status == AS_STATUS_STOPPED && !p->stopped && registry_view_ends(v);
+  if (!v->ended) {
     uint64_t signature = registry_view_signature(out, v);
     if (changes_only && v->known && signature == seen->signature) {
       out->count--;
@@ -425,6 +534,22 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
       return 0;
     }
     seen->signature = signature;
+  }
+  p->view = (uint32_t)(out->count - 1);
+  return 0;
+}
+
+/* Under the registry lock: notes what the collector saw of a copied record. */
+static void registry_settle(struct as_registry_collection *out, const struct registry_pick *p)
+{
+  struct as_actor_view *v = &out->views[p->view];
+  struct registry_space *sp = &registry_spaces[p->space];
+  size_t block = p->block;
+  struct registry_shadow *seen = &sp->shadow[block];
+  if (!p->known) {
+    if (sp->channel_received)
+      sp->channel_received[block] = 0;
+    registry_bit_set(sp->known, block);
   }
   /* Modular: a receive taken back makes the count smaller. */
   registry_seen_received += v->received - seen->received;
@@ -438,30 +563,47 @@ static int registry_copy(struct as_registry_collection *out, struct as_actor *a,
     registry_seen_channel_received += channel_received - sp->channel_received[block];
     sp->channel_received[block] = channel_received;
   }
-  if (v->status == AS_STATUS_STOPPED && !registry_bit(sp->stopped, block)) {
+  if (v->status == AS_STATUS_STOPPED && !p->stopped) {
     registry_bit_set(sp->stopped, block);
     registry_seen_stopped++;
-    if (ends) {
-      /* Lived and died since the last look: listed once, compactly, and reaped at once. */
-      v->ended = 1;
-      registry_unlist(space, block);
-    } else {
-      registry_grave_push(a, v->stopped_at);
-    }
+    if (v->ended)
+      registry_unlist(p->space, block);
+    else
+      registry_grave_push(p->actor, v->stopped_at);
   }
-  return 0;
 }
 
-/* registry_copy, but for an actor still waiting for its name: counted in *pending instead. */
-static int registry_copy_named(struct as_registry_collection *out, struct as_actor *a, int space,
-                               size_t block, int changes_only, uint64_t now, uint64_t wait,
-                               size_t *pending)
+/* Copies the batch's records and settles them. Called and returns with the registry lock held,
+ * which it lets go while copying the records without links or monitors (nearly all). */
+static int registry_batch_copy(struct as_registry_collection *out, struct registry_batch *b,
+                               int changes_only)
 {
-  if (registry_naming_pending(a, space, block, now, wait)) {
-    ++*pending;
-    return 0;
+  int rc = 0;
+  b->picked += b->count;
+  int behind = b->hold || registry_next_id - b->id_limit > b->picked / 2 + REGISTRY_BEHIND_SLACK;
+  if (!behind)
+    pthread_mutex_unlock(&registry_lock);
+  for (size_t i = 0; i < b->count; i++) {
+    if (i + REGISTRY_PREFETCH_AHEAD < b->count)
+      registry_prefetch(b->picks[i + REGISTRY_PREFETCH_AHEAD].actor);
+    if (!b->picks[i].relations && registry_copy(out, &b->picks[i], 0, changes_only) < 0)
+      rc = -ENOMEM;
   }
-  return registry_copy(out, a, space, block, changes_only);
+  atomic_store(&registry_probing_now, NULL);
+  if (!behind)
+    pthread_mutex_lock(&registry_lock);
+  /* A detach's forgetting came in between (registry_unlist_all): nothing is left to settle. */
+  int forgotten = atomic_load(&as__registry_first_id) != b->first_id;
+  for (size_t i = 0; i < b->count && !forgotten; i++) {
+    struct registry_pick *p = &b->picks[i];
+    if (p->relations && registry_copy(out, p, 1, changes_only) < 0)
+      rc = -ENOMEM;
+    if (p->view != REGISTRY_NO_VIEW)
+      registry_settle(out, p);
+  }
+  atomic_store(&registry_probing_now, NULL);
+  b->count = 0;
+  return rc;
 }
 
 void as_registry_relist(struct as_actor *a)
@@ -503,10 +645,10 @@ size_t registry_change_words(int space)
 }
 
 /* Every snapshot's totals come from what the collector saw, so they agree with its actors:
- * those still waiting for their name (`pending`) are not counted yet. */
-static void registry_totals(struct as_registry_collection *out, size_t pending)
+ * those still waiting for their name (the batch's `pending`) are not counted yet. */
+static void registry_totals(struct as_registry_collection *out, const struct registry_batch *b)
 {
-  out->totals.total_spawned = registry_next_id - atomic_load(&as__registry_first_id) - pending;
+  out->totals.total_spawned = b->id_limit - b->first_id - b->pending;
   out->totals.total_stopped = registry_seen_stopped;
   out->totals.alive = out->totals.total_spawned - out->totals.total_stopped;
   out->totals.messages_received = registry_seen_received;
@@ -523,6 +665,7 @@ static void registry_collection_reset(struct as_registry_collection *out)
 
 int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
 {
+  struct registry_batch *b = &registry_batch;
   registry_collection_reset(out);
   pthread_mutex_lock(&registry_lock);
   int rc = registry_reap(out, now, grave_ns);
@@ -530,53 +673,59 @@ int as_registry_collect(struct as_registry_collection *out, uint64_t now, uint64
   for (int space = 0; space < AS_RECORD_SPACES; space++)
     for (size_t word = 0; word < registry_change_words(space); word++)
       registry_take_changes(space, word);
-  uint64_t wait = registry_naming_wait(out);
-  size_t pending = 0;
+  /* A keyframe (the first line, one a minute, the last) holds the lock all through, as it
+   * always did: one that copied without it could be outrun by spawning threads (they would
+   * append faster than it reaches the array's end). */
+  registry_batch_begin(b, 1, registry_naming_wait(out), now);
+  /* Spawns meanwhile only append to the array (only this thread compacts it). */
   for (size_t i = 0; i < registry_actor_count; i++) {
     struct as_actor *a = registry_actors[i];
-    if (i + REGISTRY_PREFETCH_AHEAD < registry_actor_count)
-      registry_prefetch(registry_actors[i + REGISTRY_PREFETCH_AHEAD]);
     int space = registry_space_of(a);
-    size_t block = registry_block_of(space, a);
-    if (registry_copy_named(out, a, space, block, 0, now, wait, &pending) < 0)
+    registry_pick(b, a, space, registry_block_of(space, a));
+    if (b->count >= REGISTRY_BATCH && registry_batch_copy(out, b, 0) < 0)
       rc = -ENOMEM;
   }
-  registry_totals(out, pending);
-  atomic_store(&registry_probing_now, NULL);
+  if (b->count && registry_batch_copy(out, b, 0) < 0)
+    rc = -ENOMEM;
+  registry_totals(out, b);
   pthread_mutex_unlock(&registry_lock);
+  registry_release_unheld();
   return rc;
 }
 
 int as_registry_collect_changes(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
 {
+  struct registry_batch *b = &registry_batch;
   registry_collection_reset(out);
   pthread_mutex_lock(&registry_lock);
   int rc = registry_reap(out, now, grave_ns);
   if (registry_actor_holes * 2 > registry_actor_count)
     registry_compact();
-  uint64_t wait = registry_naming_wait(out);
-  size_t pending = 0;
+  registry_batch_begin(b, 0, registry_naming_wait(out), now);
   for (int space = 0; space < AS_RECORD_SPACES; space++) {
     size_t stride = registry_stride(space), next = 0;
     unsigned shift = registry_change_shift(space);
+    /* Under the lock at each test: a spawn may grow the space's arrays between batches. */
     for (size_t word = 0; word < registry_change_words(space); word++) {
       for (uint64_t bits = registry_take_changes(space, word); bits; bits &= bits - 1) {
         /* The blocks this bit's bytes overlap, each once (the previous bit may have had it). */
         size_t at = (word * 64 + (size_t)__builtin_ctzll(bits)) << shift;
         size_t first = at / stride, last = (at + ((size_t)1 << shift) - 1) / stride;
         for (size_t block = first > next ? first : next; block <= last; block++) {
-          if (registry_is_listed(space, block) &&
-              registry_copy_named(out, registry_record_at(space, block), space, block, 1, now, wait,
-                                  &pending) < 0)
-            rc = -ENOMEM;
+          if (registry_is_listed(space, block))
+            registry_pick(b, registry_record_at(space, block), space, block);
           next = block + 1;
         }
       }
+      if (b->count >= REGISTRY_BATCH && registry_batch_copy(out, b, 1) < 0)
+        rc = -ENOMEM;
     }
+    if (b->count && registry_batch_copy(out, b, 1) < 0)
+      rc = -ENOMEM;
   }
-  registry_totals(out, pending);
-  atomic_store(&registry_probing_now, NULL);
+  registry_totals(out, b);
   pthread_mutex_unlock(&registry_lock);
+  registry_release_unheld();
   return rc;
 }
 
