@@ -405,12 +405,11 @@ static uint64_t registry_view_signature(const struct as_registry_collection *c,
  * name it does not keep, and not as the runtime's own. Its change bit is set again, so that
  * every collection looks at it until it is listed. The status is read before the copy reads
  * the name: a name stored before the actor left STARTING is seen with it. */
-static int registry_naming_pending(struct as_actor *a, int space, size_t block, uint64_t now,
-                                   uint64_t wait)
+static int registry_naming_pending(struct as_actor *a, int known, uint64_t now, uint64_t wait)
 {
-  if (atomic_load_explicit(&a->status, memory_order_acquire) != AS_STATUS_STARTING || !wait ||
+  if (known || !wait ||
+      atomic_load_explicit(&a->status, memory_order_acquire) != AS_STATUS_STARTING ||
       !registry_runtime_of(a)->named_once_running ||
-      registry_bit(registry_spaces[space].known, block) ||
       (now > a->spawned_at && now - a->spawned_at >= wait))
     return 0;
   as_changes_touch(a);
@@ -484,18 +483,19 @@ static void registry_pick(struct registry_batch *b, struct as_actor *a, int spac
     as_changes_touch(a); /* spawned meanwhile: the next collection's */
     return;
   }
-  if (registry_naming_pending(a, space, block, b->now, b->naming_wait)) {
+  const struct registry_space *sp = &registry_spaces[space];
+  int known = registry_bit(sp->known, block) != 0;
+  if (registry_naming_pending(a, known, b->now, b->naming_wait)) {
     b->pending++;
     return;
   }
-  const struct registry_space *sp = &registry_spaces[space];
   const struct as_actor_side *side = as_actor_side_peek(a);
   b->picks[b->count++] =
       (struct registry_pick){.actor = a,
                              .block = (uint32_t)block,
                              .view = REGISTRY_NO_VIEW,
                              .space = (uint8_t)space,
-                             .known = (uint8_t)registry_bit(sp->known, block),
+                             .known = (uint8_t)known,
                              .stopped = (uint8_t)registry_bit(sp->stopped, block),
                              .relations = side && side->relations};
 }
