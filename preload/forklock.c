@@ -1,10 +1,20 @@
+#define _GNU_SOURCE /* pthread_mutex_clocklock */
 #include "forklock.h"
 
 #include <stddef.h>
+#include <time.h>
 
 static pthread_mutex_t forklocks_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t *forklocks[AS_FORKLOCKS_MAX];
 static size_t forklocks_count;
+/* Which of them prepare took (the parent releases only those), and whether it took the list's. */
+static unsigned char forklocks_taken[AS_FORKLOCKS_MAX];
+static int forklocks_list_taken;
+/* How long fork() waits, in all, for locks held by other threads. They are held for a few
+ * stores or a malloc, so this is reached only when the holder cannot go on: a thread stopped
+ * in a signal handler that forks (a crash handler forking a dumper) or that crashed holding
+ * one. fork() then goes on without it; the child makes every listed lock new anyway. */
+#define FORKLOCKS_WAIT_NS 999999999L /* about a second, as exit waits at most */
 
 /* Listed under forklocks_lock, which prepare holds while it takes the listed locks: a lock
  * is listed either before prepare looks (and taken by it) or after the fork. */
@@ -25,18 +35,32 @@ void as_forklock_lock(pthread_mutex_t *lock, _Atomic int *listed)
   pthread_mutex_lock(lock);
 }
 
+static int forklock_take_by(pthread_mutex_t *lock, const struct timespec *deadline)
+{
+  return pthread_mutex_clocklock(lock, CLOCK_MONOTONIC, deadline) == 0;
+}
+
 void as_forklocks_prepare(void)
 {
-  pthread_mutex_lock(&forklocks_lock);
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_nsec += FORKLOCKS_WAIT_NS;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  forklocks_list_taken = forklock_take_by(&forklocks_lock, &deadline);
   for (size_t i = 0; i < forklocks_count; i++)
-    pthread_mutex_lock(forklocks[i]);
+    forklocks_taken[i] = (unsigned char)forklock_take_by(forklocks[i], &deadline);
 }
 
 void as_forklocks_parent(void)
 {
   for (size_t i = forklocks_count; i-- > 0;)
-    pthread_mutex_unlock(forklocks[i]);
-  pthread_mutex_unlock(&forklocks_lock);
+    if (forklocks_taken[i])
+      pthread_mutex_unlock(forklocks[i]);
+  if (forklocks_list_taken)
+    pthread_mutex_unlock(&forklocks_lock);
 }
 
 /* The child's only thread holds them all: made new rather than unlocked (its thread id is not

@@ -15,7 +15,7 @@
 void as_forklock_lock(pthread_mutex_t *lock, _Atomic int *listed);
 
 /* fork's handlers: take every listed lock, then release them in the parent and make them new
- * in the child. */
+ * in the child. fork() waits for them at most a bounded time in all (forklock.c). */
 void as_forklocks_prepare(void);
 void as_forklocks_parent(void);
 void as_forklocks_child(void);
