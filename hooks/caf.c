@@ -604,11 +604,24 @@ struct caf_handling {
   /* The record's change bit, found once: set as the handler begins and as it ends. */
   struct as_changes_ref changes;
   /* The message's time in the mailbox (mailwait.h), counted once it is handled, not skipped:
-   * its stamp (0: none) and key, and the ticks it waited. */
+   * its stamp (0: none, or not looked up: no timed message was pending) and key, and the
+   * ticks it waited. */
   uint64_t wait_stamp;
   uint64_t wait_key;
   uint64_t waited;
 };
+
+/* A timed message may be queued: this one's stamp (0: none) and the ticks it waited, out of
+ * line (most messages are not timed). */
+struct caf_waited {
+  uint64_t stamp, ticks;
+};
+static __attribute__((noinline)) struct caf_waited caf_mailwait_claim(struct as_actor *a,
+                                                                      uint64_t key, uint64_t now)
+{
+  uint64_t stamp = as_actor_mailwait_claim(a, key);
+  return (struct caf_waited){stamp, as_mailwait_since(stamp, now)};
+}
 
 static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, const void *element,
                                                          int skipped_result)
@@ -636,9 +649,12 @@ static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, c
     h.outer = as_actor_handler_mark(a);
   as_actor_receive_quiet(a, h.type);
   uint64_t now = as_clock_now();
-  h.wait_key = as_mailwait_key_object(element);
-  h.wait_stamp = as_mailwait_stamp_of(h.wait_key);
-  h.waited = as_mailwait_since(h.wait_stamp, now);
+  if (__builtin_expect(as_actor_mailwait_pending(a), 0)) {
+    h.wait_key = as_mailwait_key_object(element);
+    struct caf_waited w = caf_mailwait_claim(a, h.wait_key, now);
+    h.wait_stamp = w.stamp;
+    h.waited = w.ticks;
+  }
   as_actor_handler_begin_quiet(a, h.type, now);
   h.changes = as_changes_ref_of(a);
   as_changes_touch_ref(h.changes);
@@ -663,6 +679,8 @@ static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
   if (h->result == h->skipped_result) {
     /* Left in the mailbox (e.g. while awaiting a response): not handled yet. */
     as_actor_receive_undo(a, h->type);
+    if (h->wait_stamp)
+      as_actor_mailwait_unclaim(a);
     as_events_handler_cancel(a);
     as_actor_handler_cancel(a);
   } else {

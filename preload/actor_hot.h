@@ -38,9 +38,12 @@ static inline void as_counter_bump32(_Atomic uint32_t *counter, uint32_t delta)
 static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queued)
 {
   uint64_t taken = atomic_load_explicit(&a->received, memory_order_relaxed);
-  uint64_t depth = queued > taken ? queued - taken : 0;
-  uint32_t len = depth < UINT32_MAX ? (uint32_t)depth : UINT32_MAX;
   uint32_t max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
+  /* Most messages leave the high-water mark alone: one compare (counts stay below 2^63). */
+  if (__builtin_expect(queued <= taken + max, 1))
+    return;
+  uint64_t depth = queued - taken;
+  uint32_t len = depth < UINT32_MAX ? (uint32_t)depth : UINT32_MAX;
   while (len > max && !atomic_compare_exchange_weak_explicit(
                           &a->mailbox_max, &max, len, memory_order_relaxed, memory_order_relaxed))
     ;
@@ -337,6 +340,40 @@ AS_HOT void as_actor_mailbox_wait_add(struct as_actor *actor, uint64_t ticks)
   if (__builtin_expect(words != NULL, 1))
     as__histogram_words_add(words, ticks);
 }
+
+/* Whether a timed message of the actor's (mailwait.h) may still be queued: timed ones put in
+ * (known from the enqueue count) and not yet claimed by its thread. Most messages are not
+ * timed: this spares them the stamp's look-up. From the actor's thread. */
+AS_HOT int as_actor_mailwait_pending(const struct as_actor *actor)
+{
+  return as_mailwait_timed_of(atomic_load_explicit(&actor->enqueued, memory_order_relaxed)) !=
+         actor->mailwait_taken;
+}
+
+/* The stamp of the message with this key (0: none), claimed (as_actor_mailwait_pending no
+ * longer counts it), for an actor with timed messages pending. Call after as_actor_receive.
+ * Without a stamp, the timed messages pending are at most those still queued: more means a
+ * stamp was lost to another message's (mailwait.h), given up on here, so that the actor does
+ * not look every message up from then on. An unclaimed stamp is never counted: at worst a
+ * message goes untimed, its wait never wrong. */
+static inline uint64_t as_actor_mailwait_claim(struct as_actor *actor, uint64_t key)
+{
+  uint64_t stamp = as_mailwait_stamp_of(key);
+  if (stamp) {
+    actor->mailwait_taken++;
+    return stamp;
+  }
+  uint64_t enqueued = atomic_load_explicit(&actor->enqueued, memory_order_relaxed);
+  uint64_t received = atomic_load_explicit(&actor->received, memory_order_relaxed);
+  uint64_t queued = enqueued > received ? enqueued - received : 0;
+  uint32_t timed = as_mailwait_timed_of(enqueued);
+  if ((uint32_t)(timed - actor->mailwait_taken) > queued)
+    actor->mailwait_taken = timed - (uint32_t)queued;
+  return 0;
+}
+
+/* The message whose stamp was claimed stays queued after all (its handler skipped it). */
+static inline void as_actor_mailwait_unclaim(struct as_actor *actor) { actor->mailwait_taken--; }
 
 /* Ends the handler in progress, if any (returns whether there was one: a handler the actor's
  * stop ended already leaves the record alone, so that a stopped actor's record stays as the

@@ -7,8 +7,13 @@
 _Atomic uint64_t as__mailwait_stamps[1u << AS_MAILWAIT_SLOT_BITS];
 _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES];
 uint64_t as__mailwait_mask;
+unsigned as__mailwait_shift;
 
-void as_mailwait_configure(unsigned every) { as__mailwait_mask = every ? every - 1 : 0; }
+void as_mailwait_configure(unsigned every)
+{
+  as__mailwait_mask = every ? every - 1 : 0;
+  as__mailwait_shift = every ? (unsigned)__builtin_ctz(every) : 0;
+}
 unsigned as_mailwait_every(void) { return (unsigned)as__mailwait_mask + 1; }
 
 static const size_t mailwait_blocks[AS_RECORD_SPACES] = {

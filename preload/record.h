@@ -166,6 +166,11 @@ struct as_actor {
   _Atomic uint8_t probing;      /* the runtime object may be sampled (as_runtime.probe_refs) */
   _Atomic uint8_t refs;         /* the registry's and the spawner's */
   _Atomic uint16_t handling_type; /* type ids fit 16 bits (typetab.h) */
+  /* Stamped messages (mailwait.h) whose stamp the actor's thread took or gave up on, modulo
+   * 2^32: with the count of stamped messages, known from `enqueued`, it tells the consumer
+   * whether a stamp can be in flight, so that most messages skip the look-up. Only the actor's
+   * thread reads or writes it; the collector never does. */
+  uint32_t mailwait_taken;
 };
 _Static_assert(AS_TYPETAB_CAPACITY <= 0xffff, "handling_type holds a type id");
 _Static_assert(sizeof(struct as_actor) <= 208, "a record and 8 bytes must fit a 224-byte block");
