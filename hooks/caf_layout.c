@@ -608,6 +608,10 @@ uint32_t caf__message_type_slow(const void *element)
     if (memo->vptr != vptr || memo->atom_offset != c->value)
       *memo = (struct caf_type_memo){.vptr = vptr, .atom_offset = c->value};
     *caf__type_memo_atom(memo, atom) = (struct caf_type_memo_atom){atom, id};
+    if (id) {
+      memo->atom = atom;
+      memo->id = id;
+    }
     return id;
   }
   const void *tuple = caf_element_tuple(element);
