@@ -41,12 +41,17 @@ static _Atomic int caf_state;
 static pthread_once_t caf_once = PTHREAD_ONCE_INIT;
 static const void *_Atomic caf_systems[CAF_SCOPES_MAX]; /* actor_system* -> scope number */
 
-static AS_HOOK_TLS const void *caf_enqueue_self; /* abstract_broker::enqueue calls the base's */
-static AS_HOOK_TLS struct caf_actor
-    *caf_consuming; /* the actor whose handler runs on this thread */
-/* The actor whose handler just unwound with an exception (counted already): CAF then calls its
- * exception handler, which must not count it again. */
-static AS_HOOK_TLS struct caf_actor *caf_exception_counted;
+/* This thread's state of the hooks, one initial-exec block: a hook reaches all of it from one
+ * address (each thread variable of a shared library costs a load of its offset first). */
+struct caf_thread {
+  struct caf_type_memo memo;  /* caf_layout_message_type's */
+  const void *enqueue_self;   /* abstract_broker::enqueue calls the base's */
+  struct caf_actor *consuming; /* the actor whose handler runs on this thread */
+  /* The actor whose handler just unwound with an exception (counted already): CAF then calls
+   * its exception handler, which must not count it again. */
+  struct caf_actor *exception_counted;
+};
+static AS_HOOK_TLS struct caf_thread caf_here;
 
 /* ---- real functions ------------------------------------------------------------------------ */
 
@@ -423,9 +428,9 @@ _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13e
   void *(*real)(void *, void *, void *) = CAF_REAL(
       _ZN3caf15scheduled_actor25default_exception_handlerEPS0_RNSt15__exception_ptr13exception_ptrE);
   struct caf_actor *ca = caf_active() ? caf_find(self) : NULL;
-  if (ca && ca != caf_exception_counted)
+  if (ca && ca != caf_here.exception_counted)
     as_actor_count_exception(caf_record(ca));
-  caf_exception_counted = NULL;
+  caf_here.exception_counted = NULL;
   return real ? real(result, self, exception) : result;
 }
 
@@ -443,7 +448,7 @@ static void caf_initialize_end(struct caf_initializing *init)
   if (!init->ca || init->returned)
     return;
   as_actor_count_exception(caf_record(init->ca));
-  caf_exception_counted = init->ca;
+  caf_here.exception_counted = init->ca;
 }
 
 AS_HOOK_EXPORT void _ZN3caf17event_based_actor10initializeEv(void *self)
@@ -453,7 +458,7 @@ AS_HOOK_EXPORT void _ZN3caf17event_based_actor10initializeEv(void *self)
     return;
   __attribute__((cleanup(caf_initialize_end))) struct caf_initializing init = {
       caf_active() ? caf_find(self) : NULL, false};
-  caf_exception_counted = NULL;
+  caf_here.exception_counted = NULL;
   real(self);
   init.returned = true;
 }
@@ -491,7 +496,7 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   uint64_t seq = as_actor_enqueue(caf_record(target));
   if (forwarder) {
     caf_launched(target); /* forwarders are never launched */
-    as_actor_receive_shared(caf_record(target), caf_layout_message_type(element));
+    as_actor_receive_shared(caf_record(target), caf_layout_message_type(&caf_here.memo, element));
   } else if (as_mailwait_sampled(seq)) {
     /* CAF's mailbox is not one queue (priorities, messages skipped while awaiting a
      * response), so its consumer cannot tell a timed message by its number: the element,
@@ -506,12 +511,12 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   if (!sender || sender == target) {
     /* Without a sender, the actor running here sends (or this thread, which runs none). */
     if (!sender)
-      as_peers_count_touch(caf_consuming ? caf_record(caf_consuming) : NULL, caf_record(target));
+      as_peers_count_touch(caf_here.consuming ? caf_record(caf_here.consuming) : NULL, caf_record(target));
     return;
   }
   /* Only the sender's own thread bumps its counts, but for forwarded messages (its record's
    * change bit is set once, by the sent count). */
-  if (sender == caf_consuming) {
+  if (sender == caf_here.consuming) {
     as_peers_count_sent(caf_record(sender), caf_record(target), 1);
     as_actor_count_sent(caf_record(sender));
   } else {
@@ -540,7 +545,7 @@ static AS_HOOK_HOT void caf_enqueue(caf_enqueue_fn real, void *self, void **elem
 {
   if (!real)
     return;
-  if (caf_enqueue_self != self)
+  if (caf_here.enqueue_self != self)
     caf_enqueue_count(self, element, forwarder);
   real(self, element, host);
 }
@@ -570,12 +575,12 @@ _ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6deta
       _ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE);
   if (!real)
     return;
-  const void *outer = caf_enqueue_self;
+  const void *outer = caf_here.enqueue_self;
   if (outer != self)
     caf_enqueue_count(self, element, false);
-  caf_enqueue_self = self;
+  caf_here.enqueue_self = self;
   real(self, element, host);
-  caf_enqueue_self = outer;
+  caf_here.enqueue_self = outer;
 }
 CAF_ENQUEUE_HOOK(
     _ZN3caf10actor_pool7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
@@ -630,14 +635,14 @@ static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, c
                            .type = AS_TYPE_NONE,
                            .result = -1,
                            .skipped_result = skipped_result,
-                           .outer_consumer = caf_consuming};
+                           .outer_consumer = caf_here.consuming};
   if (!ca)
     return h;
   struct as_actor *a = caf_record(ca);
-  caf_consuming = ca;
-  caf_exception_counted = NULL; /* one left by an actor whose own handler took it */
+  caf_here.consuming = ca;
+  caf_here.exception_counted = NULL; /* one left by an actor whose own handler took it */
   caf_launched(ca);
-  h.type = caf_layout_message_type(element);
+  h.type = caf_layout_message_type(&caf_here.memo, element);
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
   if (mid & CAF_MID_RESPONSE_FLAG) {
     uint64_t waited_on = as_actor_waiting_on(a);
@@ -668,10 +673,10 @@ static AS_HOOK_HOT void caf_handler_end(struct caf_handling *h)
   if (!h->ca)
     return;
   struct as_actor *a = caf_record(h->ca);
-  caf_consuming = h->outer_consumer;
+  caf_here.consuming = h->outer_consumer;
   if (h->result < 0) {
     as_actor_count_exception(a);
-    caf_exception_counted = h->ca;
+    caf_here.exception_counted = h->ca;
   }
   /* The record's change bit is set after the stores, and only when there were some: an
    * actor that stopped in its handler (the stop ended it) keeps the record its stop left. */

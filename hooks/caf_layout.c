@@ -588,14 +588,11 @@ caf_class_of(struct caf_class_cache_entry *cache, unsigned bits, struct as_ptrma
   return c;
 }
 
-__thread struct caf_type_memo caf__type_memo __attribute__((tls_model("initial-exec")));
-
-uint32_t caf__message_type_slow(const void *element)
+uint32_t caf__message_type_slow(struct caf_type_memo *memo, const void *element)
 {
   const void *vptr = *(const void *const *)element;
   const struct caf_class_cache_entry *c = caf_class_of(
       caf_class_cache, CAF_CLASS_CACHE_BITS, &caf_element_classes, caf_class_learn, element, NULL);
-  struct caf_type_memo *memo = &caf__type_memo;
   if (c->kind == CAF_CLASS_TYPED) {
     /* An id of 0 (the type table full) stays out of the memo: named again next time. */
     if (c->value)

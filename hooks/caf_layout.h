@@ -69,7 +69,8 @@ int caf_layout_verify(const void *real_ctor, char *why, size_t why_len);
 /* A thread's memo of the last element class whose class alone gives its message's type
  * (mailbox_element_vals<i32, str>), or where its leading atom lies (the atom names the type),
  * and the types of the last few atoms met in it: a message of the same class as the last costs
- * a compare, a load and a compare (caf_layout_message_type). */
+ * a compare, a load and a compare (caf_layout_message_type). Kept by the hooks with the rest
+ * of their thread state (caf.c). */
 #define CAF_TYPE_MEMO_ATOMS 4
 struct caf_type_memo_atom {
   uint64_t atom;
@@ -82,8 +83,6 @@ struct caf_type_memo {
   uint64_t atom;
   struct caf_type_memo_atom atoms[CAF_TYPE_MEMO_ATOMS];
 };
-extern __thread struct caf_type_memo caf__type_memo
-    __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 static inline struct caf_type_memo_atom *caf__type_memo_atom(struct caf_type_memo *memo,
                                                              uint64_t atom)
@@ -94,14 +93,14 @@ static inline struct caf_type_memo_atom *caf__type_memo_atom(struct caf_type_mem
 _Static_assert(CAF_TYPE_MEMO_ATOMS == 4, "the hash above picks one of 4");
 
 /* The message type of an element the memo does not know; fills the memo. */
-uint32_t caf__message_type_slow(const void *element);
+uint32_t caf__message_type_slow(struct caf_type_memo *memo, const void *element);
 
 /* The interned type of a message: its leading atom decoded ("ping"), or its element types
  * ("i32, std::string"). Lock-free after the first message of each type; a thread's messages
  * of one type (an actor's own, a request's) cost two compares and a load. */
-static inline __attribute__((always_inline)) uint32_t caf_layout_message_type(const void *element)
+static inline __attribute__((always_inline)) uint32_t
+caf_layout_message_type(struct caf_type_memo *memo, const void *element)
 {
-  struct caf_type_memo *memo = &caf__type_memo;
   if (__builtin_expect(*(const void *const *)element == memo->vptr, 1)) {
     if (!memo->atom_offset)
       return memo->id;
@@ -112,7 +111,7 @@ static inline __attribute__((always_inline)) uint32_t caf_layout_message_type(co
     if (__builtin_expect(known->atom == atom && known->id, 1))
       return known->id;
   }
-  return caf__message_type_slow(element);
+  return caf__message_type_slow(memo, element);
 }
 
 /* The registry of an actor_system, as its exported registry() says (it computes an address,
