@@ -490,10 +490,19 @@ static __attribute__((noinline)) void caf_response_arrives(struct caf_actor *ca,
 
 /* Forwarders (pools, decorators, proxies) hand a message on at once: it is received when it
  * is enqueued, so their mailbox never looks stuck. */
+/* Whether the actor's handler runs on this thread and will set the record's change bit as it
+ * ends (caf_handler_end), after whatever this hook stores now: a send from a handler (to
+ * itself, or its sent count) then leaves the bit to it. */
+static AS_HOOK_HOT bool caf_touched_at_end(const struct caf_actor *ca)
+{
+  return ca == caf_here.consuming && as_actor_is_handling(caf_record((struct caf_actor *)ca));
+}
+
 static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *element,
                                        bool forwarder)
 {
-  uint64_t seq = as_actor_enqueue(caf_record(target));
+  uint64_t seq = caf_touched_at_end(target) ? as_actor_enqueue_quiet(caf_record(target))
+                                            : as_actor_enqueue(caf_record(target));
   if (forwarder) {
     caf_launched(target); /* forwarders are never launched */
     as_actor_receive_shared(caf_record(target), caf_layout_message_type(&caf_here.memo, element));
@@ -518,7 +527,10 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
    * change bit is set once, by the sent count). */
   if (sender == caf_here.consuming) {
     as_peers_count_sent(caf_record(sender), caf_record(target), 1);
-    as_actor_count_sent(caf_record(sender));
+    if (as_actor_is_handling(caf_record(sender)))
+      as_actor_count_sent_quiet(caf_record(sender));
+    else
+      as_actor_count_sent(caf_record(sender));
   } else {
     as_peers_count_sent(caf_record(sender), caf_record(target), 0);
     as_actor_count_sent_shared(caf_record(sender));

@@ -52,12 +52,16 @@ static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queu
 /* A message was put into the actor's mailbox (call before the real send so that a fast
  * receiver never sees a negative depth; undo if the send fails). From any thread. */
 /* Returns the message's sequence number in the mailbox (0, 1, 2 ...). */
-static inline uint64_t as_actor_enqueue(struct as_actor *a)
+static inline uint64_t as_actor_enqueue_quiet(struct as_actor *a)
 {
-  as_changes_touch(a);
   uint64_t seq = atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed);
   as_actor_mailbox_max_update(a, seq + 1);
   return seq;
+}
+static inline uint64_t as_actor_enqueue(struct as_actor *a)
+{
+  as_changes_touch(a);
+  return as_actor_enqueue_quiet(a);
 }
 
 /* The same where one thread at a time sends to this actor (a CZMQ pipe end is a zmq socket,
@@ -196,10 +200,14 @@ static inline void as_actor_handler_begin(struct as_actor *actor, uint32_t type,
 static inline void as_actor_touch(const struct as_actor *actor) { as_changes_touch(actor); }
 
 /* The actor sent a message to another actor: from its own thread, or (shared) from any. */
+static inline void as_actor_count_sent_quiet(struct as_actor *actor)
+{
+  as_counter_bump(&actor->sent, 1);
+}
 static inline void as_actor_count_sent(struct as_actor *actor)
 {
   as_changes_touch(actor);
-  as_counter_bump(&actor->sent, 1);
+  as_actor_count_sent_quiet(actor);
 }
 static inline void as_actor_count_sent_shared(struct as_actor *actor)
 {
