@@ -588,29 +588,63 @@ caf_class_of(struct caf_class_cache_entry *cache, unsigned bits, struct as_ptrma
   return c;
 }
 
+/* The memo's class for elements of class VPTR whose type is read as said (caf_type_memo_class):
+ * the one it has, else the older of the two; reset when what it knew differs. */
+static struct caf_type_memo_class *caf_type_memo_class_for(struct caf_type_memo *memo,
+                                                           const void *vptr, uint32_t data_at,
+                                                           const void *data_vptr,
+                                                           uint32_t atom_offset)
+{
+  struct caf_type_memo_class *c = NULL;
+  for (unsigned i = 0; i < CAF_TYPE_MEMO_CLASSES && !c; i++)
+    if (memo->classes[i].vptr == vptr)
+      c = &memo->classes[i];
+  if (!c) {
+    c = &memo->classes[memo->next];
+    memo->next = (memo->next + 1) % CAF_TYPE_MEMO_CLASSES;
+  }
+  if (c->vptr != vptr || c->data_at != data_at || c->data_vptr != data_vptr ||
+      c->atom_offset != atom_offset)
+    *c = (struct caf_type_memo_class){
+        .vptr = vptr, .data_at = data_at, .data_vptr = data_vptr, .atom_offset = atom_offset};
+  return c;
+}
+
+/* The type of a message whose values lie in BASE (an element, or a message's data) as its class
+ * says (ENTRY); remembered in the memo for element class VPTR, its data (if any) read at
+ * DATA_AT. An id of 0 (the type table full) stays out of the memo: named again next time. */
+static uint32_t caf_type_memo_fill(struct caf_type_memo *memo, const void *vptr, uint32_t data_at,
+                                   const void *base, const struct caf_class_cache_entry *entry)
+{
+  const void *data_vptr = data_at ? *(const void *const *)base : NULL;
+  if (entry->kind == CAF_CLASS_TYPED) {
+    if (entry->value)
+      caf_type_memo_class_for(memo, vptr, data_at, data_vptr, 0)->id = entry->value;
+    return entry->value;
+  }
+  uint64_t atom = caf_read_u64(base, entry->value);
+  uint32_t id = caf_atom_type(atom);
+  struct caf_type_memo_class *c =
+      caf_type_memo_class_for(memo, vptr, data_at, data_vptr, entry->value);
+  *caf__type_memo_atom(c, atom) = (struct caf_type_memo_atom){atom, id};
+  if (id) {
+    c->atom = atom;
+    c->id = id;
+  }
+  return id;
+}
+
+/* Where a wrapper's content, a caf::message, lies in the element: the content of an element of
+ * a generic class is one of its members, at one offset for the whole class (0: not within). */
+#define CAF_WRAPPED_MESSAGE_MAX 4096
+
 uint32_t caf__message_type_slow(struct caf_type_memo *memo, const void *element)
 {
   const void *vptr = *(const void *const *)element;
   const struct caf_class_cache_entry *c = caf_class_of(
       caf_class_cache, CAF_CLASS_CACHE_BITS, &caf_element_classes, caf_class_learn, element, NULL);
-  if (c->kind == CAF_CLASS_TYPED) {
-    /* An id of 0 (the type table full) stays out of the memo: named again next time. */
-    if (c->value)
-      *memo = (struct caf_type_memo){.vptr = vptr, .id = c->value};
-    return c->value;
-  }
-  if (c->kind == CAF_CLASS_ATOM_AT) {
-    uint64_t atom = caf_read_u64(element, c->value);
-    uint32_t id = caf_atom_type(atom);
-    if (memo->vptr != vptr || memo->atom_offset != c->value)
-      *memo = (struct caf_type_memo){.vptr = vptr, .atom_offset = c->value};
-    *caf__type_memo_atom(memo, atom) = (struct caf_type_memo_atom){atom, id};
-    if (id) {
-      memo->atom = atom;
-      memo->id = id;
-    }
-    return id;
-  }
+  if (c->kind == CAF_CLASS_TYPED || c->kind == CAF_CLASS_ATOM_AT)
+    return caf_type_memo_fill(memo, vptr, 0, element, c);
   const void *tuple = caf_element_tuple(element);
   const struct caf_class_cache_entry *t =
       caf_class_of(caf_content_class_cache, CAF_CONTENT_CACHE_BITS, &caf_content_classes,
@@ -619,10 +653,13 @@ uint32_t caf__message_type_slow(struct caf_type_memo *memo, const void *element)
   if (data) {
     t = caf_class_of(caf_data_class_cache, CAF_DATA_CACHE_BITS, &caf_data_classes,
                      caf_data_class_learn, data, tuple);
-    if (t->kind == CAF_CLASS_TYPED)
-      return t->value;
-    if (t->kind == CAF_CLASS_ATOM_AT)
-      return caf_atom_type(caf_read_u64(data, t->value));
+    if (t->kind == CAF_CLASS_TYPED || t->kind == CAF_CLASS_ATOM_AT) {
+      ptrdiff_t at = (const char *)tuple - (const char *)element;
+      uint32_t data_at = at > 0 && at < CAF_WRAPPED_MESSAGE_MAX ? (uint32_t)at + CAF_MESSAGE_DATA : 0;
+      if (!data_at) /* not a member: read through content() every time */
+        return t->kind == CAF_CLASS_TYPED ? t->value : caf_atom_type(caf_read_u64(data, t->value));
+      return caf_type_memo_fill(memo, vptr, data_at, data, t);
+    }
   }
   uint16_t first_type_nr;
   return caf_tuple_type(tuple, &first_type_nr);

@@ -66,34 +66,66 @@ static inline void *caf_read_ptr(const void *base, size_t offset)
  * Returns 0, or -1 with `why` saying what differs. */
 int caf_layout_verify(const void *real_ctor, char *why, size_t why_len);
 
-/* A thread's memo of the last element class whose class alone gives its message's type
- * (mailbox_element_vals<i32, str>), or where its leading atom lies (the atom names the type),
- * and the types of the last few atoms met in it: a message of the same class as the last costs
- * a compare, a load and a compare (caf_layout_message_type). Kept by the hooks with the rest
- * of their thread state (caf.c). */
+/* A thread's memo of the last two element classes it met: whether the class alone gives its
+ * message's type (mailbox_element_vals<i32, str>), or where its leading atom lies (the atom
+ * names the type), with the types of the last few atoms met in it. A wrapper of a caf::message
+ * (a response, a message built by make_message) is read through the message's data, whose
+ * class says the same. A message of a known class costs a few compares and loads
+ * (caf_layout_message_type), where content() and the class caches cost a virtual call and
+ * some 70 instructions. Kept by the hooks with the rest of their thread state (caf.c). */
 #define CAF_TYPE_MEMO_ATOMS 4
+#define CAF_TYPE_MEMO_CLASSES 2
 struct caf_type_memo_atom {
   uint64_t atom;
   uint32_t id; /* 0: free */
 };
-struct caf_type_memo {
-  const void *vptr;     /* the class's; NULL: none yet */
-  uint32_t atom_offset; /* where its atom lies; 0: every message of the class is of type `id` */
-  uint32_t id;          /* with an atom: the type of `atom`, the last atom named (0: none) */
+struct caf_type_memo_class {
+  const void *vptr; /* the element class's; NULL: none yet */
+  /* A wrapper: where the pointer to its message's data lies in the element, and the data's
+   * class (the type is read from the data as from an element below); 0: the element holds
+   * its values itself. */
+  uint32_t data_at;
+  uint32_t atom_offset; /* where the atom lies; 0: every message of the class is of type `id` */
+  const void *data_vptr;
+  uint32_t id; /* with an atom: the type of `atom`, the last atom named (0: none) */
   uint64_t atom;
   struct caf_type_memo_atom atoms[CAF_TYPE_MEMO_ATOMS];
 };
+struct caf_type_memo {
+  struct caf_type_memo_class classes[CAF_TYPE_MEMO_CLASSES];
+  unsigned next; /* the class a new one replaces */
+};
 
-static inline struct caf_type_memo_atom *caf__type_memo_atom(struct caf_type_memo *memo,
+static inline struct caf_type_memo_atom *caf__type_memo_atom(struct caf_type_memo_class *c,
                                                              uint64_t atom)
 {
   /* Multiplicative hashing: atoms "ping" and "pong" differ in one 6-bit character. */
-  return &memo->atoms[(atom * 0x9e3779b97f4a7c15ULL) >> 62];
+  return &c->atoms[(atom * 0x9e3779b97f4a7c15ULL) >> 62];
 }
 _Static_assert(CAF_TYPE_MEMO_ATOMS == 4, "the hash above picks one of 4");
+_Static_assert(CAF_TYPE_MEMO_CLASSES == 2, "caf_layout_message_type looks at two");
 
 /* The message type of an element the memo does not know; fills the memo. */
 uint32_t caf__message_type_slow(struct caf_type_memo *memo, const void *element);
+
+/* The type of an element of the memo's class C, or 0 when the memo cannot tell. */
+static inline __attribute__((always_inline)) uint32_t
+caf__type_memo_class_type(struct caf_type_memo_class *c, const void *element)
+{
+  const void *base = element;
+  if (__builtin_expect(c->data_at != 0, 0)) {
+    base = caf_read_ptr(element, c->data_at);
+    if (!base || *(const void *const *)base != c->data_vptr)
+      return 0;
+  }
+  if (!c->atom_offset)
+    return c->id;
+  uint64_t atom = caf_read_u64(base, c->atom_offset);
+  if (__builtin_expect(atom == c->atom && c->id, 1))
+    return c->id;
+  const struct caf_type_memo_atom *known = caf__type_memo_atom(c, atom);
+  return known->atom == atom ? known->id : 0;
+}
 
 /* The interned type of a message: its leading atom decoded ("ping"), or its element types
  * ("i32, std::string"). Lock-free after the first message of each type; a thread's messages
@@ -101,17 +133,13 @@ uint32_t caf__message_type_slow(struct caf_type_memo *memo, const void *element)
 static inline __attribute__((always_inline)) uint32_t
 caf_layout_message_type(struct caf_type_memo *memo, const void *element)
 {
-  if (__builtin_expect(*(const void *const *)element == memo->vptr, 1)) {
-    if (!memo->atom_offset)
-      return memo->id;
-    uint64_t atom = caf_read_u64(element, memo->atom_offset);
-    if (__builtin_expect(atom == memo->atom && memo->id, 1))
-      return memo->id;
-    const struct caf_type_memo_atom *known = caf__type_memo_atom(memo, atom);
-    if (__builtin_expect(known->atom == atom && known->id, 1))
-      return known->id;
-  }
-  return caf__message_type_slow(memo, element);
+  const void *vptr = *(const void *const *)element;
+  uint32_t id = 0;
+  if (__builtin_expect(vptr == memo->classes[0].vptr, 1))
+    id = caf__type_memo_class_type(&memo->classes[0], element);
+  else if (vptr == memo->classes[1].vptr)
+    id = caf__type_memo_class_type(&memo->classes[1], element);
+  return __builtin_expect(id != 0, 1) ? id : caf__message_type_slow(memo, element);
 }
 
 /* The registry of an actor_system, as its exported registry() says (it computes an address,
