@@ -44,8 +44,8 @@ static const void *_Atomic caf_systems[CAF_SCOPES_MAX]; /* actor_system* -> scop
 /* This thread's state of the hooks, one initial-exec block: a hook reaches all of it from one
  * address (each thread variable of a shared library costs a load of its offset first). */
 struct caf_thread {
-  struct caf_type_memo memo;  /* caf_layout_message_type's */
-  const void *enqueue_self;   /* abstract_broker::enqueue calls the base's */
+  struct caf_type_memo memo;   /* caf_layout_message_type's */
+  const void *enqueue_self;    /* abstract_broker::enqueue calls the base's */
   struct caf_actor *consuming; /* the actor whose handler runs on this thread */
   /* The actor whose handler just unwound with an exception (counted already): CAF then calls
    * its exception handler, which must not count it again. */
@@ -520,7 +520,8 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   if (!sender || sender == target) {
     /* Without a sender, the actor running here sends (or this thread, which runs none). */
     if (!sender)
-      as_peers_count_touch(caf_here.consuming ? caf_record(caf_here.consuming) : NULL, caf_record(target));
+      as_peers_count_touch(caf_here.consuming ? caf_record(caf_here.consuming) : NULL,
+                           caf_record(target));
     return;
   }
   /* Only the sender's own thread bumps its counts, but for forwarded messages (its record's

@@ -655,7 +655,8 @@ uint32_t caf__message_type_slow(struct caf_type_memo *memo, const void *element)
                      caf_data_class_learn, data, tuple);
     if (t->kind == CAF_CLASS_TYPED || t->kind == CAF_CLASS_ATOM_AT) {
       ptrdiff_t at = (const char *)tuple - (const char *)element;
-      uint32_t data_at = at > 0 && at < CAF_WRAPPED_MESSAGE_MAX ? (uint32_t)at + CAF_MESSAGE_DATA : 0;
+      uint32_t data_at =
+          at > 0 && at < CAF_WRAPPED_MESSAGE_MAX ? (uint32_t)at + CAF_MESSAGE_DATA : 0;
       if (!data_at) /* not a member: read through content() every time */
         return t->kind == CAF_CLASS_TYPED ? t->value : caf_atom_type(caf_read_u64(data, t->value));
       return caf_type_memo_fill(memo, vptr, data_at, data, t);

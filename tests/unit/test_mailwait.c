@@ -1,0 +1,102 @@
+/* The consumer's side of the mailbox wait (mailwait.h, actor_hot.h): a message is looked up
+ * only while a timed one can be queued, and a stamp lost to another message's costs at most a
+ * few look-ups, never a wait counted wrong. */
+#include "actor_hot.h"
+#include "registry.h"
+
+#include <criterion/criterion.h>
+
+static struct as_actor *spawn_one(void)
+{
+  static const struct as_runtime test_runtime = {.name = "test"};
+  struct as_spawn spawn = {.runtime = &test_runtime, .name = "mailbox"};
+  struct as_actor *a = as_registry_spawn(&spawn);
+  cr_assert_not_null(a);
+  return a;
+}
+
+static void init(void) { as_mailwait_configure(4); }
+
+TestSuite(mailwait, .init = init);
+
+Test(mailwait, timed_messages_are_counted_from_the_enqueue_count)
+{
+  cr_assert_eq(as_mailwait_timed_of(0), 0);
+  cr_assert_eq(as_mailwait_timed_of(1), 1); /* number 0 */
+  cr_assert_eq(as_mailwait_timed_of(4), 1);
+  cr_assert_eq(as_mailwait_timed_of(5), 2); /* numbers 0 and 4 */
+  as_mailwait_configure(1);
+  cr_assert_eq(as_mailwait_timed_of(7), 7);
+  as_mailwait_configure(1024);
+  cr_assert_eq(as_mailwait_timed_of(1025), 2);
+}
+
+Test(mailwait, only_a_mailbox_with_a_timed_message_queued_is_looked_up)
+{
+  struct as_actor *a = spawn_one();
+  cr_assert_not(as_actor_mailwait_pending(a));
+  /* Five sent, numbers 0 and 4 timed and stamped (as a sender does). */
+  int element[5];
+  for (int i = 0; i < 5; i++) {
+    uint64_t seq = as_actor_enqueue(a);
+    if (as_mailwait_sampled(seq))
+      as_mailwait_stamp(as_mailwait_key_object(&element[i]), 1000 + (uint64_t)i);
+  }
+  for (int i = 0; i < 5; i++) {
+    as_actor_receive(a, AS_TYPE_NONE);
+    if (i == 1 || i == 2 || i == 3) {
+      /* Number 4 is still queued: looked up, found unstamped, still pending. */
+      cr_assert(as_actor_mailwait_pending(a));
+      cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element[i])), 0);
+      cr_assert(as_actor_mailwait_pending(a));
+      continue;
+    }
+    cr_assert(as_actor_mailwait_pending(a), "message %d", i);
+    uint64_t key = as_mailwait_key_object(&element[i]);
+    uint64_t stamp = as_actor_mailwait_claim(a, key);
+    cr_assert_neq(stamp, 0, "message %d", i);
+    cr_assert_eq(as_mailwait_since(stamp, 1100), 100 - (uint64_t)i);
+    as_mailwait_take_stamp(key, stamp);
+  }
+  cr_assert_not(as_actor_mailwait_pending(a));
+}
+
+Test(mailwait, a_lost_stamp_is_given_up_once_its_mailbox_is_empty)
+{
+  struct as_actor *a = spawn_one();
+  int element[2];
+  as_actor_enqueue(a); /* number 0, timed, its stamp overwritten by another message's */
+  as_actor_enqueue(a);
+  as_actor_receive(a, AS_TYPE_NONE);
+  /* One message still queued: the lost stamp may be its, still pending. */
+  cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element[0])), 0);
+  cr_assert(as_actor_mailwait_pending(a));
+  as_actor_receive(a, AS_TYPE_NONE);
+  /* None queued: given up, the next messages are not looked up. */
+  cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element[1])), 0);
+  cr_assert_not(as_actor_mailwait_pending(a));
+  as_actor_enqueue(a);
+  as_actor_enqueue(a);
+  as_actor_enqueue(a); /* numbers 2, 3, 4: 4 is timed */
+  cr_assert(as_actor_mailwait_pending(a));
+}
+
+Test(mailwait, a_skipped_message_keeps_its_stamp_for_its_handler)
+{
+  struct as_actor *a = spawn_one();
+  int element;
+  uint64_t key = as_mailwait_key_object(&element);
+  as_mailwait_stamp(key, as_actor_enqueue(a) + 500);
+  as_actor_receive(a, AS_TYPE_NONE);
+  uint64_t stamp = as_actor_mailwait_claim(a, key);
+  cr_assert_neq(stamp, 0);
+  cr_assert_not(as_actor_mailwait_pending(a));
+  /* The handler skipped it (CAF awaits a response): back in the mailbox, still timed. */
+  as_actor_receive_undo(a, AS_TYPE_NONE);
+  as_actor_mailwait_unclaim(a);
+  cr_assert(as_actor_mailwait_pending(a));
+  as_actor_receive(a, AS_TYPE_NONE);
+  cr_assert_eq(as_actor_mailwait_claim(a, key), stamp);
+  as_mailwait_take_stamp(key, stamp);
+  cr_assert_not(as_actor_mailwait_pending(a));
+}
