@@ -509,7 +509,8 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   } else if (as_mailwait_sampled(seq)) {
     /* CAF's mailbox is not one queue (priorities, messages skipped while awaiting a
      * response), so its consumer cannot tell a timed message by its number: the element,
-     * alive until its handler is done, names the message, and every handler looks. */
+     * alive until its handler is done, names the message; a handler looks it up while a
+     * timed message of its actor may be queued (as_actor_mailwait_pending). */
     as_mailwait_stamp(as_mailwait_key_object(element), as_clock_now());
   }
   struct caf_actor *sender =
