@@ -316,10 +316,9 @@ static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
  * of it begins. A cursor with SNAPSHOT_IDENTITY_ROOM in (room: what to take again after a
  * string written the slow way); the same out, or NULL. */
 #define SNAPSHOT_IDENTITY_ROOM (2 * SNAPSHOT_MEMBER_MAX + SNAPSHOT_STR_ROOM)
-static char *snapshot_put_identity(struct as_jsonw *w, char *p, size_t room,
-                                   const struct as_actor_view *v, struct snapshot_strs *strs)
+static char *snapshot_put_names(struct as_jsonw *w, char *p, size_t room,
+                                const struct as_actor_view *v, struct snapshot_strs *strs)
 {
-  p = snapshot_put_u64(p, "{" AS_KEY(AS_M_ID), v->id);
   p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_NAME));
   if (!(p = snapshot_put_str(w, p, room, &strs->name, snapshot_actor_name(v))))
     return NULL;
@@ -333,6 +332,11 @@ static char *snapshot_put_identity(struct as_jsonw *w, char *p, size_t room,
   if (v->internal)
     p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_INTERNAL) "true");
   return p;
+}
+static char *snapshot_put_identity(struct as_jsonw *w, char *p, size_t room,
+                                   const struct as_actor_view *v, struct snapshot_strs *strs)
+{
+  return snapshot_put_names(w, snapshot_put_u64(p, "{" AS_KEY(AS_M_ID), v->id), room, v, strs);
 }
 
 /* Its runtime: SNAPSHOT_RUNTIME_ROOM in, as snapshot_put_identity. */
@@ -518,36 +522,49 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   as_jsonw_lit(w, "}");
 }
 
-/* An actor that stopped before any line listed it (as_actor_view.ended), in the compact form of
- * FORMAT.md's "Ended actors": one flat object, what a stopped actor's full object would say
- * but the members whose value that form implies (status, mailbox kind and length, handling,
- * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions, outbox and
- * messages sent, a handler_max_ns equal to handler_total_ns and a runtime_id equal to the id
- * left out (version 4: a short-lived actor's most common values). Its histograms and longest
- * stuck run are as in the full object. */
-void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
-                    const struct as_registry_collection *c, const struct as_snapshot_info *info,
-                    struct snapshot_strs *strs)
+/* Whether the memo holds the text for these N key words. */
+static inline int snapshot_memo_holds(const struct snapshot_memo *m, const uint64_t *key, size_t n)
 {
-  /* One reservation for the whole object (the most a short-lived actor's few numbers, cached
-   * strings and short lists take): a line of 20k of them appends some 400k pieces. */
-  size_t room = SNAPSHOT_IDENTITY_ROOM + SNAPSHOT_RUNTIME_ROOM + SNAPSHOT_STR_ROOM +
-                18 * SNAPSHOT_MEMBER_MAX + snapshot_lists_room(v);
-  char *p = as_jsonw_put_begin(w, room);
-  if (!p || !(p = snapshot_put_identity(w, p, room, v, strs)) ||
-      !(p = snapshot_put_runtime(w, p, room, v, strs)))
+  if (m->keys != n)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (m->key[i] != key[i])
+      return 0;
+  return 1;
+}
+
+/* The memo's text at the cursor, in whole 16-byte parts (SNAPSHOT_MEMO_SLACK past it). */
+#define SNAPSHOT_MEMO_SLACK 16
+static inline char *snapshot_memo_put(char *p, const struct snapshot_memo *m)
+{
+  for (size_t at = 0; at < m->len; at += 16)
+    memcpy(p + at, m->text + at, 16);
+  return p + m->len;
+}
+
+/* Keeps the text from offset FROM of the buffer to the cursor, written for these key words, when
+ * none of it was handed to flush meanwhile (FLUSHED: w->flushed at FROM) and it fits. */
+static void snapshot_memo_keep(struct snapshot_memo *m, const struct as_jsonw *w, size_t from,
+                               size_t flushed, const char *p, const uint64_t *key, size_t n)
+{
+  m->keys = SIZE_MAX;
+  size_t len = (size_t)(p - w->buf) - from;
+  if (w->flushed != flushed || len > sizeof m->text || n > SNAPSHOT_MEMO_KEYS)
     return;
-  p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWNED_AT_NS),
-                       snapshot_since(v->spawned_at, info->start_ticks));
-  if (site)
-    p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
-  if (v->parent_id)
-    p = snapshot_put_u64(p, "," AS_KEY(AS_M_PARENT), v->parent_id);
-  p = snapshot_put_u64(p, "," AS_KEY(AS_M_STOPPED_AT_NS),
-                       snapshot_since(v->stopped_at, info->start_ticks));
+  memcpy(m->text, w->buf + from, len);
+  memcpy(m->key, key, n * sizeof *key);
+  m->len = len;
+  m->keys = n;
+}
+
+/* The middle run of an ended actor: its stop reason and counts (SNAPSHOT_MIDDLE_KEYS words). */
+#define SNAPSHOT_MIDDLE_KEYS 9
+static char *snapshot_put_ended_counts(struct as_jsonw *w, char *p, size_t room,
+                                       const struct as_actor_view *v, struct snapshot_strs *strs)
+{
   p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_REASON));
   if (!(p = snapshot_put_str(w, p, room, &strs->reason, v->stop_reason)))
-    return;
+    return NULL;
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_MAILBOX_MAX), v->mailbox_max);
   if (v->replies > v->replies_taken)
@@ -560,6 +577,108 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLED), v->handled);
   if (v->exceptions)
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
+  return p;
+}
+
+/* The last run of an ended actor: its message types, peers and runtime ids, and its end. Its
+ * key: what they are written from (the pooled words themselves, up to SNAPSHOT_MEMO_KEYS). */
+static size_t snapshot_ended_tail_key(const struct as_actor_view *v,
+                                      const struct as_registry_collection *c, uint64_t *key)
+{
+  const uint64_t *types = as_view_type_words(c, v), *peers = as_view_peer_words(c, v);
+  size_t peer_words = peers ? 2 * (size_t)v->peer_count + 1 : 0;
+  size_t n = 6;
+  key[0] = v->type_count;
+  key[1] = v->other_types;
+  key[2] = peers ? v->peer_count : UINT64_MAX;
+  key[3] = !v->runtime_id ? 0 : v->runtime_id == v->id ? 1 : 2;
+  key[4] = key[3] == 2 ? v->runtime_id : 0;
+  key[5] = v->runtime_scope;
+  if (n + v->type_count + peer_words > SNAPSHOT_MEMO_KEYS || (!types && v->type_count))
+    return SIZE_MAX; /* not kept */
+  for (uint32_t i = 0; i < v->type_count; i++)
+    key[n++] = types[i];
+  for (size_t i = 0; i < peer_words; i++)
+    key[n++] = peers[i];
+  return n;
+}
+
+static char *snapshot_put_ended_tail(struct as_jsonw *w, char *p, size_t room,
+                                     const struct as_actor_view *v,
+                                     const struct as_registry_collection *c,
+                                     struct snapshot_strs *strs)
+{
+  if (!(p = snapshot_put_message_types(w, p, room, v, c, strs)) ||
+      !(p = snapshot_put_peers(w, p, room, as_view_peer_words(c, v), v->peer_count, strs)))
+    return NULL;
+  if (v->runtime_id) {
+    if (v->runtime_id != v->id)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
+  }
+  return as_jsonw_put_lit(p, "}");
+}
+
+/* An actor that stopped before any line listed it (as_actor_view.ended), in the compact form of
+ * FORMAT.md's "Ended actors": one flat object, what a stopped actor's full object would say
+ * but the members whose value that form implies (status, mailbox kind and length, handling,
+ * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions, outbox and
+ * messages sent, a handler_max_ns equal to handler_total_ns and a runtime_id equal to the id
+ * left out (version 4: a short-lived actor's most common values). Its histograms and longest
+ * stuck run are as in the full object. */
+void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
+                    const struct as_registry_collection *c, const struct as_snapshot_info *info,
+                    struct snapshot_strs *strs)
+{
+  /* One reservation for the whole object (the most a short-lived actor's few numbers, cached
+   * strings and short lists take): a line of 20k of them appends some 400k pieces. Its three
+   * runs that depend on a few fields each are copied when the last ended actor had the same. */
+  size_t room = SNAPSHOT_IDENTITY_ROOM + SNAPSHOT_RUNTIME_ROOM + SNAPSHOT_STR_ROOM +
+                18 * SNAPSHOT_MEMBER_MAX + snapshot_lists_room(v) + 3 * SNAPSHOT_MEMO_SLACK;
+  char *p = as_jsonw_put_begin(w, room);
+  if (!p)
+    return;
+  p = snapshot_put_u64(p, "{" AS_KEY(AS_M_ID), v->id);
+  uint64_t key[SNAPSHOT_MEMO_KEYS];
+  const char *name = snapshot_actor_name(v), *full_name = snapshot_actor_full_name(v);
+  key[0] = (uintptr_t)name;
+  key[1] = (uintptr_t)full_name;
+  key[2] = (uintptr_t)v->runtime;
+  key[3] = (uint64_t)v->internal << 8 | v->attached_late;
+  if (snapshot_memo_holds(&strs->head, key, 4)) {
+    p = snapshot_memo_put(p, &strs->head);
+  } else {
+    size_t from = (size_t)(p - w->buf), flushed = w->flushed;
+    if (!(p = snapshot_put_names(w, p, room, v, strs)) ||
+        !(p = snapshot_put_runtime(w, p, room, v, strs)))
+      return;
+    snapshot_memo_keep(&strs->head, w, from, flushed, p, key, 4);
+  }
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWNED_AT_NS),
+                       snapshot_since(v->spawned_at, info->start_ticks));
+  if (site)
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
+  if (v->parent_id)
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_PARENT), v->parent_id);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_STOPPED_AT_NS),
+                       snapshot_since(v->stopped_at, info->start_ticks));
+  key[0] = (uintptr_t)v->stop_reason;
+  key[1] = v->enqueued;
+  key[2] = v->mailbox_max;
+  key[3] = v->replies;
+  key[4] = v->replies_taken;
+  key[5] = v->received;
+  key[6] = v->sent;
+  key[7] = v->exceptions;
+  key[8] = v->handled;
+  if (snapshot_memo_holds(&strs->middle, key, SNAPSHOT_MIDDLE_KEYS)) {
+    p = snapshot_memo_put(p, &strs->middle);
+  } else {
+    size_t from = (size_t)(p - w->buf), flushed = w->flushed;
+    if (!(p = snapshot_put_ended_counts(w, p, room, v, strs)))
+      return;
+    snapshot_memo_keep(&strs->middle, w, from, flushed, p, key, SNAPSHOT_MIDDLE_KEYS);
+  }
   uint64_t total_ns = as_clock_ticks_to_ns(v->handler_ticks_total);
   uint64_t max_ns = v->handler_ticks_max == v->handler_ticks_total
                         ? total_ns
@@ -567,14 +686,17 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_TOTAL_NS), total_ns);
   if (max_ns != total_ns)
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_MAX_NS), max_ns);
-  if (!(p = snapshot_put_measures(w, p, room, v, c, info)) ||
-      !(p = snapshot_put_message_types(w, p, room, v, c, strs)) ||
-      !(p = snapshot_put_peers(w, p, room, as_view_peer_words(c, v), v->peer_count, strs)))
+  if (!(p = snapshot_put_measures(w, p, room, v, c, info)))
     return;
-  if (v->runtime_id) {
-    if (v->runtime_id != v->id)
-      p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
-    p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
+  size_t keys = snapshot_ended_tail_key(v, c, key);
+  if (keys != SIZE_MAX && snapshot_memo_holds(&strs->tail, key, keys)) {
+    p = snapshot_memo_put(p, &strs->tail);
+  } else {
+    size_t from = (size_t)(p - w->buf), flushed = w->flushed;
+    if (!(p = snapshot_put_ended_tail(w, p, room, v, c, strs)))
+      return;
+    if (keys != SIZE_MAX)
+      snapshot_memo_keep(&strs->tail, w, from, flushed, p, key, keys);
   }
-  as_jsonw_put_end(w, as_jsonw_put_lit(p, "}"));
+  as_jsonw_put_end(w, p);
 }

@@ -176,6 +176,108 @@ static int varied_sink_take(void *context, const char *text, size_t len)
   return fwrite(text, 1, len, context) == len ? 0 : -1;
 }
 
+/* An ended actor like the one before it (as a loop spawns them), but for its id, times and
+ * handler histogram, and at times one more field: the encoder's copies of runs it wrote for
+ * the one before must be taken exactly when they apply. */
+static void varied_clone(struct as_actor_view *v, const struct as_actor_view *prev, uint64_t id,
+                         uint64_t *pool, size_t *used)
+{
+  *v = *prev;
+  v->id = id;
+  v->spawned_at = prev->spawned_at + varied_below(100000);
+  v->stopped_at = v->spawned_at + varied_number() % 100000000;
+  v->handler_ticks_total = v->handler_ticks_max = varied_below(3000000);
+  size_t at = *used;
+  v->links_at = v->monitors_at = v->types_at = (uint32_t)at;
+  memcpy(pool + at, pool + prev->types_at, prev->type_count * sizeof *pool);
+  at += v->type_count;
+  v->channels_at = (uint32_t)at;
+  size_t hist = (size_t)prev->histogram_count + prev->wait_histogram_count;
+  memcpy(pool + at, pool + prev->channels_at, hist * sizeof *pool);
+  if (prev->histogram_count && varied_below(2))
+    pool[at] += (uint64_t)1 << 48; /* the next bucket */
+  at += hist;
+  if (prev->peers_at != SIZE_MAX) {
+    v->peers_at = at;
+    memcpy(pool + at, pool + prev->peers_at, (2 * (size_t)prev->peer_count + 1) * sizeof *pool);
+    at += 2 * (size_t)prev->peer_count + 1;
+  }
+  *used = at;
+  switch (varied_below(28)) {
+  case 0:
+    v->stop_reason = reasons[varied_below(sizeof reasons / sizeof reasons[0])];
+    break;
+  case 1:
+    v->enqueued++;
+    break;
+  case 2:
+    v->mailbox_max++;
+    break;
+  case 3:
+    v->replies++;
+    break;
+  case 4:
+    v->replies_taken++;
+    break;
+  case 5:
+    v->received++;
+    break;
+  case 6:
+    v->sent++;
+    break;
+  case 7:
+    v->exceptions++;
+    break;
+  case 8:
+    v->handled++;
+    break;
+  case 9:
+    v->name = names[varied_below(sizeof names / sizeof names[0])];
+    break;
+  case 10:
+    v->full_name = v->full_name ? NULL : "caf::other<int>";
+    break;
+  case 11:
+    v->runtime = runtimes[varied_below(3)];
+    break;
+  case 12:
+    v->internal = !v->internal;
+    break;
+  case 13:
+    v->attached_late = !v->attached_late;
+    break;
+  case 14:
+    v->runtime_id = varied_below(2) ? id : 0;
+    break;
+  case 15:
+    v->runtime_scope++;
+    break;
+  case 16:
+    v->other_types = v->other_types ? 0 : 1;
+    break;
+  case 17:
+    if (v->type_count)
+      pool[v->types_at + varied_below(v->type_count)] += 1;
+    break;
+  case 18:
+    if (v->type_count)
+      v->type_count--;
+    break;
+  case 19:
+    if (v->peers_at != SIZE_MAX)
+      pool[v->peers_at + varied_below(2 * (size_t)v->peer_count + 1)] += 1;
+    break;
+  case 20:
+    v->peers_at = SIZE_MAX;
+    break;
+  case 21:
+    v->runtime_id = varied_number();
+    break;
+  default: /* the same but for its id and times */
+    break;
+  }
+}
+
 /* Appends one line (a keyframe, then deltas, some views out of id order) to out. */
 static void varied_line(FILE *out, int delta, uint64_t seq, struct as_actor_view *views,
                         uint64_t *pool)
@@ -184,7 +286,10 @@ static void varied_line(FILE *out, int delta, uint64_t seq, struct as_actor_view
   uint64_t id = 1 + seq * 10000;
   for (size_t i = 0; i < VARIED_ACTORS; i++) {
     id += 1 + varied_below(3);
-    varied_view(&views[i], id, pool, &used, delta && varied_below(3) != 0);
+    if (delta && i > 0 && views[i - 1].ended && varied_below(4) != 0)
+      varied_clone(&views[i], &views[i - 1], id, pool, &used);
+    else
+      varied_view(&views[i], id, pool, &used, delta && varied_below(3) != 0);
   }
   if (seq % 2) /* in record order, not id order: the encoder sorts */
     for (size_t i = VARIED_ACTORS - 1; i > 0; i--) {
