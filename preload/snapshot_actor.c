@@ -522,17 +522,6 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   as_jsonw_lit(w, "}");
 }
 
-/* Whether the memo holds the text for these N key words. */
-static inline int snapshot_memo_holds(const struct snapshot_memo *m, const uint64_t *key, size_t n)
-{
-  if (m->keys != n)
-    return 0;
-  for (size_t i = 0; i < n; i++)
-    if (m->key[i] != key[i])
-      return 0;
-  return 1;
-}
-
 /* The memo's text at the cursor, in whole 16-byte parts (SNAPSHOT_MEMO_SLACK past it). */
 #define SNAPSHOT_MEMO_SLACK 16
 static inline char *snapshot_memo_put(char *p, const struct snapshot_memo *m)
@@ -542,23 +531,65 @@ static inline char *snapshot_memo_put(char *p, const struct snapshot_memo *m)
   return p + m->len;
 }
 
-/* Keeps the text from offset FROM of the buffer to the cursor, written for these key words, when
- * none of it was handed to flush meanwhile (FLUSHED: w->flushed at FROM) and it fits. */
+/* Keeps the text from offset FROM of the buffer to the cursor, when none of it was handed to
+ * flush meanwhile (FLUSHED: w->flushed at FROM) and it fits. */
 static void snapshot_memo_keep(struct snapshot_memo *m, const struct as_jsonw *w, size_t from,
-                               size_t flushed, const char *p, const uint64_t *key, size_t n)
+                               size_t flushed, const char *p)
 {
-  m->keys = SIZE_MAX;
   size_t len = (size_t)(p - w->buf) - from;
-  if (w->flushed != flushed || len > sizeof m->text || n > SNAPSHOT_MEMO_KEYS)
-    return;
-  memcpy(m->text, w->buf + from, len);
-  memcpy(m->key, key, n * sizeof *key);
-  m->len = len;
-  m->keys = n;
+  m->kept = w->flushed == flushed && len <= sizeof m->text;
+  if (m->kept) {
+    memcpy(m->text, w->buf + from, len);
+    m->len = len;
+  }
 }
 
-/* The middle run of an ended actor: its stop reason and counts (SNAPSHOT_MIDDLE_KEYS words). */
-#define SNAPSHOT_MIDDLE_KEYS 9
+/* Whether the runs of ended actor V read as those of L, the one before: head (names, runtime),
+ * middle (reason and counts), tail (message types, peers, runtime ids; from the pooled words). */
+static inline int snapshot_same_head(const struct as_actor_view *v, const char *name,
+                                     const char *full_name, const struct as_actor_view *l,
+                                     const struct snapshot_strs *strs)
+{
+  return (((uintptr_t)name ^ (uintptr_t)strs->last_name) |
+          ((uintptr_t)full_name ^ (uintptr_t)strs->last_full_name) |
+          ((uintptr_t)v->runtime ^ (uintptr_t)l->runtime) | (uint64_t)(v->internal ^ l->internal) |
+          (uint64_t)(v->attached_late ^ l->attached_late)) == 0;
+}
+
+static inline int snapshot_same_middle(const struct as_actor_view *v, const struct as_actor_view *l)
+{
+  return (((uintptr_t)v->stop_reason ^ (uintptr_t)l->stop_reason) | (v->enqueued ^ l->enqueued) |
+          (v->mailbox_max ^ l->mailbox_max) | (v->replies ^ l->replies) |
+          (v->replies_taken ^ l->replies_taken) | (v->received ^ l->received) |
+          (v->sent ^ l->sent) | (v->exceptions ^ l->exceptions) | (v->handled ^ l->handled)) == 0;
+}
+
+/* 0 none, 1 the same as the id, 2 another (written). */
+static inline uint64_t snapshot_runtime_id_kind(const struct as_actor_view *v)
+{
+  return !v->runtime_id ? 0 : v->runtime_id == v->id ? 1 : 2;
+}
+
+static int snapshot_same_tail(const struct as_actor_view *v, const struct as_actor_view *l,
+                              const struct as_registry_collection *c)
+{
+  uint64_t kind = snapshot_runtime_id_kind(v);
+  const uint64_t *vp = as_view_peer_words(c, v), *lp = as_view_peer_words(c, l);
+  if (v->type_count != l->type_count || v->other_types != l->other_types ||
+      v->runtime_scope != l->runtime_scope || kind != snapshot_runtime_id_kind(l) ||
+      (kind == 2 && v->runtime_id != l->runtime_id) || !vp != !lp ||
+      (vp && v->peer_count != l->peer_count) || !c->ids)
+    return 0;
+  const uint64_t *vt = as_view_type_words(c, v), *lt = as_view_type_words(c, l);
+  uint64_t diff = 0;
+  for (uint32_t i = 0; i < v->type_count; i++)
+    diff |= vt[i] ^ lt[i];
+  for (size_t i = 0; vp && i < 2 * (size_t)v->peer_count + 1; i++)
+    diff |= vp[i] ^ lp[i];
+  return diff == 0;
+}
+
+/* The middle run of an ended actor: its stop reason and counts. */
 static char *snapshot_put_ended_counts(struct as_jsonw *w, char *p, size_t room,
                                        const struct as_actor_view *v, struct snapshot_strs *strs)
 {
@@ -580,29 +611,7 @@ static char *snapshot_put_ended_counts(struct as_jsonw *w, char *p, size_t room,
   return p;
 }
 
-/* The last run of an ended actor: its message types, peers and runtime ids, and its end. Its
- * key: what they are written from (the pooled words themselves, up to SNAPSHOT_MEMO_KEYS). */
-static size_t snapshot_ended_tail_key(const struct as_actor_view *v,
-                                      const struct as_registry_collection *c, uint64_t *key)
-{
-  const uint64_t *types = as_view_type_words(c, v), *peers = as_view_peer_words(c, v);
-  size_t peer_words = peers ? 2 * (size_t)v->peer_count + 1 : 0;
-  size_t n = 6;
-  key[0] = v->type_count;
-  key[1] = v->other_types;
-  key[2] = peers ? v->peer_count : UINT64_MAX;
-  key[3] = !v->runtime_id ? 0 : v->runtime_id == v->id ? 1 : 2;
-  key[4] = key[3] == 2 ? v->runtime_id : 0;
-  key[5] = v->runtime_scope;
-  if (n + v->type_count + peer_words > SNAPSHOT_MEMO_KEYS || (!types && v->type_count))
-    return SIZE_MAX; /* not kept */
-  for (uint32_t i = 0; i < v->type_count; i++)
-    key[n++] = types[i];
-  for (size_t i = 0; i < peer_words; i++)
-    key[n++] = peers[i];
-  return n;
-}
-
+/* The last run of an ended actor: its message types, peers and runtime ids, and its end. */
 static char *snapshot_put_ended_tail(struct as_jsonw *w, char *p, size_t room,
                                      const struct as_actor_view *v,
                                      const struct as_registry_collection *c,
@@ -639,20 +648,20 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
   if (!p)
     return;
   p = snapshot_put_u64(p, "{" AS_KEY(AS_M_ID), v->id);
-  uint64_t key[SNAPSHOT_MEMO_KEYS];
+  const struct as_actor_view *last = strs->last_ended;
+  strs->last_ended = v; /* the runs kept below are V's (or none) */
   const char *name = snapshot_actor_name(v), *full_name = snapshot_actor_full_name(v);
-  key[0] = (uintptr_t)name;
-  key[1] = (uintptr_t)full_name;
-  key[2] = (uintptr_t)v->runtime;
-  key[3] = (uint64_t)v->internal << 8 | v->attached_late;
-  if (snapshot_memo_holds(&strs->head, key, 4)) {
+  if (last && strs->head.kept && snapshot_same_head(v, name, full_name, last, strs)) {
     p = snapshot_memo_put(p, &strs->head);
   } else {
     size_t from = (size_t)(p - w->buf), flushed = w->flushed;
+    strs->head.kept = 0;
     if (!(p = snapshot_put_names(w, p, room, v, strs)) ||
         !(p = snapshot_put_runtime(w, p, room, v, strs)))
       return;
-    snapshot_memo_keep(&strs->head, w, from, flushed, p, key, 4);
+    snapshot_memo_keep(&strs->head, w, from, flushed, p);
+    strs->last_name = name;
+    strs->last_full_name = full_name;
   }
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWNED_AT_NS),
                        snapshot_since(v->spawned_at, info->start_ticks));
@@ -662,22 +671,14 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_PARENT), v->parent_id);
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_STOPPED_AT_NS),
                        snapshot_since(v->stopped_at, info->start_ticks));
-  key[0] = (uintptr_t)v->stop_reason;
-  key[1] = v->enqueued;
-  key[2] = v->mailbox_max;
-  key[3] = v->replies;
-  key[4] = v->replies_taken;
-  key[5] = v->received;
-  key[6] = v->sent;
-  key[7] = v->exceptions;
-  key[8] = v->handled;
-  if (snapshot_memo_holds(&strs->middle, key, SNAPSHOT_MIDDLE_KEYS)) {
+  if (last && strs->middle.kept && snapshot_same_middle(v, last)) {
     p = snapshot_memo_put(p, &strs->middle);
   } else {
     size_t from = (size_t)(p - w->buf), flushed = w->flushed;
+    strs->middle.kept = 0;
     if (!(p = snapshot_put_ended_counts(w, p, room, v, strs)))
       return;
-    snapshot_memo_keep(&strs->middle, w, from, flushed, p, key, SNAPSHOT_MIDDLE_KEYS);
+    snapshot_memo_keep(&strs->middle, w, from, flushed, p);
   }
   uint64_t total_ns = as_clock_ticks_to_ns(v->handler_ticks_total);
   uint64_t max_ns = v->handler_ticks_max == v->handler_ticks_total
@@ -688,15 +689,14 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_MAX_NS), max_ns);
   if (!(p = snapshot_put_measures(w, p, room, v, c, info)))
     return;
-  size_t keys = snapshot_ended_tail_key(v, c, key);
-  if (keys != SIZE_MAX && snapshot_memo_holds(&strs->tail, key, keys)) {
+  if (last && strs->tail.kept && snapshot_same_tail(v, last, c)) {
     p = snapshot_memo_put(p, &strs->tail);
   } else {
     size_t from = (size_t)(p - w->buf), flushed = w->flushed;
+    strs->tail.kept = 0;
     if (!(p = snapshot_put_ended_tail(w, p, room, v, c, strs)))
       return;
-    if (keys != SIZE_MAX)
-      snapshot_memo_keep(&strs->tail, w, from, flushed, p, key, keys);
+    snapshot_memo_keep(&strs->tail, w, from, flushed, p);
   }
   as_jsonw_put_end(w, p);
 }
