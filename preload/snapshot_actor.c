@@ -87,7 +87,8 @@ static inline char *snapshot_put_str(struct as_jsonw *w, char *p, size_t room,
                                      struct snapshot_str_cache *cache, const char *text)
 {
   if (text && text == cache->src) {
-    for (size_t at = 0; at < cache->len; at += 16)
+    memcpy(p, cache->text, 32); /* most names: one move (within the room and the cache) */
+    for (size_t at = 32; at < cache->len; at += 16)
       memcpy(p + at, cache->text + at, 16);
     return p + cache->len;
   }
@@ -155,22 +156,23 @@ void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
 
 /* A histogram as [bucket, count] pairs (histogram.h), after its key (with its comma): the
  * handler times' or the mailbox waits'. Absent before the first time. */
-static char *snapshot_put_histogram(char *p, int waits, const uint64_t *words, uint32_t count)
+static inline char *snapshot_put_histogram(char *p, int waits, const uint64_t *words,
+                                           uint32_t count)
 {
   if (!count || !words)
     return p;
   if (waits)
-    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM) "[");
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM) "[[");
   else
-    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_HANDLER_HISTOGRAM) "[");
-  for (uint32_t i = 0; i < count; i++) {
-    if (i)
-      *p++ = ',';
-    p = as_jsonw_put_lit_u64(p, "[", as_tally_word_type(words[i]));
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_HANDLER_HISTOGRAM) "[[");
+  /* Most have one pair (a short-lived actor's one handler and wait): no loop for it. */
+  p = as_jsonw__put_u64(p, as_tally_word_type(words[0]));
+  p = as_jsonw_put_lit_u64(p, ",", as_tally_word_count(words[0]));
+  for (uint32_t i = 1; i < count; i++) {
+    p = as_jsonw_put_lit_u64(p, "],[", as_tally_word_type(words[i]));
     p = as_jsonw_put_lit_u64(p, ",", as_tally_word_count(words[i]));
-    p = as_jsonw_put_lit(p, "]");
   }
-  return as_jsonw_put_lit(p, "]");
+  return as_jsonw_put_lit(p, "]]");
 }
 
 /* An actor's members "peers" and "peers_other" (FORMAT.md) from its COUNT pairs in WORDS (as
@@ -522,12 +524,13 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   as_jsonw_lit(w, "}");
 }
 
-/* The memo's text at the cursor, in whole 16-byte parts (SNAPSHOT_MEMO_SLACK past it). */
-#define SNAPSHOT_MEMO_SLACK 16
+/* The memo's text at the cursor, in whole 32-byte parts (SNAPSHOT_MEMO_SLACK past it). */
+#define SNAPSHOT_MEMO_SLACK 32
 static inline char *snapshot_memo_put(char *p, const struct snapshot_memo *m)
 {
-  for (size_t at = 0; at < m->len; at += 16)
-    memcpy(p + at, m->text + at, 16);
+  memcpy(p, m->text, 32);
+  for (size_t at = 32; at < m->len; at += 32)
+    memcpy(p + at, m->text + at, 32);
   return p + m->len;
 }
 

@@ -28,7 +28,7 @@ struct snapshot_str_cache {
 struct snapshot_memo {
   int kept; /* the text is the last ended actor's run */
   size_t len;
-  char text[512]; /* a multiple of 16 (copied so) */
+  char text[512]; /* a multiple of 32 (copied so) */
 };
 
 struct snapshot_strs {
