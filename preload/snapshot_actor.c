@@ -356,7 +356,7 @@ static char *snapshot_put_runtime(struct as_jsonw *w, char *p, size_t room,
 
 /* Its handler-time and mailbox-wait histograms and its longest stuck run (rare: written the
  * slow way, between a cursor handed back and one taken again with `room`). */
-static char *snapshot_put_measures(struct as_jsonw *w, char *p, size_t room,
+static inline char *snapshot_put_measures(struct as_jsonw *w, char *p, size_t room,
                                    const struct as_actor_view *v,
                                    const struct as_registry_collection *c,
                                    const struct as_snapshot_info *info)
@@ -524,12 +524,13 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   as_jsonw_lit(w, "}");
 }
 
-/* The memo's text at the cursor, in whole 32-byte parts (SNAPSHOT_MEMO_SLACK past it). */
-#define SNAPSHOT_MEMO_SLACK 32
+/* The memo's text at the cursor: the first 64 bytes at once (most runs fit), the rest in whole
+ * 32-byte parts (SNAPSHOT_MEMO_SLACK past it). */
+#define SNAPSHOT_MEMO_SLACK 64
 static inline char *snapshot_memo_put(char *p, const struct snapshot_memo *m)
 {
-  memcpy(p, m->text, 32);
-  for (size_t at = 32; at < m->len; at += 32)
+  memcpy(p, m->text, 64);
+  for (size_t at = 64; at < m->len; at += 32)
     memcpy(p + at, m->text + at, 32);
   return p + m->len;
 }
