@@ -373,12 +373,10 @@ static inline char *snapshot_put_measures(struct as_jsonw *w, char *p, size_t ro
 
 /* Its mailbox, outbox, counters and handler times: each number only when not 0, each object
  * only when it holds one (version 5, FORMAT.md "Defaults"); a handler_ns.max equal to its total
- * is left out too. One reservation for the lot. */
-static void snapshot_numbers(struct as_jsonw *w, const struct as_actor_view *v)
+ * is left out too. A cursor with SNAPSHOT_NUMBERS_ROOM in; the same out. */
+#define SNAPSHOT_NUMBERS_ROOM (14 * SNAPSHOT_MEMBER_MAX)
+static char *snapshot_put_numbers(char *p, const struct as_actor_view *v)
 {
-  char *p = as_jsonw_put_begin(w, 14 * SNAPSHOT_MEMBER_MAX);
-  if (!p)
-    return;
   uint64_t len = v->enqueued > v->received ? v->enqueued - v->received : 0;
   /* An object's members each after a comma; the first comma becomes its brace (the object is
    * written only when it holds a member). */
@@ -423,7 +421,7 @@ static void snapshot_numbers(struct as_jsonw *w, const struct as_actor_view *v)
       p = snapshot_put_u64(p, "," AS_KEY(AS_M_MAX), max_ns);
     p = as_jsonw_put_lit(p, "}");
   }
-  as_jsonw_put_end(w, p);
+  return p;
 }
 
 /* Version 5 leaves out every member at its default (FORMAT.md "Defaults"): status running (or
@@ -464,16 +462,21 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
     as_jsonw_lit(w, "," AS_KEY(AS_M_CHILDREN));
     snapshot_children(w, family, index, v->id);
   }
+  /* Its stop, numbers and measures after one reservation (the numbers after the peers too). */
+  size_t lists = 2 * SNAPSHOT_MEMBER_MAX + SNAPSHOT_STR_ROOM + SNAPSHOT_NUMBERS_ROOM +
+                 snapshot_lists_room(v) + 4 * SNAPSHOT_MEMBER_MAX;
+  if (!(p = as_jsonw_put_begin(w, lists)))
+    return;
   if (v->status == AS_STATUS_STOPPED) {
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_STOPPED) "{" AS_KEY(AS_M_AT_NS),
-                     snapshot_since(v->stopped_at, info->start_ticks));
-    as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
-    snapshot_str(w, &strs->reason, v->stop_reason);
-    as_jsonw_lit(w, "}");
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_STOPPED) "{" AS_KEY(AS_M_AT_NS),
+                         snapshot_since(v->stopped_at, info->start_ticks));
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_REASON));
+    if (!(p = snapshot_put_str(w, p, lists, &strs->reason, v->stop_reason)))
+      return;
+    p = as_jsonw_put_lit(p, "}");
   }
-  snapshot_numbers(w, v);
-  size_t lists = snapshot_lists_room(v) + 4 * SNAPSHOT_MEMBER_MAX; /* and the numbers after */
-  if (!(p = as_jsonw_put_begin(w, lists)) || !(p = snapshot_put_measures(w, p, lists, v, c, info)))
+  p = snapshot_put_numbers(p, v);
+  if (!(p = snapshot_put_measures(w, p, lists, v, c, info)))
     return;
   as_jsonw_put_end(w, p);
   if (v->handling_type != AS_TYPE_NONE) {
