@@ -182,6 +182,7 @@ void snapshot_sites_free(struct snapshot_sites *sites)
  * names a site wrote its frames again, escaping ~100 bytes a frame (the collector thread's, or
  * the exiting thread's for the last line: one writer at a time). */
 #define SNAPSHOT_SITE_TEXTS 64
+#define SNAPSHOT_SITE_TEXT_MAX 8192 /* 64 of them: half a megabyte at most */
 struct snapshot_site_text {
   void *const *frames;
   uint32_t count;
@@ -206,8 +207,8 @@ static void snapshot_site_frames(struct as_jsonw *w, const struct as_actor_view 
     as_jsonw_str(w, as_symcache_frame(v->spawn_frames[i]));
   }
   as_jsonw_lit(w, "]");
-  if (w->failed || w->flushed != flushed)
-    return; /* part of it was handed on: kept next time */
+  if (w->failed || w->flushed != flushed || w->len - at > SNAPSHOT_SITE_TEXT_MAX)
+    return; /* part of it was handed on (kept next time), or too long to keep */
   char *text = malloc(w->len - at);
   if (!text)
     return;
