@@ -395,7 +395,8 @@ void as_actor_release(struct as_actor *actor)
       runtime->release(actor);
     /* Most short-lived actors have no tally block, side block or histogram block: no call for
      * those (a storm lets go of thousands a line). */
-    struct as_tally_more *more = atomic_load_explicit(&actor->type_tally_more, memory_order_acquire);
+    struct as_tally_more *more =
+        atomic_load_explicit(&actor->type_tally_more, memory_order_acquire);
     if (more)
       as_blockpool_give(&registry_tallies, more);
     as_peers_release(actor);

@@ -207,8 +207,7 @@ static char *snapshot_put_peers(struct as_jsonw *w, char *p, size_t room, const 
       if (!(p = snapshot_put_str(w, p, room, &strs->thread, thread)))
         return NULL;
     }
-    p = as_jsonw_put_lit(snapshot_put_u64(p, "," AS_KEY(AS_M_COUNT), words[2 * order[i] + 1]),
-                         "}");
+    p = as_jsonw_put_lit(snapshot_put_u64(p, "," AS_KEY(AS_M_COUNT), words[2 * order[i] + 1]), "}");
   }
   p = as_jsonw_put_lit(p, "]");
   if (words[2 * count])
@@ -357,9 +356,9 @@ static char *snapshot_put_runtime(struct as_jsonw *w, char *p, size_t room,
 /* Its handler-time and mailbox-wait histograms and its longest stuck run (rare: written the
  * slow way, between a cursor handed back and one taken again with `room`). */
 static inline char *snapshot_put_measures(struct as_jsonw *w, char *p, size_t room,
-                                   const struct as_actor_view *v,
-                                   const struct as_registry_collection *c,
-                                   const struct as_snapshot_info *info)
+                                          const struct as_actor_view *v,
+                                          const struct as_registry_collection *c,
+                                          const struct as_snapshot_info *info)
 {
   p = snapshot_put_histogram(p, 0, as_view_histogram_words(c, v), v->histogram_count);
   p = snapshot_put_histogram(p, 1, as_view_wait_histogram_words(c, v), v->wait_histogram_count);

@@ -30,30 +30,28 @@ static uint64_t varied_below(uint64_t n) { return varied_next() % n; }
 static uint64_t varied_number(void)
 {
   switch (varied_below(6)) {
-  case 0:
-    return 0;
-  case 1:
-    return varied_below(10);
-  case 2:
-    return varied_below(1000);
-  case 3:
-    return varied_below(100000000);
-  case 4:
-    return varied_next() >> varied_below(64);
-  default:
-    return varied_next();
+  case 0: return 0;
+  case 1: return varied_below(10);
+  case 2: return varied_below(1000);
+  case 3: return varied_below(100000000);
+  case 4: return varied_next() >> varied_below(64);
+  default: return varied_next();
   }
 }
 
 static char long_name[220], long_reason[200], long_runtime[180], long_thread[170];
-static const char *const names[] = {"worker", "front", "printer_actor", "q\"uote\\d\n", "bad\xff",
-                                    long_name, NULL, ""};
+static const char *const names[] = {
+    "worker", "front", "printer_actor", "q\"uote\\d\n", "bad\xff", long_name, NULL, ""};
 static const char *const runtimes[] = {"caf", "czmq", long_runtime};
 static const char *const reasons[] = {"normal", "", "user_shutdown", long_reason, "e\"x\x01"};
 static const char *const threads[] = {"main", "caf.worker", long_thread, "t\"h"};
-static const char *const type_names[] = {"work", "ping", "caf::atom_constant<caf::atom_value>",
-                                         "long\"type", "t4", "t5", "t6", "t7", "t8", "t9",
-                                         "t10", "t11", "t12", "t13", "t14", "t15", "t16", "t17"};
+static const char *const type_names[] = {
+    "work",       "ping", "caf::atom_constant<caf::atom_value>",
+    "long\"type", "t4",   "t5",
+    "t6",         "t7",   "t8",
+    "t9",         "t10",  "t11",
+    "t12",        "t13",  "t14",
+    "t15",        "t16",  "t17"};
 
 static void varied_strings(void)
 {
@@ -110,8 +108,8 @@ static void varied_view(struct as_actor_view *v, uint64_t id, uint64_t *pool, si
   v->known = !ended && varied_below(2);
   v->ended = (uint8_t)ended;
   if (!ended) {
-    v->handling_type = varied_below(3) ? AS_TYPE_NONE
-                                       : (uint16_t)as_typetab_intern(type_names[0], 4);
+    v->handling_type =
+        varied_below(3) ? AS_TYPE_NONE : (uint16_t)as_typetab_intern(type_names[0], 4);
     v->handling_since = varied_below(20000);
     v->wait_target = varied_below(3) ? 0 : varied_number();
     v->wait_kind = (int8_t)varied_below(3);
@@ -142,7 +140,7 @@ static void varied_view(struct as_actor_view *v, uint64_t id, uint64_t *pool, si
   for (uint32_t i = 0; i < v->channel_count; i++) {
     uint64_t *w = pool + *used;
     w[0] = (uintptr_t)(i ? "PULL" : "SUB");
-    w[1] = i ? (uintptr_t)"inproc://side" : 0;
+    w[1] = i ? (uintptr_t) "inproc://side" : 0;
     w[2] = varied_number();
     w[3] = varied_number();
     w[4] = varied_below(2) ? (uint64_t)-1 : varied_below(100);
@@ -159,10 +157,10 @@ static void varied_view(struct as_actor_view *v, uint64_t id, uint64_t *pool, si
     v->peers_at = *used;
     v->peer_count = (uint32_t)varied_below(AS_PEERS_SLOTS + 1);
     for (uint32_t i = 0; i < v->peer_count; i++) {
-      uint64_t key = varied_below(3) ? 1 + varied_below(1u << 20)
-                                     : (uint64_t)(uintptr_t)threads[varied_below(4)] |
-                                           (varied_below(2) ? AS_PEERS_TO_THREAD
-                                                            : AS_PEERS_FROM_THREAD);
+      uint64_t key = varied_below(3)
+                         ? 1 + varied_below(1u << 20)
+                         : (uint64_t)(uintptr_t)threads[varied_below(4)] |
+                               (varied_below(2) ? AS_PEERS_TO_THREAD : AS_PEERS_FROM_THREAD);
       pool[*used + 2 * i] = key;
       pool[*used + 2 * i + 1] = varied_below(3) ? 1 + varied_below(9) : 1 + varied_number();
     }
@@ -204,57 +202,23 @@ static void varied_clone(struct as_actor_view *v, const struct as_actor_view *pr
   }
   *used = at;
   switch (varied_below(28)) {
-  case 0:
-    v->stop_reason = reasons[varied_below(sizeof reasons / sizeof reasons[0])];
-    break;
-  case 1:
-    v->enqueued++;
-    break;
-  case 2:
-    v->mailbox_max++;
-    break;
-  case 3:
-    v->replies++;
-    break;
-  case 4:
-    v->replies_taken++;
-    break;
-  case 5:
-    v->received++;
-    break;
-  case 6:
-    v->sent++;
-    break;
-  case 7:
-    v->exceptions++;
-    break;
-  case 8:
-    v->handled++;
-    break;
-  case 9:
-    v->name = names[varied_below(sizeof names / sizeof names[0])];
-    break;
-  case 10:
-    v->full_name = v->full_name ? NULL : "caf::other<int>";
-    break;
-  case 11:
-    v->runtime = runtimes[varied_below(3)];
-    break;
-  case 12:
-    v->internal = !v->internal;
-    break;
-  case 13:
-    v->attached_late = !v->attached_late;
-    break;
-  case 14:
-    v->runtime_id = varied_below(2) ? id : 0;
-    break;
-  case 15:
-    v->runtime_scope++;
-    break;
-  case 16:
-    v->other_types = v->other_types ? 0 : 1;
-    break;
+  case 0: v->stop_reason = reasons[varied_below(sizeof reasons / sizeof reasons[0])]; break;
+  case 1: v->enqueued++; break;
+  case 2: v->mailbox_max++; break;
+  case 3: v->replies++; break;
+  case 4: v->replies_taken++; break;
+  case 5: v->received++; break;
+  case 6: v->sent++; break;
+  case 7: v->exceptions++; break;
+  case 8: v->handled++; break;
+  case 9: v->name = names[varied_below(sizeof names / sizeof names[0])]; break;
+  case 10: v->full_name = v->full_name ? NULL : "caf::other<int>"; break;
+  case 11: v->runtime = runtimes[varied_below(3)]; break;
+  case 12: v->internal = !v->internal; break;
+  case 13: v->attached_late = !v->attached_late; break;
+  case 14: v->runtime_id = varied_below(2) ? id : 0; break;
+  case 15: v->runtime_scope++; break;
+  case 16: v->other_types = v->other_types ? 0 : 1; break;
   case 17:
     if (v->type_count)
       pool[v->types_at + varied_below(v->type_count)] += 1;
@@ -267,14 +231,9 @@ static void varied_clone(struct as_actor_view *v, const struct as_actor_view *pr
     if (v->peers_at != SIZE_MAX)
       pool[v->peers_at + varied_below(2 * (size_t)v->peer_count + 1)] += 1;
     break;
-  case 20:
-    v->peers_at = SIZE_MAX;
-    break;
-  case 21:
-    v->runtime_id = varied_number();
-    break;
-  default: /* the same but for its id and times */
-    break;
+  case 20: v->peers_at = SIZE_MAX; break;
+  case 21: v->runtime_id = varied_number(); break;
+  default: /* the same but for its id and times */ break;
   }
 }
 
@@ -374,8 +333,8 @@ Test(snapshot_bytes, varied_actors_encode_exactly_as_the_recorded_lines)
   while (at < len && expected[at] == text[at])
     at++;
   size_t from = at > 80 ? at - 80 : 0;
-  cr_assert_eq(at, len, "first difference at byte %zu:\nrecorded ...%.160s\nencoded  ...%.160s",
-               at, expected + from, text + from);
+  cr_assert_eq(at, len, "first difference at byte %zu:\nrecorded ...%.160s\nencoded  ...%.160s", at,
+               expected + from, text + from);
   free(expected);
   free(text);
 }
