@@ -55,7 +55,8 @@ char *as_jsonw_finish(struct as_jsonw *w);
 
 /* A string literal, e.g. as_jsonw_lit(w, ",\"id\":"). */
 #define as_jsonw_lit(w, literal) as_jsonw_raw((w), (literal), sizeof(literal) - 1)
-/* Writes value in decimal at out (room for 20 digits); returns the digit count. */
+/* Writes value in decimal at out; returns the digit count. It may write past the digits (in
+ * 8-byte stores), never past out + AS_JSONW_U64_MAX: the caller has that room. */
 size_t as_jsonw__digits(char *out, uint64_t value);
 
 /* "00" to "99", the two digits of each number below 100. */
@@ -110,9 +111,14 @@ static inline char *as_jsonw_put_begin(struct as_jsonw *w, size_t n)
   return as_jsonw_reserve(w, n) < 0 ? NULL : w->buf + w->len;
 }
 static inline void as_jsonw_put_end(struct as_jsonw *w, char *p) { w->len = (size_t)(p - w->buf); }
-/* A literal: p = as_jsonw_put_lit(p, ","); at most sizeof literal - 1 bytes. */
-#define as_jsonw_put_lit(p, literal)                                                               \
-  (memcpy((p), (literal), sizeof(literal) - 1), (p) + sizeof(literal) - 1)
+static inline char *as_jsonw__put_raw(char *p, const char *text, size_t n)
+{
+  memcpy(p, text, n);
+  return p + n;
+}
+/* A literal: p = as_jsonw_put_lit(p, ","); at most sizeof literal - 1 bytes. The cursor is
+ * evaluated once: it may be an append (numbers write 8-byte words past their digits). */
+#define as_jsonw_put_lit(p, literal) as_jsonw__put_raw((p), (literal), sizeof(literal) - 1)
 /* A literal then a number: at most sizeof literal - 1 + AS_JSONW_U64_MAX bytes. */
 #define as_jsonw_put_lit_u64(p, literal, value)                                                    \
   as_jsonw__put_u64(as_jsonw_put_lit((p), (literal)), (value))

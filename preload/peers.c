@@ -152,7 +152,10 @@ void as_peers_release(struct as_actor *actor)
     return;
   /* Nothing counts for this actor any more (its record is being freed): emptied here, off the
    * message path, then left unowned for the next record of the block. */
-  for (int i = 0; i < AS_PEERS_SLOTS; i++) {
+  /* Slots are claimed in order and counted only once claimed (as__peers_add): past the first
+   * free one all are zero already (most short-lived actors use one or two). */
+  for (int i = 0; i < AS_PEERS_SLOTS && atomic_load_explicit(&p->key[i], memory_order_relaxed);
+       i++) {
     atomic_store_explicit(&p->key[i], 0, memory_order_relaxed);
     atomic_store_explicit(&p->count[i], 0, memory_order_relaxed);
     atomic_store_explicit(&p->mine[i], 0, memory_order_relaxed);

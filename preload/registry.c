@@ -393,20 +393,29 @@ void as_actor_release(struct as_actor *actor)
     const struct as_runtime *runtime = registry_runtime_of(actor);
     if (runtime && runtime->release)
       runtime->release(actor);
-    as_blockpool_give(&registry_tallies,
-                      atomic_load_explicit(&actor->type_tally_more, memory_order_acquire));
+    /* Most short-lived actors have no tally block, side block or histogram block: no call for
+     * those (a storm lets go of thousands a line). */
+    struct as_tally_more *more =
+        atomic_load_explicit(&actor->type_tally_more, memory_order_acquire);
+    if (more)
+      as_blockpool_give(&registry_tallies, more);
     as_peers_release(actor);
-    registry_histogram_free(actor->handler_histogram);
+    /* The record's own words are zeroed with it (registry_record_free): only a block to give. */
+    uint64_t handler_w0 = atomic_load_explicit(&actor->handler_histogram[0], memory_order_acquire);
+    if (handler_w0 && !(handler_w0 & 1))
+      registry_histogram_free(actor->handler_histogram);
     _Atomic uint64_t *waits = as_mailwait_words(actor);
-    if (waits)
+    if (waits && atomic_load_explicit(&waits[0], memory_order_relaxed))
       registry_histogram_free(waits);
     struct as_actor_side *side = atomic_load_explicit(&actor->side, memory_order_acquire);
-    if (side && side->relations) {
-      free(side->relations->links);
-      free(side->relations->monitors);
-      free(side->relations);
+    if (side) {
+      if (side->relations) {
+        free(side->relations->links);
+        free(side->relations->monitors);
+        free(side->relations);
+      }
+      as_blockpool_give(&registry_sides, side);
     }
-    as_blockpool_give(&registry_sides, side);
     registry_record_free(actor);
   }
 }

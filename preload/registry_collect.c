@@ -109,14 +109,28 @@ static void registry_view_peers(struct as_registry_collection *c, struct as_acto
   c->id_count += 2 * n + 1;
 }
 
-/* A histogram with nothing counted (most actors' mailbox waits) without a call. */
+/* A histogram with nothing counted (most actors' mailbox waits), or with one bucket inline (a
+ * short-lived actor's one handler and one wait), without a call: the first slot of word 0 holds
+ * it and the second is empty, so word 1 (filled only after) does not count and one load of
+ * word 0 is a state the actor's thread stored (record.h, AS_HISTOGRAM_INLINE_SLOTS). */
 static inline void registry_view_histogram_of(struct as_registry_collection *c, uint32_t *count,
                                               _Atomic uint64_t *histogram)
 {
-  if (histogram && atomic_load_explicit(&histogram[0], memory_order_relaxed))
+  const uint64_t slot_mask = (1u << AS_HISTOGRAM_SLOT_BITS) - 1;
+  uint64_t w0 = histogram ? atomic_load_explicit(&histogram[0], memory_order_acquire) : 0;
+  uint64_t first = w0 >> 1 & slot_mask;
+  uint64_t *word;
+  *count = 0;
+  if (!w0)
+    return;
+  if (!(w0 & 1) || (w0 >> (1 + AS_HISTOGRAM_SLOT_BITS) & slot_mask) || !first) {
     registry_view_histogram(c, count, histogram);
-  else
-    *count = 0;
+  } else if ((word = registry_pool_room(c, 1))) {
+    *word = ((first >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS |
+            (first & ((1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1));
+    c->id_count++;
+    *count = 1;
+  }
 }
 
 /* relations: the lock is held, and its links and monitors are read (host threads change them

@@ -18,6 +18,7 @@ struct as_actor_view {
   const char *name;      /* NULL when unnamed */
   const char *full_name; /* the runtime's longer name when `name` shortens it, else NULL */
   uint64_t spawned_at;
+  /* Interned: never changed nor freed (snapshot_sites.c keeps their text by this address). */
   void *const *spawn_frames;
   uint64_t runtime_id;
   uint64_t strong_refs, weak_refs;

@@ -16,6 +16,12 @@
 #define snapshot_put_u64(p, key, value)                                                            \
   ((void)sizeof(char[sizeof(key) - 1 <= SNAPSHOT_KEY_MAX ? 1 : -1]),                               \
    as_jsonw_put_lit_u64((p), key, (value)))
+/* Room for a cached string at a cursor (snapshot_put_str copies whole 16-byte parts). */
+#define SNAPSHOT_STR_ROOM sizeof(((struct snapshot_str_cache *)0)->text)
+/* A message type's or a peer's object in its array, its string counted as a cached one. */
+#define SNAPSHOT_ROW_ROOM (2 * SNAPSHOT_MEMBER_MAX + SNAPSHOT_STR_ROOM)
+/* A histogram's [bucket,count] pair and its comma. */
+#define SNAPSHOT_PAIR_ROOM (4 + 2 * AS_JSONW_U64_MAX)
 
 /* The symbol of the actor's code when it has one (the most specific name), else the name the
  * runtime gave it, else the function that spawned it ("<task in CALLER>"). */
@@ -75,11 +81,38 @@ static int snapshot_type_row_cmp(const void *a, const void *b)
   return strcmp(x->name, y->name);
 }
 
+/* The cursor, past a string the cache holds (room: as cursors go, what is reserved again after a
+ * miss, which writes it the slow way); NULL when the writer failed. */
+static inline char *snapshot_put_str(struct as_jsonw *w, char *p, size_t room,
+                                     struct snapshot_str_cache *cache, const char *text)
+{
+  if (text && text == cache->src) {
+    memcpy(p, cache->text, 32); /* most names: one move (within the room and the cache) */
+    for (size_t at = 32; at < cache->len; at += 16)
+      memcpy(p + at, cache->text + at, 16);
+    return p + cache->len;
+  }
+  as_jsonw_put_end(w, p);
+  snapshot_str_miss(w, cache, text);
+  return as_jsonw_put_begin(w, room);
+}
+
+/* What an actor's histograms, message types and peers take at most (their strings as cached
+ * ones): one reservation for them, rather than one a piece. */
+static size_t snapshot_lists_room(const struct as_actor_view *v)
+{
+  return 4 * SNAPSHOT_MEMBER_MAX +
+         (size_t)(v->histogram_count + v->wait_histogram_count) * SNAPSHOT_PAIR_ROOM +
+         (size_t)(v->type_count + 1 + v->peer_count) * SNAPSHOT_ROW_ROOM;
+}
+
 /* Member "message_types" (with its comma), by count descending then name; absent when the
- * actor received none (version 5). */
-static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_view *v,
-                                   const struct as_registry_collection *c,
-                                   struct snapshot_strs *strs)
+ * actor received none (version 5). A cursor with snapshot_lists_room's room in; the same out,
+ * or NULL. */
+static char *snapshot_put_message_types(struct as_jsonw *w, char *p, size_t room,
+                                        const struct as_actor_view *v,
+                                        const struct as_registry_collection *c,
+                                        struct snapshot_strs *strs)
 {
   struct snapshot_type_row rows[AS_ACTOR_TYPE_SLOTS + 1];
   size_t n = 0;
@@ -92,25 +125,22 @@ static void snapshot_message_types(struct as_jsonw *w, const struct as_actor_vie
   if (v->other_types)
     rows[n++] = (struct snapshot_type_row){AS_TYPE_OVERFLOW_NAME, v->other_types, AS_TYPE_NONE};
   if (n == 0)
-    return; /* version 5: absent is none */
+    return p; /* version 5: absent is none */
   if (n > 1)
     qsort(rows, n, sizeof rows[0], snapshot_type_row_cmp);
-  char *p = as_jsonw_put_begin(w, SNAPSHOT_KEY_MAX + 2);
-  if (!p)
-    return;
   p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_MESSAGE_TYPES) "[");
   for (size_t i = 0; i < n; i++) {
     if (i)
       *p++ = ',';
-    as_jsonw_put_end(w, as_jsonw_put_lit(p, "{" AS_KEY(AS_M_NAME)));
+    p = as_jsonw_put_lit(p, "{" AS_KEY(AS_M_NAME));
     /* Interned names: the same few all through a line, each escaped once. */
-    snapshot_str(w, &strs->types[rows[i].type % SNAPSHOT_TYPE_CACHE], rows[i].name);
-    if (!(p = as_jsonw_put_begin(w, SNAPSHOT_MEMBER_MAX + 16)))
-      return;
+    if (!(p = snapshot_put_str(w, p, room, &strs->types[rows[i].type % SNAPSHOT_TYPE_CACHE],
+                               rows[i].name)))
+      return NULL;
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_COUNT), rows[i].count);
     p = as_jsonw_put_lit(p, "}");
   }
-  as_jsonw_put_end(w, as_jsonw_put_lit(p, "]"));
+  return as_jsonw_put_lit(p, "]");
 }
 
 void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
@@ -126,36 +156,33 @@ void snapshot_ids(struct as_jsonw *w, const uint64_t *ids, size_t count)
 
 /* A histogram as [bucket, count] pairs (histogram.h), after its key (with its comma): the
  * handler times' or the mailbox waits'. Absent before the first time. */
-static void snapshot_histogram(struct as_jsonw *w, int waits, const uint64_t *words, uint32_t count)
+static inline char *snapshot_put_histogram(char *p, int waits, const uint64_t *words,
+                                           uint32_t count)
 {
   if (!count || !words)
-    return;
-  char *p =
-      as_jsonw_put_begin(w, SNAPSHOT_KEY_MAX + 2 + (size_t)count * (4 + 2 * AS_JSONW_U64_MAX));
-  if (!p)
-    return;
+    return p;
   if (waits)
-    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM) "[");
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_MAILBOX_WAIT_HISTOGRAM) "[[");
   else
-    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_HANDLER_HISTOGRAM) "[");
-  for (uint32_t i = 0; i < count; i++) {
-    if (i)
-      *p++ = ',';
-    p = as_jsonw_put_lit_u64(p, "[", as_tally_word_type(words[i]));
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_HANDLER_HISTOGRAM) "[[");
+  /* Most have one pair (a short-lived actor's one handler and wait): no loop for it. */
+  p = as_jsonw__put_u64(p, as_tally_word_type(words[0]));
+  p = as_jsonw_put_lit_u64(p, ",", as_tally_word_count(words[0]));
+  for (uint32_t i = 1; i < count; i++) {
+    p = as_jsonw_put_lit_u64(p, "],[", as_tally_word_type(words[i]));
     p = as_jsonw_put_lit_u64(p, ",", as_tally_word_count(words[i]));
-    p = as_jsonw_put_lit(p, "]");
   }
-  as_jsonw_put_end(w, as_jsonw_put_lit(p, "]"));
+  return as_jsonw_put_lit(p, "]]");
 }
 
 /* An actor's members "peers" and "peers_other" (FORMAT.md) from its COUNT pairs in WORDS (as
  * as_peers_copy left them, the rest's count after them); nothing when it has none. A thread's
  * name is escaped once a line (most short-lived actors hear from the same thread). */
-static void snapshot_peers(struct as_jsonw *w, const uint64_t *words, uint32_t count,
-                           struct snapshot_strs *strs)
+static char *snapshot_put_peers(struct as_jsonw *w, char *p, size_t room, const uint64_t *words,
+                                uint32_t count, struct snapshot_strs *strs)
 {
   if (!words || (count == 0 && words[0] == 0))
-    return;
+    return p;
   /* By count, highest first (insertion sort of at most AS_PEERS_SLOTS indices). */
   uint32_t order[AS_PEERS_SLOTS];
   for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
@@ -164,27 +191,28 @@ static void snapshot_peers(struct as_jsonw *w, const uint64_t *words, uint32_t c
       order[k] = order[k - 1];
     order[k] = i;
   }
-  as_jsonw_lit(w, "," AS_KEY(AS_M_PEERS) "[");
+  p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_PEERS) "[");
   for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
     uint64_t key = words[2 * order[i]];
     const char *thread = as_peers_key_thread(key);
     if (i)
-      as_jsonw_lit(w, ",");
+      *p++ = ',';
     if (!thread) {
-      as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_TO), key);
+      p = snapshot_put_u64(p, "{" AS_KEY(AS_M_TO), key);
     } else {
       if ((key & AS_PEERS_TAG_MASK) == AS_PEERS_FROM_THREAD)
-        as_jsonw_lit(w, "{" AS_KEY(AS_M_FROM_THREAD));
+        p = as_jsonw_put_lit(p, "{" AS_KEY(AS_M_FROM_THREAD));
       else
-        as_jsonw_lit(w, "{" AS_KEY(AS_M_TO_THREAD));
-      snapshot_str(w, &strs->thread, thread);
+        p = as_jsonw_put_lit(p, "{" AS_KEY(AS_M_TO_THREAD));
+      if (!(p = snapshot_put_str(w, p, room, &strs->thread, thread)))
+        return NULL;
     }
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_COUNT), words[2 * order[i] + 1]);
-    as_jsonw_lit(w, "}");
+    p = as_jsonw_put_lit(snapshot_put_u64(p, "," AS_KEY(AS_M_COUNT), words[2 * order[i] + 1]), "}");
   }
-  as_jsonw_lit(w, "]");
+  p = as_jsonw_put_lit(p, "]");
   if (words[2 * count])
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_PEERS_OTHER), words[2 * count]);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_PEERS_OTHER), words[2 * count]);
+  return p;
 }
 
 /* Where a handler past ACTORSCOPE_STUCK_MS was stuck when looked at, innermost first (the
@@ -286,49 +314,68 @@ static void snapshot_sockets(struct as_jsonw *w, const struct as_actor_view *v,
 }
 
 /* An actor's id, name (and full name) and whether it is the runtime's own: how every listing
- * of it begins. */
-static void snapshot_identity(struct as_jsonw *w, const struct as_actor_view *v,
-                              struct snapshot_strs *strs)
+ * of it begins. A cursor with SNAPSHOT_IDENTITY_ROOM in (room: what to take again after a
+ * string written the slow way); the same out, or NULL. */
+#define SNAPSHOT_IDENTITY_ROOM (2 * SNAPSHOT_MEMBER_MAX + SNAPSHOT_STR_ROOM)
+static char *snapshot_put_names(struct as_jsonw *w, char *p, size_t room,
+                                const struct as_actor_view *v, struct snapshot_strs *strs)
 {
-  as_jsonw_lit_u64(w, "{" AS_KEY(AS_M_ID), v->id);
-  as_jsonw_lit(w, "," AS_KEY(AS_M_NAME));
-  snapshot_str(w, &strs->name, snapshot_actor_name(v));
+  p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_NAME));
+  if (!(p = snapshot_put_str(w, p, room, &strs->name, snapshot_actor_name(v))))
+    return NULL;
   const char *full_name = snapshot_actor_full_name(v);
-  if (full_name) {
-    as_jsonw_lit(w, "," AS_KEY(AS_M_FULL_NAME));
+  if (full_name) { /* a few actors: the slow way */
+    as_jsonw_put_end(w, as_jsonw_put_lit(p, "," AS_KEY(AS_M_FULL_NAME)));
     as_jsonw_str(w, full_name);
+    if (!(p = as_jsonw_put_begin(w, room)))
+      return NULL;
   }
   if (v->internal)
-    as_jsonw_lit(w, "," AS_KEY(AS_M_INTERNAL) "true");
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_INTERNAL) "true");
+  return p;
+}
+static char *snapshot_put_identity(struct as_jsonw *w, char *p, size_t room,
+                                   const struct as_actor_view *v, struct snapshot_strs *strs)
+{
+  return snapshot_put_names(w, snapshot_put_u64(p, "{" AS_KEY(AS_M_ID), v->id), room, v, strs);
 }
 
-static void snapshot_runtime(struct as_jsonw *w, const struct as_actor_view *v,
-                             struct snapshot_strs *strs)
+/* Its runtime: SNAPSHOT_RUNTIME_ROOM in, as snapshot_put_identity. */
+#define SNAPSHOT_RUNTIME_ROOM (2 * SNAPSHOT_MEMBER_MAX + SNAPSHOT_STR_ROOM)
+static char *snapshot_put_runtime(struct as_jsonw *w, char *p, size_t room,
+                                  const struct as_actor_view *v, struct snapshot_strs *strs)
 {
-  as_jsonw_lit(w, "," AS_KEY(AS_M_RUNTIME));
-  snapshot_str(w, &strs->runtime, v->runtime);
+  p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_RUNTIME));
+  if (!(p = snapshot_put_str(w, p, room, &strs->runtime, v->runtime)))
+    return NULL;
   if (v->attached_late)
-    as_jsonw_lit(w, "," AS_KEY(AS_M_ATTACHED_LATE) "true");
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_ATTACHED_LATE) "true");
+  return p;
 }
 
-/* Its handler-time and mailbox-wait histograms and its longest stuck run. */
-static void snapshot_measures(struct as_jsonw *w, const struct as_actor_view *v,
-                              const struct as_registry_collection *c,
-                              const struct as_snapshot_info *info)
+/* Its handler-time and mailbox-wait histograms and its longest stuck run (rare: written the
+ * slow way, between a cursor handed back and one taken again with `room`). */
+static inline char *snapshot_put_measures(struct as_jsonw *w, char *p, size_t room,
+                                          const struct as_actor_view *v,
+                                          const struct as_registry_collection *c,
+                                          const struct as_snapshot_info *info)
 {
-  snapshot_histogram(w, 0, as_view_histogram_words(c, v), v->histogram_count);
-  snapshot_histogram(w, 1, as_view_wait_histogram_words(c, v), v->wait_histogram_count);
-  snapshot_stuck(w, as_stuck_longest(v->id), info);
+  p = snapshot_put_histogram(p, 0, as_view_histogram_words(c, v), v->histogram_count);
+  p = snapshot_put_histogram(p, 1, as_view_wait_histogram_words(c, v), v->wait_histogram_count);
+  const struct as_stuck_stack *stuck = as_stuck_longest(v->id);
+  if (!stuck)
+    return p;
+  as_jsonw_put_end(w, p);
+  snapshot_stuck(w, stuck, info);
+  return as_jsonw_put_begin(w, room);
 }
 
 /* Its mailbox, outbox, counters and handler times: each number only when not 0, each object
  * only when it holds one (version 5, FORMAT.md "Defaults"); a handler_ns.max equal to its total
- * is left out too. One reservation for the lot. */
-static void snapshot_numbers(struct as_jsonw *w, const struct as_actor_view *v)
+ * is left out too. A cursor with SNAPSHOT_NUMBERS_ROOM in; the same out. */
+#define SNAPSHOT_NUMBERS_ROOM (14 * SNAPSHOT_MEMBER_MAX)
+static char *snapshot_put_numbers(char *p, const struct as_actor_view *v)
 {
-  char *p = as_jsonw_put_begin(w, 14 * SNAPSHOT_MEMBER_MAX);
-  if (!p)
-    return;
   uint64_t len = v->enqueued > v->received ? v->enqueued - v->received : 0;
   /* An object's members each after a comma; the first comma becomes its brace (the object is
    * written only when it holds a member). */
@@ -373,7 +420,7 @@ static void snapshot_numbers(struct as_jsonw *w, const struct as_actor_view *v)
       p = snapshot_put_u64(p, "," AS_KEY(AS_M_MAX), max_ns);
     p = as_jsonw_put_lit(p, "}");
   }
-  as_jsonw_put_end(w, p);
+  return p;
 }
 
 /* Version 5 leaves out every member at its default (FORMAT.md "Defaults"): status running (or
@@ -386,12 +433,12 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   uint64_t now = info->now_ticks;
   int status = v->status >= 0 && v->status <= AS_STATUS_STOPPED ? v->status : AS_STATUS_RUNNING;
 
-  snapshot_identity(w, v, strs);
+  size_t room = SNAPSHOT_IDENTITY_ROOM + SNAPSHOT_RUNTIME_ROOM + 4 * SNAPSHOT_MEMBER_MAX;
+  char *p = as_jsonw_put_begin(w, room);
+  if (!p || !(p = snapshot_put_identity(w, p, room, v, strs)))
+    return;
   int origin = snapshot_says_origin(v, info);
-  if (origin)
-    snapshot_runtime(w, v, strs);
-  char *p = as_jsonw_put_begin(w, 4 * SNAPSHOT_MEMBER_MAX);
-  if (!p)
+  if (origin && !(p = snapshot_put_runtime(w, p, room, v, strs)))
     return;
   if (status != AS_STATUS_RUNNING && status != AS_STATUS_STOPPED) { /* "stopped" says stopped */
     const char *status_name = as_status_name((enum as_status)status);
@@ -414,15 +461,23 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
     as_jsonw_lit(w, "," AS_KEY(AS_M_CHILDREN));
     snapshot_children(w, family, index, v->id);
   }
+  /* Its stop, numbers and measures after one reservation (the numbers after the peers too). */
+  size_t lists = 2 * SNAPSHOT_MEMBER_MAX + SNAPSHOT_STR_ROOM + SNAPSHOT_NUMBERS_ROOM +
+                 snapshot_lists_room(v) + 4 * SNAPSHOT_MEMBER_MAX;
+  if (!(p = as_jsonw_put_begin(w, lists)))
+    return;
   if (v->status == AS_STATUS_STOPPED) {
-    as_jsonw_lit_u64(w, "," AS_KEY(AS_M_STOPPED) "{" AS_KEY(AS_M_AT_NS),
-                     snapshot_since(v->stopped_at, info->start_ticks));
-    as_jsonw_lit(w, "," AS_KEY(AS_M_REASON));
-    snapshot_str(w, &strs->reason, v->stop_reason);
-    as_jsonw_lit(w, "}");
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_STOPPED) "{" AS_KEY(AS_M_AT_NS),
+                         snapshot_since(v->stopped_at, info->start_ticks));
+    p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_REASON));
+    if (!(p = snapshot_put_str(w, p, lists, &strs->reason, v->stop_reason)))
+      return;
+    p = as_jsonw_put_lit(p, "}");
   }
-  snapshot_numbers(w, v);
-  snapshot_measures(w, v, c, info);
+  p = snapshot_put_numbers(p, v);
+  if (!(p = snapshot_put_measures(w, p, lists, v, c, info)))
+    return;
+  as_jsonw_put_end(w, p);
   if (v->handling_type != AS_TYPE_NONE) {
     as_jsonw_lit(w, "," AS_KEY(AS_M_HANDLING) "{" AS_KEY(AS_M_TYPE));
     as_jsonw_str(w, as_typetab_name(v->handling_type));
@@ -443,9 +498,9 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
                      snapshot_since(v->wait_since, info->start_ticks));
     as_jsonw_lit(w, "}");
   }
-  snapshot_message_types(w, v, c, strs);
-  snapshot_peers(w, as_view_peer_words(c, v), v->peer_count, strs);
-  if (!(p = as_jsonw_put_begin(w, 4 * SNAPSHOT_MEMBER_MAX)))
+  if (!(p = as_jsonw_put_begin(w, lists)) ||
+      !(p = snapshot_put_message_types(w, p, lists, v, c, strs)) ||
+      !(p = snapshot_put_peers(w, p, lists, as_view_peer_words(c, v), v->peer_count, strs)))
     return;
   /* Members only some runtimes fill: CZMQ actors carry none of these. A runtime_id equal to
    * the id is left out beside its runtime_scope. */
@@ -471,36 +526,82 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   as_jsonw_lit(w, "}");
 }
 
-/* An actor that stopped before any line listed it (as_actor_view.ended), in the compact form of
- * FORMAT.md's "Ended actors": one flat object, what a stopped actor's full object would say
- * but the members whose value that form implies (status, mailbox kind and length, handling,
- * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions, outbox and
- * messages sent, a handler_max_ns equal to handler_total_ns and a runtime_id equal to the id
- * left out (version 4: a short-lived actor's most common values). Its histograms and longest
- * stuck run are as in the full object. */
-void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
-                    const struct as_registry_collection *c, const struct as_snapshot_info *info,
-                    struct snapshot_strs *strs)
+/* The memo's text at the cursor: the first 64 bytes at once (most runs fit), the rest in whole
+ * 32-byte parts (SNAPSHOT_MEMO_SLACK past it). */
+#define SNAPSHOT_MEMO_SLACK 64
+static inline char *snapshot_memo_put(char *p, const struct snapshot_memo *m)
 {
-  snapshot_identity(w, v, strs);
-  snapshot_runtime(w, v, strs);
-  /* The numbers between the strings, each run after one reservation (jsonw.h). */
-  char *p = as_jsonw_put_begin(w, 5 * SNAPSHOT_MEMBER_MAX);
-  if (!p)
-    return;
-  p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWNED_AT_NS),
-                       snapshot_since(v->spawned_at, info->start_ticks));
-  if (site)
-    p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
-  if (v->parent_id)
-    p = snapshot_put_u64(p, "," AS_KEY(AS_M_PARENT), v->parent_id);
-  p = snapshot_put_u64(p, "," AS_KEY(AS_M_STOPPED_AT_NS),
-                       snapshot_since(v->stopped_at, info->start_ticks));
-  as_jsonw_put_end(w, as_jsonw_put_lit(p, "," AS_KEY(AS_M_REASON)));
-  snapshot_str(w, &strs->reason, v->stop_reason);
-  p = as_jsonw_put_begin(w, 10 * SNAPSHOT_MEMBER_MAX);
-  if (!p)
-    return;
+  memcpy(p, m->text, 64);
+  for (size_t at = 64; at < m->len; at += 32)
+    memcpy(p + at, m->text + at, 32);
+  return p + m->len;
+}
+
+/* Keeps the text from offset FROM of the buffer to the cursor, when none of it was handed to
+ * flush meanwhile (FLUSHED: w->flushed at FROM) and it fits. */
+static void snapshot_memo_keep(struct snapshot_memo *m, const struct as_jsonw *w, size_t from,
+                               size_t flushed, const char *p)
+{
+  size_t len = (size_t)(p - w->buf) - from;
+  m->kept = w->flushed == flushed && len <= sizeof m->text;
+  if (m->kept) {
+    memcpy(m->text, w->buf + from, len);
+    m->len = len;
+  }
+}
+
+/* Whether the runs of ended actor V read as those of L, the one before: head (names, runtime),
+ * middle (reason and counts), tail (message types, peers, runtime ids; from the pooled words). */
+static inline int snapshot_same_head(const struct as_actor_view *v, const char *name,
+                                     const char *full_name, const struct as_actor_view *l,
+                                     const struct snapshot_strs *strs)
+{
+  return (((uintptr_t)name ^ (uintptr_t)strs->last_name) |
+          ((uintptr_t)full_name ^ (uintptr_t)strs->last_full_name) |
+          ((uintptr_t)v->runtime ^ (uintptr_t)l->runtime) | (uint64_t)(v->internal ^ l->internal) |
+          (uint64_t)(v->attached_late ^ l->attached_late)) == 0;
+}
+
+static inline int snapshot_same_middle(const struct as_actor_view *v, const struct as_actor_view *l)
+{
+  return (((uintptr_t)v->stop_reason ^ (uintptr_t)l->stop_reason) | (v->enqueued ^ l->enqueued) |
+          (v->mailbox_max ^ l->mailbox_max) | (v->replies ^ l->replies) |
+          (v->replies_taken ^ l->replies_taken) | (v->received ^ l->received) |
+          (v->sent ^ l->sent) | (v->exceptions ^ l->exceptions) | (v->handled ^ l->handled)) == 0;
+}
+
+/* 0 none, 1 the same as the id, 2 another (written). */
+static inline uint64_t snapshot_runtime_id_kind(const struct as_actor_view *v)
+{
+  return !v->runtime_id ? 0 : v->runtime_id == v->id ? 1 : 2;
+}
+
+static int snapshot_same_tail(const struct as_actor_view *v, const struct as_actor_view *l,
+                              const struct as_registry_collection *c)
+{
+  uint64_t kind = snapshot_runtime_id_kind(v);
+  const uint64_t *vp = as_view_peer_words(c, v), *lp = as_view_peer_words(c, l);
+  if (v->type_count != l->type_count || v->other_types != l->other_types ||
+      v->runtime_scope != l->runtime_scope || kind != snapshot_runtime_id_kind(l) ||
+      (kind == 2 && v->runtime_id != l->runtime_id) || !vp != !lp ||
+      (vp && v->peer_count != l->peer_count) || !c->ids)
+    return 0;
+  const uint64_t *vt = as_view_type_words(c, v), *lt = as_view_type_words(c, l);
+  uint64_t diff = 0;
+  for (uint32_t i = 0; i < v->type_count; i++)
+    diff |= vt[i] ^ lt[i];
+  for (size_t i = 0; vp && i < 2 * (size_t)v->peer_count + 1; i++)
+    diff |= vp[i] ^ lp[i];
+  return diff == 0;
+}
+
+/* The middle run of an ended actor: its stop reason and counts. */
+static char *snapshot_put_ended_counts(struct as_jsonw *w, char *p, size_t room,
+                                       const struct as_actor_view *v, struct snapshot_strs *strs)
+{
+  p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_REASON));
+  if (!(p = snapshot_put_str(w, p, room, &strs->reason, v->stop_reason)))
+    return NULL;
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_ENQUEUED), v->enqueued);
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_MAILBOX_MAX), v->mailbox_max);
   if (v->replies > v->replies_taken)
@@ -513,6 +614,78 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLED), v->handled);
   if (v->exceptions)
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_EXCEPTIONS), v->exceptions);
+  return p;
+}
+
+/* The last run of an ended actor: its message types, peers and runtime ids, and its end. */
+static char *snapshot_put_ended_tail(struct as_jsonw *w, char *p, size_t room,
+                                     const struct as_actor_view *v,
+                                     const struct as_registry_collection *c,
+                                     struct snapshot_strs *strs)
+{
+  if (!(p = snapshot_put_message_types(w, p, room, v, c, strs)) ||
+      !(p = snapshot_put_peers(w, p, room, as_view_peer_words(c, v), v->peer_count, strs)))
+    return NULL;
+  if (v->runtime_id) {
+    if (v->runtime_id != v->id)
+      p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
+  }
+  return as_jsonw_put_lit(p, "}");
+}
+
+/* An actor that stopped before any line listed it (as_actor_view.ended), in the compact form of
+ * FORMAT.md's "Ended actors": one flat object, what a stopped actor's full object would say
+ * but the members whose value that form implies (status, mailbox kind and length, handling,
+ * waiting_on, links, monitors, sockets: none) and refs; zero replies, exceptions, outbox and
+ * messages sent, a handler_max_ns equal to handler_total_ns and a runtime_id equal to the id
+ * left out (version 4: a short-lived actor's most common values). Its histograms and longest
+ * stuck run are as in the full object. */
+void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t site,
+                    const struct as_registry_collection *c, const struct as_snapshot_info *info,
+                    struct snapshot_strs *strs)
+{
+  /* One reservation for the whole object (the most a short-lived actor's few numbers, cached
+   * strings and short lists take): a line of 20k of them appends some 400k pieces. Its three
+   * runs that depend on a few fields each are copied when the last ended actor had the same. */
+  size_t room = SNAPSHOT_IDENTITY_ROOM + SNAPSHOT_RUNTIME_ROOM + SNAPSHOT_STR_ROOM +
+                18 * SNAPSHOT_MEMBER_MAX + snapshot_lists_room(v) + 3 * SNAPSHOT_MEMO_SLACK;
+  char *p = as_jsonw_put_begin(w, room);
+  if (!p)
+    return;
+  p = snapshot_put_u64(p, "{" AS_KEY(AS_M_ID), v->id);
+  const struct as_actor_view *last = strs->last_ended;
+  strs->last_ended = v; /* the runs kept below are V's (or none) */
+  const char *name = snapshot_actor_name(v), *full_name = snapshot_actor_full_name(v);
+  if (last && strs->head.kept && snapshot_same_head(v, name, full_name, last, strs)) {
+    p = snapshot_memo_put(p, &strs->head);
+  } else {
+    size_t from = (size_t)(p - w->buf), flushed = w->flushed;
+    strs->head.kept = 0;
+    if (!(p = snapshot_put_names(w, p, room, v, strs)) ||
+        !(p = snapshot_put_runtime(w, p, room, v, strs)))
+      return;
+    snapshot_memo_keep(&strs->head, w, from, flushed, p);
+    strs->last_name = name;
+    strs->last_full_name = full_name;
+  }
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWNED_AT_NS),
+                       snapshot_since(v->spawned_at, info->start_ticks));
+  if (site)
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_SPAWN_SITE), site - 1);
+  if (v->parent_id)
+    p = snapshot_put_u64(p, "," AS_KEY(AS_M_PARENT), v->parent_id);
+  p = snapshot_put_u64(p, "," AS_KEY(AS_M_STOPPED_AT_NS),
+                       snapshot_since(v->stopped_at, info->start_ticks));
+  if (last && strs->middle.kept && snapshot_same_middle(v, last)) {
+    p = snapshot_memo_put(p, &strs->middle);
+  } else {
+    size_t from = (size_t)(p - w->buf), flushed = w->flushed;
+    strs->middle.kept = 0;
+    if (!(p = snapshot_put_ended_counts(w, p, room, v, strs)))
+      return;
+    snapshot_memo_keep(&strs->middle, w, from, flushed, p);
+  }
   uint64_t total_ns = as_clock_ticks_to_ns(v->handler_ticks_total);
   uint64_t max_ns = v->handler_ticks_max == v->handler_ticks_total
                         ? total_ns
@@ -520,17 +693,16 @@ void snapshot_ended(struct as_jsonw *w, const struct as_actor_view *v, uint32_t 
   p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_TOTAL_NS), total_ns);
   if (max_ns != total_ns)
     p = snapshot_put_u64(p, "," AS_KEY(AS_M_HANDLER_MAX_NS), max_ns);
-  as_jsonw_put_end(w, p);
-  snapshot_measures(w, v, c, info);
-  snapshot_message_types(w, v, c, strs);
-  snapshot_peers(w, as_view_peer_words(c, v), v->peer_count, strs);
-  p = as_jsonw_put_begin(w, 2 * SNAPSHOT_MEMBER_MAX + 1);
-  if (!p)
+  if (!(p = snapshot_put_measures(w, p, room, v, c, info)))
     return;
-  if (v->runtime_id) {
-    if (v->runtime_id != v->id)
-      p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_ID), v->runtime_id);
-    p = snapshot_put_u64(p, "," AS_KEY(AS_M_RUNTIME_SCOPE), v->runtime_scope);
+  if (last && strs->tail.kept && snapshot_same_tail(v, last, c)) {
+    p = snapshot_memo_put(p, &strs->tail);
+  } else {
+    size_t from = (size_t)(p - w->buf), flushed = w->flushed;
+    strs->tail.kept = 0;
+    if (!(p = snapshot_put_ended_tail(w, p, room, v, c, strs)))
+      return;
+    snapshot_memo_keep(&strs->tail, w, from, flushed, p);
   }
-  as_jsonw_put_end(w, as_jsonw_put_lit(p, "}"));
+  as_jsonw_put_end(w, p);
 }

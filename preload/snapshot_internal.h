@@ -20,9 +20,24 @@ struct snapshot_str_cache {
   char text[160]; /* a multiple of 16 (snapshot_str copies it so) */
 };
 #define SNAPSHOT_TYPE_CACHE 8 /* message type names, by address */
+
+/* A run of an ended actor's text that depends on a few of its fields alone, kept as the last
+ * ended actor wrote it: the compact form repeats the same runs for actor after actor of a loop
+ * (names, reason and counts, message types and peers), and an actor whose fields equal that
+ * one's copies the bytes, the same by construction (snapshot_ended). */
+struct snapshot_memo {
+  int kept; /* the text is the last ended actor's run */
+  size_t len;
+  char text[512]; /* a multiple of 32 (copied so) */
+};
+
 struct snapshot_strs {
   struct snapshot_str_cache name, runtime, reason, thread;
   struct snapshot_str_cache types[SNAPSHOT_TYPE_CACHE];
+  /* Of ended actors: the last one listed, the name and full name it was listed with, its runs. */
+  const struct as_actor_view *last_ended;
+  const char *last_name, *last_full_name;
+  struct snapshot_memo head, middle, tail;
 };
 
 static inline void snapshot_strs_init(struct snapshot_strs *strs)
@@ -30,6 +45,8 @@ static inline void snapshot_strs_init(struct snapshot_strs *strs)
   strs->name.src = strs->runtime.src = strs->reason.src = strs->thread.src = NULL;
   for (size_t i = 0; i < SNAPSHOT_TYPE_CACHE; i++)
     strs->types[i].src = NULL;
+  strs->last_ended = NULL;
+  strs->head.kept = strs->middle.kept = strs->tail.kept = 0;
 }
 
 void snapshot_str_miss(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text);

@@ -176,20 +176,54 @@ void snapshot_sites_free(struct snapshot_sites *sites)
   *sites = (struct snapshot_sites){0};
 }
 
+/* A spawn site's frames as a line writes them (a JSON array of their descriptions), kept by the
+ * address of its interned frames: an origin is never freed nor changed (spawn_site.c), nor is the
+ * symbol cache's text of a frame, so the same address writes the same bytes. Every line that
+ * names a site wrote its frames again, escaping ~100 bytes a frame (the collector thread's, or
+ * the exiting thread's for the last line: one writer at a time). */
+#define SNAPSHOT_SITE_TEXTS 64
+#define SNAPSHOT_SITE_TEXT_MAX 8192 /* 64 of them: half a megabyte at most */
+struct snapshot_site_text {
+  void *const *frames;
+  uint32_t count;
+  size_t len;
+  char *text; /* malloc'd; NULL: none */
+};
+static struct snapshot_site_text snapshot_site_texts[SNAPSHOT_SITE_TEXTS];
+
+static void snapshot_site_frames(struct as_jsonw *w, const struct as_actor_view *v)
+{
+  struct snapshot_site_text *t =
+      &snapshot_site_texts[((uintptr_t)v->spawn_frames >> 4) % SNAPSHOT_SITE_TEXTS];
+  if (t->text && t->frames == v->spawn_frames && t->count == v->spawn_frame_count) {
+    as_jsonw_raw(w, t->text, t->len);
+    return;
+  }
+  size_t flushed = w->flushed, at = w->len;
+  as_jsonw_lit(w, "[");
+  for (uint32_t i = 0; i < v->spawn_frame_count; i++) {
+    if (i)
+      as_jsonw_lit(w, ",");
+    as_jsonw_str(w, as_symcache_frame(v->spawn_frames[i]));
+  }
+  as_jsonw_lit(w, "]");
+  if (w->failed || w->flushed != flushed || w->len - at > SNAPSHOT_SITE_TEXT_MAX)
+    return; /* part of it was handed on (kept next time), or too long to keep */
+  char *text = malloc(w->len - at);
+  if (!text)
+    return;
+  memcpy(text, w->buf + at, w->len - at);
+  free(t->text);
+  *t = (struct snapshot_site_text){v->spawn_frames, v->spawn_frame_count, w->len - at, text};
+}
+
 void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites *sites)
 {
   as_jsonw_lit(w, "[");
   for (size_t s = 0; s < sites->count; s++) {
-    const struct as_actor_view *v = sites->first[s];
     if (s)
       as_jsonw_lit(w, ",");
-    as_jsonw_lit(w, "[");
-    for (uint32_t i = 0; i < v->spawn_frame_count; i++) {
-      if (i)
-        as_jsonw_lit(w, ",");
-      as_jsonw_str(w, as_symcache_frame(v->spawn_frames[i]));
-    }
-    as_jsonw_lit(w, "]");
+    snapshot_site_frames(w, sites->first[s]);
   }
   as_jsonw_lit(w, "]");
 }

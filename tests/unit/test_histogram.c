@@ -154,6 +154,25 @@ Test(histogram, an_actor_with_few_handlers_keeps_them_exactly_without_a_block)
   as_actor_release(a);
 }
 
+/* The collector copies a histogram of one inline bucket without reading word 1 (the common
+ * short-lived actor's): exact from the first handler to the slot's last count, and past it. */
+Test(histogram, one_inline_bucket_is_copied_exactly_up_to_its_full_slot_and_beyond)
+{
+  struct as_actor *a = spawn_actor();
+  uint64_t counts[AS_HISTOGRAM_BUCKETS];
+  unsigned bucket = as_histogram_bucket(5000);
+  for (uint64_t n = 1; n <= 70; n++) {
+    handle(a, 5000);
+    cr_assert_eq(collected(a, counts), n, "after %llu handlers", (unsigned long long)n);
+    cr_assert_eq(counts[bucket], n);
+  }
+  handle(a, 3000000000ull); /* a second bucket */
+  cr_assert_eq(collected(a, counts), 71);
+  cr_assert_eq(counts[bucket], 70);
+  cr_assert_eq(counts[as_histogram_bucket(3000000000ull)], 1);
+  as_actor_release(a);
+}
+
 Test(histogram, a_busy_actor_moves_to_a_block_losing_no_handler_and_gives_it_back)
 {
   uint64_t before = as_registry_histogram_blocks_in_use();

@@ -27,6 +27,54 @@ Test(jsonw, numbers_print_exactly_at_every_digit_boundary)
   }
 }
 
+/* as_jsonw__digits writes in 8-byte stores: the digits must be snprintf's, and nothing may be
+ * written before out or past out + AS_JSONW_U64_MAX (the room callers reserve). */
+static void expect_digits(uint64_t value)
+{
+  char out[8 + AS_JSONW_U64_MAX + 8], expected[32];
+  memset(out, '#', sizeof out);
+  size_t n = as_jsonw__digits(out + 8, value);
+  snprintf(expected, sizeof expected, "%llu", (unsigned long long)value);
+  cr_assert_eq(n, strlen(expected), "%s: %zu digits", expected, n);
+  cr_assert(memcmp(out + 8, expected, n) == 0, "%s: wrote %.*s", expected, (int)n, out + 8);
+  for (size_t i = 0; i < 8; i++)
+    cr_assert_eq(out[i], '#', "%s: wrote before out", expected);
+  for (size_t i = 8 + AS_JSONW_U64_MAX; i < sizeof out; i++)
+    cr_assert_eq(out[i], '#', "%s: wrote past the room", expected);
+}
+
+Test(jsonw, digits_match_snprintf_at_edges_and_over_a_sweep)
+{
+  uint64_t power = 1;
+  for (int i = 0; i < 20; i++) {
+    expect_digits(power - 1);
+    expect_digits(power);
+    expect_digits(power + 1);
+    expect_digits(power * 2 - 1);
+    expect_digits(power * 9 + (power - 1)); /* all nines of the next length */
+    if (i < 19)
+      power *= 10;
+  }
+  expect_digits(0);
+  expect_digits(UINT64_MAX);
+  expect_digits(UINT64_MAX - 1);
+  expect_digits(UINT32_MAX);
+  expect_digits((uint64_t)UINT32_MAX + 1);
+  expect_digits((uint64_t)INT64_MAX); /* the signed extremes as the unsigned words they are */
+  expect_digits((uint64_t)INT64_MIN);
+  expect_digits((uint64_t)-1 / 2 + 1);
+  for (uint64_t v = 0; v < 200000; v++)
+    expect_digits(v);
+  uint64_t x = 88172645463325252ull; /* xorshift: every length, every digit */
+  for (int i = 0; i < 200000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    expect_digits(x);
+    expect_digits(x >> (x & 63));
+  }
+}
+
 Test(jsonw, strings_are_escaped_and_kept_valid_utf8)
 {
   struct as_jsonw w;

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "snapshot.h"
 
 #include <criterion/criterion.h>
@@ -268,6 +269,40 @@ Test(snapshot, many_spawn_sites_keep_their_numbers_across_lines_of_any_size)
     }
     json_decref(root);
   }
+}
+
+/* The encoder keeps a site's written frames by the address of its (interned, unchanging) frames:
+ * the next line writes the very same bytes, and another site of as many frames its own. */
+static char *spawn_sites_text(struct as_actor_view *views, size_t n)
+{
+  struct as_registry_collection c = {.views = views, .count = n, .capacity = n};
+  struct as_snapshot_info info = {.seq = 1, .wall_ns = 1795500000123000000ULL, .now_ticks = 10000};
+  char *line = as_snapshot_encode(&c, NULL, &info);
+  cr_assert_not_null(line);
+  char *from = strstr(line, "\"spawn_sites\":"), *to = from ? strstr(from, ",\"actors\":") : NULL;
+  cr_assert(from && to, "%s", line);
+  char *text = strndup(from, (size_t)(to - from));
+  free(line);
+  return text;
+}
+
+Test(snapshot, a_spawn_site_is_written_the_same_in_every_line)
+{
+  static void *first[3] = {(void *)0x1001, (void *)0x2002, (void *)0x3003};
+  static void *second[3] = {(void *)0x4004, (void *)0x5005, (void *)0x6006};
+  struct as_actor_view views[] = {make_view(1, 0, "a"), make_view(2, 0, "b")};
+  views[0].spawn_frames = first, views[0].spawn_frame_count = 3;
+  views[1].spawn_frames = second, views[1].spawn_frame_count = 3;
+  char *once = spawn_sites_text(views, 2), *again = spawn_sites_text(views, 2);
+  cr_assert_str_eq(again, once);
+  cr_assert_str_eq(once, "\"spawn_sites\":[[\"0x1000\",\"0x2001\",\"0x3002\"],"
+                         "[\"0x4003\",\"0x5004\",\"0x6005\"]]");
+  views[0].spawn_frames = second; /* one site now, its own frames */
+  char *one = spawn_sites_text(views, 1);
+  cr_assert_str_eq(one, "\"spawn_sites\":[[\"0x4003\",\"0x5004\",\"0x6005\"]]");
+  free(once);
+  free(again);
+  free(one);
 }
 
 Test(snapshot, invalid_utf8_in_names_becomes_a_replacement_character)
