@@ -25,22 +25,44 @@ _Static_assert(sizeof(struct as_origin) % sizeof(void *) == 0, "frames follow wh
 static __thread const struct as_origin *registry_last_origin
     __attribute__((tls_model("initial-exec")));
 
+/* The spawning code's frames among n captured from `skip` on: up to `depth` of them copied to
+ * `out`, our own left out wherever they are (a hook that wraps a runtime's constructor which
+ * calls another hooked one puts the wrapper's frame between the runtime's and the spawner's);
+ * how many. *end: the index past the last one kept. */
+static unsigned spawn_frames_pick(void *const *frames, unsigned skip, unsigned n, unsigned depth,
+                                  void **out, unsigned *end)
+{
+  unsigned keep = 0, i = skip;
+  for (; i < n && keep < depth; i++)
+    if (!as_resolve_is_own_address(frames[i]))
+      out[keep++] = frames[i];
+  *end = i;
+  return keep;
+}
+
+/* Our frames that lead a captured stack (hook, registry): how many. */
+static unsigned spawn_frames_own_lead(void *const *frames, unsigned n)
+{
+  unsigned skip = 0;
+  while (skip < n && as_resolve_is_own_address(frames[skip]))
+    skip++;
+  return skip;
+}
+
 /* Return addresses of the spawning code, our own frames left out; how many. */
 static unsigned registry_spawn_frames(void **frames, unsigned depth)
 {
   unsigned room = depth + REGISTRY_OWN_FRAMES_USUAL;
   for (;;) {
     unsigned n = as_stack_capture(frames, room);
-    unsigned skip = 0;
-    while (skip < n && as_resolve_is_own_address(frames[skip]))
-      skip++;
-    unsigned keep = n - skip < depth ? n - skip : depth;
+    unsigned end;
+    unsigned keep =
+        spawn_frames_pick(frames, spawn_frames_own_lead(frames, n), n, depth, frames, &end);
     /* Cut short by our own frames, with more of the stack left: look again with more room. */
     if (keep < depth && n == room && room < depth + REGISTRY_OWN_FRAMES_MAX) {
       room = depth + REGISTRY_OWN_FRAMES_MAX;
       continue;
     }
-    memmove(frames, frames + skip, keep * sizeof(void *));
     return keep;
   }
 }
@@ -148,7 +170,8 @@ static const struct as_origin *spawn_chains_find(struct spawn_chains *c, const c
 }
 
 /* Remembers where the return addresses of a spawn just unwound lie: the spawning code's, from
- * the first after our own frames (`skip` of them) to the last kept. Our own frames are not
+ * the first after our own leading frames (`skip` of them) to the last kept (ours among them
+ * too: a wrapper's return address is the same at every spawn through it). Our own frames are not
  * compared: their sizes place the spawner's frames, so a spawn through another path of ours
  * finds them elsewhere and does not match, and one through a path of the same sizes has the
  * same spawn site (its frames leave ours out). */
@@ -211,13 +234,12 @@ spawn_site_unwind(struct spawn_chains *chains, const char *anchor, const void *n
   unsigned n = chains ? as_stack_capture_slots(frames, slots, room) : 0;
   if (n == 0) /* no slots to remember: the plain unwind */
     return spawn_site_intern(name_addr, frames, registry_spawn_frames(frames, depth));
-  unsigned skip = 0;
-  while (skip < n && as_resolve_is_own_address(frames[skip]))
-    skip++;
-  unsigned keep = n - skip < depth ? n - skip : depth;
-  const struct as_origin *origin = spawn_site_intern(name_addr, frames + skip, keep);
+  unsigned skip = spawn_frames_own_lead(frames, n), end;
+  void *spawner[SPAWN_CHAIN_SLOTS];
+  unsigned keep = spawn_frames_pick(frames, skip, n, depth, spawner, &end);
+  const struct as_origin *origin = spawn_site_intern(name_addr, spawner, keep);
   if (origin && keep)
-    spawn_chains_add(chains, anchor, origin, depth, frames, slots, skip, skip + keep);
+    spawn_chains_add(chains, anchor, origin, depth, frames, slots, skip, end);
   return origin;
 }
 

@@ -216,3 +216,35 @@ Test(caf_names, an_actor_not_yet_named_is_listed_only_once_it_is)
   json_decref(lines);
   as_test_run_free(&run);
 }
+
+/* The tracer's frames are left out of spawn sites wherever they are: an event_based_actor's
+ * constructor hook calls the real constructor, which calls abstract_actor's (hooked too), so
+ * the wrapper's frame lies between CAF's and the spawning code's. */
+Test(caf_names, spawn_sites_name_the_spawning_code_and_none_of_the_tracer)
+{
+  const char *argv[] = {"caf_names", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 0);
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  json_t *sites = json_object_get(last, "spawn_sites");
+  cr_assert(json_array_size(sites) > 0);
+  size_t i, j, programs = 0;
+  json_t *site, *frame;
+  json_array_foreach(sites, i, site)
+  {
+    int of_program = 0;
+    json_array_foreach(site, j, frame)
+    {
+      const char *text = json_string_value(frame);
+      cr_assert_not_null(text);
+      cr_assert_null(strstr(text, "libactorscope"), "site %zu: %s", i, text);
+      of_program |= strstr(text, "(caf_names)") != NULL;
+    }
+    programs += of_program;
+  }
+  cr_assert_gt(programs, 0, "no site names the program's own code");
+  json_decref(lines);
+  as_test_run_free(&run);
+}
