@@ -312,8 +312,8 @@ AS_HOT void as__histogram_words_add(_Atomic uint64_t *words, uint64_t ticks)
 {
   unsigned bucket = as_histogram_bucket(ticks);
   uint64_t word = atomic_load_explicit(&words[0], memory_order_relaxed);
-  if (__builtin_expect(word != 0 && !(word & 1), 1)) {
-    struct as_histogram_block *block = (struct as_histogram_block *)(uintptr_t)word;
+  struct as_histogram_block *block = as_histogram_word_block(word);
+  if (__builtin_expect(block != NULL, 1)) {
     uint64_t count = atomic_load_explicit(&block->counts[bucket], memory_order_relaxed);
     if (__builtin_expect(count == 0, 0))
       atomic_store_explicit(&block->used[bucket / 64],

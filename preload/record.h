@@ -108,6 +108,18 @@ struct as_histogram_block {
 #define AS_HISTOGRAM_SLOT_BITS 15
 #define AS_HISTOGRAM_SLOT_COUNT_BITS 6
 
+/* The block word 0 points to, or NULL while the words hold the slots (or nothing). */
+static inline struct as_histogram_block *as_histogram_word_block(uint64_t w0)
+{
+  return w0 && !(w0 & 1) ? (struct as_histogram_block *)(uintptr_t)w0 : NULL;
+}
+/* An inline slot (not empty) as a sparse word: bucket << AS_TALLY_COUNT_BITS | count. */
+static inline uint64_t as_histogram_slot_word(uint64_t slot)
+{
+  return ((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS |
+         (slot & ((1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1));
+}
+
 /* What few actors use, in a block taken from a pool at the first use (on the hot path too:
  * never malloc) rather than in every record: a CZMQ actor's replies to its parent, a blocked
  * wait, links and monitors. The pool holds one block for every record the record pools can

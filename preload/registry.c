@@ -401,8 +401,8 @@ void as_actor_release(struct as_actor *actor)
       as_blockpool_give(&registry_tallies, more);
     as_peers_release(actor);
     /* The record's own words are zeroed with it (registry_record_free): only a block to give. */
-    uint64_t handler_w0 = atomic_load_explicit(&actor->handler_histogram[0], memory_order_acquire);
-    if (handler_w0 && !(handler_w0 & 1))
+    if (as_histogram_word_block(
+            atomic_load_explicit(&actor->handler_histogram[0], memory_order_acquire)))
       registry_histogram_free(actor->handler_histogram);
     _Atomic uint64_t *waits = as_mailwait_words(actor);
     if (waits && atomic_load_explicit(&waits[0], memory_order_relaxed))

@@ -126,8 +126,7 @@ static inline void registry_view_histogram_of(struct as_registry_collection *c, 
   if (!(w0 & 1) || (w0 >> (1 + AS_HISTOGRAM_SLOT_BITS) & slot_mask) || !first) {
     registry_view_histogram(c, count, histogram);
   } else if ((word = registry_pool_room(c, 1))) {
-    *word = ((first >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS |
-            (first & ((1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1));
+    *word = as_histogram_slot_word(first);
     c->id_count++;
     *count = 1;
   }

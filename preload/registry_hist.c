@@ -67,7 +67,6 @@ static unsigned registry_histogram_slot(uint64_t w0, uint64_t w1, unsigned i)
 static unsigned registry_histogram_word_slots(uint64_t word, uint64_t *out, unsigned n, int *ended)
 {
   const uint64_t slot_mask = (1u << AS_HISTOGRAM_SLOT_BITS) - 1;
-  const uint64_t count_mask = (1u << AS_HISTOGRAM_SLOT_COUNT_BITS) - 1;
   uint64_t bits = word >> 1;
   for (unsigned i = 0; i < AS_HISTOGRAM_INLINE_SLOTS / 2; i++, bits >>= AS_HISTOGRAM_SLOT_BITS) {
     uint64_t slot = bits & slot_mask;
@@ -75,8 +74,7 @@ static unsigned registry_histogram_word_slots(uint64_t word, uint64_t *out, unsi
       *ended = 1;
       return n;
     }
-    out[n++] =
-        ((slot >> AS_HISTOGRAM_SLOT_COUNT_BITS) - 1) << AS_TALLY_COUNT_BITS | (slot & count_mask);
+    out[n++] = as_histogram_slot_word(slot);
   }
   return n;
 }
@@ -139,9 +137,10 @@ void as__histogram_words_add_slow(_Atomic uint64_t *histogram, unsigned bucket)
 /* Gives back a histogram's block, if it has one, and empties it (the record is freed). */
 void registry_histogram_free(_Atomic uint64_t *histogram)
 {
-  uint64_t w0 = atomic_load_explicit(&histogram[0], memory_order_acquire);
-  if (w0 && !(w0 & 1))
-    as_blockpool_give(&registry_histograms, (void *)(uintptr_t)w0);
+  struct as_histogram_block *block =
+      as_histogram_word_block(atomic_load_explicit(&histogram[0], memory_order_acquire));
+  if (block)
+    as_blockpool_give(&registry_histograms, block);
   atomic_store_explicit(&histogram[0], 0, memory_order_relaxed);
   atomic_store_explicit(&histogram[1], 0, memory_order_relaxed);
 }
@@ -169,8 +168,8 @@ void registry_view_histogram(struct as_registry_collection *c, uint32_t *count,
     }
     w0 = again;
   }
-  if (w0 && !(w0 & 1)) {
-    const struct as_histogram_block *block = (const struct as_histogram_block *)(uintptr_t)w0;
+  const struct as_histogram_block *block = as_histogram_word_block(w0);
+  if (block) {
     for (unsigned k = 0; k < sizeof block->used / sizeof block->used[0]; k++)
       for (uint64_t bits = atomic_load_explicit(&block->used[k], memory_order_relaxed); bits;
            bits &= bits - 1) {
