@@ -28,6 +28,14 @@ static uint64_t clock_read(clockid_t id)
 uint64_t as_clock_now_ns(void) { return clock_read(CLOCK_MONOTONIC); }
 uint64_t as_clock_wall_ns(void) { return clock_read(CLOCK_REALTIME); }
 
+void as_clock_deadline_after_ms(struct timespec *deadline, unsigned ms)
+{
+  clock_gettime(CLOCK_MONOTONIC, deadline);
+  uint64_t ns = (uint64_t)deadline->tv_nsec + (uint64_t)ms * 1000000u;
+  deadline->tv_sec += (time_t)(ns / 1000000000u);
+  deadline->tv_nsec = (long)(ns % 1000000000u);
+}
+
 /* CPUID 0x80000007 EDX bit 8: the TSC ticks at a constant rate in every power state. */
 static int clock_tsc_is_invariant(void)
 {

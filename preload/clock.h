@@ -17,6 +17,9 @@ extern int as__clock_uses_tsc __attribute__((visibility("hidden")));
 
 /* Monotonic nanoseconds (vDSO). */
 uint64_t as_clock_now_ns(void);
+struct timespec;
+/* CLOCK_MONOTONIC's time MS milliseconds from now: a deadline for a bounded wait. */
+void as_clock_deadline_after_ms(struct timespec *deadline, unsigned ms);
 /* Wall-clock nanoseconds since the Unix epoch: only for timestamps people read. */
 uint64_t as_clock_wall_ns(void);
 

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "collector.h"
+#include "clock.h"
 #include "diag.h"
 #include "events.h"
 #include "guard.h"
@@ -370,14 +371,6 @@ static void collector_write_last_locked(const char *ended_by, const char *signal
  * run that is stopped at once) still leaves the state it reached. */
 #define COLLECTOR_FIRST_SNAPSHOT_MS 10u
 
-static void collector_deadline_after(struct timespec *deadline, unsigned ms)
-{
-  clock_gettime(CLOCK_MONOTONIC, deadline);
-  uint64_t ns = (uint64_t)deadline->tv_nsec + (uint64_t)ms * 1000000u;
-  deadline->tv_sec += (time_t)(ns / 1000000000u);
-  deadline->tv_nsec = (long)(ns % 1000000000u);
-}
-
 static const char *collector_signal_name(int sig, char out[16])
 {
   const char *abbrev = sigabbrev_np(sig);
@@ -400,7 +393,7 @@ static void *collector_main(void *arg)
                          : COLLECTOR_FIRST_SNAPSHOT_MS;
   while (!atomic_load(&collector_stopping)) {
     struct timespec deadline;
-    collector_deadline_after(&deadline, wait_ms);
+    as_clock_deadline_after_ms(&deadline, wait_ms);
     wait_ms = __atomic_load_n(&collector_config.interval_ms, __ATOMIC_RELAXED);
     int woken;
     while ((woken = sem_clockwait(&collector_wake, CLOCK_MONOTONIC, &deadline)) < 0 &&

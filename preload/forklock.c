@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* pthread_mutex_clocklock */
 #include "forklock.h"
+#include "clock.h"
 
 #include <stddef.h>
 #include <time.h>
@@ -14,7 +15,7 @@ static int forklocks_list_taken;
  * stores or a malloc, so this is reached only when the holder cannot go on: a thread stopped
  * in a signal handler that forks (a crash handler forking a dumper) or that crashed holding
  * one. fork() then goes on without it; the child makes every listed lock new anyway. */
-#define FORKLOCKS_WAIT_NS 999999999L /* about a second, as exit waits at most */
+#define FORKLOCKS_WAIT_MS 999u /* about a second, as exit waits at most */
 
 /* Listed under forklocks_lock, which prepare holds while it takes the listed locks: a lock
  * is listed either before prepare looks (and taken by it) or after the fork. */
@@ -43,12 +44,7 @@ static int forklock_take_by(pthread_mutex_t *lock, const struct timespec *deadli
 void as_forklocks_prepare(void)
 {
   struct timespec deadline;
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_nsec += FORKLOCKS_WAIT_NS;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  as_clock_deadline_after_ms(&deadline, FORKLOCKS_WAIT_MS);
   forklocks_list_taken = forklock_take_by(&forklocks_lock, &deadline);
   for (size_t i = 0; i < forklocks_count; i++)
     forklocks_taken[i] = (unsigned char)forklock_take_by(forklocks[i], &deadline);
