@@ -355,10 +355,9 @@ static char *snapshot_put_runtime(struct as_jsonw *w, char *p, size_t room,
 
 /* Its handler-time and mailbox-wait histograms and its longest stuck run (rare: written the
  * slow way, between a cursor handed back and one taken again with `room`). */
-static inline char *snapshot_put_measures(struct as_jsonw *w, char *p, size_t room,
-                                          const struct as_actor_view *v,
-                                          const struct as_registry_collection *c,
-                                          const struct as_snapshot_info *info)
+static inline __attribute__((always_inline)) char *
+snapshot_put_measures(struct as_jsonw *w, char *p, size_t room, const struct as_actor_view *v,
+                      const struct as_registry_collection *c, const struct as_snapshot_info *info)
 {
   p = snapshot_put_histogram(p, 0, as_view_histogram_words(c, v), v->histogram_count);
   p = snapshot_put_histogram(p, 1, as_view_wait_histogram_words(c, v), v->wait_histogram_count);
