@@ -537,15 +537,15 @@ static int registry_copy(struct as_registry_collection *out, struct registry_pic
   struct as_actor_view *v = &out->views[out->count++];
   registry_view_fill(out, v, p->actor, locked);
   registry_view_sample_refs(v, p->actor);
-  struct registry_shadow *seen = &registry_spaces[p->space].shadow[p->block];
   v->known = p->known;
-  if (!v->known)
-    *seen = (struct registry_shadow){0, 0};
   /* An actor seen for the first time is listed whatever its signature, and one that ends with
-   * this copy is never compared again: only the others need theirs. It ends (is listed once,
-   * compactly, and reaped at once) when it lived and died since the last look. */
+   * this copy is never compared again: only the others need theirs (and a shadow). It ends (is
+   * listed once, compactly, and reaped at once) when it lived and died since the last look. */
   v->ended = v->status == AS_STATUS_STOPPED && !p->stopped && registry_view_ends(v);
   if (!v->ended) {
+    struct registry_shadow *seen = &registry_spaces[p->space].shadow[p->block];
+    if (!v->known)
+      *seen = (struct registry_shadow){0, 0};
     uint64_t signature = registry_view_signature(out, v);
     if (changes_only && v->known && signature == seen->signature) {
       out->count--;
@@ -564,6 +564,14 @@ static void registry_settle(struct as_registry_collection *out, const struct reg
   struct as_actor_view *v = &out->views[p->view];
   struct registry_space *sp = &registry_spaces[p->space];
   size_t block = p->block;
+  if (v->ended) {
+    /* Listed once and unlisted now: no bit nor shadow of its block is read again until the
+     * block is published anew, which clears them (registry.c); only the totals take it in. */
+    registry_seen_received += v->received;
+    registry_seen_stopped++;
+    registry_unlist(p->space, block);
+    return;
+  }
   struct registry_shadow *seen = &sp->shadow[block];
   if (!p->known) {
     if (sp->channel_received)
@@ -585,10 +593,7 @@ static void registry_settle(struct as_registry_collection *out, const struct reg
   if (v->status == AS_STATUS_STOPPED && !p->stopped) {
     registry_bit_set(sp->stopped, block);
     registry_seen_stopped++;
-    if (v->ended)
-      registry_unlist(p->space, block);
-    else
-      registry_grave_push(p->actor, v->stopped_at);
+    registry_grave_push(p->actor, v->stopped_at);
   }
 }
 
