@@ -203,6 +203,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
   const struct as_actor_view **by_id = n + 1 <= scratch->by_id_capacity ? scratch->by_id : NULL;
   struct snapshot_family *family = &scratch->family;
   struct snapshot_sites *sites = &scratch->sites;
+  size_t ended = 0; /* views listed compactly (as_actor_view.ended) */
   if (!by_id)
     w->failed = 1;
   if (!w->failed) {
@@ -211,6 +212,7 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     for (size_t i = 0; i < n; i++) {
       by_id[i] = &c->views[i];
       sorted &= i == 0 || c->views[i].id > c->views[i - 1].id;
+      ended += c->views[i].ended != 0;
     }
     if (!sorted)
       snapshot_sort_by_id(by_id, by_id + scratch->by_id_capacity, n);
@@ -277,9 +279,6 @@ int as_snapshot_write(struct as_jsonw *w, const struct as_registry_collection *c
     }
     struct snapshot_strs strs;
     snapshot_strs_init(&strs);
-    size_t ended = 0;
-    for (size_t i = 0; i < n; i++)
-      ended += by_id[i]->ended != 0;
     if (full || n > ended) {
       as_jsonw_lit(w, "," AS_KEY(AS_M_ACTORS) "[");
       size_t k = 0;

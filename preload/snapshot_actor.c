@@ -355,10 +355,9 @@ static char *snapshot_put_runtime(struct as_jsonw *w, char *p, size_t room,
 
 /* Its handler-time and mailbox-wait histograms and its longest stuck run (rare: written the
  * slow way, between a cursor handed back and one taken again with `room`). */
-static inline char *snapshot_put_measures(struct as_jsonw *w, char *p, size_t room,
-                                          const struct as_actor_view *v,
-                                          const struct as_registry_collection *c,
-                                          const struct as_snapshot_info *info)
+static inline __attribute__((always_inline)) char *
+snapshot_put_measures(struct as_jsonw *w, char *p, size_t room, const struct as_actor_view *v,
+                      const struct as_registry_collection *c, const struct as_snapshot_info *info)
 {
   p = snapshot_put_histogram(p, 0, as_view_histogram_words(c, v), v->histogram_count);
   p = snapshot_put_histogram(p, 1, as_view_wait_histogram_words(c, v), v->wait_histogram_count);
@@ -421,6 +420,81 @@ static char *snapshot_put_numbers(char *p, const struct as_actor_view *v)
     p = as_jsonw_put_lit(p, "}");
   }
   return p;
+}
+
+/* The memo's text at the cursor: the first 64 bytes at once (most runs fit), the rest in whole
+ * 32-byte parts (SNAPSHOT_MEMO_SLACK past it). */
+#define SNAPSHOT_MEMO_SLACK 64
+static inline char *snapshot_memo_put(char *p, const struct snapshot_memo *m)
+{
+  memcpy(p, m->text, 64);
+  for (size_t at = 64; at < m->len; at += 32)
+    memcpy(p + at, m->text + at, 32);
+  return p + m->len;
+}
+
+/* Keeps the text from offset FROM of the buffer to the cursor, when none of it was handed to
+ * flush meanwhile (FLUSHED: w->flushed at FROM) and it fits. */
+static void snapshot_memo_keep(struct snapshot_memo *m, const struct as_jsonw *w, size_t from,
+                               size_t flushed, const char *p)
+{
+  size_t len = (size_t)(p - w->buf) - from;
+  m->kept = w->flushed == flushed && len <= sizeof m->text;
+  if (m->kept) {
+    memcpy(m->text, w->buf + from, len);
+    m->len = len;
+  }
+}
+
+/* Whether the runs of ended actor V read as those of L, the one before: head (names, runtime),
+ * middle (reason and counts), tail (message types, peers, runtime ids; from the pooled words). */
+static inline int snapshot_same_head(const struct as_actor_view *v, const char *name,
+                                     const char *full_name, const struct as_actor_view *l,
+                                     const struct snapshot_strs *strs)
+{
+  return (((uintptr_t)name ^ (uintptr_t)strs->last_name) |
+          ((uintptr_t)full_name ^ (uintptr_t)strs->last_full_name) |
+          ((uintptr_t)v->runtime ^ (uintptr_t)l->runtime) | (uint64_t)(v->internal ^ l->internal) |
+          (uint64_t)(v->attached_late ^ l->attached_late)) == 0;
+}
+
+static inline int snapshot_same_middle(const struct as_actor_view *v, const struct as_actor_view *l)
+{
+  return (((uintptr_t)v->stop_reason ^ (uintptr_t)l->stop_reason) | (v->enqueued ^ l->enqueued) |
+          (v->mailbox_max ^ l->mailbox_max) | (v->replies ^ l->replies) |
+          (v->replies_taken ^ l->replies_taken) | (v->received ^ l->received) |
+          (v->sent ^ l->sent) | (v->exceptions ^ l->exceptions) | (v->handled ^ l->handled)) == 0;
+}
+
+/* 0 none, 1 the same as the id, 2 another (written). */
+static inline uint64_t snapshot_runtime_id_kind(const struct as_actor_view *v)
+{
+  return !v->runtime_id ? 0 : v->runtime_id == v->id ? 1 : 2;
+}
+
+/* Whether V's message types and peers read as L's (from the pooled words). */
+static inline int snapshot_same_lists(const struct as_actor_view *v, const struct as_actor_view *l,
+                                      const struct as_registry_collection *c)
+{
+  const uint64_t *vp = as_view_peer_words(c, v), *lp = as_view_peer_words(c, l);
+  if (v->type_count != l->type_count || v->other_types != l->other_types || !vp != !lp ||
+      (vp && v->peer_count != l->peer_count) || !c->ids)
+    return 0;
+  const uint64_t *vt = as_view_type_words(c, v), *lt = as_view_type_words(c, l);
+  uint64_t diff = 0;
+  for (uint32_t i = 0; i < v->type_count; i++)
+    diff |= vt[i] ^ lt[i];
+  for (size_t i = 0; vp && i < 2 * (size_t)v->peer_count + 1; i++)
+    diff |= vp[i] ^ lp[i];
+  return diff == 0;
+}
+
+static int snapshot_same_tail(const struct as_actor_view *v, const struct as_actor_view *l,
+                              const struct as_registry_collection *c)
+{
+  uint64_t kind = snapshot_runtime_id_kind(v);
+  return v->runtime_scope == l->runtime_scope && kind == snapshot_runtime_id_kind(l) &&
+         (kind != 2 || v->runtime_id == l->runtime_id) && snapshot_same_lists(v, l, c);
 }
 
 /* Version 5 leaves out every member at its default (FORMAT.md "Defaults"): status running (or
@@ -498,10 +572,22 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
                      snapshot_since(v->wait_since, info->start_ticks));
     as_jsonw_lit(w, "}");
   }
-  if (!(p = as_jsonw_put_begin(w, lists)) ||
-      !(p = snapshot_put_message_types(w, p, lists, v, c, strs)) ||
-      !(p = snapshot_put_peers(w, p, lists, as_view_peer_words(c, v), v->peer_count, strs)))
+  if (!(p = as_jsonw_put_begin(w, lists + SNAPSHOT_MEMO_SLACK)))
     return;
+  /* Its message types and peers: copied when the last full actor's read the same (in a storm's
+   * lines, most of these are short-lived actors stopped after one message from one thread). */
+  const struct as_actor_view *last = strs->last_full;
+  strs->last_full = v;
+  if (last && strs->lists.kept && snapshot_same_lists(v, last, c)) {
+    p = snapshot_memo_put(p, &strs->lists);
+  } else {
+    size_t from = (size_t)(p - w->buf), flushed = w->flushed;
+    strs->lists.kept = 0;
+    if (!(p = snapshot_put_message_types(w, p, lists, v, c, strs)) ||
+        !(p = snapshot_put_peers(w, p, lists, as_view_peer_words(c, v), v->peer_count, strs)))
+      return;
+    snapshot_memo_keep(&strs->lists, w, from, flushed, p);
+  }
   /* Members only some runtimes fill: CZMQ actors carry none of these. A runtime_id equal to
    * the id is left out beside its runtime_scope. */
   if (v->runtime_id && origin) {
@@ -524,75 +610,6 @@ void snapshot_actor(struct as_jsonw *w, const struct as_actor_view *v, size_t in
   }
   snapshot_sockets(w, v, c);
   as_jsonw_lit(w, "}");
-}
-
-/* The memo's text at the cursor: the first 64 bytes at once (most runs fit), the rest in whole
- * 32-byte parts (SNAPSHOT_MEMO_SLACK past it). */
-#define SNAPSHOT_MEMO_SLACK 64
-static inline char *snapshot_memo_put(char *p, const struct snapshot_memo *m)
-{
-  memcpy(p, m->text, 64);
-  for (size_t at = 64; at < m->len; at += 32)
-    memcpy(p + at, m->text + at, 32);
-  return p + m->len;
-}
-
-/* Keeps the text from offset FROM of the buffer to the cursor, when none of it was handed to
- * flush meanwhile (FLUSHED: w->flushed at FROM) and it fits. */
-static void snapshot_memo_keep(struct snapshot_memo *m, const struct as_jsonw *w, size_t from,
-                               size_t flushed, const char *p)
-{
-  size_t len = (size_t)(p - w->buf) - from;
-  m->kept = w->flushed == flushed && len <= sizeof m->text;
-  if (m->kept) {
-    memcpy(m->text, w->buf + from, len);
-    m->len = len;
-  }
-}
-
-/* Whether the runs of ended actor V read as those of L, the one before: head (names, runtime),
- * middle (reason and counts), tail (message types, peers, runtime ids; from the pooled words). */
-static inline int snapshot_same_head(const struct as_actor_view *v, const char *name,
-                                     const char *full_name, const struct as_actor_view *l,
-                                     const struct snapshot_strs *strs)
-{
-  return (((uintptr_t)name ^ (uintptr_t)strs->last_name) |
-          ((uintptr_t)full_name ^ (uintptr_t)strs->last_full_name) |
-          ((uintptr_t)v->runtime ^ (uintptr_t)l->runtime) | (uint64_t)(v->internal ^ l->internal) |
-          (uint64_t)(v->attached_late ^ l->attached_late)) == 0;
-}
-
-static inline int snapshot_same_middle(const struct as_actor_view *v, const struct as_actor_view *l)
-{
-  return (((uintptr_t)v->stop_reason ^ (uintptr_t)l->stop_reason) | (v->enqueued ^ l->enqueued) |
-          (v->mailbox_max ^ l->mailbox_max) | (v->replies ^ l->replies) |
-          (v->replies_taken ^ l->replies_taken) | (v->received ^ l->received) |
-          (v->sent ^ l->sent) | (v->exceptions ^ l->exceptions) | (v->handled ^ l->handled)) == 0;
-}
-
-/* 0 none, 1 the same as the id, 2 another (written). */
-static inline uint64_t snapshot_runtime_id_kind(const struct as_actor_view *v)
-{
-  return !v->runtime_id ? 0 : v->runtime_id == v->id ? 1 : 2;
-}
-
-static int snapshot_same_tail(const struct as_actor_view *v, const struct as_actor_view *l,
-                              const struct as_registry_collection *c)
-{
-  uint64_t kind = snapshot_runtime_id_kind(v);
-  const uint64_t *vp = as_view_peer_words(c, v), *lp = as_view_peer_words(c, l);
-  if (v->type_count != l->type_count || v->other_types != l->other_types ||
-      v->runtime_scope != l->runtime_scope || kind != snapshot_runtime_id_kind(l) ||
-      (kind == 2 && v->runtime_id != l->runtime_id) || !vp != !lp ||
-      (vp && v->peer_count != l->peer_count) || !c->ids)
-    return 0;
-  const uint64_t *vt = as_view_type_words(c, v), *lt = as_view_type_words(c, l);
-  uint64_t diff = 0;
-  for (uint32_t i = 0; i < v->type_count; i++)
-    diff |= vt[i] ^ lt[i];
-  for (size_t i = 0; vp && i < 2 * (size_t)v->peer_count + 1; i++)
-    diff |= vp[i] ^ lp[i];
-  return diff == 0;
 }
 
 /* The middle run of an ended actor: its stop reason and counts. */

@@ -38,6 +38,9 @@ struct snapshot_strs {
   const struct as_actor_view *last_ended;
   const char *last_name, *last_full_name;
   struct snapshot_memo head, middle, tail;
+  /* Of full actors: the last one listed and its message types and peers. */
+  const struct as_actor_view *last_full;
+  struct snapshot_memo lists;
 };
 
 static inline void snapshot_strs_init(struct snapshot_strs *strs)
@@ -45,8 +48,8 @@ static inline void snapshot_strs_init(struct snapshot_strs *strs)
   strs->name.src = strs->runtime.src = strs->reason.src = strs->thread.src = NULL;
   for (size_t i = 0; i < SNAPSHOT_TYPE_CACHE; i++)
     strs->types[i].src = NULL;
-  strs->last_ended = NULL;
-  strs->head.kept = strs->middle.kept = strs->tail.kept = 0;
+  strs->last_ended = strs->last_full = NULL;
+  strs->head.kept = strs->middle.kept = strs->tail.kept = strs->lists.kept = 0;
 }
 
 void snapshot_str_miss(struct as_jsonw *w, struct snapshot_str_cache *cache, const char *text);

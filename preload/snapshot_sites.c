@@ -2,6 +2,7 @@
 #include "snapshot_internal.h"
 #include "jsonw.h"
 #include "symcache.h"
+#include "symbatch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -191,11 +192,21 @@ struct snapshot_site_text {
 };
 static struct snapshot_site_text snapshot_site_texts[SNAPSHOT_SITE_TEXTS];
 
+static struct snapshot_site_text *snapshot_site_text_of(const struct as_actor_view *v)
+{
+  return &snapshot_site_texts[((uintptr_t)v->spawn_frames >> 4) % SNAPSHOT_SITE_TEXTS];
+}
+
+static int snapshot_site_text_kept(const struct snapshot_site_text *t,
+                                   const struct as_actor_view *v)
+{
+  return t->text && t->frames == v->spawn_frames && t->count == v->spawn_frame_count;
+}
+
 static void snapshot_site_frames(struct as_jsonw *w, const struct as_actor_view *v)
 {
-  struct snapshot_site_text *t =
-      &snapshot_site_texts[((uintptr_t)v->spawn_frames >> 4) % SNAPSHOT_SITE_TEXTS];
-  if (t->text && t->frames == v->spawn_frames && t->count == v->spawn_frame_count) {
+  struct snapshot_site_text *t = snapshot_site_text_of(v);
+  if (snapshot_site_text_kept(t, v)) {
     as_jsonw_raw(w, t->text, t->len);
     return;
   }
@@ -219,6 +230,23 @@ static void snapshot_site_frames(struct as_jsonw *w, const struct as_actor_view 
 
 void snapshot_sites_write(struct as_jsonw *w, const struct snapshot_sites *sites)
 {
+  /* The frames of the sites written anew, symbolised together: most lie in the runtime's
+   * library, whose symbol table was read once a frame. */
+  void *fresh[AS_STACK_DESCRIBE_MANY];
+  size_t n = 0;
+  for (size_t s = 0; s < sites->count; s++) {
+    const struct as_actor_view *v = sites->first[s];
+    if (snapshot_site_text_kept(snapshot_site_text_of(v), v))
+      continue;
+    for (uint32_t i = 0; i < v->spawn_frame_count; i++) {
+      if (n == AS_STACK_DESCRIBE_MANY) {
+        as_symcache_frames(fresh, n);
+        n = 0;
+      }
+      fresh[n++] = v->spawn_frames[i];
+    }
+  }
+  as_symcache_frames(fresh, n);
   as_jsonw_lit(w, "[");
   for (size_t s = 0; s < sites->count; s++) {
     if (s)

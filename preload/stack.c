@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "stack.h"
+#include "symbatch.h"
 #include "cxxname.h"
 #include "diag.h"
 #include "elfdyn.h"
@@ -179,36 +180,49 @@ static const ElfW(Sym) * stack_dynsym_find(const struct as_elfdyn *d, uintptr_t 
   return best;
 }
 
-/* Resolves the object holding addr and the name of the function around it: its dynamic symbols
- * in memory, else its file's .symtab (static functions, the executable's own). _dl_find_object
- * takes no loader lock, unlike dladdr(). */
+/* The object holding addr (its path, as a description names it) and addr's offset in its file;
+ * -ENOENT when none. _dl_find_object takes no loader lock, unlike dladdr(). */
+static int stack_object_of(const void *addr, const struct link_map **map, const char **path,
+                           uintptr_t *file_addr)
+{
+  struct dl_find_object found;
+  if (_dl_find_object((void *)addr, &found) != 0 || !(*map = found.dlfo_link_map))
+    return -ENOENT;
+  *path = (*map)->l_name && (*map)->l_name[0] ? (*map)->l_name : "/proc/self/exe";
+  *file_addr = (uintptr_t)addr - (*map)->l_addr;
+  return 0;
+}
+
+/* The function around file_addr: sym, its dynamic symbol when it has one, else its file's
+ * .symtab (static functions, the executable's own); fn empty when neither names it. */
+static void stack_name_from(const struct as_elfdyn *dyn, const ElfW(Sym) * sym, const char *path,
+                            uintptr_t file_addr, char *fn, size_t fn_len, uintptr_t *offset)
+{
+  uintptr_t start = 0;
+  if (sym) {
+    snprintf(fn, fn_len, "%s", dyn->strtab + sym->st_name);
+    *offset = file_addr - sym->st_value;
+  } else if (as_elfsym_lookup(path, file_addr, fn, fn_len, &start) == 0) {
+    *offset = file_addr - start;
+  } else {
+    fn[0] = '\0';
+    *offset = file_addr;
+    return;
+  }
+  stack_demangle(fn, fn_len);
+}
+
+/* Resolves the object holding addr and the name of the function around it. */
 static int stack_lookup(const void *addr, char *fn, size_t fn_len, uintptr_t *offset,
                         const char **object)
 {
-  struct dl_find_object found;
   const struct link_map *map;
-  if (_dl_find_object((void *)addr, &found) != 0 || !(map = found.dlfo_link_map))
+  uintptr_t file_addr;
+  if (stack_object_of(addr, &map, object, &file_addr) < 0)
     return -ENOENT;
-  const char *path = map->l_name && map->l_name[0] ? map->l_name : "/proc/self/exe";
-  *object = path;
-  uintptr_t file_addr = (uintptr_t)addr - map->l_addr;
   struct as_elfdyn dyn;
   as_elfdyn_read(map->l_addr, map->l_ld, &dyn);
-  const ElfW(Sym) *sym = stack_dynsym_find(&dyn, file_addr);
-  if (sym) {
-    snprintf(fn, fn_len, "%s", dyn.strtab + sym->st_name);
-    *offset = file_addr - sym->st_value;
-    stack_demangle(fn, fn_len);
-    return 0;
-  }
-  uintptr_t start = 0;
-  if (as_elfsym_lookup(path, file_addr, fn, fn_len, &start) == 0) {
-    *offset = file_addr - start;
-    stack_demangle(fn, fn_len);
-    return 0;
-  }
-  fn[0] = '\0';
-  *offset = file_addr;
+  stack_name_from(&dyn, stack_dynsym_find(&dyn, file_addr), *object, file_addr, fn, fn_len, offset);
   return 0;
 }
 
@@ -226,6 +240,20 @@ int as_stack_function_name(const void *addr, char *out, size_t out_len)
   return 0;
 }
 
+/* "function+0xOFF (object)", or without the function when none is known. */
+static void stack_format(char *out, size_t out_len, const char *fn, uintptr_t offset,
+                         const char *object)
+{
+  const char *base = strrchr(object, '/');
+  base = base ? base + 1 : object;
+  if (strcmp(object, "/proc/self/exe") == 0)
+    base = program_invocation_short_name;
+  if (fn[0])
+    snprintf(out, out_len, "%s+0x%lx (%s)", fn, (unsigned long)offset, base);
+  else
+    snprintf(out, out_len, "0x%lx (%s)", (unsigned long)offset, base);
+}
+
 int as_stack_describe(const void *addr, char *out, size_t out_len)
 {
   char fn[256];
@@ -235,13 +263,85 @@ int as_stack_describe(const void *addr, char *out, size_t out_len)
     snprintf(out, out_len, "%p", addr);
     return -ENOENT;
   }
-  const char *base = strrchr(object, '/');
-  base = base ? base + 1 : object;
-  if (strcmp(object, "/proc/self/exe") == 0)
-    base = program_invocation_short_name;
-  if (fn[0])
-    snprintf(out, out_len, "%s+0x%lx (%s)", fn, (unsigned long)offset, base);
-  else
-    snprintf(out, out_len, "0x%lx (%s)", (unsigned long)offset, base);
+  stack_format(out, out_len, fn, offset, object);
   return 0;
+}
+
+/* For each of n file addresses of one object, sorted, the symbol stack_dynsym_find gives it:
+ * one pass over the table for them all, each symbol finding the addresses its extent may hold
+ * by a binary search (a spawn site's frames lie mostly in the runtime's library, whose table a
+ * pass takes ~50k instructions to read: once a frame, it was most of a short run's collector). */
+static void stack_dynsym_find_sorted(const struct as_elfdyn *d, const uintptr_t *addrs, size_t n,
+                                     const ElfW(Sym) * *best)
+{
+  for (size_t k = 0; k < n; k++)
+    best[k] = NULL;
+  if (!d->symtab || !d->strtab || !d->gnu_hash || n == 0)
+    return;
+  size_t count = stack_symbol_count(d->gnu_hash);
+  for (size_t i = 1; i < count; i++) {
+    const ElfW(Sym) *sym = &d->symtab[i];
+    if (sym->st_value > addrs[n - 1] || sym->st_shndx == SHN_UNDEF ||
+        ELF64_ST_TYPE(sym->st_info) == STT_TLS)
+      continue;
+    size_t lo = 0, hi = n; /* the first address at or past the symbol */
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (addrs[mid] < sym->st_value)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    for (size_t k = lo; k < n && (sym->st_size ? addrs[k] - sym->st_value < sym->st_size
+                                               : addrs[k] == sym->st_value);
+         k++)
+      if (!best[k] || sym->st_value > best[k]->st_value)
+        best[k] = sym;
+  }
+}
+
+static int stack_addr_cmp(const void *a, const void *b)
+{
+  uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+void as_stack_describe_many(const void *const *addrs, size_t n, char *out, size_t out_len)
+{
+  if (n > AS_STACK_DESCRIBE_MANY)
+    n = AS_STACK_DESCRIBE_MANY;
+  const struct link_map *maps[AS_STACK_DESCRIBE_MANY];
+  const char *paths[AS_STACK_DESCRIBE_MANY];
+  uintptr_t file_addrs[AS_STACK_DESCRIBE_MANY];
+  unsigned char done[AS_STACK_DESCRIBE_MANY];
+  for (size_t i = 0; i < n; i++) {
+    done[i] = stack_object_of(addrs[i], &maps[i], &paths[i], &file_addrs[i]) < 0;
+    if (done[i])
+      snprintf(out + i * out_len, out_len, "%p", addrs[i]);
+  }
+  /* Object by object: its addresses sorted (an address may come twice), one pass for them. */
+  for (size_t i = 0; i < n; i++) {
+    if (done[i])
+      continue;
+    uintptr_t sorted[AS_STACK_DESCRIBE_MANY];
+    const ElfW(Sym) * best[AS_STACK_DESCRIBE_MANY];
+    size_t k = 0;
+    for (size_t j = i; j < n; j++)
+      if (!done[j] && maps[j] == maps[i])
+        sorted[k++] = file_addrs[j];
+    qsort(sorted, k, sizeof *sorted, stack_addr_cmp);
+    struct as_elfdyn dyn;
+    as_elfdyn_read(maps[i]->l_addr, maps[i]->l_ld, &dyn);
+    stack_dynsym_find_sorted(&dyn, sorted, k, best);
+    for (size_t j = i; j < n; j++) {
+      if (done[j] || maps[j] != maps[i])
+        continue;
+      const uintptr_t *at = bsearch(&file_addrs[j], sorted, k, sizeof *sorted, stack_addr_cmp);
+      char fn[256];
+      uintptr_t offset;
+      stack_name_from(&dyn, best[at - sorted], paths[j], file_addrs[j], fn, sizeof fn, &offset);
+      stack_format(out + j * out_len, out_len, fn, offset, paths[j]);
+      done[j] = 1;
+    }
+  }
 }

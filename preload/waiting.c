@@ -63,8 +63,8 @@ int as_waiting_update_where(struct as_waiting *set, const struct as_registry_col
   uint64_t low = before ? set->views[0].id : 1, high = before ? set->views[before - 1].id : 0;
   for (size_t i = 0; before && i < c->count + c->reaped_count; i++) {
     uint64_t id = i < c->count ? c->views[i].id : c->reaped[i - c->count];
-    if (id < low || id > high)
-      continue;
+    if (id < low || id > high || (i < c->count && c->views[i].ended))
+      continue; /* an ended actor was never copied before: no set holds it */
     ptrdiff_t at = waiting_index(set, id);
     if (at >= 0)
       gone[at] = 1;
@@ -74,9 +74,11 @@ int as_waiting_update_where(struct as_waiting *set, const struct as_registry_col
     if (!gone[i])
       set->views[kept++] = set->views[i];
   free(gone);
-  /* Room as members come: a set is a few actors, not every actor a line collected. */
+  /* Room as members come: a set is a few actors, not every actor a line collected. An ended
+   * actor (most of a storm's) neither waits nor handles (registry_view_ends): no set keeps it,
+   * and the call to ask is skipped. */
   for (size_t i = 0; i < c->count; i++) {
-    if (!keep(&c->views[i]))
+    if (c->views[i].ended || !keep(&c->views[i]))
       continue;
     if (waiting_reserve(set, kept + 1) < 0) {
       set->count = 0;

@@ -338,3 +338,80 @@ Test(snapshot_bytes, varied_actors_encode_exactly_as_the_recorded_lines)
   free(expected);
   free(text);
 }
+
+/* The text between "[" after KEY and the line's end (or the next array's), of one line. */
+static const char *memo_array(const char *line, const char *key, size_t *len)
+{
+  const char *at = strstr(line, key);
+  cr_assert_not_null(at, "no %s in %s", key, line);
+  at += strlen(key);
+  const char *end = strstr(at, "],\"" AS_M_ENDED "\":[");
+  if (!end)
+    end = line + strlen(line) - 2; /* "]}" */
+  *len = (size_t)(end - at);
+  return at;
+}
+
+/* Full and ended actors each like the one before of its form but for one field at times (as a
+ * storm lists them): the runs the encoder copies from the actor before (snapshot_memo) must read
+ * exactly as each actor written alone, in a line of its own, where nothing is copied. */
+Test(snapshot_bytes, runs_copied_from_the_actor_before_read_as_each_actor_alone)
+{
+  enum { N = 240 };
+  varied_strings();
+  varied_state = 0x2545f4914f6cdd1dull;
+  struct as_actor_view *views = calloc(N, sizeof *views);
+  uint64_t *pool = calloc((size_t)N * 160, sizeof *pool);
+  cr_assert(views && pool);
+  size_t used = 0;
+  const struct as_actor_view *last[2] = {NULL, NULL}; /* the last full, the last ended */
+  for (size_t i = 0; i < N; i++) {
+    int ended = varied_below(3) == 0;
+    uint64_t id = 10 + 3 * i;
+    if (last[ended] && varied_below(5) != 0) {
+      varied_clone(&views[i], last[ended], id, pool, &used);
+    } else {
+      varied_view(&views[i], id, pool, &used, ended);
+      /* Relations and sockets out (varied_clone copies neither): the histograms stay where
+       * as_view_histogram_words finds them. */
+      views[i].channels_at += (uint32_t)(views[i].channel_count * AS_CHANNEL_WORDS);
+      views[i].link_count = views[i].monitor_count = views[i].channel_count = 0;
+    }
+    views[i].spawn_frame_count = 0; /* no site: numbered per line */
+    last[ended] = &views[i];
+  }
+  struct as_snapshot_info info = {.seq = 1, .start_ticks = 1000, .now_ticks = 30000, .delta = 1};
+  struct as_registry_collection all = {
+      .views = views, .count = N, .capacity = N, .ids = pool, .id_count = used};
+  char *line = as_snapshot_encode(&all, NULL, &info);
+  cr_assert_not_null(line);
+  size_t full_len, ended_len;
+  const char *full = memo_array(line, "\"" AS_M_ACTORS "\":[", &full_len);
+  const char *ended = memo_array(line, "\"" AS_M_ENDED "\":[", &ended_len);
+  size_t full_at = 0, ended_at = 0;
+  for (size_t i = 0; i < N; i++) {
+    struct as_registry_collection one = all;
+    one.views = &views[i];
+    one.count = one.capacity = 1;
+    char *alone = as_snapshot_encode(&one, NULL, &info);
+    cr_assert_not_null(alone);
+    size_t len;
+    const char *object =
+        memo_array(alone, views[i].ended ? "\"" AS_M_ENDED "\":[" : "\"" AS_M_ACTORS "\":[", &len);
+    const char *in = views[i].ended ? ended : full;
+    size_t *at = views[i].ended ? &ended_at : &full_at;
+    size_t limit = views[i].ended ? ended_len : full_len;
+    if (*at)
+      cr_assert_eq(in[(*at)++], ',', "actor %zu: no comma before it", i);
+    cr_assert(*at + len <= limit && memcmp(in + *at, object, len) == 0,
+              "actor %zu (%s) differs from itself alone:\nalone %.*s\nline  %.*s", i,
+              views[i].ended ? "ended" : "full", (int)len, object, (int)len, in + *at);
+    *at += len;
+    free(alone);
+  }
+  cr_assert_eq(full_at, full_len);
+  cr_assert_eq(ended_at, ended_len);
+  free(line);
+  free(views);
+  free(pool);
+}
