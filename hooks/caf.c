@@ -258,7 +258,7 @@ AS_HOOK_EXPORT void _ZN3caf14abstract_actorC2ERNS_12actor_configE(void *self, vo
   caf_construct(CAF_REAL(_ZN3caf14abstract_actorC2ERNS_12actor_configE), self, config);
 }
 
-static void caf_destruct(void (*real)(void *), void *self)
+static AS_HOOK_HOT void caf_destruct(void (*real)(void *), void *self)
 {
   struct caf_actor *ca = NULL;
   if (self && atomic_load(&caf_state) == CAF_READY && caf_find(self))
@@ -347,7 +347,11 @@ AS_HOOK_EXPORT void _ZN3caf12scoped_actorC1ERNS_12actor_systemEb(void *self, voi
  * make one per test) would stay <unknown>: named when its event_based_actor part is built,
  * from the class it has then. Every launched actor is named again at launch, from its final
  * class, so a subclass's name replaces this one before it runs. */
-static void caf_event_based_built(void (*real)(void *, void *), void *self, void *config)
+/* Folded into each hook that calls it (C1 and C2 here, the four launches, the two destructors):
+ * a call and a second shuffle of the arguments at every spawn cost more than the copies' code.
+ * Not the spawn hook (caf_construct): its registration would then be a call of its own. */
+static AS_HOOK_HOT void caf_event_based_built(void (*real)(void *, void *), void *self,
+                                              void *config)
 {
   if (!real)
     return;
@@ -369,7 +373,7 @@ AS_HOOK_EXPORT void _ZN3caf17event_based_actorC2ERNS_12actor_configE(void *self,
 
 typedef void (*caf_launch_fn)(void *, void *, bool, bool);
 
-static void caf_launch(caf_launch_fn real, void *self, void *host, bool lazy, bool hide)
+static AS_HOOK_HOT void caf_launch(caf_launch_fn real, void *self, void *host, bool lazy, bool hide)
 {
   if (!real)
     return;

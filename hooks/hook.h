@@ -52,12 +52,35 @@ static inline void *as_hook_real(void *_Atomic *slot, const char *name)
 
 /* ---- errno ------------------------------------------------------------------------------- */
 
-static inline void as_hook_errno_restore(const int *saved) { errno = *saved; }
+/* Where this thread's errno lives, found once (hooks/hook.c): a shared library reaches errno
+ * through a call to __errno_location at every read and every write, and the spawn and stop
+ * hooks keep it at every actor's birth and death. */
+extern AS_HOOK_TLS int *as__hook_errno_at __attribute__((visibility("hidden")));
+int *as__hook_errno_find(void);
+
+struct as_hook_errno {
+  int *at;
+  int value;
+};
+
+static inline struct as_hook_errno as_hook_errno_save(void)
+{
+  int *at = as__hook_errno_at;
+  if (__builtin_expect(at == NULL, 0))
+    at = as__hook_errno_find();
+  return (struct as_hook_errno){at, *at};
+}
+
+static inline void as_hook_errno_restore(const struct as_hook_errno *saved)
+{
+  *saved->at = saved->value;
+}
 
 /* Keeps the host's errno across the rest of the enclosing block (also when an exception
  * unwinds through it): for the slow paths that may allocate, intern or print. */
 #define AS_HOOK_KEEP_ERRNO()                                                                       \
-  __attribute__((cleanup(as_hook_errno_restore))) const int as__hook_saved_errno = errno
+  __attribute__((cleanup(as_hook_errno_restore)))                                                  \
+  const struct as_hook_errno as__hook_saved_errno = as_hook_errno_save()
 
 /* ---- tests ------------------------------------------------------------------------------- */
 

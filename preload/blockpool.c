@@ -131,11 +131,8 @@ void *as_blockpool_take(struct as_blockpool *pool)
     uint64_t next =
         atomic_load_explicit(&blockpool_link_of(pool, block)->next, memory_order_relaxed);
     if (atomic_compare_exchange_weak_explicit(&pool->free_head, &head, blockpool_head(next, head),
-                                              memory_order_acquire, memory_order_acquire)) {
-      /* Counted here only: a block cut from the region is counted by the cut. */
-      atomic_fetch_add_explicit(&pool->taken, 1, memory_order_relaxed);
+                                              memory_order_acquire, memory_order_acquire))
       return block;
-    }
   }
   char *region = atomic_load_explicit(&pool->region, memory_order_acquire);
   if (!region)
@@ -160,7 +157,6 @@ void as_blockpool_give(struct as_blockpool *pool, void *block)
 {
   if (!block)
     return;
-  atomic_fetch_add_explicit(&pool->given, 1, memory_order_relaxed);
   struct blockpool_link *link = blockpool_link_of(pool, block);
   uint64_t head = atomic_load_explicit(&pool->free_head, memory_order_relaxed);
   do
@@ -181,10 +177,15 @@ int as_blockpool_owns(const struct as_blockpool *pool, const void *block)
 uint64_t as_blockpool_in_use(const struct as_blockpool *pool)
 {
   struct as_blockpool *p = (struct as_blockpool *)pool;
-  /* Blocks cut (the count overshoots by the cuts refused at the region's end), plus those
-   * taken again from the free list, less those given back. */
+  /* Blocks cut (the count overshoots by the cuts refused at the region's end), less those on
+   * the free list (bounded by the cut: a list changed under the walk cannot loop it). */
   size_t cut = atomic_load_explicit(&p->cut, memory_order_relaxed);
   size_t most = pool->region_bytes / blockpool_stride(pool);
-  return (cut < most ? cut : most) + atomic_load_explicit(&p->taken, memory_order_relaxed) -
-         atomic_load_explicit(&p->given, memory_order_relaxed);
+  uint64_t used = cut < most ? cut : most, free = 0;
+  uint64_t head = atomic_load_explicit(&p->free_head, memory_order_acquire);
+  for (void *block = (void *)(uintptr_t)(head & BLOCKPOOL_ADDRESS_MASK); block && free < used;
+       free++)
+    block = (void *)(uintptr_t)atomic_load_explicit(&blockpool_link_of(pool, block)->next,
+                                                    memory_order_relaxed);
+  return used - free;
 }

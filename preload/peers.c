@@ -44,30 +44,38 @@ static struct as_peers *_Atomic *peers_table_reserve(int space)
   return fresh;
 }
 
-/* The slow path: the block has no table yet (or a fork child's former record holds it). */
+/* The first table of all: the pointer tables and the pool reserved (mmap may set errno). */
+static __attribute__((noinline)) void peers_reserve(void)
+{
+  int saved = errno;
+  for (int space = 0; space < AS_RECORD_SPACES; space++)
+    if (as__record_spaces[space].region)
+      peers_table_reserve(space);
+  as_blockpool_reserve(&peers_pool);
+  errno = saved;
+}
+
+/* The block has no table yet (or a fork child's former record holds it): one from the pool.
+ * Nothing here touches errno once the pool is reserved (the pool's populating keeps it). */
 static __attribute__((noinline)) struct as_peers *
 peers_take_fresh(struct as_actor *actor, uint64_t key, int own, int *counted)
 {
-  int saved = errno;
-  struct as_peers *result = NULL;
   struct as_peers *_Atomic *slot = as__peers_slot(actor);
-  if (!slot) { /* the tables are reserved at the first message */
-    for (int space = 0; space < AS_RECORD_SPACES; space++)
-      if (as__record_spaces[space].region)
-        peers_table_reserve(space);
+  if (__builtin_expect(!slot || !atomic_load_explicit(&peers_pool.region, memory_order_acquire),
+                       0)) {
+    peers_reserve();
     slot = as__peers_slot(actor);
+    if (!slot)
+      return NULL;
   }
-  if (!slot || as_blockpool_reserve(&peers_pool) < 0)
-    goto out;
   struct as_peers *old = atomic_load_explicit(slot, memory_order_acquire);
-  if (old && as__peers_owned_by(old, actor)) {
-    result = old;
-    goto out;
-  }
-  /* Zero: cut from the region, or given back by a lost race below, unused. */
+  if (old && as__peers_owned_by(old, actor))
+    return old;
+  /* Zero: cut from the region, or given back by a lost race below, unused. NULL also when the
+   * pool could not be reserved. */
   struct as_peers *fresh = as_blockpool_take(&peers_pool);
   if (!fresh)
-    goto out;
+    return NULL;
   atomic_store_explicit(&fresh->owner, actor->id, memory_order_relaxed);
   atomic_store_explicit(&fresh->key[0], key, memory_order_relaxed);
   atomic_store_explicit(own ? &fresh->mine[0] : &fresh->count[0], 1, memory_order_relaxed);
@@ -75,18 +83,14 @@ peers_take_fresh(struct as_actor *actor, uint64_t key, int own, int *counted)
    * left where it is rather than risk another thread still reading it. */
   if (atomic_compare_exchange_strong_explicit(slot, &old, fresh, memory_order_acq_rel,
                                               memory_order_acquire)) {
-    result = fresh;
     *counted = 1;
-  } else {
-    atomic_store_explicit(&fresh->owner, 0, memory_order_relaxed);
-    atomic_store_explicit(&fresh->key[0], 0, memory_order_relaxed);
-    atomic_store_explicit(own ? &fresh->mine[0] : &fresh->count[0], 0, memory_order_relaxed);
-    as_blockpool_give(&peers_pool, fresh); /* another sender was first */
-    result = old && as__peers_owned_by(old, actor) ? old : NULL;
+    return fresh;
   }
-out:
-  errno = saved;
-  return result;
+  atomic_store_explicit(&fresh->owner, 0, memory_order_relaxed);
+  atomic_store_explicit(&fresh->key[0], 0, memory_order_relaxed);
+  atomic_store_explicit(own ? &fresh->mine[0] : &fresh->count[0], 0, memory_order_relaxed);
+  as_blockpool_give(&peers_pool, fresh); /* another sender was first */
+  return old && as__peers_owned_by(old, actor) ? old : NULL;
 }
 
 struct as_peers *as__peers_take(struct as_actor *actor, uint64_t key, int own, int *counted)

@@ -120,11 +120,10 @@ static int spawn_chains_stack_bounds(uintptr_t *lo, uintptr_t *hi)
 }
 
 /* This thread's chains, made at its first spawn (NULL without memory or stack bounds: then
- * every spawn unwinds). */
-static struct spawn_chains *spawn_chains_get(void)
+ * every spawn unwinds). Out of line: its attribute buffer would otherwise make every spawn
+ * set up a large frame and save every register. */
+static __attribute__((noinline)) struct spawn_chains *spawn_chains_make(void)
 {
-  if (spawn_chains_mine)
-    return spawn_chains_mine;
   pthread_once(&spawn_chains_once, spawn_chains_key_make);
   uintptr_t lo, hi;
   if (!spawn_chains_keyed || spawn_chains_stack_bounds(&lo, &hi) != 0)
@@ -142,6 +141,17 @@ static struct spawn_chains *spawn_chains_get(void)
   return c;
 }
 
+static inline struct spawn_chains *spawn_chains_get(void)
+{
+  struct spawn_chains *c = spawn_chains_mine;
+  return __builtin_expect(c != NULL, 1) ? c : spawn_chains_make();
+}
+
+static inline const void *spawn_slot_word(const char *anchor, const struct spawn_slot *s)
+{
+  return *(const void *const *)(anchor + s->offset);
+}
+
 /* Whether this stack holds the chain's return addresses at their places. */
 static int spawn_chain_matches(const struct spawn_chains *c, const struct spawn_chain *e,
                                const char *anchor, const void *name_addr, unsigned depth)
@@ -149,10 +159,15 @@ static int spawn_chain_matches(const struct spawn_chains *c, const struct spawn_
   if (!e->origin || e->depth != depth || e->origin->name_addr != name_addr ||
       e->last_end > c->stack_hi - (uintptr_t)anchor)
     return 0;
-  for (const struct spawn_slot *s = e->slot, *end = e->slot + e->slots; s < end; s++)
-    if (*(const void *const *)(anchor + s->offset) != s->value)
+  /* Two slots a step, their differences or-ed: one branch for both (a chain is ~10 slots). */
+  const struct spawn_slot *s = e->slot, *end = e->slot + e->slots;
+  for (; s + 1 < end; s += 2) {
+    uintptr_t differ = ((uintptr_t)spawn_slot_word(anchor, &s[0]) ^ (uintptr_t)s[0].value) |
+                       ((uintptr_t)spawn_slot_word(anchor, &s[1]) ^ (uintptr_t)s[1].value);
+    if (differ)
       return 0;
-  return 1;
+  }
+  return s == end || spawn_slot_word(anchor, s) == s->value;
 }
 
 /* The chain whose return addresses this stack holds at their places, or NULL. The last one
