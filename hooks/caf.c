@@ -516,6 +516,11 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
      * alive until its handler is done, names the message; a handler looks it up while a
      * timed message of its actor may be queued (as_actor_mailwait_pending). */
     as_mailwait_stamp(as_mailwait_key_object(element), as_clock_now());
+  } else {
+    /* An untimed message: the element's address may still hold the stamp of a timed message
+     * that was never taken (sent to an actor that had quit: CAF frees it at once, and the
+     * sender's next message reuses it), which would time this one wrongly. */
+    as_mailwait_take(as_mailwait_key_object(element));
   }
   struct caf_actor *sender =
       caf_find_or_adopt(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));

@@ -130,6 +130,33 @@ Test(mailwait, by_default_one_message_in_four_is_timed_chosen_by_its_number)
   check_burst("caf_burst", 4);
 }
 
+/* CAF frees a message it cannot deliver (its receiver quit) right away, and the sender's next
+ * message of that size reuses the address, which names a CAF message's stamp: a message to a
+ * quit actor, timed and never taken, must lend its stamp to no later message. The worker's two
+ * timed messages (its 1st and 5th) waited well under 200 ms; the one that reused the address
+ * (its 2nd, untimed) was sent 500 ms after the stamp it would borrow. */
+Test(mailwait, a_message_to_a_quit_actor_lends_its_stamp_to_no_later_message)
+{
+  const char *argv[] = {"caf_stale_stamp", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  cr_assert(strstr(run.out, "stale done\n"), "%s", run.out);
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  json_t *worker = as_test_actor_named(last, "steady_worker");
+  cr_assert_not_null(worker);
+  cr_assert_eq(as_test_int(worker, "counters.messages_received"), 5);
+  double waits[8][2];
+  size_t n = histogram_intervals(json_object_get(worker, "mailbox_wait_histogram"),
+                                 as_test_int(last, "tick_fs"), waits, 8);
+  cr_assert_eq(n, 2, "%zu waits for the worker's 2 timed messages", n);
+  cr_expect_lt(waits[n - 1][0], 200e6, "a wait of %.1f ms, borrowed from the quit actor's message",
+               waits[n - 1][0] / 1e6);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
 /* Runs the CLI on the burst's file; returns its stdout (caller frees) and exit status. */
 static char *cli(const char *const *argv, int *status)
 {
