@@ -510,17 +510,19 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   if (forwarder) {
     caf_launched(target); /* forwarders are never launched */
     as_actor_receive_shared(caf_record(target), caf_layout_message_type(&caf_here.memo, element));
-  } else if (as_mailwait_sampled(seq)) {
+  } else {
     /* CAF's mailbox is not one queue (priorities, messages skipped while awaiting a
      * response), so its consumer cannot tell a timed message by its number: the element,
      * alive until its handler is done, names the message; a handler looks it up while a
-     * timed message of its actor may be queued (as_actor_mailwait_pending). */
-    as_mailwait_stamp(as_mailwait_key_object(element), as_clock_now());
-  } else {
-    /* An untimed message: the element's address may still hold the stamp of a timed message
-     * that was never taken (sent to an actor that had quit: CAF frees it at once, and the
-     * sender's next message reuses it), which would time this one wrongly. */
-    as_mailwait_take(as_mailwait_key_object(element));
+     * timed message of its actor may be queued (as_actor_mailwait_pending). An untimed one
+     * clears its address's stamp: a timed message never taken (sent to an actor that had
+     * quit: CAF frees it at once, and the sender's next message reuses the address) may have
+     * left one, which would time this message wrongly. */
+    uint64_t key = as_mailwait_key_object(element);
+    if (as_mailwait_sampled(seq))
+      as_mailwait_stamp(key, as_clock_now());
+    else
+      as_mailwait_take(key);
   }
   struct caf_actor *sender =
       caf_find_or_adopt(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));

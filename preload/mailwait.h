@@ -5,10 +5,12 @@
  * that names the message while it is queued: the mailbox's enqueue sequence number where the
  * mailbox is first in, first out (CZMQ's pipe: the consumer's own receive count tells it
  * which number it takes), else the runtime's message object (CAF's mailbox element, which
- * lives until its handler is done). The consumer finds its stamp by the same key, takes it
- * and counts the wait. A slot holds one word, a tag of the key and the time in ticks, so a
+ * lives until its handler is done; its address is reused once it is freed, so every such
+ * message put in either stamps its key or clears it: a stamp never taken cannot time a later
+ * message at that address). The consumer finds its stamp by the same key, takes it and counts
+ * the wait. A slot holds one word, a tag of the key and the time in ticks, so a
  * stamp is one store and a lookup one load; a stamp overwritten by another key's (two queued
- * messages hashing to one of the 65,536 slots) leaves that message not measured rather than
+ * messages hashing to one of the 8,192 slots) leaves that message not measured rather than
  * measured wrong. Waits are counted modulo 2^44 ticks (about an hour at 5 GHz).
  *
  * The histogram's two words live beside the record, not in it: an array per record pool
