@@ -83,12 +83,32 @@ int as_blockpool_reserve(struct as_blockpool *pool)
  * present a chunk at a time by the thread that cuts past the end of the last chunk, as many
  * bytes as are present already (a program with a few actors keeps a few pages; pages are 4 KB
  * on the machines this targets, elsewhere madvise refuses and pages fault in as before), at
- * most BLOCKPOOL_POPULATE_MAX. */
+ * most BLOCKPOOL_POPULATE_MAX.
+ *
+ * Past its first BLOCKPOOL_HUGE_FROM bytes a pool serves a spawn-heavy program: the rest of its
+ * region is asked for transparent huge pages, populated 2 MB at a time. On the development VM a
+ * 2 MB huge page made present by madvise costs ~0.1 ms in all, its first touches nothing more
+ * (64 MB: 3.2 ms, then 0.04 µs a 4 KB page), where 512 small pages cost ~5 ms at their first
+ * touches whoever made them present. CAF spawn 100k cuts ~21 k records and as many peers
+ * tables: one spawn in 80 used to pay ~10 µs at its record's first touch and one in 85 at its
+ * table's, and on one CPU the run did 6% less work with huge pages. A program with fewer actors
+ * keeps its few small pages; where THP is off, the advice changes nothing. */
 #define BLOCKPOOL_POPULATE_MIN (4u << 10) /* a program with one actor: one page, as a fault */
 #define BLOCKPOOL_POPULATE_MAX (256u << 10)
+#define BLOCKPOOL_HUGE_FROM (2u << 20)
+#define BLOCKPOOL_HUGE_BYTES (2u << 20)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
+
+static void blockpool_advise_huge(const struct as_blockpool *pool, char *region)
+{
+  uintptr_t from = ((uintptr_t)region + BLOCKPOOL_HUGE_FROM + BLOCKPOOL_HUGE_BYTES - 1) &
+                   ~(uintptr_t)(BLOCKPOOL_HUGE_BYTES - 1);
+  uintptr_t end = (uintptr_t)region + pool->region_bytes;
+  if (from < end)
+    madvise((void *)from, end - from, MADV_HUGEPAGE);
+}
 
 /* Makes the region's pages up to at least `end` present (bytes from its start). */
 static __attribute__((noinline)) void blockpool_populate(struct as_blockpool *pool, char *region,
@@ -96,7 +116,8 @@ static __attribute__((noinline)) void blockpool_populate(struct as_blockpool *po
 {
   size_t done = atomic_load_explicit(&pool->populated, memory_order_relaxed);
   while (done < end) {
-    size_t chunk = done < BLOCKPOOL_POPULATE_MIN   ? BLOCKPOOL_POPULATE_MIN
+    size_t chunk = done >= BLOCKPOOL_HUGE_FROM     ? BLOCKPOOL_HUGE_BYTES
+                   : done < BLOCKPOOL_POPULATE_MIN ? BLOCKPOOL_POPULATE_MIN
                    : done > BLOCKPOOL_POPULATE_MAX ? BLOCKPOOL_POPULATE_MAX
                                                    : done;
     size_t to = (end + chunk - 1) / chunk * chunk;
@@ -107,6 +128,8 @@ static __attribute__((noinline)) void blockpool_populate(struct as_blockpool *po
                                                memory_order_relaxed))
       continue;
     int saved = errno;
+    if (done < BLOCKPOOL_HUGE_FROM && to >= BLOCKPOOL_HUGE_FROM)
+      blockpool_advise_huge(pool, region);
     /* Failure (an older kernel, no memory at the moment) leaves the pages to fault in as used;
      * a kernel without the advice is not asked again. */
     if (madvise(region + done, to - done, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)

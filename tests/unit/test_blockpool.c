@@ -2,6 +2,7 @@
 
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 Test(blockpool, a_given_block_is_taken_again_before_the_region_is_cut_further)
@@ -75,4 +76,44 @@ Test(blockpool, threads_taking_and_giving_never_share_a_block)
   }
   cr_assert_eq(as_blockpool_in_use(&shared_pool), 0);
   cr_assert_leq(atomic_load(&shared_pool.cut), THREADS * HELD, "blocks were not reused");
+}
+
+/* Whether the mapping holding ADDR has FLAG (two letters) among its VmFlags in smaps. */
+static int mapping_has_flag(const void *addr, const char *flag)
+{
+  FILE *smaps = fopen("/proc/self/smaps", "r");
+  cr_assert_not_null(smaps);
+  char line[512];
+  int inside = 0, found = 0;
+  while (fgets(line, sizeof line, smaps)) {
+    unsigned long from, to;
+    if (sscanf(line, "%lx-%lx ", &from, &to) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+      inside = (uintptr_t)addr >= from && (uintptr_t)addr < to;
+      continue;
+    }
+    if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+      for (char *word = strtok(line + 8, " \n"); word; word = strtok(NULL, " \n"))
+        found |= strcmp(word, flag) == 0;
+      break;
+    }
+  }
+  fclose(smaps);
+  return found;
+}
+
+Test(blockpool, a_populated_pool_past_its_first_2_mb_asks_huge_pages_for_the_rest_only)
+{
+  static struct as_blockpool pool = AS_BLOCKPOOL_INIT_POPULATED(4096 - 8, 64u << 20);
+  cr_assert_eq(as_blockpool_reserve(&pool), 0);
+  char *first = as_blockpool_take(&pool);
+  if (atomic_load(&pool.populated) == pool.region_bytes)
+    cr_skip_test("this kernel has no MADV_POPULATE_WRITE: the pool faults pages in as used");
+  while (atomic_load(&pool.cut) * 4096 < (1u << 20))
+    cr_assert_not_null(as_blockpool_take(&pool));
+  cr_assert_not(mapping_has_flag(first + (8u << 20), "hg"), "a 1 MB pool kept small pages");
+  while (atomic_load(&pool.cut) * 4096 < (5u << 19))
+    cr_assert_not_null(as_blockpool_take(&pool));
+  cr_assert(mapping_has_flag(first + (8u << 20), "hg"), "past 2 MB: huge pages asked for");
+  cr_assert(mapping_has_flag(first + (63u << 20), "hg"), "to the region's end");
+  cr_assert_not(mapping_has_flag(first, "hg"), "the first 2 MB keep small pages");
 }
