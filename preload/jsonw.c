@@ -10,9 +10,15 @@ void as_jsonw_init(struct as_jsonw *w, size_t capacity)
 void as_jsonw_init_streaming(struct as_jsonw *w, size_t capacity, as_jsonw_flush_fn flush,
                              void *context)
 {
+  as_jsonw_init_streaming_into(w, NULL, capacity, flush, context);
+}
+
+void as_jsonw_init_streaming_into(struct as_jsonw *w, char *buffer, size_t capacity,
+                                  as_jsonw_flush_fn flush, void *context)
+{
   w->len = 0;
   w->cap = capacity ? capacity : 4096;
-  w->buf = malloc(w->cap);
+  w->buf = buffer ? buffer : malloc(w->cap);
   w->failed = w->buf == NULL;
   w->flush = flush;
   w->flush_context = context;

@@ -25,6 +25,11 @@ void as_jsonw_init(struct as_jsonw *w, size_t capacity);
  * 50 MB line never sits in memory whole: the buffer stays in cache and no page is faulted in. */
 void as_jsonw_init_streaming(struct as_jsonw *w, size_t capacity, as_jsonw_flush_fn flush,
                              void *context);
+/* The same in the caller's BUFFER of CAPACITY bytes (malloc'd, or NULL for a new one), kept from
+ * one text to the next: the caller takes w->buf and w->cap back when done instead of
+ * as_jsonw_release (a long text may have grown the buffer). */
+void as_jsonw_init_streaming_into(struct as_jsonw *w, char *buffer, size_t capacity,
+                                  as_jsonw_flush_fn flush, void *context);
 /* Hands what is buffered to flush (streaming writers); returns 0 or -1. */
 int as_jsonw_flush(struct as_jsonw *w);
 /* Frees the buffer of a streaming writer. */
