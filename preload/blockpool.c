@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #define BLOCKPOOL_ADDRESS_BITS 48
 #define BLOCKPOOL_ADDRESS_MASK ((1ull << BLOCKPOOL_ADDRESS_BITS) - 1)
@@ -92,11 +93,14 @@ int as_blockpool_reserve(struct as_blockpool *pool)
  * touches whoever made them present. CAF spawn 100k cuts ~21 k records and as many peers
  * tables: one spawn in 80 used to pay ~10 µs at its record's first touch and one in 85 at its
  * table's, and on one CPU the run did 6% less work with huge pages. A program with fewer actors
- * keeps its few small pages; where THP is off, the advice changes nothing. */
+ * keeps its few small pages. Where a huge page is slow to come (the kernel compacting memory
+ * for it on the taking thread, or THP off and 2 MB of small pages populated at once), the rest
+ * of the region goes back to small pages, populated as before. */
 #define BLOCKPOOL_POPULATE_MIN (4u << 10) /* a program with one actor: one page, as a fault */
 #define BLOCKPOOL_POPULATE_MAX (256u << 10)
 #define BLOCKPOOL_HUGE_FROM (2u << 20)
 #define BLOCKPOOL_HUGE_BYTES (2u << 20)
+#define BLOCKPOOL_HUGE_SLOW_NS 2000000 /* ~0.1 ms when a huge page is at hand */
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
@@ -110,13 +114,22 @@ static void blockpool_advise_huge(const struct as_blockpool *pool, char *region)
     madvise((void *)from, end - from, MADV_HUGEPAGE);
 }
 
+static int64_t blockpool_ns_since(const struct timespec *start)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (int64_t)(now.tv_sec - start->tv_sec) * 1000000000 + (now.tv_nsec - start->tv_nsec);
+}
+
 /* Makes the region's pages up to at least `end` present (bytes from its start). */
 static __attribute__((noinline)) void blockpool_populate(struct as_blockpool *pool, char *region,
                                                          size_t end)
 {
   size_t done = atomic_load_explicit(&pool->populated, memory_order_relaxed);
   while (done < end) {
-    size_t chunk = done >= BLOCKPOOL_HUGE_FROM     ? BLOCKPOOL_HUGE_BYTES
+    int huge = done >= BLOCKPOOL_HUGE_FROM &&
+               !atomic_load_explicit(&pool->small_pages_only, memory_order_relaxed);
+    size_t chunk = huge                            ? BLOCKPOOL_HUGE_BYTES
                    : done < BLOCKPOOL_POPULATE_MIN ? BLOCKPOOL_POPULATE_MIN
                    : done > BLOCKPOOL_POPULATE_MAX ? BLOCKPOOL_POPULATE_MAX
                                                    : done;
@@ -130,10 +143,17 @@ static __attribute__((noinline)) void blockpool_populate(struct as_blockpool *po
     int saved = errno;
     if (done < BLOCKPOOL_HUGE_FROM && to >= BLOCKPOOL_HUGE_FROM)
       blockpool_advise_huge(pool, region);
+    struct timespec start;
+    if (huge)
+      clock_gettime(CLOCK_MONOTONIC, &start);
     /* Failure (an older kernel, no memory at the moment) leaves the pages to fault in as used;
      * a kernel without the advice is not asked again. */
     if (madvise(region + done, to - done, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
       atomic_store_explicit(&pool->populated, pool->region_bytes, memory_order_relaxed);
+    else if (huge && blockpool_ns_since(&start) > BLOCKPOOL_HUGE_SLOW_NS &&
+             !atomic_exchange_explicit(&pool->small_pages_only, 1, memory_order_relaxed) &&
+             to < pool->region_bytes)
+      madvise(region + to, pool->region_bytes - to, MADV_NOHUGEPAGE);
     errno = saved;
     return;
   }

@@ -22,16 +22,19 @@ struct as_blockpool {
    * how many bytes from the region's start are present so far. */
   int populate;
   _Atomic size_t populated;
+  /* Set once making a huge page present took too long (compaction, or no THP): the rest of the
+   * region keeps small pages. */
+  _Atomic int small_pages_only;
 };
 
 #define AS_BLOCKPOOL_INIT(block_size, region_bytes)                                                \
   {                                                                                                \
-    (block_size), (region_bytes), NULL, 0, 0, 0, 0                                                 \
+    (block_size), (region_bytes), NULL, 0, 0, 0, 0, 0                                              \
   }
 /* The same for a pool cut at a high rate (a block a spawn). */
 #define AS_BLOCKPOOL_INIT_POPULATED(block_size, region_bytes)                                      \
   {                                                                                                \
-    (block_size), (region_bytes), NULL, 0, 0, 1, 0                                                 \
+    (block_size), (region_bytes), NULL, 0, 0, 1, 0, 0                                              \
   }
 
 /* Reserves the region (idempotent; not on the hot path). Returns 0 or -ENOMEM. */

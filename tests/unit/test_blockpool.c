@@ -4,6 +4,23 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* Stands in for libc's madvise in this binary: a test may make populating a huge page slow, as
+ * the kernel's compaction (or 2 MB of small pages with THP off) would. */
+static int slow_huge_populate;
+int madvise(void *addr, size_t length, int advice)
+{
+  if (slow_huge_populate && advice == MADV_POPULATE_WRITE && length == (2u << 20))
+    usleep(5000);
+  return (int)syscall(SYS_madvise, addr, length, advice);
+}
 
 Test(blockpool, a_given_block_is_taken_again_before_the_region_is_cut_further)
 {
@@ -116,4 +133,21 @@ Test(blockpool, a_populated_pool_past_its_first_2_mb_asks_huge_pages_for_the_res
   cr_assert(mapping_has_flag(first + (8u << 20), "hg"), "past 2 MB: huge pages asked for");
   cr_assert(mapping_has_flag(first + (63u << 20), "hg"), "to the region's end");
   cr_assert_not(mapping_has_flag(first, "hg"), "the first 2 MB keep small pages");
+}
+
+Test(blockpool, a_huge_page_slow_to_come_sends_the_rest_of_the_region_back_to_small_pages)
+{
+  static struct as_blockpool pool = AS_BLOCKPOOL_INIT_POPULATED(4096 - 8, 64u << 20);
+  cr_assert_eq(as_blockpool_reserve(&pool), 0);
+  char *first = as_blockpool_take(&pool);
+  if (atomic_load(&pool.populated) == pool.region_bytes)
+    cr_skip_test("this kernel has no MADV_POPULATE_WRITE: the pool faults pages in as used");
+  slow_huge_populate = 1;
+  while (atomic_load(&pool.cut) * 4096 < (5u << 20))
+    cr_assert_not_null(as_blockpool_take(&pool));
+  cr_assert(atomic_load(&pool.small_pages_only));
+  cr_assert(mapping_has_flag(first + (8u << 20), "nh"), "the rest: no huge pages");
+  cr_assert_not(mapping_has_flag(first + (8u << 20), "hg"));
+  cr_assert_leq(atomic_load(&pool.populated), (4u << 20) + (256u << 10) * 5,
+                "small pages are populated 256 KB at a time again");
 }
