@@ -88,9 +88,10 @@ int as_blockpool_reserve(struct as_blockpool *pool)
  *
  * Past its first BLOCKPOOL_HUGE_FROM bytes a pool serves a spawn-heavy program: the rest of its
  * region is asked for transparent huge pages, populated 2 MB at a time. On the development VM a
- * 2 MB huge page made present by madvise costs ~0.1 ms in all, its first touches nothing more
- * (64 MB: 3.2 ms, then 0.04 µs a 4 KB page), where 512 small pages cost ~5 ms at their first
- * touches whoever made them present. CAF spawn 100k cuts ~21 k records and as many peers
+ * 2 MB huge page made present by madvise costs 0.1-4 ms in all, its first touches nothing more
+ * (64 MB: 3-120 ms, the more when the VM's memory was never used before; then 0.04 µs a 4 KB
+ * page), where 512 small pages cost 4-6 ms at their first touches whoever made them present
+ * (bench/page_touch.c). CAF spawn 100k cuts ~21 k records and as many peers
  * tables: one spawn in 80 used to pay ~10 µs at its record's first touch and one in 85 at its
  * table's, and on one CPU the run did 6% less work with huge pages. A program with fewer actors
  * keeps its few small pages. Where a huge page is slow to come (the kernel compacting memory
@@ -100,7 +101,7 @@ int as_blockpool_reserve(struct as_blockpool *pool)
 #define BLOCKPOOL_POPULATE_MAX (256u << 10)
 #define BLOCKPOOL_HUGE_FROM (2u << 20)
 #define BLOCKPOOL_HUGE_BYTES (2u << 20)
-#define BLOCKPOOL_HUGE_SLOW_NS 2000000 /* ~0.1 ms when a huge page is at hand */
+#define BLOCKPOOL_HUGE_SLOW_NS 20000000 /* 0.1-4 ms on this VM, as many small pages 4-6 ms */
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
