@@ -151,3 +151,27 @@ Test(jsonw, a_refused_chunk_fails_the_writer_and_nothing_more_is_handed_out)
   cr_assert_eq(c.calls, 2);
   as_jsonw_release(&w);
 }
+
+Test(jsonw, a_kept_buffer_serves_text_after_text_and_grows_for_a_piece_larger_than_itself)
+{
+  char *kept = malloc(16);
+  size_t kept_bytes = 16;
+  cr_assert_not_null(kept);
+  for (int text = 0; text < 3; text++) {
+    struct chunks c = {.refuse_after = -1};
+    struct as_jsonw w;
+    as_jsonw_init_streaming_into(&w, kept, kept_bytes, chunks_take, &c);
+    cr_assert_eq(w.buf, kept, "text %d: the caller's buffer, not a new one", text);
+    as_jsonw_lit(&w, "[");
+    if (text == 1)
+      as_jsonw_str(&w, "a piece of more than sixteen bytes");
+    as_jsonw_lit(&w, "]");
+    cr_assert_eq(as_jsonw_flush(&w), 0);
+    c.text[c.len] = '\0';
+    cr_assert_str_eq(c.text, text == 1 ? "[\"a piece of more than sixteen bytes\"]" : "[]");
+    kept = w.buf; /* taken back, grown or not */
+    kept_bytes = w.cap;
+    cr_assert_geq(kept_bytes, text >= 1 ? 37u : 16u);
+  }
+  free(kept);
+}
