@@ -167,8 +167,10 @@ Test(caf_churn, the_grave_window_keeps_a_bounded_number_of_actors)
     json_array_foreach(json_object_get(line, "actors"), k, actor) seen_alive +=
         is_worker(actor) && !is_stopped_worker(actor);
   }
-  /* Otherwise the run says nothing of the bound. */
-  cr_assert_gt(seen_alive, 2 * GRAVE_MAX, "lines saw only %zu workers alive", seen_alive);
+  /* Otherwise the run says nothing of the bound: every worker a line saw alive would be a grave
+   * of the last keyframe without it, so more of them than the check below allows. (Under load
+   * lines come less often and catch fewer alive: 6.8 k of 30 k once, with two busy loops.) */
+  cr_assert_gt(seen_alive, GRAVE_MAX + 2000, "lines saw only %zu workers alive", seen_alive);
   json_t *last = json_array_get(lines, json_array_size(lines) - 1);
   cr_assert_str_eq(as_test_str(last, "type"), "snapshot");
   size_t listed_stopped = 0;
