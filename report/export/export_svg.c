@@ -131,6 +131,13 @@ void export_svg_line_chart(FILE *out, const char *id, const char *title, const c
   if (y_max >= 1 && y_step < 1)
     y_step = 1;
   double y_top = ceil((y_max > 0 ? y_max : 1) / y_step) * y_step;
+  /* A diamond at the very top would have its "max" label over the chart's title: one more step
+   * of headroom (a deepest mailbox of 1 on an axis that ends at 1). */
+  for (size_t s = 0; s < n_series; s++)
+    if (series[s].has_mark && series[s].mark_y / y_top * PLOT_H > PLOT_H - 20) {
+      y_top += y_step;
+      break;
+    }
   double x_step = export_svg_nice_step(x_max - x_min, 6);
   /* Ticks in the unit the axis's largest time reads best in: "200 ms", not "0.2 s". */
   struct show_unit x_unit = show_duration_unit((int64_t)(fmax(fabs(x_min), fabs(x_max)) * 1e9));
