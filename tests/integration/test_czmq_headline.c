@@ -392,8 +392,18 @@ Test(czmq_headline, czmq_self_tests_headline_numbers_are_the_sum_of_their_parts)
 {
   struct as_test_run run;
   char path[256];
-  record((const char *[]){"czmq_selftests", "zproxy", "zmonitor", "zgossip", "zbeacon", NULL}, &run,
-         path, sizeof path);
+  /* CZMQ's own zgossip and zproxy self-tests fail one of their assertions now and then,
+   * untraced too (zgossip.c:693 about one run in eight on a busy machine): such a run is
+   * recorded again, at most twice. */
+  for (int attempt = 0;; attempt++) {
+    record((const char *[]){"czmq_selftests", "zproxy", "zmonitor", "zgossip", "zbeacon", NULL},
+           &run, path, sizeof path);
+    int upstream_assertion = strstr(run.err, "Assertion") &&
+                             (strstr(run.err, "zgossip.c:") || strstr(run.err, "zproxy.c:"));
+    if (run.status == 0 || !upstream_assertion || attempt == 2)
+      break;
+    as_test_run_free(&run);
+  }
   cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
   json_t *lines = as_test_load_lines(path);
   json_int_t total = snapshot_total(as_test_last_snapshot(lines));
