@@ -107,8 +107,18 @@ size_t czmq_sockets_channels(const struct czmq_sockets *t, struct as_channel *ou
   return used;
 }
 
+/* An endpoint is kept to this many bytes, as an actor's name is: the reader refuses a string
+ * over 1 MiB (a whole file for one 40 MB inproc name), and a line has no use for more. */
+#define CZMQ_ENDPOINT_MAX 1023u
+
 void czmq_endpoint_note(void *handle, const char *endpoint)
 {
+  char cut[CZMQ_ENDPOINT_MAX + 1];
+  if (endpoint && strnlen(endpoint, CZMQ_ENDPOINT_MAX + 1) > CZMQ_ENDPOINT_MAX) {
+    memcpy(cut, endpoint, CZMQ_ENDPOINT_MAX);
+    cut[CZMQ_ENDPOINT_MAX] = '\0';
+    endpoint = cut;
+  }
   const char *interned = as_intern_string(endpoint);
   if (handle && interned)
     as_ptrmap_put(&czmq_endpoints, (uintptr_t)handle, (void *)interned);
