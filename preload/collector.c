@@ -319,6 +319,13 @@ static void collector_write_locked(int final, const char *ended_by, const char *
   int rc = as_snapshot_write(&w, &collector_views, &cycles, &info);
   collector_chunk = w.buf;
   collector_chunk_bytes = w.cap;
+  if (collector_chunk_bytes > COLLECTOR_CHUNK_BYTES) {
+    /* Grown for one piece larger than the buffer (a 40 MB CZMQ endpoint): not kept, or the
+     * process would hold that much more for the rest of its life. */
+    free(collector_chunk);
+    collector_chunk = NULL;
+    collector_chunk_bytes = COLLECTOR_CHUNK_BYTES;
+  }
   as_waitgraph_cycles_free(&cycles);
   if (rc == 0)
     rc = collector_output_end(&out);
