@@ -2,11 +2,14 @@
 #include "registry_internal.h"
 #include "blockpool.h"
 #include "config.h"
+#include "diag.h"
 #include "intern.h"
 #include "peers.h"
 #include "spawn_site.h"
 
 #include <errno.h>
+#include <sys/resource.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -270,9 +273,60 @@ static _Atomic int registry_reserved_all;
  * tally and histogram pools and the mailbox-wait words are not required: a record works
  * without them (without a side or a histogram block), so their failure is retried at the next
  * spawn, not refused. Returns 0, or -ENOMEM when a record pool is missing. */
+/* Address space the reservations take besides the registry's own pools: the peers pool and
+ * tables, the mailbox-wait words, the change bitmaps and CZMQ's tables (~400 MiB). */
+#define REGISTRY_OTHER_RESERVED_BYTES (512ull << 20)
+
+/* Whether a finite address-space limit (ulimit -v) leaves room for the reservations (~3.3 GiB of
+ * address space, touched only as used) and as much again as the program uses now, at least
+ * 1 GiB, for its own growth: under a 1.8 GB limit they left CAF too little to start a thread,
+ * and the program died (std::system_error) where it ran untraced. Said once on stderr. */
+static int registry_address_space_allows(void)
+{
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return 1;
+  unsigned long long pages = 0;
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char text[64];
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n > 0) {
+      text[n] = '\0';
+      pages = strtoull(text, NULL, 10);
+    }
+  }
+  unsigned long long used = pages * (unsigned long long)sysconf(_SC_PAGESIZE);
+  unsigned long long reserved = REGISTRY_OTHER_RESERVED_BYTES;
+  for (int space = 0; space < AS_RECORD_SPACES; space++)
+    reserved += registry_records[space].region_bytes;
+  reserved += registry_sides.region_bytes + registry_tallies.region_bytes +
+              registry_histograms.region_bytes;
+  unsigned long long growth = used > (1ull << 30) ? used : 1ull << 30;
+  if ((unsigned long long)limit.rlim_cur >= used + reserved + growth)
+    return 1;
+  as_diag_report("address_space_limit",
+                 "the address-space limit (ulimit -v) of %llu MiB leaves too little room for the "
+                 "tracer's reservations (%llu MiB) beside the program's %llu MiB: actors are not "
+                 "traced",
+                 (unsigned long long)limit.rlim_cur >> 20, reserved >> 20, used >> 20);
+  return 0;
+}
+
+/* -1 until the first reservation looked at the address-space limit, then whether it allows. */
+static _Atomic int registry_room = -1;
+
 static __attribute__((noinline)) int registry_reserve(void)
 {
-  if (registry_space_reserve(0) < 0 || registry_space_reserve(1) < 0)
+  int room = atomic_load_explicit(&registry_room, memory_order_acquire);
+  if (room < 0) {
+    int saved = errno;
+    room = registry_address_space_allows();
+    errno = saved;
+    atomic_store_explicit(&registry_room, room, memory_order_release);
+  }
+  if (!room || registry_space_reserve(0) < 0 || registry_space_reserve(1) < 0)
     return -ENOMEM;
   int optional = as_blockpool_reserve(&registry_sides) | as_blockpool_reserve(&registry_tallies) |
                  as_blockpool_reserve(&registry_histograms) | as_mailwait_reserve();

@@ -4,6 +4,7 @@
 
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 TestSuite(caf_loading, .timeout = 60);
@@ -45,4 +46,21 @@ Test(caf_loading, a_caf_library_loaded_by_python_ctypes_is_traced)
                         "print('pongs', ctypes.CDLL(sys.argv[1]).plugin_run(25))",
                         AS_TEST_PROGRAMS "/caf_plugin.so", NULL};
   assert_plugin_traced(argv, "pongs 25\n");
+}
+
+/* The tracer's reservations are address space (~3.5 GiB, touched only as used), which a finite
+ * `ulimit -v` counts: under 1.8 GB they left CAF too little to start its threads, and the host
+ * died of std::system_error where it ran untraced. It runs as untraced now, and one line says
+ * why nothing is traced. */
+Test(caf_loading, an_address_space_limit_too_small_for_the_tracer_leaves_the_host_untraced)
+{
+  struct rlimit limit = {1800000000, 1800000000};
+  cr_assert_eq(setrlimit(RLIMIT_AS, &limit), 0);
+  const char *argv[] = {"caf_pingpong", "1000", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 6, "caf_pingpong exits 6; stderr: %s", run.err);
+  cr_assert_not_null(strstr(run.err, "ulimit -v"), "stderr: %s", run.err);
+  cr_assert_eq(strchr(run.err, '\n'), run.err + strlen(run.err) - 1, "one line: %s", run.err);
+  as_test_run_free(&run);
 }
