@@ -119,18 +119,31 @@ static int mapping_has_flag(const void *addr, const char *flag)
   return found;
 }
 
+/* A 64 MB populated pool of 4 KB blocks, reserved, its first block taken (returned); skips the
+ * test on a kernel without MADV_POPULATE_WRITE. */
+static char *populated_pool_first_block(struct as_blockpool *pool)
+{
+  cr_assert_eq(as_blockpool_reserve(pool), 0);
+  char *first = as_blockpool_take(pool);
+  if (atomic_load(&pool->populated) == pool->region_bytes)
+    cr_skip_test("this kernel has no MADV_POPULATE_WRITE: the pool faults pages in as used");
+  return first;
+}
+
+/* Takes blocks until BYTES of the pool are cut. */
+static void cut_to(struct as_blockpool *pool, size_t bytes)
+{
+  while (atomic_load(&pool->cut) * 4096 < bytes)
+    cr_assert_not_null(as_blockpool_take(pool));
+}
+
 Test(blockpool, a_populated_pool_past_its_first_2_mb_asks_huge_pages_for_the_rest_only)
 {
   static struct as_blockpool pool = AS_BLOCKPOOL_INIT_POPULATED(4096 - 8, 64u << 20);
-  cr_assert_eq(as_blockpool_reserve(&pool), 0);
-  char *first = as_blockpool_take(&pool);
-  if (atomic_load(&pool.populated) == pool.region_bytes)
-    cr_skip_test("this kernel has no MADV_POPULATE_WRITE: the pool faults pages in as used");
-  while (atomic_load(&pool.cut) * 4096 < (1u << 20))
-    cr_assert_not_null(as_blockpool_take(&pool));
+  char *first = populated_pool_first_block(&pool);
+  cut_to(&pool, 1u << 20);
   cr_assert_not(mapping_has_flag(first + (8u << 20), "hg"), "a 1 MB pool kept small pages");
-  while (atomic_load(&pool.cut) * 4096 < (5u << 19))
-    cr_assert_not_null(as_blockpool_take(&pool));
+  cut_to(&pool, 5u << 19);
   if (atomic_load(&pool.small_pages_only))
     cr_skip_test("a huge page took over 20 ms to come on this machine: the pool went back to "
                  "small pages (the next test checks that)");
@@ -142,13 +155,9 @@ Test(blockpool, a_populated_pool_past_its_first_2_mb_asks_huge_pages_for_the_res
 Test(blockpool, a_huge_page_slow_to_come_sends_the_rest_of_the_region_back_to_small_pages)
 {
   static struct as_blockpool pool = AS_BLOCKPOOL_INIT_POPULATED(4096 - 8, 64u << 20);
-  cr_assert_eq(as_blockpool_reserve(&pool), 0);
-  char *first = as_blockpool_take(&pool);
-  if (atomic_load(&pool.populated) == pool.region_bytes)
-    cr_skip_test("this kernel has no MADV_POPULATE_WRITE: the pool faults pages in as used");
+  char *first = populated_pool_first_block(&pool);
   slow_huge_populate = 1;
-  while (atomic_load(&pool.cut) * 4096 < (5u << 20))
-    cr_assert_not_null(as_blockpool_take(&pool));
+  cut_to(&pool, 5u << 20);
   cr_assert(atomic_load(&pool.small_pages_only));
   cr_assert(mapping_has_flag(first + (8u << 20), "nh"), "the rest: no huge pages");
   cr_assert_not(mapping_has_flag(first + (8u << 20), "hg"));
