@@ -481,22 +481,35 @@ Test(serve, counters_keep_the_messages_of_reaped_actors)
   const char *argv[] = {AS_TEST_BENCH_POPULATION, "spawn", "20000", NULL};
   const char *env[] = {"ACTORSCOPE_GRAVE_MS=0", "ACTORSCOPE_INTERVAL_MS=2", NULL};
   struct as_test_run run;
-  as_test_run(argv, env, 1, &run);
-  cr_assert_eq(run.status, 0);
-  char *path = as_test_only_output(run.dir);
-  json_t *lines = as_test_load_lines(path);
-  /* The final line as written (without the ended actors the harness adds to it). */
-  json_t *final = json_array_get(lines, json_array_size(lines) - 1);
-  /* Listed live or as ended (most are: they live for microseconds, less than an interval on a
-   * loaded machine) in some line, and gone from the final one. */
+  char *path = NULL;
+  json_t *lines = NULL;
   size_t reaped = 0;
-  for (size_t l = 1; l + 1 < json_array_size(lines); l++) {
-    json_t *listed = as_test_line_actors(json_array_get(lines, l));
-    size_t i;
-    json_t *a;
-    json_array_foreach(listed, i, a) reaped += !as_test_actor_by_id(final, as_test_int(a, "id")) &&
-                                               as_test_int(a, "counters.messages_received") > 0;
-    json_decref(listed);
+  /* The run lasts ~0.1 s, and on a loaded machine it has shown no such actor now and then (the
+   * first pass of session 10's CI and of session 12's; not reproduced alone, even beside three
+   * busy loops): the run is made again, at most twice. */
+  for (int attempt = 0; attempt < 3 && reaped == 0; attempt++) {
+    if (attempt) {
+      json_decref(lines);
+      free(path);
+      as_test_run_free(&run);
+    }
+    as_test_run(argv, env, 1, &run);
+    cr_assert_eq(run.status, 0);
+    path = as_test_only_output(run.dir);
+    lines = as_test_load_lines(path);
+    /* The final line as written (without the ended actors the harness adds to it). */
+    json_t *final = json_array_get(lines, json_array_size(lines) - 1);
+    /* Listed live or as ended (most are: they live for microseconds, less than an interval on
+     * a loaded machine) in some line, and gone from the final one. */
+    for (size_t l = 1; l + 1 < json_array_size(lines); l++) {
+      json_t *listed = as_test_line_actors(json_array_get(lines, l));
+      size_t i;
+      json_t *a;
+      json_array_foreach(listed, i, a) reaped +=
+          !as_test_actor_by_id(final, as_test_int(a, "id")) &&
+          as_test_int(a, "counters.messages_received") > 0;
+      json_decref(listed);
+    }
   }
   cr_assert_gt(reaped, 0, "the run must show actors that received messages and were reaped");
   json_decref(lines);
