@@ -267,17 +267,11 @@ int as_registry_owns_record(const void *p)
  * pools one by one (each an atomic load and a call). */
 static _Atomic int registry_reserved_all;
 
-/* Both record pools, whichever a record needs: the message path finds a record's pool by its
- * offset from each region in turn (changes.h, peers.h, mailwait.h), and a region not yet
- * reserved would read as starting at address 0, where low mappings (valgrind's) lie. The side,
- * tally and histogram pools and the mailbox-wait words are not required: a record works
- * without them (without a side or a histogram block), so their failure is retried at the next
- * spawn, not refused. Returns 0, or -ENOMEM when a record pool is missing. */
 /* Address space the reservations take besides the registry's own pools: the peers pool and
- * tables, the mailbox-wait words, the change bitmaps and CZMQ's tables (~400 MiB). */
+ * tables, the mailbox-wait words, the change bitmaps and CZMQ's tables (~400 MiB, rounded up). */
 #define REGISTRY_OTHER_RESERVED_BYTES (512ull << 20)
 
-/* Whether a finite address-space limit (ulimit -v) leaves room for the reservations (~3.3 GiB of
+/* Whether a finite address-space limit (ulimit -v) leaves room for the reservations (~3.5 GiB of
  * address space, touched only as used) and as much again as the program uses now, at least
  * 1 GiB, for its own growth: under a 1.8 GB limit they left CAF too little to start a thread,
  * and the program died (std::system_error) where it ran untraced. Said once on stderr. */
@@ -317,6 +311,13 @@ static int registry_address_space_allows(void)
 /* -1 until the first reservation looked at the address-space limit, then whether it allows. */
 static _Atomic int registry_room = -1;
 
+/* Both record pools, whichever a record needs: the message path finds a record's pool by its
+ * offset from each region in turn (changes.h, peers.h, mailwait.h), and a region not yet
+ * reserved would read as starting at address 0, where low mappings (valgrind's) lie. The side,
+ * tally and histogram pools and the mailbox-wait words are not required: a record works
+ * without them (without a side or a histogram block), so their failure is retried at the next
+ * spawn, not refused. Returns 0, or -ENOMEM when a record pool is missing or the address-space
+ * limit leaves it no room (asked once). */
 static __attribute__((noinline)) int registry_reserve(void)
 {
   int room = atomic_load_explicit(&registry_room, memory_order_acquire);
