@@ -29,9 +29,9 @@ AS_HOOK_EXPORT int zmq_close(void *s)
   if (end && end->owner) { /* side pipes are never freed */
     AS_HOOK_KEEP_ERRNO();
     if (end->actor_side)
-      atomic_store_explicit(&end->owner->actor_end_closed, 1, memory_order_release);
-    if (end->actor_side && end->owner->adopted)
-      czmq_adopted_closed(end->owner);
+      czmq_actor_end_closed(end->owner);
+    else
+      czmq_zactor_end_closed(end->owner);
     czmq_actor_unref(end->owner);
   }
   return rc;

@@ -46,6 +46,10 @@ struct czmq_actor {
   _Atomic int destroy_requested;
   _Atomic int term_received;
   _Atomic int actor_end_closed;
+  _Atomic int zactor_end_closed;
+  /* Set as its task returns; the actor stops when CZMQ's shim closes its pipe, after the final
+   * signal (whose count its record must still take). */
+  const char *_Atomic returned_reason;
   /* Its other sockets: a table from a pool at the first one, written by its own thread. */
   struct czmq_sockets *_Atomic sockets;
   struct czmq_socket *handler_socket; /* the socket whose message began the handler in progress */
@@ -76,9 +80,13 @@ extern AS_HOOK_TLS int czmq_in_create_pipe; /* its binds name no socket worth li
 extern AS_HOOK_TLS void *czmq_last_handle;
 
 /* An adopted actor (czmq_adopt.h): its thread's first receive on its pipe after attach makes
- * the thread the actor's; the close of its pipe ends it. */
+ * the thread the actor's. */
 void czmq_adopted_thread(struct czmq_actor *ca);
-void czmq_adopted_closed(struct czmq_actor *ca);
+/* The actor's own end of its pipe was closed: CZMQ's shim does it once the task has returned
+ * and the final signal is sent, and the actor is over then. */
+void czmq_actor_end_closed(struct czmq_actor *ca);
+/* Its owner's end was closed (zactor_destroy): the replies it never took are gone. */
+void czmq_zactor_end_closed(struct czmq_actor *ca);
 
 /* The handler in progress ends: its event is recorded while the record still says which. */
 static AS_HOOK_HOT void czmq_handler_end(struct as_actor *actor)

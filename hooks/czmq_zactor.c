@@ -59,17 +59,30 @@ static void czmq_forget_after_fork(void)
 
 /* ---- interposed CZMQ functions ------------------------------------------------------------- */
 
+static void czmq_stop(struct czmq_actor *ca, const char *reason)
+{
+  as_events_stop(czmq_record(ca));
+  as_actor_mark_stopped(czmq_record(ca), reason);
+}
+
+/* The task is over: its handler ends here. Unwound (pthread_exit, cancellation), the shim sends
+ * no final signal and closes nothing, so the actor stops now; returned, it stops when the shim
+ * closes its pipe after the final signal (czmq_actor_end_closed), or now if the task did. */
 static void czmq_task_finish(struct czmq_actor **slot)
 {
   struct czmq_actor *ca = *slot;
   AS_HOOK_KEEP_ERRNO();
+  struct as_actor *record = czmq_record(ca);
   const char *reason = "returned";
   if (!ca->task)
-    reason = "thread_exited"; /* unwound by pthread_exit or cancellation */
+    reason = "thread_exited";
   else if (atomic_load(&ca->term_received))
     reason = atomic_load(&ca->destroy_requested) ? "destroyed" : "terminated";
-  as_events_stop(czmq_record(ca));
-  as_actor_mark_stopped(czmq_record(ca), reason);
+  czmq_handler_end(record);
+  if (!ca->task || atomic_load_explicit(&ca->actor_end_closed, memory_order_acquire))
+    czmq_stop(ca, reason);
+  else
+    atomic_store_explicit(&ca->returned_reason, reason, memory_order_release);
   as_registry_current_set(NULL);
   czmq_self = NULL;
   czmq_actor_unref(ca);
@@ -250,11 +263,26 @@ void czmq_adopted_thread(struct czmq_actor *ca)
   as_registry_current_set(czmq_record(ca));
 }
 
-/* CZMQ's thread shim closes the actor's pipe once the task returned: the actor is over. */
-void czmq_adopted_closed(struct czmq_actor *ca)
+void czmq_zactor_end_closed(struct czmq_actor *ca)
 {
-  as_actor_mark_stopped(czmq_record(ca),
-                        atomic_load(&ca->term_received) ? "terminated" : "returned");
+  atomic_store(&ca->zactor_end_closed, 1);
+  as_actor_replies_discard(czmq_record(ca));
+}
+
+void czmq_actor_end_closed(struct czmq_actor *ca)
+{
+  atomic_store_explicit(&ca->actor_end_closed, 1, memory_order_release);
+  if (!ca->adopted) {
+    const char *reason = atomic_load_explicit(&ca->returned_reason, memory_order_acquire);
+    if (reason)
+      czmq_stop(ca, reason);
+    /* A signal sent after its owner closed its end went nowhere. */
+    if (atomic_load(&ca->zactor_end_closed))
+      as_actor_replies_discard(czmq_record(ca));
+    return;
+  }
+  /* No trampoline saw its task return: the close says it. */
+  czmq_stop(ca, atomic_load(&ca->term_received) ? "terminated" : "returned");
   if (czmq_self == ca) {
     czmq_self = NULL;
     as_registry_current_set(NULL);
@@ -305,5 +333,5 @@ void czmq_adopt_undo(void *handle)
     return;
   as_actor_mark_stopped(czmq_record(end->owner), "returned");
   czmq_actor_unref(end->owner); /* the end's */
-  czmq_actor_unref(end->owner); /* the trampoline's, as czmq_adopted_closed */
+  czmq_actor_unref(end->owner); /* the trampoline's, as czmq_actor_end_closed */
 }

@@ -250,12 +250,31 @@ static inline void as_actor_reply_sent_undo(struct as_actor *actor)
   if (side)
     as_counter_bump(&side->replies, -1);
 }
+/* Released: whatever the taker counted before (its peers entry) is in place when the collector
+ * sees the reply taken, and with it the actor free to be reaped. */
 static inline void as_actor_reply_taken(struct as_actor *actor)
 {
   as_changes_touch(actor);
   struct as_actor_side *side = as_actor_side(actor);
   if (side)
-    as_counter_bump(&side->replies_taken, 1);
+    atomic_store_explicit(&side->replies_taken,
+                          atomic_load_explicit(&side->replies_taken, memory_order_relaxed) + 1,
+                          memory_order_release);
+}
+/* The pipe's owner end is closed: replies never taken leave with it, none is pending. Either
+ * end's thread may call it as it closes (never on the message path): taken only grows. */
+static inline void as_actor_replies_discard(struct as_actor *actor)
+{
+  struct as_actor_side *side = as_actor_side(actor);
+  if (!side)
+    return;
+  as_changes_touch(actor);
+  uint64_t sent = atomic_load_explicit(&side->replies, memory_order_relaxed);
+  uint64_t taken = atomic_load_explicit(&side->replies_taken, memory_order_relaxed);
+  while (taken < sent &&
+         !atomic_compare_exchange_weak_explicit(&side->replies_taken, &taken, sent,
+                                                memory_order_release, memory_order_relaxed))
+    ;
 }
 static inline int as_actor_replies_pending(const struct as_actor *actor)
 {

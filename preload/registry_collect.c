@@ -179,7 +179,8 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
   v->mailbox_max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
   v->sent = atomic_load_explicit(&a->sent, memory_order_relaxed);
   v->replies = side ? atomic_load_explicit(&side->replies, memory_order_relaxed) : 0;
-  v->replies_taken = side ? atomic_load_explicit(&side->replies_taken, memory_order_relaxed) : 0;
+  /* Acquired: the peers entry of the last reply taken is copied below (as_actor_reply_taken). */
+  v->replies_taken = side ? atomic_load_explicit(&side->replies_taken, memory_order_acquire) : 0;
   v->exceptions = atomic_load_explicit(&a->exceptions, memory_order_relaxed);
   v->handling_type = atomic_load_explicit(&a->handling_type, memory_order_acquire);
   v->handling_since = atomic_load_explicit(&a->handling_since, memory_order_relaxed);
@@ -233,7 +234,7 @@ static void registry_prefetch(const struct as_actor *a)
 
 /* Under the registry lock. A full queue grows; when it cannot, the actor is simply reaped at a
  * later full collection. */
-static void registry_grave_push(struct as_actor *a, uint64_t stopped_at)
+static void registry_grave_push(struct as_actor *a, uint64_t stopped_at, uint64_t replies_taken)
 {
   if (registry_grave_count == registry_grave_capacity) {
     size_t capacity = registry_grave_capacity ? registry_grave_capacity * 2 : 256;
@@ -248,7 +249,7 @@ static void registry_grave_push(struct as_actor *a, uint64_t stopped_at)
     registry_grave_capacity = capacity;
   }
   registry_graves[(registry_grave_first + registry_grave_count++) % registry_grave_capacity] =
-      (struct registry_grave){a, stopped_at};
+      (struct registry_grave){a, stopped_at, replies_taken};
 }
 
 static int registry_is_listed(int space, size_t block)
@@ -280,23 +281,32 @@ static int registry_reaped_add(struct as_registry_collection *out, uint64_t id)
 }
 
 /* Unlists the actors whose grave window has passed, and the oldest beyond
- * AS_REGISTRY_GRAVE_MAX (each was listed stopped by the line that pushed it). Their records leave the spawn-ordered array
- * (and are let go) at its next compaction, so reaping one actor does not move all the others. */
+ * AS_REGISTRY_GRAVE_MAX (each was listed stopped by the line that pushed it). Their records
+ * leave the spawn-ordered array (and are let go) at its next compaction, so reaping one actor
+ * does not move all the others. Unless the queue is full, one whose owner has yet to take a
+ * reply up its pipe (CZMQ's final signal, counted in its peers as it is taken) waits another
+ * window, and so does one that took one since it was last kept: this line lists that first. */
 static int registry_reap(struct as_registry_collection *out, uint64_t now, uint64_t grave_ns)
 {
   int rc = 0;
-  while (registry_grave_count > 0) {
-    struct registry_grave *g = &registry_graves[registry_grave_first];
-    if (registry_grave_count <= AS_REGISTRY_GRAVE_MAX &&
-        (now < g->stopped_at || now - g->stopped_at < grave_ns))
+  for (size_t looked = 0, queued = registry_grave_count; looked < queued; looked++) {
+    struct registry_grave g = registry_graves[registry_grave_first];
+    int over = registry_grave_count > AS_REGISTRY_GRAVE_MAX;
+    if (!over && (now < g.stopped_at || now - g.stopped_at < grave_ns))
       break;
-    int space = registry_space_of(g->actor);
-    size_t block = registry_block_of(space, g->actor);
-    registry_unlist(space, block);
-    if (registry_reaped_add(out, g->actor->id) < 0)
-      rc = -ENOMEM;
     registry_grave_first = (registry_grave_first + 1) % registry_grave_capacity;
     registry_grave_count--;
+    const struct as_actor_side *side = as_actor_side_peek(g.actor);
+    uint64_t taken = side ? atomic_load_explicit(&side->replies_taken, memory_order_acquire) : 0;
+    if (!over && (as_actor_replies_pending(g.actor) || taken != g.replies_taken)) {
+      registry_grave_push(g.actor, now, taken); /* into the slot just freed */
+      continue;
+    }
+    int space = registry_space_of(g.actor);
+    size_t block = registry_block_of(space, g.actor);
+    registry_unlist(space, block);
+    if (registry_reaped_add(out, g.actor->id) < 0)
+      rc = -ENOMEM;
   }
   return rc;
 }
@@ -366,7 +376,7 @@ static int registry_view_ends(const struct as_actor_view *v)
 {
   return atomic_load_explicit(&registry_compact_ended, memory_order_relaxed) && !v->known &&
          v->link_count == 0 && v->monitor_count == 0 && v->channel_count == 0 &&
-         v->handling_type == AS_TYPE_NONE && v->wait_target == 0;
+         v->handling_type == AS_TYPE_NONE && v->wait_target == 0 && v->replies == v->replies_taken;
 }
 
 /* One FNV-1a step (a 64-bit word at a time). */
@@ -593,7 +603,7 @@ static void registry_settle(struct as_registry_collection *out, const struct reg
   if (v->status == AS_STATUS_STOPPED && !p->stopped) {
     registry_bit_set(sp->stopped, block);
     registry_seen_stopped++;
-    registry_grave_push(p->actor, v->stopped_at);
+    registry_grave_push(p->actor, v->stopped_at, v->replies_taken);
   }
 }
 

@@ -59,7 +59,8 @@ static inline void registry_bit_clear(uint64_t *bits, size_t block)
 /* Actors seen stopped, oldest first: reaped from the front once their grave window passed. */
 struct registry_grave {
   struct as_actor *actor;
-  uint64_t stopped_at;
+  uint64_t stopped_at;    /* or when it was last kept for a reply up its pipe */
+  uint64_t replies_taken; /* as the line that listed it last saw them */
 };
 extern struct registry_grave *registry_graves;
 extern size_t registry_grave_first, registry_grave_count, registry_grave_capacity;

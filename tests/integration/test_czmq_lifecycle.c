@@ -80,6 +80,61 @@ Test(czmq_lifecycle, a_stopped_actor_stays_for_the_grave_window_then_is_reaped)
   as_test_run_free(&run);
 }
 
+/* czmq_reap's actor, run with HOW ("late", "unread"): listed with its final signal pending
+ * past the grave window, then reaped for good; its last listing counts TO_MAIN messages taken
+ * by the main thread. */
+static void check_final_signal(const char *how, json_int_t to_main)
+{
+  const char *argv[] = {"czmq_reap", "800", "100", how, NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=20", "ACTORSCOPE_GRAVE_MS=100", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  json_t *lines = as_test_run_lines(&run);
+  json_t *listed = NULL;
+  int gone_after = 0, pending_lines = 0;
+  size_t i;
+  json_t *line;
+  json_array_foreach(lines, i, line)
+  {
+    json_t *actor = as_test_actor_named(line, "brief");
+    if (actor) {
+      cr_assert_eq(gone_after, 0, "a reaped actor came back");
+      listed = actor;
+      pending_lines += as_test_int(actor, "outbox.len") == 1;
+    } else if (listed) {
+      gone_after = 1;
+    }
+  }
+  cr_assert_not_null(listed);
+  cr_assert(gone_after, "never reaped once its signal was taken or thrown away");
+  /* 800 ms at a line every 20 ms, well past the 100 ms grave window */
+  cr_assert_geq(pending_lines, 10, "not kept listed while its final signal waited");
+  cr_assert_str_eq(as_test_str(listed, "status"), "stopped");
+  cr_assert_str_eq(as_test_str(listed, "stopped.reason"), "returned");
+  cr_assert_eq(as_test_int(listed, "counters.replies"), 2, "CZMQ's start-up and final signals");
+  cr_assert_eq(as_test_int(listed, "outbox.len"), 0);
+  json_t *peer = as_test_find(json_object_get(listed, "peers"), "to_thread", "main");
+  cr_assert_not_null(peer);
+  cr_assert_eq(json_integer_value(json_object_get(peer, "count")), to_main);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+/* An actor that returned while its owner took CZMQ's final signal only after the grave window
+ * stays listed until it is taken, so that message is counted (start-up and final signals):
+ * reaped before, it was missing from every line. */
+Test(czmq_lifecycle, a_final_signal_taken_after_the_grave_window_is_counted_before_reaping)
+{
+  check_final_signal("late", 2);
+}
+
+/* A final signal nobody reads (zactor_destroy finds the actor gone) leaves with the pipe: the
+ * actor is reaped then, its outbox empty, only the start-up signal counted as taken. */
+Test(czmq_lifecycle, a_final_signal_never_read_leaves_with_the_pipe)
+{
+  check_final_signal("unread", 1);
+}
+
 /* An actor that lived and died between two lines is listed once, in the compact `ended` form
  * (format version 3), and reaped at once: no later line names it, not even in `reaped`, and
  * it holds no memory for the grave window; the totals count it. */
