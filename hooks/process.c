@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-AS_HOOK_REAL_SLOT(sigaction);
 AS_HOOK_REAL_SLOT(signal);
 AS_HOOK_REAL_SLOT(sysv_signal);
 AS_HOOK_REAL_SLOT(bsd_signal);
@@ -22,21 +21,21 @@ AS_HOOK_REAL_SLOT(execvpe);
 
 AS_HOOK_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-  __typeof__(&sigaction) real = AS_HOOK_REAL_TYPED(sigaction);
-  if (!real) {
-    errno = ENOSYS;
-    return -1;
-  }
-  int rc = real(sig, act, old);
-  if (rc == 0 && as_signals_is_ours(old)) {
-    memset(old, 0, sizeof *old);
-    old->sa_handler = SIG_DFL;
-    sigemptyset(&old->sa_mask); /* cannot fail for a valid set: errno untouched */
-  }
-  return rc;
+  return as_signals_set(sig, act, old);
 }
 
 typedef void (*process_handler)(int);
+
+/* The default action asked of signal() and its variants: through sigaction, where ours may
+ * stand in for it (the flags each variant adds change nothing for SIG_DFL). */
+static process_handler process_signal_default(int sig)
+{
+  struct sigaction act, old;
+  memset(&act, 0, sizeof act);
+  act.sa_handler = SIG_DFL;
+  sigemptyset(&act.sa_mask);
+  return as_signals_set(sig, &act, &old) == 0 ? old.sa_handler : SIG_ERR;
+}
 
 /* signal() and its variants each set a new disposition and return the old one. */
 #define PROCESS_SIGNAL_VARIANT(name)                                                               \
@@ -47,6 +46,8 @@ typedef void (*process_handler)(int);
       errno = ENOSYS;                                                                              \
       return SIG_ERR;                                                                              \
     }                                                                                              \
+    if (handler == SIG_DFL)                                                                        \
+      return process_signal_default(sig);                                                          \
     process_handler old = real(sig, handler);                                                      \
     return as_signals_handler_is_ours(old) ? SIG_DFL : old;                                        \
   }

@@ -86,24 +86,65 @@ static void signals_handler(int sig, siginfo_t *info, void *context)
   errno = saved;
 }
 
+static _Atomic int signals_installed;
+
+static struct sigaction signals_ours(void)
+{
+  struct sigaction ours;
+  memset(&ours, 0, sizeof ours);
+  ours.sa_sigaction = signals_handler;
+  ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigemptyset(&ours.sa_mask);
+  return ours;
+}
+
+static int signals_is_deadly(int sig)
+{
+  for (size_t i = 0; i < sizeof signals_deadly / sizeof signals_deadly[0]; i++)
+    if (signals_deadly[i] == sig)
+      return 1;
+  return 0;
+}
+
 void as_signals_install(void)
 {
   signals_sigaction_fn real = signals_real_sigaction();
   if (!real)
     return;
   int saved = errno;
+  struct sigaction ours = signals_ours();
   for (size_t i = 0; i < sizeof signals_deadly / sizeof signals_deadly[0]; i++) {
     int sig = signals_deadly[i];
-    struct sigaction old, ours;
+    struct sigaction old;
     if (real(sig, NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
       continue;
-    memset(&ours, 0, sizeof ours);
-    ours.sa_sigaction = signals_handler;
-    ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    sigemptyset(&ours.sa_mask);
     real(sig, &ours, NULL);
   }
+  atomic_store(&signals_installed, 1);
   errno = saved;
+}
+
+int as_signals_set(int sig, const struct sigaction *act, struct sigaction *old)
+{
+  signals_sigaction_fn real = signals_real_sigaction();
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  int to_default = act && ((act->sa_flags & SA_SIGINFO) ? act->sa_sigaction == NULL
+                                                        : act->sa_handler == SIG_DFL);
+  struct sigaction ours;
+  if (to_default && atomic_load(&signals_installed) && signals_is_deadly(sig)) {
+    ours = signals_ours();
+    act = &ours;
+  }
+  int rc = real(sig, act, old);
+  if (rc == 0 && as_signals_is_ours(old)) {
+    memset(old, 0, sizeof *old);
+    old->sa_handler = SIG_DFL;
+    sigemptyset(&old->sa_mask); /* cannot fail for a valid set: errno untouched */
+  }
+  return rc;
 }
 
 int as_signals_is_ours(const struct sigaction *old)

@@ -15,6 +15,11 @@ void as_signals_install(void);
  * signal raised and unblocked). Async-signal-safe. */
 void as_signals_die_of(int sig);
 
+/* The host's sigaction: as the real one, but a deadly signal set back to its default action
+ * once ours were installed gets ours again (a host may restore the default after a handler of
+ * its own, as CZMQ's zsys_handler_reset does), and ours is shown to the host as SIG_DFL. */
+int as_signals_set(int sig, const struct sigaction *act, struct sigaction *old);
+
 /* Whether a disposition the kernel returned is ours: the host is then shown SIG_DFL. */
 int as_signals_is_ours(const struct sigaction *old);
 int as_signals_handler_is_ours(void (*handler)(int));

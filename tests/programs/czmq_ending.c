@@ -1,6 +1,9 @@
 /* Runs two actors through a few round trips, then ends as argv[1] says:
  *   term | int | hup   the process sends itself that signal (default disposition)
  *   segv | abort       it crashes
+ *   dfl                CZMQ installs its SIGINT/SIGTERM handlers (zsys_init, as in any CZMQ
+ *                      program); the program sets SIGTERM back to SIG_DFL with signal(), then
+ *                      sends itself SIGTERM
  *   own                it installs its own SIGTERM handler first (after asking what is
  *                      installed), then sends itself SIGTERM: the handler prints and exits 7
  *   exec PROGRAM ARG…  it execs PROGRAM (same pid)
@@ -62,7 +65,9 @@ int main(int argc, char **argv)
   struct rlimit none = {0, 0};
   setrlimit(RLIMIT_CORE, &none);
   /* CZMQ would otherwise catch SIGINT and SIGTERM itself. */
-  zsys_handler_set(NULL);
+  int restore = strcmp(argv[1], "dfl") == 0;
+  if (!restore)
+    zsys_handler_set(NULL);
   zactor_t *a = zactor_new(ending_worker, NULL), *b = zactor_new(ending_worker, NULL);
   /* "paced": the round trips spread over 300 ms, so that snapshots see them one by one. */
   int paced = strcmp(argv[1], "paced") == 0;
@@ -85,7 +90,10 @@ int main(int argc, char **argv)
     kill(getpid(), SIGINT);
   else if (strcmp(how, "hup") == 0)
     kill(getpid(), SIGHUP);
-  else if (strcmp(how, "segv") == 0)
+  else if (restore) {
+    signal(SIGTERM, SIG_DFL);
+    kill(getpid(), SIGTERM);
+  } else if (strcmp(how, "segv") == 0)
     *(volatile int *)(uintptr_t)argc = 1; /* argc is a small number: an unmapped address */
   else if (strcmp(how, "abort") == 0)
     abort();
