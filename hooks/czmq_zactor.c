@@ -281,8 +281,9 @@ void czmq_actor_end_closed(struct czmq_actor *ca)
       as_actor_replies_discard(czmq_record(ca));
     return;
   }
-  /* No trampoline saw its task return: the close says it. */
-  czmq_stop(ca, atomic_load(&ca->term_received) ? "terminated" : "returned");
+  /* No trampoline saw its task return: the close says it (no event: its spawn had none). */
+  as_actor_mark_stopped(czmq_record(ca),
+                        atomic_load(&ca->term_received) ? "terminated" : "returned");
   if (czmq_self == ca) {
     czmq_self = NULL;
     as_registry_current_set(NULL);
