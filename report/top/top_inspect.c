@@ -11,22 +11,19 @@
 
 #define INSPECT_LIST_MAX 24 /* relatives named one per line before "and N more" */
 
-static const char *inspect_name(const struct as_rec_snapshot *s, int64_t id)
-{
-  long at = top_snap_find(s, id);
-  return at >= 0 ? s->actors[at].name : "(not listed)";
-}
-
-static void inspect_ids(struct top_canvas *c, const struct as_rec_snapshot *s, const char *label,
-                        const int64_t *ids, size_t n)
+static void inspect_ids(struct top_canvas *c, const struct as_rec_snapshot *s,
+                        const struct recording *run, const char *label, const int64_t *ids,
+                        size_t n)
 {
   if (n == 0) {
     top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s none", label);
     return;
   }
   top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s %zu", label, n);
+  char buf[96];
   for (size_t i = 0; i < n && i < INSPECT_LIST_MAX; i++)
-    top_canvas_add(c, TOP_STYLE_NORMAL, "  #%lld %s", (long long)ids[i], inspect_name(s, ids[i]));
+    top_canvas_add(c, TOP_STYLE_NORMAL, "  #%lld %s", (long long)ids[i],
+                   top_peers_actor_name(s, run, ids[i], buf, sizeof buf));
   if (n > INSPECT_LIST_MAX)
     top_canvas_add(c, TOP_STYLE_DIM, "  and %zu more", n - INSPECT_LIST_MAX);
 }
@@ -145,6 +142,8 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
   }
   const struct as_rec_actor *a = &snap->actors[at];
   const struct top_actor_view *v = &s->model.views[at];
+  const struct recording *run = s->run_started ? &s->run : NULL;
+  char parent[96];
   char state[256], d1[32], d2[32], d3[32];
   top_state_text(state, sizeof state, a, v->state, s->ascii);
   top_canvas_add(c, TOP_STYLE_COLUMNS, "#%lld %s", (long long)a->id, a->name);
@@ -204,17 +203,17 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
                    (long long)a->refs_strong, (long long)a->refs_weak);
   if (a->has_parent)
     top_canvas_add(c, TOP_STYLE_NORMAL, "parent     #%lld %s", (long long)a->parent,
-                   inspect_name(snap, a->parent));
+                   top_peers_actor_name(snap, run, a->parent, parent, sizeof parent));
   else
     top_canvas_add(c, TOP_STYLE_NORMAL, "parent     none (spawned outside any actor)");
-  inspect_ids(c, snap, "children", a->children, a->n_children);
-  inspect_ids(c, snap, "links", a->links, a->n_links);
-  inspect_ids(c, snap, "monitors", a->monitors, a->n_monitors);
+  inspect_ids(c, snap, run, "children", a->children, a->n_children);
+  inspect_ids(c, snap, run, "links", a->links, a->n_links);
+  inspect_ids(c, snap, run, "monitors", a->monitors, a->n_monitors);
   top_canvas_add(c, TOP_STYLE_NORMAL, "message types %zu", a->n_message_types);
   for (size_t i = 0; i < a->n_message_types; i++)
     top_canvas_add(c, TOP_STYLE_NORMAL, "  %10lld  %s", (long long)a->message_types[i].count,
                    a->message_types[i].name);
-  top_inspect_peers(c, snap, a);
+  top_inspect_peers(c, snap, run, a);
   if (a->n_sockets) {
     top_canvas_add(c, TOP_STYLE_NORMAL, "sockets    %zu besides its pipe", a->n_sockets);
     for (size_t i = 0; i < a->n_sockets; i++) {

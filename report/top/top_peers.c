@@ -2,8 +2,10 @@
  * and in (the listed actors whose peers name it, and the threads that sent to it). */
 #include "top_peers.h"
 
+#include "pairs.h"
 #include "top_snap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@ struct peers_row {
   int64_t id; /* 0: a thread */
   const char *name;
   int64_t count;
+  char reaped[80]; /* the name, when the row's actor is no longer listed */
 };
 
 static int peers_row_cmp(const void *x, const void *y)
@@ -23,10 +26,31 @@ static int peers_row_cmp(const void *x, const void *y)
   return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static const char *peers_name(const struct as_rec_snapshot *s, int64_t id)
+const char *top_peers_actor_name(const struct as_rec_snapshot *s, const struct recording *run,
+                                 int64_t id, char *buf, size_t len)
 {
   long at = top_snap_find(s, id);
-  return at >= 0 ? s->actors[at].name : "(not listed)";
+  if (at >= 0)
+    return s->actors[at].name;
+  const struct rm_actor *gone = run ? recording_find(run, id) : NULL;
+  if (!gone || gone->name == RM_NONE)
+    return "(not listed)";
+  snprintf(buf, len, "%s (reaped)", strtab_text(&run->strings, gone->name));
+  return buf;
+}
+
+/* Room for one more row of IN (grown by doubling): 0, or -1 out of memory. */
+static int peers_room(struct peers_row **in, size_t n, size_t *cap)
+{
+  if (n < *cap)
+    return 0;
+  size_t grown_cap = *cap ? 2 * *cap : 16;
+  struct peers_row *grown = reallocarray(*in, grown_cap, sizeof *grown);
+  if (!grown)
+    return -1;
+  *in = grown;
+  *cap = grown_cap;
+  return 0;
 }
 
 static void peers_list(struct top_canvas *c, const char *label, struct peers_row *rows, size_t n,
@@ -41,7 +65,7 @@ static void peers_list(struct top_canvas *c, const char *label, struct peers_row
   for (size_t i = 0; i < n && i < PEERS_SHOWN; i++) {
     if (rows[i].id)
       top_canvas_add(c, TOP_STYLE_NORMAL, "  %10lld  #%lld %s", (long long)rows[i].count,
-                     (long long)rows[i].id, rows[i].name);
+                     (long long)rows[i].id, rows[i].name ? rows[i].name : rows[i].reaped);
     else
       top_canvas_add(c, TOP_STYLE_NORMAL, "  %10lld  thread %s", (long long)rows[i].count,
                      rows[i].name);
@@ -54,7 +78,7 @@ static void peers_list(struct top_canvas *c, const char *label, struct peers_row
 }
 
 void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
-                       const struct as_rec_actor *a)
+                       const struct recording *run, const struct as_rec_actor *a)
 {
   struct peers_row out[AS_PEERS_PER_ACTOR_MAX * 2];
   size_t n_out = 0, n_in = 0, cap_in = 0;
@@ -62,34 +86,43 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
   for (size_t i = 0; i < a->n_peers; i++) {
     const struct as_rec_peer *p = &a->peers[i];
     if (p->from_thread) {
-      if (n_in == cap_in) {
-        cap_in = cap_in ? 2 * cap_in : 16;
-        struct peers_row *grown = reallocarray(in, cap_in, sizeof *grown);
-        if (!grown)
-          break;
-        in = grown;
-      }
-      in[n_in++] = (struct peers_row){0, p->from_thread, p->count};
+      if (peers_room(&in, n_in, &cap_in) < 0)
+        break;
+      in[n_in++] = (struct peers_row){.name = p->from_thread, .count = p->count};
     } else if (n_out < sizeof out / sizeof out[0]) {
-      out[n_out++] =
-          (struct peers_row){p->to, p->to ? peers_name(s, p->to) : p->to_thread, p->count};
+      struct peers_row *row = &out[n_out++];
+      *row = (struct peers_row){.id = p->to, .name = p->to_thread, .count = p->count};
+      if (p->to) {
+        const char *name = top_peers_actor_name(s, run, p->to, row->reaped, sizeof row->reaped);
+        row->name = name == row->reaped ? NULL : name; /* the row may move: no pointer into it */
+      }
     }
   }
-  /* Who sends to it: every listed actor's peers that name it. */
+  /* Who sends to it: every listed actor's peers that name it, and the reaped ones' last. */
   for (size_t k = 0; k < s->n_actors; k++)
     for (size_t i = 0; i < s->actors[k].n_peers; i++) {
       if (s->actors[k].peers[i].to != a->id)
         continue;
-      if (n_in == cap_in) {
-        cap_in = cap_in ? 2 * cap_in : 16;
-        struct peers_row *grown = reallocarray(in, cap_in, sizeof *grown);
-        if (!grown)
-          goto show;
-        in = grown;
-      }
-      in[n_in++] =
-          (struct peers_row){s->actors[k].id, s->actors[k].name, s->actors[k].peers[i].count};
+      if (peers_room(&in, n_in, &cap_in) < 0)
+        goto show;
+      in[n_in++] = (struct peers_row){
+          .id = s->actors[k].id, .name = s->actors[k].name, .count = s->actors[k].peers[i].count};
     }
+  for (size_t k = 0; run && k < run->n_actors; k++) {
+    const struct rm_actor *gone = &run->actors[k];
+    if (!gone->gone || top_snap_find(s, gone->id) >= 0)
+      continue;
+    for (size_t i = 0; i < gone->n_peers; i++) {
+      if (gone->peers[i].from_thread || gone->peers[i].to != a->id)
+        continue;
+      if (peers_room(&in, n_in, &cap_in) < 0)
+        goto show;
+      struct peers_row *row = &in[n_in++];
+      *row = (struct peers_row){.id = gone->id, .count = gone->peers[i].count};
+      snprintf(row->reaped, sizeof row->reaped, "%s (reaped)",
+               gone->name == RM_NONE ? "?" : strtab_text(&run->strings, gone->name));
+    }
+  }
 show:
   peers_list(c, "talks to", out, n_out, a->peers_other);
   peers_list(c, "hears from", in, n_in, 0);

@@ -13,18 +13,25 @@
 
 TestSuite(pairs, .timeout = 240);
 
-/* Records PROGRAM with `actorscope run` into RUN's directory as OUT_NAME; returns the path. */
-static char *record(const char *const *program, const char *out_name, struct as_test_run *run)
+/* Records PROGRAM with `actorscope run` into RUN's directory as OUT_NAME, in the environment ENV
+ * (NULL: the test's); returns the path. */
+static char *record_in(const char *const *program, const char *const *env, const char *out_name,
+                       struct as_test_run *run)
 {
   const char *argv[16] = {AS_TEST_CLI, "run", "-i", "50", "-o", out_name, "--"};
   size_t n = 7;
   for (size_t i = 0; program[i] && n < 15; i++)
     argv[n++] = program[i];
   argv[n] = NULL;
-  as_test_run(argv, NULL, 0, run);
+  as_test_run(argv, env, 0, run);
   char *path = NULL;
   cr_assert(asprintf(&path, "%s/%s", run->dir, out_name) > 0);
   return path;
+}
+
+static char *record(const char *const *program, const char *out_name, struct as_test_run *run)
+{
+  return record_in(program, NULL, out_name, run);
 }
 
 /* Runs the tool; asserts its exit status. */
@@ -166,7 +173,7 @@ Test(pairs, report_top_html_and_prometheus_show_the_same_czmq_pair_counts)
   /* top: pinger's inspect panel. Its counts with ponger, in the last frame that lists ponger:
    * usually the last frame, but when the first line comes late (a loaded machine) ponger has
    * lived and died before it, is listed that once as ended and reaped at once (FORMAT.md), and
-   * later frames name it "(not listed)". Its counts with main, in the last frame: pinger's last
+   * later frames name it "ponger (reaped)". Its counts with main, in the last frame: pinger's last
    * messages to and from main may come after the frame that lists ponger. */
   const char *top[] = {AS_TEST_CLI, "top", "--batch", "--ascii", "--inspect", "1", path, NULL};
   cli(top, 0, &out);
@@ -406,4 +413,27 @@ Test(pairs, a_peer_naming_both_an_actor_and_a_thread_is_refused_by_the_reader)
   free(text);
   free(path);
   as_test_run_free(&run);
+}
+
+/* top names a peer that was reaped, and counts what it sent among those the actor hears from:
+ * ponger ends (the grave window 0) while pinger lives on, and top's last frame of pinger's
+ * inspect panel has ponger as it was last listed. */
+Test(pairs, top_names_a_reaped_peer_and_counts_what_it_sent)
+{
+  struct as_test_run run, out;
+  const char *program[] = {AS_TEST_PROGRAMS "/czmq_pairs", "300", "400", NULL};
+  const char *env[] = {"ACTORSCOPE_GRAVE_MS=0", NULL};
+  char *path = record_in(program, env, "pairs.jsonl", &run);
+  cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
+  const char *top[] = {AS_TEST_CLI, "top", "--batch", "--ascii", "--inspect", "1", path, NULL};
+  cli(top, 0, &out);
+  const char *last_frame = NULL;
+  for (const char *next = out.out; (next = strstr(next + 1, "\n#1 pinger\n"));)
+    last_frame = next;
+  cr_assert_not_null(last_frame, "%s", out.out);
+  expect_in(last_frame, "talks to   2 peers\n         301  #2 ponger (reaped)\n");
+  expect_in(last_frame, "hears from 2 peers\n         302  #2 ponger (reaped)\n");
+  as_test_run_free(&out);
+  as_test_run_free(&run);
+  free(path);
 }

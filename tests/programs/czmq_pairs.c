@@ -3,7 +3,9 @@
  *   main -> pinger    GO, $TERM                                          2
  *   pinger -> main    start-up signal, DONE, final signal                3
  *   pinger -> ponger  N PINGs, $TERM                                     N + 1
- *   ponger -> pinger  start-up signal, N PONGs, final signal             N + 2 */
+ *   ponger -> pinger  start-up signal, N PONGs, final signal             N + 2
+ * With argv[2], pinger waits that many ms after ponger's end before its DONE (so that lines
+ * can reap ponger while pinger lives on). */
 #include <czmq.h>
 #include <stdlib.h>
 
@@ -23,9 +25,13 @@ static void ponger(zsock_t *pipe, void *args)
   }
 }
 
+struct pinger_args {
+  int rounds, linger_ms;
+};
+
 static void pinger(zsock_t *pipe, void *args)
 {
-  int rounds = *(int *)args;
+  int rounds = ((struct pinger_args *)args)->rounds;
   zsock_signal(pipe, 0);
   zactor_t *pong = zactor_new(ponger, NULL);
   char *go = zstr_recv(pipe);
@@ -36,6 +42,7 @@ static void pinger(zsock_t *pipe, void *args)
     zstr_free(&reply);
   }
   zactor_destroy(&pong);
+  zclock_sleep(((struct pinger_args *)args)->linger_ms);
   zstr_send(pipe, "DONE");
   char *term = zstr_recv(pipe);
   zstr_free(&term);
@@ -43,8 +50,9 @@ static void pinger(zsock_t *pipe, void *args)
 
 int main(int argc, char **argv)
 {
-  int rounds = argc > 1 ? atoi(argv[1]) : 1000;
-  zactor_t *ping = zactor_new(pinger, &rounds);
+  struct pinger_args args = {argc > 1 ? atoi(argv[1]) : 1000, argc > 2 ? atoi(argv[2]) : 0};
+  int rounds = args.rounds;
+  zactor_t *ping = zactor_new(pinger, &args);
   zstr_send(ping, "GO");
   char *done = zstr_recv(ping);
   printf("%s %d\n", done ? done : "?", rounds);
