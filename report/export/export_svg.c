@@ -16,6 +16,7 @@
 #define BOTTOM 44.0
 #define PLOT_W (W - LEFT - RIGHT)
 #define PLOT_H (H - TOP - BOTTOM)
+#define SVG_SPOTS_MAX 16 /* places where maxima are marked, told apart in one chart */
 
 static const char *const palette[] = {"#2f6db5", "#e8762b", "#2e9e6a", "#c8423b",
                                       "#8a5cc2", "#9a7b2f", "#d45fa6", "#5f6b7a"};
@@ -205,18 +206,39 @@ void export_svg_line_chart(FILE *out, const char *id, const char *title, const c
               LEFT + (series[s].x[0] - x_min) / (x_max - x_min) * PLOT_W,
               TOP + PLOT_H - series[s].y[0] / y_top * PLOT_H, color);
   }
-  /* Exact maxima: a diamond where the samples may show less, with its value. */
+  /* Exact maxima: a diamond where the samples may show less, with its value. Diamonds that
+   * would cover one another (several actors reaching a maximum at one moment) stand side by
+   * side, and one value is labelled once. */
+  struct {
+    double x, y, value;
+    int diamonds, labels;
+  } spots[SVG_SPOTS_MAX];
+  size_t n_spots = 0;
   for (size_t s = 0; s < n_series; s++) {
     if (!series[s].has_mark)
       continue;
     double mx = LEFT + (series[s].mark_x - x_min) / (x_max - x_min) * PLOT_W;
     double my = TOP + PLOT_H - series[s].mark_y / y_top * PLOT_H;
+    size_t at = 0;
+    while (at < n_spots && (fabs(spots[at].x - mx) >= 12 || fabs(spots[at].y - my) >= 12))
+      at++;
+    int label = 1, label_row = 0;
+    double dx = 0;
+    if (at < n_spots) {
+      dx = 11.0 * spots[at].diamonds++;
+      label = spots[at].value != series[s].mark_y;
+      label_row = label ? spots[at].labels++ : 0;
+    } else if (n_spots < SVG_SPOTS_MAX) {
+      spots[n_spots++] = (__typeof__(spots[0])){mx, my, series[s].mark_y, 1, 1};
+    }
     fprintf(out,
             "<path class=\"mark\" data-mark=\"%zu\" d=\"M%.1f %.1fl5 5l-5 5l-5 -5z\" "
             "fill=\"%s\" stroke=\"#fff\"><title>exact maximum: %g</title></path>",
-            s, mx, my - 5, palette[s % PALETTE_N], series[s].mark_y);
-    fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">max ", mx, my - 8,
-            mx > LEFT + PLOT_W * 0.85 ? "end" : "middle");
+            s, mx + dx, my - 5, palette[s % PALETTE_N], series[s].mark_y);
+    if (!label)
+      continue;
+    fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">max ", mx,
+            my - 8 - 12.0 * label_row, mx > LEFT + PLOT_W * 0.85 ? "end" : "middle");
     svg_number(out, series[s].mark_y);
     fputs("</text>", out);
   }
