@@ -26,17 +26,6 @@ AS_HOOK_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigact
 
 typedef void (*process_handler)(int);
 
-/* The default action asked of signal() and its variants: through sigaction, where ours may
- * stand in for it (the flags each variant adds change nothing for SIG_DFL). */
-static process_handler process_signal_default(int sig)
-{
-  struct sigaction act, old;
-  memset(&act, 0, sizeof act);
-  act.sa_handler = SIG_DFL;
-  sigemptyset(&act.sa_mask);
-  return as_signals_set(sig, &act, &old) == 0 ? old.sa_handler : SIG_ERR;
-}
-
 /* signal() and its variants each set a new disposition and return the old one. */
 #define PROCESS_SIGNAL_VARIANT(name)                                                               \
   AS_HOOK_EXPORT process_handler name(int sig, process_handler handler)                            \
@@ -46,9 +35,9 @@ static process_handler process_signal_default(int sig)
       errno = ENOSYS;                                                                              \
       return SIG_ERR;                                                                              \
     }                                                                                              \
-    if (handler == SIG_DFL)                                                                        \
-      return process_signal_default(sig);                                                          \
     process_handler old = real(sig, handler);                                                      \
+    if (handler == SIG_DFL && old != SIG_ERR)                                                      \
+      as_signals_defaulted(sig);                                                                   \
     return as_signals_handler_is_ours(old) ? SIG_DFL : old;                                        \
   }
 

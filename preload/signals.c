@@ -87,16 +87,9 @@ static void signals_handler(int sig, siginfo_t *info, void *context)
 }
 
 static _Atomic int signals_installed;
-
-static struct sigaction signals_ours(void)
-{
-  struct sigaction ours;
-  memset(&ours, 0, sizeof ours);
-  ours.sa_sigaction = signals_handler;
-  ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&ours.sa_mask);
-  return ours;
-}
+/* What the kernel held for each deadly signal as ours took its place (the default, with the
+ * flags and mask its setter gave it): what the host is shown while ours is there. */
+static struct sigaction signals_replaced[NSIG];
 
 static int signals_is_deadly(int sig)
 {
@@ -106,21 +99,39 @@ static int signals_is_deadly(int sig)
   return 0;
 }
 
+/* Ours in place of SIG's disposition if that is the default. errno is the caller's to keep. */
+static void signals_take(signals_sigaction_fn real, int sig)
+{
+  struct sigaction was, ours;
+  if (real(sig, NULL, &was) != 0 || (was.sa_flags & SA_SIGINFO) || was.sa_handler != SIG_DFL)
+    return;
+  signals_replaced[sig] = was;
+  memset(&ours, 0, sizeof ours);
+  ours.sa_sigaction = signals_handler;
+  ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigemptyset(&ours.sa_mask);
+  real(sig, &ours, NULL);
+}
+
 void as_signals_install(void)
 {
   signals_sigaction_fn real = signals_real_sigaction();
   if (!real)
     return;
   int saved = errno;
-  struct sigaction ours = signals_ours();
-  for (size_t i = 0; i < sizeof signals_deadly / sizeof signals_deadly[0]; i++) {
-    int sig = signals_deadly[i];
-    struct sigaction old;
-    if (real(sig, NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
-      continue;
-    real(sig, &ours, NULL);
-  }
+  for (size_t i = 0; i < sizeof signals_deadly / sizeof signals_deadly[0]; i++)
+    signals_take(real, signals_deadly[i]);
   atomic_store(&signals_installed, 1);
+  errno = saved;
+}
+
+void as_signals_defaulted(int sig)
+{
+  signals_sigaction_fn real = signals_real_sigaction();
+  if (!real || !atomic_load(&signals_installed) || !signals_is_deadly(sig))
+    return;
+  int saved = errno;
+  signals_take(real, sig);
   errno = saved;
 }
 
@@ -131,19 +142,14 @@ int as_signals_set(int sig, const struct sigaction *act, struct sigaction *old)
     errno = ENOSYS;
     return -1;
   }
-  int to_default = act && ((act->sa_flags & SA_SIGINFO) ? act->sa_sigaction == NULL
-                                                        : act->sa_handler == SIG_DFL);
-  struct sigaction ours;
-  if (to_default && atomic_load(&signals_installed) && signals_is_deadly(sig)) {
-    ours = signals_ours();
-    act = &ours;
-  }
   int rc = real(sig, act, old);
-  if (rc == 0 && as_signals_is_ours(old)) {
-    memset(old, 0, sizeof *old);
-    old->sa_handler = SIG_DFL;
-    sigemptyset(&old->sa_mask); /* cannot fail for a valid set: errno untouched */
-  }
+  if (rc != 0)
+    return rc;
+  if (as_signals_is_ours(old))
+    *old = signals_replaced[sig]; /* deadly, so within the array */
+  if (act &&
+      ((act->sa_flags & SA_SIGINFO) ? act->sa_sigaction == NULL : act->sa_handler == SIG_DFL))
+    as_signals_defaulted(sig);
   return rc;
 }
 

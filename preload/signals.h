@@ -16,9 +16,12 @@ void as_signals_install(void);
 void as_signals_die_of(int sig);
 
 /* The host's sigaction: as the real one, but a deadly signal set back to its default action
- * once ours were installed gets ours again (a host may restore the default after a handler of
- * its own, as CZMQ's zsys_handler_reset does), and ours is shown to the host as SIG_DFL. */
+ * once ours were installed gets ours again (a program may undo the handler CZMQ's zsys_init
+ * installs), and ours is shown to the host as the default it replaced, flags and mask too. */
 int as_signals_set(int sig, const struct sigaction *act, struct sigaction *old);
+/* The host just set SIG to its default action another way (signal() and its variants): ours
+ * takes its place again, as above. */
+void as_signals_defaulted(int sig);
 
 /* Whether a disposition the kernel returned is ours: the host is then shown SIG_DFL. */
 int as_signals_is_ours(const struct sigaction *old);

@@ -2,8 +2,9 @@
  *   term | int | hup   the process sends itself that signal (default disposition)
  *   segv | abort       it crashes
  *   dfl                CZMQ installs its SIGINT/SIGTERM handlers (zsys_init, as in any CZMQ
- *                      program); the program sets SIGTERM back to SIG_DFL with signal(), then
- *                      sends itself SIGTERM
+ *                      program); the program sets SIGTERM back to SIG_DFL with signal(),
+ *                      checks that asking shows exactly that (else exits 3), then sends
+ *                      itself SIGTERM
  *   own                it installs its own SIGTERM handler first (after asking what is
  *                      installed), then sends itself SIGTERM: the handler prints and exits 7
  *   exec PROGRAM ARG…  it execs PROGRAM (same pid)
@@ -92,6 +93,11 @@ int main(int argc, char **argv)
     kill(getpid(), SIGHUP);
   else if (restore) {
     signal(SIGTERM, SIG_DFL);
+    /* Asked, it is the default signal() set: SIG_DFL with its SA_RESTART (exit 3 if not). */
+    struct sigaction now;
+    sigaction(SIGTERM, NULL, &now);
+    if (now.sa_handler != SIG_DFL || (now.sa_flags & (SA_SIGINFO | SA_RESTART)) != SA_RESTART)
+      _exit(3); /* at once: CZMQ's exit handler asserts with actors still running */
     kill(getpid(), SIGTERM);
   } else if (strcmp(how, "segv") == 0)
     *(volatile int *)(uintptr_t)argc = 1; /* argc is a small number: an unmapped address */
