@@ -99,18 +99,27 @@ static int signals_is_deadly(int sig)
   return 0;
 }
 
-/* Ours in place of SIG's disposition if that is the default. errno is the caller's to keep. */
+static int signals_is_default(const struct sigaction *a)
+{
+  return !(a->sa_flags & SA_SIGINFO) && a->sa_handler == SIG_DFL;
+}
+
+/* Ours in place of SIG's disposition if that is the default. A handler another thread of the
+ * host installed between the look and ours is put back: the host's last word stands. errno is
+ * the caller's to keep. */
 static void signals_take(signals_sigaction_fn real, int sig)
 {
-  struct sigaction was, ours;
-  if (real(sig, NULL, &was) != 0 || (was.sa_flags & SA_SIGINFO) || was.sa_handler != SIG_DFL)
+  struct sigaction was, ours, meanwhile;
+  if (real(sig, NULL, &was) != 0 || !signals_is_default(&was))
     return;
   signals_replaced[sig] = was;
   memset(&ours, 0, sizeof ours);
   ours.sa_sigaction = signals_handler;
   ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
   sigemptyset(&ours.sa_mask);
-  real(sig, &ours, NULL);
+  if (real(sig, &ours, &meanwhile) == 0 && !signals_is_default(&meanwhile) &&
+      !as_signals_is_ours(&meanwhile))
+    real(sig, &meanwhile, NULL);
 }
 
 void as_signals_install(void)
