@@ -110,8 +110,8 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
     }
   for (size_t k = 0; run && k < run->n_actors; k++) {
     const struct rm_actor *gone = &run->actors[k];
-    if (!gone->gone || top_snap_find(s, gone->id) >= 0)
-      continue;
+    if (top_snap_find(s, gone->id) >= 0)
+      continue; /* listed, counted above; the others were reaped (or ended, reaped at once) */
     for (size_t i = 0; i < gone->n_peers; i++) {
       if (gone->peers[i].from_thread || gone->peers[i].to != a->id)
         continue;

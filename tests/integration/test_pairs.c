@@ -13,12 +13,12 @@
 
 TestSuite(pairs, .timeout = 240);
 
-/* Records PROGRAM with `actorscope run` into RUN's directory as OUT_NAME, in the environment ENV
- * (NULL: the test's); returns the path. */
-static char *record_in(const char *const *program, const char *const *env, const char *out_name,
-                       struct as_test_run *run)
+/* Records PROGRAM with `actorscope run -i INTERVAL_MS` into RUN's directory as OUT_NAME, in the
+ * environment ENV (NULL: the test's); returns the path. */
+static char *record_in(const char *const *program, const char *const *env, const char *interval_ms,
+                       const char *out_name, struct as_test_run *run)
 {
-  const char *argv[16] = {AS_TEST_CLI, "run", "-i", "50", "-o", out_name, "--"};
+  const char *argv[16] = {AS_TEST_CLI, "run", "-i", interval_ms, "-o", out_name, "--"};
   size_t n = 7;
   for (size_t i = 0; program[i] && n < 15; i++)
     argv[n++] = program[i];
@@ -31,7 +31,7 @@ static char *record_in(const char *const *program, const char *const *env, const
 
 static char *record(const char *const *program, const char *out_name, struct as_test_run *run)
 {
-  return record_in(program, NULL, out_name, run);
+  return record_in(program, NULL, "50", out_name, run);
 }
 
 /* Runs the tool; asserts its exit status. */
@@ -415,25 +415,49 @@ Test(pairs, a_peer_naming_both_an_actor_and_a_thread_is_refused_by_the_reader)
   as_test_run_free(&run);
 }
 
-/* top names a peer that was reaped, and counts what it sent among those the actor hears from:
- * ponger ends (the grave window 0) while pinger lives on, and top's last frame of pinger's
- * inspect panel has ponger as it was last listed. */
-Test(pairs, top_names_a_reaped_peer_and_counts_what_it_sent)
+/* top's last two frames of pinger's inspect panel (the last one's line is a keyframe, the one
+ * before a delta), recorded from czmq_pairs ARGS (300 rounds) with ENV at INTERVAL_MS, once
+ * ponger is gone from the lines: ponger as it was last listed, named and counted both ways. */
+static void check_top_names_gone_ponger(const char *const *program, const char *const *env,
+                                        const char *interval_ms)
 {
   struct as_test_run run, out;
-  const char *program[] = {AS_TEST_PROGRAMS "/czmq_pairs", "300", "400", NULL};
-  const char *env[] = {"ACTORSCOPE_GRAVE_MS=0", NULL};
-  char *path = record_in(program, env, "pairs.jsonl", &run);
+  char *path = record_in(program, env, interval_ms, "pairs.jsonl", &run);
   cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
   const char *top[] = {AS_TEST_CLI, "top", "--batch", "--ascii", "--inspect", "1", path, NULL};
   cli(top, 0, &out);
-  const char *last_frame = NULL;
-  for (const char *next = out.out; (next = strstr(next + 1, "\n#1 pinger\n"));)
-    last_frame = next;
-  cr_assert_not_null(last_frame, "%s", out.out);
-  expect_in(last_frame, "talks to   2 peers\n         301  #2 ponger (reaped)\n");
-  expect_in(last_frame, "hears from 2 peers\n         302  #2 ponger (reaped)\n");
+  const char *frames[2] = {NULL, NULL};
+  for (const char *next = out.out; (next = strstr(next + 1, "\n#1 pinger\n"));) {
+    frames[0] = frames[1];
+    frames[1] = next;
+  }
+  cr_assert_not_null(frames[0], "%s", out.out);
+  for (int i = 0; i < 2; i++) {
+    size_t length = i == 0 ? (size_t)(frames[1] - frames[0]) : strlen(frames[1]);
+    char *panel = strndup(frames[i], length);
+    expect_in(panel, "talks to   2 peers\n         301  #2 ponger (reaped)\n");
+    expect_in(panel, "hears from 2 peers\n         302  #2 ponger (reaped)\n");
+    free(panel);
+  }
   as_test_run_free(&out);
   as_test_run_free(&run);
   free(path);
+}
+
+/* top names a peer that was reaped, and counts what it sent among those the actor hears from:
+ * ponger ends (the grave window 0) while pinger lives on 400 ms. */
+Test(pairs, top_names_a_reaped_peer_and_counts_what_it_sent)
+{
+  const char *program[] = {AS_TEST_PROGRAMS "/czmq_pairs", "300", "400", NULL};
+  const char *env[] = {"ACTORSCOPE_GRAVE_MS=0", NULL};
+  check_top_names_gone_ponger(program, env, "50");
+}
+
+/* The same for a peer that lived and died between two lines (listed once as ended, never in
+ * `reaped`): ponger starts 500 ms in, past the first line, and is over (in tens of ms) long
+ * before the line at 1 s; pinger lives on 1.6 s, to the line at 2 s and the final one. */
+Test(pairs, top_names_a_peer_that_ended_between_two_lines)
+{
+  const char *program[] = {AS_TEST_PROGRAMS "/czmq_pairs", "300", "1600", "500", NULL};
+  check_top_names_gone_ponger(program, NULL, "1000");
 }

@@ -5,7 +5,8 @@
  *   pinger -> ponger  N PINGs, $TERM                                     N + 1
  *   ponger -> pinger  start-up signal, N PONGs, final signal             N + 2
  * With argv[2], pinger waits that many ms after ponger's end before its DONE (so that lines
- * can reap ponger while pinger lives on). */
+ * can reap ponger while pinger lives on); with argv[3], that many ms before it starts ponger
+ * (past the tracer's first line, so that ponger can live and die between two lines). */
 #include <czmq.h>
 #include <stdlib.h>
 
@@ -26,13 +27,14 @@ static void ponger(zsock_t *pipe, void *args)
 }
 
 struct pinger_args {
-  int rounds, linger_ms;
+  int rounds, linger_ms, delay_ms;
 };
 
 static void pinger(zsock_t *pipe, void *args)
 {
   int rounds = ((struct pinger_args *)args)->rounds;
   zsock_signal(pipe, 0);
+  zclock_sleep(((struct pinger_args *)args)->delay_ms);
   zactor_t *pong = zactor_new(ponger, NULL);
   char *go = zstr_recv(pipe);
   zstr_free(&go);
@@ -50,7 +52,8 @@ static void pinger(zsock_t *pipe, void *args)
 
 int main(int argc, char **argv)
 {
-  struct pinger_args args = {argc > 1 ? atoi(argv[1]) : 1000, argc > 2 ? atoi(argv[2]) : 0};
+  struct pinger_args args = {argc > 1 ? atoi(argv[1]) : 1000, argc > 2 ? atoi(argv[2]) : 0,
+                             argc > 3 ? atoi(argv[3]) : 0};
   int rounds = args.rounds;
   zactor_t *ping = zactor_new(pinger, &args);
   zstr_send(ping, "GO");
