@@ -99,6 +99,8 @@ static int signals_is_deadly(int sig)
   return 0;
 }
 
+/* SIG_DFL as the kernel keeps it (an SA_SIGINFO action is a handler's, as the first spawn has
+ * always judged it). */
 static int signals_is_default(const struct sigaction *a)
 {
   return !(a->sa_flags & SA_SIGINFO) && a->sa_handler == SIG_DFL;
@@ -156,8 +158,7 @@ int as_signals_set(int sig, const struct sigaction *act, struct sigaction *old)
     return rc;
   if (as_signals_is_ours(old))
     *old = signals_replaced[sig]; /* deadly, so within the array */
-  if (act &&
-      ((act->sa_flags & SA_SIGINFO) ? act->sa_sigaction == NULL : act->sa_handler == SIG_DFL))
+  if (act && signals_is_default(act))
     as_signals_defaulted(sig);
   return rc;
 }
