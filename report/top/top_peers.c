@@ -26,6 +26,15 @@ static int peers_row_cmp(const void *x, const void *y)
   return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* "NAME (reaped)" in BUF, for an actor RUN saw and the snapshot no longer lists. */
+static const char *peers_reaped_name(const struct recording *run, const struct rm_actor *gone,
+                                     char *buf, size_t len)
+{
+  snprintf(buf, len, "%s (reaped)",
+           gone->name == RM_NONE ? "?" : strtab_text(&run->strings, gone->name));
+  return buf;
+}
+
 const char *top_peers_actor_name(const struct as_rec_snapshot *s, const struct recording *run,
                                  int64_t id, char *buf, size_t len)
 {
@@ -35,8 +44,7 @@ const char *top_peers_actor_name(const struct as_rec_snapshot *s, const struct r
   const struct rm_actor *gone = run ? recording_find(run, id) : NULL;
   if (!gone || gone->name == RM_NONE)
     return "(not listed)";
-  snprintf(buf, len, "%s (reaped)", strtab_text(&run->strings, gone->name));
-  return buf;
+  return peers_reaped_name(run, gone, buf, len);
 }
 
 /* Room for one more row of IN (grown by doubling): 0, or -1 out of memory. */
@@ -110,17 +118,17 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
     }
   for (size_t k = 0; run && k < run->n_actors; k++) {
     const struct rm_actor *gone = &run->actors[k];
-    if (top_snap_find(s, gone->id) >= 0)
-      continue; /* listed, counted above; the others were reaped (or ended, reaped at once) */
     for (size_t i = 0; i < gone->n_peers; i++) {
-      if (gone->peers[i].from_thread || gone->peers[i].to != a->id)
+      /* Its peers first: the lookup is for the few that name A. One the snapshot lists was
+       * counted above; the others were reaped (or ended, reaped at once). */
+      if (gone->peers[i].from_thread || gone->peers[i].to != a->id ||
+          top_snap_find(s, gone->id) >= 0)
         continue;
       if (peers_room(&in, n_in, &cap_in) < 0)
         goto show;
       struct peers_row *row = &in[n_in++];
       *row = (struct peers_row){.id = gone->id, .count = gone->peers[i].count};
-      snprintf(row->reaped, sizeof row->reaped, "%s (reaped)",
-               gone->name == RM_NONE ? "?" : strtab_text(&run->strings, gone->name));
+      peers_reaped_name(run, gone, row->reaped, sizeof row->reaped);
     }
   }
 show:
