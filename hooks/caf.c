@@ -505,7 +505,8 @@ static AS_HOOK_HOT bool caf_touched_at_end(const struct caf_actor *ca)
 static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *element,
                                        bool forwarder)
 {
-  uint64_t seq = caf_touched_at_end(target) ? as_actor_enqueue_quiet(caf_record(target))
+  /* Sent from the target's own handler, on its thread: counted without a locked add. */
+  uint64_t seq = caf_touched_at_end(target) ? as_actor_enqueue_own_quiet(caf_record(target))
                                             : as_actor_enqueue(caf_record(target));
   if (forwarder) {
     caf_launched(target); /* forwarders are never launched */

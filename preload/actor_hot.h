@@ -64,6 +64,17 @@ static inline uint64_t as_actor_enqueue(struct as_actor *a)
   return as_actor_enqueue_quiet(a);
 }
 
+/* The same from the thread running the actor's handler (it sends itself a message): no
+ * locked add. Returns the message's number among those it sent itself (0, 1, 2 ...). */
+static inline uint64_t as_actor_enqueue_own_quiet(struct as_actor *a)
+{
+  uint64_t seq = atomic_load_explicit(&a->enqueued_own, memory_order_relaxed);
+  atomic_store_explicit(&a->enqueued_own, seq + 1, memory_order_relaxed);
+  as_actor_mailbox_max_update(a,
+                              atomic_load_explicit(&a->enqueued, memory_order_relaxed) + seq + 1);
+  return seq;
+}
+
 /* The same where one thread at a time sends to this actor (a CZMQ pipe end is a zmq socket,
  * which only one thread may use at a time). */
 static inline void as_actor_enqueue_exclusive(struct as_actor *a)
@@ -287,7 +298,8 @@ static inline uint64_t as_actor_id(const struct as_actor *actor) { return actor-
  * sequence numbers (mailwait.h). */
 static inline uint64_t as_actor_enqueued(const struct as_actor *actor)
 {
-  return atomic_load_explicit(&actor->enqueued, memory_order_relaxed);
+  return atomic_load_explicit(&actor->enqueued, memory_order_relaxed) +
+         atomic_load_explicit(&actor->enqueued_own, memory_order_relaxed);
 }
 static inline uint64_t as_actor_received(const struct as_actor *actor)
 {
@@ -368,13 +380,20 @@ AS_HOT void as_actor_mailbox_wait_add(struct as_actor *actor, uint64_t ticks)
     as__histogram_words_add(words, ticks);
 }
 
+/* Timed messages (mailwait.h) ever put into the actor's mailbox, modulo 2^32: each count of
+ * enqueues numbers its own messages from 0. */
+AS_HOT uint32_t as__actor_mailwait_timed(const struct as_actor *actor)
+{
+  return as_mailwait_timed_of(atomic_load_explicit(&actor->enqueued, memory_order_relaxed)) +
+         as_mailwait_timed_of(atomic_load_explicit(&actor->enqueued_own, memory_order_relaxed));
+}
+
 /* Whether a timed message of the actor's (mailwait.h) may still be queued: timed ones put in
- * (known from the enqueue count) and not yet claimed by its thread. Most messages are not
+ * (known from the enqueue counts) and not yet claimed by its thread. Most messages are not
  * timed: this spares them the stamp's look-up. From the actor's thread. */
 AS_HOT int as_actor_mailwait_pending(const struct as_actor *actor)
 {
-  return as_mailwait_timed_of(atomic_load_explicit(&actor->enqueued, memory_order_relaxed)) !=
-         actor->mailwait_taken;
+  return as__actor_mailwait_timed(actor) != actor->mailwait_taken;
 }
 
 /* The stamp of the message with this key (0: none), claimed (as_actor_mailwait_pending no
@@ -390,10 +409,10 @@ static inline uint64_t as_actor_mailwait_claim(struct as_actor *actor, uint64_t 
     actor->mailwait_taken++;
     return stamp;
   }
-  uint64_t enqueued = atomic_load_explicit(&actor->enqueued, memory_order_relaxed);
+  uint64_t enqueued = as_actor_enqueued(actor);
   uint64_t received = atomic_load_explicit(&actor->received, memory_order_relaxed);
   uint64_t queued = enqueued > received ? enqueued - received : 0;
-  uint32_t timed = as_mailwait_timed_of(enqueued);
+  uint32_t timed = as__actor_mailwait_timed(actor);
   if ((uint32_t)(timed - actor->mailwait_taken) > queued)
     actor->mailwait_taken = timed - (uint32_t)queued;
   return 0;

@@ -137,8 +137,8 @@ struct as_actor_side {
   struct as_relations *relations; /* NULL until the first link or monitor; registry lock */
 };
 
-/* One record per actor, 208 bytes: with 8 bytes of a runtime's own state and the pool's link it
- * takes a 224-byte block, so 100k actors take 22.4 MB. Counters that cannot reach 2^32
+/* One record per actor, 216 bytes: with 8 bytes of a runtime's own state and the pool's link it
+ * takes a 232-byte block, so 100k actors take 23.2 MB. Counters that cannot reach 2^32
  * (exceptions, a mailbox's high-water mark) are 32-bit, small fields one byte; what few actors
  * use is in the side block (as_actor_side); the runtime's state, if any, follows the record in
  * the same allocation. */
@@ -153,10 +153,14 @@ struct as_actor {
   _Atomic uint64_t stopped_at;
   const char *stop_reason; /* interned; written before status turns STOPPED */
 
-  /* Written by senders. */
+  /* Written by senders (a locked add: any thread may send). */
   _Atomic uint64_t enqueued;
 
   /* Written by the actor's own thread. */
+  /* Messages its handlers sent to itself, on its thread: a plain load and store, where a
+   * locked add costs a self-sent message some 2-3 % of its time (docs/performance.md). The
+   * mailbox's count is both (as_actor_enqueued). */
+  _Atomic uint64_t enqueued_own;
   _Atomic uint64_t received;
   _Atomic uint64_t sent;
   _Atomic uint64_t handled;
@@ -185,7 +189,7 @@ struct as_actor {
   uint32_t mailwait_taken;
 };
 _Static_assert(AS_TYPETAB_CAPACITY <= 0xffff, "handling_type holds a type id");
-_Static_assert(sizeof(struct as_actor) <= 208, "a record and 8 bytes must fit a 224-byte block");
+_Static_assert(sizeof(struct as_actor) <= 216, "a record and 8 bytes must fit a 232-byte block");
 _Static_assert(sizeof(struct as_actor) % 8 == 0, "the runtime's state after it stays aligned");
 
 struct as_spawn {

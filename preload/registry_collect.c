@@ -175,7 +175,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
     v->stop_reason = "";
   }
   v->received = atomic_load_explicit(&a->received, memory_order_relaxed);
-  v->enqueued = atomic_load_explicit(&a->enqueued, memory_order_relaxed);
+  v->enqueued = as_actor_enqueued(a);
   v->mailbox_max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
   v->sent = atomic_load_explicit(&a->sent, memory_order_relaxed);
   v->replies = side ? atomic_load_explicit(&side->replies, memory_order_relaxed) : 0;
@@ -457,7 +457,7 @@ static uint64_t registry_naming_wait(const struct as_registry_collection *out)
  * collector frees them (registry_compact). An actor spawned after a collection began is left
  * to the next one, so that a line's actors and its totals describe the same moment. */
 #define REGISTRY_BATCH 128
-/* A change word covers up to 73 records (64 bits of 256 bytes, 224-byte strides). */
+/* A change word covers up to 71 records (64 bits of 256 bytes, 232-byte strides). */
 #define REGISTRY_BATCH_ROOM (REGISTRY_BATCH + 80)
 
 struct registry_pick {

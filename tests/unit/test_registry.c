@@ -285,7 +285,7 @@ Test(registry, replies_exceptions_and_sent_change_through_the_api)
   as_registry_collection_free(&c);
 }
 
-/* The record is 208 bytes (a 224-byte block with CAF's 8 bytes and the pool's link): what few
+/* The record is 216 bytes (a 232-byte block with CAF's 8 bytes and the pool's link): what few
  * actors use lives in a side block taken at the first use, and every fact in it reaches the
  * view as before. */
 Test(registry, rarely_used_facts_live_in_a_side_block_taken_at_first_use)
