@@ -525,8 +525,9 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
     else
       as_mailwait_take(key);
   }
-  struct caf_actor *sender =
-      caf_find_or_adopt(caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER)));
+  /* A message to oneself (a loop driving itself) names its own actor: no look-up. */
+  const void *from = caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER));
+  struct caf_actor *sender = from == target->object ? target : caf_find_or_adopt(from);
   /* The element names the message until its handler is done (forwarders pass it on). */
   if (!forwarder)
     as_events_send(sender ? caf_record(sender) : NULL, caf_record(target), (uintptr_t)element);
