@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "collector.h"
 #include "clock.h"
+#include "cmdline.h"
 #include "diag.h"
 #include "events.h"
 #include "guard.h"
@@ -82,23 +83,6 @@ static uint64_t collector_cycles_signature(const struct as_waitgraph_cycles *cyc
 static struct as_snapshot_cost collector_last_cost;
 static int collector_has_cost;
 
-/* Reads /proc/self/cmdline into NUL-separated arguments. */
-static size_t collector_read_argv(char *buf, size_t len, const char **argv, size_t max)
-{
-  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  ssize_t n = read(fd, buf, len - 1);
-  close(fd);
-  if (n <= 0)
-    return 0;
-  buf[n] = '\0';
-  size_t argc = 0;
-  for (ssize_t i = 0; i < n && argc < max; i += (ssize_t)strlen(buf + i) + 1)
-    argv[argc++] = buf + i;
-  return argc;
-}
-
 static char *collector_header_line(void)
 {
   char program[PATH_MAX] = "";
@@ -106,7 +90,7 @@ static char *collector_header_line(void)
   program[n > 0 ? n : 0] = '\0';
   static char cmdline[16384];
   const char *argv[256];
-  size_t argc = collector_read_argv(cmdline, sizeof cmdline, argv, 256);
+  size_t argc = as_cmdline_read(cmdline, sizeof cmdline, argv, 256);
   struct as_header_info header = {.pid = (long)getpid(),
                                   .program = program,
                                   .argv = argv,

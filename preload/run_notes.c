@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "run_notes.h"
+#include "cmdline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -133,25 +134,10 @@ static void runstatus_put_field(struct runstatus_note *n, const char *key, const
 static void runstatus_put_args(struct runstatus_note *n)
 {
   char cmdline[4096];
-  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  ssize_t len;
-  while ((len = read(fd, cmdline, sizeof cmdline - 1)) < 0 && errno == EINTR)
-    ;
-  close(fd);
-  if (len <= 0)
-    return;
-  cmdline[len] = '\0';
-  int count = 0;
-  for (ssize_t at = 0; at < len && count < RUNSTATUS_ARGS_MAX; count++) {
-    size_t word = strlen(cmdline + at);
-    /* A word cut by the page's end is left out rather than named wrongly. */
-    if (at + (ssize_t)word == len && len == (ssize_t)sizeof cmdline - 1)
-      break;
-    runstatus_put_field(n, "arg", cmdline + at);
-    at += (ssize_t)word + 1;
-  }
+  const char *argv[RUNSTATUS_ARGS_MAX];
+  size_t argc = as_cmdline_read(cmdline, sizeof cmdline, argv, RUNSTATUS_ARGS_MAX);
+  for (size_t i = 0; i < argc; i++)
+    runstatus_put_field(n, "arg", argv[i]);
 }
 
 /* Creates "PID.N" in the directory, never following or reusing anything already there. */

@@ -158,3 +158,32 @@ Test(real_names, czmqs_self_tests_read_their_handler_times_in_units_the_html_agr
   free(path);
   as_test_run_free(&run);
 }
+
+/* A command line longer than the header holds (a job runner passing thousands of paths): the
+ * header lists its first words whole, the one cut by the reading buffer's end left out rather
+ * than named wrongly, and the program runs as without the tracer. */
+Test(real_names, a_command_line_longer_than_the_header_holds_lists_no_cut_word)
+{
+#define LONG_ARGS 40
+  static char words[LONG_ARGS][1001];
+  const char *argv[LONG_ARGS + 5] = {"caf_selfloop", "10", "1", "1"};
+  for (int i = 0; i < LONG_ARGS; i++) {
+    memset(words[i], 'a' + i % 26, 1000);
+    words[i][0] = (char)('0' + i % 10);
+    words[i][1000] = '\0';
+    argv[4 + i] = words[i];
+  }
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  json_t *lines = as_test_run_lines(&run);
+  json_t *listed = json_object_get(json_array_get(lines, 0), "argv");
+  cr_assert(json_is_array(listed));
+  size_t count = json_array_size(listed);
+  cr_assert_gt(count, 4, "%zu words", count);
+  cr_assert_lt(count, LONG_ARGS + 4, "all %zu words listed: the line was not longer", count);
+  for (size_t i = 1; i < count; i++)
+    cr_assert_str_eq(json_string_value(json_array_get(listed, i)), argv[i], "word %zu", i);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
