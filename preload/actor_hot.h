@@ -35,6 +35,14 @@ static inline void as_counter_bump32(_Atomic uint32_t *counter, uint32_t delta)
                         memory_order_relaxed);
 }
 
+/* Messages ever put into the actor's mailbox, by other senders and by itself: with
+ * as_actor_received, a first-in, first-out mailbox's sequence numbers (mailwait.h). */
+static inline uint64_t as_actor_enqueued(const struct as_actor *actor)
+{
+  return atomic_load_explicit(&actor->enqueued, memory_order_relaxed) +
+         atomic_load_explicit(&actor->enqueued_own, memory_order_relaxed);
+}
+
 static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queued)
 {
   uint64_t taken = atomic_load_explicit(&a->received, memory_order_relaxed);
@@ -51,11 +59,14 @@ static inline void as_actor_mailbox_max_update(struct as_actor *a, uint64_t queu
 
 /* A message was put into the actor's mailbox (call before the real send so that a fast
  * receiver never sees a negative depth; undo if the send fails). From any thread. */
-/* Returns the message's sequence number in the mailbox (0, 1, 2 ...). */
+/* Returns the message's sequence number among those other senders put in (0, 1, 2 ...). The
+ * depth it makes counts the messages the actor sent itself too: those it took are in
+ * `received`. */
 static inline uint64_t as_actor_enqueue_quiet(struct as_actor *a)
 {
   uint64_t seq = atomic_fetch_add_explicit(&a->enqueued, 1, memory_order_relaxed);
-  as_actor_mailbox_max_update(a, seq + 1);
+  as_actor_mailbox_max_update(a, seq + 1 +
+                                     atomic_load_explicit(&a->enqueued_own, memory_order_relaxed));
   return seq;
 }
 static inline uint64_t as_actor_enqueue(struct as_actor *a)
@@ -81,7 +92,7 @@ static inline void as_actor_enqueue_exclusive(struct as_actor *a)
 {
   as_changes_touch(a);
   as_counter_bump(&a->enqueued, 1);
-  as_actor_mailbox_max_update(a, atomic_load_explicit(&a->enqueued, memory_order_relaxed));
+  as_actor_mailbox_max_update(a, as_actor_enqueued(a));
 }
 
 static inline void as_actor_enqueue_undo(struct as_actor *a)
@@ -294,13 +305,7 @@ static inline int as_actor_replies_pending(const struct as_actor *actor)
                      atomic_load_explicit(&side->replies_taken, memory_order_relaxed);
 }
 static inline uint64_t as_actor_id(const struct as_actor *actor) { return actor->id; }
-/* Messages ever put into / taken from the actor's mailbox: a first-in, first-out mailbox's
- * sequence numbers (mailwait.h). */
-static inline uint64_t as_actor_enqueued(const struct as_actor *actor)
-{
-  return atomic_load_explicit(&actor->enqueued, memory_order_relaxed) +
-         atomic_load_explicit(&actor->enqueued_own, memory_order_relaxed);
-}
+/* Messages ever taken from the actor's mailbox. */
 static inline uint64_t as_actor_received(const struct as_actor *actor)
 {
   return atomic_load_explicit(&actor->received, memory_order_relaxed);

@@ -55,9 +55,10 @@ static json_int_t histogram_count(json_t *histogram)
  * counts both exactly, never shows a message that is not there, and times one message in
  * ACTORSCOPE_MAILBOX_WAIT_EVERY of either kind (a few may go untimed when two queued messages'
  * stamps share a slot, never more than were sent). */
-static void check_self_loop(const char *every, json_int_t timed_low, json_int_t timed_high)
+static void check_self_loop(const char *every, const char *hold_ms, json_int_t timed_low,
+                            json_int_t timed_high)
 {
-  const char *argv[] = {"caf_selfloop", "20000", "4", "500", NULL};
+  const char *argv[] = {"caf_selfloop", "20000", "4", "500", hold_ms, NULL};
   const char *env[] = {every, NULL};
   struct as_test_run run;
   as_test_run(argv, env, 1, &run);
@@ -76,15 +77,18 @@ static void check_self_loop(const char *every, json_int_t timed_low, json_int_t 
   cr_assert_leq(as_test_int(loop, "mailbox.max"), 2001);
   json_int_t timed = histogram_count(json_object_get(loop, "mailbox_wait_histogram"));
   cr_assert(timed >= timed_low && timed <= timed_high, "%lld messages timed", (long long)timed);
-  /* Every line's view of it: what was put in is never less than what was taken out. */
+  /* Every line's view of it: what was put in is never less than what was taken out, nor is
+   * what waits more than the mailbox ever held. */
   size_t i;
   json_t *line;
   json_array_foreach(lines, i, line)
   {
     json_t *seen = as_test_actor_named(line, "acme::ingest::pipeline::retry_scheduler");
-    if (seen)
+    if (seen) {
       cr_assert_geq(as_test_int(seen, "mailbox.enqueued"),
                     as_test_int(seen, "counters.messages_received"));
+      cr_assert_leq(as_test_int(seen, "mailbox.len"), as_test_int(seen, "mailbox.max"));
+    }
   }
   json_decref(lines);
   as_test_run_free(&run);
@@ -92,8 +96,27 @@ static void check_self_loop(const char *every, json_int_t timed_low, json_int_t 
 
 Test(caf_messages, a_self_driving_actor_counts_its_own_and_its_feeders_messages_exactly)
 {
-  check_self_loop("ACTORSCOPE_MAILBOX_WAIT_EVERY=1", 21000, 22000);
+  check_self_loop("ACTORSCOPE_MAILBOX_WAIT_EVERY=1", "0", 21000, 22000);
   /* One in four of each kind: 5 000 of its own 19 999 (its first is sent at launch, with the
    * feeders' 2 000) and 501 of those 2 001. */
-  check_self_loop("ACTORSCOPE_MAILBOX_WAIT_EVERY=4", 5250, 5501);
+  check_self_loop("ACTORSCOPE_MAILBOX_WAIT_EVERY=4", "0", 5250, 5501);
+}
+
+/* Its last tick holds it for 1.5 s while the feeders send their 2 000: they all wait in its
+ * mailbox, after 20 000 messages it sent itself and took. The high-water mark a sender's
+ * message makes counts those too (it read 1, the depth the feeders' count alone made). */
+Test(caf_messages, messages_from_others_after_an_actor_drove_itself_make_its_deepest_mailbox)
+{
+  const char *argv[] = {"caf_selfloop", "20000", "4", "500", "1500", NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  json_t *lines = as_test_run_lines(&run);
+  json_t *loop =
+      as_test_actor_named(as_test_last_snapshot(lines), "acme::ingest::pipeline::retry_scheduler");
+  cr_assert_not_null(loop);
+  cr_assert_eq(as_test_int(loop, "mailbox.enqueued"), 22000);
+  cr_assert_eq(as_test_int(loop, "mailbox.max"), 2000);
+  json_decref(lines);
+  as_test_run_free(&run);
 }
