@@ -121,7 +121,7 @@ static int attach_functions(const struct attach_target *t, struct attach_inject 
   uint64_t v[3];
   const char *names[3] = {"dlopen", "dlsym", "dlerror"};
   for (int i = 0; i < 3; i++)
-    if (attach_elf_dynsym(libc, names[i], &v[i]) < 0) {
+    if (attach_elf_dynsym(libc, names[i], &v[i], NULL) < 0) {
       fprintf(stderr, "actorscope attach: %s in %s has no %s\n", t->name, t->libc.path, names[i]);
       return -1;
     }

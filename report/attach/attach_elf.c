@@ -15,7 +15,7 @@ static int attach_elf_in(size_t size, uint64_t off, uint64_t len)
 }
 
 static int attach_elf_search(const unsigned char *map, size_t size, const char *name,
-                             uint64_t *value)
+                             uint64_t *value, uint64_t *bytes)
 {
   const Elf64_Ehdr *eh = (const Elf64_Ehdr *)map;
   if (size < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
@@ -40,6 +40,8 @@ static int attach_elf_search(const unsigned char *map, size_t size, const char *
       if (strnlen(s, strs->sh_size - syms[k].st_name) < strs->sh_size - syms[k].st_name &&
           strcmp(s, name) == 0) {
         *value = syms[k].st_value;
+        if (bytes)
+          *bytes = syms[k].st_size;
         return 0;
       }
     }
@@ -47,7 +49,7 @@ static int attach_elf_search(const unsigned char *map, size_t size, const char *
   return -ENOENT;
 }
 
-int attach_elf_dynsym(const char *path, const char *name, uint64_t *value)
+int attach_elf_dynsym(const char *path, const char *name, uint64_t *value, uint64_t *bytes)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -61,7 +63,7 @@ int attach_elf_dynsym(const char *path, const char *name, uint64_t *value)
   close(fd);
   if (map == MAP_FAILED)
     return -errno;
-  int rc = attach_elf_search(map, (size_t)st.st_size, name, value);
+  int rc = attach_elf_search(map, (size_t)st.st_size, name, value, bytes);
   munmap(map, (size_t)st.st_size);
   return rc;
 }

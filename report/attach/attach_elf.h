@@ -5,8 +5,9 @@
 
 #include <stdint.h>
 
-/* The st_value of the defined function `name` in path's .dynsym. Returns 0, -ENOENT when it
- * has none, -ENOEXEC when the file is no 64-bit ELF file, -errno when it cannot be read. */
-int attach_elf_dynsym(const char *path, const char *name, uint64_t *value);
+/* The st_value of the defined function `name` in path's .dynsym, and its st_size if size is
+ * not NULL. Returns 0, -ENOENT when it has none, -ENOEXEC when the file is no 64-bit ELF file,
+ * -errno when it cannot be read. */
+int attach_elf_dynsym(const char *path, const char *name, uint64_t *value, uint64_t *size);
 
 #endif

@@ -255,7 +255,15 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
   uint64_t value;
   char libc[PATH_MAX + 64];
   snprintf(libc, sizeof libc, "/proc/%d/root%s", (int)pid, t->libc.path);
-  if (attach_elf_dynsym(libc, "dlopen", &value) < 0) {
+  static const char *const restartable[ATTACH_RESTARTABLE] = {"clock_nanosleep", "nanosleep",
+                                                              "poll"};
+  for (int i = 0; i < ATTACH_RESTARTABLE; i++) {
+    uint64_t bytes = 0;
+    t->restartable[i] = (struct attach_range){0, 0};
+    if (attach_elf_dynsym(libc, restartable[i], &value, &bytes) == 0 && bytes)
+      t->restartable[i] = (struct attach_range){t->libc.base + value, t->libc.base + value + bytes};
+  }
+  if (attach_elf_dynsym(libc, "dlopen", &value, NULL) < 0) {
     snprintf(why, len,
              "process %d (%s) uses a glibc older than 2.34 (its libc has no dlopen; "
              "found %s): start the program under `actorscope run` instead",
@@ -286,6 +294,19 @@ static int attach_idle_syscall(long nr)
 }
 
 static int attach_is_epoll(long nr) { return nr == 232 || nr == 281 || nr == 441; }
+
+/* restart_syscall (219) goes on with a sleep or poll that a signal or an earlier attach
+ * interrupted. Which call it goes on with is not shown, but the thread still stands where that
+ * call was made: in libc's clock_nanosleep, nanosleep or poll it is one of those. */
+static int attach_restarts_a_sleep(const struct attach_target *t, long nr, uint64_t pc)
+{
+  if (nr != 219)
+    return 0;
+  for (int i = 0; i < ATTACH_RESTARTABLE; i++)
+    if (pc >= t->restartable[i].lo && pc < t->restartable[i].hi)
+      return 1;
+  return 0;
+}
 
 static int attach_in(const struct attach_object *o, uint64_t addr)
 {
@@ -331,7 +352,7 @@ static int attach_rank_thread(const struct attach_target *t, pid_t tid)
   if (!got ||
       sscanf(line, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &arg[0], &arg[1], &arg[2],
              &arg[3], &arg[4], &arg[5], &sp, &pc) != 9 ||
-      !attach_idle_syscall(nr))
+      !(attach_idle_syscall(nr) || attach_restarts_a_sleep(t, nr, pc)))
     return 0;
   /* libzmq's I/O thread: an epoll loop that retries on EINTR, holding no lock. */
   if (strncmp(comm, "ZMQbg/IO", 8) == 0 && attach_is_epoll(nr) &&

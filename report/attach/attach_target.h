@@ -15,11 +15,21 @@ struct attach_object {
   uint64_t text_lo, text_hi;
 };
 
+/* A function's code in the target: [lo, hi). */
+struct attach_range {
+  uint64_t lo, hi;
+};
+
+/* libc's sleeps and poll, where a thread the kernel resumes with restart_syscall waits (an
+ * earlier attach interrupted its sleep: a program's main thread in a long sleep). */
+#define ATTACH_RESTARTABLE 3
+
 struct attach_target {
   pid_t pid;
   char name[64];
   uid_t uid;
   struct attach_object libc, loader, libzmq, libczmq, libcaf, libcaf_io, tracer;
+  struct attach_range restartable[ATTACH_RESTARTABLE];
 };
 
 /* Preflight results: 0, or one of these, with a message in why. */

@@ -316,6 +316,21 @@ Test(attach_again, a_caf_program_is_attached_detached_and_attached_again)
             (long long)pings2, (long long)answers2);
 }
 
+/* A program whose only thread outside CAF waits in one long sleep (a daemon's main thread):
+ * the first attach interrupts it and the kernel resumes it with restart_syscall, still in
+ * libc's clock_nanosleep. The second attach borrows it there at once (it said "try again in a
+ * moment" until the sleep ended). */
+Test(attach_again, a_caf_program_whose_main_thread_sleeps_long_is_attached_again_at_once)
+{
+  const char *argv[] = {"caf_attach_target", "3000", "asleep", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char a[160], b[160];
+  attach_twice_to_the_end(&t, a, b, 600000, "pongs=3000\n");
+  json_int_t id;
+  cr_assert_gt(caf_count(b, "ponger", "ping", &id), 10);
+}
+
 static void worker_counted_once(json_t *actor, void *context)
 {
   const char *name = json_string_value(json_object_get(actor, "name"));

@@ -4,9 +4,11 @@
 // meanwhile (a thread in clock_nanosleep, outside CAF, for attach to borrow). Prints how many
 // pongs came back. With "churn", every tick also spawns a worker that takes one message and
 // quits: actors made and destroyed all along, also while a tracer is detached (their objects
-// freed, their addresses reused).
+// freed, their addresses reused). With "asleep", main waits in one long sleep instead (as a
+// daemon's main thread does): a first attach interrupts it and the kernel resumes it with
+// restart_syscall, where a second attach must find it again.
 //
-//   caf_attach_target ROUNDS [churn]
+//   caf_attach_target ROUNDS [churn|asleep]
 #include <caf/all.hpp>
 
 #include <atomic>
@@ -94,6 +96,8 @@ int main(int argc, char **argv)
   auto ping = system.spawn<pinger>(pong, rounds, churn);
   auto watch = system.spawn<watcher>();
   std::fprintf(stderr, "ready\n");
+  if (argc > 2 && std::string(argv[2]) == "asleep")
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 * rounds + 2000));
   while (pongs.load() < rounds)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   anon_send_exit(pong, exit_reason::user_shutdown);
