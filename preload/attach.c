@@ -133,6 +133,7 @@ static void *attach_main(void *arg)
   as_guard_set();
   attach_adopt_running();
   attach_sync();
+  as_init_attach_complete();
   sem_post(&attach_ready);
   while (!atomic_load(&attach_stop)) {
     /* The control socket's wait is the pause between passes. */
@@ -253,6 +254,7 @@ static int attach_locked(const char *config)
                    "running and objects loaded later are not traced",
                    strerror(-rc));
     attach_sync();
+    as_init_attach_complete();
   }
   return 0;
 }
@@ -280,8 +282,10 @@ int as_attach_detach(void)
   }
   /* Called on the attach thread (control socket): it leaves its loop when this returns. */
   atomic_store(&attach_stop, 1);
-  size_t restored = attach_preloaded ? 0 : as_got_restore();
+  /* Hooks stop counting before the slots go back one by one (an enqueue still hooked while its
+   * mailbox's taking is not would count messages nobody takes). */
   as_init_detach();
+  size_t restored = attach_preloaded ? 0 : as_got_restore();
   as_collector_finish();
   attach_detached = 1;
   pthread_mutex_unlock(&attach_lock);

@@ -172,9 +172,15 @@ int as_init_attach(as_config_lookup_fn lookup, struct as_error *err)
     return -EBUSY;
   }
   atomic_store(&init_detached, 0);
-  atomic_store(&as__state, AS_STATE_ENABLED);
+  atomic_store(&as__state, AS_STATE_ATTACHING);
   as_signals_install();
   return 0;
+}
+
+void as_init_attach_complete(void)
+{
+  int attaching = AS_STATE_ATTACHING;
+  atomic_compare_exchange_strong(&as__state, &attaching, AS_STATE_ENABLED);
 }
 
 void as_init_detach(void)
@@ -202,7 +208,9 @@ __attribute__((destructor)) static void init_destructor(void)
 {
   /* A process that never started an actor has nothing to write: it touches none of the
    * collector's code or data on its way out (each page a fault). */
-  if (atomic_load(&as__state) != AS_STATE_ENABLED || !atomic_load(&init_collector_started))
+  int state = atomic_load(&as__state);
+  if ((state != AS_STATE_ENABLED && state != AS_STATE_ATTACHING) ||
+      !atomic_load(&init_collector_started))
     return;
   as_guard_set();
   /* Another thread is dying of a deadly signal: the process ends of that signal, as it would

@@ -13,6 +13,10 @@ enum as_state {
   AS_STATE_ENABLED,
   AS_STATE_DISABLED,
   AS_STATE_MISCONFIGURED, /* disabled; the error is said at the first spawn */
+  /* Attached, its slots not all rewritten yet: hooks pass straight through until they all
+   * count, so that a message is not counted into a mailbox whose taking is not (a busy actor
+   * would show the messages of those milliseconds queued for ever). */
+  AS_STATE_ATTACHING,
 };
 
 extern _Atomic int as__state __attribute__((visibility("hidden")));
@@ -39,10 +43,12 @@ void as_init_spawn_untraced(void);
 void as_init_on_fork_child(void (*reset)(void));
 
 /* Attach mode (preload/attach.c): the library was dlopen()ed into a running process. Takes the
- * configuration from lookup instead of the environment, turns tracing on and starts the
- * collector at once. Returns 0, -EPERM (secure execution), -EALREADY (tracing already),
- * -EINVAL (bad configuration, said in err), -EBUSY (see as_init_detach). */
+ * configuration from lookup instead of the environment and starts the collector at once;
+ * hooks count from as_init_attach_complete on. Returns 0, -EPERM (secure execution), -EALREADY
+ * (tracing already), -EINVAL (bad configuration, said in err), -EBUSY (see as_init_detach). */
 int as_init_attach(as_config_lookup_fn lookup, struct as_error *err);
+/* Every hooked slot leads to the library now: hooks count from here on. */
+void as_init_attach_complete(void);
 /* After detach: every hook passes straight through, and exit writes nothing more; a later
  * as_init_attach starts tracing again (-EBUSY while the last run's collector still writes). */
 void as_init_detach(void);

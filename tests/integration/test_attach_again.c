@@ -331,6 +331,44 @@ Test(attach_again, a_caf_program_whose_main_thread_sleeps_long_is_attached_again
   cr_assert_gt(caf_count(b, "ponger", "ping", &id), 10);
 }
 
+struct spinner_seen {
+  const char *path;
+  int lines;
+};
+
+/* The spinner's mailbox never holds more than one message: each line says so, give or take the
+ * one in flight as counting began (taken, not seen put in). */
+static void spinner_mailbox_true(json_t *actor, void *context)
+{
+  struct spinner_seen *seen = context;
+  const char *name = json_string_value(json_object_get(actor, "name"));
+  if (!name || strcmp(name, "spinner") != 0)
+    return;
+  seen->lines++;
+  json_int_t in = as_test_int(actor, "mailbox.enqueued");
+  json_int_t out = as_test_int(actor, "counters.messages_received");
+  cr_assert(in - out <= 2 && out - in <= 2, "%s: spinner put in %lld, taken %lld", seen->path,
+            (long long)in, (long long)out);
+}
+
+/* Hooks count from the moment every slot leads to the tracer, and stop before any is given
+ * back: an actor sending itself messages as fast as it can reads a mailbox of one in both
+ * files (it read thousands queued for ever: its sends counted while its taking was not hooked
+ * yet, or no longer). */
+Test(attach_again, a_busy_caf_actor_s_mailbox_reads_true_in_every_attach)
+{
+  const char *argv[] = {"caf_attach_target", "1500", "busy", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char a[160], b[160];
+  attach_twice_to_the_end(&t, a, b, 600000, "pongs=1500\n");
+  struct spinner_seen first = {a, 0}, second = {b, 0};
+  each_actor(a, spinner_mailbox_true, &first);
+  each_actor(b, spinner_mailbox_true, &second);
+  cr_assert_gt(first.lines, 5);
+  cr_assert_gt(second.lines, 5);
+}
+
 static void worker_counted_once(json_t *actor, void *context)
 {
   const char *name = json_string_value(json_object_get(actor, "name"));

@@ -6,9 +6,11 @@
 // quits: actors made and destroyed all along, also while a tracer is detached (their objects
 // freed, their addresses reused). With "asleep", main waits in one long sleep instead (as a
 // daemon's main thread does): a first attach interrupts it and the kernel resumes it with
-// restart_syscall, where a second attach must find it again.
+// restart_syscall, where a second attach must find it again. With "busy", a spinner actor sends
+// itself a message after every one it takes, as fast as it can, until the pongs are in: its
+// mailbox never holds more than one.
 //
-//   caf_attach_target ROUNDS [churn|asleep]
+//   caf_attach_target ROUNDS [churn|asleep|busy]
 #include <caf/all.hpp>
 
 #include <atomic>
@@ -35,6 +37,23 @@ public:
 };
 
 static std::atomic<int> pongs{0};
+static std::atomic<bool> pongs_in{false};
+
+class spinner : public event_based_actor
+{
+public:
+  explicit spinner(actor_config &cfg) : event_based_actor(cfg) {}
+  behavior make_behavior() override
+  {
+    send(this, tick_atom::value);
+    return {[this](tick_atom) {
+      if (pongs_in.load())
+        quit();
+      else
+        send(this, tick_atom::value);
+    }};
+  }
+};
 
 class ponger : public event_based_actor
 {
@@ -95,11 +114,15 @@ int main(int argc, char **argv)
   bool churn = argc > 2 && std::string(argv[2]) == "churn";
   auto ping = system.spawn<pinger>(pong, rounds, churn);
   auto watch = system.spawn<watcher>();
+  std::string mode = argc > 2 ? argv[2] : "";
+  if (mode == "busy")
+    system.spawn<spinner>();
   std::fprintf(stderr, "ready\n");
-  if (argc > 2 && std::string(argv[2]) == "asleep")
+  if (mode == "asleep")
     std::this_thread::sleep_for(std::chrono::milliseconds(2 * rounds + 2000));
   while (pongs.load() < rounds)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  pongs_in.store(true);
   anon_send_exit(pong, exit_reason::user_shutdown);
   anon_send_exit(watch, exit_reason::user_shutdown);
   system.await_all_actors_done();
