@@ -50,6 +50,22 @@ static json_int_t histogram_count(json_t *histogram)
   return total;
 }
 
+#define SELF_LOOP_NAME "acme::ingest::pipeline::retry_scheduler"
+
+/* Runs caf_selfloop traced (ARGV, ENV): it must end as untraced would; *LINES are its lines
+ * (the caller frees them and the run); returns the loop actor of the final line. */
+static json_t *self_loop_run(const char *const *argv, const char *const *env,
+                             struct as_test_run *run, json_t **lines)
+{
+  as_test_run(argv, env, 1, run);
+  cr_assert_eq(run->status, 0, "%s", run->err);
+  cr_assert_str_eq(run->out, "selfloop done\n");
+  *lines = as_test_run_lines(run);
+  json_t *loop = as_test_actor_named(as_test_last_snapshot(*lines), SELF_LOOP_NAME);
+  cr_assert_not_null(loop);
+  return loop;
+}
+
 /* An actor that sends itself 20 000 messages from its own handler (counted without a locked
  * add) while four feeders on the other thread send it 2 000 (counted with one): its mailbox
  * counts both exactly, never shows a message that is not there, and times one message in
@@ -61,13 +77,8 @@ static void check_self_loop(const char *every, const char *hold_ms, json_int_t t
   const char *argv[] = {"caf_selfloop", "20000", "4", "500", hold_ms, NULL};
   const char *env[] = {every, NULL};
   struct as_test_run run;
-  as_test_run(argv, env, 1, &run);
-  cr_assert_eq(run.status, 0, "%s", run.err);
-  cr_assert_str_eq(run.out, "selfloop done\n");
-  json_t *lines = as_test_run_lines(&run);
-  json_t *last = as_test_last_snapshot(lines);
-  json_t *loop = as_test_actor_named(last, "acme::ingest::pipeline::retry_scheduler");
-  cr_assert_not_null(loop);
+  json_t *lines;
+  json_t *loop = self_loop_run(argv, env, &run, &lines);
   cr_assert_eq(as_test_type_count(loop, "tick"), 20000);
   cr_assert_eq(as_test_type_count(loop, "sample"), 2000);
   cr_assert_eq(as_test_int(loop, "counters.messages_received"), 22000);
@@ -83,7 +94,7 @@ static void check_self_loop(const char *every, const char *hold_ms, json_int_t t
   json_t *line;
   json_array_foreach(lines, i, line)
   {
-    json_t *seen = as_test_actor_named(line, "acme::ingest::pipeline::retry_scheduler");
+    json_t *seen = as_test_actor_named(line, SELF_LOOP_NAME);
     if (seen) {
       cr_assert_geq(as_test_int(seen, "mailbox.enqueued"),
                     as_test_int(seen, "counters.messages_received"));
@@ -109,12 +120,8 @@ Test(caf_messages, messages_from_others_after_an_actor_drove_itself_make_its_dee
 {
   const char *argv[] = {"caf_selfloop", "20000", "4", "500", "1500", NULL};
   struct as_test_run run;
-  as_test_run(argv, NULL, 1, &run);
-  cr_assert_eq(run.status, 0, "%s", run.err);
-  json_t *lines = as_test_run_lines(&run);
-  json_t *loop =
-      as_test_actor_named(as_test_last_snapshot(lines), "acme::ingest::pipeline::retry_scheduler");
-  cr_assert_not_null(loop);
+  json_t *lines;
+  json_t *loop = self_loop_run(argv, NULL, &run, &lines);
   cr_assert_eq(as_test_int(loop, "mailbox.enqueued"), 22000);
   cr_assert_eq(as_test_int(loop, "mailbox.max"), 2000);
   json_decref(lines);
@@ -128,12 +135,8 @@ Test(caf_messages, an_actor_that_sends_itself_a_few_messages_is_timed_one_in_fou
 {
   const char *argv[] = {"caf_selfloop", "3", "0", "0", NULL};
   struct as_test_run run;
-  as_test_run(argv, NULL, 1, &run);
-  cr_assert_eq(run.status, 0, "%s", run.err);
-  json_t *lines = as_test_run_lines(&run);
-  json_t *loop =
-      as_test_actor_named(as_test_last_snapshot(lines), "acme::ingest::pipeline::retry_scheduler");
-  cr_assert_not_null(loop);
+  json_t *lines;
+  json_t *loop = self_loop_run(argv, NULL, &run, &lines);
   cr_assert_eq(as_test_int(loop, "counters.messages_received"), 3);
   cr_assert_eq(histogram_count(json_object_get(loop, "mailbox_wait_histogram")), 1);
   json_decref(lines);
