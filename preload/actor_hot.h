@@ -393,9 +393,8 @@ AS_HOT uint32_t as__actor_mailwait_timed(const struct as_actor *actor)
 {
   /* Those it sent itself are numbered from 1 (as_actor_enqueue_own_quiet). */
   return as_mailwait_timed_of(atomic_load_explicit(&actor->enqueued, memory_order_relaxed)) +
-         as_mailwait_timed_of(atomic_load_explicit(&actor->enqueued_own, memory_order_relaxed) +
-                              1) -
-         1;
+         as_mailwait_timed_from_one(
+             atomic_load_explicit(&actor->enqueued_own, memory_order_relaxed));
 }
 
 /* Whether a timed message of the actor's (mailwait.h) may still be queued: timed ones put in

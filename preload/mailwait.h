@@ -46,6 +46,11 @@ static inline uint32_t as_mailwait_timed_of(uint64_t n)
 {
   return (uint32_t)((n + as__mailwait_mask) >> as__mailwait_shift);
 }
+/* The same for messages numbered 1 .. N (a CAF actor's own, actor_hot.h). */
+static inline uint32_t as_mailwait_timed_from_one(uint64_t n)
+{
+  return (uint32_t)(n >> as__mailwait_shift);
+}
 /* Sets the sampling (a power of two, from the configuration; every message until then). */
 void as_mailwait_configure(unsigned every);
 unsigned as_mailwait_every(void);
