@@ -191,6 +191,7 @@ enum as_wait_kind {
 #define AS_ENDED_BY_EXIT "exit"
 #define AS_ENDED_BY_SIGNAL "signal"
 #define AS_ENDED_BY_EXEC "exec"
+#define AS_ENDED_BY_DETACH "detach" /* the process ran on (older tracers wrote "exit") */
 
 /* CZMQ stop reasons (CAF's are CAF's own names and open-ended; see FORMAT.md). */
 #define AS_REASON_DESTROYED "destroyed"

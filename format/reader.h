@@ -250,8 +250,9 @@ struct as_rec_snapshot {
   int64_t uptime_ns;
   int delta; /* the line was a version 2 delta; the records are the state it leaves */
   int final;
-  const char *ended_by;  /* final lines of version 2: "exit", "signal", "exec"; else NULL */
-  const char *signal;    /* final only: the deadly signal the process died of; NULL normally */
+  const char
+      *ended_by;      /* final lines of version 2: "exit", "signal", "exec", "detach"; else NULL */
+  const char *signal; /* final only: the deadly signal the process died of; NULL normally */
   const int64_t *reaped; /* delta lines: the ids reaped since the line before */
   size_t n_reaped;
   /* Delta lines: indexes into `actors` of the actors the line listed (spawned or changed),

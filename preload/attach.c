@@ -286,7 +286,7 @@ int as_attach_detach(void)
    * mailbox's taking is not would count messages nobody takes). */
   as_init_detach();
   size_t restored = attach_preloaded ? 0 : as_got_restore();
-  as_collector_finish();
+  as_collector_finish(AS_ENDED_BY_DETACH);
   attach_detached = 1;
   pthread_mutex_unlock(&attach_lock);
   return (int)restored;

@@ -537,7 +537,7 @@ static int collector_stop_thread(void)
   return 0;
 }
 
-void as_collector_finish(void)
+void as_collector_finish(const char *ended_by)
 {
   /* Half of the second exit may take for the line being written, if one is, and half for
    * the final line: a slow client cannot leave the fast ones without the end of the run. */
@@ -557,7 +557,7 @@ void as_collector_finish(void)
   as_events_finish();
   pthread_mutex_lock(&collector_write_lock);
   as_sink_renew_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
-  collector_write_last_locked(AS_ENDED_BY_EXIT, NULL);
+  collector_write_last_locked(ended_by, NULL);
   if (collector_sink) {
     as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS / 2);
     as_sink_close(collector_sink);

@@ -13,9 +13,10 @@
  * untraced. Returns 0, or -EBUSY while the last run's thread is still writing (it was given
  * up on after a second at finish). */
 int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns);
-/* Stops the thread and writes the final snapshot; waits at most about a second for a write
- * in progress. */
-void as_collector_finish(void);
+/* Stops the thread and writes the final snapshot, saying how tracing ended (AS_ENDED_BY_EXIT,
+ * or AS_ENDED_BY_DETACH: the process runs on); waits at most about a second for a write in
+ * progress. */
+void as_collector_finish(const char *ended_by);
 /* Settings changed at run time (attach mode's control socket): the snapshot interval (a
  * snapshot is written at once, then at the new pace) and the stuck-handler threshold. */
 void as_collector_set_interval(unsigned interval_ms);

@@ -222,7 +222,7 @@ static void control_answer(const char *line, char *reply, size_t len)
     /* Preloaded: the hooks are bound by symbol lookup and stay; they pass straight through. */
     control_output(output, sizeof output);
     as_init_detach();
-    as_collector_finish();
+    as_collector_finish(AS_ENDED_BY_DETACH);
     as_attach_preloaded_detached(); /* `actorscope attach` may trace it again */
     snprintf(reply, len, "ok detached restored=0 output=%s\n", output);
     atomic_store(&control_thread_stop, 1);

@@ -218,5 +218,5 @@ __attribute__((destructor)) static void init_destructor(void)
   int sig = as_collector_dying_of();
   if (sig)
     as_signals_die_of(sig);
-  as_collector_finish();
+  as_collector_finish(AS_ENDED_BY_EXIT);
 }

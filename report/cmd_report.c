@@ -101,6 +101,8 @@ const char *report_alive_heading(const struct recording *m, char *buf, size_t le
   case RM_END_FINAL: return "Alive at the end";
   case RM_END_SIGNAL: return "Alive when the process died";
   case RM_END_EXEC: return "Alive when the program replaced itself";
+  case RM_END_DETACH:
+    return "Alive when the tracer was detached (the process ran on: not called leaks)";
   case RM_END_NO_FINAL: return "Alive at the last snapshot (no final snapshot: not called leaks)";
   default: snprintf(buf, len, "Alive at snapshot %lld", (long long)m->at_seq); return buf;
   }

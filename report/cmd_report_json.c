@@ -233,7 +233,12 @@ static void report_json_end(struct jsonout *j, const struct report *r)
 
 int report_json_print(struct report *r, int all)
 {
-  static const char *const ends[] = {"final", "signal", "exec", "no_final_snapshot", "at_seq"};
+  static const char *const ends[] = {[RM_END_FINAL] = "final",
+                                     [RM_END_SIGNAL] = "signal",
+                                     [RM_END_EXEC] = "exec",
+                                     [RM_END_DETACH] = "detach",
+                                     [RM_END_NO_FINAL] = "no_final_snapshot",
+                                     [RM_END_AT] = "at_seq"};
   const struct recording *m = r->m;
   struct jsonout j;
   jsonout_init(&j, stdout);

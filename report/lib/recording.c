@@ -370,6 +370,7 @@ int recording_add(struct recording *m, const struct as_rec_snapshot *s)
   m->at_final = s->final;
   m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
   m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
+  m->at_detach = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_DETACH) == 0;
   return in->nomem ? -ENOMEM : 0;
 }
 
@@ -441,6 +442,7 @@ int recording_read(struct recording *m, const char *source, long long at_seq, in
            : !m->at_final            ? RM_END_NO_FINAL
            : m->at_signal != RM_NONE ? RM_END_SIGNAL
            : m->at_exec              ? RM_END_EXEC
+           : m->at_detach            ? RM_END_DETACH
                                      : RM_END_FINAL;
   return 0;
 }
@@ -646,6 +648,12 @@ const char *recording_end_note(const struct recording *m, char *buf, size_t len)
     snprintf(buf, len,
              "the program replaced itself (exec) at %.3f s; the final snapshot shows "
              "its state then",
+             (double)m->at_uptime_ns / 1e9);
+    return buf;
+  case RM_END_DETACH:
+    snprintf(buf, len,
+             "the tracer was detached at %.3f s and the process ran on: the final snapshot "
+             "shows its state then, not at its exit",
              (double)m->at_uptime_ns / 1e9);
     return buf;
   default: return NULL;

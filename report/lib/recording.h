@@ -77,6 +77,7 @@ enum rm_end {
   RM_END_FINAL,    /* a final snapshot: the state at exit */
   RM_END_SIGNAL,   /* a final snapshot written as a deadly signal killed the process */
   RM_END_EXEC,     /* a final snapshot written as the program replaced itself (exec) */
+  RM_END_DETACH,   /* a final snapshot written as the tracer was detached: the process ran on */
   RM_END_NO_FINAL, /* the stream ended without one: the run did not end normally */
   RM_END_AT,       /* stopped at --at SEQ on purpose */
 };
@@ -101,7 +102,8 @@ struct recording {
   struct as_rec_running at_running; /* the runtime's own running count, beside what was seen */
   int at_final;
   uint32_t at_signal;
-  int at_exec; /* ended_by "exec" */
+  int at_exec;   /* ended_by "exec" */
+  int at_detach; /* ended_by "detach" */
   enum rm_end end;
   /* Most actors listed alive in one snapshot, and its uptime: [0] runtime-internal ones left
    * out, [1] counted (--internal may be switched on a live recording, as top's key does). */

@@ -194,8 +194,9 @@ int rules_eval(const struct rule *rule, const struct recording *m, const struct 
   case RULE_MAX_ALIVE_AT_EXIT: {
     if (partial)
       return 0;
-    /* Without a final snapshot the state at exit is unknown: the rule cannot pass. */
-    if (m->end == RM_END_NO_FINAL) {
+    /* Without a final snapshot, or after a detach, the state at exit is unknown: the rule
+     * cannot pass. */
+    if (m->end == RM_END_NO_FINAL || m->end == RM_END_DETACH) {
       rules_note(r, "%s", recording_end_note(m, note, sizeof note));
       return 0;
     }

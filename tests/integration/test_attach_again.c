@@ -331,6 +331,29 @@ Test(attach_again, a_caf_program_whose_main_thread_sleeps_long_is_attached_again
   cr_assert_gt(caf_count(b, "ponger", "ping", &id), 10);
 }
 
+/* A detach's final line says so ("ended_by": "detach", the process runs on): report does not
+ * call the actors alive then possible leaks, and check's alive-at-exit rule cannot pass, the
+ * state at exit being unknown (the line said "exit": 3 actors alive at the end, leaks). */
+Test(attach_again, a_detached_file_says_so_and_calls_no_actor_a_leak)
+{
+  const char *argv[] = {"caf_attach_target", "1000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char a[160], b[160];
+  attach_twice_to_the_end(&t, a, b, 500000, "pongs=1000\n");
+  json_t *lines;
+  json_t *last = final_line(a, &lines);
+  cr_assert_str_eq(as_test_str(last, "ended_by"), "detach");
+  json_decref(lines);
+  char out[16384];
+  cr_assert_eq(tool(out, sizeof out, "report", a, NULL, NULL, NULL, NULL, NULL), 0, "%s", out);
+  cr_assert(strstr(out, "Alive when the tracer was detached"), "%s", out);
+  cr_assert_null(strstr(out, "possible leaks"), "%s", out);
+  cr_assert_eq(tool(out, sizeof out, "check", "--max-alive-at-exit", "0", a, NULL, NULL, NULL), 1,
+               "%s", out);
+  cr_assert(strstr(out, "the tracer was detached at"), "%s", out);
+}
+
 struct spinner_seen {
   const char *path;
   int lines;
