@@ -387,8 +387,8 @@ AS_HOT void as_actor_mailbox_wait_add(struct as_actor *actor, uint64_t ticks)
     as__histogram_words_add(words, ticks);
 }
 
-/* Timed messages (mailwait.h) ever put into the actor's mailbox, modulo 2^32: each count of
- * enqueues numbers its own messages from 0. */
+/* Timed messages (mailwait.h) ever put into the actor's mailbox, modulo 2^32: other senders'
+ * numbered from 0, its own from 1, one in N of each timed. */
 AS_HOT uint32_t as__actor_mailwait_timed(const struct as_actor *actor)
 {
   /* Those it sent itself are numbered from 1 (as_actor_enqueue_own_quiet). */
