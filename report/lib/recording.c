@@ -369,8 +369,10 @@ int recording_add(struct recording *m, const struct as_rec_snapshot *s)
   as_rec_running_of(s, &m->at_running);
   m->at_final = s->final;
   m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
-  m->at_exec = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0;
-  m->at_detach = s->ended_by && strcmp(s->ended_by, AS_ENDED_BY_DETACH) == 0;
+  m->at_ended = !s->ended_by                                   ? RM_END_FINAL
+                : strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0   ? RM_END_EXEC
+                : strcmp(s->ended_by, AS_ENDED_BY_DETACH) == 0 ? RM_END_DETACH
+                                                               : RM_END_FINAL;
   return in->nomem ? -ENOMEM : 0;
 }
 
@@ -441,9 +443,7 @@ int recording_read(struct recording *m, const char *source, long long at_seq, in
   m->end = (at_seq >= 0 || (at_seq == RECORDING_AT_NOW && m->live)) && !m->at_final ? RM_END_AT
            : !m->at_final            ? RM_END_NO_FINAL
            : m->at_signal != RM_NONE ? RM_END_SIGNAL
-           : m->at_exec              ? RM_END_EXEC
-           : m->at_detach            ? RM_END_DETACH
-                                     : RM_END_FINAL;
+                                     : m->at_ended;
   return 0;
 }
 

@@ -102,8 +102,7 @@ struct recording {
   struct as_rec_running at_running; /* the runtime's own running count, beside what was seen */
   int at_final;
   uint32_t at_signal;
-  int at_exec;   /* ended_by "exec" */
-  int at_detach; /* ended_by "detach" */
+  enum rm_end at_ended; /* RM_END_EXEC or RM_END_DETACH as its ended_by says, else RM_END_FINAL */
   enum rm_end end;
   /* Most actors listed alive in one snapshot, and its uptime: [0] runtime-internal ones left
    * out, [1] counted (--internal may be switched on a live recording, as top's key does). */
