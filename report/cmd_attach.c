@@ -4,7 +4,6 @@
  * the library's control socket (attach_control.h). */
 #define _GNU_SOURCE
 #include "attach_control.h"
-#include "attach_elf.h"
 #include "attach_inject.h"
 #include "attach_target.h"
 #include "commands.h"
@@ -113,21 +112,18 @@ static int attach_parse_pid(const char *text, pid_t *pid)
   return 0;
 }
 
-/* Where the libc functions are in the target: its load base plus their file values. */
+/* Where the libc functions the injection calls are in the target (found by the preflight). */
 static int attach_functions(const struct attach_target *t, struct attach_inject *in)
 {
-  char libc[PATH_MAX + 64];
-  snprintf(libc, sizeof libc, "/proc/%d/root%s", (int)t->pid, t->libc.path);
-  uint64_t v[3];
-  const char *names[3] = {"dlopen", "dlsym", "dlerror"};
-  for (int i = 0; i < 3; i++)
-    if (attach_elf_dynsym(libc, names[i], &v[i], NULL) < 0) {
-      fprintf(stderr, "actorscope attach: %s in %s has no %s\n", t->name, t->libc.path, names[i]);
+  for (int i = ATTACH_DLOPEN; i <= ATTACH_DLERROR; i++)
+    if (!t->libc_functions[i].lo) {
+      fprintf(stderr, "actorscope attach: %s in %s has no %s\n", t->name, t->libc.path,
+              attach_libc_function_names[i]);
       return -1;
     }
-  in->dlopen_addr = t->libc.base + v[0];
-  in->dlsym_addr = t->libc.base + v[1];
-  in->dlerror_addr = t->libc.base + v[2];
+  in->dlopen_addr = t->libc_functions[ATTACH_DLOPEN].lo;
+  in->dlsym_addr = t->libc_functions[ATTACH_DLSYM].lo;
+  in->dlerror_addr = t->libc_functions[ATTACH_DLERROR].lo;
   return 0;
 }
 

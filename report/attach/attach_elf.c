@@ -14,8 +14,8 @@ static int attach_elf_in(size_t size, uint64_t off, uint64_t len)
   return off <= size && len <= size - off;
 }
 
-static int attach_elf_search(const unsigned char *map, size_t size, const char *name,
-                             uint64_t *value, uint64_t *bytes)
+static int attach_elf_search(const unsigned char *map, size_t size, size_t n,
+                             const char *const *names, struct attach_elf_function *out)
 {
   const Elf64_Ehdr *eh = (const Elf64_Ehdr *)map;
   if (size < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
@@ -37,20 +37,20 @@ static int attach_elf_search(const unsigned char *map, size_t size, const char *
           ELF64_ST_TYPE(syms[k].st_info) != STT_FUNC)
         continue;
       const char *s = strtab + syms[k].st_name;
-      if (strnlen(s, strs->sh_size - syms[k].st_name) < strs->sh_size - syms[k].st_name &&
-          strcmp(s, name) == 0) {
-        *value = syms[k].st_value;
-        if (bytes)
-          *bytes = syms[k].st_size;
-        return 0;
-      }
+      if (strnlen(s, strs->sh_size - syms[k].st_name) == strs->sh_size - syms[k].st_name)
+        continue; /* no terminating NUL within the table */
+      for (size_t j = 0; j < n; j++)
+        if (!out[j].value && strcmp(s, names[j]) == 0)
+          out[j] = (struct attach_elf_function){syms[k].st_value, syms[k].st_size};
     }
   }
-  return -ENOENT;
+  return 0;
 }
 
-int attach_elf_dynsym(const char *path, const char *name, uint64_t *value, uint64_t *bytes)
+int attach_elf_functions(const char *path, size_t n, const char *const *names,
+                         struct attach_elf_function *out)
 {
+  memset(out, 0, n * sizeof *out);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -errno;
@@ -63,7 +63,7 @@ int attach_elf_dynsym(const char *path, const char *name, uint64_t *value, uint6
   close(fd);
   if (map == MAP_FAILED)
     return -errno;
-  int rc = attach_elf_search(map, (size_t)st.st_size, name, value, bytes);
+  int rc = attach_elf_search(map, (size_t)st.st_size, n, names, out);
   munmap(map, (size_t)st.st_size);
   return rc;
 }

@@ -5,9 +5,18 @@
 
 #include <stdint.h>
 
-/* The st_value of the defined function `name` in path's .dynsym, and its st_size if size is
- * not NULL. Returns 0, -ENOENT when it has none, -ENOEXEC when the file is no 64-bit ELF file,
- * -errno when it cannot be read. */
-int attach_elf_dynsym(const char *path, const char *name, uint64_t *value, uint64_t *size);
+#include <stddef.h>
+
+/* A defined function in an ELF file's .dynsym: its st_value (0: the file has none) and
+ * st_size. */
+struct attach_elf_function {
+  uint64_t value, size;
+};
+
+/* Looks N function names up in path's .dynsym, in one pass over one mapping: out[i] for
+ * names[i]. Returns 0, -ENOEXEC when the file is no 64-bit ELF file, -errno when it cannot be
+ * read. */
+int attach_elf_functions(const char *path, size_t n, const char *const *names,
+                         struct attach_elf_function *out);
 
 #endif

@@ -252,18 +252,17 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
              (int)pid, t->name, st.tracer, tracer);
     return ATTACH_REFUSED;
   }
-  uint64_t value;
   char libc[PATH_MAX + 64];
   snprintf(libc, sizeof libc, "/proc/%d/root%s", (int)pid, t->libc.path);
-  static const char *const restartable[ATTACH_RESTARTABLE] = {"clock_nanosleep", "nanosleep",
-                                                              "poll"};
-  for (int i = 0; i < ATTACH_RESTARTABLE; i++) {
-    uint64_t bytes = 0;
-    t->restartable[i] = (struct attach_range){0, 0};
-    if (attach_elf_dynsym(libc, restartable[i], &value, &bytes) == 0 && bytes)
-      t->restartable[i] = (struct attach_range){t->libc.base + value, t->libc.base + value + bytes};
-  }
-  if (attach_elf_dynsym(libc, "dlopen", &value, NULL) < 0) {
+  struct attach_elf_function found[ATTACH_LIBC_FUNCTIONS];
+  int looked = attach_elf_functions(libc, ATTACH_LIBC_FUNCTIONS, attach_libc_function_names, found);
+  for (int i = 0; i < ATTACH_LIBC_FUNCTIONS; i++)
+    t->libc_functions[i] =
+        looked == 0 && found[i].value
+            ? (struct attach_range){t->libc.base + found[i].value,
+                                    t->libc.base + found[i].value + found[i].size}
+            : (struct attach_range){0, 0};
+  if (!t->libc_functions[ATTACH_DLOPEN].lo) {
     snprintf(why, len,
              "process %d (%s) uses a glibc older than 2.34 (its libc has no dlopen; "
              "found %s): start the program under `actorscope run` instead",
@@ -272,6 +271,11 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
   }
   return attach_permission(t, &st, why, len);
 }
+
+const char *const attach_libc_function_names[ATTACH_LIBC_FUNCTIONS] = {
+    [ATTACH_DLOPEN] = "dlopen",       [ATTACH_DLSYM] = "dlsym",
+    [ATTACH_DLERROR] = "dlerror",     [ATTACH_CLOCK_NANOSLEEP] = "clock_nanosleep",
+    [ATTACH_NANOSLEEP] = "nanosleep", [ATTACH_POLL] = "poll"};
 
 /* ---- choosing a thread ----------------------------------------------------------------------- */
 
@@ -302,8 +306,8 @@ static int attach_restarts_a_sleep(const struct attach_target *t, long nr, uint6
 {
   if (nr != 219)
     return 0;
-  for (int i = 0; i < ATTACH_RESTARTABLE; i++)
-    if (pc >= t->restartable[i].lo && pc < t->restartable[i].hi)
+  for (int i = ATTACH_CLOCK_NANOSLEEP; i < ATTACH_LIBC_FUNCTIONS; i++)
+    if (pc >= t->libc_functions[i].lo && pc < t->libc_functions[i].hi)
       return 1;
   return 0;
 }

@@ -20,17 +20,29 @@ struct attach_range {
   uint64_t lo, hi;
 };
 
-/* libc's sleeps and poll, where a thread the kernel resumes with restart_syscall waits (an
- * earlier attach interrupted its sleep: a program's main thread in a long sleep). */
-#define ATTACH_RESTARTABLE 3
+/* The libc functions attach needs to find in the target: the three it calls to load the
+ * tracer, and the sleeps and poll where a thread the kernel resumes with restart_syscall waits
+ * (an earlier attach interrupted its sleep: a program's main thread in a long sleep). */
+enum attach_libc_function {
+  ATTACH_DLOPEN,
+  ATTACH_DLSYM,
+  ATTACH_DLERROR,
+  ATTACH_CLOCK_NANOSLEEP, /* the first of the restartable waits */
+  ATTACH_NANOSLEEP,
+  ATTACH_POLL,
+  ATTACH_LIBC_FUNCTIONS
+};
 
 struct attach_target {
   pid_t pid;
   char name[64];
   uid_t uid;
   struct attach_object libc, loader, libzmq, libczmq, libcaf, libcaf_io, tracer;
-  struct attach_range restartable[ATTACH_RESTARTABLE];
+  /* Where each is in the target (lo 0: its libc has none), by enum attach_libc_function. */
+  struct attach_range libc_functions[ATTACH_LIBC_FUNCTIONS];
 };
+/* The name of each libc function, by enum attach_libc_function. */
+extern const char *const attach_libc_function_names[ATTACH_LIBC_FUNCTIONS];
 
 /* Preflight results: 0, or one of these, with a message in why. */
 enum attach_refusal {
