@@ -291,15 +291,25 @@ static void attach_twice_to_the_end(struct target *t, char *a, char *b, unsigned
   free(stdout_text);
 }
 
+/* caf_attach_target ROUNDS [MODE] started, attached twice into A and B (160 bytes each) and
+ * run to its end, every pong back (attach_twice_to_the_end). */
+static void caf_target_attached_twice(const char *rounds, const char *mode, char *a, char *b,
+                                      unsigned span_us)
+{
+  const char *argv[] = {"caf_attach_target", rounds, mode, NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char expected[32];
+  snprintf(expected, sizeof expected, "pongs=%s\n", rounds);
+  attach_twice_to_the_end(&t, a, b, span_us, expected);
+}
+
 /* CAF actors are found at their next message after each attach: a new record each time (the
  * one before may name an object freed while detached), counting from that attach on. */
 Test(attach_again, a_caf_program_is_attached_detached_and_attached_again)
 {
-  const char *argv[] = {"caf_attach_target", "3000", NULL};
-  struct target t;
-  target_start(&t, argv, 1);
   char a[160], b[160];
-  attach_twice_to_the_end(&t, a, b, 600000, "pongs=3000\n");
+  caf_target_attached_twice("3000", NULL, a, b, 600000);
   json_int_t id1, id2, pinger1, pinger2;
   json_int_t pings1 = caf_count(a, "ponger", "ping", &id1);
   json_int_t pings2 = caf_count(b, "ponger", "ping", &id2);
@@ -322,11 +332,8 @@ Test(attach_again, a_caf_program_is_attached_detached_and_attached_again)
  * moment" until the sleep ended). */
 Test(attach_again, a_caf_program_whose_main_thread_sleeps_long_is_attached_again_at_once)
 {
-  const char *argv[] = {"caf_attach_target", "3000", "asleep", NULL};
-  struct target t;
-  target_start(&t, argv, 1);
   char a[160], b[160];
-  attach_twice_to_the_end(&t, a, b, 600000, "pongs=3000\n");
+  caf_target_attached_twice("3000", "asleep", a, b, 600000);
   json_int_t id;
   cr_assert_gt(caf_count(b, "ponger", "ping", &id), 10);
 }
@@ -336,11 +343,8 @@ Test(attach_again, a_caf_program_whose_main_thread_sleeps_long_is_attached_again
  * state at exit being unknown (the line said "exit": 3 actors alive at the end, leaks). */
 Test(attach_again, a_detached_file_says_so_and_calls_no_actor_a_leak)
 {
-  const char *argv[] = {"caf_attach_target", "1000", NULL};
-  struct target t;
-  target_start(&t, argv, 1);
   char a[160], b[160];
-  attach_twice_to_the_end(&t, a, b, 500000, "pongs=1000\n");
+  caf_target_attached_twice("1000", NULL, a, b, 500000);
   json_t *lines;
   json_t *last = final_line(a, &lines);
   cr_assert_str_eq(as_test_str(last, "ended_by"), "detach");
@@ -380,11 +384,8 @@ static void spinner_mailbox_true(json_t *actor, void *context)
  * yet, or no longer). */
 Test(attach_again, a_busy_caf_actor_s_mailbox_reads_true_in_every_attach)
 {
-  const char *argv[] = {"caf_attach_target", "1500", "busy", NULL};
-  struct target t;
-  target_start(&t, argv, 1);
   char a[160], b[160];
-  attach_twice_to_the_end(&t, a, b, 600000, "pongs=1500\n");
+  caf_target_attached_twice("1500", "busy", a, b, 600000);
   struct spinner_seen first = {a, 0}, second = {b, 0};
   each_actor(a, spinner_mailbox_true, &first);
   each_actor(b, spinner_mailbox_true, &second);
@@ -408,11 +409,8 @@ static void worker_counted_once(json_t *actor, void *context)
  * second file counted its one message, no more. */
 Test(attach_again, caf_actors_made_and_freed_while_detached_are_never_mistaken)
 {
-  const char *argv[] = {"caf_attach_target", "2500", "churn", NULL};
-  struct target t;
-  target_start(&t, argv, 1);
   char a[160], b[160];
-  attach_twice_to_the_end(&t, a, b, 600000, "pongs=2500\n");
+  caf_target_attached_twice("2500", "churn", a, b, 600000);
   size_t workers = 0;
   each_actor(b, worker_counted_once, &workers);
   cr_assert_gt(workers, 10);
