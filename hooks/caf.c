@@ -622,6 +622,68 @@ CAF_ENQUEUE_HOOK(
     _ZN3caf9decorator9sequencer7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
     true)
 
+/* A broker's servants (libcaf_io's scribes, doormen and datagram servants) hand it the network's
+ * events with this, one message at a time, not through its mailbox. Each is counted as put in
+ * as it is handed over, by the thread that hands it (the multiplexer's), so that the mailbox's
+ * length (put in minus taken) stays true while messages wait in it: before, a broker that took
+ * 180 such events read 180 fewer queued than it held, down to 0. One the broker does not take
+ * (it had quit, or skipped it) is taken back. */
+typedef int (*caf_activate_fn)(void *, void *, void *);
+
+AS_HOOK_EXPORT int _ZN3caf15scheduled_actor8activateEPNS_14execution_unitERNS_15mailbox_elementE(
+    void *self, void *host, void *element)
+{
+  caf_activate_fn real = (caf_activate_fn)CAF_REAL(
+      _ZN3caf15scheduled_actor8activateEPNS_14execution_unitERNS_15mailbox_elementE);
+  if (!real)
+    return 0;
+  struct caf_actor *ca = element && caf_active() ? caf_find_or_adopt(self) : NULL;
+  if (!ca)
+    return real(self, host, element);
+  struct as_actor *a = caf_record(ca);
+  bool own = caf_touched_at_end(ca);
+  caf_on_enqueue(ca, element, false);
+  uint64_t taken = atomic_load_explicit(&a->received, memory_order_relaxed);
+  int result = real(self, host, element);
+  if (atomic_load_explicit(&a->received, memory_order_relaxed) == taken) {
+    if (own)
+      as_actor_enqueue_own_undo(a);
+    else
+      as_actor_enqueue_undo(a);
+  }
+  return result;
+}
+
+/* A servant detached from its broker with its closing message (a connection closed, an
+ * acceptor or a datagram endpoint gone) hands that message to the broker's consume() itself,
+ * made inside the call: counted as put in before, from this thread. If the broker skips it,
+ * CAF keeps it in the broker's cache, where it waits like any queued message. The broker is
+ * the servant's parent, asked of CAF (manager::parent(); NULL once detached). */
+AS_HOOK_REAL_SLOT(_ZN3caf2io7network7manager6parentEv);
+
+AS_HOOK_EXPORT void _ZN3caf2io7network7manager6detachEPNS_14execution_unitEb(void *self, void *host,
+                                                                             bool with_message)
+{
+  typedef void (*detach_fn)(void *, void *, bool);
+  typedef void *(*parent_fn)(void *);
+  detach_fn real = (detach_fn)CAF_REAL(_ZN3caf2io7network7manager6detachEPNS_14execution_unitEb);
+  if (!real)
+    return;
+  parent_fn parent = (parent_fn)AS_HOOK_REAL(_ZN3caf2io7network7manager6parentEv);
+  void *broker = with_message && self && parent && caf_active() ? parent(self) : NULL;
+  struct caf_actor *ca = broker ? caf_find_or_adopt(broker) : NULL;
+  if (ca) {
+    struct as_actor *a = caf_record(ca);
+    as_changes_touch(a);
+    if (caf_touched_at_end(ca))
+      as_actor_enqueue_own_quiet(a);
+    else
+      as_actor_enqueue_quiet(a);
+    as_peers_count_touch(caf_here.consuming ? caf_record(caf_here.consuming) : NULL, a);
+  }
+  real(self, host, with_message);
+}
+
 /* ---- handlers ------------------------------------------------------------------------------ */
 
 struct caf_handling {

@@ -33,6 +33,7 @@
     "decorator::splitter::enqueue")                                                                                                                                                      \
   X(_ZN3caf9decorator9sequencer7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,                                                                  \
     "decorator::sequencer::enqueue")                                                                                                                                                     \
+  X(_ZN3caf15scheduled_actor8activateEPNS_14execution_unitERNS_15mailbox_elementE, "scheduled_actor::activate")                                                                          \
   X(_ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE, "scheduled_actor::consume")                                                                                                 \
   X(_ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE,                                                                                                                       \
     "raw_event_based_actor::consume")                                                                                                                                                    \
@@ -60,7 +61,8 @@
 #define CAF_IO_HOOKS(X)                                                                                                 \
   X(_ZN3caf2io15abstract_broker6launchEPNS_14execution_unitEbb, "io::abstract_broker::launch")                          \
   X(_ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, \
-    "io::abstract_broker::enqueue")
+    "io::abstract_broker::enqueue")                                                                                      \
+  X(_ZN3caf2io7network7manager6detachEPNS_14execution_unitEb, "io::network::manager::detach")
 
 /* Symbols the layout probe reads (not interposed), in the order caf_layout_verify uses them. */
 #define CAF_PROBED_SYMBOLS(X)                                                                      \

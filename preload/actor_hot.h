@@ -103,6 +103,12 @@ static inline void as_actor_enqueue_undo(struct as_actor *a)
   atomic_fetch_sub_explicit(&a->enqueued, 1, memory_order_relaxed);
 }
 
+static inline void as_actor_enqueue_own_undo(struct as_actor *a)
+{
+  as_changes_touch(a);
+  as_counter_bump(&a->enqueued_own, -1);
+}
+
 static inline void as__counter_bump_maybe_shared(_Atomic uint64_t *counter, uint64_t delta,
                                                  int shared)
 {

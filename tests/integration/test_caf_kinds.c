@@ -65,6 +65,46 @@ Test(caf_kinds, an_io_broker_on_loopback_is_traced)
   cr_assert_eq(as_test_type_count(broker, "caf::io::new_data_msg"), 1);
   cr_assert_eq(as_test_type_count(broker, "caf::io::connection_closed_msg"), 1);
   cr_assert_str_eq(as_test_str(broker, "stopped.reason"), "normal");
+  /* All three came from its servants, outside its mailbox: counted as put in too. */
+  cr_assert_eq(as_test_int(broker, "mailbox.enqueued"),
+               as_test_int(broker, "counters.messages_received"));
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+/* The server's servants hand it its network events outside its mailbox; its data handler then
+ * sends itself 5 ticks and holds 600 ms. While it holds, the 5 ticks are what waits: its
+ * mailbox read 3 when the two events it had taken were not counted as put in. */
+Test(caf_kinds, a_broker_s_network_events_keep_its_mailbox_length_true)
+{
+  const char *argv[] = {"caf_broker", "hold", "600", NULL};
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=50", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0);
+  json_t *lines = as_test_run_lines(&run);
+  json_int_t deepest = 0, holding_lines = 0;
+  size_t i;
+  json_t *line;
+  json_array_foreach(lines, i, line)
+  {
+    json_t *seen = as_test_actor_named(line, "echo_server");
+    if (!seen)
+      continue;
+    cr_assert_geq(as_test_int(seen, "mailbox.enqueued"),
+                  as_test_int(seen, "counters.messages_received"));
+    json_int_t len = as_test_int(seen, "mailbox.len");
+    if (len > deepest)
+      deepest = len;
+    holding_lines += len == 5;
+  }
+  cr_assert_eq(deepest, 5);
+  cr_assert_geq(holding_lines, 2, "the hold was seen by %lld lines", (long long)holding_lines);
+  json_t *broker = as_test_actor_named(as_test_last_snapshot(lines), "echo_server");
+  cr_assert_eq(as_test_type_count(broker, "tick"), 5);
+  cr_assert_eq(as_test_int(broker, "mailbox.max"), 5);
+  cr_assert_eq(as_test_int(broker, "mailbox.enqueued"),
+               as_test_int(broker, "counters.messages_received"));
   json_decref(lines);
   as_test_run_free(&run);
 }

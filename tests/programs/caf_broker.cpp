@@ -1,39 +1,54 @@
 // An io::broker echo server on 127.0.0.1: a plain socket client connects, sends "hello",
-// reads the echo and closes. Exit status 0 when the echo came back.
+// reads the echo and closes. Exit status 0 when the echo came back. With argument "hold MS",
+// the server's data handler first sends itself 5 "tick" messages and sleeps MS milliseconds:
+// the ticks wait in its mailbox meanwhile, after the network events its servants handed it
+// outside the mailbox.
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
 #include <arpa/inet.h>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace caf;
 
-behavior echo_server(io::broker *self)
+using tick_atom = atom_constant<atom("tick")>;
+
+behavior echo_server(io::broker *self, long hold_ms)
 {
   return {
       [=](const io::new_connection_msg &msg) {
         self->configure_read(msg.handle, io::receive_policy::at_most(1024));
       },
       [=](const io::new_data_msg &msg) {
+        if (hold_ms > 0) {
+          for (int i = 0; i < 5; i++)
+            self->send(self, tick_atom::value);
+          std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+        }
         self->write(msg.handle, msg.buf.size(), msg.buf.data());
         self->flush(msg.handle);
       },
+      [=](tick_atom) {},
       [=](const io::connection_closed_msg &) { self->quit(); },
   };
 }
 
-int main()
+int main(int argc, char **argv)
 {
+  long hold_ms = argc > 2 && std::strcmp(argv[1], "hold") == 0 ? std::atol(argv[2]) : 0;
   actor_system_config cfg;
   cfg.load<io::middleman>();
   cfg.set("scheduler.max-threads", 2);
   actor_system system{cfg};
   uint16_t port = 0;
-  auto server = system.middleman().spawn_server(echo_server, port);
+  auto server = system.middleman().spawn_server(echo_server, port, hold_ms);
   if (!server) {
     std::cerr << "cannot spawn the server" << std::endl;
     return 2;
