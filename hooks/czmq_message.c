@@ -120,18 +120,25 @@ static AS_HOOK_HOT void czmq_count(struct as_actor *actor, _Atomic uint64_t *cou
   as_actor_touch(actor);
 }
 
-/* A count of a side pipe's end (one thread uses an end at a time): the actor reading the
- * other end sees its depth change. */
-static AS_HOOK_HOT void czmq_count_side(const struct czmq_side_end *end, _Atomic uint64_t *counter,
-                                        int64_t delta)
+/* A count of a side pipe's end (one thread uses an end at a time): the actors reading its two
+ * ends see its depth change, but for TOUCHED, whose change bit the caller sets (NULL: none). */
+static AS_HOOK_HOT void czmq_count_side_but(const struct czmq_side_end *end,
+                                            _Atomic uint64_t *counter, int64_t delta,
+                                            const struct as_actor *touched)
 {
   as_counter_bump(counter, delta);
   const struct as_actor *reader = atomic_load_explicit(&end->reader, memory_order_relaxed);
-  if (reader)
+  if (reader && reader != touched)
     as_actor_touch(reader);
   reader = atomic_load_explicit(&end->peer->reader, memory_order_relaxed);
-  if (reader)
+  if (reader && reader != touched)
     as_actor_touch(reader);
+}
+
+static AS_HOOK_HOT void czmq_count_side(const struct czmq_side_end *end, _Atomic uint64_t *counter,
+                                        int64_t delta)
+{
+  czmq_count_side_but(end, counter, delta, NULL);
 }
 
 /* A message sent into a side pipe's end: counted, and the depth it makes at the other end kept
@@ -259,20 +266,23 @@ static AS_HOOK_HOT struct czmq_recv czmq_recv_begin(void *handle, int flags)
 static AS_HOOK_HOT void czmq_socket_frame(struct czmq_socket *s, const void *data, size_t size,
                                           int more)
 {
+  /* The actor's change bit is set once, after this frame's stores (a read loop's every
+   * message counts, types and begins a handler: one bit, not three). */
+  struct as_actor *self = czmq_record(czmq_self);
   if (s->recv_frame == 0)
-    czmq_count(czmq_record(czmq_self), &s->received, 1);
+    as_counter_bump(&s->received, 1);
   if (!s->typed && !(s->router && s->recv_frame == 0) && (size > 0 || !more)) {
-    struct as_actor *self = czmq_record(czmq_self);
     uint32_t type = czmq_type_cached(&s->cache, data, size, s);
-    as_actor_count_type(self, type);
+    as_actor_count_type_quiet(self, type);
     if (!as_actor_is_handling(self)) {
       uint64_t now = as_clock_now();
-      as_actor_handler_begin(self, type, now);
+      as_actor_handler_begin_quiet(self, type, now);
       as_events_handler_begin(self, type, AS_EV_NO_MSG, now);
       czmq_self->handler_socket = s;
     }
     s->typed = 1;
   }
+  as_changes_touch(self);
   if (more) {
     s->recv_frame++;
   } else {
@@ -299,7 +309,8 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
   if (!first)
     return;
   if (!r.end->owner) {
-    czmq_count_side(r.end->side, &r.end->side->received, 1);
+    czmq_count_side_but(r.end->side, &r.end->side->received, 1,
+                        r.socket ? czmq_record(czmq_self) : NULL);
     return;
   }
   struct czmq_actor *ca = r.end->owner;
@@ -313,7 +324,8 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
   struct as_actor *self = czmq_record(ca);
   if (ca->adopted)
     as_actor_enqueue(self); /* sent on the zactor_t's end, which we do not know */
-  as_actor_receive(self, type);
+  as_changes_touch(self);   /* once, for the stores below */
+  as_actor_receive_quiet(self, type);
   uint64_t now = as_clock_now();
   uint64_t seq = as_actor_received(self) - 1;
   if (as_mailwait_sampled(seq)) {
@@ -324,7 +336,7 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
       as_actor_mailbox_wait_add(self, (uint64_t)waited);
     }
   }
-  as_actor_handler_begin(self, type, now);
+  as_actor_handler_begin_quiet(self, type, now);
   as_events_handler_begin(self, type, seq, now);
   ca->handler_socket = NULL;
   if (czmq_frame_is_term(data, size)) {

@@ -168,10 +168,11 @@ AS_HOT void as__actor_tally(struct as_actor *actor, uint32_t type, int shared)
 }
 
 /* The actor's thread took a message of this type from elsewhere than its mailbox (a CZMQ
- * actor's other socket): tallied by type, not counted in messages_received (the mailbox's). */
-static inline void as_actor_count_type(struct as_actor *actor, uint32_t type)
+ * actor's other socket): tallied by type, not counted in messages_received (the mailbox's).
+ * The caller sets the record's change bit. */
+AS_HOT void as_actor_count_type_quiet(struct as_actor *actor, uint32_t type)
 {
-  as__actor_tally_type(actor, type, 0);
+  as__actor_tally_type_quiet(actor, type, 0);
 }
 
 /* The actor took a message of this type from its mailbox. Called from the thread running the
