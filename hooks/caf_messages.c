@@ -154,14 +154,48 @@ CAF_ENQUEUE_HOOK(
     _ZN3caf9decorator9sequencer7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,
     true)
 
+/* ---- messages handed to a broker outside its mailbox --------------------------------------- */
+
 /* A broker's servants (libcaf_io's scribes, doormen and datagram servants) hand it the network's
- * events with this, one message at a time, not through its mailbox. Each is counted as put in
- * as it is handed over, by the thread that hands it (the multiplexer's), so that the mailbox's
- * length (put in minus taken) stays true while messages wait in it: before, a broker that took
- * 180 such events read 180 fewer queued than it held, down to 0. One the broker does not take
- * (it had quit, or skipped it) is taken back. */
+ * events one at a time, not through its mailbox (activate below), and a servant detached with
+ * its closing message hands that to its consume() itself (detach below). Each is counted as put
+ * in as it is handed over, so that the mailbox's length (put in minus taken) stays true while
+ * messages wait in it: before, a broker that took 180 such events read 180 fewer queued than it
+ * held, down to 0. It comes from the thread that hands it (the multiplexer's), which is counted
+ * as its sender once the broker took it. It never waited in the mailbox, so it is not timed
+ * there (mailbox-wait.md). */
+struct caf_handover {
+  struct as_actor *to;
+  bool own;       /* counted as the broker's own (handed over inside its handler, on its thread) */
+  uint64_t taken; /* the broker's receive count before */
+};
+
+static struct caf_handover caf_handover_put(struct caf_actor *ca, const void *element)
+{
+  struct caf_handover h = {caf_record(ca), caf_touched_at_end(ca), 0};
+  as_changes_touch(h.to);
+  if (h.own)
+    as_actor_enqueue_own_quiet(h.to);
+  else
+    as_actor_enqueue_quiet(h.to);
+  if (element) {
+    /* A servant hands every event in the one element it keeps: no stamp left at that address
+     * may time this one. */
+    as_mailwait_take(as_mailwait_key_object(element));
+    as_events_send(NULL, h.to, (uintptr_t)element);
+  }
+  h.taken = atomic_load_explicit(&h.to->received, memory_order_relaxed);
+  return h;
+}
+
+static void caf_handover_counted(const struct caf_handover *h)
+{
+  as_peers_count_touch(caf_here.consuming ? caf_record(caf_here.consuming) : NULL, h->to);
+}
+
 typedef int (*caf_activate_fn)(void *, void *, void *);
 
+/* One the broker does not take (it had quit, or skipped it: CAF drops it then) is taken back. */
 AS_HOOK_EXPORT int _ZN3caf15scheduled_actor8activateEPNS_14execution_unitERNS_15mailbox_elementE(
     void *self, void *host, void *element)
 {
@@ -172,25 +206,24 @@ AS_HOOK_EXPORT int _ZN3caf15scheduled_actor8activateEPNS_14execution_unitERNS_15
   struct caf_actor *ca = element && caf_active() ? caf_find_or_adopt(self) : NULL;
   if (!ca)
     return real(self, host, element);
-  struct as_actor *a = caf_record(ca);
-  bool own = caf_touched_at_end(ca);
-  caf_on_enqueue(ca, element, false);
-  uint64_t taken = atomic_load_explicit(&a->received, memory_order_relaxed);
+  struct caf_handover h = caf_handover_put(ca, element);
   int result = real(self, host, element);
-  if (atomic_load_explicit(&a->received, memory_order_relaxed) == taken) {
-    if (own)
-      as_actor_enqueue_own_undo(a);
+  if (atomic_load_explicit(&h.to->received, memory_order_relaxed) != h.taken) {
+    caf_handover_counted(&h);
+  } else {
+    if (h.own)
+      as_actor_enqueue_own_undo(h.to);
     else
-      as_actor_enqueue_undo(a);
+      as_actor_enqueue_undo(h.to);
+    as_events_send_undo(h.to, (uintptr_t)element);
   }
   return result;
 }
 
-/* A servant detached from its broker with its closing message (a connection closed, an
- * acceptor or a datagram endpoint gone) hands that message to the broker's consume() itself,
- * made inside the call: counted as put in before, from this thread. If the broker skips it,
- * CAF keeps it in the broker's cache, where it waits like any queued message. The broker is
- * the servant's parent, asked of CAF (manager::parent(); NULL once detached). */
+/* The closing message is made inside the call: the event log shows its handler without a send.
+ * If the broker skips it, CAF keeps it in the broker's cache, where it waits like any queued
+ * message. The broker is the servant's parent, asked of CAF (manager::parent(); NULL once
+ * detached). */
 AS_HOOK_REAL_SLOT(_ZN3caf2io7network7manager6parentEv);
 
 AS_HOOK_EXPORT void _ZN3caf2io7network7manager6detachEPNS_14execution_unitEb(void *self, void *host,
@@ -204,16 +237,13 @@ AS_HOOK_EXPORT void _ZN3caf2io7network7manager6detachEPNS_14execution_unitEb(voi
   parent_fn parent = (parent_fn)AS_HOOK_REAL(_ZN3caf2io7network7manager6parentEv);
   void *broker = with_message && self && parent && caf_active() ? parent(self) : NULL;
   struct caf_actor *ca = broker ? caf_find_or_adopt(broker) : NULL;
-  if (ca) {
-    struct as_actor *a = caf_record(ca);
-    as_changes_touch(a);
-    if (caf_touched_at_end(ca))
-      as_actor_enqueue_own_quiet(a);
-    else
-      as_actor_enqueue_quiet(a);
-    as_peers_count_touch(caf_here.consuming ? caf_record(caf_here.consuming) : NULL, a);
+  if (!ca) {
+    real(self, host, with_message);
+    return;
   }
+  struct caf_handover h = caf_handover_put(ca, NULL);
   real(self, host, with_message);
+  caf_handover_counted(&h);
 }
 
 /* ---- handlers ------------------------------------------------------------------------------ */
