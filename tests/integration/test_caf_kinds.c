@@ -68,6 +68,33 @@ Test(caf_kinds, an_io_broker_on_loopback_is_traced)
   /* All three came from its servants, outside its mailbox: counted as put in too. */
   cr_assert_eq(as_test_int(broker, "mailbox.enqueued"),
                as_test_int(broker, "counters.messages_received"));
+  cr_assert_eq(as_test_from_thread_count(broker, "caf.multiplexer"), 3);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+/* A server that takes only the new connection: CAF drops the data it skips, and keeps the
+ * closing message it skips in the broker's cache. Sent by the network and counted: the
+ * connection and the closing message (it read 3 with the data dropped), the one waiting at the
+ * stop. Network events never waited in a mailbox: only main's exit is timed, every message
+ * timed (it read 2). */
+Test(caf_kinds, a_broker_s_skipped_network_events_are_counted_as_caf_keeps_them)
+{
+  const char *argv[] = {"caf_broker", "skip", NULL};
+  const char *env[] = {"ACTORSCOPE_MAILBOX_WAIT_EVERY=1", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, env, 1, &run);
+  cr_assert_eq(run.status, 0);
+  cr_assert_str_eq(run.out, "skipped\n");
+  json_t *lines = as_test_run_lines(&run);
+  json_t *broker = as_test_actor_named(as_test_last_snapshot(lines), "skipping_server");
+  cr_assert_not_null(broker);
+  cr_assert_eq(as_test_int(broker, "mailbox.enqueued"), 3);
+  cr_assert_eq(as_test_int(broker, "counters.messages_received"), 2);
+  cr_assert_eq(as_test_int(broker, "mailbox.len"), 1);
+  cr_assert_eq(as_test_from_thread_count(broker, "caf.multiplexer"), 2);
+  cr_assert_eq(as_test_from_thread_count(broker, "main"), 1);
+  cr_assert_eq(as_test_histogram_count(json_object_get(broker, "mailbox_wait_histogram")), 1);
   json_decref(lines);
   as_test_run_free(&run);
 }

@@ -40,16 +40,6 @@ Test(caf_messages, ping_pong_counts_each_message_once_with_atoms_decoded)
   as_test_run_free(&run);
 }
 
-/* Messages in a histogram ([bucket, count] pairs). */
-static json_int_t histogram_count(json_t *histogram)
-{
-  json_int_t total = 0;
-  size_t i;
-  json_t *pair;
-  json_array_foreach(histogram, i, pair) total += json_integer_value(json_array_get(pair, 1));
-  return total;
-}
-
 #define SELF_LOOP_NAME "acme::ingest::pipeline::retry_scheduler"
 
 /* Runs caf_selfloop traced (ARGV, ENV): it must end as untraced would; *LINES are its lines
@@ -86,7 +76,7 @@ static void check_self_loop(const char *every, const char *hold_ms, json_int_t t
   cr_assert_eq(as_test_int(loop, "mailbox.len"), 0);
   cr_assert_geq(as_test_int(loop, "mailbox.max"), 1);
   cr_assert_leq(as_test_int(loop, "mailbox.max"), 2001);
-  json_int_t timed = histogram_count(json_object_get(loop, "mailbox_wait_histogram"));
+  json_int_t timed = as_test_histogram_count(json_object_get(loop, "mailbox_wait_histogram"));
   cr_assert(timed >= timed_low && timed <= timed_high, "%lld messages timed", (long long)timed);
   /* Every line's view of it: what was put in is never less than what was taken out, nor is
    * what waits more than the mailbox ever held. */
@@ -138,7 +128,7 @@ Test(caf_messages, an_actor_that_sends_itself_a_few_messages_is_timed_one_in_fou
   json_t *lines;
   json_t *loop = self_loop_run(argv, NULL, &run, &lines);
   cr_assert_eq(as_test_int(loop, "counters.messages_received"), 3);
-  cr_assert_eq(histogram_count(json_object_get(loop, "mailbox_wait_histogram")), 1);
+  cr_assert_eq(as_test_histogram_count(json_object_get(loop, "mailbox_wait_histogram")), 1);
   json_decref(lines);
   as_test_run_free(&run);
 }

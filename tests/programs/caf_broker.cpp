@@ -2,7 +2,9 @@
 // reads the echo and closes. Exit status 0 when the echo came back. With argument "hold MS",
 // the server's data handler first sends itself 5 "tick" messages and sleeps MS milliseconds:
 // the ticks wait in its mailbox meanwhile, after the network events its servants handed it
-// outside the mailbox.
+// outside the mailbox. With argument "skip", the server takes only the new connection and skips
+// every other message (CAF then drops the data it is handed and keeps the closing message in
+// the broker's cache); the client does not wait for an echo, and main stops the server.
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -40,6 +42,14 @@ behavior echo_server(io::broker *self, long hold_ms)
   };
 }
 
+behavior skipping_server(io::broker *self)
+{
+  self->set_default_handler(skip);
+  return {[=](const io::new_connection_msg &msg) {
+    self->configure_read(msg.handle, io::receive_policy::at_most(1024));
+  }};
+}
+
 int main(int argc, char **argv)
 {
   long hold_ms = argc > 2 && std::strcmp(argv[1], "hold") == 0 ? std::atol(argv[2]) : 0;
@@ -48,7 +58,9 @@ int main(int argc, char **argv)
   cfg.set("scheduler.max-threads", 2);
   actor_system system{cfg};
   uint16_t port = 0;
-  auto server = system.middleman().spawn_server(echo_server, port, hold_ms);
+  bool skipping = argc > 1 && std::strcmp(argv[1], "skip") == 0;
+  auto server = skipping ? system.middleman().spawn_server(skipping_server, port)
+                         : system.middleman().spawn_server(echo_server, port, hold_ms);
   if (!server) {
     std::cerr << "cannot spawn the server" << std::endl;
     return 2;
@@ -64,6 +76,15 @@ int main(int argc, char **argv)
   }
   if (write(fd, "hello", 5) != 5)
     return 2;
+  if (skipping) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    anon_send_exit(*server, exit_reason::user_shutdown);
+    system.await_all_actors_done();
+    std::cout << "skipped" << std::endl;
+    return 0;
+  }
   char buf[16] = {0};
   ssize_t got = 0;
   while (got < 5) {

@@ -432,6 +432,28 @@ json_int_t as_test_type_count(json_t *actor, const char *type)
   return 0;
 }
 
+json_int_t as_test_histogram_count(json_t *histogram)
+{
+  json_int_t total = 0;
+  size_t i;
+  json_t *pair;
+  json_array_foreach(histogram, i, pair) total += json_integer_value(json_array_get(pair, 1));
+  return total;
+}
+
+json_int_t as_test_from_thread_count(json_t *actor, const char *thread)
+{
+  size_t i;
+  json_t *peer;
+  json_array_foreach(json_object_get(actor, "peers"), i, peer)
+  {
+    const char *from = json_string_value(json_object_get(peer, "from_thread"));
+    if (from && strcmp(from, thread) == 0)
+      return json_integer_value(json_object_get(peer, "count"));
+  }
+  return 0;
+}
+
 json_t *as_test_run_lines(const struct as_test_run *run)
 {
   char *path = as_test_only_output(run->dir);

@@ -62,5 +62,9 @@ const char *as_test_str(json_t *object, const char *path);
 json_t *as_test_find(json_t *array, const char *key, const char *value);
 /* How many messages of `type` an actor received (0 when absent). */
 json_int_t as_test_type_count(json_t *actor, const char *type);
+/* Messages in a histogram ([bucket, count] pairs; 0 for none). */
+json_int_t as_test_histogram_count(json_t *histogram);
+/* Messages an actor got from a thread that runs no actor (its peers' from_thread), 0 if none. */
+json_int_t as_test_from_thread_count(json_t *actor, const char *thread);
 
 #endif
