@@ -12,9 +12,13 @@
 
 typedef int (*signals_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
-/* Termination from outside (Ctrl-C, kill, a closed terminal) and crashes. */
-static const int signals_deadly[] = {SIGINT,  SIGTERM, SIGHUP, SIGSEGV,
-                                     SIGABRT, SIGBUS,  SIGFPE, SIGILL};
+/* Every signal whose default action ends the process, but those a debugger (SIGTRAP), a
+ * sandbox (SIGSYS, seccomp's) or libc itself (the real-time ones) may be using: termination
+ * from outside (Ctrl-C, kill, a closed terminal, a timer, a limit), a write to a pipe nobody
+ * reads any more (`prog | head`), and crashes. */
+static const int signals_deadly[] = {
+    SIGINT,    SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,   SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ,
+    SIGVTALRM, SIGPROF, SIGIO,  SIGPWR,  SIGSTKFLT, SIGSEGV, SIGABRT, SIGBUS,  SIGFPE,  SIGILL};
 
 static signals_sigaction_fn signals_real_sigaction(void)
 {

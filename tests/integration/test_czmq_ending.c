@@ -29,6 +29,10 @@ static struct ending endings[] = {
     {"hup", "SIGHUP", 128 + 1},
     {"segv", "SIGSEGV", 128 + 11},
     {"abort", "SIGABRT", 128 + 6},
+    {"quit", "SIGQUIT", 128 + 3},
+    {"usr1", "SIGUSR1", 128 + 10},
+    {"alrm", "SIGALRM", 128 + 14},
+    {"pipe", "SIGPIPE", 128 + 13},
     /* the host set SIGTERM back to its default after CZMQ's handler had replaced ours */
     {"dfl", "SIGTERM", 128 + 15},
 };

@@ -1,5 +1,8 @@
 /* Runs two actors through a few round trips, then ends as argv[1] says:
- *   term | int | hup   the process sends itself that signal (default disposition)
+ *   term | int | hup | quit | usr1 | alrm
+ *                      the process sends itself that signal (default disposition)
+ *   pipe               it writes to a pipe whose reading end it closed (SIGPIPE, as
+ *                      `prog | head` meets it)
  *   segv | abort       it crashes
  *   dfl                CZMQ installs its SIGINT/SIGTERM handlers (zsys_init, as in any CZMQ
  *                      program); the program sets SIGTERM back to SIG_DFL with signal(),
@@ -91,7 +94,20 @@ int main(int argc, char **argv)
     kill(getpid(), SIGINT);
   else if (strcmp(how, "hup") == 0)
     kill(getpid(), SIGHUP);
-  else if (restore) {
+  else if (strcmp(how, "quit") == 0)
+    kill(getpid(), SIGQUIT);
+  else if (strcmp(how, "usr1") == 0)
+    kill(getpid(), SIGUSR1);
+  else if (strcmp(how, "alrm") == 0)
+    kill(getpid(), SIGALRM);
+  else if (strcmp(how, "pipe") == 0) {
+    int ends[2];
+    if (pipe(ends) != 0)
+      return 4;
+    close(ends[0]);
+    if (write(ends[1], "x", 1) < 0)
+      return 5; /* only with SIGPIPE ignored or blocked */
+  } else if (restore) {
     signal(SIGTERM, SIG_DFL);
     /* Asked, it is the default signal() set: SIG_DFL with its SA_RESTART (exit 3 if not). */
     struct sigaction now;
