@@ -10,8 +10,8 @@
  * message at that address). The consumer finds its stamp by the same key, takes it and counts
  * the wait. A slot holds one word, a tag of the key and the time in ticks, so a
  * stamp is one store and a lookup one load; a stamp overwritten by another key's (two queued
- * messages hashing to one of the 8,192 slots) leaves that message not measured rather than
- * measured wrong. Waits are counted modulo 2^44 ticks (about an hour at 5 GHz).
+ * messages meeting in one of the 8,192 slots: never two of one first-in, first-out mailbox)
+ * leaves that message not measured rather than measured wrong. Waits are counted modulo 2^44 ticks (about an hour at 5 GHz).
  *
  * The histogram's two words live beside the record, not in it: an array per record pool
  * indexed by the record's place in its pool (address space reserved once, touched as used),
@@ -58,24 +58,35 @@ unsigned as_mailwait_every(void);
 extern _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES]
     __attribute__((visibility("hidden")));
 
-/* The key of the message a mailbox (a record's address) holds as its N-th (a sequence number
- * or an object's address): hashed, its top bits pick the slot, the next 20 are the tag. */
+#define AS_MAILWAIT_SLOT_SHIFT (64 - AS_MAILWAIT_SLOT_BITS)
+
+/* The key of the message a mailbox (a record's address) holds as its N-th (a sequence number):
+ * its top bits pick the slot, the next 20 are the tag. A mailbox's messages take consecutive
+ * slots from one its address picks, so that no two of the 8,192 it may hold queued at once
+ * meet in a slot (hashed, a burst of 10 had one chance in 180 to lose a stamp); the tag is a
+ * hash of both. */
 static inline uint64_t as_mailwait_key(const void *mailbox, uint64_t n)
 {
-  return ((uint64_t)(uintptr_t)mailbox ^ n * 0xff51afd7ed558ccdull) * 0x9e3779b97f4a7c15ull;
+  uint64_t hash =
+      ((uint64_t)(uintptr_t)mailbox ^ n * 0xff51afd7ed558ccdull) * 0x9e3779b97f4a7c15ull;
+  uint64_t slot =
+      (uint64_t)(uintptr_t)mailbox * 0x9e3779b97f4a7c15ull + (n << AS_MAILWAIT_SLOT_SHIFT);
+  return (slot & ~((1ull << AS_MAILWAIT_SLOT_SHIFT) - 1)) |
+         (hash & ((1ull << AS_MAILWAIT_SLOT_SHIFT) - 1));
 }
 
 /* The key of a message named by an object of the runtime's that lives, at one address in the
  * process, from its enqueue until its handler is done (CAF's mailbox element): the object alone
- * names it, whichever mailbox holds it (one multiplication). */
+ * names it, whichever mailbox holds it, hashed (one multiplication: objects' addresses are
+ * spaced by their size, which consecutive slots would turn into a few slots used). */
 static inline uint64_t as_mailwait_key_object(const void *object)
 {
-  return as_mailwait_key(NULL, (uintptr_t)object);
+  return (uint64_t)(uintptr_t)object * (0xff51afd7ed558ccdull * 0x9e3779b97f4a7c15ull);
 }
 
 static inline _Atomic uint64_t *as__mailwait_slot(uint64_t key)
 {
-  return &as__mailwait_stamps[key >> (64 - AS_MAILWAIT_SLOT_BITS)];
+  return &as__mailwait_stamps[key >> AS_MAILWAIT_SLOT_SHIFT];
 }
 
 static inline uint64_t as__mailwait_tag(uint64_t key)

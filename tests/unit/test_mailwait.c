@@ -5,6 +5,7 @@
 #include "registry.h"
 
 #include <criterion/criterion.h>
+#include <string.h>
 
 static struct as_actor *spawn_one(void)
 {
@@ -99,4 +100,25 @@ Test(mailwait, a_skipped_message_keeps_its_stamp_for_its_handler)
   cr_assert_eq(as_actor_mailwait_claim(a, key), stamp);
   as_mailwait_take_stamp(key, stamp);
   cr_assert_not(as_actor_mailwait_pending(a));
+}
+
+/* A first-in, first-out mailbox's queued messages never share a slot: 8,192 consecutive
+ * numbers from anywhere take 8,192 slots, for mailboxes anywhere (a burst of 10 once lost its
+ * first stamp to its tenth). */
+Test(mailwait, a_mailbox_s_queued_messages_never_share_a_slot)
+{
+  static unsigned char used[1u << AS_MAILWAIT_SLOT_BITS];
+  const uint64_t starts[] = {0, 1, 8191, 1000000007, UINT64_MAX - 100};
+  for (uintptr_t m = 0; m < 64; m++) {
+    const void *mailbox = (const void *)(0x7f0000001000 + m * 232);
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+      memset(used, 0, sizeof used);
+      for (uint64_t n = starts[s]; n != starts[s] + (1u << AS_MAILWAIT_SLOT_BITS); n++) {
+        uint64_t slot = as_mailwait_key(mailbox, n) >> AS_MAILWAIT_SLOT_SHIFT;
+        cr_assert_eq(used[slot], 0, "mailbox %p: messages meet in slot %llu at %llu", mailbox,
+                     (unsigned long long)slot, (unsigned long long)n);
+        used[slot] = 1;
+      }
+    }
+  }
 }
