@@ -14,7 +14,10 @@
 
 AS_HOOK_REAL_SLOT(signal);
 AS_HOOK_REAL_SLOT(sysv_signal);
+AS_HOOK_REAL_SLOT(__sysv_signal);
 AS_HOOK_REAL_SLOT(bsd_signal);
+AS_HOOK_REAL_SLOT(ssignal);
+AS_HOOK_REAL_SLOT(sigset);
 AS_HOOK_REAL_SLOT(execve);
 AS_HOOK_REAL_SLOT(fexecve);
 AS_HOOK_REAL_SLOT(execvpe);
@@ -24,9 +27,19 @@ AS_HOOK_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigact
   return as_signals_set(sig, act, old);
 }
 
+/* glibc's own name for it, exported too (and called by some programs). */
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+AS_HOOK_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+  return as_signals_set(sig, act, old);
+}
+
 typedef void (*process_handler)(int);
 
-/* signal() and its variants each set a new disposition and return the old one. */
+/* signal() and its variants each set a new disposition and return the old one: signal,
+ * sysv_signal and __sysv_signal (what a strict ISO C program's signal() is compiled to), BSD's
+ * bsd_signal, SVID's ssignal, and System V's sigset (whose SIG_HOLD only blocks the signal). */
+__sighandler_t __sysv_signal(int sig, __sighandler_t handler);
 #define PROCESS_SIGNAL_VARIANT(name)                                                               \
   AS_HOOK_EXPORT process_handler name(int sig, process_handler handler)                            \
   {                                                                                                \
@@ -43,7 +56,13 @@ typedef void (*process_handler)(int);
 
 PROCESS_SIGNAL_VARIANT(signal)
 PROCESS_SIGNAL_VARIANT(sysv_signal)
+PROCESS_SIGNAL_VARIANT(__sysv_signal)
 PROCESS_SIGNAL_VARIANT(bsd_signal)
+PROCESS_SIGNAL_VARIANT(ssignal)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations" /* a host may still call it */
+PROCESS_SIGNAL_VARIANT(sigset)
+#pragma GCC diagnostic pop
 
 static void process_before_exec(void)
 {

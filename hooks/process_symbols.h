@@ -4,9 +4,13 @@
  * internally, not through the PLT, so each one is interposed). Why: docs/hooks.md. */
 #define PROCESS_HOOKS(X)                                                                           \
   X(sigaction)                                                                                     \
+  X(__sigaction)                                                                                   \
   X(signal)                                                                                        \
   X(sysv_signal)                                                                                   \
+  X(__sysv_signal)                                                                                 \
   X(bsd_signal)                                                                                    \
+  X(ssignal)                                                                                       \
+  X(sigset)                                                                                        \
   X(execve)                                                                                        \
   X(fexecve)                                                                                       \
   X(execv)                                                                                         \

@@ -187,6 +187,7 @@ void as_init_detach(void)
 {
   atomic_store(&as__state, AS_STATE_DISABLED);
   atomic_store(&init_detached, 1);
+  as_signals_uninstall(); /* the host sees its own dispositions again, ours gone */
 }
 
 int as_init_is_detached(void) { return atomic_load(&init_detached); }

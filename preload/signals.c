@@ -8,7 +8,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 typedef int (*signals_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
@@ -79,13 +81,37 @@ static int signals_fault_recurs(int sig, const siginfo_t *info, const void *cont
 #endif
 }
 
+/* The deadly signal this process dies of, the first to reach a handler of ours, with the
+ * process's id (a fork child inherits the word, not the death): 0 while none. */
+static _Atomic uint64_t signals_dying;
+/* How long a thread that met another deadly signal than the first waits for the process to
+ * die of that one: past the collector's last write (about a second). */
+#define SIGNALS_SECOND_WAIT_MS 3000
+
+static int signals_first_of(int sig)
+{
+  uint64_t mine = (uint64_t)getpid() << 8 | (uint64_t)sig, seen = 0;
+  if (atomic_compare_exchange_strong(&signals_dying, &seen, mine) || seen >> 8 != mine >> 8)
+    return sig;
+  return (int)(seen & 0xff);
+}
+
 /* Every thread that meets a deadly signal waits (bounded) for the one line that records it,
  * then dies of it exactly as the default action would have it: a real fault by running the
- * instruction again, anything else raised again (never swallowed). */
+ * instruction again, anything else raised again (never swallowed). A thread meeting another
+ * signal than the first to reach a handler (two sent back to back, delivered to two threads)
+ * lets the process die of that first one, which its line names, and dies of its own only if
+ * that death has not come by then. Untraced, the first one sent kills at once: when two come
+ * within a handler's start of each other, the one that reaches a handler first may be the
+ * second sent. */
 static void signals_handler(int sig, siginfo_t *info, void *context)
 {
   int saved = errno;
-  as_collector_on_deadly_signal(sig);
+  int first = signals_first_of(sig);
+  as_collector_on_deadly_signal(first); /* the line names the signal the process dies of */
+  if (first != sig)
+    for (int ms = 0; ms < SIGNALS_SECOND_WAIT_MS; ms += 10)
+      nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
   as_signals_die_by_default(sig, !signals_fault_recurs(sig, info, context));
   errno = saved;
 }
@@ -122,7 +148,11 @@ static void signals_take(signals_sigaction_fn real, int sig)
   memset(&ours, 0, sizeof ours);
   ours.sa_sigaction = signals_handler;
   ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  /* Another deadly signal meanwhile waits: the process dies of the first, as it would untraced
+   * (nested, the second's handler raised its own last, and it died of that). */
   sigemptyset(&ours.sa_mask);
+  for (size_t i = 0; i < sizeof signals_deadly / sizeof signals_deadly[0]; i++)
+    sigaddset(&ours.sa_mask, signals_deadly[i]);
   if (real(sig, &ours, &meanwhile) == 0 && !signals_is_default(&meanwhile) &&
       !as_signals_is_ours(&meanwhile))
     real(sig, &meanwhile, NULL);
@@ -137,6 +167,25 @@ void as_signals_install(void)
   for (size_t i = 0; i < sizeof signals_deadly / sizeof signals_deadly[0]; i++)
     signals_take(real, signals_deadly[i]);
   atomic_store(&signals_installed, 1);
+  errno = saved;
+}
+
+void as_signals_uninstall(void)
+{
+  signals_sigaction_fn real = signals_real_sigaction();
+  if (!real)
+    return;
+  int saved = errno;
+  atomic_store(&signals_installed, 0);
+  for (size_t i = 0; i < sizeof signals_deadly / sizeof signals_deadly[0]; i++) {
+    int sig = signals_deadly[i];
+    struct sigaction now, meanwhile;
+    if (real(sig, NULL, &now) != 0 || !as_signals_is_ours(&now))
+      continue;
+    /* What ours replaced, unless the host set a handler between the look and this. */
+    if (real(sig, &signals_replaced[sig], &meanwhile) == 0 && !as_signals_is_ours(&meanwhile))
+      real(sig, &meanwhile, NULL);
+  }
   errno = saved;
 }
 

@@ -10,6 +10,8 @@
 
 /* At the first spawn: takes every deadly signal whose disposition is still the default. */
 void as_signals_install(void);
+/* At detach: gives back every one still ours (a later attach takes them again). */
+void as_signals_uninstall(void);
 
 /* Outside a handler: dies of sig as its default action would (the default restored, the
  * signal raised and unblocked). Async-signal-safe. */

@@ -6,6 +6,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +242,48 @@ Test(attach_again, a_czmq_program_is_attached_detached_and_attached_again)
   json_decref(lines);
   free(stdout_text);
   free(err);
+}
+
+/* The signals the process catches, as the kernel has them (/proc/PID/status's SigCgt). */
+static unsigned long long caught_signals(const struct target *t)
+{
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)t->pid);
+  FILE *status = fopen(path, "r");
+  cr_assert_not_null(status, "%s", path);
+  unsigned long long mask = 0;
+  int found = 0;
+  while (!found && fgets(line, sizeof line, status))
+    found = sscanf(line, "SigCgt: %llx", &mask) == 1;
+  fclose(status);
+  cr_assert(found, "no SigCgt in %s", path);
+  return mask;
+}
+
+#define SIGNAL_BIT(sig) (1ull << ((sig)-1))
+
+/* An attach takes the deadly signals the program left at their default (so that a death by
+ * one leaves the state then); its detach gives every one back: the kernel's dispositions are
+ * the program's own again (they stayed the tracer's, which `sigaction` then showed the host). */
+Test(attach_again, a_detach_gives_the_program_its_signals_back)
+{
+  const char *argv[] = {"czmq_attach_target", "4000", "2000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  unsigned long long own = caught_signals(&t);
+  cr_assert_eq(own & (SIGNAL_BIT(SIGPIPE) | SIGNAL_BIT(SIGUSR1) | SIGNAL_BIT(SIGHUP)), 0);
+  char out[8192], a[160];
+  snprintf(a, sizeof a, "%s/a.jsonl", t.dir);
+  cr_assert_eq(tool(out, sizeof out, "attach", "-o", a, "-i", "50", t.pid_text, NULL), 0, "%s",
+               out);
+  int slots = parse_after(out, "slots=");
+  unsigned long long attached = caught_signals(&t);
+  cr_assert_eq(attached & (SIGNAL_BIT(SIGPIPE) | SIGNAL_BIT(SIGUSR1) | SIGNAL_BIT(SIGHUP)),
+               SIGNAL_BIT(SIGPIPE) | SIGNAL_BIT(SIGUSR1) | SIGNAL_BIT(SIGHUP), "%llx", attached);
+  detach_expecting(&t, slots, a);
+  cr_assert_eq(caught_signals(&t), own, "caught %llx after the detach, %llx before the attach",
+               caught_signals(&t), own);
+  cr_assert_eq(target_wait(&t), 0);
 }
 
 /* A file's CAF actor NAME: its count of TYPE, and its id. */

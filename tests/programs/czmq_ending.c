@@ -3,6 +3,10 @@
  *                      the process sends itself that signal (default disposition)
  *   pipe               it writes to a pipe whose reading end it closed (SIGPIPE, as
  *                      `prog | head` meets it)
+ *   setters            it sets handlers with every other way libc has (sigset, ssignal,
+ *                      __sysv_signal: a strict ISO C program's signal(), __sigaction); each
+ *                      must return the default (exit 3 if not), each handler runs when
+ *                      raised; prints "setters ok" and exits 0
  *   segv | abort       it crashes
  *   dfl                CZMQ installs its SIGINT/SIGTERM handlers (zsys_init, as in any CZMQ
  *                      program); the program sets SIGTERM back to SIG_DFL with signal(),
@@ -61,6 +65,34 @@ static void ending_on_term(int sig)
   _exit(7);
 }
 
+static volatile sig_atomic_t ending_handled[65];
+static void ending_count(int sig) { ending_handled[sig]++; }
+
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+__sighandler_t __sysv_signal(int sig, __sighandler_t handler);
+
+/* A setter that returns anything but the default for a deadly signal the program never set
+ * would hand it the tracer's handler (a program may chain to what it got back). */
+static void ending_setters(void)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  if (sigset(SIGUSR1, ending_count) != SIG_DFL || ssignal(SIGUSR2, ending_count) != SIG_DFL ||
+      __sysv_signal(SIGALRM, ending_count) != SIG_DFL)
+    _exit(3);
+#pragma GCC diagnostic pop
+  struct sigaction act = {.sa_handler = ending_count}, old;
+  if (__sigaction(SIGPIPE, &act, &old) != 0 || old.sa_handler != SIG_DFL ||
+      (old.sa_flags & SA_SIGINFO))
+    _exit(3);
+  const int raised[] = {SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE};
+  for (int i = 0; i < 4; i++) {
+    raise(raised[i]);
+    if (ending_handled[raised[i]] != 1)
+      _exit(4);
+  }
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2)
@@ -100,7 +132,14 @@ int main(int argc, char **argv)
     kill(getpid(), SIGUSR1);
   else if (strcmp(how, "alrm") == 0)
     kill(getpid(), SIGALRM);
-  else if (strcmp(how, "pipe") == 0) {
+  else if (strcmp(how, "setters") == 0) {
+    ending_setters();
+    printf("setters ok\n");
+    fflush(stdout);
+    zactor_destroy(&a);
+    zactor_destroy(&b);
+    return 0;
+  } else if (strcmp(how, "pipe") == 0) {
     int ends[2];
     if (pipe(ends) != 0)
       return 4;
