@@ -158,18 +158,27 @@ Test(caf_churn, the_grave_window_keeps_a_bounded_number_of_actors)
   const char *argv[] = {"caf_churn", "30000", "2000", NULL};
   const char *env[] = {"ACTORSCOPE_INTERVAL_MS=2", "ACTORSCOPE_GRAVE_MS=86400000", NULL};
   struct as_test_run run;
-  as_test_run(argv, env, 1, &run);
-  cr_assert_eq(run.status, 0, "%s", run.err);
-  json_t *lines = as_test_run_lines(&run), *line, *actor;
+  json_t *lines = NULL, *line, *actor;
   size_t i, k, seen_alive = 0;
-  json_array_foreach(lines, i, line)
-  {
-    json_array_foreach(json_object_get(line, "actors"), k, actor) seen_alive +=
-        is_worker(actor) && !is_stopped_worker(actor);
-  }
   /* Otherwise the run says nothing of the bound: every worker a line saw alive would be a grave
-   * of the last keyframe without it, so more of them than the check below allows. (Under load
-   * lines come less often and catch fewer alive: 6.8 k of 30 k once, with two busy loops.) */
+   * of the last keyframe without it, so more of them than the check below allows. Under load
+   * lines come less often and catch fewer alive (6.8 k of 30 k once, with two busy loops; 5.3 k
+   * beside the other tests): such a run is not the one this test needs, and is run again. */
+  for (int attempt = 0; attempt < 3 && seen_alive <= GRAVE_MAX + 2000; attempt++) {
+    if (attempt > 0) {
+      json_decref(lines);
+      as_test_run_free(&run);
+    }
+    as_test_run(argv, env, 1, &run);
+    cr_assert_eq(run.status, 0, "%s", run.err);
+    lines = as_test_run_lines(&run);
+    seen_alive = 0;
+    json_array_foreach(lines, i, line)
+    {
+      json_array_foreach(json_object_get(line, "actors"), k, actor) seen_alive +=
+          is_worker(actor) && !is_stopped_worker(actor);
+    }
+  }
   cr_assert_gt(seen_alive, GRAVE_MAX + 2000, "lines saw only %zu workers alive", seen_alive);
   json_t *last = json_array_get(lines, json_array_size(lines) - 1);
   cr_assert_str_eq(as_test_str(last, "type"), "snapshot");
