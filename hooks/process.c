@@ -1,6 +1,7 @@
 /* The process's own life, whatever its runtime (hooks/process_symbols.h lists them): the
  * sigaction/signal family, so that a host installing or asking for a handler never meets ours
- * (preload/signals.c), and the exec family, so that the image exec replaces writes its final
+ * (preload/signals.c), the exit family, so that a thread ending the process never outruns a
+ * deadly signal's death, and the exec family, so that the image exec replaces writes its final
  * snapshot first. */
 #define _GNU_SOURCE
 #include "collector.h"
@@ -9,6 +10,8 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -63,6 +66,31 @@ PROCESS_SIGNAL_VARIANT(ssignal)
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations" /* a host may still call it */
 PROCESS_SIGNAL_VARIANT(sigset)
 #pragma GCC diagnostic pop
+
+/* The exit family: a thread ending the process while another thread of it dies of a deadly
+ * signal (its line still being written) waits for that death, as the signal would have ended
+ * the process first untraced (a `prog | head` writer thread meeting SIGPIPE while main
+ * returns). Otherwise one load and the real call. */
+AS_HOOK_REAL_SLOT(exit);
+AS_HOOK_REAL_SLOT(_exit);
+AS_HOOK_REAL_SLOT(_Exit);
+AS_HOOK_REAL_SLOT(quick_exit);
+
+#define PROCESS_EXIT_VARIANT(name)                                                                 \
+  AS_HOOK_EXPORT void name(int status)                                                             \
+  {                                                                                                \
+    as_signals_before_exit();                                                                      \
+    __typeof__(&name) real = AS_HOOK_REAL_TYPED(name);                                             \
+    if (real)                                                                                      \
+      real(status);                                                                                \
+    syscall(SYS_exit_group, status); /* never without the real one */                              \
+    __builtin_unreachable();                                                                       \
+  }
+
+PROCESS_EXIT_VARIANT(exit)
+PROCESS_EXIT_VARIANT(_exit)
+PROCESS_EXIT_VARIANT(_Exit)
+PROCESS_EXIT_VARIANT(quick_exit)
 
 static void process_before_exec(void)
 {

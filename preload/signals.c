@@ -96,6 +96,20 @@ static int signals_first_of(int sig)
   return (int)(seen & 0xff);
 }
 
+/* Sleeps until the process dies of the signal another thread is dying of (bounded). */
+static void signals_wait_for_death(void)
+{
+  for (int ms = 0; ms < SIGNALS_SECOND_WAIT_MS; ms += 10)
+    nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+}
+
+void as_signals_before_exit(void)
+{
+  uint64_t dying = atomic_load(&signals_dying);
+  if (dying && dying >> 8 == (uint64_t)getpid())
+    signals_wait_for_death();
+}
+
 /* Every thread that meets a deadly signal waits (bounded) for the one line that records it,
  * then dies of it exactly as the default action would have it: a real fault by running the
  * instruction again, anything else raised again (never swallowed). A thread meeting another
@@ -110,8 +124,7 @@ static void signals_handler(int sig, siginfo_t *info, void *context)
   int first = signals_first_of(sig);
   as_collector_on_deadly_signal(first); /* the line names the signal the process dies of */
   if (first != sig)
-    for (int ms = 0; ms < SIGNALS_SECOND_WAIT_MS; ms += 10)
-      nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    signals_wait_for_death();
   as_signals_die_by_default(sig, !signals_fault_recurs(sig, info, context));
   errno = saved;
 }

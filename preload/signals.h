@@ -25,6 +25,11 @@ int as_signals_set(int sig, const struct sigaction *act, struct sigaction *old);
  * takes its place again, as above. */
 void as_signals_defaulted(int sig);
 
+/* A thread of the host ends the process (exit, _exit, quick_exit): while another thread of it
+ * is dying of a deadly signal (its line being written), it waits for that death, bounded (the
+ * signal would have ended the process before untraced). */
+void as_signals_before_exit(void);
+
 /* Whether a disposition the kernel returned is ours: the host is then shown SIG_DFL. */
 int as_signals_is_ours(const struct sigaction *old);
 int as_signals_handler_is_ours(void (*handler)(int));

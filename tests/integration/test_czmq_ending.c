@@ -165,6 +165,32 @@ Test(czmq_ending, of_two_deadly_signals_the_process_dies_of_the_one_its_line_nam
   }
 }
 
+/* A thread meets SIGPIPE while main, 20 ms later, ends the process itself: untraced the
+ * signal kills at once. Traced, its last line takes longer than that (busy actors), and main
+ * must not end the process its own way meanwhile (it exited 3, 6, or ran its atexit handler
+ * and static destructors first). */
+static void exit_race(const char *how)
+{
+  const char *argv[] = {"caf_exit_race", how, NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, 128 + SIGPIPE, "%s: status %d", how, run.status);
+  cr_assert_str_eq(run.out, "");
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert_str_eq(as_test_str(last, "ended_by"), "signal", "%s", how);
+  cr_assert_str_eq(as_test_str(last, "signal"), "SIGPIPE", "%s", how);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+Test(czmq_ending, a_thread_ending_the_process_waits_for_another_s_deadly_signal)
+{
+  exit_race("_exit");
+  exit_race("quick_exit");
+  exit_race("exit");
+}
+
 Test(czmq_ending, threads_crashing_at_once_leave_one_final_line_and_the_same_death)
 {
   const char *argv[] = {"czmq_ending", "crash4", NULL};
