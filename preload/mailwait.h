@@ -11,7 +11,8 @@
  * the wait. A slot holds one word, a tag of the key and the time in ticks, so a
  * stamp is one store and a lookup one load; a stamp overwritten by another key's (two queued
  * messages meeting in one of the 8,192 slots: never two of one first-in, first-out mailbox)
- * leaves that message not measured rather than measured wrong. Waits are counted modulo 2^44 ticks (about an hour at 5 GHz).
+ * leaves that message not measured rather than measured wrong. Waits are counted modulo 2^44
+ * ticks (about an hour at 5 GHz).
  *
  * The histogram's two words live beside the record, not in it: an array per record pool
  * indexed by the record's place in its pool (address space reserved once, touched as used),
@@ -59,6 +60,9 @@ extern _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES]
     __attribute__((visibility("hidden")));
 
 #define AS_MAILWAIT_SLOT_SHIFT (64 - AS_MAILWAIT_SLOT_BITS)
+/* Two odd 64-bit multipliers (MurmurHash3's finaliser, the golden ratio's): the keys' mixing. */
+#define AS_MAILWAIT_MIX_A 0xff51afd7ed558ccdull
+#define AS_MAILWAIT_MIX_B 0x9e3779b97f4a7c15ull
 
 /* The key of the message a mailbox (a record's address) holds as its N-th (a sequence number):
  * its top bits pick the slot, the next 20 are the tag. A mailbox's messages take consecutive
@@ -67,10 +71,8 @@ extern _Atomic uint64_t *_Atomic as__mailwait_words[AS_RECORD_SPACES]
  * hash of both. */
 static inline uint64_t as_mailwait_key(const void *mailbox, uint64_t n)
 {
-  uint64_t hash =
-      ((uint64_t)(uintptr_t)mailbox ^ n * 0xff51afd7ed558ccdull) * 0x9e3779b97f4a7c15ull;
-  uint64_t slot =
-      (uint64_t)(uintptr_t)mailbox * 0x9e3779b97f4a7c15ull + (n << AS_MAILWAIT_SLOT_SHIFT);
+  uint64_t hash = ((uint64_t)(uintptr_t)mailbox ^ n * AS_MAILWAIT_MIX_A) * AS_MAILWAIT_MIX_B;
+  uint64_t slot = (uint64_t)(uintptr_t)mailbox * AS_MAILWAIT_MIX_B + (n << AS_MAILWAIT_SLOT_SHIFT);
   return (slot & ~((1ull << AS_MAILWAIT_SLOT_SHIFT) - 1)) |
          (hash & ((1ull << AS_MAILWAIT_SLOT_SHIFT) - 1));
 }
@@ -81,7 +83,7 @@ static inline uint64_t as_mailwait_key(const void *mailbox, uint64_t n)
  * spaced by their size, which consecutive slots would turn into a few slots used). */
 static inline uint64_t as_mailwait_key_object(const void *object)
 {
-  return (uint64_t)(uintptr_t)object * (0xff51afd7ed558ccdull * 0x9e3779b97f4a7c15ull);
+  return (uint64_t)(uintptr_t)object * (AS_MAILWAIT_MIX_A * AS_MAILWAIT_MIX_B);
 }
 
 static inline _Atomic uint64_t *as__mailwait_slot(uint64_t key)
@@ -92,7 +94,7 @@ static inline _Atomic uint64_t *as__mailwait_slot(uint64_t key)
 static inline uint64_t as__mailwait_tag(uint64_t key)
 {
   /* Never 0, so a stamp is never an empty slot. */
-  uint64_t tag = key >> (64 - AS_MAILWAIT_SLOT_BITS - (64 - AS_MAILWAIT_TICK_BITS));
+  uint64_t tag = key >> (AS_MAILWAIT_SLOT_SHIFT - (64 - AS_MAILWAIT_TICK_BITS));
   return ((tag & ((1ull << (64 - AS_MAILWAIT_TICK_BITS)) - 1)) | 1) << AS_MAILWAIT_TICK_BITS;
 }
 
