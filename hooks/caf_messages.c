@@ -46,16 +46,11 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   } else {
     /* CAF's mailbox is not one queue (priorities, messages skipped while awaiting a
      * response), so its consumer cannot tell a timed message by its number: the element,
-     * alive until its handler is done, names the message; a handler looks it up while a
-     * timed message of its actor may be queued (as_actor_mailwait_pending). An untimed one
-     * clears its address's stamp: a timed message never taken (sent to an actor that had
-     * quit: CAF frees it at once, and the sender's next message reuses the address) may have
-     * left one, which would time this message wrongly. */
-    uint64_t key = as_mailwait_key_object(element);
+     * alive until its handler is done, names the message with its receiver; a handler looks
+     * it up while a timed message of its actor may be queued (as_actor_mailwait_pending). */
     if (as_mailwait_sampled(seq))
-      as_mailwait_stamp(key, as_clock_now());
-    else
-      as_mailwait_take(key);
+      as_mailwait_stamp(as_mailwait_key_object(element, as_actor_id(caf_record(target))),
+                        as_clock_now());
   }
   /* A message to oneself (a loop driving itself) names its own actor: no look-up. */
   const void *from = caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER));
@@ -179,9 +174,9 @@ static struct caf_handover caf_handover_put(struct caf_actor *ca, const void *el
   else
     as_actor_enqueue_quiet(h.to);
   if (element) {
-    /* A servant hands every event in the one element it keeps: no stamp left at that address
-     * may time this one. */
-    as_mailwait_take(as_mailwait_key_object(element));
+    /* A servant hands every event in the one element it keeps: no stamp left for this broker
+     * at that address may time this one. */
+    as_mailwait_take(as_mailwait_key_object(element, as_actor_id(h.to)));
     as_events_send(NULL, h.to, (uintptr_t)element);
   }
   h.taken = atomic_load_explicit(&h.to->received, memory_order_relaxed);
@@ -306,7 +301,7 @@ static AS_HOOK_HOT struct caf_handling caf_handler_begin(struct caf_actor *ca, c
   as_actor_receive_quiet(a, h.type);
   uint64_t now = as_clock_now();
   if (__builtin_expect(as_actor_mailwait_pending(a), 0)) {
-    h.wait_key = as_mailwait_key_object(element);
+    h.wait_key = as_mailwait_key_object(element, as_actor_id(a));
     struct caf_waited w = caf_mailwait_claim(a, h.wait_key, now);
     h.wait_stamp = w.stamp;
     h.waited = w.ticks;

@@ -5,10 +5,10 @@
  * that names the message while it is queued: the mailbox's enqueue sequence number where the
  * mailbox is first in, first out (CZMQ's pipe: the consumer's own receive count tells it
  * which number it takes), else the runtime's message object (CAF's mailbox element, which
- * lives until its handler is done; its address is reused once it is freed, so every such
- * message put in either stamps its key or clears it: a stamp never taken cannot time a later
- * message at that address). The consumer finds its stamp by the same key, takes it and counts
- * the wait. A slot holds one word, a tag of the key and the time in ticks, so a
+ * lives until its handler is done) with its receiver's id: an object's address is reused once
+ * it is freed, and a stamp never taken (a message to an actor that quit) then names a message
+ * to that actor alone, which no actor receives again (ids are never reused). The consumer finds
+ * its stamp by the same key, takes it and counts the wait. A slot holds one word, a tag of the key and the time in ticks, so a
  * stamp is one store and a lookup one load; a stamp overwritten by another key's (two queued
  * messages meeting in one of the 8,192 slots: never two of one first-in, first-out mailbox)
  * leaves that message not measured rather than measured wrong. Waits are counted modulo 2^44
@@ -78,12 +78,14 @@ static inline uint64_t as_mailwait_key(const void *mailbox, uint64_t n)
 }
 
 /* The key of a message named by an object of the runtime's that lives, at one address in the
- * process, from its enqueue until its handler is done (CAF's mailbox element): the object alone
- * names it, whichever mailbox holds it, hashed (one multiplication: objects' addresses are
- * spaced by their size, which consecutive slots would turn into a few slots used). */
-static inline uint64_t as_mailwait_key_object(const void *object)
+ * process, from its enqueue until its handler is done (CAF's mailbox element), sent to the
+ * actor with this id: hashed, not consecutive (objects' addresses are spaced by their size,
+ * which consecutive slots would turn into a few slots used). A message whose stamp is never
+ * taken leaves it under its receiver's id, where no later message at that address finds it:
+ * untimed messages need not clear their address's slot. */
+static inline uint64_t as_mailwait_key_object(const void *object, uint64_t receiver_id)
 {
-  return (uint64_t)(uintptr_t)object * (AS_MAILWAIT_MIX_A * AS_MAILWAIT_MIX_B);
+  return ((uint64_t)(uintptr_t)object ^ receiver_id * AS_MAILWAIT_MIX_A) * AS_MAILWAIT_MIX_B;
 }
 
 static inline _Atomic uint64_t *as__mailwait_slot(uint64_t key)

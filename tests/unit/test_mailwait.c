@@ -41,19 +41,20 @@ Test(mailwait, only_a_mailbox_with_a_timed_message_queued_is_looked_up)
   for (int i = 0; i < 5; i++) {
     uint64_t seq = as_actor_enqueue(a);
     if (as_mailwait_sampled(seq))
-      as_mailwait_stamp(as_mailwait_key_object(&element[i]), 1000 + (uint64_t)i);
+      as_mailwait_stamp(as_mailwait_key_object(&element[i], as_actor_id(a)), 1000 + (uint64_t)i);
   }
   for (int i = 0; i < 5; i++) {
     as_actor_receive(a, AS_TYPE_NONE);
     if (i == 1 || i == 2 || i == 3) {
       /* Number 4 is still queued: looked up, found unstamped, still pending. */
       cr_assert(as_actor_mailwait_pending(a));
-      cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element[i])), 0);
+      cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element[i], as_actor_id(a))),
+                   0);
       cr_assert(as_actor_mailwait_pending(a));
       continue;
     }
     cr_assert(as_actor_mailwait_pending(a), "message %d", i);
-    uint64_t key = as_mailwait_key_object(&element[i]);
+    uint64_t key = as_mailwait_key_object(&element[i], as_actor_id(a));
     uint64_t stamp = as_actor_mailwait_claim(a, key);
     cr_assert_neq(stamp, 0, "message %d", i);
     cr_assert_eq(as_mailwait_since(stamp, 1100), 100 - (uint64_t)i);
@@ -70,11 +71,11 @@ Test(mailwait, a_lost_stamp_is_given_up_once_its_mailbox_is_empty)
   as_actor_enqueue(a);
   as_actor_receive(a, AS_TYPE_NONE);
   /* One message still queued: the lost stamp may be its, still pending. */
-  cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element[0])), 0);
+  cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element[0], as_actor_id(a))), 0);
   cr_assert(as_actor_mailwait_pending(a));
   as_actor_receive(a, AS_TYPE_NONE);
   /* None queued: given up, the next messages are not looked up. */
-  cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element[1])), 0);
+  cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element[1], as_actor_id(a))), 0);
   cr_assert_not(as_actor_mailwait_pending(a));
   as_actor_enqueue(a);
   as_actor_enqueue(a);
@@ -86,7 +87,7 @@ Test(mailwait, a_skipped_message_keeps_its_stamp_for_its_handler)
 {
   struct as_actor *a = spawn_one();
   int element;
-  uint64_t key = as_mailwait_key_object(&element);
+  uint64_t key = as_mailwait_key_object(&element, as_actor_id(a));
   as_mailwait_stamp(key, as_actor_enqueue(a) + 500);
   as_actor_receive(a, AS_TYPE_NONE);
   uint64_t stamp = as_actor_mailwait_claim(a, key);
@@ -99,6 +100,26 @@ Test(mailwait, a_skipped_message_keeps_its_stamp_for_its_handler)
   as_actor_receive(a, AS_TYPE_NONE);
   cr_assert_eq(as_actor_mailwait_claim(a, key), stamp);
   as_mailwait_take_stamp(key, stamp);
+  cr_assert_not(as_actor_mailwait_pending(a));
+}
+
+/* A timed message to an actor that quit is freed untaken, and the next message at its address
+ * names another receiver: its stamp is not found for it (untimed messages clear no slot). */
+Test(mailwait, a_stamp_left_for_a_quit_actor_times_no_other_actor_s_message)
+{
+  struct as_actor *quit = spawn_one();
+  struct as_actor *a = spawn_one();
+  int element;
+  as_mailwait_stamp(as_mailwait_key_object(&element, as_actor_id(quit)), 100);
+  as_mailwait_stamp(as_mailwait_key_object(&element + 1, as_actor_id(a)), 200);
+  as_actor_enqueue(a); /* number 0, timed: at element + 1 */
+  as_actor_enqueue(a); /* number 1, untimed: at element, where the quit actor's stamp is */
+  as_actor_receive(a, AS_TYPE_NONE);
+  cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element, as_actor_id(a))), 0);
+  cr_assert(as_actor_mailwait_pending(a));
+  as_actor_receive(a, AS_TYPE_NONE);
+  uint64_t stamp = as_actor_mailwait_claim(a, as_mailwait_key_object(&element + 1, as_actor_id(a)));
+  cr_assert_eq(as_mailwait_since(stamp, 250), 50);
   cr_assert_not(as_actor_mailwait_pending(a));
 }
 
