@@ -118,15 +118,16 @@ Test(caf_messages, messages_from_others_after_an_actor_drove_itself_make_its_dee
   as_test_run_free(&run);
 }
 
-/* Three messages, its first from launch and two it sends itself: one in four is timed, the
- * first (its own are numbered from 1, so a short-lived actor that sends itself a few messages
- * is not timed twice as often as configured). */
+/* Three messages, its first from launch and two it sends itself: one in four (as set) is
+ * timed, the first (its own are numbered from 1, so a short-lived actor that sends itself a few
+ * messages is not timed twice as often as configured). */
 Test(caf_messages, an_actor_that_sends_itself_a_few_messages_is_timed_one_in_four)
 {
   const char *argv[] = {"caf_selfloop", "3", "0", "0", NULL};
+  const char *env[] = {"ACTORSCOPE_MAILBOX_WAIT_EVERY=4", NULL};
   struct as_test_run run;
   json_t *lines;
-  json_t *loop = self_loop_run(argv, NULL, &run, &lines);
+  json_t *loop = self_loop_run(argv, env, &run, &lines);
   cr_assert_eq(as_test_int(loop, "counters.messages_received"), 3);
   cr_assert_eq(as_test_histogram_count(json_object_get(loop, "mailbox_wait_histogram")), 1);
   json_decref(lines);
