@@ -27,7 +27,8 @@ void waits_json_percentiles(struct jsonout *j, const char *key, const struct rm_
   jsonout_object_end(j);
 }
 
-/* "LEAD p50 … of N messages" and a newline, when the histogram exists. */
+/* "LEAD p50 … of N timed messages" and a newline, when the histogram exists: N counts the
+ * timed messages (one in ACTORSCOPE_MAILBOX_WAIT_EVERY), not all those received. */
 static void waits_print(const struct recording *m, const char *lead,
                         const struct as_histogram_bin *bins, size_t n)
 {
@@ -36,7 +37,7 @@ static void waits_print(const struct recording *m, const char *lead,
     return;
   char p50[SHOW_DURATION_MAX], p90[SHOW_DURATION_MAX], p99[SHOW_DURATION_MAX],
       max[SHOW_DURATION_MAX];
-  printf("%sp50 %s, p90 %s, p99 %s, max %s of %llu message%s\n", lead,
+  printf("%sp50 %s, p90 %s, p99 %s, max %s of %llu timed message%s\n", lead,
          show_duration(w.p50, 0, p50, sizeof p50), show_duration(w.p90, 0, p90, sizeof p90),
          show_duration(w.p99, 0, p99, sizeof p99), show_duration(w.max, 0, max, sizeof max),
          (unsigned long long)w.count, w.count == 1 ? "" : "s");

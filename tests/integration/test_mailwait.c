@@ -198,7 +198,7 @@ Test(mailwait, report_check_and_prometheus_show_the_burst_s_waits)
   unsigned long long count;
   cr_assert_eq(sscanf(row,
                       "  burst_worker (1 actor): p50 %lf ms, p90 %lf ms, p99 %lf ms, max %lf "
-                      "ms of %llu messages",
+                      "ms of %llu timed messages",
                       &p50, &p90, &p99, &max, &count),
                5, "%s", row);
   cr_expect_eq(count, BURST);
