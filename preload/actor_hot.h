@@ -76,16 +76,15 @@ static inline uint64_t as_actor_enqueue(struct as_actor *a)
 }
 
 /* The same from the thread running the actor's handler (it sends itself a message): no
- * locked add. Returns the message's number among those it sent itself, from 1 (number 0 is
- * the other senders': an actor that gets one message and sends itself a few is timed no more
- * often than with one numbering, mailwait.h). */
+ * locked add. Returns the message's number among those it sent itself (0, 1, 2 ...: numbered
+ * apart from the other senders', mailwait.h). */
 static inline uint64_t as_actor_enqueue_own_quiet(struct as_actor *a)
 {
   uint64_t seq = atomic_load_explicit(&a->enqueued_own, memory_order_relaxed);
   atomic_store_explicit(&a->enqueued_own, seq + 1, memory_order_relaxed);
   as_actor_mailbox_max_update(a,
                               atomic_load_explicit(&a->enqueued, memory_order_relaxed) + seq + 1);
-  return seq + 1;
+  return seq;
 }
 
 /* The same where one thread at a time sends to this actor (a CZMQ pipe end is a zmq socket,
@@ -395,13 +394,11 @@ AS_HOT void as_actor_mailbox_wait_add(struct as_actor *actor, uint64_t ticks)
 }
 
 /* Timed messages (mailwait.h) ever put into the actor's mailbox, modulo 2^32: other senders'
- * numbered from 0, its own from 1, one in N of each timed. */
+ * and its own numbered apart, each numbering sampled alike. */
 AS_HOT uint32_t as__actor_mailwait_timed(const struct as_actor *actor)
 {
-  /* Those it sent itself are numbered from 1 (as_actor_enqueue_own_quiet). */
   return as_mailwait_timed_of(atomic_load_explicit(&actor->enqueued, memory_order_relaxed)) +
-         as_mailwait_timed_from_one(
-             atomic_load_explicit(&actor->enqueued_own, memory_order_relaxed));
+         as_mailwait_timed_of(atomic_load_explicit(&actor->enqueued_own, memory_order_relaxed));
 }
 
 /* Whether a timed message of the actor's (mailwait.h) may still be queued: timed ones put in

@@ -6,6 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A value quoted in an error: at most this many bytes of it, so that the line still says what
+ * is wrong after 100 KB of garbage (the line is 256 bytes). */
+#define CONFIG_SHOWN 64
+#define CONFIG_SHOWN_FMT "'%.*s%s'"
+#define CONFIG_SHOWN_ARGS(text)                                                                    \
+  (int)strnlen((text), CONFIG_SHOWN), (text),                                                      \
+      strnlen((text), CONFIG_SHOWN + 1) > CONFIG_SHOWN ? "..." : ""
+
 static int config_parse_uint(const char *name, const char *text, unsigned min, unsigned max,
                              const char *unit, unsigned *out, struct as_error *err)
 {
@@ -13,8 +21,9 @@ static int config_parse_uint(const char *name, const char *text, unsigned min, u
   errno = 0;
   unsigned long value = (text[0] >= '0' && text[0] <= '9') ? strtoul(text, &end, 10) : 0;
   if (!end || *end != '\0' || errno != 0 || value < min || value > max) {
-    as_error_set(err, "%s='%s' is invalid: expected a whole number of %s from %u to %u", name, text,
-                 unit, min, max);
+    as_error_set(err,
+                 "%s=" CONFIG_SHOWN_FMT " is invalid: expected a whole number of %s from %u to %u",
+                 name, CONFIG_SHOWN_ARGS(text), unit, min, max);
     return -EINVAL;
   }
   *out = (unsigned)value;
@@ -37,9 +46,9 @@ static int config_parse_size(const char *name, const char *text, unsigned long l
   if (!end || *end != '\0' || errno != 0 || value > AS_MAX_BYTES_MAX >> shift ||
       (value != 0 && value << shift < AS_MAX_BYTES_MIN)) {
     as_error_set(err,
-                 "%s='%s' is invalid: expected 0 (no limit) or a size from %llu bytes, "
-                 "optionally with K, M or G",
-                 name, text, AS_MAX_BYTES_MIN);
+                 "%s=" CONFIG_SHOWN_FMT " is invalid: expected 0 (no limit) or a size from %llu "
+                 "bytes, optionally with K, M or G",
+                 name, CONFIG_SHOWN_ARGS(text), AS_MAX_BYTES_MIN);
     return -EINVAL;
   }
   *out = value << shift;
@@ -52,7 +61,8 @@ static int config_parse_output(const char *text, const char *cwd, struct as_conf
 {
   char why[160];
   if (as_dest_parse(&cfg->output, text, cwd, why, sizeof why) < 0) {
-    as_error_set(err, "%s='%s' is invalid: %s", AS_ENV_OUTPUT, text, why);
+    as_error_set(err, "%s=" CONFIG_SHOWN_FMT " is invalid: %s", AS_ENV_OUTPUT,
+                 CONFIG_SHOWN_ARGS(text), why);
     return -EINVAL;
   }
   return 0;
@@ -97,8 +107,8 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
     return rc;
   if ((text = lookup(AS_ENV_MAILBOX_WAIT_EVERY)) &&
       (rc = config_parse_uint(AS_ENV_MAILBOX_WAIT_EVERY, text, AS_MAILBOX_WAIT_EVERY_MIN,
-                              AS_MAILBOX_WAIT_EVERY_MAX, "messages", &cfg->mailbox_wait_every,
-                              err)) < 0)
+                              AS_MAILBOX_WAIT_EVERY_MAX, "messages (a power of two)",
+                              &cfg->mailbox_wait_every, err)) < 0)
     return rc;
   if (cfg->mailbox_wait_every & (cfg->mailbox_wait_every - 1)) {
     as_error_set(err, "%s='%u' is invalid: expected a power of two from 1 to %u",
@@ -107,7 +117,8 @@ int as_config_parse(struct as_config *cfg, as_config_lookup_fn lookup, const cha
   }
   if ((text = lookup(AS_ENV_EVENTS))) {
     if (strcmp(text, "0") != 0 && strcmp(text, "1") != 0) {
-      as_error_set(err, "%s='%s' is invalid: expected 0 (off) or 1 (on)", AS_ENV_EVENTS, text);
+      as_error_set(err, "%s=" CONFIG_SHOWN_FMT " is invalid: expected 0 (off) or 1 (on)",
+                   AS_ENV_EVENTS, CONFIG_SHOWN_ARGS(text));
       return -EINVAL;
     }
     cfg->events = text[0] == '1';

@@ -32,25 +32,28 @@
 
 extern _Atomic uint64_t as__mailwait_stamps[1u << AS_MAILWAIT_SLOT_BITS]
     __attribute__((visibility("hidden")));
-/* ACTORSCOPE_MAILBOX_WAIT_EVERY - 1: a message is timed when its sequence number in its
- * mailbox (0, 1, 2 ...) has these bits clear. */
+/* ACTORSCOPE_MAILBOX_WAIT_EVERY - 1: past a mailbox's first EVERY messages, a message is timed
+ * when its sequence number in its mailbox (0, 1, 2 ...) has these bits clear. */
 extern uint64_t as__mailwait_mask __attribute__((visibility("hidden")));
 /* log2(ACTORSCOPE_MAILBOX_WAIT_EVERY). */
 extern unsigned as__mailwait_shift __attribute__((visibility("hidden")));
 
-/* Whether the message a mailbox holds as its SEQ-th (from 0) is timed. */
-static inline int as_mailwait_sampled(uint64_t seq) { return (seq & as__mailwait_mask) == 0; }
-/* How many of a mailbox's first N messages are timed (numbers 0 .. N-1 with those bits clear):
+/* Whether the message a mailbox holds as its SEQ-th (from 0) is timed: each of its first
+ * EVERY, then one in EVERY. A short burst, or an actor that takes few messages, is timed
+ * whole; a busy mailbox costs one timed message in EVERY. */
+static inline int as_mailwait_sampled(uint64_t seq)
+{
+  return seq <= as__mailwait_mask || (seq & as__mailwait_mask) == 0;
+}
+/* How many of a mailbox's first N messages are timed (numbers 0 .. N-1, as_mailwait_sampled):
  * a consumer that counts the stamps it took knows without a look-up whether one can be in
  * flight (modulo 2^32, as its count). */
 static inline uint32_t as_mailwait_timed_of(uint64_t n)
 {
-  return (uint32_t)((n + as__mailwait_mask) >> as__mailwait_shift);
-}
-/* The same for messages numbered 1 .. N (a CAF actor's own, actor_hot.h). */
-static inline uint32_t as_mailwait_timed_from_one(uint64_t n)
-{
-  return (uint32_t)(n >> as__mailwait_shift);
+  if (n <= as__mailwait_mask + 1)
+    return (uint32_t)n;
+  /* The first EVERY, then the multiples of EVERY from EVERY on. */
+  return (uint32_t)(as__mailwait_mask + ((n + as__mailwait_mask) >> as__mailwait_shift));
 }
 /* Sets the sampling (a power of two, from the configuration; every message until then). */
 void as_mailwait_configure(unsigned every);

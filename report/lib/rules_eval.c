@@ -133,12 +133,13 @@ static int rules_eval_baseline(const struct rule *rule, const struct recording *
 
 /* Per actor name (or NAME only): the p99 of its finished handlers, or of its messages' waits
  * in the mailbox, from its actors' histograms merged. A run whose snapshots carry no such
- * histogram (an older tracer) cannot pass. */
+ * histogram (an older tracer) cannot pass, nor a rule on a NAME none of whose messages was
+ * timed (an io broker fed by network events only): it would check nothing. */
 static void rules_eval_p99(const struct rule *rule, const struct recording *m,
                            const struct rm_names *names, struct rules_result *r)
 {
   int waits = rule->kind == RULE_MAX_MAILBOX_WAIT_P99_MS;
-  int any = 0;
+  int any = 0, named_untimed = 0;
   for (size_t i = 0; i < names->n; i++) {
     const struct rm_name *agg = &names->items[i];
     const char *name = strtab_text(&m->strings, agg->name);
@@ -147,13 +148,19 @@ static void rules_eval_p99(const struct rule *rule, const struct recording *m,
     int64_t limit = as_sat_mul(rule->limit, 1000000);
     char p99_text[SHOW_DURATION_MAX], max_text[SHOW_DURATION_MAX];
     any |= p99 >= 0;
-    if (p99 < 0 || (rule->name[0] && strcmp(name, rule->name) != 0) || p99 <= limit)
+    if (rule->name[0] && strcmp(name, rule->name) != 0)
+      continue;
+    named_untimed |= p99 < 0 && waits && rule->name[0];
+    if (p99 < 0 || p99 <= limit)
       continue;
     show_duration_above(p99, limit, 0, p99_text, sizeof p99_text);
+    struct rm_finished w = {0};
+    if (waits && recording_waits(m, agg->wait_hist, agg->n_wait_hist, &w) < 0)
+      w.max = recording_name_wait_percentile(m, agg, 100);
     if (waits)
-      rules_note(
-          r, "%s messages waited in the mailbox: p99 %s (max %s)", name, p99_text,
-          show_duration(recording_name_wait_percentile(m, agg, 100), 0, max_text, sizeof max_text));
+      rules_note(r, "%s messages waited in the mailbox: p99 %s (max %s) of %llu timed", name,
+                 p99_text, show_duration(w.max, 0, max_text, sizeof max_text),
+                 (unsigned long long)w.count);
     else
       rules_note(r, "%s handlers: p99 %s (max %s)", name, p99_text,
                  show_duration(agg->finished_max_ns, 0, max_text, sizeof max_text));
@@ -163,6 +170,9 @@ static void rules_eval_p99(const struct rule *rule, const struct recording *m,
                           "than mailbox_wait_histogram?)"
                         : "the run's snapshots carry no handler-time histograms (a tracer older "
                           "than handler_histogram?)");
+  else if (named_untimed)
+    rules_note(r, "no message in the mailbox of %s was timed, so the rule checks nothing",
+               rule->name);
 }
 
 int rules_eval(const struct rule *rule, const struct recording *m, const struct rm_names *names,

@@ -56,7 +56,7 @@ static void inspect_percentiles(struct top_canvas *c, const char *lead, const in
     top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s p50 %s, p90 %s, p99 %s", lead, text[0], text[1],
                    text[2]);
   else
-    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s p50 %s, p90 %s, p99 %s, max %s of %llu", lead,
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s p50 %s, p90 %s, p99 %s, max %s of %llu timed", lead,
                    text[0], text[1], text[2], text[3], (unsigned long long)count);
 }
 

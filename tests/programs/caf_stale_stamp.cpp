@@ -1,9 +1,11 @@
 // Sends to an actor that already quit, then a message that reuses their memory: CAF frees a
 // message it could not deliver at once, and the sender's next one of the same size gets the
-// same address. The worker starts a 600 ms handler at its first message; main then sends 4
-// messages to an actor that quit (the 4th is the dead actor's 5th: timed by default), waits
-// 500 ms and sends the worker 4 more (its 2nd to 5th: the 5th timed). The worker takes them
-// about 100 ms later. Prints "stale done". Exit status 0.
+// same address. Run with ACTORSCOPE_MAILBOX_WAIT_EVERY=4. Main sends the worker 5 messages
+// (numbers 0-4, timed: the first four and 4), which it takes at once; then 4 messages to an
+// actor that quit (timed, the last stamp left behind); waits 500 ms and sends the worker 4
+// more (5-8: 5, 6 and 7 untimed, 8 timed), the first of them at the dead actor's messages'
+// address. While 8 is queued, the worker looks 5, 6 and 7 up. Every wait is well under 200 ms;
+// one borrowed from the dead actor's stamp would read 500. Prints "stale done". Exit status 0.
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -24,9 +26,7 @@ behavior steady_worker(event_based_actor *self, actor client)
 {
   auto handled = std::make_shared<int>(0);
   return {[=](work_atom, int) {
-    if (++*handled == 1)
-      std::this_thread::sleep_for(std::chrono::milliseconds(600));
-    if (*handled == 5) {
+    if (++*handled == 9) {
       self->send(client, done_atom::value);
       self->quit();
     }
@@ -43,12 +43,13 @@ int main()
     auto doomed = system.spawn(quits_at_once);
     auto worker = system.spawn(steady_worker, actor{self});
     self->send(doomed, work_atom::value, 0);
-    self->send(worker, work_atom::value, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50)); // doomed quits
+    for (int i = 0; i <= 4; i++)
+      self->send(worker, work_atom::value, i);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50)); // doomed quits, worker takes 0-4
     for (int i = 1; i <= 4; i++)
       self->send(doomed, work_atom::value, i);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    for (int i = 1; i <= 4; i++)
+    for (int i = 5; i <= 8; i++)
       self->send(worker, work_atom::value, i);
     self->receive([](done_atom) {});
   }

@@ -120,6 +120,27 @@ Test(config, each_bad_value_names_its_variable_and_what_it_accepts)
   }
 }
 
+/* A value of 100 KB is quoted by its start only: the line still says what is wrong (quoted
+ * whole, the 256-byte line ended inside the value). */
+Test(config, a_huge_bad_value_is_quoted_short_and_the_reason_survives)
+{
+  static char huge[100001];
+  const struct bad_value bad[] = {
+      {"ACTORSCOPE_MAILBOX_WAIT_EVERY", huge, "a power of two) from 1 to 1024"},
+      {"ACTORSCOPE_EVENTS", huge, "expected 0 (off) or 1 (on)"},
+      {"ACTORSCOPE_MAX_BYTES", huge, "optionally with K, M or G"},
+  };
+  memset(huge, '7', sizeof huge - 1);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct as_config cfg;
+    struct as_error err = {""};
+    fake_env(bad[i].name, bad[i].value);
+    cr_assert_eq(as_config_parse(&cfg, fake_lookup, "/", &err), -EINVAL, "%s", bad[i].name);
+    cr_assert_not_null(strstr(err.text, "7777..."), "%s", err.text);
+    cr_assert_not_null(strstr(err.text, bad[i].expect), "%s", err.text);
+  }
+}
+
 /* ACTORSCOPE_TOKEN_FILE: the token from a file only its owner can read. */
 static void token_file(char *path, size_t len, const char *text, mode_t mode)
 {

@@ -24,29 +24,35 @@ Test(mailwait, timed_messages_are_counted_from_the_enqueue_count)
 {
   cr_assert_eq(as_mailwait_timed_of(0), 0);
   cr_assert_eq(as_mailwait_timed_of(1), 1); /* number 0 */
-  cr_assert_eq(as_mailwait_timed_of(4), 1);
-  cr_assert_eq(as_mailwait_timed_of(5), 2); /* numbers 0 and 4 */
+  cr_assert_eq(as_mailwait_timed_of(4), 4); /* the first four */
+  cr_assert_eq(as_mailwait_timed_of(5), 5); /* and number 4 */
+  cr_assert_eq(as_mailwait_timed_of(8), 5);
+  cr_assert_eq(as_mailwait_timed_of(9), 6); /* and 8 */
+  for (uint64_t n = 0, timed = 0; n < 100; timed += as_mailwait_sampled(n), n++)
+    cr_assert_eq(as_mailwait_timed_of(n), timed, "of %llu", (unsigned long long)n);
   as_mailwait_configure(1);
   cr_assert_eq(as_mailwait_timed_of(7), 7);
   as_mailwait_configure(1024);
-  cr_assert_eq(as_mailwait_timed_of(1025), 2);
+  cr_assert_eq(as_mailwait_timed_of(1025), 1025);
+  cr_assert_eq(as_mailwait_timed_of(2048), 1025);
+  cr_assert_eq(as_mailwait_timed_of(2049), 1026);
 }
 
 Test(mailwait, only_a_mailbox_with_a_timed_message_queued_is_looked_up)
 {
   struct as_actor *a = spawn_one();
   cr_assert_not(as_actor_mailwait_pending(a));
-  /* Five sent, numbers 0 and 4 timed and stamped (as a sender does). */
-  int element[5];
-  for (int i = 0; i < 5; i++) {
+  /* Nine sent, numbers 0 to 4 and 8 timed and stamped (as a sender does). */
+  int element[9];
+  for (int i = 0; i < 9; i++) {
     uint64_t seq = as_actor_enqueue(a);
     if (as_mailwait_sampled(seq))
       as_mailwait_stamp(as_mailwait_key_object(&element[i], as_actor_id(a)), 1000 + (uint64_t)i);
   }
-  for (int i = 0; i < 5; i++) {
+  for (int i = 0; i < 9; i++) {
     as_actor_receive(a, AS_TYPE_NONE);
-    if (i == 1 || i == 2 || i == 3) {
-      /* Number 4 is still queued: looked up, found unstamped, still pending. */
+    if (i == 5 || i == 6 || i == 7) {
+      /* Number 8 is still queued: looked up, found unstamped, still pending. */
       cr_assert(as_actor_mailwait_pending(a));
       cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element[i], as_actor_id(a))),
                    0);
@@ -67,7 +73,8 @@ Test(mailwait, a_lost_stamp_is_given_up_once_its_mailbox_is_empty)
 {
   struct as_actor *a = spawn_one();
   int element[2];
-  as_actor_enqueue(a); /* number 0, timed, its stamp overwritten by another message's */
+  /* Numbers 0 and 1, timed (the first four are), their stamps overwritten by other messages'. */
+  as_actor_enqueue(a);
   as_actor_enqueue(a);
   as_actor_receive(a, AS_TYPE_NONE);
   /* One message still queued: the lost stamp may be its, still pending. */
@@ -79,7 +86,7 @@ Test(mailwait, a_lost_stamp_is_given_up_once_its_mailbox_is_empty)
   cr_assert_not(as_actor_mailwait_pending(a));
   as_actor_enqueue(a);
   as_actor_enqueue(a);
-  as_actor_enqueue(a); /* numbers 2, 3, 4: 4 is timed */
+  as_actor_enqueue(a); /* numbers 2, 3, 4: timed */
   cr_assert(as_actor_mailwait_pending(a));
 }
 
@@ -113,7 +120,7 @@ Test(mailwait, a_stamp_left_for_a_quit_actor_times_no_other_actor_s_message)
   as_mailwait_stamp(as_mailwait_key_object(&element, as_actor_id(quit)), 100);
   as_mailwait_stamp(as_mailwait_key_object(&element + 1, as_actor_id(a)), 200);
   as_actor_enqueue(a); /* number 0, timed: at element + 1 */
-  as_actor_enqueue(a); /* number 1, untimed: at element, where the quit actor's stamp is */
+  as_actor_enqueue(a); /* number 1, at element, where the quit actor's stamp is */
   as_actor_receive(a, AS_TYPE_NONE);
   cr_assert_eq(as_actor_mailwait_claim(a, as_mailwait_key_object(&element, as_actor_id(a))), 0);
   cr_assert(as_actor_mailwait_pending(a));
