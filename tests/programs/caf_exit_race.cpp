@@ -6,6 +6,7 @@
 // last line take longer than 20 ms.
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -61,10 +62,16 @@ int main(int argc, char **argv)
   if (pipe(pipe_ends) != 0)
     return 4;
   close(pipe_ends[0]);
+  /* Main's 20 ms start once the writer runs: on a loaded machine its thread could otherwise
+   * start after them, and main would end the process first, traced or not. */
+  static std::atomic<bool> writing{false};
   std::thread writer([] {
+    writing.store(true);
     if (write(pipe_ends[1], "x", 1) < 0)
       _exit(5); /* only with SIGPIPE ignored or blocked */
   });
+  while (!writing.load())
+    usleep(100);
   usleep(20000);
   if (std::strcmp(argv[1], "_exit") == 0)
     _exit(3);
