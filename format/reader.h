@@ -108,6 +108,7 @@ struct as_rec_header {
   const char *started_at;
   int64_t started_at_ns;
   int64_t interval_ms, grave_ms, stack_depth; /* config.*; -1 when absent */
+  int64_t mailbox_wait_every; /* config.*; -1 when absent (a tracer without mailbox waits) */
 };
 
 struct as_rec_msgtype {

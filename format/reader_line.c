@@ -25,6 +25,7 @@ static int reader_begin_line(struct as_reader *r)
   reader_arena_reset(&r->arena);
   memset(&r->line, 0, sizeof r->line);
   r->line.h.interval_ms = r->line.h.grave_ms = r->line.h.stack_depth = -1;
+  r->line.h.mailbox_wait_every = -1;
   for (int k = 0; k < K_COUNT; k++)
     r->elements[k].n = 0;
   r->sites.n = r->ids.n = r->strs.n = 0;

@@ -44,6 +44,7 @@ static const struct member members_config[] = {
     {AS_M_INTERVAL_MS, V_INT, 0, 0, 0, LINE(h.interval_ms), NONE},
     {AS_M_GRAVE_MS, V_INT, 0, 0, 0, LINE(h.grave_ms), NONE},
     {AS_M_STACK_DEPTH, V_INT, 0, 0, 0, LINE(h.stack_depth), NONE},
+    {AS_M_MAILBOX_WAIT_EVERY, V_INT, 0, 0, 0, LINE(h.mailbox_wait_every), NONE},
     {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const struct member members_totals[] = {
@@ -108,7 +109,7 @@ static const struct member members_diag[] = {
   {AS_M_HANDLER_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(histogram), ACT(n_histogram)},                    \
       {AS_M_MAILBOX_WAIT_HISTOGRAM, V_PAIRS, 0, 0, 0, ACT(wait_histogram), ACT(n_wait_histogram)}, \
       {AS_M_STUCK, V_OBJ, 0, 0, K_STUCK, NONE, ACT(has_stuck)},                                    \
-      {AS_M_MESSAGE_TYPES, V_OBJS, 0, M_REQUIRED | M_DEFAULT, K_MSGTYPE, ACT(message_types),      \
+      {AS_M_MESSAGE_TYPES,  V_OBJS, 0, M_REQUIRED | M_DEFAULT, K_MSGTYPE, ACT(message_types),      \
        ACT(n_message_types)},                                                                      \
       {AS_M_PEERS, V_OBJS, 0, 0, K_PEER, ACT(peers), ACT(n_peers)},                                \
       {AS_M_PEERS_OTHER, V_INT, 0, 0, 0, ACT(peers_other), NONE},                                  \

@@ -384,12 +384,14 @@ int recording_start(struct recording *m, const char *source, const struct as_rec
   m->include_internal = include_internal;
   m->at_signal = RM_NONE;
   m->program = m->name = RM_NONE;
+  m->mailbox_wait_every = -1;
   m->live = source && as_dest_is_socket(source);
   struct rm_ingest in = {m, 0};
   if (h) {
     m->pid = h->pid;
     m->program = h->program ? rm_intern(&in, h->program) : RM_NONE;
     m->name = *h->name ? rm_intern(&in, h->name) : RM_NONE;
+    m->mailbox_wait_every = h->mailbox_wait_every;
   }
   return m->source && !in.nomem ? 0 : -ENOMEM;
 }

@@ -90,6 +90,7 @@ struct recording {
   int64_t pid;
   uint32_t program;
   uint32_t name; /* the program's name for people (format/program.h); RM_NONE: not known */
+  int64_t mailbox_wait_every; /* config.mailbox_wait_every; -1: not known (an older tracer) */
   /* every actor seen, sorted by id */
   struct rm_actor *actors;
   size_t n_actors, cap_actors;

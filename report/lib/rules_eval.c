@@ -165,14 +165,19 @@ static void rules_eval_p99(const struct rule *rule, const struct recording *m,
       rules_note(r, "%s handlers: p99 %s (max %s)", name, p99_text,
                  show_duration(agg->finished_max_ns, 0, max_text, sizeof max_text));
   }
-  if (!any)
+  /* A tracer that times mailbox waits says how often in its header: without any histogram, its
+   * run had no message timed, which an older tracer's could not have. */
+  int timing = waits && m->mailbox_wait_every > 0;
+  if (!any && !timing)
     rules_note(r, waits ? "the run's snapshots carry no mailbox-wait histograms (a tracer older "
                           "than mailbox_wait_histogram?)"
                         : "the run's snapshots carry no handler-time histograms (a tracer older "
                           "than handler_histogram?)");
-  else if (named_untimed)
+  else if (named_untimed || (!any && rule->name[0]))
     rules_note(r, "no message in the mailbox of %s was timed, so the rule checks nothing",
                rule->name);
+  else if (!any)
+    rules_note(r, "no message in any mailbox was timed, so the rule checks nothing");
 }
 
 int rules_eval(const struct rule *rule, const struct recording *m, const struct rm_names *names,
