@@ -136,7 +136,7 @@ static int rules_eval_baseline(const struct rule *rule, const struct recording *
  * histogram (an older tracer) cannot pass, nor a rule on a NAME none of whose messages was
  * timed (an io broker fed by network events only): it would check nothing. */
 static void rules_eval_p99(const struct rule *rule, const struct recording *m,
-                           const struct rm_names *names, struct rules_result *r)
+                           const struct rm_names *names, int partial, struct rules_result *r)
 {
   int waits = rule->kind == RULE_MAX_MAILBOX_WAIT_P99_MS;
   int any = 0, named_untimed = 0;
@@ -166,8 +166,11 @@ static void rules_eval_p99(const struct rule *rule, const struct recording *m,
                  show_duration(agg->finished_max_ns, 0, max_text, sizeof max_text));
   }
   /* A tracer that times mailbox waits says how often in its header: without any histogram, its
-   * run had no message timed, which an older tracer's could not have. */
+   * run had no message timed, which an older tracer's could not have. While the run goes on, a
+   * message may still be timed. */
   int timing = waits && m->mailbox_wait_every > 0;
+  if (partial && (timing || any))
+    return;
   if (!any && !timing)
     rules_note(r, waits ? "the run's snapshots carry no mailbox-wait histograms (a tracer older "
                           "than mailbox_wait_histogram?)"
@@ -272,7 +275,7 @@ int rules_eval(const struct rule *rule, const struct recording *m, const struct 
   case RULE_BASELINE: /* the whole run against another: judged at its end */
     return partial ? 0 : rules_eval_baseline(rule, m, names, r, err, err_len);
   case RULE_MAX_HANDLER_P99_MS:
-  case RULE_MAX_MAILBOX_WAIT_P99_MS: rules_eval_p99(rule, m, names, r); return 0;
+  case RULE_MAX_MAILBOX_WAIT_P99_MS: rules_eval_p99(rule, m, names, partial, r); return 0;
   case RULE_NO_MESSAGES:
     if (pairs_check_no_messages(m, names, rule->name, rule->peer, note, sizeof note) != 0)
       rules_note(r, "%s", note);

@@ -344,6 +344,13 @@ Test(top_batch, escape_sequences_in_names_and_the_program_path_reach_no_terminal
 
 Test(top_batch, a_bad_rules_file_is_refused_naming_its_line) { top_golden("bad-rules"); }
 
+/* A wait rule on a name none of whose messages was timed yet breaks at the run's end only, as
+ * a rule on a name not seen yet does: a message may still be timed. */
+Test(top_batch, a_wait_rule_on_an_untimed_name_breaks_only_at_the_end)
+{
+  top_golden("untimed-rules");
+}
+
 /* Issue 21 §1: runtime-internal actors are hidden from the table, its counts and the rules,
  * as in report and check; --internal (the I key) lists and counts them. */
 Test(top_batch, runtime_internal_actors_are_hidden_and_break_no_rule_as_in_check)
