@@ -154,16 +154,16 @@ static void rules_eval_p99(const struct rule *rule, const struct recording *m,
     if (p99 < 0 || p99 <= limit)
       continue;
     show_duration_above(p99, limit, 0, p99_text, sizeof p99_text);
-    struct rm_finished w = {0};
-    if (waits && recording_waits(m, agg->wait_hist, agg->n_wait_hist, &w) < 0)
-      w.max = recording_name_wait_percentile(m, agg, 100);
-    if (waits)
+    if (waits) {
+      struct rm_finished w = {0};
+      recording_waits(m, agg->wait_hist, agg->n_wait_hist, &w); /* max and count */
       rules_note(r, "%s messages waited in the mailbox: p99 %s (max %s) of %llu timed", name,
                  p99_text, show_duration(w.max, 0, max_text, sizeof max_text),
                  (unsigned long long)w.count);
-    else
+    } else {
       rules_note(r, "%s handlers: p99 %s (max %s)", name, p99_text,
                  show_duration(agg->finished_max_ns, 0, max_text, sizeof max_text));
+    }
   }
   /* A tracer that times mailbox waits says how often in its header: without any histogram, its
    * run had no message timed, which an older tracer's could not have. While the run goes on, a
@@ -176,7 +176,7 @@ static void rules_eval_p99(const struct rule *rule, const struct recording *m,
                           "than mailbox_wait_histogram?)"
                         : "the run's snapshots carry no handler-time histograms (a tracer older "
                           "than handler_histogram?)");
-  else if (named_untimed || (!any && rule->name[0]))
+  else if (named_untimed)
     rules_note(r, "no message in the mailbox of %s was timed, so the rule checks nothing",
                rule->name);
   else if (!any)
