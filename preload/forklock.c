@@ -9,8 +9,8 @@ static pthread_mutex_t forklocks_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t *forklocks[AS_FORKLOCKS_MAX];
 static size_t forklocks_count;
 /* Which of them prepare took (the parent releases only those), and whether it took the list's. */
-static unsigned char forklocks_taken[AS_FORKLOCKS_MAX];
-static int forklocks_list_taken;
+static volatile unsigned char forklocks_taken[AS_FORKLOCKS_MAX];
+static volatile int forklocks_list_taken;
 /* How long fork() waits, in all, for locks held by other threads. They are held for a few
  * stores or a malloc, so this is reached only when the holder cannot go on: a thread stopped
  * in a signal handler that forks (a crash handler forking a dumper) or that crashed holding
@@ -45,6 +45,8 @@ void as_forklocks_prepare(void)
 {
   struct timespec deadline;
   as_clock_deadline_after_ms(&deadline, FORKLOCKS_WAIT_MS);
+  /* Marked as each is taken: a deadly signal on this thread meanwhile releases exactly those
+   * (as_forklocks_parent from its handler, through init.c). */
   forklocks_list_taken = forklock_take_by(&forklocks_lock, &deadline);
   for (size_t i = 0; i < forklocks_count; i++)
     forklocks_taken[i] = (unsigned char)forklock_take_by(forklocks[i], &deadline);
@@ -53,17 +55,24 @@ void as_forklocks_prepare(void)
 void as_forklocks_parent(void)
 {
   for (size_t i = forklocks_count; i-- > 0;)
-    if (forklocks_taken[i])
+    if (forklocks_taken[i]) {
+      forklocks_taken[i] = 0;
       pthread_mutex_unlock(forklocks[i]);
-  if (forklocks_list_taken)
+    }
+  if (forklocks_list_taken) {
+    forklocks_list_taken = 0;
     pthread_mutex_unlock(&forklocks_lock);
+  }
 }
 
 /* The child's only thread holds them all: made new rather than unlocked (its thread id is not
  * the one that took them). */
 void as_forklocks_child(void)
 {
-  for (size_t i = 0; i < forklocks_count; i++)
+  for (size_t i = 0; i < forklocks_count; i++) {
+    forklocks_taken[i] = 0;
     pthread_mutex_init(forklocks[i], NULL);
+  }
+  forklocks_list_taken = 0;
   pthread_mutex_init(&forklocks_lock, NULL);
 }

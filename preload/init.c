@@ -8,10 +8,12 @@
 #include "mailwait.h"
 #include "registry.h"
 #include "signals.h"
+#include "testpause.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -69,20 +71,34 @@ static void init_start_collector(void)
     as_control_start_preloaded();
 }
 
+/* Set while this thread, inside fork(), holds the registry lock and the fork's short locks
+ * (from its prepare handler to its parent or child one): a deadly signal met there lets them
+ * go (as_init_fork_let_go), or the collector would wait for them and write no last line. */
+static __thread volatile sig_atomic_t init_fork_holding __attribute__((tls_model("initial-exec")));
+
 /* The registry lock is held only for copies, never across I/O: fork waits for no write. Then
  * the short locks a child's hooks and collector take (forklock.h), none left held in it. */
 static void init_fork_prepare(void)
 {
   init_fork_parent_writing = as_collector_is_writing();
   as_registry_lock_for_fork();
+  init_fork_holding = 1;
   as_forklocks_prepare();
+  as_test_pause("fork_prepared");
 }
 
-static void init_fork_parent(void)
+/* Also what a deadly signal's handler lets go of first (as_signals_let_go_with): met inside
+ * fork(), the process dies of it there, and that fork() never returns in the parent. */
+static void init_fork_let_go(void)
 {
-  as_forklocks_parent();
+  if (!init_fork_holding)
+    return;
+  as_forklocks_parent(); /* each unmarked before it is unlocked: never unlocked twice */
+  init_fork_holding = 0; /* before the unlock, for the same reason */
   as_registry_unlock_for_fork();
 }
+
+static void init_fork_parent(void) { init_fork_let_go(); }
 
 /* The child has none of the parent's threads and never shares the parent's writer. A child of
  * a process that has not started writing (no actor yet: a daemon forking at start-up) traces
@@ -91,6 +107,7 @@ static void init_fork_parent(void)
  * otherwise stops. */
 static void init_fork_child(void)
 {
+  init_fork_holding = 0;
   as_forklocks_child();
   as_elfsym_forget_after_fork();
   as_collector_reset_after_fork();
@@ -134,8 +151,10 @@ static void init_run(void)
   init_start_ticks = as_clock_now();
   init_start_wall = as_clock_wall_ns();
   as_registry_on_first_spawn(init_start_collector);
-  if (!atomic_exchange(&init_atfork_registered, 1))
+  if (!atomic_exchange(&init_atfork_registered, 1)) {
+    as_signals_let_go_with(init_fork_let_go);
     pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
+  }
   atomic_store(&init_preloaded, 1);
   atomic_store(&as__state, AS_STATE_ENABLED);
 }
@@ -162,8 +181,10 @@ int as_init_attach(as_config_lookup_fn lookup, struct as_error *err)
   init_start_ticks = as_clock_now();
   init_start_wall = as_clock_wall_ns();
   as_registry_on_first_spawn(init_start_collector);
-  if (!atomic_exchange(&init_atfork_registered, 1))
+  if (!atomic_exchange(&init_atfork_registered, 1)) {
+    as_signals_let_go_with(init_fork_let_go);
     pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
+  }
   atomic_store(&init_preloaded, 0); /* attach serves the control socket */
   atomic_store(&init_collector_started, 1);
   if (as_collector_start(&init_config, init_start_ticks, init_start_wall) < 0) {

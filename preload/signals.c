@@ -110,6 +110,10 @@ void as_signals_before_exit(void)
     signals_wait_for_death();
 }
 
+static void (*_Atomic signals_let_go)(void);
+
+void as_signals_let_go_with(void (*let_go)(void)) { atomic_store(&signals_let_go, let_go); }
+
 /* Every thread that meets a deadly signal waits (bounded) for the one line that records it,
  * then dies of it exactly as the default action would have it: a real fault by running the
  * instruction again, anything else raised again (never swallowed). A thread meeting another
@@ -121,6 +125,9 @@ void as_signals_before_exit(void)
 static void signals_handler(int sig, siginfo_t *info, void *context)
 {
   int saved = errno;
+  void (*let_go)(void) = atomic_load(&signals_let_go);
+  if (let_go)
+    let_go(); /* e.g. met inside fork(): the collector needs what fork's handlers hold */
   int first = signals_first_of(sig);
   as_collector_on_deadly_signal(first); /* the line names the signal the process dies of */
   if (first != sig)

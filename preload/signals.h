@@ -8,6 +8,9 @@
 
 #include <signal.h>
 
+/* What a thread meeting a deadly signal lets go of before it waits for the last line: locks it
+ * may hold that the collector needs (init.c: fork's, when the signal comes inside fork()). */
+void as_signals_let_go_with(void (*let_go)(void));
 /* At the first spawn: takes every deadly signal whose disposition is still the default. */
 void as_signals_install(void);
 /* At detach: gives back every one still ours (a later attach takes them again). */

@@ -22,6 +22,11 @@
  *   execfail           an exec that fails, then more work, then exit 6
  *   closefds           it closes every regular file it did not open (closefrom-style), opens
  *                      mine.txt (which gets a freed number), writes a line, works on, exits 0
+ *   fork               it forks, and SIGTERM comes to the forking thread while fork's handlers
+ *                      hold their locks (a daemon told to stop as it forks a child): traced, at
+ *                      the tracer's own handler's end (its test pause point "fork_prepared");
+ *                      untraced, from a prepare handler of the program's. The parent dies in
+ *                      fork(); a child, if cloned, exits 0 at once
  * The actors are still running when the process ends, and the untraced run behaves the same. */
 #define _GNU_SOURCE
 #include "czmq_serve.h"
@@ -67,6 +72,17 @@ static void ending_on_term(int sig)
 
 static volatile sig_atomic_t ending_handled[65];
 static void ending_count(int sig) { ending_handled[sig]++; }
+
+/* "fork": where SIGTERM is raised (on the forking thread, so that its handler runs there). */
+static int ending_raise_in_fork;
+
+__attribute__((visibility("default"))) void actorscope_test_pause(const char *where)
+{
+  if (ending_raise_in_fork && strcmp(where, "fork_prepared") == 0)
+    raise(SIGTERM);
+}
+
+static void ending_prepare_raise(void) { raise(SIGTERM); }
 
 int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 __sighandler_t __sysv_signal(int sig, __sighandler_t handler);
@@ -208,6 +224,15 @@ int main(int argc, char **argv)
     zactor_destroy(&a);
     zactor_destroy(&b);
     return 0;
+  } else if (strcmp(how, "fork") == 0) {
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload && strstr(preload, "actorscope"))
+      ending_raise_in_fork = 1;
+    else
+      pthread_atfork(ending_prepare_raise, NULL, NULL);
+    if (fork() == 0)
+      _exit(0);
+    return 5; /* the parent survived its fork */
   } else if (strcmp(how, "kill9") == 0 || paced) {
     for (;;)
       pause();
