@@ -13,11 +13,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The test's target directories, removed as its process exits (AS_TEST_KEEP_DIRS=1 keeps
+ * them for a look): a suite run made ~30 a run, and nothing removed them. */
+#define TARGET_DIRS_MAX 8
+static char target_dirs[TARGET_DIRS_MAX][64];
+static int target_dir_count;
+
+static void target_remove_dirs(void)
+{
+  const char *keep = getenv("AS_TEST_KEEP_DIRS");
+  for (int i = 0; i < target_dir_count && !(keep && *keep == '1'); i++)
+    as_test_remove_tree(target_dirs[i]);
+}
+
 void target_start_with(struct target *t, const char *const *argv, int wait_ready, uid_t user,
                        int preload)
 {
   snprintf(t->dir, sizeof t->dir, "/tmp/actorscope-attach-XXXXXX");
   cr_assert_not_null(mkdtemp(t->dir));
+  if (target_dir_count == 0)
+    atexit(target_remove_dirs);
+  if (target_dir_count < TARGET_DIRS_MAX)
+    snprintf(target_dirs[target_dir_count++], sizeof target_dirs[0], "%s", t->dir);
   if (user)
     chmod(t->dir, 0777);
   char program[512];

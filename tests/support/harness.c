@@ -101,6 +101,8 @@ static int harness_remove(const char *path, const struct stat *st, int flag, str
   return remove(path);
 }
 
+void as_test_remove_tree(const char *dir) { nftw(dir, harness_remove, 16, FTW_DEPTH | FTW_PHYS); }
+
 void as_test_run_free(struct as_test_run *run)
 {
   free(run->out);
@@ -108,7 +110,7 @@ void as_test_run_free(struct as_test_run *run)
   run->out = run->err = NULL;
   /* Keep the files of a failed test for a look; a passing one cleans up after itself. */
   if (run->dir[0])
-    nftw(run->dir, harness_remove, 16, FTW_DEPTH | FTW_PHYS);
+    as_test_remove_tree(run->dir);
   run->dir[0] = '\0';
 }
 

@@ -22,6 +22,8 @@ void as_test_run(const char *const *argv, const char *const *env, int preload,
 void as_test_run_both(const char *const *argv, const char *const *env, int same_stdout,
                       struct as_test_run *traced);
 void as_test_run_free(struct as_test_run *run);
+/* Removes a directory and everything in it (not following links). */
+void as_test_remove_tree(const char *dir);
 
 /* The lines of the one snapshot file a run left in its directory (asserts there is one). */
 json_t *as_test_run_lines(const struct as_test_run *run);
