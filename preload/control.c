@@ -352,3 +352,5 @@ __attribute__((destructor)) static void control_at_exit(void)
   if (control_fd >= 0)
     control_unlink_own();
 }
+
+void as_control_unlink_at_death(void) { control_at_exit(); }

@@ -17,6 +17,9 @@ int as_control_open(void);
 void as_control_serve(unsigned timeout_ms);
 /* Closes the socket and removes its file (if still the one this process bound). */
 void as_control_close(void);
+/* The process is about to die (a deadly signal's handler): its socket file goes with it, as
+ * at exit; the descriptor is left open (async-signal-safe: lstat and unlink). */
+void as_control_unlink_at_death(void);
 /* A preloaded library's socket, served by a thread of its own; from the collector's start. */
 void as_control_start_preloaded(void);
 /* A fork child: forgets the parent's socket (closes its descriptor, leaves its file). */

@@ -87,8 +87,6 @@ static void init_fork_prepare(void)
   as_test_pause("fork_prepared");
 }
 
-/* Also what a deadly signal's handler lets go of first (as_signals_let_go_with): met inside
- * fork(), the process dies of it there, and that fork() never returns in the parent. */
 static void init_fork_let_go(void)
 {
   if (!init_fork_holding)
@@ -99,6 +97,16 @@ static void init_fork_let_go(void)
 }
 
 static void init_fork_parent(void) { init_fork_let_go(); }
+
+/* What a deadly signal's handler lets go of first (as_signals_let_go_with): the fork's locks
+ * when met inside fork() (the process dies of it there, and that fork() never returns in the
+ * parent), and the control socket's file, which would otherwise stay in the user's directory
+ * (a later process of the same pid removes it only then). */
+static void init_let_go_at_death(void)
+{
+  init_fork_let_go();
+  as_control_unlink_at_death();
+}
 
 /* The child has none of the parent's threads and never shares the parent's writer. A child of
  * a process that has not started writing (no actor yet: a daemon forking at start-up) traces
@@ -152,7 +160,7 @@ static void init_run(void)
   init_start_wall = as_clock_wall_ns();
   as_registry_on_first_spawn(init_start_collector);
   if (!atomic_exchange(&init_atfork_registered, 1)) {
-    as_signals_let_go_with(init_fork_let_go);
+    as_signals_let_go_with(init_let_go_at_death);
     pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
   }
   atomic_store(&init_preloaded, 1);
@@ -182,7 +190,7 @@ int as_init_attach(as_config_lookup_fn lookup, struct as_error *err)
   init_start_wall = as_clock_wall_ns();
   as_registry_on_first_spawn(init_start_collector);
   if (!atomic_exchange(&init_atfork_registered, 1)) {
-    as_signals_let_go_with(init_fork_let_go);
+    as_signals_let_go_with(init_let_go_at_death);
     pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
   }
   atomic_store(&init_preloaded, 0); /* attach serves the control socket */

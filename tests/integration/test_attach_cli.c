@@ -432,6 +432,24 @@ Test(attach_cli, a_preloaded_programs_socket_goes_with_it_at_exit)
   cr_assert_neq(lstat(sock, &st), 0, "%s outlived its process", sock);
 }
 
+/* Killed by a deadly signal the host left at its default (SIGHUP), the socket goes too. */
+Test(attach_cli, a_preloaded_programs_socket_goes_with_it_at_a_deadly_signal)
+{
+  const char *argv[] = {"czmq_attach_target", "200", "1000", NULL};
+  struct target t;
+  target_start_with(&t, argv, 1, 0, 1);
+  char sock[128];
+  snprintf(sock, sizeof sock, "/tmp/actorscope-%u/%d.ctl", (unsigned)geteuid(), (int)t.pid);
+  struct stat st;
+  cr_assert_eq(lstat(sock, &st), 0, "no socket at %s while it ran", sock);
+  kill(t.pid, SIGHUP);
+  cr_assert_eq(target_wait(&t), 128 + SIGHUP);
+  cr_assert_neq(lstat(sock, &st), 0, "%s outlived its process", sock);
+  char *snapshots = target_file(&t, "snap.jsonl");
+  cr_assert(strstr(snapshots, "\"signal\":\"SIGHUP\""), "no final line naming SIGHUP");
+  free(snapshots);
+}
+
 /* A socket at a process's path that another process listens on (as one of the same pid in
  * another pid namespace sharing /tmp would): the tool does not talk to it. */
 Test(attach_cli, ctl_refuses_a_socket_that_another_process_listens_on)

@@ -203,8 +203,7 @@ Test(czmq_sinks, a_fifo_named_as_the_output_file_is_refused_and_the_host_runs_on
   cr_assert_eq(lstat(fifo, &st), 0);
   cr_assert(S_ISFIFO(st.st_mode));
   as_test_run_free(&run);
-  unlink(fifo);
-  rmdir(dir);
+  as_test_remove_tree(dir); /* the fifo and anything beside it */
 }
 
 /* Links planted at the name and at the next one, a directory at the one after: each is left

@@ -162,7 +162,7 @@ Test(export_html, a_czmq_deadlock_page_renders_plots_tree_and_the_cycle_in_chrom
   cr_assert(strncmp(png, "\x89PNG", 4) == 0, "no PNG screenshot");
   free(png);
   free(page);
-  export_test_remove_dir(dir);
+  as_test_remove_tree(dir);
 }
 
 Test(export_html, a_caf_supervisor_page_nests_workers_under_their_supervisor)
@@ -190,5 +190,5 @@ Test(export_html, a_caf_supervisor_page_nests_workers_under_their_supervisor)
   free(cards);
   free(dom);
   free(page);
-  export_test_remove_dir(dir);
+  as_test_remove_tree(dir);
 }

@@ -34,10 +34,3 @@ void export_test_promtool(const char *path)
   cr_assert_eq(run.status, 0, "promtool check metrics: %s%s", run.out, run.err);
   as_test_run_free(&run);
 }
-
-void export_test_remove_dir(const char *dir)
-{
-  char rm[600];
-  snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
-  cr_assert_eq(system(rm), 0);
-}

@@ -7,8 +7,6 @@
 /* Every actor that appears in any snapshot of LINES (as_test_load_lines), at its last sighting:
  * an object from the id as text to the actor. */
 json_t *export_test_last_seen(json_t *lines);
-/* Removes a test's temporary directory and everything in it. */
-void export_test_remove_dir(const char *dir);
 /* Asserts that `promtool check metrics` accepts the file at PATH. */
 void export_test_promtool(const char *path);
 

@@ -290,7 +290,7 @@ Test(serve, prometheus_scrapes_serve_for_real_czmq_and_caf_programs)
   free(metrics);
   stop_bg(prometheus);
   stop_bg(serve);
-  export_test_remove_dir(dir);
+  as_test_remove_tree(dir);
 }
 
 /* A batch job's process lives less than a scrape interval: its own series (pid label) is first
@@ -337,7 +337,7 @@ Test(serve, increase_shows_the_messages_of_jobs_shorter_than_a_scrape)
       "1");
   stop_bg(prometheus);
   stop_bg(serve);
-  export_test_remove_dir(dir);
+  as_test_remove_tree(dir);
 }
 
 /* ---- export prometheus: the numbers of a run ------------------------------------------------ */
@@ -603,6 +603,13 @@ static void hostile_start(struct hostile *h, const char *const *env)
   h->port = serve_port(h->log);
 }
 
+/* Stops serve and removes the scratch directory (the test passed). */
+static void hostile_stop(struct hostile *h)
+{
+  stop_bg(h->serve);
+  as_test_remove_tree(h->dir);
+}
+
 /* A hostile peer in the background: abuse_peer ARGS, its output at DIR/NAME.log. */
 static pid_t hostile_peer(const struct hostile *h, const char *name, const char *const *args)
 {
@@ -645,7 +652,7 @@ Test(serve, the_token_goes_to_no_socket_of_another_user, .timeout = 60)
   cr_expect_eq(count_in(h.log, "uid 65534"), 1, "%s", as_test_read_file(h.log));
   cr_expect_eq(count_in(log, "serve-secret"), 0, "the planted socket got the token");
   stop_bg(peer);
-  stop_bg(h.serve);
+  hostile_stop(&h);
 }
 
 Test(serve, a_peer_lying_about_its_pid_or_name_is_refused, .timeout = 60)
@@ -666,7 +673,7 @@ Test(serve, a_peer_lying_about_its_pid_or_name_is_refused, .timeout = 60)
   free(metrics);
   stop_bg(a);
   stop_bg(b);
-  stop_bg(h.serve);
+  hostile_stop(&h);
 }
 
 Test(serve, silent_sockets_do_not_starve_a_real_process, .timeout = 90)
@@ -701,7 +708,7 @@ Test(serve, silent_sockets_do_not_starve_a_real_process, .timeout = 90)
                as_test_read_file(h.log));
   stop_bg(traced);
   stop_bg(silent);
-  stop_bg(h.serve);
+  hostile_stop(&h);
 }
 
 Test(serve, an_endless_string_is_refused_and_a_broken_source_said_once, .timeout = 60)
@@ -726,7 +733,7 @@ Test(serve, an_endless_string_is_refused_and_a_broken_source_said_once, .timeout
   free(metrics);
   stop_bg(a);
   stop_bg(b);
-  stop_bg(h.serve);
+  hostile_stop(&h);
 }
 
 /* GET /metrics from 127.0.0.1 with a deadline: 1 when a whole 200 response came. */
@@ -774,7 +781,7 @@ Test(serve, scrapes_are_answered_while_200_slow_clients_dribble, .timeout = 60)
   /* Every slow connection was closed: at once (over the per-address limit) or at its deadline,
    * however it kept sending. */
   cr_expect(count_in(log, "closed 200"), "%s", as_test_read_file(log));
-  stop_bg(h.serve);
+  hostile_stop(&h);
 }
 
 /* Runs a shell command; 0 when it succeeded. */
