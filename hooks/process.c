@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "collector.h"
 #include "hook.h"
+#include "init.h"
 #include "signals.h"
 
 #include <signal.h>
@@ -70,16 +71,19 @@ PROCESS_SIGNAL_VARIANT(sigset)
 /* The exit family: a thread ending the process while another thread of it dies of a deadly
  * signal (its line still being written) waits for that death, as the signal would have ended
  * the process first untraced (a `prog | head` writer thread meeting SIGPIPE while main
- * returns). Otherwise one load and the real call. */
+ * returns). Then those that run no destructor have the final line written (init.c).
+ * Otherwise one load and the real call. */
 AS_HOOK_REAL_SLOT(exit);
 AS_HOOK_REAL_SLOT(_exit);
 AS_HOOK_REAL_SLOT(_Exit);
 AS_HOOK_REAL_SLOT(quick_exit);
 
-#define PROCESS_EXIT_VARIANT(name)                                                                 \
+#define PROCESS_EXIT_VARIANT(name, quick)                                                          \
   AS_HOOK_EXPORT void name(int status)                                                             \
   {                                                                                                \
     as_signals_before_exit();                                                                      \
+    if (quick)                                                                                     \
+      as_init_before_quick_exit();                                                                 \
     __typeof__(&name) real = AS_HOOK_REAL_TYPED(name);                                             \
     if (real)                                                                                      \
       real(status);                                                                                \
@@ -87,10 +91,10 @@ AS_HOOK_REAL_SLOT(quick_exit);
     __builtin_unreachable();                                                                       \
   }
 
-PROCESS_EXIT_VARIANT(exit)
-PROCESS_EXIT_VARIANT(_exit)
-PROCESS_EXIT_VARIANT(_Exit)
-PROCESS_EXIT_VARIANT(quick_exit)
+PROCESS_EXIT_VARIANT(exit, 0) /* its destructors write the last line (init.c) */
+PROCESS_EXIT_VARIANT(_exit, 1)
+PROCESS_EXIT_VARIANT(_Exit, 1)
+PROCESS_EXIT_VARIANT(quick_exit, 1)
 
 static void process_before_exec(void)
 {

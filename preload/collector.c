@@ -38,7 +38,10 @@ static _Atomic int collector_thread_live;
 static _Atomic int collector_stopping;
 static int collector_finished;
 /* A deadly signal's number while its handler waits for the collector's last line. */
+/* How the process ends, asked of the collector thread by another: a deadly signal's number,
+ * or COLLECTOR_QUICK_EXIT (_exit and its kin: no destructor will write the last line). */
 static _Atomic int collector_signal;
+#define COLLECTOR_QUICK_EXIT (-1)
 static _Atomic int collector_signal_written;
 static _Atomic long collector_pid;
 /* Many actors stopped since the last line (as_registry_on_stops_backlog): one is due now. */
@@ -402,7 +405,10 @@ static void *collector_main(void *arg)
       char name[16];
       as_events_flush(); /* what the rings hold, before the process dies */
       pthread_mutex_lock(&collector_write_lock);
-      collector_write_last_locked(AS_ENDED_BY_SIGNAL, collector_signal_name(sig, name));
+      if (sig == COLLECTOR_QUICK_EXIT)
+        collector_write_last_locked(AS_ENDED_BY_EXIT, NULL);
+      else
+        collector_write_last_locked(AS_ENDED_BY_SIGNAL, collector_signal_name(sig, name));
       if (collector_sink)
         as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
       pthread_mutex_unlock(&collector_write_lock);
@@ -639,27 +645,33 @@ static void collector_wait_signal_written(void)
     nanosleep(&step, NULL);
 }
 
-void as_collector_on_deadly_signal(int sig)
+/* Has the collector thread write the last line for HOW (a deadly signal, or
+ * COLLECTOR_QUICK_EXIT), waiting at most about a second; async-signal-safe. */
+static void collector_ask_last_line(int how)
 {
   if (!as_collector_is_writing() || !atomic_load(&collector_running) ||
       pthread_equal(pthread_self(), collector_thread))
     return;
   int expected = 0;
-  /* The first signal is the one recorded; a thread meeting another (two threads crashing at
+  /* The first end is the one recorded; a thread meeting another (two threads crashing at
    * once) waits for that line too rather than end the process before it is written. */
-  if (atomic_compare_exchange_strong(&collector_signal, &expected, sig)) {
+  if (atomic_compare_exchange_strong(&collector_signal, &expected, how)) {
     as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS); /* an atomic store */
     sem_post(&collector_wake);
   }
   collector_wait_signal_written();
 }
 
+void as_collector_on_deadly_signal(int sig) { collector_ask_last_line(sig); }
+
+void as_collector_on_quick_exit(void) { collector_ask_last_line(COLLECTOR_QUICK_EXIT); }
+
 int as_collector_dying_of(void)
 {
   int sig = atomic_load(&collector_signal);
   if (sig && as_collector_is_writing())
     collector_wait_signal_written();
-  return sig;
+  return sig > 0 ? sig : 0;
 }
 
 void as_collector_after_failed_exec(void)

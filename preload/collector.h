@@ -35,6 +35,10 @@ void as_collector_after_failed_exec(void);
 /* From a deadly signal's handler (async-signal-safe): has the collector thread write a final
  * line naming the signal, waiting at most about a second. */
 void as_collector_on_deadly_signal(int sig);
+/* From _exit, _Exit or quick_exit (async-signal-safe: a host's signal handler may call them):
+ * has the collector thread write the final line (ended by exit), waiting at most about a
+ * second, since no destructor will. */
+void as_collector_on_quick_exit(void);
 /* The deadly signal another thread is dying of (after its line is written, or a second), or 0:
  * a thread reaching exit meanwhile must not end the process in its place. */
 int as_collector_dying_of(void);

@@ -233,6 +233,16 @@ int as__init_lazy(void)
 
 __attribute__((constructor)) static void init_constructor(void) { as__init_lazy(); }
 
+void as_init_before_quick_exit(void)
+{
+  int state = atomic_load(&as__state);
+  if ((state != AS_STATE_ENABLED && state != AS_STATE_ATTACHING) ||
+      !atomic_load(&init_collector_started))
+    return;
+  as_control_unlink_at_death(); /* only this process's own (not a vfork child's) */
+  as_collector_on_quick_exit();
+}
+
 /* Runs at exit: every record the hooks made so far goes into the final snapshot. */
 __attribute__((destructor)) static void init_destructor(void)
 {

@@ -39,6 +39,11 @@ const struct as_config *as_config_current(void);
  * process that starts an actor. */
 void as_init_spawn_untraced(void);
 
+/* The host ends the process without exit's destructors (_exit, _Exit, quick_exit): the final
+ * line asked of the collector (bounded), the control socket's file removed. Async-signal-safe;
+ * nothing in a vfork child or a process that never traced. */
+void as_init_before_quick_exit(void);
+
 /* Runtime hooks register how to forget their handle maps in a fork child that keeps tracing. */
 void as_init_on_fork_child(void (*reset)(void));
 

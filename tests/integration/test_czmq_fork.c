@@ -59,6 +59,29 @@ Test(czmq_fork, with_the_pid_in_the_file_name_the_child_writes_a_file_of_its_own
   as_test_run_free(&run);
 }
 
+/* A forked worker that ends with _exit (no exit handlers, no destructors) still gets its final
+ * line, with its actor as it was then. */
+Test(czmq_fork, a_child_ending_with__exit_writes_its_final_line)
+{
+  const char *argv[] = {"czmq_fork", "quick", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 14);
+  cr_assert_str_eq(run.err, "", "stderr: %s", run.err);
+  const char *at = strstr(run.out, "child pid ");
+  cr_assert_not_null(at);
+  json_t *child_lines = fork_load(run.dir, strtol(at + 10, NULL, 10));
+  json_t *last = as_test_last_snapshot(child_lines);
+  cr_assert(json_is_true(json_object_get(last, "final")), "the child's last line is not final");
+  cr_assert_str_eq(as_test_str(last, "ended_by"), "exit");
+  cr_assert_null(json_object_get(last, "signal"));
+  json_t *echo = as_test_actor_named(last, "echo");
+  cr_assert_str_eq(as_test_str(echo, "status"), "running");
+  cr_assert_eq(as_test_type_count(echo, "CHILD"), 1);
+  json_decref(child_lines);
+  as_test_run_free(&run);
+}
+
 Test(czmq_fork, with_a_fixed_file_name_the_child_stops_tracing)
 {
   const char *argv[] = {"czmq_fork", NULL};
