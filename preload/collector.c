@@ -43,6 +43,10 @@ static int collector_finished;
 static _Atomic int collector_signal;
 #define COLLECTOR_QUICK_EXIT (-1)
 static _Atomic int collector_signal_written;
+/* Set once a wait for the last line gave up: later callers (an at_quick_exit handler calling
+ * _exit after quick_exit waited) do not wait a second again. */
+static _Atomic int collector_last_wait_over;
+
 static _Atomic long collector_pid;
 /* Many actors stopped since the last line (as_registry_on_stops_backlog): one is due now. */
 static _Atomic int collector_backlog_due;
@@ -460,6 +464,7 @@ static void collector_forget_run(void)
   atomic_store(&collector_stopping, 0);
   atomic_store(&collector_signal, 0);
   atomic_store(&collector_signal_written, 0);
+  atomic_store(&collector_last_wait_over, 0);
   atomic_store(&collector_pid, 0);
   collector_finished = 0;
   collector_seq = 0;
@@ -640,9 +645,13 @@ void as_collector_before_exec(void)
 static void collector_wait_signal_written(void)
 {
   struct timespec step = {0, 1000000};
-  for (unsigned waited = 0;
-       waited < COLLECTOR_LAST_WAIT_MS && !atomic_load(&collector_signal_written); waited++)
+  unsigned waited = 0;
+  for (; waited < COLLECTOR_LAST_WAIT_MS && !atomic_load(&collector_signal_written) &&
+         !atomic_load(&collector_last_wait_over);
+       waited++)
     nanosleep(&step, NULL);
+  if (waited == COLLECTOR_LAST_WAIT_MS)
+    atomic_store(&collector_last_wait_over, 1);
 }
 
 /* Has the collector thread write the last line for HOW (a deadly signal, or

@@ -239,8 +239,14 @@ void as_init_before_quick_exit(void)
   if ((state != AS_STATE_ENABLED && state != AS_STATE_ATTACHING) ||
       !atomic_load(&init_collector_started))
     return;
-  as_control_unlink_at_death(); /* only this process's own (not a vfork child's) */
+  if (!as_signals_claim_exit()) {
+    as_signals_before_exit(); /* a deadly signal came first: the process dies of it */
+    return;
+  }
+  as_test_pause("exit_claimed");
+  init_let_go_at_death(); /* an _exit from a handler that met fork(), too */
   as_collector_on_quick_exit();
+  as_control_unlink_at_death(); /* again: a control thread that bound meanwhile */
 }
 
 /* Runs at exit: every record the hooks made so far goes into the final snapshot. */

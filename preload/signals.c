@@ -81,22 +81,26 @@ static int signals_fault_recurs(int sig, const siginfo_t *info, const void *cont
 #endif
 }
 
-/* The deadly signal this process dies of, the first to reach a handler of ours, with the
- * process's id (a fork child inherits the word, not the death): 0 while none. */
+/* How this process ends, the first to claim it: a deadly signal reaching a handler of ours
+ * (its number), or _exit or its kin while tracing (SIGNALS_EXITING), with the process's id (a
+ * fork child inherits the word, not the ending): 0 while none. */
 static _Atomic uint64_t signals_dying;
-/* How long a thread that met another deadly signal than the first waits for the process to
- * die of that one: past the collector's last write (about a second). */
+#define SIGNALS_EXITING 0xff /* no signal's number */
+/* Whether this thread's _exit claimed it (its at_quick_exit handlers may call _exit again). */
+static __thread int signals_exit_mine __attribute__((tls_model("initial-exec")));
+/* How long a thread that met another ending than the first waits for the process to end of
+ * that one: past the collector's last write (about a second). */
 #define SIGNALS_SECOND_WAIT_MS 3000
 
-static int signals_first_of(int sig)
+static int signals_first_of(int how)
 {
-  uint64_t mine = (uint64_t)getpid() << 8 | (uint64_t)sig, seen = 0;
+  uint64_t mine = (uint64_t)getpid() << 8 | (uint64_t)how, seen = 0;
   if (atomic_compare_exchange_strong(&signals_dying, &seen, mine) || seen >> 8 != mine >> 8)
-    return sig;
+    return how;
   return (int)(seen & 0xff);
 }
 
-/* Sleeps until the process dies of the signal another thread is dying of (bounded). */
+/* Sleeps until the process ends of what another thread claimed (bounded). */
 static void signals_wait_for_death(void)
 {
   for (int ms = 0; ms < SIGNALS_SECOND_WAIT_MS; ms += 10)
@@ -106,8 +110,21 @@ static void signals_wait_for_death(void)
 void as_signals_before_exit(void)
 {
   uint64_t dying = atomic_load(&signals_dying);
-  if (dying && dying >> 8 == (uint64_t)getpid())
+  if (dying && dying >> 8 == (uint64_t)getpid() && !signals_exit_mine)
     signals_wait_for_death();
+}
+
+int as_signals_claim_exit(void)
+{
+  /* No handler runs on this thread from here: a signal sent after this _exit would come too
+   * late untraced (a host's helper thread sending SIGTERM as main calls _exit(3) must see 3). */
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL);
+  if (signals_first_of(SIGNALS_EXITING) != SIGNALS_EXITING)
+    return 0;
+  signals_exit_mine = 1;
+  return 1;
 }
 
 static void (*_Atomic signals_let_go)(void);
@@ -129,9 +146,14 @@ static void signals_handler(int sig, siginfo_t *info, void *context)
   if (let_go)
     let_go(); /* e.g. met inside fork(): the collector needs what fork's handlers hold */
   int first = signals_first_of(sig);
-  as_collector_on_deadly_signal(first); /* the line names the signal the process dies of */
-  if (first != sig)
+  if (first == SIGNALS_EXITING)
+    signals_wait_for_death(); /* another thread's _exit ends the process, as it would untraced */
+  else
+    as_collector_on_deadly_signal(first); /* the line names the signal the process dies of */
+  if (first != sig && first != SIGNALS_EXITING)
     signals_wait_for_death();
+  if (let_go)
+    let_go(); /* again: what was taken meanwhile (a control socket bound during the line) */
   as_signals_die_by_default(sig, !signals_fault_recurs(sig, info, context));
   errno = saved;
 }

@@ -33,6 +33,11 @@ void as_signals_defaulted(int sig);
  * signal would have ended the process before untraced). */
 void as_signals_before_exit(void);
 
+/* _exit or its kin, while tracing: claims the process's ending for this exit, so that a deadly
+ * signal meeting another thread meanwhile lets the exit end the process (and its line say so),
+ * as the exit would have untraced; blocks every signal on this thread. 0: a deadly signal
+ * claimed it first (the caller then waits for that death: as_signals_before_exit). */
+int as_signals_claim_exit(void);
 /* Whether a disposition the kernel returned is ours: the host is then shown SIG_DFL. */
 int as_signals_is_ours(const struct sigaction *old);
 int as_signals_handler_is_ours(void (*handler)(int));

@@ -68,6 +68,31 @@ ParameterizedTest(struct ending *e, czmq_ending,
   as_test_run_free(&run);
 }
 
+/* _exit while tracing: the final line says exit, and the process ends with _exit's status:
+ * called inside fork() (where the tracer holds its locks), or with SIGTERM arriving while the
+ * tracer's _exit writes that line (untraced the process was gone before it). */
+static void assert_quick_exit(const char *how, int status)
+{
+  const char *argv[] = {"czmq_ending", how, NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_eq(run.status, status, "%s", how);
+  cr_assert_str_eq(run.out, "worked\n");
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")), "%s: the last line is not final", how);
+  cr_assert_str_eq(as_test_str(last, "ended_by"), "exit", "%s", how);
+  cr_assert_null(json_object_get(last, "signal"), "%s", how);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
+Test(czmq_ending, an__exit_inside_fork_or_meeting_a_signal_ends_as_untraced_with_its_line)
+{
+  assert_quick_exit("fork-exit", 5);
+  assert_quick_exit("exit-signalled", 3);
+}
+
 Test(czmq_ending, a_host_that_installs_its_own_handler_gets_exactly_that)
 {
   const char *argv[] = {"czmq_ending", "own", NULL};

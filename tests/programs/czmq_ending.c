@@ -27,6 +27,11 @@
  *                      the tracer's own handler's end (its test pause point "fork_prepared");
  *                      untraced, from a prepare handler of the program's. The parent dies in
  *                      fork(); a child, if cloned, exits 0 at once
+ *   fork-exit          the same, but there it calls _exit(5) (as a handler of the program's
+ *                      would): the parent exits 5 in fork()
+ *   exit-signalled     it calls _exit(3), and SIGTERM comes to the process while the tracer's
+ *                      _exit is at work (its test pause point "exit_claimed"); untraced, _exit
+ *                      has ended the process before such a signal: it exits 3
  * The actors are still running when the process ends, and the untraced run behaves the same. */
 #define _GNU_SOURCE
 #include "czmq_serve.h"
@@ -73,16 +78,26 @@ static void ending_on_term(int sig)
 static volatile sig_atomic_t ending_handled[65];
 static void ending_count(int sig) { ending_handled[sig]++; }
 
-/* "fork": where SIGTERM is raised (on the forking thread, so that its handler runs there). */
-static int ending_raise_in_fork;
+/* "fork", "fork-exit": what the forking thread does inside fork (raise SIGTERM, _exit(5)), at
+ * the tracer's pause point when traced; "exit-signalled": SIGTERM at the tracer's _exit. */
+static int ending_in_fork, ending_in_fork_exits, ending_signal_at_exit;
+
+static void ending_prepare_ends(void)
+{
+  if (ending_in_fork_exits)
+    _exit(5);
+  raise(SIGTERM);
+}
 
 __attribute__((visibility("default"))) void actorscope_test_pause(const char *where)
 {
-  if (ending_raise_in_fork && strcmp(where, "fork_prepared") == 0)
-    raise(SIGTERM);
+  if (ending_in_fork && strcmp(where, "fork_prepared") == 0)
+    ending_prepare_ends();
+  if (ending_signal_at_exit && strcmp(where, "exit_claimed") == 0) {
+    kill(getpid(), SIGTERM);
+    usleep(20000); /* its handler runs on another thread meanwhile */
+  }
 }
-
-static void ending_prepare_raise(void) { raise(SIGTERM); }
 
 int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 __sighandler_t __sysv_signal(int sig, __sighandler_t handler);
@@ -224,15 +239,19 @@ int main(int argc, char **argv)
     zactor_destroy(&a);
     zactor_destroy(&b);
     return 0;
-  } else if (strcmp(how, "fork") == 0) {
+  } else if (strcmp(how, "fork") == 0 || strcmp(how, "fork-exit") == 0) {
     const char *preload = getenv("LD_PRELOAD");
+    ending_in_fork_exits = strcmp(how, "fork-exit") == 0;
     if (preload && strstr(preload, "actorscope"))
-      ending_raise_in_fork = 1;
+      ending_in_fork = 1;
     else
-      pthread_atfork(ending_prepare_raise, NULL, NULL);
+      pthread_atfork(ending_prepare_ends, NULL, NULL);
     if (fork() == 0)
       _exit(0);
-    return 5; /* the parent survived its fork */
+    return 6; /* the parent survived its fork */
+  } else if (strcmp(how, "exit-signalled") == 0) {
+    ending_signal_at_exit = 1;
+    _exit(3);
   } else if (strcmp(how, "kill9") == 0 || paced) {
     for (;;)
       pause();
