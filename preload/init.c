@@ -236,8 +236,10 @@ __attribute__((constructor)) static void init_constructor(void) { as__init_lazy(
 void as_init_before_quick_exit(void)
 {
   int state = atomic_load(&as__state);
+  /* Not the writing process: a vfork child shares this memory (its thread's too) and must
+   * leave every word of it alone; a fork child that traces nothing has nothing to write. */
   if ((state != AS_STATE_ENABLED && state != AS_STATE_ATTACHING) ||
-      !atomic_load(&init_collector_started))
+      !atomic_load(&init_collector_started) || !as_collector_is_writing())
     return;
   if (!as_signals_claim_exit()) {
     as_signals_before_exit(); /* a deadly signal came first: the process dies of it */
