@@ -78,11 +78,11 @@ AS_HOOK_REAL_SLOT(_exit);
 AS_HOOK_REAL_SLOT(_Exit);
 AS_HOOK_REAL_SLOT(quick_exit);
 
-#define PROCESS_EXIT_VARIANT(name, quick)                                                          \
+#define PROCESS_EXIT_VARIANT(name, writes)                                                         \
   AS_HOOK_EXPORT void name(int status)                                                             \
   {                                                                                                \
     as_signals_before_exit();                                                                      \
-    if (quick)                                                                                     \
+    if (writes) /* the last line: no destructor will */                                            \
       as_init_before_quick_exit();                                                                 \
     __typeof__(&name) real = AS_HOOK_REAL_TYPED(name);                                             \
     if (real)                                                                                      \
@@ -94,7 +94,7 @@ AS_HOOK_REAL_SLOT(quick_exit);
 PROCESS_EXIT_VARIANT(exit, 0) /* its destructors write the last line (init.c) */
 PROCESS_EXIT_VARIANT(_exit, 1)
 PROCESS_EXIT_VARIANT(_Exit, 1)
-PROCESS_EXIT_VARIANT(quick_exit, 1)
+PROCESS_EXIT_VARIANT(quick_exit, 0) /* an at_quick_exit handler of init.c writes it */
 
 static void process_before_exec(void)
 {

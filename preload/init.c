@@ -138,6 +138,11 @@ static void init_fork_child(void)
   init_start_wall = as_clock_wall_ns();
 }
 
+/* quick_exit's final line, after the host's own at_quick_exit handlers: registered at start
+ * (the first registered runs last), so they run as untraced, signals unblocked. Registered at
+ * attach, it runs before the handlers registered earlier. */
+static void init_at_quick_exit(void) { as_init_before_quick_exit(); }
+
 static const char *init_getenv(const char *name) { return getenv(name); }
 
 static void init_run(void)
@@ -162,6 +167,7 @@ static void init_run(void)
   if (!atomic_exchange(&init_atfork_registered, 1)) {
     as_signals_let_go_with(init_let_go_at_death);
     pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
+    at_quick_exit(init_at_quick_exit);
   }
   atomic_store(&init_preloaded, 1);
   atomic_store(&as__state, AS_STATE_ENABLED);
@@ -192,6 +198,7 @@ int as_init_attach(as_config_lookup_fn lookup, struct as_error *err)
   if (!atomic_exchange(&init_atfork_registered, 1)) {
     as_signals_let_go_with(init_let_go_at_death);
     pthread_atfork(init_fork_prepare, init_fork_parent, init_fork_child);
+    at_quick_exit(init_at_quick_exit);
   }
   atomic_store(&init_preloaded, 0); /* attach serves the control socket */
   atomic_store(&init_collector_started, 1);
@@ -233,6 +240,21 @@ int as__init_lazy(void)
 
 __attribute__((constructor)) static void init_constructor(void) { as__init_lazy(); }
 
+/* The process's ending claimed for an exit (signals.h); 0 when a deadly signal came first
+ * and the process did not die of it within the wait (it then ends as the caller goes on). No
+ * cancellation from here: the waits sleep, and a host's pthread_cancel of a thread calling
+ * _exit must not stop the exit (untraced it has no cancellation point). */
+static int init_claim_exit(void)
+{
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+  if (!as_signals_claim_exit()) {
+    as_signals_before_exit();
+    return 0;
+  }
+  as_test_pause("exit_claimed");
+  return 1;
+}
+
 void as_init_before_quick_exit(void)
 {
   int state = atomic_load(&as__state);
@@ -241,11 +263,8 @@ void as_init_before_quick_exit(void)
   if ((state != AS_STATE_ENABLED && state != AS_STATE_ATTACHING) ||
       !atomic_load(&init_collector_started) || !as_collector_is_writing())
     return;
-  if (!as_signals_claim_exit()) {
-    as_signals_before_exit(); /* a deadly signal came first: the process dies of it */
+  if (!init_claim_exit())
     return;
-  }
-  as_test_pause("exit_claimed");
   init_let_go_at_death(); /* an _exit from a handler that met fork(), too */
   as_collector_on_quick_exit();
   as_control_unlink_at_death(); /* again: a control thread that bound meanwhile */
@@ -266,5 +285,9 @@ __attribute__((destructor)) static void init_destructor(void)
   int sig = as_collector_dying_of();
   if (sig)
     as_signals_die_of(sig);
+  /* From here the ending is this exit's: a deadly signal meeting another thread while the last
+   * line is written waits for it (untraced it would have come too late), and the line says so. */
+  if (as_collector_is_writing())
+    (void)init_claim_exit();
   as_collector_finish(AS_ENDED_BY_EXIT);
 }

@@ -142,6 +142,8 @@ void as_signals_let_go_with(void (*let_go)(void)) { atomic_store(&signals_let_go
 static void signals_handler(int sig, siginfo_t *info, void *context)
 {
   int saved = errno;
+  /* The waits sleep: a host's pthread_cancel must not end this thread instead of the process. */
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
   void (*let_go)(void) = atomic_load(&signals_let_go);
   if (let_go)
     let_go(); /* e.g. met inside fork(): the collector needs what fork's handlers hold */

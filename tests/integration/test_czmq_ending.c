@@ -71,13 +71,13 @@ ParameterizedTest(struct ending *e, czmq_ending,
 /* _exit while tracing: the final line says exit, and the process ends with _exit's status:
  * called inside fork() (where the tracer holds its locks), or with SIGTERM arriving while the
  * tracer's _exit writes that line (untraced the process was gone before it). */
-static void assert_quick_exit(const char *how, int status)
+static void assert_quick_exit(const char *how, int status, const char *out)
 {
   const char *argv[] = {"czmq_ending", how, NULL};
   struct as_test_run run;
   as_test_run_both(argv, NULL, 1, &run);
-  cr_assert_eq(run.status, status, "%s", how);
-  cr_assert_str_eq(run.out, "worked\n");
+  cr_assert_eq(run.status, status, "%s: %s", how, run.err);
+  cr_assert_str_eq(run.out, out, "%s", how);
   json_t *lines = as_test_run_lines(&run);
   json_t *last = as_test_last_snapshot(lines);
   cr_assert(json_is_true(json_object_get(last, "final")), "%s: the last line is not final", how);
@@ -89,8 +89,17 @@ static void assert_quick_exit(const char *how, int status)
 
 Test(czmq_ending, an__exit_inside_fork_or_meeting_a_signal_ends_as_untraced_with_its_line)
 {
-  assert_quick_exit("fork-exit", 5);
-  assert_quick_exit("exit-signalled", 3);
+  assert_quick_exit("fork-exit", 5, "worked\n");
+  assert_quick_exit("exit-signalled", 3, "worked\n");
+  assert_quick_exit("exit3-signalled", 3, "worked\n");
+}
+
+/* quick_exit's handlers run as untraced (signals unblocked) before its line; a thread
+ * cancelled inside _exit still ends the process (untraced, _exit has no cancellation point). */
+Test(czmq_ending, quick_exit_handlers_and_a_cancelled__exit_behave_as_untraced)
+{
+  assert_quick_exit("quick-handlers", 4, "worked\nusr1\n");
+  assert_quick_exit("cancelled-exit", 7, "worked\n");
 }
 
 Test(czmq_ending, a_host_that_installs_its_own_handler_gets_exactly_that)

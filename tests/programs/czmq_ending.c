@@ -32,6 +32,12 @@
  *   exit-signalled     it calls _exit(3), and SIGTERM comes to the process while the tracer's
  *                      _exit is at work (its test pause point "exit_claimed"); untraced, _exit
  *                      has ended the process before such a signal: it exits 3
+ *   exit3-signalled    the same with exit(3), its actors destroyed first
+ *   quick-handlers     its at_quick_exit handler raises SIGUSR1, whose handler prints "usr1",
+ *                      then it calls quick_exit(4): the handlers run as untraced
+ *   cancelled-exit     a thread calls _exit(7) while main cancels that thread (pthread_cancel,
+ *                      at the tracer's pause point "exit_claimed" when traced): _exit has no
+ *                      cancellation point, the process exits 7
  * The actors are still running when the process ends, and the untraced run behaves the same. */
 #define _GNU_SOURCE
 #include "czmq_serve.h"
@@ -39,6 +45,7 @@
 #include <czmq.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <sys/syscall.h>
 #include <signal.h>
 #include <stdint.h>
@@ -81,6 +88,9 @@ static void ending_count(int sig) { ending_handled[sig]++; }
 /* "fork", "fork-exit": what the forking thread does inside fork (raise SIGTERM, _exit(5)), at
  * the tracer's pause point when traced; "exit-signalled": SIGTERM at the tracer's _exit. */
 static int ending_in_fork, ending_in_fork_exits, ending_signal_at_exit;
+/* "cancelled-exit": the thread calling _exit, and main's cue to cancel it. */
+static pthread_t ending_exiting;
+static sem_t ending_cancel_now;
 
 static void ending_prepare_ends(void)
 {
@@ -97,6 +107,25 @@ __attribute__((visibility("default"))) void actorscope_test_pause(const char *wh
     kill(getpid(), SIGTERM);
     usleep(20000); /* its handler runs on another thread meanwhile */
   }
+  if (ending_exiting && strcmp(where, "exit_claimed") == 0) {
+    sem_post(&ending_cancel_now);
+    usleep(20000); /* a cancellation point, were cancellation on */
+  }
+}
+
+static void ending_on_usr1(int sig)
+{
+  (void)sig;
+  static const char text[] = "usr1\n";
+  (void)!write(1, text, sizeof text - 1);
+}
+
+static void ending_at_quick_exit(void) { raise(SIGUSR1); }
+
+static void *ending_exit_7(void *arg)
+{
+  (void)arg;
+  _exit(7);
 }
 
 int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
@@ -252,6 +281,26 @@ int main(int argc, char **argv)
   } else if (strcmp(how, "exit-signalled") == 0) {
     ending_signal_at_exit = 1;
     _exit(3);
+  } else if (strcmp(how, "exit3-signalled") == 0) {
+    zactor_destroy(&a);
+    zactor_destroy(&b);
+    ending_signal_at_exit = 1;
+    exit(3);
+  } else if (strcmp(how, "quick-handlers") == 0) {
+    signal(SIGUSR1, ending_on_usr1);
+    at_quick_exit(ending_at_quick_exit);
+    quick_exit(4);
+  } else if (strcmp(how, "cancelled-exit") == 0) {
+    const char *preload = getenv("LD_PRELOAD");
+    int traced = preload && strstr(preload, "actorscope");
+    sem_init(&ending_cancel_now, 0, traced ? 0 : 1);
+    pthread_t exiting;
+    pthread_create(&exiting, NULL, ending_exit_7, NULL);
+    ending_exiting = exiting;
+    sem_wait(&ending_cancel_now);
+    pthread_cancel(exiting);
+    pthread_join(exiting, NULL);
+    return 8; /* the exit was cancelled */
   } else if (strcmp(how, "kill9") == 0 || paced) {
     for (;;)
       pause();
