@@ -37,7 +37,6 @@ static _Atomic int collector_running;
 static _Atomic int collector_thread_live;
 static _Atomic int collector_stopping;
 static int collector_finished;
-/* A deadly signal's number while its handler waits for the collector's last line. */
 /* How the process ends, asked of the collector thread by another: a deadly signal's number,
  * or COLLECTOR_QUICK_EXIT (_exit and its kin: no destructor will write the last line). */
 static _Atomic int collector_signal;

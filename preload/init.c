@@ -73,7 +73,7 @@ static void init_start_collector(void)
 
 /* Set while this thread, inside fork(), holds the registry lock and the fork's short locks
  * (from its prepare handler to its parent or child one): a deadly signal met there lets them
- * go (as_init_fork_let_go), or the collector would wait for them and write no last line. */
+ * go (init_fork_let_go), or the collector would wait for them and write no last line. */
 static __thread volatile sig_atomic_t init_fork_holding __attribute__((tls_model("initial-exec")));
 
 /* The registry lock is held only for copies, never across I/O: fork waits for no write. Then
