@@ -39,9 +39,9 @@ static _Atomic int collector_stopping;
 static int collector_finished;
 /* How the process ends, asked of the collector thread by another: a deadly signal's number,
  * or COLLECTOR_QUICK_EXIT (_exit and its kin: no destructor will write the last line). */
-static _Atomic int collector_signal;
+static _Atomic int collector_ending;
 #define COLLECTOR_QUICK_EXIT (-1)
-static _Atomic int collector_signal_written;
+static _Atomic int collector_ending_written;
 /* Set once a wait for the last line gave up: later callers (an at_quick_exit handler calling
  * _exit after quick_exit waited) do not wait a second again. */
 static _Atomic int collector_last_wait_over;
@@ -403,19 +403,19 @@ static void *collector_main(void *arg)
     while ((woken = sem_clockwait(&collector_wake, CLOCK_MONOTONIC, &deadline)) < 0 &&
            errno == EINTR)
       ;
-    int sig = atomic_load(&collector_signal);
-    if (sig) {
+    int ending = atomic_load(&collector_ending);
+    if (ending) {
       char name[16];
       as_events_flush(); /* what the rings hold, before the process dies */
       pthread_mutex_lock(&collector_write_lock);
-      if (sig == COLLECTOR_QUICK_EXIT)
+      if (ending == COLLECTOR_QUICK_EXIT)
         collector_write_last_locked(AS_ENDED_BY_EXIT, NULL);
       else
-        collector_write_last_locked(AS_ENDED_BY_SIGNAL, collector_signal_name(sig, name));
+        collector_write_last_locked(AS_ENDED_BY_SIGNAL, collector_signal_name(ending, name));
       if (collector_sink)
         as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS);
       pthread_mutex_unlock(&collector_write_lock);
-      atomic_store(&collector_signal_written, 1);
+      atomic_store(&collector_ending_written, 1);
       break;
     }
     if (atomic_load(&collector_stopping))
@@ -461,8 +461,8 @@ static void collector_forget_run(void)
   collector_sink_tried = 0;
   atomic_store(&collector_running, 0);
   atomic_store(&collector_stopping, 0);
-  atomic_store(&collector_signal, 0);
-  atomic_store(&collector_signal_written, 0);
+  atomic_store(&collector_ending, 0);
+  atomic_store(&collector_ending_written, 0);
   atomic_store(&collector_last_wait_over, 0);
   atomic_store(&collector_pid, 0);
   collector_finished = 0;
@@ -641,11 +641,11 @@ void as_collector_before_exec(void)
 }
 
 /* Only async-signal-safe calls: polls the flag, sleeping a millisecond at a time. */
-static void collector_wait_signal_written(void)
+static void collector_wait_ending_written(void)
 {
   struct timespec step = {0, 1000000};
   unsigned waited = 0;
-  for (; waited < COLLECTOR_LAST_WAIT_MS && !atomic_load(&collector_signal_written) &&
+  for (; waited < COLLECTOR_LAST_WAIT_MS && !atomic_load(&collector_ending_written) &&
          !atomic_load(&collector_last_wait_over);
        waited++)
     nanosleep(&step, NULL);
@@ -663,11 +663,11 @@ static void collector_ask_last_line(int how)
   int expected = 0;
   /* The first end is the one recorded; a thread meeting another (two threads crashing at
    * once) waits for that line too rather than end the process before it is written. */
-  if (atomic_compare_exchange_strong(&collector_signal, &expected, how)) {
+  if (atomic_compare_exchange_strong(&collector_ending, &expected, how)) {
     as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS); /* an atomic store */
     sem_post(&collector_wake);
   }
-  collector_wait_signal_written();
+  collector_wait_ending_written();
 }
 
 void as_collector_on_deadly_signal(int sig) { collector_ask_last_line(sig); }
@@ -676,10 +676,10 @@ void as_collector_on_quick_exit(void) { collector_ask_last_line(COLLECTOR_QUICK_
 
 int as_collector_dying_of(void)
 {
-  int sig = atomic_load(&collector_signal);
-  if (sig && as_collector_is_writing())
-    collector_wait_signal_written();
-  return sig > 0 ? sig : 0;
+  int ending = atomic_load(&collector_ending);
+  if (ending && as_collector_is_writing())
+    collector_wait_ending_written();
+  return ending > 0 ? ending : 0;
 }
 
 void as_collector_after_failed_exec(void)
