@@ -96,6 +96,16 @@ PROCESS_EXIT_VARIANT(_exit, 1)
 PROCESS_EXIT_VARIANT(_Exit, 1)
 PROCESS_EXIT_VARIANT(quick_exit, 0) /* an at_quick_exit handler of init.c writes it */
 
+/* Found at load, not at the first call: a forked worker's first call is often its exit, and a
+ * look-up in every child faults in the dynamic linker's pages anew (~5 page faults a fork). */
+__attribute__((constructor)) static void process_exits_resolve(void)
+{
+  (void)AS_HOOK_REAL(exit);
+  (void)AS_HOOK_REAL(_exit);
+  (void)AS_HOOK_REAL(_Exit);
+  (void)AS_HOOK_REAL(quick_exit);
+}
+
 static void process_before_exec(void)
 {
   if (as_tracing_active()) {

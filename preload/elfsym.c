@@ -89,7 +89,11 @@ static const char *elfsym_name(const struct elfsym_file *f, const Elf64_Sym *s)
 void as_elfsym_forget_after_fork(void)
 {
   pthread_mutex_init(&elfsym_lock, NULL);
-  memset(elfsym_cache, 0, sizeof elfsym_cache);
+  /* An entry without a mapping is free (elfsym_open_locked): only those in use are written, as each
+   * page a child writes is copied first. */
+  for (size_t i = 0; i < ELFSYM_CACHE; i++)
+    if (elfsym_cache[i].map)
+      elfsym_cache[i].map = NULL;
   elfsym_cache_next = 0;
 }
 

@@ -31,8 +31,8 @@ static _Atomic int init_fork_reset_count;
  * any helper under a preloaded tree stays silent. */
 static struct as_error init_config_error;
 static _Atomic int init_config_error_said;
-/* Whether the parent was already writing snapshots when it forked. */
-static int init_fork_parent_writing;
+/* Whether the child of the fork in progress traces on (init_fork_child). */
+static int init_fork_child_traces;
 
 const struct as_config *as_config_current(void) { return &init_config; }
 
@@ -80,7 +80,11 @@ static __thread volatile sig_atomic_t init_fork_holding __attribute__((tls_model
  * the short locks a child's hooks and collector take (forklock.h), none left held in it. */
 static void init_fork_prepare(void)
 {
-  init_fork_parent_writing = as_collector_is_writing();
+  /* Decided here, where the parent's code is in memory: in the child each page of code or data
+   * touched first costs a page fault (~20 us on a VM), and a forked worker pays them all. */
+  init_fork_child_traces =
+      !as_collector_is_writing() || (init_config.output.kind != AS_DEST_TCP &&
+                                     as_dest_path_is_per_process(init_config.output.path));
   as_registry_lock_for_fork();
   init_fork_holding = 1;
   as_forklocks_prepare();
@@ -122,9 +126,7 @@ static void init_fork_child(void)
   as_control_forget_after_fork();
   as_registry_reset_after_fork();
   as_diag_reset_after_fork();
-  int keep = !init_fork_parent_writing || (init_config.output.kind != AS_DEST_TCP &&
-                                           as_dest_path_is_per_process(init_config.output.path));
-  if (!keep) {
+  if (!init_fork_child_traces) {
     atomic_store(&as__state, AS_STATE_DISABLED);
     return;
   }

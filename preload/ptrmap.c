@@ -188,8 +188,10 @@ size_t as_ptrmap_count(struct as_ptrmap *map)
 static void ptrmap_empty(struct as_ptrmap *map)
 {
   struct as_ptrmap_table *t = atomic_load_explicit(&map->table, memory_order_relaxed);
+  /* Only the slots in use are written: in a fork child each page written is copied first. */
   for (size_t i = 0; t && i <= t->mask; i++)
-    atomic_store_explicit(&t->slots[i].key, PTRMAP_EMPTY, memory_order_relaxed);
+    if (atomic_load_explicit(&t->slots[i].key, memory_order_relaxed) != PTRMAP_EMPTY)
+      atomic_store_explicit(&t->slots[i].key, PTRMAP_EMPTY, memory_order_relaxed);
   map->live = 0;
   map->used = 0;
   atomic_fetch_add(&map->removals, 1);
