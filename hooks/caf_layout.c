@@ -36,10 +36,13 @@ typedef size_t (*caf_size_fn)(const void *tuple);
 typedef struct caf_rtti_pair (*caf_type_fn)(const void *tuple, size_t pos);
 typedef const void *(*caf_get_fn)(const void *tuple, size_t pos);
 
-static const char *const *caf_type_names;                   /* numbered_type_names */
-static struct as_ptrmap caf_message_types = AS_PTRMAP_INIT; /* type key -> type id */
-static struct as_ptrmap caf_class_names = AS_PTRMAP_INIT;   /* std::type_info* -> name */
-static struct as_ptrmap caf_init_helpers = AS_PTRMAP_INIT;  /* std::type_info* -> verdict */
+static const char *const *caf_type_names; /* numbered_type_names */
+/* type key -> type id */
+static struct as_ptrmap caf_message_types AS_FORK_TOUCHED = AS_PTRMAP_INIT;
+/* std::type_info* -> name */
+static struct as_ptrmap caf_class_names AS_FORK_TOUCHED = AS_PTRMAP_INIT;
+/* std::type_info* -> verdict */
+static struct as_ptrmap caf_init_helpers AS_FORK_TOUCHED = AS_PTRMAP_INIT;
 
 /* Initial-exec TLS comes from the static TLS block's surplus when the library is dlopen()ed
  * (attach mode), which every library shares: the caches below keep to a few hundred bytes. */
@@ -502,7 +505,8 @@ struct caf_class_cache_entry {
 };
 static __thread struct caf_class_cache_entry caf_class_cache[1u << CAF_CLASS_CACHE_BITS]
     __attribute__((tls_model("initial-exec")));
-static struct as_ptrmap caf_element_classes = AS_PTRMAP_INIT; /* vptr -> kind | value << 8 */
+/* vptr -> kind | value << 8 */
+static struct as_ptrmap caf_element_classes AS_FORK_TOUCHED = AS_PTRMAP_INIT;
 
 /* The verdict on a class whose instances all hold the same types, from one instance: its
  * content TUPLE, and BASE, the object the atom's offset counts from. */
@@ -561,10 +565,10 @@ static __attribute__((noinline)) uintptr_t caf_data_class_learn(const void *data
 #define CAF_DATA_CACHE_BITS 2
 static __thread struct caf_class_cache_entry caf_content_class_cache[1u << CAF_CONTENT_CACHE_BITS]
     __attribute__((tls_model("initial-exec")));
-static struct as_ptrmap caf_content_classes = AS_PTRMAP_INIT;
+static struct as_ptrmap caf_content_classes AS_FORK_TOUCHED = AS_PTRMAP_INIT;
 static __thread struct caf_class_cache_entry caf_data_class_cache[1u << CAF_DATA_CACHE_BITS]
     __attribute__((tls_model("initial-exec")));
-static struct as_ptrmap caf_data_classes = AS_PTRMAP_INIT;
+static struct as_ptrmap caf_data_classes AS_FORK_TOUCHED = AS_PTRMAP_INIT;
 
 /* The verdict on OBJECT's class, through a per-thread cache and a shared map, learnt once
  * (LEARN's second argument: CONTENT, the tuple it reads types through). */

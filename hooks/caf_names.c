@@ -47,7 +47,7 @@ static int caf_name_slot_known;
 static pthread_once_t caf_names_once = PTHREAD_ONCE_INIT;
 /* Per std::type_info: the interned name when the class's name() says nothing of its own
  * (most classes), CAF_NAMES_CALL when it must be asked each time (it may depend on state). */
-static struct as_ptrmap caf_names_by_class = AS_PTRMAP_INIT;
+static struct as_ptrmap caf_names_by_class AS_FORK_TOUCHED = AS_PTRMAP_INIT;
 #define CAF_NAMES_CALL ((void *)1)
 
 static int caf_vtable_slot_is(const char *vtable, const char *function)

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "collector.h"
+#include "forklock.h"
 #include "clock.h"
 #include "cmdline.h"
 #include "diag.h"
@@ -27,7 +28,7 @@
 /* Serialises snapshot writing between the collector thread, exit, exec and a deadly signal.
  * fork() never takes it: a child forgets the collector's state instead, so the host's fork
  * never waits for a write in progress. */
-static pthread_mutex_t collector_write_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t collector_write_lock AS_FORK_TOUCHED = PTHREAD_MUTEX_INITIALIZER;
 /* Wakes the collector: a semaphore, because a signal handler may post it. */
 static sem_t collector_wake;
 static pthread_t collector_thread;

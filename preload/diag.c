@@ -1,4 +1,5 @@
 #include "diag.h"
+#include "forklock.h"
 #include "error.h"
 #include "run_notes.h"
 
@@ -11,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static pthread_mutex_t diag_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t diag_lock AS_FORK_TOUCHED = PTHREAD_MUTEX_INITIALIZER;
 /* What fd 2 was at start-up: a daemon may close stderr and reuse the number for one of its own
  * files, which must never receive our lines. */
 static dev_t diag_stderr_dev;

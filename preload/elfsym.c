@@ -1,4 +1,5 @@
 #include "elfsym.h"
+#include "forklock.h"
 #include "testpause.h"
 
 #include <elf.h>
@@ -25,7 +26,7 @@ struct elfsym_file {
 
 static struct elfsym_file elfsym_cache[ELFSYM_CACHE];
 static size_t elfsym_cache_next;
-static pthread_mutex_t elfsym_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t elfsym_lock AS_FORK_TOUCHED = PTHREAD_MUTEX_INITIALIZER;
 
 static int elfsym_parse(struct elfsym_file *f)
 {

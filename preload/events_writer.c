@@ -3,6 +3,7 @@
  * rotated with ACTORSCOPE_MAX_BYTES / ACTORSCOPE_KEEP like the snapshot file. */
 #define _GNU_SOURCE
 #include "events.h"
+#include "forklock.h"
 #include "diag.h"
 #include "guard.h"
 #include "sink_rotate.h"
@@ -27,7 +28,7 @@
 
 /* Serialises the writer's state between its thread, exit and the control socket's on/off.
  * Never taken by a host thread on the message path, nor by fork. */
-static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t events_lock AS_FORK_TOUCHED = PTHREAD_MUTEX_INITIALIZER;
 static struct as_config events_config;
 static int events_configured; /* as_events_start ran */
 static uint64_t events_start_ticks, events_start_wall;

@@ -5,12 +5,12 @@
 #include <stddef.h>
 #include <time.h>
 
-static pthread_mutex_t forklocks_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t *forklocks[AS_FORKLOCKS_MAX];
-static size_t forklocks_count;
+static pthread_mutex_t forklocks_lock AS_FORK_TOUCHED = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t *forklocks[AS_FORKLOCKS_MAX] AS_FORK_TOUCHED;
+static size_t forklocks_count AS_FORK_TOUCHED;
 /* Which of them prepare took (the parent releases only those), and whether it took the list's. */
-static volatile unsigned char forklocks_taken[AS_FORKLOCKS_MAX];
-static volatile int forklocks_list_taken;
+static volatile unsigned char forklocks_taken[AS_FORKLOCKS_MAX] AS_FORK_TOUCHED;
+static volatile int forklocks_list_taken AS_FORK_TOUCHED;
 /* How long fork() waits, in all, for locks held by other threads. They are held for a few
  * stores or a malloc, so this is reached only when the holder cannot go on: a thread stopped
  * in a signal handler that forks (a crash handler forking a dumper) or that crashed holding

@@ -9,6 +9,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+/* On every lock fork() takes or a child makes new, and what a child resets with them: kept
+ * together in one section, as after a fork each page either process writes is copied at its
+ * first write (a page fault, some 20 us on a VM), and a prefork server pays them at every fork. */
+#define AS_FORK_TOUCHED __attribute__((section("as_fork_touched")))
+
 /* pthread_mutex_lock, after listing the lock at its first use (`listed` is its flag, zero
  * at first). A lock that cannot be listed (more than AS_FORKLOCKS_MAX) is still taken. */
 #define AS_FORKLOCKS_MAX 64

@@ -19,7 +19,7 @@ struct intern_entry {
 };
 
 static struct intern_entry *intern_buckets[INTERN_BUCKETS];
-static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t intern_lock AS_FORK_TOUCHED = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int intern_lock_listed; /* forklock.h */
 
 static uint64_t intern_hash(const unsigned char *p, size_t len)

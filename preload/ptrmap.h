@@ -6,6 +6,8 @@
 #ifndef AS_PTRMAP_H
 #define AS_PTRMAP_H
 
+#include "forklock.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>

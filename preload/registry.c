@@ -1,4 +1,5 @@
 #include "registry.h"
+#include "forklock.h"
 #include "registry_internal.h"
 #include "blockpool.h"
 #include "config.h"
@@ -20,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t registry_lock AS_FORK_TOUCHED = PTHREAD_MUTEX_INITIALIZER;
 /* The record whose runtime object the collector may be reading. With the record's probing
  * flag it makes a two-flag handshake (both sequentially consistent): as_actor_probe_forget
  * clears the flag, then waits while this names its record; the collector names the record,

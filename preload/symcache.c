@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct as_ptrmap symcache_frames = AS_PTRMAP_INIT;
-static struct as_ptrmap symcache_functions = AS_PTRMAP_INIT;
-static struct as_ptrmap symcache_tasks = AS_PTRMAP_INIT;
+static struct as_ptrmap symcache_frames AS_FORK_TOUCHED = AS_PTRMAP_INIT;
+static struct as_ptrmap symcache_functions AS_FORK_TOUCHED = AS_PTRMAP_INIT;
+static struct as_ptrmap symcache_tasks AS_FORK_TOUCHED = AS_PTRMAP_INIT;
 static const char symcache_unknown[] = "";
 
 #define SYMCACHE_FRAME_TEXT 512

@@ -20,7 +20,7 @@ static struct typetab_slot typetab_slots[TYPETAB_SLOTS];
 static const char *_Atomic typetab_names[AS_TYPETAB_CAPACITY + 1];
 static uint32_t typetab_count;
 static _Atomic uint32_t typetab_overflow_id;
-static pthread_mutex_t typetab_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t typetab_lock AS_FORK_TOUCHED = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int typetab_lock_listed; /* forklock.h */
 
 static uint64_t typetab_hash(const char *s, size_t len)
