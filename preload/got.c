@@ -58,6 +58,9 @@ static size_t got_slot_count, got_slot_capacity;
 static unsigned got_pass;
 static uintptr_t got_own_base;
 static size_t got_page;
+/* Walks tried in one pass while objects keep being loaded under it (got_list_moved); a pass
+ * that never got a still moment leaves the rest to the next. */
+#define GOT_SYNC_ATTEMPTS 8
 
 /* ---- the library's own exports ----------------------------------------------------------- */
 
@@ -129,14 +132,21 @@ static int got_count_adds(struct dl_phdr_info *info, size_t size, void *data)
   return 1;
 }
 
+/* Objects loaded so far (the loader counts each as it lists it). */
+static unsigned long long got_loaded_count(void)
+{
+  unsigned long long adds = 0;
+  dl_iterate_phdr(got_count_adds, &adds);
+  return adds;
+}
+
 /* Real definitions are looked up outside dl_iterate_phdr (dlopen there could deadlock with a
  * thread loading an object); those not loaded yet are looked up again once objects were
  * loaded since (the loader counts them). */
 static void got_resolve_reals(void)
 {
   static unsigned long long resolved_at = ~0ull;
-  unsigned long long adds = 0;
-  dl_iterate_phdr(got_count_adds, &adds);
+  unsigned long long adds = got_loaded_count();
   if (adds == resolved_at)
     return;
   resolved_at = adds;
@@ -186,8 +196,22 @@ struct got_pass {
   struct as_got_maps maps;
   struct as_got_stats *stats;
   int rc;
-  int program; /* 0: the libraries' walk; 1: the program's own, last */
+  int program;               /* 0: the libraries' walk; 1: the program's own, last */
+  unsigned long long loaded; /* the loader's count of objects loaded when the maps were read */
+  int moved;                 /* objects were loaded since: the maps may be another object's */
 };
+
+/* Whether an object was listed since LOADED was counted. The protections read from
+ * /proc/self/maps before then may describe an object unloaded since, at the same addresses:
+ * a page of the new one, still being relocated by another thread, would be made read-only
+ * under the loader (a hammering test saw the loader fault in its relocation, 1 run in 24).
+ * Checked under dl_iterate_phdr, which holds the lock the loader takes to list an object: a
+ * walk is wholly before or wholly after each listing. */
+static int got_list_moved(const struct dl_phdr_info *info, size_t size, unsigned long long loaded)
+{
+  return size >= offsetof(struct dl_phdr_info, dlpi_adds) + sizeof info->dlpi_adds &&
+         info->dlpi_adds != loaded;
+}
 
 static struct got_object *got_object_find(uintptr_t base, const void *phdr)
 {
@@ -327,6 +351,10 @@ static int got_is_loader(const struct dl_phdr_info *info)
 static int got_visit(struct dl_phdr_info *info, size_t size, void *data)
 {
   struct got_pass *pass = data;
+  if (got_list_moved(info, size, pass->loaded)) {
+    pass->moved = 1;
+    return 1;
+  }
   if (info->dlpi_addr == got_own_base || info->dlpi_addr == getauxval(AT_SYSINFO_EHDR) ||
       got_is_loader(info) || pass->rc < 0)
     return 0;
@@ -344,13 +372,17 @@ static int got_visit(struct dl_phdr_info *info, size_t size, void *data)
   }
   o->seen_pass = got_pass;
   pass->stats->objects++;
+  o->sightings++;
+  /* Slots are written only once the loader is done with the object, walked or not: an object
+   * walked before may be another one since, loaded where an unloaded one was (the same base
+   * and headers), its pages still changing protection under the loader (a store into a page
+   * the loader had just made read-only faulted, 1 run in 150 of a hammering test). */
+  if (!got_object_settled(info, pass, o))
+    return 0;
   if (o->done) {
     got_recheck_object(pass, o);
     return 0;
   }
-  o->sightings++;
-  if (!got_object_settled(info, pass, o))
-    return 0;
   /* Objects are walked whole, one after the other: an object's slots are contiguous. */
   struct as_elfdyn d;
   as_elfdyn_read(info->dlpi_addr, dyn, &d);
@@ -401,16 +433,24 @@ int as_got_sync(struct as_got_stats *stats)
   if (!got_hooks)
     return -ENOENT;
   got_resolve_reals();
-  struct got_pass pass = {.stats = stats};
-  int rc = as_got_maps_read(&pass.maps);
-  if (rc < 0)
-    return rc;
-  got_pass++;
-  dl_iterate_phdr(got_visit, &pass);
-  pass.program = 1;
-  dl_iterate_phdr(got_visit, &pass);
-  as_got_maps_free(&pass.maps);
-  if (pass.rc == 0)
+  struct got_pass pass;
+  for (int attempt = 0; attempt < GOT_SYNC_ATTEMPTS; attempt++) {
+    memset(stats, 0, sizeof *stats);
+    pass = (struct got_pass){.stats = stats, .loaded = got_loaded_count()};
+    int rc = as_got_maps_read(&pass.maps);
+    if (rc < 0)
+      return rc;
+    got_pass++;
+    dl_iterate_phdr(got_visit, &pass);
+    pass.program = 1;
+    if (!pass.moved)
+      dl_iterate_phdr(got_visit, &pass);
+    as_got_maps_free(&pass.maps);
+    if (!pass.moved)
+      break;
+  }
+  /* A walk cut short saw only some objects: none is taken for unloaded then. */
+  if (pass.rc == 0 && !pass.moved)
     pass.rc = got_forget_unloaded();
   stats->slots = got_slot_count;
   return pass.rc;
@@ -419,11 +459,17 @@ int as_got_sync(struct as_got_stats *stats)
 struct got_restore {
   struct as_got_maps maps;
   size_t restored;
+  unsigned long long loaded;
+  int moved;
 };
 
 static int got_restore_visit(struct dl_phdr_info *info, size_t size, void *data)
 {
   struct got_restore *r = data;
+  if (got_list_moved(info, size, r->loaded)) {
+    r->moved = 1;
+    return 1;
+  }
   struct got_object *o = got_object_find(info->dlpi_addr, info->dlpi_phdr);
   if (!o)
     return 0;
@@ -438,15 +484,23 @@ static int got_restore_visit(struct dl_phdr_info *info, size_t size, void *data)
 
 size_t as_got_restore(void)
 {
-  struct got_restore r = {.restored = 0};
-  if (!got_hooks || as_got_maps_read(&r.maps) < 0)
+  if (!got_hooks)
     return 0;
-  dl_iterate_phdr(got_restore_visit, &r);
-  as_got_maps_free(&r.maps);
+  size_t restored = 0;
+  for (int attempt = 0; attempt < GOT_SYNC_ATTEMPTS; attempt++) {
+    struct got_restore r = {.loaded = got_loaded_count()};
+    if (as_got_maps_read(&r.maps) < 0)
+      break;
+    dl_iterate_phdr(got_restore_visit, &r);
+    as_got_maps_free(&r.maps);
+    restored += r.restored;
+    if (!r.moved)
+      break;
+  }
   /* Forget every object: a later attach walks them afresh. */
   got_object_count = 0;
   got_slot_count = 0;
-  return r.restored;
+  return restored;
 }
 
 size_t as_got_slot_count(void) { return got_slot_count; }

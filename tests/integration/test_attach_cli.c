@@ -324,7 +324,9 @@ Test(attach_cli, a_program_hammering_malloc_and_the_loader_is_attached_safely_or
   const char *pid = t.pid_text, *dest = t.dest;
   int rc = cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "20", pid, NULL);
   cr_assert(rc == 0 || rc == 1, "%d: %s", rc, out);
-  cr_assert_eq(target_wait(&t), 0);
+  int status = target_wait(&t);
+  cr_assert_eq(status, 0, "status %d; attach said: %s; the program's stderr: %s", status, out,
+               target_file(&t, "stderr"));
   char *stdout_text = target_file(&t, "stdout");
   cr_assert_str_eq(stdout_text, "all_pongs=1 threads_done=4\n");
   if (rc == 0) {
