@@ -773,6 +773,7 @@ void as_registry_reset_after_fork(void)
   pthread_mutex_init(&registry_lock, NULL);
   atomic_store(&registry_probing_now, NULL);
   registry_unlist_all();
+  registry_unheld_forget_after_fork();
   registry_next_id = 1;
   atomic_store(&as__registry_first_id, 1);
   atomic_store(&registry_first_spawn_done, 0);

@@ -3,6 +3,7 @@
 #include "registry_internal.h"
 #include "mailwait.h"
 #include "peers.h"
+#include "testpause.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -337,6 +338,8 @@ static void registry_release_unheld(void)
 {
   for (size_t i = 0; i < registry_unheld_count; i++)
     as_actor_release(registry_unheld[i]);
+  if (registry_unheld_count)
+    as_test_pause("unheld_released"); /* a fork here: registry_unheld_forget_after_fork */
   registry_unheld_count = 0;
   /* A storm's burst is not kept: a few thousand pointers are. */
   if (registry_unheld_capacity > 8192) {
@@ -344,6 +347,17 @@ static void registry_release_unheld(void)
     registry_unheld = NULL;
     registry_unheld_capacity = 0;
   }
+}
+
+/* The collector lets go of them without the registry lock, which fork's prepare handler takes:
+ * a fork may come in the middle, and a child that let go of them again would release records
+ * the parent had freed already, some of them its own new actors' by then (the first blocks its
+ * pool hands out): freed while listed, its last line read them zeroed (id 0). The list (and
+ * the array, maybe freed as the fork came) is the parent's: left to it. */
+void registry_unheld_forget_after_fork(void)
+{
+  registry_unheld = NULL;
+  registry_unheld_count = registry_unheld_capacity = 0;
 }
 
 /* Drops the reaped records from the spawn-ordered array; they are let go after the lock. */

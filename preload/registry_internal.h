@@ -114,5 +114,8 @@ static inline uint64_t *registry_pool_room(struct as_registry_collection *c, siz
 }
 /* Words of a space's bitmap of changes. */
 size_t registry_change_words(int space);
+/* In a fork child: forgets the records the parent's collector was letting go of as it forked
+ * (registry_collect.c), which the parent frees (or has freed) itself. */
+void registry_unheld_forget_after_fork(void);
 
 #endif

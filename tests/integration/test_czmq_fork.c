@@ -132,11 +132,11 @@ Test(czmq_fork, with_a_fixed_file_name_the_child_of_a_process_not_yet_writing_is
 /* czmq_fork MODE forks while a thread of the parent holds a lock of ours (the child inherits
  * it as it was, without that thread): the child must still trace its actor to the end, write
  * its own file and end as it would untraced, with nothing said on stderr. */
-static void fork_assert_child_traced(const char *mode)
+static void fork_assert_child_traced(const char *mode, const char *const *env)
 {
   const char *argv[] = {"czmq_fork", mode, NULL};
   struct as_test_run run;
-  as_test_run_both(argv, NULL, 0, &run);
+  as_test_run_both(argv, env, 0, &run);
   cr_assert_eq(run.status, 14);
   cr_assert_str_eq(run.err, "", "stderr: %s", run.err);
   cr_assert_eq(as_test_count_outputs(run.dir), 2);
@@ -146,8 +146,13 @@ static void fork_assert_child_traced(const char *mode)
   json_t *last = as_test_last_snapshot(child_lines);
   cr_assert(json_is_true(json_object_get(last, "final")));
   json_t *echo = as_test_actor_named(last, "echo");
+  cr_assert_not_null(echo, "the child's actor is not listed by name");
   cr_assert_eq(as_test_type_count(echo, "CHILD"), 1);
   cr_assert_str_eq(as_test_str(echo, "status"), "stopped");
+  size_t i;
+  json_t *actor;
+  json_array_foreach(json_object_get(last, "actors"), i, actor)
+      cr_assert_gt(as_test_int(actor, "id"), 0, "a record read after it was freed");
   json_decref(child_lines);
   as_test_run_free(&run);
 }
@@ -157,7 +162,7 @@ static void fork_assert_child_traced(const char *mode)
  * no file, and its exit said "the last snapshot took too long". */
 Test(czmq_fork, a_child_forked_while_the_collector_holds_a_lock_still_writes_its_file)
 {
-  fork_assert_child_traced("locked");
+  fork_assert_child_traced("locked", NULL);
 }
 
 /* Forked while another host thread, spawning an actor, holds the intern table's lock: without
@@ -165,5 +170,15 @@ Test(czmq_fork, a_child_forked_while_the_collector_holds_a_lock_still_writes_its
  * it forever: the host's child hung. */
 Test(czmq_fork, a_child_forked_while_another_thread_spawns_an_actor_never_hangs)
 {
-  fork_assert_child_traced("interning");
+  fork_assert_child_traced("interning", NULL);
+}
+
+/* Forked while the parent's collector lets go of records it took off its list (outside the
+ * registry lock, which fork takes): the child let go of them again, though the parent had
+ * freed them and the child's own actor had one of them by then. Freed while listed, the
+ * child's actor was read zeroed (id 0, no name) in its last line. */
+Test(czmq_fork, a_child_forked_while_the_collector_lets_go_of_records_keeps_its_own)
+{
+  const char *env[] = {"ACTORSCOPE_INTERVAL_MS=20", NULL};
+  fork_assert_child_traced("releasing", env);
 }

@@ -12,6 +12,10 @@
  *              tracer's hook holds it before it calls the real zactor_new.
  * With "quick", the child ends with _exit(4) while its actor still runs (a forked worker
  * process ending without exit's handlers).
+ * With "releasing", the parent forks while its collector holds at "unheld_released": it has
+ * let go of the parent's stopped actor's record, and not yet forgotten it. The child's actor
+ * (whose record is that very block, the first its pool hands out) runs 150 ms, several of the
+ * child's lines, before it stops.
  * Exit status: the child's status plus 10 (14). */
 #include "czmq_serve.h"
 
@@ -66,6 +70,8 @@ int main(int argc, char **argv)
     hold_at = "elfsym_locked";
   else if (traced && strcmp(mode, "interning") == 0)
     hold_at = "intern_locked";
+  else if (traced && strcmp(mode, "releasing") == 0)
+    hold_at = "unheld_released";
   pthread_t side;
   int interning = strcmp(mode, "interning") == 0;
   if (interning)
@@ -83,6 +89,16 @@ int main(int argc, char **argv)
     zstr_send(actor, "CHILD");
     zstr_free(&(char *){zstr_recv(actor)});
     _exit(4);
+  }
+  if (pid == 0 && strcmp(mode, "releasing") == 0) {
+    zactor_t *actor = zactor_new(echo, NULL);
+    zstr_send(actor, "CHILD");
+    char *reply = zstr_recv(actor);
+    printf("%s\n", reply ? reply : "(none)");
+    zstr_free(&reply);
+    zclock_sleep(150);
+    zactor_destroy(&actor);
+    exit(4);
   }
   if (pid == 0) {
     round_trip("CHILD");
