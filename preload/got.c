@@ -42,7 +42,8 @@ struct got_slot {
 /* A loaded object as last walked: its slots are slots[first .. first + count). */
 struct got_object {
   uintptr_t base;
-  const void *phdr; /* with base, tells a reloaded object from the one before */
+  const void *phdr;   /* with base and name, tells a reloaded object from the one before */
+  uint64_t name_hash; /* of its path: another library may be loaded where one was unloaded */
   size_t first, count;
   unsigned seen_pass;
   int done;      /* its relocations were walked */
@@ -185,6 +186,13 @@ static int got_store(const struct as_got_maps *maps, uintptr_t addr, uintptr_t v
   return 0;
 }
 
+/* Whether the page holding addr was mapped readable when the maps were read. */
+static int got_readable(const struct as_got_maps *maps, uintptr_t addr)
+{
+  int prot = as_got_maps_prot(maps, addr);
+  return prot >= 0 && (prot & PROT_READ);
+}
+
 static uintptr_t got_load(uintptr_t addr)
 {
   return __atomic_load_n((uintptr_t *)addr, __ATOMIC_ACQUIRE);
@@ -213,15 +221,33 @@ static int got_list_moved(const struct dl_phdr_info *info, size_t size, unsigned
          info->dlpi_adds != loaded;
 }
 
-static struct got_object *got_object_find(uintptr_t base, const void *phdr)
+/* FNV-1a of an object's path (the program's is empty). */
+static uint64_t got_name_hash(const char *name)
 {
-  for (size_t i = 0; i < got_object_count; i++)
-    if (got_objects[i].base == base && got_objects[i].phdr == phdr)
-      return &got_objects[i];
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const unsigned char *c = (const unsigned char *)(name ? name : ""); *c; c++)
+    h = (h ^ *c) * 0x100000001b3ull;
+  return h;
+}
+
+/* The object as last walked at this place. One of another name there was unloaded since (its
+ * slots went with it): the entry starts over for the one there now, whose slots lie elsewhere
+ * (reading the old ones faulted past the new object's end, 2 attaches in 41). */
+static struct got_object *got_object_find(const struct dl_phdr_info *info)
+{
+  uint64_t name_hash = got_name_hash(info->dlpi_name);
+  for (size_t i = 0; i < got_object_count; i++) {
+    struct got_object *o = &got_objects[i];
+    if (o->base != info->dlpi_addr || o->phdr != info->dlpi_phdr)
+      continue;
+    if (o->name_hash != name_hash)
+      *o = (struct got_object){.base = o->base, .phdr = o->phdr, .name_hash = name_hash};
+    return o;
+  }
   return NULL;
 }
 
-static struct got_object *got_object_add(uintptr_t base, const void *phdr)
+static struct got_object *got_object_add(const struct dl_phdr_info *info)
 {
   if (got_object_count == got_object_capacity) {
     size_t capacity = got_object_capacity ? got_object_capacity * 2 : 64;
@@ -232,7 +258,9 @@ static struct got_object *got_object_add(uintptr_t base, const void *phdr)
     got_object_capacity = capacity;
   }
   struct got_object *o = &got_objects[got_object_count++];
-  *o = (struct got_object){.base = base, .phdr = phdr};
+  *o = (struct got_object){.base = info->dlpi_addr,
+                           .phdr = info->dlpi_phdr,
+                           .name_hash = got_name_hash(info->dlpi_name)};
   return o;
 }
 
@@ -296,7 +324,7 @@ static void got_take_slot(struct got_pass *pass, const struct dl_phdr_info *info
   if (!hook || !hook->real)
     return;
   uintptr_t addr = info->dlpi_addr + r->r_offset;
-  if (as_got_maps_prot(&pass->maps, addr) < 0)
+  if (!got_readable(&pass->maps, addr))
     return;
   uintptr_t value = got_load(addr);
   if (value == hook->hook)
@@ -333,6 +361,8 @@ static void got_recheck_object(struct got_pass *pass, const struct got_object *o
 {
   for (size_t i = o->first; i < o->first + o->count; i++) {
     const struct got_slot *s = &got_slots[i];
+    if (!got_readable(&pass->maps, s->addr))
+      continue;
     uintptr_t value = got_load(s->addr);
     if (value == s->hook->hook)
       continue;
@@ -365,8 +395,8 @@ static int got_visit(struct dl_phdr_info *info, size_t size, void *data)
   const ElfW(Dyn) *dyn = got_dynamic_of(info);
   if (!dyn)
     return 0;
-  struct got_object *o = got_object_find(info->dlpi_addr, info->dlpi_phdr);
-  if (!o && !(o = got_object_add(info->dlpi_addr, info->dlpi_phdr))) {
+  struct got_object *o = got_object_find(info);
+  if (!o && !(o = got_object_add(info))) {
     pass->rc = -ENOMEM;
     return 1;
   }
@@ -470,12 +500,13 @@ static int got_restore_visit(struct dl_phdr_info *info, size_t size, void *data)
     r->moved = 1;
     return 1;
   }
-  struct got_object *o = got_object_find(info->dlpi_addr, info->dlpi_phdr);
+  struct got_object *o = got_object_find(info);
   if (!o)
     return 0;
   for (size_t i = o->first; i < o->first + o->count; i++) {
     const struct got_slot *s = &got_slots[i];
-    if (got_load(s->addr) == s->hook->hook && got_store(&r->maps, s->addr, s->original) == 0)
+    if (got_readable(&r->maps, s->addr) && got_load(s->addr) == s->hook->hook &&
+        got_store(&r->maps, s->addr, s->original) == 0)
       r->restored++;
   }
   o->count = 0;
