@@ -725,7 +725,11 @@ static void registry_zero_mapped(void *start, size_t bytes)
   uintptr_t from = (uintptr_t)start, to = from + bytes;
   uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
   uintptr_t inner_from = (from + page - 1) & ~(page - 1), inner_to = to & ~(page - 1);
-  if (inner_from >= inner_to || madvise((void *)inner_from, inner_to - inner_from, MADV_DONTNEED)) {
+  int saved = errno; /* inside the host's fork() */
+  int given_back = inner_from < inner_to &&
+                   madvise((void *)inner_from, inner_to - inner_from, MADV_DONTNEED) == 0;
+  errno = saved;
+  if (!given_back) {
     memset(start, 0, bytes);
     return;
   }
