@@ -80,6 +80,7 @@ static __thread volatile sig_atomic_t init_fork_holding __attribute__((tls_model
  * the short locks a child's hooks and collector take (forklock.h), none left held in it. */
 static void init_fork_prepare(void)
 {
+  int saved = errno;
   /* Decided here, where the parent's code is in memory: in the child each page of code or data
    * touched first costs a page fault (~20 us on a VM), and a forked worker pays them all. */
   init_fork_child_traces =
@@ -89,6 +90,7 @@ static void init_fork_prepare(void)
   init_fork_holding = 1;
   as_forklocks_prepare();
   as_test_pause("fork_prepared");
+  errno = saved;
 }
 
 static void init_fork_let_go(void)
@@ -100,7 +102,12 @@ static void init_fork_let_go(void)
   as_registry_unlock_for_fork();
 }
 
-static void init_fork_parent(void) { init_fork_let_go(); }
+static void init_fork_parent(void)
+{
+  int saved = errno;
+  init_fork_let_go();
+  errno = saved;
+}
 
 /* What a deadly signal's handler lets go of first (as_signals_let_go_with): the fork's locks
  * when met inside fork() (the process dies of it there, and that fork() never returns in the
@@ -117,7 +124,7 @@ static void init_let_go_at_death(void)
  * on under the same configuration, so a daemon is traced whatever the output; a child of a
  * writing process traces into a file or socket of its own when the path carries the pid, and
  * otherwise stops. */
-static void init_fork_child(void)
+static void init_fork_child_reset(void)
 {
   init_fork_holding = 0;
   as_forklocks_child();
@@ -138,6 +145,15 @@ static void init_fork_child(void)
   as_clock_init();
   init_start_ticks = as_clock_now();
   init_start_wall = as_clock_wall_ns();
+}
+
+/* fork's handlers keep the host's errno: what they call may set it (a close, an madvise), and
+ * they run inside the host's fork(). */
+static void init_fork_child(void)
+{
+  int saved = errno;
+  init_fork_child_reset();
+  errno = saved;
 }
 
 /* quick_exit's final line, after the host's own at_quick_exit handlers: registered at start
