@@ -505,8 +505,12 @@ static int got_restore_visit(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
   for (size_t i = o->first; i < o->first + o->count; i++) {
     const struct got_slot *s = &got_slots[i];
+    /* The real function, not always what the slot held: a lazily bound slot held its own PLT
+     * stub, and the object there now may be the same library loaded again with its functions
+     * bound at load (RTLD_NOW), whose stubs lead to a resolver it never set up (a call after
+     * detach jumped to address 0, 3 in 3). The real function is what the stub would bind. */
     if (got_readable(&r->maps, s->addr) && got_load(s->addr) == s->hook->hook &&
-        got_store(&r->maps, s->addr, s->original) == 0)
+        got_store(&r->maps, s->addr, s->hook->real) == 0)
       r->restored++;
   }
   o->count = 0;

@@ -313,6 +313,44 @@ Test(attach_cli, a_second_attach_says_where_the_snapshots_go)
   cr_assert_eq(target_wait(&t), 0);
 }
 
+static void reload_touch(const struct target *t, const char *name)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", t->dir, name);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fclose(f);
+}
+
+/* A library lazily bound when attach rewrote its slots, unloaded, then loaded again at the same
+ * place bound at load (RTLD_NOW): detach gave its slots back the lazy copy's PLT stubs, whose
+ * resolver the new copy never set up, and the program's next call into it jumped to address 0
+ * (helper-53, 3 in 3). */
+Test(attach_cli, a_library_loaded_again_bound_at_load_still_runs_after_detach)
+{
+  const char *argv[] = {"czmq_attach_reload", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", t.dest, "-i", "20", t.pid_text, NULL), 0,
+               "%s", out);
+  reload_touch(&t, "attached");
+  char *err = NULL;
+  for (int i = 0; i < 1000 && !(err && strstr(err, "loaded")); i++) {
+    free(err);
+    usleep(10000);
+    err = target_file(&t, "stderr");
+  }
+  cr_assert(err && strstr(err, "loaded"), "%s", err ? err : "(no stderr)");
+  free(err);
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+               out);
+  reload_touch(&t, "detached");
+  int status = target_wait(&t);
+  cr_assert_eq(status, 0, "status %d; stderr: %s", status, target_file(&t, "stderr"));
+  cr_assert_str_eq(target_file(&t, "stdout"), "round_trips=20\n");
+}
+
 /* Every thread in malloc and dlopen/dlclose: the tool picks the I/O thread, the library walks
  * objects that come and go; the program must finish as it would untraced, the tool end. */
 Test(attach_cli, a_program_hammering_malloc_and_the_loader_is_attached_safely_or_refused)
