@@ -287,6 +287,7 @@ int as_attach_detach(void)
   as_init_detach();
   size_t restored = attach_preloaded ? 0 : as_got_restore();
   as_collector_finish(AS_ENDED_BY_DETACH);
+  as_init_detach_written();
   attach_detached = 1;
   pthread_mutex_unlock(&attach_lock);
   return (int)restored;

@@ -223,6 +223,7 @@ static void control_answer(const char *line, char *reply, size_t len)
     control_output(output, sizeof output);
     as_init_detach();
     as_collector_finish(AS_ENDED_BY_DETACH);
+    as_init_detach_written();
     as_attach_preloaded_detached(); /* `actorscope attach` may trace it again */
     snprintf(reply, len, "ok detached restored=0 output=%s\n", output);
     atomic_store(&control_thread_stop, 1);

@@ -16,11 +16,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
+#include <time.h>
 #include <unistd.h>
 
 _Atomic int as__state;
 
 #define INIT_FORK_RESETS_MAX 8
+#define INIT_DETACH_WAIT_MS 1000 /* as exit waits for a last line at most */
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static struct as_config init_config;
@@ -237,11 +239,27 @@ void as_init_attach_complete(void)
   atomic_compare_exchange_strong(&as__state, &attaching, AS_STATE_ENABLED);
 }
 
+/* Set from a detach's start until its last line is written (on the control thread): an exit
+ * meanwhile waits for it, about a second at most, rather than cut the line or leave none. */
+static _Atomic int init_detaching;
+
+static void init_wait_for_detach(void)
+{
+  for (int waited = 0; waited < INIT_DETACH_WAIT_MS && atomic_load(&init_detaching); waited++) {
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL); /* async-signal-safe: _exit may come from a signal handler */
+  }
+}
+
+void as_init_detach_written(void) { atomic_store(&init_detaching, 0); }
+
 void as_init_detach(void)
 {
+  atomic_store(&init_detaching, 1);
   atomic_store(&as__state, AS_STATE_DISABLED);
   atomic_store(&init_detached, 1);
   as_signals_uninstall(); /* the host sees its own dispositions again, ours gone */
+  as_test_pause("detaching");
 }
 
 int as_init_is_detached(void) { return atomic_load(&init_detached); }
@@ -291,6 +309,8 @@ void as_init_before_quick_exit(void)
 /* Runs at exit: every record the hooks made so far goes into the final snapshot. */
 __attribute__((destructor)) static void init_destructor(void)
 {
+  if (atomic_load(&init_detaching))
+    init_wait_for_detach();
   /* A process that never started an actor has nothing to write: it touches none of the
    * collector's code or data on its way out (each page a fault). */
   int state = atomic_load(&as__state);

@@ -56,6 +56,8 @@ int as_init_attach(as_config_lookup_fn lookup, struct as_error *err);
 void as_init_attach_complete(void);
 /* After detach: every hook passes straight through, and exit writes nothing more; a later
  * as_init_attach starts tracing again (-EBUSY while the last run's collector still writes). */
+/* The detach's last line is written: an exit may go on (it waits for it meanwhile). */
+void as_init_detach_written(void);
 void as_init_detach(void);
 /* Whether the control socket's "detach" ran and no attach since. */
 int as_init_is_detached(void);

@@ -351,6 +351,27 @@ Test(attach_cli, a_library_loaded_again_bound_at_load_still_runs_after_detach)
   cr_assert_str_eq(target_file(&t, "stdout"), "round_trips=20\n");
 }
 
+/* The program ends (returns from main) as a detach begins: its exit waited for nothing, and the
+ * process died before the detach's last line was written (or in the middle of it). */
+Test(attach_cli, an_exit_during_a_detach_waits_for_its_last_line)
+{
+  const char *argv[] = {"czmq_attach_exit", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", t.dest, "-i", "20", t.pid_text, NULL), 0,
+               "%s", out);
+  /* Not asked to answer: the process may end before it does. */
+  (void)cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL);
+  int status = target_wait(&t);
+  cr_assert_eq(status, 0, "status %d; stderr: %s", status, target_file(&t, "stderr"));
+  json_t *lines = as_test_load_lines(t.dest);
+  json_t *last = json_array_get(lines, json_array_size(lines) - 1);
+  cr_assert(json_is_true(json_object_get(last, "final")), "the last line is not the final one");
+  cr_assert_str_eq(as_test_str(last, "ended_by"), "detach");
+  json_decref(lines);
+}
+
 /* Every thread in malloc and dlopen/dlclose: the tool picks the I/O thread, the library walks
  * objects that come and go; the program must finish as it would untraced, the tool end. */
 Test(attach_cli, a_program_hammering_malloc_and_the_loader_is_attached_safely_or_refused)
