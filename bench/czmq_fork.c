@@ -3,6 +3,8 @@
  * time and the page faults of parent and children together, per fork (scripts/bench's "fork").
  *
  *   bench_czmq_fork [N] */
+#include "czmq_serve.h" /* tests/programs: the echo loop the test programs share */
+
 #include <czmq.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -10,19 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void echo_actor(zsock_t *pipe, void *args)
-{
-  (void)args;
-  zsock_signal(pipe, 0);
-  for (char *message; (message = zstr_recv(pipe));) {
-    int term = streq(message, "$TERM");
-    if (!term)
-      zstr_send(pipe, message);
-    zstr_free(&message);
-    if (term)
-      break;
-  }
-}
+static void echo_actor(zsock_t *pipe, void *args) { czmq_serve(pipe, NULL); }
 
 static long faults(int who)
 {

@@ -1,20 +1,10 @@
 /* A plugin for czmq_attach_reload: built with lazy binding and without RELRO, so that its calls
  * into CZMQ go through PLT slots the loader binds at the first call when loaded RTLD_LAZY. */
+#include "czmq_serve.h"
+
 #include <czmq.h>
 
-static void plugin_echo(zsock_t *pipe, void *args)
-{
-  (void)args;
-  zsock_signal(pipe, 0);
-  for (char *message; (message = zstr_recv(pipe));) {
-    int term = streq(message, "$TERM");
-    if (!term)
-      zstr_send(pipe, message);
-    zstr_free(&message);
-    if (term)
-      break;
-  }
-}
+static void plugin_echo(zsock_t *pipe, void *args) { czmq_serve(pipe, NULL); }
 
 /* One actor, one round trip: 1 when the echo came back. */
 __attribute__((visibility("default"))) int plugin_run(void)
