@@ -128,13 +128,11 @@ Test(attach_cli, a_running_caf_program_is_traced_from_attach_on_beside_its_own_r
   const char *argv[] = {"caf_attach_target", "1200", NULL};
   struct target t;
   target_start(&t, argv, 1);
-  char out[8192];
-  const char *pid = t.pid_text, *dest = t.dest;
-  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "50", pid, NULL), 0, "%s", out);
+  target_attach(&t, "50");
   cr_assert_eq(target_wait(&t), 0);
   char *stdout_text = target_file(&t, "stdout");
   cr_assert_str_eq(stdout_text, "pongs=1200\n");
-  json_t *lines = as_test_load_lines(dest);
+  json_t *lines = as_test_load_lines(t.dest);
   json_t *last = as_test_last_snapshot(lines);
   cr_assert(json_is_true(json_object_get(last, "final")));
   json_t *pinger = as_test_actor_named(last, "pinger"),
@@ -164,13 +162,13 @@ Test(attach_cli, a_running_caf_program_is_traced_from_attach_on_beside_its_own_r
   char at[32];
   snprintf(at, sizeof at, "%lld", (long long)seq);
   char report[16384];
-  cr_assert_eq(cli(report, sizeof report, 0, "report", "--at", at, dest, NULL, NULL, NULL), 0, "%s",
-               report);
+  cr_assert_eq(cli(report, sizeof report, 0, "report", "--at", at, t.dest, NULL, NULL, NULL), 0,
+               "%s", report);
   cr_assert(strstr(report, "CAF: 3 running (the actor systems' own count), 2 seen since attach"),
             "%s", report);
   /* top says the same of the same line. */
   char frames[65536];
-  cr_assert_eq(cli(frames, sizeof frames, 0, "top", "--batch", dest, NULL, NULL, NULL, NULL), 0);
+  cr_assert_eq(cli(frames, sizeof frames, 0, "top", "--batch", t.dest, NULL, NULL, NULL, NULL), 0);
   cr_assert(strstr(frames, "CAF: 3 running (the actor systems' own count), 2 seen since attach"),
             "%s", frames);
   /* The watcher shows up at its exit, and CAF's count goes to 0 as the program ends. */
@@ -185,13 +183,11 @@ Test(attach_cli, zeek_broker_in_python_is_traced_from_attach_on)
 {
   struct target t;
   target_start_broker(&t, "300");
-  char out[8192];
-  const char *pid = t.pid_text, *dest = t.dest;
-  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", dest, "-i", "50", pid, NULL), 0, "%s", out);
+  target_attach(&t, "50");
   cr_assert_eq(target_wait(&t), 0);
   char *stdout_text = target_file(&t, "stdout");
   cr_assert_str_eq(stdout_text, "published=300\n");
-  json_t *lines = as_test_load_lines(dest);
+  json_t *lines = as_test_load_lines(t.dest);
   json_t *last = as_test_last_snapshot(lines);
   cr_assert(json_is_true(json_object_get(last, "final")));
   json_t *core = as_test_actor_named(last, "core");
@@ -241,13 +237,9 @@ static json_t *broker_span_run(int attach, struct target *t)
 {
   const char *argv[] = {"/usr/bin/python3", AS_TEST_DATA "/attach/broker_span.py", "300", NULL};
   target_start_with(t, argv, 1, 0, !attach);
-  char out[8192];
   if (attach)
-    cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", t->dest, "-i", "50", t->pid_text, NULL), 0,
-                 "%s", out);
-  char go[128];
-  snprintf(go, sizeof go, "%s/go", t->dir);
-  close(open(go, O_WRONLY | O_CREAT, 0644));
+    target_attach(t, "50");
+  target_touch(t, "go");
   cr_assert_eq(target_wait(t), 0);
   char *stdout_text = target_file(t, "stdout");
   cr_assert_str_eq(stdout_text, "published=300\n");
@@ -313,15 +305,6 @@ Test(attach_cli, a_second_attach_says_where_the_snapshots_go)
   cr_assert_eq(target_wait(&t), 0);
 }
 
-static void reload_touch(const struct target *t, const char *name)
-{
-  char path[128];
-  snprintf(path, sizeof path, "%s/%s", t->dir, name);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f);
-  fclose(f);
-}
-
 /* A library lazily bound when attach rewrote its slots, unloaded, then loaded again at the same
  * place bound at load (RTLD_NOW): detach gave its slots back the lazy copy's PLT stubs, whose
  * resolver the new copy never set up, and the program's next call into it jumped to address 0
@@ -331,21 +314,13 @@ Test(attach_cli, a_library_loaded_again_bound_at_load_still_runs_after_detach)
   const char *argv[] = {"czmq_attach_reload", NULL};
   struct target t;
   target_start(&t, argv, 1);
+  target_attach(&t, "20");
+  target_touch(&t, "attached");
+  cr_assert(target_said(&t, "loaded"), "%s", target_file(&t, "stderr"));
   char out[8192];
-  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", t.dest, "-i", "20", t.pid_text, NULL), 0,
-               "%s", out);
-  reload_touch(&t, "attached");
-  char *err = NULL;
-  for (int i = 0; i < 1000 && !(err && strstr(err, "loaded")); i++) {
-    free(err);
-    usleep(10000);
-    err = target_file(&t, "stderr");
-  }
-  cr_assert(err && strstr(err, "loaded"), "%s", err ? err : "(no stderr)");
-  free(err);
   cr_assert_eq(cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
                out);
-  reload_touch(&t, "detached");
+  target_touch(&t, "detached");
   int status = target_wait(&t);
   cr_assert_eq(status, 0, "status %d; stderr: %s", status, target_file(&t, "stderr"));
   cr_assert_str_eq(target_file(&t, "stdout"), "round_trips=20\n");
@@ -358,9 +333,8 @@ Test(attach_cli, an_exit_during_a_detach_waits_for_its_last_line)
   const char *argv[] = {"czmq_attach_exit", NULL};
   struct target t;
   target_start(&t, argv, 1);
+  target_attach(&t, "20");
   char out[8192];
-  cr_assert_eq(cli(out, sizeof out, 0, "attach", "-o", t.dest, "-i", "20", t.pid_text, NULL), 0,
-               "%s", out);
   /* Not asked to answer: the process may end before it does. */
   (void)cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL);
   int status = target_wait(&t);

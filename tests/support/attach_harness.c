@@ -26,6 +26,19 @@ static void target_remove_dirs(void)
     as_test_remove_tree(target_dirs[i]);
 }
 
+int target_said(const struct target *t, const char *word)
+{
+  for (int i = 0; i < 1000; i++) {
+    char *err = target_file(t, "stderr");
+    int said = strstr(err, word) != NULL;
+    free(err);
+    if (said)
+      return 1;
+    usleep(10000);
+  }
+  return 0;
+}
+
 void target_start_with(struct target *t, const char *const *argv, int wait_ready, uid_t user,
                        int preload)
 {
@@ -66,16 +79,8 @@ void target_start_with(struct target *t, const char *const *argv, int wait_ready
     execv(program, (char *const *)argv);
     _exit(127);
   }
-  for (int i = 0; wait_ready && i < 1000; i++) {
-    char path[128];
-    snprintf(path, sizeof path, "%s/stderr", t->dir);
-    char *err = as_test_read_file(path);
-    int ready = strstr(err, "ready") != NULL;
-    free(err);
-    if (ready)
-      break;
-    usleep(10000);
-  }
+  if (wait_ready)
+    (void)target_said(t, "ready");
   usleep(200000); /* its threads are up and idle */
 }
 
@@ -117,6 +122,15 @@ char *target_file(const struct target *t, const char *name)
   return as_test_read_file(path);
 }
 
+void target_touch(const struct target *t, const char *name)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", t->dir, name);
+  int fd = open(path, O_WRONLY | O_CREAT, 0644);
+  cr_assert_geq(fd, 0, "%s", path);
+  close(fd);
+}
+
 int cli(char *out, size_t len, uid_t as_user, const char *a1, const char *a2, const char *a3,
         const char *a4, const char *a5, const char *a6, const char *a7)
 {
@@ -142,6 +156,14 @@ int cli(char *out, size_t len, uid_t as_user, const char *a1, const char *a2, co
   int status;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+void target_attach(const struct target *t, const char *interval_ms)
+{
+  char out[8192];
+  cr_assert_eq(
+      cli(out, sizeof out, 0, "attach", "-o", t->dest, "-i", interval_ms, t->pid_text, NULL), 0,
+      "%s", out);
 }
 
 int parse_after(const char *err, const char *key)

@@ -28,6 +28,12 @@ int target_wait(struct target *t);
 void target_kill(struct target *t);
 /* A file of its directory, read whole (malloc'ed). */
 char *target_file(const struct target *t, const char *name);
+/* Whether it said WORD on stderr within 10 s. */
+int target_said(const struct target *t, const char *word);
+/* Creates an empty file in its directory (what a target waits for to go on). */
+void target_touch(const struct target *t, const char *name);
+/* `actorscope attach -o t->dest -i INTERVAL_MS`, which must succeed. */
+void target_attach(const struct target *t, const char *interval_ms);
 /* Runs the tool, optionally as another user; returns its exit status, its stdout and stderr
  * together in out. */
 int cli(char *out, size_t len, uid_t as_user, const char *a1, const char *a2, const char *a3,
