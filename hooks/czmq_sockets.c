@@ -12,8 +12,8 @@
 #define AS_ZMQ_TYPE 16
 #define AS_ZMQ_ROUTER 6
 
-static struct as_ptrmap czmq_endpoints AS_FORK_TOUCHED =
-    AS_PTRMAP_INIT; /* libzmq handle -> interned endpoint */
+/* libzmq handle -> interned endpoint */
+static struct as_ptrmap czmq_endpoints AS_FORK_TOUCHED = AS_PTRMAP_INIT;
 /* Tables for 64k actors with other sockets at once (address space, touched as used). */
 static struct as_blockpool czmq_tables =
     AS_BLOCKPOOL_INIT((sizeof(struct czmq_sockets) + 7) & ~(size_t)7, 64u << 20);

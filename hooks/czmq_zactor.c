@@ -12,9 +12,10 @@
 /* At most this many sched_yield()s (well under a millisecond) in zactor_destroy. */
 #define CZMQ_DESTROY_YIELDS 200
 
-struct as_ptrmap czmq_ends AS_FORK_TOUCHED = AS_PTRMAP_INIT; /* libzmq handle -> struct czmq_end */
-static struct as_ptrmap czmq_zactors AS_FORK_TOUCHED =
-    AS_PTRMAP_INIT; /* zactor_t * -> struct czmq_actor */
+/* libzmq handle -> struct czmq_end */
+struct as_ptrmap czmq_ends AS_FORK_TOUCHED = AS_PTRMAP_INIT;
+/* zactor_t * -> struct czmq_actor */
+static struct as_ptrmap czmq_zactors AS_FORK_TOUCHED = AS_PTRMAP_INIT;
 _Atomic int czmq_zactor_new_seen;
 static _Atomic int czmq_fork_reset_registered;
 /* Side pipes' records, never given back (an actor's socket table may point at one after it

@@ -247,7 +247,7 @@ static void init_wait_for_detach(void)
 {
   for (int waited = 0; waited < INIT_DETACH_WAIT_MS && atomic_load(&init_detaching); waited++) {
     struct timespec ms = {0, 1000000};
-    nanosleep(&ms, NULL); /* async-signal-safe: _exit may come from a signal handler */
+    nanosleep(&ms, NULL); /* exit() may run with any lock held: a flag and a sleep only */
   }
 }
 
@@ -309,8 +309,7 @@ void as_init_before_quick_exit(void)
 /* Runs at exit: every record the hooks made so far goes into the final snapshot. */
 __attribute__((destructor)) static void init_destructor(void)
 {
-  if (atomic_load(&init_detaching))
-    init_wait_for_detach();
+  init_wait_for_detach();
   /* A process that never started an actor has nothing to write: it touches none of the
    * collector's code or data on its way out (each page a fault). */
   int state = atomic_load(&as__state);
