@@ -13,9 +13,9 @@
 #define AS_RECORD_SPACES 2
 /* Block strides (record, runtime state, the pool's 8-byte link) and region sizes: constants,
  * so the hot path divides by a constant. */
-#define AS_RECORD_STRIDE_SMALL 232u
+#define AS_RECORD_STRIDE_SMALL 248u
 #define AS_RECORD_STRIDE_LARGE 496u
-#define AS_RECORD_REGION_SMALL (1ull << 30) /* 4.1M records */
+#define AS_RECORD_REGION_SMALL (1ull << 30) /* 4.3M records */
 #define AS_RECORD_REGION_LARGE (1ull << 29) /* 1.1M records */
 
 struct as__record_space {

@@ -125,11 +125,19 @@ uint64_t as__peers_thread_fetch(void)
 uint32_t as_peers_copy(const struct as_actor *actor, uint64_t *words, uint64_t *other)
 {
   *other = 0;
+  uint32_t n = 0;
+  /* Claimed a moment before its first count: listed at the next look. */
+  uint64_t sender = atomic_load_explicit(&actor->thread_sender, memory_order_relaxed);
+  uint64_t sent = atomic_load_explicit(&actor->thread_sent, memory_order_relaxed);
+  if (sender && sent) {
+    words[0] = sender;
+    words[1] = sent;
+    n = 1;
+  }
   struct as_peers *_Atomic *slot = as__peers_slot(actor);
   const struct as_peers *p = slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
   if (!p || !as__peers_owned_by(p, actor))
-    return 0;
-  uint32_t n = 0;
+    return n;
   for (int i = 0; i < AS_PEERS_SLOTS; i++) {
     uint64_t key = atomic_load_explicit(&p->key[i], memory_order_relaxed);
     /* Slots are claimed in order (as__peers_add moves on only past a claimed one): the first

@@ -1,8 +1,9 @@
 /* Who talks to whom: per actor, the messages it sent to each peer, exactly, in a small table
  * of AS_PEERS_SLOTS peers (the first distinct ones it meets) and one count for every later peer.
  * A peer is another actor, or a thread that runs no actor (the main thread, a Python thread):
- * such a thread has no table of its own, so what it sends to an actor is kept in the actor's
- * table as "from that thread".
+ * such a thread has no table of its own, so what it sends to an actor is kept with the actor as
+ * "from that thread": the first such thread in the actor's record (its spawner's first message
+ * to each new actor then touches no table), any later one in the table.
  *
  * The table lives beside the record, not in it: a pointer per record block in an array per
  * record pool (the mailbox waits' scheme, mailwait.h), to a block from a lock-free pool taken
@@ -30,6 +31,8 @@
 #include <stdint.h>
 
 #define AS_PEERS_SLOTS 8
+/* The pairs a copy lists at most: the record's thread sender and the table's. */
+#define AS_PEERS_LISTED (AS_PEERS_SLOTS + 1)
 /* A key: an actor's id (< 2^62), or an interned thread name's address tagged with one of these. */
 #define AS_PEERS_TO_THREAD (1ull << 63)
 #define AS_PEERS_FROM_THREAD ((1ull << 63) | (1ull << 62))
@@ -111,6 +114,21 @@ static inline __attribute__((always_inline)) void as__peers_add(struct as_actor 
   atomic_fetch_add_explicit(&p->other, 1, memory_order_relaxed);
 }
 
+/* One message to TO from this thread (KEY), which runs no actor: in TO's record if this thread
+ * is the first such to send to it (a claim, then a locked add), else in its table. */
+static inline __attribute__((always_inline)) void as__peers_add_from_thread(struct as_actor *to,
+                                                                            uint64_t key)
+{
+  uint64_t held = atomic_load_explicit(&to->thread_sender, memory_order_relaxed);
+  if (held == 0 && atomic_compare_exchange_strong_explicit(
+                       &to->thread_sender, &held, key, memory_order_relaxed, memory_order_relaxed))
+    held = key;
+  if (held == key)
+    atomic_fetch_add_explicit(&to->thread_sent, 1, memory_order_relaxed);
+  else
+    as__peers_add(to, key, 0);
+}
+
 /* One message from FROM to TO (NULL: this thread, which runs no actor), from any thread. A
  * message to oneself is not a message between actors. The table's owner is FROM, or TO when
  * FROM is NULL: the caller sets the owner's change bit in the same hook (its enqueue, sent or
@@ -120,10 +138,17 @@ static inline __attribute__((always_inline)) void as_peers_count(struct as_actor
 {
   if (from == to)
     return;
-  uint64_t key =
-      from && to ? to->id : as__peers_thread_key(from ? AS_PEERS_TO_THREAD : AS_PEERS_FROM_THREAD);
-  if (key)
-    as__peers_add(from ? from : to, key, 0);
+  if (from && to) {
+    as__peers_add(from, to->id, 0);
+    return;
+  }
+  uint64_t key = as__peers_thread_key(from ? AS_PEERS_TO_THREAD : AS_PEERS_FROM_THREAD);
+  if (!key)
+    return;
+  if (from)
+    as__peers_add(from, key, 0);
+  else
+    as__peers_add_from_thread(to, key);
 }
 
 /* The same where nothing else in the hook changes FROM's record (a CAF message without a
@@ -145,8 +170,9 @@ static inline void as_peers_count_sent(struct as_actor *from, struct as_actor *t
     as__peers_add(from, to->id, 0);
 }
 
-/* The collector's copy of an actor's table: up to AS_PEERS_SLOTS (key, count) word pairs with
- * a count, into WORDS (2 * AS_PEERS_SLOTS), and the messages to later peers. Returns the pairs. */
+/* The collector's copy of an actor's peers: up to AS_PEERS_LISTED (key, count) word pairs with
+ * a count (the record's thread sender first, then the table's), into WORDS (2 *
+ * AS_PEERS_LISTED), and the messages to peers past the table. Returns the pairs. */
 uint32_t as_peers_copy(const struct as_actor *actor, uint64_t *words, uint64_t *other);
 /* Empties the table and leaves it to the record block's next actor, as the record is freed. */
 void as_peers_release(struct as_actor *actor);

@@ -137,8 +137,8 @@ struct as_actor_side {
   struct as_relations *relations; /* NULL until the first link or monitor; registry lock */
 };
 
-/* One record per actor, 216 bytes: with 8 bytes of a runtime's own state and the pool's link it
- * takes a 232-byte block, so 100k actors take 23.2 MB. Counters that cannot reach 2^32
+/* One record per actor, 232 bytes: with 8 bytes of a runtime's own state and the pool's link it
+ * takes a 248-byte block, so 100k actors take 24.8 MB. Counters that cannot reach 2^32
  * (exceptions, a mailbox's high-water mark) are 32-bit, small fields one byte; what few actors
  * use is in the side block (as_actor_side); the runtime's state, if any, follows the record in
  * the same allocation. */
@@ -155,6 +155,12 @@ struct as_actor {
 
   /* Written by senders (a locked add: any thread may send). */
   _Atomic uint64_t enqueued;
+  /* The first thread that runs no actor to send to it (its peers key, claimed once) and its
+   * messages: counted here, in a line its sender writes anyway, rather than in a peers table
+   * (peers.h), whose lines a spawner's first message to each new actor would fetch from the
+   * collector's core. */
+  _Atomic uint64_t thread_sender;
+  _Atomic uint64_t thread_sent;
 
   /* Written by the actor's own thread. */
   /* Messages its handlers sent to itself, on its thread: a plain load and store, where a
@@ -189,7 +195,7 @@ struct as_actor {
   uint32_t mailwait_taken;
 };
 _Static_assert(AS_TYPETAB_CAPACITY <= 0xffff, "handling_type holds a type id");
-_Static_assert(sizeof(struct as_actor) <= 216, "a record and 8 bytes must fit a 232-byte block");
+_Static_assert(sizeof(struct as_actor) <= 232, "a record and 8 bytes must fit a 248-byte block");
 _Static_assert(sizeof(struct as_actor) % 8 == 0, "the runtime's state after it stays aligned");
 
 struct as_spawn {

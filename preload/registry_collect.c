@@ -98,13 +98,13 @@ static void registry_view_channels(struct as_registry_collection *c, struct as_a
 static void registry_view_peers(struct as_registry_collection *c, struct as_actor_view *v,
                                 const struct as_actor *a)
 {
-  uint64_t *words = registry_pool_room(c, 2 * AS_PEERS_SLOTS + 1);
+  uint64_t *words = registry_pool_room(c, 2 * AS_PEERS_LISTED + 1);
   v->peer_count = 0;
   v->peers_at = SIZE_MAX; /* no room: none listed */
   if (!words)
     return;
-  uint32_t n = as_peers_copy(a, words, &words[2 * AS_PEERS_SLOTS]);
-  words[2 * n] = words[2 * AS_PEERS_SLOTS];
+  uint32_t n = as_peers_copy(a, words, &words[2 * AS_PEERS_LISTED]);
+  words[2 * n] = words[2 * AS_PEERS_LISTED];
   v->peers_at = c->id_count;
   v->peer_count = n;
   c->id_count += 2 * n + 1;
@@ -471,7 +471,7 @@ static uint64_t registry_naming_wait(const struct as_registry_collection *out)
  * collector frees them (registry_compact). An actor spawned after a collection began is left
  * to the next one, so that a line's actors and its totals describe the same moment. */
 #define REGISTRY_BATCH 128
-/* A change word covers up to 71 records (64 bits of 256 bytes, 232-byte strides). */
+/* A change word covers up to 67 records (64 bits of 256 bytes, 248-byte strides). */
 #define REGISTRY_BATCH_ROOM (REGISTRY_BATCH + 80)
 
 struct registry_pick {

@@ -183,16 +183,16 @@ static char *snapshot_put_peers(struct as_jsonw *w, char *p, size_t room, const 
 {
   if (!words || (count == 0 && words[0] == 0))
     return p;
-  /* By count, highest first (insertion sort of at most AS_PEERS_SLOTS indices). */
-  uint32_t order[AS_PEERS_SLOTS];
-  for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
+  /* By count, highest first (insertion sort of at most AS_PEERS_LISTED indices). */
+  uint32_t order[AS_PEERS_LISTED];
+  for (uint32_t i = 0; i < count && i < AS_PEERS_LISTED; i++) {
     uint32_t k = i;
     for (; k > 0 && words[2 * order[k - 1] + 1] < words[2 * i + 1]; k--)
       order[k] = order[k - 1];
     order[k] = i;
   }
   p = as_jsonw_put_lit(p, "," AS_KEY(AS_M_PEERS) "[");
-  for (uint32_t i = 0; i < count && i < AS_PEERS_SLOTS; i++) {
+  for (uint32_t i = 0; i < count && i < AS_PEERS_LISTED; i++) {
     uint64_t key = words[2 * order[i]];
     const char *thread = as_peers_key_thread(key);
     if (i)

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "peers.h"
 #include "registry.h"
 #include "registry_view.h"
@@ -285,7 +286,7 @@ Test(registry, replies_exceptions_and_sent_change_through_the_api)
   as_registry_collection_free(&c);
 }
 
-/* The record is 216 bytes (a 232-byte block with CAF's 8 bytes and the pool's link): what few
+/* The record is 232 bytes (a 248-byte block with CAF's 8 bytes and the pool's link): what few
  * actors use lives in a side block taken at the first use, and every fact in it reaches the
  * view as before. */
 Test(registry, rarely_used_facts_live_in_a_side_block_taken_at_first_use)
@@ -339,22 +340,25 @@ Test(registry, rarely_used_facts_live_in_a_side_block_taken_at_first_use)
 }
 
 /* The peers table stays with its record block: emptied as the record is freed, claimed by the
- * block's next actor at its first message, never showing the former actor's counts. */
+ * block's next actor at its first message, never showing the former actor's counts. The first
+ * thread that runs no actor to send to an actor is counted in its record, not its table. */
 Test(registry, a_peers_table_is_kept_with_its_record_block_and_emptied_for_the_next_actor)
 {
   struct as_actor *first = spawn_named("first", NULL);
   struct as_actor *other = spawn_named("other", NULL);
-  as_peers_count(NULL, first); /* this thread's messages to it: a table taken fresh */
+  uint64_t tables = as_peers_in_use();
+  as_peers_count(NULL, first); /* this thread's messages to it: in its record */
   as_peers_count(NULL, first);
+  cr_assert_eq(as_peers_in_use(), tables, "a thread's messages take no table");
   as_actor_count_sent(first);
-  as_peers_count_sent(first, other, 1);
-  uint64_t words[2 * AS_PEERS_SLOTS], more;
+  as_peers_count_sent(first, other, 1); /* its own: a table taken fresh */
+  uint64_t words[2 * AS_PEERS_LISTED], more;
   cr_assert_eq(as_peers_copy(first, words, &more), 2);
   cr_assert(as_peers_key_thread(words[0]) != NULL, "the first pair is this thread's");
-  cr_assert_eq(words[1], 2, "the message that took the table is counted once, with the next");
+  cr_assert_eq(words[1], 2);
   cr_assert_eq(words[2], as_actor_id(other));
-  cr_assert_eq(words[3], 1);
-  uint64_t tables = as_peers_in_use();
+  cr_assert_eq(words[3], 1, "the message that took the table is counted once");
+  tables = as_peers_in_use();
 
   struct as_actor *block = first;
   as_actor_mark_stopped(first, "test");
@@ -373,17 +377,18 @@ Test(registry, a_peers_table_is_kept_with_its_record_block_and_emptied_for_the_n
   cr_assert(as_peers_key_thread(words[0]) != NULL);
   cr_assert_eq(words[1], 1);
   cr_assert_eq(more, 0);
-  cr_assert_eq(as_peers_in_use(), tables, "claimed, not taken from the pool");
-  /* Every slot is free again for the next actor's own peers: 7 more take the other 7. */
-  struct as_actor *peers[AS_PEERS_SLOTS - 1];
-  for (int i = 0; i < AS_PEERS_SLOTS - 1; i++) {
+  /* Every slot of the table is free again for this one's own peers: 8 take all 8, claimed
+   * from the block's table, not the pool; the thread's pair is listed beside them. */
+  struct as_actor *peers[AS_PEERS_SLOTS];
+  for (int i = 0; i < AS_PEERS_SLOTS; i++) {
     peers[i] = spawn_named("peer", NULL);
     as_actor_count_sent(next);
     as_peers_count_sent(next, peers[i], 1);
   }
-  cr_assert_eq(as_peers_copy(next, words, &more), AS_PEERS_SLOTS);
+  cr_assert_eq(as_peers_in_use(), tables, "claimed, not taken from the pool");
+  cr_assert_eq(as_peers_copy(next, words, &more), AS_PEERS_LISTED);
   cr_assert_eq(more, 0, "a former actor's peers took slots of this one's");
-  for (int i = 0; i < AS_PEERS_SLOTS - 1; i++) {
+  for (int i = 0; i < AS_PEERS_SLOTS; i++) {
     cr_assert_eq(words[2 * (i + 1)], as_actor_id(peers[i]));
     cr_assert_eq(words[2 * (i + 1) + 1], 1);
     as_actor_release(peers[i]);
@@ -391,6 +396,55 @@ Test(registry, a_peers_table_is_kept_with_its_record_block_and_emptied_for_the_n
   as_registry_collection_free(&c);
   as_actor_release(next);
   as_actor_release(other);
+}
+
+/* Threads that run no actor, sending to one actor at once: the first name to send is counted
+ * in the record, every other in the table, each exactly. */
+struct thread_sender {
+  struct as_actor *to;
+  const char *name;
+  int messages;
+};
+
+static void *send_from_thread(void *arg)
+{
+  struct thread_sender *s = arg;
+  pthread_setname_np(pthread_self(), s->name);
+  for (int i = 0; i < s->messages; i++)
+    as_peers_count(NULL, s->to);
+  return NULL;
+}
+
+Test(registry, threads_sending_to_an_actor_at_once_are_each_counted_exactly)
+{
+  struct as_actor *to = spawn_named("to", NULL);
+  as_peers_count(NULL, to); /* this thread ("main") is the first: in the record */
+  struct thread_sender senders[6];
+  pthread_t threads[6];
+  static const char *names[] = {"feeder", "feeder", "feeder", "other", "other", "third"};
+  for (int i = 0; i < 6; i++) {
+    senders[i] = (struct thread_sender){to, names[i], 20000};
+    pthread_create(&threads[i], NULL, send_from_thread, &senders[i]);
+  }
+  for (int i = 0; i < 6; i++)
+    pthread_join(threads[i], NULL);
+  uint64_t words[2 * AS_PEERS_LISTED], more;
+  cr_assert_eq(as_peers_copy(to, words, &more), 4);
+  cr_assert_str_eq(as_peers_key_thread(words[0]), "main", "the first sender is the record's");
+  cr_assert_eq(words[1], 1);
+  uint64_t feeder = 0, other = 0, third = 0;
+  for (int i = 1; i < 4; i++) {
+    const char *name = as_peers_key_thread(words[2 * i]);
+    cr_assert_not_null(name);
+    cr_assert_eq(words[2 * i] & AS_PEERS_TAG_MASK, AS_PEERS_FROM_THREAD);
+    uint64_t *count = !strcmp(name, "feeder") ? &feeder : !strcmp(name, "other") ? &other : &third;
+    *count += words[2 * i + 1];
+  }
+  cr_assert_eq(feeder, 60000);
+  cr_assert_eq(other, 40000);
+  cr_assert_eq(third, 20000);
+  cr_assert_eq(more, 0);
+  as_actor_release(to);
 }
 
 /* What a reader of change lines knows of one actor. */
