@@ -126,12 +126,10 @@ uint32_t as_peers_copy(const struct as_actor *actor, uint64_t *words, uint64_t *
 {
   *other = 0;
   uint32_t n = 0;
-  /* Claimed a moment before its first count: listed at the next look. */
   uint64_t sender = atomic_load_explicit(&actor->thread_sender, memory_order_relaxed);
-  uint64_t sent = atomic_load_explicit(&actor->thread_sent, memory_order_relaxed);
-  if (sender && sent) {
+  if (sender) {
     words[0] = sender;
-    words[1] = sent;
+    words[1] = 1 + atomic_load_explicit(&actor->thread_sent_more, memory_order_relaxed);
     n = 1;
   }
   struct as_peers *_Atomic *slot = as__peers_slot(actor);

@@ -115,16 +115,17 @@ static inline __attribute__((always_inline)) void as__peers_add(struct as_actor 
 }
 
 /* One message to TO from this thread (KEY), which runs no actor: in TO's record if this thread
- * is the first such to send to it (a claim, then a locked add), else in its table. */
+ * is the first such to send to it (the claim counts its first message: one locked instruction
+ * for a spawner's first message to a new actor), else in its table. */
 static inline __attribute__((always_inline)) void as__peers_add_from_thread(struct as_actor *to,
                                                                             uint64_t key)
 {
   uint64_t held = atomic_load_explicit(&to->thread_sender, memory_order_relaxed);
   if (held == 0 && atomic_compare_exchange_strong_explicit(
                        &to->thread_sender, &held, key, memory_order_relaxed, memory_order_relaxed))
-    held = key;
+    return;
   if (held == key)
-    atomic_fetch_add_explicit(&to->thread_sent, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&to->thread_sent_more, 1, memory_order_relaxed);
   else
     as__peers_add(to, key, 0);
 }

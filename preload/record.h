@@ -155,12 +155,12 @@ struct as_actor {
 
   /* Written by senders (a locked add: any thread may send). */
   _Atomic uint64_t enqueued;
-  /* The first thread that runs no actor to send to it (its peers key, claimed once) and its
-   * messages: counted here, in a line its sender writes anyway, rather than in a peers table
-   * (peers.h), whose lines a spawner's first message to each new actor would fetch from the
-   * collector's core. */
+  /* The first thread that runs no actor to send to it (its peers key, claimed once, with its
+   * first message) and its messages after that: counted here, in a line its sender writes
+   * anyway, rather than in a peers table (peers.h), whose lines a spawner's first message to
+   * each new actor would fetch from the collector's core. */
   _Atomic uint64_t thread_sender;
-  _Atomic uint64_t thread_sent;
+  _Atomic uint64_t thread_sent_more;
 
   /* Written by the actor's own thread. */
   /* Messages its handlers sent to itself, on its thread: a plain load and store, where a
