@@ -43,6 +43,10 @@ int as_blockpool_reserve(struct as_blockpool *pool);
  * reserved. One never taken before is zero; one given back holds what its giver left (a pool
  * whose users zero blocks as they give them back hands out zeroed blocks only). */
 void *as_blockpool_take(struct as_blockpool *pool);
+/* Asks for the block the next take would return, for writing: a block freed on another thread
+ * (the collector zeroes records as it frees them) is then this core's by the next take, rather
+ * than fetched line by line as it is written. Only a hint. */
+void as_blockpool_prefetch_next(struct as_blockpool *pool);
 void as_blockpool_give(struct as_blockpool *pool, void *block);
 /* Whether block came from this pool (rather than from a fallback allocator). */
 int as_blockpool_owns(const struct as_blockpool *pool, const void *block);

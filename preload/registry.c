@@ -346,7 +346,9 @@ static struct as_actor *registry_record_new(uint32_t private_bytes)
        registry_reserve() < 0))
     return NULL;
   /* Zero: cut from the anonymous mapping, or zeroed as it was freed (registry_record_free). */
-  return as_blockpool_take(&registry_records[space]);
+  struct as_actor *a = as_blockpool_take(&registry_records[space]);
+  as_blockpool_prefetch_next(&registry_records[space]); /* the next spawn's, a spawn ahead */
+  return a;
 }
 
 /* The block is zeroed as it goes back, so that the spawn taking it next does not zero it: a
