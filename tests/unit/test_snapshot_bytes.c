@@ -155,7 +155,7 @@ static void varied_view(struct as_actor_view *v, uint64_t id, uint64_t *pool, si
     v->peers_at = SIZE_MAX;
   } else {
     v->peers_at = *used;
-    v->peer_count = (uint32_t)varied_below(AS_PEERS_SLOTS + 1);
+    v->peer_count = (uint32_t)varied_below(AS_PEERS_LISTED + 1);
     for (uint32_t i = 0; i < v->peer_count; i++) {
       uint64_t key = varied_below(3)
                          ? 1 + varied_below(1u << 20)
