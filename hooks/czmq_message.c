@@ -326,14 +326,17 @@ static AS_HOOK_HOT void czmq_recv_end(struct czmq_recv r, int rc, const void *da
     as_actor_enqueue(self); /* sent on the zactor_t's end, which we do not know */
   as_changes_touch(self);   /* once, for the stores below */
   as_actor_receive_quiet(self, type);
-  uint64_t now = as_clock_now();
   uint64_t seq = as_actor_received(self) - 1;
-  if (as_mailwait_sampled(seq)) {
+  int timed = as_mailwait_sampled(seq);
+  /* Before the clock read: a fault on the words' first write is part of the wait. */
+  _Atomic uint64_t *waits = timed ? as_actor_mailbox_wait_words_ready(self) : NULL;
+  uint64_t now = as_clock_now();
+  if (timed) {
     uint64_t key = as_mailwait_key(self, seq);
     int64_t waited = as_mailwait_peek(key, now);
     if (waited >= 0) {
       as_mailwait_take(key);
-      as_actor_mailbox_wait_add(self, (uint64_t)waited);
+      as_mailwait_words_add(waits, (uint64_t)waited);
     }
   }
   as_actor_handler_begin_quiet(self, type, now);
