@@ -65,7 +65,7 @@ static size_t histogram_intervals(json_t *histogram, json_int_t tick_fs, double 
  * at most the program's, and less by the few microseconds of the calls around the hooks: the
  * k-th shortest of each must fall within one bucket width of the other (1 ms for the first,
  * whose wait is a thread's wake-up, where a scheduling hiccup weighs more than a bucket). */
-static void check_burst(const char *program, int every)
+static int check_burst_run(const char *program, int every, int may_lose_a_stamp)
 {
   const char *argv[] = {program, "10", "10", NULL};
   char every_env[64];
@@ -103,7 +103,14 @@ static void check_burst(const char *program, int every)
   cr_assert(json_is_array(histogram), "no mailbox_wait_histogram");
   double waits[BURST + 1][2];
   size_t n = histogram_intervals(histogram, tick_fs, waits, BURST + 1);
-  cr_assert_eq(n, timed, "every timed message of the burst measured once, nothing else");
+  if (n < timed && may_lose_a_stamp) {
+    json_decref(lines);
+    as_test_run_free(&run);
+    return 0;
+  }
+  cr_assert_eq(n, timed,
+               "%s: every timed message of the burst measured once, nothing else: %zu of %zu",
+               program, n, timed);
   cr_assert_eq(as_test_int(worker, "counters.messages_received"), BURST);
   cr_assert_eq(as_test_int(json_array_get(lines, 0), "config.mailbox_wait_every"), every);
   for (size_t k = 0; k < timed; k++) {
@@ -115,6 +122,20 @@ static void check_burst(const char *program, int every)
   }
   json_decref(lines);
   as_test_run_free(&run);
+  return 1;
+}
+
+/* A CZMQ actor's queued messages take consecutive stamp slots: every timed one is measured. A
+ * CAF message's slot is a hash of its address, and two queued timed messages meet in one with
+ * a chance of one in 8 192 a pair, the older then unmeasured (mailbox-wait.md): a burst of ten
+ * lost one in 2 of 500 runs, each time to the only stamp the run overwrote, its own burst's.
+ * Such a run is repeated once, and the repeat must measure every one: a tracer that loses
+ * stamps of its own fails both. */
+static void check_burst(const char *program, int every)
+{
+  int caf = strncmp(program, "caf", 3) == 0;
+  if (!check_burst_run(program, every, caf))
+    check_burst_run(program, every, 0);
 }
 
 Test(mailwait, czmq_burst_of_ten_waits_0_to_90_ms_each_within_a_bucket_of_the_truth)
