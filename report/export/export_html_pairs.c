@@ -212,7 +212,7 @@ int export_html_pairs(FILE *out, const struct html_model *m)
             n - PAIRS_ROWS_MAX);
   if (other)
     fprintf(out,
-            "<tr><td colspan=\"2\" class=\"note\">to peers past each actor's first %d</td>"
+            "<tr><td colspan=\"2\" class=\"note\">to or from peers past each actor's first %d</td>"
             "<td class=\"num\">%lld</td></tr>",
             AS_PEERS_PER_ACTOR_MAX, (long long)other);
   fputs("</tbody></table><p class=\"note\">A thread that runs no actor (main) by its name. "

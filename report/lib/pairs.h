@@ -35,7 +35,7 @@ struct rm_pair {
 struct rm_pairs {
   struct rm_pair *items; /* by count, highest first, then by names */
   size_t n;
-  int64_t other; /* messages sent to peers past each actor's listed ones: no pair known */
+  int64_t other; /* messages to or from peers past each actor's listed ones: no pair known */
   int any;       /* the run recorded peers at all (tracers before them did not) */
 };
 
