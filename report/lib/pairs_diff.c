@@ -1,5 +1,6 @@
 /* diff's rows of messages between actor names. */
 #define _GNU_SOURCE
+#include "format.h"
 #include "pairs.h"
 
 #include "recording.h"
@@ -69,6 +70,13 @@ int pairs_diff_each(const struct recording *a, const struct recording *b,
       qsort(rows, n, sizeof *rows, pairs_diff_cmp);
     for (size_t i = 0; i < n; i++)
       row(rows[i].label, rows[i].a, rows[i].b, ctx);
+    /* The messages no pair names: a pair that appears in B may be what A counted here. */
+    if (pa.other || pb.other) {
+      char label[96];
+      snprintf(label, sizeof label, "others (to or from peers past each actor's first %d)",
+               AS_PEERS_PER_ACTOR_MAX);
+      row(label, pa.other, pb.other, ctx);
+    }
   }
   for (size_t i = 0; i < n; i++)
     free(rows[i].label);
