@@ -2,6 +2,7 @@
 #include "export_html_pairs.h"
 
 #include "escape.h"
+#include "pairs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -212,7 +213,7 @@ int export_html_pairs(FILE *out, const struct html_model *m)
             n - PAIRS_ROWS_MAX);
   if (other)
     fprintf(out,
-            "<tr><td colspan=\"2\" class=\"note\">to or from peers past each actor's first %d</td>"
+            "<tr><td colspan=\"2\" class=\"note\">" PAIRS_OTHER_TEXT "</td>"
             "<td class=\"num\">%lld</td></tr>",
             AS_PEERS_PER_ACTOR_MAX, (long long)other);
   fputs("</tbody></table><p class=\"note\">A thread that runs no actor (main) by its name. "

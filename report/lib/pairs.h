@@ -32,6 +32,9 @@ struct rm_pair {
   int64_t count;
 };
 
+/* How every view names rm_pairs.other (a printf format taking AS_PEERS_PER_ACTOR_MAX). */
+#define PAIRS_OTHER_TEXT "to or from peers past each actor's first %d"
+
 struct rm_pairs {
   struct rm_pair *items; /* by count, highest first, then by names */
   size_t n;

@@ -73,8 +73,7 @@ int pairs_diff_each(const struct recording *a, const struct recording *b,
     /* The messages no pair names: a pair that appears in B may be what A counted here. */
     if (pa.other || pb.other) {
       char label[96];
-      snprintf(label, sizeof label, "others (to or from peers past each actor's first %d)",
-               AS_PEERS_PER_ACTOR_MAX);
+      snprintf(label, sizeof label, "others (" PAIRS_OTHER_TEXT ")", AS_PEERS_PER_ACTOR_MAX);
       row(label, pa.other, pb.other, ctx);
     }
   }

@@ -45,8 +45,8 @@ void report_pairs_print(const struct recording *m, int all, size_t lines)
     printf("  none sent\n");
   pairs_print(m, &by_name, all, lines);
   if (by_name.other)
-    printf("  and %lld to or from peers past each actor's first %d (not told apart)\n",
-           (long long)by_name.other, AS_PEERS_PER_ACTOR_MAX);
+    printf("  and %lld " PAIRS_OTHER_TEXT " (not told apart)\n", (long long)by_name.other,
+           AS_PEERS_PER_ACTOR_MAX);
   if (all && by_actor.n) {
     printf("  per actor:\n");
     pairs_print(m, &by_actor, all, lines);

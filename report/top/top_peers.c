@@ -81,8 +81,8 @@ static void peers_list(struct top_canvas *c, const char *label, struct peers_row
   if (n > PEERS_SHOWN)
     top_canvas_add(c, TOP_STYLE_NORMAL, "  and %zu more", n - PEERS_SHOWN);
   if (other)
-    top_canvas_add(c, TOP_STYLE_NORMAL, "  %10lld  to or from peers past its first %d", (long long)other,
-                   AS_PEERS_PER_ACTOR_MAX);
+    top_canvas_add(c, TOP_STYLE_NORMAL, "  %10lld  to or from peers past its first %d",
+                   (long long)other, AS_PEERS_PER_ACTOR_MAX);
 }
 
 void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
