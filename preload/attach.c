@@ -131,6 +131,9 @@ static unsigned attach_sync_ms(void)
 static void *attach_main(void *arg)
 {
   as_guard_set();
+  /* Not the borrowed thread's name it inherits (libzmq's ZMQbg/IO/0): ours, in top -H; set by
+   * the thread itself (control.c says why). */
+  pthread_setname_np(pthread_self(), "actorscope");
   attach_adopt_running();
   attach_sync();
   as_init_attach_complete();
@@ -183,8 +186,6 @@ static int attach_start_thread(void)
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc != 0)
     return -rc;
-  /* Not the borrowed thread's name it inherits (libzmq's ZMQbg/IO/0): ours, in top -H. */
-  pthread_setname_np(attach_thread, "actorscope");
   atomic_store(&attach_running, 1);
   struct timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
