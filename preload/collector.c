@@ -372,6 +372,9 @@ static void collector_write_last_locked(const char *ended_by, const char *signal
   collector_write_locked(1, ended_by, signal_name);
 }
 
+/* as_collector_start's ON_THREAD, for the thread it starts. */
+static void (*collector_on_thread)(void);
+
 /* The first snapshot comes soon after the first spawn, so a program that crashes early (or a
  * run that is stopped at once) still leaves the state it reached. */
 #define COLLECTOR_FIRST_SNAPSHOT_MS 10u
@@ -390,6 +393,8 @@ static void *collector_main(void *arg)
 {
   (void)arg;
   as_guard_set();
+  if (collector_on_thread)
+    collector_on_thread();
   pthread_mutex_lock(&collector_write_lock);
   collector_ensure_sink_locked();
   pthread_mutex_unlock(&collector_write_lock);
@@ -483,7 +488,8 @@ static void collector_on_stops_backlog(void)
     sem_post(&collector_wake);
 }
 
-int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns)
+int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns,
+                       void (*on_thread)(void))
 {
   if (atomic_load(&collector_thread_live))
     return -EBUSY;
@@ -500,6 +506,7 @@ int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64
   collector_waiting.count = 0;
   collector_handling.count = 0;
   collector_config = *cfg;
+  collector_on_thread = on_thread;
   collector_start_ticks = start_ticks;
   collector_start_wall = start_wall_ns;
   /* The output file (its creation, the header's reads of /proc) waits for the thread. */

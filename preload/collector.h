@@ -11,8 +11,10 @@
  * then everything the last run said is forgotten and a new output is made (a file is never
  * reused: the next free name). A sink that cannot open is reported and the process runs
  * untraced. Returns 0, or -EBUSY while the last run's thread is still writing (it was given
- * up on after a second at finish). */
-int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns);
+ * up on after a second at finish). ON_THREAD (or NULL) runs first on the collector's thread:
+ * work the host's thread that spawned the first actor need not wait for. */
+int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t start_wall_ns,
+                       void (*on_thread)(void));
 /* Stops the thread and writes the final snapshot, saying how tracing ended (AS_ENDED_BY_EXIT,
  * or AS_ENDED_BY_DETACH: the process runs on); waits at most about a second for a write in
  * progress. */
