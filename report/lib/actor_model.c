@@ -282,6 +282,19 @@ const struct as_rec_snapshot *actor_model_snapshot(const struct as_rec_snapshot 
   return out;
 }
 
+int actor_model_view_hides(const struct actor_model_view *buf, int64_t id)
+{
+  size_t lo = 0, hi = buf->n_hidden;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (buf->hidden[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < buf->n_hidden && buf->hidden[lo].id == id;
+}
+
 void actor_model_view_free(struct actor_model_view *buf)
 {
   free(buf->actors);

@@ -84,5 +84,7 @@ const struct as_rec_snapshot *actor_model_snapshot(const struct as_rec_snapshot 
                                                    struct actor_model_view *buf,
                                                    struct as_rec_snapshot *out);
 void actor_model_view_free(struct actor_model_view *buf);
+/* Whether the actor with ID is one BUF's view has left out (runtime-internal, seen so far). */
+int actor_model_view_hides(const struct actor_model_view *buf, int64_t id);
 
 #endif

@@ -48,10 +48,13 @@ static int pairs_add(struct metrics_pairs *p, const char *from, const char *to, 
   return 0;
 }
 
-/* The name of the actor with this id in the snapshot being folded in, else NAME_OF's. */
+/* The name of the actor with this id in the snapshot being folded in, else NAME_OF's; NULL for
+ * one the view hides (runtime-internal, without --internal). */
 static const char *pairs_actor_name(const struct metrics_pairs *p, int64_t id,
                                     const char *(*name_of)(int64_t, void *), void *ctx)
 {
+  if (p->view && actor_model_view_hides(p->view, id))
+    return NULL;
   const struct as_rec_snapshot *s = p->snapshot;
   size_t lo = 0, hi = s ? s->n_actors : 0;
   while (lo < hi) {
@@ -89,8 +92,10 @@ int metrics_pairs_fold(struct metrics_pairs *pairs, struct metrics_pairs_seen *s
       if (seen->items[k].to == now[i].to && seen->items[k].thread == now[i].thread &&
           seen->items[k].from_thread == now[i].from_thread)
         before = seen->items[k].count;
-    const char *other =
-        thread ? now[i].thread : pairs_name(pairs, pairs_actor_name(pairs, peer->to, name_of, ctx));
+    const char *to = thread ? now[i].thread : pairs_actor_name(pairs, peer->to, name_of, ctx);
+    if (!to)
+      continue; /* remembered above; a hidden peer's messages are no pair's */
+    const char *other = thread ? to : pairs_name(pairs, to);
     if (!other)
       goto nomem;
     int64_t grown = peer->count > before ? peer->count - before : 0;

@@ -2,13 +2,15 @@
  * export prometheus): monotonic per (from, to) name pair, fed by the growth of each actor's
  * peers (FORMAT.md `peers`) between snapshots, so reaped actors' messages stay counted. At most
  * METRICS_PAIRS_MAX pairs a process, in order of first sight (a series, once there, stays);
- * later pairs and each actor's unlisted peers count under from="<other>", to="<other>". */
+ * later pairs and each actor's unlisted peers count under from="<other>", to="<other>". Messages
+ * to runtime-internal actors the view leaves out are not counted, as report leaves them out. */
 #ifndef ACTORSCOPE_METRICS_PAIRS_H
 #define ACTORSCOPE_METRICS_PAIRS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "actor_model.h"
 #include "reader.h"
 
 #define METRICS_PAIRS_MAX 100
@@ -26,6 +28,7 @@ struct metrics_pairs {
   char **names; /* every name a pair or a peer uses, once */
   size_t n_names, cap_names;
   const struct as_rec_snapshot *snapshot; /* being folded in: peers' names by id */
+  const struct actor_model_view *view;    /* being folded in: the peers it hides (NULL: none) */
 };
 
 /* What was last seen of one peer of an actor. */

@@ -360,8 +360,10 @@ int metrics_process_update(struct metrics_process *p, const struct as_rec_snapsh
     n->mailbox_depth = n->running_max_ns = n->deadlocked = 0;
   }
   p->pairs.snapshot = snap;
+  p->pairs.view = &p->view;
   int rc = actor_table_update(&p->actors, snap, actor_seen, actor_gone, p);
   p->pairs.snapshot = NULL;
+  p->pairs.view = NULL;
   if (rc < 0)
     return rc;
   for (size_t i = 0; i < snap->n_deadlocks; i++)
