@@ -1,7 +1,6 @@
 /* Gathering a run for the HTML page (export_html_model.h). */
 #define _GNU_SOURCE
 #include "export_html_model.h"
-#include "export_html_pairs.h"
 #include "actor_model.h"
 #include "show.h"
 
@@ -68,8 +67,6 @@ static int actor_seen(void *state, const struct as_rec_actor *a, int is_new, voi
     h->waits = waits;
     h->n_waits = a->n_wait_histogram;
   }
-  if (html_pairs_keep(m, h, a) < 0)
-    return -ENOMEM;
   if (a->has_handling && a->handling_elapsed_ns > h->running_max_ns) {
     h->running_max_ns = a->handling_elapsed_ns;
     h->slow_type = intern_string(&m->strings, a->handling_type ? a->handling_type : "");
@@ -301,7 +298,6 @@ void html_model_free(struct html_model *m)
   actor_table_free(&m->index);
   for (size_t i = 0; i < m->n_actors; i++) {
     free(m->actors[i].waits);
-    free(m->actors[i].peers);
   }
   free(m->actors);
   free(m->points);

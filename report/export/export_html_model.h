@@ -32,10 +32,6 @@ struct html_actor {
   /* Its mailbox_wait_histogram as last listed: n_waits (bucket, count) pairs; NULL: none. */
   int64_t *waits;
   size_t n_waits;
-  /* Its peers as last listed (thread names interned); NULL: none. */
-  struct as_rec_peer *peers;
-  size_t n_peers;
-  int64_t peers_other;
 };
 
 /* Whether it ever ran a handler (finished, or seen in progress): else its longest is "—". */

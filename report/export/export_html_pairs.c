@@ -3,6 +3,7 @@
 
 #include "escape.h"
 #include "pairs.h"
+#include "recording.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,83 +13,28 @@
 #define PAIRS_NODES_MAX 24 /* names on the graph: the busiest */
 #define PAIRS_ROWS_MAX 200 /* rows of the table */
 
-int html_pairs_keep(struct html_model *m, struct html_actor *h, const struct as_rec_actor *a)
-{
-  h->peers_other = a->peers_other;
-  if (!a->n_peers)
-    return 0;
-  struct as_rec_peer *peers = realloc(h->peers, a->n_peers * sizeof *peers);
-  if (!peers)
-    return -ENOMEM;
-  h->peers = peers;
-  h->n_peers = a->n_peers;
-  for (size_t i = 0; i < a->n_peers; i++) {
-    peers[i] = a->peers[i];
-    peers[i].to_thread = intern_string(&m->strings, a->peers[i].to_thread);
-    peers[i].from_thread = intern_string(&m->strings, a->peers[i].from_thread);
-    if ((a->peers[i].to_thread && !peers[i].to_thread) ||
-        (a->peers[i].from_thread && !peers[i].from_thread))
-      return -ENOMEM;
-  }
-  return 0;
-}
-
 struct html_pair {
-  const char *from, *to; /* interned: equal names are equal pointers */
+  const char *from, *to; /* the recording's strings: equal names are equal pointers */
   int64_t count;
 };
 
-static int pair_by_count(const void *x, const void *y)
-{
-  const struct html_pair *a = x, *b = y;
-  if (a->count != b->count)
-    return a->count > b->count ? -1 : 1;
-  int c = strcmp(a->from, b->from);
-  return c ? c : strcmp(a->to, b->to);
-}
-
-/* Every (from name, to name) pair with its messages, merged. */
+/* Every (from name, to name) pair with its messages: report's (recording_pairs), in its order. */
 static struct html_pair *pairs_collect(const struct html_model *m, size_t *n, int64_t *other,
                                        int *any)
 {
-  struct html_pair *pairs = NULL;
-  size_t cap = 0;
-  *n = 0;
-  *other = 0;
-  *any = 0;
-  for (size_t i = 0; i < m->n_actors; i++) {
-    const struct html_actor *a = &m->actors[i];
-    *any |= a->n_peers || a->peers_other;
-    *other += a->peers_other;
-    for (size_t k = 0; k < a->n_peers; k++) {
-      const struct as_rec_peer *p = &a->peers[k];
-      const struct html_actor *to = p->to ? html_model_actor(m, p->to) : NULL;
-      struct html_pair pair = {a->name, p->to ? (to ? to->name : AS_NAME_UNKNOWN) : p->to_thread,
-                               p->count};
-      if (p->from_thread)
-        pair = (struct html_pair){p->from_thread, a->name, p->count};
-      size_t j = 0;
-      while (j < *n && !(pairs[j].from == pair.from && pairs[j].to == pair.to))
-        j++;
-      if (j < *n) {
-        pairs[j].count += pair.count;
-        continue;
-      }
-      if (*n == cap) {
-        cap = cap ? 2 * cap : 32;
-        struct html_pair *grown = reallocarray(pairs, cap, sizeof *grown);
-        if (!grown) {
-          free(pairs);
-          return NULL;
-        }
-        pairs = grown;
-      }
-      pairs[(*n)++] = pair;
-    }
-  }
-  if (*n)
-    qsort(pairs, *n, sizeof *pairs, pair_by_count);
-  return pairs ? pairs : calloc(1, sizeof *pairs);
+  struct rm_pairs by_name;
+  if (recording_pairs(&m->run, 0, &by_name) < 0)
+    return NULL;
+  struct html_pair *pairs = calloc(by_name.n ? by_name.n : 1, sizeof *pairs);
+  for (size_t i = 0; pairs && i < by_name.n; i++)
+    pairs[i] = (struct html_pair){strtab_text(&m->run.strings, by_name.items[i].from),
+                                  strtab_text(&m->run.strings, by_name.items[i].to),
+                                  by_name.items[i].count};
+  *n = by_name.n;
+  *other = by_name.other;
+  *any = by_name.any;
+  recording_pairs_free(&by_name);
+  return pairs;
 }
 
 /* The graph's nodes: names in order of their traffic, the busiest PAIRS_NODES_MAX. */

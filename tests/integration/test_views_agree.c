@@ -1,7 +1,8 @@
 /* Issue 21 §1: one model, one answer. report, top --batch, export html, export prometheus and
  * export perfetto read the same recorded run of a real program (CZMQ; CAF with two actor
  * systems; Broker through python3-broker) and must list the same actors and print the same
- * counts and maxima: actors spawned, alive at the end, most alive at once, messages received.
+ * counts and maxima: actors spawned, alive at the end, most alive at once, messages received,
+ * messages between actor names (report --json, the page's table, Prometheus's series).
  * Runtime-internal actors are left out of all of them alike (CAF makes several per actor
  * system), also from the process totals. */
 #define _GNU_SOURCE
@@ -204,6 +205,152 @@ static void same(const char *what, const char *label, long long in_report, const
                  in_view);
 }
 
+/* Messages between actor names, as one view lists them: (from, to, count), and "others". */
+#define MAX_PAIRS 512
+struct pairs_view {
+  char from[MAX_PAIRS][128], to[MAX_PAIRS][128];
+  long long count[MAX_PAIRS], others;
+  size_t n;
+};
+
+static void pairs_add(struct pairs_view *v, const char *from, size_t from_len, const char *to,
+                      size_t to_len, long long count)
+{
+  cr_assert_lt(v->n, MAX_PAIRS);
+  cr_assert(from_len < 128 && to_len < 128);
+  snprintf(v->from[v->n], 128, "%.*s", (int)from_len, from);
+  snprintf(v->to[v->n], 128, "%.*s", (int)to_len, to);
+  v->count[v->n++] = count;
+}
+
+static void read_report_pairs(const char *run, struct pairs_view *v)
+{
+  const char *argv[] = {AS_TEST_CLI, "report", "--json", run, NULL};
+  char *out = tool(argv);
+  json_error_t error;
+  json_t *account = json_loads(out, 0, &error), *between, *pair;
+  cr_assert_not_null(account, "%s", error.text);
+  between = json_object_get(account, "messages_between");
+  size_t i;
+  json_array_foreach(json_object_get(between, "by_name"), i, pair)
+  {
+    const char *from = json_string_value(json_object_get(pair, "from")),
+               *to = json_string_value(json_object_get(pair, "to"));
+    pairs_add(v, from, strlen(from), to, strlen(to),
+              (long long)json_integer_value(json_object_get(pair, "count")));
+  }
+  v->others = (long long)json_integer_value(json_object_get(between, "others"));
+  json_decref(account);
+  free(out);
+}
+
+/* A label's value in a series line, LEN bytes from AT (names here need no unescaping). */
+static const char *prom_label(const char *line, const char *key, size_t *len)
+{
+  const char *at = strstr(line, key);
+  cr_assert_not_null(at, "%.200s", line);
+  at += strlen(key);
+  *len = strcspn(at, "\"");
+  return at;
+}
+
+static void read_prometheus_pairs(const char *run, struct pairs_view *v)
+{
+  const char *argv[] = {AS_TEST_CLI, "export", "prometheus", run, NULL};
+  char *out = tool(argv);
+  const char *family = "actorscope_messages_between_total{";
+  for (const char *p = out; (p = strstr(p, family)); p++) {
+    if (p != out && p[-1] != '\n')
+      continue;
+    size_t from_len, to_len;
+    const char *from = prom_label(p, ",from=\"", &from_len), *to = prom_label(p, ",to=\"", &to_len);
+    long long count = strtoll(strchr(p, '}') + 1, NULL, 10);
+    if (strncmp(from, "<other>\"", 8) == 0)
+      v->others += count;
+    else
+      pairs_add(v, from, from_len, to, to_len, count);
+  }
+  free(out);
+}
+
+/* S (LEN bytes) without the page's character references (&lt; &gt; &amp; &quot; &#39;). */
+static size_t html_unescape(char *s, size_t len)
+{
+  static const char *const refs[][2] = {
+      {"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}, {"&quot;", "\""}, {"&#39;", "'"}};
+  size_t w = 0;
+  for (size_t i = 0; i < len;) {
+    size_t k = 0;
+    while (k < 5 && strncmp(s + i, refs[k][0], strlen(refs[k][0])) != 0)
+      k++;
+    if (k < 5) {
+      s[w++] = refs[k][1][0];
+      i += strlen(refs[k][0]);
+    } else {
+      s[w++] = s[i++];
+    }
+  }
+  return w;
+}
+
+/* The page's table of pairs: "<tr><td>FROM</td><td>TO</td><td class="num">N</td></tr>". */
+static void read_html_pairs(const struct as_test_run *traced, const char *run, struct pairs_view *v)
+{
+  char page[600];
+  snprintf(page, sizeof page, "%s/pairs.html", traced->dir);
+  const char *argv[] = {AS_TEST_CLI, "export", "html", "-o", page, run, NULL};
+  free(tool(argv));
+  char *html = as_test_read_file(page);
+  const char *table = strstr(html, "<table class=\"pairs\">");
+  cr_assert_not_null(table, "no table of pairs");
+  const char *end = strstr(table, "</table>");
+  for (const char *p = table; (p = strstr(p, "<tr><td>")) && p < end; p++) {
+    char *from = (char *)p + 8, *from_end = strstr(from, "</td><td>");
+    char *to = from_end + 9, *to_end = strstr(to, "</td><td class=\"num\">");
+    long long count = 0;
+    for (const char *d = to_end + strlen("</td><td class=\"num\">"); *d != '<'; d++)
+      if (*d >= '0' && *d <= '9') /* digits, maybe grouped */
+        count = count * 10 + (*d - '0');
+    pairs_add(v, from, html_unescape(from, (size_t)(from_end - from)), to,
+              html_unescape(to, (size_t)(to_end - to)), count);
+    p = to_end;
+  }
+  const char *others = strstr(table, "class=\"note\">to or from peers past");
+  if (others && others < end)
+    v->others =
+        strtoll(strstr(others, "<td class=\"num\">") + strlen("<td class=\"num\">"), NULL, 10);
+  free(html);
+}
+
+/* Every pair report lists, with its count, in VIEW too, and nothing else; "others" alike. */
+static void pairs_same(const char *what, const struct pairs_view *r, const char *view,
+                       const struct pairs_view *v)
+{
+  cr_expect_eq(v->others, r->others, "%s: others: report %lld, %s %lld", what, r->others, view,
+               v->others);
+  cr_expect_eq(v->n, r->n, "%s: report lists %zu pairs, %s %zu", what, r->n, view, v->n);
+  for (size_t i = 0; i < v->n; i++) {
+    long long in_report = -1;
+    for (size_t k = 0; k < r->n; k++)
+      if (strcmp(r->from[k], v->from[i]) == 0 && strcmp(r->to[k], v->to[i]) == 0)
+        in_report = r->count[k];
+    cr_expect_eq(v->count[i], in_report, "%s: %s \u2192 %s: report %lld, %s %lld", what, v->from[i],
+                 v->to[i], in_report, view, v->count[i]);
+  }
+}
+
+static void pairs_agree(const struct as_test_run *traced, const char *run, const char *what)
+{
+  struct pairs_view *r = calloc(3, sizeof *r), *pr = r + 1, *h = r + 2;
+  read_report_pairs(run, r);
+  read_prometheus_pairs(run, pr);
+  read_html_pairs(traced, run, h);
+  cr_assert_gt(r->n, 0, "%s: report lists no pairs", what);
+  pairs_same(what, r, "prometheus", pr);
+  pairs_same(what, r, "html", h);
+  free(r);
+}
+
 static void views_agree(const char *const *argv, const char *what, size_t min_actors)
 {
   const char *env[] = {"ACTORSCOPE_INTERVAL_MS=50", NULL};
@@ -219,6 +366,8 @@ static void views_agree(const char *const *argv, const char *what, size_t min_ac
   read_html(&run, file, h);
   read_prometheus(file, pr, &by_type);
   read_perfetto(&run, file, pf);
+  /* Messages between actor names: the same pairs and counts (peers.md). */
+  pairs_agree(&run, file, what);
   const char *names[] = {"report", "top", "html", "prometheus", "perfetto"};
   struct view *views[] = {r, t, h, pr, pf};
   cr_assert_geq(r->n_ids, min_actors, "%s: report lists %zu actors", what, r->n_ids);
