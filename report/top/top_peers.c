@@ -69,7 +69,12 @@ static void peers_list(struct top_canvas *c, const char *label, struct peers_row
     return;
   }
   qsort(rows, n, sizeof *rows, peers_row_cmp);
-  top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s %zu peer%s", label, n, n == 1 ? "" : "s");
+  /* Peers past the listed ones are not told apart (report's "others"): N is a floor then. */
+  if (other)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s %zu listed peer%s, more past its first %d", label, n,
+                   n == 1 ? "" : "s", AS_PEERS_PER_ACTOR_MAX);
+  else
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s %zu peer%s", label, n, n == 1 ? "" : "s");
   for (size_t i = 0; i < n && i < PEERS_SHOWN; i++) {
     if (rows[i].id)
       top_canvas_add(c, TOP_STYLE_NORMAL, "  %10lld  #%lld %s", (long long)rows[i].count,

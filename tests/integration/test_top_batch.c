@@ -373,6 +373,13 @@ Test(top_batch, names_cut_at_80_columns_stay_apart_under_one_heading_per_actor_s
 
 Test(top_batch, names_at_120_columns_keep_their_distinguishing_end) { top_golden("names-120"); }
 
+/* hub talks to 10 workers and main but lists 7 of them: the panel says the count is of those
+ * listed, and that there are more (report's "others"), not "talks to 7 peers". */
+Test(top_batch, inspect_says_an_actor_with_peers_past_its_first_8_talks_to_more_than_it_lists)
+{
+  top_golden("inspect-peers-past-listed");
+}
+
 Test(top_batch, a_system_filter_lists_one_actor_systems_actors)
 {
   top_golden("names-filter-system");
