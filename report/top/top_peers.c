@@ -141,23 +141,3 @@ show:
   peers_list(c, "hears from", in, n_in, 0);
   free(in);
 }
-
-int64_t top_peers_between(const struct as_rec_snapshot *s, const char *from, const char *to)
-{
-  int64_t sum = 0;
-  for (size_t k = 0; k < s->n_actors; k++) {
-    const struct as_rec_actor *a = &s->actors[k];
-    for (size_t i = 0; i < a->n_peers; i++) {
-      const struct as_rec_peer *p = &a->peers[i];
-      const char *sender = p->from_thread ? p->from_thread : a->name;
-      const char *receiver = p->from_thread ? a->name
-                             : p->to_thread ? p->to_thread
-                             : top_snap_find(s, p->to) >= 0
-                                 ? s->actors[top_snap_find(s, p->to)].name
-                                 : NULL;
-      if (receiver && strcmp(sender, from) == 0 && strcmp(receiver, to) == 0)
-        sum += p->count;
-    }
-  }
-  return sum;
-}

@@ -18,8 +18,4 @@ const char *top_peers_actor_name(const struct as_rec_snapshot *s, const struct r
 void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
                        const struct recording *run, const struct as_rec_actor *a);
 
-/* Messages the listed actors (or threads) named FROM sent to those named TO, as the snapshot's
- * peers say (check's no-messages, live). */
-int64_t top_peers_between(const struct as_rec_snapshot *s, const char *from, const char *to);
-
 #endif
