@@ -61,18 +61,19 @@ static int peers_room(struct peers_row **in, size_t n, size_t *cap)
   return 0;
 }
 
+/* OTHER: the actor's own messages to or from peers past its listed ones; UNLISTED: the words
+ * saying that N is a floor (some peers are not told apart, report's "others"), NULL when not. */
 static void peers_list(struct top_canvas *c, const char *label, struct peers_row *rows, size_t n,
-                       int64_t other)
+                       int64_t other, const char *unlisted)
 {
-  if (n == 0 && other == 0) {
+  if (n == 0 && other == 0 && !unlisted) {
     top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s none seen", label);
     return;
   }
   qsort(rows, n, sizeof *rows, peers_row_cmp);
-  /* Peers past the listed ones are not told apart (report's "others"): N is a floor then. */
-  if (other)
-    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s %zu listed peer%s, more past its first %d", label, n,
-                   n == 1 ? "" : "s", AS_PEERS_PER_ACTOR_MAX);
+  if (unlisted)
+    top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s %zu listed peer%s, %s %d", label, n,
+                   n == 1 ? "" : "s", unlisted, AS_PEERS_PER_ACTOR_MAX);
   else
     top_canvas_add(c, TOP_STYLE_NORMAL, "%-10s %zu peer%s", label, n, n == 1 ? "" : "s");
   for (size_t i = 0; i < n && i < PEERS_SHOWN; i++) {
@@ -111,8 +112,11 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
       }
     }
   }
-  /* Who sends to it: every listed actor's peers that name it, and the reaped ones' last. */
-  for (size_t k = 0; k < s->n_actors; k++)
+  /* Who sends to it: every listed actor's peers that name it, and the reaped ones' last. What
+   * another actor sent past its listed peers may have gone to it too, unnamed. */
+  int others_unlisted = 0;
+  for (size_t k = 0; k < s->n_actors; k++) {
+    others_unlisted |= s->actors[k].id != a->id && s->actors[k].peers_other > 0;
     for (size_t i = 0; i < s->actors[k].n_peers; i++) {
       if (s->actors[k].peers[i].to != a->id)
         continue;
@@ -121,8 +125,10 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
       in[n_in++] = (struct peers_row){
           .id = s->actors[k].id, .name = s->actors[k].name, .count = s->actors[k].peers[i].count};
     }
+  }
   for (size_t k = 0; run && k < run->n_actors; k++) {
     const struct rm_actor *gone = &run->actors[k];
+    others_unlisted |= gone->id != a->id && gone->peers_other > 0;
     for (size_t i = 0; i < gone->n_peers; i++) {
       /* Its peers first: the lookup is for the few that name A. One the snapshot lists was
        * counted above; the others were reaped (or ended, reaped at once). */
@@ -137,7 +143,9 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
     }
   }
 show:
-  peers_list(c, "talks to", out, n_out, a->peers_other);
-  peers_list(c, "hears from", in, n_in, 0);
+  peers_list(c, "talks to", out, n_out, a->peers_other,
+             a->peers_other ? "more past its first" : NULL);
+  peers_list(c, "hears from", in, n_in, 0,
+             others_unlisted ? "maybe more past other actors' first" : NULL);
   free(in);
 }
