@@ -213,7 +213,7 @@ void top_inspect_render(struct top_canvas *c, const struct top_screen *s, int64_
   for (size_t i = 0; i < a->n_message_types; i++)
     top_canvas_add(c, TOP_STYLE_NORMAL, "  %10lld  %s", (long long)a->message_types[i].count,
                    a->message_types[i].name);
-  top_inspect_peers(c, snap, run, a);
+  top_inspect_peers(c, snap, run, a, s->view.internal);
   if (a->n_sockets) {
     top_canvas_add(c, TOP_STYLE_NORMAL, "sockets    %zu besides its pipe", a->n_sockets);
     for (size_t i = 0; i < a->n_sockets; i++) {

@@ -2,6 +2,7 @@
  * and in (the listed actors whose peers name it, and the threads that sent to it). */
 #include "top_peers.h"
 
+#include "actor_model.h"
 #include "pairs.h"
 #include "top_snap.h"
 
@@ -45,6 +46,18 @@ const char *top_peers_actor_name(const struct as_rec_snapshot *s, const struct r
   if (!gone || gone->name == RM_NONE)
     return "(not listed)";
   return peers_reaped_name(run, gone, buf, len);
+}
+
+/* Whether actor ID is a runtime-internal one the view leaves out (without --internal): report
+ * leaves its pairs out too. */
+static int peers_hidden(const struct as_rec_snapshot *s, const struct recording *run, int64_t id,
+                        int include_internal)
+{
+  long at = top_snap_find(s, id);
+  if (at >= 0)
+    return !actor_model_visible(s->actors[at].internal, include_internal);
+  const struct rm_actor *gone = run ? recording_find(run, id) : NULL;
+  return gone && !recording_visible(run, gone);
 }
 
 /* Room for one more row of IN (grown by doubling): 0, or -1 out of memory. */
@@ -92,7 +105,8 @@ static void peers_list(struct top_canvas *c, const char *label, struct peers_row
 }
 
 void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
-                       const struct recording *run, const struct as_rec_actor *a)
+                       const struct recording *run, const struct as_rec_actor *a,
+                       int include_internal)
 {
   struct peers_row out[AS_PEERS_PER_ACTOR_MAX * 2];
   size_t n_out = 0, n_in = 0, cap_in = 0;
@@ -103,6 +117,8 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
       if (peers_room(&in, n_in, &cap_in) < 0)
         break;
       in[n_in++] = (struct peers_row){.name = p->from_thread, .count = p->count};
+    } else if (p->to && peers_hidden(s, run, p->to, include_internal)) {
+      continue;
     } else if (n_out < sizeof out / sizeof out[0]) {
       struct peers_row *row = &out[n_out++];
       *row = (struct peers_row){.id = p->to, .name = p->to_thread, .count = p->count};
@@ -116,6 +132,8 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
    * another actor sent past its listed peers may have gone to it too, unnamed. */
   int others_unlisted = 0;
   for (size_t k = 0; k < s->n_actors; k++) {
+    if (!actor_model_visible(s->actors[k].internal, include_internal))
+      continue;
     others_unlisted |= s->actors[k].id != a->id && s->actors[k].peers_other > 0;
     for (size_t i = 0; i < s->actors[k].n_peers; i++) {
       if (s->actors[k].peers[i].to != a->id)
@@ -128,6 +146,8 @@ void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
   }
   for (size_t k = 0; run && k < run->n_actors; k++) {
     const struct rm_actor *gone = &run->actors[k];
+    if (!recording_visible(run, gone))
+      continue;
     others_unlisted |= gone->id != a->id && gone->peers_other > 0;
     for (size_t i = 0; i < gone->n_peers; i++) {
       /* Its peers first: the lookup is for the few that name A. One the snapshot lists was

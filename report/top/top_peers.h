@@ -14,8 +14,10 @@ const char *top_peers_actor_name(const struct as_rec_snapshot *s, const struct r
                                  int64_t id, char *buf, size_t len);
 
 /* "talks to" and "hears from" of A in S; RUN (NULL: none) names reaped peers, and its reaped
- * actors that sent to A count among those A hears from. */
+ * actors that sent to A count among those A hears from. Runtime-internal peers only with
+ * INCLUDE_INTERNAL, as report's pairs. */
 void top_inspect_peers(struct top_canvas *c, const struct as_rec_snapshot *s,
-                       const struct recording *run, const struct as_rec_actor *a);
+                       const struct recording *run, const struct as_rec_actor *a,
+                       int include_internal);
 
 #endif

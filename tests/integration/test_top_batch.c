@@ -387,6 +387,14 @@ Test(top_batch, inspect_says_messages_past_other_actors_listed_peers_may_have_co
   top_golden("inspect-hears-past-listed");
 }
 
+/* ponger sent 5 to CAF's spawn server, a runtime-internal actor: without --internal, report
+ * leaves that pair out, and so does the panel (helper-57 saw Broker's core_actor list its
+ * basp-broker there, a pair report hides). */
+Test(top_batch, inspect_leaves_out_runtime_internal_peers_as_report_does)
+{
+  top_golden("inspect-peers-hides-internal");
+}
+
 Test(top_batch, a_system_filter_lists_one_actor_systems_actors)
 {
   top_golden("names-filter-system");
