@@ -785,4 +785,7 @@ void as_registry_reset_after_fork(void)
   atomic_store(&registry_first_spawn_done, 0);
   registry_current = NULL;
   as__registry_tid = 0; /* the child's thread has an id of its own */
+  /* ... and is the child's main thread, whatever thread of the parent forked: its name as a
+   * peer ("main") is read again at its next message. */
+  as__peers_thread = 0;
 }

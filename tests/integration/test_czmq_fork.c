@@ -182,3 +182,39 @@ Test(czmq_fork, a_child_forked_while_the_collector_lets_go_of_records_keeps_its_
   const char *env[] = {"ACTORSCOPE_INTERVAL_MS=20", NULL};
   fork_assert_child_traced("releasing", env);
 }
+
+/* Forked by a thread that had sent messages (named "forker"): in the child that thread is the
+ * main thread, named "main" like any main thread (docs/peers.md). Its name as a peer, read at
+ * its first message in the parent, was kept: the child's messages read "forker → echo", while
+ * the same child forked by a thread that had sent nothing read "main → echo". */
+Test(czmq_fork, a_child_forked_by_another_thread_names_its_main_thread_main)
+{
+  const char *argv[] = {"czmq_fork", "thread", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 14);
+  const char *at = strstr(run.out, "child pid ");
+  cr_assert_not_null(at);
+  long child = strtol(at + 10, NULL, 10);
+  json_t *child_lines = fork_load(run.dir, child);
+  json_t *echo = as_test_actor_named(as_test_last_snapshot(child_lines), "echo");
+  cr_assert_eq(as_test_type_count(echo, "CHILD"), 1);
+  cr_expect_eq(as_test_from_thread_count(echo, "forker"), 0);
+  cr_expect_eq(as_test_from_thread_count(echo, "main"), 2, "the CHILD and $TERM from main");
+
+  /* The parent's sender is the thread by its name. */
+  json_t *parent_lines = NULL;
+  DIR *d = opendir(run.dir);
+  for (struct dirent *e; (e = readdir(d));) {
+    long pid = 0;
+    if (sscanf(e->d_name, "actorscope.%ld.jsonl", &pid) == 1 && pid != child)
+      parent_lines = fork_load(run.dir, pid);
+  }
+  closedir(d);
+  cr_assert_not_null(parent_lines);
+  echo = as_test_actor_named(as_test_last_snapshot(parent_lines), "echo");
+  cr_expect_eq(as_test_from_thread_count(echo, "forker"), 2);
+  json_decref(child_lines);
+  json_decref(parent_lines);
+  as_test_run_free(&run);
+}

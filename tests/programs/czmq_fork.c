@@ -16,7 +16,10 @@
  * let go of the parent's stopped actor's record, and not yet forgotten it. The child's actor
  * (whose record is that very block, the first its pool hands out) runs 150 ms, several of the
  * child's lines, before it stops.
+ * With "thread", a thread named "forker" runs the parent's actor and forks: the child's only
+ * thread, its main thread, is the one that sent the parent's messages.
  * Exit status: the child's status plus 10 (14). */
+#define _GNU_SOURCE
 #include "czmq_serve.h"
 
 #include <czmq.h>
@@ -60,6 +63,23 @@ static void round_trip(const char *word)
   zactor_destroy(&actor);
 }
 
+static void *forker(void *arg)
+{
+  pthread_setname_np(pthread_self(), "forker");
+  round_trip("PARENT");
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    round_trip("CHILD");
+    exit(4);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  printf("child pid %d\n", (int)pid);
+  *(int *)arg = WEXITSTATUS(status) + 10;
+  return NULL;
+}
+
 int main(int argc, char **argv)
 {
   const char *mode = argc > 1 ? argv[1] : "";
@@ -73,6 +93,12 @@ int main(int argc, char **argv)
   else if (traced && strcmp(mode, "releasing") == 0)
     hold_at = "unheld_released";
   pthread_t side;
+  if (strcmp(mode, "thread") == 0) {
+    int status = 0;
+    pthread_create(&side, NULL, forker, &status);
+    pthread_join(side, NULL);
+    return status;
+  }
   int interning = strcmp(mode, "interning") == 0;
   if (interning)
     pthread_create(&side, NULL, side_spawn, NULL);
