@@ -50,22 +50,26 @@ int pairs_check_no_messages(const struct recording *m, const struct rm_names *na
   int rc = 1;
   int64_t count = recording_pairs_between(m, &pairs, from, to), unnamed;
   /* A rule that cannot see messages, or names no talker, would pass whatever happened. */
+  /* A thread whose every message went past its receivers' listed peers is named nowhere, yet
+   * may have sent them: unnamed messages are said before an unknown name. */
+  const char *unknown = !pairs_name_known(m, names, &pairs, from) ? from
+                        : !pairs_name_known(m, names, &pairs, to) ? to
+                                                                  : NULL;
   if (!pairs.any)
     snprintf(detail, len, "the run records no messages between actors (a tracer before them)");
-  else if (!pairs_name_known(m, names, &pairs, from))
-    snprintf(detail, len, "no actor or thread is named %s in this run, so the rule checks nothing",
-             from);
-  else if (!pairs_name_known(m, names, &pairs, to))
-    snprintf(detail, len, "no actor or thread is named %s in this run, so the rule checks nothing",
-             to);
   else if (count > 0)
     snprintf(detail, len, "%s sent %lld message%s to %s", from, (long long)count,
              count == 1 ? "" : "s", to);
   else if ((unnamed = pairs_unnamed(m, names, from, to)) > 0)
     snprintf(detail, len,
-             "%lld message%s past the peers an actor lists (%d, FORMAT.md) may have gone from %s "
-             "to %s: the tracer keeps no names for them, so the rule cannot tell",
-             (long long)unnamed, unnamed == 1 ? "" : "s", AS_PEERS_PER_ACTOR_MAX, from, to);
+             "%s%s%s%lld message%s " PAIRS_OTHER_TEXT " may have gone from %s to %s: the tracer "
+             "keeps no names for them, so the rule cannot tell",
+             unknown ? "no actor or thread named " : "", unknown ? unknown : "",
+             unknown ? " is listed, but " : "", (long long)unnamed, unnamed == 1 ? "" : "s",
+             AS_PEERS_PER_ACTOR_MAX, from, to);
+  else if (unknown)
+    snprintf(detail, len, "no actor or thread is named %s in this run, so the rule checks nothing",
+             unknown);
   else
     rc = 0;
   recording_pairs_free(&pairs);

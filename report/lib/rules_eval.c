@@ -186,7 +186,7 @@ static void rules_eval_p99(const struct rule *rule, const struct recording *m,
 int rules_eval(const struct rule *rule, const struct recording *m, const struct rm_names *names,
                int partial, struct rules_result *r, char *err, size_t err_len)
 {
-  char note[200];
+  char note[1536]; /* two names (each up to the rules' 511 bytes) and the words around them */
   /* A rule about a name no actor of the run has would check nothing: a misspelt name must not
    * let the gate pass. While the run goes on, such an actor may still come. */
   if (rule->name[0] && rule->kind != RULE_EXPECT && rule->kind != RULE_NO_MESSAGES &&
