@@ -63,12 +63,10 @@ static void round_trip(const char *word)
   zactor_destroy(&actor);
 }
 
-static void *forker(void *arg)
+/* In the child (PID 0): one round trip, then exit 4. In the parent: waits for the child, says
+ * its pid, returns its exit status. */
+static int fork_round_trip(pid_t pid)
 {
-  pthread_setname_np(pthread_self(), "forker");
-  round_trip("PARENT");
-  fflush(stdout);
-  pid_t pid = fork();
   if (pid == 0) {
     round_trip("CHILD");
     exit(4);
@@ -76,7 +74,15 @@ static void *forker(void *arg)
   int status = 0;
   waitpid(pid, &status, 0);
   printf("child pid %d\n", (int)pid);
-  *(int *)arg = WEXITSTATUS(status) + 10;
+  return WEXITSTATUS(status);
+}
+
+static void *forker(void *arg)
+{
+  pthread_setname_np(pthread_self(), "forker");
+  round_trip("PARENT");
+  fflush(stdout);
+  *(int *)arg = fork_round_trip(fork()) + 10;
   return NULL;
 }
 
@@ -126,16 +132,10 @@ int main(int argc, char **argv)
     zactor_destroy(&actor);
     exit(4);
   }
-  if (pid == 0) {
-    round_trip("CHILD");
-    exit(4);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  printf("child pid %d\n", (int)pid);
+  int status = fork_round_trip(pid);
   if (interning) {
     pthread_join(side, NULL);
     zactor_destroy(&side_actor);
   }
-  return WEXITSTATUS(status) + 10;
+  return status + 10;
 }
