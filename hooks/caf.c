@@ -29,7 +29,8 @@ AS_HOOK_TLS struct caf_thread caf_here;
 
 static int caf_running_count(uint64_t *running)
 {
-  return caf_running_total(caf_systems, CAF_SCOPES_MAX, running);
+  /* Attached, a system may end through a call not retargeted yet: read through the kernel. */
+  return caf_running_total(caf_systems, CAF_SCOPES_MAX, !as_attached(), running);
 }
 
 static void caf_verify_once(void)
@@ -70,13 +71,13 @@ static uint32_t caf_scope_of(const void *system)
 {
   for (uint32_t i = 0; i < CAF_SCOPES_MAX; i++) {
     const void *seen = atomic_load(&caf_systems[i]);
-    if (seen == system)
-      return i + 1;
     const void *expected = NULL;
-    if (!seen && atomic_compare_exchange_strong(&caf_systems[i], &expected, system))
+    if (seen == system ||
+        (!seen && atomic_compare_exchange_strong(&caf_systems[i], &expected, system)) ||
+        expected == system) {
+      caf_running_system_seen(i);
       return i + 1;
-    if (expected == system)
-      return i + 1;
+    }
   }
   return 0;
 }
@@ -211,6 +212,32 @@ AS_HOOK_EXPORT void _ZN3caf14abstract_actorD1Ev(void *self)
 AS_HOOK_EXPORT void _ZN3caf14abstract_actorD2Ev(void *self)
 {
   caf_destruct(CAF_REAL(_ZN3caf14abstract_actorD2Ev), self);
+}
+
+/* An actor system gone: the collector stops reading its registry in place (caf_running.c)
+ * before its memory can be freed (by the deleting destructor, or the caller's scope), after
+ * the destructor, which first waits for the system's actors to finish: a program that lets a
+ * system go out of scope at once runs its whole life inside it. No check of caf_active(): a
+ * system read in place was seen while tracing was on, and must be let go of whatever the
+ * state now. */
+static void caf_system_destruct(void (*real)(void *), void *self)
+{
+  if (real)
+    real(self);
+  if (self) {
+    AS_HOOK_KEEP_ERRNO();
+    caf_running_system_ends(caf_systems, CAF_SCOPES_MAX, self);
+  }
+}
+
+AS_HOOK_EXPORT void _ZN3caf12actor_systemD1Ev(void *self)
+{
+  caf_system_destruct(CAF_REAL(_ZN3caf12actor_systemD1Ev), self);
+}
+
+AS_HOOK_EXPORT void _ZN3caf12actor_systemD2Ev(void *self)
+{
+  caf_system_destruct(CAF_REAL(_ZN3caf12actor_systemD2Ev), self);
 }
 
 /* Names the actor after its object's class now (errno kept by the naming's slow path). An

@@ -16,6 +16,8 @@
   X(_ZN3caf17event_based_actorC2ERNS_12actor_configE,                                                                                                                                    \
     "event_based_actor::event_based_actor(actor_config&)")                                                                                                                               \
   X(_ZN3caf14abstract_actorD2Ev, "abstract_actor::~abstract_actor()")                                                                                                                    \
+  X(_ZN3caf12actor_systemD1Ev, "actor_system::~actor_system()")                                                                                                                          \
+  X(_ZN3caf12actor_systemD2Ev, "actor_system::~actor_system()")                                                                                                                          \
   X(_ZN3caf15scheduled_actor6launchEPNS_14execution_unitEbb, "scheduled_actor::launch")                                                                                                  \
   X(_ZN3caf14blocking_actor6launchEPNS_14execution_unitEbb, "blocking_actor::launch")                                                                                                    \
   X(_ZN3caf15actor_companion6launchEPNS_14execution_unitEbb, "actor_companion::launch")                                                                                                  \
@@ -33,7 +35,8 @@
     "decorator::splitter::enqueue")                                                                                                                                                      \
   X(_ZN3caf9decorator9sequencer7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE,                                                                  \
     "decorator::sequencer::enqueue")                                                                                                                                                     \
-  X(_ZN3caf15scheduled_actor8activateEPNS_14execution_unitERNS_15mailbox_elementE, "scheduled_actor::activate")                                                                          \
+  X(_ZN3caf15scheduled_actor8activateEPNS_14execution_unitERNS_15mailbox_elementE,                                                                                                       \
+    "scheduled_actor::activate")                                                                                                                                                         \
   X(_ZN3caf15scheduled_actor7consumeERNS_15mailbox_elementE, "scheduled_actor::consume")                                                                                                 \
   X(_ZN3caf21raw_event_based_actor7consumeERNS_15mailbox_elementE,                                                                                                                       \
     "raw_event_based_actor::consume")                                                                                                                                                    \
@@ -61,7 +64,7 @@
 #define CAF_IO_HOOKS(X)                                                                                                 \
   X(_ZN3caf2io15abstract_broker6launchEPNS_14execution_unitEbb, "io::abstract_broker::launch")                          \
   X(_ZN3caf2io15abstract_broker7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE, \
-    "io::abstract_broker::enqueue")                                                                                      \
+    "io::abstract_broker::enqueue")                                                                                     \
   X(_ZN3caf2io7network7manager6detachEPNS_14execution_unitEb, "io::network::manager::detach")
 
 /* Symbols the layout probe reads (not interposed), in the order caf_layout_verify uses them. */

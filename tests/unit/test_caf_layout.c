@@ -167,7 +167,7 @@ Test(caf_layout, the_running_count_is_read_only_from_a_registry_that_reads_back)
   uint64_t running = 99, seven = 7;
   memcpy(registry + CAF_REGISTRY_RUNNING, &seven, sizeof seven);
   /* Not a registry (no back reference): no count, and it is said once. */
-  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, &running), -1);
+  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, 1, &running), -1);
   cr_assert_eq(running, 99);
   struct as_diag_entry diags[AS_DIAG_MAX];
   size_t n = as_diag_copy(diags, AS_DIAG_MAX);
@@ -178,10 +178,24 @@ Test(caf_layout, the_running_count_is_read_only_from_a_registry_that_reads_back)
   /* The back reference in place: CAF's count. */
   const void *self = fake_system;
   memcpy(registry + CAF_REGISTRY_SYSTEM, &self, sizeof self);
-  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, &running), 0);
+  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, 1, &running), 0);
   cr_assert_eq(running, 7);
+  /* Read in place from then on: a new count is seen at once. */
+  uint64_t eight = 8;
+  memcpy(registry + CAF_REGISTRY_RUNNING, &eight, sizeof eight);
+  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, 1, &running), 0);
+  cr_assert_eq(running, 8);
   /* A system destroyed since (its back reference gone) runs nothing. */
   memset(registry + CAF_REGISTRY_SYSTEM, 0, sizeof self);
-  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, &running), 0);
+  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, 1, &running), 0);
   cr_assert_eq(running, 0);
+  /* One whose destructor returned is not read again, whatever its memory holds now... */
+  memcpy(registry + CAF_REGISTRY_SYSTEM, &self, sizeof self);
+  caf_running_system_ends(systems, CAF_RUNNING_SYSTEMS_MAX, fake_system);
+  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, 1, &running), 0);
+  cr_assert_eq(running, 0);
+  /* ...until an actor of a new system at its address is seen. */
+  caf_running_system_seen(0);
+  cr_assert_eq(caf_running_total(systems, CAF_RUNNING_SYSTEMS_MAX, 1, &running), 0);
+  cr_assert_eq(running, 8);
 }
