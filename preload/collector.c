@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "collector.h"
+#include "testpause.h"
 #include "forklock.h"
 #include "clock.h"
 #include "cmdline.h"
@@ -31,6 +32,8 @@
 static pthread_mutex_t collector_write_lock AS_FORK_TOUCHED = PTHREAD_MUTEX_INITIALIZER;
 /* Wakes the collector: a semaphore, because a signal handler may post it. */
 static sem_t collector_wake;
+/* Posted by the thread as the last thing it does: its end, for collector_stop_thread. */
+static sem_t collector_done;
 static pthread_t collector_thread;
 static _Atomic int collector_running;
 /* The thread exists (cleared by itself as it ends): a collector stopped by detach whose join
@@ -393,6 +396,7 @@ static void *collector_main(void *arg)
 {
   (void)arg;
   as_guard_set();
+  as_test_pause("collector_started");
   if (collector_on_thread)
     collector_on_thread();
   pthread_mutex_lock(&collector_write_lock);
@@ -431,6 +435,7 @@ static void *collector_main(void *arg)
       collector_write_now(0);
   }
   atomic_store(&collector_thread_live, 0);
+  sem_post(&collector_done);
   return NULL;
 }
 
@@ -514,6 +519,7 @@ int as_collector_start(const struct as_config *cfg, uint64_t start_ticks, uint64
   as_events_start(cfg, start_ticks, start_wall_ns, (long)getpid());
 
   sem_init(&collector_wake, 0, 0);
+  sem_init(&collector_done, 0, 0);
   atomic_store(&collector_pid, (long)getpid());
   atomic_store(&collector_backlog_due, 0);
   as_registry_on_stops_backlog(collector_on_stops_backlog);
@@ -546,13 +552,29 @@ static int collector_stop_thread(void)
   if (!atomic_exchange(&collector_running, 0))
     return 1;
   sem_post(&collector_wake);
+  /* Its end is its own word, not its join: a thread's exit gives its stack back and leaves the
+   * memory map, each waiting for the kernel's lock on the map, which a program whose threads
+   * allocate may hold for long (helper-58 saw exits fail to join within the second). */
   struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += COLLECTOR_LAST_WAIT_MS / 1000u;
-  if (pthread_timedjoin_np(collector_thread, NULL, &deadline) == 0)
-    return 1;
+  int done;
+  while ((done = sem_clockwait(&collector_done, CLOCK_MONOTONIC, &deadline)) < 0 && errno == EINTR)
+    ;
   pthread_detach(collector_thread);
-  return 0;
+  return done == 0;
+}
+
+/* The final line, and the sink closed. Under the write lock. */
+static void collector_end_locked(const char *ended_by)
+{
+  as_sink_renew_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
+  collector_write_last_locked(ended_by, NULL);
+  if (collector_sink) {
+    as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS / 2);
+    as_sink_close(collector_sink);
+    collector_sink = NULL;
+  }
 }
 
 void as_collector_finish(const char *ended_by)
@@ -561,9 +583,21 @@ void as_collector_finish(const char *ended_by)
    * the final line: a slow client cannot leave the fast ones without the end of the run. */
   as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
   if (!collector_stop_thread()) {
-    /* Still writing after a second (a slow disk): the line in progress is the last. */
+    /* Not ended after a second. Writing (a slow disk), the thread holds the lock: the line in
+     * progress is the last. Held up elsewhere, it holds none (the kernel keeps it waiting: a
+     * thread's creation, a page, while the program's threads hold the memory map's lock), and
+     * the final line is written here, the lock kept throughout: when the thread goes on, it
+     * finds the collector stopping and the sink closed. */
+    if (pthread_mutex_trylock(&collector_write_lock) != 0) {
+      as_events_finish();
+      as_diag_report("output_slow",
+                     "the last snapshot took too long; the final one is not written");
+      return;
+    }
+    collector_ensure_sink_locked();
     as_events_finish();
-    as_diag_report("output_slow", "the last snapshot took too long; the final one is not written");
+    collector_end_locked(ended_by);
+    pthread_mutex_unlock(&collector_write_lock);
     return;
   }
   /* The events file is named after the output, which a run shorter than the collector's start
@@ -574,13 +608,7 @@ void as_collector_finish(const char *ended_by)
   pthread_mutex_unlock(&collector_write_lock);
   as_events_finish();
   pthread_mutex_lock(&collector_write_lock);
-  as_sink_renew_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
-  collector_write_last_locked(ended_by, NULL);
-  if (collector_sink) {
-    as_sink_flush(collector_sink, COLLECTOR_LAST_WAIT_MS / 2);
-    as_sink_close(collector_sink);
-    collector_sink = NULL;
-  }
+  collector_end_locked(ended_by);
   pthread_mutex_unlock(&collector_write_lock);
 }
 

@@ -356,3 +356,24 @@ Test(czmq_ending, a_broken_stderr_does_not_kill_the_host_with_sigpipe)
   cr_assert_str_eq(run.out, "pongs=5\n3\n");
   as_test_run_free(&run);
 }
+
+/* The collector thread held up at its start (before its file, by the kernel or, here, a
+ * pause point) past the second exit waits for it: it holds no lock, so the exiting thread
+ * writes the file and its final line itself (before, nothing was written: "the last snapshot
+ * took too long"). */
+Test(czmq_ending, a_collector_held_up_outside_a_write_still_gets_the_final_line_written)
+{
+  const char *argv[] = {"czmq_ending", "held", NULL};
+  struct as_test_run run;
+  as_test_run_both(argv, NULL, 1, &run);
+  cr_assert_str_eq(run.out, "worked\n");
+  cr_assert_str_eq(run.err, "");
+  json_t *lines = as_test_run_lines(&run);
+  json_t *last = as_test_last_snapshot(lines);
+  cr_assert(json_is_true(json_object_get(last, "final")), "the last line is not final");
+  cr_assert_str_eq(as_test_str(last, "ended_by"), "exit");
+  cr_assert_eq(as_test_int(last, "totals.total_spawned"), 2);
+  cr_assert_eq(as_test_int(last, "totals.messages_received"), 10 + 2); /* and their $TERM */
+  json_decref(lines);
+  as_test_run_free(&run);
+}

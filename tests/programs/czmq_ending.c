@@ -88,6 +88,10 @@ static void ending_count(int sig) { ending_handled[sig]++; }
 /* "fork", "fork-exit": what the forking thread does inside fork (raise SIGTERM, _exit(5)), at
  * the tracer's pause point when traced; "exit-signalled": SIGTERM at the tracer's _exit. */
 static int ending_in_fork, ending_in_fork_exits, ending_signal_at_exit;
+/* "held": the tracer's collector thread is held at its start for longer than exit waits for
+ * it (as the kernel held it, creating a thread while the program's threads held the memory
+ * map's lock). */
+static int ending_hold_collector;
 /* "cancelled-exit": the thread calling _exit, and main's cue to cancel it. */
 static pthread_t ending_exiting;
 static sem_t ending_cancel_now;
@@ -101,6 +105,8 @@ static void ending_prepare_ends(void)
 
 __attribute__((visibility("default"))) void actorscope_test_pause(const char *where)
 {
+  if (ending_hold_collector && strcmp(where, "collector_started") == 0)
+    usleep(3000000);
   if (ending_in_fork && strcmp(where, "fork_prepared") == 0)
     ending_prepare_ends();
   if (ending_signal_at_exit && strcmp(where, "exit_claimed") == 0) {
@@ -164,6 +170,7 @@ int main(int argc, char **argv)
   int restore = strcmp(argv[1], "dfl") == 0;
   if (!restore)
     zsys_handler_set(NULL);
+  ending_hold_collector = strcmp(argv[1], "held") == 0;
   zactor_t *a = zactor_new(ending_worker, NULL), *b = zactor_new(ending_worker, NULL);
   /* "paced": the round trips spread over 300 ms, so that snapshots see them one by one. */
   int paced = strcmp(argv[1], "paced") == 0;
@@ -196,6 +203,10 @@ int main(int argc, char **argv)
     ending_setters();
     printf("setters ok\n");
     fflush(stdout);
+    zactor_destroy(&a);
+    zactor_destroy(&b);
+    return 0;
+  } else if (ending_hold_collector) {
     zactor_destroy(&a);
     zactor_destroy(&b);
     return 0;
