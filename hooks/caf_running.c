@@ -11,19 +11,20 @@
  * again and again: a read waited up to 280 ms there, and a snapshot in progress at exit then
  * left the final one unwritten (helper-58, session 20). A system whose registry read back is
  * read directly from then on (when the caller says so: not attached, where a system may end
- * through a call our hook does not see yet), for as long as its memory is known to be there: its destructor
- * (hooked: caf_running_system_ends as it returns, before the memory can be freed) marks it
- * ended and waits for a read of it in progress, two words long. During the destructor the
- * registry may be taken apart: what it reads then fails the back-reference check. */
+ * through a call our hook does not see yet), for as long as its memory is known to be there:
+ * its destructor (hooked: caf_running_system_ends as it returns, before the memory can be
+ * freed) marks it ended and waits for a read of it in progress, two words long. During the
+ * destructor the registry may be taken apart: what it reads then fails the back-reference
+ * check. */
 #define _GNU_SOURCE
 #include "caf_running.h"
 #include "caf_layout.h"
+#include "clock.h"
 #include "diag.h"
 #include "threadlist.h"
 
 #include <sched.h>
 #include <stdatomic.h>
-#include <time.h>
 
 /* A count past this is no count of actors: what was read is not a registry. */
 #define CAF_RUNNING_PLAUSIBLE_MAX (1ull << 40)
@@ -90,16 +91,9 @@ void caf_running_system_ends(const void *const _Atomic *systems, size_t count, c
     if (seen != system)
       continue;
     atomic_store(&caf_running_ended[i], 1);
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    while (atomic_load(&caf_running_reading[i])) {
+    uint64_t until = as_clock_now_ns() + CAF_RUNNING_END_WAIT_NS;
+    while (atomic_load(&caf_running_reading[i]) && as_clock_now_ns() < until)
       sched_yield();
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      if ((uint64_t)(now.tv_sec - start.tv_sec) * 1000000000ull + (uint64_t)now.tv_nsec -
-              (uint64_t)start.tv_nsec >
-          CAF_RUNNING_END_WAIT_NS)
-        break;
-    }
     return;
   }
 }

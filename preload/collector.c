@@ -565,9 +565,28 @@ static int collector_stop_thread(void)
   return done == 0;
 }
 
-/* The final line, and the sink closed. Under the write lock. */
-static void collector_end_locked(const char *ended_by)
+void as_collector_finish(const char *ended_by)
 {
+  /* Half of the second exit may take for the line being written, if one is, and half for
+   * the final line: a slow client cannot leave the fast ones without the end of the run. */
+  as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
+  /* A thread not ended after a second: writing (a slow disk), it holds the lock, and the line in
+   * progress is the last. Held up elsewhere, it holds none (the kernel keeps it waiting: a
+   * thread's creation, a page, while the program's threads hold the memory map's lock), and
+   * the final line is written here as if it had ended: when it goes on, it finds the
+   * collector stopping and the sink closed. */
+  if (collector_stop_thread())
+    pthread_mutex_lock(&collector_write_lock);
+  else if (pthread_mutex_trylock(&collector_write_lock) != 0) {
+    as_events_finish();
+    as_diag_report("output_slow", "the last snapshot took too long; the final one is not written");
+    return;
+  }
+  /* The events file is named after the output, which a run shorter than the collector's start
+   * may not have opened yet; then the events, before the final line that says how many were
+   * dropped. */
+  collector_ensure_sink_locked();
+  as_events_finish();
   as_sink_renew_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
   collector_write_last_locked(ended_by, NULL);
   if (collector_sink) {
@@ -575,40 +594,6 @@ static void collector_end_locked(const char *ended_by)
     as_sink_close(collector_sink);
     collector_sink = NULL;
   }
-}
-
-void as_collector_finish(const char *ended_by)
-{
-  /* Half of the second exit may take for the line being written, if one is, and half for
-   * the final line: a slow client cannot leave the fast ones without the end of the run. */
-  as_sink_set_exit_deadline(COLLECTOR_LAST_WAIT_MS / 2);
-  if (!collector_stop_thread()) {
-    /* Not ended after a second. Writing (a slow disk), the thread holds the lock: the line in
-     * progress is the last. Held up elsewhere, it holds none (the kernel keeps it waiting: a
-     * thread's creation, a page, while the program's threads hold the memory map's lock), and
-     * the final line is written here, the lock kept throughout: when the thread goes on, it
-     * finds the collector stopping and the sink closed. */
-    if (pthread_mutex_trylock(&collector_write_lock) != 0) {
-      as_events_finish();
-      as_diag_report("output_slow",
-                     "the last snapshot took too long; the final one is not written");
-      return;
-    }
-    collector_ensure_sink_locked();
-    as_events_finish();
-    collector_end_locked(ended_by);
-    pthread_mutex_unlock(&collector_write_lock);
-    return;
-  }
-  /* The events file is named after the output, which a run shorter than the collector's start
-   * may not have opened yet; then the events, before the final line that says how many were
-   * dropped. */
-  pthread_mutex_lock(&collector_write_lock);
-  collector_ensure_sink_locked();
-  pthread_mutex_unlock(&collector_write_lock);
-  as_events_finish();
-  pthread_mutex_lock(&collector_write_lock);
-  collector_end_locked(ended_by);
   pthread_mutex_unlock(&collector_write_lock);
 }
 
