@@ -125,13 +125,19 @@ static long long html_card(const char *page, const char *key)
   return n;
 }
 
-static void read_html(const struct as_test_run *traced, const char *run, struct view *v)
+/* The page `export html` makes of RUN, in the run's directory; caller frees. */
+static char *html_page(const struct as_test_run *traced, const char *run)
 {
   char page[600];
   snprintf(page, sizeof page, "%s/page.html", traced->dir);
   const char *argv[] = {AS_TEST_CLI, "export", "html", "-o", page, run, NULL};
   free(tool(argv));
-  char *html = as_test_read_file(page);
+  return as_test_read_file(page);
+}
+
+static void read_html(const struct as_test_run *traced, const char *run, struct view *v)
+{
+  char *html = html_page(traced, run);
   v->spawned = html_card(html, "actors spawned");
   v->max_alive = html_card(html, "most alive at once");
   v->alive = strstr(html, ">alive at exit<") ? html_card(html, "alive at exit")
@@ -296,11 +302,7 @@ static size_t html_unescape(char *s, size_t len)
 /* The page's table of pairs: "<tr><td>FROM</td><td>TO</td><td class="num">N</td></tr>". */
 static void read_html_pairs(const struct as_test_run *traced, const char *run, struct pairs_view *v)
 {
-  char page[600];
-  snprintf(page, sizeof page, "%s/pairs.html", traced->dir);
-  const char *argv[] = {AS_TEST_CLI, "export", "html", "-o", page, run, NULL};
-  free(tool(argv));
-  char *html = as_test_read_file(page);
+  char *html = html_page(traced, run);
   const char *table = strstr(html, "<table class=\"pairs\">");
   cr_assert_not_null(table, "no table of pairs");
   const char *end = strstr(table, "</table>");
