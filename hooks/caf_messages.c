@@ -88,8 +88,17 @@ typedef void (*caf_enqueue_fn)(void *, void **, void *);
  * interning a type) can touch it, and those save them themselves. */
 static AS_HOOK_HOT void caf_enqueue_count(void *self, void **element, bool forwarder)
 {
-  struct caf_actor *target;
-  if (element && *element && caf_active() && (target = caf_find_or_adopt(self)))
+  if (!element || !*element)
+    return;
+  /* A handler sending its own actor a message (a loop driving itself): the actor was found,
+   * and tracing active, as its handler began on this thread. */
+  struct caf_actor *target = caf_here.consuming;
+  if (target && target->object == self) {
+    if (!as_guard_is_set())
+      caf_on_enqueue(target, *element, forwarder);
+    return;
+  }
+  if (caf_active() && (target = caf_find_or_adopt(self)))
     caf_on_enqueue(target, *element, forwarder);
 }
 

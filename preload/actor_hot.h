@@ -149,7 +149,7 @@ void as__actor_tally_more(struct as_actor *actor, uint32_t type, int shared);
 
 AS_HOT void as__actor_tally_type_quiet(struct as_actor *actor, uint32_t type, int shared)
 {
-  if (type != AS_TYPE_NONE &&
+  if (__builtin_expect(type != AS_TYPE_NONE, 1) &&
       !as__tally_slots(actor->type_tally, AS_ACTOR_TYPE_SLOTS_INLINE, type, shared))
     as__actor_tally_more(actor, type, shared);
 }
