@@ -267,7 +267,7 @@ enum as_runtime_kind as_runtime_parse(const char *text, size_t len);
 #define AS_STUCK_MS_DEFAULT 1000u    /* read from outside the thread: nothing reaches it */
 #define AS_MAILBOX_WAIT_EVERY_MIN 1u /* a power of two: 1 measures every message */
 #define AS_MAILBOX_WAIT_EVERY_MAX 1024u
-#define AS_MAILBOX_WAIT_EVERY_DEFAULT 64u
+#define AS_MAILBOX_WAIT_EVERY_DEFAULT 16u
 #define AS_EVENTS_RING_MIN 16u
 #define AS_EVENTS_RING_MAX (1u << 22)
 #define AS_EVENTS_RING_DEFAULT 16384u
