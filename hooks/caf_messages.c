@@ -86,19 +86,12 @@ typedef void (*caf_enqueue_fn)(void *, void **, void *);
 
 /* The per-message paths below leave errno alone: only their first-time slow paths (naming,
  * interning a type) can touch it, and those save them themselves. */
+/* A handler's message to its own actor looks the actor up too: a handler that began before a
+ * detach may still run after the next attach, whose record for its actor is another. */
 static AS_HOOK_HOT void caf_enqueue_count(void *self, void **element, bool forwarder)
 {
-  if (!element || !*element)
-    return;
-  /* A handler sending its own actor a message (a loop driving itself): the actor was found,
-   * and tracing active, as its handler began on this thread. */
-  struct caf_actor *target = caf_here.consuming;
-  if (target && target->object == self) {
-    if (!as_guard_is_set())
-      caf_on_enqueue(target, *element, forwarder);
-    return;
-  }
-  if (caf_active() && (target = caf_find_or_adopt(self)))
+  struct caf_actor *target;
+  if (element && *element && caf_active() && (target = caf_find_or_adopt(self)))
     caf_on_enqueue(target, *element, forwarder);
 }
 
