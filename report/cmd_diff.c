@@ -51,6 +51,18 @@ struct diff_opts {
   int64_t floor_ns; /* handler times */
 };
 
+/* How often each run timed a message's wait in the mailbox (its header; -1: not said): runs
+ * sampled differently have percentiles of different messages, which a reader of the rows must
+ * be told rather than read as the program's change. */
+struct diff_sampling {
+  int64_t a, b;
+};
+
+static int diff_sampled_alike(const struct diff_sampling *s)
+{
+  return s->a <= 0 || s->b <= 0 || s->a == s->b;
+}
+
 /* One line of the comparison: a metric of one name (and message type) in A and in B. */
 struct diff_row {
   const char *section, *name, *type; /* type: NULL but for "messages received" */
@@ -221,13 +233,19 @@ static char *diff_row_label(const struct diff_row *row, char *buf, size_t len)
 }
 
 static void diff_print(const struct diff_rows *rows, const char *path_a, const char *path_b,
-                       const struct diff_opts *o)
+                       const struct diff_opts *o, const struct diff_sampling *sampling)
 {
   char floor_text[SHOW_DURATION_MAX];
   printf("actorscope diff: A = %s, B = %s\n(marked '!': B grew more than %g%% and more than %lld, "
          "or %s for handler times)\n",
          path_a, path_b, o->tolerance, (long long)o->floor,
          show_duration(o->floor_ns, 0, floor_text, sizeof floor_text));
+  if (!diff_sampled_alike(sampling))
+    printf("note: A timed a mailbox's first %lld messages' waits and then one in %lld, B its "
+           "first %lld and then one in %lld: their mailbox-wait rows compare different "
+           "samples\n",
+           (long long)sampling->a, (long long)sampling->a, (long long)sampling->b,
+           (long long)sampling->b);
   /* The label column fits the longest label (names are never cut: cut names would merge). */
   size_t width = 24;
   char label[1024];
@@ -281,7 +299,8 @@ static void diff_print(const struct diff_rows *rows, const char *path_a, const c
 }
 
 static void diff_json_print(const struct diff_rows *rows, const char *path_a, const char *path_b,
-                            const struct diff_opts *o, FILE *out)
+                            const struct diff_opts *o, const struct diff_sampling *sampling,
+                            FILE *out)
 {
   struct jsonout j;
   jsonout_init(&j, out);
@@ -291,6 +310,9 @@ static void diff_json_print(const struct diff_rows *rows, const char *path_a, co
   jsonout_real(&j, "tolerance_pct", o->tolerance);
   jsonout_int(&j, "floor", o->floor);
   jsonout_int(&j, "floor_ns", o->floor_ns);
+  jsonout_int(&j, "a_mailbox_wait_every", sampling->a);
+  jsonout_int(&j, "b_mailbox_wait_every", sampling->b);
+  jsonout_bool(&j, "sampled_alike", diff_sampled_alike(sampling));
   jsonout_array_begin(&j, "rows");
   for (size_t i = 0; i < rows->n; i++) {
     const struct diff_row *row = &rows->items[i];
@@ -380,14 +402,15 @@ int cmd_diff(int argc, char **argv)
     return CMD_USAGE;
   }
   struct diff_rows rows = {0};
+  struct diff_sampling sampling = {a.model.mailbox_wait_every, b.model.mailbox_wait_every};
   int rc = CMD_OK;
   if (diff_build(&rows, &a, &b, &o) < 0) {
     fprintf(stderr, "actorscope diff: out of memory\n");
     rc = CMD_FAILED;
   } else if (as_json) {
-    diff_json_print(&rows, argv[optind], argv[optind + 1], &o, stdout);
+    diff_json_print(&rows, argv[optind], argv[optind + 1], &o, &sampling, stdout);
   } else {
-    diff_print(&rows, argv[optind], argv[optind + 1], &o);
+    diff_print(&rows, argv[optind], argv[optind + 1], &o, &sampling);
   }
   free(rows.items);
   intern_table_free(&rows.labels);
