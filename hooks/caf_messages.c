@@ -58,13 +58,18 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   /* The element names the message until its handler is done (forwarders pass it on). */
   if (!forwarder)
     as_events_send(sender ? caf_record(sender) : NULL, caf_record(target), (uintptr_t)element);
-  if (!sender || sender == target) {
-    /* Without a sender, the actor running here sends (or this thread, which runs none). */
-    if (!sender)
-      as_peers_count_touch(caf_here.consuming ? caf_record(caf_here.consuming) : NULL,
-                           caf_record(target));
-    return;
+  if (!sender) {
+    /* Without a sender (anon_send), the actor running here sends, and counts it sent as its
+     * peers do (before, an actor's anonymous sends were in its peers and not in its sent
+     * count); a thread that runs none counts in the target's record. */
+    if (!caf_here.consuming) {
+      as_peers_count_touch(NULL, caf_record(target));
+      return;
+    }
+    sender = caf_here.consuming;
   }
+  if (sender == target)
+    return;
   /* Only the sender's own thread bumps its counts, but for forwarded messages (its record's
    * change bit is set once, by the sent count). */
   if (sender == caf_here.consuming) {

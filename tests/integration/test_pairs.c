@@ -345,6 +345,73 @@ Test(pairs, a_caf_ping_pong_counts_each_way_exactly)
   as_test_run_free(&run);
 }
 
+/* Every actor of the run's lines (its last record) whose peers are all listed sent as many
+ * messages as its peers say it sent to actors and threads (docs/peers.md). Returns how many
+ * were checked. */
+static size_t expect_sent_as_peers(json_t *lines)
+{
+  json_t *last_of = json_object(), *line, *actor;
+  size_t i, j;
+  json_array_foreach(lines, i, line)
+  {
+    const char *lists[] = {"actors", "ended"};
+    for (size_t k = 0; k < 2; k++)
+      json_array_foreach(json_object_get(line, lists[k]), j, actor)
+      {
+        char id[32];
+        snprintf(id, sizeof id, "%lld", json_integer_value(json_object_get(actor, "id")));
+        json_object_set(last_of, id, actor);
+      }
+  }
+  size_t checked = 0;
+  const char *id;
+  json_object_foreach(last_of, id, actor)
+  {
+    if (json_integer_value(json_object_get(actor, "peers_other")) != 0)
+      continue;
+    json_t *counters = json_object_get(actor, "counters");
+    json_int_t sent = json_integer_value(
+        json_object_get(counters ? counters : actor, "messages_sent")); /* absent: 0 */
+    json_int_t to_peers = 0;
+    json_t *peer;
+    json_array_foreach(json_object_get(actor, "peers"), j, peer)
+    {
+      if (json_object_get(peer, "to") || json_object_get(peer, "to_thread"))
+        to_peers += json_integer_value(json_object_get(peer, "count"));
+    }
+    cr_expect_eq(sent, to_peers, "actor %s (%s) sent %lld, its peers say %lld", id,
+                 json_string_value(json_object_get(actor, "name")), (long long)sent,
+                 (long long)to_peers);
+    checked++;
+  }
+  json_decref(last_of);
+  return checked;
+}
+
+Test(pairs, a_caf_actor_counts_its_anonymous_sends_in_its_sent_as_in_its_peers)
+{
+  struct as_test_run run, out;
+  const char *program[] = {AS_TEST_PROGRAMS "/caf_anon_notify", "40", NULL};
+  char *path = record(program, "anon.jsonl", &run);
+  cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
+  expect_in(run.out, "desk sent 41 (40 anonymous)");
+  /* 40 anon_send from the desk's handler and one send(): 41 both ways of counting. */
+  const char *report[] = {AS_TEST_CLI, "report", path, NULL};
+  cli(report, 0, &out);
+  expect_in(out.out, "shop::orders::desk (caf id 5) stopped (normal)  received 41, sent 41,");
+  expect_in(out.out, "  shop::orders::desk \u2192 shop::audit::log 41\n");
+  as_test_run_free(&out);
+  const char *prom[] = {AS_TEST_CLI, "export", "prometheus", path, NULL};
+  cli(prom, 0, &out);
+  expect_in(out.out, "name=\"shop::orders::desk\"} 41\n");
+  as_test_run_free(&out);
+  json_t *lines = as_test_load_lines(path);
+  cr_expect_geq(expect_sent_as_peers(lines), 2);
+  json_decref(lines);
+  free(path);
+  as_test_run_free(&run);
+}
+
 /* The count on the line "  main → broker::core_actor #ID N" with the highest N (the
  * publishing endpoint's core), or -1. */
 static long long busiest_line(const char *text, const char *prefix)
@@ -385,6 +452,11 @@ Test(pairs, broker_pair_counts_match_what_its_script_publishes_and_puts)
   /* Each put goes from main to the clone's actor. */
   expect_in(out.out, "\n  main \u2192 broker::detail::clone_actor 30\n");
   as_test_run_free(&out);
+  /* Broker's actors send anonymously from their handlers too (its core actor, spawn_server,
+   * basp-broker, the store's master): each such send counts in the actor's sent. */
+  json_t *lines = as_test_load_lines(path);
+  cr_expect_geq(expect_sent_as_peers(lines), 20);
+  json_decref(lines);
   free(path);
   as_test_run_free(&run);
 }
