@@ -55,18 +55,17 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   /* A message to oneself (a loop driving itself) names its own actor: no look-up. */
   const void *from = caf_actor_of_ctrl(caf_read_ptr(element, CAF_ELEMENT_SENDER));
   struct caf_actor *sender = from == target->object ? target : caf_find_or_adopt(from);
+  /* Without a sender (anon_send), the actor running here sends: its sent count, its peers and
+   * the event log name it (until session 21 its sent count did not). A thread that runs no
+   * actor counts in the target's record. */
+  if (!sender)
+    sender = caf_here.consuming;
   /* The element names the message until its handler is done (forwarders pass it on). */
   if (!forwarder)
     as_events_send(sender ? caf_record(sender) : NULL, caf_record(target), (uintptr_t)element);
   if (!sender) {
-    /* Without a sender (anon_send), the actor running here sends, and counts it sent as its
-     * peers do (before, an actor's anonymous sends were in its peers and not in its sent
-     * count); a thread that runs none counts in the target's record. */
-    if (!caf_here.consuming) {
-      as_peers_count_touch(NULL, caf_record(target));
-      return;
-    }
-    sender = caf_here.consuming;
+    as_peers_count_touch(NULL, caf_record(target));
+    return;
   }
   if (sender == target)
     return;
