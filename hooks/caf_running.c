@@ -121,7 +121,8 @@ int caf_running_total(const void *const _Atomic *systems, size_t count, int in_p
       atomic_store(&caf_running_layout_known, 1);
       total += running;
       counted++;
-    } else if (!atomic_load(&caf_running_verified[i])) {
+    } else if (!atomic_load(&caf_running_verified[i]) && !atomic_load(&caf_running_ended[i])) {
+      /* One whose destructor ran before its first read says nothing of the layout. */
       unrecognised++;
     }
     /* A system that read back before and no longer does has been destroyed: it runs nothing. */
