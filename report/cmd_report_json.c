@@ -270,6 +270,16 @@ int report_json_print(struct report *r, int all)
   jsonout_object_end(&j);
   jsonout_int(&j, "max_alive", counts.max_alive);
   jsonout_int(&j, "internal_hidden", (int64_t)counts.hidden);
+  if (m->n_diagnostics) {
+    jsonout_array_begin(&j, "diagnostics");
+    for (size_t k = 0; k < m->n_diagnostics; k++) {
+      jsonout_object_begin(&j, NULL);
+      report_json_str(&j, r, "code", m->diagnostics[2 * k]);
+      report_json_str(&j, r, "message", m->diagnostics[2 * k + 1]);
+      jsonout_object_end(&j);
+    }
+    jsonout_array_end(&j);
+  }
   jsonout_array_begin(&j, "actors");
   for (size_t i = 0; i < r->tree.n; i++)
     report_json_actor(&j, r, &m->actors[r->tree.order[i]]);

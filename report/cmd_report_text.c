@@ -329,6 +329,15 @@ void report_print_text(struct report *r, int all, int now)
     printf("%s\n", as_rec_running_note(&m->at_running, note, sizeof note));
   if (counts.hidden)
     printf("runtime-internal actors left out: %zu (--internal includes them)\n", counts.hidden);
+  /* What the tracer said about itself changes how the numbers read (events dropped, actors it
+   * could not trace): before them, as run and top say it. */
+  for (size_t k = 0; k < m->n_diagnostics; k++) {
+    printf("the tracer said: ");
+    show_clean(report_str(r, m->diagnostics[2 * k]), stdout);
+    printf(": ");
+    show_clean(report_str(r, m->diagnostics[2 * k + 1]), stdout);
+    printf("\n");
+  }
   report_print_tree(r);
   report_print_messages(r, all);
   report_pairs_print(m, all, r->lines_per_section);

@@ -334,6 +334,24 @@ static int rm_delta(struct rm_ingest *in, const struct as_rec_snapshot *s)
   return 0;
 }
 
+/* The snapshot's diagnostics replace the last one's (the reader restates a delta's). */
+static int rm_diagnostics(struct rm_ingest *in, const struct as_rec_snapshot *s)
+{
+  struct recording *m = in->m;
+  if (s->n_diagnostics > m->n_diagnostics || !m->diagnostics) {
+    uint32_t *grown = reallocarray(m->diagnostics, s->n_diagnostics + 1, 2 * sizeof *grown);
+    if (!grown)
+      return -ENOMEM;
+    m->diagnostics = grown;
+  }
+  for (size_t k = 0; k < s->n_diagnostics; k++) {
+    m->diagnostics[2 * k] = rm_intern(in, s->diagnostics[k].code);
+    m->diagnostics[2 * k + 1] = rm_intern(in, s->diagnostics[k].message);
+  }
+  m->n_diagnostics = s->n_diagnostics;
+  return 0;
+}
+
 int recording_add(struct recording *m, const struct as_rec_snapshot *s)
 {
   struct rm_ingest ingest = {m, 0}, *in = &ingest;
@@ -369,6 +387,8 @@ int recording_add(struct recording *m, const struct as_rec_snapshot *s)
   as_rec_running_of(s, &m->at_running);
   m->at_final = s->final;
   m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
+  if (rm_diagnostics(in, s) < 0)
+    return -ENOMEM;
   m->at_ended = !s->ended_by                                   ? RM_END_FINAL
                 : strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0   ? RM_END_EXEC
                 : strcmp(s->ended_by, AS_ENDED_BY_DETACH) == 0 ? RM_END_DETACH
@@ -466,6 +486,7 @@ void recording_free(struct recording *m)
   free(m->actors);
   free(m->cycles);
   free(m->timeline);
+  free(m->diagnostics);
   free(m->source);
   strtab_free(&m->strings);
   memset(m, 0, sizeof *m);

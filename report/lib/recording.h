@@ -104,6 +104,11 @@ struct recording {
   int at_final;
   uint32_t at_signal;
   enum rm_end at_ended; /* RM_END_EXEC or RM_END_DETACH as its ended_by says, else RM_END_FINAL */
+  /* What the tracer reported about itself as of that snapshot (`diagnostics`: events dropped, a
+   * renamed output, actors it could not trace ...): code and text, interned; n_diagnostics
+   * pairs. */
+  uint32_t *diagnostics;
+  size_t n_diagnostics;
   enum rm_end end;
   /* Most actors listed alive in one snapshot, and its uptime: [0] runtime-internal ones left
    * out, [1] counted (--internal may be switched on a live recording, as top's key does). */
