@@ -159,6 +159,15 @@ static void html_summary(FILE *out, const struct html_model *m)
           "number and table here, as in actorscope report; --internal includes them.</p>\n",
           out);
   }
+  /* What the tracer said about itself, as report says it under its header. */
+  const struct recording *run = &m->run;
+  for (size_t k = 0; k < run->n_diagnostics; k++) {
+    fputs("<p class=\"note tracer-said\">the tracer said: <b>", out);
+    escape_html_text(out, strtab_text(&run->strings, run->diagnostics[2 * k]));
+    fputs("</b>: ", out);
+    escape_html_text(out, strtab_text(&run->strings, run->diagnostics[2 * k + 1]));
+    fputs("</p>\n", out);
+  }
 }
 
 static void html_deadlocks(FILE *out, const struct html_model *m)

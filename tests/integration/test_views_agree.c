@@ -427,3 +427,39 @@ Test(views_agree, broker_reads_the_same_in_every_view)
   const char *argv[] = {"/usr/bin/python3", AS_TEST_PROGRAMS "/broker_pubsub.py", "200", NULL};
   views_agree(argv, "broker_pubsub.py", 5);
 }
+
+/* What the tracer said about itself (a snapshot's diagnostics) reads the same in report, its
+ * JSON, the HTML page and Prometheus: a short CAF run of an older tracer said its actor
+ * system's running count was not read. */
+Test(views_agree, the_tracer_s_diagnostics_read_the_same_in_every_view)
+{
+  const char *run = AS_TEST_DATA "/runs/tracer-said.jsonl";
+  const char *code = "caf_running_unknown";
+  const char *text = ": its own count of running actors is not shown";
+  const char *report[] = {AS_TEST_CLI, "report", run, NULL};
+  char *out = tool(report);
+  char said[128];
+  snprintf(said, sizeof said, "\nthe tracer said: %s: the actor system", code);
+  cr_expect(strstr(out, said) && strstr(out, text), "report:\n%s", out);
+  free(out);
+  const char *json[] = {AS_TEST_CLI, "report", "--json", run, NULL};
+  out = tool(json);
+  snprintf(said, sizeof said, "\"code\": \"%s\"", code);
+  cr_expect(strstr(out, "\"diagnostics\": [") && strstr(out, said) && strstr(out, text),
+            "report --json:\n%s", out);
+  free(out);
+  struct as_test_run dir; /* a run of nothing, for its scratch directory */
+  const char *nothing[] = {"true", NULL};
+  as_test_run(nothing, NULL, 0, &dir);
+  char *html = html_page(&dir, run);
+  snprintf(said, sizeof said, "the tracer said: <b>%s</b>: the actor system", code);
+  cr_expect(strstr(html, said) && strstr(html, text), "the HTML page lacks '%s'", said);
+  free(html);
+  as_test_run_free(&dir);
+  const char *prom[] = {AS_TEST_CLI, "export", "prometheus", run, NULL};
+  out = tool(prom);
+  snprintf(said, sizeof said, "code=\"%s\"} 1\n", code);
+  cr_expect(strstr(out, "actorscope_tracer_diagnostic{") && strstr(out, said), "prometheus:\n%s",
+            out);
+  free(out);
+}
