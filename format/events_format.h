@@ -10,11 +10,37 @@
 #ifndef AS_EVENTS_FORMAT_H
 #define AS_EVENTS_FORMAT_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #define AS_EVENTS_MAGIC "ASEVENTS" /* 8 bytes, no terminator in the file */
 #define AS_EVENTS_VERSION 1u
 #define AS_EVENTS_SUFFIX ".events"
+
+/* The events file of the snapshots at SNAPSHOTS (a file's path, or a unix socket's
+ * "unix:PATH"): NAME.events for NAME.jsonl or NAME.sock, else the whole name and .events. The
+ * writer names its file so, the reader looks for it so, and a snapshot file's name is taken
+ * while its events file exists. Returns 0 or -ENAMETOOLONG. */
+static inline int as_events_path_of(const char *snapshots, char *out, size_t out_len)
+{
+  if (strncmp(snapshots, "unix:", 5) == 0)
+    snapshots += 5;
+  size_t len = strlen(snapshots);
+  static const char *const suffixes[] = {".jsonl", ".sock"};
+  for (size_t i = 0; i < 2; i++) {
+    size_t sl = strlen(suffixes[i]);
+    if (len >= sl && strcmp(snapshots + len - sl, suffixes[i]) == 0) {
+      len -= sl;
+      break;
+    }
+  }
+  if (len + sizeof AS_EVENTS_SUFFIX > out_len)
+    return -ENAMETOOLONG;
+  snprintf(out, out_len, "%.*s%s", (int)len, snapshots, AS_EVENTS_SUFFIX);
+  return 0;
+}
 
 struct as_events_header {
   char magic[8];          /* AS_EVENTS_MAGIC */

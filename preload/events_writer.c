@@ -405,23 +405,8 @@ void as_events_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t
 void as_events_output_is(const char *snapshot_path)
 {
   pthread_mutex_lock(&events_lock);
-  if (!events_path[0]) {
-    /* NAME.jsonl, or a unix socket's unix:NAME.sock: NAME.events beside it. */
-    if (strncmp(snapshot_path, "unix:", 5) == 0)
-      snapshot_path += 5;
-    size_t len = strlen(snapshot_path);
-    static const char *const suffixes[] = {".jsonl", ".sock"};
-    for (size_t i = 0; i < 2; i++) {
-      size_t sl = strlen(suffixes[i]);
-      if (len >= sl && strcmp(snapshot_path + len - sl, suffixes[i]) == 0) {
-        len -= sl;
-        break;
-      }
-    }
-    if (len + sizeof AS_EVENTS_SUFFIX <= sizeof events_path)
-      snprintf(events_path, sizeof events_path, "%.*s%s", (int)len, snapshot_path,
-               AS_EVENTS_SUFFIX);
-  }
+  if (!events_path[0] && as_events_path_of(snapshot_path, events_path, sizeof events_path) < 0)
+    events_path[0] = '\0';
   pthread_mutex_unlock(&events_lock);
 }
 

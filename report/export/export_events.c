@@ -84,15 +84,9 @@ void export_events_names_free(struct export_events_names *names)
 
 int export_events_path(const char *source, char *path, size_t len)
 {
-  size_t n = strlen(source);
-  static const char jsonl[] = ".jsonl";
-  if (n < sizeof jsonl - 1 || strcmp(source + n - (sizeof jsonl - 1), jsonl) != 0)
-    return -ENOENT;
-  n -= sizeof jsonl - 1;
-  if (n + sizeof AS_EVENTS_SUFFIX > len)
-    return -ENAMETOOLONG;
-  memcpy(path, source, n);
-  memcpy(path + n, AS_EVENTS_SUFFIX, sizeof AS_EVENTS_SUFFIX);
+  int rc = as_events_path_of(source, path, len);
+  if (rc < 0)
+    return rc;
   FILE *f = fopen(path, "rb");
   if (!f)
     return -ENOENT;

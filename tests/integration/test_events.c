@@ -246,6 +246,31 @@ Test(events, a_caf_ping_pong_of_n_rounds_gives_n_exact_slices_on_each_side_and_n
   as_test_run_free(&run);
 }
 
+/* Snapshots written under a name without .jsonl: the events go to NAME.events beside it, and
+ * the export finds them there (it looked only beside NAME.jsonl, and drew no flow). */
+Test(events, a_run_under_a_name_without_jsonl_has_its_events_found_beside_it)
+{
+  const char *argv[] = {"caf_pingpong", "50", NULL};
+  const char *env[] = {"ACTORSCOPE_EVENTS=1", "ACTORSCOPE_OUTPUT=file:trace.log", NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_eq(run.status, 6, "%s", run.err);
+  char snapshots[128], events[128];
+  snprintf(snapshots, sizeof snapshots, "%s/trace.log", run.dir);
+  snprintf(events, sizeof events, "%s/trace.log.events", run.dir);
+  struct events_file *e = events_read(events);
+  events_free(e);
+  json_t *lines = as_test_load_lines(snapshots);
+  json_int_t ping = actor_id(lines, "ping"), pong = actor_id(lines, "pong");
+  json_t *trace = export_trace(snapshots);
+  size_t flows;
+  cr_expect_eq(slices_with_flows(trace, pong, "ping", ping, &flows), 50);
+  cr_expect_eq(flows, 50);
+  json_decref(trace);
+  json_decref(lines);
+  as_test_run_free(&run);
+}
+
 Test(events, a_czmq_ping_pong_gives_a_slice_and_a_flow_from_the_main_thread_per_message)
 {
   const char *argv[] = {"czmq_pingpong", "300", NULL};
