@@ -154,6 +154,16 @@ Test(caf_layout, demangled_names_lose_gccs_abi_tags)
  * registry's back reference says whether it is one. */
 static _Alignas(16) unsigned char fake_system[64 * 1024];
 
+/* libcaf_core's layout verified, as the hooks' first spawn does. */
+static void verify_installed_caf(void)
+{
+  void *core = open_library(AS_CAF_CORE);
+  char why[320] = "";
+  cr_assert_eq(caf_layout_verify(dlsym(core, "_ZN3caf14abstract_actorC2ERNS_12actor_configE"), why,
+                                 sizeof why),
+               0, "%s", why);
+}
+
 static int said_running_unknown(void)
 {
   struct as_diag_entry diags[AS_DIAG_MAX];
@@ -166,11 +176,7 @@ static int said_running_unknown(void)
 
 Test(caf_layout, the_running_count_is_read_only_from_a_registry_that_reads_back)
 {
-  void *core = open_library(AS_CAF_CORE);
-  char why[320] = "";
-  cr_assert_eq(caf_layout_verify(dlsym(core, "_ZN3caf14abstract_actorC2ERNS_12actor_configE"), why,
-                                 sizeof why),
-               0, "%s", why);
+  verify_installed_caf();
   unsigned char *registry = caf_layout_registry_of(fake_system);
   cr_assert(registry > fake_system && registry + 0x100 < fake_system + sizeof fake_system);
   const void *_Atomic systems[CAF_RUNNING_SYSTEMS_MAX] = {fake_system};
@@ -209,11 +215,7 @@ Test(caf_layout, the_running_count_is_read_only_from_a_registry_that_reads_back)
  * no word of a layout not recognised (every such run's report said one). */
 Test(caf_layout, a_system_ended_before_its_first_read_is_not_said_unrecognised)
 {
-  void *core = open_library(AS_CAF_CORE);
-  char why[320] = "";
-  cr_assert_eq(caf_layout_verify(dlsym(core, "_ZN3caf14abstract_actorC2ERNS_12actor_configE"), why,
-                                 sizeof why),
-               0, "%s", why);
+  verify_installed_caf();
   const void *_Atomic systems[CAF_RUNNING_SYSTEMS_MAX] = {fake_system};
   uint64_t running = 99;
   caf_running_system_ends(systems, CAF_RUNNING_SYSTEMS_MAX, fake_system);
