@@ -58,7 +58,8 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
   /* Without a sender (anon_send), the actor running here sends: its sent count, its peers and
    * the event log name it (until session 21 its sent count did not). A thread that runs no
    * actor counts in the target's record. */
-  if (!sender)
+  bool named = sender != NULL;
+  if (!named)
     sender = caf_here.consuming;
   /* The element names the message until its handler is done (forwarders pass it on). */
   if (!forwarder)
@@ -81,8 +82,9 @@ static AS_HOOK_HOT void caf_on_enqueue(struct caf_actor *target, const void *ele
     as_peers_count_sent(caf_record(sender), caf_record(target), 0);
     as_actor_count_sent_shared(caf_record(sender));
   }
+  /* A request is its named sender's (a request id is unique per requester only). */
   uint64_t mid = caf_read_u64(element, CAF_ELEMENT_MID);
-  if ((mid & CAF_MID_REQUEST_ID_MASK) && !(mid & CAF_MID_RESPONSE_FLAG))
+  if (named && (mid & CAF_MID_REQUEST_ID_MASK) && !(mid & CAF_MID_RESPONSE_FLAG))
     caf_remember_request(sender, mid, as_actor_id(caf_record(target)));
 }
 
