@@ -132,6 +132,7 @@ struct ev_state {
   uint64_t flow_id;
   uint64_t last_ts;
   unsigned flags; /* EXPORT_EVENTS_* */
+  uint64_t lost;  /* records the tracer said it lost */
 };
 
 static uint64_t ev_hash(uint64_t a, uint64_t b)
@@ -498,16 +499,19 @@ static int ev_record(struct ev_state *s, const struct as_events_record *r)
         return rc;
     }
     return 0;
-  case AS_EV_LOST: ev_lost(s, r); return 0;
+  case AS_EV_LOST:
+    s->lost += r->msg;
+    ev_lost(s, r);
+    return 0;
   default: /* spawn: the snapshots' instants say it; kinds of later versions: skipped */ return 0;
   }
 }
 
 int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset_ns,
-                        const struct export_events_names *names, unsigned flags, uint64_t *count,
-                        struct as_reader_error *err)
+                        const struct export_events_names *names, unsigned flags,
+                        struct export_events_counts *counts, struct as_reader_error *err)
 {
-  *count = 0;
+  *counts = (struct export_events_counts){0, 0};
   FILE *in = fopen(path, "rb");
   if (!in) {
     err->code = -errno;
@@ -568,7 +572,7 @@ int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset
       }
       struct as_events_record r;
       memcpy(&r, raw, sizeof r);
-      (*count)++;
+      counts->records++;
       if (r.kind == AS_EV_TYPE) {
         if (r.msg > AS_EV_TYPE_NAME_MAX) {
           rc = ev_malformed(err, path, "a type name longer than 63 bytes");
@@ -599,6 +603,7 @@ int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset
     snprintf(err->text, sizeof err->text, "%s: %s", path,
              rc == -ENOMEM ? "out of memory" : strerror(-rc));
   }
+  counts->lost = s.lost;
   free(block);
   ev_state_free(&s);
   fclose(in);

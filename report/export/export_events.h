@@ -48,9 +48,13 @@ int export_events_path(const char *source, char *path, size_t len);
 /* Writes the events of PATH as trace events (each preceded by ",\n": the caller has written at
  * least one event before), for process PID placed OFFSET_NS after the trace's start, FLAGS
  * EXPORT_EVENTS_* or 0. Returns 0,
- * or a negative errno with ERR filled. *COUNT: events read. */
+ * or a negative errno with ERR filled. COUNTS: the records read, and those the tracer said it
+ * lost at a full ring (LOST records: slices and flows are missing there). */
+struct export_events_counts {
+  uint64_t records, lost;
+};
 int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset_ns,
-                        const struct export_events_names *names, unsigned flags, uint64_t *count,
-                        struct as_reader_error *err);
+                        const struct export_events_names *names, unsigned flags,
+                        struct export_events_counts *counts, struct as_reader_error *err);
 
 #endif

@@ -373,13 +373,19 @@ static int pf_snapshot(struct pf_writer *w, const struct as_rec_snapshot *snap)
 /* The run's exact timeline, when it was recorded with events (export_events.h). */
 static int pf_events(struct pf_writer *w, struct as_reader *run, struct as_reader_error *err)
 {
-  uint64_t count = 0;
+  struct export_events_counts counts;
   (void)run;
   if (!w->events_path[0])
     return 0;
   int rc = export_events_write(w->out, w->events_path, w->pid, w->offset_ns, &w->names,
-                               w->event_flags, &count, err);
+                               w->event_flags, &counts, err);
   w->with_events += rc == 0;
+  /* The trace marks where on its thread's track; the reader of the command is told once. */
+  if (rc == 0 && counts.lost)
+    fprintf(stderr,
+            "actorscope export: %s: the tracer lost %llu event records at full rings (marked "
+            "\"events lost\" in the trace): slices and flows are missing there\n",
+            w->events_path, (unsigned long long)counts.lost);
   return rc;
 }
 

@@ -341,6 +341,36 @@ Test(events,
   as_test_run_free(&run);
 }
 
+/* A ring too small for a busy ping-pong loses records: report says how many the tracer dropped
+ * (its diagnostic), and the export says the same number on stderr, not only as marks in the
+ * trace. */
+Test(events, records_lost_at_a_full_ring_are_told_by_report_and_the_export_alike)
+{
+  const char *argv[] = {"caf_pingpong", "20000", NULL};
+  const char *env[] = {"ACTORSCOPE_EVENTS=1", "ACTORSCOPE_EVENTS_RING=16", NULL};
+  struct as_test_run run, out;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_eq(run.status, 6, "%s", run.err);
+  char *snapshots = as_test_only_output(run.dir);
+  const char *report[] = {AS_TEST_CLI, "report", snapshots, NULL};
+  as_test_run(report, NULL, 0, &out);
+  const char *said = strstr(out.out, "the tracer said: events_dropped: ");
+  cr_assert_not_null(said, "%s", out.out);
+  unsigned long long dropped =
+      strtoull(said + strlen("the tracer said: events_dropped: "), NULL, 10);
+  cr_assert_gt(dropped, 0);
+  as_test_run_free(&out);
+  const char *export[] = {AS_TEST_CLI, "export", "perfetto", snapshots, NULL};
+  as_test_run(export, NULL, 0, &out);
+  cr_assert_eq(out.status, 0, "%s", out.err);
+  const char *lost = strstr(out.err, ": the tracer lost ");
+  cr_assert_not_null(lost, "export said: %s", out.err);
+  cr_expect_eq(strtoull(lost + strlen(": the tracer lost "), NULL, 10), dropped, "%s", out.err);
+  as_test_run_free(&out);
+  free(snapshots);
+  as_test_run_free(&run);
+}
+
 Test(events, with_events_off_no_events_file_is_written)
 {
   const char *argv[] = {"caf_pingpong", "200", NULL};
