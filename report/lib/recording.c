@@ -338,11 +338,12 @@ static int rm_delta(struct rm_ingest *in, const struct as_rec_snapshot *s)
 static int rm_diagnostics(struct rm_ingest *in, const struct as_rec_snapshot *s)
 {
   struct recording *m = in->m;
-  if (s->n_diagnostics > m->n_diagnostics || !m->diagnostics) {
-    uint32_t *grown = reallocarray(m->diagnostics, s->n_diagnostics + 1, 2 * sizeof *grown);
+  if (s->n_diagnostics > m->cap_diagnostics) {
+    uint32_t *grown = reallocarray(m->diagnostics, s->n_diagnostics, 2 * sizeof *grown);
     if (!grown)
       return -ENOMEM;
     m->diagnostics = grown;
+    m->cap_diagnostics = s->n_diagnostics;
   }
   for (size_t k = 0; k < s->n_diagnostics; k++) {
     m->diagnostics[2 * k] = rm_intern(in, s->diagnostics[k].code);

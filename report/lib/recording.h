@@ -108,7 +108,7 @@ struct recording {
    * renamed output, actors it could not trace ...): code and text, interned; n_diagnostics
    * pairs. */
   uint32_t *diagnostics;
-  size_t n_diagnostics;
+  size_t n_diagnostics, cap_diagnostics;
   enum rm_end end;
   /* Most actors listed alive in one snapshot, and its uptime: [0] runtime-internal ones left
    * out, [1] counted (--internal may be switched on a live recording, as top's key does). */
