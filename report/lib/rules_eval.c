@@ -153,8 +153,8 @@ static void rules_eval_p99(const struct rule *rule, const struct recording *m,
     named_untimed |= p99 < 0 && waits && rule->name[0];
     if (p99 < 0 || p99 <= limit)
       continue;
-    /* The maximum (never below the p99) with the p99's digits: one time reads the same twice. */
     show_duration_above(p99, limit, 0, p99_text, sizeof p99_text);
+    /* The maximum (never below the p99) with the p99's digits: one time reads the same twice. */
     if (waits) {
       struct rm_finished w = {0};
       recording_waits(m, agg->wait_hist, agg->n_wait_hist, &w); /* max and count */
