@@ -133,6 +133,24 @@ static inline void registry_view_histogram_of(struct as_registry_collection *c, 
   }
 }
 
+/* A mailbox's counts as of one moment: a collector preempted between its two loads (a loaded
+ * VM) read a busy actor's mailbox as hundreds queued that never were (put in 876 307, taken
+ * 876 089, for a mailbox that holds one). Taken is read again after put in: unchanged, the
+ * pair held together. After a few tries, the last pair: taken read before put in, so never
+ * more taken than put in. */
+static void registry_view_mailbox(struct as_actor_view *v, const struct as_actor *a)
+{
+  uint64_t received = atomic_load_explicit(&a->received, memory_order_relaxed);
+  for (int tries = 0;; tries++) {
+    v->enqueued = as_actor_enqueued(a);
+    uint64_t again = atomic_load_explicit(&a->received, memory_order_relaxed);
+    if (again == received || tries == 3)
+      break;
+    received = again;
+  }
+  v->received = received;
+}
+
 /* relations: the lock is held, and its links and monitors are read (host threads change them
  * under it); without it the record's are left out (registry_pick says which records have any). */
 static void registry_view_fill(struct as_registry_collection *c, struct as_actor_view *v,
@@ -175,8 +193,7 @@ static void registry_view_fill(struct as_registry_collection *c, struct as_actor
     v->stopped_at = 0;
     v->stop_reason = "";
   }
-  v->received = atomic_load_explicit(&a->received, memory_order_relaxed);
-  v->enqueued = as_actor_enqueued(a);
+  registry_view_mailbox(v, a);
   v->mailbox_max = atomic_load_explicit(&a->mailbox_max, memory_order_relaxed);
   v->sent = atomic_load_explicit(&a->sent, memory_order_relaxed);
   v->replies = side ? atomic_load_explicit(&side->replies, memory_order_relaxed) : 0;
