@@ -457,9 +457,14 @@ static int collector_open_sink(void)
   }
   free(header);
   /* NAME.events beside the snapshots from the start: a run shorter than one snapshot interval
-   * ends (as_events_finish) before its first line would have said where. */
-  if (collector_sink && collector_config.output.kind != AS_DEST_TCP)
+   * ends (as_events_finish) before its first line would have said where. Recording events,
+   * the file is created now, so that its name (NAME-2.jsonl when NAME.jsonl or NAME.events is
+   * taken) is the one the events file takes. */
+  if (collector_sink && collector_config.output.kind != AS_DEST_TCP) {
+    if (collector_config.events)
+      as_sink_create_file(collector_sink);
     as_events_output_is(as_sink_describe(collector_sink));
+  }
   return collector_sink ? 0 : -1;
 }
 

@@ -405,7 +405,10 @@ void as_events_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t
 void as_events_output_is(const char *snapshot_path)
 {
   pthread_mutex_lock(&events_lock);
-  if (!events_path[0] && as_events_path_of(snapshot_path, events_path, sizeof events_path) < 0)
+  /* Until the events file is opened its name follows the snapshot file's, which is known for
+   * sure once the sink has created it (NAME-2.jsonl when NAME.jsonl was taken). */
+  if (events_fd < 0 && events_rotation.files == 0 &&
+      as_events_path_of(snapshot_path, events_path, sizeof events_path) < 0)
     events_path[0] = '\0';
   pthread_mutex_unlock(&events_lock);
 }

@@ -6,6 +6,7 @@
 #include "sink_listen.h"
 #include "sink_rotate.h"
 #include "run_notes.h"
+#include "events_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,8 @@ struct as_sink {
   struct as_fd_id fd_id; /* what fd was when opened */
   int broken;
   int file_in_line;
+  int header_pending; /* the file is created, its header not yet written */
+  int file_fresh;     /* the file holds no line but the header */
   uint64_t file_bytes;
   char *header;
   struct sink_unix_place place;
@@ -43,15 +46,24 @@ struct as_sink {
   int rotate_due;
 };
 
+/* Whether the events file that would go beside snapshots at PATH (NAME.events) is there: a
+ * leftover of an earlier run. Its name is then taken too, or this run's events would have
+ * nowhere to go (the events file never opens what exists). */
+static int sink_events_file_exists(const char *path, char *events, size_t len)
+{
+  struct stat st;
+  return as_events_path_of(path, events, len) == 0 && lstat(events, &st) == 0;
+}
+
 /* A new regular file that nobody else can have prepared: never follows a link, never opens an
  * existing file (a FIFO would block open() until someone reads), never truncates. Whatever is
- * at a name (a file, a link, a FIFO someone planted) is left alone and the next name tried, a
- * bounded number of times: a planted name never silences the tracer. QUIET: the caller says
- * where the snapshots went. */
+ * at a name (a file, a link, a FIFO someone planted, or its events file) is left alone and the
+ * next name tried, a bounded number of times: a planted name never silences the tracer. QUIET:
+ * the caller says where the snapshots went. */
 static int sink_file_create(struct as_sink *s, int quiet, struct as_error *err)
 {
-  char name[PATH_MAX];
-  const char *first_type = NULL; /* what was at the first name, when not a regular file */
+  char name[PATH_MAX], events[PATH_MAX];
+  char first_said[PATH_MAX + 32] = "exists"; /* what was at the first name */
   /* After a rotation the file starts again under the name this process was writing (n = 0),
    * not the first free one: processes sharing a name never swap their files. */
   for (unsigned n = s->rotation.files ? 0 : 1; n <= SINK_FILE_NAME_TRIES; n++) {
@@ -61,26 +73,36 @@ static int sink_file_create(struct as_sink *s, int quiet, struct as_error *err)
       snprintf(name, sizeof name, "%s", s->path);
     else if (as_dest_taken_name(s->path, n, name, sizeof name) < 0)
       break;
-    int fd = open(
-        name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_APPEND | O_CLOEXEC, 0600);
+    /* At a rotation the events file beside the name is this process's own. */
+    int events_there = n > 0 && sink_events_file_exists(name, events, sizeof events);
+    int fd =
+        events_there
+            ? -1
+            : open(name,
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_APPEND | O_CLOEXEC,
+                   0600);
     if (fd >= 0) {
       s->fd = fd;
       as_fd_id_take(fd, &s->fd_id);
       snprintf(s->where, sizeof s->where, "%s", name);
       as_run_notes_note_output(name); /* `actorscope run` learns the name actually written */
       if (n > 1 && !s->rotation.files && !quiet)
-        as_diag_report("output_renamed", "%s %s%s and is left alone; snapshots go to %s", s->path,
-                       first_type ? "is " : "exists", first_type ? first_type : "", name);
+        as_diag_report("output_renamed", "%s %s and is left alone; snapshots go to %s", s->path,
+                       first_said, name);
       return 0;
     }
-    int e = errno;
+    int e = events_there ? EEXIST : errno;
     struct stat st;
     if (e != EEXIST) {
       as_error_set(err, "cannot create %s: %s", name, strerror(e));
       return -e;
     }
-    if (n == 1 && lstat(name, &st) == 0 && !S_ISREG(st.st_mode))
-      first_type = sink_file_type_name(st.st_mode);
+    if (n != 1)
+      continue;
+    if (events_there)
+      snprintf(first_said, sizeof first_said, "has an events file %s", events);
+    else if (lstat(name, &st) == 0 && !S_ISREG(st.st_mode))
+      snprintf(first_said, sizeof first_said, "is %s", sink_file_type_name(st.st_mode));
   }
   as_error_set(err, "cannot create %s: it and %u numbered names next to it exist", s->path,
                SINK_FILE_NAME_TRIES - 1);
@@ -131,19 +153,39 @@ static int sink_file_check_linked(struct as_sink *s, struct as_error *err)
   return 0;
 }
 
-/* Appends to the file, creating it (with the header) first when there is none; that the file
- * is still the one written is checked as each line begins (sink_file_part). */
-static int sink_file_write(struct as_sink *s, const char *data, size_t len, struct as_error *err)
+/* The file, created if there is none yet (at the first line, or ahead of it:
+ * as_sink_create_file); its header goes in before the first line. */
+static int sink_file_begin(struct as_sink *s, struct as_error *err)
+{
+  if (s->fd >= 0)
+    return 0;
+  int rc = sink_file_create(s, 0, err);
+  if (rc == 0) {
+    s->header_pending = s->header != NULL;
+    s->file_fresh = 1;
+  }
+  return rc;
+}
+
+/* A header not written (a full disk) is tried again before the next line. */
+static int sink_file_put_header(struct as_sink *s)
 {
   int rc = 0;
-  if (s->fd < 0) {
-    if ((rc = sink_file_create(s, 0, err)) < 0)
-      return rc;
-    if (s->header && (rc = sink_file_append(s, s->header, strlen(s->header))) == 0)
-      rc = sink_file_append(s, "\n", 1);
-  }
-  if (rc == 0)
-    rc = sink_file_append(s, data, len);
+  if (s->header_pending && (rc = sink_file_append(s, s->header, strlen(s->header))) == 0 &&
+      (rc = sink_file_append(s, "\n", 1)) == 0)
+    s->header_pending = 0;
+  return rc;
+}
+
+/* Appends to the file, creating it first when there is none; that the file is still the one
+ * written is checked as each line begins (sink_file_part). */
+static int sink_file_write(struct as_sink *s, const char *data, size_t len, struct as_error *err)
+{
+  int rc = sink_file_begin(s, err);
+  if (rc < 0)
+    return rc; /* err says why */
+  if ((rc = sink_file_put_header(s)) == 0 && (rc = sink_file_append(s, data, len)) == 0)
+    s->file_fresh = 0;
   if (rc == -EFBIG)
     as_error_set(err, "writing %s failed: the file size limit (ulimit -f) is reached", s->where);
   else if (rc < 0)
@@ -206,6 +248,13 @@ int as_sink_set_header(struct as_sink *sink, const char *line)
   free(sink->header);
   sink->header = copy;
   return 0;
+}
+
+void as_sink_create_file(struct as_sink *sink)
+{
+  struct as_error ignored = {""};
+  if (sink->kind == AS_DEST_FILE && !sink->broken && sink_file_begin(sink, &ignored) == 0)
+    sink_file_put_header(sink);
 }
 
 const char *as_sink_describe(const struct as_sink *sink) { return sink->where; }
@@ -288,11 +337,12 @@ static int sink_file_part(struct as_sink *s, const char *data, size_t len, struc
   int rc = 0;
   if (!s->file_in_line) {
     s->line_withheld = 0;
-    if (s->rotate_due || (s->max_bytes && s->fd >= 0 && s->file_bytes >= s->max_bytes))
+    int begun = s->fd >= 0 && !s->file_fresh;
+    if (s->rotate_due || (s->max_bytes && begun && s->file_bytes >= s->max_bytes))
       rc = sink_file_rotate(s, err);
     else if (s->fd >= 0)
       rc = sink_file_check_linked(s, err);
-    s->line_holding = rc == 0 && s->max_bytes && s->fd >= 0;
+    s->line_holding = rc == 0 && s->max_bytes && begun;
     s->file_in_line = 1;
     if (rc < 0)
       return rc;

@@ -71,6 +71,10 @@ void as_sink_renew_exit_deadline(unsigned within_ms);
 /* No deadline any more: for a collector started again after one that ended (a new attach after
  * a detach), whose sinks wait as usual. */
 void as_sink_clear_exit_deadline(void);
+/* Creates a file sink's file (and its header) now rather than at the first line, so that its
+ * name is known (NAME.jsonl taken: NAME-2.jsonl) before the events file beside it is named. A
+ * failure is left for the first line to report. */
+void as_sink_create_file(struct as_sink *sink);
 /* Where the output goes, for messages: the file actually written (see as_sink_open) or the
  * socket address. */
 const char *as_sink_describe(const struct as_sink *sink);

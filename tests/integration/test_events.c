@@ -271,6 +271,57 @@ Test(events, a_run_under_a_name_without_jsonl_has_its_events_found_beside_it)
   as_test_run_free(&run);
 }
 
+/* A run's leftovers: NAME.events alone (its snapshots removed), or NAME.jsonl alone (a run
+ * without events). Either way this run's snapshots and events take NAME-2 together, and the
+ * leftover is left as it was. Before, a leftover NAME.events turned event recording off while
+ * the snapshots took NAME.jsonl, and beside a leftover NAME.jsonl the events went to
+ * NAME.events while the snapshots went to NAME-2.jsonl: no flow in either export. */
+static void events_run_beside_leftover(const char *leftover)
+{
+  char dir[] = "/tmp/as-events-leftover-XXXXXX", path[128], output[160];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/%s", dir, leftover);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs("left over\n", f);
+  fclose(f);
+  snprintf(output, sizeof output, "ACTORSCOPE_OUTPUT=file:%s/run.jsonl", dir);
+  const char *argv[] = {"caf_pingpong", "50", NULL};
+  const char *env[] = {"ACTORSCOPE_EVENTS=1", output, NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_eq(run.status, 6, "%s", run.err);
+  cr_expect(strstr(run.err, "snapshots go to") != NULL, "%s", run.err);
+  cr_expect(strstr(run.err, "no more events") == NULL, "%s", run.err);
+  char snapshots[128], events[128];
+  snprintf(snapshots, sizeof snapshots, "%s/run-2.jsonl", dir);
+  snprintf(events, sizeof events, "%s/run-2.events", dir);
+  struct events_file *e = events_read(events);
+  events_free(e);
+  json_t *lines = as_test_load_lines(snapshots);
+  json_int_t ping = actor_id(lines, "ping"), pong = actor_id(lines, "pong");
+  json_t *trace = export_trace(snapshots);
+  size_t flows;
+  cr_expect_eq(slices_with_flows(trace, pong, "ping", ping, &flows), 50);
+  cr_expect_eq(flows, 50);
+  struct stat st;
+  cr_expect(stat(path, &st) == 0 && st.st_size == 10, "the leftover %s was changed", path);
+  json_decref(trace);
+  json_decref(lines);
+  as_test_run_free(&run);
+  as_test_remove_tree(dir);
+}
+
+Test(events, a_leftover_events_file_moves_snapshots_and_events_to_a_free_name_together)
+{
+  events_run_beside_leftover("run.events");
+}
+
+Test(events, a_leftover_snapshot_file_moves_snapshots_and_events_to_a_free_name_together)
+{
+  events_run_beside_leftover("run.jsonl");
+}
+
 Test(events, a_czmq_ping_pong_gives_a_slice_and_a_flow_from_the_main_thread_per_message)
 {
   const char *argv[] = {"czmq_pingpong", "300", NULL};
