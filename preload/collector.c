@@ -53,6 +53,8 @@ static _Atomic int collector_last_wait_over;
 static _Atomic long collector_pid;
 /* Many actors stopped since the last line (as_registry_on_stops_backlog): one is due now. */
 static _Atomic int collector_backlog_due;
+/* The interval was changed (ctl): a line now, then the new pace. */
+static _Atomic int collector_interval_set;
 
 static struct as_config collector_config;
 static struct as_sink *collector_sink;
@@ -408,11 +410,12 @@ static void *collector_main(void *arg)
   while (!atomic_load(&collector_stopping)) {
     struct timespec deadline;
     as_clock_deadline_after_ms(&deadline, wait_ms);
-    wait_ms = __atomic_load_n(&collector_config.interval_ms, __ATOMIC_RELAXED);
     int woken;
     while ((woken = sem_clockwait(&collector_wake, CLOCK_MONOTONIC, &deadline)) < 0 &&
            errno == EINTR)
       ;
+    /* Read after the wait: a new interval (ctl) paces the next one, not the one after. */
+    wait_ms = __atomic_load_n(&collector_config.interval_ms, __ATOMIC_RELAXED);
     int ending = atomic_load(&collector_ending);
     if (ending) {
       char name[16];
@@ -430,8 +433,9 @@ static void *collector_main(void *arg)
     }
     if (atomic_load(&collector_stopping))
       break;
-    /* The interval passed, or many actors stopped since the last line. */
-    if (woken < 0 || atomic_exchange(&collector_backlog_due, 0))
+    /* The interval passed, it was changed, or many actors stopped since the last line. */
+    int interval_set = atomic_exchange(&collector_interval_set, 0);
+    if (woken < 0 || atomic_exchange(&collector_backlog_due, 0) || interval_set)
       collector_write_now(0);
   }
   atomic_store(&collector_thread_live, 0);
@@ -607,6 +611,7 @@ void as_collector_set_interval(unsigned interval_ms)
   pthread_mutex_lock(&collector_write_lock);
   __atomic_store_n(&collector_config.interval_ms, interval_ms, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&collector_write_lock);
+  atomic_store(&collector_interval_set, 1);
   sem_post(&collector_wake); /* a snapshot now, then the new pace */
 }
 
