@@ -206,12 +206,12 @@ static void report_json_end(struct jsonout *j, const struct report *r)
     jsonout_object_begin(j, NULL);
     jsonout_int(j, "seq", p->seq);
     jsonout_int(j, "uptime_ns", p->uptime_ns);
-    jsonout_int(j, "alive", p->alive);
-    jsonout_int(j, "messages_received", p->messages);
+    jsonout_int(j, "alive", recording_point_alive(m, i));
+    jsonout_int(j, "messages_received", recording_point_messages(m, i));
     if (i > 0 && p->uptime_ns > m->timeline[i - 1].uptime_ns)
       jsonout_real(j, "messages_per_s",
-                   (double)(p->messages - m->timeline[i - 1].messages) * 1e9 /
-                       (double)(p->uptime_ns - m->timeline[i - 1].uptime_ns));
+                   (double)(recording_point_messages(m, i) - recording_point_messages(m, i - 1)) *
+                       1e9 / (double)(p->uptime_ns - m->timeline[i - 1].uptime_ns));
     else
       jsonout_null(j, "messages_per_s");
     jsonout_object_end(j);

@@ -284,11 +284,12 @@ static void report_print_timeline(const struct recording *m)
   /* Every step-th snapshot, and always the last one; rates between the rows shown. */
   for (size_t i = 0;; i = i + step < last ? i + step : last) {
     const struct rm_point *p = &m->timeline[i];
+    long long alive = (long long)recording_point_alive(m, i);
     if (i == 0 || p->uptime_ns <= m->timeline[prev].uptime_ns)
-      printf("  %10.3f %8lld %14s\n", (double)p->uptime_ns / 1e9, (long long)p->alive, "-");
+      printf("  %10.3f %8lld %14s\n", (double)p->uptime_ns / 1e9, alive, "-");
     else
-      printf("  %10.3f %8lld %14.0f\n", (double)p->uptime_ns / 1e9, (long long)p->alive,
-             (double)(p->messages - m->timeline[prev].messages) * 1e9 /
+      printf("  %10.3f %8lld %14.0f\n", (double)p->uptime_ns / 1e9, alive,
+             (double)(recording_point_messages(m, i) - recording_point_messages(m, prev)) * 1e9 /
                  (double)(p->uptime_ns - m->timeline[prev].uptime_ns));
     prev = i;
     if (i == last)

@@ -219,6 +219,9 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   a->stopped_at_ns = r->stopped_at_ns;
   a->reason = r->has_stopped ? rm_intern(in, r->stop_reason) : RM_NONE;
   /* Every socket's traffic and queues (as_rec_actor_derive): the one definition every view uses. */
+  for (int k = 0; k < 2; k++)
+    if (k || !r->internal)
+      in->m->received_seen[k] = as_sat_add(in->m->received_seen[k], r->received_all - a->received);
   a->received = r->received_all;
   a->sent = r->sent_all;
   a->exceptions = r->exceptions;
@@ -376,7 +379,16 @@ int recording_add(struct recording *m, const struct as_rec_snapshot *s)
       m->gaps[m->n_gaps++] = (struct rm_gap){expected, s->seq - 1};
     m->seqs_missing += s->seq - expected;
   }
-  m->timeline[m->n_points++] = (struct rm_point){s->seq, s->uptime_ns, s->alive, s->received_all};
+  struct rm_point *p = &m->timeline[m->n_points++];
+  *p = (struct rm_point){.seq = s->seq, .uptime_ns = s->uptime_ns};
+  for (size_t i = 0; i < s->n_actors; i++)
+    if (s->actors[i].status != AS_STATUS_STOPPED) {
+      p->alive[0] += !s->actors[i].internal;
+      p->alive[1]++;
+    }
+  int64_t hidden_received = m->received_seen[1] - m->received_seen[0];
+  p->messages[0] = actor_model_total(s->received_all, hidden_received, m->received_seen[0]);
+  p->messages[1] = actor_model_total(s->received_all, 0, m->received_seen[1]);
   m->at_seq = s->seq;
   m->at_uptime_ns = s->uptime_ns;
   if (s->tick_fs)
@@ -625,6 +637,16 @@ void recording_counts(const struct recording *m, struct rm_counts *out)
   out->stopped = actor_model_total(m->at_stopped, hidden_stopped, out->stopped);
   out->messages = actor_model_total(m->at_messages, hidden_messages, messages);
   out->max_alive = recording_max_alive_at(m, &out->max_alive_at_ns);
+}
+
+int64_t recording_point_alive(const struct recording *m, size_t i)
+{
+  return m->timeline[i].alive[m->include_internal != 0];
+}
+
+int64_t recording_point_messages(const struct recording *m, size_t i)
+{
+  return m->timeline[i].messages[m->include_internal != 0];
 }
 
 const struct rm_actor *recording_find(const struct recording *m, int64_t id)

@@ -63,8 +63,10 @@ struct rm_cycle {
   uint32_t *names;
 };
 
+/* A snapshot's actors alive and messages received, as the header counts them (recording_counts):
+ * [0] runtime-internal actors left out, [1] counted; recording_point_* pick the one in use. */
 struct rm_point {
-  int64_t seq, uptime_ns, alive, messages;
+  int64_t seq, uptime_ns, alive[2], messages[2];
 };
 
 /* Snapshot lines the writer produced that this reading does not have: seqs first..last. */
@@ -113,6 +115,9 @@ struct recording {
   /* Most actors listed alive in one snapshot, and its uptime: [0] runtime-internal ones left
    * out, [1] counted (--internal may be switched on a live recording, as top's key does). */
   int64_t max_alive_listed[2], max_alive_listed_at[2];
+  /* What every actor seen received, as last listed (reaped ones too): [0] runtime-internal
+   * actors left out, [1] counted. The timeline's messages, as recording_counts adds them up. */
+  int64_t received_seen[2];
   int64_t tick_fs; /* femtoseconds per tick of the histograms (the last line's) */
   int truncated;
   /* Seqs missing before the first line read (a set whose oldest files were removed, a stream
@@ -178,6 +183,10 @@ struct rm_counts {
   size_t hidden;
 };
 void recording_counts(const struct recording *m, struct rm_counts *out);
+/* Timeline point I's actors alive and messages received, over the visible actors: the same
+ * counts as recording_counts's as of that snapshot. */
+int64_t recording_point_alive(const struct recording *m, size_t i);
+int64_t recording_point_messages(const struct recording *m, size_t i);
 /* The actor with this id, or NULL. */
 const struct rm_actor *recording_find(const struct recording *m, int64_t id);
 /* Which seqs this reading does not have and why ("seq 0 to 1233 are not in the set any more:

@@ -353,6 +353,34 @@ static void pairs_agree(const struct as_test_run *traced, const char *run, const
   free(r);
 }
 
+/* report's timeline (--json: every point) counts as its header does: its last point's actors
+ * alive and messages received are the totals', and no point has more alive than the most at
+ * once; with --internal too. */
+static void timeline_agrees(const char *run, int internal)
+{
+  const char *argv[] = {AS_TEST_CLI,           "report", "--json", internal ? "--internal" : run,
+                        internal ? run : NULL, NULL};
+  char *out = tool(argv);
+  json_t *report = json_loads(out, 0, NULL);
+  cr_assert_not_null(report, "%.200s", out);
+  json_t *totals = json_object_get(report, "totals"),
+         *timeline = json_object_get(report, "timeline");
+  json_t *last = json_array_get(timeline, json_array_size(timeline) - 1), *point;
+  const char *what = internal ? "report --internal" : "report";
+  cr_expect_eq(json_integer_value(json_object_get(last, "alive")),
+               json_integer_value(json_object_get(totals, "alive")), "%s %s: timeline alive", what,
+               run);
+  cr_expect_eq(json_integer_value(json_object_get(last, "messages_received")),
+               json_integer_value(json_object_get(totals, "messages_received")),
+               "%s %s: timeline messages", what, run);
+  size_t i;
+  json_array_foreach(timeline, i, point) cr_expect_leq(
+      json_integer_value(json_object_get(point, "alive")),
+      json_integer_value(json_object_get(report, "max_alive")), "%s %s: point %zu", what, run, i);
+  json_decref(report);
+  free(out);
+}
+
 static void views_agree(const char *const *argv, const char *what, size_t min_actors)
 {
   const char *env[] = {"ACTORSCOPE_INTERVAL_MS=50", NULL};
@@ -370,6 +398,8 @@ static void views_agree(const char *const *argv, const char *what, size_t min_ac
   read_perfetto(&run, file, pf);
   /* Messages between actor names: the same pairs and counts (peers.md). */
   pairs_agree(&run, file, what);
+  timeline_agrees(file, 0);
+  timeline_agrees(file, 1);
   const char *names[] = {"report", "top", "html", "prometheus", "perfetto"};
   struct view *views[] = {r, t, h, pr, pf};
   cr_assert_geq(r->n_ids, min_actors, "%s: report lists %zu actors", what, r->n_ids);
@@ -426,6 +456,13 @@ Test(views_agree, broker_reads_the_same_in_every_view)
 {
   const char *argv[] = {"/usr/bin/python3", AS_TEST_PROGRAMS "/broker_pubsub.py", "200", NULL};
   views_agree(argv, "broker_pubsub.py", 5);
+}
+
+/* A recorded Broker snapshot that lists runtime-internal actors alive beside the others. */
+Test(views_agree, the_timeline_counts_the_actors_the_header_counts)
+{
+  timeline_agrees(AS_TEST_DATA "/runs/broker-names.jsonl", 0);
+  timeline_agrees(AS_TEST_DATA "/runs/broker-names.jsonl", 1);
 }
 
 /* What the tracer said about itself (a snapshot's diagnostics) reads the same in report, its
