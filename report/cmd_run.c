@@ -17,6 +17,7 @@
 #include "launch.h"
 #include "run_summary.h"
 #include "run_notes.h"
+#include "events_format.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +82,46 @@ static int run_check_config(struct as_config *cfg)
   }
   fputc('\n', stderr);
   return -1;
+}
+
+/* Where the snapshots go, checked before anything runs: a directory the program cannot
+ * write into would leave it running untraced, and a file of an earlier run (or its events
+ * file) would send this run's snapshots to NAME-2.jsonl while a `check NAME.jsonl` that
+ * follows reads the old run. */
+static int run_check_output_place(const struct as_config *cfg)
+{
+  if (cfg->output.kind == AS_DEST_TCP)
+    return 0;
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", cfg->output.path);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *(slash == dir ? slash + 1 : slash) = '\0';
+  struct stat st;
+  const char *why = stat(dir, &st) < 0             ? strerror(errno)
+                    : !S_ISDIR(st.st_mode)         ? "not a directory"
+                    : access(dir, W_OK | X_OK) < 0 ? strerror(errno)
+                                                   : NULL;
+  if (why) {
+    fprintf(stderr, "actorscope run: cannot write snapshots into %s: %s\n", dir, why);
+    return -1;
+  }
+  if (cfg->output.kind != AS_DEST_FILE || as_dest_path_is_per_process(cfg->output.path))
+    return 0;
+  char events[PATH_MAX];
+  const char *taken =
+      lstat(cfg->output.path, &st) == 0 ? cfg->output.path
+      : as_events_path_of(cfg->output.path, events, sizeof events) == 0 && lstat(events, &st) == 0
+          ? events
+          : NULL;
+  if (taken) {
+    fprintf(stderr,
+            "actorscope run: %s exists (an earlier run's?): remove it or name another output "
+            "(-o); the tracer never writes over a file\n",
+            taken);
+    return -1;
+  }
+  return 0;
 }
 
 static const int run_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -202,7 +244,7 @@ int cmd_run(int argc, char **argv)
     return CMD_USAGE;
   }
   struct as_config cfg;
-  if (run_check_config(&cfg) < 0)
+  if (run_check_config(&cfg) < 0 || run_check_output_place(&cfg) < 0)
     return CMD_USAGE;
   char library[PATH_MAX];
   if (launch_library_find(library, sizeof library) < 0) {

@@ -412,6 +412,11 @@ Test(cli_run, a_bad_option_or_variable_is_named_and_nothing_runs)
        "actorscope run: ACTORSCOPE_STACK_DEPTH='999' is invalid"},
       {NULL, NULL, "ACTORSCOPE_GRAVE_MS=1\n2",
        "actorscope run: ACTORSCOPE_GRAVE_MS='1\\x0a2' is invalid"},
+      /* It ran untraced, and said "no more snapshots are written" of none written. */
+      {"-o", "/nonexistent-dir/x.jsonl", NULL,
+       "actorscope run: cannot write snapshots into /nonexistent-dir: No such file or directory\n"},
+      {"-o", "/proc/self/x.jsonl", NULL,
+       "actorscope run: cannot write snapshots into /proc/self: "},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const char *argv[8] = {AS_TEST_CLI, "run"};
@@ -432,6 +437,42 @@ Test(cli_run, a_bad_option_or_variable_is_named_and_nothing_runs)
     cr_assert_null(strstr(run.err, "started no actor"), "case %zu: %s", i, run.err);
     as_test_run_free(&run);
   }
+}
+
+/* A file of an earlier run at the name, or its events file: the snapshots would go to
+ * NAME-2.jsonl and a `check NAME.jsonl` that follows would read the old run. */
+Test(cli_run, an_output_taken_by_an_earlier_run_is_named_and_nothing_runs)
+{
+  char dir[] = "/tmp/actorscope-taken-XXXXXX", output[96], leftover[96];
+  cr_assert_not_null(mkdtemp(dir));
+  const char *leftovers[] = {"old.jsonl", "old.events"};
+  for (size_t i = 0; i < 2; i++) {
+    snprintf(output, sizeof output, "%s/old.jsonl", dir);
+    snprintf(leftover, sizeof leftover, "%s/%s", dir, leftovers[i]);
+    FILE *f = fopen(leftover, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    const char *argv[] = {AS_TEST_CLI, "run", "-o", output, AS_TEST_PROGRAMS "/czmq_pingpong",
+                          "5",         NULL};
+    struct as_test_run run;
+    as_test_run(argv, NULL, 0, &run);
+    cr_assert_eq(run.status, 2, "%s: %s", leftovers[i], run.err);
+    cr_assert_str_eq(run.out, "", "%s: the program must not run", leftovers[i]);
+    char expected[160];
+    snprintf(expected, sizeof expected, "actorscope run: %s exists", leftover);
+    cr_assert_eq(strncmp(run.err, expected, strlen(expected)), 0, "%s", run.err);
+    as_test_run_free(&run);
+    unlink(leftover);
+  }
+  /* A name per process (%p) is never taken by another run. */
+  snprintf(output, sizeof output, "%s/run.%%p.jsonl", dir);
+  const char *argv[] = {AS_TEST_CLI, "run", "-o", output, AS_TEST_PROGRAMS "/czmq_pingpong",
+                        "5",         NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 3, "%s", run.err);
+  as_test_run_free(&run);
+  as_test_remove_tree(dir);
 }
 
 Test(cli_run, run_leaves_no_status_directory_behind)
