@@ -309,7 +309,12 @@ int cmd_top(int argc, char **argv)
             kept ? "; its output is in " : "", kept ? program.output : "");
     if (program.events[0])
       fprintf(stderr, "actorscope top: its events are in %s\n", program.events);
+    /* As `run` and `check` would end: a CI job running `top --batch --rules` fails with it. */
+    if (status == CMD_OK)
+      status = top_program_exit_status(&program);
   }
+  if (status == CMD_OK && o.rules && top_warn_any_broken(&app.screen.warnings))
+    status = CMD_FAILED;
   top_screen_free(&app.screen);
   return status;
 }

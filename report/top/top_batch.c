@@ -155,7 +155,13 @@ int top_batch_live(struct top_screen *s, const struct live_feed_options *feed,
     return 0;
   if (rc == -ENOMEM)
     snprintf(err->text, sizeof err->text, "%s: out of memory", feed->source);
-  if (rc == 0 && b.frames == 0 && s->state[0])
+  if (rc == 0 && b.frames == 0 && program) {
+    /* Why is in what `run` said into the program's output file: started no actor, or could
+     * not be started at all. */
+    fprintf(stderr, "actorscope top: no snapshot came from the program\n");
+    top_program_relay_run_lines(program, stderr);
+  } else if (rc == 0 && b.frames == 0 && s->state[0]) {
     fprintf(stderr, "actorscope top: no snapshot came from %s (%s)\n", feed->source, s->state);
+  }
   return rc;
 }

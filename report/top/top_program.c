@@ -150,6 +150,7 @@ int top_program_finish(struct top_program *p, int wait_ms)
 {
   program_wait(p, wait_ms);
   if (p->pid > 0 && !top_program_poll(p)) {
+    p->stopped = 1;
     kill(-p->pid, SIGTERM); /* its group: `actorscope run` and the program */
     program_wait(p, PROGRAM_GRACE_MS);
     if (!top_program_poll(p)) {
@@ -171,4 +172,27 @@ int top_program_finish(struct top_program *p, int wait_ms)
   if (!p->events[0])
     rmdir(p->dir);
   return 0;
+}
+
+int top_program_exit_status(const struct top_program *p)
+{
+  if (!p->exited || p->stopped)
+    return 0;
+  return WIFSIGNALED(p->status) ? 128 + WTERMSIG(p->status) : WEXITSTATUS(p->status);
+}
+
+void top_program_relay_run_lines(const struct top_program *p, FILE *to)
+{
+  int fd = open(p->output, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+  if (!f) {
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  char line[1024];
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "actorscope", 10) == 0 && strncmp(line, "actorscope: snapshots in ", 25) != 0)
+      fputs(line, to);
+  fclose(f);
 }

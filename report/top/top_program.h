@@ -5,11 +5,13 @@
 #define ACTORSCOPE_TOP_PROGRAM_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct top_program {
   pid_t pid;
   int exited, status; /* once reaped: the wait status */
+  int stopped;        /* top ended it (quit, --frames), rather than it ending by itself */
   char dir[256];
   char socket[300];
   char source[310]; /* "unix:" socket */
@@ -29,5 +31,11 @@ void top_program_describe(const struct top_program *p, char *out, size_t cap);
  * SIGKILL after 2 s); removes the socket, and the directory when the output file is empty and
  * no events were written. Returns whether the output file was kept. */
 int top_program_finish(struct top_program *p, int wait_ms);
+/* Copies to TO the lines `actorscope run` wrote into the program's output file (its summary,
+ * or why the program could not be started). */
+void top_program_relay_run_lines(const struct top_program *p, FILE *to);
+/* top's exit status for a program it ran: the program's own when it ended by itself with
+ * one (`run`'s: 127 when it could not be started; 128 + N when killed by signal N), else 0. */
+int top_program_exit_status(const struct top_program *p);
 
 #endif

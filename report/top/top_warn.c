@@ -22,6 +22,14 @@ int top_warn_load(struct top_warnings *w, const char *path, struct rules_error *
   return 0;
 }
 
+int top_warn_any_broken(const struct top_warnings *w)
+{
+  for (size_t i = 0; i < w->rules.count; i++)
+    if (w->states[i].broken)
+      return 1;
+  return 0;
+}
+
 void top_warn_reset(struct top_warnings *w)
 {
   if (w->states)

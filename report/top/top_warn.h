@@ -25,6 +25,8 @@ int top_warn_load(struct top_warnings *w, const char *path, struct rules_error *
 /* Evaluates every rule on RUN, the run folded up to the current snapshot; FINAL: that
  * snapshot ended the run (what only the end can tell is judged then). */
 void top_warn_check(struct top_warnings *w, const struct recording *run, int final);
+/* Whether some rule broke (and stays broken: a CI run fails on what happened at any point). */
+int top_warn_any_broken(const struct top_warnings *w);
 /* Forgets what broke (a new process, or a replay going back). */
 void top_warn_reset(struct top_warnings *w);
 void top_warn_free(struct top_warnings *w);

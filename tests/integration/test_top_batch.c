@@ -255,7 +255,7 @@ Test(top_batch, a_program_run_by_top_gives_a_frame_per_snapshot_its_status_and_i
   char *err;
   int status;
   char *out = top_run_argv(argv, &err, &status);
-  cr_expect_eq(status, 0, "%s", err);
+  cr_expect_eq(status, 5, "top ends as the program did: %s", err);
   cr_expect_geq(top_count(out, "czmq_tree pid "), 1, "%s", out);
   const char *last = strstr(out, "- final");
   cr_assert_not_null(last, "the final snapshot is a frame:\n%s", out);
@@ -290,6 +290,35 @@ Test(top_batch, a_program_run_by_top_gives_a_frame_per_snapshot_its_status_and_i
   unsetenv("TMPDIR");
   snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
   cr_expect_eq(system(rm), 0);
+}
+
+/* top -- PROGRAM in a CI job fails with what it watched (it exited 0 whatever happened): the
+ * program's own status when it ended by itself, 127 when it could not be started (and run's
+ * reason, which went into the hidden output file), 1 when a --rules rule broke. */
+Test(top_batch, a_program_run_by_top_passes_its_failure_on_and_so_does_a_broken_rule)
+{
+  char *err;
+  int status;
+  const char *missing[] = {"top", "--batch", "--", "/nonexistent-dir/program", NULL};
+  char *out = top_run_argv(missing, &err, &status);
+  cr_expect_eq(status, 127, "%s", err);
+  cr_expect(strstr(err, "cannot run /nonexistent-dir/program: No such file or directory"), "%s",
+            err);
+  free(out);
+  free(err);
+  const char *failing[] = {"top", "--batch", "--", "/bin/false", NULL};
+  out = top_run_argv(failing, &err, &status);
+  cr_expect_eq(status, 1, "%s", err);
+  free(out);
+  free(err);
+  const char *broken[] = {"top", "--batch", "--rules", AS_TEST_DATA "/top/demo.rules",
+                          "-i",  "50",      "--",      AS_TEST_PROGRAMS "/czmq_demo",
+                          "20",  NULL};
+  out = top_run_argv(broken, &err, &status);
+  cr_expect(strstr(out, "FAIL "), "%s", out);
+  cr_expect_eq(status, 1, "%s", err);
+  free(out);
+  free(err);
 }
 
 /* A port nobody listens on now (the kernel's choice). */
