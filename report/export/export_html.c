@@ -143,8 +143,9 @@ static void html_summary(FILE *out, const struct html_model *m)
   /* The counts report and top print: the model's, over the actors the page lists. */
   html_card(out, "actors spawned", 0, escape_html_count, m->counts.spawned, NULL);
   html_card(out, "most alive at once", 0, escape_html_count, m->counts.max_alive, NULL);
-  html_card(out, m->final ? "alive at exit" : "alive at the last snapshot",
-            m->final && m->counts.alive > 0, escape_html_count, m->counts.alive, NULL);
+  int exited = recording_end_exited(m->run.end);
+  html_card(out, exited ? "alive at exit" : "alive at the last snapshot",
+            exited && m->counts.alive > 0, escape_html_count, m->counts.alive, NULL);
   html_card(out, "messages received", 0, escape_html_count, messages, NULL);
   html_card(out, "peak messages/s", 0, escape_html_count, (int64_t)(html_peak_rate(m) + 0.5), NULL);
   html_card(out, "deadlock cycles", m->n_cycles > 0, escape_html_count, (int64_t)m->n_cycles, NULL);
@@ -487,14 +488,12 @@ static void html_head(FILE *out, const struct html_model *m)
   fputs(" for ", out);
   escape_html_duration(out, (int64_t)(span * 1e9 + 0.5));
   fprintf(out, " · %zu snapshots · ", m->n_points);
-  if (m->signal) {
-    fputs("killed by ", out);
-    escape_html_text(out, m->signal);
-  } else if (m->final) {
+  /* How it ended in report's words (a detached process ran on: it did not exit). */
+  char note[256];
+  if (recording_end_note(&m->run, note, sizeof note))
+    escape_html_text(out, note);
+  else
     fputs("exited normally", out);
-  } else {
-    fputs("no final snapshot (still running, or ended without one)", out);
-  }
   if (m->truncated)
     fputs(" · its last line was cut short and skipped", out);
   fputs("</p></header>\n", out);

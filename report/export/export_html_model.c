@@ -143,9 +143,6 @@ static int fold_snapshot(struct html_model *m, const struct as_rec_snapshot *s)
   m->points[m->n_points++] = (struct html_point){t, alive, counts.messages};
   if (s->tick_fs > 0)
     m->tick_fs = s->tick_fs;
-  m->final = s->final;
-  if (s->signal)
-    m->signal = intern_string(&m->strings, s->signal);
   return fold_cycles(m, s, t);
 }
 
@@ -279,6 +276,7 @@ int html_model_read(struct html_model *m, struct as_reader *run, const char *sou
   if (rc < 0)
     return rc;
   m->truncated = as_reader_truncated(run);
+  recording_finish(&m->run);
   recording_counts(&m->run, &m->counts);
   actor_table_free(&m->index);
   if (m->n_actors)

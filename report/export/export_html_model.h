@@ -76,8 +76,7 @@ struct html_model {
   struct rm_counts counts; /* of run, at the end */
   double now_s;            /* the snapshot being read */
   int64_t tick_fs;         /* femtoseconds a tick of the histograms: the last line's (0: none) */
-  int final, truncated;
-  const char *signal;
+  int truncated;           /* how the run ended: run.end, as report says it */
   /* The deepest actors' mailbox depth over time: deep_t[i], deep_depth[k][i]. */
   size_t n_deep, n_deep_points;
   int64_t deep_ids[HTML_DEEPEST];

@@ -10,6 +10,7 @@
 #include "escape.h"
 #include "grow.h"
 #include "intern.h"
+#include "recording.h"
 
 /* ---- counts under a text key ------------------------------------------------------------- */
 
@@ -386,7 +387,7 @@ int metrics_process_update(struct metrics_process *p, const struct as_rec_snapsh
   p->last_seq = snap->seq;
   p->snapshots = as_sat_add(p->snapshots, 1);
   p->have_snapshot = 1;
-  p->exited = snap->final;
+  p->exited = recording_end_exited(recording_snapshot_end(snap));
   p->alive = snap->alive;
   p->spawned = snap->total_spawned;
   p->stopped = snap->total_stopped;

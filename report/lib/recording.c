@@ -356,6 +356,20 @@ static int rm_diagnostics(struct rm_ingest *in, const struct as_rec_snapshot *s)
   return 0;
 }
 
+enum rm_end recording_snapshot_end(const struct as_rec_snapshot *s)
+{
+  return !s->final                                      ? RM_END_NO_FINAL
+         : s->signal                                    ? RM_END_SIGNAL
+         : !s->ended_by                                 ? RM_END_FINAL
+         : strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0   ? RM_END_EXEC
+         : strcmp(s->ended_by, AS_ENDED_BY_DETACH) == 0 ? RM_END_DETACH
+                                                        : RM_END_FINAL;
+}
+
+void recording_finish(struct recording *m) { m->end = m->at_ended; }
+
+int recording_end_exited(enum rm_end end) { return end == RM_END_FINAL || end == RM_END_SIGNAL; }
+
 int recording_add(struct recording *m, const struct as_rec_snapshot *s)
 {
   struct rm_ingest ingest = {m, 0}, *in = &ingest;
@@ -402,10 +416,7 @@ int recording_add(struct recording *m, const struct as_rec_snapshot *s)
   m->at_signal = s->signal ? rm_intern(in, s->signal) : RM_NONE;
   if (rm_diagnostics(in, s) < 0)
     return -ENOMEM;
-  m->at_ended = !s->ended_by                                   ? RM_END_FINAL
-                : strcmp(s->ended_by, AS_ENDED_BY_EXEC) == 0   ? RM_END_EXEC
-                : strcmp(s->ended_by, AS_ENDED_BY_DETACH) == 0 ? RM_END_DETACH
-                                                               : RM_END_FINAL;
+  m->at_ended = recording_snapshot_end(s);
   return in->nomem ? -ENOMEM : 0;
 }
 
@@ -476,9 +487,7 @@ int recording_read(struct recording *m, const char *source, long long at_seq, in
     return -1;
   }
   m->end = (at_seq >= 0 || (at_seq == RECORDING_AT_NOW && m->live)) && !m->at_final ? RM_END_AT
-           : !m->at_final            ? RM_END_NO_FINAL
-           : m->at_signal != RM_NONE ? RM_END_SIGNAL
-                                     : m->at_ended;
+                                                                                    : m->at_ended;
   return 0;
 }
 

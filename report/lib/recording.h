@@ -105,13 +105,13 @@ struct recording {
   struct as_rec_running at_running; /* the runtime's own running count, beside what was seen */
   int at_final;
   uint32_t at_signal;
-  enum rm_end at_ended; /* RM_END_EXEC or RM_END_DETACH as its ended_by says, else RM_END_FINAL */
+  enum rm_end at_ended; /* recording_snapshot_end of it */
   /* What the tracer reported about itself as of that snapshot (`diagnostics`: events dropped, a
    * renamed output, actors it could not trace ...): code and text, interned; n_diagnostics
    * pairs. */
   uint32_t *diagnostics;
   size_t n_diagnostics, cap_diagnostics;
-  enum rm_end end;
+  enum rm_end end; /* at_ended, or RM_END_AT when read up to a seq short of the final one */
   /* Most actors listed alive in one snapshot, and its uptime: [0] runtime-internal ones left
    * out, [1] counted (--internal may be switched on a live recording, as top's key does). */
   int64_t max_alive_listed[2], max_alive_listed_at[2];
@@ -135,6 +135,13 @@ struct recording {
  * line for a new client is a keyframe of the moment); for a file, its last snapshot so far. */
 #define RECORDING_AT_NOW (-2LL)
 
+/* How the run ended as of snapshot S, the one definition every view says (report, check,
+ * export html and prometheus): RM_END_NO_FINAL when S is not a final snapshot. */
+enum rm_end recording_snapshot_end(const struct as_rec_snapshot *s);
+/* Whether the process itself ended (exit, or a deadly signal): not after a detach or an exec,
+ * where it ran on past the tracer, nor without a final snapshot. */
+int recording_end_exited(enum rm_end end);
+
 /* Reads SOURCE to its end, or up to snapshot AT_SEQ (>= 0, or RECORDING_AT_NOW). Problems are printed on stderr as
  * "actorscope COMMAND: ..." and -1 returned (the model then holds nothing); a cut-off last line
  * is noted and tolerated. INCLUDE_INTERNAL: runtime-internal actors count too. */
@@ -147,6 +154,8 @@ void recording_free(struct recording *m);
 int recording_start(struct recording *m, const char *source, const struct as_rec_header *h,
                     int include_internal);
 int recording_add(struct recording *m, const struct as_rec_snapshot *snapshot);
+/* The source read to its end: the run's end is its last snapshot's (m->end). */
+void recording_finish(struct recording *m);
 
 /* Whether an actor takes part (actor_model_visible: runtime-internal ones only with
  * --internal). include_internal may be changed on a recording at any time (top's key): every

@@ -465,6 +465,35 @@ Test(views_agree, the_timeline_counts_the_actors_the_header_counts)
   timeline_agrees(AS_TEST_DATA "/runs/broker-names.jsonl", 1);
 }
 
+/* A run the tracer was detached from (a real Broker program, attached and detached as it ran
+ * on): every view says the process ran on, none that it exited. */
+Test(views_agree, a_detached_run_is_said_to_have_run_on_in_every_view)
+{
+  const char *run = AS_TEST_DATA "/runs/detached.jsonl";
+  const char *report[] = {AS_TEST_CLI, "report", run, NULL};
+  char *out = tool(report);
+  cr_expect(strstr(out, "the tracer was detached at 1.565 s and the process ran on"), "report:\n%s",
+            out);
+  free(out);
+  struct as_test_run dir; /* a run of nothing, for its scratch directory */
+  const char *nothing[] = {"true", NULL};
+  as_test_run(nothing, NULL, 0, &dir);
+  char *html = html_page(&dir, run);
+  cr_expect(strstr(html, "the tracer was detached at 1.565 s and the process ran on"),
+            "the page does not say the tracer was detached");
+  cr_expect(!strstr(html, "exited normally") && !strstr(html, ">alive at exit<"),
+            "the page says the process exited");
+  free(html);
+  as_test_run_free(&dir);
+  const char *prom[] = {AS_TEST_CLI, "export", "prometheus", run, NULL};
+  out = tool(prom);
+  cr_expect(
+      strstr(out,
+             "\nactorscope_process_exited{pid=\"8935\",program=\"blong.py (python3.11)\"} 0\n"),
+      "prometheus:\n%s", out);
+  free(out);
+}
+
 /* What the tracer said about itself (a snapshot's diagnostics) reads the same in report, its
  * JSON, the HTML page and Prometheus: a short CAF run of an older tracer said its actor
  * system's running count was not read. */
