@@ -325,8 +325,18 @@ static int run_pid_listed(long pid, const pid_t *pids, size_t count)
   return 0;
 }
 
+/* Whether process PID said its snapshots stopped (a full disk, a file removed, a size limit):
+ * its file then has no final snapshot though the process may have ended well. */
+static int run_output_stopped(const struct run_note *notes, size_t count, long pid)
+{
+  for (size_t i = 0; i < count; i++)
+    if (!notes[i].is_output && notes[i].pid == pid && strcmp(notes[i].value, "output_failed") == 0)
+      return 1;
+  return 0;
+}
+
 static void run_print_output(const struct run_note *note, const struct run_outcome *outcome,
-                             const pid_t *detached, size_t detached_count)
+                             const pid_t *detached, size_t detached_count, int stopped)
 {
   char path[PATH_MAX];
   run_unescape(note->value, path, sizeof path);
@@ -352,6 +362,8 @@ static void run_print_output(const struct run_note *note, const struct run_outco
     fputs(", still running, detached from the program (the file grows until it ends)\n", stderr);
   else if (note->pid != outcome->child && run_process_alive(note->pid))
     fputs(", still running\n", stderr);
+  else if (stopped)
+    fputs(", its tracer stopped writing before its end (below)\n", stderr);
   else
     fputs(", did not end normally (no final snapshot)\n", stderr);
 }
@@ -544,7 +556,8 @@ void run_summary_report(struct run_summary *status, const struct run_outcome *ou
     for (size_t k = i + 1; k < count && notes[i].is_output && !repeated; k++)
       repeated = notes[k].is_output && strcmp(notes[k].value, notes[i].value) == 0;
     if (notes[i].is_output && !repeated) {
-      run_print_output(&notes[i], outcome, detached, detached_count);
+      run_print_output(&notes[i], outcome, detached, detached_count,
+                       run_output_stopped(notes, count, notes[i].pid));
       outputs++;
     }
   }

@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <sys/resource.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -473,6 +474,24 @@ Test(cli_run, an_output_taken_by_an_earlier_run_is_named_and_nothing_runs)
   cr_assert_eq(run.status, 3, "%s", run.err);
   as_test_run_free(&run);
   as_test_remove_tree(dir);
+}
+
+/* A process whose tracer stopped writing (here the file size limit, as a full disk would) ended
+ * well: run says the tracer stopped, not that the program "did not end normally". */
+Test(cli_run, a_tracer_that_stopped_writing_is_told_apart_from_a_program_that_died)
+{
+  struct rlimit limit = {3000, 3000};
+  cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  const char *argv[] = {
+      AS_TEST_CLI, "run", "-o", "out.jsonl", "-i", "10", AS_TEST_PROGRAMS "/czmq_pingpong",
+      "3000",      NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 3, "%s", run.err);
+  cr_expect(strstr(run.err, "its tracer stopped writing before its end"), "%s", run.err);
+  cr_expect(strstr(run.err, "ulimit -f"), "%s", run.err);
+  cr_expect_null(strstr(run.err, "did not end normally"), "%s", run.err);
+  as_test_run_free(&run);
 }
 
 Test(cli_run, run_leaves_no_status_directory_behind)
