@@ -356,6 +356,9 @@ static void run_print_output(const struct run_note *note, const struct run_outco
             facts.signal);
   else if (facts.final && strcmp(facts.ended_by, "exec") == 0)
     fputs(", replaced by exec (the last snapshot is the state before it)\n", stderr);
+  else if (facts.final && note->pid == outcome->child && WIFEXITED(outcome->wait_status) &&
+           WEXITSTATUS(outcome->wait_status) != 0)
+    fprintf(stderr, ", exited with status %d\n", WEXITSTATUS(outcome->wait_status));
   else if (facts.final)
     fputs(", ended normally\n", stderr);
   else if (run_pid_listed(note->pid, detached, detached_count))

@@ -269,7 +269,9 @@ Test(cli_run, termination_signals_sent_to_run_reach_the_program_once_and_run_exi
     cr_assert_not_null(strstr(out, expected), "SIG%s: %s", sigabbrev_np(sigs[i]), out);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 40 + sigs[i],
               "SIG%s: run's status %#x is not the program's", sigabbrev_np(sigs[i]), status);
-    cli_live_assert_summary_and_free(&live, out, "1 actor, ended normally\n");
+    char ending[64];
+    snprintf(ending, sizeof ending, "1 actor, exited with status %d\n", 40 + sigs[i]);
+    cli_live_assert_summary_and_free(&live, out, ending);
   }
 }
 
