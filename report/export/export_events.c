@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actor_model.h"
 #include "escape.h"
 #include "events_format.h"
 #include "grow.h"
@@ -473,10 +474,23 @@ static int ev_finish(struct ev_state *s)
   return 0;
 }
 
+/* A record of a runtime-internal actor the snapshots left out: a handler it ran, a message it
+ * sent or was sent (report leaves out its pairs likewise). */
+static int ev_hidden(const struct ev_state *s, const struct as_events_record *r)
+{
+  const struct actor_model_view *hidden = s->names ? s->names->hidden : NULL;
+  if (!hidden || r->kind == AS_EV_LOST || r->kind == AS_EV_TYPE)
+    return 0;
+  return actor_model_view_hides(hidden, (int64_t)r->actor) ||
+         (r->kind == AS_EV_SEND && r->peer && actor_model_view_hides(hidden, (int64_t)r->peer));
+}
+
 static int ev_record(struct ev_state *s, const struct as_events_record *r)
 {
   if (r->time_ns > s->last_ts)
     s->last_ts = r->time_ns;
+  if (ev_hidden(s, r))
+    return 0;
   struct ev_actor *a;
   switch (r->kind) {
   case AS_EV_SEND: return r->actor ? ev_on_send(s, r) : 0;

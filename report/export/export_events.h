@@ -23,12 +23,17 @@
 #include "intern.h"
 #include "reader.h"
 
-/* The actors' names, from the snapshots, for the events' args. */
+struct actor_model_view;
+
+/* The actors as the snapshots tell them: their names, for the events' args, and the
+ * runtime-internal ones the snapshots left out (HIDDEN, actor_model_snapshot's; NULL: none), whose
+ * handlers and messages are left out alike. */
 struct export_events_names {
   struct intern_table strings;
   int64_t *ids;
   const char **names;
   size_t n, cap;
+  const struct actor_model_view *hidden;
 };
 
 void export_events_names_init(struct export_events_names *names);

@@ -377,6 +377,7 @@ static int pf_events(struct pf_writer *w, struct as_reader *run, struct as_reade
   (void)run;
   if (!w->events_path[0])
     return 0;
+  w->names.hidden = &w->view; /* every runtime-internal actor the snapshots left out */
   int rc = export_events_write(w->out, w->events_path, w->pid, w->offset_ns, &w->names,
                                w->event_flags, &counts, err);
   w->with_events += rc == 0;
