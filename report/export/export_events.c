@@ -95,6 +95,25 @@ int export_events_path(const char *source, char *path, size_t len)
   return 0;
 }
 
+int export_events_of_run(const char *path, const struct as_rec_header *run, char *why,
+                         size_t why_len)
+{
+  struct as_events_header h;
+  FILE *in = fopen(path, "rb");
+  int read = in && fread(&h, sizeof h, 1, in) == 1;
+  if (in)
+    fclose(in);
+  if (!read || memcmp(h.magic, AS_EVENTS_MAGIC, sizeof h.magic) != 0)
+    return 1;
+  if ((int64_t)h.pid == run->pid && (int64_t)h.started_at_ns == run->started_at_ns)
+    return 1;
+  snprintf(why, why_len,
+           "written by pid %" PRIu64 " started at %" PRIu64 " ns, not pid %" PRId64
+           " started at %" PRId64 " ns",
+           h.pid, h.started_at_ns, run->pid, run->started_at_ns);
+  return 0;
+}
+
 /* ---- the state while reading ------------------------------------------------------------------ */
 
 /* A message sent and not yet taken, keyed by (receiver, msg). */

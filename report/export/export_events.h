@@ -45,6 +45,13 @@ void export_events_names_free(struct export_events_names *names);
  * when one exists, -ENOENT otherwise. */
 int export_events_path(const char *source, char *path, size_t len);
 
+/* Whether the events file at PATH is the run's whose snapshots begin with header RUN (its writer's
+ * pid and start time): 1 when it is, or when its header cannot tell (export_events_write then
+ * says what is wrong with it); 0 when it is another run's (a stale NAME.events beside a newer
+ * snapshot file), with WHY saying whose. */
+int export_events_of_run(const char *path, const struct as_rec_header *run, char *why,
+                         size_t why_len);
+
 /* Flow events v1 (ph "s"/"f") rather than v2 (bind_id): Chrome DevTools' Performance panel
  * draws only those, and binds each to the event of its own category at its own time. */
 #define EXPORT_EVENTS_FLOWS_V1 1u

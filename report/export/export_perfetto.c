@@ -398,6 +398,16 @@ static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_e
   actor_model_view_free(&w->view); /* the hidden actors another run's totals held */
   if (export_events_path(as_reader_source(run), w->events_path, sizeof w->events_path) < 0)
     w->events_path[0] = '\0';
+  /* A NAME.events another run left beside this one's snapshots is not this run's timeline. */
+  char why[160];
+  if (w->events_path[0] &&
+      !export_events_of_run(w->events_path, as_reader_header(run), why, sizeof why)) {
+    fprintf(stderr,
+            "actorscope export: %s is another run's (%s): its events are left out, handlers "
+            "are sampled from the snapshots\n",
+            w->events_path, why);
+    w->events_path[0] = '\0';
+  }
   w->have_previous = 0;
   w->last_rate = 0;
   pf_process_meta(w, as_reader_header(run));

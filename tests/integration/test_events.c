@@ -556,3 +556,40 @@ Test(events, brokers_handlers_are_each_an_exact_slice)
   json_decref(lines);
   as_test_run_free(&run);
 }
+
+/* A NAME.events another run left beside this run's snapshots (a run without events, or one whose
+ * events file was replaced): its header names another process, so the export leaves it out and
+ * says so in one line, and the trace keeps the sampled handlers. It used to draw the other
+ * program's handlers on this run's tracks without a word. */
+Test(events, another_run_s_events_file_is_left_out_with_a_warning)
+{
+  const char *argv[] = {"caf_pingpong", "50", NULL};
+  const char *env[] = {"ACTORSCOPE_EVENTS=1", NULL};
+  struct as_test_run first, second;
+  as_test_run(argv, env, 1, &first);
+  as_test_run(argv, env, 1, &second);
+  cr_assert_eq(first.status, 6, "%s", first.err);
+  cr_assert_eq(second.status, 6, "%s", second.err);
+  char *stale = only_file(first.dir, ".events"), *own = only_file(second.dir, ".events");
+  cr_assert_eq(rename(stale, own), 0);
+  const char *export[] = {AS_TEST_CLI, "export", "perfetto", as_test_only_output(second.dir), NULL};
+  struct as_test_run run;
+  as_test_run(export, NULL, 0, &run);
+  cr_assert_eq(run.status, 0, "%s", run.err);
+  cr_expect(strstr(run.err, "is another run's (written by pid ") &&
+                strstr(run.err, "its events are left out") &&
+                !strchr(strchr(run.err, '\n') + 1, '\n'),
+            "%s", run.err);
+  json_t *trace = json_loads(run.out, 0, NULL), *ev;
+  cr_assert_not_null(trace);
+  size_t i, exact = 0;
+  json_array_foreach(json_object_get(trace, "traceEvents"), i, ev) exact +=
+      strcmp(as_test_str(ev, "ph"), "X") == 0;
+  cr_expect_eq(exact, 0, "%zu exact slices from another run's events", exact);
+  json_decref(trace);
+  as_test_run_free(&run);
+  free(stale);
+  free(own);
+  as_test_run_free(&first);
+  as_test_run_free(&second);
+}
