@@ -239,7 +239,9 @@ const char *as_rec_running_note(const struct as_rec_running *r, char *out, size_
   if (!r->known)
     snprintf(out, len, "%s", "");
   else
-    snprintf(out, len, "CAF: %lld running (the actor systems' own count), %lld seen%s",
+    snprintf(out, len,
+             "CAF: %lld running by the actor systems' own count, %lld alive as traced%s "
+             "(internal ones included)",
              (long long)r->running, (long long)r->seen, r->since_attach ? " since attach" : "");
   return out;
 }

@@ -331,8 +331,10 @@ struct as_rec_running {
   int since_attach; /* an actor is attached_late: "seen since attach" */
 };
 void as_rec_running_of(const struct as_rec_snapshot *s, struct as_rec_running *out);
-/* "CAF: N running (the actor systems' own count), M seen since attach" into OUT; "" when the
- * count is not known. Report and top both say it so. Returns OUT. */
+/* "CAF: N running by the actor systems' own count, M alive as traced since attach (internal
+ * ones included)" into OUT; "" when the count is not known. Report and top both say it so:
+ * both numbers count runtime-internal actors, so they compare (a user read "0 seen" of a run
+ * whose 34 actors had all stopped, and "23 seen" beside "13 alive"). Returns OUT. */
 const char *as_rec_running_note(const struct as_rec_running *r, char *out, size_t len);
 
 /* Saturating arithmetic for numbers from a file (never overflows, never wraps). */

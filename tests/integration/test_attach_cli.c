@@ -168,13 +168,17 @@ Test(attach_cli, a_running_caf_program_is_traced_from_attach_on_beside_its_own_r
   char report[16384];
   cr_assert_eq(cli(report, sizeof report, 0, "report", "--at", at, t.dest, NULL, NULL, NULL), 0,
                "%s", report);
-  cr_assert(strstr(report, "CAF: 3 running (the actor systems' own count), 2 seen since attach"),
-            "%s", report);
+  cr_assert(
+      strstr(report,
+             "CAF: 3 running by the actor systems' own count, 2 alive as traced since attach"),
+      "%s", report);
   /* top says the same of the same line. */
   char frames[65536];
   cr_assert_eq(cli(frames, sizeof frames, 0, "top", "--batch", t.dest, NULL, NULL, NULL, NULL), 0);
-  cr_assert(strstr(frames, "CAF: 3 running (the actor systems' own count), 2 seen since attach"),
-            "%s", frames);
+  cr_assert(
+      strstr(frames,
+             "CAF: 3 running by the actor systems' own count, 2 alive as traced since attach"),
+      "%s", frames);
   /* The watcher shows up at its exit, and CAF's count goes to 0 as the program ends. */
   cr_assert_not_null(as_test_actor_named(last, "watcher"));
   cr_assert_eq(as_test_int(last, "totals.runtime_running"), 0);
