@@ -260,6 +260,8 @@ int report_json_print(struct report *r, int all)
   jsonout_object_begin(&j, "totals");
   jsonout_int(&j, "alive", counts.alive);
   jsonout_int(&j, "total_spawned", counts.spawned);
+  if (counts.found_at_attach)
+    jsonout_int(&j, "found_at_attach", counts.found_at_attach);
   jsonout_int(&j, "total_stopped", counts.stopped);
   jsonout_int(&j, "messages_received", counts.messages);
   /* The runtime's own count (CAF), beside the CAF actors seen, when the file says it. */

@@ -326,6 +326,9 @@ void report_print_text(struct report *r, int all, int now)
          "received\n",
          (long long)counts.spawned, (long long)counts.stopped, (long long)counts.alive,
          (long long)counts.max_alive, (long long)counts.messages);
+  if (counts.found_at_attach)
+    printf("of these, %lld were already running at the attach (their spawn was not seen)\n",
+           (long long)counts.found_at_attach);
   if (m->at_running.known)
     printf("%s\n", as_rec_running_note(&m->at_running, note, sizeof note));
   if (counts.hidden)

@@ -637,6 +637,7 @@ void recording_counts(const struct recording *m, struct rm_counts *out)
       continue;
     }
     out->spawned++;
+    out->found_at_attach += a->attached_late;
     out->stopped += stopped;
     out->alive += recording_alive_at_end(m, a);
     messages = as_sat_add(messages, a->received);

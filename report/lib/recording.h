@@ -190,6 +190,9 @@ int64_t recording_max_alive_at(const struct recording *m, int64_t *at_ns);
 struct rm_counts {
   int64_t spawned, stopped, alive, max_alive, max_alive_at_ns, messages;
   size_t hidden;
+  /* Of the spawned, those found running at an attach (their spawn was never seen): the
+   * tracer counts them among its actors. */
+  int64_t found_at_attach;
 };
 void recording_counts(const struct recording *m, struct rm_counts *out);
 /* Timeline point I's actors alive and messages received, over the visible actors: the same

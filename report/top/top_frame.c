@@ -299,8 +299,11 @@ static void frame_header(struct top_canvas *c, const struct top_screen *s)
     snprintf(end, sizeof end, " - final: ended by %s", snap->ended_by);
   else if (snap->final)
     snprintf(end, sizeof end, " - final");
-  top_canvas_add(c, TOP_STYLE_NORMAL, "messages: %s/s, %lld in all, %lld spawned - %s%s", rate,
-                 (long long)counts.messages, (long long)counts.spawned, cost, end);
+  char found[48] = "";
+  if (counts.found_at_attach)
+    snprintf(found, sizeof found, " (%lld found at attach)", (long long)counts.found_at_attach);
+  top_canvas_add(c, TOP_STYLE_NORMAL, "messages: %s/s, %lld in all, %lld spawned%s - %s%s", rate,
+                 (long long)counts.messages, (long long)counts.spawned, found, cost, end);
 }
 
 static void frame_banner(struct top_canvas *c, const struct top_screen *s, int all)

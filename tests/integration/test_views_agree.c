@@ -474,6 +474,18 @@ Test(views_agree, a_detached_run_is_said_to_have_run_on_in_every_view)
   char *out = tool(report);
   cr_expect(strstr(out, "the tracer was detached at 1.565 s and the process ran on"), "report:\n%s",
             out);
+  /* Its actors were all running before the attach: not spawned while it watched. */
+  cr_expect(strstr(out, "messages received\nof these, 5 "
+                        "were already running at the attach (their spawn was not seen)\n"),
+            "report:\n%s", out);
+  free(out);
+  const char *top[] = {AS_TEST_CLI, "top", "--batch", run, NULL};
+  out = tool(top);
+  cr_expect(strstr(out, "5 spawned (5 found at attach)"), "top:\n%s", out);
+  free(out);
+  const char *json[] = {AS_TEST_CLI, "report", "--json", run, NULL};
+  out = tool(json);
+  cr_expect(strstr(out, "\"found_at_attach\": 5"), "report --json:\n%s", out);
   free(out);
   struct as_test_run dir; /* a run of nothing, for its scratch directory */
   const char *nothing[] = {"true", NULL};
