@@ -693,7 +693,11 @@ const char *recording_end_note(const struct recording *m, char *buf, size_t len)
 {
   switch (m->end) {
   case RM_END_NO_FINAL:
-    snprintf(buf, len, "no final snapshot: the run did not end normally (last snapshot at %.3f s)",
+    /* Not "the program died": a full disk stops the snapshots of a program that ends well. */
+    snprintf(buf, len,
+             "no final snapshot: the run did not end normally (last snapshot at %.3f s): the "
+             "process was killed without a chance to write one (SIGKILL), is still running, or "
+             "its tracer stopped writing (a full disk)",
              (double)m->at_uptime_ns / 1e9);
     return buf;
   case RM_END_SIGNAL:
