@@ -3,6 +3,7 @@
  * line (the state a delta leaves rebuilt by state.c). */
 #define _GNU_SOURCE
 #include "reader_private.h"
+#include "events_format.h"
 #include "reader_ended.h"
 
 #include <errno.h>
@@ -42,6 +43,12 @@ static int reader_syntax_error(struct as_reader *r, const unsigned char *chunk, 
 {
   if (r->failed)
     return r->err->code;
+  /* The file beside the snapshots, given in their place. */
+  if (!r->have_header && r->fed == 0 && len >= sizeof AS_EVENTS_MAGIC - 1 &&
+      memcmp(chunk, AS_EVENTS_MAGIC, sizeof AS_EVENTS_MAGIC - 1) == 0)
+    return reader_fail(r, -EPROTO,
+                       "an events file (--events), not snapshots: give the snapshot file beside it "
+                       "(NAME.jsonl for NAME.events); export perfetto reads both");
   unsigned char *msg = yajl_get_error(r->parser, 0, chunk, len);
   char text[200];
   snprintf(text, sizeof text, "%s", msg ? (const char *)msg : "parse error");
