@@ -224,7 +224,18 @@ static void ev_open_event(struct ev_state *s, const char *ph, int64_t tid)
   fprintf(s->out, ",\n{\"ph\":\"%s\",\"pid\":%" PRId64 ",\"tid\":%" PRId64, ph, s->pid, tid);
 }
 
-/* "#ID NAME" for an actor, "thread TID" for a thread running none. */
+/* A thread running no actor as the snapshots name it among an actor's peers: "main" for the
+ * process's main thread (report said "main" where the trace said "thread 30822"), else by its
+ * id (its name is not in the events file). */
+static void ev_thread_label(const struct ev_state *s, uint32_t tid)
+{
+  if ((int64_t)tid == s->pid)
+    fputs("\"main\"", s->out);
+  else
+    fprintf(s->out, "\"thread %" PRIu32 "\"", tid);
+}
+
+/* "#ID NAME" for an actor, the thread's label for a thread running none. */
 static void ev_who(struct ev_state *s, uint64_t actor, uint32_t tid)
 {
   if (actor) {
@@ -232,7 +243,7 @@ static void ev_who(struct ev_state *s, uint64_t actor, uint32_t tid)
     escape_json_chars(s->out, ev_actor_name(s->names, (int64_t)actor));
     fputc('"', s->out);
   } else {
-    fprintf(s->out, "\"thread %" PRIu32 "\"", tid);
+    ev_thread_label(s, tid);
   }
 }
 
@@ -248,7 +259,9 @@ static int ev_thread_track(struct ev_state *s, uint32_t tid)
   s->threads[s->threads_n++] = tid;
   int64_t track = EV_THREAD_TRACK_BASE + tid;
   ev_open_event(s, "M", track);
-  fprintf(s->out, ",\"name\":\"thread_name\",\"args\":{\"name\":\"thread %" PRIu32 "\"}}", tid);
+  fputs(",\"name\":\"thread_name\",\"args\":{\"name\":", s->out);
+  ev_thread_label(s, tid);
+  fputs("}}", s->out);
   ev_open_event(s, "M", track);
   fprintf(s->out, ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRId64 "}}", track);
   return 0;

@@ -374,6 +374,16 @@ Test(events, a_czmq_ping_pong_gives_a_slice_and_a_flow_from_the_main_thread_per_
     sends++;
   }
   cr_assert_eq(sends, 301);
+  /* Named as the snapshots name it among the actor's peers ("from_thread": "main"). */
+  size_t named_main = 0;
+  json_array_foreach(json_object_get(trace, "traceEvents"), i, ev)
+  {
+    json_t *args = json_object_get(ev, "args");
+    named_main += strcmp(as_test_str(ev, "name"), "thread_name") == 0 &&
+                  json_integer_value(json_object_get(ev, "tid")) >= 1000000000 &&
+                  strcmp(json_string_value(json_object_get(args, "name")), "main") == 0;
+  }
+  cr_assert_eq(named_main, 1, "the main thread's track is not named main");
   json_decref(trace);
   free(path);
   json_decref(lines);
