@@ -250,7 +250,7 @@ static void diff_print(const struct diff_rows *rows, const char *path_a, const c
   size_t width = 24;
   char label[1024];
   for (size_t i = 0; i < rows->n; i++) {
-    size_t len = strlen(diff_row_label(&rows->items[i], label, sizeof label));
+    size_t len = show_columns(diff_row_label(&rows->items[i], label, sizeof label));
     if (len > width)
       width = len < 72 ? len : 72;
   }
@@ -288,12 +288,13 @@ static void diff_print(const struct diff_rows *rows, const char *path_a, const c
     for (char *c = diff_row_label(row, label, sizeof label); *c; c++)
       if ((unsigned char)*c < 0x20 || *c == 0x7f)
         *c = '?';
-    if (strlen(label) > width) {
+    if (show_columns(label) > width) {
       printf("  %s\n", label);
       label[0] = '\0';
     }
-    printf("  %-*s %*s %*s %*s%s\n", (int)width, label, show_field(va, 12), va, show_field(vb, 12),
-           vb, show_field(change, 20), change, row->grew ? " !" : "");
+    /* Padded by columns: a pair's "FROM → TO" took two spaces short (its arrow is 3 bytes). */
+    printf("  %-*s %*s %*s %*s%s\n", show_field(label, (int)width), label, show_field(va, 12), va,
+           show_field(vb, 12), vb, show_field(change, 20), change, row->grew ? " !" : "");
   }
   printf("\n%zu of %zu rows grew beyond the tolerance.\n", grew, rows->n);
 }

@@ -55,6 +55,8 @@ int show_field(const char *text, int width)
   return width;
 }
 
+size_t show_columns(const char *text) { return strlen(text) - (size_t)show_field(text, 0); }
+
 /* ---- durations ----------------------------------------------------------------------------- */
 
 static const int64_t show_pow10[] = {1,

@@ -41,6 +41,8 @@ struct show_unit show_duration_unit(int64_t max_ns);
 /* The printf field width that gives TEXT WIDTH columns: a UTF-8 character ("µs") takes one
  * column, however many bytes. */
 int show_field(const char *text, int width);
+/* The columns TEXT takes, as show_field counts them. */
+size_t show_columns(const char *text);
 
 /* Text sections of a run with 100k actors would be 100k lines: each stops at a budget. */
 struct show_budget {
