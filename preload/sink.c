@@ -28,8 +28,8 @@ struct as_sink {
   struct as_fd_id fd_id; /* what fd was when opened */
   int broken;
   int file_in_line;
-  int header_pending; /* the file is created, its header not yet written */
-  int file_fresh;     /* the file holds no line but the header */
+  int header_failed; /* the header's write failed (a negative errno): the file is given up */
+  int file_fresh;    /* the file holds no line but the header */
   uint64_t file_bytes;
   char *header;
   struct sink_unix_place place;
@@ -99,10 +99,12 @@ static int sink_file_create(struct as_sink *s, int quiet, struct as_error *err)
     }
     if (n != 1)
       continue;
-    if (events_there)
+    if (lstat(name, &st) == 0) {
+      if (!S_ISREG(st.st_mode))
+        snprintf(first_said, sizeof first_said, "is %s", sink_file_type_name(st.st_mode));
+    } else if (events_there) {
       snprintf(first_said, sizeof first_said, "has an events file %s", events);
-    else if (lstat(name, &st) == 0 && !S_ISREG(st.st_mode))
-      snprintf(first_said, sizeof first_said, "is %s", sink_file_type_name(st.st_mode));
+    }
   }
   as_error_set(err, "cannot create %s: it and %u numbered names next to it exist", s->path,
                SINK_FILE_NAME_TRIES - 1);
@@ -132,7 +134,8 @@ static int sink_file_append(struct as_sink *s, const char *data, size_t len)
       s->file_bytes + len > (uint64_t)limit.rlim_cur)
     return -EFBIG;
   int rc = sink_write_all(s->fd, data, len);
-  s->file_bytes += len;
+  if (rc == 0)
+    s->file_bytes += len;
   return rc;
 }
 
@@ -153,28 +156,22 @@ static int sink_file_check_linked(struct as_sink *s, struct as_error *err)
   return 0;
 }
 
-/* The file, created if there is none yet (at the first line, or ahead of it:
- * as_sink_create_file); its header goes in before the first line. */
+/* The file, created with its header if there is none yet (at the first line, or ahead of it:
+ * as_sink_create_file). A header that could not be written whole (a full disk) is never
+ * written again after its part: the file is given up, as at any failed write, and the first
+ * line says why. Returns 0, or a negative errno with err set when the file was not created. */
 static int sink_file_begin(struct as_sink *s, struct as_error *err)
 {
   if (s->fd >= 0)
     return 0;
   int rc = sink_file_create(s, 0, err);
-  if (rc == 0) {
-    s->header_pending = s->header != NULL;
-    s->file_fresh = 1;
-  }
-  return rc;
-}
-
-/* A header not written (a full disk) is tried again before the next line. */
-static int sink_file_put_header(struct as_sink *s)
-{
-  int rc = 0;
-  if (s->header_pending && (rc = sink_file_append(s, s->header, strlen(s->header))) == 0 &&
-      (rc = sink_file_append(s, "\n", 1)) == 0)
-    s->header_pending = 0;
-  return rc;
+  if (rc < 0)
+    return rc;
+  s->file_fresh = 1;
+  if (s->header && ((rc = sink_file_append(s, s->header, strlen(s->header))) < 0 ||
+                    (rc = sink_file_append(s, "\n", 1)) < 0))
+    s->header_failed = rc;
+  return 0;
 }
 
 /* Appends to the file, creating it first when there is none; that the file is still the one
@@ -184,7 +181,7 @@ static int sink_file_write(struct as_sink *s, const char *data, size_t len, stru
   int rc = sink_file_begin(s, err);
   if (rc < 0)
     return rc; /* err says why */
-  if ((rc = sink_file_put_header(s)) == 0 && (rc = sink_file_append(s, data, len)) == 0)
+  if ((rc = s->header_failed) == 0 && (rc = sink_file_append(s, data, len)) == 0)
     s->file_fresh = 0;
   if (rc == -EFBIG)
     as_error_set(err, "writing %s failed: the file size limit (ulimit -f) is reached", s->where);
@@ -253,8 +250,8 @@ int as_sink_set_header(struct as_sink *sink, const char *line)
 void as_sink_create_file(struct as_sink *sink)
 {
   struct as_error ignored = {""};
-  if (sink->kind == AS_DEST_FILE && !sink->broken && sink_file_begin(sink, &ignored) == 0)
-    sink_file_put_header(sink);
+  if (sink->kind == AS_DEST_FILE && !sink->broken)
+    sink_file_begin(sink, &ignored);
 }
 
 const char *as_sink_describe(const struct as_sink *sink) { return sink->where; }
