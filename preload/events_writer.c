@@ -404,12 +404,27 @@ void as_events_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t
 
 void as_events_output_is(const char *snapshot_path)
 {
+  char path[PATH_MAX];
+  if (as_events_path_of(snapshot_path, path, sizeof path) < 0)
+    path[0] = '\0';
   pthread_mutex_lock(&events_lock);
-  /* Until the events file is opened its name follows the snapshot file's, which is known for
-   * sure once the sink has created it (NAME-2.jsonl when NAME.jsonl was taken). */
-  if (events_fd < 0 && events_rotation.files == 0 &&
-      as_events_path_of(snapshot_path, events_path, sizeof events_path) < 0)
-    events_path[0] = '\0';
+  /* The events file's name follows the snapshot file's, known for sure once the sink has
+   * created it (NAME-2.jsonl when NAME.jsonl was taken). When the snapshots move to another
+   * set (a rotation refused: NAME-2.jsonl from then on) the events follow from the next record:
+   * what the open file holds goes with the snapshots written beside it. */
+  if (strcmp(path, events_path) != 0) {
+    if (events_fd >= 0) {
+      events_drain_locked(0);
+      int rc = events_flush();
+      close(events_fd);
+      events_fd = -1;
+      if (rc < 0)
+        events_fail("writing", -rc);
+    }
+    events_rotation = (struct sink_rotation){.keep = events_rotation.keep};
+    events_file_index = 0;
+    snprintf(events_path, sizeof events_path, "%s", path);
+  }
   pthread_mutex_unlock(&events_lock);
 }
 

@@ -513,6 +513,44 @@ Test(events, the_events_file_is_bounded_and_rotated_like_the_snapshot_file)
   as_test_run_free(&run);
 }
 
+/* A rotation refused (something planted at NAME.1.jsonl) moves the snapshots to the NAME-2 set:
+ * the events follow, so that each set's snapshots export with their own period's events (they
+ * went on into NAME.events, which then paired with the first set's snapshots). */
+Test(events, events_follow_the_snapshots_to_the_set_a_refused_rotation_starts)
+{
+  char dir[] = "/tmp/as-events-rotation-XXXXXX", planted[96], output[128];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(planted, sizeof planted, "%s/run.1.jsonl", dir);
+  FILE *f = fopen(planted, "w");
+  cr_assert_not_null(f);
+  fputs("planted\n", f);
+  fclose(f);
+  snprintf(output, sizeof output, "ACTORSCOPE_OUTPUT=file:%s/run.jsonl", dir);
+  const char *argv[] = {"czmq_pingpong", "20000", NULL};
+  const char *env[] = {"ACTORSCOPE_EVENTS=1", "ACTORSCOPE_MAX_BYTES=4096",
+                       "ACTORSCOPE_INTERVAL_MS=20", output, NULL};
+  struct as_test_run run;
+  as_test_run(argv, env, 1, &run);
+  cr_assert_eq(run.status, 3, "%s", run.err);
+  cr_assert(strstr(run.err, "snapshots go on in"), "no rotation was refused: %s", run.err);
+  char snapshots[128], events[128];
+  snprintf(snapshots, sizeof snapshots, "%s/run-2.jsonl", dir);
+  snprintf(events, sizeof events, "%s/run-2.events", dir);
+  struct events_file *e = events_read(events);
+  cr_assert_gt(e->n, 0);
+  events_free(e);
+  json_t *trace = export_trace(snapshots);
+  size_t flows;
+  json_t *lines = as_test_load_lines(snapshots);
+  json_int_t pong = actor_id(lines, "pong_actor");
+  cr_expect_gt(slices_with_flows(trace, pong, "PING", -1, &flows), 0);
+  cr_expect_gt(flows, 0, "the NAME-2 set's snapshots have no events of their own");
+  json_decref(lines);
+  json_decref(trace);
+  as_test_run_free(&run);
+  as_test_remove_tree(dir);
+}
+
 /* A real program nobody here wrote: Zeek's Broker (CAF inside Python). Without losses, every
  * handler the snapshots count is one exact slice in the export. */
 /* Runtime-internal actors (Broker's basp broker, its stream managers ...) are left out as report
