@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,9 @@ int cmd_top(int argc, char **argv)
   struct top_program program;
   char err[512];
   if (o.program) {
+    /* A reader gone (`top --batch -- PROG | head`) ends the frames, not top: the program it
+     * started is stopped, never left running on its own. */
+    signal(SIGPIPE, SIG_IGN);
     if (top_program_start(&program, o.program, o.interval, o.events, err, sizeof err) < 0) {
       fprintf(stderr, "actorscope top: %s\n", err);
       top_screen_free(&app.screen);
@@ -315,6 +319,12 @@ int cmd_top(int argc, char **argv)
   }
   if (status == CMD_OK && o.rules && top_warn_any_broken(&app.screen.warnings))
     status = CMD_FAILED;
+  /* Rules judged on nothing must not pass a CI job (a short program can end before top reads
+   * a snapshot from its socket). */
+  if (status == CMD_OK && o.rules && app.screen.run.n_points == 0) {
+    fprintf(stderr, "actorscope top: no snapshot was read: the rules were not checked\n");
+    status = CMD_FAILED;
+  }
   top_screen_free(&app.screen);
   return status;
 }

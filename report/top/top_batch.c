@@ -44,7 +44,9 @@ static int batch_print(struct batch *b, double read_ms, double model_ms)
     putchar('\n');
   for (size_t i = 0; i < b->canvas.count; i++)
     puts(b->canvas.lines[i].text);
-  fflush(stdout);
+  /* Nobody reads any more (`| head`): no more frames, as after --frames. */
+  if (fflush(stdout) == EOF || ferror(stdout))
+    return 1;
   if (b->o->timing)
     fprintf(stderr, "top: frame %zu, %zu actors: read %.1f ms, model %.1f ms, frame %.1f ms\n",
             b->frames, b->s->model.snap->snapshot.n_actors, read_ms, model_ms, frame_ms);

@@ -319,6 +319,36 @@ Test(top_batch, a_program_run_by_top_passes_its_failure_on_and_so_does_a_broken_
   cr_expect_eq(status, 1, "%s", err);
   free(out);
   free(err);
+  /* Rules judged on no snapshot at all (a program that ended before top read one) pass nothing. */
+  const char *unread[] = {"top", "--batch",   "--rules", AS_TEST_DATA "/top/demo.rules",
+                          "--",  "/bin/true", NULL};
+  out = top_run_argv(unread, &err, &status);
+  cr_expect_eq(status, 1, "%s", err);
+  cr_expect(strstr(err, "no snapshot was read: the rules were not checked"), "%s", err);
+  free(out);
+  free(err);
+}
+
+/* `top --batch -- PROG | head -1`: the reader gone, top stops the program and ends as when it
+ * stops one itself (SIGPIPE killed top and left the program running on its own). */
+Test(top_batch, a_reader_that_goes_away_stops_the_program_top_started)
+{
+  char status_path[] = "/tmp/as-top-pipe-XXXXXX", command[768];
+  int fd = mkstemp(status_path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  snprintf(command, sizeof command,
+           "{ '%s' top --batch -- '%s/czmq_pingpong' 2999917 2>/dev/null; echo $? >'%s'; } | "
+           "head -1 >/dev/null",
+           AS_TEST_CLI, AS_TEST_PROGRAMS, status_path);
+  cr_assert_eq(system(command), 0);
+  char *status = as_test_read_file(status_path);
+  cr_expect_str_eq(status, "0\n", "top ended with %s", status);
+  free(status);
+  unlink(status_path);
+  cr_expect_neq(system("pgrep -f 'czmq_pingpon[g] 2999917' >/dev/null"), 0,
+                "the program runs on after top ended");
+  cr_assert_eq(system("pkill -9 -f 'czmq_pingpon[g] 2999917'; true"), 0);
 }
 
 /* A port nobody listens on now (the kernel's choice). */
