@@ -106,11 +106,19 @@ static int run_check_output_place(const struct as_config *cfg)
     fprintf(stderr, "actorscope run: cannot write snapshots into %s: %s\n", dir, why);
     return -1;
   }
-  if (cfg->output.kind != AS_DEST_FILE || as_dest_path_is_per_process(cfg->output.path))
+  if (cfg->output.kind == AS_DEST_UNIX && lstat(cfg->output.path, &st) == 0 &&
+      !S_ISSOCK(st.st_mode)) {
+    fprintf(stderr, "actorscope run: %s exists and is not a socket: the tracer would not listen\n",
+            cfg->output.path);
+    return -1;
+  }
+  /* A socket's events go beside it too, when recorded. */
+  int file = cfg->output.kind == AS_DEST_FILE;
+  if ((!file && !cfg->events) || (file && as_dest_path_is_per_process(cfg->output.path)))
     return 0;
   char events[PATH_MAX];
   const char *taken =
-      lstat(cfg->output.path, &st) == 0 ? cfg->output.path
+      file && lstat(cfg->output.path, &st) == 0 ? cfg->output.path
       : as_events_path_of(cfg->output.path, events, sizeof events) == 0 && lstat(events, &st) == 0
           ? events
           : NULL;

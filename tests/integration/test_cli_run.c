@@ -467,6 +467,36 @@ Test(cli_run, an_output_taken_by_an_earlier_run_is_named_and_nothing_runs)
     as_test_run_free(&run);
     unlink(leftover);
   }
+  /* A socket's path taken by a file, and a socket's leftover events when events are recorded. */
+  struct {
+    const char *leftover, *output, *events, *message;
+  } sockets[] = {
+      {"taken.sock", "unix:%s/taken.sock", NULL, "exists and is not a socket"},
+      {"live.events", "unix:%s/live.sock", "--events", "live.events exists"},
+  };
+  for (size_t i = 0; i < 2; i++) {
+    snprintf(leftover, sizeof leftover, "%s/%s", dir, sockets[i].leftover);
+    FILE *f = fopen(leftover, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    snprintf(output, sizeof output, sockets[i].output, dir);
+    const char *argv[] = {AS_TEST_CLI, "run", "-o", output, AS_TEST_PROGRAMS "/czmq_pingpong",
+                          "5",         NULL,  NULL};
+    if (sockets[i].events) {
+      argv[2] = sockets[i].events;
+      argv[3] = "-o";
+      argv[4] = output;
+      argv[5] = AS_TEST_PROGRAMS "/czmq_pingpong";
+      argv[6] = "5";
+    }
+    struct as_test_run run;
+    as_test_run(argv, NULL, 0, &run);
+    cr_assert_eq(run.status, 2, "%s: %s", sockets[i].leftover, run.err);
+    cr_assert_str_eq(run.out, "", "%s: the program must not run", sockets[i].leftover);
+    cr_assert(strstr(run.err, sockets[i].message), "%s", run.err);
+    as_test_run_free(&run);
+    unlink(leftover);
+  }
   /* A name per process (%p) is never taken by another run. */
   snprintf(output, sizeof output, "%s/run.%%p.jsonl", dir);
   const char *argv[] = {AS_TEST_CLI, "run", "-o", output, AS_TEST_PROGRAMS "/czmq_pingpong",
