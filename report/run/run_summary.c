@@ -325,19 +325,49 @@ static int run_pid_listed(long pid, const pid_t *pids, size_t count)
   return 0;
 }
 
-/* Whether process PID said its snapshots stopped (a full disk, a file removed, a size limit):
- * its file then has no final snapshot though the process may have ended well. */
-static int run_output_stopped(const struct run_note *notes, size_t count, long pid)
+/* The seq of the next output note of output note I's process (an image exec'd later), or
+ * LONG_MAX: what that process said from note I's seq up to it is I's image's. */
+static long run_image_end(const struct run_note *notes, size_t count, size_t i)
 {
-  for (size_t i = 0; i < count; i++)
-    if (!notes[i].is_output && notes[i].pid == pid && strcmp(notes[i].value, "output_failed") == 0)
+  long end = LONG_MAX;
+  for (size_t k = 0; k < count; k++)
+    if (notes[k].is_output && notes[k].pid == notes[i].pid && notes[k].seq > notes[i].seq &&
+        notes[k].seq < end)
+      end = notes[k].seq;
+  return end;
+}
+
+/* Whether output note I's image said its snapshots stopped (a full disk, a file removed, a size
+ * limit): its file then has no final snapshot though the process may have ended well. */
+static int run_output_stopped(const struct run_note *notes, size_t count, size_t i)
+{
+  long end = run_image_end(notes, count, i);
+  for (size_t k = 0; k < count; k++)
+    if (!notes[k].is_output && notes[k].pid == notes[i].pid && notes[k].seq > notes[i].seq &&
+        notes[k].seq < end && strcmp(notes[k].value, "output_failed") == 0)
       return 1;
   return 0;
 }
 
-static void run_print_output(const struct run_note *note, const struct run_outcome *outcome,
-                             const pid_t *detached, size_t detached_count, int stopped)
+/* How run's own child ended, as its wait status says: "exited with status 3", "killed by
+ * SIGKILL". */
+static void run_describe_wait(int status, char *out, size_t len)
 {
+  if (WIFSIGNALED(status))
+    snprintf(out, len, "killed by SIG%s",
+             sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+  else
+    snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* LAST_IMAGE: no image exec'd later wrote a file: run's child's wait status is its own. */
+static void run_print_output(const struct run_note *note, const struct run_outcome *outcome,
+                             const pid_t *detached, size_t detached_count, int stopped,
+                             int last_image)
+{
+  char how[64] = "";
+  if (note->pid == outcome->child && last_image)
+    run_describe_wait(outcome->wait_status, how, sizeof how);
   char path[PATH_MAX];
   run_unescape(note->value, path, sizeof path);
   struct run_file_facts facts;
@@ -356,17 +386,25 @@ static void run_print_output(const struct run_note *note, const struct run_outco
             facts.signal);
   else if (facts.final && strcmp(facts.ended_by, "exec") == 0)
     fputs(", replaced by exec (the last snapshot is the state before it)\n", stderr);
-  else if (facts.final && note->pid == outcome->child && WIFEXITED(outcome->wait_status) &&
-           WEXITSTATUS(outcome->wait_status) != 0)
-    fprintf(stderr, ", exited with status %d\n", WEXITSTATUS(outcome->wait_status));
-  else if (facts.final)
+  else if (facts.final && how[0] && WIFEXITED(outcome->wait_status) &&
+           WEXITSTATUS(outcome->wait_status) == 0)
     fputs(", ended normally\n", stderr);
+  else if (facts.final && how[0])
+    fprintf(stderr, ", %s\n", how);
+  else if (facts.final)
+    fputs(", exited\n", stderr); /* a descendant: its status is its parent's to know */
   else if (run_pid_listed(note->pid, detached, detached_count))
     fputs(", still running, detached from the program (the file grows until it ends)\n", stderr);
   else if (note->pid != outcome->child && run_process_alive(note->pid))
     fputs(", still running\n", stderr);
   else if (stopped)
-    fputs(", its tracer stopped writing before its end (below)\n", stderr);
+    fprintf(stderr, ", its tracer stopped writing before its end (below)%s%s\n",
+            !how[0]                             ? ""
+            : WIFSIGNALED(outcome->wait_status) ? "; it was "
+                                                : "; it ",
+            how);
+  else if (how[0])
+    fprintf(stderr, ", %s (no final snapshot)\n", how);
   else
     fputs(", did not end normally (no final snapshot)\n", stderr);
 }
@@ -560,7 +598,8 @@ void run_summary_report(struct run_summary *status, const struct run_outcome *ou
       repeated = notes[k].is_output && strcmp(notes[k].value, notes[i].value) == 0;
     if (notes[i].is_output && !repeated) {
       run_print_output(&notes[i], outcome, detached, detached_count,
-                       run_output_stopped(notes, count, notes[i].pid));
+                       run_output_stopped(notes, count, i),
+                       run_image_end(notes, count, i) == LONG_MAX);
       outputs++;
     }
   }

@@ -369,7 +369,8 @@ Test(cli_run, run_names_the_snapshot_file_a_forked_child_wrote)
   snprintf(file, sizeof file, "actorscope: snapshots in %s/actorscope.%ld.jsonl\n", run.dir,
            worker);
   snprintf(who, sizeof who, "actorscope:   pid %ld (czmq_forked_worker, started by pid ", worker);
-  const char *texts[] = {file, who, " 1 actor, ended normally\n", NULL};
+  /* A descendant's exit status is its parent's to know, not run's: "exited". */
+  const char *texts[] = {file, who, " 1 actor, exited\n", NULL};
   cli_assert_err_has(&run, texts);
   /* One snapshot or two: the early first one is taken only if the worker lives 10 ms. */
   cr_assert(strstr(run.err, "): 1 snapshot, 1 actor") || strstr(run.err, "): 2 snapshots, 1 actor"),
@@ -524,6 +525,46 @@ Test(cli_run, a_tracer_that_stopped_writing_is_told_apart_from_a_program_that_di
   cr_expect(strstr(run.err, "ulimit -f"), "%s", run.err);
   cr_expect_null(strstr(run.err, "did not end normally"), "%s", run.err);
   as_test_run_free(&run);
+}
+
+/* Two images of one pid (exec): the first's tracer stopped writing (ulimit -f), the second was
+ * killed. Each line tells its own image's end (both said "its tracer stopped writing"). */
+Test(cli_run, what_an_image_said_is_told_of_that_image_not_of_the_one_it_exec_d)
+{
+  struct rlimit limit = {16384, 16384};
+  cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  char output[96];
+  snprintf(output, sizeof output, "/tmp/as-exec-images-%d.jsonl", (int)getpid());
+  const char *argv[] = {AS_TEST_CLI, "run",
+                        "-i",        "1",
+                        "-o",        output,
+                        "--",        AS_TEST_PROGRAMS "/czmq_exec",
+                        "300",       AS_TEST_PROGRAMS "/czmq_signals",
+                        "default",   NULL};
+  struct cli_live live;
+  cli_live_start(&live, argv);
+  char second_output[128];
+  snprintf(second_output, sizeof second_output, "/tmp/as-exec-images-%d-2.jsonl", (int)getpid());
+  struct stat st;
+  for (int waited = 0; waited < 5000 && stat(second_output, &st) != 0; waited += 10)
+    usleep(10000); /* the second image's first line */
+  kill((pid_t)live.program, SIGKILL);
+  char *out;
+  cli_live_finish(&live, &out);
+  char path[128];
+  snprintf(path, sizeof path, "%s/stderr", live.dir);
+  char *err = as_test_read_file(path);
+  const char *second = strstr(err, "-2.jsonl\nactorscope:   pid"); /* its summary's line */
+  cr_assert_not_null(second, "%s", err);
+  const char *first_end = strstr(err, "its tracer stopped writing before its end");
+  cr_expect(first_end && first_end < second, "%s", err);
+  cr_expect(strstr(second, "killed by SIGKILL (no final snapshot)"), "%s", err);
+  cr_expect_null(strstr(second, "stopped writing"), "%s", err);
+  free(err);
+  free(out);
+  cli_live_free(&live);
+  unlink(output);
+  unlink(second_output);
 }
 
 Test(cli_run, run_leaves_no_status_directory_behind)
