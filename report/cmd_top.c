@@ -263,6 +263,11 @@ int cmd_top(int argc, char **argv)
     return CMD_USAGE;
   }
 
+  /* Before a program is started for a screen that cannot be drawn. */
+  if (!o.batch && !top_curses_can_run()) {
+    top_screen_free(&app.screen);
+    return CMD_USAGE;
+  }
   struct top_program program;
   char err[512];
   if (o.program) {

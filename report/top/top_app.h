@@ -28,5 +28,7 @@ void top_input_key(struct top_app *app, int key);
 void top_app_replay_state(struct top_app *app);
 /* Runs the terminal screen until the user quits. Returns 0, or 2 when there is no terminal. */
 int top_curses_run(struct top_app *app);
+/* Whether the screen can be drawn (a terminal on stdin and stdout); else says so on stderr. */
+int top_curses_can_run(void);
 
 #endif

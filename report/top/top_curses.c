@@ -184,12 +184,18 @@ static int curses_setup(struct top_app *app)
   return 0;
 }
 
+int top_curses_can_run(void)
+{
+  if (isatty(0) && isatty(1))
+    return 1;
+  fprintf(stderr, "actorscope top: needs a terminal; use --batch for text frames\n");
+  return 0;
+}
+
 int top_curses_run(struct top_app *app)
 {
-  if (!isatty(0) || !isatty(1)) {
-    fprintf(stderr, "actorscope top: needs a terminal; use --batch for text frames\n");
+  if (!top_curses_can_run())
     return 2;
-  }
   setlocale(LC_ALL, "");
   if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
     app->screen.ascii = 1; /* a terminal that may not show the block and arrow characters */

@@ -351,6 +351,20 @@ Test(top_batch, a_reader_that_goes_away_stops_the_program_top_started)
   cr_assert_eq(system("pkill -9 -f 'czmq_pingpon[g] 2999917'; true"), 0);
 }
 
+/* The screen without a terminal is refused before a program is started for it (it was started,
+ * then stopped, then the refusal came). */
+Test(top_batch, a_screen_without_a_terminal_is_refused_before_the_program_starts)
+{
+  const char *argv[] = {"top", "--", AS_TEST_PROGRAMS "/czmq_pingpong", "2999923", NULL};
+  char *err;
+  int status;
+  char *out = top_run_argv(argv, &err, &status);
+  cr_expect_eq(status, 2, "%s", err);
+  cr_expect_str_eq(err, "actorscope top: needs a terminal; use --batch for text frames\n");
+  free(out);
+  free(err);
+}
+
 /* A port nobody listens on now (the kernel's choice). */
 static int top_free_port(void)
 {
