@@ -6,23 +6,40 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Bytes of NAME from AT backed off (BACK) or moved on to a UTF-8 character's start. */
+static size_t show_char_start(const char *name, size_t at, int back)
+{
+  while (at > 0 && ((unsigned char)name[at] & 0xc0) == 0x80)
+    at += back ? (size_t)-1 : 1;
+  return at;
+}
+
+static size_t show_put_clean(char *buf, const char *from, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    buf[i] = (unsigned char)from[i] < 0x20 || from[i] == 0x7f ? '?' : from[i];
+  return n;
+}
+
 const char *show_name(const char *name, size_t max, char *buf, size_t len)
 {
-  size_t n = strlen(name), keep = n;
+  size_t n = strlen(name);
   if (max + 4 > len)
     max = len - 4;
-  if (n > max) {
-    keep = max - 3;
-    while (keep > 0 && ((unsigned char)name[keep] & 0xc0) == 0x80)
-      keep--; /* not inside a multi-byte character */
+  if (n <= max) {
+    buf[show_put_clean(buf, name, n)] = '\0';
+    return buf;
   }
-  for (size_t i = 0; i < keep; i++)
-    buf[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
-  if (keep < n) {
-    memcpy(buf + keep, "...", 3);
-    keep += 3;
-  }
-  buf[keep] = '\0';
+  /* The middle goes: namespaced names that share a long start differ at their end
+   * (company::ingestion::decoder_a, ..._b), and a cut end made them read the same. A third
+   * of what shows is the start, the rest the end. */
+  size_t room = max - 3, head = show_char_start(name, room / 3, 1);
+  size_t tail_from = show_char_start(name, n - (room - head), 0);
+  size_t at = show_put_clean(buf, name, head);
+  memcpy(buf + at, "...", 3);
+  at += 3;
+  at += show_put_clean(buf + at, name + tail_from, n - tail_from);
+  buf[at] = '\0';
   return buf;
 }
 

@@ -6,8 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* NAME cut to at most MAX bytes at a UTF-8 character boundary, ending in "..." when cut, and
- * with control characters shown as '?'. Returns BUF. */
+/* NAME cut to at most MAX bytes at UTF-8 character boundaries, its middle given up for "..."
+ * when cut (names that share a long start differ at their end), with control characters
+ * shown as '?'. Returns BUF. */
 const char *show_name(const char *name, size_t max, char *buf, size_t len);
 
 /* Writes TEXT with control characters shown as '?' (names come from the traced program: an
