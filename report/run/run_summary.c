@@ -218,6 +218,7 @@ static void run_summary_remove(const char *dir)
 struct run_file_facts {
   long snapshots;
   long long actors;
+  long long internal; /* of them, runtime-internal ones the last state lists (report hides them) */
   int final;
   char ended_by[16];   /* the final line's ended_by: exit, signal, exec */
   char signal[16];     /* with ended_by signal: its name */
@@ -277,6 +278,9 @@ static void run_file_read_tail(FILE *in, struct run_file_facts *facts)
     snprintf(facts->ended_by, sizeof facts->ended_by, "%s", s->ended_by ? s->ended_by : "exit");
     snprintf(facts->signal, sizeof facts->signal, "%s", s->signal ? s->signal : "a signal");
     facts->actors = s->total_spawned;
+    facts->internal = 0;
+    for (size_t i = 0; i < s->n_actors; i++)
+      facts->internal += s->actors[i].internal != 0;
   }
   as_reader_close(reader);
 }
@@ -379,8 +383,11 @@ static void run_print_output(const struct run_note *note, const struct run_outco
     return;
   }
   fprintf(stderr, ": %ld snapshot%s", facts.snapshots, facts.snapshots == 1 ? "" : "s");
+  /* The count report prints ("24 spawned") leaves the runtime-internal ones out: say both. */
   if (facts.actors >= 0)
     fprintf(stderr, ", %lld actor%s", facts.actors, facts.actors == 1 ? "" : "s");
+  if (facts.actors >= 0 && facts.internal > 0)
+    fprintf(stderr, " (%lld of them runtime-internal)", facts.internal);
   if (facts.final && strcmp(facts.ended_by, "signal") == 0)
     fprintf(stderr, ", killed by %s (the last snapshot is the state at that moment)\n",
             facts.signal);

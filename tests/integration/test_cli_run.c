@@ -567,6 +567,27 @@ Test(cli_run, what_an_image_said_is_told_of_that_image_not_of_the_one_it_exec_d)
   unlink(second_output);
 }
 
+/* run's count and report's agree: report leaves CAF's own actors out ("3 spawned"), run said
+ * "6 actors" beside it without a word (helper-64: 34 against 24 on Broker). */
+Test(cli_run, run_says_how_many_of_its_actors_report_leaves_out)
+{
+  const char *argv[] = {AS_TEST_CLI, "run", "-o", "pp.jsonl", AS_TEST_PROGRAMS "/caf_pingpong",
+                        "10",        NULL};
+  struct as_test_run run;
+  as_test_run(argv, NULL, 0, &run);
+  cr_assert_eq(run.status, 6, "%s", run.err);
+  cr_expect(strstr(run.err, " 6 actors (3 of them runtime-internal), "), "%s", run.err);
+  char path[128];
+  snprintf(path, sizeof path, "%s/pp.jsonl", run.dir);
+  const char *report[] = {AS_TEST_CLI, "report", path, NULL};
+  struct as_test_run out;
+  as_test_run(report, NULL, 0, &out);
+  cr_expect(strstr(out.out, "actors: 3 spawned,"), "%s", out.out);
+  cr_expect(strstr(out.out, "runtime-internal actors left out: 3 "), "%s", out.out);
+  as_test_run_free(&out);
+  as_test_run_free(&run);
+}
+
 Test(cli_run, run_leaves_no_status_directory_behind)
 {
   char tmp[] = "/tmp/actorscope-tmpdir-XXXXXX";
