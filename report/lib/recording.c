@@ -680,8 +680,9 @@ const char *recording_gaps_note(const struct recording *m, char *buf, size_t len
     const char *why = g->first > 0 ? "missed by this reading (lines skipped, or their rotated file "
                                      "was removed before it was read)"
                       : m->live    ? "sent before this reader connected"
-                                   : "no longer in the set: the rotated files that held them were "
-                                     "removed (ACTORSCOPE_KEEP)";
+                                   : "not in this recording: the rotated files that held them "
+                                     "were removed (ACTORSCOPE_KEEP), or it was recorded from a "
+                                     "stream joined late";
     used += (size_t)snprintf(buf + used, len - used, "%s%s %s", i ? "; " : "", range, why);
   }
   if (m->n_gaps == RM_GAPS_MAX && used < len)
