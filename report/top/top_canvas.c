@@ -190,7 +190,9 @@ size_t top_text_fit(char *out, size_t cap, const char *text, int width, int righ
     return text_put(out, text, strlen(text), "", "", width, right, ascii);
   if (!width)
     return text_put(out, text, 0, "", "", 0, right, ascii);
-  return text_put(out, text, text_head(text, width - 1, ascii), "~", "", width, right, ascii);
+  /* The mark every cut shows: "…", or "~" where only ASCII may be drawn. */
+  return text_put(out, text, text_head(text, width - 1, ascii), ascii ? "~" : "\u2026", "", width,
+                  right, ascii);
 }
 
 size_t top_text_fit_cut(char *out, size_t cap, const char *text, int width, int head, int ascii)
@@ -218,10 +220,18 @@ size_t top_text_fit_cut(char *out, size_t cap, const char *text, int width, int 
     for (size_t k = 1; k < n; k++)
       if (text_cols(scope[k], SIZE_MAX, ascii) <= room)
         return text_put(out, text, (size_t)(scope[0] + 2 - text), mark, scope[k], width, 0, ascii);
+    /* No room for the first part: whole parts from the end alone ("…::core_actor", not
+     * "…oker::core_actor"). */
+    for (size_t k = 0; k < n; k++)
+      if (text_cols(scope[k], SIZE_MAX, ascii) <= width - 1)
+        return text_put(out, text, 0, mark, scope[k], width, 0, ascii);
   }
   int room = width - 1 - text_cols(text, head_bytes, ascii);
-  return text_put(out, text, head_bytes, mark, text_tail(text + head_bytes, room, ascii), width, 0,
-                  ascii);
+  const char *tail = text_tail(text + head_bytes, room, ascii);
+  /* Half a "::" reads as a stray colon ("…:middleman_actor"). */
+  if (head < 0 && tail > text && tail[0] == ':' && tail[-1] == ':')
+    tail++;
+  return text_put(out, text, head_bytes, mark, tail, width, 0, ascii);
 }
 
 struct top_line *top_canvas_addv(struct top_canvas *c, enum top_style style, const char *fmt,

@@ -365,6 +365,14 @@ Test(top_batch, a_screen_without_a_terminal_is_refused_before_the_program_starts
   free(err);
 }
 
+/* A real Broker run at 80 columns: a qualified name without room for its first part keeps whole
+ * ::parts from its end ("…::core_actor", not "…oker::core_actor"), and never half a "::"
+ * ("…middleman_actor", not "…:middleman_actor"). */
+Test(top_batch, a_name_cut_keeps_whole_parts_and_no_stray_colon)
+{
+  top_golden("names-cut-whole-parts");
+}
+
 /* A port nobody listens on now (the kernel's choice). */
 static int top_free_port(void)
 {
