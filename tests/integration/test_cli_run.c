@@ -453,9 +453,7 @@ Test(cli_run, an_output_taken_by_an_earlier_run_is_named_and_nothing_runs)
   for (size_t i = 0; i < 2; i++) {
     snprintf(output, sizeof output, "%s/old.jsonl", dir);
     snprintf(leftover, sizeof leftover, "%s/%s", dir, leftovers[i]);
-    FILE *f = fopen(leftover, "w");
-    cr_assert_not_null(f);
-    fclose(f);
+    as_test_write_text(leftover, "");
     const char *argv[] = {AS_TEST_CLI, "run", "-o", output, AS_TEST_PROGRAMS "/czmq_pingpong",
                           "5",         NULL};
     struct as_test_run run;
@@ -477,9 +475,7 @@ Test(cli_run, an_output_taken_by_an_earlier_run_is_named_and_nothing_runs)
   };
   for (size_t i = 0; i < 2; i++) {
     snprintf(leftover, sizeof leftover, "%s/%s", dir, sockets[i].leftover);
-    FILE *f = fopen(leftover, "w");
-    cr_assert_not_null(f);
-    fclose(f);
+    as_test_write_text(leftover, "");
     snprintf(output, sizeof output, sockets[i].output, dir);
     const char *argv[] = {AS_TEST_CLI, "run", "-o", output, AS_TEST_PROGRAMS "/czmq_pingpong",
                           "5",         NULL,  NULL};

@@ -213,10 +213,7 @@ Test(czmq_sinks, planted_names_are_skipped_not_followed_and_tracing_goes_on, .ti
   char dir[] = "/tmp/actorscope-plant-XXXXXX", path[128], output[128];
   cr_assert_not_null(mkdtemp(dir));
   snprintf(path, sizeof path, "%s/target", dir);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f);
-  fputs("precious\n", f);
-  fclose(f);
+  as_test_write_text(path, "precious\n");
   snprintf(path, sizeof path, "%s/trace.jsonl", dir);
   cr_assert_eq(symlink("target", path), 0);
   snprintf(path, sizeof path, "%s/trace-2.jsonl", dir);

@@ -268,6 +268,22 @@ Test(events, a_caf_ping_pong_of_n_rounds_gives_n_exact_slices_on_each_side_and_n
   as_test_run_free(&run);
 }
 
+/* A caf_pingpong of 50 rounds written to SNAPSHOTS with its events at EVENTS: the export draws
+ * pong's 50 handlers of ping's messages, each with its flow. */
+static void expect_fifty_flows(const char *snapshots, const char *events)
+{
+  struct events_file *e = events_read(events);
+  events_free(e);
+  json_t *lines = as_test_load_lines(snapshots);
+  json_int_t ping = actor_id(lines, "ping"), pong = actor_id(lines, "pong");
+  json_t *trace = export_trace(snapshots);
+  size_t flows;
+  cr_expect_eq(slices_with_flows(trace, pong, "ping", ping, &flows), 50);
+  cr_expect_eq(flows, 50);
+  json_decref(trace);
+  json_decref(lines);
+}
+
 /* Snapshots written under a name without .jsonl: the events go to NAME.events beside it, and
  * the export finds them there (it looked only beside NAME.jsonl, and drew no flow). */
 Test(events, a_run_under_a_name_without_jsonl_has_its_events_found_beside_it)
@@ -280,16 +296,7 @@ Test(events, a_run_under_a_name_without_jsonl_has_its_events_found_beside_it)
   char snapshots[128], events[128];
   snprintf(snapshots, sizeof snapshots, "%s/trace.log", run.dir);
   snprintf(events, sizeof events, "%s/trace.log.events", run.dir);
-  struct events_file *e = events_read(events);
-  events_free(e);
-  json_t *lines = as_test_load_lines(snapshots);
-  json_int_t ping = actor_id(lines, "ping"), pong = actor_id(lines, "pong");
-  json_t *trace = export_trace(snapshots);
-  size_t flows;
-  cr_expect_eq(slices_with_flows(trace, pong, "ping", ping, &flows), 50);
-  cr_expect_eq(flows, 50);
-  json_decref(trace);
-  json_decref(lines);
+  expect_fifty_flows(snapshots, events);
   as_test_run_free(&run);
 }
 
@@ -303,10 +310,7 @@ static void events_run_beside_leftover(const char *leftover)
   char dir[] = "/tmp/as-events-leftover-XXXXXX", path[128], output[160];
   cr_assert_not_null(mkdtemp(dir));
   snprintf(path, sizeof path, "%s/%s", dir, leftover);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f);
-  fputs("left over\n", f);
-  fclose(f);
+  as_test_write_text(path, "left over\n");
   snprintf(output, sizeof output, "ACTORSCOPE_OUTPUT=file:%s/run.jsonl", dir);
   const char *argv[] = {"caf_pingpong", "50", NULL};
   const char *env[] = {"ACTORSCOPE_EVENTS=1", output, NULL};
@@ -318,18 +322,9 @@ static void events_run_beside_leftover(const char *leftover)
   char snapshots[128], events[128];
   snprintf(snapshots, sizeof snapshots, "%s/run-2.jsonl", dir);
   snprintf(events, sizeof events, "%s/run-2.events", dir);
-  struct events_file *e = events_read(events);
-  events_free(e);
-  json_t *lines = as_test_load_lines(snapshots);
-  json_int_t ping = actor_id(lines, "ping"), pong = actor_id(lines, "pong");
-  json_t *trace = export_trace(snapshots);
-  size_t flows;
-  cr_expect_eq(slices_with_flows(trace, pong, "ping", ping, &flows), 50);
-  cr_expect_eq(flows, 50);
+  expect_fifty_flows(snapshots, events);
   struct stat st;
   cr_expect(stat(path, &st) == 0 && st.st_size == 10, "the leftover %s was changed", path);
-  json_decref(trace);
-  json_decref(lines);
   as_test_run_free(&run);
   as_test_remove_tree(dir);
 }
@@ -521,10 +516,7 @@ Test(events, events_follow_the_snapshots_to_the_set_a_refused_rotation_starts)
   char dir[] = "/tmp/as-events-rotation-XXXXXX", planted[96], output[128];
   cr_assert_not_null(mkdtemp(dir));
   snprintf(planted, sizeof planted, "%s/run.1.jsonl", dir);
-  FILE *f = fopen(planted, "w");
-  cr_assert_not_null(f);
-  fputs("planted\n", f);
-  fclose(f);
+  as_test_write_text(planted, "planted\n");
   snprintf(output, sizeof output, "ACTORSCOPE_OUTPUT=file:%s/run.jsonl", dir);
   const char *argv[] = {"czmq_pingpong", "20000", NULL};
   const char *env[] = {"ACTORSCOPE_EVENTS=1", "ACTORSCOPE_MAX_BYTES=4096",

@@ -101,6 +101,14 @@ static int harness_remove(const char *path, const struct stat *st, int flag, str
   return remove(path);
 }
 
+void as_test_write_text(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
 void as_test_remove_tree(const char *dir) { nftw(dir, harness_remove, 16, FTW_DEPTH | FTW_PHYS); }
 
 void as_test_run_free(struct as_test_run *run)

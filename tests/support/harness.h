@@ -22,6 +22,8 @@ void as_test_run(const char *const *argv, const char *const *env, int preload,
 void as_test_run_both(const char *const *argv, const char *const *env, int same_stdout,
                       struct as_test_run *traced);
 void as_test_run_free(struct as_test_run *run);
+/* Writes TEXT into a new file at PATH (a planted name, a leftover of a run). */
+void as_test_write_text(const char *path, const char *text);
 /* Removes a directory and everything in it (not following links). */
 void as_test_remove_tree(const char *dir);
 
