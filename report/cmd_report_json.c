@@ -25,6 +25,8 @@ static void report_json_actor(struct jsonout *j, const struct report *r, const s
   jsonout_object_begin(j, NULL);
   jsonout_int(j, "id", a->id);
   report_json_str(j, r, "name", a->name);
+  if (a->full_name != RM_NONE) /* the whole name the tracer shortened; check takes either */
+    report_json_str(j, r, "full_name", a->full_name);
   report_json_str(j, r, "runtime", a->runtime);
   if (a->has_runtime_id) {
     jsonout_int(j, "runtime_id", a->runtime_id);

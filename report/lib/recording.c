@@ -64,7 +64,7 @@ static struct rm_actor *rm_slot(struct rm_ingest *in, int64_t id)
   struct rm_actor *a = &m->actors[lo];
   memset(a, 0, sizeof *a);
   a->id = id;
-  a->max_type = a->running_type = a->reason = RM_NONE;
+  a->max_type = a->running_type = a->reason = a->full_name = RM_NONE;
   return a;
 }
 
@@ -205,6 +205,7 @@ static void rm_update_actor(struct rm_ingest *in, struct rm_actor *a, const stru
   if (n)
     memcpy(a->types, types, n * sizeof *types);
   a->name = rm_intern(in, r->name);
+  a->full_name = rm_intern(in, r->full_name);
   a->runtime = rm_intern(in, r->runtime);
   a->internal = (uint8_t)r->internal;
   a->attached_late = (uint8_t)r->attached_late;

@@ -34,6 +34,7 @@ struct rm_actor {
   int64_t running_max_ns; /* longest handler seen still running at a capture */
   int64_t last_seq;       /* the last snapshot that listed it */
   uint32_t name, runtime, reason;
+  uint32_t full_name;    /* the whole qualified name when the tracer shortened it; RM_NONE: none */
   uint32_t max_type;     /* the message type of handler_max_ns, when the counts tell */
   uint32_t running_type; /* the type of running_max_ns */
   uint32_t now_type;     /* the type being handled at the last capture (handling_now) */

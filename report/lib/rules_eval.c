@@ -184,8 +184,41 @@ static void rules_eval_p99(const struct rule *rule, const struct recording *m,
     rules_note(r, "no message in any mailbox was timed, so the rule checks nothing");
 }
 
+/* An actor name as the report prints it, or as the tracer gave it whole: a template actor's
+ * name the tracer shortened ("…stage<vector‹…>, 7>") is its full_name in the snapshots, and a
+ * rule may give either (helper-64 could give only the shortened one, with its "…"). Every
+ * count is kept under the printed name: NAME becomes it. */
+static void rules_name_resolve(char *name, size_t cap, const struct recording *m)
+{
+  const struct rm_actor *whole = NULL;
+  for (size_t i = 0; name[0] && i < m->n_actors; i++) {
+    const struct rm_actor *a = &m->actors[i];
+    if (strcmp(strtab_text(&m->strings, a->name), name) == 0)
+      return; /* a printed name: as it is */
+    if (!whole && a->full_name != RM_NONE &&
+        strcmp(strtab_text(&m->strings, a->full_name), name) == 0)
+      whole = a;
+  }
+  if (whole)
+    snprintf(name, cap, "%s", strtab_text(&m->strings, whole->name));
+}
+
+static int rules_eval_resolved(const struct rule *rule, const struct recording *m,
+                               const struct rm_names *names, int partial, struct rules_result *r,
+                               char *err, size_t err_len);
+
 int rules_eval(const struct rule *rule, const struct recording *m, const struct rm_names *names,
                int partial, struct rules_result *r, char *err, size_t err_len)
+{
+  struct rule resolved = *rule;
+  rules_name_resolve(resolved.name, sizeof resolved.name, m);
+  rules_name_resolve(resolved.peer, sizeof resolved.peer, m);
+  return rules_eval_resolved(&resolved, m, names, partial, r, err, err_len);
+}
+
+static int rules_eval_resolved(const struct rule *rule, const struct recording *m,
+                               const struct rm_names *names, int partial, struct rules_result *r,
+                               char *err, size_t err_len)
 {
   char note[1536]; /* two names (each up to the rules' 511 bytes) and the words around them */
   /* A rule about a name no actor of the run has would check nothing: a misspelt name must not
