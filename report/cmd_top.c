@@ -3,6 +3,7 @@
  * to the terminal screen or to --batch frames. */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "program.h"
 #include "top_app.h"
 #include "top_batch.h"
 
@@ -270,6 +271,15 @@ int cmd_top(int argc, char **argv)
   }
   struct top_program program;
   char err[512];
+  /* The program as every view names it: a script by its name and interpreter's
+   * ("blong.py (python3)"), not "/usr/bin/python3". */
+  char shown[AS_PROGRAM_NAME_MAX] = "";
+  if (o.program) {
+    size_t n_args = 0;
+    while (o.program[n_args])
+      n_args++;
+    as_program_name(NULL, (const char *const *)o.program, n_args, shown, sizeof shown);
+  }
   if (o.program) {
     /* A reader gone (`top --batch -- PROG | head`) ends the frames, not top: the program it
      * started is stopped, never left running on its own. */
@@ -281,8 +291,7 @@ int cmd_top(int argc, char **argv)
     }
     app.program = &program;
     o.source = program.source;
-    snprintf(app.screen.note, sizeof app.screen.note, "%s's output: %s", o.program[0],
-             program.output);
+    snprintf(app.screen.note, sizeof app.screen.note, "%s's output: %s", shown, program.output);
   } else if (o.interval || o.events) {
     if (o.events)
       fprintf(stderr, "actorscope top: --events applies to -- PROGRAM only (a running process: "
@@ -290,7 +299,7 @@ int cmd_top(int argc, char **argv)
     fprintf(stderr, "actorscope top: --interval applies to -- PROGRAM only (the tracer of a "
                     "running process has its own)\n");
   }
-  snprintf(app.screen.source, sizeof app.screen.source, "%s", o.program ? o.program[0] : o.source);
+  snprintf(app.screen.source, sizeof app.screen.source, "%s", o.program ? shown : o.source);
   app.screen.replay = !o.program && !top_is_socket(o.source) && !o.follow;
   /* A followed file does not restart: its end (or an error in it) is the end. */
   struct live_feed_options feed = {
@@ -314,8 +323,8 @@ int cmd_top(int argc, char **argv)
     int ended = o.batch && strncmp(app.screen.state, "ended", 5) == 0;
     int kept = top_program_finish(&program, ended ? 5000 : 0);
     top_program_describe(&program, how, sizeof how);
-    fprintf(stderr, "actorscope top: %s %s%s%s\n", o.program[0], how,
-            kept ? "; its output is in " : "", kept ? program.output : "");
+    fprintf(stderr, "actorscope top: %s %s%s%s\n", shown, how, kept ? "; its output is in " : "",
+            kept ? program.output : "");
     if (program.events[0])
       fprintf(stderr, "actorscope top: its events are in %s\n", program.events);
     /* As `run` and `check` would end: a CI job running `top --batch --rules` fails with it. */

@@ -373,6 +373,29 @@ Test(top_batch, a_name_cut_keeps_whole_parts_and_no_stray_colon)
   top_golden("names-cut-whole-parts");
 }
 
+/* A script run by top is named as every view names it, by the script and its interpreter (top
+ * said "/usr/bin/python3's output" and "/usr/bin/python3 exited"). */
+Test(top_batch, a_script_run_by_top_is_named_by_the_script)
+{
+  char script[] = "/tmp/as-top-script-XXXXXX.py";
+  int fd = mkstemps(script, 3);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  as_test_write_text(script, "print('hello')\n");
+  const char *argv[] = {"top", "--batch", "--", "/usr/bin/python3", script, NULL};
+  char *err;
+  int status;
+  char *out = top_run_argv(argv, &err, &status);
+  cr_expect_eq(status, 0, "%s", err);
+  const char *base = strrchr(script, '/') + 1;
+  char expected[128];
+  snprintf(expected, sizeof expected, "actorscope top: %s (python3", base);
+  cr_expect(strstr(err, expected), "%s", err);
+  free(out);
+  free(err);
+  unlink(script);
+}
+
 /* A port nobody listens on now (the kernel's choice). */
 static int top_free_port(void)
 {
