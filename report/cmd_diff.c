@@ -58,6 +58,12 @@ struct diff_sampling {
   int64_t a, b;
 };
 
+/* How each run ended, when not normally ("no final snapshot: ...", a signal, a detach): rows
+ * of a run cut short compare what it reached, which a reader must be told. NULL: normally. */
+struct diff_ends {
+  const char *a, *b;
+};
+
 static int diff_sampled_alike(const struct diff_sampling *s)
 {
   return s->a <= 0 || s->b <= 0 || s->a == s->b;
@@ -233,13 +239,18 @@ static char *diff_row_label(const struct diff_row *row, char *buf, size_t len)
 }
 
 static void diff_print(const struct diff_rows *rows, const char *path_a, const char *path_b,
-                       const struct diff_opts *o, const struct diff_sampling *sampling)
+                       const struct diff_opts *o, const struct diff_sampling *sampling,
+                       const struct diff_ends *ends)
 {
   char floor_text[SHOW_DURATION_MAX];
   printf("actorscope diff: A = %s, B = %s\n(marked '!': B grew more than %g%% and more than %lld, "
          "or %s for handler times)\n",
          path_a, path_b, o->tolerance, (long long)o->floor,
          show_duration(o->floor_ns, 0, floor_text, sizeof floor_text));
+  if (ends->a)
+    printf("note: A: %s\n", ends->a);
+  if (ends->b)
+    printf("note: B: %s\n", ends->b);
   if (!diff_sampled_alike(sampling))
     printf("note: A timed a mailbox's first %lld messages' waits and then one in %lld, B its "
            "first %lld and then one in %lld: their mailbox-wait rows compare different "
@@ -301,7 +312,7 @@ static void diff_print(const struct diff_rows *rows, const char *path_a, const c
 
 static void diff_json_print(const struct diff_rows *rows, const char *path_a, const char *path_b,
                             const struct diff_opts *o, const struct diff_sampling *sampling,
-                            FILE *out)
+                            const struct diff_ends *ends, FILE *out)
 {
   struct jsonout j;
   jsonout_init(&j, out);
@@ -314,6 +325,10 @@ static void diff_json_print(const struct diff_rows *rows, const char *path_a, co
   jsonout_int(&j, "a_mailbox_wait_every", sampling->a);
   jsonout_int(&j, "b_mailbox_wait_every", sampling->b);
   jsonout_bool(&j, "sampled_alike", diff_sampled_alike(sampling));
+  if (ends->a)
+    jsonout_str(&j, "a_end_note", ends->a);
+  if (ends->b)
+    jsonout_str(&j, "b_end_note", ends->b);
   jsonout_array_begin(&j, "rows");
   for (size_t i = 0; i < rows->n; i++) {
     const struct diff_row *row = &rows->items[i];
@@ -404,14 +419,17 @@ int cmd_diff(int argc, char **argv)
   }
   struct diff_rows rows = {0};
   struct diff_sampling sampling = {a.model.mailbox_wait_every, b.model.mailbox_wait_every};
+  char end_a[512], end_b[512];
+  struct diff_ends ends = {recording_end_note(&a.model, end_a, sizeof end_a),
+                           recording_end_note(&b.model, end_b, sizeof end_b)};
   int rc = CMD_OK;
   if (diff_build(&rows, &a, &b, &o) < 0) {
     fprintf(stderr, "actorscope diff: out of memory\n");
     rc = CMD_FAILED;
   } else if (as_json) {
-    diff_json_print(&rows, argv[optind], argv[optind + 1], &o, &sampling, stdout);
+    diff_json_print(&rows, argv[optind], argv[optind + 1], &o, &sampling, &ends, stdout);
   } else {
-    diff_print(&rows, argv[optind], argv[optind + 1], &o, &sampling);
+    diff_print(&rows, argv[optind], argv[optind + 1], &o, &sampling, &ends);
   }
   free(rows.items);
   intern_table_free(&rows.labels);
