@@ -17,6 +17,8 @@
 #include "show.h"
 
 #define HTML_SLOWEST 10
+/* Bytes of an actor's name on a chart's axis or legend: what fits beside its id. */
+#define HTML_LABEL_NAME_MAX 31
 
 static const char html_style[] =
     ":root{--fg:#1d2733;--muted:#5b6b7c;--line:#d9e0e8;--bg:#f5f7fa;--card:#fff;--accent:#2f6db5;"
@@ -65,14 +67,17 @@ static const char html_style[] =
     ".facts{color:var(--muted);font-size:13px;margin-left:8px}.rt{font-size:11.5px;color:var(--"
     "muted);"
     "border:1px solid var(--line);border-radius:4px;padding:0 4px;margin-left:6px}"
-    "table.names{border-collapse:collapse;width:100%;background:var(--card);border:1px solid "
-    "var(--line);border-radius:10px;overflow:hidden;font-size:14px}"
-    ".names th,.names td{padding:5px 10px;text-align:right;border-bottom:1px solid #edf1f5;"
-    "font-variant-numeric:tabular-nums}.names "
-    "th{background:#eef2f6;font-weight:600;color:var(--muted)}"
-    ".names td:first-child,.names th:first-child{text-align:left}.names tr.dl "
-    "td{background:var(--badbg)}"
-    ".names td.bad{color:var(--bad);font-weight:600}"
+    /* The tables of names and of pairs look alike. */
+    "table.names,table.pairs{border-collapse:collapse;width:100%;background:var(--card);"
+    "border:1px solid var(--line);border-radius:10px;overflow:hidden;font-size:14px}"
+    ":is(.names,.pairs) :is(th,td){padding:5px 8px;text-align:right;border-bottom:1px solid "
+    "#edf1f5;font-variant-numeric:tabular-nums}"
+    ":is(.names,.pairs) th{background:#eef2f6;font-weight:600;color:var(--muted)}"
+    ".names :is(td,th):first-child,.pairs :is(td,th):not(.num){text-align:left}"
+    ".names tr.dl td{background:var(--badbg)}.names td.bad{color:var(--bad);font-weight:600}"
+    /* Names without spaces (company::product_line::...) break anywhere rather than widen the
+     * page past the window: every column stays in view. */
+    ":is(.names,.pairs) td,.tree .nm{overflow-wrap:anywhere}.names td:first-child{min-width:14em}"
     "footer{color:var(--muted);font-size:12.5px;margin-top:26px}";
 
 static const char html_script[] = "function setAll(o){document.querySelectorAll('#tree "
@@ -188,7 +193,7 @@ static void html_deadlocks(FILE *out, const struct html_model *m)
 /* ---- plots --------------------------------------------------------------------------------- */
 
 /* Under the slowest handlers: where those of them that got stuck were. The bars' labels are
- * the actors' (set just before), in the chart's order. */
+ * the actors' whole ones (their tooltips, set just before), in the chart's order. */
 static void html_stuck_list(FILE *out, const struct export_svg_bar *bars,
                             const struct html_actor *const *actors, size_t nb)
 {
@@ -200,7 +205,7 @@ static void html_stuck_list(FILE *out, const struct export_svg_bar *bars,
     if (!open++)
       fputs("<ul class=\"stuck\">\n", out);
     fputs("<li>", out);
-    escape_html_text(out, bars[k].label);
+    escape_html_text(out, bars[k].tip);
     fputs(": ", out);
     escape_html_duration(out, a->stuck_ns);
     fputs(" stuck in <code>", out);
@@ -219,9 +224,9 @@ static int html_plots(FILE *out, const struct html_model *m)
   double *t = calloc(n + 1, sizeof *t), *alive = calloc(n + 1, sizeof *alive);
   double *rt = calloc(n + 1, sizeof *rt), *rate = calloc(n + 1, sizeof *rate);
   struct export_svg_bar *bars = calloc(HTML_SLOWEST, sizeof *bars);
-  char *labels = calloc(HTML_SLOWEST + HTML_DEEPEST, 600);
-  if (!t || !alive || !rt || !rate || !bars || !labels) {
-    free(t), free(alive), free(rt), free(rate), free(bars), free(labels);
+  char *labels = calloc(HTML_SLOWEST + HTML_DEEPEST, 600), *labels_full = calloc(HTML_SLOWEST, 600);
+  if (!t || !alive || !rt || !rate || !bars || !labels || !labels_full) {
+    free(t), free(alive), free(rt), free(rate), free(bars), free(labels), free(labels_full);
     return -ENOMEM;
   }
   size_t nr = 0;
@@ -250,7 +255,9 @@ static int html_plots(FILE *out, const struct html_model *m)
   for (size_t k = 0; k < n_deep; k++) {
     const struct html_actor *a = html_model_actor(m, m->deep_ids[k]);
     char *label = labels + k * 600;
-    snprintf(label, 600, "#%" PRId64 " %.60s (max %" PRId64 ")", a->id, a->name, a->mailbox_max);
+    char name[HTML_LABEL_NAME_MAX + 4];
+    show_name(a->name, HTML_LABEL_NAME_MAX, name, sizeof name);
+    snprintf(label, 600, "#%" PRId64 " %s (max %" PRId64 ")", a->id, name, a->mailbox_max);
     deep[k] =
         (struct export_svg_series){label, m->deep_t,        m->deep_depth[k],      m->n_deep_points,
                                    1,     a->mailbox_max_s, (double)a->mailbox_max};
@@ -276,19 +283,26 @@ static int html_plots(FILE *out, const struct html_model *m)
       bars[k] = bars[k - 1];
       k--;
     }
-    bars[k] = (struct export_svg_bar){NULL, (double)v, a->running_max_ns > a->handler_max_ns, NULL};
+    bars[k] =
+        (struct export_svg_bar){NULL, (double)v, a->running_max_ns > a->handler_max_ns, NULL, NULL};
     bars[k].label = (const char *)a; /* resolved below */
   }
   const struct html_actor *bar_actors[HTML_SLOWEST];
   for (size_t k = 0; k < nb; k++) {
     const struct html_actor *a = (const struct html_actor *)bars[k].label;
     bar_actors[k] = a;
-    char *label = labels + (HTML_DEEPEST + k) * 600;
+    /* The axis shows the id and the name cut in its middle; the tooltip and the list of stuck
+     * handlers the whole name and, for one still running, its message type. */
+    char *label = labels + (HTML_DEEPEST + k) * 600, *full = labels_full + k * 600;
+    char name[HTML_LABEL_NAME_MAX + 4];
+    show_name(a->name, HTML_LABEL_NAME_MAX, name, sizeof name);
+    snprintf(label, 600, "#%" PRId64 " %s", a->id, name);
     if (bars[k].highlight && a->slow_type && *a->slow_type)
-      snprintf(label, 600, "#%" PRId64 " %.60s (%.40s)", a->id, a->name, a->slow_type);
+      snprintf(full, 600, "#%" PRId64 " %.400s (%.150s)", a->id, a->name, a->slow_type);
     else
-      snprintf(label, 600, "#%" PRId64 " %.60s", a->id, a->name);
+      snprintf(full, 600, "#%" PRId64 " %.500s", a->id, a->name);
     bars[k].label = label;
+    bars[k].tip = full;
   }
   /* The axis in the unit that suits the slowest; each bar's value in its own. */
   struct show_unit unit = show_duration_unit(nb ? (int64_t)bars[0].value : 0);
@@ -305,7 +319,7 @@ static int html_plots(FILE *out, const struct html_model *m)
     fputs("<p class=\"note\">Mailbox depth over time needs a recorded file (this run was read "
           "from a stream).</p>\n",
           out);
-  free(t), free(alive), free(rt), free(rate), free(bars), free(labels);
+  free(t), free(alive), free(rt), free(rate), free(bars), free(labels), free(labels_full);
   return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "export_html_pairs.h"
 
 #include "escape.h"
+#include "export_svg.h"
 #include "pairs.h"
 #include "recording.h"
 
@@ -62,65 +63,24 @@ static long pairs_node_at(const char **nodes, size_t k, const char *name)
   return -1;
 }
 
-/* Moves (*X, *Y) BY units toward (TX, TY). */
-static void pairs_toward(double *x, double *y, double tx, double ty, double by)
-{
-  double dx = tx - *x, dy = ty - *y, d = sqrt(dx * dx + dy * dy);
-  if (d > by) {
-    *x += dx / d * by;
-    *y += dy / d * by;
-  }
-}
-
-static void pairs_svg(FILE *out, const struct html_pair *pairs, size_t n)
+/* The graph of the busiest names and the pairs between them (export_svg_graph). */
+static int pairs_svg(FILE *out, const struct html_pair *pairs, size_t n)
 {
   const char *nodes[PAIRS_NODES_MAX];
   size_t k = pairs_nodes(pairs, n, nodes);
-  const double w = 760, h = 420, cx = w / 2, cy = h / 2, r = k > 1 ? 150 : 0;
-  double x[PAIRS_NODES_MAX], y[PAIRS_NODES_MAX];
-  for (size_t j = 0; j < k; j++) {
-    double t = 2 * M_PI * (double)j / (double)k - M_PI / 2;
-    x[j] = cx + r * cos(t) * 1.6;
-    y[j] = cy + r * sin(t);
-  }
-  double top = log((double)(n ? pairs[0].count : 1) + 1);
-  fprintf(out,
-          "<svg class=\"pairs\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-          "aria-label=\"messages between actor names\">"
-          "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
-          "markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\">"
-          "<path d=\"M0,0L10,5L0,10z\" fill=\"#4a6fa5\"/></marker></defs>",
-          w, h);
+  struct export_svg_edge *edges = calloc(n ? n : 1, sizeof *edges);
+  if (!edges)
+    return -ENOMEM;
+  size_t n_edges = 0;
   for (size_t i = 0; i < n; i++) {
     long a = pairs_node_at(nodes, k, pairs[i].from), b = pairs_node_at(nodes, k, pairs[i].to);
-    if (a < 0 || b < 0 || a == b)
-      continue;
-    /* Bent to one side, so that A→B and B→A are two edges. */
-    double mx = (x[a] + x[b]) / 2 + (y[b] - y[a]) * 0.15,
-           my = (y[a] + y[b]) / 2 - (x[b] - x[a]) * 0.15;
-    double width = 1 + 6 * log((double)pairs[i].count + 1) / (top > 0 ? top : 1);
-    /* Ends short of the nodes' dots, so the arrow head shows. */
-    double sx = x[a], sy = y[a], ex = x[b], ey = y[b];
-    pairs_toward(&sx, &sy, mx, my, 8);
-    pairs_toward(&ex, &ey, mx, my, 10);
-    fprintf(out,
-            "<path class=\"edge\" d=\"M%.1f,%.1f Q%.1f,%.1f %.1f,%.1f\" stroke-width=\"%.2f\" "
-            "data-count=\"%lld\" marker-end=\"url(#arrow)\"><title>",
-            sx, sy, mx, my, ex, ey, width, (long long)pairs[i].count);
-    escape_html_text(out, pairs[i].from);
-    fputs(" \u2192 ", out);
-    escape_html_text(out, pairs[i].to);
-    fprintf(out, ": %lld messages</title></path>", (long long)pairs[i].count);
+    if (a >= 0 && b >= 0)
+      edges[n_edges++] = (struct export_svg_edge){(size_t)a, (size_t)b, (long long)pairs[i].count};
   }
-  for (size_t j = 0; j < k; j++) {
-    fprintf(out,
-            "<g class=\"node\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\"/>"
-            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-            x[j], y[j], x[j], y[j] - 9);
-    escape_html_text(out, nodes[j]);
-    fputs("</text></g>", out);
-  }
-  fputs("</svg>", out);
+  export_svg_graph(out, "pairs", "messages between actor names", nodes, k, edges, n_edges,
+                   "messages");
+  free(edges);
+  return 0;
 }
 
 int export_html_pairs(FILE *out, const struct html_model *m)
@@ -136,13 +96,17 @@ int export_html_pairs(FILE *out, const struct html_model *m)
     return 0;
   }
   fputs("<section id=\"pairs\"><h2>Messages between actors</h2>"
-        "<style>svg.pairs{width:100%;max-width:760px;height:auto}"
+        "<style>svg.pairs{display:block;width:100%;height:auto;"
+        "background:var(--card);border:1px solid var(--line);border-radius:10px;margin-bottom:12px}"
         "svg.pairs .edge{fill:none;stroke:#4a6fa5;stroke-opacity:.7}"
-        "svg.pairs text{font-size:11px}</style>",
+        "svg.pairs .node-label{font-size:14px;fill:var(--fg)}</style>",
         out);
-  if (n)
-    pairs_svg(out, pairs, n);
-  fputs("<table class=\"pairs\"><thead><tr><th>from</th><th>to</th><th>messages</th></tr>"
+  if (n && pairs_svg(out, pairs, n) < 0) {
+    free(pairs);
+    return -ENOMEM;
+  }
+  fputs("<table class=\"pairs\"><thead><tr><th>from</th><th>to</th><th "
+        "class=\"num\">messages</th></tr>"
         "</thead><tbody>",
         out);
   for (size_t i = 0; i < n && i < PAIRS_ROWS_MAX; i++) {

@@ -34,15 +34,68 @@ double export_svg_nice_step(double range, int ticks)
 }
 
 /* A tick label: integers plainly, else up to 3 significant decimals; k/M for thousands. */
-static void svg_number(FILE *out, double v)
+static void svg_number_text(char *buf, size_t len, double v)
 {
   double a = fabs(v);
   if (a >= 1e6)
-    fprintf(out, "%gM", v / 1e6);
+    snprintf(buf, len, "%gM", v / 1e6);
   else if (a >= 1e4)
-    fprintf(out, "%gk", v / 1e3);
+    snprintf(buf, len, "%gk", v / 1e3);
   else
-    fprintf(out, "%g", fabs(v) < 1e-12 ? 0.0 : v);
+    snprintf(buf, len, "%g", fabs(v) < 1e-12 ? 0.0 : v);
+}
+
+static void svg_number(FILE *out, double v)
+{
+  char text[32];
+  svg_number_text(text, sizeof text, v);
+  fputs(text, out);
+}
+
+/* Where a label's glyphs are, about: tick-sized text is ~6.5 units a character, 11 high. */
+struct svg_box {
+  double x0, x1, y0, y1;
+};
+
+static int svg_boxes_meet(const struct svg_box *a, const struct svg_box *b)
+{
+  return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+/* TEXT (the value of a maximum marked at MX, MY) at its first place that clears the labels
+ * PLACED so far, the y axis's numbers and the title: centred over the mark with its baseline at
+ * Y, else beside it, below it, or stacked higher. Values of maxima reached close together each
+ * stay readable, and near their own mark. */
+static void svg_place_label(FILE *out, struct svg_box *placed, size_t *n_placed, double mx,
+                            double my, double y, const char *text)
+{
+  double width = 6.5 * (double)strlen(text) + 4;
+  struct {
+    double x0, base;
+  } const tries[] = {
+      {mx - width / 2, y},       {mx + 8, my + 4},         {mx - width / 2, my + 19},
+      {mx - 8 - width, my + 4},  {mx - width / 2, y - 13}, {mx - width / 2, y - 26},
+      {mx - width / 2, my + 32}, {mx - width / 2, y - 39}, {mx - width / 2, my + 45},
+  };
+  struct svg_box box = {0};
+  for (size_t k = 0; k < sizeof tries / sizeof tries[0]; k++) {
+    double x0 = fmin(fmax(tries[k].x0, LEFT + 4), LEFT + PLOT_W - width);
+    struct svg_box at = {x0, x0 + width, tries[k].base - 11, tries[k].base + 2};
+    if (k == 0)
+      box = at; /* where it goes when nothing is clear */
+    int clear = at.y0 >= TOP && at.y1 <= TOP + PLOT_H;
+    for (size_t p = 0; clear && p < *n_placed; p++)
+      clear = !svg_boxes_meet(&at, &placed[p]);
+    if (clear) {
+      box = at;
+      break;
+    }
+  }
+  if (*n_placed < SVG_SPOTS_MAX)
+    placed[(*n_placed)++] = box;
+  fprintf(out, "<text class=\"tick mark-label\" x=\"%.1f\" y=\"%.1f\">", box.x0 + 2, box.y1 - 2);
+  escape_html_text(out, text);
+  fputs("</text>", out);
 }
 
 static void svg_open(FILE *out, const char *id, const char *title, double height)
@@ -61,21 +114,12 @@ static void svg_open(FILE *out, const char *id, const char *title, double height
 
 static void svg_close(FILE *out) { fputs("</svg></figure>\n", out); }
 
-/* LABEL cut to MAX bytes (at a character boundary) with an ellipsis. */
+/* LABEL cut to MAX bytes with its middle given up, as report cuts names: long namespaced names
+ * share their start and differ at their end. */
 static void svg_text_cut(FILE *out, const char *label, size_t max)
 {
-  size_t len = strlen(label);
-  if (len <= max) {
-    escape_html_text(out, label);
-    return;
-  }
-  char cut[128];
-  size_t k = max - 3 < sizeof cut - 4 ? max - 3 : sizeof cut - 4;
-  while (k > 0 && ((unsigned char)label[k] & 0xc0) == 0x80)
-    k--;
-  memcpy(cut, label, k);
-  strcpy(cut + k, "\xe2\x80\xa6");
-  escape_html_text(out, cut);
+  char cut[256];
+  escape_html_text(out, show_name(label, max, cut, sizeof cut));
 }
 
 static void svg_legend(FILE *out, double x, double y, const char *color, const char *label)
@@ -213,7 +257,8 @@ void export_svg_line_chart(FILE *out, const char *id, const char *title, const c
     double x, y, value;
     int diamonds, labels;
   } spots[SVG_SPOTS_MAX];
-  size_t n_spots = 0;
+  size_t n_spots = 0, n_placed = 0;
+  struct svg_box placed[SVG_SPOTS_MAX];
   for (size_t s = 0; s < n_series; s++) {
     if (!series[s].has_mark)
       continue;
@@ -237,10 +282,10 @@ void export_svg_line_chart(FILE *out, const char *id, const char *title, const c
             s, mx + dx, my - 5, palette[s % PALETTE_N], series[s].mark_y);
     if (!label)
       continue;
-    fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">max ", mx,
-            my - 8 - 12.0 * label_row, mx > LEFT + PLOT_W * 0.85 ? "end" : "middle");
-    svg_number(out, series[s].mark_y);
-    fputs("</text>", out);
+    char text[48];
+    snprintf(text, sizeof text, "max ");
+    svg_number_text(text + 4, sizeof text - 4, series[s].mark_y);
+    svg_place_label(out, placed, &n_placed, mx + dx, my, my - 8 - 12.0 * label_row, text);
   }
   if (n_series > 1)
     for (size_t s = 0; s < n_series; s++)
@@ -288,7 +333,7 @@ void export_svg_bar_chart(FILE *out, const char *id, const char *title, const ch
             "</text><rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
             "rx=\"2\" fill=\"%s\"><title>",
             x0, y + 4, w > 1 ? w : 1, row - 8, palette[bars[i].highlight ? 3 : 0]);
-    escape_html_text(out, bars[i].label);
+    escape_html_text(out, bars[i].tip ? bars[i].tip : bars[i].label);
     char value[64];
     if (bars[i].text)
       snprintf(value, sizeof value, "%s", bars[i].text);
@@ -315,4 +360,102 @@ void export_svg_bar_chart(FILE *out, const char *id, const char *title, const ch
   if (legend_highlight)
     svg_legend(out, lx, bottom + 50, palette[3], legend_highlight);
   svg_close(out);
+}
+
+/* ---- graph --------------------------------------------------------------------------------- */
+
+#define GRAPH_COLUMN_X 345.0 /* the left column; the right one mirrors it */
+#define GRAPH_DOT_R 5.0
+#define GRAPH_HEAD 10.0 /* arrowhead's length and width, in the graph's units */
+
+/* Moves (*X, *Y) BY units toward (TX, TY). */
+static void graph_toward(double *x, double *y, double tx, double ty, double by)
+{
+  double dx = tx - *x, dy = ty - *y, d = sqrt(dx * dx + dy * dy);
+  if (d > by) {
+    *x += dx / d * by;
+    *y += dy / d * by;
+  }
+}
+
+void export_svg_graph(FILE *out, const char *svg_class, const char *aria_label,
+                      const char *const *nodes, size_t n_nodes, const struct export_svg_edge *edges,
+                      size_t n_edges, const char *unit)
+{
+  /* Nodes alternate between the columns, so the busiest pair faces across the middle; a column's
+   * rows are a line of text apart at least, and farther when few. */
+  size_t rows = (n_nodes + 1) / 2;
+  double pitch = fmin(90, fmax(42, 300 / (double)(rows ? rows : 1)));
+  double height = 40 + (double)(rows ? rows - 1 : 0) * pitch + 20;
+  double *x = calloc(n_nodes + 1, sizeof *x), *y = calloc(n_nodes + 1, sizeof *y);
+  if (!x || !y) {
+    free(x), free(y);
+    return;
+  }
+  for (size_t j = 0; j < n_nodes; j++) {
+    size_t in_column = (n_nodes - j % 2 + 1) / 2;           /* nodes in this one */
+    double offset = (double)(rows - in_column) * pitch / 2; /* the shorter column centred */
+    x[j] = j % 2 ? EXPORT_SVG_GRAPH_W - GRAPH_COLUMN_X : GRAPH_COLUMN_X;
+    y[j] = 40 + offset + (double)(j / 2) * pitch;
+  }
+  long long top_count = 1;
+  for (size_t i = 0; i < n_edges; i++)
+    if (edges[i].count > top_count)
+      top_count = edges[i].count;
+  double top = log((double)top_count + 1);
+  fprintf(out,
+          "<svg class=\"%s\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+          "role=\"img\" aria-label=\"",
+          svg_class, EXPORT_SVG_GRAPH_W, height);
+  escape_html_text(out, aria_label);
+  /* Heads in the graph's units, not the stroke's: a heavy edge's head is no larger. */
+  fprintf(out,
+          "\"><defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"0\" refY=\"5\" "
+          "markerUnits=\"userSpaceOnUse\" markerWidth=\"%.0f\" markerHeight=\"%.0f\" "
+          "orient=\"auto\"><path d=\"M0,0L10,5L0,10z\" fill=\"#4a6fa5\"/></marker></defs>",
+          GRAPH_HEAD, GRAPH_HEAD);
+  for (size_t i = 0; i < n_edges; i++) {
+    size_t a = edges[i].from, b = edges[i].to;
+    if (a >= n_nodes || b >= n_nodes || a == b)
+      continue;
+    double mx, my;
+    if (x[a] != x[b]) {
+      /* Across: bent to one side, so that A→B and B→A are two edges. */
+      mx = (x[a] + x[b]) / 2 + (y[b] - y[a]) * 0.15;
+      my = (y[a] + y[b]) / 2 - (x[b] - x[a]) * 0.15;
+    } else {
+      /* Within a column: bowed into the middle, away from the names, B→A farther than A→B. */
+      double inward = x[a] < EXPORT_SVG_GRAPH_W / 2 ? 1 : -1;
+      mx = x[a] + inward * (30 + 0.45 * fabs(y[b] - y[a]) + (y[a] < y[b] ? 0 : 30));
+      my = (y[a] + y[b]) / 2;
+    }
+    double width = 1 + 5 * log((double)edges[i].count + 1) / (top > 0 ? top : 1);
+    /* The line ends where the head starts; the head's tip just short of the dot. */
+    double sx = x[a], sy = y[a], ex = x[b], ey = y[b];
+    graph_toward(&sx, &sy, mx, my, GRAPH_DOT_R + 2);
+    graph_toward(&ex, &ey, mx, my, GRAPH_DOT_R + 2 + GRAPH_HEAD);
+    fprintf(out,
+            "<path class=\"edge\" d=\"M%.1f,%.1f Q%.1f,%.1f %.1f,%.1f\" stroke-width=\"%.2f\" "
+            "data-count=\"%lld\" marker-end=\"url(#arrow)\"><title>",
+            sx, sy, mx, my, ex, ey, width, edges[i].count);
+    escape_html_text(out, nodes[a]);
+    fputs(" \xe2\x86\x92 ", out);
+    escape_html_text(out, nodes[b]);
+    fprintf(out, ": %lld ", edges[i].count);
+    escape_html_text(out, unit);
+    fputs("</title></path>", out);
+  }
+  for (size_t j = 0; j < n_nodes; j++) {
+    int left = x[j] < EXPORT_SVG_GRAPH_W / 2;
+    fprintf(out,
+            "<g class=\"node\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.0f\"/>"
+            "<text class=\"node-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
+            x[j], y[j], GRAPH_DOT_R, x[j] + (left ? -10 : 10), y[j] + 4.5, left ? "end" : "start");
+    svg_text_cut(out, nodes[j], EXPORT_SVG_GRAPH_NAME_MAX);
+    fputs("<title>", out);
+    escape_html_text(out, nodes[j]);
+    fputs("</title></text></g>", out);
+  }
+  fputs("</svg>", out);
+  free(x), free(y);
 }

@@ -32,6 +32,7 @@ struct export_svg_bar {
   double value;
   int highlight;    /* drawn in the second colour (e.g. still running) */
   const char *text; /* the value as people read it; NULL: the value and the unit */
+  const char *tip;  /* the tooltip's text (the whole name); NULL: the label */
 };
 
 /* Horizontal bars, largest first as given. LEGEND: texts for the plain and highlighted bars
@@ -39,6 +40,24 @@ struct export_svg_bar {
 void export_svg_bar_chart(FILE *out, const char *id, const char *title, const char *unit,
                           const struct export_svg_bar *bars, size_t n, const char *legend_plain,
                           const char *legend_highlight);
+
+struct export_svg_edge {
+  size_t from, to; /* indexes of nodes */
+  long long count;
+};
+
+/* A directed graph of NODES (names, the busiest first) and EDGES between them, each as wide as
+ * the log of its count, with a tooltip "from → to: COUNT UNIT". The nodes stand in two columns,
+ * their names outward (cut in the middle to fit, whole in the tooltip), so no name covers
+ * another however long; arrowheads are one size, their tips at the node they point at.
+ * SVG_CLASS: the svg element's class, for the page's style. */
+void export_svg_graph(FILE *out, const char *svg_class, const char *aria_label,
+                      const char *const *nodes, size_t n_nodes, const struct export_svg_edge *edges,
+                      size_t n_edges, const char *unit);
+
+/* The graph's size in its own units (its viewBox), and the most bytes of a node's name shown. */
+#define EXPORT_SVG_GRAPH_W 1100.0
+#define EXPORT_SVG_GRAPH_NAME_MAX 38
 
 /* The step between axis ticks: 1, 2 or 5 times a power of ten, for about TICKS ticks. */
 double export_svg_nice_step(double range, int ticks);

@@ -100,3 +100,175 @@ Test(export_svg, maxima_reached_at_one_moment_stand_side_by_side_with_one_label_
   cr_assert_geq(text_y(svg, ">max 40</text>") - text_y(svg, ">max 41</text>"), 12);
   free(svg);
 }
+
+/* The text of every element of class CLASS in SVG, in order, with its x, y and anchor. */
+struct svg_text {
+  char text[256];
+  double x, y;
+  char anchor[8];
+};
+
+static size_t texts_of_class(const char *svg, const char *class, struct svg_text *found, size_t max)
+{
+  char key[64];
+  snprintf(key, sizeof key, "<text class=\"%s\"", class);
+  size_t n = 0;
+  for (const char *at = svg; n < max && (at = strstr(at, key)); at++) {
+    struct svg_text *t = &found[n++];
+    const char *x = strstr(at, " x=\""), *y = strstr(at, " y=\""), *a = strstr(at, "anchor=\"");
+    const char *gt = strchr(at, '>');
+    t->x = strtod(x + 4, NULL);
+    t->y = strtod(y + 4, NULL);
+    snprintf(t->anchor, sizeof t->anchor, "%s", a && a < gt ? a + 8 : "start\"");
+    *strchr(t->anchor, '"') = '\0';
+    /* As shown: entities as the one character they stand for. */
+    size_t k = 0;
+    for (const char *c = gt + 1; *c && *c != '<' && k + 1 < sizeof t->text; k++)
+      if (*c == '&') {
+        t->text[k] = '?';
+        c = strchr(c, ';') + 1;
+      } else {
+        t->text[k] = *c++;
+      }
+    t->text[k] = '\0';
+  }
+  return n;
+}
+
+/* Where the glyphs of T (font SIZE) are, generously: 0.6 em a character (sans-serif averages 0.55). */
+static void text_box(const struct svg_text *t, double size, double box[4])
+{
+  size_t chars = 0;
+  for (const char *c = t->text; *c; c++)
+    chars += ((unsigned char)*c & 0xc0) != 0x80;
+  double width = 0.6 * size * (double)chars;
+  double x0 = strcmp(t->anchor, "end") == 0      ? t->x - width
+              : strcmp(t->anchor, "middle") == 0 ? t->x - width / 2
+                                                 : t->x;
+  box[0] = x0, box[1] = x0 + width, box[2] = t->y - size, box[3] = t->y + 2;
+}
+
+static int boxes_meet(const double a[4], const double b[4])
+{
+  return a[0] < b[1] && b[0] < a[1] && a[2] < b[3] && b[2] < a[3];
+}
+
+/* The names of a real CAF run's actor systems (tests/data/runs/caf-long-names.jsonl). */
+static const char *const long_names[] = {
+    "company::product_line::ingestion_subsystem::detail::very_long_descriptive_ingestion_worker_"
+    "actor_name",
+    "driver",
+    "company::product_line::ingestion_subsystem::detail::templated_stateful_processing_pipeline_"
+    "stage<vector<…>, 7>",
+    "company::product_line::ingestion_subsystem::detail::very_long_descriptive_ingestion_worker_"
+    "actor_name_v2",
+    "main",
+};
+
+static char *graph_of(const char *const *nodes, size_t n_nodes, const struct export_svg_edge *edges,
+                      size_t n_edges)
+{
+  char *text = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&text, &size);
+  cr_assert_not_null(out);
+  export_svg_graph(out, "pairs", "messages", nodes, n_nodes, edges, n_edges, "messages");
+  fclose(out);
+  return text;
+}
+
+Test(export_svg, the_graphs_names_stay_apart_and_inside_however_long_and_many)
+{
+  const char *many[24];
+  char names[24][120];
+  for (size_t i = 0; i < 24; i++) {
+    snprintf(names[i], sizeof names[i], "%s_%zu", long_names[i % 5], i);
+    many[i] = names[i];
+  }
+  static const struct export_svg_edge edges[] = {{0, 1, 1842}, {1, 0, 1842}, {2, 1, 1839},
+                                                 {3, 1, 1839}, {4, 2, 3},    {1, 3, 1839}};
+  struct {
+    const char *const *nodes;
+    size_t n;
+  } const cases[] = {{long_names, 5}, {many, 24}, {long_names + 1, 1}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    char *svg = graph_of(cases[c].nodes, cases[c].n, edges, cases[c].n == 5 ? 6 : 0);
+    struct svg_text labels[24];
+    size_t n = texts_of_class(svg, "node-label", labels, 24);
+    cr_assert_eq(n, cases[c].n, "%s", svg);
+    double box[24][4];
+    for (size_t i = 0; i < n; i++) {
+      text_box(&labels[i], 14, box[i]);
+      cr_assert(box[i][0] >= 0 && box[i][1] <= EXPORT_SVG_GRAPH_W,
+                "'%s' runs off the graph (%g to %g)", labels[i].text, box[i][0], box[i][1]);
+      for (size_t j = 0; j < i; j++)
+        cr_assert(!boxes_meet(box[i], box[j]), "'%s' covers '%s'", labels[i].text, labels[j].text);
+    }
+    free(svg);
+  }
+}
+
+Test(export_svg, long_names_that_share_their_start_read_differently_on_the_graph_and_the_bars)
+{
+  char *svg = graph_of(long_names, 5, NULL, 0);
+  struct svg_text labels[5];
+  cr_assert_eq(texts_of_class(svg, "node-label", labels, 5), 5);
+  cr_assert_str_neq(labels[0].text, labels[3].text);
+  cr_assert_str_neq(labels[0].text, labels[2].text);
+  cr_assert(strstr(labels[3].text, "actor_name_v2"), "the end is kept: %s", labels[3].text);
+  /* The whole name is the tooltip. */
+  cr_assert(strstr(svg, long_names[0]));
+  free(svg);
+
+  const struct export_svg_bar bars[] = {{long_names[0], 2, 0, NULL, NULL},
+                                        {long_names[3], 1, 0, NULL, NULL}};
+  char *text = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&text, &size);
+  export_svg_bar_chart(out, "handlers", "Slowest handlers", "ms", bars, 2, NULL, NULL);
+  fclose(out);
+  struct svg_text bar_labels[2];
+  cr_assert_eq(texts_of_class(text, "bar-label", bar_labels, 2), 2);
+  cr_assert_str_neq(bar_labels[0].text, bar_labels[1].text);
+  free(text);
+}
+
+Test(export_svg, arrowheads_are_one_small_size_whatever_the_edges_width)
+{
+  static const struct export_svg_edge edges[] = {{0, 1, 1000000}, {1, 0, 1}};
+  char *svg = graph_of(long_names, 2, edges, 2);
+  /* Sized in the graph's units, not as a multiple of the (up to 6 wide) stroke. */
+  cr_assert(strstr(svg, "markerUnits=\"userSpaceOnUse\""), "%s", svg);
+  const char *w = strstr(svg, "markerWidth=\""), *h = strstr(svg, "markerHeight=\"");
+  cr_assert(w && h);
+  cr_assert_leq(strtod(w + 13, NULL), 12);
+  cr_assert_leq(strtod(h + 14, NULL), 12);
+  free(svg);
+}
+
+Test(export_svg, values_of_maxima_reached_close_together_keep_off_each_other_and_the_axis)
+{
+  /* The real run's: 858, 587 and 536 within a few pixels of one another near x = 0. */
+  static const double xs[] = {0.0, 0.5, 4.0}, ys[] = {1, 1, 1};
+  struct export_svg_series series[] = {{"a", xs, ys, 3, 1, 0.20, 1962},
+                                       {"b", xs, ys, 3, 1, 0.0, 858},
+                                       {"c", xs, ys, 3, 1, 0.2, 587},
+                                       {"d", xs, ys, 3, 1, 0.28, 536}};
+  char *text = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&text, &size);
+  export_svg_line_chart(out, "mailbox", "Deepest mailboxes", "since tracing started",
+                        "messages waiting", series, 4, 0, 4);
+  fclose(out);
+  struct svg_text labels[4];
+  size_t n = texts_of_class(text, "tick mark-label", labels, 4);
+  cr_assert_eq(n, 4, "%s", text);
+  double box[4][4];
+  for (size_t i = 0; i < n; i++) {
+    text_box(&labels[i], 11.5, box[i]);
+    cr_assert_geq(box[i][0], 64, "'%s' over the y axis's numbers", labels[i].text);
+    for (size_t j = 0; j < i; j++)
+      cr_assert(!boxes_meet(box[i], box[j]), "'%s' covers '%s'", labels[i].text, labels[j].text);
+  }
+  free(text);
+}
