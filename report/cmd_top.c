@@ -279,8 +279,6 @@ int cmd_top(int argc, char **argv)
     while (o.program[n_args])
       n_args++;
     as_program_name(NULL, (const char *const *)o.program, n_args, shown, sizeof shown);
-  }
-  if (o.program) {
     /* A reader gone (`top --batch -- PROG | head`) ends the frames, not top: the program it
      * started is stopped, never left running on its own. */
     signal(SIGPIPE, SIG_IGN);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -185,4 +186,14 @@ int launch_library_find(char *out, size_t len)
   }
   snprintf(out, len, "%s", ACTORSCOPE_INSTALLED_LIBRARY);
   return access(out, R_OK) == 0 ? 0 : -ENOENT;
+}
+
+const char *launch_status_text(int wait_status, char *out, size_t cap)
+{
+  if (WIFSIGNALED(wait_status))
+    snprintf(out, cap, "killed by SIG%s",
+             sigabbrev_np(WTERMSIG(wait_status)) ? sigabbrev_np(WTERMSIG(wait_status)) : "?");
+  else
+    snprintf(out, cap, "exited with status %d", WEXITSTATUS(wait_status));
+  return out;
 }

@@ -28,4 +28,8 @@ int launch_preload_set(const char *library, const char *asan_runtime);
  * -ENOENT (out then names the installed path). */
 int launch_library_find(char *out, size_t len);
 
+/* How a program ended, as its wait status says: "exited with status 3", "killed by SIGKILL"
+ * (run's summary and top's last line say it alike). Returns OUT. */
+const char *launch_status_text(int wait_status, char *out, size_t cap);
+
 #endif

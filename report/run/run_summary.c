@@ -8,6 +8,7 @@
 #include "program.h"
 #include "run_detached.h"
 #include "run_notes.h"
+#include "launch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -353,17 +354,6 @@ static int run_output_stopped(const struct run_note *notes, size_t count, size_t
   return 0;
 }
 
-/* How run's own child ended, as its wait status says: "exited with status 3", "killed by
- * SIGKILL". */
-static void run_describe_wait(int status, char *out, size_t len)
-{
-  if (WIFSIGNALED(status))
-    snprintf(out, len, "killed by SIG%s",
-             sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
-  else
-    snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
-}
-
 /* LAST_IMAGE: no image exec'd later wrote a file: run's child's wait status is its own. */
 static void run_print_output(const struct run_note *note, const struct run_outcome *outcome,
                              const pid_t *detached, size_t detached_count, int stopped,
@@ -371,7 +361,7 @@ static void run_print_output(const struct run_note *note, const struct run_outco
 {
   char how[64] = "";
   if (note->pid == outcome->child && last_image)
-    run_describe_wait(outcome->wait_status, how, sizeof how);
+    launch_status_text(outcome->wait_status, how, sizeof how);
   char path[PATH_MAX];
   run_unescape(note->value, path, sizeof path);
   struct run_file_facts facts;

@@ -1,6 +1,7 @@
 /* actorscope top: starting and ending the watched program. */
 #define _GNU_SOURCE
 #include "top_program.h"
+#include "launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -118,11 +119,8 @@ void top_program_describe(const struct top_program *p, char *out, size_t cap)
 {
   if (!p->exited)
     snprintf(out, cap, "running");
-  else if (WIFSIGNALED(p->status))
-    snprintf(out, cap, "killed by SIG%s",
-             sigabbrev_np(WTERMSIG(p->status)) ? sigabbrev_np(WTERMSIG(p->status)) : "?");
   else
-    snprintf(out, cap, "exited with status %d", WEXITSTATUS(p->status));
+    launch_status_text(p->status, out, cap);
 }
 
 static void program_wait(struct top_program *p, int ms)
