@@ -38,6 +38,13 @@ struct feed {
   int failed; /* the attempt ended with an error (a directory's socket) */
   struct feed_voice *voice;
   struct metrics_process *process; /* the open connection's process in the hub, or NULL */
+  long peer_pid;                   /* who serves the open connection (a unix socket), else <= 0 */
+  enum serve_end last_end;         /* what the open connection's last line told */
+  char last_signal[16];
+  /* A process read over tcp whose stream ended without a final line: gone if the next attempt
+   * fails or finds another process (serve cannot ask its pid; it may live on another host). */
+  int orphan, attempting;
+  int64_t orphan_pid, orphan_started_ns;
 };
 
 static void serve_sleep_ms(int64_t ms)
@@ -117,8 +124,14 @@ static int feed_opened(void *ctx, const struct as_reader *reader, char *why, siz
   if (feed_check_name(f, reader, why, len) < 0)
     return -1;
   int busy = 0;
+  const struct as_rec_header *header = as_reader_header(reader);
+  f->peer_pid = as_reader_peer_pid(reader);
+  f->last_end = SERVE_END_NONE;
   pthread_mutex_lock(&hub->lock);
-  f->process = serve_hub_attach(hub, as_reader_header(reader), &busy);
+  if (f->orphan && (header->pid != f->orphan_pid || header->started_at_ns != f->orphan_started_ns))
+    serve_hub_lost(hub, f->orphan_pid, f->orphan_started_ns);
+  f->orphan = 0;
+  f->process = serve_hub_attach(hub, header, f->peer_pid, &busy);
   if (f->process && f->stat >= 0) {
     hub->sources[f->stat].up = 1;
     hub->sources[f->stat].connections++;
@@ -137,6 +150,8 @@ static int feed_snapshot(void *ctx, const struct as_rec_header *header,
                          const struct as_rec_snapshot *snapshot, int new_stream)
 {
   struct feed *f = ctx;
+  f->last_end = serve_end_of(snapshot);
+  snprintf(f->last_signal, sizeof f->last_signal, "%s", snapshot->signal ? snapshot->signal : "");
   pthread_mutex_lock(&f->hub->lock);
   int rc = metrics_process_update(f->process, snapshot);
   pthread_mutex_unlock(&f->hub->lock);
@@ -147,11 +162,15 @@ static void feed_closed(void *ctx, int rc)
 {
   struct feed *f = ctx;
   pthread_mutex_lock(&f->hub->lock);
-  serve_hub_detach(f->hub, f->process);
+  f->orphan = f->last_end == SERVE_END_NONE && f->peer_pid <= 0;
+  f->orphan_pid = f->process->pid;
+  f->orphan_started_ns = f->process->started_at_ns;
+  serve_hub_detach(f->hub, f->process, f->last_end, f->last_signal);
   if (f->stat >= 0)
     f->hub->sources[f->stat].up = 0;
   pthread_mutex_unlock(&f->hub->lock);
   f->process = NULL;
+  f->attempting = 0; /* a failure said next is the stream's own, not a new attempt's */
   if (rc == 0)
     f->voice->said[0] = '\0'; /* a clean end: the next problem is news */
 }
@@ -160,11 +179,21 @@ static void feed_failed(void *ctx, const char *why)
 {
   struct feed *f = ctx;
   f->failed = 1;
+  if (f->orphan && f->attempting) {
+    pthread_mutex_lock(&f->hub->lock);
+    serve_hub_lost(f->hub, f->orphan_pid, f->orphan_started_ns);
+    pthread_mutex_unlock(&f->hub->lock);
+    f->orphan = 0;
+  }
   voice_say(f->voice, why);
 }
 
 /* A source of its own is tried for as long as serve runs. */
-static int feed_retry(void *ctx) { return 1; }
+static int feed_retry(void *ctx)
+{
+  ((struct feed *)ctx)->attempting = 1;
+  return 1;
+}
 
 static int feed_socket_exists(const struct feed *f)
 {
