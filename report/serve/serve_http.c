@@ -74,6 +74,50 @@ static int serve_http_wants_openmetrics(const char *accept)
   return 0;
 }
 
+/* Bytes of the well-formed UTF-8 character at P (LEFT bytes on), or 0 (RFC 3629: no overlong
+ * form, no surrogate, nothing past U+10FFFF: what Prometheus checks). */
+static size_t serve_utf8_char(const unsigned char *p, size_t left)
+{
+  unsigned char c = p[0];
+  size_t n = c < 0x80 ? 1 : c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+  if (n == 0 || n > left)
+    return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+  int out_of_range = (c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
+                     (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90);
+  return out_of_range ? 0 : n;
+}
+
+/* The exposition is UTF-8, as its Content-Type says. The reader takes the strings yajl takes
+ * (overlong forms, surrogates, a lone \udc80 escape): one such name from a hostile source would
+ * make Prometheus refuse the whole scrape ("invalid UTF-8 label value"), every process's
+ * series with it. Each byte that starts no well-formed character becomes U+FFFD. Returns BODY,
+ * or a new buffer (BODY freed), or NULL when out of memory. */
+static char *serve_utf8_mend(char *body, size_t *len)
+{
+  const unsigned char *in = (const unsigned char *)body;
+  size_t bad = 0;
+  for (size_t i = 0, n; i < *len; i += n ? n : 1)
+    bad += (n = serve_utf8_char(in + i, *len - i)) == 0;
+  if (!bad)
+    return body;
+  char *mended = malloc(*len + 2 * bad + 1), *out = mended;
+  if (!mended) {
+    free(body);
+    return NULL;
+  }
+  for (size_t i = 0, n; i < *len; i += n ? n : 1) {
+    n = serve_utf8_char(in + i, *len - i);
+    memcpy(out, n ? (const char *)in + i : "\xef\xbf\xbd", n ? n : 3);
+    out += n ? n : 3;
+  }
+  free(body);
+  *len = (size_t)(out - mended);
+  return mended;
+}
+
 static enum MHD_Result serve_reply(struct MHD_Connection *connection, unsigned status,
                                    const char *type, char *body, size_t len, int owned)
 {
@@ -129,7 +173,7 @@ static enum MHD_Result serve_request(void *cls, struct MHD_Connection *connectio
   if (!out)
     return MHD_NO;
   http->render(out, om, http->ctx);
-  if (fclose(out) != 0) {
+  if (fclose(out) != 0 || !(body = serve_utf8_mend(body, &len))) {
     free(body);
     static char text[] = "out of memory\n";
     return serve_reply(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", text,
