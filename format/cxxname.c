@@ -28,3 +28,15 @@ int as_cxxname_strip_parameters(char *name)
   }
   return 0;
 }
+
+int as_cxxname_unwrap_handler(char *name)
+{
+  static const char prefix[] = "caf::trivial_match_case<", suffix[] = ">::invoke";
+  size_t len = strlen(name), p = sizeof prefix - 1, s = sizeof suffix - 1;
+  if (len <= p + s || strncmp(name, prefix, p) != 0 || strcmp(name + len - s, suffix) != 0)
+    return 0;
+  memmove(name, name + p, len - p - s);
+  name[len - p - s] = '\0';
+  as_cxxname_strip_parameters(name);
+  return 1;
+}

@@ -8,4 +8,10 @@
  * from the front, so a name cut short still loses all of its list. Returns whether it cut. */
 int as_cxxname_strip_parameters(char *name);
 
+/* CAF 0.17 runs a handler through "caf::trivial_match_case<F>::invoke", F being the program's
+ * own code (the lambda of its actor's behaviour): a stack shows F, without its parameters
+ * ("ns::worker::make_behavior"). Applied to a name already without parameters; returns whether
+ * it unwrapped. */
+int as_cxxname_unwrap_handler(char *name);
+
 #endif

@@ -97,14 +97,15 @@ unsigned as_stack_capture_slots(void **frames, uintptr_t *slots, unsigned max)
   return stack_walk_from(frames, slots, max);
 }
 
-/* C++ names are shown demangled when the process has a C++ runtime loaded. */
-static void stack_demangle(char *name, size_t len)
+/* Room for a function's name, demangled whole: CAF's queue templates run to 1-2 KB. */
+#define STACK_NAME_MAX 4096
+
+/* C++ names are shown demangled when the process has a C++ runtime loaded. Demangled from the
+ * symbol whole: one cut short first (CAF's 300-byte mangled queue names) could not be read. */
+static void stack_demangle_into(const char *symbol, char *name, size_t len)
 {
-  if (strncmp(name, "_Z", 2) != 0)
-    return;
-  char *plain = as_resolve_demangle(name);
-  if (plain)
-    snprintf(name, len, "%s", plain);
+  char *plain = strncmp(symbol, "_Z", 2) == 0 ? as_resolve_demangle(symbol) : NULL;
+  snprintf(name, len, "%s", plain ? plain : symbol);
   free(plain);
 }
 
@@ -199,17 +200,20 @@ static void stack_name_from(const struct as_elfdyn *dyn, const ElfW(Sym) * sym, 
                             uintptr_t file_addr, char *fn, size_t fn_len, uintptr_t *offset)
 {
   uintptr_t start = 0;
+  char symtab_name[STACK_NAME_MAX];
+  const char *symbol;
   if (sym) {
-    snprintf(fn, fn_len, "%s", dyn->strtab + sym->st_name);
+    symbol = dyn->strtab + sym->st_name;
     *offset = file_addr - sym->st_value;
-  } else if (as_elfsym_lookup(path, file_addr, fn, fn_len, &start) == 0) {
+  } else if (as_elfsym_lookup(path, file_addr, symtab_name, sizeof symtab_name, &start) == 0) {
+    symbol = symtab_name;
     *offset = file_addr - start;
   } else {
     fn[0] = '\0';
     *offset = file_addr;
     return;
   }
-  stack_demangle(fn, fn_len);
+  stack_demangle_into(symbol, fn, fn_len);
 }
 
 /* Resolves the object holding addr and the name of the function around it. */
@@ -230,7 +234,7 @@ int as_stack_function_name(const void *addr, char *out, size_t out_len)
 {
   /* Demangled whole before its parameters go: a name cut short first would keep a parameter
    * list cut mid-type. */
-  char whole[4096];
+  char whole[STACK_NAME_MAX];
   uintptr_t offset;
   const char *object;
   if (stack_lookup(addr, whole, sizeof whole, &offset, &object) < 0 || whole[0] == '\0')
@@ -240,7 +244,8 @@ int as_stack_function_name(const void *addr, char *out, size_t out_len)
   return 0;
 }
 
-/* "function+0xOFF (object)", or without the function when none is known. */
+/* "function+0xOFF (object)", or without the function when none is known. A function's name
+ * too long for out loses its middle ("..."): where it is and in which object stay. */
 static void stack_format(char *out, size_t out_len, const char *fn, uintptr_t offset,
                          const char *object)
 {
@@ -248,15 +253,20 @@ static void stack_format(char *out, size_t out_len, const char *fn, uintptr_t of
   base = base ? base + 1 : object;
   if (strcmp(object, "/proc/self/exe") == 0)
     base = program_invocation_short_name;
-  if (fn[0])
-    snprintf(out, out_len, "%s+0x%lx (%s)", fn, (unsigned long)offset, base);
-  else
-    snprintf(out, out_len, "0x%lx (%s)", (unsigned long)offset, base);
+  char where[320];
+  snprintf(where, sizeof where, "%s0x%lx (%s)", fn[0] ? "+" : "", (unsigned long)offset, base);
+  size_t len = strlen(fn), room = out_len > strlen(where) ? out_len - 1 - strlen(where) : 0;
+  if (len <= room || room < 16) {
+    snprintf(out, out_len, "%s%s", fn, where);
+    return;
+  }
+  size_t head = (room - 3) / 2, tail = room - 3 - head;
+  snprintf(out, out_len, "%.*s...%s%s", (int)head, fn, fn + len - tail, where);
 }
 
 int as_stack_describe(const void *addr, char *out, size_t out_len)
 {
-  char fn[256];
+  char fn[STACK_NAME_MAX];
   uintptr_t offset;
   const char *object;
   if (stack_lookup(addr, fn, sizeof fn, &offset, &object) < 0) {
@@ -337,7 +347,7 @@ void as_stack_describe_many(const void *const *addrs, size_t n, char *out, size_
       if (done[j] || maps[j] != maps[i])
         continue;
       const uintptr_t *at = bsearch(&file_addrs[j], sorted, k, sizeof *sorted, stack_addr_cmp);
-      char fn[256];
+      char fn[STACK_NAME_MAX];
       uintptr_t offset;
       stack_name_from(&dyn, best[at - sorted], paths[j], file_addrs[j], fn, sizeof fn, &offset);
       stack_format(out + j * out_len, out_len, fn, offset, paths[j]);

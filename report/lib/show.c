@@ -219,7 +219,11 @@ struct show_unit show_duration_unit(int64_t max_ns)
   return (struct show_unit){show_unit_name(exponent), show_pow10[exponent]};
 }
 
-/* The function of a frame "fn+0xOFF (object)" without its parameters; -1 for "0xOFF (object)". */
+/* Room for a frame's function: CAF's handler wrapper holds the program's whole lambda type. */
+#define SHOW_FRAME_FUNCTION_MAX 1024
+
+/* The function of a frame "fn+0xOFF (object)" without its parameters, CAF's handler wrapper
+ * unwrapped; -1 for "0xOFF (object)". */
 static int show_frame_function(const char *frame, char *out, size_t len)
 {
   if (strncmp(frame, "0x", 2) == 0)
@@ -228,17 +232,53 @@ static int show_frame_function(const char *frame, char *out, size_t len)
   size_t n = plus ? (size_t)(plus - frame) : strcspn(frame, " ");
   if (n == 0)
     return -1;
-  snprintf(out, len, "%.*s", (int)(n < 200 ? n : 200), frame);
+  snprintf(out, len, "%.*s", (int)(n < len - 1 ? n : len - 1), frame);
   as_cxxname_strip_parameters(out);
+  as_cxxname_unwrap_handler(out);
+  return 0;
+}
+
+/* Whether a frame lies in one of the objects listed: "(libc.so.6)" ends the frame. */
+static int show_frame_in(const char *frame, const char *const *objects, size_t n)
+{
+  const char *object = strrchr(frame, '(');
+  for (size_t i = 0; object && i < n; i++)
+    if (strncmp(object, objects[i], strlen(objects[i])) == 0)
+      return 1;
   return 0;
 }
 
 static int show_frame_in_libc(const char *frame)
 {
-  const char *object = strrchr(frame, '(');
-  return object &&
-         (strncmp(object, "(libc.so", 8) == 0 || strncmp(object, "(libpthread.so", 14) == 0 ||
-          strncmp(object, "(ld-linux", 9) == 0);
+  static const char *const libc[] = {"(libc.so", "(libpthread.so", "(ld-linux"};
+  return show_frame_in(frame, libc, sizeof libc / sizeof libc[0]);
+}
+
+/* The C and C++ runtimes, the kernel's vDSO and the actor runtimes: code the program calls, not
+ * the program's own. */
+static int show_frame_in_runtime(const char *frame)
+{
+  static const char *const runtime[] = {
+      "(libc.so",     "(libpthread.so", "(ld-linux", "(linux-vdso", "(libstdc++.so",
+      "(libgcc_s.so", "(libm.so",       "(libcaf_",  "(libczmq.so", "(libzmq.so"};
+  return show_frame_in(frame, runtime, sizeof runtime / sizeof runtime[0]);
+}
+
+/* Appends frame i's function to the line; 0 when it has none or the line is full. */
+static int show_stack_add(const char *const *frames, size_t i, size_t shown, char *buf, size_t len,
+                          size_t *at)
+{
+  char fn[SHOW_FRAME_FUNCTION_MAX], clean[208];
+  if (show_frame_function(frames[i], fn, sizeof fn) < 0)
+    return 0;
+  int w = snprintf(buf + *at, len - *at, "%s%s", shown ? " \u2190 " : "",
+                   show_name(fn, 80, clean, sizeof clean));
+  if (w < 0 || (size_t)w >= len - *at) {
+    buf[*at] = '\0';
+    return 0;
+  }
+  *at += (size_t)w;
+  return 1;
 }
 
 const char *show_stack_line(const char *const *frames, size_t n, char *buf, size_t len)
@@ -250,19 +290,30 @@ const char *show_stack_line(const char *const *frames, size_t n, char *buf, size
          show_frame_in_libc(frames[first + 1]))
     first++;
   buf[0] = '\0';
-  for (size_t i = first; i < n && len > 0; i++) {
-    char fn[208], clean[208];
-    if (show_frame_function(frames[i], fn, sizeof fn) < 0)
+  if (len == 0)
+    return buf;
+  /* Where it is (the innermost named frame), then the program's own frames, each with the
+   * runtime's function it called ("nanosleep <- zclock_sleep <- napper"): the runtime's
+   * frames between them (CAF's dispatch, libstdc++'s clock) are in the whole stack. A stack
+   * wholly in the runtimes shows its frames in order. */
+  size_t i = first, called = SIZE_MAX;
+  for (; i < n && !shown; i++)
+    if (show_stack_add(frames, i, 0, buf, len, &at))
+      shown = 1, last = i;
+  int own = 0;
+  for (size_t k = i; k < n && !own; k++)
+    own = !show_frame_in_runtime(frames[k]) && strncmp(frames[k], "0x", 2) != 0;
+  for (; i < n && shown < 3; i++) {
+    if (own && show_frame_in_runtime(frames[i])) {
+      if (strncmp(frames[i], "0x", 2) != 0)
+        called = i;
       continue;
-    if (shown == 3)
-      break;
-    int w = snprintf(buf + at, len - at, "%s%s", shown ? " \u2190 " : "",
-                     show_name(fn, 80, clean, sizeof clean));
-    if (w < 0 || (size_t)w >= len - at)
-      break;
-    at += (size_t)w;
-    shown++;
-    last = i;
+    }
+    if (called != SIZE_MAX && show_stack_add(frames, called, shown, buf, len, &at))
+      shown++, last = called;
+    called = SIZE_MAX;
+    if (shown < 3 && show_stack_add(frames, i, shown, buf, len, &at))
+      shown++, last = i;
   }
   /* More frames follow (named or not): the line says so. */
   if (shown && last + 1 < n)

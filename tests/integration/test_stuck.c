@@ -274,7 +274,7 @@ Test(stuck, html_and_perfetto_show_the_stuck_stack)
   cr_assert_eq(out.status, 0, "%s", out.err);
   cr_assert(strstr(out.out, "<li>#2 poller"), "%s", out.out);
   cr_assert(strstr(out.out,
-                   " stuck in <code>poll \u2190 zmq_poll \u2190 zpoller_wait \u2190 \u2026</code> "
+                   " stuck in <code>poll \u2190 zpoller_wait \u2190 poller \u2190 \u2026</code> "
                    "(stack read from its system call, complete)</li>"));
   as_test_run_free(&out);
   const char *perfetto[] = {AS_TEST_CLI, "export", "perfetto", path, NULL};

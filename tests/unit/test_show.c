@@ -88,3 +88,67 @@ Test(show, an_axis_takes_the_unit_of_its_largest_value)
   u = show_duration_unit(0);
   cr_expect_str_eq(u.name, "ns");
 }
+
+/* A stuck stack in one line: where it is, then the program's own frames with the runtime's
+ * function each called; the runtimes' frames between them only in the whole stack. */
+static const char *show_line_of(const char *const *frames, size_t n)
+{
+  static char line[512];
+  return show_stack_line(frames, n, line, sizeof line);
+}
+
+Test(show, a_stuck_stack_reads_where_and_the_program_s_own_frame)
+{
+  const char *sleep[] = {"clock_nanosleep+0x64 (libc.so.6)", "nanosleep+0x12 (libc.so.6)",
+                         "zclock_sleep+0x4f (libczmq.so.4)", "napper+0x89 (czmq_blocking)",
+                         "0x1e2c0 (libczmq.so.4)",           "0x891f4 (libc.so.6)"};
+  cr_assert_str_eq(show_line_of(sleep, 6),
+                   "nanosleep \u2190 zclock_sleep \u2190 napper \u2190 \u2026");
+  /* CZMQ calls libzmq: the function the program called stays, zmq_poll under it goes. */
+  const char *poll[] = {"poll+0x4f (libc.so.6)", "zmq_poll+0x1a2 (libzmq.so.5)",
+                        "zpoller_wait+0x3b (libczmq.so.4)", "poller+0x51 (czmq_blocking)",
+                        "0x1e2c0 (libczmq.so.4)"};
+  cr_assert_str_eq(show_line_of(poll, 5), "poll \u2190 zpoller_wait \u2190 poller \u2190 \u2026");
+  /* CAF's dispatch (trivial_match_case) names the program's lambda: its actor's behaviour. */
+  const char *mutex[] = {
+      "0x8612a (libc.so.6)",
+      "pthread_mutex_lock+0x111 (libc.so.6)",
+      "caf::trivial_match_case<company::billing::ledger::worker_v2::make_behavior()::{lambda("
+      "caf::atom_constant<(caf::atom_value)264718896>)#1}>::invoke(caf::detail::invoke_result_"
+      "visitor&, caf::type_erased_tuple&)+0xa8 (stuckcaf)",
+      "caf::detail::behavior_impl::invoke(caf::detail::invoke_result_visitor&, "
+      "caf::type_erased_tuple&)+0x57 (libcaf_core.so.0.17.6)",
+      "caf::scheduled_actor::consume(caf::mailbox_element&)+0x2b (libcaf_core.so.0.17.6)",
+      "0xd44a2 (libstdc++.so.6)"};
+  cr_assert_str_eq(show_line_of(mutex, 6),
+                   "pthread_mutex_lock \u2190 company::billing::ledger::worker_v2::make_behavior "
+                   "\u2190 \u2026");
+  /* A spinning handler sampled in the vDSO's clock: libstdc++'s clock is what it called. */
+  const char *spin[] = {
+      "0x7bd (linux-vdso.so.1)",
+      "clock_gettime+0x17d (linux-vdso.so.1)",
+      "clock_gettime+0x18 (libc.so.6)",
+      "std::chrono::_V2::steady_clock::now()+0x14 (libstdc++.so.6)",
+      "caf::trivial_match_case<ns::w::make_behavior()::{lambda(int)#2}>::invoke(caf::detail::"
+      "invoke_result_visitor&, caf::type_erased_tuple&)+0xd2 (stuckcaf)",
+      "caf::scheduled_actor::consume(caf::mailbox_element&)+0x2b (libcaf_core.so.0.17.6)"};
+  cr_assert_str_eq(show_line_of(spin, 6),
+                   "clock_gettime \u2190 std::chrono::_V2::steady_clock::now "
+                   "\u2190 ns::w::make_behavior \u2190 \u2026");
+}
+
+Test(show, a_stack_wholly_in_the_runtimes_reads_in_order)
+{
+  const char *internal[] = {
+      "pthread_cond_wait+0x10 (libc.so.6)",
+      "caf::detail::thread_safe_actor_clock::run()+0x5 "
+      "(libcaf_core.so.0.17.6)",
+      "caf::scheduler::abstract_coordinator::start()+0x9 (libcaf_core.so.0.17.6)",
+      "caf::actor_system::actor_system(caf::actor_system_config&)+0x3 (libcaf_core.so.0.17.6)",
+      "0x1098eb (libc.so.6)"};
+  cr_assert_str_eq(show_line_of(internal, 5),
+                   "pthread_cond_wait \u2190 caf::detail::thread_safe_actor_clock::run \u2190 "
+                   "caf::scheduler::abstract_coordinator::start \u2190 \u2026");
+  const char *none[] = {"0x7bd (linux-vdso.so.1)", "0x8612a (libc.so.6)"};
+  cr_assert_str_eq(show_line_of(none, 2), "");
+}
