@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -343,6 +344,196 @@ Test(serve, increase_shows_the_messages_of_jobs_shorter_than_a_scrape)
 /* ---- export prometheus: the numbers of a run ------------------------------------------------ */
 
 /* The sample "NAME{LABELS} VALUE" in TEXT for exactly these labels; -1 when absent. */
+/* ---- how a process ended ---------------------------------------------------------------- */
+
+/* QUERY with PID put in for %d, as prometheus_expect asks it. */
+static void prometheus_expect_pid(int port, const char *query, pid_t pid, const char *expected)
+{
+  char text[512];
+  snprintf(text, sizeof text, query, (int)pid);
+  prometheus_expect(port, text, expected);
+}
+
+/* A user's report: a SIGKILLed process (no final line) stayed served as alive for --keep, its
+ * actors "running" in every series. Now it is lost and its gauges say nothing runs; processes
+ * that ended with a final line say how; the counters of each stay. Over a unix socket serve
+ * asks the pid (a zombie is gone too: the test collects the killed one only at the end); over
+ * tcp, a refused reconnection tells. */
+Test(serve, a_killed_process_is_lost_and_no_longer_reads_as_running, .timeout = 150)
+{
+  char dir[] = "/tmp/actorscope-ended-XXXXXX", path[256], sockets[256], tcp[64], tcp_out[96];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(sockets, sizeof sockets, "%s/sockets", dir);
+  cr_assert_eq(mkdir(sockets, 0700), 0);
+  int tcp_port = free_port();
+  snprintf(tcp, sizeof tcp, "tcp:127.0.0.1:%d", tcp_port);
+  snprintf(tcp_out, sizeof tcp_out, "ACTORSCOPE_OUTPUT=%s", tcp);
+  snprintf(path, sizeof path, "%s/serve.log", dir);
+  const char *serve_argv[] = {AS_TEST_CLI, "serve", "--listen", "127.0.0.1:0", sockets, tcp, NULL};
+  pid_t serve = start_bg(serve_argv, NULL, 0, path);
+  int serve_at = serve_port(path);
+  int prom_at;
+  pid_t prometheus = prometheus_start(dir, serve_at, &prom_at);
+
+  char unix_out[300];
+  snprintf(unix_out, sizeof unix_out, "ACTORSCOPE_OUTPUT=unix:%s/%%p.sock", sockets);
+  const char *unix_env[] = {unix_out, "ACTORSCOPE_INTERVAL_MS=200", NULL};
+  const char *tcp_env[] = {tcp_out, "ACTORSCOPE_INTERVAL_MS=200", NULL};
+  const char *long_argv[] = {AS_TEST_PROGRAMS "/czmq_slow", "60000", NULL};
+  const char *short_argv[] = {AS_TEST_PROGRAMS "/czmq_slow", "300", NULL};
+  snprintf(path, sizeof path, "%s/programs.log", dir);
+  pid_t killed = start_bg(long_argv, unix_env, 1, path);
+  pid_t signalled = start_bg(long_argv, unix_env, 1, path);
+  pid_t over_tcp = start_bg(long_argv, tcp_env, 1, path);
+  pid_t exited = start_bg(short_argv, unix_env, 1, path);
+  static const char running[] =
+      "actorscope_actors{pid=\"%d\",name=\"slow_worker\",status=\"running\"}";
+  prometheus_expect_pid(prom_at, running, killed, "1");
+  prometheus_expect_pid(prom_at, running, signalled, "1");
+  prometheus_expect_pid(prom_at, running, over_tcp, "1");
+  int status;
+  cr_assert_eq(waitpid(exited, &status, 0), exited);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  kill(killed, SIGKILL); /* left a zombie until the end */
+  kill(over_tcp, SIGKILL);
+  waitpid(over_tcp, &status, 0);
+  kill(signalled, SIGUSR1); /* CZMQ takes SIGTERM; SIGUSR1 kills, and the tracer writes */
+  waitpid(signalled, &status, 0);
+  cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGUSR1);
+
+  static const char ended[] = "actorscope_process_ended{pid=\"%d\",ended_by=\"lost\"}";
+  prometheus_expect_pid(prom_at, ended, killed, "1");
+  prometheus_expect_pid(prom_at, ended, over_tcp, "1");
+  prometheus_expect_pid(
+      prom_at, "actorscope_process_ended{pid=\"%d\",ended_by=\"signal\",signal=\"SIGUSR1\"}",
+      signalled, "1");
+  prometheus_expect_pid(prom_at, "actorscope_process_ended{pid=\"%d\",ended_by=\"exit\"}", exited,
+                        "1");
+  prometheus_expect(prom_at, "count(actorscope_process_ended)", "4");
+  /* What an alert reads of the lost ones: nothing runs; the counters keep their values. */
+  prometheus_expect_pid(prom_at, "sum(actorscope_actors{pid=\"%d\"})", killed, "0");
+  prometheus_expect_pid(prom_at, "sum(actorscope_actors{pid=\"%d\"})", over_tcp, "0");
+  prometheus_expect_pid(prom_at, running, signalled, "1"); /* its final line's state, kept */
+  prometheus_expect_pid(prom_at,
+                        "actorscope_handler_running_max_seconds{pid=\"%d\",name=\"slow_worker\"}",
+                        killed, "0");
+  prometheus_expect_pid(prom_at, "actorscope_process_actors_alive{pid=\"%d\"}", killed, "0");
+  prometheus_expect_pid(prom_at, "actorscope_process_exited{pid=\"%d\"}", killed, "1");
+  prometheus_expect_pid(
+      prom_at, "actorscope_messages_received_total{pid=\"%d\",name=\"slow_worker\",type=\"SLOW\"}",
+      killed, "1");
+  waitpid(killed, &status, 0);
+  stop_bg(prometheus);
+  stop_bg(serve);
+  as_test_remove_tree(dir);
+}
+
+/* A socket in the watched directory that serves names no real tracer writes: raw surrogate and
+ * overlong bytes (yajl takes them), a lone \udc80 escape. Its pid is its own, as serve wants. */
+static pid_t bad_names_peer(const char *sockets)
+{
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid)
+    return pid;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  int len = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%d.sock", sockets, (int)getpid());
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if ((size_t)len >= sizeof addr.sun_path || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+      listen(fd, 4) != 0)
+    _exit(1);
+  signal(SIGPIPE, SIG_IGN);
+  for (;;) {
+    int c = accept(fd, NULL, NULL);
+    dprintf(c,
+            "{\"type\":\"header\",\"format\":\"actorscope\",\"version\":1,\"pid\":%d,"
+            "\"program\":\"bad_names\",\"argv\":[\"bad_names\"],\"started_at\":"
+            "\"2026-12-07T08:00:00.000Z\",\"started_at_ns\":1796630400000000000,\"config\":"
+            "{\"interval_ms\":100,\"grave_ms\":5000,\"stack_depth\":2}}\n",
+            (int)getpid());
+    static const char *const names[] = {"surrogate\xed\xa0\x80", "overlong\xc0\x80", "lone\\udc80"};
+    for (int seq = 0;; seq++) {
+      char actors[2048] = "";
+      for (int i = 0; i < 3; i++)
+        snprintf(actors + strlen(actors), sizeof actors - strlen(actors),
+                 "%s{\"id\":%d,\"name\":\"%s\",\"runtime\":\"caf\",\"status\":\"running\","
+                 "\"spawned_at_ns\":1000,\"spawn_site\":null,\"parent\":null,\"children\":[],"
+                 "\"stopped\":null,\"mailbox\":{\"kind\":\"unbounded\",\"len\":0,\"max\":0,"
+                 "\"enqueued\":0},\"outbox\":{\"len\":0},\"counters\":{\"messages_received\":0,"
+                 "\"messages_sent\":0,\"replies\":0,\"handled\":0,\"exceptions\":0},"
+                 "\"handler_ns\":{\"total\":0,\"max\":0},\"handling\":null,\"waiting_on\":null,"
+                 "\"message_types\":[],\"links\":[],\"monitors\":[]}",
+                 i ? "," : "", i + 1, names[i]);
+      if (dprintf(c,
+                  "{\"type\":\"snapshot\",\"seq\":%d,\"captured_at\":\"2026-12-07T08:00:00.100Z\","
+                  "\"captured_at_ns\":1796630400100000000,\"uptime_ns\":100000000,\"final\":false,"
+                  "\"totals\":{\"alive\":3,\"total_spawned\":3,\"total_stopped\":0,"
+                  "\"messages_received\":0},\"deadlocks\":[],\"diagnostics\":[],\"last_cost\":null,"
+                  "\"spawn_sites\":[],\"actors\":[%s]}\n",
+                  seq, actors) < 0)
+        break;
+      sleep_ms(100);
+    }
+    close(c);
+  }
+}
+
+/* Label values are whatever a program names itself, its threads and actors: quotes,
+ * backslashes, tabs, newlines, control characters reach Prometheus as they are (the exposition
+ * escapes what it must); bytes that are not UTF-8 become U+FFFD, and a source that sends such
+ * names leaves every scrape whole (Prometheus refused each one: "invalid UTF-8 label value"). */
+Test(serve, odd_names_reach_prometheus_whole_and_bad_utf8_breaks_no_scrape, .timeout = 120)
+{
+  char dir[] = "/tmp/actorscope-names-XXXXXX", path[256], sockets[256], program[300];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(sockets, sizeof sockets, "%s/sockets", dir);
+  cr_assert_eq(mkdir(sockets, 0700), 0);
+  snprintf(path, sizeof path, "%s/serve.log", dir);
+  const char *serve_argv[] = {AS_TEST_CLI, "serve", "--listen", "127.0.0.1:0", sockets, NULL};
+  pid_t serve = start_bg(serve_argv, NULL, 0, path);
+  int serve_at = serve_port(path);
+  int prom_at;
+  pid_t prometheus = prometheus_start(dir, serve_at, &prom_at);
+  pid_t peer = bad_names_peer(sockets);
+
+  /* A real program under a name holding every byte the format escapes, and some it does not. */
+  snprintf(program, sizeof program,
+           "%s/w\"e\\i\trd\r\x01\x7f\xff"
+           "n\nme",
+           dir);
+  char command[700];
+  snprintf(command, sizeof command, "cp '%s/czmq_slow' '%s'", AS_TEST_PROGRAMS, program);
+  cr_assert_eq(system(command), 0);
+  char out[300];
+  snprintf(out, sizeof out, "ACTORSCOPE_OUTPUT=unix:%s/%%p.sock", sockets);
+  const char *env[] = {out, "ACTORSCOPE_INTERVAL_MS=200", NULL};
+  const char *argv[] = {program, "20000", NULL};
+  snprintf(path, sizeof path, "%s/program.log", dir);
+  pid_t traced = start_bg(argv, env, 1, path);
+
+  prometheus_expect(prom_at,
+                    "actorscope_actors{program=\"w\\\"e\\\\i\\trd\\r\\x01\\x7f\\ufffdn\\nme\","
+                    "name=\"slow_worker\",status=\"running\"}",
+                    "1");
+  prometheus_expect(
+      prom_at,
+      "actorscope_actors{program=\"bad_names\",name=\"surrogate\\ufffd\\ufffd\\ufffd\","
+      "status=\"running\"}",
+      "1");
+  prometheus_expect(prom_at,
+                    "actorscope_actors{program=\"bad_names\",name=\"overlong\\ufffd\\ufffd\","
+                    "status=\"running\"}",
+                    "1");
+  prometheus_expect(prom_at, "count(actorscope_actors_spawned_total{program=\"bad_names\"})", "3");
+  prometheus_expect(prom_at, "up{job=\"actorscope\"}", "1");
+  stop_bg(traced);
+  stop_bg(peer);
+  stop_bg(prometheus);
+  stop_bg(serve);
+  as_test_remove_tree(dir);
+}
+
 static long long sample(const char *text, const char *series)
 {
   size_t len = strlen(series);
