@@ -24,20 +24,24 @@
 #define ATTACH_CONTROL_MS 3000u
 
 static const char attach_usage[] =
-    "usage: actorscope attach [-o DEST] [-i MS] [--stuck-ms N] PID\n"
+    "usage: actorscope attach [-o DEST] [-i MS] [--stuck-ms N] [--events] PID\n"
     "Loads the tracer into running process PID and traces its actors from now on.\n"
     "  -o, --output DEST   where snapshots go: a file (default ./actorscope.PID.jsonl, %p = pid),\n"
     "                      unix:PATH or tcp:[HOST:]PORT, as for actorscope run\n"
     "  -i, --interval MS   snapshot interval (default 1000)\n"
     "      --stuck-ms N    capture the stack of a handler running longer than N ms\n"
+    "      --events        also record every handler, send, spawn and stop with exact times\n"
+    "                      into NAME.events beside the snapshots, from the attach on\n"
     "  -h, --help          this text\n"
     "Stop tracing with `actorscope detach PID`; change settings with `actorscope ctl PID ...`.\n"
     "Actors already running are marked attached_late: counted from attach on, without parent or\n"
     "spawn site. Needs: the same user (or root), glibc >= 2.34, x86-64; see docs/attach.md.\n";
 
 /* The destination in the grammar of actorscope run -o (a bare path is a file), made absolute
- * against our directory: the target's is another. */
-static int attach_output(const char *dest, char *out, size_t len)
+ * against our directory (the target's is another), %p made the target's pid (so `status` names
+ * the file before its first line is written). PATH: the file or socket, "" for tcp. */
+static int attach_output(const char *dest, pid_t pid, char *out, size_t len, char *path,
+                         size_t path_len)
 {
   char cwd[PATH_MAX], text[PATH_MAX + 16], why[200];
   if (!getcwd(cwd, sizeof cwd))
@@ -53,6 +57,14 @@ static int attach_output(const char *dest, char *out, size_t len)
   if (as_dest_parse(&parsed, text, cwd, why, sizeof why) < 0) {
     fprintf(stderr, "actorscope attach: -o '%s' is invalid: %s\n", dest, why);
     return -EINVAL;
+  }
+  path[0] = '\0';
+  if (parsed.kind != AS_DEST_TCP) {
+    if (as_dest_expand_path(parsed.path, pid, path, path_len) < 0 ||
+        snprintf(parsed.path, sizeof parsed.path, "%s", path) >= (int)sizeof parsed.path) {
+      fprintf(stderr, "actorscope attach: -o '%s' is too long\n", dest);
+      return -ENAMETOOLONG;
+    }
   }
   return as_dest_format(&parsed, out, len);
 }
@@ -75,17 +87,21 @@ static const char *attach_config_lookup(const char *name)
   return NULL;
 }
 
-static int attach_build_config(const char *dest, const char *interval, const char *stuck, char *out,
-                               size_t len)
+static int attach_build_config(const char *dest, pid_t pid, const char *interval, const char *stuck,
+                               int events, char *out, size_t len, char *path, size_t path_len)
 {
   char output[PATH_MAX + 16];
-  if (attach_output(dest, output, sizeof output) < 0)
+  if (attach_output(dest, pid, output, sizeof output, path, path_len) < 0)
     return -1;
   int n = snprintf(out, len, "%s=%s\n", AS_ENV_OUTPUT, output);
   if (interval)
     n += snprintf(out + n, len - (size_t)n, "%s=%s\n", AS_ENV_INTERVAL_MS, interval);
   if (stuck)
     n += snprintf(out + n, len - (size_t)n, "%s=%s\n", AS_ENV_STUCK_MS, stuck);
+  /* In the configuration the entry starts with, not a `ctl events on` after it: the first
+   * message counted in the snapshots is the first one recorded. */
+  if (events)
+    n += snprintf(out + n, len - (size_t)n, "%s=1\n", AS_ENV_EVENTS);
   if ((size_t)n >= len)
     return -1;
   attach_config_text = out;
@@ -127,7 +143,7 @@ static int attach_functions(const struct attach_target *t, struct attach_inject 
   return 0;
 }
 
-static void attach_say_where(pid_t pid, const char *what)
+static void attach_say_where(pid_t pid, const char *what, int events)
 {
   char reply[4608];
   const char *output = NULL;
@@ -139,6 +155,12 @@ static void attach_say_where(pid_t pid, const char *what)
     printf("%s, without a control socket: it was preloaded and has started no actor yet "
            "(snapshots go where its ACTORSCOPE_OUTPUT says)\n",
            what);
+  /* --events asks for the timeline: the tracer that is there records it from now on. */
+  if (events && output) {
+    if (attach_control_ask(pid, "events on", reply, sizeof reply, ATTACH_CONTROL_MS) < 0)
+      snprintf(reply, sizeof reply, "error events: the tracer did not answer");
+    printf("%s\n", reply);
+  }
 }
 
 static int attach_inject_with_retries(const struct attach_target *t, struct attach_inject *in)
@@ -159,18 +181,18 @@ static int attach_inject_with_retries(const struct attach_target *t, struct atta
 
 int cmd_attach(int argc, char **argv)
 {
-  static const struct option options[] = {{"output", required_argument, NULL, 'o'},
-                                          {"interval", required_argument, NULL, 'i'},
-                                          {"stuck-ms", required_argument, NULL, 's'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+  static const struct option options[] = {
+      {"output", required_argument, NULL, 'o'},   {"interval", required_argument, NULL, 'i'},
+      {"stuck-ms", required_argument, NULL, 's'}, {"events", no_argument, NULL, 'e'},
+      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   const char *dest = NULL, *interval = NULL, *stuck = NULL;
-  int opt;
+  int opt, events = 0;
   while ((opt = getopt_long(argc, argv, "+o:i:h", options, NULL)) != -1) {
     switch (opt) {
     case 'o': dest = optarg; break;
     case 'i': interval = optarg; break;
     case 's': stuck = optarg; break;
+    case 'e': events = 1; break;
     case 'h': fputs(attach_usage, stdout); return CMD_OK;
     default: fputs(attach_usage, stderr); return CMD_USAGE;
     }
@@ -182,8 +204,9 @@ int cmd_attach(int argc, char **argv)
   }
   if (attach_parse_pid(argv[optind], &pid) < 0)
     return CMD_USAGE;
-  char config[2 * PATH_MAX], library[PATH_MAX], real[PATH_MAX], why[1024];
-  if (attach_build_config(dest, interval, stuck, config, sizeof config) < 0)
+  char config[2 * PATH_MAX], library[PATH_MAX], real[PATH_MAX], why[1024], path[PATH_MAX];
+  if (attach_build_config(dest, pid, interval, stuck, events, config, sizeof config, path,
+                          sizeof path) < 0)
     return CMD_USAGE;
   struct attach_target t;
   int rc = attach_target_inspect(pid, 0, &t, why, sizeof why);
@@ -194,11 +217,13 @@ int cmd_attach(int argc, char **argv)
     char reply[4608];
     int asked = attach_control_ask(pid, "status", reply, sizeof reply, ATTACH_CONTROL_MS);
     if (asked != -ENOENT) {
-      attach_say_where(pid, why);
+      attach_say_where(pid, why, events);
       return CMD_OK;
     }
     rc = attach_target_inspect(pid, 1, &t, why, sizeof why);
   }
+  if (!rc && path[0])
+    rc = attach_target_can_create(&t, path, why, sizeof why);
   if (rc) {
     fprintf(stderr, "actorscope attach: %s\n", why);
     return CMD_FAILED;
@@ -215,7 +240,7 @@ int cmd_attach(int argc, char **argv)
   if (attach_functions(&t, &in) < 0 || attach_inject_with_retries(&t, &in) < 0)
     return CMD_FAILED;
   if (in.attach_rc == 1) {
-    attach_say_where(pid, "the process is traced already");
+    attach_say_where(pid, "the process is traced already", events);
     return CMD_OK;
   }
   if (in.attach_rc < 0) {
@@ -280,10 +305,11 @@ int cmd_detach(int argc, char **argv)
 int cmd_ctl(int argc, char **argv)
 {
   pid_t pid;
-  if (argc < 3 || argc > 4) {
-    fprintf(stderr,
+  int help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+  if (help || argc < 3 || argc > 4) {
+    fprintf(help ? stdout : stderr,
             "usage: actorscope ctl PID status | interval MS | stuck-ms MS | events on|off\n");
-    return CMD_USAGE;
+    return help ? CMD_OK : CMD_USAGE;
   }
   if (attach_parse_pid(argv[1], &pid) < 0)
     return CMD_USAGE;

@@ -89,7 +89,10 @@ static int inject_resume(struct inject *j, int request, unsigned ms)
       return sig;
     if (status >> 16 == 0 && !j->pending_signal)
       j->pending_signal = sig;
-    if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+    /* Resumed as it was asked to go on: PTRACE_CONT after a signal's stop in the middle of a
+     * single step let the thread run on past the injected syscall into the program's own code,
+     * with the mmap's address as its wait's result (an epoll loop read it and died). */
+    if (ptrace(request, tid, 0, 0) < 0)
       return -errno;
   }
 }
@@ -182,6 +185,12 @@ static int inject_stop(struct inject *j)
     snprintf(j->why, j->len, "thread %d of process %d did not stop within %u ms", (int)tid,
              (int)j->in->pid, INJECT_STOP_MS);
     ptrace(PTRACE_DETACH, tid, 0, 0);
+    return -1;
+  }
+  if (status >> 16 == PTRACE_EVENT_STOP && WSTOPSIG(status) != SIGTRAP) {
+    /* A group stop (SIGSTOP or a terminal's stop came meanwhile), not our interrupt. */
+    ptrace(PTRACE_DETACH, tid, 0, 0);
+    snprintf(j->why, j->len, "process %d" ATTACH_STOPPED_TEXT, (int)j->in->pid, (int)j->in->pid);
     return -1;
   }
   if (status >> 16 == 0)

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Stack words looked at above a thread's stack pointer to tell where it waits. */
@@ -91,8 +93,9 @@ static int attach_read_maps(struct attach_target *t)
   return rc;
 }
 
-/* "Name:", "Uid:", "Gid:" and "TracerPid:" of /proc/PID/status. */
+/* "Name:", "State:", "Uid:", "Gid:" and "TracerPid:" of /proc/PID/status. */
 struct attach_status {
+  char state; /* 'T': stopped by a signal (SIGSTOP, SIGTSTP ...) */
   unsigned uid[2], gid[2];
   long tracer;
   unsigned long long cap_eff;
@@ -108,7 +111,8 @@ static int attach_read_status(const char *path, struct attach_status *s, char *n
   while (fgets(line, sizeof line, f)) {
     if (name && sscanf(line, "Name:\t%63[^\n]", name) == 1)
       continue;
-    if (sscanf(line, "Uid:\t%u\t%u", &s->uid[0], &s->uid[1]) == 2 ||
+    if (sscanf(line, "State:\t%c", &s->state) == 1 ||
+        sscanf(line, "Uid:\t%u\t%u", &s->uid[0], &s->uid[1]) == 2 ||
         sscanf(line, "Gid:\t%u\t%u", &s->gid[0], &s->gid[1]) == 2 ||
         sscanf(line, "TracerPid:\t%ld", &s->tracer) == 1 ||
         sscanf(line, "CapEff:\t%llx", &s->cap_eff) == 1)
@@ -185,6 +189,7 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
     return ATTACH_REFUSED;
   }
   t->uid = st.uid[0];
+  t->gid = st.gid[0];
   if (pid == getpid()) {
     snprintf(why, len, "actorscope cannot attach to itself");
     return ATTACH_REFUSED;
@@ -252,6 +257,10 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
              (int)pid, t->name, st.tracer, tracer);
     return ATTACH_REFUSED;
   }
+  if (st.state == 'T') {
+    snprintf(why, len, "process %d (%s)" ATTACH_STOPPED_TEXT, (int)pid, t->name, (int)pid);
+    return ATTACH_REFUSED;
+  }
   char libc[PATH_MAX + 64];
   snprintf(libc, sizeof libc, "/proc/%d/root%s", (int)pid, t->libc.path);
   struct attach_elf_function found[ATTACH_LIBC_FUNCTIONS];
@@ -270,6 +279,78 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
     return ATTACH_REFUSED;
   }
   return attach_permission(t, &st, why, len);
+}
+
+/* ---- where the tracer writes ------------------------------------------------------------------ */
+
+#define ATTACH_GROUPS_MAX 256
+
+/* The process's supplementary groups ("Groups:" of /proc/PID/status). */
+static int attach_groups(pid_t pid, gid_t *groups, int max)
+{
+  char path[64], line[4096];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return -1;
+  int n = -1;
+  while (n < 0 && fgets(line, sizeof line, f)) {
+    if (strncmp(line, "Groups:", 7) != 0)
+      continue;
+    n = 0;
+    for (char *p = line + 7, *end; n < max; p = end) {
+      unsigned long g = strtoul(p, &end, 10);
+      if (end == p)
+        break;
+      groups[n++] = (gid_t)g;
+    }
+  }
+  fclose(f);
+  return n;
+}
+
+/* In a child: becomes the process's user and looks at DIR as it would. Exit status 0 (may
+ * create, or cannot tell), else the errno that forbids it. */
+static int attach_probe_as(const struct attach_target *t, const char *dir)
+{
+  if (geteuid() != t->uid || getegid() != t->gid) {
+    gid_t groups[ATTACH_GROUPS_MAX];
+    int n = attach_groups(t->pid, groups, ATTACH_GROUPS_MAX);
+    if (n < 0 || setgroups((size_t)n, groups) < 0 || setgid(t->gid) < 0 || setuid(t->uid) < 0)
+      return 0;
+  }
+  return access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+}
+
+int attach_target_can_create(const struct attach_target *t, const char *path, char *why, size_t len)
+{
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return 0;
+  /* The directory as the process sees it: its root may be another (a container). */
+  char dir[PATH_MAX + 64];
+  snprintf(dir, sizeof dir, "/proc/%d/root%.*s", (int)t->pid,
+           (int)(slash == path ? 1 : slash - path), path);
+  fflush(NULL);
+  pid_t child = fork();
+  if (child < 0)
+    return 0;
+  if (child == 0)
+    _exit(attach_probe_as(t, dir) & 0xff);
+  int status;
+  while (waitpid(child, &status, 0) < 0)
+    if (errno != EINTR)
+      return 0;
+  int error = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  if (!error)
+    return 0;
+  snprintf(why, len,
+           "process %d (%s) runs as uid %u, which cannot create files in %.*s (%s): the tracer "
+           "inside it could write nothing there; give -o a place that user may write (e.g. "
+           "-o /tmp/actorscope.%%p.jsonl)",
+           (int)t->pid, t->name, (unsigned)t->uid, (int)(slash == path ? 1 : slash - path), path,
+           strerror(error));
+  return ATTACH_REFUSED;
 }
 
 const char *const attach_libc_function_names[ATTACH_LIBC_FUNCTIONS] = {

@@ -37,6 +37,7 @@ struct attach_target {
   pid_t pid;
   char name[64];
   uid_t uid;
+  gid_t gid;
   struct attach_object libc, loader, libzmq, libczmq, libcaf, libcaf_io, tracer;
   /* Where each is in the target (lo 0: its libc has none), by enum attach_libc_function. */
   struct attach_range libc_functions[ATTACH_LIBC_FUNCTIONS];
@@ -50,9 +51,24 @@ enum attach_refusal {
   ATTACH_ALREADY = 2, /* the tracer is in the process already (unless tracer_ok) */
 };
 
+/* A process stopped by a signal runs nothing the tracer could start in it, and a thread
+ * borrowed from it ran on past the injected call: refused. After "process PID (NAME)";
+ * argument: the pid. */
+#define ATTACH_STOPPED_TEXT                                                                        \
+  " is stopped (SIGSTOP, SIGTSTP or a terminal stopped it): continue it (`kill -CONT %d`) and "    \
+  "attach again"
+
 /* tracer_ok: the tracer being mapped is no refusal (a new attach after a detach: the
  * library is loaded already, t->tracer says from where). */
 int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, char *why, size_t len);
+
+/* Whether the process, with its own user, groups and root directory, may create a file in
+ * the directory of PATH (absolute), where the tracer inside it creates its output: the tool
+ * said "attached" while the tracer could write nothing (another user's process attached by
+ * root, from a directory only root may write). 0, or ATTACH_REFUSED with why. Says 0 when it
+ * cannot take the process's identity to look (a tool with CAP_SYS_PTRACE only). */
+int attach_target_can_create(const struct attach_target *t, const char *path, char *why,
+                             size_t len);
 
 /* A thread to borrow: 0 and its tid, or ATTACH_REFUSED with why. */
 int attach_target_pick_thread(const struct attach_target *t, pid_t *tid, char *why, size_t len);

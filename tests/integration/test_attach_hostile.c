@@ -1,0 +1,137 @@
+/* actorscope attach as a new user meets it (docs/attach.md): a stopped process, another user's
+ * process attached from a directory that user may not write, and --events from the attach on
+ * (the timeline's handlers are the snapshots' messages, actor by actor). As root (CI). */
+#define _GNU_SOURCE
+#include "attach_harness.h"
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+TestSuite(attach_hostile, .timeout = 120);
+
+static int mapped_tracer(const struct target *t)
+{
+  char maps[64];
+  snprintf(maps, sizeof maps, "/proc/%d/maps", (int)t->pid);
+  char *text = as_test_read_file(maps);
+  int found = strstr(text, "libactorscope") != NULL;
+  free(text);
+  return found;
+}
+
+/* A stopped Broker died of an attach: its borrowed thread ran on past the injected mmap into
+ * its epoll loop, which read the mapping's address as the wait's result and aborted. */
+Test(attach_hostile, a_stopped_process_is_refused_and_runs_on_unharmed_once_continued)
+{
+  const char *argv[] = {"czmq_epoll_waiter", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  cr_assert_eq(kill(t.pid, SIGSTOP), 0);
+  usleep(100000);
+  char out[8192];
+  int rc = cli(out, sizeof out, 0, "attach", "-o", t.dest, t.pid_text, NULL, NULL, NULL);
+  cr_assert_eq(kill(t.pid, SIGCONT), 0);
+  cr_assert_eq(rc, 1, "%s", out);
+  cr_assert(strstr(out, "is stopped") && strstr(out, "kill -CONT"), "%s", out);
+  cr_assert_not(mapped_tracer(&t));
+  /* Continued, it is attached as any other, and its wait only ever saw interruptions. */
+  usleep(200000);
+  rc = cli(out, sizeof out, 0, "attach", "-o", t.dest, t.pid_text, NULL, NULL, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+               out);
+  target_touch(&t, "stop");
+  cr_assert_eq(target_wait(&t), 0);
+  char *err = target_file(&t, "stderr");
+  cr_assert_null(strstr(err, "BROKEN"), "%s", err);
+  free(err);
+}
+
+/* Root attaching to a nobody daemon from root's directory: the tracer, as nobody, could create
+ * nothing there; the tool said "attached" and no file ever came. */
+Test(attach_hostile, another_users_process_is_refused_where_it_cannot_write)
+{
+  if (geteuid() != 0)
+    cr_skip_test("needs root to start the program as another user");
+  const char *argv[] = {"czmq_attach_target", "3000", "2000", NULL};
+  struct target t;
+  target_start_as(&t, argv, 1, 65534);
+  char closed[128], dest[160], out[8192];
+  snprintf(closed, sizeof closed, "%s/root-only", t.dir);
+  cr_assert_eq(mkdir(closed, 0755), 0);
+  snprintf(dest, sizeof dest, "%s/snap.jsonl", closed);
+  int rc = cli(out, sizeof out, 0, "attach", "-o", dest, t.pid_text, NULL, NULL, NULL);
+  cr_assert_eq(rc, 1, "%s", out);
+  cr_assert(strstr(out, "runs as uid 65534, which cannot create files in") && strstr(out, closed),
+            "%s", out);
+  cr_assert_not(mapped_tracer(&t));
+  /* Where it may write, it is attached. */
+  rc = cli(out, sizeof out, 0, "attach", "-o", t.dest, "-i", "50", t.pid_text, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+               out);
+  struct stat st;
+  cr_assert_eq(stat(t.dest, &st), 0, "%s", out);
+  cr_assert_eq(st.st_uid, 65534u);
+  target_kill(&t);
+}
+
+static json_int_t handler_slices(const char *trace_path)
+{
+  json_error_t error;
+  json_t *trace = json_load_file(trace_path, 0, &error);
+  cr_assert_not_null(trace, "%s: %s", trace_path, error.text);
+  json_t *events = json_object_get(trace, "traceEvents"), *e;
+  size_t i;
+  json_int_t n = 0;
+  json_array_foreach(events, i, e)
+  {
+    const char *ph = json_string_value(json_object_get(e, "ph"));
+    const char *cat = json_string_value(json_object_get(e, "cat"));
+    n += ph && cat && strcmp(ph, "X") == 0 && strcmp(cat, "handler") == 0;
+  }
+  json_decref(trace);
+  return n;
+}
+
+/* `attach --events`: recorded from the configuration the tracer starts with, so every message
+ * the snapshots count has its handler in the timeline (with `ctl events on` after the attach
+ * the first ones had none). %p is the pid already in what attach prints. */
+Test(attach_hostile, attach_with_events_records_every_message_the_snapshots_count)
+{
+  const char *argv[] = {"czmq_attach_target", "600", "2000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char dest[160], expected[200], out[8192];
+  snprintf(dest, sizeof dest, "%s/snap.%%p.jsonl", t.dir);
+  int rc = cli(out, sizeof out, 0, "attach", "--events", "-o", dest, "-i50", t.pid_text, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  snprintf(expected, sizeof expected, "events=on output=%s/snap.%d.jsonl\n", t.dir, (int)t.pid);
+  cr_assert(strstr(out, expected), "expected '%s' in: %s", expected, out);
+  cr_assert_eq(target_wait(&t), 0);
+
+  char snapshots[160], trace[160];
+  snprintf(snapshots, sizeof snapshots, "%s/snap.%d.jsonl", t.dir, (int)t.pid);
+  snprintf(trace, sizeof trace, "%s/trace.json", t.dir);
+  rc = cli(out, sizeof out, 0, "export", "perfetto", "--internal", "-o", trace, snapshots, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  static char report[1 << 18];
+  rc = cli(report, sizeof report, 0, "report", "--json", "--internal", snapshots, NULL, NULL, NULL);
+  cr_assert_eq(rc, 0, "%s", report);
+  json_error_t error;
+  json_t *doc = json_loads(report, 0, &error), *actor;
+  cr_assert_not_null(doc, "%s", error.text);
+  json_int_t received = 0;
+  size_t i;
+  json_array_foreach(json_object_get(doc, "actors"), i, actor) received +=
+      json_integer_value(json_object_get(actor, "messages_received"));
+  json_decref(doc);
+  cr_assert_gt(received, 100);
+  cr_assert_eq(handler_slices(trace), received);
+}
