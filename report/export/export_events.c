@@ -458,12 +458,17 @@ static int ev_on_cancel(struct ev_state *s, const struct as_events_record *r)
   return ev_on_send(s, &again);
 }
 
-static void ev_lost(struct ev_state *s, const struct as_events_record *r)
+static int ev_lost(struct ev_state *s, const struct as_events_record *r)
 {
+  /* On the thread's own track, named as a sender's is (it was "Thread 1000002574"). */
+  int rc = ev_thread_track(s, r->tid);
+  if (rc < 0)
+    return rc;
   ev_open_event(s, "i", (int64_t)EV_THREAD_TRACK_BASE + r->tid);
   fputs(",\"name\":\"events lost\",\"s\":\"p\",\"cat\":\"events\"", s->out);
   ev_ts(s, "ts", r->time_ns);
   fprintf(s->out, ",\"args\":{\"records\":%" PRIu64 ",\"thread\":%" PRIu32 "}}", r->msg, r->tid);
+  return 0;
 }
 
 static int ev_malformed(struct as_reader_error *err, const char *path, const char *why)
@@ -545,16 +550,13 @@ static int ev_record(struct ev_state *s, const struct as_events_record *r)
         return rc;
     }
     return 0;
-  case AS_EV_LOST:
-    s->lost += r->msg;
-    ev_lost(s, r);
-    return 0;
+  case AS_EV_LOST: s->lost += r->msg; return ev_lost(s, r);
   default: /* spawn: the snapshots' instants say it; kinds of later versions: skipped */ return 0;
   }
 }
 
 int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset_ns,
-                        const struct export_events_names *names, unsigned flags,
+                        const struct export_events_names *names, unsigned flags, uint64_t *flow_id,
                         struct export_events_counts *counts, struct as_reader_error *err)
 {
   *counts = (struct export_events_counts){0, 0};
@@ -577,8 +579,12 @@ int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset
     fclose(in);
     return rc;
   }
-  struct ev_state s = {
-      .out = out, .pid = pid, .offset_ns = offset_ns, .names = names, .flags = flags};
+  struct ev_state s = {.out = out,
+                       .pid = pid,
+                       .offset_ns = offset_ns,
+                       .names = names,
+                       .flags = flags,
+                       .flow_id = *flow_id};
   size_t size = h.record_size;
   char *block = malloc(EV_READ_RECORDS * size);
   s.types = calloc(EV_TYPES, sizeof *s.types);
@@ -650,6 +656,7 @@ int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset
              rc == -ENOMEM ? "out of memory" : strerror(-rc));
   }
   counts->lost = s.lost;
+  *flow_id = s.flow_id;
   free(block);
   ev_state_free(&s);
   fclose(in);

@@ -59,14 +59,17 @@ int export_events_of_run(const char *path, const struct as_rec_header *run, char
 
 /* Writes the events of PATH as trace events (each preceded by ",\n": the caller has written at
  * least one event before), for process PID placed OFFSET_NS after the trace's start, FLAGS
- * EXPORT_EVENTS_* or 0. Returns 0,
- * or a negative errno with ERR filled. COUNTS: the records read, and those the tracer said it
- * lost at a full ring (LOST records: slices and flows are missing there). */
+ * EXPORT_EVENTS_* or 0. FLOW_ID: the last flow id the trace used; this file's flows take the
+ * next ones and it is moved past them (a viewer joins flows by id across the whole trace: two
+ * runs each numbering theirs from 1 drew arrows from one process's sends to the other's
+ * handlers). Returns 0, or a negative errno with ERR filled. COUNTS: the records read, and
+ * those the tracer said it lost at a full ring (LOST records: slices and flows are missing
+ * there). */
 struct export_events_counts {
   uint64_t records, lost;
 };
 int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset_ns,
-                        const struct export_events_names *names, unsigned flags,
+                        const struct export_events_names *names, unsigned flags, uint64_t *flow_id,
                         struct export_events_counts *counts, struct as_reader_error *err);
 
 #endif

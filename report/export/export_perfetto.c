@@ -33,6 +33,7 @@ struct pf_writer {
   char events_path[4096];
   int include_internal;         /* runtime-internal actors' tracks too (--internal) */
   unsigned event_flags;         /* EXPORT_EVENTS_* */
+  uint64_t flow_id;             /* the last flow id used: unique in the whole trace */
   struct actor_model_view view; /* the snapshot as read through the model (actor_model.h) */
   /* The run being written. */
   int64_t pid;
@@ -379,7 +380,7 @@ static int pf_events(struct pf_writer *w, struct as_reader *run, struct as_reade
     return 0;
   w->names.hidden = &w->view; /* every runtime-internal actor the snapshots left out */
   int rc = export_events_write(w->out, w->events_path, w->pid, w->offset_ns, &w->names,
-                               w->event_flags, &counts, err);
+                               w->event_flags, &w->flow_id, &counts, err);
   w->with_events += rc == 0;
   /* The trace marks where on its thread's track; the reader of the command is told once. */
   if (rc == 0 && counts.lost)
