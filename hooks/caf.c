@@ -10,6 +10,7 @@
 #include "caf_running.h"
 #include "diag.h"
 #include "events.h"
+#include "stack.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -40,6 +41,7 @@ static void caf_verify_once(void)
       0) {
     atomic_store(&caf_state, CAF_READY);
     as_registry_on_runtime_running(caf_running_count);
+    as_stack_on_names(caf_names_decode_atoms);
     return;
   }
   atomic_store(&caf_state, CAF_REFUSED);

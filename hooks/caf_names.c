@@ -111,8 +111,7 @@ static const char *caf_own_name(const void *actor, char *out, size_t len)
 
 /* ---- shortening ---------------------------------------------------------------------------- */
 
-/* Copies `full` with every "(caf::atom_value)N" written as the atom it encodes: 'ping'. */
-static void caf_names_decode_atoms(const char *full, char *out, size_t len)
+void caf_names_decode_atoms(const char *full, char *out, size_t len)
 {
   static const char cast[] = "(caf::atom_value)";
   size_t used = 0;

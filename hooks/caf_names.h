@@ -33,4 +33,8 @@ static inline const struct as_actor_name *caf_names_of_actor(const void *actor)
  * their namespaces, and, when still long, nested arguments elided. */
 void caf_names_shorten(const char *full, char *out, size_t len);
 
+/* Copies full with every "(caf::atom_value)N" written as the atom it encodes: 'ping' (actor
+ * names, and the function names of stacks: as_stack_on_names). */
+void caf_names_decode_atoms(const char *full, char *out, size_t len);
+
 #endif

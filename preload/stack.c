@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* The unwinder of libgcc_s, which every C++ host (CAF, libzmq's libstdc++) has loaded already:
@@ -102,10 +103,22 @@ unsigned as_stack_capture_slots(void **frames, uintptr_t *slots, unsigned max)
 
 /* C++ names are shown demangled when the process has a C++ runtime loaded. Demangled from the
  * symbol whole: one cut short first (CAF's 300-byte mangled queue names) could not be read. */
+static _Atomic as_stack_name_rewrite_fn stack_name_rewrite;
+
+void as_stack_on_names(as_stack_name_rewrite_fn rewrite)
+{
+  atomic_store_explicit(&stack_name_rewrite, rewrite, memory_order_release);
+}
+
 static void stack_demangle_into(const char *symbol, char *name, size_t len)
 {
   char *plain = strncmp(symbol, "_Z", 2) == 0 ? as_resolve_demangle(symbol) : NULL;
-  snprintf(name, len, "%s", plain ? plain : symbol);
+  as_stack_name_rewrite_fn rewrite =
+      atomic_load_explicit(&stack_name_rewrite, memory_order_acquire);
+  if (plain && rewrite)
+    rewrite(plain, name, len);
+  else
+    snprintf(name, len, "%s", plain ? plain : symbol);
   free(plain);
 }
 

@@ -21,4 +21,11 @@ int as_stack_describe(const void *addr, char *out, size_t out_len);
  * Returns 0 or -ENOENT. */
 int as_stack_function_name(const void *addr, char *out, size_t out_len);
 
+/* A runtime's way of writing the function names it puts in stacks (CAF 0.17: a lambda's
+ * "(caf::atom_value)264718896" as the atom it encodes, 'lock', as its actor names read):
+ * copies name into out, at most len bytes with the terminator. Set by the runtime's hooks once
+ * they know the runtime is there; NULL: names as demangled. */
+typedef void (*as_stack_name_rewrite_fn)(const char *name, char *out, size_t len);
+void as_stack_on_names(as_stack_name_rewrite_fn rewrite);
+
 #endif

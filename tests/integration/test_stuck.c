@@ -221,6 +221,10 @@ Test(stuck, caf_handler_waiting_for_a_mutex)
   cr_assert(strstr(run.out, "answer 2\n"), "%s", run.out);
   json_t *stuck = check_stuck(lines, "mutex_locker", "pthread_mutex_lock+", "syscall");
   cr_assert(stack_has(json_object_get(stuck, "stack"), "mutex_locker"));
+  /* The handler's lambda takes go_atom: its frame reads the atom, as actor names do. */
+  cr_assert(stack_has(json_object_get(stuck, "stack"), "atom_constant<'go'>"), "%s",
+            json_dumps(json_object_get(stuck, "stack"), 0));
+  cr_assert(!stack_has(json_object_get(stuck, "stack"), "(caf::atom_value)"));
   json_decref(lines);
   as_test_run_free(&run);
 }
