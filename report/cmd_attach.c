@@ -38,8 +38,9 @@ static const char attach_usage[] =
     "spawn site. Needs: the same user (or root), glibc >= 2.34, x86-64; see docs/attach.md.\n";
 
 /* The destination in the grammar of actorscope run -o (a bare path is a file), made absolute
- * against our directory (the target's is another), %p made the target's pid (so `status` names
- * the file before its first line is written). PATH: the file or socket, "" for tcp. */
+ * against our directory (the target's is another). %p stays in it: a child the program forks
+ * expands it to its own pid and writes a file of its own. PATH: the file or socket the target
+ * itself writes (%p its pid), "" for tcp. */
 static int attach_output(const char *dest, pid_t pid, char *out, size_t len, char *path,
                          size_t path_len)
 {
@@ -59,12 +60,9 @@ static int attach_output(const char *dest, pid_t pid, char *out, size_t len, cha
     return -EINVAL;
   }
   path[0] = '\0';
-  if (parsed.kind != AS_DEST_TCP) {
-    if (as_dest_expand_path(parsed.path, pid, path, path_len) < 0 ||
-        snprintf(parsed.path, sizeof parsed.path, "%s", path) >= (int)sizeof parsed.path) {
-      fprintf(stderr, "actorscope attach: -o '%s' is too long\n", dest);
-      return -ENAMETOOLONG;
-    }
+  if (parsed.kind != AS_DEST_TCP && as_dest_expand_path(parsed.path, pid, path, path_len) < 0) {
+    fprintf(stderr, "actorscope attach: -o '%s' is too long\n", dest);
+    return -ENAMETOOLONG;
   }
   return as_dest_format(&parsed, out, len);
 }
@@ -163,6 +161,21 @@ static void attach_say_where(pid_t pid, const char *what, int events)
   }
 }
 
+/* The status line with %p as the pid it stands for: until its first line is written, the
+ * tracer names its output as it was configured. */
+static void attach_print_status(const char *status, pid_t pid)
+{
+  for (const char *p = status; *p; p++) {
+    if (p[0] == '%' && p[1] == 'p') {
+      printf("%d", (int)pid);
+      p++;
+    } else {
+      putchar(*p);
+    }
+  }
+  putchar('\n');
+}
+
 static int attach_inject_with_retries(const struct attach_target *t, struct attach_inject *in)
 {
   char why[512] = "";
@@ -256,7 +269,7 @@ int cmd_attach(int argc, char **argv)
          again ? "attached again (it was detached) to" : "attached to", (int)pid, t.name,
          (int)in.tid, in.stopped_ms);
   if (status[0])
-    printf("%s\n", status);
+    attach_print_status(status, pid);
   printf("detach with: actorscope detach %d\n", (int)pid);
   return CMD_OK;
 }

@@ -100,6 +100,36 @@ static json_int_t handler_slices(const char *trace_path)
   return n;
 }
 
+/* A daemon forks a worker after the attach: the worker writes a file of its own, %p its pid
+ * (the tool made %p the daemon's pid, and the worker wrote nothing). */
+Test(attach_hostile, a_child_forked_after_the_attach_writes_its_own_file)
+{
+  const char *argv[] = {"czmq_epoll_waiter", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char dest[160], out[8192];
+  snprintf(dest, sizeof dest, "%s/snap.%%p.jsonl", t.dir);
+  int rc = cli(out, sizeof out, 0, "attach", "--events", "-o", dest, "-i50", t.pid_text, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  target_touch(&t, "fork");
+  cr_assert(target_said(&t, "done, status 0"));
+  char *err = target_file(&t, "stderr");
+  int child = parse_after(err, "child ");
+  free(err);
+  char path[192];
+  snprintf(path, sizeof path, "%s/snap.%d.jsonl", t.dir, child);
+  json_t *lines = as_test_load_lines(path);
+  json_t *last = as_test_last_snapshot(lines);
+  json_t *echo = as_test_actor_named(last, "echo_actor");
+  cr_assert_not_null(echo, "%s has no echo_actor", path);
+  cr_assert_eq(as_test_type_count(echo, "PING"), 20);
+  json_decref(lines);
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+               out);
+  target_touch(&t, "stop");
+  cr_assert_eq(target_wait(&t), 0);
+}
+
 /* `attach --events`: recorded from the configuration the tracer starts with, so every message
  * the snapshots count has its handler in the timeline (with `ctl events on` after the attach
  * the first ones had none). %p is the pid already in what attach prints. */

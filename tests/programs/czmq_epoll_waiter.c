@@ -2,13 +2,16 @@
  * outside any runtime's code, the thread attach borrows; it says on stderr every return of that
  * wait that is not an interruption ("BROKEN ..."): an attach must never let the thread run on in
  * the program's code with the injected call's result. Says "ready", ends when a file "stop"
- * appears in its directory, exit status 0. */
+ * appears in its directory, exit status 0. When a file "fork" appears, it forks once, as a
+ * daemon forks a worker: the child runs an actor for 20 round trips and exits 0, and the parent
+ * says "child PID done" once it has waited for it. */
 #include <czmq.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void *wait_forever(void *arg)
@@ -24,6 +27,36 @@ static void *wait_forever(void *arg)
   return arg;
 }
 
+static void echo_actor(zsock_t *pipe, void *args)
+{
+  (void)args;
+  zsock_signal(pipe, 0);
+  char *message;
+  while ((message = zstr_recv(pipe)) && strcmp(message, "$TERM") != 0) {
+    zstr_send(pipe, message);
+    zstr_free(&message);
+  }
+  zstr_free(&message);
+}
+
+static void work_in_a_child(void)
+{
+  pid_t child = fork();
+  if (child == 0) {
+    zactor_t *echo = zactor_new(echo_actor, NULL);
+    for (int i = 0; i < 20; i++) {
+      zstr_send(echo, "PING");
+      char *reply = zstr_recv(echo);
+      zstr_free(&reply);
+    }
+    zactor_destroy(&echo);
+    _exit(0);
+  }
+  int status = -1;
+  waitpid(child, &status, 0);
+  fprintf(stderr, "child %d done, status %d\n", (int)child, status);
+}
+
 int main(void)
 {
   /* A call into libczmq: the library is loaded, as in any CZMQ program. */
@@ -33,7 +66,13 @@ int main(void)
   if (pthread_create(&thread, NULL, wait_forever, NULL) != 0)
     return 1;
   fprintf(stderr, "ready\n");
-  while (access("stop", F_OK) != 0)
+  int forked = 0;
+  while (access("stop", F_OK) != 0) {
+    if (!forked && access("fork", F_OK) == 0) {
+      forked = 1;
+      work_in_a_child();
+    }
     usleep(20000);
+  }
   return 0;
 }
