@@ -176,6 +176,18 @@ static void attach_print_status(const char *status, pid_t pid)
   putchar('\n');
 }
 
+/* Says why the attach failed, or, when the process ended meanwhile, that it did: what was
+ * read of a process ending says nothing ("statically linked", "cannot read its maps"). */
+static int attach_refuse(pid_t pid, const char *why)
+{
+  if (attach_target_ended(pid))
+    fprintf(stderr, "actorscope attach: process %d ended while it was being attached to\n",
+            (int)pid);
+  else
+    fprintf(stderr, "actorscope attach: %s\n", why);
+  return CMD_FAILED;
+}
+
 static int attach_inject_with_retries(const struct attach_target *t, struct attach_inject *in)
 {
   char why[512] = "";
@@ -188,7 +200,7 @@ static int attach_inject_with_retries(const struct attach_target *t, struct atta
     struct timespec pause = {0, 50 * 1000000L};
     nanosleep(&pause, NULL);
   }
-  fprintf(stderr, "actorscope attach: %s\n", why);
+  attach_refuse(in->pid, why);
   return -1;
 }
 
@@ -237,10 +249,8 @@ int cmd_attach(int argc, char **argv)
   }
   if (!rc && path[0])
     rc = attach_target_can_create(&t, path, why, sizeof why);
-  if (rc) {
-    fprintf(stderr, "actorscope attach: %s\n", why);
-    return CMD_FAILED;
-  }
+  if (rc)
+    return attach_refuse(pid, why);
   if (again) {
     /* The very file the process has loaded, as it sees it: dlopen finds it loaded and returns
      * it (another copy of the library would be a second tracer). */

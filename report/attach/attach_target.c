@@ -26,6 +26,29 @@ int attach_target_read(pid_t pid, uint64_t addr, void *buf, size_t len)
   return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
 }
 
+int attach_target_ended(pid_t pid)
+{
+  char path[64], line[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return 1;
+  char *got = fgets(line, sizeof line, f);
+  fclose(f);
+  /* "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so after the last ')'. */
+  const char *end = got ? strrchr(line, ')') : NULL;
+  if (end && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X'))
+    return 1;
+  /* Exiting and not a zombie yet: its memory is gone already, and every process has some. */
+  snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+  f = fopen(path, "re");
+  if (!f)
+    return 1;
+  got = fgets(line, sizeof line, f);
+  fclose(f);
+  return !got;
+}
+
 static const char *attach_basename(const char *path)
 {
   const char *slash = strrchr(path, '/');

@@ -73,6 +73,11 @@ int attach_target_can_create(const struct attach_target *t, const char *path, ch
 /* A thread to borrow: 0 and its tid, or ATTACH_REFUSED with why. */
 int attach_target_pick_thread(const struct attach_target *t, pid_t *tid, char *why, size_t len);
 
+/* Whether process PID is gone or a zombie: it ended while the tool looked at it (what the
+ * tool read of it then says nothing: its maps empty read as a static binary, its root as no
+ * directory). */
+int attach_target_ended(pid_t pid);
+
 /* Reads len bytes of the target's memory. Returns 0 or -errno. */
 int attach_target_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 

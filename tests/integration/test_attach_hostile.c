@@ -53,6 +53,34 @@ Test(attach_hostile, a_stopped_process_is_refused_and_runs_on_unharmed_once_cont
   free(err);
 }
 
+/* A process that ended (a zombie its parent has not waited for yet, as one that exits in the
+ * middle of an attach is): its empty maps read as "statically linked". */
+Test(attach_hostile, a_process_that_ended_is_said_to_have_ended)
+{
+  const char *argv[] = {"czmq_epoll_waiter", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  target_touch(&t, "stop");
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/maps", (int)t.pid);
+  for (int i = 0; i < 500; i++) {
+    char *maps = as_test_read_file(path);
+    int empty = !maps || !*maps;
+    free(maps);
+    if (empty)
+      break;
+    usleep(10000);
+  }
+  char out[8192];
+  int rc = cli(out, sizeof out, 0, "attach", "-o", t.dest, t.pid_text, NULL, NULL, NULL);
+  cr_assert_eq(rc, 1, "%s", out);
+  char expected[96];
+  snprintf(expected, sizeof expected, "process %d ended while it was being attached to",
+           (int)t.pid);
+  cr_assert(strstr(out, expected), "%s", out);
+  cr_assert_eq(target_wait(&t), 0);
+}
+
 /* Root attaching to a nobody daemon from root's directory: the tracer, as nobody, could create
  * nothing there; the tool said "attached" and no file ever came. */
 Test(attach_hostile, another_users_process_is_refused_where_it_cannot_write)
