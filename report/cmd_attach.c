@@ -91,6 +91,12 @@ static int attach_build_config(const char *dest, pid_t pid, const char *interval
   char output[PATH_MAX + 16];
   if (attach_output(dest, pid, output, sizeof output, path, path_len) < 0)
     return -1;
+  /* The tracer would say so on the program's stderr, which the one who attaches does not see. */
+  if (events && !path[0]) {
+    fprintf(stderr, "actorscope attach: --events writes NAME.events beside a snapshot file or "
+                    "unix: socket; a tcp: output has no place for it\n");
+    return -1;
+  }
   int n = snprintf(out, len, "%s=%s\n", AS_ENV_OUTPUT, output);
   if (interval)
     n += snprintf(out + n, len - (size_t)n, "%s=%s\n", AS_ENV_INTERVAL_MS, interval);

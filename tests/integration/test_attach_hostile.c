@@ -128,6 +128,23 @@ static json_int_t handler_slices(const char *trace_path)
   return n;
 }
 
+/* --events with a tcp: output: the tracer has no place for the events and says so on the
+ * program's stderr, which the one who attached never sees; it was attached with events off. */
+Test(attach_hostile, events_with_a_tcp_output_are_refused_before_anything_stops)
+{
+  const char *argv[] = {"czmq_epoll_waiter", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  int rc = cli(out, sizeof out, 0, "attach", "--events", "-o", "tcp:127.0.0.1:0", t.pid_text, NULL,
+               NULL);
+  cr_assert_eq(rc, 2, "%s", out);
+  cr_assert(strstr(out, "a tcp: output has no place for it"), "%s", out);
+  cr_assert_not(mapped_tracer(&t));
+  target_touch(&t, "stop");
+  cr_assert_eq(target_wait(&t), 0);
+}
+
 /* A daemon forks a worker after the attach: the worker writes a file of its own, %p its pid
  * (the tool made %p the daemon's pid, and the worker wrote nothing). */
 Test(attach_hostile, a_child_forked_after_the_attach_writes_its_own_file)
