@@ -112,7 +112,11 @@ void as_stack_on_names(as_stack_name_rewrite_fn rewrite)
 
 static void stack_demangle_into(const char *symbol, char *name, size_t len)
 {
-  char *plain = strncmp(symbol, "_Z", 2) == 0 ? as_resolve_demangle(symbol) : NULL;
+  /* A symbol past the room is shown as it is: the demangler's work (and recursion) grows with
+   * its input, and the host's symbol tables are not ours to trust. */
+  char *plain = strncmp(symbol, "_Z", 2) == 0 && strnlen(symbol, STACK_NAME_MAX) < STACK_NAME_MAX
+                    ? as_resolve_demangle(symbol)
+                    : NULL;
   as_stack_name_rewrite_fn rewrite =
       atomic_load_explicit(&stack_name_rewrite, memory_order_acquire);
   if (plain && rewrite)
