@@ -391,7 +391,11 @@ void as_events_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t
   }
   events_config = *cfg;
   events_start_ticks = start_ticks;
-  events_rate_fp = 0; /* the time mapping starts again (events_ns) */
+  /* The time mapping starts again (events_ns), from 0: the anchor a detached attach left would
+   * have put every event of the next attach's file that much later than its snapshots. */
+  events_rate_fp = 0;
+  events_anchor_ticks = start_ticks;
+  events_anchor_ns = 0;
   events_start_wall = start_wall_ns;
   events_pid = pid;
   events_configured = 1;

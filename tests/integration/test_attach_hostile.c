@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 TestSuite(attach_hostile, .timeout = 120);
@@ -209,4 +210,62 @@ Test(attach_hostile, attach_with_events_records_every_message_the_snapshots_coun
   json_decref(doc);
   cr_assert_gt(received, 100);
   cr_assert_eq(handler_slices(trace), received);
+}
+
+/* The latest handler slice and the latest capture of a trace, in its microseconds. */
+static void trace_ends(const char *trace_path, double *handlers_end, double *last_capture)
+{
+  json_error_t error;
+  json_t *trace = json_load_file(trace_path, 0, &error), *e;
+  cr_assert_not_null(trace, "%s: %s", trace_path, error.text);
+  size_t i;
+  *handlers_end = *last_capture = 0;
+  json_array_foreach(json_object_get(trace, "traceEvents"), i, e)
+  {
+    const char *ph = json_string_value(json_object_get(e, "ph"));
+    const char *cat = json_string_value(json_object_get(e, "cat"));
+    const char *name = json_string_value(json_object_get(e, "name"));
+    double ts = json_number_value(json_object_get(e, "ts"));
+    if (ph && cat && strcmp(ph, "X") == 0 && strcmp(cat, "handler") == 0 && ts > *handlers_end)
+      *handlers_end = ts;
+    if (ph && name && strcmp(ph, "C") == 0 && strcmp(name, "actors") == 0 && ts > *last_capture)
+      *last_capture = ts;
+  }
+  json_decref(trace);
+}
+
+/* Attached with events, detached, attached with events again: the second file's events stand
+ * on its own timeline, the one of its snapshots (each of its handlers began before its final
+ * capture, at the detach). They stood later by the whole first attach's length. */
+Test(attach_hostile, events_of_an_attach_again_share_its_snapshots_timeline)
+{
+  const char *argv[] = {"czmq_attach_target", "1500", "2000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  int rc = cli(out, sizeof out, 0, "attach", "--events", "-o", t.dest, "-i50", t.pid_text, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  struct timespec pause = {1, 200000000};
+  nanosleep(&pause, NULL);
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+               out);
+  rc = cli(out, sizeof out, 0, "attach", "--events", "-o", t.dest, "-i50", t.pid_text, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  pause.tv_sec = 0;
+  pause.tv_nsec = 500000000;
+  nanosleep(&pause, NULL);
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+               out);
+  target_kill(&t);
+  char second[160], trace[160];
+  snprintf(second, sizeof second, "%s/snap-2.jsonl", t.dir);
+  snprintf(trace, sizeof trace, "%s/trace.json", t.dir);
+  rc = cli(out, sizeof out, 0, "export", "perfetto", "-o", trace, second, NULL, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  double handlers_end, last_capture;
+  trace_ends(trace, &handlers_end, &last_capture);
+  cr_assert_gt(handlers_end, 0, "no handler in %s", trace);
+  /* Slack for the detach's own last steps; the first attach lasted over a second. */
+  cr_assert_lt(handlers_end, last_capture + 200000, "handlers until %.0f µs, captures until %.0f",
+               handlers_end, last_capture);
 }
