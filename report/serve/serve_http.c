@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -90,6 +91,20 @@ static size_t serve_utf8_char(const unsigned char *p, size_t left)
   return out_of_range ? 0 : n;
 }
 
+/* Bytes of ASCII at P (LEFT bytes on), most of an exposition: looked at 8 at a time. */
+static size_t serve_ascii_run(const unsigned char *p, size_t left)
+{
+  size_t i = 0;
+  for (uint64_t word; i + 8 <= left; i += 8) {
+    memcpy(&word, p + i, 8);
+    if (word & 0x8080808080808080u)
+      break;
+  }
+  while (i < left && p[i] < 0x80)
+    i++;
+  return i;
+}
+
 /* The exposition is UTF-8, as its Content-Type says. The reader takes the strings yajl takes
  * (overlong forms, surrogates, a lone \udc80 escape): one such name from a hostile source would
  * make Prometheus refuse the whole scrape ("invalid UTF-8 label value"), every process's
@@ -99,8 +114,10 @@ static char *serve_utf8_mend(char *body, size_t *len)
 {
   const unsigned char *in = (const unsigned char *)body;
   size_t bad = 0;
-  for (size_t i = 0, n; i < *len; i += n ? n : 1)
+  for (size_t i = serve_ascii_run(in, *len), n; i < *len; i += serve_ascii_run(in + i, *len - i)) {
     bad += (n = serve_utf8_char(in + i, *len - i)) == 0;
+    i += n ? n : 1;
+  }
   if (!bad)
     return body;
   char *mended = malloc(*len + 2 * bad + 1), *out = mended;
