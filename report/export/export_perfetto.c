@@ -10,8 +10,11 @@
 #include <string.h>
 
 #include "actor_table.h"
+#include "destination.h"
 #include "escape.h"
 #include "intern.h"
+
+#include <sys/stat.h>
 
 struct pf_actor {
   int64_t id;
@@ -391,6 +394,22 @@ static int pf_events(struct pf_writer *w, struct as_reader *run, struct as_reade
   return rc;
 }
 
+/* A rotated recording keeps its older events beside (NAME.1.events ...): only the newest file
+ * is drawn, and the one who counts the slices against report's messages is told why they are
+ * fewer. */
+static void pf_say_older_events(const char *events_path)
+{
+  char older[4096];
+  struct stat st;
+  if (!events_path[0] || as_dest_rotated_name(events_path, 1, older, sizeof older) < 0 ||
+      stat(older, &st) != 0)
+    return;
+  fprintf(stderr,
+          "actorscope export: %s is the newest of a rotated set: its events are drawn, the "
+          "older ones (%s ...) are not; handlers and sends before it are missing\n",
+          events_path, older);
+}
+
 static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_error *err)
 {
   const struct as_rec_snapshot *snap;
@@ -409,6 +428,7 @@ static int pf_run(struct pf_writer *w, struct as_reader *run, struct as_reader_e
             w->events_path, why);
     w->events_path[0] = '\0';
   }
+  pf_say_older_events(w->events_path);
   w->have_previous = 0;
   w->last_rate = 0;
   pf_process_meta(w, as_reader_header(run));
