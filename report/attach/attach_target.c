@@ -170,10 +170,17 @@ static int attach_permission(const struct attach_target *t, const struct attach_
   attach_read_status("/proc/self/status", &self, NULL, 0);
   int cap = (self.cap_eff >> ATTACH_CAP_SYS_PTRACE) & 1;
   if (!cap && target->uid[0] != geteuid()) {
-    snprintf(why, len,
-             "process %d (%s) belongs to uid %u, not to you (uid %u): run actorscope "
-             "attach as that user, or as root",
-             (int)t->pid, t->name, target->uid[0], (unsigned)geteuid());
+    if (geteuid() == 0)
+      snprintf(why, len,
+               "process %d (%s) belongs to uid %u, and this root has no CAP_SYS_PTRACE (a "
+               "container or sandbox took it): run actorscope attach as uid %u, or where root "
+               "keeps CAP_SYS_PTRACE",
+               (int)t->pid, t->name, target->uid[0], target->uid[0]);
+    else
+      snprintf(why, len,
+               "process %d (%s) belongs to uid %u, not to you (uid %u): run actorscope "
+               "attach as that user, or as root",
+               (int)t->pid, t->name, target->uid[0], (unsigned)geteuid());
     return ATTACH_REFUSED;
   }
   int scope = attach_yama_scope();
@@ -284,6 +291,11 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
     snprintf(why, len, "process %d (%s)" ATTACH_STOPPED_TEXT, (int)pid, t->name, (int)pid);
     return ATTACH_REFUSED;
   }
+  /* Before its libc is read through /proc/PID/root, which a tool not allowed to trace it
+   * cannot open: that read failing said "a glibc older than 2.34". */
+  rc = attach_permission(t, &st, why, len);
+  if (rc)
+    return rc;
   char libc[PATH_MAX + 64];
   snprintf(libc, sizeof libc, "/proc/%d/root%s", (int)pid, t->libc.path);
   struct attach_elf_function found[ATTACH_LIBC_FUNCTIONS];
@@ -301,7 +313,7 @@ int attach_target_inspect(pid_t pid, int tracer_ok, struct attach_target *t, cha
              (int)pid, t->name, t->libc.path);
     return ATTACH_REFUSED;
   }
-  return attach_permission(t, &st, why, len);
+  return 0;
 }
 
 /* ---- where the tracer writes ------------------------------------------------------------------ */

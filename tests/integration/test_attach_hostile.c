@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -268,4 +270,52 @@ Test(attach_hostile, events_of_an_attach_again_share_its_snapshots_timeline)
   /* Slack for the detach's own last steps; the first attach lasted over a second. */
   cr_assert_lt(handlers_end, last_capture + 200000, "handlers until %.0f µs, captures until %.0f",
                handlers_end, last_capture);
+}
+
+/* `actorscope attach PID` as root without CAP_SYS_PTRACE (dropped from the bounding set before
+ * exec, as a container does): stdout and stderr together in OUT; its exit status. */
+static int attach_without_ptrace_capability(char *out, size_t len, const char *pid)
+{
+  int pipefd[2];
+  cr_assert_eq(pipe(pipefd), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(pipefd[1], 1);
+    dup2(pipefd[1], 2);
+    close(pipefd[0]);
+    if (prctl(PR_CAPBSET_DROP, 19 /* CAP_SYS_PTRACE */, 0, 0, 0) < 0)
+      _exit(125);
+    execl(AS_TEST_CLI, "actorscope", "attach", "-o", "/tmp/actorscope-no-cap.%p.jsonl", pid,
+          (char *)NULL);
+    _exit(127);
+  }
+  close(pipefd[1]);
+  size_t have = 0;
+  ssize_t n;
+  while (have + 1 < len && (n = read(pipefd[0], out + have, len - 1 - have)) > 0)
+    have += (size_t)n;
+  out[have] = '\0';
+  close(pipefd[0]);
+  int status;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Root in a container without CAP_SYS_PTRACE, against another user's process: it cannot read
+ * the process's libc through /proc/PID/root, which said "a glibc older than 2.34". */
+Test(attach_hostile, root_without_ptrace_capability_is_told_so)
+{
+  if (geteuid() != 0)
+    cr_skip_test("needs root to start the program as another user");
+  const char *argv[] = {"czmq_attach_target", "3000", "2000", NULL};
+  struct target t;
+  target_start_as(&t, argv, 1, 65534);
+  char out[8192];
+  int rc = attach_without_ptrace_capability(out, sizeof out, t.pid_text);
+  target_kill(&t);
+  if (rc == 125)
+    cr_skip_test("the capability cannot be dropped here");
+  cr_assert_eq(rc, 1, "%s", out);
+  cr_assert(strstr(out, "this root has no CAP_SYS_PTRACE") && strstr(out, "as uid 65534"), "%s",
+            out);
 }
