@@ -151,14 +151,19 @@ static void attach_say_where(pid_t pid, const char *what, int events)
 {
   char reply[4608];
   const char *output = NULL;
-  if (attach_control_ask(pid, "status", reply, sizeof reply, ATTACH_CONTROL_MS) == 0)
+  int asked = attach_control_ask(pid, "status", reply, sizeof reply, ATTACH_CONTROL_MS);
+  if (asked == 0)
     output = strstr(reply, "output=");
   if (output)
     printf("%s; snapshots go to %s\n", what, output + 7);
-  else
+  else if (asked == -ENOENT)
     printf("%s, without a control socket: it was preloaded and has started no actor yet "
            "(snapshots go where its ACTORSCOPE_OUTPUT says)\n",
            what);
+  else
+    /* Root without CAP_SYS_PTRACE cannot reach another user's /proc/PID/root. */
+    printf("%s; its control socket cannot be reached (%s): ask as the process's user\n", what,
+           strerror(asked < 0 ? -asked : EIO));
   /* --events asks for the timeline: the tracer that is there records it from now on. */
   if (events && output) {
     if (attach_control_ask(pid, "events on", reply, sizeof reply, ATTACH_CONTROL_MS) < 0)
