@@ -116,12 +116,16 @@ static void pf_actor_meta(struct pf_writer *w, const struct as_rec_actor *a)
   pf_meta_sort(w, a->id, a->id);
 }
 
+/* An actor running before `actorscope attach` was not spawned when the tracer found it: its
+ * instant says so, as report's "[running before attach: counted since]" does (it read "spawn"
+ * at the attach). */
 static void pf_spawn(struct pf_writer *w, const struct as_rec_actor *a)
 {
   pf_open(w, "i", a->id);
-  pf_name(w, "spawn");
+  pf_name(w, a->attached_late ? "found running at attach" : "spawn");
   pf_ts(w, a->spawned_at_ns);
-  fputs(",\"s\":\"t\",\"cat\":\"lifecycle\",\"args\":{\"name\":", w->out);
+  fprintf(w->out, ",\"s\":\"t\",\"cat\":\"lifecycle\",\"args\":{%s\"name\":",
+          a->attached_late ? "\"attached_late\":true," : "");
   escape_json_string(w->out, a->name);
   fputs(",\"runtime\":", w->out);
   escape_json_string(w->out, a->runtime);

@@ -113,6 +113,23 @@ Test(attach_hostile, another_users_process_is_refused_where_it_cannot_write)
   target_kill(&t);
 }
 
+static json_int_t instants_named(const char *trace_path, const char *name)
+{
+  json_error_t error;
+  json_t *trace = json_load_file(trace_path, 0, &error), *e;
+  cr_assert_not_null(trace, "%s: %s", trace_path, error.text);
+  size_t i;
+  json_int_t n = 0;
+  json_array_foreach(json_object_get(trace, "traceEvents"), i, e)
+  {
+    const char *ph = json_string_value(json_object_get(e, "ph"));
+    const char *named = json_string_value(json_object_get(e, "name"));
+    n += ph && named && strcmp(ph, "i") == 0 && strcmp(named, name) == 0;
+  }
+  json_decref(trace);
+  return n;
+}
+
 static json_int_t handler_slices(const char *trace_path)
 {
   json_error_t error;
@@ -212,6 +229,10 @@ Test(attach_hostile, attach_with_events_records_every_message_the_snapshots_coun
   json_decref(doc);
   cr_assert_gt(received, 100);
   cr_assert_eq(handler_slices(trace), received);
+  /* Its actors were running before the attach: found then, not spawned (the trace said
+   * "spawn" at the attach). */
+  cr_assert_geq(instants_named(trace, "found running at attach"), 1);
+  cr_assert_eq(instants_named(trace, "spawn"), 0);
 }
 
 /* The latest handler slice and the latest capture of a trace, in its microseconds. */
