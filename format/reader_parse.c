@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "reader_private.h"
 #include "reader_ended.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -98,12 +99,17 @@ int reader_nomem(struct as_reader *r)
   return 0;
 }
 
+/* A string as UTF-8 (format/utf8.h): what yajl lets through ill-formed is mended. */
 static char *reader_strdup(struct as_reader *r, const unsigned char *s, size_t n)
 {
-  char *copy = reader_arena_alloc(&r->arena, n + 1);
+  size_t bad = as_utf8_bad_count(s, n);
+  char *copy = reader_arena_alloc(&r->arena, n + 2 * bad + 1);
   if (!copy)
     return NULL;
-  memcpy(copy, s, n);
+  if (bad)
+    n = as_utf8_mend(s, n, copy);
+  else
+    memcpy(copy, s, n);
   copy[n] = '\0';
   return copy;
 }

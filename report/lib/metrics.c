@@ -107,8 +107,8 @@ static const struct process_family process_families[] = {
     {"actorscope_last_snapshot_timestamp_seconds", GAUGE, "seconds",
      "When the latest snapshot read was captured, seconds since the Unix epoch.", p_captured, 1},
     {"actorscope_process_exited", GAUGE, NULL,
-     "1 once the process's final snapshot was read and it exited (0 after a detach or an "
-     "exec: the process ran on).",
+     "1 once the process's final snapshot was read and it exited, or, in serve, once it is "
+     "gone without one (0 after a detach or an exec: the process ran on).",
      p_exited, 0},
     {"actorscope_tracer_snapshots", COUNTER, NULL, "Snapshot lines read from the process.",
      p_snapshots, 0},

@@ -1,6 +1,7 @@
 /* GET /metrics over libmicrohttpd (serve_http.h). */
 #define _GNU_SOURCE
 #include "serve_http.h"
+#include "utf8.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -75,63 +76,23 @@ static int serve_http_wants_openmetrics(const char *accept)
   return 0;
 }
 
-/* Bytes of the well-formed UTF-8 character at P (LEFT bytes on), or 0 (RFC 3629: no overlong
- * form, no surrogate, nothing past U+10FFFF: what Prometheus checks). */
-static size_t serve_utf8_char(const unsigned char *p, size_t left)
-{
-  unsigned char c = p[0];
-  size_t n = c < 0x80 ? 1 : c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
-  if (n == 0 || n > left)
-    return 0;
-  for (size_t i = 1; i < n; i++)
-    if ((p[i] & 0xc0) != 0x80)
-      return 0;
-  int out_of_range = (c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
-                     (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90);
-  return out_of_range ? 0 : n;
-}
-
-/* Bytes of ASCII at P (LEFT bytes on), most of an exposition: looked at 8 at a time. */
-static size_t serve_ascii_run(const unsigned char *p, size_t left)
-{
-  size_t i = 0;
-  for (uint64_t word; i + 8 <= left; i += 8) {
-    memcpy(&word, p + i, 8);
-    if (word & 0x8080808080808080u)
-      break;
-  }
-  while (i < left && p[i] < 0x80)
-    i++;
-  return i;
-}
-
-/* The exposition is UTF-8, as its Content-Type says. The reader takes the strings yajl takes
- * (overlong forms, surrogates, a lone \udc80 escape): one such name from a hostile source would
- * make Prometheus refuse the whole scrape ("invalid UTF-8 label value"), every process's
- * series with it. Each byte that starts no well-formed character becomes U+FFFD. Returns BODY,
- * or a new buffer (BODY freed), or NULL when out of memory. */
+/* The exposition is UTF-8, as its Content-Type says: one ill-formed label value makes Prometheus
+ * refuse the whole scrape ("invalid UTF-8 label value"), every process's series with it. The
+ * reader's strings are mended already (format/utf8.h); a source's name is its socket's file name,
+ * whatever bytes the directory holds. Returns BODY, or a new buffer (BODY freed), or NULL when
+ * out of memory. */
 static char *serve_utf8_mend(char *body, size_t *len)
 {
-  const unsigned char *in = (const unsigned char *)body;
-  size_t bad = 0;
-  for (size_t i = serve_ascii_run(in, *len), n; i < *len; i += serve_ascii_run(in + i, *len - i)) {
-    bad += (n = serve_utf8_char(in + i, *len - i)) == 0;
-    i += n ? n : 1;
-  }
+  size_t bad = as_utf8_bad_count((const unsigned char *)body, *len);
   if (!bad)
     return body;
-  char *mended = malloc(*len + 2 * bad + 1), *out = mended;
+  char *mended = malloc(*len + 2 * bad + 1);
   if (!mended) {
     free(body);
     return NULL;
   }
-  for (size_t i = 0, n; i < *len; i += n ? n : 1) {
-    n = serve_utf8_char(in + i, *len - i);
-    memcpy(out, n ? (const char *)in + i : "\xef\xbf\xbd", n ? n : 3);
-    out += n ? n : 3;
-  }
+  *len = as_utf8_mend((const unsigned char *)body, *len, mended);
   free(body);
-  *len = (size_t)(out - mended);
   return mended;
 }
 
