@@ -98,9 +98,9 @@ static void html_card(FILE *out, const char *key, int bad, void (*fmt)(FILE *, i
   fprintf(out, "<div class=\"card%s\"><div class=\"v\">", bad ? " bad" : "");
   fmt(out, value);
   if (suffix)
-    escape_html_text(out, suffix);
+    export_svg_text(out, suffix);
   fputs("</div><div class=\"k\">", out);
-  escape_html_text(out, key);
+  export_svg_text(out, key);
   fputs("</div></div>", out);
 }
 
@@ -169,9 +169,9 @@ static void html_summary(FILE *out, const struct html_model *m)
   const struct recording *run = &m->run;
   for (size_t k = 0; k < run->n_diagnostics; k++) {
     fputs("<p class=\"note tracer-said\">the tracer said: <b>", out);
-    escape_html_text(out, strtab_text(&run->strings, run->diagnostics[2 * k]));
+    export_svg_text(out, strtab_text(&run->strings, run->diagnostics[2 * k]));
     fputs("</b>: ", out);
-    escape_html_text(out, strtab_text(&run->strings, run->diagnostics[2 * k + 1]));
+    export_svg_text(out, strtab_text(&run->strings, run->diagnostics[2 * k + 1]));
     fputs("</p>\n", out);
   }
 }
@@ -183,7 +183,7 @@ static void html_deadlocks(FILE *out, const struct html_model *m)
   fputs("<section id=\"deadlocks\" class=\"deadlocks\"><h2>Deadlocks</h2><ul>", out);
   for (size_t i = 0; i < m->n_cycles; i++) {
     fputs("<li>", out);
-    escape_html_text(out, m->cycles[i].text);
+    export_svg_text(out, m->cycles[i].text);
     fprintf(out, " <span class=\"note\">first seen at %.3f s, last at %.3f s</span></li>",
             m->cycles[i].first_s, m->cycles[i].last_s);
   }
@@ -205,13 +205,13 @@ static void html_stuck_list(FILE *out, const struct export_svg_bar *bars,
     if (!open++)
       fputs("<ul class=\"stuck\">\n", out);
     fputs("<li>", out);
-    escape_html_text(out, bars[k].tip);
+    escape_html_text(out, bars[k].tip); /* as shown on the chart */
     fputs(": ", out);
     escape_html_duration(out, a->stuck_ns);
     fputs(" stuck in <code>", out);
-    escape_html_text(out, a->stuck_in);
+    export_svg_text(out, a->stuck_in);
     fputs("</code> (", out);
-    escape_html_text(out, a->stuck_how);
+    export_svg_text(out, a->stuck_how);
     fputs(")</li>\n", out);
   }
   if (open)
@@ -256,7 +256,7 @@ static int html_plots(FILE *out, const struct html_model *m)
     const struct html_actor *a = html_model_actor(m, m->deep_ids[k]);
     char *label = labels + k * 600;
     char name[HTML_LABEL_NAME_MAX + 4];
-    show_name(a->name, HTML_LABEL_NAME_MAX, name, sizeof name);
+    export_svg_cut(a->name, HTML_LABEL_NAME_MAX, name, sizeof name);
     snprintf(label, 600, "#%" PRId64 " %s (max %" PRId64 ")", a->id, name, a->mailbox_max);
     deep[k] =
         (struct export_svg_series){label, m->deep_t,        m->deep_depth[k],      m->n_deep_points,
@@ -295,12 +295,15 @@ static int html_plots(FILE *out, const struct html_model *m)
      * handlers the whole name and, for one still running, its message type. */
     char *label = labels + (HTML_DEEPEST + k) * 600, *full = labels_full + k * 600;
     char name[HTML_LABEL_NAME_MAX + 4];
-    show_name(a->name, HTML_LABEL_NAME_MAX, name, sizeof name);
+    export_svg_cut(a->name, HTML_LABEL_NAME_MAX, name, sizeof name);
     snprintf(label, 600, "#%" PRId64 " %s", a->id, name);
+    char whole[400], type[150];
+    export_svg_readable(a->name, whole, sizeof whole);
     if (bars[k].highlight && a->slow_type && *a->slow_type)
-      snprintf(full, 600, "#%" PRId64 " %.400s (%.150s)", a->id, a->name, a->slow_type);
+      snprintf(full, 600, "#%" PRId64 " %s (%s)", a->id, whole,
+               export_svg_readable(a->slow_type, type, sizeof type));
     else
-      snprintf(full, 600, "#%" PRId64 " %.500s", a->id, a->name);
+      snprintf(full, 600, "#%" PRId64 " %s", a->id, whole);
     bars[k].label = label;
     bars[k].tip = full;
   }
@@ -444,11 +447,11 @@ static int html_names(FILE *out, const struct html_model *m)
   for (size_t i = 0; i < k && i < HTML_NAMES_MAX; i++) {
     const struct name_row *r = &rows[i];
     fprintf(out, "<tr%s><td>", r->deadlocked ? " class=\"dl\"" : "");
-    escape_html_text(out, r->name);
+    export_svg_text(out, r->name);
     fputs("</td><td>", out);
     char label[300];
     actor_group_label(label, sizeof label, &r->group);
-    escape_html_text(out, label);
+    export_svg_text(out, label);
     fputs("</td>", out);
     html_cell_count(out, r->actors, 0);
     html_cell_count(out, r->alive, 0);
@@ -488,16 +491,16 @@ static void html_head(FILE *out, const struct html_model *m)
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
         "<title>actorscope: ",
         out);
-  escape_html_text(out, program);
+  export_svg_text(out, program);
   fprintf(out,
           " (pid %" PRId64 ")</title><style>%s</style><script>%s</script></head>\n<body><main>",
           m->pid, html_style, html_script);
   fputs("<header><h1>", out);
-  escape_html_text(out, *program ? program : "traced process");
+  export_svg_text(out, *program ? program : "traced process");
   fprintf(out, "<span class=\"pid\">pid %" PRId64 "</span></h1><p class=\"cmd\">", m->pid);
-  escape_html_text(out, m->argv);
+  export_svg_text(out, m->argv);
   fputs("</p><p class=\"meta\">traced from ", out);
-  escape_html_text(out, m->started_at);
+  export_svg_text(out, m->started_at);
   double span = m->n_points ? m->points[m->n_points - 1].t : 0;
   fputs(" for ", out);
   escape_html_duration(out, (int64_t)(span * 1e9 + 0.5));
@@ -505,7 +508,7 @@ static void html_head(FILE *out, const struct html_model *m)
   /* How it ended in report's words (a detached process ran on: it did not exit). */
   char note[256];
   if (recording_end_note(&m->run, note, sizeof note))
-    escape_html_text(out, note);
+    export_svg_text(out, note);
   else
     fputs("exited normally", out);
   if (m->truncated)
@@ -530,7 +533,7 @@ int export_html_write(FILE *out, struct as_reader *run, const char *source, int 
     if (rc == 0)
       rc = export_html_tree(out, &m);
     fputs("<footer>Made by <b>actorscope export html</b> from ", out);
-    escape_html_text(out, source);
+    export_svg_text(out, source);
     fputs(". Times on the plots' axes are since tracing started. Counts, mailbox maxima and "
           "handler times "
           "are exact; the plots sample each snapshot; a handler shown as still running was seen "

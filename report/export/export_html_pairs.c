@@ -99,7 +99,10 @@ int export_html_pairs(FILE *out, const struct html_model *m)
         "<style>svg.pairs{display:block;width:100%;height:auto;"
         "background:var(--card);border:1px solid var(--line);border-radius:10px;margin-bottom:12px}"
         "svg.pairs .edge{fill:none;stroke:#4a6fa5;stroke-opacity:.7}"
-        "svg.pairs .node-label{font-size:14px;fill:var(--fg)}</style>",
+        "svg.pairs .node-label{font-size:14px;fill:var(--fg)}"
+        /* A count on its line, over the lines it crosses: dark digits on a halo of the card. */
+        "svg.pairs .edge-count{font-size:13px;font-weight:600;fill:#2c4a75;paint-order:stroke;"
+        "stroke:var(--card);stroke-width:4px;stroke-linejoin:round}</style>",
         out);
   if (n && pairs_svg(out, pairs, n) < 0) {
     free(pairs);
@@ -111,9 +114,9 @@ int export_html_pairs(FILE *out, const struct html_model *m)
         out);
   for (size_t i = 0; i < n && i < PAIRS_ROWS_MAX; i++) {
     fputs("<tr><td>", out);
-    escape_html_text(out, pairs[i].from);
+    export_svg_text(out, pairs[i].from);
     fputs("</td><td>", out);
-    escape_html_text(out, pairs[i].to);
+    export_svg_text(out, pairs[i].to);
     fputs("</td><td class=\"num\">", out);
     escape_html_count(out, pairs[i].count);
     fputs("</td></tr>", out);
@@ -127,7 +130,8 @@ int export_html_pairs(FILE *out, const struct html_model *m)
             "<td class=\"num\">%lld</td></tr>",
             AS_PEERS_PER_ACTOR_MAX, (long long)other);
   fputs("</tbody></table><p class=\"note\">A thread that runs no actor (main) by its name. "
-        "Edges are as wide as the log of their count.</p></section>\n",
+        "Edges are as wide as the log of their count, the count written on each, its arrowhead "
+        "just before it.</p></section>\n",
         out);
   free(pairs);
   return 0;

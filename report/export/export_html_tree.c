@@ -8,6 +8,7 @@
 
 #include "actor_model.h"
 #include "escape.h"
+#include "export_svg.h"
 
 #define HTML_TREE_MAX 2000    /* actors shown in the tree */
 #define HTML_CHILDREN_MAX 200 /* children shown under one actor */
@@ -16,7 +17,7 @@
 static void tree_node_line(FILE *out, const struct html_actor *a)
 {
   fprintf(out, "<span class=\"id\">#%" PRId64 "</span> <span class=\"nm\">", a->id);
-  escape_html_text(out, a->name);
+  export_svg_text(out, a->name);
   fprintf(out, "</span><span class=\"rt\">%s</span>", a->runtime);
   const char *status = as_status_name(a->status);
   fprintf(out, "<span class=\"st st-%s\">%s</span>", status, status);
@@ -38,7 +39,7 @@ static void tree_node_line(FILE *out, const struct html_actor *a)
   }
   if (a->reason) {
     fputs(" · exit ", out);
-    escape_html_text(out, a->reason);
+    export_svg_text(out, a->reason);
   }
   fputs("</span>", out);
 }
@@ -144,7 +145,7 @@ int export_html_tree(FILE *out, const struct html_model *m)
     char label[300];
     actor_group_label(label, sizeof label, &groups[order[gs]]);
     fputs("<li class=\"group\"><details open><summary><span class=\"grp\">", out);
-    escape_html_text(out, label);
+    export_svg_text(out, label);
     fputs("</span> <span class=\"facts\">", out);
     escape_html_count(out, (int64_t)(ge - gs));
     fprintf(out, " actor%s</span></summary><ul>", ge - gs == 1 ? "" : "s");

@@ -48,6 +48,15 @@ static char *chromium(const char *page, const char *dir, const char *action)
   return out;
 }
 
+/* RUN exported into DIR and loaded by chromium: the page's DOM (malloc()ed). */
+static char *export_dom(const char *run, const char *dir)
+{
+  char *page = export_page(run, dir);
+  char *dom = chromium(page, dir, "--dump-dom");
+  free(page);
+  return dom;
+}
+
 static size_t count(const char *text, const char *needle)
 {
   size_t n = 0;
@@ -190,5 +199,88 @@ Test(export_html, a_caf_supervisor_page_nests_workers_under_their_supervisor)
   free(cards);
   free(dom);
   free(page);
+  as_test_remove_tree(dir);
+}
+
+/* The DOM's text of SVG or HTML text: a count without its thin spaces. */
+static void strip_thin_spaces(char *text)
+{
+  char *to = text;
+  for (const char *from = text; *from;)
+    if (strncmp(from, "\xe2\x80\x89", 3) == 0)
+      from += 3;
+    else
+      *to++ = *from++;
+  *to = '\0';
+}
+
+/* CZMQ's own self-tests (zgossip, zmonitor: real zactor code), traced and exported: every pair
+ * of the page's table is an edge of the graph with its count written on it and its own head,
+ * pairs that talk both ways as much as any (zgossip and main, zmonitor and main). */
+Test(export_html, a_czmq_self_test_page_writes_each_edge_of_a_pair_with_its_count_in_chromium)
+{
+  char dir[] = "/tmp/actorscope-html-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  const char *argv[] = {"czmq_selftests", "zgossip", "zmonitor", NULL};
+  struct as_test_run traced;
+  as_test_run(argv, NULL, 1, &traced);
+  cr_assert_eq(traced.status, 0, "%s", traced.err);
+  char *run = as_test_only_output(traced.dir);
+  char *dom = export_dom(run, dir);
+  free(run);
+  as_test_run_free(&traced);
+  char *pairs = between(dom, "<table class=\"pairs\">", "</table>");
+  size_t rows = 0, both_ways = 0;
+  for (const char *row = pairs; (row = strstr(row, "<tr><td>")); row++) {
+    char from[200], to[200], n[64];
+    cr_assert_eq(
+        sscanf(row, "<tr><td>%199[^<]</td><td>%199[^<]</td><td class=\"num\">%63[^<]", from, to, n),
+        3, "%.200s", row);
+    strip_thin_spaces(n);
+    char needle[600], back[600];
+    /* The count on the graph, its tooltip naming the pair in its direction. */
+    snprintf(needle, sizeof needle, ">%s<title>%s \xe2\x86\x92 %s: %s messages</title></text>", n,
+             from, to, n);
+    char *graph = between(dom, "<svg class=\"pairs\"", "</svg>");
+    strip_thin_spaces(graph);
+    cr_assert_not_null(strstr(graph, needle), "no count on the graph for %s → %s (%s)", from, to,
+                       n);
+    snprintf(back, sizeof back, "<title>%s \xe2\x86\x92 %s: ", to, from);
+    both_ways += strstr(graph, back) != NULL;
+    free(graph);
+    rows++;
+  }
+  cr_assert_gt(rows, 3, "%s", pairs);
+  cr_assert_geq(both_ways, 4, "no two pairs that talk both ways: %s", pairs);
+  /* Each edge with its head in its middle, none at a node where the others meet. */
+  cr_assert_eq(count(dom, "marker-mid=\"url(#arrow)\""), rows);
+  cr_assert_eq(count(dom, "marker-end="), 0);
+  free(pairs);
+  free(dom);
+  as_test_remove_tree(dir);
+}
+
+/* A name holding a newline, a backslash, markup, U+2028 and BEL (planted in a real run of
+ * czmq_tree) reads in the browser as one line of text, its characters as C escapes them. */
+Test(export_html, a_name_with_control_characters_reads_as_c_escapes_it_in_chromium)
+{
+  char dir[] = "/tmp/actorscope-html-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char *dom = export_dom(AS_TEST_DATA "/export/hostile-names.jsonl", dir);
+  static const char shown[] = "ev\"il\\\\name\\n&lt;/script&gt;&lt;img src=x "
+                              "onerror=alert(1)&gt;\\u2028&amp;amp;\\x07";
+  char *names = between(dom, "<section id=\"names\">", "</section>");
+  cr_assert_not_null(strstr(names, shown), "%s", names);
+  free(names);
+  char *tree = between(dom, "<ul id=\"tree\"", "</section>");
+  cr_assert_not_null(strstr(tree, shown), "%s", tree);
+  free(tree);
+  /* Nothing in the page's text that a browser shows as nothing, a space or a break. */
+  char *body = between(dom, "<main>", "</main>");
+  for (const unsigned char *p = (const unsigned char *)body; *p; p++)
+    cr_assert(*p >= 0x20 || *p == '\n', "a control character (%#x) in the page", *p);
+  cr_assert_null(strstr(body, "\xe2\x80\xa8"), "U+2028 in the page");
+  free(body);
+  free(dom);
   as_test_remove_tree(dir);
 }

@@ -3,6 +3,7 @@
 #include "export_svg.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,4 +272,209 @@ Test(export_svg, values_of_maxima_reached_close_together_keep_off_each_other_and
       cr_assert(!boxes_meet(box[i], box[j]), "'%s' covers '%s'", labels[i].text, labels[j].text);
   }
   free(text);
+}
+
+/* ---- edges both ways ------------------------------------------------------------------------ */
+
+struct svg_edge_drawn {
+  double pts[7][2];    /* M, then one or two cubic segments */
+  size_t n_pts;        /* 4 or 7 */
+  double head[2];      /* the arrowhead's centre */
+  char title[256];     /* "a → b: N messages" */
+  double count_at[2];  /* where its count is written */
+  char count_text[32]; /* what it says */
+};
+
+/* Where P is from the nearest of 64 points along the edge's line. */
+static double edge_distance(const struct svg_edge_drawn *e, const double p[2])
+{
+  double best = 1e9;
+  for (size_t s = 0; s + 3 < e->n_pts; s += 3)
+    for (int k = 0; k <= 32; k++) {
+      double t = k / 32.0, u = 1 - t, w[4] = {u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t};
+      double x = 0, y = 0;
+      for (int j = 0; j < 4; j++)
+        x += w[j] * e->pts[s + (size_t)j][0], y += w[j] * e->pts[s + (size_t)j][1];
+      best = fmin(best, hypot(x - p[0], y - p[1]));
+    }
+  return best;
+}
+
+/* Every edge of a graph with its head (between its two pieces with marker-mid; past its end
+ * with marker-end, whose head starts at the end) and its count (by the count's tooltip). */
+static size_t edges_drawn(const char *svg, struct svg_edge_drawn *found, size_t max)
+{
+  size_t n = 0;
+  for (const char *at = svg; n < max && (at = strstr(at, "<path class=\"edge\"")); at++) {
+    struct svg_edge_drawn *e = &found[n++];
+    memset(e, 0, sizeof *e);
+    const char *d = strstr(at, " d=\"") + 4, *end = strchr(d, '"');
+    while (d < end && e->n_pts < 7) {
+      while (d < end && !(*d == '-' || *d == '.' || (*d >= '0' && *d <= '9')))
+        d++;
+      if (d >= end)
+        break;
+      char *next;
+      e->pts[e->n_pts][0] = strtod(d, &next);
+      e->pts[e->n_pts][1] = strtod(next + 1, &next);
+      e->n_pts++;
+      d = next;
+    }
+    if (e->n_pts == 3) { /* a quadratic (Q), as the cubic it is */
+      double q[2] = {e->pts[1][0], e->pts[1][1]};
+      memcpy(e->pts[3], e->pts[2], sizeof e->pts[3]);
+      for (int k = 0; k < 2; k++) {
+        e->pts[1][k] = e->pts[0][k] + (q[k] - e->pts[0][k]) * 2 / 3;
+        e->pts[2][k] = e->pts[3][k] + (q[k] - e->pts[3][k]) * 2 / 3;
+      }
+      e->n_pts = 4;
+    }
+    cr_assert(e->n_pts == 4 || e->n_pts == 7, "an edge of %zu points: %.80s", e->n_pts, at);
+    const char *close = strstr(at, "</path>");
+    const char *mid = strstr(at, "marker-mid=");
+    size_t tip = mid && mid < close ? 3 : e->n_pts - 1;
+    double dx = e->pts[tip][0] - e->pts[tip - 1][0], dy = e->pts[tip][1] - e->pts[tip - 1][1];
+    double len = hypot(dx, dy);
+    double ahead = mid && mid < close ? 0 : 5; /* an end head's centre is half a head past it */
+    e->head[0] = e->pts[tip][0] + dx / len * ahead;
+    e->head[1] = e->pts[tip][1] + dy / len * ahead;
+    const char *title = strstr(at, "<title>") + 7;
+    snprintf(e->title, sizeof e->title, "%.*s", (int)(strstr(title, "</title>") - title), title);
+    /* Its count: the text whose tooltip is the edge's. */
+    char key[300];
+    snprintf(key, sizeof key, "<title>%s</title></text>", e->title);
+    for (const char *c = svg; (c = strstr(c, "<text class=\"edge-count\"")); c++) {
+      const char *t = strstr(c, "<title>");
+      if (strncmp(t, key, strlen(key)) != 0)
+        continue;
+      e->count_at[0] = strtod(strstr(c, " x=\"") + 4, NULL);
+      e->count_at[1] = strtod(strstr(c, " y=\"") + 4, NULL) - 4.5; /* its middle */
+      const char *gt = strchr(c, '>') + 1;
+      snprintf(e->count_text, sizeof e->count_text, "%.*s", (int)(t - gt), gt);
+    }
+  }
+  return n;
+}
+
+/* The drawing of EDGES between NODES: each edge's count on its own line (nearer to it than to
+ * its pair's other edge), reading its count; no two heads or counts on one another; a head
+ * off the line of its pair's other edge. */
+static void check_edges_read_apart(const char *const *nodes, size_t n_nodes,
+                                   const struct export_svg_edge *edges, size_t n_edges)
+{
+  char *svg = graph_of(nodes, n_nodes, edges, n_edges);
+  struct svg_edge_drawn drawn[32];
+  cr_assert_eq(edges_drawn(svg, drawn, 32), n_edges, "%s", svg);
+  for (size_t i = 0; i < n_edges; i++) {
+    const struct svg_edge_drawn *e = &drawn[i];
+    char count[32];
+    snprintf(count, sizeof count, "%lld", edges[i].count);
+    cr_assert_str_eq(e->count_text, count, "%s: its count is not on the graph", e->title);
+    cr_assert_leq(edge_distance(e, e->count_at), 3, "%s: its count is off its line", e->title);
+    for (size_t j = 0; j < n_edges; j++) {
+      if (j == i)
+        continue;
+      const struct svg_edge_drawn *o = &drawn[j];
+      cr_assert_geq(hypot(e->head[0] - o->head[0], e->head[1] - o->head[1]), 14,
+                    "the heads of '%s' and '%s' cover each other", e->title, o->title);
+      cr_assert(fabs(e->count_at[0] - o->count_at[0]) >= 20 ||
+                    fabs(e->count_at[1] - o->count_at[1]) >= 15,
+                "the counts of '%s' and '%s' cover each other", e->title, o->title);
+      if (edges[j].from == edges[i].to && edges[j].to == edges[i].from) {
+        cr_assert_lt(edge_distance(e, e->count_at) + 10, edge_distance(o, e->count_at),
+                     "the count of '%s' is as near '%s'", e->title, o->title);
+        cr_assert_geq(edge_distance(o, e->head), 9, "the head of '%s' is on '%s'", e->title,
+                      o->title);
+      }
+    }
+  }
+  free(svg);
+}
+
+Test(export_svg, a_pair_that_talks_both_ways_reads_as_two_edges_each_with_its_head_and_count)
+{
+  /* Across the columns (zgossip left, zmonitor right), and within one (zgossip and main). */
+  static const char *const two[] = {"zgossip", "zmonitor"};
+  check_edges_read_apart(two, 2, (const struct export_svg_edge[]){{0, 1, 6}, {1, 0, 9}}, 2);
+  static const char *const four[] = {"zgossip", "zmonitor", "main", "zauth"};
+  check_edges_read_apart(four, 4,
+                         (const struct export_svg_edge[]){{0, 2, 14}, {2, 0, 21}, {0, 1, 6}}, 3);
+  /* The graph of a real run of CZMQ's self-tests (zgossip, zmonitor, zproxy, zbeacon, zauth):
+   * main talks both ways with every name, its busiest pair across, the rest within a column. */
+  static const char *const names[] = {"zproxy", "main", "zbeacon", "zgossip", "zmonitor", "zauth"};
+  static const struct export_svg_edge czmq[] = {{0, 1, 77}, {1, 0, 62}, {1, 2, 21}, {3, 1, 21},
+                                                {2, 1, 20}, {1, 3, 14}, {4, 1, 10}, {1, 4, 7},
+                                                {5, 1, 7},  {1, 5, 6},  {3, 4, 6},  {4, 3, 6}};
+  check_edges_read_apart(names, 6, czmq, sizeof czmq / sizeof czmq[0]);
+}
+
+Test(export_svg, a_pair_bends_no_farther_than_between_two_rows)
+{
+  /* Three rows of pairs: the lower edge of one row keeps off the upper edge of the next. */
+  static const char *const six[] = {"a", "b", "c", "d", "e", "f"};
+  static const struct export_svg_edge edges[] = {{0, 1, 81}, {1, 0, 80}, {2, 3, 51},
+                                                 {3, 2, 50}, {4, 5, 21}, {5, 4, 20}};
+  check_edges_read_apart(six, 6, edges, 6);
+  char *svg = graph_of(six, 6, edges, 6);
+  struct svg_edge_drawn drawn[6];
+  cr_assert_eq(edges_drawn(svg, drawn, 6), 6);
+  /* Row 0's edge from b to a, row 1's from c to d: their counts nearer their own lines. */
+  for (size_t row = 0; row + 1 < 3; row++) {
+    const struct svg_edge_drawn *lower = &drawn[2 * row + 1], *upper = &drawn[2 * row + 2];
+    cr_assert_geq(edge_distance(upper, lower->count_at), 12, "'%s' runs through the count of '%s'",
+                  upper->title, lower->title);
+    cr_assert_geq(edge_distance(lower, upper->count_at), 12, "'%s' runs through the count of '%s'",
+                  lower->title, upper->title);
+  }
+  free(svg);
+}
+
+/* ---- names as the page shows them ------------------------------------------------------------ */
+
+/* Names a program can give its actors and threads (a CAF actor's name(), pthread_setname_np),
+ * and how the graph reads them. */
+static const char *const odd_names[] = {"tab\there", "new\nline", "cr\rbell\a del\x7f esc\x1b[31m",
+                                        "rtl\xe2\x80\xaeoverride", "bad\xff\xfe utf8 \xc3("};
+static const char *const odd_shown[] = {"tab\\there", "new\\nline",
+                                        "cr\\rbell\\x07 del\\x7f esc\\x1b[31m",
+                                        "rtl\\u202eoverride", "bad\\xff\\xfe utf8 \\xc3("};
+
+Test(export_svg, control_characters_in_names_read_as_escapes_on_the_graph)
+{
+  static const struct export_svg_edge edges[] = {{0, 1, 3}, {1, 0, 2}, {2, 3, 1}, {4, 0, 1}};
+  char *svg = graph_of(odd_names, 5, edges, 4);
+  struct svg_text labels[5];
+  cr_assert_eq(texts_of_class(svg, "node-label", labels, 5), 5);
+  for (size_t i = 0; i < 5; i++)
+    cr_assert_str_eq(labels[i].text, odd_shown[i]);
+  /* Nothing that hides, breaks a line or turns the text: not in a label nor in a tooltip. */
+  for (const unsigned char *p = (const unsigned char *)svg; *p; p++)
+    cr_assert(*p >= 0x20 && *p != 0x7f, "a control character (%#x) in the graph", *p);
+  cr_assert_null(strstr(svg, "\xe2\x80\xae"), "U+202E in the graph");
+  cr_assert_not_null(strstr(svg, "<title>tab\\there \xe2\x86\x92 new\\nline: 3 messages</title>"));
+  free(svg);
+}
+
+Test(export_svg, the_pages_text_is_escaped_for_html_and_readable)
+{
+  char *text = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&text, &size);
+  export_svg_text(out, "quo\"te <b>&amp;</b> 'x'\t\xe2\x80\xa8");
+  fclose(out);
+  cr_assert_str_eq(text, "quo&quot;te &lt;b&gt;&amp;amp;&lt;/b&gt; &#39;x&#39;\\t\\u2028");
+  free(text);
+  char buf[64];
+  for (size_t i = 0; i < 5; i++)
+    cr_assert_str_eq(export_svg_readable(odd_names[i], buf, sizeof buf), odd_shown[i]);
+  /* A backslash of the name's own is doubled: "\\n" is no newline. */
+  cr_assert_str_eq(export_svg_readable("ev\\name\n", buf, sizeof buf), "ev\\\\name\\n");
+  /* Cut at a whole escape. */
+  cr_assert_str_eq(export_svg_readable("a\tb", buf, 4), "a\\t");
+  cr_assert_str_eq(export_svg_readable("a\tb", buf, 3), "a");
+  /* A long name cut in its middle keeps its escapes, not '?'. */
+  cr_assert_str_eq(
+      export_svg_cut("company::product_line::ingestion::stage\t2", 30, buf, sizeof buf),
+      "company::...ngestion::stage\\t2");
+  cr_assert_str_eq(export_svg_cut("stage\t2", 30, buf, sizeof buf), "stage\\t2");
 }
