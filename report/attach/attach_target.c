@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +40,15 @@ int attach_target_ended(pid_t pid)
   const char *end = got ? strrchr(line, ')') : NULL;
   if (end && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X'))
     return 1;
-  /* Exiting and not a zombie yet: its memory is gone already, and every process has some. */
+  /* Exiting and not a zombie yet: its memory is gone already, and every process has some. A
+   * map this tool may not read (another user's process) says nothing. */
   snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-  f = fopen(path, "re");
-  if (!f)
-    return 1;
-  got = fgets(line, sizeof line, f);
-  fclose(f);
-  return !got;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT || errno == ESRCH;
+  ssize_t n = read(fd, line, 1);
+  close(fd);
+  return n == 0;
 }
 
 static const char *attach_basename(const char *path)
