@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,38 +112,32 @@ Test(attach_hostile, another_users_process_is_refused_where_it_cannot_write)
   target_kill(&t);
 }
 
-static json_int_t instants_named(const char *trace_path, const char *name)
+/* The events of a trace with phase PH, and category CAT and name NAME where not NULL: how many,
+ * and the latest "ts" among them (microseconds). */
+static json_int_t trace_count(const char *trace_path, const char *ph, const char *cat,
+                              const char *name, double *latest)
 {
   json_error_t error;
   json_t *trace = json_load_file(trace_path, 0, &error), *e;
   cr_assert_not_null(trace, "%s: %s", trace_path, error.text);
   size_t i;
   json_int_t n = 0;
+  double last = 0;
   json_array_foreach(json_object_get(trace, "traceEvents"), i, e)
   {
-    const char *ph = json_string_value(json_object_get(e, "ph"));
-    const char *named = json_string_value(json_object_get(e, "name"));
-    n += ph && named && strcmp(ph, "i") == 0 && strcmp(named, name) == 0;
+    const char *its_ph = json_string_value(json_object_get(e, "ph"));
+    const char *its_cat = json_string_value(json_object_get(e, "cat"));
+    const char *its_name = json_string_value(json_object_get(e, "name"));
+    if (!its_ph || strcmp(its_ph, ph) != 0 || (cat && (!its_cat || strcmp(its_cat, cat) != 0)) ||
+        (name && (!its_name || strcmp(its_name, name) != 0)))
+      continue;
+    n++;
+    double ts = json_number_value(json_object_get(e, "ts"));
+    last = ts > last ? ts : last;
   }
   json_decref(trace);
-  return n;
-}
-
-static json_int_t handler_slices(const char *trace_path)
-{
-  json_error_t error;
-  json_t *trace = json_load_file(trace_path, 0, &error);
-  cr_assert_not_null(trace, "%s: %s", trace_path, error.text);
-  json_t *events = json_object_get(trace, "traceEvents"), *e;
-  size_t i;
-  json_int_t n = 0;
-  json_array_foreach(events, i, e)
-  {
-    const char *ph = json_string_value(json_object_get(e, "ph"));
-    const char *cat = json_string_value(json_object_get(e, "cat"));
-    n += ph && cat && strcmp(ph, "X") == 0 && strcmp(cat, "handler") == 0;
-  }
-  json_decref(trace);
+  if (latest)
+    *latest = last;
   return n;
 }
 
@@ -228,33 +221,11 @@ Test(attach_hostile, attach_with_events_records_every_message_the_snapshots_coun
       json_integer_value(json_object_get(actor, "messages_received"));
   json_decref(doc);
   cr_assert_gt(received, 100);
-  cr_assert_eq(handler_slices(trace), received);
+  cr_assert_eq(trace_count(trace, "X", "handler", NULL, NULL), received);
   /* Its actors were running before the attach: found then, not spawned (the trace said
    * "spawn" at the attach). */
-  cr_assert_geq(instants_named(trace, "found running at attach"), 1);
-  cr_assert_eq(instants_named(trace, "spawn"), 0);
-}
-
-/* The latest handler slice and the latest capture of a trace, in its microseconds. */
-static void trace_ends(const char *trace_path, double *handlers_end, double *last_capture)
-{
-  json_error_t error;
-  json_t *trace = json_load_file(trace_path, 0, &error), *e;
-  cr_assert_not_null(trace, "%s: %s", trace_path, error.text);
-  size_t i;
-  *handlers_end = *last_capture = 0;
-  json_array_foreach(json_object_get(trace, "traceEvents"), i, e)
-  {
-    const char *ph = json_string_value(json_object_get(e, "ph"));
-    const char *cat = json_string_value(json_object_get(e, "cat"));
-    const char *name = json_string_value(json_object_get(e, "name"));
-    double ts = json_number_value(json_object_get(e, "ts"));
-    if (ph && cat && strcmp(ph, "X") == 0 && strcmp(cat, "handler") == 0 && ts > *handlers_end)
-      *handlers_end = ts;
-    if (ph && name && strcmp(ph, "C") == 0 && strcmp(name, "actors") == 0 && ts > *last_capture)
-      *last_capture = ts;
-  }
-  json_decref(trace);
+  cr_assert_geq(trace_count(trace, "i", NULL, "found running at attach", NULL), 1);
+  cr_assert_eq(trace_count(trace, "i", NULL, "spawn", NULL), 0);
 }
 
 /* Attached with events, detached, attached with events again: the second file's events stand
@@ -286,64 +257,42 @@ Test(attach_hostile, events_of_an_attach_again_share_its_snapshots_timeline)
   rc = cli(out, sizeof out, 0, "export", "perfetto", "-o", trace, second, NULL, NULL);
   cr_assert_eq(rc, 0, "%s", out);
   double handlers_end, last_capture;
-  trace_ends(trace, &handlers_end, &last_capture);
-  cr_assert_gt(handlers_end, 0, "no handler in %s", trace);
+  cr_assert_gt(trace_count(trace, "X", "handler", NULL, &handlers_end), 0, "no handler in %s",
+               trace);
+  trace_count(trace, "C", NULL, "actors", &last_capture);
   /* Slack for the detach's own last steps; the first attach lasted over a second. */
   cr_assert_lt(handlers_end, last_capture + 200000, "handlers until %.0f µs, captures until %.0f",
                handlers_end, last_capture);
 }
 
-/* `actorscope attach PID` as root without CAP_SYS_PTRACE (dropped from the bounding set before
- * exec, as a container does): stdout and stderr together in OUT; its exit status. */
-static int attach_without_ptrace_capability(char *out, size_t len, const char *pid)
-{
-  int pipefd[2];
-  cr_assert_eq(pipe(pipefd), 0);
-  pid_t child = fork();
-  if (child == 0) {
-    dup2(pipefd[1], 1);
-    dup2(pipefd[1], 2);
-    close(pipefd[0]);
-    if (prctl(PR_CAPBSET_DROP, 19 /* CAP_SYS_PTRACE */, 0, 0, 0) < 0)
-      _exit(125);
-    execl(AS_TEST_CLI, "actorscope", "attach", "-o", "/tmp/actorscope-no-cap.%p.jsonl", pid,
-          (char *)NULL);
-    _exit(127);
-  }
-  close(pipefd[1]);
-  size_t have = 0;
-  ssize_t n;
-  while (have + 1 < len && (n = read(pipefd[0], out + have, len - 1 - have)) > 0)
-    have += (size_t)n;
-  out[have] = '\0';
-  close(pipefd[0]);
-  int status;
-  waitpid(child, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 /* Root in a container without CAP_SYS_PTRACE, against another user's process: it cannot read
- * the process's libc through /proc/PID/root, which said "a glibc older than 2.34". */
+ * the process's libc through /proc/PID/root, which said "a glibc older than 2.34". The tool
+ * runs without the capability once this test's process drops it from its bounding set (root
+ * keeps at exec only what the set holds). */
 Test(attach_hostile, root_without_ptrace_capability_is_told_so)
 {
   if (geteuid() != 0)
     cr_skip_test("needs root to start the program as another user");
   const char *argv[] = {"czmq_attach_target", "3000", "2000", NULL};
-  struct target t;
-  target_start_as(&t, argv, 1, 65534);
-  char out[8192];
-  int rc = attach_without_ptrace_capability(out, sizeof out, t.pid_text);
-  if (rc == 125) {
-    target_kill(&t);
+  struct target untraced, traced;
+  target_start_as(&untraced, argv, 1, 65534);
+  target_start_as(&traced, argv, 1, 65534);
+  target_attach(&traced, "50");
+  if (prctl(PR_CAPBSET_DROP, 19 /* CAP_SYS_PTRACE */, 0, 0, 0) < 0) {
+    target_kill(&untraced);
+    target_kill(&traced);
     cr_skip_test("the capability cannot be dropped here");
   }
+  char out[8192];
+  int rc =
+      cli(out, sizeof out, 0, "attach", "-o", untraced.dest, untraced.pid_text, NULL, NULL, NULL);
+  target_kill(&untraced);
   cr_assert_eq(rc, 1, "%s", out);
   cr_assert(strstr(out, "this root has no CAP_SYS_PTRACE") && strstr(out, "as uid 65534"), "%s",
             out);
-  /* Attached by a root that may: the tracer is there, its socket out of this root's reach (it
+  /* Traced by a root that may: the tracer is there, its socket out of this root's reach (it
    * said "preloaded and has started no actor yet"). */
-  target_attach(&t, "50");
-  rc = attach_without_ptrace_capability(out, sizeof out, t.pid_text);
-  target_kill(&t);
+  cli(out, sizeof out, 0, "attach", "-o", traced.dest, traced.pid_text, NULL, NULL, NULL);
+  target_kill(&traced);
   cr_assert(strstr(out, "its control socket cannot be reached"), "%s", out);
 }
