@@ -166,6 +166,24 @@ void metrics_process_free(struct metrics_process *p)
   free(p);
 }
 
+static int metrics_actor_empty(void *state, void *ctx)
+{
+  (void)ctx;
+  ((struct metrics_actor *)state)->mailbox_len = 0;
+  return 0;
+}
+
+void metrics_process_gone(struct metrics_process *p)
+{
+  for (size_t i = 0; i < p->n_names; i++) {
+    memset(p->names[i]->by_status, 0, sizeof p->names[i]->by_status);
+    p->names[i]->mailbox_depth = p->names[i]->running_max_ns = p->names[i]->deadlocked = 0;
+  }
+  p->alive = p->deadlocks = 0;
+  p->exited = 1;
+  actor_table_each(&p->actors, metrics_actor_empty, NULL);
+}
+
 int metrics_process_is(const struct metrics_process *p, const struct as_rec_header *header)
 {
   return p->pid == header->pid && p->started_at_ns == header->started_at_ns;

@@ -90,5 +90,9 @@ void metrics_process_free(struct metrics_process *process);
 int metrics_process_is(const struct metrics_process *process, const struct as_rec_header *header);
 /* Folds a snapshot in. Returns 0 or -ENOMEM. */
 int metrics_process_update(struct metrics_process *process, const struct as_rec_snapshot *snapshot);
+/* The process is gone without a final snapshot (serve: SIGKILL, a crash): no actor runs, waits or
+ * holds a message any more, and it exited. Its counters keep their last values; a snapshot, if
+ * one came, would set the gauges again. */
+void metrics_process_gone(struct metrics_process *process);
 
 #endif

@@ -103,27 +103,13 @@ static int hub_process_gone(const struct serve_end_state *end)
   }
 }
 
-static int hub_actor_empty(void *state, void *ctx)
-{
-  ((struct metrics_actor *)state)->mailbox_len = 0;
-  return 0;
-}
-
-/* A process that is gone has no actor running, waiting or holding a message: its gauges of the
- * present say so (its counters keep their last values). A snapshot, if one ever came, would set
- * them again. */
+/* A process found gone: its gauges of the present read 0 (metrics_process_gone), and it is
+ * served for keep_ms from now. */
 static void hub_mark_lost(struct serve_hub_entry *e, int64_t now)
 {
-  struct metrics_process *p = e->process;
   e->end.end = SERVE_END_LOST;
-  e->detached_ms = now; /* served for keep_ms from when it was found gone */
-  for (size_t i = 0; i < p->n_names; i++) {
-    memset(p->names[i]->by_status, 0, sizeof p->names[i]->by_status);
-    p->names[i]->mailbox_depth = p->names[i]->running_max_ns = p->names[i]->deadlocked = 0;
-  }
-  p->alive = p->deadlocks = 0;
-  p->exited = 1;
-  actor_table_each(&p->actors, hub_actor_empty, NULL);
+  e->detached_ms = now;
+  metrics_process_gone(e->process);
 }
 
 /* A stream that ended without a final line: is its process gone? */
