@@ -55,6 +55,29 @@ Test(attach_hostile, a_stopped_process_is_refused_and_runs_on_unharmed_once_cont
   free(err);
 }
 
+/* Signals arriving while the thread is borrowed (a timer's, every 200 us): the old tool
+ * resumed the single step of its injected mmap with PTRACE_CONT after a signal's stop, and the
+ * thread ran on in the program with the mapping's address as epoll_wait's result (6 attaches in
+ * 8), the attach failing with "cannot map a scratch page". */
+Test(attach_hostile, signals_during_the_attach_never_let_the_thread_run_free)
+{
+  const char *argv[] = {"czmq_epoll_waiter", "alarms", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  char out[8192];
+  for (int i = 0; i < 4; i++) {
+    int rc = cli(out, sizeof out, 0, "attach", "-o", t.dest, t.pid_text, NULL, NULL, NULL);
+    cr_assert_eq(rc, 0, "attach %d: %s", i + 1, out);
+    rc = cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL);
+    cr_assert_eq(rc, 0, "detach %d: %s", i + 1, out);
+  }
+  target_touch(&t, "stop");
+  cr_assert_eq(target_wait(&t), 0);
+  char *err = target_file(&t, "stderr");
+  cr_assert_null(strstr(err, "BROKEN"), "%s", err);
+  free(err);
+}
+
 /* A process that ended (a zombie its parent has not waited for yet, as one that exits in the
  * middle of an attach is): its empty maps read as "statically linked". */
 Test(attach_hostile, a_process_that_ended_is_said_to_have_ended)

@@ -4,13 +4,18 @@
  * the program's code with the injected call's result. Says "ready", ends when a file "stop"
  * appears in its directory, exit status 0. When a file "fork" appears, it forks once, as a
  * daemon forks a worker: the child runs an actor for 20 round trips and exits 0, and the parent
- * says "child PID done" once it has waited for it. */
+ * says "child PID done" once it has waited for it. With argument "alarms", the waiting thread
+ * takes a SIGALRM every 200 us (the others block it), so signals come while attach borrows it.
+ *
+ *   czmq_epoll_waiter [alarms] */
 #include <czmq.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +31,8 @@ static void *wait_forever(void *arg)
   }
   return arg;
 }
+
+static void on_alarm(int signal) { (void)signal; }
 
 static void echo_actor(zsock_t *pipe, void *args)
 {
@@ -57,14 +64,26 @@ static void work_in_a_child(void)
   fprintf(stderr, "child %d done, status %d\n", (int)child, status);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+  int alarms = argc > 1 && strcmp(argv[1], "alarms") == 0;
+  struct sigaction action = {.sa_handler = on_alarm};
+  if (alarms)
+    sigaction(SIGALRM, &action, NULL);
   /* A call into libczmq: the library is loaded, as in any CZMQ program. */
   if (zclock_mono() < 0)
     return 1;
   pthread_t thread;
   if (pthread_create(&thread, NULL, wait_forever, NULL) != 0)
     return 1;
+  if (alarms) {
+    sigset_t only_alarm;
+    sigemptyset(&only_alarm);
+    sigaddset(&only_alarm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &only_alarm, NULL);
+    struct itimerval every = {{0, 200}, {0, 200}};
+    setitimer(ITIMER_REAL, &every, NULL);
+  }
   fprintf(stderr, "ready\n");
   int forked = 0;
   while (access("stop", F_OK) != 0) {
