@@ -222,8 +222,17 @@ void export_svg_text(FILE *out, const char *text)
 
 const char *export_svg_cut(const char *name, size_t max, char *buf, size_t len)
 {
-  char shown[1024];
-  return show_name(export_svg_readable(name, shown, sizeof shown), max, buf, len);
+  /* Whole before it is cut, however long: its end is kept. An escape is 4 bytes at most a
+   * byte ("\xff"). */
+  char room[1024];
+  size_t need = 4 * strlen(name) + 1;
+  char *shown = need <= sizeof room ? room : malloc(need);
+  if (!shown)
+    return show_name("", max, buf, len);
+  show_name(export_svg_readable(name, shown, need), max, buf, len);
+  if (shown != room)
+    free(shown);
+  return buf;
 }
 
 /* LABEL (text as shown) cut to MAX bytes with its middle given up, as report cuts names: long

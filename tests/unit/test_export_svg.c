@@ -477,4 +477,9 @@ Test(export_svg, the_pages_text_is_escaped_for_html_and_readable)
       export_svg_cut("company::product_line::ingestion::stage\t2", 30, buf, sizeof buf),
       "company::...ngestion::stage\\t2");
   cr_assert_str_eq(export_svg_cut("stage\t2", 30, buf, sizeof buf), "stage\\t2");
+  /* However long, its end is kept. */
+  char longer[3000];
+  memset(longer, 'a', sizeof longer);
+  snprintf(longer + sizeof longer - 9, 9, "\tthe_end");
+  cr_assert_str_eq(export_svg_cut(longer, 30, buf, sizeof buf), "aaaaaaaaa...aaaaaaaaa\\tthe_end");
 }
