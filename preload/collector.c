@@ -680,8 +680,12 @@ static void collector_wait_ending_written(void)
          !atomic_load(&collector_last_wait_over);
        waited++)
     nanosleep(&step, NULL);
-  if (waited == COLLECTOR_LAST_WAIT_MS)
-    atomic_store(&collector_last_wait_over, 1);
+  /* Said once, by the first thread to give up: a final line cut short or missing is never
+   * silent (a disk stalled over a second while the collector created the file: it_czmq_fork). */
+  if (waited == COLLECTOR_LAST_WAIT_MS && !atomic_exchange(&collector_last_wait_over, 1) &&
+      !atomic_load(&collector_ending_written))
+    as_diag_say_at_end("the last snapshot was not written within a second; the process ends "
+                       "without it (output_slow)");
 }
 
 /* Has the collector thread write the last line for HOW (a deadly signal, or

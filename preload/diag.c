@@ -128,6 +128,8 @@ void as_diag_report(const char *code, const char *fmt, ...)
     diag_write_stderr(text);
 }
 
+void as_diag_say_at_end(const char *text) { diag_write_stderr(text); }
+
 void as_diag_note(const char *code, const char *fmt, ...)
 {
   char text[AS_DIAG_TEXT_MAX];

@@ -20,6 +20,9 @@ void as_diag_report(const char *code, const char *fmt, ...) __attribute__((forma
 /* The same, but only for snapshots (and actorscope run's summary): for what the program does
  * on purpose, which its stderr should not hear about (e.g. it owns a signal we would use). */
 void as_diag_note(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "actorscope: <text>" on stderr and records nothing: async-signal-safe (a deadly signal's
+ * handler, _exit), for a line about the end of the process, which no later snapshot could hold. */
+void as_diag_say_at_end(const char *text);
 /* In a fork child: the lock may have been held by a thread that does not exist here. */
 void as_diag_reset_after_fork(void);
 /* Copies the recorded diagnostics; returns how many. */

@@ -11,7 +11,9 @@
  *              own locks held) could hang any program's child, traced or not. Traced, the
  *              tracer's hook holds it before it calls the real zactor_new.
  * With "quick", the child ends with _exit(4) while its actor still runs (a forked worker
- * process ending without exit's handlers).
+ * process ending without exit's handlers). With "quick-stalled", the same, but the child's
+ * collector is held 1.5 s as it starts, before it creates the child's file (a disk stalled):
+ * _exit waits a second for the last line, then the process ends without it.
  * With "releasing", the parent forks while its collector holds at "unheld_released": it has
  * let go of the parent's stopped actor's record, and not yet forgotten it. The child's actor
  * (whose record is that very block, the first its pool hands out) runs 150 ms, several of the
@@ -31,6 +33,7 @@
 #include <unistd.h>
 
 static const char *hold_at; /* the pause point held, NULL: none */
+static useconds_t hold_us = 500000;
 static pthread_t main_thread;
 static atomic_int held;
 
@@ -38,7 +41,7 @@ __attribute__((visibility("default"))) void actorscope_test_pause(const char *wh
 {
   if (hold_at && strcmp(where, hold_at) == 0 && !pthread_equal(pthread_self(), main_thread) &&
       !atomic_exchange(&held, 1))
-    usleep(500000);
+    usleep(hold_us);
 }
 
 static void echo(zsock_t *pipe, void *args) { czmq_serve(pipe, NULL); }
@@ -116,7 +119,12 @@ int main(int argc, char **argv)
     usleep(1000);
   fflush(stdout);
   pid_t pid = fork();
-  if (pid == 0 && strcmp(mode, "quick") == 0) {
+  if (pid == 0 && strcmp(mode, "quick-stalled") == 0) {
+    hold_at = "collector_started";
+    hold_us = 1500000;
+    main_thread = pthread_self();
+  }
+  if (pid == 0 && strncmp(mode, "quick", 5) == 0) {
     zactor_t *actor = zactor_new(echo, NULL);
     zstr_send(actor, "CHILD");
     zstr_free(&(char *){zstr_recv(actor)});
