@@ -202,6 +202,7 @@ static int attach_start_thread(void)
 static void attach_forget(void)
 {
   as_registry_forget_all();
+  as_diag_forget();
   int n = atomic_load(&attach_forgetter_count);
   for (int i = 0; i < n && i < ATTACH_FORGETTERS_MAX; i++)
     attach_forgetters[i]();

@@ -148,4 +148,11 @@ size_t as_diag_copy(struct as_diag_entry *out, size_t max)
   return n;
 }
 
+void as_diag_forget(void)
+{
+  pthread_mutex_lock(&diag_lock);
+  diag_count = 0;
+  pthread_mutex_unlock(&diag_lock);
+}
+
 void as_diag_reset_after_fork(void) { pthread_mutex_init(&diag_lock, NULL); }

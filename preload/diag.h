@@ -23,6 +23,9 @@ void as_diag_note(const char *code, const char *fmt, ...) __attribute__((format(
 /* Prints "actorscope: <text>" on stderr and records nothing: async-signal-safe (a deadly signal's
  * handler, _exit), for a line about the end of the process, which no later snapshot could hold. */
 void as_diag_say_at_end(const char *text);
+/* A new attach after a detach: its run starts without the last one's diagnostics (each is said
+ * again if it happens again). */
+void as_diag_forget(void);
 /* In a fork child: the lock may have been held by a thread that does not exist here. */
 void as_diag_reset_after_fork(void);
 /* Copies the recorded diagnostics; returns how many. */

@@ -288,6 +288,42 @@ Test(attach_hostile, events_of_an_attach_again_share_its_snapshots_timeline)
                handlers_end, last_capture);
 }
 
+/* A second attach's file says its own run's diagnostics: the first attach's (its output taken,
+ * so renamed) were repeated in every later attach's lines. */
+Test(attach_hostile, an_attach_again_does_not_repeat_the_last_attach_s_diagnostics)
+{
+  const char *argv[] = {"czmq_attach_target", "1500", "2000", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  as_test_write_text(t.dest, "taken\n"); /* the first attach's output goes to snap-2.jsonl */
+  char out[8192], fresh[160];
+  snprintf(fresh, sizeof fresh, "%s/fresh.jsonl", t.dir);
+  int rc = cli(out, sizeof out, 0, "attach", "-o", t.dest, "-i50", t.pid_text, NULL, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  struct timespec pause = {0, 300000000};
+  nanosleep(&pause, NULL);
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+               out);
+  rc = cli(out, sizeof out, 0, "attach", "-o", fresh, "-i50", t.pid_text, NULL, NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  nanosleep(&pause, NULL);
+  cr_assert_eq(cli(out, sizeof out, 0, "detach", t.pid_text, NULL, NULL, NULL, NULL, NULL), 0, "%s",
+               out);
+  target_kill(&t);
+  char first[160];
+  snprintf(first, sizeof first, "%s/snap-2.jsonl", t.dir);
+  json_t *lines = as_test_load_lines(first);
+  char *said = json_dumps(json_object_get(as_test_last_snapshot(lines), "diagnostics"), 0);
+  cr_assert(strstr(said, "output_renamed"), "the first attach's file: %s", said);
+  free(said);
+  json_decref(lines);
+  lines = as_test_load_lines(fresh);
+  said = json_dumps(json_object_get(as_test_last_snapshot(lines), "diagnostics"), 0);
+  cr_assert(!strstr(said, "output_renamed"), "the second attach's file: %s", said);
+  free(said);
+  json_decref(lines);
+}
+
 /* Root in a container without CAP_SYS_PTRACE, against another user's process: it cannot read
  * the process's libc through /proc/PID/root, which said "a glibc older than 2.34". The tool
  * runs without the capability once this test's process drops it from its bounding set (root
