@@ -4,6 +4,7 @@
  * through as_threadlist_peek: a thread ending meanwhile costs a failed read, never a fault. */
 #define _GNU_SOURCE
 #include "attach.h"
+#include "forklock.h"
 #include "czmq_adopt.h"
 #include "resolve.h"
 
@@ -64,7 +65,7 @@ static void czmq_attach_adopt(const struct as_thread_info *threads, size_t count
   if (!zactor_new_real || !dladdr(zactor_new_real, &info) || !info.dli_fbase)
     return; /* no libczmq in this process */
   struct czmq_attach_range r = {(uintptr_t)info.dli_fbase, 0, 0};
-  dl_iterate_phdr(czmq_attach_range_of, &r);
+  as_forklock_dl_iterate_phdr(czmq_attach_range_of, &r);
   size_t adopted = 0;
   for (size_t i = 0; i < count; i++) {
     const struct as_thread_info *t = &threads[i];

@@ -2,6 +2,7 @@
 #include "forklock.h"
 #include "clock.h"
 
+#include <link.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -34,6 +35,17 @@ void as_forklock_lock(pthread_mutex_t *lock, _Atomic int *listed)
   if (__builtin_expect(!atomic_load_explicit(listed, memory_order_acquire), 0))
     forklock_list(lock, listed);
   pthread_mutex_lock(lock);
+}
+
+static pthread_mutex_t forklock_walk_lock AS_FORK_TOUCHED = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int forklock_walk_listed AS_FORK_TOUCHED;
+
+int as_forklock_dl_iterate_phdr(int (*callback)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+  as_forklock_lock(&forklock_walk_lock, &forklock_walk_listed);
+  int rc = dl_iterate_phdr(callback, data);
+  pthread_mutex_unlock(&forklock_walk_lock);
+  return rc;
 }
 
 static int forklock_take_by(pthread_mutex_t *lock, const struct timespec *deadline)

@@ -19,6 +19,14 @@
 #define AS_FORKLOCKS_MAX 64
 void as_forklock_lock(pthread_mutex_t *lock, _Atomic int *listed);
 
+/* dl_iterate_phdr with fork() held off until the walk ends. glibc (2.36) does not make the
+ * loader's lock new in a fork child: a child forked while a walk of ours held it waits for it
+ * forever at its own first walk (helper-69: an attached daemon's forked worker hung in its
+ * first hook, which looked up its real function). Every walk of the tracer's goes through here;
+ * a callback takes no other listed lock. */
+struct dl_phdr_info;
+int as_forklock_dl_iterate_phdr(int (*callback)(struct dl_phdr_info *, size_t, void *), void *data);
+
 /* fork's handlers: take every listed lock, then release them in the parent and make them new
  * in the child. fork() waits for them at most a bounded time in all (forklock.c). */
 void as_forklocks_prepare(void);

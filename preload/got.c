@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include "got.h"
+#include "forklock.h"
+#include "testpause.h"
 #include "elfdyn.h"
 #include "got_maps.h"
 #include "resolve.h"
@@ -92,7 +94,7 @@ static int got_collect_hooks(void)
 {
   got_own_base = as_resolve_own_base();
   const ElfW(Dyn) *dyn = NULL;
-  dl_iterate_phdr(got_find_own, &dyn);
+  as_forklock_dl_iterate_phdr(got_find_own, &dyn);
   if (!dyn)
     return -ENOENT;
   struct as_elfdyn d;
@@ -137,7 +139,7 @@ static int got_count_adds(struct dl_phdr_info *info, size_t size, void *data)
 static unsigned long long got_loaded_count(void)
 {
   unsigned long long adds = 0;
-  dl_iterate_phdr(got_count_adds, &adds);
+  as_forklock_dl_iterate_phdr(got_count_adds, &adds);
   return adds;
 }
 
@@ -381,6 +383,7 @@ static int got_is_loader(const struct dl_phdr_info *info)
 static int got_visit(struct dl_phdr_info *info, size_t size, void *data)
 {
   struct got_pass *pass = data;
+  as_test_pause("got_visit"); /* inside the walk: the loader's lock held */
   if (got_list_moved(info, size, pass->loaded)) {
     pass->moved = 1;
     return 1;
@@ -471,10 +474,10 @@ int as_got_sync(struct as_got_stats *stats)
     if (rc < 0)
       return rc;
     got_pass++;
-    dl_iterate_phdr(got_visit, &pass);
+    as_forklock_dl_iterate_phdr(got_visit, &pass);
     pass.program = 1;
     if (!pass.moved)
-      dl_iterate_phdr(got_visit, &pass);
+      as_forklock_dl_iterate_phdr(got_visit, &pass);
     as_got_maps_free(&pass.maps);
     if (!pass.moved)
       break;
@@ -526,7 +529,7 @@ size_t as_got_restore(void)
     struct got_restore r = {.loaded = got_loaded_count()};
     if (as_got_maps_read(&r.maps) < 0)
       break;
-    dl_iterate_phdr(got_restore_visit, &r);
+    as_forklock_dl_iterate_phdr(got_restore_visit, &r);
     as_got_maps_free(&r.maps);
     restored += r.restored;
     if (!r.moved)

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "resolve.h"
+#include "forklock.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -40,7 +41,7 @@ int as_resolve_is_own_address(const void *addr)
 {
   static uintptr_t range[2];
   if (!range[1])
-    dl_iterate_phdr(resolve_find_own_range, range);
+    as_forklock_dl_iterate_phdr(resolve_find_own_range, range);
   return (uintptr_t)addr >= range[0] && (uintptr_t)addr < range[1];
 }
 
@@ -72,7 +73,7 @@ static void *resolve_in_objects(const char *symbol)
   struct resolve_names *list = calloc(1, sizeof *list);
   if (!list)
     return NULL;
-  dl_iterate_phdr(resolve_collect, list);
+  as_forklock_dl_iterate_phdr(resolve_collect, list);
   void *found = NULL;
   for (size_t i = 0; i < list->count; i++) {
     void *handle = found ? NULL : dlopen(list->names[i], RTLD_LAZY | RTLD_NOLOAD);

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "stack_remote.h"
+#include "forklock.h"
 
 /* The remote (generic) interface: unw_* are libunwind-x86_64.so.8's _Ux86_64_* here. */
 #include <libunwind.h>
@@ -169,7 +170,7 @@ static int remote_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_in
                                  int need_unwind_info, void *arg)
 {
   struct remote_object o = {.ip = ip};
-  if (!dl_iterate_phdr(remote_object_of, &o) || !o.eh_frame_hdr)
+  if (!as_forklock_dl_iterate_phdr(remote_object_of, &o) || !o.eh_frame_hdr)
     return -UNW_ENOINFO;
   /* version, eh_frame_ptr encoding, fde_count encoding, table encoding; then eh_frame_ptr and
    * fde_count, 4 bytes each in the encodings accepted. */

@@ -324,6 +324,23 @@ Test(attach_hostile, an_attach_again_does_not_repeat_the_last_attach_s_diagnosti
   json_decref(lines);
 }
 
+/* A forked worker's first hook looks up its real function by walking the loaded objects. A
+ * child forked while the attach thread's walk (its slots checked every 10 ms here) held the
+ * loader's lock, which glibc does not make new in a child, waited for it forever: the server's
+ * wait for its worker hung (helper-69, first try). fork() now waits for a walk to end. */
+Test(attach_hostile, workers_forked_while_attached_never_inherit_the_loader_s_lock)
+{
+  const char *argv[] = {"czmq_attach_forker", "6", NULL};
+  struct target t;
+  target_start(&t, argv, 1);
+  target_attach(&t, "10");
+  cr_assert_eq(target_wait(&t), 0, "%s", target_file(&t, "stdout"));
+  char *out = target_file(&t, "stdout");
+  cr_assert(strstr(out, ", stuck 0, failed 0\n"), "%s", out);
+  cr_assert_gt(parse_after(out, "forked "), 10, "%s", out);
+  free(out);
+}
+
 /* Root in a container without CAP_SYS_PTRACE, against another user's process: it cannot read
  * the process's libc through /proc/PID/root, which said "a glibc older than 2.34". The tool
  * runs without the capability once this test's process drops it from its bounding set (root
