@@ -11,11 +11,15 @@
 #define AS_EVENTS_FORMAT_H
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #define AS_EVENTS_MAGIC "ASEVENTS" /* 8 bytes, no terminator in the file */
+/* Kinds are added without a version change (PAUSE, RESUME, THREAD, GAP were): each is one
+ * record, and a reader skips the kinds it does not know. The version changes when a reader that
+ * skipped new records would misread the file (docs/events-format.md, "Versions"). */
 #define AS_EVENTS_VERSION 1u
 #define AS_EVENTS_SUFFIX ".events"
 
@@ -67,7 +71,23 @@ enum as_events_kind {
   AS_EV_LOST = 8,      /* msg = records this thread (tid) could not record: its ring was full */
   AS_EV_TYPE = 9,      /* names message type `type`: msg = the name's length n (< 64); the name's
                      * bytes follow in the next (n + 39) / 40 records' space, zero-padded */
+  /* Added in 2026-12 (still version 1: a reader skips them). Each is one record. */
+  AS_EV_PAUSE = 10,  /* recording went off (ctl events off, detach, exit): nothing is recorded
+                      * until a RESUME; a handler begun before it is not ended by an END after
+                      * it. Records stamped before it may still follow it in the file (a thread
+                      * published late): a BEGIN after it and before the next RESUME, or stamped
+                      * before that RESUME, is void */
+  AS_EV_RESUME = 11, /* recording (re)starts: written at each start, so after every PAUSE */
+  AS_EV_THREAD = 12, /* names thread tid: the kernel's name (comm), NUL-padded, in the bytes of
+                      * peer and msg (AS_EV_THREAD_NAME_MAX + 1 bytes); before the thread's first
+                      * record in the file, again when a later thread takes its tid */
+  AS_EV_GAP = 13,    /* thread tid's ring was full: its records stamped from time_ns on are
+                      * missing until its next one (a LOST later says how many); a handler it
+                      * had open may have ended unrecorded */
 };
+
+/* A thread's name in an AS_EV_THREAD record: the kernel's limit (TASK_COMM_LEN - 1). */
+#define AS_EV_THREAD_NAME_MAX 15u
 
 /* A message is named by (receiver actor, msg): unique among the messages in flight to that
  * actor. CZMQ: the message's number on the actor's pipe (first in, first out: the n-th sent is
@@ -89,5 +109,25 @@ struct as_events_record {
 _Static_assert(sizeof(struct as_events_record) == 40, "records are 40 bytes");
 
 #define AS_EV_TYPE_NAME_MAX 63u
+
+/* An AS_EV_THREAD record's name: the 16 bytes of peer and msg, which lie together (offsets 16 to
+ * 31). */
+_Static_assert(offsetof(struct as_events_record, msg) ==
+                   offsetof(struct as_events_record, peer) + sizeof(uint64_t),
+               "peer and msg are adjacent");
+static inline void as_events_thread_name_put(struct as_events_record *r, const char *name)
+{
+  char bytes[AS_EV_THREAD_NAME_MAX + 1] = {0};
+  size_t len = strnlen(name, AS_EV_THREAD_NAME_MAX);
+  memcpy(bytes, name, len);
+  memcpy((char *)r + offsetof(struct as_events_record, peer), bytes, sizeof bytes);
+}
+/* OUT gets the name, NUL-terminated. */
+static inline void as_events_thread_name_get(const struct as_events_record *r,
+                                             char out[AS_EV_THREAD_NAME_MAX + 1])
+{
+  memcpy(out, (const char *)r + offsetof(struct as_events_record, peer), AS_EV_THREAD_NAME_MAX);
+  out[AS_EV_THREAD_NAME_MAX] = '\0';
+}
 
 #endif

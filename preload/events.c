@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 _Atomic int as__events_on;
@@ -24,6 +25,8 @@ struct events_ring {
   char pad_tail[56];
   _Atomic uint64_t lost; /* records dropped because the ring was full: by its thread */
   uint64_t lost_said;    /* by the writer */
+  uint32_t tid_said;     /* by the writer: the thread it last told of (events_drain.thread) */
+  char name[AS_EV_THREAD_NAME_MAX + 1]; /* its thread's, when it took the ring */
   _Atomic uint32_t tid;
   _Atomic int state;
   uint32_t mask;
@@ -95,6 +98,9 @@ static __attribute__((noinline)) struct events_ring *events_ring_claim(void)
     while (!atomic_compare_exchange_weak(&events_rings, &head, r));
   }
   atomic_store_explicit(&r->tid, as_registry_thread_tid(), memory_order_relaxed);
+  /* For a thread gone before the writer reads its name (events_drain.thread). */
+  memset(r->name, 0, sizeof r->name);
+  prctl(PR_GET_NAME, r->name);
   if (events_key_ok)
     pthread_setspecific(events_key, r);
   events_mine = r;
@@ -118,9 +124,16 @@ void as__events_put(unsigned kind, uint64_t actor, uint64_t peer, uint64_t msg, 
   events_busy = 1;
   uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
   uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-  if (head - tail > r->mask) {
+  /* Full for records one slot early (the same compare): the last slot marks where a run of
+   * drops begins (GAP), so a reader knows which handlers may have lost their END. */
+  if (head - tail >= r->mask) {
     atomic_store_explicit(&r->lost, atomic_load_explicit(&r->lost, memory_order_relaxed) + 1,
                           memory_order_relaxed);
+    if (head - tail == r->mask) {
+      struct as_events_record *rec = &r->records[head & r->mask];
+      *rec = (struct as_events_record){.time_ns = ticks, .actor = actor, .kind = AS_EV_GAP};
+      atomic_store_explicit(&r->head, head + 1, memory_order_release);
+    }
   } else {
     struct as_events_record *rec = &r->records[head & r->mask];
     rec->time_ns = ticks;
@@ -159,6 +172,10 @@ uint64_t as__events_drain(const struct as_events_drain *d, uint64_t limit)
     uint32_t tid = atomic_load_explicit(&r->tid, memory_order_relaxed);
     uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    if (tail != head || atomic_load_explicit(&r->lost, memory_order_relaxed) != r->lost_said) {
+      d->thread(d->ctx, tid, tid != r->tid_said, r->name);
+      r->tid_said = tid;
+    }
     for (; tail != head; tail++, passed++) {
       struct as_events_record rec = r->records[tail & r->mask];
       if (rec.time_ns > limit)
@@ -179,6 +196,7 @@ uint64_t as__events_drain(const struct as_events_drain *d, uint64_t limit)
       atomic_store_explicit(&r->tail, 0, memory_order_relaxed);
       atomic_store_explicit(&r->lost, 0, memory_order_relaxed);
       r->lost_said = 0;
+      r->tid_said = 0; /* the next owner is told of, even a thread given the same tid */
       atomic_store_explicit(&r->state, RING_FREE, memory_order_release);
     }
   }

@@ -128,6 +128,11 @@ void as_events_reset_after_fork(void);
 struct as_events_drain {
   void (*record)(void *ctx, struct as_events_record *r);
   void (*lost)(void *ctx, uint32_t tid, uint64_t count, uint64_t now_ticks);
+  /* Before a ring's first record or loss of a drain: its thread is TID, NEW when the ring's
+   * owner changed since the last call (a thread took over an exited one's ring). On the
+   * writer's thread: it may read the thread's name (CLAIMED_NAME: the thread's when it took the
+   * ring, for one gone since). */
+  void (*thread)(void *ctx, uint32_t tid, int new_owner, const char *claimed_name);
   void *ctx;
 };
 uint64_t as__events_drain(const struct as_events_drain *d, uint64_t limit);

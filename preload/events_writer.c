@@ -42,6 +42,23 @@ static struct sink_rotation events_rotation;
 static uint64_t events_type_written[(AS_TYPETAB_CAPACITY + 63) / 64]; /* named in this file */
 static struct as_events_record events_buffer[EVENTS_BUFFER_RECORDS];
 static size_t events_buffered;
+/* Pauses and resumptions not yet written (PAUSE, RESUME: events_format.h), in ticks: the next
+ * drain sorts them among the records. */
+#define EVENTS_MARKS_MAX 16u
+static struct {
+  uint8_t kind;
+  uint64_t ticks;
+} events_marks[EVENTS_MARKS_MAX];
+static size_t events_marks_n;
+/* Thread names, by tid (direct-mapped): read once a thread is seen (events_on_thread), written
+ * into each file before the thread's first record there (file: events_file_serial). */
+#define EVENTS_THREADS 4096u
+static struct {
+  uint32_t tid;
+  uint32_t named_in; /* events_file_serial of the file that names it, 0: none */
+  char name[AS_EV_THREAD_NAME_MAX + 1];
+} events_threads[EVENTS_THREADS];
+static uint32_t events_file_serial;
 /* Losses: how many, the first and the last time (ns since start). */
 static _Atomic uint64_t events_lost_total, events_lost_first_ns, events_lost_last_ns;
 
@@ -116,6 +133,7 @@ static int events_open(void)
   events_fd = fd;
   events_file_bytes = 0;
   memset(events_type_written, 0, sizeof events_type_written);
+  events_file_serial++; /* no thread is named in the new file yet */
   struct as_events_header h = {.version = AS_EVENTS_VERSION,
                                .record_size = sizeof(struct as_events_record),
                                .pid = (uint64_t)events_pid,
@@ -197,6 +215,52 @@ static int events_file_ready(void)
   return 1;
 }
 
+/* Under events_lock: the thread TID's name as the kernel has it now ("": gone or unreadable).
+ * On the writer's thread, never on a host's. */
+static void events_on_thread(void *ctx, uint32_t tid, int new_owner, const char *claimed_name)
+{
+  (void)ctx;
+  __typeof__(events_threads[0]) *t = &events_threads[tid % EVENTS_THREADS];
+  if (t->tid == tid && !new_owner)
+    return;
+  t->tid = tid;
+  t->named_in = 0;
+  /* Now, as report's peers name it: the name it took after its first event, if it changed. */
+  snprintf(t->name, sizeof t->name, "%.*s", (int)AS_EV_THREAD_NAME_MAX, claimed_name);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%u/comm", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  char now[AS_EV_THREAD_NAME_MAX + 2];
+  ssize_t n = read(fd, now, sizeof now - 1);
+  close(fd);
+  if (n <= 0)
+    return;
+  now[n] = '\0';
+  now[strcspn(now, "\n")] = '\0';
+  size_t len = strnlen(now, AS_EV_THREAD_NAME_MAX);
+  memcpy(t->name, now, len);
+  t->name[len] = '\0';
+}
+
+/* The THREAD record naming R's thread, when the open file does not name it yet: written with
+ * the room events_put made for it. Returns how many records it needs (0 or 1). */
+static int events_thread_unnamed(const struct as_events_record *r)
+{
+  const __typeof__(events_threads[0]) *t = &events_threads[r->tid % EVENTS_THREADS];
+  return r->tid && t->tid == r->tid && t->name[0] && t->named_in != events_file_serial;
+}
+
+static void events_thread_name_write(const struct as_events_record *r)
+{
+  __typeof__(events_threads[0]) *t = &events_threads[r->tid % EVENTS_THREADS];
+  struct as_events_record *n = &events_buffer[events_buffered++];
+  *n = (struct as_events_record){.time_ns = r->time_ns, .tid = r->tid, .kind = AS_EV_THREAD};
+  as_events_thread_name_put(n, t->name);
+  t->named_in = events_file_serial;
+}
+
 static void events_put(const struct as_events_record *r)
 {
   if (!events_file_ready())
@@ -207,13 +271,15 @@ static void events_put(const struct as_events_record *r)
   const char *name = type && type < AS_TYPETAB_CAPACITY ? as_typetab_name(type) : NULL;
   size_t len = name ? strnlen(name, AS_EV_TYPE_NAME_MAX) : 0;
   size_t name_records = name ? 1 + (len + sizeof *r - 1) / sizeof *r : 0;
-  int rc = events_room((events_type_unnamed(type) ? name_records : 0) + 1);
+  int rc = events_room((events_type_unnamed(type) ? name_records : 0) + 2);
   if (rc == 0 && events_type_unnamed(type) && name_records)
-    rc = events_room(name_records + 1); /* a new file: the name comes first */
+    rc = events_room(name_records + 2); /* a new file: the name comes first */
   if (rc < 0) {
     events_fail("writing", -rc);
     return;
   }
+  if (events_thread_unnamed(r)) /* the room above counted it (a new file names it again) */
+    events_thread_name_write(r);
   if (name && events_type_unnamed(type)) {
     /* events_room may have begun a new file: the type is named in this one either way. */
     struct as_events_record *t = &events_buffer[events_buffered++];
@@ -235,10 +301,9 @@ static struct as_events_record *events_pass;
 static size_t events_pass_n, events_pass_cap;
 static int events_pass_short; /* the pass buffer could not grow: records were written unsorted */
 
-static void events_on_record(void *ctx, struct as_events_record *r)
+/* R (its time in ns) into this drain's pass. */
+static void events_pass_add(const struct as_events_record *r)
 {
-  (void)ctx;
-  r->time_ns = events_ns(r->time_ns);
   if (events_pass_n == events_pass_cap) {
     size_t cap = events_pass_cap ? events_pass_cap * 2 : 65536;
     struct as_events_record *grown = realloc(events_pass, cap * sizeof *grown);
@@ -251,6 +316,17 @@ static void events_on_record(void *ctx, struct as_events_record *r)
     events_pass_cap = cap;
   }
   events_pass[events_pass_n++] = *r;
+}
+
+static void events_on_record(void *ctx, struct as_events_record *r)
+{
+  (void)ctx;
+  /* Stamped before this recording began: a straggler of an earlier attach's, which its file
+   * already ended (events_ns would put it at 0 here). */
+  if (r->time_ns < events_start_ticks)
+    return;
+  r->time_ns = events_ns(r->time_ns);
+  events_pass_add(r);
 }
 
 static struct as_events_record *events_scratch;
@@ -314,8 +390,10 @@ static void events_on_lost(void *ctx, uint32_t tid, uint64_t count, uint64_t now
   if (atomic_fetch_add(&events_lost_total, count) == 0)
     atomic_store(&events_lost_first_ns, at);
   atomic_store(&events_lost_last_ns, at);
+  /* Sorted among the drain's records, at its time: after the GAP that marks where the drops
+   * began (events.c). */
   struct as_events_record r = {.time_ns = at, .msg = count, .tid = tid, .kind = AS_EV_LOST};
-  events_put(&r);
+  events_pass_add(&r);
 }
 
 /* Under events_lock. Records wait in the rings until the file can be opened (its name is the
@@ -324,10 +402,18 @@ static void events_drain_locked(int final)
 {
   if (events_broken || !events_path[0])
     return;
-  struct as_events_drain d = {events_on_record, events_on_lost, NULL};
+  struct as_events_drain d = {events_on_record, events_on_lost, events_on_thread, NULL};
   events_pass_n = 0;
   uint64_t horizon = as_clock_now();
   events_clock_begin();
+  /* First in the pass, so a record of the same instant sorts after a RESUME (stamped before
+   * recording went on). */
+  for (size_t i = 0; i < events_marks_n; i++) {
+    struct as_events_record m = {.time_ns = events_ns(events_marks[i].ticks),
+                                 .kind = events_marks[i].kind};
+    events_pass_add(&m);
+  }
+  events_marks_n = 0;
   as__events_drain(&d, final ? UINT64_MAX : horizon);
   events_clock_end(horizon);
   events_sort(events_pass, events_pass_n);
@@ -341,6 +427,18 @@ static void events_drain_locked(int final)
   int rc = events_fd >= 0 ? events_flush() : 0;
   if (rc < 0)
     events_fail("writing", -rc);
+}
+
+/* Under events_lock: recording goes off (PAUSE) or on (RESUME) now. Written by the next drain,
+ * sorted among the records: a PAUSE after those stamped before it. */
+static void events_mark(unsigned kind)
+{
+  if (events_marks_n == EVENTS_MARKS_MAX)
+    events_drain_locked(0);
+  if (events_marks_n == EVENTS_MARKS_MAX) /* no file yet: toggled 16 times; the last one holds */
+    events_marks_n--;
+  events_marks[events_marks_n].kind = (uint8_t)kind;
+  events_marks[events_marks_n++].ticks = as_clock_now();
 }
 
 static void *events_main(void *arg)
@@ -448,8 +546,14 @@ int as_events_set(int on)
   } else if (on) {
     rc = events_thread_start_locked();
   }
-  if (rc == 0)
+  if (rc == 0 && (on != 0) != atomic_load(&as__events_on)) {
+    /* A RESUME stamped before the first record it lets in; a PAUSE after the last one. */
+    if (on)
+      events_mark(AS_EV_RESUME);
     atomic_store(&as__events_on, on != 0);
+    if (!on)
+      events_mark(AS_EV_PAUSE);
+  }
   pthread_mutex_unlock(&events_lock);
   if (!guarded)
     as_guard_clear();
@@ -467,7 +571,13 @@ void as_events_lost(uint64_t *count, uint64_t *first_ns, uint64_t *last_ns)
 
 void as_events_finish(void)
 {
-  atomic_store(&as__events_on, 0);
+  /* The end of the recording (exit, detach) is a PAUSE as `events off` is: a handler still
+   * running is cut there. */
+  if (atomic_exchange(&as__events_on, 0)) {
+    pthread_mutex_lock(&events_lock);
+    events_mark(AS_EV_PAUSE);
+    pthread_mutex_unlock(&events_lock);
+  }
   if (atomic_exchange(&events_thread_running, 0)) {
     atomic_store(&events_thread_stopping, 1);
     struct timespec deadline;
@@ -508,6 +618,8 @@ void as_events_reset_after_fork(void)
   events_buffered = 0;
   events_file_index = 0;
   events_configured = 0;
+  events_marks_n = 0;
+  memset(events_threads, 0, sizeof events_threads); /* the parent's threads, not ours */
   atomic_store(&events_thread_running, 0);
   atomic_store(&events_thread_stopping, 0);
   atomic_store(&events_lost_total, 0);

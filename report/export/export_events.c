@@ -9,7 +9,6 @@
 #include "actor_model.h"
 #include "escape.h"
 #include "events_format.h"
-#include "grow.h"
 
 /* A thread that runs no actor gets a track of its own, apart from the actors' ids. */
 #define EV_THREAD_TRACK_BASE 1000000000ll
@@ -138,6 +137,13 @@ struct ev_actor {
   uint32_t depth, cap;
 };
 
+/* A thread as the file tells of it: its name (THREAD), whether its track is named. */
+struct ev_thread {
+  uint32_t tid; /* 0: a free slot */
+  int tracked;  /* its track is named */
+  char name[AS_EV_THREAD_NAME_MAX + 1];
+};
+
 struct ev_state {
   FILE *out;
   int64_t pid, offset_ns;
@@ -147,8 +153,11 @@ struct ev_state {
   size_t sends_n, sends_cap;
   struct ev_actor *actors;
   size_t actors_n, actors_cap;
-  uint32_t *threads; /* tids whose track is named */
+  struct ev_thread *threads; /* open addressing by tid, power-of-two size */
   size_t threads_n, threads_cap;
+  /* Recording went off (PAUSE) and not on again: a BEGIN now is a straggler's, void. */
+  int paused;
+  uint64_t resumed_ns; /* the latest RESUME: a BEGIN stamped before it is void too */
   uint64_t flow_id;
   uint64_t last_ts;
   unsigned flags; /* EXPORT_EVENTS_* */
@@ -224,13 +233,56 @@ static void ev_open_event(struct ev_state *s, const char *ph, int64_t tid)
   fprintf(s->out, ",\n{\"ph\":\"%s\",\"pid\":%" PRId64 ",\"tid\":%" PRId64, ph, s->pid, tid);
 }
 
+/* The thread TID (created when CREATE); NULL when absent, or out of memory. */
+static struct ev_thread *ev_thread(struct ev_state *s, uint32_t tid, int create)
+{
+  if (!tid)
+    return NULL;
+  for (size_t k = s->threads_cap ? ev_hash(tid, 1) & (s->threads_cap - 1) : 0; s->threads_cap;
+       k = (k + 1) & (s->threads_cap - 1)) {
+    if (s->threads[k].tid == tid)
+      return &s->threads[k];
+    if (!s->threads[k].tid)
+      break;
+  }
+  if (!create)
+    return NULL;
+  if ((s->threads_n + 1) * 2 > s->threads_cap) {
+    size_t cap = s->threads_cap ? s->threads_cap * 2 : 64;
+    struct ev_thread *table = calloc(cap, sizeof *table);
+    if (!table)
+      return NULL;
+    for (size_t i = 0; i < s->threads_cap; i++) {
+      if (!s->threads[i].tid)
+        continue;
+      size_t k = ev_hash(s->threads[i].tid, 1) & (cap - 1);
+      while (table[k].tid)
+        k = (k + 1) & (cap - 1);
+      table[k] = s->threads[i];
+    }
+    free(s->threads);
+    s->threads = table;
+    s->threads_cap = cap;
+  }
+  size_t k = ev_hash(tid, 1) & (s->threads_cap - 1);
+  while (s->threads[k].tid)
+    k = (k + 1) & (s->threads_cap - 1);
+  s->threads[k].tid = tid;
+  s->threads_n++;
+  return &s->threads[k];
+}
+
 /* A thread running no actor as the snapshots name it among an actor's peers: "main" for the
  * process's main thread (report said "main" where the trace said "thread 30822"), else by its
- * id (its name is not in the events file). */
-static void ev_thread_label(const struct ev_state *s, uint32_t tid)
+ * name as the kernel had it (a THREAD record: "caf.multiplexer"), else (files of version 1, a
+ * thread gone before the writer saw it) by its id. */
+static void ev_thread_label(struct ev_state *s, uint32_t tid)
 {
+  const struct ev_thread *t = ev_thread(s, tid, 0);
   if ((int64_t)tid == s->pid)
     fputs("\"main\"", s->out);
+  else if (t && t->name[0])
+    escape_json_string(s->out, t->name);
   else
     fprintf(s->out, "\"thread %" PRIu32 "\"", tid);
 }
@@ -250,13 +302,12 @@ static void ev_who(struct ev_state *s, uint64_t actor, uint32_t tid)
 /* The track of a sender that is no actor: named once. */
 static int ev_thread_track(struct ev_state *s, uint32_t tid)
 {
-  for (size_t i = 0; i < s->threads_n; i++)
-    if (s->threads[i] == tid)
-      return 0;
-  int rc = grow_array((void **)&s->threads, &s->threads_cap, s->threads_n, sizeof *s->threads);
-  if (rc < 0)
-    return rc;
-  s->threads[s->threads_n++] = tid;
+  struct ev_thread *t = ev_thread(s, tid, 1);
+  if (!t)
+    return tid ? -ENOMEM : 0;
+  if (t->tracked)
+    return 0;
+  t->tracked = 1;
   int64_t track = EV_THREAD_TRACK_BASE + tid;
   ev_open_event(s, "M", track);
   fputs(",\"name\":\"thread_name\",\"args\":{\"name\":", s->out);
@@ -374,6 +425,11 @@ static int ev_on_send(struct ev_state *s, const struct as_events_record *r)
 
 static int ev_on_begin(struct ev_state *s, const struct as_events_record *r)
 {
+  /* Recorded by a thread that saw recording on as it went off (or published it after it came
+   * back on): its END, if any, is not in the file, and the next END of the actor is another
+   * handler's. Its message stays to be taken. */
+  if (s->paused || r->time_ns < s->resumed_ns)
+    return 0;
   struct ev_actor *a = ev_actor(s, r->actor, 1);
   if (!a)
     return -ENOMEM;
@@ -426,10 +482,12 @@ static void ev_write_handler(struct ev_state *s, uint64_t actor, const struct ev
     ev_flow_v1(s, "f", (int64_t)actor, o->ts, flow);
 }
 
-/* The innermost open handler of the actor ends at END (HOW: why, when not by returning). */
-static int ev_end_one(struct ev_state *s, struct ev_actor *a, uint64_t end, const char *how)
+/* The open handler AT of the actor ends at END (HOW: why, when not by returning). */
+static int ev_end_at(struct ev_state *s, struct ev_actor *a, uint32_t at, uint64_t end,
+                     const char *how)
 {
-  struct ev_open *o = &a->stack[--a->depth];
+  struct ev_open taken = a->stack[at], *o = &taken;
+  memmove(a->stack + at, a->stack + at + 1, (--a->depth - at) * sizeof *a->stack);
   uint64_t flow = 0;
   if (o->matched) {
     flow = ++s->flow_id;
@@ -439,6 +497,12 @@ static int ev_end_one(struct ev_state *s, struct ev_actor *a, uint64_t end, cons
   }
   ev_write_handler(s, a->id, o, end, how, flow);
   return 0;
+}
+
+/* The innermost open handler of the actor ends at END. */
+static int ev_end_one(struct ev_state *s, struct ev_actor *a, uint64_t end, const char *how)
+{
+  return ev_end_at(s, a, a->depth - 1, end, how);
 }
 
 static int ev_on_cancel(struct ev_state *s, const struct as_events_record *r)
@@ -456,6 +520,58 @@ static int ev_on_cancel(struct ev_state *s, const struct as_events_record *r)
                                    .msg = o->send.msg,
                                    .tid = o->send.tid};
   return ev_on_send(s, &again);
+}
+
+/* Why a handler's slice ends where no END said so: its END was never recorded. */
+#define EV_CUT_OFF "cut: events went off while it ran (ctl events off, detach or exit)"
+#define EV_CUT_LOST                                                                                \
+  "cut: events were lost on its thread while it ran; it ended at an unknown time after this"
+
+/* Ends at END the open handlers of every actor (TID 0) or those that began on thread TID, at
+ * any depth (an actor that went on on another thread has begun one since): their ENDs are not
+ * in the file, and an END after this must not close them. */
+static int ev_cut(struct ev_state *s, uint32_t tid, uint64_t end, const char *how)
+{
+  for (size_t i = 0; i < s->actors_cap; i++) {
+    struct ev_actor *a = &s->actors[i];
+    for (uint32_t at = a->id ? a->depth : 0; at-- > 0;) {
+      if (tid && a->stack[at].tid != tid)
+        continue;
+      int rc = ev_end_at(s, a, at, end < a->stack[at].ts ? a->stack[at].ts : end, how);
+      if (rc < 0)
+        return rc;
+    }
+  }
+  return 0;
+}
+
+/* A process instant: recording went off or on. On the main thread's track, named (a viewer
+ * shows a process instant across the process). */
+static int ev_recording_mark(struct ev_state *s, const char *name, uint64_t ts)
+{
+  int rc = ev_thread_track(s, (uint32_t)s->pid);
+  if (rc < 0)
+    return rc;
+  ev_open_event(s, "i", EV_THREAD_TRACK_BASE + s->pid);
+  fprintf(s->out, ",\"name\":\"%s\",\"s\":\"p\",\"cat\":\"events\"", name);
+  ev_ts(s, "ts", ts);
+  fputc('}', s->out);
+  return 0;
+}
+
+static int ev_on_pause(struct ev_state *s, const struct as_events_record *r)
+{
+  s->paused = 1;
+  int rc = ev_recording_mark(s, "events off", r->time_ns);
+  return rc < 0 ? rc : ev_cut(s, 0, r->time_ns, EV_CUT_OFF);
+}
+
+static int ev_on_resume(struct ev_state *s, const struct as_events_record *r)
+{
+  int rc = s->paused ? ev_recording_mark(s, "events on", r->time_ns) : 0;
+  s->paused = 0;
+  s->resumed_ns = r->time_ns;
+  return rc;
 }
 
 static int ev_lost(struct ev_state *s, const struct as_events_record *r)
@@ -516,8 +632,8 @@ static int ev_finish(struct ev_state *s)
 static int ev_hidden(const struct ev_state *s, const struct as_events_record *r)
 {
   const struct actor_model_view *hidden = s->names ? s->names->hidden : NULL;
-  if (!hidden || r->kind == AS_EV_LOST || r->kind == AS_EV_TYPE)
-    return 0;
+  if (!hidden || r->kind < AS_EV_BEGIN || r->kind > AS_EV_STOP)
+    return 0; /* not an actor's: LOST, TYPE, PAUSE, RESUME, THREAD */
   return actor_model_view_hides(hidden, (int64_t)r->actor) ||
          (r->kind == AS_EV_SEND && r->peer && actor_model_view_hides(hidden, (int64_t)r->peer));
 }
@@ -551,6 +667,15 @@ static int ev_record(struct ev_state *s, const struct as_events_record *r)
     }
     return 0;
   case AS_EV_LOST: s->lost += r->msg; return ev_lost(s, r);
+  case AS_EV_PAUSE: return ev_on_pause(s, r);
+  case AS_EV_RESUME: return ev_on_resume(s, r);
+  case AS_EV_GAP: return r->tid ? ev_cut(s, r->tid, r->time_ns, EV_CUT_LOST) : 0;
+  case AS_EV_THREAD: {
+    struct ev_thread *t = ev_thread(s, r->tid, 1);
+    if (t)
+      as_events_thread_name_get(r, t->name);
+    return t || !r->tid ? 0 : -ENOMEM;
+  }
   default: /* spawn: the snapshots' instants say it; kinds of later versions: skipped */ return 0;
   }
 }
