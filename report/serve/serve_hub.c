@@ -160,6 +160,13 @@ struct metrics_process *serve_hub_attach(struct serve_hub *hub, const struct as_
     hub_end_watch(&e->end, peer_pid);
     return e->process;
   }
+  /* Another process under an ended one's pid (the pid reused, or the same process's next image
+   * after an exec): the old one's series would carry every label the new one's do, and a lost
+   * one's zeros would read as the live one's. The old one goes at the next scrape, its counts
+   * folded into its program's sums as at the end of --keep. */
+  for (size_t i = 0; i < hub->n; i++)
+    if (!hub->entries[i].attached && hub->entries[i].process->pid == header->pid)
+      hub->entries[i].superseded = 1;
   if (grow_array((void **)&hub->entries, &hub->cap, hub->n, sizeof *hub->entries) < 0)
     return NULL;
   struct metrics_process *p = metrics_process_new(header);
@@ -241,7 +248,7 @@ static void hub_expire(struct serve_hub *hub)
   size_t out = 0;
   for (size_t i = 0; i < hub->n; i++) {
     struct serve_hub_entry *e = &hub->entries[i];
-    if (!e->attached && now - e->detached_ms > hub->keep_ms) {
+    if (!e->attached && (e->superseded || now - e->detached_ms > hub->keep_ms)) {
       metrics_programs_fold(&hub->programs, e->process); /* its program's sums keep its counts */
       metrics_process_free(e->process);
     } else {

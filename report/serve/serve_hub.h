@@ -43,6 +43,7 @@ struct serve_hub_entry {
   int attached;        /* a stream is feeding it now */
   int64_t detached_ms; /* when its stream ended, or when it was found gone (monotonic ms) */
   int joined;          /* a scrape has seen it: it counts in its program's sums */
+  int superseded;      /* ended, and another process has its pid now: gone at the next scrape */
   struct serve_end_state end;
 };
 

@@ -428,6 +428,68 @@ Test(serve, a_killed_process_is_lost_and_no_longer_reads_as_running, .timeout = 
   as_test_remove_tree(dir);
 }
 
+/* The number of times needle occurs in text. */
+static int occurrences(const char *text, const char *needle)
+{
+  int n = 0;
+  for (const char *at = text; (at = strstr(at, needle)); at += strlen(needle))
+    n++;
+  return n;
+}
+
+/* A process's next image after an exec (or a pid reused) is served under the same pid and
+ * program: the ended one's series went on beside it for --keep, every label the same (a lost
+ * one's zeros read as the live one's). The ended one leaves once the new one is read. */
+Test(serve, a_pid_s_next_process_replaces_the_ended_one_s_series, .timeout = 60)
+{
+  char dir[] = "/tmp/actorscope-exec-XXXXXX", path[256], sockets[256], out[300];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(sockets, sizeof sockets, "%s/sockets", dir);
+  cr_assert_eq(mkdir(sockets, 0700), 0);
+  snprintf(path, sizeof path, "%s/serve.log", dir);
+  const char *serve_argv[] = {AS_TEST_CLI, "serve", "--listen", "127.0.0.1:0", sockets, NULL};
+  pid_t serve = start_bg(serve_argv, NULL, 0, path);
+  int serve_at = serve_port(path);
+  snprintf(out, sizeof out, "ACTORSCOPE_OUTPUT=unix:%s/%%p.sock", sockets);
+  const char *env[] = {out, "ACTORSCOPE_INTERVAL_MS=100", NULL};
+  const char *argv[] = {AS_TEST_PROGRAMS "/czmq_exec",
+                        "1500",
+                        AS_TEST_PROGRAMS "/czmq_exec",
+                        "2500",
+                        "/bin/true",
+                        NULL};
+  snprintf(path, sizeof path, "%s/program.log", dir);
+  pid_t pid = start_bg(argv, env, 1, path);
+  char alive[96], exec_ended[128];
+  snprintf(alive, sizeof alive, "actorscope_process_actors_alive{pid=\"%d\",", (int)pid);
+  snprintf(exec_ended, sizeof exec_ended,
+           "actorscope_process_ended{pid=\"%d\",program=\"czmq_exec\",ended_by=\"exec\"}",
+           (int)pid);
+  /* The second image runs: the first ended by its exec, whose line serve read. */
+  int second_seen = 0, most = 0;
+  for (int tries = 0; tries < 80; tries++) {
+    char *response = http_get(serve_at, "/metrics", NULL);
+    cr_assert_not_null(response);
+    const char *body = http_body(response);
+    int n = occurrences(body, alive);
+    most = n > most ? n : most;
+    if (n == 1 && tries > 25)
+      second_seen = 1;
+    free(response);
+    sleep_ms(50);
+  }
+  cr_assert_eq(most, 1, "two processes under pid %d in one scrape", (int)pid);
+  cr_assert(second_seen);
+  int status;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  char *response = http_get(serve_at, "/metrics", NULL);
+  cr_assert_eq(occurrences(http_body(response), exec_ended), 1, "%s", response);
+  free(response);
+  stop_bg(serve);
+  as_test_remove_tree(dir);
+}
+
 /* A socket in the watched directory that serves names no real tracer writes: raw surrogate and
  * overlong bytes (yajl takes them), a lone \udc80 escape. Its pid is its own, as serve wants. */
 static pid_t bad_names_peer(const char *sockets)
