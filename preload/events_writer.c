@@ -483,6 +483,7 @@ void as_events_start(const struct as_config *cfg, uint64_t start_ticks, uint64_t
     events_path[0] = '\0';
     events_broken = 0;
     events_file_index = 0;
+    events_marks_n = 0; /* the last attach's, had its final drain not run */
     atomic_store(&events_lost_total, 0);
     atomic_store(&events_lost_first_ns, 0);
     atomic_store(&events_lost_last_ns, 0);
