@@ -40,3 +40,43 @@ int as_cxxname_unwrap_handler(char *name)
   as_cxxname_strip_parameters(name);
   return 1;
 }
+
+/* One pass: every template argument list entered at depth d written "<...>" (only where that is
+ * shorter, so that the text is rewritten in place, never past what was read). */
+static size_t cxxname_elide_depth(char *name, int d)
+{
+  size_t r = 0, w = 0;
+  int depth = 0;
+  while (name[r]) {
+    if (name[r] == '<' && depth + 1 == d) {
+      size_t end = r + 1;
+      for (int open = 1; name[end] && open; end++)
+        open += name[end] == '<' ? 1 : name[end] == '>' ? -1 : 0;
+      if (name[end - 1] == '>' && end - r > 5) {
+        memcpy(name + w, "<...>", 5);
+        w += 5;
+        r = end;
+        continue;
+      }
+    }
+    depth += name[r] == '<' ? 1 : name[r] == '>' ? -1 : 0;
+    name[w++] = name[r++];
+  }
+  name[w] = '\0';
+  return w;
+}
+
+int as_cxxname_elide_templates(char *name, size_t room)
+{
+  int depth = 0, deepest = 0;
+  for (const char *p = name; *p && depth >= 0; p++) {
+    depth += *p == '<' ? 1 : *p == '>' ? -1 : 0;
+    deepest = depth > deepest ? depth : deepest;
+  }
+  size_t len = strlen(name);
+  if (depth != 0) /* "operator<", "operator->": brackets that are no template's */
+    return len <= room;
+  for (int d = deepest; d >= 1 && len > room; d--)
+    len = cxxname_elide_depth(name, d);
+  return len <= room;
+}

@@ -3,6 +3,8 @@
 #ifndef AS_CXXNAME_H
 #define AS_CXXNAME_H
 
+#include <stddef.h>
+
 /* "ns::f<T>(int, char*) const" -> "ns::f<T>": cut at the first '(' outside template arguments
  * and lambda braces ("{lambda(int)#1}"), "(anonymous namespace)" and "operator()" aside; found
  * from the front, so a name cut short still loses all of its list. Returns whether it cut. */
@@ -13,5 +15,12 @@ int as_cxxname_strip_parameters(char *name);
  * ("ns::worker::make_behavior"). Applied to a name already without parameters; returns whether
  * it unwrapped. */
 int as_cxxname_unwrap_handler(char *name);
+
+/* Shortens name in place towards room bytes by writing its deepest template argument lists
+ * "<...>", then the next deepest, and so on: a name too long for a stack frame's room keeps its
+ * shape (brackets balanced, the class around a lambda, its parameter list) where a cut in its
+ * middle made it unreadable to as_cxxname_strip_parameters. Returns whether it fits. A name whose
+ * angle brackets do not balance ("operator<") is left as it is. */
+int as_cxxname_elide_templates(char *name, size_t room);
 
 #endif

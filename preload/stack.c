@@ -262,9 +262,9 @@ int as_stack_function_name(const void *addr, char *out, size_t out_len)
 }
 
 /* "function+0xOFF (object)", or without the function when none is known. A function's name
- * too long for out loses its middle ("..."): where it is and in which object stay. */
-static void stack_format(char *out, size_t out_len, const char *fn, uintptr_t offset,
-                         const char *object)
+ * too long for out loses its deepest template arguments first ("<...>"), then, if still too
+ * long, its middle ("..."): where it is and in which object stay. */
+static void stack_format(char *out, size_t out_len, char *fn, uintptr_t offset, const char *object)
 {
   const char *base = strrchr(object, '/');
   base = base ? base + 1 : object;
@@ -272,7 +272,9 @@ static void stack_format(char *out, size_t out_len, const char *fn, uintptr_t of
     base = program_invocation_short_name;
   char where[320];
   snprintf(where, sizeof where, "%s0x%lx (%s)", fn[0] ? "+" : "", (unsigned long)offset, base);
-  size_t len = strlen(fn), room = out_len > strlen(where) ? out_len - 1 - strlen(where) : 0;
+  size_t room = out_len > strlen(where) ? out_len - 1 - strlen(where) : 0;
+  as_cxxname_elide_templates(fn, room);
+  size_t len = strlen(fn);
   if (len <= room || room < 16) {
     snprintf(out, out_len, "%s%s", fn, where);
     return;

@@ -220,6 +220,7 @@ struct show_unit show_duration_unit(int64_t max_ns)
 }
 
 /* Room for a frame's function: CAF's handler wrapper holds the program's whole lambda type. */
+#define SHOW_STACK_NAME_WIDTH 80
 #define SHOW_FRAME_FUNCTION_MAX 1024
 
 /* The function of a frame "fn+0xOFF (object)" without its parameters, CAF's handler wrapper
@@ -264,26 +265,33 @@ static int show_frame_in_runtime(const char *frame)
   return show_frame_in(frame, runtime, sizeof runtime / sizeof runtime[0]);
 }
 
-/* Appends frame i's function to the line; 0 when it has none or the line is full. */
+/* Appends frame i's function to the line (seg: where the last one shown starts); 0 when it has
+ * none, reads as the one before (a lambda's operator() under CAF's wrapper of it), or the line
+ * is full. */
 static int show_stack_add(const char *const *frames, size_t i, size_t shown, char *buf, size_t len,
-                          size_t *at)
+                          size_t *at, size_t *seg)
 {
+  static const char arrow[] = " \u2190 ";
   char fn[SHOW_FRAME_FUNCTION_MAX], clean[208];
   if (show_frame_function(frames[i], fn, sizeof fn) < 0)
     return 0;
-  int w = snprintf(buf + *at, len - *at, "%s%s", shown ? " \u2190 " : "",
-                   show_name(fn, 80, clean, sizeof clean));
+  as_cxxname_elide_templates(fn, SHOW_STACK_NAME_WIDTH); /* "billing::worker<std::map<...> >" */
+  const char *name = show_name(fn, SHOW_STACK_NAME_WIDTH, clean, sizeof clean);
+  if (shown && strcmp(buf + *seg, name) == 0)
+    return 0;
+  int w = snprintf(buf + *at, len - *at, "%s%s", shown ? arrow : "", name);
   if (w < 0 || (size_t)w >= len - *at) {
     buf[*at] = '\0';
     return 0;
   }
+  *seg = *at + (shown ? sizeof arrow - 1 : 0);
   *at += (size_t)w;
   return 1;
 }
 
 const char *show_stack_line(const char *const *frames, size_t n, char *buf, size_t len)
 {
-  size_t at = 0, shown = 0, first = 0, last = 0;
+  size_t at = 0, seg = 0, shown = 0, first = 0, last = 0;
   /* The C library's own frames on top (clock_nanosleep under nanosleep, __lll_lock_wait under
    * pthread_mutex_lock): the one its caller called stays. */
   while (first + 1 < n && show_frame_in_libc(frames[first]) &&
@@ -298,7 +306,7 @@ const char *show_stack_line(const char *const *frames, size_t n, char *buf, size
    * wholly in the runtimes shows its frames in order. */
   size_t i = first, called = SIZE_MAX;
   for (; i < n && !shown; i++)
-    if (show_stack_add(frames, i, 0, buf, len, &at))
+    if (show_stack_add(frames, i, 0, buf, len, &at, &seg))
       shown = 1, last = i;
   int own = 0;
   for (size_t k = i; k < n && !own; k++)
@@ -309,10 +317,10 @@ const char *show_stack_line(const char *const *frames, size_t n, char *buf, size
         called = i;
       continue;
     }
-    if (called != SIZE_MAX && show_stack_add(frames, called, shown, buf, len, &at))
+    if (called != SIZE_MAX && show_stack_add(frames, called, shown, buf, len, &at, &seg))
       shown++, last = called;
     called = SIZE_MAX;
-    if (shown < 3 && show_stack_add(frames, i, shown, buf, len, &at))
+    if (shown < 3 && show_stack_add(frames, i, shown, buf, len, &at, &seg))
       shown++, last = i;
   }
   /* More frames follow (named or not): the line says so. */

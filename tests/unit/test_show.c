@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cxxname.h"
 #include "show.h"
 
 struct duration_case {
@@ -151,4 +152,43 @@ Test(show, a_stack_wholly_in_the_runtimes_reads_in_order)
                    "caf::scheduler::abstract_coordinator::start \u2190 \u2026");
   const char *none[] = {"0x7bd (linux-vdso.so.1)", "0x8612a (libc.so.6)"};
   cr_assert_str_eq(show_line_of(none, 2), "");
+}
+
+/* A template actor's handler: its argument lists elided from the deepest (brackets kept), not
+ * cut in the middle; a lambda's own frame under CAF's wrapper of it is not shown twice. */
+Test(show, a_template_actor_s_handler_reads_whole_once)
+{
+  const char *frames[] = {
+      "nanosleep+0x12 (libc.so.6)",
+      "billing::worker<std::map<std::__cxx11::basic_string<char, std::char_traits<char>, "
+      "std::allocator<char> >, int, std::less<std::__cxx11::basic_string<char, "
+      "std::char_traits<char>, std::allocator<char> > > > >(caf::event_based_actor*)::{lambda("
+      "caf::atom_constant<'go'>)#1}::operator()(caf::atom_constant<'go'>) const+0x2a (tmpl)",
+      "caf::trivial_match_case<billing::worker<std::map<std::__cxx11::basic_string<char, "
+      "std::char_traits<...>, std::allocator<...> >, int, std::less<std::__cxx11::basic_string<"
+      "...> > > >(caf::event_based_actor*)::{lambda(caf::atom_constant<'go'>)#1}>::invoke(caf::"
+      "detail::invoke_result_visitor&, caf::type_erased_tuple&)+0xb7 (tmpl)",
+      "caf::detail::behavior_impl::invoke(caf::detail::invoke_result_visitor&, "
+      "caf::type_erased_tuple&)+0x57 (libcaf_core.so.0.17.6)"};
+  cr_assert_str_eq(show_line_of(frames, 4),
+                   "nanosleep \u2190 billing::worker<std::map<...> > \u2190 \u2026");
+}
+
+/* A stack frame's long C++ name is shortened in place, deepest template arguments first; one
+ * whose angle brackets are no template's is left for the cut in the middle. */
+Test(show, cxx_names_lose_their_deepest_template_arguments_first)
+{
+  char name[] = "ns::f<std::map<std::basic_string<char>, std::vector<int> >, long>(int)";
+  cr_assert(as_cxxname_elide_templates(name, 69)); /* "<int>" would be no shorter */
+  cr_assert_str_eq(name, "ns::f<std::map<std::basic_string<...>, std::vector<int> >, long>(int)");
+  cr_assert(as_cxxname_elide_templates(name, 31));
+  cr_assert_str_eq(name, "ns::f<std::map<...>, long>(int)");
+  cr_assert(as_cxxname_elide_templates(name, 16));
+  cr_assert_str_eq(name, "ns::f<...>(int)");
+  char small[] = "ns::f<ab>(int)"; /* "<...>" would be no shorter */
+  cr_assert_not(as_cxxname_elide_templates(small, 5));
+  cr_assert_str_eq(small, "ns::f<ab>(int)");
+  char op[] = "ns::operator<(ns::value<int> const&, ns::value<int> const&)";
+  cr_assert_not(as_cxxname_elide_templates(op, 20));
+  cr_assert_str_eq(op, "ns::operator<(ns::value<int> const&, ns::value<int> const&)");
 }
