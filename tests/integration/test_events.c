@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 TestSuite(events, .timeout = 120);
@@ -528,17 +529,25 @@ Test(events, events_follow_the_snapshots_to_the_set_a_refused_rotation_starts)
   char snapshots[128], events[128];
   snprintf(snapshots, sizeof snapshots, "%s/run-2.jsonl", dir);
   snprintf(events, sizeof events, "%s/run-2.events", dir);
-  struct events_file *e = events_read(events);
-  cr_assert_gt(e->n, 0);
-  events_free(e);
-  json_t *trace = export_trace(snapshots);
-  size_t flows;
+  /* The set's events files hold the actors of its snapshots: pong's handlers of PING. (Not
+   * the export's flows: with 4 KB files the newest, which it draws, may hold only the end's
+   * records.) */
   json_t *lines = as_test_load_lines(snapshots);
   json_int_t pong = actor_id(lines, "pong_actor");
-  cr_expect_gt(slices_with_flows(trace, pong, "PING", -1, &flows), 0);
-  cr_expect_gt(flows, 0, "the NAME-2 set's snapshots have no events of their own");
+  size_t pings = 0;
+  for (int k = 0;; k++) {
+    char rotated[160];
+    if (k)
+      snprintf(rotated, sizeof rotated, "%s/run-2.%d.events", dir, k);
+    if (k && access(rotated, F_OK) != 0)
+      break;
+    struct events_file *e = events_read(k ? rotated : events);
+    pings += count_kind(e, K_BEGIN, (uint64_t)pong, "PING");
+    events_free(e);
+  }
+  cr_assert_gt(pings, 0, "the NAME-2 set's snapshots have no events of their own");
+  json_decref(export_trace(snapshots));
   json_decref(lines);
-  json_decref(trace);
   as_test_run_free(&run);
   as_test_remove_tree(dir);
 }
