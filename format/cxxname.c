@@ -80,3 +80,36 @@ int as_cxxname_elide_templates(char *name, size_t room)
     len = cxxname_elide_depth(name, d);
   return len <= room;
 }
+
+/* "caf::behavior ns::f<int>" (a function template's symbol names its return type) ->
+ * "ns::f<int>": whatever precedes the last space outside brackets goes. */
+static void cxxname_strip_return_type(char *name)
+{
+  int depth = 0;
+  char *start = NULL;
+  for (char *p = name; *p; p++) {
+    if (*p == '<' || *p == '(')
+      depth++;
+    else if ((*p == '>' || *p == ')') && depth > 0)
+      depth--;
+    else if (*p == ' ' && depth == 0)
+      start = p + 1;
+  }
+  if (start && *start && strncmp(start - 9 > name ? start - 9 : name, "operator ", 9) != 0)
+    memmove(name, start, strlen(start) + 1);
+}
+
+void as_cxxname_function(char *name)
+{
+  static const char decltype_[] = "decltype (";
+  if (strncmp(name, decltype_, sizeof decltype_ - 1) == 0) {
+    char *p = name + sizeof decltype_ - 1;
+    for (int depth = 1; *p && depth; p++)
+      depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+    while (*p == ' ')
+      p++;
+    memmove(name, p, strlen(p) + 1);
+  }
+  if (as_cxxname_strip_parameters(name))
+    cxxname_strip_return_type(name);
+}

@@ -10,6 +10,12 @@
  * from the front, so a name cut short still loses all of its list. Returns whether it cut. */
 int as_cxxname_strip_parameters(char *name);
 
+/* A demangled function's name as a reader wants it: without its parameter list, nor the return
+ * type a function template's symbol names ("caf::behavior ns::f<int>(int)" -> "ns::f<int>"),
+ * nor a leading "decltype (...) " ("decltype ({parm#1}(...)) caf::detail::apply_args<...>(...)"
+ * -> "caf::detail::apply_args<...>"). */
+void as_cxxname_function(char *name);
+
 /* CAF 0.17 runs a handler through "caf::trivial_match_case<F>::invoke", F being the program's
  * own code (the lambda of its actor's behaviour): a stack shows F, without its parameters
  * ("ns::worker::make_behavior"). Applied to a name already without parameters; returns whether

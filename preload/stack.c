@@ -126,31 +126,6 @@ static void stack_demangle_into(const char *symbol, char *name, size_t len)
   free(plain);
 }
 
-/* "caf::behavior ns::f<int>" (a function template's symbol names its return type) ->
- * "ns::f<int>": whatever precedes the last space outside brackets goes. */
-static void stack_strip_return_type(char *name)
-{
-  int depth = 0;
-  char *start = NULL;
-  for (char *p = name; *p; p++) {
-    if (*p == '<' || *p == '(')
-      depth++;
-    else if ((*p == '>' || *p == ')') && depth > 0)
-      depth--;
-    else if (*p == ' ' && depth == 0)
-      start = p + 1;
-  }
-  if (start && *start && strncmp(start - 9 > name ? start - 9 : name, "operator ", 9) != 0)
-    memmove(name, start, strlen(start) + 1);
-}
-
-/* An actor's name needs no parameter list, nor a function template's return type. */
-static void stack_strip_parameters(char *name)
-{
-  if (as_cxxname_strip_parameters(name))
-    stack_strip_return_type(name);
-}
-
 /* Symbol counts of the objects looked up last (counting walks every hash bucket). Only the
  * collector symbolises, under its lock. */
 #define STACK_COUNTS 8
@@ -256,7 +231,7 @@ int as_stack_function_name(const void *addr, char *out, size_t out_len)
   const char *object;
   if (stack_lookup(addr, whole, sizeof whole, &offset, &object) < 0 || whole[0] == '\0')
     return -ENOENT;
-  stack_strip_parameters(whole);
+  as_cxxname_function(whole);
   snprintf(out, out_len, "%s", whole);
   return 0;
 }

@@ -234,7 +234,7 @@ static int show_frame_function(const char *frame, char *out, size_t len)
   if (n == 0)
     return -1;
   snprintf(out, len, "%.*s", (int)(n < len - 1 ? n : len - 1), frame);
-  as_cxxname_strip_parameters(out);
+  as_cxxname_function(out);
   as_cxxname_unwrap_handler(out);
   return 0;
 }

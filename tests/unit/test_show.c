@@ -192,3 +192,20 @@ Test(show, cxx_names_lose_their_deepest_template_arguments_first)
   cr_assert_not(as_cxxname_elide_templates(op, 20));
   cr_assert_str_eq(op, "ns::operator<(ns::value<int> const&, ns::value<int> const&)");
 }
+
+/* -Og keeps CAF's apply_args out of line: its symbol starts with its return type's decltype. */
+Test(show, a_frame_whose_name_starts_with_decltype_reads_as_its_function)
+{
+  const char *frames[] = {
+      "nanosleep+0x12 (libc.so.6)",
+      "decltype ({parm#1}(...)) caf::detail::apply_args<billing::worker::{lambda()#1}&, 0l>("
+      "billing::worker::{lambda()#1}&, caf::detail::int_list<0l>, caf::message&)+0x1a (short_Og)",
+      "billing::worker(caf::event_based_actor*)::{lambda(int)#1}::operator()(int) const+0x9 "
+      "(short_Og)"};
+  cr_assert_str_eq(show_line_of(frames, 3),
+                   "nanosleep \u2190 caf::detail::apply_args<billing::worker::{lambda()#1}&, 0l> "
+                   "\u2190 billing::worker");
+  char name[] = "caf::behavior ns::f<int>(caf::event_based_actor*)";
+  as_cxxname_function(name);
+  cr_assert_str_eq(name, "ns::f<int>");
+}
