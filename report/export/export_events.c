@@ -132,16 +132,23 @@ struct ev_open {
 };
 
 struct ev_actor {
-  uint64_t id; /* 0: a free slot */
+  uint64_t id; /* 0: a free slot (ev_table's key) */
   struct ev_open *stack;
   uint32_t depth, cap;
 };
 
 /* A thread as the file tells of it: its name (THREAD), whether its track is named. */
 struct ev_thread {
-  uint32_t tid; /* 0: a free slot */
+  uint64_t tid; /* 0: a free slot (ev_table's key) */
   int tracked;  /* its track is named */
   char name[AS_EV_THREAD_NAME_MAX + 1];
+};
+
+/* Open addressing, linear probing, by a 64-bit key that is each slot's first member (0: a free
+ * slot); a power-of-two number of ELEM-byte slots, at most half full. */
+struct ev_table {
+  char *slots;
+  size_t elem, n, cap;
 };
 
 struct ev_state {
@@ -151,10 +158,8 @@ struct ev_state {
   char **types;          /* EV_TYPES names, NULL: unnamed */
   struct ev_send *sends; /* open addressing, linear probing, power-of-two size */
   size_t sends_n, sends_cap;
-  struct ev_actor *actors;
-  size_t actors_n, actors_cap;
-  struct ev_thread *threads; /* open addressing by tid, power-of-two size */
-  size_t threads_n, threads_cap;
+  struct ev_table actors;  /* of struct ev_actor, by id */
+  struct ev_table threads; /* of struct ev_thread, by tid */
   /* Recording went off (PAUSE) and not on again: a BEGIN now is a straggler's, void. */
   int paused;
   uint64_t resumed_ns; /* the latest RESUME: a BEGIN stamped before it is void too */
@@ -233,43 +238,56 @@ static void ev_open_event(struct ev_state *s, const char *ph, int64_t tid)
   fprintf(s->out, ",\n{\"ph\":\"%s\",\"pid\":%" PRId64 ",\"tid\":%" PRId64, ph, s->pid, tid);
 }
 
-/* The thread TID (created when CREATE); NULL when absent, or out of memory. */
-static struct ev_thread *ev_thread(struct ev_state *s, uint32_t tid, int create)
+static void *ev_table_slot(const struct ev_table *t, size_t k) { return t->slots + k * t->elem; }
+
+static uint64_t ev_table_key(const struct ev_table *t, size_t k)
 {
-  if (!tid)
-    return NULL;
-  for (size_t k = s->threads_cap ? ev_hash(tid, 1) & (s->threads_cap - 1) : 0; s->threads_cap;
-       k = (k + 1) & (s->threads_cap - 1)) {
-    if (s->threads[k].tid == tid)
-      return &s->threads[k];
-    if (!s->threads[k].tid)
+  uint64_t key;
+  memcpy(&key, ev_table_slot(t, k), sizeof key);
+  return key;
+}
+
+/* The slot of KEY (made, zeroed but for its key, when CREATE); NULL when absent, or out of
+ * memory. */
+static void *ev_table_get(struct ev_table *t, uint64_t key, int create)
+{
+  for (size_t k = t->cap ? ev_hash(key, 0) & (t->cap - 1) : 0; t->cap; k = (k + 1) & (t->cap - 1)) {
+    uint64_t at = ev_table_key(t, k);
+    if (at == key)
+      return ev_table_slot(t, k);
+    if (!at)
       break;
   }
   if (!create)
     return NULL;
-  if ((s->threads_n + 1) * 2 > s->threads_cap) {
-    size_t cap = s->threads_cap ? s->threads_cap * 2 : 64;
-    struct ev_thread *table = calloc(cap, sizeof *table);
-    if (!table)
+  if ((t->n + 1) * 2 > t->cap) {
+    struct ev_table grown = {NULL, t->elem, t->n, t->cap ? t->cap * 2 : 256};
+    if (!(grown.slots = calloc(grown.cap, grown.elem)))
       return NULL;
-    for (size_t i = 0; i < s->threads_cap; i++) {
-      if (!s->threads[i].tid)
+    for (size_t i = 0; i < t->cap; i++) {
+      uint64_t old = ev_table_key(t, i);
+      if (!old)
         continue;
-      size_t k = ev_hash(s->threads[i].tid, 1) & (cap - 1);
-      while (table[k].tid)
-        k = (k + 1) & (cap - 1);
-      table[k] = s->threads[i];
+      size_t k = ev_hash(old, 0) & (grown.cap - 1);
+      while (ev_table_key(&grown, k))
+        k = (k + 1) & (grown.cap - 1);
+      memcpy(ev_table_slot(&grown, k), ev_table_slot(t, i), t->elem);
     }
-    free(s->threads);
-    s->threads = table;
-    s->threads_cap = cap;
+    free(t->slots);
+    *t = grown;
   }
-  size_t k = ev_hash(tid, 1) & (s->threads_cap - 1);
-  while (s->threads[k].tid)
-    k = (k + 1) & (s->threads_cap - 1);
-  s->threads[k].tid = tid;
-  s->threads_n++;
-  return &s->threads[k];
+  size_t k = ev_hash(key, 0) & (t->cap - 1);
+  while (ev_table_key(t, k))
+    k = (k + 1) & (t->cap - 1);
+  memcpy(ev_table_slot(t, k), &key, sizeof key);
+  t->n++;
+  return ev_table_slot(t, k);
+}
+
+/* The thread TID (created when CREATE); NULL when absent, or out of memory. */
+static struct ev_thread *ev_thread(struct ev_state *s, uint32_t tid, int create)
+{
+  return tid ? ev_table_get(&s->threads, tid, create) : NULL;
 }
 
 /* A thread running no actor as the snapshots name it among an actor's peers: "main" for the
@@ -367,39 +385,7 @@ static int ev_write_send(struct ev_state *s, const struct ev_send *m, uint64_t f
 
 static struct ev_actor *ev_actor(struct ev_state *s, uint64_t id, int create)
 {
-  if (s->actors_cap) {
-    for (size_t k = ev_hash(id, 0) & (s->actors_cap - 1);; k = (k + 1) & (s->actors_cap - 1)) {
-      if (s->actors[k].id == id)
-        return &s->actors[k];
-      if (!s->actors[k].id)
-        break;
-    }
-  }
-  if (!create)
-    return NULL;
-  if ((s->actors_n + 1) * 2 > s->actors_cap) {
-    size_t cap = s->actors_cap ? s->actors_cap * 2 : 256;
-    struct ev_actor *table = calloc(cap, sizeof *table);
-    if (!table)
-      return NULL;
-    for (size_t i = 0; i < s->actors_cap; i++) {
-      if (!s->actors[i].id)
-        continue;
-      size_t k = ev_hash(s->actors[i].id, 0) & (cap - 1);
-      while (table[k].id)
-        k = (k + 1) & (cap - 1);
-      table[k] = s->actors[i];
-    }
-    free(s->actors);
-    s->actors = table;
-    s->actors_cap = cap;
-  }
-  size_t k = ev_hash(id, 0) & (s->actors_cap - 1);
-  while (s->actors[k].id)
-    k = (k + 1) & (s->actors_cap - 1);
-  s->actors[k].id = id;
-  s->actors_n++;
-  return &s->actors[k];
+  return ev_table_get(&s->actors, id, create);
 }
 
 static int ev_on_send(struct ev_state *s, const struct as_events_record *r)
@@ -532,8 +518,8 @@ static int ev_on_cancel(struct ev_state *s, const struct as_events_record *r)
  * in the file, and an END after this must not close them. */
 static int ev_cut(struct ev_state *s, uint32_t tid, uint64_t end, const char *how)
 {
-  for (size_t i = 0; i < s->actors_cap; i++) {
-    struct ev_actor *a = &s->actors[i];
+  for (size_t i = 0; i < s->actors.cap; i++) {
+    struct ev_actor *a = ev_table_slot(&s->actors, i);
     for (uint32_t at = a->id ? a->depth : 0; at-- > 0;) {
       if (tid && a->stack[at].tid != tid)
         continue;
@@ -599,18 +585,18 @@ static void ev_state_free(struct ev_state *s)
   for (size_t i = 0; s->types && i < EV_TYPES; i++)
     free(s->types[i]);
   free(s->types);
-  for (size_t i = 0; i < s->actors_cap; i++)
-    free(s->actors[i].stack);
-  free(s->actors);
+  for (size_t i = 0; i < s->actors.cap; i++)
+    free(((struct ev_actor *)ev_table_slot(&s->actors, i))->stack);
+  free(s->actors.slots);
   free(s->sends);
-  free(s->threads);
+  free(s->threads.slots);
 }
 
 /* The end of the file: handlers still open end there, messages never taken are shown. */
 static int ev_finish(struct ev_state *s)
 {
-  for (size_t i = 0; i < s->actors_cap; i++) {
-    struct ev_actor *a = &s->actors[i];
+  for (size_t i = 0; i < s->actors.cap; i++) {
+    struct ev_actor *a = ev_table_slot(&s->actors, i);
     while (a->id && a->depth) {
       int rc = ev_end_one(s, a, s->last_ts, "still running at the end of the recording");
       if (rc < 0)
@@ -708,6 +694,8 @@ int export_events_write(FILE *out, const char *path, int64_t pid, int64_t offset
                        .pid = pid,
                        .offset_ns = offset_ns,
                        .names = names,
+                       .actors = {.elem = sizeof(struct ev_actor)},
+                       .threads = {.elem = sizeof(struct ev_thread)},
                        .flags = flags,
                        .flow_id = *flow_id};
   size_t size = h.record_size;
