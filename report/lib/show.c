@@ -249,20 +249,22 @@ static int show_frame_in(const char *frame, const char *const *objects, size_t n
   return 0;
 }
 
+/* The objects of code the program calls rather than its own: the C library first (its first
+ * SHOW_LIBC_OBJECTS), then the C++ runtime, the kernel's vDSO and the actor runtimes. */
+#define SHOW_LIBC_OBJECTS 3
+static const char *const show_runtime_objects[] = {
+    "(libc.so",     "(libpthread.so", "(ld-linux", "(linux-vdso", "(libstdc++.so",
+    "(libgcc_s.so", "(libm.so",       "(libcaf_",  "(libczmq.so", "(libzmq.so"};
+
 static int show_frame_in_libc(const char *frame)
 {
-  static const char *const libc[] = {"(libc.so", "(libpthread.so", "(ld-linux"};
-  return show_frame_in(frame, libc, sizeof libc / sizeof libc[0]);
+  return show_frame_in(frame, show_runtime_objects, SHOW_LIBC_OBJECTS);
 }
 
-/* The C and C++ runtimes, the kernel's vDSO and the actor runtimes: code the program calls, not
- * the program's own. */
 static int show_frame_in_runtime(const char *frame)
 {
-  static const char *const runtime[] = {
-      "(libc.so",     "(libpthread.so", "(ld-linux", "(linux-vdso", "(libstdc++.so",
-      "(libgcc_s.so", "(libm.so",       "(libcaf_",  "(libczmq.so", "(libzmq.so"};
-  return show_frame_in(frame, runtime, sizeof runtime / sizeof runtime[0]);
+  return show_frame_in(frame, show_runtime_objects,
+                       sizeof show_runtime_objects / sizeof show_runtime_objects[0]);
 }
 
 /* Appends frame i's function to the line (seg: where the last one shown starts); 0 when it has
