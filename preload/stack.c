@@ -101,8 +101,6 @@ unsigned as_stack_capture_slots(void **frames, uintptr_t *slots, unsigned max)
 /* Room for a function's name, demangled whole: CAF's queue templates run to 1-2 KB. */
 #define STACK_NAME_MAX 4096
 
-/* C++ names are shown demangled when the process has a C++ runtime loaded. Demangled from the
- * symbol whole: one cut short first (CAF's 300-byte mangled queue names) could not be read. */
 static _Atomic as_stack_name_rewrite_fn stack_name_rewrite;
 
 void as_stack_on_names(as_stack_name_rewrite_fn rewrite)
@@ -110,6 +108,8 @@ void as_stack_on_names(as_stack_name_rewrite_fn rewrite)
   atomic_store_explicit(&stack_name_rewrite, rewrite, memory_order_release);
 }
 
+/* C++ names are shown demangled when the process has a C++ runtime loaded. Demangled from the
+ * symbol whole: one cut short first (CAF's 300-byte mangled queue names) could not be read. */
 static void stack_demangle_into(const char *symbol, char *name, size_t len)
 {
   /* A symbol past the room is shown as it is: the demangler's work (and recursion) grows with
